@@ -1,1 +1,58 @@
-// placeholder
+#include "dataplane/counters.h"
+
+namespace rtprelay::dp {
+
+namespace {
+constexpr std::string_view names[] = {
+#define DROP_REASON(name, text) #name,
+#include "dataplane/drop_reasons.def"
+#undef DROP_REASON
+};
+constexpr std::string_view texts[] = {
+#define DROP_REASON(name, text) text,
+#include "dataplane/drop_reasons.def"
+#undef DROP_REASON
+};
+}  // namespace
+
+std::string_view drop_reason_name(drop_reason r) { return names[static_cast<size_t>(r)]; }
+std::string_view drop_reason_text(drop_reason r) { return texts[static_cast<size_t>(r)]; }
+
+uint64_t worker_counters::total_drops() const {
+    uint64_t t = 0;
+    for (uint64_t d : drops) {
+        t += d;
+    }
+    return t;
+}
+
+uint64_t worker_counters::accounted() const {
+    // handed_off packets are counted again (as relayed or dropped) by the worker that
+    // receives them, so they are not part of this worker's accounting.
+    return relayed_rtp + relayed_rtcp + total_drops() + arp_to_control + icmp_echo_replies;
+}
+
+worker_counters sum(const worker_counters* blocks, size_t n) {
+    worker_counters s;
+    for (size_t i = 0; i < n; ++i) {
+        const worker_counters& b = blocks[i];
+        s.rx_packets += b.rx_packets;
+        s.rx_bytes += b.rx_bytes;
+        s.relayed_rtp += b.relayed_rtp;
+        s.relayed_rtcp += b.relayed_rtcp;
+        s.relayed_bytes += b.relayed_bytes;
+        s.arp_to_control += b.arp_to_control;
+        s.icmp_echo_replies += b.icmp_echo_replies;
+        s.control_tx += b.control_tx;
+        s.control_tx_failed += b.control_tx_failed;
+        s.handed_off += b.handed_off;
+        s.polls += b.polls;
+        s.busy_polls += b.busy_polls;
+        for (size_t r = 0; r < drop_reason_count; ++r) {
+            s.drops[r] += b.drops[r];
+        }
+    }
+    return s;
+}
+
+}  // namespace rtprelay::dp

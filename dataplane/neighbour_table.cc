@@ -1,1 +1,164 @@
-// placeholder
+#include "dataplane/neighbour_table.h"
+
+#include <rte_errno.h>
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_malloc.h>
+#include <rte_ring.h>
+
+#include <atomic>
+#include <new>
+#include <stdexcept>
+#include <string>
+
+namespace rtprelay::dp {
+
+namespace {
+uint64_t make_key(uint16_t port_id, uint32_t addr) { return (static_cast<uint64_t>(port_id) << 32) | addr; }
+uint32_t hash_key(const void* key, uint32_t /*len*/, uint32_t seed) {
+    const auto* w = static_cast<const uint32_t*>(key);
+    return rte_jhash_2words(w[0], w[1], seed);
+}
+std::atomic<uint32_t> table_seq{0};
+}  // namespace
+
+neighbour_table::neighbour_table(uint32_t capacity, int socket_id) : capacity_(capacity) {
+    const std::string suffix = std::to_string(table_seq.fetch_add(1));
+    const std::string name = "nbr" + suffix;
+    rte_hash_parameters p{};
+    p.name = name.c_str();
+    p.entries = capacity < 64 ? 64 : capacity;
+    p.key_len = sizeof(uint64_t);
+    p.hash_func = hash_key;
+    p.socket_id = socket_id;
+    p.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
+    hash_ = rte_hash_create(&p);
+    const std::string ring_name = "nbr_req" + suffix;
+    requests_ = rte_ring_create(ring_name.c_str(), 1024, socket_id, RING_F_SC_DEQ);
+    entries_ = static_cast<neighbour*>(
+        rte_zmalloc_socket("neighbours", sizeof(neighbour) * capacity, RTE_CACHE_LINE_SIZE, socket_id));
+    if (hash_ == nullptr || requests_ == nullptr || entries_ == nullptr) {
+        rte_hash_free(hash_);
+        rte_ring_free(requests_);
+        rte_free(entries_);
+        throw std::runtime_error("neighbour table: allocation failed: " + std::string(rte_strerror(rte_errno)));
+    }
+    for (uint32_t i = 0; i < capacity; ++i) {
+        new (&entries_[i]) neighbour();
+    }
+    ctl_.resize(capacity);
+}
+
+neighbour_table::~neighbour_table() {
+    rte_hash_free(hash_);
+    rte_ring_free(requests_);
+    rte_free(entries_);
+}
+
+neighbour* neighbour_table::get_or_create(uint16_t port_id, uint32_t addr) {
+    const uint64_t key = make_key(port_id, addr);
+    void* data = nullptr;
+    if (rte_hash_lookup_data(hash_, &key, &data) >= 0) {
+        return static_cast<neighbour*>(data);
+    }
+    if (used_ == capacity_) {
+        return nullptr;
+    }
+    neighbour* n = &entries_[used_];
+    n->addr = addr;
+    n->port_id = port_id;
+    n->mac.store(0, std::memory_order_relaxed);
+    if (rte_hash_add_key_data(hash_, &key, n) != 0) {
+        return nullptr;
+    }
+    ctl_[used_] = ctl_state{};
+    ++used_;
+    return n;
+}
+
+void neighbour_table::learn(uint16_t port_id, uint32_t addr, uint64_t mac, bool create,
+                            clock::time_point now) {
+    neighbour* n = nullptr;
+    if (create) {
+        n = get_or_create(port_id, addr);
+    } else {
+        const uint64_t key = make_key(port_id, addr);
+        void* data = nullptr;
+        if (rte_hash_lookup_data(hash_, &key, &data) >= 0) {
+            n = static_cast<neighbour*>(data);
+        }
+    }
+    if (n == nullptr) {
+        return;
+    }
+    n->mac.store((mac & 0xffffffffffffull) | neighbour_valid, std::memory_order_release);
+    n->wanted.store(0, std::memory_order_relaxed);
+    ctl_[static_cast<size_t>(n - entries_)].confirmed = now;
+}
+
+std::vector<const neighbour*> neighbour_table::due_for_request(clock::time_point now) {
+    std::vector<const neighbour*> out;
+    for (uint32_t i = 0; i < used_; ++i) {
+        neighbour& n = entries_[i];
+        ctl_state& c = ctl_[i];
+        const bool valid = (n.mac.load(std::memory_order_relaxed) & neighbour_valid) != 0;
+        if (n.wanted.load(std::memory_order_relaxed) != 0) {
+            c.ever_wanted = true;
+        }
+        if (valid && now - c.confirmed > expire_after) {
+            n.mac.store(0, std::memory_order_release);
+        }
+        bool due = false;
+        if (!valid) {
+            due = c.ever_wanted;
+        } else {
+            due = now - c.confirmed > refresh_after;
+        }
+        if (due && now - c.last_request >= retry_every) {
+            c.last_request = now;
+            out.push_back(&n);
+        }
+    }
+    return out;
+}
+
+void neighbour_table::take_requests() {
+    void* items[64];
+    unsigned n = 0;
+    while ((n = rte_ring_dequeue_burst(requests_, items, 64, nullptr)) > 0) {
+        for (unsigned i = 0; i < n; ++i) {
+            const auto v = reinterpret_cast<uintptr_t>(items[i]);
+            neighbour* nb = get_or_create(static_cast<uint16_t>(v >> 32), static_cast<uint32_t>(v));
+            if (nb != nullptr) {
+                ctl_[static_cast<size_t>(nb - entries_)].ever_wanted = true;
+            }
+        }
+    }
+}
+
+size_t neighbour_table::resolved() const {
+    size_t r = 0;
+    for (uint32_t i = 0; i < used_; ++i) {
+        if ((entries_[i].mac.load(std::memory_order_relaxed) & neighbour_valid) != 0) {
+            ++r;
+        }
+    }
+    return r;
+}
+
+const neighbour* neighbour_table::lookup(uint16_t port_id, uint32_t addr) const {
+    const uint64_t key = make_key(port_id, addr);
+    void* data = nullptr;
+    if (rte_hash_lookup_data(hash_, &key, &data) < 0) {
+        return nullptr;
+    }
+    return static_cast<const neighbour*>(data);
+}
+
+void neighbour_table::request(uint16_t port_id, uint32_t addr) const {
+    const uintptr_t v = static_cast<uintptr_t>(make_key(port_id, addr));
+    // Multi-producer: any worker may ask. Full ring: the request is lost, the next packet retries.
+    rte_ring_enqueue(requests_, reinterpret_cast<void*>(v));
+}
+
+}  // namespace rtprelay::dp

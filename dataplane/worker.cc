@@ -1,1 +1,318 @@
-// placeholder
+#include "dataplane/worker.h"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+#include <rte_udp.h>
+
+#include <stdexcept>
+
+#include "dataplane/arp.h"
+#include "dataplane/classify.h"
+#include "dataplane/rewrite.h"
+
+namespace rtprelay::dp {
+
+namespace {
+// What a buffered TX packet is, kept in mbuf->hash.usr (unused on TX) so that the TX error
+// callback can move it from "relayed" to "tx_full" and the accounting stays exact.
+enum tx_kind : uint32_t { tx_rtp = 0, tx_rtcp = 1, tx_icmp = 2, tx_control = 3 };
+
+constexpr uint32_t idle_turns_before_sleep = 64;
+
+inline void bump(std::atomic<uint64_t>& c, uint64_t by) {
+    // Single writer (the owning worker): a plain load+store, no locked instruction.
+    c.store(c.load(std::memory_order_relaxed) + by, std::memory_order_relaxed);
+}
+}  // namespace
+
+void tx_error_callback(rte_mbuf** pkts, uint16_t unsent, void* userdata) {
+    auto* c = static_cast<worker_counters*>(userdata);
+    for (uint16_t i = 0; i < unsent; ++i) {
+        rte_mbuf* m = pkts[i];
+        switch (m->hash.usr) {
+            case tx_rtp:
+                --c->relayed_rtp;
+                c->relayed_bytes -= rte_pktmbuf_pkt_len(m);
+                ++c->drops[static_cast<size_t>(drop_reason::tx_full)];
+                break;
+            case tx_rtcp:
+                --c->relayed_rtcp;
+                c->relayed_bytes -= rte_pktmbuf_pkt_len(m);
+                ++c->drops[static_cast<size_t>(drop_reason::tx_full)];
+                break;
+            case tx_icmp:
+                --c->icmp_echo_replies;
+                ++c->drops[static_cast<size_t>(drop_reason::tx_full)];
+                break;
+            default:
+                ++c->control_tx_failed;
+                break;
+        }
+        rte_pktmbuf_free(m);
+    }
+}
+
+void worker::init(uint16_t worker_index, const dataplane_shared* s, rte_ring* control_tx) {
+    index = worker_index;
+    shared = s;
+    from_control = control_tx;
+    for (uint16_t i = 0; i < s->n_ports; ++i) {
+        const uint16_t port = s->port_ids[i];
+        auto* b = static_cast<rte_eth_dev_tx_buffer*>(
+            rte_zmalloc_socket("tx_buffer", RTE_ETH_TX_BUFFER_SIZE(burst_size), 0,
+                               rte_eth_dev_socket_id(port) < 0 ? 0 : rte_eth_dev_socket_id(port)));
+        if (b == nullptr) {
+            throw std::runtime_error("worker " + std::to_string(index) + ": no memory for TX buffers");
+        }
+        rte_eth_tx_buffer_init(b, burst_size);
+        rte_eth_tx_buffer_set_err_callback(b, tx_error_callback, &counters);
+        tx[port] = b;
+    }
+}
+
+void worker::release() {
+    for (auto*& b : tx) {
+        rte_free(b);
+        b = nullptr;
+    }
+}
+
+int worker::run() {
+    rte_rcu_qsbr* rcu = shared->flows->rcu();
+    rte_rcu_qsbr_thread_register(rcu, index);
+    rte_rcu_qsbr_thread_online(rcu, index);
+    const uint64_t drain_every = (rte_get_tsc_hz() + 9999) / 10000;  // 100 µs
+    uint64_t last_drain = rte_rdtsc();
+    uint32_t idle_turns = 0;
+    while (!shared->stop.load(std::memory_order_relaxed)) {
+        const uint64_t now = rte_rdtsc();
+        const uint32_t n = poll_once(now);
+        if (now - last_drain >= drain_every) {
+            flush_tx();
+            last_drain = now;
+        }
+        // Nothing from the flow table is held across turns: a quiescent state every turn.
+        rte_rcu_qsbr_quiescent(rcu, index);
+        if (n != 0 || shared->idle_sleep_us == 0) {
+            idle_turns = 0;
+            continue;
+        }
+        if (++idle_turns >= idle_turns_before_sleep) {
+            flush_tx();
+            rte_rcu_qsbr_thread_offline(rcu, index);
+            rte_delay_us_sleep(shared->idle_sleep_us);
+            rte_rcu_qsbr_thread_online(rcu, index);
+            idle_turns = 0;
+        }
+    }
+    flush_tx();
+    rte_rcu_qsbr_thread_offline(rcu, index);
+    rte_rcu_qsbr_thread_unregister(rcu, index);
+    return 0;
+}
+
+uint32_t worker::poll_once(uint64_t now_tsc) {
+    rte_mbuf* pkts[burst_size];
+    uint32_t total = 0;
+    for (uint16_t i = 0; i < shared->n_ports; ++i) {
+        const uint16_t n = rte_eth_rx_burst(shared->port_ids[i], index, pkts, burst_size);
+        if (n != 0) {
+            counters.rx_packets += n;
+            handle_burst(pkts, n, now_tsc, false);
+            total += n;
+        }
+    }
+    if (shared->handoff[index] != nullptr) {
+        const auto n = static_cast<uint16_t>(
+            rte_ring_dequeue_burst(shared->handoff[index], reinterpret_cast<void**>(pkts), burst_size, nullptr));
+        if (n != 0) {
+            handle_burst(pkts, n, now_tsc, true);
+            total += n;
+        }
+    }
+    if (from_control != nullptr) {
+        const auto n = rte_ring_dequeue_burst(from_control, reinterpret_cast<void**>(pkts), burst_size, nullptr);
+        for (unsigned i = 0; i < n; ++i) {
+            ++counters.control_tx;
+            send(pkts[i], pkts[i]->port, tx_control);
+        }
+    }
+    ++counters.polls;
+    if (total != 0) {
+        ++counters.busy_polls;
+    }
+    return total;
+}
+
+void worker::flush_tx() {
+    for (uint16_t i = 0; i < shared->n_ports; ++i) {
+        const uint16_t port = shared->port_ids[i];
+        rte_eth_tx_buffer_flush(port, index, tx[port]);
+    }
+}
+
+void worker::drop(rte_mbuf* m, drop_reason why) {
+    ++counters.drops[static_cast<size_t>(why)];
+    rte_pktmbuf_free(m);
+}
+
+void worker::send(rte_mbuf* m, uint16_t port_id, uint32_t kind) {
+    m->hash.usr = kind;
+    rte_eth_tx_buffer(port_id, index, tx[port_id], m);
+}
+
+void worker::handle_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc, bool from_handoff) {
+    flow_key keys[burst_size];
+    const flow_key* key_ptrs[burst_size];
+    rte_mbuf* udp[burst_size];
+    const flow_entry* entries[burst_size];
+    uint16_t nu = 0;
+
+    for (uint16_t i = 0; i < n; ++i) {
+        if (i + 3 < n) {
+            rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 3], void*));
+        }
+        rte_mbuf* m = pkts[i];
+        if (!from_handoff) {
+            counters.rx_bytes += rte_pktmbuf_pkt_len(m);
+        }
+        const classified c = classify(m, *shared->locals, &keys[nu]);
+        switch (c.cls) {
+            case packet_class::udp:
+                key_ptrs[nu] = &keys[nu];
+                udp[nu++] = m;
+                break;
+            case packet_class::arp:
+                if (rte_ring_enqueue(shared->to_control, m) != 0) {
+                    drop(m, drop_reason::control_full);
+                } else {
+                    ++counters.arp_to_control;
+                }
+                break;
+            case packet_class::icmp_echo:
+                make_icmp_echo_reply(m, shared->port_macs[m->port]);
+                ++counters.icmp_echo_replies;
+                send(m, m->port, tx_icmp);
+                break;
+            case packet_class::drop:
+                drop(m, c.why);
+                break;
+        }
+    }
+    if (nu == 0) {
+        return;
+    }
+    shared->flows->lookup_bulk(key_ptrs, nu, entries);
+    for (uint16_t j = 0; j < nu; ++j) {
+        rte_mbuf* m = udp[j];
+        const flow_entry* e = entries[j];
+        if (e == nullptr) {
+            const bool ours = shared->locals->find(m->port, keys[j].local_addr) != nullptr;
+            drop(m, ours ? drop_reason::unknown_port : drop_reason::not_for_us);
+            continue;
+        }
+        if (e->in_port_id != m->port) {
+            drop(m, drop_reason::wrong_port);
+            continue;
+        }
+        if (e->owner != index) {
+            // The stream's state has one writer: pass the packet to it.
+            if (e->owner >= shared->n_workers || rte_ring_enqueue(shared->handoff[e->owner], m) != 0) {
+                drop(m, drop_reason::handoff_full);
+            } else {
+                ++counters.handed_off;
+            }
+            continue;
+        }
+        forward(m, e, now_tsc);
+    }
+}
+
+void worker::forward(rte_mbuf* m, const flow_entry* e, uint64_t now_tsc) {
+    stream_state* self = e->self;
+    const auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, m->l2_len);
+    const auto* uh = rte_pktmbuf_mtod_offset(m, const rte_udp_hdr*, m->l2_len + m->l3_len);
+    const uint64_t src = pack_endpoint(ip->src_addr, uh->src_port);
+
+    drop_reason why = drop_reason::count;
+    uint64_t dest = 0;
+    const neighbour* nh = nullptr;
+    uint64_t mac = 0;
+    if (e->forward == 0) {
+        why = drop_reason::stream_disabled;
+    } else {
+        uint64_t latched = self->latched.load(std::memory_order_relaxed);
+        if (latched == 0 && (e->flags & flow_learn) != 0) {
+            self->latched.store(src, std::memory_order_relaxed);
+            latched = src;
+        }
+        if ((e->flags & flow_strict_source) != 0 && src != latched && src != e->expected_src) {
+            why = drop_reason::strict_source;
+        }
+    }
+    if (why == drop_reason::count) {
+        dest = e->sibling != nullptr ? e->sibling->latched.load(std::memory_order_relaxed) : 0;
+        if (dest == 0) {
+            dest = e->sdp_dest;
+        }
+        if (dest == 0) {
+            why = drop_reason::no_destination;
+        }
+    }
+    if (why == drop_reason::count) {
+        nh = dest == e->sdp_dest ? e->sdp_next_hop : nullptr;
+        if (nh == nullptr) {
+            const uint32_t dst_ip = endpoint_addr(dest);
+            const bool onlink = e->gateway == 0 || (dst_ip & e->onlink_mask) == e->onlink_net;
+            const uint32_t hop = onlink ? dst_ip : e->gateway;
+            nh = shared->neighbours->lookup(e->out_port_id, hop);
+            if (nh == nullptr) {
+                shared->neighbours->request(e->out_port_id, hop);
+                why = drop_reason::no_neighbour;
+            }
+        }
+    }
+    if (why == drop_reason::count) {
+        mac = nh->mac.load(std::memory_order_acquire);
+        if ((mac & neighbour_valid) == 0) {
+            if (nh->wanted.load(std::memory_order_relaxed) == 0) {
+                const_cast<neighbour*>(nh)->wanted.store(1, std::memory_order_relaxed);
+            }
+            why = drop_reason::no_neighbour;
+        }
+    }
+    if (why != drop_reason::count) {
+        bump(self->errors, 1);
+        drop(m, why);
+        return;
+    }
+
+    const uint32_t len = rte_pktmbuf_pkt_len(m) - m->l2_len;
+    const rewrite_target t{e->out_src_addr, e->out_src_port, endpoint_addr(dest), endpoint_port(dest),
+                           e->vlan, shared->port_macs[e->out_port_id], unpack_mac(mac)};
+    if (!rewrite_udp(m, t)) {
+        bump(self->errors, 1);
+        drop(m, drop_reason::no_headroom);
+        return;
+    }
+    bump(self->packets, 1);
+    bump(self->bytes, len);
+    self->last_rx_tsc.store(now_tsc, std::memory_order_relaxed);
+    // Counted before send(): a flush inside it may free m.
+    counters.relayed_bytes += rte_pktmbuf_pkt_len(m);
+    if (e->kind == flow_kind::rtp) {
+        ++counters.relayed_rtp;
+        send(m, e->out_port_id, tx_rtp);
+    } else {
+        ++counters.relayed_rtcp;
+        send(m, e->out_port_id, tx_rtcp);
+    }
+}
+
+}  // namespace rtprelay::dp

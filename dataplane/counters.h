@@ -1,0 +1,48 @@
+#pragma once
+// Per-worker data plane counters. Each worker writes only its own block (one cache-aligned
+// struct per lcore); the control plane sums all blocks when it reports. Plain uint64
+// increments: a reader may see a value one update old, never a torn one (aligned 8-byte
+// loads and stores are atomic on x86-64).
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace rtprelay::dp {
+
+enum class drop_reason : uint8_t {
+#define DROP_REASON(name, text) name,
+#include "dataplane/drop_reasons.def"
+#undef DROP_REASON
+    count
+};
+constexpr size_t drop_reason_count = static_cast<size_t>(drop_reason::count);
+
+std::string_view drop_reason_name(drop_reason r);
+std::string_view drop_reason_text(drop_reason r);
+
+struct alignas(64) worker_counters {
+    uint64_t rx_packets = 0;        // everything received from the ports
+    uint64_t rx_bytes = 0;
+    uint64_t relayed_rtp = 0;       // forwarded, by kind of the flow they arrived on
+    uint64_t relayed_rtcp = 0;
+    uint64_t relayed_bytes = 0;
+    uint64_t arp_to_control = 0;    // ARP frames handed to the control plane
+    uint64_t icmp_echo_replies = 0;
+    uint64_t control_tx = 0;        // frames the control plane asked this worker to send
+    uint64_t control_tx_failed = 0; // of those, frames the TX queue refused
+    uint64_t handed_off = 0;        // packets passed to the owning worker
+    uint64_t polls = 0;             // loop turns
+    uint64_t busy_polls = 0;        // loop turns that received at least one packet
+    std::array<uint64_t, drop_reason_count> drops{};
+
+    uint64_t total_drops() const;
+    // Everything that was received and has been accounted for: relayed, dropped, or
+    // consumed locally (ARP/ICMP). rx = accounted once the pipeline is idle.
+    uint64_t accounted() const;
+};
+
+// Sum of every worker's counters: what the control plane reports.
+worker_counters sum(const worker_counters* blocks, size_t n);
+
+}  // namespace rtprelay::dp

@@ -1,0 +1,74 @@
+#pragma once
+// One poll-mode worker per lcore: RX burst -> classify -> lookup -> source check ->
+// rewrite -> buffered TX, drained at least every 100 µs. Everything a worker mutates lives
+// in its own cache-aligned struct; what it shares is read-only (flow entries, neighbours,
+// local addresses) or single-writer (its streams' stream_state).
+//
+// Rings: ARP frames go to the control plane (to_control, multi-producer); the control
+// plane sends frames through worker 0 (from_control); packets for a flow another worker
+// owns are handed to that worker (handoff[owner], multi-producer).
+
+#include <atomic>
+#include <cstdint>
+
+#include <rte_ether.h>
+
+#include "dataplane/counters.h"
+#include "dataplane/flow_table.h"
+#include "dataplane/local_addresses.h"
+#include "dataplane/neighbour_table.h"
+
+struct rte_ring;
+struct rte_mbuf;
+struct rte_eth_dev_tx_buffer;
+
+namespace rtprelay::dp {
+
+constexpr uint16_t max_ports = 8;
+constexpr uint16_t max_workers = 16;
+constexpr uint16_t burst_size = 32;
+
+// Shared by all workers, fixed before they start.
+struct dataplane_shared {
+    const flow_table* flows = nullptr;
+    const neighbour_table* neighbours = nullptr;
+    const local_addresses* locals = nullptr;
+    uint16_t n_ports = 0;
+    uint16_t port_ids[max_ports] = {};
+    rte_ether_addr port_macs[max_ports] = {};  // indexed by DPDK port id (< max_ports)
+    uint16_t n_workers = 1;
+    rte_ring* to_control = nullptr;
+    rte_ring* handoff[max_workers] = {};
+    // Sleep this long after a run of empty polls (tests on shared cores); 0 = pure polling.
+    uint32_t idle_sleep_us = 0;
+    std::atomic<bool> stop{false};
+};
+
+struct alignas(64) worker {
+    uint16_t index = 0;                     // RX/TX queue on every port, RCU thread id
+    const dataplane_shared* shared = nullptr;
+    rte_ring* from_control = nullptr;       // frames the control plane wants sent (may be null)
+    rte_eth_dev_tx_buffer* tx[max_ports] = {};
+    worker_counters counters;
+
+    // Allocates TX buffers; call before launch.
+    void init(uint16_t worker_index, const dataplane_shared* s, rte_ring* control_tx);
+    void release();
+    // The lcore entry: loops until shared->stop. Returns 0.
+    int run();
+
+    // One loop turn; returns packets received. Public for the pipeline benchmark and tests.
+    uint32_t poll_once(uint64_t now_tsc);
+    void flush_tx();
+
+ private:
+    void handle_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc, bool from_handoff);
+    void forward(rte_mbuf* m, const flow_entry* e, uint64_t now_tsc);
+    void drop(rte_mbuf* m, drop_reason why);
+    void send(rte_mbuf* m, uint16_t port_id, uint32_t kind);
+};
+
+// Frees m after counting it as tx_full on `counters` (rte_eth_tx_buffer error callback).
+void tx_error_callback(rte_mbuf** pkts, uint16_t unsent, void* userdata);
+
+}  // namespace rtprelay::dp
