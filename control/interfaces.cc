@@ -1,1 +1,149 @@
-// placeholder
+#include "control/interfaces.h"
+
+#include <charconv>
+#include <sstream>
+#include <stdexcept>
+
+namespace rtprelay {
+
+namespace {
+[[noreturn]] void bad(std::string_view name, const std::string& why) {
+    throw std::invalid_argument("interface '" + std::string(name) + "': " + why);
+}
+
+template <typename T>
+T number(std::string_view name, std::string_view key, std::string_view text, T max) {
+    unsigned long v = 0;
+    auto r = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (r.ec != std::errc() || r.ptr != text.data() + text.size() || v > max) {
+        bad(name, std::string(key) + " '" + std::string(text) + "' is not a number up to " +
+                      std::to_string(max));
+    }
+    return static_cast<T>(v);
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+    std::vector<std::string_view> out;
+    size_t start = 0;
+    while (start <= s.size()) {
+        const size_t end = s.find(sep, start);
+        std::string_view part = s.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+        if (!part.empty()) {
+            out.push_back(part);
+        }
+        if (end == std::string_view::npos) {
+            break;
+        }
+        start = end + 1;
+    }
+    return out;
+}
+}  // namespace
+
+std::optional<logical_interface::allocation> logical_interface::allocate() {
+    for (size_t tried = 0; tried < addresses.size(); ++tried) {
+        const size_t i = (next_address + tried) % addresses.size();
+        if (auto p = addresses[i].pool->take()) {
+            next_address = (i + 1) % addresses.size();
+            return allocation{i, *p};
+        }
+    }
+    return std::nullopt;
+}
+
+void logical_interface::release(const allocation& a) { addresses.at(a.address_index).pool->give_back(a.rtp_port); }
+
+logical_interface parse_interface(std::string_view spec, uint64_t seed) {
+    std::vector<std::string_view> words = split(spec, ' ');
+    if (words.empty()) {
+        throw std::invalid_argument("interface: empty definition");
+    }
+    logical_interface li;
+    li.name = std::string(words[0]);
+    if (li.name.find('=') != std::string::npos) {
+        throw std::invalid_argument("interface '" + li.name + "': the line must start with the interface name");
+    }
+    std::vector<cidr> nets;
+    bool have_port = false;
+    for (size_t w = 1; w < words.size(); ++w) {
+        const size_t eq = words[w].find('=');
+        if (eq == std::string_view::npos) {
+            bad(li.name, "expected key=value, got '" + std::string(words[w]) + "'");
+        }
+        const std::string_view key = words[w].substr(0, eq);
+        const std::string_view val = words[w].substr(eq + 1);
+        if (key == "address") {
+            for (std::string_view a : split(val, ',')) {
+                auto c = cidr::parse(a);
+                if (!c) {
+                    bad(li.name, "address '" + std::string(a) + "' is not an address/prefix");
+                }
+                if (!c->base.is_v4()) {
+                    bad(li.name, "address '" + std::string(a) + "': IPv6 media addresses are not supported yet");
+                }
+                nets.push_back(*c);
+            }
+        } else if (key == "dpdk-port") {
+            li.dpdk_port = number<uint16_t>(li.name, key, val, 7);
+            have_port = true;
+        } else if (key == "vlan") {
+            li.vlan = number<uint16_t>(li.name, key, val, 4094);
+        } else if (key == "gateway") {
+            auto g = ip_address::parse(val);
+            if (!g || !g->is_v4()) {
+                bad(li.name, "gateway '" + std::string(val) + "' is not an IPv4 address");
+            }
+            li.gateway = *g;
+        } else if (key == "ports") {
+            const size_t dash = val.find('-');
+            if (dash == std::string_view::npos) {
+                bad(li.name, "ports '" + std::string(val) + "' must be MIN-MAX");
+            }
+            li.port_min = number<uint16_t>(li.name, "ports", val.substr(0, dash), 65535);
+            li.port_max = number<uint16_t>(li.name, "ports", val.substr(dash + 1), 65535);
+            if (li.port_min < 1024 || li.port_max < li.port_min + 1) {
+                bad(li.name, "ports '" + std::string(val) + "' must be a range within 1024-65535 holding at least one even/odd pair");
+            }
+        } else {
+            bad(li.name, "unknown key '" + std::string(key) + "'");
+        }
+    }
+    if (nets.empty()) {
+        bad(li.name, "needs at least one address=ADDR/PREFIX");
+    }
+    if (!have_port) {
+        bad(li.name, "needs dpdk-port=N (the DPDK port its packets use)");
+    }
+    for (size_t i = 0; i < nets.size(); ++i) {
+        li.addresses.push_back(media_address{nets[i], std::make_unique<port_pool>(li.port_min, li.port_max, seed + i)});
+    }
+    return li;
+}
+
+void interface_set::add(logical_interface i) {
+    for (const auto& other : items_) {
+        if (other.name == i.name) {
+            throw std::invalid_argument("interface '" + i.name + "' is defined twice");
+        }
+        for (const auto& a : other.addresses) {
+            for (const auto& b : i.addresses) {
+                if (a.net.base == b.net.base) {
+                    throw std::invalid_argument("interface '" + i.name + "': address " + b.net.base.to_string() +
+                                                " already belongs to interface '" + other.name + "'");
+                }
+            }
+        }
+    }
+    items_.push_back(std::move(i));
+}
+
+logical_interface* interface_set::find(std::string_view name) {
+    for (auto& i : items_) {
+        if (i.name == name) {
+            return &i;
+        }
+    }
+    return nullptr;
+}
+
+}  // namespace rtprelay

@@ -1,1 +1,129 @@
-// placeholder
+#include "relay/control_loop.h"
+
+#include <poll.h>
+
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "control/address.h"
+#include "control/log.h"
+#include "control/ng/server.h"
+#include "dataplane/arp.h"
+#include "dataplane/rewrite.h"
+
+namespace rtprelay {
+
+using clock = std::chrono::steady_clock;
+
+dp::worker_counters control_loop::totals() const {
+    std::vector<dp::worker_counters> blocks;
+    blocks.reserve(ctx_.workers.size());
+    for (const dp::worker* w : ctx_.workers) {
+        blocks.push_back(w->counters);
+    }
+    return dp::sum(blocks.data(), blocks.size());
+}
+
+void control_loop::transmit(rte_mbuf* m) {
+    if (rte_ring_enqueue(ctx_.control_tx, m) != 0) {
+        rte_pktmbuf_free(m);
+    }
+}
+
+uint32_t control_loop::source_for(uint16_t port_id, uint32_t /*target*/) const {
+    const dp::local_addresses& l = *ctx_.shared->locals;
+    for (uint32_t i = 0; i < l.n; ++i) {
+        if (l.items[i].port_id == port_id) {
+            return l.items[i].addr;
+        }
+    }
+    return 0;
+}
+
+void control_loop::announce() {
+    const dp::local_addresses& l = *ctx_.shared->locals;
+    for (uint32_t i = 0; i < l.n; ++i) {
+        const dp::local_address& a = l.items[i];
+        rte_mbuf* m = dp::make_arp_request(ctx_.pool, a.port_id, ctx_.shared->port_macs[a.port_id], a.addr,
+                                           a.addr, a.vlan);
+        if (m != nullptr) {
+            transmit(m);
+        }
+        RLOG_INFO("media address %s on DPDK port %u announced", ip_address::from_v4_be(a.addr).to_string().c_str(),
+                  a.port_id);
+    }
+}
+
+void control_loop::handle_arp(clock::time_point now) {
+    void* items[32];
+    unsigned n = 0;
+    while ((n = rte_ring_dequeue_burst(ctx_.to_control, items, 32, nullptr)) > 0) {
+        for (unsigned i = 0; i < n; ++i) {
+            auto* m = static_cast<rte_mbuf*>(items[i]);
+            dp::arp_info info;
+            if (!dp::parse_arp(m, &info)) {
+                rte_pktmbuf_free(m);
+                continue;
+            }
+            const uint16_t port = m->port;
+            const dp::local_address* ours = ctx_.shared->locals->find(port, info.target_ip);
+            if (info.sender_ip != 0) {
+                // Learn whoever talks to us, refresh whoever we already know.
+                ctx_.neighbours->learn(port, info.sender_ip, dp::pack_mac(info.sender_mac), ours != nullptr, now);
+            }
+            if (info.op == 1 && ours != nullptr && info.sender_ip != info.target_ip) {
+                dp::make_arp_reply(m, ctx_.shared->port_macs[port]);
+                m->port = port;
+                transmit(m);
+            } else {
+                rte_pktmbuf_free(m);
+            }
+        }
+    }
+}
+
+void control_loop::resolve(clock::time_point now) {
+    ctx_.neighbours->take_requests();
+    for (const dp::neighbour* n : ctx_.neighbours->due_for_request(now)) {
+        const uint32_t src = source_for(n->port_id, n->addr);
+        if (src == 0) {
+            continue;
+        }
+        const dp::local_address* la = ctx_.shared->locals->find(n->port_id, src);
+        rte_mbuf* m = dp::make_arp_request(ctx_.pool, n->port_id, ctx_.shared->port_macs[n->port_id], src, n->addr,
+                                           la != nullptr ? la->vlan : 0);
+        if (m != nullptr) {
+            transmit(m);
+        }
+    }
+}
+
+void control_loop::run(const std::atomic<bool>& stop) {
+    pollfd pfd{ctx_.ng->fd(), POLLIN, 0};
+    auto last_stats = clock::now();
+    auto last_resolve = clock::now();
+    while (!stop.load(std::memory_order_relaxed)) {
+        pfd.revents = 0;
+        const int rc = poll(&pfd, 1, 1);
+        const auto now = clock::now();
+        if (rc > 0 && (pfd.revents & POLLIN) != 0) {
+            ctx_.ng->on_readable(now);
+        }
+        handle_arp(now);
+        if (now - last_resolve >= std::chrono::milliseconds(10)) {
+            resolve(now);
+            last_resolve = now;
+        }
+        ctx_.flows->reclaim();
+        if (ctx_.stats_interval != 0 && now - last_stats >= std::chrono::seconds(ctx_.stats_interval)) {
+            last_stats = now;
+            const dp::worker_counters t = totals();
+            RLOG_INFO("dataplane rx=%lu relayed_rtp=%lu relayed_rtcp=%lu dropped=%lu flows=%zu neighbours=%zu/%zu",
+                      static_cast<unsigned long>(t.rx_packets), static_cast<unsigned long>(t.relayed_rtp),
+                      static_cast<unsigned long>(t.relayed_rtcp), static_cast<unsigned long>(t.total_drops()),
+                      ctx_.flows->size(), ctx_.neighbours->resolved(), ctx_.neighbours->size());
+        }
+    }
+}
+
+}  // namespace rtprelay

@@ -1,1 +1,259 @@
-int main() { return 0; }
+// rtprelay: start-up steps in order, clean-up in reverse. Everything substantial lives in
+// control/, dataplane/ and relay/control_loop.
+
+#include <csignal>
+#include <cstdio>
+#include <memory>
+#include <random>
+#include <set>
+
+#include <rte_cpuflags.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "control/interfaces.h"
+#include "control/log.h"
+#include "control/ng/commands.h"
+#include "control/ng/server.h"
+#include "control/publish/publisher.h"
+#include "control/session/manager.h"
+#include "dataplane/port_setup.h"
+#include "dataplane/worker.h"
+#include "relay/control_loop.h"
+#include "relay/options.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void on_signal(int) { g_stop.store(true); }
+
+void install_signals() {
+    struct sigaction sa {};
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+int launch_worker(void* arg) { return static_cast<rtprelay::dp::worker*>(arg)->run(); }
+
+rtprelay::ng::value dataplane_stats(const rtprelay::control_loop& loop, const rtprelay::dp::flow_table& flows) {
+    using rtprelay::ng::value;
+    const rtprelay::dp::worker_counters t = loop.totals();
+    value d = value::dict();
+    auto i = [](uint64_t v) { return value::integer(static_cast<int64_t>(v)); };
+    d.set("rx packets", i(t.rx_packets));
+    d.set("rx bytes", i(t.rx_bytes));
+    d.set("relayed rtp", i(t.relayed_rtp));
+    d.set("relayed rtcp", i(t.relayed_rtcp));
+    d.set("relayed bytes", i(t.relayed_bytes));
+    d.set("arp", i(t.arp_to_control));
+    d.set("icmp echo replies", i(t.icmp_echo_replies));
+    d.set("dropped", i(t.total_drops()));
+    d.set("polls", i(t.polls));
+    d.set("busy polls", i(t.busy_polls));
+    d.set("flows", i(flows.size()));
+    value drops = value::dict();
+    for (size_t r = 0; r < rtprelay::dp::drop_reason_count; ++r) {
+        drops.set(std::string(rtprelay::dp::drop_reason_name(static_cast<rtprelay::dp::drop_reason>(r))), i(t.drops[r]));
+    }
+    d.set("drops", std::move(drops));
+    return d;
+}
+
+void print_summary(const rtprelay::dp::worker_counters& t) {
+    std::fprintf(stderr, "rtprelay[info] final counters: rx=%lu relayed_rtp=%lu relayed_rtcp=%lu arp=%lu icmp=%lu dropped=%lu\n",
+                 static_cast<unsigned long>(t.rx_packets), static_cast<unsigned long>(t.relayed_rtp),
+                 static_cast<unsigned long>(t.relayed_rtcp), static_cast<unsigned long>(t.arp_to_control),
+                 static_cast<unsigned long>(t.icmp_echo_replies), static_cast<unsigned long>(t.total_drops()));
+    for (size_t r = 0; r < rtprelay::dp::drop_reason_count; ++r) {
+        if (t.drops[r] != 0) {
+            std::fprintf(stderr, "rtprelay[info]   drop %s=%lu\n",
+                         std::string(rtprelay::dp::drop_reason_name(static_cast<rtprelay::dp::drop_reason>(r))).c_str(),
+                         static_cast<unsigned long>(t.drops[r]));
+        }
+    }
+}
+
+int run(const rtprelay::relay_options& opt) {
+    using namespace rtprelay;
+    namespace dpl = rtprelay::dp;
+
+    // 1. EAL.
+    std::vector<std::string> eal_store{"rtprelay"};
+    eal_store.insert(eal_store.end(), opt.eal_args.begin(), opt.eal_args.end());
+    std::vector<char*> eal_argv;
+    for (auto& s : eal_store) {
+        eal_argv.push_back(s.data());
+    }
+    if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0) {
+        RLOG_ERROR("EAL initialisation failed: %s (check --eal)", rte_strerror(rte_errno));
+        return 1;
+    }
+    if (rte_cpu_get_flag_enabled(RTE_CPUFLAG_SSE4_2) <= 0) {
+        RLOG_ERROR("this CPU lacks SSE4.2, which rtprelay is built for");
+        rte_eal_cleanup();
+        return 1;
+    }
+    if (rte_lcore_count() < opt.workers + 1) {
+        RLOG_ERROR("option '--workers': %u workers need %u lcores (one more for control), EAL has %u",
+                   opt.workers, opt.workers + 1, rte_lcore_count());
+        rte_eal_cleanup();
+        return 1;
+    }
+    int rc = 0;
+    {
+        // 2. Interfaces and ports.
+        interface_set interfaces;
+        std::random_device rd;
+        for (const auto& spec : opt.interfaces) {
+            interfaces.add(parse_interface(spec, (static_cast<uint64_t>(rd()) << 32) | rd()));
+        }
+        std::set<uint16_t> ports;
+        for (const auto& i : interfaces.all()) {
+            if (i.dpdk_port >= dpl::max_ports || !rte_eth_dev_is_valid_port(i.dpdk_port)) {
+                throw std::invalid_argument("interface '" + i.name + "': dpdk-port=" + std::to_string(i.dpdk_port) +
+                                            " does not exist (EAL found " +
+                                            std::to_string(rte_eth_dev_count_avail()) + " ports)");
+            }
+            ports.insert(i.dpdk_port);
+        }
+        rte_mempool* pool = dpl::create_mbuf_pool("mbufs", opt.mbufs, static_cast<int>(rte_socket_id()));
+        auto shared = std::make_unique<dpl::dataplane_shared>();
+        auto locals = std::make_unique<dpl::local_addresses>();
+        dpl::port_params pp;
+        pp.n_queues = static_cast<uint16_t>(opt.workers);
+        for (uint16_t p : ports) {
+            shared->port_macs[p] = dpl::setup_port(p, pp, pool);
+            shared->port_ids[shared->n_ports++] = p;
+            RLOG_INFO("DPDK port %u: link %s", p, dpl::link_status(p).c_str());
+        }
+        for (const auto& i : interfaces.all()) {
+            for (const auto& a : i.addresses) {
+                if (!locals->add(a.net.base.v4_be(), i.dpdk_port, i.vlan)) {
+                    throw std::invalid_argument("too many media addresses (at most 64)");
+                }
+            }
+        }
+
+        // 3. Tables and rings the planes share.
+        const int socket = static_cast<int>(rte_socket_id());
+        dpl::flow_table flows(opt.max_flows, opt.workers, socket);
+        dpl::neighbour_table neighbours(opt.max_neighbours, socket);
+        rte_ring* to_control = rte_ring_create("to_control", 1024, socket, RING_F_SC_DEQ);
+        rte_ring* control_tx = rte_ring_create("control_tx", 1024, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+        shared->flows = &flows;
+        shared->neighbours = &neighbours;
+        shared->locals = locals.get();
+        shared->n_workers = static_cast<uint16_t>(opt.workers);
+        shared->to_control = to_control;
+        shared->idle_sleep_us = opt.idle_sleep_us;
+        for (unsigned w = 0; w < opt.workers && opt.workers > 1; ++w) {
+            shared->handoff[w] = rte_ring_create(("handoff" + std::to_string(w)).c_str(), 4096, socket, RING_F_SC_DEQ);
+        }
+
+        // 4. Workers on every lcore but the main one.
+        std::vector<std::unique_ptr<dpl::worker>> workers;
+        std::vector<unsigned> lcores;
+        unsigned lcore = 0;
+        RTE_LCORE_FOREACH_WORKER(lcore) {
+            if (workers.size() == opt.workers) {
+                break;
+            }
+            auto w = std::make_unique<dpl::worker>();
+            w->init(static_cast<uint16_t>(workers.size()), shared.get(), workers.empty() ? control_tx : nullptr);
+            workers.push_back(std::move(w));
+            lcores.push_back(lcore);
+        }
+        // 5. Control plane (before launching: a bad NG address must fail while nothing runs).
+        publisher pub(flows, neighbours, static_cast<uint16_t>(opt.workers));
+        control_context ctx;
+        ctx.flows = &flows;
+        ctx.neighbours = &neighbours;
+        ctx.shared = shared.get();
+        for (auto& w : workers) {
+            ctx.workers.push_back(w.get());
+        }
+        ctx.pool = pool;
+        ctx.to_control = to_control;
+        ctx.control_tx = control_tx;
+        ctx.stats_interval = opt.stats_interval;
+        {
+            session_manager sessions(interfaces, pub);
+            control_loop* loop_ptr = nullptr;
+            ng::commands cmds(sessions, [&]() { return dataplane_stats(*loop_ptr, flows); });
+            ng::ng_server_config ngc;
+            ngc.listen = opt.ng_listen;
+            ngc.allow = opt.ng_allow;
+            ngc.cache_entries = opt.ng_cache_entries;
+            ngc.cache_age = std::chrono::seconds(opt.ng_cache_age);
+            ng::ng_server server(ngc, [&](const ng::value& req, const ng::peer_info&) {
+                return cmds.handle(req, std::chrono::steady_clock::now());
+            });
+            ctx.ng = &server;
+            // 6. Launch the workers.
+            for (size_t w = 0; w < workers.size(); ++w) {
+                rte_eal_remote_launch(launch_worker, workers[w].get(), lcores[w]);
+            }
+            RLOG_INFO("%zu worker(s) polling %u port(s)", workers.size(), shared->n_ports);
+
+            control_loop loop(ctx);
+            loop_ptr = &loop;
+            loop.announce();
+            RLOG_INFO("NG control listening on %s", server.local_address().to_string().c_str());
+
+            // 7. Run until SIGTERM/SIGINT.
+            loop.run(g_stop);
+            RLOG_INFO("stopping: %zu call(s) open", sessions.size());
+
+            // 8. Clean-up in reverse: workers stop first, then nothing reads the tables.
+            shared->stop.store(true);
+            rte_eal_mp_wait_lcore();
+            print_summary(loop.totals());
+        }
+        flows.reclaim_all();
+        for (auto& w : workers) {
+            w->release();
+        }
+        for (unsigned w = 0; w < dpl::max_workers; ++w) {
+            rte_ring_free(shared->handoff[w]);
+        }
+        rte_ring_free(control_tx);
+        rte_ring_free(to_control);
+        for (uint16_t i = 0; i < shared->n_ports; ++i) {
+            dpl::stop_port(shared->port_ids[i]);
+        }
+        rte_mempool_free(pool);
+    }
+    rte_eal_cleanup();
+    return rc;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::optional<rtprelay::relay_options> opt;
+    try {
+        opt = rtprelay::parse_options(argc, argv);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "rtprelay: %s\n", e.what());
+        return 2;
+    }
+    if (!opt) {
+        return 0;
+    }
+    install_signals();
+    try {
+        return run(*opt);
+    } catch (const std::exception& e) {
+        RLOG_ERROR("%s", e.what());
+        g_stop.store(true);
+        rte_eal_cleanup();
+        return 1;
+    }
+}

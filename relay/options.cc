@@ -1,1 +1,123 @@
-// placeholder
+#include "relay/options.h"
+
+#include <boost/program_options.hpp>
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "control/log.h"
+
+namespace po = boost::program_options;
+
+namespace rtprelay {
+
+namespace {
+std::vector<std::string> split_words(const std::string& s) {
+    std::istringstream in(s);
+    std::vector<std::string> out;
+    std::string w;
+    while (in >> w) {
+        out.push_back(w);
+    }
+    return out;
+}
+
+template <typename T>
+void at_least(const char* name, T value, T min) {
+    if (value < min) {
+        throw options_error("option '--" + std::string(name) + "': must be at least " + std::to_string(min));
+    }
+}
+}  // namespace
+
+std::optional<relay_options> parse_options(int argc, char** argv) {
+    relay_options o;
+    std::string config_file;
+    std::string eal;
+    po::options_description general("General");
+    general.add_options()
+        ("help,h", "print this help and exit")
+        ("version", "print the version and exit")
+        ("config,c", po::value(&config_file), "INI configuration file (options below, sections allowed as prefixes)")
+        ("log-level", po::value(&o.log_level)->default_value(o.log_level), "error | warning | info | debug")
+        ("stats-interval", po::value(&o.stats_interval)->default_value(o.stats_interval),
+         "seconds between data plane counter log lines (0 = off)");
+    po::options_description dataplane("Data plane");
+    dataplane.add_options()
+        ("eal", po::value(&eal), "DPDK EAL arguments, e.g. \"-l 0-1 --no-pci --vdev=net_af_packet0,iface=eth1\"; "
+                                 "arguments after -- are appended")
+        ("workers", po::value(&o.workers)->default_value(o.workers), "worker lcores (needs workers+1 lcores in -l)")
+        ("mbufs", po::value(&o.mbufs)->default_value(o.mbufs), "packet buffers in the mbuf pool")
+        ("max-flows", po::value(&o.max_flows)->default_value(o.max_flows), "flow table capacity (4 per relayed stream)")
+        ("max-neighbours", po::value(&o.max_neighbours)->default_value(o.max_neighbours), "next-hop table capacity")
+        ("idle-sleep-us", po::value(&o.idle_sleep_us)->default_value(o.idle_sleep_us),
+         "sleep this long after a run of empty polls (shared-core tests); 0 = busy polling (production)");
+    po::options_description media("Media interfaces");
+    media.add_options()
+        ("interface", po::value(&o.interfaces)->composing(),
+         "logical interface, repeatable: \"NAME address=IP/PREFIX[,IP/PREFIX] dpdk-port=N "
+         "[gateway=IP] [vlan=N] [ports=10000-20000]\"");
+    po::options_description control("Control (NG protocol)");
+    control.add_options()
+        ("ng-listen", po::value(&o.ng_listen)->default_value(o.ng_listen), "management address:port for NG")
+        ("ng-allow", po::value(&o.ng_allow)->composing(), "proxy address or CIDR allowed to send NG (repeatable; default loopback)")
+        ("ng-cache-entries", po::value(&o.ng_cache_entries)->default_value(o.ng_cache_entries), "replies kept for retransmits")
+        ("ng-cache-age", po::value(&o.ng_cache_age)->default_value(o.ng_cache_age), "seconds a reply is kept for retransmits");
+    po::options_description all("rtprelay — RTP/SRTP media relay on DPDK\n\nUsage: rtprelay [options] [-- EAL args]");
+    all.add(general).add(dataplane).add(media).add(control);
+
+    // Everything after a lone "--" goes to EAL untouched.
+    std::vector<std::string> args;
+    std::vector<std::string> trailing_eal;
+    bool after = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (!after && a == "--") {
+            after = true;
+            continue;
+        }
+        (after ? trailing_eal : args).push_back(a);
+    }
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(args).options(all).run(), vm);
+        if (vm.count("help") != 0) {
+            std::cout << all << "\n";
+            return std::nullopt;
+        }
+        if (vm.count("version") != 0) {
+            std::cout << "rtprelay 0.1.0\n";
+            return std::nullopt;
+        }
+        if (vm.count("config") != 0) {
+            const std::string path = vm["config"].as<std::string>();
+            std::ifstream f(path);
+            if (!f) {
+                throw options_error("option '--config': cannot read '" + path + "'");
+            }
+            po::store(po::parse_config_file(f, all, false), vm);
+        }
+        po::notify(vm);
+    } catch (const po::error& e) {
+        throw options_error(e.what());
+    }
+    if (!log::set_threshold(o.log_level)) {
+        throw options_error("option '--log-level': '" + o.log_level + "' is not error, warning, info or debug");
+    }
+    at_least("workers", o.workers, 1u);
+    if (o.workers > 16) {
+        throw options_error("option '--workers': at most 16");
+    }
+    at_least("mbufs", o.mbufs, 1023u);
+    at_least("max-flows", o.max_flows, 64u);
+    at_least("max-neighbours", o.max_neighbours, 16u);
+    if (o.interfaces.empty()) {
+        throw options_error("option '--interface': at least one media interface is required");
+    }
+    o.eal_args = split_words(eal);
+    o.eal_args.insert(o.eal_args.end(), trailing_eal.begin(), trailing_eal.end());
+    return o;
+}
+
+}  // namespace rtprelay

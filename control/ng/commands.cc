@@ -1,1 +1,190 @@
-// placeholder
+#include "control/ng/commands.h"
+
+#include <string_view>
+
+namespace rtprelay::ng {
+
+namespace {
+// NG flags rtprelay knows. Everything else is reported back as a warning.
+constexpr std::string_view known_flags[] = {
+    "trust-address", "symmetric", "asymmetric", "port-latching", "no-port-latching",
+    "record-call", "loop-protect", "strict-source", "media-handover", "reset",
+    "all", "fragment", "to-tag", "from-tag", "original-sendrecv", "single-codec",
+    "no-rtcp-attribute", "full-rtcp-attribute", "generate-mid", "strip-extmap",
+};
+
+bool is_known_flag(std::string_view f) {
+    for (auto k : known_flags) {
+        if (k == f) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string string_or_empty(const value& req, std::string_view key) {
+    auto s = req.find_string(key);
+    return s ? std::string(*s) : std::string();
+}
+
+std::vector<std::string> string_list(const value& req, std::string_view key) {
+    std::vector<std::string> out;
+    const value* v = req.find(key);
+    if (v == nullptr) {
+        return out;
+    }
+    if (v->is_string()) {
+        out.push_back(v->as_string());
+    } else if (v->is_list()) {
+        for (const value& item : v->as_list()) {
+            if (item.is_string()) {
+                out.push_back(item.as_string());
+            }
+        }
+    }
+    return out;
+}
+
+bool list_has(const std::vector<std::string>& l, std::string_view what) {
+    for (const auto& s : l) {
+        if (s == what) {
+            return true;
+        }
+    }
+    return false;
+}
+}  // namespace
+
+value error_reply(const std::string& reason) {
+    value v = value::dict();
+    v.set("result", value::str("error"));
+    v.set("error-reason", value::str(reason));
+    return v;
+}
+
+value commands::handle(const value& request, std::chrono::steady_clock::time_point now) {
+    if (!request.is_dict()) {
+        ++counts_.errors;
+        return error_reply("Request is not a dictionary");
+    }
+    auto cmd = request.find_string("command");
+    if (!cmd) {
+        ++counts_.errors;
+        return error_reply("No command given");
+    }
+    try {
+        if (*cmd == "ping") {
+            ++counts_.ping;
+            value v = value::dict();
+            v.set("result", value::str("pong"));
+            return v;
+        }
+        if (*cmd == "offer") {
+            ++counts_.offer;
+            return offer_answer(request, true, now);
+        }
+        if (*cmd == "answer") {
+            ++counts_.answer;
+            return offer_answer(request, false, now);
+        }
+        if (*cmd == "delete") {
+            ++counts_.del;
+            const std::string call_id = string_or_empty(request, "call-id");
+            value stats = sessions_.query(call_id);  // the final stats, as rtpengine returns them
+            sessions_.remove(call_id);
+            stats.set("result", value::str("ok"));
+            return stats;
+        }
+        if (*cmd == "query") {
+            ++counts_.query;
+            value v = sessions_.query(string_or_empty(request, "call-id"));
+            v.set("result", value::str("ok"));
+            return v;
+        }
+        if (*cmd == "list") {
+            ++counts_.list;
+            size_t limit = 32;
+            if (const value* l = request.find("limit"); l != nullptr) {
+                if (l->is_integer() && l->as_integer() > 0) {
+                    limit = static_cast<size_t>(l->as_integer());
+                } else if (l->is_string()) {
+                    limit = static_cast<size_t>(std::strtoul(l->as_string().c_str(), nullptr, 10));
+                }
+            }
+            value ids = value::list();
+            for (auto& id : sessions_.list(limit)) {
+                ids.as_list().push_back(value::str(id));
+            }
+            value v = value::dict();
+            v.set("result", value::str("ok"));
+            v.set("calls", std::move(ids));
+            return v;
+        }
+        if (*cmd == "statistics") {
+            ++counts_.statistics;
+            return statistics();
+        }
+        ++counts_.unknown;
+        ++counts_.errors;
+        return error_reply("Unrecognized command");
+    } catch (const session_error& e) {
+        ++counts_.errors;
+        return error_reply(e.what());
+    }
+}
+
+value commands::offer_answer(const value& req, bool is_offer, std::chrono::steady_clock::time_point now) {
+    sdp_request r;
+    r.call_id = string_or_empty(req, "call-id");
+    r.from_tag = string_or_empty(req, "from-tag");
+    r.to_tag = string_or_empty(req, "to-tag");
+    r.sdp = string_or_empty(req, "sdp");
+    if (r.sdp.empty()) {
+        throw session_error("No SDP body");
+    }
+    r.direction = string_list(req, "direction");
+    r.replace_origin = list_has(string_list(req, "replace"), "origin");
+    r.ice_remove = string_or_empty(req, "ICE") == "remove";
+    std::vector<std::string> unknown;
+    for (const auto& f : string_list(req, "flags")) {
+        if (!is_known_flag(f)) {
+            unknown.push_back(f);
+        }
+    }
+    const std::string tp = string_or_empty(req, "transport-protocol");
+    if (!tp.empty() && tp != "RTP/AVP" && tp != "RTP/AVPF") {
+        unknown.push_back("transport-protocol=" + tp);
+    }
+    sdp_reply out = is_offer ? sessions_.offer(r, now) : sessions_.answer(r, now);
+    value v = value::dict();
+    v.set("result", value::str("ok"));
+    v.set("sdp", value::str(std::move(out.sdp)));
+    if (!unknown.empty()) {
+        std::string w = "Unsupported flags ignored:";
+        for (const auto& f : unknown) {
+            w += " " + f;
+        }
+        v.set("warning", value::str(w));
+    }
+    return v;
+}
+
+value commands::statistics() const {
+    value v = value::dict();
+    v.set("result", value::str("ok"));
+    value s = value::dict();
+    const session_totals& t = sessions_.totals();
+    s.set("sessions", value::integer(static_cast<int64_t>(sessions_.size())));
+    s.set("calls created", value::integer(static_cast<int64_t>(t.calls_created)));
+    s.set("calls deleted", value::integer(static_cast<int64_t>(t.calls_deleted)));
+    s.set("offers", value::integer(static_cast<int64_t>(t.offers)));
+    s.set("answers", value::integer(static_cast<int64_t>(t.answers)));
+    s.set("refused ports", value::integer(static_cast<int64_t>(t.refused_ports)));
+    if (statistics_) {
+        s.set("dataplane", statistics_());
+    }
+    v.set("statistics", std::move(s));
+    return v;
+}
+
+}  // namespace rtprelay::ng

@@ -1,1 +1,111 @@
-// placeholder
+#include "control/publish/publisher.h"
+
+#include <arpa/inet.h>
+
+namespace rtprelay {
+
+namespace {
+uint64_t packed(const std::optional<endpoint>& ep) {
+    if (!ep || !ep->addr.is_v4() || ep->addr.is_unspecified() || ep->port == 0) {
+        return 0;
+    }
+    return dp::pack_endpoint(ep->addr.v4_be(), htons(ep->port));
+}
+
+const media_address& address_of(const leg& l, const stream& s) { return l.iface->addresses.at(s.alloc.address_index); }
+
+uint32_t mask_of(uint8_t prefix) { return prefix == 0 ? 0 : htonl(~0u << (32 - prefix)); }
+}  // namespace
+
+uint8_t publisher::owner_of(uint32_t addr_be, uint16_t port) const {
+    // A cheap mix is enough: the goal is a stable, even spread, not secrecy.
+    uint32_t h = addr_be ^ (static_cast<uint32_t>(port) * 2654435761u);
+    h ^= h >> 16;
+    return static_cast<uint8_t>(h % n_workers_);
+}
+
+bool publisher::publish_direction(leg& in, stream& s_in, leg& out, stream& s_out, bool rtcp) {
+    const media_address& out_addr = address_of(out, s_out);
+    const uint32_t in_addr_be = s_in.local_addr.v4_be();
+    const uint16_t in_port = rtcp ? s_in.rtcp_port() : s_in.rtp_port();
+
+    auto e = std::make_unique<dp::flow_entry>();
+    e->self = rtcp ? s_in.rtcp_state.get() : s_in.rtp_state.get();
+    // With rtcp-mux on the far leg, RTCP goes to (and from) its RTP port.
+    const bool out_mux = rtcp && s_out.rtcp_mux;
+    if (!rtcp || out_mux) {
+        e->sibling = s_out.rtp_state.get();
+        e->sdp_dest = packed(s_out.peer_rtp);
+        e->out_src_port = htons(s_out.rtp_port());
+    } else {
+        e->sibling = s_out.rtcp_state.get();
+        e->sdp_dest = packed(s_out.peer_rtcp);
+        e->out_src_port = htons(s_out.rtcp_port());
+    }
+    e->expected_src = packed(rtcp && !s_in.rtcp_mux ? s_in.peer_rtcp : s_in.peer_rtp);
+    e->out_src_addr = s_out.local_addr.v4_be();
+    e->out_port_id = out.iface->dpdk_port;
+    e->vlan = out.iface->vlan;
+    e->in_port_id = in.iface->dpdk_port;
+    e->onlink_mask = mask_of(out_addr.net.prefix);
+    e->onlink_net = out_addr.net.base.v4_be() & e->onlink_mask;
+    e->gateway = out.iface->gateway ? out.iface->gateway->v4_be() : 0;
+    e->kind = rtcp ? dp::flow_kind::rtcp : dp::flow_kind::rtp;
+    e->flags = dp::flow_learn;
+    e->owner = owner_of(in_addr_be, in_port);
+    e->forward = (s_in.disabled || s_out.disabled) ? 0 : 1;
+    if (e->sdp_dest != 0) {
+        const uint32_t dst = dp::endpoint_addr(e->sdp_dest);
+        const bool onlink = e->gateway == 0 || (dst & e->onlink_mask) == e->onlink_net;
+        dp::neighbour* nh = neighbours_.get_or_create(e->out_port_id, onlink ? dst : e->gateway);
+        if (nh != nullptr) {
+            // Resolve it now, before the first packet needs it.
+            nh->wanted.store(1, std::memory_order_relaxed);
+        }
+        e->sdp_next_hop = nh;
+    }
+    dp::flow_key key;
+    key.local_addr = in_addr_be;
+    key.local_port = htons(in_port);
+    return flows_.publish(key, std::move(e));
+}
+
+bool publisher::publish_pair(leg& x, leg& y, size_t i) {
+    stream& sx = x.streams.at(i);
+    stream& sy = y.streams.at(i);
+    if (!sx.allocated || !sy.allocated) {
+        return true;
+    }
+    for (stream* s : {&sx, &sy}) {
+        if (!s->rtp_state) {
+            s->rtp_state = std::make_unique<dp::stream_state>();
+            s->rtcp_state = std::make_unique<dp::stream_state>();
+        }
+    }
+    bool ok = publish_direction(x, sx, y, sy, false) && publish_direction(y, sy, x, sx, false);
+    if (sx.is_rtp && sy.is_rtp) {
+        ok = ok && publish_direction(x, sx, y, sy, true) && publish_direction(y, sy, x, sx, true);
+    }
+    sx.published = sy.published = true;
+    return ok;
+}
+
+void publisher::remove_entries(stream& s) {
+    if (!s.published) {
+        return;
+    }
+    dp::flow_key key;
+    key.local_addr = s.local_addr.v4_be();
+    key.local_port = htons(s.rtp_port());
+    flows_.remove(key);
+    key.local_port = htons(s.rtcp_port());
+    flows_.remove(key);
+    s.published = false;
+}
+
+void publisher::retire_states(stream& s) {
+    flows_.retire(std::move(s.rtp_state));
+    flows_.retire(std::move(s.rtcp_state));
+}
+
+}  // namespace rtprelay

@@ -1,1 +1,415 @@
-// placeholder
+#include "control/session/manager.h"
+
+#include <ctime>
+
+#include "control/sdp/sdp.h"
+
+namespace rtprelay {
+
+namespace {
+
+std::optional<endpoint> peer_endpoint(const std::optional<ip_address>& addr, uint16_t port) {
+    if (!addr || addr->is_unspecified() || port == 0) {
+        return std::nullopt;
+    }
+    return endpoint{*addr, port};
+}
+
+// What one m= section of an SDP says about where its sender wants media.
+void take_peer(stream& s, const sdp::session_description& sd, size_t i) {
+    const sdp::media& m = sd.medias[i];
+    const sdp::connection* c = sdp::effective_connection(sd, i);
+    std::optional<ip_address> addr;
+    if (c != nullptr) {
+        addr = ip_address::parse(c->address);
+        if (!addr) {
+            throw session_error("SDP: m= line " + std::to_string(i + 1) + ": connection address '" +
+                                c->address + "' is not an IP address");
+        }
+        if (!addr->is_v4()) {
+            throw session_error("IPv6 media is not supported yet");
+        }
+    }
+    s.media_type = m.type;
+    s.proto = m.proto;
+    s.is_rtp = m.proto.rfind("RTP/", 0) == 0;
+    s.disabled = m.port == 0;
+    s.rtcp_mux = m.rtcp_mux;
+    s.peer_rtp = peer_endpoint(addr, m.port);
+    std::optional<ip_address> rtcp_addr = addr;
+    if (m.rtcp_conn) {
+        rtcp_addr = ip_address::parse(m.rtcp_conn->address);
+    }
+    const uint32_t rtcp_port = m.rtcp_port ? *m.rtcp_port : m.port + 1u;
+    s.peer_rtcp = rtcp_port <= 65535 ? peer_endpoint(rtcp_addr, static_cast<uint16_t>(rtcp_port)) : std::nullopt;
+}
+
+sdp::media_plan plan_for(const stream& local, bool ice_remove) {
+    sdp::media_plan p;
+    if (!local.allocated || local.disabled) {
+        p.relay = false;
+        return p;
+    }
+    p.relay = true;
+    p.address = local.local_addr.to_string();
+    p.addrtype = local.local_addr.sdp_addrtype();
+    p.port = local.rtp_port();
+    p.rtcp_port = local.rtcp_port();
+    p.remove_ice = ice_remove;
+    return p;
+}
+
+sdp::session_description parse_or_throw(const std::string& text) {
+    std::string err;
+    auto sd = sdp::parse(text, &err);
+    if (!sd) {
+        throw session_error(err.empty() ? "SDP: parse error" : err);
+    }
+    return std::move(*sd);
+}
+
+std::string rewrite_or_throw(const std::string& text, const sdp::session_description& sd,
+                             const sdp::rewrite_plan& plan) {
+    std::string err;
+    auto out = sdp::rewrite(text, sd, plan, &err);
+    if (!out) {
+        throw session_error(err.empty() ? "SDP: rewrite failed" : err);
+    }
+    return std::move(*out);
+}
+
+void set_origin(sdp::rewrite_plan& plan, const sdp_request& r, const leg& facing) {
+    if (!r.replace_origin) {
+        return;
+    }
+    for (const auto& mp : plan.medias) {
+        if (mp.relay) {
+            plan.replace_origin = true;
+            plan.origin_address = mp.address;
+            plan.origin_addrtype = mp.addrtype;
+            return;
+        }
+    }
+    if (!facing.iface->addresses.empty()) {
+        plan.replace_origin = true;
+        plan.origin_address = facing.iface->addresses.front().net.base.to_string();
+    }
+}
+
+}  // namespace
+
+session_manager::~session_manager() {
+    for (auto& [id, c] : calls_) {
+        destroy(*c);
+    }
+}
+
+call& session_manager::find_call(const std::string& call_id) {
+    auto it = calls_.find(call_id);
+    if (it == calls_.end()) {
+        throw session_error("Unknown call-id");
+    }
+    return *it->second;
+}
+
+leg& session_manager::new_leg(call& c, std::string tag, const std::string& iface_name) {
+    logical_interface* iface = iface_name.empty() ? &interfaces_.front() : interfaces_.find(iface_name);
+    if (iface == nullptr) {
+        throw session_error("Unknown interface '" + iface_name + "'");
+    }
+    auto l = std::make_unique<leg>();
+    l->tag = std::move(tag);
+    l->iface = iface;
+    l->created = c.last_signal;
+    c.legs.push_back(std::move(l));
+    return *c.legs.back();
+}
+
+void session_manager::ensure_streams(leg& l, size_t n) {
+    if (l.streams.size() < n) {
+        l.streams.resize(n);
+    }
+}
+
+void session_manager::allocate(leg& l, stream& s) {
+    if (s.allocated) {
+        return;
+    }
+    auto a = l.iface->allocate();
+    if (!a) {
+        ++totals_.refused_ports;
+        throw session_error("Ran out of ports");
+    }
+    s.alloc = *a;
+    s.local_addr = l.iface->addresses[a->address_index].net.base;
+    s.allocated = true;
+}
+
+void session_manager::release_stream(leg& l, stream& s) {
+    if (s.allocated) {
+        l.iface->release(s.alloc);
+        s.allocated = false;
+    }
+}
+
+void session_manager::destroy(call& c) {
+    // Entries first (both legs), states after: an entry may point at its sibling's state.
+    for (auto& l : c.legs) {
+        for (auto& s : l->streams) {
+            pub_.remove_entries(s);
+        }
+    }
+    for (auto& l : c.legs) {
+        for (auto& s : l->streams) {
+            pub_.retire_states(s);
+            release_stream(*l, s);
+        }
+    }
+}
+
+sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
+    if (r.call_id.empty() || r.from_tag.empty()) {
+        throw session_error("Missing call-id or from-tag");
+    }
+    const sdp::session_description sd = parse_or_throw(r.sdp);
+    auto it = calls_.find(r.call_id);
+    const bool fresh = it == calls_.end();
+    if (fresh) {
+        auto c = std::make_unique<call>();
+        c->call_id = r.call_id;
+        c->created = now;
+        c->created_unix = static_cast<int64_t>(std::time(nullptr));
+        it = calls_.emplace(r.call_id, std::move(c)).first;
+    }
+    call& c = *it->second;
+    c.last_signal = now;
+    ++totals_.offers;
+    try {
+        leg* x = c.find_leg(r.from_tag);
+        if (x == nullptr) {
+            x = &new_leg(c, r.from_tag, r.direction.size() > 0 ? r.direction[0] : std::string());
+        }
+        leg* y = r.to_tag.empty() ? nullptr : c.find_leg(r.to_tag);
+        if (y == nullptr) {
+            for (auto& l : c.legs) {
+                if (l.get() != x) {
+                    y = l.get();
+                    break;
+                }
+            }
+        }
+        if (y == nullptr) {
+            const std::string y_iface = r.direction.size() > 1 ? r.direction[1] : x->iface->name;
+            y = &new_leg(c, r.to_tag, r.direction.empty() ? std::string() : y_iface);
+        }
+        const size_t n = sd.medias.size();
+        ensure_streams(*x, n);
+        ensure_streams(*y, n);
+        sdp::rewrite_plan plan;
+        for (size_t i = 0; i < n; ++i) {
+            stream& sx = x->streams[i];
+            stream& sy = y->streams[i];
+            take_peer(sx, sd, i);
+            if (!sx.disabled) {
+                allocate(*x, sx);
+                allocate(*y, sy);
+                sy.is_rtp = sx.is_rtp;
+            }
+            plan.medias.push_back(plan_for(sy, r.ice_remove));
+            if (sx.disabled) {
+                plan.medias.back().relay = false;
+            }
+        }
+        for (size_t i = 0; i < n; ++i) {
+            if (!pub_.publish_pair(*x, *y, i)) {
+                throw session_error("Flow table full");
+            }
+        }
+        set_origin(plan, r, *y);
+        sdp_reply reply{rewrite_or_throw(r.sdp, sd, plan)};
+        if (fresh) {
+            ++totals_.calls_created;
+        }
+        return reply;
+    } catch (...) {
+        if (fresh) {
+            destroy(c);
+            calls_.erase(it);
+        }
+        throw;
+    }
+}
+
+sdp_reply session_manager::answer(const sdp_request& r, steady::time_point now) {
+    if (r.call_id.empty() || r.from_tag.empty()) {
+        throw session_error("Missing call-id or from-tag");
+    }
+    const sdp::session_description sd = parse_or_throw(r.sdp);
+    call& c = find_call(r.call_id);
+    c.last_signal = now;
+    ++totals_.answers;
+    leg* x = c.find_leg(r.from_tag);
+    if (x == nullptr) {
+        throw session_error("Unknown from-tag");
+    }
+    leg* y = r.to_tag.empty() ? nullptr : c.find_leg(r.to_tag);
+    if (y == nullptr) {
+        // The answerer's leg was created by the offer without a tag; a later answer with
+        // another to-tag (a forked branch) takes it over: the last answer wins.
+        for (auto& l : c.legs) {
+            if (l.get() != x) {
+                y = l.get();
+                break;
+            }
+        }
+        if (y == nullptr) {
+            throw session_error("No offer for this answer");
+        }
+        y->tag = r.to_tag;
+    }
+    const size_t n = sd.medias.size();
+    ensure_streams(*x, n);
+    ensure_streams(*y, n);
+    sdp::rewrite_plan plan;
+    for (size_t i = 0; i < n; ++i) {
+        stream& sy = y->streams[i];
+        take_peer(sy, sd, i);
+        plan.medias.push_back(plan_for(x->streams[i], r.ice_remove));
+        if (sy.disabled) {
+            plan.medias.back().relay = false;
+        }
+    }
+    for (size_t i = 0; i < n; ++i) {
+        if (!pub_.publish_pair(*x, *y, i)) {
+            throw session_error("Flow table full");
+        }
+    }
+    c.answered = true;
+    set_origin(plan, r, *x);
+    return sdp_reply{rewrite_or_throw(r.sdp, sd, plan)};
+}
+
+void session_manager::remove(const std::string& call_id) {
+    auto it = calls_.find(call_id);
+    if (it == calls_.end()) {
+        throw session_error("Unknown call-id");
+    }
+    destroy(*it->second);
+    calls_.erase(it);
+    ++totals_.calls_deleted;
+}
+
+std::vector<std::string> session_manager::list(size_t limit) const {
+    std::vector<std::string> out;
+    for (const auto& [id, c] : calls_) {
+        if (out.size() >= limit) {
+            break;
+        }
+        out.push_back(id);
+    }
+    return out;
+}
+
+namespace {
+ng::value stats_of(const dp::stream_state* s) {
+    ng::value v = ng::value::dict();
+    const uint64_t p = s ? s->packets.load(std::memory_order_relaxed) : 0;
+    const uint64_t b = s ? s->bytes.load(std::memory_order_relaxed) : 0;
+    const uint64_t e = s ? s->errors.load(std::memory_order_relaxed) : 0;
+    v.set("packets", ng::value::integer(static_cast<int64_t>(p)));
+    v.set("bytes", ng::value::integer(static_cast<int64_t>(b)));
+    v.set("errors", ng::value::integer(static_cast<int64_t>(e)));
+    return v;
+}
+
+ng::value endpoint_value(const std::optional<endpoint>& ep) {
+    ng::value v = ng::value::dict();
+    if (ep) {
+        v.set("family", ng::value::str(ep->addr.is_v4() ? "IPv4" : "IPv6"));
+        v.set("address", ng::value::str(ep->addr.to_string()));
+        v.set("port", ng::value::integer(ep->port));
+    }
+    return v;
+}
+
+void add_stats(ng::value& total, const dp::stream_state* s) {
+    if (s == nullptr) {
+        return;
+    }
+    auto& d = total.as_dict();
+    d["packets"] = ng::value::integer(d["packets"].as_integer() + static_cast<int64_t>(s->packets.load()));
+    d["bytes"] = ng::value::integer(d["bytes"].as_integer() + static_cast<int64_t>(s->bytes.load()));
+    d["errors"] = ng::value::integer(d["errors"].as_integer() + static_cast<int64_t>(s->errors.load()));
+}
+
+ng::value stream_value(const stream& s, bool rtcp) {
+    ng::value v = ng::value::dict();
+    v.set("local port", ng::value::integer(rtcp ? s.rtcp_port() : s.rtp_port()));
+    v.set("local address", ng::value::str(s.local_addr.to_string()));
+    const dp::stream_state* st = rtcp ? s.rtcp_state.get() : s.rtp_state.get();
+    std::optional<endpoint> seen;
+    if (st != nullptr) {
+        const uint64_t l = st->latched.load(std::memory_order_relaxed);
+        if (l != 0) {
+            seen = endpoint{ip_address::from_v4_be(dp::endpoint_addr(l)),
+                            static_cast<uint16_t>(__builtin_bswap16(dp::endpoint_port(l)))};
+        }
+    }
+    v.set("endpoint", endpoint_value(seen ? seen : (rtcp ? s.peer_rtcp : s.peer_rtp)));
+    v.set("advertised endpoint", endpoint_value(rtcp ? s.peer_rtcp : s.peer_rtp));
+    v.set("stats", stats_of(st));
+    return v;
+}
+}  // namespace
+
+ng::value session_manager::query(const std::string& call_id) const {
+    auto it = calls_.find(call_id);
+    if (it == calls_.end()) {
+        throw session_error("Unknown call-id");
+    }
+    const call& c = *it->second;
+    ng::value reply = ng::value::dict();
+    reply.set("created", ng::value::integer(c.created_unix));
+    ng::value rtp = stats_of(nullptr);
+    ng::value rtcp = stats_of(nullptr);
+    ng::value tags = ng::value::dict();
+    for (const auto& l : c.legs) {
+        ng::value t = ng::value::dict();
+        t.set("tag", ng::value::str(l->tag));
+        t.set("interface", ng::value::str(l->iface->name));
+        for (const auto& other : c.legs) {
+            if (other.get() != l.get()) {
+                t.set("in dialogue with", ng::value::str(other->tag));
+            }
+        }
+        ng::value medias = ng::value::list();
+        for (size_t i = 0; i < l->streams.size(); ++i) {
+            const stream& s = l->streams[i];
+            ng::value m = ng::value::dict();
+            m.set("index", ng::value::integer(static_cast<int64_t>(i + 1)));
+            m.set("type", ng::value::str(s.media_type));
+            m.set("protocol", ng::value::str(s.proto));
+            ng::value streams = ng::value::list();
+            if (s.allocated) {
+                streams.as_list().push_back(stream_value(s, false));
+                add_stats(rtp, s.rtp_state.get());
+                if (s.is_rtp) {
+                    streams.as_list().push_back(stream_value(s, true));
+                    add_stats(rtcp, s.rtcp_state.get());
+                }
+            }
+            m.set("streams", std::move(streams));
+            medias.as_list().push_back(std::move(m));
+        }
+        t.set("medias", std::move(medias));
+        tags.set(l->tag, std::move(t));
+    }
+    ng::value totals = ng::value::dict();
+    totals.set("RTP", std::move(rtp));
+    totals.set("RTCP", std::move(rtcp));
+    reply.set("totals", std::move(totals));
+    reply.set("tags", std::move(tags));
+    return reply;
+}
+
+}  // namespace rtprelay

@@ -1,1 +1,287 @@
-// placeholder
+#include "control/ng/server.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "control/ng/client.h"
+
+namespace rtprelay::ng {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Runs the server's poll loop on a thread, as relay/main would. Counters and the
+// handler's state are read after stop(), so the test never races the loop.
+class server_thread {
+ public:
+    explicit server_thread(ng_server& s) : server_(s), thread_([this] { run(); }) {}
+    ~server_thread() { stop(); }
+    void stop() {
+        stop_ = true;
+        if (thread_.joinable()) {
+            thread_.join();
+        }
+    }
+
+ private:
+    void run() {
+        while (!stop_) {
+            pollfd p{server_.fd(), POLLIN, 0};
+            if (poll(&p, 1, 5) > 0) {
+                server_.on_readable(std::chrono::steady_clock::now());
+            }
+        }
+    }
+    ng_server& server_;
+    std::atomic<bool> stop_{false};
+    std::thread thread_;
+};
+
+// A bare UDP socket for datagrams the client would never send.
+class raw_socket {
+ public:
+    raw_socket(const char* local_ip, const peer_info& to) {
+        fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sockaddr_in me{};
+        me.sin_family = AF_INET;
+        inet_pton(AF_INET, local_ip, &me.sin_addr);
+        EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&me), sizeof me), 0);
+        EXPECT_EQ(connect(fd_, reinterpret_cast<const sockaddr*>(&to.addr), to.len), 0);
+    }
+    ~raw_socket() { close(fd_); }
+    void send_bytes(std::string_view b) { EXPECT_EQ(send(fd_, b.data(), b.size(), 0), static_cast<ssize_t>(b.size())); }
+    // The next datagram within `wait`, or "" when none came.
+    std::string receive(std::chrono::milliseconds wait) {
+        pollfd p{fd_, POLLIN, 0};
+        if (poll(&p, 1, static_cast<int>(wait.count())) <= 0) {
+            return "";
+        }
+        char buf[65536];
+        const ssize_t n = recv(fd_, buf, sizeof buf, 0);
+        return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+    }
+
+ private:
+    int fd_ = -1;
+};
+
+// Without the loop thread: waits (up to 1 s) for the socket to be readable, then drains it.
+// Loopback delivery is quick but not synchronous with send(), hence the poll.
+void pump(ng_server& s, std::chrono::steady_clock::time_point now) {
+    pollfd p{s.fd(), POLLIN, 0};
+    if (poll(&p, 1, 1000) > 0) {
+        s.on_readable(now);
+    }
+}
+
+// Pumps until every datagram sent so far was either a request or a malformed drop.
+void pump_all(ng_server& s, uint64_t sent) {
+    for (int i = 0; i < 100; ++i) {
+        const auto& c = s.counters();
+        if (c.requests + c.dropped_malformed >= sent) {
+            return;
+        }
+        pump(s, std::chrono::steady_clock::now());
+    }
+}
+
+ng_server_config loopback_config() {
+    ng_server_config c;
+    c.listen = "127.0.0.1:0";
+    return c;
+}
+
+std::string address_of(const ng_server& s) { return s.local_address().to_string(); }
+
+value pong(const value& request, const peer_info&) {
+    if (request.find_string("command") == "fail") {
+        throw std::runtime_error("no such call");
+    }
+    return value::dict().set("result", value::str("pong"));
+}
+
+TEST(ng_server, rejects_bad_addresses_at_construction) {
+    ng_server_config c = loopback_config();
+    c.listen = "x";
+    try {
+        ng_server s(c, pong);
+        FAIL() << "constructed";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_STREQ(e.what(), "ng listen: bad address 'x'");
+    }
+    for (const char* bad : {"127.0.0.1", "::1:2223", "[::1]2223", "127.0.0.1:70000", "localhost:2223",
+                            "127.0.0.1:-1", "[::1]:"}) {
+        c.listen = bad;
+        EXPECT_THROW(ng_server(c, pong), std::invalid_argument) << bad;
+    }
+    c = loopback_config();
+    for (const char* bad : {"10.0.0.0/33", "fd00::/129", "10.0.0.0/", "nonsense", "10.0.0.0/8x"}) {
+        c.allow = {bad};
+        EXPECT_THROW(ng_server(c, pong), std::invalid_argument) << bad;
+    }
+}
+
+TEST(ng_server, allow_list_matches_cidrs) {
+    ng_server_config c = loopback_config();
+    c.allow = {"10.1.2.3/8", "192.0.2.7", "fd00::/8", "2001:db8::1"};
+    ng_server s(c, pong);
+    const auto allowed = [&](const char* text) { return s.is_allowed(*parse_endpoint(text, true)); };
+    EXPECT_TRUE(allowed("10.200.0.1:1"));
+    EXPECT_FALSE(allowed("11.0.0.1:1"));
+    EXPECT_TRUE(allowed("192.0.2.7:1"));
+    EXPECT_FALSE(allowed("192.0.2.8:1"));
+    EXPECT_TRUE(allowed("[fd12::5]:1"));
+    EXPECT_FALSE(allowed("[fe80::1]:1"));
+    EXPECT_TRUE(allowed("[2001:db8::1]:1"));
+    EXPECT_FALSE(allowed("[2001:db8::2]:1"));
+    EXPECT_TRUE(allowed("[::ffff:10.0.0.9]:1"));  // IPv4-mapped, as a dual-stack socket sees it
+    EXPECT_FALSE(allowed("127.0.0.1:1"));
+
+    ng_server loopback_only(loopback_config(), pong);  // empty allow-list
+    EXPECT_TRUE(loopback_only.is_allowed(*parse_endpoint("127.0.0.2:1", true)));
+    EXPECT_TRUE(loopback_only.is_allowed(*parse_endpoint("[::1]:1", true)));
+    EXPECT_FALSE(loopback_only.is_allowed(*parse_endpoint("192.0.2.1:1", true)));
+}
+
+TEST(ng_server, answers_a_request_end_to_end) {
+    ng_server s(loopback_config(), pong);
+    server_thread loop(s);
+    ng_client client(address_of(s));
+    std::string error;
+    auto reply = client.request(value::dict().set("command", value::str("ping")), 1000ms, 2, &error);
+    ASSERT_TRUE(reply) << error;
+    EXPECT_EQ(reply->find_string("result"), "pong");
+    loop.stop();
+    EXPECT_EQ(s.counters().requests, 1u);
+    EXPECT_EQ(s.counters().replies, 1u);
+    EXPECT_EQ(s.counters().cache_hits, 0u);
+}
+
+TEST(ng_server, listens_on_ipv6) {
+    ng_server_config c;
+    c.listen = "[::1]:0";
+    ng_server s(c, pong);
+    server_thread loop(s);
+    ng_client client(address_of(s));
+    std::string error;
+    auto reply = client.request(value::dict().set("command", value::str("ping")), 1000ms, 2, &error);
+    ASSERT_TRUE(reply) << error;
+    EXPECT_EQ(reply->find_string("result"), "pong");
+}
+
+TEST(ng_server, retransmit_gets_identical_reply_and_handler_runs_once) {
+    int runs = 0;
+    ng_server s(loopback_config(), [&](const value&, const peer_info&) {
+        ++runs;
+        return value::dict().set("result", value::str("ok")).set("run", value::integer(runs));
+    });
+    raw_socket peer("127.0.0.1", s.local_address());
+    const auto now = std::chrono::steady_clock::now();
+    peer.send_bytes("5_17_1 d7:command4:pinge");
+    pump(s, now);
+    const std::string first = peer.receive(1000ms);
+    EXPECT_EQ(first, "5_17_1 d6:result2:ok3:runi1ee");
+    peer.send_bytes("5_17_1 d7:command4:pinge");
+    pump(s, now + 1s);
+    EXPECT_EQ(peer.receive(1000ms), first);
+    EXPECT_EQ(runs, 1);
+    EXPECT_EQ(s.counters().requests, 2u);
+    EXPECT_EQ(s.counters().cache_hits, 1u);
+    EXPECT_EQ(s.counters().replies, 2u);
+    // Past the cache's age the cookie is new again.
+    peer.send_bytes("5_17_1 d7:command4:pinge");
+    pump(s, now + 31s);
+    EXPECT_EQ(peer.receive(1000ms), "5_17_1 d6:result2:ok3:runi2ee");
+}
+
+TEST(ng_server, errors_become_error_replies) {
+    ng_server s(loopback_config(), pong);
+    raw_socket peer("127.0.0.1", s.local_address());
+    const auto exchange = [&](std::string_view msg) {
+        peer.send_bytes(msg);
+        pump(s, std::chrono::steady_clock::now());
+        return peer.receive(1000ms);
+    };
+    EXPECT_EQ(exchange("c1 d7:command4:pin"),
+              "c1 d12:error-reason38:bencode: truncated string at offset 106:result5:errore");
+    EXPECT_EQ(exchange("c2 garbage"),
+              "c2 d12:error-reason40:bencode: unexpected byte 'g' at offset 06:result5:errore");
+    EXPECT_EQ(exchange("c3 i5e"), "c3 d12:error-reason27:request is not a dictionary6:result5:errore");
+    EXPECT_EQ(exchange("c4 "), "c4 d12:error-reason20:bencode: empty input6:result5:errore");
+    EXPECT_EQ(exchange("c5 d7:command4:faile"), "c5 d12:error-reason12:no such call6:result5:errore");
+    EXPECT_EQ(s.counters().bad_requests, 4u);
+    EXPECT_EQ(s.counters().handler_errors, 1u);
+    EXPECT_EQ(s.counters().replies, 5u);
+}
+
+TEST(ng_server, unframed_datagrams_are_dropped_and_counted) {
+    ng_server s(loopback_config(), pong);
+    raw_socket peer("127.0.0.1", s.local_address());
+    peer.send_bytes("no-space-here");
+    peer.send_bytes(" d7:command4:pinge");  // empty cookie
+    peer.send_bytes("");
+    peer.send_bytes(std::string(300, 'c') + " de");  // cookie too long to cache
+    pump_all(s, 4);
+    EXPECT_EQ(peer.receive(50ms), "");
+    EXPECT_EQ(s.counters().dropped_malformed, 4u);
+    EXPECT_EQ(s.counters().requests, 0u);
+    EXPECT_EQ(s.counters().replies, 0u);
+}
+
+TEST(ng_server, random_garbage_never_crashes) {
+    ng_server s(loopback_config(), pong);
+    raw_socket peer("127.0.0.1", s.local_address());
+    std::mt19937 rng(99);
+    for (int i = 0; i < 2000; ++i) {
+        std::string d(rng() % 200, '\0');
+        for (char& c : d) {
+            c = static_cast<char>(rng());
+        }
+        if (i % 2 == 0) {
+            d.insert(0, "g" + std::to_string(i) + " ");  // framed, so it reaches the decoder
+        }
+        peer.send_bytes(d);
+        if (i % 32 == 31) {
+            pump_all(s, static_cast<uint64_t>(i) + 1);
+            while (!peer.receive(0ms).empty()) {
+            }
+        }
+    }
+    pump_all(s, 2000);
+    const auto& c = s.counters();
+    EXPECT_EQ(c.requests + c.dropped_malformed, 2000u);
+    EXPECT_GE(c.requests, 1000u);
+}
+
+TEST(ng_server, disallowed_peer_gets_nothing_and_is_counted) {
+    ng_server_config c = loopback_config();
+    c.allow = {"127.0.0.1"};
+    int runs = 0;
+    ng_server s(c, [&](const value& r, const peer_info& p) {
+        ++runs;
+        return pong(r, p);
+    });
+    server_thread loop(s);
+    ng_client outsider(address_of(s), "127.0.0.2:0");
+    std::string error;
+    EXPECT_FALSE(outsider.request(value::dict().set("command", value::str("ping")), 100ms, 1, &error));
+    EXPECT_EQ(error, "no reply from " + address_of(s) + " after 2 tries");
+    ng_client insider(address_of(s), "127.0.0.1:0");
+    EXPECT_TRUE(insider.request(value::dict().set("command", value::str("ping")), 1000ms, 2, &error));
+    loop.stop();
+    EXPECT_EQ(s.counters().dropped_not_allowed, 2u);
+    EXPECT_EQ(s.counters().requests, 1u);
+    EXPECT_EQ(runs, 1);
+}
+
+}  // namespace
+}  // namespace rtprelay::ng

@@ -1,0 +1,65 @@
+#pragma once
+// Logical interfaces: a name (a region like "jp1", or "internal"/"external"), the media
+// addresses it owns with their port pools, and how its packets leave: DPDK port, optional
+// VLAN, gateway. Written in config as one line each:
+//
+//   interface = jp1 address=54.65.63.200/26,54.65.63.201/26 dpdk-port=0 gateway=54.65.63.193 ports=10000-20000 vlan=0
+//
+// Without a gateway every peer must be on-link (test namespaces); with one, peers outside
+// the address's prefix are reached through it.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "control/address.h"
+#include "control/ports/port_pool.h"
+
+namespace rtprelay {
+
+struct media_address {
+    cidr net;                 // the address and its on-link prefix
+    std::unique_ptr<port_pool> pool;
+};
+
+struct logical_interface {
+    std::string name;
+    std::vector<media_address> addresses;
+    uint16_t dpdk_port = 0;
+    uint16_t vlan = 0;
+    std::optional<ip_address> gateway;
+    uint16_t port_min = 10000;
+    uint16_t port_max = 20000;
+    size_t next_address = 0;  // round robin over addresses with free ports
+
+    // A fresh port pair on one of the addresses, spreading calls over them. Null when
+    // every address is out of ports.
+    struct allocation {
+        size_t address_index;
+        uint16_t rtp_port;
+    };
+    std::optional<allocation> allocate();
+    void release(const allocation& a);
+};
+
+// Parses one interface line. Throws std::invalid_argument naming the field and the reason
+// ("interface 'jp1': address '54.65.63.300/26' is not an address/prefix").
+logical_interface parse_interface(std::string_view spec, uint64_t seed);
+
+class interface_set {
+ public:
+    void add(logical_interface i);  // throws on duplicate names / overlapping addresses
+    logical_interface* find(std::string_view name);
+    logical_interface& front() { return items_.front(); }
+    std::vector<logical_interface>& all() { return items_; }
+    const std::vector<logical_interface>& all() const { return items_; }
+    bool empty() const { return items_.empty(); }
+
+ private:
+    std::vector<logical_interface> items_;
+};
+
+}  // namespace rtprelay

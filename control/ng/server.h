@@ -1,0 +1,110 @@
+#pragma once
+// The NG control socket: the UDP endpoint Kamailio/OpenSIPS `rtpengine` modules talk to.
+// A datagram is "<cookie> <bencode dict>"; the reply is "<cookie> <bencode dict>" sent back
+// to the sender. Replies are cached by cookie so retransmits are answered from the cache
+// and the handler runs once per request. Single-threaded: the owner polls fd() and calls
+// on_readable(); nothing here blocks.
+
+#include <sys/socket.h>
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "control/ng/bencode.h"
+#include "control/ng/cookie_cache.h"
+
+namespace rtprelay::ng {
+
+// A UDP endpoint (peer or local), as the kernel gives or takes it.
+struct peer_info {
+    sockaddr_storage addr{};
+    socklen_t len = 0;
+
+    int family() const { return addr.ss_family; }
+    uint16_t port() const;
+    std::string to_string() const;  // "127.0.0.1:5060", "[::1]:5060"
+};
+
+// Parses "host:port" or "[v6]:port". numeric_only refuses host names (the server's listen
+// address must not depend on DNS at start-up); otherwise the first getaddrinfo answer wins.
+std::optional<peer_info> parse_endpoint(std::string_view text, bool numeric_only);
+
+struct ng_server_config {
+    std::string listen = "127.0.0.1:2223";  // port 0 picks a free port (tests)
+    // Peers allowed to send commands: "10.0.0.0/8", "192.0.2.7", "fd00::/8", "::1".
+    // Empty means loopback only (127.0.0.0/8 and ::1).
+    std::vector<std::string> allow;
+    size_t cache_entries = 10000;
+    std::chrono::seconds cache_age{30};  // > the SIP proxy's total retransmit window
+    unsigned max_burst = 64;             // datagrams per on_readable(), bounds one turn
+};
+
+// Counters of the control socket; written by the owning thread only.
+struct ng_server_counters {
+    uint64_t requests = 0;             // framed datagrams from allowed peers, retransmits too
+    uint64_t replies = 0;              // datagrams sent, cached and error replies included
+    uint64_t cache_hits = 0;           // requests answered from the cookie cache
+    uint64_t dropped_not_allowed = 0;  // sender not in the allow-list; no reply
+    uint64_t dropped_malformed = 0;    // no cookie, over-long cookie or truncated; no reply
+    uint64_t bad_requests = 0;         // undecodable or not a dict; error reply
+    uint64_t handler_errors = 0;       // handler threw; error reply
+    uint64_t send_errors = 0;          // sendto failed (buffer full, too big); peer retries
+};
+
+class ng_server {
+ public:
+    // The handler gets the decoded request dict and returns the reply dict. An exception
+    // becomes an error reply carrying its what(). Runs on the caller of on_readable().
+    using handler = std::function<value(const value& request, const peer_info& from)>;
+
+    // Binds the socket. Throws std::invalid_argument for a bad listen or allow address
+    // ("ng listen: bad address 'x'") and std::system_error when the socket cannot be bound.
+    ng_server(const ng_server_config& config, handler h);
+    ~ng_server();
+
+    ng_server(const ng_server&) = delete;
+    ng_server& operator=(const ng_server&) = delete;
+
+    int fd() const { return fd_; }
+    // The bound address, with the real port when the config asked for port 0.
+    const peer_info& local_address() const { return local_; }
+    const ng_server_counters& counters() const { return counters_; }
+    bool is_allowed(const peer_info& peer) const;
+
+    // Drains up to max_burst datagrams and answers each; `now` drives the cookie cache.
+    void on_readable(std::chrono::steady_clock::time_point now);
+
+    // The reply the server sends when a request cannot be handled:
+    // {"result": "error", "error-reason": reason}.
+    static value error_reply(std::string_view reason);
+
+ private:
+    struct allow_entry {
+        int family = 0;  // AF_INET or AF_INET6
+        unsigned prefix_bits = 0;
+        std::array<uint8_t, 16> bytes{};  // network order; host bits zeroed
+    };
+
+    static std::optional<allow_entry> parse_allow(std::string_view text);
+    void handle_datagram(std::string_view msg, const peer_info& from,
+                         std::chrono::steady_clock::time_point now);
+    value answer(std::string_view body, const peer_info& from);
+    void send_to(std::string_view reply, const peer_info& to);
+
+    int fd_ = -1;
+    peer_info local_;
+    std::vector<allow_entry> allow_;
+    handler handler_;
+    cookie_cache cache_;
+    unsigned max_burst_;
+    ng_server_counters counters_;
+    std::vector<char> buf_;  // one datagram; 64 KiB holds any UDP payload
+};
+
+}  // namespace rtprelay::ng

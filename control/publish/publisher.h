@@ -1,0 +1,41 @@
+#pragma once
+// Turns sessions into flow entries: for a stream pair (leg X, leg Y) it publishes what a
+// worker needs for packets arriving on X's ports (forward to Y's peer from Y's ports) and
+// the mirror image. Owns nothing of the session; frees nothing but through RCU.
+
+#include <cstdint>
+
+#include "control/session/session.h"
+#include "dataplane/flow_table.h"
+#include "dataplane/neighbour_table.h"
+
+namespace rtprelay {
+
+class publisher {
+ public:
+    publisher(dp::flow_table& flows, dp::neighbour_table& neighbours, uint16_t n_workers)
+        : flows_(flows), neighbours_(neighbours), n_workers_(n_workers) {}
+
+    // Publishes (or re-publishes) both directions of stream `i` between legs x and y.
+    // Returns false if the flow table is full.
+    bool publish_pair(leg& x, leg& y, size_t i);
+    // Removes stream `s`'s entries and retires its states (call after the sibling's
+    // entries are removed too — remove_entries() on both, then retire_states() on both).
+    void remove_entries(stream& s);
+    void retire_states(stream& s);
+
+    // The worker that owns a local (address, port): decided by the local side only, so a
+    // remote peer cannot move a stream's state between workers.
+    uint8_t owner_of(uint32_t addr_be, uint16_t port) const;
+
+    dp::flow_table& flows() { return flows_; }
+
+ private:
+    bool publish_direction(leg& in, stream& s_in, leg& out, stream& s_out, bool rtcp);
+
+    dp::flow_table& flows_;
+    dp::neighbour_table& neighbours_;
+    uint16_t n_workers_;
+};
+
+}  // namespace rtprelay

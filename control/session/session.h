@@ -1,0 +1,67 @@
+#pragma once
+// A call as the control plane keeps it: legs (one per SIP tag) with one stream per m= line.
+// Plain C++ on the control plane only; the data plane sees flow entries built from this
+// (publish/) and writes into each stream's stream_state.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "control/address.h"
+#include "control/interfaces.h"
+#include "dataplane/flow_entry.h"
+
+namespace rtprelay {
+
+using steady = std::chrono::steady_clock;
+
+// One m= line on one leg: the relay's local port pair facing that leg's peer, and what the
+// peer's SDP said.
+struct stream {
+    bool allocated = false;
+    logical_interface::allocation alloc{};
+    ip_address local_addr;
+    std::optional<endpoint> peer_rtp;   // null: unknown or 0.0.0.0 (hold)
+    std::optional<endpoint> peer_rtcp;
+    bool rtcp_mux = false;
+    bool disabled = false;               // this leg's SDP has port 0 for it
+    bool is_rtp = true;                  // proto RTP/*: RTCP on port+1 is relayed too
+    std::string media_type;
+    std::string proto;
+    std::unique_ptr<dp::stream_state> rtp_state;
+    std::unique_ptr<dp::stream_state> rtcp_state;
+    bool published = false;
+
+    uint16_t rtp_port() const { return alloc.rtp_port; }
+    uint16_t rtcp_port() const { return static_cast<uint16_t>(alloc.rtp_port + 1); }
+};
+
+struct leg {
+    std::string tag;                     // empty until the answer names it
+    logical_interface* iface = nullptr;
+    std::vector<stream> streams;
+    steady::time_point created;
+};
+
+struct call {
+    std::string call_id;
+    std::vector<std::unique_ptr<leg>> legs;
+    steady::time_point created;
+    steady::time_point last_signal;
+    int64_t created_unix = 0;
+    bool answered = false;
+
+    leg* find_leg(std::string_view tag) {
+        for (auto& l : legs) {
+            if (!l->tag.empty() && l->tag == tag) {
+                return l.get();
+            }
+        }
+        return nullptr;
+    }
+};
+
+}  // namespace rtprelay

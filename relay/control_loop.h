@@ -1,0 +1,55 @@
+#pragma once
+// The main lcore's loop: NG requests, ARP (answers, learning, resolution, aging,
+// gratuitous ARP at start), RCU reclamation of retired flows, and periodic counter logs.
+// Everything here may allocate and log; none of it is per relayed packet.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+#include "dataplane/worker.h"
+
+struct rte_mempool;
+struct rte_ring;
+
+namespace rtprelay {
+
+namespace ng {
+class ng_server;
+}
+
+struct control_context {
+    ng::ng_server* ng = nullptr;
+    dp::flow_table* flows = nullptr;
+    dp::neighbour_table* neighbours = nullptr;
+    dp::dataplane_shared* shared = nullptr;
+    std::vector<dp::worker*> workers;
+    rte_mempool* pool = nullptr;
+    rte_ring* to_control = nullptr;   // ARP frames from the workers
+    rte_ring* control_tx = nullptr;   // frames for worker 0 to send
+    unsigned stats_interval = 0;      // seconds, 0 = off
+};
+
+class control_loop {
+ public:
+    explicit control_loop(control_context ctx) : ctx_(std::move(ctx)) {}
+
+    // Announces every media address once (gratuitous ARP).
+    void announce();
+    // Runs until `stop` is set (signal handler). Each turn waits at most 1 ms for NG.
+    void run(const std::atomic<bool>& stop);
+
+    // Sum of the workers' counters.
+    dp::worker_counters totals() const;
+
+ private:
+    void handle_arp(std::chrono::steady_clock::time_point now);
+    void resolve(std::chrono::steady_clock::time_point now);
+    void transmit(struct rte_mbuf* m);
+    uint32_t source_for(uint16_t port_id, uint32_t target) const;
+
+    control_context ctx_;
+};
+
+}  // namespace rtprelay

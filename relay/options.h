@@ -1,0 +1,36 @@
+#pragma once
+// rtprelay's options: one INI file (--config) read with Boost.Program_options, every
+// option also on the command line (which wins). A bad value stops start-up with a message
+// naming the option.
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace rtprelay {
+
+struct options_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct relay_options {
+    std::vector<std::string> eal_args;     // passed to rte_eal_init after argv[0]
+    unsigned workers = 1;                  // worker lcores (each polls one queue per port)
+    unsigned mbufs = 8191;                 // mbuf pool size
+    unsigned max_flows = 65536;            // flow table capacity (4 per relayed stream pair)
+    unsigned max_neighbours = 4096;
+    unsigned idle_sleep_us = 0;            // back-off after empty polls; 0 = pure polling
+    std::vector<std::string> interfaces;   // "NAME key=value ..." (control/interfaces.h)
+    std::string ng_listen = "127.0.0.1:2223";
+    std::vector<std::string> ng_allow;     // empty = loopback only
+    unsigned ng_cache_entries = 10000;
+    unsigned ng_cache_age = 30;            // seconds
+    unsigned stats_interval = 0;           // seconds between counter log lines; 0 = off
+    std::string log_level = "info";
+};
+
+// Returns nullopt when --help or --version printed something and the program should exit 0.
+std::optional<relay_options> parse_options(int argc, char** argv);
+
+}  // namespace rtprelay
