@@ -106,11 +106,14 @@ void control_loop::run(const std::atomic<bool>& stop) {
         pfd.revents = 0;
         const int rc = poll(&pfd, 1, 1);
         const auto now = clock::now();
+        bool signalled = false;
         if (rc > 0 && (pfd.revents & POLLIN) != 0) {
             ctx_.ng->on_readable(now);
+            signalled = true;
         }
         handle_arp(now);
-        if (now - last_resolve >= std::chrono::milliseconds(10)) {
+        // Right after NG requests: an answer's peers get their ARP before their first packet.
+        if (signalled || now - last_resolve >= std::chrono::milliseconds(10)) {
             resolve(now);
             last_resolve = now;
         }

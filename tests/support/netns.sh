@@ -1,0 +1,75 @@
+# Sourced by end-to-end tests and the demo: a relay namespace with two veth-attached test
+# hosts, addresses from 198.18.0.0/15, no default route anywhere.
+#
+#   host A (ns $NS_A, $ADDR_A) <-veth-> [$IF_A0 in ns $NS_RELAY] rtprelay [$IF_B0] <-veth-> host B (ns $NS_B, $ADDR_B)
+#
+# Relay-side media addresses are $RELAY_A / $RELAY_B. Call netns_setup PREFIX (<= 8 chars)
+# and register netns_cleanup in a trap; a later run removes leftovers of the same prefix.
+
+netns_names() {
+    local p=$1
+    NS_RELAY="$p-relay"; NS_A="$p-a"; NS_B="$p-b"
+    IF_A0="$p-a0"; IF_A1="$p-a1"; IF_B0="$p-b0"; IF_B1="$p-b1"
+    ADDR_A=198.18.1.2; ADDR_B=198.18.2.2
+    RELAY_A=198.18.1.1; RELAY_B=198.18.2.1
+}
+
+netns_cleanup() {
+    local p=${1:-$NETNS_PREFIX}
+    [ -n "$p" ] || return 0
+    netns_names "$p"
+    local ns
+    for ns in "$NS_RELAY" "$NS_A" "$NS_B"; do
+        if ip netns pids "$ns" >/dev/null 2>&1; then
+            ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+        fi
+        ip netns del "$ns" 2>/dev/null || true
+    done
+    ip link del "$IF_A0" 2>/dev/null || true
+    ip link del "$IF_B0" 2>/dev/null || true
+    rm -rf "/var/run/dpdk/$p" 2>/dev/null || true
+}
+
+netns_setup() {
+    NETNS_PREFIX=$1
+    netns_cleanup "$NETNS_PREFIX"
+    netns_names "$NETNS_PREFIX"
+    ip netns add "$NS_RELAY"
+    ip netns add "$NS_A"
+    ip netns add "$NS_B"
+    ip link add "$IF_A0" type veth peer name "$IF_A1"
+    ip link add "$IF_B0" type veth peer name "$IF_B1"
+    ip link set "$IF_A0" netns "$NS_RELAY"
+    ip link set "$IF_B0" netns "$NS_RELAY"
+    ip link set "$IF_A1" netns "$NS_A"
+    ip link set "$IF_B1" netns "$NS_B"
+    local ns
+    for ns in "$NS_RELAY" "$NS_A" "$NS_B"; do
+        ip -n "$ns" link set lo up
+    done
+    # The relay's ends carry no kernel address: DPDK (net_af_packet) owns them. No IPv6
+    # either, so the kernel sends nothing of its own on them.
+    ip netns exec "$NS_RELAY" sysctl -qw "net.ipv6.conf.$IF_A0.disable_ipv6=1" "net.ipv6.conf.$IF_B0.disable_ipv6=1"
+    ip netns exec "$NS_A" sysctl -qw "net.ipv6.conf.$IF_A1.disable_ipv6=1"
+    ip netns exec "$NS_B" sysctl -qw "net.ipv6.conf.$IF_B1.disable_ipv6=1"
+    ip -n "$NS_A" addr add "$ADDR_A/24" dev "$IF_A1"
+    ip -n "$NS_B" addr add "$ADDR_B/24" dev "$IF_B1"
+    # TX checksum offload off everywhere: with it on, af_packet sees partial UDP checksums.
+    ip netns exec "$NS_RELAY" ethtool -K "$IF_A0" tx off >/dev/null
+    ip netns exec "$NS_RELAY" ethtool -K "$IF_B0" tx off >/dev/null
+    ip netns exec "$NS_A" ethtool -K "$IF_A1" tx off >/dev/null
+    ip netns exec "$NS_B" ethtool -K "$IF_B1" tx off >/dev/null
+    ip -n "$NS_RELAY" link set "$IF_A0" up
+    ip -n "$NS_RELAY" link set "$IF_B0" up
+    ip -n "$NS_A" link set "$IF_A1" up
+    ip -n "$NS_B" link set "$IF_B1" up
+}
+
+# Prints the rtprelay arguments for this topology (EAL on net_af_packet, no hugepages).
+relay_args() {
+    local lcores=${RELAY_LCORES:-0-1}
+    echo "--eal=-l $lcores --no-pci --no-huge -m 512 --file-prefix $NETNS_PREFIX --vdev=net_af_packet0,iface=$IF_A0 --vdev=net_af_packet1,iface=$IF_B0" \
+         "--interface=a address=$RELAY_A/24 dpdk-port=0" \
+         "--interface=b address=$RELAY_B/24 dpdk-port=1" \
+         "--ng-listen=127.0.0.1:${NG_PORT:-2223} --idle-sleep-us=${IDLE_SLEEP_US:-50}"
+}

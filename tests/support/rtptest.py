@@ -1,0 +1,155 @@
+"""Test-side helpers: bencode, an NG client, sockets opened inside network namespaces,
+RTP packet building. Independent of the relay's own code on purpose, so a test checks the
+relay against a second implementation of the protocol."""
+
+import ctypes
+import os
+import random
+import socket
+import struct
+import time
+
+CLONE_NEWNET = 0x40000000
+_libc = ctypes.CDLL("libc.so.6", use_errno=True)
+
+
+def bencode(v):
+    if isinstance(v, bool):
+        raise TypeError("bool")
+    if isinstance(v, int):
+        return b"i%de" % v
+    if isinstance(v, str):
+        v = v.encode()
+    if isinstance(v, (bytes, bytearray)):
+        return b"%d:%s" % (len(v), v)
+    if isinstance(v, list):
+        return b"l" + b"".join(bencode(x) for x in v) + b"e"
+    if isinstance(v, dict):
+        items = sorted((k.encode() if isinstance(k, str) else k, x) for k, x in v.items())
+        return b"d" + b"".join(bencode(k) + bencode(x) for k, x in items) + b"e"
+    raise TypeError(type(v))
+
+
+def bdecode(data, i=0):
+    c = data[i:i + 1]
+    if c == b"i":
+        end = data.index(b"e", i)
+        return int(data[i + 1:end]), end + 1
+    if c == b"l":
+        i += 1
+        out = []
+        while data[i:i + 1] != b"e":
+            v, i = bdecode(data, i)
+            out.append(v)
+        return out, i + 1
+    if c == b"d":
+        i += 1
+        out = {}
+        while data[i:i + 1] != b"e":
+            k, i = bdecode(data, i)
+            v, i = bdecode(data, i)
+            out[k.decode()] = v
+        return out, i + 1
+    colon = data.index(b":", i)
+    n = int(data[i:colon])
+    s = data[colon + 1:colon + 1 + n]
+    if len(s) != n:
+        raise ValueError("truncated")
+    return s, colon + 1 + n
+
+
+def text(v):
+    return v.decode() if isinstance(v, bytes) else v
+
+
+class NgClient:
+    def __init__(self, host="127.0.0.1", port=2223, timeout=2.0):
+        self.addr = (host, port)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.settimeout(timeout)
+
+    def raw(self, payload, wait=True):
+        self.sock.sendto(payload, self.addr)
+        if not wait:
+            return None
+        return self.sock.recvfrom(65536)[0]
+
+    def request(self, d, tries=3):
+        cookie = "%08x" % random.getrandbits(32)
+        msg = cookie.encode() + b" " + bencode(d)
+        for _ in range(tries):
+            self.sock.sendto(msg, self.addr)
+            try:
+                while True:
+                    data = self.sock.recvfrom(65536)[0]
+                    c, _, body = data.partition(b" ")
+                    if c == cookie.encode():
+                        return bdecode(body)[0]
+            except socket.timeout:
+                continue
+        raise TimeoutError("no NG reply from %s:%d" % self.addr)
+
+
+def socket_in_netns(ns, family=socket.AF_INET, kind=socket.SOCK_DGRAM):
+    """A socket created inside network namespace `ns` (the thread returns to its own)."""
+    own = os.open("/proc/self/ns/net", os.O_RDONLY)
+    target = os.open("/var/run/netns/%s" % ns, os.O_RDONLY)
+    try:
+        if _libc.setns(target, CLONE_NEWNET) != 0:
+            raise OSError(ctypes.get_errno(), "setns %s" % ns)
+        s = socket.socket(family, kind)
+    finally:
+        _libc.setns(own, CLONE_NEWNET)
+        os.close(own)
+        os.close(target)
+    return s
+
+
+def rtp_packet(ssrc, seq, ts, payload, pt=0, marker=False):
+    b1 = pt | (0x80 if marker else 0)
+    return struct.pack("!BBHII", 0x80, b1, seq & 0xFFFF, ts & 0xFFFFFFFF, ssrc) + payload
+
+
+def rtcp_sr(ssrc, ntp=0, rtp_ts=0, packets=0, octets=0):
+    # RTCP sender report without report blocks: V=2, PT=200, length 6 (words - 1)
+    return struct.pack("!BBHIIIIII", 0x80, 200, 6, ssrc, ntp >> 32, ntp & 0xFFFFFFFF, rtp_ts, packets, octets)
+
+
+def sdp_for(addr, port, session_id=None, extra=""):
+    sid = session_id or random.randint(1, 10**9)
+    return ("v=0\r\n"
+            "o=- %d 1 IN IP4 %s\r\n"
+            "s=test\r\n"
+            "c=IN IP4 %s\r\n"
+            "t=0 0\r\n"
+            "m=audio %d RTP/AVP 0 8 101\r\n"
+            "a=rtpmap:0 PCMU/8000\r\n"
+            "a=rtpmap:8 PCMA/8000\r\n"
+            "a=rtpmap:101 telephone-event/8000\r\n"
+            "%s"
+            "a=sendrecv\r\n") % (sid, addr, addr, port, extra)
+
+
+def media_of(sdp):
+    """(address, rtp port, rtcp port) of the first m= line of an SDP text."""
+    sdp = text(sdp)
+    addr = None
+    port = None
+    rtcp = None
+    for line in sdp.replace("\r\n", "\n").split("\n"):
+        if line.startswith("c=IN IP4 "):
+            addr = line.split()[2]
+        elif line.startswith("m=") and port is None:
+            port = int(line.split()[1])
+        elif line.startswith("a=rtcp:") and rtcp is None:
+            rtcp = int(line[7:].split()[0])
+    return addr, port, rtcp if rtcp is not None else (port + 1 if port else None)
+
+
+def wait_for(pred, timeout, step=0.05):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(step)
+    return pred()
