@@ -180,6 +180,7 @@ value commands::statistics() const {
     s.set("offers", value::integer(static_cast<int64_t>(t.offers)));
     s.set("answers", value::integer(static_cast<int64_t>(t.answers)));
     s.set("refused ports", value::integer(static_cast<int64_t>(t.refused_ports)));
+    s.set("interfaces", sessions_.interfaces_report());
     if (statistics_) {
         s.set("dataplane", statistics_());
     }

@@ -310,6 +310,25 @@ std::vector<std::string> session_manager::list(size_t limit) const {
     return out;
 }
 
+ng::value session_manager::interfaces_report() const {
+    ng::value list = ng::value::list();
+    for (const auto& i : interfaces_.all()) {
+        ng::value iv = ng::value::dict();
+        iv.set("name", ng::value::str(i.name));
+        ng::value addrs = ng::value::list();
+        for (const auto& a : i.addresses) {
+            ng::value av = ng::value::dict();
+            av.set("address", ng::value::str(a.net.base.to_string()));
+            av.set("ports free", ng::value::integer(static_cast<int64_t>(a.pool->free())));
+            av.set("ports used", ng::value::integer(static_cast<int64_t>(a.pool->used())));
+            addrs.as_list().push_back(std::move(av));
+        }
+        iv.set("addresses", std::move(addrs));
+        list.as_list().push_back(std::move(iv));
+    }
+    return list;
+}
+
 namespace {
 ng::value stats_of(const dp::stream_state* s) {
     ng::value v = ng::value::dict();

@@ -58,6 +58,8 @@ class session_manager {
     // rtpengine's query reply: created, totals, tags -> medias -> streams with stats.
     ng::value query(const std::string& call_id) const;
     std::vector<std::string> list(size_t limit) const;
+    // Per interface and address: ports free and used (pairs), for statistics and capacity.
+    ng::value interfaces_report() const;
     size_t size() const { return calls_.size(); }
     const session_totals& totals() const { return totals_; }
 

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Harness for end-to-end tests: builds the namespace topology (tests/support/netns.sh),
+# starts the real rtprelay on net_af_packet ports, runs one Python test inside the relay's
+# namespace, stops the relay with SIGTERM and checks it exits 0. Cleans up on every exit.
+#   run_e2e.sh BUILD_DIR TEST.py [PREFIX]
+set -euo pipefail
+build=$(realpath "$1")
+test_py=$(realpath "$2")
+prefix=${3:-rpe$$}
+prefix=${prefix:0:8}
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../support/netns.sh"
+
+relay_pid=
+logdir=$(mktemp -d /tmp/rtprelay-e2e.XXXXXX)
+finish() {
+    local rc=$?
+    if [ -n "$relay_pid" ] && kill -0 "$relay_pid" 2>/dev/null; then
+        kill -9 "$relay_pid" 2>/dev/null || true
+    fi
+    netns_cleanup "$prefix"
+    if [ $rc -ne 0 ]; then
+        echo "---- relay log ($logdir/relay.log) ----"
+        tail -n 60 "$logdir/relay.log" 2>/dev/null || true
+    fi
+    exit $rc
+}
+trap finish EXIT INT TERM
+
+netns_setup "$prefix"
+ng_port=${NG_PORT:-2223}
+ip netns exec "$NS_RELAY" "$build/relay/rtprelay" \
+    --eal="-l 0-1 --no-pci --no-huge -m 512 --no-shconf --file-prefix $prefix --vdev=net_af_packet0,iface=$IF_A0 --vdev=net_af_packet1,iface=$IF_B0" \
+    --interface="a address=$RELAY_A/24 dpdk-port=0" \
+    --interface="b address=$RELAY_B/24 dpdk-port=1 ports=${B_PORTS:-10000-20000}" \
+    --ng-listen="127.0.0.1:$ng_port" --idle-sleep-us="${IDLE_SLEEP_US:-50}" \
+    ${RELAY_EXTRA_ARGS:-} >"$logdir/relay.log" 2>&1 &
+relay_pid=$!
+
+export NS_RELAY NS_A NS_B ADDR_A ADDR_B RELAY_A RELAY_B NG_PORT=$ng_port RELAY_PID=$relay_pid BUILD_DIR=$build
+export PYTHONPATH="$here/../support"
+ip netns exec "$NS_RELAY" timeout "${TEST_TIMEOUT:-240}" python3 "$test_py"
+
+kill -TERM "$relay_pid"
+for _ in $(seq 1 100); do
+    kill -0 "$relay_pid" 2>/dev/null || break
+    sleep 0.1
+done
+if kill -0 "$relay_pid" 2>/dev/null; then
+    echo "FAIL: rtprelay did not exit within 10 s of SIGTERM"
+    exit 1
+fi
+wait "$relay_pid" && rc=0 || rc=$?
+relay_pid=
+if [ "$rc" != 0 ]; then
+    echo "FAIL: rtprelay exited with $rc after SIGTERM"
+    exit 1
+fi
+grep -q "final counters" "$logdir/relay.log" || { echo "FAIL: no final counters in the relay log"; exit 1; }
+echo "PASS: $(basename "$test_py")"
