@@ -8,7 +8,7 @@ set -euo pipefail
 build_pkgs=(meson ninja-build pkg-config g++ libdpdk-dev dpdk libsrtp2-dev libssl-dev
             libboost-program-options-dev prometheus-cpp-dev libbenchmark-dev libgtest-dev
             libipsec-mb-dev)
-test_pkgs=(iproute2 ethtool python3 procps kmod)
+test_pkgs=(iproute2 ethtool python3)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" != "--build" ]; then

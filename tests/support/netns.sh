@@ -64,12 +64,3 @@ netns_setup() {
     ip -n "$NS_A" link set "$IF_A1" up
     ip -n "$NS_B" link set "$IF_B1" up
 }
-
-# Prints the rtprelay arguments for this topology (EAL on net_af_packet, no hugepages).
-relay_args() {
-    local lcores=${RELAY_LCORES:-0-1}
-    echo "--eal=-l $lcores --no-pci --no-huge -m 512 --file-prefix $NETNS_PREFIX --vdev=net_af_packet0,iface=$IF_A0 --vdev=net_af_packet1,iface=$IF_B0" \
-         "--interface=a address=$RELAY_A/24 dpdk-port=0" \
-         "--interface=b address=$RELAY_B/24 dpdk-port=1" \
-         "--ng-listen=127.0.0.1:${NG_PORT:-2223} --idle-sleep-us=${IDLE_SLEEP_US:-50}"
-}

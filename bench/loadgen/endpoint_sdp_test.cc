@@ -1,0 +1,83 @@
+#include "bench/loadgen/endpoint_sdp.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace rtprelay::loadgen {
+namespace {
+
+TEST(endpoint_sdp, builds_g711_offer_with_crlf) {
+    endpoint_sdp_params p;
+    p.address = "192.0.2.10";
+    p.rtp_port = 40000;
+    p.rtcp_port = 40001;
+    p.session_id = 7;
+    EXPECT_EQ(build_endpoint_sdp(p),
+              "v=0\r\n"
+              "o=- 7 7 IN IP4 192.0.2.10\r\n"
+              "s=rtprelay-loadgen\r\n"
+              "c=IN IP4 192.0.2.10\r\n"
+              "t=0 0\r\n"
+              "m=audio 40000 RTP/AVP 0 8 101\r\n"
+              "a=rtpmap:0 PCMU/8000\r\n"
+              "a=rtpmap:8 PCMA/8000\r\n"
+              "a=rtpmap:101 telephone-event/8000\r\n"
+              "a=fmtp:101 0-16\r\n"
+              "a=ptime:20\r\n"
+              "a=rtcp:40001\r\n"
+              "a=sendrecv\r\n");
+}
+
+TEST(endpoint_sdp, ipv6_address_type) {
+    endpoint_sdp_params p;
+    p.address = "2001:db8::1";
+    p.rtp_port = 5000;
+    const std::string sdp = build_endpoint_sdp(p);
+    EXPECT_NE(sdp.find("c=IN IP6 2001:db8::1\r\n"), std::string::npos);
+    EXPECT_EQ(sdp.find("a=rtcp:"), std::string::npos);
+}
+
+TEST(endpoint_sdp, target_from_relay_sdp_defaults_rtcp_to_port_plus_one) {
+    endpoint_sdp_params p;
+    p.address = "203.0.113.5";
+    p.rtp_port = 30000;
+    std::string error;
+    std::optional<media_target> t = find_media_target(build_endpoint_sdp(p), &error);
+    ASSERT_TRUE(t) << error;
+    EXPECT_EQ(t->rtp.to_string(), "203.0.113.5:30000");
+    EXPECT_EQ(t->rtcp.to_string(), "203.0.113.5:30001");
+}
+
+TEST(endpoint_sdp, target_uses_a_rtcp_and_media_level_c) {
+    const std::string sdp =
+        "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+        "m=video 0 RTP/AVP 96\r\n"
+        "m=audio 20000 RTP/AVP 0\r\nc=IN IP4 10.0.0.2\r\na=rtcp:20011\r\n";
+    std::string error;
+    std::optional<media_target> t = find_media_target(sdp, &error);
+    ASSERT_TRUE(t) << error;
+    EXPECT_EQ(t->rtp.to_string(), "10.0.0.2:20000");
+    EXPECT_EQ(t->rtcp.to_string(), "10.0.0.2:20011");
+}
+
+TEST(endpoint_sdp, target_under_rtcp_mux_is_the_rtp_port) {
+    const std::string sdp =
+        "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+        "m=audio 20000 RTP/AVP 0\r\na=rtcp-mux\r\n";
+    std::string error;
+    std::optional<media_target> t = find_media_target(sdp, &error);
+    ASSERT_TRUE(t) << error;
+    EXPECT_EQ(t->rtcp.to_string(), "10.0.0.1:20000");
+}
+
+TEST(endpoint_sdp, no_usable_stream_is_an_error) {
+    std::string error;
+    EXPECT_FALSE(find_media_target("v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nt=0 0\r\n"
+                                   "m=audio 0 RTP/AVP 0\r\n",
+                                   &error));
+    EXPECT_FALSE(error.empty());
+}
+
+}  // namespace
+}  // namespace rtprelay::loadgen

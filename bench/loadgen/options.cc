@@ -1,0 +1,137 @@
+#include "bench/loadgen/options.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+
+#include <boost/program_options.hpp>
+
+namespace po = boost::program_options;
+
+namespace rtprelay::loadgen {
+
+uint32_t options::effective_sockets() const {
+    if (sockets != 0) {
+        return sockets;
+    }
+    return std::clamp<uint32_t>((calls + 255) / 256, 1, 4);
+}
+
+namespace {
+
+// Returns an error message, or "" when the combination is usable.
+std::string validate(const options& o) {
+    // Upper bounds also catch negative numbers, which Boost wraps into huge unsigned ones.
+    if (o.calls == 0 || o.calls > 1000000) {
+        return "--calls: must be between 1 and 1000000";
+    }
+    if (!(o.duration_s >= 0.0) || o.duration_s > 86400.0) {
+        return "--duration: must be between 0 and 86400 seconds";
+    }
+    if (!(o.setup_rate >= 0.0)) {
+        return "--setup-rate: must be 0 (unlimited) or positive";
+    }
+    if (o.sockets > 64) {
+        return "--sockets: at most 64 per side";
+    }
+    if (o.payload_bytes < min_payload_bytes || o.payload_bytes > max_payload_bytes) {
+        return "--payload: must be between " + std::to_string(min_payload_bytes) + " and " +
+               std::to_string(max_payload_bytes) + " bytes";
+    }
+    if (o.ptime_ms == 0 || o.ptime_ms > 1000) {
+        return "--ptime: must be between 1 and 1000 ms";
+    }
+    if (o.interface_a.empty() != o.interface_b.empty()) {
+        return "--interface-a/--interface-b: give both or neither";
+    }
+    if (o.relay_pid && *o.relay_pid <= 0) {
+        return "--relay-pid: must be a process id";
+    }
+    if (o.ng_timeout_ms == 0 || o.ng_timeout_ms > 60000) {
+        return "--ng-timeout: must be between 1 and 60000 ms";
+    }
+    if (o.ng_retries > 10) {
+        return "--ng-retries: at most 10";
+    }
+    if (o.ng.find(':') == std::string::npos) {
+        return "--ng: expected HOST:PORT";
+    }
+    return "";
+}
+
+template <typename T>
+po::typed_value<T>* arg(T* target, const char* name) {
+    return po::value(target)->value_name(name);
+}
+
+// The target's initial value is the default shown by --help.
+template <typename T>
+po::typed_value<T>* with_default(T* target, const char* name) {
+    return po::value(target)->default_value(*target)->value_name(name);
+}
+
+}  // namespace
+
+parse_outcome parse_options(int argc, char** argv, options* out) {
+    options o;
+    int relay_pid = 0;
+    po::options_description desc(
+        "rtprelay-loadgen: sets up calls over the NG protocol (rtprelay or rtpengine), streams\n"
+        "RTP both ways at the real packet rate, and reports loss, latency, jitter and the\n"
+        "relay's own counters.\n\nOptions",
+        100);
+    // clang-format off
+    desc.add_options()
+        ("help,h", "show this help")
+        ("ng", with_default(&o.ng, "HOST:PORT"), "relay's NG control address")
+        ("calls", with_default(&o.calls, "N"), "number of calls")
+        ("duration", with_default(&o.duration_s, "SECONDS"), "streaming time")
+        ("setup-rate", with_default(&o.setup_rate, "N"),
+         "offers per second (0 = as fast as replies come)")
+        ("ns-a", arg(&o.ns_a, "NAME"),
+         "network namespace (/var/run/netns/NAME) of the caller side's sockets")
+        ("ns-b", arg(&o.ns_b, "NAME"), "network namespace of the callee side's sockets")
+        ("addr-a", with_default(&o.addr_a, "IP"),
+         "caller side address, bound and written in its SDP")
+        ("addr-b", with_default(&o.addr_b, "IP"), "callee side address")
+        ("sockets", with_default(&o.sockets, "K"),
+         "UDP sockets per side, calls spread over them (0 = one per 256 calls, 1..4)")
+        ("interface-a", arg(&o.interface_a, "NAME"),
+         "relay interface facing A (sent as NG direction, with --interface-b)")
+        ("interface-b", arg(&o.interface_b, "NAME"), "relay interface facing B")
+        ("payload", with_default(&o.payload_bytes, "BYTES"), "RTP payload size")
+        ("ptime", with_default(&o.ptime_ms, "MS"), "packet interval")
+        ("rtcp", po::bool_switch(&o.rtcp), "also send an RTCP sender report per stream every 5 s")
+        ("relay-pid", arg(&relay_pid, "PID"),
+         "relay process: report its CPU seconds over the streaming window")
+        ("json", po::bool_switch(&o.json), "print the summary as one JSON object")
+        ("keep", po::bool_switch(&o.keep), "do not delete the calls at the end")
+        ("ng-timeout", with_default(&o.ng_timeout_ms, "MS"), "NG reply timeout per attempt")
+        ("ng-retries", with_default(&o.ng_retries, "N"),
+         "NG retransmissions after the first attempt");
+    // clang-format on
+
+    po::variables_map vm;
+    try {
+        po::store(po::command_line_parser(argc, argv).options(desc).run(), vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        std::fprintf(stderr, "rtprelay-loadgen: %s (see --help)\n", e.what());
+        return parse_outcome::exit_error;
+    }
+    if (vm.count("help") != 0) {
+        std::cout << desc << '\n';
+        return parse_outcome::exit_ok;
+    }
+    if (vm.count("relay-pid") != 0) {
+        o.relay_pid = relay_pid;
+    }
+    if (std::string err = validate(o); !err.empty()) {
+        std::fprintf(stderr, "rtprelay-loadgen: %s\n", err.c_str());
+        return parse_outcome::exit_error;
+    }
+    *out = std::move(o);
+    return parse_outcome::run;
+}
+
+}  // namespace rtprelay::loadgen

@@ -1,0 +1,49 @@
+#pragma once
+// Up to 64 datagrams for one socket, handed to the kernel with one sendmmsg(): one system
+// call per batch instead of per packet. Buffers are allocated once; queuing a packet only
+// fills a slot.
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "bench/loadgen/net_address.h"
+
+namespace rtprelay::loadgen {
+
+struct stream_sent {  // per stream, owned by the sender thread
+    uint64_t packets = 0;
+    uint64_t bytes = 0;   // RTP payload bytes
+    uint64_t rtcp = 0;
+};
+
+class send_batch {
+ public:
+    static constexpr int capacity = 64;
+
+    send_batch(int fd, size_t max_packet_bytes, bool rtcp);
+
+    bool full() const { return count_ == capacity; }
+    bool empty() const { return count_ == 0; }
+    // The buffer of the next slot (max_packet_bytes long); fill it, then push().
+    uint8_t* slot_buffer() { return buffers_.data() + static_cast<size_t>(count_) * max_bytes_; }
+    void push(const net_address& dst, uint32_t stream, size_t len, size_t payload_bytes);
+
+    // Sends everything queued. RTP packets get the send time stamped right before the call.
+    // Successful sends are counted into sent[stream]; returns the number that failed.
+    uint64_t flush(std::vector<stream_sent>* sent);
+
+ private:
+    int fd_;
+    size_t max_bytes_;
+    bool rtcp_;
+    int count_ = 0;
+    std::vector<uint8_t> buffers_;
+    std::vector<mmsghdr> msgs_;
+    std::vector<iovec> iovs_;
+    std::vector<uint32_t> streams_;
+    std::vector<uint32_t> payload_bytes_;
+};
+
+}  // namespace rtprelay::loadgen

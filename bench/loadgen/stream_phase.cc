@@ -1,0 +1,99 @@
+#include "bench/loadgen/stream_phase.h"
+
+#include <atomic>
+#include <cinttypes>
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "bench/loadgen/clock.h"
+#include "bench/loadgen/live_counters.h"
+#include "bench/loadgen/receiver.h"
+#include "bench/loadgen/relay_cpu.h"
+#include "bench/loadgen/sender.h"
+
+namespace rtprelay::loadgen {
+
+namespace {
+
+// Lets both threads start and the receiver reach epoll_wait before the first packet.
+constexpr int64_t start_delay_ns = 50'000'000;
+
+std::string progress_text(const live_counters& live, int64_t start_ns, int64_t now) {
+    const double t = static_cast<double>(now - start_ns) / 1e9;
+    const uint64_t sent = live.rtp_sent.load(std::memory_order_relaxed);
+    const uint64_t received = live.rtp_received.load(std::memory_order_relaxed);
+    char line[160];
+    std::snprintf(line, sizeof line,
+                  "stream: %.0f s  sent %" PRIu64 "  received %" PRIu64
+                  "  in flight or lost %" PRId64,
+                  t < 0 ? 0 : t, sent, received,
+                  static_cast<int64_t>(sent) - static_cast<int64_t>(received));
+    return line;
+}
+
+}  // namespace
+
+bool run_stream_phase(const stream_set& streams, const side_sockets& a, const side_sockets& b,
+                      const options& opt, progress_line* progress, run_summary* out,
+                      std::string* error) {
+    live_counters live;
+    sender_config sc;
+    sc.payload_bytes = opt.payload_bytes;
+    sc.ptime_ms = opt.ptime_ms;
+    sc.rtcp = opt.rtcp;
+    sc.start_ns = mono_ns() + start_delay_ns;
+    sc.end_ns = sc.start_ns + static_cast<int64_t>(opt.duration_s * 1e9);
+    const int64_t deadline = sc.end_ns + static_cast<int64_t>(opt.drain_s * 1e9);
+
+    // Both are large (per-stream state, batch buffers): built here, on the main thread,
+    // so the threads only run loops that neither allocate nor throw.
+    auto tx = std::make_unique<sender>(streams, a, b, sc, &live);
+    auto rx = std::make_unique<receiver>(streams, a, b, &live);
+    if (!rx->init(error)) {
+        return false;
+    }
+
+    std::optional<double> cpu_start;
+    if (opt.relay_pid) {
+        cpu_start = process_cpu_seconds(*opt.relay_pid);
+    }
+    std::atomic<bool> receiver_done{false};
+    std::thread rx_thread([&] {
+        rx->run(deadline);
+        receiver_done.store(true, std::memory_order_release);
+    });
+    std::thread tx_thread([&] { tx->run(); });
+
+    while (!receiver_done.load(std::memory_order_acquire)) {
+        const int64_t now = mono_ns();
+        if (progress->due()) {
+            progress->show(progress_text(live, sc.start_ns, now));
+        }
+        // The receiver stops itself by the deadline; this only paces the progress line.
+        sleep_until_ns(std::min(now + 100'000'000, deadline));
+        if (now >= deadline) {
+            break;
+        }
+    }
+    rx_thread.join();
+    tx_thread.join();
+    const int64_t finished = mono_ns();
+    if (cpu_start) {
+        if (std::optional<double> cpu_end = process_cpu_seconds(*opt.relay_pid)) {
+            out->relay_cpu_seconds = *cpu_end - *cpu_start;
+        }
+    }
+    progress->finish();
+
+    add_streams(tx->sent(), rx->stats(), rx->latency(), out);
+    out->stream_seconds = static_cast<double>(std::min(finished, sc.end_ns) - sc.start_ns) / 1e9;
+    out->send_errors = tx->send_errors();
+    out->sender_max_lag_ns = tx->max_lag_ns();
+    out->foreign = rx->foreign();
+    out->misrouted = rx->misrouted();
+    return true;
+}
+
+}  // namespace rtprelay::loadgen

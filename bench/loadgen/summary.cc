@@ -1,0 +1,187 @@
+#include "bench/loadgen/summary.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <functional>
+#include <utility>
+
+namespace rtprelay::loadgen {
+
+namespace {
+
+double us(int64_t ns) {
+    return static_cast<double>(ns) / 1000.0;
+}
+
+std::string json_string(const std::string& s) {
+    std::string out = "\"";
+    for (const char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += ch;
+        } else if (c < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", c);
+            out += buf;
+        } else {
+            out += ch;
+        }
+    }
+    return out + "\"";
+}
+
+}  // namespace
+
+double run_summary::loss_percent() const {
+    if (packets_sent == 0) {
+        return 0;
+    }
+    return 100.0 * static_cast<double>(packets_lost) / static_cast<double>(packets_sent);
+}
+
+std::optional<double> run_summary::relay_us_per_packet() const {
+    const uint64_t relayed = packets_received + rtcp_received;
+    if (!relay_cpu_seconds || relayed == 0) {
+        return std::nullopt;
+    }
+    return *relay_cpu_seconds * 1e6 / static_cast<double>(relayed);
+}
+
+void add_streams(const std::vector<stream_sent>& sent, const std::vector<stream_stats>& stats,
+                 const latency_histogram& latency, run_summary* s) {
+    double jitter_sum = 0;
+    uint64_t jitter_streams = 0;
+    for (size_t i = 0; i < stats.size() && i < sent.size(); ++i) {
+        const stream_stats& st = stats[i];
+        s->packets_sent += sent[i].packets;
+        s->rtcp_sent += sent[i].rtcp;
+        s->packets_received += st.received();
+        s->packets_lost += sent[i].packets > st.received() ? sent[i].packets - st.received() : 0;
+        s->duplicates += st.duplicates();
+        s->reordered += st.reordered();
+        s->too_old += st.too_old();
+        s->rtcp_received += st.rtcp_received();
+        if (st.received() >= 2) {
+            jitter_sum += st.jitter_ns();
+            ++jitter_streams;
+        }
+    }
+    s->jitter_mean_ns = jitter_streams == 0 ? 0 : jitter_sum / static_cast<double>(jitter_streams);
+    s->latency_p50_ns = latency.percentile(0.50);
+    s->latency_p99_ns = latency.percentile(0.99);
+    s->latency_max_ns = latency.max();
+}
+
+void print_table(const run_summary& s, std::FILE* out) {
+    std::fprintf(out, "relay        %s\n", s.ng.c_str());
+    std::fprintf(out, "calls        requested %u  set up %u  failed %u  (setup %.2f s)\n",
+                 s.calls_requested, s.calls_set_up, s.calls_failed, s.setup_seconds);
+    if (!s.first_error.empty()) {
+        std::fprintf(out, "  first      %s\n", s.first_error.c_str());
+    }
+    // The commonest reasons are the story; a long tail of distinct ones is noise here
+    // (the JSON output has them all).
+    std::vector<std::pair<uint32_t, std::string>> reasons;
+    for (const auto& [reason, count] : s.failures) {
+        reasons.emplace_back(count, reason);
+    }
+    std::sort(reasons.begin(), reasons.end(), std::greater<>());
+    for (size_t i = 0; i < reasons.size() && i < 5; ++i) {
+        std::fprintf(out, "  failed     %u x %s\n", reasons[i].first, reasons[i].second.c_str());
+    }
+    std::fprintf(out,
+                 "packets      sent %" PRIu64 "  received %" PRIu64 "  lost %" PRIu64
+                 " (%.3f %%)  over %.1f s\n",
+                 s.packets_sent, s.packets_received, s.packets_lost, s.loss_percent(),
+                 s.stream_seconds);
+    std::fprintf(out,
+                 "             duplicates %" PRIu64 "  reordered %" PRIu64 "  too old %" PRIu64
+                 "  misrouted %" PRIu64 "  foreign %" PRIu64 "  send errors %" PRIu64 "\n",
+                 s.duplicates, s.reordered, s.too_old, s.misrouted, s.foreign, s.send_errors);
+    std::fprintf(out,
+                 "latency      p50 %.1f us  p99 %.1f us  max %.1f us  (sender lag max %.1f us)\n",
+                 us(s.latency_p50_ns), us(s.latency_p99_ns), us(s.latency_max_ns),
+                 us(s.sender_max_lag_ns));
+    std::fprintf(out, "jitter       mean %.1f us\n", s.jitter_mean_ns / 1000.0);
+    if (s.rtcp_sent > 0) {
+        std::fprintf(out, "rtcp         sent %" PRIu64 "  received %" PRIu64 "\n", s.rtcp_sent,
+                     s.rtcp_received);
+    }
+    if (s.relay) {
+        const relay_totals& r = *s.relay;
+        std::fprintf(out,
+                     "relay count  RTP %" PRIu64 " pkts  RTCP %" PRIu64 " pkts  errors %" PRIu64
+                     "  (query ok %u, failed %u)\n",
+                     r.rtp_packets, r.rtcp_packets, r.rtp_errors + r.rtcp_errors, r.queried,
+                     r.query_failed);
+        if (!r.first_query_error.empty()) {
+            std::fprintf(out, "  query      %s\n", r.first_query_error.c_str());
+        }
+    }
+    if (s.relay_cpu_seconds) {
+        std::fprintf(out, "relay cpu    %.3f s", *s.relay_cpu_seconds);
+        if (std::optional<double> per = s.relay_us_per_packet()) {
+            std::fprintf(out, "  %.3f us per relayed packet", *per);
+        }
+        std::fputc('\n', out);
+    }
+    if (s.deleted) {
+        std::fprintf(out, "delete       ok %u  failed %u%s%s\n", s.deleted->deleted,
+                     s.deleted->failed, s.deleted->first_error.empty() ? "" : "  ",
+                     s.deleted->first_error.c_str());
+    }
+}
+
+void print_json(const run_summary& s, std::FILE* out) {
+    std::string failures;
+    for (const auto& [reason, count] : s.failures) {
+        failures += (failures.empty() ? "" : ",") + json_string(reason) + ":" +
+                    std::to_string(count);
+    }
+    std::fprintf(out,
+                 "{\"ng\":%s,\"calls\":{\"requested\":%u,\"set_up\":%u,\"failed\":%u,"
+                 "\"first_error\":%s,\"failures\":{%s},\"setup_seconds\":%.3f},",
+                 json_string(s.ng).c_str(), s.calls_requested, s.calls_set_up, s.calls_failed,
+                 json_string(s.first_error).c_str(), failures.c_str(), s.setup_seconds);
+    std::fprintf(out,
+                 "\"packets\":{\"sent\":%" PRIu64 ",\"received\":%" PRIu64 ",\"lost\":%" PRIu64
+                 ",\"loss_percent\":%.6f,\"duplicates\":%" PRIu64 ",\"reordered\":%" PRIu64
+                 ",\"too_old\":%" PRIu64 ",\"misrouted\":%" PRIu64 ",\"foreign\":%" PRIu64
+                 ",\"send_errors\":%" PRIu64 ",\"stream_seconds\":%.3f},",
+                 s.packets_sent, s.packets_received, s.packets_lost, s.loss_percent(),
+                 s.duplicates, s.reordered, s.too_old, s.misrouted, s.foreign, s.send_errors,
+                 s.stream_seconds);
+    std::fprintf(out,
+                 "\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f},"
+                 "\"jitter_mean_us\":%.2f,\"sender_max_lag_us\":%.1f,"
+                 "\"rtcp\":{\"sent\":%" PRIu64 ",\"received\":%" PRIu64 "}",
+                 us(s.latency_p50_ns), us(s.latency_p99_ns), us(s.latency_max_ns),
+                 s.jitter_mean_ns / 1000.0, us(s.sender_max_lag_ns), s.rtcp_sent,
+                 s.rtcp_received);
+    if (s.relay) {
+        const relay_totals& r = *s.relay;
+        std::fprintf(out,
+                     ",\"relay_counted\":{\"rtp\":{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64
+                     ",\"errors\":%" PRIu64 "},\"rtcp\":{\"packets\":%" PRIu64
+                     ",\"bytes\":%" PRIu64 ",\"errors\":%" PRIu64
+                     "},\"queried\":%u,\"query_failed\":%u,\"first_query_error\":%s}",
+                     r.rtp_packets, r.rtp_bytes, r.rtp_errors, r.rtcp_packets, r.rtcp_bytes,
+                     r.rtcp_errors, r.queried, r.query_failed,
+                     json_string(r.first_query_error).c_str());
+    }
+    if (s.relay_cpu_seconds) {
+        std::fprintf(out, ",\"relay_cpu_seconds\":%.3f", *s.relay_cpu_seconds);
+        if (std::optional<double> per = s.relay_us_per_packet()) {
+            std::fprintf(out, ",\"relay_us_per_packet\":%.4f", *per);
+        }
+    }
+    if (s.deleted) {
+        std::fprintf(out, ",\"delete\":{\"ok\":%u,\"failed\":%u,\"first_error\":%s}",
+                     s.deleted->deleted, s.deleted->failed,
+                     json_string(s.deleted->first_error).c_str());
+    }
+    std::fputs("}\n", out);
+}
+
+}  // namespace rtprelay::loadgen

@@ -1,0 +1,62 @@
+#pragma once
+// The run's result: what setup, streaming and the relay's own counters say, printed as a
+// short table (default) or one JSON object (--json). Times in the printed output are in
+// microseconds unless the name says otherwise.
+
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "bench/loadgen/call_teardown.h"
+#include "bench/loadgen/latency_histogram.h"
+#include "bench/loadgen/send_batch.h"
+#include "bench/loadgen/stream_stats.h"
+
+namespace rtprelay::loadgen {
+
+struct run_summary {
+    std::string ng;
+    uint32_t calls_requested = 0;
+    uint32_t calls_set_up = 0;
+    uint32_t calls_failed = 0;
+    std::string first_error;
+    std::map<std::string, uint32_t> failures;  // reason -> calls
+    double setup_seconds = 0;
+
+    double stream_seconds = 0;      // sending time, drain excluded
+    uint64_t packets_sent = 0;      // RTP, both directions
+    uint64_t packets_received = 0;  // unique
+    uint64_t packets_lost = 0;      // per stream: sent - unique received
+    uint64_t duplicates = 0;
+    uint64_t reordered = 0;
+    uint64_t too_old = 0;           // arrived after 1024 newer ones: not counted as received
+    uint64_t misrouted = 0;         // ours, but at the wrong side or with the wrong call index
+    uint64_t foreign = 0;           // not ours at all
+    uint64_t send_errors = 0;
+    int64_t sender_max_lag_ns = 0;  // how late the sender ran behind its schedule at worst
+    uint64_t rtcp_sent = 0;
+    uint64_t rtcp_received = 0;
+    int64_t latency_p50_ns = 0;
+    int64_t latency_p99_ns = 0;
+    int64_t latency_max_ns = 0;
+    double jitter_mean_ns = 0;      // RFC 3550 jitter, mean over streams that received >= 2
+
+    std::optional<relay_totals> relay;      // absent when nothing was queried
+    std::optional<double> relay_cpu_seconds;
+    std::optional<delete_result> deleted;   // absent with --keep
+
+    double loss_percent() const;
+    std::optional<double> relay_us_per_packet() const;  // CPU per packet that came through
+};
+
+// Adds the per-stream figures of the streaming phase into *s.
+void add_streams(const std::vector<stream_sent>& sent, const std::vector<stream_stats>& stats,
+                 const latency_histogram& latency, run_summary* s);
+
+void print_table(const run_summary& s, std::FILE* out);
+void print_json(const run_summary& s, std::FILE* out);
+
+}  // namespace rtprelay::loadgen

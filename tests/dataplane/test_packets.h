@@ -1,0 +1,84 @@
+#pragma once
+// Frames for data plane tests, built and checked byte by byte without the code under test:
+// builders return plain byte vectors (easy to corrupt one field of), to_mbuf() copies them
+// into an mbuf as a NIC would deliver them, and parse_udp() reads a transmitted frame back
+// with its checksums recomputed from scratch by DPDK's rte_ipv4_cksum/rte_ipv4_udptcp_cksum.
+// Addresses are in network order (as on the wire and in flow keys), ports in host order.
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_udp.h>
+
+struct rte_mbuf;
+struct rte_mempool;
+
+namespace rtprelay::dp::test {
+
+using bytes = std::vector<uint8_t>;
+
+// a.b.c.d in network order.
+uint32_t ip4(uint8_t a, uint8_t b, uint8_t c, uint8_t d);
+rte_ether_addr mac(uint8_t last);
+
+// One mbuf pool per test binary, created on first use (EAL must be up).
+rte_mempool* packet_pool();
+
+struct frame_spec {
+    rte_ether_addr src_mac = mac(0x11);
+    rte_ether_addr dst_mac = mac(0x22);
+    uint16_t vlan = 0;            // 0 = untagged
+    uint32_t src_ip = 0;          // network order
+    uint32_t dst_ip = 0;          // network order
+    uint16_t src_port = 0;        // host order
+    uint16_t dst_port = 0;        // host order
+    uint8_t ttl = 61;
+    uint16_t ip_id = 0x1234;
+    uint8_t ip_options = 0;       // 32-bit words of IP options (NOPs), 0..10
+    bool udp_checksum = true;     // false: UDP checksum 0 (none)
+    bytes payload;
+};
+
+// Ethernet [+ 802.1Q] + IPv4 + UDP, both checksums valid.
+bytes udp_frame(const frame_spec& s);
+// Ethernet [+ 802.1Q] + IPv4 + ICMP of `type` (8 = echo request) with id/seq and payload.
+bytes icmp_frame(const frame_spec& s, uint8_t type, uint16_t id, uint16_t seq);
+// Ethernet [+ 802.1Q] + IPv4 with an arbitrary protocol and payload as L4.
+bytes ip_frame(const frame_spec& s, uint8_t proto);
+// Ethernet [+ 802.1Q] + ARP request "who has target_ip tell sender".
+bytes arp_request_frame(const rte_ether_addr& sender_mac, uint32_t sender_ip, uint32_t target_ip,
+                        uint16_t vlan);
+
+// Offset of the IPv4 header in a frame built above.
+inline size_t l2_len(const frame_spec& s) { return s.vlan != 0 ? 18 : 14; }
+// Recomputes the IPv4 header checksum of `f` in place after a test corrupted a field.
+void fix_ip_checksum(bytes& f, size_t l2);
+
+// Copies `f` into a fresh single-segment mbuf from packet_pool(), received on `port_id`.
+rte_mbuf* to_mbuf(const bytes& f, uint16_t port_id);
+bytes from_mbuf(const rte_mbuf* m);
+
+// A transmitted UDP frame taken apart; nullopt if it is not Ethernet/IPv4/UDP.
+struct udp_view {
+    rte_ether_addr dst_mac;
+    rte_ether_addr src_mac;
+    uint16_t vlan = 0;            // 0 = untagged
+    rte_ipv4_hdr ip;
+    rte_udp_hdr udp;
+    bytes payload;
+    bool ip_checksum_ok = false;  // matches rte_ipv4_cksum of the header
+    bool udp_checksum_ok = false; // matches rte_ipv4_udptcp_cksum (or is 0 = none)
+    uint32_t src_ip() const { return ip.src_addr; }
+    uint32_t dst_ip() const { return ip.dst_addr; }
+    uint16_t src_port() const;
+    uint16_t dst_port() const;
+};
+std::optional<udp_view> parse_udp(const bytes& f);
+
+// One's-complement sum over `len` bytes folded to 16 bits, independent of DPDK.
+uint16_t ones_sum(const uint8_t* p, size_t len);
+
+}  // namespace rtprelay::dp::test
