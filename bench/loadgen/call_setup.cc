@@ -9,6 +9,7 @@
 
 #include "bench/loadgen/clock.h"
 #include "bench/loadgen/endpoint_sdp.h"
+#include "bench/loadgen/stop_signal.h"
 
 namespace rtprelay::loadgen {
 
@@ -136,6 +137,12 @@ setup_result set_up_calls(ng::ng_client& client, const options& opt, const side_
     static const std::optional<value> no_reply;
     const std::string& server = client.server_name();
     while (next_offer < calls->size() || !answering.empty()) {
+        if (stop_requested()) {
+            // Answer what was offered (so those calls can be deleted), offer nothing new.
+            for (; next_offer < calls->size(); ++next_offer) {
+                fail((*calls)[next_offer], "offer", "not sent: interrupted");
+            }
+        }
         if (opt.setup_rate > 0 && next_offer < calls->size()) {
             sleep_until_ns(start + static_cast<int64_t>(static_cast<double>(next_offer) /
                                                         opt.setup_rate * 1e9));
@@ -154,6 +161,9 @@ setup_result set_up_calls(ng::ng_client& client, const options& opt, const side_
         for (size_t k = 0; k < offers; ++k, ++next_offer) {
             requests.push_back(make_offer((*calls)[next_offer], opt, a));
             request_call.push_back(static_cast<uint32_t>(next_offer));
+        }
+        if (requests.empty()) {
+            break;  // interrupted with nothing left to answer
         }
         std::vector<std::optional<value>> replies =
             client.request_many(requests, ng_pipeline_depth, timeout, retries);
@@ -183,8 +193,8 @@ setup_result set_up_calls(ng::ng_client& client, const options& opt, const side_
         }
         if (progress->due()) {
             char line[128];
-            std::snprintf(line, sizeof line, "setup: %u/%zu calls up, %u failed", r.ok,
-                          calls->size(), r.failed);
+            std::snprintf(line, sizeof line, "setup: %zu/%zu offered, %u up, %u failed",
+                          next_offer, calls->size(), r.ok, r.failed);
             progress->show(line);
         }
         // A whole round without one reply: the relay is down or unreachable. Waiting out

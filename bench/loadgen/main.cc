@@ -16,6 +16,7 @@
 #include "bench/loadgen/options.h"
 #include "bench/loadgen/progress_line.h"
 #include "bench/loadgen/side_sockets.h"
+#include "bench/loadgen/stop_signal.h"
 #include "bench/loadgen/stream_phase.h"
 #include "bench/loadgen/summary.h"
 #include "control/ng/client.h"
@@ -60,6 +61,7 @@ int main(int argc, char** argv) {
         return fail("--ng " + opt.ng + ": " + e.what());
     }
 
+    lg::install_stop_handler();
     lg::progress_line progress;
     std::vector<lg::call_record> calls = lg::make_calls(opt.calls, sockets, ::getpid());
     const lg::setup_result setup =
@@ -87,6 +89,7 @@ int main(int argc, char** argv) {
         summary.deleted = lg::delete_calls(*client, opt, calls);
     }
     progress.finish();
+    summary.interrupted = lg::stop_requested();
 
     if (opt.json) {
         lg::print_json(summary, stdout);

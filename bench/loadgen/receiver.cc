@@ -11,6 +11,7 @@
 
 #include "bench/loadgen/clock.h"
 #include "bench/loadgen/rtp_wire.h"
+#include "bench/loadgen/stop_signal.h"
 
 namespace rtprelay::loadgen {
 
@@ -140,10 +141,15 @@ bool receiver::all_arrived() const {
            rtcp_received_ >= live_->rtcp_sent.load(std::memory_order_relaxed);
 }
 
-void receiver::run(int64_t deadline_ns) {
+void receiver::run(int64_t deadline_ns, int64_t drain_ns) {
     std::array<epoll_event, 16> events{};
+    bool stopping = false;
     for (;;) {
         const int64_t now = mono_ns();
+        if (!stopping && stop_requested()) {
+            stopping = true;
+            deadline_ns = std::min(deadline_ns, now + drain_ns);
+        }
         if (now >= deadline_ns || all_arrived()) {
             break;
         }

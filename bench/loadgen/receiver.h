@@ -24,7 +24,8 @@ class receiver {
     receiver& operator=(const receiver&) = delete;
 
     bool init(std::string* error);  // creates the epoll set
-    void run(int64_t deadline_ns);
+    // Receives until deadline_ns; after a stop signal, for at most drain_ns more.
+    void run(int64_t deadline_ns, int64_t drain_ns);
 
     // Valid after run() has returned.
     const std::vector<stream_stats>& stats() const { return stats_; }

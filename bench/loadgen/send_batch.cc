@@ -32,7 +32,7 @@ void send_batch::push(const net_address& dst, uint32_t stream, size_t len, size_
     ++count_;
 }
 
-uint64_t send_batch::flush(std::vector<stream_sent>* sent) {
+send_batch::flush_result send_batch::flush(std::vector<stream_sent>* sent) {
     const auto n = static_cast<size_t>(count_);
     count_ = 0;
     if (!rtcp_) {
@@ -41,7 +41,7 @@ uint64_t send_batch::flush(std::vector<stream_sent>* sent) {
             stamp_send_time(static_cast<uint8_t*>(iovs_[i].iov_base), now);
         }
     }
-    uint64_t failed = 0;
+    flush_result result;
     size_t done = 0;
     while (done < n) {
         const int r = ::sendmmsg(fd_, &msgs_[done], static_cast<unsigned>(n - done), 0);
@@ -61,12 +61,13 @@ uint64_t send_batch::flush(std::vector<stream_sent>* sent) {
             }
         }
         done += ok;
+        result.sent += static_cast<uint32_t>(ok);
         if (r <= 0) {
-            ++failed;
+            ++result.failed;
             ++done;
         }
     }
-    return failed;
+    return result;
 }
 
 }  // namespace rtprelay::loadgen

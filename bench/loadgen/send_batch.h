@@ -26,13 +26,18 @@ class send_batch {
 
     bool full() const { return count_ == capacity; }
     bool empty() const { return count_ == 0; }
+    bool is_rtcp() const { return rtcp_; }
     // The buffer of the next slot (max_packet_bytes long); fill it, then push().
     uint8_t* slot_buffer() { return buffers_.data() + static_cast<size_t>(count_) * max_bytes_; }
     void push(const net_address& dst, uint32_t stream, size_t len, size_t payload_bytes);
 
+    struct flush_result {
+        uint32_t sent = 0;
+        uint32_t failed = 0;
+    };
     // Sends everything queued. RTP packets get the send time stamped right before the call.
-    // Successful sends are counted into sent[stream]; returns the number that failed.
-    uint64_t flush(std::vector<stream_sent>* sent);
+    // Successful sends are also counted into sent[stream].
+    flush_result flush(std::vector<stream_sent>* sent);
 
  private:
     int fd_;

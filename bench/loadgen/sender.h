@@ -28,13 +28,15 @@ class sender {
     sender(const stream_set& streams, const side_sockets& a, const side_sockets& b,
            const sender_config& config, live_counters* live);
 
-    // Sends until config.end_ns, then sets live->sender_done.
+    // Sends until config.end_ns (or a stop signal), then sets live->sender_done.
     void run();
 
     // Valid after run() has returned.
     const std::vector<stream_sent>& sent() const { return sent_; }
     uint64_t send_errors() const { return send_errors_; }
     int64_t max_lag_ns() const { return max_lag_ns_; }  // worst lateness of a packet vs schedule
+    uint64_t skipped() const { return skipped_; }  // packets not sent: over a period late
+    int64_t stopped_ns() const { return stopped_ns_; }  // when sending ended
 
  private:
     int64_t rtp_due(uint64_t slot) const;
@@ -42,8 +44,8 @@ class sender {
     send_batch& batch_for(side from, uint32_t socket, bool rtcp);
     void queue_rtp(uint32_t stream, uint64_t round);
     void queue_rtcp(uint32_t stream, int64_t now);
-    void flush_all();
-    void publish();
+    void flush(send_batch& batch);
+    void flush_all();  // and publish the totals
 
     const stream_set& streams_;
     sender_config config_;
@@ -54,8 +56,12 @@ class sender {
     uint32_t sockets_;
     std::vector<send_batch> batches_;  // [side][socket][rtp, rtcp]
     std::vector<stream_sent> sent_;
+    uint64_t rtp_sent_ = 0;
+    uint64_t rtcp_sent_ = 0;
     uint64_t send_errors_ = 0;
     int64_t max_lag_ns_ = 0;
+    uint64_t skipped_ = 0;
+    int64_t stopped_ns_ = 0;
 };
 
 }  // namespace rtprelay::loadgen

@@ -1,5 +1,6 @@
 #include "bench/loadgen/stream_phase.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cinttypes>
 #include <cstdio>
@@ -45,7 +46,8 @@ bool run_stream_phase(const stream_set& streams, const side_sockets& a, const si
     sc.rtcp = opt.rtcp;
     sc.start_ns = mono_ns() + start_delay_ns;
     sc.end_ns = sc.start_ns + static_cast<int64_t>(opt.duration_s * 1e9);
-    const int64_t deadline = sc.end_ns + static_cast<int64_t>(opt.drain_s * 1e9);
+    const int64_t drain = static_cast<int64_t>(opt.drain_s * 1e9);
+    const int64_t deadline = sc.end_ns + drain;
 
     // Both are large (per-stream state, batch buffers): built here, on the main thread,
     // so the threads only run loops that neither allocate nor throw.
@@ -58,10 +60,14 @@ bool run_stream_phase(const stream_set& streams, const side_sockets& a, const si
     std::optional<double> cpu_start;
     if (opt.relay_pid) {
         cpu_start = process_cpu_seconds(*opt.relay_pid);
+        if (!cpu_start) {
+            std::fprintf(stderr, "rtprelay-loadgen: --relay-pid %d: cannot read /proc/%d/stat\n",
+                         *opt.relay_pid, *opt.relay_pid);
+        }
     }
     std::atomic<bool> receiver_done{false};
     std::thread rx_thread([&] {
-        rx->run(deadline);
+        rx->run(deadline, drain);
         receiver_done.store(true, std::memory_order_release);
     });
     std::thread tx_thread([&] { tx->run(); });
@@ -79,7 +85,6 @@ bool run_stream_phase(const stream_set& streams, const side_sockets& a, const si
     }
     rx_thread.join();
     tx_thread.join();
-    const int64_t finished = mono_ns();
     if (cpu_start) {
         if (std::optional<double> cpu_end = process_cpu_seconds(*opt.relay_pid)) {
             out->relay_cpu_seconds = *cpu_end - *cpu_start;
@@ -88,9 +93,11 @@ bool run_stream_phase(const stream_set& streams, const side_sockets& a, const si
     progress->finish();
 
     add_streams(tx->sent(), rx->stats(), rx->latency(), out);
-    out->stream_seconds = static_cast<double>(std::min(finished, sc.end_ns) - sc.start_ns) / 1e9;
+    const int64_t sending_ns = std::max<int64_t>(tx->stopped_ns() - sc.start_ns, 0);
+    out->stream_seconds = static_cast<double>(sending_ns) / 1e9;
     out->send_errors = tx->send_errors();
     out->sender_max_lag_ns = tx->max_lag_ns();
+    out->sender_skipped = tx->skipped();
     out->foreign = rx->foreign();
     out->misrouted = rx->misrouted();
     return true;

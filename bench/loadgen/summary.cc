@@ -74,7 +74,7 @@ void add_streams(const std::vector<stream_sent>& sent, const std::vector<stream_
 }
 
 void print_table(const run_summary& s, std::FILE* out) {
-    std::fprintf(out, "relay        %s\n", s.ng.c_str());
+    std::fprintf(out, "relay        %s%s\n", s.ng.c_str(), s.interrupted ? "  (interrupted)" : "");
     std::fprintf(out, "calls        requested %u  set up %u  failed %u  (setup %.2f s)\n",
                  s.calls_requested, s.calls_set_up, s.calls_failed, s.setup_seconds);
     if (!s.first_error.empty()) {
@@ -99,6 +99,12 @@ void print_table(const run_summary& s, std::FILE* out) {
                  "             duplicates %" PRIu64 "  reordered %" PRIu64 "  too old %" PRIu64
                  "  misrouted %" PRIu64 "  foreign %" PRIu64 "  send errors %" PRIu64 "\n",
                  s.duplicates, s.reordered, s.too_old, s.misrouted, s.foreign, s.send_errors);
+    if (s.sender_skipped > 0) {
+        std::fprintf(out,
+                     "  warning    sender fell behind: %" PRIu64
+                     " packets skipped (not counted as sent); this host is the bottleneck\n",
+                     s.sender_skipped);
+    }
     std::fprintf(out,
                  "latency      p50 %.1f us  p99 %.1f us  max %.1f us  (sender lag max %.1f us)\n",
                  us(s.latency_p50_ns), us(s.latency_p99_ns), us(s.latency_max_ns),
@@ -140,18 +146,21 @@ void print_json(const run_summary& s, std::FILE* out) {
                     std::to_string(count);
     }
     std::fprintf(out,
-                 "{\"ng\":%s,\"calls\":{\"requested\":%u,\"set_up\":%u,\"failed\":%u,"
+                 "{\"ng\":%s,\"interrupted\":%s,"
+                 "\"calls\":{\"requested\":%u,\"set_up\":%u,\"failed\":%u,"
                  "\"first_error\":%s,\"failures\":{%s},\"setup_seconds\":%.3f},",
-                 json_string(s.ng).c_str(), s.calls_requested, s.calls_set_up, s.calls_failed,
-                 json_string(s.first_error).c_str(), failures.c_str(), s.setup_seconds);
+                 json_string(s.ng).c_str(), s.interrupted ? "true" : "false", s.calls_requested,
+                 s.calls_set_up, s.calls_failed, json_string(s.first_error).c_str(),
+                 failures.c_str(), s.setup_seconds);
     std::fprintf(out,
                  "\"packets\":{\"sent\":%" PRIu64 ",\"received\":%" PRIu64 ",\"lost\":%" PRIu64
                  ",\"loss_percent\":%.6f,\"duplicates\":%" PRIu64 ",\"reordered\":%" PRIu64
                  ",\"too_old\":%" PRIu64 ",\"misrouted\":%" PRIu64 ",\"foreign\":%" PRIu64
-                 ",\"send_errors\":%" PRIu64 ",\"stream_seconds\":%.3f},",
+                 ",\"send_errors\":%" PRIu64 ",\"sender_skipped\":%" PRIu64
+                 ",\"stream_seconds\":%.3f},",
                  s.packets_sent, s.packets_received, s.packets_lost, s.loss_percent(),
                  s.duplicates, s.reordered, s.too_old, s.misrouted, s.foreign, s.send_errors,
-                 s.stream_seconds);
+                 s.sender_skipped, s.stream_seconds);
     std::fprintf(out,
                  "\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f},"
                  "\"jitter_mean_us\":%.2f,\"sender_max_lag_us\":%.1f,"

@@ -25,6 +25,7 @@ struct run_summary {
     std::string first_error;
     std::map<std::string, uint32_t> failures;  // reason -> calls
     double setup_seconds = 0;
+    bool interrupted = false;       // a stop signal ended the run early
 
     double stream_seconds = 0;      // sending time, drain excluded
     uint64_t packets_sent = 0;      // RTP, both directions
@@ -36,6 +37,7 @@ struct run_summary {
     uint64_t misrouted = 0;         // ours, but at the wrong side or with the wrong call index
     uint64_t foreign = 0;           // not ours at all
     uint64_t send_errors = 0;
+    uint64_t sender_skipped = 0;    // packets the sender dropped for running a period late
     int64_t sender_max_lag_ns = 0;  // how late the sender ran behind its schedule at worst
     uint64_t rtcp_sent = 0;
     uint64_t rtcp_received = 0;
