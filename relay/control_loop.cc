@@ -2,12 +2,14 @@
 
 #include <poll.h>
 
+#include <rte_cycles.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
 #include "control/address.h"
 #include "control/log.h"
 #include "control/ng/server.h"
+#include "control/session/manager.h"
 #include "dataplane/arp.h"
 #include "dataplane/rewrite.h"
 
@@ -102,6 +104,7 @@ void control_loop::run(const std::atomic<bool>& stop) {
     pollfd pfd{ctx_.ng->fd(), POLLIN, 0};
     auto last_stats = clock::now();
     auto last_resolve = clock::now();
+    auto last_expire = clock::now();
     while (!stop.load(std::memory_order_relaxed)) {
         pfd.revents = 0;
         const int rc = poll(&pfd, 1, 1);
@@ -116,6 +119,12 @@ void control_loop::run(const std::atomic<bool>& stop) {
         if (signalled || now - last_resolve >= std::chrono::milliseconds(10)) {
             resolve(now);
             last_resolve = now;
+        }
+        if (ctx_.sessions != nullptr && now - last_expire >= std::chrono::seconds(1)) {
+            last_expire = now;
+            if (const size_t n = ctx_.sessions->expire(now, rte_rdtsc(), rte_get_tsc_hz()); n != 0) {
+                RLOG_INFO("%zu call(s) closed by timeout", n);
+            }
         }
         ctx_.flows->reclaim();
         if (ctx_.stats_interval != 0 && now - last_stats >= std::chrono::seconds(ctx_.stats_interval)) {

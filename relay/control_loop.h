@@ -18,6 +18,7 @@ namespace rtprelay {
 namespace ng {
 class ng_server;
 }
+class session_manager;
 
 struct control_context {
     ng::ng_server* ng = nullptr;
@@ -28,6 +29,7 @@ struct control_context {
     rte_mempool* pool = nullptr;
     rte_ring* to_control = nullptr;   // ARP frames from the workers
     rte_ring* control_tx = nullptr;   // frames for worker 0 to send
+    session_manager* sessions = nullptr;  // timeouts are checked once a second
     unsigned stats_interval = 0;      // seconds, 0 = off
 };
 

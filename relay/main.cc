@@ -184,7 +184,14 @@ int run(const rtprelay::relay_options& opt) {
         ctx.control_tx = control_tx;
         ctx.stats_interval = opt.stats_interval;
         {
-            session_manager sessions(interfaces, pub);
+            session_timeouts timeouts;
+            timeouts.media = std::chrono::seconds(opt.timeout);
+            timeouts.silent = std::chrono::seconds(opt.silent_timeout);
+            timeouts.offer = std::chrono::seconds(opt.offer_timeout);
+            timeouts.final = std::chrono::seconds(opt.final_timeout);
+            timeouts.delete_delay = std::chrono::seconds(opt.delete_delay);
+            session_manager sessions(interfaces, pub, timeouts);
+            ctx.sessions = &sessions;
             control_loop* loop_ptr = nullptr;
             ng::commands cmds(sessions, [&]() { return dataplane_stats(*loop_ptr, flows); });
             ng::ng_server_config ngc;

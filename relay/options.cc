@@ -64,8 +64,15 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
         ("ng-allow", po::value(&o.ng_allow)->composing(), "proxy address or CIDR allowed to send NG (repeatable; default loopback)")
         ("ng-cache-entries", po::value(&o.ng_cache_entries)->default_value(o.ng_cache_entries), "replies kept for retransmits")
         ("ng-cache-age", po::value(&o.ng_cache_age)->default_value(o.ng_cache_age), "seconds a reply is kept for retransmits");
+    po::options_description sessions("Sessions (like rtpengine's; 0 turns one off)");
+    sessions.add_options()
+        ("timeout", po::value(&o.timeout)->default_value(o.timeout), "seconds without media before an answered call is closed")
+        ("silent-timeout", po::value(&o.silent_timeout)->default_value(o.silent_timeout), "the same for calls on hold")
+        ("offer-timeout", po::value(&o.offer_timeout)->default_value(o.offer_timeout), "seconds an offer may wait for its answer")
+        ("final-timeout", po::value(&o.final_timeout)->default_value(o.final_timeout), "absolute call length limit")
+        ("delete-delay", po::value(&o.delete_delay)->default_value(o.delete_delay), "seconds between an NG delete and the call's end");
     po::options_description all("rtprelay — RTP/SRTP media relay on DPDK\n\nUsage: rtprelay [options] [-- EAL args]");
-    all.add(general).add(dataplane).add(media).add(control);
+    all.add(general).add(dataplane).add(media).add(sessions).add(control);
 
     // Everything after a lone "--" goes to EAL untouched.
     std::vector<std::string> args;

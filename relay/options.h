@@ -26,6 +26,11 @@ struct relay_options {
     std::vector<std::string> ng_allow;     // empty = loopback only
     unsigned ng_cache_entries = 10000;
     unsigned ng_cache_age = 30;            // seconds
+    unsigned timeout = 60;                 // seconds without media before an answered call ends
+    unsigned silent_timeout = 3600;        // the same while on hold
+    unsigned offer_timeout = 3600;         // an offer never answered
+    unsigned final_timeout = 0;            // absolute call length; 0 = none
+    unsigned delete_delay = 0;             // seconds between NG delete and the call's end
     unsigned stats_interval = 0;           // seconds between counter log lines; 0 = off
     std::string log_level = "info";
 };

@@ -91,7 +91,7 @@ value commands::handle(const value& request, std::chrono::steady_clock::time_poi
             ++counts_.del;
             const std::string call_id = string_or_empty(request, "call-id");
             value stats = sessions_.query(call_id);  // the final stats, as rtpengine returns them
-            sessions_.remove(call_id);
+            sessions_.remove(call_id, now);
             stats.set("result", value::str("ok"));
             return stats;
         }
@@ -177,6 +177,11 @@ value commands::statistics() const {
     s.set("sessions", value::integer(static_cast<int64_t>(sessions_.size())));
     s.set("calls created", value::integer(static_cast<int64_t>(t.calls_created)));
     s.set("calls deleted", value::integer(static_cast<int64_t>(t.calls_deleted)));
+    value closed = value::dict();
+    for (size_t r = 0; r < static_cast<size_t>(close_reason::count); ++r) {
+        closed.set(close_reason_name(static_cast<close_reason>(r)), value::integer(static_cast<int64_t>(t.closed[r])));
+    }
+    s.set("calls closed", std::move(closed));
     s.set("offers", value::integer(static_cast<int64_t>(t.offers)));
     s.set("answers", value::integer(static_cast<int64_t>(t.answers)));
     s.set("refused ports", value::integer(static_cast<int64_t>(t.refused_ports)));

@@ -1,5 +1,6 @@
 #include "control/session/manager.h"
 
+#include <algorithm>
 #include <ctime>
 
 #include "control/sdp/sdp.h"
@@ -30,6 +31,8 @@ void take_peer(stream& s, const sdp::session_description& sd, size_t i) {
             throw session_error("IPv6 media is not supported yet");
         }
     }
+    const std::optional<sdp::direction> dir = m.dir ? m.dir : sd.dir;
+    s.hold = (dir && *dir != sdp::direction::sendrecv) || (addr && addr->is_unspecified());
     s.media_type = m.type;
     s.proto = m.proto;
     s.is_rtp = m.proto.rfind("RTP/", 0) == 0;
@@ -284,19 +287,92 @@ sdp_reply session_manager::answer(const sdp_request& r, steady::time_point now) 
             throw session_error("Flow table full");
         }
     }
-    c.answered = true;
+    if (!c.answered) {
+        c.answered = true;
+        c.answered_at = now;
+    }
     set_origin(plan, r, *x);
     return sdp_reply{rewrite_or_throw(r.sdp, sd, plan)};
 }
 
-void session_manager::remove(const std::string& call_id) {
-    auto it = calls_.find(call_id);
-    if (it == calls_.end()) {
-        throw session_error("Unknown call-id");
-    }
+const char* close_reason_name(close_reason r) {
+    constexpr const char* names[] = {"deleted", "media timeout", "silent timeout", "offer timeout", "final timeout"};
+    return names[static_cast<size_t>(r)];
+}
+
+void session_manager::close(std::map<std::string, std::unique_ptr<call>, std::less<>>::iterator it,
+                            close_reason why) {
     destroy(*it->second);
     calls_.erase(it);
     ++totals_.calls_deleted;
+    ++totals_.closed[static_cast<size_t>(why)];
+}
+
+void session_manager::remove(const std::string& call_id, steady::time_point now) {
+    auto it = calls_.find(call_id);
+    if (it == calls_.end() || it->second->delete_at) {
+        throw session_error("Unknown call-id");
+    }
+    if (timeouts_.delete_delay.count() > 0) {
+        it->second->delete_at = now + timeouts_.delete_delay;
+        return;
+    }
+    close(it, close_reason::deleted);
+}
+
+std::optional<close_reason> session_manager::due(const call& c, steady::time_point now, uint64_t now_tsc,
+                                                 uint64_t tsc_hz) const {
+    if (c.delete_at) {
+        return now >= *c.delete_at ? std::optional(close_reason::deleted) : std::nullopt;
+    }
+    if (timeouts_.final.count() > 0 && now - c.created >= timeouts_.final) {
+        return close_reason::final_timeout;
+    }
+    if (!c.answered) {
+        if (timeouts_.offer.count() > 0 && now - c.created >= timeouts_.offer) {
+            return close_reason::offer_timeout;
+        }
+        return std::nullopt;
+    }
+    uint64_t last_tsc = 0;
+    bool hold = false;
+    for (const auto& l : c.legs) {
+        for (const auto& s : l->streams) {
+            hold = hold || s.hold;
+            for (const dp::stream_state* st : {s.rtp_state.get(), s.rtcp_state.get()}) {
+                if (st != nullptr) {
+                    last_tsc = std::max(last_tsc, st->last_rx_tsc.load(std::memory_order_relaxed));
+                }
+            }
+        }
+    }
+    const std::chrono::seconds limit = hold ? timeouts_.silent : timeouts_.media;
+    if (limit.count() == 0) {
+        return std::nullopt;
+    }
+    // Silence is measured from the last packet, or from the answer if none came since.
+    std::chrono::duration<double> silent_for = now - c.answered_at;
+    if (last_tsc != 0 && tsc_hz != 0) {
+        const double since_packet = now_tsc > last_tsc ? static_cast<double>(now_tsc - last_tsc) / static_cast<double>(tsc_hz) : 0.0;
+        silent_for = std::min(silent_for, std::chrono::duration<double>(since_packet));
+    }
+    if (silent_for >= limit) {
+        return hold ? close_reason::silent_timeout : close_reason::media_timeout;
+    }
+    return std::nullopt;
+}
+
+size_t session_manager::expire(steady::time_point now, uint64_t now_tsc, uint64_t tsc_hz) {
+    size_t n = 0;
+    for (auto it = calls_.begin(); it != calls_.end();) {
+        auto next = std::next(it);
+        if (auto why = due(*it->second, now, now_tsc, tsc_hz)) {
+            close(it, *why);
+            ++n;
+        }
+        it = next;
+    }
+    return n;
 }
 
 std::vector<std::string> session_manager::list(size_t limit) const {

@@ -37,9 +37,23 @@ struct sdp_reply {
     std::string sdp;
 };
 
+// Timeouts like rtpengine's; zero turns one off.
+struct session_timeouts {
+    std::chrono::seconds media{60};      // answered call, no packet on any stream
+    std::chrono::seconds silent{3600};   // the same while a leg is on hold
+    std::chrono::seconds offer{3600};    // offer never answered
+    std::chrono::seconds final{0};       // absolute call duration
+    std::chrono::seconds delete_delay{0};// delete takes effect this much later
+};
+
+// Why calls ended; the index is the metric label's position.
+enum class close_reason : uint8_t { deleted, media_timeout, silent_timeout, offer_timeout, final_timeout, count };
+const char* close_reason_name(close_reason r);
+
 struct session_totals {
     uint64_t calls_created = 0;
-    uint64_t calls_deleted = 0;
+    uint64_t calls_deleted = 0;          // every close, whatever the reason
+    uint64_t closed[static_cast<size_t>(close_reason::count)] = {};
     uint64_t offers = 0;
     uint64_t answers = 0;
     uint64_t refused_ports = 0;
@@ -47,14 +61,19 @@ struct session_totals {
 
 class session_manager {
  public:
-    session_manager(interface_set& interfaces, publisher& pub) : interfaces_(interfaces), pub_(pub) {}
+    session_manager(interface_set& interfaces, publisher& pub, session_timeouts t = {})
+        : interfaces_(interfaces), pub_(pub), timeouts_(t) {}
     ~session_manager();
 
     sdp_reply offer(const sdp_request& r, steady::time_point now);
     sdp_reply answer(const sdp_request& r, steady::time_point now);
     // Deletes the call (the whole call: rtpengine's default when no to-tag/via-branch
-    // narrows it). Throws session_error("Unknown call-id") when absent.
-    void remove(const std::string& call_id);
+    // narrows it), now or after the delete delay. Throws session_error("Unknown call-id")
+    // when absent.
+    void remove(const std::string& call_id, steady::time_point now);
+    // Ends calls whose timeout has passed; returns how many. Media activity comes from the
+    // workers' stream_state::last_rx_tsc, compared with now_tsc at tsc_hz.
+    size_t expire(steady::time_point now, uint64_t now_tsc, uint64_t tsc_hz);
     // rtpengine's query reply: created, totals, tags -> medias -> streams with stats.
     ng::value query(const std::string& call_id) const;
     std::vector<std::string> list(size_t limit) const;
@@ -70,9 +89,12 @@ class session_manager {
     void allocate(leg& l, stream& s);
     void release_stream(leg& l, stream& s);
     void destroy(call& c);
+    void close(std::map<std::string, std::unique_ptr<call>, std::less<>>::iterator it, close_reason why);
+    std::optional<close_reason> due(const call& c, steady::time_point now, uint64_t now_tsc, uint64_t tsc_hz) const;
 
     interface_set& interfaces_;
     publisher& pub_;
+    session_timeouts timeouts_;
     std::map<std::string, std::unique_ptr<call>, std::less<>> calls_;
     session_totals totals_;
 };

@@ -28,6 +28,7 @@ struct stream {
     std::optional<endpoint> peer_rtcp;
     bool rtcp_mux = false;
     bool disabled = false;               // this leg's SDP has port 0 for it
+    bool hold = false;                   // this leg's SDP: sendonly/recvonly/inactive or c=0.0.0.0
     bool is_rtp = true;                  // proto RTP/*: RTCP on port+1 is relayed too
     std::string media_type;
     std::string proto;
@@ -51,8 +52,10 @@ struct call {
     std::vector<std::unique_ptr<leg>> legs;
     steady::time_point created;
     steady::time_point last_signal;
+    steady::time_point answered_at;
     int64_t created_unix = 0;
     bool answered = false;
+    std::optional<steady::time_point> delete_at;  // delete with delete-delay pending
 
     leg* find_leg(std::string_view tag) {
         for (auto& l : legs) {
