@@ -9,6 +9,7 @@
 #include <cstring>
 #include <random>
 
+#include "dataplane/flow_entry.h"
 #include "tests/dataplane/test_packets.h"
 
 namespace rtprelay::dp {

@@ -25,7 +25,9 @@ class eal_environment : public ::testing::Environment {
             "--no-huge",
             "-m", "256",
             "--no-pci",
-            "--in-memory",
+            // --in-memory is refused with --no-huge (which implies --legacy-mem); without
+            // hugepages nothing is shared anyway, and --no-shconf keeps EAL's files away.
+            "--no-shconf",
             "--no-telemetry",
             "--file-prefix", eal_file_prefix(),
             "-l", "0",
@@ -35,26 +37,33 @@ class eal_environment : public ::testing::Environment {
             argv_.push_back(a.data());
         }
         const int rc = rte_eal_init(static_cast<int>(argv_.size()), argv_.data());
-        ASSERT_GE(rc, 0) << "rte_eal_init failed: " << rte_strerror(rte_errno);
+        const int err = rte_errno;
         runtime_dir_ = rte_eal_get_runtime_dir();
+        if (rc < 0) {
+            remove_runtime_dir();
+        }
+        ASSERT_GE(rc, 0) << "rte_eal_init failed: " << rte_strerror(err);
         g_ready = true;
     }
 
     void TearDown() override {
-        if (!g_ready) {
-            return;
+        if (g_ready) {
+            g_ready = false;
+            EXPECT_EQ(rte_eal_cleanup(), 0);
         }
-        g_ready = false;
-        EXPECT_EQ(rte_eal_cleanup(), 0);
-        // --in-memory keeps EAL's own files out of the runtime directory, but EAL still
-        // creates the directory itself. It is named after our unique prefix: remove it.
+        remove_runtime_dir();
+    }
+
+ private:
+    // EAL creates /var/run/dpdk/<prefix> even when it writes nothing into it. The name
+    // holds our unique prefix, so it is ours to remove.
+    void remove_runtime_dir() {
         if (!runtime_dir_.empty() && runtime_dir_.find(eal_file_prefix()) != std::string::npos) {
             std::error_code ec;
             std::filesystem::remove_all(runtime_dir_, ec);
         }
     }
 
- private:
     std::vector<std::string> args_;
     std::vector<char*> argv_;
     std::string runtime_dir_;

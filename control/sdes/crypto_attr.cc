@@ -1,0 +1,295 @@
+#include "control/sdes/crypto_attr.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <charconv>
+#include <stdexcept>
+#include <vector>
+
+namespace rtprelay::sdes {
+
+namespace {
+
+constexpr std::string_view srtcp_param = "UNENCRYPTED_SRTCP";
+constexpr uint32_t lifetime_2_31 = 31;  // exponent written for NG SDES-lifetime
+
+// Untrusted text quoted in a reason: at most 40 characters, control characters and
+// non-ASCII bytes shown as '?', so a reply or log line cannot be broken by it.
+std::string quote(std::string_view s) {
+    std::string out;
+    const size_t n = std::min<size_t>(s.size(), 40);
+    for (size_t i = 0; i < n; ++i) {
+        const auto c = static_cast<unsigned char>(s[i]);
+        out += (c >= 0x21 && c < 0x7f) ? static_cast<char>(c) : '?';
+    }
+    if (s.size() > n) {
+        out += "...";
+    }
+    return out;
+}
+
+bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+std::vector<std::string_view> split_words(std::string_view s) {
+    std::vector<std::string_view> out;
+    size_t i = 0;
+    while (i < s.size()) {
+        while (i < s.size() && is_blank(s[i])) {
+            ++i;
+        }
+        const size_t start = i;
+        while (i < s.size() && !is_blank(s[i])) {
+            ++i;
+        }
+        if (i > start) {
+            out.push_back(s.substr(start, i - start));
+        }
+    }
+    return out;
+}
+
+bool all_digits(std::string_view s) {
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Decimal digits only; nullopt on anything else or on overflow of uint64_t.
+std::optional<uint64_t> decimal(std::string_view s) {
+    if (!all_digits(s)) {
+        return std::nullopt;
+    }
+    uint64_t v = 0;
+    const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (r.ec != std::errc() || r.ptr != s.data() + s.size()) {
+        return std::nullopt;
+    }
+    return v;
+}
+
+bool is_base64_char(char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
+}
+
+class line_error {
+ public:
+    line_error(std::string* out, std::string_view tag) : out_(out), tag_(tag) {}
+    std::nullopt_t operator()(const std::string& why) const {
+        if (out_ != nullptr) {
+            *out_ = "a=crypto tag " + quote(tag_) + ": " + why;
+        }
+        return std::nullopt;
+    }
+
+ private:
+    std::string* out_;
+    std::string_view tag_;
+};
+
+// Decodes standard base64 of exactly key_salt_bytes. The length is worked out from the
+// text first (so a wrong length is reported as such, not as "bad base64"), then
+// EVP_DecodeBlock does the work on the unpadded 40 characters: it needs a multiple of 4
+// and returns 3 bytes per 4 characters, counting '=' as data, so padding never reaches it.
+std::optional<master_key> decode_key(std::string_view text, suite s, const line_error& fail) {
+    size_t pad = 0;
+    while (pad < text.size() && text[text.size() - 1 - pad] == '=') {
+        ++pad;
+    }
+    const std::string_view data = text.substr(0, text.size() - pad);
+    if (data.empty() || !std::all_of(data.begin(), data.end(), is_base64_char) || pad > 2 ||
+        (pad > 0 && (data.size() + pad) % 4 != 0) || data.size() % 4 == 1) {
+        return fail("key is not valid base64");
+    }
+    const size_t rest = data.size() % 4;
+    const size_t bytes = data.size() / 4 * 3 + (rest == 0 ? 0 : rest - 1);
+    if (bytes != key_salt_bytes) {
+        return fail("key is " + std::to_string(bytes) + " bytes, " + std::string(suite_name(s)) + " needs " +
+                    std::to_string(key_salt_bytes));
+    }
+    // 30 bytes = 40 characters, no padding, no leftover bits.
+    unsigned char raw[key_salt_bytes];
+    const int n = EVP_DecodeBlock(raw, reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
+    if (n != static_cast<int>(key_salt_bytes)) {
+        return fail("key is not valid base64");
+    }
+    master_key k{};
+    std::copy_n(raw, k.key.size(), k.key.begin());
+    std::copy_n(raw + k.key.size(), k.salt.size(), k.salt.begin());
+    OPENSSL_cleanse(raw, sizeof raw);
+    return k;
+}
+
+// Null (with the reason written) when the lifetime is not acceptable.
+std::optional<uint64_t> parse_lifetime(std::string_view text, const line_error& fail) {
+    uint64_t v = 0;
+    if (text.starts_with("2^")) {
+        const auto e = decimal(text.substr(2));
+        if (!e) {
+            return fail("lifetime '" + quote(text) + "' is not a number or 2^n");
+        }
+        if (*e > 48) {
+            return fail("lifetime " + quote(text) + " is above 2^48");
+        }
+        v = uint64_t{1} << *e;
+    } else if (all_digits(text)) {
+        const auto d = decimal(text);
+        if (!d || *d > max_lifetime) {
+            return fail("lifetime " + quote(text) + " is above 2^48");
+        }
+        v = *d;
+    } else {
+        return fail("lifetime '" + quote(text) + "' is not a number or 2^n");
+    }
+    if (v == 0) {
+        return fail("lifetime 0 is not valid");
+    }
+    return v;
+}
+
+}  // namespace
+
+bool same_key(const master_key& a, const master_key& b) { return a.key == b.key && a.salt == b.salt; }
+
+std::optional<crypto_attr> parse_crypto(std::string_view value, const parse_options& opt, std::string* error) {
+    const std::vector<std::string_view> words = split_words(value);
+    if (words.size() < 3) {
+        if (error != nullptr) {
+            *error = "a=crypto: expected '<tag> <suite> inline:<key>', got " + std::to_string(words.size()) + " field(s)";
+        }
+        return std::nullopt;
+    }
+    const line_error fail(error, words[0]);
+    crypto_attr a;
+    const auto tag = words[0].size() <= 9 ? decimal(words[0]) : std::nullopt;
+    if (!tag || *tag == 0 || *tag > max_tag) {
+        return fail("tag is not a number 1.." + std::to_string(max_tag));
+    }
+    a.tag = static_cast<uint32_t>(*tag);
+
+    const auto s = suite_from_sdes_name(words[1]);
+    if (!s) {
+        return fail("suite " + quote(words[1]) + " is not supported");
+    }
+    a.crypto_suite = *s;
+
+    const std::string_view key_params = words[2];
+    if (key_params.find(';') != std::string_view::npos) {
+        return fail("several keys (key;key) are not supported");
+    }
+    constexpr std::string_view method = "inline:";
+    if (!key_params.starts_with(method)) {
+        const size_t colon = key_params.find(':');
+        return fail("key method '" + quote(key_params.substr(0, colon)) + "' is not supported (only inline)");
+    }
+    // key||salt ["|" lifetime] ["|" mki ":" length]
+    std::vector<std::string_view> fields;
+    std::string_view info = key_params.substr(method.size());
+    for (size_t bar; (bar = info.find('|')) != std::string_view::npos;) {
+        fields.push_back(info.substr(0, bar));
+        info = info.substr(bar + 1);
+    }
+    fields.push_back(info);
+    if (fields.size() > 3) {
+        return fail("key has more than lifetime and MKI after it");
+    }
+    std::optional<std::string_view> lifetime_text;
+    for (size_t i = 1; i < fields.size(); ++i) {
+        if (fields[i].find(':') != std::string_view::npos) {
+            return fail("MKI is not supported");
+        }
+        if (lifetime_text) {
+            return fail("key has two lifetimes");
+        }
+        lifetime_text = fields[i];
+    }
+    auto key = decode_key(fields[0], a.crypto_suite, fail);
+    if (!key) {
+        return std::nullopt;
+    }
+    a.key = *key;
+    if (lifetime_text) {
+        a.lifetime = parse_lifetime(*lifetime_text, fail);
+        if (!a.lifetime) {
+            return std::nullopt;
+        }
+    }
+
+    for (size_t i = 3; i < words.size(); ++i) {
+        const std::string_view p = words[i];
+        if (p == srtcp_param) {
+            if (!opt.allow_unencrypted_srtcp) {
+                return fail("UNENCRYPTED_SRTCP is not allowed by the interface's SRTP policy");
+            }
+            a.unencrypted_srtcp = true;
+        } else if (p.starts_with("WSH=")) {
+            // Replay window hint (RFC 4568 6.3.7): a hint, at least 64; ignoring it is allowed.
+            const auto w = decimal(p.substr(4));
+            if (!w || *w < 64) {
+                return fail("session parameter " + quote(p) + " is not valid (WSH is at least 64)");
+            }
+        } else {
+            return fail("session parameter " + quote(p) + " is not supported");
+        }
+    }
+    return a;
+}
+
+std::string format_crypto(const crypto_attr& a, const format_options& opt) {
+    unsigned char raw[key_salt_bytes];
+    std::copy(a.key.key.begin(), a.key.key.end(), raw);
+    std::copy(a.key.salt.begin(), a.key.salt.end(), raw + a.key.key.size());
+    char b64[(key_salt_bytes + 2) / 3 * 4 + 1];
+    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64), raw, static_cast<int>(key_salt_bytes));
+    OPENSSL_cleanse(raw, sizeof raw);
+    std::string_view text(b64, static_cast<size_t>(n));
+    if (!opt.pad) {
+        while (!text.empty() && text.back() == '=') {
+            text.remove_suffix(1);
+        }
+    }
+    std::string out = std::to_string(a.tag);
+    out += ' ';
+    out += suite_name(a.crypto_suite);
+    out += " inline:";
+    out += text;
+    OPENSSL_cleanse(b64, sizeof b64);
+    if (a.lifetime) {
+        const uint64_t v = *a.lifetime;
+        out += '|';
+        if ((v & (v - 1)) == 0) {
+            out += "2^" + std::to_string(__builtin_ctzll(v));
+        } else {
+            out += std::to_string(v);
+        }
+    } else if (opt.lifetime) {
+        out += "|2^" + std::to_string(lifetime_2_31);
+    }
+    if (a.unencrypted_srtcp) {
+        out += ' ';
+        out += srtcp_param;
+    }
+    return out;
+}
+
+master_key random_key() {
+    unsigned char raw[key_salt_bytes];
+    if (RAND_bytes(raw, static_cast<int>(key_salt_bytes)) != 1) {
+        throw std::runtime_error("could not generate an SRTP key: RAND_bytes failed");
+    }
+    master_key k{};
+    std::copy_n(raw, k.key.size(), k.key.begin());
+    std::copy_n(raw + k.key.size(), k.salt.size(), k.salt.begin());
+    OPENSSL_cleanse(raw, sizeof raw);
+    return k;
+}
+
+crypto_attr fresh_attr(uint32_t tag, suite s, bool unencrypted_srtcp) {
+    crypto_attr a;
+    a.tag = tag;
+    a.crypto_suite = s;
+    a.key = random_key();
+    a.unencrypted_srtcp = unencrypted_srtcp;
+    return a;
+}
+
+}  // namespace rtprelay::sdes

@@ -1,0 +1,68 @@
+#pragma once
+// One RFC 4568 crypto attribute, the value after "a=crypto:":
+//
+//   <tag> <suite> inline:<base64 key||salt>[|<lifetime>][|<MKI>:<length>] [<session param> ...]
+//
+// Parsing is of untrusted SDP text. A line rtprelay cannot use is not an error of the whole
+// SDP: parse_crypto() returns the reason, and the caller drops the line and moves on to the
+// next one (the offerer listed them as alternatives). Reasons never quote key material.
+//
+// What is accepted, and why the rest is not:
+// - tag 1..999999999 (RFC 4568: 1*9DIGIT);
+// - AES_CM_128_HMAC_SHA1_80 and AES_CM_128_HMAC_SHA1_32 (the suites of the trunks we serve);
+// - exactly one inline: key of exactly 30 bytes (16 key + 14 salt), standard base64 with or
+//   without '=' padding;
+// - lifetime as decimal or 2^n, at most 2^48 packets (SRTP's own limit); kept, not enforced;
+// - no MKI: the trunk does not support it, and without it one key per direction is simple;
+// - no session parameters except UNENCRYPTED_SRTCP (only where the policy allows it) and
+//   WSH (a replay-window hint the receiver may ignore). KDR, FEC_ORDER, FEC_KEY,
+//   UNENCRYPTED_SRTP, UNAUTHENTICATED_SRTP and unknown ones change how packets are protected
+//   in ways the data plane does not implement.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "control/sdes/suite.h"
+
+namespace rtprelay::sdes {
+
+inline constexpr uint32_t max_tag = 999'999'999;
+inline constexpr uint64_t max_lifetime = uint64_t{1} << 48;  // packets
+
+struct crypto_attr {
+    uint32_t tag = 1;
+    suite crypto_suite = suite::aes_cm_128_hmac_sha1_80;
+    master_key key{};
+    std::optional<uint64_t> lifetime;  // packets, as the peer wrote it; never set on our lines
+    bool unencrypted_srtcp = false;    // UNENCRYPTED_SRTCP: SRTCP authenticated, not encrypted
+};
+
+bool same_key(const master_key& a, const master_key& b);
+
+struct parse_options {
+    bool allow_unencrypted_srtcp = false;  // the interface policy's allow_unencrypted_srtcp
+};
+
+// Parses `value`. On a line rtprelay cannot use returns std::nullopt and sets *error (if not
+// null) to one reason naming the tag: "a=crypto tag 2: MKI is not supported".
+std::optional<crypto_attr> parse_crypto(std::string_view value, const parse_options& opt, std::string* error);
+
+struct format_options {
+    bool pad = false;       // NG SDES-pad: keep base64 '=' padding (none for 30-byte keys)
+    bool lifetime = false;  // NG SDES-lifetime: append |2^31 when the line has no lifetime
+};
+
+// "1 AES_CM_128_HMAC_SHA1_80 inline:<40 chars>[|2^31][ UNENCRYPTED_SRTCP]"; a lifetime
+// that is a power of two is written as 2^n.
+std::string format_crypto(const crypto_attr& a, const format_options& opt = {});
+
+// A fresh master key and salt from OpenSSL's CSPRNG (RAND_bytes). Throws std::runtime_error
+// if the generator fails (it is seeded by the OS; failure means the process is unfit).
+master_key random_key();
+
+// A line of our own: fresh key, no lifetime.
+crypto_attr fresh_attr(uint32_t tag, suite s, bool unencrypted_srtcp);
+
+}  // namespace rtprelay::sdes

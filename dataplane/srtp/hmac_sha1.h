@@ -1,0 +1,37 @@
+#pragma once
+// HMAC-SHA1 (RFC 2104) with the key folded in once: the SHA-1 states after the (key XOR ipad)
+// and (key XOR opad) blocks are computed when the key is set, so a tag costs the message's
+// blocks plus one outer block, and no key block is hashed per packet.
+//
+// Per message we continue from those states with OpenSSL's low-level SHA1_Update/SHA1_Final
+// (SHA-NI or AVX2 assembly inside). The EVP alternative, EVP_MD_CTX_copy_ex from a pre-fed
+// context, duplicates provider state through the allocator on every call and measured slower
+// (bench/micro/srtp_benchmark.cc, BM_hmac_*); it is not used.
+
+#include <cstddef>
+#include <cstdint>
+
+namespace rtprelay::dp::srtp {
+
+class hmac_sha1 {
+public:
+    static constexpr size_t digest_len = 20;  // bytes
+
+    hmac_sha1() = default;
+    ~hmac_sha1();
+    hmac_sha1(const hmac_sha1&) = delete;
+    hmac_sha1& operator=(const hmac_sha1&) = delete;
+
+    // Any key length (a key longer than a block is hashed first, as RFC 2104 says).
+    void set_key(const uint8_t* key, size_t len) noexcept;
+
+    // out = HMAC(key, a || b), 20 bytes. `b` may be empty (b_len 0). No allocation.
+    void compute(const uint8_t* a, size_t a_len, const uint8_t* b, size_t b_len, uint8_t out[digest_len]) const noexcept;
+
+private:
+    // SHA-1 chaining values h0..h4 after one 64-byte block.
+    uint32_t inner_[5]{};
+    uint32_t outer_[5]{};
+};
+
+}  // namespace rtprelay::dp::srtp

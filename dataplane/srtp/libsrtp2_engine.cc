@@ -1,0 +1,222 @@
+// The libsrtp2 engine: the same API on the system libsrtp2, one session per direction with a
+// wildcard SSRC (any_inbound for unprotect, any_outbound for protect), so libsrtp2 keeps the
+// rollover counters and windows. Length and header checks are ours, made before calling it,
+// so both engines give the same result for the same malformed packet.
+
+#include <openssl/crypto.h>
+#include <srtp2/srtp.h>
+
+#include <climits>
+#include <cstring>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+#include "dataplane/srtp/engines.h"
+#include "dataplane/srtp/packet.h"
+
+namespace rtprelay::dp::srtp::detail {
+
+namespace {
+
+constexpr unsigned long replay_window = 128;  // packets; as index_window::size
+constexpr uint32_t max_len = INT_MAX - max_overhead;
+
+std::once_flag library_once;
+
+void init_library() {
+    std::call_once(library_once, [] {
+        if (const srtp_err_status_t st = srtp_init(); st != srtp_err_status_ok) {
+            throw std::runtime_error("srtp_init failed: " + std::to_string(st));
+        }
+    });
+}
+
+srtp_t create_session(const master_key& key, suite s, srtp_ssrc_type_t type) {
+    srtp_policy_t policy;
+    std::memset(&policy, 0, sizeof(policy));
+    if (s == suite::aes_cm_128_hmac_sha1_32) {
+        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&policy.rtp);
+    } else {
+        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtp);
+    }
+    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&policy.rtcp);  // SRTCP: 80-bit tag always
+    policy.ssrc.type = type;
+    uint8_t material[30];
+    std::memcpy(material, key.key.data(), 16);
+    std::memcpy(material + 16, key.salt.data(), 14);
+    policy.key = material;
+    policy.window_size = replay_window;
+    policy.allow_repeat_tx = 0;
+    srtp_t session = nullptr;
+    const srtp_err_status_t st = srtp_create(&session, &policy);
+    OPENSSL_cleanse(material, sizeof(material));
+    if (st != srtp_err_status_ok) {
+        throw std::runtime_error("srtp_create failed: " + std::to_string(st));
+    }
+    return session;
+}
+
+result from_unprotect(srtp_err_status_t st) noexcept {
+    switch (st) {
+        case srtp_err_status_ok: return result::ok;
+        case srtp_err_status_auth_fail:
+        case srtp_err_status_cant_check:  // SRTCP E bit differs from the policy
+            return result::auth_failed;
+        case srtp_err_status_replay_fail:
+        case srtp_err_status_replay_old:
+            return result::replay;
+        default: return result::bad_header;
+    }
+}
+
+result from_protect(srtp_err_status_t st) noexcept {
+    switch (st) {
+        case srtp_err_status_ok: return result::ok;
+        case srtp_err_status_replay_fail:
+        case srtp_err_status_replay_old:
+        case srtp_err_status_key_expired:
+            return result::index_reuse;
+        default: return result::bad_header;
+    }
+}
+
+}  // namespace
+
+bool libsrtp2::ssrc_allowed(const context& c, uint32_t ssrc) noexcept {
+    for (uint32_t i = 0; i < c.n_slots_; ++i) {
+        if (c.slots_[i].ssrc == ssrc) {
+            return true;
+        }
+    }
+    return c.n_slots_ < max_ssrcs;
+}
+
+void libsrtp2::note_ssrc(context& c, uint32_t ssrc) noexcept {
+    for (uint32_t i = 0; i < c.n_slots_; ++i) {
+        if (c.slots_[i].ssrc == ssrc) {
+            return;
+        }
+    }
+    c.slots_[c.n_slots_++].ssrc = ssrc;  // ssrc_allowed() said there is room
+}
+
+void libsrtp2::init(context& c, const master_key& key) {
+    init_library();
+    c.lib_in_ = create_session(key, c.suite_, ssrc_any_inbound);
+    c.lib_out_ = create_session(key, c.suite_, ssrc_any_outbound);
+}
+
+void libsrtp2::release(context& c) noexcept {
+    if (c.lib_in_ != nullptr) {
+        srtp_dealloc(c.lib_in_);
+        c.lib_in_ = nullptr;
+    }
+    if (c.lib_out_ != nullptr) {
+        srtp_dealloc(c.lib_out_);
+        c.lib_out_ = nullptr;
+    }
+}
+
+result libsrtp2::unprotect_rtp(context& c, uint8_t* pkt, uint32_t* len) noexcept {
+    const uint32_t n = *len;
+    if (n < rtp_fixed_header_len + c.tag_len_) {
+        return result::too_short;
+    }
+    uint32_t header_len = 0;
+    if (const result r = rtp_header_len(pkt, n - c.tag_len_, &header_len); r != result::ok) {
+        return r;
+    }
+    if (n > max_len) {
+        return result::bad_header;
+    }
+    const uint32_t ssrc = load_be32(pkt + 8);
+    if (!ssrc_allowed(c, ssrc)) {
+        return result::ssrc_limit;
+    }
+    int l = static_cast<int>(n);
+    const result r = from_unprotect(srtp_unprotect(c.lib_in_, pkt, &l));
+    if (r == result::ok) {
+        *len = static_cast<uint32_t>(l);
+        note_ssrc(c, ssrc);
+    }
+    return r;
+}
+
+result libsrtp2::protect_rtp(context& c, uint8_t* pkt, uint32_t* len, uint32_t room) noexcept {
+    const uint32_t n = *len;
+    uint32_t header_len = 0;
+    if (const result r = rtp_header_len(pkt, n, &header_len); r != result::ok) {
+        return r;
+    }
+    if (room < c.tag_len_) {
+        return result::no_room;
+    }
+    if (n > max_len) {
+        return result::bad_header;
+    }
+    const uint32_t ssrc = load_be32(pkt + 8);
+    if (!ssrc_allowed(c, ssrc)) {
+        return result::ssrc_limit;
+    }
+    int l = static_cast<int>(n);
+    const result r = from_protect(srtp_protect(c.lib_out_, pkt, &l));
+    if (r == result::ok) {
+        *len = static_cast<uint32_t>(l);
+        note_ssrc(c, ssrc);
+    }
+    return r;
+}
+
+result libsrtp2::unprotect_rtcp(context& c, uint8_t* pkt, uint32_t* len) noexcept {
+    const uint32_t n = *len;
+    if (n < rtcp_header_len + srtcp_trailer_len + c.tag_len_) {
+        return result::too_short;
+    }
+    if (!rtcp_version_ok(pkt)) {
+        return result::bad_header;
+    }
+    if (n > max_len) {
+        return result::bad_header;
+    }
+    const uint32_t ssrc = load_be32(pkt + 4);
+    if (!ssrc_allowed(c, ssrc)) {
+        return result::ssrc_limit;
+    }
+    int l = static_cast<int>(n);
+    const result r = from_unprotect(srtp_unprotect_rtcp(c.lib_in_, pkt, &l));
+    if (r == result::ok) {
+        *len = static_cast<uint32_t>(l);
+        note_ssrc(c, ssrc);
+    }
+    return r;
+}
+
+result libsrtp2::protect_rtcp(context& c, uint8_t* pkt, uint32_t* len, uint32_t room) noexcept {
+    const uint32_t n = *len;
+    if (n < rtcp_header_len) {
+        return result::too_short;
+    }
+    if (!rtcp_version_ok(pkt)) {
+        return result::bad_header;
+    }
+    if (room < srtcp_trailer_len + c.tag_len_) {
+        return result::no_room;
+    }
+    if (n > max_len) {
+        return result::bad_header;
+    }
+    const uint32_t ssrc = load_be32(pkt + 4);
+    if (!ssrc_allowed(c, ssrc)) {
+        return result::ssrc_limit;
+    }
+    int l = static_cast<int>(n);
+    const result r = from_protect(srtp_protect_rtcp(c.lib_out_, pkt, &l));
+    if (r == result::ok) {
+        *len = static_cast<uint32_t>(l);
+        note_ssrc(c, ssrc);
+    }
+    return r;
+}
+
+}  // namespace rtprelay::dp::srtp::detail

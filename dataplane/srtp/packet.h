@@ -1,0 +1,57 @@
+#pragma once
+// Byte access and RTP/RTCP header checks shared by both engines. Internal to dataplane/srtp.
+
+#include <cstdint>
+#include <cstring>
+
+#include "dataplane/srtp/srtp.h"
+
+namespace rtprelay::dp::srtp::detail {
+
+inline constexpr uint32_t rtp_fixed_header_len = 12;  // bytes, before CSRCs
+inline constexpr uint32_t rtcp_header_len = 8;        // bytes left in clear: V/P/RC, PT, length, SSRC
+inline constexpr uint32_t srtcp_trailer_len = 4;      // E bit + 31-bit index
+inline constexpr uint64_t max_srtp_index = (uint64_t{1} << 48) - 1;
+inline constexpr uint64_t max_srtcp_index = 0x7fffffff;
+
+inline uint16_t load_be16(const uint8_t* p) noexcept {
+    return static_cast<uint16_t>((p[0] << 8) | p[1]);
+}
+
+inline uint32_t load_be32(const uint8_t* p) noexcept {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return __builtin_bswap32(v);
+}
+
+inline void store_be32(uint8_t* p, uint32_t v) noexcept {
+    v = __builtin_bswap32(v);
+    std::memcpy(p, &v, 4);
+}
+
+// Length of the RTP header (fixed part, CSRCs, extension) of a packet of `len` bytes
+// (without any SRTP tag). Never reads past `len`.
+inline result rtp_header_len(const uint8_t* p, uint32_t len, uint32_t* header_len) noexcept {
+    if (len < rtp_fixed_header_len) {
+        return result::too_short;
+    }
+    if ((p[0] >> 6) != 2) {
+        return result::bad_header;
+    }
+    uint32_t h = rtp_fixed_header_len + 4 * (p[0] & 0x0f);
+    if ((p[0] & 0x10) != 0) {
+        if (h + 4 > len) {
+            return result::bad_header;
+        }
+        h += 4 + 4 * uint32_t{load_be16(p + h + 2)};
+    }
+    if (h > len) {
+        return result::bad_header;
+    }
+    *header_len = h;
+    return result::ok;
+}
+
+inline bool rtcp_version_ok(const uint8_t* p) noexcept { return (p[0] >> 6) == 2; }
+
+}  // namespace rtprelay::dp::srtp::detail

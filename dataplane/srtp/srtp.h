@@ -1,0 +1,142 @@
+#pragma once
+// SRTP and SRTCP (RFC 3711) for the fast path: AES_CM_128_HMAC_SHA1_80 and _32, in place on
+// a packet buffer, one direction of one stream per context.
+//
+// Two engines behind one API:
+//  - native: ours, on OpenSSL libcrypto (HMAC-SHA1 from precomputed pad states) and our own
+//    AES-NI counter mode when the CPU has it. No allocation, exception, lock, log or virtual
+//    call per packet. The one used on the fast path.
+//  - libsrtp2: the system libsrtp2 (Debian's, built on NSS), as an independent reference for
+//    tests and benchmarks. It allocates a stream the first time it meets an SSRC.
+//
+// Threads: the control plane creates a context (make_context, which may throw) and hands it
+// to one worker; from then on only that worker touches it, until the control plane destroys
+// it after the worker has let go (RCU). A context is meant for one direction: a receive
+// context only unprotects, a send context only protects (the index history is shared, so a
+// packet protected by a context is a replay to that same context).
+//
+// Failures: every result but `ok` leaves the context's state and the packet (bytes and *len)
+// as they were. Unprotect authenticates before it decrypts or records anything, so a forged
+// or replayed packet costs one HMAC and changes nothing.
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include "dataplane/srtp/aes_ctr.h"
+#include "dataplane/srtp/hmac_sha1.h"
+#include "dataplane/srtp/index_window.h"
+
+struct srtp_ctx_t_;  // libsrtp2's session (srtp_t)
+
+namespace rtprelay::dp::srtp {
+
+enum class suite : uint8_t { aes_cm_128_hmac_sha1_80 = 0, aes_cm_128_hmac_sha1_32 = 1 };
+
+// All lengths are in bytes. SRTCP uses an 80-bit tag with both suites (RFC 4568 6.2).
+struct suite_info {
+    const char* name;  // as in SDES a=crypto (RFC 4568)
+    uint8_t key_len;
+    uint8_t salt_len;
+    uint8_t rtp_tag_len;
+    uint8_t rtcp_tag_len;
+};
+const suite_info& info(suite s) noexcept;
+// Exact, case-sensitive match of an RFC 4568 suite name, e.g. "AES_CM_128_HMAC_SHA1_80".
+std::optional<suite> suite_from_name(std::string_view name) noexcept;
+
+struct master_key {
+    std::array<uint8_t, 16> key;
+    std::array<uint8_t, 14> salt;
+};
+
+enum class engine : uint8_t { native, libsrtp2 };
+
+enum class result : uint8_t {
+    ok,
+    auth_failed,  // tag mismatch (wrong key, forged or corrupted packet, SRTCP E bit flipped)
+    replay,       // unprotect: index already received, or older than the replay window
+    too_short,    // shorter than the smallest header (+ tag / SRTCP trailer when unprotecting)
+    bad_header,   // RTP/RTCP version not 2, CSRCs or extension past the end, or a context
+                  // made for the other protocol (RTP vs RTCP)
+    ssrc_limit,   // a new SSRC and the context already holds max_ssrcs of them
+    index_reuse,  // protect: index already sent or older than the sent window, or indices
+                  // exhausted (2^48 SRTP, 2^31 SRTCP): re-key
+    no_room,      // protect: fewer than context::overhead() bytes writable after the packet
+};
+const char* result_name(result r) noexcept;
+
+// SSRCs one context keeps state for. Never evicted: forgetting an SSRC's sent indices would
+// allow keystream reuse, forgetting its received ones would re-open replays.
+inline constexpr uint32_t max_ssrcs = 8;
+// The most that protect appends to a packet: SRTCP's E/index word + 10-byte tag.
+inline constexpr uint32_t max_overhead = 14;
+
+namespace detail {
+struct native;
+struct libsrtp2;
+}  // namespace detail
+
+class alignas(64) context {
+public:
+    ~context();
+    context(const context&) = delete;
+    context& operator=(const context&) = delete;
+
+    engine which_engine() const noexcept { return engine_; }
+    suite cipher_suite() const noexcept { return suite_; }
+    bool rtcp() const noexcept { return rtcp_; }
+    // Bytes protect appends (and unprotect removes): the tag, plus 4 for SRTCP's E/index word.
+    uint32_t overhead() const noexcept { return overhead_; }
+    // Native engine: the AES implementation in use.
+    aes_impl aes() const noexcept { return cipher_.impl(); }
+
+    // Owner thread only (not synchronised). SSRCs holding state, and the highest index
+    // received/sent for one of them (SRTP: ROC << 16 | SEQ; SRTCP: the 31-bit index).
+    // The libsrtp2 engine keeps indices inside libsrtp2: highest_index is nullopt there.
+    uint32_t ssrc_count() const noexcept { return n_slots_; }
+    std::optional<uint64_t> highest_index(uint32_t ssrc) const noexcept;
+
+private:
+    friend struct detail::native;
+    friend struct detail::libsrtp2;
+    friend std::unique_ptr<context> make_context(engine, suite, const master_key&, bool, aes_impl);
+    context() = default;
+
+    struct slot {
+        uint32_t ssrc = 0;
+        index_window seen;  // unprotect: replay window; protect: indices sent
+    };
+
+    // Read per packet, first line(s): what to do and with which keys.
+    engine engine_ = engine::native;
+    suite suite_ = suite::aes_cm_128_hmac_sha1_80;
+    bool rtcp_ = false;
+    uint8_t tag_len_ = 0;
+    uint8_t overhead_ = 0;
+    uint8_t n_slots_ = 0;                 // slots_[0, n_slots_) are in use
+    std::array<uint8_t, 14> salt_{};      // session salt
+    hmac_sha1 auth_;                      // session auth key, as pad states
+    std::array<slot, max_ssrcs> slots_{};
+    aes128_ctr cipher_;                   // session encryption key
+    srtp_ctx_t_* lib_in_ = nullptr;       // libsrtp2 engine: ssrc_any_inbound session
+    srtp_ctx_t_* lib_out_ = nullptr;      // libsrtp2 engine: ssrc_any_outbound session
+};
+
+// Derives the session keys (RTP labels 0..2, or RTCP labels 3..5 when `rtcp`). Control plane
+// only: throws std::runtime_error if the crypto library fails. `aes` chooses the native
+// engine's AES implementation (tests and benchmarks force one; leave it automatic).
+std::unique_ptr<context> make_context(engine e, suite s, const master_key& key, bool rtcp,
+                                      aes_impl aes = aes_impl::automatic);
+
+// In place on a buffer holding the packet from the RTP/RTCP header on; *len in/out.
+// Unprotect removes the tag (and SRTCP trailer); protect appends context::overhead() bytes,
+// which must fit in `room` (bytes writable after *len).
+result unprotect_rtp(context& c, uint8_t* pkt, uint32_t* len) noexcept;
+result protect_rtp(context& c, uint8_t* pkt, uint32_t* len, uint32_t room) noexcept;
+result unprotect_rtcp(context& c, uint8_t* pkt, uint32_t* len) noexcept;
+result protect_rtcp(context& c, uint8_t* pkt, uint32_t* len, uint32_t room) noexcept;
+
+}  // namespace rtprelay::dp::srtp

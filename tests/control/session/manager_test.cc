@@ -1,0 +1,510 @@
+// Sessions through the NG front door: every request is bencoded and decoded as it would
+// arrive from Kamailio, dispatched by ng::commands to session_manager, which allocates
+// ports and publishes flows into a real flow table (EAL up, no data plane running).
+
+#include "control/session/manager.h"
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "control/interfaces.h"
+#include "control/ng/bencode.h"
+#include "control/ng/commands.h"
+#include "control/publish/publisher.h"
+#include "dataplane/flow_table.h"
+#include "dataplane/neighbour_table.h"
+
+namespace rtprelay {
+namespace {
+
+using ng::value;
+
+struct media_line {
+    std::string type;
+    uint16_t port;
+};
+
+// An SDP as a phone sends it: origin and connection on `ip`, a=rtcp naming port+1.
+std::string sdp_text(const std::string& origin_ip, const std::string& conn_ip, const std::vector<media_line>& medias,
+                     const std::vector<uint16_t>& rtcp_ports = {}) {
+    std::string s = "v=0\r\no=- 4711 1 IN IP4 " + origin_ip + "\r\ns=call\r\nc=IN IP4 " + conn_ip + "\r\nt=0 0\r\n";
+    for (size_t i = 0; i < medias.size(); ++i) {
+        const media_line& m = medias[i];
+        s += "m=" + m.type + " " + std::to_string(m.port) + " RTP/AVP 0 8 101\r\n";
+        s += "a=rtpmap:101 telephone-event/8000\r\n";
+        const uint16_t rtcp = i < rtcp_ports.size() ? rtcp_ports[i] : static_cast<uint16_t>(m.port + 1);
+        if (m.port != 0) {
+            s += "a=rtcp:" + std::to_string(rtcp) + "\r\n";
+        }
+        s += "a=sendrecv\r\n";
+    }
+    return s;
+}
+
+const std::string caller_ip = "198.51.100.10";
+const std::string callee_ip = "203.0.113.20";
+
+std::string caller_sdp(uint16_t port = 4000) { return sdp_text(caller_ip, caller_ip, {{"audio", port}}); }
+std::string callee_sdp(uint16_t port = 5000) { return sdp_text(callee_ip, callee_ip, {{"audio", port}}); }
+
+// The value after `prefix` on every line that starts with it.
+std::vector<std::string> line_values(const std::string& sdp, const std::string& prefix) {
+    std::vector<std::string> out;
+    size_t at = 0;
+    while ((at = sdp.find("\n" + prefix, at)) != std::string::npos) {
+        at += 1 + prefix.size();
+        out.push_back(sdp.substr(at, sdp.find_first_of(" \r\n", at) - at));
+    }
+    return out;
+}
+// The port of every m= line, in order.
+std::vector<uint16_t> media_ports(const std::string& sdp) {
+    std::vector<uint16_t> out;
+    size_t at = 0;
+    while ((at = sdp.find("\nm=", at)) != std::string::npos) {
+        at = sdp.find(' ', at) + 1;
+        out.push_back(static_cast<uint16_t>(std::stoi(sdp.substr(at))));
+    }
+    return out;
+}
+std::vector<uint16_t> rtcp_ports(const std::string& sdp) {
+    std::vector<uint16_t> out;
+    for (const auto& v : line_values(sdp, "a=rtcp:")) {
+        out.push_back(static_cast<uint16_t>(std::stoi(v)));
+    }
+    return out;
+}
+std::string connection(const std::string& sdp) {
+    const auto v = line_values(sdp, "c=IN IP4 ");
+    return v.empty() ? std::string() : v.front();
+}
+
+class session_test : public ::testing::Test {
+ protected:
+    void SetUp() override {
+        flows_ = std::make_unique<dp::flow_table>(4096, 1, 0);
+        neighbours_ = std::make_unique<dp::neighbour_table>(256, 0);
+        interfaces_.add(parse_interface("a address=198.18.1.1/24 dpdk-port=0 ports=30000-30099", 11));
+        interfaces_.add(parse_interface("b address=198.18.2.1/24 dpdk-port=1 ports=40000-40099", 12));
+        interfaces_.add(parse_interface("tiny address=198.18.3.1/24 dpdk-port=0 ports=20000-20003", 13));
+        pub_ = std::make_unique<publisher>(*flows_, *neighbours_, 1);
+        sessions_ = std::make_unique<session_manager>(interfaces_, *pub_);
+        commands_ = std::make_unique<ng::commands>(*sessions_, std::function<value()>{});
+    }
+    void TearDown() override {
+        commands_.reset();
+        sessions_.reset();
+        pub_.reset();
+        flows_->reclaim_all();  // no reader registered: every grace period is over
+    }
+
+    // Sends `req` through bencode both ways, as the NG server would.
+    value handle(const value& req) {
+        std::string err;
+        const auto decoded = ng::decode(ng::encode(req), &err);
+        EXPECT_TRUE(decoded.has_value()) << err;
+        const value reply = commands_->handle(*decoded, std::chrono::steady_clock::now());
+        const auto back = ng::decode(ng::encode(reply), &err);
+        EXPECT_TRUE(back.has_value()) << err;
+        return back ? *back : value();
+    }
+
+    static value request(std::initializer_list<std::pair<const char*, value>> items) {
+        value v = value::dict();
+        for (const auto& [k, item] : items) {
+            v.set(k, item);
+        }
+        return v;
+    }
+    static value strings(std::initializer_list<const char*> items) {
+        value l = value::list();
+        for (const char* s : items) {
+            l.as_list().push_back(value::str(s));
+        }
+        return l;
+    }
+
+    value offer(const std::string& call_id, const std::string& sdp, std::optional<value> direction = std::nullopt,
+                const std::string& from_tag = "from1") {
+        value r = request({{"command", value::str("offer")},
+                           {"call-id", value::str(call_id)},
+                           {"from-tag", value::str(from_tag)},
+                           {"sdp", value::str(sdp)}});
+        if (direction) {
+            r.set("direction", *direction);
+        }
+        return handle(r);
+    }
+    value answer(const std::string& call_id, const std::string& sdp, const std::string& to_tag = "to1",
+                 const std::string& from_tag = "from1") {
+        return handle(request({{"command", value::str("answer")},
+                               {"call-id", value::str(call_id)},
+                               {"from-tag", value::str(from_tag)},
+                               {"to-tag", value::str(to_tag)},
+                               {"sdp", value::str(sdp)}}));
+    }
+    value command(const std::string& name, const std::string& call_id) {
+        return handle(request({{"command", value::str(name)}, {"call-id", value::str(call_id)}}));
+    }
+
+    static std::string result(const value& v) {
+        const auto r = v.find_string("result");
+        return r ? std::string(*r) : std::string("<none>");
+    }
+    static std::string reason(const value& v) {
+        const auto r = v.find_string("error-reason");
+        return r ? std::string(*r) : std::string();
+    }
+    static std::string sdp_of(const value& v) {
+        const auto r = v.find_string("sdp");
+        return r ? std::string(*r) : std::string();
+    }
+
+    port_pool& pool(const char* iface) { return *interfaces_.find(iface)->addresses.front().pool; }
+    // Free port pairs of every interface, to compare before and after a request.
+    std::vector<size_t> free_counts() {
+        std::vector<size_t> out;
+        for (const auto& i : interfaces_.all()) {
+            out.push_back(i.addresses.front().pool->free());
+        }
+        return out;
+    }
+    size_t flows_after_grace() {
+        flows_->reclaim_all();
+        return flows_->size();
+    }
+
+    std::unique_ptr<dp::flow_table> flows_;
+    std::unique_ptr<dp::neighbour_table> neighbours_;
+    interface_set interfaces_;
+    std::unique_ptr<publisher> pub_;
+    std::unique_ptr<session_manager> sessions_;
+    std::unique_ptr<ng::commands> commands_;
+};
+
+TEST_F(session_test, ping_is_answered_with_pong) {
+    std::string err;
+    const auto req = ng::decode("d7:command4:pinge", &err);
+    ASSERT_TRUE(req.has_value()) << err;
+    EXPECT_EQ(ng::encode(commands_->handle(*req, std::chrono::steady_clock::now())), "d6:result4:ponge");
+}
+
+TEST_F(session_test, offer_and_answer_point_each_side_at_the_relay) {
+    const value o = offer("call-1", caller_sdp(), strings({"a", "b"}));
+    ASSERT_EQ(result(o), "ok") << reason(o);
+    const std::string to_callee = sdp_of(o);
+    // The callee is on interface b: it is told to send to b's address and port.
+    ASSERT_EQ(media_ports(to_callee).size(), 1u);
+    const uint16_t b_port = media_ports(to_callee)[0];
+    EXPECT_GE(b_port, 40000);
+    EXPECT_LE(b_port, 40098);
+    EXPECT_EQ(b_port % 2, 0);
+    // Byte for byte: only c=, the m= port and a=rtcp change.
+    EXPECT_EQ(to_callee, sdp_text(caller_ip, "198.18.2.1", {{"audio", b_port}}));
+    EXPECT_EQ(rtcp_ports(to_callee), std::vector<uint16_t>{static_cast<uint16_t>(b_port + 1)});
+
+    const value a = answer("call-1", callee_sdp());
+    ASSERT_EQ(result(a), "ok") << reason(a);
+    const std::string to_caller = sdp_of(a);
+    const uint16_t a_port = media_ports(to_caller).at(0);
+    EXPECT_GE(a_port, 30000);
+    EXPECT_LE(a_port, 30098);
+    EXPECT_EQ(a_port % 2, 0);
+    EXPECT_EQ(to_caller, sdp_text(callee_ip, "198.18.1.1", {{"audio", a_port}}));
+    EXPECT_EQ(rtcp_ports(to_caller), std::vector<uint16_t>{static_cast<uint16_t>(a_port + 1)});
+
+    EXPECT_EQ(pool("a").used(), 1u);
+    EXPECT_EQ(pool("b").used(), 1u);
+    EXPECT_EQ(flows_after_grace(), 4u);  // RTP and RTCP, both directions
+    EXPECT_EQ(sessions_->size(), 1u);
+}
+
+TEST_F(session_test, without_direction_both_legs_use_the_first_interface) {
+    const value o = offer("call-1", caller_sdp());
+    ASSERT_EQ(result(o), "ok") << reason(o);
+    EXPECT_EQ(connection(sdp_of(o)), "198.18.1.1");
+    const value a = answer("call-1", callee_sdp());
+    EXPECT_EQ(connection(sdp_of(a)), "198.18.1.1");
+    EXPECT_NE(media_ports(sdp_of(o)).at(0), media_ports(sdp_of(a)).at(0));
+    EXPECT_EQ(pool("a").used(), 2u);
+    EXPECT_EQ(pool("b").used(), 0u);
+}
+
+TEST_F(session_test, direction_picks_the_interfaces) {
+    const value o = offer("call-1", caller_sdp(), strings({"b", "a"}));
+    ASSERT_EQ(result(o), "ok") << reason(o);
+    EXPECT_EQ(connection(sdp_of(o)), "198.18.1.1");  // callee on a
+    const value a = answer("call-1", callee_sdp());
+    EXPECT_EQ(connection(sdp_of(a)), "198.18.2.1");  // caller on b
+    EXPECT_GE(media_ports(sdp_of(a)).at(0), 40000);
+}
+
+TEST_F(session_test, unknown_interface_is_an_error_and_leaks_nothing) {
+    const auto before = free_counts();
+    const value o = offer("call-1", caller_sdp(), strings({"a", "nowhere"}));
+    EXPECT_EQ(result(o), "error");
+    EXPECT_EQ(reason(o), "Unknown interface 'nowhere'");
+    EXPECT_EQ(free_counts(), before);
+    EXPECT_EQ(sessions_->size(), 0u);
+    EXPECT_EQ(flows_after_grace(), 0u);
+    EXPECT_EQ(reason(offer("call-2", caller_sdp(), strings({"nowhere", "a"}))), "Unknown interface 'nowhere'");
+    EXPECT_EQ(free_counts(), before);
+}
+
+TEST_F(session_test, delete_returns_ports_and_flows) {
+    const auto before = free_counts();
+    ASSERT_EQ(result(offer("call-1", caller_sdp(), strings({"a", "b"}))), "ok");
+    ASSERT_EQ(result(answer("call-1", callee_sdp())), "ok");
+    EXPECT_EQ(pool("a").free(), pool("a").total() - 1);
+    EXPECT_EQ(pool("b").free(), pool("b").total() - 1);
+
+    const value d = command("delete", "call-1");
+    EXPECT_EQ(result(d), "ok") << reason(d);
+    EXPECT_NE(d.find("totals"), nullptr) << "delete returns the final stats";
+    EXPECT_EQ(free_counts(), before);
+    EXPECT_EQ(sessions_->size(), 0u);
+    EXPECT_EQ(flows_after_grace(), 0u);
+
+    const value again = command("delete", "call-1");
+    EXPECT_EQ(result(again), "error");
+    EXPECT_EQ(reason(again), "Unknown call-id");
+    EXPECT_EQ(reason(command("query", "call-1")), "Unknown call-id");
+}
+
+TEST_F(session_test, query_reports_totals_and_streams_per_tag) {
+    const value o = offer("call-1", caller_sdp(), strings({"a", "b"}));
+    const value a = answer("call-1", callee_sdp());
+    const uint16_t b_port = media_ports(sdp_of(o)).at(0);
+    const uint16_t a_port = media_ports(sdp_of(a)).at(0);
+
+    const value q = command("query", "call-1");
+    ASSERT_EQ(result(q), "ok") << reason(q);
+    ASSERT_NE(q.find("created"), nullptr);
+    EXPECT_GT(q.find("created")->as_integer(), 1600000000);
+    for (const char* kind : {"RTP", "RTCP"}) {
+        SCOPED_TRACE(kind);
+        const value* t = q.find("totals") ? q.find("totals")->find(kind) : nullptr;
+        ASSERT_NE(t, nullptr);
+        for (const char* counter : {"packets", "bytes", "errors"}) {
+            ASSERT_NE(t->find(counter), nullptr) << counter;
+            EXPECT_TRUE(t->find(counter)->is_integer());
+            EXPECT_EQ(t->find(counter)->as_integer(), 0);
+        }
+    }
+
+    const value* tags = q.find("tags");
+    ASSERT_NE(tags, nullptr);
+    EXPECT_EQ(tags->as_dict().size(), 2u);
+    struct expect_leg {
+        const char* tag;
+        const char* peer_tag;
+        const char* iface;
+        const char* local;
+        uint16_t port;
+        const std::string& peer_ip;
+        uint16_t peer_port;
+    };
+    for (const expect_leg& e : {expect_leg{"from1", "to1", "a", "198.18.1.1", a_port, caller_ip, 4000},
+                                expect_leg{"to1", "from1", "b", "198.18.2.1", b_port, callee_ip, 5000}}) {
+        SCOPED_TRACE(e.tag);
+        const value* t = tags->find(e.tag);
+        ASSERT_NE(t, nullptr);
+        EXPECT_EQ(t->find_string("tag"), e.tag);
+        EXPECT_EQ(t->find_string("interface"), e.iface);
+        EXPECT_EQ(t->find_string("in dialogue with"), e.peer_tag);
+        const value* medias = t->find("medias");
+        ASSERT_NE(medias, nullptr);
+        ASSERT_EQ(medias->as_list().size(), 1u);
+        const value& m = medias->as_list()[0];
+        EXPECT_EQ(m.find("index")->as_integer(), 1);
+        EXPECT_EQ(m.find_string("type"), "audio");
+        EXPECT_EQ(m.find_string("protocol"), "RTP/AVP");
+        const value* streams = m.find("streams");
+        ASSERT_NE(streams, nullptr);
+        ASSERT_EQ(streams->as_list().size(), 2u);  // RTP, RTCP
+        for (size_t i = 0; i < 2; ++i) {
+            const value& s = streams->as_list()[i];
+            EXPECT_EQ(s.find("local port")->as_integer(), e.port + static_cast<int>(i));
+            EXPECT_EQ(s.find_string("local address"), e.local);
+            const value* adv = s.find("advertised endpoint");
+            ASSERT_NE(adv, nullptr);
+            EXPECT_EQ(adv->find_string("address"), e.peer_ip);
+            EXPECT_EQ(adv->find("port")->as_integer(), e.peer_port + static_cast<int>(i));
+            EXPECT_EQ(s.find("stats")->find("packets")->as_integer(), 0);
+        }
+    }
+}
+
+TEST_F(session_test, port_exhaustion_fails_cleanly) {
+    port_pool& tiny = pool("tiny");
+    ASSERT_EQ(tiny.total(), 2u);  // 20000/20001 and 20002/20003
+    // Two m= lines need four pairs: the offer fails part-way and must give back the two
+    // it already took.
+    const value o = offer("call-1", sdp_text(caller_ip, caller_ip, {{"audio", 4000}, {"video", 4002}}),
+                          strings({"tiny", "tiny"}));
+    EXPECT_EQ(result(o), "error");
+    EXPECT_EQ(reason(o), "Ran out of ports");
+    EXPECT_EQ(tiny.free(), 2u);
+    EXPECT_EQ(sessions_->size(), 0u);
+    EXPECT_EQ(flows_after_grace(), 0u);
+
+    // The pool still works: one stream fits exactly.
+    const value ok = offer("call-2", caller_sdp(), strings({"tiny", "tiny"}));
+    ASSERT_EQ(result(ok), "ok") << reason(ok);
+    EXPECT_EQ(tiny.free(), 0u);
+    const uint16_t p = media_ports(sdp_of(ok)).at(0);
+    EXPECT_TRUE(p == 20000 || p == 20002) << p;
+
+    EXPECT_EQ(reason(offer("call-3", caller_sdp(), strings({"tiny", "tiny"}))), "Ran out of ports");
+    EXPECT_EQ(reason(command("query", "call-3")), "Unknown call-id");
+
+    const value stats = handle(request({{"command", value::str("statistics")}}));
+    ASSERT_EQ(result(stats), "ok");
+    EXPECT_EQ(stats.find("statistics")->find("refused ports")->as_integer(), 2);
+
+    ASSERT_EQ(result(command("delete", "call-2")), "ok");
+    EXPECT_EQ(tiny.free(), 2u);
+}
+
+TEST_F(session_test, port_zero_media_allocates_nothing) {
+    const value o = offer("call-1", sdp_text(caller_ip, caller_ip, {{"audio", 4000}, {"video", 0}}),
+                          strings({"a", "b"}));
+    ASSERT_EQ(result(o), "ok") << reason(o);
+    EXPECT_EQ(pool("a").used(), 1u);
+    EXPECT_EQ(pool("b").used(), 1u);
+    const auto ports = media_ports(sdp_of(o));
+    ASSERT_EQ(ports.size(), 2u);
+    EXPECT_GE(ports[0], 40000);
+    EXPECT_EQ(ports[1], 0);  // stays disabled
+    EXPECT_NE(sdp_of(o).find("m=video 0 RTP/AVP 0 8 101\r\n"), std::string::npos);
+    EXPECT_EQ(flows_after_grace(), 4u);
+
+    const value only_zero = offer("call-2", sdp_text(caller_ip, caller_ip, {{"audio", 0}}), strings({"a", "b"}));
+    ASSERT_EQ(result(only_zero), "ok") << reason(only_zero);
+    EXPECT_EQ(pool("a").used(), 1u);
+    EXPECT_EQ(pool("b").used(), 1u);
+    EXPECT_EQ(media_ports(sdp_of(only_zero)), std::vector<uint16_t>{0});
+    EXPECT_EQ(flows_after_grace(), 4u);
+}
+
+TEST_F(session_test, unknown_flags_are_ignored_with_a_warning) {
+    value r = request({{"command", value::str("offer")},
+                       {"call-id", value::str("call-1")},
+                       {"from-tag", value::str("from1")},
+                       {"sdp", value::str(caller_sdp())},
+                       {"flags", strings({"trust-address", "no-such-flag", "symmetric"})}});
+    const value o = handle(r);
+    EXPECT_EQ(result(o), "ok") << reason(o);
+    const auto w = o.find_string("warning");
+    ASSERT_TRUE(w.has_value());
+    EXPECT_NE(w->find("no-such-flag"), std::string_view::npos) << *w;
+    EXPECT_EQ(w->find("trust-address"), std::string_view::npos) << *w;
+    EXPECT_EQ(w->find("symmetric"), std::string_view::npos) << *w;
+
+    // Known flags only: no warning at all.
+    r.set("call-id", value::str("call-2"));
+    r.set("flags", strings({"trust-address"}));
+    EXPECT_EQ(handle(r).find("warning"), nullptr);
+}
+
+TEST_F(session_test, bad_requests_get_clear_reasons_and_change_nothing) {
+    const auto before = free_counts();
+    const value no_sdp = handle(request({{"command", value::str("offer")},
+                                         {"call-id", value::str("call-1")},
+                                         {"from-tag", value::str("from1")}}));
+    EXPECT_EQ(result(no_sdp), "error");
+    EXPECT_EQ(reason(no_sdp), "No SDP body");
+
+    const value no_call_id = handle(request({{"command", value::str("offer")},
+                                             {"from-tag", value::str("from1")},
+                                             {"sdp", value::str(caller_sdp())}}));
+    EXPECT_EQ(result(no_call_id), "error");
+    EXPECT_EQ(reason(no_call_id), "Missing call-id or from-tag");
+
+    const value no_from_tag = handle(request({{"command", value::str("offer")},
+                                              {"call-id", value::str("call-1")},
+                                              {"sdp", value::str(caller_sdp())}}));
+    EXPECT_EQ(reason(no_from_tag), "Missing call-id or from-tag");
+
+    const value garbage = offer("call-1", "this is not SDP\r\n");
+    EXPECT_EQ(result(garbage), "error");
+    EXPECT_EQ(reason(garbage).rfind("SDP: ", 0), 0u) << reason(garbage);
+    EXPECT_GT(reason(garbage).size(), 5u);
+
+    const value bad_port = offer("call-1", "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"
+                                           "m=audio 99999 RTP/AVP 0\r\n");
+    EXPECT_EQ(result(bad_port), "error");
+    EXPECT_NE(reason(bad_port).find("line 6"), std::string::npos) << reason(bad_port);
+
+    const value ipv6 = offer("call-1", "v=0\r\no=- 1 1 IN IP6 2001:db8::1\r\ns=-\r\nc=IN IP6 2001:db8::1\r\n"
+                                       "t=0 0\r\nm=audio 4000 RTP/AVP 0\r\n");
+    EXPECT_EQ(result(ipv6), "error");
+    EXPECT_EQ(reason(ipv6), "IPv6 media is not supported yet");
+
+    EXPECT_EQ(free_counts(), before);
+    EXPECT_EQ(sessions_->size(), 0u);
+    EXPECT_EQ(flows_after_grace(), 0u);
+}
+
+TEST_F(session_test, answer_needs_a_matching_offer) {
+    EXPECT_EQ(reason(answer("nope", callee_sdp())), "Unknown call-id");
+    ASSERT_EQ(result(offer("call-1", caller_sdp(), strings({"a", "b"}))), "ok");
+    EXPECT_EQ(reason(answer("call-1", callee_sdp(), "to1", "stranger")), "Unknown from-tag");
+}
+
+TEST_F(session_test, reoffer_keeps_the_same_ports) {
+    const value first = offer("call-1", caller_sdp(4000), strings({"a", "b"}));
+    ASSERT_EQ(result(first), "ok") << reason(first);
+    const auto used = free_counts();
+    // The phone moved its media port (re-INVITE before the answer): same relay ports.
+    const value again = offer("call-1", caller_sdp(4010), strings({"a", "b"}));
+    ASSERT_EQ(result(again), "ok") << reason(again);
+    EXPECT_EQ(media_ports(sdp_of(again)), media_ports(sdp_of(first)));
+    EXPECT_EQ(free_counts(), used);
+    EXPECT_EQ(sessions_->size(), 1u);
+
+    // After the answer, a re-INVITE from the caller (with the to-tag) too.
+    const value a = answer("call-1", callee_sdp());
+    ASSERT_EQ(result(a), "ok");
+    value reinvite = request({{"command", value::str("offer")},
+                              {"call-id", value::str("call-1")},
+                              {"from-tag", value::str("from1")},
+                              {"to-tag", value::str("to1")},
+                              {"sdp", value::str(caller_sdp(4020))}});
+    const value r = handle(reinvite);
+    ASSERT_EQ(result(r), "ok") << reason(r);
+    EXPECT_EQ(media_ports(sdp_of(r)), media_ports(sdp_of(first)));
+    EXPECT_EQ(free_counts(), used);
+    EXPECT_EQ(flows_after_grace(), 4u);
+    // The new SDP port is what the relay now sends to.
+    const value q = command("query", "call-1");
+    const value& s = q.find("tags")->find("from1")->find("medias")->as_list()[0].find("streams")->as_list()[0];
+    EXPECT_EQ(s.find("advertised endpoint")->find("port")->as_integer(), 4020);
+}
+
+TEST_F(session_test, list_names_open_calls) {
+    ASSERT_EQ(result(offer("call-1", caller_sdp())), "ok");
+    ASSERT_EQ(result(offer("call-2", caller_sdp())), "ok");
+    const value l = handle(request({{"command", value::str("list")}}));
+    ASSERT_EQ(result(l), "ok");
+    const value* calls = l.find("calls");
+    ASSERT_NE(calls, nullptr);
+    ASSERT_EQ(calls->as_list().size(), 2u);
+    EXPECT_EQ(calls->as_list()[0].as_string(), "call-1");
+    EXPECT_EQ(calls->as_list()[1].as_string(), "call-2");
+}
+
+TEST_F(session_test, malformed_requests) {
+    EXPECT_EQ(reason(commands_->handle(value::list(), std::chrono::steady_clock::now())), "Request is not a dictionary");
+    EXPECT_EQ(reason(handle(request({{"call-id", value::str("x")}}))), "No command given");
+    EXPECT_EQ(reason(handle(request({{"command", value::str("frobnicate")}}))), "Unrecognized command");
+    EXPECT_EQ(commands_->stats().errors, 3u);
+    EXPECT_EQ(commands_->stats().unknown, 1u);
+}
+
+}  // namespace
+}  // namespace rtprelay

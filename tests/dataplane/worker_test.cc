@@ -1,0 +1,814 @@
+#include "dataplane/worker.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+
+#include <rte_byteorder.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "control/interfaces.h"
+#include "control/publish/publisher.h"
+#include "control/session/manager.h"
+#include "dataplane/arp.h"
+#include "dataplane/port_setup.h"
+#include "dataplane/rewrite.h"
+#include "tests/dataplane/test_packets.h"
+
+// The worker on two ring-backed ethdevs, wired as relay/main.cc wires it. A test puts
+// frames on a port's RX ring (setting mbuf->port, as a NIC's driver would; net_ring leaves
+// it alone), runs the worker until it is idle, and takes what it sent off the TX rings.
+
+namespace rtprelay::dp {
+namespace {
+
+using test::bytes;
+using test::frame_spec;
+using test::ip4;
+using namespace std::chrono_literals;
+
+constexpr int side_a = 0;  // interface "a": the caller's side
+constexpr int side_b = 1;  // interface "b": the callee's side
+
+struct ring_port {
+    rte_ring* rx = nullptr;
+    rte_ring* tx = nullptr;
+    uint16_t id = 0;
+    rte_ether_addr mac{};
+};
+
+// A SIP endpoint on one side of the relay.
+struct peer {
+    std::string ip;
+    uint16_t port;
+    rte_ether_addr mac;
+    uint32_t be() const {
+        in_addr a{};
+        inet_pton(AF_INET, ip.c_str(), &a);
+        return a.s_addr;
+    }
+};
+
+std::string sdp_for(const peer& p, uint16_t port) {
+    return "v=0\r\no=- 1 1 IN IP4 " + p.ip + "\r\ns=-\r\nc=IN IP4 " + p.ip + "\r\nt=0 0\r\nm=audio " +
+           std::to_string(port) + " RTP/AVP 0 8\r\na=sendrecv\r\n";
+}
+
+uint16_t first_media_port(const std::string& sdp) {
+    const size_t at = sdp.find("m=audio ");
+    return at == std::string::npos ? 0 : static_cast<uint16_t>(std::stoi(sdp.substr(at + 8)));
+}
+
+void free_all(rte_ring* r) {
+    void* objs[64];
+    unsigned n = 0;
+    while ((n = rte_ring_dequeue_burst(r, objs, 64, nullptr)) != 0) {
+        rte_pktmbuf_free_bulk(reinterpret_cast<rte_mbuf**>(objs), n);
+    }
+}
+
+class worker_test : public ::testing::Test {
+ protected:
+    static void SetUpTestSuite() {
+        for (int s = 0; s < 2; ++s) {
+            ring_port& p = ports_[s];
+            const std::string n = std::string("ut_port") + static_cast<char>('a' + s);
+            p.rx = rte_ring_create((n + "_rx").c_str(), 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+            p.tx = rte_ring_create((n + "_tx").c_str(), 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+            ASSERT_NE(p.rx, nullptr);
+            ASSERT_NE(p.tx, nullptr);
+            const int id = rte_eth_from_rings(n.c_str(), &p.rx, 1, &p.tx, 1, 0);
+            ASSERT_GE(id, 0) << "rte_eth_from_rings failed";
+            ASSERT_LT(id, max_ports);
+            p.id = static_cast<uint16_t>(id);
+            port_params pp;
+            pp.n_queues = 1;
+            setup_port(p.id, pp, test::packet_pool());
+            // Every net_ring port reports the same MAC and cannot change it: give each
+            // its own in dataplane_shared::port_macs (all the worker reads), so the
+            // tests can tell which port a frame was sent from.
+            p.mac = test::mac(static_cast<uint8_t>(0xa0 + s));
+        }
+        ASSERT_FALSE(rte_is_same_ether_addr(&ports_[0].mac, &ports_[1].mac));
+    }
+
+    static void TearDownTestSuite() {
+        for (ring_port& p : ports_) {
+            if (p.rx == nullptr) {
+                continue;
+            }
+            stop_port(p.id);
+            free_all(p.rx);
+            free_all(p.tx);
+            rte_ring_free(p.rx);
+            rte_ring_free(p.tx);
+            p = ring_port{};
+        }
+    }
+
+    void SetUp() override {
+        ASSERT_NE(ports_[side_b].rx, nullptr) << "ring ports missing";
+        for (ring_port& p : ports_) {
+            free_all(p.rx);
+            free_all(p.tx);
+        }
+        flows_ = std::make_unique<flow_table>(1024, 1, 0);
+        neighbours_ = std::make_unique<neighbour_table>(64, 0);
+        const std::string suffix = std::to_string(seq_++);
+        to_control_ = rte_ring_create(("ut_to_control" + suffix).c_str(), 1024, 0, RING_F_SC_DEQ);
+        control_tx_ = rte_ring_create(("ut_control_tx" + suffix).c_str(), 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+        ASSERT_NE(to_control_, nullptr);
+        ASSERT_NE(control_tx_, nullptr);
+
+        // Interfaces and local addresses, as relay/main.cc builds them from the config.
+        interfaces_ = std::make_unique<interface_set>();
+        interfaces_->add(parse_interface("a address=198.18.1.1/24 dpdk-port=" + std::to_string(ports_[side_a].id) +
+                                             " ports=30000-30999",
+                                         1));
+        interfaces_->add(parse_interface("b address=198.18.2.1/24 dpdk-port=" + std::to_string(ports_[side_b].id) +
+                                             " gateway=198.18.2.254 ports=40000-40999",
+                                         2));
+        locals_ = std::make_unique<local_addresses>();
+        ASSERT_TRUE(locals_->add(addr_a_, ports_[side_a].id, 0));
+        ASSERT_TRUE(locals_->add(addr_b_, ports_[side_b].id, 0));
+
+        shared_ = std::make_unique<dataplane_shared>();
+        shared_->flows = flows_.get();
+        shared_->neighbours = neighbours_.get();
+        shared_->locals = locals_.get();
+        for (const ring_port& p : ports_) {
+            shared_->port_macs[p.id] = p.mac;
+            shared_->port_ids[shared_->n_ports++] = p.id;
+        }
+        shared_->n_workers = 1;
+        shared_->to_control = to_control_;
+        worker_ = std::make_unique<worker>();
+        worker_->init(0, shared_.get(), control_tx_);
+
+        // What worker::run() does before its loop.
+        ASSERT_EQ(rte_rcu_qsbr_thread_register(flows_->rcu(), 0), 0);
+        rte_rcu_qsbr_thread_online(flows_->rcu(), 0);
+
+        pub_ = std::make_unique<publisher>(*flows_, *neighbours_, 1);
+        sessions_ = std::make_unique<session_manager>(*interfaces_, *pub_);
+    }
+
+    void TearDown() override {
+        sessions_.reset();  // removes what is left of the calls' flows
+        pub_.reset();
+        if (flows_) {
+            rte_rcu_qsbr_thread_offline(flows_->rcu(), 0);
+            rte_rcu_qsbr_thread_unregister(flows_->rcu(), 0);
+            flows_->reclaim_all();
+        }
+        if (worker_) {
+            worker_->release();
+        }
+        for (ring_port& p : ports_) {
+            free_all(p.rx);
+            free_all(p.tx);
+        }
+        for (rte_ring* r : {to_control_, control_tx_}) {
+            if (r != nullptr) {
+                free_all(r);
+                rte_ring_free(r);
+            }
+        }
+        worker_.reset();
+        shared_.reset();
+        neighbours_.reset();
+        flows_.reset();
+    }
+
+    // --- traffic ---
+    void inject(int side, const bytes& f) {
+        rte_mbuf* m = test::to_mbuf(f, ports_[side].id);
+        ASSERT_NE(m, nullptr);
+        ASSERT_EQ(rte_ring_enqueue(ports_[side].rx, m), 0);
+    }
+    // Polls until nothing more arrives, then drains the TX buffers.
+    void run() {
+        for (int turns = 0; worker_->poll_once(rte_rdtsc()) != 0; ++turns) {
+            ASSERT_LT(turns, 1000);
+        }
+        worker_->flush_tx();
+    }
+    std::vector<bytes> sent(int side) { return take(ports_[side].tx); }
+    std::vector<bytes> take(rte_ring* r) {
+        std::vector<bytes> out;
+        void* obj = nullptr;
+        while (rte_ring_dequeue(r, &obj) == 0) {
+            auto* m = static_cast<rte_mbuf*>(obj);
+            out.push_back(test::from_mbuf(m));
+            rte_pktmbuf_free(m);
+        }
+        return out;
+    }
+    uint64_t drops(drop_reason r) const { return worker_->counters.drops[static_cast<size_t>(r)]; }
+    void expect_accounted() const {
+        const worker_counters& c = worker_->counters;
+        EXPECT_EQ(c.rx_packets, c.relayed_rtp + c.relayed_rtcp + c.total_drops() + c.arp_to_control +
+                                    c.icmp_echo_replies);
+        EXPECT_EQ(c.rx_packets, c.accounted());
+    }
+
+    // A frame from `from` (on `side`) to the relay's `relay_addr`:`relay_port`.
+    bytes media(int side, const peer& from, uint16_t from_port, uint32_t relay_addr, uint16_t relay_port,
+                size_t payload_len = 172, uint8_t fill = 0x80) const {
+        frame_spec s;
+        s.src_mac = from.mac;
+        s.dst_mac = ports_[side].mac;
+        s.src_ip = from.be();
+        s.dst_ip = relay_addr;
+        s.src_port = from_port;
+        s.dst_port = relay_port;
+        s.payload.resize(payload_len);
+        for (size_t i = 0; i < payload_len; ++i) {
+            s.payload[i] = static_cast<uint8_t>(fill + i);
+        }
+        return test::udp_frame(s);
+    }
+    static bytes payload_of(const bytes& f) { return test::parse_udp(f)->payload; }
+
+    // --- signalling ---
+    struct call_ports {
+        uint16_t a = 0;  // relay's RTP port on interface a (facing the caller)
+        uint16_t b = 0;  // relay's RTP port on interface b (facing the callee)
+    };
+    call_ports make_call(const std::string& call_id, const peer& caller, const peer& callee) {
+        call_ports p;
+        sdp_request offer;
+        offer.call_id = call_id;
+        offer.from_tag = "caller-tag";
+        offer.sdp = sdp_for(caller, caller.port);
+        offer.direction = {"a", "b"};
+        const sdp_reply o = sessions_->offer(offer, std::chrono::steady_clock::now());
+        EXPECT_NE(o.sdp.find("c=IN IP4 198.18.2.1\r\n"), std::string::npos) << o.sdp;
+        p.b = first_media_port(o.sdp);
+
+        sdp_request answer;
+        answer.call_id = call_id;
+        answer.from_tag = "caller-tag";
+        answer.to_tag = "callee-tag";
+        answer.sdp = sdp_for(callee, callee.port);
+        const sdp_reply a = sessions_->answer(answer, std::chrono::steady_clock::now());
+        EXPECT_NE(a.sdp.find("c=IN IP4 198.18.1.1\r\n"), std::string::npos) << a.sdp;
+        p.a = first_media_port(a.sdp);
+        EXPECT_TRUE(p.a >= 30000 && p.a < 30999 && p.a % 2 == 0) << p.a;
+        EXPECT_TRUE(p.b >= 40000 && p.b < 40999 && p.b % 2 == 0) << p.b;
+        return p;
+    }
+    void learn(int side, const peer& p) { learn(side, p.be(), p.mac); }
+    void learn(int side, uint32_t addr, const rte_ether_addr& m) {
+        neighbours_->learn(ports_[side].id, addr, pack_mac(m), true, neighbour_table::clock::now());
+    }
+    int64_t query_int(const std::string& call_id, std::initializer_list<std::string_view> path) const {
+        const ng::value q = sessions_->query(call_id);
+        const ng::value* v = &q;
+        for (std::string_view k : path) {
+            v = v->find(k);
+            if (v == nullptr) {
+                ADD_FAILURE() << "query reply has no '" << k << "'";
+                return -1;
+            }
+        }
+        return v->as_integer();
+    }
+    // The stream dict for `tag`'s first media, RTP (0) or RTCP (1).
+    ng::value query_stream(const std::string& call_id, const std::string& tag, size_t which) const {
+        const ng::value q = sessions_->query(call_id);
+        const ng::value* t = q.find("tags") ? q.find("tags")->find(tag) : nullptr;
+        if (t == nullptr || t->find("medias") == nullptr || t->find("medias")->as_list().empty()) {
+            ADD_FAILURE() << "no media for tag " << tag;
+            return ng::value::dict();
+        }
+        const ng::value* streams = t->find("medias")->as_list()[0].find("streams");
+        if (streams == nullptr || streams->as_list().size() <= which) {
+            ADD_FAILURE() << "no stream " << which << " for tag " << tag;
+            return ng::value::dict();
+        }
+        return streams->as_list()[which];
+    }
+
+    // Checks one relayed frame: addressing, TTL, checksums, payload.
+    void expect_relayed(const bytes& f, int out_side, const rte_ether_addr& dst_mac, uint32_t src_ip,
+                        uint16_t src_port, uint32_t dst_ip, uint16_t dst_port, const bytes& payload) const {
+        const auto v = test::parse_udp(f);
+        ASSERT_TRUE(v.has_value()) << "not a UDP frame";
+        EXPECT_TRUE(rte_is_same_ether_addr(&v->dst_mac, &dst_mac));
+        EXPECT_TRUE(rte_is_same_ether_addr(&v->src_mac, &ports_[out_side].mac));
+        EXPECT_EQ(v->vlan, 0);
+        EXPECT_EQ(v->src_ip(), src_ip);
+        EXPECT_EQ(v->src_port(), src_port);
+        EXPECT_EQ(v->dst_ip(), dst_ip);
+        EXPECT_EQ(v->dst_port(), dst_port);
+        EXPECT_EQ(v->ip.time_to_live, 64);
+        EXPECT_TRUE(v->ip_checksum_ok);
+        EXPECT_TRUE(v->udp_checksum_ok);
+        EXPECT_NE(v->udp.dgram_cksum, 0);
+        EXPECT_EQ(v->payload, payload);
+    }
+
+    // A flow published by hand (no session) on interface a's address, forwarding to `dest`
+    // out of side b from 198.18.2.1:41000.
+    flow_entry* publish_direct(uint16_t local_port, uint64_t dest) {
+        auto e = std::make_unique<flow_entry>();
+        states_.push_back(std::make_unique<stream_state>());
+        e->self = states_.back().get();
+        e->sdp_dest = dest;
+        e->out_src_addr = addr_b_;
+        e->out_src_port = rte_cpu_to_be_16(41000);
+        e->out_port_id = ports_[side_b].id;
+        e->in_port_id = ports_[side_a].id;
+        e->flags = flow_learn;
+        e->forward = 1;
+        flow_entry* raw = e.get();
+        flow_key k{addr_a_, rte_cpu_to_be_16(local_port), 0};
+        EXPECT_TRUE(flows_->publish(k, std::move(e)));
+        return raw;  // still writable: the test owns the timing (nothing polls concurrently)
+    }
+
+    static inline ring_port ports_[2];
+    static inline unsigned seq_ = 0;
+
+    const uint32_t addr_a_ = ip4(198, 18, 1, 1);
+    const uint32_t addr_b_ = ip4(198, 18, 2, 1);
+    const peer caller_{"198.18.1.10", 4000, test::mac(0x10)};
+    const peer callee_{"198.18.2.20", 5000, test::mac(0x20)};
+
+    std::unique_ptr<flow_table> flows_;
+    std::unique_ptr<neighbour_table> neighbours_;
+    std::unique_ptr<local_addresses> locals_;
+    std::unique_ptr<dataplane_shared> shared_;
+    std::unique_ptr<worker> worker_;
+    rte_ring* to_control_ = nullptr;
+    rte_ring* control_tx_ = nullptr;
+    std::unique_ptr<interface_set> interfaces_;
+    std::unique_ptr<publisher> pub_;
+    std::unique_ptr<session_manager> sessions_;
+    std::vector<std::unique_ptr<stream_state>> states_;  // for publish_direct; outlive flows_
+};
+
+TEST_F(worker_test, session_publishes_both_directions_and_wants_next_hops) {
+    const call_ports p = make_call("c1", caller_, callee_);
+    EXPECT_EQ(flows_->size(), 4u);  // RTP and RTCP, each direction
+    for (uint16_t port : {p.a, static_cast<uint16_t>(p.a + 1)}) {
+        const flow_entry* e = flows_->lookup(flow_key{addr_a_, rte_cpu_to_be_16(port), 0});
+        ASSERT_NE(e, nullptr) << port;
+        EXPECT_EQ(e->in_port_id, ports_[side_a].id);
+        EXPECT_EQ(e->out_port_id, ports_[side_b].id);
+    }
+    ASSERT_NE(flows_->lookup(flow_key{addr_b_, rte_cpu_to_be_16(p.b), 0}), nullptr);
+    // The SDP peers' next hops exist before the first packet and are flagged for ARP.
+    const neighbour* nc = neighbours_->lookup(ports_[side_a].id, caller_.be());
+    const neighbour* nd = neighbours_->lookup(ports_[side_b].id, callee_.be());
+    ASSERT_NE(nc, nullptr);
+    ASSERT_NE(nd, nullptr);
+    EXPECT_EQ(nc->wanted.load(), 1u);
+    EXPECT_EQ(nd->wanted.load(), 1u);
+}
+
+TEST_F(worker_test, relays_rtp_caller_to_callee) {
+    const call_ports p = make_call("c1", caller_, callee_);
+    learn(side_b, callee_);
+    const bytes in = media(side_a, caller_, 4000, addr_a_, p.a);
+    inject(side_a, in);
+    run();
+    EXPECT_TRUE(sent(side_a).empty());
+    const auto out = sent(side_b);
+    ASSERT_EQ(out.size(), 1u);
+    expect_relayed(out[0], side_b, callee_.mac, addr_b_, p.b, callee_.be(), 5000, payload_of(in));
+    EXPECT_EQ(worker_->counters.relayed_rtp, 1u);
+    EXPECT_EQ(worker_->counters.relayed_bytes, out[0].size());
+    expect_accounted();
+}
+
+TEST_F(worker_test, relays_rtp_callee_to_caller) {
+    const call_ports p = make_call("c1", caller_, callee_);
+    learn(side_a, caller_);
+    const bytes in = media(side_b, callee_, 5000, addr_b_, p.b, 160, 0x11);
+    inject(side_b, in);
+    run();
+    EXPECT_TRUE(sent(side_b).empty());
+    const auto out = sent(side_a);
+    ASSERT_EQ(out.size(), 1u);
+    expect_relayed(out[0], side_a, caller_.mac, addr_a_, p.a, caller_.be(), 4000, payload_of(in));
+    expect_accounted();
+}
+
+TEST_F(worker_test, relays_rtcp_on_port_plus_one) {
+    const call_ports p = make_call("c1", caller_, callee_);
+    learn(side_a, caller_);
+    learn(side_b, callee_);
+    const bytes up = media(side_a, caller_, 4001, addr_a_, static_cast<uint16_t>(p.a + 1), 52, 0x81);
+    const bytes down = media(side_b, callee_, 5001, addr_b_, static_cast<uint16_t>(p.b + 1), 60, 0x90);
+    inject(side_a, up);
+    inject(side_b, down);
+    run();
+    const auto to_callee = sent(side_b);
+    const auto to_caller = sent(side_a);
+    ASSERT_EQ(to_callee.size(), 1u);
+    ASSERT_EQ(to_caller.size(), 1u);
+    expect_relayed(to_callee[0], side_b, callee_.mac, addr_b_, static_cast<uint16_t>(p.b + 1), callee_.be(), 5001,
+                   payload_of(up));
+    expect_relayed(to_caller[0], side_a, caller_.mac, addr_a_, static_cast<uint16_t>(p.a + 1), caller_.be(), 4001,
+                   payload_of(down));
+    EXPECT_EQ(worker_->counters.relayed_rtcp, 2u);
+    EXPECT_EQ(worker_->counters.relayed_rtp, 0u);
+    expect_accounted();
+}
+
+TEST_F(worker_test, replies_follow_the_latched_source) {
+    // The caller is behind NAT: its media comes from another port than its SDP said.
+    const call_ports p = make_call("c1", caller_, callee_);
+    learn(side_a, caller_);
+    learn(side_b, callee_);
+    inject(side_a, media(side_a, caller_, 61000, addr_a_, p.a));
+    run();
+    ASSERT_EQ(sent(side_b).size(), 1u);
+    inject(side_b, media(side_b, callee_, 5000, addr_b_, p.b));
+    run();
+    const auto out = sent(side_a);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(test::parse_udp(out[0])->dst_port(), 61000);
+    // The query shows where media really comes from, next to what the SDP said.
+    const ng::value s = query_stream("c1", "caller-tag", 0);
+    EXPECT_EQ(s.find("endpoint")->find("port")->as_integer(), 61000);
+    EXPECT_EQ(s.find("advertised endpoint")->find("port")->as_integer(), 4000);
+}
+
+TEST_F(worker_test, long_burst_is_relayed_in_order) {
+    const call_ports p = make_call("c1", caller_, callee_);
+    learn(side_b, callee_);
+    for (int i = 0; i < 100; ++i) {
+        inject(side_a, media(side_a, caller_, 4000, addr_a_, p.a, 40, static_cast<uint8_t>(i)));
+    }
+    run();
+    const auto out = sent(side_b);
+    ASSERT_EQ(out.size(), 100u);
+    for (size_t i = 0; i < out.size(); ++i) {
+        EXPECT_EQ(payload_of(out[i])[0], static_cast<uint8_t>(i)) << i;
+    }
+    EXPECT_EQ(worker_->counters.relayed_rtp, 100u);
+    expect_accounted();
+}
+
+TEST_F(worker_test, unknown_port_on_our_address) {
+    const call_ports p = make_call("c1", caller_, callee_);
+    inject(side_a, media(side_a, caller_, 4000, addr_a_, static_cast<uint16_t>(p.a + 2)));
+    run();
+    EXPECT_EQ(drops(drop_reason::unknown_port), 1u);
+    EXPECT_TRUE(sent(side_a).empty());
+    EXPECT_TRUE(sent(side_b).empty());
+    expect_accounted();
+}
+
+TEST_F(worker_test, udp_to_an_address_not_ours_is_not_for_us) {
+    const call_ports p = make_call("c1", caller_, callee_);
+    inject(side_a, media(side_a, caller_, 4000, ip4(198, 18, 1, 99), p.a));
+    // Interface b's address is not ours on port a either.
+    inject(side_a, media(side_a, caller_, 4000, addr_b_, 12345));
+    run();
+    EXPECT_EQ(drops(drop_reason::not_for_us), 2u);
+    EXPECT_EQ(drops(drop_reason::unknown_port), 0u);
+    expect_accounted();
+}
+
+TEST_F(worker_test, flow_arriving_on_the_wrong_port_is_dropped) {
+    const call_ports p = make_call("c1", caller_, callee_);
+    learn(side_b, callee_);
+    inject(side_b, media(side_b, caller_, 4000, addr_a_, p.a));  // a's flow, seen on port b
+    run();
+    EXPECT_EQ(drops(drop_reason::wrong_port), 1u);
+    EXPECT_TRUE(sent(side_b).empty());
+    expect_accounted();
+}
+
+TEST_F(worker_test, unresolved_neighbour_drops_and_flags_it_wanted) {
+    const call_ports p = make_call("c1", caller_, callee_);
+    neighbour* n = neighbours_->get_or_create(ports_[side_b].id, callee_.be());
+    n->wanted.store(0);  // as if the control plane had already asked once
+    inject(side_a, media(side_a, caller_, 4000, addr_a_, p.a));
+    run();
+    EXPECT_EQ(drops(drop_reason::no_neighbour), 1u);
+    EXPECT_EQ(n->wanted.load(), 1u);
+    EXPECT_TRUE(sent(side_b).empty());
+    EXPECT_EQ(query_int("c1", {"totals", "RTP", "errors"}), 1);
+    EXPECT_EQ(query_int("c1", {"totals", "RTP", "packets"}), 0);
+    expect_accounted();
+
+    // Once the control plane learns the MAC, the next packet goes through.
+    learn(side_b, callee_);
+    inject(side_a, media(side_a, caller_, 4000, addr_a_, p.a));
+    run();
+    EXPECT_EQ(sent(side_b).size(), 1u);
+}
+
+TEST_F(worker_test, latched_peer_without_neighbour_entry_is_requested) {
+    const call_ports p = make_call("c1", caller_, callee_);
+    learn(side_b, callee_);
+    learn(side_a, caller_);
+    // Media comes from another host than the SDP named; replies must go there.
+    const peer moved{"198.18.1.11", 4000, test::mac(0x12)};
+    inject(side_a, media(side_a, moved, 4000, addr_a_, p.a));
+    run();
+    ASSERT_EQ(sent(side_b).size(), 1u);
+    inject(side_b, media(side_b, callee_, 5000, addr_b_, p.b));
+    run();
+    EXPECT_EQ(drops(drop_reason::no_neighbour), 1u);
+    EXPECT_TRUE(sent(side_a).empty());
+    EXPECT_EQ(neighbours_->lookup(ports_[side_a].id, moved.be()), nullptr);
+    neighbours_->take_requests();
+    const neighbour* n = neighbours_->lookup(ports_[side_a].id, moved.be());
+    ASSERT_NE(n, nullptr);
+    bool due = false;
+    for (const neighbour* d : neighbours_->due_for_request(neighbour_table::clock::now())) {
+        due = due || d == n;
+    }
+    EXPECT_TRUE(due);
+    learn(side_a, moved);
+    inject(side_b, media(side_b, callee_, 5000, addr_b_, p.b));
+    run();
+    const auto out = sent(side_a);
+    ASSERT_EQ(out.size(), 1u);
+    const auto v = test::parse_udp(out[0]);
+    EXPECT_EQ(v->dst_ip(), moved.be());
+    EXPECT_TRUE(rte_is_same_ether_addr(&v->dst_mac, &moved.mac));
+    expect_accounted();
+}
+
+TEST_F(worker_test, off_link_peer_goes_through_the_gateway) {
+    // Interface b has gateway=198.18.2.254: a callee outside 198.18.2.0/24 is reached
+    // through it, so the gateway is the neighbour to resolve and its MAC the destination.
+    const peer far{"203.0.113.20", 5000, test::mac(0x30)};
+    const peer gateway{"198.18.2.254", 0, test::mac(0xfe)};
+    const call_ports p = make_call("c1", caller_, far);
+    EXPECT_EQ(neighbours_->lookup(ports_[side_b].id, far.be()), nullptr);
+    ASSERT_NE(neighbours_->lookup(ports_[side_b].id, gateway.be()), nullptr);
+    learn(side_b, gateway);
+    const bytes in = media(side_a, caller_, 4000, addr_a_, p.a);
+    inject(side_a, in);
+    run();
+    const auto out = sent(side_b);
+    ASSERT_EQ(out.size(), 1u);
+    expect_relayed(out[0], side_b, gateway.mac, addr_b_, p.b, far.be(), 5000, payload_of(in));
+}
+
+TEST_F(worker_test, arp_goes_to_the_control_plane) {
+    inject(side_a, test::arp_request_frame(caller_.mac, caller_.be(), addr_a_, 0));
+    run();
+    EXPECT_EQ(worker_->counters.arp_to_control, 1u);
+    EXPECT_TRUE(sent(side_a).empty());
+    void* obj = nullptr;
+    ASSERT_EQ(rte_ring_dequeue(to_control_, &obj), 0);
+    auto* m = static_cast<rte_mbuf*>(obj);
+    EXPECT_EQ(m->port, ports_[side_a].id);
+    arp_info a;
+    EXPECT_TRUE(parse_arp(m, &a));
+    EXPECT_EQ(a.target_ip, addr_a_);
+    rte_pktmbuf_free(m);
+    expect_accounted();
+}
+
+TEST_F(worker_test, icmp_echo_is_answered_on_the_same_port) {
+    frame_spec s;
+    s.src_mac = caller_.mac;
+    s.dst_mac = ports_[side_a].mac;
+    s.src_ip = caller_.be();
+    s.dst_ip = addr_a_;
+    s.payload = bytes(56, 0x42);
+    inject(side_a, test::icmp_frame(s, 8, 0x77, 3));
+    run();
+    EXPECT_TRUE(sent(side_b).empty());
+    const auto out = sent(side_a);
+    ASSERT_EQ(out.size(), 1u);
+    const bytes& f = out[0];
+    rte_ether_addr dst, src;
+    std::memcpy(dst.addr_bytes, &f[0], 6);
+    std::memcpy(src.addr_bytes, &f[6], 6);
+    EXPECT_TRUE(rte_is_same_ether_addr(&dst, &caller_.mac));
+    EXPECT_TRUE(rte_is_same_ether_addr(&src, &ports_[side_a].mac));
+    uint32_t ip_src = 0, ip_dst = 0;
+    std::memcpy(&ip_src, &f[26], 4);
+    std::memcpy(&ip_dst, &f[30], 4);
+    EXPECT_EQ(ip_src, addr_a_);
+    EXPECT_EQ(ip_dst, caller_.be());
+    EXPECT_EQ(f[34], 0);  // echo reply
+    EXPECT_EQ(test::ones_sum(&f[14], 20), 0xffff);
+    EXPECT_EQ(test::ones_sum(&f[34], f.size() - 34), 0xffff);
+    EXPECT_EQ(worker_->counters.icmp_echo_replies, 1u);
+    expect_accounted();
+}
+
+TEST_F(worker_test, control_plane_frames_go_out_through_worker_0) {
+    rte_mbuf* m = make_arp_request(test::packet_pool(), ports_[side_b].id, ports_[side_b].mac, addr_b_,
+                                   callee_.be(), 0);
+    ASSERT_NE(m, nullptr);
+    ASSERT_EQ(rte_ring_enqueue(control_tx_, m), 0);
+    run();  // one turn: nothing arrives on the ports, the control frame goes out anyway
+    const auto out = sent(side_b);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0][12], 0x08);
+    EXPECT_EQ(out[0][13], 0x06);
+    EXPECT_EQ(worker_->counters.control_tx, 1u);
+    EXPECT_EQ(worker_->counters.rx_packets, 0u);
+}
+
+TEST_F(worker_test, deleted_call_is_unknown_after_the_grace_period) {
+    const call_ports p = make_call("c1", caller_, callee_);
+    learn(side_b, callee_);
+    inject(side_a, media(side_a, caller_, 4000, addr_a_, p.a));
+    run();
+    ASSERT_EQ(sent(side_b).size(), 1u);
+
+    // The answer replaced the offer's four entries; let those go first.
+    rte_rcu_qsbr_quiescent(flows_->rcu(), 0);
+    flows_->reclaim();
+    ASSERT_EQ(flows_->pending(), 0u);
+
+    sessions_->remove("c1", std::chrono::steady_clock::now());
+    EXPECT_EQ(flows_->pending(), 8u);  // 4 entries (RTP+RTCP, both legs) and their 4 states
+    flows_->reclaim();
+    EXPECT_GT(flows_->pending(), 0u) << "freed while the worker may still hold an entry";
+    rte_rcu_qsbr_quiescent(flows_->rcu(), 0);  // the worker finishes its loop turn
+    flows_->reclaim();
+    EXPECT_EQ(flows_->pending(), 0u);
+    EXPECT_EQ(flows_->size(), 0u);
+
+    inject(side_a, media(side_a, caller_, 4000, addr_a_, p.a));
+    inject(side_a, media(side_a, caller_, 4001, addr_a_, static_cast<uint16_t>(p.a + 1)));
+    inject(side_b, media(side_b, callee_, 5000, addr_b_, p.b));
+    run();
+    EXPECT_EQ(drops(drop_reason::unknown_port), 3u);
+    EXPECT_TRUE(sent(side_a).empty());
+    EXPECT_TRUE(sent(side_b).empty());
+    expect_accounted();
+}
+
+TEST_F(worker_test, stream_counters_show_in_query) {
+    const call_ports p = make_call("c1", caller_, callee_);
+    learn(side_b, callee_);
+    learn(side_a, caller_);
+    uint64_t ip_bytes = 0;
+    for (size_t len : {20u, 160u, 161u, 320u, 1000u}) {
+        const bytes f = media(side_a, caller_, 4000, addr_a_, p.a, len);
+        ip_bytes += f.size() - 14;
+        inject(side_a, f);
+    }
+    const bytes rtcp = media(side_b, callee_, 5001, addr_b_, static_cast<uint16_t>(p.b + 1), 80);
+    inject(side_b, rtcp);
+    run();
+    ASSERT_EQ(sent(side_b).size(), 5u);
+    ASSERT_EQ(sent(side_a).size(), 1u);
+
+    EXPECT_EQ(query_int("c1", {"totals", "RTP", "packets"}), 5);
+    // Bytes are counted from the IPv4 header on (IP total length), per packet received.
+    EXPECT_EQ(query_int("c1", {"totals", "RTP", "bytes"}), static_cast<int64_t>(ip_bytes));
+    EXPECT_EQ(query_int("c1", {"totals", "RTP", "errors"}), 0);
+    EXPECT_EQ(query_int("c1", {"totals", "RTCP", "packets"}), 1);
+    EXPECT_EQ(query_int("c1", {"totals", "RTCP", "bytes"}), static_cast<int64_t>(rtcp.size() - 14));
+
+    // Per stream: counted on the leg whose port received them.
+    const ng::value caller_rtp = query_stream("c1", "caller-tag", 0);
+    EXPECT_EQ(caller_rtp.find("local port")->as_integer(), p.a);
+    EXPECT_EQ(caller_rtp.find("stats")->find("packets")->as_integer(), 5);
+    EXPECT_EQ(query_stream("c1", "callee-tag", 0).find("stats")->find("packets")->as_integer(), 0);
+    const ng::value callee_rtcp = query_stream("c1", "callee-tag", 1);
+    EXPECT_EQ(callee_rtcp.find("local port")->as_integer(), p.b + 1);
+    EXPECT_EQ(callee_rtcp.find("stats")->find("packets")->as_integer(), 1);
+}
+
+TEST_F(worker_test, every_received_packet_is_accounted_for) {
+    const call_ports p = make_call("c1", caller_, callee_);
+    learn(side_b, callee_);
+    learn(side_a, caller_);
+    frame_spec ping;
+    ping.src_mac = caller_.mac;
+    ping.src_ip = caller_.be();
+    ping.dst_ip = addr_a_;
+    for (int round = 0; round < 7; ++round) {
+        inject(side_a, media(side_a, caller_, 4000, addr_a_, p.a));                              // relayed RTP
+        inject(side_b, media(side_b, callee_, 5000, addr_b_, p.b));                              // relayed RTP
+        inject(side_a, media(side_a, caller_, 4001, addr_a_, static_cast<uint16_t>(p.a + 1)));   // relayed RTCP
+        inject(side_a, media(side_a, caller_, 4000, addr_a_, static_cast<uint16_t>(p.a + 2)));   // unknown port
+        inject(side_b, media(side_b, callee_, 5000, ip4(10, 0, 0, 1), 5000));                    // not for us
+        inject(side_a, test::arp_request_frame(caller_.mac, caller_.be(), addr_a_, 0));          // ARP
+        inject(side_a, test::icmp_frame(ping, 8, 1, static_cast<uint16_t>(round)));              // ping
+        inject(side_b, bytes(10, 0));                                                             // runt
+        bytes bad = media(side_a, caller_, 4000, addr_a_, p.a);
+        bad[24] ^= 0xff;                                                                          // IP checksum
+        inject(side_a, bad);
+    }
+    run();
+    const worker_counters& c = worker_->counters;
+    EXPECT_EQ(c.rx_packets, 63u);
+    EXPECT_EQ(c.relayed_rtp, 14u);
+    EXPECT_EQ(c.relayed_rtcp, 7u);
+    EXPECT_EQ(c.arp_to_control, 7u);
+    EXPECT_EQ(c.icmp_echo_replies, 7u);
+    EXPECT_EQ(c.total_drops(), 28u);
+    EXPECT_EQ(drops(drop_reason::unknown_port), 7u);
+    EXPECT_EQ(drops(drop_reason::not_for_us), 7u);
+    EXPECT_EQ(drops(drop_reason::malformed_l2), 7u);
+    EXPECT_EQ(drops(drop_reason::malformed_ip), 7u);
+    expect_accounted();
+    EXPECT_EQ(sent(side_a).size(), 7u + 7u);  // RTP to the caller + ping replies
+    EXPECT_EQ(sent(side_b).size(), 7u + 7u);  // RTP + RTCP to the callee
+    EXPECT_EQ(take(to_control_).size(), 7u);
+}
+
+TEST_F(worker_test, full_tx_queue_moves_packets_from_relayed_to_tx_full) {
+    const call_ports p = make_call("c1", caller_, callee_);
+    learn(side_b, callee_);
+    // Leave one free slot in port b's TX ring (capacity 1023).
+    std::vector<rte_mbuf*> filler(1022);
+    ASSERT_EQ(rte_pktmbuf_alloc_bulk(test::packet_pool(), filler.data(), 1022), 0);
+    ASSERT_EQ(rte_ring_enqueue_bulk(ports_[side_b].tx, reinterpret_cast<void**>(filler.data()), 1022, nullptr), 1022u);
+    for (int i = 0; i < 3; ++i) {
+        inject(side_a, media(side_a, caller_, 4000, addr_a_, p.a));
+    }
+    run();
+    EXPECT_EQ(worker_->counters.relayed_rtp, 1u);
+    EXPECT_EQ(drops(drop_reason::tx_full), 2u);
+    expect_accounted();
+    EXPECT_EQ(sent(side_b).size(), 1023u);
+}
+
+TEST_F(worker_test, disabled_flow_counts_and_drops) {
+    const peer dest{"198.18.2.30", 6000, test::mac(0x31)};
+    flow_entry* e = publish_direct(31000, pack_endpoint(dest.be(), rte_cpu_to_be_16(6000)));
+    e->forward = 0;
+    learn(side_b, dest);
+    inject(side_a, media(side_a, caller_, 4000, addr_a_, 31000));
+    run();
+    EXPECT_EQ(drops(drop_reason::stream_disabled), 1u);
+    EXPECT_EQ(e->self->errors.load(), 1u);
+    EXPECT_EQ(e->self->packets.load(), 0u);
+    EXPECT_TRUE(sent(side_b).empty());
+    expect_accounted();
+}
+
+TEST_F(worker_test, strict_source_drops_strangers) {
+    const peer dest{"198.18.2.30", 6000, test::mac(0x31)};
+    flow_entry* e = publish_direct(31000, pack_endpoint(dest.be(), rte_cpu_to_be_16(6000)));
+    e->flags = flow_strict_source;  // no learning: only the SDP's source is accepted
+    e->expected_src = pack_endpoint(caller_.be(), rte_cpu_to_be_16(4000));
+    learn(side_b, dest);
+    inject(side_a, media(side_a, caller_, 4000, addr_a_, 31000));
+    inject(side_a, media(side_a, caller_, 4002, addr_a_, 31000));
+    run();
+    EXPECT_EQ(sent(side_b).size(), 1u);
+    EXPECT_EQ(drops(drop_reason::strict_source), 1u);
+    expect_accounted();
+}
+
+TEST_F(worker_test, no_destination_until_the_peer_is_known) {
+    publish_direct(31000, 0);
+    inject(side_a, media(side_a, caller_, 4000, addr_a_, 31000));
+    run();
+    EXPECT_EQ(drops(drop_reason::no_destination), 1u);
+    expect_accounted();
+}
+
+TEST_F(worker_test, egress_vlan_tag_is_added) {
+    const peer dest{"198.18.2.30", 6000, test::mac(0x31)};
+    flow_entry* e = publish_direct(31000, pack_endpoint(dest.be(), rte_cpu_to_be_16(6000)));
+    e->vlan = 301;
+    learn(side_b, dest);
+    const bytes in = media(side_a, caller_, 4000, addr_a_, 31000);
+    inject(side_a, in);
+    run();
+    const auto out = sent(side_b);
+    ASSERT_EQ(out.size(), 1u);
+    ASSERT_EQ(out[0].size(), in.size() + 4);
+    const auto v = test::parse_udp(out[0]);
+    ASSERT_TRUE(v.has_value());
+    EXPECT_EQ(v->vlan, 301);
+    EXPECT_EQ(v->dst_ip(), dest.be());
+    EXPECT_EQ(v->src_port(), 41000);
+    EXPECT_TRUE(v->ip_checksum_ok && v->udp_checksum_ok);
+    EXPECT_EQ(v->payload, payload_of(in));
+}
+
+TEST_F(worker_test, flow_owned_by_a_missing_worker_is_dropped) {
+    const peer dest{"198.18.2.30", 6000, test::mac(0x31)};
+    flow_entry* e = publish_direct(31000, pack_endpoint(dest.be(), rte_cpu_to_be_16(6000)));
+    e->owner = 3;  // only one worker runs, and it has no handoff rings
+    learn(side_b, dest);
+    inject(side_a, media(side_a, caller_, 4000, addr_a_, 31000));
+    run();
+    EXPECT_EQ(drops(drop_reason::handoff_full), 1u);
+    EXPECT_EQ(e->self->packets.load(), 0u);
+    expect_accounted();
+}
+
+}  // namespace
+}  // namespace rtprelay::dp

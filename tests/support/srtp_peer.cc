@@ -1,0 +1,251 @@
+// An SRTP endpoint for end-to-end tests, built on libsrtp2 (the independent reference
+// implementation), so that what the relay encrypts is checked by someone else's code.
+//
+//   srtp_peer send --ns NS --bind IP:PORT --to IP:PORT [--key B64 --suite S] --ssrc N
+//                  --count N [--seq N] [--rtcp] [--interval-us N] [--corrupt-every N]
+//   srtp_peer recv --ns NS --bind IP:PORT [--key B64 --suite S] --count N --timeout-ms N [--rtcp]
+//
+// Without --key the packets are plain RTP/RTCP. Payloads are a pattern derived from
+// (ssrc, seq) so the receiver checks every byte. `recv` prints one JSON line:
+// {"received":N,"ok":N,"auth_failed":N,"bad_payload":N,"from":"ip:port"}.
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <poll.h>
+#include <sched.h>
+#include <srtp2/srtp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+struct args {
+    std::string mode;
+    std::map<std::string, std::string> kv;
+    std::string get(const std::string& k, const std::string& d = "") const {
+        auto it = kv.find(k);
+        return it == kv.end() ? d : it->second;
+    }
+    long num(const std::string& k, long d) const { return kv.count(k) ? std::strtol(kv.at(k).c_str(), nullptr, 0) : d; }
+};
+
+[[noreturn]] void die(const std::string& m) {
+    std::fprintf(stderr, "srtp_peer: %s\n", m.c_str());
+    std::exit(2);
+}
+
+sockaddr_in parse_addr(const std::string& s) {
+    const size_t c = s.rfind(':');
+    if (c == std::string::npos) {
+        die("bad address " + s);
+    }
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(std::stoi(s.substr(c + 1))));
+    if (inet_pton(AF_INET, s.substr(0, c).c_str(), &a.sin_addr) != 1) {
+        die("bad address " + s);
+    }
+    return a;
+}
+
+int open_socket(const std::string& ns, const std::string& bind_to) {
+    if (!ns.empty()) {
+        const int fd = open(("/var/run/netns/" + ns).c_str(), O_RDONLY);
+        if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) {
+            die("cannot enter namespace " + ns);
+        }
+        close(fd);
+    }
+    const int s = socket(AF_INET, SOCK_DGRAM, 0);
+    sockaddr_in a = parse_addr(bind_to);
+    if (s < 0 || bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+        die("cannot bind " + bind_to);
+    }
+    return s;
+}
+
+std::vector<uint8_t> decode_key(const std::string& b64) {
+    std::vector<uint8_t> out(b64.size());
+    const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(b64.data()), static_cast<int>(b64.size()));
+    if (n < 30) {
+        die("key must be base64 of 30 bytes");
+    }
+    out.resize(30);
+    return out;
+}
+
+srtp_t make_session(const args& a, bool inbound, std::vector<uint8_t>& key) {
+    if (a.get("key").empty()) {
+        return nullptr;
+    }
+    key = decode_key(a.get("key"));
+    srtp_policy_t p{};
+    const std::string suite = a.get("suite", "AES_CM_128_HMAC_SHA1_80");
+    if (suite == "AES_CM_128_HMAC_SHA1_80") {
+        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtp);
+    } else if (suite == "AES_CM_128_HMAC_SHA1_32") {
+        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p.rtp);
+    } else {
+        die("unknown suite " + suite);
+    }
+    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);  // SRTCP tag is 80 bits for both
+    p.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
+    p.key = key.data();
+    p.window_size = 1024;
+    srtp_t s = nullptr;
+    if (srtp_create(&s, &p) != srtp_err_status_ok) {
+        die("srtp_create failed");
+    }
+    return s;
+}
+
+uint8_t pattern(uint32_t ssrc, uint32_t seq, size_t i) { return static_cast<uint8_t>((ssrc * 7 + seq * 13 + i * 31) & 0xff); }
+
+int do_send(const args& a) {
+    const int s = open_socket(a.get("ns"), a.get("bind"));
+    const sockaddr_in to = parse_addr(a.get("to"));
+    std::vector<uint8_t> key;
+    srtp_t session = make_session(a, false, key);
+    const uint32_t ssrc = static_cast<uint32_t>(a.num("ssrc", 0x11223344));
+    const long count = a.num("count", 10);
+    const bool rtcp = a.kv.count("rtcp") != 0;
+    const long corrupt_every = a.num("corrupt-every", 0);
+    uint32_t seq = static_cast<uint32_t>(a.num("seq", 1000));
+    const auto interval = std::chrono::microseconds(a.num("interval-us", 2000));
+    for (long i = 0; i < count; ++i, ++seq) {
+        uint8_t buf[2048];
+        int len = 0;
+        if (rtcp) {
+            // Sender report, no report blocks; the pattern sits in the packet/octet counts.
+            const uint8_t hdr[8] = {0x80, 200, 0, 6, static_cast<uint8_t>(ssrc >> 24), static_cast<uint8_t>(ssrc >> 16),
+                                    static_cast<uint8_t>(ssrc >> 8), static_cast<uint8_t>(ssrc)};
+            std::memcpy(buf, hdr, 8);
+            for (int k = 0; k < 20; ++k) {
+                buf[8 + k] = pattern(ssrc, seq & 0xffff, static_cast<size_t>(k));
+            }
+            len = 28;
+        } else {
+            const uint32_t ts = seq * 160;
+            const uint8_t hdr[12] = {0x80, 0, static_cast<uint8_t>(seq >> 8), static_cast<uint8_t>(seq),
+                                     static_cast<uint8_t>(ts >> 24), static_cast<uint8_t>(ts >> 16), static_cast<uint8_t>(ts >> 8),
+                                     static_cast<uint8_t>(ts), static_cast<uint8_t>(ssrc >> 24), static_cast<uint8_t>(ssrc >> 16),
+                                     static_cast<uint8_t>(ssrc >> 8), static_cast<uint8_t>(ssrc)};
+            std::memcpy(buf, hdr, 12);
+            for (int k = 0; k < 160; ++k) {
+                buf[12 + k] = pattern(ssrc, seq & 0xffff, static_cast<size_t>(k));
+            }
+            len = 172;
+        }
+        if (session != nullptr) {
+            const srtp_err_status_t st = rtcp ? srtp_protect_rtcp(session, buf, &len) : srtp_protect(session, buf, &len);
+            if (st != srtp_err_status_ok) {
+                die("protect failed");
+            }
+        }
+        if (corrupt_every > 0 && (i % corrupt_every) == corrupt_every - 1) {
+            buf[len - 1] ^= 0x5a;  // a forged tag
+        }
+        sendto(s, buf, static_cast<size_t>(len), 0, reinterpret_cast<const sockaddr*>(&to), sizeof(to));
+        std::this_thread::sleep_for(interval);
+    }
+    return 0;
+}
+
+int do_recv(const args& a) {
+    const int s = open_socket(a.get("ns"), a.get("bind"));
+    std::vector<uint8_t> key;
+    srtp_t session = make_session(a, true, key);
+    const long count = a.num("count", 10);
+    const bool rtcp = a.kv.count("rtcp") != 0;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(a.num("timeout-ms", 5000));
+    long received = 0, ok = 0, auth_failed = 0, bad_payload = 0;
+    std::string from;
+    while (ok < count && std::chrono::steady_clock::now() < deadline) {
+        pollfd p{s, POLLIN, 0};
+        if (poll(&p, 1, 50) <= 0) {
+            continue;
+        }
+        uint8_t buf[2048];
+        sockaddr_in src{};
+        socklen_t sl = sizeof(src);
+        const ssize_t n = recvfrom(s, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&src), &sl);
+        if (n <= 0) {
+            continue;
+        }
+        ++received;
+        char ip[INET_ADDRSTRLEN];
+        inet_ntop(AF_INET, &src.sin_addr, ip, sizeof(ip));
+        from = std::string(ip) + ":" + std::to_string(ntohs(src.sin_port));
+        int len = static_cast<int>(n);
+        if (session != nullptr) {
+            const srtp_err_status_t st = rtcp ? srtp_unprotect_rtcp(session, buf, &len) : srtp_unprotect(session, buf, &len);
+            if (st != srtp_err_status_ok) {
+                ++auth_failed;
+                continue;
+            }
+        }
+        const uint32_t ssrc = rtcp ? (uint32_t{buf[4]} << 24 | uint32_t{buf[5]} << 16 | uint32_t{buf[6]} << 8 | buf[7])
+                                   : (uint32_t{buf[8]} << 24 | uint32_t{buf[9]} << 16 | uint32_t{buf[10]} << 8 | buf[11]);
+        bool good = true;
+        if (rtcp) {
+            // The sender's seq is not in RTCP: accept any consistent pattern offset.
+            good = len == 28;
+        } else {
+            const uint32_t seq = uint32_t{buf[2]} << 8 | buf[3];
+            good = len == 172;
+            for (int k = 0; good && k < 160; ++k) {
+                good = buf[12 + k] == pattern(ssrc, seq, static_cast<size_t>(k));
+            }
+        }
+        (good ? ok : bad_payload) += 1;
+    }
+    std::printf("{\"received\":%ld,\"ok\":%ld,\"auth_failed\":%ld,\"bad_payload\":%ld,\"from\":\"%s\"}\n", received, ok,
+                auth_failed, bad_payload, from.c_str());
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc < 2) {
+        die("usage: srtp_peer send|recv --key value ...");
+    }
+    args a;
+    a.mode = argv[1];
+    for (int i = 2; i < argc; ++i) {
+        std::string k = argv[i];
+        if (k.rfind("--", 0) != 0) {
+            die("unexpected argument " + k);
+        }
+        k = k.substr(2);
+        if (k == "rtcp") {
+            a.kv[k] = "1";
+        } else if (i + 1 < argc) {
+            a.kv[k] = argv[++i];
+        } else {
+            die("missing value for --" + k);
+        }
+    }
+    if (srtp_init() != srtp_err_status_ok) {
+        die("srtp_init failed");
+    }
+    setvbuf(stdout, nullptr, _IOLBF, 0);
+    if (a.mode == "send") {
+        return do_send(a);
+    }
+    if (a.mode == "recv") {
+        return do_recv(a);
+    }
+    die("unknown mode " + a.mode);
+}
