@@ -105,7 +105,15 @@ logical_interface parse_interface(std::string_view spec, uint64_t seed) {
                 bad(li.name, "ports '" + std::string(val) + "' must be a range within 1024-65535 holding at least one even/odd pair");
             }
         } else {
-            bad(li.name, "unknown key '" + std::string(key) + "'");
+            bool owned = false;
+            try {
+                owned = sdes::apply_policy_option(li.srtp, key, val);
+            } catch (const std::invalid_argument& e) {
+                bad(li.name, e.what());
+            }
+            if (!owned) {
+                bad(li.name, "unknown key '" + std::string(key) + "'");
+            }
         }
     }
     if (nets.empty()) {

@@ -5,6 +5,9 @@
 //
 //   interface = jp1 address=54.65.63.200/26,54.65.63.201/26 dpdk-port=0 gateway=54.65.63.193 ports=10000-20000 vlan=0
 //
+// plus the SRTP policy (control/sdes/policy.h): srtp=off|optional|required,
+// offer-suites=..., accept-suites=..., unencrypted-srtcp=allow|refuse.
+//
 // Without a gateway every peer must be on-link (test namespaces); with one, peers outside
 // the address's prefix are reached through it.
 
@@ -17,6 +20,7 @@
 
 #include "control/address.h"
 #include "control/ports/port_pool.h"
+#include "control/sdes/policy.h"
 
 namespace rtprelay {
 
@@ -31,6 +35,7 @@ struct logical_interface {
     uint16_t dpdk_port = 0;
     uint16_t vlan = 0;
     std::optional<ip_address> gateway;
+    sdes::srtp_policy srtp;
     uint16_t port_min = 10000;
     uint16_t port_max = 20000;
     size_t next_address = 0;  // round robin over addresses with free ports

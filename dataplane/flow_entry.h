@@ -13,6 +13,10 @@
 
 namespace rtprelay::dp {
 
+namespace srtp {
+class context;
+}
+
 // Hash key: the local IPv4 address and UDP port a packet is addressed to (both in network
 // byte order). Hashed whole, so padding must be zero. 8 bytes.
 struct flow_key {
@@ -66,7 +70,18 @@ constexpr uint64_t neighbour_valid = 1ull << 63;
 enum flow_flags : uint8_t {
     flow_strict_source = 1 << 0,  // drop packets whose source is not the expected/latched one
     flow_learn = 1 << 1,          // latch to the source of received packets (symmetric RTP)
+    flow_rtcp_mux = 1 << 2,       // RTP port also carries RTCP (RFC 5761): classify per packet
 };
+
+enum forward_mode : uint8_t {
+    forward_off = 0,     // stream disabled (port 0) or not relayed: count and drop
+    forward_on = 1,
+    forward_no_key = 2,  // an SRTP leg whose keys are not known yet (offer sent, no answer)
+};
+
+// SRTP contexts of a flow, indexed by packet kind (0 = RTP, 1 = RTCP). Each context is used
+// by exactly one flow entry, whose owner worker is the only thread that touches it.
+enum packet_kind : uint8_t { kind_rtp = 0, kind_rtcp = 1 };
 
 // What a worker needs to forward one packet received on `key`, with no other lookup in the
 // common case. All fields ctl: wo (before publish), dp: ro.
@@ -74,6 +89,11 @@ struct alignas(64) flow_entry {
     stream_state* self = nullptr;            // this port's state (owner worker writes it)
     const stream_state* sibling = nullptr;   // the other leg's state (its `latched` is our destination)
     const neighbour* sdp_next_hop = nullptr; // next hop for sdp_dest (gateway or on-link peer); may be null
+    // dp: rw (owner worker only: ROC, replay window), ctl: creates before publish, frees after
+    // grace. Null = that side is plain RTP. in: authenticate/decrypt what arrives here;
+    // out: encrypt/tag what leaves toward the other leg.
+    srtp::context* srtp_in[2] = {nullptr, nullptr};
+    srtp::context* srtp_out[2] = {nullptr, nullptr};
 
     uint64_t sdp_dest = 0;       // packed endpoint from the other leg's SDP; 0 = not known yet
     uint64_t expected_src = 0;   // packed endpoint from this leg's SDP; 0 = unknown
@@ -89,8 +109,8 @@ struct alignas(64) flow_entry {
 
     flow_kind kind = flow_kind::rtp;
     uint8_t flags = 0;           // flow_flags
-    uint8_t owner = 0;           // index of the worker that owns `self`
-    uint8_t forward = 0;         // 0 = count and drop (stream disabled / on hold with no peer)
+    uint8_t owner = 0;           // index of the worker that owns `self` and the SRTP contexts
+    uint8_t forward = forward_off;  // forward_mode
 };
 
 }  // namespace rtprelay::dp

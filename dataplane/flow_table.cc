@@ -61,9 +61,12 @@ bool flow_table::publish(const flow_key& key, std::unique_ptr<flow_entry> e) {
         return false;
     }
     e.release();
+    if (!had) {
+        ++live_;
+    }
     if (had && old != nullptr) {
         retired_.push_back({rte_rcu_qsbr_start(rcu_), -1,
-                            std::unique_ptr<flow_entry>(static_cast<flow_entry*>(old)), nullptr});
+                            std::unique_ptr<flow_entry>(static_cast<flow_entry*>(old)), nullptr, nullptr});
     }
     return true;
 }
@@ -74,13 +77,20 @@ void flow_table::remove(const flow_key& key) {
         return;
     }
     int32_t pos = rte_hash_del_key(hash_, &key);
+    --live_;
     retired_.push_back({rte_rcu_qsbr_start(rcu_), pos,
-                        std::unique_ptr<flow_entry>(static_cast<flow_entry*>(old)), nullptr});
+                        std::unique_ptr<flow_entry>(static_cast<flow_entry*>(old)), nullptr, nullptr});
 }
 
 void flow_table::retire(std::unique_ptr<stream_state> state) {
     if (state) {
-        retired_.push_back({rte_rcu_qsbr_start(rcu_), -1, nullptr, std::move(state)});
+        retired_.push_back({rte_rcu_qsbr_start(rcu_), -1, nullptr, std::move(state), nullptr});
+    }
+}
+
+void flow_table::retire(std::unique_ptr<srtp::context> ctx) {
+    if (ctx) {
+        retired_.push_back({rte_rcu_qsbr_start(rcu_), -1, nullptr, nullptr, std::move(ctx)});
     }
 }
 
@@ -100,7 +110,6 @@ void flow_table::reclaim_all() {
     }
 }
 
-size_t flow_table::size() const { return static_cast<size_t>(rte_hash_count(hash_)); }
 
 void flow_table::lookup_bulk(const flow_key* const* keys, uint32_t n, const flow_entry** out) const {
     void* data[RTE_HASH_LOOKUP_BULK_MAX];

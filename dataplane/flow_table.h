@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "dataplane/flow_entry.h"
+#include "dataplane/srtp/srtp.h"
 
 struct rte_hash;
 struct rte_rcu_qsbr;
@@ -34,13 +35,16 @@ class flow_table {
     // Frees a stream's state after the grace period. Call it only after every entry that
     // points at it (its own and its sibling's) has been removed or replaced.
     void retire(std::unique_ptr<stream_state> state);
+    // Frees an SRTP context after the grace period; same rule as for stream states.
+    void retire(std::unique_ptr<srtp::context> ctx);
     // Frees retired entries whose grace period has passed. Cheap when nothing is due.
     void reclaim();
     // Blocks until every retired entry is freed (shutdown, tests). Workers must be running
     // (or offline) for this to return.
     void reclaim_all();
 
-    size_t size() const;
+    // Live entries (removed ones waiting for their grace period are not counted).
+    size_t size() const { return live_; }
     size_t pending() const { return retired_.size(); }
 
     // Readers (workers). `keys` and `out` have n elements, n <= 64. Misses give nullptr.
@@ -56,10 +60,12 @@ class flow_table {
         int32_t key_position;  // -1 when the key stays (replace)
         std::unique_ptr<flow_entry> entry;
         std::unique_ptr<stream_state> state;
+        std::unique_ptr<srtp::context> ctx;
     };
     rte_hash* hash_ = nullptr;
     rte_rcu_qsbr* rcu_ = nullptr;
     std::deque<retired> retired_;
+    size_t live_ = 0;
 };
 
 }  // namespace rtprelay::dp

@@ -19,6 +19,7 @@ struct rewrite_target {
     uint16_t vlan;           // 0 = untagged
     rte_ether_addr src_mac;
     rte_ether_addr dst_mac;
+    bool payload_changed = false;  // SRTP changed the payload: UDP checksum computed afresh
 };
 
 // m->l2_len and m->l3_len must be set (classify()). Returns false if the mbuf has no room

@@ -15,6 +15,7 @@
 #include "dataplane/arp.h"
 #include "dataplane/classify.h"
 #include "dataplane/rewrite.h"
+#include "dataplane/srtp/srtp.h"
 
 namespace rtprelay::dp {
 
@@ -234,28 +235,59 @@ void worker::handle_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc, bool fr
     }
 }
 
+namespace {
+drop_reason srtp_drop(srtp::result r) {
+    switch (r) {
+        case srtp::result::auth_failed:
+            return drop_reason::srtp_auth_failed;
+        case srtp::result::replay:
+            return drop_reason::srtp_replay;
+        case srtp::result::ssrc_limit:
+            return drop_reason::srtp_ssrc_limit;
+        case srtp::result::index_reuse:
+            return drop_reason::srtp_index_reuse;
+        case srtp::result::no_room:
+            return drop_reason::srtp_no_room;
+        default:
+            return drop_reason::srtp_malformed;
+    }
+}
+
+// RFC 5761 section 4: on a port that carries both, RTCP packet types 200..204 sit where
+// RTP's marker bit and payload type are; with the marker masked they read 72..76, inside
+// the 64..95 range RTP must not use when muxing.
+inline bool looks_like_rtcp(const uint8_t* p, uint32_t len) {
+    if (len < 2) {
+        return false;
+    }
+    const uint8_t pt = p[1] & 0x7f;
+    return pt >= 64 && pt <= 95;
+}
+}  // namespace
+
 void worker::forward(rte_mbuf* m, const flow_entry* e, uint64_t now_tsc) {
     stream_state* self = e->self;
-    const auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, m->l2_len);
-    const auto* uh = rte_pktmbuf_mtod_offset(m, const rte_udp_hdr*, m->l2_len + m->l3_len);
+    auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, m->l2_len);
+    auto* uh = rte_pktmbuf_mtod_offset(m, rte_udp_hdr*, m->l2_len + m->l3_len);
+    auto* payload = reinterpret_cast<uint8_t*>(uh + 1);
     const uint64_t src = pack_endpoint(ip->src_addr, uh->src_port);
+    uint32_t plen = rte_be_to_cpu_16(uh->dgram_len) - static_cast<uint32_t>(sizeof(rte_udp_hdr));
+    const uint32_t received_len = plen;
+    const uint8_t kind = e->kind == flow_kind::rtcp || ((e->flags & flow_rtcp_mux) != 0 && looks_like_rtcp(payload, plen))
+                             ? kind_rtcp
+                             : kind_rtp;
 
+    // Checks that change nothing come first; then authentication; only an authentic packet
+    // may latch the source or move SRTP state.
     drop_reason why = drop_reason::count;
-    uint64_t dest = 0;
-    const neighbour* nh = nullptr;
-    uint64_t mac = 0;
-    if (e->forward == 0) {
-        why = drop_reason::stream_disabled;
-    } else {
-        uint64_t latched = self->latched.load(std::memory_order_relaxed);
-        if (latched == 0 && (e->flags & flow_learn) != 0) {
-            self->latched.store(src, std::memory_order_relaxed);
-            latched = src;
-        }
-        if ((e->flags & flow_strict_source) != 0 && src != latched && src != e->expected_src) {
-            why = drop_reason::strict_source;
-        }
+    const uint64_t latched = self->latched.load(std::memory_order_relaxed);
+    if (e->forward != forward_on) {
+        why = e->forward == forward_no_key ? drop_reason::srtp_no_key : drop_reason::stream_disabled;
+    } else if ((e->flags & flow_strict_source) != 0 && src != latched && src != e->expected_src &&
+               (latched != 0 || e->expected_src != 0)) {
+        why = drop_reason::strict_source;
     }
+    uint64_t dest = 0;
     if (why == drop_reason::count) {
         dest = e->sibling != nullptr ? e->sibling->latched.load(std::memory_order_relaxed) : 0;
         if (dest == 0) {
@@ -265,6 +297,7 @@ void worker::forward(rte_mbuf* m, const flow_entry* e, uint64_t now_tsc) {
             why = drop_reason::no_destination;
         }
     }
+    const neighbour* nh = nullptr;
     if (why == drop_reason::count) {
         nh = dest == e->sdp_dest ? e->sdp_next_hop : nullptr;
         if (nh == nullptr) {
@@ -278,6 +311,7 @@ void worker::forward(rte_mbuf* m, const flow_entry* e, uint64_t now_tsc) {
             }
         }
     }
+    uint64_t mac = 0;
     if (why == drop_reason::count) {
         mac = nh->mac.load(std::memory_order_acquire);
         if ((mac & neighbour_valid) == 0) {
@@ -287,26 +321,64 @@ void worker::forward(rte_mbuf* m, const flow_entry* e, uint64_t now_tsc) {
             why = drop_reason::no_neighbour;
         }
     }
+    const bool crypto = e->srtp_in[kind] != nullptr || e->srtp_out[kind] != nullptr;
+    if (why == drop_reason::count && crypto) {
+        // Ethernet padding would sit between the payload and the tag: cut the frame to the
+        // IP datagram first.
+        const uint32_t frame = m->l2_len + rte_be_to_cpu_16(ip->total_length);
+        if (rte_pktmbuf_pkt_len(m) > frame) {
+            rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_pkt_len(m) - frame));
+        }
+        if (e->srtp_in[kind] != nullptr) {
+            const srtp::result r = kind == kind_rtp ? srtp::unprotect_rtp(*e->srtp_in[kind], payload, &plen)
+                                                    : srtp::unprotect_rtcp(*e->srtp_in[kind], payload, &plen);
+            if (r != srtp::result::ok) {
+                why = srtp_drop(r);
+            }
+        }
+    }
     if (why != drop_reason::count) {
         bump(self->errors, 1);
         drop(m, why);
         return;
     }
+    if (latched == 0 && (e->flags & flow_learn) != 0) {
+        self->latched.store(src, std::memory_order_relaxed);
+    }
+    if (e->srtp_out[kind] != nullptr) {
+        const uint32_t room = rte_pktmbuf_tailroom(m) + (received_len - plen);
+        const srtp::result r = kind == kind_rtp ? srtp::protect_rtp(*e->srtp_out[kind], payload, &plen, room)
+                                                : srtp::protect_rtcp(*e->srtp_out[kind], payload, &plen, room);
+        if (r != srtp::result::ok) {
+            bump(self->errors, 1);
+            drop(m, srtp_drop(r));
+            return;
+        }
+    }
+    if (plen != received_len) {
+        if (plen > received_len) {
+            rte_pktmbuf_append(m, static_cast<uint16_t>(plen - received_len));
+        } else {
+            rte_pktmbuf_trim(m, static_cast<uint16_t>(received_len - plen));
+        }
+        ip->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(m->l3_len + sizeof(rte_udp_hdr) + plen));
+        uh->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(sizeof(rte_udp_hdr) + plen));
+    }
 
-    const uint32_t len = rte_pktmbuf_pkt_len(m) - m->l2_len;
-    const rewrite_target t{e->out_src_addr, e->out_src_port, endpoint_addr(dest), endpoint_port(dest),
-                           e->vlan, shared->port_macs[e->out_port_id], unpack_mac(mac)};
+    rewrite_target t{e->out_src_addr, e->out_src_port, endpoint_addr(dest), endpoint_port(dest),
+                     e->vlan, shared->port_macs[e->out_port_id], unpack_mac(mac)};
+    t.payload_changed = crypto;
     if (!rewrite_udp(m, t)) {
         bump(self->errors, 1);
         drop(m, drop_reason::no_headroom);
         return;
     }
     bump(self->packets, 1);
-    bump(self->bytes, len);
+    bump(self->bytes, received_len);
     self->last_rx_tsc.store(now_tsc, std::memory_order_relaxed);
     // Counted before send(): a flush inside it may free m.
     counters.relayed_bytes += rte_pktmbuf_pkt_len(m);
-    if (e->kind == flow_kind::rtp) {
+    if (kind == kind_rtp) {
         ++counters.relayed_rtp;
         send(m, e->out_port_id, tx_rtp);
     } else {

@@ -171,7 +171,8 @@ int run(const rtprelay::relay_options& opt) {
             lcores.push_back(lcore);
         }
         // 5. Control plane (before launching: a bad NG address must fail while nothing runs).
-        publisher pub(flows, neighbours, static_cast<uint16_t>(opt.workers));
+        publisher pub(flows, neighbours, static_cast<uint16_t>(opt.workers),
+                      opt.srtp_engine == "libsrtp2" ? dpl::srtp::engine::libsrtp2 : dpl::srtp::engine::native);
         control_context ctx;
         ctx.flows = &flows;
         ctx.neighbours = &neighbours;

@@ -57,7 +57,10 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
     media.add_options()
         ("interface", po::value(&o.interfaces)->composing(),
          "logical interface, repeatable: \"NAME address=IP/PREFIX[,IP/PREFIX] dpdk-port=N "
-         "[gateway=IP] [vlan=N] [ports=10000-20000]\"");
+         "[gateway=IP] [vlan=N] [ports=10000-20000] [srtp=off|optional|required] "
+         "[offer-suites=S,...] [accept-suites=S,...] [unencrypted-srtcp=allow|refuse]\"")
+        ("srtp-engine", po::value(&o.srtp_engine)->default_value(o.srtp_engine),
+         "SRTP implementation: native (rtprelay's own, fast) or libsrtp2");
     po::options_description control("Control (NG protocol)");
     control.add_options()
         ("ng-listen", po::value(&o.ng_listen)->default_value(o.ng_listen), "management address:port for NG")
@@ -119,6 +122,9 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
     at_least("mbufs", o.mbufs, 1023u);
     at_least("max-flows", o.max_flows, 64u);
     at_least("max-neighbours", o.max_neighbours, 16u);
+    if (o.srtp_engine != "native" && o.srtp_engine != "libsrtp2") {
+        throw options_error("option '--srtp-engine': '" + o.srtp_engine + "' is not native or libsrtp2");
+    }
     if (o.interfaces.empty()) {
         throw options_error("option '--interface': at least one media interface is required");
     }

@@ -22,6 +22,7 @@ struct relay_options {
     unsigned max_neighbours = 4096;
     unsigned idle_sleep_us = 0;            // back-off after empty polls; 0 = pure polling
     std::vector<std::string> interfaces;   // "NAME key=value ..." (control/interfaces.h)
+    std::string srtp_engine = "native";    // native | libsrtp2
     std::string ng_listen = "127.0.0.1:2223";
     std::vector<std::string> ng_allow;     // empty = loopback only
     unsigned ng_cache_entries = 10000;

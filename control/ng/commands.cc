@@ -2,6 +2,9 @@
 
 #include <string_view>
 
+#include "control/sdes/negotiate.h"
+#include "control/sdes/options.h"
+
 namespace rtprelay::ng {
 
 namespace {
@@ -145,15 +148,23 @@ value commands::offer_answer(const value& req, bool is_offer, std::chrono::stead
     r.direction = string_list(req, "direction");
     r.replace_origin = list_has(string_list(req, "replace"), "origin");
     r.ice_remove = string_or_empty(req, "ICE") == "remove";
-    std::vector<std::string> unknown;
-    for (const auto& f : string_list(req, "flags")) {
-        if (!is_known_flag(f)) {
+    const std::vector<std::string> flags = string_list(req, "flags");
+    std::string sdes_error;
+    auto sdes = sdes::parse_sdes_options(string_list(req, "SDES"), flags, &sdes_error);
+    if (!sdes) {
+        throw session_error(sdes_error);
+    }
+    r.sdes = std::move(*sdes);
+    std::vector<std::string> unknown = r.sdes.unsupported;
+    for (const auto& f : flags) {
+        if (!is_known_flag(f) && !sdes::is_sdes_flag(f)) {
             unknown.push_back(f);
         }
     }
-    const std::string tp = string_or_empty(req, "transport-protocol");
-    if (!tp.empty() && tp != "RTP/AVP" && tp != "RTP/AVPF") {
-        unknown.push_back("transport-protocol=" + tp);
+    r.transport_protocol = string_or_empty(req, "transport-protocol");
+    if (!r.transport_protocol.empty() && !sdes::is_plain_rtp_proto(r.transport_protocol) &&
+        !sdes::is_srtp_proto(r.transport_protocol)) {
+        throw session_error("transport-protocol '" + r.transport_protocol + "' is not supported (RTP/AVP(F) or RTP/SAVP(F))");
     }
     sdp_reply out = is_offer ? sessions_.offer(r, now) : sessions_.answer(r, now);
     value v = value::dict();

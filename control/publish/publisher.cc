@@ -15,7 +15,39 @@ uint64_t packed(const std::optional<endpoint>& ep) {
 const media_address& address_of(const leg& l, const stream& s) { return l.iface->addresses.at(s.alloc.address_index); }
 
 uint32_t mask_of(uint8_t prefix) { return prefix == 0 ? 0 : htonl(~0u << (32 - prefix)); }
+
+bool same_line(const std::optional<sdes::crypto_attr>& a, const std::optional<sdes::crypto_attr>& b) {
+    if (a.has_value() != b.has_value()) {
+        return false;
+    }
+    return !a || (a->crypto_suite == b->crypto_suite && a->unencrypted_srtcp == b->unencrypted_srtcp &&
+                  sdes::same_key(a->key, b->key));
+}
 }  // namespace
+
+void publisher::sync_contexts(stream& s, std::vector<std::unique_ptr<dp::srtp::context>>& old) {
+    const std::optional<sdes::crypto_attr> want_in = s.crypto.srtp ? s.crypto.from_peer : std::nullopt;
+    const std::optional<sdes::crypto_attr> want_out = s.crypto.srtp ? s.crypto.to_peer : std::nullopt;
+    auto sync = [&](const std::optional<sdes::crypto_attr>& want, std::optional<sdes::crypto_attr>& have,
+                    std::unique_ptr<dp::srtp::context> (&ctx)[2]) {
+        if (same_line(want, have) && (ctx[0] != nullptr) == want.has_value()) {
+            return;
+        }
+        for (auto& c : ctx) {
+            if (c) {
+                old.push_back(std::move(c));
+            }
+        }
+        if (want) {
+            // RTP and RTCP each get their own context (and so their own state) under one key.
+            ctx[0] = dp::srtp::make_context(engine_, want->crypto_suite, want->key, false);
+            ctx[1] = dp::srtp::make_context(engine_, want->crypto_suite, want->key, true);
+        }
+        have = want;
+    };
+    sync(want_in, s.in_ctx_key, s.in_ctx);
+    sync(want_out, s.out_ctx_key, s.out_ctx);
+}
 
 uint8_t publisher::owner_of(uint32_t addr_be, uint16_t port) const {
     // A cheap mix is enough: the goal is a stable, even spread, not secrecy.
@@ -52,8 +84,20 @@ bool publisher::publish_direction(leg& in, stream& s_in, leg& out, stream& s_out
     e->gateway = out.iface->gateway ? out.iface->gateway->v4_be() : 0;
     e->kind = rtcp ? dp::flow_kind::rtcp : dp::flow_kind::rtp;
     e->flags = dp::flow_learn;
-    e->owner = owner_of(in_addr_be, in_port);
-    e->forward = (s_in.disabled || s_out.disabled) ? 0 : 1;
+    if (!rtcp && s_in.rtcp_mux) {
+        e->flags |= dp::flow_rtcp_mux;
+    }
+    // RTP and RTCP ports of a stream share an owner: with rtcp-mux the RTP port carries
+    // RTCP too, and both must reach the same SRTCP context.
+    e->owner = owner_of(in_addr_be, s_in.rtp_port());
+    for (size_t k = 0; k < 2; ++k) {
+        e->srtp_in[k] = s_in.in_ctx[k].get();
+        e->srtp_out[k] = s_out.out_ctx[k].get();
+    }
+    const bool keys_missing = (s_in.crypto.srtp && !s_in.in_ctx[0]) || (s_out.crypto.srtp && !s_out.out_ctx[0]);
+    e->forward = (s_in.disabled || s_out.disabled) ? dp::forward_off
+                 : keys_missing                     ? dp::forward_no_key
+                                                    : dp::forward_on;
     if (e->sdp_dest != 0) {
         const uint32_t dst = dp::endpoint_addr(e->sdp_dest);
         const bool onlink = e->gateway == 0 || (dst & e->onlink_mask) == e->onlink_net;
@@ -76,17 +120,23 @@ bool publisher::publish_pair(leg& x, leg& y, size_t i) {
     if (!sx.allocated || !sy.allocated) {
         return true;
     }
+    std::vector<std::unique_ptr<dp::srtp::context>> old;
     for (stream* s : {&sx, &sy}) {
         if (!s->rtp_state) {
             s->rtp_state = std::make_unique<dp::stream_state>();
             s->rtcp_state = std::make_unique<dp::stream_state>();
         }
+        sync_contexts(*s, old);
     }
     bool ok = publish_direction(x, sx, y, sy, false) && publish_direction(y, sy, x, sx, false);
     if (sx.is_rtp && sy.is_rtp) {
         ok = ok && publish_direction(x, sx, y, sy, true) && publish_direction(y, sy, x, sx, true);
     }
     sx.published = sy.published = true;
+    // Only now that no new entry points at them may the replaced contexts go.
+    for (auto& c : old) {
+        flows_.retire(std::move(c));
+    }
     return ok;
 }
 
@@ -106,6 +156,12 @@ void publisher::remove_entries(stream& s) {
 void publisher::retire_states(stream& s) {
     flows_.retire(std::move(s.rtp_state));
     flows_.retire(std::move(s.rtcp_state));
+    for (size_t k = 0; k < 2; ++k) {
+        flows_.retire(std::move(s.in_ctx[k]));
+        flows_.retire(std::move(s.out_ctx[k]));
+    }
+    s.in_ctx_key.reset();
+    s.out_ctx_key.reset();
 }
 
 }  // namespace rtprelay

@@ -4,6 +4,8 @@
 // the mirror image. Owns nothing of the session; frees nothing but through RCU.
 
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 #include "control/session/session.h"
 #include "dataplane/flow_table.h"
@@ -13,8 +15,9 @@ namespace rtprelay {
 
 class publisher {
  public:
-    publisher(dp::flow_table& flows, dp::neighbour_table& neighbours, uint16_t n_workers)
-        : flows_(flows), neighbours_(neighbours), n_workers_(n_workers) {}
+    publisher(dp::flow_table& flows, dp::neighbour_table& neighbours, uint16_t n_workers,
+              dp::srtp::engine engine = dp::srtp::engine::native)
+        : flows_(flows), neighbours_(neighbours), n_workers_(n_workers), engine_(engine) {}
 
     // Publishes (or re-publishes) both directions of stream `i` between legs x and y.
     // Returns false if the flow table is full.
@@ -32,10 +35,14 @@ class publisher {
 
  private:
     bool publish_direction(leg& in, stream& s_in, leg& out, stream& s_out, bool rtcp);
+    // Makes the stream's SRTP contexts match its SDES keys; replaced contexts are moved to
+    // `old` to be retired once the new entries are published.
+    void sync_contexts(stream& s, std::vector<std::unique_ptr<dp::srtp::context>>& old);
 
     dp::flow_table& flows_;
     dp::neighbour_table& neighbours_;
     uint16_t n_workers_;
+    dp::srtp::engine engine_;
 };
 
 }  // namespace rtprelay

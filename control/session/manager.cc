@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "control/sdes/negotiate.h"
 #include "control/sdp/sdp.h"
 
 namespace rtprelay {
@@ -60,6 +61,23 @@ sdp::media_plan plan_for(const stream& local, bool ice_remove) {
     p.rtcp_port = local.rtcp_port();
     p.remove_ice = ice_remove;
     return p;
+}
+
+std::vector<std::string> crypto_values(const sdp::media& m) {
+    std::vector<std::string> out;
+    out.reserve(m.crypto.size());
+    for (const auto& c : m.crypto) {
+        out.push_back(c.value);
+    }
+    return out;
+}
+
+void apply_crypto_plan(sdp::media_plan& mp, const sdes::media_crypto_plan& cp) {
+    if (cp.proto) {
+        mp.proto = *cp.proto;
+    }
+    mp.replace_crypto = cp.replace_crypto;
+    mp.crypto = cp.crypto;
 }
 
 sdp::session_description parse_or_throw(const std::string& text) {
@@ -209,10 +227,16 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
         ensure_streams(*x, n);
         ensure_streams(*y, n);
         sdp::rewrite_plan plan;
+        // SDES decisions are made for every stream before any is stored: a refused
+        // re-offer leaves the call's keys as they were.
+        std::vector<sdes::stream_crypto> x_crypto(n);
+        std::vector<sdes::stream_crypto> y_crypto(n);
         for (size_t i = 0; i < n; ++i) {
             stream& sx = x->streams[i];
             stream& sy = y->streams[i];
             take_peer(sx, sd, i);
+            x_crypto[i] = sx.crypto;
+            y_crypto[i] = sy.crypto;
             if (!sx.disabled) {
                 allocate(*x, sx);
                 allocate(*y, sy);
@@ -221,7 +245,26 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
             plan.medias.push_back(plan_for(sy, r.ice_remove));
             if (sx.disabled) {
                 plan.medias.back().relay = false;
+                continue;
             }
+            const std::vector<std::string> cv = crypto_values(sd.medias[i]);
+            sdes::step_result in = sdes::offer_received(x->iface->name, x->iface->srtp, r.sdes, sd.medias[i].proto,
+                                                        cv, sx.crypto);
+            if (!in.error.empty()) {
+                throw session_error(in.error);
+            }
+            sdes::step_result out = sdes::offer_to_send(y->iface->name, y->iface->srtp, r.sdes, sd.medias[i].proto,
+                                                        in.state.srtp, r.transport_protocol, sy.crypto);
+            if (!out.error.empty()) {
+                throw session_error(out.error);
+            }
+            x_crypto[i] = std::move(in.state);
+            y_crypto[i] = std::move(out.state);
+            apply_crypto_plan(plan.medias.back(), out.plan);
+        }
+        for (size_t i = 0; i < n; ++i) {
+            x->streams[i].crypto = std::move(x_crypto[i]);
+            y->streams[i].crypto = std::move(y_crypto[i]);
         }
         for (size_t i = 0; i < n; ++i) {
             if (!pub_.publish_pair(*x, *y, i)) {
@@ -274,13 +317,27 @@ sdp_reply session_manager::answer(const sdp_request& r, steady::time_point now) 
     ensure_streams(*x, n);
     ensure_streams(*y, n);
     sdp::rewrite_plan plan;
+    std::vector<sdes::stream_crypto> y_crypto(n);
     for (size_t i = 0; i < n; ++i) {
+        stream& sx = x->streams[i];
         stream& sy = y->streams[i];
         take_peer(sy, sd, i);
-        plan.medias.push_back(plan_for(x->streams[i], r.ice_remove));
-        if (sy.disabled) {
+        y_crypto[i] = sy.crypto;
+        plan.medias.push_back(plan_for(sx, r.ice_remove));
+        if (sy.disabled || !sx.allocated || sx.disabled) {
             plan.medias.back().relay = false;
+            continue;
         }
+        sdes::step_result a = sdes::answer_received(y->iface->name, y->iface->srtp, sd.medias[i].proto,
+                                                    crypto_values(sd.medias[i]), sy.crypto);
+        if (!a.error.empty()) {
+            throw session_error(a.error);
+        }
+        y_crypto[i] = std::move(a.state);
+        apply_crypto_plan(plan.medias.back(), sdes::answer_to_send(sx.crypto, sx.proto, r.sdes));
+    }
+    for (size_t i = 0; i < n; ++i) {
+        y->streams[i].crypto = std::move(y_crypto[i]);
     }
     for (size_t i = 0; i < n; ++i) {
         if (!pub_.publish_pair(*x, *y, i)) {

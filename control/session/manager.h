@@ -14,6 +14,7 @@
 #include "control/interfaces.h"
 #include "control/ng/bencode.h"
 #include "control/publish/publisher.h"
+#include "control/sdes/options.h"
 #include "control/session/session.h"
 
 namespace rtprelay {
@@ -31,6 +32,8 @@ struct sdp_request {
     std::vector<std::string> direction;   // interface names: [offerer side, answerer side]
     bool replace_origin = false;          // replace: ["origin"]
     bool ice_remove = false;              // ICE: "remove"
+    std::string transport_protocol;       // NG transport-protocol: RTP/AVP <-> RTP/SAVP bridging
+    sdes::sdes_request_options sdes;      // NG SDES list and SDES-* flags
 };
 
 struct sdp_reply {

@@ -12,7 +12,9 @@
 
 #include "control/address.h"
 #include "control/interfaces.h"
+#include "control/sdes/negotiate.h"
 #include "dataplane/flow_entry.h"
+#include "dataplane/srtp/srtp.h"
 
 namespace rtprelay {
 
@@ -32,6 +34,15 @@ struct stream {
     bool is_rtp = true;                  // proto RTP/*: RTCP on port+1 is relayed too
     std::string media_type;
     std::string proto;
+    // SDES state of this leg (keys from and to its peer) and the data plane contexts made
+    // from it, [0] RTP, [1] RTCP. in_ctx decrypts what the peer sends; out_ctx encrypts
+    // what we send the peer. Rebuilt only when a key changes (ROC and replay state survive
+    // a re-INVITE that keeps the keys).
+    sdes::stream_crypto crypto;
+    std::unique_ptr<dp::srtp::context> in_ctx[2];
+    std::unique_ptr<dp::srtp::context> out_ctx[2];
+    std::optional<sdes::crypto_attr> in_ctx_key;
+    std::optional<sdes::crypto_attr> out_ctx_key;
     std::unique_ptr<dp::stream_state> rtp_state;
     std::unique_ptr<dp::stream_state> rtcp_state;
     bool published = false;

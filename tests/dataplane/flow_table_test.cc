@@ -135,7 +135,7 @@ TEST_F(flow_table_test, removing_an_absent_key_is_a_no_op) {
 
 TEST_F(flow_table_test, retired_state_waits_for_grace_period) {
     table_->retire(std::make_unique<stream_state>());
-    table_->retire(nullptr);  // ignored
+    table_->retire(std::unique_ptr<stream_state>());  // ignored
     EXPECT_EQ(table_->pending(), 1u);
     table_->reclaim();
     EXPECT_EQ(table_->pending(), 1u);

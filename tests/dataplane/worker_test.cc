@@ -657,10 +657,10 @@ TEST_F(worker_test, stream_counters_show_in_query) {
     const call_ports p = make_call("c1", caller_, callee_);
     learn(side_b, callee_);
     learn(side_a, caller_);
-    uint64_t ip_bytes = 0;
+    uint64_t payload_bytes = 0;
     for (size_t len : {20u, 160u, 161u, 320u, 1000u}) {
         const bytes f = media(side_a, caller_, 4000, addr_a_, p.a, len);
-        ip_bytes += f.size() - 14;
+        payload_bytes += len;
         inject(side_a, f);
     }
     const bytes rtcp = media(side_b, callee_, 5001, addr_b_, static_cast<uint16_t>(p.b + 1), 80);
@@ -670,11 +670,11 @@ TEST_F(worker_test, stream_counters_show_in_query) {
     ASSERT_EQ(sent(side_a).size(), 1u);
 
     EXPECT_EQ(query_int("c1", {"totals", "RTP", "packets"}), 5);
-    // Bytes are counted from the IPv4 header on (IP total length), per packet received.
-    EXPECT_EQ(query_int("c1", {"totals", "RTP", "bytes"}), static_cast<int64_t>(ip_bytes));
+    // Bytes are the UDP payload (the RTP packet) as received, as rtpengine counts them.
+    EXPECT_EQ(query_int("c1", {"totals", "RTP", "bytes"}), static_cast<int64_t>(payload_bytes));
     EXPECT_EQ(query_int("c1", {"totals", "RTP", "errors"}), 0);
     EXPECT_EQ(query_int("c1", {"totals", "RTCP", "packets"}), 1);
-    EXPECT_EQ(query_int("c1", {"totals", "RTCP", "bytes"}), static_cast<int64_t>(rtcp.size() - 14));
+    EXPECT_EQ(query_int("c1", {"totals", "RTCP", "bytes"}), 80);
 
     // Per stream: counted on the leg whose port received them.
     const ng::value caller_rtp = query_stream("c1", "caller-tag", 0);
