@@ -1,5 +1,9 @@
 #include "control/interfaces.h"
 
+#include <cstdlib>
+
+#include "control/admission/admission.h"
+
 #include <charconv>
 #include <sstream>
 #include <stdexcept>
@@ -104,6 +108,19 @@ logical_interface parse_interface(std::string_view spec, uint64_t seed) {
             if (li.port_min < 1024 || li.port_max < li.port_min + 1) {
                 bad(li.name, "ports '" + std::string(val) + "' must be a range within 1024-65535 holding at least one even/odd pair");
             }
+        } else if (key == "capacity") {
+            auto bps = parse_bandwidth(val);
+            if (!bps) {
+                bad(li.name, "capacity '" + std::string(val) + "' is not a bandwidth (e.g. 800M, 1G, 2500000)");
+            }
+            li.capacity_bps = *bps;
+        } else if (key == "cps") {
+            char* end = nullptr;
+            const std::string v(val);
+            li.cps = std::strtod(v.c_str(), &end);
+            if (v.empty() || end != v.c_str() + v.size() || !(li.cps >= 0) || li.cps > 1e6) {
+                bad(li.name, "cps '" + v + "' is not a rate of new calls per second");
+            }
         } else {
             bool owned = false;
             try {
@@ -142,6 +159,7 @@ void interface_set::add(logical_interface i) {
             }
         }
     }
+    i.index = items_.size();
     items_.push_back(std::move(i));
 }
 

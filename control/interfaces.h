@@ -6,7 +6,8 @@
 //   interface = jp1 address=54.65.63.200/26,54.65.63.201/26 dpdk-port=0 gateway=54.65.63.193 ports=10000-20000 vlan=0
 //
 // plus the SRTP policy (control/sdes/policy.h): srtp=off|optional|required,
-// offer-suites=..., accept-suites=..., unencrypted-srtcp=allow|refuse.
+// offer-suites=..., accept-suites=..., unencrypted-srtcp=allow|refuse; and admission
+// (control/admission): capacity=1G (bandwidth budget), cps=N (new calls per second).
 //
 // Without a gateway every peer must be on-link (test namespaces); with one, peers outside
 // the address's prefix are reached through it.
@@ -36,6 +37,9 @@ struct logical_interface {
     uint16_t vlan = 0;
     std::optional<ip_address> gateway;
     sdes::srtp_policy srtp;
+    uint64_t capacity_bps = 0;  // capacity=1G: bandwidth budget per direction, 0 = none
+    double cps = 0;             // cps=N: new calls per second through it, 0 = no limit
+    size_t index = 0;           // position in the interface_set
     uint16_t port_min = 10000;
     uint16_t port_max = 20000;
     size_t next_address = 0;  // round robin over addresses with free ports

@@ -14,6 +14,7 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#include "control/admission/admission.h"
 #include "control/interfaces.h"
 #include "control/log.h"
 #include "control/ng/commands.h"
@@ -191,7 +192,12 @@ int run(const rtprelay::relay_options& opt) {
             timeouts.offer = std::chrono::seconds(opt.offer_timeout);
             timeouts.final = std::chrono::seconds(opt.final_timeout);
             timeouts.delete_delay = std::chrono::seconds(opt.delete_delay);
-            session_manager sessions(interfaces, pub, timeouts);
+            admission adm(*parse_bandwidth(opt.capacity), *parse_bandwidth(opt.call_bandwidth), opt.max_cps,
+                          interfaces.all().size());
+            for (const auto& i : interfaces.all()) {
+                adm.set_interface(i.index, i.capacity_bps, i.cps);
+            }
+            session_manager sessions(interfaces, pub, timeouts, &adm);
             ctx.sessions = &sessions;
             control_loop* loop_ptr = nullptr;
             ng::commands cmds(sessions, [&]() { return dataplane_stats(*loop_ptr, flows); });

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "control/admission/admission.h"
 #include "control/log.h"
 
 namespace po = boost::program_options;
@@ -67,8 +68,14 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
         ("ng-allow", po::value(&o.ng_allow)->composing(), "proxy address or CIDR allowed to send NG (repeatable; default loopback)")
         ("ng-cache-entries", po::value(&o.ng_cache_entries)->default_value(o.ng_cache_entries), "replies kept for retransmits")
         ("ng-cache-age", po::value(&o.ng_cache_age)->default_value(o.ng_cache_age), "seconds a reply is kept for retransmits");
-    po::options_description sessions("Sessions (like rtpengine's; 0 turns one off)");
+    po::options_description sessions("Sessions and admission (timeouts like rtpengine's; 0 turns one off)");
     sessions.add_options()
+        ("capacity", po::value(&o.capacity)->default_value(o.capacity),
+         "node bandwidth budget per direction (e.g. 1G): new calls past it get `load limit`; 0 = none")
+        ("call-bandwidth", po::value(&o.call_bandwidth)->default_value(o.call_bandwidth),
+         "bandwidth each call reserves per direction (80k: G.711 64k + 16k overhead)")
+        ("max-cps", po::value(&o.max_cps)->default_value(o.max_cps),
+         "new calls per second the node admits (setup storm protection); 0 = no limit")
         ("timeout", po::value(&o.timeout)->default_value(o.timeout), "seconds without media before an answered call is closed")
         ("silent-timeout", po::value(&o.silent_timeout)->default_value(o.silent_timeout), "the same for calls on hold")
         ("offer-timeout", po::value(&o.offer_timeout)->default_value(o.offer_timeout), "seconds an offer may wait for its answer")
@@ -122,6 +129,15 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
     at_least("mbufs", o.mbufs, 1023u);
     at_least("max-flows", o.max_flows, 64u);
     at_least("max-neighbours", o.max_neighbours, 16u);
+    if (!parse_bandwidth(o.capacity)) {
+        throw options_error("option '--capacity': '" + o.capacity + "' is not a bandwidth (e.g. 1G, 800M, 0)");
+    }
+    if (auto b = parse_bandwidth(o.call_bandwidth); !b || *b == 0) {
+        throw options_error("option '--call-bandwidth': '" + o.call_bandwidth + "' is not a positive bandwidth (e.g. 80k)");
+    }
+    if (!(o.max_cps >= 0)) {
+        throw options_error("option '--max-cps': must be 0 or more");
+    }
     if (o.srtp_engine != "native" && o.srtp_engine != "libsrtp2") {
         throw options_error("option '--srtp-engine': '" + o.srtp_engine + "' is not native or libsrtp2");
     }

@@ -27,6 +27,9 @@ struct relay_options {
     std::vector<std::string> ng_allow;     // empty = loopback only
     unsigned ng_cache_entries = 10000;
     unsigned ng_cache_age = 30;            // seconds
+    std::string capacity = "0";            // node bandwidth budget per direction ("1G"), 0 = none
+    std::string call_bandwidth = "80k";    // reserved per call per direction
+    double max_cps = 0;                    // new calls per second for the node, 0 = no limit
     unsigned timeout = 60;                 // seconds without media before an answered call ends
     unsigned silent_timeout = 3600;        // the same while on hold
     unsigned offer_timeout = 3600;         // an offer never answered

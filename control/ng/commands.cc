@@ -123,6 +123,23 @@ value commands::handle(const value& request, std::chrono::steady_clock::time_poi
             v.set("calls", std::move(ids));
             return v;
         }
+        if (*cmd == "capacity") {
+            ++counts_.capacity;
+            return capacity(request);
+        }
+        if (*cmd == "drain" || *cmd == "undrain") {
+            ++counts_.drain;
+            admission* adm = sessions_.admission_control();
+            if (adm == nullptr) {
+                return error_reply("No admission control configured");
+            }
+            adm->drain(*cmd == "drain");
+            value v = value::dict();
+            v.set("result", value::str("ok"));
+            v.set("draining", value::integer(adm->draining() ? 1 : 0));
+            v.set("sessions", value::integer(static_cast<int64_t>(sessions_.size())));
+            return v;
+        }
         if (*cmd == "statistics") {
             ++counts_.statistics;
             return statistics();
@@ -130,10 +147,67 @@ value commands::handle(const value& request, std::chrono::steady_clock::time_poi
         ++counts_.unknown;
         ++counts_.errors;
         return error_reply("Unrecognized command");
+    } catch (const admission_refused& e) {
+        ++counts_.errors;
+        // rtpengine's contract: "load limit" only to proxies that announced they handle it
+        // (Kamailio then tries its next node); others get the error it already knows.
+        if (list_has(string_list(request, "supports"), "load limit")) {
+            value v = value::dict();
+            v.set("result", value::str("load limit"));
+            v.set("message", value::str(std::string("refused: ") + e.what()));
+            return v;
+        }
+        return error_reply("Parallel session limit reached");
     } catch (const session_error& e) {
         ++counts_.errors;
         return error_reply(e.what());
     }
+}
+
+value commands::capacity(const value& req) const {
+    admission* adm = sessions_.admission_control();
+    if (adm == nullptr) {
+        return error_reply("No admission control configured");
+    }
+    auto i = [](uint64_t v) { return value::integer(static_cast<int64_t>(v)); };
+    auto budget_value = [&](const budget& b) {
+        value d = value::dict();
+        d.set("capacity bps", i(b.capacity_bps));
+        d.set("reserved bps", i(b.reserved_bps));
+        d.set("calls", i(b.calls));
+        d.set("calls capacity", i(b.capacity_bps == 0 ? 0 : adm->calls_for(b.capacity_bps)));
+        // Per mille, so that the value stays an integer on the wire.
+        d.set("utilisation permille", i(b.capacity_bps == 0 ? 0 : b.reserved_bps * 1000 / b.capacity_bps));
+        return d;
+    };
+    value v = value::dict();
+    v.set("result", value::str("ok"));
+    v.set("call bps", i(adm->call_bps()));
+    v.set("draining", i(adm->draining() ? 1 : 0));
+    value node = budget_value(adm->node());
+    node.set("cps limit", i(static_cast<uint64_t>(adm->node_cps())));
+    v.set("node", std::move(node));
+    value ifs = value::list();
+    const value report = sessions_.interfaces_report();
+    for (size_t k = 0; k < report.as_list().size(); ++k) {
+        value iv = budget_value(adm->interface(k));
+        iv.set("name", report.as_list()[k].find("name") != nullptr ? *report.as_list()[k].find("name") : value::str(""));
+        iv.set("cps limit", i(static_cast<uint64_t>(adm->interface_cps(k))));
+        ifs.as_list().push_back(std::move(iv));
+    }
+    v.set("interfaces", std::move(ifs));
+    // The two questions an operator asks: how much for N calls, how many calls in B bps.
+    if (const value* c = req.find("calls"); c != nullptr && c->is_integer() && c->as_integer() >= 0) {
+        v.set("bandwidth for calls bps", i(adm->bandwidth_for(static_cast<uint64_t>(c->as_integer()))));
+    }
+    if (auto b = req.find_string("bandwidth")) {
+        auto bps = parse_bandwidth(*b);
+        if (!bps) {
+            return error_reply("bandwidth '" + std::string(*b) + "' is not a bandwidth (e.g. 1G, 800M)");
+        }
+        v.set("calls for bandwidth", i(adm->calls_for(*bps)));
+    }
+    return v;
 }
 
 value commands::offer_answer(const value& req, bool is_offer, std::chrono::steady_clock::time_point now) {
@@ -146,6 +220,13 @@ value commands::offer_answer(const value& req, bool is_offer, std::chrono::stead
         throw session_error("No SDP body");
     }
     r.direction = string_list(req, "direction");
+    // Newer Kamailio/rtpengine spelling of the same choice.
+    const std::string from_if = string_or_empty(req, "from-interface");
+    const std::string to_if = string_or_empty(req, "to-interface");
+    if (!from_if.empty() || !to_if.empty()) {
+        r.direction = {from_if.empty() ? (r.direction.empty() ? std::string() : r.direction[0]) : from_if,
+                       to_if.empty() ? (r.direction.size() > 1 ? r.direction[1] : std::string()) : to_if};
+    }
     r.replace_origin = list_has(string_list(req, "replace"), "origin");
     r.ice_remove = string_or_empty(req, "ICE") == "remove";
     const std::vector<std::string> flags = string_list(req, "flags");
@@ -195,6 +276,13 @@ value commands::statistics() const {
     s.set("calls closed", std::move(closed));
     s.set("offers", value::integer(static_cast<int64_t>(t.offers)));
     s.set("answers", value::integer(static_cast<int64_t>(t.answers)));
+    value refused = value::dict();
+    refused.set("ports", value::integer(static_cast<int64_t>(t.refused_ports)));
+    refused.set("capacity", value::integer(static_cast<int64_t>(t.refused_capacity)));
+    refused.set("cps", value::integer(static_cast<int64_t>(t.refused_cps)));
+    refused.set("draining", value::integer(static_cast<int64_t>(t.refused_draining)));
+    refused.set("policy", value::integer(static_cast<int64_t>(t.refused_policy)));
+    s.set("refused", std::move(refused));
     s.set("refused ports", value::integer(static_cast<int64_t>(t.refused_ports)));
     s.set("interfaces", sessions_.interfaces_report());
     if (statistics_) {

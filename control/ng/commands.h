@@ -22,6 +22,7 @@ class commands {
     // Requests per command name and how many ended in error, for metrics.
     struct counts {
         uint64_t ping = 0, offer = 0, answer = 0, del = 0, query = 0, list = 0, statistics = 0;
+        uint64_t capacity = 0, drain = 0;
         uint64_t unknown = 0, errors = 0;
     };
     const counts& stats() const { return counts_; }
@@ -29,6 +30,7 @@ class commands {
  private:
     value offer_answer(const value& req, bool is_offer, std::chrono::steady_clock::time_point now);
     value statistics() const;
+    value capacity(const value& req) const;
 
     session_manager& sessions_;
     std::function<value()> statistics_;

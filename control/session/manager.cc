@@ -174,6 +174,10 @@ void session_manager::release_stream(leg& l, stream& s) {
 }
 
 void session_manager::destroy(call& c) {
+    if (admission_ != nullptr && !c.admitted.empty()) {
+        admission_->release(c.admitted);
+        c.admitted.clear();
+    }
     // Entries first (both legs), states after: an entry may point at its sibling's state.
     for (auto& l : c.legs) {
         for (auto& s : l->streams) {
@@ -262,6 +266,16 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
             y_crypto[i] = std::move(out.state);
             apply_crypto_plan(plan.medias.back(), out.plan);
         }
+        if (fresh && admission_ != nullptr) {
+            // Last check before anything is published: everything else about the offer is
+            // acceptable, so a refusal here really is about load.
+            const std::vector<size_t> ifs{x->iface->index, y->iface->index};
+            const refusal why = admission_->admit(ifs, now);
+            if (why != refusal::none) {
+                throw admission_refused(why);
+            }
+            c.admitted = ifs;
+        }
         for (size_t i = 0; i < n; ++i) {
             x->streams[i].crypto = std::move(x_crypto[i]);
             y->streams[i].crypto = std::move(y_crypto[i]);
@@ -277,6 +291,22 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
             ++totals_.calls_created;
         }
         return reply;
+    } catch (const admission_refused& e) {
+        ++(e.why == refusal::capacity ? totals_.refused_capacity
+           : e.why == refusal::cps    ? totals_.refused_cps
+                                      : totals_.refused_draining);
+        destroy(c);
+        calls_.erase(it);
+        throw;
+    } catch (const session_error& e) {
+        if (fresh) {
+            if (std::string_view(e.what()) != "Ran out of ports") {
+                ++totals_.refused_policy;
+            }
+            destroy(c);
+            calls_.erase(it);
+        }
+        throw;
     } catch (...) {
         if (fresh) {
             destroy(c);

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "control/admission/admission.h"
 #include "control/interfaces.h"
 #include "control/ng/bencode.h"
 #include "control/publish/publisher.h"
@@ -21,6 +22,13 @@ namespace rtprelay {
 
 struct session_error : std::runtime_error {
     using std::runtime_error::runtime_error;
+};
+
+// A new call refused by admission control; NG answers `load limit` (when the proxy says
+// it supports it) or "Parallel session limit reached", and the proxy tries another node.
+struct admission_refused : std::runtime_error {
+    explicit admission_refused(refusal r) : std::runtime_error(refusal_name(r)), why(r) {}
+    refusal why;
 };
 
 // What offer and answer take from an NG request.
@@ -60,12 +68,18 @@ struct session_totals {
     uint64_t offers = 0;
     uint64_t answers = 0;
     uint64_t refused_ports = 0;
+    uint64_t refused_capacity = 0;
+    uint64_t refused_cps = 0;
+    uint64_t refused_draining = 0;
+    uint64_t refused_policy = 0;         // SDP/SDES/interface errors on a new call
 };
 
 class session_manager {
  public:
-    session_manager(interface_set& interfaces, publisher& pub, session_timeouts t = {})
-        : interfaces_(interfaces), pub_(pub), timeouts_(t) {}
+    // `adm` may be null (no admission control: tests of other parts).
+    session_manager(interface_set& interfaces, publisher& pub, session_timeouts t = {}, admission* adm = nullptr)
+        : interfaces_(interfaces), pub_(pub), timeouts_(t), admission_(adm) {}
+    admission* admission_control() { return admission_; }
     ~session_manager();
 
     sdp_reply offer(const sdp_request& r, steady::time_point now);
@@ -98,6 +112,7 @@ class session_manager {
     interface_set& interfaces_;
     publisher& pub_;
     session_timeouts timeouts_;
+    admission* admission_;
     std::map<std::string, std::unique_ptr<call>, std::less<>> calls_;
     session_totals totals_;
 };

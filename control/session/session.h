@@ -67,6 +67,7 @@ struct call {
     int64_t created_unix = 0;
     bool answered = false;
     std::optional<steady::time_point> delete_at;  // delete with delete-delay pending
+    std::vector<size_t> admitted;        // interfaces holding this call's reservation
 
     leg* find_leg(std::string_view tag) {
         for (auto& l : legs) {

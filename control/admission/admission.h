@@ -1,0 +1,92 @@
+#pragma once
+// Admission control for new calls: a bandwidth budget per node and per logical interface,
+// and a new-session rate limit per node and per interface (token buckets).
+//
+// Sizing follows the trunking provider's rule: peak bandwidth = concurrent calls x 80
+// kbit/s (64 kbit/s G.711 + 16 kbit/s overhead). Budgets are per direction of a
+// full-duplex link: a call reserves `call_bps` (default 80,000) in each direction on the
+// node and on every interface one of its legs uses, so a 1 Gbit/s budget admits 12,500
+// calls. Only new calls are checked; a re-INVITE of an admitted call never is.
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rtprelay {
+
+// A rate limiter: `rate` tokens per second, bursts up to `rate` (one second's worth).
+class token_bucket {
+ public:
+    using clock = std::chrono::steady_clock;
+    explicit token_bucket(double rate = 0) : rate_(rate), tokens_(rate) {}
+    bool enabled() const { return rate_ > 0; }
+    double rate() const { return rate_; }
+    // Takes one token if there is one (always true when disabled).
+    bool take(clock::time_point now);
+    // Gives back a token taken for a call that was refused later for another reason.
+    void put_back();
+
+ private:
+    double rate_;
+    double tokens_;
+    std::optional<clock::time_point> last_;
+};
+
+enum class refusal : uint8_t { none, capacity, cps, draining };
+const char* refusal_name(refusal r);
+
+struct budget {
+    uint64_t capacity_bps = 0;   // 0 = unlimited
+    uint64_t reserved_bps = 0;
+    uint64_t calls = 0;          // calls holding a reservation here
+    bool fits(uint64_t bps) const { return capacity_bps == 0 || reserved_bps + bps <= capacity_bps; }
+};
+
+class admission {
+ public:
+    using clock = token_bucket::clock;
+
+    // n_interfaces: index space of the interface budgets (interface_set order).
+    admission(uint64_t node_capacity_bps, uint64_t call_bps, double node_cps, size_t n_interfaces);
+
+    void set_interface(size_t index, uint64_t capacity_bps, double cps);
+
+    // Admits a new call that will use `interfaces` (indexes; duplicates are counted once):
+    // reserves call_bps on the node and each interface, or says why not.
+    refusal admit(const std::vector<size_t>& interfaces, clock::time_point now);
+    // Returns a call's reservation (same interface list as admit()).
+    void release(const std::vector<size_t>& interfaces);
+
+    void drain(bool on) { draining_ = on; }
+    bool draining() const { return draining_; }
+
+    uint64_t call_bps() const { return call_bps_; }
+    const budget& node() const { return node_; }
+    const budget& interface(size_t i) const { return ifaces_.at(i).b; }
+    double node_cps() const { return node_cps_.rate(); }
+    double interface_cps(size_t i) const { return ifaces_.at(i).cps.rate(); }
+
+    // Calls that fit in `bps` at call_bps each, and the bandwidth `calls` need.
+    uint64_t calls_for(uint64_t bps) const { return call_bps_ == 0 ? 0 : bps / call_bps_; }
+    uint64_t bandwidth_for(uint64_t calls) const { return calls * call_bps_; }
+
+ private:
+    struct iface_state {
+        budget b;
+        token_bucket cps;
+    };
+    static std::vector<size_t> unique(const std::vector<size_t>& v);
+
+    uint64_t call_bps_;
+    budget node_;
+    token_bucket node_cps_;
+    std::vector<iface_state> ifaces_;
+    bool draining_ = false;
+};
+
+// "80k", "1G", "2.5M", "1000000" -> bits per second. nullopt if malformed.
+std::optional<uint64_t> parse_bandwidth(std::string_view text);
+
+}  // namespace rtprelay
