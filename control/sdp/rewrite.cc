@@ -118,6 +118,16 @@ void rewriter::decide_session()
     }
     session_addrtype_ = sd_.conn->addrtype;
     session_address_ = sd_.conn->address;
+    if (pick == sd_.medias.size()) {
+        // No stream is relayed (all disabled): the session c= still must not show the
+        // other side's address; use the one the plan gives for a stream, if any.
+        for (size_t i = 0; i < plan_.medias.size(); ++i) {
+            if (detail::is_token(plan_.medias[i].address) && !plan_.medias[i].addrtype.empty()) {
+                pick = i;
+                break;
+            }
+        }
+    }
     if (plan_.replace_session_connection && !is_hold_address(sd_.conn->address) &&
         pick < sd_.medias.size()) {
         replace_session_c_ = true;
@@ -231,6 +241,12 @@ bool rewriter::media_line(const line& l)
         flush_pending_c();
     }
     if (!cur_.relayed) {
+        // A stream left alone still loses its keys when asked: an a=crypto line carries
+        // the sender's key and must never reach the other side, even on a port-0 stream.
+        if (type == 'a' && cur_.index < plan_.medias.size() && plan_.medias[cur_.index].replace_crypto &&
+            detail::split_attribute(detail::trim_trailing(l.value())).name == "crypto") {
+            return true;
+        }
         out_.emit(l.text, l.ending);
         return true;
     }

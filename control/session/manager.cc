@@ -72,6 +72,19 @@ std::vector<std::string> crypto_values(const sdp::media& m) {
     return out;
 }
 
+// A stream not relayed (port 0): left as it is, but without the sender's keys, and with
+// the relay's address available for a session c= that must not show the far side's.
+void disabled_plan(sdp::media_plan& mp, const leg& facing) {
+    mp.relay = false;
+    mp.replace_crypto = true;
+    mp.crypto.clear();
+    if (!facing.iface->addresses.empty()) {
+        const ip_address& a = facing.iface->addresses.front().net.base;
+        mp.address = a.to_string();
+        mp.addrtype = a.sdp_addrtype();
+    }
+}
+
 void apply_crypto_plan(sdp::media_plan& mp, const sdes::media_crypto_plan& cp) {
     if (cp.proto) {
         mp.proto = *cp.proto;
@@ -116,6 +129,57 @@ void set_origin(sdp::rewrite_plan& plan, const sdp_request& r, const leg& facing
         plan.origin_address = facing.iface->addresses.front().net.base.to_string();
     }
 }
+
+// What one request may change of an existing call before it can still be refused: the
+// legs' tags and each stream's view of its peer's SDP. Saved before, put back on refusal,
+// so a refused re-offer or answer leaves media going where it went.
+class call_snapshot {
+ public:
+    explicit call_snapshot(call& c) {
+        for (auto& l : c.legs) {
+            legs_.push_back({l.get(), l->tag, {}});
+            for (const stream& s : l->streams) {
+                legs_.back().streams.push_back({s.peer_rtp, s.peer_rtcp, s.rtcp_mux, s.disabled, s.hold, s.is_rtp,
+                                                s.media_type, s.proto});
+            }
+        }
+    }
+    void restore() const {
+        for (const auto& sl : legs_) {
+            sl.l->tag = sl.tag;
+            for (size_t i = 0; i < sl.streams.size() && i < sl.l->streams.size(); ++i) {
+                const saved& v = sl.streams[i];
+                stream& s = sl.l->streams[i];
+                s.peer_rtp = v.peer_rtp;
+                s.peer_rtcp = v.peer_rtcp;
+                s.rtcp_mux = v.rtcp_mux;
+                s.disabled = v.disabled;
+                s.hold = v.hold;
+                s.is_rtp = v.is_rtp;
+                s.media_type = v.media_type;
+                s.proto = v.proto;
+            }
+        }
+    }
+
+ private:
+    struct saved {
+        std::optional<endpoint> peer_rtp;
+        std::optional<endpoint> peer_rtcp;
+        bool rtcp_mux;
+        bool disabled;
+        bool hold;
+        bool is_rtp;
+        std::string media_type;
+        std::string proto;
+    };
+    struct saved_leg {
+        leg* l;
+        std::string tag;
+        std::vector<saved> streams;
+    };
+    std::vector<saved_leg> legs_;
+};
 
 }  // namespace
 
@@ -209,6 +273,7 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
     call& c = *it->second;
     c.last_signal = now;
     ++totals_.offers;
+    const call_snapshot before(c);
     try {
         leg* x = c.find_leg(r.from_tag);
         if (x == nullptr) {
@@ -248,7 +313,7 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
             }
             plan.medias.push_back(plan_for(sy, r.ice_remove));
             if (sx.disabled) {
-                plan.medias.back().relay = false;
+                disabled_plan(plan.medias.back(), *y);
                 continue;
             }
             const std::vector<std::string> cv = crypto_values(sd.medias[i]);
@@ -305,6 +370,8 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
             }
             destroy(c);
             calls_.erase(it);
+        } else {
+            before.restore();
         }
         throw;
     } catch (...) {
@@ -317,11 +384,21 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
 }
 
 sdp_reply session_manager::answer(const sdp_request& r, steady::time_point now) {
+    call& c = find_call(r.call_id);
+    const call_snapshot before(c);
+    try {
+        return answer_unchecked(r, c, now);
+    } catch (...) {
+        before.restore();
+        throw;
+    }
+}
+
+sdp_reply session_manager::answer_unchecked(const sdp_request& r, call& c, steady::time_point now) {
     if (r.call_id.empty() || r.from_tag.empty()) {
         throw session_error("Missing call-id or from-tag");
     }
     const sdp::session_description sd = parse_or_throw(r.sdp);
-    call& c = find_call(r.call_id);
     c.last_signal = now;
     ++totals_.answers;
     leg* x = c.find_leg(r.from_tag);
@@ -355,7 +432,7 @@ sdp_reply session_manager::answer(const sdp_request& r, steady::time_point now) 
         y_crypto[i] = sy.crypto;
         plan.medias.push_back(plan_for(sx, r.ice_remove));
         if (sy.disabled || !sx.allocated || sx.disabled) {
-            plan.medias.back().relay = false;
+            disabled_plan(plan.medias.back(), *x);
             continue;
         }
         sdes::step_result a = sdes::answer_received(y->iface->name, y->iface->srtp, sd.medias[i].proto,

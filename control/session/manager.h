@@ -101,6 +101,7 @@ class session_manager {
 
  private:
     call& find_call(const std::string& call_id);
+    sdp_reply answer_unchecked(const sdp_request& r, call& c, steady::time_point now);
     leg& new_leg(call& c, std::string tag, const std::string& iface_name);
     void ensure_streams(leg& l, size_t n);
     void allocate(leg& l, stream& s);

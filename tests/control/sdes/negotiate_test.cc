@@ -361,7 +361,15 @@ TEST(answer_received, plain_fallback_and_refusals) {
     EXPECT_FALSE(r.state.srtp);
     // ... refused where it is required.
     r = answer_received("jp1", policy(srtp_mode::required), "RTP/AVP", {}, offer.state);
-    EXPECT_EQ(r.error, "SRTP required on interface 'jp1' but the answer is RTP/AVP without a=crypto");
+    EXPECT_EQ(r.error, "SRTP required on interface 'jp1' but the answer is RTP/AVP");
+    // The m= proto decides, as for offers: RTP/AVP carrying a=crypto is still plain RTP.
+    r = answer_received("jp1", policy(srtp_mode::optional), "RTP/AVP", {line(1, "AES_CM_128_HMAC_SHA1_80", key1)},
+                        offer.state);
+    EXPECT_TRUE(r.error.empty());
+    EXPECT_FALSE(r.state.srtp);
+    r = answer_received("jp1", policy(srtp_mode::required), "RTP/AVP", {line(1, "AES_CM_128_HMAC_SHA1_80", key1)},
+                        offer.state);
+    EXPECT_FALSE(r.error.empty());
     r = answer_received("jp1", policy(srtp_mode::optional), "RTP/SAVP", {line(1, "AES_CM_128_HMAC_SHA1_32", key1)},
                         offer.state);
     EXPECT_EQ(r.error,

@@ -391,6 +391,24 @@ TEST_F(session_test, port_zero_media_allocates_nothing) {
     EXPECT_EQ(flows_after_grace(), 4u);
 }
 
+TEST_F(session_test, disabled_streams_leak_neither_keys_nor_addresses) {
+    // A port-0 SRTP stream still carries the offerer's key; it must not reach the far side.
+    const std::string key = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk";
+    const std::string with_key = "v=0\r\no=- 1 1 IN IP4 " + std::string(caller_ip) +
+                                 "\r\ns=-\r\nc=IN IP4 " + std::string(caller_ip) +
+                                 "\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\nm=video 0 RTP/SAVP 96\r\n"
+                                 "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key + "\r\n";
+    const value o = offer("call-k", with_key, strings({"a", "b"}));
+    ASSERT_EQ(result(o), "ok") << reason(o);
+    EXPECT_EQ(sdp_of(o).find(key), std::string::npos) << sdp_of(o);
+    EXPECT_NE(sdp_of(o).find("m=video 0 RTP/SAVP 96"), std::string::npos);
+
+    // Every stream disabled: the session c= shows the relay, not the offerer.
+    const value z = offer("call-z", sdp_text(caller_ip, caller_ip, {{"audio", 0}}), strings({"a", "b"}));
+    ASSERT_EQ(result(z), "ok") << reason(z);
+    EXPECT_EQ(sdp_of(z).find(std::string("c=IN IP4 ") + caller_ip), std::string::npos) << sdp_of(z);
+}
+
 TEST_F(session_test, unknown_flags_are_ignored_with_a_warning) {
     value r = request({{"command", value::str("offer")},
                        {"call-id", value::str("call-1")},
@@ -484,6 +502,37 @@ TEST_F(session_test, reoffer_keeps_the_same_ports) {
     const value q = command("query", "call-1");
     const value& s = q.find("tags")->find("from1")->find("medias")->as_list()[0].find("streams")->as_list()[0];
     EXPECT_EQ(s.find("advertised endpoint")->find("port")->as_integer(), 4020);
+}
+
+TEST_F(session_test, refused_reoffer_and_answer_change_nothing) {
+    ASSERT_EQ(result(offer("call-1", caller_sdp(4000), strings({"a", "b"}))), "ok");
+    ASSERT_EQ(result(answer("call-1", callee_sdp())), "ok");
+    auto advertised_port = [&](const char* tag) {
+        const value q = command("query", "call-1");
+        const value& st = q.find("tags")->find(tag)->find("medias")->as_list()[0].find("streams")->as_list()[0];
+        return st.find("advertised endpoint")->find("port")->as_integer();
+    };
+    const int64_t caller_port = advertised_port("from1");
+    const int64_t callee_port = advertised_port("to1");
+    // A re-INVITE moving to port 4010 whose only crypto line has an MKI: refused, and media
+    // keeps going to the old port.
+    const std::string mki_only = "v=0\r\no=- 1 2 IN IP4 " + std::string(caller_ip) + "\r\ns=-\r\nc=IN IP4 " +
+                                 std::string(caller_ip) +
+                                 "\r\nt=0 0\r\nm=audio 4010 RTP/SAVP 0\r\n"
+                                 "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk|2^20|1:4\r\n";
+    value reinvite = request({{"command", value::str("offer")},
+                              {"call-id", value::str("call-1")},
+                              {"from-tag", value::str("from1")},
+                              {"to-tag", value::str("to1")},
+                              {"sdp", value::str(mki_only)}});
+    const value r = handle(reinvite);
+    EXPECT_EQ(result(r), "error");
+    EXPECT_EQ(advertised_port("from1"), caller_port);
+    // An answer the relay refuses (garbage SDP would fail before; use a bad crypto answer
+    // to a plain offer's re-offer with SAVP) leaves the callee's view alone too.
+    const value bad_answer = answer("call-1", "v=0\r\nthis is not SDP\r\n");
+    EXPECT_EQ(result(bad_answer), "error");
+    EXPECT_EQ(advertised_port("to1"), callee_port);
 }
 
 TEST_F(session_test, list_names_open_calls) {
