@@ -26,7 +26,7 @@ fi
 ./deploy/scripts/build.sh
 source tests/support/netns.sh
 
-prefix=rpdemo
+prefix=rpdemo$(($$ % 10000))
 relay_pid=
 log=$(mktemp /tmp/rtprelay-demo.XXXXXX.log)
 finish() {

@@ -6,8 +6,9 @@
 set -euo pipefail
 build=$(realpath "$1")
 test_py=$(realpath "$2")
-prefix=${3:-rpe$$}
-prefix=${prefix:0:8}
+# A per-run suffix: two runs of the same test (a developer's and CI's) never share names.
+prefix=${3:-rpe}
+prefix="${prefix:0:6}$(($$ % 100000))"
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../support/netns.sh"
 
