@@ -4,9 +4,12 @@
 // blocks plus one outer block, and no key block is hashed per packet.
 //
 // Per message we continue from those states with OpenSSL's low-level SHA1_Update/SHA1_Final
-// (SHA-NI or AVX2 assembly inside). The EVP alternative, EVP_MD_CTX_copy_ex from a pre-fed
-// context, duplicates provider state through the allocator on every call and measured slower
-// (bench/micro/srtp_benchmark.cc, BM_hmac_*); it is not used.
+// (SHA-NI or AVX2 assembly inside). The EVP alternatives are slower and allocate: for 176
+// bytes (a 172-byte packet + ROC) midstates take 209 ns, EVP_MD_CTX_copy_ex from pre-fed
+// pad contexts 363 ns (OpenSSL 3.0 mallocs the duplicated provider context on each copy),
+// EVP_MAC re-init with the same key 538 ns (bench/micro/srtp_benchmark.cc, hmac_sha1/*,
+// CPU time). SHA-1 compression is most of an SRTP packet's cost; only multi-buffer hashing
+// across a burst would go much lower.
 
 #include <cstddef>
 #include <cstdint>

@@ -140,6 +140,38 @@ TEST(srtp_engines, identical_ciphertext) {
     }
 }
 
+// Packets sit in mbufs after Ethernet/IPv4/UDP headers, so the RTP header is usually only
+// 2-byte aligned (128 + 42 bytes in): both engines must work at any offset.
+TEST(srtp_engines, any_buffer_alignment) {
+    std::mt19937_64 rng(13);
+    const master_key k = test::random_key(rng);
+    for (const engine tx_e : {engine::native, engine::libsrtp2}) {
+        const engine rx_e = tx_e == engine::native ? engine::libsrtp2 : engine::native;
+        for (const bool rtcp : {false, true}) {
+            auto tx = make_context(tx_e, suite::aes_cm_128_hmac_sha1_80, k, rtcp);
+            auto rx = make_context(rx_e, suite::aes_cm_128_hmac_sha1_80, k, rtcp);
+            for (uint16_t i = 0; i < 64; ++i) {
+                test::rtp_spec spec;
+                spec.seq = i;
+                spec.ssrc = 77;
+                spec.payload_len = 100 + i;
+                const bytes plain = rtcp ? test::make_rtcp(77, 10 + i, rng) : test::make_rtp(spec, rng);
+                alignas(64) uint8_t buf[2048];
+                uint8_t* p = buf + (i % 8);
+                std::memcpy(p, plain.data(), plain.size());
+                auto len = static_cast<uint32_t>(plain.size());
+                const result r1 = rtcp ? protect_rtcp(*tx, p, &len, 64) : protect_rtp(*tx, p, &len, 64);
+                ASSERT_EQ(r1, result::ok);
+                uint8_t* q = buf + 1024 + ((i / 8) % 8);
+                std::memmove(q, p, len);
+                const result r2 = rtcp ? unprotect_rtcp(*rx, q, &len) : unprotect_rtp(*rx, q, &len);
+                ASSERT_EQ(r2, result::ok);
+                ASSERT_EQ(bytes(q, q + len), plain);
+            }
+        }
+    }
+}
+
 // The two AES implementations behind the native engine are interchangeable.
 TEST(srtp_engines, aes_implementations_agree) {
     if (!cpu_has_aesni()) {
