@@ -2,13 +2,19 @@
 # Installs what rtprelay needs to build and test on Debian 12, as root, if it is missing.
 #   install-deps.sh            build + test packages
 #   install-deps.sh --build    build packages only
-# Packages that ship services (none in this list today) must be kept from starting.
+# Packages that ship services (kamailio) are kept from starting: tests run their own
+# instances on their own ports and stop them.
 set -euo pipefail
 
 build_pkgs=(meson ninja-build pkg-config g++ libdpdk-dev dpdk libsrtp2-dev libssl-dev
             libboost-program-options-dev prometheus-cpp-dev libbenchmark-dev libgtest-dev
             libipsec-mb-dev)
-test_pkgs=(iproute2 ethtool python3)
+# kamailio and sip-tester (SIPp): the Kamailio call test (tests/e2e/kamailio/).
+# clang and libclang-rt-14-dev: the libFuzzer targets (tests/fuzz/); the runtime is only a
+# recommendation of clang, so --no-install-recommends needs it named.
+test_pkgs=(iproute2 ethtool python3 kamailio sip-tester clang libclang-rt-14-dev)
+# Services of test packages: never left enabled or running as system services.
+service_pkgs=(kamailio)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" != "--build" ]; then
@@ -31,4 +37,24 @@ fi
 echo "install-deps: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q >/dev/null
-apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+# policy-rc.d exiting 101 keeps invoke-rc.d from starting the services packages ship; one
+# that was already there (containers have one) is left as it was.
+own_policy=
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    own_policy=1
+fi
+install_rc=0
+apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null || install_rc=$?
+[ -z "$own_policy" ] || rm -f /usr/sbin/policy-rc.d
+for s in "${service_pkgs[@]}"; do
+    [[ " ${missing[*]} " == *" $s "* ]] || continue  # only what this run installed
+    if [ -e "/lib/systemd/system/$s.service" ] && command -v systemctl >/dev/null; then
+        systemctl disable --now "$s" >/dev/null 2>&1 || systemctl disable "$s" >/dev/null 2>&1 || true
+    fi
+    if [ -x "/etc/init.d/$s" ]; then
+        "/etc/init.d/$s" stop >/dev/null 2>&1 || true
+    fi
+done
+exit $install_rc

@@ -1,0 +1,189 @@
+// rtprelay-ctl: the operator's view of a running rtprelay over its NG control port.
+//   rtprelay-ctl [--ng HOST:PORT] [--json] [--timeout MS] COMMAND [ARGS]
+// Exit status: 0 done, 1 the daemon did not answer or answered with an error, 2 usage.
+
+#include <boost/program_options.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "control/ng/bencode.h"
+#include "control/ng/client.h"
+#include "relay/ctl/json.h"
+#include "relay/ctl/render.h"
+
+namespace po = boost::program_options;
+using rtprelay::ng::value;
+
+namespace {
+
+constexpr const char* usage_text =
+    "usage: rtprelay-ctl [--ng HOST:PORT] [--json] [--timeout MS] COMMAND [ARGS]\n"
+    "\n"
+    "commands:\n"
+    "  ping              check that the daemon answers\n"
+    "  list              call-ids of the current calls (--limit N, default 500)\n"
+    "  query CALL-ID     a call's tags, media and streams: ports, endpoints, packets, bytes, errors\n"
+    "  delete CALL-ID    end a call and free its ports (prints its final totals)\n"
+    "  statistics        sessions, data plane counters, drops by reason, ports per interface address\n";
+
+struct ctl_options {
+    std::string ng = "127.0.0.1:2223";
+    bool json = false;
+    unsigned timeout_ms = 1000;
+    // The reply is one UDP datagram (< 64 KB): 500 call-ids of ~100 bytes fit.
+    unsigned limit = 500;
+    std::string command;
+    std::vector<std::string> args;
+};
+
+constexpr int tries = 3;
+
+struct usage_error : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// nullopt: --help was printed.
+std::optional<ctl_options> parse(int argc, char** argv) {
+    ctl_options o;
+    po::options_description opts("options");
+    opts.add_options()
+        ("help,h", "print this help and exit")
+        ("ng", po::value(&o.ng)->default_value(o.ng), "the daemon's NG address (its --ng-listen)")
+        ("json", po::bool_switch(&o.json), "print the daemon's reply as JSON instead of tables")
+        ("timeout", po::value(&o.timeout_ms)->default_value(o.timeout_ms),
+         "milliseconds to wait for a reply per try (3 tries)")
+        ("limit", po::value(&o.limit)->default_value(o.limit),
+         "list: at most this many call-ids (the reply must fit one 64 KB datagram)");
+    po::options_description hidden;
+    hidden.add_options()
+        ("command", po::value(&o.command))
+        ("args", po::value(&o.args)->composing());
+    po::options_description all;
+    all.add(opts).add(hidden);
+    po::positional_options_description pos;
+    pos.add("command", 1).add("args", -1);
+    po::variables_map vm;
+    po::store(po::command_line_parser(argc, argv).options(all).positional(pos).run(), vm);
+    po::notify(vm);
+    if (vm.count("help") != 0) {
+        std::cout << usage_text << "\n" << opts;
+        return std::nullopt;
+    }
+    if (o.command.empty()) {
+        throw usage_error("no command given");
+    }
+    if (o.timeout_ms == 0) {
+        throw usage_error("--timeout must be at least 1 ms");
+    }
+    if (o.limit == 0) {
+        throw usage_error("--limit must be at least 1");
+    }
+    return o;
+}
+
+// The NG request for the command line, checking the argument count.
+value make_request(const ctl_options& o) {
+    auto want_args = [&](size_t n, const char* what) {
+        if (o.args.size() != n) {
+            throw usage_error(o.command + (n == 0 ? " takes no arguments" : std::string(" needs ") + what));
+        }
+    };
+    value req = value::dict();
+    if (o.command == "ping" || o.command == "statistics") {
+        want_args(0, "");
+    } else if (o.command == "list") {
+        want_args(0, "");
+        req.set("limit", value::integer(o.limit));
+    } else if (o.command == "query" || o.command == "delete") {
+        want_args(1, "a CALL-ID");
+        req.set("call-id", value::str(o.args[0]));
+    } else {
+        throw usage_error("unknown command '" + o.command + "'");
+    }
+    req.set("command", value::str(o.command));
+    return req;
+}
+
+std::string render(const ctl_options& o, const value& reply, std::chrono::microseconds rtt) {
+    if (o.command == "ping") {
+        char ms[32];
+        std::snprintf(ms, sizeof ms, "%.1f", static_cast<double>(rtt.count()) / 1000.0);
+        return "pong from " + o.ng + " in " + ms + " ms\n";
+    }
+    if (o.command == "list") {
+        return rtprelay::ctl::render_list(reply, o.limit);
+    }
+    if (o.command == "query") {
+        return rtprelay::ctl::render_query(o.args[0], reply, std::time(nullptr));
+    }
+    if (o.command == "delete") {
+        return rtprelay::ctl::render_delete(o.args[0], reply);
+    }
+    return rtprelay::ctl::render_statistics(reply);
+}
+
+int run(const ctl_options& o) {
+    const value req = make_request(o);
+    std::optional<rtprelay::ng::ng_client> client;
+    try {
+        client.emplace(o.ng);
+    } catch (const std::invalid_argument&) {
+        throw usage_error("--ng: bad address '" + o.ng + "' (want HOST:PORT or [V6]:PORT)");
+    }
+    std::string error;
+    const auto start = std::chrono::steady_clock::now();
+    auto reply = client->request(req, std::chrono::milliseconds(o.timeout_ms), tries - 1, &error);
+    const auto rtt = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+    if (!reply) {
+        if (error.rfind("no reply", 0) == 0) {
+            error += " \u2014 is rtprelay running and is this address allowed?";
+        }
+        std::cerr << "rtprelay-ctl: " << error << "\n";
+        return 1;
+    }
+    const std::string result(reply->find_string("result").value_or(""));
+    const bool ok = result == (o.command == "ping" ? "pong" : "ok");
+    if (o.json) {
+        std::cout << rtprelay::ctl::to_json(*reply) << "\n";
+    } else if (ok) {
+        std::cout << render(o, *reply, rtt);
+    }
+    if (auto w = reply->find_string("warning")) {
+        std::cerr << "rtprelay-ctl: warning: " << *w << "\n";
+    }
+    if (!ok) {
+        auto reason = reply->find_string("error-reason");
+        std::cerr << "rtprelay-ctl: " << o.command << " failed: "
+                  << (reason ? std::string(*reason) : "result '" + result + "'") << "\n";
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        auto o = parse(argc, argv);
+        if (!o) {
+            return 0;
+        }
+        return run(*o);
+    } catch (const usage_error& e) {
+        std::cerr << "rtprelay-ctl: " << e.what() << "\n" << usage_text;
+        return 2;
+    } catch (const po::error& e) {
+        std::cerr << "rtprelay-ctl: " << e.what() << "\n" << usage_text;
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "rtprelay-ctl: " << e.what() << "\n";
+        return 1;
+    }
+}

@@ -1,0 +1,253 @@
+#include "relay/ctl/render.h"
+
+#include <algorithm>
+#include <array>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "relay/ctl/table.h"
+
+namespace rtprelay::ctl {
+
+namespace {
+using kv_list = std::vector<std::pair<std::string, std::string>>;
+
+std::string int_at(const ng::value& d, std::string_view key) {
+    const ng::value* v = d.find(key);
+    return std::to_string(v != nullptr ? v->as_integer() : 0);
+}
+
+std::string str_at(const ng::value& d, std::string_view key, std::string_view absent = "-") {
+    auto s = d.find_string(key);
+    return s && !s->empty() ? std::string(*s) : std::string(absent);
+}
+
+// Integer members of `d`: the `known` ones first, in that order, then any others by name,
+// so counters the daemon adds later still show. Non-integers are left to the caller.
+template <size_t N>
+kv_list integer_members(const ng::value& d, const std::array<std::string_view, N>& known) {
+    kv_list out;
+    for (auto k : known) {
+        if (const ng::value* v = d.find(k); v != nullptr && v->is_integer()) {
+            out.emplace_back(std::string(k), std::to_string(v->as_integer()));
+        }
+    }
+    for (const auto& [k, v] : d.as_dict()) {
+        if (v.is_integer() && std::find(known.begin(), known.end(), k) == known.end()) {
+            out.emplace_back(k, std::to_string(v.as_integer()));
+        }
+    }
+    return out;
+}
+
+std::string utc_time(std::time_t t) {
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    const size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    return std::string(buf, n);
+}
+
+std::string duration_text(int64_t s) {
+    if (s < 0) {
+        return "in the future";
+    }
+    std::string out;
+    if (s >= 3600) {
+        out += std::to_string(s / 3600) + " h ";
+    }
+    if (s >= 60) {
+        out += std::to_string(s / 60 % 60) + " min ";
+    }
+    out += std::to_string(s % 60) + " s ago";
+    return out;
+}
+
+std::string totals_table(const ng::value& reply) {
+    text_table t;
+    t.add_column("TOTALS");
+    t.add_column("PACKETS", text_table::align::right);
+    t.add_column("BYTES", text_table::align::right);
+    t.add_column("ERRORS", text_table::align::right);
+    const ng::value* totals = reply.find("totals");
+    for (const char* kind : {"RTP", "RTCP"}) {
+        const ng::value* k = totals != nullptr ? totals->find(kind) : nullptr;
+        static const ng::value none = ng::value::dict();
+        const ng::value& s = k != nullptr ? *k : none;
+        t.add_row({kind, int_at(s, "packets"), int_at(s, "bytes"), int_at(s, "errors")});
+    }
+    return t.render();
+}
+
+// The daemon lists an RTP media's streams as [RTP, RTCP]; anything else (UDPTL, a plain
+// UDP stream) has one. It sends no per-stream kind, so the position tells.
+std::string stream_kind(std::string_view protocol, size_t index) {
+    if (protocol.find("RTP") == std::string_view::npos) {
+        return "udp";
+    }
+    return index == 0 ? "rtp" : "rtcp";
+}
+}  // namespace
+
+std::string endpoint_text(const ng::value& ep) {
+    auto addr = ep.find_string("address");
+    const ng::value* port = ep.find("port");
+    if (!addr || addr->empty()) {
+        return "-";
+    }
+    const std::string p = port != nullptr ? std::to_string(port->as_integer()) : "?";
+    if (addr->find(':') != std::string_view::npos) {
+        return "[" + std::string(*addr) + "]:" + p;
+    }
+    return std::string(*addr) + ":" + p;
+}
+
+std::string render_list(const ng::value& reply, size_t limit) {
+    std::string out;
+    const ng::value* calls = reply.find("calls");
+    size_t n = 0;
+    if (calls != nullptr) {
+        for (const auto& c : calls->as_list()) {
+            out += c.as_string() + "\n";
+            ++n;
+        }
+    }
+    if (n == 0) {
+        out = "no calls\n";
+    } else if (n >= limit) {
+        out += "(the first " + std::to_string(n) + " calls; --limit shows more)\n";
+    }
+    return out;
+}
+
+std::string render_query(const std::string& call_id, const ng::value& reply, std::time_t now) {
+    std::string out = "call " + call_id;
+    if (const ng::value* c = reply.find("created"); c != nullptr && c->as_integer() > 0) {
+        out += ", created " + utc_time(static_cast<std::time_t>(c->as_integer())) + " (" +
+               duration_text(static_cast<int64_t>(now) - c->as_integer()) + ")";
+    }
+    out += "\n\n";
+
+    text_table t;
+    t.add_column("TAG");
+    t.add_column("INTERFACE");
+    t.add_column("MEDIA");
+    t.add_column("PROTOCOL");
+    t.add_column("STREAM");
+    t.add_column("LOCAL");
+    t.add_column("ENDPOINT");
+    t.add_column("PACKETS", text_table::align::right);
+    t.add_column("BYTES", text_table::align::right);
+    t.add_column("ERRORS", text_table::align::right);
+    if (const ng::value* tags = reply.find("tags"); tags != nullptr) {
+        for (const auto& [key, tag] : tags->as_dict()) {
+            const std::string name = str_at(tag, "tag", key.empty() ? "-" : key);
+            const std::string iface = str_at(tag, "interface");
+            const ng::value* medias = tag.find("medias");
+            if (medias == nullptr || medias->as_list().empty()) {
+                t.add_row({name, iface, "-", "-", "-", "-", "-", "-", "-", "-"});
+                continue;
+            }
+            for (const auto& m : medias->as_list()) {
+                const std::string media = int_at(m, "index") + " " + str_at(m, "type", "");
+                const std::string proto = str_at(m, "protocol");
+                const ng::value* streams = m.find("streams");
+                if (streams == nullptr || streams->as_list().empty()) {
+                    t.add_row({name, iface, media, proto, "-", "(no port)", "-", "-", "-", "-"});
+                    continue;
+                }
+                const auto& sl = streams->as_list();
+                for (size_t i = 0; i < sl.size(); ++i) {
+                    const ng::value& s = sl[i];
+                    std::string local = str_at(s, "local address", "?") + ":" + int_at(s, "local port");
+                    const ng::value* ep = s.find("endpoint");
+                    static const ng::value none = ng::value::dict();
+                    const ng::value* st = s.find("stats");
+                    const ng::value& stats = st != nullptr ? *st : none;
+                    t.add_row({name, iface, media, proto, stream_kind(proto, i), std::move(local),
+                               endpoint_text(ep != nullptr ? *ep : none), int_at(stats, "packets"),
+                               int_at(stats, "bytes"), int_at(stats, "errors")});
+                }
+            }
+        }
+    }
+    if (t.empty()) {
+        out += "no tags\n";
+    } else {
+        out += t.render();
+    }
+    out += "\n" + totals_table(reply);
+    return out;
+}
+
+std::string render_delete(const std::string& call_id, const ng::value& reply) {
+    return "deleted call " + call_id + "\n\n" + totals_table(reply);
+}
+
+std::string render_statistics(const ng::value& reply) {
+    static const ng::value none = ng::value::dict();
+    const ng::value* sp = reply.find("statistics");
+    const ng::value& s = sp != nullptr ? *sp : none;
+    static constexpr std::array<std::string_view, 6> session_keys = {
+        "sessions", "calls created", "calls deleted", "offers", "answers", "refused ports"};
+    std::string out = "sessions\n" + key_values(integer_members(s, session_keys), 2);
+    // Counters by reason ("calls closed", "refused"): their non-zero members.
+    for (const auto& [name, member] : s.as_dict()) {
+        if (!member.is_dict() || name == "dataplane" || member.as_dict().empty()) {
+            continue;
+        }
+        kv_list nonzero;
+        bool all_integers = true;
+        for (const auto& [reason, n] : member.as_dict()) {
+            all_integers = all_integers && n.is_integer();
+            if (n.as_integer() != 0) {
+                nonzero.emplace_back(reason, std::to_string(n.as_integer()));
+            }
+        }
+        if (all_integers) {
+            out += "\n" + name + "\n" + (nonzero.empty() ? std::string("  none\n") : key_values(nonzero, 2));
+        }
+    }
+
+    if (const ng::value* dp = s.find("dataplane"); dp != nullptr) {
+        static constexpr std::array<std::string_view, 11> dp_keys = {
+            "rx packets", "rx bytes", "relayed rtp", "relayed rtcp", "relayed bytes", "arp",
+            "icmp echo replies", "dropped", "flows", "polls", "busy polls"};
+        out += "\ndata plane\n" + key_values(integer_members(*dp, dp_keys), 2);
+        kv_list drops;
+        if (const ng::value* d = dp->find("drops"); d != nullptr) {
+            for (const auto& [reason, n] : d->as_dict()) {
+                if (n.as_integer() != 0) {
+                    drops.emplace_back(reason, std::to_string(n.as_integer()));
+                }
+            }
+        }
+        out += "\ndrops by reason\n";
+        out += drops.empty() ? std::string("  none\n") : key_values(drops, 2);
+    }
+
+    text_table t;
+    t.add_column("INTERFACE");
+    t.add_column("ADDRESS");
+    t.add_column("PORTS FREE", text_table::align::right);
+    t.add_column("PORTS USED", text_table::align::right);
+    if (const ng::value* ifs = s.find("interfaces"); ifs != nullptr) {
+        for (const auto& i : ifs->as_list()) {
+            const std::string name = str_at(i, "name");
+            const ng::value* addrs = i.find("addresses");
+            if (addrs == nullptr || addrs->as_list().empty()) {
+                t.add_row({name, "-", "-", "-"});
+                continue;
+            }
+            for (const auto& a : addrs->as_list()) {
+                t.add_row({name, str_at(a, "address"), int_at(a, "ports free"), int_at(a, "ports used")});
+            }
+        }
+    }
+    out += "\n";
+    out += t.empty() ? std::string("no interfaces\n") : t.render();
+    return out;
+}
+
+}  // namespace rtprelay::ctl

@@ -1,0 +1,156 @@
+#include "relay/ctl/render.h"
+
+#include <gtest/gtest.h>
+
+namespace rtprelay::ctl {
+namespace {
+
+using ng::value;
+
+value stats(int64_t p, int64_t b, int64_t e) {
+    value v = value::dict();
+    v.set("packets", value::integer(p));
+    v.set("bytes", value::integer(b));
+    v.set("errors", value::integer(e));
+    return v;
+}
+
+value endpoint(const char* addr, int64_t port) {
+    value v = value::dict();
+    v.set("family", value::str("IPv4"));
+    v.set("address", value::str(addr));
+    v.set("port", value::integer(port));
+    return v;
+}
+
+value stream(const char* local, int64_t port, value ep, value st) {
+    value v = value::dict();
+    v.set("local address", value::str(local));
+    v.set("local port", value::integer(port));
+    v.set("endpoint", std::move(ep));
+    v.set("stats", std::move(st));
+    return v;
+}
+
+value tag(const char* name, const char* iface, value streams) {
+    value m = value::dict();
+    m.set("index", value::integer(1));
+    m.set("type", value::str("audio"));
+    m.set("protocol", value::str("RTP/AVP"));
+    m.set("streams", std::move(streams));
+    value t = value::dict();
+    t.set("tag", value::str(name));
+    t.set("interface", value::str(iface));
+    t.set("medias", value::list({std::move(m)}));
+    return t;
+}
+
+value query_reply() {
+    value tags = value::dict();
+    tags.set("alice", tag("alice", "a",
+                          value::list({stream("198.18.1.1", 10000, endpoint("198.18.1.2", 30000), stats(50, 8600, 0)),
+                                       stream("198.18.1.1", 10001, endpoint("198.18.1.2", 30001), stats(5, 140, 1))})));
+    tags.set("bob", tag("bob", "b", value::list({stream("198.18.2.1", 10002, value::dict(), stats(0, 0, 0))})));
+    value totals = value::dict();
+    totals.set("RTP", stats(50, 8600, 0));
+    totals.set("RTCP", stats(5, 140, 1));
+    value r = value::dict();
+    r.set("result", value::str("ok"));
+    r.set("created", value::integer(1700000000));
+    r.set("tags", std::move(tags));
+    r.set("totals", std::move(totals));
+    return r;
+}
+
+TEST(render_query, table_per_stream_and_totals) {
+    EXPECT_EQ(render_query("call-1", query_reply(), 1700000000 + 75),
+              "call call-1, created 2023-11-14 22:13:20 UTC (1 min 15 s ago)\n"
+              "\n"
+              "TAG    INTERFACE  MEDIA    PROTOCOL  STREAM  LOCAL             ENDPOINT          PACKETS  BYTES  ERRORS\n"
+              "alice  a          1 audio  RTP/AVP   rtp     198.18.1.1:10000  198.18.1.2:30000       50   8600       0\n"
+              "alice  a          1 audio  RTP/AVP   rtcp    198.18.1.1:10001  198.18.1.2:30001        5    140       1\n"
+              "bob    b          1 audio  RTP/AVP   rtp     198.18.2.1:10002  -                       0      0       0\n"
+              "\n"
+              "TOTALS  PACKETS  BYTES  ERRORS\n"
+              "RTP          50   8600       0\n"
+              "RTCP          5    140       1\n");
+}
+
+TEST(render_delete, confirmation_and_totals) {
+    const std::string out = render_delete("call-1", query_reply());
+    EXPECT_EQ(out.rfind("deleted call call-1\n", 0), 0U);
+    EXPECT_NE(out.find("RTP          50   8600       0\n"), std::string::npos);
+}
+
+TEST(render_list, ids_and_limit_note) {
+    value r = value::dict();
+    r.set("calls", value::list({value::str("a"), value::str("b")}));
+    EXPECT_EQ(render_list(r, 10), "a\nb\n");
+    EXPECT_EQ(render_list(r, 2), "a\nb\n(the first 2 calls; --limit shows more)\n");
+    r.set("calls", value::list());
+    EXPECT_EQ(render_list(r, 10), "no calls\n");
+}
+
+TEST(render_statistics, counters_nonzero_drops_and_ports) {
+    value drops = value::dict();
+    drops.set("unknown_port", value::integer(3));
+    drops.set("bad_checksum", value::integer(0));
+    value dp = value::dict();
+    dp.set("rx packets", value::integer(110));
+    dp.set("relayed rtp", value::integer(100));
+    dp.set("dropped", value::integer(3));
+    dp.set("new counter", value::integer(9));
+    dp.set("drops", std::move(drops));
+    value addr = value::dict();
+    addr.set("address", value::str("198.18.1.1"));
+    addr.set("ports free", value::integer(4999));
+    addr.set("ports used", value::integer(1));
+    value iface = value::dict();
+    iface.set("name", value::str("a"));
+    iface.set("addresses", value::list({std::move(addr)}));
+    value closed = value::dict();
+    closed.set("deleted", value::integer(4));
+    closed.set("timeout", value::integer(0));
+    value refused = value::dict();
+    refused.set("ports", value::integer(0));
+    value s = value::dict();
+    s.set("calls closed", std::move(closed));
+    s.set("refused", std::move(refused));
+    s.set("sessions", value::integer(1));
+    s.set("calls created", value::integer(2));
+    s.set("dataplane", std::move(dp));
+    s.set("interfaces", value::list({std::move(iface)}));
+    value r = value::dict();
+    r.set("statistics", std::move(s));
+    EXPECT_EQ(render_statistics(r),
+              "sessions\n"
+              "  sessions       1\n"
+              "  calls created  2\n"
+              "\n"
+              "calls closed\n"
+              "  deleted  4\n"
+              "\n"
+              "refused\n"
+              "  none\n"
+              "\n"
+              "data plane\n"
+              "  rx packets   110\n"
+              "  relayed rtp  100\n"
+              "  dropped        3\n"
+              "  new counter    9\n"
+              "\n"
+              "drops by reason\n"
+              "  unknown_port  3\n"
+              "\n"
+              "INTERFACE  ADDRESS     PORTS FREE  PORTS USED\n"
+              "a          198.18.1.1        4999           1\n");
+}
+
+TEST(endpoint_text, v4_v6_and_empty) {
+    EXPECT_EQ(endpoint_text(endpoint("198.18.1.2", 5)), "198.18.1.2:5");
+    EXPECT_EQ(endpoint_text(endpoint("2001:db8::1", 5)), "[2001:db8::1]:5");
+    EXPECT_EQ(endpoint_text(value::dict()), "-");
+}
+
+}  // namespace
+}  // namespace rtprelay::ctl
