@@ -1,5 +1,6 @@
 #include "control/ng/commands.h"
 
+#include <algorithm>
 #include <string_view>
 
 #include "control/sdes/negotiate.h"
@@ -114,6 +115,8 @@ value commands::handle(const value& request, std::chrono::steady_clock::time_poi
                     limit = static_cast<size_t>(std::strtoul(l->as_string().c_str(), nullptr, 10));
                 }
             }
+            // Bounded so the reply fits one datagram even with long call-ids.
+            limit = std::min<size_t>(limit, max_list);
             value ids = value::list();
             for (auto& id : sessions_.list(limit)) {
                 ids.as_list().push_back(value::str(id));
@@ -285,6 +288,20 @@ value commands::statistics() const {
     s.set("refused", std::move(refused));
     s.set("refused ports", value::integer(static_cast<int64_t>(t.refused_ports)));
     s.set("interfaces", sessions_.interfaces_report());
+    value ng = value::dict();
+    auto n = [](uint64_t v) { return value::integer(static_cast<int64_t>(v)); };
+    ng.set("ping", n(counts_.ping));
+    ng.set("offer", n(counts_.offer));
+    ng.set("answer", n(counts_.answer));
+    ng.set("delete", n(counts_.del));
+    ng.set("query", n(counts_.query));
+    ng.set("list", n(counts_.list));
+    ng.set("statistics", n(counts_.statistics));
+    ng.set("capacity", n(counts_.capacity));
+    ng.set("drain", n(counts_.drain));
+    ng.set("unknown", n(counts_.unknown));
+    ng.set("errors", n(counts_.errors));
+    s.set("ng commands", std::move(ng));
     if (statistics_) {
         s.set("dataplane", statistics_());
     }

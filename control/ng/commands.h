@@ -13,6 +13,8 @@ namespace rtprelay::ng {
 
 class commands {
  public:
+    static constexpr size_t max_list = 500;  // call-ids per `list` reply
+
     // `statistics` supplies the data plane part of the statistics reply.
     commands(session_manager& sessions, std::function<value()> statistics)
         : sessions_(sessions), statistics_(std::move(statistics)) {}

@@ -252,6 +252,15 @@ void ng_server::handle_datagram(std::string_view msg, const peer_info& from,
     std::string reply(cookie);
     reply.push_back(' ');
     encode_to(answer(msg.substr(space + 1), from), &reply);
+    if (reply.size() > max_reply_bytes) {
+        // One UDP datagram cannot carry it: say so instead of letting the client time out.
+        ++counters_.oversized_replies;
+        const size_t was = reply.size();
+        reply.resize(cookie.size() + 1);
+        encode_to(error_reply("reply too large for one datagram (" + std::to_string(was) +
+                              " bytes); narrow the request (e.g. list with a smaller limit)"),
+                  &reply);
+    }
     send_to(reply, from);
     cache_.insert(cookie, std::move(reply), now);
 }

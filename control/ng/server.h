@@ -55,10 +55,14 @@ struct ng_server_counters {
     uint64_t bad_requests = 0;         // undecodable or not a dict; error reply
     uint64_t handler_errors = 0;       // handler threw; error reply
     uint64_t send_errors = 0;          // sendto failed (buffer full, too big); peer retries
+    uint64_t oversized_replies = 0;    // replies over one datagram, replaced by an error
 };
 
 class ng_server {
  public:
+    // Largest reply sent: a UDP datagram's payload over IPv4 is at most 65,507 bytes.
+    static constexpr size_t max_reply_bytes = 65000;
+
     // The handler gets the decoded request dict and returns the reply dict. An exception
     // becomes an error reply carrying its what(). Runs on the caller of on_readable().
     using handler = std::function<value(const value& request, const peer_info& from)>;

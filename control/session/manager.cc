@@ -604,6 +604,15 @@ void add_stats(ng::value& total, const dp::stream_state* s) {
 ng::value stream_value(const stream& s, bool rtcp) {
     ng::value v = ng::value::dict();
     v.set("local port", ng::value::integer(rtcp ? s.rtcp_port() : s.rtp_port()));
+    ng::value flags = ng::value::list();
+    flags.as_list().push_back(ng::value::str(rtcp ? "RTCP" : "RTP"));
+    if (s.rtcp_mux && !rtcp) {
+        flags.as_list().push_back(ng::value::str("RTCP-mux"));
+    }
+    if (s.crypto.srtp) {
+        flags.as_list().push_back(ng::value::str("SRTP"));
+    }
+    v.set("flags", std::move(flags));
     v.set("local address", ng::value::str(s.local_addr.to_string()));
     const dp::stream_state* st = rtcp ? s.rtcp_state.get() : s.rtp_state.get();
     std::optional<endpoint> seen;
