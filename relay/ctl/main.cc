@@ -31,7 +31,10 @@ constexpr const char* usage_text =
     "  list              call-ids of the current calls (--limit N, default 500)\n"
     "  query CALL-ID     a call's tags, media and streams: ports, endpoints, packets, bytes, errors\n"
     "  delete CALL-ID    end a call and free its ports (prints its final totals)\n"
-    "  statistics        sessions, data plane counters, drops by reason, ports per interface address\n";
+    "  statistics        sessions, data plane counters, drops by reason, ports per interface address\n"
+    "  capacity          bandwidth budget and reservation of the node and each interface;\n"
+    "                    --calls N: bandwidth N calls need; --bandwidth B (e.g. 1G): calls that fit\n"
+    "  drain / undrain   stop / resume admitting new calls (existing calls keep going)\n";
 
 struct ctl_options {
     std::string ng = "127.0.0.1:2223";
@@ -39,6 +42,8 @@ struct ctl_options {
     unsigned timeout_ms = 1000;
     // The reply is one UDP datagram (< 64 KB): 500 call-ids of ~100 bytes fit.
     unsigned limit = 500;
+    long long calls = -1;        // capacity --calls
+    std::string bandwidth;       // capacity --bandwidth
     std::string command;
     std::vector<std::string> args;
 };
@@ -60,7 +65,9 @@ std::optional<ctl_options> parse(int argc, char** argv) {
         ("timeout", po::value(&o.timeout_ms)->default_value(o.timeout_ms),
          "milliseconds to wait for a reply per try (3 tries)")
         ("limit", po::value(&o.limit)->default_value(o.limit),
-         "list: at most this many call-ids (the reply must fit one 64 KB datagram)");
+         "list: at most this many call-ids (the reply must fit one 64 KB datagram)")
+        ("calls", po::value(&o.calls), "capacity: how much bandwidth this many calls need")
+        ("bandwidth", po::value(&o.bandwidth), "capacity: how many calls fit in this bandwidth (e.g. 1G, 800M)");
     po::options_description hidden;
     hidden.add_options()
         ("command", po::value(&o.command))
@@ -101,6 +108,16 @@ value make_request(const ctl_options& o) {
     } else if (o.command == "list") {
         want_args(0, "");
         req.set("limit", value::integer(o.limit));
+    } else if (o.command == "capacity") {
+        want_args(0, "");
+        if (o.calls >= 0) {
+            req.set("calls", value::integer(o.calls));
+        }
+        if (!o.bandwidth.empty()) {
+            req.set("bandwidth", value::str(o.bandwidth));
+        }
+    } else if (o.command == "drain" || o.command == "undrain") {
+        want_args(0, "");
     } else if (o.command == "query" || o.command == "delete") {
         want_args(1, "a CALL-ID");
         req.set("call-id", value::str(o.args[0]));
@@ -125,6 +142,16 @@ std::string render(const ctl_options& o, const value& reply, std::chrono::micros
     }
     if (o.command == "delete") {
         return rtprelay::ctl::render_delete(o.args[0], reply);
+    }
+    if (o.command == "capacity") {
+        return rtprelay::ctl::render_capacity(reply);
+    }
+    if (o.command == "drain" || o.command == "undrain") {
+        const value* d = reply.find("draining");
+        const value* n = reply.find("sessions");
+        return std::string(d != nullptr && d->as_integer() != 0 ? "draining: new calls are refused"
+                                                                 : "admitting new calls") +
+               " (" + std::to_string(n != nullptr ? n->as_integer() : 0) + " calls open)\n";
     }
     return rtprelay::ctl::render_statistics(reply);
 }

@@ -251,3 +251,62 @@ std::string render_statistics(const ng::value& reply) {
 }
 
 }  // namespace rtprelay::ctl
+
+namespace rtprelay::ctl {
+
+namespace {
+int64_t cap_int(const ng::value& d, std::string_view key) {
+    const ng::value* v = d.find(key);
+    return v != nullptr && v->is_integer() ? v->as_integer() : 0;
+}
+
+std::string mbps(int64_t bps) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f", static_cast<double>(bps) / 1e6);
+    return buf;
+}
+
+std::vector<std::string> budget_cells(const std::string& name, const ng::value& b) {
+    const int64_t cap = cap_int(b, "capacity bps");
+    const int64_t permille = cap_int(b, "utilisation permille");
+    return {name,
+            cap == 0 ? "unlimited" : mbps(cap),
+            mbps(cap_int(b, "reserved bps")),
+            std::to_string(cap_int(b, "calls")),
+            cap == 0 ? "-" : std::to_string(cap_int(b, "calls capacity")),
+            cap == 0 ? "-" : std::to_string(permille / 10) + "." + std::to_string(permille % 10) + "%",
+            cap_int(b, "cps limit") == 0 ? "-" : std::to_string(cap_int(b, "cps limit"))};
+}
+}  // namespace
+
+std::string render_capacity(const ng::value& reply) {
+    static const ng::value none = ng::value::dict();
+    text_table t;
+    t.add_column("budget");
+    t.add_column("capacity Mbit/s", text_table::align::right);
+    t.add_column("reserved Mbit/s", text_table::align::right);
+    t.add_column("calls", text_table::align::right);
+    t.add_column("max calls", text_table::align::right);
+    t.add_column("used", text_table::align::right);
+    t.add_column("cps limit", text_table::align::right);
+    const ng::value* node = reply.find("node");
+    t.add_row(budget_cells("node", node != nullptr ? *node : none));
+    if (const ng::value* ifs = reply.find("interfaces"); ifs != nullptr && ifs->is_list()) {
+        for (const ng::value& i : ifs->as_list()) {
+            const ng::value* name = i.find("name");
+            t.add_row(budget_cells("interface " + (name != nullptr && name->is_string() ? name->as_string() : "?"), i));
+        }
+    }
+    std::string out = "each call reserves " + mbps(cap_int(reply, "call bps")) + " Mbit/s per direction" +
+                      (cap_int(reply, "draining") != 0 ? "; DRAINING: new calls are refused" : "") + "\n" +
+                      t.render();
+    if (reply.find("bandwidth for calls bps") != nullptr) {
+        out += "bandwidth for the calls asked: " + mbps(cap_int(reply, "bandwidth for calls bps")) + " Mbit/s per direction\n";
+    }
+    if (reply.find("calls for bandwidth") != nullptr) {
+        out += "calls that fit the bandwidth asked: " + std::to_string(cap_int(reply, "calls for bandwidth")) + "\n";
+    }
+    return out;
+}
+
+}  // namespace rtprelay::ctl

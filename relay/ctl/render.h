@@ -28,6 +28,9 @@ std::string render_delete(const std::string& call_id, const ng::value& reply);
 // free/used per interface address.
 std::string render_statistics(const ng::value& reply);
 
+// capacity: node and interface budgets, reservations, and the sizing answers if asked.
+std::string render_capacity(const ng::value& reply);
+
 // "198.18.1.2:30000", "[2001:db8::1]:30000", or "-" for an empty endpoint dict.
 std::string endpoint_text(const ng::value& endpoint);
 

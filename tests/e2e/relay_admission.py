@@ -5,6 +5,7 @@ drain/undrain; the capacity command answers both sizing questions."""
 
 import os
 import socket
+import subprocess
 import sys
 
 from rtptest import NgClient, media_of, rtp_packet, sdp_for, socket_in_netns, text, wait_for
@@ -52,6 +53,12 @@ def main():
     check(cap["calls for bandwidth"] == 12500 and cap["bandwidth for calls bps"] == 80000000,
           "capacity: 1G fits 12500 calls, 1000 calls need 80 Mbit/s")
 
+    ctl = [os.path.join(E["BUILD_DIR"], "relay", "ctl", "rtprelay-ctl"), "--ng", "127.0.0.1:" + E["NG_PORT"]]
+    out = subprocess.run(ctl + ["capacity", "--bandwidth", "1G", "--calls", "1000"], capture_output=True, text=True)
+    check(out.returncode == 0 and "node" in out.stdout and "100.0%" in out.stdout and "12500" in out.stdout
+          and "80.000 Mbit/s" in out.stdout, "rtprelay-ctl capacity shows the node full and the sizing answers")
+    print("   " + out.stdout.replace("\n", "\n   "))
+
     # Media of an admitted call keeps flowing while new ones are refused.
     a = socket_in_netns(E["NS_A"]); a.bind((E["ADDR_A"], 30000)); a.settimeout(1)
     b = socket_in_netns(E["NS_B"]); b.bind((E["ADDR_B"], 40000)); b.settimeout(1)
@@ -70,6 +77,8 @@ def main():
     r3 = offer(ng, "c3", 30004, supports=["load limit"])
     check(text(r3["result"]) == "ok", "after a delete the next call fits again")
 
+    out = subprocess.run(ctl + ["drain"], capture_output=True, text=True)
+    check(out.returncode == 0 and "draining" in out.stdout, "rtprelay-ctl drain: %s" % out.stdout.strip())
     d = ng.request({"command": "drain"})
     check(text(d["result"]) == "ok" and d["draining"] == 1, "drain accepted")
     ng.request({"command": "delete", "call-id": "c3"})
