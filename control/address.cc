@@ -96,31 +96,4 @@ bool cidr::contains(const ip_address& a) const {
 
 std::string cidr::to_string() const { return base.to_string() + "/" + std::to_string(prefix); }
 
-std::optional<endpoint> parse_host_port(std::string_view text) {
-    std::string_view host;
-    std::string_view port;
-    if (!text.empty() && text.front() == '[') {
-        const size_t close = text.find(']');
-        if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
-            return std::nullopt;
-        }
-        host = text.substr(1, close - 1);
-        port = text.substr(close + 2);
-    } else {
-        const size_t colon = text.rfind(':');
-        if (colon == std::string_view::npos) {
-            return std::nullopt;
-        }
-        host = text.substr(0, colon);
-        port = text.substr(colon + 1);
-    }
-    auto a = ip_address::parse(host);
-    unsigned p = 0;
-    auto r = std::from_chars(port.data(), port.data() + port.size(), p);
-    if (!a || r.ec != std::errc() || r.ptr != port.data() + port.size() || p == 0 || p > 65535) {
-        return std::nullopt;
-    }
-    return endpoint{*a, static_cast<uint16_t>(p)};
-}
-
 }  // namespace rtprelay

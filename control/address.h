@@ -42,7 +42,4 @@ struct cidr {
     std::string to_string() const;
 };
 
-// "127.0.0.1:2223" or "[::1]:2223".
-std::optional<endpoint> parse_host_port(std::string_view text);
-
 }  // namespace rtprelay

@@ -7,21 +7,14 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import time
 
-from rtptest import NgClient, media_of, rtcp_sr, rtp_packet, sdp_for, socket_in_netns, text, wait_for
+from rtptest import NgClient, check, media_of, ping, rtcp_sr, rtp_packet, run_checks, sdp_for, socket_in_netns, text, wait_for
 
 E = os.environ
 CTL = os.path.join(E["BUILD_DIR"], "relay", "ctl", "rtprelay-ctl")
 NG = "127.0.0.1:%s" % E["NG_PORT"]
-failures = []
 
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def ctl(*args, ng=NG):
@@ -93,7 +86,7 @@ def setup_call(ng, call_id, a_port, b_port):
 
 def main():
     ng = NgClient(port=int(E["NG_PORT"]))
-    check(wait_for(lambda: _ping(ng), 20), "relay answers NG ping")
+    check(wait_for(lambda: ping(ng), 20), "relay answers NG ping")
 
     rc, out, err = ctl("ping")
     check(rc == 0 and out.startswith("pong from %s" % NG), "ctl ping: %r" % (out or err).strip())
@@ -202,16 +195,6 @@ def main():
     check(rc == 2 and "unknown command" in err, "unknown command: usage error, exit 2")
 
 
-def _ping(ng):
-    try:
-        return text(ng.request({"command": "ping"}, tries=1).get("result")) == "pong"
-    except (TimeoutError, OSError):
-        return False
-
 
 if __name__ == "__main__":
-    main()
-    if failures:
-        print("%d check(s) failed" % len(failures))
-        sys.exit(1)
-    print("all checks passed")
+    run_checks(main)

@@ -6,18 +6,11 @@ drain/undrain; the capacity command answers both sizing questions."""
 import os
 import socket
 import subprocess
-import sys
 
-from rtptest import NgClient, media_of, rtp_packet, sdp_for, socket_in_netns, text, wait_for
+from rtptest import NgClient, check, media_of, ping, rtp_packet, run_checks, sdp_for, socket_in_netns, text, wait_for
 
 E = os.environ
-failures = []
 
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def offer(ng, call_id, port, **extra):
@@ -32,7 +25,7 @@ def answer(ng, call_id, port):
 
 def main():
     ng = NgClient(port=int(E["NG_PORT"]))
-    check(wait_for(lambda: _ping(ng), 20), "relay answers ping")
+    check(wait_for(lambda: ping(ng), 20), "relay answers ping")
 
     r1, r2 = offer(ng, "c1", 30000), offer(ng, "c2", 30002)
     check(text(r1["result"]) == "ok" and text(r2["result"]) == "ok", "two calls fit in 160 kbit/s")
@@ -95,16 +88,6 @@ def main():
           "statistics count refusals by reason (%s)" % st["refused"])
 
 
-def _ping(ng):
-    try:
-        return text(ng.request({"command": "ping"}, tries=1).get("result")) == "pong"
-    except (TimeoutError, OSError):
-        return False
-
 
 if __name__ == "__main__":
-    main()
-    if failures:
-        print("%d check(s) failed" % len(failures))
-        sys.exit(1)
-    print("all checks passed")
+    run_checks(main)

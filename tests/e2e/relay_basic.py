@@ -5,19 +5,12 @@ Runs inside the relay's namespace (run_e2e.sh); hosts' sockets are opened in the
 import os
 import socket
 import struct
-import sys
 import time
 
-from rtptest import NgClient, media_of, rtcp_sr, rtp_packet, sdp_for, socket_in_netns, text, wait_for
+from rtptest import NgClient, check, media_of, ping, rtcp_sr, rtp_packet, run_checks, sdp_for, socket_in_netns, text, wait_for
 
 E = os.environ
-failures = []
 
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def host_socket(ns, addr, port):
@@ -57,7 +50,7 @@ def relay_stream(tx, rx, dst, expect_src, n, make):
 
 def main():
     ng = NgClient(port=int(E["NG_PORT"]))
-    check(wait_for(lambda: _ping(ng), 20), "relay answers NG ping with pong")
+    check(wait_for(lambda: ping(ng), 20), "relay answers NG ping with pong")
 
     a_rtp = host_socket(E["NS_A"], E["ADDR_A"], 30000)
     a_rtcp = host_socket(E["NS_A"], E["ADDR_A"], 30001)
@@ -144,7 +137,7 @@ def main():
     check(b"error" in reply, "unknown command gets an error reply")
     reply = ng.raw(b"c9 d7:command5:offer7:call-id1:xe")
     check(b"error" in reply, "offer without SDP gets an error reply")
-    check(_ping(ng), "relay still answers ping after garbage")
+    check(ping(ng), "relay still answers ping after garbage")
 
     # Accounting: every received packet is relayed, dropped by reason, or consumed (ARP/ICMP).
     def balanced():
@@ -155,12 +148,6 @@ def main():
     print("   data plane: rx=%d relayed_rtp=%d relayed_rtcp=%d dropped=%d" %
           (s["rx packets"], s["relayed rtp"], s["relayed rtcp"], s["dropped"]))
 
-
-def _ping(ng):
-    try:
-        return text(ng.request({"command": "ping"}, tries=1).get("result")) == "pong"
-    except (TimeoutError, OSError):
-        return False
 
 
 def icmp_echo(ns, dst):
@@ -204,8 +191,4 @@ def _inet_csum(b):
 
 
 if __name__ == "__main__":
-    main()
-    if failures:
-        print("%d check(s) failed" % len(failures))
-        sys.exit(1)
-    print("all checks passed")
+    run_checks(main)

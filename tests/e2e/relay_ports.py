@@ -5,19 +5,12 @@ back when the unanswered offers time out."""
 
 import os
 import socket
-import sys
 import time
 
-from rtptest import NgClient, media_of, rtp_packet, sdp_for, socket_in_netns, text, wait_for
+from rtptest import NgClient, check, media_of, ping, rtp_packet, run_checks, sdp_for, socket_in_netns, text, wait_for
 
 E = os.environ
-failures = []
 
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def offer(ng, call_id, port):
@@ -39,7 +32,7 @@ def relay_some(a, b, to, n=10):
 
 def main():
     ng = NgClient(port=int(E["NG_PORT"]))
-    check(wait_for(lambda: _ping(ng), 20), "relay answers ping")
+    check(wait_for(lambda: ping(ng), 20), "relay answers ping")
     a = socket_in_netns(E["NS_A"]); a.bind((E["ADDR_A"], 30000)); a.settimeout(1)
     b = socket_in_netns(E["NS_B"]); b.bind((E["ADDR_B"], 40000)); b.settimeout(1)
 
@@ -69,16 +62,6 @@ def main():
     check(relay_some(a, b, (to_a[0], to_a[1])) >= 9, "and still relays")
 
 
-def _ping(ng):
-    try:
-        return text(ng.request({"command": "ping"}, tries=1).get("result")) == "pong"
-    except (TimeoutError, OSError):
-        return False
-
 
 if __name__ == "__main__":
-    main()
-    if failures:
-        print("%d check(s) failed" % len(failures))
-        sys.exit(1)
-    print("all checks passed")
+    run_checks(main)

@@ -7,21 +7,14 @@ import json
 import os
 import re
 import subprocess
-import sys
 import time
 
-from rtptest import NgClient, text, wait_for
+from rtptest import NgClient, check, ping, run_checks, text, wait_for
 
 E = os.environ
 PEER = os.path.join(E["BUILD_DIR"], "tests", "srtp_peer")
-failures = []
 _port = [31000]
 
-
-def check(cond, what):
-    print(("ok   " if cond else "FAIL ") + what)
-    if not cond:
-        failures.append(what)
 
 
 def next_port():
@@ -88,7 +81,7 @@ def call(ng, call_id, offer_sdp, answer_fn, **ng_keys):
 
 def main():
     ng = NgClient(port=int(E["NG_PORT"]))
-    check(wait_for(lambda: _ping(ng), 20), "relay answers ping")
+    check(wait_for(lambda: ping(ng), 20), "relay answers ping")
     ns_a, ns_b, ip_a, ip_b = E["NS_A"], E["NS_B"], E["ADDR_A"], E["ADDR_B"]
 
     # 1. SRTP <-> SRTP, re-keyed: A offers _32 then _80; B is offered the policy's one _80 line.
@@ -179,16 +172,6 @@ def main():
           "received = relayed + dropped + ARP + ICMP")
 
 
-def _ping(ng):
-    try:
-        return text(ng.request({"command": "ping"}, tries=1).get("result")) == "pong"
-    except (TimeoutError, OSError):
-        return False
-
 
 if __name__ == "__main__":
-    main()
-    if failures:
-        print("%d check(s) failed" % len(failures))
-        sys.exit(1)
-    print("all checks passed")
+    run_checks(main)

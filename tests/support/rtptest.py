@@ -153,3 +153,33 @@ def wait_for(pred, timeout, step=0.05):
             return True
         time.sleep(step)
     return pred()
+
+
+# --- a tiny check runner shared by the end-to-end scripts ---
+
+failures = []
+
+
+def check(cond, what):
+    """Records one assertion; the script keeps going so one run shows every failure."""
+    print(("ok   " if cond else "FAIL ") + what)
+    if not cond:
+        failures.append(what)
+    return cond
+
+
+def ping(ng):
+    try:
+        return text(ng.request({"command": "ping"}, tries=1).get("result")) == "pong"
+    except (TimeoutError, OSError):
+        return False
+
+
+def run_checks(main):
+    """Runs main() and exits non-zero if any check failed."""
+    import sys
+    main()
+    if failures:
+        print("%d check(s) failed" % len(failures))
+        sys.exit(1)
+    print("all checks passed")
