@@ -12,6 +12,7 @@
 #include "control/session/manager.h"
 #include "dataplane/arp.h"
 #include "dataplane/rewrite.h"
+#include "relay/metrics.h"
 
 namespace rtprelay {
 
@@ -127,6 +128,9 @@ void control_loop::run(const std::atomic<bool>& stop) {
             }
         }
         ctx_.flows->reclaim();
+        if (ctx_.metrics != nullptr) {
+            ctx_.metrics->tick(now);
+        }
         if (ctx_.stats_interval != 0 && now - last_stats >= std::chrono::seconds(ctx_.stats_interval)) {
             last_stats = now;
             const dp::worker_counters t = totals();

@@ -1,6 +1,7 @@
 #pragma once
 // The main lcore's loop: NG requests, ARP (answers, learning, resolution, aging,
-// gratuitous ARP at start), RCU reclamation of retired flows, and periodic counter logs.
+// gratuitous ARP at start), RCU reclamation of retired flows, periodic counter logs and
+// the /metrics snapshot.
 // Everything here may allocate and log; none of it is per relayed packet.
 
 #include <atomic>
@@ -18,6 +19,9 @@ namespace rtprelay {
 namespace ng {
 class ng_server;
 }
+namespace metrics {
+class exporter;
+}
 class session_manager;
 
 struct control_context {
@@ -31,6 +35,7 @@ struct control_context {
     rte_ring* control_tx = nullptr;   // frames for worker 0 to send
     session_manager* sessions = nullptr;  // timeouts are checked once a second
     unsigned stats_interval = 0;      // seconds, 0 = off
+    metrics::exporter* metrics = nullptr;  // /metrics snapshot refreshed every 250 ms; null = off
 };
 
 class control_loop {

@@ -24,11 +24,13 @@
 #include "dataplane/port_setup.h"
 #include "dataplane/worker.h"
 #include "relay/control_loop.h"
+#include "relay/metrics.h"
 #include "relay/options.h"
 
 namespace {
 
 std::atomic<bool> g_stop{false};
+bool g_eal_up = false;  // whether an error path must call rte_eal_cleanup()
 
 void on_signal(int) { g_stop.store(true); }
 
@@ -85,7 +87,14 @@ int run(const rtprelay::relay_options& opt) {
     using namespace rtprelay;
     namespace dpl = rtprelay::dp;
 
-    // 1. EAL.
+    // 1. Interfaces: a typo in one must be reported before EAL says anything.
+    interface_set interfaces;
+    std::random_device rd;
+    for (const auto& spec : opt.interfaces) {
+        interfaces.add(parse_interface(spec, (static_cast<uint64_t>(rd()) << 32) | rd()));
+    }
+
+    // 2. EAL.
     std::vector<std::string> eal_store{"rtprelay"};
     eal_store.insert(eal_store.end(), opt.eal_args.begin(), opt.eal_args.end());
     std::vector<char*> eal_argv;
@@ -96,6 +105,7 @@ int run(const rtprelay::relay_options& opt) {
         RLOG_ERROR("EAL initialisation failed: %s (check --eal)", rte_strerror(rte_errno));
         return 1;
     }
+    g_eal_up = true;
     if (rte_cpu_get_flag_enabled(RTE_CPUFLAG_SSE4_2) <= 0) {
         RLOG_ERROR("this CPU lacks SSE4.2, which rtprelay is built for");
         rte_eal_cleanup();
@@ -109,12 +119,7 @@ int run(const rtprelay::relay_options& opt) {
     }
     int rc = 0;
     {
-        // 2. Interfaces and ports.
-        interface_set interfaces;
-        std::random_device rd;
-        for (const auto& spec : opt.interfaces) {
-            interfaces.add(parse_interface(spec, (static_cast<uint64_t>(rd()) << 32) | rd()));
-        }
+        // 3. Ports.
         std::set<uint16_t> ports;
         for (const auto& i : interfaces.all()) {
             if (i.dpdk_port >= dpl::max_ports || !rte_eth_dev_is_valid_port(i.dpdk_port)) {
@@ -142,7 +147,7 @@ int run(const rtprelay::relay_options& opt) {
             }
         }
 
-        // 3. Tables and rings the planes share.
+        // 4. Tables and rings the planes share.
         const int socket = static_cast<int>(rte_socket_id());
         dpl::flow_table flows(opt.max_flows, opt.workers, socket);
         dpl::neighbour_table neighbours(opt.max_neighbours, socket);
@@ -158,7 +163,7 @@ int run(const rtprelay::relay_options& opt) {
             shared->handoff[w] = rte_ring_create(("handoff" + std::to_string(w)).c_str(), 4096, socket, RING_F_SC_DEQ);
         }
 
-        // 4. Workers on every lcore but the main one.
+        // 5. Workers on every lcore but the main one.
         std::vector<std::unique_ptr<dpl::worker>> workers;
         std::vector<unsigned> lcores;
         unsigned lcore = 0;
@@ -171,7 +176,7 @@ int run(const rtprelay::relay_options& opt) {
             workers.push_back(std::move(w));
             lcores.push_back(lcore);
         }
-        // 5. Control plane (before launching: a bad NG address must fail while nothing runs).
+        // 6. Control plane (before launching: a bad NG address must fail while nothing runs).
         publisher pub(flows, neighbours, static_cast<uint16_t>(opt.workers),
                       opt.srtp_engine == "libsrtp2" ? dpl::srtp::engine::libsrtp2 : dpl::srtp::engine::native);
         control_context ctx;
@@ -199,6 +204,16 @@ int run(const rtprelay::relay_options& opt) {
             }
             session_manager sessions(interfaces, pub, timeouts, &adm);
             ctx.sessions = &sessions;
+            // /metrics, when asked for: before the NG server, whose handler reports to it.
+            std::unique_ptr<metrics::exporter> prom;
+            if (!opt.metrics_listen.empty()) {
+                metrics::sources src{.interfaces = &interfaces, .sessions = &sessions, .adm = &adm, .flows = &flows,
+                                     .workers = {}, .dpdk_ports = {ports.begin(), ports.end()}, .pool = pool};
+                for (auto& w : workers) {
+                    src.workers.push_back(w.get());
+                }
+                prom = std::make_unique<metrics::exporter>(opt.metrics_listen, std::move(src));
+            }
             control_loop* loop_ptr = nullptr;
             ng::commands cmds(sessions, [&]() { return dataplane_stats(*loop_ptr, flows); });
             ng::ng_server_config ngc;
@@ -207,10 +222,19 @@ int run(const rtprelay::relay_options& opt) {
             ngc.cache_entries = opt.ng_cache_entries;
             ngc.cache_age = std::chrono::seconds(opt.ng_cache_age);
             ng::ng_server server(ngc, [&](const ng::value& req, const ng::peer_info&) {
-                return cmds.handle(req, std::chrono::steady_clock::now());
+                const auto now = std::chrono::steady_clock::now();
+                if (prom) {
+                    return prom->observe(req, [&] { return cmds.handle(req, now); });
+                }
+                return cmds.handle(req, now);
             });
             ctx.ng = &server;
-            // 6. Launch the workers.
+            if (prom) {
+                prom->set_ng_server(&server);
+                ctx.metrics = prom.get();
+                RLOG_INFO("metrics on http://%s/metrics", opt.metrics_listen.c_str());
+            }
+            // 7. Launch the workers.
             for (size_t w = 0; w < workers.size(); ++w) {
                 rte_eal_remote_launch(launch_worker, workers[w].get(), lcores[w]);
             }
@@ -221,11 +245,11 @@ int run(const rtprelay::relay_options& opt) {
             loop.announce();
             RLOG_INFO("NG control listening on %s", server.local_address().to_string().c_str());
 
-            // 7. Run until SIGTERM/SIGINT.
+            // 8. Run until SIGTERM/SIGINT.
             loop.run(g_stop);
             RLOG_INFO("stopping: %zu call(s) open", sessions.size());
 
-            // 8. Clean-up in reverse: workers stop first, then nothing reads the tables.
+            // 9. Clean-up in reverse: workers stop first, then nothing reads the tables.
             shared->stop.store(true);
             rte_eal_mp_wait_lcore();
             print_summary(loop.totals());
@@ -267,7 +291,9 @@ int main(int argc, char** argv) {
     } catch (const std::exception& e) {
         RLOG_ERROR("%s", e.what());
         g_stop.store(true);
-        rte_eal_cleanup();
+        if (g_eal_up) {
+            rte_eal_cleanup();
+        }
         return 1;
     }
 }

@@ -8,6 +8,7 @@
 
 #include "control/admission/admission.h"
 #include "control/log.h"
+#include "control/ng/server.h"
 
 namespace po = boost::program_options;
 
@@ -43,7 +44,9 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
         ("config,c", po::value(&config_file), "INI configuration file (options below, sections allowed as prefixes)")
         ("log-level", po::value(&o.log_level)->default_value(o.log_level), "error | warning | info | debug")
         ("stats-interval", po::value(&o.stats_interval)->default_value(o.stats_interval),
-         "seconds between data plane counter log lines (0 = off)");
+         "seconds between data plane counter log lines (0 = off)")
+        ("metrics-listen", po::value(&o.metrics_listen),
+         "serve Prometheus /metrics on ADDR:PORT (e.g. 127.0.0.1:9100); empty = off");
     po::options_description dataplane("Data plane");
     dataplane.add_options()
         ("eal", po::value(&eal), "DPDK EAL arguments, e.g. \"-l 0-1 --no-pci --vdev=net_af_packet0,iface=eth1\"; "
@@ -140,6 +143,13 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
     }
     if (o.srtp_engine != "native" && o.srtp_engine != "libsrtp2") {
         throw options_error("option '--srtp-engine': '" + o.srtp_engine + "' is not native or libsrtp2");
+    }
+    if (!o.metrics_listen.empty()) {
+        auto ep = ng::parse_endpoint(o.metrics_listen, true);
+        if (!ep || ep->port() == 0) {
+            throw options_error("option '--metrics-listen': '" + o.metrics_listen +
+                                "' is not ADDR:PORT (e.g. 127.0.0.1:9100)");
+        }
     }
     if (o.interfaces.empty()) {
         throw options_error("option '--interface': at least one media interface is required");

@@ -36,6 +36,7 @@ struct relay_options {
     unsigned final_timeout = 0;            // absolute call length; 0 = none
     unsigned delete_delay = 0;             // seconds between NG delete and the call's end
     unsigned stats_interval = 0;           // seconds between counter log lines; 0 = off
+    std::string metrics_listen;            // Prometheus /metrics ADDR:PORT; empty = off
     std::string log_level = "info";
 };
 

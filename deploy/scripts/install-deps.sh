@@ -2,8 +2,8 @@
 # Installs what rtprelay needs to build and test on Debian 12, as root, if it is missing.
 #   install-deps.sh            build + test packages
 #   install-deps.sh --build    build packages only
-# Packages that ship services (kamailio) are kept from starting: tests run their own
-# instances on their own ports and stop them.
+# Packages that ship services (kamailio, prometheus) are kept from starting: tests run
+# their own instances on their own ports and stop them.
 set -euo pipefail
 
 build_pkgs=(meson ninja-build pkg-config g++ libdpdk-dev dpdk libsrtp2-dev libssl-dev
@@ -12,9 +12,10 @@ build_pkgs=(meson ninja-build pkg-config g++ libdpdk-dev dpdk libsrtp2-dev libss
 # kamailio and sip-tester (SIPp): the Kamailio call test (tests/e2e/kamailio/).
 # clang and libclang-rt-14-dev: the libFuzzer targets (tests/fuzz/); the runtime is only a
 # recommendation of clang, so --no-install-recommends needs it named.
-test_pkgs=(iproute2 ethtool python3 kamailio sip-tester clang libclang-rt-14-dev)
+# prometheus: promtool and a real server scraping /metrics (tests/e2e/metrics_test.py).
+test_pkgs=(iproute2 ethtool python3 kamailio sip-tester clang libclang-rt-14-dev prometheus)
 # Services of test packages: never left enabled or running as system services.
-service_pkgs=(kamailio)
+service_pkgs=(kamailio prometheus)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" != "--build" ]; then

@@ -1,0 +1,295 @@
+#include "relay/metrics_families.h"
+
+#include <limits>
+#include <string>
+#include <utility>
+
+namespace rtprelay::metrics {
+
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+using labels = std::vector<ClientMetric::Label>;
+
+MetricFamily family(const char* name, const char* help, MetricType type) {
+    MetricFamily f;
+    f.name = name;
+    f.help = help;
+    f.type = type;
+    return f;
+}
+
+void sample(MetricFamily& f, double v, labels l = {}) {
+    ClientMetric m;
+    m.label = std::move(l);
+    if (f.type == MetricType::Counter) {
+        m.counter.value = v;
+    } else {
+        m.gauge.value = v;
+    }
+    f.metric.push_back(std::move(m));
+}
+
+double d(uint64_t v) { return static_cast<double>(v); }
+
+// "media timeout" -> "media_timeout": label values in the style of the metric names.
+std::string snake(std::string_view s) {
+    std::string out(s);
+    for (char& c : out) {
+        if (c == ' ' || c == '-') {
+            c = '_';
+        }
+    }
+    return out;
+}
+
+class builder {
+ public:
+    void add(MetricFamily f) { out_.push_back(std::move(f)); }
+    void single(const char* name, const char* help, MetricType type, double v) {
+        MetricFamily f = family(name, help, type);
+        sample(f, v);
+        add(std::move(f));
+    }
+    std::vector<MetricFamily> take() { return std::move(out_); }
+
+ private:
+    std::vector<MetricFamily> out_;
+};
+
+void dataplane(builder& b, const dp::worker_counters& t, const std::vector<worker_polls>& workers) {
+    constexpr MetricType counter = MetricType::Counter;
+    b.single("rtprelay_packets_received_total", "Packets the workers received from the DPDK ports.", counter,
+             d(t.rx_packets));
+    b.single("rtprelay_bytes_received_total", "Ethernet frame bytes the workers received.", counter, d(t.rx_bytes));
+    {
+        MetricFamily f = family("rtprelay_packets_relayed_total",
+                                "Packets relayed to the other leg, by kind of the flow they arrived on.", counter);
+        sample(f, d(t.relayed_rtp), {{"kind", "rtp"}});
+        sample(f, d(t.relayed_rtcp), {{"kind", "rtcp"}});
+        b.add(std::move(f));
+    }
+    b.single("rtprelay_bytes_relayed_total", "Ethernet frame bytes relayed to the other leg.", counter,
+             d(t.relayed_bytes));
+    {
+        MetricFamily f = family("rtprelay_packets_local_total",
+                                "Packets the relay consumed itself: ARP to the control plane, ICMP echo answered.",
+                                counter);
+        sample(f, d(t.arp_to_control), {{"kind", "arp"}});
+        sample(f, d(t.icmp_echo_replies), {{"kind", "icmp_echo"}});
+        b.add(std::move(f));
+    }
+    b.single("rtprelay_handoff_packets_total", "Packets passed to the worker that owns their flow.", counter,
+             d(t.handed_off));
+    {
+        MetricFamily f = family("rtprelay_drops_total", "Packets dropped by the data plane, by reason.", counter);
+        for (size_t r = 0; r < dp::drop_reason_count; ++r) {
+            sample(f, d(t.drops[r]), {{"reason", std::string(dp::drop_reason_name(static_cast<dp::drop_reason>(r)))}});
+        }
+        b.add(std::move(f));
+    }
+    b.single("rtprelay_srtp_auth_failures_total", "SRTP/SRTCP packets whose authentication tag did not verify.",
+             counter, d(t.drops[static_cast<size_t>(dp::drop_reason::srtp_auth_failed)]));
+    b.single("rtprelay_srtp_replay_drops_total",
+             "SRTP/SRTCP packets dropped as replays or older than the replay window.", counter,
+             d(t.drops[static_cast<size_t>(dp::drop_reason::srtp_replay)]));
+    MetricFamily polls = family("rtprelay_worker_polls_total", "Worker loop turns (RX polls).", counter);
+    MetricFamily busy = family("rtprelay_worker_busy_polls_total",
+                               "Worker loop turns that received at least one packet; busy/polls is the load.", counter);
+    for (size_t w = 0; w < workers.size(); ++w) {
+        sample(polls, d(workers[w].polls), {{"worker", std::to_string(w)}});
+        sample(busy, d(workers[w].busy_polls), {{"worker", std::to_string(w)}});
+    }
+    b.add(std::move(polls));
+    b.add(std::move(busy));
+}
+
+void sessions(builder& b, const control_snapshot& s) {
+    constexpr MetricType counter = MetricType::Counter;
+    {
+        MetricFamily f = family("rtprelay_sessions",
+                                "Calls open, by logical interface (a call using two interfaces counts on both).",
+                                MetricType::Gauge);
+        for (const auto& i : s.interfaces) {
+            sample(f, d(i.budget.calls), {{"interface", i.name}});
+        }
+        b.add(std::move(f));
+    }
+    b.single("rtprelay_sessions_created_total", "Calls admitted (first offer accepted).", counter,
+             d(s.calls_created));
+    {
+        MetricFamily f = family("rtprelay_sessions_closed_total", "Calls ended, by reason.", counter);
+        for (size_t r = 0; r < static_cast<size_t>(close_reason::count); ++r) {
+            sample(f, d(s.calls_closed[r]), {{"reason", snake(close_reason_name(static_cast<close_reason>(r)))}});
+        }
+        b.add(std::move(f));
+    }
+    {
+        MetricFamily f = family("rtprelay_sessions_refused_total", "New calls refused, by reason.", counter);
+        for (size_t r = 0; r < refused_reason_count; ++r) {
+            sample(f, d(s.calls_refused[r]), {{"reason", refused_reason_name(static_cast<refused_reason>(r))}});
+        }
+        b.add(std::move(f));
+    }
+    b.single("rtprelay_flows", "Flow entries published to the data plane.", MetricType::Gauge, d(s.flows));
+}
+
+void capacity(builder& b, const control_snapshot& s) {
+    constexpr MetricType gauge = MetricType::Gauge;
+    // Prometheus' base unit is the byte: an 80 kbit/s call reserves 10,000 bytes/s.
+    MetricFamily cap = family("rtprelay_capacity_bytes_per_second",
+                              "Configured bandwidth budget per direction, in bytes/s (bits/8); 0 = unlimited.", gauge);
+    MetricFamily res = family("rtprelay_capacity_reserved_bytes_per_second",
+                              "Bandwidth reserved per direction by open calls, in bytes/s (bits/8).", gauge);
+    MetricFamily calls = family("rtprelay_capacity_calls", "Calls holding a bandwidth reservation.", gauge);
+    MetricFamily limit = family("rtprelay_capacity_call_limit", "Calls the budget admits; 0 = unlimited.", gauge);
+    MetricFamily util = family("rtprelay_capacity_utilisation_ratio",
+                               "Reserved over budgeted bandwidth (0..1); only where a budget is set.", gauge);
+    MetricFamily cps = family("rtprelay_capacity_calls_per_second_limit",
+                              "New calls per second admitted; 0 = no limit.", gauge);
+    auto add = [&](const std::string& scope, const budget_snapshot& bs) {
+        sample(cap, d(bs.capacity_bps) / 8, {{"scope", scope}});
+        sample(res, d(bs.reserved_bps) / 8, {{"scope", scope}});
+        sample(calls, d(bs.calls), {{"scope", scope}});
+        sample(limit, d(bs.call_limit), {{"scope", scope}});
+        if (bs.capacity_bps != 0) {
+            sample(util, d(bs.reserved_bps) / d(bs.capacity_bps), {{"scope", scope}});
+        }
+        sample(cps, bs.cps_limit, {{"scope", scope}});
+    };
+    if (s.has_admission) {
+        add("node", s.node);
+        for (const auto& i : s.interfaces) {
+            add(i.name, i.budget);
+        }
+    }
+    for (MetricFamily* f : {&cap, &res, &calls, &limit, &util, &cps}) {
+        b.add(std::move(*f));
+    }
+    b.single("rtprelay_draining", "1 while the node refuses new calls (drain), else 0.", gauge, s.draining ? 1 : 0);
+
+    MetricFamily free = family("rtprelay_ports_free", "RTP/RTCP port pairs free, by media address.", gauge);
+    MetricFamily used = family("rtprelay_ports_used", "RTP/RTCP port pairs in use, by media address.", gauge);
+    for (const auto& i : s.interfaces) {
+        for (const auto& a : i.addresses) {
+            sample(free, d(a.ports_free), {{"interface", i.name}, {"address", a.address}});
+            sample(used, d(a.ports_used), {{"interface", i.name}, {"address", a.address}});
+        }
+    }
+    b.add(std::move(free));
+    b.add(std::move(used));
+}
+
+void ng(builder& b, const control_snapshot& s) {
+    constexpr MetricType counter = MetricType::Counter;
+    {
+        MetricFamily f = family("rtprelay_ng_requests_total", "NG requests handled, by command and reply result.",
+                                counter);
+        for (size_t c = 0; c < ng_command_count; ++c) {
+            for (size_t r = 0; r < ng_result_count; ++r) {
+                sample(f, d(s.ng.requests[c][r]),
+                       {{"command", ng_command_name(static_cast<ng_command>(c))},
+                        {"result", ng_result_name(static_cast<ng_result>(r))}});
+            }
+        }
+        b.add(std::move(f));
+    }
+    {
+        MetricFamily f = family("rtprelay_ng_request_duration_seconds",
+                                "Time the control thread spent handling one NG request (cache hits excluded).",
+                                MetricType::Histogram);
+        ClientMetric m;
+        uint64_t cumulative = 0;
+        for (size_t i = 0; i <= ng_duration_bounds.size(); ++i) {
+            cumulative += s.ng.duration_buckets[i];
+            ClientMetric::Bucket bucket;
+            bucket.cumulative_count = cumulative;
+            bucket.upper_bound =
+                i < ng_duration_bounds.size() ? ng_duration_bounds[i] : std::numeric_limits<double>::infinity();
+            m.histogram.bucket.push_back(bucket);
+        }
+        m.histogram.sample_count = s.ng.duration_count;
+        m.histogram.sample_sum = s.ng.duration_sum;
+        f.metric.push_back(std::move(m));
+        b.add(std::move(f));
+    }
+    const ng::ng_server_counters& n = s.ng_server;
+    b.single("rtprelay_ng_datagrams_received_total", "NG datagrams from allowed peers, retransmits included.", counter,
+             d(n.requests));
+    b.single("rtprelay_ng_replies_sent_total", "NG replies sent, cached and error replies included.", counter,
+             d(n.replies));
+    b.single("rtprelay_ng_cache_hits_total", "NG retransmits answered from the reply cache.", counter,
+             d(n.cache_hits));
+    {
+        MetricFamily f = family("rtprelay_ng_dropped_total", "NG datagrams dropped without a reply, by reason.",
+                                counter);
+        sample(f, d(n.dropped_not_allowed), {{"reason", "not_allowed"}});
+        sample(f, d(n.dropped_malformed), {{"reason", "malformed"}});
+        b.add(std::move(f));
+    }
+    {
+        MetricFamily f = family("rtprelay_ng_errors_total", "NG transport errors, by kind.", counter);
+        sample(f, d(n.bad_requests), {{"reason", "bad_request"}});
+        sample(f, d(n.handler_errors), {{"reason", "handler_error"}});
+        sample(f, d(n.send_errors), {{"reason", "send_error"}});
+        sample(f, d(n.oversized_replies), {{"reason", "oversized_reply"}});
+        b.add(std::move(f));
+    }
+}
+
+void ports(builder& b, const control_snapshot& s) {
+    struct field {
+        const char* name;
+        const char* help;
+        uint64_t port_snapshot::*value;
+    };
+    constexpr field fields[] = {
+        {"rtprelay_port_rx_packets_total", "Packets the DPDK port received (ipackets).", &port_snapshot::rx_packets},
+        {"rtprelay_port_tx_packets_total", "Packets the DPDK port sent (opackets).", &port_snapshot::tx_packets},
+        {"rtprelay_port_rx_bytes_total", "Bytes the DPDK port received (ibytes).", &port_snapshot::rx_bytes},
+        {"rtprelay_port_tx_bytes_total", "Bytes the DPDK port sent (obytes).", &port_snapshot::tx_bytes},
+        {"rtprelay_port_rx_missed_total", "Packets the NIC dropped because RX queues were full (imissed).",
+         &port_snapshot::rx_missed},
+        {"rtprelay_port_rx_errors_total", "Erroneous packets received (ierrors).", &port_snapshot::rx_errors},
+        {"rtprelay_port_tx_errors_total", "Packets the port failed to send (oerrors).", &port_snapshot::tx_errors},
+        {"rtprelay_port_rx_nombuf_total", "RX mbuf allocation failures (rx_nombuf).", &port_snapshot::rx_nombuf},
+    };
+    for (const field& fd : fields) {
+        MetricFamily f = family(fd.name, fd.help, MetricType::Counter);
+        for (const auto& p : s.ports) {
+            sample(f, d(p.*fd.value), {{"port", std::to_string(p.port_id)}});
+        }
+        b.add(std::move(f));
+    }
+    MetricFamily link = family("rtprelay_port_link_up", "1 when the DPDK port's link is up.", MetricType::Gauge);
+    for (const auto& p : s.ports) {
+        sample(link, p.link_up ? 1 : 0, {{"port", std::to_string(p.port_id)}});
+    }
+    b.add(std::move(link));
+    b.single("rtprelay_mempool_mbufs_in_use", "Packet buffers in use (rte_mempool_in_use_count).", MetricType::Gauge,
+             d(s.mbufs_in_use));
+    b.single("rtprelay_mempool_mbufs", "Packet buffers in the pool.", MetricType::Gauge, d(s.mbufs_total));
+}
+
+}  // namespace
+
+std::vector<prometheus::MetricFamily> render(const dp::worker_counters& sum, const std::vector<worker_polls>& workers,
+                                             const control_snapshot& control,
+                                             std::chrono::steady_clock::time_point now) {
+    builder b;
+    dataplane(b, sum, workers);
+    sessions(b, control);
+    capacity(b, control);
+    ng(b, control);
+    ports(b, control);
+    if (control.taken != std::chrono::steady_clock::time_point{}) {
+        b.single("rtprelay_control_snapshot_age_seconds",
+                 "Age of the control plane numbers in this scrape; grows if the control thread stalls.",
+                 MetricType::Gauge, std::chrono::duration<double>(now - control.taken).count());
+    }
+    return b.take();
+}
+
+}  // namespace rtprelay::metrics
