@@ -1,0 +1,37 @@
+#pragma once
+// Command-line options of rtprelay-pipeline-bench (command line only, no config file).
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace rtprelay::pipeline {
+
+// What the two legs of every call speak. Packets go both ways unless --one-way.
+enum class scenario : uint8_t {
+    plain,      // RTP <-> RTP: classify, lookup, rewrite
+    rtp_srtp,   // caller RTP, callee SRTP: protect toward the callee, unprotect back
+    srtp_srtp,  // SRTP on both legs, each with its own keys: unprotect + protect (re-key)
+};
+const char* scenario_name(scenario s);
+
+struct options {
+    std::vector<scenario> scenarios{scenario::plain, scenario::rtp_srtp, scenario::srtp_srtp};
+    uint32_t calls = 10'000;
+    uint64_t packets = 4'000'000;   // per timed run, rounded up to whole bursts of 32
+    uint32_t runs = 1;              // timed runs per scenario; the median is reported
+    uint32_t chunk = 1u << 19;      // packets generated (outside the timed region) at a time
+    uint32_t sample_every = 997;    // 1 output packet in this many is kept and checked (prime:
+                                    // round-robin over 2 * calls streams still hits them all)
+    bool one_way = false;           // only caller -> callee (rtp-srtp then measures protect alone)
+    uint32_t mem_mb = 1024;         // EAL memory
+    bool no_huge = false;           // skip hugepages even when the machine has enough free
+    bool json = false;
+};
+
+enum class parse_outcome : uint8_t { run, exit_ok, exit_error };
+
+// Parses argv into *out; prints --help to stdout and errors (naming the option) to stderr.
+parse_outcome parse_options(int argc, char** argv, options* out);
+
+}  // namespace rtprelay::pipeline
