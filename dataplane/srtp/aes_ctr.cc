@@ -160,11 +160,16 @@ void store_be64(uint8_t* p, uint64_t v) {
 }  // namespace
 
 bool cpu_has_aesni() noexcept {
-    unsigned a = 0, b = 0, c = 0, d = 0;
-    if (__get_cpuid(1, &a, &b, &c, &d) == 0) {
-        return false;
-    }
-    return (c & bit_AES) != 0 && (c & bit_SSSE3) != 0 && (c & bit_SSE4_1) != 0;
+    // Asked once: CPUID is a VM exit under KVM (~tens of µs), and every SRTP call sets
+    // four keys.
+    static const bool has = [] {
+        unsigned a = 0, b = 0, c = 0, d = 0;
+        if (__get_cpuid(1, &a, &b, &c, &d) == 0) {
+            return false;
+        }
+        return (c & bit_AES) != 0 && (c & bit_SSSE3) != 0 && (c & bit_SSE4_1) != 0;
+    }();
+    return has;
 }
 
 aes128_ctr::~aes128_ctr() {
