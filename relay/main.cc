@@ -25,6 +25,7 @@
 #include "dataplane/worker.h"
 #include "relay/control_loop.h"
 #include "relay/metrics.h"
+#include "relay/ng_log.h"
 #include "relay/options.h"
 
 namespace {
@@ -70,15 +71,19 @@ rtprelay::ng::value dataplane_stats(const rtprelay::control_loop& loop, const rt
 }
 
 void print_summary(const rtprelay::dp::worker_counters& t) {
-    std::fprintf(stderr, "rtprelay[info] final counters: rx=%lu relayed_rtp=%lu relayed_rtcp=%lu arp=%lu icmp=%lu dropped=%lu\n",
-                 static_cast<unsigned long>(t.rx_packets), static_cast<unsigned long>(t.relayed_rtp),
-                 static_cast<unsigned long>(t.relayed_rtcp), static_cast<unsigned long>(t.arp_to_control),
-                 static_cast<unsigned long>(t.icmp_echo_replies), static_cast<unsigned long>(t.total_drops()));
+    namespace log = rtprelay::log;
+    log::event(log::level::info, "final counters")
+        .field("rx", t.rx_packets)
+        .field("relayed_rtp", t.relayed_rtp)
+        .field("relayed_rtcp", t.relayed_rtcp)
+        .field("arp", t.arp_to_control)
+        .field("icmp", t.icmp_echo_replies)
+        .field("dropped", t.total_drops());
     for (size_t r = 0; r < rtprelay::dp::drop_reason_count; ++r) {
         if (t.drops[r] != 0) {
-            std::fprintf(stderr, "rtprelay[info]   drop %s=%lu\n",
-                         std::string(rtprelay::dp::drop_reason_name(static_cast<rtprelay::dp::drop_reason>(r))).c_str(),
-                         static_cast<unsigned long>(t.drops[r]));
+            log::event(log::level::info, "final drops")
+                .field("reason", rtprelay::dp::drop_reason_name(static_cast<rtprelay::dp::drop_reason>(r)))
+                .field("packets", t.drops[r]);
         }
     }
 }
@@ -92,6 +97,20 @@ int run(const rtprelay::relay_options& opt) {
     std::random_device rd;
     for (const auto& spec : opt.interfaces) {
         interfaces.add(parse_interface(spec, (static_cast<uint64_t>(rd()) << 32) | rd()));
+    }
+    if (opt.check_config) {
+        if (!ng::parse_endpoint(opt.ng_listen, true)) {
+            throw std::invalid_argument("option '--ng-listen': '" + opt.ng_listen + "' is not ADDRESS:PORT");
+        }
+        if (!opt.metrics_listen.empty() && !ng::parse_endpoint(opt.metrics_listen, true)) {
+            throw std::invalid_argument("option '--metrics-listen': '" + opt.metrics_listen + "' is not ADDRESS:PORT");
+        }
+        std::printf("configuration OK: %zu interface(s)", interfaces.all().size());
+        for (const auto& i : interfaces.all()) {
+            std::printf(" %s(port %u, %zu address(es))", i.name.c_str(), i.dpdk_port, i.addresses.size());
+        }
+        std::printf(", %u worker(s), NG on %s\n", opt.workers, opt.ng_listen.c_str());
+        return 0;
     }
 
     // 2. EAL.
@@ -221,12 +240,18 @@ int run(const rtprelay::relay_options& opt) {
             ngc.allow = opt.ng_allow;
             ngc.cache_entries = opt.ng_cache_entries;
             ngc.cache_age = std::chrono::seconds(opt.ng_cache_age);
-            ng::ng_server server(ngc, [&](const ng::value& req, const ng::peer_info&) {
+            ng_log ng_logger;
+            ng::ng_server server(ngc, [&](const ng::value& req, const ng::peer_info& from) {
                 const auto now = std::chrono::steady_clock::now();
-                if (prom) {
-                    return prom->observe(req, [&] { return cmds.handle(req, now); });
+                ng::value reply;
+                try {
+                    reply = prom ? prom->observe(req, [&] { return cmds.handle(req, now); }) : cmds.handle(req, now);
+                } catch (const std::exception& e) {
+                    ng_logger.failed(req, e.what(), from, now);
+                    throw;
                 }
-                return cmds.handle(req, now);
+                ng_logger.done(req, reply, from, now);
+                return reply;
             });
             ctx.ng = &server;
             if (prom) {

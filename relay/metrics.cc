@@ -47,6 +47,15 @@ void keep_monotonic(dp::worker_counters& now, dp::worker_counters& last) {
     one(now.relayed_rtcp, last.relayed_rtcp);
     one(now.relayed_bytes, last.relayed_bytes);
     one(now.icmp_echo_replies, last.icmp_echo_replies);
+    for (auto& port : now.traffic) {
+        const size_t p = static_cast<size_t>(&port - now.traffic.data());
+        for (size_t k = 0; k < dp::media_kind_count; ++k) {
+            auto& n = port[static_cast<size_t>(dp::traffic_dir::tx)][k];
+            auto& l = last.traffic[p][static_cast<size_t>(dp::traffic_dir::tx)][k];
+            one(n.packets, l.packets);
+            one(n.bytes, l.bytes);
+        }
+    }
 }
 }  // namespace
 
@@ -109,6 +118,8 @@ exporter::exporter(const std::string& listen, sources src) : src_(std::move(src)
         for (const auto& i : src_.interfaces->all()) {
             interface_snapshot is;
             is.name = i.name;
+            is.dpdk_port = i.dpdk_port;
+            is.vlan = i.vlan;
             for (const auto& a : i.addresses) {
                 is.addresses.push_back({a.net.base.to_string(), 0, 0});
             }

@@ -55,6 +55,8 @@ struct address_snapshot {
 
 struct interface_snapshot {
     std::string name;
+    uint16_t dpdk_port = 0;
+    uint16_t vlan = 0;
     budget_snapshot budget;
     std::vector<address_snapshot> addresses;
 };

@@ -41,6 +41,8 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
     general.add_options()
         ("help,h", "print this help and exit")
         ("version", "print the version and exit")
+        ("check-config", po::bool_switch(&o.check_config),
+         "validate the options and interfaces without starting DPDK, print a summary and exit (0 = valid)")
         ("config,c", po::value(&config_file), "INI configuration file (options below, sections allowed as prefixes)")
         ("log-level", po::value(&o.log_level)->default_value(o.log_level), "error | warning | info | debug")
         ("stats-interval", po::value(&o.stats_interval)->default_value(o.stats_interval),

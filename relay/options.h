@@ -38,6 +38,7 @@ struct relay_options {
     unsigned stats_interval = 0;           // seconds between counter log lines; 0 = off
     std::string metrics_listen;            // Prometheus /metrics ADDR:PORT; empty = off
     std::string log_level = "info";
+    bool check_config = false;             // validate options and interfaces, then exit (no EAL)
 };
 
 // Returns nullopt when --help or --version printed something and the program should exit 0.

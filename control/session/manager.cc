@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "control/log.h"
 #include "control/sdes/negotiate.h"
 #include "control/sdp/sdp.h"
 
@@ -464,8 +465,24 @@ const char* close_reason_name(close_reason r) {
     return names[static_cast<size_t>(r)];
 }
 
+namespace {
+// The label the metrics use: "media_timeout".
+const char* close_reason_label(close_reason r) {
+    constexpr const char* names[] = {"deleted", "media_timeout", "silent_timeout", "offer_timeout", "final_timeout"};
+    return names[static_cast<size_t>(r)];
+}
+}  // namespace
+
 void session_manager::close(std::map<std::string, std::unique_ptr<call>, std::less<>>::iterator it,
                             close_reason why) {
+    {
+        const call& c = *it->second;
+        log::event(log::level::info, "call closed")
+            .field("call-id", c.call_id)
+            .field("reason", close_reason_label(why))
+            .field("answered", c.answered ? "yes" : "no")
+            .field("duration", std::chrono::duration<double>(steady::now() - c.created).count());
+    }
     destroy(*it->second);
     calls_.erase(it);
     ++totals_.calls_deleted;
