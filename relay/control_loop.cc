@@ -124,7 +124,7 @@ void control_loop::run(const std::atomic<bool>& stop) {
         if (ctx_.sessions != nullptr && now - last_expire >= std::chrono::seconds(1)) {
             last_expire = now;
             if (const size_t n = ctx_.sessions->expire(now, rte_rdtsc(), rte_get_tsc_hz()); n != 0) {
-                RLOG_INFO("%zu call(s) closed by timeout", n);
+                log::event(log::level::debug, "calls closed by timeout").field("calls", n);
             }
         }
         ctx_.flows->reclaim();
@@ -134,10 +134,14 @@ void control_loop::run(const std::atomic<bool>& stop) {
         if (ctx_.stats_interval != 0 && now - last_stats >= std::chrono::seconds(ctx_.stats_interval)) {
             last_stats = now;
             const dp::worker_counters t = totals();
-            RLOG_INFO("dataplane rx=%lu relayed_rtp=%lu relayed_rtcp=%lu dropped=%lu flows=%zu neighbours=%zu/%zu",
-                      static_cast<unsigned long>(t.rx_packets), static_cast<unsigned long>(t.relayed_rtp),
-                      static_cast<unsigned long>(t.relayed_rtcp), static_cast<unsigned long>(t.total_drops()),
-                      ctx_.flows->size(), ctx_.neighbours->resolved(), ctx_.neighbours->size());
+            log::event(log::level::info, "dataplane")
+                .field("rx", t.rx_packets)
+                .field("relayed_rtp", t.relayed_rtp)
+                .field("relayed_rtcp", t.relayed_rtcp)
+                .field("dropped", t.total_drops())
+                .field("flows", ctx_.flows->size())
+                .field("neighbours_resolved", ctx_.neighbours->resolved())
+                .field("neighbours", ctx_.neighbours->size());
         }
     }
 }
