@@ -58,6 +58,9 @@ def main():
     o3 = offer(ng, "lc-hold", 30120, "sendonly")
     a3 = answer(ng, "lc-hold", 40120, "recvonly")
     check(all(text(r.get("result")) == "ok" for r in (o, o2, a2, o3, a3)), "three calls set up on b's three port pairs")
+    check(log_has(r'^level=info msg=offer call-id=lc-media from-tag=f-lc-media result=ok$') and
+          log_has(r'^level=info msg=answer call-id=lc-media from-tag=f-lc-media to-tag=t-lc-media result=ok$'),
+          "relay log: offer and answer lines with call-id and tags")
     full = offer(ng, "lc-full", 30130)
     m1 = scrape()
     check(text(full.get("result")) == "error" and "Ran out of ports" in text(full.get("error-reason")),
