@@ -20,6 +20,7 @@ finish() {
     fi
     ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
     ip netns del "$ns" 2>/dev/null || true
+    rm -rf /var/run/dpdk/rtprelay-lab  # the lab config's --file-prefix (empty with --no-shconf)
     if [ $rc -ne 0 ]; then
         echo "---- relay log ----"
         tail -n 40 "$tmp/relay.log" 2>/dev/null || true
