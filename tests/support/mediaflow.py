@@ -38,6 +38,14 @@ class Stream:
         self.tx.sendto(pkt, self.dst)
         self.seq += 1
 
+    def lost_since_first(self):
+        """Lost packets sent after the first that arrived: the first ones of a call may wait
+        for ARP (counted as no_neighbour drops); once a stream flows, nothing may be lost."""
+        if not self.received:
+            return sorted(self.sent)
+        first = min(self.received)
+        return [seq for seq in sorted(self.sent) if seq > first and seq not in self.received]
+
     def lost(self, sent_after=None, sent_before=None):
         """Sequence numbers sent (within the time window, when given) that never arrived."""
         out = []
