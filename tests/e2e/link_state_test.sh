@@ -104,14 +104,19 @@ print(s[0].getsockname()[1], s[1].getsockname()[1])')
     --idle-sleep-us="${IDLE_SLEEP_US:-50}" --drain-time=0 >"$logdir/relay.log" 2>&1 &
 relay_pid=$!
 
-# The tap exists once the relay has started its port: no IPv6 on it, then into the bridge.
-for _ in $(seq 1 200); do
-    ip link show "$TAP" >/dev/null 2>&1 && break
+# Once the relay has started (it logs its NG address) the tap is there and set up: no IPv6 on
+# it, then into the bridge. net_tap gives the kernel's end of the tap the DPDK port's own MAC
+# (at port start); a bridge treats the MAC of one of its ports as its own and would deliver
+# frames for the relay to the root namespace's stack instead of the tap. So the kernel's end
+# gets another MAC (locally administered); the DPDK port keeps its own.
+for _ in $(seq 1 300); do
+    grep -q "NG control listening" "$logdir/relay.log" && break
     kill -0 "$relay_pid" 2>/dev/null || { echo "FAIL: rtprelay exited at start-up"; exit 1; }
     sleep 0.1
 done
-ip link show "$TAP" >/dev/null 2>&1 || { echo "FAIL: no tap $TAP after 20 s"; exit 1; }
+ip link show "$TAP" >/dev/null 2>&1 || { echo "FAIL: no tap $TAP after 30 s"; exit 1; }
 sysctl -qw "net.ipv6.conf.$TAP.disable_ipv6=1"
+ip link set "$TAP" address 02:72:70:6c:6e:6b
 ip link set "$TAP" master "$BR"
 
 export NS_A NS_B ADDR_A ADDR_B RELAY_A RELAY_B TAP NG_PORT=$ng_port METRICS_PORT=$metrics_port
