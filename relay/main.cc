@@ -55,7 +55,8 @@ void install_signals() {
 
 int launch_worker(void* arg) { return static_cast<rtprelay::dp::worker*>(arg)->run(); }
 
-rtprelay::ng::value dataplane_stats(const rtprelay::control_loop& loop, const rtprelay::dp::flow_table& flows) {
+rtprelay::ng::value dataplane_stats(const rtprelay::control_loop& loop, const rtprelay::dp::flow_table& flows,
+                                    const rtprelay::link_monitor& links) {
     using rtprelay::ng::value;
     const rtprelay::dp::worker_counters t = loop.totals();
     value d = value::dict();
@@ -76,6 +77,15 @@ rtprelay::ng::value dataplane_stats(const rtprelay::control_loop& loop, const rt
         drops.set(std::string(rtprelay::dp::drop_reason_name(static_cast<rtprelay::dp::drop_reason>(r))), i(t.drops[r]));
     }
     d.set("drops", std::move(drops));
+    value ls = value::list();
+    for (const auto& p : links.ports()) {
+        value l = value::dict();
+        l.set("port", i(p.port_id));
+        l.set("up", i(p.up ? 1 : 0));
+        l.set("changes", i(p.changes));
+        ls.as_list().push_back(std::move(l));
+    }
+    d.set("links", std::move(ls));
     return d;
 }
 
@@ -258,7 +268,7 @@ int run(const rtprelay::relay_options& opt) {
                 prom = std::make_unique<metrics::exporter>(opt.metrics_listen, std::move(src));
             }
             control_loop* loop_ptr = nullptr;
-            ng::commands cmds(sessions, [&]() { return dataplane_stats(*loop_ptr, flows); });
+            ng::commands cmds(sessions, [&]() { return dataplane_stats(*loop_ptr, flows, links); });
             ng::ng_server_config ngc;
             ngc.listen = opt.ng_listen;
             ngc.allow = opt.ng_allow;

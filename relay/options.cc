@@ -144,6 +144,9 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
     if (!(o.max_cps >= 0)) {
         throw options_error("option '--max-cps': must be 0 or more");
     }
+    if (o.drain_time > 86400) {  // also catches "-1", which Boost wraps to 4294967295
+        throw options_error("option '--drain-time': at most 86400 seconds");
+    }
     if (o.srtp_engine != "native" && o.srtp_engine != "libsrtp2") {
         throw options_error("option '--srtp-engine': '" + o.srtp_engine + "' is not native or libsrtp2");
     }

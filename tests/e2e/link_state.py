@@ -71,6 +71,9 @@ def main():
     check(wait_for(lambda: "DPDK port 0: link down" in relay_log(), 5), "relay logs link down on port 0")
     check(wait_for(lambda: link(0) == (0, 1), 5), "metrics: port 0 link_up 0, 1 change (%s)" % (link(0),))
     check(link(1) == (1, 0), "port 1 untouched (%s)" % (link(1),))
+    links = {l["port"]: (l["up"], l["changes"]) for l in ng.request({"command": "statistics"})["statistics"]
+             ["dataplane"]["links"]}
+    check(links == {0: (0, 1), 1: (1, 0)}, "NG statistics: links %s" % links)
     time.sleep(1.5)
     during = (len(ab.received), len(ba.received))
     time.sleep(0.5)
