@@ -108,6 +108,13 @@ def main():
     s2[0].dst = media_of(r["sdp"])[:2]
     for s in s2:
         s.on = True
+    # A re-INVITE of an admitted call is not a new call: it goes through, media undisturbed.
+    r = ng.request({"command": "offer", "call-id": "drain-1", "from-tag": "f-drain-1", "to-tag": "t-drain-1",
+                    "sdp": sdp_for(E["ADDR_A"], 30000), "direction": ["a", "b"]})
+    check(text(r["result"]) == "ok" and media_of(r["sdp"]) == to_b1,
+          "re-INVITE of drain-1 during the drain: offer ok, same relay address and port (%s)" % text(r["result"]))
+    r = answer(ng, "drain-1", b1_port)
+    check(text(r["result"]) == "ok" and media_of(r["sdp"]) == to_a1, "re-INVITE of drain-1 answered")
     ng.request({"command": "undrain"})
     r = offer(ng, "late-3", 30120)
     check(text(r["result"]) == "error", "NG undrain does not reopen a node that is shutting down")
