@@ -1,10 +1,10 @@
 #pragma once
 // Link state of the DPDK ports, polled from the control loop.
 //
-// Polling rte_eth_link_get_nowait() every 100 ms works on every PMD (net_af_packet has no
-// link-state interrupt; net_tap answers with one SIOCGIFFLAGS ioctl, a NIC reads a
-// register), costs a few µs per port per poll, and keeps link handling on the control
-// thread: no interrupt thread, no callback racing the loop. A flap shorter than the poll
+// Polling rte_eth_link_get_nowait() every 100 ms works whether or not the PMD has a
+// link-state interrupt (net_tap answers with one SIOCGIFFLAGS ioctl, a NIC reads a register;
+// net_af_packet always says up while started), costs a few µs per port per poll, and keeps
+// link handling on the control thread: no interrupt thread, no callback racing the loop. A flap shorter than the poll
 // period can go unseen; DPDK's own link counters do not exist to catch it either.
 // The workers need nothing from here: a port whose link is down simply receives nothing,
 // and what it fails to send is counted as `tx_full` by the worker.
