@@ -176,6 +176,9 @@ def main():
               "accounting: rx %d = relayed %d + %d + arp %d + icmp %d + dropped %d" % (rx, rtp, rtcp, arp, icmp, dropped))
         check(rtp >= received, "relay counted at least the %d packets the hosts received as relayed (%d)"
               % (received, rtp))
+        drops = dict((k, int(v)) for k, v in re.findall(r"drop (\w+)=(\d+)", log))
+        check(set(drops) <= {"no_neighbour"} and drops.get("no_neighbour", 0) <= len(media.streams),
+              "the relay dropped nothing but a call's first packets waiting for ARP (%s)" % drops)
 
 
 if __name__ == "__main__":
