@@ -14,6 +14,7 @@
 #include "control/session/manager.h"
 #include "dataplane/flow_table.h"
 #include "dataplane/worker.h"
+#include "relay/link_monitor.h"
 #include "relay/metrics_families.h"
 
 namespace rtprelay::metrics {
@@ -193,6 +194,11 @@ void exporter::read_ports() {
             p.rx_errors = st.ierrors;
             p.tx_errors = st.oerrors;
             p.rx_nombuf = st.rx_nombuf;
+        }
+        if (const link_monitor::port_link* l = src_.links != nullptr ? src_.links->find(p.port_id) : nullptr) {
+            p.link_up = l->up;  // the monitor's view, so the gauge and the change count agree
+            p.link_changes = l->changes;
+            continue;
         }
         rte_eth_link link{};
         if (rte_eth_link_get_nowait(p.port_id, &link) == 0) {

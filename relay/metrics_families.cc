@@ -294,6 +294,8 @@ void ports(builder& b, const control_snapshot& s) {
         {"rtprelay_port_rx_errors_total", "Erroneous packets received (ierrors).", &port_snapshot::rx_errors},
         {"rtprelay_port_tx_errors_total", "Packets the port failed to send (oerrors).", &port_snapshot::tx_errors},
         {"rtprelay_port_rx_nombuf_total", "RX mbuf allocation failures (rx_nombuf).", &port_snapshot::rx_nombuf},
+        {"rtprelay_port_link_changes_total", "Link state changes (up to down, down to up) seen since start.",
+         &port_snapshot::link_changes},
     };
     for (const field& fd : fields) {
         MetricFamily f = family(fd.name, fd.help, MetricType::Counter);
