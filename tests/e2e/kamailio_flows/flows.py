@@ -304,8 +304,8 @@ def hold():
             acks = uas.wait_received("ACK", step)
             if not check(invites and oks and acks, "hold: step %d (%s) signalled end to end" % (step, offered)):
                 return
-            b_side = audio(body(invites[-1]))
-            a_side = audio(body(oks[-1]))
+            b_side = audio(body(invites[step - 1]))
+            a_side = audio(body(oks[step - 1]))
             if step == 1:
                 relay_sdp("hold: callee", body(invites[0]), E["RELAY_B"], E["ADDR_A"], [RTP_A])
                 relay_sdp("hold: caller", body(oks[0]), E["RELAY_A"], E["ADDR_B"], [RTP_B])
