@@ -133,6 +133,14 @@ bool publisher::publish_pair(leg& x, leg& y, size_t i) {
     bool ok = publish_direction(x, sx, y, sy, false) && publish_direction(y, sy, x, sx, false);
     if (sx.is_rtp && sy.is_rtp) {
         ok = ok && publish_direction(x, sx, y, sy, true) && publish_direction(y, sy, x, sx, true);
+    } else {
+        // Not RTP (T.38 UDPTL after a re-INVITE from audio): nothing on port+1 any more.
+        for (const stream* s : {&sx, &sy}) {
+            dp::flow_key key;
+            key.local_addr = s->local_addr.v4_be();
+            key.local_port = htons(s->rtcp_port());
+            flows_.remove(key);
+        }
     }
     sx.published = sy.published = true;
     // Only now that no new entry points at them may the replaced contexts go.

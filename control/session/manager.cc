@@ -584,6 +584,9 @@ std::optional<close_reason> session_manager::due(const call& c, steady::time_poi
     uint64_t last_tsc = 0;
     bool hold = false;
     for (const auto& l : c.legs) {
+        if (l->parked) {
+            continue;  // a forked branch that lost: its SDP says nothing about this call's media
+        }
         for (const auto& s : l->streams) {
             hold = hold || s.hold;
             for (const dp::stream_state* st : {s.rtp_state.get(), s.rtcp_state.get()}) {

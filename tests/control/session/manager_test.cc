@@ -713,5 +713,36 @@ TEST_F(session_test, forked_branches_expire_with_the_call) {
     EXPECT_EQ(pool("b").used(), 0u);
 }
 
+
+// T.38: the callee re-INVITEs an audio call to m=image udptl. The ports stay; the relay
+// forwards UDPTL on the RTP port and nothing on port+1 any more.
+TEST_F(session_test, t38_reinvite_keeps_ports_and_drops_the_rtcp_flows) {
+    const value o = offer("call-1", caller_sdp(), strings({"a", "b"}));
+    ASSERT_EQ(result(o), "ok") << reason(o);
+    const value a = answer("call-1", callee_sdp());
+    ASSERT_EQ(result(a), "ok") << reason(a);
+    EXPECT_EQ(flows_after_grace(), 4u);
+    auto t38 = [](const std::string& ip, uint16_t port) {
+        return "v=0\r\no=- 1 2 IN IP4 " + ip + "\r\ns=-\r\nc=IN IP4 " + ip + "\r\nt=0 0\r\nm=image " +
+               std::to_string(port) + " udptl t38\r\na=T38FaxVersion:0\r\na=T38FaxUdpEC:t38UDPRedundancy\r\n";
+    };
+    // From the callee (upstream): its tag is the from-tag now.
+    const value re = offer("call-1", t38(callee_ip, 5100), strings({"b", "a"}), "to1");
+    ASSERT_EQ(result(re), "ok") << reason(re);
+    EXPECT_EQ(media_ports(sdp_of(re)), media_ports(sdp_of(a))) << "the caller is told the audio's port";
+    EXPECT_NE(sdp_of(re).find(" udptl t38\r\n"), std::string::npos);
+    EXPECT_NE(sdp_of(re).find("a=T38FaxVersion:0\r\n"), std::string::npos);
+    const value ra = answer("call-1", t38(caller_ip, 4100), "from1", "to1");
+    ASSERT_EQ(result(ra), "ok") << reason(ra);
+    EXPECT_EQ(media_ports(sdp_of(ra)), media_ports(sdp_of(o)));
+    EXPECT_EQ(pool("a").used(), 1u);
+    EXPECT_EQ(pool("b").used(), 1u);
+    EXPECT_EQ(flows_after_grace(), 2u) << "UDPTL both ways on the RTP ports, no RTCP flows";
+    const dp::flow_entry* e = entry_at(*flows_, "198.18.1.1", media_ports(sdp_of(a)).at(0));
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->forward, dp::forward_on);
+    EXPECT_EQ(dp::endpoint_port(e->sdp_dest), htons(5100));
+}
+
 }  // namespace
 }  // namespace rtprelay
