@@ -199,7 +199,8 @@ def stream(n, ssrc, seed, rtp=True):
 def exchange(what, pairs, n=40, rtp=True, allow_loss=3):
     """pairs: [(label, src_sock, dst_sock, relay_endpoint)]. Sends n packets from each src to
     the relay endpoint it got in its SDP, interleaved, and counts per pair how many reached
-    its dst (each pair's payloads are its own, so several may share a dst). With
+    its dst from rtprelay, byte for byte (each pair's payloads are its own, so several may
+    share a dst). With
     allow_loss set, checks each count (the first packets may wait for ARP at the relay)."""
     payloads = [stream(n, 0xA000 + k, 1000 * (k + 1), rtp) for k in range(len(pairs))]
     for i in range(n):
@@ -215,9 +216,12 @@ def exchange(what, pairs, n=40, rtp=True, allow_loss=3):
             got = []
             while True:
                 try:
-                    got.append(dst.recvfrom(4096)[0])
+                    data, src_addr = dst.recvfrom(4096)
                 except socket.timeout:
                     break
+                # The hosts reach each other only through rtprelay's media addresses.
+                if src_addr[0] in (E["RELAY_A"], E["RELAY_B"]):
+                    got.append(data)
             arrived[id(dst)] = got
     results = []
     for k, (label, src, dst, to) in enumerate(pairs):
