@@ -744,5 +744,41 @@ TEST_F(session_test, t38_reinvite_keeps_ports_and_drops_the_rtcp_flows) {
     EXPECT_EQ(dp::endpoint_port(e->sdp_dest), htons(5100));
 }
 
+
+// After a forked call is answered, the caller's re-INVITE (hold) names the winner's to-tag:
+// same ports, media still to the winner, the parked loser untouched.
+TEST_F(session_test, reinvite_after_a_fork_stays_with_the_winner) {
+    const value o = offer("call-1", caller_sdp(), strings({"a", "b"}));
+    ASSERT_EQ(result(o), "ok") << reason(o);
+    ASSERT_EQ(result(answer("call-1", callee_sdp(5000), "branch1")), "ok");
+    const value a2 = answer("call-1", callee_sdp(5010), "branch2");
+    ASSERT_EQ(result(a2), "ok");
+    const auto used = free_counts();
+    value reinvite = request({{"command", value::str("offer")},
+                              {"call-id", value::str("call-1")},
+                              {"from-tag", value::str("from1")},
+                              {"to-tag", value::str("branch2")},
+                              {"sdp", value::str(caller_sdp(4020))}});
+    const value r = handle(reinvite);
+    ASSERT_EQ(result(r), "ok") << reason(r);
+    EXPECT_EQ(media_ports(sdp_of(r)), media_ports(sdp_of(o)));
+    const value ra = answer("call-1", callee_sdp(5010), "branch2");
+    ASSERT_EQ(result(ra), "ok") << reason(ra);
+    EXPECT_EQ(media_ports(sdp_of(ra)), media_ports(sdp_of(a2)));
+    EXPECT_EQ(free_counts(), used);
+    EXPECT_EQ(flows_after_grace(), 4u);
+    const value q = command("query", "call-1");
+    EXPECT_EQ(q.find("tags")->as_dict().size(), 3u);
+    EXPECT_EQ(advertised(q, "branch2"), 5010);
+    EXPECT_EQ(advertised(q, "branch1"), -1);
+    EXPECT_EQ(advertised(q, "from1"), 4020);
+    // A re-offer naming the loser's tag goes to the winner too (the loser has no ports).
+    reinvite.set("to-tag", value::str("branch1"));
+    const value r2 = handle(reinvite);
+    ASSERT_EQ(result(r2), "ok") << reason(r2);
+    EXPECT_EQ(media_ports(sdp_of(r2)), media_ports(sdp_of(o)));
+    EXPECT_EQ(free_counts(), used);
+}
+
 }  // namespace
 }  // namespace rtprelay
