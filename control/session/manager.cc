@@ -439,7 +439,6 @@ leg& session_manager::answering_branch(call& c, leg& x, const std::string& to_ta
         // Another to-tag for the same offer: a forked branch. It takes the offer's ports
         // (that is where it sends, since it got the same SDP) and the earlier branch waits.
         y = &new_leg(c, to_tag, active->iface->name);
-        y->created = c.last_signal;
         change = {active, y, true, active->offerer};
         y->offerer = &x;
         active->offerer = &x;
