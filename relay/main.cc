@@ -229,6 +229,7 @@ int run(const rtprelay::relay_options& opt) {
                 return cmds.handle(req, now);
             });
             ctx.ng = &server;
+            cmds.set_server(&server);
             if (prom) {
                 prom->set_ng_server(&server);
                 ctx.metrics = prom.get();
