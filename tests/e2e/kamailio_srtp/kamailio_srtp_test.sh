@@ -2,7 +2,8 @@
 # SRTP through Kamailio and rtprelay, SIP by SIPp (sip-tester), media by libsrtp2:
 #   1. an SRTP customer (RTP/SAVP, two SDES suites) calls a plain-RTP carrier: Kamailio's
 #      route asks rtprelay for RTP/AVP toward the callee (CALLEE_MEDIA="RTP/AVP"); run twice,
-#      with the caller preferring _80 and then _32;
+#      with the caller preferring _80 and then _32; each time the callee re-INVITEs, which
+#      Kamailio sends upstream without SRTP flags: the caller must still get RTP/SAVP;
 #   2. a plain customer calls an SRTP carrier: Kamailio asks for RTP/SAVP with
 #      SDES-only-AES_CM_128_HMAC_SHA1_80 toward the callee.
 # Each call checks the SDP each side received (proto, suites, keys differ per leg, no key
@@ -72,15 +73,15 @@ count_lines() { grep -c "$1" <<<"$2" || true; }
 # 1. SRTP customer -> plain carrier.
 start_kamailio "RTP/AVP"
 echo "ok   Kamailio up with CALLEE_MEDIA=\"RTP/AVP\"; its start-up ping found rtprelay"
-calls=0
+calls=0 reinvites=0
 for order in "$S80 $S32" "$S32 $S80"; do
     read -r s1 s2 <<<"$order"
-    k1=$(new_key) k2=$(new_key)
-    echo "---- SRTP caller offering $s1, $s2 -> plain callee"
-    CALLER_SUITES="$s1,$s2" CALLER_KEYS="$k1,$k2" \
-        sip_call savp-to-avp "$here/uac_savp.xml" "$repo/tests/e2e/kamailio/uas.xml" \
-        -key suite1 "$s1" -key key1 "$k1" -key suite2 "$s2" -key key2 "$k2"
-    calls=$((calls + 1))
+    k1=$(new_key) k2=$(new_key) kre=$(new_key)
+    echo "---- SRTP caller offering $s1, $s2 -> plain callee, who re-INVITEs"
+    CALLER_SUITES="$s1,$s2" CALLER_KEYS="$k1,$k2" KEY_RE=$kre \
+        sip_call savp-to-avp "$here/uac_savp.xml" "$here/uas_reinvite.xml" \
+        -key suite1 "$s1" -key key1 "$k1" -key suite2 "$s2" -key key2 "$k2" -key key_re "$kre"
+    calls=$((calls + 1)) reinvites=$((reinvites + 1))
     to_b=$(callee_sdp) to_a=$(caller_sdp)
     [ -n "$to_b" ] && [ -n "$to_a" ] || fail "no SDP in the SIPp message logs"
     grep -q "^m=audio [0-9]* RTP/AVP " <<<"$to_b" || { echo "$to_b"; fail "callee was not offered RTP/AVP"; }
@@ -118,15 +119,17 @@ stats=$(ctl_ns --json statistics) || fail "rtprelay-ctl statistics"
 [ "$(json_field 'j["statistics"]["sessions"]' <<<"$stats")" = 0 ] || fail "sessions left after the BYEs"
 [ "$(json_field 'j["statistics"]["calls created"]' <<<"$stats")" = "$calls" ] || fail "calls created is not $calls"
 [ "$(json_field 'j["statistics"]["calls deleted"]' <<<"$stats")" = "$calls" ] || fail "calls deleted is not $calls"
-for cmd in offer answer delete; do
+# Offers and answers: one per call plus one per re-INVITE (the first two calls).
+for want in "offer $((calls + reinvites))" "answer $((calls + reinvites))" "delete $calls"; do
+    read -r cmd n_want <<<"$want"
     n=$(json_field "j['statistics']['ng requests']['$cmd']['ok']" <<<"$stats")
     e=$(json_field "j['statistics']['ng requests']['$cmd']['error']" <<<"$stats")
-    [ "$n" = "$calls" ] && [ "$e" = 0 ] || fail "ng requests $cmd: $n ok, $e error (want $calls and 0)"
+    [ "$n" = "$n_want" ] && [ "$e" = 0 ] || fail "ng requests $cmd: $n ok, $e error (want $n_want and 0)"
 done
 pings=$(json_field 'j["statistics"]["ng requests"]["ping"]["ok"]' <<<"$stats")
 ignored=$(json_field 'j["statistics"]["ng server"]["ignored not allowed"]' <<<"$stats")
 [ "$pings" -ge 1 ] && [ "$ignored" = 0 ] || fail "ng requests ping ok $pings, ignored $ignored"
-echo "ok   rtprelay: 0 sessions, $calls calls created and deleted; NG offer/answer/delete $calls ok each, $pings ping(s)"
+echo "ok   rtprelay: 0 sessions, $calls calls created and deleted; NG requests all ok: $((calls + reinvites)) offers and answers, $calls deletes, $pings ping(s)"
 
 stop_kamailio
 stop_relay

@@ -5,9 +5,12 @@ media addresses through rtprelay: the SRTP side encrypts and decrypts with libsr
 (tests/support/srtp_peer) using the keys of the SDP it sent and got, the plain side sends
 and checks plain RTP. Every packet's payload is checked byte for byte.
     srtp_media.py savp-to-avp|avp-to-savp UAC_LOG UAS_LOG
+In savp-to-avp the callee re-INVITEs first (uas_reinvite.xml) and the media runs on the
+keys of that re-negotiation.
 Environment: NS_A NS_B ADDR_A ADDR_B RELAY_A RELAY_B NG_PORT RTP_PORT_A RTP_PORT_B
 BUILD_DIR, and the SRTP side's own keys: CALLER_SUITES/CALLER_KEYS (comma-separated, in
-a=crypto tag order) for savp-to-avp, CALLEE_KEY for avp-to-savp."""
+a=crypto tag order) and KEY_RE (its key in the re-INVITE's answer) for savp-to-avp,
+CALLEE_KEY for avp-to-savp."""
 
 import json
 import os
@@ -86,9 +89,26 @@ def main():
               "rtprelay's answer names one of the caller's lines: tag %s %s" % (tag, suite))
         check(suite == suites[0], "rtprelay took the caller's first (preferred) suite %s" % suites[0])
         check(relay_key not in keys, "rtprelay answered with its own key, not the caller's")
-        a_send, a_recv = (suite, keys[i]), (suite, relay_key)
+        # Then the plain callee re-INVITEs; Kamailio routes it upstream without SRTP flags.
+        # The caller must still be offered SRTP (no downgrade); when its suite is the one
+        # the interface offers, with the key it already has. The caller answers with a new
+        # key of its own (KEY_RE): the media below runs on the re-negotiated keys.
+        if not check(wait_for(lambda: logged(uac_log, "REINVITE-CRYPTO"), 20, step=0.1),
+                     "the caller got the callee's re-INVITE"):
+            return
+        re_port, re_proto = logged(uac_log, "REINVITE-MEDIA")
+        re_crypto = logged(uac_log, "REINVITE-CRYPTO")
+        check(re_proto == "RTP/SAVP" and len(re_crypto) == 3,
+              "the callee's plain re-INVITE reaches the caller as RTP/SAVP with a=crypto (%s %s)" % (re_proto, re_crypto))
+        check(int(re_port) == a_to[1], "the re-INVITE keeps rtprelay's port for the caller (%s)" % re_port)
+        if len(re_crypto) != 3:
+            return
+        _, re_suite, re_key = re_crypto
+        if re_suite == suite:
+            check(re_key == relay_key, "the re-INVITE keeps rtprelay's key for the caller")
+        a_send, a_recv = (re_suite, E["KEY_RE"]), (re_suite, re_key)
         b_send = b_recv = None
-        what_a, what_b = "SRTP (%s)" % suite, "RTP"
+        what_a, what_b = "SRTP (%s)" % re_suite, "RTP"
     else:
         # The caller offered plain RTP; the callee got SAVP with one key of rtprelay's and
         # answered with its own.
