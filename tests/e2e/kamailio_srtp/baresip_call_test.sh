@@ -67,7 +67,7 @@ baresip_config a "$SIP_A" "$IF_A1" ";outbound=\"sip:$SIP_PROXY_A:5060\""
 baresip_config b "$SIP_B" "$IF_B1" ""
 
 cd "$tmp"
-ip netns exec "$NS_B" timeout $((call_secs + 30)) baresip -f "$tmp/b" -s -t $((call_secs + 15)) \
+ip netns exec "$NS_B" timeout $((call_secs + 30)) baresip -f "$tmp/b" -s -t $((call_secs + 8)) \
     </dev/null >"$tmp/b.out" 2>&1 &
 b_pid=$!
 extra_pids+=("$b_pid")
