@@ -63,12 +63,13 @@ json_field() {  # json_field EXPR: evaluates EXPR on the JSON from stdin as `j`
     python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"
 }
 
-# rtprelay as run_e2e.sh starts it, NG on 127.0.0.1:$ng_port in the relay's namespace.
+# rtprelay as run_e2e.sh starts it, NG on 127.0.0.1:$ng_port in the relay's namespace;
+# B_IF_EXTRA adds keys to interface b's line.
 start_relay() {
     ip netns exec "$NS_RELAY" "$build/relay/rtprelay" \
         --eal="-l 0-1 --no-pci --no-huge -m 512 --no-shconf --file-prefix $prefix --vdev=net_af_packet0,iface=$IF_A0 --vdev=net_af_packet1,iface=$IF_B0" \
         --interface="a address=$RELAY_A/24 dpdk-port=0" \
-        --interface="b address=$RELAY_B/24 dpdk-port=1" \
+        --interface="b address=$RELAY_B/24 dpdk-port=1 ${B_IF_EXTRA:-}" \
         --ng-listen="127.0.0.1:$ng_port" --idle-sleep-us="${IDLE_SLEEP_US:-50}" "$@" >"$tmp/relay.log" 2>&1 &
     relay_pid=$!
     local _

@@ -23,9 +23,10 @@ log_files+=(media.out uac.out uas.out uac_errors.log uas_errors.log uac_msg.log 
 
 netns_setup "$prefix"
 sipnet_setup "$prefix"
-start_relay
-rtp_a=30000 rtp_b=40000
 S80=AES_CM_128_HMAC_SHA1_80 S32=AES_CM_128_HMAC_SHA1_32
+# The carrier side's interface offers both suites: only SDES-only-... makes it one.
+B_IF_EXTRA="offer-suites=$S32,$S80" start_relay
+rtp_a=30000 rtp_b=40000
 new_key() { head -c 30 /dev/urandom | base64 -w0; }
 
 # sip_call MODE UAC_XML UAS_XML [-key K V ...]: one SIPp call (the caller holds it 8 s)
@@ -108,7 +109,7 @@ grep -q "^m=audio [0-9]* RTP/SAVP " <<<"$to_b" || { echo "$to_b"; fail "callee w
 [ "$(count_lines '^a=crypto' "$to_b")" = 1 ] || { echo "$to_b"; fail "callee was not offered exactly one a=crypto"; }
 grep -q "^a=crypto:[0-9]* $S80 inline:" <<<"$to_b" || { echo "$to_b"; fail "callee's a=crypto is not $S80"; }
 grep -q "a=candidate" <<<"$to_b" && fail "ICE candidates reached the callee (ICE=remove)"
-echo "ok   callee's INVITE SDP: RTP/SAVP, exactly one a=crypto ($S80) with rtprelay's key"
+echo "ok   callee's INVITE SDP: RTP/SAVP, exactly one a=crypto ($S80, of the interface's $S32,$S80: SDES-only- reached rtprelay) with rtprelay's key"
 grep -q "^m=audio [0-9]* RTP/AVP " <<<"$to_a" || { echo "$to_a"; fail "caller's answer is not RTP/AVP"; }
 [ "$(count_lines '^a=crypto' "$to_a")" = 0 ] || { echo "$to_a"; fail "a=crypto reached the plain caller"; }
 grep -qe "$kb" <<<"$to_a" && fail "the callee's key reached the caller"
