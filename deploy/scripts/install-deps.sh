@@ -13,7 +13,9 @@ build_pkgs=(meson ninja-build pkg-config g++ libdpdk-dev dpdk libsrtp2-dev libss
 # clang and libclang-rt-14-dev: the libFuzzer targets (tests/fuzz/); the runtime is only a
 # recommendation of clang, so --no-install-recommends needs it named.
 # prometheus: promtool and a real server scraping /metrics (tests/e2e/metrics_test.py).
-test_pkgs=(iproute2 ethtool python3 kamailio sip-tester clang libclang-rt-14-dev prometheus)
+# baresip-core: two SIP phones with SDES-SRTP calling through Kamailio (tests/e2e/kamailio_srtp/);
+# it ships no service.
+test_pkgs=(iproute2 ethtool python3 kamailio sip-tester clang libclang-rt-14-dev prometheus baresip-core)
 # Services of test packages: never left enabled or running as system services.
 service_pkgs=(kamailio prometheus)
 
