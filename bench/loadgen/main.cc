@@ -81,8 +81,9 @@ void print_ramp_table(const lg::options& opt, const std::vector<ramp_step>& step
                       const lg::ramp_search& search, std::FILE* out) {
     std::fprintf(out, "ramp         %s  loss threshold %.4g %%  %.1f s per step\n", opt.ng.c_str(),
                  opt.loss_threshold_percent, opt.duration_s);
-    std::fprintf(out, "%8s %8s %10s %9s %9s %9s %9s %9s %8s  %s\n", "calls", "set up", "loss %",
-                 "p50 us", "p99 us", "jitter us", "relay cpu", "us/pkt", "busy %", "verdict");
+    std::fprintf(out, "%8s %8s %10s %9s %9s %9s %9s %9s %8s %8s  %s\n", "calls", "set up", "loss %",
+                 "p50 us", "p99 us", "jitter us", "relay cpu", "us/pkt", "busy %", "skipped",
+                 "verdict");
     for (const ramp_step& st : steps) {
         const lg::run_summary& s = st.summary;
         char cpu[32] = "-";
@@ -97,10 +98,12 @@ void print_ramp_table(const lg::options& opt, const std::vector<ramp_step>& step
         if (std::optional<double> b = s.relay_busy_ratio()) {
             std::snprintf(busy, sizeof busy, "%.2f", 100.0 * *b);
         }
-        std::fprintf(out, "%8u %8u %10.4f %9.1f %9.1f %9.1f %9s %9s %8s  %s\n", s.calls_requested,
-                     s.calls_set_up, s.loss_percent(), static_cast<double>(s.latency_p50_ns) / 1e3,
+        std::fprintf(out, "%8u %8u %10.4f %9.1f %9.1f %9.1f %9s %9s %8s %8llu  %s\n",
+                     s.calls_requested, s.calls_set_up, s.loss_percent(),
+                     static_cast<double>(s.latency_p50_ns) / 1e3,
                      static_cast<double>(s.latency_p99_ns) / 1e3, s.jitter_mean_ns / 1e3, cpu, per,
-                     busy, lg::verdict_name(st.verdict));
+                     busy, static_cast<unsigned long long>(s.sender_skipped),
+                     lg::verdict_name(st.verdict));
     }
     std::fprintf(out, "result       largest good: %u calls", search.best());
     if (search.first_bad()) {

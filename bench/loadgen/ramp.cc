@@ -29,8 +29,10 @@ step_verdict judge_step(const run_summary& s, double loss_threshold_percent) {
         return step_verdict::setup_failed;
     }
     // The generator's own lateness comes first: its skipped packets were never sent, and
-    // a late sender makes the relay's loss and latency figures the generator's.
-    if (s.sender_skipped > 0) {
+    // a sender that keeps running late makes the relay's loss and latency figures the
+    // generator's. A shared host deschedules it now and then (a skip is a whole period
+    // late): up to 1% skipped, the step is still judged on the packets that were sent.
+    if (s.sender_skipped * 100 > s.packets_sent + s.sender_skipped) {
         return step_verdict::generator_behind;
     }
     if (s.packets_sent == 0 || s.loss_percent() > loss_threshold_percent) {

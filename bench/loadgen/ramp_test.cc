@@ -67,7 +67,9 @@ TEST(ramp, judge_step) {
     s.packets_lost = 100;  // 0.1 %
     EXPECT_EQ(judge_step(s, 0.1), step_verdict::good);
     EXPECT_EQ(judge_step(s, 0.01), step_verdict::loss);
-    s.sender_skipped = 2;
+    s.sender_skipped = 2;  // descheduled once: judged on what was sent
+    EXPECT_EQ(judge_step(s, 0.1), step_verdict::good);
+    s.sender_skipped = 2000;  // 2% of the schedule never went out
     EXPECT_EQ(judge_step(s, 0.1), step_verdict::generator_behind);
     s.calls_failed = 1;
     s.calls_set_up = 9;
