@@ -147,7 +147,7 @@ int run_ramp(const lg::options& opt, uint32_t sockets, const lg::side_sockets& s
         }
         ++run_no;
         lg::run_summary s = run_once(opt, *n, run_no, sockets, side_a, side_b, client, progress);
-        const lg::step_verdict v = lg::judge_step(s, opt.loss_threshold_percent);
+        const lg::step_verdict v = lg::judge_step(s, opt.loss_threshold_percent, opt.skip_tolerance_percent);
         // One line per step on stderr: the ramp takes minutes, stdout gets the result.
         std::fprintf(stderr,
                      "rtprelay-loadgen: ramp step %u: %u calls, %u set up, loss %.4f %%, "

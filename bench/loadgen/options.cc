@@ -77,6 +77,9 @@ std::string validate(const options& o) {
             return "--ramp with --keep: a ramp deletes every step's calls before the next";
         }
     }
+    if (!(o.skip_tolerance_percent >= 0.0) || o.skip_tolerance_percent > 100.0) {
+        return "--skip-tolerance: must be between 0 and 100 percent";
+    }
     if (!(o.loss_threshold_percent >= 0.0) || o.loss_threshold_percent > 100.0) {
         return "--loss-threshold: must be between 0 and 100 percent";
     }
@@ -150,7 +153,10 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
          "bisection steps between the last good and the first bad count")
         ("ramp-pause", with_default(&o.ramp_pause_s, "SECONDS"), "pause between ramp steps")
         ("loss-threshold", with_default(&o.loss_threshold_percent, "PERCENT"),
-         "ramp: the most loss a step may have and still count as good");
+         "ramp: the most loss a step may have and still count as good")
+        ("skip-tolerance", with_default(&o.skip_tolerance_percent, "PERCENT"),
+         "ramp: packets the generator may skip (running a period late) before a step ends the\n"
+         "ramp as 'generator behind'; skipped packets never count as sent or lost");
     // clang-format on
 
     po::variables_map vm;

@@ -42,6 +42,7 @@ struct options {
     double ramp_factor = 2.0;
     uint32_t ramp_refine = 2;
     double loss_threshold_percent = 0.1;
+    double skip_tolerance_percent = 1.0;  // a step whose sender skipped more is "generator behind"
     double ramp_pause_s = 1.0;          // between steps: let the relay settle
 
     // Sockets per side actually used: the option, or 1 per 256 calls capped at 4 (for the

@@ -21,7 +21,8 @@ const char* verdict_name(step_verdict v) {
     return "?";
 }
 
-step_verdict judge_step(const run_summary& s, double loss_threshold_percent) {
+step_verdict judge_step(const run_summary& s, double loss_threshold_percent,
+                        double skip_tolerance_percent) {
     if (s.interrupted) {
         return step_verdict::interrupted;
     }
@@ -31,8 +32,10 @@ step_verdict judge_step(const run_summary& s, double loss_threshold_percent) {
     // The generator's own lateness comes first: its skipped packets were never sent, and
     // a sender that keeps running late makes the relay's loss and latency figures the
     // generator's. A shared host deschedules it now and then (a skip is a whole period
-    // late): up to 1% skipped, the step is still judged on the packets that were sent.
-    if (s.sender_skipped * 100 > s.packets_sent + s.sender_skipped) {
+    // late): up to the tolerance (1% by default), the step is still judged on the packets
+    // that were sent.
+    const double scheduled = static_cast<double>(s.packets_sent + s.sender_skipped);
+    if (static_cast<double>(s.sender_skipped) * 100.0 > skip_tolerance_percent * scheduled) {
         return step_verdict::generator_behind;
     }
     if (s.packets_sent == 0 || s.loss_percent() > loss_threshold_percent) {

@@ -2,8 +2,9 @@
 // The ramp (--ramp): which call counts to try, and whether a step passed. Counts grow by
 // a factor from the start until a step fails or the maximum passes; then a few bisection
 // steps narrow the gap between the largest good and the smallest bad count. A step in
-// which the generator itself fell behind (it skipped over 1% of its packets) ends the ramp
-// without a verdict on the relay: past that point the figures would be the generator's.
+// which the generator itself fell behind (it skipped more than --skip-tolerance of its
+// packets) ends the ramp without a verdict on the relay: past that point the figures
+// would be the generator's.
 
 #include <cstdint>
 #include <optional>
@@ -17,12 +18,13 @@ enum class step_verdict : uint8_t {
     good,              // every call set up, loss at or under the threshold
     loss,              // loss over the threshold
     setup_failed,      // a call could not be set up (ports, capacity, timeouts)
-    generator_behind,  // this host could not send at the rate (> 1% skipped): no verdict
+    generator_behind,  // this host could not send at the rate (skips over the tolerance)
     interrupted,       // stop signal
 };
 const char* verdict_name(step_verdict v);
 
-step_verdict judge_step(const run_summary& s, double loss_threshold_percent);
+step_verdict judge_step(const run_summary& s, double loss_threshold_percent,
+                        double skip_tolerance_percent = 1.0);
 
 class ramp_search {
  public:
