@@ -2,6 +2,8 @@
 # Installs what rtprelay needs to build and test on Debian 12, as root, if it is missing.
 #   install-deps.sh            build + test packages
 #   install-deps.sh --build    build packages only
+#   install-deps.sh --bench    build packages + rtpengine-daemon (bench/compare only; the
+#                              userspace daemon, no kernel module: no recommends)
 # Packages that ship services (kamailio, prometheus) are kept from starting: tests run
 # their own instances on their own ports and stop them.
 set -euo pipefail
@@ -17,10 +19,14 @@ build_pkgs=(meson ninja-build pkg-config g++ libdpdk-dev dpdk libsrtp2-dev libss
 # it ships no service.
 test_pkgs=(iproute2 ethtool python3 kamailio sip-tester clang libclang-rt-14-dev prometheus baresip-core)
 # Services of test packages: never left enabled or running as system services.
-service_pkgs=(kamailio prometheus)
+service_pkgs=(kamailio prometheus rtpengine-daemon)
+# The relay bench/compare measures rtprelay against: an optional benchmark dependency.
+bench_pkgs=(rtpengine-daemon)
 
 want=("${build_pkgs[@]}")
-if [ "${1:-}" != "--build" ]; then
+if [ "${1:-}" = "--bench" ]; then
+    want+=("${bench_pkgs[@]}")
+elif [ "${1:-}" != "--build" ]; then
     want+=("${test_pkgs[@]}")
 fi
 

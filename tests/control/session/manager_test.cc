@@ -782,6 +782,8 @@ TEST_F(session_test, reinvite_after_a_fork_stays_with_the_winner) {
     ASSERT_EQ(result(r2), "ok") << reason(r2);
     EXPECT_EQ(media_ports(sdp_of(r2)), media_ports(sdp_of(o)));
     EXPECT_EQ(free_counts(), used);
+}
+
 // The count in the statistics reply's "ng requests" for one command and result.
 int64_t ng_requests(const value& stats, const char* command, const char* res) {
     const value* s = stats.find("statistics");
