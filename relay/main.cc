@@ -99,14 +99,13 @@ void drain(rtprelay::control_loop& loop, const rtprelay::session_manager& sessio
     if (seconds == 0 || sessions.size() == 0 || g_stop_now.load()) {
         return;
     }
-    adm.drain(true);
+    adm.stop();
     RLOG_INFO("draining: new calls refused, %zu call(s) keep relaying for up to %u s (signal again to exit now)",
               sessions.size(), seconds);
     const auto start = clock::now();
     const auto deadline = start + std::chrono::seconds(seconds);
     bool timed_out = false;
     loop.run(g_stop_now, [&](clock::time_point now) {
-        adm.drain(true);  // an NG `undrain` cannot reopen a node that is shutting down
         timed_out = now >= deadline;
         return sessions.size() == 0 || timed_out;
     });
