@@ -316,12 +316,35 @@ def spray_test(ng):
         c.delete()
 
 
+def move_test(ng):
+    """A phone changing networks: its authenticated SRTP from a new address:port moves the
+    latch, and the other side's media follows it there."""
+    c = Call(ng, "move", srtp=True)
+    exchange(c, count=5)
+    ka, kra = c.keys("ab")
+    kb, krb = c.keys("ba")
+    new_port = c.pa + 1000
+    r = start_recv(E["NS_B"], E["ADDR_B"], c.pb, kra, 10, 4000)
+    time.sleep(0.2)
+    send(E["NS_A"], E["ADDR_A"], new_port, (c.to_a["addr"], c.relay_a), ka, 0xA000 + c.pa, 10, 2000)
+    got = finish_recv(r)
+    check(got["ok"] == 10, "move: SRTP from the new address is relayed (%s)" % got)
+    check(c.endpoint("a") == "%s:%d" % (E["ADDR_A"], new_port), "move: the leg re-latched to %s" % c.endpoint("a"))
+    r = start_recv(E["NS_A"], E["ADDR_A"], new_port, krb, 10, 4000)
+    time.sleep(0.2)
+    send(E["NS_B"], E["ADDR_B"], c.pb, (c.to_b["addr"], c.relay_b), kb, 0xB000 + c.pb, 10, 2000)
+    got = finish_recv(r)
+    check(got["ok"] == 10, "move: media to the phone follows it to its new address (%s)" % got)
+    c.delete()
+
+
 def main():
     ng = NgClient(port=int(E["NG_PORT"]))
     check(wait_for(lambda: ping(ng), 20), "relay answers ping")
     subprocess.run(["ip", "-n", E["NS_A"], "addr", "add", FOREIGN_A + "/24", "dev", E["IF_A1"]], check=True)
     subprocess.run(["ip", "-n", E["NS_B"], "addr", "add", FOREIGN_B + "/24", "dev", E["IF_B1"]], check=True)
     replay_test(ng)
+    move_test(ng)
     flood_test(ng)
     spray_test(ng)
     s = stats(ng)
