@@ -19,7 +19,8 @@
 //
 // SRTP legs: the source is never trusted, the tag is. Every source (but strangers under
 // strict source) goes to authentication; an authenticated packet latches its source, also
-// away from an earlier one (a phone changing networks). A packet that fails authentication
+// away from an earlier one (a phone changing networks) if it is its SSRC's newest so far (a
+// late, reordered packet from the address the stream left does not pull it back). A packet that fails authentication
 // or the replay check changes nothing: not the latch, the ROC, the replay window, the
 // stream's counters of relayed packets or its last-packet time (the media timeout).
 //

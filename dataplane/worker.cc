@@ -10,6 +10,8 @@
 #include <rte_ring.h>
 #include <rte_udp.h>
 
+#include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include "dataplane/arp.h"
@@ -297,21 +299,33 @@ inline bool looks_like_rtcp(const uint8_t* p, uint32_t len) {
 }  // namespace
 
 // Unprotects in place, spending the stream's authentication budget on doubtful packets
-// (latch.h). Returns drop_reason::count when the packet is authentic.
+// (latch.h). Returns drop_reason::count when the packet is authentic. With `newest` set,
+// also says whether the packet raised its SSRC's highest index (a late, reordered packet
+// from an address the stream left must not pull the latch back); an SSRC scan, only then.
 drop_reason worker::authenticate(srtp::context& c, uint8_t kind, uint8_t* payload, uint32_t* plen, stream_state& st,
-                                 bool trusted, uint64_t now_tsc) {
+                                 bool trusted, uint64_t now_tsc, bool* newest) {
     const srtp::precheck pre = kind == kind_rtp ? srtp::precheck_rtp(c, payload, *plen)
                                                 : srtp::precheck_rtcp(c, payload, *plen);
     const bool budgeted = pre == srtp::precheck::doubtful || (pre == srtp::precheck::plausible && !trusted);
     if (budgeted && !take_auth_token(st, now_tsc, auth_token_cycles)) {
         return drop_reason::srtp_auth_capped;
     }
+    // Past the precheck the header is whole: the SSRC is there.
+    rte_be32_t ssrc_be = 0;
+    if (pre != srtp::precheck::free_drop) {
+        std::memcpy(&ssrc_be, payload + (kind == kind_rtp ? 8 : 4), sizeof(ssrc_be));
+    }
+    const uint32_t ssrc = rte_be_to_cpu_32(ssrc_be);
+    const std::optional<uint64_t> top = newest != nullptr ? c.highest_index(ssrc) : std::nullopt;
     const srtp::result r = kind == kind_rtp ? srtp::unprotect_rtp(c, payload, plen) : srtp::unprotect_rtcp(c, payload, plen);
     if (r != srtp::result::ok) {
         return srtp_drop(r);
     }
     if (budgeted) {
         return_auth_token(st);
+    }
+    if (newest != nullptr) {
+        *newest = !top || c.highest_index(ssrc) > top;
     }
     return drop_reason::count;
 }
@@ -382,7 +396,9 @@ void worker::forward(rte_mbuf* m, const flow_entry* e, uint64_t now_tsc) {
             rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_pkt_len(m) - frame));
         }
         if (e->srtp_in[kind] != nullptr) {
-            why = authenticate(*e->srtp_in[kind], kind, payload, &plen, *self, sv.trusted, now_tsc);
+            const bool moving = sv.latch && latched != 0 && src != latched;
+            why = authenticate(*e->srtp_in[kind], kind, payload, &plen, *self, sv.trusted, now_tsc,
+                               moving ? &sv.latch : nullptr);
         }
     }
     if (why != drop_reason::count) {

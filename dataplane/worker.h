@@ -66,7 +66,7 @@ struct alignas(64) worker {
     void handle_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc, bool from_handoff);
     void forward(rte_mbuf* m, const flow_entry* e, uint64_t now_tsc);
     drop_reason authenticate(srtp::context& c, uint8_t kind, uint8_t* payload, uint32_t* plen, stream_state& st,
-                             bool trusted, uint64_t now_tsc);
+                             bool trusted, uint64_t now_tsc, bool* newest);
     void drop(rte_mbuf* m, drop_reason why);
     void send(rte_mbuf* m, uint16_t port_id, uint32_t kind);
 };

@@ -386,12 +386,19 @@ TEST_F(latch_worker_test, authenticated_stream_moving_address_relatches) {
     run();
     EXPECT_EQ(take_sent(), 1u);
     EXPECT_EQ(state_.latched.load(), ep(new_ip, 9000));
-    // A late packet from the old address still authenticates (it is genuine) and is relayed.
-    inject(caller_ip_, 4000, genuine(1002));
+    // A late, reordered packet from the old address is genuine: relayed, but it does not
+    // pull the latch back (it is older than what the new address sent).
+    const bytes late = genuine(1002);
     inject(new_ip, 9000, genuine(1003));
+    inject(caller_ip_, 4000, late);
     run();
     EXPECT_EQ(take_sent(), 2u);
     EXPECT_EQ(state_.latched.load(), ep(new_ip, 9000));
+    // Moving back for real (the newest packet comes from there) is followed.
+    inject(caller_ip_, 4000, genuine(1004));
+    run();
+    EXPECT_EQ(take_sent(), 1u);
+    EXPECT_EQ(state_.latched.load(), ep(caller_ip_, 4000));
     expect_accounted();
 }
 
