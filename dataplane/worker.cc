@@ -25,7 +25,12 @@ namespace rtprelay::dp {
 namespace {
 // What a buffered TX packet is, kept in mbuf->hash.usr (unused on TX) so that the TX error
 // callback can move it from "relayed" to "tx_full" and the accounting stays exact.
+// Bits 0..7: tx_kind; for relayed media also bits 8..15: egress port, 16..23: media_kind
+// as sent (the traffic counter to take back).
 enum tx_kind : uint32_t { tx_rtp = 0, tx_rtcp = 1, tx_icmp = 2, tx_control = 3 };
+constexpr uint32_t tx_media_tag(tx_kind k, uint16_t port, media_kind mk) {
+    return k | (static_cast<uint32_t>(port) << 8) | (static_cast<uint32_t>(mk) << 16);
+}
 
 constexpr uint32_t idle_turns_before_sleep = 64;
 
@@ -55,17 +60,19 @@ void tx_error_callback(rte_mbuf** pkts, uint16_t unsent, void* userdata) {
     auto* c = static_cast<worker_counters*>(userdata);
     for (uint16_t i = 0; i < unsent; ++i) {
         rte_mbuf* m = pkts[i];
-        switch (m->hash.usr) {
+        const uint32_t tag = m->hash.usr;
+        switch (tag & 0xff) {
             case tx_rtp:
-                --c->relayed_rtp;
+            case tx_rtcp: {
+                --((tag & 0xff) == tx_rtp ? c->relayed_rtp : c->relayed_rtcp);
                 c->relayed_bytes -= rte_pktmbuf_pkt_len(m);
+                traffic_counter& t = c->traffic[(tag >> 8) & 0xff][static_cast<size_t>(traffic_dir::tx)]
+                                                [(tag >> 16) & 0xff];
+                --t.packets;
+                t.bytes -= rte_pktmbuf_pkt_len(m);
                 ++c->drops[static_cast<size_t>(drop_reason::tx_full)];
                 break;
-            case tx_rtcp:
-                --c->relayed_rtcp;
-                c->relayed_bytes -= rte_pktmbuf_pkt_len(m);
-                ++c->drops[static_cast<size_t>(drop_reason::tx_full)];
-                break;
+            }
             case tx_icmp:
                 --c->icmp_echo_replies;
                 ++c->drops[static_cast<size_t>(drop_reason::tx_full)];
@@ -338,6 +345,7 @@ void worker::forward(rte_mbuf* m, const flow_entry* e, uint64_t now_tsc) {
     const uint64_t src = pack_endpoint(ip->src_addr, uh->src_port);
     uint32_t plen = rte_be_to_cpu_16(uh->dgram_len) - static_cast<uint32_t>(sizeof(rte_udp_hdr));
     const uint32_t received_len = plen;
+    const uint32_t received_frame = m->l2_len + rte_be_to_cpu_16(ip->total_length);  // Ethernet padding excluded
     const uint8_t kind = e->kind == flow_kind::rtcp || ((e->flags & flow_rtcp_mux) != 0 && looks_like_rtcp(payload, plen))
                              ? kind_rtcp
                              : kind_rtp;
@@ -442,13 +450,23 @@ void worker::forward(rte_mbuf* m, const flow_entry* e, uint64_t now_tsc) {
     bump(self->bytes, received_len);
     self->last_rx_tsc.store(now_tsc, std::memory_order_relaxed);
     // Counted before send(): a flush inside it may free m.
-    counters.relayed_bytes += rte_pktmbuf_pkt_len(m);
+    const uint32_t sent_frame = rte_pktmbuf_pkt_len(m);
+    counters.relayed_bytes += sent_frame;
+    const media_kind mk_in = media_kind_of(kind == kind_rtcp, e->srtp_in[kind] != nullptr);
+    const media_kind mk_out = media_kind_of(kind == kind_rtcp, e->srtp_out[kind] != nullptr);
+    traffic_counter& t_in = counters.traffic[e->in_port_id][static_cast<size_t>(traffic_dir::rx)][static_cast<size_t>(mk_in)];
+    traffic_counter& t_out =
+        counters.traffic[e->out_port_id][static_cast<size_t>(traffic_dir::tx)][static_cast<size_t>(mk_out)];
+    ++t_in.packets;
+    t_in.bytes += received_frame;
+    ++t_out.packets;
+    t_out.bytes += sent_frame;
     if (kind == kind_rtp) {
         ++counters.relayed_rtp;
-        send(m, e->out_port_id, tx_rtp);
+        send(m, e->out_port_id, tx_media_tag(tx_rtp, e->out_port_id, mk_out));
     } else {
         ++counters.relayed_rtcp;
-        send(m, e->out_port_id, tx_rtcp);
+        send(m, e->out_port_id, tx_media_tag(tx_rtcp, e->out_port_id, mk_out));
     }
 }
 

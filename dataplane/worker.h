@@ -25,6 +25,7 @@ struct rte_eth_dev_tx_buffer;
 namespace rtprelay::dp {
 
 constexpr uint16_t max_ports = 8;
+static_assert(max_ports <= counted_ports, "worker_counters::traffic is indexed by DPDK port id");
 constexpr uint16_t max_workers = 16;
 constexpr uint16_t burst_size = 32;
 

@@ -95,7 +95,11 @@ value commands::handle(const value& request, std::chrono::steady_clock::time_poi
             ++counts_.del;
             const std::string call_id = string_or_empty(request, "call-id");
             value stats = sessions_.query(call_id);  // the final stats, as rtpengine returns them
-            sessions_.remove(call_id, now);
+            // A from-tag or to-tag naming a forked branch that lost deletes only that branch.
+            if (!sessions_.remove_branch(call_id, string_or_empty(request, "from-tag"),
+                                         string_or_empty(request, "to-tag"))) {
+                sessions_.remove(call_id, now);
+            }
             stats.set("result", value::str("ok"));
             return stats;
         }
