@@ -80,6 +80,8 @@ enum flow_flags : uint8_t {
     flow_learn = 1 << 1,          // latch to the source of received packets (symmetric RTP);
                                   // when and to what: dataplane/latch.h
     flow_rtcp_mux = 1 << 2,       // RTP port also carries RTCP (RFC 5761): classify per packet
+    flow_any_source = 1 << 3,     // forked answers share this port: a plain leg takes every
+                                  // branch's media, latching only the first (latch.h)
 };
 
 enum forward_mode : uint8_t {

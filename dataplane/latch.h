@@ -13,6 +13,10 @@
 //  - strict source: strangers are dropped always (strict_source), the window notwithstanding;
 //  - when the SDP gave no address and nothing has latched yet (c=0.0.0.0, no SDP yet),
 //    the first source is taken, window or not: there is no other claim to protect.
+//  Ports that several forked branches answered (flow_any_source) take every source, so
+//  that each branch's early media reaches the caller: the media toward them goes to the
+//  active branch's SDP address, never to this port's latch, so a stranger can inject
+//  there but not draw media away. Strict source still applies.
 //  A packet from the SDP address latches only while the latch is free (unset, or set
 //  before the current window opened): a spoofed SDP address cannot pull media away from a
 //  NAT binding that latched.
@@ -79,6 +83,10 @@ inline source_verdict check_source(const flow_entry& e, const stream_state& s, u
     }
     if (nothing_known || (!strict && window)) {
         v.latch = learn;
+        return v;
+    }
+    if (!strict && (e.flags & flow_any_source) != 0) {
+        v.latch = learn && latched == 0;
         return v;
     }
     v.why = strict ? drop_reason::strict_source : drop_reason::unlatched_source;

@@ -90,6 +90,9 @@ bool publisher::publish_direction(leg& in, stream& s_in, leg& out, stream& s_out
     if (in.strict_source || in.iface->strict_source) {
         e->flags |= dp::flow_strict_source;
     }
+    if (s_in.forked) {
+        e->flags |= dp::flow_any_source;  // every branch got this port: all of them send here
+    }
     // Each offer/answer re-publishes, and so opens a new learning window (dataplane/latch.h).
     e->learn_from_tsc = rte_rdtsc();
     e->learn_until_tsc = e->learn_from_tsc + rte_get_tsc_hz() * in.iface->learn_window_s;

@@ -71,6 +71,10 @@ TEST(latch_policy, plain_rtp_cases) {
         {"strict, no SDP address: then only that one", strict, 0, nat, 300, other, 900, drop_reason::strict_source,
          false},
         {"no learning: stranger in window accepted, never latched", 0, sdp, 0, 0, nat, 150, ok, false},
+        {"forked port: another branch after the window is accepted, not latched", learn | flow_any_source, sdp, nat,
+         120, other, 900, ok, false},
+        {"forked port, strict: other branches dropped", strict | flow_any_source, sdp, nat, 120, other, 900,
+         drop_reason::strict_source, false},
     };
     for (const policy_case& c : cases) {
         flow_entry e;

@@ -158,5 +158,21 @@ TEST_F(latch_options_test, each_offer_answer_opens_a_new_window) {
     EXPECT_GT(entry("198.18.1.1", pa)->learn_from_tsc, first);
 }
 
+TEST_F(latch_options_test, ports_answered_by_forked_branches_take_every_branch) {
+    const auto [pa, pb] = call("c5", false, "a", "a");
+    (void)pa;
+    EXPECT_EQ(entry("198.18.1.1", pb)->flags & dp::flow_any_source, 0) << "one answer: not forked";
+    value a = value::dict();
+    a.set("command", value::str("answer"));
+    a.set("call-id", value::str("c5"));
+    a.set("from-tag", value::str("f"));
+    a.set("to-tag", value::str("t-branch-2"));
+    a.set("sdp", value::str(sdp("198.18.2.21", 5002)));
+    ASSERT_EQ(handle(a).find_string("result").value_or(""), "ok");
+    const dp::flow_entry* e = entry("198.18.1.1", pb);
+    ASSERT_NE(e, nullptr);
+    EXPECT_NE(e->flags & dp::flow_any_source, 0) << "both branches send to the offer's port";
+}
+
 }  // namespace
 }  // namespace rtprelay
