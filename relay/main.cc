@@ -307,6 +307,7 @@ int run(const rtprelay::relay_options& opt) {
                 return reply;
             });
             ctx.ng = &server;
+            cmds.set_server(&server);
             if (prom) {
                 prom->set_ng_server(&server);
                 ctx.metrics = prom.get();

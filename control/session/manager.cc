@@ -313,6 +313,7 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
         for (size_t i = 0; i < n; ++i) {
             stream& sx = x->streams[i];
             stream& sy = y->streams[i];
+            const std::string x_proto_before = sx.proto;
             take_peer(sx, sd, i);
             x_crypto[i] = sx.crypto;
             y_crypto[i] = sy.crypto;
@@ -332,8 +333,14 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
             if (!in.error.empty()) {
                 throw session_error(in.error);
             }
+            // rtpengine's rule for re-offers: an offerer that keeps its m= proto leaves the
+            // other leg as it was negotiated (a plain carrier's re-INVITE does not turn an
+            // SRTP customer's leg into RTP); one that changes it makes the other leg follow.
+            // transport-protocol and the interface policy still decide over both.
+            const bool proto_kept = !x_proto_before.empty() && x_proto_before == sd.medias[i].proto && !sy.proto.empty();
+            const bool like_srtp = proto_kept ? sy.crypto.srtp : in.state.srtp;
             sdes::step_result out = sdes::offer_to_send(y->iface->name, y->iface->srtp, r.sdes, sd.medias[i].proto,
-                                                        in.state.srtp, r.transport_protocol, sy.crypto);
+                                                        like_srtp, r.transport_protocol, sy.crypto);
             if (!out.error.empty()) {
                 throw session_error(out.error);
             }

@@ -6,6 +6,9 @@
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <memory>
 #include <optional>
@@ -15,6 +18,7 @@
 #include "control/interfaces.h"
 #include "control/ng/bencode.h"
 #include "control/ng/commands.h"
+#include "control/ng/server.h"
 #include "control/publish/publisher.h"
 #include "dataplane/flow_table.h"
 #include "dataplane/neighbour_table.h"
@@ -778,6 +782,137 @@ TEST_F(session_test, reinvite_after_a_fork_stays_with_the_winner) {
     ASSERT_EQ(result(r2), "ok") << reason(r2);
     EXPECT_EQ(media_ports(sdp_of(r2)), media_ports(sdp_of(o)));
     EXPECT_EQ(free_counts(), used);
+}
+
+// The count in the statistics reply's "ng requests" for one command and result.
+int64_t ng_requests(const value& stats, const char* command, const char* res) {
+    const value* s = stats.find("statistics");
+    const value* by = s != nullptr ? s->find("ng requests") : nullptr;
+    const value* row = by != nullptr ? by->find(command) : nullptr;
+    const value* n = row != nullptr ? row->find(res) : nullptr;
+    return n != nullptr && n->is_integer() ? n->as_integer() : -1;
+}
+
+TEST_F(session_test, statistics_count_requests_by_command_and_result) {
+    ASSERT_EQ(result(handle(request({{"command", value::str("ping")}}))), "pong");
+    ASSERT_EQ(result(offer("call-1", caller_sdp())), "ok");
+    ASSERT_EQ(result(offer("call-2", "v=0\r\nthis is not SDP\r\n")), "error");
+    ASSERT_EQ(result(answer("no-such-call", callee_sdp())), "error");
+    ASSERT_EQ(result(handle(request({{"command", value::str("frobnicate")}}))), "error");
+    ASSERT_EQ(result(handle(request({{"call-id", value::str("x")}}))), "error");
+    ASSERT_EQ(result(command("delete", "call-1")), "ok");
+    ASSERT_EQ(result(command("query", "call-1")), "error");
+
+    const value st = handle(request({{"command", value::str("statistics")}}));
+    ASSERT_EQ(result(st), "ok");
+    EXPECT_EQ(ng_requests(st, "ping", "ok"), 1);
+    EXPECT_EQ(ng_requests(st, "offer", "ok"), 1);
+    EXPECT_EQ(ng_requests(st, "offer", "error"), 1);
+    EXPECT_EQ(ng_requests(st, "answer", "ok"), 0);
+    EXPECT_EQ(ng_requests(st, "answer", "error"), 1);
+    EXPECT_EQ(ng_requests(st, "delete", "ok"), 1);
+    EXPECT_EQ(ng_requests(st, "query", "error"), 1);
+    EXPECT_EQ(ng_requests(st, "other", "error"), 2);  // unknown command, no command
+    EXPECT_EQ(ng_requests(st, "offer", "load limit"), 0);
+    // This request is counted once its reply is made: the next reply shows it.
+    EXPECT_EQ(ng_requests(st, "statistics", "ok"), 0);
+    EXPECT_EQ(ng_requests(handle(request({{"command", value::str("statistics")}})), "statistics", "ok"), 1);
+    // Without a server attached there is no "ng server" part.
+    EXPECT_EQ(st.find("statistics")->find("ng server"), nullptr);
+}
+
+// A UDP socket on `local_ip` that sends raw datagrams to the server and reads replies.
+class udp_peer {
+ public:
+    udp_peer(const char* local_ip, const ng::peer_info& to) {
+        fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sockaddr_in me{};
+        me.sin_family = AF_INET;
+        inet_pton(AF_INET, local_ip, &me.sin_addr);
+        EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&me), sizeof me), 0);
+        EXPECT_EQ(connect(fd_, reinterpret_cast<const sockaddr*>(&to.addr), to.len), 0);
+    }
+    ~udp_peer() { close(fd_); }
+    udp_peer(const udp_peer&) = delete;
+    udp_peer& operator=(const udp_peer&) = delete;
+    void send_bytes(std::string_view b) { EXPECT_EQ(send(fd_, b.data(), b.size(), 0), static_cast<ssize_t>(b.size())); }
+    std::string receive(int wait_ms) {
+        pollfd p{fd_, POLLIN, 0};
+        if (poll(&p, 1, wait_ms) <= 0) {
+            return "";
+        }
+        char buf[65536];
+        const ssize_t n = recv(fd_, buf, sizeof buf, 0);
+        return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+    }
+
+ private:
+    int fd_ = -1;
+};
+
+// Runs the server until it has seen `datagrams` datagrams (requests, ignored or dropped).
+void serve(ng::ng_server& s, uint64_t datagrams) {
+    for (int i = 0; i < 200; ++i) {
+        const auto& c = s.counters();
+        if (c.requests + c.dropped_not_allowed + c.dropped_malformed >= datagrams) {
+            return;
+        }
+        pollfd p{s.fd(), POLLIN, 0};
+        if (poll(&p, 1, 10) > 0) {
+            s.on_readable(std::chrono::steady_clock::now());
+        }
+    }
+}
+
+TEST_F(session_test, statistics_carry_the_ng_servers_own_counters) {
+    ng::ng_server_config cfg;
+    cfg.listen = "127.0.0.1:0";
+    cfg.allow = {"127.0.0.1"};
+    ng::ng_server server(cfg, [&](const value& req, const ng::peer_info&) {
+        return commands_->handle(req, std::chrono::steady_clock::now());
+    });
+    commands_->set_server(&server);
+    udp_peer outsider("127.0.0.2", server.local_address());
+    udp_peer insider("127.0.0.1", server.local_address());
+
+    outsider.send_bytes("o1 d7:command4:pinge");  // not in the allow-list: ignored
+    outsider.send_bytes("o2 d7:command4:pinge");
+    insider.send_bytes("c1 d7:command4:pinge");
+    insider.send_bytes("c1 d7:command4:pinge");   // a retransmit: answered from the cache
+    insider.send_bytes("c2 not bencode");         // undecodable: error reply
+    insider.send_bytes("nocookie");               // unframed: dropped, no reply
+    serve(server, 6);
+    EXPECT_EQ(insider.receive(1000), "c1 d6:result4:ponge");
+    EXPECT_EQ(insider.receive(1000), "c1 d6:result4:ponge");
+    EXPECT_EQ(insider.receive(1000).substr(0, 3), "c2 ");
+    EXPECT_EQ(outsider.receive(50), "");
+
+    insider.send_bytes("c3 d7:command10:statisticse");
+    serve(server, 7);
+    const std::string reply = insider.receive(1000);
+    ASSERT_EQ(reply.substr(0, 3), "c3 ");
+    std::string err;
+    const auto st = ng::decode(reply.substr(3), &err);
+    ASSERT_TRUE(st.has_value()) << err;
+    const value* srv = st->find("statistics")->find("ng server");
+    ASSERT_NE(srv, nullptr);
+    auto count = [&](const char* k) {
+        const value* v = srv->find(k);
+        return v != nullptr && v->is_integer() ? v->as_integer() : -1;
+    };
+    EXPECT_EQ(count("ignored not allowed"), 2);
+    EXPECT_EQ(count("requests"), 4);  // c1, its retransmit, c2, and this statistics request
+    EXPECT_EQ(count("cache hits"), 1);
+    EXPECT_EQ(count("bad requests"), 1);
+    EXPECT_EQ(count("dropped malformed"), 1);
+    EXPECT_EQ(count("replies"), 3);  // this reply is not sent yet
+    EXPECT_EQ(count("handler errors"), 0);
+    EXPECT_EQ(count("send errors"), 0);
+    EXPECT_EQ(count("oversized replies"), 0);
+    // The handler saw the ping once; the undecodable request never reached the commands.
+    EXPECT_EQ(ng_requests(*st, "ping", "ok"), 1);
+    EXPECT_EQ(ng_requests(*st, "other", "error"), 0);
+    commands_->set_server(nullptr);
 }
 
 }  // namespace
