@@ -10,10 +10,13 @@
 #include <rte_ring.h>
 #include <rte_udp.h>
 
+#include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include "dataplane/arp.h"
 #include "dataplane/classify.h"
+#include "dataplane/latch.h"
 #include "dataplane/rewrite.h"
 #include "dataplane/srtp/srtp.h"
 
@@ -86,6 +89,7 @@ void worker::init(uint16_t worker_index, const dataplane_shared* s, rte_ring* co
     index = worker_index;
     shared = s;
     from_control = control_tx;
+    auth_token_cycles = rte_get_tsc_hz() / auth_budget_rate;
     for (uint16_t i = 0; i < s->n_ports; ++i) {
         const uint16_t port = s->port_ids[i];
         auto* b = static_cast<rte_eth_dev_tx_buffer*>(
@@ -301,6 +305,38 @@ inline bool looks_like_rtcp(const uint8_t* p, uint32_t len) {
 }
 }  // namespace
 
+// Unprotects in place, spending the stream's authentication budget on doubtful packets
+// (latch.h). Returns drop_reason::count when the packet is authentic. With `newest` set,
+// also says whether the packet raised its SSRC's highest index (a late, reordered packet
+// from an address the stream left must not pull the latch back); an SSRC scan, only then.
+drop_reason worker::authenticate(srtp::context& c, uint8_t kind, uint8_t* payload, uint32_t* plen, stream_state& st,
+                                 bool trusted, uint64_t now_tsc, bool* newest) {
+    const srtp::precheck pre = kind == kind_rtp ? srtp::precheck_rtp(c, payload, *plen)
+                                                : srtp::precheck_rtcp(c, payload, *plen);
+    const bool budgeted = pre == srtp::precheck::doubtful || (pre == srtp::precheck::plausible && !trusted);
+    if (budgeted && !take_auth_token(st, now_tsc, auth_token_cycles)) {
+        return drop_reason::srtp_auth_capped;
+    }
+    // Past the precheck the header is whole: the SSRC is there.
+    rte_be32_t ssrc_be = 0;
+    if (pre != srtp::precheck::free_drop) {
+        std::memcpy(&ssrc_be, payload + (kind == kind_rtp ? 8 : 4), sizeof(ssrc_be));
+    }
+    const uint32_t ssrc = rte_be_to_cpu_32(ssrc_be);
+    const std::optional<uint64_t> top = newest != nullptr ? c.highest_index(ssrc) : std::nullopt;
+    const srtp::result r = kind == kind_rtp ? srtp::unprotect_rtp(c, payload, plen) : srtp::unprotect_rtcp(c, payload, plen);
+    if (r != srtp::result::ok) {
+        return srtp_drop(r);
+    }
+    if (budgeted) {
+        return_auth_token(st);
+    }
+    if (newest != nullptr) {
+        *newest = !top || c.highest_index(ssrc) > top;
+    }
+    return drop_reason::count;
+}
+
 void worker::forward(rte_mbuf* m, const flow_entry* e, uint64_t now_tsc) {
     stream_state* self = e->self;
     auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, m->l2_len);
@@ -318,11 +354,12 @@ void worker::forward(rte_mbuf* m, const flow_entry* e, uint64_t now_tsc) {
     // may latch the source or move SRTP state.
     drop_reason why = drop_reason::count;
     const uint64_t latched = self->latched.load(std::memory_order_relaxed);
+    source_verdict sv;
     if (e->forward != forward_on) {
         why = e->forward == forward_no_key ? drop_reason::srtp_no_key : drop_reason::stream_disabled;
-    } else if ((e->flags & flow_strict_source) != 0 && src != latched && src != e->expected_src &&
-               (latched != 0 || e->expected_src != 0)) {
-        why = drop_reason::strict_source;
+    } else {
+        sv = check_source(*e, *self, latched, src, now_tsc, e->srtp_in[kind] != nullptr);
+        why = sv.why;
     }
     uint64_t dest = 0;
     if (why == drop_reason::count) {
@@ -367,11 +404,9 @@ void worker::forward(rte_mbuf* m, const flow_entry* e, uint64_t now_tsc) {
             rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_pkt_len(m) - frame));
         }
         if (e->srtp_in[kind] != nullptr) {
-            const srtp::result r = kind == kind_rtp ? srtp::unprotect_rtp(*e->srtp_in[kind], payload, &plen)
-                                                    : srtp::unprotect_rtcp(*e->srtp_in[kind], payload, &plen);
-            if (r != srtp::result::ok) {
-                why = srtp_drop(r);
-            }
+            const bool moving = sv.latch && latched != 0 && src != latched;
+            why = authenticate(*e->srtp_in[kind], kind, payload, &plen, *self, sv.trusted, now_tsc,
+                               moving ? &sv.latch : nullptr);
         }
     }
     if (why != drop_reason::count) {
@@ -379,8 +414,9 @@ void worker::forward(rte_mbuf* m, const flow_entry* e, uint64_t now_tsc) {
         drop(m, why);
         return;
     }
-    if (latched == 0 && (e->flags & flow_learn) != 0) {
+    if (sv.latch && src != latched) {
         self->latched.store(src, std::memory_order_relaxed);
+        self->latched_tsc = now_tsc;
     }
     if (e->srtp_out[kind] != nullptr) {
         const uint32_t room = rte_pktmbuf_tailroom(m) + (received_len - plen);

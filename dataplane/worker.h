@@ -51,6 +51,7 @@ struct alignas(64) worker {
     rte_ring* from_control = nullptr;       // frames the control plane wants sent (may be null)
     rte_eth_dev_tx_buffer* tx[max_ports] = {};
     worker_counters counters;
+    uint64_t auth_token_cycles = 0;         // TSC cycles per authentication token (latch.h)
 
     // Allocates TX buffers; call before launch.
     void init(uint16_t worker_index, const dataplane_shared* s, rte_ring* control_tx);
@@ -65,6 +66,8 @@ struct alignas(64) worker {
  private:
     void handle_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc, bool from_handoff);
     void forward(rte_mbuf* m, const flow_entry* e, uint64_t now_tsc);
+    drop_reason authenticate(srtp::context& c, uint8_t kind, uint8_t* payload, uint32_t* plen, stream_state& st,
+                             bool trusted, uint64_t now_tsc, bool* newest);
     void drop(rte_mbuf* m, drop_reason why);
     void send(rte_mbuf* m, uint16_t port_id, uint32_t kind);
 };

@@ -279,6 +279,7 @@ value commands::offer_answer(const value& req, bool is_offer, std::chrono::stead
         throw session_error(sdes_error);
     }
     r.sdes = std::move(*sdes);
+    r.strict_source = list_has(flags, "strict-source");
     std::vector<std::string> unknown = r.sdes.unsupported;
     for (const auto& f : flags) {
         if (!is_known_flag(f) && !sdes::is_sdes_flag(f)) {

@@ -1,6 +1,7 @@
 #include "control/publish/publisher.h"
 
 #include <arpa/inet.h>
+#include <rte_cycles.h>
 
 namespace rtprelay {
 
@@ -86,6 +87,15 @@ bool publisher::publish_direction(leg& in, stream& s_in, leg& out, stream& s_out
     e->gateway = out.iface->gateway ? out.iface->gateway->v4_be() : 0;
     e->kind = rtcp ? dp::flow_kind::rtcp : dp::flow_kind::rtp;
     e->flags = dp::flow_learn;
+    if (in.strict_source || in.iface->strict_source) {
+        e->flags |= dp::flow_strict_source;
+    }
+    if (s_in.forked) {
+        e->flags |= dp::flow_any_source;  // every branch got this port: all of them send here
+    }
+    // Each offer/answer re-publishes, and so opens a new learning window (dataplane/latch.h).
+    e->learn_from_tsc = rte_rdtsc();
+    e->learn_until_tsc = e->learn_from_tsc + rte_get_tsc_hz() * in.iface->learn_window_s;
     if (!rtcp && s_in.rtcp_mux) {
         e->flags |= dp::flow_rtcp_mux;
     }

@@ -49,6 +49,16 @@ void take_peer(stream& s, const sdp::session_description& sd, size_t i) {
     s.peer_rtcp = rtcp_port <= 65535 ? peer_endpoint(rtcp_addr, static_cast<uint16_t>(rtcp_port)) : std::nullopt;
 }
 
+// NG strict-source, like rtpengine's: once asked for, every leg of the call keeps it.
+void mark_strict(call& c, const sdp_request& r) {
+    if (!r.strict_source) {
+        return;
+    }
+    for (auto& l : c.legs) {
+        l->strict_source = true;
+    }
+}
+
 sdp::media_plan plan_for(const stream& local, bool ice_remove) {
     sdp::media_plan p;
     if (!local.allocated || local.disabled) {
@@ -352,6 +362,7 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
             x->streams[i].crypto = std::move(x_crypto[i]);
             y->streams[i].crypto = std::move(y_crypto[i]);
         }
+        mark_strict(c, r);
         for (size_t i = 0; i < n; ++i) {
             if (!pub_.publish_pair(*x, *y, i)) {
                 throw session_error("Flow table full");
@@ -536,6 +547,7 @@ sdp_reply session_manager::answer_unchecked(const sdp_request& r, call& c, stead
     for (size_t i = 0; i < n; ++i) {
         y->streams[i].crypto = std::move(y_crypto[i]);
     }
+    mark_strict(c, r);
     for (size_t i = 0; i < n; ++i) {
         if (!pub_.publish_pair(*x, *y, i)) {
             throw session_error("Flow table full");

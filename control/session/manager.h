@@ -42,6 +42,7 @@ struct sdp_request {
     bool ice_remove = false;              // ICE: "remove"
     std::string transport_protocol;       // NG transport-protocol: RTP/AVP <-> RTP/SAVP bridging
     sdes::sdes_request_options sdes;      // NG SDES list and SDES-* flags
+    bool strict_source = false;           // NG flag strict-source: sticks to the call's legs
 };
 
 struct sdp_reply {

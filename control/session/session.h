@@ -64,6 +64,7 @@ struct stream {
 struct leg {
     std::string tag;                     // empty until the answer names it
     logical_interface* iface = nullptr;
+    bool strict_source = false;          // NG flag strict-source seen for this call (or iface says so)
     std::vector<stream> streams;
     steady::time_point created;
     bool parked = false;                 // a forked branch whose ports went to a later answer
