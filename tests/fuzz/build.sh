@@ -23,9 +23,9 @@ fi
 
 # UBSan findings abort like ASan's, so libFuzzer records them as crashes. -O1 keeps the
 # build short and the stack traces exact; asserts stay on (plain buildtype, no NDEBUG).
-san=(-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
+san=("-fsanitize=address,undefined" -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
 lib_args=(-O1 -gline-tables-only -fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
-setup_args=(-Dbuildtype=plain -Db_sanitize=address,undefined -Db_lundef=false -Dtests=false
+setup_args=(-Dbuildtype=plain "-Db_sanitize=address,undefined" -Db_lundef=false -Dtests=false
             -Dbenchmarks=disabled "-Dcpp_args=${lib_args[*]}")
 
 # The libraries. A directory set up with other arguments (or by hand) is set up again.
@@ -54,7 +54,8 @@ read -r -a pkg_libs <<<"$(pkg-config --libs libdpdk libsrtp2 openssl)"
     echo "  deps = gcc"
     echo "  description = fuzz: compile \$in"
     echo "rule link"
-    echo "  command = \$cxx \$in \$ldflags -o \$out"
+    # Linked beside and renamed: a run using the old binary keeps it (runs may overlap).
+    echo "  command = \$cxx \$in \$ldflags -o \$out.tmp && mv -f \$out.tmp \$out"
     echo "  description = fuzz: link \$out"
     echo "build obj/fuzz_eal.o: cxx $root/tests/fuzz/fuzz_eal.cc"
     for t in "${targets[@]}"; do

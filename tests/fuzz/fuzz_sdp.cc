@@ -3,7 +3,8 @@
 // The input is an SDP body as a peer sends it. What parse() accepts is rewritten with the
 // plan the relay would make for it: every stream relayed to 198.18.0.1:20000 (RTCP 20001),
 // ICE removed, a=crypto replaced by one line of ours. That plan is valid for any parsed SDP,
-// so the rewrite must succeed, and its output must parse again and say what the plan said;
+// so the rewrite must succeed, and its output must parse again and say what the plan said
+// (no session-level a=crypto either: rewrite() always drops those);
 // rewriting that output again with the same plan must change nothing.
 // Two input bits that the parser never looks at (the parity of the length and of its last
 // byte) vary the parts of the plan that change which lines are written.
@@ -117,6 +118,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (is_rtp(before) && (after.crypto.size() != 1 || after.crypto[0].value != our_crypto)) {
             fail("stream " + std::to_string(i + 1) + " a=crypto not replaced\n--- output ---\n" + *out, text);
         }
+    }
+    if (again->session_crypto_lines != 0) {
+        fail("session-level a=crypto (the sender's key) kept\n--- output ---\n" + *out, text);
     }
     if (any_relayed && again->has_ice) {
         fail("session-level ICE kept although every relayed stream removes it\n--- output ---\n" + *out, text);

@@ -56,6 +56,9 @@ def sdp_seeds():
     write(t, "audio_video_ice", sdp(*SDP_HEAD, "a=ice-lite", "m=audio 4000 RTP/AVPF 111", "a=rtcp-mux",
                                     "a=candidate:1 1 udp 1 198.51.100.10 4000 typ host", "a=ice-ufrag:abcd",
                                     "m=video 0 RTP/AVP 96", "m=image 5000 udptl t38"))
+    write(t, "session_crypto", sdp(*SDP_HEAD, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key(3),
+                                   "m=audio 4000 RTP/SAVP 0", "m=image 4002 udptl t38",
+                                   "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key(4)))
     write(t, "lf_only", sdp(*SDP_HEAD, "m=audio 4000 RTP/AVP 0", eol="\n"))
     write(t, "hold_rtcp_addr", sdp("v=0", "o=- 1 1 IN IP4 0.0.0.0", "s=-", "t=0 0", "m=audio 4000/2 RTP/AVP 0",
                                    "c=IN IP4 0.0.0.0", "a=rtcp:4001 IN IP4 0.0.0.0", "a=inactive"))
@@ -164,25 +167,30 @@ def ng_seeds():
           + benc({"command": "list", "limit": "2"}))
     write(t, "errors", benc({"command": "delete", "call-id": "nope"}) + benc({"command": "answer", "sdp": ""})
           + benc({"command": "frobnicate"}) + benc({"nocommand": 1}) + benc([1, 2]))
-    # Keys must never cross to the other leg. known_leak_*: leaks found by this target and
-    # not fixed yet; the target only checks them with RTPRELAY_FUZZ_STRICT=1.
+    # Keys must never cross to the other leg. regress_leak_*: leaks this target found (fixed).
     k1 = "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key(1)
     media_savp = ["m=audio 4000 RTP/SAVP 0", k1]
     write(t, "disabled_stream_crypto", benc({"command": "offer", "call-id": "c", "from-tag": "f", "sdp": sdp(
         *SDP_HEAD, *media_savp, "m=video 0 RTP/SAVP 96", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key(2))}))
-    write(t, "known_leak_session_crypto", benc({"command": "offer", "call-id": "c", "from-tag": "f",
+    write(t, "regress_leak_session_crypto", benc({"command": "offer", "call-id": "c", "from-tag": "f",
                                                 "sdp": sdp(*SDP_HEAD, k1, *media_savp)}))
-    write(t, "known_leak_non_rtp_crypto", benc({"command": "offer", "call-id": "c", "from-tag": "f", "sdp": sdp(
+    write(t, "regress_leak_non_rtp_crypto", benc({"command": "offer", "call-id": "c", "from-tag": "f", "sdp": sdp(
         *SDP_HEAD, *media_savp, "m=image 4002 udptl t38", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key(3))}))
     callee_head = ["v=0", "o=- 99 1 IN IP4 203.0.113.20", "s=call", "c=IN IP4 203.0.113.20", "t=0 0"]
-    write(t, "known_leak_answer_to_non_rtp_offer",
+    write(t, "regress_leak_answer_to_non_rtp_offer",
+          benc({"command": "offer", "call-id": "c", "from-tag": "f",
+                "sdp": sdp(*SDP_HEAD, "m=image 4000 udptl t38")})
+          + benc({"command": "answer", "call-id": "c", "from-tag": "f", "to-tag": "t", "sdp": sdp(
+              *callee_head, "m=image 5000 udptl t38", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key(4))}))
+    # An answer that is RTP where the offer was not (refused since).
+    write(t, "regress_answer_rtp_for_non_rtp_offer",
           benc({"command": "offer", "call-id": "c", "from-tag": "f",
                 "sdp": sdp(*SDP_HEAD, "m=audio 4000 0RTP/AVP 0")})
           + benc({"command": "answer", "call-id": "c", "from-tag": "f", "to-tag": "t", "sdp": sdp(
               *callee_head, "m=audio 5000 RTP/SAVP 0", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key(4))}))
-    # Known and not fixed yet: an answer's non-RTP proto replaced by the offer's RTP one
-    # over formats that are no payload types; the reply does not parse.
-    write(t, "known_bad_answer_proto",
+    # An answer's non-RTP proto was replaced by the offer's RTP one over formats that are no
+    # payload types, and the reply did not parse (refused since).
+    write(t, "regress_answer_proto",
           benc({"command": "offer", "call-id": "c", "from-tag": "f", "sdp": sdp(*SDP_HEAD, "m=audio 4000 RTP/AVP 0")})
           + benc({"command": "answer", "call-id": "c", "from-tag": "f", "to-tag": "t",
                   "sdp": sdp(*callee_head, "m=audio 5000 RT/VPSP A0")}))
@@ -198,6 +206,11 @@ def ng_seeds():
     write(t, "killer_dup_keys", b"d7:command4:ping7:command5:offere")
     write(t, "killer_int_key", b"di1e4:pinge")
     write(t, "killer_many_items", b"l" + b"0:" * 4100 + b"e")  # past max_items (4096)
+    # The SDP killers, as offers.
+    for name, body in [("v_v0", "v=\nv=0"),
+                       ("fmtp_nul", "v=0\no=- 1 1 IN IP4 1.2.3.4\ns=-\nm=audio 1 RTP/AVP 0\na=fmtp\0"),
+                       ("pt_2_32", sdp(*SDP_HEAD, "m=audio 4000 RTP/AVP 4294967296"))]:
+        write(t, "killer_sdp_" + name, benc({"command": "offer", "call-id": "k", "from-tag": "f", "sdp": body}))
 
 
 # --- packets ----------------------------------------------------------------------------

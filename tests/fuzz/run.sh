@@ -3,8 +3,8 @@
 #   tests/fuzz/run.sh [SECONDS] [TARGET...]      default 20 s; a long run: tests/fuzz/run.sh 600
 #
 # Builds first (tests/fuzz/build.sh, incremental). Exits non-zero if any target crashes,
-# leaks, times out (5 s per input) or exceeds 2 GB, after printing the input that did it
-# (kept in build-fuzz/fuzz/artifacts/<target>/) and the end of the target's log.
+# leaks, hangs (20 s on one input; FUZZ_TIMEOUT) or exceeds 2 GB, after printing the input
+# that did it (kept in build-fuzz/fuzz/artifacts/<target>/) and the end of the target's log.
 # Runs of 600 s or more (or with FUZZ_RECORD=1) append their result to tests/fuzz/RESULTS.md:
 # the command, date, duration, and per target executions, exec/s, corpus size and status.
 #
@@ -16,6 +16,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 out=${FUZZ_BUILD_DIR:-$root/build-fuzz}
 secs=${1:-20}
+# Seconds one input may take before it counts as a hang. Inputs take milliseconds; the
+# margin is for a loaded machine (the limit is wall time), not for slow code.
+per_input=${FUZZ_TIMEOUT:-20}
 shift || true
 all=(fuzz_bencode_ng fuzz_sdp fuzz_sdes fuzz_classify fuzz_rtp_srtp)
 targets=("$@")
@@ -60,11 +63,12 @@ for t in "${targets[@]}"; do
     corpus="$work/$t"
     mkdir -p "$corpus"
     cp "$here/corpus/$t"/* "$corpus"/ 2>/dev/null || true
-    seeds=$(ls "$corpus" | wc -l)
+    seeds=$(find "$corpus" -type f | wc -l)
     artifacts="$out/fuzz/artifacts/$t"
     mkdir -p "$artifacts"
-    log="$out/fuzz/$t.log"
-    args=(-max_total_time="$secs" -rss_limit_mb=2048 -timeout=5 -print_final_stats=1
+    # The log is this run's own (runs may overlap); a copy is left in build-fuzz/fuzz/.
+    log="$work/$t.log"
+    args=(-max_total_time="$secs" -rss_limit_mb=2048 -timeout="$per_input" -print_final_stats=1
           -artifact_prefix="$artifacts/")
     [ -f "$here/dict/$t.dict" ] && args+=(-dict="$here/dict/$t.dict")
     echo "fuzz: $t for $secs s ($seeds seeds)" >&2
@@ -76,7 +80,8 @@ for t in "${targets[@]}"; do
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     execs=${execs:-0}
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-    size=$(ls "$corpus" | wc -l)
+    size=$(find "$corpus" -type f | wc -l)
+    cp "$log" "$out/fuzz/$t.log"
     cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | cut -d' ' -f2)
     line="$t: $execs execs, ~${rate:-?} exec/s, corpus $seeds -> $size, cov ${cov:-?}"
     if [ "$rc" -ne 0 ]; then
@@ -85,7 +90,7 @@ for t in "${targets[@]}"; do
     summary+=("$line")
     if [ "$rc" -ne 0 ]; then
         failed+=("$t")
-        echo "fuzz: $t FAILED (exit $rc); end of $log:" >&2
+        echo "fuzz: $t FAILED (exit $rc); end of $out/fuzz/$t.log:" >&2
         tail -n 60 "$log" >&2
         found=0
         for a in "$artifacts"/*; do
@@ -106,17 +111,21 @@ for l in "${summary[@]}"; do
 done
 
 if [ "$secs" -ge 600 ] || [ "${FUZZ_RECORD:-0}" = 1 ]; then
+    results="$here/RESULTS.md"
+    if [ ! -s "$results" ]; then
+        printf '# Fuzzing runs\n\nAppended by tests/fuzz/run.sh for runs of 600 s or more (or FUZZ_RECORD=1).\n' >"$results"
+    fi
     {
-        [ -s "$here/RESULTS.md" ] || printf '# Fuzzing runs\n\nAppended by tests/fuzz/run.sh for runs of 600 s or more (or FUZZ_RECORD=1).\n'
+        # shellcheck disable=SC2016  # the backquotes are Markdown
         printf '\n## %s: `tests/fuzz/run.sh %s%s` — %s\n\n' "$(date -u +%Y-%m-%dT%H:%MZ)" "$secs" \
             "$([ $# -gt 0 ] && printf ' %s' "$@")" \
             "$([ ${#failed[@]} -eq 0 ] && echo clean || echo "FAILED: ${failed[*]}")"
-        printf 'Host: %s cores, %s. Duration per target: %s s. Checks of known open bugs: %s.\n\n' \
-            "$(nproc)" "$(uname -r)" "$secs" "$([ -n "${RTPRELAY_FUZZ_STRICT:-}" ] && echo on || echo off)"
+        printf 'Host: %s cores, %s. Duration per target: %s s. Commit: %s.\n\n' \
+            "$(nproc)" "$(uname -r)" "$secs" "$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)"
         for l in "${summary[@]}"; do
             printf -- '- %s\n' "$l"
         done
-    } >>"$here/RESULTS.md"
+    } >>"$results"
     echo "fuzz: recorded in tests/fuzz/RESULTS.md" >&2
 fi
 
