@@ -32,7 +32,9 @@ setup_args=(-Dbuildtype=plain "-Db_sanitize=address,undefined" -Db_lundef=false 
 stamp="$out/.fuzz-setup"
 if [ ! -f "$out/build.ninja" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${setup_args[*]}" ]; then
     rm -rf "$out"
-    CXX=$cxx meson setup "$out" "$root" "${setup_args[@]}" >/dev/null
+    # Through ccache when there is one (meson does not add it to a CXX given like this).
+    launcher=$(command -v ccache || true)
+    CXX="${launcher:+$launcher }$cxx" meson setup "$out" "$root" "${setup_args[@]}" >/dev/null
     echo "${setup_args[*]}" >"$stamp"
 fi
 libs=(control/librtprelay_control.a dataplane/librtprelay_dataplane.a dataplane/srtp/librtprelay_srtp.a)

@@ -4,7 +4,8 @@
 Valid examples of each input, plus the known killers of media relays and their parsers
 (files named killer_*). The files are committed; run this again after changing it (it
 rewrites only the files it names). Input layouts are described at the top of each
-target's .cc file.
+target's .cc file. Files named by a SHA-1 were found by longer runs and kept with
+libFuzzer's -merge=1 (only inputs that add coverage to what is here).
 """
 
 import base64
