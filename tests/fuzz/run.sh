@@ -28,6 +28,8 @@ if ! [[ "$secs" =~ ^[0-9]+$ ]] || [ "$secs" -eq 0 ]; then
     exit 2
 fi
 
+# The commit the run tests, taken before anything (RESULTS.md included) is written.
+commit=$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)
 build_start=$(date +%s)
 "$here/build.sh"
 echo "fuzz: build took $(( $(date +%s) - build_start )) s" >&2
@@ -121,7 +123,7 @@ if [ "$secs" -ge 600 ] || [ "${FUZZ_RECORD:-0}" = 1 ]; then
             "$([ $# -gt 0 ] && printf ' %s' "$@")" \
             "$([ ${#failed[@]} -eq 0 ] && echo clean || echo "FAILED: ${failed[*]}")"
         printf 'Host: %s cores, %s. Duration per target: %s s. Commit: %s.\n\n' \
-            "$(nproc)" "$(uname -r)" "$secs" "$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)"
+            "$(nproc)" "$(uname -r)" "$secs" "$commit"
         for l in "${summary[@]}"; do
             printf -- '- %s\n' "$l"
         done
