@@ -328,6 +328,7 @@ value commands::statistics() const {
     refused.set("policy", value::integer(static_cast<int64_t>(t.refused_policy)));
     s.set("refused", std::move(refused));
     s.set("refused ports", value::integer(static_cast<int64_t>(t.refused_ports)));
+    s.set("crypto lines stripped", value::integer(static_cast<int64_t>(t.crypto_lines_stripped)));
     s.set("interfaces", sessions_.interfaces_report());
     value ng = value::dict();
     auto n = [](uint64_t v) { return value::integer(static_cast<int64_t>(v)); };

@@ -244,10 +244,18 @@ void ng_server::on_readable(std::chrono::steady_clock::time_point now) {
     }
 }
 
-void ng_server::handle_datagram(std::string_view msg, const peer_info& from,
-                                std::chrono::steady_clock::time_point now) {
+std::optional<ng_frame> split_datagram(std::string_view msg) {
     const size_t space = msg.find(' ');
     if (space == std::string_view::npos || space == 0 || space > max_cookie_len) {
+        return std::nullopt;
+    }
+    return ng_frame{msg.substr(0, space), msg.substr(space + 1)};
+}
+
+void ng_server::handle_datagram(std::string_view msg, const peer_info& from,
+                                std::chrono::steady_clock::time_point now) {
+    const auto frame = split_datagram(msg);
+    if (!frame) {
         ++counters_.dropped_malformed;
         if (drop_log_.allow(now)) {
             log::event(log::level::warning, "NG datagram without a cookie, dropped")
@@ -256,7 +264,7 @@ void ng_server::handle_datagram(std::string_view msg, const peer_info& from,
         }
         return;
     }
-    const std::string_view cookie = msg.substr(0, space);
+    const std::string_view cookie = frame->cookie;
     ++counters_.requests;
     if (auto cached = cache_.lookup(cookie, now)) {
         ++counters_.cache_hits;
@@ -265,7 +273,7 @@ void ng_server::handle_datagram(std::string_view msg, const peer_info& from,
     }
     std::string reply(cookie);
     reply.push_back(' ');
-    encode_to(answer(msg.substr(space + 1), from), &reply);
+    encode_to(answer(frame->body, from), &reply);
     if (reply.size() > max_reply_bytes) {
         // One UDP datagram cannot carry it: say so instead of letting the client time out.
         ++counters_.oversized_replies;

@@ -36,6 +36,14 @@ struct peer_info {
 // address must not depend on DNS at start-up); otherwise the first getaddrinfo answer wins.
 std::optional<peer_info> parse_endpoint(std::string_view text, bool numeric_only);
 
+// One NG datagram: "<cookie> <bencoded body>". The cookie is 1 to 255 bytes up to the
+// first blank. Null when the datagram has no such frame (the server drops it unanswered).
+struct ng_frame {
+    std::string_view cookie;
+    std::string_view body;
+};
+std::optional<ng_frame> split_datagram(std::string_view msg);
+
 struct ng_server_config {
     std::string listen = "127.0.0.1:2223";  // port 0 picks a free port (tests)
     // Peers allowed to send commands: "10.0.0.0/8", "192.0.2.7", "fd00::/8", "::1".

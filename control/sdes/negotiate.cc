@@ -247,7 +247,9 @@ step_result offer_to_send(std::string_view iface, const srtp_policy& policy, con
     step_result r;
     r.state = now;
     if (!is_rtp_family(in_proto)) {
+        // Not SRTP, but an a=crypto line in it still carries X's key: dropped.
         r.state = stream_crypto{};
+        r.plan.replace_crypto = true;
         return r;
     }
     const std::string where = " on interface " + quoted(iface);
@@ -363,11 +365,11 @@ step_result answer_received(std::string_view iface, const srtp_policy& policy, s
 media_crypto_plan answer_to_send(const stream_crypto& x, std::string_view x_offer_proto,
                                  const sdes_request_options& opts) {
     media_crypto_plan p;
+    p.replace_crypto = true;  // Y's lines carry Y's key: never passed on
     if (!is_rtp_family(x_offer_proto)) {
-        return p;
+        return p;  // nothing of ours to write either: X offered no RTP here
     }
     p.proto = std::string(x_offer_proto);
-    p.replace_crypto = true;  // Y's lines carry Y's key: never passed on
     if (x.srtp && x.to_peer) {
         p.crypto.push_back(format_crypto(*x.to_peer, format_for(opts)));
     }

@@ -8,7 +8,8 @@
 //
 // The relay terminates SRTP on each leg: every leg gets keys of its own and no a=crypto
 // line of one side ever reaches the other (it carries that side's key), so steps 2 and 4
-// always replace the a=crypto lines of a relayed RTP stream, with ours or with none.
+// always replace the a=crypto lines of a stream, with ours or with none; a stream that is
+// not RTP (udptl, ...) gets none, even when the other side put a=crypto lines in it.
 // Re-offers, forked answers and repeated answers (183 then 200) keep our keys as long as
 // the suite does not change, so every branch and every copy of an SDP names the same key.
 //

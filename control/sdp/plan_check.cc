@@ -43,6 +43,15 @@ std::string check_media(const media& m, const media_plan& mp, size_t index)
     if (mp.proto && !is_token(*mp.proto)) {
         return stream_error(index, "proto empty or not a single token");
     }
+    if (mp.proto && is_rtp_proto(*mp.proto) && !is_rtp_proto(m.proto)) {
+        // The formats were never checked as payload types: written under an RTP proto
+        // they could make an m= line that does not parse.
+        for (const std::string& f : m.formats) {
+            if (!parse_number(f, 127)) {
+                return stream_error(index, "proto " + *mp.proto + " over formats that are not RTP payload types");
+            }
+        }
+    }
     if (m.rtcp_port && mp.rtcp_port == 0) {
         return stream_error(index, "the SDP has a=rtcp but the plan no RTCP port");
     }

@@ -180,9 +180,13 @@ bool rewriter::session_line(const line& l)
         out_.emit(connection_line(session_addrtype_, session_address_), l.ending);
         return true;
     }
-    if (type == 'a' && drop_session_ice_ &&
-        detail::is_ice_attribute(detail::split_attribute(detail::trim_trailing(l.value())).name)) {
-        return true;
+    if (type == 'a') {
+        const auto name = detail::split_attribute(detail::trim_trailing(l.value())).name;
+        // A session-level a=crypto (not valid, RFC 4568 puts it in media sections) still
+        // carries the sender's key: it never reaches the other side.
+        if (name == "crypto" || (drop_session_ice_ && detail::is_ice_attribute(name))) {
+            return true;
+        }
     }
     out_.emit(l.text, l.ending);
     return true;

@@ -204,6 +204,7 @@ bool parser::on_attribute(const line& l)
     }
     // The rest only means something inside a media section.
     if (m == nullptr) {
+        sd_.session_crypto_lines += attr.name == "crypto" ? 1 : 0;
         return true;
     }
     if (attr.name == "rtcp") {
@@ -279,6 +280,11 @@ const connection* effective_connection(const session_description& sd, size_t med
         return &*m.conn;
     }
     return sd.conn ? &*sd.conn : nullptr;
+}
+
+bool is_rtp_proto(std::string_view proto)
+{
+    return detail::is_rtp_proto(proto);
 }
 
 bool is_hold_address(std::string_view address)

@@ -54,6 +54,9 @@ struct session_description {
     std::optional<direction> dir;       // session-level direction attribute, if any
     bool has_ice = false;               // session-level a=ice-* (ice-lite, ice-options, ...)
     std::string origin_address;         // address field of o= (o= is required)
+    // Session-level a=crypto lines (RFC 4568 defines a=crypto for media only). They carry
+    // the sender's key, so rewrite() never copies them; counted here for the caller's log.
+    size_t session_crypto_lines = 0;
     std::vector<media> medias;          // in m= order
 };
 
@@ -61,6 +64,10 @@ struct session_description {
 // reason that can go into an NG error-reason ("SDP: line 7: m= port not a number").
 // Unknown line types and attributes are accepted and ignored.
 std::optional<session_description> parse(std::string_view text, std::string* error);
+
+// True if an m= line with this proto lists RTP payload types (RTP/AVP, RTP/SAVPF,
+// UDP/TLS/RTP/SAVP, ...): parse() then requires its formats to be numbers from 0 to 127.
+bool is_rtp_proto(std::string_view proto);
 
 // The connection address a stream's media is sent to: media-level c= if present, else the
 // session-level one. Null if neither exists.
@@ -106,13 +113,14 @@ struct rewrite_plan {
 // - a=rtcp:<port> [IN IP4 addr] is rewritten to the relay's RTCP port (and address);
 // - ICE lines are dropped when asked; session-level ones (a=ice-lite, a=ice-options, ...)
 //   when at least one stream is relayed and every relayed stream asks for remove_ice;
-// - a=crypto lines replaced when asked;
+// - a=crypto lines replaced when asked; session-level a=crypto lines always dropped;
 // - c=... 0.0.0.0 (hold) is kept as 0.0.0.0 (also in a=rtcp), the m= port still changes;
 // - every other line is copied unchanged, with its original line ending. Inserted lines
 //   take the line ending of their section's m= line.
 // Returns std::nullopt (with *error) if the plan does not fit the SDP: wrong number of
 // streams, an empty address, an address type other than IP4/IP6, a token with blanks or
-// control characters (they would inject lines), a=rtcp in the input but rtcp_port 0.
+// control characters (they would inject lines), a=rtcp in the input but rtcp_port 0, a
+// proto that would make RTP payload types of formats that are none.
 std::optional<std::string> rewrite(std::string_view text, const session_description& sd,
                                    const rewrite_plan& plan, std::string* error);
 

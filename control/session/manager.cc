@@ -104,6 +104,25 @@ void apply_crypto_plan(sdp::media_plan& mp, const sdes::media_crypto_plan& cp) {
     mp.crypto = cp.crypto;
 }
 
+// a=crypto lines of `sd` that no SDES step reads: session-level ones and those of streams
+// that are not RTP. rewrite() drops them all (see sdes::offer_to_send, answer_to_send).
+size_t unowned_crypto_lines(const sdp::session_description& sd) {
+    size_t n = sd.session_crypto_lines;
+    for (const auto& m : sd.medias) {
+        n += sdp::is_rtp_proto(m.proto) ? 0 : m.crypto.size();
+    }
+    return n;
+}
+
+void count_stripped(session_totals& t, const sdp::session_description& sd, std::string_view what) {
+    const size_t n = unowned_crypto_lines(sd);
+    if (n > 0) {
+        t.crypto_lines_stripped += n;
+        RLOG_DEBUG("%.*s: %zu a=crypto line(s) outside RTP streams dropped", static_cast<int>(what.size()), what.data(),
+                   n);
+    }
+}
+
 sdp::session_description parse_or_throw(const std::string& text) {
     std::string err;
     auto sd = sdp::parse(text, &err);
@@ -370,6 +389,7 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
         }
         set_origin(plan, r, *y);
         sdp_reply reply{rewrite_or_throw(r.sdp, sd, plan)};
+        count_stripped(totals_, sd, "offer");
         if (fresh) {
             ++totals_.calls_created;
         }
@@ -536,6 +556,13 @@ sdp_reply session_manager::answer_unchecked(const sdp_request& r, call& c, stead
             disabled_plan(plan.medias.back(), *x);
             continue;
         }
+        // RFC 3264: the answer's proto matches the offer's. One that is RTP where the offer
+        // was not (or the reverse) cannot be relayed as negotiated: its formats are no
+        // payload types for the offerer, or the ports were set up for something else.
+        if (sdp::is_rtp_proto(sd.medias[i].proto) != sdp::is_rtp_proto(sx.proto)) {
+            throw session_error("SDP: m= line " + std::to_string(i + 1) + ": answer proto " + sd.medias[i].proto +
+                                " does not answer the offer's " + sx.proto);
+        }
         sdes::step_result a = sdes::answer_received(y->iface->name, y->iface->srtp, sd.medias[i].proto,
                                                     crypto_values(sd.medias[i]), sy.crypto);
         if (!a.error.empty()) {
@@ -558,7 +585,9 @@ sdp_reply session_manager::answer_unchecked(const sdp_request& r, call& c, stead
         c.answered_at = now;
     }
     set_origin(plan, r, *x);
-    return sdp_reply{rewrite_or_throw(r.sdp, sd, plan)};
+    sdp_reply reply{rewrite_or_throw(r.sdp, sd, plan)};
+    count_stripped(totals_, sd, "answer");
+    return reply;
 }
 
 const char* close_reason_name(close_reason r) {

@@ -73,6 +73,9 @@ struct session_totals {
     uint64_t refused_cps = 0;
     uint64_t refused_draining = 0;
     uint64_t refused_policy = 0;         // SDP/SDES/interface errors on a new call
+    // a=crypto lines dropped from a relayed SDP that no SDES step owns: session-level ones
+    // and those of streams that are not RTP. They carry the sender's key.
+    uint64_t crypto_lines_stripped = 0;
 };
 
 class session_manager {

@@ -237,6 +237,24 @@ TEST(ng_server, unframed_datagrams_are_dropped_and_counted) {
     EXPECT_EQ(s.counters().replies, 0u);
 }
 
+TEST(ng_server, split_datagram_frames) {
+    const auto f = split_datagram("5_1234_17 d7:command4:pinge");
+    ASSERT_TRUE(f.has_value());
+    EXPECT_EQ(f->cookie, "5_1234_17");
+    EXPECT_EQ(f->body, "d7:command4:pinge");
+    const auto empty_body = split_datagram("c ");
+    ASSERT_TRUE(empty_body.has_value());
+    EXPECT_EQ(empty_body->cookie, "c");
+    EXPECT_EQ(empty_body->body, "");
+    // The first blank ends the cookie; the body keeps the rest as it is.
+    EXPECT_EQ(split_datagram("c  x")->body, " x");
+    EXPECT_FALSE(split_datagram(""));
+    EXPECT_FALSE(split_datagram("nocookie"));
+    EXPECT_FALSE(split_datagram(" d7:command4:pinge"));
+    EXPECT_TRUE(split_datagram(std::string(255, 'k') + " x"));
+    EXPECT_FALSE(split_datagram(std::string(256, 'k') + " x"));
+}
+
 TEST(ng_server, random_garbage_never_crashes) {
     ng_server s(loopback_config(), pong);
     raw_socket peer("127.0.0.1", s.local_address());

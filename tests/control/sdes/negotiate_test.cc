@@ -327,9 +327,12 @@ TEST(offer_to_send, which_legs_get_srtp) {
     EXPECT_TRUE(r.plan.replace_crypto);
     EXPECT_TRUE(r.plan.crypto.empty());
 
+    // Not RTP: no proto change, no SRTP, but an a=crypto line in it (X's key) is dropped.
     r = offer_to_send("ext", policy(srtp_mode::optional), no_options, "udptl", false, "", {});
     EXPECT_FALSE(r.plan.proto);
-    EXPECT_FALSE(r.plan.replace_crypto);
+    EXPECT_FALSE(r.state.srtp);
+    EXPECT_TRUE(r.plan.replace_crypto);
+    EXPECT_TRUE(r.plan.crypto.empty());
 }
 
 TEST(offer_to_send, refusals) {
@@ -448,6 +451,17 @@ TEST(steps, plain_offerer_bridged_to_srtp_carrier) {
     // The answer to the plain offerer is plain, Y's a=crypto removed.
     const media_crypto_plan s4 = answer_to_send(s1.state, "RTP/AVP", no_options);
     EXPECT_EQ(s4.proto, "RTP/AVP");
+    EXPECT_TRUE(s4.replace_crypto);
+    EXPECT_TRUE(s4.crypto.empty());
+}
+
+TEST(steps, answer_to_a_non_rtp_offer_carries_no_keys) {
+    // X offered T.38 (udptl); whatever Y's answer holds there, a=crypto lines (Y's key)
+    // are dropped and none of ours written: the proto stays the answer's.
+    const step_result s1 = offer_received("ext", policy(srtp_mode::optional), no_options, "udptl", {}, {});
+    ASSERT_TRUE(s1.error.empty());
+    const media_crypto_plan s4 = answer_to_send(s1.state, "udptl", no_options);
+    EXPECT_FALSE(s4.proto);
     EXPECT_TRUE(s4.replace_crypto);
     EXPECT_TRUE(s4.crypto.empty());
 }

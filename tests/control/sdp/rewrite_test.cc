@@ -249,6 +249,70 @@ TEST(sdp_rewrite, insertion_after_a_last_line_without_ending)
                         std::string("a=crypto:") + new_key);
 }
 
+TEST(sdp_rewrite, session_level_crypto_is_dropped)
+{
+    // RFC 4568 has a=crypto in media sections only; one at session level still carries
+    // the sender's key. parse() counts it, rewrite() never copies it, whatever the plan.
+    const std::string key = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk";
+    const std::string in = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+                           "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key + "\r\n"
+                           "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:" + key + "\r\n"
+                           "m=audio 1000 RTP/AVP 0\r\nm=video 0 RTP/AVP 96\r\n";
+    std::string error;
+    const auto sd = parse(in, &error);
+    ASSERT_TRUE(sd) << error;
+    EXPECT_EQ(sd->session_crypto_lines, 2u);
+    EXPECT_TRUE(sd->medias[0].crypto.empty());
+    for (const bool relay : {true, false}) {
+        rewrite_plan plan;
+        plan.medias = {relay ? relay_to(relay_ip, 30000) : not_relayed(), not_relayed()};
+        const auto out = rewrite(in, *sd, plan, &error);
+        ASSERT_TRUE(out) << error;
+        EXPECT_EQ(out->find("a=crypto"), std::string::npos) << *out;
+        EXPECT_EQ(out->find(key), std::string::npos) << *out;
+        EXPECT_NE(out->find("t=0 0\r\nm=audio "), std::string::npos) << *out;
+    }
+}
+
+TEST(sdp_rewrite, crypto_of_a_non_rtp_stream_is_dropped_when_asked)
+{
+    // T.38 with an a=crypto line (no SRTP there, but the sender's key all the same).
+    const std::string in = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+                           "m=image 1000 udptl t38\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:x\r\n"
+                           "a=T38FaxVersion:0\r\nm=image 0 udptl t38\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:y\r\n";
+    rewrite_plan plan;
+    plan.medias = {relay_to(relay_ip, 30000), not_relayed()};
+    for (auto& mp : plan.medias) {
+        mp.replace_crypto = true;
+    }
+    std::string error;
+    const auto out = rewrite_text(in, plan, &error);
+    ASSERT_TRUE(out) << error;
+    EXPECT_EQ(*out, "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 203.0.113.10\r\nt=0 0\r\n"
+                    "m=image 30000 udptl t38\r\na=T38FaxVersion:0\r\nm=image 0 udptl t38\r\n");
+}
+
+TEST(sdp_rewrite, rtp_proto_over_formats_that_are_no_payload_types_is_refused)
+{
+    // parse() checks formats as payload types only under an RTP proto; a plan that writes
+    // an RTP proto over others would make an SDP that parse() refuses.
+    const std::string in = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+                           "m=audio 1000 RT/VPSP A0\r\n";
+    rewrite_plan plan;
+    plan.medias = {relay_to(relay_ip, 30000)};
+    plan.medias[0].proto = "RTP/AVP";
+    std::string error;
+    EXPECT_FALSE(rewrite_text(in, plan, &error));
+    EXPECT_EQ(error, "SDP rewrite: stream 1: proto RTP/AVP over formats that are not RTP payload types");
+
+    // Formats that are payload types may go under an RTP proto; the output parses.
+    const std::string numeric = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+                                "m=audio 1000 RT/VPSP 0 101\r\n";
+    const auto out = rewrite_text(numeric, plan, &error);
+    ASSERT_TRUE(out) << error;
+    EXPECT_TRUE(parse(*out, &error)) << error;
+}
+
 struct plan_error_case {
     const char* name;
     void (*edit)(rewrite_plan&);

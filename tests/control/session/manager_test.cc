@@ -414,6 +414,62 @@ TEST_F(session_test, disabled_streams_leak_neither_keys_nor_addresses) {
     EXPECT_EQ(sdp_of(z).find(std::string("c=IN IP4 ") + caller_ip), std::string::npos) << sdp_of(z);
 }
 
+TEST_F(session_test, keys_outside_rtp_streams_are_stripped_and_counted) {
+    // a=crypto lines no SDES step owns: at session level, and in a T.38 (udptl) stream.
+    // Neither may reach the other leg; each is counted.
+    const std::string k1 = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk";
+    const std::string k2 = "MDEyMzQ1Njc4OWFiY2RlZmdoaWprbG1ub3BxcnN0";
+    const std::string k3 = "enl4d3Z1dHNycXBvbm1sa2ppaGdmZWRjYmE5ODc2";
+    const std::string head = "v=0\r\no=- 1 1 IN IP4 " + caller_ip + "\r\ns=-\r\nc=IN IP4 " + caller_ip + "\r\nt=0 0\r\n";
+    const std::string offer_sdp = head + "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + k1 +
+                                  "\r\nm=audio 4000 RTP/AVP 0\r\nm=image 4002 udptl t38\r\n"
+                                  "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + k2 + "\r\n";
+    const value o = offer("call-k", offer_sdp, strings({"a", "b"}));
+    ASSERT_EQ(result(o), "ok") << reason(o);
+    EXPECT_EQ(sdp_of(o).find("a=crypto"), std::string::npos) << sdp_of(o);
+    EXPECT_NE(sdp_of(o).find(" udptl t38\r\n"), std::string::npos) << sdp_of(o);
+
+    // The answerer puts a key into its T.38 answer: it does not reach the offerer either.
+    const std::string answer_sdp = "v=0\r\no=- 2 1 IN IP4 " + callee_ip + "\r\ns=-\r\nc=IN IP4 " + callee_ip +
+                                   "\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\nm=image 5002 udptl t38\r\n"
+                                   "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + k3 + "\r\n";
+    const value a = answer("call-k", answer_sdp);
+    ASSERT_EQ(result(a), "ok") << reason(a);
+    EXPECT_EQ(sdp_of(a).find("a=crypto"), std::string::npos) << sdp_of(a);
+    EXPECT_EQ(sdp_of(a).find(k3), std::string::npos) << sdp_of(a);
+    EXPECT_NE(sdp_of(a).find(" udptl t38\r\n"), std::string::npos) << sdp_of(a);
+
+    EXPECT_EQ(sessions_->totals().crypto_lines_stripped, 3u);
+    const value stats = handle(request({{"command", value::str("statistics")}}));
+    ASSERT_NE(stats.find("statistics"), nullptr);
+    ASSERT_NE(stats.find("statistics")->find("crypto lines stripped"), nullptr);
+    EXPECT_EQ(stats.find("statistics")->find("crypto lines stripped")->as_integer(), 3);
+}
+
+TEST_F(session_test, answer_proto_must_be_rtp_where_the_offer_was) {
+    // An answer that puts a proto that is not RTP (and formats that are no payload types)
+    // where the offer had RTP/AVP is refused, and so is the reverse; the call is unchanged.
+    ASSERT_EQ(result(offer("call-p", caller_sdp(), strings({"a", "b"}))), "ok");
+    const std::string head = "v=0\r\no=- 2 1 IN IP4 " + callee_ip + "\r\ns=-\r\nc=IN IP4 " + callee_ip + "\r\nt=0 0\r\n";
+    const value bad = answer("call-p", head + "m=audio 5000 RT/VPSP A0\r\n");
+    EXPECT_EQ(result(bad), "error");
+    EXPECT_EQ(reason(bad), "SDP: m= line 1: answer proto RT/VPSP does not answer the offer's RTP/AVP");
+    const value good = answer("call-p", callee_sdp());
+    EXPECT_EQ(result(good), "ok") << reason(good);
+
+    const std::string t38 = "v=0\r\no=- 1 1 IN IP4 " + caller_ip + "\r\ns=-\r\nc=IN IP4 " + caller_ip +
+                            "\r\nt=0 0\r\nm=image 4000 udptl t38\r\n";
+    ASSERT_EQ(result(offer("call-t", t38, strings({"a", "b"}))), "ok");
+    const value rtp_for_t38 = answer("call-t", head + "m=image 5000 RTP/SAVP 0\r\n"
+                                                      "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"
+                                                      "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk\r\n");
+    EXPECT_EQ(result(rtp_for_t38), "error");
+    EXPECT_EQ(reason(rtp_for_t38), "SDP: m= line 1: answer proto RTP/SAVP does not answer the offer's udptl");
+    // A rejected stream (port 0) may say anything: nothing is relayed there.
+    const value rejected = answer("call-t", head + "m=image 0 RTP/AVP 0\r\n");
+    EXPECT_EQ(result(rejected), "ok") << reason(rejected);
+}
+
 TEST_F(session_test, unknown_flags_are_ignored_with_a_warning) {
     value r = request({{"command", value::str("offer")},
                        {"call-id", value::str("call-1")},

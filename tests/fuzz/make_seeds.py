@@ -1,0 +1,330 @@
+#!/usr/bin/env python3
+"""Writes the seed corpora of the fuzz targets: tests/fuzz/corpus/<target>/<name>.
+
+Valid examples of each input, plus the known killers of media relays and their parsers
+(files named killer_*). The files are committed; run this again after changing it (it
+rewrites only the files it names). Input layouts are described at the top of each
+target's .cc file. Files named by a SHA-1 were found by longer runs and kept with
+libFuzzer's -merge=1 (only inputs that add coverage to what is here).
+"""
+
+import base64
+import os
+import struct
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+CORPUS = os.path.join(HERE, "corpus")
+
+
+def write(target, name, data):
+    d = os.path.join(CORPUS, target)
+    os.makedirs(d, exist_ok=True)
+    if isinstance(data, str):
+        data = data.encode("latin-1")
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+
+
+def key(seed):
+    """A 30-byte key||salt in base64 (40 characters, no padding)."""
+    return base64.b64encode(bytes((seed + i) & 0xFF for i in range(30))).decode()
+
+
+# --- SDP --------------------------------------------------------------------------------
+
+def sdp(*lines, eol="\r\n"):
+    return eol.join(lines) + eol
+
+
+SDP_HEAD = ["v=0", "o=- 4711 1 IN IP4 198.51.100.10", "s=call", "c=IN IP4 198.51.100.10", "t=0 0"]
+
+
+def sdp_seeds():
+    t = "fuzz_sdp"
+    gold = os.path.join(ROOT, "tests", "golden", "sdp")
+    if os.path.isdir(gold):
+        for f in sorted(os.listdir(gold)):
+            if f.endswith(".in.sdp"):
+                with open(os.path.join(gold, f), "rb") as fh:
+                    write(t, "golden_" + f[: -len(".in.sdp")], fh.read())
+    write(t, "plain_audio", sdp(*SDP_HEAD, "m=audio 4000 RTP/AVP 0 8 101", "a=rtpmap:101 telephone-event/8000",
+                                "a=rtcp:4001", "a=sendrecv"))
+    write(t, "savp_two_crypto", sdp(*SDP_HEAD, "m=audio 4000 RTP/SAVP 0",
+                                    "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key(1) + "|2^31",
+                                    "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:" + key(2)))
+    write(t, "audio_video_ice", sdp(*SDP_HEAD, "a=ice-lite", "m=audio 4000 RTP/AVPF 111", "a=rtcp-mux",
+                                    "a=candidate:1 1 udp 1 198.51.100.10 4000 typ host", "a=ice-ufrag:abcd",
+                                    "m=video 0 RTP/AVP 96", "m=image 5000 udptl t38"))
+    write(t, "session_crypto", sdp(*SDP_HEAD, "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key(3),
+                                   "m=audio 4000 RTP/SAVP 0", "m=image 4002 udptl t38",
+                                   "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key(4)))
+    write(t, "lf_only", sdp(*SDP_HEAD, "m=audio 4000 RTP/AVP 0", eol="\n"))
+    write(t, "hold_rtcp_addr", sdp("v=0", "o=- 1 1 IN IP4 0.0.0.0", "s=-", "t=0 0", "m=audio 4000/2 RTP/AVP 0",
+                                   "c=IN IP4 0.0.0.0", "a=rtcp:4001 IN IP4 0.0.0.0", "a=inactive"))
+    write(t, "ipv6", sdp("v=0", "o=- 1 1 IN IP6 2001:db8::1", "s=-", "c=IN IP6 2001:db8::1", "t=0 0",
+                         "m=audio 4000 RTP/AVP 0"))
+    write(t, "no_connection", sdp("v=0", "o=- 1 1 IN IP4 1.2.3.4", "s=-", "t=0 0", "m=audio 4000 RTP/AVP 0"))
+    # Known killers.
+    write(t, "killer_v_v0", "v=\nv=0")
+    write(t, "killer_fmtp_nul", "v=0\no=- 1 1 IN IP4 1.2.3.4\ns=-\nm=audio 1 RTP/AVP 0\na=fmtp\0")
+    write(t, "killer_pt_2_32", sdp(*SDP_HEAD, "m=audio 4000 RTP/AVP 4294967296"))
+    write(t, "killer_port_65536", sdp(*SDP_HEAD, "m=audio 65536 RTP/AVP 0"))
+    write(t, "killer_port_count_0", sdp(*SDP_HEAD, "m=audio 4000/0 RTP/AVP 0"))
+    write(t, "killer_rtcp_port_big", sdp(*SDP_HEAD, "m=audio 65535 RTP/AVP 0", "a=rtcp:99999999999999999999"))
+    write(t, "killer_empty_crypto", sdp(*SDP_HEAD, "m=audio 4000 RTP/SAVP 0", "a=crypto:"))
+    write(t, "killer_two_c", sdp(*SDP_HEAD, "c=IN IP4 1.2.3.4", "m=audio 4000 RTP/AVP 0"))
+    write(t, "killer_65_media", sdp(*SDP_HEAD, *["m=audio %d RTP/AVP 0" % (2000 + 2 * i) for i in range(65)]))
+    write(t, "killer_blank_lines", "\r\n\r\nv=0\r\n\r\n\r\no=- 1 1 IN IP4 1.2.3.4\r\n\n\r\r\n")
+    write(t, "killer_m_no_fields", sdp(*SDP_HEAD, "m=", "m=audio", "m=audio 1"))
+
+
+# --- SDES -------------------------------------------------------------------------------
+
+def sdes_seeds():
+    t = "fuzz_sdes"
+    k80 = "1 AES_CM_128_HMAC_SHA1_80 inline:" + key(1)
+    k32 = "2 AES_CM_128_HMAC_SHA1_32 inline:" + key(2)
+    write(t, "offer_80_32", b"\x00" + (k80 + "\n" + k32 + "\n").encode())
+    write(t, "offer_answer", b"\x04" + (k80 + "\n" + k32 + "\nA:7 AES_CM_128_HMAC_SHA1_32 inline:" + key(9)
+                                        + "\n").encode())
+    write(t, "lifetimes", b"\x10" + ("1 AES_CM_128_HMAC_SHA1_80 inline:" + key(3) + "|2^31\n"
+                                     "2 AES_CM_128_HMAC_SHA1_80 inline:" + key(4) + "|1048576\n"
+                                     "3 AES_CM_128_HMAC_SHA1_80 inline:" + key(5) + "|2^48\n"
+                                     "4 AES_CM_128_HMAC_SHA1_80 inline:" + key(6) + "|2^49\n").encode())
+    write(t, "padded", b"\x08" + ("1 AES_CM_128_HMAC_SHA1_80 inline:" + key(7) + "==\n").encode())
+    write(t, "params", b"\x01" + (k80 + " UNENCRYPTED_SRTCP\n" + k32 + " WSH=64\n3 AES_CM_128_HMAC_SHA1_80 inline:"
+                                  + key(8) + " KDR=1\n4 AES_CM_128_HMAC_SHA1_80 inline:" + key(8)
+                                  + " FEC_ORDER=FEC_SRTP\n").encode())
+    write(t, "options", b"\x00" + (k80 + "\n" + k32 + "\nS:only-AES_CM_128_HMAC_SHA1_32\nS:order:"
+                                   "AES_CM_128_HMAC_SHA1_32;AES_CM_128_HMAC_SHA1_80\nF:SDES-no-AES_CM_128_HMAC_SHA1_80"
+                                   "\nF:SDES-pad\nF:pad-crypto\nF:SDES-lifetime\nS:unencrypted_srtcp\n").encode())
+    write(t, "options_refused", b"\x00" + (k80 + "\nS:unencrypted_srtp\nF:SDES-UNAUTHENTICATED_SRTP\n").encode())
+    # Known killers: MKI, including a 30-byte MKI; broken keys, tags and suites.
+    write(t, "killer_mki", b"\x00" + ("1 AES_CM_128_HMAC_SHA1_80 inline:" + key(1) + "|2^20|1:4\n").encode())
+    write(t, "killer_mki_30_bytes", b"\x00" + ("1 AES_CM_128_HMAC_SHA1_80 inline:" + key(1)
+                                               + "|2^20|123456789012345678901234567890:30\n").encode())
+    write(t, "killer_mki_len_128", b"\x00" + ("1 AES_CM_128_HMAC_SHA1_80 inline:" + key(1) + "|1:128\n").encode())
+    write(t, "killer_keys", b"\x00" + ("1 AES_CM_128_HMAC_SHA1_80 inline:" + key(1)[:-1] + "\n"
+                                       "2 AES_CM_128_HMAC_SHA1_80 inline:" + key(1) + "AAAA\n"
+                                       "3 AES_CM_128_HMAC_SHA1_80 inline:" + key(1)[:-2] + "!!\n"
+                                       "4 AES_CM_128_HMAC_SHA1_80 inline:\n"
+                                       "5 AES_CM_128_HMAC_SHA1_80 inline:" + key(1) + ";inline:" + key(2) + "\n"
+                                       "6 AES_CM_128_HMAC_SHA1_80 inline:" + key(1) + "|2^99\n"
+                                       "7 AES_CM_128_HMAC_SHA1_80 inline:" + key(1) + "|99999999999999999999\n"
+                                       ).encode())
+    write(t, "killer_tags", b"\x00" + ("0 AES_CM_128_HMAC_SHA1_80 inline:" + key(1) + "\n"
+                                       "1000000000 AES_CM_128_HMAC_SHA1_80 inline:" + key(1) + "\n"
+                                       "4294967297 AES_CM_128_HMAC_SHA1_80 inline:" + key(1) + "\n"
+                                       "-1 AES_CM_128_HMAC_SHA1_80 inline:" + key(1) + "\n"
+                                       "1 aes_cm_128_hmac_sha1_80 inline:" + key(1) + "\n"
+                                       "1 AES_256_CM_HMAC_SHA1_80 inline:" + key(1) + "\n"
+                                       "1\n\n \t \n").encode())
+
+
+# --- bencode / NG -----------------------------------------------------------------------
+
+def benc(v):
+    if isinstance(v, int):
+        return b"i%de" % v
+    if isinstance(v, str):
+        v = v.encode("latin-1")
+    if isinstance(v, bytes):
+        return b"%d:%s" % (len(v), v)
+    if isinstance(v, list):
+        return b"l" + b"".join(benc(x) for x in v) + b"e"
+    if isinstance(v, dict):
+        return b"d" + b"".join(benc(k) + benc(v[k]) for k in sorted(v)) + b"e"
+    raise TypeError(v)
+
+
+def ng_seeds():
+    t = "fuzz_bencode_ng"
+    caller = sdp(*SDP_HEAD, "m=audio 4000 RTP/AVP 0 8 101", "a=rtcp:4001", "a=sendrecv")
+    callee = sdp("v=0", "o=- 99 1 IN IP4 203.0.113.20", "s=call", "c=IN IP4 203.0.113.20", "t=0 0",
+                 "m=audio 5000 RTP/AVP 0 8 101", "a=rtcp:5001", "a=sendrecv")
+    savp = sdp(*SDP_HEAD, "m=audio 4000 RTP/SAVP 0", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key(1))
+    callee_savp = sdp("v=0", "o=- 99 1 IN IP4 203.0.113.20", "s=call", "c=IN IP4 203.0.113.20", "t=0 0",
+                      "m=audio 5000 RTP/SAVP 0", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key(5))
+    offer = {"command": "offer", "call-id": "c1", "from-tag": "ft", "sdp": caller, "flags": ["trust-address"],
+             "replace": ["origin"]}
+    answer = {"command": "answer", "call-id": "c1", "from-tag": "ft", "to-tag": "tt", "sdp": callee}
+    write(t, "ping", benc({"command": "ping"}))
+    write(t, "offer", benc(offer))
+    write(t, "call_plain", benc(offer) + benc(answer) + benc({"command": "query", "call-id": "c1"})
+          + benc({"command": "delete", "call-id": "c1", "from-tag": "ft"}))
+    write(t, "call_srtp_bridged",
+          benc({"command": "offer", "call-id": "c2", "from-tag": "ft", "sdp": caller, "direction": ["a", "b"],
+                "ICE": "remove", "transport-protocol": "RTP/SAVP", "SDES": ["only-AES_CM_128_HMAC_SHA1_80"]})
+          + benc({"command": "answer", "call-id": "c2", "from-tag": "ft", "to-tag": "tt", "sdp": callee_savp,
+                  "direction": ["a", "b"]})
+          + benc({"command": "list"}) + benc({"command": "statistics"}))
+    write(t, "call_srtp_in", benc({"command": "offer", "call-id": "c3", "from-tag": "ft", "sdp": savp,
+                                   "from-interface": "b", "to-interface": "c", "flags": ["SDES-pad", "bogus"]})
+          + benc({"command": "delete", "call-id": "c3"}))
+    write(t, "admission", benc({"command": "capacity", "calls": 10, "bandwidth": "1G"})
+          + benc({"command": "drain"}) + benc(offer) + benc({"command": "undrain"})
+          + benc({"command": "list", "limit": "2"}))
+    write(t, "errors", benc({"command": "delete", "call-id": "nope"}) + benc({"command": "answer", "sdp": ""})
+          + benc({"command": "frobnicate"}) + benc({"nocommand": 1}) + benc([1, 2]))
+    # Keys must never cross to the other leg. regress_leak_*: leaks this target found (fixed).
+    k1 = "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key(1)
+    media_savp = ["m=audio 4000 RTP/SAVP 0", k1]
+    write(t, "disabled_stream_crypto", benc({"command": "offer", "call-id": "c", "from-tag": "f", "sdp": sdp(
+        *SDP_HEAD, *media_savp, "m=video 0 RTP/SAVP 96", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key(2))}))
+    write(t, "regress_leak_session_crypto", benc({"command": "offer", "call-id": "c", "from-tag": "f",
+                                                "sdp": sdp(*SDP_HEAD, k1, *media_savp)}))
+    write(t, "regress_leak_non_rtp_crypto", benc({"command": "offer", "call-id": "c", "from-tag": "f", "sdp": sdp(
+        *SDP_HEAD, *media_savp, "m=image 4002 udptl t38", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key(3))}))
+    callee_head = ["v=0", "o=- 99 1 IN IP4 203.0.113.20", "s=call", "c=IN IP4 203.0.113.20", "t=0 0"]
+    write(t, "regress_leak_answer_to_non_rtp_offer",
+          benc({"command": "offer", "call-id": "c", "from-tag": "f",
+                "sdp": sdp(*SDP_HEAD, "m=image 4000 udptl t38")})
+          + benc({"command": "answer", "call-id": "c", "from-tag": "f", "to-tag": "t", "sdp": sdp(
+              *callee_head, "m=image 5000 udptl t38", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key(4))}))
+    # An answer that is RTP where the offer was not (refused since).
+    write(t, "regress_answer_rtp_for_non_rtp_offer",
+          benc({"command": "offer", "call-id": "c", "from-tag": "f",
+                "sdp": sdp(*SDP_HEAD, "m=audio 4000 0RTP/AVP 0")})
+          + benc({"command": "answer", "call-id": "c", "from-tag": "f", "to-tag": "t", "sdp": sdp(
+              *callee_head, "m=audio 5000 RTP/SAVP 0", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key(4))}))
+    # An answer's non-RTP proto was replaced by the offer's RTP one over formats that are no
+    # payload types, and the reply did not parse (refused since).
+    write(t, "regress_answer_proto",
+          benc({"command": "offer", "call-id": "c", "from-tag": "f", "sdp": sdp(*SDP_HEAD, "m=audio 4000 RTP/AVP 0")})
+          + benc({"command": "answer", "call-id": "c", "from-tag": "f", "to-tag": "t",
+                  "sdp": sdp(*callee_head, "m=audio 5000 RT/VPSP A0")}))
+    # Known killers.
+    write(t, "killer_truncated_ping", b"d7:command4:pin")
+    write(t, "killer_huge_string_len", b"99999999999999999999:x")
+    write(t, "killer_len_2_64", b"d7:command18446744073709551616:ping")
+    write(t, "killer_len_past_end", b"d7:command4294967296:pinge")
+    write(t, "killer_int_overflow", b"li9223372036854775808ei-9223372036854775809ee")
+    write(t, "killer_int_forms", b"li-0ei03ei-ei1-ee")
+    write(t, "killer_leading_zero_len", b"d07:command4:pinge")
+    write(t, "killer_deep_nesting", b"l" * 100 + b"e" * 100)
+    write(t, "killer_dup_keys", b"d7:command4:ping7:command5:offere")
+    write(t, "killer_int_key", b"di1e4:pinge")
+    write(t, "killer_many_items", b"l" + b"0:" * 4100 + b"e")  # past max_items (4096)
+    # The SDP killers, as offers.
+    for name, body in [("v_v0", "v=\nv=0"),
+                       ("fmtp_nul", "v=0\no=- 1 1 IN IP4 1.2.3.4\ns=-\nm=audio 1 RTP/AVP 0\na=fmtp\0"),
+                       ("pt_2_32", sdp(*SDP_HEAD, "m=audio 4000 RTP/AVP 4294967296"))]:
+        write(t, "killer_sdp_" + name, benc({"command": "offer", "call-id": "k", "from-tag": "f", "sdp": body}))
+
+
+# --- packets ----------------------------------------------------------------------------
+
+def rtp(seq=1, ts=160, ssrc=0x11223344, pt=0, payload=b"\xd5" * 160, cc=0, x=False, p=False, csrcs=b"",
+        ext=b""):
+    b0 = 0x80 | (0x20 if p else 0) | (0x10 if x else 0) | cc
+    return struct.pack("!BBHII", b0, pt, seq, ts, ssrc) + csrcs + ext + payload
+
+
+def rtcp_sr(ssrc=0x11223344):
+    return struct.pack("!BBHIIIIII", 0x80, 200, 6, ssrc, 1, 2, 3, 4, 5)
+
+
+def checksum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+def frame(payload, dst="198.18.1.1", dport=30000, proto=17, vlan=None, frag=0, ihl=5, udp_len=None,
+          ip_len=None, pad=b""):
+    src_ip = bytes([198, 51, 100, 10])
+    dst_ip = bytes(int(x) for x in dst.split("."))
+    if proto == 17:
+        l4 = struct.pack("!HHHH", 40000, dport, udp_len if udp_len is not None else 8 + len(payload), 0) + payload
+    else:
+        l4 = payload
+    opts = b"\x01" * (4 * (ihl - 5))
+    total = ip_len if ip_len is not None else 20 + len(opts) + len(l4)
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x40 | ihl, 0, total, 1, frag, 64, proto, 0, src_ip, dst_ip) + opts
+    hdr = hdr[:10] + struct.pack("!H", checksum(hdr)) + hdr[12:]
+    eth = b"\x02\x00\x00\x00\x00\x01" + b"\x02\x00\x00\x00\x00\x02"
+    if vlan is not None:
+        eth += struct.pack("!HH", 0x8100, vlan)
+    return eth + b"\x08\x00" + hdr + l4 + pad
+
+
+def classify_seeds():
+    t = "fuzz_classify"
+    write(t, "udp_rtp", b"\x00" + frame(rtp()))
+    write(t, "udp_rtp_fixsum", b"\x01" + frame(rtp()))
+    write(t, "udp_srtp_tagged", b"\x00" + frame(rtp() + b"\x00" * 10))
+    write(t, "udp_rtcp_sr", b"\x00" + frame(rtcp_sr() + struct.pack("!I", 0x80000001) + b"\x00" * 10, dport=30001))
+    write(t, "udp_vlan", b"\x00" + frame(rtp(), vlan=42))
+    write(t, "udp_eth_padding", b"\x00" + frame(rtcp_sr()[:4], pad=b"\x00" * 20))
+    write(t, "udp_ip_options", b"\x00" + frame(rtp(), ihl=7))
+    write(t, "icmp_echo", b"\x00" + frame(b"\x08\x00\x00\x00\x00\x01\x00\x01" + b"x" * 32, proto=1))
+    write(t, "icmp_not_for_us", b"\x00" + frame(b"\x08\x00\x00\x00\x00\x01\x00\x01", proto=1, dst="10.0.0.1"))
+    write(t, "ip_fragment", b"\x00" + frame(rtp(), frag=0x2000))
+    write(t, "arp", b"\x00" + b"\xff" * 6 + b"\x02\x00\x00\x00\x00\x02\x08\x06" + struct.pack(
+        "!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, b"\x02\0\0\0\0\x02", bytes([198, 18, 1, 2]), b"\0" * 6,
+        bytes([198, 18, 1, 1])))
+    write(t, "ipv6", b"\x00" + b"\x02" * 12 + b"\x86\xdd" + b"\x60" + b"\0" * 39)
+    # Known killers: lengths that lie, headers cut short, RTP/RTCP overruns.
+    write(t, "killer_short_eth", b"\x00" + b"\x02" * 13)
+    write(t, "killer_vlan_cut", b"\x00" + b"\x02" * 12 + b"\x81\x00\x00")
+    write(t, "killer_ip_cut", b"\x00" + frame(rtp())[:30])
+    write(t, "killer_udp_len_past_ip", b"\x00" + frame(rtp(), udp_len=2000))
+    write(t, "killer_udp_len_short", b"\x00" + frame(rtp(), udp_len=4))
+    write(t, "killer_ip_len_past_frame", b"\x01" + frame(rtp(), ip_len=1500))
+    write(t, "killer_ihl_15", b"\x01" + frame(rtp(), ihl=15)[:40])
+    write(t, "killer_rtcp_4_bytes", b"\x00" + frame(rtcp_sr()[:4], dport=30001))
+    write(t, "killer_csrc_overrun", b"\x00" + frame(rtp(cc=15, payload=b"")))
+    write(t, "killer_ext_overrun", b"\x00" + frame(rtp(x=True, ext=b"\xbe\xde\xff\xff", payload=b"\0" * 12)))
+    write(t, "killer_padding_past_payload", b"\x00" + frame(rtp(p=True, payload=b"\0" * 3 + b"\xff")))
+    write(t, "killer_udp_payload_empty", b"\x00" + frame(b""))
+
+
+def pkts(flags, *packets):
+    out = bytes([flags])
+    for p in packets:
+        out += struct.pack("<H", len(p)) + p
+    return out
+
+
+def srtp_seeds():
+    t = "fuzz_rtp_srtp"
+    both = 0x20
+    write(t, "rtp_80", pkts(0x0C, rtp()))
+    write(t, "rtp_32_both", pkts(both | 0x0D, rtp()))
+    write(t, "rtp_both_ext_csrc", pkts(both | 0x0C, rtp(cc=2, csrcs=b"\1\2\3\4\5\6\7\x08", x=True,
+                                                         ext=b"\xbe\xde\x00\x01\x10\xaa\x00\x00")))
+    write(t, "rtcp_sr", pkts(0x0E, rtcp_sr(), rtcp_sr()))
+    write(t, "rtcp_both", pkts(both | 0x0E, rtcp_sr()))
+    write(t, "rtp_seq_wrap", pkts(0x0C, rtp(seq=65534), rtp(seq=65535), rtp(seq=0), rtp(seq=1)))
+    write(t, "rtp_replay_reorder", pkts(both | 0x0C, rtp(seq=10), rtp(seq=12), rtp(seq=11), rtp(seq=11),
+                                        rtp(seq=10 + 200), rtp(seq=12)))
+    write(t, "rtp_nine_ssrcs", pkts(0x0C, *[rtp(ssrc=i + 1, payload=b"\0" * 4) for i in range(9)]))
+    write(t, "rtp_no_room", pkts(0x00, rtp()))
+    # Known killers.
+    write(t, "killer_empty", pkts(0x0C, b""))
+    write(t, "killer_rtcp_4_bytes", pkts(both | 0x0E, rtcp_sr()[:4]))
+    write(t, "killer_rtcp_short_of_trailer", pkts(both | 0x0E, rtcp_sr()[:8] + b"\x80\0\0\x01" + b"\0" * 5))
+    write(t, "killer_csrc_overrun", pkts(both | 0x0C, rtp(cc=15, payload=b"\0" * 8)))
+    write(t, "killer_ext_overrun", pkts(both | 0x0C, rtp(x=True, ext=b"\xbe\xde\xff\xff", payload=b"\0" * 16)))
+    write(t, "killer_ext_cut", pkts(both | 0x0C, rtp(x=True, ext=b"\xbe\xde", payload=b"")))
+    write(t, "killer_padding_past_payload", pkts(both | 0x0C, rtp(p=True, payload=b"\0\0\0\xff")))
+    write(t, "killer_version_1", pkts(both | 0x0C, b"\x40" + rtp()[1:]))
+    write(t, "killer_11_bytes", pkts(both | 0x0C, rtp()[:11]))
+
+
+def main():
+    sdp_seeds()
+    sdes_seeds()
+    ng_seeds()
+    classify_seeds()
+    srtp_seeds()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
