@@ -24,6 +24,11 @@ struct rte_eth_dev_tx_buffer;
 
 namespace rtprelay::dp {
 
+namespace srtp {
+class burst_crypto;
+struct batch_item;
+}  // namespace srtp
+
 constexpr uint16_t max_ports = 8;
 constexpr uint16_t max_workers = 16;
 constexpr uint16_t burst_size = 32;
@@ -41,6 +46,9 @@ struct dataplane_shared {
     rte_ring* handoff[max_workers] = {};
     // Sleep this long after a run of empty polls (tests on shared cores); 0 = pure polling.
     uint32_t idle_sleep_us = 0;
+    // SRTP packets in a burst from which the worker runs their crypto as one batch
+    // (srtp/batch.h, intel-ipsec-mb); below it, packet by packet. 0 = never batch.
+    uint32_t srtp_batch_min = 4;
     std::atomic<bool> stop{false};
 };
 
@@ -50,6 +58,7 @@ struct alignas(64) worker {
     rte_ring* from_control = nullptr;       // frames the control plane wants sent (may be null)
     rte_eth_dev_tx_buffer* tx[max_ports] = {};
     worker_counters counters;
+    srtp::burst_crypto* crypto = nullptr;   // burst SRTP, null when shared->srtp_batch_min == 0
 
     // Allocates TX buffers; call before launch.
     void init(uint16_t worker_index, const dataplane_shared* s, rte_ring* control_tx);
@@ -63,7 +72,12 @@ struct alignas(64) worker {
 
  private:
     void handle_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc, bool from_handoff);
-    void forward(rte_mbuf* m, const flow_entry* e, uint64_t now_tsc);
+    struct route;  // what a packet's checks found out, for after its crypto (worker.cc)
+    void forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t n, uint64_t now_tsc);
+    bool forward_route(rte_mbuf* m, const flow_entry* e, route* r);
+    srtp::batch_item crypto_item(rte_mbuf* m, const flow_entry* e, const route& r);
+    void forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, const srtp::batch_item& it,
+                        uint64_t now_tsc);
     void drop(rte_mbuf* m, drop_reason why);
     void send(rte_mbuf* m, uint16_t port_id, uint32_t kind);
 };

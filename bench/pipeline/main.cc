@@ -14,6 +14,7 @@
 #include <memory>
 #include <vector>
 
+#include "bench/pipeline/crypto_floor.h"
 #include "bench/pipeline/eal_env.h"
 #include "bench/pipeline/options.h"
 #include "bench/pipeline/relay_under_test.h"
@@ -35,7 +36,7 @@ scenario_result run_scenario(eal_env& env, const options& opt, scenario sc) {
     r.calls = opt.calls;
     r.one_way = opt.one_way;
 
-    relay_under_test relay(env, sc, opt.calls);
+    relay_under_test relay(env, sc, opt.calls, opt.srtp_batch_min);
     const std::vector<call_info> calls = relay.set_up_calls();
     r.setup = relay.stats();
 
@@ -96,18 +97,24 @@ int run(const options& opt) {
     }
     std::vector<scenario_result> results;
     machine_info machine;
+    floor_figures floor;
     {
         eal_env env(opt.mem_mb, opt.no_huge);
         machine = describe_machine(env.cpu(), env.hugepages());
+        machine.srtp_batch_min = opt.srtp_batch_min;
         for (scenario sc : opt.scenarios) {
             results.push_back(run_scenario(env, opt, sc));
+        }
+        // Right after the pipeline runs, on the same CPU: the ratio to it is what counts.
+        if (opt.floor_keys != 0) {
+            floor = measure_crypto_floor(opt.floor_keys, 20000, 5);
         }
     }
     srtp_shutdown();
     if (opt.json) {
-        print_json(machine, results);
+        print_json(machine, floor, results);
     } else {
-        print_table(machine, results);
+        print_table(machine, floor, results);
     }
     for (const scenario_result& r : results) {
         if (!r.check.failures.empty()) {

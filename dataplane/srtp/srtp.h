@@ -65,6 +65,8 @@ enum class result : uint8_t {
     index_reuse,  // protect: index already sent or older than the sent window, or indices
                   // exhausted (2^48 SRTP, 2^31 SRTCP): re-key
     no_room,      // protect: fewer than context::overhead() bytes writable after the packet
+    engine_error, // burst path (batch.h): the crypto library did not complete a job; cannot
+                  // happen with the jobs we build, counted if it ever does
 };
 const char* result_name(result r) noexcept;
 
@@ -73,6 +75,8 @@ const char* result_name(result r) noexcept;
 inline constexpr uint32_t max_ssrcs = 8;
 // The most that protect appends to a packet: SRTCP's E/index word + 10-byte tag.
 inline constexpr uint32_t max_overhead = 14;
+
+class burst_crypto;
 
 namespace detail {
 struct native;
@@ -102,6 +106,7 @@ public:
 private:
     friend struct detail::native;
     friend struct detail::libsrtp2;
+    friend class burst_crypto;
     friend std::unique_ptr<context> make_context(engine, suite, const master_key&, bool, aes_impl);
     context() = default;
 
