@@ -27,8 +27,8 @@ enum tx_kind : uint32_t { tx_rtp = 0, tx_rtcp = 1, tx_icmp = 2, tx_control = 3 }
 
 constexpr uint32_t idle_turns_before_sleep = 64;
 
-// The lines forward() touches first for a flow: its stream state, the sibling's (for the
-// latched destination) and the RTP SRTP contexts' hot first lines.
+// The lines forwarding touches for a flow: its stream state, the sibling's (for the latched
+// destination) and the RTP SRTP contexts' hot lines.
 inline void prefetch_stream(const flow_entry* e) {
     if (e == nullptr) {
         return;
@@ -36,10 +36,10 @@ inline void prefetch_stream(const flow_entry* e) {
     rte_prefetch0(e->self);
     rte_prefetch0(e->sibling);
     if (e->srtp_in[kind_rtp] != nullptr) {
-        rte_prefetch0(e->srtp_in[kind_rtp]);
+        e->srtp_in[kind_rtp]->prefetch();
     }
     if (e->srtp_out[kind_rtp] != nullptr) {
-        rte_prefetch0(e->srtp_out[kind_rtp]);
+        e->srtp_out[kind_rtp]->prefetch();
     }
 }
 

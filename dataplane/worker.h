@@ -47,8 +47,9 @@ struct dataplane_shared {
     // Sleep this long after a run of empty polls (tests on shared cores); 0 = pure polling.
     uint32_t idle_sleep_us = 0;
     // SRTP packets in a burst from which the worker runs their crypto as one batch
-    // (srtp/batch.h, intel-ipsec-mb); below it, packet by packet. 0 = never batch.
-    uint32_t srtp_batch_min = 4;
+    // (srtp/batch.h, intel-ipsec-mb); below it, packet by packet. 0 = never batch. From 2
+    // packets the batch costs less per packet (bench/micro/srtp_batch_benchmark.cc).
+    uint32_t srtp_batch_min = 2;
     std::atomic<bool> stop{false};
 };
 

@@ -29,7 +29,7 @@ constexpr const char* usage =
     "  --no-huge         do not use hugepages even if enough are free\n"
     "  --json            one JSON object on stdout instead of the table\n"
     "  --srtp-batch-min N  SRTP packets in a burst from which the worker batches their crypto\n"
-    "                    (intel-ipsec-mb); 0 = packet by packet (default 4, as the relay)\n"
+    "                    (intel-ipsec-mb); 0 = packet by packet (default 2, as the relay)\n"
     "  --floor-keys N    keys the batched crypto floor cycles through (default 1024; 0 = skip)\n"
     "  --help\n";
 
