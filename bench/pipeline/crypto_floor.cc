@@ -13,7 +13,8 @@
 
 namespace rtprelay::pipeline {
 
-floor_figures measure_crypto_floor(uint32_t keys, uint32_t bursts_per_round, uint32_t rounds) {
+floor_figures measure_crypto_floor(uint32_t keys, uint32_t bursts_per_round, uint32_t rounds,
+                                   const std::string& arch) {
     namespace srtp = dp::srtp;
     constexpr uint32_t burst = 32;
     constexpr uint32_t len = 172;  // bytes of RTP; the hash covers len + 4 (ROC)
@@ -40,7 +41,13 @@ floor_figures measure_crypto_floor(uint32_t keys, uint32_t bursts_per_round, uin
     for (uint32_t i = 0; i < burst; ++i) {
         pkts[i] = storage.data() + 256 * i;
     }
-    srtp::burst_crypto bc;
+    srtp::imb_arch which = srtp::imb_arch::automatic;
+    for (const auto a : {srtp::imb_arch::sse, srtp::imb_arch::avx, srtp::imb_arch::avx2, srtp::imb_arch::avx512}) {
+        if (arch == srtp::imb_arch_name(a)) {
+            which = a;
+        }
+    }
+    srtp::burst_crypto bc(which);
     // As the pipeline is timed: windows of 8 bursts, those in which the thread was switched
     // out left out (one switch on this shared machine adds milliseconds).
     auto switches = [] {

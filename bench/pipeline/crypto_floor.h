@@ -17,6 +17,8 @@ struct floor_figures {
     double ns_per_direction = 0;   // per packet, median of rounds (TSC)
 };
 
-floor_figures measure_crypto_floor(uint32_t keys, uint32_t bursts_per_round, uint32_t rounds);
+// `arch`: an imb_arch_name() to use that code path, "" to let burst_crypto pick.
+floor_figures measure_crypto_floor(uint32_t keys, uint32_t bursts_per_round, uint32_t rounds,
+                                   const std::string& arch);
 
 }  // namespace rtprelay::pipeline

@@ -22,6 +22,7 @@
 #include "bench/pipeline/timed_loop.h"
 #include "bench/pipeline/traffic.h"
 #include "bench/pipeline/verify.h"
+#include "dataplane/srtp/batch.h"
 
 namespace rtprelay::pipeline {
 namespace {
@@ -38,6 +39,9 @@ scenario_result run_scenario(eal_env& env, const options& opt, scenario sc) {
 
     relay_under_test relay(env, sc, opt.calls, opt.srtp_batch_min);
     const std::vector<call_info> calls = relay.set_up_calls();
+    if (relay.worker().crypto != nullptr) {
+        r.srtp_arch = dp::srtp::imb_arch_name(relay.worker().crypto->arch());
+    }
     r.setup = relay.stats();
 
     const rte_ether_addr macs[2] = {env.port(0).mac, env.port(1).mac};
@@ -107,7 +111,9 @@ int run(const options& opt) {
         }
         // Right after the pipeline runs, on the same CPU: the ratio to it is what counts.
         if (opt.floor_keys != 0) {
-            floor = measure_crypto_floor(opt.floor_keys, 20000, 5);
+            // The worker's code path (burst_crypto picks one by timing at start).
+            const std::string arch = results.empty() ? "" : results.back().srtp_arch;
+            floor = measure_crypto_floor(opt.floor_keys, 20000, 5, arch);
         }
     }
     srtp_shutdown();

@@ -120,8 +120,9 @@ void print_table(const machine_info& m, const floor_figures& floor, const std::v
             // rtp-srtp: one SRTP direction per packet; srtp-srtp: two.
             const double f = floor.ns_per_direction * (r.which == scenario::srtp_srtp ? 2 : 1);
             const summary s = summarise(r);
-            std::printf("%s ratio, pipeline / floor: %.1f / %.1f ns = %.2f\n", scenario_name(r.which), s.worker_ns,
-                        f, f > 0 ? s.worker_ns / f : 0);
+            std::printf("%s ratio, pipeline / floor: %.1f / %.1f ns = %.2f (worker's code path: %s)\n",
+                        scenario_name(r.which), s.worker_ns, f, f > 0 ? s.worker_ns / f : 0,
+                        r.srtp_arch.empty() ? "none, packet by packet" : r.srtp_arch.c_str());
         }
     }
     for (const scenario_result& r : results) {

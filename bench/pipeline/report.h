@@ -33,6 +33,7 @@ struct scenario_result {
     uint64_t delivered = 0;
     uint64_t drops = 0;
     verdict check;
+    std::string srtp_arch;  // the worker's intel-ipsec-mb code path ("" = no burst SRTP)
 };
 
 struct machine_info {
