@@ -93,8 +93,13 @@ void worker::init(uint16_t worker_index, const dataplane_shared* s, rte_ring* co
         tx[port] = b;
     }
     if (s->srtp_batch_min != 0) {
-        crypto = new srtp::burst_crypto();
-        crypto->set_min_batch(s->srtp_batch_min);
+        try {
+            crypto = new srtp::burst_crypto();
+            crypto->set_min_batch(s->srtp_batch_min);
+        } catch (const std::runtime_error&) {
+            // A CPU intel-ipsec-mb cannot run (no AES-NI): SRTP goes packet by packet.
+            crypto = nullptr;
+        }
     }
 }
 
