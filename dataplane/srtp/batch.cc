@@ -249,6 +249,10 @@ void burst_crypto::run(batch_item* items, uint32_t n) noexcept {
             start = i + 1;
             continue;
         }
+        if (i - start == max_items) {
+            run_segment(items + start, i - start);
+            start = i;
+        }
         for (uint32_t j = start; j < i; ++j) {
             const batch_item& o = items[j];
             if ((it.in != nullptr && (it.in == o.in || it.in == o.out)) ||
