@@ -121,6 +121,16 @@ logical_interface parse_interface(std::string_view spec, uint64_t seed) {
             if (v.empty() || end != v.c_str() + v.size() || !(li.cps >= 0) || li.cps > 1e6) {
                 bad(li.name, "cps '" + v + "' is not a rate of new calls per second");
             }
+        } else if (key == "strict-source") {
+            if (val == "on" || val == "yes") {
+                li.strict_source = true;
+            } else if (val == "off" || val == "no") {
+                li.strict_source = false;
+            } else {
+                bad(li.name, "strict-source '" + std::string(val) + "' must be on or off");
+            }
+        } else if (key == "learn-window") {
+            li.learn_window_s = number<uint32_t>(li.name, key, val, 3600);
         } else {
             bool owned = false;
             try {

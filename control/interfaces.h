@@ -6,8 +6,9 @@
 //   interface = jp1 address=54.65.63.200/26,54.65.63.201/26 dpdk-port=0 gateway=54.65.63.193 ports=10000-20000 vlan=0
 //
 // plus the SRTP policy (control/sdes/policy.h): srtp=off|optional|required,
-// offer-suites=..., accept-suites=..., unencrypted-srtcp=allow|refuse; and admission
-// (control/admission): capacity=1G (bandwidth budget), cps=N (new calls per second).
+// offer-suites=..., accept-suites=..., unencrypted-srtcp=allow|refuse; admission
+// (control/admission): capacity=1G (bandwidth budget), cps=N (new calls per second); and
+// endpoint learning: strict-source=on|off, learn-window=SECONDS.
 //
 // Without a gateway every peer must be on-link (test namespaces); with one, peers outside
 // the address's prefix are reached through it.
@@ -39,6 +40,11 @@ struct logical_interface {
     sdes::srtp_policy srtp;
     uint64_t capacity_bps = 0;  // capacity=1G: bandwidth budget per direction, 0 = none
     double cps = 0;             // cps=N: new calls per second through it, 0 = no limit
+    // Endpoint learning on its legs (dataplane/latch.h): strict-source=on drops every packet
+    // not from the latched/SDP address; learn-window=S is how long after each offer/answer
+    // a plain RTP leg may latch to a source its SDP did not name (0 = never).
+    bool strict_source = false;
+    uint32_t learn_window_s = 3;
     size_t index = 0;           // position in the interface_set
     uint16_t port_min = 10000;
     uint16_t port_max = 20000;

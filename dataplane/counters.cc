@@ -1,5 +1,7 @@
 #include "dataplane/counters.h"
 
+#include <iterator>
+
 namespace rtprelay::dp {
 
 namespace {
@@ -13,7 +15,11 @@ constexpr std::string_view texts[] = {
 #include "dataplane/drop_reasons.def"
 #undef DROP_REASON
 };
+constexpr std::string_view kind_names[] = {"rtp", "rtcp", "srtp", "srtcp"};
+static_assert(std::size(kind_names) == media_kind_count);
 }  // namespace
+
+std::string_view media_kind_name(media_kind k) { return kind_names[static_cast<size_t>(k)]; }
 
 std::string_view drop_reason_name(drop_reason r) { return names[static_cast<size_t>(r)]; }
 std::string_view drop_reason_text(drop_reason r) { return texts[static_cast<size_t>(r)]; }
@@ -50,6 +56,14 @@ worker_counters sum(const worker_counters* blocks, size_t n) {
         s.busy_polls += b.busy_polls;
         for (size_t r = 0; r < drop_reason_count; ++r) {
             s.drops[r] += b.drops[r];
+        }
+        for (size_t p = 0; p < counted_ports; ++p) {
+            for (size_t d = 0; d < traffic_dir_count; ++d) {
+                for (size_t k = 0; k < media_kind_count; ++k) {
+                    s.traffic[p][d][k].packets += b.traffic[p][d][k].packets;
+                    s.traffic[p][d][k].bytes += b.traffic[p][d][k].bytes;
+                }
+            }
         }
     }
     return s;

@@ -21,6 +21,30 @@ constexpr size_t drop_reason_count = static_cast<size_t>(drop_reason::count);
 std::string_view drop_reason_name(drop_reason r);
 std::string_view drop_reason_text(drop_reason r);
 
+// Media traffic breakdown: what a packet was on the wire on one side of the relay. A
+// bridged call's packet is `rtp` where it arrives and `srtp` where it leaves.
+enum class media_kind : uint8_t { rtp, rtcp, srtp, srtcp, count };
+constexpr size_t media_kind_count = static_cast<size_t>(media_kind::count);
+std::string_view media_kind_name(media_kind k);
+constexpr media_kind media_kind_of(bool rtcp, bool srtp) {
+    return static_cast<media_kind>((rtcp ? 1 : 0) + (srtp ? 2 : 0));
+}
+
+// rx: received on the port and relayed (counted when handed to TX; a later tx_full drop is
+// not taken back here). tx: sent out of the port (taken back when the TX queue refuses it).
+enum class traffic_dir : uint8_t { rx, tx, count };
+constexpr size_t traffic_dir_count = static_cast<size_t>(traffic_dir::count);
+
+// DPDK port ids the traffic breakdown covers (dp::max_ports must not exceed it).
+constexpr uint16_t counted_ports = 8;
+
+struct traffic_counter {
+    uint64_t packets = 0;
+    uint64_t bytes = 0;   // Ethernet frames as they arrived (rx) or left (tx), VLAN tag included
+};
+// [DPDK port][direction][kind]: 1 KiB per worker; a call's packets touch two of its lines.
+using traffic_table = std::array<std::array<std::array<traffic_counter, media_kind_count>, traffic_dir_count>, counted_ports>;
+
 struct alignas(64) worker_counters {
     uint64_t rx_packets = 0;        // everything received from the ports
     uint64_t rx_bytes = 0;
@@ -35,6 +59,7 @@ struct alignas(64) worker_counters {
     uint64_t polls = 0;             // loop turns
     uint64_t busy_polls = 0;        // loop turns that received at least one packet
     std::array<uint64_t, drop_reason_count> drops{};
+    traffic_table traffic{};        // relayed media by port, direction and kind
 
     uint64_t total_drops() const;
     // Everything that was received and has been accounted for: relayed, dropped, or

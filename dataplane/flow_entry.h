@@ -51,7 +51,15 @@ struct alignas(64) stream_state {
     std::atomic<uint64_t> errors{0};
     // dp: wo (owner), ctl: ro. rte_get_tsc_cycles() of the last packet received.
     std::atomic<uint64_t> last_rx_tsc{0};
+    // dp: rw (owner only). TSC when `latched` was last set: a learning window that opened
+    // after it may move it again (latch.h).
+    uint64_t latched_tsc = 0;
+    // dp: rw (owner only). Authentication budget for doubtful SRTP/SRTCP packets: tokens
+    // left and the TSC they were last topped up at (latch.h). Zero = full on first use.
+    uint64_t auth_budget_tsc = 0;
+    uint32_t auth_budget = 0;
 };
+static_assert(sizeof(stream_state) == 64);
 
 // A resolved (or to-be-resolved) next hop. Created by the control plane, never freed while
 // the relay runs (the table is fixed-size), so flow entries may point at it.
@@ -69,8 +77,11 @@ constexpr uint64_t neighbour_valid = 1ull << 63;
 
 enum flow_flags : uint8_t {
     flow_strict_source = 1 << 0,  // drop packets whose source is not the expected/latched one
-    flow_learn = 1 << 1,          // latch to the source of received packets (symmetric RTP)
+    flow_learn = 1 << 1,          // latch to the source of received packets (symmetric RTP);
+                                  // when and to what: dataplane/latch.h
     flow_rtcp_mux = 1 << 2,       // RTP port also carries RTCP (RFC 5761): classify per packet
+    flow_any_source = 1 << 3,     // forked answers share this port: a plain leg takes every
+                                  // branch's media, latching only the first (latch.h)
 };
 
 enum forward_mode : uint8_t {
@@ -97,6 +108,10 @@ struct alignas(64) flow_entry {
 
     uint64_t sdp_dest = 0;       // packed endpoint from the other leg's SDP; 0 = not known yet
     uint64_t expected_src = 0;   // packed endpoint from this leg's SDP; 0 = unknown
+    // Learning window of a plain RTP leg (latch.h), in rte_rdtsc() cycles: opened when this
+    // entry was published (offer/answer), closed at learn_until_tsc. 0/0 = no window.
+    uint64_t learn_from_tsc = 0;
+    uint64_t learn_until_tsc = 0;
 
     uint32_t out_src_addr = 0;   // the other leg's local address (network order)
     uint16_t out_src_port = 0;   // the other leg's local port (network order)

@@ -10,10 +10,13 @@
 #include <rte_ring.h>
 #include <rte_udp.h>
 
+#include <cstring>
+#include <optional>
 #include <stdexcept>
 
 #include "dataplane/arp.h"
 #include "dataplane/classify.h"
+#include "dataplane/latch.h"
 #include "dataplane/rewrite.h"
 #include "dataplane/srtp/batch.h"
 #include "dataplane/srtp/srtp.h"
@@ -23,7 +26,12 @@ namespace rtprelay::dp {
 namespace {
 // What a buffered TX packet is, kept in mbuf->hash.usr (unused on TX) so that the TX error
 // callback can move it from "relayed" to "tx_full" and the accounting stays exact.
+// Bits 0..7: tx_kind; for relayed media also bits 8..15: egress port, 16..23: media_kind
+// as sent (the traffic counter to take back).
 enum tx_kind : uint32_t { tx_rtp = 0, tx_rtcp = 1, tx_icmp = 2, tx_control = 3 };
+constexpr uint32_t tx_media_tag(tx_kind k, uint16_t port, media_kind mk) {
+    return k | (static_cast<uint32_t>(port) << 8) | (static_cast<uint32_t>(mk) << 16);
+}
 
 constexpr uint32_t idle_turns_before_sleep = 64;
 
@@ -53,17 +61,19 @@ void tx_error_callback(rte_mbuf** pkts, uint16_t unsent, void* userdata) {
     auto* c = static_cast<worker_counters*>(userdata);
     for (uint16_t i = 0; i < unsent; ++i) {
         rte_mbuf* m = pkts[i];
-        switch (m->hash.usr) {
+        const uint32_t tag = m->hash.usr;
+        switch (tag & 0xff) {
             case tx_rtp:
-                --c->relayed_rtp;
+            case tx_rtcp: {
+                --((tag & 0xff) == tx_rtp ? c->relayed_rtp : c->relayed_rtcp);
                 c->relayed_bytes -= rte_pktmbuf_pkt_len(m);
+                traffic_counter& t = c->traffic[(tag >> 8) & 0xff][static_cast<size_t>(traffic_dir::tx)]
+                                                [(tag >> 16) & 0xff];
+                --t.packets;
+                t.bytes -= rte_pktmbuf_pkt_len(m);
                 ++c->drops[static_cast<size_t>(drop_reason::tx_full)];
                 break;
-            case tx_rtcp:
-                --c->relayed_rtcp;
-                c->relayed_bytes -= rte_pktmbuf_pkt_len(m);
-                ++c->drops[static_cast<size_t>(drop_reason::tx_full)];
-                break;
+            }
             case tx_icmp:
                 --c->icmp_echo_replies;
                 ++c->drops[static_cast<size_t>(drop_reason::tx_full)];
@@ -80,6 +90,7 @@ void worker::init(uint16_t worker_index, const dataplane_shared* s, rte_ring* co
     index = worker_index;
     shared = s;
     from_control = control_tx;
+    auth_token_cycles = rte_get_tsc_hz() / auth_budget_rate;
     for (uint16_t i = 0; i < s->n_ports; ++i) {
         const uint16_t port = s->port_ids[i];
         auto* b = static_cast<rte_eth_dev_tx_buffer*>(
@@ -322,44 +333,94 @@ struct worker::route {
     uint64_t dest;
     uint64_t mac;
     uint32_t received_len;
+    uint32_t received_frame;  // Ethernet padding excluded
+    uint32_t ssrc;            // moving: the SSRC whose highest index decides the move
+    std::optional<uint64_t> top;  // moving: that SSRC's highest index before the crypto
     uint8_t kind;
     bool crypto;
+    bool latch;     // the source policy's verdict (latch.h); SRTP: once authenticated
+    bool moving;    // SRTP latch away from a latched source: only with a new highest index
+    bool budgeted;  // took an authentication token, returned when the packet is authentic
 };
 
+namespace {
+// A packet's RTP/RTCP kind on its flow.
+inline uint8_t kind_of(const rte_mbuf* m, const flow_entry* e) {
+    if (e->kind == flow_kind::rtcp) {
+        return kind_rtcp;
+    }
+    if ((e->flags & flow_rtcp_mux) == 0) {
+        return kind_rtp;
+    }
+    const auto* uh = rte_pktmbuf_mtod_offset(m, const rte_udp_hdr*, m->l2_len + m->l3_len);
+    const uint32_t plen = rte_be_to_cpu_16(uh->dgram_len) - static_cast<uint32_t>(sizeof(rte_udp_hdr));
+    return looks_like_rtcp(reinterpret_cast<const uint8_t*>(uh + 1), plen) ? kind_rtcp : kind_rtp;
+}
+}  // namespace
+
 // The packets of a burst this worker owns. Their SRTP work runs as one batch when enough of
-// them need it (srtp/batch.h, ~25% less per SRTP packet), otherwise packet by packet: every
-// check before the crypto runs first for all packets, then the crypto, then latching,
-// rewrite and TX in packet order, so drops and state changes are those of handling the
-// packets one at a time.
+// them need it (srtp/batch.h, ~25% less per SRTP packet), otherwise packet by packet: the
+// checks before the crypto (source policy, precheck, authentication budget) run first for
+// a round of packets, then the round's crypto, then authentication results, latching,
+// rewrite and TX in packet order. A round ends before a packet whose checks read state an
+// earlier packet of the round may still change (its stream's latch and budget, its
+// destination's latch, its SRTP contexts), so drops and state changes are exactly those of
+// handling the packets one at a time; with many streams a burst is one round.
 void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t n, uint64_t now_tsc) {
     route routes[burst_size];
     srtp::batch_item items[burst_size];
     uint8_t item_of[burst_size];
-    bool go[burst_size];
+    uint16_t go[burst_size];  // routed packets of the round, in order
+    // What the round's routed packets may change in their finish.
+    const stream_state* round_self[burst_size];
+    const srtp::context* round_in[burst_size];
+    const srtp::context* round_out[burst_size];
+    uint16_t ng = 0;
     uint16_t ni = 0;
+    const srtp::batch_item none;
+    auto finish_round = [&] {
+        if (crypto != nullptr && ni >= crypto->min_batch()) {
+            crypto->run(items, ni);
+        } else {
+            for (uint16_t k = 0; k < ni; ++k) {
+                srtp::run_item(items[k]);
+            }
+        }
+        for (uint16_t g = 0; g < ng; ++g) {
+            const uint16_t i = go[g];
+            forward_finish(pkts[i], entries[i], routes[i], routes[i].crypto ? items[item_of[i]] : none, now_tsc);
+        }
+        ng = 0;
+        ni = 0;
+    };
     for (uint16_t i = 0; i < n; ++i) {
-        go[i] = forward_route(pkts[i], entries[i], &routes[i]);
-        if (go[i] && routes[i].crypto) {
-            items[ni] = crypto_item(pkts[i], entries[i], routes[i]);
+        const flow_entry* e = entries[i];
+        const uint8_t kind = kind_of(pkts[i], e);
+        const srtp::context* in = e->srtp_in[kind];
+        const srtp::context* out = e->srtp_out[kind];
+        for (uint16_t g = 0; g < ng; ++g) {
+            if (round_self[g] == e->self || round_self[g] == e->sibling || (in != nullptr && round_in[g] == in) ||
+                (out != nullptr && round_out[g] == out)) {
+                finish_round();
+                break;
+            }
+        }
+        if (!forward_route(pkts[i], e, kind, now_tsc, &routes[i])) {
+            continue;
+        }
+        round_self[ng] = e->self;
+        round_in[ng] = in;
+        round_out[ng] = out;
+        go[ng++] = i;
+        if (routes[i].crypto) {
+            items[ni] = crypto_item(pkts[i], e, routes[i]);
             item_of[i] = static_cast<uint8_t>(ni++);
         }
     }
-    if (crypto != nullptr && ni >= crypto->min_batch()) {
-        crypto->run(items, ni);
-    } else {
-        for (uint16_t k = 0; k < ni; ++k) {
-            srtp::run_item(items[k]);
-        }
-    }
-    const srtp::batch_item none;
-    for (uint16_t i = 0; i < n; ++i) {
-        if (go[i]) {
-            forward_finish(pkts[i], entries[i], routes[i], routes[i].crypto ? items[item_of[i]] : none, now_tsc);
-        }
-    }
+    finish_round();
 }
 
-bool worker::forward_route(rte_mbuf* m, const flow_entry* e, route* r) {
+bool worker::forward_route(rte_mbuf* m, const flow_entry* e, uint8_t kind, uint64_t now_tsc, route* r) {
     stream_state* self = e->self;
     auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, m->l2_len);
     auto* uh = rte_pktmbuf_mtod_offset(m, rte_udp_hdr*, m->l2_len + m->l3_len);
@@ -367,19 +428,19 @@ bool worker::forward_route(rte_mbuf* m, const flow_entry* e, route* r) {
     const uint64_t src = pack_endpoint(ip->src_addr, uh->src_port);
     const uint32_t plen = rte_be_to_cpu_16(uh->dgram_len) - static_cast<uint32_t>(sizeof(rte_udp_hdr));
     const uint32_t received_len = plen;
-    const uint8_t kind = e->kind == flow_kind::rtcp || ((e->flags & flow_rtcp_mux) != 0 && looks_like_rtcp(payload, plen))
-                             ? kind_rtcp
-                             : kind_rtp;
+    const uint32_t received_frame = m->l2_len + rte_be_to_cpu_16(ip->total_length);
 
-    // Checks that change nothing come first; then authentication; only an authentic packet
-    // may latch the source or move SRTP state.
+    // Checks that change nothing come first; then the authentication budget (here) and the
+    // authentication (the round's crypto); only an authentic packet may latch the source or
+    // move SRTP state (forward_finish).
     drop_reason why = drop_reason::count;
     const uint64_t latched = self->latched.load(std::memory_order_relaxed);
+    source_verdict sv;
     if (e->forward != forward_on) {
         why = e->forward == forward_no_key ? drop_reason::srtp_no_key : drop_reason::stream_disabled;
-    } else if ((e->flags & flow_strict_source) != 0 && src != latched && src != e->expected_src &&
-               (latched != 0 || e->expected_src != 0)) {
-        why = drop_reason::strict_source;
+    } else {
+        sv = check_source(*e, *self, latched, src, now_tsc, e->srtp_in[kind] != nullptr);
+        why = sv.why;
     }
     uint64_t dest = 0;
     if (why == drop_reason::count) {
@@ -416,20 +477,50 @@ bool worker::forward_route(rte_mbuf* m, const flow_entry* e, route* r) {
         }
     }
     const bool crypto = e->srtp_in[kind] != nullptr || e->srtp_out[kind] != nullptr;
+    bool moving = false;
+    bool budgeted = false;
+    uint32_t ssrc = 0;
+    std::optional<uint64_t> top;
+    if (why == drop_reason::count && crypto) {
+        // Ethernet padding would sit between the payload and the tag: cut the frame to the
+        // IP datagram first.
+        if (rte_pktmbuf_pkt_len(m) > received_frame) {
+            rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_pkt_len(m) - received_frame));
+        }
+        if (e->srtp_in[kind] != nullptr) {
+            // The authentication budget (latch.h): doubtful packets, and plausible ones from
+            // anyone but the stream's known peer, spend a token before their HMAC.
+            const srtp::context& c = *e->srtp_in[kind];
+            const srtp::precheck pre = kind == kind_rtp ? srtp::precheck_rtp(c, payload, plen)
+                                                        : srtp::precheck_rtcp(c, payload, plen);
+            budgeted = pre == srtp::precheck::doubtful || (pre == srtp::precheck::plausible && !sv.trusted);
+            if (budgeted && !take_auth_token(*self, now_tsc, auth_token_cycles)) {
+                why = drop_reason::srtp_auth_capped;
+            } else {
+                // A move away from a latched source needs an index that raises its SSRC's
+                // highest (a late packet from the address the stream left does not pull it
+                // back): that highest before the crypto, an SSRC scan, only then. No packet
+                // of the round before this one uses the context.
+                moving = sv.latch && latched != 0 && src != latched;
+                if (moving) {
+                    // Past the precheck the header is whole: the SSRC is there.
+                    rte_be32_t ssrc_be = 0;
+                    if (pre != srtp::precheck::free_drop) {
+                        std::memcpy(&ssrc_be, payload + (kind == kind_rtp ? 8 : 4), sizeof(ssrc_be));
+                    }
+                    ssrc = rte_be_to_cpu_32(ssrc_be);
+                    top = c.highest_index(ssrc);
+                }
+            }
+        }
+    }
     if (why != drop_reason::count) {
         bump(self->errors, 1);
         drop(m, why);
         return false;
     }
-    if (crypto) {
-        // Ethernet padding would sit between the payload and the tag: cut the frame to the
-        // IP datagram first.
-        const uint32_t frame = m->l2_len + rte_be_to_cpu_16(ip->total_length);
-        if (rte_pktmbuf_pkt_len(m) > frame) {
-            rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_pkt_len(m) - frame));
-        }
-    }
-    *r = route{ip, uh, payload, src, latched, dest, mac, received_len, kind, crypto};
+    *r = route{ip,  uh,  payload, src,    latched, dest,   mac,    received_len, received_frame,
+               ssrc, top, kind,   crypto, sv.latch, moving, budgeted};
     return true;
 }
 
@@ -459,14 +550,24 @@ void worker::forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, co
     const uint8_t kind = r.kind;
     const bool crypto = r.crypto;
     const uint32_t received_len = r.received_len;
-    // Only an authentic packet latches (a failed protect after a good unprotect still does).
+    // A packet that failed authentication or the replay check changes nothing (its token
+    // stays spent). Only an authentic packet latches (a failed protect after a good
+    // unprotect still does).
     if (it.in != nullptr && !it.unprotected) {
         bump(self->errors, 1);
         drop(m, srtp_drop(it.res));
         return;
     }
-    if (r.latched == 0 && (e->flags & flow_learn) != 0) {
+    if (r.budgeted) {
+        return_auth_token(*self);
+    }
+    bool latch = r.latch;
+    if (r.moving) {
+        latch = !r.top || it.in->highest_index(r.ssrc) > r.top;
+    }
+    if (latch && r.src != r.latched) {
         self->latched.store(r.src, std::memory_order_relaxed);
+        self->latched_tsc = now_tsc;
     }
     if (it.res != srtp::result::ok) {
         bump(self->errors, 1);
@@ -496,13 +597,23 @@ void worker::forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, co
     bump(self->bytes, received_len);
     self->last_rx_tsc.store(now_tsc, std::memory_order_relaxed);
     // Counted before send(): a flush inside it may free m.
-    counters.relayed_bytes += rte_pktmbuf_pkt_len(m);
+    const uint32_t sent_frame = rte_pktmbuf_pkt_len(m);
+    counters.relayed_bytes += sent_frame;
+    const media_kind mk_in = media_kind_of(kind == kind_rtcp, e->srtp_in[kind] != nullptr);
+    const media_kind mk_out = media_kind_of(kind == kind_rtcp, e->srtp_out[kind] != nullptr);
+    traffic_counter& t_in = counters.traffic[e->in_port_id][static_cast<size_t>(traffic_dir::rx)][static_cast<size_t>(mk_in)];
+    traffic_counter& t_out =
+        counters.traffic[e->out_port_id][static_cast<size_t>(traffic_dir::tx)][static_cast<size_t>(mk_out)];
+    ++t_in.packets;
+    t_in.bytes += r.received_frame;
+    ++t_out.packets;
+    t_out.bytes += sent_frame;
     if (kind == kind_rtp) {
         ++counters.relayed_rtp;
-        send(m, e->out_port_id, tx_rtp);
+        send(m, e->out_port_id, tx_media_tag(tx_rtp, e->out_port_id, mk_out));
     } else {
         ++counters.relayed_rtcp;
-        send(m, e->out_port_id, tx_rtcp);
+        send(m, e->out_port_id, tx_media_tag(tx_rtcp, e->out_port_id, mk_out));
     }
 }
 

@@ -30,6 +30,7 @@ struct batch_item;
 }  // namespace srtp
 
 constexpr uint16_t max_ports = 8;
+static_assert(max_ports <= counted_ports, "worker_counters::traffic is indexed by DPDK port id");
 constexpr uint16_t max_workers = 16;
 constexpr uint16_t burst_size = 32;
 
@@ -60,6 +61,7 @@ struct alignas(64) worker {
     rte_eth_dev_tx_buffer* tx[max_ports] = {};
     worker_counters counters;
     srtp::burst_crypto* crypto = nullptr;   // burst SRTP, null when shared->srtp_batch_min == 0
+    uint64_t auth_token_cycles = 0;         // TSC cycles per authentication token (latch.h)
 
     // Allocates TX buffers; call before launch.
     void init(uint16_t worker_index, const dataplane_shared* s, rte_ring* control_tx);
@@ -75,7 +77,7 @@ struct alignas(64) worker {
     void handle_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc, bool from_handoff);
     struct route;  // what a packet's checks found out, for after its crypto (worker.cc)
     void forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t n, uint64_t now_tsc);
-    bool forward_route(rte_mbuf* m, const flow_entry* e, route* r);
+    bool forward_route(rte_mbuf* m, const flow_entry* e, uint8_t kind, uint64_t now_tsc, route* r);
     srtp::batch_item crypto_item(rte_mbuf* m, const flow_entry* e, const route& r);
     void forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, const srtp::batch_item& it,
                         uint64_t now_tsc);

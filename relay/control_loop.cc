@@ -12,6 +12,7 @@
 #include "control/session/manager.h"
 #include "dataplane/arp.h"
 #include "dataplane/rewrite.h"
+#include "relay/link_monitor.h"
 #include "relay/metrics.h"
 
 namespace rtprelay {
@@ -43,10 +44,13 @@ uint32_t control_loop::source_for(uint16_t port_id, uint32_t /*target*/) const {
     return 0;
 }
 
-void control_loop::announce() {
+void control_loop::announce(int port_id) {
     const dp::local_addresses& l = *ctx_.shared->locals;
     for (uint32_t i = 0; i < l.n; ++i) {
         const dp::local_address& a = l.items[i];
+        if (port_id >= 0 && a.port_id != port_id) {
+            continue;
+        }
         rte_mbuf* m = dp::make_arp_request(ctx_.pool, a.port_id, ctx_.shared->port_macs[a.port_id], a.addr,
                                            a.addr, a.vlan);
         if (m != nullptr) {
@@ -101,7 +105,7 @@ void control_loop::resolve(clock::time_point now) {
     }
 }
 
-void control_loop::run(const std::atomic<bool>& stop) {
+void control_loop::run(const std::atomic<bool>& stop, const std::function<bool(clock::time_point)>& done) {
     pollfd pfd{ctx_.ng->fd(), POLLIN, 0};
     auto last_stats = clock::now();
     auto last_resolve = clock::now();
@@ -124,20 +128,32 @@ void control_loop::run(const std::atomic<bool>& stop) {
         if (ctx_.sessions != nullptr && now - last_expire >= std::chrono::seconds(1)) {
             last_expire = now;
             if (const size_t n = ctx_.sessions->expire(now, rte_rdtsc(), rte_get_tsc_hz()); n != 0) {
-                RLOG_INFO("%zu call(s) closed by timeout", n);
+                log::event(log::level::debug, "calls closed by timeout").field("calls", n);
             }
         }
         ctx_.flows->reclaim();
+        if (ctx_.links != nullptr) {
+            for (uint16_t port : ctx_.links->poll(now)) {
+                announce(port);  // peers and switches learn our addresses again
+            }
+        }
         if (ctx_.metrics != nullptr) {
             ctx_.metrics->tick(now);
         }
         if (ctx_.stats_interval != 0 && now - last_stats >= std::chrono::seconds(ctx_.stats_interval)) {
             last_stats = now;
             const dp::worker_counters t = totals();
-            RLOG_INFO("dataplane rx=%lu relayed_rtp=%lu relayed_rtcp=%lu dropped=%lu flows=%zu neighbours=%zu/%zu",
-                      static_cast<unsigned long>(t.rx_packets), static_cast<unsigned long>(t.relayed_rtp),
-                      static_cast<unsigned long>(t.relayed_rtcp), static_cast<unsigned long>(t.total_drops()),
-                      ctx_.flows->size(), ctx_.neighbours->resolved(), ctx_.neighbours->size());
+            log::event(log::level::info, "dataplane")
+                .field("rx", t.rx_packets)
+                .field("relayed_rtp", t.relayed_rtp)
+                .field("relayed_rtcp", t.relayed_rtcp)
+                .field("dropped", t.total_drops())
+                .field("flows", ctx_.flows->size())
+                .field("neighbours_resolved", ctx_.neighbours->resolved())
+                .field("neighbours", ctx_.neighbours->size());
+        }
+        if (done && done(now)) {
+            break;
         }
     }
 }

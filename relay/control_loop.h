@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "dataplane/worker.h"
@@ -23,6 +24,7 @@ namespace metrics {
 class exporter;
 }
 class session_manager;
+class link_monitor;
 
 struct control_context {
     ng::ng_server* ng = nullptr;
@@ -36,16 +38,20 @@ struct control_context {
     session_manager* sessions = nullptr;  // timeouts are checked once a second
     unsigned stats_interval = 0;      // seconds, 0 = off
     metrics::exporter* metrics = nullptr;  // /metrics snapshot refreshed every 250 ms; null = off
+    link_monitor* links = nullptr;    // DPDK link state, polled every 100 ms; null = off
 };
 
 class control_loop {
  public:
     explicit control_loop(control_context ctx) : ctx_(std::move(ctx)) {}
 
-    // Announces every media address once (gratuitous ARP).
-    void announce();
-    // Runs until `stop` is set (signal handler). Each turn waits at most 1 ms for NG.
-    void run(const std::atomic<bool>& stop);
+    // Announces every media address once (gratuitous ARP); only those on `port_id` when
+    // given (a link that came back up).
+    void announce(int port_id = -1);
+    // Runs until `stop` is set (signal handler) or `done` (checked every turn, when given)
+    // returns true. Each turn waits at most 1 ms for NG.
+    void run(const std::atomic<bool>& stop,
+             const std::function<bool(std::chrono::steady_clock::time_point)>& done = {});
 
     // Sum of the workers' counters.
     dp::worker_counters totals() const;

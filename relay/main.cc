@@ -24,15 +24,26 @@
 #include "dataplane/port_setup.h"
 #include "dataplane/worker.h"
 #include "relay/control_loop.h"
+#include "relay/link_monitor.h"
 #include "relay/metrics.h"
+#include "relay/ng_log.h"
 #include "relay/options.h"
 
 namespace {
 
+// The first SIGTERM/SIGINT sets g_stop (drain, then exit); a second one sets g_stop_now.
+// Lock-free atomics only: async-signal-safe.
 std::atomic<bool> g_stop{false};
+std::atomic<bool> g_stop_now{false};
+std::atomic<int> g_signals{0};
 bool g_eal_up = false;  // whether an error path must call rte_eal_cleanup()
 
-void on_signal(int) { g_stop.store(true); }
+void on_signal(int) {
+    if (g_signals.fetch_add(1) > 0) {
+        g_stop_now.store(true);
+    }
+    g_stop.store(true);
+}
 
 void install_signals() {
     struct sigaction sa {};
@@ -45,7 +56,8 @@ void install_signals() {
 
 int launch_worker(void* arg) { return static_cast<rtprelay::dp::worker*>(arg)->run(); }
 
-rtprelay::ng::value dataplane_stats(const rtprelay::control_loop& loop, const rtprelay::dp::flow_table& flows) {
+rtprelay::ng::value dataplane_stats(const rtprelay::control_loop& loop, const rtprelay::dp::flow_table& flows,
+                                    const rtprelay::link_monitor& links) {
     using rtprelay::ng::value;
     const rtprelay::dp::worker_counters t = loop.totals();
     value d = value::dict();
@@ -66,19 +78,61 @@ rtprelay::ng::value dataplane_stats(const rtprelay::control_loop& loop, const rt
         drops.set(std::string(rtprelay::dp::drop_reason_name(static_cast<rtprelay::dp::drop_reason>(r))), i(t.drops[r]));
     }
     d.set("drops", std::move(drops));
+    value ls = value::list();
+    for (const auto& p : links.ports()) {
+        value l = value::dict();
+        l.set("port", i(p.port_id));
+        l.set("up", i(p.up ? 1 : 0));
+        l.set("changes", i(p.changes));
+        ls.as_list().push_back(std::move(l));
+    }
+    d.set("links", std::move(ls));
     return d;
 }
 
+// After the first signal: refuses new calls (admission's drain: `load limit` or "Parallel
+// session limit reached", which make Kamailio try its next node) while the open calls keep
+// relaying, until the last one ends, `seconds` pass, or a second signal arrives.
+void drain(rtprelay::control_loop& loop, const rtprelay::session_manager& sessions, rtprelay::admission& adm,
+           unsigned seconds) {
+    using clock = std::chrono::steady_clock;
+    if (seconds == 0 || sessions.size() == 0 || g_stop_now.load()) {
+        return;
+    }
+    adm.stop();
+    RLOG_INFO("draining: new calls refused, %zu call(s) keep relaying for up to %u s (signal again to exit now)",
+              sessions.size(), seconds);
+    const auto start = clock::now();
+    const auto deadline = start + std::chrono::seconds(seconds);
+    bool timed_out = false;
+    loop.run(g_stop_now, [&](clock::time_point now) {
+        timed_out = now >= deadline;
+        return sessions.size() == 0 || timed_out;
+    });
+    const double took = std::chrono::duration<double>(clock::now() - start).count();
+    if (g_stop_now.load()) {
+        RLOG_INFO("drain cut short by a second signal after %.1f s", took);
+    } else if (timed_out) {
+        RLOG_INFO("drain time (%u s) over", seconds);
+    } else {
+        RLOG_INFO("drain done: the last call ended after %.1f s", took);
+    }
+}
+
 void print_summary(const rtprelay::dp::worker_counters& t) {
-    std::fprintf(stderr, "rtprelay[info] final counters: rx=%lu relayed_rtp=%lu relayed_rtcp=%lu arp=%lu icmp=%lu dropped=%lu\n",
-                 static_cast<unsigned long>(t.rx_packets), static_cast<unsigned long>(t.relayed_rtp),
-                 static_cast<unsigned long>(t.relayed_rtcp), static_cast<unsigned long>(t.arp_to_control),
-                 static_cast<unsigned long>(t.icmp_echo_replies), static_cast<unsigned long>(t.total_drops()));
+    namespace log = rtprelay::log;
+    log::event(log::level::info, "final counters")
+        .field("rx", t.rx_packets)
+        .field("relayed_rtp", t.relayed_rtp)
+        .field("relayed_rtcp", t.relayed_rtcp)
+        .field("arp", t.arp_to_control)
+        .field("icmp", t.icmp_echo_replies)
+        .field("dropped", t.total_drops());
     for (size_t r = 0; r < rtprelay::dp::drop_reason_count; ++r) {
         if (t.drops[r] != 0) {
-            std::fprintf(stderr, "rtprelay[info]   drop %s=%lu\n",
-                         std::string(rtprelay::dp::drop_reason_name(static_cast<rtprelay::dp::drop_reason>(r))).c_str(),
-                         static_cast<unsigned long>(t.drops[r]));
+            log::event(log::level::info, "final drops")
+                .field("reason", rtprelay::dp::drop_reason_name(static_cast<rtprelay::dp::drop_reason>(r)))
+                .field("packets", t.drops[r]);
         }
     }
 }
@@ -92,6 +146,20 @@ int run(const rtprelay::relay_options& opt) {
     std::random_device rd;
     for (const auto& spec : opt.interfaces) {
         interfaces.add(parse_interface(spec, (static_cast<uint64_t>(rd()) << 32) | rd()));
+    }
+    if (opt.check_config) {
+        if (!ng::parse_endpoint(opt.ng_listen, true)) {
+            throw std::invalid_argument("option '--ng-listen': '" + opt.ng_listen + "' is not ADDRESS:PORT");
+        }
+        if (!opt.metrics_listen.empty() && !ng::parse_endpoint(opt.metrics_listen, true)) {
+            throw std::invalid_argument("option '--metrics-listen': '" + opt.metrics_listen + "' is not ADDRESS:PORT");
+        }
+        std::printf("configuration OK: %zu interface(s)", interfaces.all().size());
+        for (const auto& i : interfaces.all()) {
+            std::printf(" %s(port %u, %zu address(es))", i.name.c_str(), i.dpdk_port, i.addresses.size());
+        }
+        std::printf(", %u worker(s), NG on %s\n", opt.workers, opt.ng_listen.c_str());
+        return 0;
     }
 
     // 2. EAL.
@@ -204,31 +272,41 @@ int run(const rtprelay::relay_options& opt) {
             }
             session_manager sessions(interfaces, pub, timeouts, &adm);
             ctx.sessions = &sessions;
+            link_monitor links({ports.begin(), ports.end()});  // before /metrics, which reads it
+            ctx.links = &links;
             // /metrics, when asked for: before the NG server, whose handler reports to it.
             std::unique_ptr<metrics::exporter> prom;
             if (!opt.metrics_listen.empty()) {
                 metrics::sources src{.interfaces = &interfaces, .sessions = &sessions, .adm = &adm, .flows = &flows,
-                                     .workers = {}, .dpdk_ports = {ports.begin(), ports.end()}, .pool = pool};
+                                     .workers = {}, .dpdk_ports = {ports.begin(), ports.end()}, .pool = pool,
+                                     .links = &links};
                 for (auto& w : workers) {
                     src.workers.push_back(w.get());
                 }
                 prom = std::make_unique<metrics::exporter>(opt.metrics_listen, std::move(src));
             }
             control_loop* loop_ptr = nullptr;
-            ng::commands cmds(sessions, [&]() { return dataplane_stats(*loop_ptr, flows); });
+            ng::commands cmds(sessions, [&]() { return dataplane_stats(*loop_ptr, flows, links); });
             ng::ng_server_config ngc;
             ngc.listen = opt.ng_listen;
             ngc.allow = opt.ng_allow;
             ngc.cache_entries = opt.ng_cache_entries;
             ngc.cache_age = std::chrono::seconds(opt.ng_cache_age);
-            ng::ng_server server(ngc, [&](const ng::value& req, const ng::peer_info&) {
+            ng_log ng_logger;
+            ng::ng_server server(ngc, [&](const ng::value& req, const ng::peer_info& from) {
                 const auto now = std::chrono::steady_clock::now();
-                if (prom) {
-                    return prom->observe(req, [&] { return cmds.handle(req, now); });
+                ng::value reply;
+                try {
+                    reply = prom ? prom->observe(req, [&] { return cmds.handle(req, now); }) : cmds.handle(req, now);
+                } catch (const std::exception& e) {
+                    ng_logger.failed(req, e.what(), from, now);
+                    throw;
                 }
-                return cmds.handle(req, now);
+                ng_logger.done(req, reply, from, now);
+                return reply;
             });
             ctx.ng = &server;
+            cmds.set_server(&server);
             if (prom) {
                 prom->set_ng_server(&server);
                 ctx.metrics = prom.get();
@@ -245,8 +323,9 @@ int run(const rtprelay::relay_options& opt) {
             loop.announce();
             RLOG_INFO("NG control listening on %s", server.local_address().to_string().c_str());
 
-            // 8. Run until SIGTERM/SIGINT.
+            // 8. Run until SIGTERM/SIGINT, then drain (--drain-time).
             loop.run(g_stop);
+            drain(loop, sessions, adm, opt.drain_time);
             RLOG_INFO("stopping: %zu call(s) open", sessions.size());
 
             // 9. Clean-up in reverse: workers stop first, then nothing reads the tables.

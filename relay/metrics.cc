@@ -14,6 +14,7 @@
 #include "control/session/manager.h"
 #include "dataplane/flow_table.h"
 #include "dataplane/worker.h"
+#include "relay/link_monitor.h"
 #include "relay/metrics_families.h"
 
 namespace rtprelay::metrics {
@@ -47,6 +48,15 @@ void keep_monotonic(dp::worker_counters& now, dp::worker_counters& last) {
     one(now.relayed_rtcp, last.relayed_rtcp);
     one(now.relayed_bytes, last.relayed_bytes);
     one(now.icmp_echo_replies, last.icmp_echo_replies);
+    for (auto& port : now.traffic) {
+        const size_t p = static_cast<size_t>(&port - now.traffic.data());
+        for (size_t k = 0; k < dp::media_kind_count; ++k) {
+            auto& n = port[static_cast<size_t>(dp::traffic_dir::tx)][k];
+            auto& l = last.traffic[p][static_cast<size_t>(dp::traffic_dir::tx)][k];
+            one(n.packets, l.packets);
+            one(n.bytes, l.bytes);
+        }
+    }
 }
 }  // namespace
 
@@ -109,6 +119,8 @@ exporter::exporter(const std::string& listen, sources src) : src_(std::move(src)
         for (const auto& i : src_.interfaces->all()) {
             interface_snapshot is;
             is.name = i.name;
+            is.dpdk_port = i.dpdk_port;
+            is.vlan = i.vlan;
             for (const auto& a : i.addresses) {
                 is.addresses.push_back({a.net.base.to_string(), 0, 0});
             }
@@ -182,6 +194,11 @@ void exporter::read_ports() {
             p.rx_errors = st.ierrors;
             p.tx_errors = st.oerrors;
             p.rx_nombuf = st.rx_nombuf;
+        }
+        if (const link_monitor::port_link* l = src_.links != nullptr ? src_.links->find(p.port_id) : nullptr) {
+            p.link_up = l->up;  // the monitor's view, so the gauge and the change count agree
+            p.link_changes = l->changes;
+            continue;
         }
         rte_eth_link link{};
         if (rte_eth_link_get_nowait(p.port_id, &link) == 0) {

@@ -32,6 +32,7 @@ namespace rtprelay {
 
 class admission;
 class interface_set;
+class link_monitor;
 class session_manager;
 namespace dp {
 struct worker;
@@ -50,6 +51,7 @@ struct sources {
     std::vector<const dp::worker*> workers;
     std::vector<uint16_t> dpdk_ports;
     rte_mempool* pool = nullptr;
+    const link_monitor* links = nullptr;        // link state and changes; null = read here
 };
 
 class collector;

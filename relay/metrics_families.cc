@@ -1,5 +1,6 @@
 #include "relay/metrics_families.h"
 
+#include <iterator>
 #include <limits>
 #include <string>
 #include <utility>
@@ -104,6 +105,44 @@ void dataplane(builder& b, const dp::worker_counters& t, const std::vector<worke
     }
     b.add(std::move(polls));
     b.add(std::move(busy));
+}
+
+// Relayed media by DPDK port, direction and kind, for the ports in use; which logical
+// interfaces sit on a port is in rtprelay_interface_info.
+void traffic(builder& b, const dp::worker_counters& t, const control_snapshot& s) {
+    constexpr const char* dir_names[] = {"rx", "tx"};
+    static_assert(std::size(dir_names) == dp::traffic_dir_count);
+    MetricFamily packets = family("rtprelay_media_packets_total",
+                                  "Media packets relayed, by DPDK port, direction (rx: arrived there and relayed, "
+                                  "tx: sent there) and kind on the wire (rtp, rtcp, srtp, srtcp).",
+                                  MetricType::Counter);
+    MetricFamily bytes = family("rtprelay_media_bytes_total",
+                                "Ethernet frame bytes of the media packets in rtprelay_media_packets_total.",
+                                MetricType::Counter);
+    for (const auto& p : s.ports) {
+        if (p.port_id >= dp::counted_ports) {
+            continue;
+        }
+        for (size_t dir = 0; dir < dp::traffic_dir_count; ++dir) {
+            for (size_t k = 0; k < dp::media_kind_count; ++k) {
+                const dp::traffic_counter& c = t.traffic[p.port_id][dir][k];
+                const labels l = {{"port", std::to_string(p.port_id)},
+                                  {"direction", dir_names[dir]},
+                                  {"kind", std::string(dp::media_kind_name(static_cast<dp::media_kind>(k)))}};
+                sample(packets, d(c.packets), l);
+                sample(bytes, d(c.bytes), l);
+            }
+        }
+    }
+    b.add(std::move(packets));
+    b.add(std::move(bytes));
+    MetricFamily info = family("rtprelay_interface_info",
+                               "Logical interfaces and the DPDK port (and VLAN, 0 = untagged) they use; always 1.",
+                               MetricType::Gauge);
+    for (const auto& i : s.interfaces) {
+        sample(info, 1, {{"interface", i.name}, {"port", std::to_string(i.dpdk_port)}, {"vlan", std::to_string(i.vlan)}});
+    }
+    b.add(std::move(info));
 }
 
 void sessions(builder& b, const control_snapshot& s) {
@@ -255,6 +294,8 @@ void ports(builder& b, const control_snapshot& s) {
         {"rtprelay_port_rx_errors_total", "Erroneous packets received (ierrors).", &port_snapshot::rx_errors},
         {"rtprelay_port_tx_errors_total", "Packets the port failed to send (oerrors).", &port_snapshot::tx_errors},
         {"rtprelay_port_rx_nombuf_total", "RX mbuf allocation failures (rx_nombuf).", &port_snapshot::rx_nombuf},
+        {"rtprelay_port_link_changes_total", "Link state changes (up to down, down to up) seen since start.",
+         &port_snapshot::link_changes},
     };
     for (const field& fd : fields) {
         MetricFamily f = family(fd.name, fd.help, MetricType::Counter);
@@ -280,6 +321,7 @@ std::vector<prometheus::MetricFamily> render(const dp::worker_counters& sum, con
                                              std::chrono::steady_clock::time_point now) {
     builder b;
     dataplane(b, sum, workers);
+    traffic(b, sum, control);
     sessions(b, control);
     capacity(b, control);
     ng(b, control);

@@ -55,6 +55,8 @@ struct address_snapshot {
 
 struct interface_snapshot {
     std::string name;
+    uint16_t dpdk_port = 0;
+    uint16_t vlan = 0;
     budget_snapshot budget;
     std::vector<address_snapshot> addresses;
 };
@@ -65,6 +67,7 @@ struct port_snapshot {
     bool link_up = false;
     uint64_t rx_packets = 0, tx_packets = 0, rx_bytes = 0, tx_bytes = 0;
     uint64_t rx_missed = 0, rx_errors = 0, tx_errors = 0, rx_nombuf = 0;
+    uint64_t link_changes = 0;  // up <-> down transitions seen by the link monitor
 };
 
 struct ng_request_stats {

@@ -41,6 +41,8 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
     general.add_options()
         ("help,h", "print this help and exit")
         ("version", "print the version and exit")
+        ("check-config", po::bool_switch(&o.check_config),
+         "validate the options and interfaces without starting DPDK, print a summary and exit (0 = valid)")
         ("config,c", po::value(&config_file), "INI configuration file (options below, sections allowed as prefixes)")
         ("log-level", po::value(&o.log_level)->default_value(o.log_level), "error | warning | info | debug")
         ("stats-interval", po::value(&o.stats_interval)->default_value(o.stats_interval),
@@ -83,7 +85,10 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
         ("silent-timeout", po::value(&o.silent_timeout)->default_value(o.silent_timeout), "the same for calls on hold")
         ("offer-timeout", po::value(&o.offer_timeout)->default_value(o.offer_timeout), "seconds an offer may wait for its answer")
         ("final-timeout", po::value(&o.final_timeout)->default_value(o.final_timeout), "absolute call length limit")
-        ("delete-delay", po::value(&o.delete_delay)->default_value(o.delete_delay), "seconds between an NG delete and the call's end");
+        ("delete-delay", po::value(&o.delete_delay)->default_value(o.delete_delay), "seconds between an NG delete and the call's end")
+        ("drain-time", po::value(&o.drain_time)->default_value(o.drain_time),
+         "seconds open calls keep relaying after SIGTERM/SIGINT (new calls refused; exits earlier when the "
+         "last call ends; a second signal exits at once); 0 = exit at once");
     po::options_description all("rtprelay — RTP/SRTP media relay on DPDK\n\nUsage: rtprelay [options] [-- EAL args]");
     all.add(general).add(dataplane).add(media).add(sessions).add(control);
 
@@ -140,6 +145,9 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
     }
     if (!(o.max_cps >= 0)) {
         throw options_error("option '--max-cps': must be 0 or more");
+    }
+    if (o.drain_time > 86400) {  // also catches "-1", which Boost wraps to 4294967295
+        throw options_error("option '--drain-time': at most 86400 seconds");
     }
     if (o.srtp_engine != "native" && o.srtp_engine != "libsrtp2") {
         throw options_error("option '--srtp-engine': '" + o.srtp_engine + "' is not native or libsrtp2");

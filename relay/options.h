@@ -35,9 +35,11 @@ struct relay_options {
     unsigned offer_timeout = 3600;         // an offer never answered
     unsigned final_timeout = 0;            // absolute call length; 0 = none
     unsigned delete_delay = 0;             // seconds between NG delete and the call's end
+    unsigned drain_time = 60;              // seconds calls may keep relaying after SIGTERM; 0 = exit at once
     unsigned stats_interval = 0;           // seconds between counter log lines; 0 = off
     std::string metrics_listen;            // Prometheus /metrics ADDR:PORT; empty = off
     std::string log_level = "info";
+    bool check_config = false;             // validate options and interfaces, then exit (no EAL)
 };
 
 // Returns nullopt when --help or --version printed something and the program should exit 0.

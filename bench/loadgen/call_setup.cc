@@ -31,13 +31,17 @@ value string_list(std::initializer_list<const char*> items) {
 }
 
 std::string endpoint_sdp(const std::string& address, const side_sockets& s, uint32_t socket,
-                         uint32_t ptime_ms, uint64_t session_id) {
+                         uint32_t ptime_ms, uint64_t session_id,
+                         const dp::srtp::master_key* srtp_key) {
     endpoint_sdp_params p;
     p.address = address;
     p.rtp_port = s.rtp_port[socket];
     p.rtcp_port = s.rtcp.empty() ? 0 : s.rtcp_port[socket];
     p.ptime_ms = ptime_ms;
     p.session_id = session_id;
+    if (srtp_key != nullptr) {
+        p.srtp_key = *srtp_key;
+    }
     return build_endpoint_sdp(p);
 }
 
@@ -47,7 +51,8 @@ value make_offer(const call_record& c, const options& opt, const side_sockets& a
     d.set("call-id", value::str(c.call_id));
     d.set("from-tag", value::str(c.from_tag));
     d.set("sdp", value::str(endpoint_sdp(opt.addr_a, a, c.socket_index, opt.ptime_ms,
-                                         2 * uint64_t{c.index} + 1000)));
+                                         2 * uint64_t{c.index} + 1000,
+                                         opt.srtp ? &c.key_a : nullptr)));
     d.set("replace", string_list({"origin"}));
     if (!opt.interface_a.empty()) {
         value::list_t dir;
@@ -65,14 +70,15 @@ value make_answer(const call_record& c, const options& opt, const side_sockets& 
     d.set("from-tag", value::str(c.from_tag));
     d.set("to-tag", value::str(c.to_tag));
     d.set("sdp", value::str(endpoint_sdp(opt.addr_b, b, c.socket_index, opt.ptime_ms,
-                                         2 * uint64_t{c.index} + 1001)));
+                                         2 * uint64_t{c.index} + 1001,
+                                         opt.srtp ? &c.key_b : nullptr)));
     d.set("replace", string_list({"origin"}));
     return d;
 }
 
 // The relay's target from a reply, or "" with *target filled; else the failure reason.
 std::string read_reply(const std::optional<value>& reply, const std::string& server,
-                       media_target* target) {
+                       bool want_srtp, media_target* target) {
     if (!reply) {
         return "no reply from " + server;
     }
@@ -84,7 +90,7 @@ std::string read_reply(const std::optional<value>& reply, const std::string& ser
         return "reply without sdp";
     }
     std::string error;
-    std::optional<media_target> t = find_media_target(*sdp, &error);
+    std::optional<media_target> t = find_media_target(*sdp, &error, want_srtp);
     if (!t) {
         return error;
     }
@@ -175,7 +181,7 @@ setup_result set_up_calls(ng::ng_client& client, const options& opt, const side_
             const std::optional<value>& reply = k < replies.size() ? replies[k] : no_reply;
             any_reply = any_reply || reply.has_value();
             if (k < answers) {
-                if (std::string why = read_reply(reply, server, &c.a_sends_to); !why.empty()) {
+                if (std::string why = read_reply(reply, server, opt.srtp, &c.a_sends_to); !why.empty()) {
                     fail(c, "answer", why);
                 } else {
                     c.set_up = true;
@@ -184,7 +190,7 @@ setup_result set_up_calls(ng::ng_client& client, const options& opt, const side_
             } else {
                 const bool accepted = reply && reply_failure(&*reply).empty();
                 c.offered = accepted;
-                if (std::string why = read_reply(reply, server, &c.b_sends_to); !why.empty()) {
+                if (std::string why = read_reply(reply, server, opt.srtp, &c.b_sends_to); !why.empty()) {
                     fail(c, "offer", why);
                 } else {
                     answering.push_back(c.index);

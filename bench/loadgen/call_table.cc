@@ -1,10 +1,14 @@
 #include "bench/loadgen/call_table.h"
 
+#include "control/sdes/crypto_attr.h"
+
 namespace rtprelay::loadgen {
 
-std::vector<call_record> make_calls(uint32_t count, uint32_t sockets, int pid) {
+std::vector<call_record> make_calls(uint32_t count, uint32_t sockets, int pid, uint32_t run,
+                                    bool srtp) {
     std::vector<call_record> calls(count);
-    const std::string prefix = "lg-" + std::to_string(pid) + "-";
+    const std::string prefix =
+        "lg-" + std::to_string(pid) + "-" + (run == 0 ? "" : std::to_string(run) + "-");
     for (uint32_t i = 0; i < count; ++i) {
         call_record& c = calls[i];
         c.index = i;
@@ -12,6 +16,10 @@ std::vector<call_record> make_calls(uint32_t count, uint32_t sockets, int pid) {
         c.from_tag = c.call_id + "-a";
         c.to_tag = c.call_id + "-b";
         c.socket_index = i % sockets;
+        if (srtp) {
+            c.key_a = sdes::random_key();
+            c.key_b = sdes::random_key();
+        }
     }
     return calls;
 }
@@ -34,6 +42,15 @@ stream_set plan_streams(const std::vector<call_record>& calls, std::mt19937_64& 
             const media_target& dst = from == side::a ? c.a_sends_to : c.b_sends_to;
             s.rtp_dst = dst.rtp;
             s.rtcp_dst = dst.rtcp;
+            // A's packets reach B protected with the relay's key toward B, which the
+            // relay's offer (b_sends_to's SDP) announced, and the mirror image.
+            const media_target& peer = from == side::a ? c.b_sends_to : c.a_sends_to;
+            if (peer.srtp_key) {
+                s.srtp = true;
+                s.send_key = from == side::a ? c.key_a : c.key_b;
+                s.recv_key = *peer.srtp_key;
+                s.recv_suite = peer.srtp_suite.value_or(dp::srtp::suite::aes_cm_128_hmac_sha1_80);
+            }
             const auto stream = static_cast<uint32_t>(set.streams.size());
             do {
                 s.ssrc = any32(rng);

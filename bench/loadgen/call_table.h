@@ -26,10 +26,16 @@ struct call_record {
     std::string error;          // why not, when !set_up
     media_target a_sends_to;    // the relay's side facing A (from the answer's reply)
     media_target b_sends_to;    // the relay's side facing B (from the offer's reply)
+    // --srtp: the key each endpoint protects with (in its own SDP). What it receives is
+    // protected with the key in the relay's SDP toward it (x_sends_to.srtp_key).
+    dp::srtp::master_key key_a{};
+    dp::srtp::master_key key_b{};
 };
 
-// Calls named "lg-<pid>-<i>" with tags "lg-<pid>-<i>-a" / "-b".
-std::vector<call_record> make_calls(uint32_t count, uint32_t sockets, int pid);
+// Calls named "lg-<pid>-<run>-<i>" with tags "...-a" / "-b" (`run` keeps a ramp's steps
+// apart on the relay). With `srtp`, each side of each call gets a fresh random key.
+std::vector<call_record> make_calls(uint32_t count, uint32_t sockets, int pid, uint32_t run = 0,
+                                    bool srtp = false);
 
 struct stream_plan {
     uint32_t call_index = 0;
@@ -40,6 +46,10 @@ struct stream_plan {
     uint32_t first_ts = 0;
     net_address rtp_dst;        // where the sending side's packets go (the relay)
     net_address rtcp_dst;
+    bool srtp = false;
+    dp::srtp::master_key send_key{};  // the sender protects with it (its own SDP's key)
+    dp::srtp::master_key recv_key{};  // the receiver unprotects with it (the relay's key)
+    dp::srtp::suite recv_suite = dp::srtp::suite::aes_cm_128_hmac_sha1_80;
 };
 
 struct stream_set {

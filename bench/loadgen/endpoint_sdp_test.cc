@@ -81,3 +81,49 @@ TEST(endpoint_sdp, no_usable_stream_is_an_error) {
 
 }  // namespace
 }  // namespace rtprelay::loadgen
+
+namespace rtprelay::loadgen {
+namespace {
+
+TEST(endpoint_sdp, srtp_offer_carries_its_key_and_the_target_reads_it_back) {
+    endpoint_sdp_params p;
+    p.address = "198.18.0.10";
+    p.rtp_port = 40000;
+    dp::srtp::master_key k{};
+    for (size_t i = 0; i < k.key.size(); ++i) {
+        k.key[i] = static_cast<uint8_t>(i + 1);
+    }
+    for (size_t i = 0; i < k.salt.size(); ++i) {
+        k.salt[i] = static_cast<uint8_t>(0xa0 + i);
+    }
+    p.srtp_key = k;
+    const std::string sdp = build_endpoint_sdp(p);
+    EXPECT_NE(sdp.find("m=audio 40000 RTP/SAVP 0 8 101\r\n"), std::string::npos);
+    EXPECT_NE(sdp.find("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"), std::string::npos);
+    std::string error;
+    const auto t = find_media_target(sdp, &error, true);
+    ASSERT_TRUE(t) << error;
+    ASSERT_TRUE(t->srtp_key);
+    EXPECT_EQ(t->srtp_key->key, k.key);
+    EXPECT_EQ(t->srtp_key->salt, k.salt);
+    EXPECT_EQ(t->srtp_suite, dp::srtp::suite::aes_cm_128_hmac_sha1_80);
+}
+
+TEST(endpoint_sdp, srtp_wanted_but_no_usable_crypto_line) {
+    endpoint_sdp_params p;
+    p.address = "198.18.0.10";
+    p.rtp_port = 40000;
+    std::string sdp = build_endpoint_sdp(p);
+    std::string error;
+    EXPECT_TRUE(find_media_target(sdp, &error, false));
+    EXPECT_FALSE(find_media_target(sdp, &error, true));
+    EXPECT_NE(error.find("no usable a=crypto"), std::string::npos);
+    // An MKI line is not usable: still no key.
+    sdp.insert(sdp.find("a=sendrecv"),
+               "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd|2^20|1:4\r\n");
+    EXPECT_FALSE(find_media_target(sdp, &error, true));
+    EXPECT_NE(error.find("MKI"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace rtprelay::loadgen

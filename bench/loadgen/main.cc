@@ -1,6 +1,9 @@
-// rtprelay-loadgen: sets up --calls calls on a relay over NG, streams RTP both ways for
-// --duration, asks the relay what it counted, deletes the calls and prints the result.
-// Exit status 0 when every call was set up, 1 otherwise (loss is reported, not judged).
+// rtprelay-loadgen: sets up --calls calls on a relay over NG, streams RTP (or SRTP) both
+// ways for --duration, asks the relay what it counted, deletes the calls and prints the
+// result. With --ramp it repeats that with growing call counts and reports the largest one
+// whose loss stayed under --loss-threshold.
+// Exit status 0 when every call was set up (a ramp: when some step was good), 1 otherwise
+// (loss is reported, not judged).
 
 #include <unistd.h>
 
@@ -13,8 +16,10 @@
 #include "bench/loadgen/call_setup.h"
 #include "bench/loadgen/call_table.h"
 #include "bench/loadgen/call_teardown.h"
+#include "bench/loadgen/clock.h"
 #include "bench/loadgen/options.h"
 #include "bench/loadgen/progress_line.h"
+#include "bench/loadgen/ramp.h"
 #include "bench/loadgen/side_sockets.h"
 #include "bench/loadgen/stop_signal.h"
 #include "bench/loadgen/stream_phase.h"
@@ -28,6 +33,136 @@ namespace {
 int fail(const std::string& what) {
     std::fprintf(stderr, "rtprelay-loadgen: %s\n", what.c_str());
     return 1;
+}
+
+// One run of `n` calls: setup, streaming, the relay's counters, teardown.
+lg::run_summary run_once(const lg::options& opt, uint32_t n, uint32_t run_no, uint32_t sockets,
+                         const lg::side_sockets& side_a, const lg::side_sockets& side_b,
+                         rtprelay::ng::ng_client& client, lg::progress_line& progress) {
+    lg::options step = opt;
+    step.calls = n;
+    std::vector<lg::call_record> calls = lg::make_calls(n, sockets, ::getpid(), run_no, opt.srtp);
+    const lg::setup_result setup = lg::set_up_calls(client, step, side_a, side_b, &calls, &progress);
+
+    lg::run_summary summary;
+    summary.ng = opt.ng;
+    summary.calls_requested = n;
+    summary.calls_set_up = setup.ok;
+    summary.calls_failed = setup.failed;
+    summary.first_error = setup.first_error;
+    summary.failures = setup.by_reason;
+    summary.setup_seconds = setup.seconds;
+
+    if (setup.ok > 0) {
+        std::mt19937_64 rng(std::random_device{}());
+        const lg::stream_set streams = lg::plan_streams(calls, rng);
+        std::string error;
+        if (!lg::run_stream_phase(streams, side_a, side_b, step, &client, &progress, &summary,
+                                  &error)) {
+            progress.finish();
+            std::fprintf(stderr, "rtprelay-loadgen: streaming: %s\n", error.c_str());
+        }
+        summary.relay = lg::query_calls(client, step, calls);
+    }
+    if (!opt.keep) {
+        summary.deleted = lg::delete_calls(client, step, calls);
+    }
+    progress.finish();
+    summary.interrupted = lg::stop_requested();
+    return summary;
+}
+
+struct ramp_step {
+    lg::run_summary summary;
+    lg::step_verdict verdict;
+};
+
+void print_ramp_table(const lg::options& opt, const std::vector<ramp_step>& steps,
+                      const lg::ramp_search& search, std::FILE* out) {
+    std::fprintf(out, "ramp         %s  loss threshold %.4g %%  %.1f s per step\n", opt.ng.c_str(),
+                 opt.loss_threshold_percent, opt.duration_s);
+    std::fprintf(out, "%8s %8s %10s %9s %9s %9s %9s %9s %8s %8s  %s\n", "calls", "set up", "loss %",
+                 "p50 us", "p99 us", "jitter us", "relay cpu", "us/pkt", "busy %", "skipped",
+                 "verdict");
+    for (const ramp_step& st : steps) {
+        const lg::run_summary& s = st.summary;
+        char cpu[32] = "-";
+        char per[32] = "-";
+        char busy[32] = "-";
+        if (s.relay_cpu_seconds) {
+            std::snprintf(cpu, sizeof cpu, "%.2f s", *s.relay_cpu_seconds);
+        }
+        if (std::optional<double> p = s.relay_us_per_packet()) {
+            std::snprintf(per, sizeof per, "%.2f", *p);
+        }
+        if (std::optional<double> b = s.relay_busy_ratio()) {
+            std::snprintf(busy, sizeof busy, "%.2f", 100.0 * *b);
+        }
+        std::fprintf(out, "%8u %8u %10.4f %9.1f %9.1f %9.1f %9s %9s %8s %8llu  %s\n",
+                     s.calls_requested, s.calls_set_up, s.loss_percent(),
+                     static_cast<double>(s.latency_p50_ns) / 1e3,
+                     static_cast<double>(s.latency_p99_ns) / 1e3, s.jitter_mean_ns / 1e3, cpu, per,
+                     busy, static_cast<unsigned long long>(s.sender_skipped),
+                     lg::verdict_name(st.verdict));
+    }
+    std::fprintf(out, "result       largest good: %u calls", search.best());
+    if (search.first_bad()) {
+        std::fprintf(out, "  (%u calls: %s)", *search.first_bad(), search.stopped_by().c_str());
+    } else if (!search.stopped_by().empty()) {
+        std::fprintf(out, "  (stopped: %s)", search.stopped_by().c_str());
+    }
+    std::fputc('\n', out);
+}
+
+void print_ramp_json(const lg::options& opt, const std::vector<ramp_step>& steps,
+                     const lg::ramp_search& search, std::FILE* out) {
+    std::fprintf(out, "{\"ramp\":{\"ng\":\"%s\",\"loss_threshold_percent\":%.6g,"
+                      "\"step_seconds\":%.3f,\"srtp\":%s,\"best_calls\":%u,",
+                 opt.ng.c_str(), opt.loss_threshold_percent, opt.duration_s,
+                 opt.srtp ? "true" : "false", search.best());
+    if (search.first_bad()) {
+        std::fprintf(out, "\"first_bad_calls\":%u,", *search.first_bad());
+    } else {
+        std::fputs("\"first_bad_calls\":null,", out);
+    }
+    std::fprintf(out, "\"stopped_by\":\"%s\",\"steps\":[", search.stopped_by().c_str());
+    for (size_t i = 0; i < steps.size(); ++i) {
+        std::fprintf(out, "%s{\"verdict\":\"%s\",\"summary\":", i == 0 ? "" : ",",
+                     lg::verdict_name(steps[i].verdict));
+        lg::print_json(steps[i].summary, out);  // one object and a newline
+        std::fputc('}', out);
+    }
+    std::fputs("]}}\n", out);
+}
+
+int run_ramp(const lg::options& opt, uint32_t sockets, const lg::side_sockets& side_a,
+             const lg::side_sockets& side_b, rtprelay::ng::ng_client& client,
+             lg::progress_line& progress) {
+    lg::ramp_search search(opt.calls, opt.ramp_max, opt.ramp_factor, opt.ramp_refine);
+    std::vector<ramp_step> steps;
+    uint32_t run_no = 0;
+    while (std::optional<uint32_t> n = search.next()) {
+        if (run_no > 0 && opt.ramp_pause_s > 0) {
+            lg::sleep_until_ns(lg::mono_ns() + static_cast<int64_t>(opt.ramp_pause_s * 1e9));
+        }
+        ++run_no;
+        lg::run_summary s = run_once(opt, *n, run_no, sockets, side_a, side_b, client, progress);
+        const lg::step_verdict v = lg::judge_step(s, opt.loss_threshold_percent, opt.skip_tolerance_percent);
+        // One line per step on stderr: the ramp takes minutes, stdout gets the result.
+        std::fprintf(stderr,
+                     "rtprelay-loadgen: ramp step %u: %u calls, %u set up, loss %.4f %%, "
+                     "p99 %.1f us: %s\n",
+                     run_no, *n, s.calls_set_up, s.loss_percent(),
+                     static_cast<double>(s.latency_p99_ns) / 1e3, lg::verdict_name(v));
+        search.record(*n, v);
+        steps.push_back({std::move(s), v});
+    }
+    if (opt.json) {
+        print_ramp_json(opt, steps, search, stdout);
+    } else {
+        print_ramp_table(opt, steps, search, stdout);
+    }
+    return search.best() > 0 ? 0 : 1;
 }
 
 }  // namespace
@@ -63,38 +198,15 @@ int main(int argc, char** argv) {
 
     lg::install_stop_handler();
     lg::progress_line progress;
-    std::vector<lg::call_record> calls = lg::make_calls(opt.calls, sockets, ::getpid());
-    const lg::setup_result setup =
-        lg::set_up_calls(*client, opt, side_a, side_b, &calls, &progress);
-
-    lg::run_summary summary;
-    summary.ng = opt.ng;
-    summary.calls_requested = opt.calls;
-    summary.calls_set_up = setup.ok;
-    summary.calls_failed = setup.failed;
-    summary.first_error = setup.first_error;
-    summary.failures = setup.by_reason;
-    summary.setup_seconds = setup.seconds;
-
-    if (setup.ok > 0) {
-        std::mt19937_64 rng(std::random_device{}());
-        const lg::stream_set streams = lg::plan_streams(calls, rng);
-        if (!lg::run_stream_phase(streams, side_a, side_b, opt, &progress, &summary, &error)) {
-            progress.finish();
-            std::fprintf(stderr, "rtprelay-loadgen: streaming: %s\n", error.c_str());
-        }
-        summary.relay = lg::query_calls(*client, opt, calls);
+    if (opt.ramp) {
+        return run_ramp(opt, sockets, side_a, side_b, *client, progress);
     }
-    if (!opt.keep) {
-        summary.deleted = lg::delete_calls(*client, opt, calls);
-    }
-    progress.finish();
-    summary.interrupted = lg::stop_requested();
-
+    const lg::run_summary summary =
+        run_once(opt, opt.calls, 0, sockets, side_a, side_b, *client, progress);
     if (opt.json) {
         lg::print_json(summary, stdout);
     } else {
         lg::print_table(summary, stdout);
     }
-    return setup.failed == 0 && setup.ok == opt.calls ? 0 : 1;
+    return summary.calls_failed == 0 && summary.calls_set_up == opt.calls ? 0 : 1;
 }

@@ -14,7 +14,8 @@ uint32_t options::effective_sockets() const {
     if (sockets != 0) {
         return sockets;
     }
-    return std::clamp<uint32_t>((calls + 255) / 256, 1, 4);
+    const uint32_t most = ramp ? std::max(calls, ramp_max) : calls;
+    return std::clamp<uint32_t>((most + 255) / 256, 1, 4);
 }
 
 namespace {
@@ -52,6 +53,35 @@ std::string validate(const options& o) {
     }
     if (o.ng_retries > 10) {
         return "--ng-retries: at most 10";
+    }
+    if (o.srtp && o.rtcp) {
+        return "--srtp with --rtcp: SRTCP is not generated yet; use one of them";
+    }
+    if (o.srtp_check_streams > 1000) {
+        return "--srtp-check-streams: at most 1000";
+    }
+    if (o.ramp) {
+        if (o.ramp_max < o.calls || o.ramp_max > 1000000) {
+            return "--ramp-max: must be between --calls and 1000000";
+        }
+        if (!(o.ramp_factor > 1.0) || o.ramp_factor > 100.0) {
+            return "--ramp-factor: must be above 1 and at most 100";
+        }
+        if (o.ramp_refine > 10) {
+            return "--ramp-refine: at most 10";
+        }
+        if (!(o.ramp_pause_s >= 0.0) || o.ramp_pause_s > 60.0) {
+            return "--ramp-pause: must be between 0 and 60 seconds";
+        }
+        if (o.keep) {
+            return "--ramp with --keep: a ramp deletes every step's calls before the next";
+        }
+    }
+    if (!(o.skip_tolerance_percent >= 0.0) || o.skip_tolerance_percent > 100.0) {
+        return "--skip-tolerance: must be between 0 and 100 percent";
+    }
+    if (!(o.loss_threshold_percent >= 0.0) || o.loss_threshold_percent > 100.0) {
+        return "--loss-threshold: must be between 0 and 100 percent";
     }
     if (o.ng.find(':') == std::string::npos) {
         return "--ng: expected HOST:PORT";
@@ -108,7 +138,25 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
         ("keep", po::bool_switch(&o.keep), "do not delete the calls at the end")
         ("ng-timeout", with_default(&o.ng_timeout_ms, "MS"), "NG reply timeout per attempt")
         ("ng-retries", with_default(&o.ng_retries, "N"),
-         "NG retransmissions after the first attempt");
+         "NG retransmissions after the first attempt")
+        ("srtp", po::bool_switch(&o.srtp),
+         "SRTP both ways: SDES keys in offer and answer (AES_CM_128_HMAC_SHA1_80), packets\n"
+         "protected with rtprelay's native transform")
+        ("srtp-check-streams", with_default(&o.srtp_check_streams, "N"),
+         "with --srtp: streams whose every packet libsrtp2 also checks, sent and received")
+        ("ramp", po::bool_switch(&o.ramp),
+         "repeat the run with growing call counts (from --calls) and report the largest one\n"
+         "whose loss stays under --loss-threshold")
+        ("ramp-max", with_default(&o.ramp_max, "N"), "largest call count a ramp tries")
+        ("ramp-factor", with_default(&o.ramp_factor, "X"), "call count growth per ramp step")
+        ("ramp-refine", with_default(&o.ramp_refine, "N"),
+         "bisection steps between the last good and the first bad count")
+        ("ramp-pause", with_default(&o.ramp_pause_s, "SECONDS"), "pause between ramp steps")
+        ("loss-threshold", with_default(&o.loss_threshold_percent, "PERCENT"),
+         "ramp: the most loss a step may have and still count as good")
+        ("skip-tolerance", with_default(&o.skip_tolerance_percent, "PERCENT"),
+         "ramp: packets the generator may skip (running a period late) before a step ends the\n"
+         "ramp as 'generator behind'; skipped packets never count as sent or lost");
     // clang-format on
 
     po::variables_map vm;

@@ -29,8 +29,24 @@ struct options {
     uint32_t ng_timeout_ms = 1000;      // per NG attempt
     uint32_t ng_retries = 2;            // retransmits after the first attempt
     double drain_s = 0.5;               // receive-only time after the last packet is sent
+    // SRTP: both endpoints offer/answer RTP/SAVP with an SDES key of their own and protect
+    // and unprotect with rtprelay's native transform; libsrtp2 checks every packet of the
+    // first srtp_check_streams streams in each direction (sent and received).
+    bool srtp = false;
+    uint32_t srtp_check_streams = 4;
+    // Ramp: runs of growing call counts from `calls` (x ramp_factor each) until loss passes
+    // loss_threshold_percent, a call fails, or ramp_max; then ramp_refine bisection steps
+    // between the last good and first bad count. Reports the largest good count.
+    bool ramp = false;
+    uint32_t ramp_max = 100000;
+    double ramp_factor = 2.0;
+    uint32_t ramp_refine = 2;
+    double loss_threshold_percent = 0.1;
+    double skip_tolerance_percent = 1.0;  // a step whose sender skipped more is "generator behind"
+    double ramp_pause_s = 1.0;          // between steps: let the relay settle
 
-    // Sockets per side actually used: the option, or 1 per 256 calls capped at 4.
+    // Sockets per side actually used: the option, or 1 per 256 calls capped at 4 (for the
+    // largest count a ramp may reach).
     uint32_t effective_sockets() const;
 };
 

@@ -11,14 +11,16 @@
 
 #include "bench/loadgen/clock.h"
 #include "bench/loadgen/rtp_wire.h"
+#include "bench/loadgen/srtp_streams.h"
 #include "bench/loadgen/stop_signal.h"
 
 namespace rtprelay::loadgen {
 
 receiver::receiver(const stream_set& streams, const side_sockets& a, const side_sockets& b,
-                   live_counters* live)
+                   live_counters* live, srtp_receiver* srtp)
     : streams_(streams),
       live_(live),
+      srtp_(srtp),
       stats_(streams.streams.size()),
       buffers_(static_cast<size_t>(batch) * buffer_bytes) {
     for (size_t i = 0; i < streams.streams.size(); ++i) {
@@ -60,7 +62,27 @@ bool receiver::init(std::string* error) {
     return true;
 }
 
-void receiver::on_rtp(side at, const uint8_t* buf, size_t len, int64_t arrival_ns) {
+void receiver::on_rtp(side at, uint8_t* buf, size_t len, int64_t arrival_ns) {
+    if (srtp_ != nullptr) {
+        // The SSRC is in the clear (bytes 8..11): it names the stream, hence the key.
+        if (len < rtp_header_bytes) {
+            ++foreign_;
+            return;
+        }
+        const uint32_t ssrc = static_cast<uint32_t>(buf[8]) << 24 | static_cast<uint32_t>(buf[9]) << 16 |
+                              static_cast<uint32_t>(buf[10]) << 8 | buf[11];
+        const uint32_t stream = streams_.by_ssrc.find(ssrc);
+        if (stream == ssrc_index::none) {
+            ++foreign_;
+            return;
+        }
+        auto n = static_cast<uint32_t>(len);
+        if (srtp_->unprotect(stream, buf, &n) != dp::srtp::result::ok) {
+            ++srtp_failed_;
+            return;
+        }
+        len = n;
+    }
     rtp_view v;
     if (!parse_rtp(buf, len, &v)) {
         ++foreign_;
@@ -121,7 +143,7 @@ void receiver::drain(const source& src) {
         // One clock read per batch: the packets of a batch arrived within microseconds.
         const int64_t arrival = mono_ns();
         for (int i = 0; i < n; ++i) {
-            const uint8_t* buf = buffers_.data() + static_cast<size_t>(i) * buffer_bytes;
+            uint8_t* buf = buffers_.data() + static_cast<size_t>(i) * buffer_bytes;
             const size_t len = msgs[static_cast<size_t>(i)].msg_len;
             if (src.rtcp) {
                 on_rtcp(src.at, buf, len);

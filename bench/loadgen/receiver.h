@@ -15,10 +15,14 @@
 
 namespace rtprelay::loadgen {
 
+class srtp_receiver;
+
 class receiver {
  public:
+    // With `srtp` (--srtp), every RTP packet is unprotected before it is measured; one that
+    // fails (authentication, replay) counts as srtp_failed and not as received.
     receiver(const stream_set& streams, const side_sockets& a, const side_sockets& b,
-             live_counters* live);
+             live_counters* live, srtp_receiver* srtp = nullptr);
     ~receiver();
     receiver(const receiver&) = delete;
     receiver& operator=(const receiver&) = delete;
@@ -32,6 +36,7 @@ class receiver {
     const latency_histogram& latency() const { return latency_; }
     uint64_t foreign() const { return foreign_; }      // not ours: bad magic or unknown SSRC
     uint64_t misrouted() const { return misrouted_; }  // ours, but on the wrong side or call
+    uint64_t srtp_failed() const { return srtp_failed_; }
 
  private:
     struct source {
@@ -43,12 +48,13 @@ class receiver {
     static constexpr size_t buffer_bytes = 2048;
 
     void drain(const source& src);
-    void on_rtp(side at, const uint8_t* buf, size_t len, int64_t arrival_ns);
+    void on_rtp(side at, uint8_t* buf, size_t len, int64_t arrival_ns);
     void on_rtcp(side at, const uint8_t* buf, size_t len);
     bool all_arrived() const;
 
     const stream_set& streams_;
     live_counters* live_;
+    srtp_receiver* srtp_;
     std::vector<source> sources_;
     int epoll_fd_ = -1;
     std::vector<stream_stats> stats_;
@@ -57,6 +63,7 @@ class receiver {
     uint64_t rtcp_received_ = 0;
     uint64_t foreign_ = 0;
     uint64_t misrouted_ = 0;
+    uint64_t srtp_failed_ = 0;
     std::vector<uint8_t> buffers_;
 };
 

@@ -2,10 +2,13 @@
 
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <iterator>
 #include <sstream>
 #include <string>
+
+#include "control/ng/client.h"
 
 namespace rtprelay::loadgen {
 
@@ -36,6 +39,33 @@ std::optional<double> process_cpu_seconds(int pid) {
         return std::nullopt;
     }
     return static_cast<double>(utime + stime) / static_cast<double>(ticks);
+}
+
+std::optional<worker_polls> polls_from_statistics(const ng::value& reply) {
+    const ng::value* stats = reply.is_dict() ? reply.find("statistics") : nullptr;
+    const ng::value* dp = stats != nullptr && stats->is_dict() ? stats->find("dataplane") : nullptr;
+    if (dp == nullptr || !dp->is_dict()) {
+        return std::nullopt;
+    }
+    const ng::value* polls = dp->find("polls");
+    const ng::value* busy = dp->find("busy polls");
+    if (polls == nullptr || busy == nullptr || !polls->is_integer() || !busy->is_integer() ||
+        polls->as_integer() < 0 || busy->as_integer() < 0) {
+        return std::nullopt;
+    }
+    return worker_polls{static_cast<uint64_t>(polls->as_integer()),
+                        static_cast<uint64_t>(busy->as_integer())};
+}
+
+std::optional<worker_polls> query_worker_polls(ng::ng_client& client, uint32_t timeout_ms) {
+    ng::value req = ng::value::dict();
+    req.set("command", ng::value::str("statistics"));
+    std::optional<ng::value> reply =
+        client.request(req, std::chrono::milliseconds(timeout_ms), 0, nullptr);
+    if (!reply) {
+        return std::nullopt;
+    }
+    return polls_from_statistics(*reply);
 }
 
 }  // namespace rtprelay::loadgen

@@ -4,14 +4,16 @@
 
 #include "bench/loadgen/clock.h"
 #include "bench/loadgen/rtp_wire.h"
+#include "bench/loadgen/srtp_streams.h"
 
 namespace rtprelay::loadgen {
 
-send_batch::send_batch(int fd, size_t max_packet_bytes, bool rtcp)
+send_batch::send_batch(int fd, size_t max_packet_bytes, bool rtcp, srtp_sender* srtp)
     : fd_(fd),
-      max_bytes_(max_packet_bytes),
+      max_bytes_(max_packet_bytes + (srtp != nullptr ? dp::srtp::max_overhead : 0)),
       rtcp_(rtcp),
-      buffers_(capacity * max_packet_bytes),
+      srtp_(rtcp ? nullptr : srtp),
+      buffers_(capacity * max_bytes_),
       msgs_(capacity),
       iovs_(capacity),
       streams_(capacity),
@@ -39,6 +41,17 @@ send_batch::flush_result send_batch::flush(std::vector<stream_sent>* sent) {
         const int64_t now = mono_ns();
         for (size_t i = 0; i < n; ++i) {
             stamp_send_time(static_cast<uint8_t*>(iovs_[i].iov_base), now);
+        }
+        if (srtp_ != nullptr) {
+            for (size_t i = 0; i < n; ++i) {
+                auto* buf = static_cast<uint8_t*>(iovs_[i].iov_base);
+                auto len = static_cast<uint32_t>(iovs_[i].iov_len);
+                // A refusal (counted by srtp_sender) leaves the packet plain: the relay
+                // drops it and it shows as lost.
+                if (srtp_->protect(streams_[i], buf, &len, static_cast<uint32_t>(max_bytes_ - len))) {
+                    iovs_[i].iov_len = len;
+                }
+            }
         }
     }
     flush_result result;

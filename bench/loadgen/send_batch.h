@@ -12,6 +12,8 @@
 
 namespace rtprelay::loadgen {
 
+class srtp_sender;
+
 struct stream_sent {  // per stream, owned by the sender thread
     uint64_t packets = 0;
     uint64_t bytes = 0;   // RTP payload bytes
@@ -22,7 +24,9 @@ class send_batch {
  public:
     static constexpr int capacity = 64;
 
-    send_batch(int fd, size_t max_packet_bytes, bool rtcp);
+    // With `srtp` (RTP batches only), every packet is protected right after its send time is
+    // stamped; slots then have room for the tag.
+    send_batch(int fd, size_t max_packet_bytes, bool rtcp, srtp_sender* srtp = nullptr);
 
     bool full() const { return count_ == capacity; }
     bool empty() const { return count_ == 0; }
@@ -35,14 +39,16 @@ class send_batch {
         uint32_t sent = 0;
         uint32_t failed = 0;
     };
-    // Sends everything queued. RTP packets get the send time stamped right before the call.
+    // Sends everything queued. RTP packets get the send time stamped right before the call
+    // (and are then protected, with SRTP).
     // Successful sends are also counted into sent[stream].
     flush_result flush(std::vector<stream_sent>* sent);
 
  private:
     int fd_;
-    size_t max_bytes_;
+    size_t max_bytes_;   // slot size: the largest packet plus the SRTP tag room
     bool rtcp_;
+    srtp_sender* srtp_;
     int count_ = 0;
     std::vector<uint8_t> buffers_;
     std::vector<mmsghdr> msgs_;

@@ -37,7 +37,7 @@ sender::sender(const stream_set& streams, const side_sockets& a, const side_sock
     const size_t rtp_bytes = rtp_header_bytes + config.payload_bytes;
     for (const side_sockets* s : {&a, &b}) {
         for (uint32_t i = 0; i < sockets_; ++i) {
-            batches_.emplace_back(s->rtp[i].get(), rtp_bytes, false);
+            batches_.emplace_back(s->rtp[i].get(), rtp_bytes, false, config.srtp);
             const int rtcp_fd = s->rtcp.empty() ? -1 : s->rtcp[i].get();
             batches_.emplace_back(rtcp_fd, rtcp_sr_max_bytes, true);
         }

@@ -13,12 +13,15 @@
 
 namespace rtprelay::loadgen {
 
+class srtp_sender;
+
 struct sender_config {
     uint32_t payload_bytes = 160;
     uint32_t ptime_ms = 20;
     bool rtcp = false;        // one SR per stream every rtcp_interval
     int64_t start_ns = 0;     // CLOCK_MONOTONIC: first packet of call 0
     int64_t end_ns = 0;       // nothing is sent at or after this
+    srtp_sender* srtp = nullptr;  // --srtp: protects every RTP packet (sender thread's own)
 };
 
 inline constexpr int64_t rtcp_interval_ns = 5'000'000'000;

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cinttypes>
 #include <cstdio>
+#include <exception>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -13,6 +14,7 @@
 #include "bench/loadgen/receiver.h"
 #include "bench/loadgen/relay_cpu.h"
 #include "bench/loadgen/sender.h"
+#include "bench/loadgen/srtp_streams.h"
 
 namespace rtprelay::loadgen {
 
@@ -37,13 +39,25 @@ std::string progress_text(const live_counters& live, int64_t start_ns, int64_t n
 }  // namespace
 
 bool run_stream_phase(const stream_set& streams, const side_sockets& a, const side_sockets& b,
-                      const options& opt, progress_line* progress, run_summary* out,
-                      std::string* error) {
+                      const options& opt, ng::ng_client* client, progress_line* progress,
+                      run_summary* out, std::string* error) {
+    std::unique_ptr<srtp_sender> srtp_tx;
+    std::unique_ptr<srtp_receiver> srtp_rx;
+    if (opt.srtp) {
+        try {
+            srtp_tx = std::make_unique<srtp_sender>(streams, opt.srtp_check_streams);
+            srtp_rx = std::make_unique<srtp_receiver>(streams, opt.srtp_check_streams);
+        } catch (const std::exception& e) {
+            *error = std::string("SRTP contexts: ") + e.what();
+            return false;
+        }
+    }
     live_counters live;
     sender_config sc;
     sc.payload_bytes = opt.payload_bytes;
     sc.ptime_ms = opt.ptime_ms;
     sc.rtcp = opt.rtcp;
+    sc.srtp = srtp_tx.get();
     sc.start_ns = mono_ns() + start_delay_ns;
     sc.end_ns = sc.start_ns + static_cast<int64_t>(opt.duration_s * 1e9);
     const int64_t drain = static_cast<int64_t>(opt.drain_s * 1e9);
@@ -52,7 +66,7 @@ bool run_stream_phase(const stream_set& streams, const side_sockets& a, const si
     // Both are large (per-stream state, batch buffers): built here, on the main thread,
     // so the threads only run loops that neither allocate nor throw.
     auto tx = std::make_unique<sender>(streams, a, b, sc, &live);
-    auto rx = std::make_unique<receiver>(streams, a, b, &live);
+    auto rx = std::make_unique<receiver>(streams, a, b, &live, srtp_rx.get());
     if (!rx->init(error)) {
         return false;
     }
@@ -64,6 +78,10 @@ bool run_stream_phase(const stream_set& streams, const side_sockets& a, const si
             std::fprintf(stderr, "rtprelay-loadgen: --relay-pid %d: cannot read /proc/%d/stat\n",
                          *opt.relay_pid, *opt.relay_pid);
         }
+    }
+    std::optional<worker_polls> polls_start;
+    if (client != nullptr) {
+        polls_start = query_worker_polls(*client, opt.ng_timeout_ms);
     }
     std::atomic<bool> receiver_done{false};
     std::thread rx_thread([&] {
@@ -90,6 +108,12 @@ bool run_stream_phase(const stream_set& streams, const side_sockets& a, const si
             out->relay_cpu_seconds = *cpu_end - *cpu_start;
         }
     }
+    if (polls_start) {
+        if (std::optional<worker_polls> end = query_worker_polls(*client, opt.ng_timeout_ms)) {
+            out->relay_polls = end->polls - polls_start->polls;
+            out->relay_busy_polls = end->busy_polls - polls_start->busy_polls;
+        }
+    }
     progress->finish();
 
     add_streams(tx->sent(), rx->stats(), rx->latency(), out);
@@ -100,6 +124,15 @@ bool run_stream_phase(const stream_set& streams, const side_sockets& a, const si
     out->sender_skipped = tx->skipped();
     out->foreign = rx->foreign();
     out->misrouted = rx->misrouted();
+    if (opt.srtp) {
+        out->srtp = true;
+        out->srtp_protect_errors = srtp_tx->errors();
+        out->srtp_unprotect_failed = rx->srtp_failed();
+        out->srtp_checked_sent = srtp_tx->checks().checked;
+        out->srtp_mismatched_sent = srtp_tx->checks().mismatched;
+        out->srtp_checked_received = srtp_rx->checks().checked;
+        out->srtp_mismatched_received = srtp_rx->checks().mismatched;
+    }
     return true;
 }
 

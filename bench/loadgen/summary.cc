@@ -48,6 +48,13 @@ std::optional<double> run_summary::relay_us_per_packet() const {
     return *relay_cpu_seconds * 1e6 / static_cast<double>(relayed);
 }
 
+std::optional<double> run_summary::relay_busy_ratio() const {
+    if (!relay_polls || !relay_busy_polls || *relay_polls == 0) {
+        return std::nullopt;
+    }
+    return static_cast<double>(*relay_busy_polls) / static_cast<double>(*relay_polls);
+}
+
 void add_streams(const std::vector<stream_sent>& sent, const std::vector<stream_stats>& stats,
                  const latency_histogram& latency, run_summary* s) {
     double jitter_sum = 0;
@@ -110,6 +117,14 @@ void print_table(const run_summary& s, std::FILE* out) {
                  us(s.latency_p50_ns), us(s.latency_p99_ns), us(s.latency_max_ns),
                  us(s.sender_max_lag_ns));
     std::fprintf(out, "jitter       mean %.1f us\n", s.jitter_mean_ns / 1000.0);
+    if (s.srtp) {
+        std::fprintf(out,
+                     "srtp         protect errors %" PRIu64 "  unprotect failed %" PRIu64
+                     "  libsrtp2 checked: sent %" PRIu64 " (%" PRIu64
+                     " mismatched)  received %" PRIu64 " (%" PRIu64 " mismatched)\n",
+                     s.srtp_protect_errors, s.srtp_unprotect_failed, s.srtp_checked_sent,
+                     s.srtp_mismatched_sent, s.srtp_checked_received, s.srtp_mismatched_received);
+    }
     if (s.rtcp_sent > 0) {
         std::fprintf(out, "rtcp         sent %" PRIu64 "  received %" PRIu64 "\n", s.rtcp_sent,
                      s.rtcp_received);
@@ -131,6 +146,10 @@ void print_table(const run_summary& s, std::FILE* out) {
             std::fprintf(out, "  %.3f us per relayed packet", *per);
         }
         std::fputc('\n', out);
+    }
+    if (std::optional<double> busy = s.relay_busy_ratio()) {
+        std::fprintf(out, "relay polls  %" PRIu64 " loop turns, %.2f %% found packets\n",
+                     *s.relay_polls, 100.0 * *busy);
     }
     if (s.deleted) {
         std::fprintf(out, "delete       ok %u  failed %u%s%s\n", s.deleted->deleted,
@@ -184,6 +203,20 @@ void print_json(const run_summary& s, std::FILE* out) {
         if (std::optional<double> per = s.relay_us_per_packet()) {
             std::fprintf(out, ",\"relay_us_per_packet\":%.4f", *per);
         }
+    }
+    if (std::optional<double> busy = s.relay_busy_ratio()) {
+        std::fprintf(out, ",\"relay_polls\":%" PRIu64 ",\"relay_busy_polls\":%" PRIu64
+                          ",\"relay_busy_ratio\":%.5f",
+                     *s.relay_polls, *s.relay_busy_polls, *busy);
+    }
+    if (s.srtp) {
+        std::fprintf(out,
+                     ",\"srtp\":{\"protect_errors\":%" PRIu64 ",\"unprotect_failed\":%" PRIu64
+                     ",\"libsrtp2_checked_sent\":%" PRIu64 ",\"libsrtp2_mismatched_sent\":%" PRIu64
+                     ",\"libsrtp2_checked_received\":%" PRIu64
+                     ",\"libsrtp2_mismatched_received\":%" PRIu64 "}",
+                     s.srtp_protect_errors, s.srtp_unprotect_failed, s.srtp_checked_sent,
+                     s.srtp_mismatched_sent, s.srtp_checked_received, s.srtp_mismatched_received);
     }
     if (s.deleted) {
         std::fprintf(out, ",\"delete\":{\"ok\":%u,\"failed\":%u,\"first_error\":%s}",

@@ -46,12 +46,25 @@ struct run_summary {
     int64_t latency_max_ns = 0;
     double jitter_mean_ns = 0;      // RFC 3550 jitter, mean over streams that received >= 2
 
+    // --srtp: transform errors and libsrtp2's checks (srtp_streams.h).
+    bool srtp = false;
+    uint64_t srtp_protect_errors = 0;
+    uint64_t srtp_unprotect_failed = 0;  // received, but failed authentication or replay
+    uint64_t srtp_checked_sent = 0;
+    uint64_t srtp_mismatched_sent = 0;
+    uint64_t srtp_checked_received = 0;
+    uint64_t srtp_mismatched_received = 0;
+
     std::optional<relay_totals> relay;      // absent when nothing was queried
     std::optional<double> relay_cpu_seconds;
+    // The relay's worker loop turns over the streaming window (NG statistics, rtprelay only).
+    std::optional<uint64_t> relay_polls;
+    std::optional<uint64_t> relay_busy_polls;
     std::optional<delete_result> deleted;   // absent with --keep
 
     double loss_percent() const;
     std::optional<double> relay_us_per_packet() const;  // CPU per packet that came through
+    std::optional<double> relay_busy_ratio() const;     // busy polls / polls
 };
 
 // Adds the per-stream figures of the streaming phase into *s.

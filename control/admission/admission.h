@@ -59,8 +59,12 @@ class admission {
     // Returns a call's reservation (same interface list as admit()).
     void release(const std::vector<size_t>& interfaces);
 
-    void drain(bool on) { draining_ = on; }
+    // `undrain` reopens a drained node, but not one that is shutting down.
+    void drain(bool on) { draining_ = on || stopping_; }
     bool draining() const { return draining_; }
+    // The drain of a stopping node (SIGTERM): for good, whatever NG asks later.
+    void stop() { stopping_ = draining_ = true; }
+    bool stopping() const { return stopping_; }
 
     uint64_t call_bps() const { return call_bps_; }
     const budget& node() const { return node_; }
@@ -84,6 +88,7 @@ class admission {
     token_bucket node_cps_;
     std::vector<iface_state> ifaces_;
     bool draining_ = false;
+    bool stopping_ = false;
 };
 
 // "80k", "1G", "2.5M", "1000000" -> bits per second. nullopt if malformed.

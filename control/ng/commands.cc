@@ -57,6 +57,30 @@ bool list_has(const std::vector<std::string>& l, std::string_view what) {
     }
     return false;
 }
+
+// Index into commands::command_names; the last one (`other`) for anything unknown.
+size_t command_index(const value& request) {
+    const auto cmd = request.is_dict() ? request.find_string("command") : std::nullopt;
+    const size_t other = commands::command_names.size() - 1;
+    for (size_t i = 0; cmd && i < other; ++i) {
+        if (*cmd == commands::command_names[i]) {
+            return i;
+        }
+    }
+    return other;
+}
+
+// Index into commands::result_names: ok (and pong), error, load limit.
+size_t result_index(const value& reply) {
+    const auto r = reply.is_dict() ? reply.find_string("result") : std::nullopt;
+    if (r && (*r == "ok" || *r == "pong")) {
+        return 0;
+    }
+    if (r && *r == "load limit") {
+        return 2;
+    }
+    return 1;
+}
 }  // namespace
 
 value error_reply(const std::string& reason) {
@@ -67,6 +91,18 @@ value error_reply(const std::string& reason) {
 }
 
 value commands::handle(const value& request, std::chrono::steady_clock::time_point now) {
+    auto& row = counts_.results[command_index(request)];
+    try {
+        value reply = dispatch(request, now);
+        ++row[result_index(reply)];
+        return reply;
+    } catch (...) {
+        ++row[1];  // the server answers with an error reply
+        throw;
+    }
+}
+
+value commands::dispatch(const value& request, std::chrono::steady_clock::time_point now) {
     if (!request.is_dict()) {
         ++counts_.errors;
         return error_reply("Request is not a dictionary");
@@ -95,7 +131,11 @@ value commands::handle(const value& request, std::chrono::steady_clock::time_poi
             ++counts_.del;
             const std::string call_id = string_or_empty(request, "call-id");
             value stats = sessions_.query(call_id);  // the final stats, as rtpengine returns them
-            sessions_.remove(call_id, now);
+            // A from-tag or to-tag naming a forked branch that lost deletes only that branch.
+            if (!sessions_.remove_branch(call_id, string_or_empty(request, "from-tag"),
+                                         string_or_empty(request, "to-tag"))) {
+                sessions_.remove(call_id, now);
+            }
             stats.set("result", value::str("ok"));
             return stats;
         }
@@ -239,6 +279,7 @@ value commands::offer_answer(const value& req, bool is_offer, std::chrono::stead
         throw session_error(sdes_error);
     }
     r.sdes = std::move(*sdes);
+    r.strict_source = list_has(flags, "strict-source");
     std::vector<std::string> unknown = r.sdes.unsupported;
     for (const auto& f : flags) {
         if (!is_known_flag(f) && !sdes::is_sdes_flag(f)) {
@@ -302,6 +343,30 @@ value commands::statistics() const {
     ng.set("unknown", n(counts_.unknown));
     ng.set("errors", n(counts_.errors));
     s.set("ng commands", std::move(ng));
+    // By command and result; this statistics request itself is counted after its reply.
+    value by_result = value::dict();
+    for (size_t c = 0; c < command_names.size(); ++c) {
+        value row = value::dict();
+        for (size_t r = 0; r < result_names.size(); ++r) {
+            row.set(result_names[r], n(counts_.results[c][r]));
+        }
+        by_result.set(command_names[c], std::move(row));
+    }
+    s.set("ng requests", std::move(by_result));
+    if (server_ != nullptr) {
+        const ng_server_counters& c = server_->counters();
+        value srv = value::dict();
+        srv.set("requests", n(c.requests));
+        srv.set("replies", n(c.replies));
+        srv.set("cache hits", n(c.cache_hits));
+        srv.set("ignored not allowed", n(c.dropped_not_allowed));
+        srv.set("dropped malformed", n(c.dropped_malformed));
+        srv.set("bad requests", n(c.bad_requests));
+        srv.set("handler errors", n(c.handler_errors));
+        srv.set("send errors", n(c.send_errors));
+        srv.set("oversized replies", n(c.oversized_replies));
+        s.set("ng server", std::move(srv));
+    }
     if (statistics_) {
         s.set("dataplane", statistics_());
     }

@@ -225,10 +225,19 @@ void ng_server::on_readable(std::chrono::steady_clock::time_point now) {
         }
         if (!is_allowed(from)) {
             ++counters_.dropped_not_allowed;
+            if (drop_log_.allow(now)) {
+                log::event(log::level::warning, "NG datagram from a peer not in --ng-allow dropped")
+                    .field("peer", from.to_string());
+            }
             continue;
         }
         if (static_cast<size_t>(got) > buf_.size()) {
             ++counters_.dropped_malformed;  // MSG_TRUNC gave the real, larger length
+            if (drop_log_.allow(now)) {
+                log::event(log::level::warning, "NG datagram too large, dropped")
+                    .field("peer", from.to_string())
+                    .field("bytes", static_cast<uint64_t>(got));
+            }
             continue;
         }
         handle_datagram(std::string_view(buf_.data(), static_cast<size_t>(got)), from, now);
@@ -240,6 +249,11 @@ void ng_server::handle_datagram(std::string_view msg, const peer_info& from,
     const size_t space = msg.find(' ');
     if (space == std::string_view::npos || space == 0 || space > max_cookie_len) {
         ++counters_.dropped_malformed;
+        if (drop_log_.allow(now)) {
+            log::event(log::level::warning, "NG datagram without a cookie, dropped")
+                .field("peer", from.to_string())
+                .field("bytes", static_cast<uint64_t>(msg.size()));
+        }
         return;
     }
     const std::string_view cookie = msg.substr(0, space);

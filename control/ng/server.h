@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "control/log_limiter.h"
 #include "control/ng/bencode.h"
 #include "control/ng/cookie_cache.h"
 
@@ -108,6 +109,9 @@ class ng_server {
     cookie_cache cache_;
     unsigned max_burst_;
     ng_server_counters counters_;
+    // Datagrams dropped without a reply come from the network: their log lines are rate
+    // limited (10 at once, then 1/s) with a count of what was held back.
+    log::rate_limiter drop_log_{"ng dropped datagrams", 1.0, 10.0};
     std::vector<char> buf_;  // one datagram; 64 KiB holds any UDP payload
 };
 

@@ -1,6 +1,7 @@
 #include "control/publish/publisher.h"
 
 #include <arpa/inet.h>
+#include <rte_cycles.h>
 
 namespace rtprelay {
 
@@ -65,12 +66,14 @@ bool publisher::publish_direction(leg& in, stream& s_in, leg& out, stream& s_out
     e->self = rtcp ? s_in.rtcp_state.get() : s_in.rtp_state.get();
     // With rtcp-mux on the far leg, RTCP goes to (and from) its RTP port.
     const bool out_mux = rtcp && s_out.rtcp_mux;
+    // Toward ports several forked branches send to, the latched source is whichever branch
+    // spoke last: send to the active branch's SDP address instead (sibling null).
     if (!rtcp || out_mux) {
-        e->sibling = s_out.rtp_state.get();
+        e->sibling = s_out.forked ? nullptr : s_out.rtp_state.get();
         e->sdp_dest = packed(s_out.peer_rtp);
         e->out_src_port = htons(s_out.rtp_port());
     } else {
-        e->sibling = s_out.rtcp_state.get();
+        e->sibling = s_out.forked ? nullptr : s_out.rtcp_state.get();
         e->sdp_dest = packed(s_out.peer_rtcp);
         e->out_src_port = htons(s_out.rtcp_port());
     }
@@ -84,6 +87,15 @@ bool publisher::publish_direction(leg& in, stream& s_in, leg& out, stream& s_out
     e->gateway = out.iface->gateway ? out.iface->gateway->v4_be() : 0;
     e->kind = rtcp ? dp::flow_kind::rtcp : dp::flow_kind::rtp;
     e->flags = dp::flow_learn;
+    if (in.strict_source || in.iface->strict_source) {
+        e->flags |= dp::flow_strict_source;
+    }
+    if (s_in.forked) {
+        e->flags |= dp::flow_any_source;  // every branch got this port: all of them send here
+    }
+    // Each offer/answer re-publishes, and so opens a new learning window (dataplane/latch.h).
+    e->learn_from_tsc = rte_rdtsc();
+    e->learn_until_tsc = e->learn_from_tsc + rte_get_tsc_hz() * in.iface->learn_window_s;
     if (!rtcp && s_in.rtcp_mux) {
         e->flags |= dp::flow_rtcp_mux;
     }
@@ -131,6 +143,14 @@ bool publisher::publish_pair(leg& x, leg& y, size_t i) {
     bool ok = publish_direction(x, sx, y, sy, false) && publish_direction(y, sy, x, sx, false);
     if (sx.is_rtp && sy.is_rtp) {
         ok = ok && publish_direction(x, sx, y, sy, true) && publish_direction(y, sy, x, sx, true);
+    } else {
+        // Not RTP (T.38 UDPTL after a re-INVITE from audio): nothing on port+1 any more.
+        for (const stream* s : {&sx, &sy}) {
+            dp::flow_key key;
+            key.local_addr = s->local_addr.v4_be();
+            key.local_port = htons(s->rtcp_port());
+            flows_.remove(key);
+        }
     }
     sx.published = sy.published = true;
     // Only now that no new entry points at them may the replaced contexts go.

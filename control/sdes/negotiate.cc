@@ -298,8 +298,16 @@ step_result offer_to_send(std::string_view iface, const srtp_policy& policy, con
         r.error = "SDES-unencrypted_srtcp is not allowed" + where;
         return r;
     }
+    // The key we already send this peer with comes first: a re-offer toward the side that
+    // answered the first offer (the callee's re-INVITE) keeps it, so the peer's decryption
+    // does not change under a re-INVITE.
+    std::vector<crypto_attr> previous;
+    if (now.to_peer) {
+        previous.push_back(*now.to_peer);
+    }
+    previous.insert(previous.end(), now.offered.begin(), now.offered.end());
     try {
-        r.state.offered = make_offer_lines(policy, opts, now.offered);
+        r.state.offered = make_offer_lines(policy, opts, previous);
     } catch (const std::runtime_error& e) {
         r.error = e.what();
         return r;

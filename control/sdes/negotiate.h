@@ -62,11 +62,12 @@ step_result offer_received(std::string_view iface, const srtp_policy& policy, co
                            const stream_crypto& now);
 
 // Step 2: the offer we send to Y on interface `iface` (Y's leg). `in_proto` is X's m=
-// proto, `x_srtp` what step 1 decided, `transport_protocol` the NG key (empty if absent).
-// SRTP or not: required -> SRTP, off -> plain, optional -> transport-protocol if given,
-// else like X. The new state keeps `now`'s from_peer/to_peer (an earlier answer's keys
-// stay valid until the next answer) and replaces `offered`, reusing `now.offered` keys
-// suite by suite.
+// proto, `x_srtp` what step 1 decided (the session manager passes Y's current state
+// instead on a re-offer whose m= proto X kept), `transport_protocol` the NG key (empty
+// if absent). SRTP or not: required -> SRTP, off -> plain, optional -> transport-protocol
+// if given, else `x_srtp`. The new state keeps `now`'s from_peer/to_peer (an earlier
+// answer's keys stay valid until the next answer) and replaces `offered`, reusing the keys
+// of `now.to_peer` and `now.offered` suite by suite.
 step_result offer_to_send(std::string_view iface, const srtp_policy& policy, const sdes_request_options& opts,
                           std::string_view in_proto, bool x_srtp, std::string_view transport_protocol,
                           const stream_crypto& now);

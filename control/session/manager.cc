@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "control/log.h"
 #include "control/sdes/negotiate.h"
 #include "control/sdp/sdp.h"
 
@@ -46,6 +47,16 @@ void take_peer(stream& s, const sdp::session_description& sd, size_t i) {
     }
     const uint32_t rtcp_port = m.rtcp_port ? *m.rtcp_port : m.port + 1u;
     s.peer_rtcp = rtcp_port <= 65535 ? peer_endpoint(rtcp_addr, static_cast<uint16_t>(rtcp_port)) : std::nullopt;
+}
+
+// NG strict-source, like rtpengine's: once asked for, every leg of the call keeps it.
+void mark_strict(call& c, const sdp_request& r) {
+    if (!r.strict_source) {
+        return;
+    }
+    for (auto& l : c.legs) {
+        l->strict_source = true;
+    }
 }
 
 sdp::media_plan plan_for(const stream& local, bool ice_remove) {
@@ -280,13 +291,12 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
             x = &new_leg(c, r.from_tag, r.direction.size() > 0 ? r.direction[0] : std::string());
         }
         leg* y = r.to_tag.empty() ? nullptr : c.find_leg(r.to_tag);
+        if (y != nullptr && y->parked) {
+            // A re-offer toward a branch that lost: media is with the active branch.
+            y = c.partner_of(x);
+        }
         if (y == nullptr) {
-            for (auto& l : c.legs) {
-                if (l.get() != x) {
-                    y = l.get();
-                    break;
-                }
-            }
+            y = c.partner_of(x);
         }
         if (y == nullptr) {
             const std::string y_iface = r.direction.size() > 1 ? r.direction[1] : x->iface->name;
@@ -303,6 +313,7 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
         for (size_t i = 0; i < n; ++i) {
             stream& sx = x->streams[i];
             stream& sy = y->streams[i];
+            const std::string x_proto_before = sx.proto;
             take_peer(sx, sd, i);
             x_crypto[i] = sx.crypto;
             y_crypto[i] = sy.crypto;
@@ -322,8 +333,14 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
             if (!in.error.empty()) {
                 throw session_error(in.error);
             }
+            // rtpengine's rule for re-offers: an offerer that keeps its m= proto leaves the
+            // other leg as it was negotiated (a plain carrier's re-INVITE does not turn an
+            // SRTP customer's leg into RTP); one that changes it makes the other leg follow.
+            // transport-protocol and the interface policy still decide over both.
+            const bool proto_kept = !x_proto_before.empty() && x_proto_before == sd.medias[i].proto && !sy.proto.empty();
+            const bool like_srtp = proto_kept ? sy.crypto.srtp : in.state.srtp;
             sdes::step_result out = sdes::offer_to_send(y->iface->name, y->iface->srtp, r.sdes, sd.medias[i].proto,
-                                                        in.state.srtp, r.transport_protocol, sy.crypto);
+                                                        like_srtp, r.transport_protocol, sy.crypto);
             if (!out.error.empty()) {
                 throw session_error(out.error);
             }
@@ -345,6 +362,7 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
             x->streams[i].crypto = std::move(x_crypto[i]);
             y->streams[i].crypto = std::move(y_crypto[i]);
         }
+        mark_strict(c, r);
         for (size_t i = 0; i < n; ++i) {
             if (!pub_.publish_pair(*x, *y, i)) {
                 throw session_error("Flow table full");
@@ -386,15 +404,106 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
 sdp_reply session_manager::answer(const sdp_request& r, steady::time_point now) {
     call& c = find_call(r.call_id);
     const call_snapshot before(c);
+    branch_change change;
     try {
-        return answer_unchecked(r, c, now);
+        return answer_unchecked(r, c, now, change);
     } catch (...) {
+        undo(c, change);
         before.restore();
         throw;
     }
 }
 
-sdp_reply session_manager::answer_unchecked(const sdp_request& r, call& c, steady::time_point now) {
+void session_manager::move_ports(leg& from, leg& to) {
+    ensure_streams(to, from.streams.size());
+    for (size_t i = 0; i < from.streams.size(); ++i) {
+        stream& a = from.streams[i];
+        stream& b = to.streams[i];
+        b.allocated = a.allocated;
+        b.alloc = a.alloc;
+        b.local_addr = a.local_addr;
+        b.rtp_state = std::move(a.rtp_state);
+        b.rtcp_state = std::move(a.rtcp_state);
+        for (size_t k = 0; k < 2; ++k) {
+            b.in_ctx[k] = std::move(a.in_ctx[k]);
+            b.out_ctx[k] = std::move(a.out_ctx[k]);
+        }
+        b.in_ctx_key = std::move(a.in_ctx_key);
+        b.out_ctx_key = std::move(a.out_ctx_key);
+        b.published = a.published;
+        // Every branch got the same offer: the SDES state of what we offered goes along;
+        // this branch's answer then sets the keys it chose.
+        b.crypto = a.crypto;
+        a.allocated = false;
+        a.published = false;
+    }
+    from.parked = true;
+    to.parked = false;
+}
+
+leg& session_manager::answering_branch(call& c, leg& x, const std::string& to_tag, branch_change& change) {
+    leg* active = c.partner_of(&x);
+    leg* y = to_tag.empty() ? nullptr : c.find_leg(to_tag);
+    if (y == nullptr) {
+        if (active == nullptr) {
+            throw session_error("No offer for this answer");
+        }
+        if (active->tag.empty() || to_tag.empty()) {
+            // The first answer names the leg the offer created.
+            if (!to_tag.empty()) {
+                active->tag = to_tag;
+            }
+            return *active;
+        }
+        // Another to-tag for the same offer: a forked branch. It takes the offer's ports
+        // (that is where it sends, since it got the same SDP) and the earlier branch waits.
+        y = &new_leg(c, to_tag, active->iface->name);
+        change = {active, y, true, active->offerer};
+        y->offerer = &x;
+        active->offerer = &x;
+        move_ports(*active, *y);
+    } else if (y->parked && active != nullptr) {
+        // An earlier branch answers again (its 200 OK after another branch's 183).
+        change = {active, y, false, active->offerer};
+        move_ports(*active, *y);
+    }
+    return *y;
+}
+
+void session_manager::undo(call& c, const branch_change& change) {
+    if (change.to == nullptr) {
+        return;
+    }
+    move_ports(*change.to, *change.from);
+    change.from->offerer = change.from_offerer;
+    if (change.created && !c.legs.empty() && c.legs.back().get() == change.to) {
+        c.legs.pop_back();
+    }
+}
+
+bool session_manager::remove_branch(const std::string& call_id, const std::string& from_tag,
+                                    const std::string& to_tag) {
+    auto it = calls_.find(call_id);
+    if (it == calls_.end() || it->second->delete_at) {
+        return false;
+    }
+    call& c = *it->second;
+    for (const std::string* tag : {&to_tag, &from_tag}) {
+        leg* l = tag->empty() ? nullptr : c.find_leg(*tag);
+        if (l == nullptr || !l->parked) {
+            continue;
+        }
+        // A parked branch holds no ports, states or flows: forgetting it frees it. The
+        // active branch's ports stay `forked`: their latched source may still be the
+        // branch that spoke first, so the other leg keeps sending to the SDP address.
+        std::erase_if(c.legs, [l](const std::unique_ptr<leg>& p) { return p.get() == l; });
+        return true;
+    }
+    return false;
+}
+
+sdp_reply session_manager::answer_unchecked(const sdp_request& r, call& c, steady::time_point now,
+                                            branch_change& change) {
     if (r.call_id.empty() || r.from_tag.empty()) {
         throw session_error("Missing call-id or from-tag");
     }
@@ -405,24 +514,16 @@ sdp_reply session_manager::answer_unchecked(const sdp_request& r, call& c, stead
     if (x == nullptr) {
         throw session_error("Unknown from-tag");
     }
-    leg* y = r.to_tag.empty() ? nullptr : c.find_leg(r.to_tag);
-    if (y == nullptr) {
-        // The answerer's leg was created by the offer without a tag; a later answer with
-        // another to-tag (a forked branch) takes it over: the last answer wins.
-        for (auto& l : c.legs) {
-            if (l.get() != x) {
-                y = l.get();
-                break;
-            }
-        }
-        if (y == nullptr) {
-            throw session_error("No offer for this answer");
-        }
-        y->tag = r.to_tag;
-    }
+    leg* y = &answering_branch(c, *x, r.to_tag, change);
     const size_t n = sd.medias.size();
     ensure_streams(*x, n);
     ensure_streams(*y, n);
+    if (y->offerer != nullptr) {
+        // Forked: from now to the call's end (see stream::forked).
+        for (auto& s : y->streams) {
+            s.forked = true;
+        }
+    }
     sdp::rewrite_plan plan;
     std::vector<sdes::stream_crypto> y_crypto(n);
     for (size_t i = 0; i < n; ++i) {
@@ -446,6 +547,7 @@ sdp_reply session_manager::answer_unchecked(const sdp_request& r, call& c, stead
     for (size_t i = 0; i < n; ++i) {
         y->streams[i].crypto = std::move(y_crypto[i]);
     }
+    mark_strict(c, r);
     for (size_t i = 0; i < n; ++i) {
         if (!pub_.publish_pair(*x, *y, i)) {
             throw session_error("Flow table full");
@@ -464,8 +566,24 @@ const char* close_reason_name(close_reason r) {
     return names[static_cast<size_t>(r)];
 }
 
+namespace {
+// The label the metrics use: "media_timeout".
+const char* close_reason_label(close_reason r) {
+    constexpr const char* names[] = {"deleted", "media_timeout", "silent_timeout", "offer_timeout", "final_timeout"};
+    return names[static_cast<size_t>(r)];
+}
+}  // namespace
+
 void session_manager::close(std::map<std::string, std::unique_ptr<call>, std::less<>>::iterator it,
                             close_reason why) {
+    {
+        const call& c = *it->second;
+        log::event(log::level::info, "call closed")
+            .field("call-id", c.call_id)
+            .field("reason", close_reason_label(why))
+            .field("answered", c.answered ? "yes" : "no")
+            .field("duration", std::chrono::duration<double>(steady::now() - c.created).count());
+    }
     destroy(*it->second);
     calls_.erase(it);
     ++totals_.calls_deleted;
@@ -501,6 +619,9 @@ std::optional<close_reason> session_manager::due(const call& c, steady::time_poi
     uint64_t last_tsc = 0;
     bool hold = false;
     for (const auto& l : c.legs) {
+        if (l->parked) {
+            continue;  // a forked branch that lost: its SDP says nothing about this call's media
+        }
         for (const auto& s : l->streams) {
             hold = hold || s.hold;
             for (const dp::stream_state* st : {s.rtp_state.get(), s.rtcp_state.get()}) {
@@ -645,10 +766,9 @@ ng::value session_manager::query(const std::string& call_id) const {
         ng::value t = ng::value::dict();
         t.set("tag", ng::value::str(l->tag));
         t.set("interface", ng::value::str(l->iface->name));
-        for (const auto& other : c.legs) {
-            if (other.get() != l.get()) {
-                t.set("in dialogue with", ng::value::str(other->tag));
-            }
+        const leg* other = l->parked ? l->offerer : c.partner_of(l.get());
+        if (other != nullptr) {
+            t.set("in dialogue with", ng::value::str(other->tag));
         }
         ng::value medias = ng::value::list();
         for (size_t i = 0; i < l->streams.size(); ++i) {

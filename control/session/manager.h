@@ -42,6 +42,7 @@ struct sdp_request {
     bool ice_remove = false;              // ICE: "remove"
     std::string transport_protocol;       // NG transport-protocol: RTP/AVP <-> RTP/SAVP bridging
     sdes::sdes_request_options sdes;      // NG SDES list and SDES-* flags
+    bool strict_source = false;           // NG flag strict-source: sticks to the call's legs
 };
 
 struct sdp_reply {
@@ -88,6 +89,11 @@ class session_manager {
     // narrows it), now or after the delete delay. Throws session_error("Unknown call-id")
     // when absent.
     void remove(const std::string& call_id, steady::time_point now);
+    // NG delete naming one forked branch that lost (from-tag or to-tag is a parked branch's
+    // tag): removes only that branch and returns true. False when no tag names a parked
+    // branch (the caller then deletes the whole call). The call's other legs keep their
+    // ports and flows.
+    bool remove_branch(const std::string& call_id, const std::string& from_tag, const std::string& to_tag);
     // Ends calls whose timeout has passed; returns how many. Media activity comes from the
     // workers' stream_state::last_rx_tsc, compared with now_tsc at tsc_hz.
     size_t expire(steady::time_point now, uint64_t now_tsc, uint64_t tsc_hz);
@@ -101,7 +107,17 @@ class session_manager {
 
  private:
     call& find_call(const std::string& call_id);
-    sdp_reply answer_unchecked(const sdp_request& r, call& c, steady::time_point now);
+    // What choosing an answer's branch changed, so that a refused answer can undo it.
+    struct branch_change {
+        leg* from = nullptr;   // the branch that had the ports
+        leg* to = nullptr;     // the branch that got them
+        bool created = false;  // `to` is a new leg (the last in call::legs)
+        const leg* from_offerer = nullptr;  // `from`'s offerer before
+    };
+    sdp_reply answer_unchecked(const sdp_request& r, call& c, steady::time_point now, branch_change& change);
+    leg& answering_branch(call& c, leg& x, const std::string& to_tag, branch_change& change);
+    void move_ports(leg& from, leg& to);
+    void undo(call& c, const branch_change& change);
     leg& new_leg(call& c, std::string tag, const std::string& iface_name);
     void ensure_streams(leg& l, size_t n);
     void allocate(leg& l, stream& s);

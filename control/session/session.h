@@ -46,16 +46,29 @@ struct stream {
     std::unique_ptr<dp::stream_state> rtp_state;
     std::unique_ptr<dp::stream_state> rtcp_state;
     bool published = false;
+    // These ports were answered by more than one forked branch: all branches got the same
+    // offer, so all of them send here, and the source latched here is whichever spoke
+    // first. The other leg then sends to the active branch's SDP address instead, until
+    // the call ends (a latch cannot be reset from the control plane).
+    bool forked = false;
 
     uint16_t rtp_port() const { return alloc.rtp_port; }
     uint16_t rtcp_port() const { return static_cast<uint16_t>(alloc.rtp_port + 1); }
 };
 
+// A forked call (one offer, answers with several to-tags) has one leg per branch on the
+// answerer's side. They share the local ports the offer allocated, because every branch
+// got the same SDP: the ports (allocation, stream states, SRTP contexts) belong to the
+// active branch, the one that answered last; the others are `parked` and keep only what
+// their own SDP said, until they answer again or are deleted.
 struct leg {
     std::string tag;                     // empty until the answer names it
     logical_interface* iface = nullptr;
+    bool strict_source = false;          // NG flag strict-source seen for this call (or iface says so)
     std::vector<stream> streams;
     steady::time_point created;
+    bool parked = false;                 // a forked branch whose ports went to a later answer
+    const leg* offerer = nullptr;        // for forked branches: the leg whose offer they answered
 };
 
 struct call {
@@ -72,6 +85,15 @@ struct call {
     leg* find_leg(std::string_view tag) {
         for (auto& l : legs) {
             if (!l->tag.empty() && l->tag == tag) {
+                return l.get();
+            }
+        }
+        return nullptr;
+    }
+    // The leg `x` exchanges media with: the first other leg that is not a parked branch.
+    leg* partner_of(const leg* x) const {
+        for (const auto& l : legs) {
+            if (l.get() != x && !l->parked) {
                 return l.get();
             }
         }

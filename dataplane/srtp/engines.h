@@ -15,6 +15,8 @@ struct native {
     static result unprotect_rtcp(context& c, uint8_t* pkt, uint32_t* len) noexcept;
     static result protect_rtcp(context& c, uint8_t* pkt, uint32_t* len, uint32_t room) noexcept;
     static std::optional<uint64_t> highest_index(const context& c, uint32_t ssrc) noexcept;
+    static precheck precheck_rtp(const context& c, const uint8_t* pkt, uint32_t len) noexcept;
+    static precheck precheck_rtcp(const context& c, const uint8_t* pkt, uint32_t len) noexcept;
 
 private:
     friend class srtp::burst_crypto;

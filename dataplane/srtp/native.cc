@@ -226,4 +226,50 @@ std::optional<uint64_t> native::highest_index(const context& c, uint32_t ssrc) n
     return std::nullopt;
 }
 
+// The checks unprotect makes before its HMAC, without the HMAC, plus the distance check.
+precheck native::precheck_rtp(const context& c, const uint8_t* pkt, uint32_t len) noexcept {
+    uint32_t header_len = 0;
+    if (len < rtp_fixed_header_len + c.tag_len_ || rtp_header_len(pkt, len - c.tag_len_, &header_len) != result::ok) {
+        return precheck::free_drop;
+    }
+    const uint32_t ssrc = load_be32(pkt + 8);
+    for (uint32_t i = 0; i < c.n_slots_; ++i) {
+        const index_window& w = c.slots_[i].seen;
+        if (c.slots_[i].ssrc != ssrc) {
+            continue;
+        }
+        const uint64_t index = estimate_index(w, load_be16(pkt + 2));
+        if (index > max_srtp_index || w.check(index) != index_window::verdict::fresh) {
+            return precheck::free_drop;
+        }
+        return w.empty() || index <= w.top() + plausible_jump ? precheck::plausible : precheck::doubtful;
+    }
+    if (c.n_slots_ >= max_ssrcs) {
+        return precheck::free_drop;
+    }
+    return c.n_slots_ == 0 ? precheck::plausible : precheck::doubtful;
+}
+
+precheck native::precheck_rtcp(const context& c, const uint8_t* pkt, uint32_t len) noexcept {
+    if (len < rtcp_header_len + srtcp_trailer_len + c.tag_len_ || !rtcp_version_ok(pkt)) {
+        return precheck::free_drop;
+    }
+    const uint64_t index = load_be32(pkt + len - c.tag_len_ - srtcp_trailer_len) & max_srtcp_index;
+    const uint32_t ssrc = load_be32(pkt + 4);
+    for (uint32_t i = 0; i < c.n_slots_; ++i) {
+        const index_window& w = c.slots_[i].seen;
+        if (c.slots_[i].ssrc != ssrc) {
+            continue;
+        }
+        if (w.check(index) != index_window::verdict::fresh) {
+            return precheck::free_drop;
+        }
+        return w.empty() || index <= w.top() + plausible_jump ? precheck::plausible : precheck::doubtful;
+    }
+    if (c.n_slots_ >= max_ssrcs) {
+        return precheck::free_drop;
+    }
+    return c.n_slots_ == 0 ? precheck::plausible : precheck::doubtful;
+}
+
 }  // namespace rtprelay::dp::srtp::detail

@@ -113,4 +113,24 @@ result protect_rtcp(context& c, uint8_t* pkt, uint32_t* len, uint32_t room) noex
     return detail::libsrtp2::protect_rtcp(c, pkt, len, room);
 }
 
+precheck precheck_rtp(const context& c, const uint8_t* pkt, uint32_t len) noexcept {
+    if (c.rtcp()) [[unlikely]] {
+        return precheck::free_drop;
+    }
+    if (c.which_engine() == engine::native) [[likely]] {
+        return detail::native::precheck_rtp(c, pkt, len);
+    }
+    return precheck::plausible;
+}
+
+precheck precheck_rtcp(const context& c, const uint8_t* pkt, uint32_t len) noexcept {
+    if (!c.rtcp()) [[unlikely]] {
+        return precheck::free_drop;
+    }
+    if (c.which_engine() == engine::native) [[likely]] {
+        return detail::native::precheck_rtcp(c, pkt, len);
+    }
+    return precheck::plausible;
+}
+
 }  // namespace rtprelay::dp::srtp

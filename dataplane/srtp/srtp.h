@@ -155,4 +155,21 @@ result protect_rtp(context& c, uint8_t* pkt, uint32_t* len, uint32_t room) noexc
 result unprotect_rtcp(context& c, uint8_t* pkt, uint32_t* len) noexcept;
 result protect_rtcp(context& c, uint8_t* pkt, uint32_t* len, uint32_t room) noexcept;
 
+// What a packet's clear-text fields say before any HMAC is spent on it; changes nothing.
+// Lets the worker keep its crypto work for an established stream's packets when it is
+// flooded with forged ones (dataplane/latch.h).
+enum class precheck : uint8_t {
+    plausible,  // a known SSRC with a fresh index at most plausible_jump ahead of its
+                // highest, or the first SSRC of a context that has none yet
+    doubtful,   // a new SSRC beside known ones, or an index further ahead: only the tag can tell
+    free_drop,  // unprotect refuses it before any HMAC (replay, too old, malformed, SSRC table
+                // full): costs nothing, needs no budget
+};
+// Indices ahead of the highest received that are still taken as a stream's next packets:
+// 4096 RTP packets is 82 s of lost 20-ms audio. Only the budget (not the answer) depends on it.
+inline constexpr uint64_t plausible_jump = 4096;
+// libsrtp2 engine: the indices are inside libsrtp2, so every packet is plausible there.
+precheck precheck_rtp(const context& c, const uint8_t* pkt, uint32_t len) noexcept;
+precheck precheck_rtcp(const context& c, const uint8_t* pkt, uint32_t len) noexcept;
+
 }  // namespace rtprelay::dp::srtp

@@ -73,6 +73,8 @@ kill -TERM "$relay_pid"
 wait "$relay_pid" || true
 relay_pid=
 echo "== the relay's own counters (from its log at exit)"
-grep -E "final counters|  drop " "$log" | sed 's/^rtprelay\[info\] */   /'
+grep -E 'msg="final (counters|drops)"' "$log" |
+    sed -e 's/^level=info msg="final counters" /   final counters: /' \
+        -e 's/^level=info msg="final drops" reason=\([^ ]*\) packets=/     drop \1=/'
 rm -f "$log"
 exit $lg_rc

@@ -2,6 +2,8 @@
 # Installs what rtprelay needs to build and test on Debian 12, as root, if it is missing.
 #   install-deps.sh            build + test packages
 #   install-deps.sh --build    build packages only
+#   install-deps.sh --bench    build packages + rtpengine-daemon (bench/compare only; the
+#                              userspace daemon, no kernel module: no recommends)
 # Packages that ship services (kamailio, prometheus) are kept from starting: tests run
 # their own instances on their own ports and stop them.
 set -euo pipefail
@@ -13,12 +15,18 @@ build_pkgs=(meson ninja-build pkg-config g++ libdpdk-dev dpdk libsrtp2-dev libss
 # clang and libclang-rt-14-dev: the libFuzzer targets (tests/fuzz/); the runtime is only a
 # recommendation of clang, so --no-install-recommends needs it named.
 # prometheus: promtool and a real server scraping /metrics (tests/e2e/metrics_test.py).
-test_pkgs=(iproute2 ethtool python3 kamailio sip-tester clang libclang-rt-14-dev prometheus)
+# baresip-core: two SIP phones with SDES-SRTP calling through Kamailio (tests/e2e/kamailio_srtp/);
+# it ships no service.
+test_pkgs=(iproute2 ethtool python3 kamailio sip-tester clang libclang-rt-14-dev prometheus baresip-core)
 # Services of test packages: never left enabled or running as system services.
-service_pkgs=(kamailio prometheus)
+service_pkgs=(kamailio prometheus rtpengine-daemon)
+# The relay bench/compare measures rtprelay against: an optional benchmark dependency.
+bench_pkgs=(rtpengine-daemon)
 
 want=("${build_pkgs[@]}")
-if [ "${1:-}" != "--build" ]; then
+if [ "${1:-}" = "--bench" ]; then
+    want+=("${bench_pkgs[@]}")
+elif [ "${1:-}" != "--build" ]; then
     want+=("${test_pkgs[@]}")
 fi
 

@@ -209,6 +209,27 @@ std::string render_statistics(const ng::value& reply) {
             out += "\n" + name + "\n" + (nonzero.empty() ? std::string("  none\n") : key_values(nonzero, 2));
         }
     }
+    // NG requests by command and result: the commands that were asked.
+    if (const ng::value* req = s.find("ng requests"); req != nullptr && req->is_dict()) {
+        text_table t;
+        t.add_column("NG COMMAND");
+        t.add_column("OK", text_table::align::right);
+        t.add_column("ERROR", text_table::align::right);
+        t.add_column("LOAD LIMIT", text_table::align::right);
+        for (const auto& [command, row] : req->as_dict()) {
+            const ng::value* ok = row.find("ok");
+            const ng::value* error = row.find("error");
+            const ng::value* limit = row.find("load limit");
+            if ((ok == nullptr || ok->as_integer() == 0) && (error == nullptr || error->as_integer() == 0) &&
+                (limit == nullptr || limit->as_integer() == 0)) {
+                continue;
+            }
+            t.add_row({command, int_at(row, "ok"), int_at(row, "error"), int_at(row, "load limit")});
+        }
+        if (!t.empty()) {
+            out += "\n" + t.render();
+        }
+    }
 
     if (const ng::value* dp = s.find("dataplane"); dp != nullptr) {
         static constexpr std::array<std::string_view, 11> dp_keys = {

@@ -146,6 +146,44 @@ TEST(render_statistics, counters_nonzero_drops_and_ports) {
               "a          198.18.1.1        4999           1\n");
 }
 
+// Bencode dicts are sorted by key: so are the rows. Commands never asked are left out.
+TEST(render_statistics, ng_requests_and_server_counters) {
+    auto row = [](int64_t ok, int64_t error, int64_t limit) {
+        value v = value::dict();
+        v.set("ok", value::integer(ok));
+        v.set("error", value::integer(error));
+        v.set("load limit", value::integer(limit));
+        return v;
+    };
+    value req = value::dict();
+    req.set("ping", row(2, 0, 0));
+    req.set("offer", row(30, 1, 4));
+    req.set("query", row(0, 0, 0));
+    value server = value::dict();
+    server.set("requests", value::integer(37));
+    server.set("cache hits", value::integer(0));
+    server.set("ignored not allowed", value::integer(5));
+    value s = value::dict();
+    s.set("sessions", value::integer(0));
+    s.set("ng requests", std::move(req));
+    s.set("ng server", std::move(server));
+    value r = value::dict();
+    r.set("statistics", std::move(s));
+    EXPECT_EQ(render_statistics(r),
+              "sessions\n"
+              "  sessions  0\n"
+              "\n"
+              "ng server\n"
+              "  ignored not allowed   5\n"
+              "  requests             37\n"
+              "\n"
+              "NG COMMAND  OK  ERROR  LOAD LIMIT\n"
+              "offer       30      1           4\n"
+              "ping         2      0           0\n"
+              "\n"
+              "no interfaces\n");
+}
+
 TEST(endpoint_text, v4_v6_and_empty) {
     EXPECT_EQ(endpoint_text(endpoint("198.18.1.2", 5)), "198.18.1.2:5");
     EXPECT_EQ(endpoint_text(endpoint("2001:db8::1", 5)), "[2001:db8::1]:5");

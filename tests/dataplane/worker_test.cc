@@ -902,5 +902,65 @@ TEST_F(worker_test, flow_owned_by_a_missing_worker_is_dropped) {
     expect_accounted();
 }
 
+// The per-port, per-direction, per-kind breakdown: where a packet arrived (rx) and where it
+// left (tx), in frame bytes as on the wire; a tx_full drop takes back only the tx side.
+TEST_F(worker_test, traffic_is_counted_by_port_direction_and_kind) {
+    const call_ports p = make_call("c1", caller_, callee_);
+    learn(side_a, caller_);
+    learn(side_b, callee_);
+    const bytes up = media(side_a, caller_, 4000, addr_a_, p.a, 172);
+    const bytes rtcp_down = media(side_b, callee_, 5001, addr_b_, static_cast<uint16_t>(p.b + 1), 52, 0x81);
+    for (int i = 0; i < 3; ++i) {
+        inject(side_a, up);
+    }
+    inject(side_b, rtcp_down);
+    run();
+    ASSERT_EQ(sent(side_b).size(), 3u);
+    ASSERT_EQ(sent(side_a).size(), 1u);
+    const auto& t = worker_->counters.traffic;
+    auto at = [&](int side, traffic_dir d, media_kind k) {
+        return t[ports_[side].id][static_cast<size_t>(d)][static_cast<size_t>(k)];
+    };
+    EXPECT_EQ(at(side_a, traffic_dir::rx, media_kind::rtp).packets, 3u);
+    EXPECT_EQ(at(side_a, traffic_dir::rx, media_kind::rtp).bytes, 3 * up.size());
+    EXPECT_EQ(at(side_b, traffic_dir::tx, media_kind::rtp).packets, 3u);
+    EXPECT_EQ(at(side_b, traffic_dir::tx, media_kind::rtp).bytes, 3 * up.size());
+    EXPECT_EQ(at(side_b, traffic_dir::rx, media_kind::rtcp).packets, 1u);
+    EXPECT_EQ(at(side_b, traffic_dir::rx, media_kind::rtcp).bytes, rtcp_down.size());
+    EXPECT_EQ(at(side_a, traffic_dir::tx, media_kind::rtcp).packets, 1u);
+    uint64_t all = 0;
+    for (const auto& port : t) {
+        for (const auto& dir : port) {
+            for (const auto& k : dir) {
+                all += k.packets;
+            }
+        }
+    }
+    EXPECT_EQ(all, 8u);  // 4 packets, each once in and once out
+    EXPECT_EQ(at(side_a, traffic_dir::rx, media_kind::srtp).packets, 0u);
+    // Summed blocks keep the breakdown.
+    const worker_counters twice[2] = {worker_->counters, worker_->counters};
+    EXPECT_EQ(sum(twice, 2).traffic[ports_[side_a].id][0][0].packets, 6u);
+}
+
+TEST_F(worker_test, tx_full_takes_back_the_tx_traffic_count) {
+    const call_ports p = make_call("c1", caller_, callee_);
+    learn(side_b, callee_);
+    std::vector<rte_mbuf*> filler(1022);
+    ASSERT_EQ(rte_pktmbuf_alloc_bulk(test::packet_pool(), filler.data(), 1022), 0);
+    ASSERT_EQ(rte_ring_enqueue_bulk(ports_[side_b].tx, reinterpret_cast<void**>(filler.data()), 1022, nullptr), 1022u);
+    for (int i = 0; i < 3; ++i) {
+        inject(side_a, media(side_a, caller_, 4000, addr_a_, p.a));
+    }
+    run();
+    const auto& t = worker_->counters.traffic;
+    constexpr auto rx = static_cast<size_t>(traffic_dir::rx);
+    constexpr auto tx = static_cast<size_t>(traffic_dir::tx);
+    EXPECT_EQ(t[ports_[side_b].id][tx][0].packets, 1u);
+    EXPECT_EQ(t[ports_[side_a].id][rx][0].packets, 3u);  // accepted from the caller; tx_full is counted after
+    EXPECT_EQ(drops(drop_reason::tx_full), 2u);
+    EXPECT_EQ(sent(side_b).size(), 1023u);
+}
+
 }  // namespace
 }  // namespace rtprelay::dp

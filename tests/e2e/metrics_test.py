@@ -303,6 +303,24 @@ def run_calls(ng, m0, prom):
     check(delta(m2, m3, "rtprelay_bytes_relayed_total") == want_bytes,
           "rtprelay_bytes_relayed_total +%d (frames sent: %d)" % (delta(m2, m3, "rtprelay_bytes_relayed_total"), want_bytes))
     check(delta(m2, m3, "rtprelay_packets_received_total") >= 2 * n + 6, "rtprelay_packets_received_total moved")
+    # The same packets by DPDK port (a = 0, b = 1), direction and kind: each counted where it
+    # arrived (rx) and where it left (tx), in frame bytes.
+    media = {(p, d, k): delta(m2, m3, "rtprelay_media_packets_total", port=p, direction=d, kind=k)
+             for p in ("0", "1") for d in ("rx", "tx") for k in ("rtp", "rtcp", "srtp", "srtcp")}
+    want = {k: 0 for k in media}
+    for p in ("0", "1"):
+        for d in ("rx", "tx"):
+            want[(p, d, "rtp")] = n
+            want[(p, d, "rtcp")] = 3
+    check(media == want, "rtprelay_media_packets_total{port,direction,kind}: %d RTP and 3 RTCP in and out of each port%s"
+          % (n, "" if media == want else ": " + str({k: v for k, v in media.items() if v != want[k]})))
+    check(delta(m2, m3, "rtprelay_media_bytes_total", port="0", direction="rx", kind="rtp") == n * RTP_FRAME and
+          delta(m2, m3, "rtprelay_media_bytes_total", port="1", direction="tx", kind="rtcp") == 3 * RTCP_FRAME,
+          "rtprelay_media_bytes_total: %d-byte RTP frames in on port 0, %d-byte RTCP frames out on port 1" %
+          (RTP_FRAME, RTCP_FRAME))
+    check(m3.get("rtprelay_interface_info", interface="a", port="0", vlan="0") == 1 and
+          m3.get("rtprelay_interface_info", interface="b", port="1", vlan="0") == 1,
+          "rtprelay_interface_info maps interface a to port 0 and b to port 1")
     check(delta(m2, m3, "rtprelay_worker_busy_polls_total", worker="0") >= 1 and
           delta(m2, m3, "rtprelay_worker_polls_total", worker="0") > delta(m2, m3, "rtprelay_worker_busy_polls_total", worker="0"),
           "rtprelay_worker_polls_total / busy_polls_total{worker=0} moved, busy < all")
@@ -424,8 +442,14 @@ def srtp_checks(ng):
     check(r["ok"] == 20 and delta(s0, s1, "rtprelay_srtp_auth_failures_total") == 0 and
           delta(s0, s1, "rtprelay_packets_relayed_total", kind="rtp") == 20,
           "20 genuine SRTP packets relayed, no auth failures counted (%s)" % r)
+    check(delta(s0, s1, "rtprelay_media_packets_total", port="0", direction="rx", kind="srtp") == 20 and
+          delta(s0, s1, "rtprelay_media_packets_total", port="1", direction="tx", kind="srtp") == 20 and
+          delta(s0, s1, "rtprelay_media_packets_total", port="0", direction="rx", kind="rtp") == 0,
+          "rtprelay_media_packets_total{kind=srtp}: 20 in on port 0, 20 out on port 1, none counted as rtp")
     r = srtp_transfer(src, dst, to, ka, suite, to_b_key, to_b_suite, 20, 1, 100)  # the same indexes again
     s2 = settle(lambda s: delta(s1, s, "rtprelay_srtp_replay_drops_total") >= 20)
+    check(delta(s1, s2, "rtprelay_media_packets_total", port="0", direction="rx", kind="srtp") == 0,
+          "replayed SRTP is not counted as relayed media")
     check(r["received"] == 0 and delta(s1, s2, "rtprelay_srtp_replay_drops_total") == 20 and
           delta(s1, s2, "rtprelay_drops_total", reason="srtp_replay") == 20,
           "replaying 20 packets: rtprelay_srtp_replay_drops_total +%d (= drops_total{reason=srtp_replay})" %

@@ -1,7 +1,8 @@
 """Port exhaustion end to end: interface b has three port pairs (ports=20000-20005) and
 offers expire after 3 s (--offer-timeout=3). Offers without delete run the pool dry: the
 next offer gets "Ran out of ports", the answered call keeps relaying, and the ports come
-back when the unanswered offers time out."""
+back when the unanswered offers time out. Media of the answered call is checked both ways at
+each step, and the relay's accounting (received = relayed + ARP + ICMP + drops) at the end."""
 
 import os
 import socket
@@ -36,7 +37,9 @@ def main():
     a = socket_in_netns(E["NS_A"]); a.bind((E["ADDR_A"], 30000)); a.settimeout(1)
     b = socket_in_netns(E["NS_B"]); b.bind((E["ADDR_B"], 40000)); b.settimeout(1)
 
-    check(text(offer(ng, "live", 30000)["result"]) == "ok", "first call offered")
+    r = offer(ng, "live", 30000)
+    check(text(r["result"]) == "ok", "first call offered")
+    to_b = media_of(r["sdp"])
     ans = ng.request({"command": "answer", "call-id": "live", "from-tag": "f-live", "to-tag": "t-live",
                       "sdp": sdp_for(E["ADDR_B"], 40000)})
     to_a = media_of(ans["sdp"])
@@ -48,7 +51,12 @@ def main():
     st = ng.request({"command": "statistics"})["statistics"]
     check(st["refused"]["ports"] >= 1, "refusal counted as ports")
     check(ng.request({"command": "list"})["calls"].__len__() == 3, "the refused offer left no call behind")
-    check(relay_some(a, b, (to_a[0], to_a[1])) >= 9, "the answered call still relays while ports are exhausted")
+    check(relay_some(a, b, (to_a[0], to_a[1])) >= 9 and relay_some(b, a, (to_b[0], to_b[1])) >= 9,
+          "the answered call still relays both ways while ports are exhausted")
+    r = ng.request({"command": "offer", "call-id": "one-too-many-2", "from-tag": "f-x", "supports": ["load limit"],
+                    "sdp": sdp_for(E["ADDR_A"], 30050), "direction": ["a", "b"]})
+    check(text(r["result"]) == "error" and text(r.get("error-reason")) == "Ran out of ports",
+          "a proxy that supports `load limit` also gets 'Ran out of ports' (%s)" % text(r.get("error-reason", b"")))
 
     # Offer timeout (3 s) frees the unanswered calls' ports; the answered call stays.
     def recovered():
@@ -59,7 +67,11 @@ def main():
     check(st["calls closed"]["offer timeout"] == 2, "two calls closed as offer timeout (%s)" % st["calls closed"])
     calls = [text(c) for c in ng.request({"command": "list"})["calls"]]
     check("live" in calls, "the answered call survived the offer timeouts")
-    check(relay_some(a, b, (to_a[0], to_a[1])) >= 9, "and still relays")
+    check(relay_some(a, b, (to_a[0], to_a[1])) >= 9 and relay_some(b, a, (to_b[0], to_b[1])) >= 9,
+          "and still relays both ways")
+    d = ng.request({"command": "statistics"})["statistics"]["dataplane"]
+    parts = d["relayed rtp"] + d["relayed rtcp"] + d["arp"] + d["icmp echo replies"] + d["dropped"]
+    check(d["rx packets"] == parts, "accounting: rx %d = relayed + arp + icmp + dropped %d" % (d["rx packets"], parts))
 
 
 

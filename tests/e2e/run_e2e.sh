@@ -3,6 +3,9 @@
 # starts the real rtprelay on net_af_packet ports, runs one Python test inside the relay's
 # namespace, stops the relay with SIGTERM and checks it exits 0. Cleans up on every exit.
 #   run_e2e.sh BUILD_DIR TEST.py [PREFIX]
+# The relay runs with --drain-time=${DRAIN_TIME:-0}: tests leave calls open on purpose, and
+# the stop below expects an exit within 10 s. A test may signal the relay itself ($RELAY_PID;
+# its log is $RELAY_LOG); the exit status is still checked here.
 set -euo pipefail
 build=$(realpath "$1")
 test_py=$(realpath "$2")
@@ -32,17 +35,18 @@ netns_setup "$prefix"
 ng_port=${NG_PORT:-2223}
 ip netns exec "$NS_RELAY" "$build/relay/rtprelay" \
     --eal="-l 0-1 --no-pci --no-huge -m 512 --no-shconf --file-prefix $prefix --vdev=net_af_packet0,iface=$IF_A0 --vdev=net_af_packet1,iface=$IF_B0" \
-    --interface="a address=$RELAY_A/24 dpdk-port=0" \
-    --interface="b address=$RELAY_B/24 dpdk-port=1 ports=${B_PORTS:-10000-20000}" \
-    --ng-listen="127.0.0.1:$ng_port" --idle-sleep-us="${IDLE_SLEEP_US:-50}" \
+    --interface="a address=$RELAY_A/24 dpdk-port=0 ports=${A_PORTS:-10000-20000} ${A_IFACE_OPTS:-}" \
+    --interface="b address=$RELAY_B/24 dpdk-port=1 ports=${B_PORTS:-10000-20000} ${B_IFACE_OPTS:-}" \
+    --ng-listen="127.0.0.1:$ng_port" --idle-sleep-us="${IDLE_SLEEP_US:-50}" --drain-time="${DRAIN_TIME:-0}" \
     ${RELAY_EXTRA_ARGS:-} >"$logdir/relay.log" 2>&1 &
 relay_pid=$!
 
-export NS_RELAY NS_A NS_B ADDR_A ADDR_B RELAY_A RELAY_B NG_PORT=$ng_port RELAY_PID=$relay_pid BUILD_DIR=$build
+export NS_RELAY NS_A NS_B ADDR_A ADDR_B RELAY_A RELAY_B IF_A1 IF_B1 NG_PORT=$ng_port RELAY_PID=$relay_pid BUILD_DIR=$build
+export RELAY_LOG="$logdir/relay.log"
 export PYTHONPATH="$here/../support"
 ip netns exec "$NS_RELAY" timeout "${TEST_TIMEOUT:-240}" python3 "$test_py"
 
-kill -TERM "$relay_pid"
+kill -TERM "$relay_pid" 2>/dev/null || true  # may have exited already (the test stopped it)
 for _ in $(seq 1 100); do
     kill -0 "$relay_pid" 2>/dev/null || break
     sleep 0.1

@@ -4,6 +4,13 @@
 //   srtp_peer send --ns NS --bind IP:PORT --to IP:PORT [--key B64 --suite S] --ssrc N
 //                  --count N [--seq N] [--rtcp] [--interval-us N] [--corrupt-every N]
 //   srtp_peer recv --ns NS --bind IP:PORT [--key B64 --suite S] --count N --timeout-ms N [--rtcp]
+//   srtp_peer flood --ns NS --bind IP:PORT --to IP:PORT --ssrc N --seq N --duration-ms N
+//
+// send --order "1,0,3,3,..." sends seq+k for each k in turn (a k sent before goes out again
+// byte for byte: a duplicate). flood sends RTP with made-up 10-byte tags (what a forger
+// without the key can do), fresh sequence numbers from --seq on, as fast as it can for
+// --duration-ms, and prints {"sent":N,"seconds":S,"pps":R}. Sockets are opened with
+// SO_REUSEPORT so that a flood can come from the very address:port a sender uses.
 //
 // Without --key the packets are plain RTP/RTCP. Payloads are a pattern derived from
 // (ssrc, seq) so the receiver checks every byte. `recv` prints one JSON line:
@@ -68,6 +75,8 @@ int open_socket(const std::string& ns, const std::string& bind_to) {
         close(fd);
     }
     const int s = socket(AF_INET, SOCK_DGRAM, 0);
+    const int one = 1;
+    setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
     sockaddr_in a = parse_addr(bind_to);
     if (s < 0 || bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
         die("cannot bind " + bind_to);
@@ -112,6 +121,85 @@ srtp_t make_session(const args& a, bool inbound, std::vector<uint8_t>& key) {
 
 uint8_t pattern(uint32_t ssrc, uint32_t seq, size_t i) { return static_cast<uint8_t>((ssrc * 7 + seq * 13 + i * 31) & 0xff); }
 
+// An RTP packet of `ssrc`/`seq` with the pattern payload, protected when `session` is set.
+std::vector<uint8_t> make_rtp(srtp_t session, uint32_t ssrc, uint32_t seq) {
+    std::vector<uint8_t> buf(2048);
+    const uint32_t ts = seq * 160;
+    const uint8_t hdr[12] = {0x80, 0, static_cast<uint8_t>(seq >> 8), static_cast<uint8_t>(seq),
+                             static_cast<uint8_t>(ts >> 24), static_cast<uint8_t>(ts >> 16), static_cast<uint8_t>(ts >> 8),
+                             static_cast<uint8_t>(ts), static_cast<uint8_t>(ssrc >> 24), static_cast<uint8_t>(ssrc >> 16),
+                             static_cast<uint8_t>(ssrc >> 8), static_cast<uint8_t>(ssrc)};
+    std::memcpy(buf.data(), hdr, 12);
+    for (int k = 0; k < 160; ++k) {
+        buf[12 + static_cast<size_t>(k)] = pattern(ssrc, seq & 0xffff, static_cast<size_t>(k));
+    }
+    int len = 172;
+    if (session != nullptr && srtp_protect(session, buf.data(), &len) != srtp_err_status_ok) {
+        die("protect failed");
+    }
+    buf.resize(static_cast<size_t>(len));
+    return buf;
+}
+
+int send_in_order(const args& a, int s, const sockaddr_in& to, srtp_t session, uint32_t ssrc, uint32_t seq,
+                  const std::vector<long>& order, std::chrono::microseconds interval) {
+    (void)a;
+    std::map<long, std::vector<uint8_t>> sent;
+    for (long k : order) {
+        auto it = sent.find(k);
+        if (it == sent.end()) {
+            it = sent.emplace(k, make_rtp(session, ssrc, static_cast<uint32_t>(seq + k))).first;
+        }
+        sendto(s, it->second.data(), it->second.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof(to));
+        std::this_thread::sleep_for(interval);
+    }
+    return 0;
+}
+
+int do_flood(const args& a) {
+    const int s = open_socket(a.get("ns"), a.get("bind"));
+    const sockaddr_in to = parse_addr(a.get("to"));
+    const uint32_t ssrc = static_cast<uint32_t>(a.num("ssrc", 0x11223344));
+    uint32_t seq = static_cast<uint32_t>(a.num("seq", 1000));
+    const auto duration = std::chrono::milliseconds(a.num("duration-ms", 5000));
+    constexpr unsigned batch = 32;
+    std::vector<std::vector<uint8_t>> pkts(batch);
+    mmsghdr msgs[batch];
+    iovec iov[batch];
+    uint64_t x = 0x9e3779b97f4a7c15ull ^ ssrc;
+    long sent = 0;
+    const auto start = std::chrono::steady_clock::now();
+    auto now = start;
+    while (now - start < duration) {
+        for (unsigned i = 0; i < batch; ++i, ++seq) {
+            pkts[i] = make_rtp(nullptr, ssrc, seq);
+            for (size_t k = 12; k < pkts[i].size(); ++k) {
+                pkts[i][k] ^= 0xff;  // not the sender's pattern: a forwarded forgery shows as bad_payload
+            }
+            for (int k = 0; k < 10; ++k) {  // a made-up tag
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                pkts[i].push_back(static_cast<uint8_t>(x));
+            }
+            iov[i] = {pkts[i].data(), pkts[i].size()};
+            msgs[i] = {};
+            msgs[i].msg_hdr.msg_name = const_cast<sockaddr_in*>(&to);
+            msgs[i].msg_hdr.msg_namelen = sizeof(to);
+            msgs[i].msg_hdr.msg_iov = &iov[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        const int n = sendmmsg(s, msgs, batch, 0);
+        if (n > 0) {
+            sent += n;
+        }
+        now = std::chrono::steady_clock::now();
+    }
+    const double secs = std::chrono::duration<double>(now - start).count();
+    std::printf("{\"sent\":%ld,\"seconds\":%.3f,\"pps\":%.0f}\n", sent, secs, static_cast<double>(sent) / secs);
+    return 0;
+}
+
 int do_send(const args& a) {
     const int s = open_socket(a.get("ns"), a.get("bind"));
     const sockaddr_in to = parse_addr(a.get("to"));
@@ -123,6 +211,15 @@ int do_send(const args& a) {
     const long corrupt_every = a.num("corrupt-every", 0);
     uint32_t seq = static_cast<uint32_t>(a.num("seq", 1000));
     const auto interval = std::chrono::microseconds(a.num("interval-us", 2000));
+    std::vector<long> order;
+    for (size_t at = 0, end = 0; at < a.get("order").size(); at = end + 1) {
+        end = a.get("order").find(',', at);
+        end = end == std::string::npos ? a.get("order").size() : end;
+        order.push_back(std::strtol(a.get("order").substr(at, end - at).c_str(), nullptr, 0));
+    }
+    if (!order.empty()) {
+        return send_in_order(a, s, to, session, ssrc, seq, order, interval);
+    }
     for (long i = 0; i < count; ++i, ++seq) {
         uint8_t buf[2048];
         int len = 0;
@@ -246,6 +343,9 @@ int main(int argc, char** argv) {
     }
     if (a.mode == "recv") {
         return do_recv(a);
+    }
+    if (a.mode == "flood") {
+        return do_flood(a);
     }
     die("unknown mode " + a.mode);
 }

@@ -100,6 +100,16 @@ TEST(admission, draining_refuses_everything_new) {
     EXPECT_EQ(a.admit({0}, t0), refusal::none);
 }
 
+TEST(admission, a_stopping_node_stays_drained) {
+    admission a(0, 80'000, 0, 1);
+    a.stop();
+    EXPECT_TRUE(a.stopping());
+    EXPECT_EQ(a.admit({0}, t0), refusal::draining);
+    a.drain(false);  // NG undrain during a SIGTERM drain
+    EXPECT_TRUE(a.draining());
+    EXPECT_EQ(a.admit({0}, t0), refusal::draining);
+}
+
 TEST(admission, sizing_both_ways) {
     admission a(0, 80'000, 0, 0);
     EXPECT_EQ(a.calls_for(1'000'000'000), 12'500u);

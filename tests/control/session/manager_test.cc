@@ -4,7 +4,11 @@
 
 #include "control/session/manager.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <memory>
 #include <optional>
@@ -14,6 +18,7 @@
 #include "control/interfaces.h"
 #include "control/ng/bencode.h"
 #include "control/ng/commands.h"
+#include "control/ng/server.h"
 #include "control/publish/publisher.h"
 #include "dataplane/flow_table.h"
 #include "dataplane/neighbour_table.h"
@@ -553,6 +558,361 @@ TEST_F(session_test, malformed_requests) {
     EXPECT_EQ(reason(handle(request({{"command", value::str("frobnicate")}}))), "Unrecognized command");
     EXPECT_EQ(commands_->stats().errors, 3u);
     EXPECT_EQ(commands_->stats().unknown, 1u);
+}
+
+
+// Late offer (INVITE without SDP): Kamailio sends the offer from the 200 OK and the answer
+// from the ACK, so the offer's from-tag is the callee's and the answer's to-tag the caller's.
+TEST_F(session_test, late_offer_swaps_the_tags) {
+    const value o = offer("call-1", callee_sdp(), strings({"b", "a"}), "callee-tag");
+    ASSERT_EQ(result(o), "ok") << reason(o);
+    EXPECT_EQ(connection(sdp_of(o)), "198.18.1.1");  // to the caller, on a
+    const value a = answer("call-1", caller_sdp(), "caller-tag", "callee-tag");
+    ASSERT_EQ(result(a), "ok") << reason(a);
+    EXPECT_EQ(connection(sdp_of(a)), "198.18.2.1");  // to the callee, on b
+    const value q = command("query", "call-1");
+    const value* tags = q.find("tags");
+    ASSERT_NE(tags, nullptr);
+    ASSERT_EQ(tags->as_dict().size(), 2u);
+    EXPECT_EQ(tags->find("callee-tag")->find_string("interface"), "b");
+    EXPECT_EQ(tags->find("caller-tag")->find_string("interface"), "a");
+    EXPECT_EQ(tags->find("caller-tag")->find_string("in dialogue with"), "callee-tag");
+    // The 200 OK retransmitted: the same offer again, the same ports.
+    const value again = offer("call-1", callee_sdp(), strings({"b", "a"}), "callee-tag");
+    EXPECT_EQ(media_ports(sdp_of(again)), media_ports(sdp_of(o)));
+    EXPECT_EQ(pool("a").used(), 1u);
+    EXPECT_EQ(pool("b").used(), 1u);
+    EXPECT_EQ(flows_after_grace(), 4u);
+}
+
+// The flow a worker uses for packets arriving on `port` of `addr`.
+const dp::flow_entry* entry_at(const dp::flow_table& flows, const char* addr, uint16_t port) {
+    dp::flow_key k;
+    k.local_addr = ip_address::parse(addr)->v4_be();
+    k.local_port = htons(port);
+    return flows.lookup(k);
+}
+
+int64_t advertised(const value& q, const char* tag) {
+    const value* t = q.find("tags")->find(tag);
+    const value& streams = *t->find("medias")->as_list().at(0).find("streams");
+    if (streams.as_list().empty()) {
+        return -1;  // a parked branch: no ports of its own
+    }
+    return streams.as_list()[0].find("advertised endpoint")->find("port")->as_integer();
+}
+
+// Forking downstream of Kamailio: one offer, answers (183s, then a 200) from two branches
+// with their own to-tags. Every branch got the same SDP, so they share the offer's ports on
+// b; each answer makes its branch the active one, the others are parked with their SDP.
+TEST_F(session_test, forked_answers_get_a_leg_each) {
+    const value o = offer("call-1", caller_sdp(), strings({"a", "b"}));
+    ASSERT_EQ(result(o), "ok") << reason(o);
+    const uint16_t b_port = media_ports(sdp_of(o)).at(0);
+    const value a1 = answer("call-1", callee_sdp(5000), "branch1");
+    ASSERT_EQ(result(a1), "ok") << reason(a1);
+    const uint16_t a_port = media_ports(sdp_of(a1)).at(0);
+    const dp::flow_entry* e = entry_at(*flows_, "198.18.1.1", a_port);
+    ASSERT_NE(e, nullptr);
+    EXPECT_NE(e->sibling, nullptr) << "one answer: the caller's media follows the callee's latched source";
+
+    const value a2 = answer("call-1", callee_sdp(5010), "branch2");
+    ASSERT_EQ(result(a2), "ok") << reason(a2);
+    EXPECT_EQ(media_ports(sdp_of(a2)).at(0), a_port) << "the caller has one leg whichever branch answers";
+    EXPECT_EQ(pool("a").used(), 1u);
+    EXPECT_EQ(pool("b").used(), 1u);
+    EXPECT_EQ(flows_after_grace(), 4u);
+    value q = command("query", "call-1");
+    ASSERT_EQ(q.find("tags")->as_dict().size(), 3u);
+    EXPECT_EQ(advertised(q, "branch2"), 5010);
+    EXPECT_EQ(advertised(q, "branch1"), -1);
+    EXPECT_EQ(q.find("tags")->find("from1")->find_string("in dialogue with"), "branch2");
+    EXPECT_EQ(q.find("tags")->find("branch1")->find_string("in dialogue with"), "from1");
+    // The caller's media goes to the active branch's SDP address, not to whichever branch
+    // spoke last on the shared port; the branches' media all reach the caller.
+    e = entry_at(*flows_, "198.18.1.1", a_port);
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->sibling, nullptr);
+    EXPECT_EQ(dp::endpoint_port(e->sdp_dest), htons(5010));
+    const dp::flow_entry* from_b = entry_at(*flows_, "198.18.2.1", b_port);
+    ASSERT_NE(from_b, nullptr);
+    EXPECT_EQ(from_b->forward, dp::forward_on);
+    EXPECT_EQ(from_b->flags & dp::flow_strict_source, 0);
+
+    // Branch 1 wins: its 200 OK makes it active again with its own SDP.
+    const value ok1 = answer("call-1", callee_sdp(5000), "branch1");
+    ASSERT_EQ(result(ok1), "ok") << reason(ok1);
+    q = command("query", "call-1");
+    EXPECT_EQ(advertised(q, "branch1"), 5000);
+    EXPECT_EQ(advertised(q, "branch2"), -1);
+    e = entry_at(*flows_, "198.18.1.1", a_port);
+    EXPECT_EQ(dp::endpoint_port(e->sdp_dest), htons(5000));
+
+    // The loser is deleted by its to-tag: only that branch goes, the call stays.
+    const value d = handle(request({{"command", value::str("delete")},
+                                    {"call-id", value::str("call-1")},
+                                    {"from-tag", value::str("from1")},
+                                    {"to-tag", value::str("branch2")}}));
+    ASSERT_EQ(result(d), "ok") << reason(d);
+    EXPECT_EQ(sessions_->size(), 1u);
+    q = command("query", "call-1");
+    EXPECT_EQ(q.find("tags")->as_dict().size(), 2u);
+    EXPECT_EQ(q.find("tags")->find("branch2"), nullptr);
+    EXPECT_EQ(pool("a").used(), 1u);
+    EXPECT_EQ(pool("b").used(), 1u);
+    e = entry_at(*flows_, "198.18.1.1", a_port);
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(dp::endpoint_port(e->sdp_dest), htons(5000));
+    // The latch on the shared port may still name the loser: the winner's SDP address stays.
+    EXPECT_EQ(e->sibling, nullptr);
+
+    // The call's delete (the BYE) frees everything.
+    ASSERT_EQ(result(command("delete", "call-1")), "ok");
+    EXPECT_EQ(pool("a").used(), 0u);
+    EXPECT_EQ(pool("b").used(), 0u);
+    EXPECT_EQ(flows_after_grace(), 0u);
+}
+
+TEST_F(session_test, forked_branches_go_with_the_call) {
+    const auto before = free_counts();
+    ASSERT_EQ(result(offer("call-1", caller_sdp(), strings({"a", "b"}))), "ok");
+    ASSERT_EQ(result(answer("call-1", callee_sdp(5000), "branch1")), "ok");
+    ASSERT_EQ(result(answer("call-1", callee_sdp(5010), "branch2")), "ok");
+    ASSERT_EQ(result(answer("call-1", callee_sdp(5020), "branch3")), "ok");
+    // A refused answer from a fourth branch leaves the three as they were.
+    EXPECT_EQ(result(answer("call-1", "v=0\r\nthis is not SDP\r\n", "branch4")), "error");
+    value q = command("query", "call-1");
+    EXPECT_EQ(q.find("tags")->as_dict().size(), 4u);
+    EXPECT_EQ(advertised(q, "branch3"), 5020);
+    // A delete naming the active branch (the BYE's tags) ends the whole call.
+    const value d = handle(request({{"command", value::str("delete")},
+                                    {"call-id", value::str("call-1")},
+                                    {"from-tag", value::str("from1")},
+                                    {"to-tag", value::str("branch3")}}));
+    ASSERT_EQ(result(d), "ok") << reason(d);
+    EXPECT_EQ(sessions_->size(), 0u);
+    EXPECT_EQ(free_counts(), before);
+    EXPECT_EQ(flows_after_grace(), 0u);
+}
+
+TEST_F(session_test, forked_branches_expire_with_the_call) {
+    session_manager m(interfaces_, *pub_, session_timeouts{.offer = std::chrono::seconds(5)});
+    const auto t0 = steady::now();
+    sdp_request r;
+    r.call_id = "call-1";
+    r.from_tag = "from1";
+    r.sdp = caller_sdp();
+    r.direction = {"a", "b"};
+    m.offer(r, t0);
+    r.sdp = callee_sdp(5000);
+    r.to_tag = "branch1";
+    (void)m.answer(r, t0);
+    r.sdp = callee_sdp(5010);
+    r.to_tag = "branch2";
+    (void)m.answer(r, t0);
+    EXPECT_EQ(m.expire(t0 + std::chrono::seconds(59), 0, 0), 0u);
+    EXPECT_EQ(m.expire(t0 + std::chrono::seconds(61), 0, 0), 1u) << "media timeout, no packet since the answer";
+    EXPECT_EQ(m.size(), 0u);
+    EXPECT_EQ(pool("a").used(), 0u);
+    EXPECT_EQ(pool("b").used(), 0u);
+}
+
+
+// T.38: the callee re-INVITEs an audio call to m=image udptl. The ports stay; the relay
+// forwards UDPTL on the RTP port and nothing on port+1 any more.
+TEST_F(session_test, t38_reinvite_keeps_ports_and_drops_the_rtcp_flows) {
+    const value o = offer("call-1", caller_sdp(), strings({"a", "b"}));
+    ASSERT_EQ(result(o), "ok") << reason(o);
+    const value a = answer("call-1", callee_sdp());
+    ASSERT_EQ(result(a), "ok") << reason(a);
+    EXPECT_EQ(flows_after_grace(), 4u);
+    auto t38 = [](const std::string& ip, uint16_t port) {
+        return "v=0\r\no=- 1 2 IN IP4 " + ip + "\r\ns=-\r\nc=IN IP4 " + ip + "\r\nt=0 0\r\nm=image " +
+               std::to_string(port) + " udptl t38\r\na=T38FaxVersion:0\r\na=T38FaxUdpEC:t38UDPRedundancy\r\n";
+    };
+    // From the callee (upstream): its tag is the from-tag now.
+    const value re = offer("call-1", t38(callee_ip, 5100), strings({"b", "a"}), "to1");
+    ASSERT_EQ(result(re), "ok") << reason(re);
+    EXPECT_EQ(media_ports(sdp_of(re)), media_ports(sdp_of(a))) << "the caller is told the audio's port";
+    EXPECT_NE(sdp_of(re).find(" udptl t38\r\n"), std::string::npos);
+    EXPECT_NE(sdp_of(re).find("a=T38FaxVersion:0\r\n"), std::string::npos);
+    const value ra = answer("call-1", t38(caller_ip, 4100), "from1", "to1");
+    ASSERT_EQ(result(ra), "ok") << reason(ra);
+    EXPECT_EQ(media_ports(sdp_of(ra)), media_ports(sdp_of(o)));
+    EXPECT_EQ(pool("a").used(), 1u);
+    EXPECT_EQ(pool("b").used(), 1u);
+    EXPECT_EQ(flows_after_grace(), 2u) << "UDPTL both ways on the RTP ports, no RTCP flows";
+    const dp::flow_entry* e = entry_at(*flows_, "198.18.1.1", media_ports(sdp_of(a)).at(0));
+    ASSERT_NE(e, nullptr);
+    EXPECT_EQ(e->forward, dp::forward_on);
+    EXPECT_EQ(dp::endpoint_port(e->sdp_dest), htons(5100));
+}
+
+
+// After a forked call is answered, the caller's re-INVITE (hold) names the winner's to-tag:
+// same ports, media still to the winner, the parked loser untouched.
+TEST_F(session_test, reinvite_after_a_fork_stays_with_the_winner) {
+    const value o = offer("call-1", caller_sdp(), strings({"a", "b"}));
+    ASSERT_EQ(result(o), "ok") << reason(o);
+    ASSERT_EQ(result(answer("call-1", callee_sdp(5000), "branch1")), "ok");
+    const value a2 = answer("call-1", callee_sdp(5010), "branch2");
+    ASSERT_EQ(result(a2), "ok");
+    const auto used = free_counts();
+    value reinvite = request({{"command", value::str("offer")},
+                              {"call-id", value::str("call-1")},
+                              {"from-tag", value::str("from1")},
+                              {"to-tag", value::str("branch2")},
+                              {"sdp", value::str(caller_sdp(4020))}});
+    const value r = handle(reinvite);
+    ASSERT_EQ(result(r), "ok") << reason(r);
+    EXPECT_EQ(media_ports(sdp_of(r)), media_ports(sdp_of(o)));
+    const value ra = answer("call-1", callee_sdp(5010), "branch2");
+    ASSERT_EQ(result(ra), "ok") << reason(ra);
+    EXPECT_EQ(media_ports(sdp_of(ra)), media_ports(sdp_of(a2)));
+    EXPECT_EQ(free_counts(), used);
+    EXPECT_EQ(flows_after_grace(), 4u);
+    const value q = command("query", "call-1");
+    EXPECT_EQ(q.find("tags")->as_dict().size(), 3u);
+    EXPECT_EQ(advertised(q, "branch2"), 5010);
+    EXPECT_EQ(advertised(q, "branch1"), -1);
+    EXPECT_EQ(advertised(q, "from1"), 4020);
+    // A re-offer naming the loser's tag goes to the winner too (the loser has no ports).
+    reinvite.set("to-tag", value::str("branch1"));
+    const value r2 = handle(reinvite);
+    ASSERT_EQ(result(r2), "ok") << reason(r2);
+    EXPECT_EQ(media_ports(sdp_of(r2)), media_ports(sdp_of(o)));
+    EXPECT_EQ(free_counts(), used);
+}
+
+// The count in the statistics reply's "ng requests" for one command and result.
+int64_t ng_requests(const value& stats, const char* command, const char* res) {
+    const value* s = stats.find("statistics");
+    const value* by = s != nullptr ? s->find("ng requests") : nullptr;
+    const value* row = by != nullptr ? by->find(command) : nullptr;
+    const value* n = row != nullptr ? row->find(res) : nullptr;
+    return n != nullptr && n->is_integer() ? n->as_integer() : -1;
+}
+
+TEST_F(session_test, statistics_count_requests_by_command_and_result) {
+    ASSERT_EQ(result(handle(request({{"command", value::str("ping")}}))), "pong");
+    ASSERT_EQ(result(offer("call-1", caller_sdp())), "ok");
+    ASSERT_EQ(result(offer("call-2", "v=0\r\nthis is not SDP\r\n")), "error");
+    ASSERT_EQ(result(answer("no-such-call", callee_sdp())), "error");
+    ASSERT_EQ(result(handle(request({{"command", value::str("frobnicate")}}))), "error");
+    ASSERT_EQ(result(handle(request({{"call-id", value::str("x")}}))), "error");
+    ASSERT_EQ(result(command("delete", "call-1")), "ok");
+    ASSERT_EQ(result(command("query", "call-1")), "error");
+
+    const value st = handle(request({{"command", value::str("statistics")}}));
+    ASSERT_EQ(result(st), "ok");
+    EXPECT_EQ(ng_requests(st, "ping", "ok"), 1);
+    EXPECT_EQ(ng_requests(st, "offer", "ok"), 1);
+    EXPECT_EQ(ng_requests(st, "offer", "error"), 1);
+    EXPECT_EQ(ng_requests(st, "answer", "ok"), 0);
+    EXPECT_EQ(ng_requests(st, "answer", "error"), 1);
+    EXPECT_EQ(ng_requests(st, "delete", "ok"), 1);
+    EXPECT_EQ(ng_requests(st, "query", "error"), 1);
+    EXPECT_EQ(ng_requests(st, "other", "error"), 2);  // unknown command, no command
+    EXPECT_EQ(ng_requests(st, "offer", "load limit"), 0);
+    // This request is counted once its reply is made: the next reply shows it.
+    EXPECT_EQ(ng_requests(st, "statistics", "ok"), 0);
+    EXPECT_EQ(ng_requests(handle(request({{"command", value::str("statistics")}})), "statistics", "ok"), 1);
+    // Without a server attached there is no "ng server" part.
+    EXPECT_EQ(st.find("statistics")->find("ng server"), nullptr);
+}
+
+// A UDP socket on `local_ip` that sends raw datagrams to the server and reads replies.
+class udp_peer {
+ public:
+    udp_peer(const char* local_ip, const ng::peer_info& to) {
+        fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sockaddr_in me{};
+        me.sin_family = AF_INET;
+        inet_pton(AF_INET, local_ip, &me.sin_addr);
+        EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&me), sizeof me), 0);
+        EXPECT_EQ(connect(fd_, reinterpret_cast<const sockaddr*>(&to.addr), to.len), 0);
+    }
+    ~udp_peer() { close(fd_); }
+    udp_peer(const udp_peer&) = delete;
+    udp_peer& operator=(const udp_peer&) = delete;
+    void send_bytes(std::string_view b) { EXPECT_EQ(send(fd_, b.data(), b.size(), 0), static_cast<ssize_t>(b.size())); }
+    std::string receive(int wait_ms) {
+        pollfd p{fd_, POLLIN, 0};
+        if (poll(&p, 1, wait_ms) <= 0) {
+            return "";
+        }
+        char buf[65536];
+        const ssize_t n = recv(fd_, buf, sizeof buf, 0);
+        return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+    }
+
+ private:
+    int fd_ = -1;
+};
+
+// Runs the server until it has seen `datagrams` datagrams (requests, ignored or dropped).
+void serve(ng::ng_server& s, uint64_t datagrams) {
+    for (int i = 0; i < 200; ++i) {
+        const auto& c = s.counters();
+        if (c.requests + c.dropped_not_allowed + c.dropped_malformed >= datagrams) {
+            return;
+        }
+        pollfd p{s.fd(), POLLIN, 0};
+        if (poll(&p, 1, 10) > 0) {
+            s.on_readable(std::chrono::steady_clock::now());
+        }
+    }
+}
+
+TEST_F(session_test, statistics_carry_the_ng_servers_own_counters) {
+    ng::ng_server_config cfg;
+    cfg.listen = "127.0.0.1:0";
+    cfg.allow = {"127.0.0.1"};
+    ng::ng_server server(cfg, [&](const value& req, const ng::peer_info&) {
+        return commands_->handle(req, std::chrono::steady_clock::now());
+    });
+    commands_->set_server(&server);
+    udp_peer outsider("127.0.0.2", server.local_address());
+    udp_peer insider("127.0.0.1", server.local_address());
+
+    outsider.send_bytes("o1 d7:command4:pinge");  // not in the allow-list: ignored
+    outsider.send_bytes("o2 d7:command4:pinge");
+    insider.send_bytes("c1 d7:command4:pinge");
+    insider.send_bytes("c1 d7:command4:pinge");   // a retransmit: answered from the cache
+    insider.send_bytes("c2 not bencode");         // undecodable: error reply
+    insider.send_bytes("nocookie");               // unframed: dropped, no reply
+    serve(server, 6);
+    EXPECT_EQ(insider.receive(1000), "c1 d6:result4:ponge");
+    EXPECT_EQ(insider.receive(1000), "c1 d6:result4:ponge");
+    EXPECT_EQ(insider.receive(1000).substr(0, 3), "c2 ");
+    EXPECT_EQ(outsider.receive(50), "");
+
+    insider.send_bytes("c3 d7:command10:statisticse");
+    serve(server, 7);
+    const std::string reply = insider.receive(1000);
+    ASSERT_EQ(reply.substr(0, 3), "c3 ");
+    std::string err;
+    const auto st = ng::decode(reply.substr(3), &err);
+    ASSERT_TRUE(st.has_value()) << err;
+    const value* srv = st->find("statistics")->find("ng server");
+    ASSERT_NE(srv, nullptr);
+    auto count = [&](const char* k) {
+        const value* v = srv->find(k);
+        return v != nullptr && v->is_integer() ? v->as_integer() : -1;
+    };
+    EXPECT_EQ(count("ignored not allowed"), 2);
+    EXPECT_EQ(count("requests"), 4);  // c1, its retransmit, c2, and this statistics request
+    EXPECT_EQ(count("cache hits"), 1);
+    EXPECT_EQ(count("bad requests"), 1);
+    EXPECT_EQ(count("dropped malformed"), 1);
+    EXPECT_EQ(count("replies"), 3);  // this reply is not sent yet
+    EXPECT_EQ(count("handler errors"), 0);
+    EXPECT_EQ(count("send errors"), 0);
+    EXPECT_EQ(count("oversized replies"), 0);
+    // The handler saw the ping once; the undecodable request never reached the commands.
+    EXPECT_EQ(ng_requests(*st, "ping", "ok"), 1);
+    EXPECT_EQ(ng_requests(*st, "other", "error"), 0);
+    commands_->set_server(nullptr);
 }
 
 }  // namespace

@@ -795,5 +795,100 @@ TEST_F(sdes_golden_test, disabled_video_line_is_left_alone) {
     EXPECT_EQ(flows_after_grace(), 4u);
 }
 
+// --- re-offers through Kamailio: each leg keeps its protocol ---------------------------
+// Kamailio passes the trunk's SRTP policy (transport-protocol) only toward the side it is
+// configured for; a re-INVITE from the other side comes without it. As in rtpengine, an
+// offerer that keeps its m= proto leaves the other leg as negotiated.
+
+std::string inline_sdp(const char* addr, uint16_t port, const char* proto, const std::string& crypto = "",
+                       const char* dir = "sendrecv") {
+    std::string s = std::string("v=0\r\no=- 7 2 IN IP4 ") + addr + "\r\ns=-\r\nc=IN IP4 " + addr + "\r\nt=0 0\r\n";
+    s += "m=audio " + std::to_string(port) + " " + proto + " 0\r\na=rtpmap:0 PCMU/8000\r\n";
+    if (!crypto.empty()) {
+        s += "a=crypto:" + crypto + "\r\n";
+    }
+    return s + "a=" + dir + "\r\n";
+}
+
+const std::string key_a = "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB";  // 30 bytes, base64
+const std::string key_b = "QkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJCQkJC";
+
+TEST_F(sdes_golden_test, reinvite_from_the_plain_side_keeps_the_srtp_leg) {
+    const std::string kase = "reinvite_keeps_srtp_leg";
+    const ng_keys to_carrier = {{"direction", direction("a", "b")}, {"transport-protocol", value::str("RTP/AVP")}};
+    input_keys_.push_back(key_a);
+    // The SRTP customer A calls the plain carrier B: B gets RTP/AVP, A's answer SAVP.
+    const value o = handle(request("offer", kase, inline_sdp("198.51.100.10", 4000, "RTP/SAVP", "1 " + std::string(s80) + " inline:" + key_a), to_carrier));
+    ASSERT_EQ(result_of(o), "ok") << reason_of(o);
+    EXPECT_EQ(lines_with(sdp_of(o), "m=").at(0), "audio 40000 RTP/AVP 0");
+    value ar = request("answer", kase, inline_sdp("203.0.113.20", 5000, "RTP/AVP"), {});
+    ar.set("to-tag", value::str(to_tag));
+    const value a = handle(ar);
+    ASSERT_EQ(result_of(a), "ok") << reason_of(a);
+    const auto to_a = crypto_lines(sdp_of(a));
+    ASSERT_EQ(to_a.size(), 1u);
+
+    // B puts A on hold: B's offer, plain as before, without transport-protocol. A is
+    // still offered SRTP, with the key it already has from us.
+    value hold = request("offer", kase, inline_sdp("203.0.113.20", 5000, "RTP/AVP", "", "sendonly"),
+                         {{"direction", direction("b", "a")}});
+    hold.set("from-tag", value::str(to_tag));
+    hold.set("to-tag", value::str(from_tag));
+    const value h = handle(hold);
+    ASSERT_EQ(result_of(h), "ok") << reason_of(h);
+    EXPECT_EQ(lines_with(sdp_of(h), "m=").at(0), "audio 30000 RTP/SAVP 0");
+    const auto reoffered = crypto_lines(sdp_of(h));
+    ASSERT_EQ(reoffered.size(), 1u);
+    EXPECT_EQ(reoffered[0].suite_name, s80);
+    EXPECT_EQ(reoffered[0].key, to_a[0].key) << "A keeps the key it has";
+    // A answers (recvonly) with its key: B gets plain RTP/AVP again.
+    value ha = request("answer", kase, inline_sdp("198.51.100.10", 4000, "RTP/SAVP", reoffered[0].tag + " " + std::string(s80) + " inline:" + key_a, "recvonly"), {});
+    ha.set("from-tag", value::str(to_tag));
+    ha.set("to-tag", value::str(from_tag));
+    const value hr = handle(ha);
+    ASSERT_EQ(result_of(hr), "ok") << reason_of(hr);
+    EXPECT_EQ(lines_with(sdp_of(hr), "m=").at(0), "audio 40000 RTP/AVP 0");
+    EXPECT_TRUE(crypto_lines(sdp_of(hr)).empty());
+    expect_query(kase, "a", "RTP/SAVP", "b", "RTP/AVP");
+    const dp::flow_entry* from_a = entry("198.18.1.1", 30000);
+    ASSERT_NE(from_a, nullptr);
+    expect_receives_with(from_a->srtp_in[0], crypto_lines(inline_sdp("x", 1, "RTP/SAVP", "1 " + std::string(s80) + " inline:" + key_a)).at(0));
+}
+
+TEST_F(sdes_golden_test, reinvite_without_flags_keeps_each_legs_protocol) {
+    const std::string kase = "reinvite_keeps_protocols";
+    input_keys_.push_back(key_b);
+    // A plain customer calls an SRTP carrier: Kamailio asks for RTP/SAVP toward B.
+    const ng_keys to_carrier = {{"direction", direction("a", "b")}, {"transport-protocol", value::str("RTP/SAVP")}};
+    const value o = handle(request("offer", kase, inline_sdp("198.51.100.10", 4000, "RTP/AVP"), to_carrier));
+    ASSERT_EQ(result_of(o), "ok") << reason_of(o);
+    const auto to_b = crypto_lines(sdp_of(o));
+    ASSERT_EQ(to_b.size(), 1u);
+    value ar = request("answer", kase, inline_sdp("203.0.113.20", 5000, "RTP/SAVP", to_b[0].tag + " " + std::string(s80) + " inline:" + key_b), {});
+    ar.set("to-tag", value::str(to_tag));
+    ASSERT_EQ(result_of(handle(ar)), "ok");
+
+    // A re-INVITEs, plain as before, and this time the request has no transport-protocol:
+    // B still gets SRTP (no downgrade), with the same key.
+    value re = request("offer", kase, inline_sdp("198.51.100.10", 4000, "RTP/AVP"), {{"direction", direction("a", "b")}});
+    re.set("to-tag", value::str(to_tag));
+    const value r = handle(re);
+    ASSERT_EQ(result_of(r), "ok") << reason_of(r);
+    EXPECT_EQ(lines_with(sdp_of(r), "m=").at(0), "audio 40000 RTP/SAVP 0");
+    ASSERT_EQ(crypto_lines(sdp_of(r)).size(), 1u);
+    EXPECT_EQ(crypto_lines(sdp_of(r))[0].key, to_b[0].key);
+    ASSERT_EQ(result_of(handle(ar)), "ok");
+
+    // B re-INVITEs, SAVP as before: A stays plain.
+    value rb = request("offer", kase, inline_sdp("203.0.113.20", 5000, "RTP/SAVP", "1 " + std::string(s80) + " inline:" + key_b),
+                       {{"direction", direction("b", "a")}});
+    rb.set("from-tag", value::str(to_tag));
+    rb.set("to-tag", value::str(from_tag));
+    const value b = handle(rb);
+    ASSERT_EQ(result_of(b), "ok") << reason_of(b);
+    EXPECT_EQ(lines_with(sdp_of(b), "m=").at(0), "audio 30000 RTP/AVP 0");
+    EXPECT_TRUE(crypto_lines(sdp_of(b)).empty());
+}
+
 }  // namespace
 }  // namespace rtprelay

@@ -1,0 +1,107 @@
+#include "bench/loadgen/srtp_streams.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "bench/loadgen/rtp_wire.h"
+#include "control/sdes/crypto_attr.h"
+
+namespace rtprelay::loadgen {
+namespace {
+
+// One call whose relay hands each side's packets on under the sender's own key (what a
+// pass-through would do), so a receiver can check what a sender protected.
+stream_set one_call(const dp::srtp::master_key& ka, const dp::srtp::master_key& kb) {
+    stream_set set{{}, ssrc_index(2)};
+    for (uint32_t i = 0; i < 2; ++i) {
+        stream_plan s;
+        s.from = i == 0 ? side::a : side::b;
+        s.ssrc = 0x1000 + i;
+        s.srtp = true;
+        s.send_key = i == 0 ? ka : kb;
+        s.recv_key = s.send_key;
+        set.by_ssrc.insert(s.ssrc, i);
+        set.streams.push_back(s);
+    }
+    return set;
+}
+
+std::vector<uint8_t> packet(uint32_t ssrc, uint16_t seq) {
+    std::vector<uint8_t> buf(rtp_header_bytes + 160 + dp::srtp::max_overhead);
+    rtp_fields f;
+    f.seq = seq;
+    f.timestamp = 160u * seq;
+    f.ssrc = ssrc;
+    f.call_index = 0;
+    write_rtp(buf.data(), 160, f);
+    stamp_send_time(buf.data(), 123456789);
+    return buf;
+}
+
+TEST(srtp_streams, sent_packets_decrypt_and_libsrtp2_agrees_both_ways) {
+    const stream_set set = one_call(sdes::random_key(), sdes::random_key());
+    srtp_sender tx(set, 1);
+    srtp_receiver rx(set, 1);
+    for (uint16_t seq = 100; seq < 110; ++seq) {
+        for (uint32_t stream = 0; stream < 2; ++stream) {
+            std::vector<uint8_t> buf = packet(set.streams[stream].ssrc, seq);
+            const std::vector<uint8_t> plain(buf.begin(), buf.begin() + rtp_header_bytes + 160);
+            uint32_t len = rtp_header_bytes + 160;
+            ASSERT_TRUE(tx.protect(stream, buf.data(), &len, dp::srtp::max_overhead));
+            EXPECT_EQ(len, rtp_header_bytes + 160 + 10);  // _80: 10-byte tag
+            EXPECT_NE(std::memcmp(buf.data() + rtp_header_bytes, plain.data() + rtp_header_bytes, 160), 0);
+            ASSERT_EQ(rx.unprotect(stream, buf.data(), &len), dp::srtp::result::ok);
+            ASSERT_EQ(len, plain.size());
+            EXPECT_EQ(std::memcmp(buf.data(), plain.data(), len), 0);
+        }
+    }
+    EXPECT_EQ(tx.errors(), 0u);
+    EXPECT_EQ(tx.checks().checked, 20u);
+    EXPECT_EQ(tx.checks().mismatched, 0u);
+    EXPECT_EQ(rx.failures(), 0u);
+    EXPECT_EQ(rx.checks().checked, 20u);
+    EXPECT_EQ(rx.checks().mismatched, 0u);
+}
+
+TEST(srtp_streams, tampered_and_replayed_packets_fail_and_both_transforms_agree) {
+    const stream_set set = one_call(sdes::random_key(), sdes::random_key());
+    srtp_sender tx(set, 1);
+    srtp_receiver rx(set, 1);
+    std::vector<uint8_t> buf = packet(set.streams[0].ssrc, 7);
+    uint32_t len = rtp_header_bytes + 160;
+    ASSERT_TRUE(tx.protect(0, buf.data(), &len, dp::srtp::max_overhead));
+    const std::vector<uint8_t> sent(buf.begin(), buf.begin() + len);
+
+    buf[rtp_header_bytes + 5] ^= 1;
+    uint32_t n = len;
+    EXPECT_EQ(rx.unprotect(0, buf.data(), &n), dp::srtp::result::auth_failed);
+
+    std::memcpy(buf.data(), sent.data(), len);
+    n = len;
+    EXPECT_EQ(rx.unprotect(0, buf.data(), &n), dp::srtp::result::ok);
+    std::memcpy(buf.data(), sent.data(), len);
+    n = len;
+    EXPECT_EQ(rx.unprotect(0, buf.data(), &n), dp::srtp::result::replay);
+
+    EXPECT_EQ(rx.failures(), 2u);
+    EXPECT_EQ(rx.checks().checked, 3u);
+    EXPECT_EQ(rx.checks().mismatched, 0u);
+}
+
+TEST(srtp_streams, a_wrong_key_fails_every_packet) {
+    stream_set set = one_call(sdes::random_key(), sdes::random_key());
+    srtp_sender tx(set, 0);  // no libsrtp2 checks on the sending side
+    set.streams[0].recv_key = sdes::random_key();  // not what the sender used
+    srtp_receiver rx(set, 0);
+    std::vector<uint8_t> buf = packet(set.streams[0].ssrc, 1);
+    uint32_t len = rtp_header_bytes + 160;
+    ASSERT_TRUE(tx.protect(0, buf.data(), &len, dp::srtp::max_overhead));
+    EXPECT_EQ(rx.unprotect(0, buf.data(), &len), dp::srtp::result::auth_failed);
+    EXPECT_EQ(tx.checks().checked, 0u);
+    EXPECT_EQ(rx.checks().checked, 0u);
+}
+
+}  // namespace
+}  // namespace rtprelay::loadgen

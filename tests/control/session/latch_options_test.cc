@@ -1,0 +1,178 @@
+// Endpoint-learning options from config and NG down to the flow entries the workers read:
+// per-interface strict-source and learn-window, the NG strict-source flag, and the learning
+// window each offer/answer opens.
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+
+#include <rte_cycles.h>
+
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "control/interfaces.h"
+#include "control/ng/bencode.h"
+#include "control/ng/commands.h"
+#include "control/publish/publisher.h"
+#include "control/session/manager.h"
+#include "dataplane/flow_table.h"
+#include "dataplane/neighbour_table.h"
+
+namespace rtprelay {
+namespace {
+
+using ng::value;
+
+std::string sdp(const std::string& ip, uint16_t port) {
+    return "v=0\r\no=- 1 1 IN IP4 " + ip + "\r\ns=-\r\nc=IN IP4 " + ip + "\r\nt=0 0\r\nm=audio " +
+           std::to_string(port) + " RTP/AVP 0\r\na=sendrecv\r\n";
+}
+
+uint16_t media_port(const std::string& s) {
+    const size_t at = s.find("m=audio ");
+    return at == std::string::npos ? 0 : static_cast<uint16_t>(std::stoi(s.substr(at + 8)));
+}
+
+TEST(latch_options, interface_keys_parse_and_refuse_bad_values) {
+    const logical_interface d = parse_interface("a address=198.18.1.1/24 dpdk-port=0", 1);
+    EXPECT_FALSE(d.strict_source);
+    EXPECT_EQ(d.learn_window_s, 3u);
+    const logical_interface s = parse_interface("a address=198.18.1.1/24 dpdk-port=0 strict-source=on learn-window=10", 1);
+    EXPECT_TRUE(s.strict_source);
+    EXPECT_EQ(s.learn_window_s, 10u);
+    EXPECT_THROW(parse_interface("a address=198.18.1.1/24 dpdk-port=0 strict-source=maybe", 1), std::invalid_argument);
+    EXPECT_THROW(parse_interface("a address=198.18.1.1/24 dpdk-port=0 learn-window=-1", 1), std::invalid_argument);
+    EXPECT_THROW(parse_interface("a address=198.18.1.1/24 dpdk-port=0 learn-window=99999", 1), std::invalid_argument);
+}
+
+class latch_options_test : public ::testing::Test {
+ protected:
+    void SetUp() override {
+        flows_ = std::make_unique<dp::flow_table>(256, 1, 0);
+        neighbours_ = std::make_unique<dp::neighbour_table>(64, 0);
+        interfaces_.add(parse_interface("a address=198.18.1.1/24 dpdk-port=0 ports=30000-30099 learn-window=5", 1));
+        interfaces_.add(parse_interface("b address=198.18.2.1/24 dpdk-port=1 ports=40000-40099 strict-source=on", 2));
+        pub_ = std::make_unique<publisher>(*flows_, *neighbours_, 1);
+        sessions_ = std::make_unique<session_manager>(interfaces_, *pub_);
+        commands_ = std::make_unique<ng::commands>(*sessions_, std::function<value()>{});
+    }
+    void TearDown() override {
+        commands_.reset();
+        sessions_.reset();
+        pub_.reset();
+        flows_->reclaim_all();
+    }
+    value handle(const value& req) {
+        std::string err;
+        const auto decoded = ng::decode(ng::encode(req), &err);
+        EXPECT_TRUE(decoded.has_value()) << err;
+        return commands_->handle(*decoded, std::chrono::steady_clock::now());
+    }
+    // Offer from a (caller) to b, answer; returns the relay's ports (a side, b side).
+    std::pair<uint16_t, uint16_t> call(const std::string& id, bool strict_flag, const char* a_if = "a",
+                                       const char* b_if = "b") {
+        value o = value::dict();
+        o.set("command", value::str("offer"));
+        o.set("call-id", value::str(id));
+        o.set("from-tag", value::str("f"));
+        o.set("sdp", value::str(sdp("198.18.1.10", 4000)));
+        value dir = value::list();
+        dir.as_list().push_back(value::str(a_if));
+        dir.as_list().push_back(value::str(b_if));
+        o.set("direction", dir);
+        if (strict_flag) {
+            value flags = value::list();
+            flags.as_list().push_back(value::str("strict-source"));
+            o.set("flags", flags);
+        }
+        const value ro = handle(o);
+        EXPECT_EQ(ro.find_string("result").value_or(""), "ok");
+        EXPECT_EQ(ro.find("warning"), nullptr) << "strict-source is a known flag";
+        value a = value::dict();
+        a.set("command", value::str("answer"));
+        a.set("call-id", value::str(id));
+        a.set("from-tag", value::str("f"));
+        a.set("to-tag", value::str("t"));
+        a.set("sdp", value::str(sdp("198.18.2.20", 5000)));
+        const value ra = handle(a);
+        EXPECT_EQ(ra.find_string("result").value_or(""), "ok");
+        return {media_port(std::string(ra.find_string("sdp").value_or(""))),
+                media_port(std::string(ro.find_string("sdp").value_or("")))};
+    }
+    const dp::flow_entry* entry(const char* local_ip, uint16_t port) const {
+        in_addr a{};
+        inet_pton(AF_INET, local_ip, &a);
+        return flows_->lookup(dp::flow_key{a.s_addr, htons(port), 0});
+    }
+
+    std::unique_ptr<dp::flow_table> flows_;
+    std::unique_ptr<dp::neighbour_table> neighbours_;
+    interface_set interfaces_;
+    std::unique_ptr<publisher> pub_;
+    std::unique_ptr<session_manager> sessions_;
+    std::unique_ptr<ng::commands> commands_;
+};
+
+TEST_F(latch_options_test, interface_strict_source_and_learn_window_reach_the_entries) {
+    const uint64_t before = rte_rdtsc();
+    const auto [pa, pb] = call("c1", false);
+    const uint64_t after = rte_rdtsc();
+    const uint64_t hz = rte_get_tsc_hz();
+    ASSERT_GT(hz, 0u);
+    for (uint16_t off : {0, 1}) {
+        const dp::flow_entry* ea = entry("198.18.1.1", static_cast<uint16_t>(pa + off));
+        const dp::flow_entry* eb = entry("198.18.2.1", static_cast<uint16_t>(pb + off));
+        ASSERT_NE(ea, nullptr);
+        ASSERT_NE(eb, nullptr);
+        EXPECT_EQ(ea->flags & dp::flow_strict_source, 0) << "interface a is not strict";
+        EXPECT_NE(eb->flags & dp::flow_strict_source, 0) << "interface b is strict";
+        EXPECT_NE(ea->flags & dp::flow_learn, 0);
+        // The window opened at publish time and lasts the interface's learn-window.
+        EXPECT_GE(ea->learn_from_tsc, before);
+        EXPECT_LE(ea->learn_from_tsc, after);
+        EXPECT_EQ(ea->learn_until_tsc - ea->learn_from_tsc, 5 * hz);
+        EXPECT_EQ(eb->learn_until_tsc - eb->learn_from_tsc, 3 * hz);
+    }
+}
+
+TEST_F(latch_options_test, ng_strict_source_flag_makes_every_leg_strict) {
+    const auto [pa, pb] = call("c2", true, "a", "a");
+    for (uint16_t port : {pa, pb}) {
+        const dp::flow_entry* e = entry("198.18.1.1", port);
+        ASSERT_NE(e, nullptr);
+        EXPECT_NE(e->flags & dp::flow_strict_source, 0) << port;
+    }
+    const auto [qa, qb] = call("c3", false, "a", "a");
+    EXPECT_EQ(entry("198.18.1.1", qa)->flags & dp::flow_strict_source, 0);
+    EXPECT_EQ(entry("198.18.1.1", qb)->flags & dp::flow_strict_source, 0);
+}
+
+TEST_F(latch_options_test, each_offer_answer_opens_a_new_window) {
+    const auto [pa, pb] = call("c4", false);
+    (void)pb;
+    const uint64_t first = entry("198.18.1.1", pa)->learn_from_tsc;
+    rte_delay_us_block(1000);
+    call("c4", false);  // a re-INVITE
+    EXPECT_GT(entry("198.18.1.1", pa)->learn_from_tsc, first);
+}
+
+TEST_F(latch_options_test, ports_answered_by_forked_branches_take_every_branch) {
+    const auto [pa, pb] = call("c5", false, "a", "a");
+    (void)pa;
+    EXPECT_EQ(entry("198.18.1.1", pb)->flags & dp::flow_any_source, 0) << "one answer: not forked";
+    value a = value::dict();
+    a.set("command", value::str("answer"));
+    a.set("call-id", value::str("c5"));
+    a.set("from-tag", value::str("f"));
+    a.set("to-tag", value::str("t-branch-2"));
+    a.set("sdp", value::str(sdp("198.18.2.21", 5002)));
+    ASSERT_EQ(handle(a).find_string("result").value_or(""), "ok");
+    const dp::flow_entry* e = entry("198.18.1.1", pb);
+    ASSERT_NE(e, nullptr);
+    EXPECT_NE(e->flags & dp::flow_any_source, 0) << "both branches send to the offer's port";
+}
+
+}  // namespace
+}  // namespace rtprelay
