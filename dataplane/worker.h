@@ -24,6 +24,11 @@ struct rte_eth_dev_tx_buffer;
 
 namespace rtprelay::dp {
 
+namespace srtp {
+class burst_crypto;
+struct batch_item;
+}  // namespace srtp
+
 constexpr uint16_t max_ports = 8;
 static_assert(max_ports <= counted_ports, "worker_counters::traffic is indexed by DPDK port id");
 constexpr uint16_t max_workers = 16;
@@ -42,6 +47,10 @@ struct dataplane_shared {
     rte_ring* handoff[max_workers] = {};
     // Sleep this long after a run of empty polls (tests on shared cores); 0 = pure polling.
     uint32_t idle_sleep_us = 0;
+    // SRTP packets in a burst from which the worker runs their crypto as one batch
+    // (srtp/batch.h, intel-ipsec-mb); below it, packet by packet. 0 = never batch. From 2
+    // packets the batch costs less per packet (bench/micro/srtp_batch_benchmark.cc).
+    uint32_t srtp_batch_min = 2;
     std::atomic<bool> stop{false};
 };
 
@@ -51,6 +60,7 @@ struct alignas(64) worker {
     rte_ring* from_control = nullptr;       // frames the control plane wants sent (may be null)
     rte_eth_dev_tx_buffer* tx[max_ports] = {};
     worker_counters counters;
+    srtp::burst_crypto* crypto = nullptr;   // burst SRTP, null when shared->srtp_batch_min == 0
     uint64_t auth_token_cycles = 0;         // TSC cycles per authentication token (latch.h)
 
     // Allocates TX buffers; call before launch.
@@ -65,9 +75,12 @@ struct alignas(64) worker {
 
  private:
     void handle_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc, bool from_handoff);
-    void forward(rte_mbuf* m, const flow_entry* e, uint64_t now_tsc);
-    drop_reason authenticate(srtp::context& c, uint8_t kind, uint8_t* payload, uint32_t* plen, stream_state& st,
-                             bool trusted, uint64_t now_tsc, bool* newest);
+    struct route;  // what a packet's checks found out, for after its crypto (worker.cc)
+    void forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t n, uint64_t now_tsc);
+    bool forward_route(rte_mbuf* m, const flow_entry* e, uint8_t kind, uint64_t now_tsc, route* r);
+    srtp::batch_item crypto_item(rte_mbuf* m, const flow_entry* e, const route& r);
+    void forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, const srtp::batch_item& it,
+                        uint64_t now_tsc);
     void drop(rte_mbuf* m, drop_reason why);
     void send(rte_mbuf* m, uint16_t port_id, uint32_t kind);
 };

@@ -14,6 +14,7 @@
 #include <memory>
 #include <vector>
 
+#include "bench/pipeline/crypto_floor.h"
 #include "bench/pipeline/eal_env.h"
 #include "bench/pipeline/options.h"
 #include "bench/pipeline/relay_under_test.h"
@@ -21,6 +22,7 @@
 #include "bench/pipeline/timed_loop.h"
 #include "bench/pipeline/traffic.h"
 #include "bench/pipeline/verify.h"
+#include "dataplane/srtp/batch.h"
 
 namespace rtprelay::pipeline {
 namespace {
@@ -35,8 +37,11 @@ scenario_result run_scenario(eal_env& env, const options& opt, scenario sc) {
     r.calls = opt.calls;
     r.one_way = opt.one_way;
 
-    relay_under_test relay(env, sc, opt.calls);
+    relay_under_test relay(env, sc, opt.calls, opt.srtp_batch_min);
     const std::vector<call_info> calls = relay.set_up_calls();
+    if (relay.worker().crypto != nullptr) {
+        r.srtp_arch = dp::srtp::imb_arch_name(relay.worker().crypto->arch());
+    }
     r.setup = relay.stats();
 
     const rte_ether_addr macs[2] = {env.port(0).mac, env.port(1).mac};
@@ -96,18 +101,26 @@ int run(const options& opt) {
     }
     std::vector<scenario_result> results;
     machine_info machine;
+    floor_figures floor;
     {
         eal_env env(opt.mem_mb, opt.no_huge);
         machine = describe_machine(env.cpu(), env.hugepages());
+        machine.srtp_batch_min = opt.srtp_batch_min;
         for (scenario sc : opt.scenarios) {
             results.push_back(run_scenario(env, opt, sc));
+        }
+        // Right after the pipeline runs, on the same CPU: the ratio to it is what counts.
+        if (opt.floor_keys != 0) {
+            // The worker's code path (burst_crypto picks one by timing at start).
+            const std::string arch = results.empty() ? "" : results.back().srtp_arch;
+            floor = measure_crypto_floor(opt.floor_keys, 20000, 5, arch);
         }
     }
     srtp_shutdown();
     if (opt.json) {
-        print_json(machine, results);
+        print_json(machine, floor, results);
     } else {
-        print_table(machine, results);
+        print_table(machine, floor, results);
     }
     for (const scenario_result& r : results) {
         if (!r.check.failures.empty()) {

@@ -28,6 +28,9 @@ constexpr const char* usage =
     "  --mem MB          EAL memory (default 1024)\n"
     "  --no-huge         do not use hugepages even if enough are free\n"
     "  --json            one JSON object on stdout instead of the table\n"
+    "  --srtp-batch-min N  SRTP packets in a burst from which the worker batches their crypto\n"
+    "                    (intel-ipsec-mb); 0 = packet by packet (default 2, as the relay)\n"
+    "  --floor-keys N    keys the batched crypto floor cycles through (default 1024; 0 = skip)\n"
     "  --help\n";
 
 bool parse_u64(const char* text, uint64_t min, uint64_t max, uint64_t* out) {
@@ -122,6 +125,16 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
                 return parse_outcome::exit_error;
             }
             out->mem_mb = static_cast<uint32_t>(v);
+        } else if (arg == "--srtp-batch-min") {
+            if (!number(0, 32, &v)) {
+                return parse_outcome::exit_error;
+            }
+            out->srtp_batch_min = static_cast<uint32_t>(v);
+        } else if (arg == "--floor-keys") {
+            if (!number(0, 1'000'000, &v)) {
+                return parse_outcome::exit_error;
+            }
+            out->floor_keys = static_cast<uint32_t>(v);
         } else if (arg == "--one-way") {
             out->one_way = true;
         } else if (arg == "--no-huge") {

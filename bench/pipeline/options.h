@@ -27,6 +27,8 @@ struct options {
     uint32_t mem_mb = 1024;         // EAL memory
     bool no_huge = false;           // skip hugepages even when the machine has enough free
     bool json = false;
+    uint32_t srtp_batch_min = 2;    // dataplane_shared::srtp_batch_min (0 = single-packet SRTP)
+    uint32_t floor_keys = 1024;     // contexts the batched crypto floor draws keys from (0 = skip it)
 };
 
 enum class parse_outcome : uint8_t { run, exit_ok, exit_error };

@@ -112,7 +112,7 @@ void read_relay_sdp(const std::string& sdp, bool srtp, uint32_t call, int side, 
 
 }  // namespace
 
-relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls)
+relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls, uint32_t srtp_batch_min)
     : env_(env), scenario_(s), calls_(calls) {
     heap_before_ = heap_in_use();
     dpdk_before_ = dpdk_in_use();
@@ -155,6 +155,7 @@ relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls)
     }
     shared_->n_workers = 1;
     shared_->to_control = to_control_;
+    shared_->srtp_batch_min = srtp_batch_min;
     worker_ = std::make_unique<dp::worker>();
     worker_->init(0, shared_.get(), control_tx_);
 

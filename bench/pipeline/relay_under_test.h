@@ -33,7 +33,7 @@ struct setup_stats {
 
 class relay_under_test {
  public:
-    relay_under_test(eal_env& env, scenario s, uint32_t calls);
+    relay_under_test(eal_env& env, scenario s, uint32_t calls, uint32_t srtp_batch_min);
     ~relay_under_test();
     relay_under_test(const relay_under_test&) = delete;
     relay_under_test& operator=(const relay_under_test&) = delete;

@@ -78,7 +78,7 @@ machine_info describe_machine(unsigned cpu, bool hugepages) {
     return m;
 }
 
-void print_table(const machine_info& m, const std::vector<scenario_result>& results) {
+void print_table(const machine_info& m, const floor_figures& floor, const std::vector<scenario_result>& results) {
     std::printf("rtprelay pipeline benchmark: 1 worker on CPU %u (%s), TSC %.3f GHz, %s\n", m.lcore_cpu, m.cpu.c_str(),
                 m.tsc_hz / 1e9, m.hugepages ? "hugepages" : "no hugepages");
     std::printf("%-10s %7s %9s %4s | %6s %7s %11s %6s | %7s %5s | %7s %7s | %-6s %s\n", "mode", "calls", "packets",
@@ -107,6 +107,24 @@ void print_table(const machine_info& m, const std::vector<scenario_result>& resu
                 "  without the worker. Medians of runs.\n"
                 "check: delivered == injected, relay drops == 0, sampled output verified (SRTP by libsrtp2).\n"
                 "setup: offer+answer for every call (wall); relay memory per call (malloc + rte_malloc).\n");
+    std::printf("SRTP: batched crypto from %u SRTP packets per burst%s\n", m.srtp_batch_min,
+                m.srtp_batch_min == 0 ? " (off: packet by packet)" : "");
+    if (floor.ns_per_direction > 0) {
+        std::printf("batched crypto floor (intel-ipsec-mb %s, cipher burst + hash burst, 32 packets of 172 B, "
+                    "keys of %u calls): %.1f ns/pkt per direction\n",
+                    floor.arch.c_str(), floor.keys, floor.ns_per_direction);
+        for (const scenario_result& r : results) {
+            if (r.which == scenario::plain) {
+                continue;
+            }
+            // rtp-srtp: one SRTP direction per packet; srtp-srtp: two.
+            const double f = floor.ns_per_direction * (r.which == scenario::srtp_srtp ? 2 : 1);
+            const summary s = summarise(r);
+            std::printf("%s ratio, pipeline / floor: %.1f / %.1f ns = %.2f (worker's code path: %s)\n",
+                        scenario_name(r.which), s.worker_ns, f, f > 0 ? s.worker_ns / f : 0,
+                        r.srtp_arch.empty() ? "none, packet by packet" : r.srtp_arch.c_str());
+        }
+    }
     for (const scenario_result& r : results) {
         std::printf("%s: injected %llu, delivered %llu, dropped %llu; %llu samples checked, %llu decrypted by "
                     "libsrtp2; %s\n",
@@ -120,11 +138,13 @@ void print_table(const machine_info& m, const std::vector<scenario_result>& resu
     }
 }
 
-void print_json(const machine_info& m, const std::vector<scenario_result>& results) {
+void print_json(const machine_info& m, const floor_figures& floor, const std::vector<scenario_result>& results) {
     std::printf("{\"cpu\":");
     json_string(m.cpu);
-    std::printf(",\"tsc_hz\":%.0f,\"lcore_cpu\":%u,\"hugepages\":%s,\"results\":[", m.tsc_hz, m.lcore_cpu,
-                m.hugepages ? "true" : "false");
+    std::printf(",\"tsc_hz\":%.0f,\"lcore_cpu\":%u,\"hugepages\":%s,\"srtp_batch_min\":%u,"
+                "\"floor_arch\":\"%s\",\"floor_keys\":%u,\"floor_ns_per_direction\":%.2f,\"results\":[",
+                m.tsc_hz, m.lcore_cpu, m.hugepages ? "true" : "false", m.srtp_batch_min, floor.arch.c_str(), floor.keys,
+                floor.ns_per_direction);
     for (size_t i = 0; i < results.size(); ++i) {
         const scenario_result& r = results[i];
         const summary s = summarise(r);

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/pipeline/crypto_floor.h"
 #include "bench/pipeline/options.h"
 #include "bench/pipeline/relay_under_test.h"
 #include "bench/pipeline/verify.h"
@@ -32,6 +33,7 @@ struct scenario_result {
     uint64_t delivered = 0;
     uint64_t drops = 0;
     verdict check;
+    std::string srtp_arch;  // the worker's intel-ipsec-mb code path ("" = no burst SRTP)
 };
 
 struct machine_info {
@@ -39,10 +41,12 @@ struct machine_info {
     double tsc_hz = 0;
     unsigned lcore_cpu = 0;
     bool hugepages = false;
+    uint32_t srtp_batch_min = 0;
 };
 machine_info describe_machine(unsigned cpu, bool hugepages);
 
-void print_table(const machine_info& m, const std::vector<scenario_result>& results);
-void print_json(const machine_info& m, const std::vector<scenario_result>& results);
+// floor.ns_per_direction == 0: not measured.
+void print_table(const machine_info& m, const floor_figures& floor, const std::vector<scenario_result>& results);
+void print_json(const machine_info& m, const floor_figures& floor, const std::vector<scenario_result>& results);
 
 }  // namespace rtprelay::pipeline

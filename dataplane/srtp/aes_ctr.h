@@ -44,6 +44,9 @@ public:
     void apply(const uint8_t iv[16], const uint8_t* in, uint8_t* out, size_t len) noexcept;
 
     aes_impl impl() const noexcept { return aesni_ ? aes_impl::aesni : aes_impl::openssl; }
+    // aesni only: the 11 round keys (16-byte aligned, FIPS-197 order), as intel-ipsec-mb's
+    // AES-CTR takes them (burst SRTP, batch.h).
+    const uint8_t* round_keys() const noexcept { return round_keys_; }
 
 private:
     alignas(16) uint8_t round_keys_[11 * 16]{};  // aesni only

@@ -19,6 +19,7 @@ struct native {
     static precheck precheck_rtcp(const context& c, const uint8_t* pkt, uint32_t len) noexcept;
 
 private:
+    friend class srtp::burst_crypto;
     static context::slot* find_slot(context& c, uint32_t ssrc, bool* is_new) noexcept;
     static void commit(context& c, context::slot* s, bool is_new, uint32_t ssrc, uint64_t index) noexcept;
     static void make_iv(const context& c, uint32_t ssrc, uint64_t index, uint8_t iv[16]) noexcept;

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "dataplane/srtp/index_window.h"
 #include "dataplane/srtp/srtp.h"
 
 namespace rtprelay::dp::srtp::detail {
@@ -50,6 +51,28 @@ inline result rtp_header_len(const uint8_t* p, uint32_t len, uint32_t* header_le
     }
     *header_len = h;
     return result::ok;
+}
+
+// RFC 3711 Appendix A: the index of sequence number `seq` is the one, among ROC-1, ROC and
+// ROC+1 (ROC, s_l from the highest index so far), closest to the highest index. A first
+// packet gets ROC 0. Where the RFC would pick ROC-1 = -1 we keep 0, as libsrtp does (it only
+// guesses once the highest index exceeds 2^15).
+inline uint64_t estimate_index(const index_window& w, uint16_t seq) noexcept {
+    if (w.empty()) {
+        return seq;
+    }
+    const uint64_t top = w.top();
+    const uint64_t roc = top >> 16;
+    const uint32_t s_l = static_cast<uint32_t>(top & 0xffff);
+    uint64_t v = roc;
+    if (s_l < 0x8000) {
+        if (seq > s_l + 0x8000 && roc > 0) {
+            v = roc - 1;
+        }
+    } else if (seq < s_l - 0x8000) {
+        v = roc + 1;
+    }
+    return (v << 16) | seq;
 }
 
 inline bool rtcp_version_ok(const uint8_t* p) noexcept { return (p[0] >> 6) == 2; }

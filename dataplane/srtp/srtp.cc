@@ -38,6 +38,7 @@ const char* result_name(result r) noexcept {
         case result::ssrc_limit: return "ssrc_limit";
         case result::index_reuse: return "index_reuse";
         case result::no_room: return "no_room";
+        case result::engine_error: return "engine_error";
     }
     return "unknown";
 }

@@ -530,6 +530,27 @@ TEST_F(latch_worker_test, authentic_doubtful_packets_give_their_token_back) {
     expect_accounted();
 }
 
+// Plain RTP, two strangers inside the learning window, in one RX burst: the first one
+// latches, and the second is then dropped as it would be in a later burst (the burst
+// pipeline checks each packet against what the packets before it changed).
+TEST_F(latch_worker_test, learning_window_in_one_burst_latches_the_first_stranger_only) {
+    entry_->srtp_in[kind_rtp] = nullptr;
+    entry_->learn_from_tsc = rte_rdtsc();
+    entry_->learn_until_tsc = entry_->learn_from_tsc + rte_get_tsc_hz() * 60;
+    const uint32_t other_ip = ip4(198, 18, 1, 98);
+    const bytes p = genuine(1000);  // any payload: nothing to authenticate
+    inject(stranger_ip_, 7000, p);
+    inject(other_ip, 7002, p);
+    inject(stranger_ip_, 7000, p);
+    inject(other_ip, 7002, p);
+    run();
+    EXPECT_EQ(take_sent(), 2u);
+    EXPECT_EQ(drops(drop_reason::unlatched_source), 2u);
+    EXPECT_EQ(state_.latched.load(), ep(stranger_ip_, 7000));
+    EXPECT_EQ(state_.packets.load(), 2u);
+    expect_accounted();
+}
+
 TEST_F(latch_worker_test, far_jump_is_doubtful_but_authentic_ones_pass) {
     establish();
     // An index far ahead of the stream (a new sequence start) is checked within the budget.

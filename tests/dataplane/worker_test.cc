@@ -12,6 +12,7 @@
 
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,8 @@
 #include "dataplane/arp.h"
 #include "dataplane/port_setup.h"
 #include "dataplane/rewrite.h"
+#include "dataplane/srtp/batch.h"
+#include "dataplane/srtp/srtp.h"
 #include "tests/dataplane/test_packets.h"
 
 // The worker on two ring-backed ethdevs, wired as relay/main.cc wires it. A test puts
@@ -753,6 +756,95 @@ TEST_F(worker_test, disabled_flow_counts_and_drops) {
     EXPECT_EQ(e->self->errors.load(), 1u);
     EXPECT_EQ(e->self->packets.load(), 0u);
     EXPECT_TRUE(sent(side_b).empty());
+    expect_accounted();
+}
+
+// One RX burst of SRTP packets of two streams, re-keyed by the worker with the burst path
+// (srtp/batch.h; interleaved streams make segments of 2): good ones, a forged one, a replay
+// inside the burst; the forged packet's authentic twin later in the same burst still goes
+// through (the forgery recorded nothing). Everything relayed decrypts under the outgoing
+// key, in order per stream.
+TEST_F(worker_test, srtp_burst_with_forged_and_replayed_packets) {
+    ASSERT_NE(worker_->crypto, nullptr);
+    const auto suite = srtp::suite::aes_cm_128_hmac_sha1_80;
+    struct stream {
+        uint16_t port;
+        peer dest;
+        std::unique_ptr<srtp::context> sender, in, out, receiver;
+        std::vector<bytes> wire;
+    };
+    auto plain = [](uint16_t seq, uint8_t ssrc) {
+        bytes p(172);
+        p[0] = 0x80;
+        p[2] = static_cast<uint8_t>(seq >> 8);
+        p[3] = static_cast<uint8_t>(seq);
+        p[11] = ssrc;
+        for (size_t i = 12; i < p.size(); ++i) {
+            p[i] = static_cast<uint8_t>(seq + i + ssrc);
+        }
+        return p;
+    };
+    std::vector<stream> st(2);
+    for (uint8_t s = 0; s < 2; ++s) {
+        st[s].port = static_cast<uint16_t>(31000 + 2 * s);
+        st[s].dest = peer{s == 0 ? "198.18.2.30" : "198.18.2.31", 6000, test::mac(static_cast<uint8_t>(0x31 + s))};
+        flow_entry* e = publish_direct(st[s].port, pack_endpoint(st[s].dest.be(), rte_cpu_to_be_16(6000)));
+        learn(side_b, st[s].dest);
+        srtp::master_key k_in{}, k_out{};
+        for (size_t i = 0; i < k_in.key.size(); ++i) {
+            k_in.key[i] = static_cast<uint8_t>(i + 1 + 16 * s);
+            k_out.key[i] = static_cast<uint8_t>(0xa0 + i + 16 * s);
+        }
+        st[s].sender = srtp::make_context(srtp::engine::native, suite, k_in, false);
+        st[s].in = srtp::make_context(srtp::engine::native, suite, k_in, false);
+        st[s].out = srtp::make_context(srtp::engine::native, suite, k_out, false);
+        st[s].receiver = srtp::make_context(srtp::engine::libsrtp2, suite, k_out, false);
+        e->srtp_in[kind_rtp] = st[s].in.get();
+        e->srtp_out[kind_rtp] = st[s].out.get();
+        for (uint16_t seq = 100; seq < 106; ++seq) {
+            bytes p = plain(seq, static_cast<uint8_t>(0x42 + s));
+            auto len = static_cast<uint32_t>(p.size());
+            p.resize(p.size() + st[s].sender->overhead());
+            ASSERT_EQ(srtp::protect_rtp(*st[s].sender, p.data(), &len, st[s].sender->overhead()), srtp::result::ok);
+            st[s].wire.push_back(p);
+        }
+    }
+    bytes forged = st[0].wire[2];
+    forged.back() ^= 1;
+    // Arrival order: (stream, packet); -1 = the forged copy of stream 0's packet 2.
+    const std::vector<std::pair<int, int>> burst = {{0, 0}, {1, 0}, {0, 1}, {1, 1}, {0, -1}, {1, 2}, {0, 3},
+                                                    {1, 3}, {0, 1}, {1, 4}, {0, 4}, {1, 5}, {0, 5}, {0, 2}};
+    const std::vector<uint16_t> relayed[2] = {{100, 101, 103, 104, 105, 102}, {100, 101, 102, 103, 104, 105}};
+    for (const auto& [s, k] : burst) {
+        frame_spec f;
+        f.src_mac = caller_.mac;
+        f.dst_mac = ports_[side_a].mac;
+        f.src_ip = caller_.be();
+        f.dst_ip = addr_a_;
+        f.src_port = 4000;
+        f.dst_port = st[static_cast<size_t>(s)].port;
+        f.payload = k < 0 ? forged : st[static_cast<size_t>(s)].wire[static_cast<size_t>(k)];
+        inject(side_a, test::udp_frame(f));
+    }
+    run();
+    EXPECT_EQ(drops(drop_reason::srtp_auth_failed), 1u);
+    EXPECT_EQ(drops(drop_reason::srtp_replay), 1u);
+    EXPECT_EQ(worker_->counters.relayed_rtp, 12u);
+    const auto sent_b = sent(side_b);
+    ASSERT_EQ(sent_b.size(), 12u);
+    size_t next[2] = {0, 0};
+    for (const bytes& frame : sent_b) {
+        const size_t s = test::parse_udp(frame)->dst_ip() == st[0].dest.be() ? 0 : 1;
+        bytes p = payload_of(frame);
+        auto len = static_cast<uint32_t>(p.size());
+        ASSERT_EQ(srtp::unprotect_rtp(*st[s].receiver, p.data(), &len), srtp::result::ok);
+        p.resize(len);
+        ASSERT_LT(next[s], relayed[s].size());
+        EXPECT_EQ(p, plain(relayed[s][next[s]], static_cast<uint8_t>(0x42 + s))) << "stream " << s;
+        ++next[s];
+    }
+    EXPECT_EQ(st[0].in->highest_index(0x42), std::optional<uint64_t>(105));
+    EXPECT_EQ(st[1].in->highest_index(0x43), std::optional<uint64_t>(105));
     expect_accounted();
 }
 

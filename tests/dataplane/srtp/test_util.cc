@@ -1,6 +1,10 @@
 #include "tests/dataplane/srtp/test_util.h"
 
+#include <cstdlib>
 #include <stdexcept>
+#include <string_view>
+
+#include "dataplane/srtp/batch.h"
 
 namespace rtprelay::dp::srtp::test {
 
@@ -101,12 +105,54 @@ bytes make_rtcp(uint32_t ssrc, size_t words, std::mt19937_64& rng) {
     return p;
 }
 
+namespace {
+
+// RTPRELAY_SRTP_TEST_BATCH=1 (set by one of the meson test runs): native-engine calls go
+// through the burst path (batch.h) as one-item bursts, so every test built on protect() and
+// unprotect() below also checks it.
+burst_crypto* batch_path() {
+    static burst_crypto* b = [] {
+        const char* v = std::getenv("RTPRELAY_SRTP_TEST_BATCH");
+        if (v == nullptr || std::string_view(v) != "1") {
+            return static_cast<burst_crypto*>(nullptr);
+        }
+        auto* p = new burst_crypto();
+        p->set_min_batch(1);
+        return p;
+    }();
+    return b;
+}
+
+bool run_batched(context& c, bool protect, uint8_t* buf, uint32_t* len, uint32_t room, result* r) {
+    burst_crypto* b = batch_path();
+    if (b == nullptr || c.which_engine() != engine::native) {
+        return false;
+    }
+    batch_item it;
+    (protect ? it.out : it.in) = &c;
+    it.pkt = buf;
+    it.len = *len;
+    it.room = room;
+    it.rtcp = c.rtcp();
+    b->run(&it, 1);
+    *r = it.res;
+    if (it.res == result::ok) {
+        *len = it.len;
+    }
+    return true;
+}
+
+}  // namespace
+
 result protect(context& c, bytes& pkt) {
     auto len = static_cast<uint32_t>(pkt.size());
     const uint32_t room = c.overhead();
     bytes buf(pkt.begin(), pkt.end());
     buf.resize(pkt.size() + room);
-    const result r = c.rtcp() ? protect_rtcp(c, buf.data(), &len, room) : protect_rtp(c, buf.data(), &len, room);
+    result r = result::ok;
+    if (!run_batched(c, true, buf.data(), &len, room, &r)) {
+        r = c.rtcp() ? protect_rtcp(c, buf.data(), &len, room) : protect_rtp(c, buf.data(), &len, room);
+    }
     if (r == result::ok) {
         buf.resize(len);
         pkt = std::move(buf);
@@ -119,7 +165,10 @@ result protect(context& c, bytes& pkt) {
 result unprotect(context& c, bytes& pkt) {
     auto len = static_cast<uint32_t>(pkt.size());
     bytes buf(pkt);
-    const result r = c.rtcp() ? unprotect_rtcp(c, buf.data(), &len) : unprotect_rtp(c, buf.data(), &len);
+    result r = result::ok;
+    if (!run_batched(c, false, buf.data(), &len, 0, &r)) {
+        r = c.rtcp() ? unprotect_rtcp(c, buf.data(), &len) : unprotect_rtp(c, buf.data(), &len);
+    }
     if (r == result::ok) {
         buf.resize(len);
         pkt = std::move(buf);

@@ -1,0 +1,95 @@
+#pragma once
+// Burst SRTP: the native engine's transforms run for a whole burst of packets with
+// intel-ipsec-mb's burst API, one call per stage: every HMAC-SHA1 of the burst in one hash
+// burst, every AES-CTR in one cipher burst. The multi-buffer code keeps several packets'
+// SHA-1 in flight (SHA-NI two at a time with the SSE manager, 8 or 16 lanes with AVX2 or
+// AVX-512) and skips the per-packet call overhead of the single-packet path.
+//
+// Results are exactly those of calling unprotect_* and then protect_* (srtp.h) on each item
+// in order: the same checks in the same order (parse, SSRC slot, index estimate, replay;
+// authenticate; only then decrypt and record), the same result codes, the same state. To
+// keep that true without re-checking, a burst is cut into segments in which no context
+// appears twice; a segment's packets are independent, so checking all of them against the
+// state before the segment is what the one-by-one order would see. A forged or replayed
+// packet costs one hash job and changes no state. Contexts of the libsrtp2 engine, or whose
+// AES is not AES-NI, take the single-packet path (in order), as do segments shorter than
+// min_batch(), where the burst calls cost more than they save.
+//
+// Threads: one burst_crypto per worker, used only by it (it holds the ipsec-mb manager,
+// 196 KB, and the job arrays, 2 x 64 x 200 B). No allocation, exception, lock, log or virtual
+// call in run().
+
+#include <cstdint>
+
+#include "dataplane/srtp/srtp.h"
+
+struct IMB_MGR;
+struct IMB_JOB;
+
+namespace rtprelay::dp::srtp {
+
+// intel-ipsec-mb's code paths ("architectures"). automatic = time each one this CPU runs on
+// a synthetic burst at construction and keep the fastest (on the AMD EPYC with SHA-NI and
+// no AVX-512 that is sse, whose HMAC-SHA1 uses SHA-NI: 149 ns/pkt vs avx2's 8-lane 290).
+enum class imb_arch : uint8_t { automatic, sse, avx, avx2, avx512 };
+const char* imb_arch_name(imb_arch a) noexcept;
+
+// One packet's work: unprotect with `in` (if not null), then protect with `out` (if not
+// null and unprotect succeeded). `rtcp` selects SRTCP. `room`: bytes writable after the
+// received packet. On return `res` is the first failure or ok and `len` the packet's new
+// length; a failed unprotect leaves packet and length as they were, a failed protect after a
+// successful unprotect leaves the unprotected packet (unprotected = true), as the one-by-one
+// calls would.
+struct batch_item {
+    context* in = nullptr;
+    context* out = nullptr;
+    uint8_t* pkt = nullptr;
+    uint32_t len = 0;
+    uint32_t room = 0;
+    bool rtcp = false;
+    result res = result::ok;
+    bool unprotected = false;  // out: the unprotect step succeeded (state recorded)
+};
+
+// One item on the single-packet path: unprotect_* then protect_* (srtp.h), as above.
+void run_item(batch_item& it) noexcept;
+
+class burst_crypto {
+public:
+    static constexpr uint32_t max_items = 64;  // per run() call
+
+    // Control plane: allocates the manager. Throws std::runtime_error when the library or the
+    // CPU cannot run `a` (automatic never fails on a CPU with AES-NI and SSE4.1).
+    explicit burst_crypto(imb_arch a = imb_arch::automatic);
+    ~burst_crypto();
+    burst_crypto(const burst_crypto&) = delete;
+    burst_crypto& operator=(const burst_crypto&) = delete;
+
+    imb_arch arch() const noexcept { return arch_; }
+    // Segments with fewer batchable packets than this take the single-packet path.
+    uint32_t min_batch() const noexcept { return min_batch_; }
+    void set_min_batch(uint32_t n) noexcept { min_batch_ = n; }
+
+    // Processes items[0, n) in order (see the header comment), max_items at a time at most.
+    void run(batch_item* items, uint32_t n) noexcept;
+
+    // The batched floor: one hash burst and one cipher burst over n packets of `len` bytes
+    // (header 12), each with its own context's keys, results discarded. For benchmarks.
+    void floor_pass(context* const* ctxs, uint8_t* const* pkts, uint32_t n, uint32_t len) noexcept;
+
+private:
+    struct pending;  // per item scratch, defined in batch.cc
+
+    void run_segment(batch_item* items, uint32_t n) noexcept;
+    uint32_t hash(uint32_t n) noexcept;
+    uint32_t cipher(uint32_t n) noexcept;
+
+    IMB_MGR* mgr_ = nullptr;
+    IMB_JOB* hash_jobs_ = nullptr;    // max_items, constant fields set once
+    IMB_JOB* cipher_jobs_ = nullptr;  // max_items
+    pending* scratch_ = nullptr;      // max_items
+    imb_arch arch_ = imb_arch::sse;
+    uint32_t min_batch_ = 2;  // from 2 packets a batch costs less (srtp_batch_benchmark)
+};
+
+}  // namespace rtprelay::dp::srtp
