@@ -6,6 +6,18 @@
 # Relay-side media addresses are $RELAY_A / $RELAY_B. Call netns_setup PREFIX (<= 8 chars)
 # and register netns_cleanup in a trap; a later run removes leftovers of the same prefix.
 
+# Stops a process the test started: TERM, up to 5 s, then KILL (no-op for an empty PID).
+stop_pid() {
+    local pid=$1
+    [ -n "$pid" ] || return 0
+    kill -TERM "$pid" 2>/dev/null || return 0
+    for _ in $(seq 1 50); do
+        kill -0 "$pid" 2>/dev/null || return 0
+        sleep 0.1
+    done
+    kill -9 "$pid" 2>/dev/null || true
+}
+
 netns_names() {
     local p=$1
     NS_RELAY="$p-relay"; NS_A="$p-a"; NS_B="$p-b"

@@ -25,16 +25,6 @@ done
 
 tmp=$(mktemp -d /tmp/rtprelay-kam.XXXXXX)
 relay_pid= kam_pid= uas_pid= uac_pid=
-stop_pid() {  # stop_pid PID: TERM, up to 5 s, then KILL
-    local pid=$1
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for _ in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.1
-    done
-    kill -9 "$pid" 2>/dev/null || true
-}
 finish() {
     local rc=$?
     set +e

@@ -73,16 +73,6 @@ done
 tmp=$(mktemp -d /tmp/rtprelay-k2.XXXXXX)
 echo "$$ $tmp" >"$owners/$prefix.pid"
 n1_pid='' n2_pid='' kam_pid='' sniff_pid='' uas1_pid='' uac1_pid='' uas2_pid='' uac2_pid=''
-stop_pid() {  # stop_pid PID: TERM, up to 5 s, then KILL
-    local pid=$1
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for _ in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.1
-    done
-    kill -9 "$pid" 2>/dev/null || true
-}
 finish() {
     local rc=$?
     set +e

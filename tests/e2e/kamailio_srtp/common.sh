@@ -17,16 +17,6 @@ relay_pid= kam_pid=
 extra_pids=()      # more processes for finish() to stop (SIP peers)
 log_files=(relay.log kamailio.log)
 
-stop_pid() {  # stop_pid PID: TERM, up to 5 s, then KILL
-    local pid=$1
-    [ -n "$pid" ] || return 0
-    kill -TERM "$pid" 2>/dev/null || return 0
-    for _ in $(seq 1 50); do
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.1
-    done
-    kill -9 "$pid" 2>/dev/null || true
-}
 
 finish() {
     local rc=$?
