@@ -2,14 +2,13 @@
 and checked by libsrtp2 (tests/support/srtp_peer), the relay re-keying between legs and
 bridging RTP <-> SRTP. Runs inside the relay's namespace (run_e2e.sh)."""
 
-import base64
 import json
 import os
-import re
 import subprocess
 import time
 
-from rtptest import NgClient, check, ping, run_checks, text, wait_for
+from rtptest import NgClient, check, new_key, ping, run_checks, text, wait_for
+from rtptest import audio_sdp as sdp, parse_audio_sdp as parse
 
 E = os.environ
 PEER = os.path.join(E["BUILD_DIR"], "tests", "srtp_peer")
@@ -20,26 +19,6 @@ _port = [31000]
 def next_port():
     _port[0] += 2
     return _port[0]
-
-
-def new_key():
-    return base64.b64encode(os.urandom(30)).decode()
-
-
-def sdp(addr, port, proto="RTP/AVP", crypto=()):
-    lines = ["v=0", "o=- 1 1 IN IP4 %s" % addr, "s=-", "c=IN IP4 %s" % addr, "t=0 0",
-             "m=audio %d %s 0" % (port, proto), "a=rtpmap:0 PCMU/8000"]
-    lines += ["a=crypto:%s" % c for c in crypto]
-    lines += ["a=sendrecv"]
-    return "\r\n".join(lines) + "\r\n"
-
-
-def parse(sdp_text):
-    t = text(sdp_text)
-    m = re.search(r"^m=audio (\d+) (\S+)", t, re.M)
-    c = re.search(r"^c=IN IP4 (\S+)", t, re.M)
-    crypto = re.findall(r"^a=crypto:(\d+) (\S+) inline:([A-Za-z0-9+/=]+)", t, re.M)
-    return {"addr": c.group(1), "port": int(m.group(1)), "proto": m.group(2), "crypto": crypto, "text": t}
 
 
 def stats(ng):

@@ -2,9 +2,11 @@
 RTP packet building. Independent of the relay's own code on purpose, so a test checks the
 relay against a second implementation of the protocol."""
 
+import base64
 import ctypes
 import os
 import random
+import re
 import socket
 import struct
 import time
@@ -144,6 +146,29 @@ def media_of(sdp):
         elif line.startswith("a=rtcp:") and rtcp is None:
             rtcp = int(line[7:].split()[0])
     return addr, port, rtcp if rtcp is not None else (port + 1 if port else None)
+
+
+def new_key():
+    """A random SDES master key and salt (30 bytes), base64 as in a=crypto inline:."""
+    return base64.b64encode(os.urandom(30)).decode()
+
+
+def audio_sdp(addr, port, proto="RTP/AVP", crypto=()):
+    """One PCMU audio stream at addr:port, with the given a=crypto values ("1 SUITE inline:KEY")."""
+    lines = ["v=0", "o=- 1 1 IN IP4 %s" % addr, "s=-", "c=IN IP4 %s" % addr, "t=0 0",
+             "m=audio %d %s 0" % (port, proto), "a=rtpmap:0 PCMU/8000"]
+    lines += ["a=crypto:%s" % c for c in crypto]
+    lines += ["a=sendrecv"]
+    return "\r\n".join(lines) + "\r\n"
+
+
+def parse_audio_sdp(sdp_text):
+    """The audio stream of an SDP: address, port, proto, a=crypto (tag, suite, key) and the text."""
+    t = text(sdp_text)
+    m = re.search(r"^m=audio (\d+) (\S+)", t, re.M)
+    c = re.search(r"^c=IN IP4 (\S+)", t, re.M)
+    crypto = re.findall(r"^a=crypto:(\d+) (\S+) inline:([A-Za-z0-9+/=]+)", t, re.M)
+    return {"addr": c.group(1), "port": int(m.group(1)), "proto": m.group(2), "crypto": crypto, "text": t}
 
 
 def wait_for(pred, timeout, step=0.05):
