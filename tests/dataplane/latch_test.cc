@@ -31,7 +31,9 @@ namespace rtprelay::dp {
 namespace {
 
 using test::bytes;
+using test::free_all;
 using test::ip4;
+using test::ring_port;
 
 uint64_t ep(uint32_t addr_be, uint16_t port) { return pack_endpoint(addr_be, rte_cpu_to_be_16(port)); }
 
@@ -138,21 +140,6 @@ TEST(latch_policy, auth_budget_is_a_token_bucket) {
 
 // --- the worker with SRTP flows ---
 
-struct ring_port {
-    rte_ring* rx = nullptr;
-    rte_ring* tx = nullptr;
-    uint16_t id = 0;
-    rte_ether_addr mac{};
-};
-
-void free_all(rte_ring* r) {
-    void* objs[64];
-    unsigned n = 0;
-    while ((n = rte_ring_dequeue_burst(r, objs, 64, nullptr)) != 0) {
-        rte_pktmbuf_free_bulk(reinterpret_cast<rte_mbuf**>(objs), n);
-    }
-}
-
 constexpr uint16_t relay_port = 32000;
 constexpr uint32_t ssrc = 0x5eed0001;
 
@@ -161,33 +148,16 @@ class latch_worker_test : public ::testing::Test {
     static void SetUpTestSuite() {
         for (int s = 0; s < 2; ++s) {
             ring_port& p = ports_[s];
-            const std::string n = std::string("lt_port") + static_cast<char>('a' + s);
-            p.rx = rte_ring_create((n + "_rx").c_str(), 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-            p.tx = rte_ring_create((n + "_tx").c_str(), 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-            ASSERT_NE(p.rx, nullptr);
-            ASSERT_NE(p.tx, nullptr);
-            const int id = rte_eth_from_rings(n.c_str(), &p.rx, 1, &p.tx, 1, 0);
-            ASSERT_GE(id, 0);
-            ASSERT_LT(id, max_ports);
-            p.id = static_cast<uint16_t>(id);
-            port_params pp;
-            pp.n_queues = 1;
-            setup_port(p.id, pp, test::packet_pool());
+            ASSERT_TRUE(test::open_ring_port(std::string("lt_port") + static_cast<char>('a' + s), p))
+                << "ring port " << s << ": rings or rte_eth_from_rings failed";
+            ASSERT_LT(p.id, max_ports);
             p.mac = test::mac(static_cast<uint8_t>(0xb0 + s));
         }
     }
 
     static void TearDownTestSuite() {
         for (ring_port& p : ports_) {
-            if (p.rx == nullptr) {
-                continue;
-            }
-            stop_port(p.id);
-            free_all(p.rx);
-            free_all(p.tx);
-            rte_ring_free(p.rx);
-            rte_ring_free(p.tx);
-            p = ring_port{};
+            test::close_ring_port(p);
         }
     }
 

@@ -4,11 +4,14 @@
 #include <netinet/in.h>
 
 #include <rte_byteorder.h>
+#include <rte_eth_ring.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
 #include <cstring>
 #include <stdexcept>
+
+#include "dataplane/port_setup.h"
 
 namespace rtprelay::dp::test {
 
@@ -216,6 +219,43 @@ std::optional<udp_view> parse_udp(const bytes& f) {
         v.udp_checksum_ok = rte_ipv4_udptcp_cksum(ip, udp) == v.udp.dgram_cksum;
     }
     return v;
+}
+
+void free_all(rte_ring* r) {
+    void* objs[64];
+    unsigned n = 0;
+    while ((n = rte_ring_dequeue_burst(r, objs, 64, nullptr)) != 0) {
+        rte_pktmbuf_free_bulk(reinterpret_cast<rte_mbuf**>(objs), n);
+    }
+}
+
+bool open_ring_port(const std::string& name, ring_port& p) {
+    p.rx = rte_ring_create((name + "_rx").c_str(), 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    p.tx = rte_ring_create((name + "_tx").c_str(), 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+    if (p.rx == nullptr || p.tx == nullptr) {
+        return false;
+    }
+    const int id = rte_eth_from_rings(name.c_str(), &p.rx, 1, &p.tx, 1, 0);
+    if (id < 0) {
+        return false;
+    }
+    p.id = static_cast<uint16_t>(id);
+    port_params pp;
+    pp.n_queues = 1;
+    setup_port(p.id, pp, packet_pool());
+    return true;
+}
+
+void close_ring_port(ring_port& p) {
+    if (p.rx == nullptr) {
+        return;
+    }
+    stop_port(p.id);
+    free_all(p.rx);
+    free_all(p.tx);
+    rte_ring_free(p.rx);
+    rte_ring_free(p.tx);
+    p = ring_port{};
 }
 
 }  // namespace rtprelay::dp::test

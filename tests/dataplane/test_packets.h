@@ -7,9 +7,11 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <rte_ether.h>
+#include <rte_ring.h>
 #include <rte_ip.h>
 #include <rte_udp.h>
 
@@ -80,5 +82,24 @@ std::optional<udp_view> parse_udp(const bytes& f);
 
 // One's-complement sum over `len` bytes folded to 16 bits, independent of DPDK.
 uint16_t ones_sum(const uint8_t* p, size_t len);
+
+// A net_ring port for worker tests: frames enqueued on `rx` are what the port receives,
+// what the worker sends lands on `tx`.
+struct ring_port {
+    rte_ring* rx = nullptr;
+    rte_ring* tx = nullptr;
+    uint16_t id = 0;
+    rte_ether_addr mac{};
+};
+
+// Frees every mbuf queued on `r`.
+void free_all(rte_ring* r);
+
+// Creates rings NAME_rx / NAME_tx and a net_ring port NAME on them, set up with one queue and
+// packet_pool(); false if any step fails (what is made so far stays in `p` for close).
+bool open_ring_port(const std::string& name, ring_port& p);
+
+// Stops the port and frees its queued mbufs and rings; a port never opened is left alone.
+void close_ring_port(ring_port& p);
 
 }  // namespace rtprelay::dp::test

@@ -35,18 +35,13 @@ namespace {
 
 using test::bytes;
 using test::frame_spec;
+using test::free_all;
 using test::ip4;
+using test::ring_port;
 using namespace std::chrono_literals;
 
 constexpr int side_a = 0;  // interface "a": the caller's side
 constexpr int side_b = 1;  // interface "b": the callee's side
-
-struct ring_port {
-    rte_ring* rx = nullptr;
-    rte_ring* tx = nullptr;
-    uint16_t id = 0;
-    rte_ether_addr mac{};
-};
 
 // A SIP endpoint on one side of the relay.
 struct peer {
@@ -70,31 +65,14 @@ uint16_t first_media_port(const std::string& sdp) {
     return at == std::string::npos ? 0 : static_cast<uint16_t>(std::stoi(sdp.substr(at + 8)));
 }
 
-void free_all(rte_ring* r) {
-    void* objs[64];
-    unsigned n = 0;
-    while ((n = rte_ring_dequeue_burst(r, objs, 64, nullptr)) != 0) {
-        rte_pktmbuf_free_bulk(reinterpret_cast<rte_mbuf**>(objs), n);
-    }
-}
-
 class worker_test : public ::testing::Test {
  protected:
     static void SetUpTestSuite() {
         for (int s = 0; s < 2; ++s) {
             ring_port& p = ports_[s];
-            const std::string n = std::string("ut_port") + static_cast<char>('a' + s);
-            p.rx = rte_ring_create((n + "_rx").c_str(), 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-            p.tx = rte_ring_create((n + "_tx").c_str(), 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-            ASSERT_NE(p.rx, nullptr);
-            ASSERT_NE(p.tx, nullptr);
-            const int id = rte_eth_from_rings(n.c_str(), &p.rx, 1, &p.tx, 1, 0);
-            ASSERT_GE(id, 0) << "rte_eth_from_rings failed";
-            ASSERT_LT(id, max_ports);
-            p.id = static_cast<uint16_t>(id);
-            port_params pp;
-            pp.n_queues = 1;
-            setup_port(p.id, pp, test::packet_pool());
+            ASSERT_TRUE(test::open_ring_port(std::string("ut_port") + static_cast<char>('a' + s), p))
+                << "ring port " << s << ": rings or rte_eth_from_rings failed";
+            ASSERT_LT(p.id, max_ports);
             // Every net_ring port reports the same MAC and cannot change it: give each
             // its own in dataplane_shared::port_macs (all the worker reads), so the
             // tests can tell which port a frame was sent from.
@@ -105,15 +83,7 @@ class worker_test : public ::testing::Test {
 
     static void TearDownTestSuite() {
         for (ring_port& p : ports_) {
-            if (p.rx == nullptr) {
-                continue;
-            }
-            stop_port(p.id);
-            free_all(p.rx);
-            free_all(p.tx);
-            rte_ring_free(p.rx);
-            rte_ring_free(p.tx);
-            p = ring_port{};
+            test::close_ring_port(p);
         }
     }
 
