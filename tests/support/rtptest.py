@@ -171,6 +171,40 @@ def parse_audio_sdp(sdp_text):
     return {"addr": c.group(1), "port": int(m.group(1)), "proto": m.group(2), "crypto": crypto, "text": t}
 
 
+def host_socket(ns, addr, port, timeout=0.2, reuse=False):
+    """A UDP socket of a test host: bound to addr:port in namespace ns, with a receive timeout."""
+    s = socket_in_netns(ns)
+    if reuse:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((addr, port))
+    s.settimeout(timeout)
+    return s
+
+
+def drain_matching(s, want_src, payloads):
+    """How many of `payloads` arrived on s from want_src (None: from anywhere), until a timeout."""
+    got = 0
+    while True:
+        try:
+            data, src = s.recvfrom(4096)
+        except socket.timeout:
+            return got
+        if (want_src is None or src == want_src) and data in payloads:
+            got += 1
+
+
+def sipp_logged(path, word):
+    """(call-id, address, port) from a SIPp log with '<word> ADDR PORT', or None."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            data = f.read()
+    except OSError:
+        return None
+    m = re.search(r"%s (\S+) (\d+)" % word, data)
+    c = re.search(r"CALL-ID (\S+)", data)
+    return (c.group(1), m.group(1), int(m.group(2))) if m and c else None
+
+
 def wait_for(pred, timeout, step=0.05):
     end = time.time() + timeout
     while time.time() < end:

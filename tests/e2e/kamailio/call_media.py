@@ -5,12 +5,11 @@ those, and checks what arrived and what rtprelay counted for the call.
     call_media.py UAC_LOG UAS_LOG"""
 
 import os
-import re
-import socket
 import sys
 import time
 
-from rtptest import NgClient, rtp_packet, socket_in_netns, text, wait_for
+from rtptest import NgClient, rtp_packet, text, wait_for
+from rtptest import drain_matching as drain, host_socket, sipp_logged as logged
 
 E = os.environ
 failures = []
@@ -22,34 +21,6 @@ def check(cond, what):
         failures.append(what)
 
 
-def logged(path, word):
-    """(call-id, address, port) from a SIPp log with '<word> ADDR PORT', or None."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            data = f.read()
-    except OSError:
-        return None
-    m = re.search(r"%s (\S+) (\d+)" % word, data)
-    c = re.search(r"CALL-ID (\S+)", data)
-    return (c.group(1), m.group(1), int(m.group(2))) if m and c else None
-
-
-def host_socket(ns, addr, port):
-    s = socket_in_netns(ns)
-    s.bind((addr, port))
-    s.settimeout(0.2)
-    return s
-
-
-def drain(s, want_src, payloads):
-    got = 0
-    while True:
-        try:
-            data, src = s.recvfrom(4096)
-        except socket.timeout:
-            return got
-        if src == want_src and data in payloads:
-            got += 1
 
 
 def main(uac_log, uas_log):

@@ -21,12 +21,11 @@ The checks' own NG requests come from 127.0.0.5, so the capture tells them from 
 
 import json
 import os
-import re
-import socket
 import sys
 import time
 
-from rtptest import NgClient, rtp_packet, socket_in_netns, text, wait_for
+from rtptest import NgClient, rtp_packet, text, wait_for
+from rtptest import drain_matching as drain, host_socket, sipp_logged as logged
 
 E = os.environ
 failures = []
@@ -51,34 +50,6 @@ def node(n):
     return {"a": E["NODE%s_A" % n], "b": E["NODE%s_B" % n], "ng": int(E["NODE%s_NG" % n])}
 
 
-def logged(path, word):
-    """(call-id, address, port) from a SIPp log with '<word> ADDR PORT', or None."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            data = f.read()
-    except OSError:
-        return None
-    m = re.search(r"%s (\S+) (\d+)" % word, data)
-    c = re.search(r"CALL-ID (\S+)", data)
-    return (c.group(1), m.group(1), int(m.group(2))) if m and c else None
-
-
-def host_socket(ns, addr, port):
-    s = socket_in_netns(ns)
-    s.bind((addr, port))
-    s.settimeout(0.2)
-    return s
-
-
-def drain(s, want_src, payloads):
-    got = 0
-    while True:
-        try:
-            data, src = s.recvfrom(4096)
-        except socket.timeout:
-            return got
-        if src == want_src and data in payloads:
-            got += 1
 
 
 def packets_per_tag(q):

@@ -13,7 +13,9 @@ import subprocess
 import sys
 import time
 
-from rtptest import NgClient, check, failures, rtp_packet, socket_in_netns, text, wait_for
+from rtptest import NgClient, check, failures, rtp_packet, text, wait_for
+from rtptest import drain_matching as drain
+import rtptest
 
 E = os.environ
 HERE = E["SCENARIOS"]
@@ -180,23 +182,9 @@ def relay_sdp(who, sdp, relay_addr, hidden_addr, hidden_ports):
 # --- media ---
 
 def host_socket(ns, addr, port):
-    s = socket_in_netns(ns)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((addr, port))
-    s.settimeout(0.2)
-    return s
+    return rtptest.host_socket(ns, addr, port, reuse=True)
 
 
-def drain(s, want_src, payloads):
-    """How many of `payloads` arrived on s from want_src (None: from anywhere)."""
-    got = 0
-    while True:
-        try:
-            data, src = s.recvfrom(4096)
-        except socket.timeout:
-            return got
-        if (want_src is None or src == want_src) and data in payloads:
-            got += 1
 
 
 def stream(n, ssrc, seed, rtp=True):
