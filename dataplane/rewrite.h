@@ -26,6 +26,11 @@ struct rewrite_target {
 // for the new L2 header (the caller drops and counts it).
 bool rewrite_udp(rte_mbuf* m, const rewrite_target& t);
 
+// Sets the IPv4 total length and UDP length for a UDP payload of `payload_len` bytes (SRTP
+// added or removed its tag), keeping the IPv4 header checksum exact (rewrite_udp updates it
+// incrementally). The UDP checksum is left to rewrite_udp (payload_changed).
+void set_udp_payload_len(rte_mbuf* m, uint32_t payload_len);
+
 // One's-complement update of a 16-bit checksum for one 32-bit field changing from `from` to
 // `to` (RFC 1624 eqn. 3). Exposed for tests.
 uint16_t checksum_update32(uint16_t check, uint32_t from, uint32_t to);

@@ -109,6 +109,59 @@ TEST(rewrite, random_packets_have_valid_checksums_and_intact_payload) {
     }
 }
 
+// What the worker does after SRTP: new payload bytes, a new length (tag added or removed,
+// set_udp_payload_len), then rewrite_udp with payload_changed. Both checksums must come
+// out exact: the IPv4 one is updated incrementally through the length and address changes,
+// the UDP one summed afresh.
+TEST(rewrite, changed_payload_and_length_give_valid_checksums) {
+    std::mt19937 rng(20261122);
+    auto r8 = [&] { return static_cast<uint8_t>(rng()); };
+    auto r16 = [&] { return static_cast<uint16_t>(rng()); };
+    for (int i = 0; i < 2000; ++i) {
+        SCOPED_TRACE("iteration " + std::to_string(i));
+        frame_spec s;
+        s.src_ip = rng();
+        s.dst_ip = rng();
+        s.src_port = r16();
+        s.dst_port = r16();
+        s.ttl = r8();
+        s.ip_options = (rng() % 8 == 0) ? static_cast<uint8_t>(1 + rng() % 3) : 0;
+        s.payload.resize(20 + rng() % 1300);
+        for (auto& b : s.payload) {
+            b = r8();
+        }
+        rte_mbuf* m = received(test::udp_frame(s), s);
+        ASSERT_NE(m, nullptr);
+        const uint32_t l4 = m->l2_len + m->l3_len + 8;
+        bytes payload(s.payload.size() - 14 + rng() % 29);  // up to 14 removed or added
+        for (auto& b : payload) {
+            b = r8();
+        }
+        if (payload.size() > s.payload.size()) {
+            ASSERT_NE(rte_pktmbuf_append(m, static_cast<uint16_t>(payload.size() - s.payload.size())), nullptr);
+        } else {
+            rte_pktmbuf_trim(m, static_cast<uint16_t>(s.payload.size() - payload.size()));
+        }
+        std::memcpy(rte_pktmbuf_mtod_offset(m, uint8_t*, l4), payload.data(), payload.size());
+        set_udp_payload_len(m, static_cast<uint32_t>(payload.size()));
+        rewrite_target t = target(rng(), r16(), rng(), r16(), (rng() % 3 == 0) ? 7 : 0);
+        t.payload_changed = true;
+        ASSERT_TRUE(rewrite_udp(m, t));
+        const bytes out = test::from_mbuf(m);
+        rte_pktmbuf_free(m);
+        const auto v = test::parse_udp(out);
+        ASSERT_TRUE(v.has_value());
+        EXPECT_TRUE(v->ip_checksum_ok);
+        EXPECT_TRUE(v->udp_checksum_ok);
+        EXPECT_NE(v->udp.dgram_cksum, 0);
+        EXPECT_EQ(v->ip.time_to_live, 64);
+        EXPECT_EQ(v->payload, payload);
+        if (HasFailure()) {
+            break;
+        }
+    }
+}
+
 TEST(rewrite, zero_udp_checksum_stays_zero) {
     frame_spec s = basic_spec();
     s.udp_checksum = false;
