@@ -41,6 +41,7 @@ inline void prefetch_stream(const flow_entry* e) {
     if (e == nullptr) {
         return;
     }
+    rte_prefetch0(reinterpret_cast<const char*>(e) + 64);  // flags, source policy, rewrite target
     rte_prefetch0(e->self);
     rte_prefetch0(e->sibling);
     if (e->srtp_in[kind_rtp] != nullptr) {
@@ -325,8 +326,6 @@ inline bool looks_like_rtcp(const uint8_t* p, uint32_t len) {
 // A packet between its checks and its crypto. Everything forward_route learnt that
 // forward_finish needs.
 struct worker::route {
-    rte_ipv4_hdr* ip;
-    rte_udp_hdr* uh;
     uint8_t* payload;
     uint64_t src;
     uint64_t latched;
@@ -393,16 +392,34 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
         ng = 0;
         ni = 0;
     };
+    // A 512-bit filter of the round's stream states and contexts: the exact scan (which cost
+    // ~20 ns/pkt at burst 32 when done for every packet) runs only when the filter hits.
+    uint64_t seen[8] = {};
+    auto mark = [&](const void* p) {
+        const auto h = static_cast<uint32_t>((reinterpret_cast<uintptr_t>(p) >> 6) * 0x9e3779b1u) >> 23;
+        const uint64_t bit = uint64_t{1} << (h & 63);
+        const bool hit = (seen[h >> 6] & bit) != 0;
+        seen[h >> 6] |= bit;
+        return hit;
+    };
+    auto maybe_in_round = [&](const void* p) {
+        const auto h = static_cast<uint32_t>((reinterpret_cast<uintptr_t>(p) >> 6) * 0x9e3779b1u) >> 23;
+        return (seen[h >> 6] & (uint64_t{1} << (h & 63))) != 0;
+    };
     for (uint16_t i = 0; i < n; ++i) {
         const flow_entry* e = entries[i];
         const uint8_t kind = kind_of(pkts[i], e);
         const srtp::context* in = e->srtp_in[kind];
         const srtp::context* out = e->srtp_out[kind];
-        for (uint16_t g = 0; g < ng; ++g) {
-            if (round_self[g] == e->self || round_self[g] == e->sibling || (in != nullptr && round_in[g] == in) ||
-                (out != nullptr && round_out[g] == out)) {
-                finish_round();
-                break;
+        if (ng != 0 && (maybe_in_round(e->self) || (e->sibling != nullptr && maybe_in_round(e->sibling)) ||
+                        (in != nullptr && maybe_in_round(in)) || (out != nullptr && maybe_in_round(out)))) {
+            for (uint16_t g = 0; g < ng; ++g) {
+                if (round_self[g] == e->self || round_self[g] == e->sibling || (in != nullptr && round_in[g] == in) ||
+                    (out != nullptr && round_out[g] == out)) {
+                    finish_round();
+                    std::memset(seen, 0, sizeof(seen));
+                    break;
+                }
             }
         }
         if (!forward_route(pkts[i], e, kind, now_tsc, &routes[i])) {
@@ -411,6 +428,13 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
         round_self[ng] = e->self;
         round_in[ng] = in;
         round_out[ng] = out;
+        mark(e->self);
+        if (in != nullptr) {
+            mark(in);
+        }
+        if (out != nullptr) {
+            mark(out);
+        }
         go[ng++] = i;
         if (routes[i].crypto) {
             items[ni] = crypto_item(pkts[i], e, routes[i]);
@@ -519,7 +543,7 @@ bool worker::forward_route(rte_mbuf* m, const flow_entry* e, uint8_t kind, uint6
         drop(m, why);
         return false;
     }
-    *r = route{ip,  uh,  payload, src,    latched, dest,   mac,    received_len, received_frame,
+    *r = route{payload, src,    latched, dest,   mac,    received_len, received_frame,
                ssrc, top, kind,   crypto, sv.latch, moving, budgeted};
     return true;
 }
@@ -543,8 +567,6 @@ srtp::batch_item worker::crypto_item(rte_mbuf* m, const flow_entry* e, const rou
 void worker::forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, const srtp::batch_item& it,
                             uint64_t now_tsc) {
     stream_state* self = e->self;
-    rte_ipv4_hdr* ip = r.ip;
-    rte_udp_hdr* uh = r.uh;
     const uint64_t dest = r.dest;
     const uint64_t mac = r.mac;
     const uint8_t kind = r.kind;
@@ -581,8 +603,7 @@ void worker::forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, co
         } else {
             rte_pktmbuf_trim(m, static_cast<uint16_t>(received_len - plen));
         }
-        ip->total_length = rte_cpu_to_be_16(static_cast<uint16_t>(m->l3_len + sizeof(rte_udp_hdr) + plen));
-        uh->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(sizeof(rte_udp_hdr) + plen));
+        set_udp_payload_len(m, plen);
     }
 
     rewrite_target t{e->out_src_addr, e->out_src_port, endpoint_addr(dest), endpoint_port(dest),
