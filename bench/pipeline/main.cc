@@ -45,7 +45,7 @@ scenario_result run_scenario(eal_env& env, const options& opt, scenario sc) {
     r.setup = relay.stats();
 
     const rte_ether_addr macs[2] = {env.port(0).mac, env.port(1).mac};
-    traffic_generator gen(sc, calls, macs, opt.one_way);
+    traffic_generator gen(sc, calls, macs, opt.one_way, opt.stream_run);
     const uint32_t chunk = opt.chunk / burst * burst;
     const uint64_t per_run = (opt.packets + burst - 1) / burst * burst;
     frame_chunk frames;
@@ -86,7 +86,7 @@ scenario_result run_scenario(eal_env& env, const options& opt, scenario sc) {
     r.drops = c.total_drops();
     check_delivery(all, c, &r.check);
     // Bursts alternate sides, so one side's streams see at most half the packets plus a burst.
-    const uint64_t per_stream = (opt.one_way ? r.injected : r.injected / 2 + burst) / opt.calls + 1;
+    const uint64_t per_stream = (opt.one_way ? r.injected : r.injected / 2 + burst) / opt.calls + 1 + opt.stream_run;
     check_samples(sc, calls, macs, all.samples, per_stream, &r.check);
     if (r.check.samples == 0) {
         r.check.failures.push_back("no output packet was sampled (fewer packets than --sample-every?)");

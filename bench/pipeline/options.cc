@@ -31,6 +31,8 @@ constexpr const char* usage =
     "  --srtp-batch-min N  SRTP packets in a burst from which the worker batches their crypto\n"
     "                    (intel-ipsec-mb); 0 = packet by packet (default 2, as the relay)\n"
     "  --floor-keys N    keys the batched crypto floor cycles through (default 1024; 0 = skip)\n"
+    "  --stream-run N    N consecutive packets of one stream before the next call's (default 1:\n"
+    "                    a burst is 32 calls; 32: a burst is one stream's run)\n"
     "  --help\n";
 
 bool parse_u64(const char* text, uint64_t min, uint64_t max, uint64_t* out) {
@@ -135,6 +137,11 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
                 return parse_outcome::exit_error;
             }
             out->floor_keys = static_cast<uint32_t>(v);
+        } else if (arg == "--stream-run") {
+            if (!number(1, 1024, &v)) {
+                return parse_outcome::exit_error;
+            }
+            out->stream_run = static_cast<uint32_t>(v);
         } else if (arg == "--one-way") {
             out->one_way = true;
         } else if (arg == "--no-huge") {

@@ -29,6 +29,8 @@ struct options {
     bool json = false;
     uint32_t srtp_batch_min = 2;    // dataplane_shared::srtp_batch_min (0 = single-packet SRTP)
     uint32_t floor_keys = 1024;     // contexts the batched crypto floor draws keys from (0 = skip it)
+    uint32_t stream_run = 1;        // consecutive packets of one stream in a burst (1 = every packet
+                                    // another call; 32 = a burst is one stream's run)
 };
 
 enum class parse_outcome : uint8_t { run, exit_ok, exit_error };

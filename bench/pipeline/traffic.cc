@@ -19,8 +19,9 @@ static_assert(headers + rtp_bytes + dp::srtp::max_overhead <= frame_chunk::strid
 }  // namespace
 
 traffic_generator::traffic_generator(scenario s, const std::vector<call_info>& calls,
-                                     const rte_ether_addr (&port_macs)[2], bool one_way)
-    : scenario_(s), calls_(calls), one_way_(one_way), streams_(calls.size() * 2) {
+                                     const rte_ether_addr (&port_macs)[2], bool one_way, uint32_t stream_run)
+    : scenario_(s), calls_(calls), one_way_(one_way), stream_run_(stream_run == 0 ? 1 : stream_run),
+      streams_(calls.size() * 2) {
     port_macs_[0] = port_macs[0];
     port_macs_[1] = port_macs[1];
     for (uint32_t call = 0; call < calls.size(); ++call) {
@@ -52,7 +53,7 @@ void traffic_generator::fill(frame_chunk& c, uint32_t n) {
         const uint32_t first = b * burst;
         const uint32_t end = first + burst < n ? first + burst : n;
         for (uint32_t i = first; i < end; ++i) {
-            const auto call = static_cast<uint32_t>(per_side_[side]++ % n_calls);
+            const auto call = static_cast<uint32_t>(per_side_[side]++ / stream_run_ % n_calls);
             build(call, side, c.bytes.data() + static_cast<size_t>(i) * frame_chunk::stride, &c.len[i]);
         }
     }

@@ -35,8 +35,9 @@ struct frame_chunk {
 
 class traffic_generator {
  public:
+    // stream_run: consecutive packets of a side that belong to one call (>= 1).
     traffic_generator(scenario s, const std::vector<call_info>& calls, const rte_ether_addr (&port_macs)[2],
-                      bool one_way);
+                      bool one_way, uint32_t stream_run = 1);
     ~traffic_generator();
     traffic_generator(const traffic_generator&) = delete;
     traffic_generator& operator=(const traffic_generator&) = delete;
@@ -59,6 +60,7 @@ class traffic_generator {
     const std::vector<call_info>& calls_;
     rte_ether_addr port_macs_[2];
     bool one_way_;
+    uint32_t stream_run_;
     std::vector<stream> streams_;  // [2 * call + side]
     uint64_t next_burst_ = 0;
     uint64_t per_side_[2] = {0, 0};

@@ -240,6 +240,24 @@ void run_item(batch_item& it) noexcept {
 }
 
 void burst_crypto::run(batch_item* items, uint32_t n) noexcept {
+    for (uint32_t i = 0; i < n; ++i) {
+        const batch_item& it = items[i];
+        if (!batchable(it.in) || !batchable(it.out) || (it.in == nullptr && it.out == nullptr)) {
+            run_in_order(items, n);
+            return;
+        }
+    }
+    while (n > max_items) {
+        run_layers(items, max_items);
+        items += max_items;
+        n -= max_items;
+    }
+    run_layers(items, n);
+}
+
+// Segments cut at the first repeated context, in packet order: the path for bursts holding
+// items the batch cannot take (libsrtp2 engine, no AES-NI), which run one by one in place.
+void burst_crypto::run_in_order(batch_item* items, uint32_t n) noexcept {
     uint32_t start = 0;
     for (uint32_t i = 0; i < n; ++i) {
         batch_item& it = items[i];
@@ -264,6 +282,67 @@ void burst_crypto::run(batch_item* items, uint32_t n) noexcept {
         }
     }
     run_segment(items + start, n - start);
+}
+
+// Grouping by stream without changing any result: an item's layer is one more than the
+// highest layer of the earlier items that share one of its contexts, and the layers run as
+// segments in turn. Items of one layer share no context, and every context meets its items
+// in packet order, so each context sees exactly the one-by-one sequence; only the order
+// between different streams' packets changes, which no result depends on. A burst of 8
+// streams x 4 packets is then 4 batches of 8 (the cut-at-repeat order made it 29 single
+// packets), and a stream's context, loaded by its first packet, is still in cache for the
+// next. n <= max_items.
+void burst_crypto::run_layers(batch_item* items, uint32_t n) noexcept {
+    uint8_t layer[max_items];
+    uint32_t layers = 1;
+    // 512-bit filter of the contexts seen so far: the exact scan only on a hit.
+    uint64_t seen[8] = {};
+    auto bit = [](const context* c) {
+        const auto h = static_cast<uint32_t>((reinterpret_cast<uintptr_t>(c) >> 6) * 0x9e3779b1u) >> 23;
+        return std::pair<uint32_t, uint64_t>{h >> 6, uint64_t{1} << (h & 63)};
+    };
+    for (uint32_t i = 0; i < n; ++i) {
+        const batch_item& it = items[i];
+        uint32_t l = 0;
+        bool maybe = false;
+        for (const context* c : {it.in, it.out}) {
+            if (c != nullptr) {
+                const auto [w, b] = bit(c);
+                maybe = maybe || (seen[w] & b) != 0;
+                seen[w] |= b;
+            }
+        }
+        if (maybe) {
+            for (uint32_t j = 0; j < i; ++j) {
+                const batch_item& o = items[j];
+                if (layer[j] >= l && ((it.in != nullptr && (it.in == o.in || it.in == o.out)) ||
+                                      (it.out != nullptr && (it.out == o.in || it.out == o.out)))) {
+                    l = layer[j] + 1u;
+                }
+            }
+        }
+        layer[i] = static_cast<uint8_t>(l);
+        layers = std::max(layers, l + 1);
+    }
+    if (layers == 1) {
+        run_segment(items, n);
+        return;
+    }
+    batch_item group[max_items];
+    uint8_t from[max_items];
+    for (uint32_t l = 0; l < layers; ++l) {
+        uint32_t m = 0;
+        for (uint32_t i = 0; i < n; ++i) {
+            if (layer[i] == l) {
+                group[m] = items[i];
+                from[m++] = static_cast<uint8_t>(i);
+            }
+        }
+        run_segment(group, m);
+        for (uint32_t k = 0; k < m; ++k) {
+            items[from[k]] = group[k];
+        }
+    }
 }
 
 void burst_crypto::run_segment(batch_item* items, uint32_t n) noexcept {

@@ -10,7 +10,8 @@
 // authenticate; only then decrypt and record), the same result codes, the same state. To
 // keep that true without re-checking, a burst is cut into segments in which no context
 // appears twice; a segment's packets are independent, so checking all of them against the
-// state before the segment is what the one-by-one order would see. A forged or replayed
+// state before the segment is what the one-by-one order would see. Packets of one stream in a
+// burst go to successive segments ("layers", batch.cc), in their order. A forged or replayed
 // packet costs one hash job and changes no state. Contexts of the libsrtp2 engine, or whose
 // AES is not AES-NI, take the single-packet path (in order), as do segments shorter than
 // min_batch(), where the burst calls cost more than they save.
@@ -80,6 +81,8 @@ public:
 private:
     struct pending;  // per item scratch, defined in batch.cc
 
+    void run_in_order(batch_item* items, uint32_t n) noexcept;
+    void run_layers(batch_item* items, uint32_t n) noexcept;
     void run_segment(batch_item* items, uint32_t n) noexcept;
     uint32_t hash(uint32_t n) noexcept;
     uint32_t cipher(uint32_t n) noexcept;

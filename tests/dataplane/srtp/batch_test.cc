@@ -91,16 +91,29 @@ offered next_packet(stream& st, uint32_t index, bool rtcp, std::mt19937_64& rng)
     return o;
 }
 
-// A burst of up to 32 items, some of them bad.
-std::vector<offered> make_burst(std::vector<std::unique_ptr<stream>>& streams, bool rtcp, std::mt19937_64& rng) {
+// A burst of up to 32 items, some of them bad. `runs`: the burst is runs of 1-10 packets of
+// one stream (what grouping by stream sees), and in-burst replays repeat an earlier packet
+// of the same run.
+std::vector<offered> make_burst(std::vector<std::unique_ptr<stream>>& streams, bool rtcp, std::mt19937_64& rng,
+                                bool runs = false) {
     std::vector<offered> burst;
     const uint32_t n = 1 + rng() % 32;
+    uint32_t si = 0;
+    uint32_t run_left = 0;
+    size_t run_start = 0;
     for (uint32_t k = 0; k < n; ++k) {
-        const auto si = static_cast<uint32_t>(rng() % streams.size());
+        if (!runs || run_left == 0) {
+            si = static_cast<uint32_t>(rng() % streams.size());
+            run_left = 1 + static_cast<uint32_t>(rng() % 10);
+            run_start = burst.size();
+        }
+        --run_left;
         stream& st = *streams[si];
         const uint32_t what = rng() % 16;
         if (what == 0 && !burst.empty()) {
-            offered dup = burst[rng() % burst.size()];  // replay within the burst
+            // Replay within the burst (within the run when grouping).
+            const size_t from = runs && run_start < burst.size() ? run_start : 0;
+            offered dup = burst[from + rng() % (burst.size() - from)];
             dup.plain.clear();
             burst.push_back(dup);
             continue;
@@ -131,9 +144,18 @@ std::vector<offered> make_burst(std::vector<std::unique_ptr<stream>>& streams, b
 
 using params = std::tuple<imb_arch, suite, bool>;
 
-class batch : public ::testing::TestWithParam<params> {};
+class batch : public ::testing::TestWithParam<params> {
+ protected:
+    void check_bursts(bool runs);
+};
 
-TEST_P(batch, matches_single_packet_path_and_libsrtp2) {
+TEST_P(batch, matches_single_packet_path_and_libsrtp2) { check_bursts(false); }
+
+// Bursts made of runs of one stream, forged and replayed packets inside the runs: the burst
+// path groups a stream's packets into successive batches, with the one-by-one results.
+TEST_P(batch, grouped_runs_match_single_packet_path_and_libsrtp2) { check_bursts(true); }
+
+void batch::check_bursts(bool runs) {
     const auto [arch, s, rtcp] = GetParam();
     std::unique_ptr<burst_crypto> bc;
     try {
@@ -143,7 +165,8 @@ TEST_P(batch, matches_single_packet_path_and_libsrtp2) {
     }
     ASSERT_EQ(bc->arch(), arch);
     bc->set_min_batch(1);
-    std::mt19937_64 rng(77 + static_cast<uint64_t>(arch) * 10 + static_cast<uint64_t>(s) * 2 + (rtcp ? 1 : 0));
+    std::mt19937_64 rng(77 + static_cast<uint64_t>(arch) * 10 + static_cast<uint64_t>(s) * 2 + (rtcp ? 1 : 0) +
+                        (runs ? 1000 : 0));
     std::vector<std::unique_ptr<stream>> streams;
     for (uint32_t i = 0; i < n_streams; ++i) {
         const role r = i % 3 == 0 ? role::rekey : i % 3 == 1 ? role::unprotect_only : role::protect_only;
@@ -151,7 +174,7 @@ TEST_P(batch, matches_single_packet_path_and_libsrtp2) {
     }
     uint64_t good = 0, bad = 0, delivered = 0;
     for (uint32_t b = 0; b < n_bursts; ++b) {
-        const std::vector<offered> burst = make_burst(streams, rtcp, rng);
+        const std::vector<offered> burst = make_burst(streams, rtcp, rng, runs);
         const auto n = static_cast<uint32_t>(burst.size());
         std::vector<bytes> batch_buf(n), ref_buf(n);
         std::vector<batch_item> items(n), refs(n);
