@@ -365,6 +365,11 @@ inline uint8_t kind_of(const rte_mbuf* m, const flow_entry* e) {
 // earlier packet of the round may still change (its stream's latch and budget, its
 // destination's latch, its SRTP contexts), so drops and state changes are exactly those of
 // handling the packets one at a time; with many streams a burst is one round.
+//
+// Grouping by stream: a packet of a stream already in the round stays in it when the
+// earlier ones are quiet (no token taken, nothing to latch) and its own checks cannot come
+// out otherwise after theirs (may_join_run), so a burst holding runs of one stream's packets
+// is one round, and the crypto batches them in order (srtp/batch.cc, layers).
 void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t n, uint64_t now_tsc) {
     route routes[burst_size];
     srtp::batch_item items[burst_size];
@@ -374,6 +379,7 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
     const stream_state* round_self[burst_size];
     const srtp::context* round_in[burst_size];
     const srtp::context* round_out[burst_size];
+    bool round_quiet[burst_size];
     uint16_t ng = 0;
     uint16_t ni = 0;
     const srtp::batch_item none;
@@ -413,9 +419,18 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
         const srtp::context* out = e->srtp_out[kind];
         if (ng != 0 && (maybe_in_round(e->self) || (e->sibling != nullptr && maybe_in_round(e->sibling)) ||
                         (in != nullptr && maybe_in_round(in)) || (out != nullptr && maybe_in_round(out)))) {
+            int joins = -1;  // same stream as an earlier packet of the round: -1 = not decided yet
             for (uint16_t g = 0; g < ng; ++g) {
-                if (round_self[g] == e->self || round_self[g] == e->sibling || (in != nullptr && round_in[g] == in) ||
-                    (out != nullptr && round_out[g] == out)) {
+                bool cut = round_self[g] == e->sibling;
+                if (!cut && round_self[g] == e->self) {
+                    if (joins < 0) {
+                        joins = may_join_run(pkts[i], e, kind) ? 1 : 0;
+                    }
+                    cut = joins == 0 || !round_quiet[g];
+                } else if (!cut) {
+                    cut = (in != nullptr && round_in[g] == in) || (out != nullptr && round_out[g] == out);
+                }
+                if (cut) {
                     finish_round();
                     std::memset(seen, 0, sizeof(seen));
                     break;
@@ -428,6 +443,9 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
         round_self[ng] = e->self;
         round_in[ng] = in;
         round_out[ng] = out;
+        // Its finish changes nothing a later packet's checks read: no token to give back, no
+        // latch to set or move.
+        round_quiet[ng] = !routes[i].budgeted && !(routes[i].latch && routes[i].src != routes[i].latched);
         mark(e->self);
         if (in != nullptr) {
             mark(in);
@@ -442,6 +460,36 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
         }
     }
     finish_round();
+}
+
+// Whether a packet's checks give the same answer before and after earlier quiet packets of
+// its stream finish: they leave the latch and the budget alone, so what is left is the
+// precheck against SRTP state they may advance. From the latched source (trusted: no token
+// unless doubtful), a packet that is plausible for an SSRC the context already knows stays
+// plausible or becomes a free drop (a replay of one of them) once they are recorded: neither
+// takes a token. Reads only, no side effect.
+bool worker::may_join_run(const rte_mbuf* m, const flow_entry* e, uint8_t kind) const {
+    if (e->forward != forward_on) {
+        return false;
+    }
+    const auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, m->l2_len);
+    const auto* uh = rte_pktmbuf_mtod_offset(m, const rte_udp_hdr*, m->l2_len + m->l3_len);
+    const uint64_t latched = e->self->latched.load(std::memory_order_relaxed);
+    if (latched == 0 || pack_endpoint(ip->src_addr, uh->src_port) != latched) {
+        return false;
+    }
+    const srtp::context* c = e->srtp_in[kind];
+    if (c == nullptr) {
+        return true;
+    }
+    if (c->ssrc_count() == 0) {
+        return false;  // the first SSRC is plausible now, a second one would not be after
+    }
+    const auto* payload = reinterpret_cast<const uint8_t*>(uh + 1);
+    const uint32_t plen = rte_be_to_cpu_16(uh->dgram_len) - static_cast<uint32_t>(sizeof(rte_udp_hdr));
+    const srtp::precheck pre =
+        kind == kind_rtp ? srtp::precheck_rtp(*c, payload, plen) : srtp::precheck_rtcp(*c, payload, plen);
+    return pre == srtp::precheck::plausible;
 }
 
 bool worker::forward_route(rte_mbuf* m, const flow_entry* e, uint8_t kind, uint64_t now_tsc, route* r) {

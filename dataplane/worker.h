@@ -77,6 +77,7 @@ struct alignas(64) worker {
     void handle_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc, bool from_handoff);
     struct route;  // what a packet's checks found out, for after its crypto (worker.cc)
     void forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t n, uint64_t now_tsc);
+    bool may_join_run(const rte_mbuf* m, const flow_entry* e, uint8_t kind) const;
     bool forward_route(rte_mbuf* m, const flow_entry* e, uint8_t kind, uint64_t now_tsc, route* r);
     srtp::batch_item crypto_item(rte_mbuf* m, const flow_entry* e, const route& r);
     void forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, const srtp::batch_item& it,

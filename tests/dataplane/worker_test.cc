@@ -818,6 +818,99 @@ TEST_F(worker_test, srtp_burst_with_forged_and_replayed_packets) {
     expect_accounted();
 }
 
+// Runs of one stream in a burst (what the worker groups into one round and the crypto into
+// successive batches), with a forged packet, its authentic twin and replays inside the runs:
+// the same drops, output order and SRTP state as one packet at a time.
+TEST_F(worker_test, srtp_burst_of_stream_runs_with_forged_and_replayed_packets) {
+    ASSERT_NE(worker_->crypto, nullptr);
+    const auto suite = srtp::suite::aes_cm_128_hmac_sha1_80;
+    struct stream {
+        uint16_t port;
+        peer dest;
+        std::unique_ptr<srtp::context> sender, in, out, receiver;
+        std::vector<bytes> wire;
+    };
+    auto plain = [](uint16_t seq, uint8_t ssrc) {
+        bytes p(172);
+        p[0] = 0x80;
+        p[2] = static_cast<uint8_t>(seq >> 8);
+        p[3] = static_cast<uint8_t>(seq);
+        p[11] = ssrc;
+        for (size_t i = 12; i < p.size(); ++i) {
+            p[i] = static_cast<uint8_t>(seq * 3 + i + ssrc);
+        }
+        return p;
+    };
+    std::vector<stream> st(2);
+    for (uint8_t s = 0; s < 2; ++s) {
+        st[s].port = static_cast<uint16_t>(31100 + 2 * s);
+        st[s].dest = peer{s == 0 ? "198.18.2.40" : "198.18.2.41", 6000, test::mac(static_cast<uint8_t>(0x41 + s))};
+        flow_entry* e = publish_direct(st[s].port, pack_endpoint(st[s].dest.be(), rte_cpu_to_be_16(6000)));
+        learn(side_b, st[s].dest);
+        srtp::master_key k_in{}, k_out{};
+        for (size_t i = 0; i < k_in.key.size(); ++i) {
+            k_in.key[i] = static_cast<uint8_t>(i + 7 + 16 * s);
+            k_out.key[i] = static_cast<uint8_t>(0x70 + i + 16 * s);
+        }
+        st[s].sender = srtp::make_context(srtp::engine::native, suite, k_in, false);
+        st[s].in = srtp::make_context(srtp::engine::native, suite, k_in, false);
+        st[s].out = srtp::make_context(srtp::engine::native, suite, k_out, false);
+        st[s].receiver = srtp::make_context(srtp::engine::libsrtp2, suite, k_out, false);
+        e->srtp_in[kind_rtp] = st[s].in.get();
+        e->srtp_out[kind_rtp] = st[s].out.get();
+        for (uint16_t seq = 200; seq < 208; ++seq) {
+            bytes p = plain(seq, static_cast<uint8_t>(0x52 + s));
+            auto len = static_cast<uint32_t>(p.size());
+            p.resize(p.size() + st[s].sender->overhead());
+            ASSERT_EQ(srtp::protect_rtp(*st[s].sender, p.data(), &len, st[s].sender->overhead()), srtp::result::ok);
+            st[s].wire.push_back(p);
+        }
+    }
+    bytes forged = st[0].wire[3];
+    forged[20] ^= 0x10;
+    // (stream, packet); -1 = the forged copy of stream 0's packet 3. Runs: stream 0 x 7,
+    // stream 1 x 8, stream 0 x 3.
+    const std::vector<std::pair<int, int>> burst = {
+        {0, 0}, {0, 1}, {0, 2}, {0, -1}, {0, 3}, {0, 3}, {0, 4},
+        {1, 0}, {1, 1}, {1, 2}, {1, 1}, {1, 3}, {1, 4}, {1, 6}, {1, 5},
+        {0, 6}, {0, 5}, {0, 6}};
+    const std::vector<uint16_t> relayed[2] = {{200, 201, 202, 203, 204, 206, 205}, {200, 201, 202, 203, 204, 206, 205}};
+    for (const auto& [s, k] : burst) {
+        frame_spec f;
+        f.src_mac = caller_.mac;
+        f.dst_mac = ports_[side_a].mac;
+        f.src_ip = caller_.be();
+        f.dst_ip = addr_a_;
+        f.src_port = 4000;
+        f.dst_port = st[static_cast<size_t>(s)].port;
+        f.payload = k < 0 ? forged : st[static_cast<size_t>(s)].wire[static_cast<size_t>(k)];
+        inject(side_a, test::udp_frame(f));
+    }
+    run();
+    EXPECT_EQ(drops(drop_reason::srtp_auth_failed), 1u);
+    EXPECT_EQ(drops(drop_reason::srtp_replay), 3u);
+    EXPECT_EQ(worker_->counters.relayed_rtp, 14u);
+    const auto sent_b = sent(side_b);
+    ASSERT_EQ(sent_b.size(), 14u);
+    size_t next[2] = {0, 0};
+    for (const bytes& frame : sent_b) {
+        const size_t s = test::parse_udp(frame)->dst_ip() == st[0].dest.be() ? 0 : 1;
+        bytes p = payload_of(frame);
+        auto len = static_cast<uint32_t>(p.size());
+        ASSERT_EQ(srtp::unprotect_rtp(*st[s].receiver, p.data(), &len), srtp::result::ok);
+        p.resize(len);
+        ASSERT_LT(next[s], relayed[s].size());
+        EXPECT_EQ(p, plain(relayed[s][next[s]], static_cast<uint8_t>(0x52 + s))) << "stream " << s;
+        ++next[s];
+    }
+    EXPECT_EQ(next[0], 7u);
+    EXPECT_EQ(next[1], 7u);
+    EXPECT_EQ(st[0].in->highest_index(0x52), std::optional<uint64_t>(206));
+    EXPECT_EQ(st[1].in->highest_index(0x53), std::optional<uint64_t>(206));
+    EXPECT_EQ(st[0].out->highest_index(0x52), std::optional<uint64_t>(206));
+    expect_accounted();
+}
+
 TEST_F(worker_test, strict_source_drops_strangers) {
     const peer dest{"198.18.2.30", 6000, test::mac(0x31)};
     flow_entry* e = publish_direct(31000, pack_endpoint(dest.be(), rte_cpu_to_be_16(6000)));
