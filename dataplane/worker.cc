@@ -380,6 +380,7 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
     const srtp::context* round_in[burst_size];
     const srtp::context* round_out[burst_size];
     bool round_quiet[burst_size];
+    bool run_quiet = false;  // every packet of the run of one stream the round ends with is quiet
     uint16_t ng = 0;
     uint16_t ni = 0;
     const srtp::batch_item none;
@@ -417,14 +418,25 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
         const uint8_t kind = kind_of(pkts[i], e);
         const srtp::context* in = e->srtp_in[kind];
         const srtp::context* out = e->srtp_out[kind];
-        if (ng != 0 && (maybe_in_round(e->self) || (e->sibling != nullptr && maybe_in_round(e->sibling)) ||
+        // The next packet of the run the round ends with: the run's first packet passed the
+        // full check, and nothing but this stream joined since, so only its own checks and
+        // the run's quietness decide.
+        // A round that so far holds only this stream gains nothing from it: its crypto would
+        // be one packet per batch layer anyway, and one by one keeps the packet in L1 (a burst
+        // that is one stream's run measured ~10% slower grouped).
+        if (ng != 0 && e->self == round_self[ng - 1] && run_quiet) {
+            if (round_self[0] == e->self || !may_join_run(pkts[i], e, kind)) {
+                finish_round();
+                std::memset(seen, 0, sizeof(seen));
+            }
+        } else if (ng != 0 && (maybe_in_round(e->self) || (e->sibling != nullptr && maybe_in_round(e->sibling)) ||
                         (in != nullptr && maybe_in_round(in)) || (out != nullptr && maybe_in_round(out)))) {
             int joins = -1;  // same stream as an earlier packet of the round: -1 = not decided yet
             for (uint16_t g = 0; g < ng; ++g) {
                 bool cut = round_self[g] == e->sibling;
                 if (!cut && round_self[g] == e->self) {
                     if (joins < 0) {
-                        joins = may_join_run(pkts[i], e, kind) ? 1 : 0;
+                        joins = round_self[0] != e->self && may_join_run(pkts[i], e, kind) ? 1 : 0;
                     }
                     cut = joins == 0 || !round_quiet[g];
                 } else if (!cut) {
@@ -446,6 +458,7 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
         // Its finish changes nothing a later packet's checks read: no token to give back, no
         // latch to set or move.
         round_quiet[ng] = !routes[i].budgeted && !(routes[i].latch && routes[i].src != routes[i].latched);
+        run_quiet = round_quiet[ng] && (ng == 0 || round_self[ng - 1] != e->self || run_quiet);
         mark(e->self);
         if (in != nullptr) {
             mark(in);

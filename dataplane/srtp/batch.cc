@@ -341,19 +341,38 @@ void burst_crypto::run_layers(batch_item* items, uint32_t n) noexcept {
         run_segment(items, n);
         return;
     }
-    batch_item group[max_items];
-    uint8_t from[max_items];
+    // Items by layer in one pass (counting sort, packet order kept within a layer).
+    uint8_t start[max_items + 1] = {};
+    for (uint32_t i = 0; i < n; ++i) {
+        ++start[layer[i] + 1];
+    }
     for (uint32_t l = 0; l < layers; ++l) {
-        uint32_t m = 0;
-        for (uint32_t i = 0; i < n; ++i) {
-            if (layer[i] == l) {
-                group[m] = items[i];
-                from[m++] = static_cast<uint8_t>(i);
+        start[l + 1] = static_cast<uint8_t>(start[l + 1] + start[l]);
+    }
+    uint8_t order[max_items];
+    uint8_t fill[max_items];
+    std::memcpy(fill, start, layers);
+    for (uint32_t i = 0; i < n; ++i) {
+        order[fill[layer[i]]++] = static_cast<uint8_t>(i);
+    }
+    batch_item group[max_items];
+    for (uint32_t l = 0; l < layers; ++l) {
+        const uint32_t first = start[l];
+        const uint32_t m = start[l + 1] - first;
+        if (m < min_batch_) {
+            // Too few for a batch (a burst that is one stream's run is all such layers):
+            // one by one, in place.
+            for (uint32_t k = 0; k < m; ++k) {
+                run_item(items[order[first + k]]);
             }
+            continue;
+        }
+        for (uint32_t k = 0; k < m; ++k) {
+            group[k] = items[order[first + k]];
         }
         run_segment(group, m);
         for (uint32_t k = 0; k < m; ++k) {
-            items[from[k]] = group[k];
+            items[order[first + k]] = group[k];
         }
     }
 }
