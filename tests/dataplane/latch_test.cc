@@ -521,6 +521,87 @@ TEST_F(latch_worker_test, learning_window_in_one_burst_latches_the_first_strange
     expect_accounted();
 }
 
+// The same behind a packet of another stream, so that the strangers' packets could share a
+// round with it (grouping by stream, worker.cc): the first stranger's latch must still be
+// seen by the second stranger's check.
+TEST_F(latch_worker_test, learning_window_behind_another_stream_latches_the_first_stranger_only) {
+    entry_->srtp_in[kind_rtp] = nullptr;
+    entry_->learn_from_tsc = rte_rdtsc();
+    entry_->learn_until_tsc = entry_->learn_from_tsc + rte_get_tsc_hz() * 60;
+    stream_state other_state;
+    auto o = std::make_unique<flow_entry>(*entry_);
+    o->self = &other_state;
+    o->learn_from_tsc = 0;
+    o->learn_until_tsc = 0;
+    ASSERT_TRUE(flows_->publish(flow_key{addr_a_, rte_cpu_to_be_16(relay_port + 2), 0}, std::move(o)));
+    other_state.latched.store(ep(caller_ip_, 4002));
+    const uint32_t other_ip = ip4(198, 18, 1, 98);
+    const bytes p = genuine(1000);  // any payload: nothing to authenticate
+    auto inject_to = [&](uint32_t src_ip, uint16_t src_port, uint16_t dst_port) {
+        test::frame_spec s;
+        s.src_mac = test::mac(0x10);
+        s.dst_mac = ports_[0].mac;
+        s.src_ip = src_ip;
+        s.dst_ip = addr_a_;
+        s.src_port = src_port;
+        s.dst_port = dst_port;
+        s.payload = p;
+        rte_mbuf* m = test::to_mbuf(test::udp_frame(s), ports_[0].id);
+        ASSERT_NE(m, nullptr);
+        ASSERT_EQ(rte_ring_enqueue(ports_[0].rx, m), 0);
+    };
+    inject_to(caller_ip_, 4002, relay_port + 2);
+    inject_to(stranger_ip_, 7000, relay_port);
+    inject_to(stranger_ip_, 7000, relay_port);
+    inject_to(other_ip, 7002, relay_port);
+    inject_to(stranger_ip_, 7000, relay_port);
+    inject_to(other_ip, 7002, relay_port);
+    run();
+    EXPECT_EQ(take_sent(), 4u);
+    EXPECT_EQ(drops(drop_reason::unlatched_source), 2u);
+    EXPECT_EQ(state_.latched.load(), ep(stranger_ip_, 7000));
+    EXPECT_EQ(state_.packets.load(), 3u);
+    EXPECT_EQ(other_state.packets.load(), 1u);
+    expect_accounted();
+}
+
+// SRTP behind a packet of another stream: the latched caller's newer packet, then an older
+// authentic one from a new address. One at a time the second is not its SSRC's newest and
+// does not move the latch; it must not share a round with the first (whose index it would
+// otherwise be compared against before it is recorded).
+TEST_F(latch_worker_test, late_packet_from_a_new_address_behind_another_stream_does_not_relatch) {
+    establish();
+    stream_state other_state;
+    auto o = std::make_unique<flow_entry>(*entry_);
+    o->self = &other_state;
+    o->srtp_in[kind_rtp] = nullptr;
+    ASSERT_TRUE(flows_->publish(flow_key{addr_a_, rte_cpu_to_be_16(relay_port + 2), 0}, std::move(o)));
+    other_state.latched.store(ep(caller_ip_, 4002));
+    auto inject_to = [&](uint32_t src_ip, uint16_t src_port, uint16_t dst_port, const bytes& payload) {
+        test::frame_spec s;
+        s.src_mac = test::mac(0x10);
+        s.dst_mac = ports_[0].mac;
+        s.src_ip = src_ip;
+        s.dst_ip = addr_a_;
+        s.src_port = src_port;
+        s.dst_port = dst_port;
+        s.payload = payload;
+        rte_mbuf* m = test::to_mbuf(test::udp_frame(s), ports_[0].id);
+        ASSERT_NE(m, nullptr);
+        ASSERT_EQ(rte_ring_enqueue(ports_[0].rx, m), 0);
+    };
+    const bytes p1001 = genuine(1001);
+    const bytes p1002 = genuine(1002);
+    inject_to(caller_ip_, 4002, relay_port + 2, bytes(160, 0x11));
+    inject_to(caller_ip_, 4000, relay_port, p1002);
+    inject_to(stranger_ip_, 7000, relay_port, p1001);
+    run();
+    EXPECT_EQ(take_sent(), 3u);
+    EXPECT_EQ(state_.latched.load(), ep(caller_ip_, 4000));
+    EXPECT_EQ(receiver_->highest_index(ssrc), std::optional<uint64_t>(1002));
+    expect_accounted();
+}
+
 TEST_F(latch_worker_test, far_jump_is_doubtful_but_authentic_ones_pass) {
     establish();
     // An index far ahead of the stream (a new sequence start) is checked within the budget.
