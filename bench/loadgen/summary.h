@@ -45,6 +45,14 @@ struct run_summary {
     int64_t latency_p99_ns = 0;
     int64_t latency_max_ns = 0;
     double jitter_mean_ns = 0;      // RFC 3550 jitter, mean over streams that received >= 2
+    uint64_t streams = 0;           // RTP streams of the set-up calls (two per call)
+    uint64_t streams_silent = 0;    // ... of which nothing arrived at the other end
+
+    // --dpdk: the transport's own figures.
+    bool dpdk = false;
+    uint64_t tx_ring_full = 0;      // frames the relay's port did not take (TX ring full):
+                                    // counted as sent, hence as lost
+    uint64_t arp_answered = 0;      // ARP requests for our addresses answered
 
     // --srtp: transform errors and libsrtp2's checks (srtp_streams.h).
     bool srtp = false;
