@@ -39,7 +39,10 @@ constexpr uint16_t burst = 32;
 constexpr int64_t start_delay_ns = 50'000'000;  // polls (and answers ARP) before packet one
 constexpr int64_t arp_timeout_ns = 3'000'000'000;
 constexpr int64_t arp_retry_ns = 100'000'000;
-constexpr int tx_attempts = 4;
+constexpr uint32_t tx_queue_size = 8192;  // per port, a power of two
+// How long a frame may wait for room on the link: a descheduled relay worker (or generator
+// catching up) must not turn into loss at once, but a relay that stays behind must.
+constexpr int64_t tx_hold_ns = 2'000'000;
 
 uint32_t ipv4_be(const std::string& s) {
     in_addr a{};
@@ -90,9 +93,13 @@ class dpdk_link {
         rte_ether_addr mac{};
         std::optional<rte_ether_addr> relay_mac;
         std::vector<uint32_t> our_ips;         // network order: the sides on this port
-        std::array<rte_mbuf*, burst> tx{};     // frames queued for the next burst
-        std::array<uint32_t, burst> tx_stream{};
-        uint16_t tx_count = 0;
+        // Frames built and not yet taken by the port, oldest first (a circular queue of
+        // tx_queue_size). When the relay's side of the link is full they wait here, at most
+        // tx_hold_ns, and are then dropped as tx_ring_full.
+        std::vector<rte_mbuf*> tx = std::vector<rte_mbuf*>(tx_queue_size);
+        std::vector<int64_t> tx_ns = std::vector<int64_t>(tx_queue_size);
+        uint32_t tx_head = 0;
+        uint32_t tx_count = 0;
     };
 
     rte_mempool* pool() const { return pool_; }
@@ -167,8 +174,8 @@ dpdk_link::dpdk_link(const options& opt) {
 
 dpdk_link::~dpdk_link() {
     for (port_state& p : ports_) {
-        for (uint16_t i = 0; i < p.tx_count; ++i) {
-            rte_pktmbuf_free(p.tx[i]);
+        for (uint32_t i = 0; i < p.tx_count; ++i) {
+            rte_pktmbuf_free(p.tx[(p.tx_head + i) % tx_queue_size]);
         }
         dp::stop_port(p.id);
     }
@@ -311,8 +318,8 @@ class dpdk_streamer {
                     queue_rtp(2 * call + 1, round, now);
                     worked = true;
                 }
-                flush_all();
             }
+            flush_all(now);
             worked |= poll_rx(now) > 0;
             if (now >= end_ns && (now >= deadline_ns || rx_->rtp_received() >= rtp_sent_)) {
                 break;
@@ -338,7 +345,7 @@ class dpdk_streamer {
                 }
             }
         }
-        flush_all();
+        flush_rest();
         stopped_ns_ = end_ns;  // the planned end, or when a stop signal came
     }
 
@@ -361,8 +368,13 @@ class dpdk_streamer {
 
     void queue_rtp(uint32_t stream, uint64_t round, int64_t now) {
         dpdk_link::port_state& p = *port_[stream];
-        if (p.tx_count == burst) {
-            flush(p);
+        if (p.tx_count >= burst) {
+            flush(p, now);
+        }
+        if (p.tx_count == tx_queue_size) {  // the link has taken nothing for a while
+            ++tx_ring_full_;
+            count_sent(stream);
+            return;
         }
         rte_mbuf* m = rte_pktmbuf_alloc(link_.pool());
         if (m == nullptr) {
@@ -388,35 +400,69 @@ class dpdk_streamer {
         const size_t frame_len = write_udp_headers(frame, hdr_[stream], len);
         m->data_len = static_cast<uint16_t>(frame_len);
         m->pkt_len = static_cast<uint32_t>(frame_len);
-        p.tx[p.tx_count] = m;
-        p.tx_stream[p.tx_count] = stream;
+        const uint32_t at = (p.tx_head + p.tx_count) % tx_queue_size;
+        p.tx[at] = m;
+        p.tx_ns[at] = now;
         ++p.tx_count;
+        count_sent(stream);
     }
 
-    void flush(dpdk_link::port_state& p) {
-        uint16_t done = 0;
-        for (int attempt = 0; attempt < tx_attempts && done < p.tx_count; ++attempt) {
-            done += rte_eth_tx_burst(p.id, 0, p.tx.data() + done, static_cast<uint16_t>(p.tx_count - done));
-        }
-        // What the relay's port did not take would have been dropped at its RX on a real
-        // link: it counts as sent, so as lost.
-        for (uint16_t i = done; i < p.tx_count; ++i) {
-            rte_pktmbuf_free(p.tx[i]);
+    // A frame counts as sent once built: taken by the link or dropped for want of room
+    // there (which a real link would have dropped at the relay's RX), never both.
+    void count_sent(uint32_t stream) {
+        stream_sent& s = sent_[stream];
+        ++s.packets;
+        s.bytes += opt_.payload_bytes;
+        ++rtp_sent_;
+    }
+
+    // Hands the queued frames to the port in bursts until it takes no more; drops those
+    // that waited longer than tx_hold_ns.
+    void flush(dpdk_link::port_state& p, int64_t now) {
+        while (p.tx_count > 0 && now - p.tx_ns[p.tx_head] > tx_hold_ns) {
+            rte_pktmbuf_free(p.tx[p.tx_head]);
             ++tx_ring_full_;
+            p.tx_head = (p.tx_head + 1) % tx_queue_size;
+            --p.tx_count;
         }
-        for (uint16_t i = 0; i < p.tx_count; ++i) {
-            stream_sent& s = sent_[p.tx_stream[i]];
-            ++s.packets;
-            s.bytes += opt_.payload_bytes;
+        while (p.tx_count > 0) {
+            const uint32_t contiguous = std::min(p.tx_count, tx_queue_size - p.tx_head);
+            const auto want = static_cast<uint16_t>(std::min<uint32_t>(contiguous, burst));
+            const uint16_t n = rte_eth_tx_burst(p.id, 0, p.tx.data() + p.tx_head, want);
+            p.tx_head = (p.tx_head + n) % tx_queue_size;
+            p.tx_count -= n;
+            if (n < want) {
+                break;  // the link is full: try again next turn
+            }
         }
-        rtp_sent_ += p.tx_count;
-        p.tx_count = 0;
     }
 
-    void flush_all() {
+    void flush_all(int64_t now) {
         for (dpdk_link::port_state& p : link_.ports()) {
             if (p.tx_count > 0) {
-                flush(p);
+                flush(p, now);
+            }
+        }
+    }
+
+    // After the run: gives the link up to tx_hold_ns for what is still queued.
+    void flush_rest() {
+        const tsc_clock clock;
+        const int64_t until = clock.now() + tx_hold_ns;
+        for (;;) {
+            const int64_t now = clock.now();
+            flush_all(now);
+            bool left = false;
+            for (const dpdk_link::port_state& p : link_.ports()) {
+                left |= p.tx_count > 0;
+            }
+            if (!left) {
+                return;
+            }
+            poll_rx(now);
+            if (now > until) {
+                flush_all(now + tx_hold_ns + 1);  // drops the rest as tx_ring_full
+                return;
             }
         }
     }

@@ -5,6 +5,7 @@
 // Exit status 0 when every call was set up (a ramp: when some step was good), 1 otherwise
 // (loss is reported, not judged).
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -30,6 +31,14 @@
 namespace lg = rtprelay::loadgen;
 
 namespace {
+
+// User + system time of this process, all threads.
+double own_cpu_seconds() {
+    rusage ru{};
+    ::getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
 
 int fail(const std::string& what) {
     std::fprintf(stderr, "rtprelay-loadgen: %s\n", what.c_str());
@@ -60,11 +69,13 @@ lg::run_summary run_once(const lg::options& opt, uint32_t n, uint32_t run_no, ui
         std::mt19937_64 rng(std::random_device{}());
         const lg::stream_set streams = lg::plan_streams(calls, rng);
         std::string error;
+        const double cpu_before = own_cpu_seconds();
         const bool streamed =
             dpdk != nullptr
                 ? lg::run_dpdk_stream_phase(*dpdk, streams, step, &client, &progress, &summary, &error)
                 : lg::run_stream_phase(streams, side_a, side_b, step, &client, &progress, &summary,
                                        &error);
+        summary.generator_cpu_seconds = own_cpu_seconds() - cpu_before;
         if (!streamed) {
             progress.finish();
             std::fprintf(stderr, "rtprelay-loadgen: streaming: %s\n", error.c_str());

@@ -63,6 +63,10 @@ struct run_summary {
     uint64_t srtp_checked_received = 0;
     uint64_t srtp_mismatched_received = 0;
 
+    // The generator's own CPU (all its threads) over the streaming phase: says whether it,
+    // rather than the relay, was the limit.
+    double generator_cpu_seconds = 0;
+
     std::optional<relay_totals> relay;      // absent when nothing was queried
     std::optional<double> relay_cpu_seconds;
     // The relay's worker loop turns over the streaming window (NG statistics, rtprelay only).
