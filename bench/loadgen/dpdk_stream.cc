@@ -290,7 +290,7 @@ class dpdk_streamer {
     // arrived). Shows progress on `progress`.
     void run(int64_t start_ns, int64_t end_ns, int64_t deadline_ns, int64_t drain_ns,
              progress_line* progress) {
-        const tsc_clock clock;
+        const tsc_clock& clock = clock_;
         start_ns_ = start_ns;
         uint64_t slot = 0;
         int64_t next_progress = 0;
@@ -317,6 +317,12 @@ class dpdk_streamer {
                     queue_rtp(2 * call, round, now);
                     queue_rtp(2 * call + 1, round, now);
                     worked = true;
+                    // Catching up after a descheduled stretch can mean thousands of packets
+                    // in one turn: keep draining what the relay sends back meanwhile, or its
+                    // TX toward us fills up (and it drops as tx_full).
+                    if ((slot & 63) == 63) {
+                        poll_rx(now);
+                    }
                 }
             }
             flush_all(now);
@@ -391,7 +397,8 @@ class dpdk_streamer {
         f.ssrc = s.ssrc;
         f.call_index = s.call_index;
         write_rtp(rtp, opt_.payload_bytes, f);
-        stamp_send_time(rtp, now);
+        // A fresh reading, not the turn's: catching up, one turn may build for a while.
+        stamp_send_time(rtp, clock_.now());
         auto len = static_cast<uint32_t>(rtp_header_bytes + opt_.payload_bytes);
         if (srtp_ != nullptr) {
             const auto room = static_cast<uint32_t>(rte_pktmbuf_tailroom(m) - udp_frame_header_bytes - len);
@@ -447,7 +454,7 @@ class dpdk_streamer {
 
     // After the run: gives the link up to tx_hold_ns for what is still queued.
     void flush_rest() {
-        const tsc_clock clock;
+        const tsc_clock& clock = clock_;
         const int64_t until = clock.now() + tx_hold_ns;
         for (;;) {
             const int64_t now = clock.now();
@@ -492,16 +499,18 @@ class dpdk_streamer {
         rte_pktmbuf_free(m);
     }
 
-    // Receives everything waiting on every port (a few bursts each); returns the frame count.
+    // Receives everything waiting on every port; returns the frame count.
     uint32_t poll_rx(int64_t now) {
         std::array<rte_mbuf*, burst> pkts{};
         uint32_t total = 0;
         for (dpdk_link::port_state& p : link_.ports()) {
-            for (int round = 0; round < 8; ++round) {
+            // Until the port is empty (at most a ring's worth plus what arrives meanwhile).
+            for (int round = 0; round < 1024; ++round) {
                 const uint16_t n = rte_eth_rx_burst(p.id, 0, pkts.data(), burst);
                 total += n;
+                const int64_t arrival = n > 0 ? clock_.now() : now;  // one reading per burst
                 for (uint16_t i = 0; i < n; ++i) {
-                    on_frame(p, pkts[i], now);
+                    on_frame(p, pkts[i], arrival);
                 }
                 if (n < burst) {
                     break;
@@ -538,6 +547,7 @@ class dpdk_streamer {
         rte_pktmbuf_free(m);
     }
 
+    const tsc_clock clock_;
     dpdk_link& link_;
     const stream_set& streams_;
     const options& opt_;
