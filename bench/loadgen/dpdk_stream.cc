@@ -327,7 +327,8 @@ class dpdk_streamer {
             }
             flush_all(now);
             worked |= poll_rx(now) > 0;
-            if (now >= end_ns && (now >= deadline_ns || rx_->rtp_received() >= rtp_sent_)) {
+            // Early stop once everything that reached the link has come back.
+            if (now >= end_ns && (now >= deadline_ns || rx_->rtp_received() + tx_ring_full_ >= rtp_sent_)) {
                 break;
             }
             if (now >= next_progress) {
