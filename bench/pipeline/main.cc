@@ -3,15 +3,20 @@
 // everything substantial is in the files beside this one.
 //
 //   taskset -c 1 rtprelay-pipeline-bench --mode all --calls 10000 --packets 4000000 --runs 5
+//   rtprelay-pipeline-bench --mode srtp-srtp --workers 2 --load 0.8 --runs 3
 
 #include <srtp2/srtp.h>
 
 #include <rte_cycles.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <stdexcept>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "bench/pipeline/crypto_floor.h"
@@ -31,67 +36,225 @@ double seconds_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
-scenario_result run_scenario(eal_env& env, const options& opt, scenario sc) {
-    scenario_result r;
-    r.which = sc;
-    r.calls = opt.calls;
-    r.one_way = opt.one_way;
+// What one lane (worker thread) brings back from a run.
+struct lane_result {
+    loop_totals timed;
+    loop_totals paced;
+    uint64_t generator_ns = 0;
+    double generate_seconds = 0;
+    uint64_t max_per_stream = 0;
+    uint64_t handed_off = 0;  // by this lane's worker in the timed run
+    double paced_rate = 0;
+    double ceiling = 0;
+};
 
-    relay_under_test relay(env, sc, opt.calls, opt.srtp_batch_min);
+double percentile(const std::vector<uint32_t>& sorted, double p) {
+    if (sorted.empty()) {
+        return 0;
+    }
+    const auto i = static_cast<size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
+    return sorted[i < sorted.size() ? i : sorted.size() - 1];
+}
+
+// Which lane (RX queue) each stream arrives on: its owner's, as RSS steered to the owner
+// would deliver it; with --misroute, that share of the streams on the next worker's queue.
+std::vector<traffic_generator::stream_lists> spread_streams(const relay_under_test& relay,
+                                                            const std::vector<call_info>& calls, uint32_t workers,
+                                                            uint32_t misroute_pct, bool one_way) {
+    std::vector<traffic_generator::stream_lists> lists(workers);
+    for (uint32_t c = 0; c < calls.size(); ++c) {
+        for (int side = 0; side < (one_way ? 1 : 2); ++side) {
+            uint32_t q = relay.owner(calls[c], side);
+            const uint32_t h = (c * 2 + static_cast<uint32_t>(side)) * 2654435761u >> 7;
+            if (workers > 1 && h % 100 < misroute_pct) {
+                q = (q + 1) % workers;
+            }
+            lists[q][side].push_back(c);
+        }
+    }
+    for (uint32_t w = 0; w < workers; ++w) {
+        if (lists[w][0].empty() && lists[w][1].empty()) {
+            throw std::runtime_error("no stream arrives at worker " + std::to_string(w) + " of " +
+                                     std::to_string(workers) + ": too few calls");
+        }
+    }
+    return lists;
+}
+
+// One timed run (and one paced run, if asked) of `workers` workers on a freshly set-up
+// relay; appends its figures to *r.
+void run_once(eal_env& env, const options& opt, scenario sc, uint32_t workers, scenario_result* r) {
+    relay_under_test relay(env, sc, opt.calls, opt.srtp_batch_min, workers);
     const std::vector<call_info> calls = relay.set_up_calls();
     if (relay.worker().crypto != nullptr) {
-        r.srtp_arch = dp::srtp::imb_arch_name(relay.worker().crypto->arch());
+        r->srtp_arch = dp::srtp::imb_arch_name(relay.worker().crypto->arch());
     }
-    r.setup = relay.stats();
+    r->setup = relay.stats();
+    r->cpus.clear();
+    for (uint32_t w = 0; w < workers; ++w) {
+        r->cpus.push_back(env.cpu(w));
+    }
 
     const rte_ether_addr macs[2] = {env.port(0).mac, env.port(1).mac};
-    traffic_generator gen(sc, calls, macs, opt.one_way);
+    const auto lists = spread_streams(relay, calls, workers, workers > 1 ? opt.misroute_pct : 0, opt.one_way);
+    std::vector<std::unique_ptr<traffic_generator>> gens;
+    for (uint32_t w = 0; w < workers; ++w) {
+        gens.push_back(std::make_unique<traffic_generator>(sc, calls, macs, opt.one_way, lists[w]));
+    }
     const uint32_t chunk = opt.chunk / burst * burst;
-    const uint64_t per_run = (opt.packets + burst - 1) / burst * burst;
-    frame_chunk frames;
-    loop_totals all;
-    for (uint32_t run = 0; run < opt.runs; ++run) {
-        loop_totals t;
-        uint64_t generator_ns = 0;
-        for (uint64_t done = 0; done < per_run;) {
-            const auto n = static_cast<uint32_t>(per_run - done < chunk ? per_run - done : chunk);
+    // Each lane sends its share of the packets (whole bursts).
+    const uint64_t per_lane = (opt.packets / workers + burst - 1) / burst * burst;
+    const uint64_t paced_per_lane = (opt.paced_packets / workers + burst - 1) / burst * burst;
+    const double tsc_hz = static_cast<double>(rte_get_tsc_hz());
+
+    lane_sync sync(workers);
+    std::vector<lane_result> out(workers);
+    std::unique_ptr<departure_stamps> stamps;
+    env.run_on_lanes(workers, [&](unsigned i) {
+        lane_result& res = out[i];
+        lane L(env, relay, i, opt.sample_every, sync);
+        frame_chunk frames;
+        auto fill = [&](uint64_t left) {
+            const auto n = static_cast<uint32_t>(left < chunk ? left : chunk);
             const auto g = std::chrono::steady_clock::now();
-            gen.fill(frames, n);
-            r.generate_seconds += seconds_since(g);
-            generator_ns += generator_pass(env, frames);
-            worker_pass(env, relay, frames, opt.sample_every, &t);
-            done += n;
+            gens[i]->fill(frames, n);
+            res.generate_seconds += seconds_since(g);
+            return n;
+        };
+        auto must = [&](bool ok) {
+            if (!ok) {
+                throw std::runtime_error("lane " + std::to_string(i) +
+                                         ": packets stopped coming out (or another lane failed)");
+            }
+        };
+        try {
+            for (uint64_t done = 0; done < per_lane;) {
+                const uint32_t n = fill(per_lane - done);
+                must(L.barrier(false));  // all lanes start the chunk together
+                L.timed_pass(frames);
+                must(L.barrier(true));
+                res.generator_ns += L.generator_pass(frames);
+                done += n;
+            }
+            res.timed = std::exchange(L.totals, loop_totals{});
+            res.max_per_stream = gens[i]->max_per_stream();
+            res.handed_off = relay.worker(i).counters.handed_off;
+            if (!opt.paced()) {
+                return;
+            }
+            sync.loop_pps[i] = res.timed.loop_cpu_ns == 0
+                                   ? 0
+                                   : 1e9 * static_cast<double>(res.timed.injected[0] + res.timed.injected[1]) /
+                                         static_cast<double>(res.timed.loop_cpu_ns);
+            if (i == 0) {
+                register_stamp_field();
+                stamps = std::make_unique<departure_stamps>(env);
+            }
+            must(L.barrier(true));
+            double ceiling = 0;
+            for (uint32_t w = 0; w < workers; ++w) {
+                ceiling += sync.loop_pps[w];
+            }
+            res.ceiling = opt.rate_pps != 0 ? 0 : ceiling;
+            res.paced_rate = opt.rate_pps != 0 ? static_cast<double>(opt.rate_pps) : opt.load * ceiling;
+            const double interval = tsc_hz * workers / res.paced_rate;  // this lane's share
+            for (uint64_t done = 0; done < paced_per_lane;) {
+                const uint32_t n = fill(paced_per_lane - done);
+                must(L.barrier(true));
+                L.paced_pass(frames, interval);
+                must(L.barrier(true));
+                done += n;
+            }
+            res.paced = std::exchange(L.totals, loop_totals{});
+        } catch (...) {
+            sync.abort.store(true);
+            throw;
         }
-        const double tsc_ns = 1e9 / static_cast<double>(rte_get_tsc_hz());
-        run_figures f;
-        f.packets = per_run;
-        f.clean_share = static_cast<double>(t.clean_packets) / static_cast<double>(per_run);
-        f.worker_ns = t.clean_packets == 0 ? 0
-                                           : static_cast<double>(t.clean_cycles) * tsc_ns /
-                                                 static_cast<double>(t.clean_packets);
-        f.worker_raw_ns = static_cast<double>(t.worker_cycles) * tsc_ns / static_cast<double>(per_run);
-        f.loop_ns = static_cast<double>(t.loop_cpu_ns) / static_cast<double>(per_run);
-        f.generator_ns = static_cast<double>(generator_ns) / static_cast<double>(per_run);
-        r.runs.push_back(f);
-        for (int s = 0; s < 2; ++s) {
-            all.injected[s] += t.injected[s];
-            all.delivered[s] += t.delivered[s];
+        res.max_per_stream = gens[i]->max_per_stream();
+    });
+    stamps.reset();  // every lane has stopped: the TX callbacks can go
+
+    // Figures of the timed run.
+    const double tsc_ns = 1e9 / tsc_hz;
+    const dp::worker_counters c = relay.totals();
+    run_figures f;
+    loop_totals all;
+    uint64_t generator_ns = 0;
+    uint64_t relayed_all = 0;
+    for (uint32_t w = 0; w < workers; ++w) {
+        relayed_all += relay.worker(w).counters.relayed_rtp;
+    }
+    for (uint32_t w = 0; w < workers; ++w) {
+        const loop_totals& t = out[w].timed;
+        const double ns = t.clean_packets == 0 ? 0
+                                               : static_cast<double>(t.clean_cycles) * tsc_ns /
+                                                     static_cast<double>(t.clean_packets);
+        f.lane_ns.push_back(ns);
+        f.mpps += ns > 0 ? 1e3 / ns : 0;
+        const uint64_t lane_packets = t.injected[0] + t.injected[1];
+        f.lane_clean.push_back(lane_packets == 0 ? 0 : static_cast<double>(t.clean_packets) /
+                                                           static_cast<double>(lane_packets));
+        f.lane_share.push_back(relayed_all == 0 ? 0 : static_cast<double>(relay.worker(w).counters.relayed_rtp) /
+                                                          static_cast<double>(relayed_all));
+        const double loop_ns = lane_packets == 0 ? 0 : static_cast<double>(t.loop_cpu_ns) / static_cast<double>(lane_packets);
+        f.loop_mpps += loop_ns > 0 ? 1e3 / loop_ns : 0;
+        f.worker_ns += ns / workers;
+        f.clean_share += f.lane_clean.back() / workers;
+        f.worker_raw_ns += static_cast<double>(t.worker_cycles) * tsc_ns / static_cast<double>(lane_packets ? lane_packets : 1) / workers;
+        f.loop_ns += loop_ns / workers;
+        f.generator_ns += static_cast<double>(out[w].generator_ns) / static_cast<double>(lane_packets ? lane_packets : 1) / workers;
+        f.packets += lane_packets;
+        generator_ns += out[w].generator_ns;
+        r->generate_seconds += out[w].generate_seconds;
+        all.add(t);
+    }
+    for (const lane_result& l : out) {
+        f.handed_off += l.handed_off;
+    }
+    r->runs.push_back(f);
+
+    if (opt.paced()) {
+        paced_figures p;
+        loop_totals paced;
+        for (uint32_t w = 0; w < workers; ++w) {
+            paced.add(out[w].paced);
+            all.add(out[w].paced);
         }
-        all.samples.insert(all.samples.end(), t.samples.begin(), t.samples.end());
+        p.rate_pps = out[0].paced_rate;
+        p.ceiling_pps = out[0].ceiling;
+        p.offered = paced.offered;
+        p.rx_lost = paced.rx_lost;
+        p.delivered = paced.delivered[0] + paced.delivered[1];
+        p.switches = paced.switches;
+        if (paced.latency.size() != p.delivered) {
+            r->check.failures.push_back("paced: " + std::to_string(paced.latency.size()) + " latency stamps for " +
+                                        std::to_string(p.delivered) + " packets delivered");
+        }
+        if (p.offered != paced_per_lane * workers) {
+            r->check.failures.push_back("paced: " + std::to_string(p.offered) + " packets offered, " +
+                                        std::to_string(paced_per_lane * workers) + " scheduled");
+        }
+        std::sort(paced.latency.begin(), paced.latency.end());
+        const double us = 1e6 / tsc_hz;
+        p.p50_us = percentile(paced.latency, 0.5) * us;
+        p.p99_us = percentile(paced.latency, 0.99) * us;
+        p.p999_us = percentile(paced.latency, 0.999) * us;
+        p.max_us = paced.latency.empty() ? 0 : paced.latency.back() * us;
+        r->paced.push_back(p);
     }
 
-    const dp::worker_counters& c = relay.worker().counters;
-    r.injected = all.injected[0] + all.injected[1];
-    r.delivered = all.delivered[0] + all.delivered[1];
-    r.drops = c.total_drops();
-    check_delivery(all, c, &r.check);
-    // Bursts alternate sides, so one side's streams see at most half the packets plus a burst.
-    const uint64_t per_stream = (opt.one_way ? r.injected : r.injected / 2 + burst) / opt.calls + 1;
-    check_samples(sc, calls, macs, all.samples, per_stream, &r.check);
-    if (r.check.samples == 0) {
-        r.check.failures.push_back("no output packet was sampled (fewer packets than --sample-every?)");
+    r->injected += all.injected[0] + all.injected[1];
+    r->delivered += all.delivered[0] + all.delivered[1];
+    r->drops += c.total_drops();
+    check_delivery(all, c, workers > 1 && opt.misroute_pct > 0, &r->check);
+    uint64_t per_stream = 0;
+    for (const lane_result& l : out) {
+        per_stream = std::max(per_stream, l.max_per_stream);
     }
-    return r;
+    check_samples(sc, calls, macs, all.samples, per_stream + 1, &r->check);
+    if (all.samples.empty()) {
+        r->check.failures.push_back("no output packet was sampled (fewer packets than --sample-every?)");
+    }
 }
 
 int run(const options& opt) {
@@ -103,11 +266,29 @@ int run(const options& opt) {
     machine_info machine;
     floor_figures floor;
     {
-        eal_env env(opt.mem_mb, opt.no_huge);
+        eal_env env(opt.mem_mb, opt.no_huge, opt.workers);
         machine = describe_machine(env.cpu(), env.hugepages());
         machine.srtp_batch_min = opt.srtp_batch_min;
+        // 1 worker, and N if asked, interleaved run by run: the ratio is a same-run figure.
+        std::vector<uint32_t> configs{1};
+        if (opt.workers > 1) {
+            configs.push_back(opt.workers);
+        }
         for (scenario sc : opt.scenarios) {
-            results.push_back(run_scenario(env, opt, sc));
+            std::vector<scenario_result> per_config(configs.size());
+            for (size_t k = 0; k < configs.size(); ++k) {
+                per_config[k].which = sc;
+                per_config[k].workers = configs[k];
+                per_config[k].misroute_pct = configs[k] > 1 ? opt.misroute_pct : 0;
+                per_config[k].calls = opt.calls;
+                per_config[k].one_way = opt.one_way;
+            }
+            for (uint32_t run = 0; run < opt.runs; ++run) {
+                for (size_t k = 0; k < configs.size(); ++k) {
+                    run_once(env, opt, sc, configs[k], &per_config[k]);
+                }
+            }
+            results.insert(results.end(), per_config.begin(), per_config.end());
         }
         // Right after the pipeline runs, on the same CPU: the ratio to it is what counts.
         if (opt.floor_keys != 0) {
