@@ -5,6 +5,9 @@
 //   taskset -c 1 rtprelay-pipeline-bench --mode all --calls 10000 --packets 4000000 --runs 5
 //   rtprelay-pipeline-bench --mode srtp-srtp --workers 2 --load 0.8 --runs 3
 
+#include <pthread.h>
+#include <sched.h>
+#include <unistd.h>
 #include <srtp2/srtp.h>
 
 #include <rte_cycles.h>
@@ -12,7 +15,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <exception>
+#include <fstream>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -54,6 +59,34 @@ double percentile(const std::vector<uint32_t>& sorted, double p) {
     }
     const auto i = static_cast<size_t>(p * static_cast<double>(sorted.size() - 1) + 0.5);
     return sorted[i < sorted.size() ? i : sorted.size() - 1];
+}
+
+// Steal time (ticks of /proc/stat, USER_HZ) of the given CPUs so far: time the hypervisor
+// ran something else on them, which no context switch in the guest shows.
+uint64_t steal_ticks(const std::vector<unsigned>& cpus) {
+    std::ifstream in("/proc/stat");
+    std::string line;
+    uint64_t sum = 0;
+    while (std::getline(in, line)) {
+        unsigned cpu = 0;
+        unsigned long long f[8] = {};
+        if (std::sscanf(line.c_str(), "cpu%u %llu %llu %llu %llu %llu %llu %llu %llu", &cpu, &f[0], &f[1], &f[2],
+                        &f[3], &f[4], &f[5], &f[6], &f[7]) == 9 &&
+            std::find(cpus.begin(), cpus.end(), cpu) != cpus.end()) {
+            sum += f[7];
+        }
+    }
+    return sum;
+}
+
+// The calling thread at SCHED_FIFO 1, or back to SCHED_OTHER.
+void set_realtime(bool on) {
+    sched_param sp{};
+    sp.sched_priority = on ? 1 : 0;
+    const int rc = pthread_setschedparam(pthread_self(), on ? SCHED_FIFO : SCHED_OTHER, &sp);
+    if (rc != 0 && on) {
+        throw std::runtime_error(std::string("--realtime: pthread_setschedparam: ") + std::strerror(rc));
+    }
 }
 
 // Which lane (RX queue) each stream arrives on: its owner's, as RSS steered to the owner
@@ -110,9 +143,10 @@ void run_once(eal_env& env, const options& opt, scenario sc, uint32_t workers, s
     lane_sync sync(workers);
     std::vector<lane_result> out(workers);
     std::unique_ptr<departure_stamps> stamps;
+    uint64_t steal = 0;
     env.run_on_lanes(workers, [&](unsigned i) {
         lane_result& res = out[i];
-        lane L(env, relay, i, opt.sample_every, sync);
+        lane L(env, relay, i, opt.sample_every, sync, opt.drain_us);
         frame_chunk frames;
         auto fill = [&](uint64_t left) {
             const auto n = static_cast<uint32_t>(left < chunk ? left : chunk);
@@ -147,6 +181,7 @@ void run_once(eal_env& env, const options& opt, scenario sc, uint32_t workers, s
                                    : 1e9 * static_cast<double>(res.timed.injected[0] + res.timed.injected[1]) /
                                          static_cast<double>(res.timed.loop_cpu_ns);
             if (i == 0) {
+                steal = steal_ticks(r->cpus);
                 register_stamp_field();
                 stamps = std::make_unique<departure_stamps>(env);
             }
@@ -158,15 +193,31 @@ void run_once(eal_env& env, const options& opt, scenario sc, uint32_t workers, s
             res.ceiling = opt.rate_pps != 0 ? 0 : ceiling;
             res.paced_rate = opt.rate_pps != 0 ? static_cast<double>(opt.rate_pps) : opt.load * ceiling;
             const double interval = tsc_hz * workers / res.paced_rate;  // this lane's share
+            // At SCHED_FIFO, a paced chunk lasts at most 0.8 s: the kernel throttles real-time
+            // threads that run more than 0.95 s of a second (generation runs at normal priority).
+            const uint64_t most = opt.realtime ? static_cast<uint64_t>(0.8 * res.paced_rate / workers) / burst * burst + burst
+                                               : paced_per_lane;
             for (uint64_t done = 0; done < paced_per_lane;) {
-                const uint32_t n = fill(paced_per_lane - done);
+                const uint32_t n = fill(std::min(paced_per_lane - done, most));
+                if (opt.realtime) {
+                    set_realtime(true);
+                }
                 must(L.barrier(true));
                 L.paced_pass(frames, interval);
                 must(L.barrier(true));
+                if (opt.realtime) {
+                    set_realtime(false);
+                }
                 done += n;
             }
             res.paced = std::exchange(L.totals, loop_totals{});
+            if (i == 0) {
+                steal = steal_ticks(r->cpus) - steal;
+            }
         } catch (...) {
+            if (opt.realtime) {
+                set_realtime(false);
+            }
             sync.abort.store(true);
             throw;
         }
@@ -226,6 +277,7 @@ void run_once(eal_env& env, const options& opt, scenario sc, uint32_t workers, s
         p.rx_lost = paced.rx_lost;
         p.delivered = paced.delivered[0] + paced.delivered[1];
         p.switches = paced.switches;
+        p.steal_ms = static_cast<double>(steal) * 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
         if (paced.latency.size() != p.delivered) {
             r->check.failures.push_back("paced: " + std::to_string(paced.latency.size()) + " latency stamps for " +
                                         std::to_string(p.delivered) + " packets delivered");
@@ -267,8 +319,16 @@ int run(const options& opt) {
     floor_figures floor;
     {
         eal_env env(opt.mem_mb, opt.no_huge, opt.workers);
+        for (unsigned w = 1; opt.realtime && w < env.lanes(); ++w) {
+            if (env.cpu(w) == env.cpu(0)) {
+                throw std::runtime_error("--realtime needs a CPU per worker (busy-polling FIFO threads on one CPU "
+                                         "starve each other)");
+            }
+        }
         machine = describe_machine(env.cpu(), env.hugepages());
         machine.srtp_batch_min = opt.srtp_batch_min;
+        machine.realtime = opt.realtime;
+        machine.drain_us = opt.drain_us;
         // 1 worker, and N if asked, interleaved run by run: the ratio is a same-run figure.
         std::vector<uint32_t> configs{1};
         if (opt.workers > 1) {

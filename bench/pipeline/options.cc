@@ -40,6 +40,11 @@ constexpr const char* usage =
     "                    stamp each with its arrival time, report added latency and loss\n"
     "  --load F          paced mode at F (0 < F <= 1) of the ceiling the throughput runs measured\n"
     "  --paced-packets N packets per paced run (default 1000000)\n"
+    "  --drain-us N      paced: flush the TX buffers every N us (default 100, as worker::run();\n"
+    "                    0 = after every poll, as the timed runs do)\n"
+    "  --realtime        paced runs with the workers' threads at SCHED_FIFO 1, as if their cores\n"
+    "                    were isolated (needs CAP_SYS_NICE and a CPU per worker; the kernel's RT\n"
+    "                    throttling still leaves other processes 5 percent of each second)\n"
     "  --help\n";
 
 bool parse_u64(const char* text, uint64_t min, uint64_t max, uint64_t* out) {
@@ -173,6 +178,13 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
             }
             out->load = f;
             ++i;
+        } else if (arg == "--drain-us") {
+            if (!number(0, 1'000'000, &v)) {
+                return parse_outcome::exit_error;
+            }
+            out->drain_us = static_cast<uint32_t>(v);
+        } else if (arg == "--realtime") {
+            out->realtime = true;
         } else if (arg == "--one-way") {
             out->one_way = true;
         } else if (arg == "--no-huge") {

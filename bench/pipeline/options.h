@@ -36,6 +36,8 @@ struct options {
     uint64_t rate_pps = 0;
     double load = 0;
     uint64_t paced_packets = 1'000'000;  // per paced run, all workers together
+    uint32_t drain_us = 100;        // paced: TX buffers flushed this often (worker::run(): 100; 0 = every turn)
+    bool realtime = false;          // paced runs at SCHED_FIFO (stands in for isolated cores)
     bool paced() const { return rate_pps != 0 || load > 0; }
 };
 

@@ -204,7 +204,9 @@ void print_table(const machine_info& m, const floor_figures& floor, const std::v
             continue;
         }
         uint64_t offered = 0, lost = 0, delivered = 0, switches = 0;
+        double steal_ms = 0;
         for (const paced_figures& p : r.paced) {
+            steal_ms += p.steal_ms;
             offered += p.offered;
             lost += p.rx_lost;
             delivered += p.delivered;
@@ -218,17 +220,19 @@ void print_table(const machine_info& m, const floor_figures& floor, const std::v
                         paced_median(r.paced, &paced_figures::rate_pps) / ceiling, ceiling / 1e6);
         }
         std::printf(": latency p50 %.1f, p99 %.1f, p99.9 %.1f, max %.1f us (medians of %zu runs); offered %llu, "
-                    "lost at RX %llu (%.4f%%), delivered %llu; %llu context switches\n",
+                    "lost at RX %llu (%.4f%%), delivered %llu; %llu context switches, %.0f ms stolen\n",
                     paced_median(r.paced, &paced_figures::p50_us), paced_median(r.paced, &paced_figures::p99_us),
                     paced_median(r.paced, &paced_figures::p999_us), paced_median(r.paced, &paced_figures::max_us),
                     r.paced.size(), static_cast<unsigned long long>(offered), static_cast<unsigned long long>(lost),
                     offered == 0 ? 0 : 100.0 * static_cast<double>(lost) / static_cast<double>(offered),
-                    static_cast<unsigned long long>(delivered), static_cast<unsigned long long>(switches));
+                    static_cast<unsigned long long>(delivered), static_cast<unsigned long long>(switches), steal_ms);
     }
     if (!results.empty() && !results[0].paced.empty()) {
-        std::printf("paced: arrivals on a fixed schedule, worker loop as worker::run() (TX drained every 100 us);\n"
+        std::printf("paced: arrivals on a fixed schedule, worker loop as worker::run() (TX drained every %u us%s);\n"
                     "  latency from the scheduled arrival to rte_eth_tx_burst (TX callback). The ceiling is the\n"
-                    "  same run's loop Mpps (generator + worker + sink share each worker's CPU).\n");
+                    "  same run's loop Mpps (generator + worker + sink share each worker's CPU).%s\n",
+                    m.drain_us, m.drain_us == 100 ? "" : ", --drain-us; worker::run() drains every 100 us",
+                    m.realtime ? "\n  Paced runs at SCHED_FIFO (--realtime)." : "");
     }
     for (const scenario_result& r : results) {
         std::printf("%s x%u: injected %llu, delivered %llu, dropped %llu; %llu samples checked, %llu decrypted by "
@@ -247,9 +251,9 @@ void print_json(const machine_info& m, const floor_figures& floor, const std::ve
     std::printf("{\"cpu\":");
     json_string(m.cpu);
     std::printf(",\"tsc_hz\":%.0f,\"lcore_cpu\":%u,\"hugepages\":%s,\"srtp_batch_min\":%u,"
-                "\"floor_arch\":\"%s\",\"floor_keys\":%u,\"floor_ns_per_direction\":%.2f,\"results\":[",
+                "\"floor_arch\":\"%s\",\"floor_keys\":%u,\"floor_ns_per_direction\":%.2f,\"realtime\":%s,\"results\":[",
                 m.tsc_hz, m.lcore_cpu, m.hugepages ? "true" : "false", m.srtp_batch_min, floor.arch.c_str(), floor.keys,
-                floor.ns_per_direction);
+                floor.ns_per_direction, m.realtime ? "true" : "false");
     for (size_t i = 0; i < results.size(); ++i) {
         const scenario_result& r = results[i];
         const summary s = summarise(r);
@@ -260,11 +264,11 @@ void print_json(const machine_info& m, const floor_figures& floor, const std::ve
         for (size_t k = 0; k < r.paced.size(); ++k) {
             const paced_figures& p = r.paced[k];
             std::printf("%s{\"rate_pps\":%.0f,\"ceiling_pps\":%.0f,\"offered\":%llu,\"rx_lost\":%llu,"
-                        "\"delivered\":%llu,\"context_switches\":%llu,\"p50_us\":%.2f,\"p99_us\":%.2f,"
+                        "\"delivered\":%llu,\"context_switches\":%llu,\"steal_ms\":%.0f,\"p50_us\":%.2f,\"p99_us\":%.2f,"
                         "\"p999_us\":%.2f,\"max_us\":%.2f}",
                         k == 0 ? "" : ",", p.rate_pps, p.ceiling_pps, static_cast<unsigned long long>(p.offered),
                         static_cast<unsigned long long>(p.rx_lost), static_cast<unsigned long long>(p.delivered),
-                        static_cast<unsigned long long>(p.switches), p.p50_us, p.p99_us, p.p999_us, p.max_us);
+                        static_cast<unsigned long long>(p.switches), p.steal_ms, p.p50_us, p.p99_us, p.p999_us, p.max_us);
         }
         std::printf("],\"runs\":[");
         for (size_t k = 0; k < r.runs.size(); ++k) {

@@ -38,6 +38,7 @@ struct paced_figures {
     uint64_t rx_lost = 0;      // arrived at a full RX queue
     uint64_t delivered = 0;
     uint64_t switches = 0;     // context switches of the lanes' threads meanwhile
+    double steal_ms = 0;       // hypervisor steal time on the lanes' CPUs meanwhile (10 ms ticks)
     double p50_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
 };
 
@@ -65,6 +66,8 @@ struct machine_info {
     unsigned lcore_cpu = 0;
     bool hugepages = false;
     uint32_t srtp_batch_min = 0;
+    bool realtime = false;  // paced runs at SCHED_FIFO
+    uint32_t drain_us = 100;
 };
 machine_info describe_machine(unsigned cpu, bool hugepages);
 

@@ -109,9 +109,10 @@ void loop_totals::add(const loop_totals& o) {
     latency.insert(latency.end(), o.latency.begin(), o.latency.end());
 }
 
-lane::lane(eal_env& env, relay_under_test& relay, uint32_t index, uint32_t sample_every, lane_sync& sync)
+lane::lane(eal_env& env, relay_under_test& relay, uint32_t index, uint32_t sample_every, lane_sync& sync,
+           uint32_t drain_us)
     : env_(env), relay_(relay), index_(index), sample_every_(sample_every), sync_(sync) {
-    drain_every_ = (rte_get_tsc_hz() + 9999) / 10000;  // 100 µs, as worker::run()
+    drain_every_ = (rte_get_tsc_hz() * drain_us + 999'999) / 1'000'000;
 }
 
 // Frames [first, first + n) of the chunk in fresh mbufs, on `side`'s RX queue of this lane;

@@ -20,7 +20,7 @@
 // schedule; every turn the generator puts the frames that are due on the RX queue (frames
 // that find the queue full are lost, as a NIC drops them), stamped with that arrival time in
 // an mbuf dynamic field the relay does not touch; the worker runs as worker::run() does
-// (poll_once every turn, flush_tx every 100 µs); a TX callback on the ports (rte_ethdev,
+// (poll_once every turn, flush_tx every 100 µs, or --drain-us); a TX callback on the ports (rte_ethdev,
 // paced mode only) turns the stamp into cycles from arrival to rte_eth_tx_burst, which the
 // sink collects.
 //
@@ -80,7 +80,9 @@ struct lane_sync {
 
 class lane {
  public:
-    lane(eal_env& env, relay_under_test& relay, uint32_t index, uint32_t sample_every, lane_sync& sync);
+    // `drain_us`: how often the paced loop flushes the TX buffers (worker::run(): 100).
+    lane(eal_env& env, relay_under_test& relay, uint32_t index, uint32_t sample_every, lane_sync& sync,
+         uint32_t drain_us = 100);
 
     void timed_pass(const frame_chunk& c);
     // `interval` TSC cycles between arrivals (this lane's share of the rate).
@@ -106,7 +108,7 @@ class lane {
     lane_sync& sync_;
     uint64_t barriers_ = 0;
     bool paced_ = false;
-    uint64_t drain_every_ = 0;  // worker::run()'s TX drain interval in TSC cycles
+    uint64_t drain_every_ = 0;  // TX drain interval in TSC cycles (worker::run(): 100 µs)
     uint64_t last_drain_ = 0;
     double paced_interval_ = 0;
     uint64_t all_injected_ = 0;   // since the lane began (totals may be taken and reset)
