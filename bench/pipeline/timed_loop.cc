@@ -242,14 +242,13 @@ void lane::paced_pass(const frame_chunk& c, double interval) {
     uint32_t next = 0;
     while (next < c.n) {
         const uint64_t now = rte_rdtsc();
-        // Every frame due by now, a burst's worth (one side) at a time.
-        while (next < c.n && t0 + static_cast<uint64_t>(static_cast<double>(next) * interval) <= now) {
+        // Frames [next, limit) are due by now; on the RX queues a burst's worth (one side) at a time.
+        const double arrived = static_cast<double>(now - t0) / interval + 1;
+        const uint32_t limit = arrived >= c.n ? c.n : static_cast<uint32_t>(arrived);
+        while (next < limit) {
             const uint32_t b = next / burst;
-            const uint32_t end = (b + 1) * burst < c.n ? (b + 1) * burst : c.n;
-            uint32_t due = next;
-            while (due < end && t0 + static_cast<uint64_t>(static_cast<double>(due) * interval) <= now) {
-                ++due;
-            }
+            const uint32_t end = (b + 1) * burst < limit ? (b + 1) * burst : limit;
+            const uint32_t due = end;
             const int side = c.side[b];
             const uint32_t n = due - next;
             const unsigned room = rte_ring_free_count(env_.port(side).rx[index_]);
