@@ -22,6 +22,7 @@
 #include "control/publish/publisher.h"
 #include "control/session/manager.h"
 #include "dataplane/port_setup.h"
+#include "dataplane/steering.h"
 #include "dataplane/worker.h"
 #include "relay/control_loop.h"
 #include "relay/link_monitor.h"
@@ -247,6 +248,24 @@ int run(const rtprelay::relay_options& opt) {
         // 6. Control plane (before launching: a bad NG address must fail while nothing runs).
         publisher pub(flows, neighbours, static_cast<uint16_t>(opt.workers),
                       opt.srtp_engine == "libsrtp2" ? dpl::srtp::engine::libsrtp2 : dpl::srtp::engine::native);
+        std::vector<uint16_t> port_list(ports.begin(), ports.end());
+        if (opt.workers > 1 && opt.flow_steering == "auto") {
+            std::set<uint16_t> vlan_set;
+            for (const auto& i : interfaces.all()) {
+                if (i.vlan != 0) {
+                    vlan_set.insert(i.vlan);
+                }
+            }
+            const std::string why = dpl::install_steering(port_list, {vlan_set.begin(), vlan_set.end()},
+                                                          static_cast<uint16_t>(opt.workers));
+            pub.set_steered(why.empty());
+            if (why.empty()) {
+                RLOG_INFO("flow steering: each stream's packets go to its worker's RX queue");
+            } else {
+                RLOG_INFO("flow steering off (%s): RSS spreads packets, workers hand others' to their owner",
+                          why.c_str());
+            }
+        }
         control_context ctx;
         ctx.flows = &flows;
         ctx.neighbours = &neighbours;
@@ -342,6 +361,7 @@ int run(const rtprelay::relay_options& opt) {
         }
         rte_ring_free(control_tx);
         rte_ring_free(to_control);
+        dpl::remove_steering(port_list);
         for (uint16_t i = 0; i < shared->n_ports; ++i) {
             dpl::stop_port(shared->port_ids[i]);
         }

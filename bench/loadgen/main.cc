@@ -5,6 +5,7 @@
 // Exit status 0 when every call was set up (a ramp: when some step was good), 1 otherwise
 // (loss is reported, not judged).
 
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -17,6 +18,7 @@
 #include "bench/loadgen/call_table.h"
 #include "bench/loadgen/call_teardown.h"
 #include "bench/loadgen/clock.h"
+#include "bench/loadgen/dpdk_stream.h"
 #include "bench/loadgen/options.h"
 #include "bench/loadgen/progress_line.h"
 #include "bench/loadgen/ramp.h"
@@ -30,15 +32,25 @@ namespace lg = rtprelay::loadgen;
 
 namespace {
 
+// User + system time of this process, all threads.
+double own_cpu_seconds() {
+    rusage ru{};
+    ::getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 int fail(const std::string& what) {
     std::fprintf(stderr, "rtprelay-loadgen: %s\n", what.c_str());
     return 1;
 }
 
-// One run of `n` calls: setup, streaming, the relay's counters, teardown.
+// One run of `n` calls: setup, streaming, the relay's counters, teardown. `dpdk` is set in
+// --dpdk mode (media over the generator's own ports), null with sockets.
 lg::run_summary run_once(const lg::options& opt, uint32_t n, uint32_t run_no, uint32_t sockets,
                          const lg::side_sockets& side_a, const lg::side_sockets& side_b,
-                         rtprelay::ng::ng_client& client, lg::progress_line& progress) {
+                         rtprelay::ng::ng_client& client, lg::progress_line& progress,
+                         lg::dpdk_link* dpdk) {
     lg::options step = opt;
     step.calls = n;
     std::vector<lg::call_record> calls = lg::make_calls(n, sockets, ::getpid(), run_no, opt.srtp);
@@ -57,8 +69,14 @@ lg::run_summary run_once(const lg::options& opt, uint32_t n, uint32_t run_no, ui
         std::mt19937_64 rng(std::random_device{}());
         const lg::stream_set streams = lg::plan_streams(calls, rng);
         std::string error;
-        if (!lg::run_stream_phase(streams, side_a, side_b, step, &client, &progress, &summary,
-                                  &error)) {
+        const double cpu_before = own_cpu_seconds();
+        const bool streamed =
+            dpdk != nullptr
+                ? lg::run_dpdk_stream_phase(*dpdk, streams, step, &client, &progress, &summary, &error)
+                : lg::run_stream_phase(streams, side_a, side_b, step, &client, &progress, &summary,
+                                       &error);
+        summary.generator_cpu_seconds = own_cpu_seconds() - cpu_before;
+        if (!streamed) {
             progress.finish();
             std::fprintf(stderr, "rtprelay-loadgen: streaming: %s\n", error.c_str());
         }
@@ -137,7 +155,7 @@ void print_ramp_json(const lg::options& opt, const std::vector<ramp_step>& steps
 
 int run_ramp(const lg::options& opt, uint32_t sockets, const lg::side_sockets& side_a,
              const lg::side_sockets& side_b, rtprelay::ng::ng_client& client,
-             lg::progress_line& progress) {
+             lg::progress_line& progress, lg::dpdk_link* dpdk) {
     lg::ramp_search search(opt.calls, opt.ramp_max, opt.ramp_factor, opt.ramp_refine);
     std::vector<ramp_step> steps;
     uint32_t run_no = 0;
@@ -146,7 +164,7 @@ int run_ramp(const lg::options& opt, uint32_t sockets, const lg::side_sockets& s
             lg::sleep_until_ns(lg::mono_ns() + static_cast<int64_t>(opt.ramp_pause_s * 1e9));
         }
         ++run_no;
-        lg::run_summary s = run_once(opt, *n, run_no, sockets, side_a, side_b, client, progress);
+        lg::run_summary s = run_once(opt, *n, run_no, sockets, side_a, side_b, client, progress, dpdk);
         const lg::step_verdict v = lg::judge_step(s, opt.loss_threshold_percent, opt.skip_tolerance_percent);
         // One line per step on stderr: the ramp takes minutes, stdout gets the result.
         std::fprintf(stderr,
@@ -182,11 +200,22 @@ int main(int argc, char** argv) {
     lg::side_sockets side_a;
     lg::side_sockets side_b;
     std::string error;
-    if (!lg::open_side_sockets(opt.ns_a, opt.addr_a, sockets, opt.rtcp, &side_a, &error)) {
-        return fail("side A sockets: " + error);
-    }
-    if (!lg::open_side_sockets(opt.ns_b, opt.addr_b, sockets, opt.rtcp, &side_b, &error)) {
-        return fail("side B sockets: " + error);
+    std::unique_ptr<lg::dpdk_link, void (*)(lg::dpdk_link*)> dpdk(nullptr, [](lg::dpdk_link*) {});
+    if (opt.dpdk) {
+        try {
+            dpdk = lg::open_dpdk_link(opt);
+        } catch (const std::exception& e) {
+            return fail(std::string("--dpdk: ") + e.what());
+        }
+        side_a = lg::dpdk_side_ports(sockets, static_cast<uint16_t>(opt.dpdk_udp_port));
+        side_b = lg::dpdk_side_ports(sockets, static_cast<uint16_t>(opt.dpdk_udp_port));
+    } else {
+        if (!lg::open_side_sockets(opt.ns_a, opt.addr_a, sockets, opt.rtcp, &side_a, &error)) {
+            return fail("side A sockets: " + error);
+        }
+        if (!lg::open_side_sockets(opt.ns_b, opt.addr_b, sockets, opt.rtcp, &side_b, &error)) {
+            return fail("side B sockets: " + error);
+        }
     }
 
     std::unique_ptr<rtprelay::ng::ng_client> client;
@@ -199,10 +228,10 @@ int main(int argc, char** argv) {
     lg::install_stop_handler();
     lg::progress_line progress;
     if (opt.ramp) {
-        return run_ramp(opt, sockets, side_a, side_b, *client, progress);
+        return run_ramp(opt, sockets, side_a, side_b, *client, progress, dpdk.get());
     }
     const lg::run_summary summary =
-        run_once(opt, opt.calls, 0, sockets, side_a, side_b, *client, progress);
+        run_once(opt, opt.calls, 0, sockets, side_a, side_b, *client, progress, dpdk.get());
     if (opt.json) {
         lg::print_json(summary, stdout);
     } else {

@@ -83,6 +83,43 @@ std::string validate(const options& o) {
     if (!(o.loss_threshold_percent >= 0.0) || o.loss_threshold_percent > 100.0) {
         return "--loss-threshold: must be between 0 and 100 percent";
     }
+    if (o.dpdk) {
+        if (!o.ns_a.empty() || !o.ns_b.empty()) {
+            return "--dpdk with --ns-a/--ns-b: DPDK ports are not in a namespace; run the "
+                   "generator where its EAL devices are";
+        }
+        if (o.rtcp) {
+            return "--dpdk with --rtcp: the DPDK mode sends RTP only";
+        }
+        unsigned char b[4];
+        char tail = 0;
+        for (const std::string* a : {&o.addr_a, &o.addr_b}) {
+            if (std::sscanf(a->c_str(), "%hhu.%hhu.%hhu.%hhu%c", &b[0], &b[1], &b[2], &b[3], &tail) != 4) {
+                return "--dpdk: --addr-a/--addr-b must be IPv4 addresses (" + *a + ")";
+            }
+        }
+        if (o.addr_a == o.addr_b) {
+            return "--dpdk: --addr-a and --addr-b must differ (the receiver tells the sides apart by address)";
+        }
+        if (o.dpdk_port_a >= 64 || o.dpdk_port_b >= 64) {
+            return "--dpdk-port-a/--dpdk-port-b: at most 63";
+        }
+        if (o.dpdk_udp_port == 0 || o.dpdk_udp_port + 2 * 64 > 65535) {
+            return "--dpdk-udp-port: must be between 1 and 65407";
+        }
+        unsigned m[6];
+        if (!o.relay_mac.empty() &&
+            std::sscanf(o.relay_mac.c_str(), "%x:%x:%x:%x:%x:%x%c", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5],
+                        &tail) != 6) {
+            return "--relay-mac: expected aa:bb:cc:dd:ee:ff";
+        }
+        if (o.dpdk_mbufs < 1023 || o.dpdk_mbufs > 1048575) {
+            return "--dpdk-mbufs: must be between 1023 and 1048575";
+        }
+        if (o.dpdk_idle_sleep_us > 10000) {
+            return "--dpdk-idle-sleep-us: at most 10000";
+        }
+    }
     if (o.ng.find(':') == std::string::npos) {
         return "--ng: expected HOST:PORT";
     }
@@ -156,7 +193,22 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
          "ramp: the most loss a step may have and still count as good")
         ("skip-tolerance", with_default(&o.skip_tolerance_percent, "PERCENT"),
          "ramp: packets the generator may skip (running a period late) before a step ends the\n"
-         "ramp as 'generator behind'; skipped packets never count as sent or lost");
+         "ramp as 'generator behind'; skipped packets never count as sent or lost")
+        ("dpdk", po::bool_switch(&o.dpdk),
+         "send and receive media on the generator's own DPDK ports (IPv4; NG stays on a socket),\n"
+         "for rates kernel sockets cannot reach")
+        ("eal", arg(&o.eal, "ARGS"),
+         "with --dpdk: EAL arguments, e.g. \"-l 1 --no-pci --no-huge -m 256 --file-prefix lg\n"
+         "--vdev=net_memif0,role=client,socket=/run/rtprelay-lg.sock\"")
+        ("dpdk-port-a", with_default(&o.dpdk_port_a, "N"), "with --dpdk: DPDK port of --addr-a")
+        ("dpdk-port-b", with_default(&o.dpdk_port_b, "N"), "with --dpdk: DPDK port of --addr-b")
+        ("dpdk-udp-port", with_default(&o.dpdk_udp_port, "PORT"),
+         "with --dpdk: first UDP port of each side (one even port per --sockets)")
+        ("relay-mac", arg(&o.relay_mac, "MAC"),
+         "with --dpdk: the relay's MAC on every port (default: ask for it with ARP)")
+        ("dpdk-mbufs", with_default(&o.dpdk_mbufs, "N"), "with --dpdk: mbufs in the generator's pool")
+        ("dpdk-idle-sleep-us", with_default(&o.dpdk_idle_sleep_us, "US"),
+         "with --dpdk: sleep after a loop turn with nothing to do (0 = busy poll)");
     // clang-format on
 
     po::variables_map vm;

@@ -44,6 +44,19 @@ struct options {
     double loss_threshold_percent = 0.1;
     double skip_tolerance_percent = 1.0;  // a step whose sender skipped more is "generator behind"
     double ramp_pause_s = 1.0;          // between steps: let the relay settle
+    // DPDK mode (--dpdk): media goes over the generator's own DPDK ports (EAL arguments in
+    // `eal`, e.g. a net_memif client of the relay's memif server, or net_af_packet on a
+    // veth), frames built and parsed here; NG stays on a kernel socket. Side A's address
+    // lives on DPDK port dpdk_port_a, B's on dpdk_port_b (the same port is fine); call i
+    // uses UDP port dpdk_udp_port + 2 * (i % sockets) on both. IPv4 only, no --rtcp.
+    bool dpdk = false;
+    std::string eal;
+    uint32_t dpdk_port_a = 0;
+    uint32_t dpdk_port_b = 0;
+    uint32_t dpdk_udp_port = 20000;
+    std::string relay_mac;              // "" = resolve the relay's addresses with ARP
+    uint32_t dpdk_mbufs = 16383;
+    uint32_t dpdk_idle_sleep_us = 0;    // sleep when a loop turn had nothing to do (shared CPUs)
 
     // Sockets per side actually used: the option, or 1 per 256 calls capped at 4 (for the
     // largest count a ramp may reach).

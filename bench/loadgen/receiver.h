@@ -37,6 +37,11 @@ class receiver {
     uint64_t foreign() const { return foreign_; }      // not ours: bad magic or unknown SSRC
     uint64_t misrouted() const { return misrouted_; }  // ours, but on the wrong side or call
     uint64_t srtp_failed() const { return srtp_failed_; }
+    uint64_t rtp_received() const { return rtp_received_; }  // unique, so far
+
+    // Measures one RTP (or, with SRTP, SRTP) packet that arrived at side `at`'s address; the
+    // socket loop above calls it, and so does the DPDK mode's own loop (dpdk_stream.h).
+    void on_rtp(side at, uint8_t* buf, size_t len, int64_t arrival_ns);
 
  private:
     struct source {
@@ -48,7 +53,6 @@ class receiver {
     static constexpr size_t buffer_bytes = 2048;
 
     void drain(const source& src);
-    void on_rtp(side at, uint8_t* buf, size_t len, int64_t arrival_ns);
     void on_rtcp(side at, const uint8_t* buf, size_t len);
     bool all_arrived() const;
 

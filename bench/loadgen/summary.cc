@@ -69,6 +69,10 @@ void add_streams(const std::vector<stream_sent>& sent, const std::vector<stream_
         s->reordered += st.reordered();
         s->too_old += st.too_old();
         s->rtcp_received += st.rtcp_received();
+        ++s->streams;
+        if (st.received() == 0) {
+            ++s->streams_silent;
+        }
         if (st.received() >= 2) {
             jitter_sum += st.jitter_ns();
             ++jitter_streams;
@@ -117,6 +121,19 @@ void print_table(const run_summary& s, std::FILE* out) {
                  us(s.latency_p50_ns), us(s.latency_p99_ns), us(s.latency_max_ns),
                  us(s.sender_max_lag_ns));
     std::fprintf(out, "jitter       mean %.1f us\n", s.jitter_mean_ns / 1000.0);
+    std::fprintf(out, "streams      %" PRIu64 "  without media %" PRIu64 "\n", s.streams,
+                 s.streams_silent);
+    const uint64_t handled = s.packets_sent + s.packets_received;
+    std::fprintf(out, "generator    cpu %.3f s  %.3f us per packet sent or received (%s)\n",
+                 s.generator_cpu_seconds,
+                 handled == 0 ? 0.0 : s.generator_cpu_seconds * 1e6 / static_cast<double>(handled),
+                 s.dpdk ? "DPDK ports" : "kernel sockets");
+    if (s.dpdk) {
+        std::fprintf(out,
+                     "dpdk         tx ring full %" PRIu64 " (counted as sent and lost)  ARP answered %" PRIu64
+                     "\n",
+                     s.tx_ring_full, s.arp_answered);
+    }
     if (s.srtp) {
         std::fprintf(out,
                      "srtp         protect errors %" PRIu64 "  unprotect failed %" PRIu64
@@ -183,10 +200,17 @@ void print_json(const run_summary& s, std::FILE* out) {
     std::fprintf(out,
                  "\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f},"
                  "\"jitter_mean_us\":%.2f,\"sender_max_lag_us\":%.1f,"
-                 "\"rtcp\":{\"sent\":%" PRIu64 ",\"received\":%" PRIu64 "}",
+                 "\"rtcp\":{\"sent\":%" PRIu64 ",\"received\":%" PRIu64 "},"
+                 "\"streams\":{\"total\":%" PRIu64 ",\"silent\":%" PRIu64 "}",
                  us(s.latency_p50_ns), us(s.latency_p99_ns), us(s.latency_max_ns),
                  s.jitter_mean_ns / 1000.0, us(s.sender_max_lag_ns), s.rtcp_sent,
-                 s.rtcp_received);
+                 s.rtcp_received, s.streams, s.streams_silent);
+    std::fprintf(out, ",\"transport\":\"%s\",\"generator_cpu_seconds\":%.3f", s.dpdk ? "dpdk" : "sockets",
+                 s.generator_cpu_seconds);
+    if (s.dpdk) {
+        std::fprintf(out, ",\"dpdk\":{\"tx_ring_full\":%" PRIu64 ",\"arp_answered\":%" PRIu64 "}",
+                     s.tx_ring_full, s.arp_answered);
+    }
     if (s.relay) {
         const relay_totals& r = *s.relay;
         std::fprintf(out,

@@ -45,6 +45,14 @@ struct run_summary {
     int64_t latency_p99_ns = 0;
     int64_t latency_max_ns = 0;
     double jitter_mean_ns = 0;      // RFC 3550 jitter, mean over streams that received >= 2
+    uint64_t streams = 0;           // RTP streams of the set-up calls (two per call)
+    uint64_t streams_silent = 0;    // ... of which nothing arrived at the other end
+
+    // --dpdk: the transport's own figures.
+    bool dpdk = false;
+    uint64_t tx_ring_full = 0;      // frames the relay's port did not take (TX ring full):
+                                    // counted as sent, hence as lost
+    uint64_t arp_answered = 0;      // ARP requests for our addresses answered
 
     // --srtp: transform errors and libsrtp2's checks (srtp_streams.h).
     bool srtp = false;
@@ -54,6 +62,10 @@ struct run_summary {
     uint64_t srtp_mismatched_sent = 0;
     uint64_t srtp_checked_received = 0;
     uint64_t srtp_mismatched_received = 0;
+
+    // The generator's own CPU (all its threads) over the streaming phase: says whether it,
+    // rather than the relay, was the limit.
+    double generator_cpu_seconds = 0;
 
     std::optional<relay_totals> relay;      // absent when nothing was queried
     std::optional<double> relay_cpu_seconds;

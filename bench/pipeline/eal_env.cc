@@ -6,6 +6,8 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_eth_ring.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
@@ -13,6 +15,7 @@
 #include <fstream>
 #include <stdexcept>
 #include <system_error>
+#include <exception>
 #include <vector>
 
 #include "dataplane/port_setup.h"
@@ -39,23 +42,27 @@ uint64_t free_hugepage_bytes() {
     return free_pages * page_kb * 1024;
 }
 
-unsigned first_allowed_cpu() {
+std::vector<unsigned> allowed_cpus() {
+    std::vector<unsigned> out;
     cpu_set_t set;
     CPU_ZERO(&set);
     if (sched_getaffinity(0, sizeof(set), &set) == 0) {
         for (unsigned c = 0; c < CPU_SETSIZE; ++c) {
             if (CPU_ISSET(c, &set)) {
-                return c;
+                out.push_back(c);
             }
         }
     }
-    return 0;
+    if (out.empty()) {
+        out.push_back(0);
+    }
+    return out;
 }
 
-// RX/TX rings hold 1023 frames; the loop never has more than two bursts in flight. The pool
-// covers both ports' rings full plus the generator's and the worker's bursts.
+// RX/TX rings hold 1023 frames; the timed loop never has more than two bursts in flight,
+// the paced loop at most a full RX ring per queue. The pool covers every queue's rings full
+// plus the handoff rings and the generators' and workers' bursts.
 constexpr unsigned ring_size = 1024;
-constexpr unsigned pool_mbufs = 8191;
 
 }  // namespace
 
@@ -67,14 +74,21 @@ void free_ring_contents(rte_ring* r) {
     }
 }
 
-eal_env::eal_env(uint32_t mem_mb, bool no_huge) {
-    cpu_ = first_allowed_cpu();
+eal_env::eal_env(uint32_t mem_mb, bool no_huge, unsigned lanes) {
+    lanes_ = lanes < 1 ? 1 : (lanes > max_lanes ? max_lanes : lanes);
+    const std::vector<unsigned> allowed = allowed_cpus();
+    std::string lcore_map;
+    for (unsigned i = 0; i < lanes_; ++i) {
+        cpus_.push_back(allowed[i % allowed.size()]);
+        lcores_.push_back(i);
+        lcore_map += (i == 0 ? "" : ",") + std::to_string(i) + "@" + std::to_string(cpus_.back());
+    }
     prefix_ = "rtprelay_pipe_" + std::to_string(getpid());
     // Checked first: EAL cannot be initialised a second time after a failed attempt.
     hugepages_ = !no_huge && free_hugepage_bytes() >= uint64_t{mem_mb} * 1024 * 1024;
     // EAL may keep pointers into argv: the strings live as long as this object.
     args_ = {
-        "rtprelay-pipeline-bench", "-l", std::to_string(cpu_), "--no-pci", "--no-telemetry",
+        "rtprelay-pipeline-bench", "--lcores", lcore_map, "--main-lcore", "0", "--no-pci", "--no-telemetry",
         "--file-prefix", prefix_, "-m", std::to_string(mem_mb), "--log-level=lib.eal:warning",
     };
     if (hugepages_) {
@@ -104,22 +118,28 @@ eal_env::eal_env(uint32_t mem_mb, bool no_huge) {
 }
 
 void eal_env::open_ports() {
+    // 2 ports x lanes x (RX + TX ring) + a handoff ring (4096) per lane + bursts in hand.
+    const unsigned pool_mbufs = lanes_ * (4 * ring_size + 4096) + 4095;
     pool_ = dp::create_mbuf_pool("pipe_mbufs", pool_mbufs, 0);
     for (int s = 0; s < 2; ++s) {
         ring_port& p = ports_[s];
         const std::string n = std::string("pipe_port") + static_cast<char>('a' + s);
-        p.rx = rte_ring_create((n + "_rx").c_str(), ring_size, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        p.tx = rte_ring_create((n + "_tx").c_str(), ring_size, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        if (p.rx == nullptr || p.tx == nullptr) {
-            throw std::runtime_error("ring port " + n + ": rte_ring_create failed");
+        for (unsigned q = 0; q < lanes_; ++q) {
+            const std::string qn = n + std::to_string(q);
+            p.rx[q] = rte_ring_create((qn + "_rx").c_str(), ring_size, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+            p.tx[q] = rte_ring_create((qn + "_tx").c_str(), ring_size, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+            if (p.rx[q] == nullptr || p.tx[q] == nullptr) {
+                throw std::runtime_error("ring port " + qn + ": rte_ring_create failed");
+            }
         }
-        const int id = rte_eth_from_rings(n.c_str(), &p.rx, 1, &p.tx, 1, 0);
+        const int id = rte_eth_from_rings(n.c_str(), p.rx, lanes_, p.tx, lanes_, 0);
         if (id < 0 || id >= dp::max_ports) {
             throw std::runtime_error("ring port " + n + ": rte_eth_from_rings failed");
         }
         p.id = static_cast<uint16_t>(id);
+        // As relay/main.cc: one RX and one TX queue per worker (RSS is not offered by net_ring).
         dp::port_params pp;
-        pp.n_queues = 1;
+        pp.n_queues = static_cast<uint16_t>(lanes_);
         dp::setup_port(p.id, pp, pool_);
         ports_up_[s] = true;
         p.mac = rte_ether_addr{{0x02, 0x00, 0x00, 0x00, 0x00, static_cast<uint8_t>(0xa0 + s)}};
@@ -128,19 +148,60 @@ void eal_env::open_ports() {
 
 eal_env::~eal_env() { close(); }
 
+namespace {
+struct lane_call {
+    const std::function<void(unsigned)>* fn = nullptr;
+    unsigned lane = 0;
+    std::exception_ptr error;
+};
+
+int lane_entry(void* arg) {
+    auto* c = static_cast<lane_call*>(arg);
+    try {
+        (*c->fn)(c->lane);
+    } catch (...) {
+        c->error = std::current_exception();
+    }
+    return 0;
+}
+}  // namespace
+
+void eal_env::run_on_lanes(unsigned n, const std::function<void(unsigned)>& fn) {
+    if (n < 1 || n > lanes_) {
+        throw std::runtime_error("run_on_lanes: " + std::to_string(n) + " lanes of " + std::to_string(lanes_));
+    }
+    std::vector<lane_call> calls(n);
+    for (unsigned i = 0; i < n; ++i) {
+        calls[i].fn = &fn;
+        calls[i].lane = i;
+    }
+    for (unsigned i = 1; i < n; ++i) {
+        if (rte_eal_remote_launch(lane_entry, &calls[i], lcores_[i]) != 0) {
+            throw std::runtime_error("rte_eal_remote_launch failed for lcore " + std::to_string(lcores_[i]));
+        }
+    }
+    lane_entry(&calls[0]);
+    rte_eal_mp_wait_lcore();
+    for (const lane_call& c : calls) {
+        if (c.error) {
+            std::rethrow_exception(c.error);
+        }
+    }
+}
+
 void eal_env::close() {
     for (int s = 0; s < 2; ++s) {
         ring_port& p = ports_[s];
         if (ports_up_[s]) {
             dp::stop_port(p.id);
         }
-        if (p.rx != nullptr) {
-            free_ring_contents(p.rx);
-            rte_ring_free(p.rx);
-        }
-        if (p.tx != nullptr) {
-            free_ring_contents(p.tx);
-            rte_ring_free(p.tx);
+        for (unsigned q = 0; q < max_lanes; ++q) {
+            for (rte_ring* r : {p.rx[q], p.tx[q]}) {
+                if (r != nullptr) {
+                    free_ring_contents(r);
+                    rte_ring_free(r);
+                }
+            }
         }
     }
     rte_mempool_free(pool_);

@@ -1,10 +1,12 @@
 #pragma once
-// DPDK for the pipeline benchmark: EAL on one lcore (the main thread, which also runs the
-// worker loop), an mbuf pool, and two net_ring ethdevs standing for the relay's two
-// interfaces. A ring port's RX ring is where the generator puts frames, its TX ring where
-// the worker's rte_eth_tx_burst() leaves them for the sink.
+// DPDK for the pipeline benchmark: EAL on one lcore per worker (the main thread runs worker
+// 0's loop, lcore i worker i's), an mbuf pool, and two net_ring ethdevs standing for the
+// relay's two interfaces, each with one RX and one TX queue per worker, set up by the
+// daemon's own dp::setup_port. Queue q's RX ring is where generator q puts frames, its TX
+// ring where worker q's rte_eth_tx_burst() leaves them for sink q.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,9 +17,11 @@ struct rte_ring;
 
 namespace rtprelay::pipeline {
 
+inline constexpr unsigned max_lanes = 16;  // dp::max_workers
+
 struct ring_port {
-    rte_ring* rx = nullptr;  // generator -> worker
-    rte_ring* tx = nullptr;  // worker -> sink
+    rte_ring* rx[max_lanes] = {};  // per queue: generator -> worker
+    rte_ring* tx[max_lanes] = {};  // per queue: worker -> sink
     uint16_t id = 0;
     rte_ether_addr mac{};    // ours: every net_ring port reports the same one
 };
@@ -25,16 +29,24 @@ struct ring_port {
 class eal_env {
  public:
     // Hugepages when enough are free (--in-memory), else --no-huge with `mem_mb` of
-    // ordinary memory. Pinned to the first CPU this process may run on. Throws on failure.
-    eal_env(uint32_t mem_mb, bool no_huge);
+    // ordinary memory. `lanes` lcores (and queues per port): lcore i pinned to the i-th CPU
+    // this process may run on (wrapping round when there are fewer). Throws on failure.
+    eal_env(uint32_t mem_mb, bool no_huge, unsigned lanes);
     ~eal_env();
     eal_env(const eal_env&) = delete;
     eal_env& operator=(const eal_env&) = delete;
 
     bool hugepages() const { return hugepages_; }
-    unsigned cpu() const { return cpu_; }
+    unsigned cpu() const { return cpus_[0]; }
+    unsigned cpu(unsigned lane) const { return cpus_[lane]; }
+    unsigned lanes() const { return lanes_; }
+    // EAL lcore id of lane i (lane 0 is the main lcore).
+    unsigned lcore(unsigned lane) const { return lcores_[lane]; }
     rte_mempool* pool() const { return pool_; }
     ring_port& port(int side) { return ports_[side]; }
+    // Runs fn(i) for i in [0, n) at once, fn(i) on lane i's lcore (fn(0) in the caller), and
+    // returns when all are done; rethrows the first exception one of them threw.
+    void run_on_lanes(unsigned n, const std::function<void(unsigned)>& fn);
 
  private:
     void open_ports();
@@ -42,7 +54,9 @@ class eal_env {
     void remove_runtime_dir();
 
     bool hugepages_ = false;
-    unsigned cpu_ = 0;
+    unsigned lanes_ = 1;
+    std::vector<unsigned> cpus_;
+    std::vector<unsigned> lcores_;
     std::string prefix_;
     std::vector<std::string> args_;
     std::string runtime_dir_;

@@ -33,6 +33,20 @@ constexpr const char* usage =
     "  --floor-keys N    keys the batched crypto floor cycles through (default 1024; 0 = skip)\n"
     "  --stream-run N    N consecutive packets of one stream before the next call's (default 1:\n"
     "                    a burst is 32 calls; 32: a burst is one stream's run)\n"
+    "  --workers N       also run N workers (1..16), each on its own lcore with its own RX/TX\n"
+    "                    queue on both ports and its own generator + sink; every run is done\n"
+    "                    with 1 worker and then N, interleaved (default 1)\n"
+    "  --misroute P      P percent of the streams arrive on a queue whose worker does not own\n"
+    "                    them (handed off, as unsteered RSS does; default 0: all on the owner's)\n"
+    "  --rate PPS        paced mode after the throughput runs: offer PPS packets/s (all workers),\n"
+    "                    stamp each with its arrival time, report added latency and loss\n"
+    "  --load F          paced mode at F (0 < F <= 1) of the ceiling the throughput runs measured\n"
+    "  --paced-packets N packets per paced run (default 1000000)\n"
+    "  --drain-us N      paced: flush the TX buffers every N us (default 100, as worker::run();\n"
+    "                    0 = after every poll, as the timed runs do)\n"
+    "  --realtime        paced runs with the workers' threads at SCHED_FIFO 1, as if their cores\n"
+    "                    were isolated (needs CAP_SYS_NICE and a CPU per worker; the kernel's RT\n"
+    "                    throttling still leaves other processes 5 percent of each second)\n"
     "  --help\n";
 
 bool parse_u64(const char* text, uint64_t min, uint64_t max, uint64_t* out) {
@@ -142,6 +156,42 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
                 return parse_outcome::exit_error;
             }
             out->stream_run = static_cast<uint32_t>(v);
+        } else if (arg == "--workers") {
+            if (!number(1, 16, &v)) {
+                return parse_outcome::exit_error;
+            }
+            out->workers = static_cast<uint32_t>(v);
+        } else if (arg == "--misroute") {
+            if (!number(0, 100, &v)) {
+                return parse_outcome::exit_error;
+            }
+            out->misroute_pct = static_cast<uint32_t>(v);
+        } else if (arg == "--rate") {
+            if (!number(1, 1'000'000'000, &v)) {
+                return parse_outcome::exit_error;
+            }
+            out->rate_pps = v;
+        } else if (arg == "--paced-packets") {
+            if (!number(32, 100'000'000, &v)) {
+                return parse_outcome::exit_error;
+            }
+            out->paced_packets = v;
+        } else if (arg == "--load") {
+            char* end = nullptr;
+            const double f = value == nullptr ? 0 : std::strtod(value, &end);
+            if (value == nullptr || *end != '\0' || !(f > 0 && f <= 1)) {
+                std::fprintf(stderr, "rtprelay-pipeline-bench: option '--load' needs a number in (0, 1]\n");
+                return parse_outcome::exit_error;
+            }
+            out->load = f;
+            ++i;
+        } else if (arg == "--drain-us") {
+            if (!number(0, 1'000'000, &v)) {
+                return parse_outcome::exit_error;
+            }
+            out->drain_us = static_cast<uint32_t>(v);
+        } else if (arg == "--realtime") {
+            out->realtime = true;
         } else if (arg == "--one-way") {
             out->one_way = true;
         } else if (arg == "--no-huge") {

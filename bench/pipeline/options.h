@@ -31,6 +31,16 @@ struct options {
     uint32_t floor_keys = 1024;     // contexts the batched crypto floor draws keys from (0 = skip it)
     uint32_t stream_run = 1;        // consecutive packets of one stream in a burst (1 = every packet
                                     // another call; 32 = a burst is one stream's run)
+    uint32_t workers = 1;           // > 1: each run with 1 worker, then with this many (interleaved)
+    uint32_t misroute_pct = 0;      // share of streams whose packets land on a queue not their owner's
+    // Paced mode (latency): off unless rate or load is set. load: share of the ceiling the
+    // throughput runs measured just before (whole loop: generator + worker + sink).
+    uint64_t rate_pps = 0;
+    double load = 0;
+    uint64_t paced_packets = 1'000'000;  // per paced run, all workers together
+    uint32_t drain_us = 100;        // paced: TX buffers flushed this often (worker::run(): 100; 0 = every turn)
+    bool realtime = false;          // paced runs at SCHED_FIFO (stands in for isolated cores)
+    bool paced() const { return rate_pps != 0 || load > 0; }
 };
 
 enum class parse_outcome : uint8_t { run, exit_ok, exit_error };

@@ -112,8 +112,13 @@ void read_relay_sdp(const std::string& sdp, bool srtp, uint32_t call, int side, 
 
 }  // namespace
 
-relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls, uint32_t srtp_batch_min)
+relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls, uint32_t srtp_batch_min,
+                                   uint32_t workers)
     : env_(env), scenario_(s), calls_(calls) {
+    if (workers < 1 || workers > env.lanes()) {
+        throw std::runtime_error(std::to_string(workers) + " workers, but the ports have " +
+                                 std::to_string(env.lanes()) + " queues");
+    }
     heap_before_ = heap_in_use();
     dpdk_before_ = dpdk_in_use();
 
@@ -137,7 +142,7 @@ relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls, uin
 
     // Tables and rings the planes share, sized for the calls: 4 flows per call (RTP and
     // RTCP, both legs), a few peers' next hops.
-    flows_ = std::make_unique<dp::flow_table>(calls * 4 + 1024, 1, 0);
+    flows_ = std::make_unique<dp::flow_table>(calls * 4 + 1024, workers, 0);
     neighbours_ = std::make_unique<dp::neighbour_table>(2 * peer_hosts + 64, 0);
     to_control_ = rte_ring_create("pipe_to_control", 1024, 0, RING_F_SC_DEQ);
     control_tx_ = rte_ring_create("pipe_control_tx", 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -153,20 +158,33 @@ relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls, uin
         shared_->port_macs[p.id] = p.mac;
         shared_->port_ids[shared_->n_ports++] = p.id;
     }
-    shared_->n_workers = 1;
+    shared_->n_workers = static_cast<uint16_t>(workers);
     shared_->to_control = to_control_;
     shared_->srtp_batch_min = srtp_batch_min;
-    worker_ = std::make_unique<dp::worker>();
-    worker_->init(0, shared_.get(), control_tx_);
-
-    // What worker::run() does before its loop.
-    if (rte_rcu_qsbr_thread_register(flows_->rcu(), 0) != 0) {
-        throw std::runtime_error("RCU: thread register failed");
+    // As relay/main.cc: a handoff ring per worker when there is more than one.
+    for (uint32_t w = 0; w < workers && workers > 1; ++w) {
+        handoff_[w] = rte_ring_create(("pipe_handoff" + std::to_string(w)).c_str(), 4096, 0, RING_F_SC_DEQ);
+        if (handoff_[w] == nullptr) {
+            throw std::runtime_error("handoff ring: rte_ring_create failed");
+        }
+        shared_->handoff[w] = handoff_[w];
     }
-    rte_rcu_qsbr_thread_online(flows_->rcu(), 0);
+    for (uint32_t w = 0; w < workers; ++w) {
+        workers_.push_back(std::make_unique<dp::worker>());
+        workers_.back()->init(static_cast<uint16_t>(w), shared_.get(), w == 0 ? control_tx_ : nullptr);
+    }
+
+    // What worker::run() does before its loop, for every worker (RCU reader ids are not
+    // bound to threads: each worker's thread reports its own id while it runs).
+    for (uint32_t w = 0; w < workers; ++w) {
+        if (rte_rcu_qsbr_thread_register(flows_->rcu(), w) != 0) {
+            throw std::runtime_error("RCU: thread register failed");
+        }
+        rte_rcu_qsbr_thread_online(flows_->rcu(), w);
+    }
     rcu_online_ = true;
 
-    pub_ = std::make_unique<publisher>(*flows_, *neighbours_, 1);
+    pub_ = std::make_unique<publisher>(*flows_, *neighbours_, static_cast<uint16_t>(workers));
     sessions_ = std::make_unique<session_manager>(*interfaces_, *pub_);
 }
 
@@ -174,14 +192,22 @@ relay_under_test::~relay_under_test() {
     sessions_.reset();  // removes the calls' flows, retires their states and contexts
     pub_.reset();
     if (rcu_online_) {
-        rte_rcu_qsbr_thread_offline(flows_->rcu(), 0);
-        rte_rcu_qsbr_thread_unregister(flows_->rcu(), 0);
+        for (uint32_t w = 0; w < workers_.size(); ++w) {
+            rte_rcu_qsbr_thread_offline(flows_->rcu(), w);
+            rte_rcu_qsbr_thread_unregister(flows_->rcu(), w);
+        }
     }
     if (flows_) {
         flows_->reclaim_all();
     }
-    if (worker_) {
-        worker_->release();
+    for (auto& w : workers_) {
+        w->release();
+    }
+    for (rte_ring* r : handoff_) {
+        if (r != nullptr) {
+            free_ring_contents(r);
+            rte_ring_free(r);
+        }
     }
     for (rte_ring* r : {to_control_, control_tx_}) {
         if (r != nullptr) {
@@ -191,7 +217,23 @@ relay_under_test::~relay_under_test() {
     }
 }
 
-void relay_under_test::quiescent() { rte_rcu_qsbr_quiescent(flows_->rcu(), 0); }
+void relay_under_test::quiescent(uint32_t worker_index) { rte_rcu_qsbr_quiescent(flows_->rcu(), worker_index); }
+
+unsigned relay_under_test::handoff_backlog(uint32_t worker_index) const {
+    return handoff_[worker_index] == nullptr ? 0 : rte_ring_count(handoff_[worker_index]);
+}
+
+uint32_t relay_under_test::owner(const call_info& c, int side) const {
+    return pub_->owner_of(c.relay_addr[side], c.relay_port[side]);
+}
+
+dp::worker_counters relay_under_test::totals() const {
+    std::vector<dp::worker_counters> blocks;
+    for (const auto& w : workers_) {
+        blocks.push_back(w->counters);
+    }
+    return dp::sum(blocks.data(), blocks.size());
+}
 
 std::vector<call_info> relay_under_test::set_up_calls() {
     std::vector<call_info> out(calls_);
@@ -231,7 +273,9 @@ std::vector<call_info> relay_under_test::set_up_calls() {
         }
     }
     // The answers replaced the offers' entries: let those go as the running relay would.
-    quiescent();
+    for (uint32_t w = 0; w < workers_.size(); ++w) {
+        quiescent(w);
+    }
     flows_->reclaim();
     stats_.flows = flows_->size();
     if (stats_.flows != uint64_t{calls_} * 4 || flows_->pending() != 0) {

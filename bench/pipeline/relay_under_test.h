@@ -1,8 +1,10 @@
 #pragma once
 // rtprelay's data and control plane objects, wired as relay/main.cc wires them, on the two
-// ring ports, with the worker polled by the calling thread (worker 0, RCU reader 0). Calls
-// are set up through session_manager::offer/answer and published by the real publisher;
-// neighbours are learnt as the control plane learns them from ARP.
+// ring ports: n workers (worker i polls queue i of both ports and is RCU reader i; with
+// more than one, a handoff ring each, as relay/main.cc creates them), polled by threads
+// the benchmark starts. Calls are set up through session_manager::offer/answer and
+// published by the real publisher, which picks each stream's owner; neighbours are learnt
+// as the control plane learns them from ARP.
 
 #include <cstddef>
 #include <cstdint>
@@ -33,7 +35,7 @@ struct setup_stats {
 
 class relay_under_test {
  public:
-    relay_under_test(eal_env& env, scenario s, uint32_t calls, uint32_t srtp_batch_min);
+    relay_under_test(eal_env& env, scenario s, uint32_t calls, uint32_t srtp_batch_min, uint32_t workers = 1);
     ~relay_under_test();
     relay_under_test(const relay_under_test&) = delete;
     relay_under_test& operator=(const relay_under_test&) = delete;
@@ -43,9 +45,16 @@ class relay_under_test {
     std::vector<call_info> set_up_calls();
     const setup_stats& stats() const { return stats_; }
 
-    dp::worker& worker() { return *worker_; }
-    // What worker::run() reports after each loop turn.
-    void quiescent();
+    uint32_t n_workers() const { return static_cast<uint32_t>(workers_.size()); }
+    dp::worker& worker(uint32_t i = 0) { return *workers_[i]; }
+    // The worker that owns the stream the peer on `side` sends (its flow entry's owner).
+    uint32_t owner(const call_info& c, int side) const;
+    // What worker::run() reports after each loop turn (RCU reader = worker index).
+    void quiescent(uint32_t worker_index);
+    // Packets waiting on worker i's handoff ring (0 with one worker).
+    unsigned handoff_backlog(uint32_t worker_index) const;
+    // The workers' counters added up.
+    dp::worker_counters totals() const;
 
  private:
     eal_env& env_;
@@ -63,7 +72,8 @@ class relay_under_test {
     rte_ring* to_control_ = nullptr;
     rte_ring* control_tx_ = nullptr;
     std::unique_ptr<dp::dataplane_shared> shared_;
-    std::unique_ptr<dp::worker> worker_;
+    rte_ring* handoff_[dp::max_workers] = {};
+    std::vector<std::unique_ptr<dp::worker>> workers_;
     std::unique_ptr<publisher> pub_;
     std::unique_ptr<session_manager> sessions_;
 };

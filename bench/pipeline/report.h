@@ -13,6 +13,8 @@
 
 namespace rtprelay::pipeline {
 
+// With several workers, the per packet figures are means over the workers (each worker's
+// cycles over the packets it relayed) and the lane_* vectors hold each worker's own.
 struct run_figures {
     uint64_t packets = 0;
     double worker_ns = 0;      // per packet: poll_once + flush_tx, windows without a context switch
@@ -20,15 +22,37 @@ struct run_figures {
     double clean_share = 0;    // packets in windows without a context switch, 0..1
     double loop_ns = 0;        // per packet: generator + worker + sink, thread CPU time
     double generator_ns = 0;   // per packet: generator + sink without the worker, thread CPU time
+    double mpps = 0;           // all workers: sum of each worker's 1e3 / its clean ns per packet
+    double loop_mpps = 0;      // all lanes: sum of 1e3 / loop ns (what generator + relay sustain)
+    uint64_t handed_off = 0;
+    std::vector<double> lane_ns;     // per worker: clean ns per packet relayed
+    std::vector<double> lane_clean;  // per worker: clean share
+    std::vector<double> lane_share;  // per worker: share of all packets relayed by it
+};
+
+// One paced run: arrivals at a fixed rate, latency from arrival to rte_eth_tx_burst.
+struct paced_figures {
+    double rate_pps = 0;       // offered, all workers
+    double ceiling_pps = 0;    // the same run's throughput loop_mpps (0 with --rate)
+    uint64_t offered = 0;
+    uint64_t rx_lost = 0;      // arrived at a full RX queue
+    uint64_t delivered = 0;
+    uint64_t switches = 0;     // context switches of the lanes' threads meanwhile
+    double steal_ms = 0;       // hypervisor steal time on the lanes' CPUs meanwhile (10 ms ticks)
+    double p50_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
 };
 
 struct scenario_result {
     scenario which = scenario::plain;
+    uint32_t workers = 1;
+    uint32_t misroute_pct = 0;
+    std::vector<unsigned> cpus;  // lane i's CPU
     uint32_t calls = 0;
     bool one_way = false;
     setup_stats setup;
     double generate_seconds = 0;  // building (and SRTP-protecting) the frames, untimed
     std::vector<run_figures> runs;
+    std::vector<paced_figures> paced;
     uint64_t injected = 0;
     uint64_t delivered = 0;
     uint64_t drops = 0;
@@ -42,6 +66,8 @@ struct machine_info {
     unsigned lcore_cpu = 0;
     bool hugepages = false;
     uint32_t srtp_batch_min = 0;
+    bool realtime = false;  // paced runs at SCHED_FIFO
+    uint32_t drain_us = 100;
 };
 machine_info describe_machine(unsigned cpu, bool hugepages);
 

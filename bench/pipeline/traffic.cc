@@ -18,14 +18,36 @@ constexpr uint32_t headers = l2_len + l3_len + l4_len;
 static_assert(headers + rtp_bytes + dp::srtp::max_overhead <= frame_chunk::stride);
 }  // namespace
 
+namespace {
+traffic_generator::stream_lists every_call(size_t calls, bool one_way) {
+    traffic_generator::stream_lists l;
+    for (uint32_t c = 0; c < calls; ++c) {
+        l[0].push_back(c);
+        if (!one_way) {
+            l[1].push_back(c);
+        }
+    }
+    return l;
+}
+}  // namespace
+
 traffic_generator::traffic_generator(scenario s, const std::vector<call_info>& calls,
-                                     const rte_ether_addr (&port_macs)[2], bool one_way, uint32_t stream_run)
-    : scenario_(s), calls_(calls), one_way_(one_way), stream_run_(stream_run == 0 ? 1 : stream_run),
-      streams_(calls.size() * 2) {
+                                     const rte_ether_addr (&port_macs)[2], bool one_way)
+    : traffic_generator(s, calls, port_macs, one_way, every_call(calls.size(), one_way)) {}
+
+traffic_generator::traffic_generator(scenario s, const std::vector<call_info>& calls,
+                                     const rte_ether_addr (&port_macs)[2], bool one_way, stream_lists streams)
+    : scenario_(s), calls_(calls), one_way_(one_way), lists_(std::move(streams)), streams_(calls.size() * 2) {
     port_macs_[0] = port_macs[0];
     port_macs_[1] = port_macs[1];
-    for (uint32_t call = 0; call < calls.size(); ++call) {
-        for (int side = 0; side < 2; ++side) {
+    if (one_way_) {
+        lists_[1].clear();
+    }
+    if (lists_[0].empty() && lists_[1].empty()) {
+        throw std::runtime_error("generator: no stream to send");
+    }
+    for (int side = 0; side < 2; ++side) {
+        for (const uint32_t call : lists_[side]) {
             stream& st = streams_[2 * call + static_cast<uint32_t>(side)];
             st.ssrc = stream_ssrc(call, side);
             // Spread starting points, as real senders pick them at random (RFC 3550).
@@ -46,17 +68,31 @@ void traffic_generator::fill(frame_chunk& c, uint32_t n) {
     c.bytes.resize(static_cast<size_t>(n) * frame_chunk::stride);
     c.len.resize(n);
     c.side.resize(c.bursts());
-    const uint64_t n_calls = calls_.size();
     for (uint32_t b = 0; b < c.bursts(); ++b) {
-        const int side = one_way_ ? 0 : static_cast<int>(next_burst_++ & 1);
+        int side = one_way_ ? 0 : static_cast<int>(next_burst_++ & 1);
+        if (lists_[side].empty()) {
+            side = 1 - side;  // this generator has no stream on that side
+        }
         c.side[b] = static_cast<uint8_t>(side);
+        const std::vector<uint32_t>& list = lists_[side];
         const uint32_t first = b * burst;
         const uint32_t end = first + burst < n ? first + burst : n;
         for (uint32_t i = first; i < end; ++i) {
-            const auto call = static_cast<uint32_t>(per_side_[side]++ / stream_run_ % n_calls);
+            const uint32_t call = list[per_side_[side]++ / stream_run_ % list.size()];
             build(call, side, c.bytes.data() + static_cast<size_t>(i) * frame_chunk::stride, &c.len[i]);
         }
     }
+}
+
+uint64_t traffic_generator::max_per_stream() const {
+    uint64_t most = 0;
+    for (int side = 0; side < 2; ++side) {
+        if (!lists_[side].empty()) {
+            const uint64_t k = (per_side_[side] + lists_[side].size() - 1) / lists_[side].size() + stream_run_;
+            most = k > most ? k : most;
+        }
+    }
+    return most;
 }
 
 void traffic_generator::build(uint32_t call, int side, uint8_t* out, uint16_t* len) {

@@ -6,8 +6,11 @@
 // every packet is fresh to the relay's replay window.
 //
 // Bursts of 32 alternate between the sides (caller -> relay on port a, callee -> relay on
-// port b), or all come from the callers with one_way.
+// port b), or all come from the callers with one_way. With several workers each has a
+// generator of its own for the streams that arrive on its queue (`streams`: per side, the
+// calls whose peer on that side this generator plays).
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -35,9 +38,13 @@ struct frame_chunk {
 
 class traffic_generator {
  public:
-    // stream_run: consecutive packets of a side that belong to one call (>= 1).
+    using stream_lists = std::array<std::vector<uint32_t>, 2>;
     traffic_generator(scenario s, const std::vector<call_info>& calls, const rte_ether_addr (&port_macs)[2],
-                      bool one_way, uint32_t stream_run = 1);
+                      bool one_way);
+    traffic_generator(scenario s, const std::vector<call_info>& calls, const rte_ether_addr (&port_macs)[2],
+                      bool one_way, stream_lists streams);
+    // Consecutive packets of a side that belong to one call (>= 1; bench --stream-run).
+    void set_stream_run(uint32_t n) { stream_run_ = n == 0 ? 1 : n; }
     ~traffic_generator();
     traffic_generator(const traffic_generator&) = delete;
     traffic_generator& operator=(const traffic_generator&) = delete;
@@ -46,6 +53,8 @@ class traffic_generator {
     void fill(frame_chunk& c, uint32_t n);
 
     uint64_t generated(int side) const { return per_side_[side]; }
+    // The most packets any one of this generator's streams has sent so far.
+    uint64_t max_per_stream() const;
 
  private:
     struct stream {
@@ -60,8 +69,9 @@ class traffic_generator {
     const std::vector<call_info>& calls_;
     rte_ether_addr port_macs_[2];
     bool one_way_;
-    uint32_t stream_run_;
-    std::vector<stream> streams_;  // [2 * call + side]
+    stream_lists lists_;           // per side: the calls whose stream this generator sends
+    std::vector<stream> streams_;  // [2 * call + side]; contexts only for streams in lists_
+    uint32_t stream_run_ = 1;
     uint64_t next_burst_ = 0;
     uint64_t per_side_[2] = {0, 0};
     uint16_t ip_id_ = 0;

@@ -23,7 +23,9 @@ struct verdict {
     std::vector<std::string> failures;  // empty = the run counts
 };
 
-void check_delivery(const loop_totals& t, const dp::worker_counters& c, verdict* v);
+// `c`: every worker's counters added up. `handoff`: packets may arrive at a worker that
+// does not own their stream (--misroute); otherwise a handoff is a failure.
+void check_delivery(const loop_totals& t, const dp::worker_counters& c, bool handoff, verdict* v);
 
 // Call srtp_init() once before. Samples must be in output order (libsrtp2 keeps one
 // receive session per sampled stream, and its replay window sees them in order);

@@ -3,6 +3,8 @@
 #include <arpa/inet.h>
 #include <rte_cycles.h>
 
+#include "dataplane/steering.h"
+
 namespace rtprelay {
 
 namespace {
@@ -51,6 +53,9 @@ void publisher::sync_contexts(stream& s, std::vector<std::unique_ptr<dp::srtp::c
 }
 
 uint8_t publisher::owner_of(uint32_t addr_be, uint16_t port) const {
+    if (steered_) {
+        return static_cast<uint8_t>(dp::steered_queue(port, n_workers_));
+    }
     // A cheap mix is enough: the goal is a stable, even spread, not secrecy.
     uint32_t h = addr_be ^ (static_cast<uint32_t>(port) * 2654435761u);
     h ^= h >> 16;

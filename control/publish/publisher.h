@@ -29,7 +29,9 @@ class publisher {
 
     // The worker that owns a local (address, port): decided by the local side only, so a
     // remote peer cannot move a stream's state between workers.
+    // With `steered` ports (dataplane/steering.h) it is the queue the NIC delivers the port to.
     uint8_t owner_of(uint32_t addr_be, uint16_t port) const;
+    void set_steered(bool steered) { steered_ = steered; }
 
     dp::flow_table& flows() { return flows_; }
 
@@ -43,6 +45,7 @@ class publisher {
     dp::neighbour_table& neighbours_;
     uint16_t n_workers_;
     dp::srtp::engine engine_;
+    bool steered_ = false;
 };
 
 }  // namespace rtprelay

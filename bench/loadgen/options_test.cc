@@ -1,0 +1,65 @@
+#include "bench/loadgen/options.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace lg = rtprelay::loadgen;
+
+namespace {
+
+lg::parse_outcome parse(std::vector<std::string> args, lg::options* out) {
+    args.insert(args.begin(), "rtprelay-loadgen");
+    std::vector<char*> argv;
+    for (std::string& a : args) {
+        argv.push_back(a.data());
+    }
+    return lg::parse_options(static_cast<int>(argv.size()), argv.data(), out);
+}
+
+const std::vector<std::string> dpdk_base = {"--dpdk", "--eal=--no-pci --no-huge", "--addr-a",
+                                            "198.18.1.2", "--addr-b", "198.18.2.2"};
+
+std::vector<std::string> with(std::vector<std::string> more) {
+    std::vector<std::string> v = dpdk_base;
+    v.insert(v.end(), more.begin(), more.end());
+    return v;
+}
+
+}  // namespace
+
+TEST(LoadgenOptions, DpdkModeParsesItsOptions) {
+    lg::options o;
+    ASSERT_EQ(parse(with({"--dpdk-port-a", "0", "--dpdk-port-b", "1", "--dpdk-udp-port", "30000",
+                          "--relay-mac", "02:00:00:00:00:01", "--dpdk-idle-sleep-us", "20"}),
+                    &o),
+              lg::parse_outcome::run);
+    EXPECT_TRUE(o.dpdk);
+    EXPECT_EQ(o.eal, "--no-pci --no-huge");
+    EXPECT_EQ(o.dpdk_port_b, 1u);
+    EXPECT_EQ(o.dpdk_udp_port, 30000u);
+    EXPECT_EQ(o.relay_mac, "02:00:00:00:00:01");
+    EXPECT_EQ(o.dpdk_idle_sleep_us, 20u);
+}
+
+TEST(LoadgenOptions, DpdkModeRefusesWhatItCannotDo) {
+    lg::options o;
+    EXPECT_EQ(parse(with({"--rtcp"}), &o), lg::parse_outcome::exit_error);
+    EXPECT_EQ(parse(with({"--ns-a", "x", "--ns-b", "y"}), &o), lg::parse_outcome::exit_error);
+    // The sides' addresses: IPv4, and two different ones.
+    EXPECT_EQ(parse({"--dpdk", "--addr-a", "198.18.1.2", "--addr-b", "198.18.1.2"}, &o),
+              lg::parse_outcome::exit_error);
+    EXPECT_EQ(parse({"--dpdk", "--addr-a", "2001:db8::1", "--addr-b", "198.18.2.2"}, &o),
+              lg::parse_outcome::exit_error);
+    EXPECT_EQ(parse({"--dpdk", "--addr-a", "198.18.1.2", "--addr-b", "198.18.2.2"}, &o),
+              lg::parse_outcome::run);
+    EXPECT_EQ(parse(with({"--relay-mac", "02:00:00:00:00"}), &o), lg::parse_outcome::exit_error);
+    EXPECT_EQ(parse(with({"--dpdk-port-a", "64"}), &o), lg::parse_outcome::exit_error);
+    EXPECT_EQ(parse(with({"--dpdk-udp-port", "65500"}), &o), lg::parse_outcome::exit_error);
+    EXPECT_EQ(parse(with({"--dpdk-mbufs", "100"}), &o), lg::parse_outcome::exit_error);
+    // Without --dpdk the same addresses and --rtcp are fine (sockets).
+    EXPECT_EQ(parse({"--rtcp", "--addr-a", "127.0.0.1", "--addr-b", "127.0.0.1"}, &o),
+              lg::parse_outcome::run);
+    EXPECT_FALSE(o.dpdk);
+}

@@ -1,0 +1,19 @@
+#pragma once
+// One run of one mode with `workers` workers: a relay set up afresh (calls through the
+// session manager), the streams spread over the workers' queues (each on its owner's, or a
+// --misroute share on another's), a lane per worker started on its lcore, the timed run,
+// then the paced run if asked (--rate/--load: its rate from this run's ceiling), and the
+// checks (delivery, zero drops, samples through libsrtp2, one latency stamp per packet).
+
+#include <cstdint>
+
+#include "bench/pipeline/eal_env.h"
+#include "bench/pipeline/options.h"
+#include "bench/pipeline/report.h"
+
+namespace rtprelay::pipeline {
+
+// Appends the run's figures (and paced figures, checks, setup) to *r.
+void run_once(eal_env& env, const options& opt, scenario sc, uint32_t workers, scenario_result* r);
+
+}  // namespace rtprelay::pipeline

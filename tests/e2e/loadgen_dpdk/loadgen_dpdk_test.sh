@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# rtprelay-loadgen --dpdk against the real rtprelay (issue 5): the generator's media on its
+# own DPDK ports, NG on a kernel socket, both processes in one network namespace.
+#
+#   memif:      rtprelay [net_memif0/1 role=server] <-shared memory-> [net_memif0/1 role=client] loadgen
+#   af_packet:  rtprelay [net_af_packet on $p-a0/$p-b0] <-veth-> [net_af_packet on $p-a1/$p-b1] loadgen
+#
+# A small bounded load (CALLS calls, DURATION s, SRTP both ways) must set up every call, give
+# every stream media, lose ~nothing, and pass libsrtp2's checks of samples sent and received;
+# the relay must count the packets and exit 0 on SIGTERM. No speed assertions: the host is a
+# shared 2-core machine.
+#   loadgen_dpdk_test.sh BUILD_DIR [memif|af_packet]
+set -euo pipefail
+build=$(realpath "$1")
+mode=${2:-memif}
+calls=${CALLS:-200}
+duration=${DURATION:-5}
+base=rplgd
+p="$base$(($$ % 100000))"
+ns="$p-ns"
+sock="/run/$p-memif.sock"
+
+cleanup_prefix() {  # cleanup_prefix PREFIX: the namespace (and its veths), DPDK files, socket
+    local q=$1
+    ip netns pids "$q-ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+    ip netns del "$q-ns" 2>/dev/null || true
+    rm -rf "/var/run/dpdk/$q-r" "/var/run/dpdk/$q-g" "/run/$q-memif.sock" 2>/dev/null || true
+}
+# Leftovers of killed runs: the prefix ends in the owner's pid (mod 100000).
+for old in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^$base[0-9]+-ns$" || true); do
+    q=${old%-ns}
+    owner=${q#"$base"}
+    if [ "$owner" != "$(($$ % 100000))" ] && ! kill -0 "$owner" 2>/dev/null; then
+        cleanup_prefix "$q"
+    fi
+done
+
+relay_pid=
+logdir=$(mktemp -d /tmp/rtprelay-lgd.XXXXXX)
+finish() {
+    local rc=$?
+    if [ -n "$relay_pid" ] && kill -0 "$relay_pid" 2>/dev/null; then
+        kill -9 "$relay_pid" 2>/dev/null || true
+        wait "$relay_pid" 2>/dev/null || true
+    fi
+    cleanup_prefix "$p"
+    if [ $rc -ne 0 ]; then
+        echo "---- relay log ($logdir/relay.log) ----"
+        tail -n 40 "$logdir/relay.log" 2>/dev/null || true
+        echo "---- loadgen stderr ----"
+        tail -n 20 "$logdir/loadgen.err" 2>/dev/null || true
+    else
+        rm -rf "$logdir"
+    fi
+    exit $rc
+}
+trap finish EXIT INT TERM
+
+cleanup_prefix "$p"
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+case "$mode" in
+    memif)
+        relay_vdevs="--vdev=net_memif0,role=server,socket=$sock,id=0 --vdev=net_memif1,role=server,socket=$sock,id=1"
+        gen_vdevs="--vdev=net_memif0,role=client,socket=$sock,id=0 --vdev=net_memif1,role=client,socket=$sock,id=1"
+        ;;
+    af_packet)
+        # Two veth pairs inside the namespace, no kernel addresses and no IPv6 on them: DPDK
+        # owns all four ends. TX checksum offload off (af_packet would see partial sums).
+        for s in a b; do
+            ip -n "$ns" link add "$p-${s}0" type veth peer name "$p-${s}1"
+            for end in 0 1; do
+                ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$p-$s$end.disable_ipv6=1"
+                ip netns exec "$ns" ethtool -K "$p-$s$end" tx off >/dev/null
+                ip -n "$ns" link set "$p-$s$end" up
+            done
+        done
+        relay_vdevs="--vdev=net_af_packet0,iface=$p-a0 --vdev=net_af_packet1,iface=$p-b0"
+        gen_vdevs="--vdev=net_af_packet0,iface=$p-a1 --vdev=net_af_packet1,iface=$p-b1"
+        ;;
+    *) echo "unknown mode $mode"; exit 2 ;;
+esac
+
+ng_port=2260
+ip netns exec "$ns" "$build/relay/rtprelay" \
+    --eal="-l 0-1 --no-pci --no-huge -m 512 --no-shconf --file-prefix $p-r $relay_vdevs" \
+    --interface="a address=198.18.1.1/24 dpdk-port=0" \
+    --interface="b address=198.18.2.1/24 dpdk-port=1" \
+    --ng-listen="127.0.0.1:$ng_port" --idle-sleep-us=50 --drain-time=0 >"$logdir/relay.log" 2>&1 &
+relay_pid=$!
+for _ in $(seq 1 100); do
+    grep -q "NG control listening" "$logdir/relay.log" 2>/dev/null && break
+    kill -0 "$relay_pid" 2>/dev/null || { echo "FAIL: rtprelay exited at start-up"; exit 1; }
+    sleep 0.1
+done
+
+# Bounded: the generator stops by itself after setup + DURATION + drain; timeout is the net.
+rc=0
+ip netns exec "$ns" timeout 120 "$build/bench/loadgen/rtprelay-loadgen" --dpdk \
+    --eal="-l 0 --no-pci --no-huge -m 256 --no-shconf --file-prefix $p-g $gen_vdevs" \
+    --dpdk-port-a 0 --dpdk-port-b 1 --addr-a 198.18.1.2 --addr-b 198.18.2.2 \
+    --interface-a a --interface-b b --ng "127.0.0.1:$ng_port" --relay-pid "$relay_pid" \
+    --calls "$calls" --duration "$duration" --srtp --srtp-check-streams 8 \
+    --dpdk-idle-sleep-us 50 --json >"$logdir/loadgen.json" 2>"$logdir/loadgen.err" || rc=$?
+cat "$logdir/loadgen.json"
+[ "$rc" = 0 ] || { echo "FAIL: rtprelay-loadgen exited with $rc"; exit 1; }
+
+CALLS=$calls DURATION=$duration python3 - "$logdir/loadgen.json" <<'PY'
+import json, os, sys
+s = json.load(open(sys.argv[1]))
+calls, duration = int(os.environ["CALLS"]), float(os.environ["DURATION"])
+bad = []
+def check(ok, what):
+    print(("ok   " if ok else "FAIL ") + what)
+    if not ok:
+        bad.append(what)
+pk, st, sr = s["packets"], s["streams"], s["srtp"]
+check(s["transport"] == "dpdk", "media went over DPDK ports")
+check(s["calls"]["set_up"] == calls and s["calls"]["failed"] == 0, "%d/%d calls set up" % (s["calls"]["set_up"], calls))
+check(st["total"] == 2 * calls and st["silent"] == 0, "every call got media both ways (%d streams, %d silent)" % (st["total"], st["silent"]))
+# 50 packets/s per direction per call; a starved scheduler may skip some (never counted as sent).
+expected = 2 * calls * 50 * duration
+check(pk["sent"] >= 0.7 * expected, "generator sent %d of %d planned packets" % (pk["sent"], expected))
+check(pk["loss_percent"] <= 0.5, "loss %.4f %% (<= 0.5 %%)" % pk["loss_percent"])
+check(pk["misrouted"] == 0 and pk["duplicates"] == 0, "nothing misrouted or duplicated")
+check(sr["protect_errors"] == 0 and sr["unprotect_failed"] == 0, "SRTP: no protect errors, every received packet authenticated")
+check(sr["libsrtp2_checked_sent"] > 0 and sr["libsrtp2_mismatched_sent"] == 0, "libsrtp2 checked %d sent packets, none mismatched" % sr["libsrtp2_checked_sent"])
+check(sr["libsrtp2_checked_received"] > 0 and sr["libsrtp2_mismatched_received"] == 0, "libsrtp2 checked %d received packets, none mismatched" % sr["libsrtp2_checked_received"])
+rc = s["relay_counted"]["rtp"]["packets"]
+check(rc >= pk["received"], "relay counted %d RTP packets for the calls (>= %d received)" % (rc, pk["received"]))
+check(s["delete"]["ok"] == calls, "every call deleted")
+check("relay_busy_ratio" in s, "relay reported its workers' poll counters")
+sys.exit(1 if bad else 0)
+PY
+
+kill -TERM "$relay_pid"
+for _ in $(seq 1 100); do
+    kill -0 "$relay_pid" 2>/dev/null || break
+    sleep 0.1
+done
+if kill -0 "$relay_pid" 2>/dev/null; then
+    echo "FAIL: rtprelay did not exit within 10 s of SIGTERM"
+    exit 1
+fi
+wait "$relay_pid" && rc=0 || rc=$?
+relay_pid=
+[ "$rc" = 0 ] || { echo "FAIL: rtprelay exited with $rc after SIGTERM"; exit 1; }
+grep "final counters" "$logdir/relay.log" || { echo "FAIL: no final counters in the relay log"; exit 1; }
+echo "PASS: loadgen_dpdk ($mode)"
