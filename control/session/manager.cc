@@ -377,8 +377,8 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
                 throw admission_refused(why);
             }
             c.admitted = true;
-            c.admitted_ifs[0] = ifs[0];
-            c.admitted_ifs[1] = ifs[1];
+            c.admitted_ifs[0] = static_cast<uint16_t>(ifs[0]);
+            c.admitted_ifs[1] = static_cast<uint16_t>(ifs[1]);
         }
         for (size_t i = 0; i < n; ++i) {
             x->streams[i].set_crypto(std::move(x_crypto[i]));

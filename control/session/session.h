@@ -113,7 +113,7 @@ struct call {
     std::optional<steady::time_point> delete_at;  // delete with delete-delay pending
     // The interfaces holding this call's reservation (the legs' at the first offer).
     bool admitted = false;
-    size_t admitted_ifs[2] = {};
+    uint16_t admitted_ifs[2] = {};
 
     leg* find_leg(std::string_view tag) {
         for (auto& l : legs) {
