@@ -21,7 +21,7 @@ namespace rtprelay::ng {
 // interface the NG code uses. One allocation per dict instead of one per key: decoding an
 // offer and building its reply made ~40 map nodes, a third of the control plane's
 // allocations. Lookups are binary searches. Inserting keeps the order (O(n) per insert;
-// dicts here have a few dozen keys at most; the decoder sorts once instead).
+// dicts here have a few dozen keys at most; the decoder appends and sorts once).
 template <class V>
 class flat_dict {
  public:
@@ -71,9 +71,9 @@ class flat_dict {
         }
         return {items_.emplace(it, std::move(key), std::move(v)), true};
     }
-    // Appends a key known to sort after every key present (a decoder's fast path).
-    void append_sorted(std::string key, V v) { items_.emplace_back(std::move(key), std::move(v)); }
-    const value_type* last() const { return items_.empty() ? nullptr : &items_.back(); }
+    // For a decoder: the pairs themselves, appended in any order; it must leave them
+    // sorted by key and without duplicates.
+    storage& unsorted_storage() { return items_; }
 
     friend bool operator==(const flat_dict& a, const flat_dict& b) { return a.items_ == b.items_; }
 
