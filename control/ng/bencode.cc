@@ -1,6 +1,8 @@
 #include "control/ng/bencode.h"
 
+#include <algorithm>
 #include <cassert>
+#include <cstdint>
 #include <charconv>
 #include <limits>
 #include <utility>
@@ -319,6 +321,10 @@ bool decoder::parse_dict(value* out, unsigned depth) {
     }
     ++pos_;  // 'd'
     value::dict_t items;
+    items.reserve(8);  // an NG request's top-level dict has ~10 keys, a flags dict a few
+    bool in_order = true;
+    size_t first_unordered = 0;   // index of the first key out of order
+    std::vector<size_t> offsets;  // input offsets of that key and those after it
     for (;;) {
         if (at_end()) {
             return fail("unterminated dict", start);
@@ -345,11 +351,44 @@ bool decoder::parse_dict(value* out, unsigned depth) {
         if (!parse(&item, depth + 1)) {
             return false;
         }
-        // Peers may send keys unsorted (we re-sort on encode), but a repeated key makes
-        // the request ambiguous, so it is refused rather than silently resolved.
-        if (!items.emplace(std::move(key), std::move(item)).second) {
-            return fail("duplicate dict key", key_at);
+        // Peers may send keys unsorted (Kamailio does; we sort on encode): appended as
+        // they come, sorted once at the end (inserting each in place was O(n^2): 90 ms
+        // for 2,000 keys in reverse order).
+        auto& raw = items.unsorted_storage();
+        if (in_order && !raw.empty() && !(std::string_view(raw.back().first) < std::string_view(key))) {
+            in_order = false;
+            first_unordered = raw.size();
         }
+        if (!in_order) {
+            offsets.push_back(key_at);
+        }
+        raw.emplace_back(std::move(key), std::move(item));
+    }
+    if (!in_order) {
+        // A repeated key makes the request ambiguous, so it is refused rather than silently
+        // resolved. Keys before first_unordered rise strictly, so every repeat's later
+        // copy lies after it and has its offset recorded; the error names the earliest.
+        auto& raw = items.unsorted_storage();
+        std::vector<size_t> order(raw.size());
+        for (size_t k = 0; k < order.size(); ++k) {
+            order[k] = k;
+        }
+        std::stable_sort(order.begin(), order.end(), [&raw](size_t a, size_t b) { return raw[a].first < raw[b].first; });
+        size_t duplicate_at = SIZE_MAX;
+        for (size_t k = 1; k < order.size(); ++k) {
+            if (raw[order[k]].first == raw[order[k - 1]].first) {
+                duplicate_at = std::min(duplicate_at, offsets[order[k] - first_unordered]);
+            }
+        }
+        if (duplicate_at != SIZE_MAX) {
+            return fail("duplicate dict key", duplicate_at);
+        }
+        value::dict_t::storage sorted;
+        sorted.reserve(raw.size());
+        for (size_t k : order) {
+            sorted.push_back(std::move(raw[k]));
+        }
+        raw = std::move(sorted);
     }
     *out = value::dict(std::move(items));
     return true;

@@ -19,7 +19,16 @@ const media_address& address_of(const leg& l, const stream& s) { return l.iface-
 
 uint32_t mask_of(uint8_t prefix) { return prefix == 0 ? 0 : htonl(~0u << (32 - prefix)); }
 
-bool same_line(const std::optional<sdes::crypto_attr>& a, const std::optional<sdes::crypto_attr>& b) {
+using made_from = srtp_contexts::made_from;
+
+std::optional<made_from> key_of(const std::optional<sdes::crypto_attr>& a) {
+    if (!a) {
+        return std::nullopt;
+    }
+    return made_from{a->crypto_suite, a->unencrypted_srtcp, a->key};
+}
+
+bool same_line(const std::optional<made_from>& a, const std::optional<made_from>& b) {
     if (a.has_value() != b.has_value()) {
         return false;
     }
@@ -29,9 +38,16 @@ bool same_line(const std::optional<sdes::crypto_attr>& a, const std::optional<sd
 }  // namespace
 
 void publisher::sync_contexts(stream& s, std::vector<std::unique_ptr<dp::srtp::context>>& old) {
-    const std::optional<sdes::crypto_attr> want_in = s.crypto.srtp ? s.crypto.from_peer : std::nullopt;
-    const std::optional<sdes::crypto_attr> want_out = s.crypto.srtp ? s.crypto.to_peer : std::nullopt;
-    auto sync = [&](const std::optional<sdes::crypto_attr>& want, std::optional<sdes::crypto_attr>& have,
+    const sdes::stream_crypto& crypto = s.crypto();
+    const std::optional<made_from> want_in = crypto.srtp ? key_of(crypto.from_peer) : std::nullopt;
+    const std::optional<made_from> want_out = crypto.srtp ? key_of(crypto.to_peer) : std::nullopt;
+    if (!s.contexts) {
+        if (!want_in && !want_out) {
+            return;  // plain RTP (or no key yet): no contexts, and no memory for them
+        }
+        s.contexts = std::make_unique<srtp_contexts>();
+    }
+    auto sync = [&](const std::optional<made_from>& want, std::optional<made_from>& have,
                     std::unique_ptr<dp::srtp::context> (&ctx)[2]) {
         if (same_line(want, have) && (ctx[0] != nullptr) == want.has_value()) {
             return;
@@ -48,8 +64,8 @@ void publisher::sync_contexts(stream& s, std::vector<std::unique_ptr<dp::srtp::c
         }
         have = want;
     };
-    sync(want_in, s.in_ctx_key, s.in_ctx);
-    sync(want_out, s.out_ctx_key, s.out_ctx);
+    sync(want_in, s.contexts->in_key, s.contexts->in);
+    sync(want_out, s.contexts->out_key, s.contexts->out);
 }
 
 uint8_t publisher::owner_of(uint32_t addr_be, uint16_t port) const {
@@ -108,10 +124,11 @@ bool publisher::publish_direction(leg& in, stream& s_in, leg& out, stream& s_out
     // RTCP too, and both must reach the same SRTCP context.
     e->owner = owner_of(in_addr_be, s_in.rtp_port());
     for (size_t k = 0; k < 2; ++k) {
-        e->srtp_in[k] = s_in.in_ctx[k].get();
-        e->srtp_out[k] = s_out.out_ctx[k].get();
+        e->srtp_in[k] = s_in.in_ctx(k);
+        e->srtp_out[k] = s_out.out_ctx(k);
     }
-    const bool keys_missing = (s_in.crypto.srtp && !s_in.in_ctx[0]) || (s_out.crypto.srtp && !s_out.out_ctx[0]);
+    const bool keys_missing = (s_in.crypto().srtp && s_in.in_ctx(0) == nullptr) ||
+                              (s_out.crypto().srtp && s_out.out_ctx(0) == nullptr);
     e->forward = (s_in.disabled || s_out.disabled) ? dp::forward_off
                  : keys_missing                     ? dp::forward_no_key
                                                     : dp::forward_on;
@@ -181,12 +198,13 @@ void publisher::remove_entries(stream& s) {
 void publisher::retire_states(stream& s) {
     flows_.retire(std::move(s.rtp_state));
     flows_.retire(std::move(s.rtcp_state));
-    for (size_t k = 0; k < 2; ++k) {
-        flows_.retire(std::move(s.in_ctx[k]));
-        flows_.retire(std::move(s.out_ctx[k]));
+    if (s.contexts) {
+        for (size_t k = 0; k < 2; ++k) {
+            flows_.retire(std::move(s.contexts->in[k]));
+            flows_.retire(std::move(s.contexts->out[k]));
+        }
+        s.contexts.reset();
     }
-    s.in_ctx_key.reset();
-    s.out_ctx_key.reset();
 }
 
 }  // namespace rtprelay

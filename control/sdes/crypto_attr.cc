@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <charconv>
@@ -33,7 +34,14 @@ std::string quote(std::string_view s) {
 bool is_blank(char c) { return c == ' ' || c == '\t'; }
 
 std::vector<std::string_view> split_words(std::string_view s) {
+    // Counted first so the vector is allocated once (growing it 1, 2, 4, 8 was ~5% of an
+    // NG offer+answer).
+    size_t n = 0;
+    for (size_t k = 0; k < s.size(); ++k) {
+        n += !is_blank(s[k]) && (k == 0 || is_blank(s[k - 1]));
+    }
     std::vector<std::string_view> out;
+    out.reserve(n);
     size_t i = 0;
     while (i < s.size()) {
         while (i < s.size() && is_blank(s[i])) {
@@ -271,15 +279,47 @@ std::string format_crypto(const crypto_attr& a, const format_options& opt) {
     return out;
 }
 
-master_key random_key() {
-    unsigned char raw[key_salt_bytes];
-    if (RAND_bytes(raw, static_cast<int>(key_salt_bytes)) != 1) {
-        throw std::runtime_error("could not generate an SRTP key: RAND_bytes failed");
+namespace {
+
+// Keys come from OpenSSL's CSPRNG 32 at a time: one RAND_bytes call costs ~1,100
+// instructions however few bytes it returns, and a new SRTP call takes 2-3 keys
+// (~7% of an SRTP offer+answer pair). Bytes are wiped as they are handed out; the pool
+// is per thread and emptied in a forked child, so no key is ever handed out twice.
+struct key_pool {
+    static constexpr size_t keys = 32;
+    unsigned char bytes[keys * key_salt_bytes];
+    size_t next = keys * key_salt_bytes;  // empty
+
+    ~key_pool() { OPENSSL_cleanse(bytes, sizeof bytes); }
+    void drop() {
+        OPENSSL_cleanse(bytes, sizeof bytes);
+        next = sizeof bytes;
     }
+};
+
+thread_local key_pool pool;
+
+void drop_pool_in_child() { pool.drop(); }
+
+const bool atfork_registered = pthread_atfork(nullptr, nullptr, drop_pool_in_child) == 0;
+
+}  // namespace
+
+master_key random_key() {
+    (void)atfork_registered;
+    if (pool.next + key_salt_bytes > sizeof pool.bytes) {
+        if (RAND_bytes(pool.bytes, static_cast<int>(sizeof pool.bytes)) != 1) {
+            pool.drop();
+            throw std::runtime_error("could not generate an SRTP key: RAND_bytes failed");
+        }
+        pool.next = 0;
+    }
+    unsigned char* raw = pool.bytes + pool.next;
     master_key k{};
     std::copy_n(raw, k.key.size(), k.key.begin());
     std::copy_n(raw + k.key.size(), k.salt.size(), k.salt.begin());
-    OPENSSL_cleanse(raw, sizeof raw);
+    OPENSSL_cleanse(raw, key_salt_bytes);
+    pool.next += key_salt_bytes;
     return k;
 }
 

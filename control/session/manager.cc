@@ -268,9 +268,9 @@ void session_manager::release_stream(leg& l, stream& s) {
 }
 
 void session_manager::destroy(call& c) {
-    if (admission_ != nullptr && !c.admitted.empty()) {
-        admission_->release(c.admitted);
-        c.admitted.clear();
+    if (admission_ != nullptr && c.admitted) {
+        admission_->release({c.admitted_ifs[0], c.admitted_ifs[1]});
+        c.admitted = false;
     }
     // Entries first (both legs), states after: an entry may point at its sibling's state.
     for (auto& l : c.legs) {
@@ -298,7 +298,8 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
         c->call_id = r.call_id;
         c->created = now;
         c->created_unix = static_cast<int64_t>(std::time(nullptr));
-        it = calls_.emplace(r.call_id, std::move(c)).first;
+        const std::string_view key = c->call_id;
+        it = calls_.emplace(key, std::move(c)).first;
     }
     call& c = *it->second;
     c.last_signal = now;
@@ -334,8 +335,8 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
             stream& sy = y->streams[i];
             const std::string x_proto_before = sx.proto;
             take_peer(sx, sd, i);
-            x_crypto[i] = sx.crypto;
-            y_crypto[i] = sy.crypto;
+            x_crypto[i] = sx.crypto();
+            y_crypto[i] = sy.crypto();
             if (!sx.disabled) {
                 allocate(*x, sx);
                 allocate(*y, sy);
@@ -348,7 +349,7 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
             }
             const std::vector<std::string> cv = crypto_values(sd.medias[i]);
             sdes::step_result in = sdes::offer_received(x->iface->name, x->iface->srtp, r.sdes, sd.medias[i].proto,
-                                                        cv, sx.crypto);
+                                                        cv, sx.crypto());
             if (!in.error.empty()) {
                 throw session_error(in.error);
             }
@@ -357,9 +358,9 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
             // SRTP customer's leg into RTP); one that changes it makes the other leg follow.
             // transport-protocol and the interface policy still decide over both.
             const bool proto_kept = !x_proto_before.empty() && x_proto_before == sd.medias[i].proto && !sy.proto.empty();
-            const bool like_srtp = proto_kept ? sy.crypto.srtp : in.state.srtp;
+            const bool like_srtp = proto_kept ? sy.crypto().srtp : in.state.srtp;
             sdes::step_result out = sdes::offer_to_send(y->iface->name, y->iface->srtp, r.sdes, sd.medias[i].proto,
-                                                        like_srtp, r.transport_protocol, sy.crypto);
+                                                        like_srtp, r.transport_protocol, sy.crypto());
             if (!out.error.empty()) {
                 throw session_error(out.error);
             }
@@ -375,11 +376,13 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
             if (why != refusal::none) {
                 throw admission_refused(why);
             }
-            c.admitted = ifs;
+            c.admitted = true;
+            c.admitted_ifs[0] = static_cast<uint16_t>(ifs[0]);
+            c.admitted_ifs[1] = static_cast<uint16_t>(ifs[1]);
         }
         for (size_t i = 0; i < n; ++i) {
-            x->streams[i].crypto = std::move(x_crypto[i]);
-            y->streams[i].crypto = std::move(y_crypto[i]);
+            x->streams[i].set_crypto(std::move(x_crypto[i]));
+            y->streams[i].set_crypto(std::move(y_crypto[i]));
         }
         mark_strict(c, r);
         for (size_t i = 0; i < n; ++i) {
@@ -444,16 +447,11 @@ void session_manager::move_ports(leg& from, leg& to) {
         b.local_addr = a.local_addr;
         b.rtp_state = std::move(a.rtp_state);
         b.rtcp_state = std::move(a.rtcp_state);
-        for (size_t k = 0; k < 2; ++k) {
-            b.in_ctx[k] = std::move(a.in_ctx[k]);
-            b.out_ctx[k] = std::move(a.out_ctx[k]);
-        }
-        b.in_ctx_key = std::move(a.in_ctx_key);
-        b.out_ctx_key = std::move(a.out_ctx_key);
+        b.contexts = std::move(a.contexts);
         b.published = a.published;
         // Every branch got the same offer: the SDES state of what we offered goes along;
         // this branch's answer then sets the keys it chose.
-        b.crypto = a.crypto;
+        b.set_crypto(a.crypto());
         a.allocated = false;
         a.published = false;
     }
@@ -550,7 +548,7 @@ sdp_reply session_manager::answer_unchecked(const sdp_request& r, call& c, stead
         stream& sx = x->streams[i];
         stream& sy = y->streams[i];
         take_peer(sy, sd, i);
-        y_crypto[i] = sy.crypto;
+        y_crypto[i] = sy.crypto();
         plan.medias.push_back(plan_for(sx, r.ice_remove));
         if (sy.disabled || !sx.allocated || sx.disabled) {
             disabled_plan(plan.medias.back(), *x);
@@ -564,15 +562,15 @@ sdp_reply session_manager::answer_unchecked(const sdp_request& r, call& c, stead
                                 " does not answer the offer's " + sx.proto);
         }
         sdes::step_result a = sdes::answer_received(y->iface->name, y->iface->srtp, sd.medias[i].proto,
-                                                    crypto_values(sd.medias[i]), sy.crypto);
+                                                    crypto_values(sd.medias[i]), sy.crypto());
         if (!a.error.empty()) {
             throw session_error(a.error);
         }
         y_crypto[i] = std::move(a.state);
-        apply_crypto_plan(plan.medias.back(), sdes::answer_to_send(sx.crypto, sx.proto, r.sdes));
+        apply_crypto_plan(plan.medias.back(), sdes::answer_to_send(sx.crypto(), sx.proto, r.sdes));
     }
     for (size_t i = 0; i < n; ++i) {
-        y->streams[i].crypto = std::move(y_crypto[i]);
+        y->streams[i].set_crypto(std::move(y_crypto[i]));
     }
     mark_strict(c, r);
     for (size_t i = 0; i < n; ++i) {
@@ -603,8 +601,7 @@ const char* close_reason_label(close_reason r) {
 }
 }  // namespace
 
-void session_manager::close(std::map<std::string, std::unique_ptr<call>, std::less<>>::iterator it,
-                            close_reason why) {
+void session_manager::close(call_map::iterator it, close_reason why) {
     {
         const call& c = *it->second;
         log::event(log::level::info, "call closed")
@@ -695,7 +692,7 @@ std::vector<std::string> session_manager::list(size_t limit) const {
         if (out.size() >= limit) {
             break;
         }
-        out.push_back(id);
+        out.emplace_back(id);
     }
     return out;
 }
@@ -759,7 +756,7 @@ ng::value stream_value(const stream& s, bool rtcp) {
     if (s.rtcp_mux && !rtcp) {
         flags.as_list().push_back(ng::value::str("RTCP-mux"));
     }
-    if (s.crypto.srtp) {
+    if (s.crypto().srtp) {
         flags.as_list().push_back(ng::value::str("SRTP"));
     }
     v.set("flags", std::move(flags));

@@ -9,6 +9,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "control/admission/admission.h"
@@ -126,14 +127,16 @@ class session_manager {
     void allocate(leg& l, stream& s);
     void release_stream(leg& l, stream& s);
     void destroy(call& c);
-    void close(std::map<std::string, std::unique_ptr<call>, std::less<>>::iterator it, close_reason why);
+    // By call-id; the key views the call's own call_id (one copy of the id per call).
+    using call_map = std::map<std::string_view, std::unique_ptr<call>>;
+    void close(call_map::iterator it, close_reason why);
     std::optional<close_reason> due(const call& c, steady::time_point now, uint64_t now_tsc, uint64_t tsc_hz) const;
 
     interface_set& interfaces_;
     publisher& pub_;
     session_timeouts timeouts_;
     admission* admission_;
-    std::map<std::string, std::unique_ptr<call>, std::less<>> calls_;
+    call_map calls_;
     session_totals totals_;
 };
 

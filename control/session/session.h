@@ -20,37 +20,68 @@ namespace rtprelay {
 
 using steady = std::chrono::steady_clock;
 
+// The data plane contexts made from one stream's SDES keys, [0] RTP, [1] RTCP: in[]
+// decrypts what the peer sends, out[] encrypts what we send the peer. Each remembers the
+// line it was made from, so that they are rebuilt only when a key changes (ROC and replay
+// state survive a re-INVITE that keeps the keys). Only SRTP streams have one.
+struct srtp_contexts {
+    // What a context was made from: suite, UNENCRYPTED_SRTCP and key (33 bytes, not the
+    // whole 64-byte crypto_attr).
+    struct made_from {
+        sdes::suite crypto_suite = sdes::suite::aes_cm_128_hmac_sha1_80;
+        bool unencrypted_srtcp = false;
+        sdes::master_key key{};
+    };
+    std::unique_ptr<dp::srtp::context> in[2];
+    std::unique_ptr<dp::srtp::context> out[2];
+    std::optional<made_from> in_key;
+    std::optional<made_from> out_key;
+};
+
+// The SDES state of a plain RTP stream: nothing.
+inline const sdes::stream_crypto no_crypto{};
+
 // One m= line on one leg: the relay's local port pair facing that leg's peer, and what the
-// peer's SDP said.
+// peer's SDP said. Kept small (~200 bytes, two per m= line and call): what only SRTP
+// streams need lives in separately allocated parts that plain streams do not have.
 struct stream {
     bool allocated = false;
-    logical_interface::allocation alloc{};
-    ip_address local_addr;
-    std::optional<endpoint> peer_rtp;   // null: unknown or 0.0.0.0 (hold)
-    std::optional<endpoint> peer_rtcp;
     bool rtcp_mux = false;
     bool disabled = false;               // this leg's SDP has port 0 for it
     bool hold = false;                   // this leg's SDP: sendonly/recvonly/inactive or c=0.0.0.0
     bool is_rtp = true;                  // proto RTP/*: RTCP on port+1 is relayed too
-    std::string media_type;
-    std::string proto;
-    // SDES state of this leg (keys from and to its peer) and the data plane contexts made
-    // from it, [0] RTP, [1] RTCP. in_ctx decrypts what the peer sends; out_ctx encrypts
-    // what we send the peer. Rebuilt only when a key changes (ROC and replay state survive
-    // a re-INVITE that keeps the keys).
-    sdes::stream_crypto crypto;
-    std::unique_ptr<dp::srtp::context> in_ctx[2];
-    std::unique_ptr<dp::srtp::context> out_ctx[2];
-    std::optional<sdes::crypto_attr> in_ctx_key;
-    std::optional<sdes::crypto_attr> out_ctx_key;
-    std::unique_ptr<dp::stream_state> rtp_state;
-    std::unique_ptr<dp::stream_state> rtcp_state;
     bool published = false;
     // These ports were answered by more than one forked branch: all branches got the same
     // offer, so all of them send here, and the source latched here is whichever spoke
     // first. The other leg then sends to the active branch's SDP address instead, until
     // the call ends (a latch cannot be reset from the control plane).
     bool forked = false;
+    logical_interface::allocation alloc{};
+    ip_address local_addr;
+    std::optional<endpoint> peer_rtp;   // null: unknown or 0.0.0.0 (hold)
+    std::optional<endpoint> peer_rtcp;
+    std::string media_type;
+    std::string proto;
+    // The SDES state of this leg (keys from and to its peer): null on plain RTP.
+    std::unique_ptr<sdes::stream_crypto> crypto_state;
+    // The contexts made from it: null until the first SRTP key is published.
+    std::unique_ptr<srtp_contexts> contexts;
+    std::unique_ptr<dp::stream_state> rtp_state;
+    std::unique_ptr<dp::stream_state> rtcp_state;
+
+    const sdes::stream_crypto& crypto() const { return crypto_state ? *crypto_state : no_crypto; }
+    // Stores `c`; a state that says nothing (plain RTP, nothing offered) takes no memory.
+    void set_crypto(sdes::stream_crypto c) {
+        if (!c.srtp && !c.from_peer && !c.to_peer && c.offered.empty()) {
+            crypto_state.reset();
+        } else if (crypto_state) {
+            *crypto_state = std::move(c);
+        } else {
+            crypto_state = std::make_unique<sdes::stream_crypto>(std::move(c));
+        }
+    }
+    dp::srtp::context* in_ctx(size_t k) const { return contexts ? contexts->in[k].get() : nullptr; }
+    dp::srtp::context* out_ctx(size_t k) const { return contexts ? contexts->out[k].get() : nullptr; }
 
     uint16_t rtp_port() const { return alloc.rtp_port; }
     uint16_t rtcp_port() const { return static_cast<uint16_t>(alloc.rtp_port + 1); }
@@ -80,7 +111,9 @@ struct call {
     int64_t created_unix = 0;
     bool answered = false;
     std::optional<steady::time_point> delete_at;  // delete with delete-delay pending
-    std::vector<size_t> admitted;        // interfaces holding this call's reservation
+    // The interfaces holding this call's reservation (the legs' at the first offer).
+    bool admitted = false;
+    uint16_t admitted_ifs[2] = {};
 
     leg* find_leg(std::string_view tag) {
         for (auto& l : legs) {

@@ -24,6 +24,28 @@ value decoded(std::string_view in) {
     return v ? *v : value();
 }
 
+// Dicts are one sorted vector: keys sent out of order (as Kamailio sends them) are sorted
+// once at the end, and a repeated key is still refused at its second copy's offset.
+TEST(bencode, unsorted_dict_keys_are_sorted_and_repeats_refused) {
+    const value v = decoded("d1:ci3e1:bi2e1:ai1ee");
+    EXPECT_EQ(encode(v), "d1:ai1e1:bi2e1:ci3ee");
+    ASSERT_NE(v.find("b"), nullptr);
+    EXPECT_EQ(v.find("b")->as_integer(), 2);
+    EXPECT_EQ(v.find("d"), nullptr);
+    EXPECT_EQ(decode_error("d1:bi1e1:ai2e1:ci3e1:ai4ee"), "bencode: duplicate dict key at offset 19");
+    EXPECT_EQ(decode_error("d1:bi1e1:ai2e1:bi3e1:ai4ee"), "bencode: duplicate dict key at offset 13");
+    // 2,000 keys in reverse order: one sort, not an insertion per key.
+    std::string many = "d";
+    for (int i = 2000; i > 0; --i) {
+        const std::string k = "k" + std::to_string(100000 + i);
+        many += std::to_string(k.size()) + ":" + k + "i1e";
+    }
+    many += "e";
+    const value m = decoded(many);
+    ASSERT_EQ(m.as_dict().size(), 2000u);
+    EXPECT_EQ(m.as_dict().begin()->first, "k100001");
+}
+
 TEST(bencode, encodes_each_kind_exactly) {
     EXPECT_EQ(encode(value::str("spam")), "4:spam");
     EXPECT_EQ(encode(value::str("")), "0:");
