@@ -203,21 +203,27 @@ void aes128_ctr::set_key(const uint8_t key[16], aes_impl impl) {
     aesni_ = false;
 }
 
+void aesni_expand_key(const uint8_t key[16], uint8_t* round_keys) noexcept { expand_key_aesni(key, round_keys); }
+
+void aesni_ctr(const uint8_t* round_keys, const uint8_t iv[16], const uint8_t* in, uint8_t* out, size_t len) noexcept {
+    const uint64_t low = load_be64(iv + 8);
+    const uint64_t blocks = (len + 15) / 16;
+    if (blocks == 0 || blocks - 1 <= ~low) [[likely]] {
+        ctr_aesni(round_keys, iv, in, out, len);
+        return;
+    }
+    // The low 64 bits wrap inside this message: split it there and carry into the top half.
+    const size_t first = static_cast<size_t>(~low + 1) * 16;
+    ctr_aesni(round_keys, iv, in, out, first);
+    uint8_t next[16];
+    store_be64(next, load_be64(iv) + 1);
+    store_be64(next + 8, 0);
+    aesni_ctr(round_keys, next, in + first, out + first, len - first);
+}
+
 void aes128_ctr::apply(const uint8_t iv[16], const uint8_t* in, uint8_t* out, size_t len) noexcept {
     if (aesni_) {
-        const uint64_t low = load_be64(iv + 8);
-        const uint64_t blocks = (len + 15) / 16;
-        if (blocks == 0 || blocks - 1 <= ~low) [[likely]] {
-            ctr_aesni(round_keys_, iv, in, out, len);
-            return;
-        }
-        // The low 64 bits wrap inside this message: split it there and carry into the top half.
-        const size_t first = static_cast<size_t>(~low + 1) * 16;
-        ctr_aesni(round_keys_, iv, in, out, first);
-        uint8_t next[16];
-        store_be64(next, load_be64(iv) + 1);
-        store_be64(next + 8, 0);
-        apply(next, in + first, out + first, len - first);
+        aesni_ctr(round_keys_, iv, in, out, len);
         return;
     }
     int n = 0;
