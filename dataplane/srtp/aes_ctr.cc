@@ -205,6 +205,24 @@ void aes128_ctr::set_key(const uint8_t key[16], aes_impl impl) {
 
 void aesni_expand_key(const uint8_t key[16], uint8_t* round_keys) noexcept { expand_key_aesni(key, round_keys); }
 
+[[gnu::target("aes")]] void aesni_encrypt4(const uint8_t* round_keys, const uint8_t in[64], uint8_t out[64]) noexcept {
+    __m128i rk[11];
+    #pragma GCC unroll 16
+    for (int i = 0; i < 11; ++i) {
+        rk[i] = _mm_load_si128(reinterpret_cast<const __m128i*>(round_keys + 16 * i));
+    }
+    __m128i b[4];
+    #pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) {
+        b[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 16 * i));
+    }
+    encrypt_blocks<4>(rk, b);
+    #pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16 * i), b[i]);
+    }
+}
+
 void aesni_ctr(const uint8_t* round_keys, const uint8_t iv[16], const uint8_t* in, uint8_t* out, size_t len) noexcept {
     const uint64_t low = load_be64(iv + 8);
     const uint64_t blocks = (len + 15) / 16;

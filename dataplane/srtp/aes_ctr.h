@@ -34,6 +34,9 @@ bool cpu_has_aesni() noexcept;
 inline constexpr size_t aes128_round_keys_len = 11 * 16;  // bytes
 // The 11 round keys of `key` (FIPS-197 order) to `round_keys`, 16-byte aligned.
 void aesni_expand_key(const uint8_t key[16], uint8_t* round_keys) noexcept;
+// Four independent 16-byte blocks encrypted (ECB) in lockstep: the SRTP key derivation's
+// counter blocks (kdf.cc) in one pass.
+void aesni_encrypt4(const uint8_t* round_keys, const uint8_t in[64], uint8_t out[64]) noexcept;
 // As aes128_ctr::apply, with round keys from aesni_expand_key.
 void aesni_ctr(const uint8_t* round_keys, const uint8_t iv[16], const uint8_t* in, uint8_t* out, size_t len) noexcept;
 

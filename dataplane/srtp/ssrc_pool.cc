@@ -27,18 +27,18 @@ void ssrc_pool::grow_locked() {
 }
 
 void ssrc_pool::context_created() {
+    const uint64_t live = live_contexts_.fetch_add(1, std::memory_order_relaxed) + 1;
+    const int64_t want = static_cast<int64_t>(live / contexts_per_chunk + spare_chunks);
+    if (free_.load(std::memory_order_relaxed) >= want) {
+        return;  // the common case: no lock
+    }
     std::lock_guard<std::mutex> lock(grow_mutex_);
-    ++live_contexts_;
-    const int64_t want = static_cast<int64_t>(live_contexts_ / contexts_per_chunk + spare_chunks);
     while (free_.load(std::memory_order_relaxed) < want && n_blocks_.load(std::memory_order_relaxed) < max_blocks) {
         grow_locked();
     }
 }
 
-void ssrc_pool::context_destroyed() noexcept {
-    std::lock_guard<std::mutex> lock(grow_mutex_);
-    --live_contexts_;
-}
+void ssrc_pool::context_destroyed() noexcept { live_contexts_.fetch_sub(1, std::memory_order_relaxed); }
 
 ssrc_pool::chunk* ssrc_pool::claim(uint32_t* id) noexcept {
     if (!maybe_available()) {

@@ -80,8 +80,8 @@ private:
     std::atomic<block*> blocks_[max_blocks]{};
     std::atomic<uint32_t> n_blocks_{0};
     std::atomic<int64_t> free_{0};
-    std::mutex grow_mutex_;   // control plane only
-    uint64_t live_contexts_ = 0;  // under grow_mutex_
+    std::mutex grow_mutex_;                    // control plane only: one grower at a time
+    std::atomic<uint64_t> live_contexts_{0};   // native contexts alive
 };
 
 }  // namespace detail
