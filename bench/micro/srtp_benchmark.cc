@@ -356,7 +356,47 @@ void bm_hmac_evp_mac(benchmark::State& state, uint32_t size) {
     EVP_MAC_free(hmac);
 }
 
+// SRTCP protect of an 80-byte RTCP packet (SR + SDES size). A native SRTCP context keeps only
+// the 16-byte session key and expands the AES round keys per packet.
+void bm_protect_rtcp(benchmark::State& state, variant v) {
+    constexpr uint32_t size = 80;
+    auto tx = srtp::make_context(v.eng, srtp::suite::aes_cm_128_hmac_sha1_80, make_key(1), true, v.aes);
+    alignas(64) uint8_t buf[buffer_cap];
+    std::memset(buf, 0xd5, sizeof(buf));
+    for (auto _ : state) {
+        buf[0] = 0x80;  // V=2, RC 0
+        buf[1] = 200;   // SR
+        buf[2] = 0;
+        buf[3] = static_cast<uint8_t>(size / 4 - 1);
+        uint32_t len = size;
+        if (!ok(state, srtp::protect_rtcp(*tx, buf, &len, buffer_cap - size))) {
+            break;
+        }
+        benchmark::DoNotOptimize(buf);
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+
+// Key setup as the control plane does it per SDES key: the RTP and the SRTCP context (key
+// derivation, AES key schedule, HMAC pad states), then both destroyed.
+void bm_make_context_pair(benchmark::State& state, variant v) {
+    const srtp::master_key key = make_key(3);
+    for (auto _ : state) {
+        auto rtp = srtp::make_context(v.eng, srtp::suite::aes_cm_128_hmac_sha1_80, key, false, v.aes);
+        auto rtcp = srtp::make_context(v.eng, srtp::suite::aes_cm_128_hmac_sha1_80, key, true, v.aes);
+        benchmark::DoNotOptimize(rtp.get());
+        benchmark::DoNotOptimize(rtcp.get());
+    }
+    state.SetItemsProcessed(state.iterations());
+}
+
 void register_all() {
+    for (const variant& v : variants) {
+        if (v.eng == srtp::engine::native && (v.aes != srtp::aes_impl::automatic || srtp::cpu_has_aesni())) {
+            benchmark::RegisterBenchmark((std::string("protect_rtcp/") + v.name + "/80").c_str(), bm_protect_rtcp, v);
+            benchmark::RegisterBenchmark((std::string("make_context_pair/") + v.name).c_str(), bm_make_context_pair, v);
+        }
+    }
     for (const uint32_t size : {172u, 1200u}) {
         const std::string sz = "/" + std::to_string(size);
         for (const variant& v : variants) {

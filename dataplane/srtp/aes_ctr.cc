@@ -203,21 +203,45 @@ void aes128_ctr::set_key(const uint8_t key[16], aes_impl impl) {
     aesni_ = false;
 }
 
+void aesni_expand_key(const uint8_t key[16], uint8_t* round_keys) noexcept { expand_key_aesni(key, round_keys); }
+
+[[gnu::target("aes")]] void aesni_encrypt4(const uint8_t* round_keys, const uint8_t in[64], uint8_t out[64]) noexcept {
+    __m128i rk[11];
+    #pragma GCC unroll 16
+    for (int i = 0; i < 11; ++i) {
+        rk[i] = _mm_load_si128(reinterpret_cast<const __m128i*>(round_keys + 16 * i));
+    }
+    __m128i b[4];
+    #pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) {
+        b[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 16 * i));
+    }
+    encrypt_blocks<4>(rk, b);
+    #pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16 * i), b[i]);
+    }
+}
+
+void aesni_ctr(const uint8_t* round_keys, const uint8_t iv[16], const uint8_t* in, uint8_t* out, size_t len) noexcept {
+    const uint64_t low = load_be64(iv + 8);
+    const uint64_t blocks = (len + 15) / 16;
+    if (blocks == 0 || blocks - 1 <= ~low) [[likely]] {
+        ctr_aesni(round_keys, iv, in, out, len);
+        return;
+    }
+    // The low 64 bits wrap inside this message: split it there and carry into the top half.
+    const size_t first = static_cast<size_t>(~low + 1) * 16;
+    ctr_aesni(round_keys, iv, in, out, first);
+    uint8_t next[16];
+    store_be64(next, load_be64(iv) + 1);
+    store_be64(next + 8, 0);
+    aesni_ctr(round_keys, next, in + first, out + first, len - first);
+}
+
 void aes128_ctr::apply(const uint8_t iv[16], const uint8_t* in, uint8_t* out, size_t len) noexcept {
     if (aesni_) {
-        const uint64_t low = load_be64(iv + 8);
-        const uint64_t blocks = (len + 15) / 16;
-        if (blocks == 0 || blocks - 1 <= ~low) [[likely]] {
-            ctr_aesni(round_keys_, iv, in, out, len);
-            return;
-        }
-        // The low 64 bits wrap inside this message: split it there and carry into the top half.
-        const size_t first = static_cast<size_t>(~low + 1) * 16;
-        ctr_aesni(round_keys_, iv, in, out, first);
-        uint8_t next[16];
-        store_be64(next, load_be64(iv) + 1);
-        store_be64(next + 8, 0);
-        apply(next, in + first, out + first, len - first);
+        aesni_ctr(round_keys_, iv, in, out, len);
         return;
     }
     int n = 0;

@@ -28,6 +28,18 @@ enum class aes_impl : uint8_t { automatic, openssl, aesni };
 // True when the CPU executes AES-NI (and SSSE3/SSE4.1, which the build baseline has).
 bool cpu_has_aesni() noexcept;
 
+// The AES-NI code without a class around it, for SRTP contexts that keep round keys inline
+// (or, for SRTCP, expand them per packet: ~10 AESKEYGENASSIST, ~30 ns). Call only when
+// cpu_has_aesni().
+inline constexpr size_t aes128_round_keys_len = 11 * 16;  // bytes
+// The 11 round keys of `key` (FIPS-197 order) to `round_keys`, 16-byte aligned.
+void aesni_expand_key(const uint8_t key[16], uint8_t* round_keys) noexcept;
+// Four independent 16-byte blocks encrypted (ECB) in lockstep: the SRTP key derivation's
+// counter blocks (kdf.cc) in one pass.
+void aesni_encrypt4(const uint8_t* round_keys, const uint8_t in[64], uint8_t out[64]) noexcept;
+// As aes128_ctr::apply, with round keys from aesni_expand_key.
+void aesni_ctr(const uint8_t* round_keys, const uint8_t iv[16], const uint8_t* in, uint8_t* out, size_t len) noexcept;
+
 class aes128_ctr {
 public:
     aes128_ctr() = default;

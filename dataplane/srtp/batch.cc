@@ -84,7 +84,7 @@ const char* imb_arch_name(imb_arch a) noexcept {
 
 // Per item, between the stages of one segment.
 struct burst_crypto::pending {
-    context::slot* slot = nullptr;  // the SSRC's slot in the context of the current step
+    const context::slot* slot = nullptr;  // the SSRC's slot in the context of the current step
     uint64_t index = 0;
     uint32_t ssrc = 0;
     uint32_t header_len = 0;        // bytes left in clear (RTP header / SRTCP's 8)
@@ -95,6 +95,7 @@ struct burst_crypto::pending {
     uint8_t received_tag[max_tag_len];
     alignas(16) uint8_t iv[16];
     alignas(16) uint8_t tag[hmac_sha1::digest_len];
+    alignas(16) uint8_t rtcp_keys[aes128_round_keys_len];  // an SRTCP context's, for one pass
 };
 
 burst_crypto::burst_crypto(imb_arch a) {
@@ -486,6 +487,11 @@ void burst_crypto::run_segment(batch_item* items, uint32_t n) noexcept {
             it.res = hash_jobs_[h].status != IMB_STATUS_COMPLETED ? result::engine_error : result::auth_failed;
             continue;
         }
+        if (p.is_new && !detail::native::reserve(c)) {
+            std::memcpy(it.pkt + p.auth_len, p.received_tag, tag_len);
+            it.res = result::ssrc_limit;
+            continue;
+        }
         const uint32_t clear_end = it.rtcp ? p.auth_len - detail::srtcp_trailer_len : p.auth_len;
         if (p.encrypted && clear_end > p.header_len) {
             salted_iv(c.salt_.data(), p.ssrc, p.index, p.iv);
@@ -494,7 +500,7 @@ void burst_crypto::run_segment(batch_item* items, uint32_t n) noexcept {
             j.dst = it.pkt + p.header_len;  // ipsec-mb: dst is where the ciphered bytes go
             j.cipher_start_src_offset_in_bytes = p.header_len;
             j.msg_len_to_cipher_in_bytes = clear_end - p.header_len;
-            j.enc_keys = c.cipher_.round_keys();
+            j.enc_keys = detail::native::round_keys(c, p.rtcp_keys);
             j.dec_keys = j.enc_keys;
             j.iv = p.iv;
             job_item[nc++] = static_cast<uint8_t>(k);
@@ -508,6 +514,9 @@ void burst_crypto::run_segment(batch_item* items, uint32_t n) noexcept {
         if (cipher_jobs_[h].status != IMB_STATUS_COMPLETED) [[unlikely]] {
             // Cannot happen with valid jobs; never pass on a half-decrypted packet as good.
             items[job_item[h]].res = result::engine_error;
+        }
+        if (items[job_item[h]].rtcp) {
+            OPENSSL_cleanse(scratch_[job_item[h]].rtcp_keys, aes128_round_keys_len);
         }
     }
 
@@ -576,6 +585,10 @@ void burst_crypto::run_segment(batch_item* items, uint32_t n) noexcept {
                 continue;
             }
         }
+        if (p.is_new && !detail::native::reserve(c)) {
+            it.res = result::ssrc_limit;
+            continue;
+        }
         prot_item[np++] = static_cast<uint8_t>(k);
         if (len > p.header_len) {
             salted_iv(c.salt_.data(), p.ssrc, p.index, p.iv);
@@ -584,7 +597,7 @@ void burst_crypto::run_segment(batch_item* items, uint32_t n) noexcept {
             j.dst = pkt + p.header_len;
             j.cipher_start_src_offset_in_bytes = p.header_len;
             j.msg_len_to_cipher_in_bytes = len - p.header_len;
-            j.enc_keys = c.cipher_.round_keys();
+            j.enc_keys = detail::native::round_keys(c, p.rtcp_keys);
             j.dec_keys = j.enc_keys;
             j.iv = p.iv;
             job_item[nc++] = static_cast<uint8_t>(k);
@@ -595,6 +608,9 @@ void burst_crypto::run_segment(batch_item* items, uint32_t n) noexcept {
     for (uint32_t h = 0; h < nc; ++h) {
         if (cipher_jobs_[h].status != IMB_STATUS_COMPLETED) [[unlikely]] {
             cipher_failed = true;
+        }
+        if (items[job_item[h]].rtcp) {
+            OPENSSL_cleanse(scratch_[job_item[h]].rtcp_keys, aes128_round_keys_len);
         }
     }
 
@@ -646,7 +662,7 @@ void burst_crypto::floor_pass(context* const* ctxs, uint8_t* const* pkts, uint32
         j.dst = pkts[i] + detail::rtp_fixed_header_len;
         j.cipher_start_src_offset_in_bytes = detail::rtp_fixed_header_len;
         j.msg_len_to_cipher_in_bytes = len - detail::rtp_fixed_header_len;
-        j.enc_keys = c.cipher_.round_keys();
+        j.enc_keys = detail::native::round_keys(c, scratch_[i].rtcp_keys);
         j.dec_keys = j.enc_keys;
         j.iv = scratch_[i].iv;
     }

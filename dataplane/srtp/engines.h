@@ -1,6 +1,7 @@
 #pragma once
 // The two engines behind srtp.h; srtp.cc dispatches to them. Internal to dataplane/srtp.
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 
@@ -9,7 +10,7 @@
 namespace rtprelay::dp::srtp::detail {
 
 struct native {
-    static void init(context& c, const master_key& key, aes_impl aes);
+    static void init(context& c, const master_key& key);
     static result unprotect_rtp(context& c, uint8_t* pkt, uint32_t* len) noexcept;
     static result protect_rtp(context& c, uint8_t* pkt, uint32_t* len, uint32_t room) noexcept;
     static result unprotect_rtcp(context& c, uint8_t* pkt, uint32_t* len) noexcept;
@@ -20,12 +21,24 @@ struct native {
 
 private:
     friend class srtp::burst_crypto;
-    static context::slot* find_slot(context& c, uint32_t ssrc, bool* is_new) noexcept;
-    static void commit(context& c, context::slot* s, bool is_new, uint32_t ssrc, uint64_t index) noexcept;
+    static const context::slot* find_slot(const context& c, uint32_t ssrc, bool* is_new) noexcept;
+    static bool reserve(context& c) noexcept;
+    static void commit(context& c, const context::slot* s, bool is_new, uint32_t ssrc, uint64_t index) noexcept;
     static void make_iv(const context& c, uint32_t ssrc, uint64_t index, uint8_t iv[16]) noexcept;
+    static const uint8_t* round_keys(const context& c, uint8_t* scratch) noexcept;
+    static void cipher(const context& c, const uint8_t iv[16], uint8_t* data, size_t len) noexcept;
 };
 
 struct libsrtp2 {
+    // Kept after the context object: the two sessions and the SSRCs seen (max_ssrcs).
+    struct state {
+        srtp_ctx_t_* in = nullptr;   // ssrc_any_inbound session
+        srtp_ctx_t_* out = nullptr;  // ssrc_any_outbound session
+        uint32_t ssrcs[max_ssrcs] = {};
+    };
+    static constexpr size_t tail_len = sizeof(state);
+    static state& st(context& c) noexcept;
+    static const state& st(const context& c) noexcept;
     static void init(context& c, const master_key& key);
     static void release(context& c) noexcept;
     static result unprotect_rtp(context& c, uint8_t* pkt, uint32_t* len) noexcept;

@@ -9,6 +9,7 @@
 #include <climits>
 #include <cstring>
 #include <mutex>
+#include <new>
 #include <stdexcept>
 #include <string>
 
@@ -83,9 +84,14 @@ result from_protect(srtp_err_status_t st) noexcept {
 
 }  // namespace
 
+libsrtp2::state& libsrtp2::st(context& c) noexcept { return *std::launder(reinterpret_cast<state*>(c.tail())); }
+const libsrtp2::state& libsrtp2::st(const context& c) noexcept {
+    return *std::launder(reinterpret_cast<const state*>(c.tail()));
+}
+
 bool libsrtp2::ssrc_allowed(const context& c, uint32_t ssrc) noexcept {
     for (uint32_t i = 0; i < c.n_slots_; ++i) {
-        if (c.slots_[i].ssrc == ssrc) {
+        if (st(c).ssrcs[i] == ssrc) {
             return true;
         }
     }
@@ -94,27 +100,28 @@ bool libsrtp2::ssrc_allowed(const context& c, uint32_t ssrc) noexcept {
 
 void libsrtp2::note_ssrc(context& c, uint32_t ssrc) noexcept {
     for (uint32_t i = 0; i < c.n_slots_; ++i) {
-        if (c.slots_[i].ssrc == ssrc) {
+        if (st(c).ssrcs[i] == ssrc) {
             return;
         }
     }
-    c.slots_[c.n_slots_++].ssrc = ssrc;  // ssrc_allowed() said there is room
+    st(c).ssrcs[c.n_slots_++] = ssrc;  // ssrc_allowed() said there is room
 }
 
 void libsrtp2::init(context& c, const master_key& key) {
     init_library();
-    c.lib_in_ = create_session(key, c.suite_, ssrc_any_inbound);
-    c.lib_out_ = create_session(key, c.suite_, ssrc_any_outbound);
+    new (c.tail()) state();
+    st(c).in = create_session(key, c.suite_, ssrc_any_inbound);
+    st(c).out = create_session(key, c.suite_, ssrc_any_outbound);
 }
 
 void libsrtp2::release(context& c) noexcept {
-    if (c.lib_in_ != nullptr) {
-        srtp_dealloc(c.lib_in_);
-        c.lib_in_ = nullptr;
+    if (st(c).in != nullptr) {
+        srtp_dealloc(st(c).in);
+        st(c).in = nullptr;
     }
-    if (c.lib_out_ != nullptr) {
-        srtp_dealloc(c.lib_out_);
-        c.lib_out_ = nullptr;
+    if (st(c).out != nullptr) {
+        srtp_dealloc(st(c).out);
+        st(c).out = nullptr;
     }
 }
 
@@ -135,7 +142,7 @@ result libsrtp2::unprotect_rtp(context& c, uint8_t* pkt, uint32_t* len) noexcept
         return result::ssrc_limit;
     }
     int l = static_cast<int>(n);
-    const result r = from_unprotect(srtp_unprotect(c.lib_in_, pkt, &l));
+    const result r = from_unprotect(srtp_unprotect(st(c).in, pkt, &l));
     if (r == result::ok) {
         *len = static_cast<uint32_t>(l);
         note_ssrc(c, ssrc);
@@ -160,7 +167,7 @@ result libsrtp2::protect_rtp(context& c, uint8_t* pkt, uint32_t* len, uint32_t r
         return result::ssrc_limit;
     }
     int l = static_cast<int>(n);
-    const result r = from_protect(srtp_protect(c.lib_out_, pkt, &l));
+    const result r = from_protect(srtp_protect(st(c).out, pkt, &l));
     if (r == result::ok) {
         *len = static_cast<uint32_t>(l);
         note_ssrc(c, ssrc);
@@ -184,7 +191,7 @@ result libsrtp2::unprotect_rtcp(context& c, uint8_t* pkt, uint32_t* len) noexcep
         return result::ssrc_limit;
     }
     int l = static_cast<int>(n);
-    const result r = from_unprotect(srtp_unprotect_rtcp(c.lib_in_, pkt, &l));
+    const result r = from_unprotect(srtp_unprotect_rtcp(st(c).in, pkt, &l));
     if (r == result::ok) {
         *len = static_cast<uint32_t>(l);
         note_ssrc(c, ssrc);
@@ -211,7 +218,7 @@ result libsrtp2::protect_rtcp(context& c, uint8_t* pkt, uint32_t* len, uint32_t 
         return result::ssrc_limit;
     }
     int l = static_cast<int>(n);
-    const result r = from_protect(srtp_protect_rtcp(c.lib_out_, pkt, &l));
+    const result r = from_protect(srtp_protect_rtcp(st(c).out, pkt, &l));
     if (r == result::ok) {
         *len = static_cast<uint32_t>(l);
         note_ssrc(c, ssrc);

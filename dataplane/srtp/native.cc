@@ -19,26 +19,61 @@ constexpr size_t session_auth_key_len = 20;  // bytes (RFC 3711 8.2: n_a = 160)
 
 }  // namespace
 
-// The SSRC's slot, or the next free one (whose window is empty: unclaimed slots are never
-// written) with *is_new set; nullptr when the SSRC is new and all slots are taken.
-context::slot* native::find_slot(context& c, uint32_t ssrc, bool* is_new) noexcept {
-    context::slot* s = c.slots_.data();
-    for (uint32_t i = 0; i < c.n_slots_; ++i) {
-        if (s[i].ssrc == ssrc) {
+namespace {
+// What a new SSRC's checks run against: an empty window (the real slot is only taken once
+// the packet has passed them, see reserve()).
+const ssrc_slot empty_slot{};
+}  // namespace
+
+// The SSRC's slot, or (*is_new set) an empty stand-in when the SSRC is new and the context
+// can still take it; nullptr when it cannot: all max_ssrcs slots used, or its overflow chunk
+// is needed and the pool has none free. Writes nothing.
+const context::slot* native::find_slot(const context& c, uint32_t ssrc, bool* is_new) noexcept {
+    const uint32_t n = c.n_slots_;
+    if (n != 0 && c.first_.ssrc == ssrc) [[likely]] {
+        *is_new = false;
+        return &c.first_;
+    }
+    for (uint32_t i = 1; i < n; ++i) {
+        if (c.more_[i - 1].ssrc == ssrc) {
             *is_new = false;
-            return &s[i];
+            return &c.more_[i - 1];
         }
     }
     *is_new = true;
-    return c.n_slots_ < max_ssrcs ? &s[c.n_slots_] : nullptr;
+    if (n >= max_ssrcs || (n != 0 && c.more_ == nullptr && !ssrc_pool::instance().maybe_available())) {
+        return nullptr;
+    }
+    return &empty_slot;
 }
 
-void native::commit(context& c, context::slot* s, bool is_new, uint32_t ssrc, uint64_t index) noexcept {
-    if (is_new) {
-        s->ssrc = ssrc;
-        ++c.n_slots_;
+// Makes room for a new SSRC: takes the overflow chunk if this is the second. False when the
+// pool has none left (then nothing changed).
+bool native::reserve(context& c) noexcept {
+    if (c.n_slots_ == 0 || c.more_ != nullptr) {
+        return true;
     }
-    s->seen.add(index);
+    uint32_t id = 0;
+    ssrc_pool::chunk* chunk = ssrc_pool::instance().claim(&id);
+    if (chunk == nullptr) {
+        return false;
+    }
+    c.more_ = chunk->slots;
+    c.chunk_id_ = id;
+    return true;
+}
+
+// Records `index` for the SSRC; a new one (reserve() said yes) gets the next slot.
+void native::commit(context& c, const context::slot* s, bool is_new, uint32_t ssrc, uint64_t index) noexcept {
+    context::slot* w = nullptr;
+    if (is_new) {
+        w = c.slot_at(c.n_slots_);
+        w->ssrc = ssrc;
+        ++c.n_slots_;
+    } else {
+        w = const_cast<context::slot*>(s);  // one of c's own slots
+    }
+    w->seen.add(index);
 }
 
 // RFC 3711 4.1.1: IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (i * 2^16), 16 bytes big-endian.
@@ -55,19 +90,48 @@ void native::make_iv(const context& c, uint32_t ssrc, uint64_t index, uint8_t iv
     }
 }
 
-void native::init(context& c, const master_key& key, aes_impl aes) {
-    const auto enc = c.rtcp_ ? kdf_label::rtcp_encryption : kdf_label::rtp_encryption;
-    const auto auth = c.rtcp_ ? kdf_label::rtcp_auth : kdf_label::rtp_auth;
-    const auto salt = c.rtcp_ ? kdf_label::rtcp_salt : kdf_label::rtp_salt;
+void native::init(context& c, const master_key& key) {
     uint8_t k_e[16];
     uint8_t k_a[session_auth_key_len];
-    derive_session_key(key.key.data(), key.salt.data(), enc, k_e, sizeof(k_e));
-    derive_session_key(key.key.data(), key.salt.data(), auth, k_a, sizeof(k_a));
-    derive_session_key(key.key.data(), key.salt.data(), salt, c.salt_.data(), c.salt_.size());
-    c.cipher_.set_key(k_e, aes);
+    derive_session_keys(key.key.data(), key.salt.data(), c.rtcp_, k_e, k_a, c.salt_.data());
     c.auth_.set_key(k_a, sizeof(k_a));
+    if (c.aes_ == aes_impl::aesni) {
+        if (c.rtcp_) {
+            std::memcpy(c.key_.rtcp_key, k_e, sizeof(k_e));
+        } else {
+            aesni_expand_key(k_e, c.tail());
+        }
+    } else {
+        c.key_.cipher = new aes128_ctr();
+        c.key_.cipher->set_key(k_e, aes_impl::openssl);
+    }
     OPENSSL_cleanse(k_e, sizeof(k_e));
     OPENSSL_cleanse(k_a, sizeof(k_a));
+}
+
+// The round keys for a cipher pass: the RTP context's own, or (SRTCP) expanded into
+// `scratch` (176 bytes, 16-aligned), which the caller wipes after use. AES-NI only.
+const uint8_t* native::round_keys(const context& c, uint8_t* scratch) noexcept {
+    if (!c.rtcp_) [[likely]] {
+        return c.tail();
+    }
+    aesni_expand_key(c.key_.rtcp_key, scratch);
+    return scratch;
+}
+
+void native::cipher(const context& c, const uint8_t iv[16], uint8_t* data, size_t len) noexcept {
+    if (c.aes_ != aes_impl::aesni) [[unlikely]] {
+        c.key_.cipher->apply(iv, data, data, len);
+        return;
+    }
+    if (!c.rtcp_) [[likely]] {
+        aesni_ctr(c.tail(), iv, data, data, len);
+        return;
+    }
+    alignas(16) uint8_t rk[aes128_round_keys_len];
+    aesni_expand_key(c.key_.rtcp_key, rk);
+    aesni_ctr(rk, iv, data, data, len);
+    OPENSSL_cleanse(rk, sizeof(rk));
 }
 
 result native::unprotect_rtp(context& c, uint8_t* pkt, uint32_t* len) noexcept {
@@ -83,7 +147,7 @@ result native::unprotect_rtp(context& c, uint8_t* pkt, uint32_t* len) noexcept {
     }
     const uint32_t ssrc = load_be32(pkt + 8);
     bool is_new = false;
-    context::slot* s = find_slot(c, ssrc, &is_new);
+    const context::slot* s = find_slot(c, ssrc, &is_new);
     if (s == nullptr) {
         return result::ssrc_limit;
     }
@@ -99,9 +163,12 @@ result native::unprotect_rtp(context& c, uint8_t* pkt, uint32_t* len) noexcept {
     if (CRYPTO_memcmp(tag, pkt + auth_len, tag_len) != 0) {
         return result::auth_failed;
     }
+    if (is_new && !reserve(c)) {
+        return result::ssrc_limit;
+    }
     uint8_t iv[16];
     make_iv(c, ssrc, index, iv);
-    c.cipher_.apply(iv, pkt + header_len, pkt + header_len, auth_len - header_len);
+    cipher(c, iv, pkt + header_len, auth_len - header_len);
     *len = auth_len;
     commit(c, s, is_new, ssrc, index);
     return result::ok;
@@ -119,7 +186,7 @@ result native::protect_rtp(context& c, uint8_t* pkt, uint32_t* len, uint32_t roo
     }
     const uint32_t ssrc = load_be32(pkt + 8);
     bool is_new = false;
-    context::slot* s = find_slot(c, ssrc, &is_new);
+    const context::slot* s = find_slot(c, ssrc, &is_new);
     if (s == nullptr) {
         return result::ssrc_limit;
     }
@@ -129,9 +196,12 @@ result native::protect_rtp(context& c, uint8_t* pkt, uint32_t* len, uint32_t roo
     if (index > max_srtp_index || s->seen.check(index) != index_window::verdict::fresh) {
         return result::index_reuse;
     }
+    if (is_new && !reserve(c)) {
+        return result::ssrc_limit;
+    }
     uint8_t iv[16];
     make_iv(c, ssrc, index, iv);
-    c.cipher_.apply(iv, pkt + header_len, pkt + header_len, n - header_len);
+    cipher(c, iv, pkt + header_len, n - header_len);
     uint8_t roc[4];
     store_be32(roc, static_cast<uint32_t>(index >> 16));
     uint8_t tag[hmac_sha1::digest_len];
@@ -158,7 +228,7 @@ result native::unprotect_rtcp(context& c, uint8_t* pkt, uint32_t* len) noexcept 
     const uint64_t index = trailer & max_srtcp_index;
     const uint32_t ssrc = load_be32(pkt + 4);
     bool is_new = false;
-    context::slot* s = find_slot(c, ssrc, &is_new);
+    const context::slot* s = find_slot(c, ssrc, &is_new);
     if (s == nullptr) {
         return result::ssrc_limit;
     }
@@ -171,11 +241,14 @@ result native::unprotect_rtcp(context& c, uint8_t* pkt, uint32_t* len) noexcept 
     if (CRYPTO_memcmp(tag, pkt + auth_len, tag_len) != 0) {
         return result::auth_failed;
     }
+    if (is_new && !reserve(c)) {
+        return result::ssrc_limit;
+    }
     // E = 0: the sender chose not to encrypt this one; it authenticated, so take it as is.
     if (encrypted) {
         uint8_t iv[16];
         make_iv(c, ssrc, index, iv);
-        c.cipher_.apply(iv, pkt + rtcp_header_len, pkt + rtcp_header_len, payload_end - rtcp_header_len);
+        cipher(c, iv, pkt + rtcp_header_len, payload_end - rtcp_header_len);
     }
     *len = payload_end;
     commit(c, s, is_new, ssrc, index);
@@ -196,7 +269,7 @@ result native::protect_rtcp(context& c, uint8_t* pkt, uint32_t* len, uint32_t ro
     }
     const uint32_t ssrc = load_be32(pkt + 4);
     bool is_new = false;
-    context::slot* s = find_slot(c, ssrc, &is_new);
+    const context::slot* s = find_slot(c, ssrc, &is_new);
     if (s == nullptr) {
         return result::ssrc_limit;
     }
@@ -205,9 +278,12 @@ result native::protect_rtcp(context& c, uint8_t* pkt, uint32_t* len, uint32_t ro
     if (index > max_srtcp_index) {
         return result::index_reuse;
     }
+    if (is_new && !reserve(c)) {
+        return result::ssrc_limit;
+    }
     uint8_t iv[16];
     make_iv(c, ssrc, index, iv);
-    c.cipher_.apply(iv, pkt + rtcp_header_len, pkt + rtcp_header_len, n - rtcp_header_len);
+    cipher(c, iv, pkt + rtcp_header_len, n - rtcp_header_len);
     store_be32(pkt + n, 0x80000000u | static_cast<uint32_t>(index));
     uint8_t tag[hmac_sha1::digest_len];
     c.auth_.compute(pkt, n + srtcp_trailer_len, nullptr, 0, tag);
@@ -218,12 +294,12 @@ result native::protect_rtcp(context& c, uint8_t* pkt, uint32_t* len, uint32_t ro
 }
 
 std::optional<uint64_t> native::highest_index(const context& c, uint32_t ssrc) noexcept {
-    for (uint32_t i = 0; i < c.n_slots_; ++i) {
-        if (c.slots_[i].ssrc == ssrc && !c.slots_[i].seen.empty()) {
-            return c.slots_[i].seen.top();
-        }
+    bool is_new = false;
+    const context::slot* s = find_slot(c, ssrc, &is_new);
+    if (s == nullptr || is_new || s->seen.empty()) {
+        return std::nullopt;
     }
-    return std::nullopt;
+    return s->seen.top();
 }
 
 // The checks unprotect makes before its HMAC, without the HMAC, plus the distance check.
@@ -232,22 +308,20 @@ precheck native::precheck_rtp(const context& c, const uint8_t* pkt, uint32_t len
     if (len < rtp_fixed_header_len + c.tag_len_ || rtp_header_len(pkt, len - c.tag_len_, &header_len) != result::ok) {
         return precheck::free_drop;
     }
-    const uint32_t ssrc = load_be32(pkt + 8);
-    for (uint32_t i = 0; i < c.n_slots_; ++i) {
-        const index_window& w = c.slots_[i].seen;
-        if (c.slots_[i].ssrc != ssrc) {
-            continue;
-        }
-        const uint64_t index = estimate_index(w, load_be16(pkt + 2));
-        if (index > max_srtp_index || w.check(index) != index_window::verdict::fresh) {
-            return precheck::free_drop;
-        }
-        return w.empty() || index <= w.top() + plausible_jump ? precheck::plausible : precheck::doubtful;
+    bool is_new = false;
+    const context::slot* s = find_slot(c, load_be32(pkt + 8), &is_new);
+    if (s == nullptr) {
+        return precheck::free_drop;  // SSRC table full (or no overflow chunk left)
     }
-    if (c.n_slots_ >= max_ssrcs) {
+    if (is_new) {
+        return c.n_slots_ == 0 ? precheck::plausible : precheck::doubtful;
+    }
+    const index_window& w = s->seen;
+    const uint64_t index = estimate_index(w, load_be16(pkt + 2));
+    if (index > max_srtp_index || w.check(index) != index_window::verdict::fresh) {
         return precheck::free_drop;
     }
-    return c.n_slots_ == 0 ? precheck::plausible : precheck::doubtful;
+    return w.empty() || index <= w.top() + plausible_jump ? precheck::plausible : precheck::doubtful;
 }
 
 precheck native::precheck_rtcp(const context& c, const uint8_t* pkt, uint32_t len) noexcept {
@@ -255,21 +329,19 @@ precheck native::precheck_rtcp(const context& c, const uint8_t* pkt, uint32_t le
         return precheck::free_drop;
     }
     const uint64_t index = load_be32(pkt + len - c.tag_len_ - srtcp_trailer_len) & max_srtcp_index;
-    const uint32_t ssrc = load_be32(pkt + 4);
-    for (uint32_t i = 0; i < c.n_slots_; ++i) {
-        const index_window& w = c.slots_[i].seen;
-        if (c.slots_[i].ssrc != ssrc) {
-            continue;
-        }
-        if (w.check(index) != index_window::verdict::fresh) {
-            return precheck::free_drop;
-        }
-        return w.empty() || index <= w.top() + plausible_jump ? precheck::plausible : precheck::doubtful;
-    }
-    if (c.n_slots_ >= max_ssrcs) {
+    bool is_new = false;
+    const context::slot* s = find_slot(c, load_be32(pkt + 4), &is_new);
+    if (s == nullptr) {
         return precheck::free_drop;
     }
-    return c.n_slots_ == 0 ? precheck::plausible : precheck::doubtful;
+    if (is_new) {
+        return c.n_slots_ == 0 ? precheck::plausible : precheck::doubtful;
+    }
+    const index_window& w = s->seen;
+    if (w.check(index) != index_window::verdict::fresh) {
+        return precheck::free_drop;
+    }
+    return w.empty() || index <= w.top() + plausible_jump ? precheck::plausible : precheck::doubtful;
 }
 
 }  // namespace rtprelay::dp::srtp::detail

@@ -1,5 +1,8 @@
 #include "dataplane/srtp/srtp.h"
 
+#include <openssl/crypto.h>
+
+#include <cstring>
 #include <stdexcept>
 
 #include "dataplane/srtp/engines.h"
@@ -43,7 +46,41 @@ const char* result_name(result r) noexcept {
     return "unknown";
 }
 
-context::~context() { detail::libsrtp2::release(*this); }
+static_assert(max_ssrcs == detail::ssrc_pool::chunk_slots + 1);
+static_assert(sizeof(context) == 128, "context layout: two cache lines, see srtp.h");
+
+size_t context::tail_len(engine e, aes_impl aes, bool rtcp) noexcept {
+    if (e == engine::libsrtp2) {
+        return detail::libsrtp2::tail_len;
+    }
+    return aes == aes_impl::aesni && !rtcp ? aes128_round_keys_len : 0;
+}
+
+size_t context::footprint() const noexcept { return sizeof(context) + tail_len(engine_, aes_, rtcp_); }
+
+void context::operator delete(void* p) noexcept { ::operator delete(p, std::align_val_t{alignof(context)}); }
+void context::operator delete(void* p, std::align_val_t) noexcept {
+    ::operator delete(p, std::align_val_t{alignof(context)});
+}
+
+context::~context() {
+    if (engine_ == engine::libsrtp2) {
+        detail::libsrtp2::release(*this);
+    } else {
+        if (aes_ == aes_impl::openssl) {
+            delete key_.cipher;  // wipes its key schedule
+        }
+        if (more_ != nullptr) {
+            detail::ssrc_pool::instance().release(chunk_id_);
+        }
+        detail::ssrc_pool::instance().context_destroyed();
+    }
+    // Keys: round keys after the object, the SRTCP session key, the salt (the HMAC pad
+    // states wipe themselves).
+    OPENSSL_cleanse(tail(), tail_len(engine_, aes_, rtcp_));
+    OPENSSL_cleanse(&key_, sizeof(key_));
+    OPENSSL_cleanse(salt_.data(), salt_.size());
+}
 
 std::optional<uint64_t> context::highest_index(uint32_t ssrc) const noexcept {
     if (engine_ != engine::native) {
@@ -56,16 +93,30 @@ std::unique_ptr<context> make_context(engine e, suite s, const master_key& key, 
     if (static_cast<size_t>(s) >= suite_count) {
         throw std::runtime_error("unknown SRTP suite");
     }
-    std::unique_ptr<context> c(new context());
+    if (e != engine::native && e != engine::libsrtp2) {
+        throw std::runtime_error("unknown SRTP engine");
+    }
+    if (aes == aes_impl::automatic) {
+        aes = cpu_has_aesni() ? aes_impl::aesni : aes_impl::openssl;
+    }
+    if (aes == aes_impl::aesni && !cpu_has_aesni()) {
+        throw std::runtime_error("AES-NI requested but this CPU lacks it");
+    }
+    const size_t tail = context::tail_len(e, aes, rtcp);
+    void* mem = ::operator new(sizeof(context) + tail, std::align_val_t{alignof(context)});
+    std::memset(static_cast<uint8_t*>(mem) + sizeof(context), 0, tail);
+    std::unique_ptr<context> c(new (mem) context());
     c->engine_ = e;
     c->suite_ = s;
     c->rtcp_ = rtcp;
     c->tag_len_ = rtcp ? info(s).rtcp_tag_len : info(s).rtp_tag_len;
-    c->overhead_ = static_cast<uint8_t>(c->tag_len_ + (rtcp ? 4 : 0));
-    switch (e) {
-        case engine::native: detail::native::init(*c, key, aes); break;
-        case engine::libsrtp2: detail::libsrtp2::init(*c, key); break;
-        default: throw std::runtime_error("unknown SRTP engine");
+    c->aes_ = aes;
+    if (e == engine::native) {
+        // Counted before init can throw: ~context uncounts every native context.
+        detail::ssrc_pool::instance().context_created();
+        detail::native::init(*c, key);
+    } else {
+        detail::libsrtp2::init(*c, key);
     }
     return c;
 }

@@ -22,12 +22,14 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <new>
 #include <optional>
 #include <string_view>
 
 #include "dataplane/srtp/aes_ctr.h"
 #include "dataplane/srtp/hmac_sha1.h"
 #include "dataplane/srtp/index_window.h"
+#include "dataplane/srtp/ssrc_pool.h"
 
 struct srtp_ctx_t_;  // libsrtp2's session (srtp_t)
 
@@ -61,7 +63,8 @@ enum class result : uint8_t {
     too_short,    // shorter than the smallest header (+ tag / SRTCP trailer when unprotecting)
     bad_header,   // RTP/RTCP version not 2, CSRCs or extension past the end, or a context
                   // made for the other protocol (RTP vs RTCP)
-    ssrc_limit,   // a new SSRC and the context already holds max_ssrcs of them
+    ssrc_limit,   // a new SSRC and the context already holds max_ssrcs of them, or it needs
+                  // its overflow chunk and the pool has none free (ssrc_pool.h)
     index_reuse,  // protect: index already sent or older than the sent window, or indices
                   // exhausted (2^48 SRTP, 2^31 SRTCP): re-key
     no_room,      // protect: fewer than context::overhead() bytes writable after the packet
@@ -70,8 +73,9 @@ enum class result : uint8_t {
 };
 const char* result_name(result r) noexcept;
 
-// SSRCs one context keeps state for. Never evicted: forgetting an SSRC's sent indices would
-// allow keystream reuse, forgetting its received ones would re-open replays.
+// SSRCs one context keeps state for: the first inline, the others in a chunk from the
+// shared pool (ssrc_pool.h). Never evicted: forgetting an SSRC's sent indices would allow
+// keystream reuse, forgetting its received ones would re-open replays.
 inline constexpr uint32_t max_ssrcs = 8;
 // The most that protect appends to a packet: SRTCP's E/index word + 10-byte tag.
 inline constexpr uint32_t max_overhead = 14;
@@ -83,19 +87,36 @@ struct native;
 struct libsrtp2;
 }  // namespace detail
 
+// Layout (native engine, AES-NI; all lengths in bytes), sizeof(context) = 128:
+//   line 0: what to do (engine, suite, tag length, slots in use), session salt, HMAC pad
+//           states (40);
+//   line 1: the first SSRC's slot (40), the overflow chunk pointer (ssrc_pool.h), and 16
+//           bytes that an SRTCP context uses for its raw session key;
+//   RTP contexts only: the 176 bytes of AES round keys right after the object (allocated
+//           with it: 304 bytes in all), so a one-SSRC RTP stream's packet touches 5 lines.
+// An SRTCP context (128 bytes) keeps the 16-byte session key instead of 176 bytes of round
+// keys and expands them per packet (~30 ns; SRTCP is a few percent of packets). The OpenSSL
+// AES fallback (CPUs without AES-NI) and the libsrtp2 engine keep what they need behind a
+// pointer / after the object instead. Destroying a context wipes its keys.
 class alignas(64) context {
 public:
     ~context();
     context(const context&) = delete;
     context& operator=(const context&) = delete;
+    // Allocated by make_context with room for the engine's keys after the object.
+    static void operator delete(void* p) noexcept;
+    static void operator delete(void* p, std::align_val_t) noexcept;
 
     engine which_engine() const noexcept { return engine_; }
     suite cipher_suite() const noexcept { return suite_; }
     bool rtcp() const noexcept { return rtcp_; }
     // Bytes protect appends (and unprotect removes): the tag, plus 4 for SRTCP's E/index word.
-    uint32_t overhead() const noexcept { return overhead_; }
+    uint32_t overhead() const noexcept { return tag_len_ + (rtcp_ ? 4u : 0u); }
     // Native engine: the AES implementation in use.
-    aes_impl aes() const noexcept { return cipher_.impl(); }
+    aes_impl aes() const noexcept { return aes_; }
+    // Bytes this context occupies (the object and what was allocated with it; not the
+    // shared SSRC overflow chunk, nor libsrtp2's own allocations).
+    size_t footprint() const noexcept;
 
     // Owner thread only (not synchronised). SSRCs holding state, and the highest index
     // received/sent for one of them (SRTP: ROC << 16 | SEQ; SRTCP: the 31-bit index).
@@ -104,8 +125,9 @@ public:
     std::optional<uint64_t> highest_index(uint32_t ssrc) const noexcept;
 
     // Starts loading what a packet of the first SSRC needs (keys, pad states, first slot: 5
-    // cache lines). At 10k+ calls contexts are not in cache: without it each packet waits for
-    // them one miss after another.
+    // cache lines for RTP, 2 for SRTCP; prefetching past the end of the smaller one is
+    // harmless). At 10k+ calls contexts are not in cache: without it each packet waits for
+    // them one miss after another. Reads nothing from the context itself.
     void prefetch() const noexcept {
         const char* p = reinterpret_cast<const char*>(this);
         for (int line = 0; line < 5; ++line) {
@@ -120,25 +142,34 @@ private:
     friend std::unique_ptr<context> make_context(engine, suite, const master_key&, bool, aes_impl);
     context() = default;
 
-    struct slot {
-        uint32_t ssrc = 0;
-        index_window seen;  // unprotect: replay window; protect: indices sent
-    };
+    using slot = ssrc_slot;
 
-    // Read per packet, first line(s): what to do and with which keys.
+    // The slot of the i-th SSRC (i < n_slots_, or the next one once reserved).
+    slot* slot_at(uint32_t i) noexcept { return i == 0 ? &first_ : &more_[i - 1]; }
+    const slot* slot_at(uint32_t i) const noexcept { return i == 0 ? &first_ : &more_[i - 1]; }
+    // What follows the object: RTP round keys (native, AES-NI) or libsrtp2's sessions.
+    uint8_t* tail() noexcept { return reinterpret_cast<uint8_t*>(this) + sizeof(context); }
+    const uint8_t* tail() const noexcept { return reinterpret_cast<const uint8_t*>(this) + sizeof(context); }
+    static size_t tail_len(engine e, aes_impl aes, bool rtcp) noexcept;
+
+    // Line 0, read per packet: what to do and with which keys.
     engine engine_ = engine::native;
     suite suite_ = suite::aes_cm_128_hmac_sha1_80;
     bool rtcp_ = false;
     uint8_t tag_len_ = 0;
-    uint8_t overhead_ = 0;
-    uint8_t n_slots_ = 0;                 // slots_[0, n_slots_) are in use
+    uint8_t n_slots_ = 0;                 // SSRCs with state: first_, then more_[0, n_slots_ - 1)
+    aes_impl aes_ = aes_impl::aesni;      // native: aesni (keys inline) or openssl (cipher_)
     std::array<uint8_t, 14> salt_{};      // session salt
+    uint32_t chunk_id_ = 0;               // more_'s id in the pool (when more_ is set)
     hmac_sha1 auth_;                      // session auth key, as pad states
-    aes128_ctr cipher_;                   // session encryption key (round keys: lines 1-3)
-    std::array<slot, max_ssrcs> slots_{}; // first slot on line 4: a one-SSRC stream's packets
-                                          // touch lines 0-4 only (see prefetch())
-    srtp_ctx_t_* lib_in_ = nullptr;       // libsrtp2 engine: ssrc_any_inbound session
-    srtp_ctx_t_* lib_out_ = nullptr;      // libsrtp2 engine: ssrc_any_outbound session
+    // Line 1.
+    slot first_{};                        // a one-SSRC stream's state
+    slot* more_ = nullptr;                // SSRCs 2..max_ssrcs: a pool chunk's slots, on demand
+                                          // (owner worker writes it; read by ~context after RCU)
+    union {
+        uint8_t rtcp_key[16];             // native AES-NI SRTCP: the session encryption key
+        aes128_ctr* cipher;               // native OpenSSL AES: keyed once, owned
+    } key_{};
 };
 
 // Derives the session keys (RTP labels 0..2, or RTCP labels 3..5 when `rtcp`). Control plane

@@ -38,3 +38,27 @@ TEST(kdf, labels_give_different_keys) {
 
 }  // namespace
 }  // namespace rtprelay::dp::srtp
+
+namespace rtprelay::dp::srtp {
+namespace {
+
+// One key expansion for the three labels gives what three separate derivations give.
+TEST(kdf, session_keys_at_once_match_one_label_at_a_time) {
+    const bytes master_key = from_hex("E1F97A0D3E018BE0D64FA32C06DE4139");
+    const bytes master_salt = from_hex("0EC675AD498AFEEBB6960B3AABE6");
+    for (const bool rtcp : {false, true}) {
+        uint8_t enc[16], auth[20], salt[14];
+        derive_session_keys(master_key.data(), master_salt.data(), rtcp, enc, auth, salt);
+        const size_t base = rtcp ? 3 : 0;
+        EXPECT_EQ(bytes(enc, enc + 16), derive(static_cast<kdf_label>(base), 16)) << rtcp;
+        EXPECT_EQ(bytes(auth, auth + 20), derive(static_cast<kdf_label>(base + 1), 20)) << rtcp;
+        EXPECT_EQ(bytes(salt, salt + 14), derive(static_cast<kdf_label>(base + 2), 14)) << rtcp;
+    }
+    uint8_t enc[16], auth[20], salt[14];
+    derive_session_keys(master_key.data(), master_salt.data(), false, enc, auth, salt);
+    EXPECT_EQ(test::to_hex(bytes(enc, enc + 16)), "c61e7a93744f39ee10734afe3ff7a087");
+    EXPECT_EQ(test::to_hex(bytes(salt, salt + 14)), "30cbbc08863d8c85d49db34a9ae1");
+}
+
+}  // namespace
+}  // namespace rtprelay::dp::srtp
