@@ -92,6 +92,7 @@ void worker::init(uint16_t worker_index, const dataplane_shared* s, rte_ring* co
     shared = s;
     from_control = control_tx;
     auth_token_cycles = rte_get_tsc_hz() / auth_budget_rate;
+    drain_every_tsc = (rte_get_tsc_hz() + 9999) / 10000;  // 100 µs
     for (uint16_t i = 0; i < s->n_ports; ++i) {
         const uint16_t port = s->port_ids[i];
         auto* b = static_cast<rte_eth_dev_tx_buffer*>(
@@ -128,16 +129,12 @@ int worker::run() {
     rte_rcu_qsbr* rcu = shared->flows->rcu();
     rte_rcu_qsbr_thread_register(rcu, index);
     rte_rcu_qsbr_thread_online(rcu, index);
-    const uint64_t drain_every = (rte_get_tsc_hz() + 9999) / 10000;  // 100 µs
-    uint64_t last_drain = rte_rdtsc();
+    last_drain_tsc = rte_rdtsc();
     uint32_t idle_turns = 0;
     while (!shared->stop.load(std::memory_order_relaxed)) {
         const uint64_t now = rte_rdtsc();
         const uint32_t n = poll_once(now);
-        if (now - last_drain >= drain_every) {
-            flush_tx();
-            last_drain = now;
-        }
+        end_turn(n, now);
         // Nothing from the flow table is held across turns: a quiescent state every turn.
         rte_rcu_qsbr_quiescent(rcu, index);
         if (n != 0 || shared->idle_sleep_us == 0) {
@@ -156,6 +153,17 @@ int worker::run() {
     rte_rcu_qsbr_thread_offline(rcu, index);
     rte_rcu_qsbr_thread_unregister(rcu, index);
     return 0;
+}
+
+void worker::end_turn(uint32_t received, uint64_t now_tsc) {
+    // Holding packets back only pays while the RX queues are backlogged (every port gave a
+    // full burst): then the TX buffers fill and go out by themselves in bursts. Otherwise
+    // waiting for more adds latency for nothing, so send now; and at least every 100 µs.
+    const bool backlogged = received >= uint32_t{burst_size} * shared->n_ports;
+    if (!backlogged || now_tsc - last_drain_tsc >= drain_every_tsc) {
+        flush_tx();
+        last_drain_tsc = now_tsc;
+    }
 }
 
 uint32_t worker::poll_once(uint64_t now_tsc) {

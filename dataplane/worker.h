@@ -62,6 +62,8 @@ struct alignas(64) worker {
     worker_counters counters;
     srtp::burst_crypto* crypto = nullptr;   // burst SRTP, null when shared->srtp_batch_min == 0
     uint64_t auth_token_cycles = 0;         // TSC cycles per authentication token (latch.h)
+    uint64_t drain_every_tsc = 0;           // TX buffers flushed at least this often
+    uint64_t last_drain_tsc = 0;
 
     // Allocates TX buffers; call before launch.
     void init(uint16_t worker_index, const dataplane_shared* s, rte_ring* control_tx);
@@ -72,6 +74,9 @@ struct alignas(64) worker {
     // One loop turn; returns packets received. Public for the pipeline benchmark and tests.
     uint32_t poll_once(uint64_t now_tsc);
     void flush_tx();
+    // After a turn that received `received` packets: flushes the TX buffers unless the RX
+    // queues are backlogged, and at least every 100 µs (what run() does; the benchmark too).
+    void end_turn(uint32_t received, uint64_t now_tsc);
 
  private:
     void handle_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc, bool from_handoff);

@@ -63,6 +63,9 @@ int run(const options& opt) {
             }
             results.insert(results.end(), per_config.begin(), per_config.end());
         }
+        if (opt.paced()) {
+            machine.gaps = probe_cpu_gaps(0.7, opt.realtime);
+        }
         // Right after the pipeline runs, on the same CPU: the ratio to it is what counts.
         if (opt.floor_keys != 0) {
             // The worker's code path (burst_crypto picks one by timing at start).

@@ -2,10 +2,14 @@
 // Command-line options of rtprelay-pipeline-bench (command line only, no config file).
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
 namespace rtprelay::pipeline {
+
+// --drain-us not given: the paced loop ends each turn with worker::end_turn(), as run() does.
+inline constexpr uint32_t drain_as_worker = std::numeric_limits<uint32_t>::max();
 
 // What the two legs of every call speak. Packets go both ways unless --one-way.
 enum class scenario : uint8_t {
@@ -38,7 +42,7 @@ struct options {
     uint64_t rate_pps = 0;
     double load = 0;
     uint64_t paced_packets = 1'000'000;  // per paced run, all workers together
-    uint32_t drain_us = 100;        // paced: TX buffers flushed this often (worker::run(): 100; 0 = every turn)
+    uint32_t drain_us = drain_as_worker;  // paced: flush rule of worker::run() (end_turn), or every N us (0 = every turn)
     bool realtime = false;          // paced runs at SCHED_FIFO (stands in for isolated cores)
     bool paced() const { return rate_pps != 0 || load > 0; }
 };

@@ -203,10 +203,13 @@ void print_table(const machine_info& m, const floor_figures& floor, const std::v
         if (r.paced.empty()) {
             continue;
         }
-        uint64_t offered = 0, lost = 0, delivered = 0, switches = 0;
-        double steal_ms = 0;
+        uint64_t offered = 0, lost = 0, delivered = 0, switches = 0, stalls = 0;
+        double steal_ms = 0, stall_ms = 0, longest = 0;
         for (const paced_figures& p : r.paced) {
             steal_ms += p.steal_ms;
+            stalls += p.stalls;
+            stall_ms += p.stall_ms;
+            longest = longest > p.longest_turn_us ? longest : p.longest_turn_us;
             offered += p.offered;
             lost += p.rx_lost;
             delivered += p.delivered;
@@ -226,12 +229,25 @@ void print_table(const machine_info& m, const floor_figures& floor, const std::v
                     r.paced.size(), static_cast<unsigned long long>(offered), static_cast<unsigned long long>(lost),
                     offered == 0 ? 0 : 100.0 * static_cast<double>(lost) / static_cast<double>(offered),
                     static_cast<unsigned long long>(delivered), static_cast<unsigned long long>(switches), steal_ms);
+        std::printf("  loop turns held up over %u us: %llu, %.2f ms in all, longest turn %.0f us\n",
+                    loop_totals::stall_us, static_cast<unsigned long long>(stalls), stall_ms, longest);
+    }
+    if (m.gaps.seconds > 0) {
+        const double s = m.gaps.seconds;
+        std::printf("worker 0's CPU alone (a bare TSC loop, %.1f s%s): gaps > 10 us %.0f/s, > 30 us %.0f/s, "
+                    "> 100 us %.0f/s, longest %.0f us\n",
+                    s, m.realtime ? ", SCHED_FIFO" : "", static_cast<double>(m.gaps.over_10us) / s,
+                    static_cast<double>(m.gaps.over_30us) / s, static_cast<double>(m.gaps.over_100us) / s,
+                    m.gaps.longest_us);
     }
     if (!results.empty() && !results[0].paced.empty()) {
-        std::printf("paced: arrivals on a fixed schedule, worker loop as worker::run() (TX drained every %u us%s);\n"
+        const std::string drain = m.drain_us == drain_as_worker
+                                      ? std::string("TX drained by worker::end_turn()")
+                                      : "TX drained every " + std::to_string(m.drain_us) + " us (--drain-us)";
+        std::printf("paced: arrivals on a fixed schedule, worker loop as worker::run() (%s);\n"
                     "  latency from the scheduled arrival to rte_eth_tx_burst (TX callback). The ceiling is the\n"
                     "  same run's loop Mpps (generator + worker + sink share each worker's CPU).%s\n",
-                    m.drain_us, m.drain_us == 100 ? "" : ", --drain-us; worker::run() drains every 100 us",
+                    drain.c_str(),
                     m.realtime ? "\n  Paced runs at SCHED_FIFO (--realtime)." : "");
     }
     for (const scenario_result& r : results) {
@@ -251,9 +267,13 @@ void print_json(const machine_info& m, const floor_figures& floor, const std::ve
     std::printf("{\"cpu\":");
     json_string(m.cpu);
     std::printf(",\"tsc_hz\":%.0f,\"lcore_cpu\":%u,\"hugepages\":%s,\"srtp_batch_min\":%u,"
-                "\"floor_arch\":\"%s\",\"floor_keys\":%u,\"floor_ns_per_direction\":%.2f,\"realtime\":%s,\"results\":[",
+                "\"floor_arch\":\"%s\",\"floor_keys\":%u,\"floor_ns_per_direction\":%.2f,\"realtime\":%s,"
+                "\"cpu_gaps\":{\"seconds\":%.1f,\"over_10us\":%llu,\"over_30us\":%llu,\"over_100us\":%llu,"
+                "\"longest_us\":%.0f},\"results\":[",
                 m.tsc_hz, m.lcore_cpu, m.hugepages ? "true" : "false", m.srtp_batch_min, floor.arch.c_str(), floor.keys,
-                floor.ns_per_direction, m.realtime ? "true" : "false");
+                floor.ns_per_direction, m.realtime ? "true" : "false", m.gaps.seconds,
+                static_cast<unsigned long long>(m.gaps.over_10us), static_cast<unsigned long long>(m.gaps.over_30us),
+                static_cast<unsigned long long>(m.gaps.over_100us), m.gaps.longest_us);
     for (size_t i = 0; i < results.size(); ++i) {
         const scenario_result& r = results[i];
         const summary s = summarise(r);
@@ -265,10 +285,11 @@ void print_json(const machine_info& m, const floor_figures& floor, const std::ve
             const paced_figures& p = r.paced[k];
             std::printf("%s{\"rate_pps\":%.0f,\"ceiling_pps\":%.0f,\"offered\":%llu,\"rx_lost\":%llu,"
                         "\"delivered\":%llu,\"context_switches\":%llu,\"steal_ms\":%.0f,\"p50_us\":%.2f,\"p99_us\":%.2f,"
-                        "\"p999_us\":%.2f,\"max_us\":%.2f}",
+                        "\"p999_us\":%.2f,\"max_us\":%.2f,\"stalls\":%llu,\"stall_ms\":%.2f,\"longest_turn_us\":%.0f}",
                         k == 0 ? "" : ",", p.rate_pps, p.ceiling_pps, static_cast<unsigned long long>(p.offered),
                         static_cast<unsigned long long>(p.rx_lost), static_cast<unsigned long long>(p.delivered),
-                        static_cast<unsigned long long>(p.switches), p.steal_ms, p.p50_us, p.p99_us, p.p999_us, p.max_us);
+                        static_cast<unsigned long long>(p.switches), p.steal_ms, p.p50_us, p.p99_us, p.p999_us, p.max_us,
+                        static_cast<unsigned long long>(p.stalls), p.stall_ms, p.longest_turn_us);
         }
         std::printf("],\"runs\":[");
         for (size_t k = 0; k < r.runs.size(); ++k) {

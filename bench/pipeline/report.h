@@ -39,6 +39,9 @@ struct paced_figures {
     uint64_t delivered = 0;
     uint64_t switches = 0;     // context switches of the lanes' threads meanwhile
     double steal_ms = 0;       // hypervisor steal time on the lanes' CPUs meanwhile (10 ms ticks)
+    uint64_t stalls = 0;       // loop turns longer than loop_totals::stall_us, all lanes
+    double stall_ms = 0;       // time in them
+    double longest_turn_us = 0;
     double p50_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
 };
 
@@ -60,6 +63,12 @@ struct scenario_result {
     std::string srtp_arch;  // the worker's intel-ipsec-mb code path ("" = no burst SRTP)
 };
 
+struct cpu_gaps {
+    double seconds = 0;     // 0: not measured
+    uint64_t over_10us = 0, over_30us = 0, over_100us = 0;
+    double longest_us = 0;
+};
+
 struct machine_info {
     std::string cpu;       // /proc/cpuinfo model name
     double tsc_hz = 0;
@@ -67,7 +76,8 @@ struct machine_info {
     bool hugepages = false;
     uint32_t srtp_batch_min = 0;
     bool realtime = false;  // paced runs at SCHED_FIFO
-    uint32_t drain_us = 100;
+    uint32_t drain_us = drain_as_worker;  // drain_as_worker: worker::end_turn()
+    cpu_gaps gaps;          // worker 0's CPU alone, measured after the paced runs
 };
 machine_info describe_machine(unsigned cpu, bool hugepages);
 

@@ -78,6 +78,37 @@ void set_realtime(bool on) {
     }
 }
 
+}  // namespace
+
+cpu_gaps probe_cpu_gaps(double seconds, bool realtime) {
+    if (realtime) {
+        set_realtime(true);
+    }
+    const double per_us = static_cast<double>(rte_get_tsc_hz()) / 1e6;
+    const uint64_t t0 = rte_rdtsc();
+    const uint64_t end = t0 + static_cast<uint64_t>(seconds * 1e6 * per_us);
+    const auto at10 = static_cast<uint64_t>(10 * per_us), at30 = static_cast<uint64_t>(30 * per_us),
+               at100 = static_cast<uint64_t>(100 * per_us);
+    cpu_gaps g;
+    uint64_t prev = t0, longest = 0;
+    for (uint64_t now = t0; now < end; now = rte_rdtsc()) {
+        const uint64_t gap = now - prev;
+        prev = now;
+        g.over_10us += gap > at10;
+        g.over_30us += gap > at30;
+        g.over_100us += gap > at100;
+        longest = gap > longest ? gap : longest;
+    }
+    if (realtime) {
+        set_realtime(false);
+    }
+    g.seconds = seconds;
+    g.longest_us = static_cast<double>(longest) / per_us;
+    return g;
+}
+
+namespace {
+
 // Which lane (RX queue) each stream arrives on: its owner's, as RSS steered to the owner
 // would deliver it; with --misroute, that share of the streams on the next worker's queue.
 std::vector<traffic_generator::stream_lists> spread_streams(const relay_under_test& relay,
@@ -265,6 +296,9 @@ void run_once(eal_env& env, const options& opt, scenario sc, uint32_t workers, s
         p.rx_lost = paced.rx_lost;
         p.delivered = paced.delivered[0] + paced.delivered[1];
         p.switches = paced.switches;
+        p.stalls = paced.stalls;
+        p.stall_ms = static_cast<double>(paced.stall_cycles) * 1e3 / static_cast<double>(rte_get_tsc_hz());
+        p.longest_turn_us = static_cast<double>(paced.longest_turn) * 1e6 / static_cast<double>(rte_get_tsc_hz());
         p.steal_ms = static_cast<double>(steal) * 1000.0 / static_cast<double>(sysconf(_SC_CLK_TCK));
         if (paced.latency.size() != p.delivered) {
             r->check.failures.push_back("paced: " + std::to_string(paced.latency.size()) + " latency stamps for " +

@@ -16,4 +16,10 @@ namespace rtprelay::pipeline {
 // Appends the run's figures (and paced figures, checks, setup) to *r.
 void run_once(eal_env& env, const options& opt, scenario sc, uint32_t workers, scenario_result* r);
 
+// The calling thread's CPU without the relay: a bare loop reading the TSC for `seconds` (at
+// SCHED_FIFO with `realtime`) counts the gaps in which the thread did not run. On a VM they
+// come from the host; every packet that arrives during one waits it out, so they bound from
+// below what the paced latency tail can show on this machine.
+cpu_gaps probe_cpu_gaps(double seconds, bool realtime);
+
 }  // namespace rtprelay::pipeline

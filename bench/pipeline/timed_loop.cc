@@ -105,6 +105,9 @@ void loop_totals::add(const loop_totals& o) {
     offered += o.offered;
     rx_lost += o.rx_lost;
     switches += o.switches;
+    stalls += o.stalls;
+    stall_cycles += o.stall_cycles;
+    longest_turn = longest_turn > o.longest_turn ? longest_turn : o.longest_turn;
     paced_seconds = paced_seconds > o.paced_seconds ? paced_seconds : o.paced_seconds;
     latency.insert(latency.end(), o.latency.begin(), o.latency.end());
 }
@@ -112,7 +115,8 @@ void loop_totals::add(const loop_totals& o) {
 lane::lane(eal_env& env, relay_under_test& relay, uint32_t index, uint32_t sample_every, lane_sync& sync,
            uint32_t drain_us)
     : env_(env), relay_(relay), index_(index), sample_every_(sample_every), sync_(sync) {
-    drain_every_ = (rte_get_tsc_hz() * drain_us + 999'999) / 1'000'000;
+    worker_rule_ = drain_us == drain_as_worker;
+    drain_every_ = worker_rule_ ? 0 : (rte_get_tsc_hz() * drain_us + 999'999) / 1'000'000;
 }
 
 // Frames [first, first + n) of the chunk in fresh mbufs, on `side`'s RX queue of this lane;
@@ -181,7 +185,9 @@ void lane::untimed_turn() {
     dp::worker& w = relay_.worker(index_);
     const uint64_t now = rte_rdtsc();
     const uint32_t got = w.poll_once(now);
-    if (!paced_ || now - last_drain_ >= drain_every_) {
+    if (paced_ && worker_rule_) {
+        w.end_turn(got, now);
+    } else if (!paced_ || now - last_drain_ >= drain_every_) {
         w.flush_tx();
         last_drain_ = now;
     }
@@ -239,9 +245,18 @@ void lane::paced_pass(const frame_chunk& c, double interval) {
     const uint64_t switches = context_switches();
     const uint64_t t0 = rte_rdtsc();
     last_drain_ = t0;
+    const uint64_t stall = rte_get_tsc_hz() / 1'000'000 * loop_totals::stall_us;
+    uint64_t prev = t0;
     uint32_t next = 0;
     while (next < c.n) {
         const uint64_t now = rte_rdtsc();
+        const uint64_t turn = now - prev;
+        prev = now;
+        if (turn > stall) {
+            ++totals.stalls;
+            totals.stall_cycles += turn;
+        }
+        totals.longest_turn = turn > totals.longest_turn ? turn : totals.longest_turn;
         // Frames [next, limit) are due by now; on the RX queues a burst's worth (one side) at a time.
         const double arrived = static_cast<double>(now - t0) / interval + 1;
         const uint32_t limit = arrived >= c.n ? c.n : static_cast<uint32_t>(arrived);
@@ -260,8 +275,10 @@ void lane::paced_pass(const frame_chunk& c, double interval) {
             totals.rx_lost += n - k;
             next = due;
         }
-        w.poll_once(now);
-        if (now - last_drain_ >= drain_every_) {
+        const uint32_t got = w.poll_once(now);
+        if (worker_rule_) {
+            w.end_turn(got, now);
+        } else if (now - last_drain_ >= drain_every_) {
             w.flush_tx();
             last_drain_ = now;
         }

@@ -20,7 +20,7 @@
 // schedule; every turn the generator puts the frames that are due on the RX queue (frames
 // that find the queue full are lost, as a NIC drops them), stamped with that arrival time in
 // an mbuf dynamic field the relay does not touch; the worker runs as worker::run() does
-// (poll_once every turn, flush_tx every 100 µs, or --drain-us); a TX callback on the ports (rte_ethdev,
+// (poll_once every turn, then worker::end_turn as run() does, or a flush every --drain-us); a TX callback on the ports (rte_ethdev,
 // paced mode only) turns the stamp into cycles from arrival to rte_eth_tx_burst, which the
 // sink collects.
 //
@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "bench/pipeline/eal_env.h"
+#include "bench/pipeline/options.h"
 #include "bench/pipeline/traffic.h"
 
 namespace rtprelay::pipeline {
@@ -58,8 +59,15 @@ struct loop_totals {
     uint64_t offered = 0;            // frames due (injected + rx_lost)
     uint64_t rx_lost = 0;            // due while the RX queue was full
     uint64_t switches = 0;           // context switches of the thread during paced passes
+    // Paced loop turns longer than stall_us: a turn relays at most a burst per port (~64
+    // packets at ~1 us), so a longer one means the thread was held up (hypervisor, interrupts).
+    uint64_t stalls = 0;
+    uint64_t stall_cycles = 0;       // summed over those turns
+    uint64_t longest_turn = 0;       // cycles
     double paced_seconds = 0;        // from the first arrival to the last
     std::vector<uint32_t> latency;   // TSC cycles from arrival to TX, per delivered packet
+
+    static constexpr uint32_t stall_us = 100;
 
     // Adds another lane's figures (samples appended: per stream they stay in order, as a
     // stream leaves through its owner's queue only).
@@ -80,9 +88,9 @@ struct lane_sync {
 
 class lane {
  public:
-    // `drain_us`: how often the paced loop flushes the TX buffers (worker::run(): 100).
+    // `drain_us`: how often the paced loop flushes the TX buffers; drain_as_worker: as worker::run().
     lane(eal_env& env, relay_under_test& relay, uint32_t index, uint32_t sample_every, lane_sync& sync,
-         uint32_t drain_us = 100);
+         uint32_t drain_us = drain_as_worker);
 
     void timed_pass(const frame_chunk& c);
     // `interval` TSC cycles between arrivals (this lane's share of the rate).
@@ -108,7 +116,8 @@ class lane {
     lane_sync& sync_;
     uint64_t barriers_ = 0;
     bool paced_ = false;
-    uint64_t drain_every_ = 0;  // TX drain interval in TSC cycles (worker::run(): 100 µs)
+    uint64_t drain_every_ = 0;  // TX drain interval in TSC cycles (--drain-us)
+    bool worker_rule_ = true;   // drain as worker::run() does (worker::end_turn)
     uint64_t last_drain_ = 0;
     double paced_interval_ = 0;
     uint64_t all_injected_ = 0;   // since the lane began (totals may be taken and reset)
