@@ -11,6 +11,8 @@
 #include <atomic>
 #include <cstdint>
 
+#include "dataplane/block_cache.h"
+
 namespace rtprelay::dp {
 
 namespace srtp {
@@ -41,7 +43,7 @@ constexpr uint16_t endpoint_port(uint64_t ep) { return static_cast<uint16_t>(ep 
 // owns the stream (flow_entry::owner); read by the control plane (query, timeouts) and by
 // the worker that forwards the opposite direction (it reads `latched` to know where to
 // send). One cache line so that no two streams' owners write the same line.
-struct alignas(64) stream_state {
+struct alignas(64) stream_state : block_cached<stream_state> {
     // dp: wo (owner worker), dp other worker: ro, ctl: ro. Source the stream latched to.
     std::atomic<uint64_t> latched{0};
     // dp: wo (owner), ctl: ro. Packets/bytes received on this port and forwarded.
@@ -96,7 +98,7 @@ enum packet_kind : uint8_t { kind_rtp = 0, kind_rtcp = 1 };
 
 // What a worker needs to forward one packet received on `key`, with no other lookup in the
 // common case. All fields ctl: wo (before publish), dp: ro.
-struct alignas(64) flow_entry {
+struct alignas(64) flow_entry : block_cached<flow_entry> {
     stream_state* self = nullptr;            // this port's state (owner worker writes it)
     const stream_state* sibling = nullptr;   // the other leg's state (its `latched` is our destination)
     const neighbour* sdp_next_hop = nullptr; // next hop for sdp_dest (gateway or on-link peer); may be null

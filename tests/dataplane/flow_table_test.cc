@@ -158,3 +158,36 @@ TEST_F(flow_table_test, reclaim_frees_in_order_up_to_the_last_due_token) {
 
 }  // namespace
 }  // namespace rtprelay::dp
+
+namespace rtprelay::dp {
+namespace {
+
+// Flow entries and stream states come back from a per-thread cache of freed blocks (the
+// control plane makes and retires a dozen per offer+answer): same block, zeroed by the new
+// object's initialisers, 64-aligned.
+TEST(BlockCache, FreedEntriesAndStatesAreReusedAligned) {
+    auto e = std::make_unique<flow_entry>();
+    e->owner = 7;
+    e->sdp_dest = 42;
+    const flow_entry* first = e.get();
+    const std::size_t cached = block_cache<sizeof(flow_entry)>::cached();
+    e.reset();
+    EXPECT_EQ(block_cache<sizeof(flow_entry)>::cached(), cached + 1);
+    auto again = std::make_unique<flow_entry>();
+    EXPECT_EQ(again.get(), first);
+    EXPECT_EQ(again->owner, 0);
+    EXPECT_EQ(again->sdp_dest, 0u);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(again.get()) % 64, 0u);
+
+    auto s = std::make_unique<stream_state>();
+    s->errors = 3;
+    const stream_state* sfirst = s.get();
+    s.reset();
+    auto s2 = std::make_unique<stream_state>();
+    EXPECT_EQ(s2.get(), sfirst);
+    EXPECT_EQ(s2->errors.load(), 0u);
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(s2.get()) % 64, 0u);
+}
+
+}  // namespace
+}  // namespace rtprelay::dp
