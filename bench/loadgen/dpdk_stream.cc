@@ -631,13 +631,7 @@ bool run_dpdk_stream_phase(dpdk_link& link, const stream_set& streams, const opt
     out->tx_ring_full = streamer->tx_ring_full();
     out->arp_answered = streamer->arp_answered();
     if (opt.srtp) {
-        out->srtp = true;
-        out->srtp_protect_errors = srtp_tx->errors();
-        out->srtp_unprotect_failed = rx->srtp_failed();
-        out->srtp_checked_sent = srtp_tx->checks().checked;
-        out->srtp_mismatched_sent = srtp_tx->checks().mismatched;
-        out->srtp_checked_received = srtp_rx->checks().checked;
-        out->srtp_mismatched_received = srtp_rx->checks().mismatched;
+        add_srtp_checks(*srtp_tx, *srtp_rx, rx->srtp_failed(), out);
     }
     return true;
 }

@@ -1,5 +1,7 @@
 #include "bench/loadgen/summary.h"
 
+#include "bench/loadgen/srtp_streams.h"
+
 #include <algorithm>
 #include <cinttypes>
 #include <functional>
@@ -53,6 +55,16 @@ std::optional<double> run_summary::relay_busy_ratio() const {
         return std::nullopt;
     }
     return static_cast<double>(*relay_busy_polls) / static_cast<double>(*relay_polls);
+}
+
+void add_srtp_checks(const srtp_sender& tx, const srtp_receiver& rx, uint64_t unprotect_failed, run_summary* s) {
+    s->srtp = true;
+    s->srtp_protect_errors = tx.errors();
+    s->srtp_unprotect_failed = unprotect_failed;
+    s->srtp_checked_sent = tx.checks().checked;
+    s->srtp_mismatched_sent = tx.checks().mismatched;
+    s->srtp_checked_received = rx.checks().checked;
+    s->srtp_mismatched_received = rx.checks().mismatched;
 }
 
 void add_streams(const std::vector<stream_sent>& sent, const std::vector<stream_stats>& stats,

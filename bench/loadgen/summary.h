@@ -83,6 +83,11 @@ struct run_summary {
 void add_streams(const std::vector<stream_sent>& sent, const std::vector<stream_stats>& stats,
                  const latency_histogram& latency, run_summary* s);
 
+class srtp_sender;
+class srtp_receiver;
+// Marks *s as an SRTP run and adds the transform's errors and libsrtp2's sample checks.
+void add_srtp_checks(const srtp_sender& tx, const srtp_receiver& rx, uint64_t unprotect_failed, run_summary* s);
+
 void print_table(const run_summary& s, std::FILE* out);
 void print_json(const run_summary& s, std::FILE* out);
 
