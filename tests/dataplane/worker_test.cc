@@ -290,6 +290,89 @@ class worker_test : public ::testing::Test {
         EXPECT_EQ(v->payload, payload);
     }
 
+    // An SRTP stream published by hand (publish_direct) toward `dest_ip`:6000 with its own
+    // receive and send contexts, and packets seq in [first, end) protected by the peer
+    // beforehand (`wire`). Keys: byte i of the incoming key is in_base + i, of the outgoing
+    // out_base + i; the RTP payload of seq is (seq * mul + i + ssrc) for byte i.
+    struct srtp_stream {
+        uint16_t port = 0;
+        peer dest;
+        uint8_t ssrc = 0;
+        uint16_t mul = 1;
+        std::unique_ptr<srtp::context> sender, in, out, receiver;  // receiver: libsrtp2, the far peer
+        std::vector<bytes> wire;
+    };
+    static bytes rtp_packet(uint16_t seq, uint8_t ssrc, uint16_t mul) {
+        bytes p(172);
+        p[0] = 0x80;
+        p[2] = static_cast<uint8_t>(seq >> 8);
+        p[3] = static_cast<uint8_t>(seq);
+        p[11] = ssrc;
+        for (size_t i = 12; i < p.size(); ++i) {
+            p[i] = static_cast<uint8_t>(seq * mul + i + ssrc);
+        }
+        return p;
+    }
+    void add_srtp_stream(srtp_stream& st, uint16_t port, const char* dest_ip, uint8_t mac_byte, uint8_t in_base,
+                         uint8_t out_base, uint16_t first, uint16_t end) {
+        const auto suite = srtp::suite::aes_cm_128_hmac_sha1_80;
+        st.port = port;
+        st.dest = peer{dest_ip, 6000, test::mac(mac_byte)};
+        flow_entry* e = publish_direct(st.port, pack_endpoint(st.dest.be(), rte_cpu_to_be_16(6000)));
+        learn(side_b, st.dest);
+        srtp::master_key k_in{}, k_out{};
+        for (size_t i = 0; i < k_in.key.size(); ++i) {
+            k_in.key[i] = static_cast<uint8_t>(in_base + i);
+            k_out.key[i] = static_cast<uint8_t>(out_base + i);
+        }
+        st.sender = srtp::make_context(srtp::engine::native, suite, k_in, false);
+        st.in = srtp::make_context(srtp::engine::native, suite, k_in, false);
+        st.out = srtp::make_context(srtp::engine::native, suite, k_out, false);
+        st.receiver = srtp::make_context(srtp::engine::libsrtp2, suite, k_out, false);
+        e->srtp_in[kind_rtp] = st.in.get();
+        e->srtp_out[kind_rtp] = st.out.get();
+        for (uint16_t seq = first; seq < end; ++seq) {
+            bytes p = rtp_packet(seq, st.ssrc, st.mul);
+            auto len = static_cast<uint32_t>(p.size());
+            p.resize(p.size() + st.sender->overhead());
+            ASSERT_EQ(srtp::protect_rtp(*st.sender, p.data(), &len, st.sender->overhead()), srtp::result::ok);
+            st.wire.push_back(p);
+        }
+    }
+    // Injects on side a, from the caller, (stream, packet) in order; packet -1 is `forged`.
+    void inject_srtp_burst(const std::vector<srtp_stream>& st, const std::vector<std::pair<int, int>>& burst,
+                           const bytes& forged) {
+        for (const auto& [s, k] : burst) {
+            frame_spec f;
+            f.src_mac = caller_.mac;
+            f.dst_mac = ports_[side_a].mac;
+            f.src_ip = caller_.be();
+            f.dst_ip = addr_a_;
+            f.src_port = 4000;
+            f.dst_port = st[static_cast<size_t>(s)].port;
+            f.payload = k < 0 ? forged : st[static_cast<size_t>(s)].wire[static_cast<size_t>(k)];
+            inject(side_a, test::udp_frame(f));
+        }
+    }
+    // What side b sent, decrypted by each stream's far peer: stream s's packets are the
+    // sequence numbers relayed[s], in that order. next[s] = how many of stream s came out.
+    void expect_relayed_in_order(const std::vector<srtp_stream>& st, const std::vector<uint16_t> (&relayed)[2],
+                                 size_t count, size_t (&next)[2]) {
+        next[0] = next[1] = 0;
+        const auto sent_b = sent(side_b);
+        ASSERT_EQ(sent_b.size(), count);
+        for (const bytes& frame : sent_b) {
+            const size_t s = test::parse_udp(frame)->dst_ip() == st[0].dest.be() ? 0 : 1;
+            bytes p = payload_of(frame);
+            auto len = static_cast<uint32_t>(p.size());
+            ASSERT_EQ(srtp::unprotect_rtp(*st[s].receiver, p.data(), &len), srtp::result::ok);
+            p.resize(len);
+            ASSERT_LT(next[s], relayed[s].size());
+            EXPECT_EQ(p, rtp_packet(relayed[s][next[s]], st[s].ssrc, st[s].mul)) << "stream " << s;
+            ++next[s];
+        }
+    }
+
     // A flow published by hand (no session) on interface a's address, forwarding to `dest`
     // out of side b from 198.18.2.1:41000.
     flow_entry* publish_direct(uint16_t local_port, uint64_t dest) {
@@ -736,48 +819,12 @@ TEST_F(worker_test, disabled_flow_counts_and_drops) {
 // key, in order per stream.
 TEST_F(worker_test, srtp_burst_with_forged_and_replayed_packets) {
     ASSERT_NE(worker_->crypto, nullptr);
-    const auto suite = srtp::suite::aes_cm_128_hmac_sha1_80;
-    struct stream {
-        uint16_t port;
-        peer dest;
-        std::unique_ptr<srtp::context> sender, in, out, receiver;
-        std::vector<bytes> wire;
-    };
-    auto plain = [](uint16_t seq, uint8_t ssrc) {
-        bytes p(172);
-        p[0] = 0x80;
-        p[2] = static_cast<uint8_t>(seq >> 8);
-        p[3] = static_cast<uint8_t>(seq);
-        p[11] = ssrc;
-        for (size_t i = 12; i < p.size(); ++i) {
-            p[i] = static_cast<uint8_t>(seq + i + ssrc);
-        }
-        return p;
-    };
-    std::vector<stream> st(2);
+    std::vector<srtp_stream> st(2);
     for (uint8_t s = 0; s < 2; ++s) {
-        st[s].port = static_cast<uint16_t>(31000 + 2 * s);
-        st[s].dest = peer{s == 0 ? "198.18.2.30" : "198.18.2.31", 6000, test::mac(static_cast<uint8_t>(0x31 + s))};
-        flow_entry* e = publish_direct(st[s].port, pack_endpoint(st[s].dest.be(), rte_cpu_to_be_16(6000)));
-        learn(side_b, st[s].dest);
-        srtp::master_key k_in{}, k_out{};
-        for (size_t i = 0; i < k_in.key.size(); ++i) {
-            k_in.key[i] = static_cast<uint8_t>(i + 1 + 16 * s);
-            k_out.key[i] = static_cast<uint8_t>(0xa0 + i + 16 * s);
-        }
-        st[s].sender = srtp::make_context(srtp::engine::native, suite, k_in, false);
-        st[s].in = srtp::make_context(srtp::engine::native, suite, k_in, false);
-        st[s].out = srtp::make_context(srtp::engine::native, suite, k_out, false);
-        st[s].receiver = srtp::make_context(srtp::engine::libsrtp2, suite, k_out, false);
-        e->srtp_in[kind_rtp] = st[s].in.get();
-        e->srtp_out[kind_rtp] = st[s].out.get();
-        for (uint16_t seq = 100; seq < 106; ++seq) {
-            bytes p = plain(seq, static_cast<uint8_t>(0x42 + s));
-            auto len = static_cast<uint32_t>(p.size());
-            p.resize(p.size() + st[s].sender->overhead());
-            ASSERT_EQ(srtp::protect_rtp(*st[s].sender, p.data(), &len, st[s].sender->overhead()), srtp::result::ok);
-            st[s].wire.push_back(p);
-        }
+        st[s].ssrc = static_cast<uint8_t>(0x42 + s);
+        add_srtp_stream(st[s], static_cast<uint16_t>(31000 + 2 * s), s == 0 ? "198.18.2.30" : "198.18.2.31",
+                        static_cast<uint8_t>(0x31 + s), static_cast<uint8_t>(1 + 16 * s),
+                        static_cast<uint8_t>(0xa0 + 16 * s), 100, 106);
     }
     bytes forged = st[0].wire[2];
     forged.back() ^= 1;
@@ -785,34 +832,13 @@ TEST_F(worker_test, srtp_burst_with_forged_and_replayed_packets) {
     const std::vector<std::pair<int, int>> burst = {{0, 0}, {1, 0}, {0, 1}, {1, 1}, {0, -1}, {1, 2}, {0, 3},
                                                     {1, 3}, {0, 1}, {1, 4}, {0, 4}, {1, 5}, {0, 5}, {0, 2}};
     const std::vector<uint16_t> relayed[2] = {{100, 101, 103, 104, 105, 102}, {100, 101, 102, 103, 104, 105}};
-    for (const auto& [s, k] : burst) {
-        frame_spec f;
-        f.src_mac = caller_.mac;
-        f.dst_mac = ports_[side_a].mac;
-        f.src_ip = caller_.be();
-        f.dst_ip = addr_a_;
-        f.src_port = 4000;
-        f.dst_port = st[static_cast<size_t>(s)].port;
-        f.payload = k < 0 ? forged : st[static_cast<size_t>(s)].wire[static_cast<size_t>(k)];
-        inject(side_a, test::udp_frame(f));
-    }
+    inject_srtp_burst(st, burst, forged);
     run();
     EXPECT_EQ(drops(drop_reason::srtp_auth_failed), 1u);
     EXPECT_EQ(drops(drop_reason::srtp_replay), 1u);
     EXPECT_EQ(worker_->counters.relayed_rtp, 12u);
-    const auto sent_b = sent(side_b);
-    ASSERT_EQ(sent_b.size(), 12u);
-    size_t next[2] = {0, 0};
-    for (const bytes& frame : sent_b) {
-        const size_t s = test::parse_udp(frame)->dst_ip() == st[0].dest.be() ? 0 : 1;
-        bytes p = payload_of(frame);
-        auto len = static_cast<uint32_t>(p.size());
-        ASSERT_EQ(srtp::unprotect_rtp(*st[s].receiver, p.data(), &len), srtp::result::ok);
-        p.resize(len);
-        ASSERT_LT(next[s], relayed[s].size());
-        EXPECT_EQ(p, plain(relayed[s][next[s]], static_cast<uint8_t>(0x42 + s))) << "stream " << s;
-        ++next[s];
-    }
+    size_t next[2];
+    expect_relayed_in_order(st, relayed, 12, next);
     EXPECT_EQ(st[0].in->highest_index(0x42), std::optional<uint64_t>(105));
     EXPECT_EQ(st[1].in->highest_index(0x43), std::optional<uint64_t>(105));
     expect_accounted();
@@ -823,48 +849,13 @@ TEST_F(worker_test, srtp_burst_with_forged_and_replayed_packets) {
 // the same drops, output order and SRTP state as one packet at a time.
 TEST_F(worker_test, srtp_burst_of_stream_runs_with_forged_and_replayed_packets) {
     ASSERT_NE(worker_->crypto, nullptr);
-    const auto suite = srtp::suite::aes_cm_128_hmac_sha1_80;
-    struct stream {
-        uint16_t port;
-        peer dest;
-        std::unique_ptr<srtp::context> sender, in, out, receiver;
-        std::vector<bytes> wire;
-    };
-    auto plain = [](uint16_t seq, uint8_t ssrc) {
-        bytes p(172);
-        p[0] = 0x80;
-        p[2] = static_cast<uint8_t>(seq >> 8);
-        p[3] = static_cast<uint8_t>(seq);
-        p[11] = ssrc;
-        for (size_t i = 12; i < p.size(); ++i) {
-            p[i] = static_cast<uint8_t>(seq * 3 + i + ssrc);
-        }
-        return p;
-    };
-    std::vector<stream> st(2);
+    std::vector<srtp_stream> st(2);
     for (uint8_t s = 0; s < 2; ++s) {
-        st[s].port = static_cast<uint16_t>(31100 + 2 * s);
-        st[s].dest = peer{s == 0 ? "198.18.2.40" : "198.18.2.41", 6000, test::mac(static_cast<uint8_t>(0x41 + s))};
-        flow_entry* e = publish_direct(st[s].port, pack_endpoint(st[s].dest.be(), rte_cpu_to_be_16(6000)));
-        learn(side_b, st[s].dest);
-        srtp::master_key k_in{}, k_out{};
-        for (size_t i = 0; i < k_in.key.size(); ++i) {
-            k_in.key[i] = static_cast<uint8_t>(i + 7 + 16 * s);
-            k_out.key[i] = static_cast<uint8_t>(0x70 + i + 16 * s);
-        }
-        st[s].sender = srtp::make_context(srtp::engine::native, suite, k_in, false);
-        st[s].in = srtp::make_context(srtp::engine::native, suite, k_in, false);
-        st[s].out = srtp::make_context(srtp::engine::native, suite, k_out, false);
-        st[s].receiver = srtp::make_context(srtp::engine::libsrtp2, suite, k_out, false);
-        e->srtp_in[kind_rtp] = st[s].in.get();
-        e->srtp_out[kind_rtp] = st[s].out.get();
-        for (uint16_t seq = 200; seq < 208; ++seq) {
-            bytes p = plain(seq, static_cast<uint8_t>(0x52 + s));
-            auto len = static_cast<uint32_t>(p.size());
-            p.resize(p.size() + st[s].sender->overhead());
-            ASSERT_EQ(srtp::protect_rtp(*st[s].sender, p.data(), &len, st[s].sender->overhead()), srtp::result::ok);
-            st[s].wire.push_back(p);
-        }
+        st[s].ssrc = static_cast<uint8_t>(0x52 + s);
+        st[s].mul = 3;
+        add_srtp_stream(st[s], static_cast<uint16_t>(31100 + 2 * s), s == 0 ? "198.18.2.40" : "198.18.2.41",
+                        static_cast<uint8_t>(0x41 + s), static_cast<uint8_t>(7 + 16 * s),
+                        static_cast<uint8_t>(0x70 + 16 * s), 200, 208);
     }
     bytes forged = st[0].wire[3];
     forged[20] ^= 0x10;
@@ -875,34 +866,13 @@ TEST_F(worker_test, srtp_burst_of_stream_runs_with_forged_and_replayed_packets) 
         {1, 0}, {1, 1}, {1, 2}, {1, 1}, {1, 3}, {1, 4}, {1, 6}, {1, 5},
         {0, 6}, {0, 5}, {0, 6}};
     const std::vector<uint16_t> relayed[2] = {{200, 201, 202, 203, 204, 206, 205}, {200, 201, 202, 203, 204, 206, 205}};
-    for (const auto& [s, k] : burst) {
-        frame_spec f;
-        f.src_mac = caller_.mac;
-        f.dst_mac = ports_[side_a].mac;
-        f.src_ip = caller_.be();
-        f.dst_ip = addr_a_;
-        f.src_port = 4000;
-        f.dst_port = st[static_cast<size_t>(s)].port;
-        f.payload = k < 0 ? forged : st[static_cast<size_t>(s)].wire[static_cast<size_t>(k)];
-        inject(side_a, test::udp_frame(f));
-    }
+    inject_srtp_burst(st, burst, forged);
     run();
     EXPECT_EQ(drops(drop_reason::srtp_auth_failed), 1u);
     EXPECT_EQ(drops(drop_reason::srtp_replay), 3u);
     EXPECT_EQ(worker_->counters.relayed_rtp, 14u);
-    const auto sent_b = sent(side_b);
-    ASSERT_EQ(sent_b.size(), 14u);
-    size_t next[2] = {0, 0};
-    for (const bytes& frame : sent_b) {
-        const size_t s = test::parse_udp(frame)->dst_ip() == st[0].dest.be() ? 0 : 1;
-        bytes p = payload_of(frame);
-        auto len = static_cast<uint32_t>(p.size());
-        ASSERT_EQ(srtp::unprotect_rtp(*st[s].receiver, p.data(), &len), srtp::result::ok);
-        p.resize(len);
-        ASSERT_LT(next[s], relayed[s].size());
-        EXPECT_EQ(p, plain(relayed[s][next[s]], static_cast<uint8_t>(0x52 + s))) << "stream " << s;
-        ++next[s];
-    }
+    size_t next[2];
+    expect_relayed_in_order(st, relayed, 14, next);
     EXPECT_EQ(next[0], 7u);
     EXPECT_EQ(next[1], 7u);
     EXPECT_EQ(st[0].in->highest_index(0x52), std::optional<uint64_t>(206));
