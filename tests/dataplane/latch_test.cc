@@ -253,14 +253,15 @@ class latch_worker_test : public ::testing::Test {
         }
         return p;
     }
-    void inject(uint32_t src_ip, uint16_t src_port, const bytes& payload) {
+    // From src_ip:src_port to the relay's address, port `dst_port` (the stream's by default).
+    void inject(uint32_t src_ip, uint16_t src_port, const bytes& payload, uint16_t dst_port = relay_port) {
         test::frame_spec s;
         s.src_mac = test::mac(0x10);
         s.dst_mac = ports_[0].mac;
         s.src_ip = src_ip;
         s.dst_ip = addr_a_;
         s.src_port = src_port;
-        s.dst_port = relay_port;
+        s.dst_port = dst_port;
         s.payload = payload;
         rte_mbuf* m = test::to_mbuf(test::udp_frame(s), ports_[0].id);
         ASSERT_NE(m, nullptr);
@@ -537,25 +538,12 @@ TEST_F(latch_worker_test, learning_window_behind_another_stream_latches_the_firs
     other_state.latched.store(ep(caller_ip_, 4002));
     const uint32_t other_ip = ip4(198, 18, 1, 98);
     const bytes p = genuine(1000);  // any payload: nothing to authenticate
-    auto inject_to = [&](uint32_t src_ip, uint16_t src_port, uint16_t dst_port) {
-        test::frame_spec s;
-        s.src_mac = test::mac(0x10);
-        s.dst_mac = ports_[0].mac;
-        s.src_ip = src_ip;
-        s.dst_ip = addr_a_;
-        s.src_port = src_port;
-        s.dst_port = dst_port;
-        s.payload = p;
-        rte_mbuf* m = test::to_mbuf(test::udp_frame(s), ports_[0].id);
-        ASSERT_NE(m, nullptr);
-        ASSERT_EQ(rte_ring_enqueue(ports_[0].rx, m), 0);
-    };
-    inject_to(caller_ip_, 4002, relay_port + 2);
-    inject_to(stranger_ip_, 7000, relay_port);
-    inject_to(stranger_ip_, 7000, relay_port);
-    inject_to(other_ip, 7002, relay_port);
-    inject_to(stranger_ip_, 7000, relay_port);
-    inject_to(other_ip, 7002, relay_port);
+    inject(caller_ip_, 4002, p, relay_port + 2);
+    inject(stranger_ip_, 7000, p);
+    inject(stranger_ip_, 7000, p);
+    inject(other_ip, 7002, p);
+    inject(stranger_ip_, 7000, p);
+    inject(other_ip, 7002, p);
     run();
     EXPECT_EQ(take_sent(), 4u);
     EXPECT_EQ(drops(drop_reason::unlatched_source), 2u);
@@ -577,24 +565,11 @@ TEST_F(latch_worker_test, late_packet_from_a_new_address_behind_another_stream_d
     o->srtp_in[kind_rtp] = nullptr;
     ASSERT_TRUE(flows_->publish(flow_key{addr_a_, rte_cpu_to_be_16(relay_port + 2), 0}, std::move(o)));
     other_state.latched.store(ep(caller_ip_, 4002));
-    auto inject_to = [&](uint32_t src_ip, uint16_t src_port, uint16_t dst_port, const bytes& payload) {
-        test::frame_spec s;
-        s.src_mac = test::mac(0x10);
-        s.dst_mac = ports_[0].mac;
-        s.src_ip = src_ip;
-        s.dst_ip = addr_a_;
-        s.src_port = src_port;
-        s.dst_port = dst_port;
-        s.payload = payload;
-        rte_mbuf* m = test::to_mbuf(test::udp_frame(s), ports_[0].id);
-        ASSERT_NE(m, nullptr);
-        ASSERT_EQ(rte_ring_enqueue(ports_[0].rx, m), 0);
-    };
     const bytes p1001 = genuine(1001);
     const bytes p1002 = genuine(1002);
-    inject_to(caller_ip_, 4002, relay_port + 2, bytes(160, 0x11));
-    inject_to(caller_ip_, 4000, relay_port, p1002);
-    inject_to(stranger_ip_, 7000, relay_port, p1001);
+    inject(caller_ip_, 4002, bytes(160, 0x11), relay_port + 2);
+    inject(caller_ip_, 4000, p1002);
+    inject(stranger_ip_, 7000, p1001);
     run();
     EXPECT_EQ(take_sent(), 3u);
     EXPECT_EQ(state_.latched.load(), ep(caller_ip_, 4000));
