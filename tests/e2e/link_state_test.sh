@@ -17,6 +17,7 @@
 set -euo pipefail
 build=$(realpath "$1")
 here=$(cd "$(dirname "$0")" && pwd)
+source "$here/../support/netns.sh"
 base=rplnk
 p="$base$(($$ % 100000))"
 NS_A="$p-a" NS_B="$p-b" BR="$p-br" TAP="$p-t0" A0="$p-a0" A1="$p-a1" B0="$p-b0" B1="$p-b1"
@@ -34,13 +35,7 @@ cleanup_prefix() {  # cleanup_prefix PREFIX: namespaces, links and DPDK files of
     rm -rf "/var/run/dpdk/$q" 2>/dev/null || true
 }
 # Leftovers of killed runs: the prefix ends in the owner's pid (mod 100000).
-for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^$base[0-9]+-a$" || true); do
-    q=${ns%-a}
-    owner=${q#"$base"}
-    if [ "$owner" != "$(($$ % 100000))" ] && ! kill -0 "$owner" 2>/dev/null; then
-        cleanup_prefix "$q"
-    fi
-done
+sweep_dead_runs "$base" -a cleanup_prefix
 
 relay_pid=
 logdir=$(mktemp -d /tmp/rtprelay-link.XXXXXX)

@@ -18,6 +18,20 @@ stop_pid() {
     kill -9 "$pid" 2>/dev/null || true
 }
 
+# Removes what killed earlier runs of a test left: for every namespace BASE<owner>SUFFIX
+# whose owner (that run's $$ mod 100000, ending its prefix) is gone, calls CLEANUP BASE<owner>.
+# Runs still going, and this one, are left alone.
+sweep_dead_runs() {
+    local base=$1 suffix=$2 cleanup=$3 ns q owner
+    for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^$base[0-9]+$suffix$" || true); do
+        q=${ns%"$suffix"}
+        owner=${q#"$base"}
+        if [ "$owner" != "$(($$ % 100000))" ] && ! kill -0 "$owner" 2>/dev/null; then
+            "$cleanup" "$q"
+        fi
+    done
+}
+
 netns_names() {
     local p=$1
     NS_RELAY="$p-relay"; NS_A="$p-a"; NS_B="$p-b"

@@ -13,6 +13,7 @@
 set -euo pipefail
 build=$(realpath "$1")
 mode=${2:-memif}
+source "$(cd "$(dirname "$0")" && pwd)/../../support/netns.sh"
 calls=${CALLS:-200}
 duration=${DURATION:-5}
 base=rplgd
@@ -27,13 +28,7 @@ cleanup_prefix() {  # cleanup_prefix PREFIX: the namespace (and its veths), DPDK
     rm -rf "/var/run/dpdk/$q-r" "/var/run/dpdk/$q-g" "/run/$q-memif.sock" 2>/dev/null || true
 }
 # Leftovers of killed runs: the prefix ends in the owner's pid (mod 100000).
-for old in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E "^$base[0-9]+-ns$" || true); do
-    q=${old%-ns}
-    owner=${q#"$base"}
-    if [ "$owner" != "$(($$ % 100000))" ] && ! kill -0 "$owner" 2>/dev/null; then
-        cleanup_prefix "$q"
-    fi
-done
+sweep_dead_runs "$base" -ns cleanup_prefix
 
 relay_pid=
 logdir=$(mktemp -d /tmp/rtprelay-lgd.XXXXXX)
