@@ -595,29 +595,13 @@ bool run_dpdk_stream_phase(dpdk_link& link, const stream_set& streams, const opt
         return false;
     }
 
-    std::optional<double> cpu_start;
-    if (opt.relay_pid) {
-        cpu_start = process_cpu_seconds(*opt.relay_pid);
-    }
-    std::optional<worker_polls> polls_start;
-    if (client != nullptr) {
-        polls_start = query_worker_polls(*client, opt.ng_timeout_ms);
-    }
+    relay_usage usage;
+    usage.start(opt.relay_pid, client, opt.ng_timeout_ms);
     const int64_t start = mono_ns() + start_delay_ns;
     const int64_t end = start + static_cast<int64_t>(opt.duration_s * 1e9);
     const int64_t drain = static_cast<int64_t>(opt.drain_s * 1e9);
     streamer->run(start, end, end + drain, drain, progress);
-    if (cpu_start) {
-        if (std::optional<double> cpu_end = process_cpu_seconds(*opt.relay_pid)) {
-            out->relay_cpu_seconds = *cpu_end - *cpu_start;
-        }
-    }
-    if (polls_start) {
-        if (std::optional<worker_polls> e = query_worker_polls(*client, opt.ng_timeout_ms)) {
-            out->relay_polls = e->polls - polls_start->polls;
-            out->relay_busy_polls = e->busy_polls - polls_start->busy_polls;
-        }
-    }
+    usage.finish(out);
     progress->finish();
 
     add_streams(streamer->sent(), rx->stats(), rx->latency(), out);

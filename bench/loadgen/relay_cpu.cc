@@ -3,11 +3,13 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <sstream>
 #include <string>
 
+#include "bench/loadgen/summary.h"
 #include "control/ng/client.h"
 
 namespace rtprelay::loadgen {
@@ -66,6 +68,35 @@ std::optional<worker_polls> query_worker_polls(ng::ng_client& client, uint32_t t
         return std::nullopt;
     }
     return polls_from_statistics(*reply);
+}
+
+void relay_usage::start(std::optional<int> relay_pid, ng::ng_client* client, uint32_t timeout_ms) {
+    pid_ = relay_pid;
+    client_ = client;
+    timeout_ms_ = timeout_ms;
+    if (pid_) {
+        cpu_start_ = process_cpu_seconds(*pid_);
+        if (!cpu_start_) {
+            std::fprintf(stderr, "rtprelay-loadgen: --relay-pid %d: cannot read /proc/%d/stat\n", *pid_, *pid_);
+        }
+    }
+    if (client_ != nullptr) {
+        polls_start_ = query_worker_polls(*client_, timeout_ms_);
+    }
+}
+
+void relay_usage::finish(run_summary* out) const {
+    if (cpu_start_) {
+        if (std::optional<double> cpu_end = process_cpu_seconds(*pid_)) {
+            out->relay_cpu_seconds = *cpu_end - *cpu_start_;
+        }
+    }
+    if (polls_start_) {
+        if (std::optional<worker_polls> end = query_worker_polls(*client_, timeout_ms_)) {
+            out->relay_polls = end->polls - polls_start_->polls;
+            out->relay_busy_polls = end->busy_polls - polls_start_->busy_polls;
+        }
+    }
 }
 
 }  // namespace rtprelay::loadgen

@@ -31,4 +31,22 @@ std::optional<worker_polls> polls_from_statistics(const ng::value& reply);
 // Asks the relay (one try, `timeout_ms`); std::nullopt without a usable answer.
 std::optional<worker_polls> query_worker_polls(ng::ng_client& client, uint32_t timeout_ms);
 
+struct run_summary;
+
+// The relay's CPU seconds (with `relay_pid`) and worker polls (with an NG `client`) over the
+// streaming window: sampled by start() and again by finish(), which puts the differences in
+// the summary. A part whose first sample failed is left out (start() says so for the pid).
+class relay_usage {
+public:
+    void start(std::optional<int> relay_pid, ng::ng_client* client, uint32_t timeout_ms);
+    void finish(run_summary* out) const;
+
+private:
+    std::optional<int> pid_;
+    ng::ng_client* client_ = nullptr;
+    uint32_t timeout_ms_ = 0;
+    std::optional<double> cpu_start_;
+    std::optional<worker_polls> polls_start_;
+};
+
 }  // namespace rtprelay::loadgen

@@ -71,18 +71,8 @@ bool run_stream_phase(const stream_set& streams, const side_sockets& a, const si
         return false;
     }
 
-    std::optional<double> cpu_start;
-    if (opt.relay_pid) {
-        cpu_start = process_cpu_seconds(*opt.relay_pid);
-        if (!cpu_start) {
-            std::fprintf(stderr, "rtprelay-loadgen: --relay-pid %d: cannot read /proc/%d/stat\n",
-                         *opt.relay_pid, *opt.relay_pid);
-        }
-    }
-    std::optional<worker_polls> polls_start;
-    if (client != nullptr) {
-        polls_start = query_worker_polls(*client, opt.ng_timeout_ms);
-    }
+    relay_usage usage;
+    usage.start(opt.relay_pid, client, opt.ng_timeout_ms);
     std::atomic<bool> receiver_done{false};
     std::thread rx_thread([&] {
         rx->run(deadline, drain);
@@ -103,17 +93,7 @@ bool run_stream_phase(const stream_set& streams, const side_sockets& a, const si
     }
     rx_thread.join();
     tx_thread.join();
-    if (cpu_start) {
-        if (std::optional<double> cpu_end = process_cpu_seconds(*opt.relay_pid)) {
-            out->relay_cpu_seconds = *cpu_end - *cpu_start;
-        }
-    }
-    if (polls_start) {
-        if (std::optional<worker_polls> end = query_worker_polls(*client, opt.ng_timeout_ms)) {
-            out->relay_polls = end->polls - polls_start->polls;
-            out->relay_busy_polls = end->busy_polls - polls_start->busy_polls;
-        }
-    }
+    usage.finish(out);
     progress->finish();
 
     add_streams(tx->sent(), rx->stats(), rx->latency(), out);
