@@ -216,19 +216,5 @@ BENCHMARK(offer_answer<true>)->Name("offer_answer_delete")->Apply(kinds);
 }  // namespace
 
 int main(int argc, char** argv) {
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) {
-        return 1;
-    }
-    int rc = 0;
-    try {
-        rtprelay::bench::init_eal(256);
-        benchmark::RunSpecifiedBenchmarks();
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "commands_benchmark: %s\n", e.what());
-        rc = 1;
-    }
-    benchmark::Shutdown();
-    rtprelay::bench::cleanup_eal();
-    return rc;
+    return rtprelay::bench::run_benchmarks_with_eal(argc, argv, "commands_benchmark", 256);
 }

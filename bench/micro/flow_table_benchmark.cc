@@ -133,21 +133,7 @@ BENCHMARK(lookup<true>)->Name("lookup_touch")->Apply(sizes);
 }  // namespace
 
 int main(int argc, char** argv) {
-    benchmark::Initialize(&argc, argv);
-    if (benchmark::ReportUnrecognizedArguments(argc, argv)) {
-        return 1;
-    }
-    int rc = 0;
-    try {
-        // 1M flows: the hash (keys, buckets, extendable table) takes ~100 MB of EAL memory.
-        rtprelay::bench::init_eal(1024);
-        benchmark::RunSpecifiedBenchmarks();
-    } catch (const std::exception& e) {
-        std::fprintf(stderr, "flow_table_benchmark: %s\n", e.what());
-        rc = 1;
-    }
-    benchmark::Shutdown();
-    tables.clear();
-    rtprelay::bench::cleanup_eal();
-    return rc;
+    // 1M flows: the hash (keys, buckets, extendable table) takes ~100 MB of EAL memory.
+    return rtprelay::bench::run_benchmarks_with_eal(argc, argv, "flow_table_benchmark", 1024,
+                                                    [] { tables.clear(); });
 }

@@ -5,6 +5,10 @@
 #include <rte_eal.h>
 #include <rte_errno.h>
 
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -56,6 +60,28 @@ void cleanup_eal() {
         g_up = false;
     }
     remove_runtime_dir(prefix());
+}
+
+int run_benchmarks_with_eal(int argc, char** argv, const char* name, uint32_t mem_mb,
+                            const std::function<void()>& release) {
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) {
+        return 1;
+    }
+    int rc = 0;
+    try {
+        init_eal(mem_mb);
+        benchmark::RunSpecifiedBenchmarks();
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s: %s\n", name, e.what());
+        rc = 1;
+    }
+    benchmark::Shutdown();
+    if (release) {
+        release();
+    }
+    cleanup_eal();
+    return rc;
 }
 
 }  // namespace rtprelay::bench
