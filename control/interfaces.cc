@@ -47,12 +47,19 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
 std::optional<logical_interface::allocation> logical_interface::allocate() {
     for (size_t tried = 0; tried < addresses.size(); ++tried) {
         const size_t i = (next_address + tried) % addresses.size();
+        if (!addresses[i].serving) {
+            continue;
+        }
         if (auto p = addresses[i].pool->take()) {
             next_address = (i + 1) % addresses.size();
             return allocation{i, *p};
         }
     }
     return std::nullopt;
+}
+
+bool logical_interface::take(const allocation& a) {
+    return a.address_index < addresses.size() && addresses[a.address_index].pool->take_exact(a.rtp_port);
 }
 
 void logical_interface::release(const allocation& a) { addresses.at(a.address_index).pool->give_back(a.rtp_port); }

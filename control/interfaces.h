@@ -29,6 +29,9 @@ namespace rtprelay {
 struct media_address {
     cidr net;                 // the address and its on-link prefix
     std::unique_ptr<port_pool> pool;
+    // New calls get ports here. Always, on a node of its own; in a group (control/ha) only
+    // while this node holds the address's lease.
+    bool serving = true;
 };
 
 struct logical_interface {
@@ -50,13 +53,16 @@ struct logical_interface {
     uint16_t port_max = 20000;
     size_t next_address = 0;  // round robin over addresses with free ports
 
-    // A fresh port pair on one of the addresses, spreading calls over them. Null when
-    // every address is out of ports.
+    // A fresh port pair on one of the addresses being served, spreading calls over them.
+    // Null when every such address is out of ports.
     struct allocation {
         size_t address_index;
         uint16_t rtp_port;
     };
     std::optional<allocation> allocate();
+    // Claims a given pair (a call adopted from another node keeps its ports); false when
+    // the address or port is not this interface's or is in use.
+    bool take(const allocation& a);
     void release(const allocation& a);
 };
 

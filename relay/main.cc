@@ -148,6 +148,10 @@ int run(const rtprelay::relay_options& opt) {
     for (const auto& spec : opt.interfaces) {
         interfaces.add(parse_interface(spec, (static_cast<uint64_t>(rd()) << 32) | rd()));
     }
+    std::optional<ha::group_config> group;
+    if (!opt.group.group.empty()) {
+        group = ha::make_group_config(opt.group, interfaces);
+    }
     if (opt.check_config) {
         if (!ng::parse_endpoint(opt.ng_listen, true)) {
             throw std::invalid_argument("option '--ng-listen': '" + opt.ng_listen + "' is not ADDRESS:PORT");
@@ -159,7 +163,13 @@ int run(const rtprelay::relay_options& opt) {
         for (const auto& i : interfaces.all()) {
             std::printf(" %s(port %u, %zu address(es))", i.name.c_str(), i.dpdk_port, i.addresses.size());
         }
-        std::printf(", %u worker(s), NG on %s\n", opt.workers, opt.ng_listen.c_str());
+        std::printf(", %u worker(s), NG on %s", opt.workers, opt.ng_listen.c_str());
+        if (group) {
+            std::printf(", group %s node %s (%zu home address(es), Redis %s)", group->group.c_str(),
+                        group->node.c_str(), group->home_addresses.size(),
+                        group->sentinels.empty() ? group->redis.to_string().c_str() : "through Sentinel");
+        }
+        std::printf("\n");
         return 0;
     }
 

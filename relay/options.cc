@@ -2,6 +2,8 @@
 
 #include <boost/program_options.hpp>
 
+#include <algorithm>
+
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -92,8 +94,28 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
         ("drain-time", po::value(&o.drain_time)->default_value(o.drain_time),
          "seconds open calls keep relaying after SIGTERM/SIGINT (new calls refused; exits earlier when the "
          "last call ends; a second signal exits at once); 0 = exit at once");
+    ha::group_options& g = o.group;
+    po::options_description group("High availability (a group of nodes sharing calls through Redis; README)");
+    group.add_options()
+        ("group", po::value(&g.group), "group name; empty = this node stands alone")
+        ("node", po::value(&g.node), "this node's name in the group (default: the host name)")
+        ("redis", po::value(&g.redis), "HOST:PORT of a single Redis (or --sentinel)")
+        ("sentinel", po::value(&g.sentinels)->composing(), "HOST:PORT of a Redis Sentinel (repeatable)")
+        ("redis-master", po::value(&g.master_name)->default_value(g.master_name), "the Sentinels' name for the master")
+        ("redis-user", po::value(&g.user), "Redis ACL user (needs --redis-password-file)")
+        ("redis-password-file", po::value(&g.password_file), "file whose first line is the Redis password")
+        ("group-key-file", po::value(&g.key_file),
+         "file with the group's key, 64 hex digits (openssl rand -hex 32): seals call records (SDES keys)")
+        ("home-addresses", po::value<std::string>(),
+         "media addresses (comma-separated, from --interface) this node leases at start; none = a standby")
+        ("lease-ms", po::value(&g.lease_ms)->default_value(g.lease_ms),
+         "media address lease time; a dead node's addresses move to a peer about this long after it stops")
+        ("redis-timeout-ms", po::value(&g.redis_timeout_ms)->default_value(g.redis_timeout_ms),
+         "connect and command timeout for Redis and Sentinel")
+        ("redis-queue", po::value(&g.queue)->default_value(g.queue),
+         "call record writes waiting for Redis; past it, calls are marked and written again later");
     po::options_description all("rtprelay — RTP/SRTP media relay on DPDK\n\nUsage: rtprelay [options] [-- EAL args]");
-    all.add(general).add(dataplane).add(media).add(sessions).add(control);
+    all.add(general).add(dataplane).add(media).add(sessions).add(control).add(group);
 
     // Everything after a lone "--" goes to EAL untouched.
     std::vector<std::string> args;
@@ -167,6 +189,11 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
     }
     if (o.interfaces.empty()) {
         throw options_error("option '--interface': at least one media interface is required");
+    }
+    if (vm.count("home-addresses") != 0) {
+        std::string list = vm["home-addresses"].as<std::string>();
+        std::replace(list.begin(), list.end(), ',', ' ');
+        o.group.home_addresses = split_words(list);
     }
     o.eal_args = split_words(eal);
     o.eal_args.insert(o.eal_args.end(), trailing_eal.begin(), trailing_eal.end());

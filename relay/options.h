@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "control/ha/config.h"
+
 namespace rtprelay {
 
 struct options_error : std::runtime_error {
@@ -41,6 +43,7 @@ struct relay_options {
     std::string metrics_listen;            // Prometheus /metrics ADDR:PORT; empty = off
     std::string log_level = "info";
     bool check_config = false;             // validate options and interfaces, then exit (no EAL)
+    ha::group_options group;               // high availability; group empty = a node on its own
 };
 
 // Returns nullopt when --help or --version printed something and the program should exit 0.

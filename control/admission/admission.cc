@@ -94,6 +94,15 @@ refusal admission::admit(const std::vector<size_t>& interfaces, clock::time_poin
     return refusal::none;
 }
 
+void admission::reserve(const std::vector<size_t>& interfaces) {
+    node_.reserved_bps += call_bps_;
+    ++node_.calls;
+    for (size_t i : unique(interfaces)) {
+        ifaces_.at(i).b.reserved_bps += call_bps_;
+        ++ifaces_.at(i).b.calls;
+    }
+}
+
 void admission::release(const std::vector<size_t>& interfaces) {
     node_.reserved_bps -= std::min(node_.reserved_bps, call_bps_);
     node_.calls -= node_.calls > 0 ? 1 : 0;

@@ -58,6 +58,9 @@ class admission {
     refusal admit(const std::vector<size_t>& interfaces, clock::time_point now);
     // Returns a call's reservation (same interface list as admit()).
     void release(const std::vector<size_t>& interfaces);
+    // Reserves for a call that exists already (taken over from another node of a group):
+    // never refused, no CPS token taken; release() gives it back as for any call.
+    void reserve(const std::vector<size_t>& interfaces);
 
     // `undrain` reopens a drained node, but not one that is shutting down.
     void drain(bool on) { draining_ = on || stopping_; }

@@ -224,6 +224,9 @@ call& session_manager::find_call(const std::string& call_id) {
     if (it == calls_.end()) {
         throw session_error("Unknown call-id");
     }
+    if (it->second->suspended) {
+        throw session_error(suspended_error);
+    }
     return *it->second;
 }
 
@@ -293,6 +296,9 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
     const sdp::session_description sd = parse_or_throw(r.sdp);
     auto it = calls_.find(r.call_id);
     const bool fresh = it == calls_.end();
+    if (!fresh && it->second->suspended) {
+        throw session_error(suspended_error);
+    }
     if (fresh) {
         auto c = std::make_unique<call>();
         c->call_id = r.call_id;
@@ -396,6 +402,7 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
         if (fresh) {
             ++totals_.calls_created;
         }
+        changed(c);
         return reply;
     } catch (const admission_refused& e) {
         ++(e.why == refusal::capacity ? totals_.refused_capacity
@@ -429,7 +436,9 @@ sdp_reply session_manager::answer(const sdp_request& r, steady::time_point now) 
     const call_snapshot before(c);
     branch_change change;
     try {
-        return answer_unchecked(r, c, now, change);
+        sdp_reply reply = answer_unchecked(r, c, now, change);
+        changed(c);
+        return reply;
     } catch (...) {
         undo(c, change);
         before.restore();
@@ -515,6 +524,7 @@ bool session_manager::remove_branch(const std::string& call_id, const std::strin
         // active branch's ports stay `forked`: their latched source may still be the
         // branch that spoke first, so the other leg keeps sending to the SDP address.
         std::erase_if(c.legs, [l](const std::unique_ptr<leg>& p) { return p.get() == l; });
+        changed(c);
         return true;
     }
     return false;
@@ -609,6 +619,9 @@ void session_manager::close(call_map::iterator it, close_reason why) {
             .field("reason", close_reason_label(why))
             .field("answered", c.answered ? "yes" : "no")
             .field("duration", std::chrono::duration<double>(steady::now() - c.created).count());
+        if (observer_ != nullptr) {
+            observer_->call_closed(c);
+        }
     }
     destroy(*it->second);
     calls_.erase(it);
@@ -621,8 +634,12 @@ void session_manager::remove(const std::string& call_id, steady::time_point now)
     if (it == calls_.end() || it->second->delete_at) {
         throw session_error("Unknown call-id");
     }
+    if (it->second->suspended) {
+        throw session_error(suspended_error);
+    }
     if (timeouts_.delete_delay.count() > 0) {
         it->second->delete_at = now + timeouts_.delete_delay;
+        changed(*it->second);
         return;
     }
     close(it, close_reason::deleted);
@@ -630,6 +647,9 @@ void session_manager::remove(const std::string& call_id, steady::time_point now)
 
 std::optional<close_reason> session_manager::due(const call& c, steady::time_point now, uint64_t now_tsc,
                                                  uint64_t tsc_hz) const {
+    if (c.suspended) {
+        return std::nullopt;  // its timers run on the node that holds its address now
+    }
     if (c.delete_at) {
         return now >= *c.delete_at ? std::optional(close_reason::deleted) : std::nullopt;
     }

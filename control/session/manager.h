@@ -25,6 +25,9 @@ struct session_error : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// The NG error-reason for a call whose address lease this node lost (control/ha).
+inline constexpr const char* suspended_error = "Call suspended: this node lost its media address lease";
+
 // A new call refused by admission control; NG answers `load limit` (when the proxy says
 // it supports it) or "Parallel session limit reached", and the proxy tries another node.
 struct admission_refused : std::runtime_error {
@@ -77,6 +80,20 @@ struct session_totals {
     // a=crypto lines dropped from a relayed SDP that no SDES step owns: session-level ones
     // and those of streams that are not RTP. They carry the sender's key.
     uint64_t crypto_lines_stripped = 0;
+    // Groups (control/ha): calls taken over from a record, and calls let go here because
+    // another node holds their address now.
+    uint64_t calls_adopted = 0;
+    uint64_t calls_dropped = 0;
+};
+
+// Told about every change another node of a group would need to rebuild a call
+// (control/ha): after each offer, answer or delete that changed it, and when it ends.
+// Control thread; must not throw.
+class session_observer {
+ public:
+    virtual ~session_observer() = default;
+    virtual void call_changed(const call& c) = 0;
+    virtual void call_closed(const call& c) = 0;
 };
 
 class session_manager {
@@ -109,6 +126,30 @@ class session_manager {
     size_t size() const { return calls_.size(); }
     const session_totals& totals() const { return totals_; }
 
+    // --- Groups (control/ha; implemented in adopt.cc) ---
+    void set_observer(session_observer* o) { observer_ = o; }
+    const call* find(std::string_view call_id) const;
+    template <typename F>
+    void for_each_call(F&& f) const {
+        for (const auto& [id, c] : calls_) {
+            f(*c);
+        }
+    }
+    // Takes over a call that another node (or this one, before a restart) held: claims its
+    // ports, reserves its bandwidth (never refused: the call exists already), and publishes
+    // its flows with the sources they had latched and no learning window. Throws
+    // session_error when the call-id is held here already or one of its ports is in use.
+    void adopt(std::unique_ptr<call> c);
+    // Every call with a stream on `addr` (any leg): suspend withdraws their flows (nothing
+    // is received on or sent from the address afterwards) and returns how many; resume
+    // publishes them again; drop forgets them without telling the observer (the record
+    // stays for the node that holds the address now).
+    size_t suspend_address(const ip_address& addr);
+    size_t resume_address(const ip_address& addr);
+    size_t drop_address(const ip_address& addr);
+    // Calls with a stream on `addr`.
+    std::vector<std::string> calls_on(const ip_address& addr) const;
+
  private:
     call& find_call(const std::string& call_id);
     // What choosing an answer's branch changed, so that a refused answer can undo it.
@@ -138,6 +179,13 @@ class session_manager {
     admission* admission_;
     call_map calls_;
     session_totals totals_;
+    session_observer* observer_ = nullptr;
+    void changed(const call& c) {
+        if (observer_ != nullptr) {
+            observer_->call_changed(c);
+        }
+    }
+    void publish_call(call& c);
 };
 
 }  // namespace rtprelay

@@ -114,6 +114,10 @@ struct call {
     // The interfaces holding this call's reservation (the legs' at the first offer).
     bool admitted = false;
     uint16_t admitted_ifs[2] = {};
+    // In a group (control/ha): this node lost the lease of an address the call uses, so
+    // its flows are withdrawn and it waits, untouched by timers and NG, until the lease
+    // comes back (resume) or a peer is known to hold it (dropped here, kept in Redis).
+    bool suspended = false;
 
     leg* find_leg(std::string_view tag) {
         for (auto& l : legs) {

@@ -62,5 +62,42 @@ TEST(port_pool, order_is_shuffled) {
     EXPECT_LT(ascending, 10);
 }
 
+// A call adopted from another node claims the ports its SDP named.
+TEST(port_pool, take_exact_claims_one_port_which_take_then_skips) {
+    port_pool pool(10000, 10019, 5);  // 10 pairs
+    EXPECT_TRUE(pool.take_exact(10008));
+    EXPECT_FALSE(pool.take_exact(10008)) << "in use";
+    EXPECT_FALSE(pool.take_exact(10009)) << "odd: an RTCP port";
+    EXPECT_FALSE(pool.take_exact(10020)) << "outside the pool";
+    EXPECT_FALSE(pool.take_exact(9998));
+    EXPECT_EQ(pool.used(), 1u);
+    EXPECT_EQ(pool.free(), 9u);
+    std::set<uint16_t> seen;
+    while (auto p = pool.take()) {
+        EXPECT_NE(*p, 10008);
+        EXPECT_TRUE(seen.insert(*p).second) << *p << " handed out twice";
+    }
+    EXPECT_EQ(seen.size(), 9u);
+    EXPECT_EQ(pool.free(), 0u);
+}
+
+TEST(port_pool, a_port_taken_exactly_and_returned_goes_to_the_tail_once) {
+    port_pool pool(10000, 10099, 9);
+    ASSERT_TRUE(pool.take_exact(10050));
+    pool.give_back(10050);
+    pool.give_back(10050);  // twice: ignored
+    EXPECT_EQ(pool.free(), pool.total());
+    std::set<uint16_t> seen;
+    uint16_t last = 0;
+    for (size_t i = 0; i < pool.total(); ++i) {
+        auto p = pool.take();
+        ASSERT_TRUE(p);
+        EXPECT_TRUE(seen.insert(*p).second) << *p << " handed out twice";
+        last = *p;
+    }
+    EXPECT_EQ(last, 10050) << "it comes back from the tail, not from its old place";
+    EXPECT_FALSE(pool.take());
+}
+
 }  // namespace
 }  // namespace rtprelay

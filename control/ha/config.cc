@@ -1,0 +1,161 @@
+#include "control/ha/config.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "control/interfaces.h"
+
+namespace rtprelay::ha {
+
+namespace {
+[[noreturn]] void bad(const std::string& option, const std::string& why) {
+    throw std::invalid_argument("option '--" + option + "': " + why);
+}
+
+// Group and node names become parts of Redis keys: letters, digits, '-', '_', '.'.
+void check_name(const std::string& option, const std::string& name) {
+    if (name.empty() || name.size() > 64) {
+        bad(option, "must be 1 to 64 characters");
+    }
+    for (char c : name) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                        c == '_' || c == '.';
+        if (!ok) {
+            bad(option, "'" + name + "' may hold only letters, digits, '-', '_' and '.'");
+        }
+    }
+}
+
+std::string host_name() {
+    char buf[256] = {};
+    if (gethostname(buf, sizeof buf - 1) != 0) {
+        return {};
+    }
+    std::string h(buf);
+    return h.substr(0, h.find('.'));
+}
+
+// A secret file: readable, not readable by others (it would leak the key to every user).
+std::string read_secret(const std::string& option, const std::string& path) {
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0) {
+        bad(option, "cannot read '" + path + "'");
+    }
+    if ((st.st_mode & S_IROTH) != 0) {
+        bad(option, "'" + path + "' is readable by every user; chmod o-r it (it holds a secret)");
+    }
+    std::ifstream f(path);
+    if (!f) {
+        bad(option, "cannot read '" + path + "'");
+    }
+    std::stringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+}  // namespace
+
+std::string host_port::to_string() const {
+    return (host.find(':') != std::string::npos ? "[" + host + "]" : host) + ":" + std::to_string(port);
+}
+
+host_port parse_host_port(const std::string& option, const std::string& text) {
+    host_port hp;
+    std::string port_text;
+    if (!text.empty() && text.front() == '[') {
+        const size_t close = text.find(']');
+        if (close == std::string::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+            bad(option, "'" + text + "' is not HOST:PORT");
+        }
+        hp.host = text.substr(1, close - 1);
+        port_text = text.substr(close + 2);
+    } else {
+        const size_t colon = text.rfind(':');
+        if (colon == std::string::npos || colon == 0 || text.find(':') != colon) {
+            bad(option, "'" + text + "' is not HOST:PORT");
+        }
+        hp.host = text.substr(0, colon);
+        port_text = text.substr(colon + 1);
+    }
+    unsigned long p = 0;
+    auto r = std::from_chars(port_text.data(), port_text.data() + port_text.size(), p);
+    if (hp.host.empty() || r.ec != std::errc() || r.ptr != port_text.data() + port_text.size() || p == 0 ||
+        p > 65535) {
+        bad(option, "'" + text + "' is not HOST:PORT");
+    }
+    hp.port = static_cast<uint16_t>(p);
+    return hp;
+}
+
+group_config make_group_config(const group_options& o, const interface_set& interfaces) {
+    group_config c;
+    check_name("group", o.group);
+    c.group = o.group;
+    c.node = o.node.empty() ? host_name() : o.node;
+    check_name("node", c.node);
+    if (o.redis.empty() == o.sentinels.empty()) {
+        bad("redis", "a group needs either --redis HOST:PORT or one or more --sentinel HOST:PORT (not both)");
+    }
+    if (!o.redis.empty()) {
+        c.redis = parse_host_port("redis", o.redis);
+    }
+    for (const auto& s : o.sentinels) {
+        c.sentinels.push_back(parse_host_port("sentinel", s));
+    }
+    if (!c.sentinels.empty()) {
+        check_name("redis-master", o.master_name);
+    }
+    c.master_name = o.master_name;
+    c.user = o.user;
+    if (!o.password_file.empty()) {
+        std::string p = read_secret("redis-password-file", o.password_file);
+        p = p.substr(0, p.find_first_of("\r\n"));
+        if (p.empty()) {
+            bad("redis-password-file", "'" + o.password_file + "' holds no password on its first line");
+        }
+        c.password = std::move(p);
+    } else if (!o.user.empty()) {
+        bad("redis-user", "an ACL user needs --redis-password-file");
+    }
+    if (o.key_file.empty()) {
+        bad("group-key-file", "a group needs its sealing key (64 hex digits: openssl rand -hex 32 > FILE)");
+    }
+    std::string text = read_secret("group-key-file", o.key_file);
+    auto key = group_key::from_hex(text);
+    std::fill(text.begin(), text.end(), '\0');
+    if (!key) {
+        bad("group-key-file", "'" + o.key_file + "' does not hold 64 hex digits (openssl rand -hex 32 > FILE)");
+    }
+    c.key = *key;
+    for (const auto& a : o.home_addresses) {
+        bool found = false;
+        for (const auto& i : interfaces.all()) {
+            for (const auto& m : i.addresses) {
+                found = found || m.net.base.to_string() == a;
+            }
+        }
+        if (!found) {
+            bad("home-addresses", "'" + a + "' is not an address of any --interface");
+        }
+        c.home_addresses.push_back(a);
+    }
+    if (o.lease_ms < 200 || o.lease_ms > 60000) {
+        bad("lease-ms", "must be 200 to 60000 milliseconds");
+    }
+    c.lease = std::chrono::milliseconds(o.lease_ms);
+    if (o.redis_timeout_ms < 10 || o.redis_timeout_ms * 2 > o.lease_ms) {
+        bad("redis-timeout-ms", "must be at least 10 ms and at most half of --lease-ms");
+    }
+    c.redis_timeout = std::chrono::milliseconds(o.redis_timeout_ms);
+    if (o.queue < 16) {
+        bad("redis-queue", "must be at least 16");
+    }
+    c.queue = o.queue;
+    return c;
+}
+
+}  // namespace rtprelay::ha

@@ -1,0 +1,387 @@
+#include "control/ha/record.h"
+
+#include <openssl/crypto.h>
+
+#include <cstring>
+
+namespace rtprelay::ha {
+
+namespace {
+
+constexpr char magic[4] = {'r', 't', 'p', 'R'};
+
+class writer {
+ public:
+    void u8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
+    void u16(uint16_t v) { le(v, 2); }
+    void u32(uint32_t v) { le(v, 4); }
+    void u64(uint64_t v) { le(v, 8); }
+    void i64(int64_t v) { le(static_cast<uint64_t>(v), 8); }
+    void bytes(const void* p, size_t n) { out_.append(static_cast<const char*>(p), n); }
+    // Strings up to 65,535 bytes (the caller keeps them far shorter).
+    void str(const std::string& s) {
+        const size_t n = std::min<size_t>(s.size(), 0xffff);
+        u16(static_cast<uint16_t>(n));
+        out_.append(s.data(), n);
+    }
+    std::string& out() { return out_; }
+
+ private:
+    void le(uint64_t v, int n) {
+        for (int i = 0; i < n; ++i) {
+            out_.push_back(static_cast<char>(v >> (8 * i)));
+        }
+    }
+    std::string out_;
+};
+
+// Every read checks the length left; the first failure sticks and the result is refused.
+class reader {
+ public:
+    explicit reader(std::string_view in) : in_(in) {}
+    bool ok() const { return ok_; }
+    bool at_end() const { return ok_ && in_.empty(); }
+    uint8_t u8() { return static_cast<uint8_t>(le(1)); }
+    uint16_t u16() { return static_cast<uint16_t>(le(2)); }
+    uint32_t u32() { return static_cast<uint32_t>(le(4)); }
+    uint64_t u64() { return le(8); }
+    int64_t i64() { return static_cast<int64_t>(le(8)); }
+    void bytes(void* p, size_t n) {
+        if (!take(n)) {
+            std::memset(p, 0, n);
+            return;
+        }
+        std::memcpy(p, in_.data() - n, n);
+    }
+    std::string str(size_t max) {
+        const uint16_t n = u16();
+        if (n > max || !take(n)) {
+            ok_ = false;
+            return {};
+        }
+        return std::string(in_.data() - n, n);
+    }
+    void fail() { ok_ = false; }
+
+ private:
+    bool take(size_t n) {
+        if (!ok_ || in_.size() < n) {
+            ok_ = false;
+            return false;
+        }
+        in_.remove_prefix(n);
+        return true;
+    }
+    uint64_t le(int n) {
+        if (!take(static_cast<size_t>(n))) {
+            return 0;
+        }
+        const char* p = in_.data() - n;  // what take() just consumed
+        uint64_t v = 0;
+        for (int i = 0; i < n; ++i) {
+            v |= static_cast<uint64_t>(static_cast<uint8_t>(p[i])) << (8 * i);
+        }
+        return v;
+    }
+    std::string_view in_;
+    bool ok_ = true;
+};
+
+constexpr size_t max_name = 255;     // tags, interface names, node names, media types
+constexpr size_t max_call_id = 1024;
+
+void put_endpoint(writer& w, const endpoint_record& e) {
+    w.u8(e.family);
+    w.bytes(e.addr, e.family == 6 ? 16 : 4);
+    w.u16(e.port);
+}
+
+endpoint_record get_endpoint(reader& r) {
+    endpoint_record e;
+    e.family = r.u8();
+    if (e.family != 4 && e.family != 6) {
+        r.fail();
+        return e;
+    }
+    r.bytes(e.addr, e.family == 6 ? 16 : 4);
+    e.port = r.u16();
+    return e;
+}
+
+void put_line(writer& w, const crypto_line_record& c) {
+    w.u32(c.tag);
+    w.u8(c.suite);
+    w.u8(static_cast<uint8_t>((c.unencrypted_srtcp ? 1 : 0) | (c.lifetime ? 2 : 0)));
+    w.bytes(c.key, sizeof c.key);
+    if (c.lifetime) {
+        w.u64(*c.lifetime);
+    }
+}
+
+crypto_line_record get_line(reader& r) {
+    crypto_line_record c;
+    c.tag = r.u32();
+    c.suite = r.u8();
+    const uint8_t f = r.u8();
+    if (c.suite > 1 || (f & ~3u) != 0) {
+        r.fail();
+        return c;
+    }
+    c.unencrypted_srtcp = (f & 1) != 0;
+    r.bytes(c.key, sizeof c.key);
+    if ((f & 2) != 0) {
+        c.lifetime = r.u64();
+    }
+    return c;
+}
+
+void put_indices(writer& w, const std::vector<ssrc_index_record>& v) {
+    const size_t n = std::min(v.size(), max_record_ssrcs);
+    w.u8(static_cast<uint8_t>(n));
+    for (size_t i = 0; i < n; ++i) {
+        w.u32(v[i].ssrc);
+        w.u64(v[i].index);
+    }
+}
+
+std::vector<ssrc_index_record> get_indices(reader& r) {
+    std::vector<ssrc_index_record> v;
+    const uint8_t n = r.u8();
+    if (n > max_record_ssrcs) {
+        r.fail();
+        return v;
+    }
+    for (uint8_t i = 0; i < n && r.ok(); ++i) {
+        ssrc_index_record x;
+        x.ssrc = r.u32();
+        x.index = r.u64();
+        v.push_back(x);
+    }
+    return v;
+}
+
+void put_stream(writer& w, const stream_record& s) {
+    w.u16(s.flags);
+    w.u8(s.address_index);
+    w.u16(s.rtp_port);
+    put_endpoint(w, s.local);
+    if (s.has(stream_record::has_peer_rtp)) {
+        put_endpoint(w, s.peer_rtp);
+    }
+    if (s.has(stream_record::has_peer_rtcp)) {
+        put_endpoint(w, s.peer_rtcp);
+    }
+    w.str(s.media_type);
+    w.str(s.proto);
+    w.u64(s.latched_rtp);
+    w.u64(s.latched_rtcp);
+    if (s.has(stream_record::has_crypto)) {
+        if (s.has(stream_record::has_from_peer)) {
+            put_line(w, s.from_peer);
+        }
+        if (s.has(stream_record::has_to_peer)) {
+            put_line(w, s.to_peer);
+        }
+        const size_t n = std::min(s.offered.size(), max_record_offered);
+        w.u8(static_cast<uint8_t>(n));
+        for (size_t i = 0; i < n; ++i) {
+            put_line(w, s.offered[i]);
+        }
+    }
+    for (int k = 0; k < 2; ++k) {
+        put_indices(w, s.srtp_in[k]);
+        put_indices(w, s.srtp_out[k]);
+    }
+}
+
+constexpr uint16_t known_stream_flags = (1u << 13) - 1;
+
+stream_record get_stream(reader& r) {
+    stream_record s;
+    s.flags = r.u16();
+    if ((s.flags & ~known_stream_flags) != 0) {
+        r.fail();
+        return s;
+    }
+    s.address_index = r.u8();
+    s.rtp_port = r.u16();
+    s.local = get_endpoint(r);
+    if (s.has(stream_record::has_peer_rtp)) {
+        s.peer_rtp = get_endpoint(r);
+    }
+    if (s.has(stream_record::has_peer_rtcp)) {
+        s.peer_rtcp = get_endpoint(r);
+    }
+    s.media_type = r.str(max_name);
+    s.proto = r.str(max_name);
+    s.latched_rtp = r.u64();
+    s.latched_rtcp = r.u64();
+    if (s.has(stream_record::has_crypto)) {
+        if (s.has(stream_record::has_from_peer)) {
+            s.from_peer = get_line(r);
+        }
+        if (s.has(stream_record::has_to_peer)) {
+            s.to_peer = get_line(r);
+        }
+        const uint8_t n = r.u8();
+        if (n > max_record_offered) {
+            r.fail();
+        }
+        for (uint8_t i = 0; i < n && r.ok(); ++i) {
+            s.offered.push_back(get_line(r));
+        }
+    } else if (s.has(stream_record::srtp) || s.has(stream_record::has_from_peer) ||
+               s.has(stream_record::has_to_peer)) {
+        r.fail();
+    }
+    for (int k = 0; k < 2; ++k) {
+        s.srtp_in[k] = get_indices(r);
+        s.srtp_out[k] = get_indices(r);
+    }
+    return s;
+}
+
+std::string header(uint8_t version) {
+    std::string h(magic, sizeof magic);
+    h.push_back(static_cast<char>(version));
+    h.append(3, '\0');  // key id 0, reserved
+    return h;
+}
+
+std::string aad_for(std::string_view head, std::string_view group, std::string_view call_id) {
+    std::string a(head);
+    a.append(group);
+    a.push_back('\0');
+    a.append(call_id);
+    return a;
+}
+}  // namespace
+
+const char* decode_error_name(decode_error e) {
+    constexpr const char* names[] = {"none", "too_short", "bad_magic", "newer_version", "seal", "malformed",
+                                     "wrong_call"};
+    return names[static_cast<size_t>(e)];
+}
+
+uint8_t record_version_of(std::string_view bytes) {
+    if (bytes.size() < record_header_bytes || std::memcmp(bytes.data(), magic, sizeof magic) != 0) {
+        return 0;
+    }
+    return static_cast<uint8_t>(bytes[4]);
+}
+
+std::string encode_record(const call_record& r, const group_key& key, std::string_view group) {
+    writer w;
+    w.str(r.call_id);
+    w.str(r.owner);
+    w.i64(r.created_unix_ms);
+    w.i64(r.last_signal_unix_ms);
+    w.i64(r.answered_unix_ms);
+    w.i64(r.delete_at_unix_ms);
+    w.u8(r.admitted ? 1 : 0);
+    w.str(r.admitted_ifs[0]);
+    w.str(r.admitted_ifs[1]);
+    const size_t n_legs = std::min(r.legs.size(), max_record_legs);
+    w.u8(static_cast<uint8_t>(n_legs));
+    for (size_t l = 0; l < n_legs; ++l) {
+        const leg_record& leg = r.legs[l];
+        w.str(leg.tag);
+        w.str(leg.iface);
+        w.u8(static_cast<uint8_t>((leg.strict_source ? 1 : 0) | (leg.parked ? 2 : 0)));
+        w.u8(static_cast<uint8_t>(leg.offerer));
+        w.i64(leg.created_unix_ms);
+        const size_t n_streams = std::min(leg.streams.size(), max_record_streams);
+        w.u8(static_cast<uint8_t>(n_streams));
+        for (size_t s = 0; s < n_streams; ++s) {
+            put_stream(w, leg.streams[s]);
+        }
+    }
+    const std::string head = header(record_version);
+    std::string out = head + seal(key, w.out(), aad_for(head, group, r.call_id));
+    OPENSSL_cleanse(w.out().data(), w.out().size());
+    return out;
+}
+
+std::optional<call_record> decode_record(std::string_view bytes, const group_key& key, std::string_view group,
+                                         std::string_view call_id, decode_error* why) {
+    auto fail = [why](decode_error e) -> std::optional<call_record> {
+        *why = e;
+        return std::nullopt;
+    };
+    *why = decode_error::none;
+    if (bytes.size() < record_header_bytes + seal_overhead) {
+        return fail(decode_error::too_short);
+    }
+    if (bytes.size() > max_record_bytes) {
+        return fail(decode_error::malformed);
+    }
+    if (std::memcmp(bytes.data(), magic, sizeof magic) != 0) {
+        return fail(decode_error::bad_magic);
+    }
+    const uint8_t version = static_cast<uint8_t>(bytes[4]);
+    if (version > record_version) {
+        return fail(decode_error::newer_version);
+    }
+    if (version == 0 || bytes[5] != 0 || bytes[6] != 0 || bytes[7] != 0) {
+        return fail(decode_error::malformed);
+    }
+    const std::string_view head = bytes.substr(0, record_header_bytes);
+    std::optional<std::string> body = open(key, bytes.substr(record_header_bytes), aad_for(head, group, call_id));
+    if (!body) {
+        return fail(decode_error::seal);
+    }
+    reader r(*body);
+    call_record c;
+    c.call_id = r.str(max_call_id);
+    c.owner = r.str(max_name);
+    c.created_unix_ms = r.i64();
+    c.last_signal_unix_ms = r.i64();
+    c.answered_unix_ms = r.i64();
+    c.delete_at_unix_ms = r.i64();
+    const uint8_t admitted = r.u8();
+    c.admitted = admitted == 1;
+    if (admitted > 1) {
+        r.fail();
+    }
+    c.admitted_ifs[0] = r.str(max_name);
+    c.admitted_ifs[1] = r.str(max_name);
+    const uint8_t n_legs = r.u8();
+    if (n_legs > max_record_legs) {
+        r.fail();
+    }
+    for (uint8_t l = 0; l < n_legs && r.ok(); ++l) {
+        leg_record leg;
+        leg.tag = r.str(max_name);
+        leg.iface = r.str(max_name);
+        const uint8_t f = r.u8();
+        if ((f & ~3u) != 0) {
+            r.fail();
+        }
+        leg.strict_source = (f & 1) != 0;
+        leg.parked = (f & 2) != 0;
+        leg.offerer = static_cast<int8_t>(r.u8());
+        if (leg.offerer < -1 || leg.offerer >= static_cast<int>(n_legs) || leg.offerer == static_cast<int>(l)) {
+            r.fail();
+        }
+        leg.created_unix_ms = r.i64();
+        const uint8_t n_streams = r.u8();
+        if (n_streams > max_record_streams) {
+            r.fail();
+        }
+        for (uint8_t s = 0; s < n_streams && r.ok(); ++s) {
+            leg.streams.push_back(get_stream(r));
+        }
+        c.legs.push_back(std::move(leg));
+    }
+    const bool ok = r.at_end();
+    OPENSSL_cleanse(body->data(), body->size());
+    if (!ok) {
+        return fail(decode_error::malformed);
+    }
+    if (c.call_id != call_id) {
+        return fail(decode_error::wrong_call);
+    }
+    return c;
+}
+
+}  // namespace rtprelay::ha

@@ -1,0 +1,128 @@
+#pragma once
+// The call record kept in Redis: what another node of the group needs to rebuild a call
+// (its legs, streams, ports, peers, latched sources, SDES keys and SRTP indices) and to
+// publish its flows. Plain data here; control/ha/snapshot turns a session's call into one
+// and back.
+//
+// On the wire (all integers little-endian, lengths in bytes):
+//
+//   header (8): "rtpR", format version (1), key id (1, 0 today), 2 zero bytes
+//   sealed body: AES-256-GCM (seal.h) of the fields below, with header || group || 0 ||
+//                call-id as associated data
+//
+// The header stays clear so that a node can tell "written by a newer version" (refused,
+// counted) from "corrupt" (refused, counted) before it spends a decryption. Every count
+// and length in the body is bounded (limits below); decode refuses anything past them,
+// short or with bytes left over. An SRTP<->SRTP call with one audio stream is ~600 bytes.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "control/ha/seal.h"
+
+namespace rtprelay::ha {
+
+inline constexpr uint8_t record_version = 1;
+inline constexpr size_t record_header_bytes = 8;
+inline constexpr size_t max_record_legs = 16;
+inline constexpr size_t max_record_streams = 32;   // per leg
+inline constexpr size_t max_record_offered = 8;    // a=crypto lines offered per stream
+inline constexpr size_t max_record_ssrcs = 8;      // per SRTP context (srtp::max_ssrcs)
+inline constexpr size_t max_record_bytes = 64 * 1024;
+
+struct endpoint_record {
+    uint8_t family = 4;               // 4 or 6
+    uint8_t addr[16] = {};
+    uint16_t port = 0;
+};
+
+struct crypto_line_record {
+    uint32_t tag = 1;
+    uint8_t suite = 0;                // sdes::suite
+    bool unencrypted_srtcp = false;
+    uint8_t key[30] = {};             // master key || salt
+    std::optional<uint64_t> lifetime;
+};
+
+// SRTP indices of one context, per SSRC: received (in) or sent (out), as srtp::context
+// reports them (SRTP: ROC << 16 | SEQ; SRTCP: the 31-bit index).
+struct ssrc_index_record {
+    uint32_t ssrc = 0;
+    uint64_t index = 0;
+};
+
+struct stream_record {
+    enum flag : uint16_t {
+        allocated = 1 << 0,
+        rtcp_mux = 1 << 1,
+        disabled = 1 << 2,
+        hold = 1 << 3,
+        is_rtp = 1 << 4,
+        published = 1 << 5,
+        forked = 1 << 6,
+        has_peer_rtp = 1 << 7,
+        has_peer_rtcp = 1 << 8,
+        has_crypto = 1 << 9,
+        srtp = 1 << 10,
+        has_from_peer = 1 << 11,
+        has_to_peer = 1 << 12,
+    };
+    uint16_t flags = 0;
+    uint8_t address_index = 0;        // into the leg's interface's addresses
+    uint16_t rtp_port = 0;
+    endpoint_record local;            // the address at address_index (checked on load)
+    endpoint_record peer_rtp;
+    endpoint_record peer_rtcp;
+    std::string media_type;
+    std::string proto;
+    uint64_t latched_rtp = 0;         // dp::pack_endpoint form, 0 = none
+    uint64_t latched_rtcp = 0;
+    crypto_line_record from_peer;
+    crypto_line_record to_peer;
+    std::vector<crypto_line_record> offered;
+    // [0] RTP, [1] RTCP; in = from the peer, out = to the peer.
+    std::vector<ssrc_index_record> srtp_in[2];
+    std::vector<ssrc_index_record> srtp_out[2];
+
+    bool has(flag f) const { return (flags & f) != 0; }
+};
+
+struct leg_record {
+    std::string tag;
+    std::string iface;
+    bool strict_source = false;
+    bool parked = false;
+    int8_t offerer = -1;              // index of the leg whose offer this branch answered
+    int64_t created_unix_ms = 0;
+    std::vector<stream_record> streams;
+};
+
+struct call_record {
+    std::string call_id;
+    std::string owner;                // the node that wrote it
+    int64_t created_unix_ms = 0;
+    int64_t last_signal_unix_ms = 0;
+    int64_t answered_unix_ms = 0;     // 0: not answered
+    int64_t delete_at_unix_ms = 0;    // 0: no delete pending
+    bool admitted = false;
+    std::string admitted_ifs[2];      // interface names holding the reservation
+    std::vector<leg_record> legs;
+};
+
+enum class decode_error : uint8_t { none, too_short, bad_magic, newer_version, seal, malformed, wrong_call };
+const char* decode_error_name(decode_error e);
+
+// The Redis value for `r`, sealed under `key`; `group` is bound into the seal.
+std::string encode_record(const call_record& r, const group_key& key, std::string_view group);
+
+// Decodes a Redis value stored under `call_id`. On failure returns nullopt and sets *why.
+std::optional<call_record> decode_record(std::string_view bytes, const group_key& key, std::string_view group,
+                                         std::string_view call_id, decode_error* why);
+
+// The format version of a value without opening it (0 when it has no valid header).
+uint8_t record_version_of(std::string_view bytes);
+
+}  // namespace rtprelay::ha

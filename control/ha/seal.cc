@@ -1,0 +1,113 @@
+#include "control/ha/seal.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <memory>
+#include <stdexcept>
+
+namespace rtprelay::ha {
+
+namespace {
+using cipher_ctx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
+
+cipher_ctx new_ctx() {
+    cipher_ctx c(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
+    if (!c) {
+        throw std::runtime_error("seal: EVP_CIPHER_CTX_new failed");
+    }
+    return c;
+}
+
+int hex_digit(char c) {
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+}  // namespace
+
+group_key::~group_key() { OPENSSL_cleanse(bytes_.data(), bytes_.size()); }
+
+std::optional<group_key> group_key::from_hex(std::string_view text) {
+    while (!text.empty() && (text.front() == ' ' || text.front() == '\n' || text.front() == '\t' || text.front() == '\r')) {
+        text.remove_prefix(1);
+    }
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\n' || text.back() == '\t' || text.back() == '\r')) {
+        text.remove_suffix(1);
+    }
+    if (text.size() != 2 * size) {
+        return std::nullopt;
+    }
+    std::array<uint8_t, size> k{};
+    for (size_t i = 0; i < size; ++i) {
+        const int hi = hex_digit(text[2 * i]);
+        const int lo = hex_digit(text[2 * i + 1]);
+        if (hi < 0 || lo < 0) {
+            OPENSSL_cleanse(k.data(), k.size());
+            return std::nullopt;
+        }
+        k[i] = static_cast<uint8_t>(hi << 4 | lo);
+    }
+    group_key g(k);
+    OPENSSL_cleanse(k.data(), k.size());
+    return g;
+}
+
+std::string seal(const group_key& key, std::string_view plain, std::string_view aad) {
+    if (key.empty()) {
+        throw std::runtime_error("seal: no group key");
+    }
+    std::string out(seal_nonce_bytes + plain.size() + seal_tag_bytes, '\0');
+    auto* o = reinterpret_cast<unsigned char*>(out.data());
+    if (RAND_bytes(o, seal_nonce_bytes) != 1) {
+        throw std::runtime_error("seal: the random generator failed");
+    }
+    cipher_ctx c = new_ctx();
+    int len = 0;
+    if (EVP_EncryptInit_ex(c.get(), EVP_aes_256_gcm(), nullptr, key.data(), o) != 1 ||
+        (!aad.empty() && EVP_EncryptUpdate(c.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
+                                           static_cast<int>(aad.size())) != 1) ||
+        EVP_EncryptUpdate(c.get(), o + seal_nonce_bytes, &len, reinterpret_cast<const unsigned char*>(plain.data()),
+                          static_cast<int>(plain.size())) != 1 ||
+        EVP_EncryptFinal_ex(c.get(), o + seal_nonce_bytes + len, &len) != 1 ||
+        EVP_CIPHER_CTX_ctrl(c.get(), EVP_CTRL_GCM_GET_TAG, seal_tag_bytes, o + seal_nonce_bytes + plain.size()) != 1) {
+        throw std::runtime_error("seal: AES-256-GCM failed");
+    }
+    return out;
+}
+
+std::optional<std::string> open(const group_key& key, std::string_view sealed, std::string_view aad) {
+    if (key.empty() || sealed.size() < seal_overhead) {
+        return std::nullopt;
+    }
+    const auto* in = reinterpret_cast<const unsigned char*>(sealed.data());
+    const size_t n = sealed.size() - seal_overhead;
+    std::string plain(n, '\0');
+    auto* p = reinterpret_cast<unsigned char*>(plain.data());
+    cipher_ctx c = new_ctx();
+    int len = 0;
+    unsigned char tag[seal_tag_bytes];
+    std::copy(in + seal_nonce_bytes + n, in + sealed.size(), tag);
+    const bool ok =
+        EVP_DecryptInit_ex(c.get(), EVP_aes_256_gcm(), nullptr, key.data(), in) == 1 &&
+        (aad.empty() || EVP_DecryptUpdate(c.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
+                                          static_cast<int>(aad.size())) == 1) &&
+        EVP_DecryptUpdate(c.get(), p, &len, in + seal_nonce_bytes, static_cast<int>(n)) == 1 &&
+        EVP_CIPHER_CTX_ctrl(c.get(), EVP_CTRL_GCM_SET_TAG, seal_tag_bytes, tag) == 1 &&
+        EVP_DecryptFinal_ex(c.get(), p + len, &len) == 1;
+    if (!ok) {
+        OPENSSL_cleanse(plain.data(), plain.size());
+        return std::nullopt;
+    }
+    return plain;
+}
+
+}  // namespace rtprelay::ha

@@ -1,0 +1,279 @@
+#include "control/ha/snapshot.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "control/interfaces.h"
+
+namespace rtprelay::ha {
+
+namespace {
+
+int64_t to_unix_ms(steady::time_point t, steady::time_point now, int64_t now_unix_ms) {
+    return now_unix_ms - std::chrono::duration_cast<std::chrono::milliseconds>(now - t).count();
+}
+
+steady::time_point from_unix_ms(int64_t ms, steady::time_point now, int64_t now_unix_ms) {
+    return now - std::chrono::milliseconds(now_unix_ms - ms);
+}
+
+endpoint_record endpoint_of(const ip_address& a, uint16_t port) {
+    endpoint_record e;
+    e.family = a.is_v4() ? 4 : 6;
+    std::memcpy(e.addr, a.bytes.data(), a.is_v4() ? 4 : 16);
+    e.port = port;
+    return e;
+}
+
+endpoint endpoint_from(const endpoint_record& e) {
+    endpoint out;
+    out.addr.fam = e.family == 6 ? ip_address::family::v6 : ip_address::family::v4;
+    std::memcpy(out.addr.bytes.data(), e.addr, e.family == 6 ? 16 : 4);
+    out.port = e.port;
+    return out;
+}
+
+crypto_line_record line_of(const sdes::crypto_attr& a) {
+    crypto_line_record c;
+    c.tag = a.tag;
+    c.suite = static_cast<uint8_t>(a.crypto_suite);
+    c.unencrypted_srtcp = a.unencrypted_srtcp;
+    static_assert(sizeof c.key == sizeof a.key.key + sizeof a.key.salt);
+    std::memcpy(c.key, a.key.key.data(), a.key.key.size());
+    std::memcpy(c.key + a.key.key.size(), a.key.salt.data(), a.key.salt.size());
+    c.lifetime = a.lifetime;
+    return c;
+}
+
+sdes::crypto_attr line_from(const crypto_line_record& c) {
+    sdes::crypto_attr a;
+    a.tag = c.tag;
+    a.crypto_suite = static_cast<sdes::suite>(c.suite);
+    a.unencrypted_srtcp = c.unencrypted_srtcp;
+    std::memcpy(a.key.key.data(), c.key, a.key.key.size());
+    std::memcpy(a.key.salt.data(), c.key + a.key.key.size(), a.key.salt.size());
+    a.lifetime = c.lifetime;
+    return a;
+}
+
+stream_record stream_of(const stream& s) {
+    stream_record r;
+    auto set = [&r](bool on, stream_record::flag f) {
+        if (on) {
+            r.flags = static_cast<uint16_t>(r.flags | f);
+        }
+    };
+    set(s.allocated, stream_record::allocated);
+    set(s.rtcp_mux, stream_record::rtcp_mux);
+    set(s.disabled, stream_record::disabled);
+    set(s.hold, stream_record::hold);
+    set(s.is_rtp, stream_record::is_rtp);
+    set(s.published, stream_record::published);
+    set(s.forked, stream_record::forked);
+    r.address_index = static_cast<uint8_t>(s.alloc.address_index);
+    r.rtp_port = s.alloc.rtp_port;
+    r.local = endpoint_of(s.local_addr, 0);
+    if (s.peer_rtp) {
+        set(true, stream_record::has_peer_rtp);
+        r.peer_rtp = endpoint_of(s.peer_rtp->addr, s.peer_rtp->port);
+    }
+    if (s.peer_rtcp) {
+        set(true, stream_record::has_peer_rtcp);
+        r.peer_rtcp = endpoint_of(s.peer_rtcp->addr, s.peer_rtcp->port);
+    }
+    r.media_type = s.media_type;
+    r.proto = s.proto;
+    if (s.rtp_state) {
+        r.latched_rtp = s.rtp_state->latched.load(std::memory_order_relaxed);
+    }
+    if (s.rtcp_state) {
+        r.latched_rtcp = s.rtcp_state->latched.load(std::memory_order_relaxed);
+    }
+    if (s.crypto_state) {
+        const sdes::stream_crypto& c = *s.crypto_state;
+        set(true, stream_record::has_crypto);
+        set(c.srtp, stream_record::srtp);
+        if (c.from_peer) {
+            set(true, stream_record::has_from_peer);
+            r.from_peer = line_of(*c.from_peer);
+        }
+        if (c.to_peer) {
+            set(true, stream_record::has_to_peer);
+            r.to_peer = line_of(*c.to_peer);
+        }
+        for (const auto& o : c.offered) {
+            if (r.offered.size() < max_record_offered) {
+                r.offered.push_back(line_of(o));
+            }
+        }
+    }
+    return r;
+}
+
+// The first problem with stream `s` of a leg on `iface`, or empty.
+std::string check_stream(const stream_record& s, const logical_interface& iface, bool parked) {
+    if (!s.has(stream_record::allocated)) {
+        return {};
+    }
+    if (parked) {
+        return "a parked branch holds ports";
+    }
+    if (s.address_index >= iface.addresses.size()) {
+        return "address index " + std::to_string(s.address_index) + " is not on interface '" + iface.name + "'";
+    }
+    const endpoint local = endpoint_from(s.local);
+    if (!(local.addr == iface.addresses[s.address_index].net.base)) {
+        return "local address " + local.addr.to_string() + " is not interface '" + iface.name + "''s address " +
+               std::to_string(s.address_index);
+    }
+    if ((s.rtp_port & 1u) != 0 || s.rtp_port < iface.port_min || s.rtp_port >= iface.port_max) {
+        return "port " + std::to_string(s.rtp_port) + " is outside interface '" + iface.name + "''s range";
+    }
+    return {};
+}
+}  // namespace
+
+int64_t unix_now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+call_record snapshot_call(const call& c, std::string_view owner, steady::time_point now, int64_t now_unix_ms) {
+    call_record r;
+    r.call_id = c.call_id;
+    r.owner = std::string(owner);
+    r.created_unix_ms = to_unix_ms(c.created, now, now_unix_ms);
+    r.last_signal_unix_ms = to_unix_ms(c.last_signal, now, now_unix_ms);
+    r.answered_unix_ms = c.answered ? to_unix_ms(c.answered_at, now, now_unix_ms) : 0;
+    r.delete_at_unix_ms = c.delete_at ? to_unix_ms(*c.delete_at, now, now_unix_ms) : 0;
+    r.admitted = c.admitted;
+    r.legs.reserve(c.legs.size());
+    for (const auto& l : c.legs) {
+        leg_record& lr = r.legs.emplace_back();
+        lr.tag = l->tag;
+        lr.iface = l->iface->name;
+        lr.strict_source = l->strict_source;
+        lr.parked = l->parked;
+        for (size_t k = 0; k < c.legs.size(); ++k) {
+            if (c.legs[k].get() == l->offerer) {
+                lr.offerer = static_cast<int8_t>(k);
+            }
+        }
+        lr.created_unix_ms = to_unix_ms(l->created, now, now_unix_ms);
+        for (const auto& s : l->streams) {
+            lr.streams.push_back(stream_of(s));
+        }
+    }
+    if (c.admitted && !c.legs.empty()) {
+        // admitted_ifs are interface indexes on this node; by name they mean the same on a peer.
+        for (int k = 0; k < 2; ++k) {
+            for (const auto& l : c.legs) {
+                if (l->iface->index == c.admitted_ifs[k]) {
+                    r.admitted_ifs[k] = l->iface->name;
+                    break;
+                }
+            }
+        }
+    }
+    return r;
+}
+
+std::unique_ptr<call> rebuild_call(const call_record& r, interface_set& interfaces, steady::time_point now,
+                                   int64_t now_unix_ms, std::string* why) {
+    auto refuse = [why](std::string text) -> std::unique_ptr<call> {
+        *why = std::move(text);
+        return nullptr;
+    };
+    if (r.call_id.empty()) {
+        return refuse("no call-id");
+    }
+    if (r.legs.empty() || r.legs.size() > max_record_legs) {
+        return refuse("no legs");
+    }
+    auto c = std::make_unique<call>();
+    c->call_id = r.call_id;
+    c->created = from_unix_ms(r.created_unix_ms, now, now_unix_ms);
+    c->created_unix = r.created_unix_ms / 1000;
+    c->last_signal = from_unix_ms(r.last_signal_unix_ms, now, now_unix_ms);
+    c->answered = r.answered_unix_ms != 0;
+    if (c->answered) {
+        c->answered_at = from_unix_ms(r.answered_unix_ms, now, now_unix_ms);
+    }
+    if (r.delete_at_unix_ms != 0) {
+        c->delete_at = from_unix_ms(r.delete_at_unix_ms, now, now_unix_ms);
+    }
+    for (const auto& lr : r.legs) {
+        logical_interface* iface = interfaces.find(lr.iface);
+        if (iface == nullptr) {
+            return refuse("interface '" + lr.iface + "' is not configured here");
+        }
+        auto l = std::make_unique<leg>();
+        l->tag = lr.tag;
+        l->iface = iface;
+        l->strict_source = lr.strict_source;
+        l->parked = lr.parked;
+        l->created = from_unix_ms(lr.created_unix_ms, now, now_unix_ms);
+        for (const auto& sr : lr.streams) {
+            if (std::string e = check_stream(sr, *iface, lr.parked); !e.empty()) {
+                return refuse("leg '" + lr.tag + "': " + e);
+            }
+            stream s;
+            s.allocated = sr.has(stream_record::allocated);
+            s.rtcp_mux = sr.has(stream_record::rtcp_mux);
+            s.disabled = sr.has(stream_record::disabled);
+            s.hold = sr.has(stream_record::hold);
+            s.is_rtp = sr.has(stream_record::is_rtp);
+            s.forked = sr.has(stream_record::forked);
+            s.alloc = {sr.address_index, sr.rtp_port};
+            s.local_addr = endpoint_from(sr.local).addr;
+            if (sr.has(stream_record::has_peer_rtp)) {
+                s.peer_rtp = endpoint_from(sr.peer_rtp);
+            }
+            if (sr.has(stream_record::has_peer_rtcp)) {
+                s.peer_rtcp = endpoint_from(sr.peer_rtcp);
+            }
+            s.media_type = sr.media_type;
+            s.proto = sr.proto;
+            if (sr.has(stream_record::has_crypto)) {
+                sdes::stream_crypto sc;
+                sc.srtp = sr.has(stream_record::srtp);
+                if (sr.has(stream_record::has_from_peer)) {
+                    sc.from_peer = line_from(sr.from_peer);
+                }
+                if (sr.has(stream_record::has_to_peer)) {
+                    sc.to_peer = line_from(sr.to_peer);
+                }
+                for (const auto& o : sr.offered) {
+                    sc.offered.push_back(line_from(o));
+                }
+                s.set_crypto(std::move(sc));
+            }
+            if (s.allocated) {
+                s.rtp_state = std::make_unique<dp::stream_state>();
+                s.rtcp_state = std::make_unique<dp::stream_state>();
+                s.rtp_state->latched.store(sr.latched_rtp, std::memory_order_relaxed);
+                s.rtcp_state->latched.store(sr.latched_rtcp, std::memory_order_relaxed);
+            }
+            l->streams.push_back(std::move(s));
+        }
+        c->legs.push_back(std::move(l));
+    }
+    for (size_t k = 0; k < r.legs.size(); ++k) {
+        const int o = r.legs[k].offerer;
+        if (o >= static_cast<int>(r.legs.size()) || o == static_cast<int>(k)) {
+            return refuse("leg " + std::to_string(k) + ": offerer index out of range");
+        }
+        c->legs[k]->offerer = o >= 0 ? c->legs[static_cast<size_t>(o)].get() : nullptr;
+    }
+    c->admitted = r.admitted;
+    for (int k = 0; r.admitted && k < 2; ++k) {
+        const logical_interface* i = interfaces.find(r.admitted_ifs[k]);
+        if (i == nullptr) {
+            return refuse("admitted on interface '" + r.admitted_ifs[k] + "', which is not configured here");
+        }
+        c->admitted_ifs[k] = static_cast<uint16_t>(i->index);
+    }
+    return c;
+}
+
+}  // namespace rtprelay::ha

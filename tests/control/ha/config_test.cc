@@ -1,0 +1,137 @@
+// Group options: every mistake an operator can make is refused with the option's name.
+
+#include "control/ha/config.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "control/interfaces.h"
+
+namespace rtprelay::ha {
+namespace {
+
+class group_config_test : public ::testing::Test {
+ protected:
+    void SetUp() override {
+        char tmpl[] = "/tmp/ha_config_test.XXXXXX";
+        dir_ = mkdtemp(tmpl);
+        key_ = write("key", std::string(64, 'a') + "\n", 0600);
+        ifs_.add(parse_interface("ext address=198.18.1.1/24,198.18.1.3/24 dpdk-port=0", 1));
+        opt_.group = "tokyo";
+        opt_.node = "node-1";
+        opt_.redis = "127.0.0.1:6390";
+        opt_.key_file = key_;
+        opt_.home_addresses = {"198.18.1.1"};
+    }
+    void TearDown() override { std::system(("rm -rf " + dir_).c_str()); }
+
+    std::string write(const std::string& name, const std::string& text, mode_t mode) {
+        const std::string p = dir_ + "/" + name;
+        std::ofstream(p) << text;
+        chmod(p.c_str(), mode);
+        return p;
+    }
+    void expect_refused(const std::string& option) {
+        try {
+            make_group_config(opt_, ifs_);
+            ADD_FAILURE() << "accepted; expected a complaint about --" << option;
+        } catch (const std::invalid_argument& e) {
+            EXPECT_NE(std::string(e.what()).find("'--" + option + "'"), std::string::npos) << e.what();
+        }
+    }
+
+    std::string dir_;
+    std::string key_;
+    interface_set ifs_;
+    group_options opt_;
+};
+
+TEST_F(group_config_test, a_valid_group) {
+    opt_.lease_ms = 800;
+    const group_config c = make_group_config(opt_, ifs_);
+    EXPECT_EQ(c.group, "tokyo");
+    EXPECT_EQ(c.node, "node-1");
+    EXPECT_EQ(c.redis.host, "127.0.0.1");
+    EXPECT_EQ(c.redis.port, 6390);
+    EXPECT_FALSE(c.key.empty());
+    EXPECT_EQ(c.lease, std::chrono::milliseconds(800));
+    ASSERT_EQ(c.home_addresses.size(), 1u);
+}
+
+TEST_F(group_config_test, sentinels_and_credentials) {
+    opt_.redis.clear();
+    opt_.sentinels = {"127.0.0.1:26379", "[::1]:26380", "sentinel-3:26381"};
+    opt_.user = "rtprelay";
+    opt_.password_file = write("pw", "s3cret\nignored\n", 0600);
+    const group_config c = make_group_config(opt_, ifs_);
+    ASSERT_EQ(c.sentinels.size(), 3u);
+    EXPECT_EQ(c.sentinels[1].host, "::1");
+    EXPECT_EQ(c.sentinels[1].port, 26380);
+    EXPECT_EQ(c.sentinels[2].host, "sentinel-3");
+    EXPECT_EQ(c.password, "s3cret");
+}
+
+TEST_F(group_config_test, names) {
+    opt_.group = "tok yo";
+    expect_refused("group");
+    opt_.group = "tokyo";
+    opt_.node = "node:1";
+    expect_refused("node");
+}
+
+TEST_F(group_config_test, redis_addresses) {
+    opt_.redis.clear();
+    expect_refused("redis");  // neither
+    opt_.redis = "127.0.0.1:6390";
+    opt_.sentinels = {"127.0.0.1:26379"};
+    expect_refused("redis");  // both
+    opt_.sentinels.clear();
+    for (const char* bad : {"127.0.0.1", "127.0.0.1:0", "127.0.0.1:70000", ":6379", "::1:6379", "[::1]6379"}) {
+        opt_.redis = bad;
+        expect_refused("redis");
+    }
+    opt_.redis.clear();
+    opt_.sentinels = {"127.0.0.1:26379", "nope"};
+    expect_refused("sentinel");
+}
+
+TEST_F(group_config_test, key_file) {
+    opt_.key_file.clear();
+    expect_refused("group-key-file");
+    opt_.key_file = dir_ + "/missing";
+    expect_refused("group-key-file");
+    opt_.key_file = write("short", std::string(63, 'a'), 0600);
+    expect_refused("group-key-file");
+    opt_.key_file = write("world", std::string(64, 'a'), 0644);
+    expect_refused("group-key-file");  // readable by every user
+}
+
+TEST_F(group_config_test, password_file) {
+    opt_.user = "rtprelay";
+    expect_refused("redis-user");  // a user without a password
+    opt_.password_file = write("empty", "\n", 0600);
+    expect_refused("redis-password-file");
+    opt_.password_file = write("pw", "x", 0604);
+    expect_refused("redis-password-file");
+}
+
+TEST_F(group_config_test, home_addresses_and_times) {
+    opt_.home_addresses = {"198.18.9.9"};
+    expect_refused("home-addresses");
+    opt_.home_addresses = {"198.18.1.3"};
+    opt_.lease_ms = 100;
+    expect_refused("lease-ms");
+    opt_.lease_ms = 600;
+    opt_.redis_timeout_ms = 400;
+    expect_refused("redis-timeout-ms");
+    opt_.redis_timeout_ms = 250;
+    opt_.queue = 1;
+    expect_refused("redis-queue");
+}
+
+}  // namespace
+}  // namespace rtprelay::ha

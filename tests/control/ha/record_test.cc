@@ -1,0 +1,263 @@
+// Call records as they go to Redis: sealed round trips, and every way a stored value can be
+// wrong (truncated, corrupted, newer format, another key or call, a sealed body that does
+// not parse) refused with its reason and without a crash.
+
+#include "control/ha/record.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "control/ha/seal.h"
+
+namespace rtprelay::ha {
+namespace {
+
+group_key key_of(uint8_t fill) {
+    std::array<uint8_t, group_key::size> k{};
+    k.fill(fill);
+    return group_key(k);
+}
+
+crypto_line_record line(uint32_t tag, uint8_t fill) {
+    crypto_line_record c;
+    c.tag = tag;
+    c.suite = 0;
+    std::memset(c.key, fill, sizeof c.key);
+    return c;
+}
+
+endpoint_record v4(uint8_t a, uint8_t b, uint8_t c, uint8_t d, uint16_t port) {
+    endpoint_record e;
+    e.family = 4;
+    e.addr[0] = a;
+    e.addr[1] = b;
+    e.addr[2] = c;
+    e.addr[3] = d;
+    e.port = port;
+    return e;
+}
+
+// Two legs, one SRTP stream each, every optional part present.
+call_record full_record() {
+    call_record r;
+    r.call_id = "a84b4c76e66710@pbx";
+    r.owner = "node-1";
+    r.created_unix_ms = 1700000000123;
+    r.last_signal_unix_ms = 1700000001123;
+    r.answered_unix_ms = 1700000002123;
+    r.admitted = true;
+    r.admitted_ifs[0] = "ext";
+    r.admitted_ifs[1] = "int";
+    for (int l = 0; l < 2; ++l) {
+        leg_record leg;
+        leg.tag = l == 0 ? "from-1928301774" : "to-314159";
+        leg.iface = l == 0 ? "ext" : "int";
+        leg.strict_source = l == 1;
+        leg.offerer = static_cast<int8_t>(l == 1 ? 0 : -1);
+        leg.created_unix_ms = 1700000000123 + l;
+        stream_record s;
+        s.flags = stream_record::allocated | stream_record::is_rtp | stream_record::published |
+                  stream_record::has_peer_rtp | stream_record::has_peer_rtcp | stream_record::has_crypto |
+                  stream_record::srtp | stream_record::has_from_peer | stream_record::has_to_peer;
+        s.address_index = 0;
+        s.rtp_port = static_cast<uint16_t>(30000 + 2 * l);
+        s.local = v4(198, 18, static_cast<uint8_t>(1 + l), 1, 0);
+        s.peer_rtp = v4(198, 18, static_cast<uint8_t>(1 + l), 2, 4000);
+        s.peer_rtcp = v4(198, 18, static_cast<uint8_t>(1 + l), 2, 4001);
+        s.media_type = "audio";
+        s.proto = "RTP/SAVP";
+        s.latched_rtp = 0x1234567890ull;
+        s.from_peer = line(1, static_cast<uint8_t>(0xa0 + l));
+        s.from_peer.lifetime = uint64_t{1} << 31;
+        s.to_peer = line(1, static_cast<uint8_t>(0xb0 + l));
+        s.offered = {line(1, static_cast<uint8_t>(0xb0 + l)), line(2, static_cast<uint8_t>(0xc0 + l))};
+        s.srtp_in[0] = {{0x11223344, (uint64_t{3} << 16) | 65000}};
+        s.srtp_out[1] = {{0x55667788, 12345}, {0x99aabbcc, 7}};
+        leg.streams.push_back(s);
+        r.legs.push_back(leg);
+    }
+    return r;
+}
+
+void expect_same(const crypto_line_record& a, const crypto_line_record& b) {
+    EXPECT_EQ(a.tag, b.tag);
+    EXPECT_EQ(a.suite, b.suite);
+    EXPECT_EQ(a.unencrypted_srtcp, b.unencrypted_srtcp);
+    EXPECT_EQ(0, std::memcmp(a.key, b.key, sizeof a.key));
+    EXPECT_EQ(a.lifetime, b.lifetime);
+}
+
+TEST(seal, round_trip_and_every_kind_of_tampering_fails) {
+    const group_key k = key_of(7);
+    const std::string sealed = seal(k, "media keys", "where it lives");
+    EXPECT_EQ(sealed.size(), std::string("media keys").size() + seal_overhead);
+    EXPECT_EQ(open(k, sealed, "where it lives"), std::optional<std::string>("media keys"));
+    EXPECT_FALSE(open(key_of(8), sealed, "where it lives")) << "another group's key";
+    EXPECT_FALSE(open(k, sealed, "somewhere else")) << "moved to another name";
+    for (size_t i = 0; i < sealed.size(); ++i) {
+        std::string bad = sealed;
+        bad[i] = static_cast<char>(bad[i] ^ 0x01);
+        EXPECT_FALSE(open(k, bad, "where it lives")) << "bit flipped in byte " << i;
+    }
+    for (size_t n = 0; n < sealed.size(); ++n) {
+        EXPECT_FALSE(open(k, sealed.substr(0, n), "where it lives")) << "cut at " << n;
+    }
+    EXPECT_NE(seal(k, "media keys", "x"), seal(k, "media keys", "x")) << "a fresh nonce every time";
+}
+
+TEST(seal, key_from_hex) {
+    EXPECT_TRUE(group_key::from_hex(std::string(64, 'a')));
+    EXPECT_TRUE(group_key::from_hex(" " + std::string(64, 'F') + "\n"));
+    EXPECT_FALSE(group_key::from_hex(std::string(63, 'a')));
+    EXPECT_FALSE(group_key::from_hex(std::string(65, 'a')));
+    EXPECT_FALSE(group_key::from_hex(std::string(63, 'a') + "g"));
+    EXPECT_FALSE(group_key::from_hex(""));
+}
+
+TEST(record, round_trip_keeps_every_field) {
+    const group_key k = key_of(1);
+    const call_record in = full_record();
+    const std::string bytes = encode_record(in, k, "tokyo");
+    EXPECT_EQ(record_version_of(bytes), record_version);
+    decode_error why = decode_error::none;
+    const auto out = decode_record(bytes, k, "tokyo", in.call_id, &why);
+    ASSERT_TRUE(out) << decode_error_name(why);
+    EXPECT_EQ(out->call_id, in.call_id);
+    EXPECT_EQ(out->owner, in.owner);
+    EXPECT_EQ(out->created_unix_ms, in.created_unix_ms);
+    EXPECT_EQ(out->last_signal_unix_ms, in.last_signal_unix_ms);
+    EXPECT_EQ(out->answered_unix_ms, in.answered_unix_ms);
+    EXPECT_EQ(out->delete_at_unix_ms, in.delete_at_unix_ms);
+    EXPECT_EQ(out->admitted, in.admitted);
+    EXPECT_EQ(out->admitted_ifs[0], "ext");
+    EXPECT_EQ(out->admitted_ifs[1], "int");
+    ASSERT_EQ(out->legs.size(), 2u);
+    for (size_t l = 0; l < 2; ++l) {
+        const leg_record& a = in.legs[l];
+        const leg_record& b = out->legs[l];
+        EXPECT_EQ(a.tag, b.tag);
+        EXPECT_EQ(a.iface, b.iface);
+        EXPECT_EQ(a.strict_source, b.strict_source);
+        EXPECT_EQ(a.parked, b.parked);
+        EXPECT_EQ(a.offerer, b.offerer);
+        EXPECT_EQ(a.created_unix_ms, b.created_unix_ms);
+        ASSERT_EQ(b.streams.size(), 1u);
+        const stream_record& x = a.streams[0];
+        const stream_record& y = b.streams[0];
+        EXPECT_EQ(x.flags, y.flags);
+        EXPECT_EQ(x.rtp_port, y.rtp_port);
+        EXPECT_EQ(0, std::memcmp(x.local.addr, y.local.addr, 4));
+        EXPECT_EQ(x.peer_rtp.port, y.peer_rtp.port);
+        EXPECT_EQ(x.peer_rtcp.port, y.peer_rtcp.port);
+        EXPECT_EQ(0, std::memcmp(x.peer_rtcp.addr, y.peer_rtcp.addr, 4));
+        EXPECT_EQ(x.media_type, y.media_type);
+        EXPECT_EQ(x.proto, y.proto);
+        EXPECT_EQ(x.latched_rtp, y.latched_rtp);
+        expect_same(x.from_peer, y.from_peer);
+        expect_same(x.to_peer, y.to_peer);
+        ASSERT_EQ(y.offered.size(), 2u);
+        expect_same(x.offered[1], y.offered[1]);
+        ASSERT_EQ(y.srtp_in[0].size(), 1u);
+        EXPECT_EQ(y.srtp_in[0][0].index, x.srtp_in[0][0].index);
+        ASSERT_EQ(y.srtp_out[1].size(), 2u);
+        EXPECT_EQ(y.srtp_out[1][1].ssrc, 0x99aabbccu);
+        EXPECT_TRUE(y.srtp_in[1].empty());
+    }
+}
+
+TEST(record, no_media_key_in_the_stored_bytes) {
+    const std::string bytes = encode_record(full_record(), key_of(1), "tokyo");
+    for (uint8_t fill : {0xa0, 0xa1, 0xb0, 0xb1, 0xc0, 0xc1}) {
+        const std::string key(30, static_cast<char>(fill));
+        EXPECT_EQ(bytes.find(key.substr(0, 8)), std::string::npos) << "key bytes " << int(fill) << " in the clear";
+    }
+    EXPECT_EQ(bytes.find("a84b4c76"), std::string::npos) << "the body is sealed whole";
+}
+
+TEST(record, an_srtp_call_fits_in_a_small_value) {
+    call_record r = full_record();
+    for (auto& l : r.legs) {
+        l.streams[0].offered.resize(1);
+    }
+    const std::string bytes = encode_record(r, key_of(1), "tokyo");
+    EXPECT_LT(bytes.size(), 700u) << "SRTP<->SRTP, one stream, is " << bytes.size() << " bytes";
+}
+
+TEST(record, refuses_every_truncation) {
+    const call_record in = full_record();
+    const std::string bytes = encode_record(in, key_of(1), "tokyo");
+    for (size_t n = 0; n < bytes.size(); ++n) {
+        decode_error why = decode_error::none;
+        EXPECT_FALSE(decode_record(bytes.substr(0, n), key_of(1), "tokyo", in.call_id, &why)) << n;
+        EXPECT_NE(why, decode_error::none);
+    }
+}
+
+TEST(record, refuses_every_corrupted_byte) {
+    const call_record in = full_record();
+    const std::string bytes = encode_record(in, key_of(1), "tokyo");
+    for (size_t i = 0; i < bytes.size(); ++i) {
+        std::string bad = bytes;
+        bad[i] = static_cast<char>(bad[i] ^ 0x40);
+        decode_error why = decode_error::none;
+        EXPECT_FALSE(decode_record(bad, key_of(1), "tokyo", in.call_id, &why)) << i;
+        if (i == 4) {
+            EXPECT_EQ(why, decode_error::newer_version);
+        } else if (i < 4) {
+            EXPECT_EQ(why, decode_error::bad_magic);
+        } else if (i >= record_header_bytes) {
+            EXPECT_EQ(why, decode_error::seal) << i;
+        }
+    }
+}
+
+TEST(record, refuses_a_newer_version_before_opening_it) {
+    const call_record in = full_record();
+    std::string bytes = encode_record(in, key_of(1), "tokyo");
+    bytes[4] = static_cast<char>(record_version + 1);
+    decode_error why = decode_error::none;
+    EXPECT_FALSE(decode_record(bytes, key_of(1), "tokyo", in.call_id, &why));
+    EXPECT_EQ(why, decode_error::newer_version);
+    EXPECT_EQ(record_version_of(bytes), record_version + 1);
+}
+
+TEST(record, refuses_another_key_group_or_call) {
+    const call_record in = full_record();
+    const std::string bytes = encode_record(in, key_of(1), "tokyo");
+    decode_error why = decode_error::none;
+    EXPECT_FALSE(decode_record(bytes, key_of(2), "tokyo", in.call_id, &why));
+    EXPECT_EQ(why, decode_error::seal);
+    EXPECT_FALSE(decode_record(bytes, key_of(1), "osaka", in.call_id, &why));
+    EXPECT_EQ(why, decode_error::seal);
+    EXPECT_FALSE(decode_record(bytes, key_of(1), "tokyo", "another-call", &why)) << "a record copied to another name";
+    EXPECT_EQ(why, decode_error::seal);
+}
+
+// A body sealed correctly (by someone holding the key: a buggy or newer writer) that does
+// not parse is refused too.
+TEST(record, refuses_a_sealed_body_that_does_not_parse) {
+    const std::string id = "c1";
+    std::string head("rtpR\x01\x00\x00\x00", 8);
+    const std::string aad = head + "tokyo" + std::string(1, '\0') + id;
+    for (const std::string& body : {std::string(), std::string("\x02\x00", 2) + "c1" + std::string(200, '\xff'),
+                                    std::string(3000, '\0')}) {
+        decode_error why = decode_error::none;
+        EXPECT_FALSE(decode_record(head + seal(key_of(1), body, aad), key_of(1), "tokyo", id, &why));
+        EXPECT_EQ(why, decode_error::malformed);
+    }
+    // Bytes after a valid record.
+    std::string ok = encode_record(full_record(), key_of(1), "tokyo");
+    const auto plain = open(key_of(1), std::string_view(ok).substr(8),
+                            head + "tokyo" + std::string(1, '\0') + full_record().call_id);
+    ASSERT_TRUE(plain);
+    decode_error why = decode_error::none;
+    const std::string aad2 = head + "tokyo" + std::string(1, '\0') + full_record().call_id;
+    EXPECT_FALSE(decode_record(head + seal(key_of(1), *plain + "x", aad2), key_of(1), "tokyo", full_record().call_id,
+                               &why));
+    EXPECT_EQ(why, decode_error::malformed);
+}
+
+}  // namespace
+}  // namespace rtprelay::ha
