@@ -7,6 +7,7 @@
 #include <rte_ring.h>
 
 #include "control/address.h"
+#include "control/ha/group.h"
 #include "control/log.h"
 #include "control/ng/server.h"
 #include "control/session/manager.h"
@@ -37,18 +38,18 @@ void control_loop::transmit(rte_mbuf* m) {
 uint32_t control_loop::source_for(uint16_t port_id, uint32_t /*target*/) const {
     const dp::local_addresses& l = *ctx_.shared->locals;
     for (uint32_t i = 0; i < l.n; ++i) {
-        if (l.items[i].port_id == port_id) {
+        if (l.items[i].port_id == port_id && l.is_active(i)) {
             return l.items[i].addr;
         }
     }
     return 0;
 }
 
-void control_loop::announce(int port_id) {
+void control_loop::announce(int port_id, uint32_t addr_be) {
     const dp::local_addresses& l = *ctx_.shared->locals;
     for (uint32_t i = 0; i < l.n; ++i) {
         const dp::local_address& a = l.items[i];
-        if (port_id >= 0 && a.port_id != port_id) {
+        if ((port_id >= 0 && a.port_id != port_id) || (addr_be != 0 && a.addr != addr_be) || !l.is_active(i)) {
             continue;
         }
         rte_mbuf* m = dp::make_arp_request(ctx_.pool, a.port_id, ctx_.shared->port_macs[a.port_id], a.addr,
@@ -129,6 +130,11 @@ void control_loop::run(const std::atomic<bool>& stop, const std::function<bool(c
             last_expire = now;
             if (const size_t n = ctx_.sessions->expire(now, rte_rdtsc(), rte_get_tsc_hz()); n != 0) {
                 log::event(log::level::debug, "calls closed by timeout").field("calls", n);
+            }
+        }
+        if (ctx_.group != nullptr) {
+            for (uint32_t addr : ctx_.group->tick(now)) {
+                announce(-1, addr);  // a lease taken: peers and switches learn where it is now
             }
         }
         ctx_.flows->reclaim();

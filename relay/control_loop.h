@@ -23,6 +23,9 @@ class ng_server;
 namespace metrics {
 class exporter;
 }
+namespace ha {
+class group;
+}
 class session_manager;
 class link_monitor;
 
@@ -39,15 +42,16 @@ struct control_context {
     unsigned stats_interval = 0;      // seconds, 0 = off
     metrics::exporter* metrics = nullptr;  // /metrics snapshot refreshed every 250 ms; null = off
     link_monitor* links = nullptr;    // DPDK link state, polled every 100 ms; null = off
+    ha::group* group = nullptr;       // a node of a group: leases, takeover (control/ha); null = alone
 };
 
 class control_loop {
  public:
     explicit control_loop(control_context ctx) : ctx_(std::move(ctx)) {}
 
-    // Announces every media address once (gratuitous ARP); only those on `port_id` when
-    // given (a link that came back up).
-    void announce(int port_id = -1);
+    // Announces every media address served once (gratuitous ARP); only those on `port_id`
+    // when given (a link that came back up), or only `addr_be` (a lease just taken).
+    void announce(int port_id = -1, uint32_t addr_be = 0);
     // Runs until `stop` is set (signal handler) or `done` (checked every turn, when given)
     // returns true. Each turn waits at most 1 ms for NG.
     void run(const std::atomic<bool>& stop,

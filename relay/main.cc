@@ -15,6 +15,7 @@
 #include <rte_ring.h>
 
 #include "control/admission/admission.h"
+#include "control/ha/group.h"
 #include "control/interfaces.h"
 #include "control/log.h"
 #include "control/ng/commands.h"
@@ -301,6 +302,12 @@ int run(const rtprelay::relay_options& opt) {
             }
             session_manager sessions(interfaces, pub, timeouts, &adm);
             ctx.sessions = &sessions;
+            // A node of a group serves no address until it holds its lease (control/ha).
+            std::unique_ptr<ha::group> grp;
+            if (group) {
+                grp = std::make_unique<ha::group>(*group, sessions, interfaces, *locals);
+                ctx.group = grp.get();
+            }
             link_monitor links({ports.begin(), ports.end()});  // before /metrics, which reads it
             ctx.links = &links;
             // /metrics, when asked for: before the NG server, whose handler reports to it.
@@ -350,6 +357,12 @@ int run(const rtprelay::relay_options& opt) {
             control_loop loop(ctx);
             loop_ptr = &loop;
             loop.announce();
+            if (grp) {
+                grp->start();
+                RLOG_INFO("group %s: node %s, %zu home address(es), lease %lld ms", group->group.c_str(),
+                          group->node.c_str(), group->home_addresses.size(),
+                          static_cast<long long>(group->lease.count()));
+            }
             RLOG_INFO("NG control listening on %s", server.local_address().to_string().c_str());
 
             // 8. Run until SIGTERM/SIGINT, then drain (--drain-time).
@@ -360,6 +373,10 @@ int run(const rtprelay::relay_options& opt) {
             // 9. Clean-up in reverse: workers stop first, then nothing reads the tables.
             shared->stop.store(true);
             rte_eal_mp_wait_lcore();
+            if (grp) {
+                // Nothing is relayed any more: peers may take the addresses and open calls now.
+                grp->stop(true);
+            }
             print_summary(loop.totals());
         }
         flows.reclaim_all();

@@ -10,16 +10,19 @@ set -euo pipefail
 
 build_pkgs=(meson ninja-build pkg-config g++ libdpdk-dev dpdk libsrtp2-dev libssl-dev
             libboost-program-options-dev prometheus-cpp-dev libbenchmark-dev libgtest-dev
-            libipsec-mb-dev)
+            libipsec-mb-dev libhiredis-dev)
 # kamailio and sip-tester (SIPp): the Kamailio call test (tests/e2e/kamailio/).
 # clang and libclang-rt-14-dev: the libFuzzer targets (tests/fuzz/); the runtime is only a
 # recommendation of clang, so --no-install-recommends needs it named.
 # prometheus: promtool and a real server scraping /metrics (tests/e2e/metrics_test.py).
 # baresip-core: two SIP phones with SDES-SRTP calling through Kamailio (tests/e2e/kamailio_srtp/);
 # it ships no service.
-test_pkgs=(iproute2 ethtool python3 kamailio sip-tester clang libclang-rt-14-dev prometheus baresip-core)
+# redis-server, redis-sentinel: the group tests start their own Redis and Sentinels (tests/e2e/ha/,
+# tests/control/ha/); redis-tools is redis-cli, which those tests read Redis with.
+test_pkgs=(iproute2 ethtool python3 kamailio sip-tester clang libclang-rt-14-dev prometheus baresip-core
+           redis-server redis-sentinel redis-tools)
 # Services of test packages: never left enabled or running as system services.
-service_pkgs=(kamailio prometheus rtpengine-daemon)
+service_pkgs=(kamailio prometheus rtpengine-daemon redis-server redis-sentinel)
 # The relay bench/compare measures rtprelay against: an optional benchmark dependency.
 bench_pkgs=(rtpengine-daemon)
 

@@ -1,0 +1,484 @@
+#include "control/ha/agent.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "control/ha/keys.h"
+#include "control/log.h"
+
+namespace rtprelay::ha {
+
+namespace {
+// Renews a lease only if this node still holds it.
+constexpr const char* renew_script =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0";
+// Gives a lease back only if this node holds it.
+constexpr const char* release_script =
+    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
+constexpr size_t load_batch = 500;  // records per MGET while loading a dead node's calls
+constexpr size_t write_batch = 512; // operations per pipelined round trip
+
+int64_t ns(steady::time_point t) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
+uint64_t calls_in(const std::string& heartbeat) {
+    // "calls=N"
+    const size_t at = heartbeat.find("calls=");
+    return at == std::string::npos ? 0 : std::strtoull(heartbeat.c_str() + at + 6, nullptr, 10);
+}
+}  // namespace
+
+agent::agent(const group_config& cfg, std::vector<std::string> addresses)
+    : cfg_(cfg),
+      addresses_(std::move(addresses)),
+      home_(cfg.home_addresses.begin(), cfg.home_addresses.end()),
+      link_(cfg),
+      serve_until_(new std::atomic<int64_t>[addresses_.size()]) {
+    for (size_t i = 0; i < addresses_.size(); ++i) {
+        serve_until_[i].store(0);
+    }
+}
+
+agent::~agent() { stop(false); }
+
+void agent::start() {
+    stop_.store(false);
+    thread_ = std::thread([this] { run(); });
+}
+
+void agent::stop(bool release) {
+    if (!thread_.joinable()) {
+        return;
+    }
+    {
+        std::lock_guard<std::mutex> g(mu_);
+        stop_.store(true);
+    }
+    wake_.notify_all();
+    thread_.join();
+    if (release) {
+        release_all();
+    }
+}
+
+bool agent::submit(write_op op) {
+    {
+        std::lock_guard<std::mutex> g(mu_);
+        if (queue_.size() >= cfg_.queue) {
+            stats_.queue_full.fetch_add(1, std::memory_order_relaxed);
+            return false;
+        }
+        op.queued = steady::now();
+        queue_.push_back(std::move(op));
+        stats_.queue_depth.store(static_cast<uint32_t>(queue_.size()), std::memory_order_relaxed);
+    }
+    wake_.notify_one();
+    return true;
+}
+
+std::vector<agent_event> agent::take_events() {
+    std::lock_guard<std::mutex> g(mu_);
+    return std::exchange(events_, {});
+}
+
+void agent::post(agent_event e) {
+    std::lock_guard<std::mutex> g(mu_);
+    events_.push_back(std::move(e));
+}
+
+void agent::run() {
+    const auto lease = cfg_.lease;
+    while (!stop_.load()) {
+        auto now = steady::now();
+        if (!link_.connected() && now >= next_connect_) {
+            std::string why;
+            if (link_.ensure(&why)) {
+                on_connected(now);
+            } else {
+                stats_.redis_up.store(0, std::memory_order_relaxed);
+                stats_.connect_failures.fetch_add(1, std::memory_order_relaxed);
+                connected_since_.reset();
+                if (now - last_log_ >= std::chrono::seconds(5)) {
+                    last_log_ = now;
+                    log::event(log::level::warning, "Redis unreachable")
+                        .field("why", why)
+                        .field("failures", stats_.connect_failures.load());
+                }
+                next_connect_ = now + backoff_;
+                backoff_ = std::min<std::chrono::milliseconds>(backoff_ * 2, std::chrono::milliseconds(2000));
+                // Never wait longer than a renewal period: the leases still held must not
+                // lapse for want of a try once Redis is back.
+                backoff_ = std::min<std::chrono::milliseconds>(backoff_, lease / 4);
+            }
+        }
+        if (link_.connected() && link_.master_moved()) {
+            stats_.master_switches.fetch_add(1, std::memory_order_relaxed);
+            log::event(log::level::warning, "Redis master moved (Sentinel +switch-master): reconnecting");
+            next_connect_ = now;
+            continue;
+        }
+        if (link_.connected()) {
+            now = steady::now();
+            if (now >= next_renew_) {
+                renew(now);
+            }
+            flush_writes();
+            now = steady::now();
+            if (link_.connected() && now >= next_watch_) {
+                watch(now);
+            }
+        }
+        if (!link_.connected()) {
+            stats_.redis_up.store(0, std::memory_order_relaxed);
+        }
+        std::unique_lock<std::mutex> g(mu_);
+        const auto next = std::min({next_renew_, next_watch_, steady::now() + std::chrono::milliseconds(25)});
+        wake_.wait_until(g, next, [this] { return stop_.load() || !queue_.empty(); });
+    }
+}
+
+void agent::on_connected(steady::time_point now) {
+    backoff_ = std::chrono::milliseconds(100);
+    stats_.redis_up.store(1, std::memory_order_relaxed);
+    stats_.connects.fetch_add(1, std::memory_order_relaxed);
+    connected_since_ = now;
+    orphan_seen_.clear();
+    log::event(log::level::info, "Redis connected").field("master", link_.master().to_string()).field("node", cfg_.node);
+    link_.run({"SADD", keys::nodes(cfg_.group), cfg_.node});
+    agent_event e;
+    e.what = agent_event::kind::connected;
+    e.first = connects_seen_++ == 0;
+    post(std::move(e));
+    // Re-assert what we hold at once: after a failover the new master may have lost it.
+    renew(now);
+    watch(now);
+}
+
+void agent::set_serving(size_t i, steady::time_point sent) {
+    // The lease runs in Redis from a moment after `sent`; serving stops a quarter lease
+    // before it can end there.
+    serve_until_[i].store(ns(sent + cfg_.lease * 3 / 4), std::memory_order_release);
+}
+
+void agent::lose(size_t i, const std::string& holder) {
+    serve_until_[i].store(0, std::memory_order_release);
+    held_.erase(i);
+    stats_.leases_lost.fetch_add(1, std::memory_order_relaxed);
+    log::event(log::level::warning, "media address lease lost")
+        .field("address", addresses_[i])
+        .field("holder", holder.empty() ? std::string("none") : holder);
+    agent_event e;
+    e.what = agent_event::kind::lost;
+    e.addresses = {i};
+    e.node = holder;
+    post(std::move(e));
+}
+
+void agent::renew(steady::time_point now) {
+    next_renew_ = now + cfg_.lease / 4;
+    const std::string ttl = std::to_string(cfg_.lease.count());
+    std::vector<redis_command> cmds;
+    std::vector<size_t> order(held_.begin(), held_.end());
+    for (size_t i : order) {
+        cmds.push_back({"EVAL", renew_script, "1", keys::lease(cfg_.group, addresses_[i]), cfg_.node, ttl});
+    }
+    cmds.push_back({"SET", keys::node(cfg_.group, cfg_.node), "calls=" + std::to_string(calls_.load()), "PX", ttl});
+    const std::vector<redis_value> r = link_.pipeline(cmds);
+    for (size_t k = 0; k < order.size(); ++k) {
+        const size_t i = order[k];
+        if (r[k].type == redis_value::kind::integer && r[k].integer == 1) {
+            set_serving(i, now);
+            continue;
+        }
+        if (r[k].type != redis_value::kind::integer) {
+            continue;  // no answer: the lease runs out by itself unless a later try works
+        }
+        // Not ours any more: taken back if nobody has it (Redis lost it: a failover or a
+        // restart without persistence), else lost.
+        const std::string key = keys::lease(cfg_.group, addresses_[i]);
+        const redis_value s = link_.run({"SET", key, cfg_.node, "NX", "PX", ttl});
+        if (s.is_status("OK")) {
+            set_serving(i, now);
+            continue;
+        }
+        if (s.type == redis_value::kind::failed) {
+            return;
+        }
+        const redis_value h = link_.run({"GET", key});
+        lose(i, h.type == redis_value::kind::string ? h.str : std::string());
+    }
+    stats_.leases_held.store(static_cast<uint32_t>(held_.size()), std::memory_order_relaxed);
+}
+
+void agent::flush_writes() {
+    std::deque<write_op> batch;
+    {
+        std::lock_guard<std::mutex> g(mu_);
+        batch.swap(queue_);
+        stats_.queue_depth.store(0, std::memory_order_relaxed);
+    }
+    const std::string my_calls = keys::calls(cfg_.group, cfg_.node);
+    while (!batch.empty()) {
+        const size_t n = std::min(batch.size(), write_batch);
+        std::vector<redis_command> cmds;
+        cmds.reserve(2 * n);
+        uint64_t bytes = 0;
+        for (size_t k = 0; k < n; ++k) {
+            const write_op& op = batch[k];
+            switch (op.what) {
+                case write_op::kind::put:
+                    cmds.push_back({"SET", keys::call(cfg_.group, op.call_id), op.value});
+                    cmds.push_back({"SADD", my_calls, op.call_id});
+                    bytes += op.value.size();
+                    break;
+                case write_op::kind::del:
+                    cmds.push_back({"DEL", keys::call(cfg_.group, op.call_id)});
+                    cmds.push_back({"SREM", my_calls, op.call_id});
+                    break;
+                case write_op::kind::forget: {
+                    redis_command srem{"SREM", keys::calls(cfg_.group, op.node)};
+                    srem.insert(srem.end(), op.ids.begin(), op.ids.end());
+                    cmds.push_back(op.ids.empty() ? redis_command{"PING"} : std::move(srem));
+                    cmds.push_back({"PING"});
+                    break;
+                }
+            }
+        }
+        const std::vector<redis_value> r = link_.pipeline(cmds);
+        const auto done = steady::now();
+        size_t ok = 0;
+        for (size_t k = 0; k < n; ++k) {
+            if (r[2 * k].ok() && r[2 * k + 1].ok()) {
+                ++ok;
+                const auto us = static_cast<uint64_t>(
+                    std::chrono::duration_cast<std::chrono::microseconds>(done - batch[k].queued).count());
+                stats_.write_latency_us_sum.fetch_add(us, std::memory_order_relaxed);
+                stats_.write_latency_count.fetch_add(1, std::memory_order_relaxed);
+                if (us > stats_.write_latency_us_max.load(std::memory_order_relaxed)) {
+                    stats_.write_latency_us_max.store(us, std::memory_order_relaxed);
+                }
+            } else if (r[2 * k].type == redis_value::kind::error &&
+                       r[2 * k].str.rfind("READONLY", 0) == 0) {
+                link_.drop();  // a demoted master: find the new one
+            }
+        }
+        stats_.writes.fetch_add(ok, std::memory_order_relaxed);
+        stats_.bytes_written.fetch_add(ok == n ? bytes : 0, std::memory_order_relaxed);
+        batch.erase(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(n));
+        if (!link_.connected()) {
+            // The rest of the batch is lost with the connection; the control thread writes
+            // every call again on `connected`.
+            stats_.write_failures.fetch_add(n - ok + batch.size(), std::memory_order_relaxed);
+            return;
+        }
+        stats_.write_failures.fetch_add(n - ok, std::memory_order_relaxed);
+    }
+}
+
+std::vector<size_t> agent::take(const std::vector<size_t>& idx, steady::time_point now) {
+    const std::string ttl = std::to_string(cfg_.lease.count());
+    std::vector<redis_command> cmds;
+    for (size_t i : idx) {
+        cmds.push_back({"SET", keys::lease(cfg_.group, addresses_[i]), cfg_.node, "NX", "PX", ttl});
+    }
+    const std::vector<redis_value> r = link_.pipeline(cmds);
+    std::vector<size_t> won;
+    std::vector<redis_command> holders;
+    for (size_t k = 0; k < idx.size(); ++k) {
+        if (r[k].is_status("OK")) {
+            won.push_back(idx[k]);
+            holders.push_back({"SET", keys::holder(cfg_.group, addresses_[idx[k]]), cfg_.node});
+        }
+    }
+    if (!holders.empty()) {
+        link_.pipeline(holders);
+    }
+    for (size_t i : won) {
+        held_.insert(i);
+        set_serving(i, now);
+    }
+    stats_.leases_held.store(static_cast<uint32_t>(held_.size()), std::memory_order_relaxed);
+    return won;
+}
+
+void agent::load_and_post(std::vector<size_t> taken, const std::string& from) {
+    agent_event e;
+    e.what = agent_event::kind::acquired;
+    e.addresses = std::move(taken);
+    e.node = from;
+    if (!from.empty()) {
+        const redis_value ids = link_.run({"SMEMBERS", keys::calls(cfg_.group, from)});
+        std::vector<std::string> all;
+        for (const auto& v : ids.elements) {
+            all.push_back(v.str);
+        }
+        for (size_t at = 0; at < all.size() && link_.connected(); at += load_batch) {
+            const size_t n = std::min(load_batch, all.size() - at);
+            redis_command mget{"MGET"};
+            for (size_t k = 0; k < n; ++k) {
+                mget.push_back(keys::call(cfg_.group, all[at + k]));
+            }
+            const redis_value r = link_.run(mget);
+            for (size_t k = 0; k < n && k < r.elements.size(); ++k) {
+                if (r.elements[k].type != redis_value::kind::string) {
+                    continue;  // deleted meanwhile
+                }
+                decode_error why = decode_error::none;
+                auto rec = decode_record(r.elements[k].str, cfg_.key, cfg_.group, all[at + k], &why);
+                if (!rec) {
+                    stats_.records_refused[static_cast<size_t>(why)].fetch_add(1, std::memory_order_relaxed);
+                    log::event(log::level::error, "call record refused")
+                        .field("call-id", all[at + k])
+                        .field("reason", decode_error_name(why))
+                        .field("version", static_cast<unsigned>(record_version_of(r.elements[k].str)));
+                    continue;
+                }
+                stats_.records_loaded.fetch_add(1, std::memory_order_relaxed);
+                e.records.push_back(std::move(*rec));
+            }
+            // A long load must not starve the renewals of what we hold.
+            if (steady::now() >= next_renew_) {
+                renew(steady::now());
+            }
+        }
+    }
+    log::event(log::level::info, "media address leases taken")
+        .field("addresses", e.addresses.size())
+        .field("from", from.empty() ? std::string("none") : from)
+        .field("calls", e.records.size());
+    post(std::move(e));
+}
+
+void agent::watch(steady::time_point now) {
+    next_watch_ = now + std::max<std::chrono::milliseconds>(cfg_.lease / 6, std::chrono::milliseconds(50));
+    const size_t n = addresses_.size();
+    redis_command leases{"MGET"};
+    redis_command holders{"MGET"};
+    for (const auto& a : addresses_) {
+        leases.push_back(keys::lease(cfg_.group, a));
+        holders.push_back(keys::holder(cfg_.group, a));
+    }
+    const std::vector<redis_value> r = link_.pipeline({leases, holders, {"SMEMBERS", keys::nodes(cfg_.group)}});
+    if (r[2].type != redis_value::kind::array || r[0].elements.size() != n || r[1].elements.size() != n) {
+        return;
+    }
+    // Mine to take now: free addresses that are home, or that this node held last (a
+    // restart), or that still name this node (our previous run's lease).
+    std::map<std::string, std::vector<size_t>> mine_by_holder;
+    std::map<std::string, std::vector<size_t>> orphans;  // by their holder
+    for (size_t i = 0; i < n; ++i) {
+        if (held_.count(i) != 0) {
+            continue;
+        }
+        const redis_value& l = r[0].elements[i];
+        const std::string holder = r[1].elements[i].type == redis_value::kind::string ? r[1].elements[i].str : "";
+        if (l.type == redis_value::kind::string) {
+            if (l.str == cfg_.node) {
+                // Our previous run's lease: it is ours to take over, with its calls.
+                if (link_.run({"SET", keys::lease(cfg_.group, addresses_[i]), cfg_.node, "XX", "PX",
+                               std::to_string(cfg_.lease.count())})
+                        .is_status("OK")) {
+                    held_.insert(i);
+                    set_serving(i, now);
+                    mine_by_holder[cfg_.node].push_back(i);
+                }
+            }
+            continue;  // somebody serves it
+        }
+        if (holder.empty() ? home_.count(addresses_[i]) != 0 : holder == cfg_.node) {
+            mine_by_holder[holder].push_back(i);
+        } else if (!holder.empty()) {
+            orphans[holder].push_back(i);
+        }
+    }
+    for (auto& [holder, idx] : mine_by_holder) {
+        std::vector<size_t> won;
+        for (size_t i : idx) {
+            if (held_.count(i) != 0) {
+                won.push_back(i);  // taken with XX above
+            }
+        }
+        std::vector<size_t> free;
+        for (size_t i : idx) {
+            if (held_.count(i) == 0) {
+                free.push_back(i);
+            }
+        }
+        const std::vector<size_t> got = take(free, now);
+        won.insert(won.end(), got.begin(), got.end());
+        if (!won.empty()) {
+            load_and_post(std::move(won), holder);
+        }
+    }
+    if (orphans.empty()) {
+        orphan_seen_.clear();
+        return;
+    }
+    // Orphans wait until our own view of the group has settled after a (re)connect.
+    if (!connected_since_ || now - *connected_since_ < 2 * cfg_.lease) {
+        return;
+    }
+    redis_command beats{"MGET"};
+    std::vector<std::string> names;
+    for (const auto& v : r[2].elements) {
+        names.push_back(v.str);
+        beats.push_back(keys::node(cfg_.group, v.str));
+    }
+    const redis_value b = link_.run(beats);
+    if (b.type != redis_value::kind::array || b.elements.size() != names.size()) {
+        return;
+    }
+    std::vector<std::pair<uint64_t, std::string>> live;
+    std::set<std::string> alive;
+    for (size_t k = 0; k < names.size(); ++k) {
+        if (b.elements[k].type == redis_value::kind::string) {
+            live.emplace_back(calls_in(b.elements[k].str), names[k]);
+            alive.insert(names[k]);
+        }
+    }
+    std::sort(live.begin(), live.end());
+    size_t rank = 0;
+    for (size_t k = 0; k < live.size(); ++k) {
+        if (live[k].second == cfg_.node) {
+            rank = k;
+        }
+    }
+    for (auto& [holder, idx] : orphans) {
+        if (alive.count(holder) != 0) {
+            continue;  // alive without its lease: released on purpose (handover), not ours
+        }
+        auto seen = orphan_seen_.try_emplace(holder, now).first->second;
+        if (now - seen < static_cast<int64_t>(rank) * (cfg_.lease / 2)) {
+            continue;  // a peer ranked before us goes first
+        }
+        const std::vector<size_t> won = take(idx, now);
+        if (!won.empty()) {
+            stats_.takeovers.fetch_add(1, std::memory_order_relaxed);
+            log::event(log::level::warning, "taking over a node's media addresses")
+                .field("from", holder)
+                .field("addresses", won.size())
+                .field("rank", static_cast<uint64_t>(rank));
+            load_and_post(won, holder);
+        }
+    }
+}
+
+void agent::release_all() {
+    if (!link_.connected()) {
+        return;
+    }
+    std::vector<redis_command> cmds;
+    for (size_t i : held_) {
+        serve_until_[i].store(0);
+        cmds.push_back({"EVAL", release_script, "1", keys::lease(cfg_.group, addresses_[i]), cfg_.node});
+    }
+    cmds.push_back({"DEL", keys::node(cfg_.group, cfg_.node)});
+    link_.pipeline(cmds);
+    log::event(log::level::info, "media address leases released").field("addresses", held_.size());
+    held_.clear();
+    stats_.leases_held.store(0);
+}
+
+}  // namespace rtprelay::ha

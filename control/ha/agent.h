@@ -1,0 +1,157 @@
+#pragma once
+// The HA agent: one thread that does everything a node of a group asks of Redis, so that
+// neither the control thread (NG) nor a worker ever waits for it.
+//
+//  - Writes: the control thread queues call records (put), deletions and clean-ups
+//    (bounded: a full queue refuses, and the caller marks the call to write later); the
+//    agent sends them in pipelined batches. If the connection drops, the batch in flight is
+//    lost and counted; the control thread rewrites every call when it is back (`connected`).
+//  - Leases: one per media address this node serves, renewed every lease/4. The address
+//    may be served until the last renewal *sent* plus 3/4 of the lease (serve_until_ns),
+//    so the node stops before Redis can let the lease go to a peer, whatever the clocks.
+//  - Takeover: every lease/6 it reads every address's lease and last holder. An address
+//    without a lease whose holder's heartbeat is gone is an orphan; the live nodes rank
+//    themselves by calls held (then name) and the first takes the orphans of that node
+//    (SET NX, so two never do), the next a lease/2 later if it did not, and so on. The
+//    taker loads the dead node's records and hands them to the control thread to adopt.
+//    Its own home addresses (and addresses whose last holder was this node: a restart)
+//    it takes whenever they are free. Orphans of others are taken only after this node
+//    has been connected for two lease times, so that after a Redis failover every live
+//    holder has re-asserted its leases first.
+//
+// Threads: start()/stop() and the `control thread` methods from the control thread; stats
+// from any thread (relaxed atomics).
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "control/ha/config.h"
+#include "control/ha/record.h"
+#include "control/ha/redis_link.h"
+
+namespace rtprelay::ha {
+
+using steady = std::chrono::steady_clock;
+
+struct write_op {
+    enum class kind : uint8_t { put, del, forget };
+    kind what = kind::put;
+    std::string call_id;            // put, del
+    std::string value;              // put: the sealed record
+    std::string node;               // forget: the node whose set loses `ids`
+    std::vector<std::string> ids;   // forget
+    steady::time_point queued{};
+};
+
+struct agent_event {
+    enum class kind : uint8_t {
+        connected,  // a (re)connection to the master: rewrite every call
+        acquired,   // leases taken for `addresses`; `records`: their last holder `node`'s calls
+        lost,       // `addresses` are held by `node` now: let their calls go
+    };
+    kind what = kind::connected;
+    bool first = false;                  // connected: the first connection since start
+    std::vector<size_t> addresses;       // indexes into the agent's address list
+    std::string node;
+    std::vector<call_record> records;
+};
+
+// agent: wo, everyone else: ro.
+struct agent_stats {
+    std::atomic<uint8_t> redis_up{0};
+    std::atomic<uint64_t> connects{0};
+    std::atomic<uint64_t> connect_failures{0};
+    std::atomic<uint64_t> writes{0};             // operations acknowledged by Redis
+    std::atomic<uint64_t> write_failures{0};     // operations lost with a connection
+    std::atomic<uint64_t> queue_full{0};         // operations refused at submit
+    std::atomic<uint64_t> bytes_written{0};      // record bytes acknowledged
+    std::atomic<uint64_t> write_latency_us_sum{0};
+    std::atomic<uint64_t> write_latency_count{0};
+    std::atomic<uint64_t> write_latency_us_max{0};
+    std::atomic<uint32_t> queue_depth{0};
+    std::atomic<uint32_t> leases_held{0};
+    std::atomic<uint64_t> leases_lost{0};        // renewals that found another holder
+    std::atomic<uint64_t> takeovers{0};          // orphaned nodes whose addresses we took
+    std::atomic<uint64_t> records_loaded{0};
+    std::atomic<uint64_t> records_refused[7] = {};  // by decode_error
+    std::atomic<uint64_t> master_switches{0};
+};
+
+class agent {
+ public:
+    // `addresses`: every media address this node can serve (dotted IPv4), in the order the
+    // control thread indexes them.
+    agent(const group_config& cfg, std::vector<std::string> addresses);
+    ~agent();
+    agent(const agent&) = delete;
+    agent& operator=(const agent&) = delete;
+
+    void start();
+    // Stops the thread; with `release`, gives every lease back and removes the heartbeat,
+    // so that peers take this node's calls at once (a clean exit).
+    void stop(bool release);
+
+    // --- control thread ---
+    // False when the queue is full (counted): the caller keeps the call to write later.
+    bool submit(write_op op);
+    std::vector<agent_event> take_events();
+    // Steady-clock nanoseconds until which address `i` may be served; 0: not held.
+    int64_t serve_until_ns(size_t i) const { return serve_until_[i].load(std::memory_order_acquire); }
+    // Calls this node holds, for its heartbeat (peers rank takers by it).
+    void set_call_count(uint64_t n) { calls_.store(n, std::memory_order_relaxed); }
+    const agent_stats& stats() const { return stats_; }
+    const std::vector<std::string>& addresses() const { return addresses_; }
+
+ private:
+    void run();
+    void on_connected(steady::time_point now);
+    void renew(steady::time_point now);
+    void flush_writes();
+    void watch(steady::time_point now);
+    // Takes the free leases among `idx` (SET NX); returns those now held.
+    std::vector<size_t> take(const std::vector<size_t>& idx, steady::time_point now);
+    void load_and_post(std::vector<size_t> taken, const std::string& from);
+    void post(agent_event e);
+    void set_serving(size_t i, steady::time_point sent);
+    void lose(size_t i, const std::string& holder);
+    void release_all();
+
+    const group_config& cfg_;
+    const std::vector<std::string> addresses_;
+    std::set<std::string> home_;
+    redis_link link_;
+    agent_stats stats_;
+    std::unique_ptr<std::atomic<int64_t>[]> serve_until_;
+    std::atomic<uint64_t> calls_{0};
+
+    std::thread thread_;
+    std::atomic<bool> stop_{false};
+    std::mutex mu_;                          // guards queue_, events_
+    std::condition_variable wake_;
+    std::deque<write_op> queue_;
+    std::vector<agent_event> events_;
+
+    // Agent thread only.
+    std::set<size_t> held_;
+    std::optional<steady::time_point> connected_since_;
+    steady::time_point next_connect_{};
+    std::chrono::milliseconds backoff_{100};
+    steady::time_point next_renew_{};
+    steady::time_point next_watch_{};
+    std::map<std::string, steady::time_point> orphan_seen_;  // node -> when its addresses were first seen orphaned
+    uint64_t connects_seen_ = 0;
+    steady::time_point last_log_{};
+};
+
+}  // namespace rtprelay::ha

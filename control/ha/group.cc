@@ -1,0 +1,244 @@
+#include "control/ha/group.h"
+
+#include <arpa/inet.h>
+
+#include "control/ha/snapshot.h"
+#include "control/interfaces.h"
+#include "control/log.h"
+#include "dataplane/local_addresses.h"
+
+namespace rtprelay::ha {
+
+namespace {
+constexpr size_t rewrites_per_turn = 256;  // dirty calls written again per control loop turn
+
+int64_t ns(steady::time_point t) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+}  // namespace
+
+std::vector<group::address> group::collect(interface_set& interfaces) {
+    std::vector<address> out;
+    for (auto& i : interfaces.all()) {
+        for (auto& m : i.addresses) {
+            if (!m.net.base.is_v4()) {
+                continue;
+            }
+            address a;
+            a.text = m.net.base.to_string();
+            a.addr = m.net.base;
+            a.media.push_back(&m);
+            out.push_back(std::move(a));
+        }
+    }
+    return out;
+}
+
+std::vector<std::string> group::texts(const std::vector<address>& a) {
+    std::vector<std::string> out;
+    for (const auto& x : a) {
+        out.push_back(x.text);
+    }
+    return out;
+}
+
+group::group(const group_config& cfg, session_manager& sessions, interface_set& interfaces,
+             dp::local_addresses& locals)
+    : cfg_(cfg),
+      sessions_(sessions),
+      interfaces_(interfaces),
+      locals_(locals),
+      addresses_(collect(interfaces)),
+      agent_(cfg, texts(addresses_)) {
+    for (auto& a : addresses_) {
+        serve(a, false);  // nothing until its lease is taken
+    }
+    sessions_.set_observer(this);
+}
+
+group::~group() {
+    sessions_.set_observer(nullptr);
+    agent_.stop(false);
+}
+
+void group::start() { agent_.start(); }
+
+void group::stop(bool release) { agent_.stop(release); }
+
+void group::serve(address& a, bool on) {
+    a.served = on;
+    for (media_address* m : a.media) {
+        m->serving = on;
+    }
+    locals_.set_active(a.addr.v4_be(), on);
+}
+
+std::vector<group::address_state> group::addresses() const {
+    std::vector<address_state> out;
+    for (const auto& a : addresses_) {
+        out.push_back({a.text, a.served});
+    }
+    return out;
+}
+
+void group::write(const call& c) {
+    std::string value;
+    try {
+        value = encode_record(snapshot_call(c, cfg_.node, steady::now(), unix_now_ms()), cfg_.key, cfg_.group);
+    } catch (const std::exception& e) {
+        stats_.encode_failures.fetch_add(1, std::memory_order_relaxed);
+        log::event(log::level::error, "call record not written").field("call-id", c.call_id).field("reason", e.what());
+        return;
+    }
+    write_op op;
+    op.what = write_op::kind::put;
+    op.call_id = c.call_id;
+    op.value = std::move(value);
+    if (agent_.submit(std::move(op))) {
+        dirty_.erase(c.call_id);
+    } else {
+        dirty_.insert(c.call_id);
+    }
+}
+
+void group::call_changed(const call& c) { write(c); }
+
+void group::call_closed(const call& c) {
+    write_op op;
+    op.what = write_op::kind::del;
+    op.call_id = c.call_id;
+    if (agent_.submit(std::move(op))) {
+        dirty_.erase(c.call_id);
+    } else {
+        dirty_.insert(c.call_id);  // written again from tick(): no call there any more = delete
+    }
+}
+
+void group::adopt(agent_event& e, steady::time_point now) {
+    const auto t0 = steady::now();
+    std::vector<std::string> adopted;
+    for (call_record& r : e.records) {
+        if (sessions_.find(r.call_id) != nullptr) {
+            continue;  // held here already (our own, still in memory)
+        }
+        std::string why;
+        std::unique_ptr<call> c = rebuild_call(r, interfaces_, now, unix_now_ms(), &why);
+        if (c) {
+            // Only calls this node can serve whole: every address it uses must be ours now.
+            for (const auto& l : c->legs) {
+                for (const auto& s : l->streams) {
+                    if (!s.allocated) {
+                        continue;
+                    }
+                    bool held = false;
+                    for (size_t i = 0; i < addresses_.size(); ++i) {
+                        held = held || (addresses_[i].addr == s.local_addr && agent_.serve_until_ns(i) > ns(now));
+                    }
+                    if (!held && why.empty()) {
+                        why = "address " + s.local_addr.to_string() + " is not held here";
+                    }
+                }
+            }
+        }
+        if (c && why.empty()) {
+            try {
+                sessions_.adopt(std::move(c));
+            } catch (const session_error& x) {
+                why = x.what();
+            }
+        }
+        if (!why.empty()) {
+            stats_.adopt_failures.fetch_add(1, std::memory_order_relaxed);
+            log::event(log::level::error, "call not adopted").field("call-id", r.call_id).field("reason", why);
+            continue;
+        }
+        adopted.push_back(r.call_id);
+        stats_.calls_adopted.fetch_add(1, std::memory_order_relaxed);
+        write(*sessions_.find(r.call_id));  // now ours: in our set, with us as owner
+    }
+    if (!e.node.empty() && e.node != cfg_.node && !adopted.empty()) {
+        write_op op;
+        op.what = write_op::kind::forget;
+        op.node = e.node;
+        op.ids = adopted;
+        agent_.submit(std::move(op));
+    }
+    const auto took = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - t0);
+    stats_.last_takeover_us.store(static_cast<uint64_t>(took.count()), std::memory_order_relaxed);
+    if (!e.records.empty()) {
+        log::event(log::level::info, "calls adopted")
+            .field("from", e.node)
+            .field("calls", adopted.size())
+            .field("refused", e.records.size() - adopted.size())
+            .field("ms", static_cast<double>(took.count()) / 1000.0);
+    }
+}
+
+std::vector<uint32_t> group::tick(steady::time_point now) {
+    std::vector<uint32_t> announce;
+    for (agent_event& e : agent_.take_events()) {
+        switch (e.what) {
+            case agent_event::kind::connected:
+                // Whatever was queued before may be lost: write every call again.
+                sessions_.for_each_call([this](const call& c) { dirty_.insert(c.call_id); });
+                break;
+            case agent_event::kind::acquired:
+                adopt(e, now);
+                break;
+            case agent_event::kind::lost:
+                for (size_t i : e.addresses) {
+                    if (addresses_[i].served) {
+                        serve(addresses_[i], false);
+                    }
+                    const size_t n = sessions_.drop_address(addresses_[i].addr);
+                    stats_.calls_dropped.fetch_add(n, std::memory_order_relaxed);
+                    log::event(log::level::warning, "calls let go: their address is served by another node")
+                        .field("address", addresses_[i].text)
+                        .field("holder", e.node)
+                        .field("calls", n);
+                }
+                break;
+        }
+    }
+    const int64_t now_ns = ns(steady::now());
+    uint32_t served = 0;
+    for (size_t i = 0; i < addresses_.size(); ++i) {
+        address& a = addresses_[i];
+        const bool should = agent_.serve_until_ns(i) > now_ns;
+        if (should && !a.served) {
+            serve(a, true);
+            const size_t n = sessions_.resume_address(a.addr);
+            announce.push_back(a.addr.v4_be());
+            log::event(log::level::info, "serving media address").field("address", a.text).field("calls resumed", n);
+        } else if (!should && a.served) {
+            serve(a, false);
+            const size_t n = sessions_.suspend_address(a.addr);
+            stats_.calls_suspended.fetch_add(n, std::memory_order_relaxed);
+            log::event(log::level::warning, "media address lease lapsed: not serving it")
+                .field("address", a.text)
+                .field("calls suspended", n);
+        }
+        served += a.served ? 1 : 0;
+    }
+    stats_.addresses_served.store(served, std::memory_order_relaxed);
+    for (size_t k = 0; k < rewrites_per_turn && !dirty_.empty(); ++k) {
+        const std::string id = *dirty_.begin();
+        const size_t before = dirty_.size();
+        if (const call* c = sessions_.find(id)) {
+            write(*c);
+        } else {
+            dirty_.erase(id);
+            call c_gone;
+            c_gone.call_id = id;
+            call_closed(c_gone);
+        }
+        if (dirty_.size() >= before) {
+            break;  // the queue is still full: try next turn
+        }
+    }
+    stats_.records_dirty.store(dirty_.size(), std::memory_order_relaxed);
+    agent_.set_call_count(sessions_.size());
+    return announce;
+}
+
+}  // namespace rtprelay::ha

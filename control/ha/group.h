@@ -1,0 +1,100 @@
+#pragma once
+// A node's part in a group, on the control thread: the session observer that hands every
+// changed call to the agent as a sealed record, and the per-turn step that applies what
+// the agent found out (addresses taken or lost, calls to adopt, Redis back).
+//
+// Serving an address means: new calls may get ports on it (media_address::serving), the
+// data plane answers for it (local_addresses::active) and its calls' flows are published.
+// The control thread serves address i exactly while the agent's serve_until_ns(i) is in
+// the future: it stops by itself when renewals stop, even if the agent thread is stuck.
+//
+// Records that could not be queued (agent queue full) are remembered by call-id and
+// written again from tick(), a few hundred per turn; when the agent reconnects, every call
+// is written again.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "control/ha/agent.h"
+#include "control/ha/config.h"
+#include "control/session/manager.h"
+
+namespace rtprelay {
+class interface_set;
+struct media_address;
+namespace dp {
+struct local_addresses;
+}
+}  // namespace rtprelay
+
+namespace rtprelay::ha {
+
+// Control thread: wo; metrics: ro.
+struct group_stats {
+    std::atomic<uint64_t> calls_adopted{0};
+    std::atomic<uint64_t> adopt_failures{0};     // records that decoded but did not fit or clashed
+    std::atomic<uint64_t> calls_suspended{0};
+    std::atomic<uint64_t> calls_dropped{0};      // let go: their address is a peer's now
+    std::atomic<uint64_t> records_dirty{0};      // calls waiting to be written again (gauge)
+    std::atomic<uint64_t> encode_failures{0};
+    std::atomic<uint64_t> last_takeover_us{0};   // leases acquired -> every call adopted
+    std::atomic<uint32_t> addresses_served{0};
+};
+
+class group : public session_observer {
+ public:
+    group(const group_config& cfg, session_manager& sessions, interface_set& interfaces,
+          dp::local_addresses& locals);
+    ~group() override;
+
+    // Starts the agent. Before the workers launch: until a lease is taken, no address of the
+    // group is served.
+    void start();
+    // With `release`, leases are given back so that peers take the remaining calls at once.
+    void stop(bool release);
+
+    // Every control loop turn. Returns the addresses (network order) served since the last
+    // turn: announce them (gratuitous ARP).
+    std::vector<uint32_t> tick(steady::time_point now);
+
+    void call_changed(const call& c) override;
+    void call_closed(const call& c) override;
+
+    const group_config& config() const { return cfg_; }
+    const agent_stats& agent_counters() const { return agent_.stats(); }
+    const group_stats& counters() const { return stats_; }
+    // Per address: dotted, and whether this node serves it now.
+    struct address_state {
+        std::string address;
+        bool served = false;
+    };
+    std::vector<address_state> addresses() const;
+
+ private:
+    struct address {
+        std::string text;
+        ip_address addr;
+        std::vector<media_address*> media;  // the interfaces' entries for it
+        bool served = false;
+    };
+    static std::vector<address> collect(interface_set& interfaces);
+    static std::vector<std::string> texts(const std::vector<address>& a);
+    void write(const call& c);
+    void adopt(agent_event& e, steady::time_point now);
+    void serve(address& a, bool on);
+
+    const group_config& cfg_;
+    session_manager& sessions_;
+    interface_set& interfaces_;
+    dp::local_addresses& locals_;
+    std::vector<address> addresses_;
+    agent agent_;
+    group_stats stats_;
+    std::unordered_set<std::string> dirty_;
+};
+
+}  // namespace rtprelay::ha
