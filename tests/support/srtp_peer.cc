@@ -14,7 +14,8 @@
 //
 // Without --key the packets are plain RTP/RTCP. Payloads are a pattern derived from
 // (ssrc, seq) so the receiver checks every byte. `recv` prints one JSON line:
-// {"received":N,"ok":N,"auth_failed":N,"bad_payload":N,"from":"ip:port"}.
+// {"received":N,"ok":N,"auth_failed":N,"bad_payload":N,"from":"ip:port","max_gap_ms":G}
+// where G is the longest time between two good packets in a row (a relay's failover gap).
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -25,6 +26,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -268,6 +270,8 @@ int do_recv(const args& a) {
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(a.num("timeout-ms", 5000));
     long received = 0, ok = 0, auth_failed = 0, bad_payload = 0;
     std::string from;
+    std::chrono::steady_clock::time_point last_ok{};
+    double max_gap_ms = 0;
     while (ok < count && std::chrono::steady_clock::now() < deadline) {
         pollfd p{s, POLLIN, 0};
         if (poll(&p, 1, 50) <= 0) {
@@ -306,9 +310,16 @@ int do_recv(const args& a) {
             }
         }
         (good ? ok : bad_payload) += 1;
+        if (good) {
+            const auto now = std::chrono::steady_clock::now();
+            if (ok > 1) {
+                max_gap_ms = std::max(max_gap_ms, std::chrono::duration<double, std::milli>(now - last_ok).count());
+            }
+            last_ok = now;
+        }
     }
-    std::printf("{\"received\":%ld,\"ok\":%ld,\"auth_failed\":%ld,\"bad_payload\":%ld,\"from\":\"%s\"}\n", received, ok,
-                auth_failed, bad_payload, from.c_str());
+    std::printf("{\"received\":%ld,\"ok\":%ld,\"auth_failed\":%ld,\"bad_payload\":%ld,\"from\":\"%s\",\"max_gap_ms\":%.1f}\n",
+                received, ok, auth_failed, bad_payload, from.c_str(), max_gap_ms);
     return 0;
 }
 

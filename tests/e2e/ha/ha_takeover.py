@@ -1,0 +1,130 @@
+"""A node of a group dies (kill -9) with a plain call and SRTP<->SRTP calls streaming
+through it; the standby takes its media address leases, adopts the calls from their Redis
+records and relays them: both directions resume, libsrtp2 at each end accepts every packet
+after the gap, the standby serves the calls' later NG commands, and the records go with
+the delete. Runs inside the relay namespace (run_ha.sh)."""
+
+import base64
+import json
+import os
+import subprocess
+import time
+
+from hanodes import Node, redis, redis_raw
+from mediaflow import Media, Stream, host_socket
+from rtptest import check, new_key, run_checks, text, wait_for
+from rtptest import audio_sdp as sdp, parse_audio_sdp as parse
+
+E = os.environ
+PEER = os.path.join(E["BUILD_DIR"], "tests", "srtp_peer")
+S80 = "AES_CM_128_HMAC_SHA1_80"
+PACKETS = 300       # per SRTP direction, 20 ms apart: 6 s
+KILL_AFTER = 2.0    # seconds of media before the kill
+
+
+def call(ng, call_id, offer_sdp, answer_fn):
+    o = ng.request({"command": "offer", "call-id": call_id, "from-tag": "A-" + call_id, "sdp": offer_sdp,
+                    "direction": ["a", "b"]})
+    check(text(o.get("result")) == "ok", "%s: offer ok (%s)" % (call_id, o.get("error-reason")))
+    to_b = parse(o["sdp"])
+    a = ng.request({"command": "answer", "call-id": call_id, "from-tag": "A-" + call_id, "to-tag": "B-" + call_id,
+                    "sdp": answer_fn(to_b)})
+    check(text(a.get("result")) == "ok", "%s: answer ok (%s)" % (call_id, a.get("error-reason")))
+    return to_b, parse(a["sdp"])
+
+
+def srtp_stream(src_ns, src, sport, dst_ns, dst, dport, to, send_key, recv_key, ssrc):
+    recv = subprocess.Popen([PEER, "recv", "--ns", dst_ns, "--bind", "%s:%d" % (dst, dport), "--count", str(PACKETS),
+                             "--timeout-ms", str(int(PACKETS * 20 + 4000)), "--key", recv_key, "--suite", S80],
+                            stdout=subprocess.PIPE, text=True)
+    send = subprocess.Popen([PEER, "send", "--ns", src_ns, "--bind", "%s:%d" % (src, sport), "--to", "%s:%d" % to,
+                             "--count", str(PACKETS), "--interval-us", "20000", "--ssrc", str(ssrc),
+                             "--key", send_key, "--suite", S80])
+    return send, recv
+
+
+def gap(stream):
+    """Longest time between two packets in a row that arrived (by send time)."""
+    got = sorted(stream.received)
+    times = [stream.sent_at[s] for s in got]
+    return max((b - a for a, b in zip(times, times[1:])), default=99.0), got
+
+
+def main():
+    ns_a, ns_b, ip_a, ip_b = E["NS_A"], E["NS_B"], E["ADDR_A"], E["ADDR_B"]
+    n1 = Node(1, home=True).start()
+    n2 = Node(2, home=False).start()
+    check(wait_for(lambda: redis("GET", "rtprelay:t:lease:" + E["RELAY_A"]) == '"n1"', 10),
+          "node 1 holds the lease of its home address")
+    check(n1.wait_log("serving media address"), "node 1 serves its addresses")
+    check(redis("GET", "rtprelay:t:lease:" + E["RELAY_B"]) == '"n1"', "and of the other one")
+    check("serving media address" not in n2.log_text(), "the standby serves nothing")
+
+    # A plain call and two SRTP<->SRTP calls through node 1 (one streams A->B, the other
+    # B->A: a libsrtp2 sender and receiver cannot share one port).
+    to_b, to_a = call(n1.ng, "plain-1", sdp(ip_a, 30000), lambda to_b: sdp(ip_b, 30000))
+    keys = {}
+    for cid, port in (("srtp-1", 30100), ("srtp-2", 30200)):
+        ka, kb = new_key(), new_key()
+        s_to_b, s_to_a = call(n1.ng, cid, sdp(ip_a, port, "RTP/SAVP", ["1 %s inline:%s" % (S80, ka)]),
+                              lambda b: sdp(ip_b, port, "RTP/SAVP", ["1 %s inline:%s" % (b["crypto"][0][1], kb)]))
+        keys[cid] = (port, ka, kb, s_to_b, s_to_a)
+    check(wait_for(lambda: redis("SCARD", "rtprelay:t:calls:n1") == "(integer) 3", 5), "the calls are in Redis")
+    dump = redis_raw("GET", "rtprelay:t:call:srtp-1")
+    port, ka, kb, s_to_b, s_to_a = keys["srtp-1"]
+    for k in (ka, kb, s_to_b["crypto"][0][2], s_to_a["crypto"][0][2]):
+        raw = base64.b64decode(k)
+        check(raw not in dump and k.encode() not in dump, "the record shows no media key (%s...)" % k[:6])
+
+    media = Media(period=0.02)
+    ab = Stream("A->B", 0x1001, host_socket(ns_a, ip_a, 30000), host_socket(ns_b, ip_b, 30000),
+                (to_a["addr"], to_a["port"]))
+    ba = Stream("B->A", 0x1002, ab.rx, ab.tx, (to_b["addr"], to_b["port"]))
+    media.streams = [ab, ba]
+    for s in media.streams:
+        s.on = True
+    media.start()
+    port, ka, kb, s_to_b, s_to_a = keys["srtp-1"]
+    srtp = [srtp_stream(ns_a, ip_a, port, ns_b, ip_b, port, (s_to_a["addr"], s_to_a["port"]), ka,
+                        s_to_b["crypto"][0][2], 0x2001)]
+    port, ka, kb, s_to_b, s_to_a = keys["srtp-2"]
+    srtp.append(srtp_stream(ns_b, ip_b, port, ns_a, ip_a, port, (s_to_b["addr"], s_to_b["port"]), kb,
+                            s_to_a["crypto"][0][2], 0x2002))
+    time.sleep(KILL_AFTER)
+    check(len(ab.received) > 50 and len(ba.received) > 50, "plain media flows through node 1 before the kill")
+    killed_at = n1.kill9()
+    ok = wait_for(lambda: n2.wait_log("calls adopted", 0.1), 5)
+    check(ok, "node 2 adopts the calls")
+    time.sleep(3.0)
+    media.stop()
+    for s in (ab, ba):
+        g, got = gap(s)
+        after = [q for q in got if s.sent_at[q] > killed_at + 2.0]
+        check(len(after) > 20, "%s: plain media flows again through node 2 (%d packets after)" % (s.name, len(after)))
+        check(g < 2.0, "%s: gap %.0f ms (target 1000 ms)" % (s.name, g * 1000))
+        print("GAP plain %s %.0f ms" % (s.name, g * 1000))
+        check(s.bad == 0, "%s: nothing altered" % s.name)
+    for send, recv in srtp:
+        send.wait(30)
+        out, _ = recv.communicate(timeout=30)
+        r = json.loads(out.strip().splitlines()[-1])
+        print("GAP srtp %s %.0f ms (%s)" % (r["from"], r["max_gap_ms"], r))
+        check(r["auth_failed"] == 0 and r["bad_payload"] == 0,
+              "SRTP: libsrtp2 accepts every packet, before and after the takeover (%s)" % r)
+        check(r["ok"] >= PACKETS - 100 and r["max_gap_ms"] < 2000,
+              "SRTP: %d/%d decrypted, gap %.0f ms" % (r["ok"], PACKETS, r["max_gap_ms"]))
+    check(redis("GET", "rtprelay:t:lease:" + E["RELAY_A"]) == '"n2"', "node 2 holds the leases now")
+    check(wait_for(lambda: redis("SCARD", "rtprelay:t:calls:n2") == "(integer) 3", 5), "the calls are node 2's in Redis")
+    check(redis("SCARD", "rtprelay:t:calls:n1") == "(integer) 0", "and no longer node 1's")
+
+    # Later NG commands go to node 2 (as Kamailio's next node) and work there.
+    q = n2.ng.request({"command": "query", "call-id": "srtp-1"})
+    check(text(q.get("result")) == "ok", "query on node 2")
+    for cid in ("plain-1", "srtp-1", "srtp-2"):
+        d = n2.ng.request({"command": "delete", "call-id": cid})
+        check(text(d.get("result")) == "ok", "delete %s on node 2" % cid)
+    check(wait_for(lambda: redis("EXISTS", "rtprelay:t:call:srtp-1") == "(integer) 0", 5), "the records go with the delete")
+    check(n2.stop() == 0, "node 2 stops cleanly")
+
+
+run_checks(main)
