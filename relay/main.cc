@@ -4,20 +4,14 @@
 
 #include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <memory>
 #include <random>
-#include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <rte_cpuflags.h>
-#include <rte_eal.h>
-#include <rte_errno.h>
-#include <rte_ethdev.h>
 #include <rte_lcore.h>
-#include <rte_ring.h>
 
 #include "control/admission/admission.h"
 #include "control/interfaces.h"
@@ -33,6 +27,7 @@
 #include "relay/metrics.h"
 #include "relay/ng_log.h"
 #include "relay/options.h"
+#include "relay/startup.h"
 
 namespace {
 
@@ -154,131 +149,6 @@ void close_remaining(rtprelay::session_manager& sessions) {
     }
 }
 
-// RTPRELAY_TEST_FAULT, read once at start-up, exists for the tests of the error paths
-// (tests/relay/fault_test.sh) and is unset everywhere else:
-//   ring=NAME     a ring called NAME exists before the data plane is built, so the plane's
-//                 own rte_ring_create of that name fails (as it would without memory)
-//   after-launch  run() throws as soon as the workers run
-struct test_fault {
-    std::string ring;
-    bool after_launch = false;
-};
-
-test_fault read_test_fault() {
-    test_fault f;
-    const char* v = std::getenv("RTPRELAY_TEST_FAULT");
-    const std::string s = v != nullptr ? v : "";
-    if (s.rfind("ring=", 0) == 0) {
-        f.ring = s.substr(5);
-    } else if (s == "after-launch") {
-        f.after_launch = true;
-    } else if (!s.empty()) {
-        throw std::invalid_argument("RTPRELAY_TEST_FAULT: '" + s + "' is neither ring=NAME nor after-launch");
-    }
-    return f;
-}
-
-// DPDK's EAL for the life of run(): initialised by the constructor, cleaned up by the
-// destructor, after everything that uses it (declared first, destroyed last).
-class eal_session {
- public:
-    explicit eal_session(const rtprelay::relay_options& opt) {
-        std::vector<std::string> store{"rtprelay"};
-        store.insert(store.end(), opt.eal_args.begin(), opt.eal_args.end());
-        args_ = std::move(store);  // EAL may keep pointers into argv
-        std::vector<char*> argv;
-        for (auto& s : args_) {
-            argv.push_back(s.data());
-        }
-        if (rte_eal_init(static_cast<int>(argv.size()), argv.data()) < 0) {
-            throw std::runtime_error(std::string("EAL initialisation failed: ") + rte_strerror(rte_errno) +
-                                     " (check --eal)");
-        }
-    }
-    ~eal_session() { rte_eal_cleanup(); }
-    eal_session(const eal_session&) = delete;
-    eal_session& operator=(const eal_session&) = delete;
-
- private:
-    std::vector<std::string> args_;
-};
-
-// The launch step: from here on, every way out of run() stops and joins the workers first,
-// before the control plane they publish from and the data plane they read go away; after
-// the drain, or when something throws.
-class running_workers {
- public:
-    explicit running_workers(rtprelay::dp::plane& p) : plane_(p) { plane_.launch(); }
-    ~running_workers() { stop(); }
-    running_workers(const running_workers&) = delete;
-    running_workers& operator=(const running_workers&) = delete;
-    void stop() {
-        if (const unsigned n = plane_.stop(); n != 0) {
-            RLOG_INFO("%u worker(s) stopped and joined", n);
-        }
-    }
-
- private:
-    rtprelay::dp::plane& plane_;
-};
-
-// A ring some test wants to exist (RTPRELAY_TEST_FAULT=ring=NAME), freed with run()'s scope.
-struct ring_deleter {
-    void operator()(rte_ring* r) const { rte_ring_free(r); }
-};
-using ring_ptr = std::unique_ptr<rte_ring, ring_deleter>;
-
-// The data plane the options and interfaces describe: every DPDK port an interface names
-// (which must exist), their media addresses, the tables sized by the options.
-rtprelay::dp::plane_config plane_config_for(const rtprelay::relay_options& opt,
-                                            const rtprelay::interface_set& interfaces) {
-    namespace dpl = rtprelay::dp;
-    dpl::plane_config c;
-    c.workers = static_cast<uint16_t>(opt.workers);
-    c.socket = static_cast<int>(rte_socket_id());
-    c.mbufs = opt.mbufs;
-    c.max_flows = opt.max_flows;
-    c.max_neighbours = opt.max_neighbours;
-    c.idle_sleep_us = opt.idle_sleep_us;
-    c.steering = opt.flow_steering == "auto";
-    std::set<uint16_t> ports;
-    std::set<uint16_t> vlans;
-    for (const auto& i : interfaces.all()) {
-        if (i.dpdk_port >= dpl::max_ports || !rte_eth_dev_is_valid_port(i.dpdk_port)) {
-            throw std::invalid_argument("interface '" + i.name + "': dpdk-port=" + std::to_string(i.dpdk_port) +
-                                        " does not exist (EAL found " + std::to_string(rte_eth_dev_count_avail()) +
-                                        " ports)");
-        }
-        ports.insert(i.dpdk_port);
-        if (i.vlan != 0) {
-            vlans.insert(i.vlan);
-        }
-        for (const auto& a : i.addresses) {
-            c.addresses.push_back({a.net.base.v4_be(), i.dpdk_port, i.vlan});
-        }
-    }
-    for (uint16_t p : ports) {
-        c.ports.push_back(dpl::plane_port{.id = p, .set_up = true, .mac = std::nullopt});
-    }
-    c.vlans.assign(vlans.begin(), vlans.end());
-    return c;
-}
-
-int check_config(const rtprelay::relay_options& opt, const rtprelay::interface_set& interfaces) {
-    if (!rtprelay::ng::parse_endpoint(opt.ng_listen, true)) {
-        throw std::invalid_argument("option '--ng-listen': '" + opt.ng_listen + "' is not ADDRESS:PORT");
-    }
-    if (!opt.metrics_listen.empty() && !rtprelay::ng::parse_endpoint(opt.metrics_listen, true)) {
-        throw std::invalid_argument("option '--metrics-listen': '" + opt.metrics_listen + "' is not ADDRESS:PORT");
-    }
-    std::printf("configuration OK: %zu interface(s)", interfaces.all().size());
-    for (const auto& i : interfaces.all()) {
-        std::printf(" %s(port %u, %zu address(es))", i.name.c_str(), i.dpdk_port, i.addresses.size());
-    }
-    std::printf(", %u worker(s), NG on %s\n", opt.workers, opt.ng_listen.c_str());
-    return 0;
-}
-
 // Start-up steps in order; each object's destructor is its clean-up, so leaving by return
 // or by exception undoes them in reverse: workers stopped and joined, control plane, data
 // plane, EAL.
@@ -293,7 +163,8 @@ int run(const rtprelay::relay_options& opt) {
         interfaces.add(parse_interface(spec, (static_cast<uint64_t>(rd()) << 32) | rd()));
     }
     if (opt.check_config) {
-        return check_config(opt, interfaces);
+        check_config(opt, interfaces);
+        return 0;
     }
     const test_fault fault = read_test_fault();
 
@@ -307,8 +178,7 @@ int run(const rtprelay::relay_options& opt) {
                                     std::to_string(opt.workers + 1) + " lcores (one more for control), EAL has " +
                                     std::to_string(rte_lcore_count()));
     }
-    const ring_ptr fault_ring(fault.ring.empty() ? nullptr
-                                                 : rte_ring_create(fault.ring.c_str(), 64, SOCKET_ID_ANY, 0));
+    const auto fault_ring = make_fault_ring(fault);
 
     // 3. The data plane: pool, ports, addresses, tables, rings, workers, steering.
     dpl::plane plane(plane_config_for(opt, interfaces));
