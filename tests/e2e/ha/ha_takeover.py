@@ -10,7 +10,7 @@ import os
 import subprocess
 import time
 
-from hanodes import Node, redis, redis_raw
+from hanodes import Node, redis, redis_raw, redis_set_bytes
 from mediaflow import Media, Stream, host_socket
 from rtptest import check, new_key, run_checks, text, wait_for
 from rtptest import audio_sdp as sdp, parse_audio_sdp as parse
@@ -76,6 +76,18 @@ def main():
         raw = base64.b64decode(k)
         check(raw not in dump and k.encode() not in dump, "the record shows no media key (%s...)" % k[:6])
 
+    # Bad records among node 1's calls: refused by the taker, counted and logged, never a
+    # call built from them, and the good ones still adopted.
+    good = dump.rstrip(b"\n")  # redis-cli --raw appends a newline
+    bad = {"bad-corrupt": good[:20] + bytes(b ^ 0x5a for b in good[20:40]) + good[40:],
+           "bad-truncated": good[:len(good) // 2],
+           "bad-newer": good[:4] + bytes([good[4] + 1]) + good[5:],
+           "bad-moved": good,  # srtp-1's record under another call-id: the seal binds the name
+           "bad-garbage": os.urandom(300)}
+    for cid, value in bad.items():
+        redis_set_bytes("rtprelay:t:call:" + cid, value)
+        redis("SADD", "rtprelay:t:calls:n1", cid)
+
     media = Media(period=0.02)
     ab = Stream("A->B", 0x1001, host_socket(ns_a, ip_a, 30000), host_socket(ns_b, ip_b, 30000),
                 (to_a["addr"], to_a["port"]))
@@ -113,9 +125,15 @@ def main():
               "SRTP: libsrtp2 accepts every packet, before and after the takeover (%s)" % r)
         check(r["ok"] >= PACKETS - 100 and r["max_gap_ms"] < 2000,
               "SRTP: %d/%d decrypted, gap %.0f ms" % (r["ok"], PACKETS, r["max_gap_ms"]))
+    log2 = n2.log_text()
+    for cid, reason in (("bad-corrupt", "seal"), ("bad-truncated", "seal"), ("bad-newer", "newer_version"),
+                        ("bad-moved", "seal"), ("bad-garbage", "bad_magic")):
+        check('msg="call record refused" call-id=%s reason=%s' % (cid, reason) in log2,
+              "bad record %s refused (%s) and logged" % (cid, reason))
+    check("calls=3 refused=0" in log2, "the three good calls adopted, nothing built from the bad ones")
     check(redis("GET", "rtprelay:t:lease:" + E["RELAY_A"]) == '"n2"', "node 2 holds the leases now")
     check(wait_for(lambda: redis("SCARD", "rtprelay:t:calls:n2") == "(integer) 3", 5), "the calls are node 2's in Redis")
-    check(redis("SCARD", "rtprelay:t:calls:n1") == "(integer) 0", "and no longer node 1's")
+    check(redis("SMEMBERS", "rtprelay:t:calls:n1").count("bad-") == 5, "and no longer node 1's (the bad ones stay)")
 
     # Later NG commands go to node 2 (as Kamailio's next node) and work there.
     q = n2.ng.request({"command": "query", "call-id": "srtp-1"})

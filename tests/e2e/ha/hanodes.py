@@ -24,6 +24,12 @@ def redis_raw(*args):
                           capture_output=True, timeout=10).stdout
 
 
+def redis_set_bytes(key, value):
+    """SET key to exactly `value` (bytes; redis-cli -x takes the last argument from stdin)."""
+    subprocess.run(["redis-cli", "-p", E["REDIS_PORT"], "-x", "SET", key], input=value, check=True,
+                   capture_output=True, timeout=10)
+
+
 class Node:
     def __init__(self, n, home=True, group="t", extra=()):
         self.n = n

@@ -19,9 +19,12 @@ for tool in redis-server redis-cli python3; do
 done
 
 tmp=$(mktemp -d /tmp/rtprelay-ha.XXXXXX)
+redis_pid=
 finish() {
     local rc=$?
     set +e
+    stop_pid "$redis_pid"
+    [ -z "$redis_pid" ] || wait "$redis_pid" 2>/dev/null
     netns_cleanup "$prefix"
     for n in 1 2 3; do rm -rf "/var/run/dpdk/${prefix}n$n"; done
     if [ $rc -ne 0 ]; then
@@ -42,6 +45,7 @@ netns_setup "$prefix"
 redis_port=${REDIS_PORT:-6391}
 ip netns exec "$NS_RELAY" redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
     --dir "$tmp" --daemonize no --logfile "$tmp/redis.log" &
+redis_pid=$!
 for _ in $(seq 1 50); do
     ip netns exec "$NS_RELAY" redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG && break
     sleep 0.1
