@@ -133,6 +133,10 @@ void agent::run() {
         if (!link_.connected()) {
             stats_.redis_up.store(0, std::memory_order_relaxed);
         }
+        now = steady::now();
+        if (!held_.empty() && !cfg_.sentinels.empty() && now - last_renew_ok_ >= lease / 4 && now >= next_witness_) {
+            witness(now);
+        }
         std::unique_lock<std::mutex> g(mu_);
         const auto next = std::min({next_renew_, next_watch_, steady::now() + std::chrono::milliseconds(25)});
         wake_.wait_until(g, next, [this] { return stop_.load() || !queue_.empty(); });
@@ -186,6 +190,10 @@ void agent::renew(steady::time_point now) {
     }
     cmds.push_back({"SET", keys::node(cfg_.group, cfg_.node), "calls=" + std::to_string(calls_.load()), "PX", ttl});
     const std::vector<redis_value> r = link_.pipeline(cmds);
+    if (r.back().ok()) {
+        last_renew_ok_ = now;
+        witnessed_ = false;
+    }
     for (size_t k = 0; k < order.size(); ++k) {
         const size_t i = order[k];
         if (r[k].type == redis_value::kind::integer && r[k].integer == 1) {
@@ -462,6 +470,57 @@ void agent::watch(steady::time_point now) {
                 .field("rank", static_cast<uint64_t>(rank));
             load_and_post(won, holder);
         }
+    }
+}
+
+bool agent::master_down_for_sentinels() {
+    const auto timeout = std::min<std::chrono::milliseconds>(cfg_.redis_timeout, cfg_.lease / 8);
+    const int64_t stale_ms = (cfg_.lease / 8).count();
+    size_t down = 0;
+    for (const host_port& s : cfg_.sentinels) {
+        redis_conn c;
+        std::string why;
+        if (!c.open(s, timeout, &why)) {
+            continue;
+        }
+        const redis_value v = c.run({"SENTINEL", "master", cfg_.master_name});
+        if (v.type != redis_value::kind::array) {
+            continue;
+        }
+        std::string flags;
+        int64_t ping_pending_ms = 0;
+        for (size_t k = 0; k + 1 < v.elements.size(); k += 2) {
+            const std::string& f = v.elements[k].str;
+            if (f == "flags") {
+                flags = v.elements[k + 1].str;
+            } else if (f == "last-ping-sent") {
+                ping_pending_ms = std::strtoll(v.elements[k + 1].str.c_str(), nullptr, 10);
+            }
+        }
+        const bool sees_down = flags.find("s_down") != std::string::npos ||
+                               flags.find("o_down") != std::string::npos || ping_pending_ms >= stale_ms;
+        down += sees_down ? 1 : 0;
+    }
+    return down > cfg_.sentinels.size() / 2;
+}
+
+void agent::witness(steady::time_point now) {
+    next_witness_ = now + cfg_.lease / 4;
+    if (!master_down_for_sentinels()) {
+        return;  // we are the one cut off (or the master is fine): the leases run out
+    }
+    // Only addresses still served: until now nobody could take them, and with the master
+    // down nobody can now. One that already lapsed may have been taken before the master
+    // went down; it waits for a renewal.
+    for (size_t i : held_) {
+        if (serve_until_[i].load() > ns(now)) {
+            set_serving(i, now);
+        }
+    }
+    if (!witnessed_) {
+        witnessed_ = true;
+        log::event(log::level::warning, "Redis master down for the Sentinels too: serving on")
+            .field("addresses", held_.size());
     }
 }
 

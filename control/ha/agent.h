@@ -18,6 +18,14 @@
 //    it takes whenever they are free. Orphans of others are taken only after this node
 //    has been connected for two lease times, so that after a Redis failover every live
 //    holder has re-asserted its leases first.
+//  - Redis down, not this node: with Sentinels, when renewals fail for a quarter lease the
+//    agent asks every Sentinel about the master (SENTINEL master NAME). If a majority answer
+//    and each sees it down (s_down/o_down, or a PING unanswered for lease/8), no peer can
+//    take a lease either, so serving goes on for another 3/4 lease from the question, and
+//    so on until the master (or the one Sentinel promotes) answers again. A node that
+//    cannot reach a majority of Sentinels, or whose Sentinels see the master well, is the
+//    one cut off: it stops when its lease time runs out (partition). With a single Redis
+//    and no Sentinel there is no such witness: losing Redis stops serving.
 //
 // Threads: start()/stop() and the `control thread` methods from the control thread; stats
 // from any thread (relaxed atomics).
@@ -126,6 +134,10 @@ class agent {
     void set_serving(size_t i, steady::time_point sent);
     void lose(size_t i, const std::string& holder);
     void release_all();
+    // Sentinel deployments: while renewals fail, whether a majority of the Sentinels cannot
+    // reach the master either (then no peer can take a lease: serving goes on).
+    bool master_down_for_sentinels();
+    void witness(steady::time_point now);
 
     const group_config& cfg_;
     const std::vector<std::string> addresses_;
@@ -150,6 +162,9 @@ class agent {
     steady::time_point next_renew_{};
     steady::time_point next_watch_{};
     std::map<std::string, steady::time_point> orphan_seen_;  // node -> when its addresses were first seen orphaned
+    steady::time_point last_renew_ok_{};
+    steady::time_point next_witness_{};
+    bool witnessed_ = false;                 // serving on the Sentinels' word (logged once per outage)
     uint64_t connects_seen_ = 0;
     steady::time_point last_log_{};
 };

@@ -13,21 +13,43 @@ from rtptest import NgClient, ping, wait_for
 E = os.environ
 
 
+SENTINELS = E.get("SENTINEL_PORTS", "").split()
+
+
+def cli(port, *args, raw=False):
+    out = subprocess.run(["redis-cli", "-p", str(port), "--raw" if raw else "--no-raw"] + list(args),
+                         capture_output=True, timeout=10)
+    return out.stdout if raw else out.stdout.decode(errors="replace").strip()
+
+
+def master_port():
+    """The port of the Redis the Sentinels name master (the one Redis without Sentinels)."""
+    for s in SENTINELS:
+        out = cli(s, "SENTINEL", "get-master-addr-by-name", "rtprelay", raw=True).decode().split()
+        if len(out) >= 2 and out[-1].isdigit():
+            return int(out[-1])
+    return int(E["REDIS_PORT"])
+
+
 def redis(*args):
-    out = subprocess.run(["redis-cli", "-p", E["REDIS_PORT"], "--no-raw"] + list(args),
-                         capture_output=True, text=True, timeout=10)
-    return out.stdout.strip()
+    return cli(master_port(), *args)
 
 
 def redis_raw(*args):
-    return subprocess.run(["redis-cli", "-p", E["REDIS_PORT"], "--raw"] + list(args),
-                          capture_output=True, timeout=10).stdout
+    return cli(master_port(), *args, raw=True)
 
 
 def redis_set_bytes(key, value):
     """SET key to exactly `value` (bytes; redis-cli -x takes the last argument from stdin)."""
-    subprocess.run(["redis-cli", "-p", E["REDIS_PORT"], "-x", "SET", key], input=value, check=True,
+    subprocess.run(["redis-cli", "-p", str(master_port()), "-x", "SET", key], input=value, check=True,
                    capture_output=True, timeout=10)
+
+
+def redis_pid(port):
+    for line in cli(port, "INFO", "server", raw=True).decode().splitlines():
+        if line.startswith("process_id:"):
+            return int(line.split(":")[1].strip())
+    return None
 
 
 class Node:
@@ -43,9 +65,9 @@ class Node:
             "--interface=a address=%s/24 dpdk-port=0" % E["RELAY_A"],
             "--interface=b address=%s/24 dpdk-port=1" % E["RELAY_B"],
             "--ng-listen=127.0.0.1:%d" % self.ng_port, "--idle-sleep-us=50", "--drain-time=0",
-            "--group=%s" % group, "--node=%s" % self.name, "--redis=127.0.0.1:%s" % E["REDIS_PORT"],
-            "--group-key-file=%s" % E["HA_KEY"],
-        ] + (["--home-addresses=%s,%s" % (E["RELAY_A"], E["RELAY_B"])] if home else []) + list(extra)
+            "--group=%s" % group, "--node=%s" % self.name, "--group-key-file=%s" % E["HA_KEY"],
+        ] + (["--sentinel=127.0.0.1:%s" % p for p in SENTINELS] + ["--redis-master=rtprelay"] if SENTINELS
+             else ["--redis=127.0.0.1:%s" % E["REDIS_PORT"]]) + (["--home-addresses=%s,%s" % (E["RELAY_A"], E["RELAY_B"])] if home else []) + list(extra)
         self.proc = None
         self.ng = NgClient(port=self.ng_port)
 

@@ -19,12 +19,11 @@ for tool in redis-server redis-cli python3; do
 done
 
 tmp=$(mktemp -d /tmp/rtprelay-ha.XXXXXX)
-redis_pid=
+redis_pids=
 finish() {
     local rc=$?
     set +e
-    stop_pid "$redis_pid"
-    [ -z "$redis_pid" ] || wait "$redis_pid" 2>/dev/null
+    for p in $redis_pids; do stop_pid "$p"; done
     netns_cleanup "$prefix"
     for n in 1 2 3; do rm -rf "/var/run/dpdk/${prefix}n$n"; done
     if [ $rc -ne 0 ]; then
@@ -41,19 +40,59 @@ trap finish EXIT INT TERM
 sweep_dead_runs "$base" "-relay" netns_cleanup
 netns_setup "$prefix"
 
-# Redis on the relay namespace's loopback: nodes reach it, nothing outside can.
+# Redis on the relay namespace's loopback: nodes reach it, nothing outside can. With
+# HA_SENTINEL=1: a master, a replica and three Sentinels (quorum 2, master down after
+# 300 ms, so they ping it every 300 ms), as a group would run them.
 redis_port=${REDIS_PORT:-6391}
-ip netns exec "$NS_RELAY" redis-server --port "$redis_port" --bind 127.0.0.1 --save '' --appendonly no \
-    --dir "$tmp" --daemonize no --logfile "$tmp/redis.log" &
-redis_pid=$!
-for _ in $(seq 1 50); do
-    ip netns exec "$NS_RELAY" redis-cli -p "$redis_port" ping 2>/dev/null | grep -q PONG && break
-    sleep 0.1
-done
+start_redis() {  # PORT [extra redis-server arguments]
+    local port=$1
+    shift
+    mkdir -p "$tmp/r$port"
+    ip netns exec "$NS_RELAY" redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+        --dir "$tmp/r$port" --daemonize no --logfile "$tmp/redis-$port.log" "$@" &
+    redis_pids="$redis_pids $!"
+    disown  # tests kill Redis on purpose: no job notice for it
+    for _ in $(seq 1 50); do
+        ip netns exec "$NS_RELAY" redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && return 0
+        sleep 0.1
+    done
+    echo "FAIL: redis-server on port $port does not start"
+    return 1
+}
+redis_pids=
+start_redis "$redis_port"
+sentinel_ports=
+if [ -n "${HA_SENTINEL:-}" ]; then
+    start_redis $((redis_port + 1)) --replicaof 127.0.0.1 "$redis_port"
+    for k in 0 1 2; do
+        port=$((redis_port + 10 + k))
+        cat >"$tmp/sentinel-$port.conf" <<CONF
+port $port
+bind 127.0.0.1
+daemonize no
+dir $tmp
+logfile $tmp/sentinel-$port.log
+sentinel monitor rtprelay 127.0.0.1 $redis_port 2
+sentinel down-after-milliseconds rtprelay 300
+sentinel failover-timeout rtprelay 2000
+sentinel parallel-syncs rtprelay 1
+CONF
+        ip netns exec "$NS_RELAY" redis-sentinel "$tmp/sentinel-$port.conf" &
+        redis_pids="$redis_pids $!"
+        disown
+        sentinel_ports="$sentinel_ports $port"
+    done
+    for port in $sentinel_ports; do
+        for _ in $(seq 1 50); do
+            ip netns exec "$NS_RELAY" redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break
+            sleep 0.1
+        done
+    done
+fi
 (umask 077 && openssl rand -hex 32 >"$tmp/group.key")
 
 export NS_RELAY NS_A NS_B ADDR_A ADDR_B RELAY_A RELAY_B IF_A0 IF_B0 IF_A1 IF_B1 BUILD_DIR=$build
-export HA_PREFIX=$prefix HA_TMP=$tmp HA_KEY="$tmp/group.key" REDIS_PORT=$redis_port
+export HA_PREFIX=$prefix HA_TMP=$tmp HA_KEY="$tmp/group.key" REDIS_PORT=$redis_port SENTINEL_PORTS="$sentinel_ports"
 export PYTHONPATH="$here:$here/../../support"
 ip netns exec "$NS_RELAY" timeout "${TEST_TIMEOUT:-240}" python3 "$test_py"
 echo "PASS: $(basename "$test_py")"
