@@ -17,10 +17,10 @@ build_pkgs=(meson ninja-build pkg-config g++ libdpdk-dev dpdk libsrtp2-dev libss
 # prometheus: promtool and a real server scraping /metrics (tests/e2e/metrics_test.py).
 # baresip-core: two SIP phones with SDES-SRTP calling through Kamailio (tests/e2e/kamailio_srtp/);
 # it ships no service.
-# redis-server, redis-sentinel: the group tests start their own Redis and Sentinels (tests/e2e/ha/,
-# tests/control/ha/); redis-tools is redis-cli, which those tests read Redis with.
+# redis-server, redis-sentinel: the group tests start their own Redis and Sentinels (tests/e2e/ha/);
+# redis-tools is redis-cli, which those tests read Redis with; tshark reads their captures.
 test_pkgs=(iproute2 ethtool python3 kamailio sip-tester clang libclang-rt-14-dev prometheus baresip-core
-           redis-server redis-sentinel redis-tools)
+           redis-server redis-sentinel redis-tools tshark)
 # Services of test packages: never left enabled or running as system services.
 service_pkgs=(kamailio prometheus rtpengine-daemon redis-server redis-sentinel)
 # The relay bench/compare measures rtprelay against: an optional benchmark dependency.

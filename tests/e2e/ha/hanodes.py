@@ -14,10 +14,19 @@ E = os.environ
 
 
 SENTINELS = E.get("SENTINEL_PORTS", "").split()
+RHOST = E.get("REDIS_HOST", "127.0.0.1")
+
+
+PASSWORD_FILE = E.get("REDIS_PASSWORD_FILE", "")
+AUTH = []
+if PASSWORD_FILE:
+    with open(PASSWORD_FILE) as f:
+        AUTH = ["--user", "rtprelay", "--pass", f.read().strip(), "--no-auth-warning"]
 
 
 def cli(port, *args, raw=False):
-    out = subprocess.run(["redis-cli", "-p", str(port), "--raw" if raw else "--no-raw"] + list(args),
+    auth = AUTH if int(port) not in [int(p) for p in SENTINELS] else []
+    out = subprocess.run(["redis-cli", "-h", RHOST, "-p", str(port)] + auth + ["--raw" if raw else "--no-raw"] + list(args),
                          capture_output=True, timeout=10)
     return out.stdout if raw else out.stdout.decode(errors="replace").strip()
 
@@ -41,7 +50,7 @@ def redis_raw(*args):
 
 def redis_set_bytes(key, value):
     """SET key to exactly `value` (bytes; redis-cli -x takes the last argument from stdin)."""
-    subprocess.run(["redis-cli", "-p", str(master_port()), "-x", "SET", key], input=value, check=True,
+    subprocess.run(["redis-cli", "-h", RHOST, "-p", str(master_port())] + AUTH + ["-x", "SET", key], input=value, check=True,
                    capture_output=True, timeout=10)
 
 
@@ -52,24 +61,40 @@ def redis_pid(port):
     return None
 
 
+BRIDGED = bool(E.get("HA_BRIDGE"))
+
+
 class Node:
+    """Node n. Shared-veth mode: in the relay namespace, NG on 127.0.0.1:2222+n. Bridged
+    mode (HA_BRIDGE): in namespace PREFIX-n<n> with its own veths and MACs, NG on
+    198.19.0.<n>:2223 (the management bridge)."""
+
     def __init__(self, n, home=True, group="t", extra=()):
         self.n = n
         self.name = "n%d" % n
-        self.ng_port = 2222 + n
+        p = E["HA_PREFIX"]
+        if BRIDGED:
+            self.ns = "%s-n%d" % (p, n)
+            self.ng_addr = ("198.19.0.%d" % n, 2223)
+            ifa, ifb = "%s-n%da" % (p, n), "%s-n%db" % (p, n)
+        else:
+            self.ns = None
+            self.ng_addr = ("127.0.0.1", 2222 + n)
+            ifa, ifb = E["IF_A0"], E["IF_B0"]
         self.log_path = os.path.join(E["HA_TMP"], "node%d.log" % n)
-        self.args = [
+        self.args = ([] if self.ns is None else ["ip", "netns", "exec", self.ns]) + [
             os.path.join(E["BUILD_DIR"], "relay", "rtprelay"), "--workers=1",
             "--eal=--lcores=0@0,1@1 --no-pci --no-huge -m 256 --no-shconf --file-prefix %sn%d "
-            "--vdev=net_af_packet0,iface=%s --vdev=net_af_packet1,iface=%s" % (E["HA_PREFIX"], n, E["IF_A0"], E["IF_B0"]),
+            "--vdev=net_af_packet0,iface=%s --vdev=net_af_packet1,iface=%s" % (p, n, ifa, ifb),
             "--interface=a address=%s/24 dpdk-port=0" % E["RELAY_A"],
             "--interface=b address=%s/24 dpdk-port=1" % E["RELAY_B"],
-            "--ng-listen=127.0.0.1:%d" % self.ng_port, "--idle-sleep-us=50", "--drain-time=0",
+            "--ng-listen=%s:%d" % self.ng_addr, "--ng-allow=%s" % RHOST, "--idle-sleep-us=50", "--drain-time=0",
             "--group=%s" % group, "--node=%s" % self.name, "--group-key-file=%s" % E["HA_KEY"],
-        ] + (["--sentinel=127.0.0.1:%s" % p for p in SENTINELS] + ["--redis-master=rtprelay"] if SENTINELS
-             else ["--redis=127.0.0.1:%s" % E["REDIS_PORT"]]) + (["--home-addresses=%s,%s" % (E["RELAY_A"], E["RELAY_B"])] if home else []) + list(extra)
+        ] + (["--sentinel=%s:%s" % (RHOST, p) for p in SENTINELS] + ["--redis-master=rtprelay"] if SENTINELS
+             else ["--redis=%s:%s" % (RHOST, E["REDIS_PORT"])]) + (
+            ["--redis-user=rtprelay", "--redis-password-file=%s" % PASSWORD_FILE] if PASSWORD_FILE else []) + (["--home-addresses=%s,%s" % (E["RELAY_A"], E["RELAY_B"])] if home else []) + list(extra)
         self.proc = None
-        self.ng = NgClient(port=self.ng_port)
+        self.ng = NgClient(host=self.ng_addr[0], port=self.ng_addr[1])
 
     def start(self):
         self.log = open(self.log_path, "a")

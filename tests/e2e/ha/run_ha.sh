@@ -13,6 +13,10 @@ base=${base:0:5}
 prefix="$base$(($$ % 100000))"
 here=$(cd "$(dirname "$0")" && pwd)
 source "$here/../../support/netns.sh"
+source "$here/bridge_net.sh"
+# HA_BRIDGE=N: N nodes in namespaces of their own on bridges (bridge_net.sh), each with its
+# own MACs; otherwise all nodes share the relay namespace's two veths (netns.sh).
+bridged=${HA_BRIDGE:-}
 
 for tool in redis-server redis-cli python3; do
     command -v "$tool" >/dev/null || { echo "FAIL: $tool not installed (deploy/scripts/install-deps.sh)"; exit 1; }
@@ -24,7 +28,7 @@ finish() {
     local rc=$?
     set +e
     for p in $redis_pids; do stop_pid "$p"; done
-    netns_cleanup "$prefix"
+    if [ -n "$bridged" ]; then bridge_cleanup "$prefix"; else netns_cleanup "$prefix"; fi
     for n in 1 2 3; do rm -rf "/var/run/dpdk/${prefix}n$n"; done
     if [ $rc -ne 0 ]; then
         for f in "$tmp"/*.log; do
@@ -38,7 +42,22 @@ finish() {
 }
 trap finish EXIT INT TERM
 sweep_dead_runs "$base" "-relay" netns_cleanup
-netns_setup "$prefix"
+sweep_dead_runs "$base" "-br" bridge_cleanup
+if [ -n "$bridged" ]; then
+    bridge_setup "$prefix" "$bridged"
+    NS_RELAY=$BR_NS  # Redis, Sentinels and the test live on the management bridge
+    redis_host=$MGMT_HOST
+    # Off loopback Redis wants credentials: an ACL user for the group, as in production.
+    (umask 077 && echo "s3cret-$$" >"$tmp/redis.pass")
+    redis_auth=(--user default off --user rtprelay on ">s3cret-$$" "~*" "&*" "+@all"
+                --masteruser rtprelay --masterauth "s3cret-$$")
+else
+    netns_setup "$prefix"
+    redis_host=127.0.0.1
+    redis_auth=()
+fi
+cli_auth=()
+[ -z "$bridged" ] || cli_auth=(--user rtprelay --pass "s3cret-$$" --no-auth-warning)
 
 # Redis on the relay namespace's loopback: nodes reach it, nothing outside can. With
 # HA_SENTINEL=1: a master, a replica and three Sentinels (quorum 2, master down after
@@ -48,12 +67,12 @@ start_redis() {  # PORT [extra redis-server arguments]
     local port=$1
     shift
     mkdir -p "$tmp/r$port"
-    ip netns exec "$NS_RELAY" redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
-        --dir "$tmp/r$port" --daemonize no --logfile "$tmp/redis-$port.log" "$@" &
+    ip netns exec "$NS_RELAY" redis-server --port "$port" --bind "$redis_host" --save '' --appendonly no \
+        --dir "$tmp/r$port" --daemonize no --logfile "$tmp/redis-$port.log" "${redis_auth[@]}" "$@" &
     redis_pids="$redis_pids $!"
     disown  # tests kill Redis on purpose: no job notice for it
     for _ in $(seq 1 50); do
-        ip netns exec "$NS_RELAY" redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && return 0
+        ip netns exec "$NS_RELAY" redis-cli -h "$redis_host" -p "$port" "${cli_auth[@]}" ping 2>/dev/null | grep -q PONG && return 0
         sleep 0.1
     done
     echo "FAIL: redis-server on port $port does not start"
@@ -63,20 +82,25 @@ redis_pids=
 start_redis "$redis_port"
 sentinel_ports=
 if [ -n "${HA_SENTINEL:-}" ]; then
-    start_redis $((redis_port + 1)) --replicaof 127.0.0.1 "$redis_port"
+    start_redis $((redis_port + 1)) --replicaof "$redis_host" "$redis_port"
     for k in 0 1 2; do
         port=$((redis_port + 10 + k))
         cat >"$tmp/sentinel-$port.conf" <<CONF
 port $port
-bind 127.0.0.1
+bind $redis_host
 daemonize no
 dir $tmp
 logfile $tmp/sentinel-$port.log
-sentinel monitor rtprelay 127.0.0.1 $redis_port 2
+protected-mode no
+sentinel monitor rtprelay $redis_host $redis_port 2
 sentinel down-after-milliseconds rtprelay 300
 sentinel failover-timeout rtprelay 2000
 sentinel parallel-syncs rtprelay 1
 CONF
+        if [ -n "$bridged" ]; then
+            printf 'sentinel auth-user rtprelay rtprelay\nsentinel auth-pass rtprelay s3cret-%s\n' "$$" \
+                >>"$tmp/sentinel-$port.conf"
+        fi
         ip netns exec "$NS_RELAY" redis-sentinel "$tmp/sentinel-$port.conf" &
         redis_pids="$redis_pids $!"
         disown
@@ -84,14 +108,15 @@ CONF
     done
     for port in $sentinel_ports; do
         for _ in $(seq 1 50); do
-            ip netns exec "$NS_RELAY" redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break
+            ip netns exec "$NS_RELAY" redis-cli -h "$redis_host" -p "$port" ping 2>/dev/null | grep -q PONG && break
             sleep 0.1
         done
     done
 fi
 (umask 077 && openssl rand -hex 32 >"$tmp/group.key")
 
-export NS_RELAY NS_A NS_B ADDR_A ADDR_B RELAY_A RELAY_B IF_A0 IF_B0 IF_A1 IF_B1 BUILD_DIR=$build
+export NS_RELAY NS_A NS_B ADDR_A ADDR_B RELAY_A RELAY_B IF_A0=${IF_A0:-} IF_B0=${IF_B0:-} IF_A1 IF_B1 BUILD_DIR=$build
+export REDIS_HOST=$redis_host HA_BRIDGE=$bridged REDIS_PASSWORD_FILE=$([ -n "$bridged" ] && echo "$tmp/redis.pass")
 export HA_PREFIX=$prefix HA_TMP=$tmp HA_KEY="$tmp/group.key" REDIS_PORT=$redis_port SENTINEL_PORTS="$sentinel_ports"
 export PYTHONPATH="$here:$here/../../support"
 ip netns exec "$NS_RELAY" timeout "${TEST_TIMEOUT:-240}" python3 "$test_py"
