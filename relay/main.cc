@@ -26,6 +26,7 @@
 #include "relay/control_loop.h"
 #include "relay/link_monitor.h"
 #include "relay/metrics.h"
+#include "relay/metrics_group.h"
 #include "relay/ng_log.h"
 #include "relay/options.h"
 #include "relay/startup.h"
@@ -256,6 +257,9 @@ int run(const rtprelay::relay_options& opt) {
         return reply;
     });
     cmds.set_server(&server);
+    if (prom && grp) {
+        prom->add(metrics::group_collector(*grp));
+    }
     if (prom) {
         prom->set_ng_server(&server);
         RLOG_INFO("metrics on http://%s/metrics", opt.metrics_listen.c_str());

@@ -145,6 +145,11 @@ exporter::exporter(const std::string& listen, sources src) : src_(std::move(src)
 
 exporter::~exporter() { exposer_.reset(); }
 
+void exporter::add(std::shared_ptr<prometheus::Collectable> c) {
+    exposer_->RegisterCollectable(c);
+    more_.push_back(std::move(c));
+}
+
 ng_command exporter::command_of(const ng::value& request) {
     const auto cmd = request.find_string("command");
     return cmd ? ng_command_of(*cmd) : ng_command::other;

@@ -26,6 +26,7 @@ struct rte_mempool;
 
 namespace prometheus {
 class Exposer;
+class Collectable;
 }
 
 namespace rtprelay {
@@ -68,6 +69,9 @@ class exporter {
 
     // The NG server is built after its handler (which calls observe()), so it comes later.
     void set_ng_server(const ng::ng_server* s) { ng_server_ = s; }
+    // More families on the same /metrics, collected at scrape time on the exposer's threads
+    // (a group's: relay/metrics_group.h). Kept until the exporter goes.
+    void add(std::shared_ptr<prometheus::Collectable> c);
     // Control thread: runs one NG request through handle(), counts it by command and
     // result, times it, and refreshes the snapshot before the reply goes out, so a scrape
     // after the reply sees the request's effect. handle() may throw (the NG server turns
@@ -105,6 +109,7 @@ class exporter {
     std::chrono::steady_clock::time_point last_full_{};
 
     std::shared_ptr<collector> collector_;      // holds the snapshot and its mutex
+    std::vector<std::shared_ptr<prometheus::Collectable>> more_;
     std::unique_ptr<prometheus::Exposer> exposer_;
 };
 

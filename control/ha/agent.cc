@@ -267,6 +267,11 @@ void agent::flush_writes() {
                 if (us > stats_.write_latency_us_max.load(std::memory_order_relaxed)) {
                     stats_.write_latency_us_max.store(us, std::memory_order_relaxed);
                 }
+                size_t b = 0;
+                while (b < std::size(write_latency_bounds_ms) && us > write_latency_bounds_ms[b] * 1000ull) {
+                    ++b;
+                }
+                stats_.write_latency_count_in[b].fetch_add(1, std::memory_order_relaxed);
             } else if (r[2 * k].type == redis_value::kind::error &&
                        r[2 * k].str.rfind("READONLY", 0) == 0) {
                 link_.drop();  // a demoted master: find the new one

@@ -35,6 +35,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -75,6 +76,10 @@ struct agent_event {
     std::vector<call_record> records;
 };
 
+// Upper bounds (ms) of the write latency histogram's buckets (queued -> acknowledged).
+inline constexpr uint32_t write_latency_bounds_ms[] = {1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 10000};
+inline constexpr size_t write_latency_buckets = std::size(write_latency_bounds_ms) + 1;  // + the rest
+
 // agent: wo, everyone else: ro.
 struct agent_stats {
     std::atomic<uint8_t> redis_up{0};
@@ -87,6 +92,7 @@ struct agent_stats {
     std::atomic<uint64_t> write_latency_us_sum{0};
     std::atomic<uint64_t> write_latency_count{0};
     std::atomic<uint64_t> write_latency_us_max{0};
+    std::atomic<uint64_t> write_latency_count_in[write_latency_buckets] = {};  // not cumulative
     std::atomic<uint32_t> queue_depth{0};
     std::atomic<uint32_t> leases_held{0};
     std::atomic<uint64_t> leases_lost{0};        // renewals that found another holder

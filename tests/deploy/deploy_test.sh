@@ -39,6 +39,15 @@ if command -v promtool >/dev/null; then
     else
         ok "rule tests fail when the capacity threshold is moved to 95%"
     fi
+    # The group's rules (rtprelay-group-alerts.yml): checked, tested, every alert covered.
+    check "promtool check rules deploy/prometheus/rtprelay-group-alerts.yml" \
+        promtool check rules "$deploy/prometheus/rtprelay-group-alerts.yml"
+    check "promtool test rules: every group alert fires on its synthetic series, healthy nodes stay quiet" \
+        bash -c "cd '$deploy/prometheus' && promtool test rules rtprelay-group-alerts_test.yml"
+    defined=$(sed -n 's/^ *- alert: *//p' "$deploy/prometheus/rtprelay-group-alerts.yml" | sort -u)
+    tested=$(sed -n 's/^ *alertname: *//p' "$deploy/prometheus/rtprelay-group-alerts_test.yml" | sort -u)
+    [ "$defined" = "$tested" ] && ok "group rule tests cover all $(echo "$defined" | wc -l) alerts" ||
+        bad "group alerts without a rule test: $(comm -23 <(echo "$defined") <(echo "$tested") | tr '\n' ' ')"
 else
     bad "promtool installed (Debian package prometheus)"
 fi

@@ -95,6 +95,9 @@ def main():
     time.sleep(2)
     _, _, rtt = call(n1.ng, "while-down", 32200)
     check(rtt < 0.2, "a new call is admitted while Redis is down (%.0f ms)" % (rtt * 1000))
+    m = n1.metrics()
+    check(m.get("rtprelay_redis_up") == 0 and m.get("rtprelay_addresses_served") == 2,
+          "node 1's metrics while Redis is down: redis_up 0, both addresses still served")
     time.sleep(8)
     subprocess.Popen(["redis-server", "--port", str(second), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                       "--dir", E["HA_TMP"], "--daemonize", "no", "--logfile", os.path.join(E["HA_TMP"], "redis-again.log")])
@@ -111,6 +114,10 @@ def main():
         print("GAP redis-down %s %.0f ms" % (s.name, g * 1000))
         check(g < 0.25, "%s: media goes on while Redis is down (longest gap %.0f ms)" % (s.name, g * 1000))
     print("REDIS down for %.1f s" % (back_at - down_at))
+    m = n1.metrics()
+    check(m.get("rtprelay_redis_up") == 1 and m.get("rtprelay_redis_connects_total", 0) >= 3 and
+          m.get("rtprelay_redis_master_switches_total", 0) + m.get("rtprelay_redis_connect_failures_total", 0) >= 1,
+          "node 1's metrics count the reconnections (%s connects)" % m.get("rtprelay_redis_connects_total"))
     check("taking over" not in n2.log_text(), "the standby still takes nothing over")
     check(n1.stop() == 0 and n2.stop() == 0, "both nodes stop cleanly")
     # The restarted Redis is this test's: stopped with the namespace by run_ha.sh.

@@ -7,6 +7,7 @@ the delete. Runs inside the relay namespace (run_ha.sh)."""
 import base64
 import json
 import os
+import re
 import subprocess
 import time
 
@@ -59,6 +60,11 @@ def main():
     check(n1.wait_log("serving media address"), "node 1 serves its addresses")
     check(redis("GET", "rtprelay:t:lease:" + E["RELAY_B"]) == '"n1"', "and of the other one")
     check("serving media address" not in n2.log_text(), "the standby serves nothing")
+    m1, m2 = n1.metrics(), n2.metrics()
+    check(m1.get("rtprelay_leases_held") == 2 and m1.get("rtprelay_addresses_served") == 2,
+          "node 1's metrics: 2 leases held, 2 addresses served")
+    check(m2.get("rtprelay_leases_held") == 0 and m2.get("rtprelay_addresses_served") == 0 and
+          m2.get("rtprelay_redis_up") == 1, "node 2's metrics: connected, nothing held")
 
     # A plain call and two SRTP<->SRTP calls through node 1 (one streams A->B, the other
     # B->A: a libsrtp2 sender and receiver cannot share one port).
@@ -131,6 +137,20 @@ def main():
         check('msg="call record refused" call-id=%s reason=%s' % (cid, reason) in log2,
               "bad record %s refused (%s) and logged" % (cid, reason))
     check("calls=3 refused=0" in log2, "the three good calls adopted, nothing built from the bad ones")
+    m = n2.metrics()
+    expect = {"rtprelay_takeovers_total": 1, "rtprelay_calls_adopted_total": 3, "rtprelay_leases_held": 2,
+              "rtprelay_addresses_served": 2, 'rtprelay_call_records_refused_total{reason="seal"}': 3,
+              'rtprelay_call_records_refused_total{reason="newer_version"}': 1,
+              'rtprelay_call_records_refused_total{reason="bad_magic"}': 1}
+    for k, v in expect.items():
+        check(m.get(k) == v, "node 2: %s = %s (%s)" % (k, v, m.get(k)))
+    check(m.get("rtprelay_redis_writes_total", 0) >= 3 and m.get("rtprelay_redis_write_latency_seconds_count", 0) >= 3,
+          "node 2 wrote the adopted calls (%s writes)" % m.get("rtprelay_redis_writes_total"))
+    rules = open(os.path.join(os.path.dirname(__file__), "../../../deploy/prometheus/rtprelay-group-alerts.yml")).read()
+    wanted = set(re.findall(r"\b(rtprelay_[a-z0-9_]+?)(?:_bucket)?\b", rules))
+    have = {k.split("{")[0] for k in m} | {k.split("{")[0][:-len("_bucket")] for k in m if "_bucket{" in k}
+    check(len(wanted) >= 8 and not (wanted - have),
+          "every metric the group alert rules query is in node 2's scrape (missing: %s)" % sorted(wanted - have))
     check(redis("GET", "rtprelay:t:lease:" + E["RELAY_A"]) == '"n2"', "node 2 holds the leases now")
     check(wait_for(lambda: redis("SCARD", "rtprelay:t:calls:n2") == "(integer) 3", 5), "the calls are node 2's in Redis")
     check(redis("SMEMBERS", "rtprelay:t:calls:n1").count("bad-") == 5, "and no longer node 1's (the bad ones stay)")

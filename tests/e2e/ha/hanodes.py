@@ -93,6 +93,8 @@ class Node:
         ] + (["--sentinel=%s:%s" % (RHOST, p) for p in SENTINELS] + ["--redis-master=rtprelay"] if SENTINELS
              else ["--redis=%s:%s" % (RHOST, E["REDIS_PORT"])]) + (
             ["--redis-user=rtprelay", "--redis-password-file=%s" % PASSWORD_FILE] if PASSWORD_FILE else []) + (["--home-addresses=%s,%s" % (E["RELAY_A"], E["RELAY_B"])] if home else []) + list(extra)
+        self.metrics_addr = (self.ng_addr[0], 9200 + n)
+        self.args.append("--metrics-listen=%s:%d" % self.metrics_addr)
         self.proc = None
         self.ng = NgClient(host=self.ng_addr[0], port=self.ng_addr[1])
 
@@ -102,6 +104,21 @@ class Node:
         if not wait_for(lambda: ping(self.ng), 20):
             raise RuntimeError("%s does not answer NG" % self.name)
         return self
+
+    def metrics(self):
+        """{'name{labels}': value} from the node's /metrics."""
+        import urllib.request
+        with urllib.request.urlopen("http://%s:%d/metrics" % self.metrics_addr, timeout=5) as r:
+            body = r.read().decode()
+        out = {}
+        for line in body.splitlines():
+            if line and not line.startswith("#"):
+                k, _, v = line.rpartition(" ")
+                out[k] = float(v)
+        return out
+
+    def metric(self, key):
+        return self.metrics().get(key)
 
     def log_text(self):
         with open(self.log_path) as f:
