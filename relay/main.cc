@@ -167,6 +167,7 @@ int run(const rtprelay::relay_options& opt) {
     std::optional<ha::group_config> group;
     if (!opt.group.group.empty()) {
         group = ha::make_group_config(opt.group, interfaces);
+        group->ng_address = opt.ng_listen;
     }
     if (opt.check_config) {
         check_config(opt, interfaces);
@@ -247,8 +248,17 @@ int run(const rtprelay::relay_options& opt) {
     ng::ng_server server(ngc, [&](const ng::value& req, const ng::peer_info& from) {
         const auto now = std::chrono::steady_clock::now();
         ng::value reply;
+        // A node of a group first looks for a call it does not hold in Redis (control/ha).
+        auto handle = [&] {
+            if (grp) {
+                if (auto r = grp->foreign_request(req, now)) {
+                    return std::move(*r);
+                }
+            }
+            return cmds.handle(req, now);
+        };
         try {
-            reply = prom ? prom->observe(req, [&] { return cmds.handle(req, now); }) : cmds.handle(req, now);
+            reply = prom ? prom->observe(req, handle) : handle();
         } catch (const std::exception& e) {
             ng_logger.failed(req, e.what(), from, now);
             throw;

@@ -188,7 +188,8 @@ void agent::renew(steady::time_point now) {
     for (size_t i : order) {
         cmds.push_back({"EVAL", renew_script, "1", keys::lease(cfg_.group, addresses_[i]), cfg_.node, ttl});
     }
-    cmds.push_back({"SET", keys::node(cfg_.group, cfg_.node), "calls=" + std::to_string(calls_.load()), "PX", ttl});
+    cmds.push_back({"SET", keys::node(cfg_.group, cfg_.node),
+                    "calls=" + std::to_string(calls_.load()) + " ng=" + cfg_.ng_address, "PX", ttl});
     const std::vector<redis_value> r = link_.pipeline(cmds);
     if (r.back().ok()) {
         last_renew_ok_ = now;

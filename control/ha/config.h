@@ -53,6 +53,9 @@ struct group_config {
     std::chrono::milliseconds lease{600};
     std::chrono::milliseconds redis_timeout{250};
     unsigned queue = 100000;
+    // This node's NG address (--ng-listen), published in its heartbeat: a peer that gets an
+    // NG request for one of this node's calls forwards it here. Peers must be in --ng-allow.
+    std::string ng_address;
 };
 
 // Parses "host:port", "[v6]:port". Throws std::invalid_argument with `option` in the text.

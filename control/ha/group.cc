@@ -2,7 +2,10 @@
 
 #include <arpa/inet.h>
 
+#include "control/ha/keys.h"
 #include "control/ha/snapshot.h"
+#include "control/ng/client.h"
+#include "control/ng/commands.h"
 #include "control/interfaces.h"
 #include "control/log.h"
 #include "dataplane/local_addresses.h"
@@ -11,6 +14,17 @@ namespace rtprelay::ha {
 
 namespace {
 constexpr size_t rewrites_per_turn = 256;  // dirty calls written again per control loop turn
+// Redis and forwarding timeouts on the NG path of a call held elsewhere: the control thread
+// waits at most a few of these (connect, GET, lease, heartbeat; the owner's reply).
+constexpr std::chrono::milliseconds foreign_timeout{100};
+constexpr std::chrono::milliseconds forward_timeout{500};
+constexpr const char* forwarded_key = "rtprelay-forwarded";  // marks a forwarded request: never again
+
+group_config with_timeout(const group_config& c, std::chrono::milliseconds t) {
+    group_config out = c;
+    out.redis_timeout = std::min(c.redis_timeout, t);
+    return out;
+}
 
 int64_t ns(steady::time_point t) {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
@@ -45,6 +59,8 @@ std::vector<std::string> group::texts(const std::vector<address>& a) {
 group::group(const group_config& cfg, session_manager& sessions, interface_set& interfaces,
              dp::local_addresses& locals)
     : cfg_(cfg),
+      sync_cfg_(with_timeout(cfg, foreign_timeout)),
+      sync_(sync_cfg_),
       sessions_(sessions),
       interfaces_(interfaces),
       locals_(locals),
@@ -123,22 +139,8 @@ void group::adopt(agent_event& e, steady::time_point now) {
         }
         std::string why;
         std::unique_ptr<call> c = rebuild_call(r, interfaces_, now, unix_now_ms(), &why);
-        if (c) {
-            // Only calls this node can serve whole: every address it uses must be ours now.
-            for (const auto& l : c->legs) {
-                for (const auto& s : l->streams) {
-                    if (!s.allocated) {
-                        continue;
-                    }
-                    bool held = false;
-                    for (size_t i = 0; i < addresses_.size(); ++i) {
-                        held = held || (addresses_[i].addr == s.local_addr && agent_.serve_until_ns(i) > ns(now));
-                    }
-                    if (!held && why.empty()) {
-                        why = "address " + s.local_addr.to_string() + " is not held here";
-                    }
-                }
-            }
+        if (c && !serves(*c, now)) {
+            why = "it uses an address not held here";  // only calls this node can serve whole
         }
         if (c && why.empty()) {
             try {
@@ -239,6 +241,129 @@ std::vector<uint32_t> group::tick(steady::time_point now) {
     stats_.records_dirty.store(dirty_.size(), std::memory_order_relaxed);
     agent_.set_call_count(sessions_.size());
     return announce;
+}
+
+}  // namespace rtprelay::ha
+
+namespace rtprelay::ha {
+
+bool group::serves(const call& c, steady::time_point now) const {
+    for (const auto& l : c.legs) {
+        for (const auto& s : l->streams) {
+            if (!s.allocated) {
+                continue;
+            }
+            bool held = false;
+            for (size_t i = 0; i < addresses_.size(); ++i) {
+                held = held || (addresses_[i].addr == s.local_addr && agent_.serve_until_ns(i) > ns(now));
+            }
+            if (!held) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+std::optional<ng::value> group::foreign_request(const ng::value& req, steady::time_point now) {
+    if (!req.is_dict()) {
+        return std::nullopt;
+    }
+    const auto cmd = req.find_string("command");
+    const auto id = req.find_string("call-id");
+    if (!cmd || !id || id->empty() || sessions_.find(*id) != nullptr) {
+        return std::nullopt;
+    }
+    const bool reoffer = *cmd == "offer" && req.find_string("to-tag") && !req.find_string("to-tag")->empty();
+    if (!(reoffer || *cmd == "answer" || *cmd == "delete" || *cmd == "query")) {
+        return std::nullopt;  // a new call's offer, or not about one call
+    }
+    const std::string call_id(*id);
+    auto fail = [&](const std::string& why) -> std::optional<ng::value> {
+        stats_.foreign_failed.fetch_add(1, std::memory_order_relaxed);
+        log::event(log::level::warning, "NG request for a call held elsewhere not served")
+            .field("call-id", call_id)
+            .field("command", std::string(*cmd))
+            .field("reason", why);
+        return ng::error_reply(why);
+    };
+    std::string why;
+    if (!sync_.ensure(&why)) {
+        return std::nullopt;  // Redis unreachable: the call is unknown here, as without a group
+    }
+    const redis_value v = sync_.run({"GET", keys::call(cfg_.group, call_id)});
+    if (v.type == redis_value::kind::failed) {
+        sync_.drop();
+        return std::nullopt;
+    }
+    if (v.type != redis_value::kind::string) {
+        return std::nullopt;  // no record: unknown to the group too
+    }
+    decode_error err = decode_error::none;
+    auto rec = decode_record(v.str, cfg_.key, cfg_.group, call_id, &err);
+    if (!rec) {
+        log::event(log::level::error, "call record refused").field("call-id", call_id).field("reason",
+                                                                                           decode_error_name(err));
+        return std::nullopt;
+    }
+    std::unique_ptr<call> c = rebuild_call(*rec, interfaces_, now, unix_now_ms(), &why);
+    if (!c) {
+        return fail("call record does not fit this node: " + why);
+    }
+    if (serves(*c, now)) {
+        try {
+            sessions_.adopt(std::move(c));
+        } catch (const session_error& e) {
+            return fail(e.what());
+        }
+        stats_.foreign_adopted.fetch_add(1, std::memory_order_relaxed);
+        write(*sessions_.find(call_id));
+        log::event(log::level::info, "call adopted for an NG request").field("call-id", call_id).field("from",
+                                                                                                     rec->owner);
+        return std::nullopt;
+    }
+    if (req.find(forwarded_key) != nullptr) {
+        return fail("forwarded here, but this node does not serve the call's addresses");
+    }
+    // Who serves it: the holder of its first address's lease.
+    std::string addr;
+    for (const auto& l : c->legs) {
+        for (const auto& s : l->streams) {
+            if (s.allocated && addr.empty()) {
+                addr = s.local_addr.to_string();
+            }
+        }
+    }
+    const redis_value holder = sync_.run({"GET", keys::lease(cfg_.group, addr)});
+    if (holder.type != redis_value::kind::string) {
+        return fail("the call's node is down and its addresses are not taken over yet; retry");
+    }
+    if (holder.str == cfg_.node) {
+        return fail("this node is taking the call's addresses over; retry");
+    }
+    const redis_value beat = sync_.run({"GET", keys::node(cfg_.group, holder.str)});
+    const size_t at = beat.type == redis_value::kind::string ? beat.str.find(" ng=") : std::string::npos;
+    if (at == std::string::npos) {
+        return fail("node " + holder.str + " serves the call but publishes no NG address");
+    }
+    const std::string ng_addr = beat.str.substr(at + 4);
+    ng::value fwd = req;
+    fwd.set(forwarded_key, ng::value::str(cfg_.node));
+    try {
+        ng::ng_client client(ng_addr);
+        auto reply = client.request(fwd, forward_timeout, 0, &why);
+        if (!reply) {
+            return fail("node " + holder.str + " (" + ng_addr + ") serves the call and did not answer: " + why);
+        }
+        stats_.foreign_forwarded.fetch_add(1, std::memory_order_relaxed);
+        log::event(log::level::info, "NG request forwarded to the node serving the call")
+            .field("call-id", call_id)
+            .field("command", std::string(*cmd))
+            .field("node", holder.str);
+        return reply;
+    } catch (const std::exception& e) {
+        return fail(std::string("cannot forward to node ") + holder.str + ": " + e.what());
+    }
 }
 
 }  // namespace rtprelay::ha

@@ -15,12 +15,15 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_set>
 #include <vector>
 
 #include "control/ha/agent.h"
 #include "control/ha/config.h"
+#include "control/ha/redis_link.h"
+#include "control/ng/bencode.h"
 #include "control/session/manager.h"
 
 namespace rtprelay {
@@ -43,6 +46,9 @@ struct group_stats {
     std::atomic<uint64_t> encode_failures{0};
     std::atomic<uint64_t> last_takeover_us{0};   // leases acquired -> every call adopted
     std::atomic<uint32_t> addresses_served{0};
+    std::atomic<uint64_t> foreign_adopted{0};    // NG for a call held nowhere here: adopted from Redis
+    std::atomic<uint64_t> foreign_forwarded{0};  // NG forwarded to the node that holds the call
+    std::atomic<uint64_t> foreign_failed{0};     // neither: error replies (Redis down, node gone, ...)
 };
 
 class group : public session_observer {
@@ -63,6 +69,14 @@ class group : public session_observer {
 
     void call_changed(const call& c) override;
     void call_closed(const call& c) override;
+
+    // An NG request, before the commands see it. For a call this node does not hold (an
+    // answer, re-offer, delete or query; never a new call's offer, so normal traffic never
+    // waits for Redis) it reads the call's record, synchronously with a short timeout: a call
+    // whose addresses this node serves is adopted and the request goes on here (nullopt);
+    // a call another live node serves gets the request forwarded there and returns that
+    // node's reply; otherwise an error reply saying why. nullopt for everything else.
+    std::optional<ng::value> foreign_request(const ng::value& req, steady::time_point now);
 
     const group_config& config() const { return cfg_; }
     const agent_stats& agent_counters() const { return agent_.stats(); }
@@ -87,7 +101,11 @@ class group : public session_observer {
     void adopt(agent_event& e, steady::time_point now);
     void serve(address& a, bool on);
 
+    bool serves(const call& c, steady::time_point now) const;
+
     const group_config& cfg_;
+    group_config sync_cfg_;                  // cfg_ with a shorter timeout, for sync_
+    redis_link sync_;                        // control thread's own connection (foreign_request)
     session_manager& sessions_;
     interface_set& interfaces_;
     dp::local_addresses& locals_;

@@ -7,7 +7,7 @@
 //   rtprelay:G:lease:ADDR      NODE while it serves media address ADDR (PX: the lease time)
 //   rtprelay:G:holder:ADDR     the last node that held ADDR's lease (no expiry): whose
 //                              calls a taker loads
-//   rtprelay:G:node:NODE       NODE's heartbeat, "calls=N" (PX: the lease time)
+//   rtprelay:G:node:NODE       NODE's heartbeat, "calls=N ng=ADDR:PORT" (PX: the lease time)
 //   rtprelay:G:nodes           SET of every node that ever joined
 //   rtprelay:G:handover:NODE   "TARGET": NODE is asked to hand everything to TARGET
 

@@ -69,7 +69,9 @@ class Node:
     mode (HA_BRIDGE): in namespace PREFIX-n<n> with its own veths and MACs, NG on
     198.19.0.<n>:2223 (the management bridge)."""
 
-    def __init__(self, n, home=True, group="t", extra=()):
+    def __init__(self, n, home=True, group="t", extra=(), a_addrs=None, b_addrs=None):
+        """home: True = both default media addresses, False = none (a standby), or a list.
+        a_addrs/b_addrs: the media addresses of interfaces a and b (default: RELAY_A, RELAY_B)."""
         self.n = n
         self.name = "n%d" % n
         p = E["HA_PREFIX"]
@@ -86,13 +88,17 @@ class Node:
             os.path.join(E["BUILD_DIR"], "relay", "rtprelay"), "--workers=1",
             "--eal=--lcores=0@0,1@1 --no-pci --no-huge -m 256 --no-shconf --file-prefix %sn%d "
             "--vdev=net_af_packet0,iface=%s --vdev=net_af_packet1,iface=%s" % (p, n, ifa, ifb),
-            "--interface=a address=%s/24 dpdk-port=0" % E["RELAY_A"],
-            "--interface=b address=%s/24 dpdk-port=1" % E["RELAY_B"],
+            "--interface=a address=%s dpdk-port=0" % ",".join(x + "/24" for x in (a_addrs or [E["RELAY_A"]])),
+            "--interface=b address=%s dpdk-port=1" % ",".join(x + "/24" for x in (b_addrs or [E["RELAY_B"]])),
             "--ng-listen=%s:%d" % self.ng_addr, "--ng-allow=%s" % RHOST, "--idle-sleep-us=50", "--drain-time=0",
             "--group=%s" % group, "--node=%s" % self.name, "--group-key-file=%s" % E["HA_KEY"],
         ] + (["--sentinel=%s:%s" % (RHOST, p) for p in SENTINELS] + ["--redis-master=rtprelay"] if SENTINELS
              else ["--redis=%s:%s" % (RHOST, E["REDIS_PORT"])]) + (
-            ["--redis-user=rtprelay", "--redis-password-file=%s" % PASSWORD_FILE] if PASSWORD_FILE else []) + (["--home-addresses=%s,%s" % (E["RELAY_A"], E["RELAY_B"])] if home else []) + list(extra)
+            ["--redis-user=rtprelay", "--redis-password-file=%s" % PASSWORD_FILE] if PASSWORD_FILE else [])
+        if home:
+            self.args.append("--home-addresses=%s" % ",".join(
+                home if isinstance(home, list) else [E["RELAY_A"], E["RELAY_B"]]))
+        self.args += list(extra)
         self.metrics_addr = (self.ng_addr[0], 9200 + n)
         self.args.append("--metrics-listen=%s:%d" % self.metrics_addr)
         self.proc = None
