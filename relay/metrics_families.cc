@@ -261,6 +261,10 @@ void ng(builder& b, const control_snapshot& s) {
              d(n.replies));
     b.single("rtprelay_ng_cache_hits_total", "NG retransmits answered from the reply cache.", counter,
              d(n.cache_hits));
+    b.single("rtprelay_ng_cookie_reuses_total",
+             "NG requests whose cookie the same peer had used for a different body within the cache age; "
+             "handled as new requests, not answered from the cache.",
+             counter, d(n.cookie_reuses));
     {
         MetricFamily f = family("rtprelay_ng_dropped_total", "NG datagrams dropped without a reply, by reason.",
                                 counter);

@@ -90,6 +90,15 @@ value error_reply(const std::string& reason) {
     return v;
 }
 
+bool commands::knows(std::string_view command) {
+    for (size_t i = 0; i + 1 < command_names.size(); ++i) {
+        if (command == command_names[i]) {
+            return true;
+        }
+    }
+    return false;
+}
+
 value commands::handle(const value& request, std::chrono::steady_clock::time_point now) {
     auto& row = counts_.results[command_index(request)];
     try {
@@ -360,6 +369,7 @@ value commands::statistics() const {
         srv.set("requests", n(c.requests));
         srv.set("replies", n(c.replies));
         srv.set("cache hits", n(c.cache_hits));
+        srv.set("cookie reuses", n(c.cookie_reuses));
         srv.set("ignored not allowed", n(c.dropped_not_allowed));
         srv.set("dropped malformed", n(c.dropped_malformed));
         srv.set("bad requests", n(c.bad_requests));

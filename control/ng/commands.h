@@ -6,6 +6,7 @@
 #include <array>
 #include <chrono>
 #include <functional>
+#include <string_view>
 
 #include "control/ng/bencode.h"
 #include "control/ng/server.h"
@@ -29,6 +30,10 @@ class commands {
     static constexpr std::array<const char*, 11> command_names = {
         "ping", "offer", "answer", "delete", "query", "list", "statistics", "capacity", "drain", "undrain", "other"};
     static constexpr std::array<const char*, 3> result_names = {"ok", "error", "load limit"};
+
+    // Whether `command` is one dispatch runs (every name above but `other`): the NG server
+    // caches replies only to these (ng_server_config::is_command).
+    static bool knows(std::string_view command);
 
     // Requests per command name and how many ended in error, for metrics.
     struct counts {
