@@ -18,6 +18,7 @@
 // net_memif: the peer sees its TX ring full); net_tap's kernel queue drops show only in the
 // kernel's counters of the tap interface.
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
