@@ -48,7 +48,7 @@ ip netns exec "$NS_RELAY" "$build/relay/rtprelay" --workers="$workers" \
     ${RELAY_EXTRA_ARGS:-} >"$logdir/relay.log" 2>&1 &
 relay_pid=$!
 
-export NS_RELAY NS_A NS_B ADDR_A ADDR_B RELAY_A RELAY_B IF_A1 IF_B1 NG_PORT=$ng_port RELAY_PID=$relay_pid BUILD_DIR=$build
+export NS_RELAY NS_A NS_B ADDR_A ADDR_B RELAY_A RELAY_B IF_A0 IF_B0 IF_A1 IF_B1 NG_PORT=$ng_port RELAY_PID=$relay_pid BUILD_DIR=$build
 export RELAY_LOG="$logdir/relay.log"
 export PYTHONPATH="$here/../support"
 ip netns exec "$NS_RELAY" timeout "${TEST_TIMEOUT:-240}" python3 "$test_py"
