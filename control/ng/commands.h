@@ -26,7 +26,9 @@ class commands {
 
     // Commands and reply results as the statistics reply names them ("ng requests"):
     // `other` is an unrecognised command or a request without one, so a peer sending
-    // garbage cannot grow the table.
+    // garbage cannot grow the table. Every command dispatch runs must be listed: one that
+    // is not counts as `other`, and the NG server does not cache its replies (knows()), so
+    // a proxy's retransmit would run it again.
     static constexpr std::array<const char*, 11> command_names = {
         "ping", "offer", "answer", "delete", "query", "list", "statistics", "capacity", "drain", "undrain", "other"};
     static constexpr std::array<const char*, 3> result_names = {"ok", "error", "load limit"};
