@@ -200,5 +200,15 @@ TEST_F(ng_retransmit_test, reused_cookie_with_another_body_runs_as_a_new_request
     EXPECT_EQ(sessions_->totals().offers, 1u);
 }
 
+TEST(ng_commands, knows_every_command_it_counts_and_nothing_else) {
+    for (size_t i = 0; i + 1 < ng::commands::command_names.size(); ++i) {
+        EXPECT_TRUE(ng::commands::knows(ng::commands::command_names[i])) << ng::commands::command_names[i];
+    }
+    EXPECT_FALSE(ng::commands::knows("other"));  // the row for unknown commands
+    EXPECT_FALSE(ng::commands::knows("frobnicate"));
+    EXPECT_FALSE(ng::commands::knows(""));
+    EXPECT_FALSE(ng::commands::knows("Offer"));
+}
+
 }  // namespace
 }  // namespace rtprelay
