@@ -8,7 +8,8 @@
 // cookie each get their own reply, and a cookie reused with a different body (a proxy
 // restarted with the same cookie sequence) is reported as such instead of being answered
 // with the reply to another request. SHA-256, so no body a peer can craft passes for
-// another: ~1 µs for a 2 KB offer, at call-setup rates.
+// another: ~1.3 µs for a 2 KB offer (OpenSSL at 1.5 GB/s on a 2-vCPU Xeon VM), at
+// call-setup rates.
 //
 // Bounded in entries and in age; the oldest entry goes first. Memory is about
 // max_entries * (source + cookie + 32-byte digest + reply) bytes: 10000 entries of ~2 KB SDP
