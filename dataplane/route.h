@@ -97,9 +97,11 @@ inline const neighbour* next_hop_for(const flow_entry& e, uint64_t dest, const n
 
 // Stage 4 for packet m (of kind `kind`, kind_on_flow) on flow e, at now_tsc; auth_token_cycles
 // = TSC cycles per authentication token (latch.h). drop_reason::count = go on with *r filled.
+// Inlined into the worker's burst loop: as a call it measured ~2% slower on plain RTP.
 template <typename next_hops>
-inline drop_reason route_packet(const flow_entry& e, rte_mbuf* m, uint8_t kind, uint64_t now_tsc,
-                                uint64_t auth_token_cycles, const next_hops& hops, route* r) {
+[[gnu::always_inline]] inline drop_reason route_packet(const flow_entry& e, rte_mbuf* m, uint8_t kind,
+                                                       uint64_t now_tsc, uint64_t auth_token_cycles,
+                                                       const next_hops& hops, route* r) {
     stream_state& self = *e.self;
     auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, m->l2_len);
     auto* uh = rte_pktmbuf_mtod_offset(m, rte_udp_hdr*, m->l2_len + m->l3_len);
