@@ -244,6 +244,7 @@ int run(const rtprelay::relay_options& opt) {
     ngc.allow = opt.ng_allow;
     ngc.cache_entries = opt.ng_cache_entries;
     ngc.cache_age = std::chrono::seconds(opt.ng_cache_age);
+    ngc.is_command = ng::commands::knows;
     ng_log ng_logger;
     ng::ng_server server(ngc, [&](const ng::value& req, const ng::peer_info& from) {
         const auto now = std::chrono::steady_clock::now();
