@@ -226,6 +226,7 @@ int run(const rtprelay::relay_options& opt) {
     std::unique_ptr<ha::group> grp;
     if (group) {
         grp = std::make_unique<ha::group>(*group, sessions, interfaces, plane.locals());
+        grp->set_srtp_engine(opt.srtp_engine == "libsrtp2" ? dpl::srtp::engine::libsrtp2 : dpl::srtp::engine::native);
     }
     const std::vector<uint16_t> ports = plane.port_ids();
     link_monitor links(ports);  // before /metrics, which reads it

@@ -111,6 +111,12 @@ std::vector<MetricFamily> render_group(const ha::group& g) {
         counter, d(s.calls_dropped));
     add(out, "rtprelay_takeover_seconds", "How long adopting the last takeover's calls took.", gauge,
         d(s.last_takeover_us) / 1e6);
+    add(out, "rtprelay_srtp_unreserved_indices_total",
+        "SRTP/SRTCP indices sent before Redis acknowledged a record that covers them: a takeover then "
+        "could reuse them (RFC 3711 9.1).",
+        counter, d(s.srtp_exposed));
+    add(out, "rtprelay_srtp_record_writes_total", "Call records written to carry SRTP indices and reservations.",
+        counter, d(s.srtp_writes));
     for (size_t r = 1; r < std::size(a.records_refused); ++r) {
         add(out, "rtprelay_call_records_refused_total",
             "Call records refused when loaded: corrupt, truncated, a newer format, a seal that does not verify.",

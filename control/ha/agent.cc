@@ -258,9 +258,14 @@ void agent::flush_writes() {
         const std::vector<redis_value> r = link_.pipeline(cmds);
         const auto done = steady::now();
         size_t ok = 0;
+        agent_event acked;
+        acked.what = agent_event::kind::written;
         for (size_t k = 0; k < n; ++k) {
             if (r[2 * k].ok() && r[2 * k + 1].ok()) {
                 ++ok;
+                if (batch[k].token != 0) {
+                    acked.acks.emplace_back(batch[k].call_id, batch[k].token);
+                }
                 const auto us = static_cast<uint64_t>(
                     std::chrono::duration_cast<std::chrono::microseconds>(done - batch[k].queued).count());
                 stats_.write_latency_us_sum.fetch_add(us, std::memory_order_relaxed);
@@ -277,6 +282,9 @@ void agent::flush_writes() {
                        r[2 * k].str.rfind("READONLY", 0) == 0) {
                 link_.drop();  // a demoted master: find the new one
             }
+        }
+        if (!acked.acks.empty()) {
+            post(std::move(acked));
         }
         stats_.writes.fetch_add(ok, std::memory_order_relaxed);
         stats_.bytes_written.fetch_add(ok == n ? bytes : 0, std::memory_order_relaxed);

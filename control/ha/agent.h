@@ -60,6 +60,7 @@ struct write_op {
     std::string value;              // put: the sealed record
     std::string node;               // forget: the node whose set loses `ids`
     std::vector<std::string> ids;   // forget
+    uint64_t token = 0;             // put: nonzero = report its acknowledgement (agent_event::written)
     steady::time_point queued{};
 };
 
@@ -68,12 +69,14 @@ struct agent_event {
         connected,  // a (re)connection to the master: rewrite every call
         acquired,   // leases taken for `addresses`; `records`: their last holder `node`'s calls
         lost,       // `addresses` are held by `node` now: let their calls go
+        written,    // Redis acknowledged these (call-id, token) puts
     };
     kind what = kind::connected;
     bool first = false;                  // connected: the first connection since start
     std::vector<size_t> addresses;       // indexes into the agent's address list
     std::string node;
     std::vector<call_record> records;
+    std::vector<std::pair<std::string, uint64_t>> acks;  // written
 };
 
 // Upper bounds (ms) of the write latency histogram's buckets (queued -> acknowledged).

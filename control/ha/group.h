@@ -49,6 +49,8 @@ struct group_stats {
     std::atomic<uint64_t> foreign_adopted{0};    // NG for a call held nowhere here: adopted from Redis
     std::atomic<uint64_t> foreign_forwarded{0};  // NG forwarded to the node that holds the call
     std::atomic<uint64_t> foreign_failed{0};     // neither: error replies (Redis down, node gone, ...)
+    std::atomic<uint64_t> srtp_exposed{0};       // SRTP indices sent past what Redis acknowledged
+    std::atomic<uint64_t> srtp_writes{0};        // records written for SRTP indices (srtp_progress.h)
 };
 
 class group : public session_observer {
@@ -98,6 +100,7 @@ class group : public session_observer {
     static std::vector<address> collect(interface_set& interfaces);
     static std::vector<std::string> texts(const std::vector<address>& a);
     void write(const call& c);
+    void scan_srtp(steady::time_point now);
     void adopt(agent_event& e, steady::time_point now);
     void serve(address& a, bool on);
 
@@ -113,6 +116,13 @@ class group : public session_observer {
     agent agent_;
     group_stats stats_;
     std::unordered_set<std::string> dirty_;
+    uint64_t next_token_ = 0;
+    steady::time_point next_scan_{};
+    dp::srtp::engine engine_ = dp::srtp::engine::native;
+
+ public:
+    // The SRTP engine the publisher makes contexts with: adopted calls get theirs the same way.
+    void set_srtp_engine(dp::srtp::engine e) { engine_ = e; }
 };
 
 }  // namespace rtprelay::ha

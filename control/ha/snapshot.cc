@@ -107,7 +107,63 @@ stream_record stream_of(const stream& s) {
             }
         }
     }
+    if (s.contexts && s.contexts->progress) {
+        // What the last scan decided the record carries (srtp_progress.h), not the live
+        // indices: the reservations must be what the record says.
+        const srtp_progress& p = *s.contexts->progress;
+        for (int k = 0; k < 4; ++k) {
+            auto& to = k < 2 ? r.srtp_in[k] : r.srtp_out[k - 2];
+            for (const auto& e : p.written[k]) {
+                if (to.size() < max_record_ssrcs) {
+                    to.push_back({e.ssrc, e.index});
+                }
+            }
+        }
+    }
     return r;
+}
+
+// The stream's SRTP contexts, made from its keys as the publisher would make them, seeded
+// with the record's indices (srtp_progress.h), so that the publisher keeps them. Throws
+// std::runtime_error if a context cannot be made.
+void rebuild_contexts(stream& s, const stream_record& sr, dp::srtp::engine engine) {
+    const sdes::stream_crypto& c = s.crypto();
+    if (!c.srtp || (!c.from_peer && !c.to_peer)) {
+        return;
+    }
+    s.contexts = std::make_unique<srtp_contexts>();
+    srtp_contexts& sc = *s.contexts;
+    auto make = [&](const sdes::crypto_attr& a, std::unique_ptr<dp::srtp::context> (&ctx)[2],
+                    std::optional<srtp_contexts::made_from>& made, const std::vector<ssrc_index_record> (&seeds)[2]) {
+        for (int k = 0; k < 2; ++k) {
+            ctx[k] = dp::srtp::make_context(engine, a.crypto_suite, a.key, k == 1);
+            for (const auto& x : seeds[k]) {
+                ctx[k]->seed(x.ssrc, x.index);  // false only with libsrtp2, or a duplicate SSRC
+            }
+        }
+        made = srtp_contexts::made_from{a.crypto_suite, a.unencrypted_srtcp, a.key};
+    };
+    if (c.from_peer) {
+        make(*c.from_peer, sc.in, sc.in_key, sr.srtp_in);
+    }
+    if (c.to_peer) {
+        make(*c.to_peer, sc.out, sc.out_key, sr.srtp_out);
+    }
+    // What Redis holds is acknowledged by definition; the first scan goes on from there.
+    sc.progress = std::make_unique<srtp_progress>();
+    for (int k = 0; k < 4; ++k) {
+        const auto& from = k < 2 ? sr.srtp_in[k] : sr.srtp_out[k - 2];
+        sc.progress->made[k] = k < 2 ? static_cast<const void*>(sc.in[k].get()) : sc.out[k - 2].get();
+        for (const auto& x : from) {
+            sc.progress->acked[k].push_back({x.ssrc, x.index, x.index, k >= 2});
+        }
+        sc.progress->written[k] = sc.progress->acked[k];
+        if (k == 3) {
+            for (auto& e : sc.progress->written[k]) {
+                e.index += srtcp_block;  // the next block, in the record written right after adoption
+            }
+        }
+    }
 }
 
 // The first problem with stream `s` of a leg on `iface`, or empty.
@@ -179,7 +235,7 @@ call_record snapshot_call(const call& c, std::string_view owner, steady::time_po
 }
 
 std::unique_ptr<call> rebuild_call(const call_record& r, interface_set& interfaces, steady::time_point now,
-                                   int64_t now_unix_ms, std::string* why) {
+                                   int64_t now_unix_ms, std::string* why, dp::srtp::engine engine) {
     auto refuse = [why](std::string text) -> std::unique_ptr<call> {
         *why = std::move(text);
         return nullptr;
@@ -247,6 +303,11 @@ std::unique_ptr<call> rebuild_call(const call_record& r, interface_set& interfac
                     sc.offered.push_back(line_from(o));
                 }
                 s.set_crypto(std::move(sc));
+                try {
+                    rebuild_contexts(s, sr, engine);
+                } catch (const std::exception& e) {
+                    return refuse(std::string("SRTP context: ") + e.what());
+                }
             }
             if (s.allocated) {
                 s.rtp_state = std::make_unique<dp::stream_state>();

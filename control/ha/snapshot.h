@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "control/ha/record.h"
+#include "control/ha/srtp_progress.h"
 #include "control/session/session.h"
 
 namespace rtprelay {
@@ -30,8 +31,11 @@ int64_t unix_now_ms();
 
 call_record snapshot_call(const call& c, std::string_view owner, steady::time_point now, int64_t now_unix_ms);
 
-// nullptr with *why set when the record cannot become a call on this node.
+// nullptr with *why set when the record cannot become a call on this node. SRTP streams
+// get their contexts here, made with `engine` from the record's keys and seeded with its
+// indices (srtp_progress.h); the publisher keeps them since they match the keys.
 std::unique_ptr<call> rebuild_call(const call_record& r, interface_set& interfaces, steady::time_point now,
-                                   int64_t now_unix_ms, std::string* why);
+                                   int64_t now_unix_ms, std::string* why,
+                                   dp::srtp::engine engine = dp::srtp::engine::native);
 
 }  // namespace rtprelay::ha

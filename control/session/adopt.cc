@@ -44,6 +44,11 @@ const call* session_manager::find(std::string_view call_id) const {
     return it == calls_.end() ? nullptr : it->second.get();
 }
 
+call* session_manager::find(std::string_view call_id) {
+    auto it = calls_.find(call_id);
+    return it == calls_.end() ? nullptr : it->second.get();
+}
+
 std::vector<std::string> session_manager::calls_on(const ip_address& addr) const {
     std::vector<std::string> out;
     for (const auto& [id, c] : calls_) {

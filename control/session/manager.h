@@ -153,9 +153,17 @@ class session_manager {
     // --- Groups (control/ha; implemented in adopt.cc) ---
     void set_observer(session_observer* o) { observer_ = o; }
     const call* find(std::string_view call_id) const;
+    // For bookkeeping that does not change the call's media (a group's SRTP progress).
+    call* find(std::string_view call_id);
     template <typename F>
     void for_each_call(F&& f) const {
         for (const auto& [id, c] : calls_) {
+            f(static_cast<const call&>(*c));
+        }
+    }
+    template <typename F>
+    void for_each_call(F&& f) {
+        for (auto& [id, c] : calls_) {
             f(*c);
         }
     }

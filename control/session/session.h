@@ -24,6 +24,23 @@ using steady = std::chrono::steady_clock;
 // decrypts what the peer sends, out[] encrypts what we send the peer. Each remembers the
 // line it was made from, so that they are rebuilt only when a key changes (ROC and replay
 // state survive a re-INVITE that keeps the keys). Only SRTP streams have one.
+// A group's bookkeeping of the SRTP indices its call records carry (control/ha/srtp_progress.h):
+// per context (0 RTP in, 1 RTCP in, 2 RTP out, 3 RTCP out) and SSRC, the index the last
+// record written holds, and the last one Redis acknowledged. Control thread only; exists
+// only on nodes of a group, once an SRTP stream has carried packets.
+struct srtp_progress {
+    struct entry {
+        uint32_t ssrc = 0;
+        uint64_t index = 0;      // what the record holds (sent RTCP: the reservation)
+        uint64_t seen = 0;       // highest index the last scan read (exposure counting)
+        bool seen_any = false;
+    };
+    std::vector<entry> written[4];
+    std::vector<entry> acked[4];
+    const void* made[4] = {};    // the context these are about (a re-key starts over)
+    uint64_t token = 0;          // the written record's ack token; 0 = none awaited
+};
+
 struct srtp_contexts {
     // What a context was made from: suite, UNENCRYPTED_SRTCP and key (33 bytes, not the
     // whole 64-byte crypto_attr).
@@ -36,6 +53,7 @@ struct srtp_contexts {
     std::unique_ptr<dp::srtp::context> out[2];
     std::optional<made_from> in_key;
     std::optional<made_from> out_key;
+    std::unique_ptr<srtp_progress> progress;  // groups only (control/ha)
 };
 
 // The SDES state of a plain RTP stream: nothing.

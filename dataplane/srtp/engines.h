@@ -27,6 +27,9 @@ struct native {
     static bool reserve(context& c) noexcept;
     // Records `index` for the SSRC; a new one (reserve() said yes) gets the next slot.
     static void commit(context& c, const context::slot* s, bool is_new, uint32_t ssrc, uint64_t index) noexcept;
+    // context::indices and context::seed (srtp.h).
+    static size_t indices(const context& c, context::ssrc_index* out, size_t max) noexcept;
+    static bool seed(context& c, uint32_t ssrc, uint64_t index) noexcept;
     // The AES round keys for a cipher pass: the RTP context's own, or (SRTCP) expanded into
     // `scratch` (176 bytes, 16-aligned), which the caller wipes after use. AES-NI only.
     static const uint8_t* round_keys(const context& c, uint8_t* scratch) noexcept;

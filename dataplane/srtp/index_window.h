@@ -3,7 +3,12 @@
 // below and including it. On receive it is RFC 3711's replay list (3.3.2); on send it is the
 // list of indices already used, so that no (key, SSRC, index) is ever encrypted twice.
 // Works for 48-bit SRTP indices and 31-bit SRTCP indices alike. 32 bytes, no allocation.
+//
+// Threads: the owner worker does everything; the control plane may read top() at any time
+// (call records of a group, control/ha), so the highest index is a relaxed atomic: a plain
+// load and store on x86, nothing more per packet.
 
+#include <atomic>
 #include <cstdint>
 
 namespace rtprelay::dp::srtp {
@@ -20,13 +25,14 @@ public:
 
     bool empty() const noexcept { return !any_; }
     // Highest index added; meaningful only when !empty().
-    uint64_t top() const noexcept { return top_; }
+    uint64_t top() const noexcept { return top_.load(std::memory_order_relaxed); }
 
     verdict check(uint64_t index) const noexcept {
-        if (!any_ || index > top_) {
+        const uint64_t top = top_.load(std::memory_order_relaxed);
+        if (!any_ || index > top) {
             return verdict::fresh;
         }
-        const uint64_t back = top_ - index;
+        const uint64_t back = top - index;
         if (back >= size) {
             return verdict::too_old;
         }
@@ -35,21 +41,30 @@ public:
 
     // Records `index`; check(index) must have said fresh.
     void add(uint64_t index) noexcept {
+        const uint64_t top = top_.load(std::memory_order_relaxed);
         if (!any_) {
             any_ = true;
-            top_ = index;
+            top_.store(index, std::memory_order_relaxed);
             bits_[0] = 1;
             bits_[1] = 0;
             return;
         }
-        if (index > top_) {
-            shift(index - top_);
-            top_ = index;
+        if (index > top) {
+            shift(index - top);
+            top_.store(index, std::memory_order_relaxed);
             bits_[0] |= 1;
             return;
         }
-        const uint64_t back = top_ - index;
+        const uint64_t back = top - index;
         bits_[back / 64] |= uint64_t{1} << (back % 64);
+    }
+
+    // As if `top` and every index below it had been added: a context made again on another
+    // node goes on from there (control/ha). Only before the owner worker sees it.
+    void seed(uint64_t top) noexcept {
+        any_ = true;
+        top_.store(top, std::memory_order_relaxed);
+        bits_[0] = bits_[1] = ~uint64_t{0};
     }
 
 private:
@@ -66,7 +81,7 @@ private:
         }
     }
 
-    uint64_t top_ = 0;
+    std::atomic<uint64_t> top_{0};  // dp: rw (owner), ctl: ro (top())
     uint64_t bits_[2] = {0, 0};  // bit k (bits_[k / 64], bit k % 64) set: index top_ - k was added
     bool any_ = false;
 };

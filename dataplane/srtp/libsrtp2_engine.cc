@@ -92,21 +92,23 @@ const libsrtp2::state& libsrtp2::st(const context& c) noexcept {
 }
 
 bool libsrtp2::ssrc_allowed(const context& c, uint32_t ssrc) noexcept {
-    for (uint32_t i = 0; i < c.n_slots_; ++i) {
+    for (uint32_t i = 0, n = c.n_slots_.load(std::memory_order_relaxed); i < n; ++i) {
         if (st(c).ssrcs[i] == ssrc) {
             return true;
         }
     }
-    return c.n_slots_ < max_ssrcs;
+    return c.n_slots_.load(std::memory_order_relaxed) < max_ssrcs;
 }
 
 void libsrtp2::note_ssrc(context& c, uint32_t ssrc) noexcept {
-    for (uint32_t i = 0; i < c.n_slots_; ++i) {
+    for (uint32_t i = 0, n = c.n_slots_.load(std::memory_order_relaxed); i < n; ++i) {
         if (st(c).ssrcs[i] == ssrc) {
             return;
         }
     }
-    st(c).ssrcs[c.n_slots_++] = ssrc;  // ssrc_allowed() said there is room
+    const uint8_t n = c.n_slots_.load(std::memory_order_relaxed);
+    st(c).ssrcs[n] = ssrc;  // ssrc_allowed() said there is room
+    c.n_slots_.store(static_cast<uint8_t>(n + 1), std::memory_order_relaxed);
 }
 
 void libsrtp2::init(context& c, const master_key& key) {

@@ -30,7 +30,7 @@ const ssrc_slot empty_slot{};
 // can still take it; nullptr when it cannot: all max_ssrcs slots used, or its overflow chunk
 // is needed and the pool has none free. Writes nothing.
 const context::slot* native::find_slot(const context& c, uint32_t ssrc, bool* is_new) noexcept {
-    const uint32_t n = c.n_slots_;
+    const uint32_t n = c.n_slots_.load(std::memory_order_relaxed);
     if (n != 0 && c.first_.ssrc == ssrc) [[likely]] {
         *is_new = false;
         return &c.first_;
@@ -51,7 +51,7 @@ const context::slot* native::find_slot(const context& c, uint32_t ssrc, bool* is
 // Makes room for a new SSRC: takes the overflow chunk if this is the second. False when the
 // pool has none left (then nothing changed).
 bool native::reserve(context& c) noexcept {
-    if (c.n_slots_ == 0 || c.more_ != nullptr) {
+    if (c.n_slots_.load(std::memory_order_relaxed) == 0 || c.more_ != nullptr) {
         return true;
     }
     uint32_t id = 0;
@@ -68,13 +68,38 @@ bool native::reserve(context& c) noexcept {
 void native::commit(context& c, const context::slot* s, bool is_new, uint32_t ssrc, uint64_t index) noexcept {
     context::slot* w = nullptr;
     if (is_new) {
-        w = c.slot_at(c.n_slots_);
+        const uint8_t n = c.n_slots_.load(std::memory_order_relaxed);
+        w = c.slot_at(n);
         w->ssrc = ssrc;
-        ++c.n_slots_;
-    } else {
-        w = const_cast<context::slot*>(s);  // one of c's own slots
+        w->seen.add(index);
+        c.n_slots_.store(static_cast<uint8_t>(n + 1), std::memory_order_release);  // the slot is complete
+        return;
     }
+    w = const_cast<context::slot*>(s);  // one of c's own slots
     w->seen.add(index);
+}
+
+size_t native::indices(const context& c, context::ssrc_index* out, size_t max) noexcept {
+    const uint32_t n = c.n_slots_.load(std::memory_order_acquire);
+    size_t k = 0;
+    for (uint32_t i = 0; i < n && k < max; ++i) {
+        const context::slot* s = c.slot_at(i);
+        out[k++] = {s->ssrc, s->seen.top()};
+    }
+    return k;
+}
+
+bool native::seed(context& c, uint32_t ssrc, uint64_t index) noexcept {
+    bool is_new = false;
+    if (find_slot(c, ssrc, &is_new) == nullptr || !is_new || !reserve(c)) {
+        return false;
+    }
+    const uint8_t n = c.n_slots_.load(std::memory_order_relaxed);
+    context::slot* w = c.slot_at(n);
+    w->ssrc = ssrc;
+    w->seen.seed(index);
+    c.n_slots_.store(static_cast<uint8_t>(n + 1), std::memory_order_release);
+    return true;
 }
 
 void native::init(context& c, const master_key& key) {

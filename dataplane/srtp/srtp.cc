@@ -82,6 +82,14 @@ context::~context() {
     OPENSSL_cleanse(salt_.data(), salt_.size());
 }
 
+size_t context::indices(ssrc_index* out, size_t max) const noexcept {
+    return engine_ == engine::native ? detail::native::indices(*this, out, max) : 0;
+}
+
+bool context::seed(uint32_t ssrc, uint64_t index) noexcept {
+    return engine_ == engine::native && detail::native::seed(*this, ssrc, index);
+}
+
 std::optional<uint64_t> context::highest_index(uint32_t ssrc) const noexcept {
     if (engine_ != engine::native) {
         return std::nullopt;

@@ -20,6 +20,7 @@
 // or replayed packet costs one HMAC and changes nothing.
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <new>
@@ -123,8 +124,25 @@ public:
     // Owner thread only (not synchronised). SSRCs holding state, and the highest index
     // received/sent for one of them (SRTP: ROC << 16 | SEQ; SRTCP: the 31-bit index).
     // The libsrtp2 engine keeps indices inside libsrtp2: highest_index is nullopt there.
-    uint32_t ssrc_count() const noexcept { return n_slots_; }
+    uint32_t ssrc_count() const noexcept { return n_slots_.load(std::memory_order_relaxed); }
     std::optional<uint64_t> highest_index(uint32_t ssrc) const noexcept;
+
+    // Any thread (the control plane writes a group's call records from it, control/ha):
+    // the SSRCs this context keeps state for, each with the highest index it received or
+    // sent, up to `max` of them; returns how many. Reads what the owner publishes: the slot
+    // count with release/acquire, the indices relaxed (a slightly old index is fine there).
+    // Native engine only; 0 with libsrtp2.
+    struct ssrc_index {
+        uint32_t ssrc;
+        uint64_t index;
+    };
+    size_t indices(ssrc_index* out, size_t max) const noexcept;
+    // Control plane, before the context is published: state for `ssrc` as if `index` and
+    // every index below it had been received (or sent), so that a context made again from
+    // the same key on another node of a group goes on from where the record left it: the
+    // same ROC, nothing at or below `index` accepted (received) or used (sent) again. False
+    // with the libsrtp2 engine, for an SSRC it holds already, or when it has no room.
+    bool seed(uint32_t ssrc, uint64_t index) noexcept;
 
     // Starts loading what a packet of the first SSRC needs (keys, pad states, first slot: 5
     // cache lines for RTP, 2 for SRTCP; prefetching past the end of the smaller one is
@@ -159,7 +177,9 @@ private:
     suite suite_ = suite::aes_cm_128_hmac_sha1_80;
     bool rtcp_ = false;
     uint8_t tag_len_ = 0;
-    uint8_t n_slots_ = 0;                 // SSRCs with state: first_, then more_[0, n_slots_ - 1)
+    // SSRCs with state: first_, then more_[0, n_slots_ - 1). dp: wo (owner; release, after
+    // the slot is written), ctl: ro (indices()).
+    std::atomic<uint8_t> n_slots_{0};
     aes_impl aes_ = aes_impl::aesni;      // native: aesni (keys inline) or openssl (cipher_)
     std::array<uint8_t, 14> salt_{};      // session salt
     uint32_t chunk_id_ = 0;               // more_'s id in the pool (when more_ is set)
