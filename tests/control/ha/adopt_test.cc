@@ -11,6 +11,7 @@
 
 #include "control/ha/record.h"
 #include "control/ha/snapshot.h"
+#include "control/ha/srtp_progress.h"
 #include "control/interfaces.h"
 #include "control/ng/bencode.h"
 #include "control/ng/commands.h"
@@ -96,8 +97,8 @@ sdes::crypto_attr key_in(const std::string& sdp) {
 }
 
 // What `from` protects, `to` opens (one RTP packet, fresh SSRC per call).
-bool interoperate(dp::srtp::context& from, dp::srtp::context& to, uint32_t ssrc) {
-    uint8_t buf[256] = {0x80, 0x00, 0x10, 0x00, 0, 0, 0, 1};
+bool interoperate(dp::srtp::context& from, dp::srtp::context& to, uint32_t ssrc, uint16_t seq = 0x1000) {
+    uint8_t buf[256] = {0x80, 0x00, static_cast<uint8_t>(seq >> 8), static_cast<uint8_t>(seq), 0, 0, 0, 1};
     buf[8] = static_cast<uint8_t>(ssrc >> 24);
     buf[9] = static_cast<uint8_t>(ssrc >> 16);
     buf[10] = static_cast<uint8_t>(ssrc >> 8);
@@ -214,6 +215,57 @@ TEST_F(adopt_test, the_peer_relays_the_call_with_the_same_ports_and_keys) {
             EXPECT_EQ(a.pool->used(), 0u);
         }
     }
+}
+
+// A long SRTP call (ROC 3) and SRTCP sent by node 1: node 2 goes on with the same ROC in
+// both directions and starts its SRTCP above node 1's reservation (srtp_progress.h).
+TEST_F(adopt_test, srtp_indices_carry_over) {
+    const std::string relay_a = line(to_a, "c=IN IP4 ");
+    const std::string relay_b = line(to_b, "c=IN IP4 ");
+    const dp::flow_entry* n1_from_a = n1.entry(relay_a, port_of(to_a));
+    ASSERT_TRUE(n1_from_a && n1_from_a->srtp_in[0] && n1_from_a->srtp_out[0] && n1_from_a->srtp_out[1]);
+    const uint64_t at = (uint64_t{3} << 16) | 100;
+    ASSERT_TRUE(n1_from_a->srtp_in[0]->seed(0x1111, at));   // 3:100 received from A ...
+    ASSERT_TRUE(n1_from_a->srtp_out[0]->seed(0x1111, at));  // ... and relayed to B
+    for (int i = 0; i < 3; ++i) {                          // SRTCP to B: indices 0, 1, 2
+        uint8_t buf[64] = {0x80, 200, 0, 6, 0, 0, 0x11, 0x11};
+        uint32_t len = 28;
+        ASSERT_EQ(dp::srtp::protect_rtcp(*n1_from_a->srtp_out[1], buf, &len, 36), dp::srtp::result::ok);
+    }
+    call* c1 = n1.sessions->find("call-1");
+    for (auto& l : c1->legs) {
+        for (auto& st : l->streams) {
+            scan_srtp(st);  // what the group's scan does every 250 ms
+        }
+    }
+    std::string why;
+    auto c = moved(n2, &why);
+    ASSERT_NE(c, nullptr) << why;
+    n2.sessions->adopt(std::move(c));
+    const dp::flow_entry* from_a = n2.entry(relay_a, port_of(to_a));
+    ASSERT_TRUE(from_a && from_a->srtp_in[0] && from_a->srtp_out[0] && from_a->srtp_out[1]);
+
+    auto peer = [](const std::string& sdp_text, bool rtcp = false) {
+        const sdes::crypto_attr k = key_in(sdp_text);
+        return dp::srtp::make_context(dp::srtp::engine::native, k.crypto_suite, k.key, rtcp);
+    };
+    auto a_send = peer("\r\na=crypto:" + a_key + "\r\n");
+    auto b_recv = peer(to_b);
+    ASSERT_TRUE(a_send->seed(0x1111, at));
+    ASSERT_TRUE(b_recv->seed(0x1111, at));
+    EXPECT_TRUE(interoperate(*a_send, *from_a->srtp_in[0], 0x1111, 101)) << "node 2 decrypts A's 3:101";
+    EXPECT_TRUE(interoperate(*from_a->srtp_out[0], *b_recv, 0x1111, 101)) << "and B decrypts node 2's 3:101";
+    auto fresh = peer("\r\na=crypto:" + a_key + "\r\n");
+    EXPECT_FALSE(interoperate(*a_send, *fresh, 0x1111, 102)) << "a context from the key alone would not (ROC 0)";
+
+    uint8_t buf[64] = {0x80, 200, 0, 6, 0, 0, 0x11, 0x11};
+    uint32_t len = 28;
+    ASSERT_EQ(dp::srtp::protect_rtcp(*from_a->srtp_out[1], buf, &len, 36), dp::srtp::result::ok);
+    const uint32_t idx = (uint32_t{buf[len - 14]} << 24 | uint32_t{buf[len - 13]} << 16 | uint32_t{buf[len - 12]} << 8 |
+                          buf[len - 11]) & 0x7fffffffu;
+    EXPECT_GT(idx, 2u + ha::srtcp_block) << "node 2's first SRTCP index is above node 1's reservation";
+    auto b_rtcp = peer(to_b, true);
+    EXPECT_EQ(dp::srtp::unprotect_rtcp(*b_rtcp, buf, &len), dp::srtp::result::ok);
 }
 
 TEST_F(adopt_test, latched_sources_carry_over) {
