@@ -11,6 +11,8 @@ import re
 import subprocess
 import time
 
+import pcapidx
+
 from hanodes import Node, redis, redis_raw, redis_set_bytes
 from mediaflow import Media, Stream, host_socket
 from rtptest import check, new_key, run_checks, text, wait_for
@@ -34,13 +36,15 @@ def call(ng, call_id, offer_sdp, answer_fn):
     return to_b, parse(a["sdp"])
 
 
-def srtp_stream(src_ns, src, sport, dst_ns, dst, dport, to, send_key, recv_key, ssrc):
-    recv = subprocess.Popen([PEER, "recv", "--ns", dst_ns, "--bind", "%s:%d" % (dst, dport), "--count", str(PACKETS),
-                             "--timeout-ms", str(int(PACKETS * 20 + 4000)), "--key", recv_key, "--suite", S80],
-                            stdout=subprocess.PIPE, text=True)
+def srtp_stream(src_ns, src, sport, dst_ns, dst, dport, to, send_key, recv_key, ssrc, seq=1000, rtcp=False,
+                count=PACKETS, interval_ms=20):
+    extra = ["--rtcp"] if rtcp else []
+    recv = subprocess.Popen([PEER, "recv", "--ns", dst_ns, "--bind", "%s:%d" % (dst, dport), "--count", str(count),
+                             "--timeout-ms", str(int(count * interval_ms + 4000)), "--key", recv_key, "--suite", S80]
+                            + extra, stdout=subprocess.PIPE, text=True)
     send = subprocess.Popen([PEER, "send", "--ns", src_ns, "--bind", "%s:%d" % (src, sport), "--to", "%s:%d" % to,
-                             "--count", str(PACKETS), "--interval-us", "20000", "--ssrc", str(ssrc),
-                             "--key", send_key, "--suite", S80])
+                             "--count", str(count), "--interval-us", str(interval_ms * 1000), "--ssrc", str(ssrc),
+                             "--key", send_key, "--suite", S80, "--seq", str(seq)] + extra)
     return send, recv
 
 
@@ -70,12 +74,12 @@ def main():
     # B->A: a libsrtp2 sender and receiver cannot share one port).
     to_b, to_a = call(n1.ng, "plain-1", sdp(ip_a, 30000), lambda to_b: sdp(ip_b, 30000))
     keys = {}
-    for cid, port in (("srtp-1", 30100), ("srtp-2", 30200)):
+    for cid, port in (("srtp-1", 30100), ("srtp-2", 30200), ("srtcp-1", 30300)):
         ka, kb = new_key(), new_key()
         s_to_b, s_to_a = call(n1.ng, cid, sdp(ip_a, port, "RTP/SAVP", ["1 %s inline:%s" % (S80, ka)]),
                               lambda b: sdp(ip_b, port, "RTP/SAVP", ["1 %s inline:%s" % (b["crypto"][0][1], kb)]))
         keys[cid] = (port, ka, kb, s_to_b, s_to_a)
-    check(wait_for(lambda: redis("SCARD", "rtprelay:t:calls:n1") == "(integer) 3", 5), "the calls are in Redis")
+    check(wait_for(lambda: redis("SCARD", "rtprelay:t:calls:n1") == "(integer) 4", 5), "the calls are in Redis")
     dump = redis_raw("GET", "rtprelay:t:call:srtp-1")
     port, ka, kb, s_to_b, s_to_a = keys["srtp-1"]
     for k in (ka, kb, s_to_b["crypto"][0][2], s_to_a["crypto"][0][2]):
@@ -102,12 +106,25 @@ def main():
     for s in media.streams:
         s.on = True
     media.start()
+    # Every packet the relays send to B, for the (SSRC, index) check.
+    cap_path = os.path.join(E["HA_TMP"], "to-b.pcap")
+    cap = subprocess.Popen(["ip", "netns", "exec", ns_b, "tshark", "-q", "-i", E["IF_B1"], "-F", "pcap", "-w", cap_path,
+                            "-f", "udp and src host %s" % E["RELAY_B"]], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    time.sleep(1.5)
+    # srtp-1's A->B stream starts 50 packets before its sequence number wraps: it is under
+    # ROC 1 well before the kill, and must still decrypt at B after it.
     port, ka, kb, s_to_b, s_to_a = keys["srtp-1"]
     srtp = [srtp_stream(ns_a, ip_a, port, ns_b, ip_b, port, (s_to_a["addr"], s_to_a["port"]), ka,
-                        s_to_b["crypto"][0][2], 0x2001)]
+                        s_to_b["crypto"][0][2], 0x2001, seq=65486)]
     port, ka, kb, s_to_b, s_to_a = keys["srtp-2"]
     srtp.append(srtp_stream(ns_b, ip_b, port, ns_a, ip_a, port, (s_to_b["addr"], s_to_b["port"]), kb,
                             s_to_a["crypto"][0][2], 0x2002))
+    # SRTCP A->B through srtcp-1: the relay's own SRTCP indices toward B, across the takeover.
+    port, ka, kb, s_to_b, s_to_a = keys["srtcp-1"]
+    srtcp_port_b = port + 1
+    srtcp = srtp_stream(ns_a, ip_a, port + 1, ns_b, ip_b, port + 1, (s_to_a["addr"], s_to_a["port"] + 1), ka,
+                        s_to_b["crypto"][0][2], 0x3001, rtcp=True, count=60, interval_ms=100)
     time.sleep(KILL_AFTER)
     check(len(ab.received) > 50 and len(ba.received) > 50, "plain media flows through node 1 before the kill")
     killed_at = n1.kill9()
@@ -122,6 +139,11 @@ def main():
         check(g < 2.0, "%s: gap %.0f ms (target 1000 ms)" % (s.name, g * 1000))
         print("GAP plain %s %.0f ms" % (s.name, g * 1000))
         check(s.bad == 0, "%s: nothing altered" % s.name)
+    send, recv = srtcp
+    send.wait(30)
+    out, _ = recv.communicate(timeout=30)
+    r = json.loads(out.strip().splitlines()[-1])
+    check(r["auth_failed"] == 0 and r["ok"] >= 45, "SRTCP: libsrtp2 at B accepts the relays' SRTCP across the takeover (%s)" % r)
     for send, recv in srtp:
         send.wait(30)
         out, _ = recv.communicate(timeout=30)
@@ -136,9 +158,9 @@ def main():
                         ("bad-moved", "seal"), ("bad-garbage", "bad_magic")):
         check('msg="call record refused" call-id=%s reason=%s' % (cid, reason) in log2,
               "bad record %s refused (%s) and logged" % (cid, reason))
-    check("calls=3 refused=0" in log2, "the three good calls adopted, nothing built from the bad ones")
+    check("calls=4 refused=0" in log2, "the four good calls adopted, nothing built from the bad ones")
     m = n2.metrics()
-    expect = {"rtprelay_takeovers_total": 1, "rtprelay_calls_adopted_total": 3, "rtprelay_leases_held": 2,
+    expect = {"rtprelay_takeovers_total": 1, "rtprelay_calls_adopted_total": 4, "rtprelay_leases_held": 2,
               "rtprelay_addresses_served": 2, 'rtprelay_call_records_refused_total{reason="seal"}': 3,
               'rtprelay_call_records_refused_total{reason="newer_version"}': 1,
               'rtprelay_call_records_refused_total{reason="bad_magic"}': 1}
@@ -151,14 +173,27 @@ def main():
     have = {k.split("{")[0] for k in m} | {k.split("{")[0][:-len("_bucket")] for k in m if "_bucket{" in k}
     check(len(wanted) >= 8 and not (wanted - have),
           "every metric the group alert rules query is in node 2's scrape (missing: %s)" % sorted(wanted - have))
+    cap.terminate()
+    cap.wait(10)
+    pkts = [p for p in pcapidx.udp_packets(cap_path) if p[3] == ip_b]
+    rtp = pcapidx.srtp_indices([p[5] for p in pkts if p[4] == keys["srtp-1"][0]])
+    rtcp = pcapidx.srtcp_indices([p[5] for p in pkts if p[4] == srtcp_port_b])
+    check(len(rtp) > 200 and max(i for _, i in rtp) > 65536, "the capture holds srtp-1's packets, past the wrap "
+          "(%d packets)" % len(rtp))
+    check(not pcapidx.repeats(rtp), "no (SSRC, index) twice among the SRTP packets the relays sent to B")
+    check(len(rtcp) >= 45 and not pcapidx.repeats(rtcp),
+          "no (SSRC, index) twice among the %d SRTCP packets the relays sent to B (indices %s)" %
+          (len(rtcp), sorted(i for _, i in rtcp)))
+    m = n2.metrics()
+    print("EXPOSED node 2: %s" % m.get("rtprelay_srtp_unreserved_indices_total"))
     check(redis("GET", "rtprelay:t:lease:" + E["RELAY_A"]) == '"n2"', "node 2 holds the leases now")
-    check(wait_for(lambda: redis("SCARD", "rtprelay:t:calls:n2") == "(integer) 3", 5), "the calls are node 2's in Redis")
+    check(wait_for(lambda: redis("SCARD", "rtprelay:t:calls:n2") == "(integer) 4", 5), "the calls are node 2's in Redis")
     check(redis("SMEMBERS", "rtprelay:t:calls:n1").count("bad-") == 5, "and no longer node 1's (the bad ones stay)")
 
     # Later NG commands go to node 2 (as Kamailio's next node) and work there.
     q = n2.ng.request({"command": "query", "call-id": "srtp-1"})
     check(text(q.get("result")) == "ok", "query on node 2")
-    for cid in ("plain-1", "srtp-1", "srtp-2"):
+    for cid in ("plain-1", "srtp-1", "srtp-2", "srtcp-1"):
         d = n2.ng.request({"command": "delete", "call-id": cid})
         check(text(d.get("result")) == "ok", "delete %s on node 2" % cid)
     check(wait_for(lambda: redis("EXISTS", "rtprelay:t:call:srtp-1") == "(integer) 0", 5), "the records go with the delete")
