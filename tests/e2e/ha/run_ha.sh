@@ -29,6 +29,7 @@ finish() {
     set +e
     for p in $redis_pids; do stop_pid "$p"; done
     if [ -n "$bridged" ]; then bridge_cleanup "$prefix"; else netns_cleanup "$prefix"; fi
+    if type sipnet_cleanup >/dev/null 2>&1; then sipnet_cleanup "$prefix"; fi
     for n in 1 2 3; do rm -rf "/var/run/dpdk/${prefix}n$n"; done
     if [ $rc -ne 0 ]; then
         for f in "$tmp"/*.log; do
@@ -53,6 +54,12 @@ if [ -n "$bridged" ]; then
                 --masteruser rtprelay --masterauth "s3cret-$$")
 else
     netns_setup "$prefix"
+    if [ -n "${HA_SIPNET:-}" ]; then
+        # SIP links for Kamailio in the relay namespace (tests/e2e/kamailio/sipnet.sh).
+        source "$here/../kamailio/sipnet.sh"
+        sipnet_setup "$prefix"
+        export SIP_PROXY_A SIP_PROXY_B SIP_A SIP_B
+    fi
     redis_host=127.0.0.1
     redis_auth=()
 fi
