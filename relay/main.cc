@@ -253,6 +253,9 @@ int run(const rtprelay::relay_options& opt) {
         // A node of a group first looks for a call it does not hold in Redis (control/ha).
         auto handle = [&] {
             if (grp) {
+                if (auto r = grp->control_request(req, now)) {
+                    return std::move(*r);
+                }
                 if (auto r = grp->foreign_request(req, now)) {
                     return std::move(*r);
                 }

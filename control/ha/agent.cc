@@ -72,6 +72,7 @@ bool agent::submit(write_op op) {
         }
         op.queued = steady::now();
         queue_.push_back(std::move(op));
+        submitted_.fetch_add(1, std::memory_order_release);
         stats_.queue_depth.store(static_cast<uint32_t>(queue_.size()), std::memory_order_relaxed);
     }
     wake_.notify_one();
@@ -121,6 +122,14 @@ void agent::run() {
         }
         if (link_.connected()) {
             now = steady::now();
+            std::string to;
+            {
+                std::lock_guard<std::mutex> g(handover_mu_);
+                to.swap(handover_to_);
+            }
+            if (!to.empty()) {
+                start_handover(to, now);
+            }
             if (now >= next_renew_) {
                 renew(now);
             }
@@ -289,10 +298,12 @@ void agent::flush_writes() {
         stats_.writes.fetch_add(ok, std::memory_order_relaxed);
         stats_.bytes_written.fetch_add(ok == n ? bytes : 0, std::memory_order_relaxed);
         batch.erase(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(n));
+        finished_.fetch_add(n, std::memory_order_release);
         if (!link_.connected()) {
             // The rest of the batch is lost with the connection; the control thread writes
             // every call again on `connected`.
             stats_.write_failures.fetch_add(n - ok + batch.size(), std::memory_order_relaxed);
+            finished_.fetch_add(batch.size(), std::memory_order_release);
             return;
         }
         stats_.write_failures.fetch_add(n - ok, std::memory_order_relaxed);
@@ -388,6 +399,32 @@ void agent::watch(steady::time_point now) {
     }
     // Mine to take now: free addresses that are home, or that this node held last (a
     // restart), or that still name this node (our previous run's lease).
+    // A handover of ours: report each released address once another node holds it.
+    if (!handing_to_.empty()) {
+        for (auto it = released_.begin(); it != released_.end();) {
+            const redis_value& l = r[0].elements[*it];
+            if (l.type == redis_value::kind::string && l.str != cfg_.node) {
+                agent_event e;
+                e.what = agent_event::kind::lost;
+                e.addresses = {*it};
+                e.node = l.str;
+                post(std::move(e));
+                it = released_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+        if (released_.empty()) {
+            link_.run({"DEL", keys::handover(cfg_.group, cfg_.node)});
+            agent_event e;
+            e.what = agent_event::kind::handed_over;
+            e.node = handing_to_;
+            post(std::move(e));
+            log::event(log::level::info, "handover done").field("to", handing_to_);
+            handing_to_.clear();
+        }
+        return;  // a node handing over takes nothing
+    }
     std::map<std::string, std::vector<size_t>> mine_by_holder;
     std::map<std::string, std::vector<size_t>> orphans;  // by their holder
     for (size_t i = 0; i < n; ++i) {
@@ -438,18 +475,37 @@ void agent::watch(steady::time_point now) {
         orphan_seen_.clear();
         return;
     }
-    // Orphans wait until our own view of the group has settled after a (re)connect.
-    if (!connected_since_ || now - *connected_since_ < 2 * cfg_.lease) {
-        return;
-    }
     redis_command beats{"MGET"};
+    redis_command handovers{"MGET"};
     std::vector<std::string> names;
     for (const auto& v : r[2].elements) {
         names.push_back(v.str);
         beats.push_back(keys::node(cfg_.group, v.str));
+        handovers.push_back(keys::handover(cfg_.group, v.str));
     }
-    const redis_value b = link_.run(beats);
-    if (b.type != redis_value::kind::array || b.elements.size() != names.size()) {
+    const std::vector<redis_value> bh = link_.pipeline({beats, handovers});
+    const redis_value& b = bh[0];
+    if (b.type != redis_value::kind::array || b.elements.size() != names.size() ||
+        bh[1].elements.size() != names.size()) {
+        return;
+    }
+    // Planned handovers to this node: taken at once.
+    for (size_t k = 0; k < names.size(); ++k) {
+        auto it = orphans.find(names[k]);
+        if (it == orphans.end() || bh[1].elements[k].type != redis_value::kind::string ||
+            bh[1].elements[k].str != cfg_.node) {
+            continue;
+        }
+        const std::vector<size_t> won = take(it->second, now);
+        if (!won.empty()) {
+            log::event(log::level::info, "taking over a handover").field("from", names[k]).field("addresses",
+                                                                                                won.size());
+            load_and_post(won, names[k]);
+        }
+        orphans.erase(it);
+    }
+    // Orphans wait until our own view of the group has settled after a (re)connect.
+    if (orphans.empty() || !connected_since_ || now - *connected_since_ < 2 * cfg_.lease) {
         return;
     }
     std::vector<std::pair<uint64_t, std::string>> live;
@@ -536,6 +592,31 @@ void agent::witness(steady::time_point now) {
         log::event(log::level::warning, "Redis master down for the Sentinels too: serving on")
             .field("addresses", held_.size());
     }
+}
+
+void agent::hand_over(const std::string& to) {
+    {
+        std::lock_guard<std::mutex> g(handover_mu_);
+        handover_to_ = to;
+    }
+    wake_.notify_one();
+}
+
+void agent::start_handover(const std::string& to, steady::time_point now) {
+    const std::string ttl = std::to_string((cfg_.lease * 20).count());
+    std::vector<redis_command> cmds{{"SET", keys::handover(cfg_.group, cfg_.node), to, "PX", ttl}};
+    std::vector<size_t> order(held_.begin(), held_.end());
+    for (size_t i : order) {
+        serve_until_[i].store(0, std::memory_order_release);
+        cmds.push_back({"EVAL", release_script, "1", keys::lease(cfg_.group, addresses_[i]), cfg_.node});
+    }
+    link_.pipeline(cmds);
+    handing_to_ = to;
+    released_.insert(order.begin(), order.end());
+    held_.clear();
+    stats_.leases_held.store(0, std::memory_order_relaxed);
+    log::event(log::level::info, "handing over").field("to", to).field("addresses", order.size());
+    next_watch_ = now;  // see at once who takes them
 }
 
 void agent::release_all() {

@@ -70,6 +70,7 @@ struct agent_event {
         acquired,   // leases taken for `addresses`; `records`: their last holder `node`'s calls
         lost,       // `addresses` are held by `node` now: let their calls go
         written,    // Redis acknowledged these (call-id, token) puts
+        handed_over,  // every address released for a handover is held by `node` now
     };
     kind what = kind::connected;
     bool first = false;                  // connected: the first connection since start
@@ -127,6 +128,15 @@ class agent {
     int64_t serve_until_ns(size_t i) const { return serve_until_[i].load(std::memory_order_acquire); }
     // Calls this node holds, for its heartbeat (peers rank takers by it).
     void set_call_count(uint64_t n) { calls_.store(n, std::memory_order_relaxed); }
+    // Write operations submitted and not yet acknowledged or lost.
+    uint64_t pending_writes() const {
+        return submitted_.load(std::memory_order_acquire) - finished_.load(std::memory_order_acquire);
+    }
+    // Planned handover: marks this node as handing everything to `to` (rtprelay:G:handover:
+    // NODE), gives back every lease (the control thread has stopped serving them already)
+    // and takes nothing any more; `lost` events follow as `to` takes each address, then
+    // `handed_over`. `to` takes them at once, without waiting for ranks or grace.
+    void hand_over(const std::string& to);
     const agent_stats& stats() const { return stats_; }
     const std::vector<std::string>& addresses() const { return addresses_; }
 
@@ -143,6 +153,7 @@ class agent {
     void set_serving(size_t i, steady::time_point sent);
     void lose(size_t i, const std::string& holder);
     void release_all();
+    void start_handover(const std::string& to, steady::time_point now);
     // Sentinel deployments: while renewals fail, whether a majority of the Sentinels cannot
     // reach the master either (then no peer can take a lease: serving goes on).
     bool master_down_for_sentinels();
@@ -158,6 +169,10 @@ class agent {
 
     std::thread thread_;
     std::atomic<bool> stop_{false};
+    std::atomic<uint64_t> submitted_{0};
+    std::atomic<uint64_t> finished_{0};
+    std::mutex handover_mu_;
+    std::string handover_to_;                // requested by the control thread (under handover_mu_)
     std::mutex mu_;                          // guards queue_, events_
     std::condition_variable wake_;
     std::deque<write_op> queue_;
@@ -175,6 +190,8 @@ class agent {
     steady::time_point next_witness_{};
     bool witnessed_ = false;                 // serving on the Sentinels' word (logged once per outage)
     uint64_t connects_seen_ = 0;
+    std::string handing_to_;                 // agent thread: the handover in progress
+    std::set<size_t> released_;              // addresses given back for it, not yet taken
     steady::time_point last_log_{};
 };
 

@@ -237,6 +237,10 @@ std::vector<uint32_t> group::tick(steady::time_point now) {
                     }
                 }
                 break;
+            case agent_event::kind::handed_over:
+                phase_ = handover_phase::done;
+                log::event(log::level::info, "handover done: this node serves nothing now").field("to", e.node);
+                break;
             case agent_event::kind::lost:
                 for (size_t i : e.addresses) {
                     if (addresses_[i].served) {
@@ -252,11 +256,12 @@ std::vector<uint32_t> group::tick(steady::time_point now) {
                 break;
         }
     }
+    handover_step();
     const int64_t now_ns = ns(steady::now());
     uint32_t served = 0;
     for (size_t i = 0; i < addresses_.size(); ++i) {
         address& a = addresses_[i];
-        const bool should = agent_.serve_until_ns(i) > now_ns;
+        const bool should = phase_ == handover_phase::none && agent_.serve_until_ns(i) > now_ns;
         if (should && !a.served) {
             serve(a, true);
             const size_t n = sessions_.resume_address(a.addr);
@@ -418,6 +423,158 @@ std::optional<ng::value> group::foreign_request(const ng::value& req, steady::ti
     } catch (const std::exception& e) {
         return fail(std::string("cannot forward to node ") + holder.str + ": " + e.what());
     }
+}
+
+}  // namespace rtprelay::ha
+
+namespace rtprelay::ha {
+
+const char* group::phase_name(handover_phase p) {
+    constexpr const char* names[] = {"none", "writing records", "releasing addresses", "done"};
+    return names[static_cast<size_t>(p)];
+}
+
+void group::handover_step() {
+    if (phase_ != handover_phase::flushing || !dirty_.empty() || agent_.pending_writes() != 0) {
+        return;
+    }
+    // Every record is in Redis: stop serving (flows withdrawn, nothing sent from the
+    // addresses any more), then give the leases to the target.
+    size_t calls = 0;
+    for (auto& a : addresses_) {
+        if (a.served) {
+            serve(a, false);
+            calls += sessions_.suspend_address(a.addr);
+        }
+    }
+    phase_ = handover_phase::releasing;
+    log::event(log::level::info, "handover: records written, addresses released")
+        .field("to", handover_to_)
+        .field("calls", calls);
+    agent_.hand_over(handover_to_);
+}
+
+std::optional<ng::value> group::control_request(const ng::value& req, steady::time_point now) {
+    const auto cmd = req.is_dict() ? req.find_string("command") : std::nullopt;
+    if (!cmd || (*cmd != "group" && *cmd != "handover")) {
+        return std::nullopt;
+    }
+    if (*cmd == "group") {
+        return group_report();
+    }
+    const auto to = req.find_string("to");
+    if (!to || to->empty()) {
+        return ng::error_reply("handover needs `to`: the node to hand every call and address to");
+    }
+    if (*to == cfg_.node) {
+        return ng::error_reply("handover to this node itself");
+    }
+    if (phase_ == handover_phase::flushing || phase_ == handover_phase::releasing) {
+        return ng::error_reply("a handover to " + handover_to_ + " is in progress");
+    }
+    std::string why;
+    if (!sync_.ensure(&why)) {
+        return ng::error_reply("Redis unreachable: " + why);
+    }
+    const redis_value beat = sync_.run({"GET", keys::node(cfg_.group, std::string(*to))});
+    if (beat.type != redis_value::kind::string) {
+        if (beat.type == redis_value::kind::failed) {
+            sync_.drop();
+        }
+        return ng::error_reply("node " + std::string(*to) + " is not alive in group " + cfg_.group);
+    }
+    handover_to_ = std::string(*to);
+    phase_ = handover_phase::flushing;
+    sessions_.for_each_call([this](call& c) {
+        for (auto& l : c.legs) {
+            for (auto& st : l->streams) {
+                ha::scan_srtp(st);  // the records carry the latest SRTP indices
+            }
+        }
+        dirty_.insert(c.call_id);
+    });
+    log::event(log::level::info, "handover requested").field("to", handover_to_).field("calls", sessions_.size());
+    (void)now;
+    ng::value v = ng::value::dict();
+    v.set("result", ng::value::str("ok"));
+    v.set("to", ng::value::str(handover_to_));
+    v.set("calls", ng::value::integer(static_cast<int64_t>(sessions_.size())));
+    return v;
+}
+
+ng::value group::group_report() {
+    using ng::value;
+    auto i = [](uint64_t x) { return value::integer(static_cast<int64_t>(x)); };
+    const agent_stats& a = agent_.stats();
+    value v = value::dict();
+    v.set("result", value::str("ok"));
+    v.set("group", value::str(cfg_.group));
+    v.set("node", value::str(cfg_.node));
+    v.set("calls", i(sessions_.size()));
+    value redis = value::dict();
+    redis.set("up", i(a.redis_up.load()));
+    redis.set("connects", i(a.connects.load()));
+    redis.set("writes", i(a.writes.load()));
+    redis.set("write failures", i(a.write_failures.load()));
+    redis.set("queue depth", i(a.queue_depth.load()));
+    redis.set("records dirty", i(dirty_.size()));
+    redis.set("master switches", i(a.master_switches.load()));
+    v.set("redis", std::move(redis));
+    value hv = value::dict();
+    hv.set("phase", value::str(phase_name(phase_)));
+    hv.set("to", value::str(handover_to_));
+    v.set("handover", std::move(hv));
+    // What Redis says about every address and node (best effort: empty when unreachable).
+    std::string why;
+    std::vector<redis_value> r;
+    if (sync_.ensure(&why)) {
+        redis_command leases{"MGET"};
+        for (const auto& x : addresses_) {
+            leases.push_back(keys::lease(cfg_.group, x.text));
+        }
+        r = sync_.pipeline({leases, {"SMEMBERS", keys::nodes(cfg_.group)}});
+        if (r.empty() || r[0].type == redis_value::kind::failed) {
+            sync_.drop();
+            r.clear();
+        }
+    }
+    value addrs = value::list();
+    for (size_t k = 0; k < addresses_.size(); ++k) {
+        value x = value::dict();
+        x.set("address", value::str(addresses_[k].text));
+        x.set("served here", i(addresses_[k].served ? 1 : 0));
+        if (!r.empty() && k < r[0].elements.size() && r[0].elements[k].type == redis_value::kind::string) {
+            x.set("holder", value::str(r[0].elements[k].str));
+        } else {
+            x.set("holder", value::str(""));
+        }
+        addrs.as_list().push_back(std::move(x));
+    }
+    v.set("addresses", std::move(addrs));
+    value nodes = value::list();
+    if (r.size() == 2 && r[1].type == redis_value::kind::array) {
+        redis_command beats{"MGET"};
+        for (const auto& n : r[1].elements) {
+            beats.push_back(keys::node(cfg_.group, n.str));
+        }
+        const redis_value b = r[1].elements.empty() ? redis_value{} : sync_.run(beats);
+        for (size_t k = 0; k < r[1].elements.size(); ++k) {
+            value n = value::dict();
+            n.set("name", value::str(r[1].elements[k].str));
+            const bool alive = k < b.elements.size() && b.elements[k].type == redis_value::kind::string;
+            n.set("alive", i(alive ? 1 : 0));
+            if (alive) {
+                const std::string& beat = b.elements[k].str;
+                const size_t at = beat.find("calls=");
+                n.set("calls", i(at == std::string::npos ? 0 : std::strtoull(beat.c_str() + at + 6, nullptr, 10)));
+                const size_t ng_at = beat.find(" ng=");
+                n.set("ng", value::str(ng_at == std::string::npos ? "" : beat.substr(ng_at + 4)));
+            }
+            nodes.as_list().push_back(std::move(n));
+        }
+    }
+    v.set("nodes", std::move(nodes));
+    return v;
 }
 
 }  // namespace rtprelay::ha

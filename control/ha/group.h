@@ -79,6 +79,12 @@ class group : public session_observer {
     // a call another live node serves gets the request forwarded there and returns that
     // node's reply; otherwise an error reply saying why. nullopt for everything else.
     std::optional<ng::value> foreign_request(const ng::value& req, steady::time_point now);
+    // The group's own NG commands, before anything else: `group` (this node, Redis, the
+    // addresses and who holds them, the nodes and their calls) and `handover` with `to`
+    // (starts a planned handover of every call and address to that node; `group` then
+    // shows its phase). nullopt for other commands. Reads Redis synchronously (100 ms
+    // timeouts): operator commands, not call traffic.
+    std::optional<ng::value> control_request(const ng::value& req, steady::time_point now);
 
     const group_config& config() const { return cfg_; }
     const agent_stats& agent_counters() const { return agent_.stats(); }
@@ -105,6 +111,13 @@ class group : public session_observer {
     void serve(address& a, bool on);
 
     bool serves(const call& c, steady::time_point now) const;
+    ng::value group_report();
+    void handover_step();
+
+    enum class handover_phase : uint8_t { none, flushing, releasing, done };
+    static const char* phase_name(handover_phase p);
+    handover_phase phase_ = handover_phase::none;
+    std::string handover_to_;
 
     const group_config& cfg_;
     group_config sync_cfg_;                  // cfg_ with a shorter timeout, for sync_

@@ -11,6 +11,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "control/ng/bencode.h"
@@ -34,7 +35,11 @@ constexpr const char* usage_text =
     "  statistics        sessions, data plane counters, drops by reason, ports per interface address\n"
     "  capacity          bandwidth budget and reservation of the node and each interface;\n"
     "                    --calls N: bandwidth N calls need; --bandwidth B (e.g. 1G): calls that fit\n"
-    "  drain / undrain   stop / resume admitting new calls (existing calls keep going)\n";
+    "  drain / undrain   stop / resume admitting new calls (existing calls keep going)\n"
+    "  group             a node of a group: Redis, media address leases and their holders, the nodes\n"
+    "                    and their calls\n"
+    "  handover NODE     move every call and media address of this node to NODE (same group) and\n"
+    "                    wait until NODE serves them (--timeout applies per poll; 15 s in all)\n";
 
 struct ctl_options {
     std::string ng = "127.0.0.1:2223";
@@ -116,8 +121,11 @@ value make_request(const ctl_options& o) {
         if (!o.bandwidth.empty()) {
             req.set("bandwidth", value::str(o.bandwidth));
         }
-    } else if (o.command == "drain" || o.command == "undrain") {
+    } else if (o.command == "drain" || o.command == "undrain" || o.command == "group") {
         want_args(0, "");
+    } else if (o.command == "handover") {
+        want_args(1, "the NODE to hand over to");
+        req.set("to", value::str(o.args[0]));
     } else if (o.command == "query" || o.command == "delete") {
         want_args(1, "a CALL-ID");
         req.set("call-id", value::str(o.args[0]));
@@ -146,6 +154,15 @@ std::string render(const ctl_options& o, const value& reply, std::chrono::micros
     if (o.command == "capacity") {
         return rtprelay::ctl::render_capacity(reply);
     }
+    if (o.command == "group") {
+        return rtprelay::ctl::render_group(reply);
+    }
+    if (o.command == "handover") {
+        return "handover to " + o.args[0] + " started (" + std::to_string(reply.find("calls") != nullptr
+                                                                             ? reply.find("calls")->as_integer()
+                                                                             : 0) +
+               " calls)\n";
+    }
     if (o.command == "drain" || o.command == "undrain") {
         const value* d = reply.find("draining");
         const value* n = reply.find("sessions");
@@ -154,6 +171,29 @@ std::string render(const ctl_options& o, const value& reply, std::chrono::micros
                " (" + std::to_string(n != nullptr ? n->as_integer() : 0) + " calls open)\n";
     }
     return rtprelay::ctl::render_statistics(reply);
+}
+
+// After `handover` started: polls `group` until the node has handed everything over.
+int wait_for_handover(const ctl_options& o, rtprelay::ng::ng_client& client) {
+    value req = value::dict();
+    req.set("command", value::str("group"));
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    std::string error;
+    while (std::chrono::steady_clock::now() < deadline) {
+        auto reply = client.request(req, std::chrono::milliseconds(o.timeout_ms), tries - 1, &error);
+        const value* h = reply ? reply->find("handover") : nullptr;
+        const auto phase = h != nullptr ? h->find_string("phase") : std::nullopt;
+        if (phase && *phase == "done") {
+            if (!o.json) {
+                std::cout << "handed over to " << o.args[0] << "\n" << rtprelay::ctl::render_group(*reply);
+            }
+            return 0;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    std::cerr << "rtprelay-ctl: handover to " << o.args[0] << " not done after 15 s" << (error.empty() ? "" : ": ")
+              << error << "\n";
+    return 1;
 }
 
 int run(const ctl_options& o) {
@@ -190,6 +230,9 @@ int run(const ctl_options& o) {
         std::cerr << "rtprelay-ctl: " << o.command << " failed: "
                   << (reason ? std::string(*reason) : "result '" + result + "'") << "\n";
         return 1;
+    }
+    if (o.command == "handover") {
+        return wait_for_handover(o, *client);
     }
     return 0;
 }

@@ -31,6 +31,10 @@ std::string render_statistics(const ng::value& reply);
 // capacity: node and interface budgets, reservations, and the sizing answers if asked.
 std::string render_capacity(const ng::value& reply);
 
+// `group` (a node of a group, README "High availability"): the node, Redis health, every
+// media address with its lease holder, every node with its calls (render_group.cc).
+std::string render_group(const ng::value& reply);
+
 // "198.18.1.2:30000", "[2001:db8::1]:30000", or "-" for an empty endpoint dict.
 std::string endpoint_text(const ng::value& endpoint);
 

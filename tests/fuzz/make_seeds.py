@@ -317,7 +317,58 @@ def srtp_seeds():
     write(t, "killer_11_bytes", pkts(both | 0x0C, rtp()[:11]))
 
 
+def ha_record_seeds():
+    """fuzz_ha_record: byte 0 odd = a record body in the clear (the target seals it), laid out
+    as control/ha/record.cc writes it; even = a stored value as is."""
+    t = "fuzz_ha_record"
+    le = lambda fmt, *v: struct.pack("<" + fmt, *v)
+    s16 = lambda x: le("H", len(x)) + x.encode()
+    ep = lambda a, port: le("B", 4) + bytes(int(o) for o in a.split(".")) + le("H", port)
+    line = lambda tag, fill: le("IBB", tag, 0, 0) + bytes([fill]) * 30
+    none = le("B", 0) * 4
+
+    def stream(addr, port, srtp):
+        flags = 0x1 | 0x10 | 0x20 | 0x80 | 0x100  # allocated, RTP, published, both peers
+        body = b""
+        if srtp:
+            flags |= 0x200 | 0x400 | 0x800 | 0x1000  # crypto, srtp, from and to the peer
+        body += le("HBH", flags, 0, port) + ep(addr, 0) + ep("198.18.1.10", 4000) + ep("198.18.1.10", 4001)
+        body += s16("audio") + s16("RTP/SAVP" if srtp else "RTP/AVP") + le("QQ", 0, 0)
+        if srtp:
+            body += line(1, 0xa1) + line(1, 0xb1) + le("B", 1) + line(1, 0xb1)
+            body += le("B", 1) + le("IQ", 0x1111, (3 << 16) | 100) + le("B", 0)   # RTP, RTCP in
+            body += le("B", 1) + le("IQ", 0x1111, (3 << 16) | 100) + le("B", 1) + le("IQ", 0x1111, 73)
+        else:
+            body += none
+        return body
+
+    def record(srtp, legs=2):
+        b = s16("c1") + s16("n1") + le("qqqq", 1700000000000, 1700000001000, 1700000002000, 0)
+        b += le("B", 1) + s16("ext") + s16("int") + le("B", legs)
+        for k in range(legs):
+            iface, addr, port = (("ext", "198.18.1.1", 30000), ("int", "198.18.2.1", 40000))[k % 2]
+            b += s16("tag-%d" % k) + s16(iface) + le("BbqB", 0, -1 if k == 0 else 0, 1700000000000, 1)
+            b += stream(addr, port, srtp)
+        return b
+
+    write(t, "body_plain", b"\x01" + record(False))
+    write(t, "body_srtp", b"\x01" + record(True))
+    write(t, "body_one_leg", b"\x01" + record(False, legs=1))
+    write(t, "value_header_only", b"\x00" + b"rtpR\x01\x00\x00\x00")
+    write(t, "value_newer", b"\x00" + b"rtpR\x02\x00\x00\x00" + b"\0" * 40)
+    # Known killers: counts past what follows, a leg naming itself as its offerer, a port
+    # outside the interface's range, an odd port.
+    write(t, "killer_legs_255", b"\x01" + record(False)[:-1 - len(record(False)) + len(record(False))] [:0] +
+          s16("c1") + s16("n1") + le("qqqq", 0, 0, 0, 0) + le("B", 0) + s16("") + s16("") + le("B", 255))
+    r = bytearray(record(False))
+    write(t, "killer_port_odd", b"\x01" + bytes(r).replace(le("HBH", 0x1b1, 0, 30000), le("HBH", 0x1b1, 0, 30001)))
+    write(t, "killer_port_outside", b"\x01" + bytes(r).replace(le("HBH", 0x1b1, 0, 40000), le("HBH", 0x1b1, 0, 50000)))
+    write(t, "killer_offerer_self", b"\x01" + bytes(r).replace(le("Bb", 0, 0) + le("q", 1700000000000),
+                                                                le("Bb", 0, 1) + le("q", 1700000000000)))
+
+
 def main():
+    ha_record_seeds()
     sdp_seeds()
     sdes_seeds()
     ng_seeds()

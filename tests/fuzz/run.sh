@@ -22,7 +22,7 @@ secs=${1:-20}
 # margin is for a loaded machine (the limit is wall time), not for slow code.
 per_input=${FUZZ_TIMEOUT:-20}
 shift || true
-all=(fuzz_bencode_ng fuzz_sdp fuzz_sdes fuzz_classify fuzz_rtp_srtp)
+all=(fuzz_bencode_ng fuzz_sdp fuzz_sdes fuzz_classify fuzz_rtp_srtp fuzz_ha_record)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all[@]}")
 if ! [[ "$secs" =~ ^[0-9]+$ ]] || [ "$secs" -eq 0 ]; then
