@@ -1,0 +1,226 @@
+// NG offer+answer with a group's record writer on and off (control/ha; issue 14's target: on
+// >= 80% of off, NG latency unchanged). The control plane as relay/main.cc wires it, on no
+// ports: bencode decode, ng::commands::handle (sessions, SDES, ports, publishing into a real
+// flow table), encode of the reply; with the writer on, the session observer seals each
+// changed call into a record and queues it for the agent thread, and group::tick runs after
+// every datagram as the control loop does. The agent writes to the Redis named by
+// RTPRELAY_BENCH_REDIS (HOST:PORT; bench/ha/writer_bench.sh starts one). Pin the process to
+// one CPU (taskset -c 1): the agent thread then shares the control thread's core.
+//
+// One iteration = one offer + one answer of a new call; calls are deleted every 1,000 pairs
+// with the timer paused (deletes are written too). Counters: p50/p99 of one NG request's
+// handling in microseconds.
+//   ha_writer_benchmark/<kind>/<writer>: kind 0 plain, 1 RTP<->SRTP, 2 SRTP<->SRTP; writer 0 off, 1 on.
+
+#include <benchmark/benchmark.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "bench/micro/micro_eal.h"
+#include "control/admission/admission.h"
+#include "control/ha/config.h"
+#include "control/ha/group.h"
+#include "control/interfaces.h"
+#include "control/ng/bencode.h"
+#include "control/ng/commands.h"
+#include "control/publish/publisher.h"
+#include "control/sdes/crypto_attr.h"
+#include "control/session/manager.h"
+#include "dataplane/flow_table.h"
+#include "dataplane/local_addresses.h"
+#include "dataplane/neighbour_table.h"
+
+namespace {
+
+using rtprelay::ng::value;
+namespace ng = rtprelay::ng;
+namespace sdes = rtprelay::sdes;
+namespace ha = rtprelay::ha;
+using steady = std::chrono::steady_clock;
+
+constexpr uint32_t batch_calls = 1000;
+
+std::string sdp(const std::string& ip, uint32_t call, bool savp) {
+    std::string s = "v=0\r\no=- " + std::to_string(100000 + call) + " 1 IN IP4 " + ip + "\r\ns=-\r\nc=IN IP4 " + ip +
+                    "\r\nt=0 0\r\nm=audio " + std::to_string(16384 + 2 * (call % 8000)) +
+                    (savp ? " RTP/SAVP" : " RTP/AVP") + " 0 8 101\r\na=rtpmap:101 telephone-event/8000\r\n";
+    if (savp) {
+        s += "a=crypto:" + sdes::format_crypto(sdes::fresh_attr(1, sdes::suite::aes_cm_128_hmac_sha1_80, false)) +
+             "\r\n";
+    }
+    return s + "a=sendrecv\r\n";
+}
+
+value request(const char* command, uint32_t call, int64_t round) {
+    value d = value::dict();
+    d.set("command", value::str(command));
+    d.set("call-id", value::str("hab-" + std::to_string(round) + "-" + std::to_string(call) + "@198.51.100.10"));
+    d.set("from-tag", value::str("ft" + std::to_string(call)));
+    return d;
+}
+
+struct plane {
+    explicit plane(bool writer) {
+        interfaces.add(rtprelay::parse_interface("external address=198.18.1.1/24 dpdk-port=0 ports=10000-59999", 1));
+        interfaces.add(rtprelay::parse_interface("internal address=198.18.2.1/24 dpdk-port=1 ports=10000-59999", 2));
+        flows = std::make_unique<rtprelay::dp::flow_table>(8 * batch_calls + 1024, 1, 0);
+        neighbours = std::make_unique<rtprelay::dp::neighbour_table>(1024, 0);
+        pub = std::make_unique<rtprelay::publisher>(*flows, *neighbours, 1);
+        adm = std::make_unique<rtprelay::admission>(0, 80'000, 0.0, interfaces.all().size());
+        sessions = std::make_unique<rtprelay::session_manager>(interfaces, *pub, rtprelay::session_timeouts{}, adm.get());
+        cmds = std::make_unique<ng::commands>(*sessions, [] { return value::dict(); });
+        if (!writer) {
+            return;
+        }
+        const char* redis = std::getenv("RTPRELAY_BENCH_REDIS");
+        if (redis == nullptr) {
+            throw std::runtime_error("RTPRELAY_BENCH_REDIS=HOST:PORT is not set (bench/ha/writer_bench.sh)");
+        }
+        ha::group_config c;
+        // A group of its own per run: a run's calls left open at the end must not be adopted
+        // by the next run's node.
+        static int runs = 0;
+        c.group = "bench" + std::to_string(getpid()) + "-" + std::to_string(++runs);
+        c.node = "n1";
+        c.redis = ha::parse_host_port("redis", redis);
+        c.key = *ha::group_key::from_hex(std::string(64, 'b'));
+        c.home_addresses = {"198.18.1.1", "198.18.2.1"};
+        cfg = std::make_unique<ha::group_config>(c);
+        for (const auto& i : interfaces.all()) {
+            for (const auto& a : i.addresses) {
+                locals.add(a.net.base.v4_be(), i.dpdk_port, 0);
+            }
+        }
+        grp = std::make_unique<ha::group>(*cfg, *sessions, interfaces, locals);
+        grp->start();
+        // Until the leases are taken no address serves and offers find no ports.
+        const auto deadline = steady::now() + std::chrono::seconds(5);
+        while (grp->counters().addresses_served.load() < 2 && steady::now() < deadline) {
+            grp->tick(steady::now());
+        }
+        if (grp->counters().addresses_served.load() < 2) {
+            throw std::runtime_error("no leases from the Redis at RTPRELAY_BENCH_REDIS");
+        }
+    }
+    ~plane() {
+        cmds.reset();
+        if (grp) {
+            grp->stop(true);
+            grp.reset();
+        }
+        sessions.reset();
+        pub.reset();
+        flows->reclaim_all();
+    }
+    // One request as the NG server and control loop treat it; returns its handling time.
+    double handle(const std::string& body) {
+        const auto t0 = steady::now();
+        std::string error;
+        auto req = ng::decode(body, &error);
+        if (!req) {
+            throw std::runtime_error("decode: " + error);
+        }
+        const value reply = cmds->handle(*req, t0);
+        std::string out = "cookie ";
+        ng::encode_to(reply, &out);
+        const auto t1 = steady::now();
+        if (grp) {
+            grp->tick(t1);
+        }
+        const value* r = reply.find("result");
+        if (r == nullptr || !r->is_string() || r->as_string() != "ok") {
+            throw std::runtime_error("NG reply is not ok: " + ng::encode(reply));
+        }
+        return std::chrono::duration<double, std::micro>(steady::now() - t0).count();
+    }
+
+    rtprelay::interface_set interfaces;
+    std::unique_ptr<rtprelay::dp::flow_table> flows;
+    std::unique_ptr<rtprelay::dp::neighbour_table> neighbours;
+    std::unique_ptr<rtprelay::publisher> pub;
+    std::unique_ptr<rtprelay::admission> adm;
+    std::unique_ptr<rtprelay::session_manager> sessions;
+    std::unique_ptr<ng::commands> cmds;
+    rtprelay::dp::local_addresses locals;
+    std::unique_ptr<ha::group_config> cfg;
+    std::unique_ptr<ha::group> grp;
+};
+
+void offer_answer(benchmark::State& state) {
+    const int k = static_cast<int>(state.range(0));
+    const bool writer = state.range(1) != 0;
+    std::vector<double> samples;
+    samples.reserve(1 << 20);
+    try {
+        plane p(writer);
+        int64_t round = 0;
+        std::vector<std::string> offers, answers, deletes;
+        auto make = [&] {
+            offers.clear();
+            answers.clear();
+            deletes.clear();
+            for (uint32_t i = 0; i < batch_calls; ++i) {
+                value o = request("offer", i, round);
+                o.set("sdp", value::str(sdp("198.51.100.10", i, k == 2)));
+                value dir = value::list();
+                dir.as_list().push_back(value::str("external"));
+                dir.as_list().push_back(value::str("internal"));
+                o.set("direction", dir);
+                if (k == 1) {
+                    o.set("transport-protocol", value::str("RTP/SAVP"));
+                }
+                offers.push_back(ng::encode(o));
+                value a = request("answer", i, round);
+                a.set("to-tag", value::str("tt" + std::to_string(i)));
+                a.set("sdp", value::str(sdp("203.0.113.20", i, k != 0)));
+                if (k == 1) {
+                    a.set("transport-protocol", value::str("RTP/AVP"));
+                }
+                answers.push_back(ng::encode(a));
+                deletes.push_back(ng::encode(request("delete", i, round)));
+            }
+        };
+        make();
+        uint32_t i = 0;
+        for (auto _ : state) {
+            samples.push_back(p.handle(offers[i]));
+            samples.push_back(p.handle(answers[i]));
+            if (++i == batch_calls) {
+                i = 0;
+                state.PauseTiming();
+                for (const auto& d : deletes) {
+                    p.handle(d);
+                }
+                p.flows->reclaim();
+                ++round;
+                make();
+                state.ResumeTiming();
+            }
+        }
+    } catch (const std::exception& e) {
+        state.SkipWithError(e.what());
+        return;
+    }
+    state.SetItemsProcessed(state.iterations());
+    if (!samples.empty()) {
+        std::sort(samples.begin(), samples.end());
+        state.counters["p50_us"] = samples[samples.size() / 2];
+        state.counters["p99_us"] = samples[samples.size() * 99 / 100];
+    }
+}
+
+BENCHMARK(offer_answer)
+    ->Name("ha_writer")
+    ->ArgNames({"kind", "writer"})
+    ->ArgsProduct({{0, 1, 2}, {0, 1}})
+    ->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+
+int main(int argc, char** argv) { return rtprelay::bench::run_benchmarks_with_eal(argc, argv, "ha_writer_benchmark", 256); }
