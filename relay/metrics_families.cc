@@ -94,9 +94,28 @@ void dataplane(builder& b, const dp::worker_counters& t, const std::vector<dp::w
     constexpr MetricType counter = MetricType::Counter;
     listed_counters(b, t, workers, tsc_hz);
     {
-        MetricFamily f = family("rtprelay_drops_total", "Packets dropped by the data plane, by reason.", counter);
+        MetricFamily f = family("rtprelay_drops_total",
+                                "Packets dropped by the data plane, by reason (what each means: "
+                                "rtprelay_drop_reason_info).",
+                                counter);
         for (size_t r = 0; r < dp::drop_reason_count; ++r) {
             sample(f, d(t.drops[r]), {{"reason", std::string(dp::drop_reason_name(static_cast<dp::drop_reason>(r)))}});
+        }
+        b.add(std::move(f));
+    }
+    {
+        // One series per reason rather than the list in HELP: HELP is one line per family that
+        // dashboards do not show, while a description label joins onto the drop series
+        // (`* on (reason) group_left (description)`) wherever they are shown.
+        MetricFamily f = family("rtprelay_drop_reason_info",
+                                "What each reason of rtprelay_drops_total means (dataplane/drop_reasons.def); "
+                                "always 1.",
+                                MetricType::Gauge);
+        for (size_t r = 0; r < dp::drop_reason_count; ++r) {
+            const auto why = static_cast<dp::drop_reason>(r);
+            sample(f, 1,
+                   {{"reason", std::string(dp::drop_reason_name(why))},
+                    {"description", std::string(dp::drop_reason_text(why))}});
         }
         b.add(std::move(f));
     }

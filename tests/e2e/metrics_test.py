@@ -111,8 +111,9 @@ def promtool(s, what):
 
 
 def drop_reasons():
+    """{reason: description} from drop_reasons.def."""
     with open(os.path.join(HERE, "..", "..", "dataplane", "drop_reasons.def")) as f:
-        return re.findall(r"^DROP_REASON\((\w+),", f.read(), re.M)
+        return dict(re.findall(r'^DROP_REASON\((\w+), "((?:[^"\\]|\\.)*)"\)', f.read(), re.M))
 
 
 # --- a real Prometheus server, scraping every second ---
@@ -235,6 +236,10 @@ def main():
     drops0 = m0.series("rtprelay_drops_total")
     check(set(drops0) == set(reasons) and all(v == 0 for v in drops0.values()),
           "rtprelay_drops_total has all %d reasons of drop_reasons.def, all zero at start" % len(reasons))
+    info = {dict(k[1])["reason"]: dict(k[1]).get("description") for k, v in m0.samples.items()
+            if k[0] == "rtprelay_drop_reason_info" and v == 1}
+    check(info == reasons, "rtprelay_drop_reason_info gives each reason its description from drop_reasons.def%s"
+          % ("" if info == reasons else ": " + str({k: v for k, v in info.items() if reasons.get(k) != v})))
     promtool(m0, "the first scrape")
 
     prom = PrometheusServer()
@@ -348,6 +353,8 @@ def run_calls(ng, m0, prom):
     check(delta(m4, m5, "rtprelay_drops_total", reason="unknown_port") == 1,
           "rtprelay_drops_total{reason=unknown_port} +1 for one packet to an unallocated port")
     check(m5.total("rtprelay_drops_total") - m4.total("rtprelay_drops_total") == 1, "no other drop reason moved")
+    if prom.proc is not None:
+        dashboard_drops_query(prom)
 
     # 5. Delete: the gauge falls back, the close is counted by reason.
     d = ng.request({"command": "delete", "call-id": "met-1", "from-tag": "alice"})
@@ -415,6 +422,23 @@ def stream_and_query(prom, tx, dst):
     finally:
         stop.set()
         t.join()
+
+
+def dashboard_drops_query(prom):
+    """The Grafana drops panel's query, run by Prometheus: the drop just made shows with what
+    its reason means (joined from rtprelay_drop_reason_info)."""
+    with open(os.path.join(HERE, "..", "..", "deploy", "grafana", "rtprelay-dashboard.json")) as f:
+        panel = next(p for p in json.load(f)["panels"] if p["title"] == "Drops by reason")
+    expr = panel["targets"][0]["expr"].replace("$instance", ".*").replace("$__rate_interval", "1m")
+    got = []
+
+    def shown():
+        got[:] = prom.query(expr) or []
+        return any(m.get("reason") == "unknown_port" for m, _ in got)
+    check(wait_for(shown, 15, 0.5) and
+          [m.get("description") for m, _ in got if m.get("reason") == "unknown_port"] ==
+          ["no flow on this local address and port"],
+          "the dashboard's drops query shows unknown_port with its description: %s" % [m for m, _ in got])
 
 
 def srtp_checks(ng):

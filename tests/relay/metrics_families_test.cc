@@ -66,5 +66,20 @@ TEST(metrics_render, every_listed_counter_is_exported) {
     EXPECT_EQ(samples(*find(out, "rtprelay_packets_relayed_total")).size(), 2u) << "kind=rtp and kind=rtcp";
 }
 
+TEST(metrics_render, each_drop_reason_has_its_description) {
+    const std::vector<MetricFamily> out = render({}, {}, 1, control_snapshot{}, {});
+    const MetricFamily* info = find(out, "rtprelay_drop_reason_info");
+    ASSERT_NE(info, nullptr);
+    const auto s = samples(*info);
+    ASSERT_EQ(s.size(), dp::drop_reason_count);
+    for (size_t r = 0; r < dp::drop_reason_count; ++r) {
+        const auto why = static_cast<dp::drop_reason>(r);
+        const std::string key = "reason=" + std::string(dp::drop_reason_name(why)) +
+                                ",description=" + std::string(dp::drop_reason_text(why));
+        EXPECT_EQ(s.count(key), 1u) << key;
+    }
+    EXPECT_EQ(s.at("reason=tx_full,description=egress queue full"), 1);
+}
+
 }  // namespace
 }  // namespace rtprelay::metrics
