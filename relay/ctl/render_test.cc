@@ -108,6 +108,7 @@ TEST(render_statistics, counters_nonzero_drops_and_ports) {
     w0.set("worker", value::integer(0));
     w0.set("polls", value::integer(1000));
     w0.set("busy polls", value::integer(70));
+    w0.set("busy ns", value::integer(1500000));
     value w1 = value::dict();
     w1.set("worker", value::integer(1));
     w1.set("polls", value::integer(990));
@@ -151,9 +152,9 @@ TEST(render_statistics, counters_nonzero_drops_and_ports) {
               "  dropped        3\n"
               "  new counter    9\n"
               "\n"
-              "WORKER  POLLS  BUSY POLLS\n"
-              "     0   1000          70\n"
-              "     1    990          40\n"
+              "WORKER  POLLS  BUSY POLLS  BUSY NS\n"
+              "     0   1000          70  1500000\n"
+              "     1    990          40        0\n"
               "\n"
               "DROP REASON          PACKETS  MEANING\n"
               "from_a_newer_daemon        2\n"

@@ -338,6 +338,8 @@ def run_calls(ng, m0, prom):
           "rtprelay_mempool_mbufs_in_use %d of %d" % (m3.v("rtprelay_mempool_mbufs_in_use"), m3.v("rtprelay_mempool_mbufs")))
     check(m3.v("rtprelay_flows") >= 4, "rtprelay_flows counts the call's published flows")
 
+    busy_time_checks(a_rtp, b_rtp, (a_addr, a_port))
+
     # 3. A real Prometheus scraping every second while media streams.
     if prom.proc is not None:
         stream_and_query(prom, a_rtp, (a_addr, a_port))
@@ -422,6 +424,35 @@ def stream_and_query(prom, tx, dst):
     finally:
         stop.set()
         t.join()
+
+
+def busy_time_checks(tx, rx, dst):
+    """rtprelay_worker_busy_seconds_total: a worker polling empty queues adds (next to) nothing,
+    relaying a flood adds time, and never more than the wall clock."""
+    busy = "rtprelay_worker_busy_seconds_total"
+    s0, t0 = scrape(), time.monotonic()
+    time.sleep(1.0)
+    s1, t1 = scrape(), time.monotonic()
+    idle = delta(s0, s1, busy, worker="0")
+    # A stray frame (IPv6 neighbour discovery on the veths) costs microseconds; 1 ms is 0.1%.
+    check(delta(s0, s1, "rtprelay_worker_polls_total", worker="0") > 0 and 0 <= idle < 0.001,
+          "idle: the worker polled for %.2f s and counted %.6f s busy (< 1 ms)" % (t1 - t0, idle))
+    n = 5000
+    for i in range(n):
+        tx.sendto(rtp_packet(0x1111, 1000 + i, 160 * (1000 + i), b"\x33" * 160), dst)
+        if i % 100 == 99:
+            time.sleep(0.002)  # bursts the relay's af_packet RX ring (512 frames) holds
+    s2 = settle(lambda s: delta(s1, s, "rtprelay_packets_received_total") >= n // 2, timeout=5)
+    time.sleep(0.3)  # what is still in the af_packet ring
+    s2, t2 = scrape(), time.monotonic()
+    drain(rx)
+    load = delta(s1, s2, busy, worker="0")
+    relayed = delta(s1, s2, "rtprelay_packets_relayed_total", kind="rtp")
+    check(relayed >= n // 2 and load > 10 * max(idle, 1e-5) and load < t2 - t1,
+          "load: %d packets relayed in %.2f s took %.6f s of busy time (%.0f ns each), more than 10x idle's %.6f s "
+          "and less than the wall clock" % (relayed, t2 - t1, load, 1e9 * load / max(relayed, 1), idle))
+    check(delta(s1, s2, "rtprelay_worker_busy_polls_total", worker="0") >= 1,
+          "rtprelay_worker_busy_polls_total{worker=0} moved with the flood")
 
 
 def dashboard_drops_query(prom):
