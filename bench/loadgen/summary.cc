@@ -1,6 +1,7 @@
 #include "bench/loadgen/summary.h"
 
 #include "bench/loadgen/srtp_streams.h"
+#include "control/json_string.h"
 
 #include <algorithm>
 #include <cinttypes>
@@ -13,24 +14,6 @@ namespace {
 
 double us(int64_t ns) {
     return static_cast<double>(ns) / 1000.0;
-}
-
-std::string json_string(const std::string& s) {
-    std::string out = "\"";
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += ch;
-        } else if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else {
-            out += ch;
-        }
-    }
-    return out + "\"";
 }
 
 }  // namespace

@@ -33,13 +33,9 @@ std::string quote(std::string_view s) {
     return out;
 }
 
-bool all_digits(std::string_view s) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 // Decimal digits only; nullopt on anything else or on overflow of uint64_t.
 std::optional<uint64_t> decimal(std::string_view s) {
-    if (!all_digits(s)) {
+    if (!is_digits(s)) {
         return std::nullopt;
     }
     uint64_t v = 0;
@@ -114,7 +110,7 @@ std::optional<uint64_t> parse_lifetime(std::string_view text, const line_error& 
             return fail("lifetime " + quote(text) + " is above 2^48");
         }
         v = uint64_t{1} << *e;
-    } else if (all_digits(text)) {
+    } else if (is_digits(text)) {
         const auto d = decimal(text);
         if (!d || *d > max_lifetime) {
             return fail("lifetime " + quote(text) + " is above 2^48");

@@ -10,19 +10,6 @@ std::string_view trim_trailing(std::string_view s)
     return s;
 }
 
-bool is_digits(std::string_view s)
-{
-    if (s.empty()) {
-        return false;
-    }
-    for (const char c : s) {
-        if (c < '0' || c > '9') {
-            return false;
-        }
-    }
-    return true;
-}
-
 std::optional<uint32_t> parse_number(std::string_view s, uint32_t max)
 {
     if (!is_digits(s)) {

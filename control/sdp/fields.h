@@ -1,6 +1,6 @@
 #pragma once
-// Field-level helpers shared by parse() and rewrite() (words: control/words.h): bounded
-// number parsing, attribute names and connection fields. Internal to control/sdp.
+// Field-level helpers shared by parse() and rewrite() (words and digits: control/words.h):
+// bounded number parsing, attribute names and connection fields. Internal to control/sdp.
 
 #include <cstdint>
 #include <optional>
@@ -15,9 +15,6 @@ namespace rtprelay::sdp::detail {
 
 // Drops trailing spaces and tabs, which broken user agents leave after values.
 std::string_view trim_trailing(std::string_view s);
-
-// Non-empty and only '0'-'9'.
-bool is_digits(std::string_view s);
 
 // Decimal digits only (no sign, no blanks), at most `max`. Rejects overflow of any size.
 std::optional<uint32_t> parse_number(std::string_view s, uint32_t max);

@@ -163,7 +163,7 @@ bool parser::on_media(const line& l)
     const std::string_view port_field = words[1];
     const size_t slash = port_field.find('/');
     const std::string_view port_text = port_field.substr(0, slash);
-    if (!detail::is_digits(port_text)) {
+    if (!is_digits(port_text)) {
         return fail(l, "m= port not a number");
     }
     const auto port = detail::parse_number(port_text, 65535);

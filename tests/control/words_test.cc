@@ -1,4 +1,5 @@
-// split_words: the one word splitter of SDP lines, a=crypto values and --eal.
+// split_words and is_digits: the one word splitter and digit test of SDP lines, a=crypto
+// values and --eal.
 
 #include "control/words.h"
 
@@ -26,6 +27,16 @@ TEST(split_words, views_point_into_the_input) {
     const words w = split_words(line);
     ASSERT_EQ(w.size(), 2u);
     EXPECT_EQ(w[1].data(), line.data() + 2);
+}
+
+TEST(is_digits, only_a_non_empty_run_of_decimal_digits) {
+    EXPECT_TRUE(is_digits("0"));
+    EXPECT_TRUE(is_digits("2147483648"));
+    EXPECT_FALSE(is_digits(""));
+    EXPECT_FALSE(is_digits("-1"));
+    EXPECT_FALSE(is_digits("+1"));
+    EXPECT_FALSE(is_digits("1 "));
+    EXPECT_FALSE(is_digits("0x1f"));
 }
 
 }  // namespace
