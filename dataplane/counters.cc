@@ -17,7 +17,11 @@ constexpr std::string_view texts[] = {
 };
 constexpr std::string_view kind_names[] = {"rtp", "rtcp", "srtp", "srtcp"};
 static_assert(std::size(kind_names) == media_kind_count);
+constexpr std::string_view latch_kind_names[] = {"first", "plain_move", "srtp_relatch"};
+static_assert(std::size(latch_kind_names) == latch_kind_count);
 }  // namespace
+
+std::string_view latch_kind_name(latch_kind k) { return latch_kind_names[static_cast<size_t>(k)]; }
 
 std::string_view media_kind_name(media_kind k) { return kind_names[static_cast<size_t>(k)]; }
 
@@ -54,6 +58,12 @@ worker_counters sum(const worker_counters* blocks, size_t n) {
         s.handed_off += b.handed_off;
         s.polls += b.polls;
         s.busy_polls += b.busy_polls;
+        s.latch_events_dropped += b.latch_events_dropped;
+        for (size_t i = 0; i < counted_interfaces; ++i) {
+            for (size_t k = 0; k < latch_kind_count; ++k) {
+                s.latch_changes[i][k] += b.latch_changes[i][k];
+            }
+        }
         for (size_t r = 0; r < drop_reason_count; ++r) {
             s.drops[r] += b.drops[r];
         }
