@@ -54,7 +54,7 @@ void install_signals() {
 }
 
 rtprelay::ng::value dataplane_stats(const rtprelay::control_loop& loop, const rtprelay::dp::flow_table& flows,
-                                    const rtprelay::link_monitor& links) {
+                                    const rtprelay::link_monitor& links, const rtprelay::interface_set& interfaces) {
     using rtprelay::ng::value;
     const rtprelay::dp::worker_counters t = loop.totals();
     value d = value::dict();
@@ -75,6 +75,18 @@ rtprelay::ng::value dataplane_stats(const rtprelay::control_loop& loop, const rt
         drops.set(std::string(rtprelay::dp::drop_reason_name(static_cast<rtprelay::dp::drop_reason>(r))), i(t.drops[r]));
     }
     d.set("drops", std::move(drops));
+    // Latch changes by interface name and kind (dataplane/latch.h).
+    value latches = value::dict();
+    for (const auto& li : interfaces.all()) {
+        value kinds = value::dict();
+        for (size_t k = 0; k < rtprelay::dp::latch_kind_count; ++k) {
+            kinds.set(std::string(rtprelay::dp::latch_kind_name(static_cast<rtprelay::dp::latch_kind>(k))),
+                      i(t.latch_changes[li.index][k]));
+        }
+        latches.set(li.name, std::move(kinds));
+    }
+    d.set("latch changes", std::move(latches));
+    d.set("latch events dropped", i(t.latch_events_dropped));
     value ls = value::list();
     for (const auto& p : links.ports()) {
         value l = value::dict();
@@ -221,7 +233,7 @@ int run(const rtprelay::relay_options& opt) {
                                                  .dpdk_ports = ports, .pool = plane.pool(), .links = &links});
     }
     control_loop* loop_ptr = nullptr;
-    ng::commands cmds(sessions, [&]() { return dataplane_stats(*loop_ptr, plane.flows(), links); });
+    ng::commands cmds(sessions, [&]() { return dataplane_stats(*loop_ptr, plane.flows(), links, interfaces); });
     ng::ng_server_config ngc;
     ngc.listen = opt.ng_listen;
     ngc.allow = opt.ng_allow;
@@ -256,6 +268,7 @@ int run(const rtprelay::relay_options& opt) {
     ctx.pool = plane.pool();
     ctx.to_control = plane.to_control();
     ctx.control_tx = plane.control_tx();
+    ctx.latch_events = plane.latch_events();
     ctx.sessions = &sessions;
     ctx.stats_interval = opt.stats_interval;
     ctx.metrics = prom.get();
