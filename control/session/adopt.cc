@@ -20,18 +20,20 @@ bool uses(const call& c, const ip_address& addr) {
     }
     return false;
 }
-// A latched source carries over, and no learning window opens: the window each publish
-// opens starts before this latch time (latch.h: the leg "latched in this window"), so a
-// stranger cannot take a plain leg at a takeover or resume. The next offer/answer, a second
-// or more from now, opens windows as usual. Written before publishing, while no worker
-// sees these states (adopt), or while they have no flow entry (resume).
+// A latched source carries over, and no learning window opens: each publish opens a window
+// that only a packet heard after it from the latched source closes (latch.h); marking the
+// source as heard a second from now, after the window's start, keeps it closed, so a
+// stranger cannot take a plain leg at a takeover or resume (with the window closed and the
+// leg latched, a stranger is refused before silence is looked at). The next offer/answer
+// opens windows as usual. Written before publishing, while no worker sees these states
+// (adopt), or while they have no flow entry (resume).
 void keep_latches(call& c) {
-    const uint64_t latch_tsc = rte_rdtsc() + rte_get_tsc_hz();
+    const uint64_t heard_tsc = rte_rdtsc() + rte_get_tsc_hz();
     for (auto& l : c.legs) {
         for (auto& s : l->streams) {
             for (dp::stream_state* st : {s.rtp_state.get(), s.rtcp_state.get()}) {
                 if (st != nullptr && st->latched.load(std::memory_order_relaxed) != 0) {
-                    st->latched_tsc = latch_tsc;
+                    st->heard_tsc = heard_tsc;
                 }
             }
         }

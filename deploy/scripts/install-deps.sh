@@ -19,12 +19,15 @@ build_pkgs=(meson ninja-build pkg-config g++ libdpdk-dev dpdk libsrtp2-dev libss
 # it ships no service.
 # redis-server, redis-sentinel: the group tests start their own Redis and Sentinels (tests/e2e/ha/);
 # redis-tools is redis-cli, which those tests read Redis with; tshark reads their captures.
+# gnuplot-nox: rtprelay-loadgen --plot and bench/compare draw their ramps with it (its test
+# draws one).
 test_pkgs=(iproute2 ethtool python3 kamailio sip-tester clang libclang-rt-14-dev prometheus baresip-core
-           redis-server redis-sentinel redis-tools tshark)
+           redis-server redis-sentinel redis-tools tshark gnuplot-nox)
 # Services of test packages: never left enabled or running as system services.
 service_pkgs=(kamailio prometheus rtpengine-daemon redis-server redis-sentinel)
-# The relay bench/compare measures rtprelay against: an optional benchmark dependency.
-bench_pkgs=(rtpengine-daemon)
+# The relay bench/compare measures rtprelay against (an optional benchmark dependency), and
+# gnuplot for its chart.
+bench_pkgs=(rtpengine-daemon gnuplot-nox)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "--bench" ]; then

@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <rte_cycles.h>
 
 #include <memory>
 #include <string>
@@ -19,6 +20,7 @@
 #include "control/sdes/crypto_attr.h"
 #include "control/session/manager.h"
 #include "dataplane/flow_table.h"
+#include "dataplane/latch.h"
 #include "dataplane/neighbour_table.h"
 #include "dataplane/srtp/srtp.h"
 
@@ -280,6 +282,25 @@ TEST_F(adopt_test, latched_sources_carry_over) {
     ASSERT_NE(c2, nullptr);
     EXPECT_EQ(c2->legs[0]->streams[0].rtp_state->latched.load(), latched);
     EXPECT_EQ(c2->legs[1]->streams[0].rtp_state->latched.load(), 0u);
+
+    // The adopting publish opens no learning window on the latched port: a stranger's
+    // probation packets are refused now and after the latched source fell silent
+    // (dataplane/latch.h, the rules a plain leg's worker applies).
+    const dp::flow_entry* e = n2.entry(line(to_a, "c=IN IP4 "), port_of(to_a));
+    ASSERT_NE(e, nullptr);
+    dp::stream_state& st = *c2->legs[0]->streams[0].rtp_state;
+    EXPECT_GE(st.heard_tsc, e->learn_from_tsc) << "the window is closed";
+    const uint64_t stranger = dp::pack_endpoint(ip_address::parse("198.18.1.66")->v4_be(), htons(5555));
+    const uint64_t hz = rte_get_tsc_hz();
+    for (const uint64_t later : {uint64_t{0}, 3 * hz / 2}) {
+        for (uint16_t seq = 100; seq < 100 + 2 * dp::probation_packets; ++seq) {
+            uint8_t rtp[32] = {0x80, 0x00, static_cast<uint8_t>(seq >> 8), static_cast<uint8_t>(seq), 0, 0, 0, 0,
+                               0x12, 0x34, 0x56, 0x78};
+            const auto v = dp::check_plain_source(*e, st, latched, stranger, rtp, sizeof rtp, dp::kind_rtp,
+                                                  dp::make_latch_clock(rte_rdtsc() + later, hz));
+            EXPECT_FALSE(v.latch) << "a stranger latched at +" << later / (hz / 1000) << " ms, packet " << seq;
+        }
+    }
 }
 
 TEST_F(adopt_test, refused_when_held_already_or_a_port_is_in_use) {
