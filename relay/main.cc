@@ -57,38 +57,16 @@ void install_signals() {
 
 int launch_worker(void* arg) { return static_cast<rtprelay::dp::worker*>(arg)->run(); }
 
-rtprelay::ng::value dataplane_stats(const rtprelay::control_loop& loop, const rtprelay::dp::flow_table& flows,
-                                    const rtprelay::link_monitor& links) {
-    using rtprelay::ng::value;
-    const rtprelay::dp::worker_counters t = loop.totals();
-    value d = value::dict();
-    auto i = [](uint64_t v) { return value::integer(static_cast<int64_t>(v)); };
-    d.set("rx packets", i(t.rx_packets));
-    d.set("rx bytes", i(t.rx_bytes));
-    d.set("relayed rtp", i(t.relayed_rtp));
-    d.set("relayed rtcp", i(t.relayed_rtcp));
-    d.set("relayed bytes", i(t.relayed_bytes));
-    d.set("arp", i(t.arp_to_control));
-    d.set("icmp echo replies", i(t.icmp_echo_replies));
-    d.set("dropped", i(t.total_drops()));
-    d.set("polls", i(t.polls));
-    d.set("busy polls", i(t.busy_polls));
-    d.set("flows", i(flows.size()));
-    value drops = value::dict();
-    for (size_t r = 0; r < rtprelay::dp::drop_reason_count; ++r) {
-        drops.set(std::string(rtprelay::dp::drop_reason_name(static_cast<rtprelay::dp::drop_reason>(r))), i(t.drops[r]));
-    }
-    d.set("drops", std::move(drops));
-    value ls = value::list();
+rtprelay::ng::dataplane_report dataplane_stats(const rtprelay::control_loop& loop,
+                                               const rtprelay::dp::flow_table& flows,
+                                               const rtprelay::link_monitor& links) {
+    rtprelay::ng::dataplane_report r;
+    r.totals = loop.totals();
+    r.flows = flows.size();
     for (const auto& p : links.ports()) {
-        value l = value::dict();
-        l.set("port", i(p.port_id));
-        l.set("up", i(p.up ? 1 : 0));
-        l.set("changes", i(p.changes));
-        ls.as_list().push_back(std::move(l));
+        r.links.push_back({p.port_id, p.up, p.changes});
     }
-    d.set("links", std::move(ls));
-    return d;
+    return r;
 }
 
 // After the first signal: refuses new calls (admission's drain: `load limit` or "Parallel
@@ -316,7 +294,8 @@ int run(const rtprelay::relay_options& opt) {
                 const auto now = std::chrono::steady_clock::now();
                 ng::value reply;
                 try {
-                    reply = prom ? prom->observe(req, [&] { return cmds.handle(req, now); }) : cmds.handle(req, now);
+                    reply = prom ? prom->observe(req, [&] { return cmds.handle(req, now, &from); })
+                                 : cmds.handle(req, now, &from);
                 } catch (const std::exception& e) {
                     ng_logger.failed(req, e.what(), from, now);
                     throw;

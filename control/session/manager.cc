@@ -610,6 +610,7 @@ void session_manager::close(call_map::iterator it, close_reason why) {
             .field("answered", c.answered ? "yes" : "no")
             .field("duration", std::chrono::duration<double>(steady::now() - c.created).count());
     }
+    totals_.call_seconds += std::chrono::duration<double>(steady::now() - it->second->created).count();
     destroy(*it->second);
     calls_.erase(it);
     ++totals_.calls_deleted;
@@ -697,133 +698,89 @@ std::vector<std::string> session_manager::list(size_t limit) const {
     return out;
 }
 
-ng::value session_manager::interfaces_report() const {
-    ng::value list = ng::value::list();
+std::vector<interface_report> session_manager::interfaces_report() const {
+    std::vector<interface_report> out;
     for (const auto& i : interfaces_.all()) {
-        ng::value iv = ng::value::dict();
-        iv.set("name", ng::value::str(i.name));
-        ng::value addrs = ng::value::list();
+        interface_report r{i.name, {}};
         for (const auto& a : i.addresses) {
-            ng::value av = ng::value::dict();
-            av.set("address", ng::value::str(a.net.base.to_string()));
-            av.set("ports free", ng::value::integer(static_cast<int64_t>(a.pool->free())));
-            av.set("ports used", ng::value::integer(static_cast<int64_t>(a.pool->used())));
-            addrs.as_list().push_back(std::move(av));
+            r.addresses.push_back({a.net.base.to_string(), a.pool->free(), a.pool->used()});
         }
-        iv.set("addresses", std::move(addrs));
-        list.as_list().push_back(std::move(iv));
+        out.push_back(std::move(r));
     }
-    return list;
+    return out;
 }
 
 namespace {
-ng::value stats_of(const dp::stream_state* s) {
-    ng::value v = ng::value::dict();
-    const uint64_t p = s ? s->packets.load(std::memory_order_relaxed) : 0;
-    const uint64_t b = s ? s->bytes.load(std::memory_order_relaxed) : 0;
-    const uint64_t e = s ? s->errors.load(std::memory_order_relaxed) : 0;
-    v.set("packets", ng::value::integer(static_cast<int64_t>(p)));
-    v.set("bytes", ng::value::integer(static_cast<int64_t>(b)));
-    v.set("errors", ng::value::integer(static_cast<int64_t>(e)));
-    return v;
-}
-
-ng::value endpoint_value(const std::optional<endpoint>& ep) {
-    ng::value v = ng::value::dict();
-    if (ep) {
-        v.set("family", ng::value::str(ep->addr.is_v4() ? "IPv4" : "IPv6"));
-        v.set("address", ng::value::str(ep->addr.to_string()));
-        v.set("port", ng::value::integer(ep->port));
-    }
-    return v;
-}
-
-void add_stats(ng::value& total, const dp::stream_state* s) {
+packet_counts counts_of(const dp::stream_state* s) {
     if (s == nullptr) {
-        return;
+        return {};
     }
-    auto& d = total.as_dict();
-    d["packets"] = ng::value::integer(d["packets"].as_integer() + static_cast<int64_t>(s->packets.load()));
-    d["bytes"] = ng::value::integer(d["bytes"].as_integer() + static_cast<int64_t>(s->bytes.load()));
-    d["errors"] = ng::value::integer(d["errors"].as_integer() + static_cast<int64_t>(s->errors.load()));
+    return {s->packets.load(std::memory_order_relaxed), s->bytes.load(std::memory_order_relaxed),
+            s->errors.load(std::memory_order_relaxed)};
 }
 
-ng::value stream_value(const stream& s, bool rtcp) {
-    ng::value v = ng::value::dict();
-    v.set("local port", ng::value::integer(rtcp ? s.rtcp_port() : s.rtp_port()));
-    ng::value flags = ng::value::list();
-    flags.as_list().push_back(ng::value::str(rtcp ? "RTCP" : "RTP"));
-    if (s.rtcp_mux && !rtcp) {
-        flags.as_list().push_back(ng::value::str("RTCP-mux"));
-    }
-    if (s.crypto().srtp) {
-        flags.as_list().push_back(ng::value::str("SRTP"));
-    }
-    v.set("flags", std::move(flags));
-    v.set("local address", ng::value::str(s.local_addr.to_string()));
+void add_counts(packet_counts& total, const packet_counts& c) {
+    total.packets += c.packets;
+    total.bytes += c.bytes;
+    total.errors += c.errors;
+}
+
+port_report port_of(const stream& s, bool rtcp) {
+    port_report p;
+    p.rtcp = rtcp;
+    p.local_port = rtcp ? s.rtcp_port() : s.rtp_port();
+    p.local_address = s.local_addr;
+    p.rtcp_mux = s.rtcp_mux && !rtcp;
+    p.srtp = s.crypto().srtp;
     const dp::stream_state* st = rtcp ? s.rtcp_state.get() : s.rtp_state.get();
-    std::optional<endpoint> seen;
     if (st != nullptr) {
         const uint64_t l = st->latched.load(std::memory_order_relaxed);
         if (l != 0) {
-            seen = endpoint{ip_address::from_v4_be(dp::endpoint_addr(l)),
-                            static_cast<uint16_t>(__builtin_bswap16(dp::endpoint_port(l)))};
+            p.peer = endpoint{ip_address::from_v4_be(dp::endpoint_addr(l)),
+                              static_cast<uint16_t>(__builtin_bswap16(dp::endpoint_port(l)))};
         }
     }
-    v.set("endpoint", endpoint_value(seen ? seen : (rtcp ? s.peer_rtcp : s.peer_rtp)));
-    v.set("advertised endpoint", endpoint_value(rtcp ? s.peer_rtcp : s.peer_rtp));
-    v.set("stats", stats_of(st));
-    return v;
+    p.advertised = rtcp ? s.peer_rtcp : s.peer_rtp;
+    if (!p.peer) {
+        p.peer = p.advertised;
+    }
+    p.counts = counts_of(st);
+    return p;
 }
 }  // namespace
 
-ng::value session_manager::query(const std::string& call_id) const {
+call_report session_manager::query(const std::string& call_id) const {
     auto it = calls_.find(call_id);
     if (it == calls_.end()) {
         throw session_error("Unknown call-id");
     }
     const call& c = *it->second;
-    ng::value reply = ng::value::dict();
-    reply.set("created", ng::value::integer(c.created_unix));
-    ng::value rtp = stats_of(nullptr);
-    ng::value rtcp = stats_of(nullptr);
-    ng::value tags = ng::value::dict();
+    call_report report;
+    report.created_unix = c.created_unix;
     for (const auto& l : c.legs) {
-        ng::value t = ng::value::dict();
-        t.set("tag", ng::value::str(l->tag));
-        t.set("interface", ng::value::str(l->iface->name));
+        leg_report lr;
+        lr.tag = l->tag;
+        lr.interface = l->iface->name;
         const leg* other = l->parked ? l->offerer : c.partner_of(l.get());
         if (other != nullptr) {
-            t.set("in dialogue with", ng::value::str(other->tag));
+            lr.in_dialogue_with = other->tag;
         }
-        ng::value medias = ng::value::list();
         for (size_t i = 0; i < l->streams.size(); ++i) {
             const stream& s = l->streams[i];
-            ng::value m = ng::value::dict();
-            m.set("index", ng::value::integer(static_cast<int64_t>(i + 1)));
-            m.set("type", ng::value::str(s.media_type));
-            m.set("protocol", ng::value::str(s.proto));
-            ng::value streams = ng::value::list();
+            media_report m{i + 1, s.media_type, s.proto, {}};
             if (s.allocated) {
-                streams.as_list().push_back(stream_value(s, false));
-                add_stats(rtp, s.rtp_state.get());
+                m.ports.push_back(port_of(s, false));
+                add_counts(report.rtp, m.ports.back().counts);
                 if (s.is_rtp) {
-                    streams.as_list().push_back(stream_value(s, true));
-                    add_stats(rtcp, s.rtcp_state.get());
+                    m.ports.push_back(port_of(s, true));
+                    add_counts(report.rtcp, m.ports.back().counts);
                 }
             }
-            m.set("streams", std::move(streams));
-            medias.as_list().push_back(std::move(m));
+            lr.medias.push_back(std::move(m));
         }
-        t.set("medias", std::move(medias));
-        tags.set(l->tag, std::move(t));
+        report.legs.push_back(std::move(lr));
     }
-    ng::value totals = ng::value::dict();
-    totals.set("RTP", std::move(rtp));
-    totals.set("RTCP", std::move(rtcp));
-    reply.set("totals", std::move(totals));
-    reply.set("tags", std::move(tags));
-    return reply;
+    return report;
 }
 
 }  // namespace rtprelay

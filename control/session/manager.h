@@ -14,9 +14,9 @@
 
 #include "control/admission/admission.h"
 #include "control/interfaces.h"
-#include "control/ng/bencode.h"
 #include "control/publish/publisher.h"
 #include "control/sdes/options.h"
+#include "control/session/report.h"
 #include "control/session/session.h"
 
 namespace rtprelay {
@@ -32,6 +32,17 @@ struct admission_refused : std::runtime_error {
     refusal why;
 };
 
+// NG rtcp-mux options, as rtpengine defines them (RFC 5761 multiplexing of RTP and RTCP on
+// one port). Without any, the relay goes along with the offerer: it offers a=rtcp-mux to
+// the answerer when the offerer did, and answers it to the offerer when the answerer took it.
+struct rtcp_mux_options {
+    bool offer = false;    // offer it to the answerer even if the offerer did not
+    bool demux = false;    // do not offer it to the answerer, but accept it from the offerer
+    bool accept = false;   // accept it from the offerer whatever the answerer says
+    bool reject = false;   // refuse it to the offerer
+    bool require = false;  // offer it and use it toward the answerer before it answers
+};
+
 // What offer and answer take from an NG request.
 struct sdp_request {
     std::string call_id;
@@ -44,10 +55,14 @@ struct sdp_request {
     std::string transport_protocol;       // NG transport-protocol: RTP/AVP <-> RTP/SAVP bridging
     sdes::sdes_request_options sdes;      // NG SDES list and SDES-* flags
     bool strict_source = false;           // NG flag strict-source: sticks to the call's legs
+    rtcp_mux_options rtcp_mux;            // NG rtcp-mux (offer only)
 };
 
 struct sdp_reply {
     std::string sdp;
+    // Streams refused while the call went on ("m= line 2 (video): ..."), for the reply's
+    // warning.
+    std::vector<std::string> warnings;
 };
 
 // Timeouts like rtpengine's; zero turns one off.
@@ -77,6 +92,9 @@ struct session_totals {
     // a=crypto lines dropped from a relayed SDP that no SDES step owns: session-level ones
     // and those of streams that are not RTP. They carry the sender's key.
     uint64_t crypto_lines_stripped = 0;
+    // m= lines refused on their own (answered with port 0) while their call went on.
+    uint64_t streams_refused = 0;
+    double call_seconds = 0;             // summed length of every call that ended
 };
 
 class session_manager {
@@ -101,11 +119,12 @@ class session_manager {
     // Ends calls whose timeout has passed; returns how many. Media activity comes from the
     // workers' stream_state::last_rx_tsc, compared with now_tsc at tsc_hz.
     size_t expire(steady::time_point now, uint64_t now_tsc, uint64_t tsc_hz);
-    // rtpengine's query reply: created, totals, tags -> medias -> streams with stats.
-    ng::value query(const std::string& call_id) const;
+    // What NG query and delete report (control/ng builds rtpengine's reply from it).
+    // Throws session_error("Unknown call-id").
+    call_report query(const std::string& call_id) const;
     std::vector<std::string> list(size_t limit) const;
     // Per interface and address: ports free and used (pairs), for statistics and capacity.
-    ng::value interfaces_report() const;
+    std::vector<interface_report> interfaces_report() const;
     size_t size() const { return calls_.size(); }
     const session_totals& totals() const { return totals_; }
 

@@ -152,7 +152,7 @@ void run_conversation(std::string_view in) {
     rtprelay::session_timeouts timeouts;
     timeouts.delete_delay = std::chrono::seconds(in.size() % 3);  // 0 (immediate) or a delay
     auto sessions = std::make_unique<rtprelay::session_manager>(ifs, *g_publisher, timeouts, &adm);
-    rtprelay::ng::commands commands(*sessions, [] { return value::str("fuzz"); });
+    rtprelay::ng::commands commands(*sessions, [] { return rtprelay::ng::dataplane_report{}; });
 
     // A fixed clock: the same input always sees the same times.
     auto now = std::chrono::steady_clock::time_point(std::chrono::hours(1000));

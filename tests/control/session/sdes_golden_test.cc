@@ -295,7 +295,7 @@ class sdes_golden_test : public ::testing::Test {
                                         5));
         pub_ = std::make_unique<publisher>(*flows_, *neighbours_, 1);
         sessions_ = std::make_unique<session_manager>(interfaces_, *pub_);
-        commands_ = std::make_unique<ng::commands>(*sessions_, std::function<value()>{});
+        commands_ = std::make_unique<ng::commands>(*sessions_, nullptr);
     }
 
     void TearDown() override {
@@ -888,6 +888,29 @@ TEST_F(sdes_golden_test, reinvite_without_flags_keeps_each_legs_protocol) {
     ASSERT_EQ(result_of(b), "ok") << reason_of(b);
     EXPECT_EQ(lines_with(sdp_of(b), "m=").at(0), "audio 30000 RTP/AVP 0");
     EXPECT_TRUE(crypto_lines(sdp_of(b)).empty());
+}
+
+// rtpengine-ng-client --protocol and older modules write "transport protocol". Ignoring it
+// would leave an SRTP->RTP bridge silently SRTP toward the plain side: every spelling must
+// bridge.
+TEST_F(sdes_golden_test, transport_protocol_in_every_spelling_bridges_srtp_to_rtp) {
+    int n = 0;
+    for (const char* spelling : {"transport-protocol", "transport protocol", "Transport Protocol"}) {
+        SCOPED_TRACE(spelling);
+        const std::string kase = "savp_32_first";
+        value r = request("offer", kase + "-" + std::to_string(n++), input(kase + ".offer.in.sdp"),
+                          {{"direction", direction("a", "b")}});
+        r.set(spelling, value::str("RTP/AVP"));
+        const value o = handle(r);
+        ASSERT_EQ(result_of(o), "ok") << reason_of(o);
+        EXPECT_EQ(o.find("warning"), nullptr);
+        EXPECT_EQ(lines_with(sdp_of(o), "m=").at(0), "audio 40000 RTP/AVP 0 8 101") << sdp_of(o);
+        EXPECT_TRUE(crypto_lines(sdp_of(o)).empty()) << "the plain side gets no a=crypto";
+        value d = value::dict();
+        d.set("command", value::str("delete"));
+        d.set("call-id", r.find("call-id") ? *r.find("call-id") : value());
+        ASSERT_EQ(result_of(handle(d)), "ok");
+    }
 }
 
 }  // namespace
