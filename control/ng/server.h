@@ -1,7 +1,8 @@
 #pragma once
 // The NG control socket: the UDP endpoint Kamailio/OpenSIPS `rtpengine` modules talk to.
 // A datagram is "<cookie> <bencode dict>"; the reply is "<cookie> <bencode dict>" sent back
-// to the sender. Replies are cached by cookie so retransmits are answered from the cache
+// to the sender. As rtpengine, a body that starts with '{' is a JSON object instead, and is
+// answered in JSON (json.h). Replies are cached by cookie so retransmits are answered from the cache
 // and the handler runs once per request. Single-threaded: the owner polls fd() and calls
 // on_readable(); nothing here blocks.
 
@@ -107,7 +108,7 @@ class ng_server {
     static std::optional<allow_entry> parse_allow(std::string_view text);
     void handle_datagram(std::string_view msg, const peer_info& from,
                          std::chrono::steady_clock::time_point now);
-    value answer(std::string_view body, const peer_info& from);
+    value answer(std::string_view body, bool json, const peer_info& from);
     void send_to(std::string_view reply, const peer_info& to);
 
     int fd_ = -1;

@@ -885,6 +885,67 @@ TEST_F(session_test, statistics_count_requests_by_command_and_result) {
     EXPECT_EQ(st.find("statistics")->find("ng server"), nullptr);
 }
 
+// Tools written for rtpengine read `statistics` -> currentstatistics / totalstatistics /
+// controlstatistics (rtpengine's NG documentation): the same numbers, in its shapes.
+TEST_F(session_test, statistics_carry_rtpengines_shapes) {
+    const ng::peer_info proxy_a = *ng::parse_endpoint("198.51.100.7:5060", true);
+    const ng::peer_info proxy_b = *ng::parse_endpoint("198.51.100.8:5060", true);
+    const auto now = std::chrono::steady_clock::now();
+    auto from = [&](const ng::peer_info& p, const value& req) { return commands_->handle(req, now, &p); };
+    value o = request({{"command", value::str("offer")},
+                       {"call-id", value::str("call-1")},
+                       {"from-tag", value::str("from1")},
+                       {"sdp", value::str(caller_sdp())}});
+    ASSERT_EQ(result(from(proxy_a, o)), "ok");
+    o.set("call-id", value::str("call-2"));
+    ASSERT_EQ(result(from(proxy_a, o)), "ok");
+    ASSERT_EQ(result(from(proxy_b, request({{"command", value::str("ping")}}))), "pong");
+    ASSERT_EQ(result(from(proxy_b, request({{"command", value::str("delete")}, {"call-id", value::str("call-2")}}))),
+              "ok");
+    ASSERT_EQ(result(from(proxy_b, request({{"command", value::str("query")}, {"call-id", value::str("nope")}}))),
+              "error");
+
+    const value st = from(proxy_a, request({{"command", value::str("statistics")}}));
+    ASSERT_EQ(result(st), "ok");
+    const value* s = st.find("statistics");
+    ASSERT_NE(s, nullptr);
+    const value* cur = s->find("currentstatistics");
+    ASSERT_NE(cur, nullptr);
+    EXPECT_EQ(cur->find("sessionsown")->as_integer(), 1);
+    EXPECT_EQ(cur->find("sessionstotal")->as_integer(), 1);
+    EXPECT_EQ(cur->find("sessionsforeign")->as_integer(), 0);
+    EXPECT_EQ(cur->find("transcodedmedia")->as_integer(), 0);
+    for (const char* k : {"packetrate", "byterate", "errorrate"}) {
+        ASSERT_NE(cur->find(k), nullptr) << k;
+    }
+    const value* tot = s->find("totalstatistics");
+    ASSERT_NE(tot, nullptr);
+    EXPECT_EQ(tot->find("managedsessions")->as_integer(), 1) << "ended calls";
+    EXPECT_EQ(tot->find("regularterminatedsessions")->as_integer(), 1);
+    EXPECT_EQ(tot->find("timeoutsessions")->as_integer(), 0);
+    EXPECT_EQ(tot->find("rejectedsessions")->as_integer(), 0);
+    EXPECT_GE(tot->find("uptime")->as_integer(), 0);
+    ASSERT_NE(tot->find_string("avgcallduration"), std::nullopt);
+    const value* ctl = s->find("controlstatistics");
+    ASSERT_NE(ctl, nullptr);
+    const auto& proxies = ctl->find("proxies")->as_list();
+    ASSERT_EQ(proxies.size(), 2u);
+    const value& a = proxies[0].find_string("proxy") == "198.51.100.7" ? proxies[0] : proxies[1];
+    const value& b = proxies[0].find_string("proxy") == "198.51.100.7" ? proxies[1] : proxies[0];
+    EXPECT_EQ(a.find_string("proxy"), "198.51.100.7");
+    EXPECT_EQ(a.find("offercount")->as_integer(), 2);
+    EXPECT_EQ(a.find("statscount")->as_integer(), 1) << "this request counts as it arrives";
+    EXPECT_EQ(a.find("errorcount")->as_integer(), 0);
+    EXPECT_EQ(b.find_string("proxy"), "198.51.100.8");
+    EXPECT_EQ(b.find("pingcount")->as_integer(), 1);
+    EXPECT_EQ(b.find("deletecount")->as_integer(), 1);
+    EXPECT_EQ(b.find("querycount")->as_integer(), 1);
+    EXPECT_EQ(b.find("errorcount")->as_integer(), 1);
+    EXPECT_EQ(ctl->find("totaloffercount")->as_integer(), 2);
+    EXPECT_EQ(ctl->find("totalpingcount")->as_integer(), 1);
+    EXPECT_EQ(ctl->find("totalerrorcount")->as_integer(), 1);
+}
+
 // A UDP socket on `local_ip` that sends raw datagrams to the server and reads replies.
 class udp_peer {
  public:
