@@ -176,11 +176,34 @@ std::string commands::on_answer(request& r, clock::time_point now) { return offe
 call_report commands::on_del(request& r, clock::time_point now) {
     const std::string call_id = r.string(key::call_id);
     call_report stats = sessions_.query(call_id);  // the final stats, as rtpengine returns them
-    // A from-tag or to-tag naming a forked branch that lost deletes only that branch.
+    // A from-tag or to-tag naming a forked branch that lost deletes only that branch, at once:
+    // it holds no ports and relays nothing.
     if (!sessions_.remove_branch(call_id, r.string(key::from_tag), r.string(key::to_tag))) {
-        sessions_.remove(call_id, now);
+        sessions_.remove(call_id, now, delete_delay(r));
     }
     return stats;
+}
+
+std::optional<std::chrono::seconds> commands::delete_delay(request& r) {
+    // Kamailio's rtpengine_delete("delete-delay=5") sends the string "5". A value that is
+    // no delay still deletes the call (what the proxy wants), after the configured delay.
+    bool bad = false;
+    const std::optional<int64_t> asked = r.integer(key::delete_delay, &bad);
+    const value* v = r.find(key::delete_delay);
+    if (bad || (asked && *asked < 0)) {
+        r.warn("delete-delay '" + (v->is_string() ? v->as_string() : std::to_string(v->as_integer())) +
+               "' is not a number of seconds: the configured delay applies");
+        return std::nullopt;
+    }
+    if (!asked) {
+        return std::nullopt;
+    }
+    if (*asked > max_delete_delay_s) {
+        r.warn("delete-delay " + std::to_string(*asked) + " is above " + std::to_string(max_delete_delay_s) +
+               " s: " + std::to_string(max_delete_delay_s) + " s applies");
+        return std::chrono::seconds(max_delete_delay_s);
+    }
+    return std::chrono::seconds(*asked);
 }
 
 call_report commands::on_query(request& r, clock::time_point) { return sessions_.query(r.string(key::call_id)); }

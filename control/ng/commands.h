@@ -60,6 +60,8 @@ class commands {
     drain_state on_undrain(request& r, clock::time_point now);
 
     std::string offer_answer(request& r, bool is_offer, clock::time_point now);
+    // The request's delete-delay, bounded; null for none (or none usable: warned).
+    static std::optional<std::chrono::seconds> delete_delay(request& r);
     proxy_report& proxy(const peer_info& from);
 
     session_manager& sessions_;

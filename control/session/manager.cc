@@ -617,16 +617,22 @@ void session_manager::close(call_map::iterator it, close_reason why) {
     ++totals_.closed[static_cast<size_t>(why)];
 }
 
-void session_manager::remove(const std::string& call_id, steady::time_point now) {
+void session_manager::remove(const std::string& call_id, steady::time_point now,
+                             std::optional<std::chrono::seconds> delay) {
     auto it = calls_.find(call_id);
-    if (it == calls_.end() || it->second->delete_at) {
+    if (it == calls_.end()) {
         throw session_error("Unknown call-id");
     }
-    if (timeouts_.delete_delay.count() > 0) {
-        it->second->delete_at = now + timeouts_.delete_delay;
+    const std::chrono::seconds d = delay.value_or(timeouts_.delete_delay);
+    call& c = *it->second;
+    if (d.count() <= 0) {
+        close(it, close_reason::deleted);
         return;
     }
-    close(it, close_reason::deleted);
+    // A repeated delete (a BYE retransmitted past the NG cache, or a CANCEL then a BYE)
+    // never puts the end later than the first one said.
+    const steady::time_point at = now + d;
+    c.delete_at = c.delete_at ? std::min(*c.delete_at, at) : at;
 }
 
 std::optional<close_reason> session_manager::due(const call& c, steady::time_point now, uint64_t now_tsc,

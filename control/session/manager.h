@@ -108,9 +108,12 @@ class session_manager {
     sdp_reply offer(const sdp_request& r, steady::time_point now);
     sdp_reply answer(const sdp_request& r, steady::time_point now);
     // Deletes the call (the whole call: rtpengine's default when no to-tag/via-branch
-    // narrows it), now or after the delete delay. Throws session_error("Unknown call-id")
-    // when absent.
-    void remove(const std::string& call_id, steady::time_point now);
+    // narrows it), now or after `delay` (the NG request's delete-delay; without one the
+    // configured delete delay). Until then the call relays and answers query as before. A
+    // second delete can bring the end forward (a delay of 0 ends it now), never put it
+    // later. Throws session_error("Unknown call-id") when absent.
+    void remove(const std::string& call_id, steady::time_point now,
+                std::optional<std::chrono::seconds> delay = std::nullopt);
     // NG delete naming one forked branch that lost (from-tag or to-tag is a parked branch's
     // tag): removes only that branch and returns true. False when no tag names a parked
     // branch (the caller then deletes the whole call). The call's other legs keep their

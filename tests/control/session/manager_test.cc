@@ -280,6 +280,77 @@ TEST_F(session_test, delete_returns_ports_and_flows) {
     EXPECT_EQ(reason(command("query", "call-1")), "Unknown call-id");
 }
 
+// Kamailio's rtpengine_delete("delete-delay=5") sends the key with a string value;
+// rtpengine-ng-client --delete-delay sends an integer. Either way the call stays (relaying,
+// queryable) until the delay is over, then ends as deleted.
+TEST_F(session_test, per_request_delete_delay_keeps_the_call_until_it_expires) {
+    const auto before = free_counts();
+    ASSERT_EQ(result(offer("call-1", caller_sdp(), strings({"a", "b"}))), "ok");
+    ASSERT_EQ(result(answer("call-1", callee_sdp())), "ok");
+    const auto t0 = std::chrono::steady_clock::now();
+    const value d = handle(request({{"command", value::str("delete")},
+                                    {"call-id", value::str("call-1")},
+                                    {"delete-delay", value::str("5")}}));
+    ASSERT_EQ(result(d), "ok") << reason(d);
+    EXPECT_EQ(d.find("warning"), nullptr);
+    EXPECT_EQ(sessions_->size(), 1u);
+    EXPECT_EQ(result(command("query", "call-1")), "ok") << "queryable during the delay";
+    EXPECT_EQ(sessions_->expire(t0 + std::chrono::seconds(4), 0, 1), 0u);
+    EXPECT_EQ(result(command("query", "call-1")), "ok");
+    // A second delete may not put the end later.
+    ASSERT_EQ(result(handle(request({{"command", value::str("delete")},
+                                     {"call-id", value::str("call-1")},
+                                     {"delete delay", value::integer(600)}}))),
+              "ok");
+    EXPECT_EQ(sessions_->expire(t0 + std::chrono::seconds(6), 0, 1), 1u);
+    EXPECT_EQ(sessions_->size(), 0u);
+    EXPECT_EQ(reason(command("query", "call-1")), "Unknown call-id");
+    EXPECT_EQ(free_counts(), before);
+    EXPECT_EQ(flows_after_grace(), 0u);
+    EXPECT_EQ(sessions_->totals().closed[static_cast<size_t>(close_reason::deleted)], 1u);
+
+    // "delete delay" (rtpengine's documented spelling), then a delete with 0 ends it at once.
+    ASSERT_EQ(result(offer("call-2", caller_sdp())), "ok");
+    ASSERT_EQ(result(handle(request({{"command", value::str("delete")},
+                                     {"call-id", value::str("call-2")},
+                                     {"delete delay", value::integer(30)}}))),
+              "ok");
+    EXPECT_EQ(sessions_->size(), 1u);
+    ASSERT_EQ(result(handle(request({{"command", value::str("delete")},
+                                     {"call-id", value::str("call-2")},
+                                     {"delete-delay", value::integer(0)}}))),
+              "ok");
+    EXPECT_EQ(sessions_->size(), 0u);
+}
+
+TEST_F(session_test, unusable_delete_delays_still_delete_with_a_warning) {
+    ASSERT_EQ(result(offer("call-1", caller_sdp())), "ok");
+    const value bad = handle(request({{"command", value::str("delete")},
+                                      {"call-id", value::str("call-1")},
+                                      {"delete-delay", value::str("soon")}}));
+    ASSERT_EQ(result(bad), "ok");
+    EXPECT_EQ(bad.find_string("warning"), "delete-delay 'soon' is not a number of seconds: the configured delay applies");
+    EXPECT_EQ(sessions_->size(), 0u) << "configured delay: 0";
+
+    ASSERT_EQ(result(offer("call-2", caller_sdp())), "ok");
+    const value negative = handle(request({{"command", value::str("delete")},
+                                           {"call-id", value::str("call-2")},
+                                           {"delete-delay", value::integer(-4)}}));
+    ASSERT_EQ(result(negative), "ok");
+    EXPECT_NE(negative.find_string("warning").value_or("").find("'-4' is not a number of seconds"), std::string_view::npos);
+    EXPECT_EQ(sessions_->size(), 0u);
+
+    ASSERT_EQ(result(offer("call-3", caller_sdp())), "ok");
+    const auto t0 = std::chrono::steady_clock::now();
+    const value huge = handle(request({{"command", value::str("delete")},
+                                       {"call-id", value::str("call-3")},
+                                       {"delete-delay", value::integer(999999)}}));
+    ASSERT_EQ(result(huge), "ok");
+    EXPECT_EQ(huge.find_string("warning"), "delete-delay 999999 is above 3600 s: 3600 s applies");
+    EXPECT_EQ(sessions_->expire(t0 + std::chrono::seconds(3599), 0, 1), 0u);
+    EXPECT_EQ(sessions_->expire(t0 + std::chrono::seconds(3601), 0, 1), 1u);
+}
+
 TEST_F(session_test, query_reports_totals_and_streams_per_tag) {
     const value o = offer("call-1", caller_sdp(), strings({"a", "b"}));
     const value a = answer("call-1", callee_sdp());
