@@ -59,6 +59,53 @@ void mark_strict(call& c, const sdp_request& r) {
     }
 }
 
+// rtcp-mux in an offer, rtpengine's rules (its NG documentation, rtcp-mux options): by
+// default the answerer is offered what the offerer offered, and a leg already multiplexing
+// keeps it with no fallback port; `offer`/`require` offer it anyway, `demux` never. What
+// the answer may then change of the offerer's choice is decided here too (mux_keep): nothing
+// when the offerer did not offer it (RFC 5761 5.1.1: it must not be answered), nor with
+// `accept`, `reject` or `demux`. Returns whether our offer carries a=rtcp-mux.
+bool offer_rtcp_mux(stream& sx, stream& sy, const rtcp_mux_options& o) {
+    const bool x_offers = sx.rtcp_mux;  // from X's SDP (take_peer)
+    const bool y_was_mux = sy.rtcp_mux;
+    bool offer_y = y_was_mux || x_offers;
+    const bool require = o.require || y_was_mux;
+    if (o.offer || o.require) {
+        offer_y = true;
+    } else if (o.demux) {
+        offer_y = false;
+    }
+    bool keep = true;
+    bool x_mux = x_offers;
+    if (x_offers) {
+        if (!offer_y) {
+            x_mux = !o.reject;  // demux: accepted back to X
+        } else if (o.reject) {
+            x_mux = false;
+        } else {
+            keep = o.accept;    // default: X gets what Y answers
+        }
+    }
+    sx.rtcp_mux = x_mux;
+    sy.mux_offered = offer_y;
+    sy.mux_keep = keep;
+    sy.mux_required = offer_y && require;
+    sy.rtcp_mux = sy.mux_required;  // until Y answers
+    return offer_y;
+}
+
+// rtcp-mux in an answer from Y: in effect with Y when we offered it and Y took it (or it was
+// required); the offerer X follows unless the offer said otherwise. Returns whether our
+// answer to X carries a=rtcp-mux.
+bool answer_rtcp_mux(stream& sx, stream& sy) {
+    const bool y_answers = sy.rtcp_mux;  // from Y's SDP (take_peer)
+    sy.rtcp_mux = sy.mux_required || (y_answers && sy.mux_offered);
+    if (!sy.mux_keep) {
+        sx.rtcp_mux = sy.rtcp_mux;
+    }
+    return sx.rtcp_mux;
+}
+
 sdp::media_plan plan_for(const stream& local, bool ice_remove) {
     sdp::media_plan p;
     if (!local.allocated || local.disabled) {
@@ -169,8 +216,8 @@ class call_snapshot {
         for (auto& l : c.legs) {
             legs_.push_back({l.get(), l->tag, {}});
             for (const stream& s : l->streams) {
-                legs_.back().streams.push_back({s.peer_rtp, s.peer_rtcp, s.rtcp_mux, s.disabled, s.hold, s.is_rtp,
-                                                s.media_type, s.proto});
+                legs_.back().streams.push_back({s.peer_rtp, s.peer_rtcp, s.rtcp_mux, s.mux_offered, s.mux_keep,
+                                                s.mux_required, s.disabled, s.hold, s.is_rtp, s.media_type, s.proto});
             }
         }
     }
@@ -183,6 +230,9 @@ class call_snapshot {
                 s.peer_rtp = v.peer_rtp;
                 s.peer_rtcp = v.peer_rtcp;
                 s.rtcp_mux = v.rtcp_mux;
+                s.mux_offered = v.mux_offered;
+                s.mux_keep = v.mux_keep;
+                s.mux_required = v.mux_required;
                 s.disabled = v.disabled;
                 s.hold = v.hold;
                 s.is_rtp = v.is_rtp;
@@ -197,6 +247,9 @@ class call_snapshot {
         std::optional<endpoint> peer_rtp;
         std::optional<endpoint> peer_rtcp;
         bool rtcp_mux;
+        bool mux_offered;
+        bool mux_keep;
+        bool mux_required;
         bool disabled;
         bool hold;
         bool is_rtp;
@@ -367,6 +420,13 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
             x_crypto[i] = std::move(in.state);
             y_crypto[i] = std::move(out.state);
             apply_crypto_plan(plan.medias.back(), out.plan);
+            if (sx.is_rtp) {
+                sdp::media_plan& mp = plan.medias.back();
+                mp.rtcp_mux = offer_rtcp_mux(sx, sy, r.rtcp_mux);
+                if (sy.mux_required) {
+                    mp.rtcp_port = mp.port;  // no separate RTCP port advertised (rtcp-mux require)
+                }
+            }
         }
         if (fresh && admission_ != nullptr) {
             // Last check before anything is published: everything else about the offer is
@@ -450,8 +510,12 @@ void session_manager::move_ports(leg& from, leg& to) {
         b.contexts = std::move(a.contexts);
         b.published = a.published;
         // Every branch got the same offer: the SDES state of what we offered goes along;
-        // this branch's answer then sets the keys it chose.
+        // this branch's answer then sets the keys it chose. So does what we offered of
+        // rtcp-mux.
         b.set_crypto(a.crypto());
+        b.mux_offered = a.mux_offered;
+        b.mux_keep = a.mux_keep;
+        b.mux_required = a.mux_required;
         a.allocated = false;
         a.published = false;
     }
@@ -568,6 +632,9 @@ sdp_reply session_manager::answer_unchecked(const sdp_request& r, call& c, stead
         }
         y_crypto[i] = std::move(a.state);
         apply_crypto_plan(plan.medias.back(), sdes::answer_to_send(sx.crypto(), sx.proto, r.sdes));
+        if (sx.is_rtp) {
+            plan.medias.back().rtcp_mux = answer_rtcp_mux(sx, sy);
+        }
     }
     for (size_t i = 0; i < n; ++i) {
         y->streams[i].set_crypto(std::move(y_crypto[i]));
