@@ -297,6 +297,9 @@ bool rewriter::relayed_attribute(const line& l, const media_plan& mp)
     if (mp.remove_ice && detail::is_ice_attribute(attr.name)) {
         return true;
     }
+    if (mp.reject && (attr.name == "rtcp" || attr.name == "rtcp-mux" || detail::is_ice_attribute(attr.name))) {
+        return true;  // a refused stream has no ports, and the sender's would leak
+    }
     if (attr.name == "crypto" && mp.replace_crypto) {
         // The new lines go where the first old one was; the other old ones are dropped.
         if (!cur_.crypto_done) {

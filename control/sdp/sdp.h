@@ -79,6 +79,9 @@ const connection* effective_connection(const session_description& sd, size_t med
 // c= and that c= is rewritten, the original session c= line is copied into the section.
 struct media_plan {
     bool relay = true;
+    // Refuse the stream (RFC 3264 6): m= port 0 and nothing of the sender's (a=rtcp,
+    // a=rtcp-mux, ICE and a=crypto lines dropped; c= gets `address`). Needs relay and port 0.
+    bool reject = false;
     std::string address;              // the relay's address for this stream (c= and a=rtcp)
     std::string addrtype = "IP4";
     // RTP port written into m=. A "/count" in the input is dropped: the relay allocates one

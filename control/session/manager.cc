@@ -143,6 +143,37 @@ void disabled_plan(sdp::media_plan& mp, const leg& facing) {
     }
 }
 
+// "m= line 2 (video)": how warnings and errors name a stream.
+std::string media_label(const sdp::session_description& sd, size_t i) {
+    return "m= line " + std::to_string(i + 1) + " (" + sd.medias[i].type + ")";
+}
+
+std::string join(const std::vector<std::string>& reasons) {
+    std::string out;
+    for (const auto& r : reasons) {
+        out += out.empty() ? "" : "; ";
+        out += r;
+    }
+    return out;
+}
+
+// A stream the relay refuses on its own, toward `facing`: port 0, the relay's address, and
+// nothing of the sender's (keys, RTCP port, candidates).
+void refused_plan(sdp::media_plan& mp, const leg& facing, bool ice_remove) {
+    mp.relay = true;
+    mp.reject = true;
+    mp.port = 0;
+    mp.rtcp_port = 0;
+    mp.remove_ice = ice_remove;
+    mp.replace_crypto = true;
+    mp.crypto.clear();
+    if (!facing.iface->addresses.empty()) {
+        const ip_address& a = facing.iface->addresses.front().net.base;
+        mp.address = a.to_string();
+        mp.addrtype = a.sdp_addrtype();
+    }
+}
+
 void apply_crypto_plan(sdp::media_plan& mp, const sdes::media_crypto_plan& cp) {
     if (cp.proto) {
         mp.proto = *cp.proto;
@@ -217,7 +248,8 @@ class call_snapshot {
             legs_.push_back({l.get(), l->tag, {}});
             for (const stream& s : l->streams) {
                 legs_.back().streams.push_back({s.peer_rtp, s.peer_rtcp, s.rtcp_mux, s.mux_offered, s.mux_keep,
-                                                s.mux_required, s.disabled, s.hold, s.is_rtp, s.media_type, s.proto});
+                                                s.mux_required, s.disabled, s.refused, s.hold, s.is_rtp, s.media_type,
+                                                s.proto});
             }
         }
     }
@@ -234,6 +266,7 @@ class call_snapshot {
                 s.mux_keep = v.mux_keep;
                 s.mux_required = v.mux_required;
                 s.disabled = v.disabled;
+                s.refused = v.refused;
                 s.hold = v.hold;
                 s.is_rtp = v.is_rtp;
                 s.media_type = v.media_type;
@@ -251,6 +284,7 @@ class call_snapshot {
         bool mux_keep;
         bool mux_required;
         bool disabled;
+        bool refused;
         bool hold;
         bool is_rtp;
         std::string media_type;
@@ -383,14 +417,31 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
         // re-offer leaves the call's keys as they were.
         std::vector<sdes::stream_crypto> x_crypto(n);
         std::vector<sdes::stream_crypto> y_crypto(n);
+        std::vector<std::string> refused;  // "m= line 2 (video): <reason>"
+        size_t live = 0;                   // streams that carry media after this offer
         for (size_t i = 0; i < n; ++i) {
             stream& sx = x->streams[i];
             stream& sy = y->streams[i];
             const std::string x_proto_before = sx.proto;
             take_peer(sx, sd, i);
+            sx.refused = false;
             x_crypto[i] = sx.crypto();
             y_crypto[i] = sy.crypto();
+            sdes::step_result in;
             if (!sx.disabled) {
+                in = sdes::offer_received(x->iface->name, x->iface->srtp, r.sdes, sd.medias[i].proto,
+                                          crypto_values(sd.medias[i]), sx.crypto());
+                if (!in.error.empty()) {
+                    // RFC 3264 6 / RFC 4568 5.1.2: this m= line alone is answered with port 0;
+                    // the others go on. No ports are taken for it; ports an earlier offer took
+                    // stay with the call and stop forwarding.
+                    refused.push_back(media_label(sd, i) + ": " + in.error);
+                    sx.refused = true;
+                    sx.disabled = true;
+                    plan.medias.emplace_back();
+                    refused_plan(plan.medias.back(), *y, r.ice_remove);
+                    continue;
+                }
                 allocate(*x, sx);
                 allocate(*y, sy);
                 sy.is_rtp = sx.is_rtp;
@@ -400,12 +451,7 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
                 disabled_plan(plan.medias.back(), *y);
                 continue;
             }
-            const std::vector<std::string> cv = crypto_values(sd.medias[i]);
-            sdes::step_result in = sdes::offer_received(x->iface->name, x->iface->srtp, r.sdes, sd.medias[i].proto,
-                                                        cv, sx.crypto());
-            if (!in.error.empty()) {
-                throw session_error(in.error);
-            }
+            ++live;
             // rtpengine's rule for re-offers: an offerer that keeps its m= proto leaves the
             // other leg as it was negotiated (a plain carrier's re-INVITE does not turn an
             // SRTP customer's leg into RTP); one that changes it makes the other leg follow.
@@ -415,7 +461,7 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
             sdes::step_result out = sdes::offer_to_send(y->iface->name, y->iface->srtp, r.sdes, sd.medias[i].proto,
                                                         like_srtp, r.transport_protocol, sy.crypto());
             if (!out.error.empty()) {
-                throw session_error(out.error);
+                throw session_error(out.error);  // the request or the far side's policy: every stream
             }
             x_crypto[i] = std::move(in.state);
             y_crypto[i] = std::move(out.state);
@@ -427,6 +473,9 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
                     mp.rtcp_port = mp.port;  // no separate RTCP port advertised (rtcp-mux require)
                 }
             }
+        }
+        if (!refused.empty() && live == 0) {
+            throw session_error(join(refused));  // the call fails only when no stream is left
         }
         if (fresh && admission_ != nullptr) {
             // Last check before anything is published: everything else about the offer is
@@ -451,8 +500,12 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
             }
         }
         set_origin(plan, r, *y);
-        sdp_reply reply{rewrite_or_throw(r.sdp, sd, plan)};
+        sdp_reply reply{rewrite_or_throw(r.sdp, sd, plan), {}};
         count_stripped(totals_, sd, "offer");
+        for (auto& why : refused) {
+            reply.warnings.push_back(std::move(why) + " (answered with port 0)");
+        }
+        totals_.streams_refused += refused.size();
         if (fresh) {
             ++totals_.calls_created;
         }
@@ -608,12 +661,18 @@ sdp_reply session_manager::answer_unchecked(const sdp_request& r, call& c, stead
     }
     sdp::rewrite_plan plan;
     std::vector<sdes::stream_crypto> y_crypto(n);
+    std::vector<std::string> refused;  // "m= line 2 (video): <reason>"
+    size_t live = 0;
     for (size_t i = 0; i < n; ++i) {
         stream& sx = x->streams[i];
         stream& sy = y->streams[i];
         take_peer(sy, sd, i);
         y_crypto[i] = sy.crypto();
         plan.medias.push_back(plan_for(sx, r.ice_remove));
+        if (sx.refused) {
+            refused_plan(plan.medias.back(), *x, r.ice_remove);  // port 0, whatever the answer says
+            continue;
+        }
         if (sy.disabled || !sx.allocated || sx.disabled) {
             disabled_plan(plan.medias.back(), *x);
             continue;
@@ -628,13 +687,22 @@ sdp_reply session_manager::answer_unchecked(const sdp_request& r, call& c, stead
         sdes::step_result a = sdes::answer_received(y->iface->name, y->iface->srtp, sd.medias[i].proto,
                                                     crypto_values(sd.medias[i]), sy.crypto());
         if (!a.error.empty()) {
-            throw session_error(a.error);
+            // This stream alone cannot be relayed: the offerer is answered port 0 for it
+            // and nothing is forwarded on its ports (the answerer's SDP counts as port 0).
+            refused.push_back(media_label(sd, i) + ": " + a.error);
+            sy.disabled = true;
+            refused_plan(plan.medias.back(), *x, r.ice_remove);
+            continue;
         }
+        ++live;
         y_crypto[i] = std::move(a.state);
         apply_crypto_plan(plan.medias.back(), sdes::answer_to_send(sx.crypto(), sx.proto, r.sdes));
         if (sx.is_rtp) {
             plan.medias.back().rtcp_mux = answer_rtcp_mux(sx, sy);
         }
+    }
+    if (!refused.empty() && live == 0) {
+        throw session_error(join(refused));  // the call fails only when no stream is left
     }
     for (size_t i = 0; i < n; ++i) {
         y->streams[i].set_crypto(std::move(y_crypto[i]));
@@ -650,8 +718,12 @@ sdp_reply session_manager::answer_unchecked(const sdp_request& r, call& c, stead
         c.answered_at = now;
     }
     set_origin(plan, r, *x);
-    sdp_reply reply{rewrite_or_throw(r.sdp, sd, plan)};
+    sdp_reply reply{rewrite_or_throw(r.sdp, sd, plan), {}};
     count_stripped(totals_, sd, "answer");
+    for (auto& why : refused) {
+        reply.warnings.push_back(std::move(why) + " (answered with port 0)");
+    }
+    totals_.streams_refused += refused.size();
     return reply;
 }
 

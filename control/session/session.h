@@ -53,7 +53,10 @@ struct stream {
     bool mux_offered = false;
     bool mux_keep = false;
     bool mux_required = false;
-    bool disabled = false;               // this leg's SDP has port 0 for it
+    bool disabled = false;               // this leg's SDP has port 0 for it, or `refused`
+    // Refused by the relay in this leg's offer (e.g. no usable a=crypto line): answered with
+    // port 0 whatever the other side answers; set again by each offer.
+    bool refused = false;
     bool hold = false;                   // this leg's SDP: sendonly/recvonly/inactive or c=0.0.0.0
     bool is_rtp = true;                  // proto RTP/*: RTCP on port+1 is relayed too
     bool published = false;

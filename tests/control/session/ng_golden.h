@@ -108,7 +108,8 @@ constexpr std::string_view known_cases[] = {
     "reoffer_keeps_keys",    "required_plain_offer",  "savp_32_first",         "sdes_no_80",
     "sdes_only_32",          "sdes_only_32_default_policy", "srtp_off_b",      "video_port0",
     "rtcp_mux_default",      "rtcp_mux_unoffered",    "rtcp_mux_demux",        "rtcp_mux_reject",
-    "rtcp_mux_accept",       "rtcp_mux_require",
+    "rtcp_mux_accept",       "rtcp_mux_require",      "sdes_stream_refused",   "sdes_all_streams_refused",
+    "sdes_answer_stream_refused", "fec_order_default",
 };
 
 // --- Keys and lines in SDP text -------------------------------------------------------
@@ -293,6 +294,9 @@ class ng_golden_test : public ::testing::Test {
         interfaces_.add(parse_interface("b address=198.18.2.1/24 dpdk-port=1 ports=40000-40001", 2));
         interfaces_.add(parse_interface("req address=198.18.3.1/24 dpdk-port=1 ports=42000-42001 srtp=required", 3));
         interfaces_.add(parse_interface("off address=198.18.4.1/24 dpdk-port=1 ports=44000-44001 srtp=off", 4));
+        // Two port pairs each, for calls with two streams.
+        interfaces_.add(parse_interface("a2 address=198.18.6.1/24 dpdk-port=0 ports=32000-32003", 6));
+        interfaces_.add(parse_interface("b2 address=198.18.7.1/24 dpdk-port=1 ports=48000-48003", 7));
         interfaces_.add(parse_interface("two address=198.18.5.1/24 dpdk-port=1 ports=46000-46001 "
                                         "offer-suites=AES_CM_128_HMAC_SHA1_32,AES_CM_128_HMAC_SHA1_80",
                                         5));
