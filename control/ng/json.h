@@ -32,4 +32,8 @@ std::string json_string(std::string_view bytes);
 // Null with *error ("JSON: bad escape at offset 12") when `in` is not one JSON value.
 std::optional<value> from_json(std::string_view in, std::string* error);
 
+// Length of the valid UTF-8 sequence starting at s[i], or 0 if there is none (overlong
+// forms, surrogates and code points past U+10FFFF are invalid, as RFC 3629 says).
+size_t utf8_sequence_length(std::string_view s, size_t i);
+
 }  // namespace rtprelay::ng

@@ -6,6 +6,7 @@
 #include "control/log.h"
 #include "control/sdes/negotiate.h"
 #include "control/sdp/sdp.h"
+#include "control/session/rtcp_mux.h"
 
 namespace rtprelay {
 
@@ -57,53 +58,6 @@ void mark_strict(call& c, const sdp_request& r) {
     for (auto& l : c.legs) {
         l->strict_source = true;
     }
-}
-
-// rtcp-mux in an offer, rtpengine's rules (its NG documentation, rtcp-mux options): by
-// default the answerer is offered what the offerer offered, and a leg already multiplexing
-// keeps it with no fallback port; `offer`/`require` offer it anyway, `demux` never. What
-// the answer may then change of the offerer's choice is decided here too (mux_keep): nothing
-// when the offerer did not offer it (RFC 5761 5.1.1: it must not be answered), nor with
-// `accept`, `reject` or `demux`. Returns whether our offer carries a=rtcp-mux.
-bool offer_rtcp_mux(stream& sx, stream& sy, const rtcp_mux_options& o) {
-    const bool x_offers = sx.rtcp_mux;  // from X's SDP (take_peer)
-    const bool y_was_mux = sy.rtcp_mux;
-    bool offer_y = y_was_mux || x_offers;
-    const bool require = o.require || y_was_mux;
-    if (o.offer || o.require) {
-        offer_y = true;
-    } else if (o.demux) {
-        offer_y = false;
-    }
-    bool keep = true;
-    bool x_mux = x_offers;
-    if (x_offers) {
-        if (!offer_y) {
-            x_mux = !o.reject;  // demux: accepted back to X
-        } else if (o.reject) {
-            x_mux = false;
-        } else {
-            keep = o.accept;    // default: X gets what Y answers
-        }
-    }
-    sx.rtcp_mux = x_mux;
-    sy.mux_offered = offer_y;
-    sy.mux_keep = keep;
-    sy.mux_required = offer_y && require;
-    sy.rtcp_mux = sy.mux_required;  // until Y answers
-    return offer_y;
-}
-
-// rtcp-mux in an answer from Y: in effect with Y when we offered it and Y took it (or it was
-// required); the offerer X follows unless the offer said otherwise. Returns whether our
-// answer to X carries a=rtcp-mux.
-bool answer_rtcp_mux(stream& sx, stream& sy) {
-    const bool y_answers = sy.rtcp_mux;  // from Y's SDP (take_peer)
-    sy.rtcp_mux = sy.mux_required || (y_answers && sy.mux_offered);
-    if (!sy.mux_keep) {
-        sx.rtcp_mux = sy.rtcp_mux;
-    }
-    return sx.rtcp_mux;
 }
 
 sdp::media_plan plan_for(const stream& local, bool ice_remove) {
@@ -853,79 +807,6 @@ std::vector<interface_report> session_manager::interfaces_report() const {
         out.push_back(std::move(r));
     }
     return out;
-}
-
-namespace {
-packet_counts counts_of(const dp::stream_state* s) {
-    if (s == nullptr) {
-        return {};
-    }
-    return {s->packets.load(std::memory_order_relaxed), s->bytes.load(std::memory_order_relaxed),
-            s->errors.load(std::memory_order_relaxed)};
-}
-
-void add_counts(packet_counts& total, const packet_counts& c) {
-    total.packets += c.packets;
-    total.bytes += c.bytes;
-    total.errors += c.errors;
-}
-
-port_report port_of(const stream& s, bool rtcp) {
-    port_report p;
-    p.rtcp = rtcp;
-    p.local_port = rtcp ? s.rtcp_port() : s.rtp_port();
-    p.local_address = s.local_addr;
-    p.rtcp_mux = s.rtcp_mux && !rtcp;
-    p.srtp = s.crypto().srtp;
-    const dp::stream_state* st = rtcp ? s.rtcp_state.get() : s.rtp_state.get();
-    if (st != nullptr) {
-        const uint64_t l = st->latched.load(std::memory_order_relaxed);
-        if (l != 0) {
-            p.peer = endpoint{ip_address::from_v4_be(dp::endpoint_addr(l)),
-                              static_cast<uint16_t>(__builtin_bswap16(dp::endpoint_port(l)))};
-        }
-    }
-    p.advertised = rtcp ? s.peer_rtcp : s.peer_rtp;
-    if (!p.peer) {
-        p.peer = p.advertised;
-    }
-    p.counts = counts_of(st);
-    return p;
-}
-}  // namespace
-
-call_report session_manager::query(const std::string& call_id) const {
-    auto it = calls_.find(call_id);
-    if (it == calls_.end()) {
-        throw session_error("Unknown call-id");
-    }
-    const call& c = *it->second;
-    call_report report;
-    report.created_unix = c.created_unix;
-    for (const auto& l : c.legs) {
-        leg_report lr;
-        lr.tag = l->tag;
-        lr.interface = l->iface->name;
-        const leg* other = l->parked ? l->offerer : c.partner_of(l.get());
-        if (other != nullptr) {
-            lr.in_dialogue_with = other->tag;
-        }
-        for (size_t i = 0; i < l->streams.size(); ++i) {
-            const stream& s = l->streams[i];
-            media_report m{i + 1, s.media_type, s.proto, {}};
-            if (s.allocated) {
-                m.ports.push_back(port_of(s, false));
-                add_counts(report.rtp, m.ports.back().counts);
-                if (s.is_rtp) {
-                    m.ports.push_back(port_of(s, true));
-                    add_counts(report.rtcp, m.ports.back().counts);
-                }
-            }
-            lr.medias.push_back(std::move(m));
-        }
-        report.legs.push_back(std::move(lr));
-    }
-    return report;
 }
 
 }  // namespace rtprelay

@@ -17,6 +17,7 @@
 #include "control/publish/publisher.h"
 #include "control/sdes/options.h"
 #include "control/session/report.h"
+#include "control/session/rtcp_mux.h"
 #include "control/session/session.h"
 
 namespace rtprelay {
@@ -30,17 +31,6 @@ struct session_error : std::runtime_error {
 struct admission_refused : std::runtime_error {
     explicit admission_refused(refusal r) : std::runtime_error(refusal_name(r)), why(r) {}
     refusal why;
-};
-
-// NG rtcp-mux options, as rtpengine defines them (RFC 5761 multiplexing of RTP and RTCP on
-// one port). Without any, the relay goes along with the offerer: it offers a=rtcp-mux to
-// the answerer when the offerer did, and answers it to the offerer when the answerer took it.
-struct rtcp_mux_options {
-    bool offer = false;    // offer it to the answerer even if the offerer did not
-    bool demux = false;    // do not offer it to the answerer, but accept it from the offerer
-    bool accept = false;   // accept it from the offerer whatever the answerer says
-    bool reject = false;   // refuse it to the offerer
-    bool require = false;  // offer it and use it toward the answerer before it answers
 };
 
 // What offer and answer take from an NG request.
