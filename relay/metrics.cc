@@ -100,7 +100,7 @@ class collector final : public prometheus::Collectable {
     mutable dp::worker_counters last_;
 };
 
-exporter::exporter(const std::string& listen, sources src) : src_(std::move(src)) {
+exporter::exporter(const std::string& listen, sources src) : src_(std::move(src)), ring_drops_(src_.dpdk_ports) {
     // Names are fixed at start-up: set them once, refreshes only store numbers.
     control_snapshot initial;
     if (src_.interfaces != nullptr) {
@@ -171,6 +171,7 @@ void exporter::tick(clock::time_point now) {
 void exporter::read_ports() {
     // On the control thread (an EAL thread), not the exposer's: not every PMD's
     // stats_get is safe beside other ethdev control calls from a foreign thread.
+    ring_drops_.poll();
     for (port_snapshot& p : ports_) {
         rte_eth_stats st{};
         if (rte_eth_stats_get(p.port_id, &st) == 0) {
@@ -178,7 +179,8 @@ void exporter::read_ports() {
             p.tx_packets = st.opackets;
             p.rx_bytes = st.ibytes;
             p.tx_bytes = st.obytes;
-            p.rx_missed = st.imissed;
+            // net_af_packet leaves imissed at 0: its ring drops come from the kernel.
+            p.rx_missed = st.imissed + ring_drops_.dropped(p.port_id);
             p.rx_errors = st.ierrors;
             p.tx_errors = st.oerrors;
             p.rx_nombuf = st.rx_nombuf;

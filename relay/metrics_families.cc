@@ -261,6 +261,10 @@ void ng(builder& b, const control_snapshot& s) {
              d(n.replies));
     b.single("rtprelay_ng_cache_hits_total", "NG retransmits answered from the reply cache.", counter,
              d(n.cache_hits));
+    b.single("rtprelay_ng_cookie_reuses_total",
+             "NG requests whose cookie the same peer had used for a different body within the cache age; "
+             "handled as new requests, not answered from the cache.",
+             counter, d(n.cookie_reuses));
     {
         MetricFamily f = family("rtprelay_ng_dropped_total", "NG datagrams dropped without a reply, by reason.",
                                 counter);
@@ -289,7 +293,10 @@ void ports(builder& b, const control_snapshot& s) {
         {"rtprelay_port_tx_packets_total", "Packets the DPDK port sent (opackets).", &port_snapshot::tx_packets},
         {"rtprelay_port_rx_bytes_total", "Bytes the DPDK port received (ibytes).", &port_snapshot::rx_bytes},
         {"rtprelay_port_tx_bytes_total", "Bytes the DPDK port sent (obytes).", &port_snapshot::tx_bytes},
-        {"rtprelay_port_rx_missed_total", "Packets the NIC dropped because RX queues were full (imissed).",
+        {"rtprelay_port_rx_missed_total",
+         "Packets that reached the port but were dropped because its RX queues were full: the driver's imissed "
+         "(NICs), plus for net_af_packet the kernel's packet-ring drops (PACKET_STATISTICS tp_drops). "
+         "Not reported by net_tap, net_ring or net_memif.",
          &port_snapshot::rx_missed},
         {"rtprelay_port_rx_errors_total", "Erroneous packets received (ierrors).", &port_snapshot::rx_errors},
         {"rtprelay_port_tx_errors_total", "Packets the port failed to send (oerrors).", &port_snapshot::tx_errors},

@@ -75,6 +75,15 @@ void read_rtcp_mux(request& r, sdp_request& out) {
     }
 }
 
+// rtpengine's contract: "load limit" only to proxies that announced they handle it
+// (Kamailio then tries its next node); others get the error reason they already know.
+value load_limit_or(const request& r, std::string_view refused, const std::string& reason) {
+    if (!list_has(r.strings(key::supports), "load limit")) {
+        return reply_error(reason);
+    }
+    return reply_load_limit("refused: " + std::string(refused));
+}
+
 }  // namespace
 
 commands::commands(session_manager& sessions, std::function<dataplane_report()> dataplane)
@@ -156,12 +165,10 @@ value commands::dispatch(request& r, clock::time_point now) {
         }
         return reply;
     } catch (const admission_refused& e) {
-        // rtpengine's contract: "load limit" only to proxies that announced they handle it
-        // (Kamailio then tries its next node); others get the error it already knows.
-        if (list_has(r.strings(key::supports), "load limit")) {
-            return reply_load_limit(std::string("refused: ") + e.what());
-        }
-        return reply_error("Parallel session limit reached");
+        return load_limit_or(r, e.what(), "Parallel session limit reached");
+    } catch (const ports_exhausted& e) {
+        // Only a new call can go to another node; a re-INVITE's call stays here.
+        return e.new_call ? load_limit_or(r, "ports", e.what()) : reply_error(e.what());
     } catch (const session_error& e) {
         return reply_error(e.what());
     }

@@ -11,6 +11,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "control/ng/bencode.h"
 #include "control/ng/names.h"
@@ -35,6 +36,10 @@ class commands {
 
     // `from` (optional) is the proxy that sent it, for per-proxy statistics.
     value handle(const value& request, clock::time_point now, const peer_info* from = nullptr);
+
+    // Whether `command` is one dispatch runs (a protocol.def command): the NG server caches
+    // replies only to these (ng_server_config::is_command), so garbage never fills the cache.
+    static bool knows(std::string_view command) { return command_of(command) != command::other; }
 
     // Requests per command and reply result (result_names), by protocol.def's command order.
     using result_counts = std::array<std::array<uint64_t, result_names.size()>, command_count>;

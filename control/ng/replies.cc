@@ -166,6 +166,7 @@ value server_value(const ng_server_counters& c) {
     srv.set("requests", integer(c.requests));
     srv.set("replies", integer(c.replies));
     srv.set("cache hits", integer(c.cache_hits));
+    srv.set("cookie reuses", integer(c.cookie_reuses));
     srv.set("ignored not allowed", integer(c.dropped_not_allowed));
     srv.set("dropped malformed", integer(c.dropped_malformed));
     srv.set("bad requests", integer(c.bad_requests));

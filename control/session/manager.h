@@ -26,6 +26,15 @@ struct session_error : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// No port pair left on a leg's interface ("Ran out of ports"). NG answers `load limit` to
+// a proxy that supports it when the offer was for a new call (the proxy then places the
+// call on its next node); a call that already lives here cannot move, so a re-INVITE gets
+// the error.
+struct ports_exhausted : session_error {
+    ports_exhausted() : session_error("Ran out of ports") {}
+    bool new_call = false;  // set by offer() on its way out
+};
+
 // A new call refused by admission control; NG answers `load limit` (when the proxy says
 // it supports it) or "Parallel session limit reached", and the proxy tries another node.
 struct admission_refused : std::runtime_error {
@@ -64,9 +73,21 @@ struct session_timeouts {
     std::chrono::seconds delete_delay{0};// delete takes effect this much later
 };
 
-// Why calls ended; the index is the metric label's position.
-enum class close_reason : uint8_t { deleted, media_timeout, silent_timeout, offer_timeout, final_timeout, count };
+// Why calls ended; the index is the metric label's position. `drain`: still open when the
+// relay stopped (the drain time ran out, a second signal, or --drain-time=0).
+enum class close_reason : uint8_t {
+    deleted,
+    media_timeout,
+    silent_timeout,
+    offer_timeout,
+    final_timeout,
+    drain,
+    count
+};
+// "media timeout": NG statistics' key.
 const char* close_reason_name(close_reason r);
+// "media_timeout": the `reason` of the `call closed` log line.
+const char* close_reason_label(close_reason r);
 
 struct session_totals {
     uint64_t calls_created = 0;
@@ -112,6 +133,9 @@ class session_manager {
     // Ends calls whose timeout has passed; returns how many. Media activity comes from the
     // workers' stream_state::last_rx_tsc, compared with now_tsc at tsc_hz.
     size_t expire(steady::time_point now, uint64_t now_tsc, uint64_t tsc_hz);
+    // Ends every call now, each with its `call closed` record and `why` (at shutdown:
+    // drain), so that the closes add up to the calls created. Returns how many.
+    size_t close_all(close_reason why);
     // What NG query and delete report (control/ng builds rtpengine's reply from it).
     // Throws session_error("Unknown call-id").
     call_report query(const std::string& call_id) const;

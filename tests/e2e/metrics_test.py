@@ -511,6 +511,16 @@ def refusal_checks(ng):
           "undecodable NG request: rtprelay_ng_errors_total{reason=bad_request} +1")
     check(delta(r0, r5, "rtprelay_sessions_created_total") == 1, "only met-2 was created in this part")
 
+    # A retransmit (same cookie, same body) is a cache hit; the cookie reused by the same
+    # proxy for another request runs as that request and is counted.
+    first = ng.raw(b"met9 d7:command4:pinge")
+    again = ng.raw(b"met9 d7:command4:pinge")
+    reused = ng.raw(b"met9 d7:call-id5:met-97:command5:querye")
+    r6 = settle(lambda s: delta(r5, s, "rtprelay_ng_cookie_reuses_total") >= 1)
+    check(first == again and b"Unknown call-id" in reused and
+          delta(r5, r6, "rtprelay_ng_cache_hits_total") == 1 and delta(r5, r6, "rtprelay_ng_cookie_reuses_total") == 1,
+          "NG cookie reused for another request: answered anew, rtprelay_ng_cookie_reuses_total +1 (%r)" % reused)
+
 
 if __name__ == "__main__":
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # run the clean-up in finally
