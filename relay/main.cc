@@ -23,6 +23,7 @@
 #include "dataplane/plane.h"
 #include "dataplane/port_setup.h"
 #include "relay/control_loop.h"
+#include "relay/counter_report.h"
 #include "relay/link_monitor.h"
 #include "relay/metrics.h"
 #include "relay/ng_log.h"
@@ -53,18 +54,6 @@ void install_signals() {
     signal(SIGPIPE, SIG_IGN);
 }
 
-rtprelay::ng::dataplane_report dataplane_stats(const rtprelay::control_loop& loop,
-                                               const rtprelay::dp::flow_table& flows,
-                                               const rtprelay::link_monitor& links) {
-    rtprelay::ng::dataplane_report r;
-    r.totals = loop.totals();
-    r.flows = flows.size();
-    for (const auto& p : links.ports()) {
-        r.links.push_back({p.port_id, p.up, p.changes});
-    }
-    return r;
-}
-
 // After the first signal: refuses new calls (admission's drain: `load limit` or "Parallel
 // session limit reached", which make Kamailio try its next node) while the open calls keep
 // relaying, until the last one ends, `seconds` pass, or a second signal arrives.
@@ -91,24 +80,6 @@ void drain(rtprelay::control_loop& loop, const rtprelay::session_manager& sessio
         RLOG_INFO("drain time (%u s) over", seconds);
     } else {
         RLOG_INFO("drain done: the last call ended after %.1f s", took);
-    }
-}
-
-void print_summary(const rtprelay::dp::worker_counters& t) {
-    namespace log = rtprelay::log;
-    log::event(log::level::info, "final counters")
-        .field("rx", t.rx_packets)
-        .field("relayed_rtp", t.relayed_rtp)
-        .field("relayed_rtcp", t.relayed_rtcp)
-        .field("arp", t.arp_to_control)
-        .field("icmp", t.icmp_echo_replies)
-        .field("dropped", t.total_drops());
-    for (size_t r = 0; r < rtprelay::dp::drop_reason_count; ++r) {
-        if (t.drops[r] != 0) {
-            log::event(log::level::info, "final drops")
-                .field("reason", rtprelay::dp::drop_reason_name(static_cast<rtprelay::dp::drop_reason>(r)))
-                .field("packets", t.drops[r]);
-        }
     }
 }
 

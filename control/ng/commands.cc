@@ -334,7 +334,7 @@ statistics_report commands::on_statistics(request&, clock::time_point now) {
     }
     s.uptime_s = std::chrono::duration_cast<std::chrono::seconds>(now - started_).count();
     if (s.dataplane) {
-        const dp::worker_counters& t = s.dataplane->totals;
+        const dp::worker_counters t = s.dataplane->totals();
         const rate_sample here{now, t.relayed_rtp + t.relayed_rtcp, t.relayed_bytes, t.total_drops()};
         const rate_sample before = last_sample_.value_or(rate_sample{started_, 0, 0, 0});
         const double dt = std::chrono::duration<double>(here.at - before.at).count();

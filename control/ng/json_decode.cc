@@ -7,6 +7,8 @@
 
 #include "control/ng/json.h"
 
+#include "control/json_string.h"
+
 namespace rtprelay::ng {
 
 namespace {

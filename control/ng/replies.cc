@@ -1,5 +1,7 @@
 #include "control/ng/replies.h"
 
+#include "control/ng/dataplane_value.h"
+
 #include <cctype>
 #include <cstdio>
 #include <utility>
@@ -96,7 +98,7 @@ value total_statistics(const statistics_report& s) {
     v.set("regularterminatedsessions", closed(close_reason::deleted));
     v.set("forcedterminatedsessions", integer(0));
     if (s.dataplane) {
-        const dp::worker_counters& d = s.dataplane->totals;
+        const dp::worker_counters d = s.dataplane->totals();
         v.set("relayedpackets", integer(d.relayed_rtp + d.relayed_rtcp));
         v.set("relayedpacketerrors", integer(d.total_drops()));
         v.set("relayedbytes", integer(d.relayed_bytes));
@@ -131,24 +133,8 @@ value control_statistics(const statistics_report& s) {
 }
 
 value dataplane_value(const dataplane_report& r) {
-    const dp::worker_counters& t = r.totals;
-    value d = value::dict();
-    d.set("rx packets", integer(t.rx_packets));
-    d.set("rx bytes", integer(t.rx_bytes));
-    d.set("relayed rtp", integer(t.relayed_rtp));
-    d.set("relayed rtcp", integer(t.relayed_rtcp));
-    d.set("relayed bytes", integer(t.relayed_bytes));
-    d.set("arp", integer(t.arp_to_control));
-    d.set("icmp echo replies", integer(t.icmp_echo_replies));
-    d.set("dropped", integer(t.total_drops()));
-    d.set("polls", integer(t.polls));
-    d.set("busy polls", integer(t.busy_polls));
+    value d = counters_value(r.blocks, r.tsc_hz);
     d.set("flows", integer(r.flows));
-    value drops = value::dict();
-    for (size_t k = 0; k < dp::drop_reason_count; ++k) {
-        drops.set(std::string(dp::drop_reason_name(static_cast<dp::drop_reason>(k))), integer(t.drops[k]));
-    }
-    d.set("drops", std::move(drops));
     value links = value::list();
     for (const link_report& p : r.links) {
         value l = value::dict();

@@ -61,16 +61,20 @@ struct capacity_report {
 };
 value reply_capacity(const capacity_report& c);
 
-// The data plane's part of `statistics`, from the relay: every worker's counters summed.
+// The data plane's part of `statistics`, from the relay: each worker's counter block
+// (dataplane_value.h turns them into the "dataplane" dict), flow entries and links.
 struct link_report {
     uint16_t port = 0;
     bool up = false;
     uint64_t changes = 0;
 };
 struct dataplane_report {
-    dp::worker_counters totals;
+    std::vector<dp::worker_counters> blocks;  // one per worker
+    uint64_t tsc_hz = 0;                      // for counters kept in TSC cycles
     uint64_t flows = 0;
     std::vector<link_report> links;
+
+    dp::worker_counters totals() const { return dp::sum(blocks.data(), blocks.size()); }
 };
 
 // Requests from one proxy (by address), for rtpengine's "controlstatistics".

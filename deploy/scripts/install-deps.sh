@@ -17,14 +17,17 @@ build_pkgs=(meson ninja-build pkg-config g++ libdpdk-dev dpdk libsrtp2-dev libss
 # prometheus: promtool and a real server scraping /metrics (tests/e2e/metrics_test.py).
 # baresip-core: two SIP phones with SDES-SRTP calling through Kamailio (tests/e2e/kamailio_srtp/);
 # it ships no service.
+# gnuplot-nox: rtprelay-loadgen --plot and bench/compare draw their ramps with it (its test
+# draws one).
 # rtpengine-utils: rtpengine's own NG client (rtpengine-ng-client) driving rtprelay
 # (tests/e2e/ng_interop.py); its --json needs libjson-perl, which it only recommends.
 test_pkgs=(iproute2 ethtool python3 kamailio sip-tester clang libclang-rt-14-dev prometheus baresip-core
-           rtpengine-utils libjson-perl)
+           gnuplot-nox rtpengine-utils libjson-perl)
 # Services of test packages: never left enabled or running as system services.
 service_pkgs=(kamailio prometheus rtpengine-daemon)
-# The relay bench/compare measures rtprelay against: an optional benchmark dependency.
-bench_pkgs=(rtpengine-daemon)
+# The relay bench/compare measures rtprelay against (an optional benchmark dependency), and
+# gnuplot for its chart.
+bench_pkgs=(rtpengine-daemon gnuplot-nox)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "--bench" ]; then
