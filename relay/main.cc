@@ -209,7 +209,7 @@ int run(const rtprelay::relay_options& opt) {
                     return std::move(*r);
                 }
             }
-            return cmds.handle(req, now);
+            return cmds.handle(req, now, &from);
         };
         try {
             reply = prom ? prom->observe(req, handle) : handle();

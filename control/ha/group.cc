@@ -7,6 +7,8 @@
 #include "control/ha/srtp_progress.h"
 #include "control/ng/client.h"
 #include "control/ng/commands.h"
+#include "control/ng/replies.h"
+#include "control/ng/request.h"
 #include "control/interfaces.h"
 #include "control/log.h"
 #include "dataplane/local_addresses.h"
@@ -328,23 +330,29 @@ std::optional<ng::value> group::foreign_request(const ng::value& req, steady::ti
     if (!req.is_dict()) {
         return std::nullopt;
     }
-    const auto cmd = req.find_string("command");
-    const auto id = req.find_string("call-id");
-    if (!cmd || !id || id->empty() || sessions_.find(*id) != nullptr) {
+    // Keys in any spelling NG allows (control/ng/names.h), as ng::commands reads them.
+    std::string error;
+    const auto parsed = ng::request::parse(req, &error);
+    if (!parsed) {
+        return std::nullopt;  // ng::commands answers it with the error
+    }
+    const ng::command cmd_id = parsed->cmd();
+    const std::string call_id = parsed->string(ng::key::call_id);
+    if (call_id.empty() || sessions_.find(call_id) != nullptr) {
         return std::nullopt;
     }
-    const bool reoffer = *cmd == "offer" && req.find_string("to-tag") && !req.find_string("to-tag")->empty();
-    if (!(reoffer || *cmd == "answer" || *cmd == "delete" || *cmd == "query")) {
+    const bool reoffer = cmd_id == ng::command::offer && !parsed->string(ng::key::to_tag).empty();
+    if (!(reoffer || cmd_id == ng::command::answer || cmd_id == ng::command::del || cmd_id == ng::command::query)) {
         return std::nullopt;  // a new call's offer, or not about one call
     }
-    const std::string call_id(*id);
+    const std::string cmd = ng::command_name(cmd_id);
     auto fail = [&](const std::string& why) -> std::optional<ng::value> {
         stats_.foreign_failed.fetch_add(1, std::memory_order_relaxed);
         log::event(log::level::warning, "NG request for a call held elsewhere not served")
             .field("call-id", call_id)
-            .field("command", std::string(*cmd))
+            .field("command", cmd)
             .field("reason", why);
-        return ng::error_reply(why);
+        return ng::reply_error(why);
     };
     std::string why;
     if (!sync_.ensure(&why)) {
@@ -417,7 +425,7 @@ std::optional<ng::value> group::foreign_request(const ng::value& req, steady::ti
         stats_.foreign_forwarded.fetch_add(1, std::memory_order_relaxed);
         log::event(log::level::info, "NG request forwarded to the node serving the call")
             .field("call-id", call_id)
-            .field("command", std::string(*cmd))
+            .field("command", cmd)
             .field("node", holder.str);
         return reply;
     } catch (const std::exception& e) {
@@ -464,24 +472,24 @@ std::optional<ng::value> group::control_request(const ng::value& req, steady::ti
     }
     const auto to = req.find_string("to");
     if (!to || to->empty()) {
-        return ng::error_reply("handover needs `to`: the node to hand every call and address to");
+        return ng::reply_error("handover needs `to`: the node to hand every call and address to");
     }
     if (*to == cfg_.node) {
-        return ng::error_reply("handover to this node itself");
+        return ng::reply_error("handover to this node itself");
     }
     if (phase_ == handover_phase::flushing || phase_ == handover_phase::releasing) {
-        return ng::error_reply("a handover to " + handover_to_ + " is in progress");
+        return ng::reply_error("a handover to " + handover_to_ + " is in progress");
     }
     std::string why;
     if (!sync_.ensure(&why)) {
-        return ng::error_reply("Redis unreachable: " + why);
+        return ng::reply_error("Redis unreachable: " + why);
     }
     const redis_value beat = sync_.run({"GET", keys::node(cfg_.group, std::string(*to))});
     if (beat.type != redis_value::kind::string) {
         if (beat.type == redis_value::kind::failed) {
             sync_.drop();
         }
-        return ng::error_reply("node " + std::string(*to) + " is not alive in group " + cfg_.group);
+        return ng::reply_error("node " + std::string(*to) + " is not alive in group " + cfg_.group);
     }
     handover_to_ = std::string(*to);
     phase_ = handover_phase::flushing;

@@ -39,7 +39,7 @@ struct node {
         pub = std::make_unique<publisher>(*flows, *neighbours, 1);
         adm = std::make_unique<admission>(0, 80000, 0, 2);
         sessions = std::make_unique<session_manager>(ifs, *pub, session_timeouts{}, adm.get());
-        commands = std::make_unique<ng::commands>(*sessions, std::function<value()>{});
+        commands = std::make_unique<ng::commands>(*sessions, nullptr);
     }
     ~node() {
         commands.reset();
