@@ -64,6 +64,7 @@ void agent::stop(bool release) {
 }
 
 bool agent::submit(write_op op) {
+    bool first = false;
     {
         std::lock_guard<std::mutex> g(mu_);
         if (queue_.size() >= cfg_.queue) {
@@ -71,11 +72,17 @@ bool agent::submit(write_op op) {
             return false;
         }
         op.queued = steady::now();
+        first = queue_.empty();
         queue_.push_back(std::move(op));
         submitted_.fetch_add(1, std::memory_order_release);
         stats_.queue_depth.store(static_cast<uint32_t>(queue_.size()), std::memory_order_relaxed);
     }
-    wake_.notify_one();
+    // The agent waits only on an empty queue and takes all of it when it wakes, so only the
+    // first write after it emptied the queue needs to wake it: a burst of NG changes costs
+    // one wake-up (a futex call and a switch to the agent thread), not one per record.
+    if (first) {
+        wake_.notify_one();
+    }
     return true;
 }
 
