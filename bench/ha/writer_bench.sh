@@ -21,5 +21,5 @@ redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$t
 redis_pid=$!
 for _ in $(seq 1 50); do redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
 RTPRELAY_BENCH_REDIS=127.0.0.1:$port taskset -c "$cpu" "$build/bench/micro/ha_writer_benchmark" \
-    --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true --benchmark_min_time=2
+    --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true --benchmark_min_time="${MIN_TIME:-2}"
 echo "redis: $(redis-cli -p "$port" info memory | grep '^used_memory:' | tr -d '\r')"
