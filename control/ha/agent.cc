@@ -344,6 +344,7 @@ std::vector<size_t> agent::take(const std::vector<size_t>& idx, steady::time_poi
 }
 
 void agent::load_and_post(std::vector<size_t> taken, const std::string& from) {
+    const auto t0 = steady::now();
     agent_event e;
     e.what = agent_event::kind::acquired;
     e.addresses = std::move(taken);
@@ -387,7 +388,8 @@ void agent::load_and_post(std::vector<size_t> taken, const std::string& from) {
     log::event(log::level::info, "media address leases taken")
         .field("addresses", e.addresses.size())
         .field("from", from.empty() ? std::string("none") : from)
-        .field("calls", e.records.size());
+        .field("calls", e.records.size())
+        .field("load ms", std::chrono::duration<double, std::milli>(steady::now() - t0).count());
     post(std::move(e));
 }
 
