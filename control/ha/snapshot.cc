@@ -13,8 +13,16 @@ int64_t to_unix_ms(steady::time_point t, steady::time_point now, int64_t now_uni
     return now_unix_ms - std::chrono::duration_cast<std::chrono::milliseconds>(now - t).count();
 }
 
+// A record's times come from Redis: one decades away (a clock gone wrong, or bad bytes)
+// is clamped to 50 years either side, where the nanosecond arithmetic cannot overflow.
 steady::time_point from_unix_ms(int64_t ms, steady::time_point now, int64_t now_unix_ms) {
-    return now - std::chrono::milliseconds(now_unix_ms - ms);
+    constexpr int64_t limit = int64_t{50} * 366 * 86'400 * 1000;
+    int64_t ago = 0;
+    if (__builtin_sub_overflow(now_unix_ms, ms, &ago)) {
+        ago = ms < 0 ? limit : -limit;
+    }
+    ago = std::clamp(ago, -limit, limit);
+    return now - std::chrono::milliseconds(ago);
 }
 
 endpoint_record endpoint_of(const ip_address& a, uint16_t port) {

@@ -303,6 +303,27 @@ TEST_F(adopt_test, latched_sources_carry_over) {
     }
 }
 
+// A record's times come from Redis: any value rebuilds without overflow (clamped to 50 years
+// either side; the fuzz target found the overflow, seed killer_time_overflow).
+TEST_F(adopt_test, times_from_a_record_never_overflow) {
+    const call* c = n1.sessions->find("call-1");
+    ASSERT_NE(c, nullptr);
+    const auto now = steady::now();
+    call_record r = snapshot_call(*c, "node-1", now, unix_now_ms());
+    r.created_unix_ms = INT64_MIN;
+    r.last_signal_unix_ms = INT64_MAX;
+    r.answered_unix_ms = INT64_MAX;
+    r.delete_at_unix_ms = INT64_MIN + 1;
+    std::string why;
+    auto moved = rebuild_call(r, n2.ifs, now, unix_now_ms(), &why);
+    ASSERT_NE(moved, nullptr) << why;
+    const auto years_40 = std::chrono::hours(24 * 365 * 40);
+    EXPECT_LT(moved->created, now - years_40) << "long ago stays long ago";
+    EXPECT_GT(moved->last_signal, now + years_40) << "far ahead stays far ahead";
+    ASSERT_TRUE(moved->delete_at.has_value());
+    EXPECT_LT(*moved->delete_at, now - years_40);
+}
+
 TEST_F(adopt_test, refused_when_held_already_or_a_port_is_in_use) {
     std::string why;
     auto same = moved(n1, &why);
