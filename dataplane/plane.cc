@@ -92,7 +92,7 @@ void plane::build(const plane_config& c) {
     // 3. The local media addresses.
     locals_ = std::make_unique<local_addresses>();
     for (const local_address& a : c.addresses) {
-        if (!locals_->add(a.addr, a.port_id, a.vlan)) {
+        if (!locals_->add(a)) {
             throw std::runtime_error("too many media addresses (at most " + std::to_string(local_addresses::max) +
                                      ")");
         }

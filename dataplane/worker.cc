@@ -16,7 +16,9 @@
 #include "dataplane/arp.h"
 #include "dataplane/classify.h"
 #include "dataplane/latch.h"
+#include "dataplane/nd.h"
 #include "dataplane/rewrite.h"
+#include "dataplane/rewrite6.h"
 #include "dataplane/route.h"
 #include "dataplane/srtp/batch.h"
 #include "dataplane/srtp/srtp.h"
@@ -50,6 +52,28 @@ inline void prefetch_stream(const flow_entry* e) {
     if (e->srtp_out[kind_rtp] != nullptr) {
         e->srtp_out[kind_rtp]->prefetch();
     }
+}
+
+// The rewrite of a packet on a flow with an IPv6 side (rewrite6.h).
+rewrite_target6 rewrite_target_of(const flow_entry& e, const route& r, const rte_ether_addr& our_mac) {
+    rewrite_target6 t;
+    const flow_entry_v6& v6 = *e.v6;
+    t.out6 = v6.out6;
+    if (v6.out6) {
+        std::memcpy(t.src, v6.out_src_addr, 16);
+        std::memcpy(t.dst, r.dest6, 16);
+    } else {
+        const uint32_t dst = endpoint_addr(r.dest);
+        std::memcpy(t.src, &e.out_src_addr, 4);
+        std::memcpy(t.dst, &dst, 4);
+    }
+    t.src_port = e.out_src_port;
+    t.dst_port = endpoint_port(r.dest);
+    t.vlan = e.vlan;
+    t.src_mac = our_mac;
+    t.dst_mac = unpack_mac(r.mac);
+    t.payload_changed = r.crypto;
+    return t;
 }
 
 inline void bump(std::atomic<uint64_t>& c, uint64_t by) {
@@ -243,6 +267,8 @@ void worker::handle_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc, bool fr
                 udp[nu++] = m;
                 break;
             case packet_class::arp:
+            case packet_class::nd:
+                // ARP and IPv6 neighbour discovery alike: the control plane answers and learns.
                 if (rte_ring_enqueue(shared->to_control, m) != 0) {
                     drop(m, drop_reason::control_full);
                 } else {
@@ -251,6 +277,11 @@ void worker::handle_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc, bool fr
                 break;
             case packet_class::icmp_echo:
                 make_icmp_echo_reply(m, shared->port_macs[m->port]);
+                ++counters.icmp_echo_replies;
+                send(m, m->port, tx_icmp);
+                break;
+            case packet_class::icmp6_echo:
+                make_icmp6_echo_reply(m, shared->port_macs[m->port]);
                 ++counters.icmp_echo_replies;
                 send(m, m->port, tx_icmp);
                 break;
@@ -284,7 +315,8 @@ void worker::handle_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc, bool fr
         rte_mbuf* m = udp[j];
         const flow_entry* e = entries[j];
         if (e == nullptr) {
-            const bool ours = shared->locals->find(m->port, keys[j].local_addr) != nullptr;
+            // An IPv6 key (v6_slot) names one of our addresses: classify() checked.
+            const bool ours = keys[j].v6_slot != 0 || shared->locals->find(m->port, keys[j].local_addr) != nullptr;
             drop(m, ours ? drop_reason::unknown_port : drop_reason::not_for_us);
             continue;
         }
@@ -460,10 +492,10 @@ bool worker::may_join_run(const rte_mbuf* m, const flow_entry* e, uint8_t kind) 
     if (e->forward != forward_on) {
         return false;
     }
-    const auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, m->l2_len);
     const auto* uh = rte_pktmbuf_mtod_offset(m, const rte_udp_hdr*, m->l2_len + m->l3_len);
     const uint64_t latched = e->self->latched.load(std::memory_order_relaxed);
-    if (latched == 0 || pack_endpoint(ip->src_addr, uh->src_port) != latched) {
+    uint32_t frame_len = 0;
+    if (latched == 0 || source_of(*e, m, latched, &frame_len) != latched) {
         return false;
     }
     const srtp::context* c = e->srtp_in[kind];
@@ -522,7 +554,13 @@ void worker::forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, co
         latch = !r.top || it.in->highest_index(r.ssrc) > r.top;
     }
     if (latch && r.src != r.latched) {
-        self->latched.store(r.src, std::memory_order_relaxed);
+        if (endpoint_is_v6(r.src)) [[unlikely]] {
+            // The address first (other readers find it through the word), then the word,
+            // never with the stranger mark (route.h).
+            const auto* ip6 = rte_pktmbuf_mtod_offset(m, const rte_ipv6_hdr*, m->l2_len);
+            e->v6->self6->store(ip6->src_addr, endpoint_port(r.src));
+        }
+        self->latched.store(r.src & ~endpoint_stranger, std::memory_order_relaxed);
         self->latched_tsc = now_tsc;
     }
     if (it.res != srtp::result::ok) {
@@ -537,14 +575,24 @@ void worker::forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, co
         } else {
             rte_pktmbuf_trim(m, static_cast<uint16_t>(received_len - plen));
         }
-        set_udp_payload_len(m, plen);
+        if (e->v6 != nullptr && e->v6->in6) {
+            set_udp6_payload_len(m, plen);
+        } else {
+            set_udp_payload_len(m, plen);
+        }
     }
 
-    // Stage 6: rewrite (rewrite.h).
-    rewrite_target t{e->out_src_addr, e->out_src_port, endpoint_addr(dest), endpoint_port(dest),
-                     e->vlan, shared->port_macs[e->out_port_id], unpack_mac(mac)};
-    t.payload_changed = crypto;
-    if (!rewrite_udp(m, t)) {
+    // Stage 6: rewrite (rewrite.h; rewrite6.h with an IPv6 side).
+    bool rewritten = false;
+    if (e->v6 == nullptr) [[likely]] {
+        rewrite_target t{e->out_src_addr, e->out_src_port, endpoint_addr(dest), endpoint_port(dest),
+                         e->vlan, shared->port_macs[e->out_port_id], unpack_mac(mac)};
+        t.payload_changed = crypto;
+        rewritten = rewrite_udp(m, t);
+    } else {
+        rewritten = rewrite_udp6(m, rewrite_target_of(*e, r, shared->port_macs[e->out_port_id]));
+    }
+    if (!rewritten) {
         bump(self->errors, 1);
         drop(m, drop_reason::no_headroom);
         return;

@@ -286,6 +286,19 @@ value commands::offer_answer(const value& req, bool is_offer, std::chrono::stead
             unknown.push_back(f);
         }
     }
+    // rtpengine's `address family` (older modules and rtpengine-ng-client send it with a
+    // space, newer ones with a dash): the family of the relay's address in the SDP sent on.
+    std::string family = string_or_empty(req, "address family");
+    if (family.empty()) {
+        family = string_or_empty(req, "address-family");
+    }
+    if (family == "IP4") {
+        r.address_family = ip_address::family::v4;
+    } else if (family == "IP6") {
+        r.address_family = ip_address::family::v6;
+    } else if (!family.empty()) {
+        throw session_error("address family '" + family + "' is not IP4 or IP6");
+    }
     r.transport_protocol = string_or_empty(req, "transport-protocol");
     if (!r.transport_protocol.empty() && !sdes::is_plain_rtp_proto(r.transport_protocol) &&
         !sdes::is_srtp_proto(r.transport_protocol)) {

@@ -19,20 +19,30 @@ std::optional<endpoint> peer_endpoint(const std::optional<ip_address>& addr, uin
     return endpoint{*addr, port};
 }
 
+const char* family_name(ip_address::family f) { return f == ip_address::family::v4 ? "IP4" : "IP6"; }
+
+// The address of a c= line (or a=rtcp's), checked against its address type: "IN IP6
+// 198.18.0.1" would leave the family of the leg in doubt.
+ip_address connection_address(const sdp::connection& c, size_t i, const char* what) {
+    const std::optional<ip_address> a = ip_address::parse(c.address);
+    if (!a) {
+        throw session_error("SDP: m= line " + std::to_string(i + 1) + ": " + what + " address '" + c.address +
+                            "' is not an IP address");
+    }
+    if (c.addrtype != family_name(a->fam)) {
+        throw session_error("SDP: m= line " + std::to_string(i + 1) + ": " + what + " address '" + c.address +
+                            "' is not an " + c.addrtype + " address");
+    }
+    return *a;
+}
+
 // What one m= section of an SDP says about where its sender wants media.
 void take_peer(stream& s, const sdp::session_description& sd, size_t i) {
     const sdp::media& m = sd.medias[i];
     const sdp::connection* c = sdp::effective_connection(sd, i);
     std::optional<ip_address> addr;
     if (c != nullptr) {
-        addr = ip_address::parse(c->address);
-        if (!addr) {
-            throw session_error("SDP: m= line " + std::to_string(i + 1) + ": connection address '" +
-                                c->address + "' is not an IP address");
-        }
-        if (!addr->is_v4()) {
-            throw session_error("IPv6 media is not supported yet");
-        }
+        addr = connection_address(*c, i, "connection");
     }
     const std::optional<sdp::direction> dir = m.dir ? m.dir : sd.dir;
     s.hold = (dir && *dir != sdp::direction::sendrecv) || (addr && addr->is_unspecified());
@@ -41,13 +51,34 @@ void take_peer(stream& s, const sdp::session_description& sd, size_t i) {
     s.is_rtp = m.proto.rfind("RTP/", 0) == 0;
     s.disabled = m.port == 0;
     s.rtcp_mux = m.rtcp_mux;
+    // The family the peer speaks, also on hold (c=IN IP6 ::): its leg's local address must
+    // be of the same one.
+    s.peer_family.reset();
+    if (addr) {
+        s.peer_family = addr->fam;
+    }
     s.peer_rtp = peer_endpoint(addr, m.port);
     std::optional<ip_address> rtcp_addr = addr;
     if (m.rtcp_conn) {
-        rtcp_addr = ip_address::parse(m.rtcp_conn->address);
+        rtcp_addr = connection_address(*m.rtcp_conn, i, "a=rtcp");
+        if (addr && rtcp_addr->fam != addr->fam && !rtcp_addr->is_unspecified()) {
+            throw session_error("SDP: m= line " + std::to_string(i + 1) + ": a=rtcp address " +
+                                rtcp_addr->to_string() + " is not of the connection's family " + c->addrtype);
+        }
     }
     const uint32_t rtcp_port = m.rtcp_port ? *m.rtcp_port : m.port + 1u;
     s.peer_rtcp = rtcp_port <= 65535 ? peer_endpoint(rtcp_addr, static_cast<uint16_t>(rtcp_port)) : std::nullopt;
+}
+
+// The family of a leg's local addresses: that of its relayed streams, else the first of its
+// interface.
+ip_address::family leg_family(const leg& l) {
+    for (const stream& s : l.streams) {
+        if (s.allocated) {
+            return s.local_addr.fam;
+        }
+    }
+    return l.iface->first_family();
 }
 
 // NG strict-source, like rtpengine's: once asked for, every leg of the call keeps it.
@@ -90,10 +121,9 @@ void disabled_plan(sdp::media_plan& mp, const leg& facing) {
     mp.relay = false;
     mp.replace_crypto = true;
     mp.crypto.clear();
-    if (!facing.iface->addresses.empty()) {
-        const ip_address& a = facing.iface->addresses.front().net.base;
-        mp.address = a.to_string();
-        mp.addrtype = a.sdp_addrtype();
+    if (const ip_address* a = facing.iface->first_address(leg_family(facing))) {
+        mp.address = a->to_string();
+        mp.addrtype = a->sdp_addrtype();
     }
 }
 
@@ -155,9 +185,10 @@ void set_origin(sdp::rewrite_plan& plan, const sdp_request& r, const leg& facing
             return;
         }
     }
-    if (!facing.iface->addresses.empty()) {
+    if (const ip_address* a = facing.iface->first_address(leg_family(facing))) {
         plan.replace_origin = true;
-        plan.origin_address = facing.iface->addresses.front().net.base.to_string();
+        plan.origin_address = a->to_string();
+        plan.origin_addrtype = a->sdp_addrtype();
     }
 }
 
@@ -170,8 +201,8 @@ class call_snapshot {
         for (auto& l : c.legs) {
             legs_.push_back({l.get(), l->tag, {}});
             for (const stream& s : l->streams) {
-                legs_.back().streams.push_back({s.peer_rtp, s.peer_rtcp, s.rtcp_mux, s.disabled, s.hold, s.is_rtp,
-                                                s.media_type, s.proto});
+                legs_.back().streams.push_back({s.peer_rtp, s.peer_rtcp, s.peer_family, s.rtcp_mux, s.disabled,
+                                                s.hold, s.is_rtp, s.media_type, s.proto});
             }
         }
     }
@@ -183,6 +214,7 @@ class call_snapshot {
                 stream& s = sl.l->streams[i];
                 s.peer_rtp = v.peer_rtp;
                 s.peer_rtcp = v.peer_rtcp;
+                s.peer_family = v.peer_family;
                 s.rtcp_mux = v.rtcp_mux;
                 s.disabled = v.disabled;
                 s.hold = v.hold;
@@ -197,6 +229,7 @@ class call_snapshot {
     struct saved {
         std::optional<endpoint> peer_rtp;
         std::optional<endpoint> peer_rtcp;
+        std::optional<ip_address::family> peer_family;
         bool rtcp_mux;
         bool disabled;
         bool hold;
@@ -247,11 +280,21 @@ void session_manager::ensure_streams(leg& l, size_t n) {
     }
 }
 
-void session_manager::allocate(leg& l, stream& s) {
+void session_manager::allocate(leg& l, stream& s, ip_address::family fam, size_t i) {
     if (s.allocated) {
+        if (s.local_addr.fam != fam) {
+            // Its ports would change: the other side was told the old address. A new call
+            // (or a re-INVITE through a fresh offer) can do it; this one cannot.
+            throw session_error("SDP: m= line " + std::to_string(i + 1) + ": the leg's address family cannot change "
+                                "within a call (" + family_name(s.local_addr.fam) + " to " + family_name(fam) + ")");
+        }
         return;
     }
-    auto a = l.iface->allocate();
+    if (!l.iface->has_family(fam)) {
+        throw session_error("SDP: m= line " + std::to_string(i + 1) + ": interface '" + l.iface->name + "' has no " +
+                            (fam == ip_address::family::v4 ? "IPv4" : "IPv6") + " address");
+    }
+    auto a = l.iface->allocate(fam);
     if (!a) {
         ++totals_.refused_ports;
         throw session_error("Ran out of ports");
@@ -339,8 +382,15 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
             x_crypto[i] = sx.crypto();
             y_crypto[i] = sy.crypto();
             if (!sx.disabled) {
-                allocate(*x, sx);
-                allocate(*y, sy);
+                // The offerer's leg speaks the family of its SDP; the answerer's the one NG
+                // asks for (address family), else the offer's where its interface has it.
+                const ip_address::family fx = sx.peer_family.value_or(sx.allocated ? sx.local_addr.fam : leg_family(*x));
+                allocate(*x, sx, fx, i);
+                ip_address::family fy = sy.allocated ? sy.local_addr.fam : y->iface->has_family(fx) ? fx : leg_family(*y);
+                if (r.address_family) {
+                    fy = *r.address_family;
+                }
+                allocate(*y, sy, fy, i);
                 sy.is_rtp = sx.is_rtp;
             }
             plan.medias.push_back(plan_for(sy, r.ice_remove));
@@ -448,6 +498,8 @@ void session_manager::move_ports(leg& from, leg& to) {
         b.local_addr = a.local_addr;
         b.rtp_state = std::move(a.rtp_state);
         b.rtcp_state = std::move(a.rtcp_state);
+        b.rtp_addr6 = std::move(a.rtp_addr6);
+        b.rtcp_addr6 = std::move(a.rtcp_addr6);
         b.contexts = std::move(a.contexts);
         b.published = a.published;
         // Every branch got the same offer: the SDES state of what we offered goes along;
@@ -554,6 +606,18 @@ sdp_reply session_manager::answer_unchecked(const sdp_request& r, call& c, stead
         if (sy.disabled || !sx.allocated || sx.disabled) {
             disabled_plan(plan.medias.back(), *x);
             continue;
+        }
+        // The answerer talks to the address we offered it: an answer of the other family
+        // could only be relayed from a port it was never told about.
+        if (sy.allocated && sy.peer_family && *sy.peer_family != sy.local_addr.fam) {
+            throw session_error("SDP: m= line " + std::to_string(i + 1) + ": the answer's address is " +
+                                family_name(*sy.peer_family) + " but the offer it answers gave " +
+                                family_name(sy.local_addr.fam) + " (NG address family)");
+        }
+        if (r.address_family && *r.address_family != sx.local_addr.fam) {
+            throw session_error("SDP: m= line " + std::to_string(i + 1) + ": address family " +
+                                family_name(*r.address_family) + " asked for, but the offerer's leg is " +
+                                family_name(sx.local_addr.fam));
         }
         // RFC 3264: the answer's proto matches the offer's. One that is RTP where the offer
         // was not (or the reverse) cannot be relayed as negotiated: its formats are no
@@ -776,9 +840,17 @@ ng::value stream_value(const stream& s, bool rtcp) {
     std::optional<endpoint> seen;
     if (st != nullptr) {
         const uint64_t l = st->latched.load(std::memory_order_relaxed);
-        if (l != 0) {
+        const dp::stream_addr6* a6 = rtcp ? s.rtcp_addr6.get() : s.rtp_addr6.get();
+        if (l != 0 && !dp::endpoint_is_v6(l)) {
             seen = endpoint{ip_address::from_v4_be(dp::endpoint_addr(l)),
                             static_cast<uint16_t>(__builtin_bswap16(dp::endpoint_port(l)))};
+        } else if (l != 0 && a6 != nullptr) {
+            ip_address a;
+            a.fam = ip_address::family::v6;
+            uint16_t port_be = 0;
+            if (a6->load(a.bytes.data(), &port_be)) {
+                seen = endpoint{a, static_cast<uint16_t>(__builtin_bswap16(port_be))};
+            }
         }
     }
     v.set("endpoint", endpoint_value(seen ? seen : (rtcp ? s.peer_rtcp : s.peer_rtp)));

@@ -44,6 +44,9 @@ struct sdp_request {
     std::string transport_protocol;       // NG transport-protocol: RTP/AVP <-> RTP/SAVP bridging
     sdes::sdes_request_options sdes;      // NG SDES list and SDES-* flags
     bool strict_source = false;           // NG flag strict-source: sticks to the call's legs
+    // NG `address family` (IP4/IP6): the family of the relay's address in the SDP this request
+    // sends on (offer: toward the answerer). Unset: the offer's own, where the interface has it.
+    std::optional<ip_address::family> address_family;
 };
 
 struct sdp_reply {
@@ -139,7 +142,9 @@ class session_manager {
     void undo(call& c, const branch_change& change);
     leg& new_leg(call& c, std::string tag, const std::string& iface_name);
     void ensure_streams(leg& l, size_t n);
-    void allocate(leg& l, stream& s);
+    // Ports for stream `s` (m= line i) of leg l on an address of family `fam`; throws when
+    // the interface has none, or the stream already has ports of the other family.
+    void allocate(leg& l, stream& s, ip_address::family fam, size_t i);
     void release_stream(leg& l, stream& s);
     void destroy(call& c);
     // By call-id; the key views the call's own call_id (one copy of the id per call).

@@ -60,6 +60,7 @@ struct stream {
     ip_address local_addr;
     std::optional<endpoint> peer_rtp;   // null: unknown or 0.0.0.0 (hold)
     std::optional<endpoint> peer_rtcp;
+    std::optional<ip_address::family> peer_family;  // of its SDP's c=, hold included; null: no c=
     std::string media_type;
     std::string proto;
     // The SDES state of this leg (keys from and to its peer): null on plain RTP.
@@ -68,6 +69,9 @@ struct stream {
     std::unique_ptr<srtp_contexts> contexts;
     std::unique_ptr<dp::stream_state> rtp_state;
     std::unique_ptr<dp::stream_state> rtcp_state;
+    // The latched IPv6 address of each port: only when local_addr is IPv6.
+    std::unique_ptr<dp::stream_addr6> rtp_addr6;
+    std::unique_ptr<dp::stream_addr6> rtcp_addr6;
 
     const sdes::stream_crypto& crypto() const { return crypto_state ? *crypto_state : no_crypto; }
     // Stores `c`; a state that says nothing (plain RTP, nothing offered) takes no memory.
