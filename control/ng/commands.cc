@@ -226,6 +226,8 @@ value commands::capacity(const value& req) const {
     value v = value::dict();
     v.set("result", value::str("ok"));
     v.set("call bps", i(adm->call_bps()));
+    // "wire": each leg reserves by its family and SRTP (call bps stays the sizing unit).
+    v.set("call bandwidth", value::str(adm->wire() ? "wire" : "flat"));
     v.set("draining", i(adm->draining() ? 1 : 0));
     value node = budget_value(adm->node());
     node.set("cps limit", i(static_cast<uint64_t>(adm->node_cps())));

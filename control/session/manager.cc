@@ -81,6 +81,30 @@ ip_address::family leg_family(const leg& l) {
     return l.iface->first_family();
 }
 
+// What leg l of a new call reserves (admission::leg_bps): the family and SRTP tag of its
+// first relayed stream, the audio of an everyday call. `crypto`: the SDES states the offer
+// decided for l's streams; the offerer's key names its suite, the answerer is reckoned at
+// the first suite offered to it.
+uint64_t leg_cost_of(const admission& adm, const leg& l, const std::vector<sdes::stream_crypto>& crypto,
+                     bool offerer) {
+    for (size_t i = 0; i < l.streams.size() && i < crypto.size(); ++i) {
+        const stream& s = l.streams[i];
+        if (!s.allocated || s.disabled) {
+            continue;
+        }
+        unsigned tag = 0;
+        if (crypto[i].srtp) {
+            const sdes::crypto_attr* line = offerer && crypto[i].from_peer ? &*crypto[i].from_peer
+                                            : !crypto[i].offered.empty() ? &crypto[i].offered.front()
+                                                                         : nullptr;
+            tag = line != nullptr ? dp::srtp::info(line->crypto_suite).rtp_tag_len
+                                  : dp::srtp::info(dp::srtp::suite::aes_cm_128_hmac_sha1_80).rtp_tag_len;
+        }
+        return adm.leg_bps(!s.local_addr.is_v4(), tag);
+    }
+    return adm.leg_bps(l.iface->first_family() == ip_address::family::v6, 0);
+}
+
 // NG strict-source, like rtpengine's: once asked for, every leg of the call keeps it.
 void mark_strict(call& c, const sdp_request& r) {
     if (!r.strict_source) {
@@ -313,7 +337,8 @@ void session_manager::release_stream(leg& l, stream& s) {
 
 void session_manager::destroy(call& c) {
     if (admission_ != nullptr && c.admitted) {
-        admission_->release({c.admitted_ifs[0], c.admitted_ifs[1]});
+        admission_->release_legs(std::vector<leg_cost>{{c.admitted_ifs[0], c.admitted_bps[0]},
+                                                  {c.admitted_ifs[1], c.admitted_bps[1]}});
         c.admitted = false;
     }
     // Entries first (both legs), states after: an entry may point at its sibling's state.
@@ -422,14 +447,17 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
         if (fresh && admission_ != nullptr) {
             // Last check before anything is published: everything else about the offer is
             // acceptable, so a refusal here really is about load.
-            const std::vector<size_t> ifs{x->iface->index, y->iface->index};
-            const refusal why = admission_->admit(ifs, now);
+            const std::vector<leg_cost> legs{{x->iface->index, leg_cost_of(*admission_, *x, x_crypto, true)},
+                                             {y->iface->index, leg_cost_of(*admission_, *y, y_crypto, false)}};
+            const refusal why = admission_->admit_legs(legs, now);
             if (why != refusal::none) {
                 throw admission_refused(why);
             }
             c.admitted = true;
-            c.admitted_ifs[0] = static_cast<uint16_t>(ifs[0]);
-            c.admitted_ifs[1] = static_cast<uint16_t>(ifs[1]);
+            for (size_t k = 0; k < 2; ++k) {
+                c.admitted_ifs[k] = static_cast<uint16_t>(legs[k].interface);
+                c.admitted_bps[k] = legs[k].bps;
+            }
         }
         for (size_t i = 0; i < n; ++i) {
             x->streams[i].set_crypto(std::move(x_crypto[i]));

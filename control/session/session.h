@@ -115,9 +115,11 @@ struct call {
     int64_t created_unix = 0;
     bool answered = false;
     std::optional<steady::time_point> delete_at;  // delete with delete-delay pending
-    // The interfaces holding this call's reservation (the legs' at the first offer).
+    // The interfaces holding this call's reservation (the legs' at the first offer), and
+    // what each leg reserved there (bit/s per direction: call-bandwidth, or its wire cost).
     bool admitted = false;
     uint16_t admitted_ifs[2] = {};
+    uint64_t admitted_bps[2] = {};
 
     leg* find_leg(std::string_view tag) {
         for (auto& l : legs) {
