@@ -27,6 +27,13 @@ bool rewrite_udp6(rte_mbuf* m, const rewrite_target6& t) {
     auto* frame = rte_pktmbuf_mtod(m, uint8_t*);
     const bool in6 = arrived_v6(frame, m->l2_len);
     auto* udp = reinterpret_cast<rte_udp_hdr*>(frame + m->l2_len + m->l3_len);
+    // The new L2 and IP headers end where the old ones did: checked before anything changes.
+    const uint16_t new_l2 = t.vlan != 0 ? sizeof(rte_ether_hdr) + sizeof(rte_vlan_hdr) : sizeof(rte_ether_hdr);
+    const uint16_t new_l3 = t.out6 ? sizeof(rte_ipv6_hdr) : sizeof(rte_ipv4_hdr);
+    const int grow = static_cast<int>(new_l2 + new_l3) - static_cast<int>(m->l2_len + m->l3_len);
+    if (grow > 0 && rte_pktmbuf_headroom(m) < static_cast<uint16_t>(grow)) {
+        return false;
+    }
 
     // What the new headers need from the old IP header, read before they overwrite it.
     uint64_t old_addrs = 0;
@@ -70,13 +77,7 @@ bool rewrite_udp6(rte_mbuf* m, const rewrite_target6& t) {
     udp->dst_port = t.dst_port;
 
     // New L2 and IP headers in front of the datagram.
-    const uint16_t new_l2 = t.vlan != 0 ? sizeof(rte_ether_hdr) + sizeof(rte_vlan_hdr) : sizeof(rte_ether_hdr);
-    const uint16_t new_l3 = t.out6 ? sizeof(rte_ipv6_hdr) : sizeof(rte_ipv4_hdr);
-    const int grow = static_cast<int>(new_l2 + new_l3) - static_cast<int>(m->l2_len + m->l3_len);
     if (grow > 0) {
-        if (rte_pktmbuf_headroom(m) < static_cast<uint16_t>(grow)) {
-            return false;
-        }
         rte_pktmbuf_prepend(m, static_cast<uint16_t>(grow));
     } else if (grow < 0) {
         rte_pktmbuf_adj(m, static_cast<uint16_t>(-grow));

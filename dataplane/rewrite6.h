@@ -43,8 +43,8 @@ struct rewrite_target6 {
 inline bool arrived_v6(const uint8_t* frame, uint32_t l2_len) { return (frame[l2_len] >> 4) == 6; }
 
 // m->l2_len and m->l3_len must be set (classify()); the packet's own family is read from
-// its IP header. Returns false if the mbuf has no headroom for the new headers (the caller
-// drops and counts it).
+// its IP header. Returns false, with the packet unchanged, if the mbuf has no headroom for
+// the new headers (the caller drops and counts it).
 bool rewrite_udp6(rte_mbuf* m, const rewrite_target6& t);
 
 // set_udp_payload_len (rewrite.h) for a packet that arrived over IPv6: the IPv6 payload
