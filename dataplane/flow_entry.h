@@ -9,6 +9,7 @@
 // period and keeps its identity across re-publishes, so counters and latching survive.
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <memory>
@@ -175,17 +176,21 @@ enum packet_kind : uint8_t { kind_rtp = 0, kind_rtcp = 1 };
 // cache lines and their size, and an IPv4 packet's only cost is the null test of
 // flow_entry::v6. All fields ctl: wo (before publish), dp: ro.
 struct alignas(64) flow_entry_v6 : block_cached<flow_entry_v6> {
-    stream_addr6* self6 = nullptr;           // in6: this stream's latched address (owner worker writes it)
-    const stream_addr6* sibling6 = nullptr;  // out6: the other leg's (its latch is our destination); may be null
-    uint8_t sdp_dest[16] = {};       // out6: address of flow_entry::sdp_dest
-    uint8_t expected_src[16] = {};   // in6: address of flow_entry::expected_src
-    uint8_t out_src_addr[16] = {};   // out6: the other leg's local address
-    uint8_t gateway[16] = {};        // out6: the other leg's interface's IPv6 gateway (has_gateway)
-    uint8_t onlink_prefix = 128;     // out6: prefix length of out_src_addr's subnet (on-link peers)
-    bool has_gateway = false;        // out6: false = every peer is on-link
+    // First line: what every packet of the flow reads (the source check against the latch,
+    // the destination, the rewrite); the second: the SDP source and the gateway, read only
+    // before a latch and for peers off the prefix.
     bool in6 = false;
     bool out6 = false;
+    bool has_gateway = false;        // out6: false = every peer is on-link
+    uint8_t onlink_prefix = 128;     // out6: prefix length of out_src_addr's subnet (on-link peers)
+    stream_addr6* self6 = nullptr;           // in6: this stream's latched address (owner worker writes it)
+    const stream_addr6* sibling6 = nullptr;  // out6: the other leg's (its latch is our destination); may be null
+    uint8_t out_src_addr[16] = {};   // out6: the other leg's local address
+    uint8_t sdp_dest[16] = {};       // out6: address of flow_entry::sdp_dest
+    uint8_t expected_src[16] = {};   // in6: address of flow_entry::expected_src
+    uint8_t gateway[16] = {};        // out6: the other leg's interface's IPv6 gateway (has_gateway)
 };
+static_assert(offsetof(flow_entry_v6, sdp_dest) + 16 <= 64, "the per-packet fields share the first line");
 
 // An entry's IPv6 part: owned by the entry, copied with it (a copy of an entry is a new
 // entry, as tests make them), tested for null and followed like a pointer.

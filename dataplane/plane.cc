@@ -131,7 +131,11 @@ void plane::build(const plane_config& c) {
     // 7. Steering, after the ports started.
     if (c.steering && c.workers > 1) {
         const std::vector<uint16_t> ids = port_ids();
-        steering_refused_ = install_steering(ids, c.vlans, c.workers);
+        bool ipv6 = false;
+        for (const local_address& a : c.addresses) {
+            ipv6 = ipv6 || a.v6;
+        }
+        steering_refused_ = install_steering(ids, c.vlans, c.workers, ipv6);
         steered_ = steering_refused_.empty();
         if (steered_) {
             steered_ports_ = ids;
