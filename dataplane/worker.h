@@ -73,7 +73,8 @@ struct alignas(64) worker {
     // Allocates TX buffers; call before launch.
     void init(uint16_t worker_index, const dataplane_shared* s, rte_ring* control_tx);
     void release();
-    // The lcore entry: loops until shared->stop. Returns 0.
+    // The lcore entry: loops until shared->stop. Returns 0. Counts the TSC cycles of the
+    // turns that received packets in counters.busy_tsc (callers of poll_once() do not).
     int run();
 
     // One loop turn; returns packets received. Public for the pipeline benchmark and tests.
