@@ -51,10 +51,11 @@ void take_peer(stream& s, const sdp::session_description& sd, size_t i) {
     s.is_rtp = m.proto.rfind("RTP/", 0) == 0;
     s.disabled = m.port == 0;
     s.rtcp_mux = m.rtcp_mux;
-    // The family the peer speaks, also on hold (c=IN IP6 ::): its leg's local address must
-    // be of the same one.
+    // The family the peer speaks: its leg's local address must be of the same one. A hold
+    // address (0.0.0.0, ::) says which only for a stream that has no address yet: a phone
+    // that holds with c=IN IP4 0.0.0.0 on an IPv6 leg still means "do not send".
     s.peer_family.reset();
-    if (addr) {
+    if (addr && (!addr->is_unspecified() || !s.allocated)) {
         s.peer_family = addr->fam;
     }
     s.peer_rtp = peer_endpoint(addr, m.port);

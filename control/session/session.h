@@ -60,7 +60,7 @@ struct stream {
     ip_address local_addr;
     std::optional<endpoint> peer_rtp;   // null: unknown or 0.0.0.0 (hold)
     std::optional<endpoint> peer_rtcp;
-    std::optional<ip_address::family> peer_family;  // of its SDP's c=, hold included; null: no c=
+    std::optional<ip_address::family> peer_family;  // of its SDP's c= (hold: only before ports); null: none
     std::string media_type;
     std::string proto;
     // The SDES state of this leg (keys from and to its peer): null on plain RTP.

@@ -340,6 +340,23 @@ TEST_F(ipv6_session_test, family_mixes_get_clear_errors_and_change_nothing) {
     EXPECT_EQ(std::memcmp(e->v6->expected_src, addr("2001:2:a::10").bytes.data(), 16), 0);
 }
 
+// RFC 2543 hold (c=IN IP4 0.0.0.0) on an IPv6 leg, in a re-offer and in an answer: hold,
+// not a change of family.
+TEST_F(ipv6_session_test, ipv4_hold_address_on_an_ipv6_leg_is_hold) {
+    start();
+    ASSERT_EQ(result(offer("h1", read_file("v6_to_v6.offer.in.sdp"), "a", "b")), "ok");
+    std::string held = read_file("v6_to_v6.answer.in.sdp");
+    held.replace(held.find("c=IN IP6 2001:2:b::20"), 21, "c=IN IP4 0.0.0.0");
+    const value a = answer("h1", held);
+    ASSERT_EQ(result(a), "ok") << reason(a);
+    std::string reheld = read_file("v6_to_v6.offer.in.sdp");
+    reheld.replace(reheld.find("c=IN IP6 2001:2:a::10"), 21, "c=IN IP4 0.0.0.0");
+    const value o = offer("h1", reheld, "a", "b");
+    ASSERT_EQ(result(o), "ok") << reason(o);
+    EXPECT_NE(sdp_of(o).find("c=IN IP4 0.0.0.0"), std::string::npos) << "hold stays hold";
+    EXPECT_NE(sdp_of(o).find("m=audio 40000 "), std::string::npos) << "the same IPv6 leg's port";
+}
+
 // call-bandwidth = wire: each leg reserves by its family and SRTP tag.
 TEST_F(ipv6_session_test, wire_admission_reserves_each_legs_cost) {
     admission adm(0, wire_bps(false, 0), 0, interfaces_.all().size());
