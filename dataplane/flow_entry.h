@@ -14,6 +14,8 @@
 #include <cstring>
 #include <memory>
 
+#include <rte_byteorder.h>
+
 #include "dataplane/block_cache.h"
 
 namespace rtprelay::dp {
@@ -74,13 +76,23 @@ struct alignas(64) stream_state : block_cached<stream_state> {
     std::atomic<uint64_t> errors{0};
     // dp: wo (owner), ctl: ro. rte_get_tsc_cycles() of the last packet received.
     std::atomic<uint64_t> last_rx_tsc{0};
-    // dp: rw (owner only). TSC when `latched` was last set: a learning window that opened
-    // after it may move it again (latch.h).
-    uint64_t latched_tsc = 0;
-    // dp: rw (owner only). Authentication budget for doubtful SRTP/SRTCP packets: tokens
-    // left and the TSC they were last topped up at (latch.h). Zero = full on first use.
+    // dp: rw (owner only). Plain RTP: TSC of the last packet from the latched source or the
+    // SDP address; one after a learning window opened closes it, and a stranger may latch
+    // only once it is a while old (latch.h). SRTP: when `latched` was last set.
+    uint64_t heard_tsc = 0;
+    // dp: rw (owner only). Authentication budget for doubtful SRTP/SRTCP packets: the TSC
+    // tokens were last topped up at, and tokens left (at most auth_budget_burst) (latch.h).
+    // Zero = full on first use.
     uint64_t auth_budget_tsc = 0;
-    uint32_t auth_budget = 0;
+    uint8_t auth_budget = 0;
+    // dp: rw (owner only). Plain RTP probation of a new source (latch.h): sequential
+    // packets seen from the candidate, whether the latch was won by probation (the SDP
+    // address may take it back inside the window), the candidate's last sequence number and
+    // a 32-bit hash of its source and SSRC (0 = none).
+    uint8_t probation_count : 7 = 0;
+    uint8_t latched_by_probation : 1 = 0;
+    uint16_t probation_seq = 0;
+    uint32_t probation_key = 0;
 };
 static_assert(sizeof(stream_state) == 64);
 
@@ -158,6 +170,8 @@ enum flow_flags : uint8_t {
     flow_rtcp_mux = 1 << 2,       // RTP port also carries RTCP (RFC 5761): classify per packet
     flow_any_source = 1 << 3,     // forked answers share this port: a plain leg takes every
                                   // branch's media, latching only the first (latch.h)
+    flow_opaque = 1 << 4,         // not RTP (T.38 UDPTL): probation reads the 16-bit
+                                  // sequence number that starts each datagram (latch.h)
 };
 
 enum forward_mode : uint8_t {
@@ -189,6 +203,9 @@ struct alignas(64) flow_entry_v6 : block_cached<flow_entry_v6> {
     uint8_t sdp_dest[16] = {};       // out6: address of flow_entry::sdp_dest
     uint8_t expected_src[16] = {};   // in6: address of flow_entry::expected_src
     uint8_t gateway[16] = {};        // out6: the other leg's interface's IPv6 gateway (has_gateway)
+    // in6, RTCP ports: the latched address of the RTP port of the same leg (same owner), the
+    // only one whose strangers' RTCP may latch here (latch.h, route.h v6_source). Null else.
+    const stream_addr6* rtp_of_leg6 = nullptr;
 };
 static_assert(offsetof(flow_entry_v6, sdp_dest) + 16 <= 64, "the per-packet fields share the first line");
 
@@ -240,8 +257,6 @@ struct alignas(64) flow_entry : block_cached<flow_entry> {
     uint16_t out_src_port = 0;   // the other leg's local port (network order)
     uint16_t out_port_id = 0;    // egress DPDK port (the other leg's interface)
     uint32_t gateway = 0;        // other leg's interface gateway (network order), 0 = all on-link
-    uint32_t onlink_net = 0;     // other leg's interface subnet (network order), for next-hop choice
-    uint32_t onlink_mask = 0;    // its mask (network order)
     uint16_t vlan = 0;           // egress VLAN id, 0 = untagged
     uint16_t in_port_id = 0;     // DPDK port this leg's interface receives on
     // IPv6 on either side; null for IPv4 <-> IPv4 (route.h and the worker test it once).
@@ -251,7 +266,26 @@ struct alignas(64) flow_entry : block_cached<flow_entry> {
     uint8_t flags = 0;           // flow_flags
     uint8_t owner = 0;           // index of the worker that owns `self` and the SRTP contexts
     uint8_t forward = forward_off;  // forward_mode
+    uint8_t iface = 0;           // logical interface of this leg (< counted_interfaces): counters
+    // Prefix length of the other leg's IPv4 subnet: peers whose address shares its first
+    // bits with out_src_addr are on-link (next-hop choice). A length, not a mask and a
+    // network: the entry has no room for 8 more bytes.
+    uint8_t onlink_prefix = 32;
+    // An RTCP port's RTP port on the same leg (same owner): a NAT'd peer's RTCP may latch
+    // only from the address its RTP latched to (latch.h). Null on RTP ports.
+    const stream_state* rtp_of_leg = nullptr;
 };
 static_assert(sizeof(flow_entry) == 128, "two cache lines: forwarding an IPv4 packet reads both");
+
+// Whether IPv4 address dst (network order) is on the other leg's subnet (flow_entry's
+// onlink_prefix bits of out_src_addr), or there is no gateway to go through instead.
+inline bool onlink4(const flow_entry& e, uint32_t dst_be) {
+    if (e.gateway == 0 || e.onlink_prefix == 0) {
+        return true;
+    }
+    // Compared in host order, where the prefix is the high bits.
+    const uint32_t diff = rte_be_to_cpu_32(dst_be ^ e.out_src_addr);
+    return e.onlink_prefix >= 32 ? diff == 0 : (diff >> (32 - e.onlink_prefix)) == 0;
+}
 
 }  // namespace rtprelay::dp

@@ -8,11 +8,12 @@
 // (stage 5) and the rewrite (stage 6), or the reason to drop the packet; the caller counts
 // and frees a dropped packet.
 //
-// Checks that change nothing come first. What it does change: a token of the stream's
-// authentication budget (SRTP legs, doubtful packets), the mbuf's Ethernet padding (cut
-// before SRTP), a next hop's `wanted` flag or a request for an unknown one. It never latches
-// a source: only an authentic packet may (the worker, after stage 5). ~20-40 ns per packet
-// at 10k calls, most of it the stream state's and the sibling's cache lines.
+// What it changes: on plain legs the source policy's own state (when the current source was
+// heard, a new source's probation), on SRTP legs a token of the stream's authentication
+// budget (doubtful packets), the mbuf's Ethernet padding (cut before SRTP), a next hop's
+// `wanted` flag or a request for an unknown one. It never stores a latch: the worker does,
+// after stage 5 (on SRTP legs only for an authentic packet). ~20-40 ns per packet at 10k
+// calls, most of it the stream state's and the sibling's cache lines.
 //
 // `next_hops` is the worker's neighbour_table; anything with the same lookup/request calls
 // (lookup6/request6 for IPv6) will do (the unit tests' fixed list), so the stage runs
@@ -94,8 +95,7 @@ inline const neighbour* next_hop_for(const flow_entry& e, uint64_t dest, const n
         return e.sdp_next_hop;
     }
     const uint32_t dst_ip = endpoint_addr(dest);
-    const bool onlink = e.gateway == 0 || (dst_ip & e.onlink_mask) == e.onlink_net;
-    const uint32_t hop = onlink ? dst_ip : e.gateway;
+    const uint32_t hop = onlink4(e, dst_ip) ? dst_ip : e.gateway;
     const neighbour* nh = hops.lookup(e.out_port_id, hop);
     if (nh == nullptr) {
         hops.request(e.out_port_id, hop);
@@ -105,17 +105,27 @@ inline const neighbour* next_hop_for(const flow_entry& e, uint64_t dest, const n
 
 // The word an IPv6 source (addr, 16 bytes; `word` = pack_endpoint6 of it) is compared as:
 // its own when the address is the latched or the SDP endpoint's, else marked
-// endpoint_stranger so that it equals neither whatever its fold. Only the owner worker
-// calls it: it reads its own stream's latched address without the sequence counter.
-// Out of line, as the other IPv6 helpers below: the route is inlined into the burst loop,
-// and IPv4 packets should not carry their code.
-[[gnu::noinline]] inline uint64_t v6_source(const flow_entry_v6& v6, uint64_t latched, uint64_t expected,
-                                            uint64_t word, const uint8_t* addr) {
+// endpoint_stranger so that it equals neither whatever its fold. On an RTCP port, whose
+// policy compares a stranger's address with the one its RTP port latched (latch.h, by the
+// words' address bits), a stranger whose fold matches that address's but whose address
+// does not gets one fold bit flipped: anyone can pick an address in their own /64 with a
+// given fold. Only the owner worker calls it: it reads its own streams' latched addresses
+// (this port's and, on an RTCP port, its RTP port's: same leg, same owner) without the
+// sequence counter. Out of line, as the other IPv6 helpers below: the route is inlined into
+// the burst loop, and IPv4 packets should not carry their code.
+[[gnu::noinline]] inline uint64_t v6_source(const flow_entry& e, uint64_t latched, uint64_t word, const uint8_t* addr) {
+    const flow_entry_v6& v6 = *e.v6;
     if (word == latched && v6.self6 != nullptr && v6.self6->holds(addr)) {
         return word;
     }
-    if (word == expected && std::memcmp(v6.expected_src, addr, 16) == 0) {
+    if (word == e.expected_src && std::memcmp(v6.expected_src, addr, 16) == 0) {
         return word;
+    }
+    if (e.rtp_of_leg != nullptr) {
+        const uint64_t rtp = e.rtp_of_leg->latched.load(std::memory_order_relaxed);
+        if (endpoint_addr(rtp) == endpoint_addr(word) && (v6.rtp_of_leg6 == nullptr || !v6.rtp_of_leg6->holds(addr))) {
+            word ^= 1ull << 16;
+        }
     }
     return word | endpoint_stranger;
 }
@@ -131,7 +141,7 @@ inline uint64_t source_of(const flow_entry& e, const rte_mbuf* m, uint64_t latch
     }
     const auto* ip6 = rte_pktmbuf_mtod_offset(m, const rte_ipv6_hdr*, m->l2_len);
     *frame_len = m->l2_len + static_cast<uint32_t>(sizeof(rte_ipv6_hdr)) + rte_be_to_cpu_16(ip6->payload_len);
-    return v6_source(*e.v6, latched, e.expected_src, pack_endpoint6(ip6->src_addr, uh->src_port), ip6->src_addr);
+    return v6_source(e, latched, pack_endpoint6(ip6->src_addr, uh->src_port), ip6->src_addr);
 }
 
 // An IPv6 destination (flow_entry_v6::out6): the other leg's latched endpoint (`latched`,
@@ -172,13 +182,13 @@ template <typename next_hops>
     return nh;
 }
 
-// Stage 4 for packet m (of kind `kind`, kind_on_flow) on flow e, at now_tsc; auth_token_cycles
-// = TSC cycles per authentication token (latch.h). drop_reason::count = go on with *r filled.
-// Inlined into the worker's burst loop: as a call it measured ~2% slower on plain RTP.
+// Stage 4 for packet m (of kind `kind`, kind_on_flow) on flow e, on `clock` (latch.h).
+// drop_reason::count = go on with *r filled. Inlined into the worker's burst loop: as a call
+// it measured ~2% slower on plain RTP.
 template <typename next_hops>
 [[gnu::always_inline]] inline drop_reason route_packet(const flow_entry& e, rte_mbuf* m, uint8_t kind,
-                                                       uint64_t now_tsc, uint64_t auth_token_cycles,
-                                                       const next_hops& hops, route* r) {
+                                                       const latch_clock& clock, const next_hops& hops,
+                                                       route* r) {
     stream_state& self = *e.self;
     auto* uh = rte_pktmbuf_mtod_offset(m, rte_udp_hdr*, m->l2_len + m->l3_len);
     auto* payload = reinterpret_cast<uint8_t*>(uh + 1);
@@ -191,7 +201,8 @@ template <typename next_hops>
     uint32_t received_frame = 0;
     const uint64_t src = source_of(e, m, latched, &received_frame);
     srtp::context* const in = e.srtp_in[kind];
-    const source_verdict sv = check_source(e, self, latched, src, now_tsc, in != nullptr);
+    const source_verdict sv = in != nullptr ? check_srtp_source(e, latched, src)
+                                            : check_plain_source(e, self, latched, src, payload, plen, kind, clock);
     if (sv.why != drop_reason::count) {
         return sv.why;
     }
@@ -233,7 +244,7 @@ template <typename next_hops>
             const srtp::precheck pre =
                 kind == kind_rtp ? srtp::precheck_rtp(*in, payload, plen) : srtp::precheck_rtcp(*in, payload, plen);
             budgeted = pre == srtp::precheck::doubtful || (pre == srtp::precheck::plausible && !sv.trusted);
-            if (budgeted && !take_auth_token(self, now_tsc, auth_token_cycles)) {
+            if (budgeted && !take_auth_token(self, clock.now_tsc, clock.auth_token_cycles)) {
                 return drop_reason::srtp_auth_capped;
             }
             // A move away from a latched source needs an index that raises its SSRC's

@@ -130,7 +130,9 @@ void worker::init(uint16_t worker_index, const dataplane_shared* s, rte_ring* co
     index = worker_index;
     shared = s;
     from_control = control_tx;
-    auth_token_cycles = rte_get_tsc_hz() / auth_budget_rate;
+    const latch_clock clock = make_latch_clock(0, rte_get_tsc_hz());
+    auth_token_cycles = clock.auth_token_cycles;
+    quiet_cycles = clock.quiet_cycles;
     drain_every_tsc = (rte_get_tsc_hz() + 9999) / 10000;  // 100 µs
     for (uint16_t i = 0; i < s->n_ports; ++i) {
         const uint16_t port = s->port_ids[i];
@@ -258,6 +260,53 @@ void worker::flush_tx() {
         const uint16_t port = shared->port_ids[i];
         rte_eth_tx_buffer_flush(port, index, tx[port]);
     }
+}
+
+// A latch set or moved: counted by interface and kind, and passed to the control plane (which
+// logs it with the call) unless its ring is full. Once per stream and move, not per packet.
+// m still has its received headers: the local address and port are its destination.
+void worker::note_latch(const rte_mbuf* m, const flow_entry* e, const route& r, uint64_t new_src) {
+    const latch_kind k = r.latched == 0           ? latch_kind::first
+                         : e->srtp_in[r.kind] != nullptr ? latch_kind::srtp_relatch
+                                                         : latch_kind::plain_move;
+    ++counters.latch_changes[e->iface < counted_interfaces ? e->iface : counted_interfaces - 1]
+                            [static_cast<size_t>(k)];
+    if (shared->latch_events == nullptr) {
+        return;
+    }
+    const auto* uh = rte_pktmbuf_mtod_offset(m, const rte_udp_hdr*, m->l2_len + m->l3_len);
+    latch_event ev;
+    ev.old_src = r.latched;
+    ev.new_src = new_src;
+    ev.local_port = uh->dst_port;
+    ev.kind = static_cast<uint8_t>(k);
+    ev.iface = e->iface;
+    if (e->v6 != nullptr && e->v6->in6) {
+        const auto* ip6 = rte_pktmbuf_mtod_offset(m, const rte_ipv6_hdr*, m->l2_len);
+        std::memcpy(ev.local6, ip6->dst_addr, sizeof(ev.local6));
+        std::memcpy(ev.new6, ip6->src_addr, sizeof(ev.new6));
+        uint16_t port_be = 0;
+        if (endpoint_is_v6(r.latched) && !e->v6->self6->load(ev.old6, &port_be)) {
+            std::memset(ev.old6, 0, sizeof(ev.old6));  // (cannot happen: the owner is the writer)
+        }
+    } else {
+        ev.local_addr = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, m->l2_len)->dst_addr;
+    }
+    if (rte_ring_mp_enqueue_elem(shared->latch_events, &ev, sizeof(ev)) != 0) {
+        ++counters.latch_events_dropped;
+    }
+}
+
+// An IPv6 source latches: the event first (it reads the old address from the slot), then
+// the address (other readers find it through the word), then the word, whose fold is the
+// address's own (route.h may have marked or changed the one it compared). Out of line:
+// IPv4 latches do not carry it.
+void worker::latch6(const rte_mbuf* m, const flow_entry* e, const route& r) {
+    const auto* ip6 = rte_pktmbuf_mtod_offset(m, const rte_ipv6_hdr*, m->l2_len);
+    const uint64_t word = pack_endpoint6(ip6->src_addr, endpoint_port(r.src));
+    note_latch(m, e, r, word);
+    e->v6->self6->store(ip6->src_addr, endpoint_port(r.src));
+    e->self->latched.store(word, std::memory_order_relaxed);
 }
 
 void worker::drop(rte_mbuf* m, drop_reason why) {
@@ -417,6 +466,7 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
     uint16_t ng = 0;
     uint16_t ni = 0;
     const srtp::batch_item none;
+    const latch_clock clock{now_tsc, quiet_cycles, auth_token_cycles};
     auto finish_round = [&] {
         // Stage 5: the round's SRTP, batched (srtp/batch.h) or one by one.
         if (crypto != nullptr && ni >= crypto->min_batch()) {
@@ -489,7 +539,7 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
             }
         }
         // Stage 4: source check and route (route.h).
-        const drop_reason why = route_packet(*e, pkts[i], kind, now_tsc, auth_token_cycles, *shared->neighbours, &routes[i]);
+        const drop_reason why = route_packet(*e, pkts[i], kind, clock, *shared->neighbours, &routes[i]);
         if (why != drop_reason::count) {
             bump(e->self->errors, 1);
             drop(pkts[i], why);
@@ -591,13 +641,14 @@ void worker::forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, co
     }
     if (latch && r.src != r.latched) {
         if (endpoint_is_v6(r.src)) [[unlikely]] {
-            // The address first (other readers find it through the word), then the word,
-            // never with the stranger mark (route.h).
-            const auto* ip6 = rte_pktmbuf_mtod_offset(m, const rte_ipv6_hdr*, m->l2_len);
-            e->v6->self6->store(ip6->src_addr, endpoint_port(r.src));
+            latch6(m, e, r);
+        } else {
+            self->latched.store(r.src, std::memory_order_relaxed);
+            note_latch(m, e, r, r.src);
         }
-        self->latched.store(r.src & ~endpoint_stranger, std::memory_order_relaxed);
-        self->latched_tsc = now_tsc;
+        if (it.in != nullptr) {
+            self->heard_tsc = now_tsc;
+        }
     }
     if (it.res != srtp::result::ok) {
         bump(self->errors, 1);

@@ -47,8 +47,6 @@ uint32_t fold(const ip_address& a) {
 
 const media_address& address_of(const leg& l, const stream& s) { return l.iface->addresses.at(s.alloc.address_index); }
 
-uint32_t mask_of(uint8_t prefix) { return prefix == 0 ? 0 : htonl(~0u << (32 - prefix)); }
-
 using made_from = srtp_contexts::made_from;
 
 std::optional<made_from> key_of(const std::optional<sdes::crypto_attr>& a) {
@@ -156,8 +154,7 @@ bool publisher::publish_direction(leg& in, stream& s_in, leg& out, stream& s_out
     e->in_port_id = in.iface->dpdk_port;
     if (!out6) {
         e->out_src_addr = s_out.local_addr.v4_be();
-        e->onlink_mask = mask_of(out_addr.net.prefix);
-        e->onlink_net = out_addr.net.base.v4_be() & e->onlink_mask;
+        e->onlink_prefix = out_addr.net.prefix;
         e->gateway = out.iface->gateway ? out.iface->gateway->v4_be() : 0;
     }
     if (in6 || out6) {
@@ -166,6 +163,7 @@ bool publisher::publish_direction(leg& in, stream& s_in, leg& out, stream& s_out
         v6->out6 = out6;
         if (in6) {
             v6->self6 = rtcp ? s_in.rtcp_addr6.get() : s_in.rtp_addr6.get();
+            v6->rtp_of_leg6 = rtcp ? s_in.rtp_addr6.get() : nullptr;
             copy16(v6->expected_src, expected);
         }
         if (out6) {
@@ -181,7 +179,13 @@ bool publisher::publish_direction(leg& in, stream& s_in, leg& out, stream& s_out
         e->v6 = std::move(v6);
     }
     e->kind = rtcp ? dp::flow_kind::rtcp : dp::flow_kind::rtp;
+    e->iface = static_cast<uint8_t>(in.iface->index);  // < dp::counted_interfaces (interface_set::add)
+    // An RTCP port latches a NAT'd peer only from the address its RTP port latched to.
+    e->rtp_of_leg = rtcp ? s_in.rtp_state.get() : nullptr;
     e->flags = dp::flow_learn;
+    if (!s_in.is_rtp) {
+        e->flags |= dp::flow_opaque;  // T.38 UDPTL: probation reads UDPTL's sequence number
+    }
     if (in.strict_source || in.iface->strict_source) {
         e->flags |= dp::flow_strict_source;
     }
@@ -210,8 +214,7 @@ bool publisher::publish_direction(leg& in, stream& s_in, leg& out, stream& s_out
         dp::neighbour* nh = nullptr;
         if (!out6) {
             const uint32_t dst = dp::endpoint_addr(e->sdp_dest);
-            const bool onlink = e->gateway == 0 || (dst & e->onlink_mask) == e->onlink_net;
-            nh = neighbours_.get_or_create(e->out_port_id, onlink ? dst : e->gateway);
+            nh = neighbours_.get_or_create(e->out_port_id, dp::onlink4(*e, dst) ? dst : e->gateway);
         } else {
             const dp::flow_entry_v6& v6 = *e->v6;
             const bool onlink = !out.iface->gateway6 || same_prefix6(v6.sdp_dest, v6.out_src_addr, v6.onlink_prefix);

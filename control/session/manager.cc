@@ -1,6 +1,7 @@
 #include "control/session/manager.h"
 
 #include <algorithm>
+#include <cstring>
 #include <ctime>
 #include <iterator>
 
@@ -63,8 +64,13 @@ void take_peer(stream& s, const sdp::session_description& sd, size_t i) {
     if (m.rtcp_conn) {
         rtcp_addr = connection_address(*m.rtcp_conn, i, "a=rtcp");
         if (addr && rtcp_addr->fam != addr->fam && !rtcp_addr->is_unspecified()) {
-            throw session_error("SDP: m= line " + std::to_string(i + 1) + ": a=rtcp address " +
-                                rtcp_addr->to_string() + " is not of the connection's family " + c->addrtype);
+            if (!addr->is_unspecified()) {
+                throw session_error("SDP: m= line " + std::to_string(i + 1) + ": a=rtcp address " +
+                                    rtcp_addr->to_string() + " is not of the connection's family " + c->addrtype);
+            }
+            // Hold by c=IN IP4 0.0.0.0 on a stream whose a=rtcp kept its IPv6 address (or the
+            // reverse): held, RTCP included.
+            rtcp_addr = addr;
         }
     }
     const uint32_t rtcp_port = m.rtcp_port ? *m.rtcp_port : m.port + 1u;
@@ -305,7 +311,22 @@ void session_manager::ensure_streams(leg& l, size_t n) {
     }
 }
 
-void session_manager::allocate(leg& l, stream& s, ip_address::family fam, size_t i) {
+namespace {
+// by_port_'s key: local address and RTP port (an RTCP port, odd, maps to its RTP port). An
+// IPv6 address goes in as a 32-bit fold (as the data plane packs it) with bit 63 set:
+// owner_of compares the whole address, so two of our addresses that fold alike only cost a
+// lookup its answer.
+uint64_t port_key(const ip_address& a, uint16_t port) {
+    if (a.is_v4()) {
+        return static_cast<uint64_t>(a.v4_be()) << 16 | (port & ~1u);
+    }
+    uint32_t w[4];
+    std::memcpy(w, a.bytes.data(), sizeof(w));
+    return 1ull << 63 | static_cast<uint64_t>(w[0] ^ w[1] ^ w[2] ^ w[3]) << 16 | (port & ~1u);
+}
+}  // namespace
+
+void session_manager::allocate(call& c, leg& l, stream& s, ip_address::family fam, size_t i) {
     if (s.allocated) {
         if (s.local_addr.fam != fam) {
             // Its ports would change: the other side was told the old address. A new call
@@ -327,13 +348,31 @@ void session_manager::allocate(leg& l, stream& s, ip_address::family fam, size_t
     s.alloc = *a;
     s.local_addr = l.iface->addresses[a->address_index].net.base;
     s.allocated = true;
+    by_port_[port_key(s.local_addr, s.rtp_port())] = &c;
 }
 
 void session_manager::release_stream(leg& l, stream& s) {
     if (s.allocated) {
+        by_port_.erase(port_key(s.local_addr, s.rtp_port()));
         l.iface->release(s.alloc);
         s.allocated = false;
     }
+}
+
+std::optional<session_manager::port_owner> session_manager::owner_of(const ip_address& addr, uint16_t port) const {
+    const auto it = by_port_.find(port_key(addr, port));
+    if (it == by_port_.end()) {
+        return std::nullopt;
+    }
+    const call& c = *it->second;
+    for (const auto& l : c.legs) {
+        for (const stream& s : l->streams) {
+            if (s.allocated && s.local_addr == addr && s.rtp_port() == (port & ~1u)) {
+                return port_owner{c.call_id, l->tag};
+            }
+        }
+    }
+    return std::nullopt;
 }
 
 void session_manager::destroy(call& c) {
@@ -411,12 +450,12 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
                 // The offerer's leg speaks the family of its SDP; the answerer's the one NG
                 // asks for (address family), else the offer's where its interface has it.
                 const ip_address::family fx = sx.peer_family.value_or(sx.allocated ? sx.local_addr.fam : leg_family(*x));
-                allocate(*x, sx, fx, i);
+                allocate(c, *x, sx, fx, i);
                 ip_address::family fy = sy.allocated ? sy.local_addr.fam : y->iface->has_family(fx) ? fx : leg_family(*y);
                 if (r.address_family) {
                     fy = *r.address_family;
                 }
-                allocate(*y, sy, fy, i);
+                allocate(c, *y, sy, fy, i);
                 sy.is_rtp = sx.is_rtp;
             }
             plan.medias.push_back(plan_for(sy, r.ice_remove));

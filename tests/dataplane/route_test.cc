@@ -86,8 +86,7 @@ class route_test : public ::testing::Test {
         e_.out_port_id = out_port;
         e_.in_port_id = in_port;
         e_.gateway = gateway_ip_;
-        e_.onlink_net = ip4(198, 18, 2, 0);
-        e_.onlink_mask = ip4(255, 255, 255, 0);
+        e_.onlink_prefix = 24;
         e_.flags = flow_learn;
         e_.forward = forward_on;
         hops_.known = {&resolved_, &gateway_};
@@ -113,7 +112,7 @@ class route_test : public ::testing::Test {
     }
 
     drop_reason run(rte_mbuf* m, uint64_t now, route* r) {
-        return route_packet(e_, m, kind_on_flow(m, e_), now, token_cycles, hops_, r);
+        return route_packet(e_, m, kind_on_flow(m, e_), make_latch_clock(now, tsc_hz), hops_, r);
     }
 
     const uint32_t local_a_ = ip4(198, 18, 1, 1);
