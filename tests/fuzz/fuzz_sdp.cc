@@ -3,19 +3,21 @@
 // The input is an SDP body as a peer sends it. What parse() accepts is rewritten with the
 // plan the relay would make for it: every stream relayed to 198.18.0.1:20000 (RTCP 20001),
 // or to [2001:2::1]:20000 when the stream's own c= is IPv6 (the relay answers a leg in its
-// family) -- or, with the third input bit, the other way round (v4 <-> v6 bridging) --, ICE
+// family) -- or, with one more input bit, the other way round (v4 <-> v6 bridging) --, ICE
 // removed, a=crypto replaced by one line of ours. That plan is valid for any parsed SDP,
 // so the rewrite must succeed, and its output must parse again and say what the plan said
 // (no session-level a=crypto either: rewrite() always drops those);
 // rewriting that output again with the same plan must change nothing.
-// Three input bits that the parser never looks at (the parity of the length and of its last
-// byte, and the length's second bit) vary the parts of the plan that change which lines are
-// written.
+// Input bits that the parser never looks at (the length, the parity of the last byte) vary
+// the parts of the plan that change which lines are written: origin, session c=, proto,
+// a=rtcp-mux (kept, dropped, added), streams refused (port 0, nothing of the sender's) and
+// the family each stream is relayed in.
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -62,8 +64,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
     const bool variant_a = (size & 1) != 0;
     const bool variant_b = size > 0 && (data[size - 1] & 1) != 0;
-    const bool bridge = (size & 2) != 0;
-    // The family each stream is relayed in (see the top of the file).
+    // rtcp-mux (unset, off, on) per stream, and refused streams (port 0), from the length's
+    // higher bits (the parser does not look at them either).
+    const auto knobs = static_cast<uint8_t>(size >> 1);
+    auto mux_of = [knobs](size_t i) -> std::optional<bool> {
+        switch ((knobs >> (i % 4)) & 3) {
+            case 1:
+                return false;
+            case 2:
+                return true;
+            default:
+                return std::nullopt;
+        }
+    };
+    auto refused = [knobs](size_t i) { return (knobs & 0x80) != 0 && i % 3 == 1; };
+    // The family each stream is relayed in: its c='s, or (a bit mux_of does not use) the
+    // other one.
+    const bool bridge = (knobs & 0x20) != 0;
     auto relayed_v6 = [&](const sdp::session_description& d, size_t i) {
         const sdp::connection* c = sdp::effective_connection(d, i);
         return (c != nullptr && c->addrtype == "IP6") != bridge;
@@ -74,8 +91,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     plan.origin_address = std::string(origin6 ? relay_address6 : relay_address);
     plan.origin_addrtype = origin6 ? "IP6" : "IP4";
     plan.replace_session_connection = !variant_b;
-    for (size_t i = 0; i < sd->medias.size(); ++i) {
-        const sdp::media& m = sd->medias[i];
+    for (const sdp::media& m : sd->medias) {
+        const size_t i = plan.medias.size();
         const bool v6 = relayed_v6(*sd, i);
         sdp::media_plan mp;
         mp.relay = true;
@@ -84,9 +101,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         mp.port = relay_port;
         mp.rtcp_port = relay_port + 1;
         mp.remove_ice = true;
-        if (is_rtp(m)) {
+        if (refused(i)) {
+            mp.reject = true;
+            mp.port = 0;
+            mp.rtcp_port = 0;
+            mp.replace_crypto = true;
+        } else if (is_rtp(m)) {
             mp.replace_crypto = true;
             mp.crypto = {std::string(our_crypto)};
+            mp.rtcp_mux = mux_of(i);
             if (variant_b) {
                 mp.proto = m.proto == "RTP/AVP" ? "RTP/SAVP" : "RTP/AVP";
             }
@@ -116,6 +139,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             continue;
         }
         any_relayed = true;
+        if (refused(i)) {
+            if (after.port != 0 || after.rtcp_port || after.rtcp_mux || after.has_ice || !after.crypto.empty()) {
+                fail("stream " + std::to_string(i + 1) + " refused but not port 0 and bare\n--- output ---\n" + *out,
+                     text);
+            }
+            continue;
+        }
+        if (const auto mux = plan.medias[i].rtcp_mux; mux && after.rtcp_mux != *mux) {
+            fail("stream " + std::to_string(i + 1) + " a=rtcp-mux not as planned\n--- output ---\n" + *out, text);
+        }
         // The address: the relay's, of the family planned, except that hold (0.0.0.0, ::)
         // stays hold. An SDP without any c= (invalid, but parse() leaves that to the
         // caller) gets none.

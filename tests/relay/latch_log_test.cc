@@ -61,7 +61,7 @@ class latch_log_test : public ::testing::Test {
         ASSERT_TRUE(locals_.add(la6));
         pub_->set_local_addresses(&locals_);
         sessions_ = std::make_unique<session_manager>(interfaces_, *pub_);
-        commands_ = std::make_unique<ng::commands>(*sessions_, std::function<value()>{});
+        commands_ = std::make_unique<ng::commands>(*sessions_, std::function<ng::dataplane_report()>{});
         saved_level_ = log::threshold();
     }
     void TearDown() override {

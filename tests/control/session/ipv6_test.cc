@@ -118,7 +118,7 @@ class ipv6_session_test : public ::testing::Test {
     }
     void start(admission* adm = nullptr) {
         sessions_ = std::make_unique<session_manager>(interfaces_, *pub_, session_timeouts{}, adm);
-        commands_ = std::make_unique<ng::commands>(*sessions_, std::function<value()>{});
+        commands_ = std::make_unique<ng::commands>(*sessions_, nullptr);
     }
     void TearDown() override {
         commands_.reset();
