@@ -176,6 +176,71 @@ def neighbour_of(ns, addr):
     return r.stdout.strip()
 
 
+def fold_twin(addr):
+    """Another address in addr's /64 whose four 32-bit words XOR to the same value: the data
+    plane's packed word for it (port and a 32-bit fold) equals addr's."""
+    b = bytearray(socket.inet_pton(socket.AF_INET6, addr))
+    b[11] ^= 0x40
+    b[15] ^= 0x40
+    return socket.inet_ntop(socket.AF_INET6, bytes(b))
+
+
+def latching_v6(ng, a6, to_a, to_b):
+    """On the v6-v6 call (A latched at [a6]:32000, its window closed by A's packets): a host
+    with a look-alike address (same fold, same port) never passes for A; after A falls
+    silent and a re-offer opens a window, A from a new port latches after probation, and the
+    move is logged with whole IPv6 addresses."""
+    twin = fold_twin(a6)
+    subprocess.run(["ip", "-n", E["NS_A"], "-6", "addr", "add", twin + "/64", "dev", E["IF_A1"], "nodad"], check=True)
+    b_rtp = host_socket(E["NS_B"], E["ADDR6_B"], 42000)
+    t = host_socket(E["NS_A"], twin, 32000)
+    before = dataplane(ng)["drops"]["unlatched_source"]
+    for i in range(8):
+        t.sendto(rtp_packet(0x7701, 900 + i, 160 * i, b"\x11" * 160), (to_a["addr"], to_a["port"]))
+    t.close()
+    leaked = 0
+    try:
+        while True:
+            b_rtp.recvfrom(4096)
+            leaked += 1
+    except socket.timeout:
+        pass
+    check(leaked == 0 and wait_for(lambda: dataplane(ng)["drops"]["unlatched_source"] >= before + 8, 3),
+          "a look-alike IPv6 source (same fold and port as the latched one) is dropped as unlatched_source, "
+          "nothing reaches B (%d leaked)" % leaked)
+    # A moves: silent for more than a second, a re-offer (new window), then a new port.
+    time.sleep(1.3)
+    o = ng.request({"command": "offer", "call-id": "v6-v6", "from-tag": "A-v6-v6", "to-tag": "B-v6-v6",
+                    "sdp": sdp(a6, 32000), "direction": ["a", "b"]})
+    check(text(o.get("result")) == "ok", "v6-v6: re-offer ok (%s)" % text(o.get("error-reason", b"")))
+    a = ng.request({"command": "answer", "call-id": "v6-v6", "from-tag": "A-v6-v6", "to-tag": "B-v6-v6",
+                    "sdp": sdp(E["ADDR6_B"], 42000)})
+    check(text(a.get("result")) == "ok", "v6-v6: its answer ok (%s)" % text(a.get("error-reason", b"")))
+    # Paced as a phone sends (20 ms), inside the learning window; the relay holds the first
+    # three (probation) and relays the rest.
+    a_new = host_socket(E["NS_A"], a6, 32100)
+    sent = [rtp_packet(0x6601, 1000 + i, 160 * i, bytes([i]) * 160) for i in range(8)]
+    for pkt in sent:
+        a_new.sendto(pkt, (to_a["addr"], to_a["port"]))
+        time.sleep(0.02)
+    got = []
+    try:
+        while True:
+            data, src = b_rtp.recvfrom(4096)
+            if src[:2] == (to_b["addr"], to_b["port"]):
+                got.append(data)
+    except socket.timeout:
+        pass
+    check(got == sent[3:], "v6-v6: A from a new port latches after probation (%d/8 relayed: the 4th on)" % len(got))
+    a_new.close()
+    b_rtp.close()
+    q = ng.request({"command": "query", "call-id": "v6-v6"})
+    ep = q["tags"]["A-v6-v6"]["medias"][0]["streams"][0]["endpoint"]
+    check(text(ep["address"]) == a6 and ep["port"] == 32100, "v6-v6: query shows the new latch (%s)" % ep)
+    line = "leg=A-v6-v6 kind=plain_move local=[%s]:%d old=[%s]:32000 new=[%s]:32100" % (to_a["addr"], to_a["port"], a6, a6)
+    check(wait_for(lambda: line in open(E["RELAY_LOG"]).read(), 3), "the move is logged: ... %s" % line)
+
+
 def main():
     ng = NgClient(port=int(E["NG_PORT"]))
     check(wait_for(lambda: ping(ng), 20), "relay answers NG ping")
@@ -195,6 +260,7 @@ def main():
         ep = q["tags"]["A-v6-v6"]["medias"][0]["streams"][0]["endpoint"]
         check(text(ep["family"]) == "IPv6" and text(ep["address"]) == a6 and ep["port"] == 32000,
               "v6-v6: query shows A's latched IPv6 endpoint (%s)" % ep)
+        latching_v6(ng, a6, to_a, to_b)
     # Both sides resolved each other by neighbour discovery.
     check(re.search(r"lladdr [0-9a-f:]+", neighbour_of(E["NS_A"], r6a)) is not None,
           "host A learnt the relay's IPv6 MAC (its solicitation answered)")
