@@ -122,7 +122,11 @@ def srtp_transfer(src_ns, src_addr, src_port, dst_ns, dst_addr, dst_port, to, se
             "--to", "%s:%d" % (bracket(to[0]), to[1]), "--count", str(count), "--interval-us", "1000",
             "--ssrc", str(0x7000 + src_port), "--key", send_key, "--suite", suite]
     rp = subprocess.Popen(recv, stdout=subprocess.PIPE, text=True)
-    time.sleep(0.2)
+    # The sender starts once the receiver's socket is bound: on a loaded machine a fixed
+    # pause was not always enough, and the first packets met a closed port.
+    bound = lambda: subprocess.run(["ip", "netns", "exec", dst_ns, "ss", "-Hnlu", "sport = :%d" % dst_port],
+                                   capture_output=True, text=True).stdout.strip() != ""
+    check(wait_for(bound, 5), "srtp_peer recv bound %s:%d" % (bracket(dst_addr), dst_port))
     subprocess.run(send, check=True, timeout=30)
     out, _ = rp.communicate(timeout=30)
     return json.loads(out.strip().splitlines()[-1])
