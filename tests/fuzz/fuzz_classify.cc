@@ -1,3 +1,5 @@
+// The fuzz build compiles with warnings on; the checksum verifiers are DPDK 22.11 "experimental" API.
+#define ALLOW_EXPERIMENTAL_API
 // libFuzzer target: the first packet stage (dataplane/classify.h) on a frame in an mbuf,
 // then SRTP on the UDP payload in place, as the worker does (dataplane/worker.cc forward()),
 // and, on a copy, the rewrite into the other IP family (dataplane/rewrite6.h): its output
