@@ -1,5 +1,3 @@
-// The fuzz build compiles with warnings on; the checksum verifiers are DPDK 22.11 "experimental" API.
-#define ALLOW_EXPERIMENTAL_API
 // libFuzzer target: the first packet stage (dataplane/classify.h) on a frame in an mbuf,
 // then SRTP on the UDP payload in place, as the worker does (dataplane/worker.cc forward()),
 // and, on a copy, the rewrite into the other IP family (dataplane/rewrite6.h): its output
@@ -15,6 +13,10 @@
 // would otherwise go unnoticed); for unprotect everything after the UDP payload; for
 // protect, which may use the tailroom like the worker does, what follows the data room.
 // SRTP uses native contexts under a fixed key; see run_srtp() for which live how long.
+
+// rte_ipv4/ipv6_udptcp_cksum_verify are "experimental" API in DPDK 22.11: allowed here, or
+// the fuzz build warns on every use.
+#define ALLOW_EXPERIMENTAL_API
 
 #include <sanitizer/asan_interface.h>
 
