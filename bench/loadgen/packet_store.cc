@@ -71,8 +71,11 @@ packet_store::packet_store(const params& p, std::mt19937_64& rng)
       sums_(static_cast<size_t>(identities_) * rounds_) {
     const auto t0 = std::chrono::steady_clock::now();
     std::uniform_int_distribution<uint32_t> any32;
-    // The wrap 65535 -> 0 falls on round w, 1 <= w <= rounds/2.
-    std::uniform_int_distribution<uint32_t> wrap_round(1, std::max<uint32_t>(rounds_ / 2, 1));
+    // The wrap 65535 -> 0 falls on round w, rounds/4 <= w <= rounds/2: mid-run, and not so
+    // early that a stream whose first packets were lost (a start-up burst the relay or the
+    // link dropped) is first heard after the wrap, which no receiver could follow.
+    std::uniform_int_distribution<uint32_t> wrap_round(std::max<uint32_t>(rounds_ / 4, 1),
+                                                       std::max<uint32_t>(rounds_ / 2, 1));
     std::unordered_set<uint32_t> ssrcs;
     for (sender_identity& id : ids_) {
         do {

@@ -13,10 +13,10 @@
 // send the same bytes, which the relay cannot tell (each call has its own contexts, replay
 // windows and ports) and which costs it exactly as much as distinct keys would.
 //
-// Sequence numbers start just below the 16-bit wrap (a random point in the run's first half),
-// so every stream's index crosses 65535 -> 0 while the relay relays it: the relay's rollover
-// counter moves from 0 to 1 mid-run on every SRTP stream, and its replay window sees
-// strictly increasing indexes across the wrap.
+// Sequence numbers start below the 16-bit wrap, which falls at a random point between a
+// quarter and half of the run, so every stream's index crosses 65535 -> 0 while the relay
+// relays it: the relay's rollover counter moves from 0 to 1 mid-run on every SRTP stream,
+// and its replay window sees strictly increasing indexes across the wrap.
 //
 // Payload: rtp_wire.h's layout (magic, then the identity's number as the call index, then
 // a zero send time: latency comes from the sender's record of when it sent each slot,

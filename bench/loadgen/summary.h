@@ -76,6 +76,10 @@ struct run_summary {
     // sent and received in it: how much of its core the run took.
     std::optional<double> generator_busy_seconds;
     uint64_t generator_handled = 0;
+    // The same over the 1-ms windows in which the generator's thread was not switched out:
+    // its own cost per packet, without the time a shared host gave to other processes.
+    double generator_clean_busy_seconds = 0;
+    uint64_t generator_clean_handled = 0;
 
     // --srtp: transform errors and libsrtp2's checks (srtp_streams.h).
     bool srtp = false;
@@ -102,6 +106,7 @@ struct run_summary {
     // sent or received, when it measures busy time (--dpdk).
     std::optional<double> generator_utilisation() const;
     std::optional<double> generator_ns_per_packet() const;
+    std::optional<double> generator_clean_ns_per_packet() const;  // clean windows only
     // Late and skipped packets over the packets scheduled, in percent.
     double sender_behind_percent() const;
     std::optional<double> relay_us_per_packet() const;  // process CPU per packet that came through
