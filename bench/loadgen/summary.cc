@@ -62,6 +62,14 @@ std::optional<double> relay_busy_time::ns_per_packet() const {
     return total_seconds() * 1e9 / static_cast<double>(relayed);
 }
 
+std::optional<double> relay_busy_time::on_cpu_ns_per_packet() const {
+    const std::optional<double> per = ns_per_packet();
+    if (!per || !on_cpu_share) {
+        return std::nullopt;
+    }
+    return *per * *on_cpu_share;
+}
+
 void add_srtp_checks(const srtp_sender& tx, const srtp_receiver& rx, uint64_t unprotect_failed, run_summary* s) {
     s->srtp = true;
     s->srtp_protect_errors = tx.errors();
@@ -223,6 +231,10 @@ void print_table(const run_summary& s, std::FILE* out) {
         if (std::optional<double> per = b.ns_per_packet()) {
             std::fprintf(out, "  %.0f ns per relayed packet (%" PRIu64 ")", *per, b.relayed);
         }
+        if (std::optional<double> per = b.on_cpu_ns_per_packet()) {
+            std::fprintf(out, "\n             workers on a CPU %.1f %% of their runnable time: ~%.0f ns per packet of their own",
+                         100.0 * *b.on_cpu_share, *per);
+        }
         std::fputc('\n', out);
     }
     if (s.relay_cpu_seconds) {
@@ -319,6 +331,9 @@ void print_json(const run_summary& s, std::FILE* out) {
                      b.max_utilisation(s.stream_seconds));
         if (std::optional<double> per = b.ns_per_packet()) {
             std::fprintf(out, ",\"ns_per_packet\":%.1f", *per);
+        }
+        if (std::optional<double> per = b.on_cpu_ns_per_packet()) {
+            std::fprintf(out, ",\"on_cpu_share\":%.5f,\"on_cpu_ns_per_packet\":%.1f", *b.on_cpu_share, *per);
         }
         std::fputc('}', out);
     }

@@ -28,6 +28,11 @@ struct relay_busy_time {
     double max_utilisation(double seconds) const;
     double mean_utilisation(double seconds) const;
     std::optional<double> ns_per_packet() const;  // all workers' busy time per relayed packet
+    // With --relay-pid: the worker threads' time on a CPU over their runnable time (on a CPU
+    // or waiting for one) in the window, from schedstat (relay_usage.h), and busy time per
+    // packet scaled by it: an estimate of the workers' own cost on a shared host.
+    std::optional<double> on_cpu_share;
+    std::optional<double> on_cpu_ns_per_packet() const;
 };
 
 struct run_summary {
