@@ -43,7 +43,7 @@ std::optional<sched_times> worker_sched_times(int pid) {
         std::ifstream comm_file(task + "/comm");
         std::string comm;
         std::getline(comm_file, comm);
-        if (comm.rfind("lcore-worker", 0) != 0) {
+        if (comm.rfind("rte-worker-", 0) != 0 && comm.rfind("lcore-worker-", 0) != 0) {
             continue;
         }
         std::ifstream stat_file(task + "/schedstat");

@@ -6,8 +6,8 @@
 //    poll-mode worker's core reads 100% CPU whatever the load, and its busy-poll count
 //    says little (0.02-0.2% of turns while 70-90% busy): busy time is its load.
 //    With --relay-pid also the worker threads' scheduler times (/proc/PID/task/TID/schedstat
-//    of the threads DPDK names lcore-worker-N: time on a CPU and time runnable but waiting
-//    for one). Busy time is TSC time, so a busy turn during which the host ran another
+//    of the threads DPDK names rte-worker-N, lcore-worker-N in some builds: time on a CPU
+//    and time runnable but waiting for one). Busy time is TSC time, so a busy turn during which the host ran another
 //    process counts that process's time; on a shared host the workers' on-CPU share of
 //    their runnable time, run / (run + wait), scales it back to an estimate of the workers'
 //    own cost (relay_busy_time::on_cpu_share). Steal time of the hypervisor shows in neither.
@@ -36,8 +36,8 @@ struct sched_times {
 };
 // One schedstat line ("RUN_NS WAIT_NS SLICES"); std::nullopt when it is not that.
 std::optional<sched_times> parse_schedstat(const std::string& line);
-// The DPDK worker lcore threads of `pid` (comm "lcore-worker-N"); std::nullopt when there
-// are none or their files cannot be read.
+// The DPDK worker lcore threads of `pid` (comm "rte-worker-N" or "lcore-worker-N");
+// std::nullopt when there are none or their files cannot be read.
 std::optional<sched_times> worker_sched_times(int pid);
 
 // rtprelay's counters in one `statistics` reply.
