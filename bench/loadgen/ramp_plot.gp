@@ -26,6 +26,7 @@ if (strlen(out) > 4 && out[strlen(out) - 3:] eq ".png") {
     set terminal svg size 900,1050 font "sans,11" background rgb "white"
 }
 set output out
+set termoption noenhanced  # titles as given: "af_packet" is not a subscript
 
 set multiplot layout 3,1 title "relay under a call ramp (50 packets/s each way per call)"
 set logscale x 2
