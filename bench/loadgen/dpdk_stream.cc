@@ -52,15 +52,16 @@ constexpr const char* wire_relay_a = "198.19.255.1";
 constexpr const char* wire_relay_b = "198.19.255.2";
 constexpr uint16_t wire_first_port = 10000;
 // The clean measure of the generator's own cost: its busy time is summed over windows of
-// this length, and only windows in which the thread was not switched out (getrusage, one
-// system call a window) count; on a shared host a busy turn that was descheduled would
-// otherwise count the other process's time as the generator's.
+// this length, and only windows in which the thread was not preempted (no involuntary
+// context switch, getrusage, one system call a window) count; on a shared host a busy turn
+// that was descheduled would otherwise count the other process's time as the generator's.
+// Voluntary switches (--dpdk-idle-sleep-us) fall in idle turns and do not spoil a window.
 constexpr int64_t clean_window_ns = 1'000'000;
 
-uint64_t context_switches() {
+uint64_t involuntary_switches() {
     rusage ru{};
     getrusage(RUSAGE_THREAD, &ru);
-    return static_cast<uint64_t>(ru.ru_nvcsw) + static_cast<uint64_t>(ru.ru_nivcsw);
+    return static_cast<uint64_t>(ru.ru_nivcsw);
 }
 
 uint32_t ipv4_of(const net_address& a) {
@@ -334,10 +335,10 @@ class dpdk_streamer {
         uint64_t handled = 0;
     };
     window open_window(int64_t now) const {
-        return window{now + clean_window_ns, context_switches(), busy_tsc_, handled()};
+        return window{now + clean_window_ns, involuntary_switches(), busy_tsc_, handled()};
     }
     void close_window(const window& w) {
-        if (context_switches() == w.switches) {
+        if (involuntary_switches() == w.switches) {
             clean_busy_tsc_ += busy_tsc_ - w.busy_tsc;
             clean_handled_ += handled() - w.handled;
         }
@@ -565,7 +566,7 @@ class dpdk_streamer {
     std::array<rte_mbuf*, burst> rx_pkts_{};
     latency_histogram latency_;
     uint64_t busy_tsc_ = 0;
-    uint64_t clean_busy_tsc_ = 0;  // busy_tsc_ of windows without a context switch
+    uint64_t clean_busy_tsc_ = 0;  // busy_tsc_ of windows without a preemption
     uint64_t clean_handled_ = 0;   // ... and the packets sent or received in them
     uint64_t rtp_sent_ = 0;
     uint64_t received_ = 0;

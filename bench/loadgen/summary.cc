@@ -186,7 +186,7 @@ void print_table(const run_summary& s, std::FILE* out) {
     if (std::optional<double> u = s.generator_utilisation()) {
         std::fprintf(out,
                      "generator    busy %.3f s: utilisation %.2f %%  %.0f ns per packet sent or received; %.0f ns"
-                     " in windows without a context switch (%.0f %% of the packets)\n",
+                     " in windows without a preemption (%.0f %% of the packets)\n",
                      *s.generator_busy_seconds, 100.0 * *u, s.generator_ns_per_packet().value_or(0),
                      s.generator_clean_ns_per_packet().value_or(0),
                      s.generator_handled == 0 ? 0.0

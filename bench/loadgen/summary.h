@@ -81,7 +81,7 @@ struct run_summary {
     // sent and received in it: how much of its core the run took.
     std::optional<double> generator_busy_seconds;
     uint64_t generator_handled = 0;
-    // The same over the 1-ms windows in which the generator's thread was not switched out:
+    // The same over the 1-ms windows in which the generator's thread was not preempted:
     // its own cost per packet, without the time a shared host gave to other processes.
     double generator_clean_busy_seconds = 0;
     uint64_t generator_clean_handled = 0;

@@ -39,13 +39,13 @@ namespace {
 
 constexpr uint16_t burst = 32;
 
-// Busy time is also summed over 1-ms windows in which the thread was not switched out (one
+// Busy time is also summed over 1-ms windows in which the thread was not preempted (one
 // getrusage a window): the wire's own cost per frame, without the time a shared host gave to
 // other processes (busy turns that were descheduled).
-uint64_t context_switches() {
+uint64_t involuntary_switches() {
     rusage ru{};
     getrusage(RUSAGE_THREAD, &ru);
-    return static_cast<uint64_t>(ru.ru_nvcsw) + static_cast<uint64_t>(ru.ru_nivcsw);
+    return static_cast<uint64_t>(ru.ru_nivcsw);
 }
 
 struct direction {
@@ -80,7 +80,7 @@ int run(int argc, char** argv) {
     bool worked = false;
     const uint64_t window_tsc = rte_get_tsc_hz() / 1000;
     uint64_t window_end = turn + window_tsc;
-    uint64_t window_switches = context_switches();
+    uint64_t window_switches = involuntary_switches();
     uint64_t window_busy = 0;
     uint64_t window_passed = 0;
     uint64_t clean_busy_tsc = 0;
@@ -91,7 +91,7 @@ int run(int argc, char** argv) {
             busy_tsc += now - turn;
         }
         if (now >= window_end) {
-            const uint64_t switches = context_switches();
+            const uint64_t switches = involuntary_switches();
             const uint64_t passed_now = dirs[0].passed + dirs[1].passed;
             if (switches == window_switches) {
                 clean_busy_tsc += busy_tsc - window_busy;
@@ -123,7 +123,7 @@ int run(int argc, char** argv) {
     const double busy_s = static_cast<double>(busy_tsc) / hz;
     const double clean_s = static_cast<double>(clean_busy_tsc) / hz;
     std::printf("wire: 0->1 passed %" PRIu64 " dropped %" PRIu64 ", 1->0 passed %" PRIu64 " dropped %" PRIu64
-                ", busy %.3f s, %.1f ns per frame; %.1f ns in windows without a context switch (%.0f %% of the "
+                ", busy %.3f s, %.1f ns per frame; %.1f ns in windows without a preemption (%.0f %% of the "
                 "frames)\n",
                 dirs[0].passed, dirs[0].dropped, dirs[1].passed, dirs[1].dropped, busy_s,
                 passed == 0 ? 0.0 : busy_s * 1e9 / static_cast<double>(passed),
