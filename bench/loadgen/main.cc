@@ -19,6 +19,7 @@
 #include "bench/loadgen/call_table.h"
 #include "bench/loadgen/call_teardown.h"
 #include "bench/loadgen/clock.h"
+#include "bench/loadgen/dpdk_calls.h"
 #include "bench/loadgen/dpdk_link.h"
 #include "bench/loadgen/dpdk_stream.h"
 #include "bench/loadgen/options.h"
