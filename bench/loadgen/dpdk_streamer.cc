@@ -268,12 +268,6 @@ void dpdk_streamer::count_sent(uint32_t stream) {
 }
 
 void dpdk_streamer::flush(dpdk_link::port_state& p, int64_t now) {
-    while (p.tx_count > 0 && now - p.tx_ns[p.tx_head] > tx_hold_ns) {
-        rte_pktmbuf_free(p.tx[p.tx_head]);
-        ++tx_ring_full_;
-        p.tx_head = (p.tx_head + 1) % dpdk_link::tx_queue_size;
-        --p.tx_count;
-    }
     while (p.tx_count > 0) {
         const uint32_t contiguous = std::min(p.tx_count, dpdk_link::tx_queue_size - p.tx_head);
         const auto want = static_cast<uint16_t>(std::min<uint32_t>(contiguous, burst));
@@ -283,6 +277,15 @@ void dpdk_streamer::flush(dpdk_link::port_state& p, int64_t now) {
         if (n < want) {
             break;  // the link is full: try again next turn
         }
+    }
+    // Only what the link refused is dropped, once it has waited tx_hold_ns: a frame that
+    // waited because this loop itself was descheduled goes out (late, which its latency
+    // and the lateness count show), it is not the relay's loss.
+    while (p.tx_count > 0 && now - p.tx_ns[p.tx_head] > tx_hold_ns) {
+        rte_pktmbuf_free(p.tx[p.tx_head]);
+        ++tx_ring_full_;
+        p.tx_head = (p.tx_head + 1) % dpdk_link::tx_queue_size;
+        --p.tx_count;
     }
 }
 

@@ -158,8 +158,8 @@ class dpdk_streamer {
     // there (which a real link would have dropped at the relay's RX), never both.
     void count_sent(uint32_t stream);
 
-    // Hands the queued frames to the port in bursts until it takes no more; drops those
-    // that waited longer than tx_hold_ns.
+    // Hands the queued frames to the port in bursts until it takes no more, then drops
+    // those the port refused that waited longer than tx_hold_ns.
     void flush(dpdk_link::port_state& p, int64_t now);
 
     void flush_all(int64_t now);
