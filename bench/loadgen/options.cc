@@ -223,8 +223,9 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
         ("loss-threshold", with_default(&o.loss_threshold_percent, "PERCENT"),
          "ramp: the most loss a step may have and still count as good")
         ("skip-tolerance", with_default(&o.skip_tolerance_percent, "PERCENT"),
-         "ramp: packets the generator may skip (running a period late) before a step ends the\n"
-         "ramp as 'generator behind'; skipped packets never count as sent or lost")
+         "ramp: share of the schedule the generator may send over --late-us late or skip (a\n"
+         "period late) before a step ends the ramp as 'generator behind'; skipped packets\n"
+         "never count as sent or lost")
         ("dpdk", po::bool_switch(&o.dpdk),
          "send and receive media on the generator's own DPDK ports (IPv4; NG stays on a socket),\n"
          "for rates kernel sockets cannot reach")

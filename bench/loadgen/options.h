@@ -42,7 +42,7 @@ struct options {
     double ramp_factor = 2.0;
     uint32_t ramp_refine = 2;
     double loss_threshold_percent = 0.1;
-    double skip_tolerance_percent = 1.0;  // a step whose sender skipped more is "generator behind"
+    double skip_tolerance_percent = 1.0;  // a step whose sender was late or skipped more is "generator behind"
     double ramp_pause_s = 1.0;          // between steps: let the relay settle
     // --plot FILE.svg|FILE.png: the ramp's loss, p99 latency and relay load against calls,
     // drawn by gnuplot (ramp_report.h); plot_title names the relay in its key.
