@@ -12,8 +12,10 @@
 //
 // plus the SRTP policy (control/sdes/policy.h): srtp=off|optional|required,
 // offer-suites=..., accept-suites=..., unencrypted-srtcp=allow|refuse; admission
-// (control/admission): capacity=1G (bandwidth budget), cps=N (new calls per second); and
-// endpoint learning: strict-source=on|off, learn-window=SECONDS.
+// (control/admission): capacity=1G (bandwidth budget), cps=N (new calls per second);
+// endpoint learning: strict-source=on|off, learn-window=SECONDS; and the DPDK port's ring
+// sizes: rx-desc=N, tx-desc=N (descriptors per queue; dataplane/port_setup.h has the
+// defaults and why).
 //
 // Without a gateway every peer must be on-link (test namespaces); with one, peers outside
 // the address's prefix are reached through it (each family through its own gateway).
@@ -51,6 +53,10 @@ struct logical_interface {
     // a plain RTP leg may latch to a source its SDP did not name (0 = never).
     bool strict_source = false;
     uint32_t learn_window_s = 3;
+    // rx-desc=N / tx-desc=N: descriptors per RX / TX queue of its DPDK port, 0 = the default
+    // (port_params). Interfaces sharing a port get the largest any of them asks for.
+    uint16_t rx_desc = 0;
+    uint16_t tx_desc = 0;
     size_t index = 0;           // position in the interface_set
     uint16_t port_min = 10000;
     uint16_t port_max = 20000;
