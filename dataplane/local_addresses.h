@@ -1,24 +1,28 @@
 #pragma once
-// The media addresses this relay owns, per DPDK port. The list is fixed at start-up (the
-// control plane fills it before the workers launch) and read by every worker: answering
-// ICMP echo, and telling "not for us" from "unknown port" when a lookup misses; the control
-// plane reads it to answer ARP.
+// The media addresses this relay owns, per DPDK port, IPv4 and IPv6. Fixed at start-up (the
+// control plane fills it before the workers launch), read by every worker: answering ARP,
+// Neighbour Discovery and ICMP echo, telling "not for us" from "unknown port" when a lookup
+// misses, and naming an IPv6 address in the flow key (its slot).
 //
 // In a group (control/ha) a node serves an address only while it holds its lease: the
 // control plane clears `active` when the lease lapses (and sets it when one is taken), so
-// that from then on the address is "not for us" everywhere (no ARP or ICMP answer, dropped
-// as not_for_us) while a peer takes it. Media packets never read it: they are found by
-// flow lookup, and the control plane withdraws the flows of an address it stops serving.
+// that from then on the address is "not for us" everywhere (no ARP, ND or ICMP answer,
+// dropped as not_for_us) while a peer takes it. Media packets never read it: they are found
+// by flow lookup (an IPv6 address's slot stays the same served or not), and the control
+// plane withdraws the flows of an address it stops serving.
 
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 
 namespace rtprelay::dp {
 
 struct local_address {
-    uint32_t addr = 0;     // IPv4, network order
-    uint16_t port_id = 0;  // DPDK port the address lives on
-    uint16_t vlan = 0;     // VLAN the address lives on, 0 = untagged
+    uint32_t addr = 0;      // IPv4, network order (0 for IPv6)
+    uint16_t port_id = 0;   // DPDK port the address lives on
+    uint16_t vlan = 0;      // VLAN the address lives on, 0 = untagged
+    bool v6 = false;        // IPv6: addr6
+    uint8_t addr6[16] = {}; // IPv6, network order
 };
 
 struct local_addresses {
@@ -28,8 +32,8 @@ struct local_addresses {
     // ctl: wo, dp: ro. 1 = this node answers for items[i] now (always, outside a group).
     std::atomic<uint8_t> active[max] = {};
 
-    // A handful of addresses: a linear scan over one or two cache lines beats hashing.
-    // Only addresses being served.
+    // A handful of addresses: a linear scan over a few cache lines beats hashing.
+    // Only IPv4 addresses being served.
     const local_address* find(uint16_t port_id, uint32_t addr) const {
         const local_address* a = find_any(port_id, addr);
         return a != nullptr && active[a - items].load(std::memory_order_relaxed) != 0 ? a : nullptr;
@@ -37,24 +41,53 @@ struct local_addresses {
     // Served or not (control plane: what to announce when a lease is taken).
     const local_address* find_any(uint16_t port_id, uint32_t addr) const {
         for (uint32_t i = 0; i < n; ++i) {
-            if (items[i].addr == addr && items[i].port_id == port_id) {
+            if (items[i].addr == addr && items[i].port_id == port_id && !items[i].v6) {
                 return &items[i];
             }
         }
         return nullptr;
     }
-    bool add(uint32_t addr, uint16_t port_id, uint16_t vlan) {
-        if (n == max || find_any(port_id, addr) != nullptr) {
+    // The flow key slot of IPv6 address `addr` (16 bytes) on the port: 1 + its index; 0 when
+    // it is not ours. Served or not: a slot names the address, never whether it is served.
+    uint16_t slot6(uint16_t port_id, const uint8_t* addr) const {
+        for (uint32_t i = 0; i < n; ++i) {
+            if (items[i].v6 && items[i].port_id == port_id && std::memcmp(items[i].addr6, addr, 16) == 0) {
+                return static_cast<uint16_t>(i + 1);
+            }
+        }
+        return 0;
+    }
+    // The same on any port (the publisher: the key names the address, the entry its port).
+    uint16_t slot6(const uint8_t* addr) const {
+        for (uint32_t i = 0; i < n; ++i) {
+            if (items[i].v6 && std::memcmp(items[i].addr6, addr, 16) == 0) {
+                return static_cast<uint16_t>(i + 1);
+            }
+        }
+        return 0;
+    }
+    // Only IPv6 addresses being served (ND and ICMPv6 answers).
+    const local_address* find6(uint16_t port_id, const uint8_t* addr) const {
+        const uint16_t s = slot6(port_id, addr);
+        return s == 0 || !is_active(s - 1) ? nullptr : &items[s - 1];
+    }
+    bool add(const local_address& a) {
+        const bool dup = a.v6 ? slot6(a.port_id, a.addr6) != 0 : find_any(a.port_id, a.addr) != nullptr;
+        if (n == max || dup) {
             return n != max;
         }
         active[n].store(1, std::memory_order_relaxed);
-        items[n++] = {addr, port_id, vlan};
+        items[n++] = a;
         return true;
     }
-    // Control plane: serve (or stop serving) `addr` on every port it is on.
-    void set_active(uint32_t addr, bool on) {
+    bool add(uint32_t addr, uint16_t port_id, uint16_t vlan) { return add(local_address{addr, port_id, vlan}); }
+    // Control plane: serve (or stop serving) an address on every port it is on; `v6` picks
+    // which of `addr` (IPv4, network order) and `addr6` (16 bytes) names it.
+    void set_active(bool v6, uint32_t addr, const uint8_t* addr6, bool on) {
         for (uint32_t i = 0; i < n; ++i) {
-            if (items[i].addr == addr) {
+            const bool same = items[i].v6 == v6 &&
+                              (v6 ? std::memcmp(items[i].addr6, addr6, 16) == 0 : items[i].addr == addr);
+            if (same) {
                 active[i].store(on ? 1 : 0, std::memory_order_relaxed);
             }
         }

@@ -33,7 +33,8 @@ struct setup_stats {
 
 class relay_under_test {
  public:
-    relay_under_test(eal_env& env, scenario s, uint32_t calls, uint32_t srtp_batch_min, uint32_t workers = 1);
+    relay_under_test(eal_env& env, scenario s, uint32_t calls, uint32_t srtp_batch_min, uint32_t workers = 1,
+                     ip_mode ip = ip_mode::v4);
     ~relay_under_test();
     relay_under_test(const relay_under_test&) = delete;
     relay_under_test& operator=(const relay_under_test&) = delete;
@@ -58,6 +59,7 @@ class relay_under_test {
     eal_env& env_;
     scenario scenario_;
     uint32_t calls_;
+    ip_mode ip_;
     setup_stats stats_;
     uint64_t heap_before_ = 0;
     uint64_t dpdk_before_ = 0;

@@ -41,9 +41,6 @@ std::vector<group::address> group::collect(interface_set& interfaces) {
     std::vector<address> out;
     for (auto& i : interfaces.all()) {
         for (auto& m : i.addresses) {
-            if (!m.net.base.is_v4()) {
-                continue;
-            }
             address a;
             a.text = m.net.base.to_string();
             a.addr = m.net.base;
@@ -92,7 +89,7 @@ void group::serve(address& a, bool on) {
     for (media_address* m : a.media) {
         m->serving = on;
     }
-    locals_.set_active(a.addr.v4_be(), on);
+    locals_.set_active(!a.addr.is_v4(), a.addr.is_v4() ? a.addr.v4_be() : 0, a.addr.bytes.data(), on);
 }
 
 void group::scan_srtp(steady::time_point now) {
@@ -217,8 +214,8 @@ void group::adopt(agent_event& e, steady::time_point now) {
     }
 }
 
-std::vector<uint32_t> group::tick(steady::time_point now) {
-    std::vector<uint32_t> announce;
+std::vector<ip_address> group::tick(steady::time_point now) {
+    std::vector<ip_address> announce;
     for (agent_event& e : agent_.take_events()) {
         switch (e.what) {
             case agent_event::kind::connected:
@@ -267,7 +264,7 @@ std::vector<uint32_t> group::tick(steady::time_point now) {
         if (should && !a.served) {
             serve(a, true);
             const size_t n = sessions_.resume_address(a.addr);
-            announce.push_back(a.addr.v4_be());
+            announce.push_back(a.addr);
             log::event(log::level::info, "serving media address").field("address", a.text).field("calls resumed", n);
         } else if (!should && a.served) {
             serve(a, false);

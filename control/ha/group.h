@@ -65,9 +65,9 @@ class group : public session_observer {
     // With `release`, leases are given back so that peers take the remaining calls at once.
     void stop(bool release);
 
-    // Every control loop turn. Returns the addresses (network order) served since the last
-    // turn: announce them (gratuitous ARP).
-    std::vector<uint32_t> tick(steady::time_point now);
+    // Every control loop turn. Returns the addresses (either family) served since the last
+    // turn: announce them (gratuitous ARP, unsolicited neighbour advertisement).
+    std::vector<ip_address> tick(steady::time_point now);
 
     void call_changed(const call& c) override;
     void call_closed(const call& c) override;

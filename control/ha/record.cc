@@ -108,6 +108,30 @@ endpoint_record get_endpoint(reader& r) {
     return e;
 }
 
+// A latch word (record.h): an IPv6 one carries its whole address after it. The writers
+// (record written before, IPv4 only) never set bit 63, so their records read the same.
+constexpr uint64_t latch_v6 = 1ull << 63;
+constexpr uint64_t latch_unused_bits = ((1ull << 15) - 1) << 48;  // bits 48..62
+
+void put_latch(writer& w, uint64_t word, const uint8_t (&addr6)[16]) {
+    w.u64(word);
+    if ((word & latch_v6) != 0) {
+        w.bytes(addr6, 16);
+    }
+}
+
+uint64_t get_latch(reader& r, uint8_t (&addr6)[16]) {
+    const uint64_t word = r.u64();
+    if ((word & latch_unused_bits) != 0) {
+        r.fail();
+        return 0;
+    }
+    if ((word & latch_v6) != 0) {
+        r.bytes(addr6, 16);
+    }
+    return word;
+}
+
 void put_line(writer& w, const crypto_line_record& c) {
     w.u32(c.tag);
     w.u8(c.suite);
@@ -173,8 +197,8 @@ void put_stream(writer& w, const stream_record& s) {
     }
     w.str(s.media_type);
     w.str(s.proto);
-    w.u64(s.latched_rtp);
-    w.u64(s.latched_rtcp);
+    put_latch(w, s.latched_rtp, s.latched_rtp6);
+    put_latch(w, s.latched_rtcp, s.latched_rtcp6);
     if (s.has(stream_record::has_crypto)) {
         if (s.has(stream_record::has_from_peer)) {
             put_line(w, s.from_peer);
@@ -214,8 +238,8 @@ stream_record get_stream(reader& r) {
     }
     s.media_type = r.str(max_name);
     s.proto = r.str(max_name);
-    s.latched_rtp = r.u64();
-    s.latched_rtcp = r.u64();
+    s.latched_rtp = get_latch(r, s.latched_rtp6);
+    s.latched_rtcp = get_latch(r, s.latched_rtcp6);
     if (s.has(stream_record::has_crypto)) {
         if (s.has(stream_record::has_from_peer)) {
             s.from_peer = get_line(r);

@@ -78,8 +78,14 @@ struct stream_record {
     endpoint_record peer_rtcp;
     std::string media_type;
     std::string proto;
-    uint64_t latched_rtp = 0;         // dp::pack_endpoint form, 0 = none
+    // The latched sources in the data plane's word form (dp::pack_endpoint, 0 = none). An
+    // IPv6 word (bit 63, dp::endpoint_v6) only folds its address: the whole address follows
+    // it on the wire (16 bytes, network order) and lands in latched_*6. Words with any of
+    // bits 48..62 set are malformed.
+    uint64_t latched_rtp = 0;
     uint64_t latched_rtcp = 0;
+    uint8_t latched_rtp6[16] = {};
+    uint8_t latched_rtcp6[16] = {};
     crypto_line_record from_peer;
     crypto_line_record to_peer;
     std::vector<crypto_line_record> offered;

@@ -64,6 +64,50 @@ sdes::crypto_attr line_from(const crypto_line_record& c) {
     return a;
 }
 
+// A stream's latched source as the record keeps it: the word, and for IPv6 the whole
+// address from the stream's stream_addr6 (under its sequence counter; the owner worker may
+// be moving it). An IPv6 latch whose address cannot be read consistently, or whose address
+// no longer folds to the word read first (it moved in between), is left out: the adopter
+// then learns the source again, as after an offer, rather than send to a wrong address.
+uint64_t latch_of(const dp::stream_state* st, const dp::stream_addr6* a6, uint8_t (&addr6)[16]) {
+    if (st == nullptr) {
+        return 0;
+    }
+    const uint64_t word = st->latched.load(std::memory_order_relaxed);
+    if (!dp::endpoint_is_v6(word)) {
+        return word;
+    }
+    uint16_t port_be = 0;
+    if (a6 == nullptr || !a6->load(addr6, &port_be, 64) || dp::pack_endpoint6(addr6, port_be) != word) {
+        std::memset(addr6, 0, 16);
+        return 0;
+    }
+    return word;
+}
+
+// The latch of a stream with local address `local` from the record into `st` (and `a6`
+// for IPv6). Empty, or what is wrong with it: a source of the other family than the
+// address it was heard on, or an IPv6 address that does not fold to the word.
+std::string restore_latch(uint64_t word, const uint8_t (&addr6)[16], const ip_address& local, dp::stream_state& st,
+                          dp::stream_addr6* a6) {
+    if (word == 0) {
+        return {};
+    }
+    const bool v6 = dp::endpoint_is_v6(word);
+    if (v6 == local.is_v4()) {
+        return std::string("latched source is IPv") + (v6 ? "6" : "4") + " on " + local.to_string();
+    }
+    if (v6) {
+        const uint16_t port_be = dp::endpoint_port(word);
+        if (a6 == nullptr || dp::pack_endpoint6(addr6, port_be) != word) {
+            return "IPv6 latched source does not match its word";
+        }
+        a6->store(addr6, port_be);  // before publish: no worker sees it yet
+    }
+    st.latched.store(word, std::memory_order_relaxed);
+    return {};
+}
+
 stream_record stream_of(const stream& s) {
     stream_record r;
     auto set = [&r](bool on, stream_record::flag f) {
@@ -91,12 +135,8 @@ stream_record stream_of(const stream& s) {
     }
     r.media_type = s.media_type;
     r.proto = s.proto;
-    if (s.rtp_state) {
-        r.latched_rtp = s.rtp_state->latched.load(std::memory_order_relaxed);
-    }
-    if (s.rtcp_state) {
-        r.latched_rtcp = s.rtcp_state->latched.load(std::memory_order_relaxed);
-    }
+    r.latched_rtp = latch_of(s.rtp_state.get(), s.rtp_addr6.get(), r.latched_rtp6);
+    r.latched_rtcp = latch_of(s.rtcp_state.get(), s.rtcp_addr6.get(), r.latched_rtcp6);
     if (s.crypto_state) {
         const sdes::stream_crypto& c = *s.crypto_state;
         set(true, stream_record::has_crypto);
@@ -320,8 +360,20 @@ std::unique_ptr<call> rebuild_call(const call_record& r, interface_set& interfac
             if (s.allocated) {
                 s.rtp_state = std::make_unique<dp::stream_state>();
                 s.rtcp_state = std::make_unique<dp::stream_state>();
-                s.rtp_state->latched.store(sr.latched_rtp, std::memory_order_relaxed);
-                s.rtcp_state->latched.store(sr.latched_rtcp, std::memory_order_relaxed);
+                if (!s.local_addr.is_v4()) {
+                    // As the publisher makes them for an IPv6 stream (both or neither).
+                    s.rtp_addr6 = std::make_unique<dp::stream_addr6>();
+                    s.rtcp_addr6 = std::make_unique<dp::stream_addr6>();
+                }
+                std::string e = restore_latch(sr.latched_rtp, sr.latched_rtp6, s.local_addr, *s.rtp_state,
+                                              s.rtp_addr6.get());
+                if (e.empty()) {
+                    e = restore_latch(sr.latched_rtcp, sr.latched_rtcp6, s.local_addr, *s.rtcp_state,
+                                      s.rtcp_addr6.get());
+                }
+                if (!e.empty()) {
+                    return refuse("leg '" + lr.tag + "': " + e);
+                }
             }
             l->streams.push_back(std::move(s));
         }

@@ -39,6 +39,41 @@ void keep_latches(call& c) {
         }
     }
 }
+
+// The admitted pair's costs as a new call's offer would reckon them (manager.cc): the
+// offering leg (no offerer) on admitted_ifs[0], the answering one on admitted_ifs[1], with
+// the SDES states the call holds now. A side with no such leg is reckoned like a leg of
+// its interface's first family without SRTP.
+std::vector<leg_cost> adopted_costs(const admission& adm, const call& c) {
+    std::vector<leg_cost> out;
+    for (int k = 0; k < 2; ++k) {
+        const bool offerer = k == 0;
+        const leg* pick = nullptr;
+        for (const auto& l : c.legs) {
+            if (!l->parked && l->iface->index == c.admitted_ifs[k] && (l->offerer == nullptr) == offerer) {
+                pick = l.get();
+                break;
+            }
+        }
+        uint64_t bps = adm.leg_bps(false, 0);
+        if (pick != nullptr) {
+            std::vector<sdes::stream_crypto> crypto;
+            for (const auto& s : pick->streams) {
+                crypto.push_back(s.crypto());
+            }
+            bps = leg_cost_of(adm, *pick, crypto, offerer);
+        } else {
+            for (const auto& l : c.legs) {
+                if (l->iface->index == c.admitted_ifs[k]) {
+                    bps = adm.leg_bps(l->iface->first_family() == ip_address::family::v6, 0);
+                    break;
+                }
+            }
+        }
+        out.push_back({c.admitted_ifs[k], bps});
+    }
+    return out;
+}
 }  // namespace
 
 const call* session_manager::find(std::string_view call_id) const {
@@ -113,7 +148,13 @@ void session_manager::adopt(std::unique_ptr<call> c) {
         }
     }
     if (admission_ != nullptr && c->admitted) {
-        admission_->reserve({c->admitted_ifs[0], c->admitted_ifs[1]});
+        // Each leg at what it costs here (this node's call-bandwidth or wire cost), kept in
+        // admitted_bps so that closing the call gives back exactly that.
+        const std::vector<leg_cost> legs = adopted_costs(*admission_, *c);
+        admission_->reserve_legs(legs);
+        for (int k = 0; k < 2; ++k) {
+            c->admitted_bps[k] = legs[k].bps;
+        }
     }
     keep_latches(*c);
     call& ref = *c;

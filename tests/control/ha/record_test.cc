@@ -259,5 +259,58 @@ TEST(record, refuses_a_sealed_body_that_does_not_parse) {
     EXPECT_EQ(why, decode_error::malformed);
 }
 
+// Records from Redis with an address family other than 4 and 6, or a latch word with bits
+// no writer sets, are bad input: refused as malformed, never read on.
+TEST(record, refuses_an_unknown_family_or_latch_word) {
+    const group_key k = key_of(1);
+    auto refused = [&](const call_record& r, const char* what) {
+        decode_error why = decode_error::none;
+        EXPECT_FALSE(decode_record(encode_record(r, k, "tokyo"), k, "tokyo", r.call_id, &why)) << what;
+        EXPECT_EQ(why, decode_error::malformed) << what;
+    };
+    for (uint8_t fam : {0, 5, 41, 255}) {
+        call_record r = full_record();
+        r.legs[1].streams[0].peer_rtp.family = fam;
+        refused(r, "peer family");
+        r = full_record();
+        r.legs[0].streams[0].local.family = fam;
+        refused(r, "local family");
+    }
+    for (int bit = 48; bit < 63; ++bit) {
+        call_record r = full_record();
+        r.legs[0].streams[0].latched_rtcp = (uint64_t{1} << bit) | 0x1234;
+        refused(r, "latch word bit");
+    }
+}
+
+// IPv6 addresses and an IPv6 latch's whole address survive the round trip.
+TEST(record, ipv6_addresses_and_latches_round_trip) {
+    const group_key k = key_of(1);
+    call_record in = full_record();
+    stream_record& s = in.legs[0].streams[0];
+    s.local.family = 6;
+    s.peer_rtp.family = 6;
+    for (uint8_t i = 0; i < 16; ++i) {
+        s.local.addr[i] = static_cast<uint8_t>(0x20 + i);
+        s.peer_rtp.addr[i] = static_cast<uint8_t>(0x40 + i);
+        s.latched_rtp6[i] = static_cast<uint8_t>(0x60 + i);
+        s.latched_rtcp6[i] = static_cast<uint8_t>(0x80 + i);
+    }
+    s.latched_rtp = (uint64_t{1} << 63) | 0xabcdef011234ull;
+    s.latched_rtcp = (uint64_t{1} << 63) | 0x1235;
+    decode_error why = decode_error::none;
+    const auto out = decode_record(encode_record(in, k, "tokyo"), k, "tokyo", in.call_id, &why);
+    ASSERT_TRUE(out) << decode_error_name(why);
+    const stream_record& y = out->legs[0].streams[0];
+    EXPECT_EQ(y.local.family, 6);
+    EXPECT_EQ(0, std::memcmp(y.local.addr, s.local.addr, 16));
+    EXPECT_EQ(0, std::memcmp(y.peer_rtp.addr, s.peer_rtp.addr, 16));
+    EXPECT_EQ(y.latched_rtp, s.latched_rtp);
+    EXPECT_EQ(y.latched_rtcp, s.latched_rtcp);
+    EXPECT_EQ(0, std::memcmp(y.latched_rtp6, s.latched_rtp6, 16));
+    EXPECT_EQ(0, std::memcmp(y.latched_rtcp6, s.latched_rtcp6, 16));
+    EXPECT_EQ(out->legs[1].streams[0].latched_rtp, in.legs[1].streams[0].latched_rtp) << "IPv4 after IPv6";
+}
+
 }  // namespace
 }  // namespace rtprelay::ha
