@@ -132,16 +132,19 @@ group_config make_group_config(const group_options& o, const interface_set& inte
     }
     c.key = *key;
     for (const auto& a : o.home_addresses) {
+        // Compared as addresses and kept as the interfaces spell them (the lease keys): an
+        // IPv6 address may be written in any of its forms.
+        const auto parsed = ip_address::parse(a);
         bool found = false;
         for (const auto& i : interfaces.all()) {
             for (const auto& m : i.addresses) {
-                found = found || m.net.base.to_string() == a;
+                found = found || (parsed && m.net.base == *parsed);
             }
         }
         if (!found) {
             bad("home-addresses", "'" + a + "' is not an address of any --interface");
         }
-        c.home_addresses.push_back(a);
+        c.home_addresses.push_back(parsed->to_string());
     }
     if (o.lease_ms < 200 || o.lease_ms > 60000) {
         bad("lease-ms", "must be 200 to 60000 milliseconds");

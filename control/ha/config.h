@@ -49,7 +49,7 @@ struct group_config {
     std::string user;
     std::string password;
     group_key key;
-    std::vector<std::string> home_addresses;  // dotted IPv4, each one of the interfaces'
+    std::vector<std::string> home_addresses;  // each one of the interfaces' addresses, spelt as they print it
     std::chrono::milliseconds lease{600};
     std::chrono::milliseconds redis_timeout{250};
     unsigned queue = 100000;

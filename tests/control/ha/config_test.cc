@@ -20,7 +20,7 @@ class group_config_test : public ::testing::Test {
         char tmpl[] = "/tmp/ha_config_test.XXXXXX";
         dir_ = mkdtemp(tmpl);
         key_ = write("key", std::string(64, 'a') + "\n", 0600);
-        ifs_.add(parse_interface("ext address=198.18.1.1/24,198.18.1.3/24 dpdk-port=0", 1));
+        ifs_.add(parse_interface("ext address=198.18.1.1/24,198.18.1.3/24,2001:2:1::1/64 dpdk-port=0", 1));
         opt_.group = "tokyo";
         opt_.node = "node-1";
         opt_.redis = "127.0.0.1:6390";
@@ -122,7 +122,15 @@ TEST_F(group_config_test, password_file) {
 TEST_F(group_config_test, home_addresses_and_times) {
     opt_.home_addresses = {"198.18.9.9"};
     expect_refused("home-addresses");
-    opt_.home_addresses = {"198.18.1.3"};
+    opt_.home_addresses = {"2001:2:1::2"};
+    expect_refused("home-addresses");
+    opt_.home_addresses = {"not an address"};
+    expect_refused("home-addresses");
+    opt_.home_addresses = {"2001:0002:0001:0000::0001", "198.18.1.3"};
+    const group_config six = make_group_config(opt_, ifs_);
+    ASSERT_EQ(six.home_addresses.size(), 2u);
+    EXPECT_EQ(six.home_addresses[0], "2001:2:1::1") << "an IPv6 address in another form, as the interface has it";
+    EXPECT_EQ(six.home_addresses[1], "198.18.1.3");
     opt_.lease_ms = 100;
     expect_refused("lease-ms");
     opt_.lease_ms = 600;
