@@ -18,11 +18,11 @@
 namespace rtprelay::dp {
 
 struct local_address {
-    uint32_t addr = 0;      // IPv4, network order (0 for IPv6)
-    uint16_t port_id = 0;   // DPDK port the address lives on
-    uint16_t vlan = 0;      // VLAN the address lives on, 0 = untagged
-    bool v6 = false;        // IPv6: addr6
-    uint8_t addr6[16] = {}; // IPv6, network order
+    uint32_t addr = 0;       // IPv4, network order (0 for IPv6)
+    uint16_t port_id = 0;    // DPDK port the address lives on
+    uint16_t vlan = 0;       // VLAN the address lives on, 0 = untagged
+    bool v6 = false;         // IPv6: addr6
+    uint8_t addr6[16] = {};  // IPv6, network order
 };
 
 struct local_addresses {
@@ -85,8 +85,8 @@ struct local_addresses {
     // which of `addr` (IPv4, network order) and `addr6` (16 bytes) names it.
     void set_active(bool v6, uint32_t addr, const uint8_t* addr6, bool on) {
         for (uint32_t i = 0; i < n; ++i) {
-            const bool same = items[i].v6 == v6 &&
-                              (v6 ? std::memcmp(items[i].addr6, addr6, 16) == 0 : items[i].addr == addr);
+            const bool same =
+                items[i].v6 == v6 && (v6 ? std::memcmp(items[i].addr6, addr6, 16) == 0 : items[i].addr == addr);
             if (same) {
                 active[i].store(on ? 1 : 0, std::memory_order_relaxed);
             }

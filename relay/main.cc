@@ -185,10 +185,14 @@ int run(const rtprelay::relay_options& opt) {
     // /metrics, when asked for: before the NG server, whose handler reports to it.
     std::unique_ptr<metrics::exporter> prom;
     if (!opt.metrics_listen.empty()) {
-        prom = std::make_unique<metrics::exporter>(
-            opt.metrics_listen, metrics::sources{.interfaces = &interfaces, .sessions = &sessions, .adm = &adm,
-                                                 .flows = &plane.flows(), .workers = plane.workers(),
-                                                 .dpdk_ports = ports, .pool = plane.pool(), .links = &links});
+        prom = std::make_unique<metrics::exporter>(opt.metrics_listen, metrics::sources{.interfaces = &interfaces,
+                                                                                        .sessions = &sessions,
+                                                                                        .adm = &adm,
+                                                                                        .flows = &plane.flows(),
+                                                                                        .workers = plane.workers(),
+                                                                                        .dpdk_ports = ports,
+                                                                                        .pool = plane.pool(),
+                                                                                        .links = &links});
     }
     control_loop* loop_ptr = nullptr;
     ng::commands cmds(sessions, [&]() { return dataplane_stats(*loop_ptr, plane.flows(), links, interfaces); });
@@ -261,8 +265,8 @@ int run(const rtprelay::relay_options& opt) {
     RLOG_INFO("NG control listening on %s", server.local_address().to_string().c_str());
     if (grp) {
         grp->start();
-        RLOG_INFO("group %s: node %s, %zu home address(es), lease %lld ms", group->group.c_str(),
-                  group->node.c_str(), group->home_addresses.size(), static_cast<long long>(group->lease.count()));
+        RLOG_INFO("group %s: node %s, %zu home address(es), lease %lld ms", group->group.c_str(), group->node.c_str(),
+                  group->home_addresses.size(), static_cast<long long>(group->lease.count()));
     }
 
     // 6. Run until SIGTERM/SIGINT, then 7. drain (--drain-time); what is still open then

@@ -64,8 +64,8 @@ std::vector<MetricFamily> render_group(const ha::group& g) {
         counter, d(a.connects));
     add(out, "rtprelay_redis_connect_failures_total", "Attempts to find or reach the Redis master that failed.",
         counter, d(a.connect_failures));
-    add(out, "rtprelay_redis_master_switches_total", "Sentinel +switch-master messages that moved this node.",
-        counter, d(a.master_switches));
+    add(out, "rtprelay_redis_master_switches_total", "Sentinel +switch-master messages that moved this node.", counter,
+        d(a.master_switches));
     add(out, "rtprelay_redis_writes_total", "Call record writes and deletes Redis acknowledged.", counter, d(a.writes));
     add(out, "rtprelay_redis_write_failures_total",
         "Call record writes lost with a Redis connection (every call is written again on reconnect).", counter,
@@ -73,7 +73,8 @@ std::vector<MetricFamily> render_group(const ha::group& g) {
     add(out, "rtprelay_redis_queue_full_total",
         "Call record writes refused by a full queue (the call is written again later).", counter, d(a.queue_full));
     add(out, "rtprelay_redis_queue_depth", "Call record writes waiting for Redis.", gauge, d(a.queue_depth));
-    add(out, "rtprelay_redis_written_bytes_total", "Call record bytes Redis acknowledged.", counter, d(a.bytes_written));
+    add(out, "rtprelay_redis_written_bytes_total", "Call record bytes Redis acknowledged.", counter,
+        d(a.bytes_written));
     {
         MetricFamily f = family("rtprelay_redis_write_latency_seconds",
                                 "From a call record change to Redis acknowledging it.", MetricType::Histogram);
@@ -83,9 +84,8 @@ std::vector<MetricFamily> render_group(const ha::group& g) {
             cumulative += a.write_latency_count_in[b].load(std::memory_order_relaxed);
             ClientMetric::Bucket bucket;
             bucket.cumulative_count = cumulative;
-            bucket.upper_bound = b < std::size(ha::write_latency_bounds_ms)
-                                     ? ha::write_latency_bounds_ms[b] / 1000.0
-                                     : std::numeric_limits<double>::infinity();
+            bucket.upper_bound = b < std::size(ha::write_latency_bounds_ms) ? ha::write_latency_bounds_ms[b] / 1000.0
+                                                                            : std::numeric_limits<double>::infinity();
             m.histogram.bucket.push_back(bucket);
         }
         m.histogram.sample_count = cumulative;
@@ -98,13 +98,12 @@ std::vector<MetricFamily> render_group(const ha::group& g) {
     add(out, "rtprelay_leases_held", "Media address leases this node holds.", gauge, d(a.leases_held));
     add(out, "rtprelay_addresses_served", "Media addresses this node serves now (answers ARP, relays).", gauge,
         d(s.addresses_served));
-    add(out, "rtprelay_leases_lost_total", "Leases found held by another node at renewal.", counter,
-        d(a.leases_lost));
+    add(out, "rtprelay_leases_lost_total", "Leases found held by another node at renewal.", counter, d(a.leases_lost));
     add(out, "rtprelay_takeovers_total", "Dead nodes whose media addresses this node took over.", counter,
         d(a.takeovers));
     add(out, "rtprelay_calls_adopted_total", "Calls this node took over from a record.", counter, d(s.calls_adopted));
-    add(out, "rtprelay_call_adopt_failures_total", "Records that opened but did not fit this node or clashed.",
-        counter, d(s.adopt_failures));
+    add(out, "rtprelay_call_adopt_failures_total", "Records that opened but did not fit this node or clashed.", counter,
+        d(s.adopt_failures));
     add(out, "rtprelay_calls_suspended_total", "Calls whose flows were withdrawn when a lease lapsed.", counter,
         d(s.calls_suspended));
     add(out, "rtprelay_calls_let_go_total", "Calls dropped here because another node serves their address now.",

@@ -78,7 +78,8 @@ struct plane {
         neighbours = std::make_unique<rtprelay::dp::neighbour_table>(1024, 0);
         pub = std::make_unique<rtprelay::publisher>(*flows, *neighbours, 1);
         adm = std::make_unique<rtprelay::admission>(0, 80'000, 0.0, interfaces.all().size());
-        sessions = std::make_unique<rtprelay::session_manager>(interfaces, *pub, rtprelay::session_timeouts{}, adm.get());
+        sessions =
+            std::make_unique<rtprelay::session_manager>(interfaces, *pub, rtprelay::session_timeouts{}, adm.get());
         cmds = std::make_unique<ng::commands>(*sessions, nullptr);
         if (!writer) {
             return;
@@ -227,7 +228,8 @@ void offer_answer(benchmark::State& state) {
             const double pairs = static_cast<double>(state.iterations());
             const double deletes = static_cast<double>(round) * batch_calls;
             state.counters["records_per_pair"] = pairs > 0 ? (writes - deletes) / pairs : 0;
-            state.counters["record_bytes"] = writes > deletes ? static_cast<double>(a.bytes_written.load()) / (writes - deletes) : 0;
+            state.counters["record_bytes"] =
+                writes > deletes ? static_cast<double>(a.bytes_written.load()) / (writes - deletes) : 0;
         }
     } catch (const std::exception& e) {
         state.SkipWithError(e.what());
@@ -316,4 +318,6 @@ BENCHMARK(offer_answer)
 
 }  // namespace
 
-int main(int argc, char** argv) { return rtprelay::bench::run_benchmarks_with_eal(argc, argv, "ha_writer_benchmark", 256); }
+int main(int argc, char** argv) {
+    return rtprelay::bench::run_benchmarks_with_eal(argc, argv, "ha_writer_benchmark", 256);
+}

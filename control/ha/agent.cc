@@ -16,8 +16,8 @@ constexpr const char* renew_script =
 constexpr const char* release_script =
     "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
-constexpr size_t load_batch = 500;  // records per MGET while loading a dead node's calls
-constexpr size_t write_batch = 512; // operations per pipelined round trip
+constexpr size_t load_batch = 500;   // records per MGET while loading a dead node's calls
+constexpr size_t write_batch = 512;  // operations per pipelined round trip
 
 int64_t ns(steady::time_point t) {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
@@ -165,7 +165,9 @@ void agent::on_connected(steady::time_point now) {
     stats_.connects.fetch_add(1, std::memory_order_relaxed);
     connected_since_ = now;
     orphan_seen_.clear();
-    log::event(log::level::info, "Redis connected").field("master", link_.master().to_string()).field("node", cfg_.node);
+    log::event(log::level::info, "Redis connected")
+        .field("master", link_.master().to_string())
+        .field("node", cfg_.node);
     link_.run({"SADD", keys::nodes(cfg_.group), cfg_.node});
     agent_event e;
     e.what = agent_event::kind::connected;
@@ -294,8 +296,7 @@ void agent::flush_writes() {
                     ++b;
                 }
                 stats_.write_latency_count_in[b].fetch_add(1, std::memory_order_relaxed);
-            } else if (r[2 * k].type == redis_value::kind::error &&
-                       r[2 * k].str.rfind("READONLY", 0) == 0) {
+            } else if (r[2 * k].type == redis_value::kind::error && r[2 * k].str.rfind("READONLY", 0) == 0) {
                 link_.drop();  // a demoted master: find the new one
             }
         }
@@ -445,8 +446,9 @@ void agent::watch(steady::time_point now) {
         if (l.type == redis_value::kind::string) {
             if (l.str == cfg_.node) {
                 // Our previous run's lease: it is ours to take over, with its calls.
-                if (link_.run({"SET", keys::lease(cfg_.group, addresses_[i]), cfg_.node, "XX", "PX",
-                               std::to_string(cfg_.lease.count())})
+                if (link_
+                        .run({"SET", keys::lease(cfg_.group, addresses_[i]), cfg_.node, "XX", "PX",
+                              std::to_string(cfg_.lease.count())})
                         .is_status("OK")) {
                     held_.insert(i);
                     set_serving(i, now);
@@ -507,8 +509,9 @@ void agent::watch(steady::time_point now) {
         }
         const std::vector<size_t> won = take(it->second, now);
         if (!won.empty()) {
-            log::event(log::level::info, "taking over a handover").field("from", names[k]).field("addresses",
-                                                                                                won.size());
+            log::event(log::level::info, "taking over a handover")
+                .field("from", names[k])
+                .field("addresses", won.size());
             load_and_post(won, names[k]);
         }
         orphans.erase(it);
@@ -576,8 +579,8 @@ bool agent::master_down_for_sentinels() {
                 ping_pending_ms = std::strtoll(v.elements[k + 1].str.c_str(), nullptr, 10);
             }
         }
-        const bool sees_down = flags.find("s_down") != std::string::npos ||
-                               flags.find("o_down") != std::string::npos || ping_pending_ms >= stale_ms;
+        const bool sees_down = flags.find("s_down") != std::string::npos || flags.find("o_down") != std::string::npos ||
+                               ping_pending_ms >= stale_ms;
         down += sees_down ? 1 : 0;
     }
     return down > cfg_.sentinels.size() / 2;

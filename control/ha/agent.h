@@ -56,25 +56,25 @@ using steady = std::chrono::steady_clock;
 struct write_op {
     enum class kind : uint8_t { put, del, forget };
     kind what = kind::put;
-    std::string call_id;            // put, del
-    std::string value;              // put: the sealed record
-    std::string node;               // forget: the node whose set loses `ids`
-    std::vector<std::string> ids;   // forget
-    uint64_t token = 0;             // put: nonzero = report its acknowledgement (agent_event::written)
+    std::string call_id;           // put, del
+    std::string value;             // put: the sealed record
+    std::string node;              // forget: the node whose set loses `ids`
+    std::vector<std::string> ids;  // forget
+    uint64_t token = 0;            // put: nonzero = report its acknowledgement (agent_event::written)
     steady::time_point queued{};
 };
 
 struct agent_event {
     enum class kind : uint8_t {
-        connected,  // a (re)connection to the master: rewrite every call
-        acquired,   // leases taken for `addresses`; `records`: their last holder `node`'s calls
-        lost,       // `addresses` are held by `node` now: let their calls go
-        written,    // Redis acknowledged these (call-id, token) puts
+        connected,    // a (re)connection to the master: rewrite every call
+        acquired,     // leases taken for `addresses`; `records`: their last holder `node`'s calls
+        lost,         // `addresses` are held by `node` now: let their calls go
+        written,      // Redis acknowledged these (call-id, token) puts
         handed_over,  // every address released for a handover is held by `node` now
     };
     kind what = kind::connected;
-    bool first = false;                  // connected: the first connection since start
-    std::vector<size_t> addresses;       // indexes into the agent's address list
+    bool first = false;             // connected: the first connection since start
+    std::vector<size_t> addresses;  // indexes into the agent's address list
     std::string node;
     std::vector<call_record> records;
     std::vector<std::pair<std::string, uint64_t>> acks;  // written
@@ -89,18 +89,18 @@ struct agent_stats {
     std::atomic<uint8_t> redis_up{0};
     std::atomic<uint64_t> connects{0};
     std::atomic<uint64_t> connect_failures{0};
-    std::atomic<uint64_t> writes{0};             // operations acknowledged by Redis
-    std::atomic<uint64_t> write_failures{0};     // operations lost with a connection
-    std::atomic<uint64_t> queue_full{0};         // operations refused at submit
-    std::atomic<uint64_t> bytes_written{0};      // record bytes acknowledged
+    std::atomic<uint64_t> writes{0};          // operations acknowledged by Redis
+    std::atomic<uint64_t> write_failures{0};  // operations lost with a connection
+    std::atomic<uint64_t> queue_full{0};      // operations refused at submit
+    std::atomic<uint64_t> bytes_written{0};   // record bytes acknowledged
     std::atomic<uint64_t> write_latency_us_sum{0};
     std::atomic<uint64_t> write_latency_count{0};
     std::atomic<uint64_t> write_latency_us_max{0};
     std::atomic<uint64_t> write_latency_count_in[write_latency_buckets] = {};  // not cumulative
     std::atomic<uint32_t> queue_depth{0};
     std::atomic<uint32_t> leases_held{0};
-    std::atomic<uint64_t> leases_lost{0};        // renewals that found another holder
-    std::atomic<uint64_t> takeovers{0};          // orphaned nodes whose addresses we took
+    std::atomic<uint64_t> leases_lost{0};  // renewals that found another holder
+    std::atomic<uint64_t> takeovers{0};    // orphaned nodes whose addresses we took
     std::atomic<uint64_t> records_loaded{0};
     std::atomic<uint64_t> records_refused[7] = {};  // by decode_error
     std::atomic<uint64_t> master_switches{0};
@@ -172,8 +172,8 @@ class agent {
     std::atomic<uint64_t> submitted_{0};
     std::atomic<uint64_t> finished_{0};
     std::mutex handover_mu_;
-    std::string handover_to_;                // requested by the control thread (under handover_mu_)
-    std::mutex mu_;                          // guards queue_, events_
+    std::string handover_to_;  // requested by the control thread (under handover_mu_)
+    std::mutex mu_;            // guards queue_, events_
     std::condition_variable wake_;
     std::deque<write_op> queue_;
     std::vector<agent_event> events_;
@@ -188,10 +188,10 @@ class agent {
     std::map<std::string, steady::time_point> orphan_seen_;  // node -> when its addresses were first seen orphaned
     steady::time_point last_renew_ok_{};
     steady::time_point next_witness_{};
-    bool witnessed_ = false;                 // serving on the Sentinels' word (logged once per outage)
+    bool witnessed_ = false;  // serving on the Sentinels' word (logged once per outage)
     uint64_t connects_seen_ = 0;
-    std::string handing_to_;                 // agent thread: the handover in progress
-    std::set<size_t> released_;              // addresses given back for it, not yet taken
+    std::string handing_to_;     // agent thread: the handover in progress
+    std::set<size_t> released_;  // addresses given back for it, not yet taken
     steady::time_point last_log_{};
 };
 

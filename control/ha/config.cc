@@ -83,8 +83,7 @@ host_port parse_host_port(const std::string& option, const std::string& text) {
     }
     unsigned long p = 0;
     auto r = std::from_chars(port_text.data(), port_text.data() + port_text.size(), p);
-    if (hp.host.empty() || r.ec != std::errc() || r.ptr != port_text.data() + port_text.size() || p == 0 ||
-        p > 65535) {
+    if (hp.host.empty() || r.ec != std::errc() || r.ptr != port_text.data() + port_text.size() || p == 0 || p > 65535) {
         bad(option, "'" + text + "' is not HOST:PORT");
     }
     hp.port = static_cast<uint16_t>(p);

@@ -26,24 +26,24 @@ struct host_port {
 
 // As the options give it (strings); validated into group_config by make_group_config.
 struct group_options {
-    std::string group;                    // empty: no group (a stand-alone node)
-    std::string node;                     // empty: the host name
-    std::string redis;                    // HOST:PORT of a single Redis
-    std::vector<std::string> sentinels;   // HOST:PORT, repeatable
-    std::string master_name = "rtprelay"; // the Sentinels' name for the master
-    std::string user;                     // Redis ACL user (empty: default user)
-    std::string password_file;            // first line is the password (empty: none)
-    std::string key_file;                 // 64 hex digits: the group's sealing key
+    std::string group;                        // empty: no group (a stand-alone node)
+    std::string node;                         // empty: the host name
+    std::string redis;                        // HOST:PORT of a single Redis
+    std::vector<std::string> sentinels;       // HOST:PORT, repeatable
+    std::string master_name = "rtprelay";     // the Sentinels' name for the master
+    std::string user;                         // Redis ACL user (empty: default user)
+    std::string password_file;                // first line is the password (empty: none)
+    std::string key_file;                     // 64 hex digits: the group's sealing key
     std::vector<std::string> home_addresses;  // media addresses leased at start
     unsigned lease_ms = 600;
     unsigned redis_timeout_ms = 250;
-    unsigned queue = 100000;              // record writes waiting for Redis
+    unsigned queue = 100000;  // record writes waiting for Redis
 };
 
 struct group_config {
     std::string group;
     std::string node;
-    std::vector<host_port> sentinels;     // empty: `redis` is the master
+    std::vector<host_port> sentinels;  // empty: `redis` is the master
     host_port redis;
     std::string master_name;
     std::string user;

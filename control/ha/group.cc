@@ -5,12 +5,12 @@
 #include "control/ha/keys.h"
 #include "control/ha/snapshot.h"
 #include "control/ha/srtp_progress.h"
+#include "control/interfaces.h"
+#include "control/log.h"
 #include "control/ng/client.h"
 #include "control/ng/commands.h"
 #include "control/ng/replies.h"
 #include "control/ng/request.h"
-#include "control/interfaces.h"
-#include "control/log.h"
 #include "dataplane/local_addresses.h"
 
 namespace rtprelay::ha {
@@ -59,8 +59,7 @@ std::vector<std::string> group::texts(const std::vector<address>& a) {
     return out;
 }
 
-group::group(const group_config& cfg, session_manager& sessions, interface_set& interfaces,
-             dp::local_addresses& locals)
+group::group(const group_config& cfg, session_manager& sessions, interface_set& interfaces, dp::local_addresses& locals)
     : cfg_(cfg),
       sync_cfg_(with_timeout(cfg, foreign_timeout)),
       sync_(sync_cfg_),
@@ -366,8 +365,9 @@ std::optional<ng::value> group::foreign_request(const ng::value& req, steady::ti
     decode_error err = decode_error::none;
     auto rec = decode_record(v.str, cfg_.key, cfg_.group, call_id, &err);
     if (!rec) {
-        log::event(log::level::error, "call record refused").field("call-id", call_id).field("reason",
-                                                                                           decode_error_name(err));
+        log::event(log::level::error, "call record refused")
+            .field("call-id", call_id)
+            .field("reason", decode_error_name(err));
         return std::nullopt;
     }
     std::unique_ptr<call> c = rebuild_call(*rec, interfaces_, now, unix_now_ms(), &why, engine_);
@@ -382,8 +382,9 @@ std::optional<ng::value> group::foreign_request(const ng::value& req, steady::ti
         }
         stats_.foreign_adopted.fetch_add(1, std::memory_order_relaxed);
         write(*sessions_.find(call_id));
-        log::event(log::level::info, "call adopted for an NG request").field("call-id", call_id).field("from",
-                                                                                                     rec->owner);
+        log::event(log::level::info, "call adopted for an NG request")
+            .field("call-id", call_id)
+            .field("from", rec->owner);
         return std::nullopt;
     }
     if (req.find(forwarded_key) != nullptr) {

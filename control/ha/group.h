@@ -39,12 +39,12 @@ namespace rtprelay::ha {
 // Control thread: wo; metrics: ro.
 struct group_stats {
     std::atomic<uint64_t> calls_adopted{0};
-    std::atomic<uint64_t> adopt_failures{0};     // records that decoded but did not fit or clashed
+    std::atomic<uint64_t> adopt_failures{0};  // records that decoded but did not fit or clashed
     std::atomic<uint64_t> calls_suspended{0};
-    std::atomic<uint64_t> calls_dropped{0};      // let go: their address is a peer's now
-    std::atomic<uint64_t> records_dirty{0};      // calls waiting to be written again (gauge)
+    std::atomic<uint64_t> calls_dropped{0};  // let go: their address is a peer's now
+    std::atomic<uint64_t> records_dirty{0};  // calls waiting to be written again (gauge)
     std::atomic<uint64_t> encode_failures{0};
-    std::atomic<uint64_t> last_takeover_us{0};   // leases acquired -> every call adopted
+    std::atomic<uint64_t> last_takeover_us{0};  // leases acquired -> every call adopted
     std::atomic<uint32_t> addresses_served{0};
     std::atomic<uint64_t> foreign_adopted{0};    // NG for a call held nowhere here: adopted from Redis
     std::atomic<uint64_t> foreign_forwarded{0};  // NG forwarded to the node that holds the call
@@ -55,8 +55,7 @@ struct group_stats {
 
 class group : public session_observer {
  public:
-    group(const group_config& cfg, session_manager& sessions, interface_set& interfaces,
-          dp::local_addresses& locals);
+    group(const group_config& cfg, session_manager& sessions, interface_set& interfaces, dp::local_addresses& locals);
     ~group() override;
 
     // Starts the agent. Before the workers launch: until a lease is taken, no address of the
@@ -120,8 +119,8 @@ class group : public session_observer {
     std::string handover_to_;
 
     const group_config& cfg_;
-    group_config sync_cfg_;                  // cfg_ with a shorter timeout, for sync_
-    redis_link sync_;                        // control thread's own connection (foreign_request)
+    group_config sync_cfg_;  // cfg_ with a shorter timeout, for sync_
+    redis_link sync_;        // control thread's own connection (foreign_request)
     session_manager& sessions_;
     interface_set& interfaces_;
     dp::local_addresses& locals_;

@@ -18,19 +18,13 @@ namespace rtprelay::ha::keys {
 
 inline std::string prefix(std::string_view group) { return "rtprelay:" + std::string(group) + ":"; }
 inline std::string call(std::string_view g, std::string_view id) { return prefix(g) + "call:" + std::string(id); }
-inline std::string calls(std::string_view g, std::string_view node) {
-    return prefix(g) + "calls:" + std::string(node);
-}
-inline std::string lease(std::string_view g, std::string_view addr) {
-    return prefix(g) + "lease:" + std::string(addr);
-}
+inline std::string calls(std::string_view g, std::string_view node) { return prefix(g) + "calls:" + std::string(node); }
+inline std::string lease(std::string_view g, std::string_view addr) { return prefix(g) + "lease:" + std::string(addr); }
 inline std::string holder(std::string_view g, std::string_view addr) {
     return prefix(g) + "holder:" + std::string(addr);
 }
 inline std::string node(std::string_view g, std::string_view n) { return prefix(g) + "node:" + std::string(n); }
 inline std::string nodes(std::string_view g) { return prefix(g) + "nodes"; }
-inline std::string handover(std::string_view g, std::string_view n) {
-    return prefix(g) + "handover:" + std::string(n);
-}
+inline std::string handover(std::string_view g, std::string_view n) { return prefix(g) + "handover:" + std::string(n); }
 
 }  // namespace rtprelay::ha::keys

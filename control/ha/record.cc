@@ -87,7 +87,7 @@ class reader {
     bool ok_ = true;
 };
 
-constexpr size_t max_name = 255;     // tags, interface names, node names, media types
+constexpr size_t max_name = 255;  // tags, interface names, node names, media types
 constexpr size_t max_call_id = 1024;
 
 void put_endpoint(writer& w, const endpoint_record& e) {
@@ -254,8 +254,7 @@ stream_record get_stream(reader& r) {
         for (uint8_t i = 0; i < n && r.ok(); ++i) {
             s.offered.push_back(get_line(r));
         }
-    } else if (s.has(stream_record::srtp) || s.has(stream_record::has_from_peer) ||
-               s.has(stream_record::has_to_peer)) {
+    } else if (s.has(stream_record::srtp) || s.has(stream_record::has_from_peer) || s.has(stream_record::has_to_peer)) {
         r.fail();
     }
     for (int k = 0; k < 2; ++k) {
@@ -282,8 +281,8 @@ std::string aad_for(std::string_view head, std::string_view group, std::string_v
 }  // namespace
 
 const char* decode_error_name(decode_error e) {
-    constexpr const char* names[] = {"none", "too_short", "bad_magic", "newer_version", "seal", "malformed",
-                                     "wrong_call"};
+    constexpr const char* names[] = {"none", "too_short", "bad_magic", "newer_version",
+                                     "seal", "malformed", "wrong_call"};
     return names[static_cast<size_t>(e)];
 }
 

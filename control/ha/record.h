@@ -28,22 +28,22 @@ namespace rtprelay::ha {
 inline constexpr uint8_t record_version = 1;
 inline constexpr size_t record_header_bytes = 8;
 inline constexpr size_t max_record_legs = 16;
-inline constexpr size_t max_record_streams = 32;   // per leg
-inline constexpr size_t max_record_offered = 8;    // a=crypto lines offered per stream
-inline constexpr size_t max_record_ssrcs = 8;      // per SRTP context (srtp::max_ssrcs)
+inline constexpr size_t max_record_streams = 32;  // per leg
+inline constexpr size_t max_record_offered = 8;   // a=crypto lines offered per stream
+inline constexpr size_t max_record_ssrcs = 8;     // per SRTP context (srtp::max_ssrcs)
 inline constexpr size_t max_record_bytes = 64 * 1024;
 
 struct endpoint_record {
-    uint8_t family = 4;               // 4 or 6
+    uint8_t family = 4;  // 4 or 6
     uint8_t addr[16] = {};
     uint16_t port = 0;
 };
 
 struct crypto_line_record {
     uint32_t tag = 1;
-    uint8_t suite = 0;                // sdes::suite
+    uint8_t suite = 0;  // sdes::suite
     bool unencrypted_srtcp = false;
-    uint8_t key[30] = {};             // master key || salt
+    uint8_t key[30] = {};  // master key || salt
     std::optional<uint64_t> lifetime;
 };
 
@@ -71,9 +71,9 @@ struct stream_record {
         has_to_peer = 1 << 12,
     };
     uint16_t flags = 0;
-    uint8_t address_index = 0;        // into the leg's interface's addresses
+    uint8_t address_index = 0;  // into the leg's interface's addresses
     uint16_t rtp_port = 0;
-    endpoint_record local;            // the address at address_index (checked on load)
+    endpoint_record local;  // the address at address_index (checked on load)
     endpoint_record peer_rtp;
     endpoint_record peer_rtcp;
     std::string media_type;
@@ -101,20 +101,20 @@ struct leg_record {
     std::string iface;
     bool strict_source = false;
     bool parked = false;
-    int8_t offerer = -1;              // index of the leg whose offer this branch answered
+    int8_t offerer = -1;  // index of the leg whose offer this branch answered
     int64_t created_unix_ms = 0;
     std::vector<stream_record> streams;
 };
 
 struct call_record {
     std::string call_id;
-    std::string owner;                // the node that wrote it
+    std::string owner;  // the node that wrote it
     int64_t created_unix_ms = 0;
     int64_t last_signal_unix_ms = 0;
-    int64_t answered_unix_ms = 0;     // 0: not answered
-    int64_t delete_at_unix_ms = 0;    // 0: no delete pending
+    int64_t answered_unix_ms = 0;   // 0: not answered
+    int64_t delete_at_unix_ms = 0;  // 0: no delete pending
     bool admitted = false;
-    std::string admitted_ifs[2];      // interface names holding the reservation
+    std::string admitted_ifs[2];  // interface names holding the reservation
     std::vector<leg_record> legs;
 };
 

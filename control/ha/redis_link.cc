@@ -113,7 +113,9 @@ std::vector<redis_value> redis_conn::pipeline(const std::vector<redis_command>& 
     return out;
 }
 
-redis_value redis_conn::run(const redis_command& cmd) { return std::move(pipeline(std::vector<redis_command>{cmd})[0]); }
+redis_value redis_conn::run(const redis_command& cmd) {
+    return std::move(pipeline(std::vector<redis_command>{cmd})[0]);
+}
 
 std::vector<redis_value> redis_conn::poll_messages() {
     std::vector<redis_value> out;

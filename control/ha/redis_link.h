@@ -85,7 +85,7 @@ class redis_link {
 
     const group_config& cfg_;
     redis_conn master_;
-    redis_conn sub_;            // subscribed to +switch-master on one Sentinel
+    redis_conn sub_;  // subscribed to +switch-master on one Sentinel
     host_port where_;
     size_t next_sentinel_ = 0;  // where discovery starts (the last that answered)
     uint64_t connects_ = 0;

@@ -37,7 +37,8 @@ int hex_digit(char c) {
 group_key::~group_key() { OPENSSL_cleanse(bytes_.data(), bytes_.size()); }
 
 std::optional<group_key> group_key::from_hex(std::string_view text) {
-    while (!text.empty() && (text.front() == ' ' || text.front() == '\n' || text.front() == '\t' || text.front() == '\r')) {
+    while (!text.empty() &&
+           (text.front() == ' ' || text.front() == '\n' || text.front() == '\t' || text.front() == '\r')) {
         text.remove_prefix(1);
     }
     while (!text.empty() && (text.back() == ' ' || text.back() == '\n' || text.back() == '\t' || text.back() == '\r')) {

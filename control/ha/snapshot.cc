@@ -181,8 +181,8 @@ void rebuild_contexts(stream& s, const stream_record& sr, dp::srtp::engine engin
     }
     s.contexts = std::make_unique<srtp_contexts>();
     srtp_contexts& sc = *s.contexts;
-    auto make = [&](const sdes::crypto_attr& a, std::unique_ptr<dp::srtp::context> (&ctx)[2],
-                    std::optional<srtp_contexts::made_from>& made, const std::vector<ssrc_index_record> (&seeds)[2]) {
+    auto make = [&](const sdes::crypto_attr& a, std::unique_ptr<dp::srtp::context>(&ctx)[2],
+                    std::optional<srtp_contexts::made_from>& made, const std::vector<ssrc_index_record>(&seeds)[2]) {
         for (int k = 0; k < 2; ++k) {
             ctx[k] = dp::srtp::make_context(engine, a.crypto_suite, a.key, k == 1);
             for (const auto& x : seeds[k]) {
@@ -365,8 +365,8 @@ std::unique_ptr<call> rebuild_call(const call_record& r, interface_set& interfac
                     s.rtp_addr6 = std::make_unique<dp::stream_addr6>();
                     s.rtcp_addr6 = std::make_unique<dp::stream_addr6>();
                 }
-                std::string e = restore_latch(sr.latched_rtp, sr.latched_rtp6, s.local_addr, *s.rtp_state,
-                                              s.rtp_addr6.get());
+                std::string e =
+                    restore_latch(sr.latched_rtp, sr.latched_rtp6, s.local_addr, *s.rtp_state, s.rtp_addr6.get());
                 if (e.empty()) {
                     e = restore_latch(sr.latched_rtcp, sr.latched_rtcp6, s.local_addr, *s.rtcp_state,
                                       s.rtcp_addr6.get());

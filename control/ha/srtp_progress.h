@@ -32,14 +32,14 @@
 namespace rtprelay::ha {
 
 inline constexpr uint64_t rtp_progress_step = uint64_t{1} << 14;  // indices between records
-inline constexpr uint16_t rtp_reserve_from_seq = 0xC000;           // last quarter: ROC + 1 must be reachable
-inline constexpr uint64_t srtcp_block = 64;                        // SRTCP indices reserved at a time
-inline constexpr uint64_t srtcp_margin = 16;                       // renewed when fewer are left
+inline constexpr uint16_t rtp_reserve_from_seq = 0xC000;          // last quarter: ROC + 1 must be reachable
+inline constexpr uint64_t srtcp_block = 64;                       // SRTCP indices reserved at a time
+inline constexpr uint64_t srtcp_margin = 16;                      // renewed when fewer are left
 inline constexpr uint64_t srtcp_in_step = 64;
 
 struct scan_result {
-    bool write = false;      // the record must be written (with what `written` holds now)
-    uint64_t exposed = 0;    // indices sent past what Redis has acknowledged, since the last scan
+    bool write = false;    // the record must be written (with what `written` holds now)
+    uint64_t exposed = 0;  // indices sent past what Redis has acknowledged, since the last scan
 };
 
 // Looks at one stream's contexts; updates s.contexts->progress (creating it) and says

@@ -22,7 +22,7 @@ class port_pool {
     // [min, max] inclusive; the pool holds every even p with min <= p and p + 1 <= max.
     port_pool(uint16_t min, uint16_t max, uint64_t seed);
 
-    std::optional<uint16_t> take();   // an even RTP port; RTCP is the next one
+    std::optional<uint16_t> take();  // an even RTP port; RTCP is the next one
     // Claims `rtp_port`; false when it is not one of the pool's ports or is in use.
     bool take_exact(uint16_t rtp_port);
     void give_back(uint16_t rtp_port);
@@ -37,9 +37,9 @@ class port_pool {
     // Slot of an even port in the vectors below; nullopt when outside the pool.
     std::optional<size_t> slot(uint16_t rtp_port) const;
 
-    std::deque<uint16_t> free_;           // queue order; may hold stale entries (see above)
-    std::vector<uint8_t> in_use_;         // per even port
-    std::vector<uint16_t> queued_;        // entries of that port in free_
+    std::deque<uint16_t> free_;     // queue order; may hold stale entries (see above)
+    std::vector<uint8_t> in_use_;   // per even port
+    std::vector<uint16_t> queued_;  // entries of that port in free_
     size_t total_ = 0;
     size_t used_ = 0;
     uint16_t min_ = 0;

@@ -14,7 +14,7 @@
 namespace rtprelay::dp::srtp {
 
 class index_window {
-public:
+ public:
     static constexpr uint64_t size = 128;  // indices, including the highest
 
     enum class verdict : uint8_t {
@@ -67,7 +67,7 @@ public:
         bits_[0] = bits_[1] = ~uint64_t{0};
     }
 
-private:
+ private:
     // Moves the bitmap up by n (> 0) indices: bit k becomes bit k + n.
     void shift(uint64_t n) noexcept {
         if (n >= size) {
@@ -82,7 +82,7 @@ private:
     }
 
     std::atomic<uint64_t> top_{0};  // dp: rw (owner), ctl: ro (top())
-    uint64_t bits_[2] = {0, 0};  // bit k (bits_[k / 64], bit k % 64) set: index top_ - k was added
+    uint64_t bits_[2] = {0, 0};     // bit k (bits_[k / 64], bit k % 64) set: index top_ - k was added
     bool any_ = false;
 };
 

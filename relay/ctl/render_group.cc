@@ -37,7 +37,8 @@ std::string render_group(const ng::value& reply) {
     if (const ng::value* l = reply.find("addresses"); l != nullptr && l->is_list()) {
         for (const ng::value& x : l->as_list()) {
             const std::string holder = str_of(x, "holder");
-            a.add_row({str_of(x, "address"), holder.empty() ? "-" : holder, int_of(x, "served here") != 0 ? "yes" : "no"});
+            a.add_row(
+                {str_of(x, "address"), holder.empty() ? "-" : holder, int_of(x, "served here") != 0 ? "yes" : "no"});
         }
     }
     out += a.render();

@@ -98,13 +98,17 @@ const group_key test_key = *group_key::from_hex(std::string(64, '6'));
 class adopt6_test : public ::testing::Test {
  protected:
     void SetUp() override {
-        const value o = n1.handle({{"command", value::str("offer")}, {"call-id", value::str("call-6")},
+        const value o = n1.handle({{"command", value::str("offer")},
+                                   {"call-id", value::str("call-6")},
                                    {"from-tag", value::str("tag-a")},
                                    {"sdp", value::str(sdp("IP6", "2001:2:1::10", 4000))},
-                                   {"direction", list({"ext", "int"})}, {"address-family", value::str("IP4")}});
+                                   {"direction", list({"ext", "int"})},
+                                   {"address-family", value::str("IP4")}});
         ASSERT_EQ(str(o, "result"), "ok") << str(o, "error-reason");
-        const value a = n1.handle({{"command", value::str("answer")}, {"call-id", value::str("call-6")},
-                                   {"from-tag", value::str("tag-a")}, {"to-tag", value::str("tag-b")},
+        const value a = n1.handle({{"command", value::str("answer")},
+                                   {"call-id", value::str("call-6")},
+                                   {"from-tag", value::str("tag-a")},
+                                   {"to-tag", value::str("tag-b")},
                                    {"sdp", value::str(sdp("IP4", "198.18.2.20", 5000))}});
         ASSERT_EQ(str(a, "result"), "ok") << str(a, "error-reason");
         c1 = n1.sessions->find("call-6");

@@ -122,15 +122,19 @@ class adopt_test : public ::testing::Test {
     // An SRTP<->SRTP call on node 1: A (ext) offers with its key, B (int) answers.
     void SetUp() override {
         a_key = sdes::format_crypto(sdes::fresh_attr(1, sdes::suite::aes_cm_128_hmac_sha1_80, false));
-        const value o = n1.handle({{"command", value::str("offer")}, {"call-id", value::str("call-1")},
-                                   {"from-tag", value::str("tag-a")}, {"sdp", value::str(sdp("198.18.1.10", 4000, a_key))},
+        const value o = n1.handle({{"command", value::str("offer")},
+                                   {"call-id", value::str("call-1")},
+                                   {"from-tag", value::str("tag-a")},
+                                   {"sdp", value::str(sdp("198.18.1.10", 4000, a_key))},
                                    {"direction", list({"ext", "int"})}});
         ASSERT_EQ(str(o, "result"), "ok") << str(o, "error-reason");
         to_b = str(o, "sdp");
         const sdes::crypto_attr relay_to_b = key_in(to_b);
         b_key = sdes::format_crypto(sdes::fresh_attr(relay_to_b.tag, relay_to_b.crypto_suite, false));
-        const value a = n1.handle({{"command", value::str("answer")}, {"call-id", value::str("call-1")},
-                                   {"from-tag", value::str("tag-a")}, {"to-tag", value::str("tag-b")},
+        const value a = n1.handle({{"command", value::str("answer")},
+                                   {"call-id", value::str("call-1")},
+                                   {"from-tag", value::str("tag-a")},
+                                   {"to-tag", value::str("tag-b")},
                                    {"sdp", value::str(sdp("198.18.2.20", 5000, b_key))}});
         ASSERT_EQ(str(a, "result"), "ok") << str(a, "error-reason");
         to_a = str(a, "sdp");
@@ -200,8 +204,10 @@ TEST_F(adopt_test, the_peer_relays_the_call_with_the_same_ports_and_keys) {
     EXPECT_TRUE(interoperate(*from_b->srtp_out[0], *a_recv, 0x2222));
 
     // Later NG commands: a re-INVITE keeps the relay's keys; query; delete frees everything.
-    const value re = n2.handle({{"command", value::str("offer")}, {"call-id", value::str("call-1")},
-                                {"from-tag", value::str("tag-a")}, {"to-tag", value::str("tag-b")},
+    const value re = n2.handle({{"command", value::str("offer")},
+                                {"call-id", value::str("call-1")},
+                                {"from-tag", value::str("tag-a")},
+                                {"to-tag", value::str("tag-b")},
                                 {"sdp", value::str(sdp("198.18.1.10", 4000, a_key))}});
     ASSERT_EQ(str(re, "result"), "ok") << str(re, "error-reason");
     EXPECT_EQ(line(str(re, "sdp"), "a=crypto:"), line(to_b, "a=crypto:")) << "B keeps the key it has";
@@ -229,7 +235,7 @@ TEST_F(adopt_test, srtp_indices_carry_over) {
     const uint64_t at = (uint64_t{3} << 16) | 100;
     ASSERT_TRUE(n1_from_a->srtp_in[0]->seed(0x1111, at));   // 3:100 received from A ...
     ASSERT_TRUE(n1_from_a->srtp_out[0]->seed(0x1111, at));  // ... and relayed to B
-    for (int i = 0; i < 3; ++i) {                          // SRTCP to B: indices 0, 1, 2
+    for (int i = 0; i < 3; ++i) {                           // SRTCP to B: indices 0, 1, 2
         uint8_t buf[64] = {0x80, 200, 0, 6, 0, 0, 0x11, 0x11};
         uint32_t len = 28;
         ASSERT_EQ(dp::srtp::protect_rtcp(*n1_from_a->srtp_out[1], buf, &len, 36), dp::srtp::result::ok);
@@ -263,8 +269,9 @@ TEST_F(adopt_test, srtp_indices_carry_over) {
     uint8_t buf[64] = {0x80, 200, 0, 6, 0, 0, 0x11, 0x11};
     uint32_t len = 28;
     ASSERT_EQ(dp::srtp::protect_rtcp(*from_a->srtp_out[1], buf, &len, 36), dp::srtp::result::ok);
-    const uint32_t idx = (uint32_t{buf[len - 14]} << 24 | uint32_t{buf[len - 13]} << 16 | uint32_t{buf[len - 12]} << 8 |
-                          buf[len - 11]) & 0x7fffffffu;
+    const uint32_t idx =
+        (uint32_t{buf[len - 14]} << 24 | uint32_t{buf[len - 13]} << 16 | uint32_t{buf[len - 12]} << 8 | buf[len - 11]) &
+        0x7fffffffu;
     EXPECT_GT(idx, 2u + ha::srtcp_block) << "node 2's first SRTCP index is above node 1's reservation";
     auto b_rtcp = peer(to_b, true);
     EXPECT_EQ(dp::srtp::unprotect_rtcp(*b_rtcp, buf, &len), dp::srtp::result::ok);
@@ -294,8 +301,9 @@ TEST_F(adopt_test, latched_sources_carry_over) {
     const uint64_t hz = rte_get_tsc_hz();
     for (const uint64_t later : {uint64_t{0}, 3 * hz / 2}) {
         for (uint16_t seq = 100; seq < 100 + 2 * dp::probation_packets; ++seq) {
-            uint8_t rtp[32] = {0x80, 0x00, static_cast<uint8_t>(seq >> 8), static_cast<uint8_t>(seq), 0, 0, 0, 0,
-                               0x12, 0x34, 0x56, 0x78};
+            uint8_t rtp[32] = {
+                0x80, 0x00, static_cast<uint8_t>(seq >> 8), static_cast<uint8_t>(seq), 0, 0, 0, 0, 0x12, 0x34,
+                0x56, 0x78};
             const auto v = dp::check_plain_source(*e, st, latched, stranger, rtp, sizeof rtp, dp::kind_rtp,
                                                   dp::make_latch_clock(rte_rdtsc() + later, hz));
             EXPECT_FALSE(v.latch) << "a stranger latched at +" << later / (hz / 1000) << " ms, packet " << seq;
@@ -385,8 +393,10 @@ TEST_F(adopt_test, suspend_withdraws_the_flows_and_resume_brings_them_back) {
     n1.flows->reclaim_all();
     EXPECT_EQ(n1.flows->size(), 0u) << "both legs' flows go: nothing is sent from the address either";
     EXPECT_EQ(n1.sessions->expire(steady::now() + std::chrono::hours(10), 0, 0), 0u) << "no timers while suspended";
-    const value o = n1.handle({{"command", value::str("offer")}, {"call-id", value::str("call-1")},
-                               {"from-tag", value::str("tag-a")}, {"sdp", value::str(sdp("198.18.1.10", 4000, a_key))}});
+    const value o = n1.handle({{"command", value::str("offer")},
+                               {"call-id", value::str("call-1")},
+                               {"from-tag", value::str("tag-a")},
+                               {"sdp", value::str(sdp("198.18.1.10", 4000, a_key))}});
     EXPECT_EQ(str(o, "error-reason"), suspended_error);
     EXPECT_EQ(n1.sessions->resume_address(*ip_address::parse(relay_a)), 1u);
     EXPECT_EQ(n1.flows->size(), flows);

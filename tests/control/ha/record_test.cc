@@ -241,21 +241,21 @@ TEST(record, refuses_a_sealed_body_that_does_not_parse) {
     const std::string id = "c1";
     std::string head("rtpR\x01\x00\x00\x00", 8);
     const std::string aad = head + "tokyo" + std::string(1, '\0') + id;
-    for (const std::string& body : {std::string(), std::string("\x02\x00", 2) + "c1" + std::string(200, '\xff'),
-                                    std::string(3000, '\0')}) {
+    for (const std::string& body :
+         {std::string(), std::string("\x02\x00", 2) + "c1" + std::string(200, '\xff'), std::string(3000, '\0')}) {
         decode_error why = decode_error::none;
         EXPECT_FALSE(decode_record(head + seal(key_of(1), body, aad), key_of(1), "tokyo", id, &why));
         EXPECT_EQ(why, decode_error::malformed);
     }
     // Bytes after a valid record.
     std::string ok = encode_record(full_record(), key_of(1), "tokyo");
-    const auto plain = open(key_of(1), std::string_view(ok).substr(8),
-                            head + "tokyo" + std::string(1, '\0') + full_record().call_id);
+    const auto plain =
+        open(key_of(1), std::string_view(ok).substr(8), head + "tokyo" + std::string(1, '\0') + full_record().call_id);
     ASSERT_TRUE(plain);
     decode_error why = decode_error::none;
     const std::string aad2 = head + "tokyo" + std::string(1, '\0') + full_record().call_id;
-    EXPECT_FALSE(decode_record(head + seal(key_of(1), *plain + "x", aad2), key_of(1), "tokyo", full_record().call_id,
-                               &why));
+    EXPECT_FALSE(
+        decode_record(head + seal(key_of(1), *plain + "x", aad2), key_of(1), "tokyo", full_record().call_id, &why));
     EXPECT_EQ(why, decode_error::malformed);
 }
 

@@ -21,17 +21,17 @@ class progress_test : public ::testing::Test {
     void SetUp() override {
         s.contexts = std::make_unique<srtp_contexts>();
         for (int k = 0; k < 2; ++k) {
-            s.contexts->in[k] = dp::srtp::make_context(dp::srtp::engine::native,
-                                                       dp::srtp::suite::aes_cm_128_hmac_sha1_80, key, k == 1);
-            s.contexts->out[k] = dp::srtp::make_context(dp::srtp::engine::native,
-                                                        dp::srtp::suite::aes_cm_128_hmac_sha1_80, key, k == 1);
+            s.contexts->in[k] =
+                dp::srtp::make_context(dp::srtp::engine::native, dp::srtp::suite::aes_cm_128_hmac_sha1_80, key, k == 1);
+            s.contexts->out[k] =
+                dp::srtp::make_context(dp::srtp::engine::native, dp::srtp::suite::aes_cm_128_hmac_sha1_80, key, k == 1);
         }
     }
     // Sends RTP with these sequence numbers through the out context (what a worker does).
     void send_rtp(uint32_t from, uint32_t to) {
         for (uint32_t q = from; q <= to; ++q) {
-            uint8_t buf[200] = {0x80, 0, static_cast<uint8_t>(q >> 8), static_cast<uint8_t>(q), 0, 0, 0, 0,
-                                0, 0, static_cast<uint8_t>(ssrc >> 8), static_cast<uint8_t>(ssrc)};
+            uint8_t buf[200] = {0x80, 0, static_cast<uint8_t>(q >> 8),    static_cast<uint8_t>(q),   0, 0, 0, 0,
+                                0,    0, static_cast<uint8_t>(ssrc >> 8), static_cast<uint8_t>(ssrc)};
             uint32_t len = 172;
             ASSERT_EQ(dp::srtp::protect_rtp(*s.contexts->out[0], buf, &len, 28), dp::srtp::result::ok) << q;
         }
@@ -89,7 +89,7 @@ TEST_F(progress_test, the_roc_plus_one_is_reserved_before_the_wrap) {
 
 TEST_F(progress_test, sending_past_the_acknowledged_roc_is_counted) {
     send_rtp(0xfff0, 0xfff0);
-    scan_srtp(s);  // written 0xfff0, never acknowledged: Redis is down
+    scan_srtp(s);               // written 0xfff0, never acknowledged: Redis is down
     send_rtp(0xfff1, 0x10009);  // 10 packets under ROC 1
     const scan_result r = scan_srtp(s);
     EXPECT_EQ(r.exposed, 10u) << "indices 1:0 .. 1:9 sent with no record a taker could reach them from";
@@ -126,8 +126,8 @@ TEST_F(progress_test, srtcp_indices_are_reserved_in_blocks) {
 TEST_F(progress_test, a_rekey_starts_over) {
     send_rtp(1, 5);
     scan_srtp(s);
-    s.contexts->out[0] = dp::srtp::make_context(dp::srtp::engine::native, dp::srtp::suite::aes_cm_128_hmac_sha1_80,
-                                                key, false);
+    s.contexts->out[0] =
+        dp::srtp::make_context(dp::srtp::engine::native, dp::srtp::suite::aes_cm_128_hmac_sha1_80, key, false);
     EXPECT_TRUE(scan_srtp(s).write) << "the record must drop the old context's indices";
     EXPECT_TRUE(s.contexts->progress->written[2].empty());
 }

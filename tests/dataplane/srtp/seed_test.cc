@@ -15,12 +15,15 @@ using test::bytes;
 
 constexpr uint32_t ssrc = 0x11223344;
 
-bytes rtp(uint16_t seq, std::mt19937_64& rng) { return test::make_rtp({.seq = seq, .ts = seq * 160u, .ssrc = ssrc}, rng); }
+bytes rtp(uint16_t seq, std::mt19937_64& rng) {
+    return test::make_rtp({.seq = seq, .ts = seq * 160u, .ssrc = ssrc}, rng);
+}
 
 uint32_t srtcp_index(const bytes& protected_rtcp, uint32_t tag_len) {
     const size_t at = protected_rtcp.size() - tag_len - 4;
     return (uint32_t{protected_rtcp[at]} << 24 | uint32_t{protected_rtcp[at + 1]} << 16 |
-            uint32_t{protected_rtcp[at + 2]} << 8 | protected_rtcp[at + 3]) & 0x7fffffffu;
+            uint32_t{protected_rtcp[at + 2]} << 8 | protected_rtcp[at + 3]) &
+           0x7fffffffu;
 }
 
 class seed_test : public ::testing::Test {
