@@ -8,7 +8,9 @@
 // plus the SRTP policy (control/sdes/policy.h): srtp=off|optional|required,
 // offer-suites=..., accept-suites=..., unencrypted-srtcp=allow|refuse; admission
 // (control/admission): capacity=1G (bandwidth budget), cps=N (new calls per second); and
-// endpoint learning: strict-source=on|off, learn-window=SECONDS.
+// endpoint learning: strict-source=on|off, learn-window=SECONDS; call recording
+// (control/recording/policy.h): recording=off|from-answer|from-ringing,
+// recording-channels=mixed|dual, unset = the node's --recording / --recording-channels.
 //
 // Without a gateway every peer must be on-link (test namespaces); with one, peers outside
 // the address's prefix are reached through it.
@@ -22,6 +24,7 @@
 
 #include "control/address.h"
 #include "control/ports/port_pool.h"
+#include "control/recording/policy.h"
 #include "control/sdes/policy.h"
 
 namespace rtprelay {
@@ -45,6 +48,7 @@ struct logical_interface {
     // a plain RTP leg may latch to a source its SDP did not name (0 = never).
     bool strict_source = false;
     uint32_t learn_window_s = 3;
+    recording::policy recording;  // recording=, recording-channels=: unset = the node's
     size_t index = 0;           // position in the interface_set
     uint16_t port_min = 10000;
     uint16_t port_max = 20000;

@@ -128,6 +128,12 @@ struct alignas(64) flow_entry : block_cached<flow_entry> {
     uint8_t flags = 0;           // flow_flags
     uint8_t owner = 0;           // index of the worker that owns `self` and the SRTP contexts
     uint8_t forward = forward_off;  // forward_mode
+    // Call recording: the id the owner worker puts on the clear copy of every packet it
+    // relays from this flow into its record ring (dataplane/record_ring.h); 0 = not recorded.
+    // record_channel: the leg the packets come from (0 = the leg that made the first offer).
+    uint32_t record_id = 0;
+    uint8_t record_channel = 0;
 };
+static_assert(sizeof(flow_entry) == 128);
 
 }  // namespace rtprelay::dp

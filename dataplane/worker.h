@@ -17,6 +17,7 @@
 #include "dataplane/flow_table.h"
 #include "dataplane/local_addresses.h"
 #include "dataplane/neighbour_table.h"
+#include "dataplane/record_ring.h"
 
 struct rte_ring;
 struct rte_mbuf;
@@ -45,6 +46,9 @@ struct dataplane_shared {
     uint16_t n_workers = 1;
     rte_ring* to_control = nullptr;
     rte_ring* handoff[max_workers] = {};
+    // Call recording: worker w copies its recorded flows' clear packets into record[w]
+    // (record_ring.h; it is that ring's only producer). Null = recording not configured.
+    record_ring* record[max_workers] = {};
     // Sleep this long after a run of empty polls (tests on shared cores); 0 = pure polling.
     uint32_t idle_sleep_us = 0;
     // SRTP packets in a burst from which the worker runs their crypto as one batch

@@ -20,6 +20,8 @@
 #include "control/ng/commands.h"
 #include "control/ng/server.h"
 #include "control/publish/publisher.h"
+#include "control/recording/controller.h"
+#include "control/recording/recorder.h"
 #include "control/session/manager.h"
 #include "dataplane/port_setup.h"
 #include "dataplane/steering.h"
@@ -29,6 +31,7 @@
 #include "relay/metrics.h"
 #include "relay/ng_log.h"
 #include "relay/options.h"
+#include "control/recording/time_text.h"
 
 namespace {
 
@@ -148,6 +151,17 @@ int run(const rtprelay::relay_options& opt) {
     for (const auto& spec : opt.interfaces) {
         interfaces.add(parse_interface(spec, (static_cast<uint64_t>(rd()) << 32) | rd()));
     }
+    const recording::policy node_recording{recording::parse_mode(opt.recording),
+                                           recording::parse_channels(opt.recording_channels)};
+    for (const auto& i : interfaces.all()) {
+        if (i.recording.when.value_or(recording::mode::off) != recording::mode::off && opt.recording_dir.empty()) {
+            throw std::invalid_argument("interface '" + i.name + "': recording=" +
+                                        recording::mode_name(*i.recording.when) + " needs --recording-dir");
+        }
+    }
+    if (!opt.recording_dir.empty()) {
+        recording::prepare_directory(opt.recording_dir);
+    }
     if (opt.check_config) {
         if (!ng::parse_endpoint(opt.ng_listen, true)) {
             throw std::invalid_argument("option '--ng-listen': '" + opt.ng_listen + "' is not ADDRESS:PORT");
@@ -231,6 +245,29 @@ int run(const rtprelay::relay_options& opt) {
         for (unsigned w = 0; w < opt.workers && opt.workers > 1; ++w) {
             shared->handoff[w] = rte_ring_create(("handoff" + std::to_string(w)).c_str(), 4096, socket, RING_F_SC_DEQ);
         }
+        // Call recording: a ring per worker to the recorder thread, which runs beside the
+        // control plane (it inherits the main lcore's CPUs), never on a worker core.
+        std::vector<std::unique_ptr<dpl::record_ring>> record_rings;
+        std::unique_ptr<recording::recorder> recorder;
+        if (!opt.recording_dir.empty()) {
+            std::vector<dpl::record_ring*> rings;
+            for (unsigned w = 0; w < opt.workers; ++w) {
+                record_rings.push_back(std::make_unique<dpl::record_ring>(opt.recording_ring));
+                shared->record[w] = record_rings.back().get();
+                rings.push_back(record_rings.back().get());
+            }
+            recording::recorder_config rc;
+            rc.dir = opt.recording_dir;
+            rc.command = opt.recording_command;
+            rc.max_open_files = opt.recording_open_files;
+            rc.tsc_hz = rte_get_tsc_hz();
+            rc.tsc0 = rte_rdtsc();
+            rc.unix_ns0 = recording::unix_now_ns();
+            recorder = std::make_unique<recording::recorder>(rc, std::move(rings), flows.rcu());
+            recorder->start();
+            RLOG_INFO("call recording into %s (%s, %s), %u slots per worker", opt.recording_dir.c_str(),
+                      opt.recording.c_str(), opt.recording_channels.c_str(), opt.recording_ring);
+        }
 
         // 5. Workers on every lcore but the main one.
         std::vector<std::unique_ptr<dpl::worker>> workers;
@@ -291,6 +328,7 @@ int run(const rtprelay::relay_options& opt) {
             }
             session_manager sessions(interfaces, pub, timeouts, &adm);
             ctx.sessions = &sessions;
+            recording::controller recordings(sessions, pub, node_recording, recorder.get(), flows.rcu());
             link_monitor links({ports.begin(), ports.end()});  // before /metrics, which reads it
             ctx.links = &links;
             // /metrics, when asked for: before the NG server, whose handler reports to it.
@@ -326,6 +364,7 @@ int run(const rtprelay::relay_options& opt) {
             });
             ctx.ng = &server;
             cmds.set_server(&server);
+            cmds.set_recordings(&recordings);
             if (prom) {
                 prom->set_ng_server(&server);
                 ctx.metrics = prom.get();
@@ -346,10 +385,14 @@ int run(const rtprelay::relay_options& opt) {
             loop.run(g_stop);
             drain(loop, sessions, adm, opt.drain_time);
             RLOG_INFO("stopping: %zu call(s) open", sessions.size());
+            recordings.close_all("node stop");
 
             // 9. Clean-up in reverse: workers stop first, then nothing reads the tables.
             shared->stop.store(true);
             rte_eal_mp_wait_lcore();
+            if (recorder) {
+                recorder->stop();  // what is left in the rings, then every file finished
+            }
             print_summary(loop.totals());
         }
         flows.reclaim_all();

@@ -24,8 +24,10 @@ using clock = std::chrono::steady_clock;
 namespace {
 constexpr auto refresh_period = std::chrono::milliseconds(250);
 
-constexpr const char* command_names[] = {"ping", "offer", "answer", "delete", "query", "list",
-                                         "statistics", "capacity", "drain", "undrain", "other"};
+constexpr const char* command_names[] = {"ping",     "offer",           "answer",         "delete",
+                                         "query",    "list",            "statistics",     "capacity",
+                                         "drain",    "undrain",         "start recording", "stop recording",
+                                         "pause recording", "other"};
 static_assert(std::size(command_names) == ng_command_count);
 constexpr const char* result_names[] = {"ok", "error", "load_limit"};
 static_assert(std::size(result_names) == ng_result_count);

@@ -18,7 +18,8 @@ namespace rtprelay::metrics {
 // NG commands as metric labels; anything else is `other`, so a peer sending garbage
 // cannot grow the label set.
 enum class ng_command : uint8_t {
-    ping, offer, answer, del, query, list, statistics, capacity, drain, undrain, other, count
+    ping, offer, answer, del, query, list, statistics, capacity, drain, undrain,
+    start_recording, stop_recording, pause_recording, other, count
 };
 constexpr size_t ng_command_count = static_cast<size_t>(ng_command::count);
 const char* ng_command_name(ng_command c);

@@ -9,6 +9,7 @@
 #include "control/admission/admission.h"
 #include "control/log.h"
 #include "control/ng/server.h"
+#include "control/recording/policy.h"
 
 namespace po = boost::program_options;
 
@@ -92,8 +93,23 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
         ("drain-time", po::value(&o.drain_time)->default_value(o.drain_time),
          "seconds open calls keep relaying after SIGTERM/SIGINT (new calls refused; exits earlier when the "
          "last call ends; a second signal exits at once); 0 = exit at once");
+    po::options_description rec("Call recording");
+    rec.add_options()
+        ("recording", po::value(&o.recording)->default_value(o.recording),
+         "record calls: off (only when NG asks), from-answer, from-ringing (from the first media after the "
+         "offer); an interface's recording= wins for its legs")
+        ("recording-channels", po::value(&o.recording_channels)->default_value(o.recording_channels),
+         "WAV layout: dual (one channel per leg) or mixed")
+        ("recording-dir", po::value(&o.recording_dir),
+         "directory for recordings (created 0700; finished ones move to its done/); empty = no recording")
+        ("recording-command", po::value(&o.recording_command),
+         "program (and words) run with the paths of each finished recording's files")
+        ("recording-open-files", po::value(&o.recording_open_files)->default_value(o.recording_open_files),
+         "pcap files the recorder keeps open at once (more recorded calls take turns)")
+        ("recording-ring", po::value(&o.recording_ring)->default_value(o.recording_ring),
+         "packet slots (1.5 KB each) per worker between the worker and the recorder; a power of two");
     po::options_description all("rtprelay — RTP/SRTP media relay on DPDK\n\nUsage: rtprelay [options] [-- EAL args]");
-    all.add(general).add(dataplane).add(media).add(sessions).add(control);
+    all.add(general).add(dataplane).add(media).add(sessions).add(control).add(rec);
 
     // Everything after a lone "--" goes to EAL untouched.
     std::vector<std::string> args;
@@ -164,6 +180,19 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
             throw options_error("option '--metrics-listen': '" + o.metrics_listen +
                                 "' is not ADDR:PORT (e.g. 127.0.0.1:9100)");
         }
+    }
+    if (!recording::parse_mode(o.recording)) {
+        throw options_error("option '--recording': '" + o.recording + "' is not off, from-answer or from-ringing");
+    }
+    if (!recording::parse_channels(o.recording_channels)) {
+        throw options_error("option '--recording-channels': '" + o.recording_channels + "' is not mixed or dual");
+    }
+    if (*recording::parse_mode(o.recording) != recording::mode::off && o.recording_dir.empty()) {
+        throw options_error("option '--recording': recording calls needs --recording-dir");
+    }
+    at_least("recording-open-files", o.recording_open_files, 1u);
+    if (o.recording_ring < 64 || o.recording_ring > (1u << 20) || (o.recording_ring & (o.recording_ring - 1)) != 0) {
+        throw options_error("option '--recording-ring': must be a power of two from 64 to 1048576");
     }
     if (o.interfaces.empty()) {
         throw options_error("option '--interface': at least one media interface is required");

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <string_view>
 
+#include "control/recording/controller.h"
 #include "control/sdes/negotiate.h"
 #include "control/sdes/options.h"
 
@@ -142,6 +143,9 @@ value commands::dispatch(const value& request, std::chrono::steady_clock::time_p
         if (*cmd == "query") {
             ++counts_.query;
             value v = sessions_.query(string_or_empty(request, "call-id"));
+            if (recordings_ != nullptr) {
+                recordings_->describe(string_or_empty(request, "call-id"), v);
+            }
             v.set("result", value::str("ok"));
             return v;
         }
@@ -186,6 +190,13 @@ value commands::dispatch(const value& request, std::chrono::steady_clock::time_p
         if (*cmd == "statistics") {
             ++counts_.statistics;
             return statistics();
+        }
+        if (recording::controller::is_command(*cmd)) {
+            ++counts_.recording;
+            if (recordings_ == nullptr) {
+                return error_reply("Call recording is not configured (no recording-dir)");
+            }
+            return recordings_->command(*cmd, request);
         }
         ++counts_.unknown;
         ++counts_.errors;
@@ -291,16 +302,27 @@ value commands::offer_answer(const value& req, bool is_offer, std::chrono::stead
         !sdes::is_srtp_proto(r.transport_protocol)) {
         throw session_error("transport-protocol '" + r.transport_protocol + "' is not supported (RTP/AVP(F) or RTP/SAVP(F))");
     }
+    if (recordings_ != nullptr) {
+        recordings_->check(req);  // bad recording file names refuse the request before it changes anything
+    }
     sdp_reply out = is_offer ? sessions_.offer(r, now) : sessions_.answer(r, now);
+    const std::string recording_warning =
+        recordings_ != nullptr ? recordings_->after_offer_answer(is_offer, req, r.sdp, out.sdp) : std::string();
     value v = value::dict();
     v.set("result", value::str("ok"));
     v.set("sdp", value::str(std::move(out.sdp)));
+    std::string warning;
     if (!unknown.empty()) {
-        std::string w = "Unsupported flags ignored:";
+        warning = "Unsupported flags ignored:";
         for (const auto& f : unknown) {
-            w += " " + f;
+            warning += " " + f;
         }
-        v.set("warning", value::str(w));
+    }
+    if (!recording_warning.empty()) {
+        warning += (warning.empty() ? "" : "; ") + recording_warning;
+    }
+    if (!warning.empty()) {
+        v.set("warning", value::str(warning));
     }
     return v;
 }
@@ -341,6 +363,7 @@ value commands::statistics() const {
     ng.set("statistics", n(counts_.statistics));
     ng.set("capacity", n(counts_.capacity));
     ng.set("drain", n(counts_.drain));
+    ng.set("recording", n(counts_.recording));
     ng.set("unknown", n(counts_.unknown));
     ng.set("errors", n(counts_.errors));
     s.set("ng commands", std::move(ng));

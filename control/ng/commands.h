@@ -11,6 +11,10 @@
 #include "control/ng/server.h"
 #include "control/session/manager.h"
 
+namespace rtprelay::recording {
+class controller;
+}
+
 namespace rtprelay::ng {
 
 class commands {
@@ -26,14 +30,15 @@ class commands {
     // Commands and reply results as the statistics reply names them ("ng requests"):
     // `other` is an unrecognised command or a request without one, so a peer sending
     // garbage cannot grow the table.
-    static constexpr std::array<const char*, 11> command_names = {
-        "ping", "offer", "answer", "delete", "query", "list", "statistics", "capacity", "drain", "undrain", "other"};
+    static constexpr std::array<const char*, 14> command_names = {
+        "ping",     "offer", "answer",  "delete",          "query",          "list",            "statistics",
+        "capacity", "drain", "undrain", "start recording", "stop recording", "pause recording", "other"};
     static constexpr std::array<const char*, 3> result_names = {"ok", "error", "load limit"};
 
     // Requests per command name and how many ended in error, for metrics.
     struct counts {
         uint64_t ping = 0, offer = 0, answer = 0, del = 0, query = 0, list = 0, statistics = 0;
-        uint64_t capacity = 0, drain = 0;
+        uint64_t capacity = 0, drain = 0, recording = 0;
         uint64_t unknown = 0, errors = 0;
         // Per command (command_names) and reply result (result_names: `pong` is ok); a
         // handler that throws counts as error before the server turns it into one.
@@ -45,6 +50,9 @@ class commands {
     // from the cache, peers not allowed, undecodable datagrams) go into the statistics
     // reply as "ng server". Optional; the server is built after the commands.
     void set_server(const ng_server* server) { server_ = server; }
+    // Call recording (control/recording/controller.h): record-call and the recording keys on
+    // offer/answer, the recording commands, the "recording" part of query. Optional.
+    void set_recordings(recording::controller* r) { recordings_ = r; }
 
  private:
     value dispatch(const value& request, std::chrono::steady_clock::time_point now);
@@ -55,6 +63,7 @@ class commands {
     session_manager& sessions_;
     std::function<value()> statistics_;
     const ng_server* server_ = nullptr;
+    recording::controller* recordings_ = nullptr;
     counts counts_;
 };
 

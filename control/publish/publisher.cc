@@ -123,6 +123,8 @@ bool publisher::publish_direction(leg& in, stream& s_in, leg& out, stream& s_out
     // RTP and RTCP ports of a stream share an owner: with rtcp-mux the RTP port carries
     // RTCP too, and both must reach the same SRTCP context.
     e->owner = owner_of(in_addr_be, s_in.rtp_port());
+    e->record_id = in.record_id;
+    e->record_channel = in.record_channel;
     for (size_t k = 0; k < 2; ++k) {
         e->srtp_in[k] = s_in.in_ctx(k);
         e->srtp_out[k] = s_out.out_ctx(k);
@@ -178,6 +180,29 @@ bool publisher::publish_pair(leg& x, leg& y, size_t i) {
     // Only now that no new entry points at them may the replaced contexts go.
     for (auto& c : old) {
         flows_.retire(std::move(c));
+    }
+    return ok;
+}
+
+bool publisher::restamp(const leg& l) {
+    bool ok = true;
+    for (const stream& s : l.streams) {
+        if (!s.published || !s.allocated) {
+            continue;
+        }
+        for (const uint16_t port : {s.rtp_port(), s.rtcp_port()}) {
+            dp::flow_key key;
+            key.local_addr = s.local_addr.v4_be();
+            key.local_port = htons(port);
+            const dp::flow_entry* old = flows_.lookup(key);
+            if (old == nullptr || (old->record_id == l.record_id && old->record_channel == l.record_channel)) {
+                continue;
+            }
+            auto e = std::make_unique<dp::flow_entry>(*old);
+            e->record_id = l.record_id;
+            e->record_channel = l.record_channel;
+            ok = flows_.publish(key, std::move(e)) && ok;
+        }
     }
     return ok;
 }

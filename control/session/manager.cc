@@ -610,6 +610,9 @@ void session_manager::close(call_map::iterator it, close_reason why) {
             .field("answered", c.answered ? "yes" : "no")
             .field("duration", std::chrono::duration<double>(steady::now() - c.created).count());
     }
+    if (observer_ != nullptr) {
+        observer_->call_closing(*it->second, why);
+    }
     destroy(*it->second);
     calls_.erase(it);
     ++totals_.calls_deleted;
@@ -695,6 +698,16 @@ std::vector<std::string> session_manager::list(size_t limit) const {
         out.emplace_back(id);
     }
     return out;
+}
+
+call* session_manager::find(std::string_view call_id) {
+    auto it = calls_.find(call_id);
+    return it == calls_.end() ? nullptr : it->second.get();
+}
+
+const call* session_manager::find(std::string_view call_id) const {
+    auto it = calls_.find(call_id);
+    return it == calls_.end() ? nullptr : it->second.get();
 }
 
 ng::value session_manager::interfaces_report() const {
