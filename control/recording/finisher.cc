@@ -1,6 +1,7 @@
 #include "control/recording/finisher.h"
 
 #include <fcntl.h>
+#include <stdio.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -63,9 +64,9 @@ std::string write_new(const std::string& path, const std::string& text) {
     return {};
 }
 
-bool exists(const std::string& path) {
-    struct stat st{};
-    return ::lstat(path.c_str(), &st) == 0;
+// rename() that never replaces an existing file (an earlier recording of the same name).
+int move_new(const std::string& from, const std::string& to) {
+    return ::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE);
 }
 }  // namespace
 
@@ -146,6 +147,7 @@ void finisher::finish(finish_job& job) {
     std::string error = job.error;
     bool wrote_wav = false;
     uint64_t wav_frames = 0;
+    bool wav_cut = false;
     if (job.wav) {
         job.audio.pcap_path = active + ".pcap";
         job.audio.wav_path = active + ".wav";
@@ -154,6 +156,7 @@ void finisher::finish(finish_job& job) {
         if (w.error.empty()) {
             wrote_wav = true;
             wav_frames = w.frames;
+            wav_cut = w.cut;
         } else {
             ::unlink(job.audio.wav_path.c_str());
             error = error.empty() ? w.error : error;
@@ -161,7 +164,7 @@ void finisher::finish(finish_job& job) {
     }
     // The files as they will be named in done/.
     std::vector<std::string> files;
-    if (exists(active + ".pcap")) {
+    if (job.have_pcap) {
         files.push_back(".pcap");
     }
     if (wrote_wav) {
@@ -181,6 +184,9 @@ void finisher::finish(finish_job& job) {
     if (wrote_wav) {
         w.key("wav samples").value(wav_frames);
         w.key("wav rate").value(8000);
+        if (wav_cut) {
+            w.key("wav cut").value("the recording is longer than the WAV's limit; the pcap has all of it");
+        }
     }
     w.end_object();
     w.key("call").raw(job.call_json.empty() ? "{}" : job.call_json);
@@ -203,7 +209,7 @@ void finisher::finish(finish_job& job) {
         if (!e.empty()) {
             break;
         }
-        if (::rename((active + ext).c_str(), (done + ext).c_str()) != 0) {
+        if (move_new(active + ext, done + ext) != 0) {
             e = "cannot move " + active + ext + " to done/: " + std::strerror(errno);
             break;
         }

@@ -26,6 +26,7 @@ namespace rtprelay::recording {
 struct finish_job {
     uint32_t id = 0;
     std::string base;           // relative base path
+    bool have_pcap = false;     // the recorder created the pcap (only then is it moved)
     bool failed = false;        // the recorder could not create or write the pcap
     std::string error;          // why
     bool wav = false;           // write a WAV

@@ -113,6 +113,11 @@ pcap_dumper* pcap_store::get(uint32_t id, const std::string& path, std::string* 
     while (open_.size() >= max_open_) {
         close(lru_.back());
     }
+    // pcap_dump_open_append would create a missing file with the default mode: it must be ours.
+    if (::access(path.c_str(), F_OK) != 0) {
+        *error = "cannot reopen " + path + ": " + std::strerror(errno);
+        return nullptr;
+    }
     pcap_dumper_t* d = pcap_dump_open_append(dead_, path.c_str());
     if (d == nullptr) {
         *error = "cannot reopen " + path + ": " + pcap_geterr(dead_);
@@ -129,6 +134,7 @@ std::string pcap_store::append(uint32_t id, const std::string& path, const std::
     if (d == nullptr) {
         return error;
     }
+    errno = 0;  // pcap_dump() reports nothing: what fwrite() met stays in errno
     for (size_t at = 0; at + sizeof(record_header) <= records.size();) {
         record_header rh;
         std::memcpy(&rh, records.data() + at, sizeof rh);
@@ -141,9 +147,10 @@ std::string pcap_store::append(uint32_t id, const std::string& path, const std::
         pcap_dump(reinterpret_cast<u_char*>(d), &h, records.data() + at);
         at += rh.caplen;
     }
-    errno = 0;
-    if (pcap_dump_flush(d) != 0 || std::ferror(pcap_dump_file(d)) != 0) {
-        const int e = errno != 0 ? errno : EIO;
+    const int write_errno = errno;
+    const bool failed = pcap_dump_flush(d) != 0 || std::ferror(pcap_dump_file(d)) != 0;
+    if (failed) {
+        const int e = write_errno != 0 ? write_errno : errno != 0 ? errno : EIO;
         close(id);
         return "cannot write " + path + ": " + std::strerror(e);
     }

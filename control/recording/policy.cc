@@ -46,8 +46,12 @@ call_policy resolve(const policy& node, const policy& a, const policy& b) {
     call_policy p;
     // The enum's order is the order of "earliest": off < from_answer < from_ringing.
     p.when = std::max(a.when.value_or(node_when), b.when.value_or(node_when));
-    const bool dual = a.layout.value_or(node_layout) == channels::dual || b.layout.value_or(node_layout) == channels::dual;
-    p.layout = dual ? channels::dual : channels::mixed;
+    // An interface that says which layout it wants is heard before the node's default.
+    if (a.layout || b.layout) {
+        p.layout = a.layout == channels::dual || b.layout == channels::dual ? channels::dual : channels::mixed;
+    } else {
+        p.layout = node_layout;
+    }
     return p;
 }
 

@@ -31,8 +31,8 @@ struct policy {
 
 // The policy of a call whose legs sit on interfaces saying `a` and `b`, under the node's
 // `node`: each leg takes its interface's word or the node's, and the call is recorded from
-// the earliest moment either leg asks for (from-ringing before from-answer before off);
-// dual when either leg asks for it.
+// the earliest moment either leg asks for (from-ringing before from-answer before off).
+// The layout is what the legs' interfaces say (dual if they disagree), else the node's.
 struct call_policy {
     mode when = mode::off;
     channels layout = channels::dual;

@@ -79,6 +79,7 @@ struct recorder::active {
     std::string pcap_path;
     std::vector<uint8_t> buf;  // records not yet written (pcap_store.h)
     std::chrono::steady_clock::time_point buffered_since{};
+    bool created = false;  // the pcap file is ours
     bool failed = false;
     std::string error;
     int64_t first_ns = 0;  // first packet's time, 0 = none yet
@@ -229,8 +230,13 @@ void recorder::begin(open_request r) {
     a->info = std::move(r);
     live_counters::bump(counters_.started);
     std::string e = make_dirs(parent_of(a->pcap_path));
+    const std::string done = cfg_.dir + "/done/" + a->info.base + ".pcap";
+    if (e.empty() && ::access(done.c_str(), F_OK) == 0) {
+        e = done + " exists: an earlier recording has this name";
+    }
     if (e.empty()) {
         e = store_->create(a->pcap_path);
+        a->created = e.empty();
     }
     const uint32_t id = a->info.id;
     auto& slot = active_[id];
@@ -409,6 +415,7 @@ void recorder::finish(active& a, close_request r) {
     finish_job job;
     job.id = a.info.id;
     job.base = a.info.base;
+    job.have_pcap = a.created;
     job.failed = a.failed;
     job.error = a.error;
     const int64_t start = a.info.from_first_packet && a.first_ns != 0 ? a.first_ns : a.info.start_ns;

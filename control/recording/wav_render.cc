@@ -157,7 +157,11 @@ wav_result render_wav(const wav_job& job) {
         pcap_close(in);
         return r;
     }
-    const uint64_t total = static_cast<uint64_t>(std::max<int64_t>(job.stop_ns - job.start_ns, 0)) * rate / 1'000'000'000;
+    uint64_t total = static_cast<uint64_t>(std::max<int64_t>(job.stop_ns - job.start_ns, 0)) * rate / 1'000'000'000;
+    if (total > static_cast<uint64_t>(max_wav_seconds * rate)) {
+        total = static_cast<uint64_t>(max_wav_seconds * rate);
+        r.cut = true;
+    }
     timeline tl(out, dual, total);
     std::vector<anchor> anchors;
     std::vector<int16_t> pcm;

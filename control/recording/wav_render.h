@@ -9,6 +9,8 @@
 // whenever the timestamps disagree with it by more than 200 ms (a new talk spurt clock, a
 // restarted sender). What no packet covers (loss, pause, silence suppression, the other
 // codecs, RTCP) is silence. Memory: a 4-second window per channel, whatever the length.
+// A recording longer than max_wav_seconds (a clock that jumped, a call nobody ended) has its
+// WAV cut there (wav_result::cut; the pcap keeps everything).
 
 #include <cstdint>
 #include <string>
@@ -17,6 +19,8 @@
 #include "control/recording/policy.h"
 
 namespace rtprelay::recording {
+
+constexpr int64_t max_wav_seconds = 24 * 3600;  // 24 h: 1.4 GB of dual 16-bit audio
 
 struct wav_channel_map {
     uint32_t dst_addr = 0;  // the relay's address and port the leg's packets arrived at
@@ -38,6 +42,7 @@ struct wav_result {
     uint64_t bytes = 0;      // size of the file
     uint64_t frames = 0;     // samples per channel
     uint64_t packets = 0;    // G.711 packets placed
+    bool cut = false;        // longer than max_wav_seconds
 };
 
 wav_result render_wav(const wav_job& job);
