@@ -35,7 +35,8 @@ static_assert(max_ports <= counted_ports, "worker_counters::traffic is indexed b
 constexpr uint16_t max_workers = 16;
 constexpr uint16_t burst_size = 32;
 
-// Shared by all workers, fixed before they start.
+// Shared by all workers: filled by dp::plane (dataplane/plane.h) before they start, read-only
+// to them afterwards, except `stop`.
 struct dataplane_shared {
     const flow_table* flows = nullptr;
     const neighbour_table* neighbours = nullptr;
@@ -55,6 +56,7 @@ struct dataplane_shared {
     // (srtp/batch.h, intel-ipsec-mb); below it, packet by packet. 0 = never batch. From 2
     // packets the batch costs less per packet (bench/micro/srtp_batch_benchmark.cc).
     uint32_t srtp_batch_min = 2;
+    // Written once by plane::stop() (control thread), read by every worker each loop turn.
     std::atomic<bool> stop{false};
 };
 

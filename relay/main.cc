@@ -1,18 +1,17 @@
-// rtprelay: start-up steps in order, clean-up in reverse. Everything substantial lives in
-// control/, dataplane/ and relay/control_loop.
+// rtprelay: start-up steps in order, clean-up in reverse (run()). Everything substantial
+// lives in control/, dataplane/ (dataplane/plane.h owns the data plane) and
+// relay/control_loop.
 
 #include <csignal>
 #include <cstdio>
 #include <memory>
 #include <random>
-#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
 
 #include <rte_cpuflags.h>
-#include <rte_eal.h>
-#include <rte_ethdev.h>
 #include <rte_lcore.h>
-#include <rte_mempool.h>
-#include <rte_ring.h>
 
 #include "control/admission/admission.h"
 #include "control/interfaces.h"
@@ -22,16 +21,16 @@
 #include "control/publish/publisher.h"
 #include "control/recording/controller.h"
 #include "control/recording/recorder.h"
+#include "control/recording/time_text.h"
 #include "control/session/manager.h"
+#include "dataplane/plane.h"
 #include "dataplane/port_setup.h"
-#include "dataplane/steering.h"
-#include "dataplane/worker.h"
 #include "relay/control_loop.h"
 #include "relay/link_monitor.h"
 #include "relay/metrics.h"
 #include "relay/ng_log.h"
 #include "relay/options.h"
-#include "control/recording/time_text.h"
+#include "relay/startup.h"
 
 namespace {
 
@@ -40,7 +39,6 @@ namespace {
 std::atomic<bool> g_stop{false};
 std::atomic<bool> g_stop_now{false};
 std::atomic<int> g_signals{0};
-bool g_eal_up = false;  // whether an error path must call rte_eal_cleanup()
 
 void on_signal(int) {
     if (g_signals.fetch_add(1) > 0) {
@@ -57,8 +55,6 @@ void install_signals() {
     sigaction(SIGTERM, &sa, nullptr);
     signal(SIGPIPE, SIG_IGN);
 }
-
-int launch_worker(void* arg) { return static_cast<rtprelay::dp::worker*>(arg)->run(); }
 
 rtprelay::ng::value dataplane_stats(const rtprelay::control_loop& loop, const rtprelay::dp::flow_table& flows,
                                     const rtprelay::link_monitor& links) {
@@ -141,6 +137,24 @@ void print_summary(const rtprelay::dp::worker_counters& t) {
     }
 }
 
+// The calls still open when the relay stops, closed in the books: each gets its `call
+// closed` line with reason `drain` and counts in sessions_closed_total{reason="drain"}, so the
+// closes add up to the calls created. One line with the totals follows, for whoever counts.
+void close_remaining(rtprelay::session_manager& sessions) {
+    namespace log = rtprelay::log;
+    using rtprelay::close_reason;
+    const size_t n = sessions.close_all(close_reason::drain);
+    const rtprelay::session_totals& t = sessions.totals();
+    log::event e(log::level::info, "final calls");
+    e.field("created", t.calls_created).field("closed", t.calls_deleted).field("closed_now", n);
+    for (size_t r = 0; r < static_cast<size_t>(close_reason::count); ++r) {
+        e.field(rtprelay::close_reason_label(static_cast<close_reason>(r)), t.closed[r]);
+    }
+}
+
+// Start-up steps in order; each object's destructor is its clean-up, so leaving by return
+// or by exception undoes them in reverse: workers stopped and joined, control plane, data
+// plane, EAL.
 int run(const rtprelay::relay_options& opt) {
     using namespace rtprelay;
     namespace dpl = rtprelay::dp;
@@ -151,267 +165,156 @@ int run(const rtprelay::relay_options& opt) {
     for (const auto& spec : opt.interfaces) {
         interfaces.add(parse_interface(spec, (static_cast<uint64_t>(rd()) << 32) | rd()));
     }
-    const recording::policy node_recording{recording::parse_mode(opt.recording),
-                                           recording::parse_channels(opt.recording_channels)};
-    for (const auto& i : interfaces.all()) {
-        if (i.recording.when.value_or(recording::mode::off) != recording::mode::off && opt.recording_dir.empty()) {
-            throw std::invalid_argument("interface '" + i.name + "': recording=" +
-                                        recording::mode_name(*i.recording.when) + " needs --recording-dir");
-        }
-    }
-    if (!opt.recording_dir.empty()) {
-        recording::prepare_directory(opt.recording_dir);
-    }
+    const recording::policy node_recording = recording_policy_for(opt, interfaces);
     if (opt.check_config) {
-        if (!ng::parse_endpoint(opt.ng_listen, true)) {
-            throw std::invalid_argument("option '--ng-listen': '" + opt.ng_listen + "' is not ADDRESS:PORT");
-        }
-        if (!opt.metrics_listen.empty() && !ng::parse_endpoint(opt.metrics_listen, true)) {
-            throw std::invalid_argument("option '--metrics-listen': '" + opt.metrics_listen + "' is not ADDRESS:PORT");
-        }
-        std::printf("configuration OK: %zu interface(s)", interfaces.all().size());
-        for (const auto& i : interfaces.all()) {
-            std::printf(" %s(port %u, %zu address(es))", i.name.c_str(), i.dpdk_port, i.addresses.size());
-        }
-        std::printf(", %u worker(s), NG on %s\n", opt.workers, opt.ng_listen.c_str());
+        check_config(opt, interfaces);
         return 0;
     }
+    const test_fault fault = read_test_fault();
 
     // 2. EAL.
-    std::vector<std::string> eal_store{"rtprelay"};
-    eal_store.insert(eal_store.end(), opt.eal_args.begin(), opt.eal_args.end());
-    std::vector<char*> eal_argv;
-    for (auto& s : eal_store) {
-        eal_argv.push_back(s.data());
-    }
-    if (rte_eal_init(static_cast<int>(eal_argv.size()), eal_argv.data()) < 0) {
-        RLOG_ERROR("EAL initialisation failed: %s (check --eal)", rte_strerror(rte_errno));
-        return 1;
-    }
-    g_eal_up = true;
+    eal_session eal(opt);
     if (rte_cpu_get_flag_enabled(RTE_CPUFLAG_SSE4_2) <= 0) {
-        RLOG_ERROR("this CPU lacks SSE4.2, which rtprelay is built for");
-        rte_eal_cleanup();
-        return 1;
+        throw std::runtime_error("this CPU lacks SSE4.2, which rtprelay is built for");
     }
     if (rte_lcore_count() < opt.workers + 1) {
-        RLOG_ERROR("option '--workers': %u workers need %u lcores (one more for control), EAL has %u",
-                   opt.workers, opt.workers + 1, rte_lcore_count());
-        rte_eal_cleanup();
-        return 1;
+        throw std::invalid_argument("option '--workers': " + std::to_string(opt.workers) + " workers need " +
+                                    std::to_string(opt.workers + 1) + " lcores (one more for control), EAL has " +
+                                    std::to_string(rte_lcore_count()));
     }
-    int rc = 0;
-    {
-        // 3. Ports.
-        std::set<uint16_t> ports;
-        for (const auto& i : interfaces.all()) {
-            if (i.dpdk_port >= dpl::max_ports || !rte_eth_dev_is_valid_port(i.dpdk_port)) {
-                throw std::invalid_argument("interface '" + i.name + "': dpdk-port=" + std::to_string(i.dpdk_port) +
-                                            " does not exist (EAL found " +
-                                            std::to_string(rte_eth_dev_count_avail()) + " ports)");
-            }
-            ports.insert(i.dpdk_port);
-        }
-        rte_mempool* pool = dpl::create_mbuf_pool("mbufs", opt.mbufs, static_cast<int>(rte_socket_id()));
-        auto shared = std::make_unique<dpl::dataplane_shared>();
-        auto locals = std::make_unique<dpl::local_addresses>();
-        dpl::port_params pp;
-        pp.n_queues = static_cast<uint16_t>(opt.workers);
-        for (uint16_t p : ports) {
-            shared->port_macs[p] = dpl::setup_port(p, pp, pool);
-            shared->port_ids[shared->n_ports++] = p;
-            RLOG_INFO("DPDK port %u: link %s", p, dpl::link_status(p).c_str());
-        }
-        for (const auto& i : interfaces.all()) {
-            for (const auto& a : i.addresses) {
-                if (!locals->add(a.net.base.v4_be(), i.dpdk_port, i.vlan)) {
-                    throw std::invalid_argument("too many media addresses (at most 64)");
-                }
-            }
-        }
+    const auto fault_ring = make_fault_ring(fault);
 
-        // 4. Tables and rings the planes share.
-        const int socket = static_cast<int>(rte_socket_id());
-        dpl::flow_table flows(opt.max_flows, opt.workers, socket);
-        dpl::neighbour_table neighbours(opt.max_neighbours, socket);
-        rte_ring* to_control = rte_ring_create("to_control", 1024, socket, RING_F_SC_DEQ);
-        rte_ring* control_tx = rte_ring_create("control_tx", 1024, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        shared->flows = &flows;
-        shared->neighbours = &neighbours;
-        shared->locals = locals.get();
-        shared->n_workers = static_cast<uint16_t>(opt.workers);
-        shared->to_control = to_control;
-        shared->idle_sleep_us = opt.idle_sleep_us;
-        for (unsigned w = 0; w < opt.workers && opt.workers > 1; ++w) {
-            shared->handoff[w] = rte_ring_create(("handoff" + std::to_string(w)).c_str(), 4096, socket, RING_F_SC_DEQ);
-        }
-        // Call recording: a ring per worker to the recorder thread, which runs beside the
-        // control plane (it inherits the main lcore's CPUs), never on a worker core.
-        std::vector<std::unique_ptr<dpl::record_ring>> record_rings;
-        std::unique_ptr<recording::recorder> recorder;
-        if (!opt.recording_dir.empty()) {
-            std::vector<dpl::record_ring*> rings;
-            for (unsigned w = 0; w < opt.workers; ++w) {
-                record_rings.push_back(std::make_unique<dpl::record_ring>(opt.recording_ring));
-                shared->record[w] = record_rings.back().get();
-                rings.push_back(record_rings.back().get());
-            }
-            recording::recorder_config rc;
-            rc.dir = opt.recording_dir;
-            rc.command = opt.recording_command;
-            rc.max_open_files = opt.recording_open_files;
-            rc.tsc_hz = rte_get_tsc_hz();
-            rc.tsc0 = rte_rdtsc();
-            rc.unix_ns0 = recording::unix_now_ns();
-            recorder = std::make_unique<recording::recorder>(rc, std::move(rings), flows.rcu());
-            recorder->start();
-            RLOG_INFO("call recording into %s (%s, %s), %u slots per worker", opt.recording_dir.c_str(),
-                      opt.recording.c_str(), opt.recording_channels.c_str(), opt.recording_ring);
-        }
-
-        // 5. Workers on every lcore but the main one.
-        std::vector<std::unique_ptr<dpl::worker>> workers;
-        std::vector<unsigned> lcores;
-        unsigned lcore = 0;
-        RTE_LCORE_FOREACH_WORKER(lcore) {
-            if (workers.size() == opt.workers) {
-                break;
-            }
-            auto w = std::make_unique<dpl::worker>();
-            w->init(static_cast<uint16_t>(workers.size()), shared.get(), workers.empty() ? control_tx : nullptr);
-            workers.push_back(std::move(w));
-            lcores.push_back(lcore);
-        }
-        // 6. Control plane (before launching: a bad NG address must fail while nothing runs).
-        publisher pub(flows, neighbours, static_cast<uint16_t>(opt.workers),
-                      opt.srtp_engine == "libsrtp2" ? dpl::srtp::engine::libsrtp2 : dpl::srtp::engine::native);
-        std::vector<uint16_t> port_list(ports.begin(), ports.end());
-        if (opt.workers > 1 && opt.flow_steering == "auto") {
-            std::set<uint16_t> vlan_set;
-            for (const auto& i : interfaces.all()) {
-                if (i.vlan != 0) {
-                    vlan_set.insert(i.vlan);
-                }
-            }
-            const std::string why = dpl::install_steering(port_list, {vlan_set.begin(), vlan_set.end()},
-                                                          static_cast<uint16_t>(opt.workers));
-            pub.set_steered(why.empty());
-            if (why.empty()) {
-                RLOG_INFO("flow steering: each stream's packets go to its worker's RX queue");
-            } else {
-                RLOG_INFO("flow steering off (%s): RSS spreads packets, workers hand others' to their owner",
-                          why.c_str());
-            }
-        }
-        control_context ctx;
-        ctx.flows = &flows;
-        ctx.neighbours = &neighbours;
-        ctx.shared = shared.get();
-        for (auto& w : workers) {
-            ctx.workers.push_back(w.get());
-        }
-        ctx.pool = pool;
-        ctx.to_control = to_control;
-        ctx.control_tx = control_tx;
-        ctx.stats_interval = opt.stats_interval;
-        {
-            session_timeouts timeouts;
-            timeouts.media = std::chrono::seconds(opt.timeout);
-            timeouts.silent = std::chrono::seconds(opt.silent_timeout);
-            timeouts.offer = std::chrono::seconds(opt.offer_timeout);
-            timeouts.final = std::chrono::seconds(opt.final_timeout);
-            timeouts.delete_delay = std::chrono::seconds(opt.delete_delay);
-            admission adm(*parse_bandwidth(opt.capacity), *parse_bandwidth(opt.call_bandwidth), opt.max_cps,
-                          interfaces.all().size());
-            for (const auto& i : interfaces.all()) {
-                adm.set_interface(i.index, i.capacity_bps, i.cps);
-            }
-            session_manager sessions(interfaces, pub, timeouts, &adm);
-            ctx.sessions = &sessions;
-            recording::controller recordings(sessions, pub, node_recording, recorder.get(), flows.rcu());
-            link_monitor links({ports.begin(), ports.end()});  // before /metrics, which reads it
-            ctx.links = &links;
-            // /metrics, when asked for: before the NG server, whose handler reports to it.
-            std::unique_ptr<metrics::exporter> prom;
-            if (!opt.metrics_listen.empty()) {
-                metrics::sources src{.interfaces = &interfaces, .sessions = &sessions, .adm = &adm, .flows = &flows,
-                                     .workers = {}, .dpdk_ports = {ports.begin(), ports.end()}, .pool = pool,
-                                     .links = &links};
-                for (auto& w : workers) {
-                    src.workers.push_back(w.get());
-                }
-                prom = std::make_unique<metrics::exporter>(opt.metrics_listen, std::move(src));
-            }
-            control_loop* loop_ptr = nullptr;
-            ng::commands cmds(sessions, [&]() { return dataplane_stats(*loop_ptr, flows, links); });
-            ng::ng_server_config ngc;
-            ngc.listen = opt.ng_listen;
-            ngc.allow = opt.ng_allow;
-            ngc.cache_entries = opt.ng_cache_entries;
-            ngc.cache_age = std::chrono::seconds(opt.ng_cache_age);
-            ng_log ng_logger;
-            ng::ng_server server(ngc, [&](const ng::value& req, const ng::peer_info& from) {
-                const auto now = std::chrono::steady_clock::now();
-                ng::value reply;
-                try {
-                    reply = prom ? prom->observe(req, [&] { return cmds.handle(req, now); }) : cmds.handle(req, now);
-                } catch (const std::exception& e) {
-                    ng_logger.failed(req, e.what(), from, now);
-                    throw;
-                }
-                ng_logger.done(req, reply, from, now);
-                return reply;
-            });
-            ctx.ng = &server;
-            cmds.set_server(&server);
-            cmds.set_recordings(&recordings);
-            if (prom) {
-                prom->set_ng_server(&server);
-                ctx.metrics = prom.get();
-                RLOG_INFO("metrics on http://%s/metrics", opt.metrics_listen.c_str());
-            }
-            // 7. Launch the workers.
-            for (size_t w = 0; w < workers.size(); ++w) {
-                rte_eal_remote_launch(launch_worker, workers[w].get(), lcores[w]);
-            }
-            RLOG_INFO("%zu worker(s) polling %u port(s)", workers.size(), shared->n_ports);
-
-            control_loop loop(ctx);
-            loop_ptr = &loop;
-            loop.announce();
-            RLOG_INFO("NG control listening on %s", server.local_address().to_string().c_str());
-
-            // 8. Run until SIGTERM/SIGINT, then drain (--drain-time).
-            loop.run(g_stop);
-            drain(loop, sessions, adm, opt.drain_time);
-            RLOG_INFO("stopping: %zu call(s) open", sessions.size());
-            recordings.close_all("node stop");
-
-            // 9. Clean-up in reverse: workers stop first, then nothing reads the tables.
-            shared->stop.store(true);
-            rte_eal_mp_wait_lcore();
-            if (recorder) {
-                recorder->stop();  // what is left in the rings, then every file finished
-            }
-            print_summary(loop.totals());
-        }
-        flows.reclaim_all();
-        for (auto& w : workers) {
-            w->release();
-        }
-        for (unsigned w = 0; w < dpl::max_workers; ++w) {
-            rte_ring_free(shared->handoff[w]);
-        }
-        rte_ring_free(control_tx);
-        rte_ring_free(to_control);
-        dpl::remove_steering(port_list);
-        for (uint16_t i = 0; i < shared->n_ports; ++i) {
-            dpl::stop_port(shared->port_ids[i]);
-        }
-        rte_mempool_free(pool);
+    // 3. The data plane: pool, ports, addresses, tables, rings, workers, steering.
+    dpl::plane plane(plane_config_for(opt, interfaces));
+    for (uint16_t p : plane.port_ids()) {
+        RLOG_INFO("DPDK port %u: link %s", p, dpl::link_status(p).c_str());
     }
-    rte_eal_cleanup();
-    return rc;
+    if (opt.workers > 1 && opt.flow_steering == "auto") {
+        if (plane.steered()) {
+            RLOG_INFO("flow steering: each stream's packets go to its worker's RX queue");
+        } else {
+            RLOG_INFO("flow steering off (%s): RSS spreads packets, workers hand others' to their owner",
+                      plane.steering_refused().c_str());
+        }
+    }
+
+    // Call recording: the recorder thread reads the workers' record rings and writes the
+    // files. It runs beside the control plane (it inherits the main lcore's CPUs), never on a
+    // worker core; stopped after the workers, so it reads their last packets.
+    std::unique_ptr<recording::recorder> recorder;
+    if (!opt.recording_dir.empty()) {
+        recording::recorder_config rc;
+        rc.dir = opt.recording_dir;
+        rc.command = opt.recording_command;
+        rc.max_open_files = opt.recording_open_files;
+        rc.tsc_hz = rte_get_tsc_hz();
+        rc.tsc0 = rte_rdtsc();
+        rc.unix_ns0 = recording::unix_now_ns();
+        std::vector<dpl::record_ring*> rings;
+        for (uint16_t w = 0; w < plane.n_workers(); ++w) {
+            rings.push_back(plane.record(w));
+        }
+        recorder = std::make_unique<recording::recorder>(rc, std::move(rings), plane.flows().rcu());
+        recorder->start();
+        RLOG_INFO("call recording into %s (%s, %s), %u slots per worker", opt.recording_dir.c_str(),
+                  opt.recording.c_str(), opt.recording_channels.c_str(), opt.recording_ring);
+    }
+
+    // 4. Control plane (before launching: a bad NG address must fail while nothing runs).
+    publisher pub(plane.flows(), plane.neighbours(), static_cast<uint16_t>(opt.workers),
+                  opt.srtp_engine == "libsrtp2" ? dpl::srtp::engine::libsrtp2 : dpl::srtp::engine::native);
+    pub.set_steered(plane.steered());
+    session_timeouts timeouts;
+    timeouts.media = std::chrono::seconds(opt.timeout);
+    timeouts.silent = std::chrono::seconds(opt.silent_timeout);
+    timeouts.offer = std::chrono::seconds(opt.offer_timeout);
+    timeouts.final = std::chrono::seconds(opt.final_timeout);
+    timeouts.delete_delay = std::chrono::seconds(opt.delete_delay);
+    admission adm(*parse_bandwidth(opt.capacity), *parse_bandwidth(opt.call_bandwidth), opt.max_cps,
+                  interfaces.all().size());
+    for (const auto& i : interfaces.all()) {
+        adm.set_interface(i.index, i.capacity_bps, i.cps);
+    }
+    session_manager sessions(interfaces, pub, timeouts, &adm);
+    recording::controller recordings(sessions, pub, node_recording, recorder.get(), plane.flows().rcu());
+    const std::vector<uint16_t> ports = plane.port_ids();
+    link_monitor links(ports);  // before /metrics, which reads it
+    // /metrics, when asked for: before the NG server, whose handler reports to it.
+    std::unique_ptr<metrics::exporter> prom;
+    if (!opt.metrics_listen.empty()) {
+        prom = std::make_unique<metrics::exporter>(
+            opt.metrics_listen, metrics::sources{.interfaces = &interfaces, .sessions = &sessions, .adm = &adm,
+                                                 .flows = &plane.flows(), .workers = plane.workers(),
+                                                 .dpdk_ports = ports, .pool = plane.pool(), .links = &links});
+    }
+    control_loop* loop_ptr = nullptr;
+    ng::commands cmds(sessions, [&]() { return dataplane_stats(*loop_ptr, plane.flows(), links); });
+    ng::ng_server_config ngc;
+    ngc.listen = opt.ng_listen;
+    ngc.allow = opt.ng_allow;
+    ngc.cache_entries = opt.ng_cache_entries;
+    ngc.cache_age = std::chrono::seconds(opt.ng_cache_age);
+    ng_log ng_logger;
+    ng::ng_server server(ngc, [&](const ng::value& req, const ng::peer_info& from) {
+        const auto now = std::chrono::steady_clock::now();
+        ng::value reply;
+        try {
+            reply = prom ? prom->observe(req, [&] { return cmds.handle(req, now); }) : cmds.handle(req, now);
+        } catch (const std::exception& e) {
+            ng_logger.failed(req, e.what(), from, now);
+            throw;
+        }
+        ng_logger.done(req, reply, from, now);
+        return reply;
+    });
+    cmds.set_server(&server);
+    cmds.set_recordings(&recordings);
+    if (prom) {
+        prom->set_ng_server(&server);
+        RLOG_INFO("metrics on http://%s/metrics", opt.metrics_listen.c_str());
+    }
+    control_context ctx;
+    ctx.ng = &server;
+    ctx.flows = &plane.flows();
+    ctx.neighbours = &plane.neighbours();
+    ctx.shared = &plane.shared();
+    for (uint16_t w = 0; w < plane.n_workers(); ++w) {
+        ctx.workers.push_back(&plane.worker_at(w));
+    }
+    ctx.pool = plane.pool();
+    ctx.to_control = plane.to_control();
+    ctx.control_tx = plane.control_tx();
+    ctx.sessions = &sessions;
+    ctx.stats_interval = opt.stats_interval;
+    ctx.metrics = prom.get();
+    ctx.links = &links;
+    control_loop loop(ctx);
+    loop_ptr = &loop;
+
+    // 5. Launch the workers.
+    running_workers workers(plane);
+    RLOG_INFO("%u worker(s) polling %zu port(s)", plane.n_workers(), ports.size());
+    if (fault.after_launch) {
+        throw std::runtime_error("RTPRELAY_TEST_FAULT: thrown after the workers started");
+    }
+    loop.announce();
+    RLOG_INFO("NG control listening on %s", server.local_address().to_string().c_str());
+
+    // 6. Run until SIGTERM/SIGINT, then 7. drain (--drain-time); what is still open then
+    // ends with reason `drain`.
+    loop.run(g_stop);
+    drain(loop, sessions, adm, opt.drain_time);
+    RLOG_INFO("stopping: %zu call(s) open", sessions.size());
+    close_remaining(sessions);
+
+    // 8. Stop: the workers first, so the counters are final; then the recorder reads what they
+    // left in its rings and finishes every recording (the calls closed above closed theirs).
+    workers.stop();
+    if (recorder) {
+        recorder->stop();
+    }
+    print_summary(loop.totals());
+    return 0;
 }
 
 }  // namespace
@@ -431,11 +334,8 @@ int main(int argc, char** argv) {
     try {
         return run(*opt);
     } catch (const std::exception& e) {
+        // run() has undone its steps by now: workers joined, DPDK released.
         RLOG_ERROR("%s", e.what());
-        g_stop.store(true);
-        if (g_eal_up) {
-            rte_eal_cleanup();
-        }
         return 1;
     }
 }

@@ -137,7 +137,8 @@ void eal_env::open_ports() {
             throw std::runtime_error("ring port " + n + ": rte_eth_from_rings failed");
         }
         p.id = static_cast<uint16_t>(id);
-        // As relay/main.cc: one RX and one TX queue per worker (RSS is not offered by net_ring).
+        // As dp::plane sets up the daemon's ports: one RX and one TX queue per worker (RSS is
+        // not offered by net_ring).
         dp::port_params pp;
         pp.n_queues = static_cast<uint16_t>(lanes_);
         dp::setup_port(p.id, pp, pool_);

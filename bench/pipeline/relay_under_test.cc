@@ -3,7 +3,6 @@
 #include <malloc.h>
 
 #include <rte_malloc.h>
-#include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
 #include <chrono>
@@ -122,9 +121,12 @@ relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls, uin
     heap_before_ = heap_in_use();
     dpdk_before_ = dpdk_in_use();
 
-    // Interfaces and local addresses, as relay/main.cc builds them from the config.
+    // Interfaces and their media addresses, as the daemon reads them from its config.
     interfaces_ = std::make_unique<interface_set>();
-    locals_ = std::make_unique<dp::local_addresses>();
+    dp::plane_config pc;
+    pc.name = "pipe";
+    pc.workers = static_cast<uint16_t>(workers);
+    pc.pool = env.pool();
     const uint32_t n_addr = addresses_per_side(calls);
     for (int side = 0; side < 2; ++side) {
         std::string spec = std::string(side == 0 ? "a" : "b") + " address=";
@@ -132,108 +134,45 @@ relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls, uin
             spec += i == 0 ? "" : ",";
             spec += relay_address_text(side, i);
             spec += "/16";
-            if (!locals_->add(relay_address(side, i), env.port(side).id, 0)) {
-                throw std::runtime_error("too many media addresses for " + std::to_string(calls) + " calls");
-            }
+            pc.addresses.push_back({relay_address(side, i), env.port(side).id, 0});
         }
         spec += " dpdk-port=" + std::to_string(env.port(side).id) + " ports=10000-20000";
         interfaces_->add(parse_interface(spec, 0x1234 + static_cast<uint64_t>(side) * 977));
+        // eal_env set the port up with a queue pair per lane and stops it at the end.
+        pc.ports.push_back(dp::plane_port{.id = env.port(side).id, .set_up = false, .mac = env.port(side).mac});
     }
-
-    // Tables and rings the planes share, sized for the calls: 4 flows per call (RTP and
-    // RTCP, both legs), a few peers' next hops.
-    flows_ = std::make_unique<dp::flow_table>(calls * 4 + 1024, workers, 0);
-    neighbours_ = std::make_unique<dp::neighbour_table>(2 * peer_hosts + 64, 0);
-    to_control_ = rte_ring_create("pipe_to_control", 1024, 0, RING_F_SC_DEQ);
-    control_tx_ = rte_ring_create("pipe_control_tx", 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-    if (to_control_ == nullptr || control_tx_ == nullptr) {
-        throw std::runtime_error("control rings: rte_ring_create failed");
-    }
-    shared_ = std::make_unique<dp::dataplane_shared>();
-    shared_->flows = flows_.get();
-    shared_->neighbours = neighbours_.get();
-    shared_->locals = locals_.get();
-    for (int side = 0; side < 2; ++side) {
-        const ring_port& p = env.port(side);
-        shared_->port_macs[p.id] = p.mac;
-        shared_->port_ids[shared_->n_ports++] = p.id;
-    }
-    shared_->n_workers = static_cast<uint16_t>(workers);
-    shared_->to_control = to_control_;
-    shared_->srtp_batch_min = srtp_batch_min;
-    // As relay/main.cc: a handoff ring per worker when there is more than one.
-    for (uint32_t w = 0; w < workers && workers > 1; ++w) {
-        handoff_[w] = rte_ring_create(("pipe_handoff" + std::to_string(w)).c_str(), 4096, 0, RING_F_SC_DEQ);
-        if (handoff_[w] == nullptr) {
-            throw std::runtime_error("handoff ring: rte_ring_create failed");
-        }
-        shared_->handoff[w] = handoff_[w];
-    }
-    for (uint32_t w = 0; w < workers; ++w) {
-        workers_.push_back(std::make_unique<dp::worker>());
-        workers_.back()->init(static_cast<uint16_t>(w), shared_.get(), w == 0 ? control_tx_ : nullptr);
-    }
-
+    // Tables sized for the calls: 4 flows per call (RTP and RTCP, both legs), a few peers'
+    // next hops.
+    pc.max_flows = calls * 4 + 1024;
+    pc.max_neighbours = 2 * peer_hosts + 64;
+    pc.srtp_batch_min = srtp_batch_min;
+    plane_ = std::make_unique<dp::plane>(pc);
     // What worker::run() does before its loop, for every worker (RCU reader ids are not
     // bound to threads: each worker's thread reports its own id while it runs).
-    for (uint32_t w = 0; w < workers; ++w) {
-        if (rte_rcu_qsbr_thread_register(flows_->rcu(), w) != 0) {
-            throw std::runtime_error("RCU: thread register failed");
-        }
-        rte_rcu_qsbr_thread_online(flows_->rcu(), w);
-    }
-    rcu_online_ = true;
+    plane_->register_readers();
 
-    pub_ = std::make_unique<publisher>(*flows_, *neighbours_, static_cast<uint16_t>(workers));
+    pub_ = std::make_unique<publisher>(plane_->flows(), plane_->neighbours(), static_cast<uint16_t>(workers));
     sessions_ = std::make_unique<session_manager>(*interfaces_, *pub_);
 }
 
 relay_under_test::~relay_under_test() {
     sessions_.reset();  // removes the calls' flows, retires their states and contexts
     pub_.reset();
-    if (rcu_online_) {
-        for (uint32_t w = 0; w < workers_.size(); ++w) {
-            rte_rcu_qsbr_thread_offline(flows_->rcu(), w);
-            rte_rcu_qsbr_thread_unregister(flows_->rcu(), w);
-        }
-    }
-    if (flows_) {
-        flows_->reclaim_all();
-    }
-    for (auto& w : workers_) {
-        w->release();
-    }
-    for (rte_ring* r : handoff_) {
-        if (r != nullptr) {
-            free_ring_contents(r);
-            rte_ring_free(r);
-        }
-    }
-    for (rte_ring* r : {to_control_, control_tx_}) {
-        if (r != nullptr) {
-            free_ring_contents(r);
-            rte_ring_free(r);
-        }
-    }
+    plane_.reset();     // readers off, everything reclaimed, rings freed with their packets
 }
 
-void relay_under_test::quiescent(uint32_t worker_index) { rte_rcu_qsbr_quiescent(flows_->rcu(), worker_index); }
+void relay_under_test::quiescent(uint32_t worker_index) { plane_->quiescent(static_cast<uint16_t>(worker_index)); }
 
 unsigned relay_under_test::handoff_backlog(uint32_t worker_index) const {
-    return handoff_[worker_index] == nullptr ? 0 : rte_ring_count(handoff_[worker_index]);
+    rte_ring* r = plane_->handoff(static_cast<uint16_t>(worker_index));
+    return r == nullptr ? 0 : rte_ring_count(r);
 }
 
 uint32_t relay_under_test::owner(const call_info& c, int side) const {
     return pub_->owner_of(c.relay_addr[side], c.relay_port[side]);
 }
 
-dp::worker_counters relay_under_test::totals() const {
-    std::vector<dp::worker_counters> blocks;
-    for (const auto& w : workers_) {
-        blocks.push_back(w->counters);
-    }
-    return dp::sum(blocks.data(), blocks.size());
-}
+dp::worker_counters relay_under_test::totals() const { return plane_->totals(); }
 
 std::vector<call_info> relay_under_test::set_up_calls() {
     std::vector<call_info> out(calls_);
@@ -269,18 +208,19 @@ std::vector<call_info> relay_under_test::set_up_calls() {
     const auto now = dp::neighbour_table::clock::now();
     for (int side = 0; side < 2; ++side) {
         for (uint32_t h = 0; h < peer_hosts && h < calls_; ++h) {
-            neighbours_->learn(env_.port(side).id, peer_address(side, h), dp::pack_mac(peer_mac(side, h)), true, now);
+            plane_->neighbours().learn(env_.port(side).id, peer_address(side, h), dp::pack_mac(peer_mac(side, h)), true, now);
         }
     }
     // The answers replaced the offers' entries: let those go as the running relay would.
-    for (uint32_t w = 0; w < workers_.size(); ++w) {
+    for (uint32_t w = 0; w < n_workers(); ++w) {
         quiescent(w);
     }
-    flows_->reclaim();
-    stats_.flows = flows_->size();
-    if (stats_.flows != uint64_t{calls_} * 4 || flows_->pending() != 0) {
+    dp::flow_table& flows = plane_->flows();
+    flows.reclaim();
+    stats_.flows = flows.size();
+    if (stats_.flows != uint64_t{calls_} * 4 || flows.pending() != 0) {
         throw std::runtime_error("flow table holds " + std::to_string(stats_.flows) + " entries (" +
-                                 std::to_string(flows_->pending()) + " pending) for " + std::to_string(calls_) +
+                                 std::to_string(flows.pending()) + " pending) for " + std::to_string(calls_) +
                                  " calls; expected 4 per call");
     }
     // Less this benchmark's own record of the calls.

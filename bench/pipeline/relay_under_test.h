@@ -1,10 +1,10 @@
 #pragma once
-// rtprelay's data and control plane objects, wired as relay/main.cc wires them, on the two
-// ring ports: n workers (worker i polls queue i of both ports and is RCU reader i; with
-// more than one, a handoff ring each, as relay/main.cc creates them), polled by threads
-// the benchmark starts. Calls are set up through session_manager::offer/answer and
-// published by the real publisher, which picks each stream's owner; neighbours are learnt
-// as the control plane learns them from ARP.
+// rtprelay's data and control plane objects on the two ring ports: the daemon's own data
+// plane (dp::plane: n workers, worker i polls queue i of both ports and is RCU reader i;
+// with more than one, a handoff ring each), polled by threads the benchmark starts. Calls
+// are set up through session_manager::offer/answer and published by the real publisher,
+// which picks each stream's owner; neighbours are learnt as the control plane learns them
+// from ARP.
 
 #include <cstddef>
 #include <cstdint>
@@ -14,9 +14,7 @@
 #include "bench/pipeline/eal_env.h"
 #include "bench/pipeline/options.h"
 #include "bench/pipeline/topology.h"
-#include "dataplane/worker.h"
-
-struct rte_ring;
+#include "dataplane/plane.h"
 
 namespace rtprelay {
 class interface_set;
@@ -45,8 +43,8 @@ class relay_under_test {
     std::vector<call_info> set_up_calls();
     const setup_stats& stats() const { return stats_; }
 
-    uint32_t n_workers() const { return static_cast<uint32_t>(workers_.size()); }
-    dp::worker& worker(uint32_t i = 0) { return *workers_[i]; }
+    uint32_t n_workers() const { return plane_->n_workers(); }
+    dp::worker& worker(uint32_t i = 0) { return plane_->worker_at(static_cast<uint16_t>(i)); }
     // The worker that owns the stream the peer on `side` sends (its flow entry's owner).
     uint32_t owner(const call_info& c, int side) const;
     // What worker::run() reports after each loop turn (RCU reader = worker index).
@@ -63,17 +61,9 @@ class relay_under_test {
     setup_stats stats_;
     uint64_t heap_before_ = 0;
     uint64_t dpdk_before_ = 0;
-    bool rcu_online_ = false;
 
     std::unique_ptr<interface_set> interfaces_;
-    std::unique_ptr<dp::local_addresses> locals_;
-    std::unique_ptr<dp::flow_table> flows_;
-    std::unique_ptr<dp::neighbour_table> neighbours_;
-    rte_ring* to_control_ = nullptr;
-    rte_ring* control_tx_ = nullptr;
-    std::unique_ptr<dp::dataplane_shared> shared_;
-    rte_ring* handoff_[dp::max_workers] = {};
-    std::vector<std::unique_ptr<dp::worker>> workers_;
+    std::unique_ptr<dp::plane> plane_;
     std::unique_ptr<publisher> pub_;
     std::unique_ptr<session_manager> sessions_;
 };

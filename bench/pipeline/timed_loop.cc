@@ -22,9 +22,9 @@ namespace rtprelay::pipeline {
 namespace {
 
 constexpr uint32_t window_bursts = 8;
-// A lane stops injecting while another worker's handoff ring (4096, relay/main.cc's size)
-// is more than half full: the generator's flow control, not the relay's.
-constexpr unsigned handoff_high_water = 2048;
+// A lane stops injecting while another worker's handoff ring is more than half full: the
+// generator's flow control, not the relay's.
+constexpr unsigned handoff_high_water = dp::plane::handoff_ring_size / 2;
 
 int stamp_offset = -1;  // the arrival stamp's dynamic field, once registered
 

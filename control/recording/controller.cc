@@ -61,23 +61,6 @@ name_request names_of(const ng::value& req) {
     return n;
 }
 
-const char* close_label(close_reason r) {
-    switch (r) {
-        case close_reason::deleted:
-            return "deleted";
-        case close_reason::media_timeout:
-            return "media timeout";
-        case close_reason::silent_timeout:
-            return "silent timeout";
-        case close_reason::offer_timeout:
-            return "offer timeout";
-        case close_reason::final_timeout:
-            return "final timeout";
-        default:
-            return "closed";
-    }
-}
-
 const char* state_name(int s) {
     constexpr const char* names[] = {"pending", "recording", "paused", "stopped"};
     return names[s];
@@ -332,7 +315,7 @@ void controller::call_closing(call& c, close_reason why) {
     if (it == calls_.end()) {
         return;
     }
-    stop(it->second, c, close_label(why));
+    stop(it->second, c, close_reason_name(why));
     calls_.erase(it);
 }
 

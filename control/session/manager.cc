@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <iterator>
 
 #include "control/log.h"
 #include "control/sdes/negotiate.h"
@@ -589,17 +590,18 @@ sdp_reply session_manager::answer_unchecked(const sdp_request& r, call& c, stead
 }
 
 const char* close_reason_name(close_reason r) {
-    constexpr const char* names[] = {"deleted", "media timeout", "silent timeout", "offer timeout", "final timeout"};
+    constexpr const char* names[] = {"deleted",       "media timeout", "silent timeout",
+                                     "offer timeout", "final timeout", "drain"};
+    static_assert(std::size(names) == static_cast<size_t>(close_reason::count));
     return names[static_cast<size_t>(r)];
 }
 
-namespace {
-// The label the metrics use: "media_timeout".
 const char* close_reason_label(close_reason r) {
-    constexpr const char* names[] = {"deleted", "media_timeout", "silent_timeout", "offer_timeout", "final_timeout"};
+    constexpr const char* names[] = {"deleted",       "media_timeout", "silent_timeout",
+                                     "offer_timeout", "final_timeout", "drain"};
+    static_assert(std::size(names) == static_cast<size_t>(close_reason::count));
     return names[static_cast<size_t>(r)];
 }
-}  // namespace
 
 void session_manager::close(call_map::iterator it, close_reason why) {
     {
@@ -685,6 +687,15 @@ size_t session_manager::expire(steady::time_point now, uint64_t now_tsc, uint64_
             ++n;
         }
         it = next;
+    }
+    return n;
+}
+
+size_t session_manager::close_all(close_reason why) {
+    size_t n = 0;
+    while (!calls_.empty()) {
+        close(calls_.begin(), why);
+        ++n;
     }
     return n;
 }

@@ -59,9 +59,21 @@ struct session_timeouts {
     std::chrono::seconds delete_delay{0};// delete takes effect this much later
 };
 
-// Why calls ended; the index is the metric label's position.
-enum class close_reason : uint8_t { deleted, media_timeout, silent_timeout, offer_timeout, final_timeout, count };
+// Why calls ended; the index is the metric label's position. `drain`: still open when the
+// relay stopped (the drain time ran out, a second signal, or --drain-time=0).
+enum class close_reason : uint8_t {
+    deleted,
+    media_timeout,
+    silent_timeout,
+    offer_timeout,
+    final_timeout,
+    drain,
+    count
+};
+// "media timeout": NG statistics' key.
 const char* close_reason_name(close_reason r);
+// "media_timeout": the `reason` of the `call closed` log line.
+const char* close_reason_label(close_reason r);
 
 struct session_totals {
     uint64_t calls_created = 0;
@@ -109,6 +121,9 @@ class session_manager {
     // Ends calls whose timeout has passed; returns how many. Media activity comes from the
     // workers' stream_state::last_rx_tsc, compared with now_tsc at tsc_hz.
     size_t expire(steady::time_point now, uint64_t now_tsc, uint64_t tsc_hz);
+    // Ends every call now, each with its `call closed` record and `why` (at shutdown:
+    // drain), so that the closes add up to the calls created. Returns how many.
+    size_t close_all(close_reason why);
     // rtpengine's query reply: created, totals, tags -> medias -> streams with stats.
     ng::value query(const std::string& call_id) const;
     std::vector<std::string> list(size_t limit) const;

@@ -23,6 +23,7 @@
 #include "dataplane/port_setup.h"
 #include "dataplane/rewrite.h"
 #include "dataplane/srtp/srtp.h"
+#include "dataplane/plane.h"
 #include "dataplane/worker.h"
 #include "tests/dataplane/srtp/test_util.h"
 #include "tests/dataplane/test_packets.h"
@@ -167,26 +168,20 @@ class latch_worker_test : public ::testing::Test {
             free_all(p.rx);
             free_all(p.tx);
         }
-        flows_ = std::make_unique<flow_table>(64, 1, 0);
-        neighbours_ = std::make_unique<neighbour_table>(16, 0);
-        locals_ = std::make_unique<local_addresses>();
-        ASSERT_TRUE(locals_->add(addr_a_, ports_[0].id, 0));
-        ASSERT_TRUE(locals_->add(addr_b_, ports_[1].id, 0));
-        shared_ = std::make_unique<dataplane_shared>();
-        shared_->flows = flows_.get();
-        shared_->neighbours = neighbours_.get();
-        shared_->locals = locals_.get();
+        plane_config c;
+        c.name = "ut_latch";
+        c.pool = test::packet_pool();
         for (const ring_port& p : ports_) {
-            shared_->port_macs[p.id] = p.mac;
-            shared_->port_ids[shared_->n_ports++] = p.id;
+            c.ports.push_back(plane_port{.id = p.id, .set_up = false, .mac = p.mac});
         }
-        to_control_ = rte_ring_create(("lt_to_control" + std::to_string(seq_++)).c_str(), 1024, 0, RING_F_SC_DEQ);
-        ASSERT_NE(to_control_, nullptr);
-        shared_->to_control = to_control_;
-        worker_ = std::make_unique<worker>();
-        worker_->init(0, shared_.get(), nullptr);
-        ASSERT_EQ(rte_rcu_qsbr_thread_register(flows_->rcu(), 0), 0);
-        rte_rcu_qsbr_thread_online(flows_->rcu(), 0);
+        c.addresses = {{addr_a_, ports_[0].id, 0}, {addr_b_, ports_[1].id, 0}};
+        c.max_flows = 64;
+        c.max_neighbours = 16;
+        plane_ = std::make_unique<plane>(c);
+        plane_->register_readers();  // what worker::run() does before its loop
+        worker_ = &plane_->worker_at(0);
+        flows_ = &plane_->flows();
+        neighbours_ = &plane_->neighbours();
         neighbours_->learn(ports_[1].id, dest_ip_, pack_mac(test::mac(0x31)), true, neighbour_table::clock::now());
 
         key_ = srtp::test::random_key(rng_);
@@ -208,27 +203,11 @@ class latch_worker_test : public ::testing::Test {
     }
 
     void TearDown() override {
-        if (flows_) {
-            rte_rcu_qsbr_thread_offline(flows_->rcu(), 0);
-            rte_rcu_qsbr_thread_unregister(flows_->rcu(), 0);
-            flows_->reclaim_all();
-        }
-        if (worker_) {
-            worker_->release();
-        }
+        plane_.reset();
         for (ring_port& p : ports_) {
             free_all(p.rx);
             free_all(p.tx);
         }
-        if (to_control_ != nullptr) {
-            free_all(to_control_);
-            rte_ring_free(to_control_);
-        }
-        worker_.reset();
-        shared_.reset();
-        locals_.reset();
-        neighbours_.reset();
-        flows_.reset();
     }
 
     // An SRTP packet of the genuine sender with sequence number `seq`.
@@ -296,7 +275,6 @@ class latch_worker_test : public ::testing::Test {
     }
 
     static inline ring_port ports_[2];
-    static inline unsigned seq_ = 0;
     const uint32_t addr_a_ = ip4(198, 18, 1, 1);
     const uint32_t addr_b_ = ip4(198, 18, 2, 1);
     const uint32_t caller_ip_ = ip4(198, 18, 1, 10);
@@ -307,12 +285,11 @@ class latch_worker_test : public ::testing::Test {
     std::unique_ptr<srtp::context> sender_, receiver_;
     stream_state state_;
     flow_entry* entry_ = nullptr;  // still writable: nothing polls concurrently
-    std::unique_ptr<flow_table> flows_;
-    std::unique_ptr<neighbour_table> neighbours_;
-    std::unique_ptr<local_addresses> locals_;
-    std::unique_ptr<dataplane_shared> shared_;
-    std::unique_ptr<worker> worker_;
-    rte_ring* to_control_ = nullptr;
+    std::unique_ptr<plane> plane_;
+    // The plane's, for the tests' convenience.
+    worker* worker_ = nullptr;
+    flow_table* flows_ = nullptr;
+    neighbour_table* neighbours_ = nullptr;
 };
 
 TEST_F(latch_worker_test, failed_authentication_changes_nothing) {

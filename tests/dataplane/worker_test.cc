@@ -20,13 +20,14 @@
 #include "control/publish/publisher.h"
 #include "control/session/manager.h"
 #include "dataplane/arp.h"
+#include "dataplane/plane.h"
 #include "dataplane/port_setup.h"
 #include "dataplane/rewrite.h"
 #include "dataplane/srtp/batch.h"
 #include "dataplane/srtp/srtp.h"
 #include "tests/dataplane/test_packets.h"
 
-// The worker on two ring-backed ethdevs, wired as relay/main.cc wires it. A test puts
+// The worker on two ring-backed ethdevs, in the daemon's data plane (dataplane/plane.h). A test puts
 // frames on a port's RX ring (setting mbuf->port, as a NIC's driver would; net_ring leaves
 // it alone), runs the worker until it is idle, and takes what it sent off the TX rings.
 
@@ -93,15 +94,8 @@ class worker_test : public ::testing::Test {
             free_all(p.rx);
             free_all(p.tx);
         }
-        flows_ = std::make_unique<flow_table>(1024, 1, 0);
-        neighbours_ = std::make_unique<neighbour_table>(64, 0);
-        const std::string suffix = std::to_string(seq_++);
-        to_control_ = rte_ring_create(("ut_to_control" + suffix).c_str(), 1024, 0, RING_F_SC_DEQ);
-        control_tx_ = rte_ring_create(("ut_control_tx" + suffix).c_str(), 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
-        ASSERT_NE(to_control_, nullptr);
-        ASSERT_NE(control_tx_, nullptr);
-
-        // Interfaces and local addresses, as relay/main.cc builds them from the config.
+        // Interfaces and their media addresses, as the daemon reads them from its config;
+        // the daemon's data plane on the ring ports, one worker polled by the test.
         interfaces_ = std::make_unique<interface_set>();
         interfaces_->add(parse_interface("a address=198.18.1.1/24 dpdk-port=" + std::to_string(ports_[side_a].id) +
                                              " ports=30000-30999",
@@ -109,26 +103,22 @@ class worker_test : public ::testing::Test {
         interfaces_->add(parse_interface("b address=198.18.2.1/24 dpdk-port=" + std::to_string(ports_[side_b].id) +
                                              " gateway=198.18.2.254 ports=40000-40999",
                                          2));
-        locals_ = std::make_unique<local_addresses>();
-        ASSERT_TRUE(locals_->add(addr_a_, ports_[side_a].id, 0));
-        ASSERT_TRUE(locals_->add(addr_b_, ports_[side_b].id, 0));
-
-        shared_ = std::make_unique<dataplane_shared>();
-        shared_->flows = flows_.get();
-        shared_->neighbours = neighbours_.get();
-        shared_->locals = locals_.get();
+        plane_config c;
+        c.name = "ut_worker";
+        c.pool = test::packet_pool();
         for (const ring_port& p : ports_) {
-            shared_->port_macs[p.id] = p.mac;
-            shared_->port_ids[shared_->n_ports++] = p.id;
+            c.ports.push_back(plane_port{.id = p.id, .set_up = false, .mac = p.mac});
         }
-        shared_->n_workers = 1;
-        shared_->to_control = to_control_;
-        worker_ = std::make_unique<worker>();
-        worker_->init(0, shared_.get(), control_tx_);
-
-        // What worker::run() does before its loop.
-        ASSERT_EQ(rte_rcu_qsbr_thread_register(flows_->rcu(), 0), 0);
-        rte_rcu_qsbr_thread_online(flows_->rcu(), 0);
+        c.addresses = {{addr_a_, ports_[side_a].id, 0}, {addr_b_, ports_[side_b].id, 0}};
+        c.max_flows = 1024;
+        c.max_neighbours = 64;
+        plane_ = std::make_unique<plane>(c);
+        plane_->register_readers();  // what worker::run() does before its loop
+        worker_ = &plane_->worker_at(0);
+        flows_ = &plane_->flows();
+        neighbours_ = &plane_->neighbours();
+        to_control_ = plane_->to_control();
+        control_tx_ = plane_->control_tx();
 
         pub_ = std::make_unique<publisher>(*flows_, *neighbours_, 1);
         sessions_ = std::make_unique<session_manager>(*interfaces_, *pub_);
@@ -137,28 +127,11 @@ class worker_test : public ::testing::Test {
     void TearDown() override {
         sessions_.reset();  // removes what is left of the calls' flows
         pub_.reset();
-        if (flows_) {
-            rte_rcu_qsbr_thread_offline(flows_->rcu(), 0);
-            rte_rcu_qsbr_thread_unregister(flows_->rcu(), 0);
-            flows_->reclaim_all();
-        }
-        if (worker_) {
-            worker_->release();
-        }
+        plane_.reset();  // reclaims them, frees what the rings hold
         for (ring_port& p : ports_) {
             free_all(p.rx);
             free_all(p.tx);
         }
-        for (rte_ring* r : {to_control_, control_tx_}) {
-            if (r != nullptr) {
-                free_all(r);
-                rte_ring_free(r);
-            }
-        }
-        worker_.reset();
-        shared_.reset();
-        neighbours_.reset();
-        flows_.reset();
     }
 
     // --- traffic ---
@@ -393,18 +366,17 @@ class worker_test : public ::testing::Test {
     }
 
     static inline ring_port ports_[2];
-    static inline unsigned seq_ = 0;
 
     const uint32_t addr_a_ = ip4(198, 18, 1, 1);
     const uint32_t addr_b_ = ip4(198, 18, 2, 1);
     const peer caller_{"198.18.1.10", 4000, test::mac(0x10)};
     const peer callee_{"198.18.2.20", 5000, test::mac(0x20)};
 
-    std::unique_ptr<flow_table> flows_;
-    std::unique_ptr<neighbour_table> neighbours_;
-    std::unique_ptr<local_addresses> locals_;
-    std::unique_ptr<dataplane_shared> shared_;
-    std::unique_ptr<worker> worker_;
+    std::unique_ptr<plane> plane_;
+    // The plane's, for the tests' convenience.
+    worker* worker_ = nullptr;
+    flow_table* flows_ = nullptr;
+    neighbour_table* neighbours_ = nullptr;
     rte_ring* to_control_ = nullptr;
     rte_ring* control_tx_ = nullptr;
     std::unique_ptr<interface_set> interfaces_;

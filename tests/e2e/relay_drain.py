@@ -1,7 +1,10 @@
 """SIGTERM while calls flow (run_e2e.sh with DRAIN_TIME set; DRAIN_MODE picks the ending):
 the relay refuses new calls at once (`load limit` to proxies that support it, else "Parallel
 session limit reached"), keeps relaying the calls it admitted, both ways, with no packet
-lost, and then exits 0 with its final counters, whose accounting must hold.
+lost, and then exits 0 with its final counters, whose accounting must hold. Every call ends
+in the books: a `call closed` line each, with reason `drain` for those still open when the
+relay stopped (or `deleted`), and a `final calls` line whose closes by reason add up to the
+calls created (the figures rtprelay_sessions_closed_total{reason} ends with).
 
   timer          calls stay up: the relay exits when DRAIN_TIME is over, not before
   calls-end      the calls are deleted during the drain: the relay exits right after
@@ -54,6 +57,17 @@ def final_counters(log):
     m = re.search(r"final counters(?:: |\" )rx=(\d+) relayed_rtp=(\d+) relayed_rtcp=(\d+) arp=(\d+) icmp=(\d+) dropped=(\d+)",
                   log)
     return [int(x) for x in m.groups()] if m else None
+
+
+def call_closes(log):
+    """(call-id, reason) of every `call closed` line, sorted."""
+    return sorted(re.findall(r'^level=info msg="call closed" call-id=(\S+) reason=(\w+) ', log, re.M))
+
+
+def final_calls(log):
+    """The `final calls` line's fields as integers, or None."""
+    m = re.search(r'^level=info msg="final calls" (.*)$', log, re.M)
+    return dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", m.group(1))) if m else None
 
 
 def wait_exit(timeout):
@@ -179,6 +193,22 @@ def main():
         drops = dict((k, int(v)) for k, v in re.findall(r"drop (\w+)=(\d+)", log))
         check(set(drops) <= {"no_neighbour"} and drops.get("no_neighbour", 0) <= len(media.streams),
               "the relay dropped nothing but a call's first packets waiting for ARP (%s)" % drops)
+
+    # The books: both calls closed once, by the drain unless they were deleted.
+    reason = "deleted" if MODE == "calls-end" else "drain"
+    closes = call_closes(log)
+    check(closes == [("drain-1", reason), ("drain-2", reason)],
+          "each call closed once with reason %s (%s)" % (reason, closes))
+    f = final_calls(log)
+    check(f is not None, "final calls line in the log")
+    if f:
+        by_reason = dict((k, v) for k, v in f.items() if k not in ("created", "closed", "closed_now"))
+        check(f["created"] == 2 and f["closed"] == 2 and sum(by_reason.values()) == 2 and by_reason.get(reason) == 2,
+              "final calls: 2 created, 2 closed, both by %s (%s)" % (reason, f))
+        check(f["closed_now"] == (0 if MODE == "calls-end" else 2),
+              "final calls: closed at the stop %d (%s)" % (f["closed_now"], MODE))
+        check(log.index('msg="final calls"') < log.index('msg="final counters"'),
+              "calls closed before the workers stopped")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 #include "tests/support/eal_fixture.h"
 
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -16,6 +17,20 @@ namespace {
 
 bool g_ready = false;
 
+// The first CPU this process may run on (taskset may exclude CPU 0).
+unsigned first_allowed_cpu() {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+        for (unsigned c = 0; c < CPU_SETSIZE; ++c) {
+            if (CPU_ISSET(c, &set)) {
+                return c;
+            }
+        }
+    }
+    return 0;
+}
+
 class eal_environment : public ::testing::Environment {
  public:
     void SetUp() override {
@@ -30,7 +45,7 @@ class eal_environment : public ::testing::Environment {
             "--no-shconf",
             "--no-telemetry",
             "--file-prefix", eal_file_prefix(),
-            "-l", "0",
+            "--lcores", lcore_map(),
             "--log-level=lib.eal:warning",
         };
         for (auto& a : args_) {
@@ -62,6 +77,17 @@ class eal_environment : public ::testing::Environment {
             std::error_code ec;
             std::filesystem::remove_all(runtime_dir_, ec);
         }
+    }
+
+    // The main lcore and eal_worker_lcores more, all on one CPU: the workers' threads wait
+    // in EAL unless a test launches something on them.
+    static std::string lcore_map() {
+        const std::string cpu = std::to_string(first_allowed_cpu());
+        std::string m = "0@" + cpu;
+        for (unsigned l = 1; l <= eal_worker_lcores; ++l) {
+            m += "," + std::to_string(l) + "@" + cpu;
+        }
+        return m;
     }
 
     std::vector<std::string> args_;

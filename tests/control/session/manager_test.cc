@@ -849,6 +849,39 @@ int64_t ng_requests(const value& stats, const char* command, const char* res) {
     return n != nullptr && n->is_integer() ? n->as_integer() : -1;
 }
 
+// At shutdown the calls still open end in the books: each closed with reason drain (ports
+// and flows given back as by a delete), counted in NG statistics beside the other reasons.
+TEST_F(session_test, close_all_ends_every_open_call_with_its_reason) {
+    const std::vector<size_t> before = free_counts();
+    ASSERT_EQ(result(offer("call-1", caller_sdp(), strings({"a", "b"}))), "ok");
+    ASSERT_EQ(result(answer("call-1", callee_sdp())), "ok");
+    ASSERT_EQ(result(offer("call-2", caller_sdp(4010), strings({"a", "b"}))), "ok");  // never answered
+    ASSERT_EQ(result(offer("call-3", caller_sdp(4020), strings({"a", "b"}))), "ok");
+    ASSERT_EQ(result(command("delete", "call-3")), "ok");
+    ASSERT_EQ(sessions_->size(), 2u);
+
+    EXPECT_EQ(sessions_->close_all(close_reason::drain), 2u);
+    EXPECT_EQ(sessions_->size(), 0u);
+    EXPECT_EQ(free_counts(), before);
+    EXPECT_EQ(flows_after_grace(), 0u);
+    EXPECT_EQ(sessions_->close_all(close_reason::drain), 0u) << "nothing left to close";
+
+    const session_totals& t = sessions_->totals();
+    EXPECT_EQ(t.calls_created, 3u);
+    EXPECT_EQ(t.calls_deleted, 3u);
+    EXPECT_EQ(t.closed[static_cast<size_t>(close_reason::drain)], 2u);
+    EXPECT_EQ(t.closed[static_cast<size_t>(close_reason::deleted)], 1u);
+    const value stats = handle(request({{"command", value::str("statistics")}}));
+    const value* closed = stats.find("statistics")->find("calls closed");
+    ASSERT_NE(closed, nullptr);
+    ASSERT_NE(closed->find("drain"), nullptr);
+    EXPECT_EQ(closed->find("drain")->as_integer(), 2);
+    EXPECT_EQ(closed->find("deleted")->as_integer(), 1);
+    EXPECT_EQ(stats.find("statistics")->find("calls deleted")->as_integer(), 3);
+    EXPECT_STREQ(close_reason_label(close_reason::drain), "drain");
+    EXPECT_STREQ(close_reason_label(close_reason::media_timeout), "media_timeout");
+}
+
 TEST_F(session_test, statistics_count_requests_by_command_and_result) {
     ASSERT_EQ(result(handle(request({{"command", value::str("ping")}}))), "pong");
     ASSERT_EQ(result(offer("call-1", caller_sdp())), "ok");
