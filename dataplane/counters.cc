@@ -54,6 +54,7 @@ worker_counters sum(const worker_counters* blocks, size_t n) {
         s.handed_off += b.handed_off;
         s.polls += b.polls;
         s.busy_polls += b.busy_polls;
+        s.recording_dropped += b.recording_dropped;
         for (size_t r = 0; r < drop_reason_count; ++r) {
             s.drops[r] += b.drops[r];
         }

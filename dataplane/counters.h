@@ -58,6 +58,7 @@ struct alignas(64) worker_counters {
     uint64_t handed_off = 0;        // packets passed to the owning worker
     uint64_t polls = 0;             // loop turns
     uint64_t busy_polls = 0;        // loop turns that received at least one packet
+    uint64_t recording_dropped = 0; // recorded packets relayed but not copied: record ring full
     std::array<uint64_t, drop_reason_count> drops{};
     traffic_table traffic{};        // relayed media by port, direction and kind
 

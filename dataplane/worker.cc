@@ -17,6 +17,7 @@
 #include "dataplane/arp.h"
 #include "dataplane/classify.h"
 #include "dataplane/latch.h"
+#include "dataplane/record_stage.h"
 #include "dataplane/rewrite.h"
 #include "dataplane/srtp/batch.h"
 #include "dataplane/srtp/srtp.h"
@@ -105,6 +106,7 @@ void worker::init(uint16_t worker_index, const dataplane_shared* s, rte_ring* co
         rte_eth_tx_buffer_set_err_callback(b, tx_error_callback, &counters);
         tx[port] = b;
     }
+    record = s->record[worker_index];
     if (s->srtp_batch_min != 0) {
         try {
             crypto = new srtp::burst_crypto();
@@ -392,7 +394,11 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
     uint16_t ng = 0;
     uint16_t ni = 0;
     const srtp::batch_item none;
+    record_round rec;  // the round's packets of recorded flows (record_stage.h)
     auto finish_round = [&] {
+        if (rec.n != 0) {
+            counters.recording_dropped += record_before_crypto(rec, *record, pkts, entries, items, now_tsc);
+        }
         if (crypto != nullptr && ni >= crypto->min_batch()) {
             crypto->run(items, ni);
         } else {
@@ -400,9 +406,19 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
                 srtp::run_item(items[k]);
             }
         }
+        if (rec.n != 0) {
+            counters.recording_dropped += record_after_crypto(rec, *record, pkts, entries, items, crypto, now_tsc);
+        }
         for (uint16_t g = 0; g < ng; ++g) {
             const uint16_t i = go[g];
-            forward_finish(pkts[i], entries[i], routes[i], routes[i].crypto ? items[item_of[i]] : none, now_tsc);
+            if (!forward_finish(pkts[i], entries[i], routes[i], routes[i].crypto ? items[item_of[i]] : none, now_tsc) &&
+                rec.n != 0) {
+                record_not_relayed(rec, i);
+            }
+        }
+        if (rec.n != 0) {
+            record->commit();
+            rec.n = 0;
         }
         ng = 0;
         ni = 0;
@@ -478,6 +494,9 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
         if (routes[i].crypto) {
             items[ni] = crypto_item(pkts[i], e, routes[i]);
             item_of[i] = static_cast<uint8_t>(ni++);
+        }
+        if (e->record_id != 0 && record != nullptr) {
+            record_join(rec, i, routes[i].crypto ? static_cast<int16_t>(item_of[i]) : int16_t{-1}, items);
         }
     }
     finish_round();
@@ -633,7 +652,7 @@ srtp::batch_item worker::crypto_item(rte_mbuf* m, const flow_entry* e, const rou
     return it;
 }
 
-void worker::forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, const srtp::batch_item& it,
+bool worker::forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, const srtp::batch_item& it,
                             uint64_t now_tsc) {
     stream_state* self = e->self;
     const uint64_t dest = r.dest;
@@ -647,7 +666,7 @@ void worker::forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, co
     if (it.in != nullptr && !it.unprotected) {
         bump(self->errors, 1);
         drop(m, srtp_drop(it.res));
-        return;
+        return false;
     }
     if (r.budgeted) {
         return_auth_token(*self);
@@ -663,7 +682,7 @@ void worker::forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, co
     if (it.res != srtp::result::ok) {
         bump(self->errors, 1);
         drop(m, srtp_drop(it.res));
-        return;
+        return false;
     }
     const uint32_t plen = crypto ? it.len : received_len;
     if (plen != received_len) {
@@ -681,7 +700,7 @@ void worker::forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, co
     if (!rewrite_udp(m, t)) {
         bump(self->errors, 1);
         drop(m, drop_reason::no_headroom);
-        return;
+        return false;
     }
     bump(self->packets, 1);
     bump(self->bytes, received_len);
@@ -705,6 +724,7 @@ void worker::forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, co
         ++counters.relayed_rtcp;
         send(m, e->out_port_id, tx_media_tag(tx_rtcp, e->out_port_id, mk_out));
     }
+    return true;
 }
 
 }  // namespace rtprelay::dp

@@ -70,6 +70,7 @@ struct alignas(64) worker {
     uint64_t auth_token_cycles = 0;         // TSC cycles per authentication token (latch.h)
     uint64_t drain_every_tsc = 0;           // TX buffers flushed at least this often
     uint64_t last_drain_tsc = 0;
+    record_ring* record = nullptr;          // shared->record[index]: recorded packets' copies
 
     // Allocates TX buffers; call before launch.
     void init(uint16_t worker_index, const dataplane_shared* s, rte_ring* control_tx);
@@ -91,7 +92,8 @@ struct alignas(64) worker {
     bool may_join_run(const rte_mbuf* m, const flow_entry* e, uint8_t kind) const;
     bool forward_route(rte_mbuf* m, const flow_entry* e, uint8_t kind, uint64_t now_tsc, route* r);
     srtp::batch_item crypto_item(rte_mbuf* m, const flow_entry* e, const route& r);
-    void forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, const srtp::batch_item& it,
+    // False when the packet was dropped instead of relayed.
+    bool forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, const srtp::batch_item& it,
                         uint64_t now_tsc);
     void drop(rte_mbuf* m, drop_reason why);
     void send(rte_mbuf* m, uint16_t port_id, uint32_t kind);

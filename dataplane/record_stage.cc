@@ -1,0 +1,109 @@
+#include "dataplane/record_stage.h"
+
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_udp.h>
+
+namespace rtprelay::dp {
+
+namespace {
+// The clear bytes of packet `m` (RTP/RTCP from its header on, `len` long) into the ring.
+record_slot* copy(record_ring& ring, const rte_mbuf* m, const flow_entry& e, const uint8_t* clear, uint32_t len,
+                  uint64_t tsc) {
+    const auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, m->l2_len);
+    const auto* uh = rte_pktmbuf_mtod_offset(m, const rte_udp_hdr*, m->l2_len + m->l3_len);
+    // The flow's kind, or for a muxed RTP port what the packet is (RFC 5761 payload types).
+    const bool rtcp = e.kind == flow_kind::rtcp || (len >= 2 && (clear[1] & 0x7f) >= 64 && (clear[1] & 0x7f) <= 95);
+    return record_copy(ring, tsc, e.record_id, e.record_channel, rtcp, ip->src_addr, uh->src_port, ip->dst_addr,
+                       uh->dst_port, clear, len);
+}
+
+const uint8_t* payload_of(const rte_mbuf* m, uint32_t* len) {
+    const auto* uh = rte_pktmbuf_mtod_offset(m, const rte_udp_hdr*, m->l2_len + m->l3_len);
+    *len = rte_be_to_cpu_16(uh->dgram_len) - static_cast<uint32_t>(sizeof(rte_udp_hdr));
+    return reinterpret_cast<const uint8_t*>(uh + 1);
+}
+}  // namespace
+
+void record_join(record_round& r, uint16_t pkt, int16_t item, srtp::batch_item* items) {
+    record_pending& p = r.p[r.n++];
+    p.pkt = pkt;
+    p.item = item;
+    p.len_before = item >= 0 ? items[item].len : 0;
+    p.out = nullptr;
+    p.slot = nullptr;
+    if (item >= 0 && items[item].in != nullptr && items[item].out != nullptr) {
+        p.out = items[item].out;
+        items[item].out = nullptr;
+    }
+}
+
+uint32_t record_before_crypto(record_round& r, record_ring& ring, rte_mbuf* const* pkts,
+                              const flow_entry* const* entries, const srtp::batch_item* items, uint64_t tsc) {
+    uint32_t refused = 0;
+    for (uint16_t k = 0; k < r.n; ++k) {
+        record_pending& p = r.p[k];
+        if (p.item >= 0 && items[p.item].in != nullptr) {
+            continue;  // clear only after the crypto
+        }
+        uint32_t len = 0;
+        const uint8_t* clear = p.item >= 0 ? items[p.item].pkt : payload_of(pkts[p.pkt], &len);
+        if (p.item >= 0) {
+            len = items[p.item].len;
+        }
+        p.slot = copy(ring, pkts[p.pkt], *entries[p.pkt], clear, len, tsc);
+        refused += p.slot == nullptr ? 1 : 0;
+    }
+    return refused;
+}
+
+uint32_t record_after_crypto(record_round& r, record_ring& ring, rte_mbuf* const* pkts,
+                             const flow_entry* const* entries, srtp::batch_item* items, srtp::burst_crypto* crypto,
+                             uint64_t tsc) {
+    uint32_t refused = 0;
+    srtp::batch_item protect[32];
+    int16_t of[32];
+    uint16_t np = 0;
+    for (uint16_t k = 0; k < r.n; ++k) {
+        record_pending& p = r.p[k];
+        if (p.item < 0 || items[p.item].in == nullptr) {
+            continue;  // copied before the crypto
+        }
+        srtp::batch_item& it = items[p.item];
+        if (!it.unprotected) {
+            continue;  // not authentic: neither recorded nor relayed
+        }
+        p.slot = copy(ring, pkts[p.pkt], *entries[p.pkt], it.pkt, it.len, tsc);
+        refused += p.slot == nullptr ? 1 : 0;
+        if (p.out != nullptr) {
+            srtp::batch_item& q = protect[np];
+            q = srtp::batch_item{};
+            q.out = p.out;
+            q.pkt = it.pkt;
+            q.len = it.len;
+            // The unprotect gave back the inbound tag's bytes: they are writable again.
+            q.room = it.room + (p.len_before - it.len);
+            q.rtcp = it.rtcp;
+            of[np++] = p.item;
+        }
+    }
+    if (np == 0) {
+        return refused;
+    }
+    if (crypto != nullptr && np >= crypto->min_batch()) {
+        crypto->run(protect, np);
+    } else {
+        for (uint16_t k = 0; k < np; ++k) {
+            srtp::run_item(protect[k]);
+        }
+    }
+    for (uint16_t k = 0; k < np; ++k) {
+        srtp::batch_item& it = items[of[k]];
+        it.out = protect[k].out;
+        it.res = protect[k].res;
+        it.len = protect[k].len;
+    }
+    return refused;
+}
+
+}  // namespace rtprelay::dp
