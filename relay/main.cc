@@ -72,6 +72,7 @@ rtprelay::ng::value dataplane_stats(const rtprelay::control_loop& loop, const rt
     d.set("dropped", i(t.total_drops()));
     d.set("polls", i(t.polls));
     d.set("busy polls", i(t.busy_polls));
+    d.set("recording dropped", i(t.recording_dropped));
     d.set("flows", i(flows.size()));
     value drops = value::dict();
     for (size_t r = 0; r < rtprelay::dp::drop_reason_count; ++r) {

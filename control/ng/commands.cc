@@ -394,6 +394,9 @@ value commands::statistics() const {
     if (statistics_) {
         s.set("dataplane", statistics_());
     }
+    if (recordings_ != nullptr) {
+        s.set("recording", recordings_->statistics());
+    }
     v.set("statistics", std::move(s));
     return v;
 }

@@ -335,6 +335,26 @@ size_t controller::open_recordings() const {
     return n;
 }
 
+ng::value controller::statistics() const {
+    ng::value v = ng::value::dict();
+    if (rec_ == nullptr) {
+        return v;
+    }
+    const recorder_counters c = rec_->counters();
+    auto i = [](uint64_t x) { return ng::value::integer(static_cast<int64_t>(x)); };
+    v.set("calls recording", i(open_recordings()));
+    v.set("started", i(c.started));
+    v.set("finished", i(c.finished));
+    v.set("failed", i(c.failed));
+    v.set("active", i(c.active));
+    v.set("packets", i(c.packets));
+    v.set("bytes", i(c.bytes));
+    v.set("packets lost", i(c.packets_lost));
+    v.set("commands run", i(c.commands_run));
+    v.set("commands failed", i(c.commands_failed));
+    return v;
+}
+
 std::string controller::call_json(const call_state& s, const call& c) const {
     json_writer w;
     w.begin_object();

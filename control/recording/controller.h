@@ -69,6 +69,8 @@ class controller final : public call_observer {
     void close_all(const char* reason);
     // Calls with an open recording (recording or paused).
     size_t open_recordings() const;
+    // The recorder's counters for NG statistics ("recording"); empty dict when unconfigured.
+    ng::value statistics() const;
 
  private:
     enum class state : uint8_t { pending, recording, paused, stopped };
