@@ -246,7 +246,8 @@ int run(const rtprelay::relay_options& opt) {
         prom = std::make_unique<metrics::exporter>(
             opt.metrics_listen, metrics::sources{.interfaces = &interfaces, .sessions = &sessions, .adm = &adm,
                                                  .flows = &plane.flows(), .workers = plane.workers(),
-                                                 .dpdk_ports = ports, .pool = plane.pool(), .links = &links});
+                                                 .dpdk_ports = ports, .pool = plane.pool(), .links = &links,
+                                                 .recorder = recorder.get()});
     }
     control_loop* loop_ptr = nullptr;
     ng::commands cmds(sessions, [&]() { return dataplane_stats(*loop_ptr, plane.flows(), links); });

@@ -34,6 +34,9 @@ class admission;
 class interface_set;
 class link_monitor;
 class session_manager;
+namespace recording {
+class recorder;
+}
 namespace dp {
 struct worker;
 class flow_table;
@@ -52,6 +55,7 @@ struct sources {
     std::vector<uint16_t> dpdk_ports;
     rte_mempool* pool = nullptr;
     const link_monitor* links = nullptr;        // link state and changes; null = read here
+    const recording::recorder* recorder = nullptr;  // call recording's counters; null = not configured
 };
 
 class collector;

@@ -85,21 +85,26 @@ std::string pcap_store::create(const std::string& path) {
     if (fd < 0) {
         return "cannot create " + path + ": " + std::strerror(errno);
     }
+    // From here on the file is ours: a failure removes it again.
     FILE* f = fdopen(fd, "wb");
     if (f == nullptr) {
         const int e = errno;
         ::close(fd);
+        ::unlink(path.c_str());
         return "cannot open " + path + ": " + std::strerror(e);
     }
     pcap_dumper_t* d = pcap_dump_fopen(dead_, f);
     if (d == nullptr) {
         std::fclose(f);
+        ::unlink(path.c_str());
         return "cannot write a pcap header to " + path + ": " + pcap_geterr(dead_);
     }
+    errno = 0;
     const int flushed = pcap_dump_flush(d);
-    const int e = errno;
+    const int e = errno != 0 ? errno : EIO;
     pcap_dump_close(d);
     if (flushed != 0) {
+        ::unlink(path.c_str());
         return "cannot write " + path + ": " + std::strerror(e);
     }
     return {};
