@@ -111,12 +111,13 @@ void plane::build(const plane_config& c) {
             handoff_[w] = make_ring("handoff" + std::to_string(w), handoff_ring_size, RING_F_SC_DEQ);
         }
     }
-    if (c.record_slots != 0) {
-        if (c.record_slots < 64 || (c.record_slots & (c.record_slots - 1)) != 0) {
-            throw std::runtime_error("record ring: " + std::to_string(c.record_slots) + " slots is not a power of two >= 64");
+    if (c.record_bytes != 0) {
+        if (c.record_bytes < 65536 || (c.record_bytes & (c.record_bytes - 1)) != 0) {
+            throw std::runtime_error("record ring: " + std::to_string(c.record_bytes) +
+                                     " bytes is not a power of two >= 64 KiB");
         }
         for (uint16_t w = 0; w < c.workers; ++w) {
-            record_[w] = std::make_unique<record_ring>(c.record_slots);
+            record_[w] = std::make_unique<record_ring>(c.record_bytes);
         }
     }
 

@@ -71,8 +71,8 @@ struct plane_config {
     uint32_t max_neighbours = 1024;
     uint32_t idle_sleep_us = 0;              // dataplane_shared::idle_sleep_us
     uint32_t srtp_batch_min = 2;             // dataplane_shared::srtp_batch_min
-    // Slots of each worker's record ring (a power of two); 0 = no call recording, no rings.
-    uint32_t record_slots = 0;
+    // Bytes of each worker's record ring (a power of two, >= 64 KiB); 0 = no call recording.
+    uint32_t record_bytes = 0;
     // rte_flow rules that deliver each stream to its owner's RX queue (steering.h), with
     // 2+ workers on ports the plane set up; `vlans` are the tags the rules also match.
     bool steering = false;
@@ -123,7 +123,7 @@ class plane {
     rte_ring* to_control() const { return to_control_; }
     rte_ring* control_tx() const { return control_tx_; }
     rte_ring* handoff(uint16_t worker_index) const { return handoff_[worker_index]; }
-    // Worker i's ring of recorded packets for the recorder; null without record_slots.
+    // Worker i's ring of recorded packets for the recorder; null without record_bytes.
     record_ring* record(uint16_t worker_index) const { return record_[worker_index].get(); }
     // The ports in the order of the configuration.
     std::vector<uint16_t> port_ids() const;

@@ -1,16 +1,20 @@
 #pragma once
 // The path of a recorded call's packets from a worker to the recorder thread
 // (control/recording/recorder.h): one ring per worker, one producer (the worker), one
-// consumer (the recorder), fixed slots allocated once at start-up.
+// consumer (the recorder), its bytes allocated once at start-up.
 //
 // The worker copies a packet's clear RTP/RTCP (after SRTP is removed, before it is applied
-// again) into the next free slot: no lock, no allocation, no system call, ~20 ns for a
-// G.711 packet (a 172-byte copy and two stores). A full ring refuses the copy; the worker
-// counts it (worker_counters::recording_dropped) and relays the packet all the same, so a
-// recorder that falls behind costs recordings, never media.
+// again) into the ring as a record: a 32-byte header and the packet, 8-byte aligned, so a
+// G.711 packet takes 208 bytes and a 32 MiB ring holds ~160,000 of them (1.6 s of 1,000
+// recorded calls): room for a recorder thread that the OS leaves waiting. No lock, no
+// allocation, no system call, ~20 ns for a G.711 packet (a 172-byte copy and a few stores).
+// A full ring refuses the copy; the worker counts it (worker_counters::recording_dropped)
+// and relays the packet all the same, so a recorder that falls behind costs recordings,
+// never media.
 //
-// Memory: slots x 1,536 bytes per worker (8,192 slots: 12 MiB), ordinary pages shared by
-// the two threads. Indices grow without wrapping (64 bits) and are masked on use.
+// Layout: byte offsets grow without wrapping (64 bits) and are masked on use. A record never
+// wraps: one that does not fit before the end of the buffer starts at its beginning, and the
+// bytes left at the end are skipped (marked record_wrap when a header fits there).
 
 #include <atomic>
 #include <cstddef>
@@ -20,7 +24,7 @@
 
 namespace rtprelay::dp {
 
-// Bytes of a packet a slot keeps: a UDP payload on a 1500-byte IPv4 link. Longer ones are
+// Bytes of a packet a record keeps: a UDP payload on a 1500-byte IPv4 link. Longer ones are
 // cut (record_slot::orig_len says how long they were; the pcap says so too).
 constexpr uint32_t record_slot_data = 1472;
 
@@ -29,79 +33,112 @@ enum record_slot_flags : uint8_t {
     record_rtcp = 1 << 0,     // the packet is RTCP (else RTP)
     record_discard = 1 << 1,  // copied, then not relayed after all (a protect step failed):
                               // the recorder skips it
+    record_wrap = 1 << 2,     // not a record: the rest of the buffer is unused, go to its start
 };
 
-// One copied packet. Written by the worker between reserve() and commit(), read by the
-// recorder between peek() and release().
-struct alignas(64) record_slot {
-    uint64_t tsc = 0;          // worker's TSC when the packet's burst was received
-    uint32_t record_id = 0;    // flow_entry::record_id: which recording
-    uint32_t src_addr = 0;     // the sender's IPv4 address (network order)
-    uint32_t dst_addr = 0;     // the relay's address the packet arrived at (network order)
-    uint16_t src_port = 0;     // network order
-    uint16_t dst_port = 0;     // network order
-    uint16_t len = 0;          // bytes in data
-    uint16_t orig_len = 0;     // the clear packet's length (> len when cut)
-    uint8_t channel = 0;       // flow_entry::record_channel: the leg that sent it
-    uint8_t flags = 0;         // record_slot_flags
-    uint8_t data[record_slot_data];
+// One copied packet's header; its `len` bytes follow it (data()). Written by the worker
+// between reserve() and commit(), read by the recorder between next() and release().
+struct alignas(8) record_slot {
+    uint64_t tsc;          // worker's TSC when the packet's burst was received
+    uint32_t record_id;    // flow_entry::record_id: which recording
+    uint32_t src_addr;     // the sender's IPv4 address (network order)
+    uint32_t dst_addr;     // the relay's address the packet arrived at (network order)
+    uint16_t src_port;     // network order
+    uint16_t dst_port;     // network order
+    uint16_t len;          // bytes of data that follow
+    uint16_t orig_len;     // the clear packet's length (> len when cut)
+    uint8_t channel;       // flow_entry::record_channel: the leg that sent it
+    uint8_t flags;         // record_slot_flags
+    uint16_t unused;
+
+    uint8_t* data() { return reinterpret_cast<uint8_t*>(this + 1); }
+    const uint8_t* data() const { return reinterpret_cast<const uint8_t*>(this + 1); }
+    // Bytes the record takes in the ring.
+    static constexpr uint32_t size_for(uint32_t len) { return (static_cast<uint32_t>(sizeof(record_slot)) + len + 7) & ~7u; }
 };
-static_assert(sizeof(record_slot) == 1536);
+static_assert(sizeof(record_slot) == 32);
 
 class record_ring {
  public:
-    // `slots`: a power of two. Allocates them (control plane, before the worker starts).
-    explicit record_ring(uint32_t slots) : mask_(slots - 1), slots_(new record_slot[slots]) {}
+    // `bytes`: a power of two, at least 64 KiB. Allocates them (control plane, before the
+    // worker starts).
+    explicit record_ring(uint32_t bytes) : mask_(bytes - 1), buf_(new uint64_t[bytes / 8]) {}
     record_ring(const record_ring&) = delete;
     record_ring& operator=(const record_ring&) = delete;
 
     uint32_t capacity() const { return mask_ + 1; }
 
-    // Producer (the worker). The next free slot, or null when the ring is full. Slots
-    // reserved are handed over in order by commit(), which publishes every slot reserved so
-    // far: reserve several, fill them, commit once.
-    record_slot* reserve() {
-        if (head_ - cached_tail_ > mask_) {
+    // Producer (the worker). Room for a record of `len` data bytes (header filled by the
+    // caller), or null when the ring is full. Records reserved are handed over in order by
+    // commit(), which publishes every one reserved so far: reserve several, fill, commit once.
+    record_slot* reserve(uint32_t len) {
+        const uint32_t need = record_slot::size_for(len);
+        uint64_t h = head_;
+        const uint32_t to_end = capacity() - static_cast<uint32_t>(h & mask_);
+        const uint32_t skip = need > to_end ? to_end : 0;
+        if (h + skip + need - cached_tail_ > capacity()) {
             cached_tail_ = tail_.load(std::memory_order_acquire);
-            if (head_ - cached_tail_ > mask_) {
+            if (h + skip + need - cached_tail_ > capacity()) {
                 return nullptr;
             }
         }
-        return &slots_[head_++ & mask_];
+        if (skip != 0) {
+            if (skip >= sizeof(record_slot)) {
+                at(h)->flags = record_wrap;
+            }
+            h += skip;
+        }
+        head_ = h + need;
+        return at(h);
     }
     void commit() { published_.store(head_, std::memory_order_release); }
 
-    // Consumer (the recorder). Slots ready to read, from the oldest; then release(n) gives
-    // the n oldest back.
-    uint64_t ready() const { return published_.load(std::memory_order_acquire) - tail_.load(std::memory_order_relaxed); }
-    const record_slot& peek(uint64_t i) const { return slots_[(tail_.load(std::memory_order_relaxed) + i) & mask_]; }
-    void release(uint64_t n) { tail_.store(tail_.load(std::memory_order_relaxed) + n, std::memory_order_release); }
-    // Producer index as last committed: everything before it is in the ring or read.
+    // Consumer (the recorder): reads from consumed() up to committed(); next() returns the
+    // record at *pos and moves *pos past it (skipping the unused end of the buffer), or null
+    // at `limit`; release(pos) gives everything before pos back to the producer.
     uint64_t committed() const { return published_.load(std::memory_order_acquire); }
     uint64_t consumed() const { return tail_.load(std::memory_order_acquire); }
+    const record_slot* next(uint64_t* pos, uint64_t limit) const {
+        while (*pos < limit) {
+            const uint32_t to_end = capacity() - static_cast<uint32_t>(*pos & mask_);
+            if (to_end < sizeof(record_slot) || (at(*pos)->flags & record_wrap) != 0) {
+                *pos += to_end;
+                continue;
+            }
+            const record_slot* s = at(*pos);
+            *pos += record_slot::size_for(s->len);
+            return s;
+        }
+        return nullptr;
+    }
+    void release(uint64_t pos) { tail_.store(pos, std::memory_order_release); }
 
  private:
+    record_slot* at(uint64_t pos) const {
+        return reinterpret_cast<record_slot*>(reinterpret_cast<uint8_t*>(buf_.get()) + (pos & mask_));
+    }
+
     // Producer's line: written per packet by the worker only.
-    alignas(64) uint64_t head_ = 0;         // dp: rw (worker). Next slot to reserve.
+    alignas(64) uint64_t head_ = 0;         // dp: rw (worker). Next byte to reserve.
     uint64_t cached_tail_ = 0;              // dp: rw (worker). Last tail_ seen.
     // Shared lines: one writer each.
     alignas(64) std::atomic<uint64_t> published_{0};  // dp: wo (worker), recorder: ro
     alignas(64) std::atomic<uint64_t> tail_{0};       // recorder: wo, dp: ro (when full)
     alignas(64) uint32_t mask_ = 0;         // fixed at construction
-    std::unique_ptr<record_slot[]> slots_;
+    std::unique_ptr<uint64_t[]> buf_;       // 8-byte aligned records
 };
 
-// Copies one clear packet into the next slot of `ring` for the recorder: the worker's whole
-// hook. Returns the slot (handed over at the ring's next commit()), or null when the ring is
-// full (nothing written).
+// Copies one clear packet into the ring for the recorder: the worker's whole hook. Returns
+// its record (handed over at the ring's next commit()), or null when the ring is full
+// (nothing written).
 inline record_slot* record_copy(record_ring& ring, uint64_t tsc, uint32_t record_id, uint8_t channel, bool rtcp,
                                 uint32_t src_addr, uint16_t src_port, uint32_t dst_addr, uint16_t dst_port,
                                 const uint8_t* payload, uint32_t len) {
-    record_slot* s = ring.reserve();
+    const uint32_t keep = len < record_slot_data ? len : record_slot_data;
+    record_slot* s = ring.reserve(keep);
     if (s == nullptr) {
         return nullptr;
     }
-    const uint32_t keep = len < record_slot_data ? len : record_slot_data;
     s->tsc = tsc;
     s->record_id = record_id;
     s->src_addr = src_addr;
@@ -112,7 +149,8 @@ inline record_slot* record_copy(record_ring& ring, uint64_t tsc, uint32_t record
     s->orig_len = static_cast<uint16_t>(len);
     s->channel = channel;
     s->flags = rtcp ? record_rtcp : 0;
-    std::memcpy(s->data, payload, keep);
+    s->unused = 0;
+    std::memcpy(s->data(), payload, keep);
     return s;
 }
 

@@ -217,8 +217,8 @@ int run(const rtprelay::relay_options& opt) {
         }
         recorder = std::make_unique<recording::recorder>(rc, std::move(rings), plane.flows().rcu());
         recorder->start();
-        RLOG_INFO("call recording into %s (%s, %s), %u slots per worker", opt.recording_dir.c_str(),
-                  opt.recording.c_str(), opt.recording_channels.c_str(), opt.recording_ring);
+        RLOG_INFO("call recording into %s (%s, %s), %u MiB ring per worker", opt.recording_dir.c_str(),
+                  opt.recording.c_str(), opt.recording_channels.c_str(), opt.recording_ring_mb);
     }
 
     // 4. Control plane (before launching: a bad NG address must fail while nothing runs).

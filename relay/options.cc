@@ -106,8 +106,8 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
          "program (and words) run with the paths of each finished recording's files")
         ("recording-open-files", po::value(&o.recording_open_files)->default_value(o.recording_open_files),
          "pcap files the recorder keeps open at once (more recorded calls take turns)")
-        ("recording-ring", po::value(&o.recording_ring)->default_value(o.recording_ring),
-         "packet slots (1.5 KB each) per worker between the worker and the recorder; a power of two");
+        ("recording-ring-mb", po::value(&o.recording_ring_mb)->default_value(o.recording_ring_mb),
+         "MiB per worker between the worker and the recorder (a power of two; 32 MiB holds 160,000 G.711 packets)");
     po::options_description all("rtprelay — RTP/SRTP media relay on DPDK\n\nUsage: rtprelay [options] [-- EAL args]");
     all.add(general).add(dataplane).add(media).add(sessions).add(control).add(rec);
 
@@ -191,8 +191,8 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
         throw options_error("option '--recording': recording calls needs --recording-dir");
     }
     at_least("recording-open-files", o.recording_open_files, 1u);
-    if (o.recording_ring < 64 || o.recording_ring > (1u << 20) || (o.recording_ring & (o.recording_ring - 1)) != 0) {
-        throw options_error("option '--recording-ring': must be a power of two from 64 to 1048576");
+    if (o.recording_ring_mb < 1 || o.recording_ring_mb > 1024 || (o.recording_ring_mb & (o.recording_ring_mb - 1)) != 0) {
+        throw options_error("option '--recording-ring-mb': must be a power of two from 1 to 1024");
     }
     if (o.interfaces.empty()) {
         throw options_error("option '--interface': at least one media interface is required");

@@ -52,7 +52,7 @@ dp::plane_config plane_config_for(const relay_options& opt, const interface_set&
     c.max_neighbours = opt.max_neighbours;
     c.idle_sleep_us = opt.idle_sleep_us;
     c.steering = opt.flow_steering == "auto";
-    c.record_slots = opt.recording_dir.empty() ? 0 : opt.recording_ring;
+    c.record_bytes = opt.recording_dir.empty() ? 0 : opt.recording_ring_mb << 20;
     std::set<uint16_t> ports;
     std::set<uint16_t> vlans;
     for (const auto& i : interfaces.all()) {

@@ -112,7 +112,7 @@ class worker_test : public ::testing::Test {
         c.addresses = {{addr_a_, ports_[side_a].id, 0}, {addr_b_, ports_[side_b].id, 0}};
         c.max_flows = 1024;
         c.max_neighbours = 64;
-        c.record_slots = 64;  // call recording's ring (the recording tests at the end)
+        c.record_bytes = 65536;  // call recording's ring (the recording tests at the end)
         plane_ = std::make_unique<plane>(c);
         plane_->register_readers();  // what worker::run() does before its loop
         worker_ = &plane_->worker_at(0);
@@ -970,17 +970,23 @@ TEST_F(worker_test, tx_full_takes_back_the_tx_traffic_count) {
 
 // --- call recording (record_stage.h): clear copies of recorded flows' packets ---
 
-// What the worker put in its record ring, taken off it.
-std::vector<record_slot> take_recorded(record_ring& r) {
-    std::vector<record_slot> out;
-    const uint64_t n = r.ready();
-    for (uint64_t i = 0; i < n; ++i) {
-        out.push_back(r.peek(i));
+// What the worker put in its record ring, taken off it: headers and packets.
+struct recorded {
+    record_slot h;
+    bytes data;
+    const record_slot* operator->() const { return &h; }
+};
+std::vector<recorded> take_recorded(record_ring& r) {
+    std::vector<recorded> out;
+    uint64_t pos = r.consumed();
+    const uint64_t limit = r.committed();
+    while (const record_slot* s = r.next(&pos, limit)) {
+        out.push_back({*s, bytes(s->data(), s->data() + s->len)});
     }
-    r.release(n);
+    r.release(pos);
     return out;
 }
-bytes slot_bytes(const record_slot& s) { return bytes(s.data, s.data + s.len); }
+bytes slot_bytes(const recorded& s) { return s.data; }
 
 // SRTP in, SRTP out, batched and with forged and replayed packets: the ring gets the clear
 // packets of the recorded stream, those relayed, in relay order; what is relayed is what the
@@ -1008,12 +1014,12 @@ TEST_F(worker_test, recorded_srtp_to_srtp_burst_copies_the_clear_packets) {
     const auto rec = take_recorded(*worker_->record);
     ASSERT_EQ(rec.size(), relayed[0].size());
     for (size_t i = 0; i < rec.size(); ++i) {
-        EXPECT_EQ(rec[i].record_id, 77u);
-        EXPECT_EQ(rec[i].flags, 0);
+        EXPECT_EQ(rec[i]->record_id, 77u);
+        EXPECT_EQ(rec[i]->flags, 0);
         EXPECT_EQ(slot_bytes(rec[i]), rtp_packet(relayed[0][i], st[0].ssrc, st[0].mul)) << i;
-        EXPECT_EQ(rec[i].src_addr, caller_.be());
-        EXPECT_EQ(rec[i].dst_addr, addr_a_);
-        EXPECT_EQ(rec[i].dst_port, rte_cpu_to_be_16(31200));
+        EXPECT_EQ(rec[i]->src_addr, caller_.be());
+        EXPECT_EQ(rec[i]->dst_addr, addr_a_);
+        EXPECT_EQ(rec[i]->dst_port, rte_cpu_to_be_16(31200));
     }
     EXPECT_EQ(st[0].out->highest_index(0x62), std::optional<uint64_t>(305));
     EXPECT_EQ(worker_->counters.recording_dropped, 0u);
@@ -1044,7 +1050,7 @@ TEST_F(worker_test, recorded_srtp_runs_copy_in_order) {
     expect_relayed_in_order(st, relayed, 11, next);
     size_t n[2] = {0, 0};
     for (const auto& r : take_recorded(*worker_->record)) {
-        const size_t s = r.record_id == 31300 ? 0 : 1;
+        const size_t s = r->record_id == 31300 ? 0 : 1;
         ASSERT_LT(n[s], relayed[s].size());
         EXPECT_EQ(slot_bytes(r), rtp_packet(relayed[s][n[s]], st[s].ssrc, st[s].mul)) << s << " " << n[s];
         ++n[s];
@@ -1079,14 +1085,14 @@ TEST_F(worker_test, recorded_plain_call_copies_both_legs) {
     EXPECT_EQ(sent(side_a).size(), 1u);
     const auto rec = take_recorded(*worker_->record);
     ASSERT_EQ(rec.size(), 2u);
-    EXPECT_EQ(rec[0].channel, 0);
+    EXPECT_EQ(rec[0]->channel, 0);
     EXPECT_EQ(slot_bytes(rec[0]), payload_of(up));
-    EXPECT_EQ(rec[0].src_port, rte_cpu_to_be_16(4000));
-    EXPECT_EQ(rec[0].dst_port, rte_cpu_to_be_16(p.a));
-    EXPECT_EQ(rec[1].channel, 1);
+    EXPECT_EQ(rec[0]->src_port, rte_cpu_to_be_16(4000));
+    EXPECT_EQ(rec[0]->dst_port, rte_cpu_to_be_16(p.a));
+    EXPECT_EQ(rec[1]->channel, 1);
     EXPECT_EQ(slot_bytes(rec[1]), payload_of(down));
-    EXPECT_EQ(rec[1].dst_addr, addr_b_);
-    EXPECT_NE(rec[0].tsc, 0u);
+    EXPECT_EQ(rec[1]->dst_addr, addr_b_);
+    EXPECT_NE(rec[0]->tsc, 0u);
 }
 
 // RTP in, SRTP out: the copy is the clear packet; a packet whose protect fails (its index
@@ -1128,10 +1134,10 @@ TEST_F(worker_test, recorded_rtp_to_srtp_copies_before_encryption_and_discards_f
     ASSERT_EQ(rec.size(), 4u);
     for (size_t i = 0; i < 4; ++i) {
         EXPECT_EQ(slot_bytes(rec[i]), plain[i]);
-        EXPECT_EQ(rec[i].channel, 1);
+        EXPECT_EQ(rec[i]->channel, 1);
     }
-    EXPECT_EQ(rec[2].flags & record_discard, record_discard) << "the duplicate was not relayed";
-    EXPECT_EQ(rec[0].flags | rec[1].flags | rec[3].flags, 0);
+    EXPECT_EQ(rec[2]->flags & record_discard, record_discard) << "the duplicate was not relayed";
+    EXPECT_EQ(rec[0]->flags | rec[1]->flags | rec[3]->flags, 0);
 }
 
 // A full ring costs the recording, never the relay.
@@ -1141,16 +1147,17 @@ TEST_F(worker_test, a_full_record_ring_counts_and_still_relays) {
     call* c = sessions_->find("full");
     c->legs[0]->record_id = 3;
     pub_->restamp(*c->legs[0]);
-    for (int i = 0; i < 100; ++i) {
-        inject(side_a, media(side_a, caller_, 4000, addr_a_, p.a, 40, static_cast<uint8_t>(i)));
+    // 160-byte packets take 192 bytes of the 64 KiB ring: 341 fit.
+    for (int i = 0; i < 400; ++i) {
+        inject(side_a, media(side_a, caller_, 4000, addr_a_, p.a, 160, static_cast<uint8_t>(i)));
     }
     run();
-    EXPECT_EQ(sent(side_b).size(), 100u);
-    EXPECT_EQ(worker_->counters.relayed_rtp, 100u);
-    EXPECT_EQ(worker_->counters.recording_dropped, 36u);
+    EXPECT_EQ(sent(side_b).size(), 400u);
+    EXPECT_EQ(worker_->counters.relayed_rtp, 400u);
+    EXPECT_EQ(worker_->counters.recording_dropped, 59u);
     const auto rec = take_recorded(*worker_->record);
-    ASSERT_EQ(rec.size(), 64u);
-    EXPECT_EQ(rec[63].data[12], 63 + 12) << "the first 64 in order";
+    ASSERT_EQ(rec.size(), 341u);
+    EXPECT_EQ(rec[340].data[12], static_cast<uint8_t>(340 + 12)) << "the first ones, in order";
     expect_accounted();
 }
 

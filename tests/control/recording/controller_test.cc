@@ -174,7 +174,7 @@ class controller_test : public ::testing::Test {
     interface_set interfaces_;
     std::unique_ptr<publisher> pub_;
     std::unique_ptr<session_manager> sessions_;
-    dp::record_ring ring_{64};
+    dp::record_ring ring_{65536};
     std::unique_ptr<recorder> rec_;
     std::unique_ptr<controller> ctl_;
     std::unique_ptr<ng::commands> commands_;

@@ -129,7 +129,7 @@ class recorder_test : public ::testing::Test {
                                   p.data(), static_cast<uint32_t>(p.size())),
                   nullptr);
         ring_.commit();
-        if (ring_.ready() > ring_.capacity() / 2) {
+        if (ring_.committed() - ring_.consumed() > ring_.capacity() / 2) {
             rec_->poll(std::chrono::steady_clock::now());
         }
     }
@@ -213,7 +213,7 @@ class recorder_test : public ::testing::Test {
     }
 
     std::string dir_;
-    dp::record_ring ring_{1024};
+    dp::record_ring ring_{1 << 20};
     std::unique_ptr<recorder> rec_;
 };
 
@@ -301,7 +301,7 @@ TEST_F(recorder_test, mixed_sums_both_legs_into_one_channel) {
     const auto ch = read_wav(dir_ + "/done/mixed.wav", &info);
     ASSERT_EQ(info.channels, 2) << "dual asked";
     rec_.reset();
-    ring_.release(ring_.ready());
+    ring_.release(ring_.committed());
 
     make();
     open(2, "mixed2", channels::mixed);
