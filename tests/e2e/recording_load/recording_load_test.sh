@@ -4,7 +4,8 @@
 # every call recorded from the answer, once without recording. With recording:
 #   - every call's pcap holds exactly the packets the relay relayed for it (capinfos counts
 #     the pcaps; tshark reads a sample), the WAV and JSON are there, nothing failed;
-#   - no packet dropped from a recording, and the relay dropped no more than without;
+#   - no packet dropped from a recording, and the relay dropped no more than without (the
+#     generator's end-to-end loss of both runs is printed);
 #   - the relay's open files stay under the bound (--recording-open-files) while it records,
 #     and come back to where they started (no descriptor leak).
 #   recording_load_test.sh BUILD_DIR [CALLS] [SECONDS]
@@ -150,12 +151,15 @@ check(sum(rr["relayed"].values()) == sum(counts.values()), "pcap packets in all:
 r = rr["recording"]
 check(r["failed"] == 0 and r["packets lost"] == 0 and rr["dataplane"]["recording dropped"] == 0,
       "no recording failed, no packet dropped from one (%s)" % r)
+# The relay's loss is what it dropped of what it received: the same with recording as without.
+# The generator's end-to-end loss also counts what the kernel lost before the relay on this
+# shared 2-core machine (the generator, the recorder and other work on one core): reported,
+# not asserted (TESTING.md: assert on the relay's own counters).
 d_plain, d_rec = rp["dataplane"]["dropped"], rr["dataplane"]["dropped"]
 check(d_rec <= d_plain + calls // 100, "relay drops with recording %d, without %d" % (d_rec, d_plain))
 lp, lr = plain["packets"]["loss_percent"], rec["packets"]["loss_percent"]
-print("   generator: %d calls, loss %.4f%% without recording, %.4f%% with (sent %d / %d)" %
+print("   generator: %d calls, end-to-end loss %.4f%% without recording, %.4f%% with (sent %d / %d)" %
       (calls, lp, lr, plain["packets"]["sent"], rec["packets"]["sent"]))
-check(lr <= lp + 0.5, "end-to-end loss with recording (%.3f%%) within 0.5 points of without (%.3f%%)" % (lr, lp))
 sys.exit(1 if fails else 0)
 PY
 sample=$(find "$tmp/rec/done" -name '*.pcap' | head -n 3)
