@@ -43,7 +43,7 @@ TEST(record_ring, records_are_handed_over_at_commit_in_order) {
     EXPECT_EQ(got[1]->record_id, 2u);
     EXPECT_EQ(got[1]->len, 172u);
     EXPECT_EQ(got[1]->data()[171], static_cast<uint8_t>(2 + 171));
-    EXPECT_EQ(record_slot::size_for(172), 208u) << "a G.711 packet's record";
+    EXPECT_EQ(record_slot::size_for(172), 256u) << "a G.711 packet's record: 4 lines";
 }
 
 TEST(record_ring, a_full_ring_refuses_and_wraps_once_read) {
@@ -52,7 +52,7 @@ TEST(record_ring, a_full_ring_refuses_and_wraps_once_read) {
     while (put(r, n + 1, 172) != nullptr) {
         ++n;
     }
-    EXPECT_EQ(n, 65536u / 208);
+    EXPECT_EQ(n, 65536u / 256);
     r.commit();
     // Read a third, then fill again: the records that do not fit before the end start over.
     uint64_t pos = r.consumed();
