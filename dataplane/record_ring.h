@@ -61,6 +61,12 @@ struct alignas(16) record_slot {
     static constexpr uint32_t size_for(uint32_t len) { return (static_cast<uint32_t>(sizeof(record_slot)) + len + 63) & ~63u; }
 };
 static_assert(sizeof(record_slot) == 32);
+// record_copy writes the header as four 64-bit words in this layout.
+static_assert(offsetof(record_slot, record_id) == 8 && offsetof(record_slot, src_addr) == 12);
+static_assert(offsetof(record_slot, dst_addr) == 16 && offsetof(record_slot, src_port) == 20 &&
+              offsetof(record_slot, dst_port) == 22);
+static_assert(offsetof(record_slot, len) == 24 && offsetof(record_slot, orig_len) == 26 &&
+              offsetof(record_slot, channel) == 28 && offsetof(record_slot, flags) == 29);
 
 class record_ring {
  public:
@@ -150,34 +156,30 @@ inline record_slot* record_copy(record_ring& ring, uint64_t tsc, uint32_t record
     if (s == nullptr) {
         return nullptr;
     }
-    record_slot h;
-    h.tsc = tsc;
-    h.record_id = record_id;
-    h.src_addr = src_addr;
-    h.dst_addr = dst_addr;
-    h.src_port = src_port;
-    h.dst_port = dst_port;
-    h.len = static_cast<uint16_t>(keep);
-    h.orig_len = static_cast<uint16_t>(len);
-    h.channel = channel;
-    h.flags = rtcp ? record_rtcp : 0;
-    h.unused = 0;
+    // The header in two registers, in record_slot's field order (x86 is little-endian): built
+    // in registers, not in memory, so no store has to be read back.
+    const uint64_t w0 = tsc;
+    const uint64_t w1 = record_id | static_cast<uint64_t>(src_addr) << 32;
+    const uint64_t w2 = dst_addr | static_cast<uint64_t>(src_port) << 32 | static_cast<uint64_t>(dst_port) << 48;
+    const uint64_t w3 = keep | static_cast<uint64_t>(len) << 16 | static_cast<uint64_t>(channel) << 32 |
+                        static_cast<uint64_t>(rtcp ? record_rtcp : 0) << 40;
     auto* out = reinterpret_cast<__m128i*>(s);
-    const auto* hp = reinterpret_cast<const __m128i*>(&h);
-    _mm_stream_si128(out, _mm_load_si128(hp));
-    _mm_stream_si128(out + 1, _mm_load_si128(hp + 1));
+    _mm_stream_si128(out, _mm_set_epi64x(static_cast<long long>(w1), static_cast<long long>(w0)));
+    _mm_stream_si128(out + 1, _mm_set_epi64x(static_cast<long long>(w3), static_cast<long long>(w2)));
     out += 2;
     uint32_t done = 0;
     for (; done + 16 <= keep; done += 16) {
         _mm_stream_si128(out++, _mm_loadu_si128(reinterpret_cast<const __m128i*>(payload + done)));
     }
-    const uint32_t end = record_slot::size_for(keep) - static_cast<uint32_t>(sizeof(record_slot));
     if (done < keep) {
-        alignas(16) uint8_t last[16] = {};
-        std::memcpy(last, payload + done, keep - done);
-        _mm_stream_si128(out++, _mm_load_si128(reinterpret_cast<const __m128i*>(last)));
+        // The last 1..15 bytes: 8- and 4-byte pieces and the rest, into a register.
+        uint8_t tail[16] = {};
+        std::memcpy(tail, payload + done, keep - done);
+        _mm_stream_si128(out++, _mm_loadu_si128(reinterpret_cast<const __m128i*>(tail)));
         done += 16;
     }
+    // Zeros to the end of the last line: whole lines go out without a read.
+    const uint32_t end = record_slot::size_for(keep) - static_cast<uint32_t>(sizeof(record_slot));
     for (; done < end; done += 16) {
         _mm_stream_si128(out++, _mm_setzero_si128());
     }

@@ -77,7 +77,8 @@ struct recorder::stream_stats {
 struct recorder::active {
     open_request info;
     std::string pcap_path;
-    std::vector<uint8_t> buf;  // records not yet written (pcap_store.h)
+    pcap_store::writer* out = nullptr;  // null once closed or failed
+    size_t pending = 0;                 // bytes dumped, not yet written to the file
     std::chrono::steady_clock::time_point buffered_since{};
     bool created = false;  // the pcap file is ours
     bool failed = false;
@@ -88,7 +89,7 @@ struct recorder::active {
 };
 
 recorder::recorder(recorder_config cfg, std::vector<dp::record_ring*> rings, rte_rcu_qsbr* rcu)
-    : cfg_(std::move(cfg)), rings_(std::move(rings)), rcu_(rcu) {
+    : cfg_(std::move(cfg)), rings_(std::move(rings)), rcu_(rcu), ns_per_tick_(1e9 / static_cast<double>(cfg_.tsc_hz)) {
     store_ = std::make_unique<pcap_store>(cfg_.max_open_files);
     finisher_ = std::make_unique<finisher>(cfg_.dir, cfg_.command, counters_);
 }
@@ -165,11 +166,10 @@ std::string recorder::failure(uint32_t id) const {
 }
 
 int64_t recorder::unix_ns(uint64_t tsc) const {
-    // In two parts so that nothing overflows 64 bits (remainder x 1e9 < 2^63 for any TSC
-    // rate below 9 GHz).
-    const auto delta = static_cast<int64_t>(tsc - cfg_.tsc0);
-    const auto hz = static_cast<int64_t>(cfg_.tsc_hz);
-    return cfg_.unix_ns0 + delta / hz * 1'000'000'000 + delta % hz * 1'000'000'000 / hz;
+    // A double holds the TSC difference exactly for 40 days at 2.6 GHz, and its product to
+    // well under a microsecond (pcap's resolution) for as long: a multiply per packet.
+    const auto delta = static_cast<double>(static_cast<int64_t>(tsc - cfg_.tsc0));
+    return cfg_.unix_ns0 + static_cast<int64_t>(delta * ns_per_tick_);
 }
 
 void recorder::run() {
@@ -200,7 +200,7 @@ size_t recorder::poll(std::chrono::steady_clock::time_point now) {
     take_commands();
     const size_t n = drain(4096);
     for (auto& [id, a] : active_) {
-        if (!a->buf.empty() && (a->buf.size() >= cfg_.flush_bytes || now - a->buffered_since >= cfg_.flush_every)) {
+        if (a->pending != 0 && (a->pending >= cfg_.flush_bytes || now - a->buffered_since >= cfg_.flush_every)) {
             flush(*a);
         }
     }
@@ -235,8 +235,8 @@ void recorder::begin(open_request r) {
         e = done + " exists: an earlier recording has this name";
     }
     if (e.empty()) {
-        e = store_->create(a->pcap_path);
-        a->created = e.empty();
+        a->out = store_->create(a->info.id, a->pcap_path, &e);
+        a->created = a->out != nullptr;
     }
     const uint32_t id = a->info.id;
     auto& slot = active_[id];
@@ -270,18 +270,23 @@ void recorder::handle(const dp::record_slot& s) {
     if ((s.flags & dp::record_discard) != 0) {
         return;
     }
-    auto it = active_.find(s.record_id);
-    if (it == active_.end()) {
-        // Opened after this pass took the commands: the open came before the stamp that
-        // made the worker copy the packet, so it is queued by now.
-        take_commands();
-        it = active_.find(s.record_id);
+    active* found = last_ != nullptr && last_->info.id == s.record_id ? last_ : nullptr;
+    if (found == nullptr) {
+        auto it = active_.find(s.record_id);
         if (it == active_.end()) {
-            live_counters::bump(counters_.packets_lost);
-            return;
+            // Opened after this pass took the commands: the open came before the stamp that
+            // made the worker copy the packet, so it is queued by now.
+            take_commands();
+            it = active_.find(s.record_id);
+            if (it == active_.end()) {
+                live_counters::bump(counters_.packets_lost);
+                return;
+            }
         }
+        found = it->second.get();
+        last_ = found;
     }
-    active& a = *it->second;
+    active& a = *found;
     if (a.failed) {
         live_counters::bump(counters_.packets_lost);
         return;
@@ -290,10 +295,10 @@ void recorder::handle(const dp::record_slot& s) {
     if (a.first_ns == 0) {
         a.first_ns = ns;
     }
-    if (a.buf.empty()) {
+    if (a.pending == 0) {
         a.buffered_since = std::chrono::steady_clock::now();
     }
-    add_packet(a.buf, ns, s.src_addr, s.src_port, s.dst_addr, s.dst_port, s.data(), s.len, s.orig_len);
+    a.pending = store_->add(*a.out, ns, s.src_addr, s.src_port, s.dst_addr, s.dst_port, s.data(), s.len, s.orig_len);
     const bool rtcp = (s.flags & dp::record_rtcp) != 0;
     stream_stats* st = nullptr;
     for (auto& x : a.streams) {
@@ -332,23 +337,22 @@ void recorder::handle(const dp::record_slot& s) {
         }
     }
     live_counters::bump(counters_.packets);
-    if (a.buf.size() >= cfg_.flush_bytes) {
+    if (a.pending >= cfg_.flush_bytes) {
         flush(a);
     }
 }
 
 void recorder::flush(active& a) {
-    if (a.buf.empty() || a.failed) {
-        a.buf.clear();
+    if (a.out == nullptr || a.pending == 0) {
         return;
     }
-    const std::string e = store_->append(a.info.id, a.pcap_path, a.buf);
+    size_t written = 0;
+    const std::string e = store_->flush(*a.out, &written);
+    live_counters::bump(counters_.bytes, written);
+    a.pending = 0;
     if (!e.empty()) {
         fail(a, e);
-    } else {
-        live_counters::bump(counters_.bytes, a.buf.size());
     }
-    a.buf.clear();
 }
 
 void recorder::fail(active& a, const std::string& why) {
@@ -358,7 +362,8 @@ void recorder::fail(active& a, const std::string& why) {
     a.failed = true;
     a.error = why;
     live_counters::bump(counters_.write_failed);
-    store_->close(a.info.id);
+    store_->close(a.out);
+    a.out = nullptr;
     {
         std::lock_guard<std::mutex> g(mu_);
         failures_[a.info.id] = why;
@@ -409,6 +414,9 @@ void recorder::close_due(bool all) {
         auto it = active_.find(req.id);
         if (it != active_.end()) {
             finish(*it->second, std::move(req));
+            if (last_ == it->second.get()) {
+                last_ = nullptr;
+            }
             active_.erase(it);
         }
         closing_.erase(closing_.begin() + static_cast<std::ptrdiff_t>(i));
@@ -417,7 +425,8 @@ void recorder::close_due(bool all) {
 
 void recorder::finish(active& a, close_request r) {
     flush(a);
-    store_->close(a.info.id);
+    store_->close(a.out);
+    a.out = nullptr;
     finish_job job;
     job.id = a.info.id;
     job.base = a.info.base;

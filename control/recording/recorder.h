@@ -144,6 +144,8 @@ class recorder {
 
     // Recorder thread only.
     std::unordered_map<uint32_t, std::unique_ptr<active>> active_;
+    active* last_ = nullptr;       // the recording of the last packet: runs of one call's packets
+    double ns_per_tick_;           // 1e9 / tsc_hz
     std::vector<std::pair<close_request, std::vector<uint64_t>>> closing_;  // with the ring
                                                                             // positions to reach
     std::unique_ptr<pcap_store> store_;
