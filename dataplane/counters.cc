@@ -24,6 +24,15 @@ std::string_view media_kind_name(media_kind k) { return kind_names[static_cast<s
 std::string_view drop_reason_name(drop_reason r) { return names[static_cast<size_t>(r)]; }
 std::string_view drop_reason_text(drop_reason r) { return texts[static_cast<size_t>(r)]; }
 
+std::optional<drop_reason> drop_reason_of(std::string_view name) {
+    for (size_t r = 0; r < drop_reason_count; ++r) {
+        if (names[r] == name) {
+            return static_cast<drop_reason>(r);
+        }
+    }
+    return std::nullopt;
+}
+
 uint64_t worker_counters::total_drops() const {
     uint64_t t = 0;
     for (uint64_t d : drops) {
@@ -42,19 +51,9 @@ worker_counters sum(const worker_counters* blocks, size_t n) {
     worker_counters s;
     for (size_t i = 0; i < n; ++i) {
         const worker_counters& b = blocks[i];
-        s.rx_packets += b.rx_packets;
-        s.rx_bytes += b.rx_bytes;
-        s.relayed_rtp += b.relayed_rtp;
-        s.relayed_rtcp += b.relayed_rtcp;
-        s.relayed_bytes += b.relayed_bytes;
-        s.arp_to_control += b.arp_to_control;
-        s.icmp_echo_replies += b.icmp_echo_replies;
-        s.control_tx += b.control_tx;
-        s.control_tx_failed += b.control_tx_failed;
-        s.handed_off += b.handed_off;
-        s.polls += b.polls;
-        s.busy_polls += b.busy_polls;
-        s.recording_dropped += b.recording_dropped;
+        for (const counter_info& c : worker_counter_list) {
+            s.*c.field += b.*c.field;
+        }
         for (size_t r = 0; r < drop_reason_count; ++r) {
             s.drops[r] += b.drops[r];
         }

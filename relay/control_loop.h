@@ -53,6 +53,15 @@ class control_loop {
     void run(const std::atomic<bool>& stop,
              const std::function<bool(std::chrono::steady_clock::time_point)>& done = {});
 
+    // Each worker's counters, copied: plain loads of single-writer uint64s (counters.h).
+    std::vector<dp::worker_counters> blocks() const {
+        std::vector<dp::worker_counters> out;
+        out.reserve(ctx_.workers.size());
+        for (const dp::worker* w : ctx_.workers) {
+            out.push_back(w->counters);
+        }
+        return out;
+    }
     // Sum of the workers' counters.
     dp::worker_counters totals() const;
 

@@ -254,7 +254,7 @@ void session_manager::allocate(leg& l, stream& s) {
     auto a = l.iface->allocate();
     if (!a) {
         ++totals_.refused_ports;
-        throw session_error("Ran out of ports");
+        throw ports_exhausted();
     }
     s.alloc = *a;
     s.local_addr = l.iface->addresses[a->address_index].net.base;
@@ -405,11 +405,18 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
         destroy(c);
         calls_.erase(it);
         throw;
+    } catch (ports_exhausted& e) {
+        e.new_call = fresh;  // counted as refused_ports where it was thrown
+        if (fresh) {
+            destroy(c);
+            calls_.erase(it);
+        } else {
+            before.restore();
+        }
+        throw;
     } catch (const session_error& e) {
         if (fresh) {
-            if (std::string_view(e.what()) != "Ran out of ports") {
-                ++totals_.refused_policy;
-            }
+            ++totals_.refused_policy;
             destroy(c);
             calls_.erase(it);
         } else {

@@ -25,6 +25,15 @@ struct session_error : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+// No port pair left on a leg's interface ("Ran out of ports"). NG answers `load limit` to
+// a proxy that supports it when the offer was for a new call (the proxy then places the
+// call on its next node); a call that already lives here cannot move, so a re-INVITE gets
+// the error.
+struct ports_exhausted : session_error {
+    ports_exhausted() : session_error("Ran out of ports") {}
+    bool new_call = false;  // set by offer() on its way out
+};
+
 // A new call refused by admission control; NG answers `load limit` (when the proxy says
 // it supports it) or "Parallel session limit reached", and the proxy tries another node.
 struct admission_refused : std::runtime_error {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "control/interfaces.h"
@@ -966,6 +967,49 @@ TEST_F(worker_test, tx_full_takes_back_the_tx_traffic_count) {
     EXPECT_EQ(t[ports_[side_a].id][rx][0].packets, 3u);  // accepted from the caller; tx_full is counted after
     EXPECT_EQ(drops(drop_reason::tx_full), 2u);
     EXPECT_EQ(sent(side_b).size(), 1023u);
+}
+
+// worker::run() on a thread of its own, as on an lcore: busy time grows with the turns that
+// received packets, and not at all while the worker only polls empty queues.
+TEST_F(worker_test, run_counts_busy_time_only_for_turns_with_packets) {
+    // run() registers itself with RCU as worker 0: hand the fixture's registration over to it.
+    rte_rcu_qsbr_thread_offline(flows_->rcu(), 0);
+    rte_rcu_qsbr_thread_unregister(flows_->rcu(), 0);
+    dataplane_shared& shared = plane_->shared();
+    shared.idle_sleep_us = 20;  // a shared test machine
+    auto read = [](const uint64_t& c) { return __atomic_load_n(&c, __ATOMIC_RELAXED); };
+    const worker_counters& c = worker_->counters;
+    std::thread t([this] { worker_->run(); });
+
+    const uint64_t t0 = rte_rdtsc();
+    for (int i = 0; i < 2000 && read(c.polls) < 1000; ++i) {
+        std::this_thread::sleep_for(1ms);
+    }
+    const uint64_t idle_polls = read(c.polls);
+    EXPECT_GE(idle_polls, 1000u) << "the worker loop turns";
+    EXPECT_EQ(read(c.busy_tsc), 0u) << "empty polls are not busy time";
+    EXPECT_EQ(read(c.busy_polls), 0u);
+
+    constexpr uint64_t n = 200;
+    for (uint64_t i = 0; i < n; ++i) {
+        inject(side_a, media(side_a, caller_, 4000, addr_a_, 30100));  // no call there: unknown_port
+    }
+    for (int i = 0; i < 2000 && read(c.rx_packets) < n; ++i) {
+        std::this_thread::sleep_for(1ms);
+    }
+    shared.stop.store(true);
+    t.join();
+    const uint64_t elapsed = rte_rdtsc() - t0;
+    ASSERT_EQ(c.rx_packets, n);
+    EXPECT_EQ(drops(drop_reason::unknown_port), n);
+    EXPECT_GE(c.busy_polls, 1u);
+    EXPECT_GT(c.busy_tsc, 0u) << "turns that received packets are busy time";
+    EXPECT_LT(c.busy_tsc, elapsed) << "busy time is part of the time the worker ran";
+    EXPECT_GT(c.polls, c.busy_polls);
+
+    // Back to the fixture's registration, which the plane's destructor undoes.
+    ASSERT_EQ(rte_rcu_qsbr_thread_register(flows_->rcu(), 0), 0);
+    rte_rcu_qsbr_thread_online(flows_->rcu(), 0);
 }
 
 // --- call recording (record_stage.h): clear copies of recorded flows' packets ---

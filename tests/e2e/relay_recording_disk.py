@@ -73,7 +73,7 @@ def main():
     check(wait_for(lambda: metric("rtprelay_recordings_active") == 0, 10), "nothing left open")
     failed = metric("rtprelay_recordings_failed_total")
     check(failed is not None and failed >= 2, "/metrics counts the failed recordings (%s)" % failed)
-    lost = metric("rtprelay_recording_packets_dropped_total", '{reason="failed"}')
+    lost = metric("rtprelay_recording_packets_lost_total")
     check(lost is not None and lost > 0, "/metrics counts the packets the failed recordings lost (%s)" % lost)
     st = ng.request({"command": "statistics"})["statistics"]["recording"]
     check(st["failed"] >= 2 and st["finished"] == 0, "NG statistics count them too (%s)" % st)
