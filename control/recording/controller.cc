@@ -66,6 +66,21 @@ const char* state_name(int s) {
     return names[s];
 }
 
+// An SDP as the metadata keeps it: the SDES keys (a=crypto ... inline:KEY) replaced, so that
+// a recording's files never hold a media key.
+std::string without_keys(std::string sdp) {
+    size_t at = 0;
+    while ((at = sdp.find("inline:", at)) != std::string::npos) {
+        at += 7;
+        size_t end = at;
+        while (end < sdp.size() && sdp[end] != '\r' && sdp[end] != '\n' && sdp[end] != ' ') {
+            ++end;
+        }
+        sdp.replace(at, end - at, "[removed]");
+    }
+    return sdp;
+}
+
 std::string endpoint_text(const std::optional<endpoint>& ep) {
     return ep ? ep->addr.to_string() + ":" + std::to_string(ep->port) : std::string();
 }
@@ -132,8 +147,8 @@ std::string controller::after_offer_answer(bool offer, const ng::value& req, con
     }
     take_names(*s, req);
     if (s->sdps.size() < max_sdps) {
-        s->sdps.push_back({unix_now_ns(), offer, string_any(req, {"from-tag"}), string_any(req, {"to-tag"}), sdp_in,
-                           sdp_out});
+        s->sdps.push_back({unix_now_ns(), offer, string_any(req, {"from-tag"}), string_any(req, {"to-tag"}),
+                           without_keys(sdp_in), without_keys(sdp_out)});
     } else {
         ++s->sdps_dropped;
     }

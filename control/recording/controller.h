@@ -17,7 +17,8 @@
 // closes its recording (delete, timeouts); the node's stop closes all of them.
 //
 // Memory: nothing for calls that are not and will not be recorded; for the others the SDPs
-// from the start of the recording (at most max_sdps) and its events. Control thread only.
+// from the start of the recording (at most max_sdps, their SDES keys removed: the metadata
+// never holds a media key) and its events. Control thread only.
 
 #include <cstdint>
 #include <random>

@@ -424,6 +424,12 @@ void recorder::close_due(bool all) {
 }
 
 void recorder::finish(active& a, close_request r) {
+    if (a.failed) {
+        // The control plane stops asking once the recording is closed: the reason goes into
+        // its metadata, not into an ever longer list.
+        std::lock_guard<std::mutex> g(mu_);
+        failures_.erase(a.info.id);
+    }
     flush(a);
     store_->close(a.out);
     a.out = nullptr;

@@ -107,7 +107,7 @@ class recorder {
     void open(open_request r);
     void close(close_request r);
     recorder_counters counters() const;
-    // Why recording `id` failed; empty while it has not.
+    // Why recording `id` failed; empty while it has not, and once it is closed.
     std::string failure(uint32_t id) const;
     const recorder_config& config() const { return cfg_; }
 

@@ -222,6 +222,31 @@ TEST_F(controller_test, from_answer_stamps_both_legs_at_the_answer_and_closes_at
     EXPECT_NE(json.find("\"event\": \"start\""), std::string::npos);
 }
 
+TEST_F(controller_test, the_metadata_never_holds_an_sdes_key) {
+    const std::string key = "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz";
+    const std::string savp = "v=0\r\no=- 1 1 IN IP4 198.51.100.10\r\ns=-\r\nc=IN IP4 198.51.100.10\r\nt=0 0\r\n"
+                             "m=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key +
+                             "\r\na=sendrecv\r\n";
+    value o = handle(dict({{"command", value::str("offer")}, {"call-id", value::str("k1")},
+                           {"from-tag", value::str("ft")}, {"sdp", value::str(savp)},
+                           {"direction", list({"a", "ans"})}, {"record call", value::str("yes")}}));
+    ASSERT_EQ(str(o, "result"), "ok") << str(o, "error-reason");
+    const std::string sent = str(o, "sdp");
+    const size_t at = sent.find("inline:");
+    ASSERT_NE(at, std::string::npos) << "the relay's own key toward the callee";
+    const std::string relay_key = sent.substr(at + 7, 40);
+    cmd("delete", "k1");
+    finish();
+    for (const auto& f : done_files()) {
+        if (f.size() > 5 && f.substr(f.size() - 5) == ".json") {
+            const std::string json = read_file(dir_ + "/done/" + f);
+            EXPECT_EQ(json.find(key), std::string::npos) << "the caller's key";
+            EXPECT_EQ(json.find(relay_key), std::string::npos) << "the relay's key";
+            EXPECT_NE(json.find("inline:[removed]"), std::string::npos) << json;
+        }
+    }
+}
+
 TEST_F(controller_test, from_ringing_stamps_at_the_offer) {
     offer("c3", "ring");
     EXPECT_NE(stamp("198.18.4.1", b_port_).first, 0u);

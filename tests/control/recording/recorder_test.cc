@@ -400,29 +400,33 @@ TEST_F(recorder_test, a_write_error_fails_that_recording_only) {
             send(2, 0, tone_packet(2, k, 440), 20 * k);
         }
     }
+    rec_->poll(std::chrono::steady_clock::now());  // writes: "big" fails
+    EXPECT_NE(rec_->failure(1).find("File too large"), std::string::npos) << rec_->failure(1);
+    EXPECT_EQ(rec_->failure(2), "");
     close(1, 8000);
     close(2, 8000);
-    rec_->poll(std::chrono::steady_clock::now());  // writes, fails "big", closes both
+    rec_->poll(std::chrono::steady_clock::now());  // closes both
     setrlimit(RLIMIT_FSIZE, &old);
     std::signal(SIGXFSZ, prev);
     rec_->stop();
     const recorder_counters c = rec_->counters();
     EXPECT_GE(c.failed, 1u);
     EXPECT_GT(c.packets_lost, 0u);
-    EXPECT_NE(rec_->failure(1).find("File too large"), std::string::npos) << rec_->failure(1);
-    EXPECT_EQ(rec_->failure(2), "");
+    EXPECT_EQ(rec_->failure(1), "") << "forgotten once closed: the metadata has it";
     EXPECT_EQ(read_pcap(dir_ + "/done/small.pcap").payloads.size(), 20u) << "the other recording is whole";
-    EXPECT_NE(read_file(dir_ + "/done/big.json").find("\"status\": \"failed\""), std::string::npos);
+    const std::string json = read_file(dir_ + "/done/big.json");
+    EXPECT_NE(json.find("\"status\": \"failed\""), std::string::npos) << json;
+    EXPECT_NE(json.find("File too large"), std::string::npos) << json;
 }
 
 TEST_F(recorder_test, an_existing_file_is_never_overwritten) {
     make();
     { std::ofstream(dir_ + "/taken.pcap") << "keep me"; }
     open(1, "taken");
+    EXPECT_NE(rec_->failure(1).find("File exists"), std::string::npos) << rec_->failure(1);
     send(1, 0, tone_packet(1, 0, 440), 0);
     close(1, 100);
     rec_->stop();
-    EXPECT_NE(rec_->failure(1).find("File exists"), std::string::npos) << rec_->failure(1);
     EXPECT_EQ(read_file(dir_ + "/taken.pcap"), "keep me");
     EXPECT_EQ(rec_->counters().failed, 1u);
     EXPECT_EQ(rec_->counters().packets_lost, 1u);
