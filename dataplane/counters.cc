@@ -17,7 +17,11 @@ constexpr std::string_view texts[] = {
 };
 constexpr std::string_view kind_names[] = {"rtp", "rtcp", "srtp", "srtcp"};
 static_assert(std::size(kind_names) == media_kind_count);
+constexpr std::string_view latch_kind_names[] = {"first", "plain_move", "srtp_relatch"};
+static_assert(std::size(latch_kind_names) == latch_kind_count);
 }  // namespace
+
+std::string_view latch_kind_name(latch_kind k) { return latch_kind_names[static_cast<size_t>(k)]; }
 
 std::string_view media_kind_name(media_kind k) { return kind_names[static_cast<size_t>(k)]; }
 
@@ -53,6 +57,11 @@ worker_counters sum(const worker_counters* blocks, size_t n) {
         const worker_counters& b = blocks[i];
         for (const counter_info& c : worker_counter_list) {
             s.*c.field += b.*c.field;
+        }
+        for (size_t f = 0; f < counted_interfaces; ++f) {
+            for (size_t k = 0; k < latch_kind_count; ++k) {
+                s.latch_changes[f][k] += b.latch_changes[f][k];
+            }
         }
         for (size_t r = 0; r < drop_reason_count; ++r) {
             s.drops[r] += b.drops[r];

@@ -49,6 +49,19 @@ struct traffic_counter {
 // [DPDK port][direction][kind]: 1 KiB per worker; a call's packets touch two of its lines.
 using traffic_table = std::array<std::array<std::array<traffic_counter, media_kind_count>, traffic_dir_count>, counted_ports>;
 
+// Latch changes (dataplane/latch.h), by kind: a stream's first latch; a move on a plain
+// leg (a new source after probation, or the SDP address taking a leg back inside its
+// window); a re-latch on an SRTP leg after an authenticated packet from a new address.
+enum class latch_kind : uint8_t { first, plain_move, srtp_relatch, count };
+constexpr size_t latch_kind_count = static_cast<size_t>(latch_kind::count);
+std::string_view latch_kind_name(latch_kind k);
+
+// Logical interfaces the latch counters cover (flow_entry::iface); the control plane refuses
+// more.
+constexpr uint16_t counted_interfaces = 16;
+// [interface][kind]: 384 bytes per worker, touched only when a latch changes.
+using latch_table = std::array<std::array<uint64_t, latch_kind_count>, counted_interfaces>;
+
 // What each line of worker_counters.def says about its counter besides the field.
 enum class counter_scope : uint8_t { node, worker };
 enum class counter_unit : uint8_t { count, tsc };
@@ -60,6 +73,7 @@ struct alignas(64) worker_counters {
 #undef WORKER_COUNTER
     std::array<uint64_t, drop_reason_count> drops{};
     traffic_table traffic{};        // relayed media by port, direction and kind
+    latch_table latch_changes{};    // latches set or moved, by interface and kind
 
     uint64_t total_drops() const;
     // Everything that was received and has been accounted for: relayed, dropped, or

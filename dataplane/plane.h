@@ -11,7 +11,8 @@
 //   4. the flow table and the neighbour table
 //   5. the rings: to_control (ARP to the control plane), control_tx (frames the control
 //      plane sends through worker 0), one handoff ring per worker when there are several,
-//      one record ring per worker when calls may be recorded (record_ring.h)
+//      latch_events (latch changes for the control plane to log, latch.h), one record
+//      ring per worker when calls may be recorded (record_ring.h)
 //   6. the block every worker shares (dataplane_shared) and the workers (TX buffers, SRTP
 //      batch state)
 //   7. flow steering (rte_flow rules), when asked for
@@ -85,6 +86,9 @@ class plane {
     // rare; a handoff ring holds two full RX rings of misdelivered packets.
     static constexpr unsigned control_ring_size = 1024;
     static constexpr unsigned handoff_ring_size = 4096;
+    // Latch changes: ~4 per call set-up; 4096 is ~10 s of 100 new calls/s between two
+    // control loop turns that each drain it (they run every millisecond).
+    static constexpr unsigned latch_ring_size = 4096;
     static constexpr size_t max_name = 12;
 
     explicit plane(const plane_config& c);
@@ -122,6 +126,7 @@ class plane {
     rte_mempool* pool() const { return pool_; }
     rte_ring* to_control() const { return to_control_; }
     rte_ring* control_tx() const { return control_tx_; }
+    rte_ring* latch_events() const { return latch_events_; }
     rte_ring* handoff(uint16_t worker_index) const { return handoff_[worker_index]; }
     // Worker i's ring of recorded packets for the recorder; null without record_bytes.
     record_ring* record(uint16_t worker_index) const { return record_[worker_index].get(); }
@@ -147,6 +152,7 @@ class plane {
     std::unique_ptr<neighbour_table> neighbours_;
     rte_ring* to_control_ = nullptr;
     rte_ring* control_tx_ = nullptr;
+    rte_ring* latch_events_ = nullptr;
     rte_ring* handoff_[max_workers] = {};
     std::unique_ptr<record_ring> record_[max_workers];
     std::unique_ptr<dataplane_shared> shared_;

@@ -51,7 +51,7 @@ struct alignas(16) record_slot {
     uint16_t dst_port;     // network order
     uint16_t len;          // bytes of data that follow
     uint16_t orig_len;     // the clear packet's length (> len when cut)
-    uint8_t channel;       // flow_entry::record_channel: the leg that sent it
+    uint8_t channel;       // flow_record_leg_b of the flow entry: the leg that sent it
     uint8_t flags;         // record_slot_flags
     uint16_t unused;
 

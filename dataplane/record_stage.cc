@@ -14,7 +14,7 @@ record_slot* copy(record_ring& ring, const rte_mbuf* m, const flow_entry& e, con
     const auto* uh = rte_pktmbuf_mtod_offset(m, const rte_udp_hdr*, m->l2_len + m->l3_len);
     // The flow's kind, or for a muxed RTP port what the packet is (RFC 5761 payload types).
     const bool rtcp = e.kind == flow_kind::rtcp || (len >= 2 && (clear[1] & 0x7f) >= 64 && (clear[1] & 0x7f) <= 95);
-    return record_copy(ring, tsc, e.record_id, e.record_channel, rtcp, ip->src_addr, uh->src_port, ip->dst_addr,
+    return record_copy(ring, tsc, e.record_id, (e.flags & flow_record_leg_b) != 0 ? 1 : 0, rtcp, ip->src_addr, uh->src_port, ip->dst_addr,
                        uh->dst_port, clear, len);
 }
 

@@ -59,6 +59,9 @@ struct dataplane_shared {
     // (srtp/batch.h, intel-ipsec-mb); below it, packet by packet. 0 = never batch. From 2
     // packets the batch costs less per packet (bench/micro/srtp_batch_benchmark.cc).
     uint32_t srtp_batch_min = 2;
+    // Latch changes for the control plane to log (latch.h's latch_event elements; every
+    // worker enqueues, the control thread dequeues). Null: counted only.
+    rte_ring* latch_events = nullptr;
     // Written once by plane::stop() (control thread), read by every worker each loop turn.
     std::atomic<bool> stop{false};
 };
@@ -71,6 +74,7 @@ struct alignas(64) worker {
     worker_counters counters;
     srtp::burst_crypto* crypto = nullptr;   // burst SRTP, null when shared->srtp_batch_min == 0
     uint64_t auth_token_cycles = 0;         // TSC cycles per authentication token (latch.h)
+    uint64_t quiet_cycles = 0;              // latch.h's quiet_ms in TSC cycles
     uint64_t drain_every_tsc = 0;           // TX buffers flushed at least this often
     uint64_t last_drain_tsc = 0;
     record_ring* record = nullptr;          // shared->record[index]: recorded packets' copies
@@ -97,6 +101,7 @@ struct alignas(64) worker {
     // False when the packet was dropped instead of relayed.
     bool forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, const srtp::batch_item& it,
                         uint64_t now_tsc);
+    void note_latch(const rte_mbuf* m, const flow_entry* e, const route& r);
     void drop(rte_mbuf* m, drop_reason why);
     void send(rte_mbuf* m, uint16_t port_id, uint32_t kind);
 };

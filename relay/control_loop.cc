@@ -117,6 +117,7 @@ void control_loop::run(const std::atomic<bool>& stop, const std::function<bool(c
             signalled = true;
         }
         handle_arp(now);
+        latches_.drain(now);
         // Right after NG requests: an answer's peers get their ARP before their first packet.
         if (signalled || now - last_resolve >= std::chrono::milliseconds(10)) {
             resolve(now);

@@ -4,6 +4,7 @@
 
 #include <rte_cycles.h>
 
+#include "control/interfaces.h"
 #include "dataplane/flow_table.h"
 #include "relay/control_loop.h"
 #include "relay/link_monitor.h"
@@ -66,8 +67,24 @@ ng::value counters_value(const std::vector<dp::worker_counters>& blocks, uint64_
     return d;
 }
 
-ng::value dataplane_stats(const control_loop& loop, const dp::flow_table& flows, const link_monitor& links) {
-    ng::value d = counters_value(loop.blocks(), rte_get_tsc_hz());
+ng::value latch_changes_value(const dp::worker_counters& t, const interface_set& interfaces) {
+    ng::value out = ng::value::dict();
+    for (const logical_interface& li : interfaces.all()) {
+        ng::value kinds = ng::value::dict();
+        for (size_t k = 0; k < dp::latch_kind_count; ++k) {
+            kinds.set(std::string(dp::latch_kind_name(static_cast<dp::latch_kind>(k))),
+                      integer(li.index < dp::counted_interfaces ? t.latch_changes[li.index][k] : 0));
+        }
+        out.set(li.name, std::move(kinds));
+    }
+    return out;
+}
+
+ng::value dataplane_stats(const control_loop& loop, const dp::flow_table& flows, const link_monitor& links,
+                          const interface_set& interfaces) {
+    const std::vector<dp::worker_counters> blocks = loop.blocks();
+    ng::value d = counters_value(blocks, rte_get_tsc_hz());
+    d.set("latch changes", latch_changes_value(dp::sum(blocks.data(), blocks.size()), interfaces));
     d.set("flows", integer(flows.size()));
     ng::value ls = ng::value::list();
     for (const auto& p : links.ports()) {

@@ -15,6 +15,7 @@
 namespace rtprelay {
 
 class control_loop;
+class interface_set;
 class link_monitor;
 namespace dp {
 class flow_table;
@@ -32,9 +33,14 @@ uint64_t reported_value(const dp::counter_info& c, const dp::worker_counters& b,
 // dict per worker with its index and its worker-scope counters.
 ng::value counters_value(const std::vector<dp::worker_counters>& blocks, uint64_t tsc_hz);
 
+// "latch changes": per logical interface name, the latches set or moved by kind
+// (first, plain_move, srtp_relatch; dataplane/latch.h), summed over `t`'s workers.
+ng::value latch_changes_value(const dp::worker_counters& t, const interface_set& interfaces);
+
 // NG `statistics` "dataplane" of the running relay: counters_value() of its workers, plus
-// "flows" (published flow entries) and "links" (per DPDK port: up, changes).
-ng::value dataplane_stats(const control_loop& loop, const dp::flow_table& flows, const link_monitor& links);
+// "latch changes", "flows" (published flow entries) and "links" (per DPDK port: up, changes).
+ng::value dataplane_stats(const control_loop& loop, const dp::flow_table& flows, const link_monitor& links,
+                          const interface_set& interfaces);
 
 // Appends every listed counter of `t` to a log line (key with '_' for ' ': rx_packets=...,
 // busy_ns=...), then dropped=.

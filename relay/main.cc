@@ -198,7 +198,7 @@ int run(const rtprelay::relay_options& opt) {
                                                  .recorder = recorder.get()});
     }
     control_loop* loop_ptr = nullptr;
-    ng::commands cmds(sessions, [&]() { return dataplane_stats(*loop_ptr, plane.flows(), links); });
+    ng::commands cmds(sessions, [&]() { return dataplane_stats(*loop_ptr, plane.flows(), links, interfaces); });
     ng::ng_server_config ngc;
     ngc.listen = opt.ng_listen;
     ngc.allow = opt.ng_allow;
@@ -235,6 +235,7 @@ int run(const rtprelay::relay_options& opt) {
     ctx.pool = plane.pool();
     ctx.to_control = plane.to_control();
     ctx.control_tx = plane.control_tx();
+    ctx.latch_events = plane.latch_events();
     ctx.sessions = &sessions;
     ctx.stats_interval = opt.stats_interval;
     ctx.metrics = prom.get();

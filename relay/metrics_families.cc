@@ -165,6 +165,24 @@ void traffic(builder& b, const dp::worker_counters& t, const control_snapshot& s
     b.add(std::move(info));
 }
 
+// Latch changes by logical interface and kind (dataplane/latch.h), every pair present.
+void latching(builder& b, const dp::worker_counters& t, const control_snapshot& s) {
+    MetricFamily f = family("rtprelay_latch_changes_total",
+                            "Streams whose learned source was set or moved, by logical interface and kind: first "
+                            "(a stream's first latch), plain_move (a plain RTP leg moved: a new source after "
+                            "probation, or its SDP address back), srtp_relatch (an SRTP leg moved after an "
+                            "authenticated packet).",
+                            MetricType::Counter);
+    for (size_t i = 0; i < s.interfaces.size() && i < dp::counted_interfaces; ++i) {
+        for (size_t k = 0; k < dp::latch_kind_count; ++k) {
+            sample(f, d(t.latch_changes[i][k]),
+                   {{"interface", s.interfaces[i].name},
+                    {"kind", std::string(dp::latch_kind_name(static_cast<dp::latch_kind>(k)))}});
+        }
+    }
+    b.add(std::move(f));
+}
+
 void sessions(builder& b, const control_snapshot& s) {
     constexpr MetricType counter = MetricType::Counter;
     {
@@ -372,6 +390,7 @@ std::vector<prometheus::MetricFamily> render(const dp::worker_counters& sum,
     builder b;
     dataplane(b, sum, workers, tsc_hz);
     traffic(b, sum, control);
+    latching(b, sum, control);
     sessions(b, control);
     capacity(b, control);
     ng(b, control);

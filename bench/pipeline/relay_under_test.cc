@@ -239,7 +239,7 @@ std::vector<call_info> relay_under_test::set_up_calls() {
         }
         call* c = sessions_->find("call-" + std::to_string(i));
         for (size_t l = 0; c != nullptr && l < c->legs.size(); ++l) {
-            c->legs[l]->record_id = i + 1;
+            c->legs[l]->record_id = static_cast<uint16_t>(i % 65535 + 1);  // 16-bit ids, as the controller's
             c->legs[l]->record_channel = static_cast<uint8_t>(l);
             pub_->restamp(*c->legs[l]);
         }

@@ -35,6 +35,11 @@ bool same_line(const std::optional<made_from>& a, const std::optional<made_from>
     return !a || (a->crypto_suite == b->crypto_suite && a->unencrypted_srtcp == b->unencrypted_srtcp &&
                   sdes::same_key(a->key, b->key));
 }
+// The recording stamp the owner worker copies packets with (dataplane/record_stage.h).
+void stamp_recording(dp::flow_entry& e, uint16_t record_id, uint8_t channel) {
+    e.record_id = record_id;
+    e.flags = static_cast<uint8_t>(channel != 0 ? e.flags | dp::flow_record_leg_b : e.flags & ~dp::flow_record_leg_b);
+}
 }  // namespace
 
 void publisher::sync_contexts(stream& s, std::vector<std::unique_ptr<dp::srtp::context>>& old) {
@@ -107,7 +112,13 @@ bool publisher::publish_direction(leg& in, stream& s_in, leg& out, stream& s_out
     e->onlink_net = out_addr.net.base.v4_be() & e->onlink_mask;
     e->gateway = out.iface->gateway ? out.iface->gateway->v4_be() : 0;
     e->kind = rtcp ? dp::flow_kind::rtcp : dp::flow_kind::rtp;
+    e->iface = static_cast<uint8_t>(in.iface->index);  // < dp::counted_interfaces (interface_set::add)
+    // An RTCP port latches a NAT'd peer only from the address its RTP port latched to.
+    e->rtp_of_leg = rtcp ? s_in.rtp_state.get() : nullptr;
     e->flags = dp::flow_learn;
+    if (!s_in.is_rtp) {
+        e->flags |= dp::flow_opaque;  // T.38 UDPTL: probation reads UDPTL's sequence number
+    }
     if (in.strict_source || in.iface->strict_source) {
         e->flags |= dp::flow_strict_source;
     }
@@ -123,8 +134,7 @@ bool publisher::publish_direction(leg& in, stream& s_in, leg& out, stream& s_out
     // RTP and RTCP ports of a stream share an owner: with rtcp-mux the RTP port carries
     // RTCP too, and both must reach the same SRTCP context.
     e->owner = owner_of(in_addr_be, s_in.rtp_port());
-    e->record_id = in.record_id;
-    e->record_channel = in.record_channel;
+    stamp_recording(*e, in.record_id, in.record_channel);
     for (size_t k = 0; k < 2; ++k) {
         e->srtp_in[k] = s_in.in_ctx(k);
         e->srtp_out[k] = s_out.out_ctx(k);
@@ -195,12 +205,12 @@ bool publisher::restamp(const leg& l) {
             key.local_addr = s.local_addr.v4_be();
             key.local_port = htons(port);
             const dp::flow_entry* old = flows_.lookup(key);
-            if (old == nullptr || (old->record_id == l.record_id && old->record_channel == l.record_channel)) {
+            if (old == nullptr || (old->record_id == l.record_id &&
+                                   ((old->flags & dp::flow_record_leg_b) != 0) == (l.record_channel != 0))) {
                 continue;
             }
             auto e = std::make_unique<dp::flow_entry>(*old);
-            e->record_id = l.record_id;
-            e->record_channel = l.record_channel;
+            stamp_recording(*e, l.record_id, l.record_channel);
             ok = flows_.publish(key, std::move(e)) && ok;
         }
     }

@@ -186,10 +186,11 @@ std::string controller::start(call_state& s, call& c, bool from_first_packet, co
     if (!error.empty()) {
         return error;
     }
-    s.id = next_id_++;
-    if (next_id_ == 0) {
-        next_id_ = 1;
+    const uint16_t id = take_id();
+    if (id == 0) {
+        return "Too many recordings open (65535)";
     }
+    s.id = id;
     s.base = std::move(base);
     s.st = state::recording;
     s.started_by = by;
@@ -226,12 +227,28 @@ void controller::stop(call_state& s, call& c, const std::string& by) {
     r.call_json = call_json(s, c);
     rec_->close(std::move(r));
     s.previous.push_back(s.base);
+    ids_in_use_.reset(s.id);
     s.id = 0;
+}
+
+uint16_t controller::take_id() {
+    // Round robin from the last one given, so that an id comes back only after 65,534 other
+    // recordings started: the recorder has long finished the old one by then (it closes a
+    // recording once every worker has passed the stop and its rings are read past it).
+    for (uint32_t tries = 0; tries < max_ids; ++tries) {
+        const uint16_t id = next_id_;
+        next_id_ = next_id_ == max_ids ? 1 : static_cast<uint16_t>(next_id_ + 1);
+        if (!ids_in_use_.test(id)) {
+            ids_in_use_.set(id);
+            return id;
+        }
+    }
+    return 0;
 }
 
 void controller::sync(call_state& s, call& c) {
     for (auto& l : c.legs) {
-        const uint32_t id = s.st == state::recording ? s.id : 0;
+        const uint16_t id = s.st == state::recording ? s.id : 0;
         const uint8_t channel = l.get() == c.legs.front().get() ? 0 : 1;
         if (l->record_id != id || l->record_channel != channel) {
             l->record_id = id;

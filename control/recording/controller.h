@@ -20,6 +20,7 @@
 // from the start of the recording (at most max_sdps, their SDES keys removed: the metadata
 // never holds a media key) and its events. Control thread only.
 
+#include <bitset>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -92,7 +93,7 @@ class controller final : public call_observer {
         channels layout = channels::dual;
         bool refused = false;            // record-call no/off: the policy stays off
         name_request names;              // from the latest request that gave any
-        uint32_t id = 0;                 // the open recording's, 0 = none
+        uint16_t id = 0;                 // the open recording's, 0 = none
         std::string base;
         std::string started_by;
         std::vector<event> events;
@@ -114,7 +115,11 @@ class controller final : public call_observer {
     recorder* rec_;
     rte_rcu_qsbr* rcu_;
     std::unordered_map<std::string, call_state> calls_;
-    uint32_t next_id_ = 1;
+    // Recording ids: 16 bits, the room dp::flow_entry has for one; 0 = not recorded.
+    static constexpr uint16_t max_ids = 65535;
+    uint16_t take_id();  // 0 when all are in use
+    uint16_t next_id_ = 1;
+    std::bitset<max_ids + 1> ids_in_use_;
     std::mt19937_64 random_;
 };
 

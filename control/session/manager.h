@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "control/admission/admission.h"
@@ -144,6 +145,13 @@ class session_manager {
     // Per interface and address: ports free and used (pairs), for statistics and capacity.
     ng::value interfaces_report() const;
     size_t size() const { return calls_.size(); }
+    // The call and leg a local media address and port (RTP or RTCP) belong to, for log lines
+    // about what the data plane saw there (latch moves). O(1) plus the call's streams.
+    struct port_owner {
+        std::string call_id;
+        std::string tag;
+    };
+    std::optional<port_owner> owner_of(uint32_t addr_be, uint16_t port) const;
     const session_totals& totals() const { return totals_; }
 
  private:
@@ -161,7 +169,7 @@ class session_manager {
     void undo(call& c, const branch_change& change);
     leg& new_leg(call& c, std::string tag, const std::string& iface_name);
     void ensure_streams(leg& l, size_t n);
-    void allocate(leg& l, stream& s);
+    void allocate(call& c, leg& l, stream& s);
     void release_stream(leg& l, stream& s);
     void destroy(call& c);
     // By call-id; the key views the call's own call_id (one copy of the id per call).
@@ -174,6 +182,9 @@ class session_manager {
     session_timeouts timeouts_;
     admission* admission_;
     call_map calls_;
+    // Allocated port pairs -> their call (port_key in manager.cc): kept by allocate and
+    // release_stream, so it holds exactly the pairs streams hold.
+    std::unordered_map<uint64_t, call*> by_port_;
     session_totals totals_;
     call_observer* observer_ = nullptr;
 };

@@ -21,6 +21,7 @@
 #include "control/publish/publisher.h"
 #include "control/session/manager.h"
 #include "dataplane/arp.h"
+#include "dataplane/latch.h"
 #include "dataplane/plane.h"
 #include "dataplane/port_setup.h"
 #include "dataplane/rewrite.h"
@@ -185,6 +186,24 @@ class worker_test : public ::testing::Test {
         return test::udp_frame(s);
     }
     static bytes payload_of(const bytes& f) { return test::parse_udp(f)->payload; }
+    // A stream from a source the SDP did not name (a NAT'd phone): probation_packets RTP
+    // packets with sequential sequence numbers, of which only the last is relayed (latch.h).
+    void inject_new_source(int side, const peer& from, uint16_t from_port, uint32_t relay_addr, uint16_t relay_port) {
+        for (uint16_t k = 0; k < probation_packets; ++k) {
+            frame_spec s;
+            s.src_mac = from.mac;
+            s.dst_mac = ports_[side].mac;
+            s.src_ip = from.be();
+            s.dst_ip = relay_addr;
+            s.src_port = from_port;
+            s.dst_port = relay_port;
+            s.payload.assign(172, 0x55);
+            s.payload[0] = 0x80;  // RTP version 2, sequence numbers 0x1000 + k
+            s.payload[2] = 0x10;
+            s.payload[3] = static_cast<uint8_t>(k);
+            inject(side, test::udp_frame(s));
+        }
+    }
 
     // --- signalling ---
     struct call_ports {
@@ -461,9 +480,10 @@ TEST_F(worker_test, replies_follow_the_latched_source) {
     const call_ports p = make_call("c1", caller_, callee_);
     learn(side_a, caller_);
     learn(side_b, callee_);
-    inject(side_a, media(side_a, caller_, 61000, addr_a_, p.a));
+    inject_new_source(side_a, caller_, 61000, addr_a_, p.a);
     run();
     ASSERT_EQ(sent(side_b).size(), 1u);
+    EXPECT_EQ(drops(drop_reason::latch_probation), probation_packets - 1);
     inject(side_b, media(side_b, callee_, 5000, addr_b_, p.b));
     run();
     const auto out = sent(side_a);
@@ -548,7 +568,7 @@ TEST_F(worker_test, latched_peer_without_neighbour_entry_is_requested) {
     learn(side_a, caller_);
     // Media comes from another host than the SDP named; replies must go there.
     const peer moved{"198.18.1.11", 4000, test::mac(0x12)};
-    inject(side_a, media(side_a, moved, 4000, addr_a_, p.a));
+    inject_new_source(side_a, moved, 4000, addr_a_, p.a);
     run();
     ASSERT_EQ(sent(side_b).size(), 1u);
     inject(side_b, media(side_b, callee_, 5000, addr_b_, p.b));
@@ -870,7 +890,7 @@ TEST_F(worker_test, strict_source_drops_strangers) {
 }
 
 TEST_F(worker_test, no_destination_until_the_peer_is_known) {
-    publish_direct(31000, 0);
+    publish_direct(31000, 0)->expected_src = pack_endpoint(caller_.be(), rte_cpu_to_be_16(4000));
     inject(side_a, media(side_a, caller_, 4000, addr_a_, 31000));
     run();
     EXPECT_EQ(drops(drop_reason::no_destination), 1u);
@@ -881,6 +901,7 @@ TEST_F(worker_test, egress_vlan_tag_is_added) {
     const peer dest{"198.18.2.30", 6000, test::mac(0x31)};
     flow_entry* e = publish_direct(31000, pack_endpoint(dest.be(), rte_cpu_to_be_16(6000)));
     e->vlan = 301;
+    e->expected_src = pack_endpoint(caller_.be(), rte_cpu_to_be_16(4000));
     learn(side_b, dest);
     const bytes in = media(side_a, caller_, 4000, addr_a_, 31000);
     inject(side_a, in);
@@ -1144,6 +1165,7 @@ TEST_F(worker_test, recorded_plain_call_copies_both_legs) {
 TEST_F(worker_test, recorded_rtp_to_srtp_copies_before_encryption_and_discards_failures) {
     const peer dest{"198.18.2.70", 6000, test::mac(0x71)};
     flow_entry* e = publish_direct(31400, pack_endpoint(dest.be(), rte_cpu_to_be_16(6000)));
+    e->expected_src = pack_endpoint(caller_.be(), rte_cpu_to_be_16(4000));  // the SDP's: latches at once
     learn(side_b, dest);
     srtp::master_key key{};
     key.key[0] = 9;
@@ -1151,7 +1173,7 @@ TEST_F(worker_test, recorded_rtp_to_srtp_copies_before_encryption_and_discards_f
     auto far = srtp::make_context(srtp::engine::libsrtp2, srtp::suite::aes_cm_128_hmac_sha1_80, key, false);
     e->srtp_out[kind_rtp] = out.get();
     e->record_id = 9;
-    e->record_channel = 1;
+    e->flags |= flow_record_leg_b;
     std::vector<bytes> plain;
     for (uint16_t seq : {500, 501, 501, 502}) {
         plain.push_back(rtp_packet(seq, 0x21, 1));

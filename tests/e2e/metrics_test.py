@@ -300,6 +300,13 @@ def run_calls(ng, m0, prom):
     got_rtcp += lockstep(b_rtcp, a_rtcp, (b_addr, b_rtcp_port), 3, lambda i: rtcp_sr(0x2222, packets=i))
     check(got == 2 * n and got_rtcp == 6, "hosts received %d/%d RTP and %d/6 RTCP through the relay" % (got, 2 * n, got_rtcp))
     m3 = settle(lambda s: delta(m2, s, "rtprelay_port_tx_packets_total", port="1") >= n + 3)
+    # The first packet of each leg latched its RTP port (before m2), the first SR its RTCP port.
+    check(all(delta(m1, m2, "rtprelay_latch_changes_total", interface=i, kind="first") == 1 and
+              delta(m2, m3, "rtprelay_latch_changes_total", interface=i, kind="first") == 1 for i in "ab") and
+          all(delta(m1, m3, "rtprelay_latch_changes_total", interface=i, kind=k) == 0
+              for i in "ab" for k in ("plain_move", "srtp_relatch")) and
+          m3.v("rtprelay_latch_events_dropped_total") == 0,
+          "rtprelay_latch_changes_total{interface=a,b,kind=first} +1 per port, no move, no event dropped")
     check(delta(m2, m3, "rtprelay_packets_relayed_total", kind="rtp") == 2 * n,
           "rtprelay_packets_relayed_total{kind=rtp} +%d (sent %d)" %
           (delta(m2, m3, "rtprelay_packets_relayed_total", kind="rtp"), 2 * n))

@@ -39,6 +39,10 @@ finish() {
 trap finish EXIT INT TERM
 
 netns_setup "$prefix"
+# E2E_ATTACKERS=1: an independent attacker host on each endpoint's segment ($NS_XA/$ATT_A, $NS_XB/$ATT_B).
+if [ -n "${E2E_ATTACKERS:-}" ]; then
+    netns_add_attackers
+fi
 ng_port=${NG_PORT:-2223}
 # RECORDING=1: call recording into $logdir/rec (exported as RECORDING_DIR); with
 # RECORDING_TMPFS=SIZE that directory is a tmpfs of SIZE (a disk that fills up).
@@ -68,6 +72,7 @@ ip netns exec "$NS_RELAY" "$build/relay/rtprelay" --workers="$workers" \
 relay_pid=$!
 
 export NS_RELAY NS_A NS_B ADDR_A ADDR_B RELAY_A RELAY_B IF_A0 IF_B0 IF_A1 IF_B1 NG_PORT=$ng_port RELAY_PID=$relay_pid BUILD_DIR=$build
+export NS_XA NS_XB ATT_A ATT_B
 export RELAY_LOG="$logdir/relay.log"
 export PYTHONPATH="$here/../support"
 ip netns exec "$NS_RELAY" timeout "${TEST_TIMEOUT:-240}" python3 "$test_py"

@@ -146,7 +146,7 @@ class controller_test : public ::testing::Test {
             return {0, 0};
         }
         EXPECT_EQ(e->record_id, r->record_id) << "RTP and RTCP carry the same stamp";
-        return {e->record_id, e->record_channel};
+        return {e->record_id, static_cast<uint8_t>((e->flags & dp::flow_record_leg_b) != 0 ? 1 : 0)};
     }
     value recording_of(const std::string& id) {
         const value q = cmd("query", id);
