@@ -13,52 +13,39 @@
 namespace rtprelay::recording {
 
 namespace {
-// NG keys come spelled with a dash or a space (rtpengine accepts both).
-const ng::value* find_any(const ng::value& req, std::initializer_list<std::string_view> keys) {
-    for (auto k : keys) {
-        if (const ng::value* v = req.find(k); v != nullptr) {
-            return v;
-        }
-    }
-    return nullptr;
-}
-
-std::string string_any(const ng::value& req, std::initializer_list<std::string_view> keys) {
-    const ng::value* v = find_any(req, keys);
-    return v != nullptr && v->is_string() ? v->as_string() : std::string();
-}
-
-bool has_flag(const ng::value& req, std::initializer_list<std::string_view> names) {
-    const ng::value* f = req.find("flags");
-    if (f == nullptr || !f->is_list()) {
-        return false;
-    }
-    for (const auto& item : f->as_list()) {
-        for (auto n : names) {
-            if (item.is_string() && item.as_string() == n) {
-                return true;
-            }
-        }
-    }
-    return false;
-}
-
 // record-call's value ("yes", "no", ...) or "yes" for the flag; empty when absent.
-std::string record_call(const ng::value& req) {
-    std::string v = string_any(req, {"record call", "record-call"});
-    if (v.empty() && has_flag(req, {"record-call", "record call"})) {
+std::string record_call(const ng::request& r) {
+    std::string v = r.string(ng::key::record_call);
+    if (v.empty() && r.has(ng::flag::record_call)) {
         v = "yes";
     }
     return v;
 }
 
-name_request names_of(const ng::value& req) {
+name_request names_of(const ng::request& r) {
     name_request n;
-    n.file = string_any(req, {"recording-file", "recording file", "recording-destination", "recording destination"});
-    n.dir = string_any(req, {"recording-dir", "recording dir", "recording-path", "recording path",
-                             "recording-directory", "recording directory"});
-    n.pattern = string_any(req, {"recording-pattern", "recording pattern"});
+    n.file = r.string(ng::key::recording_file);
+    n.dir = r.string(ng::key::recording_dir);
+    if (n.dir.empty()) {
+        n.dir = r.string(ng::key::recording_path);
+    }
+    n.pattern = r.string(ng::key::recording_pattern);
     return n;
+}
+
+// stop recording's pause: the flag, or the key as yes/on or a non-zero integer.
+bool pause_asked(const ng::request& r) {
+    if (r.has(ng::flag::pause)) {
+        return true;
+    }
+    const ng::value* v = r.find(ng::key::pause);
+    if (v == nullptr) {
+        return false;
+    }
+    if (v->is_integer()) {
+        return v->as_integer() != 0;
+    }
+    return v->is_string() && (v->as_string() == "yes" || v->as_string() == "on");
 }
 
 const char* state_name(int s) {
@@ -93,11 +80,7 @@ controller::controller(session_manager& sessions, publisher& pub, policy node, r
 
 controller::~controller() { sessions_.set_observer(nullptr); }
 
-bool controller::is_command(std::string_view command) {
-    return command == "start recording" || command == "stop recording" || command == "pause recording";
-}
-
-void controller::check(const ng::value& req) const {
+void controller::check(const ng::request& req) const {
     const name_request n = names_of(req);
     if (n.file.empty() && n.dir.empty() && n.pattern.empty()) {
         return;
@@ -109,7 +92,7 @@ void controller::check(const ng::value& req) const {
     }
 }
 
-void controller::take_names(call_state& s, const ng::value& req) const {
+void controller::take_names(call_state& s, const ng::request& req) const {
     name_request n = names_of(req);
     if (!n.file.empty() || !n.dir.empty() || !n.pattern.empty()) {
         s.names = std::move(n);
@@ -121,9 +104,9 @@ controller::call_state* controller::state_of(std::string_view call_id) {
     return it == calls_.end() ? nullptr : &it->second;
 }
 
-std::string controller::after_offer_answer(bool offer, const ng::value& req, const std::string& sdp_in,
+std::string controller::after_offer_answer(bool offer, const ng::request& req, const std::string& sdp_in,
                                            const std::string& sdp_out) {
-    const std::string call_id = string_any(req, {"call-id"});
+    const std::string call_id = req.string(ng::key::call_id);
     call* c = sessions_.find(call_id);
     if (c == nullptr) {
         return {};
@@ -147,7 +130,7 @@ std::string controller::after_offer_answer(bool offer, const ng::value& req, con
     }
     take_names(*s, req);
     if (s->sdps.size() < max_sdps) {
-        s->sdps.push_back({unix_now_ns(), offer, string_any(req, {"from-tag"}), string_any(req, {"to-tag"}),
+        s->sdps.push_back({unix_now_ns(), offer, req.string(ng::key::from_tag), req.string(ng::key::to_tag),
                            without_keys(sdp_in), without_keys(sdp_out)});
     } else {
         ++s->sdps_dropped;
@@ -258,20 +241,17 @@ void controller::sync(call_state& s, call& c) {
     }
 }
 
-ng::value controller::command(std::string_view command, const ng::value& req) {
-    const std::string call_id = string_any(req, {"call-id"});
+void controller::command(ng::command command, const ng::request& req) {
+    const std::string call_id = req.string(ng::key::call_id);
     call* c = sessions_.find(call_id);
     if (c == nullptr) {
         throw session_error("Unknown call-id");
     }
     check(req);
     call_state* s = state_of(call_id);
-    const bool pause = command == "pause recording" ||
-                       (command == "stop recording" &&
-                        (has_flag(req, {"pause"}) || string_any(req, {"pause"}) == "yes" ||
-                         (req.find("pause") != nullptr && req.find("pause")->is_integer() &&
-                          req.find("pause")->as_integer() != 0)));
-    if (command == "start recording") {
+    const bool pause = command == ng::command::pause_recording ||
+                       (command == ng::command::stop_recording && pause_asked(req));
+    if (command == ng::command::start_recording) {
         if (rec_ == nullptr) {
             throw session_error("Call recording is not configured (no recording-dir)");
         }
@@ -297,16 +277,13 @@ ng::value controller::command(std::string_view command, const ng::value& req) {
     } else if (s != nullptr && pause) {
         if (s->st == state::recording) {
             s->st = state::paused;
-            s->events.push_back({unix_now_ns(), "pause", std::string(command)});
+            s->events.push_back({unix_now_ns(), "pause", std::string(ng::command_name(command))});
             sync(*s, *c);
         }
     } else if (s != nullptr) {
         stop(*s, *c, "stop recording");
         s->refused = true;
     }
-    ng::value v = ng::value::dict();
-    v.set("result", ng::value::str("ok"));
-    return v;
 }
 
 void controller::describe(std::string_view call_id, ng::value& reply) const {

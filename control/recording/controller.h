@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "control/ng/bencode.h"
+#include "control/ng/request.h"
 #include "control/publish/publisher.h"
 #include "control/recording/file_names.h"
 #include "control/recording/policy.h"
@@ -53,16 +54,15 @@ class controller final : public call_observer {
 
     // Before an offer or answer changes anything: throws session_error when the request's
     // recording keys are unacceptable (a file name outside the directory, ...).
-    void check(const ng::value& req) const;
+    void check(const ng::request& req) const;
     // After the session manager accepted an offer or answer: SDPs in and out, record-call,
     // the policy. Returns a warning for the reply, or empty.
-    std::string after_offer_answer(bool offer, const ng::value& req, const std::string& sdp_in,
+    std::string after_offer_answer(bool offer, const ng::request& req, const std::string& sdp_in,
                                    const std::string& sdp_out);
 
-    static bool is_command(std::string_view command);
-    // `start recording`, `stop recording`, `pause recording`: the reply (rtpengine's shape:
-    // result ok, nothing else). Throws session_error for an unknown call-id or bad names.
-    ng::value command(std::string_view command, const ng::value& req);
+    // `start recording`, `stop recording`, `pause recording` (the reply is rtpengine's: result
+    // ok, nothing else). Throws session_error for an unknown call-id or bad names.
+    void command(ng::command command, const ng::request& req);
     // Adds the call's "recording" dictionary to a query reply (when it has or had one).
     void describe(std::string_view call_id, ng::value& reply) const;
 
@@ -103,7 +103,7 @@ class controller final : public call_observer {
     };
 
     call_state* state_of(std::string_view call_id);
-    void take_names(call_state& s, const ng::value& req) const;
+    void take_names(call_state& s, const ng::request& req) const;
     std::string start(call_state& s, call& c, bool from_first_packet, const char* by);
     void stop(call_state& s, call& c, const std::string& by);
     void sync(call_state& s, call& c);

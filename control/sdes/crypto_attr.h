@@ -14,8 +14,9 @@
 //   without '=' padding;
 // - lifetime as decimal or 2^n, at most 2^48 packets (SRTP's own limit); kept, not enforced;
 // - no MKI: the trunk does not support it, and without it one key per direction is simple;
-// - no session parameters except UNENCRYPTED_SRTCP (only where the policy allows it) and
-//   WSH (a replay-window hint the receiver may ignore). KDR, FEC_ORDER, FEC_KEY,
+// - no session parameters except UNENCRYPTED_SRTCP (only where the policy allows it), WSH
+//   (a replay-window hint the receiver may ignore) and FEC_ORDER=FEC_SRTP (RFC 4568's
+//   default order, nothing to do without FEC). KDR, FEC_ORDER=SRTP_FEC, FEC_KEY,
 //   UNENCRYPTED_SRTP, UNAUTHENTICATED_SRTP and unknown ones change how packets are protected
 //   in ways the data plane does not implement.
 

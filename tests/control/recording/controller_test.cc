@@ -64,7 +64,7 @@ class controller_test : public ::testing::Test {
         rc.unix_ns0 = unix_now_ns();
         rec_ = std::make_unique<recorder>(rc, std::vector<dp::record_ring*>{&ring_}, nullptr);
         ctl_ = std::make_unique<controller>(*sessions_, *pub_, policy{}, rec_.get(), nullptr);
-        commands_ = std::make_unique<ng::commands>(*sessions_, std::function<value()>{});
+        commands_ = std::make_unique<ng::commands>(*sessions_, std::function<ng::dataplane_report()>{});
         commands_->set_recordings(ctl_.get());
     }
     void TearDown() override {
@@ -356,7 +356,7 @@ TEST(controller_unconfigured, recording_requests_get_a_clear_error) {
     publisher pub(flows, neighbours, 1);
     session_manager sessions(ifs, pub);
     controller ctl(sessions, pub, policy{}, nullptr, nullptr);
-    ng::commands commands(sessions, std::function<value()>{});
+    ng::commands commands(sessions, std::function<ng::dataplane_report()>{});
     commands.set_recordings(&ctl);
     value o = value::dict();
     o.set("command", value::str("offer"));
