@@ -29,17 +29,34 @@ void record_join(record_round& r, uint16_t pkt, int16_t item, srtp::batch_item* 
     record_pending& p = r.p[r.n++];
     p.pkt = pkt;
     p.item = item;
-    p.len_before = item >= 0 ? items[item].len : 0;
     p.out = nullptr;
     p.slot = nullptr;
     if (item >= 0 && items[item].in != nullptr && items[item].out != nullptr) {
         p.out = items[item].out;
         items[item].out = nullptr;
+        r.held = true;
     }
 }
 
 uint32_t record_before_crypto(record_round& r, record_ring& ring, rte_mbuf* const* pkts,
-                              const flow_entry* const* entries, const srtp::batch_item* items, uint64_t tsc) {
+                              const flow_entry* const* entries, srtp::batch_item* items, uint16_t n_items,
+                              uint64_t tsc) {
+    if (r.held) {
+        for (uint16_t k = 0; k < n_items; ++k) {
+            srtp::batch_item& it = items[k];
+            const bool both = it.in != nullptr && it.out != nullptr;
+            r.held_out[k] = both ? it.out : nullptr;
+            r.held_len[k] = it.len;
+            if (both) {
+                it.out = nullptr;
+            }
+        }
+        for (uint16_t k = 0; k < r.n; ++k) {
+            if (r.p[k].out != nullptr) {
+                r.held_out[r.p[k].item] = r.p[k].out;
+            }
+        }
+    }
     uint32_t refused = 0;
     for (uint16_t k = 0; k < r.n; ++k) {
         record_pending& p = r.p[k];
@@ -58,37 +75,46 @@ uint32_t record_before_crypto(record_round& r, record_ring& ring, rte_mbuf* cons
 }
 
 uint32_t record_after_crypto(record_round& r, record_ring& ring, rte_mbuf* const* pkts,
-                             const flow_entry* const* entries, srtp::batch_item* items, srtp::burst_crypto* crypto,
-                             uint64_t tsc) {
+                             const flow_entry* const* entries, srtp::batch_item* items, uint16_t n_items,
+                             srtp::burst_crypto* crypto, uint64_t tsc) {
     uint32_t refused = 0;
-    srtp::batch_item protect[32];
-    int16_t of[32];
-    uint16_t np = 0;
     for (uint16_t k = 0; k < r.n; ++k) {
         record_pending& p = r.p[k];
         if (p.item < 0 || items[p.item].in == nullptr) {
             continue;  // copied before the crypto
         }
-        srtp::batch_item& it = items[p.item];
+        const srtp::batch_item& it = items[p.item];
         if (!it.unprotected) {
             continue;  // not authentic: neither recorded nor relayed
         }
         p.slot = copy(ring, pkts[p.pkt], *entries[p.pkt], it.pkt, it.len, tsc);
         refused += p.slot == nullptr ? 1 : 0;
-        if (p.out != nullptr) {
-            srtp::batch_item& q = protect[np];
-            q = srtp::batch_item{};
-            q.out = p.out;
-            q.pkt = it.pkt;
-            q.len = it.len;
-            // The unprotect gave back the inbound tag's bytes: they are writable again.
-            q.room = it.room + (p.len_before - it.len);
-            q.rtcp = it.rtcp;
-            of[np++] = p.item;
-        }
     }
-    if (np == 0) {
+    if (!r.held) {
         return refused;
+    }
+    r.held = false;
+    srtp::batch_item protect[32];
+    uint16_t of[32];
+    uint16_t np = 0;
+    for (uint16_t k = 0; k < n_items; ++k) {
+        srtp::batch_item& it = items[k];
+        if (r.held_out[k] == nullptr) {
+            continue;
+        }
+        it.out = r.held_out[k];  // as the round's crypto left it, whatever happens next
+        if (!it.unprotected) {
+            continue;  // the unprotect failed: nothing to protect (its result says why)
+        }
+        srtp::batch_item& q = protect[np];
+        q = srtp::batch_item{};
+        q.out = it.out;
+        q.pkt = it.pkt;
+        q.len = it.len;
+        // The unprotect gave back the inbound tag's bytes: they are writable again.
+        q.room = it.room + (r.held_len[k] - it.len);
+        q.rtcp = it.rtcp;
+        of[np++] = k;
     }
     if (crypto != nullptr && np >= crypto->min_batch()) {
         crypto->run(protect, np);
@@ -99,7 +125,6 @@ uint32_t record_after_crypto(record_round& r, record_ring& ring, rte_mbuf* const
     }
     for (uint16_t k = 0; k < np; ++k) {
         srtp::batch_item& it = items[of[k]];
-        it.out = protect[k].out;
         it.res = protect[k].res;
         it.len = protect[k].len;
     }

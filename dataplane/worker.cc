@@ -399,7 +399,7 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
     record_round rec;  // the round's packets of recorded flows (record_stage.h)
     auto finish_round = [&] {
         if (rec.n != 0) {
-            counters.recording_dropped += record_before_crypto(rec, *record, pkts, entries, items, now_tsc);
+            counters.recording_dropped += record_before_crypto(rec, *record, pkts, entries, items, ni, now_tsc);
         }
         // Stage 5: the round's SRTP, batched (srtp/batch.h) or one by one.
         if (crypto != nullptr && ni >= crypto->min_batch()) {
@@ -410,7 +410,7 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
             }
         }
         if (rec.n != 0) {
-            counters.recording_dropped += record_after_crypto(rec, *record, pkts, entries, items, crypto, now_tsc);
+            counters.recording_dropped += record_after_crypto(rec, *record, pkts, entries, items, ni, crypto, now_tsc);
         }
         for (uint16_t g = 0; g < ng; ++g) {
             const uint16_t i = go[g];
