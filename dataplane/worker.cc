@@ -412,14 +412,19 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
         if (rec.n != 0) {
             counters.recording_dropped += record_after_crypto(rec, *record, pkts, entries, items, ni, crypto, now_tsc);
         }
-        for (uint16_t g = 0; g < ng; ++g) {
-            const uint16_t i = go[g];
-            if (!forward_finish(pkts[i], entries[i], routes[i], routes[i].crypto ? items[item_of[i]] : none, now_tsc) &&
-                rec.n != 0) {
-                record_not_relayed(rec, i);
+        if (rec.n == 0) [[likely]] {
+            for (uint16_t g = 0; g < ng; ++g) {
+                const uint16_t i = go[g];
+                forward_finish(pkts[i], entries[i], routes[i], routes[i].crypto ? items[item_of[i]] : none, now_tsc);
             }
-        }
-        if (rec.n != 0) {
+        } else {
+            for (uint16_t g = 0; g < ng; ++g) {
+                const uint16_t i = go[g];
+                if (!forward_finish(pkts[i], entries[i], routes[i], routes[i].crypto ? items[item_of[i]] : none,
+                                    now_tsc)) {
+                    record_not_relayed(rec, i);
+                }
+            }
             record->commit();
             rec.n = 0;
         }
@@ -502,7 +507,7 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
             items[ni] = crypto_item(pkts[i], e, routes[i]);
             item_of[i] = static_cast<uint8_t>(ni++);
         }
-        if (e->record_id != 0 && record != nullptr) {
+        if (e->record_id != 0 && record != nullptr) [[unlikely]] {
             record_join(rec, i, routes[i].crypto ? static_cast<int16_t>(item_of[i]) : int16_t{-1}, items);
         }
     }
