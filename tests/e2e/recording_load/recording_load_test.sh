@@ -169,7 +169,8 @@ print("   generator: %d calls, end-to-end loss %.4f%% without recording, %.4f%% 
       (calls, lp, lr, plain["packets"]["sent"], rec["packets"]["sent"]))
 sys.exit(1 if fails else 0)
 PY
-sample=$(find "$tmp/rec/done" -name '*.pcap' | head -n 3)
+# awk reads to the end: head would close the pipe and pipefail would fail on find's SIGPIPE.
+sample=$(find "$tmp/rec/done" -name '*.pcap' | awk 'NR <= 3')
 for f in $sample; do
     n=$(tshark -r "$f" -o rtp.heuristic_rtp:TRUE -Y rtp -T fields -e rtp.seq | wc -l)
     [ "$n" -gt 0 ] || fail "tshark finds no RTP in $f"
