@@ -98,6 +98,8 @@ enum flow_flags : uint8_t {
                                   // sequence number that starts each datagram (latch.h)
     flow_record_leg_b = 1 << 5,   // recorded (record_id != 0) as the call's second leg: the
                                   // recording's channel 1 (0 = the leg of the first offer)
+    flow_recorded = 1 << 6,       // record_id != 0: the worker tests this bit, read with the
+                                  // flags route/latch read anyway, not record_id (set_recording)
 };
 
 enum forward_mode : uint8_t {
@@ -145,6 +147,7 @@ struct alignas(64) flow_entry : block_cached<flow_entry> {
     uint8_t iface = 0;           // logical interface of this leg (< counted_interfaces): counters
     // Call recording: the id the owner worker puts on the clear copy of every packet it
     // relays from this flow into its record ring (dataplane/record_ring.h); 0 = not recorded.
+    // Read only for recorded flows (flow_recorded); written with set_recording().
     // 16 bits because the entry has no more room: at most 65,535 recordings at a time
     // (control/recording/controller.cc allocates them). The leg it comes from is
     // flow_record_leg_b.
@@ -154,5 +157,16 @@ struct alignas(64) flow_entry : block_cached<flow_entry> {
     const stream_state* rtp_of_leg = nullptr;
 };
 static_assert(sizeof(flow_entry) == 128, "flow entry: two cache lines");
+
+// Stamps entry `e` with recording `record_id` (0 = not recorded) from leg b (the recording's
+// channel 1) or not: record_id and the flow_recorded/flow_record_leg_b bits always together.
+inline void set_recording(flow_entry& e, uint16_t record_id, bool leg_b) {
+    uint8_t f = static_cast<uint8_t>(e.flags & ~(flow_recorded | flow_record_leg_b));
+    if (record_id != 0) {
+        f = static_cast<uint8_t>(f | flow_recorded | (leg_b ? flow_record_leg_b : 0));
+    }
+    e.record_id = record_id;
+    e.flags = f;
+}
 
 }  // namespace rtprelay::dp

@@ -36,6 +36,7 @@
 #include "dataplane/flow_table.h"
 #include "dataplane/local_addresses.h"
 #include "dataplane/neighbour_table.h"
+#include "dataplane/record_ring.h"
 #include "dataplane/worker.h"
 
 struct rte_mempool;

@@ -10,8 +10,8 @@
 // allocation, no system call. The copy uses non-temporal stores: the ring is far larger than
 // the caches, and ordinary stores would first read every line they write (~20 ns a line);
 // streamed whole lines cost a few ns each and leave the worker's cache alone.
-// A full ring refuses the copy; the worker counts it (worker_counters::recording_dropped)
-// and relays the packet all the same, so a recorder that falls behind costs recordings,
+// A full ring refuses the copy and counts it (refused(): rtprelay_recording_ring_full_total);
+// the worker relays the packet all the same, so a recorder that falls behind costs recordings,
 // never media.
 //
 // Layout: byte offsets grow without wrapping (64 bits) and are masked on use. A record never
@@ -89,6 +89,7 @@ class record_ring {
         if (h + skip + need - cached_tail_ > capacity()) {
             cached_tail_ = tail_.load(std::memory_order_acquire);
             if (h + skip + need - cached_tail_ > capacity()) {
+                refused_.store(refused_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
                 return nullptr;
             }
         }
@@ -126,6 +127,8 @@ class record_ring {
         return nullptr;
     }
     void release(uint64_t pos) { tail_.store(pos, std::memory_order_release); }
+    // Copies refused because the ring was full (any thread; the producer counts them).
+    uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
 
  private:
     record_slot* at(uint64_t pos) const {
@@ -135,6 +138,9 @@ class record_ring {
     // Producer's line: written per packet by the worker only.
     alignas(64) uint64_t head_ = 0;         // dp: rw (worker). Next byte to reserve.
     uint64_t cached_tail_ = 0;              // dp: rw (worker). Last tail_ seen.
+    // dp: rw (worker, when full); recorder/metrics: ro. Here rather than in worker_counters so
+    // that the worker's hot counters keep their place (bench/RESULTS.md).
+    std::atomic<uint64_t> refused_{0};
     // Shared lines: one writer each.
     alignas(64) std::atomic<uint64_t> published_{0};  // dp: wo (worker), recorder: ro
     alignas(64) std::atomic<uint64_t> tail_{0};       // recorder: wo, dp: ro (when full)

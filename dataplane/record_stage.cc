@@ -4,6 +4,8 @@
 #include <rte_mbuf.h>
 #include <rte_udp.h>
 
+#include "dataplane/rewrite.h"
+
 namespace rtprelay::dp {
 
 namespace {
@@ -18,6 +20,17 @@ record_slot* copy(record_ring& ring, const rte_mbuf* m, const flow_entry& e, con
                        uh->dst_port, clear, len);
 }
 
+// `n` items' crypto as the worker's stage 5 runs it: batched when there are enough.
+void run_items(srtp::burst_crypto* crypto, srtp::batch_item* items, uint16_t n) {
+    if (crypto != nullptr && n >= crypto->min_batch()) {
+        crypto->run(items, n);
+    } else {
+        for (uint16_t k = 0; k < n; ++k) {
+            srtp::run_item(items[k]);
+        }
+    }
+}
+
 const uint8_t* payload_of(const rte_mbuf* m, uint32_t* len) {
     const auto* uh = rte_pktmbuf_mtod_offset(m, const rte_udp_hdr*, m->l2_len + m->l3_len);
     *len = rte_be_to_cpu_16(uh->dgram_len) - static_cast<uint32_t>(sizeof(rte_udp_hdr));
@@ -25,7 +38,11 @@ const uint8_t* payload_of(const rte_mbuf* m, uint32_t* len) {
 }
 }  // namespace
 
-void record_join(record_round& r, uint16_t pkt, int16_t item, srtp::batch_item* items) {
+bool record_join(record_stage* s, uint16_t pkt, int16_t item, srtp::batch_item* items) {
+    if (s == nullptr) {
+        return false;  // stamped, but this plane has no record rings
+    }
+    record_round& r = s->round;
     record_pending& p = r.p[r.n++];
     p.pkt = pkt;
     p.item = item;
@@ -36,11 +53,15 @@ void record_join(record_round& r, uint16_t pkt, int16_t item, srtp::batch_item* 
         items[item].out = nullptr;
         r.held = true;
     }
+    return true;
 }
 
-uint32_t record_before_crypto(record_round& r, record_ring& ring, rte_mbuf* const* pkts,
-                              const flow_entry* const* entries, srtp::batch_item* items, uint16_t n_items,
-                              uint64_t tsc) {
+namespace {
+// Before the round's crypto: copies the packets that are clear now (no inbound SRTP), and
+// holds back the protect step of every SRTP-to-SRTP item of the round when a recorded one's
+// is held.
+void before_crypto(record_round& r, record_ring& ring, rte_mbuf* const* pkts, const flow_entry* const* entries,
+                   srtp::batch_item* items, uint16_t n_items, uint64_t tsc) {
     if (r.held) {
         for (uint16_t k = 0; k < n_items; ++k) {
             srtp::batch_item& it = items[k];
@@ -57,7 +78,6 @@ uint32_t record_before_crypto(record_round& r, record_ring& ring, rte_mbuf* cons
             }
         }
     }
-    uint32_t refused = 0;
     for (uint16_t k = 0; k < r.n; ++k) {
         record_pending& p = r.p[k];
         if (p.item >= 0 && items[p.item].in != nullptr) {
@@ -69,15 +89,14 @@ uint32_t record_before_crypto(record_round& r, record_ring& ring, rte_mbuf* cons
             len = items[p.item].len;
         }
         p.slot = copy(ring, pkts[p.pkt], *entries[p.pkt], clear, len, tsc);
-        refused += p.slot == nullptr ? 1 : 0;
     }
-    return refused;
 }
 
-uint32_t record_after_crypto(record_round& r, record_ring& ring, rte_mbuf* const* pkts,
-                             const flow_entry* const* entries, srtp::batch_item* items, uint16_t n_items,
-                             srtp::burst_crypto* crypto, uint64_t tsc) {
-    uint32_t refused = 0;
+// After the round's crypto: copies the packets that authenticated, then runs the held-back
+// protect steps in item order (batched like stage 5) and puts their results into their
+// items, as if the round's crypto had done both.
+void after_crypto(record_round& r, record_ring& ring, rte_mbuf* const* pkts, const flow_entry* const* entries,
+                  srtp::batch_item* items, uint16_t n_items, srtp::burst_crypto* crypto, uint64_t tsc) {
     for (uint16_t k = 0; k < r.n; ++k) {
         record_pending& p = r.p[k];
         if (p.item < 0 || items[p.item].in == nullptr) {
@@ -88,10 +107,9 @@ uint32_t record_after_crypto(record_round& r, record_ring& ring, rte_mbuf* const
             continue;  // not authentic: neither recorded nor relayed
         }
         p.slot = copy(ring, pkts[p.pkt], *entries[p.pkt], it.pkt, it.len, tsc);
-        refused += p.slot == nullptr ? 1 : 0;
     }
     if (!r.held) {
-        return refused;
+        return;
     }
     r.held = false;
     srtp::batch_item protect[32];
@@ -116,19 +134,39 @@ uint32_t record_after_crypto(record_round& r, record_ring& ring, rte_mbuf* const
         q.rtcp = it.rtcp;
         of[np++] = k;
     }
-    if (crypto != nullptr && np >= crypto->min_batch()) {
-        crypto->run(protect, np);
-    } else {
-        for (uint16_t k = 0; k < np; ++k) {
-            srtp::run_item(protect[k]);
-        }
-    }
+    run_items(crypto, protect, np);
     for (uint16_t k = 0; k < np; ++k) {
         srtp::batch_item& it = items[of[k]];
         it.res = protect[k].res;
         it.len = protect[k].len;
     }
-    return refused;
+}
+}  // namespace
+
+void record_crypto(record_stage& s, rte_mbuf* const* pkts, const flow_entry* const* entries,
+                   srtp::batch_item* items, uint16_t n_items, srtp::burst_crypto* crypto, uint64_t tsc) {
+    record_round& r = s.round;
+    before_crypto(r, *s.ring, pkts, entries, items, n_items, tsc);
+    run_items(crypto, items, n_items);
+    after_crypto(r, *s.ring, pkts, entries, items, n_items, crypto, tsc);
+    // What worker::forward_finish will drop, decided now from the crypto's results and the
+    // rewrite's room check, so that the finish itself stays as it is without recording.
+    for (uint16_t k = 0; k < r.n; ++k) {
+        const record_pending& p = r.p[k];
+        if (p.slot == nullptr) {
+            continue;
+        }
+        bool relayed = rewrite_has_room(pkts[p.pkt], entries[p.pkt]->vlan);
+        if (p.item >= 0) {
+            const srtp::batch_item& it = items[p.item];
+            relayed = relayed && (it.in == nullptr || it.unprotected) && it.res == srtp::result::ok;
+        }
+        if (!relayed) {
+            p.slot->flags |= record_discard;
+        }
+    }
+    s.ring->commit();
+    r.n = 0;
 }
 
 }  // namespace rtprelay::dp

@@ -10,14 +10,18 @@
 //                          SRTP packet of the round); after the copy a second pass
 //                          (batched like the first) protects them for the other leg
 //
-// A copied packet that is not relayed after all (protect failed, no headroom) is marked
-// record_discard; the round's copies are handed over with one commit. A full ring costs the
-// recording that packet (worker_counters::recording_dropped), never the relay.
+// A round with a recorded packet runs its crypto here (record_crypto) instead of in the
+// worker's stage 5; a copied packet that the finish will not relay (unprotect or protect
+// failed, no headroom: known once the crypto ran) is marked record_discard, and the round's
+// copies are handed over with one commit before the finish. A full ring costs the recording
+// that packet (record_ring::refused), never the relay.
 //
-// Cost: a flow that is not recorded pays one compare of flow_entry::record_id per packet;
-// a recorded one a copy of its clear bytes and its share of the round's commit (70-80 ns
-// per G.711 packet on the bench's VM, bench/RESULTS.md) and, for SRTP to SRTP, the protect
-// pass's own batch call. No lock, allocation, system call or virtual call.
+// Cost: everything here is out of line and marked cold, so that the worker's loop is the
+// same code as without recording; a flow that is not recorded pays the test of one bit of
+// flow_entry::flags (flow_recorded) per packet and a round one test of a local flag. A
+// recorded packet costs a copy of its clear bytes and its share of the round's commit
+// (70-80 ns per G.711 packet on the bench's VM, bench/RESULTS.md) and, for SRTP to SRTP, the
+// protect pass's own batch call. No lock, allocation, system call or virtual call.
 
 #include <cstdint>
 
@@ -52,33 +56,25 @@ struct record_round {
     uint32_t held_len[32];        // the item's length before the crypto (with the tag)
 };
 
-// Packet `pkt` of a recorded flow joined the round (its crypto item, if any, is items[item]):
-// holds back the protect step of an SRTP-to-SRTP item.
-void record_join(record_round& r, uint16_t pkt, int16_t item, srtp::batch_item* items);
+// A worker's recording state: its ring and the round being built. Allocated by the worker
+// when recording is configured (worker::init); only that worker reads or writes it.
+struct record_stage {
+    record_ring* ring = nullptr;
+    record_round round;
+};
 
-// Before the round's crypto: copies the packets that are clear now (no inbound SRTP).
-// Returns how many copies the ring refused.
-// Holds back the protect step of every SRTP-to-SRTP item of the round (`n_items` of them)
-// when a recorded one's is held.
-uint32_t record_before_crypto(record_round& r, record_ring& ring, rte_mbuf* const* pkts,
-                              const flow_entry* const* entries, srtp::batch_item* items, uint16_t n_items,
-                              uint64_t tsc);
+// Packet `pkt` of a flow marked flow_recorded joined the round (its crypto item, if any, is
+// items[item]): holds back the protect step of an SRTP-to-SRTP item. False (nothing done)
+// when the worker has no record stage.
+[[gnu::noinline, gnu::cold]] bool record_join(record_stage* s, uint16_t pkt, int16_t item, srtp::batch_item* items);
 
-// After the round's crypto: copies the packets that authenticated, then runs the held-back
-// protect steps in item order (batched with `crypto` when it is set and enough of them) and
-// puts their results into their items, as if the round's crypto had done both. Returns how
-// many copies the ring refused.
-uint32_t record_after_crypto(record_round& r, record_ring& ring, rte_mbuf* const* pkts,
-                             const flow_entry* const* entries, srtp::batch_item* items, uint16_t n_items,
-                             srtp::burst_crypto* crypto, uint64_t tsc);
-
-// Packet `pkt` was not relayed after all: its copy, if any, is skipped by the recorder.
-inline void record_not_relayed(record_round& r, uint16_t pkt) {
-    for (uint16_t k = 0; k < r.n; ++k) {
-        if (r.p[k].pkt == pkt && r.p[k].slot != nullptr) {
-            r.p[k].slot->flags |= record_discard;
-        }
-    }
-}
+// In place of the worker's stage 5 for a round with a recorded packet: copies the packets
+// that are clear before the crypto, runs the round's crypto (`n_items` items, batched with
+// `crypto` as the worker would), copies the packets clear after it, protects the held-back
+// SRTP-to-SRTP items, marks the copies of packets the finish will drop record_discard and
+// commits. The items end as the worker's stage 5 would have left them.
+[[gnu::noinline, gnu::cold]] void record_crypto(record_stage& s, rte_mbuf* const* pkts,
+                                                const flow_entry* const* entries, srtp::batch_item* items,
+                                                uint16_t n_items, srtp::burst_crypto* crypto, uint64_t tsc);
 
 }  // namespace rtprelay::dp

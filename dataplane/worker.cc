@@ -108,7 +108,10 @@ void worker::init(uint16_t worker_index, const dataplane_shared* s, rte_ring* co
         rte_eth_tx_buffer_set_err_callback(b, tx_error_callback, &counters);
         tx[port] = b;
     }
-    record = s->record[worker_index];
+    if (s->record[worker_index] != nullptr) {
+        recording = new record_stage();
+        recording->ring = s->record[worker_index];
+    }
     if (s->srtp_batch_min != 0) {
         try {
             crypto = new srtp::burst_crypto();
@@ -127,6 +130,8 @@ void worker::release() {
     }
     delete crypto;
     crypto = nullptr;
+    delete recording;
+    recording = nullptr;
 }
 
 int worker::run() {
@@ -396,37 +401,23 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
     uint16_t ni = 0;
     const srtp::batch_item none;
     const latch_clock clock{now_tsc, quiet_cycles, auth_token_cycles};
-    record_round rec;  // the round's packets of recorded flows (record_stage.h)
+    bool recorded = false;  // the round holds a packet of a recorded flow (record_stage.h)
     auto finish_round = [&] {
-        if (rec.n != 0) {
-            counters.recording_dropped += record_before_crypto(rec, *record, pkts, entries, items, ni, now_tsc);
-        }
-        // Stage 5: the round's SRTP, batched (srtp/batch.h) or one by one.
-        if (crypto != nullptr && ni >= crypto->min_batch()) {
+        if (recorded) [[unlikely]] {
+            // Stage 5 with the recording's copies around it.
+            record_crypto(*recording, pkts, entries, items, ni, crypto, now_tsc);
+            recorded = false;
+        } else if (crypto != nullptr && ni >= crypto->min_batch()) {
+            // Stage 5: the round's SRTP, batched (srtp/batch.h) or one by one.
             crypto->run(items, ni);
         } else {
             for (uint16_t k = 0; k < ni; ++k) {
                 srtp::run_item(items[k]);
             }
         }
-        if (rec.n != 0) {
-            counters.recording_dropped += record_after_crypto(rec, *record, pkts, entries, items, ni, crypto, now_tsc);
-        }
-        if (rec.n == 0) [[likely]] {
-            for (uint16_t g = 0; g < ng; ++g) {
-                const uint16_t i = go[g];
-                forward_finish(pkts[i], entries[i], routes[i], routes[i].crypto ? items[item_of[i]] : none, now_tsc);
-            }
-        } else {
-            for (uint16_t g = 0; g < ng; ++g) {
-                const uint16_t i = go[g];
-                if (!forward_finish(pkts[i], entries[i], routes[i], routes[i].crypto ? items[item_of[i]] : none,
-                                    now_tsc)) {
-                    record_not_relayed(rec, i);
-                }
-            }
-            record->commit();
-            rec.n = 0;
+        for (uint16_t g = 0; g < ng; ++g) {
+            const uint16_t i = go[g];
+            forward_finish(pkts[i], entries[i], routes[i], routes[i].crypto ? items[item_of[i]] : none, now_tsc);
         }
         ng = 0;
         ni = 0;
@@ -507,8 +498,9 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
             items[ni] = crypto_item(pkts[i], e, routes[i]);
             item_of[i] = static_cast<uint8_t>(ni++);
         }
-        if (e->record_id != 0 && record != nullptr) [[unlikely]] {
-            record_join(rec, i, routes[i].crypto ? static_cast<int16_t>(item_of[i]) : int16_t{-1}, items);
+        if ((e->flags & flow_recorded) != 0) [[unlikely]] {
+            recorded |= record_join(recording, i, routes[i].crypto ? static_cast<int16_t>(item_of[i]) : int16_t{-1},
+                                    items);
         }
     }
     finish_round();
@@ -562,7 +554,7 @@ srtp::batch_item worker::crypto_item(rte_mbuf* m, const flow_entry* e, const rou
 
 // After the round's crypto, in packet order: stage 5's result (authentic or not, and only
 // then the latch), stage 6 (rewrite) and stage 7 (into the TX buffer).
-bool worker::forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, const srtp::batch_item& it,
+void worker::forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, const srtp::batch_item& it,
                             uint64_t now_tsc) {
     stream_state* self = e->self;
     const uint64_t dest = r.dest;
@@ -576,7 +568,7 @@ bool worker::forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, co
     if (it.in != nullptr && !it.unprotected) {
         bump(self->errors, 1);
         drop(m, srtp_drop(it.res));
-        return false;
+        return;
     }
     if (r.budgeted) {
         return_auth_token(*self);
@@ -595,7 +587,7 @@ bool worker::forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, co
     if (it.res != srtp::result::ok) {
         bump(self->errors, 1);
         drop(m, srtp_drop(it.res));
-        return false;
+        return;
     }
     const uint32_t plen = crypto ? it.len : received_len;
     if (plen != received_len) {
@@ -614,7 +606,7 @@ bool worker::forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, co
     if (!rewrite_udp(m, t)) {
         bump(self->errors, 1);
         drop(m, drop_reason::no_headroom);
-        return false;
+        return;
     }
     bump(self->packets, 1);
     bump(self->bytes, received_len);
@@ -639,7 +631,6 @@ bool worker::forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, co
         ++counters.relayed_rtcp;
         send(m, e->out_port_id, tx_media_tag(tx_rtcp, e->out_port_id, mk_out));
     }
-    return true;
 }
 
 }  // namespace rtprelay::dp

@@ -19,13 +19,15 @@
 #include "dataplane/flow_table.h"
 #include "dataplane/local_addresses.h"
 #include "dataplane/neighbour_table.h"
-#include "dataplane/record_ring.h"
 
 struct rte_ring;
 struct rte_mbuf;
 struct rte_eth_dev_tx_buffer;
 
 namespace rtprelay::dp {
+
+class record_ring;    // record_ring.h
+struct record_stage;  // record_stage.h
 
 namespace srtp {
 class burst_crypto;
@@ -77,7 +79,9 @@ struct alignas(64) worker {
     uint64_t quiet_cycles = 0;              // latch.h's quiet_ms in TSC cycles
     uint64_t drain_every_tsc = 0;           // TX buffers flushed at least this often
     uint64_t last_drain_tsc = 0;
-    record_ring* record = nullptr;          // shared->record[index]: recorded packets' copies
+    // Call recording (record_stage.h): shared->record[index] and the round's recorded
+    // packets; null when recording is not configured. Last, so that no hot member moves.
+    record_stage* recording = nullptr;
 
     // Allocates TX buffers; call before launch.
     void init(uint16_t worker_index, const dataplane_shared* s, rte_ring* control_tx);
@@ -98,8 +102,7 @@ struct alignas(64) worker {
     void forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t n, uint64_t now_tsc);
     bool may_join_run(const rte_mbuf* m, const flow_entry* e, uint8_t kind) const;
     srtp::batch_item crypto_item(rte_mbuf* m, const flow_entry* e, const route& r);
-    // False when the packet was dropped instead of relayed.
-    bool forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, const srtp::batch_item& it,
+    void forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, const srtp::batch_item& it,
                         uint64_t now_tsc);
     void note_latch(const rte_mbuf* m, const flow_entry* e, const route& r);
     void drop(rte_mbuf* m, drop_reason why);

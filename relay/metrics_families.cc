@@ -372,9 +372,12 @@ void recording(builder& b, const recording_snapshot& r) {
     b.single("rtprelay_recording_bytes_written_total", "Bytes written to recording files.", counter, d(r.bytes));
     b.single("rtprelay_recording_packets_written_total", "Packets written to recording pcap files.", counter,
              d(r.packets));
-    // The workers' ring-full drops are rtprelay_recording_ring_full_total (worker_counters.def).
     b.single("rtprelay_recording_packets_lost_total",
              "Packets of recorded calls not written because their recording had failed.", counter, d(r.packets_lost));
+    b.single("rtprelay_recording_ring_full_total",
+             "Relayed packets of recorded calls missing from their recording: the worker's ring to the "
+             "recorder was full (the packets themselves were relayed).",
+             counter, d(r.ring_full));
     MetricFamily c = family("rtprelay_recording_commands_total",
                             "Completion commands (--recording-command) started, by result.", counter);
     sample(c, d(r.commands_run - std::min(r.commands_run, r.commands_failed)), {{"result", "ok"}});

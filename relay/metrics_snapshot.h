@@ -83,7 +83,8 @@ struct recording_snapshot {
     uint64_t failed = 0;
     uint64_t bytes = 0;           // written to recording files
     uint64_t packets = 0;         // written to pcap files
-    uint64_t packets_lost = 0;    // of recordings that failed (the data plane's ring drops are its own)
+    uint64_t packets_lost = 0;    // of recordings that failed
+    uint64_t ring_full = 0;       // copies the workers' record rings refused
     uint64_t commands_run = 0;
     uint64_t commands_failed = 0;
 };

@@ -175,6 +175,16 @@ void relay_under_test::quiescent(uint32_t worker_index) {
     }
 }
 
+uint64_t relay_under_test::record_refused() const {
+    uint64_t n = 0;
+    for (uint16_t w = 0; w < dp::max_workers; ++w) {
+        if (const dp::record_ring* r = plane_->record(w); r != nullptr) {
+            n += r->refused();
+        }
+    }
+    return n;
+}
+
 uint64_t relay_under_test::recorded() const {
     uint64_t n = 0;
     for (uint64_t r : recorded_) {

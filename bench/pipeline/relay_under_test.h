@@ -55,6 +55,8 @@ class relay_under_test {
     void quiescent(uint32_t worker_index);
     // Packets copied for recorded calls so far (call after the lanes stopped).
     uint64_t recorded() const;
+    // Copies the record rings refused (full) so far.
+    uint64_t record_refused() const;
     // Packets waiting on worker i's handoff ring (0 with one worker).
     unsigned handoff_backlog(uint32_t worker_index) const;
     // The workers' counters added up.

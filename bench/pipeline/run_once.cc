@@ -331,8 +331,8 @@ void run_once(eal_env& env, const options& opt, scenario sc, uint32_t workers, s
         // the recorded share of what was relayed went through them.
         const uint64_t relayed = c.relayed_rtp + c.relayed_rtcp;
         const double share = relayed == 0 ? 0 : 100.0 * static_cast<double>(relay.recorded()) / static_cast<double>(relayed);
-        if (c.recording_dropped != 0) {
-            r->check.failures.push_back("record ring full: " + std::to_string(c.recording_dropped) + " copies dropped");
+        if (relay.record_refused() != 0) {
+            r->check.failures.push_back("record ring full: " + std::to_string(relay.record_refused()) + " copies dropped");
         }
         if (share < opt.record_pct * 0.9 || share > opt.record_pct * 1.1 + 0.5) {
             r->check.failures.push_back("recorded " + std::to_string(relay.recorded()) + " of " +

@@ -37,8 +37,7 @@ bool same_line(const std::optional<made_from>& a, const std::optional<made_from>
 }
 // The recording stamp the owner worker copies packets with (dataplane/record_stage.h).
 void stamp_recording(dp::flow_entry& e, uint16_t record_id, uint8_t channel) {
-    e.record_id = record_id;
-    e.flags = static_cast<uint8_t>(channel != 0 ? e.flags | dp::flow_record_leg_b : e.flags & ~dp::flow_record_leg_b);
+    dp::set_recording(e, record_id, channel != 0);
 }
 }  // namespace
 

@@ -359,6 +359,7 @@ ng::value controller::statistics() const {
     v.set("packets", i(c.packets));
     v.set("bytes", i(c.bytes));
     v.set("packets lost", i(c.packets_lost));
+    v.set("ring full", i(c.ring_full));
     v.set("commands run", i(c.commands_run));
     v.set("commands failed", i(c.commands_failed));
     return v;

@@ -154,6 +154,9 @@ recorder_counters recorder::counters() const {
     c.packets = v(counters_.packets);
     c.bytes = v(counters_.bytes) + v(counters_.finish_bytes);
     c.packets_lost = v(counters_.packets_lost);
+    for (const dp::record_ring* r : rings_) {
+        c.ring_full += r != nullptr ? r->refused() : 0;
+    }
     c.commands_run = v(counters_.commands_run);
     c.commands_failed = v(counters_.commands_failed);
     return c;

@@ -81,6 +81,7 @@ struct recorder_counters {
     uint64_t packets = 0;         // packets written to pcap files
     uint64_t bytes = 0;           // bytes written to recording files (pcap, WAV, JSON)
     uint64_t packets_lost = 0;    // packets of failed recordings (not written)
+    uint64_t ring_full = 0;       // copies the workers' record rings refused (record_ring::refused)
     uint64_t commands_run = 0;    // completion commands started
     uint64_t commands_failed = 0; // ... that could not start or exited non-zero
 };

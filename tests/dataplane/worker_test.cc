@@ -25,6 +25,7 @@
 #include "dataplane/latch.h"
 #include "dataplane/plane.h"
 #include "dataplane/port_setup.h"
+#include "dataplane/record_stage.h"
 #include "dataplane/rewrite.h"
 #include "dataplane/srtp/batch.h"
 #include "dataplane/srtp/srtp.h"
@@ -1067,7 +1068,7 @@ TEST_F(worker_test, recorded_srtp_to_srtp_burst_copies_the_clear_packets) {
                         static_cast<uint8_t>(0xb0 + 16 * s), 300, 306);
     }
     flow_key k{addr_a_, rte_cpu_to_be_16(31200), 0};
-    const_cast<flow_entry*>(flows_->lookup(k))->record_id = 77;  // stream 0 only
+    set_recording(*const_cast<flow_entry*>(flows_->lookup(k)), 77, false);  // stream 0 only
     bytes forged = st[0].wire[2];
     forged.back() ^= 1;
     const std::vector<std::pair<int, int>> burst = {{0, 0}, {1, 0}, {0, 1}, {1, 1}, {0, -1}, {1, 2}, {0, 3},
@@ -1077,7 +1078,7 @@ TEST_F(worker_test, recorded_srtp_to_srtp_burst_copies_the_clear_packets) {
     run();
     size_t next[2];
     expect_relayed_in_order(st, relayed, 12, next);
-    const auto rec = take_recorded(*worker_->record);
+    const auto rec = take_recorded(*worker_->recording->ring);
     ASSERT_EQ(rec.size(), relayed[0].size());
     for (size_t i = 0; i < rec.size(); ++i) {
         EXPECT_EQ(rec[i]->record_id, 77u);
@@ -1088,7 +1089,7 @@ TEST_F(worker_test, recorded_srtp_to_srtp_burst_copies_the_clear_packets) {
         EXPECT_EQ(rec[i]->dst_port, rte_cpu_to_be_16(31200));
     }
     EXPECT_EQ(st[0].out->highest_index(0x62), std::optional<uint64_t>(305));
-    EXPECT_EQ(worker_->counters.recording_dropped, 0u);
+    EXPECT_EQ(worker_->recording->ring->refused(), 0u);
     expect_accounted();
 }
 
@@ -1105,7 +1106,7 @@ TEST_F(worker_test, recorded_srtp_runs_copy_in_order) {
     }
     for (uint16_t port : {31300, 31302}) {
         flow_key k{addr_a_, rte_cpu_to_be_16(port), 0};
-        const_cast<flow_entry*>(flows_->lookup(k))->record_id = port;
+        set_recording(*const_cast<flow_entry*>(flows_->lookup(k)), port, false);
     }
     const std::vector<std::pair<int, int>> burst = {{0, 0}, {0, 1}, {0, 2}, {0, 3}, {1, 0}, {1, 1}, {1, 2},
                                                     {1, 1}, {1, 3}, {0, 5}, {0, 4}, {0, 6}};
@@ -1115,7 +1116,7 @@ TEST_F(worker_test, recorded_srtp_runs_copy_in_order) {
     size_t next[2];
     expect_relayed_in_order(st, relayed, 11, next);
     size_t n[2] = {0, 0};
-    for (const auto& r : take_recorded(*worker_->record)) {
+    for (const auto& r : take_recorded(*worker_->recording->ring)) {
         const size_t s = r->record_id == 31300 ? 0 : 1;
         ASSERT_LT(n[s], relayed[s].size());
         EXPECT_EQ(slot_bytes(r), rtp_packet(relayed[s][n[s]], st[s].ssrc, st[s].mul)) << s << " " << n[s];
@@ -1149,7 +1150,7 @@ TEST_F(worker_test, recorded_plain_call_copies_both_legs) {
     run();
     EXPECT_EQ(sent(side_b).size(), 2u);
     EXPECT_EQ(sent(side_a).size(), 1u);
-    const auto rec = take_recorded(*worker_->record);
+    const auto rec = take_recorded(*worker_->recording->ring);
     ASSERT_EQ(rec.size(), 2u);
     EXPECT_EQ(rec[0]->channel, 0);
     EXPECT_EQ(slot_bytes(rec[0]), payload_of(up));
@@ -1173,8 +1174,7 @@ TEST_F(worker_test, recorded_rtp_to_srtp_copies_before_encryption_and_discards_f
     auto out = srtp::make_context(srtp::engine::native, srtp::suite::aes_cm_128_hmac_sha1_80, key, false);
     auto far = srtp::make_context(srtp::engine::libsrtp2, srtp::suite::aes_cm_128_hmac_sha1_80, key, false);
     e->srtp_out[kind_rtp] = out.get();
-    e->record_id = 9;
-    e->flags |= flow_record_leg_b;
+    set_recording(*e, 9, true);
     std::vector<bytes> plain;
     for (uint16_t seq : {500, 501, 501, 502}) {
         plain.push_back(rtp_packet(seq, 0x21, 1));
@@ -1197,7 +1197,7 @@ TEST_F(worker_test, recorded_rtp_to_srtp_copies_before_encryption_and_discards_f
         auto len = static_cast<uint32_t>(p.size());
         EXPECT_EQ(srtp::unprotect_rtp(*far, p.data(), &len), srtp::result::ok);
     }
-    const auto rec = take_recorded(*worker_->record);
+    const auto rec = take_recorded(*worker_->recording->ring);
     ASSERT_EQ(rec.size(), 4u);
     for (size_t i = 0; i < 4; ++i) {
         EXPECT_EQ(slot_bytes(rec[i]), plain[i]);
@@ -1221,8 +1221,8 @@ TEST_F(worker_test, a_full_record_ring_counts_and_still_relays) {
     run();
     EXPECT_EQ(sent(side_b).size(), 400u);
     EXPECT_EQ(worker_->counters.relayed_rtp, 400u);
-    EXPECT_EQ(worker_->counters.recording_dropped, 59u);
-    const auto rec = take_recorded(*worker_->record);
+    EXPECT_EQ(worker_->recording->ring->refused(), 59u);
+    const auto rec = take_recorded(*worker_->recording->ring);
     ASSERT_EQ(rec.size(), 341u);
     EXPECT_EQ(rec[340].data[12], static_cast<uint8_t>(340 + 12)) << "the first ones, in order";
     expect_accounted();
