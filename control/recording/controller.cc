@@ -169,7 +169,7 @@ std::string controller::start(call_state& s, call& c, bool from_first_packet, co
     if (!error.empty()) {
         return error;
     }
-    const uint16_t id = take_id();
+    const uint16_t id = ids_.take();
     if (id == 0) {
         return "Too many recordings open (65535)";
     }
@@ -210,23 +210,8 @@ void controller::stop(call_state& s, call& c, const std::string& by) {
     r.call_json = call_json(s, c);
     rec_->close(std::move(r));
     s.previous.push_back(s.base);
-    ids_in_use_.reset(s.id);
+    ids_.give_back(s.id);
     s.id = 0;
-}
-
-uint16_t controller::take_id() {
-    // Round robin from the last one given, so that an id comes back only after 65,534 other
-    // recordings started: the recorder has long finished the old one by then (it closes a
-    // recording once every worker has passed the stop and its rings are read past it).
-    for (uint32_t tries = 0; tries < max_ids; ++tries) {
-        const uint16_t id = next_id_;
-        next_id_ = next_id_ == max_ids ? 1 : static_cast<uint16_t>(next_id_ + 1);
-        if (!ids_in_use_.test(id)) {
-            ids_in_use_.set(id);
-            return id;
-        }
-    }
-    return 0;
 }
 
 void controller::sync(call_state& s, call& c) {

@@ -20,7 +20,6 @@
 // from the start of the recording (at most max_sdps, their SDES keys removed: the metadata
 // never holds a media key) and its events. Control thread only.
 
-#include <bitset>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -33,6 +32,7 @@
 #include "control/publish/publisher.h"
 #include "control/recording/file_names.h"
 #include "control/recording/policy.h"
+#include "control/recording/record_ids.h"
 #include "control/session/manager.h"
 
 struct rte_rcu_qsbr;
@@ -115,11 +115,7 @@ class controller final : public call_observer {
     recorder* rec_;
     rte_rcu_qsbr* rcu_;
     std::unordered_map<std::string, call_state> calls_;
-    // Recording ids: 16 bits, the room dp::flow_entry has for one; 0 = not recorded.
-    static constexpr uint16_t max_ids = 65535;
-    uint16_t take_id();  // 0 when all are in use
-    uint16_t next_id_ = 1;
-    std::bitset<max_ids + 1> ids_in_use_;
+    record_ids ids_;
     std::mt19937_64 random_;
 };
 

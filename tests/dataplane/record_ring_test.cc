@@ -53,6 +53,7 @@ TEST(record_ring, a_full_ring_refuses_and_wraps_once_read) {
         ++n;
     }
     EXPECT_EQ(n, 65536u / 256);
+    EXPECT_EQ(r.refused(), 1u) << "the ring counts what it refused";
     r.commit();
     // Read a third, then fill again: the records that do not fit before the end start over.
     uint64_t pos = r.consumed();
@@ -65,6 +66,7 @@ TEST(record_ring, a_full_ring_refuses_and_wraps_once_read) {
         ++more;
     }
     EXPECT_GE(more, n / 3 - 1);
+    EXPECT_EQ(r.refused(), 2u);
     r.commit();
     const auto got = read_all(r);
     ASSERT_EQ(got.size(), n - n / 3 + more);

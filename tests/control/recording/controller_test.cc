@@ -146,6 +146,8 @@ class controller_test : public ::testing::Test {
             return {0, 0};
         }
         EXPECT_EQ(e->record_id, r->record_id) << "RTP and RTCP carry the same stamp";
+        EXPECT_EQ((e->flags & dp::flow_recorded) != 0, e->record_id != 0) << "the worker tests the flag";
+        EXPECT_EQ((r->flags & dp::flow_recorded) != 0, r->record_id != 0);
         return {e->record_id, static_cast<uint8_t>((e->flags & dp::flow_record_leg_b) != 0 ? 1 : 0)};
     }
     value recording_of(const std::string& id) {
