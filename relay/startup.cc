@@ -1,7 +1,10 @@
 #include "relay/startup.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <map>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -53,7 +56,7 @@ dp::plane_config plane_config_for(const relay_options& opt, const interface_set&
     c.idle_sleep_us = opt.idle_sleep_us;
     c.steering = opt.flow_steering == "auto";
     c.record_bytes = opt.recording_dir.empty() ? 0 : opt.recording_ring_mb << 20;
-    std::set<uint16_t> ports;
+    std::map<uint16_t, std::pair<uint16_t, uint16_t>> ports;  // port -> largest (rx, tx) descriptors asked
     std::set<uint16_t> vlans;
     for (const auto& i : interfaces.all()) {
         if (i.dpdk_port >= dp::max_ports || !rte_eth_dev_is_valid_port(i.dpdk_port)) {
@@ -61,16 +64,24 @@ dp::plane_config plane_config_for(const relay_options& opt, const interface_set&
                                         " does not exist (EAL found " + std::to_string(rte_eth_dev_count_avail()) +
                                         " ports)");
         }
-        ports.insert(i.dpdk_port);
+        auto& desc = ports[i.dpdk_port];
+        desc.first = std::max(desc.first, i.rx_desc);
+        desc.second = std::max(desc.second, i.tx_desc);
         if (i.vlan != 0) {
             vlans.insert(i.vlan);
         }
         for (const auto& a : i.addresses) {
-            c.addresses.push_back({a.net.base.v4_be(), i.dpdk_port, i.vlan});
+            dp::local_address la{a.net.base.is_v4() ? a.net.base.v4_be() : 0, i.dpdk_port, i.vlan};
+            if (!a.net.base.is_v4()) {
+                la.v6 = true;
+                std::memcpy(la.addr6, a.net.base.bytes.data(), sizeof(la.addr6));
+            }
+            c.addresses.push_back(la);
         }
     }
-    for (uint16_t p : ports) {
-        c.ports.push_back(dp::plane_port{.id = p, .set_up = true, .mac = std::nullopt});
+    for (const auto& [p, desc] : ports) {
+        c.ports.push_back(dp::plane_port{
+            .id = p, .set_up = true, .mac = std::nullopt, .rx_desc = desc.first, .tx_desc = desc.second});
     }
     c.vlans.assign(vlans.begin(), vlans.end());
     return c;

@@ -35,7 +35,7 @@ class relay_under_test {
  public:
     // record_pct: that share of the calls is recorded (spread evenly over them).
     relay_under_test(eal_env& env, scenario s, uint32_t calls, uint32_t srtp_batch_min, uint32_t workers = 1,
-                     uint32_t record_pct = 0);
+                     ip_mode ip = ip_mode::v4, uint32_t record_pct = 0);
     ~relay_under_test();
     relay_under_test(const relay_under_test&) = delete;
     relay_under_test& operator=(const relay_under_test&) = delete;
@@ -66,6 +66,7 @@ class relay_under_test {
     eal_env& env_;
     scenario scenario_;
     uint32_t calls_;
+    ip_mode ip_;
     uint32_t record_pct_;
     uint64_t recorded_[dp::max_workers] = {};  // [w] written by the thread polling worker w
     setup_stats stats_;

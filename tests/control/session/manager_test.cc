@@ -191,6 +191,21 @@ class session_test : public ::testing::Test {
     std::unique_ptr<ng::commands> commands_;
 };
 
+// rx-desc / tx-desc: the DPDK port's ring sizes, 0 (unset) meaning the plane's default.
+TEST(interface_config, ring_sizes_parse_and_refuse_bad_values) {
+    const logical_interface d = parse_interface("a address=198.18.1.1/24 dpdk-port=0", 1);
+    EXPECT_EQ(d.rx_desc, 0);
+    EXPECT_EQ(d.tx_desc, 0);
+    const logical_interface s = parse_interface("a address=198.18.1.1/24 dpdk-port=0 rx-desc=8192 tx-desc=512", 1);
+    EXPECT_EQ(s.rx_desc, 8192);
+    EXPECT_EQ(s.tx_desc, 512);
+    for (const char* bad : {"rx-desc=0", "rx-desc=63", "tx-desc=32769", "rx-desc=-1", "tx-desc=4k", "rx-desc="}) {
+        EXPECT_THROW(parse_interface(std::string("a address=198.18.1.1/24 dpdk-port=0 ") + bad, 1),
+                     std::invalid_argument)
+            << bad;
+    }
+}
+
 TEST_F(session_test, ping_is_answered_with_pong) {
     std::string err;
     const auto req = ng::decode("d7:command4:pinge", &err);
@@ -593,7 +608,7 @@ TEST_F(session_test, bad_requests_get_clear_reasons_and_change_nothing) {
     const value ipv6 = offer("call-1", "v=0\r\no=- 1 1 IN IP6 2001:db8::1\r\ns=-\r\nc=IN IP6 2001:db8::1\r\n"
                                        "t=0 0\r\nm=audio 4000 RTP/AVP 0\r\n");
     EXPECT_EQ(result(ipv6), "error");
-    EXPECT_EQ(reason(ipv6), "IPv6 media is not supported yet");
+    EXPECT_EQ(reason(ipv6), "SDP: m= line 1: interface 'a' has no IPv6 address");
 
     EXPECT_EQ(free_counts(), before);
     EXPECT_EQ(sessions_->size(), 0u);
