@@ -255,7 +255,8 @@ void exporter::refresh(clock::time_point now, bool with_ports) {
     if (src_.recorder != nullptr) {
         const recording::recorder_counters c = src_.recorder->counters();
         s.recording = {c.active,  c.started, c.finished,     c.failed,          c.bytes,
-                       c.packets, c.packets_lost, c.ring_full, c.commands_run, c.commands_failed};
+                       c.packets, c.packets_lost, c.ring_full, c.commands_run, c.commands_failed,
+                       c.refused_ipv6};
     }
 }
 

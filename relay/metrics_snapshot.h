@@ -87,6 +87,7 @@ struct recording_snapshot {
     uint64_t ring_full = 0;       // copies the workers' record rings refused
     uint64_t commands_run = 0;
     uint64_t commands_failed = 0;
+    uint64_t refused_ipv6 = 0;    // recordings not started: the call has IPv6 media
 };
 
 struct control_snapshot {

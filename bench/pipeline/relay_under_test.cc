@@ -123,6 +123,10 @@ void read_relay_sdp(const std::string& sdp, bool srtp, uint32_t call, int side, 
 relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls, uint32_t srtp_batch_min,
                                    uint32_t workers, ip_mode ip, uint32_t record_pct)
     : env_(env), scenario_(s), calls_(calls), ip_(ip), record_pct_(record_pct) {
+    if (record_pct > 0 && ip != ip_mode::v4) {
+        // As the relay: calls with IPv6 media are not recorded (control/recording/controller.cc).
+        throw std::runtime_error("--record-pct needs --ip 4: IPv6 media is not recorded");
+    }
     if (workers < 1 || workers > env.lanes()) {
         throw std::runtime_error(std::to_string(workers) + " workers, but the ports have " +
                                  std::to_string(env.lanes()) + " queues");

@@ -159,6 +159,7 @@ recorder_counters recorder::counters() const {
     }
     c.commands_run = v(counters_.commands_run);
     c.commands_failed = v(counters_.commands_failed);
+    c.refused_ipv6 = v(counters_.refused_ipv6);
     return c;
 }
 

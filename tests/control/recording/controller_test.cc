@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -16,6 +17,7 @@
 #include "control/recording/recorder.h"
 #include "control/recording/time_text.h"
 #include "dataplane/flow_table.h"
+#include "dataplane/local_addresses.h"
 #include "dataplane/neighbour_table.h"
 
 namespace rtprelay::recording {
@@ -55,7 +57,19 @@ class controller_test : public ::testing::Test {
                                         "recording-channels=mixed", 13));
         interfaces_.add(parse_interface("ring address=198.18.4.1/24 dpdk-port=1 ports=42000-42099 "
                                         "recording=from-ringing", 14));
+        interfaces_.add(parse_interface("dual address=198.18.5.1/24,2001:2:5::1/64 dpdk-port=1 ports=43000-43099 "
+                                        "recording=from-ringing", 15));
+        // The relay's addresses, as the plane registers them: IPv6 flows are keyed by slot.
+        for (const auto& i : interfaces_.all()) {
+            for (const auto& a : i.addresses) {
+                dp::local_address la{a.net.base.is_v4() ? a.net.base.v4_be() : 0, i.dpdk_port, 0};
+                la.v6 = !a.net.base.is_v4();
+                std::memcpy(la.addr6, a.net.base.bytes.data(), la.v6 ? 16 : 0);
+                ASSERT_TRUE(locals_.add(la));
+            }
+        }
         pub_ = std::make_unique<publisher>(*flows_, *neighbours_, 1);
+        pub_->set_local_addresses(&locals_);
         session_timeouts t;
         t.offer = std::chrono::seconds(5);
         sessions_ = std::make_unique<session_manager>(interfaces_, *pub_, t);
@@ -174,6 +188,7 @@ class controller_test : public ::testing::Test {
     std::unique_ptr<dp::flow_table> flows_;
     std::unique_ptr<dp::neighbour_table> neighbours_;
     interface_set interfaces_;
+    dp::local_addresses locals_;
     std::unique_ptr<publisher> pub_;
     std::unique_ptr<session_manager> sessions_;
     dp::record_ring ring_{65536};
@@ -253,6 +268,28 @@ TEST_F(controller_test, from_ringing_stamps_at_the_offer) {
     offer("c3", "ring");
     EXPECT_NE(stamp("198.18.4.1", b_port_).first, 0u);
     EXPECT_EQ(str(recording_of("c3"), "state"), "recording");
+}
+
+TEST_F(controller_test, a_call_with_ipv6_media_is_refused_with_a_warning_and_counted) {
+    // IPv4 offerer, answerer's leg on IPv6: the recording would need IPv6 in the pcap.
+    const value r = offer("v6a", "dual", dict({{"address family", value::str("IP6")}}));
+    ASSERT_EQ(str(r, "result"), "ok") << str(r, "error-reason");
+    EXPECT_NE(str(r, "sdp").find("IN IP6 2001:2:5::1"), std::string::npos) << str(r, "sdp");
+    EXPECT_NE(str(r, "warning").find("IPv6 media is not supported"), std::string::npos) << str(r, "warning");
+    // Not started: neither leg is stamped (the controller stamps none of an IPv6 call).
+    EXPECT_EQ(str(recording_of("v6a"), "state"), "pending");
+    const value e = cmd("start recording", "v6a");
+    EXPECT_EQ(str(e, "result"), "error");
+    EXPECT_NE(str(e, "error-reason").find("IPv6 media is not supported"), std::string::npos) << str(e, "error-reason");
+    const value st = ctl_->statistics();
+    ASSERT_NE(st.find("refused ipv6"), nullptr);
+    EXPECT_EQ(st.find("refused ipv6")->as_integer(), 2);
+    EXPECT_EQ(rec_->counters().refused_ipv6, 2u);
+    EXPECT_EQ(rec_->counters().started, 0u);
+    // An IPv4 call on the same interface is recorded.
+    offer("v4a", "dual");
+    EXPECT_NE(stamp("198.18.5.1", b_port_).first, 0u);
+    EXPECT_EQ(str(recording_of("v4a"), "state"), "recording");
 }
 
 TEST_F(controller_test, record_call_keys_and_flag) {
