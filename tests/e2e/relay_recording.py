@@ -263,6 +263,28 @@ def hostile_names(ng):
           "recording-dir and recording-pattern place the files inside: %s" % (files or {}).get(".json"))
 
 
+def ipv6_refused(ng):
+    """A call with an IPv6 leg is not recorded (IPv4 only so far): a warning, an error for start
+    recording, a counted refusal, no file; the call itself is set up as any other."""
+    before = sorted(os.listdir(REC))
+    refused0 = ng.request({"command": "statistics"})["statistics"].get("recording", {}).get("refused ipv6", 0)
+    o = ng.request({"command": "offer", "call-id": "rec-v6", "from-tag": "A-rec-v6", "sdp": sdp(IP_A, next_port()),
+                    "direction": ["a", "b"], "record call": "yes", "address family": "IP6"})
+    check(text(o.get("result")) == "ok", "rec-v6: offer ok (%s)" % o.get("error-reason"))
+    check("c=IN IP6 %s" % E["RELAY6_B"] in text(o.get("sdp", b"")), "rec-v6: B is offered the relay's IPv6 address")
+    check("IPv6 media is not supported" in text(o.get("warning", b"")),
+          "rec-v6: the offer's warning says why it is not recorded: %s" % text(o.get("warning", b"")))
+    s = ng.request({"command": "start recording", "call-id": "rec-v6"})
+    check(text(s.get("result")) == "error" and "IPv6 media is not supported" in text(s.get("error-reason", b"")),
+          "rec-v6: start recording refused: %s" % text(s.get("error-reason", b"")))
+    q = ng.request({"command": "query", "call-id": "rec-v6"})
+    check(text(q.get("result")) == "ok", "rec-v6: the call is still there")
+    r = ng.request({"command": "statistics"})["statistics"].get("recording", {})
+    check(r.get("refused ipv6", 0) == refused0 + 2, "rec-v6: both refusals counted (%s)" % r)
+    delete(ng, "rec-v6")
+    check(sorted(os.listdir(REC)) == before, "rec-v6: no recording file made")
+
+
 def main():
     ng = NgClient(port=int(E["NG_PORT"]))
     check(wait_for(lambda: ping(ng), 20), "relay answers ping")
@@ -271,6 +293,7 @@ def main():
     pause_resume(ng)
     stop_recording(ng)
     hostile_names(ng)
+    ipv6_refused(ng)
     s = ng.request({"command": "statistics"})["statistics"]
     r = s.get("recording", {})
     check(r.get("started", 0) >= 6 and r.get("failed", 1) == 0 and r.get("active", 1) == 0,
