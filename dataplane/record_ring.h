@@ -43,22 +43,24 @@ enum record_slot_flags : uint8_t {
 // One copied packet's header; its `len` bytes follow it (data()). Written by the worker
 // between reserve() and commit(), read by the recorder between next() and release().
 struct alignas(16) record_slot {
-    uint64_t tsc;          // worker's TSC when the packet's burst was received
-    uint32_t record_id;    // flow_entry::record_id: which recording
-    uint32_t src_addr;     // the sender's IPv4 address (network order)
-    uint32_t dst_addr;     // the relay's address the packet arrived at (network order)
-    uint16_t src_port;     // network order
-    uint16_t dst_port;     // network order
-    uint16_t len;          // bytes of data that follow
-    uint16_t orig_len;     // the clear packet's length (> len when cut)
-    uint8_t channel;       // flow_record_leg_b of the flow entry: the leg that sent it
-    uint8_t flags;         // record_slot_flags
+    uint64_t tsc;        // worker's TSC when the packet's burst was received
+    uint32_t record_id;  // flow_entry::record_id: which recording
+    uint32_t src_addr;   // the sender's IPv4 address (network order)
+    uint32_t dst_addr;   // the relay's address the packet arrived at (network order)
+    uint16_t src_port;   // network order
+    uint16_t dst_port;   // network order
+    uint16_t len;        // bytes of data that follow
+    uint16_t orig_len;   // the clear packet's length (> len when cut)
+    uint8_t channel;     // flow_record_leg_b of the flow entry: the leg that sent it
+    uint8_t flags;       // record_slot_flags
     uint16_t unused;
 
     uint8_t* data() { return reinterpret_cast<uint8_t*>(this + 1); }
     const uint8_t* data() const { return reinterpret_cast<const uint8_t*>(this + 1); }
     // Bytes the record takes in the ring: whole 64-byte lines.
-    static constexpr uint32_t size_for(uint32_t len) { return (static_cast<uint32_t>(sizeof(record_slot)) + len + 63) & ~63u; }
+    static constexpr uint32_t size_for(uint32_t len) {
+        return (static_cast<uint32_t>(sizeof(record_slot)) + len + 63) & ~63u;
+    }
 };
 static_assert(sizeof(record_slot) == 32);
 // record_copy writes the header as four 64-bit words in this layout.
@@ -136,19 +138,19 @@ class record_ring {
     }
 
     // Producer's line: written per packet by the worker only.
-    alignas(64) uint64_t head_ = 0;         // dp: rw (worker). Next byte to reserve.
-    uint64_t cached_tail_ = 0;              // dp: rw (worker). Last tail_ seen.
+    alignas(64) uint64_t head_ = 0;  // dp: rw (worker). Next byte to reserve.
+    uint64_t cached_tail_ = 0;       // dp: rw (worker). Last tail_ seen.
     // dp: rw (worker, when full); recorder/metrics: ro. Here rather than in worker_counters so
     // that the worker's hot counters keep their place (bench/RESULTS.md).
     std::atomic<uint64_t> refused_{0};
     // Shared lines: one writer each.
     alignas(64) std::atomic<uint64_t> published_{0};  // dp: wo (worker), recorder: ro
     alignas(64) std::atomic<uint64_t> tail_{0};       // recorder: wo, dp: ro (when full)
-    alignas(64) uint32_t mask_ = 0;         // fixed at construction
+    alignas(64) uint32_t mask_ = 0;                   // fixed at construction
     struct alignas(64) line {
         uint8_t b[64];
     };
-    std::unique_ptr<line[]> buf_;           // records start on a line
+    std::unique_ptr<line[]> buf_;  // records start on a line
 };
 
 // Copies one clear packet into the ring for the recorder: the worker's whole hook. Returns

@@ -16,8 +16,8 @@ record_slot* copy(record_ring& ring, const rte_mbuf* m, const flow_entry& e, con
     const auto* uh = rte_pktmbuf_mtod_offset(m, const rte_udp_hdr*, m->l2_len + m->l3_len);
     // The flow's kind, or for a muxed RTP port what the packet is (RFC 5761 payload types).
     const bool rtcp = e.kind == flow_kind::rtcp || (len >= 2 && (clear[1] & 0x7f) >= 64 && (clear[1] & 0x7f) <= 95);
-    return record_copy(ring, tsc, e.record_id, (e.flags & flow_record_leg_b) != 0 ? 1 : 0, rtcp, ip->src_addr, uh->src_port, ip->dst_addr,
-                       uh->dst_port, clear, len);
+    return record_copy(ring, tsc, e.record_id, (e.flags & flow_record_leg_b) != 0 ? 1 : 0, rtcp, ip->src_addr,
+                       uh->src_port, ip->dst_addr, uh->dst_port, clear, len);
 }
 
 // `n` items' crypto as the worker's stage 5 runs it: batched when there are enough.
@@ -143,8 +143,8 @@ void after_crypto(record_round& r, record_ring& ring, rte_mbuf* const* pkts, con
 }
 }  // namespace
 
-void record_crypto(record_stage& s, rte_mbuf* const* pkts, const flow_entry* const* entries,
-                   srtp::batch_item* items, uint16_t n_items, srtp::burst_crypto* crypto, uint64_t tsc) {
+void record_crypto(record_stage& s, rte_mbuf* const* pkts, const flow_entry* const* entries, srtp::batch_item* items,
+                   uint16_t n_items, srtp::burst_crypto* crypto, uint64_t tsc) {
     record_round& r = s.round;
     before_crypto(r, *s.ring, pkts, entries, items, n_items, tsc);
     run_items(crypto, items, n_items);

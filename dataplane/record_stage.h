@@ -36,10 +36,10 @@ namespace rtprelay::dp {
 // One recorded packet of a round. Plain data, filled by record_join (so that a burst's
 // record_round costs nothing to set up when no flow is recorded).
 struct record_pending {
-    uint16_t pkt;              // index in the burst
-    int16_t item;              // its crypto item in the round, -1 = none
-    srtp::context* out;        // the protect step held back for after the copy, or null
-    record_slot* slot;         // its copy; null when the ring was full or it failed
+    uint16_t pkt;        // index in the burst
+    int16_t item;        // its crypto item in the round, -1 = none
+    srtp::context* out;  // the protect step held back for after the copy, or null
+    record_slot* slot;   // its copy; null when the ring was full or it failed
 };
 
 // The round's recorded packets, in round order. Lives on the worker's stack per burst.

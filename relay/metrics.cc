@@ -97,7 +97,7 @@ class collector final : public prometheus::Collectable {
  private:
     std::vector<const dp::worker*> workers_;
     uint64_t tsc_hz_;
-    mutable std::mutex last_mutex_;            // scrapes may run on both exposer threads
+    mutable std::mutex last_mutex_;  // scrapes may run on both exposer threads
     mutable dp::worker_counters last_;
 };
 
@@ -254,9 +254,8 @@ void exporter::refresh(clock::time_point now, bool with_ports) {
     s.mbufs_total = src_.pool != nullptr ? src_.pool->size : 0;
     if (src_.recorder != nullptr) {
         const recording::recorder_counters c = src_.recorder->counters();
-        s.recording = {c.active,  c.started, c.finished,     c.failed,          c.bytes,
-                       c.packets, c.packets_lost, c.ring_full, c.commands_run, c.commands_failed,
-                       c.refused_ipv6};
+        s.recording = {c.active,       c.started,   c.finished,     c.failed,          c.bytes,       c.packets,
+                       c.packets_lost, c.ring_full, c.commands_run, c.commands_failed, c.refused_ipv6};
     }
 }
 

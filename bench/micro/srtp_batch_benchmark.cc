@@ -75,8 +75,8 @@ void bm_protect_burst(benchmark::State& state, bool batched, srtp::imb_arch arch
         benchmark::DoNotOptimize(items.data());
     }
     // Seconds of CPU per packet (shown as e.g. 190n): the iteration's time over its n packets.
-    state.counters["per_pkt"] = benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate |
-                                                                               benchmark::Counter::kInvert);
+    state.counters["per_pkt"] = benchmark::Counter(
+        static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
     state.SetLabel(srtp::imb_arch_name(bc.arch()));
 }
 
@@ -84,9 +84,23 @@ void bm_protect_burst(benchmark::State& state, bool batched, srtp::imb_arch arch
 
 // automatic: the code path burst_crypto picks by timing (sse with SHA-NI on AMD EPYC).
 BENCHMARK_CAPTURE(bm_protect_burst, batch, true, srtp::imb_arch::automatic)
-    ->Arg(1)->Arg(2)->Arg(3)->Arg(4)->Arg(6)->Arg(8)->Arg(16)->Arg(32);
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(3)
+    ->Arg(4)
+    ->Arg(6)
+    ->Arg(8)
+    ->Arg(16)
+    ->Arg(32);
 BENCHMARK_CAPTURE(bm_protect_burst, single, false, srtp::imb_arch::automatic)
-    ->Arg(1)->Arg(2)->Arg(3)->Arg(4)->Arg(6)->Arg(8)->Arg(16)->Arg(32);
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(3)
+    ->Arg(4)
+    ->Arg(6)
+    ->Arg(8)
+    ->Arg(16)
+    ->Arg(32);
 // Each intel-ipsec-mb code path on a full burst.
 BENCHMARK_CAPTURE(bm_protect_burst, batch_sse, true, srtp::imb_arch::sse)->Arg(32);
 BENCHMARK_CAPTURE(bm_protect_burst, batch_avx, true, srtp::imb_arch::avx)->Arg(32);

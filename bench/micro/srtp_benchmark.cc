@@ -174,7 +174,8 @@ void bm_reencrypt(benchmark::State& state, variant v, uint32_t size) {
         }
         uint8_t* p = r.packet(i++);
         uint32_t len = size + 10;
-        if (!ok(state, srtp::unprotect_rtp(*rx, p, &len)) || !ok(state, srtp::protect_rtp(*tx, p, &len, r.stride - len))) {
+        if (!ok(state, srtp::unprotect_rtp(*rx, p, &len)) ||
+            !ok(state, srtp::protect_rtp(*tx, p, &len, r.stride - len))) {
             break;
         }
     }
@@ -412,8 +413,8 @@ void register_all() {
                                          srtp::aes_impl::aesni, size);
             benchmark::RegisterBenchmark(("aes_ctr/aesni" + sz).c_str(), bm_aes_ctr, srtp::aes_impl::aesni, size);
         }
-        benchmark::RegisterBenchmark(("floor/evp_ctr+sha1_midstate" + sz).c_str(), bm_floor,
-                                     srtp::aes_impl::openssl, size);
+        benchmark::RegisterBenchmark(("floor/evp_ctr+sha1_midstate" + sz).c_str(), bm_floor, srtp::aes_impl::openssl,
+                                     size);
         benchmark::RegisterBenchmark(("floor/evp_ctr+evp_md_copy" + sz).c_str(), bm_floor_evp, size);
         benchmark::RegisterBenchmark(("aes_ctr/evp" + sz).c_str(), bm_aes_ctr, srtp::aes_impl::openssl, size);
         benchmark::RegisterBenchmark(("hmac_sha1/midstate_sha1" + sz).c_str(), bm_hmac_midstate, size);

@@ -100,8 +100,8 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
         const char* value = i + 1 < argc ? argv[i + 1] : nullptr;
         auto number = [&](uint64_t min, uint64_t max, uint64_t* v) {
             if (!parse_u64(value, min, max, v)) {
-                std::fprintf(stderr, "rtprelay-pipeline-bench: option '%s' needs a number in %llu..%llu\n",
-                             argv[i], static_cast<unsigned long long>(min), static_cast<unsigned long long>(max));
+                std::fprintf(stderr, "rtprelay-pipeline-bench: option '%s' needs a number in %llu..%llu\n", argv[i],
+                             static_cast<unsigned long long>(min), static_cast<unsigned long long>(max));
                 return false;
             }
             ++i;
@@ -122,8 +122,10 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
             } else if (m == "srtp-srtp") {
                 out->scenarios = {scenario::srtp_srtp};
             } else {
-                std::fprintf(stderr, "rtprelay-pipeline-bench: option '--mode': '%s' is not one of plain, "
-                                     "rtp-srtp, srtp-srtp, all\n", value == nullptr ? "" : value);
+                std::fprintf(stderr,
+                             "rtprelay-pipeline-bench: option '--mode': '%s' is not one of plain, "
+                             "rtp-srtp, srtp-srtp, all\n",
+                             value == nullptr ? "" : value);
                 return parse_outcome::exit_error;
             }
             ++i;

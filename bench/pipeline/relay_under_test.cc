@@ -120,8 +120,8 @@ void read_relay_sdp(const std::string& sdp, bool srtp, uint32_t call, int side, 
 
 }  // namespace
 
-relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls, uint32_t srtp_batch_min,
-                                   uint32_t workers, ip_mode ip, uint32_t record_pct)
+relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls, uint32_t srtp_batch_min, uint32_t workers,
+                                   ip_mode ip, uint32_t record_pct)
     : env_(env), scenario_(s), calls_(calls), ip_(ip), record_pct_(record_pct) {
     if (record_pct > 0 && ip != ip_mode::v4) {
         // As the relay: calls with IPv6 media are not recorded (control/recording/controller.cc).
@@ -181,7 +181,7 @@ relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls, uin
 relay_under_test::~relay_under_test() {
     sessions_.reset();  // removes the calls' flows, retires their states and contexts
     pub_.reset();
-    plane_.reset();     // readers off, everything reclaimed, rings freed with their packets
+    plane_.reset();  // readers off, everything reclaimed, rings freed with their packets
 }
 
 void relay_under_test::quiescent(uint32_t worker_index) {

@@ -142,8 +142,8 @@ std::string controller::after_offer_answer(bool offer, const ng::request& req, c
         const leg* x = c->legs.empty() ? nullptr : c->legs.front().get();
         const leg* y = x != nullptr ? c->partner_of(x) : nullptr;
         const policy none;
-        const call_policy p = resolve(node_, x != nullptr ? x->iface->recording : none,
-                                      y != nullptr ? y->iface->recording : none);
+        const call_policy p =
+            resolve(node_, x != nullptr ? x->iface->recording : none, y != nullptr ? y->iface->recording : none);
         if (p.when == mode::off && !yes) {
             return {};  // not recorded: no state at all
         }
@@ -219,7 +219,10 @@ std::string controller::start(call_state& s, call& c, bool from_first_packet, co
     }
     rec_->open(std::move(o));
     sync(s, c);
-    log::event(log::level::info, "recording started").field("call-id", c.call_id).field("recording", s.base).field("by", by);
+    log::event(log::level::info, "recording started")
+        .field("call-id", c.call_id)
+        .field("recording", s.base)
+        .field("by", by);
     return {};
 }
 
@@ -264,8 +267,8 @@ void controller::command(ng::command command, const ng::request& req) {
     }
     check(req);
     call_state* s = state_of(call_id);
-    const bool pause = command == ng::command::pause_recording ||
-                       (command == ng::command::stop_recording && pause_asked(req));
+    const bool pause =
+        command == ng::command::pause_recording || (command == ng::command::stop_recording && pause_asked(req));
     if (command == ng::command::start_recording) {
         if (rec_ == nullptr) {
             throw session_error("Call recording is not configured (no recording-dir)");
@@ -275,8 +278,9 @@ void controller::command(ng::command command, const ng::request& req) {
             const leg* x = c->legs.empty() ? nullptr : c->legs.front().get();
             const leg* y = x != nullptr ? c->partner_of(x) : nullptr;
             const policy none;
-            s->layout = resolve(node_, x != nullptr ? x->iface->recording : none,
-                                y != nullptr ? y->iface->recording : none).layout;
+            s->layout =
+                resolve(node_, x != nullptr ? x->iface->recording : none, y != nullptr ? y->iface->recording : none)
+                    .layout;
         }
         take_names(*s, req);
         s->refused = false;
@@ -416,7 +420,14 @@ std::string controller::call_json(const call_state& s, const call& c) const {
     w.end_array();
     w.key("events").begin_array();
     for (const auto& e : s.events) {
-        w.begin_object().key("time").value(time_text(e.ns)).key("event").value(e.what).key("by").value(e.by).end_object();
+        w.begin_object()
+            .key("time")
+            .value(time_text(e.ns))
+            .key("event")
+            .value(e.what)
+            .key("by")
+            .value(e.by)
+            .end_object();
     }
     w.end_array();
     w.key("sdps").begin_array();

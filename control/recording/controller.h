@@ -89,11 +89,11 @@ class controller final : public call_observer {
     };
     struct call_state {
         state st = state::pending;
-        mode when = mode::off;           // what the policy says for this call
+        mode when = mode::off;  // what the policy says for this call
         channels layout = channels::dual;
-        bool refused = false;            // record-call no/off: the policy stays off
-        name_request names;              // from the latest request that gave any
-        uint16_t id = 0;                 // the open recording's, 0 = none
+        bool refused = false;  // record-call no/off: the policy stays off
+        name_request names;    // from the latest request that gave any
+        uint16_t id = 0;       // the open recording's, 0 = none
         std::string base;
         std::string started_by;
         std::vector<event> events;

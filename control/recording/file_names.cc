@@ -9,8 +9,8 @@ bool safe_byte(char c) {
 }
 
 // Expands `pattern`; false (with *error) on an unknown % sequence.
-bool expand(std::string_view pattern, std::string_view call_id, std::string_view tag, std::time_t now,
-            std::string* out, std::string* error) {
+bool expand(std::string_view pattern, std::string_view call_id, std::string_view tag, std::time_t now, std::string* out,
+            std::string* error) {
     std::tm t{};
     gmtime_r(&now, &t);
     auto two = [&](int v) {
@@ -125,8 +125,8 @@ std::string check_relative(std::string_view path, std::string_view what) {
     return {};
 }
 
-std::string base_path(const name_request& r, std::string_view call_id, std::string_view random_tag,
-                      std::time_t now, std::string* error) {
+std::string base_path(const name_request& r, std::string_view call_id, std::string_view random_tag, std::time_t now,
+                      std::string* error) {
     std::string out;
     if (!r.file.empty()) {
         *error = check_relative(r.file, "recording-file");

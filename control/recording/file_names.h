@@ -29,8 +29,8 @@ struct name_request {
 
 // The base path for a new recording of `call_id`, or an error (then *error is set and the
 // result empty). `random_tag` fills %r; `now` the time fields.
-std::string base_path(const name_request& r, std::string_view call_id, std::string_view random_tag,
-                      std::time_t now, std::string* error);
+std::string base_path(const name_request& r, std::string_view call_id, std::string_view random_tag, std::time_t now,
+                      std::string* error);
 
 // Empty when `path` is an acceptable relative path for `what` ("recording-file"), else the
 // reason it is not.

@@ -1,11 +1,11 @@
 #include "control/recording/finisher.h"
 
 #include <fcntl.h>
-#include <stdio.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -260,7 +260,9 @@ void finisher::run_command(const std::vector<std::string>& paths) {
     live_counters::bump(counters_.commands_run);
     if (rc != 0) {
         live_counters::bump(counters_.commands_failed);
-        log::event(log::level::error, "recording command failed").field("command", args[0]).field("error", std::strerror(rc));
+        log::event(log::level::error, "recording command failed")
+            .field("command", args[0])
+            .field("error", std::strerror(rc));
         return;
     }
     children_.push_back(pid);

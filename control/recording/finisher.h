@@ -9,12 +9,12 @@
 // paths of the files in done/ (pcap, WAV when there is one, JSON). It starts with the
 // default signal dispositions and its output goes to the relay's.
 
+#include <sys/types.h>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <mutex>
 #include <string>
-#include <sys/types.h>
 #include <thread>
 #include <vector>
 
@@ -25,12 +25,12 @@ namespace rtprelay::recording {
 
 struct finish_job {
     uint32_t id = 0;
-    std::string base;           // relative base path
-    bool have_pcap = false;     // the recorder created the pcap (only then is it moved)
-    bool failed = false;        // the recorder could not create or write the pcap
-    std::string error;          // why
-    bool wav = false;           // write a WAV
-    wav_job audio;              // its parameters (paths filled in by the finisher)
+    std::string base;        // relative base path
+    bool have_pcap = false;  // the recorder created the pcap (only then is it moved)
+    bool failed = false;     // the recorder could not create or write the pcap
+    std::string error;       // why
+    bool wav = false;        // write a WAV
+    wav_job audio;           // its parameters (paths filled in by the finisher)
     // The metadata file's two parts, each one JSON object: the call as the control plane
     // describes it, and the recording as the recorder saw it. The finisher adds the status
     // and the files.
@@ -63,9 +63,9 @@ class finisher {
     live_counters& counters_;
     std::mutex mu_;
     std::condition_variable wake_;
-    std::deque<finish_job> jobs_;   // guarded by mu_
-    bool stopping_ = false;         // guarded by mu_
-    std::vector<pid_t> children_;   // finisher thread only
+    std::deque<finish_job> jobs_;  // guarded by mu_
+    bool stopping_ = false;        // guarded by mu_
+    std::vector<pid_t> children_;  // finisher thread only
     std::thread thread_;
 };
 

@@ -114,10 +114,10 @@ size_t pcap_store::add(writer& w, int64_t unix_ns, uint32_t src_addr, uint16_t s
     ip[1] = 0;
     ip[2] = static_cast<uint8_t>(total >> 8);
     ip[3] = static_cast<uint8_t>(total);
-    ip[4] = ip[5] = 0;    // identification
-    ip[6] = 0x40;         // don't fragment
+    ip[4] = ip[5] = 0;  // identification
+    ip[6] = 0x40;       // don't fragment
     ip[7] = 0;
-    ip[8] = 64;           // TTL
+    ip[8] = 64;  // TTL
     ip[9] = IPPROTO_UDP;
     ip[10] = ip[11] = 0;
     std::memcpy(ip + 12, &src_addr, 4);

@@ -33,11 +33,11 @@ class pcap_store {
     struct writer {
         uint32_t id = 0;
         std::string path;
-        FILE* mem = nullptr;        // open_memstream over buf/size
+        FILE* mem = nullptr;  // open_memstream over buf/size
         char* buf = nullptr;
         size_t size = 0;
         pcap_dumper* dumper = nullptr;
-        size_t pending = 0;         // bytes dumped since the last flush
+        size_t pending = 0;  // bytes dumped since the last flush
     };
 
     // Creates `path` for recording `id` (mode 0600, never over an existing file or through a
@@ -65,10 +65,10 @@ class pcap_store {
     void close_fd(uint32_t id);
 
     size_t max_open_;
-    pcap* dead_ = nullptr;                     // pcap_open_dead: link type and snap length
+    pcap* dead_ = nullptr;  // pcap_open_dead: link type and snap length
     std::unordered_map<uint32_t, std::unique_ptr<writer>> writers_;
     std::unordered_map<uint32_t, open_fd> fds_;
-    std::list<uint32_t> lru_;                  // most recently used first
+    std::list<uint32_t> lru_;  // most recently used first
 };
 
 }  // namespace rtprelay::recording

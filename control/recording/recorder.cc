@@ -40,8 +40,8 @@ std::string parent_of(const std::string& path) {
 
 std::string address_text(uint32_t addr_be, uint16_t port_be) {
     const auto* b = reinterpret_cast<const uint8_t*>(&addr_be);
-    return std::to_string(b[0]) + "." + std::to_string(b[1]) + "." + std::to_string(b[2]) + "." +
-           std::to_string(b[3]) + ":" + std::to_string(__builtin_bswap16(port_be));
+    return std::to_string(b[0]) + "." + std::to_string(b[1]) + "." + std::to_string(b[2]) + "." + std::to_string(b[3]) +
+           ":" + std::to_string(__builtin_bswap16(port_be));
 }
 }  // namespace
 
@@ -191,7 +191,8 @@ void recorder::run() {
             // Idle: sleep 1 ms (a 32 MiB ring holds 1.6 s of 1,000 recorded calls' packets at
             // 100 packets/s each), or less when a command comes.
             std::unique_lock<std::mutex> lk(mu_);
-            wake_.wait_for(lk, std::chrono::milliseconds(1), [this] { return stopping_ || !opens_.empty() || !closes_.empty(); });
+            wake_.wait_for(lk, std::chrono::milliseconds(1),
+                           [this] { return stopping_ || !opens_.empty() || !closes_.empty(); });
         }
     }
     // Stopping: the workers have stopped. Everything left in the rings, then close all.

@@ -44,10 +44,10 @@ class finisher;
 class pcap_store;
 
 struct recorder_config {
-    std::string dir;                   // the recording directory, absolute, prepared (prepare_directory)
-    std::string command;               // run with the paths of each finished recording; empty = none
-    size_t max_open_files = 256;       // pcap files open at once
-    size_t flush_bytes = 64 * 1024;    // a recording's buffered packets are written past this ...
+    std::string dir;                             // the recording directory, absolute, prepared (prepare_directory)
+    std::string command;                         // run with the paths of each finished recording; empty = none
+    size_t max_open_files = 256;                 // pcap files open at once
+    size_t flush_bytes = 64 * 1024;              // a recording's buffered packets are written past this ...
     std::chrono::milliseconds flush_every{500};  // ... or after this long
     // The workers' clock: a TSC reading, the Unix time (ns) at that reading, and the rate.
     uint64_t tsc0 = 0;
@@ -56,35 +56,35 @@ struct recorder_config {
 };
 
 struct open_request {
-    uint32_t id = 0;                   // what the workers put in record_slot::record_id
-    std::string base;                  // relative base path (file_names.h)
+    uint32_t id = 0;   // what the workers put in record_slot::record_id
+    std::string base;  // relative base path (file_names.h)
     channels layout = channels::dual;
-    bool wav = false;                  // the SDP offered G.711: a WAV even if no packet comes
+    bool wav = false;  // the SDP offered G.711: a WAV even if no packet comes
     // from-ringing: the recording's time starts at its first packet; otherwise at start_ns.
     bool from_first_packet = false;
-    int64_t start_ns = 0;              // Unix time (ns) the recording was started
+    int64_t start_ns = 0;  // Unix time (ns) the recording was started
 };
 
 struct close_request {
     uint32_t id = 0;
-    uint64_t rcu_token = 0;            // from rte_rcu_qsbr_start after the stamp was removed
-    int64_t stop_ns = 0;               // Unix time (ns) it was stopped
-    std::string reason;                // "stop recording", "deleted", "media timeout", "node stop", ...
-    std::string call_json;             // the call's part of the metadata: one JSON object
+    uint64_t rcu_token = 0;  // from rte_rcu_qsbr_start after the stamp was removed
+    int64_t stop_ns = 0;     // Unix time (ns) it was stopped
+    std::string reason;      // "stop recording", "deleted", "media timeout", "node stop", ...
+    std::string call_json;   // the call's part of the metadata: one JSON object
 };
 
 struct recorder_counters {
-    uint64_t started = 0;         // recordings opened (files created)
-    uint64_t finished = 0;        // closed with every file written and moved to done/
-    uint64_t failed = 0;          // could not create, write or finish a file
-    uint64_t active = 0;          // opened and not yet finished
-    uint64_t packets = 0;         // packets written to pcap files
-    uint64_t bytes = 0;           // bytes written to recording files (pcap, WAV, JSON)
-    uint64_t packets_lost = 0;    // packets of failed recordings (not written)
-    uint64_t ring_full = 0;       // copies the workers' record rings refused (record_ring::refused)
-    uint64_t commands_run = 0;    // completion commands started
-    uint64_t commands_failed = 0; // ... that could not start or exited non-zero
-    uint64_t refused_ipv6 = 0;    // not started: the call has an IPv6 leg (count_refused_ipv6)
+    uint64_t started = 0;          // recordings opened (files created)
+    uint64_t finished = 0;         // closed with every file written and moved to done/
+    uint64_t failed = 0;           // could not create, write or finish a file
+    uint64_t active = 0;           // opened and not yet finished
+    uint64_t packets = 0;          // packets written to pcap files
+    uint64_t bytes = 0;            // bytes written to recording files (pcap, WAV, JSON)
+    uint64_t packets_lost = 0;     // packets of failed recordings (not written)
+    uint64_t ring_full = 0;        // copies the workers' record rings refused (record_ring::refused)
+    uint64_t commands_run = 0;     // completion commands started
+    uint64_t commands_failed = 0;  // ... that could not start or exited non-zero
+    uint64_t refused_ipv6 = 0;     // not started: the call has an IPv6 leg (count_refused_ipv6)
 };
 
 // Creates `dir` and `dir`/done (0700) if missing and checks that both are writable. Throws
@@ -141,15 +141,15 @@ class recorder {
     // Control thread -> recorder thread.
     mutable std::mutex mu_;
     std::condition_variable wake_;
-    std::deque<open_request> opens_;     // guarded by mu_
-    std::deque<close_request> closes_;   // guarded by mu_
+    std::deque<open_request> opens_;            // guarded by mu_
+    std::deque<close_request> closes_;          // guarded by mu_
     std::map<uint32_t, std::string> failures_;  // guarded by mu_: recorder writes, control reads
-    bool stopping_ = false;              // guarded by mu_
+    bool stopping_ = false;                     // guarded by mu_
 
     // Recorder thread only.
     std::unordered_map<uint32_t, std::unique_ptr<active>> active_;
-    active* last_ = nullptr;       // the recording of the last packet: runs of one call's packets
-    double ns_per_tick_;           // 1e9 / tsc_hz
+    active* last_ = nullptr;  // the recording of the last packet: runs of one call's packets
+    double ns_per_tick_;      // 1e9 / tsc_hz
     std::vector<std::pair<close_request, std::vector<uint64_t>>> closing_;  // with the ring
                                                                             // positions to reach
     std::unique_ptr<pcap_store> store_;

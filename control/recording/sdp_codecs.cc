@@ -12,8 +12,8 @@ struct static_type {
 };
 // RFC 3551 section 6: the static audio payload types a trunk meets.
 constexpr static_type static_types[] = {
-    {0, "PCMU", 8000}, {3, "GSM", 8000},  {4, "G723", 8000},  {8, "PCMA", 8000},
-    {9, "G722", 8000}, {13, "CN", 8000},  {18, "G729", 8000},
+    {0, "PCMU", 8000}, {3, "GSM", 8000}, {4, "G723", 8000},  {8, "PCMA", 8000},
+    {9, "G722", 8000}, {13, "CN", 8000}, {18, "G729", 8000},
 };
 
 std::vector<std::string_view> words(std::string_view s) {

@@ -15,8 +15,8 @@
 namespace rtprelay::recording {
 
 namespace {
-constexpr int64_t rate = 8000;            // G.711 samples per second
-constexpr uint64_t window = 4 * rate;     // samples kept per channel before they are written
+constexpr int64_t rate = 8000;              // G.711 samples per second
+constexpr uint64_t window = 4 * rate;       // samples kept per channel before they are written
 constexpr int64_t reanchor_samples = 1600;  // 200 ms
 
 // The RTP payload of a record, or false when it is not RTP this renderer places.
@@ -51,8 +51,10 @@ bool parse_rtp(const uint8_t* p, uint32_t n, rtp_view* out) {
         return false;
     }
     out->pt = pt;
-    out->ts = static_cast<uint32_t>(p[4]) << 24 | static_cast<uint32_t>(p[5]) << 16 | static_cast<uint32_t>(p[6]) << 8 | p[7];
-    out->ssrc = static_cast<uint32_t>(p[8]) << 24 | static_cast<uint32_t>(p[9]) << 16 | static_cast<uint32_t>(p[10]) << 8 | p[11];
+    out->ts =
+        static_cast<uint32_t>(p[4]) << 24 | static_cast<uint32_t>(p[5]) << 16 | static_cast<uint32_t>(p[6]) << 8 | p[7];
+    out->ssrc = static_cast<uint32_t>(p[8]) << 24 | static_cast<uint32_t>(p[9]) << 16 |
+                static_cast<uint32_t>(p[10]) << 8 | p[11];
     out->payload = p + header;
     out->len = n - header - padding;
     return true;
@@ -189,7 +191,8 @@ wav_result render_wav(const wav_job& job) {
         if (ch < 0 || !parse_rtp(data + ihl + 8, h->caplen - ihl - 8, &v)) {
             continue;
         }
-        const int64_t at_ns = static_cast<int64_t>(h->ts.tv_sec) * 1'000'000'000 + static_cast<int64_t>(h->ts.tv_usec) * 1000;
+        const int64_t at_ns =
+            static_cast<int64_t>(h->ts.tv_sec) * 1'000'000'000 + static_cast<int64_t>(h->ts.tv_usec) * 1000;
         const int64_t arrival = (at_ns - job.start_ns) * rate / 1'000'000'000;
         anchor* a = nullptr;
         for (auto& x : anchors) {
@@ -221,7 +224,7 @@ wav_result render_wav(const wav_job& job) {
     if (sf_close(out) != 0 && r.error.empty()) {
         r.error = "cannot write " + job.wav_path;
     }
-    struct stat st{};
+    struct stat st {};
     if (::stat(job.wav_path.c_str(), &st) == 0) {
         r.bytes = static_cast<uint64_t>(st.st_size);
     }

@@ -38,11 +38,11 @@ struct wav_job {
 };
 
 struct wav_result {
-    std::string error;       // empty = written
-    uint64_t bytes = 0;      // size of the file
-    uint64_t frames = 0;     // samples per channel
-    uint64_t packets = 0;    // G.711 packets placed
-    bool cut = false;        // longer than max_wav_seconds
+    std::string error;     // empty = written
+    uint64_t bytes = 0;    // size of the file
+    uint64_t frames = 0;   // samples per channel
+    uint64_t packets = 0;  // G.711 packets placed
+    bool cut = false;      // longer than max_wav_seconds
 };
 
 wav_result render_wav(const wav_job& job);

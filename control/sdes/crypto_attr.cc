@@ -87,7 +87,8 @@ std::optional<master_key> decode_key(std::string_view text, suite s, const line_
     }
     // 30 bytes = 40 characters, no padding, no leftover bits.
     unsigned char raw[key_salt_bytes];
-    const int n = EVP_DecodeBlock(raw, reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
+    const int n =
+        EVP_DecodeBlock(raw, reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
     if (n != static_cast<int>(key_salt_bytes)) {
         return fail("key is not valid base64");
     }
@@ -133,7 +134,8 @@ std::optional<crypto_attr> parse_crypto(std::string_view value, const parse_opti
     const std::vector<std::string_view> words = split_words(value);
     if (words.size() < 3) {
         if (error != nullptr) {
-            *error = "a=crypto: expected '<tag> <suite> inline:<key>', got " + std::to_string(words.size()) + " field(s)";
+            *error =
+                "a=crypto: expected '<tag> <suite> inline:<key>', got " + std::to_string(words.size()) + " field(s)";
         }
         return std::nullopt;
     }

@@ -36,7 +36,7 @@ struct crypto_attr {
     // Ordered so the struct packs into 56 bytes (it is kept per stream and leg).
     uint32_t tag = 1;
     suite crypto_suite = suite::aes_cm_128_hmac_sha1_80;
-    bool unencrypted_srtcp = false;    // UNENCRYPTED_SRTCP: SRTCP authenticated, not encrypted
+    bool unencrypted_srtcp = false;  // UNENCRYPTED_SRTCP: SRTCP authenticated, not encrypted
     master_key key{};
     std::optional<uint64_t> lifetime;  // packets, as the peer wrote it; never set on our lines
 };

@@ -40,7 +40,7 @@ template <int rcon>
     rk[8] = expand_round<0x80>(rk[7]);
     rk[9] = expand_round<0x1b>(rk[8]);
     rk[10] = expand_round<0x36>(rk[9]);
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < 11; ++i) {
         _mm_store_si128(reinterpret_cast<__m128i*>(round_keys + 16 * i), rk[i]);
     }
@@ -50,18 +50,18 @@ template <int rcon>
 // (latency ~4 cycles, throughput 1-2 per cycle: 8 blocks keep the unit busy).
 template <int N>
 [[gnu::target("aes")]] inline void encrypt_blocks(const __m128i* rk, __m128i* b) {
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < N; ++i) {
         b[i] = _mm_xor_si128(b[i], rk[0]);
     }
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int r = 1; r < 10; ++r) {
-        #pragma GCC unroll 16
+#pragma GCC unroll 16
         for (int i = 0; i < N; ++i) {
             b[i] = _mm_aesenc_si128(b[i], rk[r]);
         }
     }
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < N; ++i) {
         b[i] = _mm_aesenclast_si128(b[i], rk[10]);
     }
@@ -76,17 +76,17 @@ template <int N>
 // The last 1..8 blocks of a message, `len` bytes in (16 * (N - 1), 16 * N].
 template <int N>
 [[gnu::target("aes")]] inline void ctr_tail(const __m128i* rk, __m128i ctr, const uint8_t* in, uint8_t* out,
-                                           size_t len) {
+                                            size_t len) {
     const __m128i bswap = byte_reverse();
     const __m128i one = _mm_set_epi64x(0, 1);
     __m128i b[N];
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < N; ++i) {
         b[i] = _mm_shuffle_epi8(ctr, bswap);
         ctr = _mm_add_epi64(ctr, one);
     }
     encrypt_blocks<N>(rk, b);
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < N - 1; ++i) {
         const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 16 * i));
         _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16 * i), _mm_xor_si128(x, b[i]));
@@ -103,7 +103,7 @@ template <int N>
 [[gnu::target("aes")]] void ctr_aesni(const uint8_t* round_keys, const uint8_t iv[16], const uint8_t* in, uint8_t* out,
                                       size_t len) {
     __m128i rk[11];
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < 11; ++i) {
         rk[i] = _mm_load_si128(reinterpret_cast<const __m128i*>(round_keys + 16 * i));
     }
@@ -112,13 +112,13 @@ template <int N>
     __m128i ctr = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(iv)), bswap);
     while (len >= 128) {
         __m128i b[8];
-        #pragma GCC unroll 16
+#pragma GCC unroll 16
         for (int i = 0; i < 8; ++i) {
             b[i] = _mm_shuffle_epi8(ctr, bswap);
             ctr = _mm_add_epi64(ctr, one);
         }
         encrypt_blocks<8>(rk, b);
-        #pragma GCC unroll 16
+#pragma GCC unroll 16
         for (int i = 0; i < 8; ++i) {
             const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 16 * i));
             _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16 * i), _mm_xor_si128(x, b[i]));
@@ -128,21 +128,38 @@ template <int N>
         len -= 128;
     }
     switch ((len + 15) / 16) {
-        case 0: break;
-        case 1: ctr_tail<1>(rk, ctr, in, out, len); break;
-        case 2: ctr_tail<2>(rk, ctr, in, out, len); break;
-        case 3: ctr_tail<3>(rk, ctr, in, out, len); break;
-        case 4: ctr_tail<4>(rk, ctr, in, out, len); break;
-        case 5: ctr_tail<5>(rk, ctr, in, out, len); break;
-        case 6: ctr_tail<6>(rk, ctr, in, out, len); break;
-        case 7: ctr_tail<7>(rk, ctr, in, out, len); break;
-        default: ctr_tail<8>(rk, ctr, in, out, len); break;
+        case 0:
+            break;
+        case 1:
+            ctr_tail<1>(rk, ctr, in, out, len);
+            break;
+        case 2:
+            ctr_tail<2>(rk, ctr, in, out, len);
+            break;
+        case 3:
+            ctr_tail<3>(rk, ctr, in, out, len);
+            break;
+        case 4:
+            ctr_tail<4>(rk, ctr, in, out, len);
+            break;
+        case 5:
+            ctr_tail<5>(rk, ctr, in, out, len);
+            break;
+        case 6:
+            ctr_tail<6>(rk, ctr, in, out, len);
+            break;
+        case 7:
+            ctr_tail<7>(rk, ctr, in, out, len);
+            break;
+        default:
+            ctr_tail<8>(rk, ctr, in, out, len);
+            break;
     }
 }
 
 uint64_t load_be64(const uint8_t* p) {
     uint64_t v = 0;
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < 8; ++i) {
         v = (v << 8) | p[i];
     }
@@ -150,7 +167,7 @@ uint64_t load_be64(const uint8_t* p) {
 }
 
 void store_be64(uint8_t* p, uint64_t v) {
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 7; i >= 0; --i) {
         p[i] = static_cast<uint8_t>(v);
         v >>= 8;
@@ -207,17 +224,17 @@ void aesni_expand_key(const uint8_t key[16], uint8_t* round_keys) noexcept { exp
 
 [[gnu::target("aes")]] void aesni_encrypt4(const uint8_t* round_keys, const uint8_t in[64], uint8_t out[64]) noexcept {
     __m128i rk[11];
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < 11; ++i) {
         rk[i] = _mm_load_si128(reinterpret_cast<const __m128i*>(round_keys + 16 * i));
     }
     __m128i b[4];
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int i = 0; i < 4; ++i) {
         b[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 16 * i));
     }
     encrypt_blocks<4>(rk, b);
-    #pragma GCC unroll 4
+#pragma GCC unroll 4
     for (int i = 0; i < 4; ++i) {
         _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16 * i), b[i]);
     }

@@ -41,7 +41,7 @@ void aesni_encrypt4(const uint8_t* round_keys, const uint8_t in[64], uint8_t out
 void aesni_ctr(const uint8_t* round_keys, const uint8_t iv[16], const uint8_t* in, uint8_t* out, size_t len) noexcept;
 
 class aes128_ctr {
-public:
+ public:
     aes128_ctr() = default;
     ~aes128_ctr();
     aes128_ctr(const aes128_ctr&) = delete;
@@ -60,7 +60,7 @@ public:
     // AES-CTR takes them (burst SRTP, batch.h).
     const uint8_t* round_keys() const noexcept { return round_keys_; }
 
-private:
+ private:
     alignas(16) uint8_t round_keys_[11 * 16]{};  // aesni only
     evp_cipher_ctx_st* evp_ = nullptr;           // openssl only
     bool aesni_ = false;

@@ -62,19 +62,24 @@ uint64_t cpu_features() {
 
 const char* imb_arch_name(imb_arch a) noexcept {
     switch (a) {
-        case imb_arch::automatic: return "automatic";
-        case imb_arch::sse: return "sse";
-        case imb_arch::avx: return "avx";
-        case imb_arch::avx2: return "avx2";
-        case imb_arch::avx512: return "avx512";
+        case imb_arch::automatic:
+            return "automatic";
+        case imb_arch::sse:
+            return "sse";
+        case imb_arch::avx:
+            return "avx";
+        case imb_arch::avx2:
+            return "avx2";
+        case imb_arch::avx512:
+            return "avx512";
     }
     return "unknown";
 }
 
 // Per item, between the steps of one segment.
 struct burst_crypto::pending {
-    detail::packet_plan plan;       // what the checks of the current direction found
-    uint32_t received_len = 0;      // bytes, as the item came in
+    detail::packet_plan plan;   // what the checks of the current direction found
+    uint32_t received_len = 0;  // bytes, as the item came in
     uint8_t received_tag[max_tag_len];
     alignas(16) uint8_t iv[16];
     alignas(16) uint8_t tag[hmac_sha1::digest_len];

@@ -57,7 +57,7 @@ struct batch_item {
 void run_item(batch_item& it) noexcept;
 
 class burst_crypto {
-public:
+ public:
     static constexpr uint32_t max_items = 64;  // per run() call
 
     // Control plane: allocates the manager. Throws std::runtime_error when the library or the
@@ -79,7 +79,7 @@ public:
     // (header 12), each with its own context's keys, results discarded. For benchmarks.
     void floor_pass(context* const* ctxs, uint8_t* const* pkts, uint32_t n, uint32_t len) noexcept;
 
-private:
+ private:
     struct pending;  // per item scratch, defined in batch.cc
 
     void run_in_order(batch_item* items, uint32_t n) noexcept;

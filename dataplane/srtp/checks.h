@@ -25,20 +25,19 @@ struct packet_plan {
     const ssrc_slot* slot = nullptr;  // the SSRC's slot, or an empty stand-in (is_new)
     uint64_t index = 0;               // SRTP: ROC << 16 | SEQ; SRTCP: the 31-bit index
     uint32_t ssrc = 0;
-    uint32_t header_len = 0;          // left in clear at the front (RTP header, SRTCP's 8)
-    uint32_t auth_len = 0;            // unprotect: bytes before the tag (what the tag covers,
-                                      // the ROC aside); protect: the packet as given
-    uint32_t clear_end = 0;           // end of the encrypted part (unprotect: the packet's
-                                      // length once the tag and SRTCP trailer are gone)
-    bool is_new = false;              // the SSRC has no slot yet; reserve() before commit()
-    bool encrypted = true;            // SRTCP E bit (unprotect); true otherwise
+    uint32_t header_len = 0;  // left in clear at the front (RTP header, SRTCP's 8)
+    uint32_t auth_len = 0;    // unprotect: bytes before the tag (what the tag covers,
+                              // the ROC aside); protect: the packet as given
+    uint32_t clear_end = 0;   // end of the encrypted part (unprotect: the packet's
+                              // length once the tag and SRTCP trailer are gone)
+    bool is_new = false;      // the SSRC has no slot yet; reserve() before commit()
+    bool encrypted = true;    // SRTCP E bit (unprotect); true otherwise
 };
 
 // Parse for unprotect: kind, length, header; fills header_len, auth_len, clear_end, ssrc
 // and (SRTCP) index and encrypted. Needs nothing but the context's kind and tag length, so
 // the libsrtp2 engine runs it too.
-inline result parse_unprotect(const context& c, bool rtcp, const uint8_t* pkt, uint32_t len,
-                              packet_plan* p) noexcept {
+inline result parse_unprotect(const context& c, bool rtcp, const uint8_t* pkt, uint32_t len, packet_plan* p) noexcept {
     const uint32_t tag_len = c.tag_len();
     if (c.rtcp() != rtcp) [[unlikely]] {
         return result::bad_header;
@@ -109,8 +108,7 @@ inline result parse_protect(const context& c, bool rtcp, const uint8_t* pkt, uin
 
 // Every check unprotect makes before its HMAC (native engine): parse, SSRC slot, index,
 // replay. ok = the packet may be authenticated; the plan says how.
-inline result check_unprotect(const context& c, bool rtcp, const uint8_t* pkt, uint32_t len,
-                              packet_plan* p) noexcept {
+inline result check_unprotect(const context& c, bool rtcp, const uint8_t* pkt, uint32_t len, packet_plan* p) noexcept {
     if (const result r = parse_unprotect(c, rtcp, pkt, len, p); r != result::ok) {
         return r;
     }

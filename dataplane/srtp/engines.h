@@ -31,7 +31,7 @@ struct native {
     // `scratch` (176 bytes, 16-aligned), which the caller wipes after use. AES-NI only.
     static const uint8_t* round_keys(const context& c, uint8_t* scratch) noexcept;
 
-private:
+ private:
     static void cipher(const context& c, const uint8_t iv[16], uint8_t* data, size_t len) noexcept;
 };
 
@@ -52,7 +52,7 @@ struct libsrtp2 {
     static result unprotect_rtcp(context& c, uint8_t* pkt, uint32_t* len) noexcept;
     static result protect_rtcp(context& c, uint8_t* pkt, uint32_t* len, uint32_t room) noexcept;
 
-private:
+ private:
     // The same max_ssrcs rule as the native engine (libsrtp2 itself has no limit).
     static bool ssrc_allowed(const context& c, uint32_t ssrc) noexcept;
     static void note_ssrc(context& c, uint32_t ssrc) noexcept;

@@ -8,8 +8,8 @@
 
 namespace rtprelay::dp::srtp {
 
-void derive_session_key(const uint8_t master_key[16], const uint8_t master_salt[14], kdf_label label,
-                        uint8_t* out, size_t len) {
+void derive_session_key(const uint8_t master_key[16], const uint8_t master_salt[14], kdf_label label, uint8_t* out,
+                        size_t len) {
     // x = key_id XOR master_salt, key_id = label || r (r = 0: 48 zero bits), both 112 bits
     // right-aligned; so the label lands on salt byte 7. The counter block is x * 2^16.
     uint8_t iv[16] = {};
@@ -21,8 +21,8 @@ void derive_session_key(const uint8_t master_key[16], const uint8_t master_salt[
     prf.apply(iv, out, out, len);
 }
 
-void derive_session_keys(const uint8_t master_key[16], const uint8_t master_salt[14], bool rtcp,
-                         uint8_t enc_key[16], uint8_t auth_key[20], uint8_t salt[14]) {
+void derive_session_keys(const uint8_t master_key[16], const uint8_t master_salt[14], bool rtcp, uint8_t enc_key[16],
+                         uint8_t auth_key[20], uint8_t salt[14]) {
     const uint8_t first = static_cast<uint8_t>(rtcp ? kdf_label::rtcp_encryption : kdf_label::rtp_encryption);
     // The keystream blocks needed: encryption key (block 0 of its label), auth key (blocks 0
     // and 1: 20 bytes), salt (block 0: 14 bytes). Counter block = x * 2^16 + block number.

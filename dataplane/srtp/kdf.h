@@ -22,12 +22,12 @@ enum class kdf_label : uint8_t {
 // AES key expansion of the master key for all three (AES-NI when the CPU has it; OpenSSL EVP
 // otherwise). Nothing secret is left behind but the outputs. Throws std::runtime_error if
 // OpenSSL fails.
-void derive_session_keys(const uint8_t master_key[16], const uint8_t master_salt[14], bool rtcp,
-                         uint8_t enc_key[16], uint8_t auth_key[20], uint8_t salt[14]);
+void derive_session_keys(const uint8_t master_key[16], const uint8_t master_salt[14], bool rtcp, uint8_t enc_key[16],
+                         uint8_t auth_key[20], uint8_t salt[14]);
 
 // Writes the first `len` bytes of PRF(master_key, x) for label `label` to `out`. Throws
 // std::runtime_error if OpenSSL fails.
-void derive_session_key(const uint8_t master_key[16], const uint8_t master_salt[14], kdf_label label,
-                        uint8_t* out, size_t len);
+void derive_session_key(const uint8_t master_key[16], const uint8_t master_salt[14], kdf_label label, uint8_t* out,
+                        size_t len);
 
 }  // namespace rtprelay::dp::srtp

@@ -22,7 +22,7 @@ namespace rtprelay::dp::srtp::detail {
 
 namespace {
 
-constexpr unsigned long replay_window = 128;  // packets; as index_window::size
+constexpr unsigned long replay_window = 128;          // packets; as index_window::size
 constexpr uint32_t max_len = INT_MAX - max_overhead;  // libsrtp2 takes lengths as int
 
 std::once_flag library_once;
@@ -62,25 +62,29 @@ srtp_t create_session(const master_key& key, suite s, srtp_ssrc_type_t type) {
 
 result from_unprotect(srtp_err_status_t st) noexcept {
     switch (st) {
-        case srtp_err_status_ok: return result::ok;
+        case srtp_err_status_ok:
+            return result::ok;
         case srtp_err_status_auth_fail:
         case srtp_err_status_cant_check:  // SRTCP E bit differs from the policy
             return result::auth_failed;
         case srtp_err_status_replay_fail:
         case srtp_err_status_replay_old:
             return result::replay;
-        default: return result::bad_header;
+        default:
+            return result::bad_header;
     }
 }
 
 result from_protect(srtp_err_status_t st) noexcept {
     switch (st) {
-        case srtp_err_status_ok: return result::ok;
+        case srtp_err_status_ok:
+            return result::ok;
         case srtp_err_status_replay_fail:
         case srtp_err_status_replay_old:
         case srtp_err_status_key_expired:
             return result::index_reuse;
-        default: return result::bad_header;
+        default:
+            return result::bad_header;
     }
 }
 

@@ -33,15 +33,24 @@ std::optional<suite> suite_from_name(std::string_view name) noexcept {
 
 const char* result_name(result r) noexcept {
     switch (r) {
-        case result::ok: return "ok";
-        case result::auth_failed: return "auth_failed";
-        case result::replay: return "replay";
-        case result::too_short: return "too_short";
-        case result::bad_header: return "bad_header";
-        case result::ssrc_limit: return "ssrc_limit";
-        case result::index_reuse: return "index_reuse";
-        case result::no_room: return "no_room";
-        case result::engine_error: return "engine_error";
+        case result::ok:
+            return "ok";
+        case result::auth_failed:
+            return "auth_failed";
+        case result::replay:
+            return "replay";
+        case result::too_short:
+            return "too_short";
+        case result::bad_header:
+            return "bad_header";
+        case result::ssrc_limit:
+            return "ssrc_limit";
+        case result::index_reuse:
+            return "index_reuse";
+        case result::no_room:
+            return "no_room";
+        case result::engine_error:
+            return "engine_error";
     }
     return "unknown";
 }
@@ -58,9 +67,9 @@ size_t context::tail_len(engine e, aes_impl aes, bool rtcp) noexcept {
 
 size_t context::footprint() const noexcept { return sizeof(context) + tail_len(engine_, aes_, rtcp_); }
 
-void context::operator delete(void* p) noexcept { ::operator delete(p, std::align_val_t{alignof(context)}); }
+void context::operator delete(void* p) noexcept { ::operator delete (p, std::align_val_t{alignof(context)}); }
 void context::operator delete(void* p, std::align_val_t) noexcept {
-    ::operator delete(p, std::align_val_t{alignof(context)});
+    ::operator delete (p, std::align_val_t{alignof(context)});
 }
 
 context::~context() {
@@ -103,7 +112,7 @@ std::unique_ptr<context> make_context(engine e, suite s, const master_key& key, 
         throw std::runtime_error("AES-NI requested but this CPU lacks it");
     }
     const size_t tail = context::tail_len(e, aes, rtcp);
-    void* mem = ::operator new(sizeof(context) + tail, std::align_val_t{alignof(context)});
+    void* mem = ::operator new (sizeof(context) + tail, std::align_val_t{alignof(context)});
     std::memset(static_cast<uint8_t*>(mem) + sizeof(context), 0, tail);
     std::unique_ptr<context> c(new (mem) context());
     c->engine_ = e;

@@ -58,18 +58,18 @@ enum class engine : uint8_t { native, libsrtp2 };
 
 enum class result : uint8_t {
     ok,
-    auth_failed,  // tag mismatch (wrong key, forged or corrupted packet, SRTCP E bit flipped)
-    replay,       // unprotect: index already received, or older than the replay window
-    too_short,    // shorter than the smallest header (+ tag / SRTCP trailer when unprotecting)
-    bad_header,   // RTP/RTCP version not 2, CSRCs or extension past the end, or a context
-                  // made for the other protocol (RTP vs RTCP)
-    ssrc_limit,   // a new SSRC and the context already holds max_ssrcs of them, or it needs
-                  // its overflow chunk and the pool has none free (ssrc_pool.h)
-    index_reuse,  // protect: index already sent or older than the sent window, or indices
-                  // exhausted (2^48 SRTP, 2^31 SRTCP): re-key
-    no_room,      // protect: fewer than context::overhead() bytes writable after the packet
-    engine_error, // burst path (batch.h): the crypto library did not complete a job; cannot
-                  // happen with the jobs we build, counted if it ever does
+    auth_failed,   // tag mismatch (wrong key, forged or corrupted packet, SRTCP E bit flipped)
+    replay,        // unprotect: index already received, or older than the replay window
+    too_short,     // shorter than the smallest header (+ tag / SRTCP trailer when unprotecting)
+    bad_header,    // RTP/RTCP version not 2, CSRCs or extension past the end, or a context
+                   // made for the other protocol (RTP vs RTCP)
+    ssrc_limit,    // a new SSRC and the context already holds max_ssrcs of them, or it needs
+                   // its overflow chunk and the pool has none free (ssrc_pool.h)
+    index_reuse,   // protect: index already sent or older than the sent window, or indices
+                   // exhausted (2^48 SRTP, 2^31 SRTCP): re-key
+    no_room,       // protect: fewer than context::overhead() bytes writable after the packet
+    engine_error,  // burst path (batch.h): the crypto library did not complete a job; cannot
+                   // happen with the jobs we build, counted if it ever does
 };
 const char* result_name(result r) noexcept;
 
@@ -99,7 +99,7 @@ struct libsrtp2;
 // AES fallback (CPUs without AES-NI) and the libsrtp2 engine keep what they need behind a
 // pointer / after the object instead. Destroying a context wipes its keys.
 class alignas(64) context {
-public:
+ public:
     ~context();
     context(const context&) = delete;
     context& operator=(const context&) = delete;
@@ -137,7 +137,7 @@ public:
         }
     }
 
-private:
+ private:
     friend struct detail::native;
     friend struct detail::libsrtp2;
     friend class burst_crypto;
@@ -159,18 +159,18 @@ private:
     suite suite_ = suite::aes_cm_128_hmac_sha1_80;
     bool rtcp_ = false;
     uint8_t tag_len_ = 0;
-    uint8_t n_slots_ = 0;                 // SSRCs with state: first_, then more_[0, n_slots_ - 1)
-    aes_impl aes_ = aes_impl::aesni;      // native: aesni (keys inline) or openssl (cipher_)
-    std::array<uint8_t, 14> salt_{};      // session salt
-    uint32_t chunk_id_ = 0;               // more_'s id in the pool (when more_ is set)
-    hmac_sha1 auth_;                      // session auth key, as pad states
+    uint8_t n_slots_ = 0;             // SSRCs with state: first_, then more_[0, n_slots_ - 1)
+    aes_impl aes_ = aes_impl::aesni;  // native: aesni (keys inline) or openssl (cipher_)
+    std::array<uint8_t, 14> salt_{};  // session salt
+    uint32_t chunk_id_ = 0;           // more_'s id in the pool (when more_ is set)
+    hmac_sha1 auth_;                  // session auth key, as pad states
     // Line 1.
-    slot first_{};                        // a one-SSRC stream's state
-    slot* more_ = nullptr;                // SSRCs 2..max_ssrcs: a pool chunk's slots, on demand
-                                          // (owner worker writes it; read by ~context after RCU)
+    slot first_{};          // a one-SSRC stream's state
+    slot* more_ = nullptr;  // SSRCs 2..max_ssrcs: a pool chunk's slots, on demand
+                            // (owner worker writes it; read by ~context after RCU)
     union {
-        uint8_t rtcp_key[16];             // native AES-NI SRTCP: the session encryption key
-        aes128_ctr* cipher;               // native OpenSSL AES: keyed once, owned
+        uint8_t rtcp_key[16];  // native AES-NI SRTCP: the session encryption key
+        aes128_ctr* cipher;    // native OpenSSL AES: keyed once, owned
     } key_{};
 };
 

@@ -100,8 +100,7 @@ struct engine_state {
 
 // `check_rx` is the receive context that gets what `st` protected (the other engine's on
 // the first packet of a two-engine run, else st's own).
-void run_packet(engine_state& st, srtp::context& check_rx, const uint8_t* pkt, uint32_t n, uint32_t room,
-                bool first) {
+void run_packet(engine_state& st, srtp::context& check_rx, const uint8_t* pkt, uint32_t n, uint32_t room, bool first) {
     const srtp::engine e = st.tx->which_engine();
 
     // As received from the network.
@@ -153,8 +152,8 @@ void run_packet(engine_state& st, srtp::context& check_rx, const uint8_t* pkt, u
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
     // libsrtp2 on NSS initialises NSS with its first session and shuts it down with its
     // last; one session kept for the whole run saves that (milliseconds) on every input.
-    static auto keeper = srtp::make_context(srtp::engine::libsrtp2, srtp::suite::aes_cm_128_hmac_sha1_80,
-                                            fixed_key(), false);
+    static auto keeper =
+        srtp::make_context(srtp::engine::libsrtp2, srtp::suite::aes_cm_128_hmac_sha1_80, fixed_key(), false);
     return 0;
 }
 
@@ -162,8 +161,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size == 0) {
         return 0;
     }
-    const srtp::suite s = (data[0] & 0x01) != 0 ? srtp::suite::aes_cm_128_hmac_sha1_32
-                                                : srtp::suite::aes_cm_128_hmac_sha1_80;
+    const srtp::suite s =
+        (data[0] & 0x01) != 0 ? srtp::suite::aes_cm_128_hmac_sha1_32 : srtp::suite::aes_cm_128_hmac_sha1_80;
     const bool rtcp = (data[0] & 0x02) != 0;
     const uint32_t extra = (data[0] >> 2) & 0x07;
     const size_t n_engines = (data[0] & 0x20) != 0 ? 2 : 1;
@@ -194,8 +193,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
         for (size_t i = 0; i < n_engines; ++i) {
             srtp::context& check_rx = k != 0 || n_engines == 1 ? *engines[i].rx
-                                      : rtcp                      ? *cross_rx[1 - i]
-                                                                  : *engines[1 - i].rx;
+                                      : rtcp                   ? *cross_rx[1 - i]
+                                                               : *engines[1 - i].rx;
             run_packet(engines[i], check_rx, p, n, room, k == 0);
         }
         if (k == 0 && n_engines == 2) {

@@ -123,7 +123,8 @@ int open_socket(const std::string& ns, const std::string& bind_to) {
 
 std::vector<uint8_t> decode_key(const std::string& b64) {
     std::vector<uint8_t> out(b64.size());
-    const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(b64.data()), static_cast<int>(b64.size()));
+    const int n =
+        EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(b64.data()), static_cast<int>(b64.size()));
     if (n < 30) {
         die("key must be base64 of 30 bytes");
     }
@@ -156,16 +157,26 @@ srtp_t make_session(const args& a, bool inbound, std::vector<uint8_t>& key) {
     return s;
 }
 
-uint8_t pattern(uint32_t ssrc, uint32_t seq, size_t i) { return static_cast<uint8_t>((ssrc * 7 + seq * 13 + i * 31) & 0xff); }
+uint8_t pattern(uint32_t ssrc, uint32_t seq, size_t i) {
+    return static_cast<uint8_t>((ssrc * 7 + seq * 13 + i * 31) & 0xff);
+}
 
 // An RTP packet of `ssrc`/`seq` with the pattern payload, protected when `session` is set.
 std::vector<uint8_t> make_rtp(srtp_t session, uint32_t ssrc, uint32_t seq) {
     std::vector<uint8_t> buf(2048);
     const uint32_t ts = seq * 160;
-    const uint8_t hdr[12] = {0x80, 0, static_cast<uint8_t>(seq >> 8), static_cast<uint8_t>(seq),
-                             static_cast<uint8_t>(ts >> 24), static_cast<uint8_t>(ts >> 16), static_cast<uint8_t>(ts >> 8),
-                             static_cast<uint8_t>(ts), static_cast<uint8_t>(ssrc >> 24), static_cast<uint8_t>(ssrc >> 16),
-                             static_cast<uint8_t>(ssrc >> 8), static_cast<uint8_t>(ssrc)};
+    const uint8_t hdr[12] = {0x80,
+                             0,
+                             static_cast<uint8_t>(seq >> 8),
+                             static_cast<uint8_t>(seq),
+                             static_cast<uint8_t>(ts >> 24),
+                             static_cast<uint8_t>(ts >> 16),
+                             static_cast<uint8_t>(ts >> 8),
+                             static_cast<uint8_t>(ts),
+                             static_cast<uint8_t>(ssrc >> 24),
+                             static_cast<uint8_t>(ssrc >> 16),
+                             static_cast<uint8_t>(ssrc >> 8),
+                             static_cast<uint8_t>(ssrc)};
     std::memcpy(buf.data(), hdr, 12);
     for (int k = 0; k < 160; ++k) {
         buf[12 + static_cast<size_t>(k)] = pattern(ssrc, seq & 0xffff, static_cast<size_t>(k));
@@ -279,8 +290,14 @@ int do_send(const args& a) {
         int len = 0;
         if (rtcp) {
             // Sender report, no report blocks; the pattern sits in the packet/octet counts.
-            const uint8_t hdr[8] = {0x80, 200, 0, 6, static_cast<uint8_t>(ssrc >> 24), static_cast<uint8_t>(ssrc >> 16),
-                                    static_cast<uint8_t>(ssrc >> 8), static_cast<uint8_t>(ssrc)};
+            const uint8_t hdr[8] = {0x80,
+                                    200,
+                                    0,
+                                    6,
+                                    static_cast<uint8_t>(ssrc >> 24),
+                                    static_cast<uint8_t>(ssrc >> 16),
+                                    static_cast<uint8_t>(ssrc >> 8),
+                                    static_cast<uint8_t>(ssrc)};
             std::memcpy(buf, hdr, 8);
             for (int k = 0; k < 20; ++k) {
                 buf[8 + k] = pattern(ssrc, seq & 0xffff, static_cast<size_t>(k));
@@ -288,19 +305,29 @@ int do_send(const args& a) {
             len = 28;
         } else {
             const uint32_t ts = seq * 160;
-            const uint8_t hdr[12] = {0x80, 0, static_cast<uint8_t>(seq >> 8), static_cast<uint8_t>(seq),
-                                     static_cast<uint8_t>(ts >> 24), static_cast<uint8_t>(ts >> 16), static_cast<uint8_t>(ts >> 8),
-                                     static_cast<uint8_t>(ts), static_cast<uint8_t>(ssrc >> 24), static_cast<uint8_t>(ssrc >> 16),
-                                     static_cast<uint8_t>(ssrc >> 8), static_cast<uint8_t>(ssrc)};
+            const uint8_t hdr[12] = {0x80,
+                                     0,
+                                     static_cast<uint8_t>(seq >> 8),
+                                     static_cast<uint8_t>(seq),
+                                     static_cast<uint8_t>(ts >> 24),
+                                     static_cast<uint8_t>(ts >> 16),
+                                     static_cast<uint8_t>(ts >> 8),
+                                     static_cast<uint8_t>(ts),
+                                     static_cast<uint8_t>(ssrc >> 24),
+                                     static_cast<uint8_t>(ssrc >> 16),
+                                     static_cast<uint8_t>(ssrc >> 8),
+                                     static_cast<uint8_t>(ssrc)};
             std::memcpy(buf, hdr, 12);
             for (int k = 0; k < 160; ++k) {
-                buf[12 + k] = audio.empty() ? pattern(ssrc, seq & 0xffff, static_cast<size_t>(k))
-                                            : audio[(static_cast<size_t>(i) * 160 + static_cast<size_t>(k)) % audio.size()];
+                buf[12 + k] = audio.empty()
+                                  ? pattern(ssrc, seq & 0xffff, static_cast<size_t>(k))
+                                  : audio[(static_cast<size_t>(i) * 160 + static_cast<size_t>(k)) % audio.size()];
             }
             len = 172;
         }
         if (session != nullptr) {
-            const srtp_err_status_t st = rtcp ? srtp_protect_rtcp(session, buf, &len) : srtp_protect(session, buf, &len);
+            const srtp_err_status_t st =
+                rtcp ? srtp_protect_rtcp(session, buf, &len) : srtp_protect(session, buf, &len);
             if (st != srtp_err_status_ok) {
                 die("protect failed");
             }
@@ -343,14 +370,16 @@ int do_recv(const args& a) {
         from = format_addr(src);
         int len = static_cast<int>(n);
         if (session != nullptr) {
-            const srtp_err_status_t st = rtcp ? srtp_unprotect_rtcp(session, buf, &len) : srtp_unprotect(session, buf, &len);
+            const srtp_err_status_t st =
+                rtcp ? srtp_unprotect_rtcp(session, buf, &len) : srtp_unprotect(session, buf, &len);
             if (st != srtp_err_status_ok) {
                 ++auth_failed;
                 continue;
             }
         }
-        const uint32_t ssrc = rtcp ? (uint32_t{buf[4]} << 24 | uint32_t{buf[5]} << 16 | uint32_t{buf[6]} << 8 | buf[7])
-                                   : (uint32_t{buf[8]} << 24 | uint32_t{buf[9]} << 16 | uint32_t{buf[10]} << 8 | buf[11]);
+        const uint32_t ssrc =
+            rtcp ? (uint32_t{buf[4]} << 24 | uint32_t{buf[5]} << 16 | uint32_t{buf[6]} << 8 | buf[7])
+                 : (uint32_t{buf[8]} << 24 | uint32_t{buf[9]} << 16 | uint32_t{buf[10]} << 8 | buf[11]);
         bool good = true;
         if (rtcp) {
             // The sender's seq is not in RTCP: accept any consistent pattern offset.

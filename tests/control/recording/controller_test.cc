@@ -53,12 +53,18 @@ class controller_test : public ::testing::Test {
         neighbours_ = std::make_unique<dp::neighbour_table>(256, 0);
         interfaces_.add(parse_interface("a address=198.18.1.1/24 dpdk-port=0 ports=30000-30099", 11));
         interfaces_.add(parse_interface("b address=198.18.2.1/24 dpdk-port=1 ports=40000-40099", 12));
-        interfaces_.add(parse_interface("ans address=198.18.3.1/24 dpdk-port=1 ports=41000-41099 recording=from-answer "
-                                        "recording-channels=mixed", 13));
-        interfaces_.add(parse_interface("ring address=198.18.4.1/24 dpdk-port=1 ports=42000-42099 "
-                                        "recording=from-ringing", 14));
-        interfaces_.add(parse_interface("dual address=198.18.5.1/24,2001:2:5::1/64 dpdk-port=1 ports=43000-43099 "
-                                        "recording=from-ringing", 15));
+        interfaces_.add(
+            parse_interface("ans address=198.18.3.1/24 dpdk-port=1 ports=41000-41099 recording=from-answer "
+                            "recording-channels=mixed",
+                            13));
+        interfaces_.add(
+            parse_interface("ring address=198.18.4.1/24 dpdk-port=1 ports=42000-42099 "
+                            "recording=from-ringing",
+                            14));
+        interfaces_.add(
+            parse_interface("dual address=198.18.5.1/24,2001:2:5::1/64 dpdk-port=1 ports=43000-43099 "
+                            "recording=from-ringing",
+                            15));
         // The relay's addresses, as the plane registers them: IPv6 flows are keyed by slot.
         for (const auto& i : interfaces_.all()) {
             for (const auto& a : i.addresses) {
@@ -112,8 +118,11 @@ class controller_test : public ::testing::Test {
         return l;
     }
     value offer(const std::string& id, const std::string& to_iface, value extra = value::dict()) {
-        value r = dict({{"command", value::str("offer")}, {"call-id", value::str(id)}, {"from-tag", value::str("ft")},
-                        {"sdp", value::str(sdp("198.51.100.10", 4000))}, {"direction", list({"a", to_iface.c_str()})}});
+        value r = dict({{"command", value::str("offer")},
+                        {"call-id", value::str(id)},
+                        {"from-tag", value::str("ft")},
+                        {"sdp", value::str(sdp("198.51.100.10", 4000))},
+                        {"direction", list({"a", to_iface.c_str()})}});
         for (auto& [k, v] : extra.as_dict()) {
             r.set(k, v);
         }
@@ -124,8 +133,11 @@ class controller_test : public ::testing::Test {
         return reply;
     }
     value answer(const std::string& id, value extra = value::dict(), const std::string& to_tag = "tt") {
-        value r = dict({{"command", value::str("answer")}, {"call-id", value::str(id)}, {"from-tag", value::str("ft")},
-                        {"to-tag", value::str(to_tag)}, {"sdp", value::str(sdp("203.0.113.20", 5000))}});
+        value r = dict({{"command", value::str("answer")},
+                        {"call-id", value::str(id)},
+                        {"from-tag", value::str("ft")},
+                        {"to-tag", value::str(to_tag)},
+                        {"sdp", value::str(sdp("203.0.113.20", 5000))}});
         for (auto& [k, v] : extra.as_dict()) {
             r.set(k, v);
         }
@@ -241,12 +253,16 @@ TEST_F(controller_test, from_answer_stamps_both_legs_at_the_answer_and_closes_at
 
 TEST_F(controller_test, the_metadata_never_holds_an_sdes_key) {
     const std::string key = "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz";
-    const std::string savp = "v=0\r\no=- 1 1 IN IP4 198.51.100.10\r\ns=-\r\nc=IN IP4 198.51.100.10\r\nt=0 0\r\n"
-                             "m=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key +
-                             "\r\na=sendrecv\r\n";
-    value o = handle(dict({{"command", value::str("offer")}, {"call-id", value::str("k1")},
-                           {"from-tag", value::str("ft")}, {"sdp", value::str(savp)},
-                           {"direction", list({"a", "ans"})}, {"record call", value::str("yes")}}));
+    const std::string savp =
+        "v=0\r\no=- 1 1 IN IP4 198.51.100.10\r\ns=-\r\nc=IN IP4 198.51.100.10\r\nt=0 0\r\n"
+        "m=audio 4000 RTP/SAVP 0\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" +
+        key + "\r\na=sendrecv\r\n";
+    value o = handle(dict({{"command", value::str("offer")},
+                           {"call-id", value::str("k1")},
+                           {"from-tag", value::str("ft")},
+                           {"sdp", value::str(savp)},
+                           {"direction", list({"a", "ans"})},
+                           {"record call", value::str("yes")}}));
     ASSERT_EQ(str(o, "result"), "ok") << str(o, "error-reason");
     const std::string sent = str(o, "sdp");
     const size_t at = sent.find("inline:");

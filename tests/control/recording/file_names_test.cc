@@ -14,9 +14,7 @@ std::string base(const name_request& r, std::string_view call_id = "abc@host", s
     return out;
 }
 
-TEST(file_names, default_pattern_is_time_call_id_and_tag) {
-    EXPECT_EQ(base({}), "20231114-221320-abc@host-0badcafe");
-}
+TEST(file_names, default_pattern_is_time_call_id_and_tag) { EXPECT_EQ(base({}), "20231114-221320-abc@host-0badcafe"); }
 
 TEST(file_names, call_id_bytes_outside_the_safe_set_become_underscores) {
     EXPECT_EQ(file_safe("a/b c;d\nx"), "a_b_c_d_x");
@@ -27,9 +25,7 @@ TEST(file_names, call_id_bytes_outside_the_safe_set_become_underscores) {
     EXPECT_EQ(base({}, "../../x"), "20231114-221320-_._.._x-0badcafe");
 }
 
-TEST(file_names, recording_file_wins_over_dir_and_pattern) {
-    EXPECT_EQ(base({"calls/one", "d", "%c"}), "calls/one");
-}
+TEST(file_names, recording_file_wins_over_dir_and_pattern) { EXPECT_EQ(base({"calls/one", "d", "%c"}), "calls/one"); }
 
 TEST(file_names, dir_and_pattern_combine) {
     EXPECT_EQ(base({"", "trunk-7/", "%Y/%m/%d/%c-%r"}), "trunk-7/2023/11/14/abc@host-0badcafe");

@@ -21,8 +21,8 @@ TEST(json_writer, indents) {
 TEST(json_writer, strings_from_the_network_stay_valid_json) {
     EXPECT_EQ(json_writer::quote("a\"b\\c\r\n\t"), R"("a\"b\\c\r\n\t")");
     EXPECT_EQ(json_writer::quote(std::string("\x01\x7f", 2)), R"("\u0001\u007f")");
-    EXPECT_EQ(json_writer::quote("caf\xc3\xa9"), "\"caf\xc3\xa9\"");  // valid UTF-8 passes
-    EXPECT_EQ(json_writer::quote("\xff\xc3"), R"("\u00ff\u00c3")");    // invalid bytes do not
+    EXPECT_EQ(json_writer::quote("caf\xc3\xa9"), "\"caf\xc3\xa9\"");           // valid UTF-8 passes
+    EXPECT_EQ(json_writer::quote("\xff\xc3"), R"("\u00ff\u00c3")");            // invalid bytes do not
     EXPECT_EQ(json_writer::quote("\xe0\x80\x80"), R"("\u00e0\u0080\u0080")");  // overlong
     EXPECT_EQ(json_writer::quote(std::string("\0", 1)), R"("\u0000")");
 }

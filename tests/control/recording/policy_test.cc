@@ -35,8 +35,10 @@ TEST(recording_policy, the_earliest_leg_wins_and_the_node_fills_in) {
 }
 
 TEST(recording_policy, interface_lines_take_recording_keys) {
-    const logical_interface i = parse_interface("a address=198.18.0.1/24 dpdk-port=0 recording=from-ringing "
-                                                "recording-channels=mixed", 1);
+    const logical_interface i = parse_interface(
+        "a address=198.18.0.1/24 dpdk-port=0 recording=from-ringing "
+        "recording-channels=mixed",
+        1);
     EXPECT_EQ(i.recording.when, mode::from_ringing);
     EXPECT_EQ(i.recording.layout, channels::mixed);
     EXPECT_FALSE(parse_interface("a address=198.18.0.1/24 dpdk-port=0", 1).recording.when);
@@ -46,8 +48,7 @@ TEST(recording_policy, interface_lines_take_recording_keys) {
     } catch (const std::invalid_argument& e) {
         EXPECT_STREQ(e.what(), "interface 'a': recording 'always' must be off, from-answer or from-ringing");
     }
-    EXPECT_THROW(parse_interface("a address=198.18.0.1/24 dpdk-port=0 recording-channels=4", 1),
-                 std::invalid_argument);
+    EXPECT_THROW(parse_interface("a address=198.18.0.1/24 dpdk-port=0 recording-channels=4", 1), std::invalid_argument);
 }
 
 }  // namespace

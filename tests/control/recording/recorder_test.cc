@@ -121,8 +121,8 @@ class recorder_test : public ::testing::Test {
 
     // Leg `ch` sends `p` at `ms` milliseconds after t0.
     void send(uint32_t id, uint8_t ch, const std::vector<uint8_t>& p, int64_t ms, bool rtcp = false) {
-        const uint32_t src = ch == 0 ? 0x0a0012c6u : 0x0b0012c6u;       // 198.18.0.10 / .11
-        const uint32_t dst = ch == 0 ? 0x010012c6u : 0x010112c6u;       // 198.18.0.1 / 198.18.1.1
+        const uint32_t src = ch == 0 ? 0x0a0012c6u : 0x0b0012c6u;  // 198.18.0.10 / .11
+        const uint32_t dst = ch == 0 ? 0x010012c6u : 0x010112c6u;  // 198.18.0.1 / 198.18.1.1
         const uint16_t sport = htons(ch == 0 ? 4000 : 5000);
         const uint16_t dport = htons(static_cast<uint16_t>((ch == 0 ? 30000 : 40000) + (rtcp ? 1 : 0)));
         ASSERT_NE(dp::record_copy(ring_, static_cast<uint64_t>(ms) * 1'000'000, id, ch, rtcp, src, sport, dst, dport,
@@ -275,7 +275,7 @@ TEST_F(recorder_test, a_dual_call_becomes_pcap_wav_and_json_in_done) {
     EXPECT_NE(json.find("\"packets\": 151"), std::string::npos) << json;
     EXPECT_NE(json.find(done + ".wav"), std::string::npos) << json;
     for (const char* ext : {".pcap", ".wav", ".json"}) {
-        struct stat st{};
+        struct stat st {};
         ASSERT_EQ(::stat((done + ext).c_str(), &st), 0) << ext;
         EXPECT_EQ(st.st_mode & 0777, 0600u) << ext;
     }
@@ -388,7 +388,7 @@ TEST_F(recorder_test, a_write_error_fails_that_recording_only) {
     open(2, "small");
     // A file size limit stands in for a full disk (the e2e test uses a real tmpfs): writes past
     // it fail with EFBIG instead of raising SIGXFSZ.
-    struct rlimit old{};
+    struct rlimit old {};
     getrlimit(RLIMIT_FSIZE, &old);
     auto prev = std::signal(SIGXFSZ, SIG_IGN);
     struct rlimit lim = old;
@@ -498,7 +498,7 @@ TEST(recording_directory, is_created_and_checked) {
     ASSERT_NE(mkdtemp(tmpl), nullptr);
     const std::string d = std::string(tmpl) + "/a/b";
     prepare_directory(d);
-    struct stat st{};
+    struct stat st {};
     ASSERT_EQ(::stat((d + "/done").c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0700u);
     ASSERT_EQ(std::system((std::string("rm -rf ") + tmpl).c_str()), 0);

@@ -247,13 +247,12 @@ std::string name(const ::testing::TestParamInfo<params>& info) {
            (rtcp ? "_rtcp" : "_rtp");
 }
 
-INSTANTIATE_TEST_SUITE_P(srtp, batch,
-                         ::testing::Combine(::testing::Values(imb_arch::sse, imb_arch::avx, imb_arch::avx2,
-                                                              imb_arch::avx512),
-                                            ::testing::Values(suite::aes_cm_128_hmac_sha1_80,
-                                                              suite::aes_cm_128_hmac_sha1_32),
-                                            ::testing::Bool()),
-                         name);
+INSTANTIATE_TEST_SUITE_P(
+    srtp, batch,
+    ::testing::Combine(::testing::Values(imb_arch::sse, imb_arch::avx, imb_arch::avx2, imb_arch::avx512),
+                       ::testing::Values(suite::aes_cm_128_hmac_sha1_80, suite::aes_cm_128_hmac_sha1_32),
+                       ::testing::Bool()),
+    name);
 
 // Contexts the burst path cannot take (libsrtp2 engine, OpenSSL AES) go one by one, in order,
 // between batched ones, with the same results.

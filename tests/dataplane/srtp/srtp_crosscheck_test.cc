@@ -132,13 +132,12 @@ std::string name(const ::testing::TestParamInfo<params>& info) {
     return n;
 }
 
-INSTANTIATE_TEST_SUITE_P(srtp, crosscheck,
-                         ::testing::Combine(::testing::Values(direction::native_to_libsrtp2,
-                                                              direction::libsrtp2_to_native),
-                                            ::testing::Values(suite::aes_cm_128_hmac_sha1_80,
-                                                              suite::aes_cm_128_hmac_sha1_32),
-                                            ::testing::Values(1u, 3u), ::testing::Bool()),
-                         name);
+INSTANTIATE_TEST_SUITE_P(
+    srtp, crosscheck,
+    ::testing::Combine(::testing::Values(direction::native_to_libsrtp2, direction::libsrtp2_to_native),
+                       ::testing::Values(suite::aes_cm_128_hmac_sha1_80, suite::aes_cm_128_hmac_sha1_32),
+                       ::testing::Values(1u, 3u), ::testing::Bool()),
+    name);
 
 // SRTCP: the sender numbers packets itself, so only the network reorders.
 class crosscheck_rtcp : public ::testing::TestWithParam<params> {};
@@ -148,13 +147,12 @@ TEST_P(crosscheck_rtcp, rtcp) {
     run(dir, s, true, n_ssrcs, rtcp_packets, sender_reorders, 2000 + n_ssrcs);
 }
 
-INSTANTIATE_TEST_SUITE_P(srtp, crosscheck_rtcp,
-                         ::testing::Combine(::testing::Values(direction::native_to_libsrtp2,
-                                                              direction::libsrtp2_to_native),
-                                            ::testing::Values(suite::aes_cm_128_hmac_sha1_80,
-                                                              suite::aes_cm_128_hmac_sha1_32),
-                                            ::testing::Values(1u, 3u), ::testing::Values(false)),
-                         name);
+INSTANTIATE_TEST_SUITE_P(
+    srtp, crosscheck_rtcp,
+    ::testing::Combine(::testing::Values(direction::native_to_libsrtp2, direction::libsrtp2_to_native),
+                       ::testing::Values(suite::aes_cm_128_hmac_sha1_80, suite::aes_cm_128_hmac_sha1_32),
+                       ::testing::Values(1u, 3u), ::testing::Values(false)),
+    name);
 
 }  // namespace
 }  // namespace rtprelay::dp::srtp

@@ -20,7 +20,7 @@ using pool = detail::ssrc_pool;
 
 // Holds every free chunk of the pool while it lives (so the next claim fails).
 class exhausted_pool {
-public:
+ public:
     exhausted_pool() {
         held_.resize(static_cast<size_t>(pool::instance().free_chunks()) + 1024);
         n_ = pool::instance().hold_all_but(0, held_.data(), static_cast<uint32_t>(held_.size()));
@@ -31,13 +31,13 @@ public:
         }
     }
 
-private:
+ private:
     std::vector<uint32_t> held_;
     uint32_t n_ = 0;
 };
 
 class ssrc_overflow : public ::testing::TestWithParam<suite> {
-protected:
+ protected:
     void SetUp() override {
         key = test::random_key(rng);
         tx = make_context(engine::native, GetParam(), key, false);
@@ -186,8 +186,7 @@ TEST_P(ssrc_overflow, exhausted_pool_refuses_a_second_ssrc) {
         exhausted_pool held;
         ASSERT_EQ(pool::instance().free_chunks(), 0);
         // Receive: refused before any HMAC, state unchanged; precheck says so too.
-        EXPECT_EQ(precheck_rtp(*rx, from_other.data(), static_cast<uint32_t>(from_other.size())),
-                  precheck::free_drop);
+        EXPECT_EQ(precheck_rtp(*rx, from_other.data(), static_cast<uint32_t>(from_other.size())), precheck::free_drop);
         bytes p = from_other;
         EXPECT_EQ(test::unprotect(*rx, p), result::ssrc_limit);
         EXPECT_EQ(p, from_other);
