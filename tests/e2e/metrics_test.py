@@ -292,14 +292,18 @@ def run_calls(ng, m0, prom):
     # 2. RTP and RTCP both ways, one packet at a time: the counters move by exactly that.
     lockstep(a_rtp, b_rtp, (a_addr, a_port), 1, lambda i: rtp_packet(0x1111, 1, 0, b"\0" * 160))
     lockstep(b_rtp, a_rtp, (b_addr, b_port), 1, lambda i: rtp_packet(0x2222, 1, 0, b"\0" * 160))
-    m2 = scrape()
+    # The latch counters reach /metrics when the control loop next reads the workers' blocks:
+    # wait for them (as for the TX counters below) rather than scrape once.
+    m2 = settle(lambda s: all(delta(m1, s, "rtprelay_latch_changes_total", interface=i, kind="first") >= 1
+                              for i in "ab"))
     n = 40
     got = lockstep(a_rtp, b_rtp, (a_addr, a_port), n, lambda i: rtp_packet(0x1111, 10 + i, 160 * i, bytes([i]) * 160))
     got += lockstep(b_rtp, a_rtp, (b_addr, b_port), n, lambda i: rtp_packet(0x2222, 10 + i, 160 * i, bytes([i]) * 160))
     got_rtcp = lockstep(a_rtcp, b_rtcp, (a_addr, a_rtcp_port), 3, lambda i: rtcp_sr(0x1111, packets=i))
     got_rtcp += lockstep(b_rtcp, a_rtcp, (b_addr, b_rtcp_port), 3, lambda i: rtcp_sr(0x2222, packets=i))
     check(got == 2 * n and got_rtcp == 6, "hosts received %d/%d RTP and %d/6 RTCP through the relay" % (got, 2 * n, got_rtcp))
-    m3 = settle(lambda s: delta(m2, s, "rtprelay_port_tx_packets_total", port="1") >= n + 3)
+    m3 = settle(lambda s: delta(m2, s, "rtprelay_port_tx_packets_total", port="1") >= n + 3 and
+                all(delta(m2, s, "rtprelay_latch_changes_total", interface=i, kind="first") >= 1 for i in "ab"))
     # The first packet of each leg latched its RTP port (before m2), the first SR its RTCP port.
     check(all(delta(m1, m2, "rtprelay_latch_changes_total", interface=i, kind="first") == 1 and
               delta(m2, m3, "rtprelay_latch_changes_total", interface=i, kind="first") == 1 for i in "ab") and
