@@ -20,6 +20,9 @@
 #include "control/ng/commands.h"
 #include "control/ng/server.h"
 #include "control/publish/publisher.h"
+#include "control/recording/controller.h"
+#include "control/recording/recorder.h"
+#include "control/recording/time_text.h"
 #include "control/session/manager.h"
 #include "dataplane/plane.h"
 #include "dataplane/port_setup.h"
@@ -113,6 +116,7 @@ int run(const rtprelay::relay_options& opt) {
     for (const auto& spec : opt.interfaces) {
         interfaces.add(parse_interface(spec, (static_cast<uint64_t>(rd()) << 32) | rd()));
     }
+    const recording::policy node_recording = recording_policy_for(opt, interfaces);
     std::optional<ha::group_config> group;
     if (!opt.group.group.empty()) {
         group = ha::make_group_config(opt.group, interfaces);
@@ -155,6 +159,28 @@ int run(const rtprelay::relay_options& opt) {
         }
     }
 
+    // Call recording: the recorder thread reads the workers' record rings and writes the
+    // files. It runs beside the control plane (it inherits the main lcore's CPUs), never on a
+    // worker core; stopped after the workers, so it reads their last packets.
+    std::unique_ptr<recording::recorder> recorder;
+    if (!opt.recording_dir.empty()) {
+        recording::recorder_config rc;
+        rc.dir = opt.recording_dir;
+        rc.command = opt.recording_command;
+        rc.max_open_files = opt.recording_open_files;
+        rc.tsc_hz = rte_get_tsc_hz();
+        rc.tsc0 = rte_rdtsc();
+        rc.unix_ns0 = recording::unix_now_ns();
+        std::vector<dpl::record_ring*> rings;
+        for (uint16_t w = 0; w < plane.n_workers(); ++w) {
+            rings.push_back(plane.record(w));
+        }
+        recorder = std::make_unique<recording::recorder>(rc, std::move(rings), plane.flows().rcu());
+        recorder->start();
+        RLOG_INFO("call recording into %s (%s, %s), %u MiB ring per worker", opt.recording_dir.c_str(),
+                  opt.recording.c_str(), opt.recording_channels.c_str(), opt.recording_ring_mb);
+    }
+
     // 4. Control plane (before launching: a bad NG address must fail while nothing runs).
     publisher pub(plane.flows(), plane.neighbours(), static_cast<uint16_t>(opt.workers),
                   opt.srtp_engine == "libsrtp2" ? dpl::srtp::engine::libsrtp2 : dpl::srtp::engine::native);
@@ -174,6 +200,7 @@ int run(const rtprelay::relay_options& opt) {
         adm.set_interface(i.index, i.capacity_bps, i.cps);
     }
     session_manager sessions(interfaces, pub, timeouts, &adm);
+    recording::controller recordings(sessions, pub, node_recording, recorder.get(), plane.flows().rcu());
     // A node of a group serves no media address until it holds its lease (control/ha).
     std::unique_ptr<ha::group> grp;
     if (group) {
@@ -192,7 +219,8 @@ int run(const rtprelay::relay_options& opt) {
                                                                                         .workers = plane.workers(),
                                                                                         .dpdk_ports = ports,
                                                                                         .pool = plane.pool(),
-                                                                                        .links = &links});
+                                                                                        .links = &links,
+                                                                                        .recorder = recorder.get()});
     }
     control_loop* loop_ptr = nullptr;
     ng::commands cmds(sessions, [&]() { return dataplane_stats(*loop_ptr, plane.flows(), links, interfaces); });
@@ -228,6 +256,7 @@ int run(const rtprelay::relay_options& opt) {
         return reply;
     });
     cmds.set_server(&server);
+    cmds.set_recordings(&recordings);
     if (prom && grp) {
         prom->add(metrics::group_collector(*grp));
     }
@@ -276,15 +305,21 @@ int run(const rtprelay::relay_options& opt) {
     RLOG_INFO("stopping: %zu call(s) open", sessions.size());
     if (grp) {
         // A group keeps the calls still open: they stay in Redis, and once the workers have
-        // stopped the leases go back, so that a peer takes the calls over at once.
+        // stopped the leases go back, so that a peer takes the calls over at once. Their
+        // recordings end here (a peer relays them unrecorded).
+        recordings.close_all("node stopped");
         workers.stop();
         grp->stop(true);
     } else {
         close_remaining(sessions);
     }
 
-    // 8. Stop: the workers first, so the counters are final.
+    // 8. Stop: the workers first, so the counters are final; then the recorder reads what they
+    // left in its rings and finishes every recording (the calls closed above closed theirs).
     workers.stop();
+    if (recorder) {
+        recorder->stop();
+    }
     print_summary(loop.totals());
     return 0;
 }

@@ -71,11 +71,11 @@ group::group(const group_config& cfg, session_manager& sessions, interface_set& 
     for (auto& a : addresses_) {
         serve(a, false);  // nothing until its lease is taken
     }
-    sessions_.set_observer(this);
+    sessions_.set_group_observer(this);
 }
 
 group::~group() {
-    sessions_.set_observer(nullptr);
+    sessions_.set_group_observer(nullptr);
     agent_.stop(false);
 }
 

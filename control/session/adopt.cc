@@ -76,16 +76,6 @@ std::vector<leg_cost> adopted_costs(const admission& adm, const call& c) {
 }
 }  // namespace
 
-const call* session_manager::find(std::string_view call_id) const {
-    auto it = calls_.find(call_id);
-    return it == calls_.end() ? nullptr : it->second.get();
-}
-
-call* session_manager::find(std::string_view call_id) {
-    auto it = calls_.find(call_id);
-    return it == calls_.end() ? nullptr : it->second.get();
-}
-
 std::vector<std::string> session_manager::calls_on(const ip_address& addr) const {
     std::vector<std::string> out;
     for (const auto& [id, c] : calls_) {
@@ -211,6 +201,9 @@ size_t session_manager::drop_address(const ip_address& addr) {
     for (auto it = calls_.begin(); it != calls_.end();) {
         auto next = std::next(it);
         if (uses(*it->second, addr)) {
+            if (observer_ != nullptr) {
+                observer_->call_moved(*it->second);
+            }
             destroy(*it->second);
             calls_.erase(it);
             ++totals_.calls_dropped;

@@ -135,6 +135,17 @@ class session_observer {
     virtual void call_closed(const call& c) = 0;
 };
 
+// Told about a call just before it ends, while its legs and flows still exist (call
+// recording closes its files: control/recording/controller.h). Control thread only.
+class call_observer {
+ public:
+    virtual ~call_observer() = default;
+    virtual void call_closing(call& c, close_reason why) = 0;
+    // A group let the call go because another node serves its address now (drop_address):
+    // it goes on there, not here. Not a close: no close_reason is counted.
+    virtual void call_moved(call& c) = 0;
+};
+
 class session_manager {
  public:
     // `adm` may be null (no admission control: tests of other parts).
@@ -167,6 +178,11 @@ class session_manager {
     // Throws session_error("Unknown call-id").
     call_report query(const std::string& call_id) const;
     std::vector<std::string> list(size_t limit) const;
+    // The call, or null; for the control plane's own features (recording).
+    call* find(std::string_view call_id);
+    const call* find(std::string_view call_id) const;
+    // At most one; null = none. Must outlive the manager's calls or be reset first.
+    void set_observer(call_observer* o) { observer_ = o; }
     // Per interface and address: ports free and used (pairs), for statistics and capacity.
     std::vector<interface_report> interfaces_report() const;
     size_t size() const { return calls_.size(); }
@@ -183,10 +199,8 @@ class session_manager {
     const session_totals& totals() const { return totals_; }
 
     // --- Groups (control/ha; implemented in adopt.cc) ---
-    void set_observer(session_observer* o) { observer_ = o; }
-    const call* find(std::string_view call_id) const;
-    // For bookkeeping that does not change the call's media (a group's SRTP progress).
-    call* find(std::string_view call_id);
+    // At most one; null = none (a group's record writer: control/ha/group.h).
+    void set_group_observer(session_observer* o) { group_observer_ = o; }
     template <typename F>
     void for_each_call(F&& f) const {
         for (const auto& [id, c] : calls_) {
@@ -206,8 +220,9 @@ class session_manager {
     void adopt(std::unique_ptr<call> c);
     // Every call with a stream on `addr` (any leg): suspend withdraws their flows (nothing
     // is received on or sent from the address afterwards) and returns how many; resume
-    // publishes them again; drop forgets them without telling the observer (the record
-    // stays for the node that holds the address now).
+    // publishes them again; drop forgets them without telling the group's observer (the
+    // record stays for the node that holds the address now); the call observer hears
+    // call_moved (a recording ends here: recordings do not move between nodes).
     size_t suspend_address(const ip_address& addr);
     size_t resume_address(const ip_address& addr);
     size_t drop_address(const ip_address& addr);
@@ -248,10 +263,11 @@ class session_manager {
     // release_stream, so it holds exactly the pairs streams hold.
     std::unordered_map<uint64_t, call*> by_port_;
     session_totals totals_;
-    session_observer* observer_ = nullptr;
+    call_observer* observer_ = nullptr;
+    session_observer* group_observer_ = nullptr;
     void changed(const call& c) {
-        if (observer_ != nullptr) {
-            observer_->call_changed(c);
+        if (group_observer_ != nullptr) {
+            group_observer_->call_changed(c);
         }
     }
     void publish_call(call& c);
