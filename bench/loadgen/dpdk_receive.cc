@@ -39,7 +39,7 @@ void dpdk_streamer::on_burst(dpdk_link::port_state& p, uint16_t n, int64_t arriv
     std::array<udp_frame_view, burst> views{};
     for (uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = rx_pkts_[i];
-        stream[i] = endpoint_index::none;
+        stream[i] = stream_index::none;
         uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
         const auto* eth = reinterpret_cast<const rte_ether_hdr*>(frame);
         if (m->data_len >= sizeof(rte_ether_hdr) && eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
@@ -61,8 +61,8 @@ void dpdk_streamer::on_burst(dpdk_link::port_state& p, uint16_t n, int64_t arriv
             ++foreign_;
             continue;
         }
-        const uint32_t s = sources_.find(at, v.src_ip, v.src_port);
-        if (s == endpoint_index::none) {
+        const uint32_t s = sources_.find(endpoint_key(at, v.src_ip, v.src_port));
+        if (s == stream_index::none) {
             ++foreign_;
             continue;
         }
@@ -73,7 +73,7 @@ void dpdk_streamer::on_burst(dpdk_link::port_state& p, uint16_t n, int64_t arriv
     }
     for (uint16_t i = 0; i < n; ++i) {
         const uint32_t s = stream[i];
-        if (s == endpoint_index::none) {
+        if (s == stream_index::none) {
             continue;
         }
         uint8_t* frame = rte_pktmbuf_mtod(rx_pkts_[i], uint8_t*);

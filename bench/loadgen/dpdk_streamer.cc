@@ -76,7 +76,7 @@ dpdk_streamer::dpdk_streamer(dpdk_link& link, const packet_store& store, const s
         // What the stream's packets look like when they come back: from the relay's
         // address facing the receiver (where the other stream of the call is sent).
         const net_address& back_from = streams.streams[i ^ 1].rtp_dst;
-        sources_.insert(other(s.from), ipv4_of(back_from), back_from.port(), static_cast<uint32_t>(i));
+        sources_.insert(endpoint_key(other(s.from), ipv4_of(back_from), back_from.port()), static_cast<uint32_t>(i));
     }
     for (uint32_t j = 0; j < calls_; ++j) {
         call_offset_ns_[j] = static_cast<int64_t>(j) * period_ns_ / static_cast<int64_t>(calls_);

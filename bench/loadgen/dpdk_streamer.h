@@ -17,7 +17,6 @@
 #include "bench/loadgen/call_table.h"
 #include "bench/loadgen/clock.h"
 #include "bench/loadgen/dpdk_link.h"
-#include "bench/loadgen/endpoint_index.h"
 #include "bench/loadgen/latency_histogram.h"
 #include "bench/loadgen/net_address.h"
 #include "bench/loadgen/options.h"
@@ -25,6 +24,7 @@
 #include "bench/loadgen/progress_line.h"
 #include "bench/loadgen/send_batch.h"
 #include "bench/loadgen/srtp_streams.h"
+#include "bench/loadgen/stream_index.h"
 #include "bench/loadgen/stream_stats.h"
 #include "bench/loadgen/udp_frame.h"
 
@@ -196,7 +196,7 @@ class dpdk_streamer {
     std::vector<uint32_t> ssrc_;           // per stream, network order
     std::vector<int64_t> call_offset_ns_;  // per call: its phase in the period
     std::vector<int64_t> send_ns_;         // [round % send_time_rounds][call]: when it was sent
-    endpoint_index sources_;               // (receiving side, relay address, port) -> stream
+    stream_index sources_;                 // (receiving side, relay address, port) -> stream
     std::array<uint16_t, RTE_MAX_ETHPORTS> port_index_{};
     std::array<rte_mbuf*, 64> mbufs_{};
     uint32_t mbuf_next_ = 0;
