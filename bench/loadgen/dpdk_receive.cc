@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "bench/loadgen/rtp_wire.h"
+#include "dataplane/checksum.h"
 
 namespace rtprelay::loadgen::dpdk_detail {
 
@@ -121,7 +122,7 @@ bool dpdk_streamer::verify(uint32_t stream, uint8_t* rtp, uint32_t len, const ui
     const auto* udp = reinterpret_cast<const rte_udp_hdr*>(frame + v.payload_offset - sizeof(rte_udp_hdr));
     if (udp->dgram_cksum != 0) {
         const uint32_t sum = rte_ipv4_phdr_cksum(ip, 0) + rte_raw_cksum(udp, v.payload_len + sizeof(rte_udp_hdr));
-        if (fold(sum) != 0xffff) {
+        if (dp::csum::fold64(sum) != 0xffff) {
             return false;
         }
     }

@@ -15,6 +15,7 @@
 #include "bench/loadgen/rtp_wire.h"
 #include "bench/loadgen/stop_signal.h"
 #include "dataplane/arp.h"
+#include "dataplane/checksum.h"
 
 namespace rtprelay::loadgen::dpdk_detail {
 
@@ -24,26 +25,6 @@ uint64_t involuntary_switches() {
     rusage ru{};
     getrusage(RUSAGE_THREAD, &ru);
     return static_cast<uint64_t>(ru.ru_nivcsw);
-}
-
-// The raw (memory-order) 16-bit sum of a UDP header and its IPv4 pseudo header, the
-// checksum field zero.
-uint32_t udp_header_sum(const uint8_t* frame) {
-    constexpr size_t ip_at = sizeof(rte_ether_hdr);
-    constexpr size_t udp_at = ip_at + sizeof(rte_ipv4_hdr);
-    auto word = [&](size_t at) {
-        uint16_t w = 0;
-        std::memcpy(&w, frame + at, 2);
-        return uint32_t{w};
-    };
-    uint32_t sum = 0;
-    for (size_t at = ip_at + 12; at < ip_at + 20; at += 2) {  // source and destination address
-        sum += word(at);
-    }
-    sum += rte_cpu_to_be_16(IPPROTO_UDP);
-    sum += word(udp_at) + word(udp_at + 2);  // ports
-    sum += 2 * word(udp_at + 4);             // length, in the header and the pseudo header
-    return sum;
 }
 
 }  // namespace
@@ -245,7 +226,7 @@ void dpdk_streamer::queue_rtp(uint32_t stream, uint32_t round, int64_t now) {
     const uint32_t body_bytes = store_.body_bytes();
     std::memcpy(frame, t.header, udp_frame_header_bytes);
     std::memcpy(frame + udp_frame_header_bytes, store_.body(t.identity, round), body_bytes);
-    const uint16_t c = static_cast<uint16_t>(~fold(t.header_sum + store_.body_sum(t.identity, round)));
+    const uint16_t c = static_cast<uint16_t>(~dp::csum::fold64(t.header_sum + store_.body_sum(t.identity, round)));
     const uint16_t cksum = c == 0 ? 0xffff : c;
     std::memcpy(frame + udp_frame_header_bytes - 2, &cksum, 2);
     const auto frame_len = static_cast<uint16_t>(udp_frame_header_bytes + body_bytes);
@@ -350,7 +331,8 @@ void dpdk_streamer::write_template(uint32_t i) {
     write_udp_headers(scratch.data(), h, store_.body_bytes());
     std::memcpy(t.header, scratch.data(), udp_frame_header_bytes);
     std::memset(t.header + udp_frame_header_bytes - 2, 0, 2);  // the checksum comes per packet
-    t.header_sum = udp_header_sum(t.header);
+    const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(t.header + sizeof(rte_ether_hdr));
+    t.header_sum = rte_ipv4_phdr_cksum(ip, 0) + rte_raw_cksum(ip + 1, sizeof(rte_udp_hdr));
     t.port_index = port_index_[from_port.id];
 }
 

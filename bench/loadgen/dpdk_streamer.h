@@ -58,12 +58,6 @@ inline uint32_t ipv4_of(const net_address& a) {
     return reinterpret_cast<const sockaddr_in*>(&a.storage)->sin_addr.s_addr;
 }
 
-inline uint16_t fold(uint32_t sum) {
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    return static_cast<uint16_t>(sum);
-}
-
 inline side other(side s) { return s == side::a ? side::b : side::a; }
 
 // CLOCK_MONOTONIC nanoseconds from the TSC: one rdtsc per reading, anchored once.
@@ -87,7 +81,7 @@ class tsc_clock {
 struct alignas(64) stream_tx {
     uint8_t header[udp_frame_header_bytes];  // Ethernet, IPv4 (checksum done), UDP (sum 0)
     uint16_t port_index = 0;                 // into dpdk_link::ports()
-    uint32_t header_sum = 0;                 // udp_header_sum of the template
+    uint32_t header_sum = 0;                 // the template's pseudo header and UDP header, folded
     uint32_t identity = 0;
 };
 
