@@ -4,8 +4,6 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
@@ -18,16 +16,6 @@
 #include "dataplane/checksum.h"
 
 namespace rtprelay::loadgen::dpdk_detail {
-
-namespace {
-
-uint64_t involuntary_switches() {
-    rusage ru{};
-    getrusage(RUSAGE_THREAD, &ru);
-    return static_cast<uint64_t>(ru.ru_nivcsw);
-}
-
-}  // namespace
 
 dpdk_streamer::dpdk_streamer(dpdk_link& link, const packet_store& store, const stream_set& streams, const options& opt,
                              srtp_receiver* verify)
@@ -86,22 +74,14 @@ void dpdk_streamer::run(int64_t start_ns, int64_t end_ns, int64_t deadline_ns, i
     start_ns_ = start_ns;
     int64_t next_progress = 0;
     bool stopping = false;
-    uint64_t turn_tsc = rte_rdtsc();
     bool worked = false;
     const uint32_t rounds = store_.rounds();
-    window window_state = open_window(clock_.to_ns(turn_tsc));
+    busy_.start(rte_rdtsc(), handled());
     for (;;) {
         const uint64_t tsc = rte_rdtsc();
-        if (worked) {
-            busy_tsc_ += tsc - turn_tsc;
-        }
-        turn_tsc = tsc;
+        busy_.turn(tsc, worked, handled());
         worked = false;
         const int64_t now = clock_.to_ns(tsc);
-        if (now >= window_state.end_ns) {
-            close_window(window_state);
-            window_state = open_window(now);
-        }
         if (!stopping && stop_requested()) {
             stopping = true;
             end_ns = std::min(end_ns, now);
@@ -146,17 +126,6 @@ void dpdk_streamer::run(int64_t start_ns, int64_t end_ns, int64_t deadline_ns, i
         advance_slot();
     }
     stopped_ns_ = end_ns;  // the planned end, or when a stop signal came
-}
-
-dpdk_streamer::window dpdk_streamer::open_window(int64_t now) const {
-    return window{now + clean_window_ns, involuntary_switches(), busy_tsc_, handled()};
-}
-
-void dpdk_streamer::close_window(const window& w) {
-    if (involuntary_switches() == w.switches) {
-        clean_busy_tsc_ += busy_tsc_ - w.busy_tsc;
-        clean_handled_ += handled() - w.handled;
-    }
 }
 
 void dpdk_streamer::advance_slot() {
