@@ -14,25 +14,12 @@
 #include "control/recording/finisher.h"
 #include "control/recording/json_writer.h"
 #include "control/recording/pcap_store.h"
+#include "control/recording/record_files.h"
 #include "control/recording/time_text.h"
 
 namespace rtprelay::recording {
 
 namespace {
-// mkdir -p with mode 0700 for every directory it creates. Empty on success.
-std::string make_dirs(const std::string& path) {
-    for (size_t at = 1; at <= path.size(); ++at) {
-        if (at != path.size() && path[at] != '/') {
-            continue;
-        }
-        const std::string part = path.substr(0, at);
-        if (::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) {
-            return "cannot create directory " + part + ": " + std::strerror(errno);
-        }
-    }
-    return {};
-}
-
 std::string parent_of(const std::string& path) {
     const size_t slash = path.rfind('/');
     return slash == std::string::npos ? std::string() : path.substr(0, slash);
