@@ -46,11 +46,8 @@ bool record_join(record_stage* s, uint16_t pkt, int16_t item, srtp::batch_item* 
     record_pending& p = r.p[r.n++];
     p.pkt = pkt;
     p.item = item;
-    p.out = nullptr;
     p.slot = nullptr;
     if (item >= 0 && items[item].in != nullptr && items[item].out != nullptr) {
-        p.out = items[item].out;
-        items[item].out = nullptr;
         r.held = true;
     }
     return true;
@@ -70,11 +67,6 @@ void before_crypto(record_round& r, record_ring& ring, rte_mbuf* const* pkts, co
             r.held_len[k] = it.len;
             if (both) {
                 it.out = nullptr;
-            }
-        }
-        for (uint16_t k = 0; k < r.n; ++k) {
-            if (r.p[k].out != nullptr) {
-                r.held_out[r.p[k].item] = r.p[k].out;
             }
         }
     }
