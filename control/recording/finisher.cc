@@ -1,7 +1,6 @@
 #include "control/recording/finisher.h"
 
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -31,15 +30,9 @@ finisher::finisher(std::string dir, std::string command, live_counters& counters
 
 finisher::~finisher() { stop(); }
 
-void finisher::start(int cpu) {
+void finisher::start() {
     thread_ = std::thread([this] { run(); });
     pthread_setname_np(thread_.native_handle(), "rtprelay-recfin");
-    if (cpu >= 0) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(static_cast<unsigned>(cpu), &set);
-        pthread_setaffinity_np(thread_.native_handle(), sizeof set, &set);
-    }
 }
 
 void finisher::stop() {

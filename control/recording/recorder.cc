@@ -2,7 +2,6 @@
 
 #include <pthread.h>
 #include <rte_rcu_qsbr.h>
-#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -83,16 +82,10 @@ recorder::recorder(recorder_config cfg, std::vector<dp::record_ring*> rings, rte
 
 recorder::~recorder() { stop(); }
 
-void recorder::start(int cpu) {
+void recorder::start() {
     thread_ = std::thread([this] { run(); });
     pthread_setname_np(thread_.native_handle(), "rtprelay-rec");
-    if (cpu >= 0) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(static_cast<unsigned>(cpu), &set);
-        pthread_setaffinity_np(thread_.native_handle(), sizeof set, &set);
-    }
-    finisher_->start(cpu);
+    finisher_->start();
 }
 
 void recorder::stop() {
