@@ -20,8 +20,8 @@ import time
 import urllib.parse
 import urllib.request
 
-from rtptest import (NgClient, check, host_socket, media_of, new_key, ping, rtcp_sr, rtp_packet, run_checks, sdp_for,
-                     text, wait_for)
+from rtptest import (NgClient, check, drain, host_socket, media_of, new_key, ping, rtcp_sr, rtp_packet, run_checks,
+                     sdp_for, text, wait_for)
 
 E = os.environ
 METRICS_ADDR = E.get("METRICS_ADDR", "127.0.0.1:9100")
@@ -161,16 +161,6 @@ class PrometheusServer:
 
 
 # --- media helpers ---
-
-def drain(s):
-    s.settimeout(0)
-    try:
-        while True:
-            s.recvfrom(4096)
-    except (BlockingIOError, socket.timeout):
-        pass
-    s.settimeout(1.0)
-
 
 def lockstep(tx, rx, dst, n, make):
     """Sends n packets one at a time, each waiting for its copy; returns how many arrived."""
