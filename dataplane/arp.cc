@@ -8,6 +8,8 @@
 
 #include <cstring>
 
+#include "dataplane/checksum.h"
+
 namespace rtprelay::dp {
 
 namespace {
@@ -94,6 +96,19 @@ rte_mbuf* make_arp_request(rte_mempool* pool, uint16_t port_id, const rte_ether_
     return m;
 }
 
+void echo_to_reply(uint8_t* icmp, uint8_t reply_type) {
+    // The type shares its 16-bit word with the code: one RFC 1624 update of that word.
+    uint16_t word_old = 0;
+    uint16_t check = 0;
+    std::memcpy(&word_old, icmp, 2);
+    std::memcpy(&check, icmp + 2, 2);
+    icmp[0] = reply_type;
+    uint16_t word_new = 0;
+    std::memcpy(&word_new, icmp, 2);
+    check = csum::update16(check, word_old, word_new);
+    std::memcpy(icmp + 2, &check, 2);
+}
+
 void make_icmp_echo_reply(rte_mbuf* m, const rte_ether_addr& our_mac) {
     auto* eth = rte_pktmbuf_mtod(m, rte_ether_hdr*);
     eth->dst_addr = eth->src_addr;
@@ -105,14 +120,7 @@ void make_icmp_echo_reply(rte_mbuf* m, const rte_ether_addr& our_mac) {
     ip->time_to_live = 64;
     ip->hdr_checksum = 0;
     ip->hdr_checksum = rte_ipv4_cksum(ip);
-    auto* icmp = rte_pktmbuf_mtod_offset(m, rte_icmp_hdr*, m->l2_len + m->l3_len);
-    // Type 8 -> 0 changes one 16-bit word of the ICMP checksum by 0x0800.
-    icmp->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
-    uint32_t sum = static_cast<uint16_t>(~icmp->icmp_cksum);
-    sum += static_cast<uint16_t>(~rte_cpu_to_be_16(0x0800));
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    icmp->icmp_cksum = static_cast<uint16_t>(~sum);
+    echo_to_reply(rte_pktmbuf_mtod_offset(m, uint8_t*, m->l2_len + m->l3_len), RTE_IP_ICMP_ECHO_REPLY);
 }
 
 }  // namespace rtprelay::dp

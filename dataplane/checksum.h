@@ -55,6 +55,16 @@ inline uint16_t fold64(uint64_t s) {
 inline uint64_t neg32(uint32_t v) { return static_cast<uint64_t>(~v & 0xffff) + ((~v >> 16) & 0xffff); }
 inline uint64_t pos32(uint32_t v) { return static_cast<uint64_t>(v & 0xffff) + (v >> 16); }
 
+// Checksum `check` after one 16-bit (32-bit) field changed from `from` to `to`: RFC 1624
+// eqn. 3, HC' = ~(~HC + ~m + m'), which never turns a right checksum into 0xffff's twin.
+inline uint16_t update16(uint16_t check, uint16_t from, uint16_t to) {
+    const uint64_t s = static_cast<uint16_t>(~check) + static_cast<uint64_t>(static_cast<uint16_t>(~from)) + to;
+    return static_cast<uint16_t>(~fold64(s));
+}
+inline uint16_t update32(uint16_t check, uint32_t from, uint32_t to) {
+    return static_cast<uint16_t>(~fold64(static_cast<uint16_t>(~check) + neg32(from) + pos32(to)));
+}
+
 // The same for a 16-byte IPv6 address (as 8 16-bit words): ~10 adds, no loop.
 inline uint64_t pos128(const uint8_t* a) {
     uint32_t w[4];

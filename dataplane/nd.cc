@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "dataplane/arp.h"
 #include "dataplane/checksum.h"
 
 namespace rtprelay::dp {
@@ -15,6 +16,7 @@ namespace rtprelay::dp {
 namespace {
 constexpr uint8_t type_ns = 135;
 constexpr uint8_t type_na = 136;
+constexpr uint8_t type_echo_reply = 129;
 constexpr uint8_t opt_source_lladdr = 1;
 constexpr uint8_t opt_target_lladdr = 2;
 constexpr uint32_t nd_fixed = 24;  // type, code, checksum, flags/reserved, target
@@ -201,18 +203,7 @@ void make_icmp6_echo_reply(rte_mbuf* m, const rte_ether_addr& our_mac) {
     std::memcpy(ip->src_addr, ip->dst_addr, 16);
     std::memcpy(ip->dst_addr, a, 16);
     ip->hop_limits = 64;
-    auto* icmp = rte_pktmbuf_mtod_offset(m, uint8_t*, m->l2_len + m->l3_len);
-    // Type 128 -> 129 changes the first 16-bit word (type, code) by 0x0100 (RFC 1624).
-    uint16_t ck = 0;
-    std::memcpy(&ck, icmp + 2, 2);
-    icmp[0] = 129;
-    uint32_t sum = static_cast<uint16_t>(~ck);
-    sum += static_cast<uint16_t>(~rte_cpu_to_be_16(0x8000));
-    sum += rte_cpu_to_be_16(0x8100);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    ck = static_cast<uint16_t>(~sum);
-    std::memcpy(icmp + 2, &ck, 2);
+    echo_to_reply(rte_pktmbuf_mtod_offset(m, uint8_t*, m->l2_len + m->l3_len), type_echo_reply);
 }
 
 }  // namespace rtprelay::dp

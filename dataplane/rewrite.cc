@@ -11,33 +11,6 @@
 
 namespace rtprelay::dp {
 
-namespace {
-// Adds `v` into a one's-complement accumulator.
-inline uint32_t add16(uint32_t sum, uint16_t v) { return sum + v; }
-inline uint16_t fold(uint32_t sum) {
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    return static_cast<uint16_t>(sum);
-}
-}  // namespace
-
-uint16_t checksum_update16(uint16_t check, uint16_t from, uint16_t to) {
-    // HC' = ~(~HC + ~m + m')
-    uint32_t sum = static_cast<uint16_t>(~check);
-    sum = add16(sum, static_cast<uint16_t>(~from));
-    sum = add16(sum, to);
-    return static_cast<uint16_t>(~fold(sum));
-}
-
-uint16_t checksum_update32(uint16_t check, uint32_t from, uint32_t to) {
-    uint32_t sum = static_cast<uint16_t>(~check);
-    sum = add16(sum, static_cast<uint16_t>(~(from & 0xffff)));
-    sum = add16(sum, static_cast<uint16_t>(~(from >> 16)));
-    sum = add16(sum, static_cast<uint16_t>(to & 0xffff));
-    sum = add16(sum, static_cast<uint16_t>(to >> 16));
-    return static_cast<uint16_t>(~fold(sum));
-}
-
 using csum::fold64;
 using csum::neg32;
 using csum::pos32;
