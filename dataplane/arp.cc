@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "dataplane/checksum.h"
+#include "dataplane/ether.h"
 
 namespace rtprelay::dp {
 
@@ -69,19 +70,10 @@ rte_mbuf* make_arp_request(rte_mempool* pool, uint16_t port_id, const rte_ether_
     if (m == nullptr) {
         return nullptr;
     }
-    const uint16_t l2 = vlan != 0 ? sizeof(rte_ether_hdr) + sizeof(rte_vlan_hdr) : sizeof(rte_ether_hdr);
+    const uint16_t l2 = ether_len(vlan);
     auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, l2 + sizeof(rte_arp_hdr)));
-    auto* eth = reinterpret_cast<rte_ether_hdr*>(p);
-    memset(&eth->dst_addr, 0xff, sizeof(eth->dst_addr));
-    eth->src_addr = our_mac;
-    if (vlan != 0) {
-        eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
-        auto* vh = reinterpret_cast<rte_vlan_hdr*>(eth + 1);
-        vh->vlan_tci = rte_cpu_to_be_16(vlan);
-        vh->eth_proto = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
-    } else {
-        eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
-    }
+    constexpr rte_ether_addr broadcast{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+    write_ether(p, broadcast, our_mac, vlan, RTE_ETHER_TYPE_ARP);
     auto* a = reinterpret_cast<rte_arp_hdr*>(p + l2);
     a->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
     a->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);

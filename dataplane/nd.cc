@@ -10,6 +10,7 @@
 
 #include "dataplane/arp.h"
 #include "dataplane/checksum.h"
+#include "dataplane/ether.h"
 
 namespace rtprelay::dp {
 
@@ -35,19 +36,8 @@ bool is_multicast(const uint8_t* a) { return a[0] == 0xff; }
 // Ethernet [+ VLAN] + IPv6 header for an ND or echo frame of `icmp_len` bytes, into `p`.
 uint32_t write_headers(uint8_t* p, const rte_ether_addr& src_mac, const rte_ether_addr& dst_mac, uint16_t vlan,
                        const uint8_t* src, const uint8_t* dst, uint32_t icmp_len) {
-    auto* eth = reinterpret_cast<rte_ether_hdr*>(p);
-    eth->dst_addr = dst_mac;
-    eth->src_addr = src_mac;
-    uint32_t l2 = sizeof(rte_ether_hdr);
-    if (vlan != 0) {
-        eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
-        auto* vh = reinterpret_cast<rte_vlan_hdr*>(eth + 1);
-        vh->vlan_tci = rte_cpu_to_be_16(vlan);
-        vh->eth_proto = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
-        l2 += sizeof(rte_vlan_hdr);
-    } else {
-        eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
-    }
+    write_ether(p, dst_mac, src_mac, vlan, RTE_ETHER_TYPE_IPV6);
+    const uint32_t l2 = ether_len(vlan);
     auto* ip = reinterpret_cast<rte_ipv6_hdr*>(p + l2);
     ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
     ip->payload_len = rte_cpu_to_be_16(static_cast<uint16_t>(icmp_len));
@@ -67,9 +57,8 @@ rte_mbuf* make_nd(rte_mempool* pool, uint16_t port_id, const rte_ether_addr& our
         return nullptr;
     }
     constexpr uint32_t icmp_len = nd_fixed + 8;
-    const uint32_t l2 = vlan != 0 ? sizeof(rte_ether_hdr) + sizeof(rte_vlan_hdr) : sizeof(rte_ether_hdr);
-    auto* p =
-        reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(l2 + sizeof(rte_ipv6_hdr) + icmp_len)));
+    auto* p = reinterpret_cast<uint8_t*>(
+        rte_pktmbuf_append(m, static_cast<uint16_t>(ether_len(vlan) + sizeof(rte_ipv6_hdr) + icmp_len)));
     if (p == nullptr) {
         rte_pktmbuf_free(m);
         return nullptr;
