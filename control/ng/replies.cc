@@ -134,7 +134,7 @@ value control_statistics(const statistics_report& s) {
 
 value dataplane_value(const dataplane_report& r) {
     value d = counters_value(r.blocks, r.tsc_hz);
-    d.set("latch changes", latch_changes_value(r.totals(), r.interfaces));
+    d.set("latch changes", latch_changes_value(r.totals(), r.interface_names));
     d.set("flows", integer(r.flows));
     value links = value::list();
     for (const link_report& p : r.links) {

@@ -78,16 +78,14 @@ struct link_report {
     bool up = false;
     uint64_t changes = 0;
 };
-struct interface_name {
-    std::string name;
-    size_t index = 0;  // logical_interface::index, the row of worker_counters::latch_changes
-};
 struct dataplane_report {
     std::vector<dp::worker_counters> blocks;  // one per worker
     uint64_t tsc_hz = 0;                      // for counters kept in TSC cycles
     uint64_t flows = 0;
     std::vector<link_report> links;
-    std::vector<interface_name> interfaces;  // the logical interfaces, for "latch changes"
+    // The logical interfaces' names in index order (logical_interface::index, the row of
+    // worker_counters::latch_changes), for "latch changes".
+    std::vector<std::string> interface_names;
 
     dp::worker_counters totals() const { return dp::sum(blocks.data(), blocks.size()); }
 };

@@ -6,7 +6,6 @@ scrapes the relay during a call and answers PromQL for the packet rate and the s
 Runs inside the relay's namespace (run_e2e.sh with --metrics-listen and --capacity=160k:
 two calls of 80 kbit/s fit, a third is refused)."""
 
-import base64
 import json
 import os
 import re
@@ -21,7 +20,7 @@ import time
 import urllib.parse
 import urllib.request
 
-from rtptest import (NgClient, check, media_of, ping, rtcp_sr, rtp_packet, run_checks, sdp_for, socket_in_netns,
+from rtptest import (NgClient, check, host_socket, media_of, new_key, ping, rtcp_sr, rtp_packet, run_checks, sdp_for,
                      text, wait_for)
 
 E = os.environ
@@ -163,13 +162,6 @@ class PrometheusServer:
 
 # --- media helpers ---
 
-def host_socket(ns, addr, port):
-    s = socket_in_netns(ns)
-    s.bind((addr, port))
-    s.settimeout(1.0)
-    return s
-
-
 def drain(s):
     s.settimeout(0)
     try:
@@ -217,10 +209,6 @@ def crypto_of(sdp):
     return (m.group(1), m.group(2)) if m else (None, None)
 
 
-def new_key():
-    return base64.b64encode(os.urandom(30)).decode()
-
-
 # --- the test ---
 
 def main():
@@ -254,10 +242,10 @@ def main():
 
 
 def run_calls(ng, m0, prom):
-    a_rtp = host_socket(E["NS_A"], E["ADDR_A"], 30000)
-    a_rtcp = host_socket(E["NS_A"], E["ADDR_A"], 30001)
-    b_rtp = host_socket(E["NS_B"], E["ADDR_B"], 40000)
-    b_rtcp = host_socket(E["NS_B"], E["ADDR_B"], 40001)
+    a_rtp = host_socket(E["NS_A"], E["ADDR_A"], 30000, timeout=1.0)
+    a_rtcp = host_socket(E["NS_A"], E["ADDR_A"], 30001, timeout=1.0)
+    b_rtp = host_socket(E["NS_B"], E["ADDR_B"], 40000, timeout=1.0)
+    b_rtcp = host_socket(E["NS_B"], E["ADDR_B"], 40001, timeout=1.0)
 
     # 1. A call over NG: sessions, NG counts, ports, capacity.
     offer = ng.request({"command": "offer", "call-id": "met-1", "from-tag": "alice",
