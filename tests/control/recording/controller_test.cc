@@ -60,10 +60,7 @@ class controller_test : public ::testing::Test {
         // The relay's addresses, as the plane registers them: IPv6 flows are keyed by slot.
         for (const auto& i : interfaces_.all()) {
             for (const auto& a : i.addresses) {
-                dp::local_address la{a.net.base.is_v4() ? a.net.base.v4_be() : 0, i.dpdk_port, 0};
-                la.v6 = !a.net.base.is_v4();
-                std::memcpy(la.addr6, a.net.base.bytes.data(), la.v6 ? 16 : 0);
-                ASSERT_TRUE(locals_.add(la));
+                ASSERT_TRUE(locals_.add(local_address_of(a.net.base, i.dpdk_port, i.vlan)));
             }
         }
         pub_ = std::make_unique<publisher>(*flows_, *neighbours_, 1);
