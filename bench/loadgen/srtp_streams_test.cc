@@ -14,7 +14,7 @@ namespace {
 // One call whose relay hands each side's packets on under the sender's own key (what a
 // pass-through would do), so a receiver can check what a sender protected.
 stream_set one_call(const dp::srtp::master_key& ka, const dp::srtp::master_key& kb) {
-    stream_set set{{}, ssrc_index(2)};
+    stream_set set{{}, stream_index(2)};
     for (uint32_t i = 0; i < 2; ++i) {
         stream_plan s;
         s.from = i == 0 ? side::a : side::b;

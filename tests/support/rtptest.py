@@ -181,6 +181,20 @@ def host_socket(ns, addr, port, timeout=0.2, reuse=False):
     return s
 
 
+def drain(s):
+    """Throws away what socket `s` has received so far (replies the relay sends to a test
+    host); its timeout stays as it was."""
+    timeout = s.gettimeout()
+    s.settimeout(0)
+    try:
+        while True:
+            s.recv(4096)
+    except (BlockingIOError, socket.timeout):
+        pass
+    finally:
+        s.settimeout(timeout)
+
+
 def drain_matching(s, want_src, payloads):
     """How many of `payloads` arrived on s from want_src (None: from anywhere), until a timeout."""
     got = 0
