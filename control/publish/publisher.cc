@@ -60,8 +60,7 @@ bool same_line(const std::optional<made_from>& a, const std::optional<made_from>
     if (a.has_value() != b.has_value()) {
         return false;
     }
-    return !a || (a->crypto_suite == b->crypto_suite && a->unencrypted_srtcp == b->unencrypted_srtcp &&
-                  sdes::same_key(a->key, b->key));
+    return !a || (a->suite_flags == b->suite_flags && sdes::same_key(a->key, b->key));
 }
 // The recording stamp the owner worker copies packets with (dataplane/record_stage.h).
 void stamp_recording(dp::flow_entry& e, uint16_t record_id, uint8_t channel) {
@@ -91,8 +90,8 @@ void publisher::sync_contexts(stream& s, std::vector<std::unique_ptr<dp::srtp::c
         }
         if (want) {
             // RTP and RTCP each get their own context (and so their own state) under one key.
-            ctx[0] = dp::srtp::make_context(engine_, want->crypto_suite, want->key, false);
-            ctx[1] = dp::srtp::make_context(engine_, want->crypto_suite, want->key, true);
+            ctx[0] = dp::srtp::make_context(engine_, want->crypto_suite(), want->key, false);
+            ctx[1] = dp::srtp::make_context(engine_, want->crypto_suite(), want->key, true);
         }
         have = want;
     };

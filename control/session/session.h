@@ -42,12 +42,20 @@ struct srtp_progress {
 };
 
 struct srtp_contexts {
-    // What a context was made from: suite, UNENCRYPTED_SRTCP and key (33 bytes, not the
-    // whole 64-byte crypto_attr).
+    // What a context was made from: suite, UNENCRYPTED_SRTCP and key (not the whole 64-byte
+    // crypto_attr), in 31 bytes: the suite in bits 0-6 of suite_flags, UNENCRYPTED_SRTCP in
+    // bit 7. Packed so that with a group's `progress` pointer srtp_contexts stays 104 bytes,
+    // as without it: 8 bytes more moved every SRTP call's heap layout and cost SRTP <-> SRTP
+    // ~4% in the pipeline bench (bench/RESULTS.md), for no work of its own.
     struct made_from {
-        sdes::suite crypto_suite = sdes::suite::aes_cm_128_hmac_sha1_80;
-        bool unencrypted_srtcp = false;
+        uint8_t suite_flags = 0;
         sdes::master_key key{};
+
+        made_from() = default;
+        made_from(sdes::suite s, bool unencrypted_srtcp, const sdes::master_key& k)
+            : suite_flags(static_cast<uint8_t>(static_cast<uint8_t>(s) | (unencrypted_srtcp ? 0x80u : 0u))), key(k) {}
+        sdes::suite crypto_suite() const { return static_cast<sdes::suite>(suite_flags & 0x7fu); }
+        bool unencrypted_srtcp() const { return (suite_flags & 0x80u) != 0; }
     };
     std::unique_ptr<dp::srtp::context> in[2];
     std::unique_ptr<dp::srtp::context> out[2];
@@ -55,6 +63,8 @@ struct srtp_contexts {
     std::optional<made_from> out_key;
     std::unique_ptr<srtp_progress> progress;  // groups only (control/ha)
 };
+static_assert(sizeof(srtp_contexts::made_from) == 31 && sizeof(srtp_contexts) == 104,
+              "srtp_contexts: keep the layout of a node outside a group (see made_from)");
 
 // The SDES state of a plain RTP stream: nothing.
 inline const sdes::stream_crypto no_crypto{};
@@ -145,16 +155,19 @@ struct call {
     steady::time_point answered_at;
     int64_t created_unix = 0;
     bool answered = false;
+    // In a group (control/ha): this node lost the lease of an address the call uses, so
+    // its flows are withdrawn and it waits, untouched by timers and NG, until the lease
+    // comes back (resume) or a peer is known to hold it (dropped here, kept in Redis).
+    // Beside `answered`, in the padding before delete_at: a call is no larger (136 bytes)
+    // than outside a group, so the heap holds every call's SRTP contexts where it would
+    // (see srtp_contexts::made_from).
+    bool suspended = false;
     std::optional<steady::time_point> delete_at;  // delete with delete-delay pending
     // The interfaces holding this call's reservation (the legs' at the first offer), and
     // what each leg reserved there (bit/s per direction: call-bandwidth, or its wire cost).
     bool admitted = false;
     uint16_t admitted_ifs[2] = {};
     uint64_t admitted_bps[2] = {};
-    // In a group (control/ha): this node lost the lease of an address the call uses, so
-    // its flows are withdrawn and it waits, untouched by timers and NG, until the lease
-    // comes back (resume) or a peer is known to hold it (dropped here, kept in Redis).
-    bool suspended = false;
 
     leg* find_leg(std::string_view tag) {
         for (auto& l : legs) {
