@@ -392,6 +392,24 @@ TEST_F(controller_test, close_all_at_node_stop) {
     EXPECT_EQ(rec_->counters().finished, 2u);
 }
 
+// A group lets a call go to the node that serves its address now (session_manager::
+// drop_address): its recording ends here as for a delete, with the files finished and the
+// reason "moved"; the call is not counted as closed. Recordings do not follow a call.
+TEST_F(controller_test, a_call_let_go_to_another_node_closes_its_recording) {
+    offer("m1", "ring");
+    offer("m2", "b");
+    ASSERT_EQ(ctl_->open_recordings(), 1u);
+    EXPECT_EQ(sessions_->drop_address(*ip_address::parse("198.18.1.1")), 2u);
+    EXPECT_EQ(sessions_->size(), 0u);
+    EXPECT_EQ(sessions_->totals().calls_deleted, 0u) << "moved, not closed";
+    EXPECT_EQ(ctl_->open_recordings(), 0u);
+    finish();
+    EXPECT_EQ(rec_->counters().finished, 1u);
+    const auto files = done_files();
+    ASSERT_EQ(files.size(), 3u);
+    EXPECT_NE(read_file(dir_ + "/done/" + files[0]).find("\"stop reason\": \"moved\""), std::string::npos) << files[0];
+}
+
 TEST(controller_unconfigured, recording_requests_get_a_clear_error) {
     dp::flow_table flows(256, 1, 0);
     dp::neighbour_table neighbours(16, 0);
