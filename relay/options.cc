@@ -222,6 +222,13 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
     if (o.interfaces.empty()) {
         throw options_error("option '--interface': at least one media interface is required");
     }
+    if (vm.count("home-addresses") != 0) {
+        std::string list = vm["home-addresses"].as<std::string>();
+        std::replace(list.begin(), list.end(), ',', ' ');
+        for (std::string_view w : split_words(list)) {
+            o.group.home_addresses.emplace_back(w);
+        }
+    }
     for (std::string_view w : split_words(eal)) {
         o.eal_args.emplace_back(w);
     }

@@ -18,6 +18,10 @@ for n in 1 2 3; do
 done
 grep -q "0 home address" <<<"$("$relay" --config "$repo/deploy/config/group/rtprelay-n3.conf" "${files[@]}" --check-config)" ||
     fail "node 3 is the standby"
+for n in 1 2; do
+    grep -q "node n$n, 1 home address" <<<"$("$relay" --config "$repo/deploy/config/group/rtprelay-n$n.conf" "${files[@]}" --check-config)" ||
+        fail "node $n leases its one home address (home-addresses)"
+done
 chmod 644 "$tmp/key"
 if out=$("$relay" --config "$repo/deploy/config/group/rtprelay-n1.conf" "${files[@]}" --check-config 2>&1); then
     fail "a world-readable key file was accepted"
