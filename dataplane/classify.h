@@ -1,7 +1,8 @@
 #pragma once
-// Stage 1 of the packet path: decide what a received frame is, from its headers alone.
-// Fills m->l2_len / m->l3_len (used as scratch: we request no TX offloads) and, for UDP
-// to one of our addresses, the flow key. ~10 ns/pkt, all reads within the first 64 bytes.
+// Stage 2 of the packet path (after 1, rx_burst; worker.h numbers them): decide what a
+// received frame is, from its headers alone. Fills m->l2_len / m->l3_len (used as scratch:
+// we request no TX offloads) and, for UDP to one of our addresses, the flow key. ~10 ns/pkt,
+// all reads within the first 64 bytes.
 
 #include <cstdint>
 

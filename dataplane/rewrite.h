@@ -1,7 +1,8 @@
 #pragma once
-// Stage 4 of the packet path: turn a received media packet into the packet the other leg
-// sends — new L2 header (next-hop MAC, our MAC, optional VLAN), IPv4 source/destination
-// and TTL, UDP ports — with checksums updated incrementally (RFC 1624), ~15 ns/pkt.
+// Stage 6 of the packet path (after 5, SRTP; worker.h numbers them): turn a received media
+// packet into the packet the other leg sends — new L2 header (next-hop MAC, our MAC, optional
+// VLAN), IPv4 source/destination and TTL, UDP ports — with checksums updated incrementally
+// (RFC 1624), ~15 ns/pkt.
 
 #include <cstdint>
 

@@ -11,13 +11,13 @@
 #include <rte_udp.h>
 
 #include <cstring>
-#include <optional>
 #include <stdexcept>
 
 #include "dataplane/arp.h"
 #include "dataplane/classify.h"
 #include "dataplane/latch.h"
 #include "dataplane/rewrite.h"
+#include "dataplane/route.h"
 #include "dataplane/srtp/batch.h"
 #include "dataplane/srtp/srtp.h"
 
@@ -166,6 +166,8 @@ void worker::end_turn(uint32_t received, uint64_t now_tsc) {
     }
 }
 
+// Stage 1: rx_burst from every port, then the handoff ring (packets another worker received
+// for streams this one owns) and the control plane's frames to send.
 uint32_t worker::poll_once(uint64_t now_tsc) {
     rte_mbuf* pkts[burst_size];
     uint32_t total = 0;
@@ -199,6 +201,8 @@ uint32_t worker::poll_once(uint64_t now_tsc) {
     return total;
 }
 
+// Stage 7: TX. Packets wait in per-port buffers (send) and leave in bursts; flush_tx drains
+// them (end_turn decides when).
 void worker::flush_tx() {
     for (uint16_t i = 0; i < shared->n_ports; ++i) {
         const uint16_t port = shared->port_ids[i];
@@ -231,6 +235,7 @@ void worker::handle_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc, bool fr
         if (!from_handoff) {
             counters.rx_bytes += rte_pktmbuf_pkt_len(m);
         }
+        // Stage 2: classify (classify.h).
         const classified c = classify(m, *shared->locals, &keys[nu]);
         switch (c.cls) {
             case packet_class::udp:
@@ -257,6 +262,7 @@ void worker::handle_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc, bool fr
     if (nu == 0) {
         return;
     }
+    // Stage 3: lookup, for the whole burst at once, then the owner check.
     shared->flows->lookup_bulk(key_ptrs, nu, entries);
     // The entries of 10k+ calls are not in cache: start every load now, and each stream's
     // state a few packets ahead of its use (~2x at 10k calls in the pipeline benchmark).
@@ -319,50 +325,6 @@ drop_reason srtp_drop(srtp::result r) {
     }
 }
 
-// RFC 5761 section 4: on a port that carries both, RTCP packet types 200..204 sit where
-// RTP's marker bit and payload type are; with the marker masked they read 72..76, inside
-// the 64..95 range RTP must not use when muxing.
-inline bool looks_like_rtcp(const uint8_t* p, uint32_t len) {
-    if (len < 2) {
-        return false;
-    }
-    const uint8_t pt = p[1] & 0x7f;
-    return pt >= 64 && pt <= 95;
-}
-}  // namespace
-
-// A packet between its checks and its crypto. Everything forward_route learnt that
-// forward_finish needs.
-struct worker::route {
-    uint8_t* payload;
-    uint64_t src;
-    uint64_t latched;
-    uint64_t dest;
-    uint64_t mac;
-    uint32_t received_len;
-    uint32_t received_frame;  // Ethernet padding excluded
-    uint32_t ssrc;            // moving: the SSRC whose highest index decides the move
-    std::optional<uint64_t> top;  // moving: that SSRC's highest index before the crypto
-    uint8_t kind;
-    bool crypto;
-    bool latch;     // the source policy's verdict (latch.h); SRTP: once authenticated
-    bool moving;    // SRTP latch away from a latched source: only with a new highest index
-    bool budgeted;  // took an authentication token, returned when the packet is authentic
-};
-
-namespace {
-// A packet's RTP/RTCP kind on its flow.
-inline uint8_t kind_of(const rte_mbuf* m, const flow_entry* e) {
-    if (e->kind == flow_kind::rtcp) {
-        return kind_rtcp;
-    }
-    if ((e->flags & flow_rtcp_mux) == 0) {
-        return kind_rtp;
-    }
-    const auto* uh = rte_pktmbuf_mtod_offset(m, const rte_udp_hdr*, m->l2_len + m->l3_len);
-    const uint32_t plen = rte_be_to_cpu_16(uh->dgram_len) - static_cast<uint32_t>(sizeof(rte_udp_hdr));
-    return looks_like_rtcp(reinterpret_cast<const uint8_t*>(uh + 1), plen) ? kind_rtcp : kind_rtp;
-}
 }  // namespace
 
 // The packets of a burst this worker owns. Their SRTP work runs as one batch when enough of
@@ -393,6 +355,7 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
     uint16_t ni = 0;
     const srtp::batch_item none;
     auto finish_round = [&] {
+        // Stage 5: the round's SRTP, batched (srtp/batch.h) or one by one.
         if (crypto != nullptr && ni >= crypto->min_batch()) {
             crypto->run(items, ni);
         } else {
@@ -423,7 +386,7 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
     };
     for (uint16_t i = 0; i < n; ++i) {
         const flow_entry* e = entries[i];
-        const uint8_t kind = kind_of(pkts[i], e);
+        const uint8_t kind = kind_on_flow(pkts[i], *e);
         const srtp::context* in = e->srtp_in[kind];
         const srtp::context* out = e->srtp_out[kind];
         // The next packet of the run the round ends with: the run's first packet passed the
@@ -457,7 +420,11 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
                 }
             }
         }
-        if (!forward_route(pkts[i], e, kind, now_tsc, &routes[i])) {
+        // Stage 4: source check and route (route.h).
+        const drop_reason why = route_packet(*e, pkts[i], kind, now_tsc, auth_token_cycles, *shared->neighbours, &routes[i]);
+        if (why != drop_reason::count) {
+            bump(e->self->errors, 1);
+            drop(pkts[i], why);
             continue;
         }
         round_self[ng] = e->self;
@@ -513,110 +480,6 @@ bool worker::may_join_run(const rte_mbuf* m, const flow_entry* e, uint8_t kind) 
     return pre == srtp::precheck::plausible;
 }
 
-bool worker::forward_route(rte_mbuf* m, const flow_entry* e, uint8_t kind, uint64_t now_tsc, route* r) {
-    stream_state* self = e->self;
-    auto* ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr*, m->l2_len);
-    auto* uh = rte_pktmbuf_mtod_offset(m, rte_udp_hdr*, m->l2_len + m->l3_len);
-    auto* payload = reinterpret_cast<uint8_t*>(uh + 1);
-    const uint64_t src = pack_endpoint(ip->src_addr, uh->src_port);
-    const uint32_t plen = rte_be_to_cpu_16(uh->dgram_len) - static_cast<uint32_t>(sizeof(rte_udp_hdr));
-    const uint32_t received_len = plen;
-    const uint32_t received_frame = m->l2_len + rte_be_to_cpu_16(ip->total_length);
-
-    // Checks that change nothing come first; then the authentication budget (here) and the
-    // authentication (the round's crypto); only an authentic packet may latch the source or
-    // move SRTP state (forward_finish).
-    drop_reason why = drop_reason::count;
-    const uint64_t latched = self->latched.load(std::memory_order_relaxed);
-    source_verdict sv;
-    if (e->forward != forward_on) {
-        why = e->forward == forward_no_key ? drop_reason::srtp_no_key : drop_reason::stream_disabled;
-    } else {
-        sv = check_source(*e, *self, latched, src, now_tsc, e->srtp_in[kind] != nullptr);
-        why = sv.why;
-    }
-    uint64_t dest = 0;
-    if (why == drop_reason::count) {
-        dest = e->sibling != nullptr ? e->sibling->latched.load(std::memory_order_relaxed) : 0;
-        if (dest == 0) {
-            dest = e->sdp_dest;
-        }
-        if (dest == 0) {
-            why = drop_reason::no_destination;
-        }
-    }
-    const neighbour* nh = nullptr;
-    if (why == drop_reason::count) {
-        nh = dest == e->sdp_dest ? e->sdp_next_hop : nullptr;
-        if (nh == nullptr) {
-            const uint32_t dst_ip = endpoint_addr(dest);
-            const bool onlink = e->gateway == 0 || (dst_ip & e->onlink_mask) == e->onlink_net;
-            const uint32_t hop = onlink ? dst_ip : e->gateway;
-            nh = shared->neighbours->lookup(e->out_port_id, hop);
-            if (nh == nullptr) {
-                shared->neighbours->request(e->out_port_id, hop);
-                why = drop_reason::no_neighbour;
-            }
-        }
-    }
-    uint64_t mac = 0;
-    if (why == drop_reason::count) {
-        mac = nh->mac.load(std::memory_order_acquire);
-        if ((mac & neighbour_valid) == 0) {
-            if (nh->wanted.load(std::memory_order_relaxed) == 0) {
-                const_cast<neighbour*>(nh)->wanted.store(1, std::memory_order_relaxed);
-            }
-            why = drop_reason::no_neighbour;
-        }
-    }
-    const bool crypto = e->srtp_in[kind] != nullptr || e->srtp_out[kind] != nullptr;
-    bool moving = false;
-    bool budgeted = false;
-    uint32_t ssrc = 0;
-    std::optional<uint64_t> top;
-    if (why == drop_reason::count && crypto) {
-        // Ethernet padding would sit between the payload and the tag: cut the frame to the
-        // IP datagram first.
-        if (rte_pktmbuf_pkt_len(m) > received_frame) {
-            rte_pktmbuf_trim(m, static_cast<uint16_t>(rte_pktmbuf_pkt_len(m) - received_frame));
-        }
-        if (e->srtp_in[kind] != nullptr) {
-            // The authentication budget (latch.h): doubtful packets, and plausible ones from
-            // anyone but the stream's known peer, spend a token before their HMAC.
-            const srtp::context& c = *e->srtp_in[kind];
-            const srtp::precheck pre = kind == kind_rtp ? srtp::precheck_rtp(c, payload, plen)
-                                                        : srtp::precheck_rtcp(c, payload, plen);
-            budgeted = pre == srtp::precheck::doubtful || (pre == srtp::precheck::plausible && !sv.trusted);
-            if (budgeted && !take_auth_token(*self, now_tsc, auth_token_cycles)) {
-                why = drop_reason::srtp_auth_capped;
-            } else {
-                // A move away from a latched source needs an index that raises its SSRC's
-                // highest (a late packet from the address the stream left does not pull it
-                // back): that highest before the crypto, an SSRC scan, only then. No packet
-                // of the round before this one uses the context.
-                moving = sv.latch && latched != 0 && src != latched;
-                if (moving) {
-                    // Past the precheck the header is whole: the SSRC is there.
-                    rte_be32_t ssrc_be = 0;
-                    if (pre != srtp::precheck::free_drop) {
-                        std::memcpy(&ssrc_be, payload + (kind == kind_rtp ? 8 : 4), sizeof(ssrc_be));
-                    }
-                    ssrc = rte_be_to_cpu_32(ssrc_be);
-                    top = c.highest_index(ssrc);
-                }
-            }
-        }
-    }
-    if (why != drop_reason::count) {
-        bump(self->errors, 1);
-        drop(m, why);
-        return false;
-    }
-    *r = route{payload, src,    latched, dest,   mac,    received_len, received_frame,
-               ssrc, top, kind,   crypto, sv.latch, moving, budgeted};
-    return true;
-}
-
 srtp::batch_item worker::crypto_item(rte_mbuf* m, const flow_entry* e, const route& r) {
     srtp::batch_item it;
     it.in = e->srtp_in[r.kind];
@@ -633,6 +496,8 @@ srtp::batch_item worker::crypto_item(rte_mbuf* m, const flow_entry* e, const rou
     return it;
 }
 
+// After the round's crypto, in packet order: stage 5's result (authentic or not, and only
+// then the latch), stage 6 (rewrite) and stage 7 (into the TX buffer).
 void worker::forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, const srtp::batch_item& it,
                             uint64_t now_tsc) {
     stream_state* self = e->self;
@@ -675,6 +540,7 @@ void worker::forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, co
         set_udp_payload_len(m, plen);
     }
 
+    // Stage 6: rewrite (rewrite.h).
     rewrite_target t{e->out_src_addr, e->out_src_port, endpoint_addr(dest), endpoint_port(dest),
                      e->vlan, shared->port_macs[e->out_port_id], unpack_mac(mac)};
     t.payload_changed = crypto;
@@ -698,6 +564,7 @@ void worker::forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, co
     t_in.bytes += r.received_frame;
     ++t_out.packets;
     t_out.bytes += sent_frame;
+    // Stage 7: TX.
     if (kind == kind_rtp) {
         ++counters.relayed_rtp;
         send(m, e->out_port_id, tx_media_tag(tx_rtp, e->out_port_id, mk_out));

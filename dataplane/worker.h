@@ -1,8 +1,10 @@
 #pragma once
-// One poll-mode worker per lcore: RX burst -> classify -> lookup -> source check ->
-// rewrite -> buffered TX, drained at least every 100 µs. Everything a worker mutates lives
-// in its own cache-aligned struct; what it shares is read-only (flow entries, neighbours,
-// local addresses) or single-writer (its streams' stream_state).
+// One poll-mode worker per lcore: the loop and the burst handling of the packet path's
+// stages, numbered as the design does: 1 rx_burst, 2 classify (classify.h), 3 lookup,
+// 4 source check and route (route.h, latch.h), 5 SRTP (srtp/batch.h, srtp/srtp.h),
+// 6 rewrite (rewrite.h), 7 TX, buffered and drained at least every 100 µs. Everything a
+// worker mutates lives in its own cache-aligned struct; what it shares is read-only (flow
+// entries, neighbours, local addresses) or single-writer (its streams' stream_state).
 //
 // Rings: ARP frames go to the control plane (to_control, multi-producer); the control
 // plane sends frames through worker 0 (from_control); packets for a flow another worker
@@ -28,6 +30,7 @@ namespace srtp {
 class burst_crypto;
 struct batch_item;
 }  // namespace srtp
+struct route;  // route.h
 
 constexpr uint16_t max_ports = 8;
 static_assert(max_ports <= counted_ports, "worker_counters::traffic is indexed by DPDK port id");
@@ -82,10 +85,8 @@ struct alignas(64) worker {
 
  private:
     void handle_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc, bool from_handoff);
-    struct route;  // what a packet's checks found out, for after its crypto (worker.cc)
     void forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t n, uint64_t now_tsc);
     bool may_join_run(const rte_mbuf* m, const flow_entry* e, uint8_t kind) const;
-    bool forward_route(rte_mbuf* m, const flow_entry* e, uint8_t kind, uint64_t now_tsc, route* r);
     srtp::batch_item crypto_item(rte_mbuf* m, const flow_entry* e, const route& r);
     void forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, const srtp::batch_item& it,
                         uint64_t now_tsc);

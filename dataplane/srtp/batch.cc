@@ -1,8 +1,9 @@
-// Burst SRTP on intel-ipsec-mb (see batch.h). The per-packet checks are those of native.cc,
-// in the same order; what changes is that the hashes and the ciphers of a segment are
-// handed to the library together. Per segment, at most four library calls:
-//   unprotect: hash burst (verify) -> record -> cipher burst (decrypt);
-//   protect:   cipher burst (encrypt) -> hash burst (tag) -> record.
+// Burst SRTP on intel-ipsec-mb (see batch.h). The per-packet checks are checks.h's, the
+// ones the single-packet path runs; what changes is that the hashes and the ciphers of a
+// segment are handed to the library together. Per segment, four steps, at most one library
+// call each:
+//   unprotect: verify (checks, hash burst) -> decrypt (compare tags, record, cipher burst);
+//   protect:   encrypt (checks, cipher burst) -> tag (hash burst, record).
 // The HMAC covers header || payload || ROC; the ROC is written over the first 4 bytes of the
 // received tag (unprotect, after saving it) or into the room the tag will take (protect), so
 // every hash job is one contiguous buffer.
@@ -20,6 +21,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "dataplane/srtp/checks.h"
 #include "dataplane/srtp/engines.h"
 #include "dataplane/srtp/packet.h"
 
@@ -28,19 +30,6 @@ namespace rtprelay::dp::srtp {
 namespace {
 
 constexpr uint32_t max_tag_len = 10;  // bytes (the 80-bit tags)
-
-// RFC 3711 4.1.1 IV (as detail::native::make_iv) in two 64-bit words instead of a byte loop:
-// ~13 -> ~3 ns per IV in the pipeline profile (two per SRTP<->SRTP packet).
-inline void salted_iv(const uint8_t* salt, uint32_t ssrc, uint64_t index, uint8_t iv[16]) noexcept {
-    uint64_t lo = 0;
-    uint64_t hi = 0;
-    std::memcpy(&lo, salt, 8);
-    std::memcpy(&hi, salt + 8, 6);                             // bytes 14, 15 stay 0
-    lo ^= static_cast<uint64_t>(__builtin_bswap32(ssrc)) << 32;  // bytes 4..7: SSRC, big-endian
-    hi ^= __builtin_bswap64(index << 16);                      // bytes 8..13: 48-bit index, big-endian
-    std::memcpy(iv, &lo, 8);
-    std::memcpy(iv + 8, &hi, 8);
-}
 
 bool batchable(const context* c) noexcept {
     return c == nullptr || (c->which_engine() == engine::native && c->aes() == aes_impl::aesni);
@@ -82,16 +71,10 @@ const char* imb_arch_name(imb_arch a) noexcept {
     return "unknown";
 }
 
-// Per item, between the stages of one segment.
+// Per item, between the steps of one segment.
 struct burst_crypto::pending {
-    const context::slot* slot = nullptr;  // the SSRC's slot in the context of the current step
-    uint64_t index = 0;
-    uint32_t ssrc = 0;
-    uint32_t header_len = 0;        // bytes left in clear (RTP header / SRTCP's 8)
-    uint32_t auth_len = 0;          // unprotect: bytes before the tag
-    uint32_t received_len = 0;
-    bool is_new = false;
-    bool encrypted = true;          // SRTCP E bit
+    detail::packet_plan plan;       // what the checks of the current direction found
+    uint32_t received_len = 0;      // bytes, as the item came in
     uint8_t received_tag[max_tag_len];
     alignas(16) uint8_t iv[16];
     alignas(16) uint8_t tag[hmac_sha1::digest_len];
@@ -388,9 +371,19 @@ void burst_crypto::run_segment(batch_item* items, uint32_t n) noexcept {
         }
         return;
     }
-    uint8_t job_item[max_items];
+    uint8_t job_item[max_items];  // the item of each hash job of the unprotect steps
+    const uint32_t nh = unprotect_verify(items, n, job_item);
+    unprotect_decrypt(items, nh, job_item);
+    uint8_t prot_item[max_items];  // the items the protect steps tag
+    bool cipher_ok = true;
+    const uint32_t np = protect_encrypt(items, n, prot_item, &cipher_ok);
+    protect_tag(items, np, prot_item, cipher_ok);
+}
 
-    // Unprotect, step 1: the checks that need no crypto, then one hash job per packet.
+// Unprotect, step 1: the checks that need no crypto (checks.h), then one hash job per
+// packet that passed them, run as one hash burst. Returns the number of jobs; job_item[h]
+// is job h's item.
+uint32_t burst_crypto::unprotect_verify(batch_item* items, uint32_t n, uint8_t* job_item) noexcept {
     uint32_t nh = 0;
     for (uint32_t k = 0; k < n; ++k) {
         batch_item& it = items[k];
@@ -401,69 +394,21 @@ void burst_crypto::run_segment(batch_item* items, uint32_t n) noexcept {
         if (it.in == nullptr) {
             continue;
         }
-        context& c = *it.in;
-        if (c.rtcp_ != it.rtcp) {
-            it.res = result::bad_header;
+        const context& c = *it.in;
+        detail::packet_plan& plan = p.plan;
+        if (const result r = detail::check_unprotect(c, it.rtcp, it.pkt, it.len, &plan); r != result::ok) {
+            it.res = r;
             continue;
         }
-        const uint32_t tag_len = c.tag_len_;
-        const uint32_t len = it.len;
-        uint8_t* pkt = it.pkt;
-        uint32_t msg_len = 0;
+        std::memcpy(p.received_tag, it.pkt + plan.auth_len, c.tag_len_);
+        uint32_t msg_len = plan.auth_len;
         if (!it.rtcp) {
-            if (len < detail::rtp_fixed_header_len + tag_len) {
-                it.res = result::too_short;
-                continue;
-            }
-            p.auth_len = len - tag_len;
-            if (const result r = detail::rtp_header_len(pkt, p.auth_len, &p.header_len); r != result::ok) {
-                it.res = r;
-                continue;
-            }
-            p.ssrc = detail::load_be32(pkt + 8);
-            p.slot = detail::native::find_slot(c, p.ssrc, &p.is_new);
-            if (p.slot == nullptr) {
-                it.res = result::ssrc_limit;
-                continue;
-            }
-            p.index = detail::estimate_index(p.slot->seen, detail::load_be16(pkt + 2));
-            if (p.index > detail::max_srtp_index || p.slot->seen.check(p.index) != index_window::verdict::fresh) {
-                it.res = result::replay;
-                continue;
-            }
-            p.encrypted = true;
-            std::memcpy(p.received_tag, pkt + p.auth_len, tag_len);
-            detail::store_be32(pkt + p.auth_len, static_cast<uint32_t>(p.index >> 16));
-            msg_len = p.auth_len + 4;
-        } else {
-            if (len < detail::rtcp_header_len + detail::srtcp_trailer_len + tag_len) {
-                it.res = result::too_short;
-                continue;
-            }
-            if (!detail::rtcp_version_ok(pkt)) {
-                it.res = result::bad_header;
-                continue;
-            }
-            p.auth_len = len - tag_len;
-            p.header_len = detail::rtcp_header_len;
-            const uint32_t trailer = detail::load_be32(pkt + p.auth_len - detail::srtcp_trailer_len);
-            p.encrypted = (trailer >> 31) != 0;
-            p.index = trailer & detail::max_srtcp_index;
-            p.ssrc = detail::load_be32(pkt + 4);
-            p.slot = detail::native::find_slot(c, p.ssrc, &p.is_new);
-            if (p.slot == nullptr) {
-                it.res = result::ssrc_limit;
-                continue;
-            }
-            if (p.slot->seen.check(p.index) != index_window::verdict::fresh) {
-                it.res = result::replay;
-                continue;
-            }
-            std::memcpy(p.received_tag, pkt + p.auth_len, tag_len);
-            msg_len = p.auth_len;
+            // The ROC over the tag's first 4 bytes (saved above): one contiguous message.
+            detail::store_be32(it.pkt + plan.auth_len, static_cast<uint32_t>(plan.index >> 16));
+            msg_len += 4;
         }
         IMB_JOB& j = hash_jobs_[nh];
-        j.src = pkt;
+        j.src = it.pkt;
         j.msg_len_to_hash_in_bytes = msg_len;
         j.auth_tag_output = p.tag;
         j.u.HMAC._hashed_auth_key_xor_ipad = reinterpret_cast<const uint8_t*>(c.auth_.inner_state());
@@ -471,43 +416,45 @@ void burst_crypto::run_segment(batch_item* items, uint32_t n) noexcept {
         job_item[nh++] = static_cast<uint8_t>(k);
     }
     hash(nh);
+    return nh;
+}
 
-    // Unprotect, step 2: compare tags; an authentic packet is recorded and queued for
-    // decryption, a forged one is put back as it came.
-    uint32_t nc = 0;
+// Unprotect, step 2: compare tags; an authentic packet is recorded and its payload queued
+// for decryption (one cipher burst), a forged one is put back as it came.
+void burst_crypto::unprotect_decrypt(batch_item* items, uint32_t nh, uint8_t* job_item) noexcept {
+    uint32_t nc = 0;  // cipher jobs; job_item[] is reused for them (nc <= h: read before written)
     for (uint32_t h = 0; h < nh; ++h) {
         const uint32_t k = job_item[h];
         batch_item& it = items[k];
         pending& p = scratch_[k];
+        const detail::packet_plan& plan = p.plan;
         context& c = *it.in;
         const uint32_t tag_len = c.tag_len_;
-        if (hash_jobs_[h].status != IMB_STATUS_COMPLETED ||
-            CRYPTO_memcmp(p.tag, p.received_tag, tag_len) != 0) {
-            std::memcpy(it.pkt + p.auth_len, p.received_tag, tag_len);
+        if (hash_jobs_[h].status != IMB_STATUS_COMPLETED || CRYPTO_memcmp(p.tag, p.received_tag, tag_len) != 0) {
+            std::memcpy(it.pkt + plan.auth_len, p.received_tag, tag_len);
             it.res = hash_jobs_[h].status != IMB_STATUS_COMPLETED ? result::engine_error : result::auth_failed;
             continue;
         }
-        if (p.is_new && !detail::native::reserve(c)) {
-            std::memcpy(it.pkt + p.auth_len, p.received_tag, tag_len);
+        if (plan.is_new && !detail::native::reserve(c)) {
+            std::memcpy(it.pkt + plan.auth_len, p.received_tag, tag_len);
             it.res = result::ssrc_limit;
             continue;
         }
-        const uint32_t clear_end = it.rtcp ? p.auth_len - detail::srtcp_trailer_len : p.auth_len;
-        if (p.encrypted && clear_end > p.header_len) {
-            salted_iv(c.salt_.data(), p.ssrc, p.index, p.iv);
+        if (plan.encrypted && plan.clear_end > plan.header_len) {
+            detail::make_iv(c.salt_.data(), plan.ssrc, plan.index, p.iv);
             IMB_JOB& j = cipher_jobs_[nc];
             j.src = it.pkt;
-            j.dst = it.pkt + p.header_len;  // ipsec-mb: dst is where the ciphered bytes go
-            j.cipher_start_src_offset_in_bytes = p.header_len;
-            j.msg_len_to_cipher_in_bytes = clear_end - p.header_len;
+            j.dst = it.pkt + plan.header_len;  // ipsec-mb: dst is where the ciphered bytes go
+            j.cipher_start_src_offset_in_bytes = plan.header_len;
+            j.msg_len_to_cipher_in_bytes = plan.clear_end - plan.header_len;
             j.enc_keys = detail::native::round_keys(c, p.rtcp_keys);
             j.dec_keys = j.enc_keys;
             j.iv = p.iv;
             job_item[nc++] = static_cast<uint8_t>(k);
         }
-        it.len = clear_end;
+        it.len = plan.clear_end;
         it.unprotected = true;
-        detail::native::commit(c, p.slot, p.is_new, p.ssrc, p.index);
+        detail::native::commit(c, plan.slot, plan.is_new, plan.ssrc, plan.index);
     }
     cipher(nc);
     for (uint32_t h = 0; h < nc; ++h) {
@@ -519,84 +466,41 @@ void burst_crypto::run_segment(batch_item* items, uint32_t n) noexcept {
             OPENSSL_cleanse(scratch_[job_item[h]].rtcp_keys, aes128_round_keys_len);
         }
     }
+}
 
-    // Protect, step 1: checks, index, then one cipher job per packet.
+// Protect, step 1: the checks (checks.h) and the index, then one cipher job per packet that
+// passed them, run as one cipher burst. Returns the number of packets to tag; prot_item[q]
+// is the q-th one's item. *cipher_ok is false if the library failed a job.
+uint32_t burst_crypto::protect_encrypt(batch_item* items, uint32_t n, uint8_t* prot_item, bool* cipher_ok) noexcept {
     uint32_t np = 0;
-    uint8_t prot_item[max_items];
-    nc = 0;
+    uint32_t nc = 0;
+    uint8_t job_item[max_items];
     for (uint32_t k = 0; k < n; ++k) {
         batch_item& it = items[k];
         if (it.out == nullptr || it.res != result::ok) {
             continue;
         }
         pending& p = scratch_[k];
-        context& c = *it.out;
-        if (c.rtcp_ != it.rtcp) {
-            it.res = result::bad_header;
-            continue;
-        }
-        const uint32_t tag_len = c.tag_len_;
+        detail::packet_plan& plan = p.plan;
+        const context& c = *it.out;
         const uint32_t len = it.len;
         const uint32_t room = it.room + (p.received_len - len);
-        uint8_t* pkt = it.pkt;
-        if (!it.rtcp) {
-            if (const result r = detail::rtp_header_len(pkt, len, &p.header_len); r != result::ok) {
-                it.res = r;
-                continue;
-            }
-            if (room < tag_len) {
-                it.res = result::no_room;
-                continue;
-            }
-            p.ssrc = detail::load_be32(pkt + 8);
-            p.slot = detail::native::find_slot(c, p.ssrc, &p.is_new);
-            if (p.slot == nullptr) {
-                it.res = result::ssrc_limit;
-                continue;
-            }
-            p.index = detail::estimate_index(p.slot->seen, detail::load_be16(pkt + 2));
-            if (p.index > detail::max_srtp_index || p.slot->seen.check(p.index) != index_window::verdict::fresh) {
-                it.res = result::index_reuse;
-                continue;
-            }
-        } else {
-            if (len < detail::rtcp_header_len) {
-                it.res = result::too_short;
-                continue;
-            }
-            if (!detail::rtcp_version_ok(pkt)) {
-                it.res = result::bad_header;
-                continue;
-            }
-            if (room < detail::srtcp_trailer_len + tag_len) {
-                it.res = result::no_room;
-                continue;
-            }
-            p.header_len = detail::rtcp_header_len;
-            p.ssrc = detail::load_be32(pkt + 4);
-            p.slot = detail::native::find_slot(c, p.ssrc, &p.is_new);
-            if (p.slot == nullptr) {
-                it.res = result::ssrc_limit;
-                continue;
-            }
-            p.index = p.slot->seen.empty() ? 0 : p.slot->seen.top() + 1;
-            if (p.index > detail::max_srtcp_index) {
-                it.res = result::index_reuse;
-                continue;
-            }
+        if (const result r = detail::check_protect(c, it.rtcp, it.pkt, len, room, &plan); r != result::ok) {
+            it.res = r;
+            continue;
         }
-        if (p.is_new && !detail::native::reserve(c)) {
+        if (plan.is_new && !detail::native::reserve(*it.out)) {
             it.res = result::ssrc_limit;
             continue;
         }
         prot_item[np++] = static_cast<uint8_t>(k);
-        if (len > p.header_len) {
-            salted_iv(c.salt_.data(), p.ssrc, p.index, p.iv);
+        if (len > plan.header_len) {
+            detail::make_iv(c.salt_.data(), plan.ssrc, plan.index, p.iv);
             IMB_JOB& j = cipher_jobs_[nc];
-            j.src = pkt;
-            j.dst = pkt + p.header_len;
-            j.cipher_start_src_offset_in_bytes = p.header_len;
-            j.msg_len_to_cipher_in_bytes = len - p.header_len;
+            j.src = it.pkt;
+            j.dst = it.pkt + plan.header_len;
+            j.cipher_start_src_offset_in_bytes = plan.header_len;
+            j.msg_len_to_cipher_in_bytes = len - plan.header_len;
             j.enc_keys = detail::native::round_keys(c, p.rtcp_keys);
             j.dec_keys = j.enc_keys;
             j.iv = p.iv;
@@ -604,24 +508,28 @@ void burst_crypto::run_segment(batch_item* items, uint32_t n) noexcept {
         }
     }
     cipher(nc);
-    bool cipher_failed = false;
     for (uint32_t h = 0; h < nc; ++h) {
         if (cipher_jobs_[h].status != IMB_STATUS_COMPLETED) [[unlikely]] {
-            cipher_failed = true;
+            *cipher_ok = false;
         }
         if (items[job_item[h]].rtcp) {
             OPENSSL_cleanse(scratch_[job_item[h]].rtcp_keys, aes128_round_keys_len);
         }
     }
+    return np;
+}
 
-    // Protect, step 2: ROC (RTP) or E/index (SRTCP) after the payload, hash, tag over it.
+// Protect, step 2: ROC (RTP) or E/index (SRTCP) after the payload, one hash burst, the tag
+// over it, and only then the index recorded.
+void burst_crypto::protect_tag(batch_item* items, uint32_t np, const uint8_t* prot_item, bool cipher_ok) noexcept {
     for (uint32_t q = 0; q < np; ++q) {
         const uint32_t k = prot_item[q];
         batch_item& it = items[k];
         pending& p = scratch_[k];
-        context& c = *it.out;
+        const context& c = *it.out;
         const uint32_t len = it.len;
-        const uint32_t word = it.rtcp ? 0x80000000u | static_cast<uint32_t>(p.index) : static_cast<uint32_t>(p.index >> 16);
+        const uint32_t word =
+            it.rtcp ? 0x80000000u | static_cast<uint32_t>(p.plan.index) : static_cast<uint32_t>(p.plan.index >> 16);
         detail::store_be32(it.pkt + len, word);
         IMB_JOB& j = hash_jobs_[q];
         j.src = it.pkt;
@@ -634,16 +542,16 @@ void burst_crypto::run_segment(batch_item* items, uint32_t n) noexcept {
     for (uint32_t q = 0; q < np; ++q) {
         const uint32_t k = prot_item[q];
         batch_item& it = items[k];
-        pending& p = scratch_[k];
+        const pending& p = scratch_[k];
         context& c = *it.out;
-        if (cipher_failed || hash_jobs_[q].status != IMB_STATUS_COMPLETED) [[unlikely]] {
+        if (!cipher_ok || hash_jobs_[q].status != IMB_STATUS_COMPLETED) [[unlikely]] {
             it.res = result::engine_error;
             continue;
         }
         const uint32_t at = it.rtcp ? it.len + detail::srtcp_trailer_len : it.len;
         std::memcpy(it.pkt + at, p.tag, c.tag_len_);
         it.len = at + c.tag_len_;
-        detail::native::commit(c, p.slot, p.is_new, p.ssrc, p.index);
+        detail::native::commit(c, p.plan.slot, p.plan.is_new, p.plan.ssrc, p.plan.index);
     }
 }
 

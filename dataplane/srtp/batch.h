@@ -6,8 +6,9 @@
 // AVX-512) and skips the per-packet call overhead of the single-packet path.
 //
 // Results are exactly those of calling unprotect_* and then protect_* (srtp.h) on each item
-// in order: the same checks in the same order (parse, SSRC slot, index estimate, replay;
-// authenticate; only then decrypt and record), the same result codes, the same state. To
+// in order: the same checks in the same order (parse, SSRC slot, index estimate, replay:
+// the very functions of checks.h that the single-packet path calls; authenticate; only then
+// decrypt and record), the same result codes, the same state. To
 // keep that true without re-checking, a burst is cut into segments in which no context
 // appears twice; a segment's packets are independent, so checking all of them against the
 // state before the segment is what the one-by-one order would see. Packets of one stream in a
@@ -84,6 +85,11 @@ private:
     void run_in_order(batch_item* items, uint32_t n) noexcept;
     void run_layers(batch_item* items, uint32_t n) noexcept;
     void run_segment(batch_item* items, uint32_t n) noexcept;
+    // run_segment's four steps (batch.cc): unprotect verify -> decrypt, protect encrypt -> tag.
+    uint32_t unprotect_verify(batch_item* items, uint32_t n, uint8_t* job_item) noexcept;
+    void unprotect_decrypt(batch_item* items, uint32_t nh, uint8_t* job_item) noexcept;
+    uint32_t protect_encrypt(batch_item* items, uint32_t n, uint8_t* prot_item, bool* cipher_ok) noexcept;
+    void protect_tag(batch_item* items, uint32_t np, const uint8_t* prot_item, bool cipher_ok) noexcept;
     uint32_t hash(uint32_t n) noexcept;
     uint32_t cipher(uint32_t n) noexcept;
 

@@ -19,13 +19,19 @@ struct native {
     static precheck precheck_rtp(const context& c, const uint8_t* pkt, uint32_t len) noexcept;
     static precheck precheck_rtcp(const context& c, const uint8_t* pkt, uint32_t len) noexcept;
 
-private:
-    friend class srtp::burst_crypto;
+    // The SSRC state the checks (checks.h) and both native paths (native.cc, batch.cc) share.
+    // The SSRC's slot, or (*is_new set) an empty stand-in when the SSRC is new and the
+    // context can still take it; nullptr when it cannot. Writes nothing.
     static const context::slot* find_slot(const context& c, uint32_t ssrc, bool* is_new) noexcept;
+    // Makes room for a new SSRC (the overflow chunk for the second); false = none left.
     static bool reserve(context& c) noexcept;
+    // Records `index` for the SSRC; a new one (reserve() said yes) gets the next slot.
     static void commit(context& c, const context::slot* s, bool is_new, uint32_t ssrc, uint64_t index) noexcept;
-    static void make_iv(const context& c, uint32_t ssrc, uint64_t index, uint8_t iv[16]) noexcept;
+    // The AES round keys for a cipher pass: the RTP context's own, or (SRTCP) expanded into
+    // `scratch` (176 bytes, 16-aligned), which the caller wipes after use. AES-NI only.
     static const uint8_t* round_keys(const context& c, uint8_t* scratch) noexcept;
+
+private:
     static void cipher(const context& c, const uint8_t iv[16], uint8_t* data, size_t len) noexcept;
 };
 

@@ -1,7 +1,8 @@
 // The libsrtp2 engine: the same API on the system libsrtp2, one session per direction with a
 // wildcard SSRC (any_inbound for unprotect, any_outbound for protect), so libsrtp2 keeps the
-// rollover counters and windows. Length and header checks are ours, made before calling it,
-// so both engines give the same result for the same malformed packet.
+// rollover counters and windows. Length and header checks are ours (parse_unprotect /
+// parse_protect, checks.h: the native engine's own first step), made before calling it, so
+// both engines give the same result for the same malformed packet.
 
 #include <openssl/crypto.h>
 #include <srtp2/srtp.h>
@@ -13,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "dataplane/srtp/checks.h"
 #include "dataplane/srtp/engines.h"
 #include "dataplane/srtp/packet.h"
 
@@ -21,7 +23,7 @@ namespace rtprelay::dp::srtp::detail {
 namespace {
 
 constexpr unsigned long replay_window = 128;  // packets; as index_window::size
-constexpr uint32_t max_len = INT_MAX - max_overhead;
+constexpr uint32_t max_len = INT_MAX - max_overhead;  // libsrtp2 takes lengths as int
 
 std::once_flag library_once;
 
@@ -127,101 +129,84 @@ void libsrtp2::release(context& c) noexcept {
 
 result libsrtp2::unprotect_rtp(context& c, uint8_t* pkt, uint32_t* len) noexcept {
     const uint32_t n = *len;
-    if (n < rtp_fixed_header_len + c.tag_len_) {
-        return result::too_short;
-    }
-    uint32_t header_len = 0;
-    if (const result r = rtp_header_len(pkt, n - c.tag_len_, &header_len); r != result::ok) {
+    packet_plan p;
+    if (const result r = parse_unprotect(c, false, pkt, n, &p); r != result::ok) {
         return r;
     }
     if (n > max_len) {
         return result::bad_header;
     }
-    const uint32_t ssrc = load_be32(pkt + 8);
-    if (!ssrc_allowed(c, ssrc)) {
+    if (!ssrc_allowed(c, p.ssrc)) {
         return result::ssrc_limit;
     }
     int l = static_cast<int>(n);
     const result r = from_unprotect(srtp_unprotect(st(c).in, pkt, &l));
     if (r == result::ok) {
         *len = static_cast<uint32_t>(l);
-        note_ssrc(c, ssrc);
+        note_ssrc(c, p.ssrc);
     }
     return r;
 }
 
 result libsrtp2::protect_rtp(context& c, uint8_t* pkt, uint32_t* len, uint32_t room) noexcept {
     const uint32_t n = *len;
-    uint32_t header_len = 0;
-    if (const result r = rtp_header_len(pkt, n, &header_len); r != result::ok) {
+    packet_plan p;
+    if (const result r = parse_protect(c, false, pkt, n, room, &p); r != result::ok) {
         return r;
-    }
-    if (room < c.tag_len_) {
-        return result::no_room;
     }
     if (n > max_len) {
         return result::bad_header;
     }
-    const uint32_t ssrc = load_be32(pkt + 8);
-    if (!ssrc_allowed(c, ssrc)) {
+    if (!ssrc_allowed(c, p.ssrc)) {
         return result::ssrc_limit;
     }
     int l = static_cast<int>(n);
     const result r = from_protect(srtp_protect(st(c).out, pkt, &l));
     if (r == result::ok) {
         *len = static_cast<uint32_t>(l);
-        note_ssrc(c, ssrc);
+        note_ssrc(c, p.ssrc);
     }
     return r;
 }
 
 result libsrtp2::unprotect_rtcp(context& c, uint8_t* pkt, uint32_t* len) noexcept {
     const uint32_t n = *len;
-    if (n < rtcp_header_len + srtcp_trailer_len + c.tag_len_) {
-        return result::too_short;
-    }
-    if (!rtcp_version_ok(pkt)) {
-        return result::bad_header;
+    packet_plan p;
+    if (const result r = parse_unprotect(c, true, pkt, n, &p); r != result::ok) {
+        return r;
     }
     if (n > max_len) {
         return result::bad_header;
     }
-    const uint32_t ssrc = load_be32(pkt + 4);
-    if (!ssrc_allowed(c, ssrc)) {
+    if (!ssrc_allowed(c, p.ssrc)) {
         return result::ssrc_limit;
     }
     int l = static_cast<int>(n);
     const result r = from_unprotect(srtp_unprotect_rtcp(st(c).in, pkt, &l));
     if (r == result::ok) {
         *len = static_cast<uint32_t>(l);
-        note_ssrc(c, ssrc);
+        note_ssrc(c, p.ssrc);
     }
     return r;
 }
 
 result libsrtp2::protect_rtcp(context& c, uint8_t* pkt, uint32_t* len, uint32_t room) noexcept {
     const uint32_t n = *len;
-    if (n < rtcp_header_len) {
-        return result::too_short;
-    }
-    if (!rtcp_version_ok(pkt)) {
-        return result::bad_header;
-    }
-    if (room < srtcp_trailer_len + c.tag_len_) {
-        return result::no_room;
+    packet_plan p;
+    if (const result r = parse_protect(c, true, pkt, n, room, &p); r != result::ok) {
+        return r;
     }
     if (n > max_len) {
         return result::bad_header;
     }
-    const uint32_t ssrc = load_be32(pkt + 4);
-    if (!ssrc_allowed(c, ssrc)) {
+    if (!ssrc_allowed(c, p.ssrc)) {
         return result::ssrc_limit;
     }
     int l = static_cast<int>(n);
     const result r = from_protect(srtp_protect_rtcp(st(c).out, pkt, &l));
     if (r == result::ok) {
         *len = static_cast<uint32_t>(l);
-        note_ssrc(c, ssrc);
+        note_ssrc(c, p.ssrc);
     }
     return r;
 }

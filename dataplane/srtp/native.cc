@@ -1,12 +1,13 @@
 // The native engine: RFC 3711 transforms on our AES-CTR and HMAC-SHA1 (aes_ctr.h,
-// hmac_sha1.h). Order in every function: parse and bound-check, find the SSRC's slot,
-// estimate and check the index, then (unprotect) authenticate, and only then touch the
-// packet and the state. Nothing before the last step writes anything.
+// hmac_sha1.h). Order in every function: the checks of checks.h (parse, SSRC slot, index,
+// replay), then (unprotect) authenticate, and only then touch the packet and the state.
+// Nothing before the last step writes anything.
 
 #include <openssl/crypto.h>
 
 #include <cstring>
 
+#include "dataplane/srtp/checks.h"
 #include "dataplane/srtp/engines.h"
 #include "dataplane/srtp/kdf.h"
 #include "dataplane/srtp/packet.h"
@@ -76,20 +77,6 @@ void native::commit(context& c, const context::slot* s, bool is_new, uint32_t ss
     w->seen.add(index);
 }
 
-// RFC 3711 4.1.1: IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (i * 2^16), 16 bytes big-endian.
-void native::make_iv(const context& c, uint32_t ssrc, uint64_t index, uint8_t iv[16]) noexcept {
-    std::memcpy(iv, c.salt_.data(), 14);
-    iv[14] = 0;
-    iv[15] = 0;
-    iv[4] ^= static_cast<uint8_t>(ssrc >> 24);
-    iv[5] ^= static_cast<uint8_t>(ssrc >> 16);
-    iv[6] ^= static_cast<uint8_t>(ssrc >> 8);
-    iv[7] ^= static_cast<uint8_t>(ssrc);
-    for (int i = 0; i < 6; ++i) {
-        iv[13 - i] ^= static_cast<uint8_t>(index >> (8 * i));
-    }
-}
-
 void native::init(context& c, const master_key& key) {
     uint8_t k_e[16];
     uint8_t k_a[session_auth_key_len];
@@ -135,161 +122,94 @@ void native::cipher(const context& c, const uint8_t iv[16], uint8_t* data, size_
 }
 
 result native::unprotect_rtp(context& c, uint8_t* pkt, uint32_t* len) noexcept {
-    const uint32_t tag_len = c.tag_len_;
-    const uint32_t n = *len;
-    if (n < rtp_fixed_header_len + tag_len) {
-        return result::too_short;
-    }
-    const uint32_t auth_len = n - tag_len;  // header + encrypted payload
-    uint32_t header_len = 0;
-    if (const result r = rtp_header_len(pkt, auth_len, &header_len); r != result::ok) {
+    packet_plan p;
+    if (const result r = check_unprotect(c, false, pkt, *len, &p); r != result::ok) {
         return r;
-    }
-    const uint32_t ssrc = load_be32(pkt + 8);
-    bool is_new = false;
-    const context::slot* s = find_slot(c, ssrc, &is_new);
-    if (s == nullptr) {
-        return result::ssrc_limit;
-    }
-    const uint64_t index = estimate_index(s->seen, load_be16(pkt + 2));
-    if (index > max_srtp_index || s->seen.check(index) != index_window::verdict::fresh) {
-        return result::replay;
     }
     // Tag = HMAC(header || encrypted payload || ROC), truncated (RFC 3711 4.2).
     uint8_t roc[4];
-    store_be32(roc, static_cast<uint32_t>(index >> 16));
+    store_be32(roc, static_cast<uint32_t>(p.index >> 16));
     uint8_t tag[hmac_sha1::digest_len];
-    c.auth_.compute(pkt, auth_len, roc, sizeof(roc), tag);
-    if (CRYPTO_memcmp(tag, pkt + auth_len, tag_len) != 0) {
+    c.auth_.compute(pkt, p.auth_len, roc, sizeof(roc), tag);
+    if (CRYPTO_memcmp(tag, pkt + p.auth_len, c.tag_len_) != 0) {
         return result::auth_failed;
     }
-    if (is_new && !reserve(c)) {
+    if (p.is_new && !reserve(c)) {
         return result::ssrc_limit;
     }
     uint8_t iv[16];
-    make_iv(c, ssrc, index, iv);
-    cipher(c, iv, pkt + header_len, auth_len - header_len);
-    *len = auth_len;
-    commit(c, s, is_new, ssrc, index);
+    make_iv(c.salt_.data(), p.ssrc, p.index, iv);
+    cipher(c, iv, pkt + p.header_len, p.clear_end - p.header_len);
+    *len = p.clear_end;
+    commit(c, p.slot, p.is_new, p.ssrc, p.index);
     return result::ok;
 }
 
 result native::protect_rtp(context& c, uint8_t* pkt, uint32_t* len, uint32_t room) noexcept {
-    const uint32_t tag_len = c.tag_len_;
     const uint32_t n = *len;
-    uint32_t header_len = 0;
-    if (const result r = rtp_header_len(pkt, n, &header_len); r != result::ok) {
+    packet_plan p;
+    if (const result r = check_protect(c, false, pkt, n, room, &p); r != result::ok) {
         return r;
     }
-    if (room < tag_len) {
-        return result::no_room;
-    }
-    const uint32_t ssrc = load_be32(pkt + 8);
-    bool is_new = false;
-    const context::slot* s = find_slot(c, ssrc, &is_new);
-    if (s == nullptr) {
-        return result::ssrc_limit;
-    }
-    // The same estimate as a receiver makes, against the highest index sent: a relayed
-    // stream keeps its sequence numbers, so its wraps become our ROC increments.
-    const uint64_t index = estimate_index(s->seen, load_be16(pkt + 2));
-    if (index > max_srtp_index || s->seen.check(index) != index_window::verdict::fresh) {
-        return result::index_reuse;
-    }
-    if (is_new && !reserve(c)) {
+    if (p.is_new && !reserve(c)) {
         return result::ssrc_limit;
     }
     uint8_t iv[16];
-    make_iv(c, ssrc, index, iv);
-    cipher(c, iv, pkt + header_len, n - header_len);
+    make_iv(c.salt_.data(), p.ssrc, p.index, iv);
+    cipher(c, iv, pkt + p.header_len, n - p.header_len);
     uint8_t roc[4];
-    store_be32(roc, static_cast<uint32_t>(index >> 16));
+    store_be32(roc, static_cast<uint32_t>(p.index >> 16));
     uint8_t tag[hmac_sha1::digest_len];
     c.auth_.compute(pkt, n, roc, sizeof(roc), tag);
-    std::memcpy(pkt + n, tag, tag_len);
-    *len = n + tag_len;
-    commit(c, s, is_new, ssrc, index);
+    std::memcpy(pkt + n, tag, c.tag_len_);
+    *len = n + c.tag_len_;
+    commit(c, p.slot, p.is_new, p.ssrc, p.index);
     return result::ok;
 }
 
 result native::unprotect_rtcp(context& c, uint8_t* pkt, uint32_t* len) noexcept {
-    const uint32_t tag_len = c.tag_len_;
-    const uint32_t n = *len;
-    if (n < rtcp_header_len + srtcp_trailer_len + tag_len) {
-        return result::too_short;
-    }
-    if (!rtcp_version_ok(pkt)) {
-        return result::bad_header;
-    }
-    const uint32_t auth_len = n - tag_len;  // header + payload + E/index
-    const uint32_t payload_end = auth_len - srtcp_trailer_len;
-    const uint32_t trailer = load_be32(pkt + payload_end);
-    const bool encrypted = (trailer >> 31) != 0;
-    const uint64_t index = trailer & max_srtcp_index;
-    const uint32_t ssrc = load_be32(pkt + 4);
-    bool is_new = false;
-    const context::slot* s = find_slot(c, ssrc, &is_new);
-    if (s == nullptr) {
-        return result::ssrc_limit;
-    }
-    if (s->seen.check(index) != index_window::verdict::fresh) {
-        return result::replay;
+    packet_plan p;
+    if (const result r = check_unprotect(c, true, pkt, *len, &p); r != result::ok) {
+        return r;
     }
     // Tag = HMAC(header || payload || E || index) (RFC 3711 3.4).
     uint8_t tag[hmac_sha1::digest_len];
-    c.auth_.compute(pkt, auth_len, nullptr, 0, tag);
-    if (CRYPTO_memcmp(tag, pkt + auth_len, tag_len) != 0) {
+    c.auth_.compute(pkt, p.auth_len, nullptr, 0, tag);
+    if (CRYPTO_memcmp(tag, pkt + p.auth_len, c.tag_len_) != 0) {
         return result::auth_failed;
     }
-    if (is_new && !reserve(c)) {
+    if (p.is_new && !reserve(c)) {
         return result::ssrc_limit;
     }
     // E = 0: the sender chose not to encrypt this one; it authenticated, so take it as is.
-    if (encrypted) {
+    if (p.encrypted) {
         uint8_t iv[16];
-        make_iv(c, ssrc, index, iv);
-        cipher(c, iv, pkt + rtcp_header_len, payload_end - rtcp_header_len);
+        make_iv(c.salt_.data(), p.ssrc, p.index, iv);
+        cipher(c, iv, pkt + p.header_len, p.clear_end - p.header_len);
     }
-    *len = payload_end;
-    commit(c, s, is_new, ssrc, index);
+    *len = p.clear_end;
+    commit(c, p.slot, p.is_new, p.ssrc, p.index);
     return result::ok;
 }
 
 result native::protect_rtcp(context& c, uint8_t* pkt, uint32_t* len, uint32_t room) noexcept {
-    const uint32_t tag_len = c.tag_len_;
     const uint32_t n = *len;
-    if (n < rtcp_header_len) {
-        return result::too_short;
+    packet_plan p;
+    if (const result r = check_protect(c, true, pkt, n, room, &p); r != result::ok) {
+        return r;
     }
-    if (!rtcp_version_ok(pkt)) {
-        return result::bad_header;
-    }
-    if (room < srtcp_trailer_len + tag_len) {
-        return result::no_room;
-    }
-    const uint32_t ssrc = load_be32(pkt + 4);
-    bool is_new = false;
-    const context::slot* s = find_slot(c, ssrc, &is_new);
-    if (s == nullptr) {
-        return result::ssrc_limit;
-    }
-    // Our own counter per SSRC, from 0 (RFC 3711 3.4); after 2^31 packets the key is spent.
-    const uint64_t index = s->seen.empty() ? 0 : s->seen.top() + 1;
-    if (index > max_srtcp_index) {
-        return result::index_reuse;
-    }
-    if (is_new && !reserve(c)) {
+    if (p.is_new && !reserve(c)) {
         return result::ssrc_limit;
     }
     uint8_t iv[16];
-    make_iv(c, ssrc, index, iv);
-    cipher(c, iv, pkt + rtcp_header_len, n - rtcp_header_len);
-    store_be32(pkt + n, 0x80000000u | static_cast<uint32_t>(index));
+    make_iv(c.salt_.data(), p.ssrc, p.index, iv);
+    cipher(c, iv, pkt + p.header_len, n - p.header_len);
+    store_be32(pkt + n, 0x80000000u | static_cast<uint32_t>(p.index));
     uint8_t tag[hmac_sha1::digest_len];
     c.auth_.compute(pkt, n + srtcp_trailer_len, nullptr, 0, tag);
-    std::memcpy(pkt + n + srtcp_trailer_len, tag, tag_len);
-    *len = n + srtcp_trailer_len + tag_len;
-    commit(c, s, is_new, ssrc, index);
+    std::memcpy(pkt + n + srtcp_trailer_len, tag, c.tag_len_);
+    *len = n + srtcp_trailer_len + c.tag_len_;
+    commit(c, p.slot, p.is_new, p.ssrc, p.index);
     return result::ok;
 }
 
@@ -302,46 +222,28 @@ std::optional<uint64_t> native::highest_index(const context& c, uint32_t ssrc) n
     return s->seen.top();
 }
 
-// The checks unprotect makes before its HMAC, without the HMAC, plus the distance check.
+// The checks unprotect makes before its HMAC (the same function), without the HMAC, plus
+// the distance check.
+namespace {
+precheck precheck_of(const context& c, bool rtcp, const uint8_t* pkt, uint32_t len) noexcept {
+    packet_plan p;
+    if (check_unprotect(c, rtcp, pkt, len, &p) != result::ok) {
+        return precheck::free_drop;  // malformed, replayed, too old, or SSRC table full
+    }
+    if (p.is_new) {
+        return c.ssrc_count() == 0 ? precheck::plausible : precheck::doubtful;
+    }
+    const index_window& w = p.slot->seen;
+    return w.empty() || p.index <= w.top() + plausible_jump ? precheck::plausible : precheck::doubtful;
+}
+}  // namespace
+
 precheck native::precheck_rtp(const context& c, const uint8_t* pkt, uint32_t len) noexcept {
-    uint32_t header_len = 0;
-    if (len < rtp_fixed_header_len + c.tag_len_ || rtp_header_len(pkt, len - c.tag_len_, &header_len) != result::ok) {
-        return precheck::free_drop;
-    }
-    bool is_new = false;
-    const context::slot* s = find_slot(c, load_be32(pkt + 8), &is_new);
-    if (s == nullptr) {
-        return precheck::free_drop;  // SSRC table full (or no overflow chunk left)
-    }
-    if (is_new) {
-        return c.n_slots_ == 0 ? precheck::plausible : precheck::doubtful;
-    }
-    const index_window& w = s->seen;
-    const uint64_t index = estimate_index(w, load_be16(pkt + 2));
-    if (index > max_srtp_index || w.check(index) != index_window::verdict::fresh) {
-        return precheck::free_drop;
-    }
-    return w.empty() || index <= w.top() + plausible_jump ? precheck::plausible : precheck::doubtful;
+    return precheck_of(c, false, pkt, len);
 }
 
 precheck native::precheck_rtcp(const context& c, const uint8_t* pkt, uint32_t len) noexcept {
-    if (len < rtcp_header_len + srtcp_trailer_len + c.tag_len_ || !rtcp_version_ok(pkt)) {
-        return precheck::free_drop;
-    }
-    const uint64_t index = load_be32(pkt + len - c.tag_len_ - srtcp_trailer_len) & max_srtcp_index;
-    bool is_new = false;
-    const context::slot* s = find_slot(c, load_be32(pkt + 4), &is_new);
-    if (s == nullptr) {
-        return precheck::free_drop;
-    }
-    if (is_new) {
-        return c.n_slots_ == 0 ? precheck::plausible : precheck::doubtful;
-    }
-    const index_window& w = s->seen;
-    if (w.check(index) != index_window::verdict::fresh) {
-        return precheck::free_drop;
-    }
-    return w.empty() || index <= w.top() + plausible_jump ? precheck::plausible : precheck::doubtful;
+    return precheck_of(c, true, pkt, len);
 }
 
 }  // namespace rtprelay::dp::srtp::detail

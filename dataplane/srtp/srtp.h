@@ -110,6 +110,8 @@ public:
     engine which_engine() const noexcept { return engine_; }
     suite cipher_suite() const noexcept { return suite_; }
     bool rtcp() const noexcept { return rtcp_; }
+    // Bytes of the authentication tag (4 or 10).
+    uint32_t tag_len() const noexcept { return tag_len_; }
     // Bytes protect appends (and unprotect removes): the tag, plus 4 for SRTCP's E/index word.
     uint32_t overhead() const noexcept { return tag_len_ + (rtcp_ ? 4u : 0u); }
     // Native engine: the AES implementation in use.

@@ -168,6 +168,22 @@ rte_mbuf* to_mbuf(const bytes& f, uint16_t port_id) {
     return m;
 }
 
+plain_mbuf::plain_mbuf(const bytes& f, uint16_t port_id) : header{}, buf{} {
+    if (f.size() > sizeof(buf) - RTE_PKTMBUF_HEADROOM) {
+        throw std::invalid_argument("plain_mbuf: frame too large");
+    }
+    rte_mbuf* m = get();
+    m->buf_addr = buf;
+    m->buf_len = sizeof(buf);
+    m->data_off = RTE_PKTMBUF_HEADROOM;
+    m->nb_segs = 1;
+    m->port = port_id;
+    m->next = nullptr;
+    std::memcpy(buf + RTE_PKTMBUF_HEADROOM, f.data(), f.size());
+    m->data_len = static_cast<uint16_t>(f.size());
+    m->pkt_len = static_cast<uint32_t>(f.size());
+}
+
 bytes from_mbuf(const rte_mbuf* m) {
     EXPECT_EQ(m->nb_segs, 1) << "tests expect single-segment frames";
     const auto* p = rte_pktmbuf_mtod(m, const uint8_t*);

@@ -11,11 +11,11 @@
 #include <vector>
 
 #include <rte_ether.h>
+#include <rte_mbuf.h>
 #include <rte_ring.h>
 #include <rte_ip.h>
 #include <rte_udp.h>
 
-struct rte_mbuf;
 struct rte_mempool;
 
 namespace rtprelay::dp::test {
@@ -62,6 +62,20 @@ void fix_ip_checksum(bytes& f, size_t l2);
 // Copies `f` into a fresh single-segment mbuf from packet_pool(), received on `port_id`.
 rte_mbuf* to_mbuf(const bytes& f, uint16_t port_id);
 bytes from_mbuf(const rte_mbuf* m);
+
+// An mbuf in plain memory, no mempool and no EAL: for stages that only read and edit the
+// packet in place (route_test.cc). Holds frame f as a NIC delivers it, received on
+// `port_id`, with RTE_PKTMBUF_HEADROOM before it and the rest of a 2 KB buffer after it.
+struct plain_mbuf {
+    plain_mbuf(const bytes& f, uint16_t port_id);
+    plain_mbuf(const plain_mbuf&) = delete;
+    plain_mbuf& operator=(const plain_mbuf&) = delete;
+    rte_mbuf* get() { return reinterpret_cast<rte_mbuf*>(header); }
+
+    // Raw storage: rte_mbuf's zero-length marker arrays make it an invalid member in ISO C++.
+    alignas(64) uint8_t header[sizeof(rte_mbuf)];
+    alignas(64) uint8_t buf[2048];
+};
 
 // A transmitted UDP frame taken apart; nullopt if it is not Ethernet/IPv4/UDP.
 struct udp_view {
