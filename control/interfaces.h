@@ -6,7 +6,7 @@
 //   interface = jp1 address=54.65.63.200/26,54.65.63.201/26 dpdk-port=0 gateway=54.65.63.193 ports=10000-20000 vlan=0
 //
 // plus the SRTP policy (control/sdes/policy.h): srtp=off|optional|required,
-// offer-suites=..., accept-suites=..., unencrypted-srtcp=allow|refuse; admission
+// offer-suites=..., accept-suites=..., unencrypted-srtcp=allow|refuse, mki=accept|refuse; admission
 // (control/admission): capacity=1G (bandwidth budget), cps=N (new calls per second); and
 // endpoint learning: strict-source=on|off, learn-window=SECONDS.
 //

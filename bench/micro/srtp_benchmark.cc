@@ -204,8 +204,8 @@ struct evp_ctr {
 void bm_floor(benchmark::State& state, srtp::aes_impl impl, uint32_t size) {
     const uint8_t key[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
     const uint8_t auth_key[20] = {7};
-    srtp::aes128_ctr aes;
-    aes.set_key(key, impl);
+    srtp::aes_ctr aes;
+    aes.set_key(key, sizeof(key), impl);
     srtp::hmac_sha1 mac;
     mac.set_key(auth_key, sizeof(auth_key));
     alignas(64) uint8_t buf[buffer_cap] = {};
@@ -268,8 +268,8 @@ void bm_floor_evp(benchmark::State& state, uint32_t size) {
 
 void bm_aes_ctr(benchmark::State& state, srtp::aes_impl impl, uint32_t size) {
     const uint8_t key[16] = {1, 2, 3};
-    srtp::aes128_ctr aes;
-    aes.set_key(key, impl);
+    srtp::aes_ctr aes;
+    aes.set_key(key, sizeof(key), impl);
     alignas(64) uint8_t buf[buffer_cap] = {};
     uint8_t iv[16] = {};
     uint32_t n = 0;

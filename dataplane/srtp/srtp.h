@@ -1,11 +1,13 @@
 #pragma once
-// SRTP and SRTCP (RFC 3711) for the fast path: AES_CM_128_HMAC_SHA1_80 and _32, in place on
-// a packet buffer, one direction of one stream per context.
+// SRTP and SRTCP (RFC 3711) for the fast path, every suite of suites.def (AES-CM with
+// HMAC-SHA1, RFC 3711 and RFC 6188; AES-GCM, RFC 7714), with an optional MKI: in place on a
+// packet buffer, one direction of one stream per context.
 //
 // Two engines behind one API:
-//  - native: ours, on OpenSSL libcrypto (HMAC-SHA1 from precomputed pad states) and our own
-//    AES-NI counter mode when the CPU has it. No allocation, exception, lock, log or virtual
-//    call per packet. The one used on the fast path.
+//  - native: ours, on OpenSSL libcrypto (HMAC-SHA1 from precomputed pad states), our own
+//    AES-NI counter mode and intel-ipsec-mb's AES-GCM when the CPU has AES-NI (OpenSSL EVP
+//    otherwise). No allocation, exception, lock, log or virtual call per packet. The one
+//    used on the fast path.
 //  - libsrtp2: the system libsrtp2 (Debian's, built on NSS), as an independent reference for
 //    tests and benchmarks. It allocates a stream the first time it meets an SSRC.
 //
@@ -16,8 +18,15 @@
 // packet protected by a context is a replay to that same context).
 //
 // Failures: every result but `ok` leaves the context's state and the packet (bytes and *len)
-// as they were. Unprotect authenticates before it decrypts or records anything, so a forged
-// or replayed packet costs one HMAC and changes nothing.
+// as they were. Unprotect authenticates before it records anything (AES-CM: before it
+// decrypts; AES-GCM decrypts and authenticates in one pass and puts a forged packet's bytes
+// back), so a forged or replayed packet costs one tag check and changes nothing.
+//
+// MKI (RFC 3711 3.1): when the master key has one (master_key::mki_len), protect writes it
+// into every packet and unprotect requires it, byte for byte, before any crypto (bad_mki). It
+// sits before the tag for AES-CM (RTP: payload, MKI, tag; SRTCP: E/index, MKI, tag) and
+// after everything for AES-GCM (RFC 7714 9: RTP: cipher text and tag, MKI; SRTCP: cipher
+// text and tag, E/index, MKI). It is not authenticated, as the RFCs say.
 
 #include <array>
 #include <cstdint>
@@ -30,29 +39,11 @@
 #include "dataplane/srtp/hmac_sha1.h"
 #include "dataplane/srtp/index_window.h"
 #include "dataplane/srtp/ssrc_pool.h"
+#include "dataplane/srtp/suite.h"
 
 struct srtp_ctx_t_;  // libsrtp2's session (srtp_t)
 
 namespace rtprelay::dp::srtp {
-
-enum class suite : uint8_t { aes_cm_128_hmac_sha1_80 = 0, aes_cm_128_hmac_sha1_32 = 1 };
-
-// All lengths are in bytes. SRTCP uses an 80-bit tag with both suites (RFC 4568 6.2).
-struct suite_info {
-    const char* name;  // as in SDES a=crypto (RFC 4568)
-    uint8_t key_len;
-    uint8_t salt_len;
-    uint8_t rtp_tag_len;
-    uint8_t rtcp_tag_len;
-};
-const suite_info& info(suite s) noexcept;
-// Exact, case-sensitive match of an RFC 4568 suite name, e.g. "AES_CM_128_HMAC_SHA1_80".
-std::optional<suite> suite_from_name(std::string_view name) noexcept;
-
-struct master_key {
-    std::array<uint8_t, 16> key;
-    std::array<uint8_t, 14> salt;
-};
 
 enum class engine : uint8_t { native, libsrtp2 };
 
@@ -70,6 +61,7 @@ enum class result : uint8_t {
     no_room,      // protect: fewer than context::overhead() bytes writable after the packet
     engine_error, // burst path (batch.h): the crypto library did not complete a job; cannot
                   // happen with the jobs we build, counted if it ever does
+    bad_mki,      // unprotect: the packet's MKI is not the key's (checked before any crypto)
 };
 const char* result_name(result r) noexcept;
 
@@ -77,10 +69,11 @@ const char* result_name(result r) noexcept;
 // shared pool (ssrc_pool.h). Never evicted: forgetting an SSRC's sent indices would allow
 // keystream reuse, forgetting its received ones would re-open replays.
 inline constexpr uint32_t max_ssrcs = 8;
-// The most that protect appends to a packet: SRTCP's E/index word + 10-byte tag.
-inline constexpr uint32_t max_overhead = 14;
+// The most that protect appends to a packet: SRTCP's E/index word, a 16-byte tag, an MKI.
+inline constexpr uint32_t max_overhead = 4 + max_tag_len + max_mki_len;
 
 class burst_crypto;
+class gcm_evp;
 
 namespace detail {
 struct native;
@@ -88,16 +81,18 @@ struct libsrtp2;
 }  // namespace detail
 
 // Layout (native engine, AES-NI; all lengths in bytes), sizeof(context) = 128:
-//   line 0: what to do (engine, suite, tag length, slots in use), session salt, HMAC pad
-//           states (40);
-//   line 1: the first SSRC's slot (40), the overflow chunk pointer (ssrc_pool.h), and 16
-//           bytes that an SRTCP context uses for its raw session key;
-//   RTP contexts only: the 176 bytes of AES round keys right after the object (allocated
-//           with it: 304 bytes in all), so a one-SSRC RTP stream's packet touches 5 lines.
-// An SRTCP context (128 bytes) keeps the 16-byte session key instead of 176 bytes of round
-// keys and expands them per packet (~30 ns; SRTCP is a few percent of packets). The OpenSSL
-// AES fallback (CPUs without AES-NI) and the libsrtp2 engine keep what they need behind a
-// pointer / after the object instead. Destroying a context wipes its keys.
+//   line 0: what to do (engine, suite, transform, tag, MKI and AES key lengths, slots in
+//           use), session salt, HMAC pad states (40; unused by AES-GCM);
+//   line 1: the first SSRC's slot (40), the overflow chunk pointer and id (ssrc_pool.h), the
+//           OpenSSL fallback's cipher pointer, and the MKI's bytes;
+//   after the object (allocated with it), the cipher's keys: AES-CM RTP, the AES round keys
+//           (176 for AES-128: 304 bytes in all, so a one-SSRC AES_CM_128 RTP stream's packet
+//           touches 5 lines; 240 for AES-256); AES-CM SRTCP, the raw session key (16 or 32),
+//           expanded per packet (~30 ns; SRTCP is a few percent of packets); AES-GCM, the
+//           precomputed key data (aes_gcm.h, ~1 KB, of which a packet reads the round keys
+//           and the hash key powers its length needs).
+// The OpenSSL fallback (CPUs without AES-NI) and the libsrtp2 engine keep what they need
+// behind a pointer / after the object instead. Destroying a context wipes its keys.
 class alignas(64) context {
 public:
     ~context();
@@ -109,12 +104,18 @@ public:
 
     engine which_engine() const noexcept { return engine_; }
     suite cipher_suite() const noexcept { return suite_; }
+    transform kind() const noexcept { return kind_; }
     bool rtcp() const noexcept { return rtcp_; }
-    // Bytes of the authentication tag (4 or 10).
+    // Bytes of the authentication tag (4, 10 or 16).
     uint32_t tag_len() const noexcept { return tag_len_; }
-    // Bytes protect appends (and unprotect removes): the tag, plus 4 for SRTCP's E/index word.
-    uint32_t overhead() const noexcept { return tag_len_ + (rtcp_ ? 4u : 0u); }
-    // Native engine: the AES implementation in use.
+    // Bytes of the MKI each packet carries (0: none), and the MKI.
+    uint32_t mki_len() const noexcept { return mki_len_; }
+    const uint8_t* mki() const noexcept { return mki_.data(); }
+    // Bytes protect appends (and unprotect removes): the tag, the MKI, and 4 for SRTCP's
+    // E/index word.
+    uint32_t overhead() const noexcept { return tag_len_ + mki_len_ + (rtcp_ ? 4u : 0u); }
+    // Native engine: the AES implementation in use (aesni: our AES-NI counter mode, or
+    // intel-ipsec-mb's GCM; openssl: EVP).
     aes_impl aes() const noexcept { return aes_; }
     // Bytes this context occupies (the object and what was allocated with it; not the
     // shared SSRC overflow chunk, nor libsrtp2's own allocations).
@@ -127,9 +128,10 @@ public:
     std::optional<uint64_t> highest_index(uint32_t ssrc) const noexcept;
 
     // Starts loading what a packet of the first SSRC needs (keys, pad states, first slot: 5
-    // cache lines for RTP, 2 for SRTCP; prefetching past the end of the smaller one is
-    // harmless). At 10k+ calls contexts are not in cache: without it each packet waits for
-    // them one miss after another. Reads nothing from the context itself.
+    // cache lines for AES_CM_128 RTP, 2 for SRTCP; prefetching past the end of the smaller
+    // one is harmless; AES-256 and GCM keys beyond the fifth line load on demand). At 10k+
+    // calls contexts are not in cache: without it each packet waits for them one miss after
+    // another. Reads nothing from the context itself.
     void prefetch() const noexcept {
         const char* p = reinterpret_cast<const char*>(this);
         for (int line = 0; line < 5; ++line) {
@@ -143,60 +145,67 @@ private:
     friend class burst_crypto;
     friend std::unique_ptr<context> make_context(engine, suite, const master_key&, bool, aes_impl);
     context() = default;
+    // A context with everything but the keys set (make_context's first half).
+    static std::unique_ptr<context> create(engine e, suite s, bool rtcp, aes_impl aes, const master_key& key);
 
     using slot = ssrc_slot;
 
     // The slot of the i-th SSRC (i < n_slots_, or the next one once reserved).
     slot* slot_at(uint32_t i) noexcept { return i == 0 ? &first_ : &more_[i - 1]; }
     const slot* slot_at(uint32_t i) const noexcept { return i == 0 ? &first_ : &more_[i - 1]; }
-    // What follows the object: RTP round keys (native, AES-NI) or libsrtp2's sessions.
+    // What follows the object: the native AES-NI keys or libsrtp2's sessions (see above).
     uint8_t* tail() noexcept { return reinterpret_cast<uint8_t*>(this) + sizeof(context); }
     const uint8_t* tail() const noexcept { return reinterpret_cast<const uint8_t*>(this) + sizeof(context); }
-    static size_t tail_len(engine e, aes_impl aes, bool rtcp) noexcept;
+    static size_t tail_len(engine e, suite s, aes_impl aes, bool rtcp) noexcept;
 
     // Line 0, read per packet: what to do and with which keys.
     engine engine_ = engine::native;
     suite suite_ = suite::aes_cm_128_hmac_sha1_80;
+    transform kind_ = transform::aes_cm_hmac_sha1;
     bool rtcp_ = false;
     uint8_t tag_len_ = 0;
+    uint8_t mki_len_ = 0;                 // MKI bytes in each packet, 0..max_mki_len
+    uint8_t key_len_ = 16;                // AES session key: 16 or 32
     uint8_t n_slots_ = 0;                 // SSRCs with state: first_, then more_[0, n_slots_ - 1)
-    aes_impl aes_ = aes_impl::aesni;      // native: aesni (keys inline) or openssl (cipher_)
-    std::array<uint8_t, 14> salt_{};      // session salt
-    uint32_t chunk_id_ = 0;               // more_'s id in the pool (when more_ is set)
-    hmac_sha1 auth_;                      // session auth key, as pad states
+    aes_impl aes_ = aes_impl::aesni;      // native: aesni (keys after the object) or openssl (cipher_)
+    std::array<uint8_t, max_session_salt_len> salt_{};  // session salt (AES-GCM: its first 12)
+    hmac_sha1 auth_;                      // AES-CM: session auth key, as pad states
     // Line 1.
     slot first_{};                        // a one-SSRC stream's state
     slot* more_ = nullptr;                // SSRCs 2..max_ssrcs: a pool chunk's slots, on demand
                                           // (owner worker writes it; read by ~context after RCU)
     union {
-        uint8_t rtcp_key[16];             // native AES-NI SRTCP: the session encryption key
-        aes128_ctr* cipher;               // native OpenSSL AES: keyed once, owned
-    } key_{};
+        aes_ctr* ctr;                     // native OpenSSL AES-CM: keyed once, owned
+        gcm_evp* gcm;                     // native OpenSSL AES-GCM: keyed once, owned
+    } cipher_{};
+    uint32_t chunk_id_ = 0;               // more_'s id in the pool (when more_ is set)
+    std::array<uint8_t, max_mki_len> mki_{};  // the MKI, its first mki_len_ bytes
 };
 
 // Derives the session keys (RTP labels 0..2, or RTCP labels 3..5 when `rtcp`). Control plane
-// only: throws std::runtime_error if the crypto library fails. `aes` chooses the native
-// engine's AES implementation (tests and benchmarks force one; leave it automatic).
+// only: throws std::runtime_error for an MKI longer than max_mki_len or if the crypto library
+// fails. `aes` chooses the native engine's AES implementation (tests and benchmarks force
+// one; leave it automatic).
 std::unique_ptr<context> make_context(engine e, suite s, const master_key& key, bool rtcp,
                                       aes_impl aes = aes_impl::automatic);
 
 // In place on a buffer holding the packet from the RTP/RTCP header on; *len in/out.
-// Unprotect removes the tag (and SRTCP trailer); protect appends context::overhead() bytes,
-// which must fit in `room` (bytes writable after *len).
+// Unprotect removes the tag, MKI and SRTCP trailer; protect appends context::overhead()
+// bytes, which must fit in `room` (bytes writable after *len).
 result unprotect_rtp(context& c, uint8_t* pkt, uint32_t* len) noexcept;
 result protect_rtp(context& c, uint8_t* pkt, uint32_t* len, uint32_t room) noexcept;
 result unprotect_rtcp(context& c, uint8_t* pkt, uint32_t* len) noexcept;
 result protect_rtcp(context& c, uint8_t* pkt, uint32_t* len, uint32_t room) noexcept;
 
-// What a packet's clear-text fields say before any HMAC is spent on it; changes nothing.
+// What a packet's clear-text fields say before any tag is checked; changes nothing.
 // Lets the worker keep its crypto work for an established stream's packets when it is
 // flooded with forged ones (dataplane/latch.h).
 enum class precheck : uint8_t {
     plausible,  // a known SSRC with a fresh index at most plausible_jump ahead of its
                 // highest, or the first SSRC of a context that has none yet
     doubtful,   // a new SSRC beside known ones, or an index further ahead: only the tag can tell
-    free_drop,  // unprotect refuses it before any HMAC (replay, too old, malformed, SSRC table
-                // full): costs nothing, needs no budget
+    free_drop,  // unprotect refuses it before any tag check (replay, too old, malformed, wrong
+                // MKI, SSRC table full): costs nothing, needs no budget
 };
 // Indices ahead of the highest received that are still taken as a stream's next packets:
 // 4096 RTP packets is 82 s of lost 20-ms audio. Only the budget (not the answer) depends on it.

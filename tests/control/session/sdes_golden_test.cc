@@ -106,6 +106,7 @@ constexpr std::string_view known_cases[] = {
     "mki_line_dropped",      "mki_only",              "offer_suites_two",      "plain_to_savp",
     "reoffer_keeps_keys",    "required_plain_offer",  "savp_32_first",         "sdes_no_80",
     "sdes_only_32",          "sdes_only_32_default_policy", "srtp_off_b",      "video_port0",
+    "gcm_256_first",         "aes256_and_gcm_offered", "mki_accepted",
 };
 
 // --- Keys and lines in SDP text -------------------------------------------------------
@@ -208,7 +209,8 @@ std::vector<std::string> lines_with(const std::string& sdp, std::string_view pre
 struct crypto_line {
     std::string tag;
     std::string suite_name;
-    std::string key;  // base64, without lifetime/MKI
+    std::string key;          // base64, without lifetime/MKI
+    std::string mki;          // "<value>:<length>" after the key, or empty
 };
 
 std::vector<crypto_line> crypto_lines(const std::string& sdp) {
@@ -221,26 +223,44 @@ std::vector<crypto_line> crypto_lines(const std::string& sdp) {
         c.suite_name = v.substr(sp1 + 1, sp2 - sp1 - 1);
         const auto keys = inline_keys(v);
         c.key = keys.empty() ? std::string() : keys.front();
+        // key-info: key ["|" lifetime] ["|" mki ":" length] (RFC 4568 9.2)
+        const std::string key_params = v.substr(sp2 + 1, v.find(' ', sp2 + 1) - sp2 - 1);
+        for (size_t bar = key_params.find('|'); bar != std::string::npos; bar = key_params.find('|', bar + 1)) {
+            const std::string field = key_params.substr(bar + 1, key_params.find('|', bar + 1) - bar - 1);
+            if (field.find(':') != std::string::npos) {
+                c.mki = field;
+            }
+        }
         out.push_back(c);
     }
     return out;
-}
-
-dp::srtp::master_key master_key_of(const std::string& b64) {
-    dp::srtp::master_key k{};
-    const auto raw = base64_decode(b64);
-    EXPECT_TRUE(raw && raw->size() == k.key.size() + k.salt.size()) << b64;
-    if (raw && raw->size() == k.key.size() + k.salt.size()) {
-        std::copy_n(raw->begin(), k.key.size(), k.key.begin());
-        std::copy_n(raw->begin() + static_cast<std::ptrdiff_t>(k.key.size()), k.salt.size(), k.salt.begin());
-    }
-    return k;
 }
 
 suite suite_of(const std::string& name) {
     const auto s = dp::srtp::suite_from_name(name);
     EXPECT_TRUE(s.has_value()) << name;
     return s.value_or(suite::aes_cm_128_hmac_sha1_80);
+}
+
+// The key, salt and MKI of a line, decoded independently of control/sdes.
+dp::srtp::master_key master_key_of(const crypto_line& line) {
+    const dp::srtp::suite_info& si = dp::srtp::info(suite_of(line.suite_name));
+    dp::srtp::master_key k{};
+    const auto raw = base64_decode(line.key);
+    EXPECT_TRUE(raw && raw->size() == size_t{si.master_key_len} + si.master_salt_len) << line.key;
+    if (raw && raw->size() == size_t{si.master_key_len} + si.master_salt_len) {
+        std::copy_n(raw->begin(), si.master_key_len, k.key.begin());
+        std::copy_n(raw->begin() + si.master_key_len, si.master_salt_len, k.salt.begin());
+    }
+    if (!line.mki.empty()) {
+        const size_t colon = line.mki.find(':');
+        const uint64_t value = std::stoull(line.mki.substr(0, colon));
+        k.mki_len = static_cast<uint8_t>(std::stoul(line.mki.substr(colon + 1)));
+        for (size_t i = 0; i < k.mki_len; ++i) {
+            k.mki[i] = static_cast<uint8_t>(value >> (8 * (k.mki_len - 1 - i)));
+        }
+    }
+    return k;
 }
 
 constexpr std::string_view s80 = "AES_CM_128_HMAC_SHA1_80";
@@ -293,6 +313,10 @@ class sdes_golden_test : public ::testing::Test {
         interfaces_.add(parse_interface("two address=198.18.5.1/24 dpdk-port=1 ports=46000-46001 "
                                         "offer-suites=AES_CM_128_HMAC_SHA1_32,AES_CM_128_HMAC_SHA1_80",
                                         5));
+        interfaces_.add(parse_interface("mki address=198.18.6.1/24 dpdk-port=0 ports=48000-48001 mki=accept", 6));
+        interfaces_.add(parse_interface("strong address=198.18.7.1/24 dpdk-port=1 ports=50000-50001 "
+                                        "offer-suites=AES_256_CM_HMAC_SHA1_32,AEAD_AES_128_GCM",
+                                        7));
         pub_ = std::make_unique<publisher>(*flows_, *neighbours_, 1);
         sessions_ = std::make_unique<session_manager>(interfaces_, *pub_);
         commands_ = std::make_unique<ng::commands>(*sessions_, std::function<value()>{});
@@ -358,15 +382,17 @@ class sdes_golden_test : public ::testing::Test {
     }
 
     // The reply is ok and its SDP, keys masked, equals `file`; every key the relay wrote
-    // is a well-formed 30-byte key.
+    // is a well-formed key of its suite's length (30 bytes for AES_CM_128), without padding.
     void expect_golden(const std::string& file, const value& reply) {
         ASSERT_EQ(result_of(reply), "ok") << reason_of(reply);
         const std::string sdp = sdp_of(reply);
-        for (const std::string& k : inline_keys(sdp)) {
-            EXPECT_EQ(k.size(), 40u) << k;
-            const auto raw = base64_decode(k);
-            ASSERT_TRUE(raw.has_value()) << k;
-            EXPECT_EQ(raw->size(), 30u) << k;
+        for (const crypto_line& l : crypto_lines(sdp)) {
+            const dp::srtp::suite_info& si = dp::srtp::info(suite_of(l.suite_name));
+            const size_t bytes = size_t{si.master_key_len} + si.master_salt_len;
+            EXPECT_EQ(l.key.size(), (bytes * 4 + 2) / 3) << l.key;
+            const auto raw = base64_decode(l.key);
+            ASSERT_TRUE(raw.has_value()) << l.key;
+            EXPECT_EQ(raw->size(), bytes) << l.key;
         }
         const std::string masked = mask_keys(sdp);
         if (update_golden()) {
@@ -435,8 +461,8 @@ class sdes_golden_test : public ::testing::Test {
     void expect_receives_with(dp::srtp::context* ctx, const crypto_line& line) {
         ASSERT_NE(ctx, nullptr) << "no receive context for " << line.suite_name;
         EXPECT_EQ(ctx->cipher_suite(), suite_of(line.suite_name));
-        auto peer = dp::srtp::make_context(dp::srtp::engine::native, suite_of(line.suite_name),
-                                           master_key_of(line.key), false);
+        auto peer = dp::srtp::make_context(dp::srtp::engine::native, suite_of(line.suite_name), master_key_of(line),
+                                           false);
         rtp_packet p = make_packet();
         const rtp_packet plain = p;
         ASSERT_EQ(dp::srtp::protect_rtp(*peer, p.buf.data(), &p.len, p.room()), dp::srtp::result::ok);
@@ -447,8 +473,8 @@ class sdes_golden_test : public ::testing::Test {
     void expect_sends_with(dp::srtp::context* ctx, const crypto_line& line) {
         ASSERT_NE(ctx, nullptr) << "no send context for " << line.suite_name;
         EXPECT_EQ(ctx->cipher_suite(), suite_of(line.suite_name));
-        auto peer = dp::srtp::make_context(dp::srtp::engine::native, suite_of(line.suite_name),
-                                           master_key_of(line.key), false);
+        auto peer = dp::srtp::make_context(dp::srtp::engine::native, suite_of(line.suite_name), master_key_of(line),
+                                           false);
         rtp_packet p = make_packet();
         const rtp_packet plain = p;
         ASSERT_EQ(dp::srtp::protect_rtp(*ctx, p.buf.data(), &p.len, p.room()), dp::srtp::result::ok);
@@ -587,6 +613,83 @@ TEST_F(sdes_golden_test, mki_line_dropped) {
     const dp::flow_entry* from_a = entry("198.18.1.1", 30000);
     ASSERT_NE(from_a, nullptr);
     expect_receives_with(from_a->srtp_in[0], crypto_lines(input(kase + ".offer.in.sdp")).at(1));
+}
+
+// A prefers AEAD_AES_256_GCM: answered with it (a 44-byte key of ours); B is offered the
+// interface's default, AES_CM_128_HMAC_SHA1_80; each leg's contexts take its own suite.
+TEST_F(sdes_golden_test, gcm_offer_is_answered_with_gcm) {
+    const std::string kase = "gcm_256_first";
+    const value o = offer(kase, {{"direction", direction("a", "b")}});
+    expect_golden(kase + ".offer.out.sdp", o);
+    const value a = answer(kase);
+    expect_golden(kase + ".answer.out.sdp", a);
+    const auto answered = crypto_lines(sdp_of(a));
+    ASSERT_EQ(answered.size(), 1u);
+    EXPECT_EQ(answered[0].tag, "1");
+    EXPECT_EQ(answered[0].suite_name, "AEAD_AES_256_GCM");
+    const dp::flow_entry* from_a = entry("198.18.1.1", 30000);
+    const dp::flow_entry* from_b = entry("198.18.2.1", 40000);
+    ASSERT_TRUE(from_a && from_b);
+    expect_receives_with(from_a->srtp_in[0], crypto_lines(input(kase + ".offer.in.sdp")).at(0));
+    expect_sends_with(from_a->srtp_out[0], crypto_lines(sdp_of(o)).at(0));
+    expect_receives_with(from_b->srtp_in[0], crypto_lines(input(kase + ".answer.in.sdp")).at(0));
+    expect_sends_with(from_b->srtp_out[0], answered[0]);
+}
+
+// offer-suites=AES_256_CM_HMAC_SHA1_32,AEAD_AES_128_GCM toward B, which answers the second.
+TEST_F(sdes_golden_test, aes256_and_gcm_offered) {
+    const std::string kase = "aes256_and_gcm_offered";
+    const value o = offer(kase, {{"direction", direction("a", "strong")}});
+    expect_golden(kase + ".offer.out.sdp", o);
+    const auto offered = crypto_lines(sdp_of(o));
+    ASSERT_EQ(offered.size(), 2u);
+    EXPECT_EQ(offered[0].suite_name, "AES_256_CM_HMAC_SHA1_32");
+    EXPECT_EQ(offered[1].suite_name, "AEAD_AES_128_GCM");
+    const value a = answer(kase);
+    expect_golden(kase + ".answer.out.sdp", a);
+    const dp::flow_entry* from_a = entry("198.18.1.1", 30000);
+    const dp::flow_entry* from_b = entry("198.18.7.1", 50000);
+    ASSERT_TRUE(from_a && from_b);
+    expect_sends_with(from_a->srtp_out[0], offered[1]);
+    expect_receives_with(from_b->srtp_in[0], crypto_lines(input(kase + ".answer.in.sdp")).at(0));
+    expect_sends_with(from_b->srtp_out[0], crypto_lines(sdp_of(a)).at(0));
+}
+
+// On an interface with mki=accept the MKI line is taken: A's packets must carry its MKI, and
+// our answer carries one of the same length (1:4), which our packets to A carry.
+TEST_F(sdes_golden_test, mki_accepted_where_the_interface_says) {
+    const std::string kase = "mki_accepted";
+    const value o = offer(kase, {{"direction", direction("mki", "b")}});
+    expect_golden(kase + ".offer.out.sdp", o);
+    const value a = answer(kase);
+    expect_golden(kase + ".answer.out.sdp", a);
+    const auto answered = crypto_lines(sdp_of(a));
+    ASSERT_EQ(answered.size(), 1u);
+    EXPECT_EQ(answered[0].tag, "1");
+    EXPECT_EQ(answered[0].mki, "1:4");
+    EXPECT_TRUE(crypto_lines(sdp_of(o)).at(0).mki.empty()) << "our offers carry no MKI";
+    const dp::flow_entry* from_a = entry("198.18.6.1", 48000);
+    const dp::flow_entry* from_b = entry("198.18.2.1", 40000);
+    ASSERT_TRUE(from_a && from_b);
+    const crypto_line a_line = crypto_lines(input(kase + ".offer.in.sdp")).at(0);
+    ASSERT_EQ(a_line.mki, "1:4");
+    expect_receives_with(from_a->srtp_in[0], a_line);
+    expect_sends_with(from_b->srtp_out[0], answered[0]);
+    // A packet from A without its MKI, or with another, is not taken.
+    crypto_line no_mki = a_line;
+    no_mki.mki.clear();
+    auto peer = dp::srtp::make_context(dp::srtp::engine::native, suite_of(a_line.suite_name), master_key_of(no_mki),
+                                       false);
+    rtp_packet p = make_packet();
+    ASSERT_EQ(dp::srtp::protect_rtp(*peer, p.buf.data(), &p.len, p.room()), dp::srtp::result::ok);
+    EXPECT_NE(dp::srtp::unprotect_rtp(*from_a->srtp_in[0], p.buf.data(), &p.len), dp::srtp::result::ok);
+    crypto_line other_mki = a_line;
+    other_mki.mki = "2:4";
+    peer = dp::srtp::make_context(dp::srtp::engine::native, suite_of(a_line.suite_name), master_key_of(other_mki),
+                                  false);
+    p = make_packet();
+    ASSERT_EQ(dp::srtp::protect_rtp(*peer, p.buf.data(), &p.len, p.room()), dp::srtp::result::ok);
+    EXPECT_EQ(dp::srtp::unprotect_rtp(*from_a->srtp_in[0], p.buf.data(), &p.len), dp::srtp::result::bad_mki);
 }
 
 TEST_F(sdes_golden_test, mki_only_is_refused) {

@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "dataplane/srtp/aes_gcm.h"
 #include "dataplane/srtp/srtp.h"
 #include "tests/dataplane/srtp/test_util.h"
 
@@ -79,8 +80,13 @@ TEST(context_layout, sizes) {
     }
     auto rtp = make_context(engine::native, suite::aes_cm_128_hmac_sha1_80, key, false);
     auto rtcp = make_context(engine::native, suite::aes_cm_128_hmac_sha1_80, key, true);
-    EXPECT_EQ(rtp->footprint(), 128u + 176u);  // round keys after the object
-    EXPECT_EQ(rtcp->footprint(), 128u);        // the raw session key inside it
+    EXPECT_EQ(rtp->footprint(), 128u + 176u);   // round keys after the object
+    EXPECT_EQ(rtcp->footprint(), 128u + 16u);   // the raw session key after it
+    // AES-256: 15 round keys; AES-GCM: intel-ipsec-mb's precomputed key data (to 64 bytes).
+    EXPECT_EQ(make_context(engine::native, suite::aes_256_cm_hmac_sha1_80, key, false)->footprint(), 128u + 240u);
+    EXPECT_EQ(make_context(engine::native, suite::aes_256_cm_hmac_sha1_80, key, true)->footprint(), 128u + 32u);
+    EXPECT_EQ(make_context(engine::native, suite::aead_aes_128_gcm, key, false)->footprint(),
+              128u + (gcm_key_data_len() + 63) / 64 * 64);
     EXPECT_EQ(reinterpret_cast<uintptr_t>(rtp.get()) % 64, 0u);
 }
 
