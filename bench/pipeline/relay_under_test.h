@@ -33,7 +33,9 @@ struct setup_stats {
 
 class relay_under_test {
  public:
-    relay_under_test(eal_env& env, scenario s, uint32_t calls, uint32_t srtp_batch_min, uint32_t workers = 1);
+    // `suite`: what the callers offer and the relay offers the callees on SRTP legs.
+    relay_under_test(eal_env& env, scenario s, uint32_t calls, uint32_t srtp_batch_min, uint32_t workers = 1,
+                     dp::srtp::suite suite = dp::srtp::suite::aes_cm_128_hmac_sha1_80);
     ~relay_under_test();
     relay_under_test(const relay_under_test&) = delete;
     relay_under_test& operator=(const relay_under_test&) = delete;
@@ -58,6 +60,7 @@ class relay_under_test {
     eal_env& env_;
     scenario scenario_;
     uint32_t calls_;
+    dp::srtp::suite suite_;
     setup_stats stats_;
     uint64_t heap_before_ = 0;
     uint64_t dpdk_before_ = 0;

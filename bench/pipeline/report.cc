@@ -113,8 +113,9 @@ machine_info describe_machine(unsigned cpu, bool hugepages) {
 }
 
 void print_table(const machine_info& m, const floor_figures& floor, const std::vector<scenario_result>& results) {
-    std::printf("rtprelay pipeline benchmark: worker 0 on CPU %u (%s), TSC %.3f GHz, %s\n", m.lcore_cpu,
-                m.cpu.c_str(), m.tsc_hz / 1e9, m.hugepages ? "hugepages" : "no hugepages");
+    std::printf("rtprelay pipeline benchmark: worker 0 on CPU %u (%s), TSC %.3f GHz, %s, SRTP legs %s\n",
+                m.lcore_cpu, m.cpu.c_str(), m.tsc_hz / 1e9, m.hugepages ? "hugepages" : "no hugepages",
+                m.suite.c_str());
     std::printf("%-10s %2s %7s %9s %4s | %6s %7s %11s %6s | %7s %5s | %7s %7s | %-6s %s\n", "mode", "wk", "calls",
                 "packets", "runs", "Mpps", "ns/pkt", "(min-max)", "cyc", "raw ns", "clean", "loop ns", "gen ns",
                 "check", "setup");
@@ -266,6 +267,7 @@ void print_table(const machine_info& m, const floor_figures& floor, const std::v
 void print_json(const machine_info& m, const floor_figures& floor, const std::vector<scenario_result>& results) {
     std::printf("{\"cpu\":");
     json_string(m.cpu);
+    std::printf(",\"suite\":\"%s\"", m.suite.c_str());
     std::printf(",\"tsc_hz\":%.0f,\"lcore_cpu\":%u,\"hugepages\":%s,\"srtp_batch_min\":%u,"
                 "\"floor_arch\":\"%s\",\"floor_keys\":%u,\"floor_ns_per_direction\":%.2f,\"realtime\":%s,"
                 "\"cpu_gaps\":{\"seconds\":%.1f,\"over_10us\":%llu,\"over_30us\":%llu,\"over_100us\":%llu,"

@@ -54,8 +54,8 @@ traffic_generator::traffic_generator(scenario s, const std::vector<call_info>& c
             st.seq = static_cast<uint16_t>(st.ssrc * 2654435761u >> 16);
             st.timestamp = st.ssrc * 40503u;
             if (srtp_leg(s, side)) {
-                st.ctx = dp::srtp::make_context(dp::srtp::engine::native, dp::srtp::suite::aes_cm_128_hmac_sha1_80,
-                                                calls[call].peer_key[side], false);
+                st.ctx = dp::srtp::make_context(dp::srtp::engine::native, calls[call].suite, calls[call].peer_key[side],
+                                                false);
             }
         }
     }

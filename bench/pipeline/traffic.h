@@ -26,7 +26,7 @@ inline constexpr uint32_t burst = 32;
 
 // Frames in fixed slots of `stride` bytes. Burst b holds frames [32 b, min(32 b + 32, n)).
 struct frame_chunk {
-    static constexpr uint32_t stride = 256;  // bytes: the largest frame is 14+20+8+172+10
+    static constexpr uint32_t stride = 256;  // bytes: the largest frame is 14+20+8+172+24 (max_overhead)
     std::vector<uint8_t> bytes;
     std::vector<uint16_t> len;
     std::vector<uint8_t> side;  // per burst: the side (port) it arrives on

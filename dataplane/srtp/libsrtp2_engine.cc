@@ -264,3 +264,12 @@ result libsrtp2::protect_rtcp(context& c, uint8_t* pkt, uint32_t* len, uint32_t 
 }
 
 }  // namespace rtprelay::dp::srtp::detail
+
+namespace rtprelay::dp::srtp {
+
+void set_libsrtp2_policies(suite s, srtp_crypto_policy_t* rtp, srtp_crypto_policy_t* rtcp) {
+    detail::policies[static_cast<size_t>(s)].rtp(rtp);
+    detail::policies[static_cast<size_t>(s)].rtcp(rtcp);
+}
+
+}  // namespace rtprelay::dp::srtp
