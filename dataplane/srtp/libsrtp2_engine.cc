@@ -203,11 +203,16 @@ result libsrtp2::protect_rtp(context& c, uint8_t* pkt, uint32_t* len, uint32_t r
     if (!ssrc_allowed(c, p.ssrc)) {
         return result::ssrc_limit;
     }
+    // libsrtp2 writes the MKI before its replay check: the room is put back on failure.
+    uint8_t room_bytes[max_overhead];
+    std::memcpy(room_bytes, pkt + n, c.overhead());
     int l = static_cast<int>(n);
     const result r = from_protect(srtp_protect_mki(st(c).out, pkt, &l, c.mki_len_ != 0, 0));
     if (r == result::ok) {
         *len = static_cast<uint32_t>(l);
         note_ssrc(c, p.ssrc);
+    } else {
+        std::memcpy(pkt + n, room_bytes, c.overhead());
     }
     return r;
 }
@@ -254,11 +259,16 @@ result libsrtp2::protect_rtcp(context& c, uint8_t* pkt, uint32_t* len, uint32_t 
     if (!ssrc_allowed(c, p.ssrc)) {
         return result::ssrc_limit;
     }
+    // libsrtp2 writes the MKI before its replay check: the room is put back on failure.
+    uint8_t room_bytes[max_overhead];
+    std::memcpy(room_bytes, pkt + n, c.overhead());
     int l = static_cast<int>(n);
     const result r = from_protect(srtp_protect_rtcp_mki(st(c).out, pkt, &l, c.mki_len_ != 0, 0));
     if (r == result::ok) {
         *len = static_cast<uint32_t>(l);
         note_ssrc(c, p.ssrc);
+    } else {
+        std::memcpy(pkt + n, room_bytes, c.overhead());
     }
     return r;
 }

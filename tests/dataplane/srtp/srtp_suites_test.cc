@@ -228,6 +228,28 @@ TEST_P(mki, wrong_one_is_refused_and_changes_nothing) {
     }
 }
 
+// A refused protect writes nothing, not even into the room after the packet (libsrtp2 writes
+// the MKI before its replay check; the engine puts the room back).
+TEST_P(mki, refused_protect_leaves_the_room_alone) {
+    for (const bool rtcp : {false, true}) {
+        const bytes plain = rtcp ? test::make_rtcp(0x0badcafe, 5, rng) : rtp(6);
+        bytes first = plain;
+        ASSERT_EQ(test::protect(*tx[rtcp], first), result::ok);
+        if (rtcp) {
+            continue;  // SRTCP numbers its own packets: a second one is never a reuse
+        }
+        bytes buf = plain;
+        buf.resize(plain.size() + tx[rtcp]->overhead(), 0xee);
+        auto len = static_cast<uint32_t>(plain.size());
+        EXPECT_EQ(protect_rtp(*tx[rtcp], buf.data(), &len, tx[rtcp]->overhead()), result::index_reuse);
+        EXPECT_EQ(len, plain.size());
+        EXPECT_TRUE(std::equal(plain.begin(), plain.end(), buf.begin()));
+        for (size_t i = plain.size(); i < buf.size(); ++i) {
+            EXPECT_EQ(buf[i], 0xee) << "byte " << i << " of the room";
+        }
+    }
+}
+
 // A context whose key has no MKI takes none, one with an MKI requires it: the two do not mix.
 TEST_P(mki, keys_with_and_without_do_not_mix) {
     master_key plain_key = key;
