@@ -374,11 +374,11 @@ void burst_crypto::protect_tag(batch_item* items) noexcept {
                 std::memcpy(it.pkt + at, p.aad_buf + detail::rtcp_header_len, detail::srtcp_trailer_len);
                 at += detail::srtcp_trailer_len;
             }
-            std::memcpy(it.pkt + at, c.mki_.data(), c.mki_len_);
+            detail::write_mki(it.pkt + at, c.mki_.data(), c.mki_len_);
             it.len = at + c.mki_len_;
         } else {
             at += it.rtcp ? detail::srtcp_trailer_len : 0;
-            std::memcpy(it.pkt + at, c.mki_.data(), c.mki_len_);
+            detail::write_mki(it.pkt + at, c.mki_.data(), c.mki_len_);
             std::memcpy(it.pkt + at + c.mki_len_, p.tag, c.tag_len_);
             it.len = at + c.mki_len_ + c.tag_len_;
         }

@@ -219,7 +219,7 @@ void native::protect_gcm(context& c, bool rtcp, uint8_t* pkt, uint32_t* len, con
     } else {
         seal(c, iv, pkt, p.header_len, pkt + p.header_len, n - p.header_len, pkt + n);
     }
-    std::memcpy(pkt + end, c.mki_.data(), c.mki_len_);
+    write_mki(pkt + end, c.mki_.data(), c.mki_len_);
     *len = end + c.mki_len_;
     commit(c, p.slot, p.is_new, p.ssrc, p.index);
 }
@@ -271,7 +271,7 @@ result native::protect_rtp(context& c, uint8_t* pkt, uint32_t* len, uint32_t roo
     store_be32(roc, static_cast<uint32_t>(p.index >> 16));
     uint8_t tag[hmac_sha1::digest_len];
     c.auth_.compute(pkt, n, roc, sizeof(roc), tag);
-    std::memcpy(pkt + n, c.mki_.data(), c.mki_len_);
+    write_mki(pkt + n, c.mki_.data(), c.mki_len_);
     std::memcpy(pkt + n + c.mki_len_, tag, c.tag_len_);
     *len = n + c.mki_len_ + c.tag_len_;
     commit(c, p.slot, p.is_new, p.ssrc, p.index);
@@ -326,7 +326,7 @@ result native::protect_rtcp(context& c, uint8_t* pkt, uint32_t* len, uint32_t ro
     uint8_t tag[hmac_sha1::digest_len];
     c.auth_.compute(pkt, n + srtcp_trailer_len, nullptr, 0, tag);
     const uint32_t mki_at = n + srtcp_trailer_len;
-    std::memcpy(pkt + mki_at, c.mki_.data(), c.mki_len_);
+    write_mki(pkt + mki_at, c.mki_.data(), c.mki_len_);
     std::memcpy(pkt + mki_at + c.mki_len_, tag, c.tag_len_);
     *len = mki_at + c.mki_len_ + c.tag_len_;
     commit(c, p.slot, p.is_new, p.ssrc, p.index);
