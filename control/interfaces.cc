@@ -8,6 +8,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "dataplane/counters.h"
+
 namespace rtprelay {
 
 namespace {
@@ -168,6 +170,11 @@ void interface_set::add(logical_interface i) {
                 }
             }
         }
+    }
+    // The data plane counts latch changes per interface in fixed tables (dataplane/counters.h).
+    if (items_.size() >= dp::counted_interfaces) {
+        throw std::invalid_argument("interface '" + i.name + "': at most " + std::to_string(dp::counted_interfaces) +
+                                    " interfaces");
     }
     i.index = items_.size();
     items_.push_back(std::move(i));

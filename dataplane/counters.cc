@@ -17,12 +17,25 @@ constexpr std::string_view texts[] = {
 };
 constexpr std::string_view kind_names[] = {"rtp", "rtcp", "srtp", "srtcp"};
 static_assert(std::size(kind_names) == media_kind_count);
+constexpr std::string_view latch_kind_names[] = {"first", "plain_move", "srtp_relatch"};
+static_assert(std::size(latch_kind_names) == latch_kind_count);
 }  // namespace
+
+std::string_view latch_kind_name(latch_kind k) { return latch_kind_names[static_cast<size_t>(k)]; }
 
 std::string_view media_kind_name(media_kind k) { return kind_names[static_cast<size_t>(k)]; }
 
 std::string_view drop_reason_name(drop_reason r) { return names[static_cast<size_t>(r)]; }
 std::string_view drop_reason_text(drop_reason r) { return texts[static_cast<size_t>(r)]; }
+
+std::optional<drop_reason> drop_reason_of(std::string_view name) {
+    for (size_t r = 0; r < drop_reason_count; ++r) {
+        if (names[r] == name) {
+            return static_cast<drop_reason>(r);
+        }
+    }
+    return std::nullopt;
+}
 
 uint64_t worker_counters::total_drops() const {
     uint64_t t = 0;
@@ -42,18 +55,14 @@ worker_counters sum(const worker_counters* blocks, size_t n) {
     worker_counters s;
     for (size_t i = 0; i < n; ++i) {
         const worker_counters& b = blocks[i];
-        s.rx_packets += b.rx_packets;
-        s.rx_bytes += b.rx_bytes;
-        s.relayed_rtp += b.relayed_rtp;
-        s.relayed_rtcp += b.relayed_rtcp;
-        s.relayed_bytes += b.relayed_bytes;
-        s.arp_to_control += b.arp_to_control;
-        s.icmp_echo_replies += b.icmp_echo_replies;
-        s.control_tx += b.control_tx;
-        s.control_tx_failed += b.control_tx_failed;
-        s.handed_off += b.handed_off;
-        s.polls += b.polls;
-        s.busy_polls += b.busy_polls;
+        for (const counter_info& c : worker_counter_list) {
+            s.*c.field += b.*c.field;
+        }
+        for (size_t f = 0; f < counted_interfaces; ++f) {
+            for (size_t k = 0; k < latch_kind_count; ++k) {
+                s.latch_changes[f][k] += b.latch_changes[f][k];
+            }
+        }
         for (size_t r = 0; r < drop_reason_count; ++r) {
             s.drops[r] += b.drops[r];
         }

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace rtprelay::dp {
@@ -19,7 +20,10 @@ enum class drop_reason : uint8_t {
 constexpr size_t drop_reason_count = static_cast<size_t>(drop_reason::count);
 
 std::string_view drop_reason_name(drop_reason r);
+// What the reason means, for operators (Prometheus, rtprelay-ctl statistics).
 std::string_view drop_reason_text(drop_reason r);
+// The reason named `name`, if there is one.
+std::optional<drop_reason> drop_reason_of(std::string_view name);
 
 // Media traffic breakdown: what a packet was on the wire on one side of the relay. A
 // bridged call's packet is `rtp` where it arrives and `srtp` where it leaves.
@@ -45,26 +49,54 @@ struct traffic_counter {
 // [DPDK port][direction][kind]: 1 KiB per worker; a call's packets touch two of its lines.
 using traffic_table = std::array<std::array<std::array<traffic_counter, media_kind_count>, traffic_dir_count>, counted_ports>;
 
+// Latch changes (dataplane/latch.h), by kind: a stream's first latch; a move on a plain
+// leg (a new source after probation, or the SDP address taking a leg back inside its
+// window); a re-latch on an SRTP leg after an authenticated packet from a new address.
+enum class latch_kind : uint8_t { first, plain_move, srtp_relatch, count };
+constexpr size_t latch_kind_count = static_cast<size_t>(latch_kind::count);
+std::string_view latch_kind_name(latch_kind k);
+
+// Logical interfaces the latch counters cover (flow_entry::iface); the control plane refuses
+// more.
+constexpr uint16_t counted_interfaces = 16;
+// [interface][kind]: 384 bytes per worker, touched only when a latch changes.
+using latch_table = std::array<std::array<uint64_t, latch_kind_count>, counted_interfaces>;
+
+// What each line of worker_counters.def says about its counter besides the field.
+enum class counter_scope : uint8_t { node, worker };
+enum class counter_unit : uint8_t { count, tsc };
+
 struct alignas(64) worker_counters {
-    uint64_t rx_packets = 0;        // everything received from the ports
-    uint64_t rx_bytes = 0;
-    uint64_t relayed_rtp = 0;       // forwarded, by kind of the flow they arrived on
-    uint64_t relayed_rtcp = 0;
-    uint64_t relayed_bytes = 0;
-    uint64_t arp_to_control = 0;    // ARP frames handed to the control plane
-    uint64_t icmp_echo_replies = 0;
-    uint64_t control_tx = 0;        // frames the control plane asked this worker to send
-    uint64_t control_tx_failed = 0; // of those, frames the TX queue refused
-    uint64_t handed_off = 0;        // packets passed to the owning worker
-    uint64_t polls = 0;             // loop turns
-    uint64_t busy_polls = 0;        // loop turns that received at least one packet
+    // One uint64 per line of worker_counters.def, in its order (that file says what each is).
+#define WORKER_COUNTER(field, scope, unit, key, metric, label, help) uint64_t field = 0;
+#include "dataplane/worker_counters.def"
+#undef WORKER_COUNTER
     std::array<uint64_t, drop_reason_count> drops{};
     traffic_table traffic{};        // relayed media by port, direction and kind
+    latch_table latch_changes{};    // latches set or moved, by interface and kind
 
     uint64_t total_drops() const;
     // Everything that was received and has been accounted for: relayed, dropped, or
     // consumed locally (ARP/ICMP). rx = accounted once the pipeline is idle.
     uint64_t accounted() const;
+};
+
+// One line of worker_counters.def: how the control plane reads, names and exports a field.
+struct counter_info {
+    uint64_t worker_counters::*field;
+    counter_scope scope;
+    counter_unit unit;
+    std::string_view key;     // NG `statistics` name; the log writes it with '_' for ' '
+    std::string_view metric;  // Prometheus family (shared by consecutive lines)
+    std::string_view label;   // "name=value" of this line's sample, or ""
+    std::string_view help;    // the family's HELP, on its first line only
+};
+
+inline constexpr counter_info worker_counter_list[] = {
+#define WORKER_COUNTER(field, scope, unit, key, metric, label, help) \
+    {&worker_counters::field, counter_scope::scope, counter_unit::unit, key, metric, label, help},
+#include "dataplane/worker_counters.def"
+#undef WORKER_COUNTER
 };
 
 // Sum of every worker's counters: what the control plane reports.

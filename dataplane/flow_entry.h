@@ -53,13 +53,23 @@ struct alignas(64) stream_state : block_cached<stream_state> {
     std::atomic<uint64_t> errors{0};
     // dp: wo (owner), ctl: ro. rte_get_tsc_cycles() of the last packet received.
     std::atomic<uint64_t> last_rx_tsc{0};
-    // dp: rw (owner only). TSC when `latched` was last set: a learning window that opened
-    // after it may move it again (latch.h).
-    uint64_t latched_tsc = 0;
-    // dp: rw (owner only). Authentication budget for doubtful SRTP/SRTCP packets: tokens
-    // left and the TSC they were last topped up at (latch.h). Zero = full on first use.
+    // dp: rw (owner only). Plain RTP: TSC of the last packet from the latched source or the
+    // SDP address; one after a learning window opened closes it, and a stranger may latch
+    // only once it is a while old (latch.h). SRTP: when `latched` was last set.
+    uint64_t heard_tsc = 0;
+    // dp: rw (owner only). Authentication budget for doubtful SRTP/SRTCP packets: the TSC
+    // tokens were last topped up at, and tokens left (at most auth_budget_burst) (latch.h).
+    // Zero = full on first use.
     uint64_t auth_budget_tsc = 0;
-    uint32_t auth_budget = 0;
+    uint8_t auth_budget = 0;
+    // dp: rw (owner only). Plain RTP probation of a new source (latch.h): sequential
+    // packets seen from the candidate, whether the latch was won by probation (the SDP
+    // address may take it back inside the window), the candidate's last sequence number and
+    // a 32-bit hash of its source and SSRC (0 = none).
+    uint8_t probation_count : 7 = 0;
+    uint8_t latched_by_probation : 1 = 0;
+    uint16_t probation_seq = 0;
+    uint32_t probation_key = 0;
 };
 static_assert(sizeof(stream_state) == 64);
 
@@ -84,6 +94,8 @@ enum flow_flags : uint8_t {
     flow_rtcp_mux = 1 << 2,       // RTP port also carries RTCP (RFC 5761): classify per packet
     flow_any_source = 1 << 3,     // forked answers share this port: a plain leg takes every
                                   // branch's media, latching only the first (latch.h)
+    flow_opaque = 1 << 4,         // not RTP (T.38 UDPTL): probation reads the 16-bit
+                                  // sequence number that starts each datagram (latch.h)
 };
 
 enum forward_mode : uint8_t {
@@ -128,6 +140,11 @@ struct alignas(64) flow_entry : block_cached<flow_entry> {
     uint8_t flags = 0;           // flow_flags
     uint8_t owner = 0;           // index of the worker that owns `self` and the SRTP contexts
     uint8_t forward = forward_off;  // forward_mode
+    uint8_t iface = 0;           // logical interface of this leg (< counted_interfaces): counters
+    // An RTCP port's RTP port on the same leg (same owner): a NAT'd peer's RTCP may latch
+    // only from the address its RTP latched to (latch.h). Null on RTP ports.
+    const stream_state* rtp_of_leg = nullptr;
 };
+static_assert(sizeof(flow_entry) == 128, "flow entry: two cache lines");
 
 }  // namespace rtprelay::dp

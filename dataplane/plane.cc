@@ -11,6 +11,7 @@
 
 #include <stdexcept>
 
+#include "dataplane/latch.h"
 #include "dataplane/port_setup.h"
 #include "dataplane/steering.h"
 
@@ -111,6 +112,16 @@ void plane::build(const plane_config& c) {
             handoff_[w] = make_ring("handoff" + std::to_string(w), handoff_ring_size, RING_F_SC_DEQ);
         }
     }
+    // Latch events, copied into the ring (24-byte elements): workers enqueue, the control
+    // plane logs them.
+    {
+        const std::string name = name_ + "_latch";
+        latch_events_ = rte_ring_create_elem(name.c_str(), sizeof(latch_event), latch_ring_size, socket_,
+                                             RING_F_SC_DEQ);
+        if (latch_events_ == nullptr) {
+            throw std::runtime_error("ring '" + name + "': rte_ring_create_elem failed: " + rte_strerror(rte_errno));
+        }
+    }
 
     // 6. The shared block and the workers.
     shared_->flows = flows_.get();
@@ -118,6 +129,7 @@ void plane::build(const plane_config& c) {
     shared_->locals = locals_.get();
     shared_->n_workers = c.workers;
     shared_->to_control = to_control_;
+    shared_->latch_events = latch_events_;
     for (uint16_t w = 0; w < c.workers; ++w) {
         shared_->handoff[w] = handoff_[w];
     }
@@ -176,6 +188,8 @@ void plane::tear_down() {
     for (rte_ring*& r : handoff_) {
         free_ring(r);
     }
+    rte_ring_free(latch_events_);  // elements, not mbufs: nothing to give back
+    latch_events_ = nullptr;
     free_ring(control_tx_);
     free_ring(to_control_);
     // 4., 3.

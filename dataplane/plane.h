@@ -10,7 +10,8 @@
 //   3. the local media addresses
 //   4. the flow table and the neighbour table
 //   5. the rings: to_control (ARP to the control plane), control_tx (frames the control
-//      plane sends through worker 0), one handoff ring per worker when there are several
+//      plane sends through worker 0), one handoff ring per worker when there are several,
+//      latch_events (latch changes for the control plane to log, latch.h)
 //   6. the block every worker shares (dataplane_shared) and the workers (TX buffers, SRTP
 //      batch state)
 //   7. flow steering (rte_flow rules), when asked for
@@ -82,6 +83,9 @@ class plane {
     // rare; a handoff ring holds two full RX rings of misdelivered packets.
     static constexpr unsigned control_ring_size = 1024;
     static constexpr unsigned handoff_ring_size = 4096;
+    // Latch changes: ~4 per call set-up; 4096 is ~10 s of 100 new calls/s between two
+    // control loop turns that each drain it (they run every millisecond).
+    static constexpr unsigned latch_ring_size = 4096;
     static constexpr size_t max_name = 12;
 
     explicit plane(const plane_config& c);
@@ -119,6 +123,7 @@ class plane {
     rte_mempool* pool() const { return pool_; }
     rte_ring* to_control() const { return to_control_; }
     rte_ring* control_tx() const { return control_tx_; }
+    rte_ring* latch_events() const { return latch_events_; }
     rte_ring* handoff(uint16_t worker_index) const { return handoff_[worker_index]; }
     // The ports in the order of the configuration.
     std::vector<uint16_t> port_ids() const;
@@ -142,6 +147,7 @@ class plane {
     std::unique_ptr<neighbour_table> neighbours_;
     rte_ring* to_control_ = nullptr;
     rte_ring* control_tx_ = nullptr;
+    rte_ring* latch_events_ = nullptr;
     rte_ring* handoff_[max_workers] = {};
     std::unique_ptr<dataplane_shared> shared_;
     std::vector<std::unique_ptr<worker>> workers_;

@@ -91,7 +91,9 @@ void worker::init(uint16_t worker_index, const dataplane_shared* s, rte_ring* co
     index = worker_index;
     shared = s;
     from_control = control_tx;
-    auth_token_cycles = rte_get_tsc_hz() / auth_budget_rate;
+    const latch_clock clock = make_latch_clock(0, rte_get_tsc_hz());
+    auth_token_cycles = clock.auth_token_cycles;
+    quiet_cycles = clock.quiet_cycles;
     drain_every_tsc = (rte_get_tsc_hz() + 9999) / 10000;  // 100 µs
     for (uint16_t i = 0; i < s->n_ports; ++i) {
         const uint16_t port = s->port_ids[i];
@@ -131,10 +133,18 @@ int worker::run() {
     rte_rcu_qsbr_thread_online(rcu, index);
     last_drain_tsc = rte_rdtsc();
     uint32_t idle_turns = 0;
+    // Busy time: a turn that received packets lasts from its start to the next turn's start
+    // (its TX flush and quiescent state included), so the rdtsc every turn takes anyway
+    // measures it: no extra rdtsc, one add per busy turn. 0 = the last turn was idle.
+    uint64_t busy_since = 0;
     while (!shared->stop.load(std::memory_order_relaxed)) {
         const uint64_t now = rte_rdtsc();
+        if (busy_since != 0) {
+            counters.busy_tsc += now - busy_since;
+        }
         const uint32_t n = poll_once(now);
         end_turn(n, now);
+        busy_since = n != 0 ? now : 0;
         // Nothing from the flow table is held across turns: a quiescent state every turn.
         rte_rcu_qsbr_quiescent(rcu, index);
         if (n != 0 || shared->idle_sleep_us == 0) {
@@ -150,6 +160,9 @@ int worker::run() {
         }
     }
     flush_tx();
+    if (busy_since != 0) {
+        counters.busy_tsc += rte_rdtsc() - busy_since;
+    }
     rte_rcu_qsbr_thread_offline(rcu, index);
     rte_rcu_qsbr_thread_unregister(rcu, index);
     return 0;
@@ -207,6 +220,32 @@ void worker::flush_tx() {
     for (uint16_t i = 0; i < shared->n_ports; ++i) {
         const uint16_t port = shared->port_ids[i];
         rte_eth_tx_buffer_flush(port, index, tx[port]);
+    }
+}
+
+// A latch set or moved: counted by interface and kind, and passed to the control plane (which
+// logs it with the call) unless its ring is full. Once per stream and move, not per packet.
+// m still has its received headers: the local address and port are its destination.
+void worker::note_latch(const rte_mbuf* m, const flow_entry* e, const route& r) {
+    const latch_kind k = r.latched == 0           ? latch_kind::first
+                         : e->srtp_in[r.kind] != nullptr ? latch_kind::srtp_relatch
+                                                         : latch_kind::plain_move;
+    ++counters.latch_changes[e->iface < counted_interfaces ? e->iface : counted_interfaces - 1]
+                            [static_cast<size_t>(k)];
+    if (shared->latch_events == nullptr) {
+        return;
+    }
+    const auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, m->l2_len);
+    const auto* uh = rte_pktmbuf_mtod_offset(m, const rte_udp_hdr*, m->l2_len + m->l3_len);
+    latch_event ev;
+    ev.old_src = r.latched;
+    ev.new_src = r.src;
+    ev.local_addr = ip->dst_addr;
+    ev.local_port = uh->dst_port;
+    ev.kind = static_cast<uint8_t>(k);
+    ev.iface = e->iface;
+    if (rte_ring_mp_enqueue_elem(shared->latch_events, &ev, sizeof(ev)) != 0) {
+        ++counters.latch_events_dropped;
     }
 }
 
@@ -356,6 +395,7 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
     uint16_t ng = 0;
     uint16_t ni = 0;
     const srtp::batch_item none;
+    const latch_clock clock{now_tsc, quiet_cycles, auth_token_cycles};
     auto finish_round = [&] {
         // Stage 5: the round's SRTP, batched (srtp/batch.h) or one by one.
         if (crypto != nullptr && ni >= crypto->min_batch()) {
@@ -423,7 +463,7 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
             }
         }
         // Stage 4: source check and route (route.h).
-        const drop_reason why = route_packet(*e, pkts[i], kind, now_tsc, auth_token_cycles, *shared->neighbours, &routes[i]);
+        const drop_reason why = route_packet(*e, pkts[i], kind, clock, *shared->neighbours, &routes[i]);
         if (why != drop_reason::count) {
             bump(e->self->errors, 1);
             drop(pkts[i], why);
@@ -525,7 +565,10 @@ void worker::forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, co
     }
     if (latch && r.src != r.latched) {
         self->latched.store(r.src, std::memory_order_relaxed);
-        self->latched_tsc = now_tsc;
+        if (it.in != nullptr) {
+            self->heard_tsc = now_tsc;
+        }
+        note_latch(m, e, r);
     }
     if (it.res != srtp::result::ok) {
         bump(self->errors, 1);

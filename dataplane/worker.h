@@ -55,6 +55,9 @@ struct dataplane_shared {
     // (srtp/batch.h, intel-ipsec-mb); below it, packet by packet. 0 = never batch. From 2
     // packets the batch costs less per packet (bench/micro/srtp_batch_benchmark.cc).
     uint32_t srtp_batch_min = 2;
+    // Latch changes for the control plane to log (latch.h's latch_event elements; every
+    // worker enqueues, the control thread dequeues). Null: counted only.
+    rte_ring* latch_events = nullptr;
     // Written once by plane::stop() (control thread), read by every worker each loop turn.
     std::atomic<bool> stop{false};
 };
@@ -67,13 +70,15 @@ struct alignas(64) worker {
     worker_counters counters;
     srtp::burst_crypto* crypto = nullptr;   // burst SRTP, null when shared->srtp_batch_min == 0
     uint64_t auth_token_cycles = 0;         // TSC cycles per authentication token (latch.h)
+    uint64_t quiet_cycles = 0;              // latch.h's quiet_ms in TSC cycles
     uint64_t drain_every_tsc = 0;           // TX buffers flushed at least this often
     uint64_t last_drain_tsc = 0;
 
     // Allocates TX buffers; call before launch.
     void init(uint16_t worker_index, const dataplane_shared* s, rte_ring* control_tx);
     void release();
-    // The lcore entry: loops until shared->stop. Returns 0.
+    // The lcore entry: loops until shared->stop. Returns 0. Counts the TSC cycles of the
+    // turns that received packets in counters.busy_tsc (callers of poll_once() do not).
     int run();
 
     // One loop turn; returns packets received. Public for the pipeline benchmark and tests.
@@ -90,6 +95,7 @@ struct alignas(64) worker {
     srtp::batch_item crypto_item(rte_mbuf* m, const flow_entry* e, const route& r);
     void forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, const srtp::batch_item& it,
                         uint64_t now_tsc);
+    void note_latch(const rte_mbuf* m, const flow_entry* e, const route& r);
     void drop(rte_mbuf* m, drop_reason why);
     void send(rte_mbuf* m, uint16_t port_id, uint32_t kind);
 };

@@ -12,6 +12,7 @@
 #include "control/session/manager.h"
 #include "dataplane/arp.h"
 #include "dataplane/rewrite.h"
+#include "relay/counter_report.h"
 #include "relay/link_monitor.h"
 #include "relay/metrics.h"
 
@@ -20,12 +21,8 @@ namespace rtprelay {
 using clock = std::chrono::steady_clock;
 
 dp::worker_counters control_loop::totals() const {
-    std::vector<dp::worker_counters> blocks;
-    blocks.reserve(ctx_.workers.size());
-    for (const dp::worker* w : ctx_.workers) {
-        blocks.push_back(w->counters);
-    }
-    return dp::sum(blocks.data(), blocks.size());
+    const std::vector<dp::worker_counters> b = blocks();
+    return dp::sum(b.data(), b.size());
 }
 
 void control_loop::transmit(rte_mbuf* m) {
@@ -120,6 +117,7 @@ void control_loop::run(const std::atomic<bool>& stop, const std::function<bool(c
             signalled = true;
         }
         handle_arp(now);
+        latches_.drain(now);
         // Right after NG requests: an answer's peers get their ARP before their first packet.
         if (signalled || now - last_resolve >= std::chrono::milliseconds(10)) {
             resolve(now);
@@ -142,13 +140,9 @@ void control_loop::run(const std::atomic<bool>& stop, const std::function<bool(c
         }
         if (ctx_.stats_interval != 0 && now - last_stats >= std::chrono::seconds(ctx_.stats_interval)) {
             last_stats = now;
-            const dp::worker_counters t = totals();
-            log::event(log::level::info, "dataplane")
-                .field("rx", t.rx_packets)
-                .field("relayed_rtp", t.relayed_rtp)
-                .field("relayed_rtcp", t.relayed_rtcp)
-                .field("dropped", t.total_drops())
-                .field("flows", ctx_.flows->size())
+            log::event e(log::level::info, "dataplane");
+            add_counter_fields(e, totals(), rte_get_tsc_hz());
+            e.field("flows", ctx_.flows->size())
                 .field("neighbours_resolved", ctx_.neighbours->resolved())
                 .field("neighbours", ctx_.neighbours->size());
         }

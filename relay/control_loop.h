@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "dataplane/worker.h"
+#include "relay/latch_log.h"
 
 struct rte_mempool;
 struct rte_ring;
@@ -35,6 +36,7 @@ struct control_context {
     rte_mempool* pool = nullptr;
     rte_ring* to_control = nullptr;   // ARP frames from the workers
     rte_ring* control_tx = nullptr;   // frames for worker 0 to send
+    rte_ring* latch_events = nullptr; // latch changes to log (latch_log.h); null = none
     session_manager* sessions = nullptr;  // timeouts are checked once a second
     unsigned stats_interval = 0;      // seconds, 0 = off
     metrics::exporter* metrics = nullptr;  // /metrics snapshot refreshed every 250 ms; null = off
@@ -43,7 +45,8 @@ struct control_context {
 
 class control_loop {
  public:
-    explicit control_loop(control_context ctx) : ctx_(std::move(ctx)) {}
+    explicit control_loop(control_context ctx)
+        : ctx_(std::move(ctx)), latches_(ctx_.latch_events, ctx_.sessions) {}
 
     // Announces every media address once (gratuitous ARP); only those on `port_id` when
     // given (a link that came back up).
@@ -53,6 +56,15 @@ class control_loop {
     void run(const std::atomic<bool>& stop,
              const std::function<bool(std::chrono::steady_clock::time_point)>& done = {});
 
+    // Each worker's counters, copied: plain loads of single-writer uint64s (counters.h).
+    std::vector<dp::worker_counters> blocks() const {
+        std::vector<dp::worker_counters> out;
+        out.reserve(ctx_.workers.size());
+        for (const dp::worker* w : ctx_.workers) {
+            out.push_back(w->counters);
+        }
+        return out;
+    }
     // Sum of the workers' counters.
     dp::worker_counters totals() const;
 
@@ -63,6 +75,7 @@ class control_loop {
     uint32_t source_for(uint16_t port_id, uint32_t target) const;
 
     control_context ctx_;
+    latch_log latches_;
 };
 
 }  // namespace rtprelay

@@ -23,6 +23,7 @@
 #include "dataplane/plane.h"
 #include "dataplane/port_setup.h"
 #include "relay/control_loop.h"
+#include "relay/counter_report.h"
 #include "relay/link_monitor.h"
 #include "relay/metrics.h"
 #include "relay/ng_log.h"
@@ -53,40 +54,6 @@ void install_signals() {
     signal(SIGPIPE, SIG_IGN);
 }
 
-rtprelay::ng::value dataplane_stats(const rtprelay::control_loop& loop, const rtprelay::dp::flow_table& flows,
-                                    const rtprelay::link_monitor& links) {
-    using rtprelay::ng::value;
-    const rtprelay::dp::worker_counters t = loop.totals();
-    value d = value::dict();
-    auto i = [](uint64_t v) { return value::integer(static_cast<int64_t>(v)); };
-    d.set("rx packets", i(t.rx_packets));
-    d.set("rx bytes", i(t.rx_bytes));
-    d.set("relayed rtp", i(t.relayed_rtp));
-    d.set("relayed rtcp", i(t.relayed_rtcp));
-    d.set("relayed bytes", i(t.relayed_bytes));
-    d.set("arp", i(t.arp_to_control));
-    d.set("icmp echo replies", i(t.icmp_echo_replies));
-    d.set("dropped", i(t.total_drops()));
-    d.set("polls", i(t.polls));
-    d.set("busy polls", i(t.busy_polls));
-    d.set("flows", i(flows.size()));
-    value drops = value::dict();
-    for (size_t r = 0; r < rtprelay::dp::drop_reason_count; ++r) {
-        drops.set(std::string(rtprelay::dp::drop_reason_name(static_cast<rtprelay::dp::drop_reason>(r))), i(t.drops[r]));
-    }
-    d.set("drops", std::move(drops));
-    value ls = value::list();
-    for (const auto& p : links.ports()) {
-        value l = value::dict();
-        l.set("port", i(p.port_id));
-        l.set("up", i(p.up ? 1 : 0));
-        l.set("changes", i(p.changes));
-        ls.as_list().push_back(std::move(l));
-    }
-    d.set("links", std::move(ls));
-    return d;
-}
-
 // After the first signal: refuses new calls (admission's drain: `load limit` or "Parallel
 // session limit reached", which make Kamailio try its next node) while the open calls keep
 // relaying, until the last one ends, `seconds` pass, or a second signal arrives.
@@ -113,24 +80,6 @@ void drain(rtprelay::control_loop& loop, const rtprelay::session_manager& sessio
         RLOG_INFO("drain time (%u s) over", seconds);
     } else {
         RLOG_INFO("drain done: the last call ended after %.1f s", took);
-    }
-}
-
-void print_summary(const rtprelay::dp::worker_counters& t) {
-    namespace log = rtprelay::log;
-    log::event(log::level::info, "final counters")
-        .field("rx", t.rx_packets)
-        .field("relayed_rtp", t.relayed_rtp)
-        .field("relayed_rtcp", t.relayed_rtcp)
-        .field("arp", t.arp_to_control)
-        .field("icmp", t.icmp_echo_replies)
-        .field("dropped", t.total_drops());
-    for (size_t r = 0; r < rtprelay::dp::drop_reason_count; ++r) {
-        if (t.drops[r] != 0) {
-            log::event(log::level::info, "final drops")
-                .field("reason", rtprelay::dp::drop_reason_name(static_cast<rtprelay::dp::drop_reason>(r)))
-                .field("packets", t.drops[r]);
-        }
     }
 }
 
@@ -221,12 +170,13 @@ int run(const rtprelay::relay_options& opt) {
                                                  .dpdk_ports = ports, .pool = plane.pool(), .links = &links});
     }
     control_loop* loop_ptr = nullptr;
-    ng::commands cmds(sessions, [&]() { return dataplane_stats(*loop_ptr, plane.flows(), links); });
+    ng::commands cmds(sessions, [&]() { return dataplane_stats(*loop_ptr, plane.flows(), links, interfaces); });
     ng::ng_server_config ngc;
     ngc.listen = opt.ng_listen;
     ngc.allow = opt.ng_allow;
     ngc.cache_entries = opt.ng_cache_entries;
     ngc.cache_age = std::chrono::seconds(opt.ng_cache_age);
+    ngc.is_command = ng::commands::knows;
     ng_log ng_logger;
     ng::ng_server server(ngc, [&](const ng::value& req, const ng::peer_info& from) {
         const auto now = std::chrono::steady_clock::now();
@@ -256,6 +206,7 @@ int run(const rtprelay::relay_options& opt) {
     ctx.pool = plane.pool();
     ctx.to_control = plane.to_control();
     ctx.control_tx = plane.control_tx();
+    ctx.latch_events = plane.latch_events();
     ctx.sessions = &sessions;
     ctx.stats_interval = opt.stats_interval;
     ctx.metrics = prom.get();

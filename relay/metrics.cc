@@ -6,6 +6,7 @@
 
 #include <prometheus/collectable.h>
 #include <prometheus/exposer.h>
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mempool.h>
 
@@ -35,7 +36,8 @@ static_assert(std::size(refused_names) == refused_reason_count);
 // The data plane undoes a relayed count when the TX queue refuses the packet (it becomes
 // a tx_full drop), so a sum can step back by a few between two scrapes. Prometheus reads
 // any decrease as a counter reset, and rate() would jump by the whole counter; reporting
-// the highest value seen instead delays the correction to the next increase.
+// the highest value seen instead delays the correction to the next increase. Applied to
+// every summed counter: one that never steps back passes unchanged.
 void keep_monotonic(dp::worker_counters& now, dp::worker_counters& last) {
     auto one = [](uint64_t& n, uint64_t& l) {
         if (n < l) {
@@ -44,10 +46,9 @@ void keep_monotonic(dp::worker_counters& now, dp::worker_counters& last) {
             l = n;
         }
     };
-    one(now.relayed_rtp, last.relayed_rtp);
-    one(now.relayed_rtcp, last.relayed_rtcp);
-    one(now.relayed_bytes, last.relayed_bytes);
-    one(now.icmp_echo_replies, last.icmp_echo_replies);
+    for (const dp::counter_info& c : dp::worker_counter_list) {
+        one(now.*c.field, last.*c.field);
+    }
     for (auto& port : now.traffic) {
         const size_t p = static_cast<size_t>(&port - now.traffic.data());
         for (size_t k = 0; k < dp::media_kind_count; ++k) {
@@ -79,7 +80,7 @@ const char* refused_reason_name(refused_reason r) { return refused_names[static_
 class collector final : public prometheus::Collectable {
  public:
     collector(std::vector<const dp::worker*> workers, control_snapshot initial)
-        : snapshot(std::move(initial)), workers_(std::move(workers)) {}
+        : snapshot(std::move(initial)), workers_(std::move(workers)), tsc_hz_(rte_get_tsc_hz()) {}
 
     std::vector<prometheus::MetricFamily> Collect() const override {
         control_snapshot control;
@@ -88,18 +89,16 @@ class collector final : public prometheus::Collectable {
             control = snapshot;
         }
         std::vector<dp::worker_counters> blocks;
-        std::vector<worker_polls> polls;
         blocks.reserve(workers_.size());
         for (const dp::worker* w : workers_) {
             blocks.push_back(w->counters);  // plain loads of single-writer uint64s
-            polls.push_back({blocks.back().polls, blocks.back().busy_polls});
         }
         dp::worker_counters sum = dp::sum(blocks.data(), blocks.size());
         {
             const std::lock_guard<std::mutex> g(last_mutex_);
             keep_monotonic(sum, last_);
         }
-        return render(sum, polls, control, clock::now());
+        return render(sum, blocks, tsc_hz_, control, clock::now());
     }
 
     // control thread: wo, exposer: ro (a copy); both under `mutex`
@@ -108,11 +107,12 @@ class collector final : public prometheus::Collectable {
 
  private:
     std::vector<const dp::worker*> workers_;
+    uint64_t tsc_hz_;
     mutable std::mutex last_mutex_;            // scrapes may run on both exposer threads
     mutable dp::worker_counters last_;
 };
 
-exporter::exporter(const std::string& listen, sources src) : src_(std::move(src)) {
+exporter::exporter(const std::string& listen, sources src) : src_(std::move(src)), ring_drops_(src_.dpdk_ports) {
     // Names are fixed at start-up: set them once, refreshes only store numbers.
     control_snapshot initial;
     if (src_.interfaces != nullptr) {
@@ -183,6 +183,7 @@ void exporter::tick(clock::time_point now) {
 void exporter::read_ports() {
     // On the control thread (an EAL thread), not the exposer's: not every PMD's
     // stats_get is safe beside other ethdev control calls from a foreign thread.
+    ring_drops_.poll();
     for (port_snapshot& p : ports_) {
         rte_eth_stats st{};
         if (rte_eth_stats_get(p.port_id, &st) == 0) {
@@ -190,7 +191,8 @@ void exporter::read_ports() {
             p.tx_packets = st.opackets;
             p.rx_bytes = st.ibytes;
             p.tx_bytes = st.obytes;
-            p.rx_missed = st.imissed;
+            // net_af_packet leaves imissed at 0: its ring drops come from the kernel.
+            p.rx_missed = st.imissed + ring_drops_.dropped(p.port_id);
             p.rx_errors = st.ierrors;
             p.tx_errors = st.oerrors;
             p.rx_nombuf = st.rx_nombuf;

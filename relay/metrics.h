@@ -8,8 +8,8 @@
 //    owned by the control thread, which copies the numbers into a snapshot under a mutex
 //    every 250 ms and right after each NG request. A scrape reads only the snapshot and
 //    never touches a session.
-// Cost on the control thread: a refresh is a few hundred stores (~1 µs; DPDK port stats
-// only on the 250 ms timer). A scrape holds the lock only to copy the snapshot (a few µs),
+// Cost on the control thread: a refresh is a few hundred stores (~1 µs; DPDK port stats,
+// and one getsockopt per net_af_packet queue for its ring drops, only on the 250 ms timer). A scrape holds the lock only to copy the snapshot (a few µs),
 // so the control thread waits at most that long.
 
 #include <chrono>
@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "control/ng/bencode.h"
+#include "relay/af_packet_drops.h"
 #include "relay/metrics_snapshot.h"
 
 struct rte_mempool;
@@ -101,6 +102,7 @@ class exporter {
     const ng::ng_server* ng_server_ = nullptr;
     ng_request_stats ng_;                       // control thread only
     std::vector<port_snapshot> ports_;          // control thread only: last DPDK port stats
+    af_packet_drops ring_drops_;                // control thread only: net_af_packet's kernel ring drops
     uint64_t mbufs_in_use_ = 0;
     std::chrono::steady_clock::time_point last_full_{};
 

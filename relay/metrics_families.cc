@@ -14,10 +14,10 @@ using prometheus::MetricFamily;
 using prometheus::MetricType;
 using labels = std::vector<ClientMetric::Label>;
 
-MetricFamily family(const char* name, const char* help, MetricType type) {
+MetricFamily family(std::string_view name, std::string_view help, MetricType type) {
     MetricFamily f;
-    f.name = name;
-    f.help = help;
+    f.name = std::string(name);
+    f.help = std::string(help);
     f.type = type;
     return f;
 }
@@ -60,34 +60,62 @@ class builder {
     std::vector<MetricFamily> out_;
 };
 
-void dataplane(builder& b, const dp::worker_counters& t, const std::vector<worker_polls>& workers) {
+double value_of(const dp::counter_info& c, const dp::worker_counters& b, uint64_t tsc_hz) {
+    const double v = d(b.*c.field);
+    return c.unit == dp::counter_unit::tsc ? (tsc_hz == 0 ? 0 : v / d(tsc_hz)) : v;
+}
+
+// The lines of worker_counters.def: consecutive lines naming one family are its samples.
+void listed_counters(builder& b, const dp::worker_counters& t, const std::vector<dp::worker_counters>& workers,
+                     uint64_t tsc_hz) {
+    const auto& list = dp::worker_counter_list;
+    for (size_t i = 0; i < std::size(list);) {
+        MetricFamily f = family(list[i].metric, list[i].help, MetricType::Counter);
+        for (; i < std::size(list) && list[i].metric == f.name; ++i) {
+            const dp::counter_info& c = list[i];
+            if (c.scope == dp::counter_scope::worker) {
+                for (size_t w = 0; w < workers.size(); ++w) {
+                    sample(f, value_of(c, workers[w], tsc_hz), {{"worker", std::to_string(w)}});
+                }
+                continue;
+            }
+            labels l;
+            if (const size_t eq = c.label.find('='); eq != std::string_view::npos) {
+                l.push_back({std::string(c.label.substr(0, eq)), std::string(c.label.substr(eq + 1))});
+            }
+            sample(f, value_of(c, t, tsc_hz), std::move(l));
+        }
+        b.add(std::move(f));
+    }
+}
+
+void dataplane(builder& b, const dp::worker_counters& t, const std::vector<dp::worker_counters>& workers,
+               uint64_t tsc_hz) {
     constexpr MetricType counter = MetricType::Counter;
-    b.single("rtprelay_packets_received_total", "Packets the workers received from the DPDK ports.", counter,
-             d(t.rx_packets));
-    b.single("rtprelay_bytes_received_total", "Ethernet frame bytes the workers received.", counter, d(t.rx_bytes));
+    listed_counters(b, t, workers, tsc_hz);
     {
-        MetricFamily f = family("rtprelay_packets_relayed_total",
-                                "Packets relayed to the other leg, by kind of the flow they arrived on.", counter);
-        sample(f, d(t.relayed_rtp), {{"kind", "rtp"}});
-        sample(f, d(t.relayed_rtcp), {{"kind", "rtcp"}});
-        b.add(std::move(f));
-    }
-    b.single("rtprelay_bytes_relayed_total", "Ethernet frame bytes relayed to the other leg.", counter,
-             d(t.relayed_bytes));
-    {
-        MetricFamily f = family("rtprelay_packets_local_total",
-                                "Packets the relay consumed itself: ARP to the control plane, ICMP echo answered.",
+        MetricFamily f = family("rtprelay_drops_total",
+                                "Packets dropped by the data plane, by reason (what each means: "
+                                "rtprelay_drop_reason_info).",
                                 counter);
-        sample(f, d(t.arp_to_control), {{"kind", "arp"}});
-        sample(f, d(t.icmp_echo_replies), {{"kind", "icmp_echo"}});
-        b.add(std::move(f));
-    }
-    b.single("rtprelay_handoff_packets_total", "Packets passed to the worker that owns their flow.", counter,
-             d(t.handed_off));
-    {
-        MetricFamily f = family("rtprelay_drops_total", "Packets dropped by the data plane, by reason.", counter);
         for (size_t r = 0; r < dp::drop_reason_count; ++r) {
             sample(f, d(t.drops[r]), {{"reason", std::string(dp::drop_reason_name(static_cast<dp::drop_reason>(r)))}});
+        }
+        b.add(std::move(f));
+    }
+    {
+        // One series per reason rather than the list in HELP: HELP is one line per family that
+        // dashboards do not show, while a description label joins onto the drop series
+        // (`* on (reason) group_left (description)`) wherever they are shown.
+        MetricFamily f = family("rtprelay_drop_reason_info",
+                                "What each reason of rtprelay_drops_total means (dataplane/drop_reasons.def); "
+                                "always 1.",
+                                MetricType::Gauge);
+        for (size_t r = 0; r < dp::drop_reason_count; ++r) {
+            const auto why = static_cast<dp::drop_reason>(r);
+            sample(f, 1,
+                   {{"reason", std::string(dp::drop_reason_name(why))},
+                    {"description", std::string(dp::drop_reason_text(why))}});
         }
         b.add(std::move(f));
     }
@@ -96,15 +124,6 @@ void dataplane(builder& b, const dp::worker_counters& t, const std::vector<worke
     b.single("rtprelay_srtp_replay_drops_total",
              "SRTP/SRTCP packets dropped as replays or older than the replay window.", counter,
              d(t.drops[static_cast<size_t>(dp::drop_reason::srtp_replay)]));
-    MetricFamily polls = family("rtprelay_worker_polls_total", "Worker loop turns (RX polls).", counter);
-    MetricFamily busy = family("rtprelay_worker_busy_polls_total",
-                               "Worker loop turns that received at least one packet; busy/polls is the load.", counter);
-    for (size_t w = 0; w < workers.size(); ++w) {
-        sample(polls, d(workers[w].polls), {{"worker", std::to_string(w)}});
-        sample(busy, d(workers[w].busy_polls), {{"worker", std::to_string(w)}});
-    }
-    b.add(std::move(polls));
-    b.add(std::move(busy));
 }
 
 // Relayed media by DPDK port, direction and kind, for the ports in use; which logical
@@ -143,6 +162,24 @@ void traffic(builder& b, const dp::worker_counters& t, const control_snapshot& s
         sample(info, 1, {{"interface", i.name}, {"port", std::to_string(i.dpdk_port)}, {"vlan", std::to_string(i.vlan)}});
     }
     b.add(std::move(info));
+}
+
+// Latch changes by logical interface and kind (dataplane/latch.h), every pair present.
+void latching(builder& b, const dp::worker_counters& t, const control_snapshot& s) {
+    MetricFamily f = family("rtprelay_latch_changes_total",
+                            "Streams whose learned source was set or moved, by logical interface and kind: first "
+                            "(a stream's first latch), plain_move (a plain RTP leg moved: a new source after "
+                            "probation, or its SDP address back), srtp_relatch (an SRTP leg moved after an "
+                            "authenticated packet).",
+                            MetricType::Counter);
+    for (size_t i = 0; i < s.interfaces.size() && i < dp::counted_interfaces; ++i) {
+        for (size_t k = 0; k < dp::latch_kind_count; ++k) {
+            sample(f, d(t.latch_changes[i][k]),
+                   {{"interface", s.interfaces[i].name},
+                    {"kind", std::string(dp::latch_kind_name(static_cast<dp::latch_kind>(k)))}});
+        }
+    }
+    b.add(std::move(f));
 }
 
 void sessions(builder& b, const control_snapshot& s) {
@@ -261,6 +298,10 @@ void ng(builder& b, const control_snapshot& s) {
              d(n.replies));
     b.single("rtprelay_ng_cache_hits_total", "NG retransmits answered from the reply cache.", counter,
              d(n.cache_hits));
+    b.single("rtprelay_ng_cookie_reuses_total",
+             "NG requests whose cookie the same peer had used for a different body within the cache age; "
+             "handled as new requests, not answered from the cache.",
+             counter, d(n.cookie_reuses));
     {
         MetricFamily f = family("rtprelay_ng_dropped_total", "NG datagrams dropped without a reply, by reason.",
                                 counter);
@@ -289,7 +330,10 @@ void ports(builder& b, const control_snapshot& s) {
         {"rtprelay_port_tx_packets_total", "Packets the DPDK port sent (opackets).", &port_snapshot::tx_packets},
         {"rtprelay_port_rx_bytes_total", "Bytes the DPDK port received (ibytes).", &port_snapshot::rx_bytes},
         {"rtprelay_port_tx_bytes_total", "Bytes the DPDK port sent (obytes).", &port_snapshot::tx_bytes},
-        {"rtprelay_port_rx_missed_total", "Packets the NIC dropped because RX queues were full (imissed).",
+        {"rtprelay_port_rx_missed_total",
+         "Packets that reached the port but were dropped because its RX queues were full: the driver's imissed "
+         "(NICs), plus for net_af_packet the kernel's packet-ring drops (PACKET_STATISTICS tp_drops). "
+         "Not reported by net_tap, net_ring or net_memif.",
          &port_snapshot::rx_missed},
         {"rtprelay_port_rx_errors_total", "Erroneous packets received (ierrors).", &port_snapshot::rx_errors},
         {"rtprelay_port_tx_errors_total", "Packets the port failed to send (oerrors).", &port_snapshot::tx_errors},
@@ -316,12 +360,14 @@ void ports(builder& b, const control_snapshot& s) {
 
 }  // namespace
 
-std::vector<prometheus::MetricFamily> render(const dp::worker_counters& sum, const std::vector<worker_polls>& workers,
+std::vector<prometheus::MetricFamily> render(const dp::worker_counters& sum,
+                                             const std::vector<dp::worker_counters>& workers, uint64_t tsc_hz,
                                              const control_snapshot& control,
                                              std::chrono::steady_clock::time_point now) {
     builder b;
-    dataplane(b, sum, workers);
+    dataplane(b, sum, workers, tsc_hz);
     traffic(b, sum, control);
+    latching(b, sum, control);
     sessions(b, control);
     capacity(b, control);
     ng(b, control);

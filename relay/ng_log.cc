@@ -22,8 +22,10 @@ void ng_log::done(const ng::value& request, const ng::value& reply, const ng::pe
     const std::string_view cmd = request.find_string("command").value_or("");
     const std::string_view result = reply.find_string("result").value_or("");
     if (result == "error" || result == "load limit") {
-        failure(request, result == "error" ? "error" : "load_limit", reply.find_string("error-reason").value_or(""),
-                from, now);
+        // A load limit reply says why in `message`, an error in `error-reason`.
+        const auto why = reply.find_string("error-reason");
+        failure(request, result == "error" ? "error" : "load_limit",
+                why ? *why : reply.find_string("message").value_or(""), from, now);
         return;
     }
     const log::level l = changes_calls(cmd) || operator_command(cmd) ? log::level::info : log::level::debug;

@@ -4,27 +4,17 @@
 
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "control/admission/admission.h"
 #include "control/log.h"
 #include "control/ng/server.h"
+#include "control/words.h"
 
 namespace po = boost::program_options;
 
 namespace rtprelay {
 
 namespace {
-std::vector<std::string> split_words(const std::string& s) {
-    std::istringstream in(s);
-    std::vector<std::string> out;
-    std::string w;
-    while (in >> w) {
-        out.push_back(w);
-    }
-    return out;
-}
-
 template <typename T>
 void at_least(const char* name, T value, T min) {
     if (value < min) {
@@ -168,7 +158,9 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
     if (o.interfaces.empty()) {
         throw options_error("option '--interface': at least one media interface is required");
     }
-    o.eal_args = split_words(eal);
+    for (std::string_view w : split_words(eal)) {
+        o.eal_args.emplace_back(w);
+    }
     o.eal_args.insert(o.eal_args.end(), trailing_eal.begin(), trailing_eal.end());
     return o;
 }

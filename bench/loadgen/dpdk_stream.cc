@@ -22,7 +22,7 @@
 
 #include "bench/loadgen/clock.h"
 #include "bench/loadgen/receiver.h"
-#include "bench/loadgen/relay_cpu.h"
+#include "bench/loadgen/relay_usage.h"
 #include "bench/loadgen/rtp_wire.h"
 #include "bench/loadgen/sender.h"
 #include "bench/loadgen/srtp_streams.h"

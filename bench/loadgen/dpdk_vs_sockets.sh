@@ -10,8 +10,9 @@
 #
 # The relay: one worker (lcore 1) with --idle-sleep-us (default 50: on a shared 2-core host
 # two busy pollers leave the kernel's softirqs and everyone else only scheduler slices of
-# milliseconds); its busy-poll ratio (loop turns that found packets) says how much of the
-# worker the load took. The DPDK generator on lcore 0, --dpdk-idle-sleep-us (default 20).
+# milliseconds); its busy time (loop turns that found packets, NG statistics) says how much
+# of the worker the load took: "busy %" is its utilisation, "us/pkt" its busy time per
+# relayed packet. The DPDK generator on lcore 0, --dpdk-idle-sleep-us (default 20).
 # Both at nice -10. Prints one line per run (and keeps the JSON in --json-dir if given).
 #
 #   sudo bench/loadgen/dpdk_vs_sockets.sh [--calls "1000 4000"] [--duration S] [--rounds N]
@@ -146,8 +147,9 @@ runs = [(st["summary"], st["verdict"]) for st in top["ramp"]["steps"]] if "ramp"
 for s, verdict in runs:
     n = s["calls"]["requested"]
     p, l = s["packets"], s["latency_us"]
-    busy = 100 * s["relay_busy_ratio"] if "relay_busy_ratio" in s else float("nan")
-    per = s.get("relay_us_per_packet", float("nan"))
+    b = s.get("relay_busy", {})  # the relay's workers' busy time over the streaming window
+    busy = 100 * b["max_utilisation"] if "max_utilisation" in b else float("nan")
+    per = b["ns_per_packet"] / 1000 if "ns_per_packet" in b else float("nan")
     ring = s.get("dpdk", {}).get("tx_ring_full", 0)
     print("%-10s %6s %9d %9d %8.4f %9.1f %9.1f %8.2f %9.3f %8d %8d %8.2f %s" % (mode, n, p["sent"], p["received"],
           p["loss_percent"], l["p50"], l["p99"], busy, per, p["sender_skipped"], ring, s["generator_cpu_seconds"], verdict))

@@ -22,6 +22,7 @@
 #include "bench/loadgen/options.h"
 #include "bench/loadgen/progress_line.h"
 #include "bench/loadgen/ramp.h"
+#include "bench/loadgen/ramp_report.h"
 #include "bench/loadgen/side_sockets.h"
 #include "bench/loadgen/stop_signal.h"
 #include "bench/loadgen/stream_phase.h"
@@ -90,74 +91,11 @@ lg::run_summary run_once(const lg::options& opt, uint32_t n, uint32_t run_no, ui
     return summary;
 }
 
-struct ramp_step {
-    lg::run_summary summary;
-    lg::step_verdict verdict;
-};
-
-void print_ramp_table(const lg::options& opt, const std::vector<ramp_step>& steps,
-                      const lg::ramp_search& search, std::FILE* out) {
-    std::fprintf(out, "ramp         %s  loss threshold %.4g %%  %.1f s per step\n", opt.ng.c_str(),
-                 opt.loss_threshold_percent, opt.duration_s);
-    std::fprintf(out, "%8s %8s %10s %9s %9s %9s %9s %9s %8s %8s  %s\n", "calls", "set up", "loss %",
-                 "p50 us", "p99 us", "jitter us", "relay cpu", "us/pkt", "busy %", "skipped",
-                 "verdict");
-    for (const ramp_step& st : steps) {
-        const lg::run_summary& s = st.summary;
-        char cpu[32] = "-";
-        char per[32] = "-";
-        char busy[32] = "-";
-        if (s.relay_cpu_seconds) {
-            std::snprintf(cpu, sizeof cpu, "%.2f s", *s.relay_cpu_seconds);
-        }
-        if (std::optional<double> p = s.relay_us_per_packet()) {
-            std::snprintf(per, sizeof per, "%.2f", *p);
-        }
-        if (std::optional<double> b = s.relay_busy_ratio()) {
-            std::snprintf(busy, sizeof busy, "%.2f", 100.0 * *b);
-        }
-        std::fprintf(out, "%8u %8u %10.4f %9.1f %9.1f %9.1f %9s %9s %8s %8llu  %s\n",
-                     s.calls_requested, s.calls_set_up, s.loss_percent(),
-                     static_cast<double>(s.latency_p50_ns) / 1e3,
-                     static_cast<double>(s.latency_p99_ns) / 1e3, s.jitter_mean_ns / 1e3, cpu, per,
-                     busy, static_cast<unsigned long long>(s.sender_skipped),
-                     lg::verdict_name(st.verdict));
-    }
-    std::fprintf(out, "result       largest good: %u calls", search.best());
-    if (search.first_bad()) {
-        std::fprintf(out, "  (%u calls: %s)", *search.first_bad(), search.stopped_by().c_str());
-    } else if (!search.stopped_by().empty()) {
-        std::fprintf(out, "  (stopped: %s)", search.stopped_by().c_str());
-    }
-    std::fputc('\n', out);
-}
-
-void print_ramp_json(const lg::options& opt, const std::vector<ramp_step>& steps,
-                     const lg::ramp_search& search, std::FILE* out) {
-    std::fprintf(out, "{\"ramp\":{\"ng\":\"%s\",\"loss_threshold_percent\":%.6g,"
-                      "\"step_seconds\":%.3f,\"srtp\":%s,\"best_calls\":%u,",
-                 opt.ng.c_str(), opt.loss_threshold_percent, opt.duration_s,
-                 opt.srtp ? "true" : "false", search.best());
-    if (search.first_bad()) {
-        std::fprintf(out, "\"first_bad_calls\":%u,", *search.first_bad());
-    } else {
-        std::fputs("\"first_bad_calls\":null,", out);
-    }
-    std::fprintf(out, "\"stopped_by\":\"%s\",\"steps\":[", search.stopped_by().c_str());
-    for (size_t i = 0; i < steps.size(); ++i) {
-        std::fprintf(out, "%s{\"verdict\":\"%s\",\"summary\":", i == 0 ? "" : ",",
-                     lg::verdict_name(steps[i].verdict));
-        lg::print_json(steps[i].summary, out);  // one object and a newline
-        std::fputc('}', out);
-    }
-    std::fputs("]}}\n", out);
-}
-
 int run_ramp(const lg::options& opt, uint32_t sockets, const lg::side_sockets& side_a,
              const lg::side_sockets& side_b, rtprelay::ng::ng_client& client,
              lg::progress_line& progress, lg::dpdk_link* dpdk) {
     lg::ramp_search search(opt.calls, opt.ramp_max, opt.ramp_factor, opt.ramp_refine);
-    std::vector<ramp_step> steps;
+    std::vector<lg::ramp_step> steps;
     uint32_t run_no = 0;
     while (std::optional<uint32_t> n = search.next()) {
         if (run_no > 0 && opt.ramp_pause_s > 0) {
@@ -176,9 +114,17 @@ int run_ramp(const lg::options& opt, uint32_t sockets, const lg::side_sockets& s
         steps.push_back({std::move(s), v});
     }
     if (opt.json) {
-        print_ramp_json(opt, steps, search, stdout);
+        lg::print_ramp_json(opt, steps, search, stdout);
     } else {
-        print_ramp_table(opt, steps, search, stdout);
+        lg::print_ramp_table(opt, steps, search, stdout);
+    }
+    if (!opt.plot.empty()) {
+        std::string error;
+        if (lg::write_ramp_plot(opt.plot, opt.plot_title.empty() ? opt.ng : opt.plot_title, steps, &error)) {
+            std::fprintf(stderr, "rtprelay-loadgen: plot written to %s\n", opt.plot.c_str());
+        } else {
+            std::fprintf(stderr, "rtprelay-loadgen: --plot %s: %s\n", opt.plot.c_str(), error.c_str());
+        }
     }
     return search.best() > 0 ? 0 : 1;
 }

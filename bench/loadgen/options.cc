@@ -77,6 +77,17 @@ std::string validate(const options& o) {
             return "--ramp with --keep: a ramp deletes every step's calls before the next";
         }
     }
+    if (!o.plot.empty()) {
+        if (!o.ramp) {
+            return "--plot: draws a ramp; use it with --ramp";
+        }
+        const std::string& p = o.plot;
+        const bool svg = p.size() > 4 && p.compare(p.size() - 4, 4, ".svg") == 0;
+        const bool png = p.size() > 4 && p.compare(p.size() - 4, 4, ".png") == 0;
+        if (!svg && !png) {
+            return "--plot: '" + p + "' must end in .svg or .png";
+        }
+    }
     if (!(o.skip_tolerance_percent >= 0.0) || o.skip_tolerance_percent > 100.0) {
         return "--skip-tolerance: must be between 0 and 100 percent";
     }
@@ -189,6 +200,11 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
         ("ramp-refine", with_default(&o.ramp_refine, "N"),
          "bisection steps between the last good and the first bad count")
         ("ramp-pause", with_default(&o.ramp_pause_s, "SECONDS"), "pause between ramp steps")
+        ("plot", arg(&o.plot, "FILE"),
+         "with --ramp: also draw loss, p99 latency and relay load against calls into FILE\n"
+         "(.svg or .png; needs gnuplot, Debian package gnuplot-nox); its data goes beside it\n"
+         "in FILE without extension + .dat, the gnuplot script in + .gp")
+        ("plot-title", arg(&o.plot_title, "TEXT"), "the relay's name in the plot's key (default: --ng)")
         ("loss-threshold", with_default(&o.loss_threshold_percent, "PERCENT"),
          "ramp: the most loss a step may have and still count as good")
         ("skip-tolerance", with_default(&o.skip_tolerance_percent, "PERCENT"),

@@ -44,6 +44,10 @@ struct options {
     double loss_threshold_percent = 0.1;
     double skip_tolerance_percent = 1.0;  // a step whose sender skipped more is "generator behind"
     double ramp_pause_s = 1.0;          // between steps: let the relay settle
+    // --plot FILE.svg|FILE.png: the ramp's loss, p99 latency and relay load against calls,
+    // drawn by gnuplot (ramp_report.h); plot_title names the relay in its key.
+    std::string plot;
+    std::string plot_title;
     // DPDK mode (--dpdk): media goes over the generator's own DPDK ports (EAL arguments in
     // `eal`, e.g. a net_memif client of the relay's memif server, or net_af_packet on a
     // veth), frames built and parsed here; NG stays on a kernel socket. Side A's address

@@ -63,3 +63,16 @@ TEST(LoadgenOptions, DpdkModeRefusesWhatItCannotDo) {
               lg::parse_outcome::run);
     EXPECT_FALSE(o.dpdk);
 }
+
+TEST(LoadgenOptions, PlotNeedsARampAndAnSvgOrPngName) {
+    lg::options o;
+    EXPECT_EQ(parse({"--ramp", "--plot", "ramp.svg"}, &o), lg::parse_outcome::run);
+    EXPECT_EQ(o.plot, "ramp.svg");
+    EXPECT_EQ(parse({"--ramp", "--plot", "/tmp/x/ramp.png", "--plot-title", "rtprelay"}, &o),
+              lg::parse_outcome::run);
+    EXPECT_EQ(o.plot_title, "rtprelay");
+    lg::options bad;
+    EXPECT_EQ(parse({"--plot", "ramp.svg"}, &bad), lg::parse_outcome::exit_error) << "no --ramp";
+    EXPECT_EQ(parse({"--ramp", "--plot", "ramp.pdf"}, &bad), lg::parse_outcome::exit_error);
+    EXPECT_EQ(parse({"--ramp", "--plot", ".svg"}, &bad), lg::parse_outcome::exit_error);
+}

@@ -12,7 +12,7 @@
 #include "bench/loadgen/clock.h"
 #include "bench/loadgen/live_counters.h"
 #include "bench/loadgen/receiver.h"
-#include "bench/loadgen/relay_cpu.h"
+#include "bench/loadgen/relay_usage.h"
 #include "bench/loadgen/sender.h"
 #include "bench/loadgen/srtp_streams.h"
 

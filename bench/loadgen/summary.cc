@@ -1,6 +1,7 @@
 #include "bench/loadgen/summary.h"
 
 #include "bench/loadgen/srtp_streams.h"
+#include "control/json_string.h"
 
 #include <algorithm>
 #include <cinttypes>
@@ -13,24 +14,6 @@ namespace {
 
 double us(int64_t ns) {
     return static_cast<double>(ns) / 1000.0;
-}
-
-std::string json_string(const std::string& s) {
-    std::string out = "\"";
-    for (const char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += ch;
-        } else if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out += buf;
-        } else {
-            out += ch;
-        }
-    }
-    return out + "\"";
 }
 
 }  // namespace
@@ -50,11 +33,33 @@ std::optional<double> run_summary::relay_us_per_packet() const {
     return *relay_cpu_seconds * 1e6 / static_cast<double>(relayed);
 }
 
-std::optional<double> run_summary::relay_busy_ratio() const {
-    if (!relay_polls || !relay_busy_polls || *relay_polls == 0) {
+double relay_busy_time::total_seconds() const {
+    double t = 0;
+    for (double b : busy_seconds) {
+        t += b;
+    }
+    return t;
+}
+
+double relay_busy_time::max_utilisation(double seconds) const {
+    double m = 0;
+    for (double b : busy_seconds) {
+        m = std::max(m, b);
+    }
+    return seconds > 0 ? m / seconds : 0;
+}
+
+double relay_busy_time::mean_utilisation(double seconds) const {
+    return seconds > 0 && !busy_seconds.empty()
+               ? total_seconds() / seconds / static_cast<double>(busy_seconds.size())
+               : 0;
+}
+
+std::optional<double> relay_busy_time::ns_per_packet() const {
+    if (relayed == 0) {
         return std::nullopt;
     }
-    return static_cast<double>(*relay_busy_polls) / static_cast<double>(*relay_polls);
+    return total_seconds() * 1e9 / static_cast<double>(relayed);
 }
 
 void add_srtp_checks(const srtp_sender& tx, const srtp_receiver& rx, uint64_t unprotect_failed, run_summary* s) {
@@ -169,16 +174,23 @@ void print_table(const run_summary& s, std::FILE* out) {
             std::fprintf(out, "  query      %s\n", r.first_query_error.c_str());
         }
     }
-    if (s.relay_cpu_seconds) {
-        std::fprintf(out, "relay cpu    %.3f s", *s.relay_cpu_seconds);
-        if (std::optional<double> per = s.relay_us_per_packet()) {
-            std::fprintf(out, "  %.3f us per relayed packet", *per);
+    if (s.relay_busy) {
+        const relay_busy_time& b = *s.relay_busy;
+        std::fprintf(out, "relay busy   %.3f s over %zu worker(s): utilisation %.2f %% (busiest %.2f %%)",
+                     b.total_seconds(), b.busy_seconds.size(), 100.0 * b.mean_utilisation(s.stream_seconds),
+                     100.0 * b.max_utilisation(s.stream_seconds));
+        if (std::optional<double> per = b.ns_per_packet()) {
+            std::fprintf(out, "  %.0f ns per relayed packet (%" PRIu64 ")", *per, b.relayed);
         }
         std::fputc('\n', out);
     }
-    if (std::optional<double> busy = s.relay_busy_ratio()) {
-        std::fprintf(out, "relay polls  %" PRIu64 " loop turns, %.2f %% found packets\n",
-                     *s.relay_polls, 100.0 * *busy);
+    if (s.relay_cpu_seconds) {
+        std::fprintf(out, "relay cpu    %.3f s of process CPU (/proc; no busy-time figure from this relay)",
+                     *s.relay_cpu_seconds);
+        if (std::optional<double> per = s.relay_us_per_packet()) {
+            std::fprintf(out, "  %.3f us per packet received", *per);
+        }
+        std::fputc('\n', out);
     }
     if (s.deleted) {
         std::fprintf(out, "delete       ok %u  failed %u%s%s\n", s.deleted->deleted,
@@ -234,16 +246,29 @@ void print_json(const run_summary& s, std::FILE* out) {
                      r.rtcp_errors, r.queried, r.query_failed,
                      json_string(r.first_query_error).c_str());
     }
+    if (s.relay_busy) {
+        const relay_busy_time& b = *s.relay_busy;
+        std::string per_worker;
+        for (double w : b.busy_seconds) {
+            char buf[32];
+            std::snprintf(buf, sizeof buf, "%s%.6f", per_worker.empty() ? "" : ",", w);
+            per_worker += buf;
+        }
+        std::fprintf(out,
+                     ",\"relay_busy\":{\"workers\":%zu,\"busy_seconds\":[%s],\"relayed\":%" PRIu64
+                     ",\"utilisation\":%.5f,\"max_utilisation\":%.5f",
+                     b.busy_seconds.size(), per_worker.c_str(), b.relayed, b.mean_utilisation(s.stream_seconds),
+                     b.max_utilisation(s.stream_seconds));
+        if (std::optional<double> per = b.ns_per_packet()) {
+            std::fprintf(out, ",\"ns_per_packet\":%.1f", *per);
+        }
+        std::fputc('}', out);
+    }
     if (s.relay_cpu_seconds) {
         std::fprintf(out, ",\"relay_cpu_seconds\":%.3f", *s.relay_cpu_seconds);
         if (std::optional<double> per = s.relay_us_per_packet()) {
             std::fprintf(out, ",\"relay_us_per_packet\":%.4f", *per);
         }
-    }
-    if (std::optional<double> busy = s.relay_busy_ratio()) {
-        std::fprintf(out, ",\"relay_polls\":%" PRIu64 ",\"relay_busy_polls\":%" PRIu64
-                          ",\"relay_busy_ratio\":%.5f",
-                     *s.relay_polls, *s.relay_busy_polls, *busy);
     }
     if (s.srtp) {
         std::fprintf(out,

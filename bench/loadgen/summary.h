@@ -17,6 +17,19 @@
 
 namespace rtprelay::loadgen {
 
+// rtprelay's workers over the streaming window (relay_usage.h).
+struct relay_busy_time {
+    std::vector<double> busy_seconds;  // per worker: time on loop turns that received packets
+    uint64_t relayed = 0;              // packets the relay relayed (its own count, RTP + RTCP)
+
+    double total_seconds() const;
+    // Busy time over `seconds` of sending: each worker's utilisation, 0..1 (the busiest one's
+    // and the mean over workers).
+    double max_utilisation(double seconds) const;
+    double mean_utilisation(double seconds) const;
+    std::optional<double> ns_per_packet() const;  // all workers' busy time per relayed packet
+};
+
 struct run_summary {
     std::string ng;
     uint32_t calls_requested = 0;
@@ -68,15 +81,14 @@ struct run_summary {
     double generator_cpu_seconds = 0;
 
     std::optional<relay_totals> relay;      // absent when nothing was queried
+    // What the relay spent over the streaming window: rtprelay's workers' busy time, or,
+    // for a relay that does not report it (rtpengine), its process CPU from /proc.
+    std::optional<relay_busy_time> relay_busy;
     std::optional<double> relay_cpu_seconds;
-    // The relay's worker loop turns over the streaming window (NG statistics, rtprelay only).
-    std::optional<uint64_t> relay_polls;
-    std::optional<uint64_t> relay_busy_polls;
     std::optional<delete_result> deleted;   // absent with --keep
 
     double loss_percent() const;
-    std::optional<double> relay_us_per_packet() const;  // CPU per packet that came through
-    std::optional<double> relay_busy_ratio() const;     // busy polls / polls
+    std::optional<double> relay_us_per_packet() const;  // process CPU per packet that came through
 };
 
 // Adds the per-stream figures of the streaming phase into *s.

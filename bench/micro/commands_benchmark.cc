@@ -137,7 +137,11 @@ struct control_plane {
 
     // One datagram as ng_server::handle_datagram treats it, minus the socket.
     void datagram(const std::string& cookie, const std::string& body, steady::time_point now) {
-        if (cache.lookup(cookie, now)) {
+        ng::cookie_cache::body_digest digest{};
+        if (!ng::cookie_cache::digest(body, &digest)) {
+            throw std::runtime_error("SHA-256 failed");
+        }
+        if (cache.lookup(proxy, cookie, digest, now)) {
             throw std::runtime_error("cookie seen twice");
         }
         std::string error;
@@ -153,8 +157,11 @@ struct control_plane {
         std::string out = cookie;
         out.push_back(' ');
         ng::encode_to(reply, &out);
-        cache.insert(cookie, std::move(out), now);
+        cache.insert(proxy, cookie, digest, std::move(out), now);
     }
+
+    // The sender as ng_server keys it (family, IPv4 address, port): one proxy.
+    const std::string proxy{"\x02\x7f\x00\x00\x01\x08\xaf", 7};
 
     rtprelay::interface_set interfaces;
     std::unique_ptr<rtprelay::dp::flow_table> flows;

@@ -6,6 +6,8 @@
 #include <cstdio>
 #include <fstream>
 
+#include "control/json_string.h"
+
 namespace rtprelay::pipeline {
 
 namespace {
@@ -77,21 +79,6 @@ const scenario_result* single_worker(const std::vector<scenario_result>& results
 }
 
 double per_call(uint64_t bytes, uint32_t calls) { return calls == 0 ? 0 : static_cast<double>(bytes) / calls; }
-
-void json_string(const std::string& s) {
-    std::putchar('"');
-    for (char c : s) {
-        if (c == '"' || c == '\\') {
-            std::putchar('\\');
-            std::putchar(c);
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-            std::printf("\\u%04x", c);
-        } else {
-            std::putchar(c);
-        }
-    }
-    std::putchar('"');
-}
 
 }  // namespace
 
@@ -266,7 +253,7 @@ void print_table(const machine_info& m, const floor_figures& floor, const std::v
 
 void print_json(const machine_info& m, const floor_figures& floor, const std::vector<scenario_result>& results) {
     std::printf("{\"cpu\":");
-    json_string(m.cpu);
+    std::fputs(json_string(m.cpu).c_str(), stdout);
     std::printf(",\"suite\":\"%s\"", m.suite.c_str());
     std::printf(",\"tsc_hz\":%.0f,\"lcore_cpu\":%u,\"hugepages\":%s,\"srtp_batch_min\":%u,"
                 "\"floor_arch\":\"%s\",\"floor_keys\":%u,\"floor_ns_per_direction\":%.2f,\"realtime\":%s,"
@@ -323,7 +310,7 @@ void print_json(const machine_info& m, const floor_figures& floor, const std::ve
             if (k != 0) {
                 std::putchar(',');
             }
-            json_string(r.check.failures[k]);
+            std::fputs(json_string(r.check.failures[k]).c_str(), stdout);
         }
         std::printf("]}");
     }

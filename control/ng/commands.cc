@@ -90,6 +90,29 @@ value error_reply(const std::string& reason) {
     return v;
 }
 
+namespace {
+// rtpengine's contract: "load limit" only to proxies that announced they handle it
+// (Kamailio then tries its next node); others get the error reason they already know.
+value load_limit_or(const value& request, std::string_view refused, const std::string& reason) {
+    if (!list_has(string_list(request, "supports"), "load limit")) {
+        return error_reply(reason);
+    }
+    value v = value::dict();
+    v.set("result", value::str("load limit"));
+    v.set("message", value::str("refused: " + std::string(refused)));
+    return v;
+}
+}  // namespace
+
+bool commands::knows(std::string_view command) {
+    for (size_t i = 0; i + 1 < command_names.size(); ++i) {
+        if (command == command_names[i]) {
+            return true;
+        }
+    }
+    return false;
+}
+
 value commands::handle(const value& request, std::chrono::steady_clock::time_point now) {
     auto& row = counts_.results[command_index(request)];
     try {
@@ -192,15 +215,11 @@ value commands::dispatch(const value& request, std::chrono::steady_clock::time_p
         return error_reply("Unrecognized command");
     } catch (const admission_refused& e) {
         ++counts_.errors;
-        // rtpengine's contract: "load limit" only to proxies that announced they handle it
-        // (Kamailio then tries its next node); others get the error it already knows.
-        if (list_has(string_list(request, "supports"), "load limit")) {
-            value v = value::dict();
-            v.set("result", value::str("load limit"));
-            v.set("message", value::str(std::string("refused: ") + e.what()));
-            return v;
-        }
-        return error_reply("Parallel session limit reached");
+        return load_limit_or(request, e.what(), "Parallel session limit reached");
+    } catch (const ports_exhausted& e) {
+        ++counts_.errors;
+        // Only a new call can go to another node; a re-INVITE's call stays here.
+        return e.new_call ? load_limit_or(request, "ports", e.what()) : error_reply(e.what());
     } catch (const session_error& e) {
         ++counts_.errors;
         return error_reply(e.what());
@@ -360,6 +379,7 @@ value commands::statistics() const {
         srv.set("requests", n(c.requests));
         srv.set("replies", n(c.replies));
         srv.set("cache hits", n(c.cache_hits));
+        srv.set("cookie reuses", n(c.cookie_reuses));
         srv.set("ignored not allowed", n(c.dropped_not_allowed));
         srv.set("dropped malformed", n(c.dropped_malformed));
         srv.set("bad requests", n(c.bad_requests));

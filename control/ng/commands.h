@@ -6,6 +6,7 @@
 #include <array>
 #include <chrono>
 #include <functional>
+#include <string_view>
 
 #include "control/ng/bencode.h"
 #include "control/ng/server.h"
@@ -25,10 +26,16 @@ class commands {
 
     // Commands and reply results as the statistics reply names them ("ng requests"):
     // `other` is an unrecognised command or a request without one, so a peer sending
-    // garbage cannot grow the table.
+    // garbage cannot grow the table. Every command dispatch runs must be listed: one that
+    // is not counts as `other`, and the NG server does not cache its replies (knows()), so
+    // a proxy's retransmit would run it again.
     static constexpr std::array<const char*, 11> command_names = {
         "ping", "offer", "answer", "delete", "query", "list", "statistics", "capacity", "drain", "undrain", "other"};
     static constexpr std::array<const char*, 3> result_names = {"ok", "error", "load limit"};
+
+    // Whether `command` is one dispatch runs (every name above but `other`): the NG server
+    // caches replies only to these (ng_server_config::is_command).
+    static bool knows(std::string_view command);
 
     // Requests per command name and how many ended in error, for metrics.
     struct counts {

@@ -43,6 +43,28 @@ peer_bytes bytes_of(const peer_info& peer) {
     return {};
 }
 
+// The sender as the reply cache knows it: family, address, port in network order
+// (7 bytes for IPv4, 19 for IPv6). A peer always reaches the one socket with the same form.
+std::string_view source_key(const peer_info& peer, std::array<char, 19>* out) {
+    size_t n = 0;
+    auto put = [&](const void* p, size_t len) {
+        std::memcpy(out->data() + n, p, len);
+        n += len;
+    };
+    const auto family = static_cast<char>(peer.family());
+    put(&family, 1);
+    if (peer.family() == AF_INET) {
+        const auto* sin = reinterpret_cast<const sockaddr_in*>(&peer.addr);
+        put(&sin->sin_addr, 4);
+        put(&sin->sin_port, 2);
+    } else if (peer.family() == AF_INET6) {
+        const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(&peer.addr);
+        put(&sin6->sin6_addr, 16);
+        put(&sin6->sin6_port, 2);
+    }
+    return {out->data(), n};
+}
+
 bool prefix_equal(const uint8_t* a, const uint8_t* b, unsigned bits) {
     const unsigned full = bits / 8;
     if (std::memcmp(a, b, full) != 0) {
@@ -158,6 +180,7 @@ std::optional<ng_server::allow_entry> ng_server::parse_allow(std::string_view te
 ng_server::ng_server(const ng_server_config& config, handler h)
     : handler_(std::move(h)),
       cache_(config.cache_entries, config.cache_age),
+      is_command_(config.is_command),
       max_burst_(config.max_burst == 0 ? 1 : config.max_burst),
       buf_(65536) {
     auto listen = parse_endpoint(config.listen, true);
@@ -266,14 +289,30 @@ void ng_server::handle_datagram(std::string_view msg, const peer_info& from,
     }
     const std::string_view cookie = frame->cookie;
     ++counters_.requests;
-    if (auto cached = cache_.lookup(cookie, now)) {
-        ++counters_.cache_hits;
-        send_to(*cached, from);
-        return;
+    std::array<char, 19> source_buf;
+    const std::string_view source = source_key(from, &source_buf);
+    cookie_cache::body_digest body{};
+    const bool digested = cookie_cache::digest(frame->body, &body);
+    if (auto cached = digested ? cache_.lookup(source, cookie, body, now) : std::nullopt) {
+        if (cached->same_body) {
+            ++counters_.cache_hits;
+            send_to(cached->reply, from);
+            return;
+        }
+        // Not a retransmit: a retransmit is byte-identical. Answering with the old reply
+        // would hand the proxy another call's SDP; refusing would fail every call of a
+        // proxy that restarted with the same cookie sequence. So it runs, as what it is.
+        ++counters_.cookie_reuses;
+        if (reuse_log_.allow(now)) {
+            log::event(log::level::warning, "NG cookie reused for a different request, handled as a new one")
+                .field("peer", from.to_string())
+                .field("cookie", cookie);
+        }
     }
+    bool cacheable = false;
     std::string reply(cookie);
     reply.push_back(' ');
-    encode_to(answer(frame->body, from), &reply);
+    encode_to(answer(frame->body, from, &cacheable), &reply);
     if (reply.size() > max_reply_bytes) {
         // One UDP datagram cannot carry it: say so instead of letting the client time out.
         ++counters_.oversized_replies;
@@ -284,10 +323,13 @@ void ng_server::handle_datagram(std::string_view msg, const peer_info& from,
                   &reply);
     }
     send_to(reply, from);
-    cache_.insert(cookie, std::move(reply), now);
+    if (cacheable && digested) {
+        cache_.insert(source, cookie, body, std::move(reply), now);
+    }
 }
 
-value ng_server::answer(std::string_view body, const peer_info& from) {
+value ng_server::answer(std::string_view body, const peer_info& from, bool* cacheable) {
+    *cacheable = false;
     std::string error;
     auto request = decode(body, &error);
     if (!request) {
@@ -298,6 +340,10 @@ value ng_server::answer(std::string_view body, const peer_info& from) {
         ++counters_.bad_requests;
         return error_reply("request is not a dictionary");
     }
+    // Without a command nothing runs: the handler's error reply (it counts these) is made
+    // again for a retransmit, identical, so it need not take a cache entry.
+    const auto command = request->find_string("command");
+    *cacheable = command && (!is_command_ || is_command_(*command));
     try {
         return handler_(*request, from);
     } catch (const std::exception& e) {

@@ -1,9 +1,13 @@
 #pragma once
 // The NG control socket: the UDP endpoint Kamailio/OpenSIPS `rtpengine` modules talk to.
 // A datagram is "<cookie> <bencode dict>"; the reply is "<cookie> <bencode dict>" sent back
-// to the sender. Replies are cached by cookie so retransmits are answered from the cache
-// and the handler runs once per request. Single-threaded: the owner polls fd() and calls
-// on_readable(); nothing here blocks.
+// to the sender. Replies are cached by sender and cookie, with a digest of the body, so a
+// retransmit is answered from the cache and the handler runs once per request; a cookie
+// the same sender reuses for a different body runs as the new request it is (and is
+// counted). Only replies to requests that ran a command are cached: an error reply to junk
+// (undecodable, not a dictionary, no command or an unknown one) is made again for each
+// copy, byte for byte the same, so no amount of junk can evict a real request's reply.
+// Single-threaded: the owner polls fd() and calls on_readable(); nothing here blocks.
 
 #include <sys/socket.h>
 
@@ -52,6 +56,9 @@ struct ng_server_config {
     size_t cache_entries = 10000;
     std::chrono::seconds cache_age{30};  // > the SIP proxy's total retransmit window
     unsigned max_burst = 64;             // datagrams per on_readable(), bounds one turn
+    // The commands the handler runs (ng::commands::knows). A request naming any other gets
+    // the handler's reply uncached, as junk. Empty: every command string is a command.
+    std::function<bool(std::string_view command)> is_command;
 };
 
 // Counters of the control socket; written by the owning thread only.
@@ -59,6 +66,7 @@ struct ng_server_counters {
     uint64_t requests = 0;             // framed datagrams from allowed peers, retransmits too
     uint64_t replies = 0;              // datagrams sent, cached and error replies included
     uint64_t cache_hits = 0;           // requests answered from the cookie cache
+    uint64_t cookie_reuses = 0;        // cached cookie, same sender, other body: run as new
     uint64_t dropped_not_allowed = 0;  // sender not in the allow-list; no reply
     uint64_t dropped_malformed = 0;    // no cookie, over-long cookie or truncated; no reply
     uint64_t bad_requests = 0;         // undecodable or not a dict; error reply
@@ -107,7 +115,8 @@ class ng_server {
     static std::optional<allow_entry> parse_allow(std::string_view text);
     void handle_datagram(std::string_view msg, const peer_info& from,
                          std::chrono::steady_clock::time_point now);
-    value answer(std::string_view body, const peer_info& from);
+    // The reply to one request body; *cacheable is false when no command ran (junk).
+    value answer(std::string_view body, const peer_info& from, bool* cacheable);
     void send_to(std::string_view reply, const peer_info& to);
 
     int fd_ = -1;
@@ -115,11 +124,13 @@ class ng_server {
     std::vector<allow_entry> allow_;
     handler handler_;
     cookie_cache cache_;
+    std::function<bool(std::string_view)> is_command_;
     unsigned max_burst_;
     ng_server_counters counters_;
     // Datagrams dropped without a reply come from the network: their log lines are rate
     // limited (10 at once, then 1/s) with a count of what was held back.
     log::rate_limiter drop_log_{"ng dropped datagrams", 1.0, 10.0};
+    log::rate_limiter reuse_log_{"NG cookie reuses", 1.0, 10.0};
     std::vector<char> buf_;  // one datagram; 64 KiB holds any UDP payload
 };
 

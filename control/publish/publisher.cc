@@ -107,7 +107,13 @@ bool publisher::publish_direction(leg& in, stream& s_in, leg& out, stream& s_out
     e->onlink_net = out_addr.net.base.v4_be() & e->onlink_mask;
     e->gateway = out.iface->gateway ? out.iface->gateway->v4_be() : 0;
     e->kind = rtcp ? dp::flow_kind::rtcp : dp::flow_kind::rtp;
+    e->iface = static_cast<uint8_t>(in.iface->index);  // < dp::counted_interfaces (interface_set::add)
+    // An RTCP port latches a NAT'd peer only from the address its RTP port latched to.
+    e->rtp_of_leg = rtcp ? s_in.rtp_state.get() : nullptr;
     e->flags = dp::flow_learn;
+    if (!s_in.is_rtp) {
+        e->flags |= dp::flow_opaque;  // T.38 UDPTL: probation reads UDPTL's sequence number
+    }
     if (in.strict_source || in.iface->strict_source) {
         e->flags |= dp::flow_strict_source;
     }

@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "control/words.h"
+
 namespace rtprelay::sdes {
 
 namespace {
@@ -31,40 +33,9 @@ std::string quote(std::string_view s) {
     return out;
 }
 
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
-
-std::vector<std::string_view> split_words(std::string_view s) {
-    // Counted first so the vector is allocated once (growing it 1, 2, 4, 8 was ~5% of an
-    // NG offer+answer).
-    size_t n = 0;
-    for (size_t k = 0; k < s.size(); ++k) {
-        n += !is_blank(s[k]) && (k == 0 || is_blank(s[k - 1]));
-    }
-    std::vector<std::string_view> out;
-    out.reserve(n);
-    size_t i = 0;
-    while (i < s.size()) {
-        while (i < s.size() && is_blank(s[i])) {
-            ++i;
-        }
-        const size_t start = i;
-        while (i < s.size() && !is_blank(s[i])) {
-            ++i;
-        }
-        if (i > start) {
-            out.push_back(s.substr(start, i - start));
-        }
-    }
-    return out;
-}
-
-bool all_digits(std::string_view s) {
-    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
-
 // Decimal digits only; nullopt on anything else or on overflow of uint64_t.
 std::optional<uint64_t> decimal(std::string_view s) {
-    if (!all_digits(s)) {
+    if (!is_digits(s)) {
         return std::nullopt;
     }
     uint64_t v = 0;
@@ -180,7 +151,7 @@ std::optional<uint64_t> parse_lifetime(std::string_view text, const line_error& 
             return fail("lifetime " + quote(text) + " is above 2^48");
         }
         v = uint64_t{1} << *e;
-    } else if (all_digits(text)) {
+    } else if (is_digits(text)) {
         const auto d = decimal(text);
         if (!d || *d > max_lifetime) {
             return fail("lifetime " + quote(text) + " is above 2^48");

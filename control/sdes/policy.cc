@@ -52,18 +52,6 @@ bool srtp_policy::accepts(suite s) const {
     return std::find(accept_suites.begin(), accept_suites.end(), s) != accept_suites.end();
 }
 
-std::string_view mode_name(srtp_mode m) {
-    switch (m) {
-        case srtp_mode::off:
-            return "off";
-        case srtp_mode::optional:
-            return "optional";
-        case srtp_mode::required:
-            return "required";
-    }
-    return "unknown";
-}
-
 bool apply_policy_option(srtp_policy& p, std::string_view key, std::string_view value) {
     if (key == "srtp") {
         if (value == "off") {

@@ -40,8 +40,6 @@ struct srtp_policy {
     bool accepts(suite s) const;
 };
 
-std::string_view mode_name(srtp_mode m);
-
 // Applies one key=value word of an interface line. Returns false for keys it does not own
 // (the caller handles or rejects them). Throws std::invalid_argument naming the key and the
 // value ("offer-suites 'AES_192_CM_HMAC_SHA1_80': unknown suite 'AES_192_CM_HMAC_SHA1_80'

@@ -1,5 +1,5 @@
 #pragma once
-// Field-level helpers shared by parse() and rewrite(): splitting values into words,
+// Field-level helpers shared by parse() and rewrite() (words and digits: control/words.h):
 // bounded number parsing, attribute names and connection fields. Internal to control/sdp.
 
 #include <cstdint>
@@ -9,17 +9,12 @@
 #include <vector>
 
 #include "control/sdp/sdp.h"
+#include "control/words.h"
 
 namespace rtprelay::sdp::detail {
 
 // Drops trailing spaces and tabs, which broken user agents leave after values.
 std::string_view trim_trailing(std::string_view s);
-
-// Words separated by runs of spaces or tabs; views into `s`.
-std::vector<std::string_view> split_words(std::string_view s);
-
-// Non-empty and only '0'-'9'.
-bool is_digits(std::string_view s);
 
 // Decimal digits only (no sign, no blanks), at most `max`. Rejects overflow of any size.
 std::optional<uint32_t> parse_number(std::string_view s, uint32_t max);

@@ -166,7 +166,7 @@ bool rewriter::session_line(const line& l)
     if (type == 'o' && plan_.replace_origin) {
         // Keep username, session id and version; replace address type and address.
         const std::string_view value = l.value();
-        const auto words = detail::split_words(value);
+        const auto words = split_words(value);
         if (words.size() < 6) {
             return mismatch();
         }
@@ -225,7 +225,7 @@ bool rewriter::begin_section(const line& l)
     cur_.crypto_pending = mp.replace_crypto && m.crypto.empty();
 
     const std::string_view value = l.value();
-    const auto words = detail::split_words(value);
+    const auto words = split_words(value);
     if (words.size() < 3) {
         return mismatch();
     }
@@ -291,7 +291,7 @@ bool rewriter::relayed_attribute(const line& l, const media_plan& mp)
         return true;
     }
     if (attr.name == "rtcp") {
-        const auto words = detail::split_words(attr.value);
+        const auto words = split_words(attr.value);
         std::string text = "a=rtcp:" + std::to_string(mp.rtcp_port);
         if (words.size() == 4) {
             // An address given for RTCP is the relay's too, except a hold address.

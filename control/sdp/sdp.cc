@@ -118,7 +118,7 @@ bool parser::on_origin(const line& l)
     }
     // Six fields; the address is taken from the end so that a username with blanks (seen
     // from broken user agents) still parses.
-    const auto words = detail::split_words(l.value());
+    const auto words = split_words(l.value());
     if (words.size() < 6) {
         return fail(l, "o= needs 6 fields");
     }
@@ -133,7 +133,7 @@ bool parser::on_origin(const line& l)
 
 bool parser::on_connection(const line& l)
 {
-    const auto words = detail::split_words(l.value());
+    const auto words = split_words(l.value());
     auto conn = detail::parse_connection(words);
     if (!conn) {
         return fail(l, "c= must be IN IP4 <address> or IN IP6 <address>");
@@ -154,7 +154,7 @@ bool parser::on_media(const line& l)
     if (sd_.medias.size() >= max_medias) {
         return fail(l, "more than 64 m= lines");
     }
-    const auto words = detail::split_words(l.value());
+    const auto words = split_words(l.value());
     if (words.size() < 3) {
         return fail(l, "m= needs <media> <port> <proto> <formats>");
     }
@@ -163,7 +163,7 @@ bool parser::on_media(const line& l)
     const std::string_view port_field = words[1];
     const size_t slash = port_field.find('/');
     const std::string_view port_text = port_field.substr(0, slash);
-    if (!detail::is_digits(port_text)) {
+    if (!is_digits(port_text)) {
         return fail(l, "m= port not a number");
     }
     const auto port = detail::parse_number(port_text, 65535);
@@ -228,7 +228,7 @@ bool parser::on_rtcp(const line& l, std::string_view value, media& m)
     if (m.rtcp_port) {
         return fail(l, "second a=rtcp line in the same section");
     }
-    const auto words = detail::split_words(value);
+    const auto words = split_words(value);
     if (words.empty() || (words.size() != 1 && words.size() != 4)) {
         return fail(l, "a=rtcp must be <port> [IN IP4|IP6 <address>]");
     }

@@ -247,25 +247,48 @@ void session_manager::ensure_streams(leg& l, size_t n) {
     }
 }
 
-void session_manager::allocate(leg& l, stream& s) {
+namespace {
+// by_port_'s key: local address and RTP port (an RTCP port, odd, maps to its RTP port).
+uint64_t port_key(uint32_t addr_be, uint16_t port) { return static_cast<uint64_t>(addr_be) << 16 | (port & ~1u); }
+}  // namespace
+
+void session_manager::allocate(call& c, leg& l, stream& s) {
     if (s.allocated) {
         return;
     }
     auto a = l.iface->allocate();
     if (!a) {
         ++totals_.refused_ports;
-        throw session_error("Ran out of ports");
+        throw ports_exhausted();
     }
     s.alloc = *a;
     s.local_addr = l.iface->addresses[a->address_index].net.base;
     s.allocated = true;
+    by_port_[port_key(s.local_addr.v4_be(), s.rtp_port())] = &c;
 }
 
 void session_manager::release_stream(leg& l, stream& s) {
     if (s.allocated) {
+        by_port_.erase(port_key(s.local_addr.v4_be(), s.rtp_port()));
         l.iface->release(s.alloc);
         s.allocated = false;
     }
+}
+
+std::optional<session_manager::port_owner> session_manager::owner_of(uint32_t addr_be, uint16_t port) const {
+    const auto it = by_port_.find(port_key(addr_be, port));
+    if (it == by_port_.end()) {
+        return std::nullopt;
+    }
+    const call& c = *it->second;
+    for (const auto& l : c.legs) {
+        for (const stream& s : l->streams) {
+            if (s.allocated && s.local_addr.v4_be() == addr_be && s.rtp_port() == (port & ~1u)) {
+                return port_owner{c.call_id, l->tag};
+            }
+        }
+    }
+    return std::nullopt;
 }
 
 void session_manager::destroy(call& c) {
@@ -339,8 +362,8 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
             x_crypto[i] = sx.crypto();
             y_crypto[i] = sy.crypto();
             if (!sx.disabled) {
-                allocate(*x, sx);
-                allocate(*y, sy);
+                allocate(c, *x, sx);
+                allocate(c, *y, sy);
                 sy.is_rtp = sx.is_rtp;
             }
             plan.medias.push_back(plan_for(sy, r.ice_remove));
@@ -405,11 +428,18 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
         destroy(c);
         calls_.erase(it);
         throw;
+    } catch (ports_exhausted& e) {
+        e.new_call = fresh;  // counted as refused_ports where it was thrown
+        if (fresh) {
+            destroy(c);
+            calls_.erase(it);
+        } else {
+            before.restore();
+        }
+        throw;
     } catch (const session_error& e) {
         if (fresh) {
-            if (std::string_view(e.what()) != "Ran out of ports") {
-                ++totals_.refused_policy;
-            }
+            ++totals_.refused_policy;
             destroy(c);
             calls_.erase(it);
         } else {

@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "control/admission/admission.h"
@@ -23,6 +24,15 @@ namespace rtprelay {
 
 struct session_error : std::runtime_error {
     using std::runtime_error::runtime_error;
+};
+
+// No port pair left on a leg's interface ("Ran out of ports"). NG answers `load limit` to
+// a proxy that supports it when the offer was for a new call (the proxy then places the
+// call on its next node); a call that already lives here cannot move, so a re-INVITE gets
+// the error.
+struct ports_exhausted : session_error {
+    ports_exhausted() : session_error("Ran out of ports") {}
+    bool new_call = false;  // set by offer() on its way out
 };
 
 // A new call refused by admission control; NG answers `load limit` (when the proxy says
@@ -122,6 +132,13 @@ class session_manager {
     // Per interface and address: ports free and used (pairs), for statistics and capacity.
     ng::value interfaces_report() const;
     size_t size() const { return calls_.size(); }
+    // The call and leg a local media address and port (RTP or RTCP) belong to, for log lines
+    // about what the data plane saw there (latch moves). O(1) plus the call's streams.
+    struct port_owner {
+        std::string call_id;
+        std::string tag;
+    };
+    std::optional<port_owner> owner_of(uint32_t addr_be, uint16_t port) const;
     const session_totals& totals() const { return totals_; }
 
  private:
@@ -139,7 +156,7 @@ class session_manager {
     void undo(call& c, const branch_change& change);
     leg& new_leg(call& c, std::string tag, const std::string& iface_name);
     void ensure_streams(leg& l, size_t n);
-    void allocate(leg& l, stream& s);
+    void allocate(call& c, leg& l, stream& s);
     void release_stream(leg& l, stream& s);
     void destroy(call& c);
     // By call-id; the key views the call's own call_id (one copy of the id per call).
@@ -152,6 +169,9 @@ class session_manager {
     session_timeouts timeouts_;
     admission* admission_;
     call_map calls_;
+    // Allocated port pairs -> their call (port_key in manager.cc): kept by allocate and
+    // release_stream, so it holds exactly the pairs streams hold.
+    std::unordered_map<uint64_t, call*> by_port_;
     session_totals totals_;
 };
 

@@ -59,10 +59,7 @@ public:
     // Control plane: zeroes chunk `id` and returns it to the pool.
     void release(uint32_t id) noexcept;
 
-    // For tests and the pipeline report: chunks in the pool, and free now.
-    uint64_t total_chunks() const noexcept {
-        return uint64_t{n_blocks_.load(std::memory_order_acquire)} * chunks_per_block;
-    }
+    // For tests and the pipeline report: chunks free now.
     int64_t free_chunks() const noexcept { return free_.load(std::memory_order_relaxed); }
     // Tests: keep no more than `chunks` free chunks by claiming the rest (returned ids in
     // `held`, up to `max_held`); lets a test reach the exhausted state. Returns how many.

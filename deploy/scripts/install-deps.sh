@@ -17,11 +17,15 @@ build_pkgs=(meson ninja-build pkg-config g++ libdpdk-dev dpdk libsrtp2-dev libss
 # prometheus: promtool and a real server scraping /metrics (tests/e2e/metrics_test.py).
 # baresip-core: two SIP phones with SDES-SRTP calling through Kamailio (tests/e2e/kamailio_srtp/);
 # it ships no service.
-test_pkgs=(iproute2 ethtool python3 kamailio sip-tester clang libclang-rt-14-dev prometheus baresip-core)
+# gnuplot-nox: rtprelay-loadgen --plot and bench/compare draw their ramps with it (its test
+# draws one).
+test_pkgs=(iproute2 ethtool python3 kamailio sip-tester clang libclang-rt-14-dev prometheus baresip-core
+           gnuplot-nox)
 # Services of test packages: never left enabled or running as system services.
 service_pkgs=(kamailio prometheus rtpengine-daemon)
-# The relay bench/compare measures rtprelay against: an optional benchmark dependency.
-bench_pkgs=(rtpengine-daemon)
+# The relay bench/compare measures rtprelay against (an optional benchmark dependency), and
+# gnuplot for its chart.
+bench_pkgs=(rtpengine-daemon gnuplot-nox)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-}" = "--bench" ]; then

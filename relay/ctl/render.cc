@@ -2,10 +2,14 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <iterator>
+#include <optional>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "dataplane/counters.h"
 #include "relay/ctl/table.h"
 
 namespace rtprelay::ctl {
@@ -39,6 +43,69 @@ kv_list integer_members(const ng::value& d, const std::array<std::string_view, N
         }
     }
     return out;
+}
+
+// NG `statistics` "dataplane": the counters of worker_counters.def in its order, then the
+// totals the daemon adds.
+constexpr auto dataplane_keys = [] {
+    constexpr size_t n = std::size(dp::worker_counter_list);
+    std::array<std::string_view, n + 2> keys{};
+    for (size_t i = 0; i < n; ++i) {
+        keys[i] = dp::worker_counter_list[i].key;
+    }
+    keys[n] = "dropped";
+    keys[n + 1] = "flows";
+    return keys;
+}();
+
+std::string upper(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::toupper(c); });
+    return out;
+}
+
+// "workers": one row per worker, a column per worker-scope counter.
+std::string workers_table(const ng::value& dp) {
+    const ng::value* workers = dp.find("workers");
+    if (workers == nullptr || !workers->is_list() || workers->as_list().empty()) {
+        return "";
+    }
+    text_table t;
+    t.add_column("WORKER", text_table::align::right);
+    std::vector<std::string_view> keys;
+    for (const dp::counter_info& c : dp::worker_counter_list) {
+        if (c.scope == dp::counter_scope::worker) {
+            keys.push_back(c.key);
+            t.add_column(upper(c.key), text_table::align::right);
+        }
+    }
+    for (const ng::value& w : workers->as_list()) {
+        std::vector<std::string> row{int_at(w, "worker")};
+        for (std::string_view k : keys) {
+            row.push_back(int_at(w, k));
+        }
+        t.add_row(std::move(row));
+    }
+    return "\n" + t.render();
+}
+
+// The drop reasons that dropped anything, with what each means (drop_reasons.def; a reason
+// this build does not know, from a newer daemon, shows without).
+std::string drops_table(const ng::value& dp) {
+    text_table t;
+    t.add_column("DROP REASON");
+    t.add_column("PACKETS", text_table::align::right);
+    t.add_column("MEANING");
+    if (const ng::value* d = dp.find("drops"); d != nullptr && d->is_dict()) {
+        for (const auto& [reason, n] : d->as_dict()) {
+            if (n.is_integer() && n.as_integer() != 0) {
+                const std::optional<dp::drop_reason> r = dp::drop_reason_of(reason);
+                t.add_row({reason, std::to_string(n.as_integer()),
+                           r ? std::string(dp::drop_reason_text(*r)) : std::string()});
+            }
+        }
+    }
+    return "\n" + (t.empty() ? std::string("drops by reason: none\n") : t.render());
 }
 
 std::string utc_time(std::time_t t) {
@@ -232,20 +299,9 @@ std::string render_statistics(const ng::value& reply) {
     }
 
     if (const ng::value* dp = s.find("dataplane"); dp != nullptr) {
-        static constexpr std::array<std::string_view, 11> dp_keys = {
-            "rx packets", "rx bytes", "relayed rtp", "relayed rtcp", "relayed bytes", "arp",
-            "icmp echo replies", "dropped", "flows", "polls", "busy polls"};
-        out += "\ndata plane\n" + key_values(integer_members(*dp, dp_keys), 2);
-        kv_list drops;
-        if (const ng::value* d = dp->find("drops"); d != nullptr) {
-            for (const auto& [reason, n] : d->as_dict()) {
-                if (n.as_integer() != 0) {
-                    drops.emplace_back(reason, std::to_string(n.as_integer()));
-                }
-            }
-        }
-        out += "\ndrops by reason\n";
-        out += drops.empty() ? std::string("  none\n") : key_values(drops, 2);
+        out += "\ndata plane\n" + key_values(integer_members(*dp, dataplane_keys), 2);
+        out += workers_table(*dp);
+        out += drops_table(*dp);
     }
 
     text_table t;

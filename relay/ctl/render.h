@@ -24,8 +24,9 @@ std::string render_query(const std::string& call_id, const ng::value& reply, std
 std::string render_delete(const std::string& call_id, const ng::value& reply);
 
 // `statistics`: session counters, the non-zero ones of each counters-by-reason dict
-// ("calls closed", "refused"), data plane counters, non-zero drops by reason, and ports
-// free/used per interface address.
+// ("calls closed", "refused"), data plane counters (in dataplane/worker_counters.def's
+// order), a row per worker, the drop reasons that dropped anything with what each means,
+// and ports free/used per interface address.
 std::string render_statistics(const ng::value& reply);
 
 // capacity: node and interface budgets, reservations, and the sizing answers if asked.

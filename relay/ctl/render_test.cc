@@ -91,16 +91,29 @@ TEST(render_list, ids_and_limit_note) {
     EXPECT_EQ(render_list(r, 10), "no calls\n");
 }
 
+// Data plane counters in worker_counters.def's order (unknown ones after), a row per worker,
+// and each drop reason that dropped anything with its meaning from drop_reasons.def.
 TEST(render_statistics, counters_nonzero_drops_and_ports) {
     value drops = value::dict();
     drops.set("unknown_port", value::integer(3));
     drops.set("bad_checksum", value::integer(0));
+    drops.set("from_a_newer_daemon", value::integer(2));
     value dp = value::dict();
     dp.set("rx packets", value::integer(110));
     dp.set("relayed rtp", value::integer(100));
     dp.set("dropped", value::integer(3));
     dp.set("new counter", value::integer(9));
     dp.set("drops", std::move(drops));
+    value w0 = value::dict();
+    w0.set("worker", value::integer(0));
+    w0.set("polls", value::integer(1000));
+    w0.set("busy polls", value::integer(70));
+    w0.set("busy ns", value::integer(1500000));
+    value w1 = value::dict();
+    w1.set("worker", value::integer(1));
+    w1.set("polls", value::integer(990));
+    w1.set("busy polls", value::integer(40));
+    dp.set("workers", value::list({std::move(w0), std::move(w1)}));
     value addr = value::dict();
     addr.set("address", value::str("198.18.1.1"));
     addr.set("ports free", value::integer(4999));
@@ -139,8 +152,13 @@ TEST(render_statistics, counters_nonzero_drops_and_ports) {
               "  dropped        3\n"
               "  new counter    9\n"
               "\n"
-              "drops by reason\n"
-              "  unknown_port  3\n"
+              "WORKER  POLLS  BUSY POLLS  BUSY NS\n"
+              "     0   1000          70  1500000\n"
+              "     1    990          40        0\n"
+              "\n"
+              "DROP REASON          PACKETS  MEANING\n"
+              "from_a_newer_daemon        2\n"
+              "unknown_port               3  no flow on this local address and port\n"
               "\n"
               "INTERFACE  ADDRESS     PORTS FREE  PORTS USED\n"
               "a          198.18.1.1        4999           1\n");

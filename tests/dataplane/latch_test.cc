@@ -1,6 +1,7 @@
 // Endpoint learning and authentication-first, on the real worker (ring-backed ethdevs, as in
-// worker_test.cc) with SRTP flows published by hand, plus the plain-RTP source policy of
-// dataplane/latch.h as a table of cases.
+// worker_test.cc) with SRTP flows published by hand, and plain-RTP probation through the
+// burst pipeline. The source policy of dataplane/latch.h on its own, with an injected clock,
+// is in latch_policy_test.cc.
 
 #include "dataplane/latch.h"
 
@@ -37,107 +38,6 @@ using test::ip4;
 using test::ring_port;
 
 uint64_t ep(uint32_t addr_be, uint16_t port) { return pack_endpoint(addr_be, rte_cpu_to_be_16(port)); }
-
-// --- the plain RTP policy, case by case ---
-
-struct policy_case {
-    const char* what;
-    uint8_t flags;
-    uint64_t expected, latched, latched_tsc, src, now;
-    drop_reason why;
-    bool latch;
-};
-
-TEST(latch_policy, plain_rtp_cases) {
-    const uint64_t sdp = ep(ip4(198, 18, 1, 10), 4000);
-    const uint64_t nat = ep(ip4(203, 0, 113, 5), 61000);
-    const uint64_t other = ep(ip4(198, 18, 1, 99), 7000);
-    constexpr uint8_t learn = flow_learn;
-    constexpr uint8_t strict = flow_learn | flow_strict_source;
-    constexpr auto ok = drop_reason::count;
-    // The window is [100, 200).
-    const policy_case cases[] = {
-        {"SDP address, nothing latched: accepted and latched", learn, sdp, 0, 0, sdp, 500, ok, true},
-        {"stranger in the window, nothing latched: latched (NAT)", learn, sdp, 0, 0, nat, 150, ok, true},
-        {"stranger after the window, nothing latched", learn, sdp, 0, 0, nat, 250, drop_reason::unlatched_source, false},
-        {"second stranger in the same window: first one wins", learn, sdp, nat, 120, other, 150,
-         drop_reason::unlatched_source, false},
-        {"latched source after the window", learn, sdp, nat, 120, nat, 900, ok, false},
-        {"SDP address while latched elsewhere: accepted, latch kept", learn, sdp, nat, 120, sdp, 900, ok, false},
-        {"a new window re-opens the latch (re-INVITE)", learn, sdp, nat, 50, other, 150, ok, true},
-        {"SDP address in a new window takes the latch", learn, sdp, nat, 50, sdp, 150, ok, true},
-        {"strict: stranger in the window", strict, sdp, 0, 0, nat, 150, drop_reason::strict_source, false},
-        {"strict: stranger after latching", strict, sdp, sdp, 120, other, 900, drop_reason::strict_source, false},
-        {"strict: SDP address", strict, sdp, 0, 0, sdp, 900, ok, true},
-        {"no SDP address, nothing latched: first source taken", learn, 0, 0, 0, nat, 900, ok, true},
-        {"strict, no SDP address: first source taken", strict, 0, 0, 0, nat, 900, ok, true},
-        {"strict, no SDP address: then only that one", strict, 0, nat, 300, other, 900, drop_reason::strict_source,
-         false},
-        {"no learning: stranger in window accepted, never latched", 0, sdp, 0, 0, nat, 150, ok, false},
-        {"forked port: another branch after the window is accepted, not latched", learn | flow_any_source, sdp, nat,
-         120, other, 900, ok, false},
-        {"forked port, strict: other branches dropped", strict | flow_any_source, sdp, nat, 120, other, 900,
-         drop_reason::strict_source, false},
-    };
-    for (const policy_case& c : cases) {
-        flow_entry e;
-        e.flags = c.flags;
-        e.expected_src = c.expected;
-        e.learn_from_tsc = 100;
-        e.learn_until_tsc = 200;
-        stream_state s;
-        s.latched_tsc = c.latched_tsc;
-        const source_verdict v = check_source(e, s, c.latched, c.src, c.now, false);
-        EXPECT_EQ(v.why, c.why) << c.what;
-        EXPECT_EQ(v.latch, c.latch) << c.what;
-    }
-}
-
-TEST(latch_policy, srtp_source_is_checked_by_the_tag_not_the_address) {
-    const uint64_t sdp = ep(ip4(198, 18, 1, 10), 4000);
-    const uint64_t nat = ep(ip4(203, 0, 113, 5), 61000);
-    const uint64_t other = ep(ip4(198, 18, 1, 99), 7000);
-    flow_entry e;
-    e.flags = flow_learn;
-    e.expected_src = sdp;
-    stream_state s;
-    // Anyone may try (window or not); only the latched peer is trusted.
-    source_verdict v = check_source(e, s, nat, other, 1000, true);
-    EXPECT_EQ(v.why, drop_reason::count);
-    EXPECT_TRUE(v.latch);
-    EXPECT_FALSE(v.trusted);
-    v = check_source(e, s, nat, nat, 1000, true);
-    EXPECT_TRUE(v.trusted);
-    EXPECT_FALSE(v.latch);
-    v = check_source(e, s, 0, sdp, 1000, true);
-    EXPECT_TRUE(v.trusted);
-    EXPECT_TRUE(v.latch);
-    // Strict: strangers never reach the HMAC.
-    e.flags |= flow_strict_source;
-    EXPECT_EQ(check_source(e, s, nat, other, 1000, true).why, drop_reason::strict_source);
-    EXPECT_EQ(check_source(e, s, nat, sdp, 1000, true).why, drop_reason::count);
-}
-
-TEST(latch_policy, auth_budget_is_a_token_bucket) {
-    stream_state s;
-    const uint64_t per = 1000;  // cycles per token
-    uint64_t now = 1'000'000;
-    for (uint32_t i = 0; i < auth_budget_burst; ++i) {
-        EXPECT_TRUE(take_auth_token(s, now, per)) << i;  // a fresh state is full
-    }
-    EXPECT_FALSE(take_auth_token(s, now, per));
-    EXPECT_FALSE(take_auth_token(s, now + per - 1, per));
-    EXPECT_TRUE(take_auth_token(s, now + per, per));
-    EXPECT_FALSE(take_auth_token(s, now + per, per));
-    return_auth_token(s);  // an authentic packet gives its token back
-    EXPECT_TRUE(take_auth_token(s, now + per, per));
-    // A long quiet spell refills to the burst, no more.
-    now += 1000 * per;
-    for (uint32_t i = 0; i < auth_budget_burst; ++i) {
-        EXPECT_TRUE(take_auth_token(s, now, per)) << i;
-    }
-    EXPECT_FALSE(take_auth_token(s, now, per));
-}
 
 // --- the worker with SRTP flows ---
 
@@ -232,6 +132,18 @@ class latch_worker_test : public ::testing::Test {
         }
         return p;
     }
+    // A plain RTP packet (160 bytes of payload): what probation reads is the SSRC and seq.
+    static bytes plain_rtp(uint16_t seq, uint32_t s) {
+        bytes p(172, 0);
+        p[0] = 0x80;
+        p[2] = static_cast<uint8_t>(seq >> 8);
+        p[3] = static_cast<uint8_t>(seq);
+        p[8] = static_cast<uint8_t>(s >> 24);
+        p[9] = static_cast<uint8_t>(s >> 16);
+        p[10] = static_cast<uint8_t>(s >> 8);
+        p[11] = static_cast<uint8_t>(s);
+        return p;
+    }
     // From src_ip:src_port to the relay's address, port `dst_port` (the stream's by default).
     void inject(uint32_t src_ip, uint16_t src_port, const bytes& payload, uint16_t dst_port = relay_port) {
         test::frame_spec s;
@@ -295,7 +207,7 @@ class latch_worker_test : public ::testing::Test {
 TEST_F(latch_worker_test, failed_authentication_changes_nothing) {
     establish();
     const uint64_t last_rx = state_.last_rx_tsc.load();
-    const uint64_t latched_tsc = state_.latched_tsc;
+    const uint64_t heard_tsc = state_.heard_tsc;
     // Forged packets from a stranger and from the latched source itself, for the next indices.
     for (uint16_t seq = 1001; seq < 1011; ++seq) {
         inject(stranger_ip_, 7000, forged(seq));
@@ -305,7 +217,7 @@ TEST_F(latch_worker_test, failed_authentication_changes_nothing) {
     EXPECT_EQ(take_sent(), 0u);
     EXPECT_EQ(drops(drop_reason::srtp_auth_failed), 20u);
     EXPECT_EQ(state_.latched.load(), ep(caller_ip_, 4000)) << "a forged packet moved the latch";
-    EXPECT_EQ(state_.latched_tsc, latched_tsc);
+    EXPECT_EQ(state_.heard_tsc, heard_tsc);
     EXPECT_EQ(state_.last_rx_tsc.load(), last_rx) << "a forged packet moved the media timer";
     EXPECT_EQ(state_.packets.load(), 1u);
     EXPECT_EQ(receiver_->highest_index(ssrc), std::optional<uint64_t>(1000)) << "ROC/replay window moved";
@@ -479,30 +391,36 @@ TEST_F(latch_worker_test, authentic_doubtful_packets_give_their_token_back) {
 }
 
 // Plain RTP, two strangers inside the learning window, in one RX burst: the first one
-// latches, and the second is then dropped as it would be in a later burst (the burst
-// pipeline checks each packet against what the packets before it changed).
-TEST_F(latch_worker_test, learning_window_in_one_burst_latches_the_first_stranger_only) {
+// passes probation and latches on its 4th packet, and the second one is then dropped as it
+// would be in a later burst, and the first one's next packet is relayed as the latched
+// source's (the burst pipeline checks each packet against what the packets before it
+// changed).
+TEST_F(latch_worker_test, learning_window_in_one_burst_latches_one_stranger_after_probation) {
     entry_->srtp_in[kind_rtp] = nullptr;
     entry_->learn_from_tsc = rte_rdtsc();
     entry_->learn_until_tsc = entry_->learn_from_tsc + rte_get_tsc_hz() * 60;
     const uint32_t other_ip = ip4(198, 18, 1, 98);
-    const bytes p = genuine(1000);  // any payload: nothing to authenticate
-    inject(stranger_ip_, 7000, p);
-    inject(other_ip, 7002, p);
-    inject(stranger_ip_, 7000, p);
-    inject(other_ip, 7002, p);
+    for (uint16_t seq = 1000; seq < 1004; ++seq) {
+        inject(stranger_ip_, 7000, plain_rtp(seq, 0x5eed0002));
+    }
+    for (uint16_t seq = 2000; seq < 2004; ++seq) {
+        inject(other_ip, 7002, plain_rtp(seq, 0x5eed0003));
+    }
+    inject(stranger_ip_, 7000, plain_rtp(1004, 0x5eed0002));
     run();
     EXPECT_EQ(take_sent(), 2u);
-    EXPECT_EQ(drops(drop_reason::unlatched_source), 2u);
+    EXPECT_EQ(drops(drop_reason::latch_probation), 3u);
+    EXPECT_EQ(drops(drop_reason::unlatched_source), 4u);
     EXPECT_EQ(state_.latched.load(), ep(stranger_ip_, 7000));
     EXPECT_EQ(state_.packets.load(), 2u);
+    EXPECT_EQ(worker_->counters.latch_changes[0][static_cast<size_t>(latch_kind::first)], 1u);
     expect_accounted();
 }
 
 // The same behind a packet of another stream, so that the strangers' packets could share a
 // round with it (grouping by stream, worker.cc): the first stranger's latch must still be
-// seen by the second stranger's check.
-TEST_F(latch_worker_test, learning_window_behind_another_stream_latches_the_first_stranger_only) {
+// seen by the second stranger's check and by its own next packet.
+TEST_F(latch_worker_test, learning_window_behind_another_stream_latches_one_stranger_after_probation) {
     entry_->srtp_in[kind_rtp] = nullptr;
     entry_->learn_from_tsc = rte_rdtsc();
     entry_->learn_until_tsc = entry_->learn_from_tsc + rte_get_tsc_hz() * 60;
@@ -514,19 +432,59 @@ TEST_F(latch_worker_test, learning_window_behind_another_stream_latches_the_firs
     ASSERT_TRUE(flows_->publish(flow_key{addr_a_, rte_cpu_to_be_16(relay_port + 2), 0}, std::move(o)));
     other_state.latched.store(ep(caller_ip_, 4002));
     const uint32_t other_ip = ip4(198, 18, 1, 98);
-    const bytes p = genuine(1000);  // any payload: nothing to authenticate
-    inject(caller_ip_, 4002, p, relay_port + 2);
-    inject(stranger_ip_, 7000, p);
-    inject(stranger_ip_, 7000, p);
-    inject(other_ip, 7002, p);
-    inject(stranger_ip_, 7000, p);
-    inject(other_ip, 7002, p);
+    inject(caller_ip_, 4002, plain_rtp(1, 0x11), relay_port + 2);
+    for (uint16_t seq = 1000; seq < 1004; ++seq) {
+        inject(stranger_ip_, 7000, plain_rtp(seq, 0x5eed0002));
+    }
+    inject(other_ip, 7002, plain_rtp(2000, 0x5eed0003));
+    inject(stranger_ip_, 7000, plain_rtp(1004, 0x5eed0002));
+    inject(other_ip, 7002, plain_rtp(2001, 0x5eed0003));
     run();
-    EXPECT_EQ(take_sent(), 4u);
+    EXPECT_EQ(take_sent(), 3u);
+    EXPECT_EQ(drops(drop_reason::latch_probation), 3u);
     EXPECT_EQ(drops(drop_reason::unlatched_source), 2u);
     EXPECT_EQ(state_.latched.load(), ep(stranger_ip_, 7000));
-    EXPECT_EQ(state_.packets.load(), 3u);
+    EXPECT_EQ(state_.packets.load(), 2u);
     EXPECT_EQ(other_state.packets.load(), 1u);
+    expect_accounted();
+}
+
+// A latch change reaches the control plane as an event on the ring, with the stream's local
+// address and port, the old and the new source; a full ring drops the event, not the packet.
+TEST_F(latch_worker_test, latch_changes_are_counted_and_passed_to_the_control_plane) {
+    rte_ring* events = plane_->latch_events();
+    ASSERT_NE(events, nullptr);
+    ASSERT_EQ(plane_->shared().latch_events, events);
+    entry_->iface = 3;
+    establish();  // the first latch, on an SRTP leg
+    const uint32_t new_ip = ip4(198, 18, 1, 77);
+    inject(new_ip, 9000, genuine(1001));  // an authenticated move
+    run();
+    ASSERT_EQ(take_sent(), 1u);
+    const auto& lc = worker_->counters.latch_changes[3];
+    EXPECT_EQ(lc[static_cast<size_t>(latch_kind::first)], 1u);
+    EXPECT_EQ(lc[static_cast<size_t>(latch_kind::srtp_relatch)], 1u);
+    EXPECT_EQ(lc[static_cast<size_t>(latch_kind::plain_move)], 0u);
+    latch_event ev[4];
+    ASSERT_EQ(rte_ring_dequeue_burst_elem(events, ev, sizeof(latch_event), 4, nullptr), 2u);
+    EXPECT_EQ(ev[0].kind, static_cast<uint8_t>(latch_kind::first));
+    EXPECT_EQ(ev[0].old_src, 0u);
+    EXPECT_EQ(ev[0].new_src, ep(caller_ip_, 4000));
+    EXPECT_EQ(ev[1].kind, static_cast<uint8_t>(latch_kind::srtp_relatch));
+    EXPECT_EQ(ev[1].old_src, ep(caller_ip_, 4000));
+    EXPECT_EQ(ev[1].new_src, ep(new_ip, 9000));
+    EXPECT_EQ(ev[1].local_addr, addr_a_);
+    EXPECT_EQ(ev[1].local_port, rte_cpu_to_be_16(relay_port));
+    EXPECT_EQ(ev[1].iface, 3u);
+    // The ring full: moves are still made and counted, their events dropped.
+    while (rte_ring_enqueue_elem(events, &ev[0], sizeof(latch_event)) == 0) {
+    }
+    inject(caller_ip_, 4000, genuine(1002));
+    run();
+    EXPECT_EQ(take_sent(), 1u);
+    EXPECT_EQ(state_.latched.load(), ep(caller_ip_, 4000));
+    EXPECT_EQ(worker_->counters.latch_events_dropped, 1u);
+    EXPECT_EQ(lc[static_cast<size_t>(latch_kind::srtp_relatch)], 2u);
     expect_accounted();
 }
 

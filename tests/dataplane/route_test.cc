@@ -96,7 +96,7 @@ class route_test : public ::testing::Test {
     }
 
     drop_reason run(rte_mbuf* m, uint64_t now, route* r) {
-        return route_packet(e_, m, kind_on_flow(m, e_), now, token_cycles, hops_, r);
+        return route_packet(e_, m, kind_on_flow(m, e_), make_latch_clock(now, tsc_hz), hops_, r);
     }
 
     const uint32_t local_a_ = ip4(198, 18, 1, 1);

@@ -14,12 +14,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "control/interfaces.h"
 #include "control/publish/publisher.h"
 #include "control/session/manager.h"
 #include "dataplane/arp.h"
+#include "dataplane/latch.h"
 #include "dataplane/plane.h"
 #include "dataplane/port_setup.h"
 #include "dataplane/rewrite.h"
@@ -183,6 +185,24 @@ class worker_test : public ::testing::Test {
         return test::udp_frame(s);
     }
     static bytes payload_of(const bytes& f) { return test::parse_udp(f)->payload; }
+    // A stream from a source the SDP did not name (a NAT'd phone): probation_packets RTP
+    // packets with sequential sequence numbers, of which only the last is relayed (latch.h).
+    void inject_new_source(int side, const peer& from, uint16_t from_port, uint32_t relay_addr, uint16_t relay_port) {
+        for (uint16_t k = 0; k < probation_packets; ++k) {
+            frame_spec s;
+            s.src_mac = from.mac;
+            s.dst_mac = ports_[side].mac;
+            s.src_ip = from.be();
+            s.dst_ip = relay_addr;
+            s.src_port = from_port;
+            s.dst_port = relay_port;
+            s.payload.assign(172, 0x55);
+            s.payload[0] = 0x80;  // RTP version 2, sequence numbers 0x1000 + k
+            s.payload[2] = 0x10;
+            s.payload[3] = static_cast<uint8_t>(k);
+            inject(side, test::udp_frame(s));
+        }
+    }
 
     // --- signalling ---
     struct call_ports {
@@ -464,9 +484,10 @@ TEST_F(worker_test, replies_follow_the_latched_source) {
     const call_ports p = make_call("c1", caller_, callee_);
     learn(side_a, caller_);
     learn(side_b, callee_);
-    inject(side_a, media(side_a, caller_, 61000, addr_a_, p.a));
+    inject_new_source(side_a, caller_, 61000, addr_a_, p.a);
     run();
     ASSERT_EQ(sent(side_b).size(), 1u);
+    EXPECT_EQ(drops(drop_reason::latch_probation), probation_packets - 1);
     inject(side_b, media(side_b, callee_, 5000, addr_b_, p.b));
     run();
     const auto out = sent(side_a);
@@ -551,7 +572,7 @@ TEST_F(worker_test, latched_peer_without_neighbour_entry_is_requested) {
     learn(side_a, caller_);
     // Media comes from another host than the SDP named; replies must go there.
     const peer moved{"198.18.1.11", 4000, test::mac(0x12)};
-    inject(side_a, media(side_a, moved, 4000, addr_a_, p.a));
+    inject_new_source(side_a, moved, 4000, addr_a_, p.a);
     run();
     ASSERT_EQ(sent(side_b).size(), 1u);
     inject(side_b, media(side_b, callee_, 5000, addr_b_, p.b));
@@ -902,7 +923,7 @@ TEST_F(worker_test, strict_source_drops_strangers) {
 }
 
 TEST_F(worker_test, no_destination_until_the_peer_is_known) {
-    publish_direct(31000, 0);
+    publish_direct(31000, 0)->expected_src = pack_endpoint(caller_.be(), rte_cpu_to_be_16(4000));
     inject(side_a, media(side_a, caller_, 4000, addr_a_, 31000));
     run();
     EXPECT_EQ(drops(drop_reason::no_destination), 1u);
@@ -913,6 +934,7 @@ TEST_F(worker_test, egress_vlan_tag_is_added) {
     const peer dest{"198.18.2.30", 6000, test::mac(0x31)};
     flow_entry* e = publish_direct(31000, pack_endpoint(dest.be(), rte_cpu_to_be_16(6000)));
     e->vlan = 301;
+    e->expected_src = pack_endpoint(caller_.be(), rte_cpu_to_be_16(4000));
     learn(side_b, dest);
     const bytes in = media(side_a, caller_, 4000, addr_a_, 31000);
     inject(side_a, in);
@@ -999,6 +1021,49 @@ TEST_F(worker_test, tx_full_takes_back_the_tx_traffic_count) {
     EXPECT_EQ(t[ports_[side_a].id][rx][0].packets, 3u);  // accepted from the caller; tx_full is counted after
     EXPECT_EQ(drops(drop_reason::tx_full), 2u);
     EXPECT_EQ(sent(side_b).size(), 1023u);
+}
+
+// worker::run() on a thread of its own, as on an lcore: busy time grows with the turns that
+// received packets, and not at all while the worker only polls empty queues.
+TEST_F(worker_test, run_counts_busy_time_only_for_turns_with_packets) {
+    // run() registers itself with RCU as worker 0: hand the fixture's registration over to it.
+    rte_rcu_qsbr_thread_offline(flows_->rcu(), 0);
+    rte_rcu_qsbr_thread_unregister(flows_->rcu(), 0);
+    dataplane_shared& shared = plane_->shared();
+    shared.idle_sleep_us = 20;  // a shared test machine
+    auto read = [](const uint64_t& c) { return __atomic_load_n(&c, __ATOMIC_RELAXED); };
+    const worker_counters& c = worker_->counters;
+    std::thread t([this] { worker_->run(); });
+
+    const uint64_t t0 = rte_rdtsc();
+    for (int i = 0; i < 2000 && read(c.polls) < 1000; ++i) {
+        std::this_thread::sleep_for(1ms);
+    }
+    const uint64_t idle_polls = read(c.polls);
+    EXPECT_GE(idle_polls, 1000u) << "the worker loop turns";
+    EXPECT_EQ(read(c.busy_tsc), 0u) << "empty polls are not busy time";
+    EXPECT_EQ(read(c.busy_polls), 0u);
+
+    constexpr uint64_t n = 200;
+    for (uint64_t i = 0; i < n; ++i) {
+        inject(side_a, media(side_a, caller_, 4000, addr_a_, 30100));  // no call there: unknown_port
+    }
+    for (int i = 0; i < 2000 && read(c.rx_packets) < n; ++i) {
+        std::this_thread::sleep_for(1ms);
+    }
+    shared.stop.store(true);
+    t.join();
+    const uint64_t elapsed = rte_rdtsc() - t0;
+    ASSERT_EQ(c.rx_packets, n);
+    EXPECT_EQ(drops(drop_reason::unknown_port), n);
+    EXPECT_GE(c.busy_polls, 1u);
+    EXPECT_GT(c.busy_tsc, 0u) << "turns that received packets are busy time";
+    EXPECT_LT(c.busy_tsc, elapsed) << "busy time is part of the time the worker ran";
+    EXPECT_GT(c.polls, c.busy_polls);
+
+    // Back to the fixture's registration, which the plane's destructor undoes.
+    ASSERT_EQ(rte_rcu_qsbr_thread_register(flows_->rcu(), 0), 0);
+    rte_rcu_qsbr_thread_online(flows_->rcu(), 0);
 }
 
 }  // namespace

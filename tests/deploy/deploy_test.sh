@@ -60,7 +60,7 @@ for p in panels:
         exprs.append(t["expr"])
 text = "\n".join(exprs)
 for needed in ("rtprelay_capacity_calls", "rtprelay_packets_relayed_total", "rtprelay_drops_total",
-               "rtprelay_capacity_utilisation_ratio", "rtprelay_worker_busy_polls_total"):
+               "rtprelay_capacity_utilisation_ratio", "rtprelay_worker_busy_seconds_total"):
     assert needed in text, "dashboard lacks " + needed
 PY
 

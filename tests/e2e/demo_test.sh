@@ -14,4 +14,7 @@ sent=$(echo "$out" | sed -n 's/.*packets *sent \([0-9]*\) .*/\1/p')
 [ "$sent" -ge 12000 ] || { echo "FAIL: generator sent only $sent packets"; exit 1; }
 [ "$relay_rtp" -ge $((sent * 9 / 10)) ] || { echo "FAIL: relay counted $relay_rtp of $sent packets in NG query"; exit 1; }
 [ "$final_rtp" -ge "$relay_rtp" ] || { echo "FAIL: relay's exit counters ($final_rtp) below its query totals ($relay_rtp)"; exit 1; }
-echo "PASS: demo (generator sent $sent, relay relayed $final_rtp RTP)"
+# The relay's worker busy time over the streaming window, from NG statistics: it did work.
+busy=$(echo "$out" | sed -n 's/^relay busy *\([0-9.]*\) s over .*/\1/p')
+[ -n "$busy" ] && awk -v b="$busy" 'BEGIN { exit !(b > 0) }' || { echo "FAIL: no relay busy time in the summary"; exit 1; }
+echo "PASS: demo (generator sent $sent, relay relayed $final_rtp RTP, its worker busy $busy s)"

@@ -111,8 +111,9 @@ def promtool(s, what):
 
 
 def drop_reasons():
+    """{reason: description} from drop_reasons.def."""
     with open(os.path.join(HERE, "..", "..", "dataplane", "drop_reasons.def")) as f:
-        return re.findall(r"^DROP_REASON\((\w+),", f.read(), re.M)
+        return dict(re.findall(r'^DROP_REASON\((\w+), "((?:[^"\\]|\\.)*)"\)', f.read(), re.M))
 
 
 # --- a real Prometheus server, scraping every second ---
@@ -235,6 +236,10 @@ def main():
     drops0 = m0.series("rtprelay_drops_total")
     check(set(drops0) == set(reasons) and all(v == 0 for v in drops0.values()),
           "rtprelay_drops_total has all %d reasons of drop_reasons.def, all zero at start" % len(reasons))
+    info = {dict(k[1])["reason"]: dict(k[1]).get("description") for k, v in m0.samples.items()
+            if k[0] == "rtprelay_drop_reason_info" and v == 1}
+    check(info == reasons, "rtprelay_drop_reason_info gives each reason its description from drop_reasons.def%s"
+          % ("" if info == reasons else ": " + str({k: v for k, v in info.items() if reasons.get(k) != v})))
     promtool(m0, "the first scrape")
 
     prom = PrometheusServer()
@@ -295,6 +300,13 @@ def run_calls(ng, m0, prom):
     got_rtcp += lockstep(b_rtcp, a_rtcp, (b_addr, b_rtcp_port), 3, lambda i: rtcp_sr(0x2222, packets=i))
     check(got == 2 * n and got_rtcp == 6, "hosts received %d/%d RTP and %d/6 RTCP through the relay" % (got, 2 * n, got_rtcp))
     m3 = settle(lambda s: delta(m2, s, "rtprelay_port_tx_packets_total", port="1") >= n + 3)
+    # The first packet of each leg latched its RTP port (before m2), the first SR its RTCP port.
+    check(all(delta(m1, m2, "rtprelay_latch_changes_total", interface=i, kind="first") == 1 and
+              delta(m2, m3, "rtprelay_latch_changes_total", interface=i, kind="first") == 1 for i in "ab") and
+          all(delta(m1, m3, "rtprelay_latch_changes_total", interface=i, kind=k) == 0
+              for i in "ab" for k in ("plain_move", "srtp_relatch")) and
+          m3.v("rtprelay_latch_events_dropped_total") == 0,
+          "rtprelay_latch_changes_total{interface=a,b,kind=first} +1 per port, no move, no event dropped")
     check(delta(m2, m3, "rtprelay_packets_relayed_total", kind="rtp") == 2 * n,
           "rtprelay_packets_relayed_total{kind=rtp} +%d (sent %d)" %
           (delta(m2, m3, "rtprelay_packets_relayed_total", kind="rtp"), 2 * n))
@@ -333,6 +345,8 @@ def run_calls(ng, m0, prom):
           "rtprelay_mempool_mbufs_in_use %d of %d" % (m3.v("rtprelay_mempool_mbufs_in_use"), m3.v("rtprelay_mempool_mbufs")))
     check(m3.v("rtprelay_flows") >= 4, "rtprelay_flows counts the call's published flows")
 
+    busy_time_checks(a_rtp, b_rtp, (a_addr, a_port))
+
     # 3. A real Prometheus scraping every second while media streams.
     if prom.proc is not None:
         stream_and_query(prom, a_rtp, (a_addr, a_port))
@@ -348,6 +362,8 @@ def run_calls(ng, m0, prom):
     check(delta(m4, m5, "rtprelay_drops_total", reason="unknown_port") == 1,
           "rtprelay_drops_total{reason=unknown_port} +1 for one packet to an unallocated port")
     check(m5.total("rtprelay_drops_total") - m4.total("rtprelay_drops_total") == 1, "no other drop reason moved")
+    if prom.proc is not None:
+        dashboard_drops_query(prom)
 
     # 5. Delete: the gauge falls back, the close is counted by reason.
     d = ng.request({"command": "delete", "call-id": "met-1", "from-tag": "alice"})
@@ -415,6 +431,52 @@ def stream_and_query(prom, tx, dst):
     finally:
         stop.set()
         t.join()
+
+
+def busy_time_checks(tx, rx, dst):
+    """rtprelay_worker_busy_seconds_total: a worker polling empty queues adds (next to) nothing,
+    relaying a flood adds time, and never more than the wall clock."""
+    busy = "rtprelay_worker_busy_seconds_total"
+    s0, t0 = scrape(), time.monotonic()
+    time.sleep(1.0)
+    s1, t1 = scrape(), time.monotonic()
+    idle = delta(s0, s1, busy, worker="0")
+    # A stray frame (IPv6 neighbour discovery on the veths) costs microseconds; 1 ms is 0.1%.
+    check(delta(s0, s1, "rtprelay_worker_polls_total", worker="0") > 0 and 0 <= idle < 0.001,
+          "idle: the worker polled for %.2f s and counted %.6f s busy (< 1 ms)" % (t1 - t0, idle))
+    n = 5000
+    for i in range(n):
+        tx.sendto(rtp_packet(0x1111, 1000 + i, 160 * (1000 + i), b"\x33" * 160), dst)
+        if i % 100 == 99:
+            time.sleep(0.002)  # bursts the relay's af_packet RX ring (512 frames) holds
+    s2 = settle(lambda s: delta(s1, s, "rtprelay_packets_received_total") >= n // 2, timeout=5)
+    time.sleep(0.3)  # what is still in the af_packet ring
+    s2, t2 = scrape(), time.monotonic()
+    drain(rx)
+    load = delta(s1, s2, busy, worker="0")
+    relayed = delta(s1, s2, "rtprelay_packets_relayed_total", kind="rtp")
+    check(relayed >= n // 2 and load > 10 * max(idle, 1e-5) and load < t2 - t1,
+          "load: %d packets relayed in %.2f s took %.6f s of busy time (%.0f ns each), more than 10x idle's %.6f s "
+          "and less than the wall clock" % (relayed, t2 - t1, load, 1e9 * load / max(relayed, 1), idle))
+    check(delta(s1, s2, "rtprelay_worker_busy_polls_total", worker="0") >= 1,
+          "rtprelay_worker_busy_polls_total{worker=0} moved with the flood")
+
+
+def dashboard_drops_query(prom):
+    """The Grafana drops panel's query, run by Prometheus: the drop just made shows with what
+    its reason means (joined from rtprelay_drop_reason_info)."""
+    with open(os.path.join(HERE, "..", "..", "deploy", "grafana", "rtprelay-dashboard.json")) as f:
+        panel = next(p for p in json.load(f)["panels"] if p["title"] == "Drops by reason")
+    expr = panel["targets"][0]["expr"].replace("$instance", ".*").replace("$__rate_interval", "1m")
+    got = []
+
+    def shown():
+        got[:] = prom.query(expr) or []
+        return any(m.get("reason") == "unknown_port" for m, _ in got)
+    check(wait_for(shown, 15, 0.5) and
+          [m.get("description") for m, _ in got if m.get("reason") == "unknown_port"] ==
+          ["no flow on this local address and port"],
+          "the dashboard's drops query shows unknown_port with its description: %s" % [m for m, _ in got])
 
 
 def srtp_checks(ng):
@@ -510,6 +572,16 @@ def refusal_checks(ng):
     check(delta(r4, r5, "rtprelay_ng_errors_total", reason="bad_request") == 1,
           "undecodable NG request: rtprelay_ng_errors_total{reason=bad_request} +1")
     check(delta(r0, r5, "rtprelay_sessions_created_total") == 1, "only met-2 was created in this part")
+
+    # A retransmit (same cookie, same body) is a cache hit; the cookie reused by the same
+    # proxy for another request runs as that request and is counted.
+    first = ng.raw(b"met9 d7:command4:pinge")
+    again = ng.raw(b"met9 d7:command4:pinge")
+    reused = ng.raw(b"met9 d7:call-id5:met-97:command5:querye")
+    r6 = settle(lambda s: delta(r5, s, "rtprelay_ng_cookie_reuses_total") >= 1)
+    check(first == again and b"Unknown call-id" in reused and
+          delta(r5, r6, "rtprelay_ng_cache_hits_total") == 1 and delta(r5, r6, "rtprelay_ng_cookie_reuses_total") == 1,
+          "NG cookie reused for another request: answered anew, rtprelay_ng_cookie_reuses_total +1 (%r)" % reused)
 
 
 if __name__ == "__main__":

@@ -54,9 +54,13 @@ def answer(ng, call_id, port):
 
 
 def final_counters(log):
-    m = re.search(r"final counters(?:: |\" )rx=(\d+) relayed_rtp=(\d+) relayed_rtcp=(\d+) arp=(\d+) icmp=(\d+) dropped=(\d+)",
-                  log)
-    return [int(x) for x in m.groups()] if m else None
+    """rx, relayed rtp, relayed rtcp, arp, icmp, dropped from the "final counters" line."""
+    m = re.search(r'msg="final counters"(.*)', log)
+    if not m:
+        return None
+    f = dict((k, int(v)) for k, v in re.findall(r" (\w+)=(\d+)", m.group(1)))
+    keys = ("rx_packets", "relayed_rtp", "relayed_rtcp", "arp", "icmp_echo_replies", "dropped")
+    return [f[k] for k in keys] if all(k in f for k in keys) else None
 
 
 def call_closes(log):
@@ -190,7 +194,7 @@ def main():
               "accounting: rx %d = relayed %d + %d + arp %d + icmp %d + dropped %d" % (rx, rtp, rtcp, arp, icmp, dropped))
         check(rtp >= received, "relay counted at least the %d packets the hosts received as relayed (%d)"
               % (received, rtp))
-        drops = dict((k, int(v)) for k, v in re.findall(r"drop (\w+)=(\d+)", log))
+        drops = dict((k, int(v)) for k, v in re.findall(r'msg="final drops" reason=(\w+) packets=(\d+)', log))
         check(set(drops) <= {"no_neighbour"} and drops.get("no_neighbour", 0) <= len(media.streams),
               "the relay dropped nothing but a call's first packets waiting for ARP (%s)" % drops)
 

@@ -1,6 +1,7 @@
 """Port exhaustion end to end: interface b has three port pairs (ports=20000-20005) and
 offers expire after 3 s (--offer-timeout=3). Offers without delete run the pool dry: the
-next offer gets "Ran out of ports", the answered call keeps relaying, and the ports come
+next offer gets "Ran out of ports" (`load limit` when the proxy sent supports: ["load
+limit"]), the answered call keeps relaying, and the ports come
 back when the unanswered offers time out. Media of the answered call is checked both ways at
 each step, and the relay's accounting (received = relayed + ARP + ICMP + drops) at the end."""
 
@@ -55,8 +56,11 @@ def main():
           "the answered call still relays both ways while ports are exhausted")
     r = ng.request({"command": "offer", "call-id": "one-too-many-2", "from-tag": "f-x", "supports": ["load limit"],
                     "sdp": sdp_for(E["ADDR_A"], 30050), "direction": ["a", "b"]})
-    check(text(r["result"]) == "error" and text(r.get("error-reason")) == "Ran out of ports",
-          "a proxy that supports `load limit` also gets 'Ran out of ports' (%s)" % text(r.get("error-reason", b"")))
+    check(text(r["result"]) == "load limit" and text(r.get("message")) == "refused: ports",
+          "a proxy that supports `load limit` gets it, so it moves the new call to its next node (%s %s)"
+          % (text(r["result"]), text(r.get("message", r.get("error-reason", b"")))))
+    check(ng.request({"command": "statistics"})["statistics"]["refused"]["ports"] >= 2,
+          "that refusal is counted as ports too")
 
     # Offer timeout (3 s) frees the unanswered calls' ports; the answered call stays.
     def recovered():

@@ -22,10 +22,12 @@ if ! command -v "$cxx" >/dev/null; then
 fi
 
 # UBSan findings abort like ASan's, so libFuzzer records them as crashes. -O1 keeps the
-# build short and the stack traces exact; asserts stay on (plain buildtype, no NDEBUG).
+# build short and the stack traces exact. Asserts stay on: the project's b_ndebug=if-release
+# counts a plain buildtype as a release and would add -DNDEBUG, so it is turned off here and
+# checked below.
 san=("-fsanitize=address,undefined" -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
 lib_args=(-O1 -gline-tables-only -fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined -fno-omit-frame-pointer)
-setup_args=(-Dbuildtype=plain "-Db_sanitize=address,undefined" -Db_lundef=false -Dtests=false
+setup_args=(-Dbuildtype=plain -Db_ndebug=false "-Db_sanitize=address,undefined" -Db_lundef=false -Dtests=false
             -Dbenchmarks=disabled "-Dcpp_args=${lib_args[*]}")
 
 # The libraries. A directory set up with other arguments (or by hand) is set up again.
@@ -38,6 +40,23 @@ if [ ! -f "$out/build.ninja" ] || [ "$(cat "$stamp" 2>/dev/null)" != "${setup_ar
     echo "${setup_args[*]}" >"$stamp"
 fi
 libs=(control/librtprelay_control.a dataplane/librtprelay_dataplane.a dataplane/srtp/librtprelay_srtp.a)
+# Asserts really on: no library compile command may define NDEBUG (meson writes every
+# command to compile_commands.json), and there must be library commands to look at.
+python3 - "$out/compile_commands.json" <<'EOF_PY'
+import json, sys
+try:
+    with open(sys.argv[1]) as f:
+        commands = json.load(f)
+except (OSError, ValueError) as e:
+    sys.exit("fuzz/build.sh: cannot read the compile commands: %s" % e)
+lib = [c for c in commands if "/control/" in c["file"] or "/dataplane/" in c["file"]]
+bad = [c["file"] for c in lib if "-DNDEBUG" in c["command"]]
+if not lib:
+    sys.exit("fuzz/build.sh: no library compile commands in %s" % sys.argv[1])
+if bad:
+    sys.exit("fuzz/build.sh: %d of %d library compile commands define NDEBUG (asserts off), e.g. %s"
+             % (len(bad), len(lib), ", ".join(bad[:3])))
+EOF_PY
 ninja --quiet -C "$out" -j"$jobs" "${libs[@]}"
 
 # The targets: one main each, plus the shared EAL start-up.

@@ -18,7 +18,23 @@ namespace {
 
 std::string g_runtime_dir;
 
-std::string file_prefix() { return "rtprelay_fuzz_" + std::to_string(getpid()); }
+// RTPRELAY_FUZZ_FILE_PREFIX names a run ("rtprelay_fuzz" when unset); the pid keeps the
+// processes of one run (libFuzzer's -jobs/-fork) apart. Checked, since it becomes a path.
+std::string file_prefix() {
+    static const std::string prefix = [] {
+        const char* env = std::getenv("RTPRELAY_FUZZ_FILE_PREFIX");
+        std::string base = env != nullptr && *env != '\0' ? env : "rtprelay_fuzz";
+        const bool ok = base.size() <= 64 && base.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
+                                                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
+                                                 std::string::npos;
+        if (!ok) {
+            std::fprintf(stderr, "fuzz: RTPRELAY_FUZZ_FILE_PREFIX must be up to 64 of [A-Za-z0-9_-]\n");
+            std::abort();
+        }
+        return base + "_" + std::to_string(getpid());
+    }();
+    return prefix;
+}
 
 // EAL creates its runtime directory even with --no-shconf. The name holds our prefix, so it
 // is ours to remove. No rte_eal_cleanup(): the flow table and mempools of the targets live

@@ -8,8 +8,10 @@
 # Runs of 600 s or more (or with FUZZ_RECORD=1) append their result to tests/fuzz/RESULTS.md:
 # the command, date, duration, and per target executions, exec/s, corpus size and status.
 #
-# Targets that start DPDK use the file prefix rtprelay_fuzz_<pid>; a runtime directory left
-# by a crashed run is removed here (only ours: that prefix, and a pid no longer running).
+# Targets that start DPDK use the file prefix ${RTPRELAY_FUZZ_FILE_PREFIX:-rtprelay_fuzz}_<pid>;
+# give two runs on one machine different prefixes (and FUZZ_BUILD_DIRs if their code differs).
+# A runtime directory left by a crashed run is removed here (only ours: that prefix, and a
+# pid no longer running).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,9 +36,15 @@ build_start=$(date +%s)
 "$here/build.sh"
 echo "fuzz: build took $(( $(date +%s) - build_start )) s" >&2
 
+eal_prefix=${RTPRELAY_FUZZ_FILE_PREFIX:-rtprelay_fuzz}
+if ! [[ "$eal_prefix" =~ ^[A-Za-z0-9_-]{1,64}$ ]]; then
+    echo "fuzz: RTPRELAY_FUZZ_FILE_PREFIX must be up to 64 of [A-Za-z0-9_-]" >&2
+    exit 2
+fi
+export RTPRELAY_FUZZ_FILE_PREFIX=$eal_prefix
 clean_stale_eal_dirs() {
     local d pid
-    for d in /var/run/dpdk/rtprelay_fuzz_* "${XDG_RUNTIME_DIR:-/tmp}"/dpdk/rtprelay_fuzz_* /tmp/dpdk/rtprelay_fuzz_*; do
+    for d in /var/run/dpdk/"$eal_prefix"_* "${XDG_RUNTIME_DIR:-/tmp}"/dpdk/"$eal_prefix"_* /tmp/dpdk/"$eal_prefix"_*; do
         [ -d "$d" ] || continue
         pid=${d##*_}
         [[ "$pid" =~ ^[0-9]+$ ]] || continue

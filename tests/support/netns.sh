@@ -5,6 +5,11 @@
 #
 # Relay-side media addresses are $RELAY_A / $RELAY_B. Call netns_setup PREFIX (<= 8 chars)
 # and register netns_cleanup in a trap; a later run removes leftovers of the same prefix.
+#
+# netns_add_attackers (after netns_setup) puts an independent host on each endpoint's
+# segment: host A's veth end joins a bridge in A's namespace, and a third namespace
+# ($NS_XA, $ATT_A) joins that bridge with its own veth, MAC and address; the same on B's
+# side ($NS_XB, $ATT_B). netns_cleanup removes them too.
 
 # Stops a process the test started: TERM, up to 5 s, then KILL (no-op for an empty PID).
 stop_pid() {
@@ -38,6 +43,8 @@ netns_names() {
     IF_A0="$p-a0"; IF_A1="$p-a1"; IF_B0="$p-b0"; IF_B1="$p-b1"
     ADDR_A=198.18.1.2; ADDR_B=198.18.2.2
     RELAY_A=198.18.1.1; RELAY_B=198.18.2.1
+    NS_XA="$p-xa"; NS_XB="$p-xb"
+    ATT_A=198.18.1.66; ATT_B=198.18.2.66
 }
 
 netns_cleanup() {
@@ -45,7 +52,7 @@ netns_cleanup() {
     [ -n "$p" ] || return 0
     netns_names "$p"
     local ns
-    for ns in "$NS_RELAY" "$NS_A" "$NS_B"; do
+    for ns in "$NS_RELAY" "$NS_A" "$NS_B" "$NS_XA" "$NS_XB"; do
         if ip netns pids "$ns" >/dev/null 2>&1; then
             ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
         fi
@@ -89,4 +96,38 @@ netns_setup() {
     ip -n "$NS_RELAY" link set "$IF_B0" up
     ip -n "$NS_A" link set "$IF_A1" up
     ip -n "$NS_B" link set "$IF_B1" up
+}
+
+# One attacker host on SIDE's segment (a or b): see the header.
+netns_add_attacker() {
+    local side=$1 host_ns host_if host_addr att_ns att_addr br xv0 xv1
+    if [ "$side" = a ]; then
+        host_ns=$NS_A; host_if=$IF_A1; host_addr=$ADDR_A; att_ns=$NS_XA; att_addr=$ATT_A
+    else
+        host_ns=$NS_B; host_if=$IF_B1; host_addr=$ADDR_B; att_ns=$NS_XB; att_addr=$ATT_B
+    fi
+    br="$NETNS_PREFIX-b$side"; xv0="$NETNS_PREFIX-x${side}0"; xv1="$NETNS_PREFIX-x${side}1"
+    ip netns add "$att_ns"
+    # No IPv6 on the new links either: the relay would count the kernel's own packets.
+    ip netns exec "$host_ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 net.ipv6.conf.all.disable_ipv6=1
+    ip netns exec "$att_ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1 net.ipv6.conf.all.disable_ipv6=1
+    ip -n "$att_ns" link set lo up
+    ip -n "$host_ns" link add "$br" type bridge
+    ip -n "$host_ns" link add "$xv0" type veth peer name "$xv1" netns "$att_ns"
+    ip -n "$host_ns" addr del "$host_addr/24" dev "$host_if"
+    ip -n "$host_ns" link set "$host_if" master "$br"
+    ip -n "$host_ns" link set "$xv0" master "$br"
+    ip -n "$host_ns" addr add "$host_addr/24" dev "$br"
+    ip -n "$att_ns" addr add "$att_addr/24" dev "$xv1"
+    ip netns exec "$host_ns" ethtool -K "$br" tx off >/dev/null
+    ip netns exec "$host_ns" ethtool -K "$xv0" tx off >/dev/null
+    ip netns exec "$att_ns" ethtool -K "$xv1" tx off >/dev/null
+    ip -n "$host_ns" link set "$br" up
+    ip -n "$host_ns" link set "$xv0" up
+    ip -n "$att_ns" link set "$xv1" up
+}
+
+netns_add_attackers() {
+    netns_add_attacker a
+    netns_add_attacker b
 }

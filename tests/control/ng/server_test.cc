@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <functional>
 #include <random>
 #include <stdexcept>
 #include <string>
@@ -201,6 +202,115 @@ TEST(ng_server, retransmit_gets_identical_reply_and_handler_runs_once) {
     peer.send_bytes("5_17_1 d7:command4:pinge");
     pump(s, now + 31s);
     EXPECT_EQ(peer.receive(1000ms), "5_17_1 d6:result2:ok3:runi2ee");
+}
+
+// Echoes who asked and how often the handler ran, so a test sees which reply it got.
+class echo_handler {
+ public:
+    value operator()(const value& request, const peer_info& from) {
+        ++runs;
+        return value::dict()
+            .set("result", value::str("ok"))
+            .set("call-id", value::str(std::string(request.find_string("call-id").value_or(""))))
+            .set("peer", value::str(from.to_string()))
+            .set("run", value::integer(runs));
+    }
+    int runs = 0;
+};
+
+TEST(ng_server, same_cookie_from_two_proxies_gets_two_replies) {
+    echo_handler h;
+    ng_server s(loopback_config(), std::ref(h));
+    raw_socket proxy_1("127.0.0.1", s.local_address());
+    raw_socket proxy_2("127.0.0.2", s.local_address());  // both loopback: allowed
+    const std::string request = "1_1 d7:call-id1:x7:command5:querye";
+    proxy_1.send_bytes(request);
+    pump_all(s, 1);
+    proxy_2.send_bytes(request);
+    pump_all(s, 2);
+    const std::string reply_1 = proxy_1.receive(1000ms);
+    const std::string reply_2 = proxy_2.receive(1000ms);
+    EXPECT_NE(reply_1.find("4:peer15:127.0.0.1:"), std::string::npos) << reply_1;
+    EXPECT_NE(reply_1.find("3:runi1e"), std::string::npos) << reply_1;
+    EXPECT_NE(reply_2.find("4:peer15:127.0.0.2:"), std::string::npos) << reply_2;
+    EXPECT_NE(reply_2.find("3:runi2e"), std::string::npos) << reply_2;
+    EXPECT_EQ(h.runs, 2);
+    // Each one's retransmit gets its own reply back, from the cache.
+    proxy_2.send_bytes(request);
+    pump_all(s, 3);
+    proxy_1.send_bytes(request);
+    pump_all(s, 4);
+    EXPECT_EQ(proxy_2.receive(1000ms), reply_2);
+    EXPECT_EQ(proxy_1.receive(1000ms), reply_1);
+    EXPECT_EQ(h.runs, 2);
+    EXPECT_EQ(s.counters().cache_hits, 2u);
+    EXPECT_EQ(s.counters().cookie_reuses, 0u);
+}
+
+TEST(ng_server, same_cookie_with_another_body_is_not_answered_from_the_cache) {
+    echo_handler h;
+    ng_server s(loopback_config(), std::ref(h));
+    raw_socket proxy("127.0.0.1", s.local_address());
+    const auto now = std::chrono::steady_clock::now();
+    proxy.send_bytes("7_1 d7:call-id6:call-a7:command5:querye");
+    pump(s, now);
+    const std::string reply_a = proxy.receive(1000ms);
+    EXPECT_NE(reply_a.find("7:call-id6:call-a"), std::string::npos) << reply_a;
+    // Same cookie, same proxy, another request: it runs and gets its own reply.
+    proxy.send_bytes("7_1 d7:call-id6:call-b7:command5:querye");
+    pump(s, now + 1s);
+    const std::string reply_b = proxy.receive(1000ms);
+    EXPECT_NE(reply_b.find("7:call-id6:call-b"), std::string::npos) << reply_b;
+    EXPECT_NE(reply_b.find("3:runi2e"), std::string::npos) << reply_b;
+    EXPECT_EQ(h.runs, 2);
+    EXPECT_EQ(s.counters().cookie_reuses, 1u);
+    EXPECT_EQ(s.counters().cache_hits, 0u);
+    // A byte-identical retransmit of the second is a retransmit.
+    proxy.send_bytes("7_1 d7:call-id6:call-b7:command5:querye");
+    pump(s, now + 2s);
+    EXPECT_EQ(proxy.receive(1000ms), reply_b);
+    EXPECT_EQ(h.runs, 2);
+    EXPECT_EQ(s.counters().cache_hits, 1u);
+    // Junk under the same cookie runs nothing, is not cached, and leaves the entry as it was.
+    proxy.send_bytes("7_1 garbage");
+    pump(s, now + 3s);
+    EXPECT_NE(proxy.receive(1000ms).find("5:error"), std::string::npos);
+    EXPECT_EQ(s.counters().cookie_reuses, 2u);
+    proxy.send_bytes("7_1 d7:call-id6:call-b7:command5:querye");
+    pump(s, now + 4s);
+    EXPECT_EQ(proxy.receive(1000ms), reply_b);
+    EXPECT_EQ(h.runs, 2);
+}
+
+TEST(ng_server, replies_to_requests_that_run_no_command_are_not_cached) {
+    ng_server_config c = loopback_config();
+    c.cache_entries = 4;
+    c.is_command = [](std::string_view cmd) { return cmd == "query"; };
+    echo_handler h;
+    ng_server s(c, std::ref(h));
+    raw_socket proxy("127.0.0.1", s.local_address());
+    proxy.send_bytes("real d7:call-id1:x7:command5:querye");
+    pump_all(s, 1);
+    const std::string real = proxy.receive(1000ms);
+    // Far more junk than the cache holds: undecodable, not a dict, no command, unknown one.
+    const char* junk[] = {"x", "i1e", "d7:call-id1:xe", "d7:command4:nonee", "d7:commandi1ee"};
+    for (int i = 0; i < 40; ++i) {
+        proxy.send_bytes("j" + std::to_string(i) + " " + junk[i % 5]);
+    }
+    pump_all(s, 41);
+    while (!proxy.receive(0ms).empty()) {
+    }
+    EXPECT_EQ(h.runs, 25);  // the real request and the 24 dicts; the rest never reach it
+    proxy.send_bytes("real d7:call-id1:x7:command5:querye");
+    pump_all(s, 42);
+    EXPECT_EQ(proxy.receive(1000ms), real);
+    EXPECT_EQ(h.runs, 25);
+    EXPECT_EQ(s.counters().cache_hits, 1u);
+    // Junk retransmitted gets the same error again, made anew.
+    proxy.send_bytes("j0 x");
+    pump_all(s, 43);
+    EXPECT_EQ(proxy.receive(1000ms), "j0 d12:error-reason40:bencode: unexpected byte 'x' at offset 06:result5:errore");
+    EXPECT_EQ(s.counters().cache_hits, 1u);
 }
 
 TEST(ng_server, errors_become_error_replies) {

@@ -17,6 +17,7 @@
 #include "control/ng/commands.h"
 #include "control/publish/publisher.h"
 #include "control/session/manager.h"
+#include "dataplane/counters.h"
 #include "dataplane/flow_table.h"
 #include "dataplane/neighbour_table.h"
 
@@ -172,6 +173,54 @@ TEST_F(latch_options_test, ports_answered_by_forked_branches_take_every_branch) 
     const dp::flow_entry* e = entry("198.18.1.1", pb);
     ASSERT_NE(e, nullptr);
     EXPECT_NE(e->flags & dp::flow_any_source, 0) << "both branches send to the offer's port";
+}
+
+TEST_F(latch_options_test, entries_name_their_interface_and_rtcp_ports_their_rtp_port) {
+    const auto [pa, pb] = call("c6", false);
+    const dp::flow_entry* a_rtp = entry("198.18.1.1", pa);
+    const dp::flow_entry* a_rtcp = entry("198.18.1.1", static_cast<uint16_t>(pa + 1));
+    const dp::flow_entry* b_rtp = entry("198.18.2.1", pb);
+    ASSERT_NE(a_rtp, nullptr);
+    ASSERT_NE(a_rtcp, nullptr);
+    ASSERT_NE(b_rtp, nullptr);
+    EXPECT_EQ(a_rtp->iface, 0u);
+    EXPECT_EQ(b_rtp->iface, 1u);
+    EXPECT_EQ(a_rtp->rtp_of_leg, nullptr);
+    EXPECT_EQ(a_rtcp->rtp_of_leg, a_rtp->self) << "the RTCP port reads its own leg's RTP latch";
+    EXPECT_EQ(a_rtp->flags & dp::flow_opaque, 0) << "RTP/AVP is RTP";
+}
+
+TEST_F(latch_options_test, a_local_port_names_its_call_and_leg) {
+    const auto [pa, pb] = call("c7", false);
+    in_addr a{};
+    inet_pton(AF_INET, "198.18.1.1", &a);
+    in_addr b{};
+    inet_pton(AF_INET, "198.18.2.1", &b);
+    for (uint16_t off : {0, 1}) {
+        const auto oa = sessions_->owner_of(a.s_addr, static_cast<uint16_t>(pa + off));
+        ASSERT_TRUE(oa.has_value()) << off;
+        EXPECT_EQ(oa->call_id, "c7");
+        EXPECT_EQ(oa->tag, "f");
+        const auto ob = sessions_->owner_of(b.s_addr, static_cast<uint16_t>(pb + off));
+        ASSERT_TRUE(ob.has_value()) << off;
+        EXPECT_EQ(ob->tag, "t");
+    }
+    EXPECT_FALSE(sessions_->owner_of(a.s_addr, static_cast<uint16_t>(pa + 2)).has_value());
+    EXPECT_FALSE(sessions_->owner_of(b.s_addr, pa).has_value()) << "the port on the other address";
+    value d = value::dict();
+    d.set("command", value::str("delete"));
+    d.set("call-id", value::str("c7"));
+    ASSERT_EQ(handle(d).find_string("result").value_or(""), "ok");
+    EXPECT_FALSE(sessions_->owner_of(a.s_addr, pa).has_value()) << "released with the call";
+}
+
+TEST(latch_options, at_most_counted_interfaces_interfaces) {
+    interface_set set;
+    for (uint16_t i = 0; i < dp::counted_interfaces; ++i) {
+        set.add(parse_interface("i" + std::to_string(i) + " address=198.18." + std::to_string(i) + ".1/24 dpdk-port=0",
+                                i));
+    }
+    EXPECT_THROW(set.add(parse_interface("one-more address=198.19.0.1/24 dpdk-port=0", 99)), std::invalid_argument);
 }
 
 }  // namespace

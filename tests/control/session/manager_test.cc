@@ -849,6 +849,42 @@ int64_t ng_requests(const value& stats, const char* command, const char* res) {
     return n != nullptr && n->is_integer() ? n->as_integer() : -1;
 }
 
+TEST_F(session_test, port_exhaustion_is_a_load_limit_for_a_new_call_of_a_proxy_that_supports_it) {
+    port_pool& tiny = pool("tiny");
+    const value ok = offer("call-1", caller_sdp(), strings({"tiny", "tiny"}));
+    ASSERT_EQ(result(ok), "ok") << reason(ok);
+    ASSERT_EQ(tiny.free(), 0u);
+    const auto offer_supporting = [&](const std::string& call_id, const std::string& sdp) {
+        return handle(request({{"command", value::str("offer")},
+                               {"call-id", value::str(call_id)},
+                               {"from-tag", value::str("from1")},
+                               {"sdp", value::str(sdp)},
+                               {"direction", strings({"tiny", "tiny"})},
+                               {"supports", strings({"load limit"})}}));
+    };
+    // A new call: Kamailio moves it to its next node on `load limit`.
+    const value moved = offer_supporting("call-2", caller_sdp());
+    EXPECT_EQ(result(moved), "load limit");
+    EXPECT_EQ(moved.find_string("message"), "refused: ports");
+    EXPECT_EQ(reason(command("query", "call-2")), "Unknown call-id");
+    // The same offer from a proxy that did not say it supports `load limit`.
+    EXPECT_EQ(reason(offer("call-3", caller_sdp(), strings({"tiny", "tiny"}))), "Ran out of ports");
+    // A re-INVITE adding a stream to a call that lives here cannot be moved: the error, and
+    // the call stays as it was.
+    const value reinvite =
+        offer_supporting("call-1", sdp_text(caller_ip, caller_ip, {{"audio", 4000}, {"video", 4002}}));
+    EXPECT_EQ(result(reinvite), "error");
+    EXPECT_EQ(reason(reinvite), "Ran out of ports");
+    EXPECT_EQ(result(command("query", "call-1")), "ok");
+    EXPECT_EQ(sessions_->size(), 1u);
+    EXPECT_EQ(tiny.free(), 0u);
+    EXPECT_EQ(sessions_->totals().refused_ports, 3u);
+    EXPECT_EQ(sessions_->totals().refused_policy, 0u);
+    const value st = handle(request({{"command", value::str("statistics")}}));
+    EXPECT_EQ(ng_requests(st, "offer", "load limit"), 1);
+    EXPECT_EQ(ng_requests(st, "offer", "error"), 2);
+}
+
 // At shutdown the calls still open end in the books: each closed with reason drain (ports
 // and flows given back as by a delete), counted in NG statistics beside the other reasons.
 TEST_F(session_test, close_all_ends_every_open_call_with_its_reason) {

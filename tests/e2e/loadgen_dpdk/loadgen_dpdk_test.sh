@@ -124,7 +124,11 @@ check(sr["libsrtp2_checked_received"] > 0 and sr["libsrtp2_mismatched_received"]
 rc = s["relay_counted"]["rtp"]["packets"]
 check(rc >= pk["received"], "relay counted %d RTP packets for the calls (>= %d received)" % (rc, pk["received"]))
 check(s["delete"]["ok"] == calls, "every call deleted")
-check("relay_busy_ratio" in s, "relay reported its workers' poll counters")
+b = s.get("relay_busy", {})
+check(b.get("workers", 0) >= 1 and 0 < b.get("utilisation", 0) <= 1 and b.get("ns_per_packet", 0) > 0
+      and b.get("relayed", 0) >= pk["received"],
+      "relay reported its workers' busy time: utilisation %s, %s ns per relayed packet, %s relayed"
+      % (b.get("utilisation"), b.get("ns_per_packet"), b.get("relayed")))
 sys.exit(1 if bad else 0)
 PY
 

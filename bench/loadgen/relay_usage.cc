@@ -1,4 +1,4 @@
-#include "bench/loadgen/relay_cpu.h"
+#include "bench/loadgen/relay_usage.h"
 
 #include <unistd.h>
 
@@ -43,23 +43,38 @@ std::optional<double> process_cpu_seconds(int pid) {
     return static_cast<double>(utime + stime) / static_cast<double>(ticks);
 }
 
-std::optional<worker_polls> polls_from_statistics(const ng::value& reply) {
+std::optional<worker_sample> sample_from_statistics(const ng::value& reply) {
     const ng::value* stats = reply.is_dict() ? reply.find("statistics") : nullptr;
     const ng::value* dp = stats != nullptr && stats->is_dict() ? stats->find("dataplane") : nullptr;
     if (dp == nullptr || !dp->is_dict()) {
         return std::nullopt;
     }
-    const ng::value* polls = dp->find("polls");
-    const ng::value* busy = dp->find("busy polls");
-    if (polls == nullptr || busy == nullptr || !polls->is_integer() || !busy->is_integer() ||
-        polls->as_integer() < 0 || busy->as_integer() < 0) {
+    auto count = [](const ng::value& d, std::string_view key) -> std::optional<uint64_t> {
+        const ng::value* v = d.find(key);
+        if (v == nullptr || !v->is_integer() || v->as_integer() < 0) {
+            return std::nullopt;
+        }
+        return static_cast<uint64_t>(v->as_integer());
+    };
+    const ng::value* workers = dp->find("workers");
+    const std::optional<uint64_t> rtp = count(*dp, "relayed rtp");
+    const std::optional<uint64_t> rtcp = count(*dp, "relayed rtcp");
+    if (workers == nullptr || !workers->is_list() || workers->as_list().empty() || !rtp || !rtcp) {
         return std::nullopt;
     }
-    return worker_polls{static_cast<uint64_t>(polls->as_integer()),
-                        static_cast<uint64_t>(busy->as_integer())};
+    worker_sample s;
+    s.relayed = *rtp + *rtcp;
+    for (const ng::value& w : workers->as_list()) {
+        const std::optional<uint64_t> busy = w.is_dict() ? count(w, "busy ns") : std::nullopt;
+        if (!busy) {
+            return std::nullopt;
+        }
+        s.busy_ns.push_back(*busy);
+    }
+    return s;
 }
 
-std::optional<worker_polls> query_worker_polls(ng::ng_client& client, uint32_t timeout_ms) {
+std::optional<worker_sample> query_worker_sample(ng::ng_client& client, uint32_t timeout_ms) {
     ng::value req = ng::value::dict();
     req.set("command", ng::value::str("statistics"));
     std::optional<ng::value> reply =
@@ -67,34 +82,39 @@ std::optional<worker_polls> query_worker_polls(ng::ng_client& client, uint32_t t
     if (!reply) {
         return std::nullopt;
     }
-    return polls_from_statistics(*reply);
+    return sample_from_statistics(*reply);
 }
 
 void relay_usage::start(std::optional<int> relay_pid, ng::ng_client* client, uint32_t timeout_ms) {
     pid_ = relay_pid;
     client_ = client;
     timeout_ms_ = timeout_ms;
-    if (pid_) {
+    if (client_ != nullptr) {
+        workers_start_ = query_worker_sample(*client_, timeout_ms_);
+    }
+    if (pid_ && !workers_start_) {
         cpu_start_ = process_cpu_seconds(*pid_);
         if (!cpu_start_) {
             std::fprintf(stderr, "rtprelay-loadgen: --relay-pid %d: cannot read /proc/%d/stat\n", *pid_, *pid_);
         }
     }
-    if (client_ != nullptr) {
-        polls_start_ = query_worker_polls(*client_, timeout_ms_);
-    }
 }
 
 void relay_usage::finish(run_summary* out) const {
+    if (workers_start_) {
+        const std::optional<worker_sample> end = query_worker_sample(*client_, timeout_ms_);
+        if (end && end->busy_ns.size() == workers_start_->busy_ns.size()) {
+            relay_busy_time b;
+            for (size_t w = 0; w < end->busy_ns.size(); ++w) {
+                b.busy_seconds.push_back(static_cast<double>(end->busy_ns[w] - workers_start_->busy_ns[w]) / 1e9);
+            }
+            b.relayed = end->relayed - workers_start_->relayed;
+            out->relay_busy = std::move(b);
+        }
+    }
     if (cpu_start_) {
         if (std::optional<double> cpu_end = process_cpu_seconds(*pid_)) {
             out->relay_cpu_seconds = *cpu_end - *cpu_start_;
-        }
-    }
-    if (polls_start_) {
-        if (std::optional<worker_polls> end = query_worker_polls(*client_, timeout_ms_)) {
-            out->relay_polls = end->polls - polls_start_->polls;
-            out->relay_busy_polls = end->busy_polls - polls_start_->busy_polls;
         }
     }
 }

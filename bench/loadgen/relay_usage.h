@@ -1,0 +1,58 @@
+#pragma once
+// What the relay under test spends over the streaming window, sampled when streaming starts
+// and again when it ends:
+//  - rtprelay: its workers' busy time (NG `statistics`, "dataplane" "workers" "busy ns":
+//    TSC time of the loop turns that received packets) and the packets they relayed. A
+//    poll-mode worker's core reads 100% CPU whatever the load, and its busy-poll count
+//    says little (0.02-0.2% of turns while 70-90% busy): busy time is its load.
+//  - any other relay (rtpengine): the CPU time of its process from /proc/PID/stat (user +
+//    system, all threads), with --relay-pid; reported as process CPU.
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "control/ng/bencode.h"
+
+namespace rtprelay::ng {
+class ng_client;
+}
+
+namespace rtprelay::loadgen {
+
+// std::nullopt if the process does not exist or the file cannot be parsed.
+std::optional<double> process_cpu_seconds(int pid);
+
+// rtprelay's counters in one `statistics` reply.
+struct worker_sample {
+    std::vector<uint64_t> busy_ns;  // per worker, in worker order
+    uint64_t relayed = 0;           // packets relayed: RTP + RTCP, all workers
+};
+
+// From a `statistics` reply; std::nullopt when it has no per-worker busy time (rtpengine,
+// or an rtprelay from before busy time).
+std::optional<worker_sample> sample_from_statistics(const ng::value& reply);
+
+// Asks the relay (one try, `timeout_ms`); std::nullopt without a usable answer.
+std::optional<worker_sample> query_worker_sample(ng::ng_client& client, uint32_t timeout_ms);
+
+struct run_summary;
+
+// Samples at start() and finish(); finish() puts the differences in the summary: the busy
+// time per worker and the relayed packets when the relay reports them, else the process
+// CPU seconds (with `relay_pid`). A part whose first sample failed is left out (start()
+// says so for the pid).
+class relay_usage {
+public:
+    void start(std::optional<int> relay_pid, ng::ng_client* client, uint32_t timeout_ms);
+    void finish(run_summary* out) const;
+
+private:
+    std::optional<int> pid_;
+    ng::ng_client* client_ = nullptr;
+    uint32_t timeout_ms_ = 0;
+    std::optional<double> cpu_start_;
+    std::optional<worker_sample> workers_start_;
+};
+
+}  // namespace rtprelay::loadgen

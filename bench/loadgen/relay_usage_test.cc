@@ -1,0 +1,62 @@
+#include "bench/loadgen/relay_usage.h"
+
+#include <gtest/gtest.h>
+
+#include "bench/loadgen/summary.h"
+
+namespace lg = rtprelay::loadgen;
+using rtprelay::ng::value;
+
+namespace {
+
+value statistics_reply(std::vector<int64_t> busy_ns, int64_t rtp, int64_t rtcp) {
+    value workers = value::list();
+    for (size_t w = 0; w < busy_ns.size(); ++w) {
+        value one = value::dict();
+        one.set("worker", value::integer(static_cast<int64_t>(w)));
+        one.set("busy ns", value::integer(busy_ns[w]));
+        workers.as_list().push_back(std::move(one));
+    }
+    value dp = value::dict();
+    dp.set("relayed rtp", value::integer(rtp));
+    dp.set("relayed rtcp", value::integer(rtcp));
+    dp.set("workers", std::move(workers));
+    value st = value::dict();
+    st.set("dataplane", std::move(dp));
+    value r = value::dict();
+    r.set("result", value::str("ok"));
+    r.set("statistics", std::move(st));
+    return r;
+}
+
+}  // namespace
+
+TEST(RelayUsage, ReadsEachWorkersBusyTimeAndTheRelayedPackets) {
+    const auto s = lg::sample_from_statistics(statistics_reply({1500, 2500}, 90, 10));
+    ASSERT_TRUE(s.has_value());
+    EXPECT_EQ(s->busy_ns, (std::vector<uint64_t>{1500, 2500}));
+    EXPECT_EQ(s->relayed, 100u);
+}
+
+TEST(RelayUsage, NoBusyTimeMeansNoSample) {
+    value rtpengine = value::dict();
+    rtpengine.set("result", value::str("ok"));
+    rtpengine.set("statistics", value::dict());
+    EXPECT_FALSE(lg::sample_from_statistics(rtpengine).has_value()) << "rtpengine: process CPU instead";
+    EXPECT_FALSE(lg::sample_from_statistics(statistics_reply({}, 1, 1)).has_value()) << "no workers";
+    EXPECT_FALSE(lg::sample_from_statistics(statistics_reply({-5}, 1, 1)).has_value()) << "negative";
+}
+
+TEST(RelayUsage, UtilisationAndNsPerPacket) {
+    lg::relay_busy_time b;
+    b.busy_seconds = {2.0, 1.0};
+    b.relayed = 3'000'000;
+    EXPECT_DOUBLE_EQ(b.total_seconds(), 3.0);
+    EXPECT_DOUBLE_EQ(b.max_utilisation(10.0), 0.2);
+    EXPECT_DOUBLE_EQ(b.mean_utilisation(10.0), 0.15);
+    ASSERT_TRUE(b.ns_per_packet().has_value());
+    EXPECT_DOUBLE_EQ(*b.ns_per_packet(), 1000.0);
+    b.relayed = 0;
+    EXPECT_FALSE(b.ns_per_packet().has_value());
+    EXPECT_DOUBLE_EQ(b.max_utilisation(0), 0.0);
+}
