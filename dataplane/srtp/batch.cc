@@ -337,16 +337,4 @@ void burst_crypto::run_layers(batch_item* items, uint32_t n) noexcept {
     }
 }
 
-void burst_crypto::floor_pass(context* const* ctxs, uint8_t* const* pkts, uint32_t n, uint32_t len) noexcept {
-    n = std::min(n, max_items);
-    n_hash_ = 0;
-    n_ctr_[0] = n_ctr_[1] = 0;
-    for (uint32_t i = 0; i < n; ++i) {
-        add_ctr(i, *ctxs[i], pkts[i], detail::rtp_fixed_header_len, len);
-        add_hash(i, *ctxs[i], pkts[i], len + 4);
-    }
-    run_ctr();
-    run_hash();
-}
-
 }  // namespace rtprelay::dp::srtp
