@@ -133,6 +133,12 @@ logical_interface parse_interface(std::string_view spec, uint64_t seed) {
             }
         } else if (key == "learn-window") {
             li.learn_window_s = number<uint32_t>(li.name, key, val, 3600);
+        } else if (key == "rx-desc" || key == "tx-desc") {
+            const auto n = number<uint16_t>(li.name, key, val, 32768);
+            if (n < 64) {
+                bad(li.name, std::string(key) + " '" + std::string(val) + "' must be between 64 and 32768");
+            }
+            (key == "rx-desc" ? li.rx_desc : li.tx_desc) = n;
         } else {
             bool owned = false;
             try {

@@ -6,9 +6,12 @@
 //   interface = jp1 address=54.65.63.200/26,54.65.63.201/26 dpdk-port=0 gateway=54.65.63.193 ports=10000-20000 vlan=0
 //
 // plus the SRTP policy (control/sdes/policy.h): srtp=off|optional|required,
-// offer-suites=..., accept-suites=..., unencrypted-srtcp=allow|refuse, mki=accept|refuse; admission
-// (control/admission): capacity=1G (bandwidth budget), cps=N (new calls per second); and
-// endpoint learning: strict-source=on|off, learn-window=SECONDS.
+// offer-suites=..., accept-suites=..., unencrypted-srtcp=allow|refuse, mki=accept|refuse;
+// admission (control/admission): capacity=1G (bandwidth budget), cps=N (new calls per
+// second);
+// endpoint learning: strict-source=on|off, learn-window=SECONDS; and the DPDK port's ring
+// sizes: rx-desc=N, tx-desc=N (descriptors per queue; dataplane/port_setup.h has the
+// defaults and why).
 //
 // Without a gateway every peer must be on-link (test namespaces); with one, peers outside
 // the address's prefix are reached through it.
@@ -45,6 +48,10 @@ struct logical_interface {
     // a plain RTP leg may latch to a source its SDP did not name (0 = never).
     bool strict_source = false;
     uint32_t learn_window_s = 3;
+    // rx-desc=N / tx-desc=N: descriptors per RX / TX queue of its DPDK port, 0 = the default
+    // (port_params). Interfaces sharing a port get the largest any of them asks for.
+    uint16_t rx_desc = 0;
+    uint16_t tx_desc = 0;
     size_t index = 0;           // position in the interface_set
     uint16_t port_min = 10000;
     uint16_t port_max = 20000;

@@ -5,10 +5,7 @@
 
 namespace rtprelay {
 
-namespace {
-// Length of the valid UTF-8 sequence starting at s[i], or 0 if there is none (overlong
-// forms, surrogates and code points past U+10FFFF are invalid, as RFC 3629 says).
-size_t utf8_sequence(std::string_view s, size_t i) {
+size_t utf8_sequence_length(std::string_view s, size_t i) {
     const auto b = [&](size_t k) { return static_cast<uint8_t>(s[k]); };
     const uint8_t c = b(i);
     size_t n = 0;
@@ -38,6 +35,7 @@ size_t utf8_sequence(std::string_view s, size_t i) {
     return n;
 }
 
+namespace {
 void append_u00(std::string* out, uint8_t c) {
     char buf[8];
     std::snprintf(buf, sizeof buf, "\\u%04x", c);
@@ -52,7 +50,7 @@ std::string json_string(std::string_view s) {
     for (size_t i = 0; i < s.size();) {
         const auto c = static_cast<uint8_t>(s[i]);
         if (c >= 0x80) {
-            if (const size_t n = utf8_sequence(s, i); n > 0) {
+            if (const size_t n = utf8_sequence_length(s, i); n > 0) {
                 out.append(s.substr(i, n));
                 i += n;
             } else {

@@ -5,6 +5,7 @@
 // comes from peers or the system (NG replies in rtprelay-ctl --json, the load generator's
 // and the pipeline benchmark's JSON reports).
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -12,5 +13,10 @@ namespace rtprelay {
 
 // The JSON string literal for `bytes`, quotes included.
 std::string json_string(std::string_view bytes);
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 if there is none (overlong
+// forms, surrogates and code points past U+10FFFF are invalid, as RFC 3629 says). Also what
+// the NG JSON decoder accepts in strings (control/ng/json.h).
+size_t utf8_sequence_length(std::string_view s, size_t i);
 
 }  // namespace rtprelay

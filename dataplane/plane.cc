@@ -21,6 +21,8 @@ namespace {
 
 int run_worker(void* arg) { return static_cast<worker*>(arg)->run(); }
 
+uint16_t desc_or_default(uint16_t n) { return n != 0 ? n : port_params::default_desc; }
+
 // Returns every mbuf still queued on `r` to its pool, then frees the ring.
 void free_ring(rte_ring*& r) {
     if (r == nullptr) {
@@ -66,15 +68,23 @@ void plane::build(const plane_config& c) {
     if (c.pool != nullptr) {
         pool_ = c.pool;
     } else {
-        pool_ = create_mbuf_pool(name_ + "_mbufs", c.mbufs, socket_);
+        uint64_t ring_mbufs = 0;
+        for (const plane_port& p : c.ports) {
+            if (p.set_up) {
+                ring_mbufs += uint64_t{c.workers} * (desc_or_default(p.rx_desc) + desc_or_default(p.tx_desc));
+            }
+        }
+        pool_ = create_mbuf_pool(name_ + "_mbufs", static_cast<uint32_t>(c.mbufs + ring_mbufs), socket_);
         own_pool_ = true;
     }
 
     // 2. The ports.
     shared_ = std::make_unique<dataplane_shared>();
-    port_params pp;
-    pp.n_queues = c.workers;
     for (const plane_port& p : c.ports) {
+        port_params pp;
+        pp.n_queues = c.workers;
+        pp.rx_desc = desc_or_default(p.rx_desc);
+        pp.tx_desc = desc_or_default(p.tx_desc);
         if (p.id >= max_ports || !rte_eth_dev_is_valid_port(p.id)) {
             throw std::runtime_error("port " + std::to_string(p.id) + " does not exist (EAL found " +
                                      std::to_string(rte_eth_dev_count_avail()) + " ports)");

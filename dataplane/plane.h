@@ -52,6 +52,10 @@ struct plane_port {
     // The source MAC the workers write; unset: the port's own. net_ring ports all report
     // the same address, so tests give each its own to tell them apart.
     std::optional<rte_ether_addr> mac;
+    // Descriptors per RX / TX queue when the plane sets the port up; 0 = port_params'
+    // default (port_setup.h).
+    uint16_t rx_desc = 0;
+    uint16_t tx_desc = 0;
 };
 
 struct plane_config {
@@ -62,7 +66,8 @@ struct plane_config {
     uint16_t workers = 1;  // 1 .. max_workers
     int socket = 0;        // NUMA socket of the tables and rings
     // The mbuf pool: borrowed when set (the caller frees it after the plane), otherwise the
-    // plane's own of `mbufs` buffers.
+    // plane's own of `mbufs` buffers plus one for every RX and TX descriptor of the ports it
+    // sets up (full rings must not starve the workers of buffers).
     rte_mempool* pool = nullptr;
     uint32_t mbufs = 8191;
     std::vector<plane_port> ports;           // at most max_ports, ids below max_ports

@@ -13,9 +13,17 @@ struct rte_mempool;
 namespace rtprelay::dp {
 
 struct port_params {
+    // Descriptors per queue. A worker's RX queue must absorb the traffic that arrives while
+    // the worker is away from it: a burst from a peer, a slow control-plane call, a scheduler
+    // slice on a shared host. A worker is sized for ~1 Mpps (10,000 calls at 100 packets/s
+    // in, README "Sizing"), so 4096 descriptors hold ~4 ms, where DPDK's customary 1024 held
+    // 1 ms; TX the same, for a peer port that stalls. Drivers round to what they support
+    // (rte_eth_dev_adjust_nb_rx_tx_desc). Cost: an mbuf per descriptor (~2.2 KB), which the
+    // plane adds to its pool (plane.h).
+    static constexpr uint16_t default_desc = 4096;
     uint16_t n_queues = 1;
-    uint16_t rx_desc = 1024;
-    uint16_t tx_desc = 1024;
+    uint16_t rx_desc = default_desc;
+    uint16_t tx_desc = default_desc;
     bool promiscuous = true;  // virtual devices and shared segments deliver others' frames too
 };
 

@@ -182,7 +182,8 @@ int run(const rtprelay::relay_options& opt) {
         const auto now = std::chrono::steady_clock::now();
         ng::value reply;
         try {
-            reply = prom ? prom->observe(req, [&] { return cmds.handle(req, now); }) : cmds.handle(req, now);
+            reply = prom ? prom->observe(req, [&] { return cmds.handle(req, now, &from); })
+                         : cmds.handle(req, now, &from);
         } catch (const std::exception& e) {
             ng_logger.failed(req, e.what(), from, now);
             throw;

@@ -25,9 +25,6 @@ using clock = std::chrono::steady_clock;
 namespace {
 constexpr auto refresh_period = std::chrono::milliseconds(250);
 
-constexpr const char* command_names[] = {"ping", "offer", "answer", "delete", "query", "list",
-                                         "statistics", "capacity", "drain", "undrain", "other"};
-static_assert(std::size(command_names) == ng_command_count);
 constexpr const char* result_names[] = {"ok", "error", "load_limit"};
 static_assert(std::size(result_names) == ng_result_count);
 constexpr const char* refused_names[] = {"capacity", "cps", "ports", "draining", "policy"};
@@ -61,16 +58,7 @@ void keep_monotonic(dp::worker_counters& now, dp::worker_counters& last) {
 }
 }  // namespace
 
-const char* ng_command_name(ng_command c) { return command_names[static_cast<size_t>(c)]; }
-
-ng_command ng_command_of(std::string_view name) {
-    for (size_t i = 0; i + 1 < ng_command_count; ++i) {
-        if (name == command_names[i]) {
-            return static_cast<ng_command>(i);
-        }
-    }
-    return ng_command::other;
-}
+const char* ng_command_name(ng_command c) { return ng::command_name(c); }
 
 const char* ng_result_name(ng_result r) { return result_names[static_cast<size_t>(r)]; }
 const char* refused_reason_name(refused_reason r) { return refused_names[static_cast<size_t>(r)]; }
@@ -147,7 +135,7 @@ exporter::~exporter() { exposer_.reset(); }
 
 ng_command exporter::command_of(const ng::value& request) {
     const auto cmd = request.find_string("command");
-    return cmd ? ng_command_of(*cmd) : ng_command::other;
+    return cmd ? ng::command_of(*cmd) : ng_command::other;
 }
 
 ng_result exporter::result_of(const ng::value& reply) {

@@ -10,19 +10,17 @@
 #include <string>
 #include <vector>
 
+#include "control/ng/names.h"
 #include "control/ng/server.h"
 #include "control/session/manager.h"
 
 namespace rtprelay::metrics {
 
-// NG commands as metric labels; anything else is `other`, so a peer sending garbage
-// cannot grow the label set.
-enum class ng_command : uint8_t {
-    ping, offer, answer, del, query, list, statistics, capacity, drain, undrain, other, count
-};
-constexpr size_t ng_command_count = static_cast<size_t>(ng_command::count);
+// NG commands as metric labels (control/ng/protocol.def); anything else is `other`, so a
+// peer sending garbage cannot grow the label set.
+using ng_command = ng::command;
+constexpr size_t ng_command_count = ng::command_count;
 const char* ng_command_name(ng_command c);
-ng_command ng_command_of(std::string_view name);
 
 // The reply's `result`: `ok` (and `pong`), `error`, or `load limit`.
 enum class ng_result : uint8_t { ok, error, load_limit, count };

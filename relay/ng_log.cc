@@ -1,12 +1,14 @@
 #include "relay/ng_log.h"
 
 #include "control/log.h"
+#include "control/ng/names.h"
 
 namespace rtprelay {
 
 namespace {
-bool changes_calls(std::string_view cmd) { return cmd == "offer" || cmd == "answer" || cmd == "delete"; }
-bool operator_command(std::string_view cmd) { return cmd == "drain" || cmd == "undrain"; }
+// What a command does, from control/ng/protocol.def.
+bool changes_calls(std::string_view cmd) { return ng::effect_of(ng::command_of(cmd)) == ng::command_effect::call; }
+bool operator_command(std::string_view cmd) { return ng::effect_of(ng::command_of(cmd)) == ng::command_effect::node; }
 
 void call_fields(log::event& e, const ng::value& request) {
     for (const char* key : {"call-id", "from-tag", "to-tag", "via-branch"}) {

@@ -44,7 +44,7 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
         ("eal", po::value(&eal), "DPDK EAL arguments, e.g. \"-l 0-1 --no-pci --vdev=net_af_packet0,iface=eth1\"; "
                                  "arguments after -- are appended")
         ("workers", po::value(&o.workers)->default_value(o.workers), "worker lcores (needs workers+1 lcores in -l)")
-        ("mbufs", po::value(&o.mbufs)->default_value(o.mbufs), "packet buffers in the mbuf pool")
+        ("mbufs", po::value(&o.mbufs)->default_value(o.mbufs), "packet buffers in the mbuf pool beyond one per RX/TX descriptor (which the pool also gets)")
         ("max-flows", po::value(&o.max_flows)->default_value(o.max_flows), "flow table capacity (4 per relayed stream)")
         ("max-neighbours", po::value(&o.max_neighbours)->default_value(o.max_neighbours), "next-hop table capacity")
         ("idle-sleep-us", po::value(&o.idle_sleep_us)->default_value(o.idle_sleep_us),

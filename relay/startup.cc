@@ -1,7 +1,9 @@
 #include "relay/startup.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <optional>
 #include <set>
 #include <stdexcept>
@@ -51,7 +53,7 @@ dp::plane_config plane_config_for(const relay_options& opt, const interface_set&
     c.max_neighbours = opt.max_neighbours;
     c.idle_sleep_us = opt.idle_sleep_us;
     c.steering = opt.flow_steering == "auto";
-    std::set<uint16_t> ports;
+    std::map<uint16_t, std::pair<uint16_t, uint16_t>> ports;  // port -> largest (rx, tx) descriptors asked
     std::set<uint16_t> vlans;
     for (const auto& i : interfaces.all()) {
         if (i.dpdk_port >= dp::max_ports || !rte_eth_dev_is_valid_port(i.dpdk_port)) {
@@ -59,7 +61,9 @@ dp::plane_config plane_config_for(const relay_options& opt, const interface_set&
                                         " does not exist (EAL found " + std::to_string(rte_eth_dev_count_avail()) +
                                         " ports)");
         }
-        ports.insert(i.dpdk_port);
+        auto& desc = ports[i.dpdk_port];
+        desc.first = std::max(desc.first, i.rx_desc);
+        desc.second = std::max(desc.second, i.tx_desc);
         if (i.vlan != 0) {
             vlans.insert(i.vlan);
         }
@@ -67,8 +71,9 @@ dp::plane_config plane_config_for(const relay_options& opt, const interface_set&
             c.addresses.push_back({a.net.base.v4_be(), i.dpdk_port, i.vlan});
         }
     }
-    for (uint16_t p : ports) {
-        c.ports.push_back(dp::plane_port{.id = p, .set_up = true, .mac = std::nullopt});
+    for (const auto& [p, desc] : ports) {
+        c.ports.push_back(dp::plane_port{
+            .id = p, .set_up = true, .mac = std::nullopt, .rx_desc = desc.first, .tx_desc = desc.second});
     }
     c.vlans.assign(vlans.begin(), vlans.end());
     return c;

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 
@@ -18,6 +19,8 @@
 #include "bench/loadgen/call_table.h"
 #include "bench/loadgen/call_teardown.h"
 #include "bench/loadgen/clock.h"
+#include "bench/loadgen/dpdk_calls.h"
+#include "bench/loadgen/dpdk_link.h"
 #include "bench/loadgen/dpdk_stream.h"
 #include "bench/loadgen/options.h"
 #include "bench/loadgen/progress_line.h"
@@ -46,16 +49,32 @@ int fail(const std::string& what) {
     return 1;
 }
 
+// The DPDK mode's transport and precomputed packets, made once per process.
+struct dpdk_media {
+    lg::dpdk_link* link = nullptr;
+    const lg::packet_store* store = nullptr;
+};
+
 // One run of `n` calls: setup, streaming, the relay's counters, teardown. `dpdk` is set in
-// --dpdk mode (media over the generator's own ports), null with sockets.
+// --dpdk mode (media over the generator's own ports), empty with sockets; `client` is null
+// with --dpdk-wire (no relay).
 lg::run_summary run_once(const lg::options& opt, uint32_t n, uint32_t run_no, uint32_t sockets,
                          const lg::side_sockets& side_a, const lg::side_sockets& side_b,
-                         rtprelay::ng::ng_client& client, lg::progress_line& progress,
-                         lg::dpdk_link* dpdk) {
+                         rtprelay::ng::ng_client* client, lg::progress_line& progress,
+                         const dpdk_media& dpdk) {
     lg::options step = opt;
     step.calls = n;
     std::vector<lg::call_record> calls = lg::make_calls(n, sockets, ::getpid(), run_no, opt.srtp);
-    const lg::setup_result setup = lg::set_up_calls(client, step, side_a, side_b, &calls, &progress);
+    if (dpdk.store != nullptr) {
+        lg::use_identity_keys(*dpdk.store, &calls);
+    }
+    lg::setup_result setup;
+    if (client != nullptr) {
+        setup = lg::set_up_calls(*client, step, side_a, side_b, &calls, &progress);
+    } else {
+        lg::set_up_wire_calls(&calls);
+        setup.ok = n;
+    }
 
     lg::run_summary summary;
     summary.ng = opt.ng;
@@ -68,23 +87,28 @@ lg::run_summary run_once(const lg::options& opt, uint32_t n, uint32_t run_no, ui
 
     if (setup.ok > 0) {
         std::mt19937_64 rng(std::random_device{}());
-        const lg::stream_set streams = lg::plan_streams(calls, rng);
+        lg::stream_set streams = lg::plan_streams(calls, rng);
         std::string error;
         const double cpu_before = own_cpu_seconds();
-        const bool streamed =
-            dpdk != nullptr
-                ? lg::run_dpdk_stream_phase(*dpdk, streams, step, &client, &progress, &summary, &error)
-                : lg::run_stream_phase(streams, side_a, side_b, step, &client, &progress, &summary,
-                                       &error);
+        bool streamed = false;
+        if (dpdk.link != nullptr) {
+            lg::use_identities(*dpdk.store, &streams);
+            streamed = lg::run_dpdk_stream_phase(*dpdk.link, *dpdk.store, streams, step, client, &progress,
+                                                 &summary, &error);
+        } else {
+            streamed = lg::run_stream_phase(streams, side_a, side_b, step, client, &progress, &summary, &error);
+        }
         summary.generator_cpu_seconds = own_cpu_seconds() - cpu_before;
         if (!streamed) {
             progress.finish();
             std::fprintf(stderr, "rtprelay-loadgen: streaming: %s\n", error.c_str());
         }
-        summary.relay = lg::query_calls(client, step, calls);
+        if (client != nullptr) {
+            summary.relay = lg::query_calls(*client, step, calls);
+        }
     }
-    if (!opt.keep) {
-        summary.deleted = lg::delete_calls(client, step, calls);
+    if (!opt.keep && client != nullptr) {
+        summary.deleted = lg::delete_calls(*client, step, calls);
     }
     progress.finish();
     summary.interrupted = lg::stop_requested();
@@ -92,8 +116,8 @@ lg::run_summary run_once(const lg::options& opt, uint32_t n, uint32_t run_no, ui
 }
 
 int run_ramp(const lg::options& opt, uint32_t sockets, const lg::side_sockets& side_a,
-             const lg::side_sockets& side_b, rtprelay::ng::ng_client& client,
-             lg::progress_line& progress, lg::dpdk_link* dpdk) {
+             const lg::side_sockets& side_b, rtprelay::ng::ng_client* client,
+             lg::progress_line& progress, const dpdk_media& dpdk) {
     lg::ramp_search search(opt.calls, opt.ramp_max, opt.ramp_factor, opt.ramp_refine);
     std::vector<lg::ramp_step> steps;
     uint32_t run_no = 0;
@@ -146,13 +170,19 @@ int main(int argc, char** argv) {
     lg::side_sockets side_a;
     lg::side_sockets side_b;
     std::string error;
-    std::unique_ptr<lg::dpdk_link, void (*)(lg::dpdk_link*)> dpdk(nullptr, [](lg::dpdk_link*) {});
+    std::unique_ptr<lg::dpdk_link> link;
+    std::optional<lg::packet_store> store;
+    dpdk_media dpdk;
     if (opt.dpdk) {
         try {
-            dpdk = lg::open_dpdk_link(opt);
+            link = std::make_unique<lg::dpdk_link>(opt);
+            std::mt19937_64 rng(std::random_device{}());
+            store.emplace(lg::make_packet_store(opt, rng));
         } catch (const std::exception& e) {
             return fail(std::string("--dpdk: ") + e.what());
         }
+        dpdk.link = link.get();
+        dpdk.store = &*store;
         side_a = lg::dpdk_side_ports(sockets, static_cast<uint16_t>(opt.dpdk_udp_port));
         side_b = lg::dpdk_side_ports(sockets, static_cast<uint16_t>(opt.dpdk_udp_port));
     } else {
@@ -165,19 +195,21 @@ int main(int argc, char** argv) {
     }
 
     std::unique_ptr<rtprelay::ng::ng_client> client;
-    try {
-        client = std::make_unique<rtprelay::ng::ng_client>(opt.ng);
-    } catch (const std::exception& e) {
-        return fail("--ng " + opt.ng + ": " + e.what());
+    if (!opt.dpdk_wire) {
+        try {
+            client = std::make_unique<rtprelay::ng::ng_client>(opt.ng);
+        } catch (const std::exception& e) {
+            return fail("--ng " + opt.ng + ": " + e.what());
+        }
     }
 
     lg::install_stop_handler();
     lg::progress_line progress;
     if (opt.ramp) {
-        return run_ramp(opt, sockets, side_a, side_b, *client, progress, dpdk.get());
+        return run_ramp(opt, sockets, side_a, side_b, client.get(), progress, dpdk);
     }
     const lg::run_summary summary =
-        run_once(opt, opt.calls, 0, sockets, side_a, side_b, *client, progress, dpdk.get());
+        run_once(opt, opt.calls, 0, sockets, side_a, side_b, client.get(), progress, dpdk);
     if (opt.json) {
         lg::print_json(summary, stdout);
     } else {

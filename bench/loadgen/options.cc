@@ -130,6 +130,21 @@ std::string validate(const options& o) {
         if (o.dpdk_idle_sleep_us > 10000) {
             return "--dpdk-idle-sleep-us: at most 10000";
         }
+        if (o.dpdk_store_mb < 1 || o.dpdk_store_mb > 65536) {
+            return "--dpdk-store-mb: must be between 1 and 65536";
+        }
+        if (o.dpdk_verify_every == 0 || o.dpdk_verify_every > 65536 ||
+            (o.dpdk_verify_every & (o.dpdk_verify_every - 1)) != 0) {
+            return "--dpdk-verify-every: must be a power of two between 1 and 65536";
+        }
+        if (o.dpdk_wire && o.dpdk_port_a == o.dpdk_port_b) {
+            return "--dpdk-wire: sides A and B need ports of their own (the wire joins port A to port B)";
+        }
+    } else if (o.dpdk_wire) {
+        return "--dpdk-wire: needs --dpdk";
+    }
+    if (o.late_us == 0 || o.late_us > 1000000) {
+        return "--late-us: must be between 1 and 1000000";
     }
     if (o.ng.find(':') == std::string::npos) {
         return "--ng: expected HOST:PORT";
@@ -208,8 +223,9 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
         ("loss-threshold", with_default(&o.loss_threshold_percent, "PERCENT"),
          "ramp: the most loss a step may have and still count as good")
         ("skip-tolerance", with_default(&o.skip_tolerance_percent, "PERCENT"),
-         "ramp: packets the generator may skip (running a period late) before a step ends the\n"
-         "ramp as 'generator behind'; skipped packets never count as sent or lost")
+         "ramp: share of the schedule the generator may send over --late-us late or skip (a\n"
+         "period late) before a step ends the ramp as 'generator behind'; skipped packets\n"
+         "never count as sent or lost")
         ("dpdk", po::bool_switch(&o.dpdk),
          "send and receive media on the generator's own DPDK ports (IPv4; NG stays on a socket),\n"
          "for rates kernel sockets cannot reach")
@@ -224,7 +240,19 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
          "with --dpdk: the relay's MAC on every port (default: ask for it with ARP)")
         ("dpdk-mbufs", with_default(&o.dpdk_mbufs, "N"), "with --dpdk: mbufs in the generator's pool")
         ("dpdk-idle-sleep-us", with_default(&o.dpdk_idle_sleep_us, "US"),
-         "with --dpdk: sleep after a loop turn with nothing to do (0 = busy poll)");
+         "with --dpdk: sleep after a loop turn with nothing to do (0 = busy poll)")
+        ("dpdk-store-mb", with_default(&o.dpdk_store_mb, "MB"),
+         "with --dpdk: memory for the precomputed packets; streams beyond what it holds share\n"
+         "sender identities (SSRC, key, sequence numbers) with others")
+        ("dpdk-verify-every", with_default(&o.dpdk_verify_every, "N"),
+         "with --dpdk: check every Nth received packet of each stream in full (UDP checksum,\n"
+         "SRTP authentication and decryption, payload); a power of two")
+        ("dpdk-wire", po::bool_switch(&o.dpdk_wire),
+         "with --dpdk: no relay; port A and port B are joined by a wire (rtprelay-wire): the\n"
+         "generator alone, to show what it can send and receive")
+        ("late-us", with_default(&o.late_us, "US"),
+         "a packet sent more than this after its due time is late; a run with more than\n"
+         "--skip-tolerance of its packets late or skipped is 'generator behind'");
     // clang-format on
 
     po::variables_map vm;

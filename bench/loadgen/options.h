@@ -42,7 +42,7 @@ struct options {
     double ramp_factor = 2.0;
     uint32_t ramp_refine = 2;
     double loss_threshold_percent = 0.1;
-    double skip_tolerance_percent = 1.0;  // a step whose sender skipped more is "generator behind"
+    double skip_tolerance_percent = 1.0;  // a step whose sender was late or skipped more is "generator behind"
     double ramp_pause_s = 1.0;          // between steps: let the relay settle
     // --plot FILE.svg|FILE.png: the ramp's loss, p99 latency and relay load against calls,
     // drawn by gnuplot (ramp_report.h); plot_title names the relay in its key.
@@ -61,6 +61,12 @@ struct options {
     std::string relay_mac;              // "" = resolve the relay's addresses with ARP
     uint32_t dpdk_mbufs = 16383;
     uint32_t dpdk_idle_sleep_us = 0;    // sleep when a loop turn had nothing to do (shared CPUs)
+    uint32_t dpdk_store_mb = 256;       // precomputed packets (packet_store.h)
+    uint32_t dpdk_verify_every = 16;    // full check of 1 in N received packets per stream
+    bool dpdk_wire = false;             // no relay: a wire joins the two ports (dpdk_stream.h)
+    // A packet sent more than late_us after its due time is late; late + skipped packets over
+    // skip_tolerance_percent of the schedule make a run "generator behind" (ramp.h).
+    uint32_t late_us = 1000;
 
     // Sockets per side actually used: the option, or 1 per 256 calls capped at 4 (for the
     // largest count a ramp may reach).

@@ -29,13 +29,13 @@ step_verdict judge_step(const run_summary& s, double loss_threshold_percent,
     if (s.calls_failed > 0 || s.calls_set_up < s.calls_requested) {
         return step_verdict::setup_failed;
     }
-    // The generator's own lateness comes first: its skipped packets were never sent, and
-    // a sender that keeps running late makes the relay's loss and latency figures the
-    // generator's. A shared host deschedules it now and then (a skip is a whole period
-    // late): up to the tolerance (1% by default), the step is still judged on the packets
+    // The generator's own lateness comes first: its skipped packets were never sent, its
+    // late ones (more than --late-us behind their due time) went out in a burst, and a
+    // sender that keeps running late makes the relay's loss and latency figures the
+    // generator's. A shared host deschedules it now and then: up to the tolerance (1% of
+    // the schedule late or skipped, by default), the step is still judged on the packets
     // that were sent.
-    const double scheduled = static_cast<double>(s.packets_sent + s.sender_skipped);
-    if (static_cast<double>(s.sender_skipped) * 100.0 > skip_tolerance_percent * scheduled) {
+    if (s.sender_behind_percent() > skip_tolerance_percent) {
         return step_verdict::generator_behind;
     }
     if (s.packets_sent == 0 || s.loss_percent() > loss_threshold_percent) {

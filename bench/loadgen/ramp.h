@@ -2,8 +2,8 @@
 // The ramp (--ramp): which call counts to try, and whether a step passed. Counts grow by
 // a factor from the start until a step fails or the maximum passes; then a few bisection
 // steps narrow the gap between the largest good and the smallest bad count. A step in
-// which the generator itself fell behind (it skipped more than --skip-tolerance of its
-// packets) ends the ramp without a verdict on the relay: past that point the figures
+// which the generator itself fell behind (more than --skip-tolerance of its packets skipped,
+// or sent more than --late-us after their due time) ends the ramp without a verdict on the relay: past that point the figures
 // would be the generator's.
 
 #include <cstdint>
@@ -18,7 +18,7 @@ enum class step_verdict : uint8_t {
     good,              // every call set up, loss at or under the threshold
     loss,              // loss over the threshold
     setup_failed,      // a call could not be set up (ports, capacity, timeouts)
-    generator_behind,  // this host could not send at the rate (skips over the tolerance)
+    generator_behind,  // the generator could not send on time (late + skipped over the tolerance)
     interrupted,       // stop signal
 };
 const char* verdict_name(step_verdict v);

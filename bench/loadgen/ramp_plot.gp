@@ -1,7 +1,7 @@
-# Loss, p99 latency and relay load against calls, for one ramp or two on one chart
-# (rtprelay-loadgen --ramp --plot writes one; bench/compare both relays):
+# Loss, p99 latency and relay load against calls, for up to three ramps on one chart
+# (rtprelay-loadgen --ramp --plot writes one; bench/compare its relays):
 #
-#   gnuplot -c ramp_plot.gp OUT.svg|OUT.png TITLE1 DATA1 [TITLE2 DATA2]
+#   gnuplot -c ramp_plot.gp OUT.svg|OUT.png TITLE1 DATA1 [TITLE2 DATA2 [TITLE3 DATA3]]
 #
 # DATA: a line per ramp step, blank-separated: calls, loss %, p99 latency us, relay load in
 # % of a core (rtprelay: its busiest worker's busy time; a relay without that figure: its
@@ -9,13 +9,13 @@
 # which the generator could not keep its schedule (verdict generator_behind) are open
 # circles, off the line: their figures are the generator's limit, not the relay's.
 if (ARGC < 3) {
-    print "usage: gnuplot -c ramp_plot.gp OUT.svg|OUT.png TITLE1 DATA1 [TITLE2 DATA2]"
+    print "usage: gnuplot -c ramp_plot.gp OUT.svg|OUT.png TITLE1 DATA1 [TITLE2 DATA2 [TITLE3 DATA3]]"
     exit status 2
 }
 out = ARG1
-series = (ARGC >= 5) ? 2 : 1
-title(i) = (i == 1) ? ARG2 : ARG4
-data(i) = (i == 1) ? ARG3 : ARG5
+series = (ARGC >= 7) ? 3 : (ARGC >= 5) ? 2 : 1
+title(i) = (i == 1) ? ARG2 : (i == 2) ? ARG4 : ARG6
+data(i) = (i == 1) ? ARG3 : (i == 2) ? ARG5 : ARG7
 relay(y) = (strcol(5) eq "generator_behind") ? NaN : y
 generator(y) = (strcol(5) eq "generator_behind") ? y : NaN
 behind(i) = (i == series) ? "generator behind (its limit, not the relay's)" : ""
@@ -26,6 +26,7 @@ if (strlen(out) > 4 && out[strlen(out) - 3:] eq ".png") {
     set terminal svg size 900,1050 font "sans,11" background rgb "white"
 }
 set output out
+set termoption noenhanced  # titles as given: "af_packet" is not a subscript
 
 set multiplot layout 3,1 title "relay under a call ramp (50 packets/s each way per call)"
 set logscale x 2

@@ -55,7 +55,7 @@ void print_ramp_table(const options& opt, const std::vector<ramp_step>& steps, c
     std::fprintf(out, "ramp         %s  loss threshold %.4g %%  %.1f s per step\n", opt.ng.c_str(),
                  opt.loss_threshold_percent, opt.duration_s);
     std::fprintf(out, "%8s %8s %10s %9s %9s %9s %8s %9s %8s  %s\n", "calls", "set up", "loss %", "p50 us", "p99 us",
-                 "jitter us", "load %", "ns/pkt", "skipped", "verdict");
+                 "jitter us", "load %", "ns/pkt", "behind %", "verdict");
     for (const ramp_step& st : steps) {
         const run_summary& s = st.summary;
         char load[32] = "-";
@@ -66,11 +66,14 @@ void print_ramp_table(const options& opt, const std::vector<ramp_step>& steps, c
         if (std::optional<double> p = relay_ns_per_packet(s)) {
             std::snprintf(per, sizeof per, "%.0f", *p);
         }
-        std::fprintf(out, "%8u %8u %10.4f %9.1f %9.1f %9.1f %8s %9s %8llu  %s\n", s.calls_requested,
+        std::fprintf(out, "%8u %8u %10.4f %9.1f %9.1f %9.1f %8s %9s %8.2f  %s\n", s.calls_requested,
                      s.calls_set_up, s.loss_percent(), static_cast<double>(s.latency_p50_ns) / 1e3,
                      static_cast<double>(s.latency_p99_ns) / 1e3, s.jitter_mean_ns / 1e3, load, per,
-                     static_cast<unsigned long long>(s.sender_skipped), verdict_name(st.verdict));
+                     s.sender_behind_percent(), verdict_name(st.verdict));
     }
+    std::fputs("behind       the generator's packets sent over --late-us late or skipped, % of the schedule "
+               "(over --skip-tolerance: 'generator behind', not the relay's knee)\n",
+               out);
     const std::string kind = relay_load_kind(steps);
     if (kind == "worker busy time") {
         std::fputs("load         the relay's busiest worker's busy time, % of its core; ns/pkt: all workers' busy "

@@ -72,6 +72,15 @@ TEST(ramp, judge_step) {
     s.sender_skipped = 2000;  // 2% of the schedule never went out
     EXPECT_EQ(judge_step(s, 0.1), step_verdict::generator_behind);
     EXPECT_EQ(judge_step(s, 0.1, 5.0), step_verdict::good);  // a looser tolerance
+    // Sent, but late: 1.5% of the packets over --late-us behind their due time is a
+    // generator that cannot keep the schedule, even with nothing skipped.
+    s.sender_skipped = 0;
+    s.sender_late = 1500;
+    EXPECT_EQ(judge_step(s, 0.1), step_verdict::generator_behind);
+    s.sender_late = 500;  // 0.5%: within the tolerance
+    EXPECT_EQ(judge_step(s, 0.1), step_verdict::good);
+    s.sender_skipped = 600;  // late + skipped together over 1%
+    EXPECT_EQ(judge_step(s, 0.1), step_verdict::generator_behind);
     s.calls_failed = 1;
     s.calls_set_up = 9;
     EXPECT_EQ(judge_step(s, 0.1), step_verdict::setup_failed);

@@ -1,5 +1,6 @@
 #include "bench/loadgen/relay_usage.h"
 
+#include <dirent.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -13,6 +14,56 @@
 #include "control/ng/client.h"
 
 namespace rtprelay::loadgen {
+
+std::optional<sched_times> parse_schedstat(const std::string& line) {
+    std::istringstream in(line);
+    unsigned long long run = 0;
+    unsigned long long wait = 0;
+    unsigned long long slices = 0;
+    if (!(in >> run >> wait >> slices)) {
+        return std::nullopt;
+    }
+    return sched_times{run, wait};
+}
+
+std::optional<sched_times> worker_sched_times(int pid) {
+    const std::string tasks = "/proc/" + std::to_string(pid) + "/task";
+    DIR* dir = ::opendir(tasks.c_str());
+    if (dir == nullptr) {
+        return std::nullopt;
+    }
+    sched_times sum;
+    bool any = false;
+    bool ok = true;
+    while (const dirent* e = ::readdir(dir)) {
+        if (e->d_name[0] == '.') {
+            continue;
+        }
+        const std::string task = tasks + "/" + e->d_name;
+        std::ifstream comm_file(task + "/comm");
+        std::string comm;
+        std::getline(comm_file, comm);
+        if (comm.rfind("rte-worker-", 0) != 0 && comm.rfind("lcore-worker-", 0) != 0) {
+            continue;
+        }
+        std::ifstream stat_file(task + "/schedstat");
+        std::string line;
+        std::getline(stat_file, line);
+        const std::optional<sched_times> t = parse_schedstat(line);
+        if (!t) {
+            ok = false;
+            break;
+        }
+        sum.run_ns += t->run_ns;
+        sum.wait_ns += t->wait_ns;
+        any = true;
+    }
+    ::closedir(dir);
+    if (!ok || !any) {
+        return std::nullopt;
+    }
+    return sum;
+}
 
 std::optional<double> process_cpu_seconds(int pid) {
     std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
@@ -92,6 +143,9 @@ void relay_usage::start(std::optional<int> relay_pid, ng::ng_client* client, uin
     if (client_ != nullptr) {
         workers_start_ = query_worker_sample(*client_, timeout_ms_);
     }
+    if (pid_ && workers_start_) {
+        sched_start_ = worker_sched_times(*pid_);
+    }
     if (pid_ && !workers_start_) {
         cpu_start_ = process_cpu_seconds(*pid_);
         if (!cpu_start_) {
@@ -109,6 +163,14 @@ void relay_usage::finish(run_summary* out) const {
                 b.busy_seconds.push_back(static_cast<double>(end->busy_ns[w] - workers_start_->busy_ns[w]) / 1e9);
             }
             b.relayed = end->relayed - workers_start_->relayed;
+            const std::optional<sched_times> sched_end = sched_start_ ? worker_sched_times(*pid_) : std::nullopt;
+            if (sched_end && sched_end->run_ns >= sched_start_->run_ns && sched_end->wait_ns >= sched_start_->wait_ns) {
+                const double run = static_cast<double>(sched_end->run_ns - sched_start_->run_ns);
+                const double wait = static_cast<double>(sched_end->wait_ns - sched_start_->wait_ns);
+                if (run + wait > 0) {
+                    b.on_cpu_share = run / (run + wait);
+                }
+            }
             out->relay_busy = std::move(b);
         }
     }

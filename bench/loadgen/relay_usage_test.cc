@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include "bench/loadgen/summary.h"
 
 namespace lg = rtprelay::loadgen;
@@ -60,3 +62,34 @@ TEST(RelayUsage, UtilisationAndNsPerPacket) {
     EXPECT_FALSE(b.ns_per_packet().has_value());
     EXPECT_DOUBLE_EQ(b.max_utilisation(0), 0.0);
 }
+
+namespace {
+
+TEST(relay_usage, schedstat_lines_parse_and_junk_does_not) {
+    const std::optional<lg::sched_times> t = lg::parse_schedstat("123456789 2000 17\n");
+    ASSERT_TRUE(t);
+    EXPECT_EQ(t->run_ns, 123456789u);
+    EXPECT_EQ(t->wait_ns, 2000u);
+    EXPECT_FALSE(lg::parse_schedstat(""));
+    EXPECT_FALSE(lg::parse_schedstat("12 x 3"));
+    EXPECT_FALSE(lg::parse_schedstat("12 34"));
+}
+
+// This test process has no DPDK lcore threads: nothing to sum, and a pid that does not exist
+// gives nothing either.
+TEST(relay_usage, worker_sched_times_needs_lcore_worker_threads) {
+    EXPECT_FALSE(lg::worker_sched_times(::getpid()));
+    EXPECT_FALSE(lg::worker_sched_times(-1));
+}
+
+TEST(relay_usage, on_cpu_share_scales_busy_time_per_packet) {
+    lg::relay_busy_time b;
+    b.busy_seconds = {0.4, 0.2};
+    b.relayed = 1'000'000;
+    EXPECT_FALSE(b.on_cpu_ns_per_packet());  // no schedstat figures: no estimate
+    b.on_cpu_share = 0.5;
+    ASSERT_TRUE(b.on_cpu_ns_per_packet());
+    EXPECT_DOUBLE_EQ(*b.on_cpu_ns_per_packet(), 300.0);  // 600 ns busy, half of it on a CPU
+}
+
+}  // namespace

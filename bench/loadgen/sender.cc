@@ -135,6 +135,9 @@ void sender::run() {
         }
         for (int64_t due = rtp_due(rtp_slot); due <= now; due = rtp_due(++rtp_slot)) {
             max_lag_ns_ = std::max(max_lag_ns_, now - due);
+            if (now - due > config_.late_ns) {
+                late_ += 2;
+            }
             const auto call = static_cast<uint32_t>(rtp_slot % calls_);
             const uint64_t round = rtp_slot / calls_;
             queue_rtp(2 * call, round);

@@ -21,6 +21,7 @@ struct sender_config {
     bool rtcp = false;        // one SR per stream every rtcp_interval
     int64_t start_ns = 0;     // CLOCK_MONOTONIC: first packet of call 0
     int64_t end_ns = 0;       // nothing is sent at or after this
+    int64_t late_ns = 1'000'000;  // a packet sent more than this after its due time is late
     srtp_sender* srtp = nullptr;  // --srtp: protects every RTP packet (sender thread's own)
 };
 
@@ -39,6 +40,7 @@ class sender {
     uint64_t send_errors() const { return send_errors_; }
     int64_t max_lag_ns() const { return max_lag_ns_; }  // worst lateness of a packet vs schedule
     uint64_t skipped() const { return skipped_; }  // packets not sent: over a period late
+    uint64_t late() const { return late_; }        // packets sent over config.late_ns late
     int64_t stopped_ns() const { return stopped_ns_; }  // when sending ended
 
  private:
@@ -64,6 +66,7 @@ class sender {
     uint64_t send_errors_ = 0;
     int64_t max_lag_ns_ = 0;
     uint64_t skipped_ = 0;
+    uint64_t late_ = 0;
     int64_t stopped_ns_ = 0;
 };
 

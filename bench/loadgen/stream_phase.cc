@@ -58,6 +58,7 @@ bool run_stream_phase(const stream_set& streams, const side_sockets& a, const si
     sc.ptime_ms = opt.ptime_ms;
     sc.rtcp = opt.rtcp;
     sc.srtp = srtp_tx.get();
+    sc.late_ns = static_cast<int64_t>(opt.late_us) * 1000;
     sc.start_ns = mono_ns() + start_delay_ns;
     sc.end_ns = sc.start_ns + static_cast<int64_t>(opt.duration_s * 1e9);
     const int64_t drain = static_cast<int64_t>(opt.drain_s * 1e9);
@@ -102,6 +103,8 @@ bool run_stream_phase(const stream_set& streams, const side_sockets& a, const si
     out->send_errors = tx->send_errors();
     out->sender_max_lag_ns = tx->max_lag_ns();
     out->sender_skipped = tx->skipped();
+    out->sender_late = tx->late();
+    out->late_threshold_ns = sc.late_ns;
     out->foreign = rx->foreign();
     out->misrouted = rx->misrouted();
     if (opt.srtp) {

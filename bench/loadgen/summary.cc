@@ -62,6 +62,14 @@ std::optional<double> relay_busy_time::ns_per_packet() const {
     return total_seconds() * 1e9 / static_cast<double>(relayed);
 }
 
+std::optional<double> relay_busy_time::on_cpu_ns_per_packet() const {
+    const std::optional<double> per = ns_per_packet();
+    if (!per || !on_cpu_share) {
+        return std::nullopt;
+    }
+    return *per * *on_cpu_share;
+}
+
 void add_srtp_checks(const srtp_sender& tx, const srtp_receiver& rx, uint64_t unprotect_failed, run_summary* s) {
     s->srtp = true;
     s->srtp_protect_errors = tx.errors();
@@ -101,6 +109,35 @@ void add_streams(const std::vector<stream_sent>& sent, const std::vector<stream_
     s->latency_max_ns = latency.max();
 }
 
+std::optional<double> run_summary::generator_utilisation() const {
+    if (!generator_busy_seconds || stream_seconds <= 0) {
+        return std::nullopt;
+    }
+    return *generator_busy_seconds / stream_seconds;
+}
+
+std::optional<double> run_summary::generator_ns_per_packet() const {
+    if (!generator_busy_seconds || generator_handled == 0) {
+        return std::nullopt;
+    }
+    return *generator_busy_seconds * 1e9 / static_cast<double>(generator_handled);
+}
+
+std::optional<double> run_summary::generator_clean_ns_per_packet() const {
+    if (!generator_busy_seconds || generator_clean_handled == 0) {
+        return std::nullopt;
+    }
+    return generator_clean_busy_seconds * 1e9 / static_cast<double>(generator_clean_handled);
+}
+
+double run_summary::sender_behind_percent() const {
+    const double scheduled = static_cast<double>(packets_sent + sender_skipped);
+    if (scheduled == 0) {
+        return 0;
+    }
+    return 100.0 * static_cast<double>(sender_late + sender_skipped) / scheduled;
+}
+
 void print_table(const run_summary& s, std::FILE* out) {
     std::fprintf(out, "relay        %s%s\n", s.ng.c_str(), s.interrupted ? "  (interrupted)" : "");
     std::fprintf(out, "calls        requested %u  set up %u  failed %u  (setup %.2f s)\n",
@@ -127,11 +164,12 @@ void print_table(const run_summary& s, std::FILE* out) {
                  "             duplicates %" PRIu64 "  reordered %" PRIu64 "  too old %" PRIu64
                  "  misrouted %" PRIu64 "  foreign %" PRIu64 "  send errors %" PRIu64 "\n",
                  s.duplicates, s.reordered, s.too_old, s.misrouted, s.foreign, s.send_errors);
-    if (s.sender_skipped > 0) {
+    if (s.sender_skipped > 0 || s.sender_late > 0) {
         std::fprintf(out,
-                     "  warning    sender fell behind: %" PRIu64
-                     " packets skipped (not counted as sent); this host is the bottleneck\n",
-                     s.sender_skipped);
+                     "  warning    sender fell behind: %" PRIu64 " packets skipped (not counted as sent), %" PRIu64
+                     " sent more than %.0f us late (%.2f %% of the schedule); where this is over\n"
+                     "             --skip-tolerance the generator, not the relay, is the bound\n",
+                     s.sender_skipped, s.sender_late, us(s.late_threshold_ns), s.sender_behind_percent());
     }
     std::fprintf(out,
                  "latency      p50 %.1f us  p99 %.1f us  max %.1f us  (sender lag max %.1f us)\n",
@@ -145,11 +183,22 @@ void print_table(const run_summary& s, std::FILE* out) {
                  s.generator_cpu_seconds,
                  handled == 0 ? 0.0 : s.generator_cpu_seconds * 1e6 / static_cast<double>(handled),
                  s.dpdk ? "DPDK ports" : "kernel sockets");
+    if (std::optional<double> u = s.generator_utilisation()) {
+        std::fprintf(out,
+                     "generator    busy %.3f s: utilisation %.2f %%  %.0f ns per packet sent or received; %.0f ns"
+                     " in windows without a preemption (%.0f %% of the packets)\n",
+                     *s.generator_busy_seconds, 100.0 * *u, s.generator_ns_per_packet().value_or(0),
+                     s.generator_clean_ns_per_packet().value_or(0),
+                     s.generator_handled == 0 ? 0.0
+                                              : 100.0 * static_cast<double>(s.generator_clean_handled) /
+                                                    static_cast<double>(s.generator_handled));
+    }
     if (s.dpdk) {
         std::fprintf(out,
                      "dpdk         tx ring full %" PRIu64 " (counted as sent and lost)  ARP answered %" PRIu64
-                     "\n",
-                     s.tx_ring_full, s.arp_answered);
+                     "  verified %" PRIu64 " (%" PRIu64 " failed)  sender identities %u%s\n",
+                     s.tx_ring_full, s.arp_answered, s.verified, s.verify_failed, s.identities,
+                     s.dpdk_wire ? "  (wire: no relay)" : "");
     }
     if (s.srtp) {
         std::fprintf(out,
@@ -181,6 +230,10 @@ void print_table(const run_summary& s, std::FILE* out) {
                      100.0 * b.max_utilisation(s.stream_seconds));
         if (std::optional<double> per = b.ns_per_packet()) {
             std::fprintf(out, "  %.0f ns per relayed packet (%" PRIu64 ")", *per, b.relayed);
+        }
+        if (std::optional<double> per = b.on_cpu_ns_per_packet()) {
+            std::fprintf(out, "\n             workers on a CPU %.1f %% of their runnable time: ~%.0f ns per packet of their own",
+                         100.0 * *b.on_cpu_share, *per);
         }
         std::fputc('\n', out);
     }
@@ -217,10 +270,12 @@ void print_json(const run_summary& s, std::FILE* out) {
                  ",\"loss_percent\":%.6f,\"duplicates\":%" PRIu64 ",\"reordered\":%" PRIu64
                  ",\"too_old\":%" PRIu64 ",\"misrouted\":%" PRIu64 ",\"foreign\":%" PRIu64
                  ",\"send_errors\":%" PRIu64 ",\"sender_skipped\":%" PRIu64
+                 ",\"sender_late\":%" PRIu64 ",\"late_threshold_us\":%.1f,\"sender_behind_percent\":%.4f"
                  ",\"stream_seconds\":%.3f},",
                  s.packets_sent, s.packets_received, s.packets_lost, s.loss_percent(),
                  s.duplicates, s.reordered, s.too_old, s.misrouted, s.foreign, s.send_errors,
-                 s.sender_skipped, s.stream_seconds);
+                 s.sender_skipped, s.sender_late, us(s.late_threshold_ns), s.sender_behind_percent(),
+                 s.stream_seconds);
     std::fprintf(out,
                  "\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f},"
                  "\"jitter_mean_us\":%.2f,\"sender_max_lag_us\":%.1f,"
@@ -231,9 +286,24 @@ void print_json(const run_summary& s, std::FILE* out) {
                  s.rtcp_received, s.streams, s.streams_silent);
     std::fprintf(out, ",\"transport\":\"%s\",\"generator_cpu_seconds\":%.3f", s.dpdk ? "dpdk" : "sockets",
                  s.generator_cpu_seconds);
+    if (std::optional<double> u = s.generator_utilisation()) {
+        std::fprintf(out, ",\"generator_busy\":{\"busy_seconds\":%.6f,\"utilisation\":%.5f,\"handled\":%" PRIu64,
+                     *s.generator_busy_seconds, *u, s.generator_handled);
+        if (std::optional<double> per = s.generator_ns_per_packet()) {
+            std::fprintf(out, ",\"ns_per_packet\":%.1f", *per);
+        }
+        if (std::optional<double> per = s.generator_clean_ns_per_packet()) {
+            std::fprintf(out, ",\"clean_ns_per_packet\":%.1f,\"clean_handled\":%" PRIu64, *per,
+                         s.generator_clean_handled);
+        }
+        std::fputc('}', out);
+    }
     if (s.dpdk) {
-        std::fprintf(out, ",\"dpdk\":{\"tx_ring_full\":%" PRIu64 ",\"arp_answered\":%" PRIu64 "}",
-                     s.tx_ring_full, s.arp_answered);
+        std::fprintf(out,
+                     ",\"dpdk\":{\"tx_ring_full\":%" PRIu64 ",\"arp_answered\":%" PRIu64 ",\"wire\":%s"
+                     ",\"identities\":%u,\"verified\":%" PRIu64 ",\"verify_failed\":%" PRIu64 "}",
+                     s.tx_ring_full, s.arp_answered, s.dpdk_wire ? "true" : "false", s.identities, s.verified,
+                     s.verify_failed);
     }
     if (s.relay) {
         const relay_totals& r = *s.relay;
@@ -261,6 +331,9 @@ void print_json(const run_summary& s, std::FILE* out) {
                      b.max_utilisation(s.stream_seconds));
         if (std::optional<double> per = b.ns_per_packet()) {
             std::fprintf(out, ",\"ns_per_packet\":%.1f", *per);
+        }
+        if (std::optional<double> per = b.on_cpu_ns_per_packet()) {
+            std::fprintf(out, ",\"on_cpu_share\":%.5f,\"on_cpu_ns_per_packet\":%.1f", *b.on_cpu_share, *per);
         }
         std::fputc('}', out);
     }

@@ -28,6 +28,11 @@ struct relay_busy_time {
     double max_utilisation(double seconds) const;
     double mean_utilisation(double seconds) const;
     std::optional<double> ns_per_packet() const;  // all workers' busy time per relayed packet
+    // With --relay-pid: the worker threads' time on a CPU over their runnable time (on a CPU
+    // or waiting for one) in the window, from schedstat (relay_usage.h), and busy time per
+    // packet scaled by it: an estimate of the workers' own cost on a shared host.
+    std::optional<double> on_cpu_share;
+    std::optional<double> on_cpu_ns_per_packet() const;
 };
 
 struct run_summary {
@@ -52,6 +57,8 @@ struct run_summary {
     uint64_t send_errors = 0;
     uint64_t sender_skipped = 0;    // packets the sender dropped for running a period late
     int64_t sender_max_lag_ns = 0;  // how late the sender ran behind its schedule at worst
+    uint64_t sender_late = 0;       // packets sent more than late_threshold_ns after their due time
+    int64_t late_threshold_ns = 0;
     uint64_t rtcp_sent = 0;
     uint64_t rtcp_received = 0;
     int64_t latency_p50_ns = 0;
@@ -66,6 +73,18 @@ struct run_summary {
     uint64_t tx_ring_full = 0;      // frames the relay's port did not take (TX ring full):
                                     // counted as sent, hence as lost
     uint64_t arp_answered = 0;      // ARP requests for our addresses answered
+    bool dpdk_wire = false;         // --dpdk-wire: no relay, a wire between the two ports
+    uint32_t identities = 0;        // sender identities the precomputed packets have
+    uint64_t verified = 0;          // received packets checked in full (a sample)
+    uint64_t verify_failed = 0;     // ... that failed (not counted as received)
+    // The generator's own busy time (loop turns that sent or received) and the packets it
+    // sent and received in it: how much of its core the run took.
+    std::optional<double> generator_busy_seconds;
+    uint64_t generator_handled = 0;
+    // The same over the 1-ms windows in which the generator's thread was not preempted:
+    // its own cost per packet, without the time a shared host gave to other processes.
+    double generator_clean_busy_seconds = 0;
+    uint64_t generator_clean_handled = 0;
 
     // --srtp: transform errors and libsrtp2's checks (srtp_streams.h).
     bool srtp = false;
@@ -88,6 +107,13 @@ struct run_summary {
     std::optional<delete_result> deleted;   // absent with --keep
 
     double loss_percent() const;
+    // The generator's busy share of the streaming time (0..1) and its busy ns per packet
+    // sent or received, when it measures busy time (--dpdk).
+    std::optional<double> generator_utilisation() const;
+    std::optional<double> generator_ns_per_packet() const;
+    std::optional<double> generator_clean_ns_per_packet() const;  // clean windows only
+    // Late and skipped packets over the packets scheduled, in percent.
+    double sender_behind_percent() const;
     std::optional<double> relay_us_per_packet() const;  // process CPU per packet that came through
 };
 

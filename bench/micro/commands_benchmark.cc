@@ -126,7 +126,7 @@ struct control_plane {
         pub = std::make_unique<rtprelay::publisher>(*flows, *neighbours, 1);
         adm = std::make_unique<rtprelay::admission>(0, 80'000, 0.0, interfaces.all().size());
         sessions = std::make_unique<rtprelay::session_manager>(interfaces, *pub, rtprelay::session_timeouts{}, adm.get());
-        cmds = std::make_unique<ng::commands>(*sessions, [] { return value::dict(); });
+        cmds = std::make_unique<ng::commands>(*sessions, nullptr);
     }
     ~control_plane() {
         cmds.reset();

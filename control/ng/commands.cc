@@ -1,5 +1,8 @@
 #include "control/ng/commands.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <algorithm>
 #include <string_view>
 
@@ -9,390 +12,341 @@
 namespace rtprelay::ng {
 
 namespace {
-// NG flags rtprelay knows. Everything else is reported back as a warning.
-constexpr std::string_view known_flags[] = {
-    "trust-address", "symmetric", "asymmetric", "port-latching", "no-port-latching",
-    "record-call", "loop-protect", "strict-source", "media-handover", "reset",
-    "all", "fragment", "to-tag", "from-tag", "original-sendrecv", "single-codec",
-    "no-rtcp-attribute", "full-rtcp-attribute", "generate-mid", "strip-extmap",
-};
-
-bool is_known_flag(std::string_view f) {
-    for (auto k : known_flags) {
-        if (k == f) {
-            return true;
-        }
-    }
-    return false;
-}
-
-std::string string_or_empty(const value& req, std::string_view key) {
-    auto s = req.find_string(key);
-    return s ? std::string(*s) : std::string();
-}
-
-std::vector<std::string> string_list(const value& req, std::string_view key) {
-    std::vector<std::string> out;
-    const value* v = req.find(key);
-    if (v == nullptr) {
-        return out;
-    }
-    if (v->is_string()) {
-        out.push_back(v->as_string());
-    } else if (v->is_list()) {
-        for (const value& item : v->as_list()) {
-            if (item.is_string()) {
-                out.push_back(item.as_string());
-            }
-        }
-    }
-    return out;
-}
 
 bool list_has(const std::vector<std::string>& l, std::string_view what) {
-    for (const auto& s : l) {
-        if (s == what) {
-            return true;
+    return std::any_of(l.begin(), l.end(), [&](const std::string& s) { return same_name(s, what); });
+}
+
+// The proxy's address without its port, as rtpengine's controlstatistics names proxies.
+std::string address_of(const peer_info& p) {
+    char host[INET6_ADDRSTRLEN] = {};
+    if (p.family() == AF_INET) {
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&p.addr)->sin_addr, host, sizeof host);
+    } else if (p.family() == AF_INET6) {
+        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&p.addr)->sin6_addr, host, sizeof host);
+    }
+    return host;
+}
+
+// ICE values: "remove" strips ICE lines; "default" (and no key) passes them through,
+// which is what rtprelay does without ICE of its own. Others need an ICE agent.
+void read_ice(request& r, sdp_request& out) {
+    const std::string ice = r.string(key::ice);
+    if (ice.empty() || same_name(ice, "default")) {
+        return;
+    }
+    if (same_name(ice, "remove")) {
+        out.ice_remove = true;
+        return;
+    }
+    r.warn("ICE '" + ice + "' is not supported: ICE lines are passed through");
+}
+
+void read_replace(request& r, sdp_request& out) {
+    std::vector<std::string> unsupported;
+    for (const std::string& what : r.strings(key::replace)) {
+        if (same_name(what, "origin")) {
+            out.replace_origin = true;
+        } else if (!same_name(what, "session-connection")) {  // always done
+            unsupported.push_back(what);
         }
     }
-    return false;
+    for (const auto& w : unsupported) {
+        r.warn("replace '" + w + "' is not supported: ignored");
+    }
 }
 
-// Index into commands::command_names; the last one (`other`) for anything unknown.
-size_t command_index(const value& request) {
-    const auto cmd = request.is_dict() ? request.find_string("command") : std::nullopt;
-    const size_t other = commands::command_names.size() - 1;
-    for (size_t i = 0; cmd && i < other; ++i) {
-        if (*cmd == commands::command_names[i]) {
-            return i;
+// rtpengine's rtcp-mux options (its NG documentation): a list, or "rtcp-mux-<option>" flags.
+void read_rtcp_mux(request& r, sdp_request& out) {
+    for (const std::string& o : r.strings(key::rtcp_mux)) {
+        if (same_name(o, "offer")) {
+            out.rtcp_mux.offer = true;
+        } else if (same_name(o, "demux")) {
+            out.rtcp_mux.demux = true;
+        } else if (same_name(o, "accept")) {
+            out.rtcp_mux.accept = true;
+        } else if (same_name(o, "reject")) {
+            out.rtcp_mux.reject = true;
+        } else if (same_name(o, "require")) {
+            out.rtcp_mux.require = true;
+        } else {
+            r.warn("rtcp-mux '" + o + "' is not an option (offer, demux, accept, reject, require): ignored");
         }
     }
-    return other;
 }
 
-// Index into commands::result_names: ok (and pong), error, load limit.
-size_t result_index(const value& reply) {
-    const auto r = reply.is_dict() ? reply.find_string("result") : std::nullopt;
-    if (r && (*r == "ok" || *r == "pong")) {
-        return 0;
-    }
-    if (r && *r == "load limit") {
-        return 2;
-    }
-    return 1;
-}
-}  // namespace
-
-value error_reply(const std::string& reason) {
-    value v = value::dict();
-    v.set("result", value::str("error"));
-    v.set("error-reason", value::str(reason));
-    return v;
-}
-
-namespace {
 // rtpengine's contract: "load limit" only to proxies that announced they handle it
 // (Kamailio then tries its next node); others get the error reason they already know.
-value load_limit_or(const value& request, std::string_view refused, const std::string& reason) {
-    if (!list_has(string_list(request, "supports"), "load limit")) {
-        return error_reply(reason);
+value load_limit_or(const request& r, std::string_view refused, const std::string& reason) {
+    if (!list_has(r.strings(key::supports), "load limit")) {
+        return reply_error(reason);
     }
-    value v = value::dict();
-    v.set("result", value::str("load limit"));
-    v.set("message", value::str("refused: " + std::string(refused)));
-    return v;
+    return reply_load_limit("refused: " + std::string(refused));
 }
+
 }  // namespace
 
-bool commands::knows(std::string_view command) {
-    for (size_t i = 0; i + 1 < command_names.size(); ++i) {
-        if (command == command_names[i]) {
-            return true;
+commands::commands(session_manager& sessions, std::function<dataplane_report()> dataplane)
+    : sessions_(sessions), dataplane_(std::move(dataplane)), started_(clock::now()) {}
+
+proxy_report& commands::proxy(const peer_info& from) {
+    std::string address = address_of(from);
+    for (auto& p : proxies_) {
+        if (p.address == address) {
+            return p;
         }
     }
-    return false;
+    if (proxies_.size() >= max_proxies) {
+        // Only allowed peers get here, but their number is the operator's: bounded anyway.
+        address = "other";
+        for (auto& p : proxies_) {
+            if (p.address == address) {
+                return p;
+            }
+        }
+    }
+    proxies_.push_back({std::move(address), {}, 0});
+    return proxies_.back();
 }
 
-value commands::handle(const value& request, std::chrono::steady_clock::time_point now) {
-    auto& row = counts_.results[command_index(request)];
+value commands::handle(const value& request_dict, clock::time_point now, const peer_info* from) {
+    std::string error;
+    std::optional<request> r = request_dict.is_dict() ? request::parse(request_dict, &error) : std::nullopt;
+    const command cmd = r ? r->cmd() : command::other;
+    auto& row = results_[static_cast<size_t>(cmd)];
+    proxy_report* p = from != nullptr ? &proxy(*from) : nullptr;
+    if (p != nullptr) {
+        ++p->requests[static_cast<size_t>(cmd)];
+    }
+    value reply;
     try {
-        value reply = dispatch(request, now);
-        ++row[result_index(reply)];
-        return reply;
+        if (!request_dict.is_dict()) {
+            reply = reply_error("Request is not a dictionary");
+        } else if (!r) {
+            reply = reply_error(error);
+        } else {
+            reply = dispatch(*r, now);
+        }
     } catch (...) {
-        ++row[1];  // the server answers with an error reply
+        ++row[static_cast<size_t>(result::error)];  // the server answers with an error reply
+        if (p != nullptr) {
+            ++p->errors;
+        }
         throw;
     }
+    const result res = result_kind(reply);
+    ++row[static_cast<size_t>(res)];
+    if (res != result::ok && p != nullptr) {
+        ++p->errors;
+    }
+    return reply;
 }
 
-value commands::dispatch(const value& request, std::chrono::steady_clock::time_point now) {
-    if (!request.is_dict()) {
-        ++counts_.errors;
-        return error_reply("Request is not a dictionary");
-    }
-    auto cmd = request.find_string("command");
-    if (!cmd) {
-        ++counts_.errors;
-        return error_reply("No command given");
+value commands::dispatch(request& r, clock::time_point now) {
+    if (r.find(key::command) == nullptr) {
+        return reply_error("No command given");
     }
     try {
-        if (*cmd == "ping") {
-            ++counts_.ping;
-            value v = value::dict();
-            v.set("result", value::str("pong"));
-            return v;
+        value reply;
+        switch (r.cmd()) {
+#define NG_COMMAND(id, name, short_name, effect, shape) \
+    case command::id:                                    \
+        reply = reply_##shape(on_##id(r, now));          \
+        break;
+#include "control/ng/protocol.def"
+            case command::other:
+                return reply_error("Unrecognized command");
         }
-        if (*cmd == "offer") {
-            ++counts_.offer;
-            return offer_answer(request, true, now);
-        }
-        if (*cmd == "answer") {
-            ++counts_.answer;
-            return offer_answer(request, false, now);
-        }
-        if (*cmd == "delete") {
-            ++counts_.del;
-            const std::string call_id = string_or_empty(request, "call-id");
-            value stats = sessions_.query(call_id);  // the final stats, as rtpengine returns them
-            // A from-tag or to-tag naming a forked branch that lost deletes only that branch.
-            if (!sessions_.remove_branch(call_id, string_or_empty(request, "from-tag"),
-                                         string_or_empty(request, "to-tag"))) {
-                sessions_.remove(call_id, now);
+        // rtpengine: a warning only with an ok result; an error carries nothing else.
+        if (result_kind(reply) == result::ok) {
+            if (std::string w = r.warning(); !w.empty()) {
+                reply.set("warning", value::str(std::move(w)));
             }
-            stats.set("result", value::str("ok"));
-            return stats;
         }
-        if (*cmd == "query") {
-            ++counts_.query;
-            value v = sessions_.query(string_or_empty(request, "call-id"));
-            v.set("result", value::str("ok"));
-            return v;
-        }
-        if (*cmd == "list") {
-            ++counts_.list;
-            size_t limit = 32;
-            if (const value* l = request.find("limit"); l != nullptr) {
-                if (l->is_integer() && l->as_integer() > 0) {
-                    limit = static_cast<size_t>(l->as_integer());
-                } else if (l->is_string()) {
-                    limit = static_cast<size_t>(std::strtoul(l->as_string().c_str(), nullptr, 10));
-                }
-            }
-            // Bounded so the reply fits one datagram even with long call-ids.
-            limit = std::min<size_t>(limit, max_list);
-            value ids = value::list();
-            for (auto& id : sessions_.list(limit)) {
-                ids.as_list().push_back(value::str(id));
-            }
-            value v = value::dict();
-            v.set("result", value::str("ok"));
-            v.set("calls", std::move(ids));
-            return v;
-        }
-        if (*cmd == "capacity") {
-            ++counts_.capacity;
-            return capacity(request);
-        }
-        if (*cmd == "drain" || *cmd == "undrain") {
-            ++counts_.drain;
-            admission* adm = sessions_.admission_control();
-            if (adm == nullptr) {
-                return error_reply("No admission control configured");
-            }
-            adm->drain(*cmd == "drain");
-            value v = value::dict();
-            v.set("result", value::str("ok"));
-            v.set("draining", value::integer(adm->draining() ? 1 : 0));
-            v.set("sessions", value::integer(static_cast<int64_t>(sessions_.size())));
-            return v;
-        }
-        if (*cmd == "statistics") {
-            ++counts_.statistics;
-            return statistics();
-        }
-        ++counts_.unknown;
-        ++counts_.errors;
-        return error_reply("Unrecognized command");
+        return reply;
     } catch (const admission_refused& e) {
-        ++counts_.errors;
-        return load_limit_or(request, e.what(), "Parallel session limit reached");
+        return load_limit_or(r, e.what(), "Parallel session limit reached");
     } catch (const ports_exhausted& e) {
-        ++counts_.errors;
         // Only a new call can go to another node; a re-INVITE's call stays here.
-        return e.new_call ? load_limit_or(request, "ports", e.what()) : error_reply(e.what());
+        return e.new_call ? load_limit_or(r, "ports", e.what()) : reply_error(e.what());
     } catch (const session_error& e) {
-        ++counts_.errors;
-        return error_reply(e.what());
+        return reply_error(e.what());
     }
 }
 
-value commands::capacity(const value& req) const {
+pong commands::on_ping(request&, clock::time_point) { return {}; }
+
+std::string commands::on_offer(request& r, clock::time_point now) { return offer_answer(r, true, now); }
+
+std::string commands::on_answer(request& r, clock::time_point now) { return offer_answer(r, false, now); }
+
+call_report commands::on_del(request& r, clock::time_point now) {
+    const std::string call_id = r.string(key::call_id);
+    call_report stats = sessions_.query(call_id);  // the final stats, as rtpengine returns them
+    // A from-tag or to-tag naming a forked branch that lost deletes only that branch, at once:
+    // it holds no ports and relays nothing.
+    if (!sessions_.remove_branch(call_id, r.string(key::from_tag), r.string(key::to_tag))) {
+        sessions_.remove(call_id, now, delete_delay(r));
+    }
+    return stats;
+}
+
+std::optional<std::chrono::seconds> commands::delete_delay(request& r) {
+    // Kamailio's rtpengine_delete("delete-delay=5") sends the string "5". A value that is
+    // no delay still deletes the call (what the proxy wants), after the configured delay.
+    bool bad = false;
+    const std::optional<int64_t> asked = r.integer(key::delete_delay, &bad);
+    const value* v = r.find(key::delete_delay);
+    if (bad || (asked && *asked < 0)) {
+        r.warn("delete-delay '" + (v->is_string() ? v->as_string() : std::to_string(v->as_integer())) +
+               "' is not a number of seconds: the configured delay applies");
+        return std::nullopt;
+    }
+    if (!asked) {
+        return std::nullopt;
+    }
+    if (*asked > max_delete_delay_s) {
+        r.warn("delete-delay " + std::to_string(*asked) + " is above " + std::to_string(max_delete_delay_s) +
+               " s: " + std::to_string(max_delete_delay_s) + " s applies");
+        return std::chrono::seconds(max_delete_delay_s);
+    }
+    return std::chrono::seconds(*asked);
+}
+
+call_report commands::on_query(request& r, clock::time_point) { return sessions_.query(r.string(key::call_id)); }
+
+std::vector<std::string> commands::on_list(request& r, clock::time_point) {
+    bool bad = false;
+    const std::optional<int64_t> asked = r.integer(key::limit, &bad);
+    if (bad || (asked && *asked <= 0)) {
+        r.warn("limit must be a positive integer: 32 applies");
+    }
+    const size_t limit = asked && *asked > 0 ? static_cast<size_t>(*asked) : 32;
+    // Bounded so the reply fits one datagram even with long call-ids.
+    return sessions_.list(std::min<size_t>(limit, max_list));
+}
+
+capacity_report commands::on_capacity(request& r, clock::time_point) {
     admission* adm = sessions_.admission_control();
     if (adm == nullptr) {
-        return error_reply("No admission control configured");
+        throw session_error("No admission control configured");
     }
-    auto i = [](uint64_t v) { return value::integer(static_cast<int64_t>(v)); };
-    auto budget_value = [&](const budget& b) {
-        value d = value::dict();
-        d.set("capacity bps", i(b.capacity_bps));
-        d.set("reserved bps", i(b.reserved_bps));
-        d.set("calls", i(b.calls));
-        d.set("calls capacity", i(b.capacity_bps == 0 ? 0 : adm->calls_for(b.capacity_bps)));
-        // Per mille, so that the value stays an integer on the wire.
-        d.set("utilisation permille", i(b.capacity_bps == 0 ? 0 : b.reserved_bps * 1000 / b.capacity_bps));
-        return d;
+    auto budget_of = [&](const budget& b, std::string name, double cps) {
+        return budget_report{std::move(name), b.capacity_bps, b.reserved_bps, b.calls,
+                             b.capacity_bps == 0 ? 0 : adm->calls_for(b.capacity_bps), static_cast<uint64_t>(cps)};
     };
-    value v = value::dict();
-    v.set("result", value::str("ok"));
-    v.set("call bps", i(adm->call_bps()));
-    v.set("draining", i(adm->draining() ? 1 : 0));
-    value node = budget_value(adm->node());
-    node.set("cps limit", i(static_cast<uint64_t>(adm->node_cps())));
-    v.set("node", std::move(node));
-    value ifs = value::list();
-    const value report = sessions_.interfaces_report();
-    for (size_t k = 0; k < report.as_list().size(); ++k) {
-        value iv = budget_value(adm->interface(k));
-        iv.set("name", report.as_list()[k].find("name") != nullptr ? *report.as_list()[k].find("name") : value::str(""));
-        iv.set("cps limit", i(static_cast<uint64_t>(adm->interface_cps(k))));
-        ifs.as_list().push_back(std::move(iv));
+    capacity_report c;
+    c.call_bps = adm->call_bps();
+    c.draining = adm->draining();
+    c.node = budget_of(adm->node(), "", adm->node_cps());
+    const auto ifs = sessions_.interfaces_report();
+    for (size_t k = 0; k < ifs.size(); ++k) {
+        c.interfaces.push_back(budget_of(adm->interface(k), ifs[k].name, adm->interface_cps(k)));
     }
-    v.set("interfaces", std::move(ifs));
     // The two questions an operator asks: how much for N calls, how many calls in B bps.
-    if (const value* c = req.find("calls"); c != nullptr && c->is_integer() && c->as_integer() >= 0) {
-        v.set("bandwidth for calls bps", i(adm->bandwidth_for(static_cast<uint64_t>(c->as_integer()))));
+    bool bad = false;
+    if (const auto calls = r.integer(key::calls, &bad); calls && *calls >= 0) {
+        c.bandwidth_for_calls = adm->bandwidth_for(static_cast<uint64_t>(*calls));
     }
-    if (auto b = req.find_string("bandwidth")) {
-        auto bps = parse_bandwidth(*b);
+    if (const std::string b = r.string(key::bandwidth); !b.empty()) {
+        const auto bps = parse_bandwidth(b);
         if (!bps) {
-            return error_reply("bandwidth '" + std::string(*b) + "' is not a bandwidth (e.g. 1G, 800M)");
+            throw session_error("bandwidth '" + b + "' is not a bandwidth (e.g. 1G, 800M)");
         }
-        v.set("calls for bandwidth", i(adm->calls_for(*bps)));
+        c.calls_for_bandwidth = adm->calls_for(*bps);
     }
-    return v;
+    return c;
 }
 
-value commands::offer_answer(const value& req, bool is_offer, std::chrono::steady_clock::time_point now) {
-    sdp_request r;
-    r.call_id = string_or_empty(req, "call-id");
-    r.from_tag = string_or_empty(req, "from-tag");
-    r.to_tag = string_or_empty(req, "to-tag");
-    r.sdp = string_or_empty(req, "sdp");
-    if (r.sdp.empty()) {
+drain_state commands::on_drain(request&, clock::time_point) {
+    admission* adm = sessions_.admission_control();
+    if (adm == nullptr) {
+        throw session_error("No admission control configured");
+    }
+    adm->drain(true);
+    return {adm->draining(), sessions_.size()};
+}
+
+drain_state commands::on_undrain(request&, clock::time_point) {
+    admission* adm = sessions_.admission_control();
+    if (adm == nullptr) {
+        throw session_error("No admission control configured");
+    }
+    adm->drain(false);
+    return {adm->draining(), sessions_.size()};
+}
+
+std::string commands::offer_answer(request& r, bool is_offer, clock::time_point now) {
+    sdp_request s;
+    s.call_id = r.string(key::call_id);
+    s.from_tag = r.string(key::from_tag);
+    s.to_tag = r.string(key::to_tag);
+    s.sdp = r.string(key::sdp);
+    if (s.sdp.empty()) {
         throw session_error("No SDP body");
     }
-    r.direction = string_list(req, "direction");
+    s.direction = r.strings(key::direction);
     // Newer Kamailio/rtpengine spelling of the same choice.
-    const std::string from_if = string_or_empty(req, "from-interface");
-    const std::string to_if = string_or_empty(req, "to-interface");
+    const std::string from_if = r.string(key::from_interface);
+    const std::string to_if = r.string(key::to_interface);
     if (!from_if.empty() || !to_if.empty()) {
-        r.direction = {from_if.empty() ? (r.direction.empty() ? std::string() : r.direction[0]) : from_if,
-                       to_if.empty() ? (r.direction.size() > 1 ? r.direction[1] : std::string()) : to_if};
+        s.direction = {from_if.empty() ? (s.direction.empty() ? std::string() : s.direction[0]) : from_if,
+                       to_if.empty() ? (s.direction.size() > 1 ? s.direction[1] : std::string()) : to_if};
     }
-    r.replace_origin = list_has(string_list(req, "replace"), "origin");
-    r.ice_remove = string_or_empty(req, "ICE") == "remove";
-    const std::vector<std::string> flags = string_list(req, "flags");
+    read_replace(r, s);
+    read_ice(r, s);
+    read_rtcp_mux(r, s);
     std::string sdes_error;
-    auto sdes = sdes::parse_sdes_options(string_list(req, "SDES"), flags, &sdes_error);
+    auto sdes = sdes::parse_sdes_options(r.strings(key::sdes), r.sdes_flags(), &sdes_error);
     if (!sdes) {
         throw session_error(sdes_error);
     }
-    r.sdes = std::move(*sdes);
-    r.strict_source = list_has(flags, "strict-source");
-    std::vector<std::string> unknown = r.sdes.unsupported;
-    for (const auto& f : flags) {
-        if (!is_known_flag(f) && !sdes::is_sdes_flag(f)) {
-            unknown.push_back(f);
-        }
+    s.sdes = std::move(*sdes);
+    for (const auto& u : s.sdes.unsupported) {
+        r.warn("SDES option '" + u + "' is not supported: ignored");
     }
-    r.transport_protocol = string_or_empty(req, "transport-protocol");
-    if (!r.transport_protocol.empty() && !sdes::is_plain_rtp_proto(r.transport_protocol) &&
-        !sdes::is_srtp_proto(r.transport_protocol)) {
-        throw session_error("transport-protocol '" + r.transport_protocol + "' is not supported (RTP/AVP(F) or RTP/SAVP(F))");
+    s.strict_source = r.has(flag::strict_source);
+    s.transport_protocol = r.string(key::transport_protocol);
+    if (!s.transport_protocol.empty() && !sdes::is_plain_rtp_proto(s.transport_protocol) &&
+        !sdes::is_srtp_proto(s.transport_protocol)) {
+        throw session_error("transport-protocol '" + s.transport_protocol +
+                            "' is not supported (RTP/AVP(F) or RTP/SAVP(F))");
     }
-    sdp_reply out = is_offer ? sessions_.offer(r, now) : sessions_.answer(r, now);
-    value v = value::dict();
-    v.set("result", value::str("ok"));
-    v.set("sdp", value::str(std::move(out.sdp)));
-    if (!unknown.empty()) {
-        std::string w = "Unsupported flags ignored:";
-        for (const auto& f : unknown) {
-            w += " " + f;
-        }
-        v.set("warning", value::str(w));
+    sdp_reply out = is_offer ? sessions_.offer(s, now) : sessions_.answer(s, now);
+    for (auto& w : out.warnings) {
+        r.warn(std::move(w));
     }
-    return v;
+    return std::move(out.sdp);
 }
 
-value commands::statistics() const {
-    value v = value::dict();
-    v.set("result", value::str("ok"));
-    value s = value::dict();
-    const session_totals& t = sessions_.totals();
-    s.set("sessions", value::integer(static_cast<int64_t>(sessions_.size())));
-    s.set("calls created", value::integer(static_cast<int64_t>(t.calls_created)));
-    s.set("calls deleted", value::integer(static_cast<int64_t>(t.calls_deleted)));
-    value closed = value::dict();
-    for (size_t r = 0; r < static_cast<size_t>(close_reason::count); ++r) {
-        closed.set(close_reason_name(static_cast<close_reason>(r)), value::integer(static_cast<int64_t>(t.closed[r])));
-    }
-    s.set("calls closed", std::move(closed));
-    s.set("offers", value::integer(static_cast<int64_t>(t.offers)));
-    s.set("answers", value::integer(static_cast<int64_t>(t.answers)));
-    value refused = value::dict();
-    refused.set("ports", value::integer(static_cast<int64_t>(t.refused_ports)));
-    refused.set("capacity", value::integer(static_cast<int64_t>(t.refused_capacity)));
-    refused.set("cps", value::integer(static_cast<int64_t>(t.refused_cps)));
-    refused.set("draining", value::integer(static_cast<int64_t>(t.refused_draining)));
-    refused.set("policy", value::integer(static_cast<int64_t>(t.refused_policy)));
-    s.set("refused", std::move(refused));
-    s.set("refused ports", value::integer(static_cast<int64_t>(t.refused_ports)));
-    s.set("crypto lines stripped", value::integer(static_cast<int64_t>(t.crypto_lines_stripped)));
-    s.set("interfaces", sessions_.interfaces_report());
-    value ng = value::dict();
-    auto n = [](uint64_t v) { return value::integer(static_cast<int64_t>(v)); };
-    ng.set("ping", n(counts_.ping));
-    ng.set("offer", n(counts_.offer));
-    ng.set("answer", n(counts_.answer));
-    ng.set("delete", n(counts_.del));
-    ng.set("query", n(counts_.query));
-    ng.set("list", n(counts_.list));
-    ng.set("statistics", n(counts_.statistics));
-    ng.set("capacity", n(counts_.capacity));
-    ng.set("drain", n(counts_.drain));
-    ng.set("unknown", n(counts_.unknown));
-    ng.set("errors", n(counts_.errors));
-    s.set("ng commands", std::move(ng));
-    // By command and result; this statistics request itself is counted after its reply.
-    value by_result = value::dict();
-    for (size_t c = 0; c < command_names.size(); ++c) {
-        value row = value::dict();
-        for (size_t r = 0; r < result_names.size(); ++r) {
-            row.set(result_names[r], n(counts_.results[c][r]));
-        }
-        by_result.set(command_names[c], std::move(row));
-    }
-    s.set("ng requests", std::move(by_result));
+statistics_report commands::on_statistics(request&, clock::time_point now) {
+    statistics_report s;
+    s.sessions = sessions_.size();
+    s.totals = sessions_.totals();
+    s.interfaces = sessions_.interfaces_report();
+    s.results = results_;
+    s.proxies = proxies_;
     if (server_ != nullptr) {
-        const ng_server_counters& c = server_->counters();
-        value srv = value::dict();
-        srv.set("requests", n(c.requests));
-        srv.set("replies", n(c.replies));
-        srv.set("cache hits", n(c.cache_hits));
-        srv.set("cookie reuses", n(c.cookie_reuses));
-        srv.set("ignored not allowed", n(c.dropped_not_allowed));
-        srv.set("dropped malformed", n(c.dropped_malformed));
-        srv.set("bad requests", n(c.bad_requests));
-        srv.set("handler errors", n(c.handler_errors));
-        srv.set("send errors", n(c.send_errors));
-        srv.set("oversized replies", n(c.oversized_replies));
-        s.set("ng server", std::move(srv));
+        s.server = server_->counters();
     }
-    if (statistics_) {
-        s.set("dataplane", statistics_());
+    if (dataplane_) {
+        s.dataplane = dataplane_();
     }
-    v.set("statistics", std::move(s));
-    return v;
+    s.uptime_s = std::chrono::duration_cast<std::chrono::seconds>(now - started_).count();
+    if (s.dataplane) {
+        const dp::worker_counters t = s.dataplane->totals();
+        const rate_sample here{now, t.relayed_rtp + t.relayed_rtcp, t.relayed_bytes, t.total_drops()};
+        const rate_sample before = last_sample_.value_or(rate_sample{started_, 0, 0, 0});
+        const double dt = std::chrono::duration<double>(here.at - before.at).count();
+        if (dt > 0) {
+            auto rate = [dt](uint64_t a, uint64_t b) { return static_cast<uint64_t>(a > b ? (a - b) / dt : 0); };
+            s.packet_rate = rate(here.packets, before.packets);
+            s.byte_rate = rate(here.bytes, before.bytes);
+            s.error_rate = rate(here.errors, before.errors);
+        }
+        last_sample_ = here;
+    }
+    return s;
 }
 
 }  // namespace rtprelay::ng

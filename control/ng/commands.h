@@ -1,14 +1,21 @@
 #pragma once
 // NG command dispatch: the decoded request dictionary in, the reply dictionary out, with
 // the keys and reply strings of rtpengine so Kamailio's and OpenSIPS's modules work
-// unchanged. Unknown keys are ignored; unknown flags are ignored with a `warning`.
+// unchanged. protocol.def lists the commands, keys and flags; a key or flag it does not
+// list, or one rtprelay knows but does not implement, is named in the reply's `warning`.
+// Bad input never throws out of handle(): it becomes an error reply.
 
 #include <array>
 #include <chrono>
 #include <functional>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "control/ng/bencode.h"
+#include "control/ng/names.h"
+#include "control/ng/replies.h"
+#include "control/ng/request.h"
 #include "control/ng/server.h"
 #include "control/session/manager.h"
 
@@ -16,37 +23,26 @@ namespace rtprelay::ng {
 
 class commands {
  public:
-    static constexpr size_t max_list = 500;  // call-ids per `list` reply
+    using clock = std::chrono::steady_clock;
+    static constexpr size_t max_list = 500;    // call-ids per `list` reply
+    static constexpr size_t max_proxies = 64;  // per-proxy statistics; later ones share "other"
+    // A per-request delete-delay above this is cut to it: a delay holds the call's ports and
+    // its admission reservation.
+    static constexpr int64_t max_delete_delay_s = 3600;
 
-    // `statistics` supplies the data plane part of the statistics reply.
-    commands(session_manager& sessions, std::function<value()> statistics)
-        : sessions_(sessions), statistics_(std::move(statistics)) {}
+    // `dataplane` supplies the data plane part of the statistics reply (optional).
+    commands(session_manager& sessions, std::function<dataplane_report()> dataplane);
 
-    value handle(const value& request, std::chrono::steady_clock::time_point now);
+    // `from` (optional) is the proxy that sent it, for per-proxy statistics.
+    value handle(const value& request, clock::time_point now, const peer_info* from = nullptr);
 
-    // Commands and reply results as the statistics reply names them ("ng requests"):
-    // `other` is an unrecognised command or a request without one, so a peer sending
-    // garbage cannot grow the table. Every command dispatch runs must be listed: one that
-    // is not counts as `other`, and the NG server does not cache its replies (knows()), so
-    // a proxy's retransmit would run it again.
-    static constexpr std::array<const char*, 11> command_names = {
-        "ping", "offer", "answer", "delete", "query", "list", "statistics", "capacity", "drain", "undrain", "other"};
-    static constexpr std::array<const char*, 3> result_names = {"ok", "error", "load limit"};
+    // Whether `command` is one dispatch runs (a protocol.def command): the NG server caches
+    // replies only to these (ng_server_config::is_command), so garbage never fills the cache.
+    static bool knows(std::string_view command) { return command_of(command) != command::other; }
 
-    // Whether `command` is one dispatch runs (every name above but `other`): the NG server
-    // caches replies only to these (ng_server_config::is_command).
-    static bool knows(std::string_view command);
-
-    // Requests per command name and how many ended in error, for metrics.
-    struct counts {
-        uint64_t ping = 0, offer = 0, answer = 0, del = 0, query = 0, list = 0, statistics = 0;
-        uint64_t capacity = 0, drain = 0;
-        uint64_t unknown = 0, errors = 0;
-        // Per command (command_names) and reply result (result_names: `pong` is ok); a
-        // handler that throws counts as error before the server turns it into one.
-        std::array<std::array<uint64_t, result_names.size()>, command_names.size()> results{};
-    };
-    const counts& stats() const { return counts_; }
+    // Requests per command and reply result (result_names), by protocol.def's command order.
+    using result_counts = std::array<std::array<uint64_t, result_names.size()>, command_count>;
+    const result_counts& results() const { return results_; }
 
     // The NG server in front of these commands: its own counters (retransmits answered
     // from the cache, peers not allowed, undecodable datagrams) go into the statistics
@@ -54,17 +50,38 @@ class commands {
     void set_server(const ng_server* server) { server_ = server; }
 
  private:
-    value dispatch(const value& request, std::chrono::steady_clock::time_point now);
-    value offer_answer(const value& req, bool is_offer, std::chrono::steady_clock::time_point now);
-    value statistics() const;
-    value capacity(const value& req) const;
+    value dispatch(request& r, clock::time_point now);
+    // One per protocol.def command; each returns what its reply_<shape>() takes.
+    pong on_ping(request& r, clock::time_point now);
+    std::string on_offer(request& r, clock::time_point now);
+    std::string on_answer(request& r, clock::time_point now);
+    call_report on_del(request& r, clock::time_point now);
+    call_report on_query(request& r, clock::time_point now);
+    std::vector<std::string> on_list(request& r, clock::time_point now);
+    statistics_report on_statistics(request& r, clock::time_point now);
+    capacity_report on_capacity(request& r, clock::time_point now);
+    drain_state on_drain(request& r, clock::time_point now);
+    drain_state on_undrain(request& r, clock::time_point now);
+
+    std::string offer_answer(request& r, bool is_offer, clock::time_point now);
+    // The request's delete-delay, bounded; null for none (or none usable: warned).
+    static std::optional<std::chrono::seconds> delete_delay(request& r);
+    proxy_report& proxy(const peer_info& from);
 
     session_manager& sessions_;
-    std::function<value()> statistics_;
+    std::function<dataplane_report()> dataplane_;
     const ng_server* server_ = nullptr;
-    counts counts_;
+    result_counts results_{};
+    std::vector<proxy_report> proxies_;  // at most max_proxies + 1 ("other")
+    clock::time_point started_;
+    // For statistics' rates: the data plane totals at the previous statistics request.
+    struct rate_sample {
+        clock::time_point at;
+        uint64_t packets = 0;
+        uint64_t bytes = 0;
+        uint64_t errors = 0;
+    };
+    std::optional<rate_sample> last_sample_;
 };
-
-value error_reply(const std::string& reason);
 
 }  // namespace rtprelay::ng

@@ -12,6 +12,8 @@
 #include <system_error>
 #include <utility>
 
+#include "control/ng/json.h"
+
 namespace rtprelay::ng {
 
 namespace {
@@ -309,18 +311,28 @@ void ng_server::handle_datagram(std::string_view msg, const peer_info& from,
                 .field("cookie", cookie);
         }
     }
+    // rtpengine's rule: a body starting with '{' is JSON and is answered in JSON; anything
+    // else is bencode (an undecodable one gets the bencode decoder's reason).
+    const bool json = !frame->body.empty() && frame->body.front() == '{';
+    auto encode_reply = [json](const value& v, std::string* out) {
+        if (json) {
+            to_json(v, out);
+        } else {
+            encode_to(v, out);
+        }
+    };
     bool cacheable = false;
     std::string reply(cookie);
     reply.push_back(' ');
-    encode_to(answer(frame->body, from, &cacheable), &reply);
+    encode_reply(answer(frame->body, json, from, &cacheable), &reply);
     if (reply.size() > max_reply_bytes) {
         // One UDP datagram cannot carry it: say so instead of letting the client time out.
         ++counters_.oversized_replies;
         const size_t was = reply.size();
         reply.resize(cookie.size() + 1);
-        encode_to(error_reply("reply too large for one datagram (" + std::to_string(was) +
-                              " bytes); narrow the request (e.g. list with a smaller limit)"),
-                  &reply);
+        encode_reply(error_reply("reply too large for one datagram (" + std::to_string(was) +
+                                 " bytes); narrow the request (e.g. list with a smaller limit)"),
+                     &reply);
     }
     send_to(reply, from);
     if (cacheable && digested) {
@@ -328,10 +340,10 @@ void ng_server::handle_datagram(std::string_view msg, const peer_info& from,
     }
 }
 
-value ng_server::answer(std::string_view body, const peer_info& from, bool* cacheable) {
+value ng_server::answer(std::string_view body, bool json, const peer_info& from, bool* cacheable) {
     *cacheable = false;
     std::string error;
-    auto request = decode(body, &error);
+    auto request = json ? from_json(body, &error) : decode(body, &error);
     if (!request) {
         ++counters_.bad_requests;
         return error_reply(error);

@@ -1,7 +1,8 @@
 #pragma once
 // The NG control socket: the UDP endpoint Kamailio/OpenSIPS `rtpengine` modules talk to.
 // A datagram is "<cookie> <bencode dict>"; the reply is "<cookie> <bencode dict>" sent back
-// to the sender. Replies are cached by sender and cookie, with a digest of the body, so a
+// to the sender. As rtpengine, a body that starts with '{' is a JSON object instead, and is
+// answered in JSON (json.h). Replies are cached by sender and cookie, with a digest of the body, so a
 // retransmit is answered from the cache and the handler runs once per request; a cookie
 // the same sender reuses for a different body runs as the new request it is (and is
 // counted). Only replies to requests that ran a command are cached: an error reply to junk
@@ -115,8 +116,9 @@ class ng_server {
     static std::optional<allow_entry> parse_allow(std::string_view text);
     void handle_datagram(std::string_view msg, const peer_info& from,
                          std::chrono::steady_clock::time_point now);
-    // The reply to one request body; *cacheable is false when no command ran (junk).
-    value answer(std::string_view body, const peer_info& from, bool* cacheable);
+    // The reply to one request body (JSON when `json`, else bencode); *cacheable is false
+    // when no command ran (junk).
+    value answer(std::string_view body, bool json, const peer_info& from, bool* cacheable);
     void send_to(std::string_view reply, const peer_info& to);
 
     int fd_ = -1;

@@ -254,12 +254,18 @@ std::optional<crypto_attr> parse_crypto(std::string_view value, const parse_opti
                 return fail("UNENCRYPTED_SRTCP is not allowed by the interface's SRTP policy");
             }
             a.unencrypted_srtcp = true;
+        } else if (p == "FEC_ORDER=FEC_SRTP") {
+            // RFC 4568 6.3.5: FEC before SRTP on send, the default when the parameter is
+            // absent. The relay does no FEC, so the order changes nothing it does.
         } else if (p.starts_with("WSH=")) {
             // Replay window hint (RFC 4568 6.3.7): a hint, at least 64; ignoring it is allowed.
             const auto w = decimal(p.substr(4));
             if (!w || *w < 64) {
                 return fail("session parameter " + quote(p) + " is not valid (WSH is at least 64)");
             }
+        } else if (p.find("inline:") != std::string_view::npos) {
+            // FEC_KEY (RFC 4568 6.3.6) carries a key of its own: named, never quoted.
+            return fail("session parameter " + quote(p.substr(0, p.find('='))) + "=<...> is not supported");
         } else {
             return fail("session parameter " + quote(p) + " is not supported");
         }

@@ -17,8 +17,9 @@
 // - an MKI only where the interface accepts them (mki=accept; the trunk does not support
 //   them, so refused by default), of 1..4 bytes (max_mki_len) with a value that fits: one
 //   key per direction, and its MKI checked on every packet;
-// - no session parameters except UNENCRYPTED_SRTCP (only where the policy allows it) and
-//   WSH (a replay-window hint the receiver may ignore). KDR, FEC_ORDER, FEC_KEY,
+// - no session parameters except UNENCRYPTED_SRTCP (only where the policy allows it), WSH
+//   (a replay-window hint the receiver may ignore) and FEC_ORDER=FEC_SRTP (RFC 4568's
+//   default order, nothing to do without FEC). KDR, FEC_ORDER=SRTP_FEC, FEC_KEY,
 //   UNENCRYPTED_SRTP, UNAUTHENTICATED_SRTP and unknown ones change how packets are protected
 //   in ways the data plane does not implement.
 

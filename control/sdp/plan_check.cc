@@ -52,7 +52,10 @@ std::string check_media(const media& m, const media_plan& mp, size_t index)
             }
         }
     }
-    if (m.rtcp_port && mp.rtcp_port == 0) {
+    if (mp.reject && (mp.port != 0 || mp.rtcp_mux.value_or(false))) {
+        return stream_error(index, "a refused stream must have port 0 and no rtcp-mux");
+    }
+    if (m.rtcp_port && mp.rtcp_port == 0 && !mp.reject) {
         return stream_error(index, "the SDP has a=rtcp but the plan no RTCP port");
     }
     if (mp.replace_crypto) {

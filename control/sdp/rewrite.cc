@@ -51,6 +51,7 @@ struct section {
     std::string pending_c;          // c= line to insert after the m= and i= lines
     bool crypto_pending = false;    // new a=crypto lines due before the first a= line
     bool crypto_done = false;       // new a=crypto lines written
+    bool mux_done = false;          // a=rtcp-mux written (media_plan::rtcp_mux)
 };
 
 class rewriter {
@@ -73,6 +74,7 @@ private:
     bool media_line(const line& l);
     bool relayed_attribute(const line& l, const media_plan& mp);
     void flush_pending_c();
+    void end_section();
     void write_crypto(const media_plan& mp, std::string_view ending);
 
     const session_description& sd_;
@@ -139,10 +141,7 @@ void rewriter::decide_session()
 bool rewriter::on_line(const line& l)
 {
     if (l.type() == 'm') {
-        flush_pending_c();
-        if (in_media_ && cur_.crypto_pending) {
-            write_crypto(plan_.medias[cur_.index], cur_.ending);
-        }
+        end_section();
         return begin_section(l);
     }
     if (!in_media_) {
@@ -153,11 +152,26 @@ bool rewriter::on_line(const line& l)
 
 bool rewriter::finish()
 {
+    end_section();
+    return next_index_ == sd_.medias.size() ? true : mismatch();
+}
+
+// What is still due at the end of the section being written: its c=, its new a=crypto
+// lines (when it had no a= line to put them before), and an a=rtcp-mux it did not have.
+void rewriter::end_section()
+{
     flush_pending_c();
-    if (in_media_ && cur_.crypto_pending) {
+    if (!in_media_) {
+        return;
+    }
+    if (cur_.crypto_pending) {
         write_crypto(plan_.medias[cur_.index], cur_.ending);
     }
-    return next_index_ == sd_.medias.size() ? true : mismatch();
+    const media_plan& mp = plan_.medias[cur_.index];
+    if (cur_.relayed && mp.rtcp_mux.value_or(false) && !cur_.mux_done) {
+        out_.emit("a=rtcp-mux", cur_.ending);
+        cur_.mux_done = true;
+    }
 }
 
 bool rewriter::session_line(const line& l)
@@ -283,10 +297,22 @@ bool rewriter::relayed_attribute(const line& l, const media_plan& mp)
     if (mp.remove_ice && detail::is_ice_attribute(attr.name)) {
         return true;
     }
+    if (mp.reject && (attr.name == "rtcp" || attr.name == "rtcp-mux" || detail::is_ice_attribute(attr.name))) {
+        return true;  // a refused stream has no ports, and the sender's would leak
+    }
     if (attr.name == "crypto" && mp.replace_crypto) {
         // The new lines go where the first old one was; the other old ones are dropped.
         if (!cur_.crypto_done) {
             write_crypto(mp, l.ending);
+        }
+        return true;
+    }
+    if (attr.name == "rtcp-mux" && mp.rtcp_mux) {
+        // The relay decides per leg (RFC 5761 5.1.1): kept where it was when it stays,
+        // dropped otherwise; duplicates go.
+        if (*mp.rtcp_mux && !cur_.mux_done) {
+            out_.emit(l.text, l.ending);
+            cur_.mux_done = true;
         }
         return true;
     }

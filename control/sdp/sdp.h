@@ -79,6 +79,9 @@ const connection* effective_connection(const session_description& sd, size_t med
 // c= and that c= is rewritten, the original session c= line is copied into the section.
 struct media_plan {
     bool relay = true;
+    // Refuse the stream (RFC 3264 6): m= port 0 and nothing of the sender's (a=rtcp,
+    // a=rtcp-mux, ICE and a=crypto lines dropped; c= gets `address`). Needs relay and port 0.
+    bool reject = false;
     std::string address;              // the relay's address for this stream (c= and a=rtcp)
     std::string addrtype = "IP4";
     // RTP port written into m=. A "/count" in the input is dropped: the relay allocates one
@@ -91,6 +94,9 @@ struct media_plan {
     // if there was none, before the section's first a= line (so after m=, i=, c=, b=, k=).
     bool replace_crypto = false;
     std::vector<std::string> crypto;  // values for new a=crypto: lines (without "a=crypto:")
+    // Set: the section says a=rtcp-mux exactly when true (an existing line stays where it
+    // was, a missing one goes at the end of the section). Unset: a=rtcp-mux lines are copied.
+    std::optional<bool> rtcp_mux;
 };
 
 struct rewrite_plan {
@@ -114,6 +120,7 @@ struct rewrite_plan {
 // - ICE lines are dropped when asked; session-level ones (a=ice-lite, a=ice-options, ...)
 //   when at least one stream is relayed and every relayed stream asks for remove_ice;
 // - a=crypto lines replaced when asked; session-level a=crypto lines always dropped;
+// - a=rtcp-mux kept, dropped or added when the plan says (media_plan::rtcp_mux);
 // - c=... 0.0.0.0 (hold) is kept as 0.0.0.0 (also in a=rtcp), the m= port still changes;
 // - every other line is copied unchanged, with its original line ending. Inserted lines
 //   take the line ending of their section's m= line.

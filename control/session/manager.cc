@@ -7,6 +7,7 @@
 #include "control/log.h"
 #include "control/sdes/negotiate.h"
 #include "control/sdp/sdp.h"
+#include "control/session/rtcp_mux.h"
 
 namespace rtprelay {
 
@@ -97,6 +98,37 @@ void disabled_plan(sdp::media_plan& mp, const leg& facing) {
     }
 }
 
+// "m= line 2 (video)": how warnings and errors name a stream.
+std::string media_label(const sdp::session_description& sd, size_t i) {
+    return "m= line " + std::to_string(i + 1) + " (" + sd.medias[i].type + ")";
+}
+
+std::string join(const std::vector<std::string>& reasons) {
+    std::string out;
+    for (const auto& r : reasons) {
+        out += out.empty() ? "" : "; ";
+        out += r;
+    }
+    return out;
+}
+
+// A stream the relay refuses on its own, toward `facing`: port 0, the relay's address, and
+// nothing of the sender's (keys, RTCP port, candidates).
+void refused_plan(sdp::media_plan& mp, const leg& facing, bool ice_remove) {
+    mp.relay = true;
+    mp.reject = true;
+    mp.port = 0;
+    mp.rtcp_port = 0;
+    mp.remove_ice = ice_remove;
+    mp.replace_crypto = true;
+    mp.crypto.clear();
+    if (!facing.iface->addresses.empty()) {
+        const ip_address& a = facing.iface->addresses.front().net.base;
+        mp.address = a.to_string();
+        mp.addrtype = a.sdp_addrtype();
+    }
+}
+
 void apply_crypto_plan(sdp::media_plan& mp, const sdes::media_crypto_plan& cp) {
     if (cp.proto) {
         mp.proto = *cp.proto;
@@ -170,8 +202,9 @@ class call_snapshot {
         for (auto& l : c.legs) {
             legs_.push_back({l.get(), l->tag, {}});
             for (const stream& s : l->streams) {
-                legs_.back().streams.push_back({s.peer_rtp, s.peer_rtcp, s.rtcp_mux, s.disabled, s.hold, s.is_rtp,
-                                                s.media_type, s.proto});
+                legs_.back().streams.push_back({s.peer_rtp, s.peer_rtcp, s.rtcp_mux, s.mux_offered, s.mux_keep,
+                                                s.mux_required, s.disabled, s.refused, s.hold, s.is_rtp, s.media_type,
+                                                s.proto});
             }
         }
     }
@@ -184,7 +217,11 @@ class call_snapshot {
                 s.peer_rtp = v.peer_rtp;
                 s.peer_rtcp = v.peer_rtcp;
                 s.rtcp_mux = v.rtcp_mux;
+                s.mux_offered = v.mux_offered;
+                s.mux_keep = v.mux_keep;
+                s.mux_required = v.mux_required;
                 s.disabled = v.disabled;
+                s.refused = v.refused;
                 s.hold = v.hold;
                 s.is_rtp = v.is_rtp;
                 s.media_type = v.media_type;
@@ -198,7 +235,11 @@ class call_snapshot {
         std::optional<endpoint> peer_rtp;
         std::optional<endpoint> peer_rtcp;
         bool rtcp_mux;
+        bool mux_offered;
+        bool mux_keep;
+        bool mux_required;
         bool disabled;
+        bool refused;
         bool hold;
         bool is_rtp;
         std::string media_type;
@@ -354,14 +395,31 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
         // re-offer leaves the call's keys as they were.
         std::vector<sdes::stream_crypto> x_crypto(n);
         std::vector<sdes::stream_crypto> y_crypto(n);
+        std::vector<std::string> refused;  // "m= line 2 (video): <reason>"
+        size_t live = 0;                   // streams that carry media after this offer
         for (size_t i = 0; i < n; ++i) {
             stream& sx = x->streams[i];
             stream& sy = y->streams[i];
             const std::string x_proto_before = sx.proto;
             take_peer(sx, sd, i);
+            sx.refused = false;
             x_crypto[i] = sx.crypto();
             y_crypto[i] = sy.crypto();
+            sdes::step_result in;
             if (!sx.disabled) {
+                in = sdes::offer_received(x->iface->name, x->iface->srtp, r.sdes, sd.medias[i].proto,
+                                          crypto_values(sd.medias[i]), sx.crypto());
+                if (!in.error.empty()) {
+                    // RFC 3264 6 / RFC 4568 5.1.2: this m= line alone is answered with port 0;
+                    // the others go on. No ports are taken for it; ports an earlier offer took
+                    // stay with the call and stop forwarding.
+                    refused.push_back(media_label(sd, i) + ": " + in.error);
+                    sx.refused = true;
+                    sx.disabled = true;
+                    plan.medias.emplace_back();
+                    refused_plan(plan.medias.back(), *y, r.ice_remove);
+                    continue;
+                }
                 allocate(c, *x, sx);
                 allocate(c, *y, sy);
                 sy.is_rtp = sx.is_rtp;
@@ -371,12 +429,7 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
                 disabled_plan(plan.medias.back(), *y);
                 continue;
             }
-            const std::vector<std::string> cv = crypto_values(sd.medias[i]);
-            sdes::step_result in = sdes::offer_received(x->iface->name, x->iface->srtp, r.sdes, sd.medias[i].proto,
-                                                        cv, sx.crypto());
-            if (!in.error.empty()) {
-                throw session_error(in.error);
-            }
+            ++live;
             // rtpengine's rule for re-offers: an offerer that keeps its m= proto leaves the
             // other leg as it was negotiated (a plain carrier's re-INVITE does not turn an
             // SRTP customer's leg into RTP); one that changes it makes the other leg follow.
@@ -386,11 +439,21 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
             sdes::step_result out = sdes::offer_to_send(y->iface->name, y->iface->srtp, r.sdes, sd.medias[i].proto,
                                                         like_srtp, r.transport_protocol, sy.crypto());
             if (!out.error.empty()) {
-                throw session_error(out.error);
+                throw session_error(out.error);  // the request or the far side's policy: every stream
             }
             x_crypto[i] = std::move(in.state);
             y_crypto[i] = std::move(out.state);
             apply_crypto_plan(plan.medias.back(), out.plan);
+            if (sx.is_rtp) {
+                sdp::media_plan& mp = plan.medias.back();
+                mp.rtcp_mux = offer_rtcp_mux(sx, sy, r.rtcp_mux);
+                if (sy.mux_required) {
+                    mp.rtcp_port = mp.port;  // no separate RTCP port advertised (rtcp-mux require)
+                }
+            }
+        }
+        if (!refused.empty() && live == 0) {
+            throw session_error(join(refused));  // the call fails only when no stream is left
         }
         if (fresh && admission_ != nullptr) {
             // Last check before anything is published: everything else about the offer is
@@ -415,8 +478,12 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
             }
         }
         set_origin(plan, r, *y);
-        sdp_reply reply{rewrite_or_throw(r.sdp, sd, plan)};
+        sdp_reply reply{rewrite_or_throw(r.sdp, sd, plan), {}};
         count_stripped(totals_, sd, "offer");
+        for (auto& why : refused) {
+            reply.warnings.push_back(std::move(why) + " (answered with port 0)");
+        }
+        totals_.streams_refused += refused.size();
         if (fresh) {
             ++totals_.calls_created;
         }
@@ -481,8 +548,12 @@ void session_manager::move_ports(leg& from, leg& to) {
         b.contexts = std::move(a.contexts);
         b.published = a.published;
         // Every branch got the same offer: the SDES state of what we offered goes along;
-        // this branch's answer then sets the keys it chose.
+        // this branch's answer then sets the keys it chose. So does what we offered of
+        // rtcp-mux.
         b.set_crypto(a.crypto());
+        b.mux_offered = a.mux_offered;
+        b.mux_keep = a.mux_keep;
+        b.mux_required = a.mux_required;
         a.allocated = false;
         a.published = false;
     }
@@ -575,12 +646,18 @@ sdp_reply session_manager::answer_unchecked(const sdp_request& r, call& c, stead
     }
     sdp::rewrite_plan plan;
     std::vector<sdes::stream_crypto> y_crypto(n);
+    std::vector<std::string> refused;  // "m= line 2 (video): <reason>"
+    size_t live = 0;
     for (size_t i = 0; i < n; ++i) {
         stream& sx = x->streams[i];
         stream& sy = y->streams[i];
         take_peer(sy, sd, i);
         y_crypto[i] = sy.crypto();
         plan.medias.push_back(plan_for(sx, r.ice_remove));
+        if (sx.refused) {
+            refused_plan(plan.medias.back(), *x, r.ice_remove);  // port 0, whatever the answer says
+            continue;
+        }
         if (sy.disabled || !sx.allocated || sx.disabled) {
             disabled_plan(plan.medias.back(), *x);
             continue;
@@ -595,10 +672,22 @@ sdp_reply session_manager::answer_unchecked(const sdp_request& r, call& c, stead
         sdes::step_result a = sdes::answer_received(y->iface->name, y->iface->srtp, sd.medias[i].proto,
                                                     crypto_values(sd.medias[i]), sy.crypto());
         if (!a.error.empty()) {
-            throw session_error(a.error);
+            // This stream alone cannot be relayed: the offerer is answered port 0 for it
+            // and nothing is forwarded on its ports (the answerer's SDP counts as port 0).
+            refused.push_back(media_label(sd, i) + ": " + a.error);
+            sy.disabled = true;
+            refused_plan(plan.medias.back(), *x, r.ice_remove);
+            continue;
         }
+        ++live;
         y_crypto[i] = std::move(a.state);
         apply_crypto_plan(plan.medias.back(), sdes::answer_to_send(sx.crypto(), sx.proto, r.sdes));
+        if (sx.is_rtp) {
+            plan.medias.back().rtcp_mux = answer_rtcp_mux(sx, sy);
+        }
+    }
+    if (!refused.empty() && live == 0) {
+        throw session_error(join(refused));  // the call fails only when no stream is left
     }
     for (size_t i = 0; i < n; ++i) {
         y->streams[i].set_crypto(std::move(y_crypto[i]));
@@ -614,8 +703,12 @@ sdp_reply session_manager::answer_unchecked(const sdp_request& r, call& c, stead
         c.answered_at = now;
     }
     set_origin(plan, r, *x);
-    sdp_reply reply{rewrite_or_throw(r.sdp, sd, plan)};
+    sdp_reply reply{rewrite_or_throw(r.sdp, sd, plan), {}};
     count_stripped(totals_, sd, "answer");
+    for (auto& why : refused) {
+        reply.warnings.push_back(std::move(why) + " (answered with port 0)");
+    }
+    totals_.streams_refused += refused.size();
     return reply;
 }
 
@@ -642,22 +735,29 @@ void session_manager::close(call_map::iterator it, close_reason why) {
             .field("answered", c.answered ? "yes" : "no")
             .field("duration", std::chrono::duration<double>(steady::now() - c.created).count());
     }
+    totals_.call_seconds += std::chrono::duration<double>(steady::now() - it->second->created).count();
     destroy(*it->second);
     calls_.erase(it);
     ++totals_.calls_deleted;
     ++totals_.closed[static_cast<size_t>(why)];
 }
 
-void session_manager::remove(const std::string& call_id, steady::time_point now) {
+void session_manager::remove(const std::string& call_id, steady::time_point now,
+                             std::optional<std::chrono::seconds> delay) {
     auto it = calls_.find(call_id);
-    if (it == calls_.end() || it->second->delete_at) {
+    if (it == calls_.end()) {
         throw session_error("Unknown call-id");
     }
-    if (timeouts_.delete_delay.count() > 0) {
-        it->second->delete_at = now + timeouts_.delete_delay;
+    const std::chrono::seconds d = delay.value_or(timeouts_.delete_delay);
+    call& c = *it->second;
+    if (d.count() <= 0) {
+        close(it, close_reason::deleted);
         return;
     }
-    close(it, close_reason::deleted);
+    // A repeated delete (a BYE retransmitted past the NG cache, or a CANCEL then a BYE)
+    // never puts the end later than the first one said.
+    const steady::time_point at = now + d;
+    c.delete_at = c.delete_at ? std::min(*c.delete_at, at) : at;
 }
 
 std::optional<close_reason> session_manager::due(const call& c, steady::time_point now, uint64_t now_tsc,
@@ -738,133 +838,16 @@ std::vector<std::string> session_manager::list(size_t limit) const {
     return out;
 }
 
-ng::value session_manager::interfaces_report() const {
-    ng::value list = ng::value::list();
+std::vector<interface_report> session_manager::interfaces_report() const {
+    std::vector<interface_report> out;
     for (const auto& i : interfaces_.all()) {
-        ng::value iv = ng::value::dict();
-        iv.set("name", ng::value::str(i.name));
-        ng::value addrs = ng::value::list();
+        interface_report r{i.name, {}};
         for (const auto& a : i.addresses) {
-            ng::value av = ng::value::dict();
-            av.set("address", ng::value::str(a.net.base.to_string()));
-            av.set("ports free", ng::value::integer(static_cast<int64_t>(a.pool->free())));
-            av.set("ports used", ng::value::integer(static_cast<int64_t>(a.pool->used())));
-            addrs.as_list().push_back(std::move(av));
+            r.addresses.push_back({a.net.base.to_string(), a.pool->free(), a.pool->used()});
         }
-        iv.set("addresses", std::move(addrs));
-        list.as_list().push_back(std::move(iv));
+        out.push_back(std::move(r));
     }
-    return list;
-}
-
-namespace {
-ng::value stats_of(const dp::stream_state* s) {
-    ng::value v = ng::value::dict();
-    const uint64_t p = s ? s->packets.load(std::memory_order_relaxed) : 0;
-    const uint64_t b = s ? s->bytes.load(std::memory_order_relaxed) : 0;
-    const uint64_t e = s ? s->errors.load(std::memory_order_relaxed) : 0;
-    v.set("packets", ng::value::integer(static_cast<int64_t>(p)));
-    v.set("bytes", ng::value::integer(static_cast<int64_t>(b)));
-    v.set("errors", ng::value::integer(static_cast<int64_t>(e)));
-    return v;
-}
-
-ng::value endpoint_value(const std::optional<endpoint>& ep) {
-    ng::value v = ng::value::dict();
-    if (ep) {
-        v.set("family", ng::value::str(ep->addr.is_v4() ? "IPv4" : "IPv6"));
-        v.set("address", ng::value::str(ep->addr.to_string()));
-        v.set("port", ng::value::integer(ep->port));
-    }
-    return v;
-}
-
-void add_stats(ng::value& total, const dp::stream_state* s) {
-    if (s == nullptr) {
-        return;
-    }
-    auto& d = total.as_dict();
-    d["packets"] = ng::value::integer(d["packets"].as_integer() + static_cast<int64_t>(s->packets.load()));
-    d["bytes"] = ng::value::integer(d["bytes"].as_integer() + static_cast<int64_t>(s->bytes.load()));
-    d["errors"] = ng::value::integer(d["errors"].as_integer() + static_cast<int64_t>(s->errors.load()));
-}
-
-ng::value stream_value(const stream& s, bool rtcp) {
-    ng::value v = ng::value::dict();
-    v.set("local port", ng::value::integer(rtcp ? s.rtcp_port() : s.rtp_port()));
-    ng::value flags = ng::value::list();
-    flags.as_list().push_back(ng::value::str(rtcp ? "RTCP" : "RTP"));
-    if (s.rtcp_mux && !rtcp) {
-        flags.as_list().push_back(ng::value::str("RTCP-mux"));
-    }
-    if (s.crypto().srtp) {
-        flags.as_list().push_back(ng::value::str("SRTP"));
-    }
-    v.set("flags", std::move(flags));
-    v.set("local address", ng::value::str(s.local_addr.to_string()));
-    const dp::stream_state* st = rtcp ? s.rtcp_state.get() : s.rtp_state.get();
-    std::optional<endpoint> seen;
-    if (st != nullptr) {
-        const uint64_t l = st->latched.load(std::memory_order_relaxed);
-        if (l != 0) {
-            seen = endpoint{ip_address::from_v4_be(dp::endpoint_addr(l)),
-                            static_cast<uint16_t>(__builtin_bswap16(dp::endpoint_port(l)))};
-        }
-    }
-    v.set("endpoint", endpoint_value(seen ? seen : (rtcp ? s.peer_rtcp : s.peer_rtp)));
-    v.set("advertised endpoint", endpoint_value(rtcp ? s.peer_rtcp : s.peer_rtp));
-    v.set("stats", stats_of(st));
-    return v;
-}
-}  // namespace
-
-ng::value session_manager::query(const std::string& call_id) const {
-    auto it = calls_.find(call_id);
-    if (it == calls_.end()) {
-        throw session_error("Unknown call-id");
-    }
-    const call& c = *it->second;
-    ng::value reply = ng::value::dict();
-    reply.set("created", ng::value::integer(c.created_unix));
-    ng::value rtp = stats_of(nullptr);
-    ng::value rtcp = stats_of(nullptr);
-    ng::value tags = ng::value::dict();
-    for (const auto& l : c.legs) {
-        ng::value t = ng::value::dict();
-        t.set("tag", ng::value::str(l->tag));
-        t.set("interface", ng::value::str(l->iface->name));
-        const leg* other = l->parked ? l->offerer : c.partner_of(l.get());
-        if (other != nullptr) {
-            t.set("in dialogue with", ng::value::str(other->tag));
-        }
-        ng::value medias = ng::value::list();
-        for (size_t i = 0; i < l->streams.size(); ++i) {
-            const stream& s = l->streams[i];
-            ng::value m = ng::value::dict();
-            m.set("index", ng::value::integer(static_cast<int64_t>(i + 1)));
-            m.set("type", ng::value::str(s.media_type));
-            m.set("protocol", ng::value::str(s.proto));
-            ng::value streams = ng::value::list();
-            if (s.allocated) {
-                streams.as_list().push_back(stream_value(s, false));
-                add_stats(rtp, s.rtp_state.get());
-                if (s.is_rtp) {
-                    streams.as_list().push_back(stream_value(s, true));
-                    add_stats(rtcp, s.rtcp_state.get());
-                }
-            }
-            m.set("streams", std::move(streams));
-            medias.as_list().push_back(std::move(m));
-        }
-        t.set("medias", std::move(medias));
-        tags.set(l->tag, std::move(t));
-    }
-    ng::value totals = ng::value::dict();
-    totals.set("RTP", std::move(rtp));
-    totals.set("RTCP", std::move(rtcp));
-    reply.set("totals", std::move(totals));
-    reply.set("tags", std::move(tags));
-    return reply;
+    return out;
 }
 
 }  // namespace rtprelay

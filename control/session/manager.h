@@ -15,9 +15,10 @@
 
 #include "control/admission/admission.h"
 #include "control/interfaces.h"
-#include "control/ng/bencode.h"
 #include "control/publish/publisher.h"
 #include "control/sdes/options.h"
+#include "control/session/report.h"
+#include "control/session/rtcp_mux.h"
 #include "control/session/session.h"
 
 namespace rtprelay {
@@ -54,10 +55,14 @@ struct sdp_request {
     std::string transport_protocol;       // NG transport-protocol: RTP/AVP <-> RTP/SAVP bridging
     sdes::sdes_request_options sdes;      // NG SDES list and SDES-* flags
     bool strict_source = false;           // NG flag strict-source: sticks to the call's legs
+    rtcp_mux_options rtcp_mux;            // NG rtcp-mux (offer only)
 };
 
 struct sdp_reply {
     std::string sdp;
+    // Streams refused while the call went on ("m= line 2 (video): ..."), for the reply's
+    // warning.
+    std::vector<std::string> warnings;
 };
 
 // Timeouts like rtpengine's; zero turns one off.
@@ -99,6 +104,9 @@ struct session_totals {
     // a=crypto lines dropped from a relayed SDP that no SDES step owns: session-level ones
     // and those of streams that are not RTP. They carry the sender's key.
     uint64_t crypto_lines_stripped = 0;
+    // m= lines refused on their own (answered with port 0) while their call went on.
+    uint64_t streams_refused = 0;
+    double call_seconds = 0;             // summed length of every call that ended
 };
 
 class session_manager {
@@ -112,9 +120,12 @@ class session_manager {
     sdp_reply offer(const sdp_request& r, steady::time_point now);
     sdp_reply answer(const sdp_request& r, steady::time_point now);
     // Deletes the call (the whole call: rtpengine's default when no to-tag/via-branch
-    // narrows it), now or after the delete delay. Throws session_error("Unknown call-id")
-    // when absent.
-    void remove(const std::string& call_id, steady::time_point now);
+    // narrows it), now or after `delay` (the NG request's delete-delay; without one the
+    // configured delete delay). Until then the call relays and answers query as before. A
+    // second delete can bring the end forward (a delay of 0 ends it now), never put it
+    // later. Throws session_error("Unknown call-id") when absent.
+    void remove(const std::string& call_id, steady::time_point now,
+                std::optional<std::chrono::seconds> delay = std::nullopt);
     // NG delete naming one forked branch that lost (from-tag or to-tag is a parked branch's
     // tag): removes only that branch and returns true. False when no tag names a parked
     // branch (the caller then deletes the whole call). The call's other legs keep their
@@ -126,11 +137,12 @@ class session_manager {
     // Ends every call now, each with its `call closed` record and `why` (at shutdown:
     // drain), so that the closes add up to the calls created. Returns how many.
     size_t close_all(close_reason why);
-    // rtpengine's query reply: created, totals, tags -> medias -> streams with stats.
-    ng::value query(const std::string& call_id) const;
+    // What NG query and delete report (control/ng builds rtpengine's reply from it).
+    // Throws session_error("Unknown call-id").
+    call_report query(const std::string& call_id) const;
     std::vector<std::string> list(size_t limit) const;
     // Per interface and address: ports free and used (pairs), for statistics and capacity.
-    ng::value interfaces_report() const;
+    std::vector<interface_report> interfaces_report() const;
     size_t size() const { return calls_.size(); }
     // The call and leg a local media address and port (RTP or RTCP) belong to, for log lines
     // about what the data plane saw there (latch moves). O(1) plus the call's streams.

@@ -46,8 +46,17 @@ inline const sdes::stream_crypto no_crypto{};
 // streams need lives in separately allocated parts that plain streams do not have.
 struct stream {
     bool allocated = false;
-    bool rtcp_mux = false;
-    bool disabled = false;               // this leg's SDP has port 0 for it
+    bool rtcp_mux = false;               // RFC 5761 multiplexing in effect with this leg's peer
+    // rtcp-mux as negotiated toward this leg when an offer was sent to it (see
+    // session_manager's rtcp-mux steps): our offer had a=rtcp-mux; the answer must not
+    // change the offerer's choice; this leg multiplexes whatever it answers (rtcp-mux require).
+    bool mux_offered = false;
+    bool mux_keep = false;
+    bool mux_required = false;
+    bool disabled = false;               // this leg's SDP has port 0 for it, or `refused`
+    // Refused by the relay in this leg's offer (e.g. no usable a=crypto line): answered with
+    // port 0 whatever the other side answers; set again by each offer.
+    bool refused = false;
     bool hold = false;                   // this leg's SDP: sendonly/recvonly/inactive or c=0.0.0.0
     bool is_rtp = true;                  // proto RTP/*: RTCP on port+1 is relayed too
     bool published = false;

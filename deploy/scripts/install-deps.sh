@@ -19,8 +19,12 @@ build_pkgs=(meson ninja-build pkg-config g++ libdpdk-dev dpdk libsrtp2-dev libss
 # it ships no service.
 # gnuplot-nox: rtprelay-loadgen --plot and bench/compare draw their ramps with it (its test
 # draws one).
+# librte-net-af-xdp23 and librte-net-memif23: the DPDK drivers e2e_loadgen_dpdk_* load at run
+# time (libdpdk-dev pulls them in today; named so that stays true).
+# rtpengine-utils: rtpengine's own NG client (rtpengine-ng-client) driving rtprelay
+# (tests/e2e/ng_interop.py); its --json needs libjson-perl, which it only recommends.
 test_pkgs=(iproute2 ethtool python3 kamailio sip-tester clang libclang-rt-14-dev prometheus baresip-core
-           gnuplot-nox)
+           gnuplot-nox librte-net-af-xdp23 librte-net-memif23 rtpengine-utils libjson-perl)
 # Services of test packages: never left enabled or running as system services.
 service_pkgs=(kamailio prometheus rtpengine-daemon)
 # The relay bench/compare measures rtprelay against (an optional benchmark dependency), and

@@ -15,7 +15,7 @@
 
 #include "control/ng/bencode.h"
 #include "control/ng/client.h"
-#include "relay/ctl/json.h"
+#include "control/ng/json.h"
 #include "relay/ctl/render.h"
 
 namespace po = boost::program_options;
@@ -178,7 +178,7 @@ int run(const ctl_options& o) {
     const std::string result(reply->find_string("result").value_or(""));
     const bool ok = result == (o.command == "ping" ? "pong" : "ok");
     if (o.json) {
-        std::cout << rtprelay::ctl::to_json(*reply) << "\n";
+        std::cout << rtprelay::ng::to_json(*reply, 2) << "\n";
     } else if (ok) {
         std::cout << render(o, *reply, rtt);
     }

@@ -261,7 +261,8 @@ std::string render_statistics(const ng::value& reply) {
     std::string out = "sessions\n" + key_values(integer_members(s, session_keys), 2);
     // Counters by reason ("calls closed", "refused"): their non-zero members.
     for (const auto& [name, member] : s.as_dict()) {
-        if (!member.is_dict() || name == "dataplane" || member.as_dict().empty()) {
+        // rtpengine's shapes (currentstatistics, ...) repeat the counters shown here.
+        if (!member.is_dict() || name == "dataplane" || name.ends_with("statistics") || member.as_dict().empty()) {
             continue;
         }
         kv_list nonzero;

@@ -164,6 +164,30 @@ TEST(plane, a_port_it_set_up_is_stopped_and_closed) {
     expect_nothing_left();
 }
 
+// The descriptors asked for a port it sets up are what its pool grows by (4095 in config()):
+// one mbuf per RX and TX descriptor of every worker's queue, the default when unset.
+TEST(plane, its_pool_holds_the_rings_of_the_ports_it_sets_up) {
+    {
+        ring_device dev("ut_pl_dev9", 2);
+        plane_config c = config(dev, 2, true);
+        c.ports[0].rx_desc = 2048;
+        c.ports[0].tx_desc = 512;
+        plane p(c);
+        const rte_mempool* pool = rte_mempool_lookup("ut_plane_mbufs");
+        ASSERT_NE(pool, nullptr);
+        EXPECT_EQ(pool->size, 4095u + 2 * (2048 + 512));
+    }
+    expect_nothing_left();
+    {
+        ring_device dev("ut_pl_dev10", 1);
+        plane p(config(dev, 1, true));
+        const rte_mempool* pool = rte_mempool_lookup("ut_plane_mbufs");
+        ASSERT_NE(pool, nullptr);
+        EXPECT_EQ(pool->size, 4095u + 2u * port_params::default_desc);
+    }
+    expect_nothing_left();
+}
+
 // Each ring in turn cannot be created (its name is taken, as a second relay's would be, or
 // memory is short): the error names it, and whatever was built before it is gone.
 TEST(plane, failed_ring_names_itself_and_leaves_nothing) {

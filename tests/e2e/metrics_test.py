@@ -341,7 +341,9 @@ def run_calls(ng, m0, prom):
           m3.get("rtprelay_port_link_up", port="0") == 1,
           "DPDK port stats: rx on port 0 and tx on port 1 moved by the A->B packets; link up")
     # net_af_packet copies into an mbuf per packet and holds none between bursts: 0 is normal.
-    check(0 <= m3.v("rtprelay_mempool_mbufs_in_use") <= m3.v("rtprelay_mempool_mbufs") == 8191,
+    # The pool: --mbufs (8191) plus one mbuf per RX and TX descriptor of each port's queue
+    # (2 ports x 1 worker x (4096 + 4096), dataplane/port_setup.h's default).
+    check(0 <= m3.v("rtprelay_mempool_mbufs_in_use") <= m3.v("rtprelay_mempool_mbufs") == 8191 + 2 * (4096 + 4096),
           "rtprelay_mempool_mbufs_in_use %d of %d" % (m3.v("rtprelay_mempool_mbufs_in_use"), m3.v("rtprelay_mempool_mbufs")))
     check(m3.v("rtprelay_flows") >= 4, "rtprelay_flows counts the call's published flows")
 

@@ -1,4 +1,5 @@
-// libFuzzer target: bencode (control/ng/bencode.h) and NG dispatch (control/ng/commands.h).
+// libFuzzer target: bencode (control/ng/bencode.h), JSON (control/ng/json.h) and NG dispatch
+// (control/ng/commands.h).
 //
 // The input is checked twice:
 //  1. As one NG body: decode() it; whatever decodes must encode and decode back to an equal
@@ -10,6 +11,10 @@
 //     admission per input keep runs reproducible; the flow table lives across inputs and
 //     is emptied after each one. An offer or answer that succeeds must return an SDP that
 //     parses, with none of the request SDP's keys in it.
+//
+// An input that starts with '{' or '[' is also read as JSON (what rtpengine-ng-client --json
+// sends): whatever decodes must encode and decode back to an equal value, and a JSON object,
+// or each object of a JSON array, is a conversation's requests in place of bencode's.
 //
 // The input is also framed as an NG datagram ("<cookie> <body>", ng::split_datagram, as
 // ng_server does before decoding): a frame must be a cookie of 1 to 255 bytes without a
@@ -30,6 +35,7 @@
 #include "control/log.h"
 #include "control/ng/bencode.h"
 #include "control/ng/commands.h"
+#include "control/ng/json.h"
 #include "control/ng/server.h"
 #include "control/publish/publisher.h"
 #include "control/sdp/sdp.h"
@@ -142,6 +148,52 @@ void check_sdp_reply(const value& req, const value& reply) {
     }
 }
 
+// from_json(to_json(v)) == v: strings from JSON are valid UTF-8, which to_json keeps as is.
+void check_json_round_trip(const value& v) {
+    std::string error;
+    const std::string text = rtprelay::ng::to_json(v);
+    const auto again = rtprelay::ng::from_json(text, &error);
+    if (!again) {
+        fail("JSON encoding does not decode", error + "\n" + text);
+    }
+    if (!(*again == v)) {
+        fail("JSON", "from_json(to_json(v)) != v");
+    }
+}
+
+// The requests of a conversation: bencode values cut from the front of the input, or the
+// objects of a JSON input.
+std::vector<value> requests_of(std::string_view in) {
+    std::vector<value> out;
+    if (!in.empty() && (in.front() == '{' || in.front() == '[')) {
+        if (auto v = rtprelay::ng::from_json(in, nullptr)) {
+            if (v->is_list()) {
+                for (const value& item : v->as_list()) {
+                    if (out.size() < max_requests) {
+                        out.push_back(item);
+                    }
+                }
+            } else {
+                out.push_back(std::move(*v));
+            }
+        }
+        return out;
+    }
+    while (out.size() < max_requests && !in.empty()) {
+        size_t used = 0;
+        auto req = rtprelay::ng::decode_prefix(in, &used, nullptr);
+        if (!req || used == 0 || used > in.size()) {
+            if (req) {
+                fail("decode_prefix", "consumed nothing or more than the input");
+            }
+            break;
+        }
+        in.remove_prefix(used);
+        out.push_back(std::move(*req));
+    }
+    return out;
+}
+
 void run_conversation(std::string_view in) {
     rtprelay::interface_set ifs;
     add_interfaces(ifs);
@@ -152,20 +204,12 @@ void run_conversation(std::string_view in) {
     rtprelay::session_timeouts timeouts;
     timeouts.delete_delay = std::chrono::seconds(in.size() % 3);  // 0 (immediate) or a delay
     auto sessions = std::make_unique<rtprelay::session_manager>(ifs, *g_publisher, timeouts, &adm);
-    rtprelay::ng::commands commands(*sessions, [] { return value::str("fuzz"); });
+    rtprelay::ng::commands commands(*sessions, [] { return rtprelay::ng::dataplane_report{}; });
 
     // A fixed clock: the same input always sees the same times.
     auto now = std::chrono::steady_clock::time_point(std::chrono::hours(1000));
-    for (size_t n = 0; n < max_requests && !in.empty(); ++n) {
-        size_t used = 0;
-        const auto req = rtprelay::ng::decode_prefix(in, &used, nullptr);
-        if (!req || used == 0 || used > in.size()) {
-            if (req) {
-                fail("decode_prefix", "consumed nothing or more than the input");
-            }
-            break;
-        }
-        in.remove_prefix(used);
+    for (const value& request : requests_of(in)) {
+        const value* req = &request;
         value reply;
         try {
             reply = commands.handle(*req, now);
@@ -220,6 +264,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         check_round_trip(*v, "decode");
     } else if (error.empty()) {
         fail("decode", "failed without an error message");
+    }
+    error.clear();
+    if (const auto v = rtprelay::ng::from_json(in, &error)) {
+        check_json_round_trip(*v);
+    } else if (error.empty()) {
+        fail("from_json", "failed without an error message");
     }
 
     if (const auto frame = rtprelay::ng::split_datagram(in)) {

@@ -6,13 +6,15 @@
 // so the rewrite must succeed, and its output must parse again and say what the plan said
 // (no session-level a=crypto either: rewrite() always drops those);
 // rewriting that output again with the same plan must change nothing.
-// Two input bits that the parser never looks at (the parity of the length and of its last
-// byte) vary the parts of the plan that change which lines are written.
+// Input bits that the parser never looks at (the length, the parity of the last byte) vary
+// the parts of the plan that change which lines are written: origin, session c=, proto,
+// a=rtcp-mux (kept, dropped, added) and streams refused (port 0, nothing of the sender's).
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -58,20 +60,41 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
     const bool variant_a = (size & 1) != 0;
     const bool variant_b = size > 0 && (data[size - 1] & 1) != 0;
+    // rtcp-mux (unset, off, on) per stream, and refused streams (port 0), from the length's
+    // higher bits (the parser does not look at them either).
+    const auto knobs = static_cast<uint8_t>(size >> 1);
+    auto mux_of = [knobs](size_t i) -> std::optional<bool> {
+        switch ((knobs >> (i % 4)) & 3) {
+            case 1:
+                return false;
+            case 2:
+                return true;
+            default:
+                return std::nullopt;
+        }
+    };
+    auto refused = [knobs](size_t i) { return (knobs & 0x80) != 0 && i % 3 == 1; };
     sdp::rewrite_plan plan;
     plan.replace_origin = variant_a;
     plan.origin_address = std::string(relay_address);
     plan.replace_session_connection = !variant_b;
     for (const sdp::media& m : sd->medias) {
+        const size_t i = plan.medias.size();
         sdp::media_plan mp;
         mp.relay = true;
         mp.address = std::string(relay_address);
         mp.port = relay_port;
         mp.rtcp_port = relay_port + 1;
         mp.remove_ice = true;
-        if (is_rtp(m)) {
+        if (refused(i)) {
+            mp.reject = true;
+            mp.port = 0;
+            mp.rtcp_port = 0;
+            mp.replace_crypto = true;
+        } else if (is_rtp(m)) {
             mp.replace_crypto = true;
             mp.crypto = {std::string(our_crypto)};
+            mp.rtcp_mux = mux_of(i);
             if (variant_b) {
                 mp.proto = m.proto == "RTP/AVP" ? "RTP/SAVP" : "RTP/AVP";
             }
@@ -101,6 +124,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             continue;
         }
         any_relayed = true;
+        if (refused(i)) {
+            if (after.port != 0 || after.rtcp_port || after.rtcp_mux || after.has_ice || !after.crypto.empty()) {
+                fail("stream " + std::to_string(i + 1) + " refused but not port 0 and bare\n--- output ---\n" + *out,
+                     text);
+            }
+            continue;
+        }
+        if (const auto mux = plan.medias[i].rtcp_mux; mux && after.rtcp_mux != *mux) {
+            fail("stream " + std::to_string(i + 1) + " a=rtcp-mux not as planned\n--- output ---\n" + *out, text);
+        }
         // The address: the relay's, except that hold (0.0.0.0) stays hold. An SDP without
         // any c= (invalid, but parse() leaves that to the caller) gets none.
         const sdp::connection* c_before = sdp::effective_connection(*sd, i);

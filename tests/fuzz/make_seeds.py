@@ -222,6 +222,28 @@ def ng_seeds():
           benc({"command": "offer", "call-id": "c", "from-tag": "f", "sdp": sdp(*SDP_HEAD, "m=audio 4000 RTP/AVP 0")})
           + benc({"command": "answer", "call-id": "c", "from-tag": "f", "to-tag": "t",
                   "sdp": sdp(*callee_head, "m=audio 5000 RT/VPSP A0")}))
+    # What rtpengine-ng-client sends: spellings with spaces, JSON, delete delay; rtcp-mux
+    # options; an m= line refused alone (its only a=crypto line has an MKI).
+    import json
+    write(t, "json_call", json.dumps([
+        {"command": "offer", "call-id": "j", "from-tag": "f", "sdp": savp, "transport protocol": "RTP/AVP",
+         "flags": ["strict source", "SDES-pad", "rtcp-mux-demux"], "direction": ["a", "c"], "TOS": 184},
+        {"command": "answer", "call-id": "j", "from-tag": "f", "to-tag": "t", "sdp": callee, "ICE": "force"},
+        {"command": "query", "call-id": "j"}, {"command": "statistics"},
+        {"command": "delete", "call-id": "j", "delete delay": "5"}, {"command": "delete", "call-id": "j",
+                                                                    "delete-delay": 0}]))
+    write(t, "rtcp_mux_options",
+          benc({"command": "offer", "call-id": "m", "from-tag": "f", "rtcp-mux": ["require", "bogus"],
+                "sdp": sdp(*SDP_HEAD, "m=audio 4000 RTP/AVP 0", "a=rtcp:4000", "a=rtcp-mux")})
+          + benc({"command": "answer", "call-id": "m", "from-tag": "f", "to-tag": "t",
+                  "sdp": sdp(*callee_head, "m=audio 5000 RTP/AVP 0", "a=rtcp-mux")}))
+    write(t, "stream_refused",
+          benc({"command": "offer", "call-id": "s", "from-tag": "f", "sdp": sdp(
+              *SDP_HEAD, *media_savp, "m=video 4002 RTP/SAVP 96",
+              "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key(2) + "|2^31|1:4 FEC_ORDER=FEC_SRTP")})
+          + benc({"command": "answer", "call-id": "s", "from-tag": "f", "to-tag": "t", "sdp": sdp(
+              *callee_head, "m=audio 5000 RTP/SAVP 0", "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key(5),
+              "m=video 5002 RTP/SAVP 96")}))
     # Known killers.
     write(t, "killer_truncated_ping", b"d7:command4:pin")
     write(t, "killer_huge_string_len", b"99999999999999999999:x")

@@ -46,7 +46,7 @@ class latch_log_test : public ::testing::Test {
         interfaces_.add(parse_interface("a address=198.18.1.1/24 dpdk-port=0 ports=30000-30009", 1));
         pub_ = std::make_unique<publisher>(*flows_, *neighbours_, 1);
         sessions_ = std::make_unique<session_manager>(interfaces_, *pub_);
-        commands_ = std::make_unique<ng::commands>(*sessions_, std::function<value()>{});
+        commands_ = std::make_unique<ng::commands>(*sessions_, std::function<ng::dataplane_report()>{});
         saved_level_ = log::threshold();
     }
     void TearDown() override {

@@ -333,6 +333,36 @@ TEST(ng_server, errors_become_error_replies) {
     EXPECT_EQ(s.counters().replies, 5u);
 }
 
+// rtpengine takes a JSON object in place of the bencode dict and answers in JSON
+// (rtpengine-ng-client --json decodes the reply as JSON and fails on anything else).
+TEST(ng_server, json_requests_get_json_replies) {
+    ng_server s(loopback_config(), [](const value& request, const peer_info&) {
+        if (request.find_string("command") == "fail") {
+            throw std::runtime_error("no such call");
+        }
+        value v = value::dict().set("result", value::str("ok"));
+        v.set("echo", request);
+        return v;
+    });
+    raw_socket peer("127.0.0.1", s.local_address());
+    const auto exchange = [&](std::string_view msg) {
+        peer.send_bytes(msg);
+        pump(s, std::chrono::steady_clock::now());
+        return peer.receive(1000ms);
+    };
+    EXPECT_EQ(exchange(R"(j1 {"command": "ping", "sdp": "v=0\r\n", "n": 5, "l": ["a", null]})"),
+              R"(j1 {"echo":{"command":"ping","l":["a"],"n":5,"sdp":"v=0\r\n"},"result":"ok"})");
+    EXPECT_EQ(exchange(R"(j2 {"command": "fail"})"), R"(j2 {"error-reason":"no such call","result":"error"})");
+    EXPECT_EQ(exchange(R"(j3 {"command": 1.5})"),
+              R"(j3 {"error-reason":"JSON: number with a fraction or exponent (only integers are NG values) at offset 12",)"
+              R"("result":"error"})");
+    // A retransmit gets the cached JSON reply.
+    EXPECT_EQ(exchange(R"(j2 {"command": "fail"})"), R"(j2 {"error-reason":"no such call","result":"error"})");
+    EXPECT_EQ(s.counters().bad_requests, 1u);
+    EXPECT_EQ(s.counters().handler_errors, 1u);
+    EXPECT_EQ(s.counters().cache_hits, 1u);
+}
+
 TEST(ng_server, unframed_datagrams_are_dropped_and_counted) {
     ng_server s(loopback_config(), pong);
     raw_socket peer("127.0.0.1", s.local_address());

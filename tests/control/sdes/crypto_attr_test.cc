@@ -213,7 +213,12 @@ TEST(crypto_attr_parse, key_params) {
 TEST(crypto_attr_parse, session_parameters) {
     const std::string base = "1 AES_CM_128_HMAC_SHA1_80 inline:" + line(key1);
     EXPECT_EQ(parse_error(base + " KDR=1"), "a=crypto tag 1: session parameter KDR=1 is not supported");
-    EXPECT_EQ(parse_error(base + " FEC_ORDER=FEC_SRTP"), "a=crypto tag 1: session parameter FEC_ORDER=FEC_SRTP is not supported");
+    // FEC_ORDER=FEC_SRTP is RFC 4568's default (6.3.5): accepted, it changes nothing without
+    // FEC. The other order is not the default and is refused.
+    EXPECT_EQ(parse_ok(base + " FEC_ORDER=FEC_SRTP").crypto_suite, suite::aes_cm_128_hmac_sha1_80);
+    EXPECT_TRUE(parse_ok(base + " WSH=64 FEC_ORDER=FEC_SRTP UNENCRYPTED_SRTCP", true).unencrypted_srtcp);
+    EXPECT_EQ(parse_error(base + " FEC_ORDER=SRTP_FEC"), "a=crypto tag 1: session parameter FEC_ORDER=SRTP_FEC is not supported");
+    EXPECT_EQ(parse_error(base + " FEC_KEY=inline:" + line(key1)), "a=crypto tag 1: session parameter FEC_KEY=<...> is not supported");
     EXPECT_EQ(parse_error(base + " UNENCRYPTED_SRTP"), "a=crypto tag 1: session parameter UNENCRYPTED_SRTP is not supported");
     EXPECT_EQ(parse_error(base + " UNAUTHENTICATED_SRTP"),
               "a=crypto tag 1: session parameter UNAUTHENTICATED_SRTP is not supported");

@@ -112,6 +112,27 @@ TEST(sdp_rewrite_golden, rtcp_mux)
     expect_golden("rtcp_mux", plan);
 }
 
+TEST(sdp_rewrite_golden, rtcp_mux_dropped)
+{
+    // The relay refuses rtcp-mux on this leg (RFC 5761 5.1.1: not offered by this side, or
+    // rtcp-mux reject): the line goes, the rest stays.
+    rewrite_plan plan;
+    plan.medias = {relay_to(relay_ip, 30000, 30001)};
+    plan.medias[0].rtcp_mux = false;
+    expect_golden("rtcp_mux", "rtcp_mux_dropped", plan);
+}
+
+TEST(sdp_rewrite_golden, rtcp_mux_added)
+{
+    // rtcp-mux offer toward a side whose peer did not offer it: added at the end of the
+    // relayed section, in that section's line ending; the second stream says nothing.
+    rewrite_plan plan;
+    plan.medias = {relay_to(relay_ip, 30000), relay_to(relay_ip, 30002)};
+    plan.medias[0].rtcp_mux = true;
+    plan.medias[1].rtcp_mux = false;
+    expect_golden("session_c_only", "rtcp_mux_added", plan);
+}
+
 TEST(sdp_rewrite_golden, ice_removed)
 {
     rewrite_plan plan;

@@ -57,7 +57,7 @@ class latch_options_test : public ::testing::Test {
         interfaces_.add(parse_interface("b address=198.18.2.1/24 dpdk-port=1 ports=40000-40099 strict-source=on", 2));
         pub_ = std::make_unique<publisher>(*flows_, *neighbours_, 1);
         sessions_ = std::make_unique<session_manager>(interfaces_, *pub_);
-        commands_ = std::make_unique<ng::commands>(*sessions_, std::function<value()>{});
+        commands_ = std::make_unique<ng::commands>(*sessions_, nullptr);
     }
     void TearDown() override {
         commands_.reset();
@@ -73,7 +73,7 @@ class latch_options_test : public ::testing::Test {
     }
     // Offer from a (caller) to b, answer; returns the relay's ports (a side, b side).
     std::pair<uint16_t, uint16_t> call(const std::string& id, bool strict_flag, const char* a_if = "a",
-                                       const char* b_if = "b") {
+                                       const char* b_if = "b", const char* strict_spelling = "strict-source") {
         value o = value::dict();
         o.set("command", value::str("offer"));
         o.set("call-id", value::str(id));
@@ -85,7 +85,7 @@ class latch_options_test : public ::testing::Test {
         o.set("direction", dir);
         if (strict_flag) {
             value flags = value::list();
-            flags.as_list().push_back(value::str("strict-source"));
+            flags.as_list().push_back(value::str(strict_spelling));
             o.set("flags", flags);
         }
         const value ro = handle(o);
@@ -148,6 +148,21 @@ TEST_F(latch_options_test, ng_strict_source_flag_makes_every_leg_strict) {
     const auto [qa, qb] = call("c3", false, "a", "a");
     EXPECT_EQ(entry("198.18.1.1", qa)->flags & dp::flow_strict_source, 0);
     EXPECT_EQ(entry("198.18.1.1", qb)->flags & dp::flow_strict_source, 0);
+}
+
+// rtpengine-ng-client --strict-source sends "strict source"; rtpengine takes both spellings.
+// A security option silently dropped would leave the call open to strangers.
+TEST_F(latch_options_test, ng_strict_source_flag_in_every_spelling) {
+    int n = 0;
+    for (const char* spelling : {"strict source", "Strict Source", "STRICT-SOURCE"}) {
+        SCOPED_TRACE(spelling);
+        const auto [pa, pb] = call("c-spell-" + std::to_string(n++), true, "a", "a", spelling);
+        for (uint16_t port : {pa, pb}) {
+            const dp::flow_entry* e = entry("198.18.1.1", port);
+            ASSERT_NE(e, nullptr);
+            EXPECT_NE(e->flags & dp::flow_strict_source, 0) << port;
+        }
+    }
 }
 
 TEST_F(latch_options_test, each_offer_answer_opens_a_new_window) {

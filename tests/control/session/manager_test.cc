@@ -98,7 +98,7 @@ class session_test : public ::testing::Test {
         interfaces_.add(parse_interface("tiny address=198.18.3.1/24 dpdk-port=0 ports=20000-20003", 13));
         pub_ = std::make_unique<publisher>(*flows_, *neighbours_, 1);
         sessions_ = std::make_unique<session_manager>(interfaces_, *pub_);
-        commands_ = std::make_unique<ng::commands>(*sessions_, std::function<value()>{});
+        commands_ = std::make_unique<ng::commands>(*sessions_, nullptr);
     }
     void TearDown() override {
         commands_.reset();
@@ -191,6 +191,21 @@ class session_test : public ::testing::Test {
     std::unique_ptr<ng::commands> commands_;
 };
 
+// rx-desc / tx-desc: the DPDK port's ring sizes, 0 (unset) meaning the plane's default.
+TEST(interface_config, ring_sizes_parse_and_refuse_bad_values) {
+    const logical_interface d = parse_interface("a address=198.18.1.1/24 dpdk-port=0", 1);
+    EXPECT_EQ(d.rx_desc, 0);
+    EXPECT_EQ(d.tx_desc, 0);
+    const logical_interface s = parse_interface("a address=198.18.1.1/24 dpdk-port=0 rx-desc=8192 tx-desc=512", 1);
+    EXPECT_EQ(s.rx_desc, 8192);
+    EXPECT_EQ(s.tx_desc, 512);
+    for (const char* bad : {"rx-desc=0", "rx-desc=63", "tx-desc=32769", "rx-desc=-1", "tx-desc=4k", "rx-desc="}) {
+        EXPECT_THROW(parse_interface(std::string("a address=198.18.1.1/24 dpdk-port=0 ") + bad, 1),
+                     std::invalid_argument)
+            << bad;
+    }
+}
+
 TEST_F(session_test, ping_is_answered_with_pong) {
     std::string err;
     const auto req = ng::decode("d7:command4:pinge", &err);
@@ -278,6 +293,77 @@ TEST_F(session_test, delete_returns_ports_and_flows) {
     EXPECT_EQ(result(again), "error");
     EXPECT_EQ(reason(again), "Unknown call-id");
     EXPECT_EQ(reason(command("query", "call-1")), "Unknown call-id");
+}
+
+// Kamailio's rtpengine_delete("delete-delay=5") sends the key with a string value;
+// rtpengine-ng-client --delete-delay sends an integer. Either way the call stays (relaying,
+// queryable) until the delay is over, then ends as deleted.
+TEST_F(session_test, per_request_delete_delay_keeps_the_call_until_it_expires) {
+    const auto before = free_counts();
+    ASSERT_EQ(result(offer("call-1", caller_sdp(), strings({"a", "b"}))), "ok");
+    ASSERT_EQ(result(answer("call-1", callee_sdp())), "ok");
+    const auto t0 = std::chrono::steady_clock::now();
+    const value d = handle(request({{"command", value::str("delete")},
+                                    {"call-id", value::str("call-1")},
+                                    {"delete-delay", value::str("5")}}));
+    ASSERT_EQ(result(d), "ok") << reason(d);
+    EXPECT_EQ(d.find("warning"), nullptr);
+    EXPECT_EQ(sessions_->size(), 1u);
+    EXPECT_EQ(result(command("query", "call-1")), "ok") << "queryable during the delay";
+    EXPECT_EQ(sessions_->expire(t0 + std::chrono::seconds(4), 0, 1), 0u);
+    EXPECT_EQ(result(command("query", "call-1")), "ok");
+    // A second delete may not put the end later.
+    ASSERT_EQ(result(handle(request({{"command", value::str("delete")},
+                                     {"call-id", value::str("call-1")},
+                                     {"delete delay", value::integer(600)}}))),
+              "ok");
+    EXPECT_EQ(sessions_->expire(t0 + std::chrono::seconds(6), 0, 1), 1u);
+    EXPECT_EQ(sessions_->size(), 0u);
+    EXPECT_EQ(reason(command("query", "call-1")), "Unknown call-id");
+    EXPECT_EQ(free_counts(), before);
+    EXPECT_EQ(flows_after_grace(), 0u);
+    EXPECT_EQ(sessions_->totals().closed[static_cast<size_t>(close_reason::deleted)], 1u);
+
+    // "delete delay" (rtpengine's documented spelling), then a delete with 0 ends it at once.
+    ASSERT_EQ(result(offer("call-2", caller_sdp())), "ok");
+    ASSERT_EQ(result(handle(request({{"command", value::str("delete")},
+                                     {"call-id", value::str("call-2")},
+                                     {"delete delay", value::integer(30)}}))),
+              "ok");
+    EXPECT_EQ(sessions_->size(), 1u);
+    ASSERT_EQ(result(handle(request({{"command", value::str("delete")},
+                                     {"call-id", value::str("call-2")},
+                                     {"delete-delay", value::integer(0)}}))),
+              "ok");
+    EXPECT_EQ(sessions_->size(), 0u);
+}
+
+TEST_F(session_test, unusable_delete_delays_still_delete_with_a_warning) {
+    ASSERT_EQ(result(offer("call-1", caller_sdp())), "ok");
+    const value bad = handle(request({{"command", value::str("delete")},
+                                      {"call-id", value::str("call-1")},
+                                      {"delete-delay", value::str("soon")}}));
+    ASSERT_EQ(result(bad), "ok");
+    EXPECT_EQ(bad.find_string("warning"), "delete-delay 'soon' is not a number of seconds: the configured delay applies");
+    EXPECT_EQ(sessions_->size(), 0u) << "configured delay: 0";
+
+    ASSERT_EQ(result(offer("call-2", caller_sdp())), "ok");
+    const value negative = handle(request({{"command", value::str("delete")},
+                                           {"call-id", value::str("call-2")},
+                                           {"delete-delay", value::integer(-4)}}));
+    ASSERT_EQ(result(negative), "ok");
+    EXPECT_NE(negative.find_string("warning").value_or("").find("'-4' is not a number of seconds"), std::string_view::npos);
+    EXPECT_EQ(sessions_->size(), 0u);
+
+    ASSERT_EQ(result(offer("call-3", caller_sdp())), "ok");
+    const auto t0 = std::chrono::steady_clock::now();
+    const value huge = handle(request({{"command", value::str("delete")},
+                                       {"call-id", value::str("call-3")},
+                                       {"delete-delay", value::integer(999999)}}));
+    ASSERT_EQ(result(huge), "ok");
+    EXPECT_EQ(huge.find_string("warning"), "delete-delay 999999 is above 3600 s: 3600 s applies");
+    EXPECT_EQ(sessions_->expire(t0 + std::chrono::seconds(3599), 0, 1), 0u);
+    EXPECT_EQ(sessions_->expire(t0 + std::chrono::seconds(3601), 0, 1), 1u);
 }
 
 TEST_F(session_test, query_reports_totals_and_streams_per_tag) {
@@ -612,8 +698,16 @@ TEST_F(session_test, malformed_requests) {
     EXPECT_EQ(reason(commands_->handle(value::list(), std::chrono::steady_clock::now())), "Request is not a dictionary");
     EXPECT_EQ(reason(handle(request({{"call-id", value::str("x")}}))), "No command given");
     EXPECT_EQ(reason(handle(request({{"command", value::str("frobnicate")}}))), "Unrecognized command");
-    EXPECT_EQ(commands_->stats().errors, 3u);
-    EXPECT_EQ(commands_->stats().unknown, 1u);
+    // All three count as errors of `other` (no command rtprelay has), nothing else moved.
+    const auto& counts = commands_->results();
+    EXPECT_EQ(counts[static_cast<size_t>(ng::command::other)][static_cast<size_t>(ng::result::error)], 3u);
+    uint64_t total = 0;
+    for (const auto& row : counts) {
+        for (uint64_t n : row) {
+            total += n;
+        }
+    }
+    EXPECT_EQ(total, 3u);
 }
 
 
@@ -944,6 +1038,67 @@ TEST_F(session_test, statistics_count_requests_by_command_and_result) {
     EXPECT_EQ(ng_requests(handle(request({{"command", value::str("statistics")}})), "statistics", "ok"), 1);
     // Without a server attached there is no "ng server" part.
     EXPECT_EQ(st.find("statistics")->find("ng server"), nullptr);
+}
+
+// Tools written for rtpengine read `statistics` -> currentstatistics / totalstatistics /
+// controlstatistics (rtpengine's NG documentation): the same numbers, in its shapes.
+TEST_F(session_test, statistics_carry_rtpengines_shapes) {
+    const ng::peer_info proxy_a = *ng::parse_endpoint("198.51.100.7:5060", true);
+    const ng::peer_info proxy_b = *ng::parse_endpoint("198.51.100.8:5060", true);
+    const auto now = std::chrono::steady_clock::now();
+    auto from = [&](const ng::peer_info& p, const value& req) { return commands_->handle(req, now, &p); };
+    value o = request({{"command", value::str("offer")},
+                       {"call-id", value::str("call-1")},
+                       {"from-tag", value::str("from1")},
+                       {"sdp", value::str(caller_sdp())}});
+    ASSERT_EQ(result(from(proxy_a, o)), "ok");
+    o.set("call-id", value::str("call-2"));
+    ASSERT_EQ(result(from(proxy_a, o)), "ok");
+    ASSERT_EQ(result(from(proxy_b, request({{"command", value::str("ping")}}))), "pong");
+    ASSERT_EQ(result(from(proxy_b, request({{"command", value::str("delete")}, {"call-id", value::str("call-2")}}))),
+              "ok");
+    ASSERT_EQ(result(from(proxy_b, request({{"command", value::str("query")}, {"call-id", value::str("nope")}}))),
+              "error");
+
+    const value st = from(proxy_a, request({{"command", value::str("statistics")}}));
+    ASSERT_EQ(result(st), "ok");
+    const value* s = st.find("statistics");
+    ASSERT_NE(s, nullptr);
+    const value* cur = s->find("currentstatistics");
+    ASSERT_NE(cur, nullptr);
+    EXPECT_EQ(cur->find("sessionsown")->as_integer(), 1);
+    EXPECT_EQ(cur->find("sessionstotal")->as_integer(), 1);
+    EXPECT_EQ(cur->find("sessionsforeign")->as_integer(), 0);
+    EXPECT_EQ(cur->find("transcodedmedia")->as_integer(), 0);
+    for (const char* k : {"packetrate", "byterate", "errorrate"}) {
+        ASSERT_NE(cur->find(k), nullptr) << k;
+    }
+    const value* tot = s->find("totalstatistics");
+    ASSERT_NE(tot, nullptr);
+    EXPECT_EQ(tot->find("managedsessions")->as_integer(), 1) << "ended calls";
+    EXPECT_EQ(tot->find("regularterminatedsessions")->as_integer(), 1);
+    EXPECT_EQ(tot->find("timeoutsessions")->as_integer(), 0);
+    EXPECT_EQ(tot->find("rejectedsessions")->as_integer(), 0);
+    EXPECT_GE(tot->find("uptime")->as_integer(), 0);
+    ASSERT_NE(tot->find_string("avgcallduration"), std::nullopt);
+    const value* ctl = s->find("controlstatistics");
+    ASSERT_NE(ctl, nullptr);
+    const auto& proxies = ctl->find("proxies")->as_list();
+    ASSERT_EQ(proxies.size(), 2u);
+    const value& a = proxies[0].find_string("proxy") == "198.51.100.7" ? proxies[0] : proxies[1];
+    const value& b = proxies[0].find_string("proxy") == "198.51.100.7" ? proxies[1] : proxies[0];
+    EXPECT_EQ(a.find_string("proxy"), "198.51.100.7");
+    EXPECT_EQ(a.find("offercount")->as_integer(), 2);
+    EXPECT_EQ(a.find("statscount")->as_integer(), 1) << "this request counts as it arrives";
+    EXPECT_EQ(a.find("errorcount")->as_integer(), 0);
+    EXPECT_EQ(b.find_string("proxy"), "198.51.100.8");
+    EXPECT_EQ(b.find("pingcount")->as_integer(), 1);
+    EXPECT_EQ(b.find("deletecount")->as_integer(), 1);
+    EXPECT_EQ(b.find("querycount")->as_integer(), 1);
+    EXPECT_EQ(b.find("errorcount")->as_integer(), 1);
+    EXPECT_EQ(ctl->find("totaloffercount")->as_integer(), 2);
+    EXPECT_EQ(ctl->find("totalpingcount")->as_integer(), 1);
+    EXPECT_EQ(ctl->find("totalerrorcount")->as_integer(), 1);
 }
 
 // A UDP socket on `local_ip` that sends raw datagrams to the server and reads replies.

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "control/interfaces.h"
@@ -72,7 +73,7 @@ class ng_retransmit_test : public ::testing::Test {
         interfaces_.add(parse_interface("a address=198.18.1.1/24 dpdk-port=0 ports=30000-30099", 11));
         pub_ = std::make_unique<publisher>(*flows_, *neighbours_, 1);
         sessions_ = std::make_unique<session_manager>(interfaces_, *pub_);
-        commands_ = std::make_unique<ng::commands>(*sessions_, std::function<value()>{});
+        commands_ = std::make_unique<ng::commands>(*sessions_, nullptr);
         ng::ng_server_config cfg;
         cfg.listen = "127.0.0.1:0";
         cfg.is_command = ng::commands::knows;  // as relay/main.cc sets it
@@ -96,6 +97,19 @@ class ng_retransmit_test : public ::testing::Test {
                 server_->on_readable(std::chrono::steady_clock::now());
             }
         }
+    }
+
+    // Requests the commands counted for `c`, with result `r` or any.
+    uint64_t requests(ng::command c, std::optional<ng::result> r = std::nullopt) const {
+        const auto& row = commands_->results()[static_cast<size_t>(c)];
+        if (r) {
+            return row[static_cast<size_t>(*r)];
+        }
+        uint64_t n = 0;
+        for (uint64_t v : row) {
+            n += v;
+        }
+        return n;
     }
 
     std::unique_ptr<dp::flow_table> flows_;
@@ -168,9 +182,11 @@ TEST_F(ng_retransmit_test, junk_cannot_evict_a_real_reply) {
     EXPECT_EQ(sessions_->totals().offers, 1u);
     EXPECT_EQ(sessions_->size(), 1u);
     EXPECT_EQ(interfaces_.front().addresses.front().pool->free(), free_after_offer);
-    // The commands saw the requests that decoded to a dictionary; none ran.
-    EXPECT_EQ(commands_->stats().unknown, static_cast<uint64_t>(junk_count / 5));
-    EXPECT_EQ(commands_->stats().offer, 1u);
+    // The commands saw the requests that decoded to a dictionary (no command, an unknown
+    // one, one that is not a string: all `other`, all errors); none ran.
+    EXPECT_EQ(requests(ng::command::other, ng::result::error), static_cast<uint64_t>(3 * junk_count / 5));
+    EXPECT_EQ(requests(ng::command::other), static_cast<uint64_t>(3 * junk_count / 5));
+    EXPECT_EQ(requests(ng::command::offer), 1u);
 }
 
 TEST_F(ng_retransmit_test, reused_cookie_with_another_body_runs_as_a_new_request) {
@@ -190,19 +206,20 @@ TEST_F(ng_retransmit_test, reused_cookie_with_another_body_runs_as_a_new_request
     EXPECT_NE(second.find("7:createdi"), std::string::npos) << second;  // the query's reply
     EXPECT_EQ(server_->counters().cookie_reuses, 1u);
     EXPECT_EQ(server_->counters().cache_hits, 0u);
-    EXPECT_EQ(commands_->stats().query, 1u);
+    EXPECT_EQ(requests(ng::command::query), 1u);
     // Its retransmit is answered from the cache with the query's reply.
     proxy.send_bytes("9_1 " + other);
     serve_until(3);
     EXPECT_EQ(proxy.receive(1000), second);
     EXPECT_EQ(server_->counters().cache_hits, 1u);
-    EXPECT_EQ(commands_->stats().query, 1u);
+    EXPECT_EQ(requests(ng::command::query), 1u);
     EXPECT_EQ(sessions_->totals().offers, 1u);
 }
 
 TEST(ng_commands, knows_every_command_it_counts_and_nothing_else) {
-    for (size_t i = 0; i + 1 < ng::commands::command_names.size(); ++i) {
-        EXPECT_TRUE(ng::commands::knows(ng::commands::command_names[i])) << ng::commands::command_names[i];
+    for (size_t i = 0; i + 1 < ng::command_count; ++i) {
+        const char* name = ng::command_name(static_cast<ng::command>(i));
+        EXPECT_TRUE(ng::commands::knows(name)) << name;
     }
     EXPECT_FALSE(ng::commands::knows("other"));  // the row for unknown commands
     EXPECT_FALSE(ng::commands::knows("frobnicate"));

@@ -4,12 +4,15 @@
 #
 #   memif:      rtprelay [net_memif0/1 role=server] <-shared memory-> [net_memif0/1 role=client] loadgen
 #   af_packet:  rtprelay [net_af_packet on $p-a0/$p-b0] <-veth-> [net_af_packet on $p-a1/$p-b1] loadgen
+#   af_xdp:     rtprelay [net_af_xdp on $p-a0/$p-b0]    <-veth-> [net_af_packet on $p-a1/$p-b1] loadgen
+#               (the relay's ports on AF_XDP sockets, XDP on the veth; the generator as for
+#               af_packet)
 #
 # A small bounded load (CALLS calls, DURATION s, SRTP both ways) must set up every call, give
 # every stream media, lose ~nothing, and pass libsrtp2's checks of samples sent and received;
 # the relay must count the packets and exit 0 on SIGTERM. No speed assertions: the host is a
 # shared 2-core machine.
-#   loadgen_dpdk_test.sh BUILD_DIR [memif|af_packet]
+#   loadgen_dpdk_test.sh BUILD_DIR [memif|af_packet|af_xdp]
 set -euo pipefail
 build=$(realpath "$1")
 mode=${2:-memif}
@@ -59,7 +62,7 @@ case "$mode" in
         relay_vdevs="--vdev=net_memif0,role=server,socket=$sock,id=0 --vdev=net_memif1,role=server,socket=$sock,id=1"
         gen_vdevs="--vdev=net_memif0,role=client,socket=$sock,id=0 --vdev=net_memif1,role=client,socket=$sock,id=1"
         ;;
-    af_packet)
+    af_packet|af_xdp)
         # Two veth pairs inside the namespace, no kernel addresses and no IPv6 on them: DPDK
         # owns all four ends. TX checksum offload off (af_packet would see partial sums).
         for s in a b; do
@@ -71,6 +74,9 @@ case "$mode" in
             done
         done
         relay_vdevs="--vdev=net_af_packet0,iface=$p-a0 --vdev=net_af_packet1,iface=$p-b0"
+        if [ "$mode" = af_xdp ]; then
+            relay_vdevs="--vdev=net_af_xdp0,iface=$p-a0 --vdev=net_af_xdp1,iface=$p-b0"
+        fi
         gen_vdevs="--vdev=net_af_packet0,iface=$p-a1 --vdev=net_af_packet1,iface=$p-b1"
         ;;
     *) echo "unknown mode $mode"; exit 2 ;;

@@ -1,9 +1,18 @@
-#include "relay/ctl/json.h"
+#include "control/ng/json.h"
 
+#include "control/json_string.h"
 
-namespace rtprelay::ctl {
+#include <charconv>
+#include <cstdint>
+#include <cstdio>
+
+namespace rtprelay::ng {
 
 namespace {
+// Appends the JSON string literal for `bytes` (control/json_string.h: valid JSON whatever
+// the bytes).
+void append_json_string(std::string_view bytes, std::string* out) { out->append(json_string(bytes)); }
+
 void newline(std::string* out, int indent, int depth) {
     if (indent > 0) {
         out->push_back('\n');
@@ -11,15 +20,19 @@ void newline(std::string* out, int indent, int depth) {
     }
 }
 
-void write(const ng::value& v, int indent, int depth, std::string* out) {
+void write(const value& v, int indent, int depth, std::string* out) {
     switch (v.kind()) {
-    case ng::value::type::string:
-        out->append(json_string(v.as_string()));
+    case value::type::string:
+        append_json_string(v.as_string(), out);
         return;
-    case ng::value::type::integer:
-        out->append(std::to_string(v.as_integer()));
+    case value::type::integer: {
+        char buf[24];
+        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.as_integer());
+        (void)ec;  // 24 bytes hold any int64
+        out->append(buf, end);
         return;
-    case ng::value::type::list: {
+    }
+    case value::type::list: {
         const auto& l = v.as_list();
         if (l.empty()) {
             out->append("[]");
@@ -37,7 +50,7 @@ void write(const ng::value& v, int indent, int depth, std::string* out) {
         out->push_back(']');
         return;
     }
-    case ng::value::type::dict: {
+    case value::type::dict: {
         const auto& d = v.as_dict();
         if (d.empty()) {
             out->append("{}");
@@ -51,7 +64,7 @@ void write(const ng::value& v, int indent, int depth, std::string* out) {
             }
             first = false;
             newline(out, indent, depth + 1);
-            out->append(json_string(key));
+            append_json_string(key, out);
             out->append(indent > 0 ? ": " : ":");
             write(item, indent, depth + 1, out);
         }
@@ -63,11 +76,12 @@ void write(const ng::value& v, int indent, int depth, std::string* out) {
 }
 }  // namespace
 
-
-std::string to_json(const ng::value& v, int indent) {
+std::string to_json(const value& v, int indent) {
     std::string out;
     write(v, indent, 0, &out);
     return out;
 }
 
-}  // namespace rtprelay::ctl
+void to_json(const value& v, std::string* out) { write(v, 0, 0, out); }
+
+}  // namespace rtprelay::ng

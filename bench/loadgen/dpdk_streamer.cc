@@ -1,0 +1,429 @@
+#include "bench/loadgen/dpdk_streamer.h"
+
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cinttypes>
+#include <cstdio>
+#include <cstring>
+#include <utility>
+
+#include "bench/loadgen/rtp_wire.h"
+#include "bench/loadgen/stop_signal.h"
+#include "dataplane/arp.h"
+
+namespace rtprelay::loadgen::dpdk_detail {
+
+namespace {
+
+uint64_t involuntary_switches() {
+    rusage ru{};
+    getrusage(RUSAGE_THREAD, &ru);
+    return static_cast<uint64_t>(ru.ru_nivcsw);
+}
+
+// The raw (memory-order) 16-bit sum of a UDP header and its IPv4 pseudo header, the
+// checksum field zero.
+uint32_t udp_header_sum(const uint8_t* frame) {
+    constexpr size_t ip_at = sizeof(rte_ether_hdr);
+    constexpr size_t udp_at = ip_at + sizeof(rte_ipv4_hdr);
+    auto word = [&](size_t at) {
+        uint16_t w = 0;
+        std::memcpy(&w, frame + at, 2);
+        return uint32_t{w};
+    };
+    uint32_t sum = 0;
+    for (size_t at = ip_at + 12; at < ip_at + 20; at += 2) {  // source and destination address
+        sum += word(at);
+    }
+    sum += rte_cpu_to_be_16(IPPROTO_UDP);
+    sum += word(udp_at) + word(udp_at + 2);      // ports
+    sum += 2 * word(udp_at + 4);                 // length, in the header and the pseudo header
+    return sum;
+}
+
+}  // namespace
+
+dpdk_streamer::dpdk_streamer(dpdk_link& link, const packet_store& store, const stream_set& streams,
+                             const options& opt, srtp_receiver* verify)
+    : link_(link),
+      store_(store),
+      streams_(streams),
+      opt_(opt),
+      verify_(verify),
+      wire_(opt.dpdk_wire),
+      calls_(static_cast<uint32_t>(streams.streams.size() / 2)),
+      period_ns_(static_cast<int64_t>(opt.ptime_ms) * 1'000'000),
+      late_ns_(static_cast<int64_t>(opt.late_us) * 1000),
+      verify_mask_(opt.dpdk_verify_every - 1),
+      checked_streams_(2 * opt.srtp_check_streams),
+      tx_(streams.streams.size()),
+      sent_(streams.streams.size()),
+      stats_(streams.streams.size()),
+      ssrc_(streams.streams.size()),
+      call_offset_ns_(calls_),
+      send_ns_(static_cast<size_t>(calls_) * send_time_rounds),
+      sources_(streams.streams.size()) {
+    for (size_t i = 0; i < streams.streams.size(); ++i) {
+        const stream_plan& s = streams.streams[i];
+        stats_[i].start(s.first_seq, s.first_ts, clock_rate_hz);
+        ssrc_[i] = rte_cpu_to_be_32(s.ssrc);
+        tx_[i].identity = (2 * s.call_index + (s.from == side::a ? 0 : 1)) % store.identities();
+        // What the stream's packets look like when they come back: from the relay's
+        // address facing the receiver (where the other stream of the call is sent).
+        const net_address& back_from = streams.streams[i ^ 1].rtp_dst;
+        sources_.insert(other(s.from), ipv4_of(back_from), back_from.port(), static_cast<uint32_t>(i));
+    }
+    for (uint32_t j = 0; j < calls_; ++j) {
+        call_offset_ns_[j] = static_cast<int64_t>(j) * period_ns_ / static_cast<int64_t>(calls_);
+    }
+    std::vector<dpdk_link::port_state>& ports = link.ports();
+    for (size_t i = 0; i < ports.size(); ++i) {
+        port_index_[ports[i].id] = static_cast<uint16_t>(i);
+    }
+    rx_pkts_.fill(nullptr);
+}
+
+bool dpdk_streamer::resolve(std::string* error) {
+    if (!wire_) {
+        if (!resolve_relay(error)) {
+            return false;
+        }
+    }
+    for (size_t i = 0; i < streams_.streams.size(); ++i) {
+        write_template(static_cast<uint32_t>(i));
+    }
+    return true;
+}
+
+void dpdk_streamer::run(int64_t start_ns, int64_t end_ns, int64_t deadline_ns, int64_t drain_ns, progress_line* progress) {
+    start_ns_ = start_ns;
+    int64_t next_progress = 0;
+    bool stopping = false;
+    uint64_t turn_tsc = rte_rdtsc();
+    bool worked = false;
+    const uint32_t rounds = store_.rounds();
+    window window_state = open_window(clock_.to_ns(turn_tsc));
+    for (;;) {
+        const uint64_t tsc = rte_rdtsc();
+        if (worked) {
+            busy_tsc_ += tsc - turn_tsc;
+        }
+        turn_tsc = tsc;
+        worked = false;
+        const int64_t now = clock_.to_ns(tsc);
+        if (now >= window_state.end_ns) {
+            close_window(window_state);
+            window_state = open_window(now);
+        }
+        if (!stopping && stop_requested()) {
+            stopping = true;
+            end_ns = std::min(end_ns, now);
+            deadline_ns = std::min(deadline_ns, now + drain_ns);
+        }
+        if (calls_ > 0 && now < end_ns && round_ < rounds) {
+            worked |= send_due(now, end_ns, rounds);
+        }
+        flush_all(now);
+        worked |= poll_rx(now) > 0;
+        // Early stop once everything that reached the link has come back.
+        if (now >= end_ns && (now >= deadline_ns || received_ + verify_failed_ + tx_ring_full_ >= rtp_sent_)) {
+            break;
+        }
+        if (now >= next_progress) {
+            next_progress = now + 100'000'000;
+            if (progress->due()) {
+                char line[160];
+                const double t = static_cast<double>(now - start_ns) / 1e9;
+                std::snprintf(line, sizeof line,
+                              "stream (dpdk): %.0f s  sent %" PRIu64 "  received %" PRIu64 "  late %" PRIu64,
+                              t < 0 ? 0 : t, rtp_sent_, received_, late_);
+                progress->show(line);
+            }
+        }
+        if (!worked && opt_.dpdk_idle_sleep_us > 0) {
+            int64_t wake = now + static_cast<int64_t>(opt_.dpdk_idle_sleep_us) * 1000;
+            if (calls_ > 0 && now < end_ns && round_ < rounds) {
+                wake = std::min(wake, due(round_, call_));
+            }
+            if (wake > now) {
+                sleep_until_ns(mono_ns() + (wake - now));
+            }
+        }
+    }
+    flush_rest();
+    // Slots due before the end that never went out: the loop was descheduled past the end
+    // (a host that stalls the generator for seconds). They were skipped, not lost, and the
+    // run says the generator fell behind rather than that it had nothing to send.
+    while (calls_ > 0 && round_ < rounds && due(round_, call_) < end_ns) {
+        skipped_ += 2;
+        advance_slot();
+    }
+    stopped_ns_ = end_ns;  // the planned end, or when a stop signal came
+}
+
+dpdk_streamer::window dpdk_streamer::open_window(int64_t now) const {
+    return window{now + clean_window_ns, involuntary_switches(), busy_tsc_, handled()};
+}
+
+void dpdk_streamer::close_window(const window& w) {
+    if (involuntary_switches() == w.switches) {
+        clean_busy_tsc_ += busy_tsc_ - w.busy_tsc;
+        clean_handled_ += handled() - w.handled;
+    }
+}
+
+void dpdk_streamer::advance_slot() {
+    if (++call_ == calls_) {
+        call_ = 0;
+        ++round_;
+    }
+}
+
+bool dpdk_streamer::send_due(int64_t now, int64_t end_ns, uint32_t rounds) {
+    bool sent = false;
+    uint32_t since_rx = 0;
+    // The socket sender's rule: more than a period late, skip (never burst late). Except
+    // round 0: a stream's first packet teaches the relay its rollover counter, and the
+    // stored sequence numbers wrap early in the run (packet_store.h), so a stream whose
+    // first packets were skipped could reach the relay after the wrap and fail
+    // authentication for the whole call. Round 0 goes out late instead (and counts so).
+    for (int64_t d = due(round_, call_); round_ > 0 && now - d > period_ns_ && round_ < rounds;
+         d = due(round_, call_)) {
+        max_lag_ns_ = std::max(max_lag_ns_, now - d);
+        skipped_ += 2;
+        advance_slot();
+    }
+    for (int64_t d = due(round_, call_); d <= now && d < end_ns && round_ < rounds; d = due(round_, call_)) {
+        const int64_t lag = now - d;
+        max_lag_ns_ = std::max(max_lag_ns_, lag);
+        if (lag > late_ns_) {
+            late_ += 2;
+        }
+        send_ns_[static_cast<size_t>(round_ % send_time_rounds) * calls_ + call_] = now;
+        queue_rtp(2 * call_, round_, now);
+        queue_rtp(2 * call_ + 1, round_, now);
+        advance_slot();
+        sent = true;
+        // Catching up after a descheduled stretch can mean thousands of packets in one
+        // turn: keep draining what the relay sends back meanwhile, or its TX toward us
+        // fills up (and it drops as tx_full).
+        if (++since_rx == 64) {
+            since_rx = 0;
+            poll_rx(now);
+            now = clock_.now();
+        }
+    }
+    return sent;
+}
+
+void dpdk_streamer::queue_rtp(uint32_t stream, uint32_t round, int64_t now) {
+    const stream_tx& t = tx_[stream];
+    dpdk_link::port_state& p = link_.ports()[t.port_index];
+    if (p.tx_count >= burst) {
+        flush(p, now);
+    }
+    count_sent(stream);
+    if (p.tx_count == dpdk_link::tx_queue_size) {  // the link has taken nothing for a while
+        ++tx_ring_full_;
+        return;
+    }
+    rte_mbuf* m = next_mbuf();
+    if (m == nullptr) {
+        ++alloc_failed_;  // counted as a send error: not sent, not lost
+        --rtp_sent_;
+        --sent_[stream].packets;
+        sent_[stream].bytes -= opt_.payload_bytes;
+        return;
+    }
+    uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
+    const uint32_t body_bytes = store_.body_bytes();
+    std::memcpy(frame, t.header, udp_frame_header_bytes);
+    std::memcpy(frame + udp_frame_header_bytes, store_.body(t.identity, round), body_bytes);
+    const uint16_t c = static_cast<uint16_t>(~fold(t.header_sum + store_.body_sum(t.identity, round)));
+    const uint16_t cksum = c == 0 ? 0xffff : c;
+    std::memcpy(frame + udp_frame_header_bytes - 2, &cksum, 2);
+    const auto frame_len = static_cast<uint16_t>(udp_frame_header_bytes + body_bytes);
+    m->data_len = frame_len;
+    m->pkt_len = frame_len;
+    const uint32_t at = (p.tx_head + p.tx_count) % dpdk_link::tx_queue_size;
+    p.tx[at] = m;
+    p.tx_ns[at] = now;
+    ++p.tx_count;
+}
+
+rte_mbuf* dpdk_streamer::next_mbuf() {
+    if (mbuf_next_ == mbuf_count_) {
+        if (rte_pktmbuf_alloc_bulk(link_.pool(), mbufs_.data(), mbufs_.size()) != 0) {
+            return rte_pktmbuf_alloc(link_.pool());
+        }
+        mbuf_next_ = 0;
+        mbuf_count_ = static_cast<uint32_t>(mbufs_.size());
+    }
+    return mbufs_[mbuf_next_++];
+}
+
+void dpdk_streamer::count_sent(uint32_t stream) {
+    stream_sent& s = sent_[stream];
+    ++s.packets;
+    s.bytes += opt_.payload_bytes;
+    ++rtp_sent_;
+}
+
+void dpdk_streamer::flush(dpdk_link::port_state& p, int64_t now) {
+    while (p.tx_count > 0) {
+        const uint32_t contiguous = std::min(p.tx_count, dpdk_link::tx_queue_size - p.tx_head);
+        const auto want = static_cast<uint16_t>(std::min<uint32_t>(contiguous, burst));
+        const uint16_t n = rte_eth_tx_burst(p.id, 0, p.tx.data() + p.tx_head, want);
+        p.tx_head = (p.tx_head + n) % dpdk_link::tx_queue_size;
+        p.tx_count -= n;
+        if (n < want) {
+            break;  // the link is full: try again next turn
+        }
+    }
+    // Only what the link refused is dropped, once it has waited tx_hold_ns: a frame that
+    // waited because this loop itself was descheduled goes out (late, which its latency
+    // and the lateness count show), it is not the relay's loss.
+    while (p.tx_count > 0 && now - p.tx_ns[p.tx_head] > tx_hold_ns) {
+        rte_pktmbuf_free(p.tx[p.tx_head]);
+        ++tx_ring_full_;
+        p.tx_head = (p.tx_head + 1) % dpdk_link::tx_queue_size;
+        --p.tx_count;
+    }
+}
+
+void dpdk_streamer::flush_all(int64_t now) {
+    for (dpdk_link::port_state& p : link_.ports()) {
+        if (p.tx_count >= burst || (p.tx_count > 0 && now - p.tx_ns[p.tx_head] >= tx_gather_ns)) {
+            flush(p, now);
+        }
+    }
+}
+
+void dpdk_streamer::flush_rest() {
+    const int64_t until = clock_.now() + tx_hold_ns;
+    for (;;) {
+        const int64_t now = clock_.now();
+        flush_all(now);
+        bool left = false;
+        for (const dpdk_link::port_state& p : link_.ports()) {
+            left |= p.tx_count > 0;
+        }
+        if (!left) {
+            return;
+        }
+        poll_rx(now);
+        if (now > until) {
+            flush_all(now + tx_hold_ns + 1);  // drops the rest as tx_ring_full
+            return;
+        }
+    }
+}
+
+void dpdk_streamer::write_template(uint32_t i) {
+    const stream_plan& s = streams_.streams[i];
+    dpdk_link::port_state& from_port = link_.port_of(s.from);
+    udp_frame_addresses h;
+    h.src_mac = from_port.mac;
+    const auto our_port = static_cast<uint16_t>(opt_.dpdk_udp_port + 2 * s.socket_index);
+    if (wire_) {
+        const net_address& relay_far = streams_.streams[i ^ 1].rtp_dst;
+        h.dst_mac = link_.port_of(other(s.from)).mac;
+        h.src_ip = ipv4_of(relay_far);
+        h.src_port = relay_far.port();
+        h.dst_ip = link_.ip_of(other(s.from));
+        h.dst_port = our_port;
+    } else {
+        h.dst_mac = *from_port.relay_mac;
+        h.src_ip = link_.ip_of(s.from);
+        h.src_port = our_port;
+        h.dst_ip = ipv4_of(s.rtp_dst);
+        h.dst_port = s.rtp_dst.port();
+    }
+    stream_tx& t = tx_[i];
+    std::vector<uint8_t> scratch(udp_frame_header_bytes + store_.body_bytes());
+    write_udp_headers(scratch.data(), h, store_.body_bytes());
+    std::memcpy(t.header, scratch.data(), udp_frame_header_bytes);
+    std::memset(t.header + udp_frame_header_bytes - 2, 0, 2);  // the checksum comes per packet
+    t.header_sum = udp_header_sum(t.header);
+    t.port_index = port_index_[from_port.id];
+}
+
+bool dpdk_streamer::resolve_relay(std::string* error) {
+    std::vector<std::pair<dpdk_link::port_state*, std::pair<uint32_t, uint32_t>>> asks;  // port, (our ip, relay ip)
+    for (const stream_plan& s : streams_.streams) {
+        dpdk_link::port_state* p = &link_.port_of(s.from);
+        const std::pair<uint32_t, uint32_t> ips{link_.ip_of(s.from), ipv4_of(s.rtp_dst)};
+        const bool seen = std::any_of(asks.begin(), asks.end(), [&](const auto& a) {
+            return a.first == p && a.second == ips;
+        });
+        if (!seen) {
+            asks.emplace_back(p, ips);
+        }
+    }
+    if (!opt_.relay_mac.empty()) {
+        rte_ether_addr m{};
+        rte_ether_unformat_addr(opt_.relay_mac.c_str(), &m);
+        for (dpdk_link::port_state& p : link_.ports()) {
+            p.relay_mac = m;
+        }
+    }
+    const int64_t give_up = mono_ns() + arp_timeout_ns;
+    int64_t next_ask = 0;
+    bool asked_once = false;
+    for (;;) {
+        const bool known = std::all_of(asks.begin(), asks.end(), [](const auto& a) {
+            return a.first->relay_mac.has_value();
+        });
+        if (known && asked_once) {
+            return true;
+        }
+        const int64_t now = mono_ns();
+        if (now > give_up) {
+            *error = "no ARP reply from the relay's media address(es) within 3 s (give --relay-mac?)";
+            return false;
+        }
+        if (now >= next_ask) {
+            for (const auto& [p, ips] : asks) {
+                rte_mbuf* m = dp::make_arp_request(link_.pool(), p->id, p->mac, ips.first, ips.second, 0);
+                if (m != nullptr && rte_eth_tx_burst(p->id, 0, &m, 1) != 1) {
+                    rte_pktmbuf_free(m);
+                }
+            }
+            asked_once = true;
+            next_ask = now + arp_retry_ns;
+        }
+        poll_rx(now);
+        sleep_until_ns(mono_ns() + 1'000'000);
+    }
+}
+
+void dpdk_streamer::on_arp(dpdk_link::port_state& p, rte_mbuf* m) {
+    dp::arp_info info;
+    if (!dp::parse_arp(m, &info)) {
+        ++foreign_;
+        rte_pktmbuf_free(m);
+        return;
+    }
+    // The relay's MAC: from any ARP frame its media addresses send on this port.
+    const bool from_relay = std::any_of(streams_.streams.begin(), streams_.streams.end(),
+                                        [&](const stream_plan& s) { return ipv4_of(s.rtp_dst) == info.sender_ip; });
+    if (from_relay && !p.relay_mac) {
+        p.relay_mac = info.sender_mac;
+    }
+    const bool for_us = std::find(p.our_ips.begin(), p.our_ips.end(), info.target_ip) != p.our_ips.end();
+    if (info.op == 1 && for_us && info.sender_ip != info.target_ip) {
+        dp::make_arp_reply(m, p.mac);
+        if (rte_eth_tx_burst(p.id, 0, &m, 1) == 1) {
+            ++arp_answered_;
+            return;
+        }
+    }
+    rte_pktmbuf_free(m);
+}
+
+}  // namespace rtprelay::loadgen::dpdk_detail

@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# Is rtprelay-loadgen --dpdk ever the bound? Three figures from one interleaved run, SRTP both
+# ways (the relay's most expensive mode), all over net_memif (copy mode, no hugepages):
+#
+#   pipeline  rtprelay-pipeline-bench --mode srtp-srtp: the relay worker's own busy ns per
+#             packet on ring ports, i.e. the rate one relay core can carry (1e3/ns Mpps)
+#   wire      rtprelay-loadgen --dpdk --dpdk-wire into rtprelay-wire (port 0 <-> port 1 on
+#             lcore 1): the generator alone, its far side costing it nothing
+#   relay     rtprelay-loadgen --dpdk against the real rtprelay (one worker on lcore 1, two
+#             net_memif servers), the generator as their client on lcore 0
+#
+# Per line: packets sent per second (both directions), loss, the share of the schedule the
+# generator sent late (> --late-us) or skipped, its busy ns per packet handled (sent or
+# received: loop turns that did work, summed over the 1-ms windows in which its thread was
+# not switched out, so a shared host's other processes do not count as its work), and what
+# that makes its ceiling in relayed packets per second: every relayed packet costs the
+# generator one send and one receive, so 1e3 / (2 x ns) Mpps. "x relay" is that ceiling over
+# the pipeline bench's worker rate in the same round: the generator is not the bound while it
+# is >= 3 (issue 17's target). Wire lines add the wire's own ns per frame (memif receive and
+# transmit on the server side: what the transport costs a poll-mode core).
+#
+# Every process runs in a session of its own whose autogroup gets nice --priority (default
+# -10): with the kernel's autogroup scheduling a process's nice counts only inside its session,
+# and on a shared host other sessions' builds would otherwise take most of both cores.
+#
+#   sudo bench/loadgen/generator_ceiling.sh [--wire-calls "5000 20000"] [--relay-calls "5000"]
+#        [--duration S] [--rounds N] [--priority NICE] [--json-dir DIR]
+# Bounded: each run is --duration plus a few seconds under `timeout`; every process and
+# file it made is removed on exit.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+wire_calls="5000 20000"
+relay_calls="5000"
+duration=5
+rounds=2
+priority=-10
+json_dir=
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --wire-calls) wire_calls=$2; shift 2 ;;
+        --relay-calls) relay_calls=$2; shift 2 ;;
+        --duration) duration=$2; shift 2 ;;
+        --rounds) rounds=$2; shift 2 ;;
+        --priority) priority=$2; shift 2 ;;
+        --json-dir) json_dir=$2; shift 2 ;;
+        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+        *) echo "generator_ceiling: unknown option '$1'" >&2; exit 2 ;;
+    esac
+done
+pfx="lgceil$(($$ % 1000))"
+sock="/run/$pfx.sock"
+work=$(mktemp -d /tmp/lg-ceil.XXXXXX)
+far_pid=      # the wire or the relay itself
+session_pid=  # the setsid that waits for it
+stop_far() {  # SIGTERM, then SIGKILL after 10 s
+    [ -n "$far_pid" ] || return 0
+    kill -TERM "$far_pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do
+        kill -0 "$far_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -9 "$far_pid" 2>/dev/null || true
+    wait "$session_pid" 2>/dev/null || true
+    far_pid=
+    session_pid=
+}
+cleanup() {
+    stop_far
+    rm -rf "/var/run/dpdk/$pfx-w" "/var/run/dpdk/$pfx-r" "/var/run/dpdk/$pfx-g" "/var/run/dpdk/$pfx-p" "$sock"
+}
+trap 'cleanup; rm -rf "$work"' EXIT INT TERM
+
+# in_session CMD...: CMD in a new session whose autogroup has nice $priority; its pid (setsid
+# may fork) in $work/pid.
+in_session() {
+    setsid -w bash -c 'echo $$ >"$1/pid"; echo "$0" >/proc/self/autogroup; shift; exec "$@"' \
+        "$priority" "$work" "$@"
+}
+# Rings of 8192 descriptors (rsize=13; memif's default is 1024): 4 ms at 2 Mpps, what a
+# process descheduled for a scheduler slice on a shared host needs not to drop.
+servers="--vdev=net_memif0,role=server,socket=$sock,id=0,rsize=13 --vdev=net_memif1,role=server,socket=$sock,id=1,rsize=13"
+clients="--vdev=net_memif0,role=client,socket=$sock,id=0,rsize=13 --vdev=net_memif1,role=client,socket=$sock,id=1,rsize=13"
+
+start_far() {  # start_far wire|relay
+    rm -f "$sock" "$work/pid"
+    if [ "$1" = wire ]; then
+        in_session ./build/bench/loadgen/rtprelay-wire -l 1 --no-pci --no-huge -m 512 --no-shconf \
+            --file-prefix "$pfx-w" $servers >"$work/far.log" 2>&1 &
+        ready="port 0 <-> port 1"
+    else
+        in_session ./build/relay/rtprelay \
+            --eal="-l 0-1 --no-pci --no-huge -m 1024 --no-shconf --file-prefix $pfx-r $servers" \
+            --interface="a address=198.18.1.1/24 dpdk-port=0 ports=10000-60000" \
+            --interface="b address=198.18.2.1/24 dpdk-port=1 ports=10000-60000" \
+            --ng-listen=127.0.0.1:2291 --stats-interval=0 --drain-time=0 >"$work/far.log" 2>&1 &
+        ready="NG control listening"
+    fi
+    session_pid=$!
+    for _ in $(seq 1 50); do
+        [ -s "$work/pid" ] && break
+        sleep 0.02
+    done
+    far_pid=$(cat "$work/pid")
+    rm -f "$work/pid"
+    for _ in $(seq 1 100); do
+        grep -q "$ready" "$work/far.log" && return 0
+        kill -0 "$far_pid" 2>/dev/null || { cat "$work/far.log" >&2; echo "generator_ceiling: $1 did not start" >&2; exit 1; }
+        sleep 0.1
+    done
+    echo "generator_ceiling: $1 not ready within 10 s" >&2
+    exit 1
+}
+
+loadgen() {  # loadgen OUT CALLS ARGS...: one run, JSON in OUT
+    local out=$1 calls=$2
+    shift 2
+    in_session timeout $((duration * 3 + 60)) ./build/bench/loadgen/rtprelay-loadgen --dpdk \
+        --eal="-l 0 --no-pci --no-huge -m 1024 --no-shconf --file-prefix $pfx-g $clients" \
+        --dpdk-port-a 0 --dpdk-port-b 1 --addr-a 198.18.1.2 --addr-b 198.18.2.2 --dpdk-mbufs 65535 \
+        --calls "$calls" --duration "$duration" --srtp --json "$@" >"$out" 2>"$work/lg.err" || true
+}
+
+pipeline_ns=0
+pipeline() {  # the relay worker's ns per packet, SRTP<->SRTP, 10000 calls
+    local out="$work/pipeline.json"
+    in_session timeout 300 ./build/bench/pipeline/rtprelay-pipeline-bench --mode srtp-srtp --calls 10000 \
+        --packets 2000000 --floor-keys 0 --no-huge --mem 1024 --json >"$out" 2>"$work/pipeline.err" || true
+    pipeline_ns=$(python3 -c 'import json,sys; print("%.1f" % json.load(open(sys.argv[1]))["results"][0]["worker_ns_per_packet"])' "$out" 2>/dev/null || echo 0)
+    printf "%-9s %7s %9s %9s %8s %8s %10s %8s %s\n" pipeline 10000 "" "" "" "" "" "" \
+        "worker $pipeline_ns ns/pkt = $(python3 -c "print('%.2f' % (1e3 / $pipeline_ns) if $pipeline_ns else 'n/a')") Mpps"
+}
+
+line() {  # line KIND CALLS JSON WIRE_NS
+    python3 - "$1" "$2" "$3" "$pipeline_ns" "$4" <<'PY'
+import json, sys
+kind, calls, path, pipe_ns, wire_ns = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), sys.argv[5]
+try:
+    s = json.load(open(path))
+except Exception:
+    print("%-9s %7s  (no result: see the generator's stderr)" % (kind, calls))
+    sys.exit(0)
+p = s["packets"]
+g = s.get("generator_busy", {})
+ns = g.get("clean_ns_per_packet", 0)
+ceiling = 1e3 / (2 * ns) if ns else 0
+x = ceiling / (1e3 / pipe_ns) if ns and pipe_ns else 0
+relay = s.get("relay_busy", {})
+extra = "relay worker %.0f ns/pkt, busy %.0f %%" % (relay["ns_per_packet"], 100 * relay["utilisation"]) if relay else ""
+if wire_ns:
+    extra = "wire %s ns/frame" % wire_ns
+extra += "  (generator: %.0f ns/pkt all windows, %.0f %% of packets in clean ones)" % (
+    g.get("ns_per_packet", 0), 100.0 * g.get("clean_handled", 0) / max(g.get("handled", 1), 1))
+print("%-9s %7s %9.3f %8.4f%% %7.2f%% %8.1f %10.2f %8.2f %s" % (
+    kind, calls, p["sent"] / max(p["stream_seconds"], 1e-9) / 1e6, p["loss_percent"],
+    p["sender_behind_percent"], ns, ceiling, x, extra))
+PY
+}
+
+echo "== generator ceiling, SRTP<->SRTP over net_memif, ${duration} s per run, $rounds rounds, autogroup nice $priority"
+echo "== $(lscpu | sed -n 's/^Model name: *//p'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+printf "%-9s %7s %9s %9s %8s %8s %10s %8s %s\n" run calls "sent Mpps" loss behind "gen ns" "ceil Mpps" "x relay" ""
+for r in $(seq 1 "$rounds"); do
+    pipeline
+    # A fresh wire or relay for every run: a memif server whose client leaves while frames
+    # are still in flight may not survive it (DPDK 22.11 unmaps the rings under the poller).
+    for c in $wire_calls; do
+        start_far wire
+        loadgen "$work/wire-$r-$c.json" "$c" --dpdk-wire
+        stop_far
+        line wire "$c" "$work/wire-$r-$c.json" "$(grep -o '[0-9.]* ns in windows' "$work/far.log" | cut -d' ' -f1)"
+    done
+    for c in $relay_calls; do
+        start_far relay
+        loadgen "$work/relay-$r-$c.json" "$c" --ng 127.0.0.1:2291 --interface-a a --interface-b b --relay-pid "$far_pid"
+        stop_far
+        line relay "$c" "$work/relay-$r-$c.json" ""
+    done
+done
+echo "== load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ -n "$json_dir" ]; then
+    mkdir -p "$json_dir"
+    cp "$work"/*.json "$json_dir"/
+fi

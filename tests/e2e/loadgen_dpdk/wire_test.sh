@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# rtprelay-loadgen --dpdk --dpdk-wire into rtprelay-wire (issue 17): the generator alone, its
+# two memif ports joined by a wire, in a namespace of its own (memif's abstract socket is per
+# namespace). A small bounded SRTP load must come back whole: every stream's packets received,
+# the sample verified (UDP checksum, SRTP under the sender's key, payload identity) with no
+# failure, the generator's own busy time reported, and the wire's count equal to what the
+# generator sent. No speed assertions: the host is a shared 2-core machine.
+#   wire_test.sh BUILD_DIR
+set -euo pipefail
+build=$(realpath "$1")
+source "$(cd "$(dirname "$0")" && pwd)/../../support/netns.sh"
+calls=${CALLS:-200}
+duration=${DURATION:-3}
+base=rplgw
+p="$base$(($$ % 100000))"
+ns="$p-ns"
+sock="/run/$p-memif.sock"
+
+cleanup_prefix() {  # cleanup_prefix PREFIX: the namespace, its processes, DPDK files, socket
+    local q=$1
+    ip netns pids "$q-ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
+    ip netns del "$q-ns" 2>/dev/null || true
+    rm -rf "/var/run/dpdk/$q-w" "/var/run/dpdk/$q-g" "/run/$q-memif.sock" 2>/dev/null || true
+}
+sweep_dead_runs "$base" -ns cleanup_prefix
+
+wire_pid=
+logdir=$(mktemp -d /tmp/rtprelay-lgw.XXXXXX)
+finish() {
+    local rc=$?
+    if [ -n "$wire_pid" ] && kill -0 "$wire_pid" 2>/dev/null; then
+        kill -9 "$wire_pid" 2>/dev/null || true
+        wait "$wire_pid" 2>/dev/null || true
+    fi
+    cleanup_prefix "$p"
+    if [ $rc -ne 0 ]; then
+        echo "---- wire ----"; tail -n 20 "$logdir/wire.log" 2>/dev/null || true
+        echo "---- loadgen stderr ----"; tail -n 20 "$logdir/loadgen.err" 2>/dev/null || true
+    else
+        rm -rf "$logdir"
+    fi
+    exit $rc
+}
+trap finish EXIT INT TERM
+
+cleanup_prefix "$p"
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+ip netns exec "$ns" "$build/bench/loadgen/rtprelay-wire" -l 1 --no-pci --no-huge -m 256 --no-shconf \
+    --file-prefix "$p-w" --vdev="net_memif0,role=server,socket=$sock,id=0" \
+    --vdev="net_memif1,role=server,socket=$sock,id=1" >"$logdir/wire.log" 2>&1 &
+wire_pid=$!
+for _ in $(seq 1 100); do
+    grep -q "port 0 <-> port 1" "$logdir/wire.log" 2>/dev/null && break
+    kill -0 "$wire_pid" 2>/dev/null || { echo "FAIL: rtprelay-wire exited at start-up"; exit 1; }
+    sleep 0.1
+done
+
+rc=0
+ip netns exec "$ns" timeout 60 "$build/bench/loadgen/rtprelay-loadgen" --dpdk --dpdk-wire \
+    --eal="-l 0 --no-pci --no-huge -m 256 --no-shconf --file-prefix $p-g --vdev=net_memif0,role=client,socket=$sock,id=0 --vdev=net_memif1,role=client,socket=$sock,id=1" \
+    --dpdk-port-a 0 --dpdk-port-b 1 --addr-a 198.18.1.2 --addr-b 198.18.2.2 \
+    --calls "$calls" --duration "$duration" --srtp --dpdk-idle-sleep-us 50 --skip-tolerance 100 \
+    --json >"$logdir/loadgen.json" 2>"$logdir/loadgen.err" || rc=$?
+[ "$rc" = 0 ] || { echo "FAIL: rtprelay-loadgen exited with $rc"; exit 1; }
+kill -INT "$wire_pid"
+for _ in $(seq 1 100); do
+    kill -0 "$wire_pid" 2>/dev/null || break
+    sleep 0.1
+done
+wait "$wire_pid" || { echo "FAIL: rtprelay-wire did not exit 0 on SIGINT"; exit 1; }
+wire_pid=
+
+CALLS=$calls python3 - "$logdir/loadgen.json" "$logdir/wire.log" <<'PY'
+import json, os, re, sys
+s = json.load(open(sys.argv[1]))
+wire = open(sys.argv[2]).read()
+calls = int(os.environ["CALLS"])
+bad = []
+def check(ok, what):
+    print(("ok   " if ok else "FAIL ") + what)
+    if not ok:
+        bad.append(what)
+pk, st, d, g = s["packets"], s["streams"], s["dpdk"], s.get("generator_busy", {})
+check(d["wire"] is True and s["transport"] == "dpdk", "generator alone, on its DPDK ports, into the wire")
+check(st["total"] == 2 * calls and st["silent"] == 0, "every stream came back (%d streams, %d silent)" % (st["total"], st["silent"]))
+check(pk["sent"] > 0 and pk["loss_percent"] <= 0.5, "loss %.4f %% of %d (<= 0.5 %%)" % (pk["loss_percent"], pk["sent"]))
+check(pk["misrouted"] == 0 and pk["duplicates"] == 0 and pk["foreign"] == 0, "nothing misrouted, duplicated or foreign")
+check(d["verified"] > 0 and d["verify_failed"] == 0, "%d packets verified in full, none failed" % d["verified"])
+check(s["srtp"]["libsrtp2_checked_received"] > 0 and s["srtp"]["libsrtp2_mismatched_received"] == 0,
+      "libsrtp2 agreed on %d received packets" % s["srtp"]["libsrtp2_checked_received"])
+check(g.get("busy_seconds", 0) > 0 and g.get("handled", 0) == pk["sent"] + pk["received"],
+      "generator busy time reported over %s packets sent or received" % g.get("handled"))
+m = re.search(r"0->1 passed (\d+) dropped (\d+), 1->0 passed (\d+) dropped (\d+)", wire)
+check(m is not None and int(m.group(1)) + int(m.group(3)) == pk["sent"] - d["tx_ring_full"],
+      "the wire passed what the generator's ports took (%s)" % (m.group(0) if m else "no wire summary"))
+sys.exit(1 if bad else 0)
+PY
+echo "PASS: loadgen_dpdk_wire"
