@@ -27,10 +27,13 @@ constexpr unsigned long replay_window = 128;  // packets; as index_window::size
 constexpr uint32_t max_len = INT_MAX - max_overhead;  // libsrtp2 takes lengths as int
 
 // libsrtp2 decrypts AES-GCM in place before it knows whether the tag is right: an AEAD
-// packet is copied here first and put back when it fails, as the API promises. No UDP
-// payload is larger; a larger "packet" is refused.
-constexpr uint32_t max_aead_len = 65535;
-thread_local uint8_t aead_saved[max_aead_len];
+// packet is copied to the caller's stack first and put back when it fails, as the API
+// promises. On the stack (~2 KB), not in a thread_local: static TLS is carved out of every
+// thread's stack, and a 64 KB one overflowed the 100 KB stacks of the metrics server's
+// civetweb threads. No received packet is longer than an mbuf's data room (2048 bytes,
+// RTE_MBUF_DEFAULT_DATAROOM); max_overhead on top lets a packet of that size that we
+// protected be unprotected again. A longer AEAD packet is refused.
+constexpr uint32_t max_aead_len = 2048 + max_overhead;
 
 std::once_flag library_once;
 
@@ -177,6 +180,7 @@ result libsrtp2::unprotect_rtp(context& c, uint8_t* pkt, uint32_t* len) noexcept
     if (aead && n > max_aead_len) {
         return result::bad_header;
     }
+    uint8_t aead_saved[max_aead_len];
     if (aead) {
         std::memcpy(aead_saved, pkt, n);
     }
@@ -233,6 +237,7 @@ result libsrtp2::unprotect_rtcp(context& c, uint8_t* pkt, uint32_t* len) noexcep
     if (aead && n > max_aead_len) {
         return result::bad_header;
     }
+    uint8_t aead_saved[max_aead_len];
     if (aead) {
         std::memcpy(aead_saved, pkt, n);
     }
