@@ -4,6 +4,7 @@
 
 #include "control/admission/admission.h"
 
+#include <algorithm>
 #include <charconv>
 #include <sstream>
 #include <stdexcept>
@@ -46,15 +47,30 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
 }
 }  // namespace
 
-std::optional<logical_interface::allocation> logical_interface::allocate() {
+std::optional<logical_interface::allocation> logical_interface::allocate(ip_address::family fam) {
+    size_t& next = next_address[fam == ip_address::family::v4 ? 0 : 1];
     for (size_t tried = 0; tried < addresses.size(); ++tried) {
-        const size_t i = (next_address + tried) % addresses.size();
+        const size_t i = (next + tried) % addresses.size();
+        if (addresses[i].net.base.fam != fam) {
+            continue;
+        }
         if (auto p = addresses[i].pool->take()) {
-            next_address = (i + 1) % addresses.size();
+            next = (i + 1) % addresses.size();
             return allocation{i, *p};
         }
     }
     return std::nullopt;
+}
+
+bool logical_interface::has_family(ip_address::family fam) const { return first_address(fam) != nullptr; }
+
+const ip_address* logical_interface::first_address(ip_address::family fam) const {
+    for (const auto& a : addresses) {
+        if (a.net.base.fam == fam) {
+            return &a.net.base;
+        }
+    }
+    return nullptr;
 }
 
 void logical_interface::release(const allocation& a) { addresses.at(a.address_index).pool->give_back(a.rtp_port); }
@@ -84,8 +100,12 @@ logical_interface parse_interface(std::string_view spec, uint64_t seed) {
                 if (!c) {
                     bad(li.name, "address '" + std::string(a) + "' is not an address/prefix");
                 }
-                if (!c->base.is_v4()) {
-                    bad(li.name, "address '" + std::string(a) + "': IPv6 media addresses are not supported yet");
+                if (c->base.is_unspecified() || (!c->base.is_v4() && c->base.bytes[0] == 0xff)) {
+                    bad(li.name, "address '" + std::string(a) + "' is not a unicast address");
+                }
+                if (!c->base.is_v4() && c->base.bytes[0] == 0xfe && (c->base.bytes[1] & 0xc0) == 0x80) {
+                    // Media goes to peers beyond the link; a link-local source cannot reach them.
+                    bad(li.name, "address '" + std::string(a) + "' is link-local (fe80::/10): media needs a global address");
                 }
                 nets.push_back(*c);
             }
@@ -95,11 +115,17 @@ logical_interface parse_interface(std::string_view spec, uint64_t seed) {
         } else if (key == "vlan") {
             li.vlan = number<uint16_t>(li.name, key, val, 4094);
         } else if (key == "gateway") {
-            auto g = ip_address::parse(val);
-            if (!g || !g->is_v4()) {
-                bad(li.name, "gateway '" + std::string(val) + "' is not an IPv4 address");
+            for (std::string_view gv : split(val, ',')) {
+                auto g = ip_address::parse(gv);
+                if (!g || g->is_unspecified()) {
+                    bad(li.name, "gateway '" + std::string(gv) + "' is not an IPv4 or IPv6 address");
+                }
+                std::optional<ip_address>& slot = g->is_v4() ? li.gateway : li.gateway6;
+                if (slot) {
+                    bad(li.name, "gateway: more than one " + std::string(g->is_v4() ? "IPv4" : "IPv6") + " gateway");
+                }
+                slot = *g;
             }
-            li.gateway = *g;
         } else if (key == "ports") {
             const size_t dash = val.find('-');
             if (dash == std::string_view::npos) {
@@ -156,6 +182,12 @@ logical_interface parse_interface(std::string_view spec, uint64_t seed) {
     }
     if (!have_port) {
         bad(li.name, "needs dpdk-port=N (the DPDK port its packets use)");
+    }
+    for (const auto* g : {&li.gateway, &li.gateway6}) {
+        const bool any = std::any_of(nets.begin(), nets.end(), [&](const cidr& c) { return *g && c.base.fam == (*g)->fam; });
+        if (*g && !any) {
+            bad(li.name, "gateway " + (*g)->to_string() + " has no address of its family on this interface");
+        }
     }
     for (size_t i = 0; i < nets.size(); ++i) {
         li.addresses.push_back(media_address{nets[i], std::make_unique<port_pool>(li.port_min, li.port_max, seed + i)});

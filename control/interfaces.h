@@ -5,6 +5,11 @@
 //
 //   interface = jp1 address=54.65.63.200/26,54.65.63.201/26 dpdk-port=0 gateway=54.65.63.193 ports=10000-20000 vlan=0
 //
+// Addresses may be IPv4, IPv6 or both (address=198.18.0.1/24,2001:2::1/64): a leg gets a
+// local address of the family its peer speaks (or the NG `address family` asks for), so one
+// interface can bridge an IPv4 leg to an IPv6 one. `gateway` takes one address per family
+// (gateway=198.18.0.254,2001:2::fe).
+//
 // plus the SRTP policy (control/sdes/policy.h): srtp=off|optional|required,
 // offer-suites=..., accept-suites=..., unencrypted-srtcp=allow|refuse, mki=accept|refuse;
 // admission (control/admission): capacity=1G (bandwidth budget), cps=N (new calls per
@@ -14,7 +19,7 @@
 // defaults and why).
 //
 // Without a gateway every peer must be on-link (test namespaces); with one, peers outside
-// the address's prefix are reached through it.
+// the address's prefix are reached through it (each family through its own gateway).
 
 #include <cstdint>
 #include <memory>
@@ -39,7 +44,8 @@ struct logical_interface {
     std::vector<media_address> addresses;
     uint16_t dpdk_port = 0;
     uint16_t vlan = 0;
-    std::optional<ip_address> gateway;
+    std::optional<ip_address> gateway;   // IPv4 next hop for peers off the prefix
+    std::optional<ip_address> gateway6;  // IPv6 next hop for peers off the prefix
     sdes::srtp_policy srtp;
     uint64_t capacity_bps = 0;  // capacity=1G: bandwidth budget per direction, 0 = none
     double cps = 0;             // cps=N: new calls per second through it, 0 = no limit
@@ -55,16 +61,24 @@ struct logical_interface {
     size_t index = 0;           // position in the interface_set
     uint16_t port_min = 10000;
     uint16_t port_max = 20000;
-    size_t next_address = 0;  // round robin over addresses with free ports
+    size_t next_address[2] = {0, 0};  // per family: round robin over addresses with free ports
 
-    // A fresh port pair on one of the addresses, spreading calls over them. Null when
-    // every address is out of ports.
+    // A fresh port pair on one of the addresses of family `fam`, spreading calls over them.
+    // Null when every such address is out of ports (or there is none: has_family first).
     struct allocation {
         size_t address_index;
         uint16_t rtp_port;
     };
-    std::optional<allocation> allocate();
+    std::optional<allocation> allocate(ip_address::family fam = ip_address::family::v4);
     void release(const allocation& a);
+    bool has_family(ip_address::family fam) const;
+    // The family of the first address: what a leg gets when nothing says otherwise.
+    ip_address::family first_family() const { return addresses.front().net.base.fam; }
+    // The first address of `fam`; null when the interface has none.
+    const ip_address* first_address(ip_address::family fam) const;
+    const std::optional<ip_address>& gateway_for(ip_address::family fam) const {
+        return fam == ip_address::family::v4 ? gateway : gateway6;
+    }
 };
 
 // Parses one interface line. Throws std::invalid_argument naming the field and the reason

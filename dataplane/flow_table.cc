@@ -66,7 +66,7 @@ bool flow_table::publish(const flow_key& key, std::unique_ptr<flow_entry> e) {
     }
     if (had && old != nullptr) {
         retired_.push_back({rte_rcu_qsbr_start(rcu_), -1,
-                            std::unique_ptr<flow_entry>(static_cast<flow_entry*>(old)), nullptr, nullptr});
+                            std::unique_ptr<flow_entry>(static_cast<flow_entry*>(old)), nullptr, nullptr, nullptr});
     }
     return true;
 }
@@ -79,18 +79,24 @@ void flow_table::remove(const flow_key& key) {
     int32_t pos = rte_hash_del_key(hash_, &key);
     --live_;
     retired_.push_back({rte_rcu_qsbr_start(rcu_), pos,
-                        std::unique_ptr<flow_entry>(static_cast<flow_entry*>(old)), nullptr, nullptr});
+                        std::unique_ptr<flow_entry>(static_cast<flow_entry*>(old)), nullptr, nullptr, nullptr});
 }
 
 void flow_table::retire(std::unique_ptr<stream_state> state) {
     if (state) {
-        retired_.push_back({rte_rcu_qsbr_start(rcu_), -1, nullptr, std::move(state), nullptr});
+        retired_.push_back({rte_rcu_qsbr_start(rcu_), -1, nullptr, std::move(state), nullptr, nullptr});
     }
 }
 
 void flow_table::retire(std::unique_ptr<srtp::context> ctx) {
     if (ctx) {
-        retired_.push_back({rte_rcu_qsbr_start(rcu_), -1, nullptr, nullptr, std::move(ctx)});
+        retired_.push_back({rte_rcu_qsbr_start(rcu_), -1, nullptr, nullptr, std::move(ctx), nullptr});
+    }
+}
+
+void flow_table::retire(std::unique_ptr<stream_addr6> addr6) {
+    if (addr6) {
+        retired_.push_back({rte_rcu_qsbr_start(rcu_), -1, nullptr, nullptr, nullptr, std::move(addr6)});
     }
 }
 

@@ -37,6 +37,8 @@ class flow_table {
     void retire(std::unique_ptr<stream_state> state);
     // Frees an SRTP context after the grace period; same rule as for stream states.
     void retire(std::unique_ptr<srtp::context> ctx);
+    // Frees an IPv6 stream's latched-address slot after the grace period; same rule.
+    void retire(std::unique_ptr<stream_addr6> addr6);
     // Frees retired entries whose grace period has passed. Cheap when nothing is due.
     void reclaim();
     // Blocks until every retired entry is freed (shutdown, tests). Workers must be running
@@ -61,6 +63,7 @@ class flow_table {
         std::unique_ptr<flow_entry> entry;
         std::unique_ptr<stream_state> state;
         std::unique_ptr<srtp::context> ctx;
+        std::unique_ptr<stream_addr6> addr6;
     };
     rte_hash* hash_ = nullptr;
     rte_rcu_qsbr* rcu_ = nullptr;

@@ -88,18 +88,23 @@ inline latch_clock make_latch_clock(uint64_t now_tsc, uint64_t tsc_hz) {
 }
 
 // What a worker tells the control plane when a latch changes: one element of the ring
-// dataplane_shared::latch_events (24 bytes, copied in; a full ring drops the event and
+// dataplane_shared::latch_events (72 bytes, copied in; a full ring drops the event and
 // counts it, never the packet). The control plane names the call and leg from the local
-// address and port and logs the move.
+// address and port and logs the move. An IPv6 stream's words hold only folds of its
+// addresses (flow_entry.h), so its event carries them whole: local6, and old6/new6 for the
+// words that are IPv6 (endpoint_is_v6).
 struct latch_event {
     uint64_t old_src = 0;     // packed endpoint, 0 = none (a first latch)
     uint64_t new_src = 0;     // packed endpoint
-    uint32_t local_addr = 0;  // the stream's local address and port, network order
-    uint16_t local_port = 0;
+    uint32_t local_addr = 0;  // the stream's local IPv4 address (0 on an IPv6 stream: local6) and
+    uint16_t local_port = 0;  // port, network order
     uint8_t kind = 0;         // latch_kind
     uint8_t iface = 0;        // flow_entry::iface
+    uint8_t local6[16] = {};  // IPv6 stream: its local address
+    uint8_t old6[16] = {};    // old_src's address when it is IPv6
+    uint8_t new6[16] = {};    // new_src's address when it is IPv6
 };
-static_assert(sizeof(latch_event) == 24);
+static_assert(sizeof(latch_event) == 72);
 
 struct source_verdict {
     drop_reason why = drop_reason::count;  // count = accepted

@@ -1,7 +1,8 @@
 #pragma once
-// Next hops: IPv4 address on a DPDK port -> MAC. A fixed array of entries (never freed
-// while the relay runs, so flow entries can keep pointers) indexed through a lock-free
-// rte_hash. The control plane creates, learns and ages entries; workers only read them and
+// Next hops: IPv4 or IPv6 address on a DPDK port -> MAC. A fixed array of entries (never
+// freed while the relay runs, so flow entries can keep pointers) indexed through two
+// lock-free rte_hashes, one per family (the IPv4 key stays 8 bytes). The control plane
+// creates, learns (ARP, Neighbour Discovery) and ages entries; workers only read them and
 // flag the ones they needed but found unresolved.
 
 #include <chrono>
@@ -29,10 +30,14 @@ class neighbour_table {
     // --- control plane ---
     // The entry for (port, addr), created unresolved if new. nullptr when the table is full.
     neighbour* get_or_create(uint16_t port_id, uint32_t addr);
+    // The same for an IPv6 next hop (addr: 16 bytes, network order).
+    neighbour* get_or_create6(uint16_t port_id, const uint8_t* addr);
     // Records that addr is at mac (from an ARP request or reply). Creates the entry only if
     // `create` (the sender was talking to us); otherwise refreshes an existing one.
     void learn(uint16_t port_id, uint32_t addr, uint64_t mac, bool create, clock::time_point now);
-    // Entries that need an ARP request now: unresolved and wanted by a worker or a flow, or
+    // The same from Neighbour Discovery (a solicitation's source or an advertisement's target).
+    void learn6(uint16_t port_id, const uint8_t* addr, uint64_t mac, bool create, clock::time_point now);
+    // Entries that need an ARP request (IPv6: a neighbour solicitation) now: unresolved and wanted by a worker or a flow, or
     // resolved but not confirmed for `refresh_after`. Entries not confirmed for `expire_after`
     // become unresolved. Each entry is returned at most once per `retry_every`.
     std::vector<const neighbour*> due_for_request(clock::time_point now);
@@ -48,9 +53,11 @@ class neighbour_table {
 
     // --- workers ---
     const neighbour* lookup(uint16_t port_id, uint32_t addr) const;
+    const neighbour* lookup6(uint16_t port_id, const uint8_t* addr) const;
     // Asks the control plane to resolve an address it has no entry for. Lossy when the
     // ring is full (the next packet asks again).
     void request(uint16_t port_id, uint32_t addr) const;
+    void request6(uint16_t port_id, const uint8_t* addr) const;
 
  private:
     struct ctl_state {
@@ -58,8 +65,20 @@ class neighbour_table {
         clock::time_point last_request{};
         bool ever_wanted = false;
     };
+    // The IPv6 hash key and request: address, port, zero padding (hashed whole).
+    struct key6 {
+        uint8_t addr[16];
+        uint16_t port_id;
+        uint16_t zero;
+    };
+    neighbour* insert(const void* key, rte_hash* h);
+    neighbour* find(const void* key, rte_hash* h) const;
+    void learned(neighbour* n, uint64_t mac, clock::time_point now);
+
     rte_hash* hash_ = nullptr;
+    rte_hash* hash6_ = nullptr;
     rte_ring* requests_ = nullptr;
+    rte_ring* requests6_ = nullptr;  // key6 elements
     neighbour* entries_ = nullptr;
     std::vector<ctl_state> ctl_;
     uint32_t capacity_ = 0;

@@ -103,7 +103,7 @@ void plane::build(const plane_config& c) {
     // 3. The local media addresses.
     locals_ = std::make_unique<local_addresses>();
     for (const local_address& a : c.addresses) {
-        if (!locals_->add(a.addr, a.port_id, a.vlan)) {
+        if (!locals_->add(a)) {
             throw std::runtime_error("too many media addresses (at most " + std::to_string(local_addresses::max) +
                                      ")");
         }
@@ -153,7 +153,11 @@ void plane::build(const plane_config& c) {
     // 7. Steering, after the ports started.
     if (c.steering && c.workers > 1) {
         const std::vector<uint16_t> ids = port_ids();
-        steering_refused_ = install_steering(ids, c.vlans, c.workers);
+        bool ipv6 = false;
+        for (const local_address& a : c.addresses) {
+            ipv6 = ipv6 || a.v6;
+        }
+        steering_refused_ = install_steering(ids, c.vlans, c.workers, ipv6);
         steered_ = steering_refused_.empty();
         if (steered_) {
             steered_ports_ = ids;

@@ -79,6 +79,9 @@ rte_ether_addr setup_port(uint16_t port_id, const port_params& p, rte_mempool* p
     if (p.promiscuous) {
         rte_eth_promiscuous_enable(port_id);  // not every virtual device supports it; harmless
     }
+    // IPv6 neighbour solicitations for our addresses come to their solicited-node multicast
+    // groups (33:33:ff:xx:xx:xx); a NIC that is not promiscuous filters them out otherwise.
+    rte_eth_allmulticast_enable(port_id);
     rte_ether_addr mac{};
     rc = rte_eth_macaddr_get(port_id, &mac);
     if (rc != 0) {

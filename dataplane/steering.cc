@@ -12,9 +12,9 @@ std::string describe(uint16_t port_id, const rte_flow_error& err) {
            " (type " + std::to_string(static_cast<int>(err.type)) + ")";
 }
 
-// One rule: [VLAN vid /] IPv4 / UDP dst port with bits 1.. equal to `queue` under the worker
-// mask -> RX queue `queue`. Returns empty on success.
-std::string add_rule(uint16_t port_id, int vlan, uint16_t queue, uint16_t n_queues, bool validate_only) {
+// One rule: [VLAN vid /] IPv4 (or IPv6) / UDP dst port with bits 1.. equal to `queue` under
+// the worker mask -> RX queue `queue`. Returns empty on success.
+std::string add_rule(uint16_t port_id, int vlan, bool v6, uint16_t queue, uint16_t n_queues, bool validate_only) {
     rte_flow_attr attr{};
     attr.ingress = 1;
 
@@ -35,7 +35,7 @@ std::string add_rule(uint16_t port_id, int vlan, uint16_t queue, uint16_t n_queu
         pattern[i].spec = &vlan_spec;
         pattern[i++].mask = &vlan_mask;
     }
-    pattern[i++].type = RTE_FLOW_ITEM_TYPE_IPV4;
+    pattern[i++].type = v6 ? RTE_FLOW_ITEM_TYPE_IPV6 : RTE_FLOW_ITEM_TYPE_IPV4;
     pattern[i].type = RTE_FLOW_ITEM_TYPE_UDP;
     pattern[i].spec = &udp_spec;
     pattern[i++].mask = &udp_mask;
@@ -61,7 +61,7 @@ std::string add_rule(uint16_t port_id, int vlan, uint16_t queue, uint16_t n_queu
 }  // namespace
 
 std::string install_steering(const std::vector<uint16_t>& port_ids, const std::vector<uint16_t>& vlans,
-                             uint16_t n_queues) {
+                             uint16_t n_queues, bool ipv6) {
     if (!steerable(n_queues)) {
         return std::to_string(n_queues) + " workers: steering needs a power of two from 2";
     }
@@ -71,11 +71,13 @@ std::string install_steering(const std::vector<uint16_t>& port_ids, const std::v
     for (const bool validate_only : {true, false}) {
         for (uint16_t p : port_ids) {
             for (int tag : tags) {
-                for (uint16_t q = 0; q < n_queues; ++q) {
-                    std::string why = add_rule(p, tag, q, n_queues, validate_only);
-                    if (!why.empty()) {
-                        remove_steering(port_ids);
-                        return why;
+                for (const bool v6 : {false, true}) {
+                    for (uint16_t q = 0; q < n_queues && (ipv6 || !v6); ++q) {
+                        std::string why = add_rule(p, tag, v6, q, n_queues, validate_only);
+                        if (!why.empty()) {
+                            remove_steering(port_ids);
+                            return why;
+                        }
                     }
                 }
             }

@@ -25,10 +25,11 @@ constexpr bool steerable(uint16_t n_queues) noexcept {
 }
 
 // Installs the rules on every port in `port_ids` (after the ports started), for untagged
-// frames and for each VLAN in `vlans`. All or nothing: if any port refuses, the rules already
-// made are destroyed and the reason is returned; empty on success.
+// frames and for each VLAN in `vlans`, over IPv4 and, with `ipv6` (the ports carry IPv6
+// media), over IPv6 too. All or nothing: if any port refuses, the rules already made are
+// destroyed and the reason is returned; empty on success.
 std::string install_steering(const std::vector<uint16_t>& port_ids, const std::vector<uint16_t>& vlans,
-                             uint16_t n_queues);
+                             uint16_t n_queues, bool ipv6 = false);
 // Removes what install_steering made (before the ports stop).
 void remove_steering(const std::vector<uint16_t>& port_ids);
 

@@ -95,7 +95,8 @@ struct alignas(64) worker {
     srtp::batch_item crypto_item(rte_mbuf* m, const flow_entry* e, const route& r);
     void forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, const srtp::batch_item& it,
                         uint64_t now_tsc);
-    void note_latch(const rte_mbuf* m, const flow_entry* e, const route& r);
+    void note_latch(const rte_mbuf* m, const flow_entry* e, const route& r, uint64_t new_src);
+    [[gnu::noinline]] void latch6(const rte_mbuf* m, const flow_entry* e, const route& r);
     void drop(rte_mbuf* m, drop_reason why);
     void send(rte_mbuf* m, uint16_t port_id, uint32_t kind);
 };

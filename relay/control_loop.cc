@@ -2,6 +2,8 @@
 
 #include <poll.h>
 
+#include <cstring>
+
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
@@ -11,6 +13,7 @@
 #include "control/ng/server.h"
 #include "control/session/manager.h"
 #include "dataplane/arp.h"
+#include "dataplane/nd.h"
 #include "dataplane/rewrite.h"
 #include "relay/counter_report.h"
 #include "relay/link_monitor.h"
@@ -31,14 +34,14 @@ void control_loop::transmit(rte_mbuf* m) {
     }
 }
 
-uint32_t control_loop::source_for(uint16_t port_id, uint32_t /*target*/) const {
+const dp::local_address* control_loop::source_for(const dp::neighbour& n) const {
     const dp::local_addresses& l = *ctx_.shared->locals;
     for (uint32_t i = 0; i < l.n; ++i) {
-        if (l.items[i].port_id == port_id) {
-            return l.items[i].addr;
+        if (l.items[i].port_id == n.port_id && l.items[i].v6 == n.v6) {
+            return &l.items[i];
         }
     }
-    return 0;
+    return nullptr;
 }
 
 void control_loop::announce(int port_id) {
@@ -48,54 +51,107 @@ void control_loop::announce(int port_id) {
         if (port_id >= 0 && a.port_id != port_id) {
             continue;
         }
-        rte_mbuf* m = dp::make_arp_request(ctx_.pool, a.port_id, ctx_.shared->port_macs[a.port_id], a.addr,
-                                           a.addr, a.vlan);
+        const rte_ether_addr& mac = ctx_.shared->port_macs[a.port_id];
+        rte_mbuf* m = a.v6 ? dp::make_neighbour_advert(ctx_.pool, a.port_id, mac, a.addr6, nullptr, mac, false, a.vlan)
+                           : dp::make_arp_request(ctx_.pool, a.port_id, mac, a.addr, a.addr, a.vlan);
         if (m != nullptr) {
             transmit(m);
         }
-        RLOG_INFO("media address %s on DPDK port %u announced", ip_address::from_v4_be(a.addr).to_string().c_str(),
-                  a.port_id);
+        ip_address shown = ip_address::from_v4_be(a.addr);
+        if (a.v6) {
+            shown.fam = ip_address::family::v6;
+            std::memcpy(shown.bytes.data(), a.addr6, 16);
+        }
+        RLOG_INFO("media address %s on DPDK port %u announced", shown.to_string().c_str(), a.port_id);
     }
 }
 
-void control_loop::handle_arp(clock::time_point now) {
+void control_loop::handle_neighbour_frames(clock::time_point now) {
     void* items[32];
     unsigned n = 0;
     while ((n = rte_ring_dequeue_burst(ctx_.to_control, items, 32, nullptr)) > 0) {
         for (unsigned i = 0; i < n; ++i) {
             auto* m = static_cast<rte_mbuf*>(items[i]);
-            dp::arp_info info;
-            if (!dp::parse_arp(m, &info)) {
-                rte_pktmbuf_free(m);
-                continue;
-            }
-            const uint16_t port = m->port;
-            const dp::local_address* ours = ctx_.shared->locals->find(port, info.target_ip);
-            if (info.sender_ip != 0) {
-                // Learn whoever talks to us, refresh whoever we already know.
-                ctx_.neighbours->learn(port, info.sender_ip, dp::pack_mac(info.sender_mac), ours != nullptr, now);
-            }
-            if (info.op == 1 && ours != nullptr && info.sender_ip != info.target_ip) {
-                dp::make_arp_reply(m, ctx_.shared->port_macs[port]);
-                m->port = port;
-                transmit(m);
+            // classify() sent ARP (l3_len untouched) or ND (l3_len = the IPv6 header).
+            const auto* frame = rte_pktmbuf_mtod(m, const uint8_t*);
+            if (m->l2_len != 0 && rte_pktmbuf_data_len(m) > m->l2_len && (frame[m->l2_len] >> 4) == 6) {
+                handle_nd(m, now);
             } else {
-                rte_pktmbuf_free(m);
+                handle_arp(m, now);
             }
         }
     }
 }
 
+void control_loop::handle_arp(rte_mbuf* m, clock::time_point now) {
+    dp::arp_info info;
+    if (!dp::parse_arp(m, &info)) {
+        rte_pktmbuf_free(m);
+        return;
+    }
+    const uint16_t port = m->port;
+    const dp::local_address* ours = ctx_.shared->locals->find(port, info.target_ip);
+    if (info.sender_ip != 0) {
+        // Learn whoever talks to us, refresh whoever we already know.
+        ctx_.neighbours->learn(port, info.sender_ip, dp::pack_mac(info.sender_mac), ours != nullptr, now);
+    }
+    if (info.op == 1 && ours != nullptr && info.sender_ip != info.target_ip) {
+        dp::make_arp_reply(m, ctx_.shared->port_macs[port]);
+        m->port = port;
+        transmit(m);
+    } else {
+        rte_pktmbuf_free(m);
+    }
+}
+
+// RFC 4861: a solicitation for one of our addresses is answered (to its source, or to all
+// nodes when it probes from ::) and teaches us the solicitor's MAC; an advertisement
+// refreshes (or, sent to us, resolves) its target. Everything else is dropped here.
+void control_loop::handle_nd(rte_mbuf* m, clock::time_point now) {
+    dp::nd_info info;
+    const uint16_t port = m->port;
+    const bool ok = dp::parse_nd(m, &info);
+    rte_pktmbuf_free(m);
+    if (!ok) {
+        return;
+    }
+    static constexpr uint8_t unspecified[16] = {};
+    const bool from_unspecified = std::memcmp(info.src, unspecified, 16) == 0;
+    const rte_ether_addr& our_mac = ctx_.shared->port_macs[port];
+    if (info.type == 135) {
+        const dp::local_address* ours = ctx_.shared->locals->find6(port, info.target);
+        if (ours == nullptr) {
+            return;
+        }
+        if (!from_unspecified && info.has_lladdr) {
+            ctx_.neighbours->learn6(port, info.src, dp::pack_mac(info.lladdr), true, now);
+        }
+        const rte_ether_addr to_mac = info.has_lladdr ? info.lladdr : info.eth_src;
+        rte_mbuf* r = dp::make_neighbour_advert(ctx_.pool, port, our_mac, ours->addr6,
+                                                from_unspecified ? nullptr : info.src, to_mac, !from_unspecified,
+                                                ours->vlan);
+        if (r != nullptr) {
+            transmit(r);
+        }
+        return;
+    }
+    // An advertisement: its target is at the option's MAC (or the sender's, when a unicast
+    // answer leaves the option out).
+    const bool to_us = ctx_.shared->locals->find6(port, info.dst) != nullptr;
+    ctx_.neighbours->learn6(port, info.target, dp::pack_mac(info.has_lladdr ? info.lladdr : info.eth_src), to_us,
+                            now);
+}
+
 void control_loop::resolve(clock::time_point now) {
     ctx_.neighbours->take_requests();
     for (const dp::neighbour* n : ctx_.neighbours->due_for_request(now)) {
-        const uint32_t src = source_for(n->port_id, n->addr);
-        if (src == 0) {
+        const dp::local_address* la = source_for(*n);
+        if (la == nullptr) {
             continue;
         }
-        const dp::local_address* la = ctx_.shared->locals->find(n->port_id, src);
-        rte_mbuf* m = dp::make_arp_request(ctx_.pool, n->port_id, ctx_.shared->port_macs[n->port_id], src, n->addr,
-                                           la != nullptr ? la->vlan : 0);
+        const rte_ether_addr& mac = ctx_.shared->port_macs[n->port_id];
+        rte_mbuf* m = n->v6 ? dp::make_neighbour_solicit(ctx_.pool, n->port_id, mac, la->addr6, n->addr6, la->vlan)
+                            : dp::make_arp_request(ctx_.pool, n->port_id, mac, la->addr, n->addr, la->vlan);
         if (m != nullptr) {
             transmit(m);
         }
@@ -116,7 +172,7 @@ void control_loop::run(const std::atomic<bool>& stop, const std::function<bool(c
             ctx_.ng->on_readable(now);
             signalled = true;
         }
-        handle_arp(now);
+        handle_neighbour_frames(now);
         latches_.drain(now);
         // Right after NG requests: an answer's peers get their ARP before their first packet.
         if (signalled || now - last_resolve >= std::chrono::milliseconds(10)) {

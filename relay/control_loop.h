@@ -1,7 +1,7 @@
 #pragma once
-// The main lcore's loop: NG requests, ARP (answers, learning, resolution, aging,
-// gratuitous ARP at start), RCU reclamation of retired flows, periodic counter logs and
-// the /metrics snapshot.
+// The main lcore's loop: NG requests, ARP and IPv6 neighbour discovery (answers, learning,
+// resolution, aging, gratuitous ARP and unsolicited neighbour advertisements at start),
+// RCU reclamation of retired flows, periodic counter logs and the /metrics snapshot.
 // Everything here may allocate and log; none of it is per relayed packet.
 
 #include <atomic>
@@ -34,7 +34,7 @@ struct control_context {
     dp::dataplane_shared* shared = nullptr;
     std::vector<dp::worker*> workers;
     rte_mempool* pool = nullptr;
-    rte_ring* to_control = nullptr;   // ARP frames from the workers
+    rte_ring* to_control = nullptr;   // ARP and ND frames from the workers
     rte_ring* control_tx = nullptr;   // frames for worker 0 to send
     rte_ring* latch_events = nullptr; // latch changes to log (latch_log.h); null = none
     session_manager* sessions = nullptr;  // timeouts are checked once a second
@@ -48,8 +48,9 @@ class control_loop {
     explicit control_loop(control_context ctx)
         : ctx_(std::move(ctx)), latches_(ctx_.latch_events, ctx_.sessions) {}
 
-    // Announces every media address once (gratuitous ARP); only those on `port_id` when
-    // given (a link that came back up).
+    // Announces every media address once (gratuitous ARP; IPv6: an unsolicited neighbour
+    // advertisement to all nodes); only those on `port_id` when given (a link that came
+    // back up).
     void announce(int port_id = -1);
     // Runs until `stop` is set (signal handler) or `done` (checked every turn, when given)
     // returns true. Each turn waits at most 1 ms for NG.
@@ -69,10 +70,13 @@ class control_loop {
     dp::worker_counters totals() const;
 
  private:
-    void handle_arp(std::chrono::steady_clock::time_point now);
+    void handle_neighbour_frames(std::chrono::steady_clock::time_point now);
+    void handle_arp(struct rte_mbuf* m, std::chrono::steady_clock::time_point now);
+    void handle_nd(struct rte_mbuf* m, std::chrono::steady_clock::time_point now);
     void resolve(std::chrono::steady_clock::time_point now);
     void transmit(struct rte_mbuf* m);
-    uint32_t source_for(uint16_t port_id, uint32_t target) const;
+    // Our address (of the neighbour's family) to ask for a neighbour on `port_id` from.
+    const dp::local_address* source_for(const dp::neighbour& n) const;
 
     control_context ctx_;
     latch_log latches_;

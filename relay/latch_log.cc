@@ -4,6 +4,7 @@
 
 #include <rte_ring.h>
 
+#include <cstring>
 #include <string>
 
 #include "control/address.h"
@@ -14,14 +15,23 @@
 namespace rtprelay {
 
 namespace {
-std::string endpoint_text(uint32_t addr_be, uint16_t port_be) {
-    return ip_address::from_v4_be(addr_be).to_string() + ":" + std::to_string(ntohs(port_be));
+ip_address v6_address(const uint8_t* addr) {
+    ip_address a;
+    a.fam = ip_address::family::v6;
+    std::memcpy(a.bytes.data(), addr, 16);
+    return a;
 }
-std::string endpoint_text(uint64_t packed) {
+
+// A packed endpoint as text; an IPv6 one (whose word holds a fold) from its whole address.
+std::string endpoint_text(uint64_t packed, const uint8_t* addr6) {
     if (packed == 0) {
         return "none";
     }
-    return endpoint_text(dp::endpoint_addr(packed), dp::endpoint_port(packed));
+    const std::string port = std::to_string(ntohs(dp::endpoint_port(packed)));
+    if (dp::endpoint_is_v6(packed)) {
+        return "[" + v6_address(addr6).to_string() + "]:" + port;
+    }
+    return ip_address::from_v4_be(dp::endpoint_addr(packed)).to_string() + ":" + port;
 }
 }  // namespace
 
@@ -49,18 +59,22 @@ void latch_log::write(const dp::latch_event& ev, clock::time_point now) {
     if (!log::enabled(l) || !(first ? firsts_ : moves_).allow(now, l)) {
         return;
     }
+    // An IPv6 stream's event has local_addr 0 and its address in local6.
+    const bool local_v6 = ev.local_addr == 0 && dp::endpoint_is_v6(ev.new_src);
+    const ip_address local = local_v6 ? v6_address(ev.local6) : ip_address::from_v4_be(ev.local_addr);
     std::optional<session_manager::port_owner> owner;
     if (sessions_ != nullptr) {
-        owner = sessions_->owner_of(ev.local_addr, ntohs(ev.local_port));
+        owner = sessions_->owner_of(local, ntohs(ev.local_port));
     }
     log::event e(l, first ? "latched" : "latch moved");
     if (owner) {
         e.field("call-id", owner->call_id).field("leg", owner->tag);
     }
+    const std::string port = std::to_string(ntohs(ev.local_port));
     e.field("kind", kind < dp::latch_kind::count ? dp::latch_kind_name(kind) : "unknown")
-        .field("local", endpoint_text(ev.local_addr, ev.local_port))
-        .field("old", endpoint_text(ev.old_src))
-        .field("new", endpoint_text(ev.new_src));
+        .field("local", local_v6 ? "[" + local.to_string() + "]:" + port : local.to_string() + ":" + port)
+        .field("old", endpoint_text(ev.old_src, ev.old6))
+        .field("new", endpoint_text(ev.new_src, ev.new6));
 }
 
 }  // namespace rtprelay

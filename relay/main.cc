@@ -147,14 +147,17 @@ int run(const rtprelay::relay_options& opt) {
     publisher pub(plane.flows(), plane.neighbours(), static_cast<uint16_t>(opt.workers),
                   opt.srtp_engine == "libsrtp2" ? dpl::srtp::engine::libsrtp2 : dpl::srtp::engine::native);
     pub.set_steered(plane.steered());
+    pub.set_local_addresses(&plane.locals());
     session_timeouts timeouts;
     timeouts.media = std::chrono::seconds(opt.timeout);
     timeouts.silent = std::chrono::seconds(opt.silent_timeout);
     timeouts.offer = std::chrono::seconds(opt.offer_timeout);
     timeouts.final = std::chrono::seconds(opt.final_timeout);
     timeouts.delete_delay = std::chrono::seconds(opt.delete_delay);
-    admission adm(*parse_bandwidth(opt.capacity), *parse_bandwidth(opt.call_bandwidth), opt.max_cps,
-                  interfaces.all().size());
+    const bool wire = opt.call_bandwidth == "wire";
+    admission adm(*parse_bandwidth(opt.capacity), wire ? wire_bps(false, 0) : *parse_bandwidth(opt.call_bandwidth),
+                  opt.max_cps, interfaces.all().size());
+    adm.set_wire(wire);
     for (const auto& i : interfaces.all()) {
         adm.set_interface(i.index, i.capacity_bps, i.cps);
     }

@@ -71,7 +71,8 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
         ("capacity", po::value(&o.capacity)->default_value(o.capacity),
          "node bandwidth budget per direction (e.g. 1G): new calls past it get `load limit`; 0 = none")
         ("call-bandwidth", po::value(&o.call_bandwidth)->default_value(o.call_bandwidth),
-         "bandwidth each call reserves per direction (80k: G.711 64k + 16k overhead)")
+         "bandwidth each call reserves per direction (80k: G.711 64k + 16k overhead), or 'wire': what each leg "
+         "costs with its IP version and SRTP tag (G.711 over IPv6 with SRTP: 92k)")
         ("max-cps", po::value(&o.max_cps)->default_value(o.max_cps),
          "new calls per second the node admits (setup storm protection); 0 = no limit")
         ("timeout", po::value(&o.timeout)->default_value(o.timeout), "seconds without media before an answered call is closed")
@@ -133,8 +134,9 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
     if (!parse_bandwidth(o.capacity)) {
         throw options_error("option '--capacity': '" + o.capacity + "' is not a bandwidth (e.g. 1G, 800M, 0)");
     }
-    if (auto b = parse_bandwidth(o.call_bandwidth); !b || *b == 0) {
-        throw options_error("option '--call-bandwidth': '" + o.call_bandwidth + "' is not a positive bandwidth (e.g. 80k)");
+    if (auto b = parse_bandwidth(o.call_bandwidth); o.call_bandwidth != "wire" && (!b || *b == 0)) {
+        throw options_error("option '--call-bandwidth': '" + o.call_bandwidth +
+                            "' is not a positive bandwidth (e.g. 80k) or 'wire'");
     }
     if (!(o.max_cps >= 0)) {
         throw options_error("option '--max-cps': must be 0 or more");

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <set>
@@ -68,7 +69,12 @@ dp::plane_config plane_config_for(const relay_options& opt, const interface_set&
             vlans.insert(i.vlan);
         }
         for (const auto& a : i.addresses) {
-            c.addresses.push_back({a.net.base.v4_be(), i.dpdk_port, i.vlan});
+            dp::local_address la{a.net.base.is_v4() ? a.net.base.v4_be() : 0, i.dpdk_port, i.vlan};
+            if (!a.net.base.is_v4()) {
+                la.v6 = true;
+                std::memcpy(la.addr6, a.net.base.bytes.data(), sizeof(la.addr6));
+            }
+            c.addresses.push_back(la);
         }
     }
     for (const auto& [p, desc] : ports) {

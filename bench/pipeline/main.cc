@@ -41,6 +41,7 @@ int run(const options& opt) {
         machine = describe_machine(env.cpu(), env.hugepages());
         machine.srtp_batch_min = opt.srtp_batch_min;
         machine.suite = dp::srtp::info(opt.suite).name;
+        machine.ip = opt.ip;
         machine.realtime = opt.realtime;
         machine.drain_us = opt.drain_us;
         // 1 worker, and N if asked, interleaved run by run: the ratio is a same-run figure.

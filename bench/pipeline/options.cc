@@ -19,6 +19,8 @@ constexpr const char* usage =
     "sampled output packet checks out (libsrtp2 decrypts SRTP under the SDP's keys).\n"
     "\n"
     "  --mode M          plain | rtp-srtp | srtp-srtp | all (default all)\n"
+    "  --ip V            4 | 6 | 4-6: both sides IPv4 (default), both IPv6, or callers IPv4 and\n"
+    "                    callees IPv6 (bridged)\n"
     "  --calls N         calls set up (default 10000; 5000 per media address and side)\n"
     "  --packets N       packets per timed run (default 4000000)\n"
     "  --runs N          timed runs per mode, median reported (default 1)\n"
@@ -69,6 +71,17 @@ bool parse_u64(const char* text, uint64_t min, uint64_t max, uint64_t* out) {
 }
 
 }  // namespace
+
+const char* ip_mode_name(ip_mode m) {
+    switch (m) {
+        case ip_mode::v6:
+            return "6";
+        case ip_mode::v4_v6:
+            return "4-6";
+        default:
+            return "4";
+    }
+}
 
 const char* scenario_name(scenario s) {
     switch (s) {
@@ -123,6 +136,20 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
                 return parse_outcome::exit_error;
             }
             out->suite = *s;
+            ++i;
+        } else if (arg == "--ip") {
+            const std::string_view m = value == nullptr ? "" : value;
+            if (m == "4") {
+                out->ip = ip_mode::v4;
+            } else if (m == "6") {
+                out->ip = ip_mode::v6;
+            } else if (m == "4-6") {
+                out->ip = ip_mode::v4_v6;
+            } else {
+                std::fprintf(stderr, "rtprelay-pipeline-bench: option '--ip': '%s' is not one of 4, 6, 4-6\n",
+                             value == nullptr ? "" : value);
+                return parse_outcome::exit_error;
+            }
             ++i;
         } else if (arg == "--calls") {
             // 60 media addresses per side at most (local_addresses holds 64 in all).

@@ -21,8 +21,14 @@ enum class scenario : uint8_t {
 };
 const char* scenario_name(scenario s);
 
+// The IP version of each side: both IPv4 (the default), both IPv6, or the callers on IPv4
+// and the callees on IPv6 (every packet bridged between families, both ways).
+enum class ip_mode : uint8_t { v4, v6, v4_v6 };
+const char* ip_mode_name(ip_mode m);
+
 struct options {
     std::vector<scenario> scenarios{scenario::plain, scenario::rtp_srtp, scenario::srtp_srtp};
+    ip_mode ip = ip_mode::v4;
     uint32_t calls = 10'000;
     uint64_t packets = 4'000'000;   // per timed run, rounded up to whole bursts of 32
     uint32_t runs = 1;              // timed runs per scenario; the median is reported

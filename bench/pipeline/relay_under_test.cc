@@ -6,6 +6,7 @@
 #include <rte_ring.h>
 
 #include <chrono>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -48,10 +49,12 @@ dp::srtp::master_key peer_key(uint32_t call, int side) {
 }
 
 // One G.711 audio stream from the peer on `side`, with its a=crypto line on an SRTP leg.
-std::string peer_sdp(int side, uint32_t call, bool srtp, dp::srtp::suite suite, const dp::srtp::master_key& key) {
-    const std::string ip = peer_address_text(side, call);
-    std::string s = "v=0\r\no=- " + std::to_string(call * 2 + static_cast<uint32_t>(side) + 1) + " 1 IN IP4 " + ip +
-                    "\r\ns=-\r\nc=IN IP4 " + ip + "\r\nt=0 0\r\nm=audio " + std::to_string(peer_port(call)) +
+std::string peer_sdp(int side, uint32_t call, bool srtp, dp::srtp::suite suite, const dp::srtp::master_key& key,
+                     bool v6) {
+    const std::string ip = v6 ? peer_address6_text(side, call) : peer_address_text(side, call);
+    const std::string fam = v6 ? " IN IP6 " : " IN IP4 ";
+    std::string s = "v=0\r\no=- " + std::to_string(call * 2 + static_cast<uint32_t>(side) + 1) + " 1" + fam + ip +
+                    "\r\ns=-\r\nc=" + fam.substr(1) + ip + "\r\nt=0 0\r\nm=audio " + std::to_string(peer_port(call)) +
                     (srtp ? " RTP/SAVP 0\r\n" : " RTP/AVP 0\r\n") + "a=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n";
     if (srtp) {
         sdes::crypto_attr a;
@@ -81,17 +84,24 @@ std::string_view line_value(std::string_view sdp, std::string_view prefix) {
 
 // Where the relay's SDP (an offer to the callee or an answer to the caller) says to send,
 // and, on an SRTP leg, the key the relay sends with.
-void read_relay_sdp(const std::string& sdp, bool srtp, uint32_t call, int side, call_info* out) {
+void read_relay_sdp(const std::string& sdp, bool srtp, uint32_t call, int side, bool v6, call_info* out) {
     auto fail = [&](const std::string& why) {
         throw std::runtime_error("call " + std::to_string(call) + ": relay SDP toward side " + std::to_string(side) +
                                  ": " + why + "\n" + sdp);
     };
-    const std::string addr(line_value(sdp, "c=IN IP4 "));
-    in_addr a{};
-    if (inet_pton(AF_INET, addr.c_str(), &a) != 1) {
-        fail("no c=IN IP4 address");
+    if (v6) {
+        const std::string addr(line_value(sdp, "c=IN IP6 "));
+        if (inet_pton(AF_INET6, addr.c_str(), out->relay_addr6[side]) != 1) {
+            fail("no c=IN IP6 address");
+        }
+    } else {
+        const std::string addr(line_value(sdp, "c=IN IP4 "));
+        in_addr a{};
+        if (inet_pton(AF_INET, addr.c_str(), &a) != 1) {
+            fail("no c=IN IP4 address");
+        }
+        out->relay_addr[side] = a.s_addr;
     }
-    out->relay_addr[side] = a.s_addr;
     const std::string m(line_value(sdp, "m=audio "));
     const unsigned long port = m.empty() ? 0 : std::stoul(m);
     if (port < 10000 || port > 19998 || port % 2 != 0) {
@@ -116,8 +126,8 @@ void read_relay_sdp(const std::string& sdp, bool srtp, uint32_t call, int side, 
 }  // namespace
 
 relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls, uint32_t srtp_batch_min,
-                                   uint32_t workers, dp::srtp::suite suite)
-    : env_(env), scenario_(s), calls_(calls), suite_(suite) {
+                                   uint32_t workers, dp::srtp::suite suite, ip_mode ip)
+    : env_(env), scenario_(s), calls_(calls), suite_(suite), ip_(ip) {
     if (workers < 1 || workers > env.lanes()) {
         throw std::runtime_error(std::to_string(workers) + " workers, but the ports have " +
                                  std::to_string(env.lanes()) + " queues");
@@ -136,6 +146,14 @@ relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls, uin
         std::string spec = std::string(side == 0 ? "a" : "b") + " address=";
         for (uint32_t i = 0; i < n_addr; ++i) {
             spec += i == 0 ? "" : ",";
+            if (side_v6(ip, side)) {
+                spec += relay_address6_text(side, i) + "/64";
+                dp::local_address la{0, env.port(side).id, 0};
+                la.v6 = true;
+                relay_address6(side, i, la.addr6);
+                pc.addresses.push_back(la);
+                continue;
+            }
             spec += relay_address_text(side, i);
             spec += "/16";
             pc.addresses.push_back({relay_address(side, i), env.port(side).id, 0});
@@ -157,6 +175,7 @@ relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls, uin
     plane_->register_readers();
 
     pub_ = std::make_unique<publisher>(plane_->flows(), plane_->neighbours(), static_cast<uint16_t>(workers));
+    pub_->set_local_addresses(&plane_->locals());
     sessions_ = std::make_unique<session_manager>(*interfaces_, *pub_);
 }
 
@@ -174,6 +193,12 @@ unsigned relay_under_test::handoff_backlog(uint32_t worker_index) const {
 }
 
 uint32_t relay_under_test::owner(const call_info& c, int side) const {
+    if (side_v6(ip_, side)) {
+        ip_address a;
+        a.fam = ip_address::family::v6;
+        std::memcpy(a.bytes.data(), c.relay_addr6[side], 16);
+        return pub_->owner_of(a, c.relay_port[side]);
+    }
     return pub_->owner_of(c.relay_addr[side], c.relay_port[side]);
 }
 
@@ -193,28 +218,38 @@ std::vector<call_info> relay_under_test::set_up_calls() {
         sdp_request offer;
         offer.call_id = "call-" + std::to_string(i);
         offer.from_tag = "caller-" + std::to_string(i);
-        offer.sdp = peer_sdp(0, i, srtp_a, suite_, c.peer_key[0]);
+        offer.sdp = peer_sdp(0, i, srtp_a, suite_, c.peer_key[0], side_v6(ip_, 0));
         offer.direction = {"a", "b"};
         if (srtp_b && !srtp_a) {
             offer.transport_protocol = "RTP/SAVP";  // NG bridging: the callee leg is SRTP
         }
         const auto now = std::chrono::steady_clock::now();
-        read_relay_sdp(sessions_->offer(offer, now).sdp, srtp_b, i, 1, &c);
+        if (side_v6(ip_, 0) != side_v6(ip_, 1)) {
+            offer.address_family = side_v6(ip_, 1) ? ip_address::family::v6 : ip_address::family::v4;
+        }
+        read_relay_sdp(sessions_->offer(offer, now).sdp, srtp_b, i, 1, side_v6(ip_, 1), &c);
 
         sdp_request answer;
         answer.call_id = offer.call_id;
         answer.from_tag = offer.from_tag;
         answer.to_tag = "callee-" + std::to_string(i);
-        answer.sdp = peer_sdp(1, i, srtp_b, suite_, c.peer_key[1]);
-        read_relay_sdp(sessions_->answer(answer, now).sdp, srtp_a, i, 0, &c);
+        answer.sdp = peer_sdp(1, i, srtp_b, suite_, c.peer_key[1], side_v6(ip_, 1));
+        read_relay_sdp(sessions_->answer(answer, now).sdp, srtp_a, i, 0, side_v6(ip_, 0), &c);
     }
     stats_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 
-    // The peers' MACs, as the control plane learns them from their ARP.
+    // The peers' MACs, as the control plane learns them from their ARP (IPv6: ND).
     const auto now = dp::neighbour_table::clock::now();
     for (int side = 0; side < 2; ++side) {
         for (uint32_t h = 0; h < peer_hosts && h < calls_; ++h) {
-            plane_->neighbours().learn(env_.port(side).id, peer_address(side, h), dp::pack_mac(peer_mac(side, h)), true, now);
+            if (side_v6(ip_, side)) {
+                uint8_t a[16];
+                peer_address6(side, h, a);
+                plane_->neighbours().learn6(env_.port(side).id, a, dp::pack_mac(peer_mac(side, h)), true, now);
+            } else {
+                plane_->neighbours().learn(env_.port(side).id, peer_address(side, h), dp::pack_mac(peer_mac(side, h)),
+                                           true, now);
+            }
         }
     }
     // The answers replaced the offers' entries: let those go as the running relay would.

@@ -35,7 +35,7 @@ class relay_under_test {
  public:
     // `suite`: what the callers offer and the relay offers the callees on SRTP legs.
     relay_under_test(eal_env& env, scenario s, uint32_t calls, uint32_t srtp_batch_min, uint32_t workers = 1,
-                     dp::srtp::suite suite = dp::srtp::suite::aes_cm_128_hmac_sha1_80);
+                     dp::srtp::suite suite = dp::srtp::suite::aes_cm_128_hmac_sha1_80, ip_mode ip = ip_mode::v4);
     ~relay_under_test();
     relay_under_test(const relay_under_test&) = delete;
     relay_under_test& operator=(const relay_under_test&) = delete;
@@ -61,6 +61,7 @@ class relay_under_test {
     scenario scenario_;
     uint32_t calls_;
     dp::srtp::suite suite_;
+    ip_mode ip_;
     setup_stats stats_;
     uint64_t heap_before_ = 0;
     uint64_t dpdk_before_ = 0;

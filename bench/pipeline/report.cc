@@ -130,6 +130,9 @@ void print_table(const machine_info& m, const floor_figures& floor, const std::v
                 "  without the worker. Medians of runs.\n"
                 "check: delivered == injected, relay drops == 0, sampled output verified (SRTP by libsrtp2).\n"
                 "setup: offer+answer for every call (wall); relay memory per call (malloc + rte_malloc).\n");
+    std::printf("IP: %s\n", m.ip == ip_mode::v4   ? "IPv4 both sides"
+                            : m.ip == ip_mode::v6 ? "IPv6 both sides"
+                                                  : "callers IPv4, callees IPv6 (bridged both ways)");
     std::printf("SRTP: batched crypto from %u SRTP packets per burst%s\n", m.srtp_batch_min,
                 m.srtp_batch_min == 0 ? " (off: packet by packet)" : "");
     if (floor.ns_per_direction > 0) {
@@ -255,6 +258,7 @@ void print_json(const machine_info& m, const floor_figures& floor, const std::ve
     std::printf("{\"cpu\":");
     std::fputs(json_string(m.cpu).c_str(), stdout);
     std::printf(",\"suite\":\"%s\"", m.suite.c_str());
+    std::printf(",\"ip\":\"%s\"", ip_mode_name(m.ip));
     std::printf(",\"tsc_hz\":%.0f,\"lcore_cpu\":%u,\"hugepages\":%s,\"srtp_batch_min\":%u,"
                 "\"floor_arch\":\"%s\",\"floor_keys\":%u,\"floor_ns_per_direction\":%.2f,\"realtime\":%s,"
                 "\"cpu_gaps\":{\"seconds\":%.1f,\"over_10us\":%llu,\"over_30us\":%llu,\"over_100us\":%llu,"

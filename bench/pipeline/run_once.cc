@@ -137,7 +137,7 @@ std::vector<traffic_generator::stream_lists> spread_streams(const relay_under_te
 }  // namespace
 
 void run_once(eal_env& env, const options& opt, scenario sc, uint32_t workers, scenario_result* r) {
-    relay_under_test relay(env, sc, opt.calls, opt.srtp_batch_min, workers, opt.suite);
+    relay_under_test relay(env, sc, opt.calls, opt.srtp_batch_min, workers, opt.suite, opt.ip);
     const std::vector<call_info> calls = relay.set_up_calls();
     if (relay.worker().crypto != nullptr) {
         r->srtp_arch = dp::srtp::imb_arch_name(relay.worker().crypto->arch());
@@ -154,6 +154,7 @@ void run_once(eal_env& env, const options& opt, scenario sc, uint32_t workers, s
     for (uint32_t w = 0; w < workers; ++w) {
         gens.push_back(std::make_unique<traffic_generator>(sc, calls, macs, opt.one_way, lists[w]));
         gens.back()->set_stream_run(opt.stream_run);
+        gens.back()->set_ip(opt.ip);
     }
     const uint32_t chunk = opt.chunk / burst * burst;
     // Each lane sends its share of the packets (whole bursts).
@@ -325,7 +326,7 @@ void run_once(eal_env& env, const options& opt, scenario sc, uint32_t workers, s
     for (const lane_result& l : out) {
         per_stream = std::max(per_stream, l.max_per_stream);
     }
-    check_samples(sc, calls, macs, all.samples, per_stream + 1, &r->check);
+    check_samples(sc, opt.ip, calls, macs, all.samples, per_stream + 1, &r->check);
     if (all.samples.empty()) {
         r->check.failures.push_back("no output packet was sampled (fewer packets than --sample-every?)");
     }

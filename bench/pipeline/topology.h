@@ -4,10 +4,14 @@
 // pairs each in 10000-20000) and up to 250 peer hosts, each peer a distinct UDP port.
 // Every call is one caller and one callee; stream (call, side) is what the peer on `side`
 // sends, and the relay forwards it out of the other side. All addresses network order.
+// A side on IPv6 (--ip) uses 2001:2:0:<1+side>::<1+i> for the relay and
+// 2001:2:0:<1+side>::100:<1+host> for the peers (one /64 per side: on-link).
 
 #include <arpa/inet.h>
 
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 #include <string>
 
 #include <rte_ether.h>
@@ -43,6 +47,31 @@ inline rte_ether_addr peer_mac(int side, uint32_t call) {
                            static_cast<uint8_t>(peer_host(call))}};
 }
 
+inline bool side_v6(ip_mode m, int side) { return m == ip_mode::v6 || (m == ip_mode::v4_v6 && side == 1); }
+
+// The IPv6 forms: 16 bytes network order, and text.
+inline void relay_address6(int side, uint32_t i, uint8_t* out) {
+    const uint8_t a[16] = {0x20, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00, static_cast<uint8_t>(1 + side),
+                           0, 0, 0, 0, 0, 0, static_cast<uint8_t>((1 + i) >> 8), static_cast<uint8_t>(1 + i)};
+    std::memcpy(out, a, 16);
+}
+inline std::string relay_address6_text(int side, uint32_t i) {
+    char b[64];
+    std::snprintf(b, sizeof(b), "2001:2:0:%d::%x", 1 + side, 1 + i);
+    return b;
+}
+inline void peer_address6(int side, uint32_t call, uint8_t* out) {
+    const uint32_t h = 1 + peer_host(call);
+    const uint8_t a[16] = {0x20, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00, static_cast<uint8_t>(1 + side),
+                           0, 0, 0, 0, 0x01, 0x00, static_cast<uint8_t>(h >> 8), static_cast<uint8_t>(h)};
+    std::memcpy(out, a, 16);
+}
+inline std::string peer_address6_text(int side, uint32_t call) {
+    char b[64];
+    std::snprintf(b, sizeof(b), "2001:2:0:%d::100:%x", 1 + side, 1 + peer_host(call));
+    return b;
+}
+
 inline uint32_t stream_ssrc(uint32_t call, int side) { return ssrc_base + (call << 1) + static_cast<uint32_t>(side); }
 
 // Whether the leg on `side` speaks SRTP.
@@ -53,7 +82,8 @@ inline bool srtp_leg(scenario s, int side) {
 // What signalling established for one call: the relay's port and address facing each side,
 // and the keys from the SDP (meaningful on SRTP legs only).
 struct call_info {
-    uint32_t relay_addr[2] = {0, 0};      // network order
+    uint32_t relay_addr[2] = {0, 0};      // network order (IPv4 sides)
+    uint8_t relay_addr6[2][16] = {};      // network order (IPv6 sides)
     uint16_t relay_port[2] = {0, 0};      // RTP port, host order
     dp::srtp::master_key peer_key[2]{};   // the peer on side s sends with it (its SDP line)
     dp::srtp::master_key relay_key[2]{};  // the relay sends to side s's peer with it (relay's SDP)

@@ -15,7 +15,10 @@ constexpr uint32_t l2_len = sizeof(rte_ether_hdr);
 constexpr uint32_t l3_len = sizeof(rte_ipv4_hdr);
 constexpr uint32_t l4_len = sizeof(rte_udp_hdr);
 constexpr uint32_t headers = l2_len + l3_len + l4_len;
-static_assert(headers + rtp_bytes + dp::srtp::max_overhead <= frame_chunk::stride);
+constexpr uint32_t l3_len6 = sizeof(rte_ipv6_hdr);
+constexpr uint32_t headers6 = l2_len + l3_len6 + l4_len;
+// The bench's keys carry no MKI: the largest frame is IPv6 with the longest tag.
+static_assert(headers6 + rtp_bytes + dp::srtp::max_tag_len <= frame_chunk::stride);
 }  // namespace
 
 namespace {
@@ -98,8 +101,10 @@ uint64_t traffic_generator::max_per_stream() const {
 void traffic_generator::build(uint32_t call, int side, uint8_t* out, uint16_t* len) {
     stream& st = streams_[2 * call + static_cast<uint32_t>(side)];
     const call_info& ci = calls_[call];
+    const bool v6 = side_v6(ip_, side);
+    const uint32_t hdr = v6 ? headers6 : headers;
 
-    uint8_t* rtp = out + headers;
+    uint8_t* rtp = out + hdr;
     rtp[0] = 0x80;  // V=2
     rtp[1] = 0;     // PCMU
     const uint16_t seq = st.seq++;
@@ -116,7 +121,7 @@ void traffic_generator::build(uint32_t call, int side, uint8_t* out, uint16_t* l
     }
     uint32_t plen = rtp_bytes;
     if (st.ctx) {
-        const auto r = dp::srtp::protect_rtp(*st.ctx, rtp, &plen, frame_chunk::stride - headers - rtp_bytes);
+        const auto r = dp::srtp::protect_rtp(*st.ctx, rtp, &plen, frame_chunk::stride - hdr - rtp_bytes);
         if (r != dp::srtp::result::ok) {
             throw std::runtime_error(std::string("generator: SRTP protect failed: ") + dp::srtp::result_name(r));
         }
@@ -125,6 +130,24 @@ void traffic_generator::build(uint32_t call, int side, uint8_t* out, uint16_t* l
     auto* eth = reinterpret_cast<rte_ether_hdr*>(out);
     eth->dst_addr = port_macs_[side];
     eth->src_addr = peer_mac(side, call);
+    auto* udp = reinterpret_cast<rte_udp_hdr*>(out + hdr - l4_len);
+    udp->src_port = rte_cpu_to_be_16(peer_port(call));
+    udp->dst_port = rte_cpu_to_be_16(ci.relay_port[side]);
+    udp->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(l4_len + plen));
+    udp->dgram_cksum = 0;
+    if (v6) {
+        eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
+        auto* ip = reinterpret_cast<rte_ipv6_hdr*>(out + l2_len);
+        ip->vtc_flow = rte_cpu_to_be_32((6u << 28) | (0xb8u << 20));  // EF, as phones mark voice
+        ip->payload_len = rte_cpu_to_be_16(static_cast<uint16_t>(l4_len + plen));
+        ip->proto = IPPROTO_UDP;
+        ip->hop_limits = 64;
+        peer_address6(side, call, ip->src_addr);
+        std::memcpy(ip->dst_addr, ci.relay_addr6[side], 16);
+        udp->dgram_cksum = rte_ipv6_udptcp_cksum(ip, udp);
+        *len = static_cast<uint16_t>(headers6 + plen);
+        return;
+    }
     eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
     auto* ip = reinterpret_cast<rte_ipv4_hdr*>(out + l2_len);
     ip->version_ihl = 0x45;
@@ -138,11 +161,6 @@ void traffic_generator::build(uint32_t call, int side, uint8_t* out, uint16_t* l
     ip->dst_addr = ci.relay_addr[side];
     ip->hdr_checksum = 0;
     ip->hdr_checksum = rte_ipv4_cksum(ip);
-    auto* udp = reinterpret_cast<rte_udp_hdr*>(out + l2_len + l3_len);
-    udp->src_port = rte_cpu_to_be_16(peer_port(call));
-    udp->dst_port = rte_cpu_to_be_16(ci.relay_port[side]);
-    udp->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(l4_len + plen));
-    udp->dgram_cksum = 0;
     udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
     *len = static_cast<uint16_t>(headers + plen);
 }

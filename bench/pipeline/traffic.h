@@ -1,5 +1,5 @@
 #pragma once
-// The generator's packets, made outside the timed region: Ethernet/IPv4/UDP frames carrying
+// The generator's packets, made outside the timed region: Ethernet/IPv4(or 6)/UDP frames carrying
 // 172-byte RTP, one stream per call and side, round-robin over the calls, with sequence
 // numbers and timestamps that advance per packet. On an SRTP leg each frame is protected
 // with the peer's key from its SDP, by the project's own transform (native engine), so
@@ -26,7 +26,8 @@ inline constexpr uint32_t burst = 32;
 
 // Frames in fixed slots of `stride` bytes. Burst b holds frames [32 b, min(32 b + 32, n)).
 struct frame_chunk {
-    static constexpr uint32_t stride = 256;  // bytes: the largest frame is 14+20+8+172+24 (max_overhead)
+    // bytes: the largest frame is 14+40+8+172+16 (IPv6, GCM's tag; the bench's keys have no MKI)
+    static constexpr uint32_t stride = 256;
     std::vector<uint8_t> bytes;
     std::vector<uint16_t> len;
     std::vector<uint8_t> side;  // per burst: the side (port) it arrives on
@@ -45,6 +46,8 @@ class traffic_generator {
                       bool one_way, stream_lists streams);
     // Consecutive packets of a side that belong to one call (>= 1; bench --stream-run).
     void set_stream_run(uint32_t n) { stream_run_ = n == 0 ? 1 : n; }
+    // Which sides send over IPv6 (bench --ip); IPv4 unless set.
+    void set_ip(ip_mode m) { ip_ = m; }
     ~traffic_generator();
     traffic_generator(const traffic_generator&) = delete;
     traffic_generator& operator=(const traffic_generator&) = delete;
@@ -72,6 +75,7 @@ class traffic_generator {
     stream_lists lists_;           // per side: the calls whose stream this generator sends
     std::vector<stream> streams_;  // [2 * call + side]; contexts only for streams in lists_
     uint32_t stream_run_ = 1;
+    ip_mode ip_ = ip_mode::v4;
     uint64_t next_burst_ = 0;
     uint64_t per_side_[2] = {0, 0};
     uint16_t ip_id_ = 0;

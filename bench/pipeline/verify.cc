@@ -102,6 +102,14 @@ bool udp_checksum_ok(const rte_ipv4_hdr* ip, const rte_udp_hdr* udp) {
     return udp->dgram_cksum != 0 && sum == 0xffff;
 }
 
+// The same over IPv6's pseudo-header (RFC 8200 section 8.1), where 0 is never valid.
+bool udp6_checksum_ok(const rte_ipv6_hdr* ip, const rte_udp_hdr* udp) {
+    uint32_t sum = rte_raw_cksum(udp, rte_be_to_cpu_16(udp->dgram_len)) + rte_ipv6_phdr_cksum(ip, 0);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    return udp->dgram_cksum != 0 && sum == 0xffff;
+}
+
 std::string where(const output_sample& s, uint32_t call) {
     return "sample from port " + std::to_string(s.side) + " (call " + std::to_string(call) + "): ";
 }
@@ -132,15 +140,16 @@ void check_delivery(const loop_totals& t, const dp::worker_counters& c, bool han
     }
 }
 
-void check_samples(scenario sc, const std::vector<call_info>& calls, const rte_ether_addr (&port_macs)[2],
+void check_samples(scenario sc, ip_mode ipm, const std::vector<call_info>& calls, const rte_ether_addr (&port_macs)[2],
                    const std::vector<output_sample>& samples, uint64_t max_packets_per_stream, verdict* v) {
     constexpr uint32_t l2 = sizeof(rte_ether_hdr);
-    constexpr uint32_t l3 = sizeof(rte_ipv4_hdr);
     constexpr uint32_t l4 = sizeof(rte_udp_hdr);
     // No stream can have wrapped its sequence number more often than all packets allow.
     libsrtp2_receivers receivers(static_cast<uint32_t>(max_packets_per_stream >> 16) + 1);
     for (const output_sample& s : samples) {
         ++v->samples;
+        const bool v6 = side_v6(ipm, s.side);
+        const uint32_t l3 = v6 ? sizeof(rte_ipv6_hdr) : sizeof(rte_ipv4_hdr);
         if (s.len < l2 + l3 + l4 + 12) {
             fail(v, "sample of " + std::to_string(s.len) + " bytes is too short");
             continue;
@@ -163,23 +172,41 @@ void check_samples(scenario sc, const std::vector<call_info>& calls, const rte_e
         const auto* eth = reinterpret_cast<const rte_ether_hdr*>(f);
         const rte_ether_addr want_dst = peer_mac(to, call);
         if (!rte_is_same_ether_addr(&eth->dst_addr, &want_dst) || !rte_is_same_ether_addr(&eth->src_addr, &port_macs[to]) ||
-            eth->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
+            eth->ether_type != rte_cpu_to_be_16(v6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4)) {
             fail(v, where(s, call) + "wrong Ethernet header");
             continue;
         }
-        const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(f + l2);
         const auto* udp = reinterpret_cast<const rte_udp_hdr*>(f + l2 + l3);
-        const uint32_t ip_len = rte_be_to_cpu_16(ip->total_length);
-        if (ip->version_ihl != 0x45 || l2 + ip_len != s.len || rte_raw_cksum(ip, l3) != 0xffff) {
-            fail(v, where(s, call) + "bad IPv4 header or checksum");
-            continue;
+        uint32_t ip_len = 0;
+        bool addressed = false;
+        bool checksum = false;
+        if (v6) {
+            const auto* ip = reinterpret_cast<const rte_ipv6_hdr*>(f + l2);
+            ip_len = l3 + rte_be_to_cpu_16(ip->payload_len);
+            uint8_t peer[16];
+            peer_address6(to, call, peer);
+            if ((f[l2] >> 4) != 6 || ip->proto != IPPROTO_UDP || l2 + ip_len != s.len) {
+                fail(v, where(s, call) + "bad IPv6 header");
+                continue;
+            }
+            addressed = std::memcmp(ip->src_addr, ci.relay_addr6[to], 16) == 0 && std::memcmp(ip->dst_addr, peer, 16) == 0;
+            checksum = udp6_checksum_ok(ip, udp);
+        } else {
+            const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(f + l2);
+            ip_len = rte_be_to_cpu_16(ip->total_length);
+            if (ip->version_ihl != 0x45 || l2 + ip_len != s.len || rte_raw_cksum(ip, l3) != 0xffff) {
+                fail(v, where(s, call) + "bad IPv4 header or checksum");
+                continue;
+            }
+            addressed = ip->src_addr == ci.relay_addr[to] && ip->dst_addr == peer_address(to, call);
+            checksum = udp_checksum_ok(ip, udp);
         }
-        if (ip->src_addr != ci.relay_addr[to] || ip->dst_addr != peer_address(to, call) ||
-            rte_be_to_cpu_16(udp->src_port) != ci.relay_port[to] || rte_be_to_cpu_16(udp->dst_port) != peer_port(call)) {
+        if (!addressed || rte_be_to_cpu_16(udp->src_port) != ci.relay_port[to] ||
+            rte_be_to_cpu_16(udp->dst_port) != peer_port(call)) {
             fail(v, where(s, call) + "not addressed from the relay's SDP address/port to the peer's");
             continue;
         }
-        if (rte_be_to_cpu_16(udp->dgram_len) != ip_len - l3 || !udp_checksum_ok(ip, udp)) {
+        if (rte_be_to_cpu_16(udp->dgram_len) != ip_len - l3 || !checksum) {
             fail(v, where(s, call) + "bad UDP length or checksum");
             continue;
         }

@@ -30,7 +30,7 @@ void check_delivery(const loop_totals& t, const dp::worker_counters& c, bool han
 // Call srtp_init() once before. Samples must be in output order (libsrtp2 keeps one
 // receive session per sampled stream, and its replay window sees them in order);
 // `max_packets_per_stream` bounds the rollover counters to try on a stream's first sample.
-void check_samples(scenario s, const std::vector<call_info>& calls, const rte_ether_addr (&port_macs)[2],
+void check_samples(scenario s, ip_mode ip, const std::vector<call_info>& calls, const rte_ether_addr (&port_macs)[2],
                    const std::vector<output_sample>& samples, uint64_t max_packets_per_stream, verdict* v);
 
 }  // namespace rtprelay::pipeline

@@ -52,24 +52,54 @@ void admission::set_interface(size_t index, uint64_t capacity_bps, double cps) {
     ifaces_.at(index).cps = token_bucket(cps);
 }
 
-std::vector<size_t> admission::unique(const std::vector<size_t>& v) {
-    std::vector<size_t> u = v;
-    std::sort(u.begin(), u.end());
-    u.erase(std::unique(u.begin(), u.end()), u.end());
+std::vector<leg_cost> admission::per_interface(const std::vector<leg_cost>& legs) {
+    std::vector<leg_cost> u = legs;
+    std::sort(u.begin(), u.end(), [](const leg_cost& a, const leg_cost& b) {
+        return a.interface != b.interface ? a.interface < b.interface : a.bps > b.bps;
+    });
+    u.erase(std::unique(u.begin(), u.end(),
+                        [](const leg_cost& a, const leg_cost& b) { return a.interface == b.interface; }),
+            u.end());
     return u;
 }
 
+namespace {
+std::vector<leg_cost> flat(const std::vector<size_t>& interfaces, uint64_t bps) {
+    std::vector<leg_cost> legs;
+    legs.reserve(interfaces.size());
+    for (size_t i : interfaces) {
+        legs.push_back({i, bps});
+    }
+    return legs;
+}
+
+uint64_t largest(const std::vector<leg_cost>& legs) {
+    uint64_t m = 0;
+    for (const leg_cost& l : legs) {
+        m = std::max(m, l.bps);
+    }
+    return m;
+}
+}  // namespace
+
 refusal admission::admit(const std::vector<size_t>& interfaces, clock::time_point now) {
+    return admit_legs(flat(interfaces, call_bps_), now);
+}
+
+void admission::release(const std::vector<size_t>& interfaces) { release_legs(flat(interfaces, call_bps_)); }
+
+refusal admission::admit_legs(const std::vector<leg_cost>& legs, clock::time_point now) {
     if (draining_) {
         return refusal::draining;
     }
-    const std::vector<size_t> ifs = unique(interfaces);
+    const std::vector<leg_cost> ifs = per_interface(legs);
+    const uint64_t node_bps = largest(legs);
     // Bandwidth first: a refusal for capacity must not use up rate-limit tokens.
-    if (!node_.fits(call_bps_)) {
+    if (!node_.fits(node_bps)) {
         return refusal::capacity;
     }
-    for (size_t i : ifs) {
-        if (!ifaces_.at(i).b.fits(call_bps_)) {
+    for (const leg_cost& l : ifs) {
+        if (!ifaces_.at(l.interface).b.fits(l.bps)) {
             return refusal::capacity;
         }
     }
@@ -77,29 +107,30 @@ refusal admission::admit(const std::vector<size_t>& interfaces, clock::time_poin
         return refusal::cps;
     }
     for (size_t k = 0; k < ifs.size(); ++k) {
-        if (!ifaces_[ifs[k]].cps.take(now)) {
+        if (!ifaces_[ifs[k].interface].cps.take(now)) {
             node_cps_.put_back();
             for (size_t j = 0; j < k; ++j) {
-                ifaces_[ifs[j]].cps.put_back();
+                ifaces_[ifs[j].interface].cps.put_back();
             }
             return refusal::cps;
         }
     }
-    node_.reserved_bps += call_bps_;
+    node_.reserved_bps += node_bps;
     ++node_.calls;
-    for (size_t i : ifs) {
-        ifaces_[i].b.reserved_bps += call_bps_;
-        ++ifaces_[i].b.calls;
+    for (const leg_cost& l : ifs) {
+        ifaces_[l.interface].b.reserved_bps += l.bps;
+        ++ifaces_[l.interface].b.calls;
     }
     return refusal::none;
 }
 
-void admission::release(const std::vector<size_t>& interfaces) {
-    node_.reserved_bps -= std::min(node_.reserved_bps, call_bps_);
+void admission::release_legs(const std::vector<leg_cost>& legs) {
+    const uint64_t node_bps = largest(legs);
+    node_.reserved_bps -= std::min(node_.reserved_bps, node_bps);
     node_.calls -= node_.calls > 0 ? 1 : 0;
-    for (size_t i : unique(interfaces)) {
-        budget& b = ifaces_.at(i).b;
-        b.reserved_bps -= std::min(b.reserved_bps, call_bps_);
+    for (const leg_cost& l : per_interface(legs)) {
+        budget& b = ifaces_.at(l.interface).b;
+        b.reserved_bps -= std::min(b.reserved_bps, l.bps);
         b.calls -= b.calls > 0 ? 1 : 0;
     }
 }

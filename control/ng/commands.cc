@@ -237,6 +237,7 @@ capacity_report commands::on_capacity(request& r, clock::time_point) {
     };
     capacity_report c;
     c.call_bps = adm->call_bps();
+    c.wire = adm->wire();
     c.draining = adm->draining();
     c.node = budget_of(adm->node(), "", adm->node_cps());
     const auto ifs = sessions_.interfaces_report();
@@ -306,6 +307,17 @@ std::string commands::offer_answer(request& r, bool is_offer, clock::time_point 
         r.warn("SDES option '" + u + "' is not supported: ignored");
     }
     s.strict_source = r.has(flag::strict_source);
+    // rtpengine's `address family` (older modules and rtpengine-ng-client write it with a
+    // space, newer ones with a dash; names.h matches both): the family of the relay's address
+    // in the SDP sent on.
+    const std::string family = r.string(key::address_family);
+    if (family == "IP4") {
+        s.address_family = ip_address::family::v4;
+    } else if (family == "IP6") {
+        s.address_family = ip_address::family::v6;
+    } else if (!family.empty()) {
+        throw session_error("address family '" + family + "' is not IP4 or IP6");
+    }
     s.transport_protocol = r.string(key::transport_protocol);
     if (!s.transport_protocol.empty() && !sdes::is_plain_rtp_proto(s.transport_protocol) &&
         !sdes::is_srtp_proto(s.transport_protocol)) {

@@ -269,6 +269,8 @@ value reply_capacity(const capacity_report& c) {
     };
     value v = ok();
     v.set("call bps", integer(c.call_bps));
+    // "wire": each leg reserves by its family and SRTP (call bps stays the sizing unit).
+    v.set("call bandwidth", value::str(c.wire ? "wire" : "flat"));
     v.set("draining", value::integer(c.draining ? 1 : 0));
     v.set("node", budget_value(c.node));
     value ifs = value::list();

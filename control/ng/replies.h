@@ -53,6 +53,7 @@ struct budget_report {
 };
 struct capacity_report {
     uint64_t call_bps = 0;
+    bool wire = false;  // call-bandwidth = wire: each leg reserves by its family and SRTP
     bool draining = false;
     budget_report node;
     std::vector<budget_report> interfaces;

@@ -1,6 +1,8 @@
 #include "control/publish/publisher.h"
 
 #include <arpa/inet.h>
+
+#include <cstring>
 #include <rte_cycles.h>
 
 #include "dataplane/steering.h"
@@ -8,16 +10,42 @@
 namespace rtprelay {
 
 namespace {
-uint64_t packed(const std::optional<endpoint>& ep) {
-    if (!ep || !ep->addr.is_v4() || ep->addr.is_unspecified() || ep->port == 0) {
+// The packed word of `ep` when it is of family `fam` (that of the local address it talks
+// to; the session manager refuses a mix, this only keeps a stray one out of the entry).
+uint64_t packed(const std::optional<endpoint>& ep, ip_address::family fam) {
+    if (!ep || ep->addr.fam != fam || ep->addr.is_unspecified() || ep->port == 0) {
         return 0;
     }
-    return dp::pack_endpoint(ep->addr.v4_be(), htons(ep->port));
+    if (ep->addr.is_v4()) {
+        return dp::pack_endpoint(ep->addr.v4_be(), htons(ep->port));
+    }
+    return dp::pack_endpoint6(ep->addr.bytes.data(), htons(ep->port));
+}
+
+void copy16(uint8_t* to, const std::optional<endpoint>& ep) {
+    if (ep && !ep->addr.is_v4()) {
+        std::memcpy(to, ep->addr.bytes.data(), 16);
+    }
+}
+
+// Whether IPv6 `a` shares `prefix` leading bits with `net`.
+bool same_prefix6(const uint8_t* a, const uint8_t* net, unsigned prefix) {
+    for (unsigned i = 0; i < 16 && prefix > 0; ++i, prefix = prefix >= 8 ? prefix - 8 : 0) {
+        const auto mask = static_cast<uint8_t>(prefix >= 8 ? 0xff : 0xff << (8 - prefix));
+        if (((a[i] ^ net[i]) & mask) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+uint32_t fold(const ip_address& a) {
+    uint32_t w[4];
+    std::memcpy(w, a.bytes.data(), sizeof(w));
+    return w[0] ^ w[1] ^ w[2] ^ w[3];
 }
 
 const media_address& address_of(const leg& l, const stream& s) { return l.iface->addresses.at(s.alloc.address_index); }
-
-uint32_t mask_of(uint8_t prefix) { return prefix == 0 ? 0 : htonl(~0u << (32 - prefix)); }
 
 using made_from = srtp_contexts::made_from;
 
@@ -68,6 +96,24 @@ void publisher::sync_contexts(stream& s, std::vector<std::unique_ptr<dp::srtp::c
     sync(want_out, s.contexts->out_key, s.contexts->out);
 }
 
+uint8_t publisher::owner_of(const ip_address& addr, uint16_t port) const {
+    return owner_of(addr.is_v4() ? addr.v4_be() : fold(addr), port);
+}
+
+std::optional<dp::flow_key> publisher::flow_key_of(const ip_address& addr, uint16_t port) const {
+    dp::flow_key key;
+    key.local_port = htons(port);
+    if (addr.is_v4()) {
+        key.local_addr = addr.v4_be();
+        return key;
+    }
+    key.v6_slot = locals_ != nullptr ? locals_->slot6(addr.bytes.data()) : 0;
+    if (key.v6_slot == 0) {
+        return std::nullopt;
+    }
+    return key;
+}
+
 uint8_t publisher::owner_of(uint32_t addr_be, uint16_t port) const {
     if (steered_) {
         return static_cast<uint8_t>(dp::steered_queue(port, n_workers_));
@@ -80,32 +126,58 @@ uint8_t publisher::owner_of(uint32_t addr_be, uint16_t port) const {
 
 bool publisher::publish_direction(leg& in, stream& s_in, leg& out, stream& s_out, bool rtcp) {
     const media_address& out_addr = address_of(out, s_out);
-    const uint32_t in_addr_be = s_in.local_addr.v4_be();
     const uint16_t in_port = rtcp ? s_in.rtcp_port() : s_in.rtp_port();
+    const std::optional<dp::flow_key> key = flow_key_of(s_in.local_addr, in_port);
+    if (!key) {
+        return false;
+    }
+    const ip_address::family in_fam = s_in.local_addr.fam;
+    const ip_address::family out_fam = s_out.local_addr.fam;
+    const bool in6 = in_fam == ip_address::family::v6;
+    const bool out6 = out_fam == ip_address::family::v6;
 
     auto e = std::make_unique<dp::flow_entry>();
     e->self = rtcp ? s_in.rtcp_state.get() : s_in.rtp_state.get();
     // With rtcp-mux on the far leg, RTCP goes to (and from) its RTP port.
     const bool out_mux = rtcp && s_out.rtcp_mux;
+    const bool out_rtp_port = !rtcp || out_mux;
+    const std::optional<endpoint>& dest = out_rtp_port ? s_out.peer_rtp : s_out.peer_rtcp;
+    const std::optional<endpoint>& expected = rtcp && !s_in.rtcp_mux ? s_in.peer_rtcp : s_in.peer_rtp;
     // Toward ports several forked branches send to, the latched source is whichever branch
     // spoke last: send to the active branch's SDP address instead (sibling null).
-    if (!rtcp || out_mux) {
-        e->sibling = s_out.forked ? nullptr : s_out.rtp_state.get();
-        e->sdp_dest = packed(s_out.peer_rtp);
-        e->out_src_port = htons(s_out.rtp_port());
-    } else {
-        e->sibling = s_out.forked ? nullptr : s_out.rtcp_state.get();
-        e->sdp_dest = packed(s_out.peer_rtcp);
-        e->out_src_port = htons(s_out.rtcp_port());
-    }
-    e->expected_src = packed(rtcp && !s_in.rtcp_mux ? s_in.peer_rtcp : s_in.peer_rtp);
-    e->out_src_addr = s_out.local_addr.v4_be();
+    e->sibling = s_out.forked ? nullptr : out_rtp_port ? s_out.rtp_state.get() : s_out.rtcp_state.get();
+    e->sdp_dest = packed(dest, out_fam);
+    e->out_src_port = htons(out_rtp_port ? s_out.rtp_port() : s_out.rtcp_port());
+    e->expected_src = packed(expected, in_fam);
     e->out_port_id = out.iface->dpdk_port;
     e->vlan = out.iface->vlan;
     e->in_port_id = in.iface->dpdk_port;
-    e->onlink_mask = mask_of(out_addr.net.prefix);
-    e->onlink_net = out_addr.net.base.v4_be() & e->onlink_mask;
-    e->gateway = out.iface->gateway ? out.iface->gateway->v4_be() : 0;
+    if (!out6) {
+        e->out_src_addr = s_out.local_addr.v4_be();
+        e->onlink_prefix = out_addr.net.prefix;
+        e->gateway = out.iface->gateway ? out.iface->gateway->v4_be() : 0;
+    }
+    if (in6 || out6) {
+        auto v6 = std::make_unique<dp::flow_entry_v6>();
+        v6->in6 = in6;
+        v6->out6 = out6;
+        if (in6) {
+            v6->self6 = rtcp ? s_in.rtcp_addr6.get() : s_in.rtp_addr6.get();
+            v6->rtp_of_leg6 = rtcp ? s_in.rtp_addr6.get() : nullptr;
+            copy16(v6->expected_src, expected);
+        }
+        if (out6) {
+            v6->sibling6 = s_out.forked ? nullptr : out_rtp_port ? s_out.rtp_addr6.get() : s_out.rtcp_addr6.get();
+            copy16(v6->sdp_dest, dest);
+            std::memcpy(v6->out_src_addr, s_out.local_addr.bytes.data(), 16);
+            if (out.iface->gateway6) {
+                std::memcpy(v6->gateway, out.iface->gateway6->bytes.data(), 16);
+                v6->has_gateway = true;
+            }
+            v6->onlink_prefix = out_addr.net.prefix;
+        }
+        e->v6 = std::move(v6);
+    }
     e->kind = rtcp ? dp::flow_kind::rtcp : dp::flow_kind::rtp;
     e->iface = static_cast<uint8_t>(in.iface->index);  // < dp::counted_interfaces (interface_set::add)
     // An RTCP port latches a NAT'd peer only from the address its RTP port latched to.
@@ -128,7 +200,7 @@ bool publisher::publish_direction(leg& in, stream& s_in, leg& out, stream& s_out
     }
     // RTP and RTCP ports of a stream share an owner: with rtcp-mux the RTP port carries
     // RTCP too, and both must reach the same SRTCP context.
-    e->owner = owner_of(in_addr_be, s_in.rtp_port());
+    e->owner = owner_of(s_in.local_addr, s_in.rtp_port());
     for (size_t k = 0; k < 2; ++k) {
         e->srtp_in[k] = s_in.in_ctx(k);
         e->srtp_out[k] = s_out.out_ctx(k);
@@ -139,19 +211,22 @@ bool publisher::publish_direction(leg& in, stream& s_in, leg& out, stream& s_out
                  : keys_missing                     ? dp::forward_no_key
                                                     : dp::forward_on;
     if (e->sdp_dest != 0) {
-        const uint32_t dst = dp::endpoint_addr(e->sdp_dest);
-        const bool onlink = e->gateway == 0 || (dst & e->onlink_mask) == e->onlink_net;
-        dp::neighbour* nh = neighbours_.get_or_create(e->out_port_id, onlink ? dst : e->gateway);
+        dp::neighbour* nh = nullptr;
+        if (!out6) {
+            const uint32_t dst = dp::endpoint_addr(e->sdp_dest);
+            nh = neighbours_.get_or_create(e->out_port_id, dp::onlink4(*e, dst) ? dst : e->gateway);
+        } else {
+            const dp::flow_entry_v6& v6 = *e->v6;
+            const bool onlink = !out.iface->gateway6 || same_prefix6(v6.sdp_dest, v6.out_src_addr, v6.onlink_prefix);
+            nh = neighbours_.get_or_create6(e->out_port_id, onlink ? v6.sdp_dest : v6.gateway);
+        }
         if (nh != nullptr) {
             // Resolve it now, before the first packet needs it.
             nh->wanted.store(1, std::memory_order_relaxed);
         }
         e->sdp_next_hop = nh;
     }
-    dp::flow_key key;
-    key.local_addr = in_addr_be;
-    key.local_port = htons(in_port);
-    return flows_.publish(key, std::move(e));
+    return flows_.publish(*key, std::move(e));
 }
 
 bool publisher::publish_pair(leg& x, leg& y, size_t i) {
@@ -166,6 +241,10 @@ bool publisher::publish_pair(leg& x, leg& y, size_t i) {
             s->rtp_state = std::make_unique<dp::stream_state>();
             s->rtcp_state = std::make_unique<dp::stream_state>();
         }
+        if (!s->local_addr.is_v4() && !s->rtp_addr6) {
+            s->rtp_addr6 = std::make_unique<dp::stream_addr6>();
+            s->rtcp_addr6 = std::make_unique<dp::stream_addr6>();
+        }
         sync_contexts(*s, old);
     }
     bool ok = publish_direction(x, sx, y, sy, false) && publish_direction(y, sy, x, sx, false);
@@ -174,10 +253,9 @@ bool publisher::publish_pair(leg& x, leg& y, size_t i) {
     } else {
         // Not RTP (T.38 UDPTL after a re-INVITE from audio): nothing on port+1 any more.
         for (const stream* s : {&sx, &sy}) {
-            dp::flow_key key;
-            key.local_addr = s->local_addr.v4_be();
-            key.local_port = htons(s->rtcp_port());
-            flows_.remove(key);
+            if (const auto key = flow_key_of(s->local_addr, s->rtcp_port())) {
+                flows_.remove(*key);
+            }
         }
     }
     sx.published = sy.published = true;
@@ -192,18 +270,19 @@ void publisher::remove_entries(stream& s) {
     if (!s.published) {
         return;
     }
-    dp::flow_key key;
-    key.local_addr = s.local_addr.v4_be();
-    key.local_port = htons(s.rtp_port());
-    flows_.remove(key);
-    key.local_port = htons(s.rtcp_port());
-    flows_.remove(key);
+    for (const uint16_t port : {s.rtp_port(), s.rtcp_port()}) {
+        if (const auto key = flow_key_of(s.local_addr, port)) {
+            flows_.remove(*key);
+        }
+    }
     s.published = false;
 }
 
 void publisher::retire_states(stream& s) {
     flows_.retire(std::move(s.rtp_state));
     flows_.retire(std::move(s.rtcp_state));
+    flows_.retire(std::move(s.rtp_addr6));
+    flows_.retire(std::move(s.rtcp_addr6));
     if (s.contexts) {
         for (size_t k = 0; k < 2; ++k) {
             flows_.retire(std::move(s.contexts->in[k]));

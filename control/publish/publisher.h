@@ -5,10 +5,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "control/session/session.h"
 #include "dataplane/flow_table.h"
+#include "dataplane/local_addresses.h"
 #include "dataplane/neighbour_table.h"
 
 namespace rtprelay {
@@ -30,8 +32,16 @@ class publisher {
     // The worker that owns a local (address, port): decided by the local side only, so a
     // remote peer cannot move a stream's state between workers.
     // With `steered` ports (dataplane/steering.h) it is the queue the NIC delivers the port to.
+    // An IPv6 address counts by the fold of its four words.
     uint8_t owner_of(uint32_t addr_be, uint16_t port) const;
+    uint8_t owner_of(const ip_address& addr, uint16_t port) const;
     void set_steered(bool steered) { steered_ = steered; }
+    // The data plane's media addresses: an IPv6 local address is named in the flow key by
+    // its slot there (dataplane/flow_entry.h). Without it only IPv4 streams publish.
+    void set_local_addresses(const dp::local_addresses* locals) { locals_ = locals; }
+    // The flow key of local (addr, port); nullopt for an IPv6 address the data plane does
+    // not own.
+    std::optional<dp::flow_key> flow_key_of(const ip_address& addr, uint16_t port) const;
 
     dp::flow_table& flows() { return flows_; }
 
@@ -46,6 +56,7 @@ class publisher {
     uint16_t n_workers_;
     dp::srtp::engine engine_;
     bool steered_ = false;
+    const dp::local_addresses* locals_ = nullptr;
 };
 
 }  // namespace rtprelay

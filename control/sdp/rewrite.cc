@@ -108,6 +108,11 @@ void rewriter::decide_session()
         }
         any_relayed = true;
         all_remove_ice = all_remove_ice && plan_.medias[i].remove_ice;
+        // A refused stream (port 0 once written) does not give the session c= its address:
+        // with streams of two families, the next rewrite of the output would pick another.
+        if (plan_.medias[i].reject) {
+            continue;
+        }
         // Prefer a stream that relies on the session c=: then it needs no c= of its own.
         const bool relies = !sd_.medias[i].conn;
         if (pick == sd_.medias.size() || (relies && sd_.medias[pick].conn)) {

@@ -1,6 +1,7 @@
 #include "control/session/manager.h"
 
 #include <algorithm>
+#include <cstring>
 #include <ctime>
 #include <iterator>
 
@@ -20,20 +21,30 @@ std::optional<endpoint> peer_endpoint(const std::optional<ip_address>& addr, uin
     return endpoint{*addr, port};
 }
 
+const char* family_name(ip_address::family f) { return f == ip_address::family::v4 ? "IP4" : "IP6"; }
+
+// The address of a c= line (or a=rtcp's), checked against its address type: "IN IP6
+// 198.18.0.1" would leave the family of the leg in doubt.
+ip_address connection_address(const sdp::connection& c, size_t i, const char* what) {
+    const std::optional<ip_address> a = ip_address::parse(c.address);
+    if (!a) {
+        throw session_error("SDP: m= line " + std::to_string(i + 1) + ": " + what + " address '" + c.address +
+                            "' is not an IP address");
+    }
+    if (c.addrtype != family_name(a->fam)) {
+        throw session_error("SDP: m= line " + std::to_string(i + 1) + ": " + what + " address '" + c.address +
+                            "' is not an " + c.addrtype + " address");
+    }
+    return *a;
+}
+
 // What one m= section of an SDP says about where its sender wants media.
 void take_peer(stream& s, const sdp::session_description& sd, size_t i) {
     const sdp::media& m = sd.medias[i];
     const sdp::connection* c = sdp::effective_connection(sd, i);
     std::optional<ip_address> addr;
     if (c != nullptr) {
-        addr = ip_address::parse(c->address);
-        if (!addr) {
-            throw session_error("SDP: m= line " + std::to_string(i + 1) + ": connection address '" +
-                                c->address + "' is not an IP address");
-        }
-        if (!addr->is_v4()) {
-            throw session_error("IPv6 media is not supported yet");
-        }
+        addr = connection_address(*c, i, "connection");
     }
     const std::optional<sdp::direction> dir = m.dir ? m.dir : sd.dir;
     s.hold = (dir && *dir != sdp::direction::sendrecv) || (addr && addr->is_unspecified());
@@ -42,13 +53,66 @@ void take_peer(stream& s, const sdp::session_description& sd, size_t i) {
     s.is_rtp = m.proto.rfind("RTP/", 0) == 0;
     s.disabled = m.port == 0;
     s.rtcp_mux = m.rtcp_mux;
+    // The family the peer speaks: its leg's local address must be of the same one. A hold
+    // address (0.0.0.0, ::) says which only for a stream that has no address yet: a phone
+    // that holds with c=IN IP4 0.0.0.0 on an IPv6 leg still means "do not send".
+    s.peer_family.reset();
+    if (addr && (!addr->is_unspecified() || !s.allocated)) {
+        s.peer_family = addr->fam;
+    }
     s.peer_rtp = peer_endpoint(addr, m.port);
     std::optional<ip_address> rtcp_addr = addr;
     if (m.rtcp_conn) {
-        rtcp_addr = ip_address::parse(m.rtcp_conn->address);
+        rtcp_addr = connection_address(*m.rtcp_conn, i, "a=rtcp");
+        if (addr && rtcp_addr->fam != addr->fam && !rtcp_addr->is_unspecified()) {
+            if (!addr->is_unspecified()) {
+                throw session_error("SDP: m= line " + std::to_string(i + 1) + ": a=rtcp address " +
+                                    rtcp_addr->to_string() + " is not of the connection's family " + c->addrtype);
+            }
+            // Hold by c=IN IP4 0.0.0.0 on a stream whose a=rtcp kept its IPv6 address (or the
+            // reverse): held, RTCP included.
+            rtcp_addr = addr;
+        }
     }
     const uint32_t rtcp_port = m.rtcp_port ? *m.rtcp_port : m.port + 1u;
     s.peer_rtcp = rtcp_port <= 65535 ? peer_endpoint(rtcp_addr, static_cast<uint16_t>(rtcp_port)) : std::nullopt;
+}
+
+// The family of a leg's local addresses: that of its relayed streams, else the first of its
+// interface.
+ip_address::family leg_family(const leg& l) {
+    for (const stream& s : l.streams) {
+        if (s.allocated) {
+            return s.local_addr.fam;
+        }
+    }
+    return l.iface->first_family();
+}
+
+// What leg l of a new call reserves (admission::leg_bps): the family and SRTP tag (+ MKI) of its
+// first relayed stream, the audio of an everyday call. `crypto`: the SDES states the offer
+// decided for l's streams; the offerer's key names its suite, the answerer is reckoned at
+// the first suite offered to it.
+uint64_t leg_cost_of(const admission& adm, const leg& l, const std::vector<sdes::stream_crypto>& crypto,
+                     bool offerer) {
+    for (size_t i = 0; i < l.streams.size() && i < crypto.size(); ++i) {
+        const stream& s = l.streams[i];
+        if (!s.allocated || s.disabled) {
+            continue;
+        }
+        unsigned tag = 0;
+        if (crypto[i].srtp) {
+            const sdes::crypto_attr* line = offerer && crypto[i].from_peer ? &*crypto[i].from_peer
+                                            : !crypto[i].offered.empty() ? &crypto[i].offered.front()
+                                                                         : nullptr;
+            // The suite table's SRTP tag (10 or 4 for HMAC-SHA1, 16 for AES-GCM) and the key's
+            // MKI, which every packet carries too.
+            tag = line != nullptr ? dp::srtp::info(line->crypto_suite).rtp_tag_len + line->key.mki_len
+                                  : dp::srtp::info(dp::srtp::suite::aes_cm_128_hmac_sha1_80).rtp_tag_len;
+        }
+        return adm.leg_bps(!s.local_addr.is_v4(), tag);
+    }
+    return adm.leg_bps(l.iface->first_family() == ip_address::family::v6, 0);
 }
 
 // NG strict-source, like rtpengine's: once asked for, every leg of the call keeps it.
@@ -91,10 +155,9 @@ void disabled_plan(sdp::media_plan& mp, const leg& facing) {
     mp.relay = false;
     mp.replace_crypto = true;
     mp.crypto.clear();
-    if (!facing.iface->addresses.empty()) {
-        const ip_address& a = facing.iface->addresses.front().net.base;
-        mp.address = a.to_string();
-        mp.addrtype = a.sdp_addrtype();
+    if (const ip_address* a = facing.iface->first_address(leg_family(facing))) {
+        mp.address = a->to_string();
+        mp.addrtype = a->sdp_addrtype();
     }
 }
 
@@ -187,9 +250,10 @@ void set_origin(sdp::rewrite_plan& plan, const sdp_request& r, const leg& facing
             return;
         }
     }
-    if (!facing.iface->addresses.empty()) {
+    if (const ip_address* a = facing.iface->first_address(leg_family(facing))) {
         plan.replace_origin = true;
-        plan.origin_address = facing.iface->addresses.front().net.base.to_string();
+        plan.origin_address = a->to_string();
+        plan.origin_addrtype = a->sdp_addrtype();
     }
 }
 
@@ -202,9 +266,9 @@ class call_snapshot {
         for (auto& l : c.legs) {
             legs_.push_back({l.get(), l->tag, {}});
             for (const stream& s : l->streams) {
-                legs_.back().streams.push_back({s.peer_rtp, s.peer_rtcp, s.rtcp_mux, s.mux_offered, s.mux_keep,
-                                                s.mux_required, s.disabled, s.refused, s.hold, s.is_rtp, s.media_type,
-                                                s.proto});
+                legs_.back().streams.push_back({s.peer_rtp, s.peer_rtcp, s.peer_family, s.rtcp_mux, s.mux_offered,
+                                                s.mux_keep, s.mux_required, s.disabled, s.refused, s.hold, s.is_rtp,
+                                                s.media_type, s.proto});
             }
         }
     }
@@ -216,6 +280,7 @@ class call_snapshot {
                 stream& s = sl.l->streams[i];
                 s.peer_rtp = v.peer_rtp;
                 s.peer_rtcp = v.peer_rtcp;
+                s.peer_family = v.peer_family;
                 s.rtcp_mux = v.rtcp_mux;
                 s.mux_offered = v.mux_offered;
                 s.mux_keep = v.mux_keep;
@@ -234,6 +299,7 @@ class call_snapshot {
     struct saved {
         std::optional<endpoint> peer_rtp;
         std::optional<endpoint> peer_rtcp;
+        std::optional<ip_address::family> peer_family;
         bool rtcp_mux;
         bool mux_offered;
         bool mux_keep;
@@ -289,15 +355,35 @@ void session_manager::ensure_streams(leg& l, size_t n) {
 }
 
 namespace {
-// by_port_'s key: local address and RTP port (an RTCP port, odd, maps to its RTP port).
-uint64_t port_key(uint32_t addr_be, uint16_t port) { return static_cast<uint64_t>(addr_be) << 16 | (port & ~1u); }
+// by_port_'s key: local address and RTP port (an RTCP port, odd, maps to its RTP port). An
+// IPv6 address goes in as a 32-bit fold (as the data plane packs it) with bit 63 set:
+// owner_of compares the whole address, so two of our addresses that fold alike only cost a
+// lookup its answer.
+uint64_t port_key(const ip_address& a, uint16_t port) {
+    if (a.is_v4()) {
+        return static_cast<uint64_t>(a.v4_be()) << 16 | (port & ~1u);
+    }
+    uint32_t w[4];
+    std::memcpy(w, a.bytes.data(), sizeof(w));
+    return 1ull << 63 | static_cast<uint64_t>(w[0] ^ w[1] ^ w[2] ^ w[3]) << 16 | (port & ~1u);
+}
 }  // namespace
 
-void session_manager::allocate(call& c, leg& l, stream& s) {
+void session_manager::allocate(call& c, leg& l, stream& s, ip_address::family fam, size_t i) {
     if (s.allocated) {
+        if (s.local_addr.fam != fam) {
+            // Its ports would change: the other side was told the old address. A new call
+            // (or a re-INVITE through a fresh offer) can do it; this one cannot.
+            throw session_error("SDP: m= line " + std::to_string(i + 1) + ": the leg's address family cannot change "
+                                "within a call (" + family_name(s.local_addr.fam) + " to " + family_name(fam) + ")");
+        }
         return;
     }
-    auto a = l.iface->allocate();
+    if (!l.iface->has_family(fam)) {
+        throw session_error("SDP: m= line " + std::to_string(i + 1) + ": interface '" + l.iface->name + "' has no " +
+                            (fam == ip_address::family::v4 ? "IPv4" : "IPv6") + " address");
+    }
+    auto a = l.iface->allocate(fam);
     if (!a) {
         ++totals_.refused_ports;
         throw ports_exhausted();
@@ -305,26 +391,26 @@ void session_manager::allocate(call& c, leg& l, stream& s) {
     s.alloc = *a;
     s.local_addr = l.iface->addresses[a->address_index].net.base;
     s.allocated = true;
-    by_port_[port_key(s.local_addr.v4_be(), s.rtp_port())] = &c;
+    by_port_[port_key(s.local_addr, s.rtp_port())] = &c;
 }
 
 void session_manager::release_stream(leg& l, stream& s) {
     if (s.allocated) {
-        by_port_.erase(port_key(s.local_addr.v4_be(), s.rtp_port()));
+        by_port_.erase(port_key(s.local_addr, s.rtp_port()));
         l.iface->release(s.alloc);
         s.allocated = false;
     }
 }
 
-std::optional<session_manager::port_owner> session_manager::owner_of(uint32_t addr_be, uint16_t port) const {
-    const auto it = by_port_.find(port_key(addr_be, port));
+std::optional<session_manager::port_owner> session_manager::owner_of(const ip_address& addr, uint16_t port) const {
+    const auto it = by_port_.find(port_key(addr, port));
     if (it == by_port_.end()) {
         return std::nullopt;
     }
     const call& c = *it->second;
     for (const auto& l : c.legs) {
         for (const stream& s : l->streams) {
-            if (s.allocated && s.local_addr.v4_be() == addr_be && s.rtp_port() == (port & ~1u)) {
+            if (s.allocated && s.local_addr == addr && s.rtp_port() == (port & ~1u)) {
                 return port_owner{c.call_id, l->tag};
             }
         }
@@ -334,7 +420,8 @@ std::optional<session_manager::port_owner> session_manager::owner_of(uint32_t ad
 
 void session_manager::destroy(call& c) {
     if (admission_ != nullptr && c.admitted) {
-        admission_->release({c.admitted_ifs[0], c.admitted_ifs[1]});
+        admission_->release_legs(std::vector<leg_cost>{{c.admitted_ifs[0], c.admitted_bps[0]},
+                                                  {c.admitted_ifs[1], c.admitted_bps[1]}});
         c.admitted = false;
     }
     // Entries first (both legs), states after: an entry may point at its sibling's state.
@@ -420,8 +507,15 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
                     refused_plan(plan.medias.back(), *y, r.ice_remove);
                     continue;
                 }
-                allocate(c, *x, sx);
-                allocate(c, *y, sy);
+                // The offerer's leg speaks the family of its SDP; the answerer's the one NG
+                // asks for (address family), else the offer's where its interface has it.
+                const ip_address::family fx = sx.peer_family.value_or(sx.allocated ? sx.local_addr.fam : leg_family(*x));
+                allocate(c, *x, sx, fx, i);
+                ip_address::family fy = sy.allocated ? sy.local_addr.fam : y->iface->has_family(fx) ? fx : leg_family(*y);
+                if (r.address_family) {
+                    fy = *r.address_family;
+                }
+                allocate(c, *y, sy, fy, i);
                 sy.is_rtp = sx.is_rtp;
             }
             plan.medias.push_back(plan_for(sy, r.ice_remove));
@@ -458,14 +552,17 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
         if (fresh && admission_ != nullptr) {
             // Last check before anything is published: everything else about the offer is
             // acceptable, so a refusal here really is about load.
-            const std::vector<size_t> ifs{x->iface->index, y->iface->index};
-            const refusal why = admission_->admit(ifs, now);
+            const std::vector<leg_cost> legs{{x->iface->index, leg_cost_of(*admission_, *x, x_crypto, true)},
+                                             {y->iface->index, leg_cost_of(*admission_, *y, y_crypto, false)}};
+            const refusal why = admission_->admit_legs(legs, now);
             if (why != refusal::none) {
                 throw admission_refused(why);
             }
             c.admitted = true;
-            c.admitted_ifs[0] = static_cast<uint16_t>(ifs[0]);
-            c.admitted_ifs[1] = static_cast<uint16_t>(ifs[1]);
+            for (size_t k = 0; k < 2; ++k) {
+                c.admitted_ifs[k] = static_cast<uint16_t>(legs[k].interface);
+                c.admitted_bps[k] = legs[k].bps;
+            }
         }
         for (size_t i = 0; i < n; ++i) {
             x->streams[i].set_crypto(std::move(x_crypto[i]));
@@ -545,6 +642,8 @@ void session_manager::move_ports(leg& from, leg& to) {
         b.local_addr = a.local_addr;
         b.rtp_state = std::move(a.rtp_state);
         b.rtcp_state = std::move(a.rtcp_state);
+        b.rtp_addr6 = std::move(a.rtp_addr6);
+        b.rtcp_addr6 = std::move(a.rtcp_addr6);
         b.contexts = std::move(a.contexts);
         b.published = a.published;
         // Every branch got the same offer: the SDES state of what we offered goes along;
@@ -661,6 +760,18 @@ sdp_reply session_manager::answer_unchecked(const sdp_request& r, call& c, stead
         if (sy.disabled || !sx.allocated || sx.disabled) {
             disabled_plan(plan.medias.back(), *x);
             continue;
+        }
+        // The answerer talks to the address we offered it: an answer of the other family
+        // could only be relayed from a port it was never told about.
+        if (sy.allocated && sy.peer_family && *sy.peer_family != sy.local_addr.fam) {
+            throw session_error("SDP: m= line " + std::to_string(i + 1) + ": the answer's address is " +
+                                family_name(*sy.peer_family) + " but the offer it answers gave " +
+                                family_name(sy.local_addr.fam) + " (NG address family)");
+        }
+        if (r.address_family && *r.address_family != sx.local_addr.fam) {
+            throw session_error("SDP: m= line " + std::to_string(i + 1) + ": address family " +
+                                family_name(*r.address_family) + " asked for, but the offerer's leg is " +
+                                family_name(sx.local_addr.fam));
         }
         // RFC 3264: the answer's proto matches the offer's. One that is RTP where the offer
         // was not (or the reverse) cannot be relayed as negotiated: its formats are no

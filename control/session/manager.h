@@ -55,6 +55,9 @@ struct sdp_request {
     std::string transport_protocol;       // NG transport-protocol: RTP/AVP <-> RTP/SAVP bridging
     sdes::sdes_request_options sdes;      // NG SDES list and SDES-* flags
     bool strict_source = false;           // NG flag strict-source: sticks to the call's legs
+    // NG `address family` (IP4/IP6): the family of the relay's address in the SDP this request
+    // sends on (offer: toward the answerer). Unset: the offer's own, where the interface has it.
+    std::optional<ip_address::family> address_family;
     rtcp_mux_options rtcp_mux;            // NG rtcp-mux (offer only)
 };
 
@@ -150,7 +153,10 @@ class session_manager {
         std::string call_id;
         std::string tag;
     };
-    std::optional<port_owner> owner_of(uint32_t addr_be, uint16_t port) const;
+    std::optional<port_owner> owner_of(const ip_address& addr, uint16_t port) const;
+    std::optional<port_owner> owner_of(uint32_t addr_be, uint16_t port) const {
+        return owner_of(ip_address::from_v4_be(addr_be), port);
+    }
     const session_totals& totals() const { return totals_; }
 
  private:
@@ -168,7 +174,9 @@ class session_manager {
     void undo(call& c, const branch_change& change);
     leg& new_leg(call& c, std::string tag, const std::string& iface_name);
     void ensure_streams(leg& l, size_t n);
-    void allocate(call& c, leg& l, stream& s);
+    // Ports for stream `s` (m= line i) of leg l of call c on an address of family `fam`;
+    // throws when the interface has none, or the stream already has ports of the other family.
+    void allocate(call& c, leg& l, stream& s, ip_address::family fam, size_t i);
     void release_stream(leg& l, stream& s);
     void destroy(call& c);
     // By call-id; the key views the call's own call_id (one copy of the id per call).

@@ -29,9 +29,19 @@ port_report port_of(const stream& s, bool rtcp) {
     const dp::stream_state* st = rtcp ? s.rtcp_state.get() : s.rtp_state.get();
     if (st != nullptr) {
         const uint64_t l = st->latched.load(std::memory_order_relaxed);
-        if (l != 0) {
+        const dp::stream_addr6* a6 = rtcp ? s.rtcp_addr6.get() : s.rtp_addr6.get();
+        if (l != 0 && !dp::endpoint_is_v6(l)) {
             p.peer = endpoint{ip_address::from_v4_be(dp::endpoint_addr(l)),
                               static_cast<uint16_t>(__builtin_bswap16(dp::endpoint_port(l)))};
+        } else if (l != 0 && a6 != nullptr) {
+            // An IPv6 latch: the word has a fold, the address is in the stream's slot (read
+            // under its sequence counter; a worker mid-write leaves the advertised endpoint).
+            ip_address a;
+            a.fam = ip_address::family::v6;
+            uint16_t port_be = 0;
+            if (a6->load(a.bytes.data(), &port_be)) {
+                p.peer = endpoint{a, static_cast<uint16_t>(__builtin_bswap16(port_be))};
+            }
         }
     }
     p.advertised = rtcp ? s.peer_rtcp : s.peer_rtp;

@@ -69,6 +69,7 @@ struct stream {
     ip_address local_addr;
     std::optional<endpoint> peer_rtp;   // null: unknown or 0.0.0.0 (hold)
     std::optional<endpoint> peer_rtcp;
+    std::optional<ip_address::family> peer_family;  // of its SDP's c= (hold: only before ports); null: none
     std::string media_type;
     std::string proto;
     // The SDES state of this leg (keys from and to its peer): null on plain RTP.
@@ -77,6 +78,9 @@ struct stream {
     std::unique_ptr<srtp_contexts> contexts;
     std::unique_ptr<dp::stream_state> rtp_state;
     std::unique_ptr<dp::stream_state> rtcp_state;
+    // The latched IPv6 address of each port: only when local_addr is IPv6.
+    std::unique_ptr<dp::stream_addr6> rtp_addr6;
+    std::unique_ptr<dp::stream_addr6> rtcp_addr6;
 
     const sdes::stream_crypto& crypto() const { return crypto_state ? *crypto_state : no_crypto; }
     // Stores `c`; a state that says nothing (plain RTP, nothing offered) takes no memory.
@@ -120,9 +124,11 @@ struct call {
     int64_t created_unix = 0;
     bool answered = false;
     std::optional<steady::time_point> delete_at;  // delete with delete-delay pending
-    // The interfaces holding this call's reservation (the legs' at the first offer).
+    // The interfaces holding this call's reservation (the legs' at the first offer), and
+    // what each leg reserved there (bit/s per direction: call-bandwidth, or its wire cost).
     bool admitted = false;
     uint16_t admitted_ifs[2] = {};
+    uint64_t admitted_bps[2] = {};
 
     leg* find_leg(std::string_view tag) {
         for (auto& l : legs) {

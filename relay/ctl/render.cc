@@ -375,7 +375,11 @@ std::string render_capacity(const ng::value& reply) {
             t.add_row(budget_cells("interface " + (name != nullptr && name->is_string() ? name->as_string() : "?"), i));
         }
     }
-    std::string out = "each call reserves " + mbps(cap_int(reply, "call bps")) + " Mbit/s per direction" +
+    const auto mode = reply.find_string("call bandwidth");
+    const bool wire = mode && *mode == "wire";
+    std::string out = (wire ? "each leg reserves its wire cost (G.711 RTP over IPv4: " + mbps(cap_int(reply, "call bps")) +
+                                  " Mbit/s) per direction"
+                            : "each call reserves " + mbps(cap_int(reply, "call bps")) + " Mbit/s per direction") +
                       (cap_int(reply, "draining") != 0 ? "; DRAINING: new calls are refused" : "") + "\n" +
                       t.render();
     if (reply.find("bandwidth for calls bps") != nullptr) {

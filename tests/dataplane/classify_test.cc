@@ -63,7 +63,7 @@ TEST_F(classify_test, udp_fills_key_in_network_order) {
     ASSERT_EQ(c.cls, packet_class::udp);
     EXPECT_EQ(key_.local_addr, ours_);
     EXPECT_EQ(key_.local_port, rte_cpu_to_be_16(30000));
-    EXPECT_EQ(key_.zero, 0);  // hashed whole: must be cleared
+    EXPECT_EQ(key_.v6_slot, 0);  // hashed whole: must be cleared
     EXPECT_EQ(l2_len_, 14);
     EXPECT_EQ(l3_len_, 20);
 }
@@ -124,9 +124,12 @@ TEST_F(classify_test, vlan_header_cut_short) {
 
 TEST_F(classify_test, non_ip_ethertype) {
     bytes f = test::udp_frame(spec_);
-    f[12] = 0x86;  // IPv6
-    f[13] = 0xdd;
+    f[12] = 0x88;  // PTP
+    f[13] = 0xf7;
     EXPECT_EQ(dropped(f), drop_reason::unsupported_l3);
+    f[12] = 0x86;  // IPv6, but an IPv4 header behind it
+    f[13] = 0xdd;
+    EXPECT_EQ(dropped(f), drop_reason::malformed_ip);
     spec_.vlan = 5;
     f = test::udp_frame(spec_);
     f[16] = 0x88;  // LLDP behind a VLAN tag

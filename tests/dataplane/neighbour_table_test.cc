@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "dataplane/rewrite.h"
 #include "tests/dataplane/test_packets.h"
+#include "tests/dataplane/test_packets6.h"
 
 namespace rtprelay::dp {
 namespace {
@@ -150,6 +152,54 @@ TEST_F(neighbour_table_test, worker_requests_become_entries_to_resolve) {
     EXPECT_EQ(due.size(), 2u);
     EXPECT_TRUE(contains(due, a));
     EXPECT_TRUE(contains(due, b));
+}
+
+// IPv6 next hops share the entries (and the capacity) with IPv4 ones, under a key of
+// their own: the same 16 bytes on another port, or an IPv4 address whose bytes happen to
+// match, are other neighbours.
+TEST_F(neighbour_table_test, ipv6_next_hops) {
+    const test::addr6 p6 = test::ip6("2001:2:1::10");
+    neighbour* a = table_->get_or_create6(0, p6.data());
+    ASSERT_NE(a, nullptr);
+    EXPECT_TRUE(a->v6);
+    EXPECT_EQ(std::memcmp(a->addr6, p6.data(), 16), 0);
+    EXPECT_EQ(table_->get_or_create6(0, p6.data()), a);
+    EXPECT_EQ(table_->lookup6(0, p6.data()), a);
+    EXPECT_EQ(table_->lookup6(1, p6.data()), nullptr);
+    EXPECT_EQ(table_->lookup(0, peer), nullptr);
+    neighbour* v4 = table_->get_or_create(0, peer);
+    ASSERT_NE(v4, nullptr);
+    EXPECT_FALSE(v4->v6);
+    EXPECT_EQ(table_->size(), 2u);
+
+    // Learnt from ND: resolved, no longer wanted; a stranger's advertisement creates nothing.
+    a->wanted.store(1);
+    table_->learn6(0, p6.data(), mac_, false, t0_);
+    EXPECT_EQ(a->mac.load(), mac_ | neighbour_valid);
+    EXPECT_EQ(a->wanted.load(), 0u);
+    const test::addr6 other6 = test::ip6("2001:2:1::11");
+    table_->learn6(0, other6.data(), mac_, false, t0_);
+    EXPECT_EQ(table_->lookup6(0, other6.data()), nullptr);
+    table_->learn6(0, other6.data(), mac_, true, t0_);
+    EXPECT_NE(table_->lookup6(0, other6.data()), nullptr);
+
+    // Aged like ARP entries: refreshed after 30 s, unresolved after 60 s.
+    EXPECT_TRUE(contains(table_->due_for_request(t0_ + 31s), a));
+    table_->due_for_request(t0_ + 61s);
+    EXPECT_EQ(a->mac.load() & neighbour_valid, 0u);
+}
+
+TEST_F(neighbour_table_test, workers_ask_for_unknown_ipv6_next_hops) {
+    const test::addr6 p6 = test::ip6("2001:2:1::20");
+    table_->request6(1, p6.data());
+    table_->request6(1, p6.data());  // asked twice: one entry
+    EXPECT_EQ(table_->lookup6(1, p6.data()), nullptr) << "the control plane creates it";
+    table_->take_requests();
+    const neighbour* n = table_->lookup6(1, p6.data());
+    ASSERT_NE(n, nullptr);
+    EXPECT_EQ(table_->size(), 1u);
+    const auto due = table_->due_for_request(t0_);
+    EXPECT_TRUE(contains(due, n)) << "wanted, unresolved: a solicitation is due";
 }
 
 }  // namespace

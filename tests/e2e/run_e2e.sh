@@ -37,6 +37,13 @@ if [ -n "${E2E_ATTACKERS:-}" ]; then
     netns_add_attackers
 fi
 ng_port=${NG_PORT:-2223}
+# NETNS_IPV6=1: both interfaces dual-stack (the hosts have IPv6 too, see netns.sh).
+a_addrs="$RELAY_A/24"
+b_addrs="$RELAY_B/24"
+if [ "${NETNS_IPV6:-0}" = 1 ]; then
+    a_addrs="$a_addrs,$RELAY6_A/64"
+    b_addrs="$b_addrs,$RELAY6_B/64"
+fi
 # A_VDEV_OPTS / B_VDEV_OPTS: more net_af_packet options for port 0 / 1 (",framecnt=32").
 # RELAY_WORKERS=N: N workers on lcores 1..N mapped onto CPU 1 (this machine may have 2), each
 # with its own queue pair on both af_packet ports (the kernel spreads flows over them by hash,
@@ -46,13 +53,13 @@ lcores="0@0"
 for w in $(seq 1 "$workers"); do lcores="$lcores,$w@1"; done
 ip netns exec "$NS_RELAY" "$build/relay/rtprelay" --workers="$workers" \
     --eal="--lcores=$lcores --no-pci --no-huge -m 512 --no-shconf --file-prefix $prefix --vdev=net_af_packet0,iface=$IF_A0,qpairs=$workers${A_VDEV_OPTS:-} --vdev=net_af_packet1,iface=$IF_B0,qpairs=$workers${B_VDEV_OPTS:-}" \
-    --interface="a address=$RELAY_A/24 dpdk-port=0 ports=${A_PORTS:-10000-20000} ${A_IFACE_OPTS:-}" \
-    --interface="b address=$RELAY_B/24 dpdk-port=1 ports=${B_PORTS:-10000-20000} ${B_IFACE_OPTS:-}" \
+    --interface="a address=$a_addrs dpdk-port=0 ports=${A_PORTS:-10000-20000} ${A_IFACE_OPTS:-}" \
+    --interface="b address=$b_addrs dpdk-port=1 ports=${B_PORTS:-10000-20000} ${B_IFACE_OPTS:-}" \
     --ng-listen="127.0.0.1:$ng_port" --idle-sleep-us="${IDLE_SLEEP_US:-50}" --drain-time="${DRAIN_TIME:-0}" \
     ${RELAY_EXTRA_ARGS:-} >"$logdir/relay.log" 2>&1 &
 relay_pid=$!
 
-export NS_RELAY NS_A NS_B ADDR_A ADDR_B RELAY_A RELAY_B IF_A0 IF_B0 IF_A1 IF_B1 NG_PORT=$ng_port RELAY_PID=$relay_pid BUILD_DIR=$build
+export NS_RELAY NS_A NS_B ADDR_A ADDR_B RELAY_A RELAY_B ADDR6_A ADDR6_B RELAY6_A RELAY6_B IF_A0 IF_B0 IF_A1 IF_B1 NG_PORT=$ng_port RELAY_PID=$relay_pid BUILD_DIR=$build
 export NS_XA NS_XB ATT_A ATT_B
 export RELAY_LOG="$logdir/relay.log"
 export PYTHONPATH="$here/../support"

@@ -2,13 +2,16 @@
 //
 // The input is an SDP body as a peer sends it. What parse() accepts is rewritten with the
 // plan the relay would make for it: every stream relayed to 198.18.0.1:20000 (RTCP 20001),
-// ICE removed, a=crypto replaced by one line of ours. That plan is valid for any parsed SDP,
+// or to [2001:2::1]:20000 when the stream's own c= is IPv6 (the relay answers a leg in its
+// family) -- or, with one more input bit, the other way round (v4 <-> v6 bridging) --, ICE
+// removed, a=crypto replaced by one line of ours. That plan is valid for any parsed SDP,
 // so the rewrite must succeed, and its output must parse again and say what the plan said
 // (no session-level a=crypto either: rewrite() always drops those);
 // rewriting that output again with the same plan must change nothing.
 // Input bits that the parser never looks at (the length, the parity of the last byte) vary
 // the parts of the plan that change which lines are written: origin, session c=, proto,
-// a=rtcp-mux (kept, dropped, added) and streams refused (port 0, nothing of the sender's).
+// a=rtcp-mux (kept, dropped, added), streams refused (port 0, nothing of the sender's) and
+// the family each stream is relayed in.
 
 #include <cstddef>
 #include <cstdint>
@@ -25,6 +28,7 @@ namespace {
 namespace sdp = rtprelay::sdp;
 
 constexpr std::string_view relay_address = "198.18.0.1";
+constexpr std::string_view relay_address6 = "2001:2::1";
 constexpr uint16_t relay_port = 20000;
 constexpr std::string_view our_crypto = "1 AES_CM_128_HMAC_SHA1_80 inline:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwd";
 
@@ -74,15 +78,26 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
     };
     auto refused = [knobs](size_t i) { return (knobs & 0x80) != 0 && i % 3 == 1; };
+    // The family each stream is relayed in: its c='s, or (a bit mux_of does not use) the
+    // other one.
+    const bool bridge = (knobs & 0x20) != 0;
+    auto relayed_v6 = [&](const sdp::session_description& d, size_t i) {
+        const sdp::connection* c = sdp::effective_connection(d, i);
+        return (c != nullptr && c->addrtype == "IP6") != bridge;
+    };
     sdp::rewrite_plan plan;
     plan.replace_origin = variant_a;
-    plan.origin_address = std::string(relay_address);
+    const bool origin6 = !sd->medias.empty() && relayed_v6(*sd, 0);
+    plan.origin_address = std::string(origin6 ? relay_address6 : relay_address);
+    plan.origin_addrtype = origin6 ? "IP6" : "IP4";
     plan.replace_session_connection = !variant_b;
     for (const sdp::media& m : sd->medias) {
         const size_t i = plan.medias.size();
+        const bool v6 = relayed_v6(*sd, i);
         sdp::media_plan mp;
         mp.relay = true;
-        mp.address = std::string(relay_address);
+        mp.address = std::string(v6 ? relay_address6 : relay_address);
+        mp.addrtype = v6 ? "IP6" : "IP4";
         mp.port = relay_port;
         mp.rtcp_port = relay_port + 1;
         mp.remove_ice = true;
@@ -134,14 +149,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (const auto mux = plan.medias[i].rtcp_mux; mux && after.rtcp_mux != *mux) {
             fail("stream " + std::to_string(i + 1) + " a=rtcp-mux not as planned\n--- output ---\n" + *out, text);
         }
-        // The address: the relay's, except that hold (0.0.0.0) stays hold. An SDP without
-        // any c= (invalid, but parse() leaves that to the caller) gets none.
+        // The address: the relay's, of the family planned, except that hold (0.0.0.0, ::)
+        // stays hold. An SDP without any c= (invalid, but parse() leaves that to the
+        // caller) gets none.
         const sdp::connection* c_before = sdp::effective_connection(*sd, i);
         const sdp::connection* c = sdp::effective_connection(*again, i);
-        const bool address_ok = c_before == nullptr ||
-                                (c != nullptr && (sdp::is_hold_address(c_before->address)
-                                                      ? sdp::is_hold_address(c->address)
-                                                      : c->address == relay_address));
+        const sdp::media_plan& mp = plan.medias[i];
+        const bool address_ok =
+            c_before == nullptr ||
+            (c != nullptr && (sdp::is_hold_address(c_before->address)
+                                  ? sdp::is_hold_address(c->address)
+                                  : c->address == mp.address && c->addrtype == mp.addrtype));
         if (after.port != relay_port || after.has_ice || !address_ok) {
             fail("stream " + std::to_string(i + 1) + " not relayed as planned\n--- output ---\n" + *out, text);
         }

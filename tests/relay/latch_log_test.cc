@@ -8,6 +8,7 @@
 
 #include <rte_ring.h>
 
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -18,6 +19,7 @@
 #include "control/session/manager.h"
 #include "dataplane/flow_table.h"
 #include "dataplane/latch.h"
+#include "dataplane/local_addresses.h"
 #include "dataplane/neighbour_table.h"
 
 namespace rtprelay {
@@ -29,6 +31,13 @@ std::string sdp(const std::string& ip, uint16_t port) {
     return "v=0\r\no=- 1 1 IN IP4 " + ip + "\r\ns=-\r\nc=IN IP4 " + ip + "\r\nt=0 0\r\nm=audio " +
            std::to_string(port) + " RTP/AVP 0\r\na=sendrecv\r\n";
 }
+
+std::string sdp6(const std::string& ip, uint16_t port) {
+    return "v=0\r\no=- 1 1 IN IP6 " + ip + "\r\ns=-\r\nc=IN IP6 " + ip + "\r\nt=0 0\r\nm=audio " +
+           std::to_string(port) + " RTP/AVP 0\r\na=sendrecv\r\n";
+}
+
+void copy6(uint8_t* to, const char* s) { inet_pton(AF_INET6, s, to); }
 
 uint32_t ip(const char* s) {
     in_addr a{};
@@ -43,8 +52,14 @@ class latch_log_test : public ::testing::Test {
     void SetUp() override {
         flows_ = std::make_unique<dp::flow_table>(64, 1, 0);
         neighbours_ = std::make_unique<dp::neighbour_table>(16, 0);
-        interfaces_.add(parse_interface("a address=198.18.1.1/24 dpdk-port=0 ports=30000-30009", 1));
+        interfaces_.add(parse_interface("a address=198.18.1.1/24,2001:2:1::1/64 dpdk-port=0 ports=30000-30009", 1));
         pub_ = std::make_unique<publisher>(*flows_, *neighbours_, 1);
+        // IPv6 flow keys name the address by its slot in the data plane's table.
+        dp::local_address la6{0, 0, 0};
+        la6.v6 = true;
+        copy6(la6.addr6, "2001:2:1::1");
+        ASSERT_TRUE(locals_.add(la6));
+        pub_->set_local_addresses(&locals_);
         sessions_ = std::make_unique<session_manager>(interfaces_, *pub_);
         commands_ = std::make_unique<ng::commands>(*sessions_, std::function<ng::dataplane_report()>{});
         saved_level_ = log::threshold();
@@ -62,20 +77,20 @@ class latch_log_test : public ::testing::Test {
         EXPECT_TRUE(decoded.has_value()) << err;
         return commands_->handle(*decoded, std::chrono::steady_clock::now());
     }
-    // A call on interface a (both legs); returns the caller-facing RTP port.
-    uint16_t call(const std::string& id) {
+    // A call on interface a (both legs, IPv4 or with v6 IPv6); returns the caller-facing RTP port.
+    uint16_t call(const std::string& id, bool v6 = false) {
         value o = value::dict();
         o.set("command", value::str("offer"));
         o.set("call-id", value::str(id));
         o.set("from-tag", value::str("caller-tag"));
-        o.set("sdp", value::str(sdp("198.18.1.10", 4000)));
+        o.set("sdp", value::str(v6 ? sdp6("2001:2:1::10", 4000) : sdp("198.18.1.10", 4000)));
         EXPECT_EQ(handle(o).find_string("result").value_or(""), "ok");
         value a = value::dict();
         a.set("command", value::str("answer"));
         a.set("call-id", value::str(id));
         a.set("from-tag", value::str("caller-tag"));
         a.set("to-tag", value::str("callee-tag"));
-        a.set("sdp", value::str(sdp("198.18.1.20", 5000)));
+        a.set("sdp", value::str(v6 ? sdp6("2001:2:1::20", 5000) : sdp("198.18.1.20", 5000)));
         const value ra = handle(a);
         const std::string s(ra.find_string("sdp").value_or(""));
         return static_cast<uint16_t>(std::stoi(s.substr(s.find("m=audio ") + 8)));
@@ -92,6 +107,7 @@ class latch_log_test : public ::testing::Test {
 
     std::unique_ptr<dp::flow_table> flows_;
     std::unique_ptr<dp::neighbour_table> neighbours_;
+    dp::local_addresses locals_;
     interface_set interfaces_;
     std::unique_ptr<publisher> pub_;
     std::unique_ptr<session_manager> sessions_;
@@ -145,6 +161,36 @@ TEST_F(latch_log_test, a_flood_of_moves_is_rate_limited_and_counted) {
     }
     EXPECT_EQ(lines, 21u) << "a burst of 20, then one more a second later";
     EXPECT_NE(out.find("msg=\"messages suppressed\" what=\"latch moves\" count=80"), std::string::npos) << out;
+}
+
+// An IPv6 stream's words hold folds: the event's whole addresses name the call and the sources.
+TEST_F(latch_log_test, an_ipv6_move_names_the_call_and_whole_addresses) {
+    const uint16_t port = call("call-6", true);
+    dp::latch_event ev;
+    uint8_t old6[16];
+    uint8_t new6[16];
+    copy6(old6, "2001:2:1::10");
+    copy6(new6, "2001:2:1:0:5a::66");
+    ev.old_src = dp::pack_endpoint6(old6, htons(4000));
+    ev.new_src = dp::pack_endpoint6(new6, htons(45000));
+    std::memcpy(ev.old6, old6, 16);
+    std::memcpy(ev.new6, new6, 16);
+    copy6(ev.local6, "2001:2:1::1");
+    ev.local_port = htons(port);
+    ev.kind = static_cast<uint8_t>(dp::latch_kind::plain_move);
+    latch_log l(nullptr, sessions_.get());
+    testing::internal::CaptureStderr();
+    l.write(ev, std::chrono::steady_clock::now());
+    const std::string out = testing::internal::GetCapturedStderr();
+    EXPECT_NE(out.find("msg=\"latch moved\" call-id=call-6 leg=caller-tag kind=plain_move local=[2001:2:1::1]:" +
+                       std::to_string(port) + " old=[2001:2:1::10]:4000 new=[2001:2:1:0:5a::66]:45000\n"),
+              std::string::npos)
+        << out;
+    // Not the IPv4 call's port of the same number, nor another IPv6 address's.
+    EXPECT_FALSE(sessions_->owner_of(ip("198.18.1.1"), port).has_value());
+    ip_address other = *ip_address::parse("2001:2:1::2");
+    EXPECT_FALSE(sessions_->owner_of(other, port).has_value());
+    EXPECT_TRUE(sessions_->owner_of(*ip_address::parse("2001:2:1::1"), static_cast<uint16_t>(port + 1)).has_value());
 }
 
 TEST_F(latch_log_test, drain_takes_the_whole_ring) {

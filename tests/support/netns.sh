@@ -5,11 +5,14 @@
 #
 # Relay-side media addresses are $RELAY_A / $RELAY_B. Call netns_setup PREFIX (<= 8 chars)
 # and register netns_cleanup in a trap; a later run removes leftovers of the same prefix.
+# With NETNS_IPV6=1 the hosts also get IPv6 from the benchmarking prefix 2001:2::/48
+# ($ADDR6_A / $ADDR6_B, relay side $RELAY6_A / $RELAY6_B, /64 each); the relay's ends keep
+# IPv6 off (DPDK owns them), and still no default route anywhere.
 #
 # netns_add_attackers (after netns_setup) puts an independent host on each endpoint's
 # segment: host A's veth end joins a bridge in A's namespace, and a third namespace
 # ($NS_XA, $ATT_A) joins that bridge with its own veth, MAC and address; the same on B's
-# side ($NS_XB, $ATT_B). netns_cleanup removes them too.
+# side ($NS_XB, $ATT_B). netns_cleanup removes them too. IPv4 only: not with NETNS_IPV6=1.
 
 # Stops a process the test started: TERM, up to 5 s, then KILL (no-op for an empty PID).
 stop_pid() {
@@ -43,6 +46,8 @@ netns_names() {
     IF_A0="$p-a0"; IF_A1="$p-a1"; IF_B0="$p-b0"; IF_B1="$p-b1"
     ADDR_A=198.18.1.2; ADDR_B=198.18.2.2
     RELAY_A=198.18.1.1; RELAY_B=198.18.2.1
+    ADDR6_A=2001:2:1::2; ADDR6_B=2001:2:2::2
+    RELAY6_A=2001:2:1::1; RELAY6_B=2001:2:2::1
     NS_XA="$p-xa"; NS_XB="$p-xb"
     ATT_A=198.18.1.66; ATT_B=198.18.2.66
 }
@@ -83,8 +88,17 @@ netns_setup() {
     # The relay's ends carry no kernel address: DPDK (net_af_packet) owns them. No IPv6
     # either, so the kernel sends nothing of its own on them.
     ip netns exec "$NS_RELAY" sysctl -qw "net.ipv6.conf.$IF_A0.disable_ipv6=1" "net.ipv6.conf.$IF_B0.disable_ipv6=1"
-    ip netns exec "$NS_A" sysctl -qw "net.ipv6.conf.$IF_A1.disable_ipv6=1"
-    ip netns exec "$NS_B" sysctl -qw "net.ipv6.conf.$IF_B1.disable_ipv6=1"
+    if [ "${NETNS_IPV6:-0}" = 1 ]; then
+        # Hosts speak IPv6 to the relay: no duplicate address detection delay (nodad), no
+        # router solicitations or autoconfiguration (there is no router, and must be none).
+        ip netns exec "$NS_A" sysctl -qw "net.ipv6.conf.$IF_A1.accept_ra=0" "net.ipv6.conf.$IF_A1.router_solicitations=0"
+        ip netns exec "$NS_B" sysctl -qw "net.ipv6.conf.$IF_B1.accept_ra=0" "net.ipv6.conf.$IF_B1.router_solicitations=0"
+        ip -n "$NS_A" -6 addr add "$ADDR6_A/64" dev "$IF_A1" nodad
+        ip -n "$NS_B" -6 addr add "$ADDR6_B/64" dev "$IF_B1" nodad
+    else
+        ip netns exec "$NS_A" sysctl -qw "net.ipv6.conf.$IF_A1.disable_ipv6=1"
+        ip netns exec "$NS_B" sysctl -qw "net.ipv6.conf.$IF_B1.disable_ipv6=1"
+    fi
     ip -n "$NS_A" addr add "$ADDR_A/24" dev "$IF_A1"
     ip -n "$NS_B" addr add "$ADDR_B/24" dev "$IF_B1"
     # TX checksum offload off everywhere: with it on, af_packet sees partial UDP checksums.

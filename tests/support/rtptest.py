@@ -92,14 +92,14 @@ class NgClient:
         raise TimeoutError("no NG reply from %s:%d" % self.addr)
 
 
-def socket_in_netns(ns, family=socket.AF_INET, kind=socket.SOCK_DGRAM):
+def socket_in_netns(ns, family=socket.AF_INET, kind=socket.SOCK_DGRAM, proto=0):
     """A socket created inside network namespace `ns` (the thread returns to its own)."""
     own = os.open("/proc/self/ns/net", os.O_RDONLY)
     target = os.open("/var/run/netns/%s" % ns, os.O_RDONLY)
     try:
         if _libc.setns(target, CLONE_NEWNET) != 0:
             raise OSError(ctypes.get_errno(), "setns %s" % ns)
-        s = socket.socket(family, kind)
+        s = socket.socket(family, kind, proto)
     finally:
         _libc.setns(own, CLONE_NEWNET)
         os.close(own)

@@ -1,7 +1,7 @@
 // An SRTP endpoint for end-to-end tests, built on libsrtp2 (the independent reference
 // implementation), so that what the relay encrypts is checked by someone else's code.
 //
-//   srtp_peer send --ns NS --bind IP:PORT --to IP:PORT [--key B64 --suite S [--mki V:L]] --ssrc N
+//   srtp_peer send --ns NS --bind IP:PORT --to IP:PORT (IPv6: [IP]:PORT) [--key B64 --suite S [--mki V:L]] --ssrc N
 //                  --count N [--seq N] [--rtcp] [--interval-us N] [--corrupt-every N]
 //   srtp_peer recv --ns NS --bind IP:PORT [--key B64 --suite S [--mki V:L]] --count N --timeout-ms N [--rtcp]
 //   srtp_peer flood --ns NS --bind IP:PORT --to IP:PORT --ssrc N --seq N --duration-ms N
@@ -55,18 +55,51 @@ struct args {
     std::exit(2);
 }
 
-sockaddr_in parse_addr(const std::string& s) {
+// IP:PORT, or [IPv6]:PORT.
+struct peer_addr {
+    sockaddr_storage ss{};
+    socklen_t len = 0;
+    const sockaddr* get() const { return reinterpret_cast<const sockaddr*>(&ss); }
+};
+
+peer_addr parse_addr(const std::string& s) {
     const size_t c = s.rfind(':');
     if (c == std::string::npos) {
         die("bad address " + s);
     }
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<uint16_t>(std::stoi(s.substr(c + 1))));
-    if (inet_pton(AF_INET, s.substr(0, c).c_str(), &a.sin_addr) != 1) {
+    peer_addr a;
+    const auto port = htons(static_cast<uint16_t>(std::stoi(s.substr(c + 1))));
+    std::string host = s.substr(0, c);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+        auto* a6 = reinterpret_cast<sockaddr_in6*>(&a.ss);
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = port;
+        if (inet_pton(AF_INET6, host.substr(1, host.size() - 2).c_str(), &a6->sin6_addr) != 1) {
+            die("bad address " + s);
+        }
+        a.len = sizeof(sockaddr_in6);
+        return a;
+    }
+    auto* a4 = reinterpret_cast<sockaddr_in*>(&a.ss);
+    a4->sin_family = AF_INET;
+    a4->sin_port = port;
+    if (inet_pton(AF_INET, host.c_str(), &a4->sin_addr) != 1) {
         die("bad address " + s);
     }
+    a.len = sizeof(sockaddr_in);
     return a;
+}
+
+std::string format_addr(const sockaddr_storage& ss) {
+    char ip[INET6_ADDRSTRLEN];
+    if (ss.ss_family == AF_INET6) {
+        const auto* a6 = reinterpret_cast<const sockaddr_in6*>(&ss);
+        inet_ntop(AF_INET6, &a6->sin6_addr, ip, sizeof(ip));
+        return "[" + std::string(ip) + "]:" + std::to_string(ntohs(a6->sin6_port));
+    }
+    const auto* a4 = reinterpret_cast<const sockaddr_in*>(&ss);
+    inet_ntop(AF_INET, &a4->sin_addr, ip, sizeof(ip));
+    return std::string(ip) + ":" + std::to_string(ntohs(a4->sin_port));
 }
 
 int open_socket(const std::string& ns, const std::string& bind_to) {
@@ -77,11 +110,11 @@ int open_socket(const std::string& ns, const std::string& bind_to) {
         }
         close(fd);
     }
-    const int s = socket(AF_INET, SOCK_DGRAM, 0);
+    const peer_addr a = parse_addr(bind_to);
+    const int s = socket(a.ss.ss_family, SOCK_DGRAM, 0);
     const int one = 1;
     setsockopt(s, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-    sockaddr_in a = parse_addr(bind_to);
-    if (s < 0 || bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+    if (s < 0 || bind(s, a.get(), a.len) != 0) {
         die("cannot bind " + bind_to);
     }
     return s;
@@ -211,7 +244,7 @@ std::vector<uint8_t> make_rtp(srtp_t session, uint32_t ssrc, uint32_t seq) {
     return buf;
 }
 
-int send_in_order(const args& a, int s, const sockaddr_in& to, srtp_t session, uint32_t ssrc, uint32_t seq,
+int send_in_order(const args& a, int s, const peer_addr& to, srtp_t session, uint32_t ssrc, uint32_t seq,
                   const std::vector<long>& order, std::chrono::microseconds interval) {
     (void)a;
     std::map<long, std::vector<uint8_t>> sent;
@@ -220,7 +253,7 @@ int send_in_order(const args& a, int s, const sockaddr_in& to, srtp_t session, u
         if (it == sent.end()) {
             it = sent.emplace(k, make_rtp(session, ssrc, static_cast<uint32_t>(seq + k))).first;
         }
-        sendto(s, it->second.data(), it->second.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof(to));
+        sendto(s, it->second.data(), it->second.size(), 0, to.get(), to.len);
         std::this_thread::sleep_for(interval);
     }
     return 0;
@@ -228,7 +261,7 @@ int send_in_order(const args& a, int s, const sockaddr_in& to, srtp_t session, u
 
 int do_flood(const args& a) {
     const int s = open_socket(a.get("ns"), a.get("bind"));
-    const sockaddr_in to = parse_addr(a.get("to"));
+    const peer_addr to = parse_addr(a.get("to"));
     const uint32_t ssrc = static_cast<uint32_t>(a.num("ssrc", 0x11223344));
     uint32_t seq = static_cast<uint32_t>(a.num("seq", 1000));
     const auto duration = std::chrono::milliseconds(a.num("duration-ms", 5000));
@@ -254,8 +287,8 @@ int do_flood(const args& a) {
             }
             iov[i] = {pkts[i].data(), pkts[i].size()};
             msgs[i] = {};
-            msgs[i].msg_hdr.msg_name = const_cast<sockaddr_in*>(&to);
-            msgs[i].msg_hdr.msg_namelen = sizeof(to);
+            msgs[i].msg_hdr.msg_name = const_cast<sockaddr_storage*>(&to.ss);
+            msgs[i].msg_hdr.msg_namelen = to.len;
             msgs[i].msg_hdr.msg_iov = &iov[i];
             msgs[i].msg_hdr.msg_iovlen = 1;
         }
@@ -272,7 +305,7 @@ int do_flood(const args& a) {
 
 int do_send(const args& a) {
     const int s = open_socket(a.get("ns"), a.get("bind"));
-    const sockaddr_in to = parse_addr(a.get("to"));
+    const peer_addr to = parse_addr(a.get("to"));
     std::vector<uint8_t> key;
     srtp_t session = make_session(a, false, key);
     const uint32_t ssrc = static_cast<uint32_t>(a.num("ssrc", 0x11223344));
@@ -323,7 +356,7 @@ int do_send(const args& a) {
         if (corrupt_every > 0 && (i % corrupt_every) == corrupt_every - 1) {
             buf[len - 1] ^= 0x5a;  // a forged tag
         }
-        sendto(s, buf, static_cast<size_t>(len), 0, reinterpret_cast<const sockaddr*>(&to), sizeof(to));
+        sendto(s, buf, static_cast<size_t>(len), 0, to.get(), to.len);
         std::this_thread::sleep_for(interval);
     }
     return 0;
@@ -344,16 +377,14 @@ int do_recv(const args& a) {
             continue;
         }
         uint8_t buf[2048];
-        sockaddr_in src{};
+        sockaddr_storage src{};
         socklen_t sl = sizeof(src);
         const ssize_t n = recvfrom(s, buf, sizeof(buf), 0, reinterpret_cast<sockaddr*>(&src), &sl);
         if (n <= 0) {
             continue;
         }
         ++received;
-        char ip[INET_ADDRSTRLEN];
-        inet_ntop(AF_INET, &src.sin_addr, ip, sizeof(ip));
-        from = std::string(ip) + ":" + std::to_string(ntohs(src.sin_port));
+        from = format_addr(src);
         int len = static_cast<int>(n);
         if (session != nullptr) {
             const srtp_err_status_t st = unprotect(session, buf, &len, rtcp);

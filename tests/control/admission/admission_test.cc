@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 namespace rtprelay {
 namespace {
 
@@ -115,6 +117,51 @@ TEST(admission, sizing_both_ways) {
     EXPECT_EQ(a.calls_for(1'000'000'000), 12'500u);
     EXPECT_EQ(a.bandwidth_for(12'500), 1'000'000'000u);
     EXPECT_EQ(a.calls_for(79'999), 0u);
+}
+
+// call-bandwidth = wire: G.711 20 ms at the IP layer, 50 packets/s of 160 + 12 (RTP) + tag
+// + 8 (UDP) + 20/40 (IPv4/IPv6) bytes. Written out, not derived from the formula it checks.
+TEST(admission, wire_cost_per_leg) {
+    EXPECT_EQ(wire_bps(false, 0), 80'000u);   // the seeds' 80k: G.711 RTP over IPv4
+    EXPECT_EQ(wire_bps(false, 10), 84'000u);  // SRTP AES_CM_128_HMAC_SHA1_80 over IPv4
+    EXPECT_EQ(wire_bps(false, 4), 81'600u);   // SRTP ..._32 over IPv4
+    EXPECT_EQ(wire_bps(true, 0), 88'000u);    // RTP over IPv6
+    EXPECT_EQ(wire_bps(true, 10), 92'000u);   // SRTP _80 over IPv6 (issue 16)
+    EXPECT_EQ(wire_bps(false, 16), 86'400u);  // SRTP AEAD_AES_*_GCM over IPv4
+    EXPECT_EQ(wire_bps(true, 16), 94'400u);   // SRTP AEAD_AES_*_GCM over IPv6
+    admission flat(0, 80'000, 0, 1);
+    EXPECT_EQ(flat.leg_bps(true, 10), 80'000u) << "flat (the default) ignores family and SRTP";
+    admission wire(0, 80'000, 0, 1);
+    wire.set_wire(true);
+    EXPECT_EQ(wire.leg_bps(true, 10), 92'000u);
+}
+
+// The node reserves a call's costliest leg, each interface the costliest of its legs, and
+// release gives back exactly that.
+TEST(admission, legs_reserve_their_own_cost) {
+    admission a(184'000, 80'000, 0, 2);
+    a.set_wire(true);
+    a.set_interface(1, 184'000, 0);
+    // An IPv4 RTP caller on interface 0 bridged to an IPv6 SRTP callee on interface 1.
+    const std::vector<leg_cost> bridged{{0, wire_bps(false, 0)}, {1, wire_bps(true, 10)}};
+    ASSERT_EQ(a.admit_legs(bridged, t0), refusal::none);
+    EXPECT_EQ(a.node().reserved_bps, 92'000u);
+    EXPECT_EQ(a.interface(0).reserved_bps, 80'000u);
+    EXPECT_EQ(a.interface(1).reserved_bps, 92'000u);
+    ASSERT_EQ(a.admit_legs(bridged, t0), refusal::none);  // 184k: exactly full
+    EXPECT_EQ(a.admit_legs({{0, 80'000}, {0, 80'000}}, t0), refusal::capacity) << "node full";
+    a.release_legs(bridged);
+    EXPECT_EQ(a.node().reserved_bps, 92'000u);
+    EXPECT_EQ(a.interface(1).reserved_bps, 92'000u);
+    EXPECT_EQ(a.interface(0).calls, 1u);
+    // Both legs on one interface: reserved once, at the larger cost.
+    admission b(0, 80'000, 0, 1);
+    ASSERT_EQ(b.admit_legs({{0, 88'000}, {0, 92'000}}, t0), refusal::none);
+    EXPECT_EQ(b.interface(0).reserved_bps, 92'000u);
+    EXPECT_EQ(b.interface(0).calls, 1u);
+    b.release_legs({{0, 88'000}, {0, 92'000}});
+    EXPECT_EQ(b.interface(0).reserved_bps, 0u);
+    EXPECT_EQ(b.node().reserved_bps, 0u);
 }
 
 TEST(parse_bandwidth, units_and_errors) {

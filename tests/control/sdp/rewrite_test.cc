@@ -374,6 +374,33 @@ TEST(sdp_rewrite, plan_errors)
     }
 }
 
+// A refused stream does not lend the session c= its address: with two families (the refused
+// one IPv4 on the session c=, the other IPv6 on its own), a second rewrite of the output
+// with the same plan changes nothing (fuzz_sdp found the session c= flipping to IPv6).
+TEST(sdp_rewrite, session_connection_ignores_refused_streams)
+{
+    const std::string in =
+        "v=0\r\no=- 1 1 IN IP4 198.51.100.10\r\ns=-\r\nc=IN IP4 198.51.100.10\r\nt=0 0\r\n"
+        "m=audio 4000 RTP/AVP 0\r\n"
+        "m=audio 5000 RTP/AVP 0\r\nc=IN IP6 2001:db8::10\r\n";
+    rewrite_plan plan;
+    plan.medias = {relay_to(relay_ip, 0), relay_to(relay_ip6, 30000)};
+    plan.medias[0].reject = true;
+    plan.medias[1].addrtype = "IP6";
+    std::string error;
+    const auto sd = parse(in, &error);
+    ASSERT_TRUE(sd) << error;
+    const auto out = rewrite(in, *sd, plan, &error);
+    ASSERT_TRUE(out) << error;
+    EXPECT_NE(out->find("c=IN IP6 2001:db8:ffff::1\r\nt=0 0"), std::string::npos) << *out;
+    EXPECT_NE(out->find("m=audio 0 RTP/AVP 0"), std::string::npos) << *out;
+    const auto sd2 = parse(*out, &error);
+    ASSERT_TRUE(sd2) << error;
+    const auto again = rewrite(*out, *sd2, plan, &error);
+    ASSERT_TRUE(again) << error;
+    EXPECT_EQ(*again, *out);
+}
+
 TEST(sdp_rewrite, not_relayed_streams_skip_checks)
 {
     // An invalid plan entry for a stream that is not relayed is never used.

@@ -608,7 +608,7 @@ TEST_F(session_test, bad_requests_get_clear_reasons_and_change_nothing) {
     const value ipv6 = offer("call-1", "v=0\r\no=- 1 1 IN IP6 2001:db8::1\r\ns=-\r\nc=IN IP6 2001:db8::1\r\n"
                                        "t=0 0\r\nm=audio 4000 RTP/AVP 0\r\n");
     EXPECT_EQ(result(ipv6), "error");
-    EXPECT_EQ(reason(ipv6), "IPv6 media is not supported yet");
+    EXPECT_EQ(reason(ipv6), "SDP: m= line 1: interface 'a' has no IPv6 address");
 
     EXPECT_EQ(free_counts(), before);
     EXPECT_EQ(sessions_->size(), 0u);
