@@ -213,13 +213,19 @@ void run_item(batch_item& it) noexcept {
 }
 
 void burst_crypto::run(batch_item* items, uint32_t n) noexcept {
+    // The contexts' line 0 is read here anyway: whether the whole call can take the
+    // AES-CM-128 steps (batch_cm.cc) costs a flag per context.
+    bool cm128 = true;
     for (uint32_t i = 0; i < n; ++i) {
         const batch_item& it = items[i];
         if (!batchable(it.in) || !batchable(it.out) || (it.in == nullptr && it.out == nullptr)) {
+            all_cm128_ = false;
             run_in_order(items, n);
             return;
         }
+        cm128 = cm128 && (it.in == nullptr || it.in->cm128_) && (it.out == nullptr || it.out->cm128_);
     }
+    all_cm128_ = cm128;
     while (n > max_items) {
         run_layers(items, max_items);
         items += max_items;

@@ -101,6 +101,12 @@ private:
     void run_hash() noexcept;
     void run_ctr() noexcept;
     void run_gcm() noexcept;
+    // The same four steps for a segment of AES-CM-128 contexts without MKI only
+    // (batch_cm.cc): the common case, without the suite-generic offsets and branches.
+    void run_segment_cm(batch_item* items, uint32_t n) noexcept;
+    void cm_hash(uint32_t n) noexcept;
+    void cm_add_ctr(uint32_t i, uint32_t k, const context& c, uint8_t* pkt, uint32_t from, uint32_t to) noexcept;
+    void cm_cipher(batch_item* items, uint32_t n, const uint8_t* job_item) noexcept;
 
     IMB_MGR* mgr_ = nullptr;          // HMAC-SHA1 and AES-CTR bursts
     IMB_MGR* gcm_mgr_ = nullptr;      // AES-GCM jobs (the process's GCM path)
@@ -117,6 +123,7 @@ private:
     // Items the protect steps carry from encrypt to tag, in order.
     uint8_t prot_item_[max_items] = {};
     uint32_t n_prot_ = 0;
+    bool all_cm128_ = false;  // run(): every context of the current call is context::cm128_
     imb_arch arch_ = imb_arch::sse;
     uint32_t min_batch_ = 2;  // from 2 packets a batch costs less (srtp_batch_benchmark)
 };

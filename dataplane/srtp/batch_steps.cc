@@ -36,6 +36,10 @@ void burst_crypto::run_segment(batch_item* items, uint32_t n) noexcept {
         }
         return;
     }
+    if (all_cm128_) {
+        run_segment_cm(items, n);
+        return;
+    }
     unprotect_verify(items, n);
     unprotect_decrypt(items);
     protect_encrypt(items, n);

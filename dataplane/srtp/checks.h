@@ -41,12 +41,14 @@ struct packet_plan {
 
 // Parse for unprotect: kind, length, header, MKI; fills everything but slot, is_new and (RTP)
 // index. Needs nothing but the context's kind, lengths and MKI, so the libsrtp2 engine runs
-// it too.
+// it too. `cm_no_mki`: the caller knows the context is AES-CM without an MKI (the burst
+// path's common case, batch_cm.cc), so the offsets fold to constants and no MKI is compared.
+template <bool cm_no_mki = false>
 inline result parse_unprotect(const context& c, bool rtcp, const uint8_t* pkt, uint32_t len,
                               packet_plan* p) noexcept {
     const uint32_t tag_len = c.tag_len();
-    const uint32_t mki_len = c.mki_len();
-    const bool gcm = c.kind() == transform::aes_gcm;
+    const uint32_t mki_len = cm_no_mki ? 0 : c.mki_len();
+    const bool gcm = !cm_no_mki && c.kind() == transform::aes_gcm;
     if (c.rtcp() != rtcp) [[unlikely]] {
         return result::bad_header;
     }
@@ -89,7 +91,7 @@ inline result parse_unprotect(const context& c, bool rtcp, const uint8_t* pkt, u
         p->ssrc = load_be32(pkt + 4);
     }
     // Not authenticated (RFC 3711 3.1), so checked first: a wrong one costs no crypto.
-    if (mki_len != 0 && std::memcmp(pkt + mki_at, c.mki(), mki_len) != 0) {
+    if (!cm_no_mki && mki_len != 0 && std::memcmp(pkt + mki_at, c.mki(), mki_len) != 0) {
         return result::bad_mki;
     }
     return result::ok;
@@ -97,9 +99,10 @@ inline result parse_unprotect(const context& c, bool rtcp, const uint8_t* pkt, u
 
 // Parse for protect: kind, header, room for what protect appends (`room`: bytes writable
 // after the packet); fills header_len, auth_len (= len), clear_end (= len) and ssrc.
+template <bool cm_no_mki = false>
 inline result parse_protect(const context& c, bool rtcp, const uint8_t* pkt, uint32_t len, uint32_t room,
                             packet_plan* p) noexcept {
-    const uint32_t appended = c.tag_len() + c.mki_len();
+    const uint32_t appended = c.tag_len() + (cm_no_mki ? 0 : c.mki_len());
     if (c.rtcp() != rtcp) [[unlikely]] {
         return result::bad_header;
     }
@@ -132,9 +135,10 @@ inline result parse_protect(const context& c, bool rtcp, const uint8_t* pkt, uin
 
 // Every check unprotect makes before its tag check (native engine): parse (with the MKI),
 // SSRC slot, index, replay. ok = the packet may be authenticated; the plan says how.
+template <bool cm_no_mki = false>
 inline result check_unprotect(const context& c, bool rtcp, const uint8_t* pkt, uint32_t len,
                               packet_plan* p) noexcept {
-    if (const result r = parse_unprotect(c, rtcp, pkt, len, p); r != result::ok) {
+    if (const result r = parse_unprotect<cm_no_mki>(c, rtcp, pkt, len, p); r != result::ok) {
         return r;
     }
     p->slot = native::find_slot(c, p->ssrc, &p->is_new);
@@ -153,9 +157,10 @@ inline result check_unprotect(const context& c, bool rtcp, const uint8_t* pkt, u
 // Every check protect makes before its crypto (native engine): parse, SSRC slot, index
 // (RTP: the receiver's estimate against the highest index sent, so a relayed stream's wraps
 // become our ROC increments; SRTCP: our own counter per SSRC from 0, RFC 3711 3.4), reuse.
+template <bool cm_no_mki = false>
 inline result check_protect(const context& c, bool rtcp, const uint8_t* pkt, uint32_t len, uint32_t room,
                             packet_plan* p) noexcept {
-    if (const result r = parse_protect(c, rtcp, pkt, len, room, p); r != result::ok) {
+    if (const result r = parse_protect<cm_no_mki>(c, rtcp, pkt, len, room, p); r != result::ok) {
         return r;
     }
     p->slot = native::find_slot(c, p->ssrc, &p->is_new);

@@ -112,6 +112,8 @@ std::unique_ptr<context> context::create(engine e, suite s, bool rtcp, aes_impl 
     c->mki_len_ = key.mki_len;
     c->mki_ = key.mki;
     c->aes_ = aes;
+    c->cm128_ = e == engine::native && aes == aes_impl::aesni && si.kind == transform::aes_cm_hmac_sha1 &&
+                si.session_key_len == 16 && key.mki_len == 0;
     if (e == engine::native) {
         // Counted before the keys go in, which can throw: ~context uncounts every native one.
         detail::ssrc_pool::instance().context_created();

@@ -168,6 +168,8 @@ private:
     uint8_t key_len_ = 16;                // AES session key: 16 or 32
     uint8_t n_slots_ = 0;                 // SSRCs with state: first_, then more_[0, n_slots_ - 1)
     aes_impl aes_ = aes_impl::aesni;      // native: aesni (keys after the object) or openssl (cipher_)
+    bool cm128_ = false;                  // native AES-NI AES-CM-128 HMAC-SHA1, no MKI: the burst
+                                          // path's common case, on its own steps (batch_cm.cc)
     std::array<uint8_t, max_session_salt_len> salt_{};  // session salt (AES-GCM: its first 12)
     hmac_sha1 auth_;                      // AES-CM: session auth key, as pad states
     // Line 1.
