@@ -19,8 +19,8 @@ struct ip_address {
     static ip_address from_v4_be(uint32_t be);
     std::string to_string() const;
     bool is_v4() const { return fam == family::v4; }
-    uint32_t v4_be() const;           // precondition: is_v4()
-    bool is_unspecified() const;      // 0.0.0.0 or ::
+    uint32_t v4_be() const;       // precondition: is_v4()
+    bool is_unspecified() const;  // 0.0.0.0 or ::
     // "IP4"/"IP6" as SDP writes it.
     const char* sdp_addrtype() const { return is_v4() ? "IP4" : "IP6"; }
     bool operator==(const ip_address&) const = default;

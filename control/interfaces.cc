@@ -23,8 +23,7 @@ T number(std::string_view name, std::string_view key, std::string_view text, T m
     unsigned long v = 0;
     auto r = std::from_chars(text.data(), text.data() + text.size(), v);
     if (r.ec != std::errc() || r.ptr != text.data() + text.size() || v > max) {
-        bad(name, std::string(key) + " '" + std::string(text) + "' is not a number up to " +
-                      std::to_string(max));
+        bad(name, std::string(key) + " '" + std::string(text) + "' is not a number up to " + std::to_string(max));
     }
     return static_cast<T>(v);
 }
@@ -105,7 +104,8 @@ logical_interface parse_interface(std::string_view spec, uint64_t seed) {
                 }
                 if (!c->base.is_v4() && c->base.bytes[0] == 0xfe && (c->base.bytes[1] & 0xc0) == 0x80) {
                     // Media goes to peers beyond the link; a link-local source cannot reach them.
-                    bad(li.name, "address '" + std::string(a) + "' is link-local (fe80::/10): media needs a global address");
+                    bad(li.name,
+                        "address '" + std::string(a) + "' is link-local (fe80::/10): media needs a global address");
                 }
                 nets.push_back(*c);
             }
@@ -134,7 +134,8 @@ logical_interface parse_interface(std::string_view spec, uint64_t seed) {
             li.port_min = number<uint16_t>(li.name, "ports", val.substr(0, dash), 65535);
             li.port_max = number<uint16_t>(li.name, "ports", val.substr(dash + 1), 65535);
             if (li.port_min < 1024 || li.port_max < li.port_min + 1) {
-                bad(li.name, "ports '" + std::string(val) + "' must be a range within 1024-65535 holding at least one even/odd pair");
+                bad(li.name, "ports '" + std::string(val) +
+                                 "' must be a range within 1024-65535 holding at least one even/odd pair");
             }
         } else if (key == "capacity") {
             auto bps = parse_bandwidth(val);
@@ -184,7 +185,8 @@ logical_interface parse_interface(std::string_view spec, uint64_t seed) {
         bad(li.name, "needs dpdk-port=N (the DPDK port its packets use)");
     }
     for (const auto* g : {&li.gateway, &li.gateway6}) {
-        const bool any = std::any_of(nets.begin(), nets.end(), [&](const cidr& c) { return *g && c.base.fam == (*g)->fam; });
+        const bool any =
+            std::any_of(nets.begin(), nets.end(), [&](const cidr& c) { return *g && c.base.fam == (*g)->fam; });
         if (*g && !any) {
             bad(li.name, "gateway " + (*g)->to_string() + " has no address of its family on this interface");
         }

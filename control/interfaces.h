@@ -35,7 +35,7 @@
 namespace rtprelay {
 
 struct media_address {
-    cidr net;                 // the address and its on-link prefix
+    cidr net;  // the address and its on-link prefix
     std::unique_ptr<port_pool> pool;
 };
 
@@ -58,7 +58,7 @@ struct logical_interface {
     // (port_params). Interfaces sharing a port get the largest any of them asks for.
     uint16_t rx_desc = 0;
     uint16_t tx_desc = 0;
-    size_t index = 0;           // position in the interface_set
+    size_t index = 0;  // position in the interface_set
     uint16_t port_min = 10000;
     uint16_t port_max = 20000;
     size_t next_address[2] = {0, 0};  // per family: round robin over addresses with free ports

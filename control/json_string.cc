@@ -60,19 +60,33 @@ std::string json_string(std::string_view s) {
             continue;
         }
         switch (c) {
-        case '"': out.append("\\\""); break;
-        case '\\': out.append("\\\\"); break;
-        case '\n': out.append("\\n"); break;
-        case '\r': out.append("\\r"); break;
-        case '\t': out.append("\\t"); break;
-        case '\b': out.append("\\b"); break;
-        case '\f': out.append("\\f"); break;
-        default:
-            if (c < 0x20 || c == 0x7F) {
-                append_u00(&out, c);
-            } else {
-                out.push_back(static_cast<char>(c));
-            }
+            case '"':
+                out.append("\\\"");
+                break;
+            case '\\':
+                out.append("\\\\");
+                break;
+            case '\n':
+                out.append("\\n");
+                break;
+            case '\r':
+                out.append("\\r");
+                break;
+            case '\t':
+                out.append("\\t");
+                break;
+            case '\b':
+                out.append("\\b");
+                break;
+            case '\f':
+                out.append("\\f");
+                break;
+            default:
+                if (c < 0x20 || c == 0x7F) {
+                    append_u00(&out, c);
+                } else {
+                    out.push_back(static_cast<char>(c));
+                }
         }
         ++i;
     }

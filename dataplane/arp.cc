@@ -33,8 +33,7 @@ bool parse_arp(const rte_mbuf* m, arp_info* out) {
     uint16_t vlan = 0;
     const rte_arp_hdr* a = arp_header(const_cast<rte_mbuf*>(m), &vlan);
     if (a == nullptr || a->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
-        a->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || a->arp_hlen != 6 ||
-        a->arp_plen != 4) {
+        a->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) || a->arp_hlen != 6 || a->arp_plen != 4) {
         return false;
     }
     out->op = rte_be_to_cpu_16(a->arp_opcode);
@@ -62,8 +61,8 @@ void make_arp_reply(rte_mbuf* m, const rte_ether_addr& our_mac) {
     a->arp_data.arp_sip = asked;
 }
 
-rte_mbuf* make_arp_request(rte_mempool* pool, uint16_t port_id, const rte_ether_addr& our_mac,
-                           uint32_t our_ip, uint32_t target_ip, uint16_t vlan) {
+rte_mbuf* make_arp_request(rte_mempool* pool, uint16_t port_id, const rte_ether_addr& our_mac, uint32_t our_ip,
+                           uint32_t target_ip, uint16_t vlan) {
     rte_mbuf* m = rte_pktmbuf_alloc(pool);
     if (m == nullptr) {
         return nullptr;

@@ -13,7 +13,7 @@ namespace rtprelay::dp {
 
 template <std::size_t Size>
 class block_cache {
-public:
+ public:
     static constexpr std::align_val_t align{64};
 
     static void* take() {
@@ -37,7 +37,7 @@ public:
     // Blocks this thread holds for reuse (tests).
     static std::size_t cached() noexcept { return mine().n; }
 
-private:
+ private:
     static constexpr std::size_t capacity = 1024;
     struct cache {
         void* blocks[capacity];

@@ -126,8 +126,7 @@ classified classify(rte_mbuf* m, const local_addresses& locals, flow_key* key) {
     const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(data + l2);
     const uint32_t ihl = (ip->version_ihl & 0x0f) * 4u;
     const uint32_t total = rte_be_to_cpu_16(ip->total_length);
-    if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(rte_ipv4_hdr) || total < ihl ||
-        l2 + total > len) {
+    if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(rte_ipv4_hdr) || total < ihl || l2 + total > len) {
         return drop(drop_reason::malformed_ip);
     }
     // The header checksum is verified: a corrupt header must not steer a packet.

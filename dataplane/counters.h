@@ -44,10 +44,11 @@ constexpr uint16_t counted_ports = 8;
 
 struct traffic_counter {
     uint64_t packets = 0;
-    uint64_t bytes = 0;   // Ethernet frames as they arrived (rx) or left (tx), VLAN tag included
+    uint64_t bytes = 0;  // Ethernet frames as they arrived (rx) or left (tx), VLAN tag included
 };
 // [DPDK port][direction][kind]: 1 KiB per worker; a call's packets touch two of its lines.
-using traffic_table = std::array<std::array<std::array<traffic_counter, media_kind_count>, traffic_dir_count>, counted_ports>;
+using traffic_table =
+    std::array<std::array<std::array<traffic_counter, media_kind_count>, traffic_dir_count>, counted_ports>;
 
 // Latch changes (dataplane/latch.h), by kind: a stream's first latch; a move on a plain
 // leg (a new source after probation, or the SDP address taking a leg back inside its
@@ -72,8 +73,8 @@ struct alignas(64) worker_counters {
 #include "dataplane/worker_counters.def"
 #undef WORKER_COUNTER
     std::array<uint64_t, drop_reason_count> drops{};
-    traffic_table traffic{};        // relayed media by port, direction and kind
-    latch_table latch_changes{};    // latches set or moved, by interface and kind
+    traffic_table traffic{};      // relayed media by port, direction and kind
+    latch_table latch_changes{};  // latches set or moved, by interface and kind
 
     uint64_t total_drops() const;
     // Everything that was received and has been accounted for: relayed, dropped, or

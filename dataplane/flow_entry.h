@@ -150,9 +150,9 @@ struct alignas(64) stream_addr6 : block_cached<stream_addr6> {
 // A resolved (or to-be-resolved) next hop. Created by the control plane, never freed while
 // the relay runs (the table is fixed-size), so flow entries may point at it.
 struct alignas(64) neighbour {
-    uint32_t addr = 0;     // ctl: wo at creation; dp: ro. Next-hop IPv4, network order (0 when v6).
-    uint16_t port_id = 0;  // ctl: wo at creation; dp: ro. DPDK port it is reached by.
-    bool v6 = false;       // ctl: wo at creation; dp: ro. An IPv6 next hop: addr6, resolved by ND.
+    uint32_t addr = 0;       // ctl: wo at creation; dp: ro. Next-hop IPv4, network order (0 when v6).
+    uint16_t port_id = 0;    // ctl: wo at creation; dp: ro. DPDK port it is reached by.
+    bool v6 = false;         // ctl: wo at creation; dp: ro. An IPv6 next hop: addr6, resolved by ND.
     uint8_t addr6[16] = {};  // ctl: wo at creation; dp: ro. Next-hop IPv6, network order.
     // ctl: wo, dp: ro. MAC in the low 48 bits (byte 0 of the address in bits 0..7);
     // bit 63 set = valid. 0 = unresolved.
@@ -175,7 +175,7 @@ enum flow_flags : uint8_t {
 };
 
 enum forward_mode : uint8_t {
-    forward_off = 0,     // stream disabled (port 0) or not relayed: count and drop
+    forward_off = 0,  // stream disabled (port 0) or not relayed: count and drop
     forward_on = 1,
     forward_no_key = 2,  // an SRTP leg whose keys are not known yet (offer sent, no answer)
 };
@@ -195,14 +195,14 @@ struct alignas(64) flow_entry_v6 : block_cached<flow_entry_v6> {
     // before a latch and for peers off the prefix.
     bool in6 = false;
     bool out6 = false;
-    bool has_gateway = false;        // out6: false = every peer is on-link
-    uint8_t onlink_prefix = 128;     // out6: prefix length of out_src_addr's subnet (on-link peers)
+    bool has_gateway = false;                // out6: false = every peer is on-link
+    uint8_t onlink_prefix = 128;             // out6: prefix length of out_src_addr's subnet (on-link peers)
     stream_addr6* self6 = nullptr;           // in6: this stream's latched address (owner worker writes it)
     const stream_addr6* sibling6 = nullptr;  // out6: the other leg's (its latch is our destination); may be null
-    uint8_t out_src_addr[16] = {};   // out6: the other leg's local address
-    uint8_t sdp_dest[16] = {};       // out6: address of flow_entry::sdp_dest
-    uint8_t expected_src[16] = {};   // in6: address of flow_entry::expected_src
-    uint8_t gateway[16] = {};        // out6: the other leg's interface's IPv6 gateway (has_gateway)
+    uint8_t out_src_addr[16] = {};           // out6: the other leg's local address
+    uint8_t sdp_dest[16] = {};               // out6: address of flow_entry::sdp_dest
+    uint8_t expected_src[16] = {};           // in6: address of flow_entry::expected_src
+    uint8_t gateway[16] = {};                // out6: the other leg's interface's IPv6 gateway (has_gateway)
     // in6, RTCP ports: the latched address of the RTP port of the same leg (same owner), the
     // only one whose strangers' RTCP may latch here (latch.h, route.h v6_source). Null else.
     const stream_addr6* rtp_of_leg6 = nullptr;
@@ -237,36 +237,36 @@ class flow_v6_part {
 // What a worker needs to forward one packet received on `key`, with no other lookup in the
 // common case. All fields ctl: wo (before publish), dp: ro.
 struct alignas(64) flow_entry : block_cached<flow_entry> {
-    stream_state* self = nullptr;            // this port's state (owner worker writes it)
-    const stream_state* sibling = nullptr;   // the other leg's state (its `latched` is our destination)
-    const neighbour* sdp_next_hop = nullptr; // next hop for sdp_dest (gateway or on-link peer); may be null
+    stream_state* self = nullptr;             // this port's state (owner worker writes it)
+    const stream_state* sibling = nullptr;    // the other leg's state (its `latched` is our destination)
+    const neighbour* sdp_next_hop = nullptr;  // next hop for sdp_dest (gateway or on-link peer); may be null
     // dp: rw (owner worker only: ROC, replay window), ctl: creates before publish, frees after
     // grace. Null = that side is plain RTP. in: authenticate/decrypt what arrives here;
     // out: encrypt/tag what leaves toward the other leg.
     srtp::context* srtp_in[2] = {nullptr, nullptr};
     srtp::context* srtp_out[2] = {nullptr, nullptr};
 
-    uint64_t sdp_dest = 0;       // packed endpoint from the other leg's SDP; 0 = not known yet (v6: v6->sdp_dest)
-    uint64_t expected_src = 0;   // packed endpoint from this leg's SDP; 0 = unknown (v6: v6->expected_src)
+    uint64_t sdp_dest = 0;      // packed endpoint from the other leg's SDP; 0 = not known yet (v6: v6->sdp_dest)
+    uint64_t expected_src = 0;  // packed endpoint from this leg's SDP; 0 = unknown (v6: v6->expected_src)
     // Learning window of a plain RTP leg (latch.h), in rte_rdtsc() cycles: opened when this
     // entry was published (offer/answer), closed at learn_until_tsc. 0/0 = no window.
     uint64_t learn_from_tsc = 0;
     uint64_t learn_until_tsc = 0;
 
-    uint32_t out_src_addr = 0;   // the other leg's local address (network order)
-    uint16_t out_src_port = 0;   // the other leg's local port (network order)
-    uint16_t out_port_id = 0;    // egress DPDK port (the other leg's interface)
-    uint32_t gateway = 0;        // other leg's interface gateway (network order), 0 = all on-link
-    uint16_t vlan = 0;           // egress VLAN id, 0 = untagged
-    uint16_t in_port_id = 0;     // DPDK port this leg's interface receives on
+    uint32_t out_src_addr = 0;  // the other leg's local address (network order)
+    uint16_t out_src_port = 0;  // the other leg's local port (network order)
+    uint16_t out_port_id = 0;   // egress DPDK port (the other leg's interface)
+    uint32_t gateway = 0;       // other leg's interface gateway (network order), 0 = all on-link
+    uint16_t vlan = 0;          // egress VLAN id, 0 = untagged
+    uint16_t in_port_id = 0;    // DPDK port this leg's interface receives on
     // IPv6 on either side; null for IPv4 <-> IPv4 (route.h and the worker test it once).
     flow_v6_part v6;
 
     flow_kind kind = flow_kind::rtp;
-    uint8_t flags = 0;           // flow_flags
-    uint8_t owner = 0;           // index of the worker that owns `self` and the SRTP contexts
+    uint8_t flags = 0;              // flow_flags
+    uint8_t owner = 0;              // index of the worker that owns `self` and the SRTP contexts
     uint8_t forward = forward_off;  // forward_mode
-    uint8_t iface = 0;           // logical interface of this leg (< counted_interfaces): counters
+    uint8_t iface = 0;              // logical interface of this leg (< counted_interfaces): counters
     // Prefix length of the other leg's IPv4 subnet: peers whose address shares its first
     // bits with out_src_addr are on-link (next-hop choice). A length, not a mask and a
     // network: the entry has no room for 8 more bytes.

@@ -35,8 +35,7 @@ flow_table::flow_table(uint32_t capacity, uint32_t n_readers, int socket_id) {
     p.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF | RTE_HASH_EXTRA_FLAGS_EXT_TABLE;
     hash_ = rte_hash_create(&p);
     if (hash_ == nullptr) {
-        throw std::runtime_error("flow table: rte_hash_create failed: " +
-                                 std::string(rte_strerror(rte_errno)));
+        throw std::runtime_error("flow table: rte_hash_create failed: " + std::string(rte_strerror(rte_errno)));
     }
     uint32_t readers = n_readers == 0 ? 1 : n_readers;
     size_t sz = rte_rcu_qsbr_get_memsize(readers);
@@ -65,8 +64,8 @@ bool flow_table::publish(const flow_key& key, std::unique_ptr<flow_entry> e) {
         ++live_;
     }
     if (had && old != nullptr) {
-        retired_.push_back({rte_rcu_qsbr_start(rcu_), -1,
-                            std::unique_ptr<flow_entry>(static_cast<flow_entry*>(old)), nullptr, nullptr, nullptr});
+        retired_.push_back({rte_rcu_qsbr_start(rcu_), -1, std::unique_ptr<flow_entry>(static_cast<flow_entry*>(old)),
+                            nullptr, nullptr, nullptr});
     }
     return true;
 }
@@ -78,8 +77,8 @@ void flow_table::remove(const flow_key& key) {
     }
     int32_t pos = rte_hash_del_key(hash_, &key);
     --live_;
-    retired_.push_back({rte_rcu_qsbr_start(rcu_), pos,
-                        std::unique_ptr<flow_entry>(static_cast<flow_entry*>(old)), nullptr, nullptr, nullptr});
+    retired_.push_back({rte_rcu_qsbr_start(rcu_), pos, std::unique_ptr<flow_entry>(static_cast<flow_entry*>(old)),
+                        nullptr, nullptr, nullptr});
 }
 
 void flow_table::retire(std::unique_ptr<stream_state> state) {
@@ -116,12 +115,11 @@ void flow_table::reclaim_all() {
     }
 }
 
-
 void flow_table::lookup_bulk(const flow_key* const* keys, uint32_t n, const flow_entry** out) const {
     void* data[RTE_HASH_LOOKUP_BULK_MAX];
     uint64_t hits = 0;
-    rte_hash_lookup_bulk_data(hash_, const_cast<const void**>(reinterpret_cast<const void* const*>(keys)), n,
-                              &hits, data);
+    rte_hash_lookup_bulk_data(hash_, const_cast<const void**>(reinterpret_cast<const void* const*>(keys)), n, &hits,
+                              data);
     for (uint32_t i = 0; i < n; ++i) {
         out[i] = (hits >> i) & 1 ? static_cast<const flow_entry*>(data[i]) : nullptr;
     }

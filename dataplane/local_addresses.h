@@ -10,11 +10,11 @@
 namespace rtprelay::dp {
 
 struct local_address {
-    uint32_t addr = 0;      // IPv4, network order (0 for IPv6)
-    uint16_t port_id = 0;   // DPDK port the address lives on
-    uint16_t vlan = 0;      // VLAN the address lives on, 0 = untagged
-    bool v6 = false;        // IPv6: addr6
-    uint8_t addr6[16] = {}; // IPv6, network order
+    uint32_t addr = 0;       // IPv4, network order (0 for IPv6)
+    uint16_t port_id = 0;    // DPDK port the address lives on
+    uint16_t vlan = 0;       // VLAN the address lives on, 0 = untagged
+    bool v6 = false;         // IPv6: addr6
+    uint8_t addr6[16] = {};  // IPv6, network order
 };
 
 struct local_addresses {

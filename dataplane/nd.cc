@@ -66,7 +66,8 @@ rte_mbuf* make_nd(rte_mempool* pool, uint16_t port_id, const rte_ether_addr& our
     }
     constexpr uint32_t icmp_len = nd_fixed + 8;
     const uint32_t l2 = vlan != 0 ? sizeof(rte_ether_hdr) + sizeof(rte_vlan_hdr) : sizeof(rte_ether_hdr);
-    auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(l2 + sizeof(rte_ipv6_hdr) + icmp_len)));
+    auto* p =
+        reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(l2 + sizeof(rte_ipv6_hdr) + icmp_len)));
     if (p == nullptr) {
         rte_pktmbuf_free(m);
         return nullptr;

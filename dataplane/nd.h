@@ -18,16 +18,16 @@ struct rte_mempool;
 namespace rtprelay::dp {
 
 struct nd_info {
-    uint8_t type = 0;            // 135 solicitation, 136 advertisement
-    uint8_t src[16] = {};        // IPv6 source (:: for a duplicate address probe)
-    uint8_t dst[16] = {};        // IPv6 destination (ours, or a multicast group)
-    uint8_t target[16] = {};     // the address asked about / advertised
-    bool has_lladdr = false;     // source (135) or target (136) link-layer address option
+    uint8_t type = 0;         // 135 solicitation, 136 advertisement
+    uint8_t src[16] = {};     // IPv6 source (:: for a duplicate address probe)
+    uint8_t dst[16] = {};     // IPv6 destination (ours, or a multicast group)
+    uint8_t target[16] = {};  // the address asked about / advertised
+    bool has_lladdr = false;  // source (135) or target (136) link-layer address option
     rte_ether_addr lladdr{};
-    bool solicited = false;      // advertisement flags
+    bool solicited = false;  // advertisement flags
     bool override_flag = false;
     rte_ether_addr eth_src{};
-    uint16_t vlan = 0;           // VLAN the frame came on, 0 = untagged
+    uint16_t vlan = 0;  // VLAN the frame came on, 0 = untagged
 };
 
 // Parses and validates (RFC 4861 sections 7.1.1 and 7.1.2: hop limit 255, ICMPv6 checksum,

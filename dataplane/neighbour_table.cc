@@ -138,8 +138,7 @@ void neighbour_table::learned(neighbour* n, uint64_t mac, clock::time_point now)
     ctl_[static_cast<size_t>(n - entries_)].confirmed = now;
 }
 
-void neighbour_table::learn(uint16_t port_id, uint32_t addr, uint64_t mac, bool create,
-                            clock::time_point now) {
+void neighbour_table::learn(uint16_t port_id, uint32_t addr, uint64_t mac, bool create, clock::time_point now) {
     const uint64_t key = make_key(port_id, addr);
     neighbour* n = create ? get_or_create(port_id, addr) : find(&key, hash_);
     if (n != nullptr) {
@@ -147,8 +146,7 @@ void neighbour_table::learn(uint16_t port_id, uint32_t addr, uint64_t mac, bool 
     }
 }
 
-void neighbour_table::learn6(uint16_t port_id, const uint8_t* addr, uint64_t mac, bool create,
-                             clock::time_point now) {
+void neighbour_table::learn6(uint16_t port_id, const uint8_t* addr, uint64_t mac, bool create, clock::time_point now) {
     key6 key{};
     std::memcpy(key.addr, addr, sizeof(key.addr));
     key.port_id = port_id;

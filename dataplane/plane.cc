@@ -52,8 +52,7 @@ plane::~plane() { tear_down(); }
 
 void plane::build(const plane_config& c) {
     if (c.name.empty() || c.name.size() > max_name) {
-        throw std::runtime_error("data plane name '" + c.name + "': 1 to " + std::to_string(max_name) +
-                                 " characters");
+        throw std::runtime_error("data plane name '" + c.name + "': 1 to " + std::to_string(max_name) + " characters");
     }
     if (c.workers < 1 || c.workers > max_workers) {
         throw std::runtime_error(std::to_string(c.workers) + " workers: 1 to " + std::to_string(max_workers));
@@ -104,8 +103,7 @@ void plane::build(const plane_config& c) {
     locals_ = std::make_unique<local_addresses>();
     for (const local_address& a : c.addresses) {
         if (!locals_->add(a)) {
-            throw std::runtime_error("too many media addresses (at most " + std::to_string(local_addresses::max) +
-                                     ")");
+            throw std::runtime_error("too many media addresses (at most " + std::to_string(local_addresses::max) + ")");
         }
     }
 
@@ -126,8 +124,8 @@ void plane::build(const plane_config& c) {
     // plane logs them.
     {
         const std::string name = name_ + "_latch";
-        latch_events_ = rte_ring_create_elem(name.c_str(), sizeof(latch_event), latch_ring_size, socket_,
-                                             RING_F_SC_DEQ);
+        latch_events_ =
+            rte_ring_create_elem(name.c_str(), sizeof(latch_event), latch_ring_size, socket_, RING_F_SC_DEQ);
         if (latch_events_ == nullptr) {
             throw std::runtime_error("ring '" + name + "': rte_ring_create_elem failed: " + rte_strerror(rte_errno));
         }
@@ -298,8 +296,6 @@ worker_counters plane::totals() const {
     return sum(blocks.data(), blocks.size());
 }
 
-std::vector<uint16_t> plane::port_ids() const {
-    return {shared_->port_ids, shared_->port_ids + shared_->n_ports};
-}
+std::vector<uint16_t> plane::port_ids() const { return {shared_->port_ids, shared_->port_ids + shared_->n_ports}; }
 
 }  // namespace rtprelay::dp

@@ -70,12 +70,12 @@ struct plane_config {
     // sets up (full rings must not starve the workers of buffers).
     rte_mempool* pool = nullptr;
     uint32_t mbufs = 8191;
-    std::vector<plane_port> ports;           // at most max_ports, ids below max_ports
-    std::vector<local_address> addresses;    // media addresses, at most local_addresses::max
+    std::vector<plane_port> ports;         // at most max_ports, ids below max_ports
+    std::vector<local_address> addresses;  // media addresses, at most local_addresses::max
     uint32_t max_flows = 65536;
     uint32_t max_neighbours = 1024;
-    uint32_t idle_sleep_us = 0;              // dataplane_shared::idle_sleep_us
-    uint32_t srtp_batch_min = 2;             // dataplane_shared::srtp_batch_min
+    uint32_t idle_sleep_us = 0;   // dataplane_shared::idle_sleep_us
+    uint32_t srtp_batch_min = 2;  // dataplane_shared::srtp_batch_min
     // rte_flow rules that deliver each stream to its owner's RX queue (steering.h), with
     // 2+ workers on ports the plane set up; `vlans` are the tags the rules also match.
     bool steering = false;
@@ -159,7 +159,7 @@ class plane {
     std::vector<uint16_t> steered_ports_;  // rules installed on these
     bool steered_ = false;
     std::string steering_refused_;
-    std::vector<unsigned> lcores_;         // lcore of launched worker i; empty when none runs
+    std::vector<unsigned> lcores_;  // lcore of launched worker i; empty when none runs
     bool launched_ = false;
     bool readers_registered_ = false;
 };

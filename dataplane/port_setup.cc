@@ -10,17 +10,15 @@ namespace rtprelay::dp {
 
 namespace {
 [[noreturn]] void fail(uint16_t port_id, const char* what, int rc) {
-    throw std::runtime_error("port " + std::to_string(port_id) + ": " + what + " failed: " +
-                             rte_strerror(rc < 0 ? -rc : rc));
+    throw std::runtime_error("port " + std::to_string(port_id) + ": " + what +
+                             " failed: " + rte_strerror(rc < 0 ? -rc : rc));
 }
 }  // namespace
 
 rte_mempool* create_mbuf_pool(const std::string& name, uint32_t n_mbufs, int socket_id) {
-    rte_mempool* mp = rte_pktmbuf_pool_create(name.c_str(), n_mbufs, 256, 0,
-                                              RTE_MBUF_DEFAULT_BUF_SIZE, socket_id);
+    rte_mempool* mp = rte_pktmbuf_pool_create(name.c_str(), n_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket_id);
     if (mp == nullptr) {
-        throw std::runtime_error("mbuf pool of " + std::to_string(n_mbufs) + " mbufs: " +
-                                 rte_strerror(rte_errno) +
+        throw std::runtime_error("mbuf pool of " + std::to_string(n_mbufs) + " mbufs: " + rte_strerror(rte_errno) +
                                  " (too few hugepages? try fewer mbufs or --no-huge -m)");
     }
     return mp;
@@ -37,10 +35,9 @@ rte_ether_addr setup_port(uint16_t port_id, const port_params& p, rte_mempool* p
         fail(port_id, "rte_eth_dev_info_get", rc);
     }
     if (p.n_queues > info.max_rx_queues || p.n_queues > info.max_tx_queues) {
-        throw std::runtime_error("port " + std::to_string(port_id) + " (" + info.driver_name +
-                                 ") has " + std::to_string(info.max_rx_queues) + " RX / " +
-                                 std::to_string(info.max_tx_queues) + " TX queues, " +
-                                 std::to_string(p.n_queues) + " workers need one each");
+        throw std::runtime_error("port " + std::to_string(port_id) + " (" + info.driver_name + ") has " +
+                                 std::to_string(info.max_rx_queues) + " RX / " + std::to_string(info.max_tx_queues) +
+                                 " TX queues, " + std::to_string(p.n_queues) + " workers need one each");
     }
     rte_eth_conf conf{};
     if (p.n_queues > 1) {

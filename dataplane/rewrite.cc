@@ -56,8 +56,7 @@ void set_udp_payload_len(rte_mbuf* m, uint32_t payload_len) {
 bool rewrite_udp(rte_mbuf* m, const rewrite_target& t) {
     // Replace the L2 header whole: the ingress one may have had a VLAN tag the egress one
     // must not have, or the other way round.
-    const uint16_t new_l2 = t.vlan != 0 ? sizeof(rte_ether_hdr) + sizeof(rte_vlan_hdr)
-                                        : sizeof(rte_ether_hdr);
+    const uint16_t new_l2 = t.vlan != 0 ? sizeof(rte_ether_hdr) + sizeof(rte_vlan_hdr) : sizeof(rte_ether_hdr);
     if (new_l2 != m->l2_len) [[unlikely]] {
         if (new_l2 > m->l2_len && rte_pktmbuf_headroom(m) < new_l2 - m->l2_len) {
             return false;
@@ -98,8 +97,8 @@ bool rewrite_udp(rte_mbuf* m, const rewrite_target& t) {
     } else if (udp->dgram_cksum != 0) {
         // The ports are in the UDP header itself.
         const uint64_t s = static_cast<uint16_t>(~udp->dgram_cksum) + addr_delta +
-                           static_cast<uint16_t>(~udp->src_port) + static_cast<uint16_t>(~udp->dst_port) +
-                           t.src_port + t.dst_port;
+                           static_cast<uint16_t>(~udp->src_port) + static_cast<uint16_t>(~udp->dst_port) + t.src_port +
+                           t.dst_port;
         const uint16_t c = static_cast<uint16_t>(~fold64(s));
         udp->dgram_cksum = c == 0 ? 0xffff : c;
     }
@@ -114,8 +113,8 @@ bool rewrite_udp(rte_mbuf* m, const rewrite_target& t) {
     std::memcpy(&ttl_word_new, &ip->time_to_live, sizeof(ttl_word_new));
     ip->src_addr = t.src_addr;
     ip->dst_addr = t.dst_addr;
-    const uint64_t hs = static_cast<uint16_t>(~ip->hdr_checksum) + addr_delta +
-                        static_cast<uint16_t>(~ttl_word_old) + ttl_word_new;
+    const uint64_t hs =
+        static_cast<uint16_t>(~ip->hdr_checksum) + addr_delta + static_cast<uint16_t>(~ttl_word_old) + ttl_word_new;
     ip->hdr_checksum = static_cast<uint16_t>(~fold64(hs));
     return true;
 }

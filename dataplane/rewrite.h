@@ -13,11 +13,11 @@ struct rte_mbuf;
 namespace rtprelay::dp {
 
 struct rewrite_target {
-    uint32_t src_addr;       // network order
-    uint16_t src_port;       // network order
-    uint32_t dst_addr;       // network order
-    uint16_t dst_port;       // network order
-    uint16_t vlan;           // 0 = untagged
+    uint32_t src_addr;  // network order
+    uint16_t src_port;  // network order
+    uint32_t dst_addr;  // network order
+    uint16_t dst_port;  // network order
+    uint16_t vlan;      // 0 = untagged
     rte_ether_addr src_mac;
     rte_ether_addr dst_mac;
     bool payload_changed = false;  // SRTP changed the payload: UDP checksum computed afresh

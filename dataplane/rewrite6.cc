@@ -54,7 +54,8 @@ bool rewrite_udp6(rte_mbuf* m, const rewrite_target6& t) {
     uint32_t dst4 = 0;
     std::memcpy(&src4, t.src, 4);
     std::memcpy(&dst4, t.dst, 4);
-    const uint64_t new_addrs = t.out6 ? csum::pos128(t.src) + csum::pos128(t.dst) : csum::pos32(src4) + csum::pos32(dst4);
+    const uint64_t new_addrs =
+        t.out6 ? csum::pos128(t.src) + csum::pos128(t.dst) : csum::pos32(src4) + csum::pos32(dst4);
 
     // The UDP datagram does not move: its checksum is settled first (see rewrite6.h).
     const uint32_t ulen = rte_be_to_cpu_16(udp->dgram_len);
@@ -68,8 +69,8 @@ bool rewrite_udp6(rte_mbuf* m, const rewrite_target6& t) {
         udp->dgram_cksum = c == 0 ? 0xffff : c;
     } else if (udp->dgram_cksum != 0) {
         const uint64_t s = static_cast<uint16_t>(~udp->dgram_cksum) + old_addrs + new_addrs +
-                           static_cast<uint16_t>(~udp->src_port) + static_cast<uint16_t>(~udp->dst_port) +
-                           t.src_port + t.dst_port;
+                           static_cast<uint16_t>(~udp->src_port) + static_cast<uint16_t>(~udp->dst_port) + t.src_port +
+                           t.dst_port;
         const uint16_t c = static_cast<uint16_t>(~csum::fold64(s));
         udp->dgram_cksum = c == 0 ? 0xffff : c;
     }

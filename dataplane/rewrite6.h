@@ -28,9 +28,9 @@ struct rte_mbuf;
 namespace rtprelay::dp {
 
 struct rewrite_target6 {
-    bool out6 = false;    // the packet leaves over IPv6
-    uint8_t src[16] = {}; // out6: IPv6 source; else bytes 0..3: IPv4 source (network order)
-    uint8_t dst[16] = {}; // the same for the destination
+    bool out6 = false;      // the packet leaves over IPv6
+    uint8_t src[16] = {};   // out6: IPv6 source; else bytes 0..3: IPv4 source (network order)
+    uint8_t dst[16] = {};   // the same for the destination
     uint16_t src_port = 0;  // network order
     uint16_t dst_port = 0;  // network order
     uint16_t vlan = 0;      // 0 = untagged

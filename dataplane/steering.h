@@ -20,9 +20,7 @@ namespace rtprelay::dp {
 constexpr uint16_t steered_queue(uint16_t udp_port, uint16_t n_queues) noexcept {
     return static_cast<uint16_t>((udp_port >> 1) & (n_queues - 1));
 }
-constexpr bool steerable(uint16_t n_queues) noexcept {
-    return n_queues > 1 && (n_queues & (n_queues - 1)) == 0;
-}
+constexpr bool steerable(uint16_t n_queues) noexcept { return n_queues > 1 && (n_queues & (n_queues - 1)) == 0; }
 
 // Installs the rules on every port in `port_ids` (after the ports started), for untagged
 // frames and for each VLAN in `vlans`, over IPv4 and, with `ipv6` (the ports carry IPv6

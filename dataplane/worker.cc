@@ -107,8 +107,8 @@ void tx_error_callback(rte_mbuf** pkts, uint16_t unsent, void* userdata) {
             case tx_rtcp: {
                 --((tag & 0xff) == tx_rtp ? c->relayed_rtp : c->relayed_rtcp);
                 c->relayed_bytes -= rte_pktmbuf_pkt_len(m);
-                traffic_counter& t = c->traffic[(tag >> 8) & 0xff][static_cast<size_t>(traffic_dir::tx)]
-                                                [(tag >> 16) & 0xff];
+                traffic_counter& t =
+                    c->traffic[(tag >> 8) & 0xff][static_cast<size_t>(traffic_dir::tx)][(tag >> 16) & 0xff];
                 --t.packets;
                 t.bytes -= rte_pktmbuf_pkt_len(m);
                 ++c->drops[static_cast<size_t>(drop_reason::tx_full)];
@@ -266,11 +266,10 @@ void worker::flush_tx() {
 // logs it with the call) unless its ring is full. Once per stream and move, not per packet.
 // m still has its received headers: the local address and port are its destination.
 void worker::note_latch(const rte_mbuf* m, const flow_entry* e, const route& r, uint64_t new_src) {
-    const latch_kind k = r.latched == 0           ? latch_kind::first
+    const latch_kind k = r.latched == 0                  ? latch_kind::first
                          : e->srtp_in[r.kind] != nullptr ? latch_kind::srtp_relatch
                                                          : latch_kind::plain_move;
-    ++counters.latch_changes[e->iface < counted_interfaces ? e->iface : counted_interfaces - 1]
-                            [static_cast<size_t>(k)];
+    ++counters.latch_changes[e->iface < counted_interfaces ? e->iface : counted_interfaces - 1][static_cast<size_t>(k)];
     if (shared->latch_events == nullptr) {
         return;
     }
@@ -521,7 +520,7 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
                 std::memset(seen, 0, sizeof(seen));
             }
         } else if (ng != 0 && (maybe_in_round(e->self) || (e->sibling != nullptr && maybe_in_round(e->sibling)) ||
-                        (in != nullptr && maybe_in_round(in)) || (out != nullptr && maybe_in_round(out)))) {
+                               (in != nullptr && maybe_in_round(in)) || (out != nullptr && maybe_in_round(out)))) {
             int joins = -1;  // same stream as an earlier packet of the round: -1 = not decided yet
             for (uint16_t g = 0; g < ng; ++g) {
                 bool cut = round_self[g] == e->sibling;
@@ -674,8 +673,9 @@ void worker::forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, co
     // Stage 6: rewrite (rewrite.h; rewrite6.h with an IPv6 side).
     bool rewritten = false;
     if (e->v6 == nullptr) [[likely]] {
-        rewrite_target t{e->out_src_addr, e->out_src_port, endpoint_addr(dest), endpoint_port(dest),
-                         e->vlan, shared->port_macs[e->out_port_id], unpack_mac(mac)};
+        rewrite_target t{e->out_src_addr,     e->out_src_port, endpoint_addr(dest),
+                         endpoint_port(dest), e->vlan,         shared->port_macs[e->out_port_id],
+                         unpack_mac(mac)};
         t.payload_changed = crypto;
         rewritten = rewrite_udp(m, t);
     } else {
@@ -694,7 +694,8 @@ void worker::forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, co
     counters.relayed_bytes += sent_frame;
     const media_kind mk_in = media_kind_of(kind == kind_rtcp, e->srtp_in[kind] != nullptr);
     const media_kind mk_out = media_kind_of(kind == kind_rtcp, e->srtp_out[kind] != nullptr);
-    traffic_counter& t_in = counters.traffic[e->in_port_id][static_cast<size_t>(traffic_dir::rx)][static_cast<size_t>(mk_in)];
+    traffic_counter& t_in =
+        counters.traffic[e->in_port_id][static_cast<size_t>(traffic_dir::rx)][static_cast<size_t>(mk_in)];
     traffic_counter& t_out =
         counters.traffic[e->out_port_id][static_cast<size_t>(traffic_dir::tx)][static_cast<size_t>(mk_out)];
     ++t_in.packets;

@@ -63,15 +63,15 @@ struct dataplane_shared {
 };
 
 struct alignas(64) worker {
-    uint16_t index = 0;                     // RX/TX queue on every port, RCU thread id
+    uint16_t index = 0;  // RX/TX queue on every port, RCU thread id
     const dataplane_shared* shared = nullptr;
-    rte_ring* from_control = nullptr;       // frames the control plane wants sent (may be null)
+    rte_ring* from_control = nullptr;  // frames the control plane wants sent (may be null)
     rte_eth_dev_tx_buffer* tx[max_ports] = {};
     worker_counters counters;
-    srtp::burst_crypto* crypto = nullptr;   // burst SRTP, null when shared->srtp_batch_min == 0
-    uint64_t auth_token_cycles = 0;         // TSC cycles per authentication token (latch.h)
-    uint64_t quiet_cycles = 0;              // latch.h's quiet_ms in TSC cycles
-    uint64_t drain_every_tsc = 0;           // TX buffers flushed at least this often
+    srtp::burst_crypto* crypto = nullptr;  // burst SRTP, null when shared->srtp_batch_min == 0
+    uint64_t auth_token_cycles = 0;        // TSC cycles per authentication token (latch.h)
+    uint64_t quiet_cycles = 0;             // latch.h's quiet_ms in TSC cycles
+    uint64_t drain_every_tsc = 0;          // TX buffers flushed at least this often
     uint64_t last_drain_tsc = 0;
 
     // Allocates TX buffers; call before launch.
@@ -93,8 +93,7 @@ struct alignas(64) worker {
     void forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t n, uint64_t now_tsc);
     bool may_join_run(const rte_mbuf* m, const flow_entry* e, uint8_t kind) const;
     srtp::batch_item crypto_item(rte_mbuf* m, const flow_entry* e, const route& r);
-    void forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, const srtp::batch_item& it,
-                        uint64_t now_tsc);
+    void forward_finish(rte_mbuf* m, const flow_entry* e, const route& r, const srtp::batch_item& it, uint64_t now_tsc);
     void note_latch(const rte_mbuf* m, const flow_entry* e, const route& r, uint64_t new_src);
     [[gnu::noinline]] void latch6(const rte_mbuf* m, const flow_entry* e, const route& r);
     void drop(rte_mbuf* m, drop_reason why);

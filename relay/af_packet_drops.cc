@@ -45,8 +45,10 @@ af_packet_drops::af_packet_drops(const std::vector<uint16_t>& port_ids) {
         for (const socket_entry& s : sockets_) {
             n += s.port == p ? 1 : 0;
         }
-        RLOG_INFO("DPDK port %u (net_af_packet): kernel ring drops read from %zu socket(s) into "
-                  "rtprelay_port_rx_missed_total", ports_[p].port_id, n);
+        RLOG_INFO(
+            "DPDK port %u (net_af_packet): kernel ring drops read from %zu socket(s) into "
+            "rtprelay_port_rx_missed_total",
+            ports_[p].port_id, n);
     }
 }
 

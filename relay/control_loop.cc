@@ -127,9 +127,9 @@ void control_loop::handle_nd(rte_mbuf* m, clock::time_point now) {
             ctx_.neighbours->learn6(port, info.src, dp::pack_mac(info.lladdr), true, now);
         }
         const rte_ether_addr to_mac = info.has_lladdr ? info.lladdr : info.eth_src;
-        rte_mbuf* r = dp::make_neighbour_advert(ctx_.pool, port, our_mac, ours->addr6,
-                                                from_unspecified ? nullptr : info.src, to_mac, !from_unspecified,
-                                                ours->vlan);
+        rte_mbuf* r =
+            dp::make_neighbour_advert(ctx_.pool, port, our_mac, ours->addr6, from_unspecified ? nullptr : info.src,
+                                      to_mac, !from_unspecified, ours->vlan);
         if (r != nullptr) {
             transmit(r);
         }
@@ -138,8 +138,7 @@ void control_loop::handle_nd(rte_mbuf* m, clock::time_point now) {
     // An advertisement: its target is at the option's MAC (or the sender's, when a unicast
     // answer leaves the option out).
     const bool to_us = ctx_.shared->locals->find6(port, info.dst) != nullptr;
-    ctx_.neighbours->learn6(port, info.target, dp::pack_mac(info.has_lladdr ? info.lladdr : info.eth_src), to_us,
-                            now);
+    ctx_.neighbours->learn6(port, info.target, dp::pack_mac(info.has_lladdr ? info.lladdr : info.eth_src), to_us, now);
 }
 
 void control_loop::resolve(clock::time_point now) {

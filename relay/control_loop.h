@@ -34,19 +34,18 @@ struct control_context {
     dp::dataplane_shared* shared = nullptr;
     std::vector<dp::worker*> workers;
     rte_mempool* pool = nullptr;
-    rte_ring* to_control = nullptr;   // ARP and ND frames from the workers
-    rte_ring* control_tx = nullptr;   // frames for worker 0 to send
-    rte_ring* latch_events = nullptr; // latch changes to log (latch_log.h); null = none
-    session_manager* sessions = nullptr;  // timeouts are checked once a second
-    unsigned stats_interval = 0;      // seconds, 0 = off
+    rte_ring* to_control = nullptr;        // ARP and ND frames from the workers
+    rte_ring* control_tx = nullptr;        // frames for worker 0 to send
+    rte_ring* latch_events = nullptr;      // latch changes to log (latch_log.h); null = none
+    session_manager* sessions = nullptr;   // timeouts are checked once a second
+    unsigned stats_interval = 0;           // seconds, 0 = off
     metrics::exporter* metrics = nullptr;  // /metrics snapshot refreshed every 250 ms; null = off
-    link_monitor* links = nullptr;    // DPDK link state, polled every 100 ms; null = off
+    link_monitor* links = nullptr;         // DPDK link state, polled every 100 ms; null = off
 };
 
 class control_loop {
  public:
-    explicit control_loop(control_context ctx)
-        : ctx_(std::move(ctx)), latches_(ctx_.latch_events, ctx_.sessions) {}
+    explicit control_loop(control_context ctx) : ctx_(std::move(ctx)), latches_(ctx_.latch_events, ctx_.sessions) {}
 
     // Announces every media address once (gratuitous ARP; IPv6: an unsolicited neighbour
     // advertisement to all nodes); only those on `port_id` when given (a link that came

@@ -25,8 +25,8 @@ std::string log_key(std::string_view key) {
 
 }  // namespace
 
-ng::dataplane_report dataplane_stats(const control_loop& loop, const dp::flow_table& flows,
-                                     const link_monitor& links, const interface_set& interfaces) {
+ng::dataplane_report dataplane_stats(const control_loop& loop, const dp::flow_table& flows, const link_monitor& links,
+                                     const interface_set& interfaces) {
     ng::dataplane_report r;
     r.blocks = loop.blocks();
     r.tsc_hz = rte_get_tsc_hz();

@@ -26,8 +26,8 @@ class flow_table;
 // What NG `statistics` reports of the running relay's data plane (control/ng/replies.h
 // builds the dict): its workers' counter blocks, the published flow entries, the links and
 // the logical interfaces' names (for "latch changes").
-ng::dataplane_report dataplane_stats(const control_loop& loop, const dp::flow_table& flows,
-                                     const link_monitor& links, const interface_set& interfaces);
+ng::dataplane_report dataplane_stats(const control_loop& loop, const dp::flow_table& flows, const link_monitor& links,
+                                     const interface_set& interfaces);
 
 // Appends every listed counter of `t` to a log line (key with '_' for ' ': rx_packets=...,
 // busy_ns=...), then dropped=.

@@ -23,7 +23,7 @@ class link_monitor {
         uint16_t port_id = 0;
         bool up = false;
         uint32_t speed_mbps = 0;
-        uint64_t changes = 0;   // transitions seen (down -> up and up -> down), since start
+        uint64_t changes = 0;  // transitions seen (down -> up and up -> down), since start
     };
 
     // Reads every port's state once (start-up: not counted as a change).

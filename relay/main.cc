@@ -167,10 +167,14 @@ int run(const rtprelay::relay_options& opt) {
     // /metrics, when asked for: before the NG server, whose handler reports to it.
     std::unique_ptr<metrics::exporter> prom;
     if (!opt.metrics_listen.empty()) {
-        prom = std::make_unique<metrics::exporter>(
-            opt.metrics_listen, metrics::sources{.interfaces = &interfaces, .sessions = &sessions, .adm = &adm,
-                                                 .flows = &plane.flows(), .workers = plane.workers(),
-                                                 .dpdk_ports = ports, .pool = plane.pool(), .links = &links});
+        prom = std::make_unique<metrics::exporter>(opt.metrics_listen, metrics::sources{.interfaces = &interfaces,
+                                                                                        .sessions = &sessions,
+                                                                                        .adm = &adm,
+                                                                                        .flows = &plane.flows(),
+                                                                                        .workers = plane.workers(),
+                                                                                        .dpdk_ports = ports,
+                                                                                        .pool = plane.pool(),
+                                                                                        .links = &links});
     }
     control_loop* loop_ptr = nullptr;
     ng::commands cmds(sessions, [&]() { return dataplane_stats(*loop_ptr, plane.flows(), links, interfaces); });
@@ -185,8 +189,8 @@ int run(const rtprelay::relay_options& opt) {
         const auto now = std::chrono::steady_clock::now();
         ng::value reply;
         try {
-            reply = prom ? prom->observe(req, [&] { return cmds.handle(req, now, &from); })
-                         : cmds.handle(req, now, &from);
+            reply =
+                prom ? prom->observe(req, [&] { return cmds.handle(req, now, &from); }) : cmds.handle(req, now, &from);
         } catch (const std::exception& e) {
             ng_logger.failed(req, e.what(), from, now);
             throw;

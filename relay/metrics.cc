@@ -96,7 +96,7 @@ class collector final : public prometheus::Collectable {
  private:
     std::vector<const dp::worker*> workers_;
     uint64_t tsc_hz_;
-    mutable std::mutex last_mutex_;            // scrapes may run on both exposer threads
+    mutable std::mutex last_mutex_;  // scrapes may run on both exposer threads
     mutable dp::worker_counters last_;
 };
 

@@ -47,12 +47,12 @@ namespace metrics {
 struct sources {
     const interface_set* interfaces = nullptr;  // fixed after start-up
     const session_manager* sessions = nullptr;
-    const admission* adm = nullptr;             // may be null
+    const admission* adm = nullptr;  // may be null
     const dp::flow_table* flows = nullptr;
     std::vector<const dp::worker*> workers;
     std::vector<uint16_t> dpdk_ports;
     rte_mempool* pool = nullptr;
-    const link_monitor* links = nullptr;        // link state and changes; null = read here
+    const link_monitor* links = nullptr;  // link state and changes; null = read here
 };
 
 class collector;
@@ -100,13 +100,13 @@ class exporter {
 
     sources src_;
     const ng::ng_server* ng_server_ = nullptr;
-    ng_request_stats ng_;                       // control thread only
-    std::vector<port_snapshot> ports_;          // control thread only: last DPDK port stats
-    af_packet_drops ring_drops_;                // control thread only: net_af_packet's kernel ring drops
+    ng_request_stats ng_;               // control thread only
+    std::vector<port_snapshot> ports_;  // control thread only: last DPDK port stats
+    af_packet_drops ring_drops_;        // control thread only: net_af_packet's kernel ring drops
     uint64_t mbufs_in_use_ = 0;
     std::chrono::steady_clock::time_point last_full_{};
 
-    std::shared_ptr<collector> collector_;      // holds the snapshot and its mutex
+    std::shared_ptr<collector> collector_;  // holds the snapshot and its mutex
     std::unique_ptr<prometheus::Exposer> exposer_;
 };
 

@@ -135,9 +135,9 @@ void traffic(builder& b, const dp::worker_counters& t, const control_snapshot& s
                                   "Media packets relayed, by DPDK port, direction (rx: arrived there and relayed, "
                                   "tx: sent there) and kind on the wire (rtp, rtcp, srtp, srtcp).",
                                   MetricType::Counter);
-    MetricFamily bytes = family("rtprelay_media_bytes_total",
-                                "Ethernet frame bytes of the media packets in rtprelay_media_packets_total.",
-                                MetricType::Counter);
+    MetricFamily bytes =
+        family("rtprelay_media_bytes_total",
+               "Ethernet frame bytes of the media packets in rtprelay_media_packets_total.", MetricType::Counter);
     for (const auto& p : s.ports) {
         if (p.port_id >= dp::counted_ports) {
             continue;
@@ -155,11 +155,12 @@ void traffic(builder& b, const dp::worker_counters& t, const control_snapshot& s
     }
     b.add(std::move(packets));
     b.add(std::move(bytes));
-    MetricFamily info = family("rtprelay_interface_info",
-                               "Logical interfaces and the DPDK port (and VLAN, 0 = untagged) they use; always 1.",
-                               MetricType::Gauge);
+    MetricFamily info =
+        family("rtprelay_interface_info",
+               "Logical interfaces and the DPDK port (and VLAN, 0 = untagged) they use; always 1.", MetricType::Gauge);
     for (const auto& i : s.interfaces) {
-        sample(info, 1, {{"interface", i.name}, {"port", std::to_string(i.dpdk_port)}, {"vlan", std::to_string(i.vlan)}});
+        sample(info, 1,
+               {{"interface", i.name}, {"port", std::to_string(i.dpdk_port)}, {"vlan", std::to_string(i.vlan)}});
     }
     b.add(std::move(info));
 }
@@ -185,16 +186,15 @@ void latching(builder& b, const dp::worker_counters& t, const control_snapshot& 
 void sessions(builder& b, const control_snapshot& s) {
     constexpr MetricType counter = MetricType::Counter;
     {
-        MetricFamily f = family("rtprelay_sessions",
-                                "Calls open, by logical interface (a call using two interfaces counts on both).",
-                                MetricType::Gauge);
+        MetricFamily f =
+            family("rtprelay_sessions",
+                   "Calls open, by logical interface (a call using two interfaces counts on both).", MetricType::Gauge);
         for (const auto& i : s.interfaces) {
             sample(f, d(i.budget.calls), {{"interface", i.name}});
         }
         b.add(std::move(f));
     }
-    b.single("rtprelay_sessions_created_total", "Calls admitted (first offer accepted).", counter,
-             d(s.calls_created));
+    b.single("rtprelay_sessions_created_total", "Calls admitted (first offer accepted).", counter, d(s.calls_created));
     {
         MetricFamily f = family("rtprelay_sessions_closed_total", "Calls ended, by reason.", counter);
         for (size_t r = 0; r < static_cast<size_t>(close_reason::count); ++r) {
@@ -223,8 +223,8 @@ void capacity(builder& b, const control_snapshot& s) {
     MetricFamily limit = family("rtprelay_capacity_call_limit", "Calls the budget admits; 0 = unlimited.", gauge);
     MetricFamily util = family("rtprelay_capacity_utilisation_ratio",
                                "Reserved over budgeted bandwidth (0..1); only where a budget is set.", gauge);
-    MetricFamily cps = family("rtprelay_capacity_calls_per_second_limit",
-                              "New calls per second admitted; 0 = no limit.", gauge);
+    MetricFamily cps =
+        family("rtprelay_capacity_calls_per_second_limit", "New calls per second admitted; 0 = no limit.", gauge);
     auto add = [&](const std::string& scope, const budget_snapshot& bs) {
         sample(cap, d(bs.capacity_bps) / 8, {{"scope", scope}});
         sample(res, d(bs.reserved_bps) / 8, {{"scope", scope}});
@@ -261,8 +261,8 @@ void capacity(builder& b, const control_snapshot& s) {
 void ng(builder& b, const control_snapshot& s) {
     constexpr MetricType counter = MetricType::Counter;
     {
-        MetricFamily f = family("rtprelay_ng_requests_total", "NG requests handled, by command and reply result.",
-                                counter);
+        MetricFamily f =
+            family("rtprelay_ng_requests_total", "NG requests handled, by command and reply result.", counter);
         for (size_t c = 0; c < ng_command_count; ++c) {
             for (size_t r = 0; r < ng_result_count; ++r) {
                 sample(f, d(s.ng.requests[c][r]),
@@ -296,15 +296,14 @@ void ng(builder& b, const control_snapshot& s) {
              d(n.requests));
     b.single("rtprelay_ng_replies_sent_total", "NG replies sent, cached and error replies included.", counter,
              d(n.replies));
-    b.single("rtprelay_ng_cache_hits_total", "NG retransmits answered from the reply cache.", counter,
-             d(n.cache_hits));
+    b.single("rtprelay_ng_cache_hits_total", "NG retransmits answered from the reply cache.", counter, d(n.cache_hits));
     b.single("rtprelay_ng_cookie_reuses_total",
              "NG requests whose cookie the same peer had used for a different body within the cache age; "
              "handled as new requests, not answered from the cache.",
              counter, d(n.cookie_reuses));
     {
-        MetricFamily f = family("rtprelay_ng_dropped_total", "NG datagrams dropped without a reply, by reason.",
-                                counter);
+        MetricFamily f =
+            family("rtprelay_ng_dropped_total", "NG datagrams dropped without a reply, by reason.", counter);
         sample(f, d(n.dropped_not_allowed), {{"reason", "not_allowed"}});
         sample(f, d(n.dropped_malformed), {{"reason", "malformed"}});
         b.add(std::move(f));

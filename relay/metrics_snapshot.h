@@ -29,8 +29,8 @@ const char* ng_result_name(ng_result r);
 
 // Upper bounds of the NG request-duration histogram, in seconds (an offer takes
 // ~50-200 µs; the top buckets catch a control thread that stalls).
-constexpr std::array<double, 14> ng_duration_bounds = {
-    0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0};
+constexpr std::array<double, 14> ng_duration_bounds = {0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                       0.01,    0.025,  0.05,    0.1,    0.25,  0.5,    1.0};
 
 // Why a new call was refused; the label values of rtprelay_sessions_refused_total.
 enum class refused_reason : uint8_t { capacity, cps, ports, draining, policy, count };
@@ -40,14 +40,14 @@ const char* refused_reason_name(refused_reason r);
 struct budget_snapshot {
     uint64_t capacity_bps = 0;  // 0 = unlimited
     uint64_t reserved_bps = 0;
-    uint64_t calls = 0;         // calls holding a reservation here
-    uint64_t call_limit = 0;    // calls that fit in capacity_bps; 0 = unlimited
-    double cps_limit = 0;       // new calls per second; 0 = no limit
+    uint64_t calls = 0;       // calls holding a reservation here
+    uint64_t call_limit = 0;  // calls that fit in capacity_bps; 0 = unlimited
+    double cps_limit = 0;     // new calls per second; 0 = no limit
 };
 
 struct address_snapshot {
     std::string address;
-    uint64_t ports_free = 0;    // RTP/RTCP port pairs
+    uint64_t ports_free = 0;  // RTP/RTCP port pairs
     uint64_t ports_used = 0;
 };
 
@@ -71,7 +71,7 @@ struct port_snapshot {
 struct ng_request_stats {
     uint64_t requests[ng_command_count][ng_result_count] = {};
     uint64_t duration_buckets[ng_duration_bounds.size() + 1] = {};  // per bucket, last = +Inf
-    double duration_sum = 0;  // seconds
+    double duration_sum = 0;                                        // seconds
     uint64_t duration_count = 0;
 };
 

@@ -19,8 +19,7 @@ void call_fields(log::event& e, const ng::value& request) {
 }
 }  // namespace
 
-void ng_log::done(const ng::value& request, const ng::value& reply, const ng::peer_info& from,
-                  clock::time_point now) {
+void ng_log::done(const ng::value& request, const ng::value& reply, const ng::peer_info& from, clock::time_point now) {
     const std::string_view cmd = request.find_string("command").value_or("");
     const std::string_view result = reply.find_string("result").value_or("");
     if (result == "error" || result == "load limit") {
@@ -45,8 +44,7 @@ void ng_log::done(const ng::value& request, const ng::value& reply, const ng::pe
     }
 }
 
-void ng_log::failed(const ng::value& request, std::string_view what, const ng::peer_info& from,
-                    clock::time_point now) {
+void ng_log::failed(const ng::value& request, std::string_view what, const ng::peer_info& from, clock::time_point now) {
     failure(request, "error", what, from, now);
 }
 

@@ -25,8 +25,8 @@ class ng_log {
     void failed(const ng::value& request, std::string_view what, const ng::peer_info& from, clock::time_point now);
 
  private:
-    void failure(const ng::value& request, std::string_view result, std::string_view reason,
-                 const ng::peer_info& from, clock::time_point now);
+    void failure(const ng::value& request, std::string_view result, std::string_view reason, const ng::peer_info& from,
+                 clock::time_point now);
 
     // 20 lines at once, then 5/s: a storm of refusals shows as a few lines and a count.
     log::rate_limiter errors_{"NG request failures", 5.0, 20.0};

@@ -15,32 +15,32 @@ struct options_error : std::runtime_error {
 };
 
 struct relay_options {
-    std::vector<std::string> eal_args;     // passed to rte_eal_init after argv[0]
-    unsigned workers = 1;                  // worker lcores (each polls one queue per port)
-    unsigned mbufs = 8191;                 // mbuf pool size
-    unsigned max_flows = 65536;            // flow table capacity (4 per relayed stream pair)
+    std::vector<std::string> eal_args;  // passed to rte_eal_init after argv[0]
+    unsigned workers = 1;               // worker lcores (each polls one queue per port)
+    unsigned mbufs = 8191;              // mbuf pool size
+    unsigned max_flows = 65536;         // flow table capacity (4 per relayed stream pair)
     unsigned max_neighbours = 4096;
-    unsigned idle_sleep_us = 0;            // back-off after empty polls; 0 = pure polling
-    std::string flow_steering = "auto";    // auto | off (dataplane/steering.h)
-    std::vector<std::string> interfaces;   // "NAME key=value ..." (control/interfaces.h)
-    std::string srtp_engine = "native";    // native | libsrtp2
+    unsigned idle_sleep_us = 0;           // back-off after empty polls; 0 = pure polling
+    std::string flow_steering = "auto";   // auto | off (dataplane/steering.h)
+    std::vector<std::string> interfaces;  // "NAME key=value ..." (control/interfaces.h)
+    std::string srtp_engine = "native";   // native | libsrtp2
     std::string ng_listen = "127.0.0.1:2223";
-    std::vector<std::string> ng_allow;     // empty = loopback only
+    std::vector<std::string> ng_allow;  // empty = loopback only
     unsigned ng_cache_entries = 10000;
-    unsigned ng_cache_age = 30;            // seconds
-    std::string capacity = "0";            // node bandwidth budget per direction ("1G"), 0 = none
-    std::string call_bandwidth = "80k";    // reserved per call per direction
-    double max_cps = 0;                    // new calls per second for the node, 0 = no limit
-    unsigned timeout = 60;                 // seconds without media before an answered call ends
-    unsigned silent_timeout = 3600;        // the same while on hold
-    unsigned offer_timeout = 3600;         // an offer never answered
-    unsigned final_timeout = 0;            // absolute call length; 0 = none
-    unsigned delete_delay = 0;             // seconds between NG delete and the call's end
-    unsigned drain_time = 60;              // seconds calls may keep relaying after SIGTERM; 0 = exit at once
-    unsigned stats_interval = 0;           // seconds between counter log lines; 0 = off
-    std::string metrics_listen;            // Prometheus /metrics ADDR:PORT; empty = off
+    unsigned ng_cache_age = 30;          // seconds
+    std::string capacity = "0";          // node bandwidth budget per direction ("1G"), 0 = none
+    std::string call_bandwidth = "80k";  // reserved per call per direction
+    double max_cps = 0;                  // new calls per second for the node, 0 = no limit
+    unsigned timeout = 60;               // seconds without media before an answered call ends
+    unsigned silent_timeout = 3600;      // the same while on hold
+    unsigned offer_timeout = 3600;       // an offer never answered
+    unsigned final_timeout = 0;          // absolute call length; 0 = none
+    unsigned delete_delay = 0;           // seconds between NG delete and the call's end
+    unsigned drain_time = 60;            // seconds calls may keep relaying after SIGTERM; 0 = exit at once
+    unsigned stats_interval = 0;         // seconds between counter log lines; 0 = off
+    std::string metrics_listen;          // Prometheus /metrics ADDR:PORT; empty = off
     std::string log_level = "info";
-    bool check_config = false;             // validate options and interfaces, then exit (no EAL)
+    bool check_config = false;  // validate options and interfaces, then exit (no EAL)
 };
 
 // Returns nullopt when --help or --version printed something and the program should exit 0.

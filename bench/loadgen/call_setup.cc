@@ -30,9 +30,8 @@ value string_list(std::initializer_list<const char*> items) {
     return value::list(std::move(l));
 }
 
-std::string endpoint_sdp(const std::string& address, const side_sockets& s, uint32_t socket,
-                         uint32_t ptime_ms, uint64_t session_id,
-                         const dp::srtp::master_key* srtp_key) {
+std::string endpoint_sdp(const std::string& address, const side_sockets& s, uint32_t socket, uint32_t ptime_ms,
+                         uint64_t session_id, const dp::srtp::master_key* srtp_key) {
     endpoint_sdp_params p;
     p.address = address;
     p.rtp_port = s.rtp_port[socket];
@@ -50,8 +49,7 @@ value make_offer(const call_record& c, const options& opt, const side_sockets& a
     d.set("command", value::str("offer"));
     d.set("call-id", value::str(c.call_id));
     d.set("from-tag", value::str(c.from_tag));
-    d.set("sdp", value::str(endpoint_sdp(opt.addr_a, a, c.socket_index, opt.ptime_ms,
-                                         2 * uint64_t{c.index} + 1000,
+    d.set("sdp", value::str(endpoint_sdp(opt.addr_a, a, c.socket_index, opt.ptime_ms, 2 * uint64_t{c.index} + 1000,
                                          opt.srtp ? &c.key_a : nullptr)));
     d.set("replace", string_list({"origin"}));
     if (!opt.interface_a.empty()) {
@@ -69,16 +67,15 @@ value make_answer(const call_record& c, const options& opt, const side_sockets& 
     d.set("call-id", value::str(c.call_id));
     d.set("from-tag", value::str(c.from_tag));
     d.set("to-tag", value::str(c.to_tag));
-    d.set("sdp", value::str(endpoint_sdp(opt.addr_b, b, c.socket_index, opt.ptime_ms,
-                                         2 * uint64_t{c.index} + 1001,
+    d.set("sdp", value::str(endpoint_sdp(opt.addr_b, b, c.socket_index, opt.ptime_ms, 2 * uint64_t{c.index} + 1001,
                                          opt.srtp ? &c.key_b : nullptr)));
     d.set("replace", string_list({"origin"}));
     return d;
 }
 
 // The relay's target from a reply, or "" with *target filled; else the failure reason.
-std::string read_reply(const std::optional<value>& reply, const std::string& server,
-                       bool want_srtp, media_target* target) {
+std::string read_reply(const std::optional<value>& reply, const std::string& server, bool want_srtp,
+                       media_target* target) {
     if (!reply) {
         return "no reply from " + server;
     }
@@ -117,16 +114,14 @@ std::string reply_failure(const value* reply) {
     return "result: " + std::string(*result);
 }
 
-setup_result set_up_calls(ng::ng_client& client, const options& opt, const side_sockets& a,
-                          const side_sockets& b, std::vector<call_record>* calls,
-                          progress_line* progress) {
+setup_result set_up_calls(ng::ng_client& client, const options& opt, const side_sockets& a, const side_sockets& b,
+                          std::vector<call_record>* calls, progress_line* progress) {
     setup_result r;
     const int64_t start = mono_ns();
-    const size_t chunk =
-        opt.setup_rate > 0
-            ? static_cast<size_t>(std::clamp(std::ceil(opt.setup_rate / rounds_per_second), 1.0,
-                                             static_cast<double>(unlimited_chunk)))
-            : unlimited_chunk;
+    const size_t chunk = opt.setup_rate > 0
+                             ? static_cast<size_t>(std::clamp(std::ceil(opt.setup_rate / rounds_per_second), 1.0,
+                                                              static_cast<double>(unlimited_chunk)))
+                             : unlimited_chunk;
     const auto timeout = std::chrono::milliseconds(opt.ng_timeout_ms);
     const int retries = static_cast<int>(opt.ng_retries);
 
@@ -150,8 +145,7 @@ setup_result set_up_calls(ng::ng_client& client, const options& opt, const side_
             }
         }
         if (opt.setup_rate > 0 && next_offer < calls->size()) {
-            sleep_until_ns(start + static_cast<int64_t>(static_cast<double>(next_offer) /
-                                                        opt.setup_rate * 1e9));
+            sleep_until_ns(start + static_cast<int64_t>(static_cast<double>(next_offer) / opt.setup_rate * 1e9));
         }
         requests.clear();
         request_call.clear();
@@ -171,8 +165,7 @@ setup_result set_up_calls(ng::ng_client& client, const options& opt, const side_
         if (requests.empty()) {
             break;  // interrupted with nothing left to answer
         }
-        std::vector<std::optional<value>> replies =
-            client.request_many(requests, ng_pipeline_depth, timeout, retries);
+        std::vector<std::optional<value>> replies = client.request_many(requests, ng_pipeline_depth, timeout, retries);
 
         answering.clear();
         bool any_reply = false;
@@ -199,8 +192,8 @@ setup_result set_up_calls(ng::ng_client& client, const options& opt, const side_
         }
         if (progress->due()) {
             char line[128];
-            std::snprintf(line, sizeof line, "setup: %zu/%zu offered, %u up, %u failed",
-                          next_offer, calls->size(), r.ok, r.failed);
+            std::snprintf(line, sizeof line, "setup: %zu/%zu offered, %u up, %u failed", next_offer, calls->size(),
+                          r.ok, r.failed);
             progress->show(line);
         }
         // A whole round without one reply: the relay is down or unreachable. Waiting out

@@ -27,15 +27,14 @@ inline constexpr size_t ng_pipeline_depth = 64;
 struct setup_result {
     uint32_t ok = 0;
     uint32_t failed = 0;
-    std::string first_error;                     // of the lowest-numbered failed call
-    std::map<std::string, uint32_t> by_reason;   // failure reason -> calls
-    double seconds = 0;                          // wall time of the whole setup
+    std::string first_error;                    // of the lowest-numbered failed call
+    std::map<std::string, uint32_t> by_reason;  // failure reason -> calls
+    double seconds = 0;                         // wall time of the whole setup
 };
 
 // Fills calls[i].set_up / error / targets. Honours --setup-rate (offers per second).
-setup_result set_up_calls(ng::ng_client& client, const options& opt, const side_sockets& a,
-                          const side_sockets& b, std::vector<call_record>* calls,
-                          progress_line* progress);
+setup_result set_up_calls(ng::ng_client& client, const options& opt, const side_sockets& a, const side_sockets& b,
+                          std::vector<call_record>* calls, progress_line* progress);
 
 // The reason a reply is not a success: "" for result "ok", else error-reason (or the
 // result itself, e.g. "load limit").

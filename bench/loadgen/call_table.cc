@@ -4,11 +4,9 @@
 
 namespace rtprelay::loadgen {
 
-std::vector<call_record> make_calls(uint32_t count, uint32_t sockets, int pid, uint32_t run,
-                                    bool srtp) {
+std::vector<call_record> make_calls(uint32_t count, uint32_t sockets, int pid, uint32_t run, bool srtp) {
     std::vector<call_record> calls(count);
-    const std::string prefix =
-        "lg-" + std::to_string(pid) + "-" + (run == 0 ? "" : std::to_string(run) + "-");
+    const std::string prefix = "lg-" + std::to_string(pid) + "-" + (run == 0 ? "" : std::to_string(run) + "-");
     for (uint32_t i = 0; i < count; ++i) {
         call_record& c = calls[i];
         c.index = i;

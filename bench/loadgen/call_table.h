@@ -16,7 +16,7 @@ namespace rtprelay::loadgen {
 enum class side : uint8_t { a = 0, b = 1 };
 
 struct call_record {
-    uint32_t index = 0;         // the call index written into every payload
+    uint32_t index = 0;  // the call index written into every payload
     std::string call_id;
     std::string from_tag;       // A's tag
     std::string to_tag;         // B's tag
@@ -34,17 +34,16 @@ struct call_record {
 
 // Calls named "lg-<pid>-<run>-<i>" with tags "...-a" / "-b" (`run` keeps a ramp's steps
 // apart on the relay). With `srtp`, each side of each call gets a fresh random key.
-std::vector<call_record> make_calls(uint32_t count, uint32_t sockets, int pid, uint32_t run = 0,
-                                    bool srtp = false);
+std::vector<call_record> make_calls(uint32_t count, uint32_t sockets, int pid, uint32_t run = 0, bool srtp = false);
 
 struct stream_plan {
     uint32_t call_index = 0;
-    side from = side::a;        // the sending side; the receiving side is the other one
+    side from = side::a;  // the sending side; the receiving side is the other one
     uint32_t socket_index = 0;
     uint32_t ssrc = 0;
     uint16_t first_seq = 0;
     uint32_t first_ts = 0;
-    net_address rtp_dst;        // where the sending side's packets go (the relay)
+    net_address rtp_dst;  // where the sending side's packets go (the relay)
     net_address rtcp_dst;
     bool srtp = false;
     dp::srtp::master_key send_key{};  // the sender protects with it (its own SDP's key)

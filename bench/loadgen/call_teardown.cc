@@ -12,9 +12,8 @@ using ng::value;
 
 // Sends one request per selected call and hands each reply (or nullopt) to `on_reply`.
 template <typename select, typename make, typename handle>
-void for_each_call(ng::ng_client& client, const options& opt,
-                   const std::vector<call_record>& calls, select selected, make request,
-                   handle on_reply) {
+void for_each_call(ng::ng_client& client, const options& opt, const std::vector<call_record>& calls, select selected,
+                   make request, handle on_reply) {
     std::vector<value> requests;
     std::vector<const call_record*> who;
     for (const call_record& c : calls) {
@@ -26,10 +25,8 @@ void for_each_call(ng::ng_client& client, const options& opt,
     if (requests.empty()) {
         return;
     }
-    std::vector<std::optional<value>> replies =
-        client.request_many(requests, ng_pipeline_depth,
-                            std::chrono::milliseconds(opt.ng_timeout_ms),
-                            static_cast<int>(opt.ng_retries));
+    std::vector<std::optional<value>> replies = client.request_many(
+        requests, ng_pipeline_depth, std::chrono::milliseconds(opt.ng_timeout_ms), static_cast<int>(opt.ng_retries));
     static const std::optional<value> no_reply;
     for (size_t i = 0; i < who.size(); ++i) {
         on_reply(*who[i], i < replies.size() ? replies[i] : no_reply);
@@ -73,8 +70,7 @@ void add_query_reply(const value& reply, relay_totals* t) {
     t->rtcp_errors += integer_at(rtcp, "errors");
 }
 
-relay_totals query_calls(ng::ng_client& client, const options& opt,
-                         const std::vector<call_record>& calls) {
+relay_totals query_calls(ng::ng_client& client, const options& opt, const std::vector<call_record>& calls) {
     relay_totals t;
     for_each_call(
         client, opt, calls, [](const call_record& c) { return c.set_up; },
@@ -93,8 +89,7 @@ relay_totals query_calls(ng::ng_client& client, const options& opt,
     return t;
 }
 
-delete_result delete_calls(ng::ng_client& client, const options& opt,
-                           const std::vector<call_record>& calls) {
+delete_result delete_calls(ng::ng_client& client, const options& opt, const std::vector<call_record>& calls) {
     delete_result r;
     for_each_call(
         client, opt, calls, [](const call_record& c) { return c.offered; },

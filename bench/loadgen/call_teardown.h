@@ -14,7 +14,7 @@
 namespace rtprelay::loadgen {
 
 struct relay_totals {
-    uint32_t queried = 0;      // calls whose query returned "ok"
+    uint32_t queried = 0;  // calls whose query returned "ok"
     uint32_t query_failed = 0;
     std::string first_query_error;
     uint64_t rtp_packets = 0;  // reply "totals" -> "RTP" -> "packets", summed over calls
@@ -25,8 +25,7 @@ struct relay_totals {
     uint64_t rtcp_errors = 0;
 };
 
-relay_totals query_calls(ng::ng_client& client, const options& opt,
-                         const std::vector<call_record>& calls);
+relay_totals query_calls(ng::ng_client& client, const options& opt, const std::vector<call_record>& calls);
 
 // rtpengine's reply layout: totals: {RTP: {packets, bytes, errors}, RTCP: {...}}. Missing
 // keys count as zero. Adds one reply into *t.
@@ -38,7 +37,6 @@ struct delete_result {
     std::string first_error;
 };
 
-delete_result delete_calls(ng::ng_client& client, const options& opt,
-                           const std::vector<call_record>& calls);
+delete_result delete_calls(ng::ng_client& client, const options& opt, const std::vector<call_record>& calls);
 
 }  // namespace rtprelay::loadgen

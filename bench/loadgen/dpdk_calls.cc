@@ -33,8 +33,7 @@ packet_store make_packet_store(const options& opt, std::mt19937_64& rng) {
     p.srtp = opt.srtp;
     p.check_identities = 2 * opt.srtp_check_streams;
     packet_store store(p, rng);
-    std::fprintf(stderr,
-                 "rtprelay-loadgen: %u sender identities x %u rounds precomputed (%s, %.0f MB) in %.2f s%s\n",
+    std::fprintf(stderr, "rtprelay-loadgen: %u sender identities x %u rounds precomputed (%s, %.0f MB) in %.2f s%s\n",
                  store.identities(), store.rounds(), opt.srtp ? "SRTP" : "RTP",
                  static_cast<double>(per_identity) * store.identities() / 1e6, store.build_seconds(),
                  store.identities() < streams ? " (streams share identities beyond that)" : "");

@@ -115,8 +115,7 @@ void dpdk_streamer::on_burst(dpdk_link::port_state& p, uint16_t n, int64_t arriv
 
 // The full check of one packet: the UDP checksum, SRTP (authentication and decryption, in
 // place: the packet is not used afterwards), the payload's magic and identity.
-bool dpdk_streamer::verify(uint32_t stream, uint8_t* rtp, uint32_t len, const uint8_t* frame,
-                           const udp_frame_view& v) {
+bool dpdk_streamer::verify(uint32_t stream, uint8_t* rtp, uint32_t len, const uint8_t* frame, const udp_frame_view& v) {
     ++verified_;
     const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(frame + sizeof(rte_ether_hdr));
     const auto* udp = reinterpret_cast<const rte_udp_hdr*>(frame + v.payload_offset - sizeof(rte_udp_hdr));

@@ -11,9 +11,8 @@
 
 namespace rtprelay::loadgen {
 
-bool run_dpdk_stream_phase(dpdk_link& link, const packet_store& store, const stream_set& streams,
-                           const options& opt, ng::ng_client* client, progress_line* progress,
-                           run_summary* out, std::string* error) {
+bool run_dpdk_stream_phase(dpdk_link& link, const packet_store& store, const stream_set& streams, const options& opt,
+                           ng::ng_client* client, progress_line* progress, run_summary* out, std::string* error) {
     std::unique_ptr<srtp_receiver> srtp_rx;
     if (opt.srtp) {
         try {

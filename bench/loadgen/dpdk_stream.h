@@ -51,8 +51,7 @@ namespace rtprelay::loadgen {
 // run_stream_phase. Fills the same fields of *out, plus the DPDK and generator ones.
 // `client` may be null (--dpdk-wire: no relay to ask). False with *error when the relay's
 // MAC cannot be learnt or the SRTP contexts cannot be made.
-bool run_dpdk_stream_phase(dpdk_link& link, const packet_store& store, const stream_set& streams,
-                           const options& opt, ng::ng_client* client, progress_line* progress,
-                           run_summary* out, std::string* error);
+bool run_dpdk_stream_phase(dpdk_link& link, const packet_store& store, const stream_set& streams, const options& opt,
+                           ng::ng_client* client, progress_line* progress, run_summary* out, std::string* error);
 
 }  // namespace rtprelay::loadgen

@@ -41,15 +41,15 @@ uint32_t udp_header_sum(const uint8_t* frame) {
         sum += word(at);
     }
     sum += rte_cpu_to_be_16(IPPROTO_UDP);
-    sum += word(udp_at) + word(udp_at + 2);      // ports
-    sum += 2 * word(udp_at + 4);                 // length, in the header and the pseudo header
+    sum += word(udp_at) + word(udp_at + 2);  // ports
+    sum += 2 * word(udp_at + 4);             // length, in the header and the pseudo header
     return sum;
 }
 
 }  // namespace
 
-dpdk_streamer::dpdk_streamer(dpdk_link& link, const packet_store& store, const stream_set& streams,
-                             const options& opt, srtp_receiver* verify)
+dpdk_streamer::dpdk_streamer(dpdk_link& link, const packet_store& store, const stream_set& streams, const options& opt,
+                             srtp_receiver* verify)
     : link_(link),
       store_(store),
       streams_(streams),
@@ -100,7 +100,8 @@ bool dpdk_streamer::resolve(std::string* error) {
     return true;
 }
 
-void dpdk_streamer::run(int64_t start_ns, int64_t end_ns, int64_t deadline_ns, int64_t drain_ns, progress_line* progress) {
+void dpdk_streamer::run(int64_t start_ns, int64_t end_ns, int64_t deadline_ns, int64_t drain_ns,
+                        progress_line* progress) {
     start_ns_ = start_ns;
     int64_t next_progress = 0;
     bool stopping = false;
@@ -358,9 +359,8 @@ bool dpdk_streamer::resolve_relay(std::string* error) {
     for (const stream_plan& s : streams_.streams) {
         dpdk_link::port_state* p = &link_.port_of(s.from);
         const std::pair<uint32_t, uint32_t> ips{link_.ip_of(s.from), ipv4_of(s.rtp_dst)};
-        const bool seen = std::any_of(asks.begin(), asks.end(), [&](const auto& a) {
-            return a.first == p && a.second == ips;
-        });
+        const bool seen =
+            std::any_of(asks.begin(), asks.end(), [&](const auto& a) { return a.first == p && a.second == ips; });
         if (!seen) {
             asks.emplace_back(p, ips);
         }
@@ -376,9 +376,8 @@ bool dpdk_streamer::resolve_relay(std::string* error) {
     int64_t next_ask = 0;
     bool asked_once = false;
     for (;;) {
-        const bool known = std::all_of(asks.begin(), asks.end(), [](const auto& a) {
-            return a.first->relay_mac.has_value();
-        });
+        const bool known =
+            std::all_of(asks.begin(), asks.end(), [](const auto& a) { return a.first->relay_mac.has_value(); });
         if (known && asked_once) {
             return true;
         }

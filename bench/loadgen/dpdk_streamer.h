@@ -64,17 +64,13 @@ inline uint16_t fold(uint32_t sum) {
     return static_cast<uint16_t>(sum);
 }
 
-inline side other(side s) {
-    return s == side::a ? side::b : side::a;
-}
+inline side other(side s) { return s == side::a ? side::b : side::a; }
 
 // CLOCK_MONOTONIC nanoseconds from the TSC: one rdtsc per reading, anchored once.
 class tsc_clock {
  public:
     tsc_clock()
-        : base_ns_(mono_ns()),
-          base_tsc_(rte_rdtsc()),
-          ns_per_tick_(1e9 / static_cast<double>(rte_get_tsc_hz())) {}
+        : base_ns_(mono_ns()), base_tsc_(rte_rdtsc()), ns_per_tick_(1e9 / static_cast<double>(rte_get_tsc_hz())) {}
     int64_t now() const { return to_ns(rte_rdtsc()); }
     int64_t to_ns(uint64_t tsc) const {
         return base_ns_ + static_cast<int64_t>(static_cast<double>(tsc - base_tsc_) * ns_per_tick_);
@@ -99,8 +95,8 @@ struct alignas(64) stream_tx {
 // in the constructor, so the loop itself does not allocate.
 class dpdk_streamer {
  public:
-    dpdk_streamer(dpdk_link& link, const packet_store& store, const stream_set& streams,
-                  const options& opt, srtp_receiver* verify);
+    dpdk_streamer(dpdk_link& link, const packet_store& store, const stream_set& streams, const options& opt,
+                  srtp_receiver* verify);
 
     // ARP: asks every relay address the streams send to, from the side that sends there,
     // until each port knows the relay's MAC (or --relay-mac gave it). The requests also
@@ -192,7 +188,7 @@ class dpdk_streamer {
     uint32_t verify_mask_;      // verify packets whose sequence number has these bits clear
     uint32_t checked_streams_;  // streams below this are verified in full
     int64_t start_ns_ = 0;
-    uint32_t round_ = 0;        // the next slot to send: call_ of round_
+    uint32_t round_ = 0;  // the next slot to send: call_ of round_
     uint32_t call_ = 0;
     std::vector<stream_tx> tx_;
     std::vector<stream_sent> sent_;

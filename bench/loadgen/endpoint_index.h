@@ -30,9 +30,7 @@ class endpoint_index {
     static uint64_t key_of(side at, uint32_t ip, uint16_t port) {
         return uint64_t{ip} << 24 | uint64_t{static_cast<uint8_t>(at)} << 16 | port;
     }
-    size_t home(uint64_t key) const {
-        return static_cast<size_t>((key * 0x9e3779b97f4a7c15ull) >> 40) & mask_;
-    }
+    size_t home(uint64_t key) const { return static_cast<size_t>((key * 0x9e3779b97f4a7c15ull) >> 40) & mask_; }
     size_t probe(uint64_t key) const;
 
     std::vector<slot> slots_;

@@ -15,8 +15,7 @@ std::string build_endpoint_sdp(const endpoint_sdp_params& p) {
     s += "s=rtprelay-loadgen\r\n";
     s += "c=IN " + addrtype + " " + p.address + "\r\n";
     s += "t=0 0\r\n";
-    s += "m=audio " + std::to_string(p.rtp_port) + (p.srtp_key ? " RTP/SAVP" : " RTP/AVP") +
-         " 0 8 101\r\n";
+    s += "m=audio " + std::to_string(p.rtp_port) + (p.srtp_key ? " RTP/SAVP" : " RTP/AVP") + " 0 8 101\r\n";
     s += "a=rtpmap:0 PCMU/8000\r\n";
     s += "a=rtpmap:8 PCMA/8000\r\n";
     s += "a=rtpmap:101 telephone-event/8000\r\n";
@@ -36,8 +35,7 @@ std::string build_endpoint_sdp(const endpoint_sdp_params& p) {
     return s;
 }
 
-std::optional<media_target> find_media_target(std::string_view text, std::string* error,
-                                              bool want_srtp) {
+std::optional<media_target> find_media_target(std::string_view text, std::string* error, bool want_srtp) {
     std::optional<sdp::session_description> sd = sdp::parse(text, error);
     if (!sd) {
         return std::nullopt;

@@ -13,11 +13,11 @@
 namespace rtprelay::loadgen {
 
 struct endpoint_sdp_params {
-    std::string address;     // IPv4 or IPv6 literal, for o= and c=
+    std::string address;  // IPv4 or IPv6 literal, for o= and c=
     uint16_t rtp_port = 0;
     uint16_t rtcp_port = 0;  // 0 = no a=rtcp line (the peer assumes rtp_port + 1)
     uint32_t ptime_ms = 20;
-    uint64_t session_id = 0; // o= sess-id, distinct per call and side
+    uint64_t session_id = 0;  // o= sess-id, distinct per call and side
     // SDES (--srtp): the m= line says RTP/SAVP and carries one a=crypto line with this key
     // (AES_CM_128_HMAC_SHA1_80, tag 1), the key this endpoint protects its packets with.
     std::optional<dp::srtp::master_key> srtp_key;
@@ -39,7 +39,6 @@ struct media_target {
 // Reads the first active audio stream of `sdp` (the relay's rewrite). Returns std::nullopt
 // with *error when it has none, or no usable connection address, or when `want_srtp` and
 // the stream has no usable a=crypto line.
-std::optional<media_target> find_media_target(std::string_view sdp, std::string* error,
-                                              bool want_srtp = false);
+std::optional<media_target> find_media_target(std::string_view sdp, std::string* error, bool want_srtp = false);
 
 }  // namespace rtprelay::loadgen

@@ -73,9 +73,10 @@ TEST(endpoint_sdp, target_under_rtcp_mux_is_the_rtp_port) {
 
 TEST(endpoint_sdp, no_usable_stream_is_an_error) {
     std::string error;
-    EXPECT_FALSE(find_media_target("v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nt=0 0\r\n"
-                                   "m=audio 0 RTP/AVP 0\r\n",
-                                   &error));
+    EXPECT_FALSE(
+        find_media_target("v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nt=0 0\r\n"
+                          "m=audio 0 RTP/AVP 0\r\n",
+                          &error));
     EXPECT_FALSE(error.empty());
 }
 

@@ -54,8 +54,7 @@ int64_t latency_histogram::percentile(double q) const {
         return 0;
     }
     q = std::clamp(q, 0.0, 1.0);
-    const uint64_t rank =
-        std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_))));
+    const uint64_t rank = std::max<uint64_t>(1, static_cast<uint64_t>(std::ceil(q * static_cast<double>(count_))));
     uint64_t seen = 0;
     for (int b = 0; b < bucket_count; ++b) {
         seen += buckets_[static_cast<size_t>(b)];

@@ -60,8 +60,7 @@ struct dpdk_media {
 // with --dpdk-wire (no relay).
 lg::run_summary run_once(const lg::options& opt, uint32_t n, uint32_t run_no, uint32_t sockets,
                          const lg::side_sockets& side_a, const lg::side_sockets& side_b,
-                         rtprelay::ng::ng_client* client, lg::progress_line& progress,
-                         const dpdk_media& dpdk) {
+                         rtprelay::ng::ng_client* client, lg::progress_line& progress, const dpdk_media& dpdk) {
     lg::options step = opt;
     step.calls = n;
     std::vector<lg::call_record> calls = lg::make_calls(n, sockets, ::getpid(), run_no, opt.srtp);
@@ -93,8 +92,8 @@ lg::run_summary run_once(const lg::options& opt, uint32_t n, uint32_t run_no, ui
         bool streamed = false;
         if (dpdk.link != nullptr) {
             lg::use_identities(*dpdk.store, &streams);
-            streamed = lg::run_dpdk_stream_phase(*dpdk.link, *dpdk.store, streams, step, client, &progress,
-                                                 &summary, &error);
+            streamed =
+                lg::run_dpdk_stream_phase(*dpdk.link, *dpdk.store, streams, step, client, &progress, &summary, &error);
         } else {
             streamed = lg::run_stream_phase(streams, side_a, side_b, step, client, &progress, &summary, &error);
         }
@@ -115,9 +114,8 @@ lg::run_summary run_once(const lg::options& opt, uint32_t n, uint32_t run_no, ui
     return summary;
 }
 
-int run_ramp(const lg::options& opt, uint32_t sockets, const lg::side_sockets& side_a,
-             const lg::side_sockets& side_b, rtprelay::ng::ng_client* client,
-             lg::progress_line& progress, const dpdk_media& dpdk) {
+int run_ramp(const lg::options& opt, uint32_t sockets, const lg::side_sockets& side_a, const lg::side_sockets& side_b,
+             rtprelay::ng::ng_client* client, lg::progress_line& progress, const dpdk_media& dpdk) {
     lg::ramp_search search(opt.calls, opt.ramp_max, opt.ramp_factor, opt.ramp_refine);
     std::vector<lg::ramp_step> steps;
     uint32_t run_no = 0;
@@ -132,8 +130,8 @@ int run_ramp(const lg::options& opt, uint32_t sockets, const lg::side_sockets& s
         std::fprintf(stderr,
                      "rtprelay-loadgen: ramp step %u: %u calls, %u set up, loss %.4f %%, "
                      "p99 %.1f us: %s\n",
-                     run_no, *n, s.calls_set_up, s.loss_percent(),
-                     static_cast<double>(s.latency_p99_ns) / 1e3, lg::verdict_name(v));
+                     run_no, *n, s.calls_set_up, s.loss_percent(), static_cast<double>(s.latency_p99_ns) / 1e3,
+                     lg::verdict_name(v));
         search.record(*n, v);
         steps.push_back({std::move(s), v});
     }
@@ -208,8 +206,7 @@ int main(int argc, char** argv) {
     if (opt.ramp) {
         return run_ramp(opt, sockets, side_a, side_b, client.get(), progress, dpdk);
     }
-    const lg::run_summary summary =
-        run_once(opt, opt.calls, 0, sockets, side_a, side_b, client.get(), progress, dpdk);
+    const lg::run_summary summary = run_once(opt, opt.calls, 0, sockets, side_a, side_b, client.get(), progress, dpdk);
     if (opt.json) {
         lg::print_json(summary, stdout);
     } else {

@@ -20,12 +20,10 @@ std::string net_address::to_string() const {
         return "(unset)";
     }
     if (storage.ss_family == AF_INET6) {
-        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr, buf,
-                  sizeof buf);
+        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr, buf, sizeof buf);
         return "[" + std::string(buf) + "]:" + std::to_string(port());
     }
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr, buf,
-              sizeof buf);
+    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr, buf, sizeof buf);
     return std::string(buf) + ":" + std::to_string(port());
 }
 
@@ -53,8 +51,6 @@ bool make_address(std::string_view ip, uint16_t port, net_address* out) {
     return true;
 }
 
-const char* sdp_addrtype(std::string_view ip) {
-    return ip.find(':') == std::string_view::npos ? "IP4" : "IP6";
-}
+const char* sdp_addrtype(std::string_view ip) { return ip.find(':') == std::string_view::npos ? "IP4" : "IP6"; }
 
 }  // namespace rtprelay::loadgen

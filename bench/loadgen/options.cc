@@ -119,9 +119,8 @@ std::string validate(const options& o) {
             return "--dpdk-udp-port: must be between 1 and 65407";
         }
         unsigned m[6];
-        if (!o.relay_mac.empty() &&
-            std::sscanf(o.relay_mac.c_str(), "%x:%x:%x:%x:%x:%x%c", &m[0], &m[1], &m[2], &m[3], &m[4], &m[5],
-                        &tail) != 6) {
+        if (!o.relay_mac.empty() && std::sscanf(o.relay_mac.c_str(), "%x:%x:%x:%x:%x:%x%c", &m[0], &m[1], &m[2], &m[3],
+                                                &m[4], &m[5], &tail) != 6) {
             return "--relay-mac: expected aa:bb:cc:dd:ee:ff";
         }
         if (o.dpdk_mbufs < 1023 || o.dpdk_mbufs > 1048575) {
@@ -174,6 +173,7 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
         "relay's own counters.\n\nOptions",
         100);
     // clang-format off
+    // clang-format off: Boost option tables, one option per line
     desc.add_options()
         ("help,h", "show this help")
         ("ng", with_default(&o.ng, "HOST:PORT"), "relay's NG control address")
@@ -253,6 +253,7 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
         ("late-us", with_default(&o.late_us, "US"),
          "a packet sent more than this after its due time is late; a run with more than\n"
          "--skip-tolerance of its packets late or skipped is 'generator behind'");
+    // clang-format on
     // clang-format on
 
     po::variables_map vm;

@@ -11,24 +11,24 @@ namespace rtprelay::loadgen {
 struct options {
     std::string ng = "127.0.0.1:2223";  // NG control address of the relay (host:port)
     uint32_t calls = 100;
-    double duration_s = 10.0;           // streaming time, seconds
-    double setup_rate = 0.0;            // offers per second; 0 = as fast as replies come
-    std::string ns_a;                   // network namespace of the caller side ("" = ours)
-    std::string ns_b;                   // network namespace of the callee side
-    std::string addr_a = "127.0.0.1";   // written in A's SDP and bound by A's sockets
+    double duration_s = 10.0;          // streaming time, seconds
+    double setup_rate = 0.0;           // offers per second; 0 = as fast as replies come
+    std::string ns_a;                  // network namespace of the caller side ("" = ours)
+    std::string ns_b;                  // network namespace of the callee side
+    std::string addr_a = "127.0.0.1";  // written in A's SDP and bound by A's sockets
     std::string addr_b = "127.0.0.1";
-    uint32_t sockets = 0;               // per side; 0 = from the call count, 1..4
-    std::string interface_a;            // NG direction: [interface_a, interface_b]
+    uint32_t sockets = 0;     // per side; 0 = from the call count, 1..4
+    std::string interface_a;  // NG direction: [interface_a, interface_b]
     std::string interface_b;
-    uint32_t payload_bytes = 160;       // RTP payload, bytes (G.711 at 20 ms)
+    uint32_t payload_bytes = 160;  // RTP payload, bytes (G.711 at 20 ms)
     uint32_t ptime_ms = 20;
-    bool rtcp = false;                  // one sender report per stream every 5 s
-    std::optional<int> relay_pid;       // report the relay's CPU time over the streaming window
+    bool rtcp = false;             // one sender report per stream every 5 s
+    std::optional<int> relay_pid;  // report the relay's CPU time over the streaming window
     bool json = false;
-    bool keep = false;                  // leave the calls on the relay at the end
-    uint32_t ng_timeout_ms = 1000;      // per NG attempt
-    uint32_t ng_retries = 2;            // retransmits after the first attempt
-    double drain_s = 0.5;               // receive-only time after the last packet is sent
+    bool keep = false;              // leave the calls on the relay at the end
+    uint32_t ng_timeout_ms = 1000;  // per NG attempt
+    uint32_t ng_retries = 2;        // retransmits after the first attempt
+    double drain_s = 0.5;           // receive-only time after the last packet is sent
     // SRTP: both endpoints offer/answer RTP/SAVP with an SDES key of their own and protect
     // and unprotect with rtprelay's native transform; libsrtp2 checks every packet of the
     // first srtp_check_streams streams in each direction (sent and received).
@@ -43,7 +43,7 @@ struct options {
     uint32_t ramp_refine = 2;
     double loss_threshold_percent = 0.1;
     double skip_tolerance_percent = 1.0;  // a step whose sender was late or skipped more is "generator behind"
-    double ramp_pause_s = 1.0;          // between steps: let the relay settle
+    double ramp_pause_s = 1.0;            // between steps: let the relay settle
     // --plot FILE.svg|FILE.png: the ramp's loss, p99 latency and relay load against calls,
     // drawn by gnuplot (ramp_report.h); plot_title names the relay in its key.
     std::string plot;
@@ -58,12 +58,12 @@ struct options {
     uint32_t dpdk_port_a = 0;
     uint32_t dpdk_port_b = 0;
     uint32_t dpdk_udp_port = 20000;
-    std::string relay_mac;              // "" = resolve the relay's addresses with ARP
+    std::string relay_mac;  // "" = resolve the relay's addresses with ARP
     uint32_t dpdk_mbufs = 16383;
-    uint32_t dpdk_idle_sleep_us = 0;    // sleep when a loop turn had nothing to do (shared CPUs)
-    uint32_t dpdk_store_mb = 256;       // precomputed packets (packet_store.h)
-    uint32_t dpdk_verify_every = 16;    // full check of 1 in N received packets per stream
-    bool dpdk_wire = false;             // no relay: a wire joins the two ports (dpdk_stream.h)
+    uint32_t dpdk_idle_sleep_us = 0;  // sleep when a loop turn had nothing to do (shared CPUs)
+    uint32_t dpdk_store_mb = 256;     // precomputed packets (packet_store.h)
+    uint32_t dpdk_verify_every = 16;  // full check of 1 in N received packets per stream
+    bool dpdk_wire = false;           // no relay: a wire joins the two ports (dpdk_stream.h)
     // A packet sent more than late_us after its due time is late; late + skipped packets over
     // skip_tolerance_percent of the schedule make a run "generator behind" (ramp.h).
     uint32_t late_us = 1000;

@@ -18,8 +18,8 @@ lg::parse_outcome parse(std::vector<std::string> args, lg::options* out) {
     return lg::parse_options(static_cast<int>(argv.size()), argv.data(), out);
 }
 
-const std::vector<std::string> dpdk_base = {"--dpdk", "--eal=--no-pci --no-huge", "--addr-a",
-                                            "198.18.1.2", "--addr-b", "198.18.2.2"};
+const std::vector<std::string> dpdk_base = {
+    "--dpdk", "--eal=--no-pci --no-huge", "--addr-a", "198.18.1.2", "--addr-b", "198.18.2.2"};
 
 std::vector<std::string> with(std::vector<std::string> more) {
     std::vector<std::string> v = dpdk_base;
@@ -31,8 +31,8 @@ std::vector<std::string> with(std::vector<std::string> more) {
 
 TEST(LoadgenOptions, DpdkModeParsesItsOptions) {
     lg::options o;
-    ASSERT_EQ(parse(with({"--dpdk-port-a", "0", "--dpdk-port-b", "1", "--dpdk-udp-port", "30000",
-                          "--relay-mac", "02:00:00:00:00:01", "--dpdk-idle-sleep-us", "20"}),
+    ASSERT_EQ(parse(with({"--dpdk-port-a", "0", "--dpdk-port-b", "1", "--dpdk-udp-port", "30000", "--relay-mac",
+                          "02:00:00:00:00:01", "--dpdk-idle-sleep-us", "20"}),
                     &o),
               lg::parse_outcome::run);
     EXPECT_TRUE(o.dpdk);
@@ -48,19 +48,16 @@ TEST(LoadgenOptions, DpdkModeRefusesWhatItCannotDo) {
     EXPECT_EQ(parse(with({"--rtcp"}), &o), lg::parse_outcome::exit_error);
     EXPECT_EQ(parse(with({"--ns-a", "x", "--ns-b", "y"}), &o), lg::parse_outcome::exit_error);
     // The sides' addresses: IPv4, and two different ones.
-    EXPECT_EQ(parse({"--dpdk", "--addr-a", "198.18.1.2", "--addr-b", "198.18.1.2"}, &o),
-              lg::parse_outcome::exit_error);
+    EXPECT_EQ(parse({"--dpdk", "--addr-a", "198.18.1.2", "--addr-b", "198.18.1.2"}, &o), lg::parse_outcome::exit_error);
     EXPECT_EQ(parse({"--dpdk", "--addr-a", "2001:db8::1", "--addr-b", "198.18.2.2"}, &o),
               lg::parse_outcome::exit_error);
-    EXPECT_EQ(parse({"--dpdk", "--addr-a", "198.18.1.2", "--addr-b", "198.18.2.2"}, &o),
-              lg::parse_outcome::run);
+    EXPECT_EQ(parse({"--dpdk", "--addr-a", "198.18.1.2", "--addr-b", "198.18.2.2"}, &o), lg::parse_outcome::run);
     EXPECT_EQ(parse(with({"--relay-mac", "02:00:00:00:00"}), &o), lg::parse_outcome::exit_error);
     EXPECT_EQ(parse(with({"--dpdk-port-a", "64"}), &o), lg::parse_outcome::exit_error);
     EXPECT_EQ(parse(with({"--dpdk-udp-port", "65500"}), &o), lg::parse_outcome::exit_error);
     EXPECT_EQ(parse(with({"--dpdk-mbufs", "100"}), &o), lg::parse_outcome::exit_error);
     // Without --dpdk the same addresses and --rtcp are fine (sockets).
-    EXPECT_EQ(parse({"--rtcp", "--addr-a", "127.0.0.1", "--addr-b", "127.0.0.1"}, &o),
-              lg::parse_outcome::run);
+    EXPECT_EQ(parse({"--rtcp", "--addr-a", "127.0.0.1", "--addr-b", "127.0.0.1"}, &o), lg::parse_outcome::run);
     EXPECT_FALSE(o.dpdk);
 }
 
@@ -68,8 +65,7 @@ TEST(LoadgenOptions, PlotNeedsARampAndAnSvgOrPngName) {
     lg::options o;
     EXPECT_EQ(parse({"--ramp", "--plot", "ramp.svg"}, &o), lg::parse_outcome::run);
     EXPECT_EQ(o.plot, "ramp.svg");
-    EXPECT_EQ(parse({"--ramp", "--plot", "/tmp/x/ramp.png", "--plot-title", "rtprelay"}, &o),
-              lg::parse_outcome::run);
+    EXPECT_EQ(parse({"--ramp", "--plot", "/tmp/x/ramp.png", "--plot-title", "rtprelay"}, &o), lg::parse_outcome::run);
     EXPECT_EQ(o.plot_title, "rtprelay");
     lg::options bad;
     EXPECT_EQ(parse({"--plot", "ramp.svg"}, &bad), lg::parse_outcome::exit_error) << "no --ramp";

@@ -19,9 +19,7 @@ namespace srtp = dp::srtp;
 constexpr size_t cache_line = 64;
 constexpr uint32_t srtp_tag_bytes = 10;  // AES_CM_128_HMAC_SHA1_80
 
-size_t stride_of(uint32_t body_bytes) {
-    return (body_bytes + cache_line - 1) / cache_line * cache_line;
-}
+size_t stride_of(uint32_t body_bytes) { return (body_bytes + cache_line - 1) / cache_line * cache_line; }
 
 uint32_t body_bytes_of(uint32_t payload_bytes, bool with_srtp) {
     return static_cast<uint32_t>(rtp_header_bytes) + payload_bytes + (with_srtp ? srtp_tag_bytes : 0);

@@ -44,7 +44,7 @@ class packet_store {
  public:
     struct params {
         uint32_t identities = 1;
-        uint32_t rounds = 1;          // packets per identity
+        uint32_t rounds = 1;  // packets per identity
         uint32_t payload_bytes = 160;
         uint32_t ptime_ms = 20;
         bool srtp = false;
@@ -68,9 +68,7 @@ class packet_store {
     }
     // The body's one's complement sum as rte_raw_cksum adds it (16-bit words as they lie in
     // memory), not folded: the UDP checksum is this plus the headers' sum.
-    uint32_t body_sum(uint32_t k, uint32_t round) const {
-        return sums_[static_cast<size_t>(round) * identities_ + k];
-    }
+    uint32_t body_sum(uint32_t k, uint32_t round) const { return sums_[static_cast<size_t>(round) * identities_ + k]; }
 
     double build_seconds() const { return build_seconds_; }
     uint64_t checked() const { return checked_; }        // packets libsrtp2 also unprotected

@@ -70,7 +70,8 @@ TEST(packet_store, srtp_packets_unprotect_in_order_across_the_wrap) {
         for (uint32_t r = 0; r < store.rounds(); ++r) {
             std::vector<uint8_t> pkt(store.body(k, r), store.body(k, r) + store.body_bytes());
             uint32_t len = store.body_bytes();
-            ASSERT_EQ(srtp::unprotect_rtp(*rx, pkt.data(), &len), srtp::result::ok) << "identity " << k << " round " << r;
+            ASSERT_EQ(srtp::unprotect_rtp(*rx, pkt.data(), &len), srtp::result::ok)
+                << "identity " << k << " round " << r;
             rtp_view v;
             ASSERT_TRUE(parse_rtp(pkt.data(), len, &v));
             EXPECT_EQ(v.seq, static_cast<uint16_t>(id.first_seq + r));

@@ -10,9 +10,7 @@ namespace rtprelay::loadgen {
 
 progress_line::progress_line() : enabled_(::isatty(STDERR_FILENO) == 1), next_ns_(mono_ns()) {}
 
-bool progress_line::due() const {
-    return enabled_ && mono_ns() >= next_ns_;
-}
+bool progress_line::due() const { return enabled_ && mono_ns() >= next_ns_; }
 
 void progress_line::show(const std::string& text) {
     if (!enabled_) {

@@ -21,8 +21,7 @@ const char* verdict_name(step_verdict v) {
     return "?";
 }
 
-step_verdict judge_step(const run_summary& s, double loss_threshold_percent,
-                        double skip_tolerance_percent) {
+step_verdict judge_step(const run_summary& s, double loss_threshold_percent, double skip_tolerance_percent) {
     if (s.interrupted) {
         return step_verdict::interrupted;
     }

@@ -23,8 +23,7 @@ enum class step_verdict : uint8_t {
 };
 const char* verdict_name(step_verdict v);
 
-step_verdict judge_step(const run_summary& s, double loss_threshold_percent,
-                        double skip_tolerance_percent = 1.0);
+step_verdict judge_step(const run_summary& s, double loss_threshold_percent, double skip_tolerance_percent = 1.0);
 
 class ramp_search {
  public:
@@ -34,7 +33,7 @@ class ramp_search {
     std::optional<uint32_t> next() const;
     void record(uint32_t calls, step_verdict v);
 
-    uint32_t best() const { return best_; }                        // largest good count, 0 if none
+    uint32_t best() const { return best_; }                           // largest good count, 0 if none
     std::optional<uint32_t> first_bad() const { return first_bad_; }  // smallest bad count
     // Why the search ended: "max reached", "loss", "setup failed", ... ("" while running).
     const std::string& stopped_by() const { return stopped_by_; }

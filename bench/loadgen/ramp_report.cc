@@ -66,23 +66,26 @@ void print_ramp_table(const options& opt, const std::vector<ramp_step>& steps, c
         if (std::optional<double> p = relay_ns_per_packet(s)) {
             std::snprintf(per, sizeof per, "%.0f", *p);
         }
-        std::fprintf(out, "%8u %8u %10.4f %9.1f %9.1f %9.1f %8s %9s %8.2f  %s\n", s.calls_requested,
-                     s.calls_set_up, s.loss_percent(), static_cast<double>(s.latency_p50_ns) / 1e3,
+        std::fprintf(out, "%8u %8u %10.4f %9.1f %9.1f %9.1f %8s %9s %8.2f  %s\n", s.calls_requested, s.calls_set_up,
+                     s.loss_percent(), static_cast<double>(s.latency_p50_ns) / 1e3,
                      static_cast<double>(s.latency_p99_ns) / 1e3, s.jitter_mean_ns / 1e3, load, per,
                      s.sender_behind_percent(), verdict_name(st.verdict));
     }
-    std::fputs("behind       the generator's packets sent over --late-us late or skipped, % of the schedule "
-               "(over --skip-tolerance: 'generator behind', not the relay's knee)\n",
-               out);
+    std::fputs(
+        "behind       the generator's packets sent over --late-us late or skipped, % of the schedule "
+        "(over --skip-tolerance: 'generator behind', not the relay's knee)\n",
+        out);
     const std::string kind = relay_load_kind(steps);
     if (kind == "worker busy time") {
-        std::fputs("load         the relay's busiest worker's busy time, % of its core; ns/pkt: all workers' busy "
-                   "time per packet relayed\n",
-                   out);
+        std::fputs(
+            "load         the relay's busiest worker's busy time, % of its core; ns/pkt: all workers' busy "
+            "time per packet relayed\n",
+            out);
     } else if (kind == "process CPU") {
-        std::fputs("load         the relay's process CPU (/proc, --relay-pid; it reports no busy time), % of a core; "
-                   "ns/pkt: CPU per packet received\n",
-                   out);
+        std::fputs(
+            "load         the relay's process CPU (/proc, --relay-pid; it reports no busy time), % of a core; "
+            "ns/pkt: CPU per packet received\n",
+            out);
     }
     std::fprintf(out, "result       largest good: %u calls", search.best());
     if (search.first_bad()) {
@@ -98,8 +101,8 @@ void print_ramp_json(const options& opt, const std::vector<ramp_step>& steps, co
     std::fprintf(out,
                  "{\"ramp\":{\"ng\":\"%s\",\"loss_threshold_percent\":%.6g,"
                  "\"step_seconds\":%.3f,\"srtp\":%s,\"best_calls\":%u,\"load_kind\":\"%s\",",
-                 opt.ng.c_str(), opt.loss_threshold_percent, opt.duration_s, opt.srtp ? "true" : "false",
-                 search.best(), relay_load_kind(steps).c_str());
+                 opt.ng.c_str(), opt.loss_threshold_percent, opt.duration_s, opt.srtp ? "true" : "false", search.best(),
+                 relay_load_kind(steps).c_str());
     if (search.first_bad()) {
         std::fprintf(out, "\"first_bad_calls\":%u,", *search.first_bad());
     } else {
@@ -134,8 +137,8 @@ std::string ramp_plot_data(const std::vector<ramp_step>& steps) {
         std::string verdict = verdict_name(st->verdict);
         std::replace(verdict.begin(), verdict.end(), ' ', '_');
         std::snprintf(line, sizeof line, "%u %.6f %.1f %s %s\n", s.calls_requested, s.loss_percent(),
-                      static_cast<double>(s.latency_p99_ns) / 1e3,
-                      load ? std::to_string(*load).c_str() : "NaN", verdict.c_str());
+                      static_cast<double>(s.latency_p99_ns) / 1e3, load ? std::to_string(*load).c_str() : "NaN",
+                      verdict.c_str());
         out += line;
     }
     return out;
@@ -174,8 +177,8 @@ bool write_ramp_plot(const std::string& plot, const std::string& title, const st
     argv.push_back(nullptr);
     pid_t pid = 0;
     if (const int rc = posix_spawnp(&pid, "gnuplot", nullptr, nullptr, argv.data(), environ); rc != 0) {
-        *error = std::string("cannot run gnuplot (Debian package gnuplot-nox): ") + std::strerror(rc) +
-                 "; data in " + data + ", script in " + script;
+        *error = std::string("cannot run gnuplot (Debian package gnuplot-nox): ") + std::strerror(rc) + "; data in " +
+                 data + ", script in " + script;
         return false;
     }
     int status = 0;

@@ -44,8 +44,7 @@ TEST(RampReport, LoadIsBusiestWorkerElseProcessCpu) {
 }
 
 TEST(RampReport, PlotDataIsOrderedByCallsWithNaNForUnmeasuredLoad) {
-    std::vector<lg::ramp_step> steps = {step(100, 0, lg::step_verdict::good),
-                                        step(400, 0.5, lg::step_verdict::loss),
+    std::vector<lg::ramp_step> steps = {step(100, 0, lg::step_verdict::good), step(400, 0.5, lg::step_verdict::loss),
                                         step(200, 0.004, lg::step_verdict::good)};
     steps[0].summary.relay_busy = lg::relay_busy_time{{1.0}, 1000, std::nullopt};
     EXPECT_EQ(lg::ramp_plot_data(steps),

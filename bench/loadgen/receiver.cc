@@ -16,8 +16,8 @@
 
 namespace rtprelay::loadgen {
 
-receiver::receiver(const stream_set& streams, const side_sockets& a, const side_sockets& b,
-                   live_counters* live, srtp_receiver* srtp)
+receiver::receiver(const stream_set& streams, const side_sockets& a, const side_sockets& b, live_counters* live,
+                   srtp_receiver* srtp)
     : streams_(streams),
       live_(live),
       srtp_(srtp),
@@ -177,8 +177,8 @@ void receiver::run(int64_t deadline_ns, int64_t drain_ns) {
         }
         // Wake at least every 50 ms to check the deadline and the early stop.
         const int64_t wait_ms = std::clamp<int64_t>((deadline_ns - now) / 1'000'000, 1, 50);
-        const int n = ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()),
-                                   static_cast<int>(wait_ms));
+        const int n =
+            ::epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), static_cast<int>(wait_ms));
         for (int i = 0; i < n; ++i) {
             drain(sources_[events[static_cast<size_t>(i)].data.u64]);
         }

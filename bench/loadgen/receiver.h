@@ -21,8 +21,8 @@ class receiver {
  public:
     // With `srtp` (--srtp), every RTP packet is unprotected before it is measured; one that
     // fails (authentication, replay) counts as srtp_failed and not as received.
-    receiver(const stream_set& streams, const side_sockets& a, const side_sockets& b,
-             live_counters* live, srtp_receiver* srtp = nullptr);
+    receiver(const stream_set& streams, const side_sockets& a, const side_sockets& b, live_counters* live,
+             srtp_receiver* srtp = nullptr);
     ~receiver();
     receiver(const receiver&) = delete;
     receiver& operator=(const receiver&) = delete;
@@ -46,7 +46,7 @@ class receiver {
  private:
     struct source {
         int fd;
-        side at;    // the side whose socket this is
+        side at;  // the side whose socket this is
         bool rtcp;
     };
     static constexpr int batch = 64;

@@ -128,8 +128,7 @@ std::optional<worker_sample> sample_from_statistics(const ng::value& reply) {
 std::optional<worker_sample> query_worker_sample(ng::ng_client& client, uint32_t timeout_ms) {
     ng::value req = ng::value::dict();
     req.set("command", ng::value::str("statistics"));
-    std::optional<ng::value> reply =
-        client.request(req, std::chrono::milliseconds(timeout_ms), 0, nullptr);
+    std::optional<ng::value> reply = client.request(req, std::chrono::milliseconds(timeout_ms), 0, nullptr);
     if (!reply) {
         return std::nullopt;
     }

@@ -60,11 +60,11 @@ struct run_summary;
 // CPU seconds (with `relay_pid`). A part whose first sample failed is left out (start()
 // says so for the pid).
 class relay_usage {
-public:
+ public:
     void start(std::optional<int> relay_pid, ng::ng_client* client, uint32_t timeout_ms);
     void finish(run_summary* out) const;
 
-private:
+ private:
     std::optional<int> pid_;
     ng::ng_client* client_ = nullptr;
     uint32_t timeout_ms_ = 0;

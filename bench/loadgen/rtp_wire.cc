@@ -21,17 +21,11 @@ void put64(uint8_t* p, uint64_t v) {
     put32(p + 4, static_cast<uint32_t>(v));
 }
 
-uint16_t get16(const uint8_t* p) {
-    return static_cast<uint16_t>(p[0] << 8 | p[1]);
-}
+uint16_t get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] << 8 | p[1]); }
 
-uint32_t get32(const uint8_t* p) {
-    return static_cast<uint32_t>(get16(p)) << 16 | get16(p + 2);
-}
+uint32_t get32(const uint8_t* p) { return static_cast<uint32_t>(get16(p)) << 16 | get16(p + 2); }
 
-uint64_t get64(const uint8_t* p) {
-    return static_cast<uint64_t>(get32(p)) << 32 | get32(p + 4);
-}
+uint64_t get64(const uint8_t* p) { return static_cast<uint64_t>(get32(p)) << 32 | get32(p + 4); }
 
 constexpr uint8_t rtcp_pt_sr = 200;
 constexpr uint8_t rtcp_pt_sdes = 202;
@@ -52,9 +46,7 @@ void write_rtp(uint8_t* buf, size_t payload_bytes, const rtp_fields& f) {
     std::memset(payload + 16, 0xff, payload_bytes - 16);  // PCMU silence
 }
 
-void stamp_send_time(uint8_t* buf, int64_t mono_ns) {
-    put64(buf + send_time_offset, static_cast<uint64_t>(mono_ns));
-}
+void stamp_send_time(uint8_t* buf, int64_t mono_ns) { put64(buf + send_time_offset, static_cast<uint64_t>(mono_ns)); }
 
 bool parse_rtp(const uint8_t* buf, size_t len, rtp_view* out) {
     if (len < rtp_header_bytes || (buf[0] >> 6) != 2) {
@@ -78,8 +70,8 @@ bool parse_rtp(const uint8_t* buf, size_t len, rtp_view* out) {
     return true;
 }
 
-size_t write_rtcp_sr(uint8_t* buf, size_t cap, uint32_t ssrc, uint64_t ntp, uint32_t rtp_ts,
-                     uint32_t packets, uint32_t octets) {
+size_t write_rtcp_sr(uint8_t* buf, size_t cap, uint32_t ssrc, uint64_t ntp, uint32_t rtp_ts, uint32_t packets,
+                     uint32_t octets) {
     constexpr size_t sr_bytes = 28;
     // SDES: header (4) + SSRC (4) + CNAME item (2 + text) + end marker, padded to 4.
     constexpr size_t item_bytes = 2 + sizeof cname - 1;
@@ -98,7 +90,7 @@ size_t write_rtcp_sr(uint8_t* buf, size_t cap, uint32_t ssrc, uint64_t ntp, uint
 
     uint8_t* s = buf + sr_bytes;
     std::memset(s, 0, sdes_bytes);  // also the end marker and padding
-    s[0] = 0x81;  // V=2, one chunk
+    s[0] = 0x81;                    // V=2, one chunk
     s[1] = rtcp_pt_sdes;
     put16(s + 2, sdes_bytes / 4 - 1);
     put32(s + 4, ssrc);

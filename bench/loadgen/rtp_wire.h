@@ -12,7 +12,7 @@ namespace rtprelay::loadgen {
 inline constexpr size_t rtp_header_bytes = 12;
 inline constexpr uint32_t payload_magic = 0x4c47'5631;  // "LGV1"
 inline constexpr uint8_t payload_type_pcmu = 0;
-inline constexpr uint32_t clock_rate_hz = 8000;          // PCMU
+inline constexpr uint32_t clock_rate_hz = 8000;  // PCMU
 // Payload layout: magic (4) | call index (4) | send time ns (8) | fill.
 inline constexpr size_t send_time_offset = rtp_header_bytes + 8;
 
@@ -44,8 +44,8 @@ bool parse_rtp(const uint8_t* buf, size_t len, rtp_view* out);
 // RTCP compound packet: SR (no report blocks) + SDES CNAME. Returns its length, 0 if
 // `cap` is too small. `ntp` is a 64-bit NTP timestamp (seconds << 32 | fraction).
 inline constexpr size_t rtcp_sr_max_bytes = 64;
-size_t write_rtcp_sr(uint8_t* buf, size_t cap, uint32_t ssrc, uint64_t ntp, uint32_t rtp_ts,
-                     uint32_t packets, uint32_t octets);
+size_t write_rtcp_sr(uint8_t* buf, size_t cap, uint32_t ssrc, uint64_t ntp, uint32_t rtp_ts, uint32_t packets,
+                     uint32_t octets);
 
 // The SSRC of the first packet of an RTCP compound packet if it is a sender report.
 bool parse_rtcp_sr_ssrc(const uint8_t* buf, size_t len, uint32_t* ssrc);

@@ -63,12 +63,11 @@ TEST(rtp_wire, rejects_foreign_packets) {
 
 TEST(rtp_wire, sender_report) {
     std::array<uint8_t, rtcp_sr_max_bytes> buf{};
-    const size_t n = write_rtcp_sr(buf.data(), buf.size(), 0xabcdef01, 0x1122334455667788ull,
-                                   42, 500, 80000);
+    const size_t n = write_rtcp_sr(buf.data(), buf.size(), 0xabcdef01, 0x1122334455667788ull, 42, 500, 80000);
     ASSERT_EQ(n, 56u);  // SR 28 + SDES 28
     EXPECT_EQ(n % 4, 0u);
     EXPECT_EQ(buf[1], 200);
-    EXPECT_EQ(buf[3], 6);   // length in words - 1
+    EXPECT_EQ(buf[3], 6);  // length in words - 1
     EXPECT_EQ(buf[29], 202);
     EXPECT_EQ(buf[31], 6);
     uint32_t ssrc = 0;

@@ -16,7 +16,7 @@ class srtp_sender;
 
 struct stream_sent {  // per stream, owned by the sender thread
     uint64_t packets = 0;
-    uint64_t bytes = 0;   // RTP payload bytes
+    uint64_t bytes = 0;  // RTP payload bytes
     uint64_t rtcp = 0;
 };
 
@@ -46,7 +46,7 @@ class send_batch {
 
  private:
     int fd_;
-    size_t max_bytes_;   // slot size: the largest packet plus the SRTP tag room
+    size_t max_bytes_;  // slot size: the largest packet plus the SRTP tag room
     bool rtcp_;
     srtp_sender* srtp_;
     int count_ = 0;

@@ -24,8 +24,8 @@ uint64_t ntp_now() {
 
 }  // namespace
 
-sender::sender(const stream_set& streams, const side_sockets& a, const side_sockets& b,
-               const sender_config& config, live_counters* live)
+sender::sender(const stream_set& streams, const side_sockets& a, const side_sockets& b, const sender_config& config,
+               live_counters* live)
     : streams_(streams),
       config_(config),
       live_(live),
@@ -89,13 +89,11 @@ void sender::queue_rtcp(uint32_t stream, int64_t now) {
         flush(batch);
     }
     // The RTP timestamp that corresponds to `now` on this stream's media clock.
-    const int64_t elapsed_ticks =
-        (now - config_.start_ns) / (1'000'000'000 / static_cast<int64_t>(clock_rate_hz));
+    const int64_t elapsed_ticks = (now - config_.start_ns) / (1'000'000'000 / static_cast<int64_t>(clock_rate_hz));
     const stream_sent& so_far = sent_[stream];
     const size_t len = write_rtcp_sr(batch.slot_buffer(), rtcp_sr_max_bytes, s.ssrc, ntp_now(),
                                      static_cast<uint32_t>(s.first_ts + elapsed_ticks),
-                                     static_cast<uint32_t>(so_far.packets),
-                                     static_cast<uint32_t>(so_far.bytes));
+                                     static_cast<uint32_t>(so_far.packets), static_cast<uint32_t>(so_far.bytes));
     batch.push(s.rtcp_dst, stream, len, 0);
 }
 

@@ -18,9 +18,9 @@ class srtp_sender;
 struct sender_config {
     uint32_t payload_bytes = 160;
     uint32_t ptime_ms = 20;
-    bool rtcp = false;        // one SR per stream every rtcp_interval
-    int64_t start_ns = 0;     // CLOCK_MONOTONIC: first packet of call 0
-    int64_t end_ns = 0;       // nothing is sent at or after this
+    bool rtcp = false;            // one SR per stream every rtcp_interval
+    int64_t start_ns = 0;         // CLOCK_MONOTONIC: first packet of call 0
+    int64_t end_ns = 0;           // nothing is sent at or after this
     int64_t late_ns = 1'000'000;  // a packet sent more than this after its due time is late
     srtp_sender* srtp = nullptr;  // --srtp: protects every RTP packet (sender thread's own)
 };
@@ -29,8 +29,8 @@ inline constexpr int64_t rtcp_interval_ns = 5'000'000'000;
 
 class sender {
  public:
-    sender(const stream_set& streams, const side_sockets& a, const side_sockets& b,
-           const sender_config& config, live_counters* live);
+    sender(const stream_set& streams, const side_sockets& a, const side_sockets& b, const sender_config& config,
+           live_counters* live);
 
     // Sends until config.end_ns (or a stop signal), then sets live->sender_done.
     void run();
@@ -39,8 +39,8 @@ class sender {
     const std::vector<stream_sent>& sent() const { return sent_; }
     uint64_t send_errors() const { return send_errors_; }
     int64_t max_lag_ns() const { return max_lag_ns_; }  // worst lateness of a packet vs schedule
-    uint64_t skipped() const { return skipped_; }  // packets not sent: over a period late
-    uint64_t late() const { return late_; }        // packets sent over config.late_ns late
+    uint64_t skipped() const { return skipped_; }       // packets not sent: over a period late
+    uint64_t late() const { return late_; }             // packets sent over config.late_ns late
     int64_t stopped_ns() const { return stopped_ns_; }  // when sending ended
 
  private:
@@ -55,9 +55,9 @@ class sender {
     const stream_set& streams_;
     sender_config config_;
     live_counters* live_;
-    uint64_t calls_;              // streams / 2
+    uint64_t calls_;  // streams / 2
     int64_t period_ns_;
-    uint32_t ticks_per_packet_;   // RTP timestamp increment
+    uint32_t ticks_per_packet_;  // RTP timestamp increment
     uint32_t sockets_;
     std::vector<send_batch> batches_;  // [side][socket][rtp, rtcp]
     std::vector<stream_sent> sent_;

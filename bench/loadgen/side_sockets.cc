@@ -29,9 +29,7 @@ unique_fd::~unique_fd() {
     }
 }
 
-int unique_fd::release() {
-    return std::exchange(fd_, -1);
-}
+int unique_fd::release() { return std::exchange(fd_, -1); }
 
 namespace {
 
@@ -69,8 +67,7 @@ bool open_one(const net_address& bind_to, unique_fd* fd, uint16_t* port, std::st
     return true;
 }
 
-bool open_here(const std::string& addr, uint32_t count, bool with_rtcp, side_sockets* out,
-               std::string* error) {
+bool open_here(const std::string& addr, uint32_t count, bool with_rtcp, side_sockets* out, std::string* error) {
     net_address bind_to;
     if (!make_address(addr, 0, &bind_to)) {
         *error = "not an IP address: " + addr;
@@ -99,8 +96,8 @@ bool open_here(const std::string& addr, uint32_t count, bool with_rtcp, side_soc
 
 }  // namespace
 
-bool open_side_sockets(const std::string& netns, const std::string& addr, uint32_t count,
-                       bool with_rtcp, side_sockets* out, std::string* error) {
+bool open_side_sockets(const std::string& netns, const std::string& addr, uint32_t count, bool with_rtcp,
+                       side_sockets* out, std::string* error) {
     if (netns.empty()) {
         return open_here(addr, count, with_rtcp, out, error);
     }
@@ -114,8 +111,7 @@ bool open_side_sockets(const std::string& netns, const std::string& addr, uint32
         unique_fd own(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
         unique_fd target(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
         if (own.get() < 0 || target.get() < 0) {
-            *error = "open " + (own.get() < 0 ? std::string("own netns") : path) + ": " +
-                     std::strerror(errno);
+            *error = "open " + (own.get() < 0 ? std::string("own netns") : path) + ": " + std::strerror(errno);
             return;
         }
         if (::setns(target.get(), CLONE_NEWNET) != 0) {

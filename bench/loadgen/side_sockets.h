@@ -29,16 +29,16 @@ class unique_fd {
 };
 
 struct side_sockets {
-    std::vector<unique_fd> rtp;       // bound to addr:ephemeral, one per socket index
+    std::vector<unique_fd> rtp;  // bound to addr:ephemeral, one per socket index
     std::vector<uint16_t> rtp_port;
-    std::vector<unique_fd> rtcp;      // same count as rtp when RTCP is on, else empty
+    std::vector<unique_fd> rtcp;  // same count as rtp when RTCP is on, else empty
     std::vector<uint16_t> rtcp_port;
 };
 
 // Opens `count` RTP sockets (and as many RTCP sockets if `with_rtcp`) bound to `addr`, inside
 // network namespace `netns` (a name under /var/run/netns; "" = the process's own).
 // Returns false with *error naming the step that failed.
-bool open_side_sockets(const std::string& netns, const std::string& addr, uint32_t count,
-                       bool with_rtcp, side_sockets* out, std::string* error);
+bool open_side_sockets(const std::string& netns, const std::string& addr, uint32_t count, bool with_rtcp,
+                       side_sockets* out, std::string* error);
 
 }  // namespace rtprelay::loadgen

@@ -12,28 +12,22 @@ namespace srtp = dp::srtp;
 constexpr size_t max_packet = 2048;  // bytes: the largest RTP packet the generator handles
 
 // Streams 2k and 2k+1 are the k-th call's: the first `check_calls` calls are checked.
-bool checked(size_t stream, uint32_t check_calls) {
-    return stream / 2 < check_calls;
-}
+bool checked(size_t stream, uint32_t check_calls) { return stream / 2 < check_calls; }
 
 }  // namespace
 
 srtp_sender::srtp_sender(const stream_set& streams, uint32_t check_calls)
-    : ctx_(streams.streams.size()),
-      check_(streams.streams.size()),
-      plain_(max_packet),
-      copy_(max_packet) {
+    : ctx_(streams.streams.size()), check_(streams.streams.size()), plain_(max_packet), copy_(max_packet) {
     for (size_t i = 0; i < streams.streams.size(); ++i) {
         const stream_plan& s = streams.streams[i];
         if (!s.srtp) {
             throw std::runtime_error("stream " + std::to_string(i) + " has no SRTP key");
         }
         // What this endpoint offered: AES_CM_128_HMAC_SHA1_80 (endpoint_sdp.cc).
-        ctx_[i] = srtp::make_context(srtp::engine::native, srtp::suite::aes_cm_128_hmac_sha1_80,
-                                     s.send_key, false);
+        ctx_[i] = srtp::make_context(srtp::engine::native, srtp::suite::aes_cm_128_hmac_sha1_80, s.send_key, false);
         if (checked(i, check_calls)) {
-            check_[i] = srtp::make_context(srtp::engine::libsrtp2,
-                                           srtp::suite::aes_cm_128_hmac_sha1_80, s.send_key, false);
+            check_[i] =
+                srtp::make_context(srtp::engine::libsrtp2, srtp::suite::aes_cm_128_hmac_sha1_80, s.send_key, false);
         }
     }
 }
@@ -92,8 +86,7 @@ srtp::result srtp_receiver::unprotect(uint32_t stream, uint8_t* pkt, uint32_t* l
         ++checks_.checked;
         // Both accept with the same plaintext, or both refuse (a replay, a damaged packet).
         const bool agree = (r == srtp::result::ok) == (lr == srtp::result::ok) &&
-                           (r != srtp::result::ok ||
-                            (copy_len == *len && std::memcmp(copy_.data(), pkt, *len) == 0));
+                           (r != srtp::result::ok || (copy_len == *len && std::memcmp(copy_.data(), pkt, *len) == 0));
         if (!agree) {
             ++checks_.mismatched;
         }

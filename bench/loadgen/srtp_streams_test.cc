@@ -95,7 +95,7 @@ TEST(srtp_streams, tampered_and_replayed_packets_fail_and_both_transforms_agree)
 
 TEST(srtp_streams, a_wrong_key_fails_every_packet) {
     stream_set set = one_call(key(), key());
-    srtp_sender tx(set, 0);  // no libsrtp2 checks on the sending side
+    srtp_sender tx(set, 0);           // no libsrtp2 checks on the sending side
     set.streams[0].recv_key = key();  // not what the sender used
     srtp_receiver rx(set, 0);
     std::vector<uint8_t> buf = packet(set.streams[0].ssrc, 1);

@@ -12,14 +12,12 @@ namespace {
 std::atomic<bool> stop_flag{false};
 static_assert(std::atomic<bool>::is_always_lock_free);
 
-void on_stop_signal(int) {
-    stop_flag.store(true, std::memory_order_relaxed);
-}
+void on_stop_signal(int) { stop_flag.store(true, std::memory_order_relaxed); }
 
 }  // namespace
 
 void install_stop_handler() {
-    struct sigaction sa{};
+    struct sigaction sa {};
     sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESETHAND;  // the second signal gets the default action
@@ -27,8 +25,6 @@ void install_stop_handler() {
     sigaction(SIGTERM, &sa, nullptr);
 }
 
-bool stop_requested() {
-    return stop_flag.load(std::memory_order_relaxed);
-}
+bool stop_requested() { return stop_flag.load(std::memory_order_relaxed); }
 
 }  // namespace rtprelay::loadgen

@@ -29,18 +29,15 @@ std::string progress_text(const live_counters& live, int64_t start_ns, int64_t n
     const uint64_t received = live.rtp_received.load(std::memory_order_relaxed);
     char line[160];
     std::snprintf(line, sizeof line,
-                  "stream: %.0f s  sent %" PRIu64 "  received %" PRIu64
-                  "  in flight or lost %" PRId64,
-                  t < 0 ? 0 : t, sent, received,
-                  static_cast<int64_t>(sent) - static_cast<int64_t>(received));
+                  "stream: %.0f s  sent %" PRIu64 "  received %" PRIu64 "  in flight or lost %" PRId64, t < 0 ? 0 : t,
+                  sent, received, static_cast<int64_t>(sent) - static_cast<int64_t>(received));
     return line;
 }
 
 }  // namespace
 
-bool run_stream_phase(const stream_set& streams, const side_sockets& a, const side_sockets& b,
-                      const options& opt, ng::ng_client* client, progress_line* progress,
-                      run_summary* out, std::string* error) {
+bool run_stream_phase(const stream_set& streams, const side_sockets& a, const side_sockets& b, const options& opt,
+                      ng::ng_client* client, progress_line* progress, run_summary* out, std::string* error) {
     std::unique_ptr<srtp_sender> srtp_tx;
     std::unique_ptr<srtp_receiver> srtp_rx;
     if (opt.srtp) {

@@ -18,8 +18,7 @@ namespace rtprelay::loadgen {
 // Fills the streaming part of *out (packets, latency, jitter, RTCP, SRTP, relay CPU and
 // polls). `client` asks the relay for its poll counters (may be null). Returns false with
 // *error only if the threads (or the SRTP contexts) could not be set up.
-bool run_stream_phase(const stream_set& streams, const side_sockets& a, const side_sockets& b,
-                      const options& opt, ng::ng_client* client, progress_line* progress,
-                      run_summary* out, std::string* error);
+bool run_stream_phase(const stream_set& streams, const side_sockets& a, const side_sockets& b, const options& opt,
+                      ng::ng_client* client, progress_line* progress, run_summary* out, std::string* error);
 
 }  // namespace rtprelay::loadgen

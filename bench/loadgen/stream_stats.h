@@ -23,7 +23,7 @@ class stream_stats {
     uint64_t received() const { return received_; }  // unique packets
     uint64_t duplicates() const { return duplicates_; }
     uint64_t reordered() const { return reordered_; }
-    uint64_t too_old() const { return too_old_; }    // older than the window: not counted
+    uint64_t too_old() const { return too_old_; }  // older than the window: not counted
     uint64_t rtcp_received() const { return rtcp_received_; }
     double jitter_ns() const { return jitter_ns_; }
 
@@ -36,7 +36,7 @@ class stream_stats {
     void clear_range(int64_t from, int64_t to);  // [from, to)
 
     std::array<uint64_t, window / 64> seen_{};
-    int64_t max_ext_ = 0;          // highest extended sequence number so far
+    int64_t max_ext_ = 0;  // highest extended sequence number so far
     uint32_t first_ts_ = 0;
     double ns_per_tick_ = 0;
     bool have_transit_ = false;

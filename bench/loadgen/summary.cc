@@ -12,9 +12,7 @@ namespace rtprelay::loadgen {
 
 namespace {
 
-double us(int64_t ns) {
-    return static_cast<double>(ns) / 1000.0;
-}
+double us(int64_t ns) { return static_cast<double>(ns) / 1000.0; }
 
 }  // namespace
 
@@ -50,9 +48,8 @@ double relay_busy_time::max_utilisation(double seconds) const {
 }
 
 double relay_busy_time::mean_utilisation(double seconds) const {
-    return seconds > 0 && !busy_seconds.empty()
-               ? total_seconds() / seconds / static_cast<double>(busy_seconds.size())
-               : 0;
+    return seconds > 0 && !busy_seconds.empty() ? total_seconds() / seconds / static_cast<double>(busy_seconds.size())
+                                                : 0;
 }
 
 std::optional<double> relay_busy_time::ns_per_packet() const {
@@ -140,8 +137,8 @@ double run_summary::sender_behind_percent() const {
 
 void print_table(const run_summary& s, std::FILE* out) {
     std::fprintf(out, "relay        %s%s\n", s.ng.c_str(), s.interrupted ? "  (interrupted)" : "");
-    std::fprintf(out, "calls        requested %u  set up %u  failed %u  (setup %.2f s)\n",
-                 s.calls_requested, s.calls_set_up, s.calls_failed, s.setup_seconds);
+    std::fprintf(out, "calls        requested %u  set up %u  failed %u  (setup %.2f s)\n", s.calls_requested,
+                 s.calls_set_up, s.calls_failed, s.setup_seconds);
     if (!s.first_error.empty()) {
         std::fprintf(out, "  first      %s\n", s.first_error.c_str());
     }
@@ -155,14 +152,11 @@ void print_table(const run_summary& s, std::FILE* out) {
     for (size_t i = 0; i < reasons.size() && i < 5; ++i) {
         std::fprintf(out, "  failed     %u x %s\n", reasons[i].first, reasons[i].second.c_str());
     }
+    std::fprintf(out, "packets      sent %" PRIu64 "  received %" PRIu64 "  lost %" PRIu64 " (%.3f %%)  over %.1f s\n",
+                 s.packets_sent, s.packets_received, s.packets_lost, s.loss_percent(), s.stream_seconds);
     std::fprintf(out,
-                 "packets      sent %" PRIu64 "  received %" PRIu64 "  lost %" PRIu64
-                 " (%.3f %%)  over %.1f s\n",
-                 s.packets_sent, s.packets_received, s.packets_lost, s.loss_percent(),
-                 s.stream_seconds);
-    std::fprintf(out,
-                 "             duplicates %" PRIu64 "  reordered %" PRIu64 "  too old %" PRIu64
-                 "  misrouted %" PRIu64 "  foreign %" PRIu64 "  send errors %" PRIu64 "\n",
+                 "             duplicates %" PRIu64 "  reordered %" PRIu64 "  too old %" PRIu64 "  misrouted %" PRIu64
+                 "  foreign %" PRIu64 "  send errors %" PRIu64 "\n",
                  s.duplicates, s.reordered, s.too_old, s.misrouted, s.foreign, s.send_errors);
     if (s.sender_skipped > 0 || s.sender_late > 0) {
         std::fprintf(out,
@@ -171,16 +165,12 @@ void print_table(const run_summary& s, std::FILE* out) {
                      "             --skip-tolerance the generator, not the relay, is the bound\n",
                      s.sender_skipped, s.sender_late, us(s.late_threshold_ns), s.sender_behind_percent());
     }
-    std::fprintf(out,
-                 "latency      p50 %.1f us  p99 %.1f us  max %.1f us  (sender lag max %.1f us)\n",
-                 us(s.latency_p50_ns), us(s.latency_p99_ns), us(s.latency_max_ns),
-                 us(s.sender_max_lag_ns));
+    std::fprintf(out, "latency      p50 %.1f us  p99 %.1f us  max %.1f us  (sender lag max %.1f us)\n",
+                 us(s.latency_p50_ns), us(s.latency_p99_ns), us(s.latency_max_ns), us(s.sender_max_lag_ns));
     std::fprintf(out, "jitter       mean %.1f us\n", s.jitter_mean_ns / 1000.0);
-    std::fprintf(out, "streams      %" PRIu64 "  without media %" PRIu64 "\n", s.streams,
-                 s.streams_silent);
+    std::fprintf(out, "streams      %" PRIu64 "  without media %" PRIu64 "\n", s.streams, s.streams_silent);
     const uint64_t handled = s.packets_sent + s.packets_received;
-    std::fprintf(out, "generator    cpu %.3f s  %.3f us per packet sent or received (%s)\n",
-                 s.generator_cpu_seconds,
+    std::fprintf(out, "generator    cpu %.3f s  %.3f us per packet sent or received (%s)\n", s.generator_cpu_seconds,
                  handled == 0 ? 0.0 : s.generator_cpu_seconds * 1e6 / static_cast<double>(handled),
                  s.dpdk ? "DPDK ports" : "kernel sockets");
     if (std::optional<double> u = s.generator_utilisation()) {
@@ -203,22 +193,20 @@ void print_table(const run_summary& s, std::FILE* out) {
     if (s.srtp) {
         std::fprintf(out,
                      "srtp         protect errors %" PRIu64 "  unprotect failed %" PRIu64
-                     "  libsrtp2 checked: sent %" PRIu64 " (%" PRIu64
-                     " mismatched)  received %" PRIu64 " (%" PRIu64 " mismatched)\n",
-                     s.srtp_protect_errors, s.srtp_unprotect_failed, s.srtp_checked_sent,
-                     s.srtp_mismatched_sent, s.srtp_checked_received, s.srtp_mismatched_received);
+                     "  libsrtp2 checked: sent %" PRIu64 " (%" PRIu64 " mismatched)  received %" PRIu64 " (%" PRIu64
+                     " mismatched)\n",
+                     s.srtp_protect_errors, s.srtp_unprotect_failed, s.srtp_checked_sent, s.srtp_mismatched_sent,
+                     s.srtp_checked_received, s.srtp_mismatched_received);
     }
     if (s.rtcp_sent > 0) {
-        std::fprintf(out, "rtcp         sent %" PRIu64 "  received %" PRIu64 "\n", s.rtcp_sent,
-                     s.rtcp_received);
+        std::fprintf(out, "rtcp         sent %" PRIu64 "  received %" PRIu64 "\n", s.rtcp_sent, s.rtcp_received);
     }
     if (s.relay) {
         const relay_totals& r = *s.relay;
         std::fprintf(out,
                      "relay count  RTP %" PRIu64 " pkts  RTCP %" PRIu64 " pkts  errors %" PRIu64
                      "  (query ok %u, failed %u)\n",
-                     r.rtp_packets, r.rtcp_packets, r.rtp_errors + r.rtcp_errors, r.queried,
-                     r.query_failed);
+                     r.rtp_packets, r.rtcp_packets, r.rtp_errors + r.rtcp_errors, r.queried, r.query_failed);
         if (!r.first_query_error.empty()) {
             std::fprintf(out, "  query      %s\n", r.first_query_error.c_str());
         }
@@ -232,8 +220,9 @@ void print_table(const run_summary& s, std::FILE* out) {
             std::fprintf(out, "  %.0f ns per relayed packet (%" PRIu64 ")", *per, b.relayed);
         }
         if (std::optional<double> per = b.on_cpu_ns_per_packet()) {
-            std::fprintf(out, "\n             workers on a CPU %.1f %% of their runnable time: ~%.0f ns per packet of their own",
-                         100.0 * *b.on_cpu_share, *per);
+            std::fprintf(
+                out, "\n             workers on a CPU %.1f %% of their runnable time: ~%.0f ns per packet of their own",
+                100.0 * *b.on_cpu_share, *per);
         }
         std::fputc('\n', out);
     }
@@ -246,44 +235,40 @@ void print_table(const run_summary& s, std::FILE* out) {
         std::fputc('\n', out);
     }
     if (s.deleted) {
-        std::fprintf(out, "delete       ok %u  failed %u%s%s\n", s.deleted->deleted,
-                     s.deleted->failed, s.deleted->first_error.empty() ? "" : "  ",
-                     s.deleted->first_error.c_str());
+        std::fprintf(out, "delete       ok %u  failed %u%s%s\n", s.deleted->deleted, s.deleted->failed,
+                     s.deleted->first_error.empty() ? "" : "  ", s.deleted->first_error.c_str());
     }
 }
 
 void print_json(const run_summary& s, std::FILE* out) {
     std::string failures;
     for (const auto& [reason, count] : s.failures) {
-        failures += (failures.empty() ? "" : ",") + json_string(reason) + ":" +
-                    std::to_string(count);
+        failures += (failures.empty() ? "" : ",") + json_string(reason) + ":" + std::to_string(count);
     }
     std::fprintf(out,
                  "{\"ng\":%s,\"interrupted\":%s,"
                  "\"calls\":{\"requested\":%u,\"set_up\":%u,\"failed\":%u,"
                  "\"first_error\":%s,\"failures\":{%s},\"setup_seconds\":%.3f},",
-                 json_string(s.ng).c_str(), s.interrupted ? "true" : "false", s.calls_requested,
-                 s.calls_set_up, s.calls_failed, json_string(s.first_error).c_str(),
-                 failures.c_str(), s.setup_seconds);
+                 json_string(s.ng).c_str(), s.interrupted ? "true" : "false", s.calls_requested, s.calls_set_up,
+                 s.calls_failed, json_string(s.first_error).c_str(), failures.c_str(), s.setup_seconds);
     std::fprintf(out,
                  "\"packets\":{\"sent\":%" PRIu64 ",\"received\":%" PRIu64 ",\"lost\":%" PRIu64
-                 ",\"loss_percent\":%.6f,\"duplicates\":%" PRIu64 ",\"reordered\":%" PRIu64
-                 ",\"too_old\":%" PRIu64 ",\"misrouted\":%" PRIu64 ",\"foreign\":%" PRIu64
-                 ",\"send_errors\":%" PRIu64 ",\"sender_skipped\":%" PRIu64
-                 ",\"sender_late\":%" PRIu64 ",\"late_threshold_us\":%.1f,\"sender_behind_percent\":%.4f"
+                 ",\"loss_percent\":%.6f,\"duplicates\":%" PRIu64 ",\"reordered\":%" PRIu64 ",\"too_old\":%" PRIu64
+                 ",\"misrouted\":%" PRIu64 ",\"foreign\":%" PRIu64 ",\"send_errors\":%" PRIu64
+                 ",\"sender_skipped\":%" PRIu64 ",\"sender_late\":%" PRIu64
+                 ",\"late_threshold_us\":%.1f,\"sender_behind_percent\":%.4f"
                  ",\"stream_seconds\":%.3f},",
-                 s.packets_sent, s.packets_received, s.packets_lost, s.loss_percent(),
-                 s.duplicates, s.reordered, s.too_old, s.misrouted, s.foreign, s.send_errors,
-                 s.sender_skipped, s.sender_late, us(s.late_threshold_ns), s.sender_behind_percent(),
-                 s.stream_seconds);
+                 s.packets_sent, s.packets_received, s.packets_lost, s.loss_percent(), s.duplicates, s.reordered,
+                 s.too_old, s.misrouted, s.foreign, s.send_errors, s.sender_skipped, s.sender_late,
+                 us(s.late_threshold_ns), s.sender_behind_percent(), s.stream_seconds);
     std::fprintf(out,
                  "\"latency_us\":{\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f},"
                  "\"jitter_mean_us\":%.2f,\"sender_max_lag_us\":%.1f,"
-                 "\"rtcp\":{\"sent\":%" PRIu64 ",\"received\":%" PRIu64 "},"
+                 "\"rtcp\":{\"sent\":%" PRIu64 ",\"received\":%" PRIu64
+                 "},"
                  "\"streams\":{\"total\":%" PRIu64 ",\"silent\":%" PRIu64 "}",
-                 us(s.latency_p50_ns), us(s.latency_p99_ns), us(s.latency_max_ns),
-                 s.jitter_mean_ns / 1000.0, us(s.sender_max_lag_ns), s.rtcp_sent,
-                 s.rtcp_received, s.streams, s.streams_silent);
+                 us(s.latency_p50_ns), us(s.latency_p99_ns), us(s.latency_max_ns), s.jitter_mean_ns / 1000.0,
+                 us(s.sender_max_lag_ns), s.rtcp_sent, s.rtcp_received, s.streams, s.streams_silent);
     std::fprintf(out, ",\"transport\":\"%s\",\"generator_cpu_seconds\":%.3f", s.dpdk ? "dpdk" : "sockets",
                  s.generator_cpu_seconds);
     if (std::optional<double> u = s.generator_utilisation()) {
@@ -300,7 +285,8 @@ void print_json(const run_summary& s, std::FILE* out) {
     }
     if (s.dpdk) {
         std::fprintf(out,
-                     ",\"dpdk\":{\"tx_ring_full\":%" PRIu64 ",\"arp_answered\":%" PRIu64 ",\"wire\":%s"
+                     ",\"dpdk\":{\"tx_ring_full\":%" PRIu64 ",\"arp_answered\":%" PRIu64
+                     ",\"wire\":%s"
                      ",\"identities\":%u,\"verified\":%" PRIu64 ",\"verify_failed\":%" PRIu64 "}",
                      s.tx_ring_full, s.arp_answered, s.dpdk_wire ? "true" : "false", s.identities, s.verified,
                      s.verify_failed);
@@ -308,13 +294,11 @@ void print_json(const run_summary& s, std::FILE* out) {
     if (s.relay) {
         const relay_totals& r = *s.relay;
         std::fprintf(out,
-                     ",\"relay_counted\":{\"rtp\":{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64
-                     ",\"errors\":%" PRIu64 "},\"rtcp\":{\"packets\":%" PRIu64
-                     ",\"bytes\":%" PRIu64 ",\"errors\":%" PRIu64
+                     ",\"relay_counted\":{\"rtp\":{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"errors\":%" PRIu64
+                     "},\"rtcp\":{\"packets\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"errors\":%" PRIu64
                      "},\"queried\":%u,\"query_failed\":%u,\"first_query_error\":%s}",
-                     r.rtp_packets, r.rtp_bytes, r.rtp_errors, r.rtcp_packets, r.rtcp_bytes,
-                     r.rtcp_errors, r.queried, r.query_failed,
-                     json_string(r.first_query_error).c_str());
+                     r.rtp_packets, r.rtp_bytes, r.rtp_errors, r.rtcp_packets, r.rtcp_bytes, r.rtcp_errors, r.queried,
+                     r.query_failed, json_string(r.first_query_error).c_str());
     }
     if (s.relay_busy) {
         const relay_busy_time& b = *s.relay_busy;
@@ -347,15 +331,13 @@ void print_json(const run_summary& s, std::FILE* out) {
         std::fprintf(out,
                      ",\"srtp\":{\"protect_errors\":%" PRIu64 ",\"unprotect_failed\":%" PRIu64
                      ",\"libsrtp2_checked_sent\":%" PRIu64 ",\"libsrtp2_mismatched_sent\":%" PRIu64
-                     ",\"libsrtp2_checked_received\":%" PRIu64
-                     ",\"libsrtp2_mismatched_received\":%" PRIu64 "}",
-                     s.srtp_protect_errors, s.srtp_unprotect_failed, s.srtp_checked_sent,
-                     s.srtp_mismatched_sent, s.srtp_checked_received, s.srtp_mismatched_received);
+                     ",\"libsrtp2_checked_received\":%" PRIu64 ",\"libsrtp2_mismatched_received\":%" PRIu64 "}",
+                     s.srtp_protect_errors, s.srtp_unprotect_failed, s.srtp_checked_sent, s.srtp_mismatched_sent,
+                     s.srtp_checked_received, s.srtp_mismatched_received);
     }
     if (s.deleted) {
-        std::fprintf(out, ",\"delete\":{\"ok\":%u,\"failed\":%u,\"first_error\":%s}",
-                     s.deleted->deleted, s.deleted->failed,
-                     json_string(s.deleted->first_error).c_str());
+        std::fprintf(out, ",\"delete\":{\"ok\":%u,\"failed\":%u,\"first_error\":%s}", s.deleted->deleted,
+                     s.deleted->failed, json_string(s.deleted->first_error).c_str());
     }
     std::fputs("}\n", out);
 }

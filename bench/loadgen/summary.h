@@ -43,7 +43,7 @@ struct run_summary {
     std::string first_error;
     std::map<std::string, uint32_t> failures;  // reason -> calls
     double setup_seconds = 0;
-    bool interrupted = false;       // a stop signal ended the run early
+    bool interrupted = false;  // a stop signal ended the run early
 
     double stream_seconds = 0;      // sending time, drain excluded
     uint64_t packets_sent = 0;      // RTP, both directions
@@ -51,9 +51,9 @@ struct run_summary {
     uint64_t packets_lost = 0;      // per stream: sent - unique received
     uint64_t duplicates = 0;
     uint64_t reordered = 0;
-    uint64_t too_old = 0;           // arrived after 1024 newer ones: not counted as received
-    uint64_t misrouted = 0;         // ours, but at the wrong side or with the wrong call index
-    uint64_t foreign = 0;           // not ours at all
+    uint64_t too_old = 0;    // arrived after 1024 newer ones: not counted as received
+    uint64_t misrouted = 0;  // ours, but at the wrong side or with the wrong call index
+    uint64_t foreign = 0;    // not ours at all
     uint64_t send_errors = 0;
     uint64_t sender_skipped = 0;    // packets the sender dropped for running a period late
     int64_t sender_max_lag_ns = 0;  // how late the sender ran behind its schedule at worst
@@ -64,19 +64,19 @@ struct run_summary {
     int64_t latency_p50_ns = 0;
     int64_t latency_p99_ns = 0;
     int64_t latency_max_ns = 0;
-    double jitter_mean_ns = 0;      // RFC 3550 jitter, mean over streams that received >= 2
-    uint64_t streams = 0;           // RTP streams of the set-up calls (two per call)
-    uint64_t streams_silent = 0;    // ... of which nothing arrived at the other end
+    double jitter_mean_ns = 0;    // RFC 3550 jitter, mean over streams that received >= 2
+    uint64_t streams = 0;         // RTP streams of the set-up calls (two per call)
+    uint64_t streams_silent = 0;  // ... of which nothing arrived at the other end
 
     // --dpdk: the transport's own figures.
     bool dpdk = false;
-    uint64_t tx_ring_full = 0;      // frames the relay's port did not take (TX ring full):
-                                    // counted as sent, hence as lost
-    uint64_t arp_answered = 0;      // ARP requests for our addresses answered
-    bool dpdk_wire = false;         // --dpdk-wire: no relay, a wire between the two ports
-    uint32_t identities = 0;        // sender identities the precomputed packets have
-    uint64_t verified = 0;          // received packets checked in full (a sample)
-    uint64_t verify_failed = 0;     // ... that failed (not counted as received)
+    uint64_t tx_ring_full = 0;   // frames the relay's port did not take (TX ring full):
+                                 // counted as sent, hence as lost
+    uint64_t arp_answered = 0;   // ARP requests for our addresses answered
+    bool dpdk_wire = false;      // --dpdk-wire: no relay, a wire between the two ports
+    uint32_t identities = 0;     // sender identities the precomputed packets have
+    uint64_t verified = 0;       // received packets checked in full (a sample)
+    uint64_t verify_failed = 0;  // ... that failed (not counted as received)
     // The generator's own busy time (loop turns that sent or received) and the packets it
     // sent and received in it: how much of its core the run took.
     std::optional<double> generator_busy_seconds;
@@ -99,12 +99,12 @@ struct run_summary {
     // rather than the relay, was the limit.
     double generator_cpu_seconds = 0;
 
-    std::optional<relay_totals> relay;      // absent when nothing was queried
+    std::optional<relay_totals> relay;  // absent when nothing was queried
     // What the relay spent over the streaming window: rtprelay's workers' busy time, or,
     // for a relay that does not report it (rtpengine), its process CPU from /proc.
     std::optional<relay_busy_time> relay_busy;
     std::optional<double> relay_cpu_seconds;
-    std::optional<delete_result> deleted;   // absent with --keep
+    std::optional<delete_result> deleted;  // absent with --keep
 
     double loss_percent() const;
     // The generator's busy share of the streaming time (0..1) and its busy ns per packet

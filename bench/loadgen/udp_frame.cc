@@ -46,8 +46,7 @@ bool parse_udp_frame(const uint8_t* frame, size_t len, udp_frame_view* out) {
     }
     const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(eth + 1);
     const size_t ihl = static_cast<size_t>(ip->version_ihl & 0x0f) * 4;
-    if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(rte_ipv4_hdr) ||
-        ip->next_proto_id != IPPROTO_UDP) {
+    if ((ip->version_ihl >> 4) != 4 || ihl < sizeof(rte_ipv4_hdr) || ip->next_proto_id != IPPROTO_UDP) {
         return false;
     }
     const size_t ip_len = rte_be_to_cpu_16(ip->total_length);

@@ -11,8 +11,7 @@
 
 namespace rtprelay::loadgen {
 
-inline constexpr size_t udp_frame_header_bytes =
-    sizeof(rte_ether_hdr) + 20 /* IPv4, no options */ + 8 /* UDP */;
+inline constexpr size_t udp_frame_header_bytes = sizeof(rte_ether_hdr) + 20 /* IPv4, no options */ + 8 /* UDP */;
 
 struct udp_frame_addresses {
     rte_ether_addr src_mac{};

@@ -49,9 +49,10 @@ constexpr uint32_t batch_calls = 1000;  // live calls at most (offer_answer)
 enum class kind : int { plain = 0, rtp_srtp = 1, srtp_srtp = 2 };
 
 std::string phone_sdp(const std::string& ip, uint32_t call, bool savp) {
-    std::string s = "v=0\r\no=- " + std::to_string(100000 + call) + " 1 IN IP4 " + ip +
-                    "\r\ns=-\r\nc=IN IP4 " + ip + "\r\nt=0 0\r\nm=audio " + std::to_string(16384 + 2 * (call % 8000)) +
-                    (savp ? " RTP/SAVP" : " RTP/AVP") + " 0 8 101\r\n"
+    std::string s = "v=0\r\no=- " + std::to_string(100000 + call) + " 1 IN IP4 " + ip + "\r\ns=-\r\nc=IN IP4 " + ip +
+                    "\r\nt=0 0\r\nm=audio " + std::to_string(16384 + 2 * (call % 8000)) +
+                    (savp ? " RTP/SAVP" : " RTP/AVP") +
+                    " 0 8 101\r\n"
                     "a=rtpmap:0 PCMU/8000\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\n"
                     "a=fmtp:101 0-16\r\na=ptime:20\r\n";
     if (savp) {
@@ -125,7 +126,8 @@ struct control_plane {
         neighbours = std::make_unique<rtprelay::dp::neighbour_table>(1024, 0);
         pub = std::make_unique<rtprelay::publisher>(*flows, *neighbours, 1);
         adm = std::make_unique<rtprelay::admission>(0, 80'000, 0.0, interfaces.all().size());
-        sessions = std::make_unique<rtprelay::session_manager>(interfaces, *pub, rtprelay::session_timeouts{}, adm.get());
+        sessions =
+            std::make_unique<rtprelay::session_manager>(interfaces, *pub, rtprelay::session_timeouts{}, adm.get());
         cmds = std::make_unique<ng::commands>(*sessions, nullptr);
     }
     ~control_plane() {

@@ -134,6 +134,5 @@ BENCHMARK(lookup<true>)->Name("lookup_touch")->Apply(sizes);
 
 int main(int argc, char** argv) {
     // 1M flows: the hash (keys, buckets, extendable table) takes ~100 MB of EAL memory.
-    return rtprelay::bench::run_benchmarks_with_eal(argc, argv, "flow_table_benchmark", 1024,
-                                                    [] { tables.clear(); });
+    return rtprelay::bench::run_benchmarks_with_eal(argc, argv, "flow_table_benchmark", 1024, [] { tables.clear(); });
 }

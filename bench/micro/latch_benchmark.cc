@@ -58,7 +58,8 @@ std::unique_ptr<srtp::context> established(const srtp::master_key& k) {
     uint8_t buf[256];
     write_rtp(buf, 1000);
     uint32_t len = size;
-    if (srtp::protect_rtp(*tx, buf, &len, 64) != srtp::result::ok || srtp::unprotect_rtp(*rx, buf, &len) != srtp::result::ok) {
+    if (srtp::protect_rtp(*tx, buf, &len, 64) != srtp::result::ok ||
+        srtp::unprotect_rtp(*rx, buf, &len) != srtp::result::ok) {
         std::abort();
     }
     return rx;
@@ -73,10 +74,14 @@ dp::drop_reason reject(srtp::context& c, dp::stream_state& st, uint8_t* p, bool 
     }
     uint32_t len = size + 10;
     switch (srtp::unprotect_rtp(c, p, &len)) {
-        case srtp::result::ok: return dp::drop_reason::count;
-        case srtp::result::auth_failed: return dp::drop_reason::srtp_auth_failed;
-        case srtp::result::replay: return dp::drop_reason::srtp_replay;
-        default: return dp::drop_reason::srtp_malformed;
+        case srtp::result::ok:
+            return dp::drop_reason::count;
+        case srtp::result::auth_failed:
+            return dp::drop_reason::srtp_auth_failed;
+        case srtp::result::replay:
+            return dp::drop_reason::srtp_replay;
+        default:
+            return dp::drop_reason::srtp_malformed;
     }
 }
 

@@ -39,8 +39,18 @@ void init_eal(uint32_t mem_mb) {
     if (g_up) {
         return;
     }
-    g_args = {"rtprelay_micro", "--no-huge", "-m", std::to_string(mem_mb), "--no-pci", "--no-shconf",
-              "--no-telemetry", "--file-prefix", prefix(), "-l", "0", "--log-level=lib.eal:warning"};
+    g_args = {"rtprelay_micro",
+              "--no-huge",
+              "-m",
+              std::to_string(mem_mb),
+              "--no-pci",
+              "--no-shconf",
+              "--no-telemetry",
+              "--file-prefix",
+              prefix(),
+              "-l",
+              "0",
+              "--log-level=lib.eal:warning"};
     for (auto& a : g_args) {
         g_argv.push_back(a.data());
     }

@@ -72,12 +72,13 @@ std::string video_section(bool srtp) {
 }
 
 std::string offer(bool video, bool srtp) {
-    std::string s = "v=0\r\n"
-                    "o=- 3912849173 3912849173 IN IP4 198.51.100.10\r\n"
-                    "s=SBC call\r\n"
-                    "c=IN IP4 198.51.100.10\r\n"
-                    "t=0 0\r\n"
-                    "a=sendrecv\r\n";
+    std::string s =
+        "v=0\r\n"
+        "o=- 3912849173 3912849173 IN IP4 198.51.100.10\r\n"
+        "s=SBC call\r\n"
+        "c=IN IP4 198.51.100.10\r\n"
+        "t=0 0\r\n"
+        "a=sendrecv\r\n";
     s += audio_section(srtp);
     if (video) {
         s += video_section(srtp);

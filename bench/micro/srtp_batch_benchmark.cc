@@ -76,8 +76,8 @@ void bm_protect_burst(benchmark::State& state, bool batched, srtp::imb_arch arch
         benchmark::DoNotOptimize(items.data());
     }
     // Seconds of CPU per packet (shown as e.g. 190n): the iteration's time over its n packets.
-    state.counters["per_pkt"] = benchmark::Counter(static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate |
-                                                                               benchmark::Counter::kInvert);
+    state.counters["per_pkt"] = benchmark::Counter(
+        static_cast<double>(n), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
     state.SetLabel(srtp::imb_arch_name(bc.arch()));
 }
 
@@ -87,9 +87,23 @@ constexpr auto cm80 = srtp::suite::aes_cm_128_hmac_sha1_80;
 
 // automatic: the code path burst_crypto picks by timing (sse with SHA-NI on AMD EPYC).
 BENCHMARK_CAPTURE(bm_protect_burst, batch, true, srtp::imb_arch::automatic, cm80)
-    ->Arg(1)->Arg(2)->Arg(3)->Arg(4)->Arg(6)->Arg(8)->Arg(16)->Arg(32);
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(3)
+    ->Arg(4)
+    ->Arg(6)
+    ->Arg(8)
+    ->Arg(16)
+    ->Arg(32);
 BENCHMARK_CAPTURE(bm_protect_burst, single, false, srtp::imb_arch::automatic, cm80)
-    ->Arg(1)->Arg(2)->Arg(3)->Arg(4)->Arg(6)->Arg(8)->Arg(16)->Arg(32);
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(3)
+    ->Arg(4)
+    ->Arg(6)
+    ->Arg(8)
+    ->Arg(16)
+    ->Arg(32);
 // Each intel-ipsec-mb code path on a full burst.
 BENCHMARK_CAPTURE(bm_protect_burst, batch_sse, true, srtp::imb_arch::sse, cm80)->Arg(32);
 BENCHMARK_CAPTURE(bm_protect_burst, batch_avx, true, srtp::imb_arch::avx, cm80)->Arg(32);
@@ -99,16 +113,40 @@ BENCHMARK_CAPTURE(bm_protect_burst, batch_avx512, true, srtp::imb_arch::avx512, 
 // the process's GCM code path, whatever `arch` says for the rest).
 BENCHMARK_CAPTURE(bm_protect_burst, batch_aes256_80, true, srtp::imb_arch::automatic,
                   srtp::suite::aes_256_cm_hmac_sha1_80)
-    ->Arg(1)->Arg(2)->Arg(4)->Arg(8)->Arg(32);
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(4)
+    ->Arg(8)
+    ->Arg(32);
 BENCHMARK_CAPTURE(bm_protect_burst, single_aes256_80, false, srtp::imb_arch::automatic,
                   srtp::suite::aes_256_cm_hmac_sha1_80)
-    ->Arg(1)->Arg(2)->Arg(4)->Arg(8)->Arg(32);
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(4)
+    ->Arg(8)
+    ->Arg(32);
 BENCHMARK_CAPTURE(bm_protect_burst, batch_gcm128, true, srtp::imb_arch::automatic, srtp::suite::aead_aes_128_gcm)
-    ->Arg(1)->Arg(2)->Arg(4)->Arg(8)->Arg(32);
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(4)
+    ->Arg(8)
+    ->Arg(32);
 BENCHMARK_CAPTURE(bm_protect_burst, single_gcm128, false, srtp::imb_arch::automatic, srtp::suite::aead_aes_128_gcm)
-    ->Arg(1)->Arg(2)->Arg(4)->Arg(8)->Arg(32);
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(4)
+    ->Arg(8)
+    ->Arg(32);
 BENCHMARK_CAPTURE(bm_protect_burst, batch_gcm256, true, srtp::imb_arch::automatic, srtp::suite::aead_aes_256_gcm)
-    ->Arg(1)->Arg(2)->Arg(4)->Arg(8)->Arg(32);
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(4)
+    ->Arg(8)
+    ->Arg(32);
 BENCHMARK_CAPTURE(bm_protect_burst, single_gcm256, false, srtp::imb_arch::automatic, srtp::suite::aead_aes_256_gcm)
-    ->Arg(1)->Arg(2)->Arg(4)->Arg(8)->Arg(32);
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(4)
+    ->Arg(8)
+    ->Arg(32);
 BENCHMARK_MAIN();

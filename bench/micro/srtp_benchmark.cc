@@ -93,10 +93,8 @@ struct suite_case {
     const char* tag;  // "" for AES_CM_128_HMAC_SHA1_80: the names RESULTS.md has always used
 };
 const suite_case suites[] = {
-    {srtp::suite::aes_cm_128_hmac_sha1_80, ""},
-    {srtp::suite::aes_256_cm_hmac_sha1_80, "aes256_80/"},
-    {srtp::suite::aes_256_cm_hmac_sha1_32, "aes256_32/"},
-    {srtp::suite::aead_aes_128_gcm, "gcm128/"},
+    {srtp::suite::aes_cm_128_hmac_sha1_80, ""},           {srtp::suite::aes_256_cm_hmac_sha1_80, "aes256_80/"},
+    {srtp::suite::aes_256_cm_hmac_sha1_32, "aes256_32/"}, {srtp::suite::aead_aes_128_gcm, "gcm128/"},
     {srtp::suite::aead_aes_256_gcm, "gcm256/"},
 };
 
@@ -194,7 +192,8 @@ void bm_reencrypt(benchmark::State& state, variant v, srtp::suite s, uint32_t si
         }
         uint8_t* p = r.packet(i++);
         uint32_t len = wire;
-        if (!ok(state, srtp::unprotect_rtp(*rx, p, &len)) || !ok(state, srtp::protect_rtp(*tx, p, &len, r.stride - len))) {
+        if (!ok(state, srtp::unprotect_rtp(*rx, p, &len)) ||
+            !ok(state, srtp::protect_rtp(*tx, p, &len, r.stride - len))) {
             break;
         }
     }
@@ -440,8 +439,8 @@ void register_all() {
                                          srtp::aes_impl::aesni, size);
             benchmark::RegisterBenchmark(("aes_ctr/aesni" + sz).c_str(), bm_aes_ctr, srtp::aes_impl::aesni, size);
         }
-        benchmark::RegisterBenchmark(("floor/evp_ctr+sha1_midstate" + sz).c_str(), bm_floor,
-                                     srtp::aes_impl::openssl, size);
+        benchmark::RegisterBenchmark(("floor/evp_ctr+sha1_midstate" + sz).c_str(), bm_floor, srtp::aes_impl::openssl,
+                                     size);
         benchmark::RegisterBenchmark(("floor/evp_ctr+evp_md_copy" + sz).c_str(), bm_floor_evp, size);
         benchmark::RegisterBenchmark(("aes_ctr/evp" + sz).c_str(), bm_aes_ctr, srtp::aes_impl::openssl, size);
         benchmark::RegisterBenchmark(("hmac_sha1/midstate_sha1" + sz).c_str(), bm_hmac_midstate, size);

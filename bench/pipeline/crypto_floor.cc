@@ -13,8 +13,7 @@
 
 namespace rtprelay::pipeline {
 
-floor_figures measure_crypto_floor(uint32_t keys, uint32_t bursts_per_round, uint32_t rounds,
-                                   const std::string& arch) {
+floor_figures measure_crypto_floor(uint32_t keys, uint32_t bursts_per_round, uint32_t rounds, const std::string& arch) {
     namespace srtp = dp::srtp;
     constexpr uint32_t burst = 32;
     constexpr uint32_t len = 172;  // bytes of RTP; the hash covers len + 4 (ROC)

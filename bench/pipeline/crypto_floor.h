@@ -12,13 +12,12 @@
 namespace rtprelay::pipeline {
 
 struct floor_figures {
-    std::string arch;              // intel-ipsec-mb code path
+    std::string arch;  // intel-ipsec-mb code path
     uint32_t keys = 0;
-    double ns_per_direction = 0;   // per packet, median of rounds (TSC)
+    double ns_per_direction = 0;  // per packet, median of rounds (TSC)
 };
 
 // `arch`: an imb_arch_name() to use that code path, "" to let burst_crypto pick.
-floor_figures measure_crypto_floor(uint32_t keys, uint32_t bursts_per_round, uint32_t rounds,
-                                   const std::string& arch);
+floor_figures measure_crypto_floor(uint32_t keys, uint32_t bursts_per_round, uint32_t rounds, const std::string& arch);
 
 }  // namespace rtprelay::pipeline

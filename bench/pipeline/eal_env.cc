@@ -11,11 +11,11 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include <exception>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <system_error>
-#include <exception>
 #include <vector>
 
 #include "dataplane/port_setup.h"
@@ -88,8 +88,18 @@ eal_env::eal_env(uint32_t mem_mb, bool no_huge, unsigned lanes) {
     hugepages_ = !no_huge && free_hugepage_bytes() >= uint64_t{mem_mb} * 1024 * 1024;
     // EAL may keep pointers into argv: the strings live as long as this object.
     args_ = {
-        "rtprelay-pipeline-bench", "--lcores", lcore_map, "--main-lcore", "0", "--no-pci", "--no-telemetry",
-        "--file-prefix", prefix_, "-m", std::to_string(mem_mb), "--log-level=lib.eal:warning",
+        "rtprelay-pipeline-bench",
+        "--lcores",
+        lcore_map,
+        "--main-lcore",
+        "0",
+        "--no-pci",
+        "--no-telemetry",
+        "--file-prefix",
+        prefix_,
+        "-m",
+        std::to_string(mem_mb),
+        "--log-level=lib.eal:warning",
     };
     if (hugepages_) {
         args_.push_back("--in-memory");

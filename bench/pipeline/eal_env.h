@@ -23,7 +23,7 @@ struct ring_port {
     rte_ring* rx[max_lanes] = {};  // per queue: generator -> worker
     rte_ring* tx[max_lanes] = {};  // per queue: worker -> sink
     uint16_t id = 0;
-    rte_ether_addr mac{};    // ours: every net_ring port reports the same one
+    rte_ether_addr mac{};  // ours: every net_ring port reports the same one
 };
 
 class eal_env {

@@ -34,8 +34,9 @@ int run(const options& opt) {
         eal_env env(opt.mem_mb, opt.no_huge, opt.workers);
         for (unsigned w = 1; opt.realtime && w < env.lanes(); ++w) {
             if (env.cpu(w) == env.cpu(0)) {
-                throw std::runtime_error("--realtime needs a CPU per worker (busy-polling FIFO threads on one CPU "
-                                         "starve each other)");
+                throw std::runtime_error(
+                    "--realtime needs a CPU per worker (busy-polling FIFO threads on one CPU "
+                    "starve each other)");
             }
         }
         machine = describe_machine(env.cpu(), env.hugepages());

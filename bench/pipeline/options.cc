@@ -101,8 +101,8 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
         const char* value = i + 1 < argc ? argv[i + 1] : nullptr;
         auto number = [&](uint64_t min, uint64_t max, uint64_t* v) {
             if (!parse_u64(value, min, max, v)) {
-                std::fprintf(stderr, "rtprelay-pipeline-bench: option '%s' needs a number in %llu..%llu\n",
-                             argv[i], static_cast<unsigned long long>(min), static_cast<unsigned long long>(max));
+                std::fprintf(stderr, "rtprelay-pipeline-bench: option '%s' needs a number in %llu..%llu\n", argv[i],
+                             static_cast<unsigned long long>(min), static_cast<unsigned long long>(max));
                 return false;
             }
             ++i;
@@ -123,16 +123,20 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
             } else if (m == "srtp-srtp") {
                 out->scenarios = {scenario::srtp_srtp};
             } else {
-                std::fprintf(stderr, "rtprelay-pipeline-bench: option '--mode': '%s' is not one of plain, "
-                                     "rtp-srtp, srtp-srtp, all\n", value == nullptr ? "" : value);
+                std::fprintf(stderr,
+                             "rtprelay-pipeline-bench: option '--mode': '%s' is not one of plain, "
+                             "rtp-srtp, srtp-srtp, all\n",
+                             value == nullptr ? "" : value);
                 return parse_outcome::exit_error;
             }
             ++i;
         } else if (arg == "--suite") {
             const auto s = dp::srtp::suite_from_name(value == nullptr ? "" : value);
             if (!s) {
-                std::fprintf(stderr, "rtprelay-pipeline-bench: option '--suite': '%s' is not an SRTP suite rtprelay "
-                                     "has\n", value == nullptr ? "" : value);
+                std::fprintf(stderr,
+                             "rtprelay-pipeline-bench: option '--suite': '%s' is not an SRTP suite rtprelay "
+                             "has\n",
+                             value == nullptr ? "" : value);
                 return parse_outcome::exit_error;
             }
             out->suite = *s;

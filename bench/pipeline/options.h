@@ -30,29 +30,30 @@ struct options {
     std::vector<scenario> scenarios{scenario::plain, scenario::rtp_srtp, scenario::srtp_srtp};
     ip_mode ip = ip_mode::v4;
     uint32_t calls = 10'000;
-    uint64_t packets = 4'000'000;   // per timed run, rounded up to whole bursts of 32
-    uint32_t runs = 1;              // timed runs per scenario; the median is reported
-    uint32_t chunk = 1u << 19;      // packets generated (outside the timed region) at a time
-    uint32_t sample_every = 997;    // 1 output packet in this many is kept and checked (prime:
-                                    // round-robin over 2 * calls streams still hits them all)
-    bool one_way = false;           // only caller -> callee (rtp-srtp then measures protect alone)
-    uint32_t mem_mb = 1024;         // EAL memory
-    bool no_huge = false;           // skip hugepages even when the machine has enough free
+    uint64_t packets = 4'000'000;  // per timed run, rounded up to whole bursts of 32
+    uint32_t runs = 1;             // timed runs per scenario; the median is reported
+    uint32_t chunk = 1u << 19;     // packets generated (outside the timed region) at a time
+    uint32_t sample_every = 997;   // 1 output packet in this many is kept and checked (prime:
+                                   // round-robin over 2 * calls streams still hits them all)
+    bool one_way = false;          // only caller -> callee (rtp-srtp then measures protect alone)
+    uint32_t mem_mb = 1024;        // EAL memory
+    bool no_huge = false;          // skip hugepages even when the machine has enough free
     bool json = false;
-    uint32_t srtp_batch_min = 2;    // dataplane_shared::srtp_batch_min (0 = single-packet SRTP)
+    uint32_t srtp_batch_min = 2;  // dataplane_shared::srtp_batch_min (0 = single-packet SRTP)
     dp::srtp::suite suite = dp::srtp::suite::aes_cm_128_hmac_sha1_80;  // of every SRTP leg
-    uint32_t floor_keys = 1024;     // contexts the batched crypto floor draws keys from (0 = skip it)
-    uint32_t stream_run = 1;        // consecutive packets of one stream in a burst (1 = every packet
-                                    // another call; 32 = a burst is one stream's run)
-    uint32_t workers = 1;           // > 1: each run with 1 worker, then with this many (interleaved)
-    uint32_t misroute_pct = 0;      // share of streams whose packets land on a queue not their owner's
+    uint32_t floor_keys = 1024;  // contexts the batched crypto floor draws keys from (0 = skip it)
+    uint32_t stream_run = 1;     // consecutive packets of one stream in a burst (1 = every packet
+                                 // another call; 32 = a burst is one stream's run)
+    uint32_t workers = 1;        // > 1: each run with 1 worker, then with this many (interleaved)
+    uint32_t misroute_pct = 0;   // share of streams whose packets land on a queue not their owner's
     // Paced mode (latency): off unless rate or load is set. load: share of the ceiling the
     // throughput runs measured just before (whole loop: generator + worker + sink).
     uint64_t rate_pps = 0;
     double load = 0;
     uint64_t paced_packets = 1'000'000;  // per paced run, all workers together
-    uint32_t drain_us = drain_as_worker;  // paced: flush rule of worker::run() (end_turn), or every N us (0 = every turn)
-    bool realtime = false;          // paced runs at SCHED_FIFO (stands in for isolated cores)
+    uint32_t drain_us =
+        drain_as_worker;    // paced: flush rule of worker::run() (end_turn), or every N us (0 = every turn)
+    bool realtime = false;  // paced runs at SCHED_FIFO (stands in for isolated cores)
     bool paced() const { return rate_pps != 0 || load > 0; }
 };
 

@@ -125,8 +125,8 @@ void read_relay_sdp(const std::string& sdp, bool srtp, uint32_t call, int side, 
 
 }  // namespace
 
-relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls, uint32_t srtp_batch_min,
-                                   uint32_t workers, dp::srtp::suite suite, ip_mode ip)
+relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls, uint32_t srtp_batch_min, uint32_t workers,
+                                   dp::srtp::suite suite, ip_mode ip)
     : env_(env), scenario_(s), calls_(calls), suite_(suite), ip_(ip) {
     if (workers < 1 || workers > env.lanes()) {
         throw std::runtime_error(std::to_string(workers) + " workers, but the ports have " +
@@ -158,8 +158,8 @@ relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls, uin
             spec += "/16";
             pc.addresses.push_back({relay_address(side, i), env.port(side).id, 0});
         }
-        spec += " dpdk-port=" + std::to_string(env.port(side).id) + " ports=10000-20000 offer-suites=" +
-                dp::srtp::info(suite).name;
+        spec += " dpdk-port=" + std::to_string(env.port(side).id) +
+                " ports=10000-20000 offer-suites=" + dp::srtp::info(suite).name;
         interfaces_->add(parse_interface(spec, 0x1234 + static_cast<uint64_t>(side) * 977));
         // eal_env set the port up with a queue pair per lane and stops it at the end.
         pc.ports.push_back(dp::plane_port{.id = env.port(side).id, .set_up = false, .mac = env.port(side).mac});
@@ -182,7 +182,7 @@ relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls, uin
 relay_under_test::~relay_under_test() {
     sessions_.reset();  // removes the calls' flows, retires their states and contexts
     pub_.reset();
-    plane_.reset();     // readers off, everything reclaimed, rings freed with their packets
+    plane_.reset();  // readers off, everything reclaimed, rings freed with their packets
 }
 
 void relay_under_test::quiescent(uint32_t worker_index) { plane_->quiescent(static_cast<uint16_t>(worker_index)); }

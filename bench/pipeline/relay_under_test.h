@@ -25,10 +25,10 @@ class session_manager;
 namespace rtprelay::pipeline {
 
 struct setup_stats {
-    double seconds = 0;              // offer + answer of every call, and publishing
-    size_t flows = 0;                // live flow entries afterwards
-    uint64_t heap_bytes = 0;         // malloc'd by the relay's objects (sessions, entries, contexts)
-    uint64_t dpdk_bytes = 0;         // rte_malloc'd (flow hash sized for the calls, rings, neighbours)
+    double seconds = 0;       // offer + answer of every call, and publishing
+    size_t flows = 0;         // live flow entries afterwards
+    uint64_t heap_bytes = 0;  // malloc'd by the relay's objects (sessions, entries, contexts)
+    uint64_t dpdk_bytes = 0;  // rte_malloc'd (flow hash sized for the calls, rings, neighbours)
 };
 
 class relay_under_test {

@@ -32,15 +32,15 @@ struct run_figures {
 
 // One paced run: arrivals at a fixed rate, latency from arrival to rte_eth_tx_burst.
 struct paced_figures {
-    double rate_pps = 0;       // offered, all workers
-    double ceiling_pps = 0;    // the same run's throughput loop_mpps (0 with --rate)
+    double rate_pps = 0;     // offered, all workers
+    double ceiling_pps = 0;  // the same run's throughput loop_mpps (0 with --rate)
     uint64_t offered = 0;
-    uint64_t rx_lost = 0;      // arrived at a full RX queue
+    uint64_t rx_lost = 0;  // arrived at a full RX queue
     uint64_t delivered = 0;
-    uint64_t switches = 0;     // context switches of the lanes' threads meanwhile
-    double steal_ms = 0;       // hypervisor steal time on the lanes' CPUs meanwhile (10 ms ticks)
-    uint64_t stalls = 0;       // loop turns longer than loop_totals::stall_us, all lanes
-    double stall_ms = 0;       // time in them
+    uint64_t switches = 0;  // context switches of the lanes' threads meanwhile
+    double steal_ms = 0;    // hypervisor steal time on the lanes' CPUs meanwhile (10 ms ticks)
+    uint64_t stalls = 0;    // loop turns longer than loop_totals::stall_us, all lanes
+    double stall_ms = 0;    // time in them
     double longest_turn_us = 0;
     double p50_us = 0, p99_us = 0, p999_us = 0, max_us = 0;
 };
@@ -64,22 +64,22 @@ struct scenario_result {
 };
 
 struct cpu_gaps {
-    double seconds = 0;     // 0: not measured
+    double seconds = 0;  // 0: not measured
     uint64_t over_10us = 0, over_30us = 0, over_100us = 0;
     double longest_us = 0;
 };
 
 struct machine_info {
-    std::string cpu;       // /proc/cpuinfo model name
+    std::string cpu;  // /proc/cpuinfo model name
     double tsc_hz = 0;
     unsigned lcore_cpu = 0;
     bool hugepages = false;
     uint32_t srtp_batch_min = 0;
-    std::string suite;      // SDES name of the SRTP legs' suite
-    ip_mode ip = ip_mode::v4;  // the sides' IP versions (--ip)
-    bool realtime = false;  // paced runs at SCHED_FIFO
+    std::string suite;                    // SDES name of the SRTP legs' suite
+    ip_mode ip = ip_mode::v4;             // the sides' IP versions (--ip)
+    bool realtime = false;                // paced runs at SCHED_FIFO
     uint32_t drain_us = drain_as_worker;  // drain_as_worker: worker::end_turn()
-    cpu_gaps gaps;          // worker 0's CPU alone, measured after the paced runs
+    cpu_gaps gaps;                        // worker 0's CPU alone, measured after the paced runs
 };
 machine_info describe_machine(unsigned cpu, bool hugepages);
 

@@ -59,8 +59,8 @@ uint64_t steal_ticks(const std::vector<unsigned>& cpus) {
     while (std::getline(in, line)) {
         unsigned cpu = 0;
         unsigned long long f[8] = {};
-        if (std::sscanf(line.c_str(), "cpu%u %llu %llu %llu %llu %llu %llu %llu %llu", &cpu, &f[0], &f[1], &f[2],
-                        &f[3], &f[4], &f[5], &f[6], &f[7]) == 9 &&
+        if (std::sscanf(line.c_str(), "cpu%u %llu %llu %llu %llu %llu %llu %llu %llu", &cpu, &f[0], &f[1], &f[2], &f[3],
+                        &f[4], &f[5], &f[6], &f[7]) == 9 &&
             std::find(cpus.begin(), cpus.end(), cpu) != cpus.end()) {
             sum += f[7];
         }
@@ -217,9 +217,9 @@ void run_once(eal_env& env, const options& opt, scenario sc, uint32_t workers, s
             const double interval = tsc_hz * workers / res.paced_rate;  // this lane's share
             // At SCHED_FIFO, a paced chunk lasts at most 0.8 s: the kernel throttles real-time
             // threads that run more than 0.95 s of a second (generation runs at normal priority).
-            const uint64_t most =
-                opt.realtime ? static_cast<uint64_t>(0.8 * res.paced_rate / workers) / burst * burst + burst
-                             : paced_per_lane;
+            const uint64_t most = opt.realtime
+                                      ? static_cast<uint64_t>(0.8 * res.paced_rate / workers) / burst * burst + burst
+                                      : paced_per_lane;
             for (uint64_t done = 0; done < paced_per_lane;) {
                 const uint32_t n = fill(std::min(paced_per_lane - done, most));
                 if (opt.realtime) {
@@ -265,8 +265,8 @@ void run_once(eal_env& env, const options& opt, scenario sc, uint32_t workers, s
         const double loop_ns = ratio(static_cast<double>(t.loop_cpu_ns), lane_packets);
         f.lane_ns.push_back(ns);
         f.lane_clean.push_back(ratio(static_cast<double>(t.clean_packets), lane_packets));
-        f.lane_share.push_back(ratio(static_cast<double>(relay.worker(w).counters.relayed_rtp),
-                                     static_cast<double>(relayed_all)));
+        f.lane_share.push_back(
+            ratio(static_cast<double>(relay.worker(w).counters.relayed_rtp), static_cast<double>(relayed_all)));
         f.mpps += ratio(1e3, ns);
         f.loop_mpps += ratio(1e3, loop_ns);
         // Per packet figures: the mean over the workers.

@@ -71,8 +71,8 @@ void register_stamp_field() {
 departure_stamps::departure_stamps(eal_env& env) : env_(env) {
     for (int side = 0; side < 2; ++side) {
         for (unsigned q = 0; q < env.lanes(); ++q) {
-            const rte_eth_rxtx_callback* cb = rte_eth_add_tx_callback(env.port(side).id, static_cast<uint16_t>(q),
-                                                                      stamp_departure, nullptr);
+            const rte_eth_rxtx_callback* cb =
+                rte_eth_add_tx_callback(env.port(side).id, static_cast<uint16_t>(q), stamp_departure, nullptr);
             if (cb == nullptr) {
                 throw std::runtime_error("rte_eth_add_tx_callback failed (RTE_ETHDEV_RXTX_CALLBACKS off?)");
             }
@@ -162,8 +162,8 @@ void lane::sink() {
                 if (++totals.outputs % sample_every_ == 0) {
                     output_sample& s = totals.samples.emplace_back();
                     s.side = static_cast<uint8_t>(out);
-                    s.len = static_cast<uint16_t>(
-                        rte_pktmbuf_data_len(m) < s.bytes.size() ? rte_pktmbuf_data_len(m) : s.bytes.size());
+                    s.len = static_cast<uint16_t>(rte_pktmbuf_data_len(m) < s.bytes.size() ? rte_pktmbuf_data_len(m)
+                                                                                           : s.bytes.size());
                     std::memcpy(s.bytes.data(), rte_pktmbuf_mtod(m, const void*), s.len);
                 }
             }

@@ -56,16 +56,16 @@ struct loop_totals {
     uint64_t outputs = 0;            // sampling position
     std::vector<output_sample> samples;
     // Paced mode.
-    uint64_t offered = 0;            // frames due (injected + rx_lost)
-    uint64_t rx_lost = 0;            // due while the RX queue was full
-    uint64_t switches = 0;           // context switches of the thread during paced passes
+    uint64_t offered = 0;   // frames due (injected + rx_lost)
+    uint64_t rx_lost = 0;   // due while the RX queue was full
+    uint64_t switches = 0;  // context switches of the thread during paced passes
     // Paced loop turns longer than stall_us: a turn relays at most a burst per port (~64
     // packets at ~1 us), so a longer one means the thread was held up (hypervisor, interrupts).
     uint64_t stalls = 0;
-    uint64_t stall_cycles = 0;       // summed over those turns
-    uint64_t longest_turn = 0;       // cycles
-    double paced_seconds = 0;        // from the first arrival to the last
-    std::vector<uint32_t> latency;   // TSC cycles from arrival to TX, per delivered packet
+    uint64_t stall_cycles = 0;      // summed over those turns
+    uint64_t longest_turn = 0;      // cycles
+    double paced_seconds = 0;       // from the first arrival to the last
+    std::vector<uint32_t> latency;  // TSC cycles from arrival to TX, per delivered packet
 
     static constexpr uint32_t stall_us = 100;
 
@@ -120,7 +120,7 @@ class lane {
     bool worker_rule_ = true;   // drain as worker::run() does (worker::end_turn)
     uint64_t last_drain_ = 0;
     double paced_interval_ = 0;
-    uint64_t all_injected_ = 0;   // since the lane began (totals may be taken and reset)
+    uint64_t all_injected_ = 0;  // since the lane began (totals may be taken and reset)
     uint64_t all_delivered_ = 0;
     uint64_t reported_injected_ = 0;
     uint64_t reported_delivered_ = 0;

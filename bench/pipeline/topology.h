@@ -23,7 +23,7 @@ namespace rtprelay::pipeline {
 
 inline constexpr uint32_t pairs_per_address = 5'000;  // even ports 10000..19998
 inline constexpr uint32_t peer_hosts = 250;
-inline constexpr uint32_t rtp_bytes = 172;            // 12-byte header + 160 bytes G.711 20 ms
+inline constexpr uint32_t rtp_bytes = 172;  // 12-byte header + 160 bytes G.711 20 ms
 inline constexpr uint32_t ssrc_base = 0x5000'0000;
 
 // Relay addresses per side: one more than the calls need, as a real deployment would have.
@@ -43,16 +43,30 @@ inline std::string peer_address_text(int side, uint32_t call) {
 }
 inline uint16_t peer_port(uint32_t call) { return static_cast<uint16_t>(20'000 + 2 * (call / peer_hosts)); }
 inline rte_ether_addr peer_mac(int side, uint32_t call) {
-    return rte_ether_addr{{0x02, 0x00, static_cast<uint8_t>(0x10 + side), 0x00, 0x00,
-                           static_cast<uint8_t>(peer_host(call))}};
+    return rte_ether_addr{
+        {0x02, 0x00, static_cast<uint8_t>(0x10 + side), 0x00, 0x00, static_cast<uint8_t>(peer_host(call))}};
 }
 
 inline bool side_v6(ip_mode m, int side) { return m == ip_mode::v6 || (m == ip_mode::v4_v6 && side == 1); }
 
 // The IPv6 forms: 16 bytes network order, and text.
 inline void relay_address6(int side, uint32_t i, uint8_t* out) {
-    const uint8_t a[16] = {0x20, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00, static_cast<uint8_t>(1 + side),
-                           0, 0, 0, 0, 0, 0, static_cast<uint8_t>((1 + i) >> 8), static_cast<uint8_t>(1 + i)};
+    const uint8_t a[16] = {0x20,
+                           0x01,
+                           0x00,
+                           0x02,
+                           0x00,
+                           0x00,
+                           0x00,
+                           static_cast<uint8_t>(1 + side),
+                           0,
+                           0,
+                           0,
+                           0,
+                           0,
+                           0,
+                           static_cast<uint8_t>((1 + i) >> 8),
+                           static_cast<uint8_t>(1 + i)};
     std::memcpy(out, a, 16);
 }
 inline std::string relay_address6_text(int side, uint32_t i) {
@@ -62,8 +76,22 @@ inline std::string relay_address6_text(int side, uint32_t i) {
 }
 inline void peer_address6(int side, uint32_t call, uint8_t* out) {
     const uint32_t h = 1 + peer_host(call);
-    const uint8_t a[16] = {0x20, 0x01, 0x00, 0x02, 0x00, 0x00, 0x00, static_cast<uint8_t>(1 + side),
-                           0, 0, 0, 0, 0x01, 0x00, static_cast<uint8_t>(h >> 8), static_cast<uint8_t>(h)};
+    const uint8_t a[16] = {0x20,
+                           0x01,
+                           0x00,
+                           0x02,
+                           0x00,
+                           0x00,
+                           0x00,
+                           static_cast<uint8_t>(1 + side),
+                           0,
+                           0,
+                           0,
+                           0,
+                           0x01,
+                           0x00,
+                           static_cast<uint8_t>(h >> 8),
+                           static_cast<uint8_t>(h)};
     std::memcpy(out, a, 16);
 }
 inline std::string peer_address6_text(int side, uint32_t call) {

@@ -131,8 +131,8 @@ void check_delivery(const loop_totals& t, const dp::worker_counters& c, bool han
     }
     for (size_t r = 0; r < dp::drop_reason_count; ++r) {
         if (c.drops[r] != 0) {
-            fail(v, "worker dropped " + std::to_string(c.drops[r]) + " packets: " +
-                        std::string(dp::drop_reason_name(static_cast<dp::drop_reason>(r))));
+            fail(v, "worker dropped " + std::to_string(c.drops[r]) +
+                        " packets: " + std::string(dp::drop_reason_name(static_cast<dp::drop_reason>(r))));
         }
     }
     if ((!handoff && c.handed_off != 0) || c.arp_to_control != 0 || c.icmp_echo_replies != 0) {
@@ -171,7 +171,8 @@ void check_samples(scenario sc, ip_mode ipm, const std::vector<call_info>& calls
 
         const auto* eth = reinterpret_cast<const rte_ether_hdr*>(f);
         const rte_ether_addr want_dst = peer_mac(to, call);
-        if (!rte_is_same_ether_addr(&eth->dst_addr, &want_dst) || !rte_is_same_ether_addr(&eth->src_addr, &port_macs[to]) ||
+        if (!rte_is_same_ether_addr(&eth->dst_addr, &want_dst) ||
+            !rte_is_same_ether_addr(&eth->src_addr, &port_macs[to]) ||
             eth->ether_type != rte_cpu_to_be_16(v6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4)) {
             fail(v, where(s, call) + "wrong Ethernet header");
             continue;
@@ -189,7 +190,8 @@ void check_samples(scenario sc, ip_mode ipm, const std::vector<call_info>& calls
                 fail(v, where(s, call) + "bad IPv6 header");
                 continue;
             }
-            addressed = std::memcmp(ip->src_addr, ci.relay_addr6[to], 16) == 0 && std::memcmp(ip->dst_addr, peer, 16) == 0;
+            addressed =
+                std::memcmp(ip->src_addr, ci.relay_addr6[to], 16) == 0 && std::memcmp(ip->dst_addr, peer, 16) == 0;
             checksum = udp6_checksum_ok(ip, udp);
         } else {
             const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(f + l2);
@@ -212,9 +214,8 @@ void check_samples(scenario sc, ip_mode ipm, const std::vector<call_info>& calls
         }
         int len = static_cast<int>(ip_len - l3 - l4);
         if (srtp_leg(sc, to)) {
-            const srtp_err_status_t st =
-                receivers.unprotect((uint64_t{call} << 1) | static_cast<uint64_t>(to), ssrc, ci.suite, ci.relay_key[to], rtp,
-                                    &len);
+            const srtp_err_status_t st = receivers.unprotect((uint64_t{call} << 1) | static_cast<uint64_t>(to), ssrc,
+                                                             ci.suite, ci.relay_key[to], rtp, &len);
             if (st != srtp_err_status_ok) {
                 fail(v, where(s, call) + "libsrtp2 refused it under the relay's SDP key: error " + std::to_string(st));
                 continue;

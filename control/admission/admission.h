@@ -58,9 +58,9 @@ enum class refusal : uint8_t { none, capacity, cps, draining };
 const char* refusal_name(refusal r);
 
 struct budget {
-    uint64_t capacity_bps = 0;   // 0 = unlimited
+    uint64_t capacity_bps = 0;  // 0 = unlimited
     uint64_t reserved_bps = 0;
-    uint64_t calls = 0;          // calls holding a reservation here
+    uint64_t calls = 0;  // calls holding a reservation here
     bool fits(uint64_t bps) const { return capacity_bps == 0 || reserved_bps + bps <= capacity_bps; }
 };
 

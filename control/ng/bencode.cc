@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cassert>
-#include <cstdint>
 #include <charconv>
+#include <cstdint>
 #include <limits>
 #include <utility>
 
@@ -373,7 +373,8 @@ bool decoder::parse_dict(value* out, unsigned depth) {
         for (size_t k = 0; k < order.size(); ++k) {
             order[k] = k;
         }
-        std::stable_sort(order.begin(), order.end(), [&raw](size_t a, size_t b) { return raw[a].first < raw[b].first; });
+        std::stable_sort(order.begin(), order.end(),
+                         [&raw](size_t a, size_t b) { return raw[a].first < raw[b].first; });
         size_t duplicate_at = SIZE_MAX;
         for (size_t k = 1; k < order.size(); ++k) {
             if (raw[order[k]].first == raw[order[k - 1]].first) {

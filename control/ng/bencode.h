@@ -95,8 +95,8 @@ class flat_dict {
 
 // Limits on one decoded message. An NG offer with SDP and flags is a few dozen items and
 // depth 3, so these only ever stop hostile or broken input.
-inline constexpr unsigned max_depth = 32;    // nested lists/dicts
-inline constexpr size_t max_items = 4096;    // every value, dict keys included
+inline constexpr unsigned max_depth = 32;  // nested lists/dicts
+inline constexpr size_t max_items = 4096;  // every value, dict keys included
 
 class value {
  public:

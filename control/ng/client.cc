@@ -15,8 +15,7 @@
 
 namespace rtprelay::ng {
 
-ng_client::ng_client(std::string_view server, std::string_view local)
-    : server_name_(server), buf_(65536) {
+ng_client::ng_client(std::string_view server, std::string_view local) : server_name_(server), buf_(65536) {
     auto remote = parse_endpoint(server, false);
     if (!remote) {
         throw std::invalid_argument("ng client: bad address '" + std::string(server) + "'");
@@ -127,8 +126,8 @@ bool ng_client::receive(clock::time_point deadline, std::string* cookie, std::st
     }
 }
 
-std::optional<value> ng_client::request(const value& dict, std::chrono::milliseconds timeout,
-                                        int retries, std::string* error) {
+std::optional<value> ng_client::request(const value& dict, std::chrono::milliseconds timeout, int retries,
+                                        std::string* error) {
     const std::string cookie = next_cookie();
     const std::string msg = make_message(cookie, dict);
     const int tries = 1 + std::max(retries, 0);
@@ -159,10 +158,8 @@ std::optional<value> ng_client::request(const value& dict, std::chrono::millisec
     return std::nullopt;
 }
 
-std::vector<std::optional<value>> ng_client::request_many(const std::vector<value>& dicts,
-                                                          size_t max_in_flight,
-                                                          std::chrono::milliseconds timeout,
-                                                          int retries) {
+std::vector<std::optional<value>> ng_client::request_many(const std::vector<value>& dicts, size_t max_in_flight,
+                                                          std::chrono::milliseconds timeout, int retries) {
     struct pending {
         size_t index;
         std::string msg;

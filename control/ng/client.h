@@ -40,16 +40,13 @@ class ng_client {
     // answers to earlier requests) are skipped. On failure returns std::nullopt and sets
     // *error (may be nullptr): "no reply from 127.0.0.1:2223 after 3 tries", with the last
     // socket error appended when there was one ("(Connection refused)").
-    std::optional<value> request(const value& dict, std::chrono::milliseconds timeout,
-                                 int retries, std::string* error);
+    std::optional<value> request(const value& dict, std::chrono::milliseconds timeout, int retries, std::string* error);
 
     // Pipelined requests for the load generator: keeps up to max_in_flight outstanding,
     // each with its own timeout and retransmits. result[i] answers dicts[i]; std::nullopt
     // when it got no (decodable) reply.
-    std::vector<std::optional<value>> request_many(const std::vector<value>& dicts,
-                                                   size_t max_in_flight,
-                                                   std::chrono::milliseconds timeout,
-                                                   int retries);
+    std::vector<std::optional<value>> request_many(const std::vector<value>& dicts, size_t max_in_flight,
+                                                   std::chrono::milliseconds timeout, int retries);
 
     // Non-blocking pair: send once (no retransmit) and return the cookie used ...
     std::string send_request(const value& dict);

@@ -150,8 +150,8 @@ value commands::dispatch(request& r, clock::time_point now) {
         value reply;
         switch (r.cmd()) {
 #define NG_COMMAND(id, name, short_name, effect, shape) \
-    case command::id:                                    \
-        reply = reply_##shape(on_##id(r, now));          \
+    case command::id:                                   \
+        reply = reply_##shape(on_##id(r, now));         \
         break;
 #include "control/ng/protocol.def"
             case command::other:
@@ -232,8 +232,12 @@ capacity_report commands::on_capacity(request& r, clock::time_point) {
         throw session_error("No admission control configured");
     }
     auto budget_of = [&](const budget& b, std::string name, double cps) {
-        return budget_report{std::move(name), b.capacity_bps, b.reserved_bps, b.calls,
-                             b.capacity_bps == 0 ? 0 : adm->calls_for(b.capacity_bps), static_cast<uint64_t>(cps)};
+        return budget_report{std::move(name),
+                             b.capacity_bps,
+                             b.reserved_bps,
+                             b.calls,
+                             b.capacity_bps == 0 ? 0 : adm->calls_for(b.capacity_bps),
+                             static_cast<uint64_t>(cps)};
     };
     capacity_report c;
     c.call_bps = adm->call_bps();

@@ -9,12 +9,10 @@ namespace rtprelay::ng {
 
 bool cookie_cache::digest(std::string_view body, body_digest* out) {
     unsigned int len = 0;
-    return EVP_Digest(body.data(), body.size(), out->data(), &len, EVP_sha256(), nullptr) == 1 &&
-           len == out->size();
+    return EVP_Digest(body.data(), body.size(), out->data(), &len, EVP_sha256(), nullptr) == 1 && len == out->size();
 }
 
-cookie_cache::cookie_cache(size_t max_entries, clock::duration max_age)
-    : max_entries_(max_entries), max_age_(max_age) {
+cookie_cache::cookie_cache(size_t max_entries, clock::duration max_age) : max_entries_(max_entries), max_age_(max_age) {
     // Reserve up front so a burst of new calls never pays for a rehash (~1 pointer/bucket).
     index_.reserve(std::min<size_t>(max_entries_, 1 << 16));
 }
@@ -51,8 +49,8 @@ std::optional<cookie_cache::hit> cookie_cache::lookup(std::string_view source, s
     return hit{e.reply, e.body == body};
 }
 
-void cookie_cache::insert(std::string_view source, std::string_view cookie, const body_digest& body,
-                          std::string reply, clock::time_point now) {
+void cookie_cache::insert(std::string_view source, std::string_view cookie, const body_digest& body, std::string reply,
+                          clock::time_point now) {
     if (max_entries_ == 0) {
         return;
     }

@@ -22,56 +22,56 @@ void newline(std::string* out, int indent, int depth) {
 
 void write(const value& v, int indent, int depth, std::string* out) {
     switch (v.kind()) {
-    case value::type::string:
-        append_json_string(v.as_string(), out);
-        return;
-    case value::type::integer: {
-        char buf[24];
-        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.as_integer());
-        (void)ec;  // 24 bytes hold any int64
-        out->append(buf, end);
-        return;
-    }
-    case value::type::list: {
-        const auto& l = v.as_list();
-        if (l.empty()) {
-            out->append("[]");
+        case value::type::string:
+            append_json_string(v.as_string(), out);
+            return;
+        case value::type::integer: {
+            char buf[24];
+            auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.as_integer());
+            (void)ec;  // 24 bytes hold any int64
+            out->append(buf, end);
             return;
         }
-        out->push_back('[');
-        for (size_t i = 0; i < l.size(); ++i) {
-            if (i > 0) {
-                out->push_back(',');
+        case value::type::list: {
+            const auto& l = v.as_list();
+            if (l.empty()) {
+                out->append("[]");
+                return;
             }
-            newline(out, indent, depth + 1);
-            write(l[i], indent, depth + 1, out);
-        }
-        newline(out, indent, depth);
-        out->push_back(']');
-        return;
-    }
-    case value::type::dict: {
-        const auto& d = v.as_dict();
-        if (d.empty()) {
-            out->append("{}");
+            out->push_back('[');
+            for (size_t i = 0; i < l.size(); ++i) {
+                if (i > 0) {
+                    out->push_back(',');
+                }
+                newline(out, indent, depth + 1);
+                write(l[i], indent, depth + 1, out);
+            }
+            newline(out, indent, depth);
+            out->push_back(']');
             return;
         }
-        out->push_back('{');
-        bool first = true;
-        for (const auto& [key, item] : d) {
-            if (!first) {
-                out->push_back(',');
+        case value::type::dict: {
+            const auto& d = v.as_dict();
+            if (d.empty()) {
+                out->append("{}");
+                return;
             }
-            first = false;
-            newline(out, indent, depth + 1);
-            append_json_string(key, out);
-            out->append(indent > 0 ? ": " : ":");
-            write(item, indent, depth + 1, out);
+            out->push_back('{');
+            bool first = true;
+            for (const auto& [key, item] : d) {
+                if (!first) {
+                    out->push_back(',');
+                }
+                first = false;
+                newline(out, indent, depth + 1);
+                append_json_string(key, out);
+                out->append(indent > 0 ? ": " : ":");
+                write(item, indent, depth + 1, out);
+            }
+            newline(out, indent, depth);
+            out->push_back('}');
+            return;
         }
-        newline(out, indent, depth);
-        out->push_back('}');
-        return;
-    }
     }
 }
 }  // namespace

@@ -27,5 +27,4 @@ void to_json(const value& v, std::string* out);  // one line, appended
 // Null with *error ("JSON: bad escape at offset 12") when `in` is not one JSON value.
 std::optional<value> from_json(std::string_view in, std::string* error);
 
-
 }  // namespace rtprelay::ng

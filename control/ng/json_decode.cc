@@ -200,14 +200,30 @@ bool json_decoder::parse_string(std::string* out) {
         }
         const char e = in_[pos_++];
         switch (e) {
-            case '"': out->push_back('"'); break;
-            case '\\': out->push_back('\\'); break;
-            case '/': out->push_back('/'); break;
-            case 'b': out->push_back('\b'); break;
-            case 'f': out->push_back('\f'); break;
-            case 'n': out->push_back('\n'); break;
-            case 'r': out->push_back('\r'); break;
-            case 't': out->push_back('\t'); break;
+            case '"':
+                out->push_back('"');
+                break;
+            case '\\':
+                out->push_back('\\');
+                break;
+            case '/':
+                out->push_back('/');
+                break;
+            case 'b':
+                out->push_back('\b');
+                break;
+            case 'f':
+                out->push_back('\f');
+                break;
+            case 'n':
+                out->push_back('\n');
+                break;
+            case 'r':
+                out->push_back('\r');
+                break;
+            case 't':
+                out->push_back('\t');
+                break;
             case 'u': {
                 uint32_t cp = 0;
                 if (!parse_hex4(&cp)) {
@@ -285,7 +301,7 @@ bool json_decoder::parse_object(value* out, unsigned depth) {
     }
     ++pos_;  // '{'
     value::dict_t items;
-    value::dict_t nulls;          // keys of null members
+    value::dict_t nulls;  // keys of null members
     skip_blanks();
     if (!at_end() && in_[pos_] == '}') {
         ++pos_;

@@ -89,8 +89,8 @@ value total_statistics(const statistics_report& s) {
     value v = value::dict();
     v.set("uptime", value::integer(s.uptime_s));
     v.set("managedsessions", integer(t.calls_deleted));  // ended calls, as rtpengine counts them
-    v.set("rejectedsessions", integer(t.refused_capacity + t.refused_cps + t.refused_draining + t.refused_ports +
-                                      t.refused_policy));
+    v.set("rejectedsessions",
+          integer(t.refused_capacity + t.refused_cps + t.refused_draining + t.refused_ports + t.refused_policy));
     v.set("timeoutsessions", closed(close_reason::media_timeout));
     v.set("silenttimeoutsessions", closed(close_reason::silent_timeout));
     v.set("finaltimeoutsessions", closed(close_reason::final_timeout));
@@ -340,7 +340,8 @@ value reply_statistics(const statistics_report& r) {
         for (size_t k = 0; k < result_names.size(); ++k) {
             n += r.results[c][k];
         }
-        errors += r.results[c][static_cast<size_t>(result::error)] + r.results[c][static_cast<size_t>(result::load_limit)];
+        errors +=
+            r.results[c][static_cast<size_t>(result::error)] + r.results[c][static_cast<size_t>(result::load_limit)];
         const auto cmd = static_cast<command>(c);
         ng.set(cmd == command::other ? "unknown" : command_name(cmd), integer(n));
     }

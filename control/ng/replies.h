@@ -78,7 +78,7 @@ struct dataplane_report {
     uint64_t tsc_hz = 0;                      // for counters kept in TSC cycles
     uint64_t flows = 0;
     std::vector<link_report> links;
-    std::vector<interface_name> interfaces;   // the logical interfaces, for "latch changes"
+    std::vector<interface_name> interfaces;  // the logical interfaces, for "latch changes"
 
     dp::worker_counters totals() const { return dp::sum(blocks.data(), blocks.size()); }
 };

@@ -128,8 +128,7 @@ std::optional<peer_info> parse_endpoint(std::string_view text, bool numeric_only
     }
     unsigned port_number = 0;
     auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), port_number);
-    if (host.empty() || port.empty() || ec != std::errc() || end != port.data() + port.size() ||
-        port_number > 65535) {
+    if (host.empty() || port.empty() || ec != std::errc() || end != port.data() + port.size() || port_number > 65535) {
         return std::nullopt;
     }
     addrinfo hints{};
@@ -167,8 +166,7 @@ std::optional<ng_server::allow_entry> ng_server::parse_allow(std::string_view te
     if (slash != std::string_view::npos) {
         const std::string_view bits = text.substr(slash + 1);
         auto [end, ec] = std::from_chars(bits.data(), bits.data() + bits.size(), e.prefix_bits);
-        if (bits.empty() || ec != std::errc() || end != bits.data() + bits.size() ||
-            e.prefix_bits > max_bits) {
+        if (bits.empty() || ec != std::errc() || end != bits.data() + bits.size() || e.prefix_bits > max_bits) {
             return std::nullopt;
         }
     }
@@ -204,8 +202,7 @@ ng_server::ng_server(const ng_server_config& config, handler h)
     if (bind(fd_, reinterpret_cast<const sockaddr*>(&listen->addr), listen->len) != 0) {
         const int err = errno;
         close(fd_);
-        throw std::system_error(err, std::generic_category(),
-                                "ng listen: cannot bind " + config.listen);
+        throw std::system_error(err, std::generic_category(), "ng listen: cannot bind " + config.listen);
     }
     local_.len = sizeof local_.addr;
     getsockname(fd_, reinterpret_cast<sockaddr*>(&local_.addr), &local_.len);
@@ -240,8 +237,8 @@ void ng_server::on_readable(std::chrono::steady_clock::time_point now) {
     for (unsigned n = 0; n < max_burst_; ++n) {
         peer_info from;
         from.len = sizeof from.addr;
-        const ssize_t got = recvfrom(fd_, buf_.data(), buf_.size(), MSG_TRUNC,
-                                     reinterpret_cast<sockaddr*>(&from.addr), &from.len);
+        const ssize_t got =
+            recvfrom(fd_, buf_.data(), buf_.size(), MSG_TRUNC, reinterpret_cast<sockaddr*>(&from.addr), &from.len);
         if (got < 0) {
             if (errno == EINTR) {
                 continue;
@@ -368,8 +365,8 @@ value ng_server::answer(std::string_view body, bool json, const peer_info& from,
 }
 
 void ng_server::send_to(std::string_view reply, const peer_info& to) {
-    const ssize_t sent = sendto(fd_, reply.data(), reply.size(), MSG_DONTWAIT,
-                                reinterpret_cast<const sockaddr*>(&to.addr), to.len);
+    const ssize_t sent =
+        sendto(fd_, reply.data(), reply.size(), MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&to.addr), to.len);
     if (sent < 0) {
         ++counters_.send_errors;  // the reply stays cached; the peer's retransmit gets it
         return;

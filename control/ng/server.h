@@ -114,8 +114,7 @@ class ng_server {
     };
 
     static std::optional<allow_entry> parse_allow(std::string_view text);
-    void handle_datagram(std::string_view msg, const peer_info& from,
-                         std::chrono::steady_clock::time_point now);
+    void handle_datagram(std::string_view msg, const peer_info& from, std::chrono::steady_clock::time_point now);
     // The reply to one request body (JSON when `json`, else bencode); *cacheable is false
     // when no command ran (junk).
     value answer(std::string_view body, bool json, const peer_info& from, bool* cacheable);

@@ -16,7 +16,7 @@ class port_pool {
     // [min, max] inclusive; the pool holds every even p with min <= p and p + 1 <= max.
     port_pool(uint16_t min, uint16_t max, uint64_t seed);
 
-    std::optional<uint16_t> take();   // an even RTP port; RTCP is the next one
+    std::optional<uint16_t> take();  // an even RTP port; RTCP is the next one
     void give_back(uint16_t rtp_port);
 
     size_t free() const { return free_.size(); }

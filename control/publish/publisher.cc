@@ -2,8 +2,8 @@
 
 #include <arpa/inet.h>
 
-#include <cstring>
 #include <rte_cycles.h>
+#include <cstring>
 
 #include "dataplane/steering.h"
 
@@ -76,7 +76,7 @@ void publisher::sync_contexts(stream& s, std::vector<std::unique_ptr<dp::srtp::c
         s.contexts = std::make_unique<srtp_contexts>();
     }
     auto sync = [&](const std::optional<made_from>& want, std::optional<made_from>& have,
-                    std::unique_ptr<dp::srtp::context> (&ctx)[2]) {
+                    std::unique_ptr<dp::srtp::context>(&ctx)[2]) {
         if (same_line(want, have) && (ctx[0] != nullptr) == want.has_value()) {
             return;
         }
@@ -205,11 +205,11 @@ bool publisher::publish_direction(leg& in, stream& s_in, leg& out, stream& s_out
         e->srtp_in[k] = s_in.in_ctx(k);
         e->srtp_out[k] = s_out.out_ctx(k);
     }
-    const bool keys_missing = (s_in.crypto().srtp && s_in.in_ctx(0) == nullptr) ||
-                              (s_out.crypto().srtp && s_out.out_ctx(0) == nullptr);
+    const bool keys_missing =
+        (s_in.crypto().srtp && s_in.in_ctx(0) == nullptr) || (s_out.crypto().srtp && s_out.out_ctx(0) == nullptr);
     e->forward = (s_in.disabled || s_out.disabled) ? dp::forward_off
-                 : keys_missing                     ? dp::forward_no_key
-                                                    : dp::forward_on;
+                 : keys_missing                    ? dp::forward_no_key
+                                                   : dp::forward_on;
     if (e->sdp_dest != 0) {
         dp::neighbour* nh = nullptr;
         if (!out6) {

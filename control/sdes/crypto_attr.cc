@@ -176,7 +176,8 @@ std::optional<crypto_attr> parse_crypto(std::string_view value, const parse_opti
     const std::vector<std::string_view> words = split_words(value);
     if (words.size() < 3) {
         if (error != nullptr) {
-            *error = "a=crypto: expected '<tag> <suite> inline:<key>', got " + std::to_string(words.size()) + " field(s)";
+            *error =
+                "a=crypto: expected '<tag> <suite> inline:<key>', got " + std::to_string(words.size()) + " field(s)";
         }
         return std::nullopt;
     }

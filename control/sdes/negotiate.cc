@@ -348,8 +348,7 @@ step_result answer_received(std::string_view iface, const srtp_policy& policy, s
         // An answerer that falls back to plain RTP (against RFC 3264, but seen in the wild).
         // The m= proto decides, as for offers: RTP/AVP with a=crypto lines is plain RTP.
         if (policy.mode == srtp_mode::required) {
-            r.error = "SRTP required on interface " + quoted(iface) + " but the answer is " +
-                      std::string(answer_proto);
+            r.error = "SRTP required on interface " + quoted(iface) + " but the answer is " + std::string(answer_proto);
             return r;
         }
         r.state.srtp = false;

@@ -87,8 +87,8 @@ media_crypto_plan answer_to_send(const stream_crypto& x, std::string_view x_offe
 // --- The decisions the steps are made of ---
 
 struct chosen_crypto {
-    crypto_attr line;   // tag, suite, and the key the offerer sends with
-    size_t index = 0;   // position among the offer's a=crypto lines
+    crypto_attr line;  // tag, suite, and the key the offerer sends with
+    size_t index = 0;  // position among the offer's a=crypto lines
 };
 
 // The offerer's first line that parses, that `accepting_side` accepts and that the
@@ -110,8 +110,8 @@ std::vector<crypto_attr> make_offer_lines(const srtp_policy& offering_side, cons
                                           const std::vector<crypto_attr>& previous = {});
 
 struct answer_choice {
-    crypto_attr peer;           // the answerer's line: the key it sends to us with
-    size_t offered_index = 0;   // we_offered[offered_index] is the key we send to it with
+    crypto_attr peer;          // the answerer's line: the key it sends to us with
+    size_t offered_index = 0;  // we_offered[offered_index] is the key we send to it with
 };
 
 // Matches the answer's line to our offer by suite, not by tag only (rtpengine issue #2098:

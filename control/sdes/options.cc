@@ -57,8 +57,7 @@ bool apply(sdes_request_options& o, std::string_view w, const std::string& shown
             *error = shown + " is not supported: rtprelay always encrypts and authenticates RTP";
         }
         return false;
-    } else if (one_of(w, "encrypted_srtp", "ENCRYPTED_SRTP") ||
-               one_of(w, "authenticated_srtp", "AUTHENTICATED_SRTP")) {
+    } else if (one_of(w, "encrypted_srtp", "ENCRYPTED_SRTP") || one_of(w, "authenticated_srtp", "AUTHENTICATED_SRTP")) {
         // What rtprelay does anyway.
     } else {
         // nonew, static, prefer, offerer_pref:, and anything unknown: reported, not refused.

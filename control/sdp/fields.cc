@@ -2,16 +2,14 @@
 
 namespace rtprelay::sdp::detail {
 
-std::string_view trim_trailing(std::string_view s)
-{
+std::string_view trim_trailing(std::string_view s) {
     while (!s.empty() && is_blank(s.back())) {
         s.remove_suffix(1);
     }
     return s;
 }
 
-std::optional<uint32_t> parse_number(std::string_view s, uint32_t max)
-{
+std::optional<uint32_t> parse_number(std::string_view s, uint32_t max) {
     if (!is_digits(s)) {
         return std::nullopt;
     }
@@ -26,8 +24,7 @@ std::optional<uint32_t> parse_number(std::string_view s, uint32_t max)
     return static_cast<uint32_t>(value);
 }
 
-attribute split_attribute(std::string_view a_value)
-{
+attribute split_attribute(std::string_view a_value) {
     const size_t colon = a_value.find(':');
     if (colon == std::string_view::npos) {
         return {a_value, {}};
@@ -35,14 +32,12 @@ attribute split_attribute(std::string_view a_value)
     return {a_value.substr(0, colon), a_value.substr(colon + 1)};
 }
 
-bool is_ice_attribute(std::string_view name)
-{
+bool is_ice_attribute(std::string_view name) {
     return name == "candidate" || name == "remote-candidates" || name == "end-of-candidates" ||
            name.starts_with("ice-");
 }
 
-std::optional<direction> direction_from_name(std::string_view name)
-{
+std::optional<direction> direction_from_name(std::string_view name) {
     if (name == "sendrecv") {
         return direction::sendrecv;
     }
@@ -58,8 +53,7 @@ std::optional<direction> direction_from_name(std::string_view name)
     return std::nullopt;
 }
 
-std::optional<connection> parse_connection(std::span<const std::string_view> words)
-{
+std::optional<connection> parse_connection(std::span<const std::string_view> words) {
     if (words.size() != 3 || words[0] != "IN" || (words[1] != "IP4" && words[1] != "IP6")) {
         return std::nullopt;
     }
@@ -72,13 +66,11 @@ std::optional<connection> parse_connection(std::span<const std::string_view> wor
     return connection{std::string(words[1]), std::string(address)};
 }
 
-bool is_rtp_proto(std::string_view proto)
-{
+bool is_rtp_proto(std::string_view proto) {
     return proto.starts_with("RTP/") || proto.find("/RTP/") != std::string_view::npos;
 }
 
-bool is_token(std::string_view s)
-{
+bool is_token(std::string_view s) {
     if (s.empty()) {
         return false;
     }

@@ -2,16 +2,14 @@
 
 namespace rtprelay::sdp::detail {
 
-char line::type() const
-{
+char line::type() const {
     if (text.size() < 2 || text[1] != '=' || text[0] < 'a' || text[0] > 'z') {
         return 0;
     }
     return text[0];
 }
 
-bool line_reader::next(line& out)
-{
+bool line_reader::next(line& out) {
     if (pos_ >= text_.size()) {
         return false;
     }
@@ -28,8 +26,7 @@ bool line_reader::next(line& out)
     return true;
 }
 
-std::string_view first_line_ending(std::string_view text)
-{
+std::string_view first_line_ending(std::string_view text) {
     const size_t lf = text.find('\n');
     if (lf == std::string_view::npos) {
         return "\r\n";

@@ -22,11 +22,11 @@ struct line {
 // Hands out one line per next() call. A lone '\r' is not a line ending: it stays in the
 // text, where parse() rejects it as a control character.
 class line_reader {
-public:
+ public:
     explicit line_reader(std::string_view text) : text_(text) {}
     bool next(line& out);
 
-private:
+ private:
     std::string_view text_;
     size_t pos_ = 0;
     uint32_t number_ = 0;

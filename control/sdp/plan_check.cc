@@ -6,15 +6,11 @@ namespace rtprelay::sdp::detail {
 
 namespace {
 
-bool is_addrtype(std::string_view s)
-{
-    return s == "IP4" || s == "IP6";
-}
+bool is_addrtype(std::string_view s) { return s == "IP4" || s == "IP6"; }
 
 // a=crypto values contain blanks ("1 AES_CM_128_HMAC_SHA1_80 inline:..."), but never a
 // control character: a CR or LF would end the line and start one of the caller's making.
-bool is_line_value(std::string_view s)
-{
+bool is_line_value(std::string_view s) {
     if (s.empty()) {
         return false;
     }
@@ -27,13 +23,11 @@ bool is_line_value(std::string_view s)
     return true;
 }
 
-std::string stream_error(size_t index, std::string_view what)
-{
+std::string stream_error(size_t index, std::string_view what) {
     return "SDP rewrite: stream " + std::to_string(index + 1) + ": " + std::string(what);
 }
 
-std::string check_media(const media& m, const media_plan& mp, size_t index)
-{
+std::string check_media(const media& m, const media_plan& mp, size_t index) {
     if (!is_token(mp.address)) {
         return stream_error(index, "relay address empty or not a single token");
     }
@@ -70,20 +64,17 @@ std::string check_media(const media& m, const media_plan& mp, size_t index)
 
 }  // namespace
 
-bool is_relayed(const session_description& sd, const rewrite_plan& plan, size_t index)
-{
+bool is_relayed(const session_description& sd, const rewrite_plan& plan, size_t index) {
     return index < sd.medias.size() && index < plan.medias.size() && plan.medias[index].relay &&
            sd.medias[index].port != 0;
 }
 
-std::string check_plan(const session_description& sd, const rewrite_plan& plan)
-{
+std::string check_plan(const session_description& sd, const rewrite_plan& plan) {
     if (plan.medias.size() != sd.medias.size()) {
-        return "SDP rewrite: plan has " + std::to_string(plan.medias.size()) +
-               " streams, the SDP " + std::to_string(sd.medias.size());
+        return "SDP rewrite: plan has " + std::to_string(plan.medias.size()) + " streams, the SDP " +
+               std::to_string(sd.medias.size());
     }
-    if (plan.replace_origin &&
-        (!is_token(plan.origin_address) || !is_addrtype(plan.origin_addrtype))) {
+    if (plan.replace_origin && (!is_token(plan.origin_address) || !is_addrtype(plan.origin_addrtype))) {
         return "SDP rewrite: origin address or address type invalid";
     }
     for (size_t i = 0; i < sd.medias.size(); ++i) {

@@ -19,11 +19,10 @@ using detail::line;
 // Appends lines. A line without an ending (the input's last) gets `fallback` as soon as
 // another line follows it, so that an insertion never glues two lines together.
 class emitter {
-public:
+ public:
     emitter(std::string& out, std::string_view fallback) : out_(out), fallback_(fallback) {}
 
-    void emit(std::string_view text, std::string_view ending)
-    {
+    void emit(std::string_view text, std::string_view ending) {
         if (open_) {
             out_ += fallback_;
         }
@@ -32,14 +31,13 @@ public:
         open_ = ending.empty();
     }
 
-private:
+ private:
     std::string& out_;
     std::string_view fallback_;
     bool open_ = false;
 };
 
-std::string connection_line(std::string_view addrtype, std::string_view address)
-{
+std::string connection_line(std::string_view addrtype, std::string_view address) {
     return "c=IN " + std::string(addrtype) + " " + std::string(address);
 }
 
@@ -47,27 +45,24 @@ std::string connection_line(std::string_view addrtype, std::string_view address)
 struct section {
     size_t index = 0;
     bool relayed = false;
-    std::string_view ending;        // of the m= line; used by inserted lines
-    std::string pending_c;          // c= line to insert after the m= and i= lines
-    bool crypto_pending = false;    // new a=crypto lines due before the first a= line
-    bool crypto_done = false;       // new a=crypto lines written
-    bool mux_done = false;          // a=rtcp-mux written (media_plan::rtcp_mux)
+    std::string_view ending;      // of the m= line; used by inserted lines
+    std::string pending_c;        // c= line to insert after the m= and i= lines
+    bool crypto_pending = false;  // new a=crypto lines due before the first a= line
+    bool crypto_done = false;     // new a=crypto lines written
+    bool mux_done = false;        // a=rtcp-mux written (media_plan::rtcp_mux)
 };
 
 class rewriter {
-public:
-    rewriter(std::string_view text, const session_description& sd, const rewrite_plan& plan,
-             std::string& out)
-        : sd_(sd), plan_(plan), out_(out, detail::first_line_ending(text))
-    {
-    }
+ public:
+    rewriter(std::string_view text, const session_description& sd, const rewrite_plan& plan, std::string& out)
+        : sd_(sd), plan_(plan), out_(out, detail::first_line_ending(text)) {}
 
     void decide_session();
     bool on_line(const line& l);
     bool finish();
     const std::string& error() const { return error_; }
 
-private:
+ private:
     bool mismatch();
     bool session_line(const line& l);
     bool begin_section(const line& l);
@@ -91,14 +86,12 @@ private:
     section cur_;
 };
 
-bool rewriter::mismatch()
-{
+bool rewriter::mismatch() {
     error_ = "SDP rewrite: text does not match the parsed SDP";
     return false;
 }
 
-void rewriter::decide_session()
-{
+void rewriter::decide_session() {
     bool any_relayed = false;
     bool all_remove_ice = true;
     size_t pick = sd_.medias.size();
@@ -135,16 +128,14 @@ void rewriter::decide_session()
             }
         }
     }
-    if (plan_.replace_session_connection && !is_hold_address(sd_.conn->address) &&
-        pick < sd_.medias.size()) {
+    if (plan_.replace_session_connection && !is_hold_address(sd_.conn->address) && pick < sd_.medias.size()) {
         replace_session_c_ = true;
         session_addrtype_ = plan_.medias[pick].addrtype;
         session_address_ = plan_.medias[pick].address;
     }
 }
 
-bool rewriter::on_line(const line& l)
-{
+bool rewriter::on_line(const line& l) {
     if (l.type() == 'm') {
         end_section();
         return begin_section(l);
@@ -155,16 +146,14 @@ bool rewriter::on_line(const line& l)
     return media_line(l);
 }
 
-bool rewriter::finish()
-{
+bool rewriter::finish() {
     end_section();
     return next_index_ == sd_.medias.size() ? true : mismatch();
 }
 
 // What is still due at the end of the section being written: its c=, its new a=crypto
 // lines (when it had no a= line to put them before), and an a=rtcp-mux it did not have.
-void rewriter::end_section()
-{
+void rewriter::end_section() {
     flush_pending_c();
     if (!in_media_) {
         return;
@@ -179,8 +168,7 @@ void rewriter::end_section()
     }
 }
 
-bool rewriter::session_line(const line& l)
-{
+bool rewriter::session_line(const line& l) {
     const char type = l.type();
     if (type == 'o' && plan_.replace_origin) {
         // Keep username, session id and version; replace address type and address.
@@ -190,8 +178,7 @@ bool rewriter::session_line(const line& l)
             return mismatch();
         }
         const size_t keep = static_cast<size_t>(words[words.size() - 2].data() - value.data());
-        out_.emit("o=" + std::string(value.substr(0, keep)) + plan_.origin_addrtype + " " +
-                      plan_.origin_address,
+        out_.emit("o=" + std::string(value.substr(0, keep)) + plan_.origin_addrtype + " " + plan_.origin_address,
                   l.ending);
         return true;
     }
@@ -211,8 +198,7 @@ bool rewriter::session_line(const line& l)
     return true;
 }
 
-bool rewriter::begin_section(const line& l)
-{
+bool rewriter::begin_section(const line& l) {
     if (next_index_ >= sd_.medias.size()) {
         return mismatch();
     }
@@ -235,8 +221,7 @@ bool rewriter::begin_section(const line& l)
     const media_plan& mp = plan_.medias[i];
     if (relies_on_session) {
         const bool hold = sd_.conn && is_hold_address(sd_.conn->address);
-        const bool same = sd_.conn && session_address_ == mp.address &&
-                          session_addrtype_ == mp.addrtype;
+        const bool same = sd_.conn && session_address_ == mp.address && session_addrtype_ == mp.addrtype;
         if (!hold && !same) {
             cur_.pending_c = connection_line(mp.addrtype, mp.address);
         }
@@ -251,14 +236,13 @@ bool rewriter::begin_section(const line& l)
     // Formats (and whatever follows the proto) are kept as written.
     const size_t tail = static_cast<size_t>(words[2].data() + words[2].size() - value.data());
     const std::string_view proto = mp.proto ? std::string_view(*mp.proto) : words[2];
-    out_.emit("m=" + std::string(words[0]) + " " + std::to_string(mp.port) + " " +
-                  std::string(proto) + std::string(value.substr(tail)),
+    out_.emit("m=" + std::string(words[0]) + " " + std::to_string(mp.port) + " " + std::string(proto) +
+                  std::string(value.substr(tail)),
               l.ending);
     return true;
 }
 
-bool rewriter::media_line(const line& l)
-{
+bool rewriter::media_line(const line& l) {
     const char type = l.type();
     if (type != 'i') {
         flush_pending_c();
@@ -296,8 +280,7 @@ bool rewriter::media_line(const line& l)
     return true;
 }
 
-bool rewriter::relayed_attribute(const line& l, const media_plan& mp)
-{
+bool rewriter::relayed_attribute(const line& l, const media_plan& mp) {
     const auto attr = detail::split_attribute(detail::trim_trailing(l.value()));
     if (mp.remove_ice && detail::is_ice_attribute(attr.name)) {
         return true;
@@ -341,16 +324,14 @@ bool rewriter::relayed_attribute(const line& l, const media_plan& mp)
     return true;
 }
 
-void rewriter::flush_pending_c()
-{
+void rewriter::flush_pending_c() {
     if (!cur_.pending_c.empty()) {
         out_.emit(cur_.pending_c, cur_.ending);
         cur_.pending_c.clear();
     }
 }
 
-void rewriter::write_crypto(const media_plan& mp, std::string_view ending)
-{
+void rewriter::write_crypto(const media_plan& mp, std::string_view ending) {
     for (const std::string& value : mp.crypto) {
         out_.emit("a=crypto:" + value, ending);
     }
@@ -360,9 +341,8 @@ void rewriter::write_crypto(const media_plan& mp, std::string_view ending)
 
 }  // namespace
 
-std::optional<std::string> rewrite(std::string_view text, const session_description& sd,
-                                   const rewrite_plan& plan, std::string* error)
-{
+std::optional<std::string> rewrite(std::string_view text, const session_description& sd, const rewrite_plan& plan,
+                                   std::string* error) {
     std::string reason = detail::check_plan(sd, plan);
     if (reason.empty()) {
         // Only std::bad_alloc can be thrown here; the NG server must see an error instead.

@@ -15,11 +15,11 @@ namespace {
 using detail::line;
 
 class parser {
-public:
+ public:
     std::optional<session_description> run(std::string_view text);
     const std::string& error() const { return error_; }
 
-private:
+ private:
     bool fail(const line& l, std::string_view what);
     bool on_line(const line& l);
     bool on_origin(const line& l);
@@ -35,14 +35,12 @@ private:
     bool seen_o_ = false;
 };
 
-bool parser::fail(const line& l, std::string_view what)
-{
+bool parser::fail(const line& l, std::string_view what) {
     error_ = "SDP: line " + std::to_string(l.number) + ": " + std::string(what);
     return false;
 }
 
-std::optional<session_description> parser::run(std::string_view text)
-{
+std::optional<session_description> parser::run(std::string_view text) {
     if (text.size() > max_text_bytes) {
         error_ = "SDP: larger than 64 KiB";
         return std::nullopt;
@@ -65,8 +63,7 @@ std::optional<session_description> parser::run(std::string_view text)
     return std::move(sd_);
 }
 
-bool parser::on_line(const line& l)
-{
+bool parser::on_line(const line& l) {
     // Tolerated: some user agents end the body with an extra blank line.
     if (l.text.empty()) {
         return true;
@@ -92,24 +89,23 @@ bool parser::on_line(const line& l)
         return true;
     }
     switch (type) {
-    case 'v':
-        return fail(l, "second v= line");
-    case 'o':
-        return on_origin(l);
-    case 'c':
-        return on_connection(l);
-    case 'm':
-        return on_media(l);
-    case 'a':
-        return on_attribute(l);
-    default:
-        // s=, t=, i=, b=, k=, r=, z=, ... carry nothing the relay needs.
-        return true;
+        case 'v':
+            return fail(l, "second v= line");
+        case 'o':
+            return on_origin(l);
+        case 'c':
+            return on_connection(l);
+        case 'm':
+            return on_media(l);
+        case 'a':
+            return on_attribute(l);
+        default:
+            // s=, t=, i=, b=, k=, r=, z=, ... carry nothing the relay needs.
+            return true;
     }
 }
 
-bool parser::on_origin(const line& l)
-{
+bool parser::on_origin(const line& l) {
     if (current() != nullptr) {
         return fail(l, "o= inside a media section");
     }
@@ -131,8 +127,7 @@ bool parser::on_origin(const line& l)
     return true;
 }
 
-bool parser::on_connection(const line& l)
-{
+bool parser::on_connection(const line& l) {
     const auto words = split_words(l.value());
     auto conn = detail::parse_connection(words);
     if (!conn) {
@@ -149,8 +144,7 @@ bool parser::on_connection(const line& l)
     return true;
 }
 
-bool parser::on_media(const line& l)
-{
+bool parser::on_media(const line& l) {
     if (sd_.medias.size() >= max_medias) {
         return fail(l, "more than 64 m= lines");
     }
@@ -190,8 +184,7 @@ bool parser::on_media(const line& l)
     return true;
 }
 
-bool parser::on_attribute(const line& l)
-{
+bool parser::on_attribute(const line& l) {
     const auto attr = detail::split_attribute(detail::trim_trailing(l.value()));
     media* m = current();
     if (const auto dir = detail::direction_from_name(attr.name)) {
@@ -223,8 +216,7 @@ bool parser::on_attribute(const line& l)
     return true;
 }
 
-bool parser::on_rtcp(const line& l, std::string_view value, media& m)
-{
+bool parser::on_rtcp(const line& l, std::string_view value, media& m) {
     if (m.rtcp_port) {
         return fail(l, "second a=rtcp line in the same section");
     }
@@ -249,8 +241,7 @@ bool parser::on_rtcp(const line& l, std::string_view value, media& m)
 
 }  // namespace
 
-std::optional<session_description> parse(std::string_view text, std::string* error)
-{
+std::optional<session_description> parse(std::string_view text, std::string* error) {
     std::string reason;
     // The only exception possible is std::bad_alloc (input is capped at 64 KiB); it must not
     // reach the NG server, so it becomes an error like any other.
@@ -270,8 +261,7 @@ std::optional<session_description> parse(std::string_view text, std::string* err
     return std::nullopt;
 }
 
-const connection* effective_connection(const session_description& sd, size_t media_index)
-{
+const connection* effective_connection(const session_description& sd, size_t media_index) {
     if (media_index >= sd.medias.size()) {
         return nullptr;
     }
@@ -282,14 +272,8 @@ const connection* effective_connection(const session_description& sd, size_t med
     return sd.conn ? &*sd.conn : nullptr;
 }
 
-bool is_rtp_proto(std::string_view proto)
-{
-    return detail::is_rtp_proto(proto);
-}
+bool is_rtp_proto(std::string_view proto) { return detail::is_rtp_proto(proto); }
 
-bool is_hold_address(std::string_view address)
-{
-    return address == "0.0.0.0" || address == "::";
-}
+bool is_hold_address(std::string_view address) { return address == "0.0.0.0" || address == "::"; }
 
 }  // namespace rtprelay::sdp

@@ -29,35 +29,35 @@ struct connection {
 // 0.0.0.0 (RFC 3264 hold) or "::" (its IPv6 spelling in the wild).
 bool is_hold_address(std::string_view address);
 
-struct crypto_line {   // a=crypto, kept raw here; control/sdes parses it
+struct crypto_line {    // a=crypto, kept raw here; control/sdes parses it
     std::string value;  // everything after "a=crypto:" (trailing blanks trimmed)
 };
 
 struct media {
-    std::string type;                   // audio, video, image, application, ...
-    uint16_t port = 0;                  // 0 = stream disabled
-    uint16_t port_count = 1;            // from "m=audio 1000/2 ..."; 1 when absent
-    std::string proto;                  // RTP/AVP, RTP/SAVP, RTP/SAVPF, udptl, ...
-    std::vector<std::string> formats;   // payload types / fmt list as written (RTP: 0-127 checked)
-    std::optional<connection> conn;     // media-level c=, if any
-    std::optional<uint16_t> rtcp_port;  // a=rtcp:<port>
+    std::string type;                     // audio, video, image, application, ...
+    uint16_t port = 0;                    // 0 = stream disabled
+    uint16_t port_count = 1;              // from "m=audio 1000/2 ..."; 1 when absent
+    std::string proto;                    // RTP/AVP, RTP/SAVP, RTP/SAVPF, udptl, ...
+    std::vector<std::string> formats;     // payload types / fmt list as written (RTP: 0-127 checked)
+    std::optional<connection> conn;       // media-level c=, if any
+    std::optional<uint16_t> rtcp_port;    // a=rtcp:<port>
     std::optional<connection> rtcp_conn;  // a=rtcp:<port> IN IP4 <addr>, if the address is given
-    bool rtcp_mux = false;              // a=rtcp-mux
-    bool has_ice = false;               // any media-level a=candidate / a=ice-* /
-                                        // a=end-of-candidates / a=remote-candidates line
-    std::optional<direction> dir;       // media-level direction attribute, if any
-    std::vector<crypto_line> crypto;    // a=crypto lines in order
+    bool rtcp_mux = false;                // a=rtcp-mux
+    bool has_ice = false;                 // any media-level a=candidate / a=ice-* /
+                                          // a=end-of-candidates / a=remote-candidates line
+    std::optional<direction> dir;         // media-level direction attribute, if any
+    std::vector<crypto_line> crypto;      // a=crypto lines in order
 };
 
 struct session_description {
-    std::optional<connection> conn;     // session-level c=
-    std::optional<direction> dir;       // session-level direction attribute, if any
-    bool has_ice = false;               // session-level a=ice-* (ice-lite, ice-options, ...)
-    std::string origin_address;         // address field of o= (o= is required)
+    std::optional<connection> conn;  // session-level c=
+    std::optional<direction> dir;    // session-level direction attribute, if any
+    bool has_ice = false;            // session-level a=ice-* (ice-lite, ice-options, ...)
+    std::string origin_address;      // address field of o= (o= is required)
     // Session-level a=crypto lines (RFC 4568 defines a=crypto for media only). They carry
     // the sender's key, so rewrite() never copies them; counted here for the caller's log.
     size_t session_crypto_lines = 0;
-    std::vector<media> medias;          // in m= order
+    std::vector<media> medias;  // in m= order
 };
 
 // Parses `text`. On failure returns std::nullopt and sets *error (if not null) to a short
@@ -82,14 +82,14 @@ struct media_plan {
     // Refuse the stream (RFC 3264 6): m= port 0 and nothing of the sender's (a=rtcp,
     // a=rtcp-mux, ICE and a=crypto lines dropped; c= gets `address`). Needs relay and port 0.
     bool reject = false;
-    std::string address;              // the relay's address for this stream (c= and a=rtcp)
+    std::string address;  // the relay's address for this stream (c= and a=rtcp)
     std::string addrtype = "IP4";
     // RTP port written into m=. A "/count" in the input is dropped: the relay allocates one
     // RTP port (and one RTCP port) per m= line, so it cannot promise more (as rtpengine).
     uint16_t port = 0;
-    uint16_t rtcp_port = 0;           // written into a=rtcp; must be set when the input has it
-    bool remove_ice = false;          // drop a=candidate, a=ice-*, a=end-of-candidates, a=remote-candidates
-    std::optional<std::string> proto; // replace the m= proto (RTP/AVP <-> RTP/SAVP bridging)
+    uint16_t rtcp_port = 0;            // written into a=rtcp; must be set when the input has it
+    bool remove_ice = false;           // drop a=candidate, a=ice-*, a=end-of-candidates, a=remote-candidates
+    std::optional<std::string> proto;  // replace the m= proto (RTP/AVP <-> RTP/SAVP bridging)
     // Drop every a=crypto line and write `crypto` instead: where the first old line was, or,
     // if there was none, before the section's first a= line (so after m=, i=, c=, b=, k=).
     bool replace_crypto = false;
@@ -100,7 +100,7 @@ struct media_plan {
 };
 
 struct rewrite_plan {
-    std::vector<media_plan> medias;   // one per m= line, same order as parse()
+    std::vector<media_plan> medias;  // one per m= line, same order as parse()
     // NG "replace": origin → o= address becomes `origin_address` too.
     bool replace_origin = false;
     std::string origin_address;
@@ -128,7 +128,7 @@ struct rewrite_plan {
 // streams, an empty address, an address type other than IP4/IP6, a token with blanks or
 // control characters (they would inject lines), a=rtcp in the input but rtcp_port 0, a
 // proto that would make RTP payload types of formats that are none.
-std::optional<std::string> rewrite(std::string_view text, const session_description& sd,
-                                   const rewrite_plan& plan, std::string* error);
+std::optional<std::string> rewrite(std::string_view text, const session_description& sd, const rewrite_plan& plan,
+                                   std::string* error);
 
 }  // namespace rtprelay::sdp

@@ -93,8 +93,7 @@ ip_address::family leg_family(const leg& l) {
 // first relayed stream, the audio of an everyday call. `crypto`: the SDES states the offer
 // decided for l's streams; the offerer's key names its suite, the answerer is reckoned at
 // the first suite offered to it.
-uint64_t leg_cost_of(const admission& adm, const leg& l, const std::vector<sdes::stream_crypto>& crypto,
-                     bool offerer) {
+uint64_t leg_cost_of(const admission& adm, const leg& l, const std::vector<sdes::stream_crypto>& crypto, bool offerer) {
     for (size_t i = 0; i < l.streams.size() && i < crypto.size(); ++i) {
         const stream& s = l.streams[i];
         if (!s.allocated || s.disabled) {
@@ -103,8 +102,8 @@ uint64_t leg_cost_of(const admission& adm, const leg& l, const std::vector<sdes:
         unsigned tag = 0;
         if (crypto[i].srtp) {
             const sdes::crypto_attr* line = offerer && crypto[i].from_peer ? &*crypto[i].from_peer
-                                            : !crypto[i].offered.empty() ? &crypto[i].offered.front()
-                                                                         : nullptr;
+                                            : !crypto[i].offered.empty()   ? &crypto[i].offered.front()
+                                                                           : nullptr;
             // The suite table's SRTP tag (10 or 4 for HMAC-SHA1, 16 for AES-GCM) and the key's
             // MKI, which every packet carries too.
             tag = line != nullptr ? dp::srtp::info(line->crypto_suite).rtp_tag_len + line->key.mki_len
@@ -374,8 +373,10 @@ void session_manager::allocate(call& c, leg& l, stream& s, ip_address::family fa
         if (s.local_addr.fam != fam) {
             // Its ports would change: the other side was told the old address. A new call
             // (or a re-INVITE through a fresh offer) can do it; this one cannot.
-            throw session_error("SDP: m= line " + std::to_string(i + 1) + ": the leg's address family cannot change "
-                                "within a call (" + family_name(s.local_addr.fam) + " to " + family_name(fam) + ")");
+            throw session_error("SDP: m= line " + std::to_string(i + 1) +
+                                ": the leg's address family cannot change "
+                                "within a call (" +
+                                family_name(s.local_addr.fam) + " to " + family_name(fam) + ")");
         }
         return;
     }
@@ -420,8 +421,8 @@ std::optional<session_manager::port_owner> session_manager::owner_of(const ip_ad
 
 void session_manager::destroy(call& c) {
     if (admission_ != nullptr && c.admitted) {
-        admission_->release_legs(std::vector<leg_cost>{{c.admitted_ifs[0], c.admitted_bps[0]},
-                                                  {c.admitted_ifs[1], c.admitted_bps[1]}});
+        admission_->release_legs(
+            std::vector<leg_cost>{{c.admitted_ifs[0], c.admitted_bps[0]}, {c.admitted_ifs[1], c.admitted_bps[1]}});
         c.admitted = false;
     }
     // Entries first (both legs), states after: an entry may point at its sibling's state.
@@ -509,9 +510,12 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
                 }
                 // The offerer's leg speaks the family of its SDP; the answerer's the one NG
                 // asks for (address family), else the offer's where its interface has it.
-                const ip_address::family fx = sx.peer_family.value_or(sx.allocated ? sx.local_addr.fam : leg_family(*x));
+                const ip_address::family fx =
+                    sx.peer_family.value_or(sx.allocated ? sx.local_addr.fam : leg_family(*x));
                 allocate(c, *x, sx, fx, i);
-                ip_address::family fy = sy.allocated ? sy.local_addr.fam : y->iface->has_family(fx) ? fx : leg_family(*y);
+                ip_address::family fy = sy.allocated               ? sy.local_addr.fam
+                                        : y->iface->has_family(fx) ? fx
+                                                                   : leg_family(*y);
                 if (r.address_family) {
                     fy = *r.address_family;
                 }
@@ -528,7 +532,8 @@ sdp_reply session_manager::offer(const sdp_request& r, steady::time_point now) {
             // other leg as it was negotiated (a plain carrier's re-INVITE does not turn an
             // SRTP customer's leg into RTP); one that changes it makes the other leg follow.
             // transport-protocol and the interface policy still decide over both.
-            const bool proto_kept = !x_proto_before.empty() && x_proto_before == sd.medias[i].proto && !sy.proto.empty();
+            const bool proto_kept =
+                !x_proto_before.empty() && x_proto_before == sd.medias[i].proto && !sy.proto.empty();
             const bool like_srtp = proto_kept ? sy.crypto().srtp : in.state.srtp;
             sdes::step_result out = sdes::offer_to_send(y->iface->name, y->iface->srtp, r.sdes, sd.medias[i].proto,
                                                         like_srtp, r.transport_protocol, sy.crypto());
@@ -907,7 +912,8 @@ std::optional<close_reason> session_manager::due(const call& c, steady::time_poi
     // Silence is measured from the last packet, or from the answer if none came since.
     std::chrono::duration<double> silent_for = now - c.answered_at;
     if (last_tsc != 0 && tsc_hz != 0) {
-        const double since_packet = now_tsc > last_tsc ? static_cast<double>(now_tsc - last_tsc) / static_cast<double>(tsc_hz) : 0.0;
+        const double since_packet =
+            now_tsc > last_tsc ? static_cast<double>(now_tsc - last_tsc) / static_cast<double>(tsc_hz) : 0.0;
         silent_for = std::min(silent_for, std::chrono::duration<double>(since_packet));
     }
     if (silent_for >= limit) {

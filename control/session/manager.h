@@ -47,18 +47,18 @@ struct admission_refused : std::runtime_error {
 struct sdp_request {
     std::string call_id;
     std::string from_tag;
-    std::string to_tag;                   // may be empty (initial offer)
+    std::string to_tag;  // may be empty (initial offer)
     std::string sdp;
-    std::vector<std::string> direction;   // interface names: [offerer side, answerer side]
-    bool replace_origin = false;          // replace: ["origin"]
-    bool ice_remove = false;              // ICE: "remove"
-    std::string transport_protocol;       // NG transport-protocol: RTP/AVP <-> RTP/SAVP bridging
-    sdes::sdes_request_options sdes;      // NG SDES list and SDES-* flags
-    bool strict_source = false;           // NG flag strict-source: sticks to the call's legs
+    std::vector<std::string> direction;  // interface names: [offerer side, answerer side]
+    bool replace_origin = false;         // replace: ["origin"]
+    bool ice_remove = false;             // ICE: "remove"
+    std::string transport_protocol;      // NG transport-protocol: RTP/AVP <-> RTP/SAVP bridging
+    sdes::sdes_request_options sdes;     // NG SDES list and SDES-* flags
+    bool strict_source = false;          // NG flag strict-source: sticks to the call's legs
     // NG `address family` (IP4/IP6): the family of the relay's address in the SDP this request
     // sends on (offer: toward the answerer). Unset: the offer's own, where the interface has it.
     std::optional<ip_address::family> address_family;
-    rtcp_mux_options rtcp_mux;            // NG rtcp-mux (offer only)
+    rtcp_mux_options rtcp_mux;  // NG rtcp-mux (offer only)
 };
 
 struct sdp_reply {
@@ -70,11 +70,11 @@ struct sdp_reply {
 
 // Timeouts like rtpengine's; zero turns one off.
 struct session_timeouts {
-    std::chrono::seconds media{60};      // answered call, no packet on any stream
-    std::chrono::seconds silent{3600};   // the same while a leg is on hold
-    std::chrono::seconds offer{3600};    // offer never answered
-    std::chrono::seconds final{0};       // absolute call duration
-    std::chrono::seconds delete_delay{0};// delete takes effect this much later
+    std::chrono::seconds media{60};        // answered call, no packet on any stream
+    std::chrono::seconds silent{3600};     // the same while a leg is on hold
+    std::chrono::seconds offer{3600};      // offer never answered
+    std::chrono::seconds final{0};         // absolute call duration
+    std::chrono::seconds delete_delay{0};  // delete takes effect this much later
 };
 
 // Why calls ended; the index is the metric label's position. `drain`: still open when the
@@ -95,7 +95,7 @@ const char* close_reason_label(close_reason r);
 
 struct session_totals {
     uint64_t calls_created = 0;
-    uint64_t calls_deleted = 0;          // every close, whatever the reason
+    uint64_t calls_deleted = 0;  // every close, whatever the reason
     uint64_t closed[static_cast<size_t>(close_reason::count)] = {};
     uint64_t offers = 0;
     uint64_t answers = 0;
@@ -103,13 +103,13 @@ struct session_totals {
     uint64_t refused_capacity = 0;
     uint64_t refused_cps = 0;
     uint64_t refused_draining = 0;
-    uint64_t refused_policy = 0;         // SDP/SDES/interface errors on a new call
+    uint64_t refused_policy = 0;  // SDP/SDES/interface errors on a new call
     // a=crypto lines dropped from a relayed SDP that no SDES step owns: session-level ones
     // and those of streams that are not RTP. They carry the sender's key.
     uint64_t crypto_lines_stripped = 0;
     // m= lines refused on their own (answered with port 0) while their call went on.
     uint64_t streams_refused = 0;
-    double call_seconds = 0;             // summed length of every call that ended
+    double call_seconds = 0;  // summed length of every call that ended
 };
 
 class session_manager {
@@ -163,9 +163,9 @@ class session_manager {
     call& find_call(const std::string& call_id);
     // What choosing an answer's branch changed, so that a refused answer can undo it.
     struct branch_change {
-        leg* from = nullptr;   // the branch that had the ports
-        leg* to = nullptr;     // the branch that got them
-        bool created = false;  // `to` is a new leg (the last in call::legs)
+        leg* from = nullptr;                // the branch that had the ports
+        leg* to = nullptr;                  // the branch that got them
+        bool created = false;               // `to` is a new leg (the last in call::legs)
         const leg* from_offerer = nullptr;  // `from`'s offerer before
     };
     sdp_reply answer_unchecked(const sdp_request& r, call& c, steady::time_point now, branch_change& change);

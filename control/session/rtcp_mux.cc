@@ -20,7 +20,7 @@ bool offer_rtcp_mux(stream& sx, stream& sy, const rtcp_mux_options& o) {
         } else if (o.reject) {
             x_mux = false;
         } else {
-            keep = o.accept;    // default: X gets what Y answers
+            keep = o.accept;  // default: X gets what Y answers
         }
     }
     sx.rtcp_mux = x_mux;

@@ -46,19 +46,19 @@ inline const sdes::stream_crypto no_crypto{};
 // streams need lives in separately allocated parts that plain streams do not have.
 struct stream {
     bool allocated = false;
-    bool rtcp_mux = false;               // RFC 5761 multiplexing in effect with this leg's peer
+    bool rtcp_mux = false;  // RFC 5761 multiplexing in effect with this leg's peer
     // rtcp-mux as negotiated toward this leg when an offer was sent to it (see
     // session_manager's rtcp-mux steps): our offer had a=rtcp-mux; the answer must not
     // change the offerer's choice; this leg multiplexes whatever it answers (rtcp-mux require).
     bool mux_offered = false;
     bool mux_keep = false;
     bool mux_required = false;
-    bool disabled = false;               // this leg's SDP has port 0 for it, or `refused`
+    bool disabled = false;  // this leg's SDP has port 0 for it, or `refused`
     // Refused by the relay in this leg's offer (e.g. no usable a=crypto line): answered with
     // port 0 whatever the other side answers; set again by each offer.
     bool refused = false;
-    bool hold = false;                   // this leg's SDP: sendonly/recvonly/inactive or c=0.0.0.0
-    bool is_rtp = true;                  // proto RTP/*: RTCP on port+1 is relayed too
+    bool hold = false;   // this leg's SDP: sendonly/recvonly/inactive or c=0.0.0.0
+    bool is_rtp = true;  // proto RTP/*: RTCP on port+1 is relayed too
     bool published = false;
     // These ports were answered by more than one forked branch: all branches got the same
     // offer, so all of them send here, and the source latched here is whichever spoke
@@ -67,7 +67,7 @@ struct stream {
     bool forked = false;
     logical_interface::allocation alloc{};
     ip_address local_addr;
-    std::optional<endpoint> peer_rtp;   // null: unknown or 0.0.0.0 (hold)
+    std::optional<endpoint> peer_rtp;  // null: unknown or 0.0.0.0 (hold)
     std::optional<endpoint> peer_rtcp;
     std::optional<ip_address::family> peer_family;  // of its SDP's c= (hold: only before ports); null: none
     std::string media_type;
@@ -106,13 +106,13 @@ struct stream {
 // active branch, the one that answered last; the others are `parked` and keep only what
 // their own SDP said, until they answer again or are deleted.
 struct leg {
-    std::string tag;                     // empty until the answer names it
+    std::string tag;  // empty until the answer names it
     logical_interface* iface = nullptr;
-    bool strict_source = false;          // NG flag strict-source seen for this call (or iface says so)
+    bool strict_source = false;  // NG flag strict-source seen for this call (or iface says so)
     std::vector<stream> streams;
     steady::time_point created;
-    bool parked = false;                 // a forked branch whose ports went to a later answer
-    const leg* offerer = nullptr;        // for forked branches: the leg whose offer they answered
+    bool parked = false;           // a forked branch whose ports went to a later answer
+    const leg* offerer = nullptr;  // for forked branches: the leg whose offer they answered
 };
 
 struct call {

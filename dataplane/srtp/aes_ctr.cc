@@ -41,7 +41,7 @@ template <int rcon>
     rk[8] = expand_round<0x80>(rk[7]);
     rk[9] = expand_round<0x1b>(rk[8]);
     rk[10] = expand_round<0x36>(rk[9]);
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < 11; ++i) {
         _mm_store_si128(reinterpret_cast<__m128i*>(round_keys + 16 * i), rk[i]);
     }
@@ -86,7 +86,7 @@ template <int rcon>
     rk[12] = expand_even_256<0x20>(rk[10], rk[11]);
     rk[13] = expand_odd_256(rk[11], rk[12]);
     rk[14] = expand_even_256<0x40>(rk[12], rk[13]);
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < 15; ++i) {
         _mm_store_si128(reinterpret_cast<__m128i*>(round_keys + 16 * i), rk[i]);
     }
@@ -97,18 +97,18 @@ template <int rcon>
 // 10 for AES-128, 14 for AES-256.
 template <int NR, int N>
 [[gnu::target("aes")]] inline void encrypt_blocks(const __m128i* rk, __m128i* b) {
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < N; ++i) {
         b[i] = _mm_xor_si128(b[i], rk[0]);
     }
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int r = 1; r < NR; ++r) {
-        #pragma GCC unroll 16
+#pragma GCC unroll 16
         for (int i = 0; i < N; ++i) {
             b[i] = _mm_aesenc_si128(b[i], rk[r]);
         }
     }
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < N; ++i) {
         b[i] = _mm_aesenclast_si128(b[i], rk[NR]);
     }
@@ -123,17 +123,17 @@ template <int NR, int N>
 // The last 1..8 blocks of a message, `len` bytes in (16 * (N - 1), 16 * N].
 template <int NR, int N>
 [[gnu::target("aes")]] inline void ctr_tail(const __m128i* rk, __m128i ctr, const uint8_t* in, uint8_t* out,
-                                           size_t len) {
+                                            size_t len) {
     const __m128i bswap = byte_reverse();
     const __m128i one = _mm_set_epi64x(0, 1);
     __m128i b[N];
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < N; ++i) {
         b[i] = _mm_shuffle_epi8(ctr, bswap);
         ctr = _mm_add_epi64(ctr, one);
     }
     encrypt_blocks<NR, N>(rk, b);
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < N - 1; ++i) {
         const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 16 * i));
         _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16 * i), _mm_xor_si128(x, b[i]));
@@ -151,7 +151,7 @@ template <int NR>
 [[gnu::target("aes")]] void ctr_aesni(const uint8_t* round_keys, const uint8_t iv[16], const uint8_t* in, uint8_t* out,
                                       size_t len) {
     __m128i rk[NR + 1];
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i <= NR; ++i) {
         rk[i] = _mm_load_si128(reinterpret_cast<const __m128i*>(round_keys + 16 * i));
     }
@@ -160,13 +160,13 @@ template <int NR>
     __m128i ctr = _mm_shuffle_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(iv)), bswap);
     while (len >= 128) {
         __m128i b[8];
-        #pragma GCC unroll 16
+#pragma GCC unroll 16
         for (int i = 0; i < 8; ++i) {
             b[i] = _mm_shuffle_epi8(ctr, bswap);
             ctr = _mm_add_epi64(ctr, one);
         }
         encrypt_blocks<NR, 8>(rk, b);
-        #pragma GCC unroll 16
+#pragma GCC unroll 16
         for (int i = 0; i < 8; ++i) {
             const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 16 * i));
             _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16 * i), _mm_xor_si128(x, b[i]));
@@ -176,15 +176,32 @@ template <int NR>
         len -= 128;
     }
     switch ((len + 15) / 16) {
-        case 0: break;
-        case 1: ctr_tail<NR, 1>(rk, ctr, in, out, len); break;
-        case 2: ctr_tail<NR, 2>(rk, ctr, in, out, len); break;
-        case 3: ctr_tail<NR, 3>(rk, ctr, in, out, len); break;
-        case 4: ctr_tail<NR, 4>(rk, ctr, in, out, len); break;
-        case 5: ctr_tail<NR, 5>(rk, ctr, in, out, len); break;
-        case 6: ctr_tail<NR, 6>(rk, ctr, in, out, len); break;
-        case 7: ctr_tail<NR, 7>(rk, ctr, in, out, len); break;
-        default: ctr_tail<NR, 8>(rk, ctr, in, out, len); break;
+        case 0:
+            break;
+        case 1:
+            ctr_tail<NR, 1>(rk, ctr, in, out, len);
+            break;
+        case 2:
+            ctr_tail<NR, 2>(rk, ctr, in, out, len);
+            break;
+        case 3:
+            ctr_tail<NR, 3>(rk, ctr, in, out, len);
+            break;
+        case 4:
+            ctr_tail<NR, 4>(rk, ctr, in, out, len);
+            break;
+        case 5:
+            ctr_tail<NR, 5>(rk, ctr, in, out, len);
+            break;
+        case 6:
+            ctr_tail<NR, 6>(rk, ctr, in, out, len);
+            break;
+        case 7:
+            ctr_tail<NR, 7>(rk, ctr, in, out, len);
+            break;
+        default:
+            ctr_tail<NR, 8>(rk, ctr, in, out, len);
+            break;
     }
 }
 
@@ -192,7 +209,7 @@ template <int NR>
 template <int NR>
 [[gnu::target("aes")]] void ecb_aesni(const uint8_t* round_keys, __m128i* b, size_t n) {
     __m128i rk[NR + 1];
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i <= NR; ++i) {
         rk[i] = _mm_load_si128(reinterpret_cast<const __m128i*>(round_keys + 16 * i));
     }
@@ -203,7 +220,7 @@ template <int NR>
 
 uint64_t load_be64(const uint8_t* p) {
     uint64_t v = 0;
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 0; i < 8; ++i) {
         v = (v << 8) | p[i];
     }
@@ -211,7 +228,7 @@ uint64_t load_be64(const uint8_t* p) {
 }
 
 void store_be64(uint8_t* p, uint64_t v) {
-    #pragma GCC unroll 16
+#pragma GCC unroll 16
     for (int i = 7; i >= 0; --i) {
         p[i] = static_cast<uint8_t>(v);
         v >>= 8;
@@ -262,8 +279,7 @@ void aes_ctr::set_key(const uint8_t* key, size_t key_len, aes_impl impl) {
     }
     // A zero IV for now: apply() sets the real one per call without touching the key schedule.
     const uint8_t zero_iv[16] = {};
-    if (EVP_EncryptInit_ex(evp_, key_len == 32 ? EVP_aes_256_ctr() : EVP_aes_128_ctr(), nullptr, key, zero_iv) !=
-        1) {
+    if (EVP_EncryptInit_ex(evp_, key_len == 32 ? EVP_aes_256_ctr() : EVP_aes_128_ctr(), nullptr, key, zero_iv) != 1) {
         throw std::runtime_error("EVP_EncryptInit_ex(aes-ctr) failed");
     }
     aesni_ = false;

@@ -46,7 +46,7 @@ void aesni_ctr(const uint8_t* round_keys, size_t key_len, const uint8_t iv[16], 
                size_t len) noexcept;
 
 class aes_ctr {
-public:
+ public:
     aes_ctr() = default;
     ~aes_ctr();
     aes_ctr(const aes_ctr&) = delete;
@@ -66,7 +66,7 @@ public:
     // AES-CTR takes them (burst SRTP, batch.h).
     const uint8_t* round_keys() const noexcept { return round_keys_; }
 
-private:
+ private:
     alignas(16) uint8_t round_keys_[max_aes_round_keys_len]{};  // aesni only
     evp_cipher_ctx_st* evp_ = nullptr;                          // openssl only
     size_t key_len_ = 16;

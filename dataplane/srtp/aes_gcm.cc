@@ -56,19 +56,28 @@ void gcm_precompute(const uint8_t* key, size_t key_len, void* key_data) {
 
 void init_gcm_manager(IMB_MGR* mgr) {
     switch (path().arch) {
-        case IMB_ARCH_SSE: init_mb_mgr_sse(mgr); break;
-        case IMB_ARCH_AVX: init_mb_mgr_avx(mgr); break;
-        case IMB_ARCH_AVX2: init_mb_mgr_avx2(mgr); break;
-        case IMB_ARCH_AVX512: init_mb_mgr_avx512(mgr); break;
-        default: throw std::runtime_error("intel-ipsec-mb: unknown GCM code path");
+        case IMB_ARCH_SSE:
+            init_mb_mgr_sse(mgr);
+            break;
+        case IMB_ARCH_AVX:
+            init_mb_mgr_avx(mgr);
+            break;
+        case IMB_ARCH_AVX2:
+            init_mb_mgr_avx2(mgr);
+            break;
+        case IMB_ARCH_AVX512:
+            init_mb_mgr_avx512(mgr);
+            break;
+        default:
+            throw std::runtime_error("intel-ipsec-mb: unknown GCM code path");
     }
     if (imb_get_errno(mgr) != 0) {
         throw std::runtime_error("intel-ipsec-mb: cannot set up the GCM code path");
     }
 }
 
-void gcm_seal(const void* key_data, size_t key_len, const uint8_t iv[gcm_iv_len], const uint8_t* aad,
-              size_t aad_len, uint8_t* data, size_t len, uint8_t tag[gcm_tag_len]) noexcept {
+void gcm_seal(const void* key_data, size_t key_len, const uint8_t iv[gcm_iv_len], const uint8_t* aad, size_t aad_len,
+              uint8_t* data, size_t len, uint8_t tag[gcm_tag_len]) noexcept {
     IMB_MGR* mgr = path().mgr;
     gcm_context_data ctx;
     if (key_len == 16) [[likely]] {
@@ -78,8 +87,8 @@ void gcm_seal(const void* key_data, size_t key_len, const uint8_t iv[gcm_iv_len]
     }
 }
 
-bool gcm_open(const void* key_data, size_t key_len, const uint8_t iv[gcm_iv_len], const uint8_t* aad,
-              size_t aad_len, uint8_t* data, size_t len, const uint8_t tag[gcm_tag_len]) noexcept {
+bool gcm_open(const void* key_data, size_t key_len, const uint8_t iv[gcm_iv_len], const uint8_t* aad, size_t aad_len,
+              uint8_t* data, size_t len, const uint8_t tag[gcm_tag_len]) noexcept {
     IMB_MGR* mgr = path().mgr;
     gcm_context_data ctx;
     uint8_t computed[gcm_tag_len];

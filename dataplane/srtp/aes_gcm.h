@@ -39,17 +39,17 @@ void gcm_precompute(const uint8_t* key, size_t key_len, void* key_data);
 // GCM jobs can use key data from gcm_precompute. Throws std::runtime_error on failure.
 void init_gcm_manager(IMB_MGR* mgr);
 // Encrypts data[0, len) in place and writes the tag. `aad` may be null when aad_len is 0.
-void gcm_seal(const void* key_data, size_t key_len, const uint8_t iv[gcm_iv_len], const uint8_t* aad,
-              size_t aad_len, uint8_t* data, size_t len, uint8_t tag[gcm_tag_len]) noexcept;
+void gcm_seal(const void* key_data, size_t key_len, const uint8_t iv[gcm_iv_len], const uint8_t* aad, size_t aad_len,
+              uint8_t* data, size_t len, uint8_t tag[gcm_tag_len]) noexcept;
 // True when `tag` is right, and data[0, len) is then decrypted in place; false leaves it as
 // it was. The tag compare takes constant time.
-bool gcm_open(const void* key_data, size_t key_len, const uint8_t iv[gcm_iv_len], const uint8_t* aad,
-              size_t aad_len, uint8_t* data, size_t len, const uint8_t tag[gcm_tag_len]) noexcept;
+bool gcm_open(const void* key_data, size_t key_len, const uint8_t iv[gcm_iv_len], const uint8_t* aad, size_t aad_len,
+              uint8_t* data, size_t len, const uint8_t tag[gcm_tag_len]) noexcept;
 
 // --- openssl: EVP. ---
 
 class gcm_evp {
-public:
+ public:
     gcm_evp() = default;
     ~gcm_evp();
     gcm_evp(const gcm_evp&) = delete;
@@ -65,7 +65,7 @@ public:
     bool open(const uint8_t iv[gcm_iv_len], const uint8_t* aad, size_t aad_len, uint8_t* data, size_t len,
               const uint8_t tag[gcm_tag_len]) noexcept;
 
-private:
+ private:
     evp_cipher_ctx_st* enc_ = nullptr;
     evp_cipher_ctx_st* dec_ = nullptr;
 };

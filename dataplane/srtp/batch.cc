@@ -56,11 +56,16 @@ uint64_t cpu_features() {
 
 const char* imb_arch_name(imb_arch a) noexcept {
     switch (a) {
-        case imb_arch::automatic: return "automatic";
-        case imb_arch::sse: return "sse";
-        case imb_arch::avx: return "avx";
-        case imb_arch::avx2: return "avx2";
-        case imb_arch::avx512: return "avx512";
+        case imb_arch::automatic:
+            return "automatic";
+        case imb_arch::sse:
+            return "sse";
+        case imb_arch::avx:
+            return "avx";
+        case imb_arch::avx2:
+            return "avx2";
+        case imb_arch::avx512:
+            return "avx512";
     }
     return "unknown";
 }

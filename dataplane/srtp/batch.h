@@ -59,7 +59,7 @@ struct batch_item {
 void run_item(batch_item& it) noexcept;
 
 class burst_crypto {
-public:
+ public:
     static constexpr uint32_t max_items = 64;  // per run() call
 
     // Control plane: allocates the manager. Throws std::runtime_error when the library or the
@@ -81,7 +81,7 @@ public:
     // (header 12), each with its own AES-CM context's keys, results discarded. For benchmarks.
     void floor_pass(context* const* ctxs, uint8_t* const* pkts, uint32_t n, uint32_t len) noexcept;
 
-private:
+ private:
     struct pending;  // per item scratch, defined in batch_steps.h
 
     void run_in_order(batch_item* items, uint32_t n) noexcept;
@@ -108,11 +108,11 @@ private:
     void cm_add_ctr(uint32_t i, uint32_t k, const context& c, uint8_t* pkt, uint32_t from, uint32_t to) noexcept;
     void cm_cipher(batch_item* items, uint32_t n, const uint8_t* job_item) noexcept;
 
-    IMB_MGR* mgr_ = nullptr;          // HMAC-SHA1 and AES-CTR bursts
-    IMB_MGR* gcm_mgr_ = nullptr;      // AES-GCM jobs (the process's GCM path)
-    IMB_JOB* hash_jobs_ = nullptr;    // max_items, constant fields set once
-    IMB_JOB* ctr_jobs_ = nullptr;     // 2 x max_items: AES-128 ones, then AES-256 ones
-    pending* scratch_ = nullptr;      // max_items
+    IMB_MGR* mgr_ = nullptr;        // HMAC-SHA1 and AES-CTR bursts
+    IMB_MGR* gcm_mgr_ = nullptr;    // AES-GCM jobs (the process's GCM path)
+    IMB_JOB* hash_jobs_ = nullptr;  // max_items, constant fields set once
+    IMB_JOB* ctr_jobs_ = nullptr;   // 2 x max_items: AES-128 ones, then AES-256 ones
+    pending* scratch_ = nullptr;    // max_items
     // The item of each job in the current lists, and how many: hash, ctr (by key size), gcm.
     uint8_t hash_item_[max_items] = {};
     uint8_t ctr_item_[2][max_items] = {};

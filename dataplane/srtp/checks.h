@@ -28,15 +28,15 @@ struct packet_plan {
     const ssrc_slot* slot = nullptr;  // the SSRC's slot, or an empty stand-in (is_new)
     uint64_t index = 0;               // SRTP: ROC << 16 | SEQ; SRTCP: the 31-bit index
     uint32_t ssrc = 0;
-    uint32_t header_len = 0;          // left in clear at the front (RTP header, SRTCP's 8)
-    uint32_t auth_len = 0;            // AES-CM unprotect: bytes the HMAC covers (the ROC
-                                      // aside); protect: the packet as given
-    uint32_t clear_end = 0;           // end of the encrypted part (unprotect: the packet's
-                                      // length once tag, MKI and SRTCP trailer are gone)
-    uint32_t tag_at = 0;              // unprotect: where the received tag starts
-    uint32_t trailer_at = 0;          // unprotect, SRTCP: where the E/index word starts
-    bool is_new = false;              // the SSRC has no slot yet; reserve() before commit()
-    bool encrypted = true;            // SRTCP E bit (unprotect); true otherwise
+    uint32_t header_len = 0;  // left in clear at the front (RTP header, SRTCP's 8)
+    uint32_t auth_len = 0;    // AES-CM unprotect: bytes the HMAC covers (the ROC
+                              // aside); protect: the packet as given
+    uint32_t clear_end = 0;   // end of the encrypted part (unprotect: the packet's
+                              // length once tag, MKI and SRTCP trailer are gone)
+    uint32_t tag_at = 0;      // unprotect: where the received tag starts
+    uint32_t trailer_at = 0;  // unprotect, SRTCP: where the E/index word starts
+    bool is_new = false;      // the SSRC has no slot yet; reserve() before commit()
+    bool encrypted = true;    // SRTCP E bit (unprotect); true otherwise
 };
 
 // Parse for unprotect: kind, length, header, MKI; fills everything but slot, is_new and (RTP)
@@ -44,8 +44,7 @@ struct packet_plan {
 // it too. `cm_no_mki`: the caller knows the context is AES-CM without an MKI (the burst
 // path's common case, batch_cm.cc), so the offsets fold to constants and no MKI is compared.
 template <bool cm_no_mki = false>
-inline result parse_unprotect(const context& c, bool rtcp, const uint8_t* pkt, uint32_t len,
-                              packet_plan* p) noexcept {
+inline result parse_unprotect(const context& c, bool rtcp, const uint8_t* pkt, uint32_t len, packet_plan* p) noexcept {
     const uint32_t tag_len = c.tag_len();
     const uint32_t mki_len = cm_no_mki ? 0 : c.mki_len();
     const bool gcm = !cm_no_mki && c.kind() == transform::aes_gcm;
@@ -136,8 +135,7 @@ inline result parse_protect(const context& c, bool rtcp, const uint8_t* pkt, uin
 // Every check unprotect makes before its tag check (native engine): parse (with the MKI),
 // SSRC slot, index, replay. ok = the packet may be authenticated; the plan says how.
 template <bool cm_no_mki = false>
-inline result check_unprotect(const context& c, bool rtcp, const uint8_t* pkt, uint32_t len,
-                              packet_plan* p) noexcept {
+inline result check_unprotect(const context& c, bool rtcp, const uint8_t* pkt, uint32_t len, packet_plan* p) noexcept {
     if (const result r = parse_unprotect<cm_no_mki>(c, rtcp, pkt, len, p); r != result::ok) {
         return r;
     }

@@ -53,7 +53,7 @@ struct native {
     static uint32_t srtcp_gcm_aad(uint8_t* pkt, const packet_plan& p, uint8_t aad[12], uint8_t tag[16],
                                   const uint8_t** at) noexcept;
 
-private:
+ private:
     static void cipher(const context& c, const uint8_t iv[16], uint8_t* data, size_t len) noexcept;
     static result unprotect_gcm(context& c, bool rtcp, uint8_t* pkt, uint32_t* len, const packet_plan& p) noexcept;
     static void protect_gcm(context& c, bool rtcp, uint8_t* pkt, uint32_t* len, const packet_plan& p) noexcept;
@@ -76,7 +76,7 @@ struct libsrtp2 {
     static result unprotect_rtcp(context& c, uint8_t* pkt, uint32_t* len) noexcept;
     static result protect_rtcp(context& c, uint8_t* pkt, uint32_t* len, uint32_t room) noexcept;
 
-private:
+ private:
     // The same max_ssrcs rule as the native engine (libsrtp2 itself has no limit).
     static bool ssrc_allowed(const context& c, uint32_t ssrc) noexcept;
     static void note_ssrc(context& c, uint32_t ssrc) noexcept;

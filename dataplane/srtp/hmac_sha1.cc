@@ -32,7 +32,7 @@ void resume(SHA_CTX* c, const uint32_t* h) {
     c->h4 = h[4];
     c->Nl = block_len * 8;  // message length so far, in bits
     c->Nh = 0;
-    c->num = 0;             // nothing buffered
+    c->num = 0;  // nothing buffered
 }
 
 }  // namespace

@@ -17,7 +17,7 @@
 namespace rtprelay::dp::srtp {
 
 class hmac_sha1 {
-public:
+ public:
     static constexpr size_t digest_len = 20;  // bytes
 
     hmac_sha1() = default;
@@ -29,14 +29,15 @@ public:
     void set_key(const uint8_t* key, size_t len) noexcept;
 
     // out = HMAC(key, a || b), 20 bytes. `b` may be empty (b_len 0). No allocation.
-    void compute(const uint8_t* a, size_t a_len, const uint8_t* b, size_t b_len, uint8_t out[digest_len]) const noexcept;
+    void compute(const uint8_t* a, size_t a_len, const uint8_t* b, size_t b_len,
+                 uint8_t out[digest_len]) const noexcept;
 
     // The chaining values after the ipad/opad block, h0..h4 as native-endian words: the
     // layout intel-ipsec-mb's HMAC jobs take as hashed_auth_key_xor_ipad/opad (batch.h).
     const uint32_t* inner_state() const noexcept { return inner_; }
     const uint32_t* outer_state() const noexcept { return outer_; }
 
-private:
+ private:
     // SHA-1 chaining values h0..h4 after one 64-byte block.
     uint32_t inner_[5]{};
     uint32_t outer_[5]{};

@@ -9,7 +9,7 @@
 namespace rtprelay::dp::srtp {
 
 class index_window {
-public:
+ public:
     static constexpr uint64_t size = 128;  // indices, including the highest
 
     enum class verdict : uint8_t {
@@ -52,7 +52,7 @@ public:
         bits_[back / 64] |= uint64_t{1} << (back % 64);
     }
 
-private:
+ private:
     // Moves the bitmap up by n (> 0) indices: bit k becomes bit k + n.
     void shift(uint64_t n) noexcept {
         if (n >= size) {

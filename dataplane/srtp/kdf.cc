@@ -12,8 +12,7 @@ namespace {
 
 // x = key_id XOR master_salt, key_id = label || r (r = 0: 48 zero bits), both 112 bits
 // right-aligned; so the label lands on salt byte 7. The counter block is x * 2^16 + block.
-void counter_block(const uint8_t* master_salt, size_t master_salt_len, uint8_t label, uint16_t block,
-                   uint8_t out[16]) {
+void counter_block(const uint8_t* master_salt, size_t master_salt_len, uint8_t label, uint16_t block, uint8_t out[16]) {
     std::memset(out, 0, 16);
     std::memcpy(out, master_salt, master_salt_len);  // 12-byte salts: zero-padded to 14
     out[7] ^= label;

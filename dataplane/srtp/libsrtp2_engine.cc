@@ -23,7 +23,7 @@ namespace rtprelay::dp::srtp::detail {
 
 namespace {
 
-constexpr unsigned long replay_window = 128;  // packets; as index_window::size
+constexpr unsigned long replay_window = 128;          // packets; as index_window::size
 constexpr uint32_t max_len = INT_MAX - max_overhead;  // libsrtp2 takes lengths as int
 
 // libsrtp2 decrypts AES-GCM in place before it knows whether the tag is right: an AEAD
@@ -98,26 +98,31 @@ srtp_t create_session(const master_key& key, suite s, bool rtcp, srtp_ssrc_type_
 
 result from_unprotect(srtp_err_status_t st) noexcept {
     switch (st) {
-        case srtp_err_status_ok: return result::ok;
+        case srtp_err_status_ok:
+            return result::ok;
         case srtp_err_status_auth_fail:
         case srtp_err_status_cant_check:  // SRTCP E bit differs from the policy
             return result::auth_failed;
         case srtp_err_status_replay_fail:
         case srtp_err_status_replay_old:
             return result::replay;
-        case srtp_err_status_bad_mki: return result::bad_mki;
-        default: return result::bad_header;
+        case srtp_err_status_bad_mki:
+            return result::bad_mki;
+        default:
+            return result::bad_header;
     }
 }
 
 result from_protect(srtp_err_status_t st) noexcept {
     switch (st) {
-        case srtp_err_status_ok: return result::ok;
+        case srtp_err_status_ok:
+            return result::ok;
         case srtp_err_status_replay_fail:
         case srtp_err_status_replay_old:
         case srtp_err_status_key_expired:
             return result::index_reuse;
-        default: return result::bad_header;
+        default:
+            return result::bad_header;
     }
 }
 

@@ -135,8 +135,8 @@ void native::cipher(const context& c, const uint8_t iv[16], uint8_t* data, size_
     OPENSSL_cleanse(rk, sizeof(rk));
 }
 
-void native::seal(const context& c, const uint8_t iv[12], const uint8_t* aad, size_t aad_len, uint8_t* data,
-                  size_t len, uint8_t* tag) noexcept {
+void native::seal(const context& c, const uint8_t iv[12], const uint8_t* aad, size_t aad_len, uint8_t* data, size_t len,
+                  uint8_t* tag) noexcept {
     if (c.aes_ == aes_impl::aesni) [[likely]] {
         gcm_seal(c.tail(), c.key_len_, iv, aad, aad_len, data, len, tag);
     } else {
@@ -144,8 +144,8 @@ void native::seal(const context& c, const uint8_t iv[12], const uint8_t* aad, si
     }
 }
 
-bool native::open(const context& c, const uint8_t iv[12], const uint8_t* aad, size_t aad_len, uint8_t* data,
-                  size_t len, const uint8_t* tag) noexcept {
+bool native::open(const context& c, const uint8_t iv[12], const uint8_t* aad, size_t aad_len, uint8_t* data, size_t len,
+                  const uint8_t* tag) noexcept {
     if (c.aes_ == aes_impl::aesni) [[likely]] {
         return gcm_open(c.tail(), c.key_len_, iv, aad, aad_len, data, len, tag);
     }

@@ -15,9 +15,7 @@ inline constexpr uint32_t srtcp_trailer_len = 4;      // E bit + 31-bit index
 inline constexpr uint64_t max_srtp_index = (uint64_t{1} << 48) - 1;
 inline constexpr uint64_t max_srtcp_index = 0x7fffffff;
 
-inline uint16_t load_be16(const uint8_t* p) noexcept {
-    return static_cast<uint16_t>((p[0] << 8) | p[1]);
-}
+inline uint16_t load_be16(const uint8_t* p) noexcept { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
 
 inline uint32_t load_be32(const uint8_t* p) noexcept {
     uint32_t v;

@@ -13,16 +13,26 @@ namespace rtprelay::dp::srtp {
 
 const char* result_name(result r) noexcept {
     switch (r) {
-        case result::ok: return "ok";
-        case result::auth_failed: return "auth_failed";
-        case result::replay: return "replay";
-        case result::too_short: return "too_short";
-        case result::bad_header: return "bad_header";
-        case result::ssrc_limit: return "ssrc_limit";
-        case result::index_reuse: return "index_reuse";
-        case result::no_room: return "no_room";
-        case result::engine_error: return "engine_error";
-        case result::bad_mki: return "bad_mki";
+        case result::ok:
+            return "ok";
+        case result::auth_failed:
+            return "auth_failed";
+        case result::replay:
+            return "replay";
+        case result::too_short:
+            return "too_short";
+        case result::bad_header:
+            return "bad_header";
+        case result::ssrc_limit:
+            return "ssrc_limit";
+        case result::index_reuse:
+            return "index_reuse";
+        case result::no_room:
+            return "no_room";
+        case result::engine_error:
+            return "engine_error";
+        case result::bad_mki:
+            return "bad_mki";
     }
     return "unknown";
 }
@@ -46,9 +56,9 @@ size_t context::tail_len(engine e, suite s, aes_impl aes, bool rtcp) noexcept {
 
 size_t context::footprint() const noexcept { return sizeof(context) + tail_len(engine_, suite_, aes_, rtcp_); }
 
-void context::operator delete(void* p) noexcept { ::operator delete(p, std::align_val_t{alignof(context)}); }
+void context::operator delete(void* p) noexcept { ::operator delete (p, std::align_val_t{alignof(context)}); }
 void context::operator delete(void* p, std::align_val_t) noexcept {
-    ::operator delete(p, std::align_val_t{alignof(context)});
+    ::operator delete (p, std::align_val_t{alignof(context)});
 }
 
 context::~context() {
@@ -100,7 +110,7 @@ std::unique_ptr<context> context::create(engine e, suite s, bool rtcp, aes_impl 
     }
     const suite_info& si = info(s);
     const size_t tail = tail_len(e, s, aes, rtcp);
-    void* mem = ::operator new(sizeof(context) + tail, std::align_val_t{alignof(context)});
+    void* mem = ::operator new (sizeof(context) + tail, std::align_val_t{alignof(context)});
     std::memset(static_cast<uint8_t*>(mem) + sizeof(context), 0, tail);
     std::unique_ptr<context> c(new (mem) context());
     c->engine_ = e;

@@ -49,19 +49,19 @@ enum class engine : uint8_t { native, libsrtp2 };
 
 enum class result : uint8_t {
     ok,
-    auth_failed,  // tag mismatch (wrong key, forged or corrupted packet, SRTCP E bit flipped)
-    replay,       // unprotect: index already received, or older than the replay window
-    too_short,    // shorter than the smallest header (+ tag / SRTCP trailer when unprotecting)
-    bad_header,   // RTP/RTCP version not 2, CSRCs or extension past the end, or a context
-                  // made for the other protocol (RTP vs RTCP)
-    ssrc_limit,   // a new SSRC and the context already holds max_ssrcs of them, or it needs
-                  // its overflow chunk and the pool has none free (ssrc_pool.h)
-    index_reuse,  // protect: index already sent or older than the sent window, or indices
-                  // exhausted (2^48 SRTP, 2^31 SRTCP): re-key
-    no_room,      // protect: fewer than context::overhead() bytes writable after the packet
-    engine_error, // burst path (batch.h): the crypto library did not complete a job; cannot
-                  // happen with the jobs we build, counted if it ever does
-    bad_mki,      // unprotect: the packet's MKI is not the key's (checked before any crypto)
+    auth_failed,   // tag mismatch (wrong key, forged or corrupted packet, SRTCP E bit flipped)
+    replay,        // unprotect: index already received, or older than the replay window
+    too_short,     // shorter than the smallest header (+ tag / SRTCP trailer when unprotecting)
+    bad_header,    // RTP/RTCP version not 2, CSRCs or extension past the end, or a context
+                   // made for the other protocol (RTP vs RTCP)
+    ssrc_limit,    // a new SSRC and the context already holds max_ssrcs of them, or it needs
+                   // its overflow chunk and the pool has none free (ssrc_pool.h)
+    index_reuse,   // protect: index already sent or older than the sent window, or indices
+                   // exhausted (2^48 SRTP, 2^31 SRTCP): re-key
+    no_room,       // protect: fewer than context::overhead() bytes writable after the packet
+    engine_error,  // burst path (batch.h): the crypto library did not complete a job; cannot
+                   // happen with the jobs we build, counted if it ever does
+    bad_mki,       // unprotect: the packet's MKI is not the key's (checked before any crypto)
 };
 const char* result_name(result r) noexcept;
 
@@ -94,7 +94,7 @@ struct libsrtp2;
 // The OpenSSL fallback (CPUs without AES-NI) and the libsrtp2 engine keep what they need
 // behind a pointer / after the object instead. Destroying a context wipes its keys.
 class alignas(64) context {
-public:
+ public:
     ~context();
     context(const context&) = delete;
     context& operator=(const context&) = delete;
@@ -139,7 +139,7 @@ public:
         }
     }
 
-private:
+ private:
     friend struct detail::native;
     friend struct detail::libsrtp2;
     friend class burst_crypto;
@@ -164,23 +164,23 @@ private:
     transform kind_ = transform::aes_cm_hmac_sha1;
     bool rtcp_ = false;
     uint8_t tag_len_ = 0;
-    uint8_t mki_len_ = 0;                 // MKI bytes in each packet, 0..max_mki_len
-    uint8_t key_len_ = 16;                // AES session key: 16 or 32
-    uint8_t n_slots_ = 0;                 // SSRCs with state: first_, then more_[0, n_slots_ - 1)
-    aes_impl aes_ = aes_impl::aesni;      // native: aesni (keys after the object) or openssl (cipher_)
-    bool cm128_ = false;                  // native AES-NI AES-CM-128 HMAC-SHA1, no MKI: the burst
-                                          // path's common case, on its own steps (batch_cm.cc)
+    uint8_t mki_len_ = 0;                               // MKI bytes in each packet, 0..max_mki_len
+    uint8_t key_len_ = 16;                              // AES session key: 16 or 32
+    uint8_t n_slots_ = 0;                               // SSRCs with state: first_, then more_[0, n_slots_ - 1)
+    aes_impl aes_ = aes_impl::aesni;                    // native: aesni (keys after the object) or openssl (cipher_)
+    bool cm128_ = false;                                // native AES-NI AES-CM-128 HMAC-SHA1, no MKI: the burst
+                                                        // path's common case, on its own steps (batch_cm.cc)
     std::array<uint8_t, max_session_salt_len> salt_{};  // session salt (AES-GCM: its first 12)
-    hmac_sha1 auth_;                      // AES-CM: session auth key, as pad states
+    hmac_sha1 auth_;                                    // AES-CM: session auth key, as pad states
     // Line 1.
-    slot first_{};                        // a one-SSRC stream's state
-    slot* more_ = nullptr;                // SSRCs 2..max_ssrcs: a pool chunk's slots, on demand
-                                          // (owner worker writes it; read by ~context after RCU)
+    slot first_{};          // a one-SSRC stream's state
+    slot* more_ = nullptr;  // SSRCs 2..max_ssrcs: a pool chunk's slots, on demand
+                            // (owner worker writes it; read by ~context after RCU)
     union {
-        aes_ctr* ctr;                     // native OpenSSL AES-CM: keyed once, owned
-        gcm_evp* gcm;                     // native OpenSSL AES-GCM: keyed once, owned
+        aes_ctr* ctr;  // native OpenSSL AES-CM: keyed once, owned
+        gcm_evp* gcm;  // native OpenSSL AES-GCM: keyed once, owned
     } cipher_{};
-    uint32_t chunk_id_ = 0;               // more_'s id in the pool (when more_ is set)
+    uint32_t chunk_id_ = 0;                   // more_'s id in the pool (when more_ is set)
     std::array<uint8_t, max_mki_len> mki_{};  // the MKI, its first mki_len_ bytes
 };
 

@@ -33,12 +33,12 @@ struct ssrc_slot {
 namespace detail {
 
 class ssrc_pool {
-public:
-    static constexpr uint32_t chunk_slots = 7;        // max_ssrcs - 1 (checked in srtp.cc)
-    static constexpr uint32_t chunks_per_block = 64;  // one free-mask word
-    static constexpr uint32_t max_blocks = 8192;      // 524,288 chunks: 4M contexts at 1 in 8
-    static constexpr uint32_t contexts_per_chunk = 8; // supply kept free: live contexts / 8
-    static constexpr uint32_t spare_chunks = 64;      // + this
+ public:
+    static constexpr uint32_t chunk_slots = 7;         // max_ssrcs - 1 (checked in srtp.cc)
+    static constexpr uint32_t chunks_per_block = 64;   // one free-mask word
+    static constexpr uint32_t max_blocks = 8192;       // 524,288 chunks: 4M contexts at 1 in 8
+    static constexpr uint32_t contexts_per_chunk = 8;  // supply kept free: live contexts / 8
+    static constexpr uint32_t spare_chunks = 64;       // + this
 
     struct chunk {
         ssrc_slot slots[chunk_slots];
@@ -65,7 +65,7 @@ public:
     // `held`, up to `max_held`); lets a test reach the exhausted state. Returns how many.
     uint32_t hold_all_but(int64_t chunks, uint32_t* held, uint32_t max_held) noexcept;
 
-private:
+ private:
     struct block {
         std::atomic<uint64_t> free_mask{~uint64_t{0}};  // bit k set: chunks[k] is free
         chunk chunks[chunks_per_block];
@@ -77,8 +77,8 @@ private:
     std::atomic<block*> blocks_[max_blocks]{};
     std::atomic<uint32_t> n_blocks_{0};
     std::atomic<int64_t> free_{0};
-    std::mutex grow_mutex_;                    // control plane only: one grower at a time
-    std::atomic<uint64_t> live_contexts_{0};   // native contexts alive
+    std::mutex grow_mutex_;                   // control plane only: one grower at a time
+    std::atomic<uint64_t> live_contexts_{0};  // native contexts alive
 };
 
 }  // namespace detail

@@ -28,7 +28,7 @@ enum class transform : uint8_t {
 struct suite_info {
     const char* name;  // as in SDES a=crypto
     transform kind;
-    uint8_t master_key_len;    // also the AES key size of the key derivation and the cipher
+    uint8_t master_key_len;  // also the AES key size of the key derivation and the cipher
     uint8_t master_salt_len;
     uint8_t session_key_len;
     uint8_t session_salt_len;
@@ -38,15 +38,15 @@ struct suite_info {
 };
 
 inline constexpr suite_info suite_table[] = {
-#define SRTP_SUITE(id, sdes_name, kind_, mk, ms, sk, ss, sa, rtp_tag, rtcp_tag, ...)                              \
-    {.name = sdes_name,                                                                                          \
-     .kind = transform::kind_,                                                                                   \
-     .master_key_len = mk,                                                                                       \
-     .master_salt_len = ms,                                                                                      \
-     .session_key_len = sk,                                                                                      \
-     .session_salt_len = ss,                                                                                     \
-     .session_auth_key_len = sa,                                                                                 \
-     .rtp_tag_len = rtp_tag,                                                                                     \
+#define SRTP_SUITE(id, sdes_name, kind_, mk, ms, sk, ss, sa, rtp_tag, rtcp_tag, ...) \
+    {.name = sdes_name,                                                              \
+     .kind = transform::kind_,                                                       \
+     .master_key_len = mk,                                                           \
+     .master_salt_len = ms,                                                          \
+     .session_key_len = sk,                                                          \
+     .session_salt_len = ss,                                                         \
+     .session_auth_key_len = sa,                                                     \
+     .rtp_tag_len = rtp_tag,                                                         \
      .rtcp_tag_len = rtcp_tag},
 #include "dataplane/srtp/suites.def"
 #undef SRTP_SUITE

@@ -21,10 +21,11 @@ build_pkgs=(meson ninja-build pkg-config g++ libdpdk-dev dpdk libsrtp2-dev libss
 # draws one).
 # librte-net-af-xdp23 and librte-net-memif23: the DPDK drivers e2e_loadgen_dpdk_* load at run
 # time (libdpdk-dev pulls them in today; named so that stays true).
+# clang-format: the format check (tests/format/check.sh, .clang-format).
 # rtpengine-utils: rtpengine's own NG client (rtpengine-ng-client) driving rtprelay
 # (tests/e2e/ng_interop.py); its --json needs libjson-perl, which it only recommends.
 test_pkgs=(iproute2 ethtool python3 kamailio sip-tester clang libclang-rt-14-dev prometheus baresip-core
-           gnuplot-nox librte-net-af-xdp23 librte-net-memif23 rtpengine-utils libjson-perl)
+           gnuplot-nox librte-net-af-xdp23 librte-net-memif23 rtpengine-utils libjson-perl clang-format)
 # Services of test packages: never left enabled or running as system services.
 service_pkgs=(kamailio prometheus rtpengine-daemon)
 # The relay bench/compare measures rtprelay against (an optional benchmark dependency), and

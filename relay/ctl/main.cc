@@ -42,8 +42,8 @@ struct ctl_options {
     unsigned timeout_ms = 1000;
     // The reply is one UDP datagram (< 64 KB): 500 call-ids of ~100 bytes fit.
     unsigned limit = 500;
-    long long calls = -1;        // capacity --calls
-    std::string bandwidth;       // capacity --bandwidth
+    long long calls = -1;   // capacity --calls
+    std::string bandwidth;  // capacity --bandwidth
     std::string command;
     std::vector<std::string> args;
 };
@@ -58,20 +58,19 @@ struct usage_error : std::runtime_error {
 std::optional<ctl_options> parse(int argc, char** argv) {
     ctl_options o;
     po::options_description opts("options");
-    opts.add_options()
-        ("help,h", "print this help and exit")
-        ("ng", po::value(&o.ng)->default_value(o.ng), "the daemon's NG address (its --ng-listen)")
-        ("json", po::bool_switch(&o.json), "print the daemon's reply as JSON instead of tables")
-        ("timeout", po::value(&o.timeout_ms)->default_value(o.timeout_ms),
-         "milliseconds to wait for a reply per try (3 tries)")
-        ("limit", po::value(&o.limit)->default_value(o.limit),
-         "list: at most this many call-ids (the reply must fit one 64 KB datagram)")
-        ("calls", po::value(&o.calls), "capacity: how much bandwidth this many calls need")
-        ("bandwidth", po::value(&o.bandwidth), "capacity: how many calls fit in this bandwidth (e.g. 1G, 800M)");
+    // clang-format off: Boost option tables, one option per line
+    opts.add_options()("help,h", "print this help and exit")("ng", po::value(&o.ng)->default_value(o.ng),
+                                                             "the daemon's NG address (its --ng-listen)")(
+        "json", po::bool_switch(&o.json), "print the daemon's reply as JSON instead of tables")(
+        "timeout", po::value(&o.timeout_ms)->default_value(o.timeout_ms),
+        "milliseconds to wait for a reply per try (3 tries)")(
+        "limit", po::value(&o.limit)->default_value(o.limit),
+        "list: at most this many call-ids (the reply must fit one 64 KB datagram)")(
+        "calls", po::value(&o.calls), "capacity: how much bandwidth this many calls need")(
+        "bandwidth", po::value(&o.bandwidth), "capacity: how many calls fit in this bandwidth (e.g. 1G, 800M)");
     po::options_description hidden;
-    hidden.add_options()
-        ("command", po::value(&o.command))
-        ("args", po::value(&o.args)->composing());
+    hidden.add_options()("command", po::value(&o.command))("args", po::value(&o.args)->composing());
+    // clang-format on
     po::options_description all;
     all.add(opts).add(hidden);
     po::positional_options_description pos;
@@ -150,7 +149,7 @@ std::string render(const ctl_options& o, const value& reply, std::chrono::micros
         const value* d = reply.find("draining");
         const value* n = reply.find("sessions");
         return std::string(d != nullptr && d->as_integer() != 0 ? "draining: new calls are refused"
-                                                                 : "admitting new calls") +
+                                                                : "admitting new calls") +
                " (" + std::to_string(n != nullptr ? n->as_integer() : 0) + " calls open)\n";
     }
     return rtprelay::ctl::render_statistics(reply);
@@ -187,8 +186,8 @@ int run(const ctl_options& o) {
     }
     if (!ok) {
         auto reason = reply->find_string("error-reason");
-        std::cerr << "rtprelay-ctl: " << o.command << " failed: "
-                  << (reason ? std::string(*reason) : "result '" + result + "'") << "\n";
+        std::cerr << "rtprelay-ctl: " << o.command
+                  << " failed: " << (reason ? std::string(*reason) : "result '" + result + "'") << "\n";
         return 1;
     }
     return 0;

@@ -256,8 +256,8 @@ std::string render_statistics(const ng::value& reply) {
     static const ng::value none = ng::value::dict();
     const ng::value* sp = reply.find("statistics");
     const ng::value& s = sp != nullptr ? *sp : none;
-    static constexpr std::array<std::string_view, 6> session_keys = {
-        "sessions", "calls created", "calls deleted", "offers", "answers", "refused ports"};
+    static constexpr std::array<std::string_view, 6> session_keys = {"sessions", "calls created", "calls deleted",
+                                                                     "offers",   "answers",       "refused ports"};
     std::string out = "sessions\n" + key_values(integer_members(s, session_keys), 2);
     // Counters by reason ("calls closed", "refused"): their non-zero members.
     for (const auto& [name, member] : s.as_dict()) {
@@ -377,13 +377,14 @@ std::string render_capacity(const ng::value& reply) {
     }
     const auto mode = reply.find_string("call bandwidth");
     const bool wire = mode && *mode == "wire";
-    std::string out = (wire ? "each leg reserves its wire cost (G.711 RTP over IPv4: " + mbps(cap_int(reply, "call bps")) +
-                                  " Mbit/s) per direction"
-                            : "each call reserves " + mbps(cap_int(reply, "call bps")) + " Mbit/s per direction") +
-                      (cap_int(reply, "draining") != 0 ? "; DRAINING: new calls are refused" : "") + "\n" +
-                      t.render();
+    std::string out =
+        (wire ? "each leg reserves its wire cost (G.711 RTP over IPv4: " + mbps(cap_int(reply, "call bps")) +
+                    " Mbit/s) per direction"
+              : "each call reserves " + mbps(cap_int(reply, "call bps")) + " Mbit/s per direction") +
+        (cap_int(reply, "draining") != 0 ? "; DRAINING: new calls are refused" : "") + "\n" + t.render();
     if (reply.find("bandwidth for calls bps") != nullptr) {
-        out += "bandwidth for the calls asked: " + mbps(cap_int(reply, "bandwidth for calls bps")) + " Mbit/s per direction\n";
+        out += "bandwidth for the calls asked: " + mbps(cap_int(reply, "bandwidth for calls bps")) +
+               " Mbit/s per direction\n";
     }
     if (reply.find("calls for bandwidth") != nullptr) {
         out += "calls that fit the bandwidth asked: " + std::to_string(cap_int(reply, "calls for bandwidth")) + "\n";

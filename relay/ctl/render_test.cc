@@ -63,17 +63,18 @@ value query_reply() {
 }
 
 TEST(render_query, table_per_stream_and_totals) {
-    EXPECT_EQ(render_query("call-1", query_reply(), 1700000000 + 75),
-              "call call-1, created 2023-11-14 22:13:20 UTC (1 min 15 s ago)\n"
-              "\n"
-              "TAG    INTERFACE  MEDIA    PROTOCOL  STREAM  LOCAL             ENDPOINT          PACKETS  BYTES  ERRORS\n"
-              "alice  a          1 audio  RTP/AVP   rtp     198.18.1.1:10000  198.18.1.2:30000       50   8600       0\n"
-              "alice  a          1 audio  RTP/AVP   rtcp    198.18.1.1:10001  198.18.1.2:30001        5    140       1\n"
-              "bob    b          1 audio  RTP/AVP   rtp     198.18.2.1:10002  -                       0      0       0\n"
-              "\n"
-              "TOTALS  PACKETS  BYTES  ERRORS\n"
-              "RTP          50   8600       0\n"
-              "RTCP          5    140       1\n");
+    EXPECT_EQ(
+        render_query("call-1", query_reply(), 1700000000 + 75),
+        "call call-1, created 2023-11-14 22:13:20 UTC (1 min 15 s ago)\n"
+        "\n"
+        "TAG    INTERFACE  MEDIA    PROTOCOL  STREAM  LOCAL             ENDPOINT          PACKETS  BYTES  ERRORS\n"
+        "alice  a          1 audio  RTP/AVP   rtp     198.18.1.1:10000  198.18.1.2:30000       50   8600       0\n"
+        "alice  a          1 audio  RTP/AVP   rtcp    198.18.1.1:10001  198.18.1.2:30001        5    140       1\n"
+        "bob    b          1 audio  RTP/AVP   rtp     198.18.2.1:10002  -                       0      0       0\n"
+        "\n"
+        "TOTALS  PACKETS  BYTES  ERRORS\n"
+        "RTP          50   8600       0\n"
+        "RTCP          5    140       1\n");
 }
 
 TEST(render_delete, confirmation_and_totals) {

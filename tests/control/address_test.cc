@@ -16,8 +16,7 @@ std::string ntop4(const ip_address& a) {
 }
 
 TEST(ip_address, v4_to_string_matches_inet_ntop) {
-    for (const char* text : {"0.0.0.0", "255.255.255.255", "198.18.1.1", "10.0.100.9", "1.20.199.250",
-                             "100.99.10.0"}) {
+    for (const char* text : {"0.0.0.0", "255.255.255.255", "198.18.1.1", "10.0.100.9", "1.20.199.250", "100.99.10.0"}) {
         const auto a = ip_address::parse(text);
         ASSERT_TRUE(a) << text;
         EXPECT_EQ(a->to_string(), text);

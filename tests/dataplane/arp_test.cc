@@ -178,10 +178,10 @@ TEST(icmp, echo_reply_is_valid_and_echoes_the_payload) {
         EXPECT_TRUE(same(eth_src, our_mac));
         EXPECT_EQ(be32_at(f, l2 + 12), our_ip);
         EXPECT_EQ(be32_at(f, l2 + 16), peer_ip);
-        EXPECT_EQ(f[l2 + 8], 64);                             // TTL
-        EXPECT_EQ(test::ones_sum(&f[l2], ihl), 0xffff);       // IP header checksum
+        EXPECT_EQ(f[l2 + 8], 64);                        // TTL
+        EXPECT_EQ(test::ones_sum(&f[l2], ihl), 0xffff);  // IP header checksum
         const size_t icmp = l2 + ihl;
-        EXPECT_EQ(f[icmp], 0);                                 // echo reply
+        EXPECT_EQ(f[icmp], 0);  // echo reply
         EXPECT_EQ(f[icmp + 1], 0);
         EXPECT_EQ(test::ones_sum(&f[icmp], f.size() - icmp), 0xffff);  // ICMP checksum
         EXPECT_TRUE(std::equal(f.begin() + static_cast<ptrdiff_t>(icmp + 4), f.end(),

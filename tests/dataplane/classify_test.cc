@@ -110,9 +110,7 @@ TEST_F(classify_test, icmp_echo_to_our_address) {
     EXPECT_EQ(l3_len_, 20);
 }
 
-TEST_F(classify_test, short_frame) {
-    EXPECT_EQ(dropped(bytes(13, 0)), drop_reason::malformed_l2);
-}
+TEST_F(classify_test, short_frame) { EXPECT_EQ(dropped(bytes(13, 0)), drop_reason::malformed_l2); }
 
 TEST_F(classify_test, vlan_header_cut_short) {
     bytes f = test::udp_frame(spec_);

@@ -57,8 +57,8 @@ struct plain_leg {
     source_verdict packet(uint64_t src, const std::vector<uint8_t>& payload, uint64_t t, uint8_t kind = kind_rtp) {
         const latch_clock clock = make_latch_clock(t, hz);
         const uint64_t latched = s.latched.load();
-        const source_verdict v = check_plain_source(e, s, latched, src, payload.data(),
-                                                    static_cast<uint32_t>(payload.size()), kind, clock);
+        const source_verdict v =
+            check_plain_source(e, s, latched, src, payload.data(), static_cast<uint32_t>(payload.size()), kind, clock);
         if (v.why == drop_reason::count && v.latch && src != latched) {
             s.latched.store(src);
             ++latch_changes;
@@ -96,7 +96,8 @@ TEST(latch_policy, plain_single_packet_cases) {
         {"SDP address, nothing latched: accepted and latched", learn, sdp, 0, 0, sdp, in, ok, true},
         {"stranger in the window, nothing latched: on probation", learn, sdp, 0, 0, nat, in,
          drop_reason::latch_probation, false},
-        {"stranger after the window, nothing latched", learn, sdp, 0, 0, nat, after, drop_reason::unlatched_source, false},
+        {"stranger after the window, nothing latched", learn, sdp, 0, 0, nat, after, drop_reason::unlatched_source,
+         false},
         {"latched source after the window", learn, sdp, nat, t0 - hz, nat, after, ok, false},
         {"SDP address while latched elsewhere and heard in this window: latch kept", learn, sdp, nat, t0 + ms, sdp, in,
          ok, false},

@@ -21,10 +21,10 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/plane.h"
 #include "dataplane/port_setup.h"
 #include "dataplane/rewrite.h"
 #include "dataplane/srtp/srtp.h"
-#include "dataplane/plane.h"
 #include "dataplane/worker.h"
 #include "tests/dataplane/srtp/test_util.h"
 #include "tests/dataplane/test_packets.h"
@@ -176,7 +176,8 @@ class latch_worker_test : public ::testing::Test {
     uint64_t drops(drop_reason r) const { return worker_->counters.drops[static_cast<size_t>(r)]; }
     void expect_accounted() const {
         const worker_counters& c = worker_->counters;
-        EXPECT_EQ(c.rx_packets, c.relayed_rtp + c.relayed_rtcp + c.total_drops() + c.arp_to_control + c.icmp_echo_replies);
+        EXPECT_EQ(c.rx_packets,
+                  c.relayed_rtp + c.relayed_rtcp + c.total_drops() + c.arp_to_control + c.icmp_echo_replies);
     }
     // The genuine sender's first packet: latches the caller's source.
     void establish() {

@@ -77,7 +77,7 @@ TEST_F(neighbour_table_test, learn_resolves_and_clears_wanted) {
 TEST_F(neighbour_table_test, learn_creates_only_when_asked) {
     table_->learn(0, peer, mac_, false, t0_);  // gossip about a stranger: ignored
     EXPECT_EQ(table_->lookup(0, peer), nullptr);
-    table_->learn(0, peer, mac_, true, t0_);   // it talked to us: remembered
+    table_->learn(0, peer, mac_, true, t0_);  // it talked to us: remembered
     const neighbour* n = table_->lookup(0, peer);
     ASSERT_NE(n, nullptr);
     EXPECT_NE(n->mac.load() & neighbour_valid, 0u);
@@ -137,8 +137,8 @@ TEST_F(neighbour_table_test, expired_entry_nobody_wanted_is_left_alone) {
 }
 
 TEST_F(neighbour_table_test, worker_requests_become_entries_to_resolve) {
-    table_->request(1, peer);   // as a worker would for a latched peer with no entry
-    table_->request(1, peer);   // a second packet asks again
+    table_->request(1, peer);  // as a worker would for a latched peer with no entry
+    table_->request(1, peer);  // a second packet asks again
     table_->request(0, other);
     EXPECT_EQ(table_->lookup(1, peer), nullptr) << "workers never create entries";
     EXPECT_EQ(table_->size(), 0u);

@@ -43,8 +43,10 @@ uint64_t dpdk_heap_in_use() {
 struct ring_device {
     ring_device(const std::string& name, unsigned queues, bool started = false) {
         for (unsigned q = 0; q < queues; ++q) {
-            rx.push_back(rte_ring_create((name + "_r" + std::to_string(q)).c_str(), 256, 0, RING_F_SP_ENQ | RING_F_SC_DEQ));
-            tx.push_back(rte_ring_create((name + "_t" + std::to_string(q)).c_str(), 256, 0, RING_F_SP_ENQ | RING_F_SC_DEQ));
+            rx.push_back(
+                rte_ring_create((name + "_r" + std::to_string(q)).c_str(), 256, 0, RING_F_SP_ENQ | RING_F_SC_DEQ));
+            tx.push_back(
+                rte_ring_create((name + "_t" + std::to_string(q)).c_str(), 256, 0, RING_F_SP_ENQ | RING_F_SC_DEQ));
         }
         const int rc = rte_eth_from_rings(name.c_str(), rx.data(), queues, tx.data(), queues, 0);
         if (rc < 0) {
@@ -235,8 +237,8 @@ TEST(plane, exception_after_launch_stops_and_joins_the_workers) {
         EXPECT_TRUE(p.running());
         // Both workers poll: an ARP request on queue 1 reaches the control plane through worker 1.
         ASSERT_TRUE(wait_until([&] { return p.worker_at(0).counters.polls > 0 && p.worker_at(1).counters.polls > 0; }));
-        rte_mbuf* arp = test::to_mbuf(test::arp_request_frame(test::mac(0x42), ip4(198, 18, 7, 9), ip4(198, 18, 7, 1), 0),
-                                      dev.id);
+        rte_mbuf* arp =
+            test::to_mbuf(test::arp_request_frame(test::mac(0x42), ip4(198, 18, 7, 9), ip4(198, 18, 7, 1), 0), dev.id);
         ASSERT_NE(arp, nullptr);
         ASSERT_EQ(rte_ring_enqueue(dev.rx[1], arp), 0);
         ASSERT_TRUE(wait_until([&] { return rte_ring_count(p.to_control()) == 1; }));

@@ -20,13 +20,11 @@ using test::frame_spec;
 using test::ip4;
 
 // 0x0000 and 0xffff are the two one's-complement zeros; anything else has one spelling.
-bool same_checksum(uint16_t a, uint16_t b) {
-    return a == b || (a == 0 && b == 0xffff) || (a == 0xffff && b == 0);
-}
+bool same_checksum(uint16_t a, uint16_t b) { return a == b || (a == 0 && b == 0xffff) || (a == 0xffff && b == 0); }
 
 rewrite_target target(uint32_t src, uint16_t sport, uint32_t dst, uint16_t dport, uint16_t vlan) {
-    return rewrite_target{src,  rte_cpu_to_be_16(sport), dst, rte_cpu_to_be_16(dport), vlan,
-                          test::mac(0xaa), test::mac(0xbb)};
+    return rewrite_target{
+        src, rte_cpu_to_be_16(sport), dst, rte_cpu_to_be_16(dport), vlan, test::mac(0xaa), test::mac(0xbb)};
 }
 
 // The mbuf for `f`, with the header lengths classify() would have set.
@@ -83,8 +81,8 @@ TEST(rewrite, random_packets_have_valid_checksums_and_intact_payload) {
         for (auto& b : s.payload) {
             b = r8();
         }
-        const rewrite_target t = target(rng(), r16(), rng(), r16(),
-                                        (rng() % 3 == 0) ? static_cast<uint16_t>(1 + rng() % 4094) : 0);
+        const rewrite_target t =
+            target(rng(), r16(), rng(), r16(), (rng() % 3 == 0) ? static_cast<uint16_t>(1 + rng() % 4094) : 0);
         const bytes in = test::udp_frame(s);
         const bytes out = rewritten(in, s, t);
         const auto v = test::parse_udp(out);
@@ -165,8 +163,8 @@ TEST(rewrite, changed_payload_and_length_give_valid_checksums) {
 TEST(rewrite, zero_udp_checksum_stays_zero) {
     frame_spec s = basic_spec();
     s.udp_checksum = false;
-    const auto v = test::parse_udp(rewritten(test::udp_frame(s), s, target(ip4(198, 18, 2, 1), 40000,
-                                                                            ip4(198, 18, 2, 20), 5000, 0)));
+    const auto v = test::parse_udp(
+        rewritten(test::udp_frame(s), s, target(ip4(198, 18, 2, 1), 40000, ip4(198, 18, 2, 20), 5000, 0)));
     ASSERT_TRUE(v.has_value());
     EXPECT_EQ(v->udp.dgram_cksum, 0);
     EXPECT_TRUE(v->ip_checksum_ok);
@@ -290,8 +288,8 @@ TEST(checksum_update, matches_full_recompute_of_ip_header) {
         h.packet_id = new_id;
         h.hdr_checksum = 0;
         const uint16_t full = rte_ipv4_cksum(&h);
-        ASSERT_TRUE(same_checksum(c, full)) << "iteration " << i << ": incremental " << std::hex << c
-                                            << " full " << full;
+        ASSERT_TRUE(same_checksum(c, full))
+            << "iteration " << i << ": incremental " << std::hex << c << " full " << full;
         // And the header verifies with the incrementally updated checksum in it.
         h.hdr_checksum = c;
         ASSERT_EQ(test::ones_sum(reinterpret_cast<const uint8_t*>(&h), sizeof h), 0xffff);
@@ -301,7 +299,7 @@ TEST(checksum_update, matches_full_recompute_of_ip_header) {
 TEST(mac_packing, round_trips_in_neighbour_layout) {
     const rte_ether_addr a{{0x02, 0x42, 0xac, 0x11, 0x00, 0x07}};
     const uint64_t v = pack_mac(a);
-    EXPECT_EQ(v & 0xff, 0x02u);           // byte 0 in bits 0..7
+    EXPECT_EQ(v & 0xff, 0x02u);  // byte 0 in bits 0..7
     EXPECT_EQ((v >> 40) & 0xff, 0x07u);
     const rte_ether_addr b = unpack_mac(v | neighbour_valid);  // the valid bit is ignored
     EXPECT_TRUE(rte_is_same_ether_addr(&a, &b));

@@ -140,11 +140,11 @@ bytes arp_request_frame(const rte_ether_addr& sender_mac, uint32_t sender_ip, ui
     bytes f = l2_header(broadcast, sender_mac, vlan, RTE_ETHER_TYPE_ARP);
     const size_t a = f.size();
     f.resize(a + 28, 0);
-    put16(f, a, 1);       // Ethernet
+    put16(f, a, 1);  // Ethernet
     put16(f, a + 2, RTE_ETHER_TYPE_IPV4);
     f[a + 4] = 6;
     f[a + 5] = 4;
-    put16(f, a + 6, 1);   // request
+    put16(f, a + 6, 1);  // request
     std::memcpy(&f[a + 8], sender_mac.addr_bytes, 6);
     put32_raw(f, a + 14, sender_ip);
     put32_raw(f, a + 24, target_ip);

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include <rte_ether.h>
+#include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_ring.h>
-#include <rte_ip.h>
 #include <rte_udp.h>
 
 struct rte_mempool;
@@ -32,15 +32,15 @@ rte_mempool* packet_pool();
 struct frame_spec {
     rte_ether_addr src_mac = mac(0x11);
     rte_ether_addr dst_mac = mac(0x22);
-    uint16_t vlan = 0;            // 0 = untagged
-    uint32_t src_ip = 0;          // network order
-    uint32_t dst_ip = 0;          // network order
-    uint16_t src_port = 0;        // host order
-    uint16_t dst_port = 0;        // host order
+    uint16_t vlan = 0;      // 0 = untagged
+    uint32_t src_ip = 0;    // network order
+    uint32_t dst_ip = 0;    // network order
+    uint16_t src_port = 0;  // host order
+    uint16_t dst_port = 0;  // host order
     uint8_t ttl = 61;
     uint16_t ip_id = 0x1234;
-    uint8_t ip_options = 0;       // 32-bit words of IP options (NOPs), 0..10
-    bool udp_checksum = true;     // false: UDP checksum 0 (none)
+    uint8_t ip_options = 0;    // 32-bit words of IP options (NOPs), 0..10
+    bool udp_checksum = true;  // false: UDP checksum 0 (none)
     bytes payload;
 };
 
@@ -51,8 +51,7 @@ bytes icmp_frame(const frame_spec& s, uint8_t type, uint16_t id, uint16_t seq);
 // Ethernet [+ 802.1Q] + IPv4 with an arbitrary protocol and payload as L4.
 bytes ip_frame(const frame_spec& s, uint8_t proto);
 // Ethernet [+ 802.1Q] + ARP request "who has target_ip tell sender".
-bytes arp_request_frame(const rte_ether_addr& sender_mac, uint32_t sender_ip, uint32_t target_ip,
-                        uint16_t vlan);
+bytes arp_request_frame(const rte_ether_addr& sender_mac, uint32_t sender_ip, uint32_t target_ip, uint16_t vlan);
 
 // Offset of the IPv4 header in a frame built above.
 inline size_t l2_len(const frame_spec& s) { return s.vlan != 0 ? 18 : 14; }
@@ -81,12 +80,12 @@ struct plain_mbuf {
 struct udp_view {
     rte_ether_addr dst_mac;
     rte_ether_addr src_mac;
-    uint16_t vlan = 0;            // 0 = untagged
+    uint16_t vlan = 0;  // 0 = untagged
     rte_ipv4_hdr ip;
     rte_udp_hdr udp;
     bytes payload;
-    bool ip_checksum_ok = false;  // matches rte_ipv4_cksum of the header
-    bool udp_checksum_ok = false; // matches rte_ipv4_udptcp_cksum (or is 0 = none)
+    bool ip_checksum_ok = false;   // matches rte_ipv4_cksum of the header
+    bool udp_checksum_ok = false;  // matches rte_ipv4_udptcp_cksum (or is 0 = none)
     uint32_t src_ip() const { return ip.src_addr; }
     uint32_t dst_ip() const { return ip.dst_addr; }
     uint16_t src_port() const;

@@ -22,15 +22,15 @@ addr6 ip6(const char* text);
 struct frame_spec6 {
     rte_ether_addr src_mac = mac(0x11);
     rte_ether_addr dst_mac = mac(0x22);
-    uint16_t vlan = 0;          // 0 = untagged
+    uint16_t vlan = 0;  // 0 = untagged
     addr6 src_ip{};
     addr6 dst_ip{};
-    uint16_t src_port = 0;      // host order
+    uint16_t src_port = 0;  // host order
     uint16_t dst_port = 0;
     uint8_t hop_limit = 61;
     uint8_t traffic_class = 0;
     uint32_t flow_label = 0;
-    bool udp_checksum = true;   // false: UDP checksum 0 (forbidden over IPv6)
+    bool udp_checksum = true;  // false: UDP checksum 0 (forbidden over IPv6)
     // Bytes of one extension header put between the IPv6 header and the L4 one: its type
     // (the IPv6 header's next header) and its body (whose first byte is set to the L4
     // protocol). Empty = none.
@@ -70,13 +70,13 @@ struct udp6_view {
     uint8_t traffic_class = 0;
     uint32_t flow_label = 0;
     uint8_t hop_limit = 0;
-    uint16_t payload_len = 0;    // IPv6 payload length field
+    uint16_t payload_len = 0;  // IPv6 payload length field
     addr6 src_ip{};
     addr6 dst_ip{};
-    uint16_t src_port = 0;       // host order
+    uint16_t src_port = 0;  // host order
     uint16_t dst_port = 0;
     uint16_t udp_len = 0;
-    uint16_t udp_checksum = 0;   // as on the wire
+    uint16_t udp_checksum = 0;     // as on the wire
     bool udp_checksum_ok = false;  // non-zero and right over the IPv6 pseudo-header
     bytes payload;
 };

@@ -100,9 +100,8 @@ class worker_test : public ::testing::Test {
         // Interfaces and their media addresses, as the daemon reads them from its config;
         // the daemon's data plane on the ring ports, one worker polled by the test.
         interfaces_ = std::make_unique<interface_set>();
-        interfaces_->add(parse_interface("a address=198.18.1.1/24 dpdk-port=" + std::to_string(ports_[side_a].id) +
-                                             " ports=30000-30999",
-                                         1));
+        interfaces_->add(parse_interface(
+            "a address=198.18.1.1/24 dpdk-port=" + std::to_string(ports_[side_a].id) + " ports=30000-30999", 1));
         interfaces_->add(parse_interface("b address=198.18.2.1/24 dpdk-port=" + std::to_string(ports_[side_b].id) +
                                              " gateway=198.18.2.254 ports=40000-40999",
                                          2));
@@ -164,8 +163,8 @@ class worker_test : public ::testing::Test {
     uint64_t drops(drop_reason r) const { return worker_->counters.drops[static_cast<size_t>(r)]; }
     void expect_accounted() const {
         const worker_counters& c = worker_->counters;
-        EXPECT_EQ(c.rx_packets, c.relayed_rtp + c.relayed_rtcp + c.total_drops() + c.arp_to_control +
-                                    c.icmp_echo_replies);
+        EXPECT_EQ(c.rx_packets,
+                  c.relayed_rtp + c.relayed_rtcp + c.total_drops() + c.arp_to_control + c.icmp_echo_replies);
         EXPECT_EQ(c.rx_packets, c.accounted());
     }
 
@@ -266,8 +265,8 @@ class worker_test : public ::testing::Test {
     }
 
     // Checks one relayed frame: addressing, TTL, checksums, payload.
-    void expect_relayed(const bytes& f, int out_side, const rte_ether_addr& dst_mac, uint32_t src_ip,
-                        uint16_t src_port, uint32_t dst_ip, uint16_t dst_port, const bytes& payload) const {
+    void expect_relayed(const bytes& f, int out_side, const rte_ether_addr& dst_mac, uint32_t src_ip, uint16_t src_port,
+                        uint32_t dst_ip, uint16_t dst_port, const bytes& payload) const {
         const auto v = test::parse_udp(f);
         ASSERT_TRUE(v.has_value()) << "not a UDP frame";
         EXPECT_TRUE(rte_is_same_ether_addr(&v->dst_mac, &dst_mac));
@@ -664,8 +663,8 @@ TEST_F(worker_test, icmp_echo_is_answered_on_the_same_port) {
 }
 
 TEST_F(worker_test, control_plane_frames_go_out_through_worker_0) {
-    rte_mbuf* m = make_arp_request(test::packet_pool(), ports_[side_b].id, ports_[side_b].mac, addr_b_,
-                                   callee_.be(), 0);
+    rte_mbuf* m =
+        make_arp_request(test::packet_pool(), ports_[side_b].id, ports_[side_b].mac, addr_b_, callee_.be(), 0);
     ASSERT_NE(m, nullptr);
     ASSERT_EQ(rte_ring_enqueue(control_tx_, m), 0);
     run();  // one turn: nothing arrives on the ports, the control frame goes out anyway
@@ -750,16 +749,16 @@ TEST_F(worker_test, every_received_packet_is_accounted_for) {
     ping.src_ip = caller_.be();
     ping.dst_ip = addr_a_;
     for (int round = 0; round < 7; ++round) {
-        inject(side_a, media(side_a, caller_, 4000, addr_a_, p.a));                              // relayed RTP
-        inject(side_b, media(side_b, callee_, 5000, addr_b_, p.b));                              // relayed RTP
-        inject(side_a, media(side_a, caller_, 4001, addr_a_, static_cast<uint16_t>(p.a + 1)));   // relayed RTCP
-        inject(side_a, media(side_a, caller_, 4000, addr_a_, static_cast<uint16_t>(p.a + 2)));   // unknown port
-        inject(side_b, media(side_b, callee_, 5000, ip4(10, 0, 0, 1), 5000));                    // not for us
-        inject(side_a, test::arp_request_frame(caller_.mac, caller_.be(), addr_a_, 0));          // ARP
-        inject(side_a, test::icmp_frame(ping, 8, 1, static_cast<uint16_t>(round)));              // ping
-        inject(side_b, bytes(10, 0));                                                             // runt
+        inject(side_a, media(side_a, caller_, 4000, addr_a_, p.a));                             // relayed RTP
+        inject(side_b, media(side_b, callee_, 5000, addr_b_, p.b));                             // relayed RTP
+        inject(side_a, media(side_a, caller_, 4001, addr_a_, static_cast<uint16_t>(p.a + 1)));  // relayed RTCP
+        inject(side_a, media(side_a, caller_, 4000, addr_a_, static_cast<uint16_t>(p.a + 2)));  // unknown port
+        inject(side_b, media(side_b, callee_, 5000, ip4(10, 0, 0, 1), 5000));                   // not for us
+        inject(side_a, test::arp_request_frame(caller_.mac, caller_.be(), addr_a_, 0));         // ARP
+        inject(side_a, test::icmp_frame(ping, 8, 1, static_cast<uint16_t>(round)));             // ping
+        inject(side_b, bytes(10, 0));                                                           // runt
         bytes bad = media(side_a, caller_, 4000, addr_a_, p.a);
-        bad[24] ^= 0xff;                                                                          // IP checksum
+        bad[24] ^= 0xff;  // IP checksum
         inject(side_a, bad);
     }
     run();
@@ -829,7 +828,7 @@ TEST_F(worker_test, srtp_burst_with_forged_and_replayed_packets) {
     forged.back() ^= 1;
     // Arrival order: (stream, packet); -1 = the forged copy of stream 0's packet 2.
     const std::vector<std::pair<int, int>> burst = {{0, 0}, {1, 0}, {0, 1}, {1, 1}, {0, -1}, {1, 2}, {0, 3},
-                                                    {1, 3}, {0, 1}, {1, 4}, {0, 4}, {1, 5}, {0, 5}, {0, 2}};
+                                                    {1, 3}, {0, 1}, {1, 4}, {0, 4}, {1, 5},  {0, 5}, {0, 2}};
     const std::vector<uint16_t> relayed[2] = {{100, 101, 103, 104, 105, 102}, {100, 101, 102, 103, 104, 105}};
     inject_srtp_burst(st, burst, forged);
     run();
@@ -860,10 +859,9 @@ TEST_F(worker_test, srtp_burst_of_stream_runs_with_forged_and_replayed_packets) 
     forged[20] ^= 0x10;
     // (stream, packet); -1 = the forged copy of stream 0's packet 3. Runs: stream 0 x 7,
     // stream 1 x 8, stream 0 x 3.
-    const std::vector<std::pair<int, int>> burst = {
-        {0, 0}, {0, 1}, {0, 2}, {0, -1}, {0, 3}, {0, 3}, {0, 4},
-        {1, 0}, {1, 1}, {1, 2}, {1, 1}, {1, 3}, {1, 4}, {1, 6}, {1, 5},
-        {0, 6}, {0, 5}, {0, 6}};
+    const std::vector<std::pair<int, int>> burst = {{0, 0}, {0, 1}, {0, 2}, {0, -1}, {0, 3}, {0, 3},
+                                                    {0, 4}, {1, 0}, {1, 1}, {1, 2},  {1, 1}, {1, 3},
+                                                    {1, 4}, {1, 6}, {1, 5}, {0, 6},  {0, 5}, {0, 6}};
     const std::vector<uint16_t> relayed[2] = {{200, 201, 202, 203, 204, 206, 205}, {200, 201, 202, 203, 204, 206, 205}};
     inject_srtp_burst(st, burst, forged);
     run();
@@ -896,7 +894,7 @@ TEST_F(worker_test, srtp_burst_across_suites_and_a_wrong_mki) {
     bytes wrong_mki = st[0].wire[2];
     wrong_mki.back() ^= 1;
     const std::vector<std::pair<int, int>> burst = {{0, 0}, {1, 0}, {0, 1}, {1, 1}, {0, -1}, {1, 2},
-                                                    {0, 2}, {1, 3}, {0, 3}, {0, 3}, {1, 4}, {1, 5}};
+                                                    {0, 2}, {1, 3}, {0, 3}, {0, 3}, {1, 4},  {1, 5}};
     const std::vector<uint16_t> relayed[2] = {{300, 301, 302, 303}, {300, 301, 302, 303, 304, 305}};
     inject_srtp_burst(st, burst, wrong_mki);
     run();

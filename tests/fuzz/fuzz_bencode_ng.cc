@@ -83,12 +83,14 @@ void check_round_trip(const value& v, const char* what) {
 // one with two addresses. Few ports each, so running out of ports is reachable.
 void add_interfaces(rtprelay::interface_set& ifs) {
     ifs.add(rtprelay::parse_interface("a address=198.18.1.1/24 dpdk-port=0 ports=30000-30007", 1));
-    ifs.add(rtprelay::parse_interface("b address=198.18.2.1/24 dpdk-port=1 ports=40000-40007 srtp=required "
-                                      "offer-suites=AES_CM_128_HMAC_SHA1_80,AES_CM_128_HMAC_SHA1_32",
-                                      2));
-    ifs.add(rtprelay::parse_interface("c address=198.18.3.1/24,198.18.3.2/24 dpdk-port=1 ports=42000-42003 "
-                                      "srtp=off capacity=1M cps=100",
-                                      3));
+    ifs.add(
+        rtprelay::parse_interface("b address=198.18.2.1/24 dpdk-port=1 ports=40000-40007 srtp=required "
+                                  "offer-suites=AES_CM_128_HMAC_SHA1_80,AES_CM_128_HMAC_SHA1_32",
+                                  2));
+    ifs.add(
+        rtprelay::parse_interface("c address=198.18.3.1/24,198.18.3.2/24 dpdk-port=1 ports=42000-42003 "
+                                  "srtp=off capacity=1M cps=100",
+                                  3));
 }
 
 // The SDP's lines, without their line endings.
@@ -228,7 +230,8 @@ void run_conversation(std::string_view in) {
             const auto reason = reply.find_string("error-reason");
             std::fprintf(stderr, "ng: %.*s -> %s%s%.*s\n", cmd ? static_cast<int>(cmd->size()) : 1,
                          cmd ? cmd->data() : "?", std::string(reply.find_string("result").value_or("?")).c_str(),
-                         reason ? ": " : "", reason ? static_cast<int>(reason->size()) : 0, reason ? reason->data() : "");
+                         reason ? ": " : "", reason ? static_cast<int>(reason->size()) : 0,
+                         reason ? reason->data() : "");
         }
         if (reply.find_string("result") == std::nullopt) {
             fail("reply", "no result string");

@@ -112,9 +112,7 @@ bool same_bytes(const uint8_t* a, const std::vector<uint8_t>& b) {
 }
 
 // RFC 5761 section 4, as the worker tells RTCP from RTP on a muxed port.
-bool looks_like_rtcp(const uint8_t* p, uint32_t len) {
-    return len >= 2 && (p[1] & 0x7f) >= 64 && (p[1] & 0x7f) <= 95;
-}
+bool looks_like_rtcp(const uint8_t* p, uint32_t len) { return len >= 2 && (p[1] & 0x7f) >= 64 && (p[1] & 0x7f) <= 95; }
 
 // Whether the UDP checksum of the frame's datagram (IPv4 or IPv6, no extension headers) is
 // right; an IPv4 checksum of 0 (none) counts as right.
@@ -211,8 +209,8 @@ void run_srtp(rte_mbuf* m, uint8_t* payload, uint32_t plen, uint32_t ip_frame_le
     constexpr uint32_t guard = 64;
     poison(buf_end, buf_end + guard);
     len = plen;
-    const srtp::result r = rtcp ? srtp::protect_rtcp(*out, payload, &len, room)
-                                : srtp::protect_rtp(*out, payload, &len, room);
+    const srtp::result r =
+        rtcp ? srtp::protect_rtcp(*out, payload, &len, room) : srtp::protect_rtp(*out, payload, &len, room);
     unpoison(buf_end, buf_end + guard);
     if (r == srtp::result::ok && len != plen + out->overhead()) {
         fail("protect returned a length other than payload + overhead");

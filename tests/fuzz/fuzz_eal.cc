@@ -24,9 +24,9 @@ std::string file_prefix() {
     static const std::string prefix = [] {
         const char* env = std::getenv("RTPRELAY_FUZZ_FILE_PREFIX");
         std::string base = env != nullptr && *env != '\0' ? env : "rtprelay_fuzz";
-        const bool ok = base.size() <= 64 && base.find_first_not_of("abcdefghijklmnopqrstuvwxyz"
-                                                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") ==
-                                                 std::string::npos;
+        const bool ok = base.size() <= 64 && base.find_first_not_of(
+                                                 "abcdefghijklmnopqrstuvwxyz"
+                                                 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == std::string::npos;
         if (!ok) {
             std::fprintf(stderr, "fuzz: RTPRELAY_FUZZ_FILE_PREFIX must be up to 64 of [A-Za-z0-9_-]\n");
             std::abort();
@@ -53,12 +53,15 @@ void start_eal(const char* argv0) {
     static std::vector<std::string> args = {
         argv0 != nullptr ? argv0 : "rtprelay_fuzz",
         "--no-huge",
-        "-m", "128",
+        "-m",
+        "128",
         "--no-pci",
         "--no-shconf",
         "--no-telemetry",
-        "--file-prefix", file_prefix(),
-        "-l", "0",
+        "--file-prefix",
+        file_prefix(),
+        "-l",
+        "0",
         "--log-level=lib.*:error",
     };
     static std::vector<char*> argv;

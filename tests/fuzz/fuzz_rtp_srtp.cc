@@ -108,8 +108,7 @@ struct engine_state {
 
 // `check_rx` is the receive context that gets what `st` protected (the other engine's on
 // the first packet of a two-engine run, else st's own).
-void run_packet(engine_state& st, srtp::context& check_rx, const uint8_t* pkt, uint32_t n, uint32_t room,
-                bool first) {
+void run_packet(engine_state& st, srtp::context& check_rx, const uint8_t* pkt, uint32_t n, uint32_t room, bool first) {
     const srtp::engine e = st.tx->which_engine();
 
     // As received from the network.
@@ -161,8 +160,8 @@ void run_packet(engine_state& st, srtp::context& check_rx, const uint8_t* pkt, u
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
     // libsrtp2 on NSS initialises NSS with its first session and shuts it down with its
     // last; one session kept for the whole run saves that (milliseconds) on every input.
-    static auto keeper = srtp::make_context(srtp::engine::libsrtp2, srtp::suite::aes_cm_128_hmac_sha1_80,
-                                            fixed_key(0), false);
+    static auto keeper =
+        srtp::make_context(srtp::engine::libsrtp2, srtp::suite::aes_cm_128_hmac_sha1_80, fixed_key(0), false);
     return 0;
 }
 
@@ -172,8 +171,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     const uint32_t which = (data[0] & 0x01) | ((data[0] >> 6) << 1);
     const srtp::suite s = which < srtp::suite_count ? srtp::all_suites[which]
-                          : which == 6             ? srtp::suite::aes_cm_128_hmac_sha1_80
-                                                   : srtp::suite::aead_aes_128_gcm;
+                          : which == 6              ? srtp::suite::aes_cm_128_hmac_sha1_80
+                                                    : srtp::suite::aead_aes_128_gcm;
     const srtp::master_key& key = fixed_key(which < srtp::suite_count ? 0 : which == 6 ? 2 : 1);
     const bool rtcp = (data[0] & 0x02) != 0;
     const uint32_t extra = (data[0] >> 2) & 0x07;
@@ -205,8 +204,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         }
         for (size_t i = 0; i < n_engines; ++i) {
             srtp::context& check_rx = k != 0 || n_engines == 1 ? *engines[i].rx
-                                      : rtcp                      ? *cross_rx[1 - i]
-                                                                  : *engines[1 - i].rx;
+                                      : rtcp                   ? *cross_rx[1 - i]
+                                                               : *engines[1 - i].rx;
             run_packet(engines[i], check_rx, p, n, room, k == 0);
         }
         if (k == 0 && n_engines == 2) {

@@ -79,8 +79,9 @@ void check_line(std::string_view value, const sdes::parse_options& popt, const s
         // Only a key that looks like one (20+ base64 characters) and is not also written
         // elsewhere on the line (as a tag, say) can be told apart from what a reason quotes.
         const std::string_view key = key_text(value);
-        const bool base64 = key.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") ==
-                            std::string_view::npos;
+        const bool base64 =
+            key.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=") ==
+            std::string_view::npos;
         if (key.size() >= 20 && base64 && value.find(key) == value.rfind(key) && error.find(key) != std::string::npos) {
             fail("parse_crypto reason quotes the key: " + error, value);
         }
@@ -106,8 +107,8 @@ void check_line(std::string_view value, const sdes::parse_options& popt, const s
     if (!same_attr(*a, *b)) {
         fail("format_crypto output parses to another line\n--- formatted ---\n" + formatted, value);
     }
-    const bool lifetime_ok = a->lifetime ? b->lifetime == a->lifetime
-                                         : (fopt.lifetime ? b->lifetime == (uint64_t{1} << 31) : !b->lifetime);
+    const bool lifetime_ok =
+        a->lifetime ? b->lifetime == a->lifetime : (fopt.lifetime ? b->lifetime == (uint64_t{1} << 31) : !b->lifetime);
     if (!lifetime_ok) {
         fail("format_crypto changed the lifetime\n--- formatted ---\n" + formatted, value);
     }

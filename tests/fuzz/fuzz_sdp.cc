@@ -156,10 +156,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         const sdp::connection* c = sdp::effective_connection(*again, i);
         const sdp::media_plan& mp = plan.medias[i];
         const bool address_ok =
-            c_before == nullptr ||
-            (c != nullptr && (sdp::is_hold_address(c_before->address)
-                                  ? sdp::is_hold_address(c->address)
-                                  : c->address == mp.address && c->addrtype == mp.addrtype));
+            c_before == nullptr || (c != nullptr && (sdp::is_hold_address(c_before->address)
+                                                         ? sdp::is_hold_address(c->address)
+                                                         : c->address == mp.address && c->addrtype == mp.addrtype));
         if (after.port != relay_port || after.has_ice || !address_ok) {
             fail("stream " + std::to_string(i + 1) + " not relayed as planned\n--- output ---\n" + *out, text);
         }

@@ -122,9 +122,10 @@ TEST_F(latch_log_test, a_move_names_the_call_leg_and_both_sources) {
     testing::internal::CaptureStderr();
     l.write(move(static_cast<uint16_t>(port + 1), dp::latch_kind::plain_move), now);  // its RTCP port
     const std::string out = testing::internal::GetCapturedStderr();
-    EXPECT_NE(out.find("level=info msg=\"latch moved\" call-id=call-1 leg=caller-tag kind=plain_move local=198.18.1.1:" +
-                       std::to_string(port + 1) + " old=198.18.1.10:4000 new=198.18.1.66:45000\n"),
-              std::string::npos)
+    EXPECT_NE(
+        out.find("level=info msg=\"latch moved\" call-id=call-1 leg=caller-tag kind=plain_move local=198.18.1.1:" +
+                 std::to_string(port + 1) + " old=198.18.1.10:4000 new=198.18.1.66:45000\n"),
+        std::string::npos)
         << out;
 }
 

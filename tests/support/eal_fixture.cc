@@ -38,14 +38,17 @@ class eal_environment : public ::testing::Environment {
         args_ = {
             "rtprelay_unit_test",
             "--no-huge",
-            "-m", "256",
+            "-m",
+            "256",
             "--no-pci",
             // --in-memory is refused with --no-huge (which implies --legacy-mem); without
             // hugepages nothing is shared anyway, and --no-shconf keeps EAL's files away.
             "--no-shconf",
             "--no-telemetry",
-            "--file-prefix", eal_file_prefix(),
-            "--lcores", lcore_map(),
+            "--file-prefix",
+            eal_file_prefix(),
+            "--lcores",
+            lcore_map(),
             "--log-level=lib.eal:warning",
         };
         for (auto& a : args_) {
@@ -96,8 +99,7 @@ class eal_environment : public ::testing::Environment {
 };
 
 // gtest owns (and deletes) the environment.
-[[maybe_unused]] ::testing::Environment* const g_environment =
-    ::testing::AddGlobalTestEnvironment(new eal_environment);
+[[maybe_unused]] ::testing::Environment* const g_environment = ::testing::AddGlobalTestEnvironment(new eal_environment);
 
 }  // namespace
 

@@ -129,7 +129,8 @@ std::vector<uint8_t> decode_key(std::string b64) {
     const size_t bytes = b64.size() / 4 * 3 + (b64.size() % 4 == 0 ? 0 : b64.size() % 4 - 1);
     b64.append(pad, '=');
     std::vector<uint8_t> out(b64.size());
-    const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(b64.data()), static_cast<int>(b64.size()));
+    const int n =
+        EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(b64.data()), static_cast<int>(b64.size()));
     if (n < static_cast<int>(bytes) || pad == 3) {
         die("key is not base64");
     }
@@ -222,16 +223,26 @@ srtp_t make_session(const args& a, bool inbound, std::vector<uint8_t>& key) {
     return s;
 }
 
-uint8_t pattern(uint32_t ssrc, uint32_t seq, size_t i) { return static_cast<uint8_t>((ssrc * 7 + seq * 13 + i * 31) & 0xff); }
+uint8_t pattern(uint32_t ssrc, uint32_t seq, size_t i) {
+    return static_cast<uint8_t>((ssrc * 7 + seq * 13 + i * 31) & 0xff);
+}
 
 // An RTP packet of `ssrc`/`seq` with the pattern payload, protected when `session` is set.
 std::vector<uint8_t> make_rtp(srtp_t session, uint32_t ssrc, uint32_t seq) {
     std::vector<uint8_t> buf(2048);
     const uint32_t ts = seq * 160;
-    const uint8_t hdr[12] = {0x80, 0, static_cast<uint8_t>(seq >> 8), static_cast<uint8_t>(seq),
-                             static_cast<uint8_t>(ts >> 24), static_cast<uint8_t>(ts >> 16), static_cast<uint8_t>(ts >> 8),
-                             static_cast<uint8_t>(ts), static_cast<uint8_t>(ssrc >> 24), static_cast<uint8_t>(ssrc >> 16),
-                             static_cast<uint8_t>(ssrc >> 8), static_cast<uint8_t>(ssrc)};
+    const uint8_t hdr[12] = {0x80,
+                             0,
+                             static_cast<uint8_t>(seq >> 8),
+                             static_cast<uint8_t>(seq),
+                             static_cast<uint8_t>(ts >> 24),
+                             static_cast<uint8_t>(ts >> 16),
+                             static_cast<uint8_t>(ts >> 8),
+                             static_cast<uint8_t>(ts),
+                             static_cast<uint8_t>(ssrc >> 24),
+                             static_cast<uint8_t>(ssrc >> 16),
+                             static_cast<uint8_t>(ssrc >> 8),
+                             static_cast<uint8_t>(ssrc)};
     std::memcpy(buf.data(), hdr, 12);
     for (int k = 0; k < 160; ++k) {
         buf[12 + static_cast<size_t>(k)] = pattern(ssrc, seq & 0xffff, static_cast<size_t>(k));
@@ -328,8 +339,14 @@ int do_send(const args& a) {
         int len = 0;
         if (rtcp) {
             // Sender report, no report blocks; the pattern sits in the packet/octet counts.
-            const uint8_t hdr[8] = {0x80, 200, 0, 6, static_cast<uint8_t>(ssrc >> 24), static_cast<uint8_t>(ssrc >> 16),
-                                    static_cast<uint8_t>(ssrc >> 8), static_cast<uint8_t>(ssrc)};
+            const uint8_t hdr[8] = {0x80,
+                                    200,
+                                    0,
+                                    6,
+                                    static_cast<uint8_t>(ssrc >> 24),
+                                    static_cast<uint8_t>(ssrc >> 16),
+                                    static_cast<uint8_t>(ssrc >> 8),
+                                    static_cast<uint8_t>(ssrc)};
             std::memcpy(buf, hdr, 8);
             for (int k = 0; k < 20; ++k) {
                 buf[8 + k] = pattern(ssrc, seq & 0xffff, static_cast<size_t>(k));
@@ -337,10 +354,18 @@ int do_send(const args& a) {
             len = 28;
         } else {
             const uint32_t ts = seq * 160;
-            const uint8_t hdr[12] = {0x80, 0, static_cast<uint8_t>(seq >> 8), static_cast<uint8_t>(seq),
-                                     static_cast<uint8_t>(ts >> 24), static_cast<uint8_t>(ts >> 16), static_cast<uint8_t>(ts >> 8),
-                                     static_cast<uint8_t>(ts), static_cast<uint8_t>(ssrc >> 24), static_cast<uint8_t>(ssrc >> 16),
-                                     static_cast<uint8_t>(ssrc >> 8), static_cast<uint8_t>(ssrc)};
+            const uint8_t hdr[12] = {0x80,
+                                     0,
+                                     static_cast<uint8_t>(seq >> 8),
+                                     static_cast<uint8_t>(seq),
+                                     static_cast<uint8_t>(ts >> 24),
+                                     static_cast<uint8_t>(ts >> 16),
+                                     static_cast<uint8_t>(ts >> 8),
+                                     static_cast<uint8_t>(ts),
+                                     static_cast<uint8_t>(ssrc >> 24),
+                                     static_cast<uint8_t>(ssrc >> 16),
+                                     static_cast<uint8_t>(ssrc >> 8),
+                                     static_cast<uint8_t>(ssrc)};
             std::memcpy(buf, hdr, 12);
             for (int k = 0; k < 160; ++k) {
                 buf[12 + k] = pattern(ssrc, seq & 0xffff, static_cast<size_t>(k));
@@ -393,8 +418,9 @@ int do_recv(const args& a) {
                 continue;
             }
         }
-        const uint32_t ssrc = rtcp ? (uint32_t{buf[4]} << 24 | uint32_t{buf[5]} << 16 | uint32_t{buf[6]} << 8 | buf[7])
-                                   : (uint32_t{buf[8]} << 24 | uint32_t{buf[9]} << 16 | uint32_t{buf[10]} << 8 | buf[11]);
+        const uint32_t ssrc =
+            rtcp ? (uint32_t{buf[4]} << 24 | uint32_t{buf[5]} << 16 | uint32_t{buf[6]} << 8 | buf[7])
+                 : (uint32_t{buf[8]} << 24 | uint32_t{buf[9]} << 16 | uint32_t{buf[10]} << 8 | buf[11]);
         bool good = true;
         if (rtcp) {
             // The sender's seq is not in RTCP: accept any consistent pattern offset.

@@ -65,7 +65,7 @@ TEST(admission, cps_limiter_refills_at_its_rate) {
         EXPECT_EQ(a.admit({0}, t0), refusal::none);
     }
     EXPECT_EQ(a.admit({0}, t0), refusal::cps);
-    EXPECT_EQ(a.admit({0}, t0 + std::chrono::milliseconds(100)), refusal::cps);  // 0.5 token
+    EXPECT_EQ(a.admit({0}, t0 + std::chrono::milliseconds(100)), refusal::cps);   // 0.5 token
     EXPECT_EQ(a.admit({0}, t0 + std::chrono::milliseconds(200)), refusal::none);  // 1 token
     EXPECT_EQ(a.admit({0}, t0 + std::chrono::milliseconds(200)), refusal::cps);
     // A long pause refills to the burst, not beyond.
@@ -89,7 +89,7 @@ TEST(admission, interface_cps_refusal_gives_node_token_back) {
     admission a(0, 80'000, 2, 2);
     a.set_interface(1, 0, 1);
     EXPECT_EQ(a.admit({1}, t0), refusal::none);
-    EXPECT_EQ(a.admit({1}, t0), refusal::cps);  // interface out of tokens; node token returned
+    EXPECT_EQ(a.admit({1}, t0), refusal::cps);   // interface out of tokens; node token returned
     EXPECT_EQ(a.admit({0}, t0), refusal::none);  // the node still had one
     EXPECT_EQ(a.admit({0}, t0), refusal::cps);
 }

@@ -21,7 +21,10 @@ std::string captured(void (*emit)()) {
 
 TEST(log_line, is_logfmt_with_level_and_msg) {
     const std::string out = captured([] {
-        event(level::info, "call closed").field("call-id", "abc@host").field("reason", "media_timeout").field("legs", 2);
+        event(level::info, "call closed")
+            .field("call-id", "abc@host")
+            .field("reason", "media_timeout")
+            .field("legs", 2);
     });
     EXPECT_EQ(out, "level=info msg=\"call closed\" call-id=abc@host reason=media_timeout legs=2\n");
 }
@@ -32,17 +35,15 @@ TEST(log_line, printf_style_messages_become_msg) {
 }
 
 TEST(log_line, untrusted_values_cannot_forge_keys_or_lines) {
-    const std::string out = captured([] {
-        event(level::info, "offer").field("call-id", "x\" level=error msg=\"owned\nlevel=error");
-    });
+    const std::string out =
+        captured([] { event(level::info, "offer").field("call-id", "x\" level=error msg=\"owned\nlevel=error"); });
     EXPECT_EQ(out, "level=info msg=offer call-id=\"x\\\" level=error msg=\\\"owned\\x0alevel=error\"\n");
     EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1);
 }
 
 TEST(log_line, long_values_are_cut_and_empty_ones_quoted) {
-    const std::string out = captured([] {
-        event(level::info, "m").field("call-id", std::string(1000, 'a')).field("to-tag", "");
-    });
+    const std::string out =
+        captured([] { event(level::info, "m").field("call-id", std::string(1000, 'a')).field("to-tag", ""); });
     EXPECT_NE(out.find("call-id=\"" + std::string(max_value_bytes, 'a') + "...\""), std::string::npos) << out;
     EXPECT_NE(out.find("to-tag=\"\"\n"), std::string::npos) << out;
 }
@@ -70,7 +71,7 @@ TEST(rate_limiter, allows_a_burst_then_the_rate) {
     EXPECT_EQ(lim.pending(), 7u);
     EXPECT_FALSE(lim.allow(t0 + 400ms));  // 0.8 token
     EXPECT_EQ(lim.pending(), 8u);
-    EXPECT_TRUE(lim.allow(t0 + 500ms));   // 1 token: allowed, after the suppressed line
+    EXPECT_TRUE(lim.allow(t0 + 500ms));  // 1 token: allowed, after the suppressed line
     EXPECT_EQ(lim.pending(), 0u);
     EXPECT_EQ(lim.suppressed_total(), 8u);
     const std::string out = testing::internal::GetCapturedStderr();
@@ -89,8 +90,7 @@ TEST(rate_limiter, refills_up_to_the_burst_only) {
     EXPECT_TRUE(lim.allow(later));
     EXPECT_TRUE(lim.allow(later));
     EXPECT_FALSE(lim.allow(later));
-    EXPECT_EQ(testing::internal::GetCapturedStderr(),
-              "level=warning msg=\"messages suppressed\" what=test count=1\n");
+    EXPECT_EQ(testing::internal::GetCapturedStderr(), "level=warning msg=\"messages suppressed\" what=test count=1\n");
 }
 
 TEST(rate_limiter, a_clock_going_backwards_grants_nothing) {

@@ -85,8 +85,8 @@ TEST(bencode, round_trips_an_ng_offer) {
 }
 
 TEST(bencode, integer_limits_round_trip) {
-    for (int64_t i : {std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(),
-                      int64_t{-1}, int64_t{0}, int64_t{1}}) {
+    for (int64_t i : {std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), int64_t{-1}, int64_t{0},
+                      int64_t{1}}) {
         EXPECT_EQ(decoded(encode(value::integer(i))).as_integer(), i);
     }
 }
@@ -131,8 +131,7 @@ TEST(bencode, rejects_malformed_with_what_and_where) {
     EXPECT_EQ(decode_error("5:abc"), "bencode: truncated string at offset 0");
     EXPECT_EQ(decode_error("5"), "bencode: string length exceeds input at offset 0");
     EXPECT_EQ(decode_error("4294967296:"), "bencode: string length exceeds input at offset 0");
-    EXPECT_EQ(decode_error("99999999999999999999999999:x"),
-              "bencode: string length exceeds input at offset 0");
+    EXPECT_EQ(decode_error("99999999999999999999999999:x"), "bencode: string length exceeds input at offset 0");
     EXPECT_EQ(decode_error("01:a"), "bencode: string length with leading zero at offset 0");
     EXPECT_EQ(decode_error("3xabcdef"), "bencode: bad string length at offset 0");
     EXPECT_EQ(decode_error("i-0e"), "bencode: negative zero integer at offset 0");
@@ -157,7 +156,9 @@ TEST(bencode, rejects_malformed_with_what_and_where) {
     EXPECT_EQ(decode_error("i1ei2e"), "bencode: trailing bytes at offset 3");
     EXPECT_EQ(decode_error("de "), "bencode: trailing bytes at offset 2");
     EXPECT_EQ(decode_error("e"), "bencode: unexpected byte 'e' at offset 0");
-    EXPECT_EQ(decode_error("l\x01" "e"), "bencode: unexpected byte 0x01 at offset 1");
+    EXPECT_EQ(decode_error("l\x01"
+                           "e"),
+              "bencode: unexpected byte 0x01 at offset 1");
 }
 
 TEST(bencode, nesting_is_bounded_at_32) {
@@ -199,9 +200,15 @@ TEST(bencode, survives_random_mutations) {
         for (int e = 0; e < edits; ++e) {
             const size_t at = rng() % s.size();
             switch (rng() % 3) {
-                case 0: s[at] = static_cast<char>(rng()); break;
-                case 1: s.erase(at, 1 + rng() % 4); break;
-                default: s.insert(at, 1, "0123456789:ilde-"[rng() % 16]); break;
+                case 0:
+                    s[at] = static_cast<char>(rng());
+                    break;
+                case 1:
+                    s.erase(at, 1 + rng() % 4);
+                    break;
+                default:
+                    s.insert(at, 1, "0123456789:ilde-"[rng() % 16]);
+                    break;
             }
             if (s.empty()) {
                 s = "x";

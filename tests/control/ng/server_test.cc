@@ -119,8 +119,8 @@ TEST(ng_server, rejects_bad_addresses_at_construction) {
     } catch (const std::invalid_argument& e) {
         EXPECT_STREQ(e.what(), "ng listen: bad address 'x'");
     }
-    for (const char* bad : {"127.0.0.1", "::1:2223", "[::1]2223", "127.0.0.1:70000", "localhost:2223",
-                            "127.0.0.1:-1", "[::1]:"}) {
+    for (const char* bad :
+         {"127.0.0.1", "::1:2223", "[::1]2223", "127.0.0.1:70000", "localhost:2223", "127.0.0.1:-1", "[::1]:"}) {
         c.listen = bad;
         EXPECT_THROW(ng_server(c, pong), std::invalid_argument) << bad;
     }
@@ -323,8 +323,7 @@ TEST(ng_server, errors_become_error_replies) {
     };
     EXPECT_EQ(exchange("c1 d7:command4:pin"),
               "c1 d12:error-reason38:bencode: truncated string at offset 106:result5:errore");
-    EXPECT_EQ(exchange("c2 garbage"),
-              "c2 d12:error-reason40:bencode: unexpected byte 'g' at offset 06:result5:errore");
+    EXPECT_EQ(exchange("c2 garbage"), "c2 d12:error-reason40:bencode: unexpected byte 'g' at offset 06:result5:errore");
     EXPECT_EQ(exchange("c3 i5e"), "c3 d12:error-reason27:request is not a dictionary6:result5:errore");
     EXPECT_EQ(exchange("c4 "), "c4 d12:error-reason20:bencode: empty input6:result5:errore");
     EXPECT_EQ(exchange("c5 d7:command4:faile"), "c5 d12:error-reason12:no such call6:result5:errore");
@@ -353,9 +352,10 @@ TEST(ng_server, json_requests_get_json_replies) {
     EXPECT_EQ(exchange(R"(j1 {"command": "ping", "sdp": "v=0\r\n", "n": 5, "l": ["a", null]})"),
               R"(j1 {"echo":{"command":"ping","l":["a"],"n":5,"sdp":"v=0\r\n"},"result":"ok"})");
     EXPECT_EQ(exchange(R"(j2 {"command": "fail"})"), R"(j2 {"error-reason":"no such call","result":"error"})");
-    EXPECT_EQ(exchange(R"(j3 {"command": 1.5})"),
-              R"(j3 {"error-reason":"JSON: number with a fraction or exponent (only integers are NG values) at offset 12",)"
-              R"("result":"error"})");
+    EXPECT_EQ(
+        exchange(R"(j3 {"command": 1.5})"),
+        R"(j3 {"error-reason":"JSON: number with a fraction or exponent (only integers are NG values) at offset 12",)"
+        R"("result":"error"})");
     // A retransmit gets the cached JSON reply.
     EXPECT_EQ(exchange(R"(j2 {"command": "fail"})"), R"(j2 {"error-reason":"no such call","result":"error"})");
     EXPECT_EQ(s.counters().bad_requests, 1u);

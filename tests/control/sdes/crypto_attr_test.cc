@@ -63,8 +63,7 @@ TEST(crypto_attr_parse, blanks_and_tabs_between_fields) {
 TEST(crypto_attr_parse, lifetime_forms_and_limit) {
     EXPECT_EQ(*parse_ok("1 AES_CM_128_HMAC_SHA1_80 inline:" + line(key1) + "|1000").lifetime, 1000U);
     EXPECT_EQ(*parse_ok("1 AES_CM_128_HMAC_SHA1_80 inline:" + line(key1) + "|2^48").lifetime, max_lifetime);
-    EXPECT_EQ(*parse_ok("1 AES_CM_128_HMAC_SHA1_80 inline:" + line(key1) + "|281474976710656").lifetime,
-              max_lifetime);
+    EXPECT_EQ(*parse_ok("1 AES_CM_128_HMAC_SHA1_80 inline:" + line(key1) + "|281474976710656").lifetime, max_lifetime);
     EXPECT_EQ(parse_error("1 AES_CM_128_HMAC_SHA1_80 inline:" + line(key1) + "|2^49"),
               "a=crypto tag 1: lifetime 2^49 is above 2^48");
     EXPECT_EQ(parse_error("1 AES_CM_128_HMAC_SHA1_80 inline:" + line(key1) + "|281474976710657"),
@@ -206,7 +205,8 @@ TEST(crypto_attr_parse, key_params) {
               "a=crypto tag 1: several keys (key;key) are not supported");
     EXPECT_EQ(parse_error("1 AES_CM_128_HMAC_SHA1_80 uri:http://example.invalid/key"),
               "a=crypto tag 1: key method 'uri' is not supported (only inline)");
-    EXPECT_EQ(parse_error("1 AES_CM_128_HMAC_SHA1_80"), "a=crypto: expected '<tag> <suite> inline:<key>', got 2 field(s)");
+    EXPECT_EQ(parse_error("1 AES_CM_128_HMAC_SHA1_80"),
+              "a=crypto: expected '<tag> <suite> inline:<key>', got 2 field(s)");
     EXPECT_EQ(parse_error(""), "a=crypto: expected '<tag> <suite> inline:<key>', got 0 field(s)");
 }
 
@@ -217,9 +217,12 @@ TEST(crypto_attr_parse, session_parameters) {
     // FEC. The other order is not the default and is refused.
     EXPECT_EQ(parse_ok(base + " FEC_ORDER=FEC_SRTP").crypto_suite, suite::aes_cm_128_hmac_sha1_80);
     EXPECT_TRUE(parse_ok(base + " WSH=64 FEC_ORDER=FEC_SRTP UNENCRYPTED_SRTCP", true).unencrypted_srtcp);
-    EXPECT_EQ(parse_error(base + " FEC_ORDER=SRTP_FEC"), "a=crypto tag 1: session parameter FEC_ORDER=SRTP_FEC is not supported");
-    EXPECT_EQ(parse_error(base + " FEC_KEY=inline:" + line(key1)), "a=crypto tag 1: session parameter FEC_KEY=<...> is not supported");
-    EXPECT_EQ(parse_error(base + " UNENCRYPTED_SRTP"), "a=crypto tag 1: session parameter UNENCRYPTED_SRTP is not supported");
+    EXPECT_EQ(parse_error(base + " FEC_ORDER=SRTP_FEC"),
+              "a=crypto tag 1: session parameter FEC_ORDER=SRTP_FEC is not supported");
+    EXPECT_EQ(parse_error(base + " FEC_KEY=inline:" + line(key1)),
+              "a=crypto tag 1: session parameter FEC_KEY=<...> is not supported");
+    EXPECT_EQ(parse_error(base + " UNENCRYPTED_SRTP"),
+              "a=crypto tag 1: session parameter UNENCRYPTED_SRTP is not supported");
     EXPECT_EQ(parse_error(base + " UNAUTHENTICATED_SRTP"),
               "a=crypto tag 1: session parameter UNAUTHENTICATED_SRTP is not supported");
     EXPECT_EQ(parse_error(base + " FOO=bar", true), "a=crypto tag 1: session parameter FOO=bar is not supported");
@@ -229,7 +232,8 @@ TEST(crypto_attr_parse, session_parameters) {
     EXPECT_TRUE(parse_ok(base + " UNENCRYPTED_SRTCP", true).unencrypted_srtcp);
     // WSH is a hint of at least 64.
     EXPECT_FALSE(parse_ok(base + " WSH=128").unencrypted_srtcp);
-    EXPECT_EQ(parse_error(base + " WSH=10"), "a=crypto tag 1: session parameter WSH=10 is not valid (WSH is at least 64)");
+    EXPECT_EQ(parse_error(base + " WSH=10"),
+              "a=crypto tag 1: session parameter WSH=10 is not valid (WSH is at least 64)");
 }
 
 TEST(crypto_attr_parse, reasons_never_quote_the_key_and_stay_short) {
@@ -265,10 +269,12 @@ TEST(crypto_attr_format, options) {
     const auto g = parse_ok("5 AEAD_AES_256_GCM inline:" + line(key44));
     EXPECT_EQ(format_crypto(g, format_options{true, false}), "5 AEAD_AES_256_GCM inline:" + line(key44) + "=");
     EXPECT_EQ(format_crypto(g, format_options{false, false}), "5 AEAD_AES_256_GCM inline:" + line(key44));
-    EXPECT_EQ(format_crypto(a, format_options{false, true}), "5 AES_CM_128_HMAC_SHA1_80 inline:" + line(key1) + "|2^31");
+    EXPECT_EQ(format_crypto(a, format_options{false, true}),
+              "5 AES_CM_128_HMAC_SHA1_80 inline:" + line(key1) + "|2^31");
     // A lifetime the peer gave is kept as is.
     const auto b = parse_ok("5 AES_CM_128_HMAC_SHA1_80 inline:" + line(key1) + "|2^10");
-    EXPECT_EQ(format_crypto(b, format_options{false, true}), "5 AES_CM_128_HMAC_SHA1_80 inline:" + line(key1) + "|2^10");
+    EXPECT_EQ(format_crypto(b, format_options{false, true}),
+              "5 AES_CM_128_HMAC_SHA1_80 inline:" + line(key1) + "|2^10");
 }
 
 TEST(crypto_attr_keys, fresh_keys_of_every_suite) {

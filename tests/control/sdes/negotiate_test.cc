@@ -44,7 +44,8 @@ sdes_request_options options(const std::vector<std::string>& flags) {
 // --- choose_inbound ---
 
 TEST(choose_inbound, offerer_preference_decides) {
-    const std::vector<std::string> offer{line(1, "AES_CM_128_HMAC_SHA1_32", key1), line(2, "AES_CM_128_HMAC_SHA1_80", key2)};
+    const std::vector<std::string> offer{line(1, "AES_CM_128_HMAC_SHA1_32", key1),
+                                         line(2, "AES_CM_128_HMAC_SHA1_80", key2)};
     std::string error;
     auto c = choose_inbound(offer, srtp_policy{}, no_options, &error);
     ASSERT_TRUE(c) << error;
@@ -110,7 +111,8 @@ TEST(choose_inbound, unencrypted_srtcp_follows_policy) {
 }
 
 TEST(choose_inbound, sdes_flags_prefer_but_do_not_fail) {
-    const std::vector<std::string> offer{line(1, "AES_CM_128_HMAC_SHA1_32", key1), line(2, "AES_CM_128_HMAC_SHA1_80", key2)};
+    const std::vector<std::string> offer{line(1, "AES_CM_128_HMAC_SHA1_32", key1),
+                                         line(2, "AES_CM_128_HMAC_SHA1_80", key2)};
     auto c = choose_inbound(offer, srtp_policy{}, options({"SDES-no-AES_CM_128_HMAC_SHA1_32"}), nullptr);
     ASSERT_TRUE(c);
     EXPECT_EQ(c->line.crypto_suite, s80);
@@ -257,7 +259,8 @@ TEST(make_answer_line, offer_tag_and_suite_with_a_key_of_our_own) {
 
 TEST(offer_received, required_refuses_plain_and_unusable_offers) {
     const auto r = offer_received("jp1", policy(srtp_mode::required), no_options, "RTP/AVP", {}, {});
-    EXPECT_EQ(r.error, "SRTP required on interface 'jp1' but the offer has no acceptable a=crypto line (m= proto is RTP/AVP)");
+    EXPECT_EQ(r.error,
+              "SRTP required on interface 'jp1' but the offer has no acceptable a=crypto line (m= proto is RTP/AVP)");
 
     const auto m = offer_received("jp1", policy(srtp_mode::required), no_options, "RTP/SAVP",
                                   {line(1, "AES_CM_128_HMAC_SHA1_80", key1, "|2^20|1:4")}, {});
@@ -344,14 +347,15 @@ TEST(offer_to_send, refusals) {
               "SRTP required on interface 'jp1' but the request asks for transport-protocol RTP/AVP");
     EXPECT_EQ(offer_to_send("int", policy(srtp_mode::off), no_options, "RTP/AVP", false, "RTP/SAVP", {}).error,
               "SRTP is off on interface 'int' but the request asks for transport-protocol RTP/SAVP");
-    EXPECT_EQ(offer_to_send("ext", policy(srtp_mode::optional), no_options, "RTP/AVP", false, "UDP/TLS/RTP/SAVPF", {}).error,
-              "transport-protocol UDP/TLS/RTP/SAVPF is not supported");
-    EXPECT_EQ(offer_to_send("jp1", policy(srtp_mode::required), options({"SDES-unencrypted_srtcp"}), "RTP/AVP", false, "",
-                            {})
-                  .error,
-              "SDES-unencrypted_srtcp is not allowed on interface 'jp1'");
-    EXPECT_EQ(offer_to_send("jp1", policy(srtp_mode::required), options({"SDES-only-AES_CM_128_HMAC_SHA1_32"}), "RTP/AVP",
-                            false, "", {})
+    EXPECT_EQ(
+        offer_to_send("ext", policy(srtp_mode::optional), no_options, "RTP/AVP", false, "UDP/TLS/RTP/SAVPF", {}).error,
+        "transport-protocol UDP/TLS/RTP/SAVPF is not supported");
+    EXPECT_EQ(
+        offer_to_send("jp1", policy(srtp_mode::required), options({"SDES-unencrypted_srtcp"}), "RTP/AVP", false, "", {})
+            .error,
+        "SDES-unencrypted_srtcp is not allowed on interface 'jp1'");
+    EXPECT_EQ(offer_to_send("jp1", policy(srtp_mode::required), options({"SDES-only-AES_CM_128_HMAC_SHA1_32"}),
+                            "RTP/AVP", false, "", {})
                   .error,
               "no SRTP suite left to offer on interface 'jp1': the policy offers AES_CM_128_HMAC_SHA1_80 and the "
               "request's SDES-only-/SDES-no- exclude them");
@@ -387,7 +391,8 @@ TEST(answer_received, plain_fallback_and_refusals) {
 TEST(steps, whole_offer_answer_keeps_the_legs_apart) {
     srtp_policy ext = policy(srtp_mode::optional);
     srtp_policy jp1 = policy(srtp_mode::required);
-    const std::vector<std::string> x_offer{line(1, "AES_CM_128_HMAC_SHA1_32", key1), line(2, "AES_CM_128_HMAC_SHA1_80", key2)};
+    const std::vector<std::string> x_offer{line(1, "AES_CM_128_HMAC_SHA1_32", key1),
+                                           line(2, "AES_CM_128_HMAC_SHA1_80", key2)};
 
     const step_result s1 = offer_received("ext", ext, no_options, "RTP/SAVP", x_offer, {});
     ASSERT_TRUE(s1.error.empty()) << s1.error;
@@ -406,17 +411,17 @@ TEST(steps, whole_offer_answer_keeps_the_legs_apart) {
     const step_result s3 = answer_received("jp1", jp1, "RTP/SAVP", {y_answer}, s2.state);
     ASSERT_TRUE(s3.error.empty()) << s3.error;
     ASSERT_TRUE(s3.state.srtp);
-    EXPECT_TRUE(same_key(s3.state.from_peer->key, key_of(y_answer)));          // Y -> relay
-    EXPECT_TRUE(same_key(s3.state.to_peer->key, key_of(s2.plan.crypto[0])));   // relay -> Y
+    EXPECT_TRUE(same_key(s3.state.from_peer->key, key_of(y_answer)));         // Y -> relay
+    EXPECT_TRUE(same_key(s3.state.to_peer->key, key_of(s2.plan.crypto[0])));  // relay -> Y
 
     const media_crypto_plan s4 = answer_to_send(s1.state, "RTP/SAVP", no_options);
     EXPECT_EQ(s4.proto, "RTP/SAVP");
     EXPECT_TRUE(s4.replace_crypto);
     ASSERT_EQ(s4.crypto.size(), 1U);
     EXPECT_TRUE(s4.crypto[0].starts_with("1 AES_CM_128_HMAC_SHA1_32 inline:"));  // X's tag and suite
-    EXPECT_EQ(s4.crypto[0].find(key1), std::string::npos);                      // Y's and X's keys stay put
+    EXPECT_EQ(s4.crypto[0].find(key1), std::string::npos);                       // Y's and X's keys stay put
     EXPECT_EQ(s4.crypto[0].find(key2), std::string::npos);
-    EXPECT_TRUE(same_key(s1.state.to_peer->key, key_of(s4.crypto[0])));         // relay -> X
+    EXPECT_TRUE(same_key(s1.state.to_peer->key, key_of(s4.crypto[0])));  // relay -> X
 
     // Four different keys, one per direction and leg.
     const master_key keys[] = {s1.state.from_peer->key, s1.state.to_peer->key, s3.state.from_peer->key,
@@ -470,7 +475,7 @@ TEST(steps, answer_to_a_non_rtp_offer_carries_no_keys) {
 
 // --- the suites beyond AES_CM_128, and the MKI ---
 
-constexpr std::string_view key28 = "AwoRGB8mLTQ7QklQV15lbHN6gYiPlp2kq7K5wA";  // AEAD_AES_128_GCM
+constexpr std::string_view key28 = "AwoRGB8mLTQ7QklQV15lbHN6gYiPlp2kq7K5wA";                       // AEAD_AES_128_GCM
 constexpr std::string_view key44 = "AwoRGB8mLTQ7QklQV15lbHN6gYiPlp2kq7K5wMfO1dzj6vH4/wYNFBsiKTA";  // AEAD_AES_256_GCM
 
 TEST(new_suites, accepted_by_default_in_the_offerers_order) {
@@ -545,8 +550,8 @@ TEST(mki, refused_by_default_accepted_with_mki_accept) {
     // A repeated offer keeps our key and its MKI; a line without MKI gets a key without.
     const step_result again = offer_received("ext", mki_ok, no_options, "RTP/SAVP", offer, r.state);
     EXPECT_TRUE(same_key(again.state.to_peer->key, r.state.to_peer->key));
-    const step_result plain = offer_received("ext", mki_ok, no_options, "RTP/SAVP",
-                                             {line(1, "AES_CM_128_HMAC_SHA1_80", key1)}, r.state);
+    const step_result plain =
+        offer_received("ext", mki_ok, no_options, "RTP/SAVP", {line(1, "AES_CM_128_HMAC_SHA1_80", key1)}, r.state);
     EXPECT_EQ(plain.state.to_peer->key.mki_len, 0);
     EXPECT_FALSE(same_key(plain.state.to_peer->key, r.state.to_peer->key));
 }

@@ -32,8 +32,9 @@ TEST(sdes_options, empty_allows_everything) {
 }
 
 TEST(sdes_options, list_and_flags_mean_the_same) {
-    for (const auto& o : {parse_ok({"no-AES_CM_128_HMAC_SHA1_32", "pad", "lifetime"}, {}),
-                          parse_ok({}, {"SDES-no-AES_CM_128_HMAC_SHA1_32", "SDES-pad", "SDES-lifetime", "symmetric"})}) {
+    for (const auto& o :
+         {parse_ok({"no-AES_CM_128_HMAC_SHA1_32", "pad", "lifetime"}, {}),
+          parse_ok({}, {"SDES-no-AES_CM_128_HMAC_SHA1_32", "SDES-pad", "SDES-lifetime", "symmetric"})}) {
         EXPECT_TRUE(o.allows(s80));
         EXPECT_FALSE(o.allows(s32));
         EXPECT_TRUE(o.pad);

@@ -90,8 +90,9 @@ TEST(srtp_policy, bad_values_name_key_and_value) {
               "offer-suites 'AES_192_CM_HMAC_SHA1_80': unknown suite 'AES_192_CM_HMAC_SHA1_80' (known: "
               "AES_CM_128_HMAC_SHA1_80, AES_CM_128_HMAC_SHA1_32, AES_256_CM_HMAC_SHA1_80, AES_256_CM_HMAC_SHA1_32, "
               "AEAD_AES_128_GCM, AEAD_AES_256_GCM)");
-    EXPECT_EQ(thrown(p, "accept-suites", "AES_CM_128_HMAC_SHA1_80,AES_CM_128_HMAC_SHA1_80"),
-              "accept-suites 'AES_CM_128_HMAC_SHA1_80,AES_CM_128_HMAC_SHA1_80': AES_CM_128_HMAC_SHA1_80 is listed twice");
+    EXPECT_EQ(
+        thrown(p, "accept-suites", "AES_CM_128_HMAC_SHA1_80,AES_CM_128_HMAC_SHA1_80"),
+        "accept-suites 'AES_CM_128_HMAC_SHA1_80,AES_CM_128_HMAC_SHA1_80': AES_CM_128_HMAC_SHA1_80 is listed twice");
     EXPECT_EQ(thrown(p, "offer-suites", ""), "offer-suites '': empty suite name (the list is NAME[,NAME...])");
     EXPECT_EQ(thrown(p, "offer-suites", "AES_CM_128_HMAC_SHA1_80,"),
               "offer-suites 'AES_CM_128_HMAC_SHA1_80,': empty suite name (the list is NAME[,NAME...])");

@@ -10,28 +10,24 @@
 
 namespace rtprelay::sdp::test {
 
-std::string read_golden(const std::string& file)
-{
+std::string read_golden(const std::string& file) {
     std::ifstream in(std::string(GOLDEN_DIR) + "/" + file, std::ios::binary);
     EXPECT_TRUE(in.good()) << "cannot read " << GOLDEN_DIR << "/" << file;
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-void write_golden(const std::string& file, const std::string& contents)
-{
+void write_golden(const std::string& file, const std::string& contents) {
     std::ofstream out(std::string(GOLDEN_DIR) + "/" + file, std::ios::binary | std::ios::trunc);
     out << contents;
     EXPECT_TRUE(out.good()) << "cannot write " << GOLDEN_DIR << "/" << file;
 }
 
-bool update_golden()
-{
+bool update_golden() {
     const char* v = std::getenv("RTPRELAY_UPDATE_GOLDEN");
     return v != nullptr && std::string(v) == "1";
 }
 
-std::vector<std::string> golden_cases()
-{
+std::vector<std::string> golden_cases() {
     const std::string suffix = ".in.sdp";
     std::vector<std::string> names;
     for (const auto& entry : std::filesystem::directory_iterator(GOLDEN_DIR)) {
@@ -44,8 +40,7 @@ std::vector<std::string> golden_cases()
     return names;
 }
 
-std::string visible(const std::string& text)
-{
+std::string visible(const std::string& text) {
     std::string out;
     for (const char c : text) {
         if (c == '\r') {

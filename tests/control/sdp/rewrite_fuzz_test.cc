@@ -13,8 +13,7 @@ namespace rtprelay::sdp {
 namespace {
 
 // Relays every stream to 192.0.2.1 with ICE removed, fresh crypto and a new origin.
-rewrite_plan relay_everything(const session_description& sd)
-{
+rewrite_plan relay_everything(const session_description& sd) {
     rewrite_plan plan;
     plan.replace_origin = true;
     plan.origin_address = "192.0.2.1";
@@ -33,9 +32,7 @@ rewrite_plan relay_everything(const session_description& sd)
 
 // The rewritten SDP parses again, carries the relay's ports, and no address of the input
 // survives in o=, c= or a=rtcp except a hold address: nothing internal leaks.
-void expect_relayed_everything(const std::string& in, const session_description& sd,
-                               const std::string& out)
-{
+void expect_relayed_everything(const std::string& in, const session_description& sd, const std::string& out) {
     std::string error;
     const auto again = parse(out, &error);
     ASSERT_TRUE(again) << error << "\n" << test::visible(in) << "--\n" << test::visible(out);
@@ -60,14 +57,12 @@ void expect_relayed_everything(const std::string& in, const session_description&
         ASSERT_NE(c, nullptr);
         EXPECT_TRUE(c->address == "192.0.2.1" || is_hold_address(c->address)) << c->address;
         if (m.rtcp_conn) {
-            EXPECT_TRUE(m.rtcp_conn->address == "192.0.2.1" ||
-                        is_hold_address(m.rtcp_conn->address));
+            EXPECT_TRUE(m.rtcp_conn->address == "192.0.2.1" || is_hold_address(m.rtcp_conn->address));
         }
     }
 }
 
-TEST(sdp_rewrite, every_golden_input_relays_cleanly)
-{
+TEST(sdp_rewrite, every_golden_input_relays_cleanly) {
     for (const std::string& name : test::golden_cases()) {
         SCOPED_TRACE(name);
         const std::string in = test::read_golden(name + ".in.sdp");
@@ -80,8 +75,7 @@ TEST(sdp_rewrite, every_golden_input_relays_cleanly)
     }
 }
 
-TEST(sdp_rewrite, mutated_inputs_never_crash)
-{
+TEST(sdp_rewrite, mutated_inputs_never_crash) {
     // Bytes that matter to the grammar, so mutations reach the interesting paths.
     const std::string alphabet = std::string("\0\r\n =:/0123456789maocv", 23);
     std::mt19937 rng(20240611);
@@ -94,18 +88,18 @@ TEST(sdp_rewrite, mutated_inputs_never_crash)
             for (int e = 0; e < edits && !text.empty(); ++e) {
                 const size_t at = rng() % text.size();
                 switch (rng() % 4) {
-                case 0:
-                    text.erase(at, 1 + rng() % 8);
-                    break;
-                case 1:
-                    text.insert(at, 1, alphabet[rng() % alphabet.size()]);
-                    break;
-                case 2:
-                    text[at] = alphabet[rng() % alphabet.size()];
-                    break;
-                default:
-                    text.resize(at);
-                    break;
+                    case 0:
+                        text.erase(at, 1 + rng() % 8);
+                        break;
+                    case 1:
+                        text.insert(at, 1, alphabet[rng() % alphabet.size()]);
+                        break;
+                    case 2:
+                        text[at] = alphabet[rng() % alphabet.size()];
+                        break;
+                    default:
+                        text.resize(at);
+                        break;
                 }
             }
             const auto sd = parse(text, nullptr);

@@ -14,11 +14,9 @@ namespace {
 constexpr const char* relay_ip = "203.0.113.10";
 constexpr const char* relay_ip_2 = "203.0.113.20";
 constexpr const char* relay_ip6 = "2001:db8:ffff::1";
-constexpr const char* new_key =
-    "1 AES_CM_128_HMAC_SHA1_80 inline:d0RmdmcmVCspeEc3QGZiNWpVLFJhQX1cfHAwJSoj|2^31";
+constexpr const char* new_key = "1 AES_CM_128_HMAC_SHA1_80 inline:d0RmdmcmVCspeEc3QGZiNWpVLFJhQX1cfHAwJSoj|2^31";
 
-media_plan relay_to(const char* address, uint16_t port, uint16_t rtcp_port = 0)
-{
+media_plan relay_to(const char* address, uint16_t port, uint16_t rtcp_port = 0) {
     media_plan mp;
     mp.address = address;
     mp.port = port;
@@ -26,17 +24,14 @@ media_plan relay_to(const char* address, uint16_t port, uint16_t rtcp_port = 0)
     return mp;
 }
 
-media_plan not_relayed()
-{
+media_plan not_relayed() {
     media_plan mp;
     mp.relay = false;
     return mp;
 }
 
 // Rewrites <in_case>.in.sdp with `plan` and compares with <out_case>.out.sdp.
-void expect_golden(const std::string& in_case, const std::string& out_case,
-                   const rewrite_plan& plan)
-{
+void expect_golden(const std::string& in_case, const std::string& out_case, const rewrite_plan& plan) {
     SCOPED_TRACE(in_case + " -> " + out_case);
     const std::string in = test::read_golden(in_case + ".in.sdp");
     std::string error;
@@ -53,13 +48,9 @@ void expect_golden(const std::string& in_case, const std::string& out_case,
     EXPECT_EQ(*out, expected);  // gtest prints a line diff with CRs escaped
 }
 
-void expect_golden(const std::string& name, const rewrite_plan& plan)
-{
-    expect_golden(name, name, plan);
-}
+void expect_golden(const std::string& name, const rewrite_plan& plan) { expect_golden(name, name, plan); }
 
-TEST(sdp_rewrite_golden, pbx_single_audio)
-{
+TEST(sdp_rewrite_golden, pbx_single_audio) {
     rewrite_plan plan;
     plan.medias = {relay_to(relay_ip, 30000, 30001)};
     plan.replace_origin = true;
@@ -67,30 +58,26 @@ TEST(sdp_rewrite_golden, pbx_single_audio)
     expect_golden("pbx_single_audio", plan);
 }
 
-TEST(sdp_rewrite_golden, session_c_only)
-{
+TEST(sdp_rewrite_golden, session_c_only) {
     rewrite_plan plan;
     plan.medias = {relay_to(relay_ip, 30000), relay_to(relay_ip, 30002)};
     expect_golden("session_c_only", plan);
 }
 
-TEST(sdp_rewrite_golden, media_c_only)
-{
+TEST(sdp_rewrite_golden, media_c_only) {
     rewrite_plan plan;
     plan.medias = {relay_to(relay_ip, 30000), relay_to(relay_ip, 30002)};
     expect_golden("media_c_only", plan);
 }
 
-TEST(sdp_rewrite_golden, video_port0)
-{
+TEST(sdp_rewrite_golden, video_port0) {
     // The plan asks to relay the disabled video stream; port 0 wins and it stays as is.
     rewrite_plan plan;
     plan.medias = {relay_to(relay_ip, 30000), relay_to(relay_ip, 30002)};
     expect_golden("video_port0", plan);
 }
 
-TEST(sdp_rewrite_golden, hold_sendonly)
-{
+TEST(sdp_rewrite_golden, hold_sendonly) {
     rewrite_plan plan;
     plan.medias = {relay_to(relay_ip, 30000, 30001)};
     plan.replace_origin = true;
@@ -98,22 +85,19 @@ TEST(sdp_rewrite_golden, hold_sendonly)
     expect_golden("hold_sendonly", plan);
 }
 
-TEST(sdp_rewrite_golden, rtcp_address)
-{
+TEST(sdp_rewrite_golden, rtcp_address) {
     rewrite_plan plan;
     plan.medias = {relay_to(relay_ip, 30000, 30001), relay_to(relay_ip, 30002, 30003)};
     expect_golden("rtcp_address", plan);
 }
 
-TEST(sdp_rewrite_golden, rtcp_mux)
-{
+TEST(sdp_rewrite_golden, rtcp_mux) {
     rewrite_plan plan;
     plan.medias = {relay_to(relay_ip, 30000, 30000)};
     expect_golden("rtcp_mux", plan);
 }
 
-TEST(sdp_rewrite_golden, rtcp_mux_dropped)
-{
+TEST(sdp_rewrite_golden, rtcp_mux_dropped) {
     // The relay refuses rtcp-mux on this leg (RFC 5761 5.1.1: not offered by this side, or
     // rtcp-mux reject): the line goes, the rest stays.
     rewrite_plan plan;
@@ -122,8 +106,7 @@ TEST(sdp_rewrite_golden, rtcp_mux_dropped)
     expect_golden("rtcp_mux", "rtcp_mux_dropped", plan);
 }
 
-TEST(sdp_rewrite_golden, rtcp_mux_added)
-{
+TEST(sdp_rewrite_golden, rtcp_mux_added) {
     // rtcp-mux offer toward a side whose peer did not offer it: added at the end of the
     // relayed section, in that section's line ending; the second stream says nothing.
     rewrite_plan plan;
@@ -133,8 +116,7 @@ TEST(sdp_rewrite_golden, rtcp_mux_added)
     expect_golden("session_c_only", "rtcp_mux_added", plan);
 }
 
-TEST(sdp_rewrite_golden, ice_removed)
-{
+TEST(sdp_rewrite_golden, ice_removed) {
     rewrite_plan plan;
     plan.medias = {relay_to(relay_ip, 30000, 30001)};
     plan.medias[0].remove_ice = true;
@@ -143,23 +125,20 @@ TEST(sdp_rewrite_golden, ice_removed)
     expect_golden("ice_removed", plan);
 }
 
-TEST(sdp_rewrite_golden, ice_kept)
-{
+TEST(sdp_rewrite_golden, ice_kept) {
     // Without remove_ice the ICE lines pass through, session-level ones included.
     rewrite_plan plan;
     plan.medias = {relay_to(relay_ip, 30000, 30001)};
     expect_golden("ice_removed", "ice_kept", plan);
 }
 
-TEST(sdp_rewrite_golden, t38_udptl)
-{
+TEST(sdp_rewrite_golden, t38_udptl) {
     rewrite_plan plan;
     plan.medias = {relay_to(relay_ip, 30000)};
     expect_golden("t38_udptl", plan);
 }
 
-TEST(sdp_rewrite_golden, avp_to_savp)
-{
+TEST(sdp_rewrite_golden, avp_to_savp) {
     rewrite_plan plan;
     plan.medias = {relay_to(relay_ip, 30000)};
     plan.medias[0].proto = "RTP/SAVP";
@@ -168,8 +147,7 @@ TEST(sdp_rewrite_golden, avp_to_savp)
     expect_golden("avp_to_savp", plan);
 }
 
-TEST(sdp_rewrite_golden, crypto_replaced)
-{
+TEST(sdp_rewrite_golden, crypto_replaced) {
     rewrite_plan plan;
     plan.medias = {relay_to(relay_ip, 30000)};
     plan.medias[0].replace_crypto = true;
@@ -177,8 +155,7 @@ TEST(sdp_rewrite_golden, crypto_replaced)
     expect_golden("crypto_replaced", plan);
 }
 
-TEST(sdp_rewrite_golden, savp_to_avp)
-{
+TEST(sdp_rewrite_golden, savp_to_avp) {
     // Bridging the other way: SRTP offered, plain RTP written, no a=crypto left.
     rewrite_plan plan;
     plan.medias = {relay_to(relay_ip, 30000)};
@@ -187,8 +164,7 @@ TEST(sdp_rewrite_golden, savp_to_avp)
     expect_golden("crypto_replaced", "savp_to_avp", plan);
 }
 
-TEST(sdp_rewrite_golden, ipv6)
-{
+TEST(sdp_rewrite_golden, ipv6) {
     rewrite_plan plan;
     plan.medias = {relay_to(relay_ip6, 30000, 30001)};
     plan.medias[0].addrtype = "IP6";
@@ -198,8 +174,7 @@ TEST(sdp_rewrite_golden, ipv6)
     expect_golden("ipv6", plan);
 }
 
-TEST(sdp_rewrite_golden, ipv6_to_ipv4)
-{
+TEST(sdp_rewrite_golden, ipv6_to_ipv4) {
     rewrite_plan plan;
     plan.medias = {relay_to(relay_ip, 30000, 30001)};
     plan.replace_origin = true;
@@ -207,8 +182,7 @@ TEST(sdp_rewrite_golden, ipv6_to_ipv4)
     expect_golden("ipv6", "ipv6_to_ipv4", plan);
 }
 
-TEST(sdp_rewrite_golden, mixed_line_endings)
-{
+TEST(sdp_rewrite_golden, mixed_line_endings) {
     rewrite_plan plan;
     plan.medias = {relay_to(relay_ip, 30000), relay_to(relay_ip_2, 30002)};
     plan.replace_origin = true;
@@ -216,47 +190,41 @@ TEST(sdp_rewrite_golden, mixed_line_endings)
     expect_golden("mixed_line_endings", plan);
 }
 
-TEST(sdp_rewrite_golden, two_relay_addresses)
-{
+TEST(sdp_rewrite_golden, two_relay_addresses) {
     rewrite_plan plan;
     plan.medias = {relay_to(relay_ip, 30000), relay_to(relay_ip_2, 30002)};
     expect_golden("two_relay_addresses", plan);
 }
 
-TEST(sdp_rewrite_golden, not_relayed_stream)
-{
+TEST(sdp_rewrite_golden, not_relayed_stream) {
     rewrite_plan plan;
     plan.medias = {relay_to(relay_ip, 30000), not_relayed()};
     expect_golden("not_relayed_stream", plan);
 }
 
-TEST(sdp_rewrite_golden, keep_session_c)
-{
+TEST(sdp_rewrite_golden, keep_session_c) {
     rewrite_plan plan;
     plan.medias = {relay_to(relay_ip, 30000)};
     plan.replace_session_connection = false;
     expect_golden("keep_session_c", plan);
 }
 
-TEST(sdp_rewrite_golden, multicast_port_count)
-{
+TEST(sdp_rewrite_golden, multicast_port_count) {
     rewrite_plan plan;
     plan.medias = {relay_to(relay_ip, 30000)};
     expect_golden("multicast_port_count", plan);
 }
 
-std::optional<std::string> rewrite_text(std::string_view in, const rewrite_plan& plan,
-                                        std::string* error)
-{
+std::optional<std::string> rewrite_text(std::string_view in, const rewrite_plan& plan, std::string* error) {
     const auto sd = parse(in, error);
     EXPECT_TRUE(sd) << *error;
     return sd ? rewrite(in, *sd, plan, error) : std::nullopt;
 }
 
-TEST(sdp_rewrite, insertion_after_a_last_line_without_ending)
-{
-    const std::string in = "v=0\no=- 1 1 IN IP4 10.0.0.1\nc=IN IP4 10.0.0.1\n"
-                           "m=audio 1000 RTP/AVP 0\nm=audio 1002 RTP/AVP 0";
+TEST(sdp_rewrite, insertion_after_a_last_line_without_ending) {
+    const std::string in =
+        "v=0\no=- 1 1 IN IP4 10.0.0.1\nc=IN IP4 10.0.0.1\n"
+        "m=audio 1000 RTP/AVP 0\nm=audio 1002 RTP/AVP 0";
     rewrite_plan plan;
     plan.medias = {relay_to(relay_ip, 30000), relay_to(relay_ip_2, 30002)};
     plan.medias[1].replace_crypto = true;
@@ -264,21 +232,26 @@ TEST(sdp_rewrite, insertion_after_a_last_line_without_ending)
     std::string error;
     const auto out = rewrite_text(in, plan, &error);
     ASSERT_TRUE(out) << error;
-    EXPECT_EQ(*out, "v=0\no=- 1 1 IN IP4 10.0.0.1\nc=IN IP4 203.0.113.10\n"
-                    "m=audio 30000 RTP/AVP 0\nm=audio 30002 RTP/AVP 0\n"
-                    "c=IN IP4 203.0.113.20\n" +
-                        std::string("a=crypto:") + new_key);
+    EXPECT_EQ(*out,
+              "v=0\no=- 1 1 IN IP4 10.0.0.1\nc=IN IP4 203.0.113.10\n"
+              "m=audio 30000 RTP/AVP 0\nm=audio 30002 RTP/AVP 0\n"
+              "c=IN IP4 203.0.113.20\n" +
+                  std::string("a=crypto:") + new_key);
 }
 
-TEST(sdp_rewrite, session_level_crypto_is_dropped)
-{
+TEST(sdp_rewrite, session_level_crypto_is_dropped) {
     // RFC 4568 has a=crypto in media sections only; one at session level still carries
     // the sender's key. parse() counts it, rewrite() never copies it, whatever the plan.
     const std::string key = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk";
-    const std::string in = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
-                           "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key + "\r\n"
-                           "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:" + key + "\r\n"
-                           "m=audio 1000 RTP/AVP 0\r\nm=video 0 RTP/AVP 96\r\n";
+    const std::string in =
+        "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+        "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" +
+        key +
+        "\r\n"
+        "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:" +
+        key +
+        "\r\n"
+        "m=audio 1000 RTP/AVP 0\r\nm=video 0 RTP/AVP 96\r\n";
     std::string error;
     const auto sd = parse(in, &error);
     ASSERT_TRUE(sd) << error;
@@ -295,12 +268,12 @@ TEST(sdp_rewrite, session_level_crypto_is_dropped)
     }
 }
 
-TEST(sdp_rewrite, crypto_of_a_non_rtp_stream_is_dropped_when_asked)
-{
+TEST(sdp_rewrite, crypto_of_a_non_rtp_stream_is_dropped_when_asked) {
     // T.38 with an a=crypto line (no SRTP there, but the sender's key all the same).
-    const std::string in = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
-                           "m=image 1000 udptl t38\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:x\r\n"
-                           "a=T38FaxVersion:0\r\nm=image 0 udptl t38\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:y\r\n";
+    const std::string in =
+        "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+        "m=image 1000 udptl t38\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:x\r\n"
+        "a=T38FaxVersion:0\r\nm=image 0 udptl t38\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:y\r\n";
     rewrite_plan plan;
     plan.medias = {relay_to(relay_ip, 30000), not_relayed()};
     for (auto& mp : plan.medias) {
@@ -309,16 +282,17 @@ TEST(sdp_rewrite, crypto_of_a_non_rtp_stream_is_dropped_when_asked)
     std::string error;
     const auto out = rewrite_text(in, plan, &error);
     ASSERT_TRUE(out) << error;
-    EXPECT_EQ(*out, "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 203.0.113.10\r\nt=0 0\r\n"
-                    "m=image 30000 udptl t38\r\na=T38FaxVersion:0\r\nm=image 0 udptl t38\r\n");
+    EXPECT_EQ(*out,
+              "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 203.0.113.10\r\nt=0 0\r\n"
+              "m=image 30000 udptl t38\r\na=T38FaxVersion:0\r\nm=image 0 udptl t38\r\n");
 }
 
-TEST(sdp_rewrite, rtp_proto_over_formats_that_are_no_payload_types_is_refused)
-{
+TEST(sdp_rewrite, rtp_proto_over_formats_that_are_no_payload_types_is_refused) {
     // parse() checks formats as payload types only under an RTP proto; a plan that writes
     // an RTP proto over others would make an SDP that parse() refuses.
-    const std::string in = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
-                           "m=audio 1000 RT/VPSP A0\r\n";
+    const std::string in =
+        "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+        "m=audio 1000 RT/VPSP A0\r\n";
     rewrite_plan plan;
     plan.medias = {relay_to(relay_ip, 30000)};
     plan.medias[0].proto = "RTP/AVP";
@@ -327,8 +301,9 @@ TEST(sdp_rewrite, rtp_proto_over_formats_that_are_no_payload_types_is_refused)
     EXPECT_EQ(error, "SDP rewrite: stream 1: proto RTP/AVP over formats that are not RTP payload types");
 
     // Formats that are payload types may go under an RTP proto; the output parses.
-    const std::string numeric = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
-                                "m=audio 1000 RT/VPSP 0 101\r\n";
+    const std::string numeric =
+        "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\n"
+        "m=audio 1000 RT/VPSP 0 101\r\n";
     const auto out = rewrite_text(numeric, plan, &error);
     ASSERT_TRUE(out) << error;
     EXPECT_TRUE(parse(*out, &error)) << error;
@@ -340,12 +315,10 @@ struct plan_error_case {
     const char* error;
 };
 
-TEST(sdp_rewrite, plan_errors)
-{
+TEST(sdp_rewrite, plan_errors) {
     const std::string in = test::read_golden("rtcp_address.in.sdp");
     const plan_error_case cases[] = {
-        {"too few streams", [](rewrite_plan& p) { p.medias.pop_back(); },
-         "SDP rewrite: plan has 1 streams, the SDP 2"},
+        {"too few streams", [](rewrite_plan& p) { p.medias.pop_back(); }, "SDP rewrite: plan has 1 streams, the SDP 2"},
         {"empty address", [](rewrite_plan& p) { p.medias[1].address.clear(); },
          "SDP rewrite: stream 2: relay address empty or not a single token"},
         {"injected line", [](rewrite_plan& p) { p.medias[0].address = "1.2.3.4\r\na=x"; },
@@ -356,7 +329,8 @@ TEST(sdp_rewrite, plan_errors)
          "SDP rewrite: stream 1: proto empty or not a single token"},
         {"rtcp port", [](rewrite_plan& p) { p.medias[1].rtcp_port = 0; },
          "SDP rewrite: stream 2: the SDP has a=rtcp but the plan no RTCP port"},
-        {"crypto", [](rewrite_plan& p) {
+        {"crypto",
+         [](rewrite_plan& p) {
              p.medias[0].replace_crypto = true;
              p.medias[0].crypto = {"1 AES_CM_128_HMAC_SHA1_80 inline:x\nm=audio 1 RTP/AVP 0"};
          },
@@ -377,8 +351,7 @@ TEST(sdp_rewrite, plan_errors)
 // A refused stream does not lend the session c= its address: with two families (the refused
 // one IPv4 on the session c=, the other IPv6 on its own), a second rewrite of the output
 // with the same plan changes nothing (fuzz_sdp found the session c= flipping to IPv6).
-TEST(sdp_rewrite, session_connection_ignores_refused_streams)
-{
+TEST(sdp_rewrite, session_connection_ignores_refused_streams) {
     const std::string in =
         "v=0\r\no=- 1 1 IN IP4 198.51.100.10\r\ns=-\r\nc=IN IP4 198.51.100.10\r\nt=0 0\r\n"
         "m=audio 4000 RTP/AVP 0\r\n"
@@ -401,8 +374,7 @@ TEST(sdp_rewrite, session_connection_ignores_refused_streams)
     EXPECT_EQ(*again, *out);
 }
 
-TEST(sdp_rewrite, not_relayed_streams_skip_checks)
-{
+TEST(sdp_rewrite, not_relayed_streams_skip_checks) {
     // An invalid plan entry for a stream that is not relayed is never used.
     const std::string in = test::read_golden("video_port0.in.sdp");
     rewrite_plan plan;
@@ -411,8 +383,7 @@ TEST(sdp_rewrite, not_relayed_streams_skip_checks)
     EXPECT_TRUE(rewrite_text(in, plan, &error)) << error;
 }
 
-TEST(sdp_rewrite, text_must_match_parse)
-{
+TEST(sdp_rewrite, text_must_match_parse) {
     const std::string one = test::read_golden("pbx_single_audio.in.sdp");
     const std::string two = test::read_golden("session_c_only.in.sdp");
     const auto sd = parse(one, nullptr);

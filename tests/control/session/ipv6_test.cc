@@ -103,7 +103,8 @@ class ipv6_session_test : public ::testing::Test {
         interfaces_.add(parse_interface("a address=198.18.1.1/24,2001:2:1::1/64 dpdk-port=0 ports=30000-30001", 1));
         interfaces_.add(parse_interface("b address=198.18.2.1/24,2001:2:2::1/64 dpdk-port=1 ports=40000-40001", 2));
         interfaces_.add(parse_interface("b4 address=198.18.4.1/24 dpdk-port=1 ports=44000-44001", 4));
-        interfaces_.add(parse_interface("b6 address=2001:2:6::1/64 dpdk-port=1 ports=46000-46001 gateway=2001:2:6::fe", 6));
+        interfaces_.add(
+            parse_interface("b6 address=2001:2:6::1/64 dpdk-port=1 ports=46000-46001 gateway=2001:2:6::fe", 6));
         interfaces_.add(parse_interface("c4 address=198.18.5.1/24 dpdk-port=0 ports=48000-48003", 7));
         for (const auto& i : interfaces_.all()) {
             for (const auto& a : i.addresses) {
@@ -330,8 +331,9 @@ TEST_F(ipv6_session_test, family_mixes_get_clear_errors_and_change_nothing) {
     // the caller's family: refused, the call as it was.
     ASSERT_EQ(result(offer("c5", v6_offer, "a", "b")), "ok");
     const value wrong = answer("c5", read_file("v6_to_v4.answer.in.sdp"));
-    EXPECT_EQ(reason(wrong), "SDP: m= line 1: the answer's address is IP4 but the offer it answers gave IP6 "
-                             "(NG address family)");
+    EXPECT_EQ(reason(wrong),
+              "SDP: m= line 1: the answer's address is IP4 but the offer it answers gave IP6 "
+              "(NG address family)");
     ASSERT_EQ(result(answer("c5", read_file("v6_to_v6.answer.in.sdp"))), "ok");
     const value switched = offer("c5", v4_offer, "a", "b");
     EXPECT_EQ(reason(switched), "SDP: m= line 1: the leg's address family cannot change within a call (IP6 to IP4)");
@@ -363,8 +365,7 @@ TEST_F(ipv6_session_test, wire_admission_reserves_each_legs_cost) {
     adm.set_wire(true);
     start(&adm);
     // IPv6 SRTP_80 caller (a) to an IPv4 SRTP callee (b): 92k on a, 84k on b, 92k on the node.
-    ASSERT_EQ(result(offer("w1", read_file("srtp_v6_to_v4.offer.in.sdp"), "a", "b",
-                           {{"address family", str("IP4")}})),
+    ASSERT_EQ(result(offer("w1", read_file("srtp_v6_to_v4.offer.in.sdp"), "a", "b", {{"address family", str("IP4")}})),
               "ok");
     EXPECT_EQ(adm.interface(0).reserved_bps, 92'000u);
     EXPECT_EQ(adm.interface(1).reserved_bps, 84'000u);
@@ -437,7 +438,8 @@ TEST(interfaces_ipv6, both_families_and_their_gateways) {
     };
     EXPECT_EQ(refused("x address=fe80::1/64 dpdk-port=0"),
               "interface 'x': address 'fe80::1/64' is link-local (fe80::/10): media needs a global address");
-    EXPECT_EQ(refused("x address=ff02::1/64 dpdk-port=0"), "interface 'x': address 'ff02::1/64' is not a unicast address");
+    EXPECT_EQ(refused("x address=ff02::1/64 dpdk-port=0"),
+              "interface 'x': address 'ff02::1/64' is not a unicast address");
     EXPECT_EQ(refused("x address=::/0 dpdk-port=0"), "interface 'x': address '::/0' is not a unicast address");
     EXPECT_EQ(refused("x address=2001:2::1/129 dpdk-port=0"),
               "interface 'x': address '2001:2::1/129' is not an address/prefix");

@@ -40,7 +40,8 @@ TEST(latch_options, interface_keys_parse_and_refuse_bad_values) {
     const logical_interface d = parse_interface("a address=198.18.1.1/24 dpdk-port=0", 1);
     EXPECT_FALSE(d.strict_source);
     EXPECT_EQ(d.learn_window_s, 3u);
-    const logical_interface s = parse_interface("a address=198.18.1.1/24 dpdk-port=0 strict-source=on learn-window=10", 1);
+    const logical_interface s =
+        parse_interface("a address=198.18.1.1/24 dpdk-port=0 strict-source=on learn-window=10", 1);
     EXPECT_TRUE(s.strict_source);
     EXPECT_EQ(s.learn_window_s, 10u);
     EXPECT_THROW(parse_interface("a address=198.18.1.1/24 dpdk-port=0 strict-source=maybe", 1), std::invalid_argument);
@@ -232,8 +233,8 @@ TEST_F(latch_options_test, a_local_port_names_its_call_and_leg) {
 TEST(latch_options, at_most_counted_interfaces_interfaces) {
     interface_set set;
     for (uint16_t i = 0; i < dp::counted_interfaces; ++i) {
-        set.add(parse_interface("i" + std::to_string(i) + " address=198.18." + std::to_string(i) + ".1/24 dpdk-port=0",
-                                i));
+        set.add(
+            parse_interface("i" + std::to_string(i) + " address=198.18." + std::to_string(i) + ".1/24 dpdk-port=0", i));
     }
     EXPECT_THROW(set.add(parse_interface("one-more address=198.19.0.1/24 dpdk-port=0", 99)), std::invalid_argument);
 }

@@ -303,9 +303,8 @@ TEST_F(session_test, per_request_delete_delay_keeps_the_call_until_it_expires) {
     ASSERT_EQ(result(offer("call-1", caller_sdp(), strings({"a", "b"}))), "ok");
     ASSERT_EQ(result(answer("call-1", callee_sdp())), "ok");
     const auto t0 = std::chrono::steady_clock::now();
-    const value d = handle(request({{"command", value::str("delete")},
-                                    {"call-id", value::str("call-1")},
-                                    {"delete-delay", value::str("5")}}));
+    const value d = handle(request(
+        {{"command", value::str("delete")}, {"call-id", value::str("call-1")}, {"delete-delay", value::str("5")}}));
     ASSERT_EQ(result(d), "ok") << reason(d);
     EXPECT_EQ(d.find("warning"), nullptr);
     EXPECT_EQ(sessions_->size(), 1u);
@@ -340,19 +339,19 @@ TEST_F(session_test, per_request_delete_delay_keeps_the_call_until_it_expires) {
 
 TEST_F(session_test, unusable_delete_delays_still_delete_with_a_warning) {
     ASSERT_EQ(result(offer("call-1", caller_sdp())), "ok");
-    const value bad = handle(request({{"command", value::str("delete")},
-                                      {"call-id", value::str("call-1")},
-                                      {"delete-delay", value::str("soon")}}));
+    const value bad = handle(request(
+        {{"command", value::str("delete")}, {"call-id", value::str("call-1")}, {"delete-delay", value::str("soon")}}));
     ASSERT_EQ(result(bad), "ok");
-    EXPECT_EQ(bad.find_string("warning"), "delete-delay 'soon' is not a number of seconds: the configured delay applies");
+    EXPECT_EQ(bad.find_string("warning"),
+              "delete-delay 'soon' is not a number of seconds: the configured delay applies");
     EXPECT_EQ(sessions_->size(), 0u) << "configured delay: 0";
 
     ASSERT_EQ(result(offer("call-2", caller_sdp())), "ok");
-    const value negative = handle(request({{"command", value::str("delete")},
-                                           {"call-id", value::str("call-2")},
-                                           {"delete-delay", value::integer(-4)}}));
+    const value negative = handle(request(
+        {{"command", value::str("delete")}, {"call-id", value::str("call-2")}, {"delete-delay", value::integer(-4)}}));
     ASSERT_EQ(result(negative), "ok");
-    EXPECT_NE(negative.find_string("warning").value_or("").find("'-4' is not a number of seconds"), std::string_view::npos);
+    EXPECT_NE(negative.find_string("warning").value_or("").find("'-4' is not a number of seconds"),
+              std::string_view::npos);
     EXPECT_EQ(sessions_->size(), 0u);
 
     ASSERT_EQ(result(offer("call-3", caller_sdp())), "ok");
@@ -435,8 +434,8 @@ TEST_F(session_test, port_exhaustion_fails_cleanly) {
     ASSERT_EQ(tiny.total(), 2u);  // 20000/20001 and 20002/20003
     // Two m= lines need four pairs: the offer fails part-way and must give back the two
     // it already took.
-    const value o = offer("call-1", sdp_text(caller_ip, caller_ip, {{"audio", 4000}, {"video", 4002}}),
-                          strings({"tiny", "tiny"}));
+    const value o =
+        offer("call-1", sdp_text(caller_ip, caller_ip, {{"audio", 4000}, {"video", 4002}}), strings({"tiny", "tiny"}));
     EXPECT_EQ(result(o), "error");
     EXPECT_EQ(reason(o), "Ran out of ports");
     EXPECT_EQ(tiny.free(), 2u);
@@ -462,8 +461,8 @@ TEST_F(session_test, port_exhaustion_fails_cleanly) {
 }
 
 TEST_F(session_test, port_zero_media_allocates_nothing) {
-    const value o = offer("call-1", sdp_text(caller_ip, caller_ip, {{"audio", 4000}, {"video", 0}}),
-                          strings({"a", "b"}));
+    const value o =
+        offer("call-1", sdp_text(caller_ip, caller_ip, {{"audio", 4000}, {"video", 0}}), strings({"a", "b"}));
     ASSERT_EQ(result(o), "ok") << reason(o);
     EXPECT_EQ(pool("a").used(), 1u);
     EXPECT_EQ(pool("b").used(), 1u);
@@ -485,10 +484,11 @@ TEST_F(session_test, port_zero_media_allocates_nothing) {
 TEST_F(session_test, disabled_streams_leak_neither_keys_nor_addresses) {
     // A port-0 SRTP stream still carries the offerer's key; it must not reach the far side.
     const std::string key = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk";
-    const std::string with_key = "v=0\r\no=- 1 1 IN IP4 " + std::string(caller_ip) +
-                                 "\r\ns=-\r\nc=IN IP4 " + std::string(caller_ip) +
+    const std::string with_key = "v=0\r\no=- 1 1 IN IP4 " + std::string(caller_ip) + "\r\ns=-\r\nc=IN IP4 " +
+                                 std::string(caller_ip) +
                                  "\r\nt=0 0\r\nm=audio 4000 RTP/AVP 0\r\nm=video 0 RTP/SAVP 96\r\n"
-                                 "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + key + "\r\n";
+                                 "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" +
+                                 key + "\r\n";
     const value o = offer("call-k", with_key, strings({"a", "b"}));
     ASSERT_EQ(result(o), "ok") << reason(o);
     EXPECT_EQ(sdp_of(o).find(key), std::string::npos) << sdp_of(o);
@@ -506,10 +506,12 @@ TEST_F(session_test, keys_outside_rtp_streams_are_stripped_and_counted) {
     const std::string k1 = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk";
     const std::string k2 = "MDEyMzQ1Njc4OWFiY2RlZmdoaWprbG1ub3BxcnN0";
     const std::string k3 = "enl4d3Z1dHNycXBvbm1sa2ppaGdmZWRjYmE5ODc2";
-    const std::string head = "v=0\r\no=- 1 1 IN IP4 " + caller_ip + "\r\ns=-\r\nc=IN IP4 " + caller_ip + "\r\nt=0 0\r\n";
+    const std::string head =
+        "v=0\r\no=- 1 1 IN IP4 " + caller_ip + "\r\ns=-\r\nc=IN IP4 " + caller_ip + "\r\nt=0 0\r\n";
     const std::string offer_sdp = head + "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + k1 +
                                   "\r\nm=audio 4000 RTP/AVP 0\r\nm=image 4002 udptl t38\r\n"
-                                  "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + k2 + "\r\n";
+                                  "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" +
+                                  k2 + "\r\n";
     const value o = offer("call-k", offer_sdp, strings({"a", "b"}));
     ASSERT_EQ(result(o), "ok") << reason(o);
     EXPECT_EQ(sdp_of(o).find("a=crypto"), std::string::npos) << sdp_of(o);
@@ -518,7 +520,8 @@ TEST_F(session_test, keys_outside_rtp_streams_are_stripped_and_counted) {
     // The answerer puts a key into its T.38 answer: it does not reach the offerer either.
     const std::string answer_sdp = "v=0\r\no=- 2 1 IN IP4 " + callee_ip + "\r\ns=-\r\nc=IN IP4 " + callee_ip +
                                    "\r\nt=0 0\r\nm=audio 5000 RTP/AVP 0\r\nm=image 5002 udptl t38\r\n"
-                                   "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" + k3 + "\r\n";
+                                   "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" +
+                                   k3 + "\r\n";
     const value a = answer("call-k", answer_sdp);
     ASSERT_EQ(result(a), "ok") << reason(a);
     EXPECT_EQ(sdp_of(a).find("a=crypto"), std::string::npos) << sdp_of(a);
@@ -536,7 +539,8 @@ TEST_F(session_test, answer_proto_must_be_rtp_where_the_offer_was) {
     // An answer that puts a proto that is not RTP (and formats that are no payload types)
     // where the offer had RTP/AVP is refused, and so is the reverse; the call is unchanged.
     ASSERT_EQ(result(offer("call-p", caller_sdp(), strings({"a", "b"}))), "ok");
-    const std::string head = "v=0\r\no=- 2 1 IN IP4 " + callee_ip + "\r\ns=-\r\nc=IN IP4 " + callee_ip + "\r\nt=0 0\r\n";
+    const std::string head =
+        "v=0\r\no=- 2 1 IN IP4 " + callee_ip + "\r\ns=-\r\nc=IN IP4 " + callee_ip + "\r\nt=0 0\r\n";
     const value bad = answer("call-p", head + "m=audio 5000 RT/VPSP A0\r\n");
     EXPECT_EQ(result(bad), "error");
     EXPECT_EQ(reason(bad), "SDP: m= line 1: answer proto RT/VPSP does not answer the offer's RTP/AVP");
@@ -546,9 +550,10 @@ TEST_F(session_test, answer_proto_must_be_rtp_where_the_offer_was) {
     const std::string t38 = "v=0\r\no=- 1 1 IN IP4 " + caller_ip + "\r\ns=-\r\nc=IN IP4 " + caller_ip +
                             "\r\nt=0 0\r\nm=image 4000 udptl t38\r\n";
     ASSERT_EQ(result(offer("call-t", t38, strings({"a", "b"}))), "ok");
-    const value rtp_for_t38 = answer("call-t", head + "m=image 5000 RTP/SAVP 0\r\n"
-                                                      "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"
-                                                      "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk\r\n");
+    const value rtp_for_t38 = answer("call-t", head +
+                                                   "m=image 5000 RTP/SAVP 0\r\n"
+                                                   "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"
+                                                   "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk\r\n");
     EXPECT_EQ(result(rtp_for_t38), "error");
     EXPECT_EQ(reason(rtp_for_t38), "SDP: m= line 1: answer proto RTP/SAVP does not answer the offer's udptl");
     // A rejected stream (port 0) may say anything: nothing is relayed there.
@@ -578,21 +583,18 @@ TEST_F(session_test, unknown_flags_are_ignored_with_a_warning) {
 
 TEST_F(session_test, bad_requests_get_clear_reasons_and_change_nothing) {
     const auto before = free_counts();
-    const value no_sdp = handle(request({{"command", value::str("offer")},
-                                         {"call-id", value::str("call-1")},
-                                         {"from-tag", value::str("from1")}}));
+    const value no_sdp = handle(request(
+        {{"command", value::str("offer")}, {"call-id", value::str("call-1")}, {"from-tag", value::str("from1")}}));
     EXPECT_EQ(result(no_sdp), "error");
     EXPECT_EQ(reason(no_sdp), "No SDP body");
 
-    const value no_call_id = handle(request({{"command", value::str("offer")},
-                                             {"from-tag", value::str("from1")},
-                                             {"sdp", value::str(caller_sdp())}}));
+    const value no_call_id = handle(request(
+        {{"command", value::str("offer")}, {"from-tag", value::str("from1")}, {"sdp", value::str(caller_sdp())}}));
     EXPECT_EQ(result(no_call_id), "error");
     EXPECT_EQ(reason(no_call_id), "Missing call-id or from-tag");
 
-    const value no_from_tag = handle(request({{"command", value::str("offer")},
-                                              {"call-id", value::str("call-1")},
-                                              {"sdp", value::str(caller_sdp())}}));
+    const value no_from_tag = handle(request(
+        {{"command", value::str("offer")}, {"call-id", value::str("call-1")}, {"sdp", value::str(caller_sdp())}}));
     EXPECT_EQ(reason(no_from_tag), "Missing call-id or from-tag");
 
     const value garbage = offer("call-1", "this is not SDP\r\n");
@@ -600,13 +602,15 @@ TEST_F(session_test, bad_requests_get_clear_reasons_and_change_nothing) {
     EXPECT_EQ(reason(garbage).rfind("SDP: ", 0), 0u) << reason(garbage);
     EXPECT_GT(reason(garbage).size(), 5u);
 
-    const value bad_port = offer("call-1", "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"
-                                           "m=audio 99999 RTP/AVP 0\r\n");
+    const value bad_port = offer("call-1",
+                                 "v=0\r\no=- 1 1 IN IP4 1.2.3.4\r\ns=-\r\nc=IN IP4 1.2.3.4\r\nt=0 0\r\n"
+                                 "m=audio 99999 RTP/AVP 0\r\n");
     EXPECT_EQ(result(bad_port), "error");
     EXPECT_NE(reason(bad_port).find("line 6"), std::string::npos) << reason(bad_port);
 
-    const value ipv6 = offer("call-1", "v=0\r\no=- 1 1 IN IP6 2001:db8::1\r\ns=-\r\nc=IN IP6 2001:db8::1\r\n"
-                                       "t=0 0\r\nm=audio 4000 RTP/AVP 0\r\n");
+    const value ipv6 = offer("call-1",
+                             "v=0\r\no=- 1 1 IN IP6 2001:db8::1\r\ns=-\r\nc=IN IP6 2001:db8::1\r\n"
+                             "t=0 0\r\nm=audio 4000 RTP/AVP 0\r\n");
     EXPECT_EQ(result(ipv6), "error");
     EXPECT_EQ(reason(ipv6), "SDP: m= line 1: interface 'a' has no IPv6 address");
 
@@ -663,10 +667,10 @@ TEST_F(session_test, refused_reoffer_and_answer_change_nothing) {
     const int64_t callee_port = advertised_port("to1");
     // A re-INVITE moving to port 4010 whose only crypto line has an MKI: refused, and media
     // keeps going to the old port.
-    const std::string mki_only = "v=0\r\no=- 1 2 IN IP4 " + std::string(caller_ip) + "\r\ns=-\r\nc=IN IP4 " +
-                                 std::string(caller_ip) +
-                                 "\r\nt=0 0\r\nm=audio 4010 RTP/SAVP 0\r\n"
-                                 "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk|2^20|1:4\r\n";
+    const std::string mki_only =
+        "v=0\r\no=- 1 2 IN IP4 " + std::string(caller_ip) + "\r\ns=-\r\nc=IN IP4 " + std::string(caller_ip) +
+        "\r\nt=0 0\r\nm=audio 4010 RTP/SAVP 0\r\n"
+        "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk|2^20|1:4\r\n";
     value reinvite = request({{"command", value::str("offer")},
                               {"call-id", value::str("call-1")},
                               {"from-tag", value::str("from1")},
@@ -695,7 +699,8 @@ TEST_F(session_test, list_names_open_calls) {
 }
 
 TEST_F(session_test, malformed_requests) {
-    EXPECT_EQ(reason(commands_->handle(value::list(), std::chrono::steady_clock::now())), "Request is not a dictionary");
+    EXPECT_EQ(reason(commands_->handle(value::list(), std::chrono::steady_clock::now())),
+              "Request is not a dictionary");
     EXPECT_EQ(reason(handle(request({{"call-id", value::str("x")}}))), "No command given");
     EXPECT_EQ(reason(handle(request({{"command", value::str("frobnicate")}}))), "Unrecognized command");
     // All three count as errors of `other` (no command rtprelay has), nothing else moved.
@@ -709,7 +714,6 @@ TEST_F(session_test, malformed_requests) {
     }
     EXPECT_EQ(total, 3u);
 }
-
 
 // Late offer (INVITE without SDP): Kamailio sends the offer from the 200 OK and the answer
 // from the ACK, so the offer's from-tag is the callee's and the answer's to-tag the caller's.
@@ -867,7 +871,6 @@ TEST_F(session_test, forked_branches_expire_with_the_call) {
     EXPECT_EQ(pool("b").used(), 0u);
 }
 
-
 // T.38: the callee re-INVITEs an audio call to m=image udptl. The ports stay; the relay
 // forwards UDPTL on the RTP port and nothing on port+1 any more.
 TEST_F(session_test, t38_reinvite_keeps_ports_and_drops_the_rtcp_flows) {
@@ -897,7 +900,6 @@ TEST_F(session_test, t38_reinvite_keeps_ports_and_drops_the_rtcp_flows) {
     EXPECT_EQ(e->forward, dp::forward_on);
     EXPECT_EQ(dp::endpoint_port(e->sdp_dest), htons(5100));
 }
-
 
 // After a forked call is answered, the caller's re-INVITE (hold) names the winner's to-tag:
 // same ports, media still to the winner, the parked loser untouched.
@@ -1158,9 +1160,9 @@ TEST_F(session_test, statistics_carry_the_ng_servers_own_counters) {
     outsider.send_bytes("o1 d7:command4:pinge");  // not in the allow-list: ignored
     outsider.send_bytes("o2 d7:command4:pinge");
     insider.send_bytes("c1 d7:command4:pinge");
-    insider.send_bytes("c1 d7:command4:pinge");   // a retransmit: answered from the cache
-    insider.send_bytes("c2 not bencode");         // undecodable: error reply
-    insider.send_bytes("nocookie");               // unframed: dropped, no reply
+    insider.send_bytes("c1 d7:command4:pinge");  // a retransmit: answered from the cache
+    insider.send_bytes("c2 not bencode");        // undecodable: error reply
+    insider.send_bytes("nocookie");              // unframed: dropped, no reply
     serve(server, 6);
     EXPECT_EQ(insider.receive(1000), "c1 d6:result4:ponge");
     EXPECT_EQ(insider.receive(1000), "c1 d6:result4:ponge");

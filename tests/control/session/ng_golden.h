@@ -45,8 +45,8 @@
 namespace rtprelay::ng_golden {
 
 namespace fs = std::filesystem;
-using ng::value;
 using dp::srtp::suite;
+using ng::value;
 
 // --- Golden files ---------------------------------------------------------------------
 
@@ -103,14 +103,35 @@ inline std::string visible(const std::string& text) {
 
 // Every case with files in tests/golden/ng; a file of no case there is a test failure.
 constexpr std::string_view known_cases[] = {
-    "answer_plain_optional", "answer_plain_required", "answer_renumbered_tag", "lifetime_2_49",
-    "mki_line_dropped",      "mki_only",              "offer_suites_two",      "plain_to_savp",
-    "reoffer_keeps_keys",    "required_plain_offer",  "savp_32_first",         "sdes_no_80",
-    "sdes_only_32",          "sdes_only_32_default_policy", "srtp_off_b",      "video_port0",
-    "rtcp_mux_default",      "rtcp_mux_unoffered",    "rtcp_mux_demux",        "rtcp_mux_reject",
-    "rtcp_mux_accept",       "rtcp_mux_require",      "sdes_stream_refused",   "sdes_all_streams_refused",
-    "sdes_answer_stream_refused", "fec_order_default",
-    "gcm_256_first",         "aes256_and_gcm_offered", "mki_accepted",
+    "answer_plain_optional",
+    "answer_plain_required",
+    "answer_renumbered_tag",
+    "lifetime_2_49",
+    "mki_line_dropped",
+    "mki_only",
+    "offer_suites_two",
+    "plain_to_savp",
+    "reoffer_keeps_keys",
+    "required_plain_offer",
+    "savp_32_first",
+    "sdes_no_80",
+    "sdes_only_32",
+    "sdes_only_32_default_policy",
+    "srtp_off_b",
+    "video_port0",
+    "rtcp_mux_default",
+    "rtcp_mux_unoffered",
+    "rtcp_mux_demux",
+    "rtcp_mux_reject",
+    "rtcp_mux_accept",
+    "rtcp_mux_require",
+    "sdes_stream_refused",
+    "sdes_all_streams_refused",
+    "sdes_answer_stream_refused",
+    "fec_order_default",
+    "gcm_256_first",
+    "aes256_and_gcm_offered",
+    "mki_accepted",
 };
 
 // --- Keys and lines in SDP text -------------------------------------------------------
@@ -317,13 +338,15 @@ class ng_golden_test : public ::testing::Test {
         // Two port pairs each, for calls with two streams.
         interfaces_.add(parse_interface("a2 address=198.18.6.1/24 dpdk-port=0 ports=32000-32003", 6));
         interfaces_.add(parse_interface("b2 address=198.18.7.1/24 dpdk-port=1 ports=48000-48003", 7));
-        interfaces_.add(parse_interface("two address=198.18.5.1/24 dpdk-port=1 ports=46000-46001 "
-                                        "offer-suites=AES_CM_128_HMAC_SHA1_32,AES_CM_128_HMAC_SHA1_80",
-                                        5));
+        interfaces_.add(
+            parse_interface("two address=198.18.5.1/24 dpdk-port=1 ports=46000-46001 "
+                            "offer-suites=AES_CM_128_HMAC_SHA1_32,AES_CM_128_HMAC_SHA1_80",
+                            5));
         interfaces_.add(parse_interface("mki address=198.18.8.1/24 dpdk-port=0 ports=52000-52001 mki=accept", 8));
-        interfaces_.add(parse_interface("strong address=198.18.9.1/24 dpdk-port=1 ports=50000-50001 "
-                                        "offer-suites=AES_256_CM_HMAC_SHA1_32,AEAD_AES_128_GCM",
-                                        9));
+        interfaces_.add(
+            parse_interface("strong address=198.18.9.1/24 dpdk-port=1 ports=50000-50001 "
+                            "offer-suites=AES_256_CM_HMAC_SHA1_32,AEAD_AES_128_GCM",
+                            9));
         pub_ = std::make_unique<publisher>(*flows_, *neighbours_, 1);
         sessions_ = std::make_unique<session_manager>(interfaces_, *pub_);
         commands_ = std::make_unique<ng::commands>(*sessions_, nullptr);
@@ -468,8 +491,8 @@ class ng_golden_test : public ::testing::Test {
     void expect_receives_with(dp::srtp::context* ctx, const crypto_line& line) {
         ASSERT_NE(ctx, nullptr) << "no receive context for " << line.suite_name;
         EXPECT_EQ(ctx->cipher_suite(), suite_of(line.suite_name));
-        auto peer = dp::srtp::make_context(dp::srtp::engine::native, suite_of(line.suite_name), master_key_of(line),
-                                           false);
+        auto peer =
+            dp::srtp::make_context(dp::srtp::engine::native, suite_of(line.suite_name), master_key_of(line), false);
         rtp_packet p = make_packet();
         const rtp_packet plain = p;
         ASSERT_EQ(dp::srtp::protect_rtp(*peer, p.buf.data(), &p.len, p.room()), dp::srtp::result::ok);
@@ -480,8 +503,8 @@ class ng_golden_test : public ::testing::Test {
     void expect_sends_with(dp::srtp::context* ctx, const crypto_line& line) {
         ASSERT_NE(ctx, nullptr) << "no send context for " << line.suite_name;
         EXPECT_EQ(ctx->cipher_suite(), suite_of(line.suite_name));
-        auto peer = dp::srtp::make_context(dp::srtp::engine::native, suite_of(line.suite_name), master_key_of(line),
-                                           false);
+        auto peer =
+            dp::srtp::make_context(dp::srtp::engine::native, suite_of(line.suite_name), master_key_of(line), false);
         rtp_packet p = make_packet();
         const rtp_packet plain = p;
         ASSERT_EQ(dp::srtp::protect_rtp(*ctx, p.buf.data(), &p.len, p.room()), dp::srtp::result::ok);
@@ -499,7 +522,8 @@ class ng_golden_test : public ::testing::Test {
         ASSERT_EQ(result_of(r), "ok") << reason_of(r);
         const value* tags = r.find("tags");
         ASSERT_NE(tags, nullptr);
-        for (const auto& [tag, iface, proto] : {std::tuple{from_tag, a_iface, a_proto}, std::tuple{to_tag, b_iface, b_proto}}) {
+        for (const auto& [tag, iface, proto] :
+             {std::tuple{from_tag, a_iface, a_proto}, std::tuple{to_tag, b_iface, b_proto}}) {
             SCOPED_TRACE(tag);
             const value* t = tags->find(tag);
             ASSERT_NE(t, nullptr);

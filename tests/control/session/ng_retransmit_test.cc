@@ -196,9 +196,8 @@ TEST_F(ng_retransmit_test, reused_cookie_with_another_body_runs_as_a_new_request
     const std::string first = proxy.receive(1000);
     ASSERT_NE(first.find("6:result2:ok"), std::string::npos) << first;
     // A proxy restarted with the same cookie sequence: same cookie, another call.
-    const std::string other = ng::encode(value::dict()
-                                             .set("command", value::str("query"))
-                                             .set("call-id", value::str("real-call")));
+    const std::string other =
+        ng::encode(value::dict().set("command", value::str("query")).set("call-id", value::str("real-call")));
     proxy.send_bytes("9_1 " + other);
     serve_until(2);
     const std::string second = proxy.receive(1000);

@@ -14,7 +14,6 @@ using namespace ng_golden;
 
 class sdes_golden_test : public ng_golden_test {};
 
-
 TEST_F(sdes_golden_test, golden_directory_holds_only_known_cases) {
     const std::set<std::string_view> known(std::begin(known_cases), std::end(known_cases));
     std::set<std::string> with_offer;
@@ -22,7 +21,8 @@ TEST_F(sdes_golden_test, golden_directory_holds_only_known_cases) {
         const std::string name = e.path().filename().string();
         bool matched = false;
         for (std::string_view suffix : {".offer.in.sdp", ".offer.out.sdp", ".answer.in.sdp", ".answer.out.sdp"}) {
-            if (name.ends_with(suffix) && known.contains(std::string_view(name).substr(0, name.size() - suffix.size()))) {
+            if (name.ends_with(suffix) &&
+                known.contains(std::string_view(name).substr(0, name.size() - suffix.size()))) {
                 matched = true;
                 if (suffix == ".offer.in.sdp") {
                     with_offer.insert(name.substr(0, name.size() - suffix.size()));
@@ -173,15 +173,15 @@ TEST_F(sdes_golden_test, mki_accepted_where_the_interface_says) {
     // A packet from A without its MKI, or with another, is not taken.
     crypto_line no_mki = a_line;
     no_mki.mki.clear();
-    auto peer = dp::srtp::make_context(dp::srtp::engine::native, suite_of(a_line.suite_name), master_key_of(no_mki),
-                                       false);
+    auto peer =
+        dp::srtp::make_context(dp::srtp::engine::native, suite_of(a_line.suite_name), master_key_of(no_mki), false);
     rtp_packet p = make_packet();
     ASSERT_EQ(dp::srtp::protect_rtp(*peer, p.buf.data(), &p.len, p.room()), dp::srtp::result::ok);
     EXPECT_NE(dp::srtp::unprotect_rtp(*from_a->srtp_in[0], p.buf.data(), &p.len), dp::srtp::result::ok);
     crypto_line other_mki = a_line;
     other_mki.mki = "2:4";
-    peer = dp::srtp::make_context(dp::srtp::engine::native, suite_of(a_line.suite_name), master_key_of(other_mki),
-                                  false);
+    peer =
+        dp::srtp::make_context(dp::srtp::engine::native, suite_of(a_line.suite_name), master_key_of(other_mki), false);
     p = make_packet();
     ASSERT_EQ(dp::srtp::protect_rtp(*peer, p.buf.data(), &p.len, p.room()), dp::srtp::result::ok);
     EXPECT_EQ(dp::srtp::unprotect_rtp(*from_a->srtp_in[0], p.buf.data(), &p.len), dp::srtp::result::bad_mki);
@@ -416,7 +416,9 @@ TEST_F(sdes_golden_test, reinvite_from_the_plain_side_keeps_the_srtp_leg) {
     const ng_keys to_carrier = {{"direction", direction("a", "b")}, {"transport-protocol", value::str("RTP/AVP")}};
     input_keys_.push_back(key_a);
     // The SRTP customer A calls the plain carrier B: B gets RTP/AVP, A's answer SAVP.
-    const value o = handle(request("offer", kase, inline_sdp("198.51.100.10", 4000, "RTP/SAVP", "1 " + std::string(s80) + " inline:" + key_a), to_carrier));
+    const value o = handle(request(
+        "offer", kase, inline_sdp("198.51.100.10", 4000, "RTP/SAVP", "1 " + std::string(s80) + " inline:" + key_a),
+        to_carrier));
     ASSERT_EQ(result_of(o), "ok") << reason_of(o);
     EXPECT_EQ(lines_with(sdp_of(o), "m=").at(0), "audio 40000 RTP/AVP 0");
     value ar = request("answer", kase, inline_sdp("203.0.113.20", 5000, "RTP/AVP"), {});
@@ -440,7 +442,10 @@ TEST_F(sdes_golden_test, reinvite_from_the_plain_side_keeps_the_srtp_leg) {
     EXPECT_EQ(reoffered[0].suite_name, s80);
     EXPECT_EQ(reoffered[0].key, to_a[0].key) << "A keeps the key it has";
     // A answers (recvonly) with its key: B gets plain RTP/AVP again.
-    value ha = request("answer", kase, inline_sdp("198.51.100.10", 4000, "RTP/SAVP", reoffered[0].tag + " " + std::string(s80) + " inline:" + key_a, "recvonly"), {});
+    value ha = request("answer", kase,
+                       inline_sdp("198.51.100.10", 4000, "RTP/SAVP",
+                                  reoffered[0].tag + " " + std::string(s80) + " inline:" + key_a, "recvonly"),
+                       {});
     ha.set("from-tag", value::str(to_tag));
     ha.set("to-tag", value::str(from_tag));
     const value hr = handle(ha);
@@ -450,7 +455,9 @@ TEST_F(sdes_golden_test, reinvite_from_the_plain_side_keeps_the_srtp_leg) {
     expect_query(kase, "a", "RTP/SAVP", "b", "RTP/AVP");
     const dp::flow_entry* from_a = entry("198.18.1.1", 30000);
     ASSERT_NE(from_a, nullptr);
-    expect_receives_with(from_a->srtp_in[0], crypto_lines(inline_sdp("x", 1, "RTP/SAVP", "1 " + std::string(s80) + " inline:" + key_a)).at(0));
+    expect_receives_with(
+        from_a->srtp_in[0],
+        crypto_lines(inline_sdp("x", 1, "RTP/SAVP", "1 " + std::string(s80) + " inline:" + key_a)).at(0));
 }
 
 TEST_F(sdes_golden_test, reinvite_without_flags_keeps_each_legs_protocol) {
@@ -462,13 +469,16 @@ TEST_F(sdes_golden_test, reinvite_without_flags_keeps_each_legs_protocol) {
     ASSERT_EQ(result_of(o), "ok") << reason_of(o);
     const auto to_b = crypto_lines(sdp_of(o));
     ASSERT_EQ(to_b.size(), 1u);
-    value ar = request("answer", kase, inline_sdp("203.0.113.20", 5000, "RTP/SAVP", to_b[0].tag + " " + std::string(s80) + " inline:" + key_b), {});
+    value ar = request(
+        "answer", kase,
+        inline_sdp("203.0.113.20", 5000, "RTP/SAVP", to_b[0].tag + " " + std::string(s80) + " inline:" + key_b), {});
     ar.set("to-tag", value::str(to_tag));
     ASSERT_EQ(result_of(handle(ar)), "ok");
 
     // A re-INVITEs, plain as before, and this time the request has no transport-protocol:
     // B still gets SRTP (no downgrade), with the same key.
-    value re = request("offer", kase, inline_sdp("198.51.100.10", 4000, "RTP/AVP"), {{"direction", direction("a", "b")}});
+    value re =
+        request("offer", kase, inline_sdp("198.51.100.10", 4000, "RTP/AVP"), {{"direction", direction("a", "b")}});
     re.set("to-tag", value::str(to_tag));
     const value r = handle(re);
     ASSERT_EQ(result_of(r), "ok") << reason_of(r);
@@ -478,7 +488,8 @@ TEST_F(sdes_golden_test, reinvite_without_flags_keeps_each_legs_protocol) {
     ASSERT_EQ(result_of(handle(ar)), "ok");
 
     // B re-INVITEs, SAVP as before: A stays plain.
-    value rb = request("offer", kase, inline_sdp("203.0.113.20", 5000, "RTP/SAVP", "1 " + std::string(s80) + " inline:" + key_b),
+    value rb = request("offer", kase,
+                       inline_sdp("203.0.113.20", 5000, "RTP/SAVP", "1 " + std::string(s80) + " inline:" + key_b),
                        {{"direction", direction("b", "a")}});
     rb.set("from-tag", value::str(to_tag));
     rb.set("to-tag", value::str(from_tag));

@@ -18,8 +18,8 @@ bytes derive(kdf_label label, size_t len, std::string_view key_hex = "E1F97A0D3E
     const bytes master_key = from_hex(key_hex);
     const bytes master_salt = from_hex(salt_hex);
     bytes out(len);
-    derive_session_key(master_key.data(), master_key.size(), master_salt.data(), master_salt.size(), label,
-                       out.data(), out.size());
+    derive_session_key(master_key.data(), master_key.size(), master_salt.data(), master_salt.size(), label, out.data(),
+                       out.size());
     return out;
 }
 
@@ -61,9 +61,9 @@ TEST(kdf, aead_master_salt_is_zero_padded) {
     EXPECT_EQ(test::to_hex(derive(kdf_label::rtp_encryption, 16, "000102030405060708090a0b0c0d0e0f",
                                   "a0a1a2a3a4a5a6a7a8a9aaab")),
               "077c6143cb221bc355ff23d5f984a16e");
-    EXPECT_EQ(test::to_hex(derive(kdf_label::rtp_salt, 12, "000102030405060708090a0b0c0d0e0f",
-                                  "a0a1a2a3a4a5a6a7a8a9aaab")),
-              "9af3e95364ebac9c99c5a7c4");
+    EXPECT_EQ(
+        test::to_hex(derive(kdf_label::rtp_salt, 12, "000102030405060708090a0b0c0d0e0f", "a0a1a2a3a4a5a6a7a8a9aaab")),
+        "9af3e95364ebac9c99c5a7c4");
     EXPECT_EQ(test::to_hex(derive(kdf_label::rtp_encryption, 32,
                                   "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
                                   "a0a1a2a3a4a5a6a7a8a9aaab")),

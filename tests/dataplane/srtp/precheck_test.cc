@@ -15,7 +15,7 @@ namespace {
 using test::bytes;
 
 class precheck_test : public ::testing::Test {
-protected:
+ protected:
     void SetUp() override {
         key = test::random_key(rng);
         tx = make_context(engine::native, suite::aes_cm_128_hmac_sha1_80, key, false);

@@ -142,12 +142,11 @@ std::string name(const ::testing::TestParamInfo<params>& info) {
     return n;
 }
 
-INSTANTIATE_TEST_SUITE_P(srtp, crosscheck,
-                         ::testing::Combine(::testing::Values(direction::native_to_libsrtp2,
-                                                              direction::libsrtp2_to_native),
-                                            ::testing::ValuesIn(all_suites), ::testing::Values(1u, 3u),
-                                            ::testing::Bool()),
-                         name);
+INSTANTIATE_TEST_SUITE_P(
+    srtp, crosscheck,
+    ::testing::Combine(::testing::Values(direction::native_to_libsrtp2, direction::libsrtp2_to_native),
+                       ::testing::ValuesIn(all_suites), ::testing::Values(1u, 3u), ::testing::Bool()),
+    name);
 
 // SRTCP: the sender numbers packets itself, so only the network reorders.
 class crosscheck_rtcp : public ::testing::TestWithParam<params> {};
@@ -157,12 +156,11 @@ TEST_P(crosscheck_rtcp, rtcp) {
     run(dir, s, true, n_ssrcs, scaled(s, rtcp_packets), sender_reorders, 2000 + n_ssrcs);
 }
 
-INSTANTIATE_TEST_SUITE_P(srtp, crosscheck_rtcp,
-                         ::testing::Combine(::testing::Values(direction::native_to_libsrtp2,
-                                                              direction::libsrtp2_to_native),
-                                            ::testing::ValuesIn(all_suites), ::testing::Values(1u, 3u),
-                                            ::testing::Values(false)),
-                         name);
+INSTANTIATE_TEST_SUITE_P(
+    srtp, crosscheck_rtcp,
+    ::testing::Combine(::testing::Values(direction::native_to_libsrtp2, direction::libsrtp2_to_native),
+                       ::testing::ValuesIn(all_suites), ::testing::Values(1u, 3u), ::testing::Values(false)),
+    name);
 
 std::string mki_name(const ::testing::TestParamInfo<params>& info) {
     const auto [dir, s, mki_len, sender_reorders] = info.param;
@@ -184,8 +182,7 @@ INSTANTIATE_TEST_SUITE_P(srtp, crosscheck_mki,
                          ::testing::Combine(::testing::Values(direction::native_to_libsrtp2,
                                                               direction::libsrtp2_to_native),
                                             ::testing::Values(suite::aes_cm_128_hmac_sha1_80,
-                                                              suite::aes_256_cm_hmac_sha1_32,
-                                                              suite::aead_aes_128_gcm),
+                                                              suite::aes_256_cm_hmac_sha1_32, suite::aead_aes_128_gcm),
                                             ::testing::Values(1u, 4u), ::testing::Values(true)),
                          mki_name);
 

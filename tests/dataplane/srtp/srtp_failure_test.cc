@@ -18,7 +18,7 @@ namespace {
 using test::bytes;
 
 class failures : public ::testing::TestWithParam<std::tuple<engine, suite>> {
-protected:
+ protected:
     void SetUp() override {
         key = test::random_key(rng);
         tx = make_context(std::get<0>(GetParam()), std::get<1>(GetParam()), key, false);

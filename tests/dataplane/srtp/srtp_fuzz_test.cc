@@ -92,10 +92,18 @@ TEST_P(fuzz, mutated_packets_never_authenticate) {
                 for (int m = 0; m < 4; ++m) {
                     bytes f = c;
                     switch (rng() % 4) {
-                        case 0: f[rng() % f.size()] ^= static_cast<uint8_t>(1 + rng() % 255); break;
-                        case 1: f.resize(rng() % f.size()); break;
-                        case 2: f.push_back(static_cast<uint8_t>(rng())); break;
-                        default: f[rng() % 4] ^= static_cast<uint8_t>(1u << (rng() % 8)); break;
+                        case 0:
+                            f[rng() % f.size()] ^= static_cast<uint8_t>(1 + rng() % 255);
+                            break;
+                        case 1:
+                            f.resize(rng() % f.size());
+                            break;
+                        case 2:
+                            f.push_back(static_cast<uint8_t>(rng()));
+                            break;
+                        default:
+                            f[rng() % 4] ^= static_cast<uint8_t>(1u << (rng() % 8));
+                            break;
                     }
                     ASSERT_NE(call(*rx, false, f, 0), result::ok) << "mutation authenticated";
                 }

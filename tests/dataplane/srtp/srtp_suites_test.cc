@@ -154,7 +154,7 @@ TEST(rfc7714_iv, rtp_and_srtcp) {
 // --- MKI ---
 
 class mki : public ::testing::TestWithParam<std::tuple<engine, suite>> {
-protected:
+ protected:
     void SetUp() override {
         key = test::random_key(rng);
         key.mki_len = 2;

@@ -92,10 +92,18 @@ TEST(srtp_context, overhead_and_engine) {
 // libsrtp's srtp_validate(): default policy (AES_CM_128_HMAC_SHA1_80), SSRC 0xcafebabe, the
 // RFC 3711 B.3 master key; one RTP and one RTCP packet.
 const master_key validate_key = test::key_from_hex("e1f97a0d3e018be0d64fa32c06de41390ec675ad498afeebb6960b3aabe6");
-const bytes srtp_plain = from_hex("800f1234decafbadcafebabe" "abababababababababababababababab");
-const bytes srtp_cipher = from_hex("800f1234decafbadcafebabe" "4e55dc4ce79978d88ca4d215949d2402b78d6acc99ea179b8dbb");
-const bytes rtcp_plain = from_hex("81c8000bcafebabe" "abababababababababababababababab");
-const bytes srtcp_cipher = from_hex("81c8000bcafebabe" "7128035be487b9bdbef89041f977a5a880000001993e08cd54d6c1230798");
+const bytes srtp_plain = from_hex(
+    "800f1234decafbadcafebabe"
+    "abababababababababababababababab");
+const bytes srtp_cipher = from_hex(
+    "800f1234decafbadcafebabe"
+    "4e55dc4ce79978d88ca4d215949d2402b78d6acc99ea179b8dbb");
+const bytes rtcp_plain = from_hex(
+    "81c8000bcafebabe"
+    "abababababababababababababababab");
+const bytes srtcp_cipher = from_hex(
+    "81c8000bcafebabe"
+    "7128035be487b9bdbef89041f977a5a880000001993e08cd54d6c1230798");
 
 class known_answer : public ::testing::TestWithParam<engine> {};
 

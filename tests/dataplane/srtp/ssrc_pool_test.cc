@@ -21,7 +21,7 @@ using pool = detail::ssrc_pool;
 
 // Holds every free chunk of the pool while it lives (so the next claim fails).
 class exhausted_pool {
-public:
+ public:
     exhausted_pool() {
         held_.resize(static_cast<size_t>(pool::instance().free_chunks()) + 1024);
         n_ = pool::instance().hold_all_but(0, held_.data(), static_cast<uint32_t>(held_.size()));
@@ -32,13 +32,13 @@ public:
         }
     }
 
-private:
+ private:
     std::vector<uint32_t> held_;
     uint32_t n_ = 0;
 };
 
 class ssrc_overflow : public ::testing::TestWithParam<suite> {
-protected:
+ protected:
     void SetUp() override {
         key = test::random_key(rng);
         tx = make_context(engine::native, GetParam(), key, false);
@@ -80,8 +80,8 @@ TEST(context_layout, sizes) {
     }
     auto rtp = make_context(engine::native, suite::aes_cm_128_hmac_sha1_80, key, false);
     auto rtcp = make_context(engine::native, suite::aes_cm_128_hmac_sha1_80, key, true);
-    EXPECT_EQ(rtp->footprint(), 128u + 176u);   // round keys after the object
-    EXPECT_EQ(rtcp->footprint(), 128u + 16u);   // the raw session key after it
+    EXPECT_EQ(rtp->footprint(), 128u + 176u);  // round keys after the object
+    EXPECT_EQ(rtcp->footprint(), 128u + 16u);  // the raw session key after it
     // AES-256: 15 round keys; AES-GCM: intel-ipsec-mb's precomputed key data (to 64 bytes).
     EXPECT_EQ(make_context(engine::native, suite::aes_256_cm_hmac_sha1_80, key, false)->footprint(), 128u + 240u);
     EXPECT_EQ(make_context(engine::native, suite::aes_256_cm_hmac_sha1_80, key, true)->footprint(), 128u + 32u);
@@ -192,8 +192,7 @@ TEST_P(ssrc_overflow, exhausted_pool_refuses_a_second_ssrc) {
         exhausted_pool held;
         ASSERT_EQ(pool::instance().free_chunks(), 0);
         // Receive: refused before any HMAC, state unchanged; precheck says so too.
-        EXPECT_EQ(precheck_rtp(*rx, from_other.data(), static_cast<uint32_t>(from_other.size())),
-                  precheck::free_drop);
+        EXPECT_EQ(precheck_rtp(*rx, from_other.data(), static_cast<uint32_t>(from_other.size())), precheck::free_drop);
         bytes p = from_other;
         EXPECT_EQ(test::unprotect(*rx, p), result::ssrc_limit);
         EXPECT_EQ(p, from_other);
