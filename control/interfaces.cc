@@ -160,6 +160,16 @@ logical_interface parse_interface(std::string_view spec, uint64_t seed) {
             }
         } else if (key == "learn-window") {
             li.learn_window_s = number<uint32_t>(li.name, key, val, 3600);
+        } else if (key == "recording") {
+            li.recording.when = recording::parse_mode(val);
+            if (!li.recording.when) {
+                bad(li.name, "recording '" + std::string(val) + "' must be off, from-answer or from-ringing");
+            }
+        } else if (key == "recording-channels") {
+            li.recording.layout = recording::parse_channels(val);
+            if (!li.recording.layout) {
+                bad(li.name, "recording-channels '" + std::string(val) + "' must be mixed or dual");
+            }
         } else if (key == "rx-desc" || key == "tx-desc") {
             const auto n = number<uint16_t>(li.name, key, val, 32768);
             if (n < 64) {

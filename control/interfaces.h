@@ -14,9 +14,11 @@
 // offer-suites=..., accept-suites=..., unencrypted-srtcp=allow|refuse, mki=accept|refuse;
 // admission (control/admission): capacity=1G (bandwidth budget), cps=N (new calls per
 // second);
-// endpoint learning: strict-source=on|off, learn-window=SECONDS; and the DPDK port's ring
-// sizes: rx-desc=N, tx-desc=N (descriptors per queue; dataplane/port_setup.h has the
-// defaults and why).
+// endpoint learning: strict-source=on|off, learn-window=SECONDS; call recording
+// (control/recording/policy.h): recording=off|from-answer|from-ringing,
+// recording-channels=mixed|dual, unset = the node's --recording / --recording-channels;
+// and the DPDK port's ring sizes: rx-desc=N, tx-desc=N (descriptors per queue;
+// dataplane/port_setup.h has the defaults and why).
 //
 // Without a gateway every peer must be on-link (test namespaces); with one, peers outside
 // the address's prefix are reached through it (each family through its own gateway).
@@ -30,6 +32,7 @@
 
 #include "control/address.h"
 #include "control/ports/port_pool.h"
+#include "control/recording/policy.h"
 #include "control/sdes/policy.h"
 
 namespace rtprelay {
@@ -54,6 +57,7 @@ struct logical_interface {
     // a plain RTP leg may latch to a source its SDP did not name (0 = never).
     bool strict_source = false;
     uint32_t learn_window_s = 3;
+    recording::policy recording;  // recording=, recording-channels=: unset = the node's
     // rx-desc=N / tx-desc=N: descriptors per RX / TX queue of its DPDK port, 0 = the default
     // (port_params). Interfaces sharing a port get the largest any of them asks for.
     uint16_t rx_desc = 0;

@@ -43,9 +43,9 @@ void append_u00(std::string* out, uint8_t c) {
 }
 }  // namespace
 
-std::string json_string(std::string_view s) {
-    std::string out;
-    out.reserve(s.size() + 2);
+void append_json_string(std::string_view s, std::string* out_ptr) {
+    std::string& out = *out_ptr;
+    out.reserve(out.size() + s.size() + 2);
     out.push_back('"');
     for (size_t i = 0; i < s.size();) {
         const auto c = static_cast<uint8_t>(s[i]);
@@ -91,6 +91,11 @@ std::string json_string(std::string_view s) {
         ++i;
     }
     out.push_back('"');
+}
+
+std::string json_string(std::string_view s) {
+    std::string out;
+    append_json_string(s, &out);
     return out;
 }
 

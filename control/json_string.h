@@ -13,6 +13,9 @@ namespace rtprelay {
 
 // The JSON string literal for `bytes`, quotes included.
 std::string json_string(std::string_view bytes);
+// The same, appended to *out (the NG JSON encoder builds a reply this way, without a
+// string per member).
+void append_json_string(std::string_view bytes, std::string* out);
 
 // Length of the valid UTF-8 sequence starting at s[i], or 0 if there is none (overlong
 // forms, surrogates and code points past U+10FFFF are invalid, as RFC 3629 says). Also what

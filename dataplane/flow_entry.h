@@ -172,6 +172,10 @@ enum flow_flags : uint8_t {
                                   // branch's media, latching only the first (latch.h)
     flow_opaque = 1 << 4,         // not RTP (T.38 UDPTL): probation reads the 16-bit
                                   // sequence number that starts each datagram (latch.h)
+    flow_record_leg_b = 1 << 5,   // recorded (record_id != 0) as the call's second leg: the
+                                  // recording's channel 1 (0 = the leg of the first offer)
+    flow_recorded = 1 << 6,       // record_id != 0: the worker tests this bit, read with the
+                                  // flags route/latch read anyway, not record_id (set_recording)
 };
 
 enum forward_mode : uint8_t {
@@ -271,11 +275,21 @@ struct alignas(64) flow_entry : block_cached<flow_entry> {
     // bits with out_src_addr are on-link (next-hop choice). A length, not a mask and a
     // network: the entry has no room for 8 more bytes.
     uint8_t onlink_prefix = 32;
+    // Call recording: the id the owner worker puts on the clear copy of every packet it
+    // relays from this flow into its record ring (dataplane/record_ring.h); 0 = not recorded.
+    // Read only for recorded flows (flow_recorded); written with set_recording().
+    // 16 bits because the entry has no more room (it fills the two bytes between
+    // onlink_prefix and rtp_of_leg): at most 65,535 recordings at a time
+    // (control/recording/controller.cc allocates them). The leg it comes from is
+    // flow_record_leg_b.
+    uint16_t record_id = 0;
     // An RTCP port's RTP port on the same leg (same owner): a NAT'd peer's RTCP may latch
     // only from the address its RTP latched to (latch.h). Null on RTP ports.
     const stream_state* rtp_of_leg = nullptr;
 };
 static_assert(sizeof(flow_entry) == 128, "two cache lines: forwarding an IPv4 packet reads both");
+static_assert(offsetof(flow_entry, record_id) + sizeof(uint16_t) == offsetof(flow_entry, rtp_of_leg),
+              "record_id fills the padding after onlink_prefix: no byte to spare");
 
 // Whether IPv4 address dst (network order) is on the other leg's subnet (flow_entry's
 // onlink_prefix bits of out_src_addr), or there is no gateway to go through instead.
@@ -286,6 +300,17 @@ inline bool onlink4(const flow_entry& e, uint32_t dst_be) {
     // Compared in host order, where the prefix is the high bits.
     const uint32_t diff = rte_be_to_cpu_32(dst_be ^ e.out_src_addr);
     return e.onlink_prefix >= 32 ? diff == 0 : (diff >> (32 - e.onlink_prefix)) == 0;
+}
+
+// Stamps entry `e` with recording `record_id` (0 = not recorded) from leg b (the recording's
+// channel 1) or not: record_id and the flow_recorded/flow_record_leg_b bits always together.
+inline void set_recording(flow_entry& e, uint16_t record_id, bool leg_b) {
+    uint8_t f = static_cast<uint8_t>(e.flags & ~(flow_recorded | flow_record_leg_b));
+    if (record_id != 0) {
+        f = static_cast<uint8_t>(f | flow_recorded | (leg_b ? flow_record_leg_b : 0));
+    }
+    e.record_id = record_id;
+    e.flags = f;
 }
 
 }  // namespace rtprelay::dp

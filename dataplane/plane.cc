@@ -130,6 +130,15 @@ void plane::build(const plane_config& c) {
             throw std::runtime_error("ring '" + name + "': rte_ring_create_elem failed: " + rte_strerror(rte_errno));
         }
     }
+    if (c.record_bytes != 0) {
+        if (c.record_bytes < 65536 || (c.record_bytes & (c.record_bytes - 1)) != 0) {
+            throw std::runtime_error("record ring: " + std::to_string(c.record_bytes) +
+                                     " bytes is not a power of two >= 64 KiB");
+        }
+        for (uint16_t w = 0; w < c.workers; ++w) {
+            record_[w] = std::make_unique<record_ring>(c.record_bytes);
+        }
+    }
 
     // 6. The shared block and the workers.
     shared_->flows = flows_.get();
@@ -140,6 +149,7 @@ void plane::build(const plane_config& c) {
     shared_->latch_events = latch_events_;
     for (uint16_t w = 0; w < c.workers; ++w) {
         shared_->handoff[w] = handoff_[w];
+        shared_->record[w] = record_[w].get();
     }
     shared_->idle_sleep_us = c.idle_sleep_us;
     shared_->srtp_batch_min = c.srtp_batch_min;
@@ -199,6 +209,9 @@ void plane::tear_down() {
     // 5. Packets still queued go back to the pool first.
     for (rte_ring*& r : handoff_) {
         free_ring(r);
+    }
+    for (auto& r : record_) {
+        r.reset();  // copies, not mbufs: nothing to give back
     }
     rte_ring_free(latch_events_);  // elements, not mbufs: nothing to give back
     latch_events_ = nullptr;

@@ -11,7 +11,8 @@
 //   4. the flow table and the neighbour table
 //   5. the rings: to_control (ARP to the control plane), control_tx (frames the control
 //      plane sends through worker 0), one handoff ring per worker when there are several,
-//      latch_events (latch changes for the control plane to log, latch.h)
+//      latch_events (latch changes for the control plane to log, latch.h), one record
+//      ring per worker when calls may be recorded (record_ring.h)
 //   6. the block every worker shares (dataplane_shared) and the workers (TX buffers, SRTP
 //      batch state)
 //   7. flow steering (rte_flow rules), when asked for
@@ -35,6 +36,7 @@
 #include "dataplane/flow_table.h"
 #include "dataplane/local_addresses.h"
 #include "dataplane/neighbour_table.h"
+#include "dataplane/record_ring.h"
 #include "dataplane/worker.h"
 
 struct rte_mempool;
@@ -76,6 +78,8 @@ struct plane_config {
     uint32_t max_neighbours = 1024;
     uint32_t idle_sleep_us = 0;   // dataplane_shared::idle_sleep_us
     uint32_t srtp_batch_min = 2;  // dataplane_shared::srtp_batch_min
+    // Bytes of each worker's record ring (a power of two, >= 64 KiB); 0 = no call recording.
+    uint32_t record_bytes = 0;
     // rte_flow rules that deliver each stream to its owner's RX queue (steering.h), with
     // 2+ workers on ports the plane set up; `vlans` are the tags the rules also match.
     bool steering = false;
@@ -130,6 +134,8 @@ class plane {
     rte_ring* control_tx() const { return control_tx_; }
     rte_ring* latch_events() const { return latch_events_; }
     rte_ring* handoff(uint16_t worker_index) const { return handoff_[worker_index]; }
+    // Worker i's ring of recorded packets for the recorder; null without record_bytes.
+    record_ring* record(uint16_t worker_index) const { return record_[worker_index].get(); }
     // The ports in the order of the configuration.
     std::vector<uint16_t> port_ids() const;
     // Whether the steering rules are in place; when asked for but not, why not.
@@ -154,6 +160,7 @@ class plane {
     rte_ring* control_tx_ = nullptr;
     rte_ring* latch_events_ = nullptr;
     rte_ring* handoff_[max_workers] = {};
+    std::unique_ptr<record_ring> record_[max_workers];
     std::unique_ptr<dataplane_shared> shared_;
     std::vector<std::unique_ptr<worker>> workers_;
     std::vector<uint16_t> steered_ports_;  // rules installed on these

@@ -53,6 +53,12 @@ void set_udp_payload_len(rte_mbuf* m, uint32_t payload_len) {
     udp->dgram_len = rte_cpu_to_be_16(static_cast<uint16_t>(sizeof(rte_udp_hdr) + payload_len));
 }
 
+bool rewrite_has_room(const rte_mbuf* m, uint16_t vlan) {
+    const uint16_t new_l2 = vlan != 0 ? sizeof(rte_ether_hdr) + sizeof(rte_vlan_hdr) : sizeof(rte_ether_hdr);
+    return new_l2 <= m->l2_len || rte_pktmbuf_headroom(m) >= new_l2 - m->l2_len;
+}
+
+// Keep its room check the same as rewrite_has_room's.
 bool rewrite_udp(rte_mbuf* m, const rewrite_target& t) {
     // Replace the L2 header whole: the ingress one may have had a VLAN tag the egress one
     // must not have, or the other way round.

@@ -26,6 +26,9 @@ struct rewrite_target {
 // m->l2_len and m->l3_len must be set (classify()). Returns false if the mbuf has no room
 // for the new L2 header (the caller drops and counts it).
 bool rewrite_udp(rte_mbuf* m, const rewrite_target& t);
+// Whether rewrite_udp(m, t) has that room for a target with VLAN `vlan`: the same test, for
+// the call recording's stage, which must know before the rewrite whether a packet is relayed.
+bool rewrite_has_room(const rte_mbuf* m, uint16_t vlan);
 
 // Sets the IPv4 total length and UDP length for a UDP payload of `payload_len` bytes (SRTP
 // added or removed its tag), keeping the IPv4 header checksum exact (rewrite_udp updates it

@@ -26,6 +26,9 @@ struct rte_eth_dev_tx_buffer;
 
 namespace rtprelay::dp {
 
+class record_ring;    // record_ring.h
+struct record_stage;  // record_stage.h
+
 namespace srtp {
 class burst_crypto;
 struct batch_item;
@@ -49,6 +52,9 @@ struct dataplane_shared {
     uint16_t n_workers = 1;
     rte_ring* to_control = nullptr;
     rte_ring* handoff[max_workers] = {};
+    // Call recording: worker w copies its recorded flows' clear packets into record[w]
+    // (record_ring.h; it is that ring's only producer). Null = recording not configured.
+    record_ring* record[max_workers] = {};
     // Sleep this long after a run of empty polls (tests on shared cores); 0 = pure polling.
     uint32_t idle_sleep_us = 0;
     // SRTP packets in a burst from which the worker runs their crypto as one batch
@@ -73,6 +79,9 @@ struct alignas(64) worker {
     uint64_t quiet_cycles = 0;             // latch.h's quiet_ms in TSC cycles
     uint64_t drain_every_tsc = 0;          // TX buffers flushed at least this often
     uint64_t last_drain_tsc = 0;
+    // Call recording (record_stage.h): shared->record[index] and the round's recorded
+    // packets; null when recording is not configured. Last, so that no hot member moves.
+    record_stage* recording = nullptr;
 
     // Allocates TX buffers; call before launch.
     void init(uint16_t worker_index, const dataplane_shared* s, rte_ring* control_tx);

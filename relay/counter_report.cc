@@ -32,7 +32,7 @@ ng::dataplane_report dataplane_stats(const control_loop& loop, const dp::flow_ta
     r.tsc_hz = rte_get_tsc_hz();
     r.flows = flows.size();
     for (const logical_interface& li : interfaces.all()) {
-        r.interfaces.push_back({li.name, li.index});
+        r.interface_names.push_back(li.name);
     }
     for (const auto& p : links.ports()) {
         r.links.push_back({p.port_id, p.up, p.changes});

@@ -27,11 +27,9 @@ std::string endpoint_text(uint64_t packed, const uint8_t* addr6) {
     if (packed == 0) {
         return "none";
     }
-    const std::string port = std::to_string(ntohs(dp::endpoint_port(packed)));
-    if (dp::endpoint_is_v6(packed)) {
-        return "[" + v6_address(addr6).to_string() + "]:" + port;
-    }
-    return ip_address::from_v4_be(dp::endpoint_addr(packed)).to_string() + ":" + port;
+    const ip_address a =
+        dp::endpoint_is_v6(packed) ? v6_address(addr6) : ip_address::from_v4_be(dp::endpoint_addr(packed));
+    return endpoint{a, ntohs(dp::endpoint_port(packed))}.to_string();
 }
 }  // namespace
 
@@ -70,9 +68,8 @@ void latch_log::write(const dp::latch_event& ev, clock::time_point now) {
     if (owner) {
         e.field("call-id", owner->call_id).field("leg", owner->tag);
     }
-    const std::string port = std::to_string(ntohs(ev.local_port));
     e.field("kind", kind < dp::latch_kind::count ? dp::latch_kind_name(kind) : "unknown")
-        .field("local", local_v6 ? "[" + local.to_string() + "]:" + port : local.to_string() + ":" + port)
+        .field("local", endpoint{local, ntohs(ev.local_port)}.to_string())
         .field("old", endpoint_text(ev.old_src, ev.old6))
         .field("new", endpoint_text(ev.new_src, ev.new6));
 }

@@ -19,6 +19,9 @@
 #include "control/ng/commands.h"
 #include "control/ng/server.h"
 #include "control/publish/publisher.h"
+#include "control/recording/controller.h"
+#include "control/recording/recorder.h"
+#include "control/recording/time_text.h"
 #include "control/session/manager.h"
 #include "dataplane/plane.h"
 #include "dataplane/port_setup.h"
@@ -111,6 +114,7 @@ int run(const rtprelay::relay_options& opt) {
     for (const auto& spec : opt.interfaces) {
         interfaces.add(parse_interface(spec, (static_cast<uint64_t>(rd()) << 32) | rd()));
     }
+    const recording::policy node_recording = recording_policy_for(opt, interfaces);
     if (opt.check_config) {
         check_config(opt, interfaces);
         return 0;
@@ -143,6 +147,28 @@ int run(const rtprelay::relay_options& opt) {
         }
     }
 
+    // Call recording: the recorder thread reads the workers' record rings and writes the
+    // files. It runs beside the control plane (it inherits the main lcore's CPUs), never on a
+    // worker core; stopped after the workers, so it reads their last packets.
+    std::unique_ptr<recording::recorder> recorder;
+    if (!opt.recording_dir.empty()) {
+        recording::recorder_config rc;
+        rc.dir = opt.recording_dir;
+        rc.command = opt.recording_command;
+        rc.max_open_files = opt.recording_open_files;
+        rc.tsc_hz = rte_get_tsc_hz();
+        rc.tsc0 = rte_rdtsc();
+        rc.unix_ns0 = recording::unix_now_ns();
+        std::vector<dpl::record_ring*> rings;
+        for (uint16_t w = 0; w < plane.n_workers(); ++w) {
+            rings.push_back(plane.record(w));
+        }
+        recorder = std::make_unique<recording::recorder>(rc, std::move(rings), plane.flows().rcu());
+        recorder->start();
+        RLOG_INFO("call recording into %s (%s, %s), %u MiB ring per worker", opt.recording_dir.c_str(),
+                  opt.recording.c_str(), opt.recording_channels.c_str(), opt.recording_ring_mb);
+    }
+
     // 4. Control plane (before launching: a bad NG address must fail while nothing runs).
     publisher pub(plane.flows(), plane.neighbours(), static_cast<uint16_t>(opt.workers),
                   opt.srtp_engine == "libsrtp2" ? dpl::srtp::engine::libsrtp2 : dpl::srtp::engine::native);
@@ -162,6 +188,7 @@ int run(const rtprelay::relay_options& opt) {
         adm.set_interface(i.index, i.capacity_bps, i.cps);
     }
     session_manager sessions(interfaces, pub, timeouts, &adm);
+    recording::controller recordings(sessions, pub, node_recording, recorder.get(), plane.flows().rcu());
     const std::vector<uint16_t> ports = plane.port_ids();
     link_monitor links(ports);  // before /metrics, which reads it
     // /metrics, when asked for: before the NG server, whose handler reports to it.
@@ -174,7 +201,8 @@ int run(const rtprelay::relay_options& opt) {
                                                                                         .workers = plane.workers(),
                                                                                         .dpdk_ports = ports,
                                                                                         .pool = plane.pool(),
-                                                                                        .links = &links});
+                                                                                        .links = &links,
+                                                                                        .recorder = recorder.get()});
     }
     control_loop* loop_ptr = nullptr;
     ng::commands cmds(sessions, [&]() { return dataplane_stats(*loop_ptr, plane.flows(), links, interfaces); });
@@ -199,6 +227,7 @@ int run(const rtprelay::relay_options& opt) {
         return reply;
     });
     cmds.set_server(&server);
+    cmds.set_recordings(&recordings);
     if (prom) {
         prom->set_ng_server(&server);
         RLOG_INFO("metrics on http://%s/metrics", opt.metrics_listen.c_str());
@@ -238,8 +267,12 @@ int run(const rtprelay::relay_options& opt) {
     RLOG_INFO("stopping: %zu call(s) open", sessions.size());
     close_remaining(sessions);
 
-    // 8. Stop: the workers first, so the counters are final.
+    // 8. Stop: the workers first, so the counters are final; then the recorder reads what they
+    // left in its rings and finishes every recording (the calls closed above closed theirs).
     workers.stop();
+    if (recorder) {
+        recorder->stop();
+    }
     print_summary(loop.totals());
     return 0;
 }

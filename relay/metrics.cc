@@ -12,6 +12,7 @@
 
 #include "control/admission/admission.h"
 #include "control/interfaces.h"
+#include "control/recording/recorder.h"
 #include "control/session/manager.h"
 #include "dataplane/flow_table.h"
 #include "dataplane/worker.h"
@@ -251,6 +252,11 @@ void exporter::refresh(clock::time_point now, bool with_ports) {
     s.ports = ports_;  // same size every time: no allocation
     s.mbufs_in_use = mbufs_in_use_;
     s.mbufs_total = src_.pool != nullptr ? src_.pool->size : 0;
+    if (src_.recorder != nullptr) {
+        const recording::recorder_counters c = src_.recorder->counters();
+        s.recording = {c.active,       c.started,   c.finished,     c.failed,          c.bytes,       c.packets,
+                       c.packets_lost, c.ring_full, c.commands_run, c.commands_failed, c.refused_ipv6};
+    }
 }
 
 }  // namespace rtprelay::metrics

@@ -35,6 +35,9 @@ class admission;
 class interface_set;
 class link_monitor;
 class session_manager;
+namespace recording {
+class recorder;
+}
 namespace dp {
 struct worker;
 class flow_table;
@@ -52,7 +55,8 @@ struct sources {
     std::vector<const dp::worker*> workers;
     std::vector<uint16_t> dpdk_ports;
     rte_mempool* pool = nullptr;
-    const link_monitor* links = nullptr;  // link state and changes; null = read here
+    const link_monitor* links = nullptr;            // link state and changes; null = read here
+    const recording::recorder* recorder = nullptr;  // call recording's counters; null = not configured
 };
 
 class collector;

@@ -1,5 +1,6 @@
 #include "relay/metrics_families.h"
 
+#include <algorithm>
 #include <iterator>
 #include <limits>
 #include <string>
@@ -357,6 +358,37 @@ void ports(builder& b, const control_snapshot& s) {
     b.single("rtprelay_mempool_mbufs", "Packet buffers in the pool.", MetricType::Gauge, d(s.mbufs_total));
 }
 
+// Call recording: the recorder's counters, and the packets the workers could not copy for it.
+void recording(builder& b, const recording_snapshot& r) {
+    constexpr MetricType counter = MetricType::Counter;
+    b.single("rtprelay_recordings_active", "Call recordings open or being finished.", MetricType::Gauge, d(r.active));
+    b.single("rtprelay_recordings_started_total", "Call recordings opened (files created).", counter, d(r.started));
+    b.single("rtprelay_recordings_finished_total", "Call recordings complete in done/ (pcap, metadata, WAV).", counter,
+             d(r.finished));
+    b.single("rtprelay_recordings_failed_total",
+             "Call recordings that could not create, write or finish a file (disk full, ...); the call went on.",
+             counter, d(r.failed));
+    b.single("rtprelay_recording_bytes_written_total", "Bytes written to recording files.", counter, d(r.bytes));
+    b.single("rtprelay_recording_packets_written_total", "Packets written to recording pcap files.", counter,
+             d(r.packets));
+    b.single("rtprelay_recording_packets_lost_total",
+             "Packets of recorded calls not written because their recording had failed.", counter, d(r.packets_lost));
+    b.single("rtprelay_recording_ring_full_total",
+             "Relayed packets of recorded calls missing from their recording: the worker's ring to the "
+             "recorder was full (the packets themselves were relayed).",
+             counter, d(r.ring_full));
+    MetricFamily c = family("rtprelay_recording_commands_total",
+                            "Completion commands (--recording-command) started, by result.", counter);
+    sample(c, d(r.commands_run - std::min(r.commands_run, r.commands_failed)), {{"result", "ok"}});
+    sample(c, d(r.commands_failed), {{"result", "failed"}});
+    b.add(std::move(c));
+    MetricFamily refused = family("rtprelay_recordings_refused_total",
+                                  "Recordings asked for and not started, by reason (ipv6: the call has IPv6 media, "
+                                  "which recording does not carry yet); the call went on.",
+                                  counter);
+    sample(refused, d(r.refused_ipv6), {{"reason", "ipv6"}});
+    b.add(std::move(refused));
+}
 }  // namespace
 
 std::vector<prometheus::MetricFamily> render(const dp::worker_counters& sum,
@@ -371,6 +403,7 @@ std::vector<prometheus::MetricFamily> render(const dp::worker_counters& sum,
     capacity(b, control);
     ng(b, control);
     ports(b, control);
+    recording(b, control.recording);
     if (control.taken != std::chrono::steady_clock::time_point{}) {
         b.single("rtprelay_control_snapshot_age_seconds",
                  "Age of the control plane numbers in this scrape; grows if the control thread stalls.",

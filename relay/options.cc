@@ -8,6 +8,7 @@
 #include "control/admission/admission.h"
 #include "control/log.h"
 #include "control/ng/server.h"
+#include "control/recording/policy.h"
 #include "control/words.h"
 
 namespace po = boost::program_options;
@@ -27,70 +28,90 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
     relay_options o;
     std::string config_file;
     std::string eal;
+    // clang-format off
+    // Boost option tables, one option per line (clang-format 14 honours only the bare
+    // "clang-format off" comment, with nothing after it).
     po::options_description general("General");
-    // clang-format off: Boost option tables, one option per line
-    general.add_options()("help,h", "print this help and exit")("version", "print the version and exit")(
-        "check-config", po::bool_switch(&o.check_config),
-        "validate the options and interfaces without starting DPDK, print a summary and exit (0 = valid)")(
-        "config,c", po::value(&config_file), "INI configuration file (options below, sections allowed as prefixes)")(
-        "log-level", po::value(&o.log_level)->default_value(o.log_level), "error | warning | info | debug")(
-        "stats-interval", po::value(&o.stats_interval)->default_value(o.stats_interval),
-        "seconds between data plane counter log lines (0 = off)")(
-        "metrics-listen", po::value(&o.metrics_listen),
-        "serve Prometheus /metrics on ADDR:PORT (e.g. 127.0.0.1:9100); empty = off");
+    general.add_options()
+        ("help,h", "print this help and exit")
+        ("version", "print the version and exit")
+        ("check-config", po::bool_switch(&o.check_config),
+         "validate the options and interfaces without starting DPDK, print a summary and exit (0 = valid)")
+        ("config,c", po::value(&config_file), "INI configuration file (options below, sections allowed as prefixes)")
+        ("log-level", po::value(&o.log_level)->default_value(o.log_level), "error | warning | info | debug")
+        ("stats-interval", po::value(&o.stats_interval)->default_value(o.stats_interval),
+         "seconds between data plane counter log lines (0 = off)")
+        ("metrics-listen", po::value(&o.metrics_listen),
+         "serve Prometheus /metrics on ADDR:PORT (e.g. 127.0.0.1:9100); empty = off");
     po::options_description dataplane("Data plane");
-    dataplane.add_options()("eal", po::value(&eal),
-                            "DPDK EAL arguments, e.g. \"-l 0-1 --no-pci --vdev=net_af_packet0,iface=eth1\"; "
-                            "arguments after -- are appended")(
-        "workers", po::value(&o.workers)->default_value(o.workers), "worker lcores (needs workers+1 lcores in -l)")(
-        "mbufs", po::value(&o.mbufs)->default_value(o.mbufs),
-        "packet buffers in the mbuf pool beyond one per RX/TX descriptor (which the pool also gets)")(
-        "max-flows", po::value(&o.max_flows)->default_value(o.max_flows), "flow table capacity (4 per relayed stream)")(
-        "max-neighbours", po::value(&o.max_neighbours)->default_value(o.max_neighbours), "next-hop table capacity")(
-        "idle-sleep-us", po::value(&o.idle_sleep_us)->default_value(o.idle_sleep_us),
-        "sleep this long after a run of empty polls (shared-core tests); 0 = busy polling (production)")(
-        "flow-steering", po::value(&o.flow_steering)->default_value(o.flow_steering),
-        "auto: with 2, 4, 8 or 16 workers, NIC flow rules deliver each stream to its worker's queue "
-        "(plain RSS and handoff rings where a port refuses them); off: RSS and handoff only");
+    dataplane.add_options()
+        ("eal", po::value(&eal), "DPDK EAL arguments, e.g. \"-l 0-1 --no-pci --vdev=net_af_packet0,iface=eth1\"; "
+                                 "arguments after -- are appended")
+        ("workers", po::value(&o.workers)->default_value(o.workers), "worker lcores (needs workers+1 lcores in -l)")
+        ("mbufs", po::value(&o.mbufs)->default_value(o.mbufs),
+         "packet buffers in the mbuf pool beyond one per RX/TX descriptor (which the pool also gets)")
+        ("max-flows", po::value(&o.max_flows)->default_value(o.max_flows), "flow table capacity (4 per relayed stream)")
+        ("max-neighbours", po::value(&o.max_neighbours)->default_value(o.max_neighbours), "next-hop table capacity")
+        ("idle-sleep-us", po::value(&o.idle_sleep_us)->default_value(o.idle_sleep_us),
+         "sleep this long after a run of empty polls (shared-core tests); 0 = busy polling (production)")
+        ("flow-steering", po::value(&o.flow_steering)->default_value(o.flow_steering),
+         "auto: with 2, 4, 8 or 16 workers, NIC flow rules deliver each stream to its worker's queue "
+         "(plain RSS and handoff rings where a port refuses them); off: RSS and handoff only");
     po::options_description media("Media interfaces");
-    media.add_options()(
-        "interface", po::value(&o.interfaces)->composing(),
-        "logical interface, repeatable: \"NAME address=IP/PREFIX[,IP/PREFIX] dpdk-port=N "
-        "[gateway=IP] [vlan=N] [ports=10000-20000] [srtp=off|optional|required] "
-        "[offer-suites=S,...] [accept-suites=S,...] [unencrypted-srtcp=allow|refuse] [mki=accept|refuse]\"")(
-        "srtp-engine", po::value(&o.srtp_engine)->default_value(o.srtp_engine),
-        "SRTP implementation: native (rtprelay's own, fast) or libsrtp2");
+    media.add_options()
+        ("interface", po::value(&o.interfaces)->composing(),
+         "logical interface, repeatable: \"NAME address=IP/PREFIX[,IP/PREFIX] dpdk-port=N "
+         "[gateway=IP] [vlan=N] [ports=10000-20000] [srtp=off|optional|required] "
+         "[offer-suites=S,...] [accept-suites=S,...] [unencrypted-srtcp=allow|refuse] [mki=accept|refuse]\"")
+        ("srtp-engine", po::value(&o.srtp_engine)->default_value(o.srtp_engine),
+         "SRTP implementation: native (rtprelay's own, fast) or libsrtp2");
     po::options_description control("Control (NG protocol)");
-    control.add_options()("ng-listen", po::value(&o.ng_listen)->default_value(o.ng_listen),
-                          "management address:port for NG")(
-        "ng-allow", po::value(&o.ng_allow)->composing(),
-        "proxy address or CIDR allowed to send NG (repeatable; default loopback)")(
-        "ng-cache-entries", po::value(&o.ng_cache_entries)->default_value(o.ng_cache_entries),
-        "replies kept for retransmits")("ng-cache-age", po::value(&o.ng_cache_age)->default_value(o.ng_cache_age),
-                                        "seconds a reply is kept for retransmits");
+    control.add_options()
+        ("ng-listen", po::value(&o.ng_listen)->default_value(o.ng_listen), "management address:port for NG")
+        ("ng-allow", po::value(&o.ng_allow)->composing(),
+         "proxy address or CIDR allowed to send NG (repeatable; default loopback)")
+        ("ng-cache-entries", po::value(&o.ng_cache_entries)->default_value(o.ng_cache_entries),
+         "replies kept for retransmits")
+        ("ng-cache-age", po::value(&o.ng_cache_age)->default_value(o.ng_cache_age),
+         "seconds a reply is kept for retransmits");
     po::options_description sessions("Sessions and admission (timeouts like rtpengine's; 0 turns one off)");
-    sessions.add_options()(
-        "capacity", po::value(&o.capacity)->default_value(o.capacity),
-        "node bandwidth budget per direction (e.g. 1G): new calls past it get `load limit`; 0 = none")(
-        "call-bandwidth", po::value(&o.call_bandwidth)->default_value(o.call_bandwidth),
-        "bandwidth each call reserves per direction (80k: G.711 64k + 16k overhead), or 'wire': what each leg "
-        "costs with its IP version and SRTP tag (G.711 over IPv6 with SRTP: 92k)")(
-        "max-cps", po::value(&o.max_cps)->default_value(o.max_cps),
-        "new calls per second the node admits (setup storm protection); 0 = no limit")(
-        "timeout", po::value(&o.timeout)->default_value(o.timeout),
-        "seconds without media before an answered call is closed")(
-        "silent-timeout", po::value(&o.silent_timeout)->default_value(o.silent_timeout), "the same for calls on hold")(
-        "offer-timeout", po::value(&o.offer_timeout)->default_value(o.offer_timeout),
-        "seconds an offer may wait for its answer")(
-        "final-timeout", po::value(&o.final_timeout)->default_value(o.final_timeout), "absolute call length limit")(
-        "delete-delay", po::value(&o.delete_delay)->default_value(o.delete_delay),
-        "seconds between an NG delete and the call's end")(
-        "drain-time", po::value(&o.drain_time)->default_value(o.drain_time),
-        "seconds open calls keep relaying after SIGTERM/SIGINT (new calls refused; exits earlier when the "
-        "last call ends; a second signal exits at once); 0 = exit at once");
+    sessions.add_options()
+        ("capacity", po::value(&o.capacity)->default_value(o.capacity),
+         "node bandwidth budget per direction (e.g. 1G): new calls past it get `load limit`; 0 = none")
+        ("call-bandwidth", po::value(&o.call_bandwidth)->default_value(o.call_bandwidth),
+         "bandwidth each call reserves per direction (80k: G.711 64k + 16k overhead), or 'wire': what each leg "
+         "costs with its IP version and SRTP tag (G.711 over IPv6 with SRTP: 92k)")
+        ("max-cps", po::value(&o.max_cps)->default_value(o.max_cps),
+         "new calls per second the node admits (setup storm protection); 0 = no limit")
+        ("timeout", po::value(&o.timeout)->default_value(o.timeout),
+         "seconds without media before an answered call is closed")
+        ("silent-timeout", po::value(&o.silent_timeout)->default_value(o.silent_timeout), "the same for calls on hold")
+        ("offer-timeout", po::value(&o.offer_timeout)->default_value(o.offer_timeout),
+         "seconds an offer may wait for its answer")
+        ("final-timeout", po::value(&o.final_timeout)->default_value(o.final_timeout), "absolute call length limit")
+        ("delete-delay", po::value(&o.delete_delay)->default_value(o.delete_delay),
+         "seconds between an NG delete and the call's end")
+        ("drain-time", po::value(&o.drain_time)->default_value(o.drain_time),
+         "seconds open calls keep relaying after SIGTERM/SIGINT (new calls refused; exits earlier when the "
+         "last call ends; a second signal exits at once); 0 = exit at once");
+    po::options_description rec("Call recording");
+    rec.add_options()
+        ("recording", po::value(&o.recording)->default_value(o.recording),
+         "record calls: off (only when NG asks), from-answer, from-ringing (from the first media after the "
+         "offer); an interface's recording= wins for its legs")
+        ("recording-channels", po::value(&o.recording_channels)->default_value(o.recording_channels),
+         "WAV layout: dual (one channel per leg) or mixed")
+        ("recording-dir", po::value(&o.recording_dir),
+         "directory for recordings (created 0700; finished ones move to its done/); empty = no recording")
+        ("recording-command", po::value(&o.recording_command),
+         "program (and words) run with the paths of each finished recording's files")
+        ("recording-open-files", po::value(&o.recording_open_files)->default_value(o.recording_open_files),
+         "pcap files the recorder keeps open at once (more recorded calls take turns)")
+        ("recording-ring-mb", po::value(&o.recording_ring_mb)->default_value(o.recording_ring_mb),
+         "MiB per worker between the worker and the recorder (a power of two; 32 MiB holds 160,000 G.711 packets)");
     // clang-format on
     po::options_description all("rtprelay — RTP/SRTP media relay on DPDK\n\nUsage: rtprelay [options] [-- EAL args]");
-    all.add(general).add(dataplane).add(media).add(sessions).add(control);
+    all.add(general).add(dataplane).add(media).add(sessions).add(control).add(rec);
 
     // Everything after a lone "--" goes to EAL untouched.
     std::vector<std::string> args;
@@ -162,6 +183,20 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
             throw options_error("option '--metrics-listen': '" + o.metrics_listen +
                                 "' is not ADDR:PORT (e.g. 127.0.0.1:9100)");
         }
+    }
+    if (!recording::parse_mode(o.recording)) {
+        throw options_error("option '--recording': '" + o.recording + "' is not off, from-answer or from-ringing");
+    }
+    if (!recording::parse_channels(o.recording_channels)) {
+        throw options_error("option '--recording-channels': '" + o.recording_channels + "' is not mixed or dual");
+    }
+    if (*recording::parse_mode(o.recording) != recording::mode::off && o.recording_dir.empty()) {
+        throw options_error("option '--recording': recording calls needs --recording-dir");
+    }
+    at_least("recording-open-files", o.recording_open_files, 1u);
+    if (o.recording_ring_mb < 1 || o.recording_ring_mb > 1024 ||
+        (o.recording_ring_mb & (o.recording_ring_mb - 1)) != 0) {
+        throw options_error("option '--recording-ring-mb': must be a power of two from 1 to 1024");
     }
     if (o.interfaces.empty()) {
         throw options_error("option '--interface': at least one media interface is required");

@@ -39,6 +39,14 @@ struct relay_options {
     unsigned drain_time = 60;            // seconds calls may keep relaying after SIGTERM; 0 = exit at once
     unsigned stats_interval = 0;         // seconds between counter log lines; 0 = off
     std::string metrics_listen;          // Prometheus /metrics ADDR:PORT; empty = off
+    // Call recording (control/recording/): policy for every interface that does not set its
+    // own, where files go, what runs when one is complete, and the recorder's bounds.
+    std::string recording = "off";            // off | from-answer | from-ringing
+    std::string recording_channels = "dual";  // mixed | dual
+    std::string recording_dir;                // empty = recording unavailable
+    std::string recording_command;            // run with each finished recording's paths; empty = none
+    unsigned recording_open_files = 256;      // pcap files the recorder keeps open at once
+    unsigned recording_ring_mb = 32;          // MiB of ring per worker to the recorder (power of two)
     std::string log_level = "info";
     bool check_config = false;  // validate options and interfaces, then exit (no EAL)
 };

@@ -18,6 +18,7 @@
 #include "control/interfaces.h"
 #include "control/log.h"
 #include "control/ng/server.h"
+#include "control/recording/recorder.h"
 #include "relay/options.h"
 
 namespace rtprelay {
@@ -54,6 +55,7 @@ dp::plane_config plane_config_for(const relay_options& opt, const interface_set&
     c.max_neighbours = opt.max_neighbours;
     c.idle_sleep_us = opt.idle_sleep_us;
     c.steering = opt.flow_steering == "auto";
+    c.record_bytes = opt.recording_dir.empty() ? 0 : opt.recording_ring_mb << 20;
     std::map<uint16_t, std::pair<uint16_t, uint16_t>> ports;  // port -> largest (rx, tx) descriptors asked
     std::set<uint16_t> vlans;
     for (const auto& i : interfaces.all()) {
@@ -83,6 +85,19 @@ dp::plane_config plane_config_for(const relay_options& opt, const interface_set&
     }
     c.vlans.assign(vlans.begin(), vlans.end());
     return c;
+}
+
+recording::policy recording_policy_for(const relay_options& opt, const interface_set& interfaces) {
+    for (const auto& i : interfaces.all()) {
+        if (i.recording.when.value_or(recording::mode::off) != recording::mode::off && opt.recording_dir.empty()) {
+            throw std::invalid_argument("interface '" + i.name + "': recording=" +
+                                        recording::mode_name(*i.recording.when) + " needs --recording-dir");
+        }
+    }
+    if (!opt.recording_dir.empty()) {
+        recording::prepare_directory(opt.recording_dir);
+    }
+    return {recording::parse_mode(opt.recording), recording::parse_channels(opt.recording_channels)};
 }
 
 void check_config(const relay_options& opt, const interface_set& interfaces) {

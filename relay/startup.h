@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "control/recording/policy.h"
 #include "dataplane/plane.h"
 
 struct rte_ring;
@@ -49,6 +50,11 @@ class running_workers {
 // (which must exist: std::invalid_argument naming the interface otherwise), their media
 // addresses, the tables sized by the options. EAL must be up.
 dp::plane_config plane_config_for(const relay_options& opt, const interface_set& interfaces);
+
+// The node's recording policy (--recording, --recording-channels). Throws
+// std::invalid_argument when an interface records without --recording-dir, or that
+// directory cannot be made or written (it is created, with done/, 0700).
+recording::policy recording_policy_for(const relay_options& opt, const interface_set& interfaces);
 
 // --check-config: validates what EAL is not needed for and prints a summary; throws
 // std::invalid_argument naming the option otherwise.

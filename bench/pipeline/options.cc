@@ -44,6 +44,9 @@ constexpr const char* usage =
     "                    with 1 worker and then N, interleaved (default 1)\n"
     "  --misroute P      P percent of the streams arrive on a queue whose worker does not own\n"
     "                    them (handed off, as unsteered RSS does; default 0: all on the owner's)\n"
+    "  --record P        P percent of the calls are recorded (call recording: the workers copy their\n"
+    "                    clear packets into the record ring, which the loop empties after each turn\n"
+    "                    in place of the recorder thread; default 0)\n"
     "  --rate PPS        paced mode after the throughput runs: offer PPS packets/s (all workers),\n"
     "                    stamp each with its arrival time, report added latency and loss\n"
     "  --load F          paced mode at F (0 < F <= 1) of the ceiling the throughput runs measured\n"
@@ -211,6 +214,11 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
                 return parse_outcome::exit_error;
             }
             out->misroute_pct = static_cast<uint32_t>(v);
+        } else if (arg == "--record") {
+            if (!number(0, 100, &v)) {
+                return parse_outcome::exit_error;
+            }
+            out->record_pct = static_cast<uint32_t>(v);
         } else if (arg == "--rate") {
             if (!number(1, 1'000'000'000, &v)) {
                 return parse_outcome::exit_error;

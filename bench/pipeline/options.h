@@ -46,6 +46,7 @@ struct options {
                                  // another call; 32 = a burst is one stream's run)
     uint32_t workers = 1;        // > 1: each run with 1 worker, then with this many (interleaved)
     uint32_t misroute_pct = 0;   // share of streams whose packets land on a queue not their owner's
+    uint32_t record_pct = 0;     // share of calls recorded: their packets copied to the record ring
     // Paced mode (latency): off unless rate or load is set. load: share of the ceiling the
     // throughput runs measured just before (whole loop: generator + worker + sink).
     uint64_t rate_pps = 0;

@@ -126,8 +126,12 @@ void read_relay_sdp(const std::string& sdp, bool srtp, uint32_t call, int side, 
 }  // namespace
 
 relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls, uint32_t srtp_batch_min, uint32_t workers,
-                                   dp::srtp::suite suite, ip_mode ip)
-    : env_(env), scenario_(s), calls_(calls), suite_(suite), ip_(ip) {
+                                   dp::srtp::suite suite, ip_mode ip, uint32_t record_pct)
+    : env_(env), scenario_(s), calls_(calls), suite_(suite), ip_(ip), record_pct_(record_pct) {
+    if (record_pct > 0 && ip != ip_mode::v4) {
+        // As the relay: calls with IPv6 media are not recorded (control/recording/controller.cc).
+        throw std::runtime_error("--record-pct needs --ip 4: IPv6 media is not recorded");
+    }
     if (workers < 1 || workers > env.lanes()) {
         throw std::runtime_error(std::to_string(workers) + " workers, but the ports have " +
                                  std::to_string(env.lanes()) + " queues");
@@ -169,6 +173,7 @@ relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls, uin
     pc.max_flows = calls * 4 + 1024;
     pc.max_neighbours = 2 * peer_hosts + 64;
     pc.srtp_batch_min = srtp_batch_min;
+    pc.record_bytes = record_pct > 0 ? 32u << 20 : 0;  // the daemon's default ring
     plane_ = std::make_unique<dp::plane>(pc);
     // What worker::run() does before its loop, for every worker (RCU reader ids are not
     // bound to threads: each worker's thread reports its own id while it runs).
@@ -185,7 +190,36 @@ relay_under_test::~relay_under_test() {
     plane_.reset();  // readers off, everything reclaimed, rings freed with their packets
 }
 
-void relay_under_test::quiescent(uint32_t worker_index) { plane_->quiescent(static_cast<uint16_t>(worker_index)); }
+void relay_under_test::quiescent(uint32_t worker_index) {
+    plane_->quiescent(static_cast<uint16_t>(worker_index));
+    if (dp::record_ring* r = plane_->record(static_cast<uint16_t>(worker_index)); r != nullptr) {
+        // The recorder's part, reduced to counting: every record read, the ring given back.
+        uint64_t pos = r->consumed();
+        const uint64_t limit = r->committed();
+        while (r->next(&pos, limit) != nullptr) {
+            ++recorded_[worker_index];
+        }
+        r->release(pos);
+    }
+}
+
+uint64_t relay_under_test::record_refused() const {
+    uint64_t n = 0;
+    for (uint16_t w = 0; w < dp::max_workers; ++w) {
+        if (const dp::record_ring* r = plane_->record(w); r != nullptr) {
+            n += r->refused();
+        }
+    }
+    return n;
+}
+
+uint64_t relay_under_test::recorded() const {
+    uint64_t n = 0;
+    for (uint64_t r : recorded_) {
+        n += r;
+    }
+    return n;
+}
 
 unsigned relay_under_test::handoff_backlog(uint32_t worker_index) const {
     rte_ring* r = plane_->handoff(static_cast<uint16_t>(worker_index));
@@ -250,6 +284,19 @@ std::vector<call_info> relay_under_test::set_up_calls() {
                 plane_->neighbours().learn(env_.port(side).id, peer_address(side, h), dp::pack_mac(peer_mac(side, h)),
                                            true, now);
             }
+        }
+    }
+    // Recorded calls: record_pct of them, spread evenly, both legs stamped as the recording
+    // controller does (control/recording/controller.cc).
+    for (uint32_t i = 0; i < calls_ && record_pct_ > 0; ++i) {
+        if ((i * record_pct_) % 100 >= record_pct_ && record_pct_ < 100) {
+            continue;
+        }
+        call* c = sessions_->find("call-" + std::to_string(i));
+        for (size_t l = 0; c != nullptr && l < c->legs.size(); ++l) {
+            c->legs[l]->record_id = static_cast<uint16_t>(i % 65535 + 1);  // 16-bit ids, as the controller's
+            c->legs[l]->record_channel = static_cast<uint8_t>(l);
+            pub_->restamp(*c->legs[l]);
         }
     }
     // The answers replaced the offers' entries: let those go as the running relay would.

@@ -34,8 +34,10 @@ struct setup_stats {
 class relay_under_test {
  public:
     // `suite`: what the callers offer and the relay offers the callees on SRTP legs.
+    // record_pct: that share of the calls is recorded (spread evenly over them).
     relay_under_test(eal_env& env, scenario s, uint32_t calls, uint32_t srtp_batch_min, uint32_t workers = 1,
-                     dp::srtp::suite suite = dp::srtp::suite::aes_cm_128_hmac_sha1_80, ip_mode ip = ip_mode::v4);
+                     dp::srtp::suite suite = dp::srtp::suite::aes_cm_128_hmac_sha1_80, ip_mode ip = ip_mode::v4,
+                     uint32_t record_pct = 0);
     ~relay_under_test();
     relay_under_test(const relay_under_test&) = delete;
     relay_under_test& operator=(const relay_under_test&) = delete;
@@ -49,8 +51,14 @@ class relay_under_test {
     dp::worker& worker(uint32_t i = 0) { return plane_->worker_at(static_cast<uint16_t>(i)); }
     // The worker that owns the stream the peer on `side` sends (its flow entry's owner).
     uint32_t owner(const call_info& c, int side) const;
-    // What worker::run() reports after each loop turn (RCU reader = worker index).
+    // What worker::run() reports after each loop turn (RCU reader = worker index). With
+    // recorded calls it also stands in for the recorder thread: what the worker copied is
+    // taken off its record ring (the recorder's own cost: bench/micro/recorder_benchmark).
     void quiescent(uint32_t worker_index);
+    // Packets copied for recorded calls so far (call after the lanes stopped).
+    uint64_t recorded() const;
+    // Copies the record rings refused (full) so far.
+    uint64_t record_refused() const;
     // Packets waiting on worker i's handoff ring (0 with one worker).
     unsigned handoff_backlog(uint32_t worker_index) const;
     // The workers' counters added up.
@@ -62,6 +70,8 @@ class relay_under_test {
     uint32_t calls_;
     dp::srtp::suite suite_;
     ip_mode ip_;
+    uint32_t record_pct_;
+    uint64_t recorded_[dp::max_workers] = {};  // [w] written by the thread polling worker w
     setup_stats stats_;
     uint64_t heap_before_ = 0;
     uint64_t dpdk_before_ = 0;

@@ -137,7 +137,7 @@ std::vector<traffic_generator::stream_lists> spread_streams(const relay_under_te
 }  // namespace
 
 void run_once(eal_env& env, const options& opt, scenario sc, uint32_t workers, scenario_result* r) {
-    relay_under_test relay(env, sc, opt.calls, opt.srtp_batch_min, workers, opt.suite, opt.ip);
+    relay_under_test relay(env, sc, opt.calls, opt.srtp_batch_min, workers, opt.suite, opt.ip, opt.record_pct);
     const std::vector<call_info> calls = relay.set_up_calls();
     if (relay.worker().crypto != nullptr) {
         r->srtp_arch = dp::srtp::imb_arch_name(relay.worker().crypto->arch());
@@ -327,6 +327,22 @@ void run_once(eal_env& env, const options& opt, scenario sc, uint32_t workers, s
         per_stream = std::max(per_stream, l.max_per_stream);
     }
     check_samples(sc, opt.ip, calls, macs, all.samples, per_stream + 1, &r->check);
+    if (opt.record_pct > 0) {
+        // The loop empties the record rings every turn: none may have been full, and about
+        // the recorded share of what was relayed went through them.
+        const uint64_t relayed = c.relayed_rtp + c.relayed_rtcp;
+        const double share =
+            relayed == 0 ? 0 : 100.0 * static_cast<double>(relay.recorded()) / static_cast<double>(relayed);
+        if (relay.record_refused() != 0) {
+            r->check.failures.push_back("record ring full: " + std::to_string(relay.record_refused()) +
+                                        " copies dropped");
+        }
+        if (share < opt.record_pct * 0.9 || share > opt.record_pct * 1.1 + 0.5) {
+            r->check.failures.push_back("recorded " + std::to_string(relay.recorded()) + " of " +
+                                        std::to_string(relayed) + " relayed packets, not ~" +
+                                        std::to_string(opt.record_pct) + "%");
+        }
+    }
     if (all.samples.empty()) {
         r->check.failures.push_back("no output packet was sampled (fewer packets than --sample-every?)");
     }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <string_view>
 
+#include "control/recording/controller.h"
 #include "control/sdes/negotiate.h"
 #include "control/sdes/options.h"
 
@@ -213,7 +214,39 @@ std::optional<std::chrono::seconds> commands::delete_delay(request& r) {
     return std::chrono::seconds(*asked);
 }
 
-call_report commands::on_query(request& r, clock::time_point) { return sessions_.query(r.string(key::call_id)); }
+query_report commands::on_query(request& r, clock::time_point) {
+    query_report q{sessions_.query(r.string(key::call_id)), std::nullopt};
+    if (recordings_ != nullptr) {
+        value v = value::dict();
+        recordings_->describe(r.string(key::call_id), v);
+        if (const value* rec = v.find("recording"); rec != nullptr) {
+            q.recording = *rec;
+        }
+    }
+    return q;
+}
+
+recording::controller& commands::recordings() {
+    if (recordings_ == nullptr) {
+        throw session_error("Call recording is not configured (no recording-dir)");
+    }
+    return *recordings_;
+}
+
+recording_done commands::on_start_recording(request& r, clock::time_point) {
+    recordings().command(command::start_recording, r);
+    return {};
+}
+
+recording_done commands::on_stop_recording(request& r, clock::time_point) {
+    recordings().command(command::stop_recording, r);
+    return {};
+}
+
+recording_done commands::on_pause_recording(request& r, clock::time_point) {
+    recordings().command(command::pause_recording, r);
+    return {};
+}
 
 std::vector<std::string> commands::on_list(request& r, clock::time_point) {
     bool bad = false;
@@ -328,9 +361,17 @@ std::string commands::offer_answer(request& r, bool is_offer, clock::time_point 
         throw session_error("transport-protocol '" + s.transport_protocol +
                             "' is not supported (RTP/AVP(F) or RTP/SAVP(F))");
     }
+    if (recordings_ != nullptr) {
+        recordings_->check(r);  // bad recording file names refuse the request before it changes anything
+    }
     sdp_reply out = is_offer ? sessions_.offer(s, now) : sessions_.answer(s, now);
     for (auto& w : out.warnings) {
         r.warn(std::move(w));
+    }
+    if (recordings_ != nullptr) {
+        if (std::string w = recordings_->after_offer_answer(is_offer, r, s.sdp, out.sdp); !w.empty()) {
+            r.warn(std::move(w));
+        }
     }
     return std::move(out.sdp);
 }
@@ -349,6 +390,9 @@ statistics_report commands::on_statistics(request&, clock::time_point now) {
         s.dataplane = dataplane_();
     }
     s.uptime_s = std::chrono::duration_cast<std::chrono::seconds>(now - started_).count();
+    if (recordings_ != nullptr) {
+        s.recording = recordings_->statistics();
+    }
     if (s.dataplane) {
         const dp::worker_counters t = s.dataplane->totals();
         const rate_sample here{now, t.relayed_rtp + t.relayed_rtcp, t.relayed_bytes, t.total_drops()};

@@ -19,6 +19,10 @@
 #include "control/ng/server.h"
 #include "control/session/manager.h"
 
+namespace rtprelay::recording {
+class controller;
+}
+
 namespace rtprelay::ng {
 
 class commands {
@@ -48,6 +52,10 @@ class commands {
     // from the cache, peers not allowed, undecodable datagrams) go into the statistics
     // reply as "ng server". Optional; the server is built after the commands.
     void set_server(const ng_server* server) { server_ = server; }
+    // Call recording (control/recording/controller.h): record-call and the recording keys on
+    // offer/answer, the recording commands, the "recording" part of query and statistics.
+    // Optional: without it the recording commands answer an error.
+    void set_recordings(recording::controller* r) { recordings_ = r; }
 
  private:
     value dispatch(request& r, clock::time_point now);
@@ -56,12 +64,16 @@ class commands {
     std::string on_offer(request& r, clock::time_point now);
     std::string on_answer(request& r, clock::time_point now);
     call_report on_del(request& r, clock::time_point now);
-    call_report on_query(request& r, clock::time_point now);
+    query_report on_query(request& r, clock::time_point now);
     std::vector<std::string> on_list(request& r, clock::time_point now);
     statistics_report on_statistics(request& r, clock::time_point now);
     capacity_report on_capacity(request& r, clock::time_point now);
     drain_state on_drain(request& r, clock::time_point now);
     drain_state on_undrain(request& r, clock::time_point now);
+    recording_done on_start_recording(request& r, clock::time_point now);
+    recording_done on_stop_recording(request& r, clock::time_point now);
+    recording_done on_pause_recording(request& r, clock::time_point now);
+    recording::controller& recordings();  // throws session_error when not configured
 
     std::string offer_answer(request& r, bool is_offer, clock::time_point now);
     // The request's delete-delay, bounded; null for none (or none usable: warned).
@@ -71,6 +83,7 @@ class commands {
     session_manager& sessions_;
     std::function<dataplane_report()> dataplane_;
     const ng_server* server_ = nullptr;
+    recording::controller* recordings_ = nullptr;
     result_counts results_{};
     std::vector<proxy_report> proxies_;  // at most max_proxies + 1 ("other")
     clock::time_point started_;

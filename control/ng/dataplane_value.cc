@@ -48,15 +48,15 @@ ng::value counters_value(const std::vector<dp::worker_counters>& blocks, uint64_
     return d;
 }
 
-ng::value latch_changes_value(const dp::worker_counters& t, const std::vector<ng::interface_name>& interfaces) {
+ng::value latch_changes_value(const dp::worker_counters& t, const std::vector<std::string>& names) {
     ng::value out = ng::value::dict();
-    for (const ng::interface_name& li : interfaces) {
+    for (size_t i = 0; i < names.size(); ++i) {
         ng::value kinds = ng::value::dict();
         for (size_t k = 0; k < dp::latch_kind_count; ++k) {
             kinds.set(std::string(dp::latch_kind_name(static_cast<dp::latch_kind>(k))),
-                      integer(li.index < dp::counted_interfaces ? t.latch_changes[li.index][k] : 0));
+                      integer(i < dp::counted_interfaces ? t.latch_changes[i][k] : 0));
         }
-        out.set(li.name, std::move(kinds));
+        out.set(names[i], std::move(kinds));
     }
     return out;
 }

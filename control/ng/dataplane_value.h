@@ -5,10 +5,10 @@
 // Also what the counter log lines print (relay/counter_report.h uses reported_value()).
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "control/ng/bencode.h"
-#include "control/ng/replies.h"
 #include "dataplane/counters.h"
 
 namespace rtprelay {
@@ -27,8 +27,8 @@ ng::value counters_value(const std::vector<dp::worker_counters>& blocks, uint64_
 
 // "latch changes": per logical interface name, the latches set or moved by kind
 // (first, plain_move, srtp_relatch; dataplane/latch.h), from `t` (the workers' sum).
-// `interfaces` is each interface's name and index; an index past dp::counted_interfaces
-// reports zeros (its workers do not count it).
-ng::value latch_changes_value(const dp::worker_counters& t, const std::vector<ng::interface_name>& interfaces);
+// `names` are the interfaces in index order; one past dp::counted_interfaces reports zeros
+// (its workers do not count it).
+ng::value latch_changes_value(const dp::worker_counters& t, const std::vector<std::string>& names);
 
 }  // namespace rtprelay

@@ -3,16 +3,10 @@
 #include "control/json_string.h"
 
 #include <charconv>
-#include <cstdint>
-#include <cstdio>
 
 namespace rtprelay::ng {
 
 namespace {
-// Appends the JSON string literal for `bytes` (control/json_string.h: valid JSON whatever
-// the bytes).
-void append_json_string(std::string_view bytes, std::string* out) { out->append(json_string(bytes)); }
-
 void newline(std::string* out, int indent, int depth) {
     if (indent > 0) {
         out->push_back('\n');

@@ -134,7 +134,7 @@ value control_statistics(const statistics_report& s) {
 
 value dataplane_value(const dataplane_report& r) {
     value d = counters_value(r.blocks, r.tsc_hz);
-    d.set("latch changes", latch_changes_value(r.totals(), r.interfaces));
+    d.set("latch changes", latch_changes_value(r.totals(), r.interface_names));
     d.set("flows", integer(r.flows));
     value links = value::list();
     for (const link_report& p : r.links) {
@@ -201,6 +201,16 @@ value reply_sdp(std::string sdp) {
     v.set("sdp", value::str(std::move(sdp)));
     return v;
 }
+
+value reply_query(const query_report& q) {
+    value v = reply_call_stats(q.call);
+    if (q.recording) {
+        v.set("recording", *q.recording);
+    }
+    return v;
+}
+
+value reply_recording(recording_done) { return ok(); }
 
 value reply_call_stats(const call_report& call) {
     value v = ok();
@@ -366,6 +376,9 @@ value reply_statistics(const statistics_report& r) {
     s.set("currentstatistics", current_statistics(r));
     s.set("totalstatistics", total_statistics(r));
     s.set("controlstatistics", control_statistics(r));
+    if (r.recording) {
+        s.set("recording", *r.recording);
+    }
     value v = ok();
     v.set("statistics", std::move(s));
     return v;

@@ -34,6 +34,15 @@ value reply_pong(pong);
 value reply_sdp(std::string sdp);
 // query and delete: rtpengine's query reply (created, totals, tags -> medias -> streams).
 value reply_call_stats(const call_report& call);
+// query: the call's stats as above, and its "recording" when it has or had one.
+struct query_report {
+    call_report call;
+    std::optional<value> recording;  // control/recording/controller.h's describe()
+};
+value reply_query(const query_report& q);
+// start/stop/pause recording: {"result": "ok"} (rtpengine's).
+struct recording_done {};
+value reply_recording(recording_done);
 // list: {"calls": [call-id, ...]}.
 value reply_call_list(std::vector<std::string> call_ids);
 
@@ -69,16 +78,14 @@ struct link_report {
     bool up = false;
     uint64_t changes = 0;
 };
-struct interface_name {
-    std::string name;
-    size_t index = 0;  // logical_interface::index, the row of worker_counters::latch_changes
-};
 struct dataplane_report {
     std::vector<dp::worker_counters> blocks;  // one per worker
     uint64_t tsc_hz = 0;                      // for counters kept in TSC cycles
     uint64_t flows = 0;
     std::vector<link_report> links;
-    std::vector<interface_name> interfaces;  // the logical interfaces, for "latch changes"
+    // The logical interfaces' names in index order (logical_interface::index, the row of
+    // worker_counters::latch_changes), for "latch changes".
+    std::vector<std::string> interface_names;
 
     dp::worker_counters totals() const { return dp::sum(blocks.data(), blocks.size()); }
 };
@@ -103,6 +110,7 @@ struct statistics_report {
     uint64_t packet_rate = 0;
     uint64_t byte_rate = 0;
     uint64_t error_rate = 0;
+    std::optional<value> recording;  // call recording's counters, when it is configured
 };
 // {"statistics": {rtprelay's counters..., "currentstatistics", "totalstatistics",
 // "controlstatistics" (rtpengine's shapes)}}.

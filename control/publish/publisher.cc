@@ -63,6 +63,10 @@ bool same_line(const std::optional<made_from>& a, const std::optional<made_from>
     return !a || (a->crypto_suite == b->crypto_suite && a->unencrypted_srtcp == b->unencrypted_srtcp &&
                   sdes::same_key(a->key, b->key));
 }
+// The recording stamp the owner worker copies packets with (dataplane/record_stage.h).
+void stamp_recording(dp::flow_entry& e, uint16_t record_id, uint8_t channel) {
+    dp::set_recording(e, record_id, channel != 0);
+}
 }  // namespace
 
 void publisher::sync_contexts(stream& s, std::vector<std::unique_ptr<dp::srtp::context>>& old) {
@@ -201,6 +205,7 @@ bool publisher::publish_direction(leg& in, stream& s_in, leg& out, stream& s_out
     // RTP and RTCP ports of a stream share an owner: with rtcp-mux the RTP port carries
     // RTCP too, and both must reach the same SRTCP context.
     e->owner = owner_of(s_in.local_addr, s_in.rtp_port());
+    stamp_recording(*e, in.record_id, in.record_channel);
     for (size_t k = 0; k < 2; ++k) {
         e->srtp_in[k] = s_in.in_ctx(k);
         e->srtp_out[k] = s_out.out_ctx(k);
@@ -262,6 +267,29 @@ bool publisher::publish_pair(leg& x, leg& y, size_t i) {
     // Only now that no new entry points at them may the replaced contexts go.
     for (auto& c : old) {
         flows_.retire(std::move(c));
+    }
+    return ok;
+}
+
+bool publisher::restamp(const leg& l) {
+    bool ok = true;
+    for (const stream& s : l.streams) {
+        if (!s.published || !s.allocated) {
+            continue;
+        }
+        for (const uint16_t port : {s.rtp_port(), s.rtcp_port()}) {
+            dp::flow_key key;
+            key.local_addr = s.local_addr.v4_be();
+            key.local_port = htons(port);
+            const dp::flow_entry* old = flows_.lookup(key);
+            if (old == nullptr || (old->record_id == l.record_id &&
+                                   ((old->flags & dp::flow_record_leg_b) != 0) == (l.record_channel != 0))) {
+                continue;
+            }
+            auto e = std::make_unique<dp::flow_entry>(*old);
+            stamp_recording(*e, l.record_id, l.record_channel);
+            ok = flows_.publish(key, std::move(e)) && ok;
+        }
     }
     return ok;
 }

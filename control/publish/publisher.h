@@ -29,6 +29,11 @@ class publisher {
     void remove_entries(stream& s);
     void retire_states(stream& s);
 
+    // Re-publishes the live entries of leg `l`'s streams with its current record_id and
+    // record_channel, everything else unchanged (no new learning window: only the recording
+    // stamp changes). Returns false if the flow table refused one.
+    bool restamp(const leg& l);
+
     // The worker that owns a local (address, port): decided by the local side only, so a
     // remote peer cannot move a stream's state between workers.
     // With `steered` ports (dataplane/steering.h) it is the queue the NIC delivers the port to.

@@ -852,6 +852,9 @@ void session_manager::close(call_map::iterator it, close_reason why) {
             .field("duration", std::chrono::duration<double>(steady::now() - c.created).count());
     }
     totals_.call_seconds += std::chrono::duration<double>(steady::now() - it->second->created).count();
+    if (observer_ != nullptr) {
+        observer_->call_closing(*it->second, why);
+    }
     destroy(*it->second);
     calls_.erase(it);
     ++totals_.calls_deleted;
@@ -953,6 +956,16 @@ std::vector<std::string> session_manager::list(size_t limit) const {
         out.emplace_back(id);
     }
     return out;
+}
+
+call* session_manager::find(std::string_view call_id) {
+    auto it = calls_.find(call_id);
+    return it == calls_.end() ? nullptr : it->second.get();
+}
+
+const call* session_manager::find(std::string_view call_id) const {
+    auto it = calls_.find(call_id);
+    return it == calls_.end() ? nullptr : it->second.get();
 }
 
 std::vector<interface_report> session_manager::interfaces_report() const {

@@ -112,6 +112,14 @@ struct session_totals {
     double call_seconds = 0;  // summed length of every call that ended
 };
 
+// Told about a call just before it ends, while its legs and flows still exist (call
+// recording closes its files: control/recording/controller.h). Control thread only.
+class call_observer {
+ public:
+    virtual ~call_observer() = default;
+    virtual void call_closing(call& c, close_reason why) = 0;
+};
+
 class session_manager {
  public:
     // `adm` may be null (no admission control: tests of other parts).
@@ -144,6 +152,11 @@ class session_manager {
     // Throws session_error("Unknown call-id").
     call_report query(const std::string& call_id) const;
     std::vector<std::string> list(size_t limit) const;
+    // The call, or null; for the control plane's own features (recording).
+    call* find(std::string_view call_id);
+    const call* find(std::string_view call_id) const;
+    // At most one; null = none. Must outlive the manager's calls or be reset first.
+    void set_observer(call_observer* o) { observer_ = o; }
     // Per interface and address: ports free and used (pairs), for statistics and capacity.
     std::vector<interface_report> interfaces_report() const;
     size_t size() const { return calls_.size(); }
@@ -193,6 +206,7 @@ class session_manager {
     // release_stream, so it holds exactly the pairs streams hold.
     std::unordered_map<uint64_t, call*> by_port_;
     session_totals totals_;
+    call_observer* observer_ = nullptr;
 };
 
 }  // namespace rtprelay

@@ -113,6 +113,10 @@ struct leg {
     steady::time_point created;
     bool parked = false;           // a forked branch whose ports went to a later answer
     const leg* offerer = nullptr;  // for forked branches: the leg whose offer they answered
+    // Call recording (control/recording/controller.h) sets these; publishing copies them into
+    // the leg's flow entries. record_id 0 = its packets are not recorded.
+    uint16_t record_id = 0;      // dp::flow_entry::record_id
+    uint8_t record_channel = 0;  // 0 = the leg of the call's first offer, 1 = the other
 };
 
 struct call {

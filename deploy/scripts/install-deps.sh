@@ -10,11 +10,13 @@ set -euo pipefail
 
 build_pkgs=(meson ninja-build pkg-config g++ libdpdk-dev dpdk libsrtp2-dev libssl-dev
             libboost-program-options-dev prometheus-cpp-dev libbenchmark-dev libgtest-dev
-            libipsec-mb-dev)
+            libipsec-mb-dev libpcap-dev libsndfile1-dev)
 # kamailio and sip-tester (SIPp): the Kamailio call test (tests/e2e/kamailio/).
 # clang and libclang-rt-14-dev: the libFuzzer targets (tests/fuzz/); the runtime is only a
 # recommendation of clang, so --no-install-recommends needs it named.
 # prometheus: promtool and a real server scraping /metrics (tests/e2e/metrics_test.py).
+# tshark (Wireshark's dissectors, and capinfos) reads the recordings' pcaps; sox makes their
+# test tones (tests/e2e/relay_recording.py, recording_load/).
 # baresip-core: two SIP phones with SDES-SRTP calling through Kamailio (tests/e2e/kamailio_srtp/);
 # it ships no service.
 # gnuplot-nox: rtprelay-loadgen --plot and bench/compare draw their ramps with it (its test
@@ -25,7 +27,7 @@ build_pkgs=(meson ninja-build pkg-config g++ libdpdk-dev dpdk libsrtp2-dev libss
 # rtpengine-utils: rtpengine's own NG client (rtpengine-ng-client) driving rtprelay
 # (tests/e2e/ng_interop.py); its --json needs libjson-perl, which it only recommends.
 test_pkgs=(iproute2 ethtool python3 kamailio sip-tester clang libclang-rt-14-dev prometheus baresip-core
-           gnuplot-nox librte-net-af-xdp23 librte-net-memif23 rtpengine-utils libjson-perl clang-format)
+           gnuplot-nox librte-net-af-xdp23 librte-net-memif23 rtpengine-utils libjson-perl tshark sox clang-format)
 # Services of test packages: never left enabled or running as system services.
 service_pkgs=(kamailio prometheus rtpengine-daemon)
 # The relay bench/compare measures rtprelay against (an optional benchmark dependency), and

@@ -155,6 +155,35 @@ std::string stream_kind(std::string_view protocol, size_t index) {
     }
     return index == 0 ? "rtp" : "rtcp";
 }
+// The call's recording (query's "recording"), when it has or had one:
+//   recording: recording (policy from-answer, dual channels, started by policy)
+//     pcap      /var/spool/rtprelay/20250101-...-abc.pcap
+//     done      /var/spool/rtprelay/done/20250101-...-abc (.pcap .json .wav when finished)
+std::string recording_text(const ng::value& reply) {
+    const ng::value* r = reply.find("recording");
+    if (r == nullptr || !r->is_dict()) {
+        return {};
+    }
+    std::string out = "\nrecording: " + str_at(*r, "state") + " (policy " + str_at(*r, "policy") + ", " +
+                      str_at(*r, "channels") + " channels";
+    if (auto by = r->find_string("started by"); by && !by->empty()) {
+        out += ", started by " + std::string(*by);
+    }
+    out += ")\n";
+    if (auto e = r->find_string("error"); e && !e->empty()) {
+        out += "  error     " + std::string(*e) + "\n";
+    }
+    if (const ng::value* f = r->find("files"); f != nullptr && f->is_dict()) {
+        out += "  pcap      " + str_at(*f, "pcap") + "\n";
+        out += "  done      " + str_at(*f, "done") + " (.pcap .json .wav when finished)\n";
+    }
+    if (const ng::value* fin = r->find("finished"); fin != nullptr && fin->is_list()) {
+        for (const auto& p : fin->as_list()) {
+            out += "  finished  " + (p.is_string() ? p.as_string() : std::string("?")) + "\n";
+        }
+    }
+    return out;
+}
 }  // namespace
 
 std::string endpoint_text(const ng::value& ep) {
@@ -245,6 +274,7 @@ std::string render_query(const std::string& call_id, const ng::value& reply, std
         out += t.render();
     }
     out += "\n" + totals_table(reply);
+    out += recording_text(reply);
     return out;
 }
 

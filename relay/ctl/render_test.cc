@@ -77,6 +77,31 @@ TEST(render_query, table_per_stream_and_totals) {
         "RTCP          5    140       1\n");
 }
 
+TEST(render_query, recording_state_and_files) {
+    value reply = query_reply();
+    value r = value::dict();
+    r.set("state", value::str("paused"));
+    r.set("policy", value::str("from-answer"));
+    r.set("channels", value::str("dual"));
+    r.set("started by", value::str("policy"));
+    value f = value::dict();
+    f.set("pcap", value::str("/rec/x.pcap"));
+    f.set("done", value::str("/rec/done/x"));
+    r.set("files", std::move(f));
+    value fin = value::list();
+    fin.as_list().push_back(value::str("/rec/done/earlier"));
+    r.set("finished", std::move(fin));
+    reply.set("recording", std::move(r));
+    const std::string out = render_query("call-1", reply, 1700000000);
+    EXPECT_NE(out.find("\nrecording: paused (policy from-answer, dual channels, started by policy)\n"
+                       "  pcap      /rec/x.pcap\n"
+                       "  done      /rec/done/x (.pcap .json .wav when finished)\n"
+                       "  finished  /rec/done/earlier\n"),
+              std::string::npos)
+        << out;
+    EXPECT_EQ(render_query("call-1", query_reply(), 1700000000).find("recording"), std::string::npos);
+}
+
 TEST(render_delete, confirmation_and_totals) {
     const std::string out = render_delete("call-1", query_reply());
     EXPECT_EQ(out.rfind("deleted call call-1\n", 0), 0U);

@@ -25,6 +25,7 @@
 #include "dataplane/latch.h"
 #include "dataplane/plane.h"
 #include "dataplane/port_setup.h"
+#include "dataplane/record_stage.h"
 #include "dataplane/rewrite.h"
 #include "dataplane/srtp/batch.h"
 #include "dataplane/srtp/srtp.h"
@@ -114,6 +115,7 @@ class worker_test : public ::testing::Test {
         c.addresses = {{addr_a_, ports_[side_a].id, 0}, {addr_b_, ports_[side_b].id, 0}};
         c.max_flows = 1024;
         c.max_neighbours = 64;
+        c.record_bytes = 65536;  // call recording's ring (the recording tests at the end)
         plane_ = std::make_unique<plane>(c);
         plane_->register_readers();  // what worker::run() does before its loop
         worker_ = &plane_->worker_at(0);
@@ -1063,6 +1065,199 @@ TEST_F(worker_test, run_counts_busy_time_only_for_turns_with_packets) {
     // Back to the fixture's registration, which the plane's destructor undoes.
     ASSERT_EQ(rte_rcu_qsbr_thread_register(flows_->rcu(), 0), 0);
     rte_rcu_qsbr_thread_online(flows_->rcu(), 0);
+}
+
+// --- call recording (record_stage.h): clear copies of recorded flows' packets ---
+
+// What the worker put in its record ring, taken off it: headers and packets.
+struct recorded {
+    record_slot h;
+    bytes data;
+    const record_slot* operator->() const { return &h; }
+};
+std::vector<recorded> take_recorded(record_ring& r) {
+    std::vector<recorded> out;
+    uint64_t pos = r.consumed();
+    const uint64_t limit = r.committed();
+    while (const record_slot* s = r.next(&pos, limit)) {
+        out.push_back({*s, bytes(s->data(), s->data() + s->len)});
+    }
+    r.release(pos);
+    return out;
+}
+bytes slot_bytes(const recorded& s) { return s.data; }
+
+// SRTP in, SRTP out, batched and with forged and replayed packets: the ring gets the clear
+// packets of the recorded stream, those relayed, in relay order; what is relayed is what the
+// same burst gives without recording (the protect step after the copy keeps the state).
+TEST_F(worker_test, recorded_srtp_to_srtp_burst_copies_the_clear_packets) {
+    ASSERT_NE(worker_->crypto, nullptr);
+    std::vector<srtp_stream> st(2);
+    for (uint8_t s = 0; s < 2; ++s) {
+        st[s].ssrc = static_cast<uint8_t>(0x62 + s);
+        add_srtp_stream(st[s], static_cast<uint16_t>(31200 + 2 * s), s == 0 ? "198.18.2.50" : "198.18.2.51",
+                        static_cast<uint8_t>(0x51 + s), static_cast<uint8_t>(3 + 16 * s),
+                        static_cast<uint8_t>(0xb0 + 16 * s), 300, 306);
+    }
+    flow_key k{addr_a_, rte_cpu_to_be_16(31200), 0};
+    set_recording(*const_cast<flow_entry*>(flows_->lookup(k)), 77, false);  // stream 0 only
+    bytes forged = st[0].wire[2];
+    forged.back() ^= 1;
+    const std::vector<std::pair<int, int>> burst = {{0, 0}, {1, 0}, {0, 1}, {1, 1}, {0, -1}, {1, 2}, {0, 3},
+                                                    {1, 3}, {0, 1}, {1, 4}, {0, 4}, {1, 5},  {0, 5}, {0, 2}};
+    const std::vector<uint16_t> relayed[2] = {{300, 301, 303, 304, 305, 302}, {300, 301, 302, 303, 304, 305}};
+    inject_srtp_burst(st, burst, forged);
+    run();
+    size_t next[2];
+    expect_relayed_in_order(st, relayed, 12, next);
+    const auto rec = take_recorded(*worker_->recording->ring);
+    ASSERT_EQ(rec.size(), relayed[0].size());
+    for (size_t i = 0; i < rec.size(); ++i) {
+        EXPECT_EQ(rec[i]->record_id, 77u);
+        EXPECT_EQ(rec[i]->flags, 0);
+        EXPECT_EQ(slot_bytes(rec[i]), rtp_packet(relayed[0][i], st[0].ssrc, st[0].mul)) << i;
+        EXPECT_EQ(rec[i]->src_addr, caller_.be());
+        EXPECT_EQ(rec[i]->dst_addr, addr_a_);
+        EXPECT_EQ(rec[i]->dst_port, rte_cpu_to_be_16(31200));
+    }
+    EXPECT_EQ(st[0].out->highest_index(0x62), std::optional<uint64_t>(305));
+    EXPECT_EQ(worker_->recording->ring->refused(), 0u);
+    expect_accounted();
+}
+
+// The same with runs of one stream (grouped into one round, batched in layers).
+TEST_F(worker_test, recorded_srtp_runs_copy_in_order) {
+    ASSERT_NE(worker_->crypto, nullptr);
+    std::vector<srtp_stream> st(2);
+    for (uint8_t s = 0; s < 2; ++s) {
+        st[s].ssrc = static_cast<uint8_t>(0x72 + s);
+        st[s].mul = 5;
+        add_srtp_stream(st[s], static_cast<uint16_t>(31300 + 2 * s), s == 0 ? "198.18.2.60" : "198.18.2.61",
+                        static_cast<uint8_t>(0x61 + s), static_cast<uint8_t>(9 + 16 * s),
+                        static_cast<uint8_t>(0x30 + 16 * s), 400, 408);
+    }
+    for (uint16_t port : {31300, 31302}) {
+        flow_key k{addr_a_, rte_cpu_to_be_16(port), 0};
+        set_recording(*const_cast<flow_entry*>(flows_->lookup(k)), port, false);
+    }
+    const std::vector<std::pair<int, int>> burst = {{0, 0}, {0, 1}, {0, 2}, {0, 3}, {1, 0}, {1, 1},
+                                                    {1, 2}, {1, 1}, {1, 3}, {0, 5}, {0, 4}, {0, 6}};
+    const std::vector<uint16_t> relayed[2] = {{400, 401, 402, 403, 405, 404, 406}, {400, 401, 402, 403}};
+    inject_srtp_burst(st, burst, bytes{});
+    run();
+    size_t next[2];
+    expect_relayed_in_order(st, relayed, 11, next);
+    size_t n[2] = {0, 0};
+    for (const auto& r : take_recorded(*worker_->recording->ring)) {
+        const size_t s = r->record_id == 31300 ? 0 : 1;
+        ASSERT_LT(n[s], relayed[s].size());
+        EXPECT_EQ(slot_bytes(r), rtp_packet(relayed[s][n[s]], st[s].ssrc, st[s].mul)) << s << " " << n[s];
+        ++n[s];
+    }
+    EXPECT_EQ(n[0], 7u);
+    EXPECT_EQ(n[1], 4u);
+}
+
+// A recorded plain call: both directions copied, each with its leg, the ring's copy equal to
+// what was relayed; an unrecorded call beside it adds nothing.
+TEST_F(worker_test, recorded_plain_call_copies_both_legs) {
+    const call_ports p = make_call("rec1", caller_, callee_);
+    const peer other_callee{"198.18.2.21", 5100, test::mac(0x22)};
+    const call_ports q = make_call("other", peer{"198.18.1.11", 4100, test::mac(0x12)}, other_callee);
+    learn(side_a, caller_);
+    learn(side_b, callee_);
+    learn(side_b, other_callee);
+    call* c = sessions_->find("rec1");
+    ASSERT_NE(c, nullptr);
+    for (size_t l = 0; l < c->legs.size(); ++l) {
+        c->legs[l]->record_id = 5;
+        c->legs[l]->record_channel = static_cast<uint8_t>(l);
+        pub_->restamp(*c->legs[l]);
+    }
+    const bytes up = media(side_a, caller_, 4000, addr_a_, p.a, 172, 0x01);
+    const bytes down = media(side_b, callee_, 5000, addr_b_, p.b, 160, 0x02);
+    inject(side_a, up);
+    inject(side_b, down);
+    inject(side_a, media(side_a, peer{"198.18.1.11", 4100, test::mac(0x12)}, 4100, addr_a_, q.a));
+    run();
+    EXPECT_EQ(sent(side_b).size(), 2u);
+    EXPECT_EQ(sent(side_a).size(), 1u);
+    const auto rec = take_recorded(*worker_->recording->ring);
+    ASSERT_EQ(rec.size(), 2u);
+    EXPECT_EQ(rec[0]->channel, 0);
+    EXPECT_EQ(slot_bytes(rec[0]), payload_of(up));
+    EXPECT_EQ(rec[0]->src_port, rte_cpu_to_be_16(4000));
+    EXPECT_EQ(rec[0]->dst_port, rte_cpu_to_be_16(p.a));
+    EXPECT_EQ(rec[1]->channel, 1);
+    EXPECT_EQ(slot_bytes(rec[1]), payload_of(down));
+    EXPECT_EQ(rec[1]->dst_addr, addr_b_);
+    EXPECT_NE(rec[0]->tsc, 0u);
+}
+
+// RTP in, SRTP out: the copy is the clear packet; a packet whose protect fails (its index
+// was sent already) is not relayed, and its copy is marked for the recorder to skip.
+TEST_F(worker_test, recorded_rtp_to_srtp_copies_before_encryption_and_discards_failures) {
+    const peer dest{"198.18.2.70", 6000, test::mac(0x71)};
+    flow_entry* e = publish_direct(31400, pack_endpoint(dest.be(), rte_cpu_to_be_16(6000)));
+    e->expected_src = pack_endpoint(caller_.be(), rte_cpu_to_be_16(4000));  // the SDP's: latches at once
+    learn(side_b, dest);
+    srtp::master_key key{};
+    key.key[0] = 9;
+    auto out = srtp::make_context(srtp::engine::native, srtp::suite::aes_cm_128_hmac_sha1_80, key, false);
+    auto far = srtp::make_context(srtp::engine::libsrtp2, srtp::suite::aes_cm_128_hmac_sha1_80, key, false);
+    e->srtp_out[kind_rtp] = out.get();
+    set_recording(*e, 9, true);
+    std::vector<bytes> plain;
+    for (uint16_t seq : {500, 501, 501, 502}) {
+        plain.push_back(rtp_packet(seq, 0x21, 1));
+        frame_spec f;
+        f.src_mac = caller_.mac;
+        f.dst_mac = ports_[side_a].mac;
+        f.src_ip = caller_.be();
+        f.dst_ip = addr_a_;
+        f.src_port = 4000;
+        f.dst_port = 31400;
+        f.payload = plain.back();
+        inject(side_a, test::udp_frame(f));
+    }
+    run();
+    const auto relayed = sent(side_b);
+    ASSERT_EQ(relayed.size(), 3u);
+    EXPECT_EQ(drops(drop_reason::srtp_index_reuse), 1u);
+    for (const bytes& frame : relayed) {
+        bytes p = payload_of(frame);
+        auto len = static_cast<uint32_t>(p.size());
+        EXPECT_EQ(srtp::unprotect_rtp(*far, p.data(), &len), srtp::result::ok);
+    }
+    const auto rec = take_recorded(*worker_->recording->ring);
+    ASSERT_EQ(rec.size(), 4u);
+    for (size_t i = 0; i < 4; ++i) {
+        EXPECT_EQ(slot_bytes(rec[i]), plain[i]);
+        EXPECT_EQ(rec[i]->channel, 1);
+    }
+    EXPECT_EQ(rec[2]->flags & record_discard, record_discard) << "the duplicate was not relayed";
+    EXPECT_EQ(rec[0]->flags | rec[1]->flags | rec[3]->flags, 0);
+}
+
+// A full ring costs the recording, never the relay.
+TEST_F(worker_test, a_full_record_ring_counts_and_still_relays) {
+    const call_ports p = make_call("full", caller_, callee_);
+    learn(side_b, callee_);
+    call* c = sessions_->find("full");
+    c->legs[0]->record_id = 3;
+    pub_->restamp(*c->legs[0]);
+    // 160-byte packets take 192 bytes of the 64 KiB ring: 341 fit.
+    for (int i = 0; i < 400; ++i) {
+        inject(side_a, media(side_a, caller_, 4000, addr_a_, p.a, 160, static_cast<uint8_t>(i)));
+    }
+    run();
+    EXPECT_EQ(sent(side_b).size(), 400u);
+    EXPECT_EQ(worker_->counters.relayed_rtp, 400u);
+    EXPECT_EQ(worker_->recording->ring->refused(), 59u);
+    const auto rec = take_recorded(*worker_->recording->ring);
+    ASSERT_EQ(rec.size(), 341u);
+    EXPECT_EQ(rec[340].data[12], static_cast<uint8_t>(340 + 12)) << "the first ones, in order";
+    expect_accounted();
 }
 
 }  // namespace

@@ -6,7 +6,6 @@ scrapes the relay during a call and answers PromQL for the packet rate and the s
 Runs inside the relay's namespace (run_e2e.sh with --metrics-listen and --capacity=160k:
 two calls of 80 kbit/s fit, a third is refused)."""
 
-import base64
 import json
 import os
 import re
@@ -21,7 +20,7 @@ import time
 import urllib.parse
 import urllib.request
 
-from rtptest import (NgClient, check, media_of, ping, rtcp_sr, rtp_packet, run_checks, sdp_for, socket_in_netns,
+from rtptest import (NgClient, check, host_socket, media_of, new_key, ping, rtcp_sr, rtp_packet, run_checks, sdp_for,
                      text, wait_for)
 
 E = os.environ
@@ -163,13 +162,6 @@ class PrometheusServer:
 
 # --- media helpers ---
 
-def host_socket(ns, addr, port):
-    s = socket_in_netns(ns)
-    s.bind((addr, port))
-    s.settimeout(1.0)
-    return s
-
-
 def drain(s):
     s.settimeout(0)
     try:
@@ -217,10 +209,6 @@ def crypto_of(sdp):
     return (m.group(1), m.group(2)) if m else (None, None)
 
 
-def new_key():
-    return base64.b64encode(os.urandom(30)).decode()
-
-
 # --- the test ---
 
 def main():
@@ -254,10 +242,10 @@ def main():
 
 
 def run_calls(ng, m0, prom):
-    a_rtp = host_socket(E["NS_A"], E["ADDR_A"], 30000)
-    a_rtcp = host_socket(E["NS_A"], E["ADDR_A"], 30001)
-    b_rtp = host_socket(E["NS_B"], E["ADDR_B"], 40000)
-    b_rtcp = host_socket(E["NS_B"], E["ADDR_B"], 40001)
+    a_rtp = host_socket(E["NS_A"], E["ADDR_A"], 30000, timeout=1.0)
+    a_rtcp = host_socket(E["NS_A"], E["ADDR_A"], 30001, timeout=1.0)
+    b_rtp = host_socket(E["NS_B"], E["ADDR_B"], 40000, timeout=1.0)
+    b_rtcp = host_socket(E["NS_B"], E["ADDR_B"], 40001, timeout=1.0)
 
     # 1. A call over NG: sessions, NG counts, ports, capacity.
     offer = ng.request({"command": "offer", "call-id": "met-1", "from-tag": "alice",
@@ -292,14 +280,18 @@ def run_calls(ng, m0, prom):
     # 2. RTP and RTCP both ways, one packet at a time: the counters move by exactly that.
     lockstep(a_rtp, b_rtp, (a_addr, a_port), 1, lambda i: rtp_packet(0x1111, 1, 0, b"\0" * 160))
     lockstep(b_rtp, a_rtp, (b_addr, b_port), 1, lambda i: rtp_packet(0x2222, 1, 0, b"\0" * 160))
-    m2 = scrape()
+    # The latch counters reach /metrics when the control loop next reads the workers' blocks:
+    # wait for them (as for the TX counters below) rather than scrape once.
+    m2 = settle(lambda s: all(delta(m1, s, "rtprelay_latch_changes_total", interface=i, kind="first") >= 1
+                              for i in "ab"))
     n = 40
     got = lockstep(a_rtp, b_rtp, (a_addr, a_port), n, lambda i: rtp_packet(0x1111, 10 + i, 160 * i, bytes([i]) * 160))
     got += lockstep(b_rtp, a_rtp, (b_addr, b_port), n, lambda i: rtp_packet(0x2222, 10 + i, 160 * i, bytes([i]) * 160))
     got_rtcp = lockstep(a_rtcp, b_rtcp, (a_addr, a_rtcp_port), 3, lambda i: rtcp_sr(0x1111, packets=i))
     got_rtcp += lockstep(b_rtcp, a_rtcp, (b_addr, b_rtcp_port), 3, lambda i: rtcp_sr(0x2222, packets=i))
     check(got == 2 * n and got_rtcp == 6, "hosts received %d/%d RTP and %d/6 RTCP through the relay" % (got, 2 * n, got_rtcp))
-    m3 = settle(lambda s: delta(m2, s, "rtprelay_port_tx_packets_total", port="1") >= n + 3)
+    m3 = settle(lambda s: delta(m2, s, "rtprelay_port_tx_packets_total", port="1") >= n + 3 and
+                all(delta(m2, s, "rtprelay_latch_changes_total", interface=i, kind="first") >= 1 for i in "ab"))
     # The first packet of each leg latched its RTP port (before m2), the first SR its RTCP port.
     check(all(delta(m1, m2, "rtprelay_latch_changes_total", interface=i, kind="first") == 1 and
               delta(m2, m3, "rtprelay_latch_changes_total", interface=i, kind="first") == 1 for i in "ab") and

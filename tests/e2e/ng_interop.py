@@ -21,8 +21,10 @@ from rtptest import (NgClient, audio_sdp, check, host_socket, new_key, parse_aud
                      text, wait_for)
 
 E = os.environ
-# dataplane/latch.h probation_packets: sequential packets before a new plain source latches.
-PROBATION = 4
+# Sequential packets before a new plain source latches, read from dataplane/latch.h so the
+# test follows the header.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "dataplane", "latch.h")) as _f:
+    PROBATION = int(re.search(r"\bprobation_packets = (\d+);", _f.read()).group(1))
 
 
 def client(*args, json_mode=False):

@@ -17,12 +17,19 @@ source "$here/../support/netns.sh"
 
 relay_pid=
 logdir=$(mktemp -d /tmp/rtprelay-e2e.XXXXXX)
+recording_mount=
 finish() {
     local rc=$?
     if [ -n "$relay_pid" ] && kill -0 "$relay_pid" 2>/dev/null; then
         kill -9 "$relay_pid" 2>/dev/null || true
     fi
     netns_cleanup "$prefix"
+    if [ -n "$recording_mount" ]; then
+        umount "$recording_mount" 2>/dev/null || umount -l "$recording_mount" 2>/dev/null || true
+    fi
+    if [ -n "${RECORDING:-}" ] && [ $rc -eq 0 ]; then
+        rm -rf "$logdir/rec"
+    fi
     if [ $rc -ne 0 ]; then
         echo "---- relay log ($logdir/relay.log) ----"
         tail -n 60 "$logdir/relay.log" 2>/dev/null || true
@@ -37,6 +44,18 @@ if [ -n "${E2E_ATTACKERS:-}" ]; then
     netns_add_attackers
 fi
 ng_port=${NG_PORT:-2223}
+# RECORDING=1: call recording into $logdir/rec (exported as RECORDING_DIR); with
+# RECORDING_TMPFS=SIZE that directory is a tmpfs of SIZE (a disk that fills up).
+recording_args=
+if [ -n "${RECORDING:-}" ]; then
+    mkdir -p "$logdir/rec"
+    if [ -n "${RECORDING_TMPFS:-}" ]; then
+        mount -t tmpfs -o "size=$RECORDING_TMPFS,mode=0700" tmpfs "$logdir/rec"
+        recording_mount="$logdir/rec"
+    fi
+    recording_args="--recording-dir=$logdir/rec"
+    export RECORDING_DIR="$logdir/rec"
+fi
 # NETNS_IPV6=1: both interfaces dual-stack (the hosts have IPv6 too, see netns.sh).
 a_addrs="$RELAY_A/24"
 b_addrs="$RELAY_B/24"
@@ -56,7 +75,7 @@ ip netns exec "$NS_RELAY" "$build/relay/rtprelay" --workers="$workers" \
     --interface="a address=$a_addrs dpdk-port=0 ports=${A_PORTS:-10000-20000} ${A_IFACE_OPTS:-}" \
     --interface="b address=$b_addrs dpdk-port=1 ports=${B_PORTS:-10000-20000} ${B_IFACE_OPTS:-}" \
     --ng-listen="127.0.0.1:$ng_port" --idle-sleep-us="${IDLE_SLEEP_US:-50}" --drain-time="${DRAIN_TIME:-0}" \
-    ${RELAY_EXTRA_ARGS:-} >"$logdir/relay.log" 2>&1 &
+    ${RELAY_EXTRA_ARGS:-} $recording_args >"$logdir/relay.log" 2>&1 &
 relay_pid=$!
 
 export NS_RELAY NS_A NS_B ADDR_A ADDR_B RELAY_A RELAY_B ADDR6_A ADDR6_B RELAY6_A RELAY6_B IF_A0 IF_B0 IF_A1 IF_B1 NG_PORT=$ng_port RELAY_PID=$relay_pid BUILD_DIR=$build

@@ -39,6 +39,7 @@
 #include "dataplane/classify.h"
 #include "dataplane/local_addresses.h"
 #include "dataplane/rewrite6.h"
+#include "dataplane/route.h"
 #include "dataplane/srtp/srtp.h"
 #include "tests/fuzz/fuzz_eal.h"
 
@@ -110,9 +111,6 @@ void fix_ip_checksum(uint8_t* frame, uint32_t len) {
 bool same_bytes(const uint8_t* a, const std::vector<uint8_t>& b) {
     return b.empty() || std::memcmp(a, b.data(), b.size()) == 0;
 }
-
-// RFC 5761 section 4, as the worker tells RTCP from RTP on a muxed port.
-bool looks_like_rtcp(const uint8_t* p, uint32_t len) { return len >= 2 && (p[1] & 0x7f) >= 64 && (p[1] & 0x7f) <= 95; }
 
 // Whether the UDP checksum of the frame's datagram (IPv4 or IPv6, no extension headers) is
 // right; an IPv4 checksum of 0 (none) counts as right.
@@ -197,7 +195,7 @@ void run_srtp(rte_mbuf* m, uint8_t* payload, uint32_t plen, uint32_t ip_frame_le
     // gives (the frame cut to the IP datagram first, as the worker does). A fresh context
     // per input, since protect records what it sent; only packets that can pass the header
     // check get one (a context costs ~8 CPUID instructions, slow under virtualisation).
-    const bool rtcp = looks_like_rtcp(payload, plen);
+    const bool rtcp = dp::looks_like_rtcp(payload, plen);  // as the worker tells them apart
     if (plen < (rtcp ? 8u : 12u) || (payload[0] >> 6) != 2) {
         return;
     }

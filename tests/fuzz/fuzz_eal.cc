@@ -50,20 +50,20 @@ void remove_runtime_dir() {
 
 void start_eal(const char* argv0) {
     // EAL may keep pointers into argv: the strings live for the whole process.
+    // clang-format off
+    // An option and its value on one line.
     static std::vector<std::string> args = {
         argv0 != nullptr ? argv0 : "rtprelay_fuzz",
         "--no-huge",
-        "-m",
-        "128",
+        "-m", "128",
         "--no-pci",
         "--no-shconf",
         "--no-telemetry",
-        "--file-prefix",
-        file_prefix(),
-        "-l",
-        "0",
+        "--file-prefix", file_prefix(),
+        "-l", "0",
         "--log-level=lib.*:error",
     };
+    // clang-format on
     static std::vector<char*> argv;
     for (auto& a : args) {
         argv.push_back(a.data());

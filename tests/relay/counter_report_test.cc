@@ -9,6 +9,7 @@
 #include <iterator>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace rtprelay {
 namespace {
@@ -116,6 +117,37 @@ TEST(counter_report, log_line_has_every_listed_counter) {
             << key << " in: " << line;
     }
     EXPECT_NE(line.find(" dropped=5"), std::string::npos) << line;
+}
+
+// "latch changes": interface i's row is latch_changes[i] (its index is its position in the
+// interface_set); an interface past the counted rows reports zeros, every kind present.
+TEST(counter_report, latch_changes_by_interface_position_and_kind) {
+    dp::worker_counters t;
+    t.latch_changes[0][static_cast<size_t>(dp::latch_kind::first)] = 7;
+    t.latch_changes[1][static_cast<size_t>(dp::latch_kind::plain_move)] = 3;
+    t.latch_changes[1][static_cast<size_t>(dp::latch_kind::srtp_relatch)] = 2;
+    std::vector<std::string> names = {"a", "b"};
+    for (size_t i = names.size(); i <= dp::counted_interfaces; ++i) {
+        names.push_back("x" + std::to_string(i));
+    }
+    t.latch_changes[dp::counted_interfaces - 1][static_cast<size_t>(dp::latch_kind::first)] = 9;
+    const ng::value v = latch_changes_value(t, names);
+    ASSERT_EQ(v.as_dict().size(), names.size());
+    for (size_t i = 0; i < names.size(); ++i) {
+        const ng::value* kinds = v.find(names[i]);
+        ASSERT_TRUE(kinds != nullptr && kinds->is_dict()) << names[i];
+        EXPECT_EQ(kinds->as_dict().size(), dp::latch_kind_count) << names[i] << ": every kind, zero included";
+        for (size_t k = 0; k < dp::latch_kind_count; ++k) {
+            const auto kind = static_cast<dp::latch_kind>(k);
+            const int64_t want = i < dp::counted_interfaces ? static_cast<int64_t>(t.latch_changes[i][k]) : 0;
+            EXPECT_EQ(at(*kinds, dp::latch_kind_name(kind)), want) << names[i] << " " << dp::latch_kind_name(kind);
+        }
+    }
+    EXPECT_EQ(at(*v.find("a"), "first"), 7);
+    EXPECT_EQ(at(*v.find("b"), "plain_move"), 3);
+    EXPECT_EQ(at(*v.find("b"), "srtp_relatch"), 2);
+    EXPECT_EQ(at(*v.find("x" + std::to_string(dp::counted_interfaces - 1)), "first"), 9);
+    EXPECT_EQ(at(*v.find("x" + std::to_string(dp::counted_interfaces)), "first"), 0) << "not counted: zero";
 }
 
 TEST(counter_report, tsc_to_ns_is_exact_and_does_not_overflow) {

@@ -3,6 +3,7 @@
 //
 //   srtp_peer send --ns NS --bind IP:PORT --to IP:PORT (IPv6: [IP]:PORT) [--key B64 --suite S [--mki V:L]] --ssrc N
 //                  --count N [--seq N] [--rtcp] [--interval-us N] [--corrupt-every N]
+//                  [--payload-file F]
 //   srtp_peer recv --ns NS --bind IP:PORT [--key B64 --suite S [--mki V:L]] --count N --timeout-ms N [--rtcp]
 //   srtp_peer flood --ns NS --bind IP:PORT --to IP:PORT --ssrc N --seq N --duration-ms N
 //
@@ -15,6 +16,9 @@
 // Suites: every one rtprelay has (AES_CM_128_HMAC_SHA1_80/_32, AES_256_CM_HMAC_SHA1_80/_32,
 // AEAD_AES_128_GCM, AEAD_AES_256_GCM), the key's length the suite's (base64, '=' optional);
 // --mki V:L: the key's MKI as in a=crypto (value V in L bytes), carried in every packet.
+// --payload-file: the RTP payloads are the file's bytes, 160 per packet in turn (G.711 audio
+// made with sox, for the recording tests), sent on an absolute schedule (start + i *
+// interval, so a long run does not drift) with timestamps advancing 160 per packet.
 // Without --key the packets are plain RTP/RTCP. Payloads are a pattern derived from
 // (ssrc, seq) so the receiver checks every byte. `recv` prints one JSON line:
 // {"received":N,"ok":N,"auth_failed":N,"bad_payload":N,"from":"ip:port"}.
@@ -325,6 +329,23 @@ int do_send(const args& a) {
     const long corrupt_every = a.num("corrupt-every", 0);
     uint32_t seq = static_cast<uint32_t>(a.num("seq", 1000));
     const auto interval = std::chrono::microseconds(a.num("interval-us", 2000));
+    std::vector<uint8_t> audio;
+    if (!a.get("payload-file").empty()) {
+        FILE* f = std::fopen(a.get("payload-file").c_str(), "rb");
+        if (f == nullptr) {
+            die("cannot read " + a.get("payload-file"));
+        }
+        uint8_t chunk[4096];
+        size_t n = 0;
+        while ((n = std::fread(chunk, 1, sizeof chunk, f)) > 0) {
+            audio.insert(audio.end(), chunk, chunk + n);
+        }
+        std::fclose(f);
+        if (audio.size() < 160) {
+            die("payload file shorter than one packet");
+        }
+    }
+    const auto start = std::chrono::steady_clock::now();
     std::vector<long> order;
     for (size_t at = 0, end = 0; at < a.get("order").size(); at = end + 1) {
         end = a.get("order").find(',', at);
@@ -368,7 +389,9 @@ int do_send(const args& a) {
                                      static_cast<uint8_t>(ssrc)};
             std::memcpy(buf, hdr, 12);
             for (int k = 0; k < 160; ++k) {
-                buf[12 + k] = pattern(ssrc, seq & 0xffff, static_cast<size_t>(k));
+                buf[12 + k] = audio.empty()
+                                  ? pattern(ssrc, seq & 0xffff, static_cast<size_t>(k))
+                                  : audio[(static_cast<size_t>(i) * 160 + static_cast<size_t>(k)) % audio.size()];
             }
             len = 172;
         }
@@ -382,7 +405,11 @@ int do_send(const args& a) {
             buf[len - 1] ^= 0x5a;  // a forged tag
         }
         sendto(s, buf, static_cast<size_t>(len), 0, to.get(), to.len);
-        std::this_thread::sleep_for(interval);
+        if (audio.empty()) {
+            std::this_thread::sleep_for(interval);
+        } else {
+            std::this_thread::sleep_until(start + (i + 1) * interval);
+        }
     }
     return 0;
 }

@@ -1,0 +1,150 @@
+// The recorder's own throughput on one core (control/recording/recorder.h): packets a worker
+// copied into its record ring (172-byte G.711 RTP, spread round robin over R recordings),
+// read by recorder::poll() and written to pcap files with at most 256 files open. What one
+// recorder thread can take from the workers: compare with a worker's relay rate.
+//
+//   recorder/drain/R      ring -> pcap files, R recordings at once (R > 256: files reopened)
+//   recorder/finish/S     closing one recording of S seconds of two-leg G.711: WAV rendered
+//                         from its pcap, JSON written, files moved (the finisher thread)
+//
+// Files go to $RECORDER_BENCH_DIR (default /tmp): a disk, or /dev/shm to leave the disk out.
+//   recorder_benchmark --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+
+#include <benchmark/benchmark.h>
+
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "control/recording/recorder.h"
+#include "dataplane/record_ring.h"
+
+namespace rec = rtprelay::recording;
+namespace dp = rtprelay::dp;
+
+namespace {
+
+std::string bench_dir() {
+    const char* d = std::getenv("RECORDER_BENCH_DIR");
+    std::string tmpl = std::string(d != nullptr ? d : "/tmp") + "/rtprelay-recbench.XXXXXX";
+    if (mkdtemp(tmpl.data()) == nullptr) {
+        std::abort();
+    }
+    rec::prepare_directory(tmpl);
+    return tmpl;
+}
+
+void remove_dir(const std::string& d) {
+    if (std::system(("rm -rf '" + d + "'").c_str()) != 0) {
+        std::abort();
+    }
+}
+
+std::vector<uint8_t> g711_packet(uint16_t seq) {
+    std::vector<uint8_t> p(172, 0x55);
+    p[0] = 0x80;
+    p[2] = static_cast<uint8_t>(seq >> 8);
+    p[3] = static_cast<uint8_t>(seq);
+    return p;
+}
+
+void drain(benchmark::State& state) {
+    const auto recordings = static_cast<uint32_t>(state.range(0));
+    const std::string dir = bench_dir();
+    dp::record_ring ring(8 << 20);
+    rec::recorder_config c;
+    c.dir = dir;
+    c.max_open_files = 256;
+    rec::recorder r(c, {&ring}, nullptr);
+    for (uint32_t id = 1; id <= recordings; ++id) {
+        rec::open_request o;
+        o.id = id;
+        o.base = std::to_string(id);
+        r.open(o);
+    }
+    r.poll(std::chrono::steady_clock::now());
+    const std::vector<uint8_t> p = g711_packet(1);
+    uint64_t packets = 0;
+    uint64_t tsc = 0;
+    uint32_t id = 0;
+    for (auto _ : state) {
+        state.PauseTiming();
+        for (int k = 0; k < 4096; ++k) {
+            id = id % recordings + 1;
+            dp::record_copy(ring, tsc += 1000, id, static_cast<uint8_t>(id & 1), false, htonl(0xc6120001), htons(4000),
+                            htonl(0xc6120101), htons(30000), p.data(), static_cast<uint32_t>(p.size()));
+        }
+        ring.commit();
+        state.ResumeTiming();
+        while (ring.consumed() != ring.committed()) {
+            packets += r.poll(std::chrono::steady_clock::now());
+        }
+    }
+    state.SetItemsProcessed(static_cast<int64_t>(packets));
+    // Bytes of pcap per packet: record header (16) + IPv4/UDP (28) + RTP (172).
+    state.SetBytesProcessed(static_cast<int64_t>(packets * (16 + 28 + 172)));
+    r.stop();
+    remove_dir(dir);
+}
+BENCHMARK(drain)->Name("recorder/drain")->Arg(1)->Arg(100)->Arg(1000)->Unit(benchmark::kMicrosecond);
+
+void finish(benchmark::State& state) {
+    const auto seconds = static_cast<uint32_t>(state.range(0));
+    const std::string dir = bench_dir();
+    dp::record_ring ring(1 << 20);
+    rec::recorder_config c;
+    c.dir = dir;
+    uint32_t id = 0;
+    for (auto _ : state) {
+        state.PauseTiming();
+        // A recorder per call: stop() ends one (its threads were never started, so stop()
+        // runs the finisher's work on this thread: what is timed).
+        auto r = std::make_unique<rec::recorder>(c, std::vector<dp::record_ring*>{&ring}, nullptr);
+        rec::open_request o;
+        o.id = ++id;
+        o.base = std::to_string(id);
+        r->open(o);
+        r->poll(std::chrono::steady_clock::now());
+        for (uint32_t k = 0; k < seconds * 50; ++k) {
+            for (uint8_t leg = 0; leg < 2; ++leg) {
+                std::vector<uint8_t> q = g711_packet(static_cast<uint16_t>(k));
+                const uint32_t ts = k * 160;
+                q[4] = static_cast<uint8_t>(ts >> 24);
+                q[5] = static_cast<uint8_t>(ts >> 16);
+                q[6] = static_cast<uint8_t>(ts >> 8);
+                q[7] = static_cast<uint8_t>(ts);
+                q[11] = leg;
+                dp::record_copy(ring, k * 20'000'000ull, id, leg, false, htonl(0xc6120001 + leg), htons(4000),
+                                htonl(0xc6120101 + leg), htons(30000), q.data(), static_cast<uint32_t>(q.size()));
+            }
+            if (ring.committed() - ring.consumed() > (512 << 10)) {
+                ring.commit();
+                r->poll(std::chrono::steady_clock::now());
+            }
+        }
+        ring.commit();
+        r->poll(std::chrono::steady_clock::now());
+        rec::close_request cr;
+        cr.id = id;
+        cr.stop_ns = static_cast<int64_t>(seconds) * 1'000'000'000;
+        r->close(cr);
+        r->poll(std::chrono::steady_clock::now());  // the close: pcap done, job to the finisher
+        state.ResumeTiming();
+        r->stop();
+        state.PauseTiming();
+        r.reset();
+        state.ResumeTiming();
+    }
+    state.counters["call_seconds_per_s"] = benchmark::Counter(
+        static_cast<double>(seconds) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+    remove_dir(dir);
+}
+BENCHMARK(finish)->Name("recorder/finish")->Arg(10)->Arg(60)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

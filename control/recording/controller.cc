@@ -1,0 +1,475 @@
+#include "control/recording/controller.h"
+
+#include <rte_rcu_qsbr.h>
+
+#include <ctime>
+
+#include "control/log.h"
+#include "control/recording/json_writer.h"
+#include "control/recording/recorder.h"
+#include "control/recording/sdp_codecs.h"
+#include "control/recording/time_text.h"
+
+namespace rtprelay::recording {
+
+namespace {
+// record-call's value ("yes", "no", ...) or "yes" for the flag; empty when absent.
+std::string record_call(const ng::request& r) {
+    std::string v = r.string(ng::key::record_call);
+    if (v.empty() && r.has(ng::flag::record_call)) {
+        v = "yes";
+    }
+    return v;
+}
+
+name_request names_of(const ng::request& r) {
+    name_request n;
+    n.file = r.string(ng::key::recording_file);
+    n.dir = r.string(ng::key::recording_dir);
+    if (n.dir.empty()) {
+        n.dir = r.string(ng::key::recording_path);
+    }
+    n.pattern = r.string(ng::key::recording_pattern);
+    return n;
+}
+
+// stop recording's pause: the flag, or the key as yes/on or a non-zero integer.
+bool pause_asked(const ng::request& r) {
+    if (r.has(ng::flag::pause)) {
+        return true;
+    }
+    const ng::value* v = r.find(ng::key::pause);
+    if (v == nullptr) {
+        return false;
+    }
+    if (v->is_integer()) {
+        return v->as_integer() != 0;
+    }
+    return v->is_string() && (v->as_string() == "yes" || v->as_string() == "on");
+}
+
+const char* state_name(int s) {
+    constexpr const char* names[] = {"pending", "recording", "paused", "stopped"};
+    return names[s];
+}
+
+// An SDP as the metadata keeps it: the SDES keys (a=crypto ... inline:KEY) replaced, so that
+// a recording's files never hold a media key.
+std::string without_keys(std::string sdp) {
+    size_t at = 0;
+    while ((at = sdp.find("inline:", at)) != std::string::npos) {
+        at += 7;
+        size_t end = at;
+        while (end < sdp.size() && sdp[end] != '\r' && sdp[end] != '\n' && sdp[end] != ' ') {
+            ++end;
+        }
+        sdp.replace(at, end - at, "[removed]");
+    }
+    return sdp;
+}
+
+// Why a call with IPv6 media is not recorded: the record ring's slots and the pcap writer
+// carry IPv4 addresses only so far.
+constexpr std::string_view ipv6_refused = "Recording IPv6 media is not supported yet (IPv4 calls only)";
+
+// Whether leg `l` has media over IPv6 (its local addresses are of its peer's family).
+bool leg_has_ipv6(const leg& l) {
+    for (const auto& st : l.streams) {
+        if (!st.local_addr.is_v4()) {
+            return true;
+        }
+    }
+    return false;
+}
+
+bool has_ipv6(const call& c) {
+    for (const auto& l : c.legs) {
+        if (leg_has_ipv6(*l)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+std::string endpoint_text(const std::optional<endpoint>& ep) {
+    return ep ? ep->to_string() : std::string();  // IPv6 as [addr]:port
+}
+}  // namespace
+
+controller::controller(session_manager& sessions, publisher& pub, policy node, recorder* rec, rte_rcu_qsbr* rcu)
+    : sessions_(sessions), pub_(pub), node_(node), rec_(rec), rcu_(rcu), random_(std::random_device{}()) {
+    sessions_.set_observer(this);
+}
+
+controller::~controller() { sessions_.set_observer(nullptr); }
+
+void controller::check(const ng::request& req) const {
+    const name_request n = names_of(req);
+    if (n.file.empty() && n.dir.empty() && n.pattern.empty()) {
+        return;
+    }
+    std::string error;
+    base_path(n, "call", "00000000", 0, &error);
+    if (!error.empty()) {
+        throw session_error(error);
+    }
+}
+
+void controller::take_names(call_state& s, const ng::request& req) const {
+    name_request n = names_of(req);
+    if (!n.file.empty() || !n.dir.empty() || !n.pattern.empty()) {
+        s.names = std::move(n);
+    }
+}
+
+controller::call_state* controller::state_of(std::string_view call_id) {
+    auto it = calls_.find(std::string(call_id));
+    return it == calls_.end() ? nullptr : &it->second;
+}
+
+std::string controller::after_offer_answer(bool offer, const ng::request& req, const std::string& sdp_in,
+                                           const std::string& sdp_out) {
+    const std::string call_id = req.string(ng::key::call_id);
+    call* c = sessions_.find(call_id);
+    if (c == nullptr) {
+        return {};
+    }
+    const std::string rc = record_call(req);
+    const bool yes = rc == "yes" || rc == "on";
+    const bool no = rc == "no" || rc == "off";
+    call_state* s = state_of(call_id);
+    if (s == nullptr) {
+        const leg* x = c->legs.empty() ? nullptr : c->legs.front().get();
+        const leg* y = x != nullptr ? c->partner_of(x) : nullptr;
+        const policy none;
+        const call_policy p =
+            resolve(node_, x != nullptr ? x->iface->recording : none, y != nullptr ? y->iface->recording : none);
+        if (p.when == mode::off && !yes) {
+            return {};  // not recorded: no state at all
+        }
+        s = &calls_[call_id];
+        s->when = p.when;
+        s->layout = p.layout;
+    }
+    take_names(*s, req);
+    if (s->sdps.size() < max_sdps) {
+        s->sdps.push_back({unix_now_ns(), offer, req.string(ng::key::from_tag), req.string(ng::key::to_tag),
+                           without_keys(sdp_in), without_keys(sdp_out)});
+    } else {
+        ++s->sdps_dropped;
+    }
+    std::string warning;
+    const bool idle = s->st == state::pending || s->st == state::stopped;
+    if (yes) {
+        s->refused = false;
+        if (idle) {
+            // In an offer it includes the early media; paused stays paused (rtpengine's rule).
+            warning = start(*s, *c, offer, "record-call");
+        }
+    } else if (no) {
+        s->refused = true;
+        stop(*s, *c, "record-call");
+    } else if (s->st == state::pending && !s->refused) {
+        if (s->when == mode::from_ringing) {
+            warning = start(*s, *c, true, "policy");
+        } else if (s->when == mode::from_answer && !offer) {
+            warning = start(*s, *c, false, "policy");
+        }
+    }
+    // Legs this request created (a forked branch's answer) take the recording's stamp.
+    sync(*s, *c);
+    return warning;
+}
+
+std::string controller::start(call_state& s, call& c, bool from_first_packet, const char* by) {
+    if (rec_ == nullptr) {
+        return "Call recording is not configured (no recording-dir)";
+    }
+    char tag[17];
+    std::snprintf(tag, sizeof tag, "%016llx", static_cast<unsigned long long>(random_()));
+    std::string error;
+    std::string base = base_path(s.names, c.call_id, std::string_view(tag, 8), std::time(nullptr), &error);
+    if (!error.empty()) {
+        return error;
+    }
+    if (has_ipv6(c)) {
+        rec_->count_refused_ipv6();
+        log::event(log::level::warning, "recording refused: IPv6 media").field("call-id", c.call_id).field("by", by);
+        return std::string(ipv6_refused);
+    }
+    const uint16_t id = ids_.take();
+    if (id == 0) {
+        return "Too many recordings open (65535)";
+    }
+    s.id = id;
+    s.base = std::move(base);
+    s.st = state::recording;
+    s.started_by = by;
+    s.events.clear();
+    const int64_t now = unix_now_ns();
+    s.events.push_back({now, "start", by});
+    open_request o;
+    o.id = s.id;
+    o.base = s.base;
+    o.layout = s.layout;
+    o.from_first_packet = from_first_packet;
+    o.start_ns = now;
+    for (auto it = s.sdps.rbegin(); it != s.sdps.rend() && !o.wav; ++it) {
+        o.wav = has_g711(codecs_of(it->received));
+    }
+    rec_->open(std::move(o));
+    sync(s, c);
+    log::event(log::level::info, "recording started")
+        .field("call-id", c.call_id)
+        .field("recording", s.base)
+        .field("by", by);
+    return {};
+}
+
+void controller::stop(call_state& s, call& c, const std::string& by) {
+    if (s.st != state::recording && s.st != state::paused) {
+        return;
+    }
+    s.st = state::stopped;
+    sync(s, c);  // no entry carries the id any more ...
+    close_request r;
+    r.id = s.id;
+    r.rcu_token = rcu_ != nullptr ? rte_rcu_qsbr_start(rcu_) : 0;  // ... once every worker passed this
+    r.stop_ns = unix_now_ns();
+    r.reason = by;
+    s.events.push_back({r.stop_ns, "stop", by});
+    r.call_json = call_json(s, c);
+    rec_->close(std::move(r));
+    s.previous.push_back(s.base);
+    ids_.give_back(s.id);
+    s.id = 0;
+}
+
+void controller::sync(call_state& s, call& c) {
+    for (auto& l : c.legs) {
+        // An IPv6 leg is never stamped (start() refuses such calls; a leg that came later,
+        // as a forked branch's, stays out): the record path reads IPv4 headers only.
+        const uint16_t id = s.st == state::recording && !leg_has_ipv6(*l) ? s.id : 0;
+        const uint8_t channel = l.get() == c.legs.front().get() ? 0 : 1;
+        if (l->record_id != id || l->record_channel != channel) {
+            l->record_id = id;
+            l->record_channel = channel;
+            pub_.restamp(*l);
+        }
+    }
+}
+
+void controller::command(ng::command command, const ng::request& req) {
+    const std::string call_id = req.string(ng::key::call_id);
+    call* c = sessions_.find(call_id);
+    if (c == nullptr) {
+        throw session_error("Unknown call-id");
+    }
+    check(req);
+    call_state* s = state_of(call_id);
+    const bool pause =
+        command == ng::command::pause_recording || (command == ng::command::stop_recording && pause_asked(req));
+    if (command == ng::command::start_recording) {
+        if (rec_ == nullptr) {
+            throw session_error("Call recording is not configured (no recording-dir)");
+        }
+        if (s == nullptr) {
+            s = &calls_[call_id];
+            const leg* x = c->legs.empty() ? nullptr : c->legs.front().get();
+            const leg* y = x != nullptr ? c->partner_of(x) : nullptr;
+            const policy none;
+            s->layout =
+                resolve(node_, x != nullptr ? x->iface->recording : none, y != nullptr ? y->iface->recording : none)
+                    .layout;
+        }
+        take_names(*s, req);
+        s->refused = false;
+        if (s->st == state::paused) {
+            s->st = state::recording;
+            s->events.push_back({unix_now_ns(), "resume", "start recording"});
+            sync(*s, *c);
+        } else if (s->st != state::recording) {
+            if (std::string e = start(*s, *c, false, "start recording"); !e.empty()) {
+                throw session_error(e);
+            }
+        }
+    } else if (s != nullptr && pause) {
+        if (s->st == state::recording) {
+            s->st = state::paused;
+            s->events.push_back({unix_now_ns(), "pause", std::string(ng::command_name(command))});
+            sync(*s, *c);
+        }
+    } else if (s != nullptr) {
+        stop(*s, *c, "stop recording");
+        s->refused = true;
+    }
+}
+
+void controller::describe(std::string_view call_id, ng::value& reply) const {
+    auto it = calls_.find(std::string(call_id));
+    if (it == calls_.end() || rec_ == nullptr) {
+        return;
+    }
+    const call_state& s = it->second;
+    const std::string& dir = rec_->config().dir;
+    ng::value r = ng::value::dict();
+    std::string state = state_name(static_cast<int>(s.st));
+    const std::string failure = s.id != 0 ? rec_->failure(s.id) : std::string();
+    if (!failure.empty()) {
+        state = "failed";
+        r.set("error", ng::value::str(failure));
+    }
+    r.set("state", ng::value::str(state));
+    r.set("policy", ng::value::str(mode_name(s.when)));
+    r.set("channels", ng::value::str(channels_name(s.layout)));
+    if (s.id != 0) {
+        ng::value f = ng::value::dict();
+        f.set("pcap", ng::value::str(dir + "/" + s.base + ".pcap"));
+        f.set("metadata", ng::value::str(dir + "/done/" + s.base + ".json"));
+        f.set("done", ng::value::str(dir + "/done/" + s.base));
+        r.set("files", std::move(f));
+        r.set("started by", ng::value::str(s.started_by));
+    }
+    ng::value prev = ng::value::list();
+    for (const auto& p : s.previous) {
+        prev.as_list().push_back(ng::value::str(dir + "/done/" + p));
+    }
+    r.set("finished", std::move(prev));
+    reply.set("recording", std::move(r));
+}
+
+void controller::call_closing(call& c, close_reason why) {
+    auto it = calls_.find(c.call_id);
+    if (it == calls_.end()) {
+        return;
+    }
+    stop(it->second, c, close_reason_name(why));
+    calls_.erase(it);
+}
+
+void controller::close_all(const char* reason) {
+    for (auto& [id, s] : calls_) {
+        if (call* c = sessions_.find(id); c != nullptr) {
+            stop(s, *c, reason);
+        }
+    }
+}
+
+size_t controller::open_recordings() const {
+    size_t n = 0;
+    for (const auto& [id, s] : calls_) {
+        n += s.st == state::recording || s.st == state::paused ? 1 : 0;
+    }
+    return n;
+}
+
+ng::value controller::statistics() const {
+    ng::value v = ng::value::dict();
+    if (rec_ == nullptr) {
+        return v;
+    }
+    const recorder_counters c = rec_->counters();
+    auto i = [](uint64_t x) { return ng::value::integer(static_cast<int64_t>(x)); };
+    v.set("calls recording", i(open_recordings()));
+    v.set("started", i(c.started));
+    v.set("finished", i(c.finished));
+    v.set("failed", i(c.failed));
+    v.set("active", i(c.active));
+    v.set("packets", i(c.packets));
+    v.set("bytes", i(c.bytes));
+    v.set("packets lost", i(c.packets_lost));
+    v.set("ring full", i(c.ring_full));
+    v.set("commands run", i(c.commands_run));
+    v.set("commands failed", i(c.commands_failed));
+    v.set("refused ipv6", i(c.refused_ipv6));
+    return v;
+}
+
+std::string controller::call_json(const call_state& s, const call& c) const {
+    json_writer w;
+    w.begin_object();
+    w.key("call-id").value(c.call_id);
+    w.key("created").value(time_text(c.created_unix * 1'000'000'000));
+    w.key("policy").value(mode_name(s.when));
+    w.key("channels").value(channels_name(s.layout));
+    w.key("started by").value(s.started_by);
+    w.key("legs").begin_array();
+    for (const auto& l : c.legs) {
+        w.begin_object();
+        w.key("leg").value(static_cast<unsigned>(l->record_channel) + 1);
+        w.key("tag").value(l->tag);
+        w.key("interface").value(l->iface->name);
+        w.key("parked branch").value(l->parked);
+        w.key("streams").begin_array();
+        for (size_t i = 0; i < l->streams.size(); ++i) {
+            const stream& st = l->streams[i];
+            w.begin_object();
+            w.key("index").value(static_cast<uint64_t>(i + 1));
+            w.key("type").value(st.media_type);
+            w.key("protocol").value(st.proto);
+            w.key("srtp").value(st.crypto().srtp);
+            if (st.allocated) {
+                w.key("local").value(endpoint{st.local_addr, st.rtp_port()}.to_string());
+            }
+            w.key("peer").value(endpoint_text(st.peer_rtp));
+            w.end_object();
+        }
+        w.end_array();
+        w.end_object();
+    }
+    w.end_array();
+    w.key("events").begin_array();
+    for (const auto& e : s.events) {
+        w.begin_object()
+            .key("time")
+            .value(time_text(e.ns))
+            .key("event")
+            .value(e.what)
+            .key("by")
+            .value(e.by)
+            .end_object();
+    }
+    w.end_array();
+    w.key("sdps").begin_array();
+    const sdp_record* codecs_from = nullptr;
+    for (const auto& d : s.sdps) {
+        w.begin_object();
+        w.key("time").value(time_text(d.ns));
+        w.key("type").value(d.offer ? "offer" : "answer");
+        w.key("from-tag").value(d.from_tag);
+        w.key("to-tag").value(d.to_tag);
+        w.key("received").value(d.received);
+        w.key("sent").value(d.sent);
+        w.end_object();
+        if (!d.offer || codecs_from == nullptr || codecs_from->offer) {
+            codecs_from = &d;
+        }
+    }
+    w.end_array();
+    if (s.sdps_dropped != 0) {
+        w.key("sdps omitted").value(static_cast<uint64_t>(s.sdps_dropped));
+    }
+    // The codecs of the latest answer (else offer) as received.
+    w.key("codecs").begin_array();
+    if (codecs_from != nullptr) {
+        size_t index = 0;
+        for (const auto& m : codecs_of(codecs_from->received)) {
+            w.begin_object();
+            w.key("media").value(static_cast<uint64_t>(++index));
+            w.key("type").value(m.type);
+            w.key("protocol").value(m.proto);
+            w.key("formats").begin_array();
+            for (const auto& f : m.codecs) {
+                w.begin_object().key("payload type").value(f.payload_type).key("name").value(f.name);
+                w.key("rate").value(f.rate).end_object();
+            }
+            w.end_array();
+            w.end_object();
+        }
+    }
+    w.end_array();
+    w.end_object();
+    return w.take();
+}
+
+}  // namespace rtprelay::recording

@@ -1,0 +1,122 @@
+#pragma once
+// Call recording on the control plane: decides when a call's recording starts, pauses and
+// stops (policy per node and interface, NG record-call on offer/answer, the NG commands
+// `start recording`, `stop recording`, `pause recording`), stamps the call's flow entries so
+// the workers copy its packets, and tells the recorder (recorder.h) to open and close files.
+//
+//   from-ringing   a recording opens at the offer; its time starts at its first packet
+//   from-answer    it opens at the answer
+//   record-call    yes/on in an offer: as from-ringing; in an answer: from then on;
+//                  no/off: stops it, and the policy does not start it again for the call
+//   start recording   starts one (or resumes a paused one); names from recording-file,
+//                     recording-dir, recording-pattern (file_names.h), checked before use
+//   stop recording    closes it (files to done/); with flag `pause` or `pause: yes`, pauses
+//   pause recording   stops copying packets, keeps the files open: silence in the WAV
+//
+// A call stopped and started again gets a new recording (new files). A call that ends
+// closes its recording (delete, timeouts); the node's stop closes all of them.
+//
+// Memory: nothing for calls that are not and will not be recorded; for the others the SDPs
+// from the start of the recording (at most max_sdps, their SDES keys removed: the metadata
+// never holds a media key) and its events. Control thread only.
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "control/ng/bencode.h"
+#include "control/ng/request.h"
+#include "control/publish/publisher.h"
+#include "control/recording/file_names.h"
+#include "control/recording/policy.h"
+#include "control/recording/record_ids.h"
+#include "control/session/manager.h"
+
+struct rte_rcu_qsbr;
+
+namespace rtprelay::recording {
+
+class recorder;
+
+class controller final : public call_observer {
+ public:
+    static constexpr size_t max_sdps = 16;
+
+    // `rec` null: recording is not configured (no --recording-dir); NG requests for it get an
+    // error. `rcu`: the flow table's (null in tests without workers).
+    controller(session_manager& sessions, publisher& pub, policy node, recorder* rec, rte_rcu_qsbr* rcu);
+    ~controller() override;
+    controller(const controller&) = delete;
+    controller& operator=(const controller&) = delete;
+
+    // Before an offer or answer changes anything: throws session_error when the request's
+    // recording keys are unacceptable (a file name outside the directory, ...).
+    void check(const ng::request& req) const;
+    // After the session manager accepted an offer or answer: SDPs in and out, record-call,
+    // the policy. Returns a warning for the reply, or empty.
+    std::string after_offer_answer(bool offer, const ng::request& req, const std::string& sdp_in,
+                                   const std::string& sdp_out);
+
+    // `start recording`, `stop recording`, `pause recording` (the reply is rtpengine's: result
+    // ok, nothing else). Throws session_error for an unknown call-id or bad names.
+    void command(ng::command command, const ng::request& req);
+    // Adds the call's "recording" dictionary to a query reply (when it has or had one).
+    void describe(std::string_view call_id, ng::value& reply) const;
+
+    void call_closing(call& c, close_reason why) override;
+    // The node stops: closes every open recording (its calls stay).
+    void close_all(const char* reason);
+    // Calls with an open recording (recording or paused).
+    size_t open_recordings() const;
+    // The recorder's counters for NG statistics ("recording"); empty dict when unconfigured.
+    ng::value statistics() const;
+
+ private:
+    enum class state : uint8_t { pending, recording, paused, stopped };
+    struct event {
+        int64_t ns;
+        std::string what;  // start, pause, resume, stop
+        std::string by;    // policy, record-call, start recording, deleted, ...
+    };
+    struct sdp_record {
+        int64_t ns;
+        bool offer;
+        std::string from_tag, to_tag;
+        std::string received, sent;
+    };
+    struct call_state {
+        state st = state::pending;
+        mode when = mode::off;  // what the policy says for this call
+        channels layout = channels::dual;
+        bool refused = false;  // record-call no/off: the policy stays off
+        name_request names;    // from the latest request that gave any
+        uint16_t id = 0;       // the open recording's, 0 = none
+        std::string base;
+        std::string started_by;
+        std::vector<event> events;
+        std::vector<sdp_record> sdps;
+        size_t sdps_dropped = 0;
+        std::vector<std::string> previous;  // bases of earlier recordings of this call
+    };
+
+    call_state* state_of(std::string_view call_id);
+    void take_names(call_state& s, const ng::request& req) const;
+    std::string start(call_state& s, call& c, bool from_first_packet, const char* by);
+    void stop(call_state& s, call& c, const std::string& by);
+    void sync(call_state& s, call& c);
+    std::string call_json(const call_state& s, const call& c) const;
+
+    session_manager& sessions_;
+    publisher& pub_;
+    policy node_;
+    recorder* rec_;
+    rte_rcu_qsbr* rcu_;
+    std::unordered_map<std::string, call_state> calls_;
+    record_ids ids_;
+    std::mt19937_64 random_;
+};
+
+}  // namespace rtprelay::recording

@@ -1,0 +1,72 @@
+#pragma once
+// Completes closed recordings on a thread of its own, so that the recorder thread never
+// waits for it: writes the WAV (wav_render.h) and the JSON metadata beside the pcap, moves
+// the files into done/ (rename: atomic, the JSON last, so a watcher that sees the JSON sees
+// the others), then starts the configured command with their paths as arguments and
+// collects its exit status later. One recording at a time, a few file descriptors at most.
+//
+// The command is the words of --recording-command (split at spaces, no shell), then the
+// paths of the files in done/ (pcap, WAV when there is one, JSON). It starts with the
+// default signal dispositions and its output goes to the relay's.
+
+#include <sys/types.h>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "control/recording/live_counters.h"
+#include "control/recording/wav_render.h"
+
+namespace rtprelay::recording {
+
+struct finish_job {
+    uint32_t id = 0;
+    std::string base;        // relative base path
+    bool have_pcap = false;  // the recorder created the pcap (only then is it moved)
+    bool failed = false;     // the recorder could not create or write the pcap
+    std::string error;       // why
+    bool wav = false;        // write a WAV
+    wav_job audio;           // its parameters (paths filled in by the finisher)
+    // The metadata file's two parts, each one JSON object: the call as the control plane
+    // describes it, and the recording as the recorder saw it. The finisher adds the status
+    // and the files.
+    std::string call_json;
+    std::string recording_json;
+};
+
+class finisher {
+ public:
+    finisher(std::string dir, std::string command, live_counters& counters);
+    ~finisher();
+    finisher(const finisher&) = delete;
+    finisher& operator=(const finisher&) = delete;
+
+    void start(int cpu);
+    // Finishes every queued job, waits up to 5 s for running commands, joins the thread.
+    void stop();
+    void push(finish_job job);
+    // Runs queued jobs on the calling thread (tests without the thread).
+    void run_queued();
+
+ private:
+    void run();
+    void finish(finish_job& job);
+    void run_command(const std::vector<std::string>& paths);
+    void reap(bool wait);
+
+    std::string dir_;
+    std::vector<std::string> command_;
+    live_counters& counters_;
+    std::mutex mu_;
+    std::condition_variable wake_;
+    std::deque<finish_job> jobs_;  // guarded by mu_
+    bool stopping_ = false;        // guarded by mu_
+    std::vector<pid_t> children_;  // finisher thread only
+    std::thread thread_;
+};
+
+}  // namespace rtprelay::recording

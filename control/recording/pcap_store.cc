@@ -1,0 +1,210 @@
+#include "control/recording/pcap_store.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <pcap/pcap.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <stdexcept>
+
+namespace rtprelay::recording {
+
+namespace {
+constexpr int snap_length = 65535;
+constexpr uint32_t l34 = 28;  // IPv4 header (20) + UDP header (8)
+
+uint16_t ip_checksum(const uint8_t* h, size_t n) {
+    uint32_t sum = 0;
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        sum += static_cast<uint32_t>(h[i] << 8 | h[i + 1]);
+    }
+    while (sum >> 16) {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    return static_cast<uint16_t>(~sum);
+}
+
+// Writes all of buf to fd. Empty on success, else strerror.
+std::string write_all(int fd, const char* buf, size_t n) {
+    while (n > 0) {
+        const ssize_t w = ::write(fd, buf, n);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            return std::strerror(w < 0 ? errno : ENOSPC);
+        }
+        buf += w;
+        n -= static_cast<size_t>(w);
+    }
+    return {};
+}
+}  // namespace
+
+pcap_store::pcap_store(size_t max_open) : max_open_(max_open == 0 ? 1 : max_open) {
+    dead_ = pcap_open_dead(DLT_RAW, snap_length);
+    if (dead_ == nullptr) {
+        throw std::runtime_error("libpcap: pcap_open_dead failed");
+    }
+}
+
+pcap_store::~pcap_store() {
+    while (!writers_.empty()) {
+        close(writers_.begin()->second.get());
+    }
+    pcap_close(dead_);
+}
+
+pcap_store::writer* pcap_store::create(uint32_t id, const std::string& path, std::string* error) {
+    auto wp = std::make_unique<writer>();
+    writer& w = *wp;
+    w.id = id;
+    w.path = path;
+    w.mem = open_memstream(&w.buf, &w.size);
+    if (w.mem == nullptr) {
+        *error = std::string("open_memstream: ") + std::strerror(errno);
+        return nullptr;
+    }
+    w.dumper = pcap_dump_fopen(dead_, w.mem);  // writes the file header into memory
+    if (w.dumper == nullptr || pcap_dump_flush(w.dumper) != 0) {
+        if (w.dumper != nullptr) {
+            pcap_dump_close(w.dumper);
+        } else {
+            std::fclose(w.mem);
+        }
+        std::free(w.buf);
+        *error = "cannot make a pcap header for " + path;
+        return nullptr;
+    }
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    std::string e = fd < 0 ? "cannot create " + path + ": " + std::strerror(errno) : std::string();
+    if (fd >= 0) {
+        const std::string we = write_all(fd, w.buf, w.size);
+        if (::close(fd) != 0 && we.empty()) {
+            e = "cannot write " + path + ": " + std::strerror(errno);
+        } else if (!we.empty()) {
+            e = "cannot write " + path + ": " + we;
+        }
+        if (!e.empty()) {
+            ::unlink(path.c_str());  // ours: a failure removes it again
+        }
+    }
+    if (!e.empty()) {
+        pcap_dump_close(w.dumper);
+        std::free(w.buf);
+        *error = e;
+        return nullptr;
+    }
+    std::fseek(w.mem, 0, SEEK_SET);  // what follows overwrites the header in memory
+    writer* raw = wp.get();
+    writers_[id] = std::move(wp);
+    return raw;
+}
+
+size_t pcap_store::add(writer& w, int64_t unix_ns, uint32_t src_addr, uint16_t src_port, uint32_t dst_addr,
+                       uint16_t dst_port, const uint8_t* payload, uint32_t len, uint32_t orig_len) {
+    uint8_t pkt[l34 + 1500];
+    const uint32_t keep = len < 1500 ? len : 1500;
+    const uint32_t total = l34 + orig_len > 0xffff ? 0xffff : l34 + orig_len;
+    uint8_t* ip = pkt;
+    ip[0] = 0x45;  // IPv4, 5 words of header
+    ip[1] = 0;
+    ip[2] = static_cast<uint8_t>(total >> 8);
+    ip[3] = static_cast<uint8_t>(total);
+    ip[4] = ip[5] = 0;  // identification
+    ip[6] = 0x40;       // don't fragment
+    ip[7] = 0;
+    ip[8] = 64;  // TTL
+    ip[9] = IPPROTO_UDP;
+    ip[10] = ip[11] = 0;
+    std::memcpy(ip + 12, &src_addr, 4);
+    std::memcpy(ip + 16, &dst_addr, 4);
+    const uint16_t csum = ip_checksum(ip, 20);
+    ip[10] = static_cast<uint8_t>(csum >> 8);
+    ip[11] = static_cast<uint8_t>(csum);
+    uint8_t* udp = ip + 20;
+    const uint32_t ulen = total - 20;
+    std::memcpy(udp, &src_port, 2);
+    std::memcpy(udp + 2, &dst_port, 2);
+    udp[4] = static_cast<uint8_t>(ulen >> 8);
+    udp[5] = static_cast<uint8_t>(ulen);
+    udp[6] = udp[7] = 0;  // no UDP checksum (allowed over IPv4)
+    std::memcpy(udp + 8, payload, keep);
+    pcap_pkthdr h{};
+    h.ts.tv_sec = unix_ns / 1'000'000'000;
+    h.ts.tv_usec = (unix_ns % 1'000'000'000) / 1000;
+    h.caplen = l34 + keep;
+    h.len = total;
+    pcap_dump(reinterpret_cast<u_char*>(w.dumper), &h, pkt);
+    w.pending += 16 + h.caplen;  // the file's record header is 16 bytes
+    return w.pending;
+}
+
+int pcap_store::fd_for(uint32_t id, const std::string& path, std::string* error) {
+    if (auto it = fds_.find(id); it != fds_.end()) {
+        lru_.splice(lru_.begin(), lru_, it->second.lru);
+        return it->second.fd;
+    }
+    while (fds_.size() >= max_open_) {
+        close_fd(lru_.back());
+    }
+    // O_APPEND without O_CREAT: the file must be the one create() made.
+    const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        *error = "cannot reopen " + path + ": " + std::strerror(errno);
+        return -1;
+    }
+    lru_.push_front(id);
+    fds_.emplace(id, open_fd{fd, lru_.begin()});
+    return fd;
+}
+
+void pcap_store::close_fd(uint32_t id) {
+    auto it = fds_.find(id);
+    if (it == fds_.end()) {
+        return;
+    }
+    ::close(it->second.fd);
+    lru_.erase(it->second.lru);
+    fds_.erase(it);
+}
+
+std::string pcap_store::flush(writer& w, size_t* written) {
+    *written = 0;
+    const uint32_t id = w.id;
+    if (pcap_dump_flush(w.dumper) != 0) {
+        return "cannot buffer " + w.path;
+    }
+    std::string e;
+    if (w.size != 0) {
+        const int fd = fd_for(id, w.path, &e);
+        if (fd >= 0) {
+            e = write_all(fd, w.buf, w.size);
+            if (!e.empty()) {
+                e = "cannot write " + w.path + ": " + e;
+                close_fd(id);
+            } else {
+                *written = w.size;
+            }
+        }
+    }
+    std::fseek(w.mem, 0, SEEK_SET);
+    w.pending = 0;
+    return e;
+}
+
+void pcap_store::close(writer* w) {
+    if (w == nullptr) {
+        return;
+    }
+    const uint32_t id = w->id;
+    close_fd(id);
+    pcap_dump_close(w->dumper);  // closes the memstream
+    std::free(w->buf);
+    writers_.erase(id);
+}
+
+}  // namespace rtprelay::recording

@@ -1,0 +1,74 @@
+#pragma once
+// The recorder's pcap files, written by libpcap (LINKTYPE_RAW: each record an IPv4 packet).
+// Each open recording has a libpcap dumper writing into memory (open_memstream): packets are
+// dumped there as they come, and flush() moves what gathered to the file in one write(). So
+// a packet costs a copy, not a system call, and a file is open only while it is written to:
+// at most `max_open` descriptors stay open between flushes (least recently used closed
+// first), whatever the number of recorded calls. Recorder thread only.
+//
+// Each packet is written as IPv4/UDP around the clear RTP/RTCP, addressed as it arrived (the
+// sender's address and port to the relay's), with its real arrival time (microseconds).
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <list>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+struct pcap;
+struct pcap_dumper;
+
+namespace rtprelay::recording {
+
+class pcap_store {
+ public:
+    explicit pcap_store(size_t max_open);
+    ~pcap_store();
+    pcap_store(const pcap_store&) = delete;
+    pcap_store& operator=(const pcap_store&) = delete;
+
+    // One recording's file and in-memory dumper.
+    struct writer {
+        uint32_t id = 0;
+        std::string path;
+        FILE* mem = nullptr;  // open_memstream over buf/size
+        char* buf = nullptr;
+        size_t size = 0;
+        pcap_dumper* dumper = nullptr;
+        size_t pending = 0;  // bytes dumped since the last flush
+    };
+
+    // Creates `path` for recording `id` (mode 0600, never over an existing file or through a
+    // symlink) with the pcap file header, and its in-memory dumper. Null on failure, with
+    // the reason in *error. The writer lives until close().
+    writer* create(uint32_t id, const std::string& path, std::string* error);
+    // Dumps one packet: IPv4/UDP from src to dst (addresses and ports in network order)
+    // carrying payload[0, len), `orig_len` long before any cut, at time `unix_ns`. Returns
+    // the bytes now waiting for flush().
+    size_t add(writer& w, int64_t unix_ns, uint32_t src_addr, uint16_t src_port, uint32_t dst_addr, uint16_t dst_port,
+               const uint8_t* payload, uint32_t len, uint32_t orig_len);
+    // Appends what `w` gathered to its file. Empty on success, else the reason (disk
+    // full, ...); what could not be written is dropped. `written` gets the bytes written.
+    std::string flush(writer& w, size_t* written);
+    // Forgets `w`: its dumper and, if open, its file (flush first to keep what gathered).
+    void close(writer* w);
+    size_t open_files() const { return fds_.size(); }
+
+ private:
+    struct open_fd {
+        int fd;
+        std::list<uint32_t>::iterator lru;
+    };
+    int fd_for(uint32_t id, const std::string& path, std::string* error);
+    void close_fd(uint32_t id);
+
+    size_t max_open_;
+    pcap* dead_ = nullptr;  // pcap_open_dead: link type and snap length
+    std::unordered_map<uint32_t, std::unique_ptr<writer>> writers_;
+    std::unordered_map<uint32_t, open_fd> fds_;
+    std::list<uint32_t> lru_;  // most recently used first
+};
+
+}  // namespace rtprelay::recording

@@ -1,0 +1,509 @@
+#include "control/recording/recorder.h"
+
+#include <pthread.h>
+#include <rte_rcu_qsbr.h>
+#include <sched.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+#include "control/log.h"
+#include "control/recording/finisher.h"
+#include "control/recording/json_writer.h"
+#include "control/recording/pcap_store.h"
+#include "control/recording/time_text.h"
+
+namespace rtprelay::recording {
+
+namespace {
+// mkdir -p with mode 0700 for every directory it creates. Empty on success.
+std::string make_dirs(const std::string& path) {
+    for (size_t at = 1; at <= path.size(); ++at) {
+        if (at != path.size() && path[at] != '/') {
+            continue;
+        }
+        const std::string part = path.substr(0, at);
+        if (::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) {
+            return "cannot create directory " + part + ": " + std::strerror(errno);
+        }
+    }
+    return {};
+}
+
+std::string parent_of(const std::string& path) {
+    const size_t slash = path.rfind('/');
+    return slash == std::string::npos ? std::string() : path.substr(0, slash);
+}
+
+std::string address_text(uint32_t addr_be, uint16_t port_be) {
+    const auto* b = reinterpret_cast<const uint8_t*>(&addr_be);
+    return std::to_string(b[0]) + "." + std::to_string(b[1]) + "." + std::to_string(b[2]) + "." + std::to_string(b[3]) +
+           ":" + std::to_string(__builtin_bswap16(port_be));
+}
+}  // namespace
+
+void prepare_directory(const std::string& dir) {
+    if (dir.empty() || dir.front() != '/') {
+        throw std::invalid_argument("option '--recording-dir': '" + dir + "' is not an absolute path");
+    }
+    for (const std::string& d : {dir, dir + "/done"}) {
+        if (std::string e = make_dirs(d); !e.empty()) {
+            throw std::invalid_argument("option '--recording-dir': " + e);
+        }
+        if (::access(d.c_str(), W_OK | X_OK) != 0) {
+            throw std::invalid_argument("option '--recording-dir': " + d + " is not writable: " + std::strerror(errno));
+        }
+    }
+}
+
+// What the recorder counts per stream of a recording (one sender to one relay port, RTP or
+// RTCP): the metadata's "streams".
+struct recorder::stream_stats {
+    uint8_t channel = 0;
+    bool rtcp = false;
+    uint32_t src_addr = 0, dst_addr = 0;
+    uint16_t src_port = 0, dst_port = 0;
+    uint64_t packets = 0;
+    uint64_t bytes = 0;  // RTP/RTCP bytes (clear)
+    int64_t first_ns = 0, last_ns = 0;
+    uint32_t ssrcs[4] = {};  // the first four SSRCs seen
+    uint8_t n_ssrcs = 0;
+    uint64_t payload_types[2] = {};  // bit set of RTP payload types seen
+};
+
+struct recorder::active {
+    open_request info;
+    std::string pcap_path;
+    pcap_store::writer* out = nullptr;  // null once closed or failed
+    size_t pending = 0;                 // bytes dumped, not yet written to the file
+    std::chrono::steady_clock::time_point buffered_since{};
+    bool created = false;  // the pcap file is ours
+    bool failed = false;
+    std::string error;
+    int64_t first_ns = 0;  // first packet's time, 0 = none yet
+    bool g711 = false;     // a PCMU/PCMA packet was seen
+    std::vector<stream_stats> streams;
+};
+
+recorder::recorder(recorder_config cfg, std::vector<dp::record_ring*> rings, rte_rcu_qsbr* rcu)
+    : cfg_(std::move(cfg)), rings_(std::move(rings)), rcu_(rcu), ns_per_tick_(1e9 / static_cast<double>(cfg_.tsc_hz)) {
+    store_ = std::make_unique<pcap_store>(cfg_.max_open_files);
+    finisher_ = std::make_unique<finisher>(cfg_.dir, cfg_.command, counters_);
+}
+
+recorder::~recorder() { stop(); }
+
+void recorder::start(int cpu) {
+    thread_ = std::thread([this] { run(); });
+    pthread_setname_np(thread_.native_handle(), "rtprelay-rec");
+    if (cpu >= 0) {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        CPU_SET(static_cast<unsigned>(cpu), &set);
+        pthread_setaffinity_np(thread_.native_handle(), sizeof set, &set);
+    }
+    finisher_->start(cpu);
+}
+
+void recorder::stop() {
+    {
+        std::lock_guard<std::mutex> g(mu_);
+        if (stopping_ && !thread_.joinable()) {
+            return;
+        }
+        stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) {
+        thread_.join();
+    } else {
+        // Never started (tests): do the thread's last pass here.
+        take_commands();
+        drain(SIZE_MAX);
+        close_due(true);
+    }
+    finisher_->stop();
+}
+
+void recorder::open(open_request r) {
+    {
+        std::lock_guard<std::mutex> g(mu_);
+        opens_.push_back(std::move(r));
+    }
+    wake_.notify_all();
+}
+
+void recorder::close(close_request r) {
+    {
+        std::lock_guard<std::mutex> g(mu_);
+        closes_.push_back(std::move(r));
+    }
+    wake_.notify_all();
+}
+
+recorder_counters recorder::counters() const {
+    recorder_counters c;
+    auto v = [](const std::atomic<uint64_t>& a) { return a.load(std::memory_order_relaxed); };
+    c.started = v(counters_.started);
+    c.finished = v(counters_.finished);
+    c.failed = v(counters_.write_failed) + v(counters_.finish_failed);
+    c.active = c.started - v(counters_.done);
+    c.packets = v(counters_.packets);
+    c.bytes = v(counters_.bytes) + v(counters_.finish_bytes);
+    c.packets_lost = v(counters_.packets_lost);
+    for (const dp::record_ring* r : rings_) {
+        c.ring_full += r != nullptr ? r->refused() : 0;
+    }
+    c.commands_run = v(counters_.commands_run);
+    c.commands_failed = v(counters_.commands_failed);
+    c.refused_ipv6 = v(counters_.refused_ipv6);
+    return c;
+}
+
+std::string recorder::failure(uint32_t id) const {
+    std::lock_guard<std::mutex> g(mu_);
+    auto it = failures_.find(id);
+    return it == failures_.end() ? std::string() : it->second;
+}
+
+int64_t recorder::unix_ns(uint64_t tsc) const {
+    // A double holds the TSC difference exactly for 40 days at 2.6 GHz, and its product to
+    // well under a microsecond (pcap's resolution) for as long: a multiply per packet.
+    const auto delta = static_cast<double>(static_cast<int64_t>(tsc - cfg_.tsc0));
+    return cfg_.unix_ns0 + static_cast<int64_t>(delta * ns_per_tick_);
+}
+
+void recorder::run() {
+    while (true) {
+        bool stopping = false;
+        {
+            std::lock_guard<std::mutex> g(mu_);
+            stopping = stopping_;
+        }
+        const size_t n = poll(std::chrono::steady_clock::now());
+        if (stopping) {
+            break;
+        }
+        if (n == 0) {
+            // Idle: sleep 1 ms (a 32 MiB ring holds 1.6 s of 1,000 recorded calls' packets at
+            // 100 packets/s each), or less when a command comes.
+            std::unique_lock<std::mutex> lk(mu_);
+            wake_.wait_for(lk, std::chrono::milliseconds(1),
+                           [this] { return stopping_ || !opens_.empty() || !closes_.empty(); });
+        }
+    }
+    // Stopping: the workers have stopped. Everything left in the rings, then close all.
+    take_commands();
+    drain(SIZE_MAX);
+    close_due(true);
+}
+
+size_t recorder::poll(std::chrono::steady_clock::time_point now) {
+    take_commands();
+    const size_t n = drain(4096);
+    for (auto& [id, a] : active_) {
+        if (a->pending != 0 && (a->pending >= cfg_.flush_bytes || now - a->buffered_since >= cfg_.flush_every)) {
+            flush(*a);
+        }
+    }
+    close_due(false);
+    return n;
+}
+
+void recorder::take_commands() {
+    std::deque<open_request> opens;
+    std::deque<close_request> closes;
+    {
+        std::lock_guard<std::mutex> g(mu_);
+        opens.swap(opens_);
+        closes.swap(closes_);
+    }
+    for (auto& o : opens) {
+        begin(std::move(o));
+    }
+    for (auto& c : closes) {
+        closing_.emplace_back(std::move(c), std::vector<uint64_t>());
+    }
+}
+
+void recorder::begin(open_request r) {
+    auto a = std::make_unique<active>();
+    a->pcap_path = cfg_.dir + "/" + r.base + ".pcap";
+    a->info = std::move(r);
+    live_counters::bump(counters_.started);
+    std::string e = make_dirs(parent_of(a->pcap_path));
+    const std::string done = cfg_.dir + "/done/" + a->info.base + ".pcap";
+    if (e.empty() && ::access(done.c_str(), F_OK) == 0) {
+        e = done + " exists: an earlier recording has this name";
+    }
+    if (e.empty()) {
+        a->out = store_->create(a->info.id, a->pcap_path, &e);
+        a->created = a->out != nullptr;
+    }
+    const uint32_t id = a->info.id;
+    auto& slot = active_[id];
+    slot = std::move(a);
+    if (!e.empty()) {
+        fail(*slot, e);
+    }
+}
+
+size_t recorder::drain(size_t max_per_ring) {
+    size_t total = 0;
+    for (dp::record_ring* ring : rings_) {
+        const uint64_t limit = ring->committed();
+        uint64_t pos = ring->consumed();
+        size_t n = 0;
+        while (n < max_per_ring) {
+            const dp::record_slot* s = ring->next(&pos, limit);
+            if (s == nullptr) {
+                break;
+            }
+            handle(*s);
+            ++n;
+        }
+        ring->release(pos);
+        total += n;
+    }
+    return total;
+}
+
+void recorder::handle(const dp::record_slot& s) {
+    if ((s.flags & dp::record_discard) != 0) {
+        return;
+    }
+    active* found = last_ != nullptr && last_->info.id == s.record_id ? last_ : nullptr;
+    if (found == nullptr) {
+        auto it = active_.find(s.record_id);
+        if (it == active_.end()) {
+            // Opened after this pass took the commands: the open came before the stamp that
+            // made the worker copy the packet, so it is queued by now.
+            take_commands();
+            it = active_.find(s.record_id);
+            if (it == active_.end()) {
+                live_counters::bump(counters_.packets_lost);
+                return;
+            }
+        }
+        found = it->second.get();
+        last_ = found;
+    }
+    active& a = *found;
+    if (a.failed) {
+        live_counters::bump(counters_.packets_lost);
+        return;
+    }
+    const int64_t ns = unix_ns(s.tsc);
+    if (a.first_ns == 0) {
+        a.first_ns = ns;
+    }
+    if (a.pending == 0) {
+        a.buffered_since = std::chrono::steady_clock::now();
+    }
+    a.pending = store_->add(*a.out, ns, s.src_addr, s.src_port, s.dst_addr, s.dst_port, s.data(), s.len, s.orig_len);
+    const bool rtcp = (s.flags & dp::record_rtcp) != 0;
+    stream_stats* st = nullptr;
+    for (auto& x : a.streams) {
+        if (x.channel == s.channel && x.rtcp == rtcp && x.src_addr == s.src_addr && x.src_port == s.src_port &&
+            x.dst_addr == s.dst_addr && x.dst_port == s.dst_port) {
+            st = &x;
+            break;
+        }
+    }
+    if (st == nullptr) {
+        st = &a.streams.emplace_back();
+        st->channel = s.channel;
+        st->rtcp = rtcp;
+        st->src_addr = s.src_addr;
+        st->src_port = s.src_port;
+        st->dst_addr = s.dst_addr;
+        st->dst_port = s.dst_port;
+        st->first_ns = ns;
+    }
+    ++st->packets;
+    st->bytes += s.orig_len;
+    st->last_ns = ns;
+    if (!rtcp && s.len >= 12 && (s.data()[0] >> 6) == 2) {
+        const uint8_t pt = s.data()[1] & 0x7f;
+        st->payload_types[pt >> 6] |= uint64_t{1} << (pt & 63);
+        a.g711 = a.g711 || pt == 0 || pt == 8;
+        uint32_t ssrc = 0;
+        std::memcpy(&ssrc, s.data() + 8, 4);
+        ssrc = __builtin_bswap32(ssrc);
+        bool known = false;
+        for (uint8_t k = 0; k < st->n_ssrcs; ++k) {
+            known = known || st->ssrcs[k] == ssrc;
+        }
+        if (!known && st->n_ssrcs < 4) {
+            st->ssrcs[st->n_ssrcs++] = ssrc;
+        }
+    }
+    live_counters::bump(counters_.packets);
+    if (a.pending >= cfg_.flush_bytes) {
+        flush(a);
+    }
+}
+
+void recorder::flush(active& a) {
+    if (a.out == nullptr || a.pending == 0) {
+        return;
+    }
+    size_t written = 0;
+    const std::string e = store_->flush(*a.out, &written);
+    live_counters::bump(counters_.bytes, written);
+    a.pending = 0;
+    if (!e.empty()) {
+        fail(a, e);
+    }
+}
+
+void recorder::fail(active& a, const std::string& why) {
+    if (a.failed) {
+        return;
+    }
+    a.failed = true;
+    a.error = why;
+    live_counters::bump(counters_.write_failed);
+    store_->close(a.out);
+    a.out = nullptr;
+    {
+        std::lock_guard<std::mutex> g(mu_);
+        failures_[a.info.id] = why;
+    }
+    log::event(log::level::error, "recording failed").field("recording", a.info.base).field("error", why);
+}
+
+void recorder::close_due(bool all) {
+    if (all) {
+        // Stopping: recordings nobody closed end with the node.
+        for (auto& [id, a] : active_) {
+            bool asked = false;
+            for (const auto& c : closing_) {
+                asked = asked || c.first.id == id;
+            }
+            if (!asked) {
+                close_request r;
+                r.id = id;
+                r.reason = "node stop";
+                r.stop_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count();
+                closing_.emplace_back(std::move(r), std::vector<uint64_t>());
+            }
+        }
+    }
+    for (size_t i = 0; i < closing_.size();) {
+        auto& [req, reach] = closing_[i];
+        if (reach.empty()) {
+            // Wait until every worker was quiescent after the stamp went: then the rings hold
+            // every packet copied with it, up to where they stand now.
+            if (!all && rcu_ != nullptr && rte_rcu_qsbr_check(rcu_, req.rcu_token, false) != 1) {
+                ++i;
+                continue;
+            }
+            for (dp::record_ring* ring : rings_) {
+                reach.push_back(ring->committed());
+            }
+        }
+        bool read = true;
+        for (size_t k = 0; k < rings_.size(); ++k) {
+            read = read && rings_[k]->consumed() >= reach[k];
+        }
+        if (!read && !all) {
+            ++i;
+            continue;
+        }
+        auto it = active_.find(req.id);
+        if (it != active_.end()) {
+            finish(*it->second, std::move(req));
+            if (last_ == it->second.get()) {
+                last_ = nullptr;
+            }
+            active_.erase(it);
+        }
+        closing_.erase(closing_.begin() + static_cast<std::ptrdiff_t>(i));
+    }
+}
+
+void recorder::finish(active& a, close_request r) {
+    if (a.failed) {
+        // The control plane stops asking once the recording is closed: the reason goes into
+        // its metadata, not into an ever longer list.
+        std::lock_guard<std::mutex> g(mu_);
+        failures_.erase(a.info.id);
+    }
+    flush(a);
+    store_->close(a.out);
+    a.out = nullptr;
+    finish_job job;
+    job.id = a.info.id;
+    job.base = a.info.base;
+    job.have_pcap = a.created;
+    job.failed = a.failed;
+    job.error = a.error;
+    const int64_t start = a.info.from_first_packet && a.first_ns != 0 ? a.first_ns : a.info.start_ns;
+    const int64_t stop = r.stop_ns > start ? r.stop_ns : start;
+    job.wav = !a.failed && (a.info.wav || a.g711);
+    job.audio.start_ns = start;
+    job.audio.stop_ns = stop;
+    job.audio.layout = a.info.layout;
+    for (const auto& s : a.streams) {
+        bool known = false;
+        for (const auto& l : job.audio.legs) {
+            known = known || (l.dst_addr == s.dst_addr && l.dst_port == s.dst_port);
+        }
+        if (!s.rtcp && !known) {
+            job.audio.legs.push_back({s.dst_addr, s.dst_port, s.channel});
+        }
+    }
+    job.call_json = r.call_json.empty() ? "{}" : std::move(r.call_json);
+    json_writer w;
+    w.begin_object();
+    w.key("id").value(a.info.id);
+    w.key("channels").value(channels_name(a.info.layout));
+    w.key("start").value(time_text(start));
+    w.key("stop").value(time_text(stop));
+    w.key("duration").value(static_cast<double>(stop - start) / 1e9);
+    w.key("stop reason").value(r.reason);
+    uint64_t packets = 0, bytes = 0;
+    w.key("streams").begin_array();
+    for (const auto& s : a.streams) {
+        packets += s.packets;
+        bytes += s.bytes;
+        w.begin_object();
+        w.key("leg").value(static_cast<unsigned>(s.channel) + 1);
+        w.key("kind").value(s.rtcp ? "rtcp" : "rtp");
+        w.key("source").value(address_text(s.src_addr, s.src_port));
+        w.key("destination").value(address_text(s.dst_addr, s.dst_port));
+        w.key("packets").value(s.packets);
+        w.key("bytes").value(s.bytes);
+        w.key("first packet").value(time_text(s.first_ns));
+        w.key("last packet").value(time_text(s.last_ns));
+        if (!s.rtcp) {
+            w.key("ssrcs").begin_array();
+            for (uint8_t k = 0; k < s.n_ssrcs; ++k) {
+                w.value(static_cast<uint64_t>(s.ssrcs[k]));
+            }
+            w.end_array();
+            w.key("payload types").begin_array();
+            for (unsigned pt = 0; pt < 128; ++pt) {
+                if ((s.payload_types[pt >> 6] >> (pt & 63)) & 1) {
+                    w.value(pt);
+                }
+            }
+            w.end_array();
+        }
+        w.end_object();
+    }
+    w.end_array();
+    w.key("packets").value(packets);
+    w.key("bytes").value(bytes);
+    w.end_object();
+    job.recording_json = w.take();
+    finisher_->push(std::move(job));
+}
+
+}  // namespace rtprelay::recording

@@ -1,0 +1,162 @@
+#pragma once
+// The recorder: a thread off the worker cores that empties the workers' record rings
+// (dataplane/record_ring.h) and writes each recorded call's packets to its pcap file, and a
+// finisher thread that completes a recording once it is closed (the WAV, the JSON metadata,
+// the move into done/, the operator's command: finisher.h).
+//
+// The control plane opens a recording (files created at once, 0600), stamps the call's flow
+// entries with its id (the workers then copy its packets), and to close it removes the
+// stamp and passes an RCU token taken after that: once every worker has been quiescent
+// since, no packet with the id can still be on its way into a ring, so the recorder reads
+// the rings up to where they stand and closes the files with nothing missing.
+//
+// Bounds: packets are buffered per recording and appended in batches (at flush_bytes or
+// every flush_every), at most max_open_files pcap files open at a time (pcap_store.h). A
+// write error (disk full, ...) fails that recording only: counted, logged, its later
+// packets dropped from it; the calls and the other recordings go on.
+//
+// Threads: open(), close(), counters(), failure() are for the control thread (a mutex
+// guards the command queue and the failure list, never held while writing); everything
+// else runs on the recorder's own thread.
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "control/recording/live_counters.h"
+#include "control/recording/policy.h"
+#include "dataplane/record_ring.h"
+
+struct rte_rcu_qsbr;
+
+namespace rtprelay::recording {
+
+class finisher;
+class pcap_store;
+
+struct recorder_config {
+    std::string dir;                             // the recording directory, absolute, prepared (prepare_directory)
+    std::string command;                         // run with the paths of each finished recording; empty = none
+    size_t max_open_files = 256;                 // pcap files open at once
+    size_t flush_bytes = 64 * 1024;              // a recording's buffered packets are written past this ...
+    std::chrono::milliseconds flush_every{500};  // ... or after this long
+    // The workers' clock: a TSC reading, the Unix time (ns) at that reading, and the rate.
+    uint64_t tsc0 = 0;
+    int64_t unix_ns0 = 0;
+    uint64_t tsc_hz = 1'000'000'000;
+};
+
+struct open_request {
+    uint32_t id = 0;   // what the workers put in record_slot::record_id
+    std::string base;  // relative base path (file_names.h)
+    channels layout = channels::dual;
+    bool wav = false;  // the SDP offered G.711: a WAV even if no packet comes
+    // from-ringing: the recording's time starts at its first packet; otherwise at start_ns.
+    bool from_first_packet = false;
+    int64_t start_ns = 0;  // Unix time (ns) the recording was started
+};
+
+struct close_request {
+    uint32_t id = 0;
+    uint64_t rcu_token = 0;  // from rte_rcu_qsbr_start after the stamp was removed
+    int64_t stop_ns = 0;     // Unix time (ns) it was stopped
+    std::string reason;      // "stop recording", "deleted", "media timeout", "node stop", ...
+    std::string call_json;   // the call's part of the metadata: one JSON object
+};
+
+struct recorder_counters {
+    uint64_t started = 0;          // recordings opened (files created)
+    uint64_t finished = 0;         // closed with every file written and moved to done/
+    uint64_t failed = 0;           // could not create, write or finish a file
+    uint64_t active = 0;           // opened and not yet finished
+    uint64_t packets = 0;          // packets written to pcap files
+    uint64_t bytes = 0;            // bytes written to recording files (pcap, WAV, JSON)
+    uint64_t packets_lost = 0;     // packets of failed recordings (not written)
+    uint64_t ring_full = 0;        // copies the workers' record rings refused (record_ring::refused)
+    uint64_t commands_run = 0;     // completion commands started
+    uint64_t commands_failed = 0;  // ... that could not start or exited non-zero
+    uint64_t refused_ipv6 = 0;     // not started: the call has an IPv6 leg (count_refused_ipv6)
+};
+
+// Creates `dir` and `dir`/done (0700) if missing and checks that both are writable. Throws
+// std::invalid_argument naming --recording-dir otherwise.
+void prepare_directory(const std::string& dir);
+
+class recorder {
+ public:
+    // `rings`: one per worker, read by this recorder only. `rcu`: the flow table's (null in
+    // tests: closes need no grace period then).
+    recorder(recorder_config cfg, std::vector<dp::record_ring*> rings, rte_rcu_qsbr* rcu);
+    ~recorder();
+    recorder(const recorder&) = delete;
+    recorder& operator=(const recorder&) = delete;
+
+    // Starts the two threads on `cpu` (-1 = wherever the OS puts them).
+    void start(int cpu = -1);
+    // After the workers stopped: reads what is left in the rings, closes every open
+    // recording ("node stop" unless closed before), finishes them all, joins the threads.
+    void stop();
+
+    void open(open_request r);
+    void close(close_request r);
+    recorder_counters counters() const;
+    // Control thread: a recording was refused because its call has IPv6 media.
+    void count_refused_ipv6() { counters_.refused_ipv6.fetch_add(1, std::memory_order_relaxed); }
+    // Why recording `id` failed; empty while it has not, and once it is closed.
+    std::string failure(uint32_t id) const;
+    const recorder_config& config() const { return cfg_; }
+
+    // One pass of the thread's loop, for tests that run the recorder without its thread:
+    // commands, rings, due flushes and closes. Returns packets read.
+    size_t poll(std::chrono::steady_clock::time_point now);
+
+ private:
+    struct stream_stats;
+    struct active;
+
+    void run();
+    void take_commands();
+    void begin(open_request r);
+    size_t drain(size_t max_per_ring);
+    void handle(const dp::record_slot& s);
+    void flush(active& a);
+    void fail(active& a, const std::string& why);
+    void close_due(bool all);
+    void finish(active& a, close_request r);
+    int64_t unix_ns(uint64_t tsc) const;
+
+    recorder_config cfg_;
+    std::vector<dp::record_ring*> rings_;
+    rte_rcu_qsbr* rcu_;
+
+    // Control thread -> recorder thread.
+    mutable std::mutex mu_;
+    std::condition_variable wake_;
+    std::deque<open_request> opens_;            // guarded by mu_
+    std::deque<close_request> closes_;          // guarded by mu_
+    std::map<uint32_t, std::string> failures_;  // guarded by mu_: recorder writes, control reads
+    bool stopping_ = false;                     // guarded by mu_
+
+    // Recorder thread only.
+    std::unordered_map<uint32_t, std::unique_ptr<active>> active_;
+    active* last_ = nullptr;  // the recording of the last packet: runs of one call's packets
+    double ns_per_tick_;      // 1e9 / tsc_hz
+    std::vector<std::pair<close_request, std::vector<uint64_t>>> closing_;  // with the ring
+                                                                            // positions to reach
+    std::unique_ptr<pcap_store> store_;
+    std::unique_ptr<finisher> finisher_;
+    std::thread thread_;
+
+    live_counters counters_;  // recorder and finisher threads write, anyone reads
+};
+
+}  // namespace rtprelay::recording

@@ -1,0 +1,197 @@
+#pragma once
+// The path of a recorded call's packets from a worker to the recorder thread
+// (control/recording/recorder.h): one ring per worker, one producer (the worker), one
+// consumer (the recorder), its bytes allocated once at start-up.
+//
+// The worker copies a packet's clear RTP/RTCP (after SRTP is removed, before it is applied
+// again) into the ring as a record: a 32-byte header and the packet, in whole cache lines,
+// so a G.711 packet takes 256 bytes and a 32 MiB ring holds ~130,000 of them (1.3 s of
+// 1,000 recorded calls): room for a recorder thread that the OS leaves waiting. No lock, no
+// allocation, no system call. The copy uses non-temporal stores: the ring is far larger than
+// the caches, and ordinary stores would first read every line they write (~20 ns a line);
+// streamed whole lines cost a few ns each and leave the worker's cache alone.
+// A full ring refuses the copy and counts it (refused(): rtprelay_recording_ring_full_total);
+// the worker relays the packet all the same, so a recorder that falls behind costs recordings,
+// never media.
+//
+// Layout: byte offsets grow without wrapping (64 bits) and are masked on use. A record never
+// wraps: one that does not fit before the end of the buffer starts at its beginning, and the
+// bytes left at the end are skipped (marked record_wrap when a header fits there).
+
+#include <emmintrin.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+
+namespace rtprelay::dp {
+
+// Bytes of a packet a record keeps: a UDP payload on a 1500-byte IPv4 link. Longer ones are
+// cut (record_slot::orig_len says how long they were; the pcap says so too).
+constexpr uint32_t record_slot_data = 1472;
+
+// Set in record_slot::flags by the producer.
+enum record_slot_flags : uint8_t {
+    record_rtcp = 1 << 0,     // the packet is RTCP (else RTP)
+    record_discard = 1 << 1,  // copied, then not relayed after all (a protect step failed):
+                              // the recorder skips it
+    record_wrap = 1 << 2,     // not a record: the rest of the buffer is unused, go to its start
+};
+
+// One copied packet's header; its `len` bytes follow it (data()). Written by the worker
+// between reserve() and commit(), read by the recorder between next() and release().
+struct alignas(16) record_slot {
+    uint64_t tsc;        // worker's TSC when the packet's burst was received
+    uint32_t record_id;  // flow_entry::record_id: which recording
+    uint32_t src_addr;   // the sender's IPv4 address (network order)
+    uint32_t dst_addr;   // the relay's address the packet arrived at (network order)
+    uint16_t src_port;   // network order
+    uint16_t dst_port;   // network order
+    uint16_t len;        // bytes of data that follow
+    uint16_t orig_len;   // the clear packet's length (> len when cut)
+    uint8_t channel;     // flow_record_leg_b of the flow entry: the leg that sent it
+    uint8_t flags;       // record_slot_flags
+    uint16_t unused;
+
+    uint8_t* data() { return reinterpret_cast<uint8_t*>(this + 1); }
+    const uint8_t* data() const { return reinterpret_cast<const uint8_t*>(this + 1); }
+    // Bytes the record takes in the ring: whole 64-byte lines.
+    static constexpr uint32_t size_for(uint32_t len) {
+        return (static_cast<uint32_t>(sizeof(record_slot)) + len + 63) & ~63u;
+    }
+};
+static_assert(sizeof(record_slot) == 32);
+// record_copy writes the header as four 64-bit words in this layout.
+static_assert(offsetof(record_slot, record_id) == 8 && offsetof(record_slot, src_addr) == 12);
+static_assert(offsetof(record_slot, dst_addr) == 16 && offsetof(record_slot, src_port) == 20 &&
+              offsetof(record_slot, dst_port) == 22);
+static_assert(offsetof(record_slot, len) == 24 && offsetof(record_slot, orig_len) == 26 &&
+              offsetof(record_slot, channel) == 28 && offsetof(record_slot, flags) == 29);
+
+class record_ring {
+ public:
+    // `bytes`: a power of two, at least 64 KiB. Allocates them (control plane, before the
+    // worker starts).
+    explicit record_ring(uint32_t bytes) : mask_(bytes - 1), buf_(new line[bytes / 64]) {}
+    record_ring(const record_ring&) = delete;
+    record_ring& operator=(const record_ring&) = delete;
+
+    uint32_t capacity() const { return mask_ + 1; }
+
+    // Producer (the worker). Room for a record of `len` data bytes (header filled by the
+    // caller), or null when the ring is full. Records reserved are handed over in order by
+    // commit(), which publishes every one reserved so far: reserve several, fill, commit once.
+    record_slot* reserve(uint32_t len) {
+        const uint32_t need = record_slot::size_for(len);
+        uint64_t h = head_;
+        const uint32_t to_end = capacity() - static_cast<uint32_t>(h & mask_);
+        const uint32_t skip = need > to_end ? to_end : 0;
+        if (h + skip + need - cached_tail_ > capacity()) {
+            cached_tail_ = tail_.load(std::memory_order_acquire);
+            if (h + skip + need - cached_tail_ > capacity()) {
+                refused_.store(refused_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+                return nullptr;
+            }
+        }
+        if (skip != 0) {
+            if (skip >= sizeof(record_slot)) {
+                at(h)->flags = record_wrap;  // an ordinary store: rare, and the fence covers it
+            }
+            h += skip;
+        }
+        head_ = h + need;
+        return at(h);
+    }
+    // The fence orders record_copy's non-temporal stores before the index that publishes them.
+    void commit() {
+        _mm_sfence();
+        published_.store(head_, std::memory_order_release);
+    }
+
+    // Consumer (the recorder): reads from consumed() up to committed(); next() returns the
+    // record at *pos and moves *pos past it (skipping the unused end of the buffer), or null
+    // at `limit`; release(pos) gives everything before pos back to the producer.
+    uint64_t committed() const { return published_.load(std::memory_order_acquire); }
+    uint64_t consumed() const { return tail_.load(std::memory_order_acquire); }
+    const record_slot* next(uint64_t* pos, uint64_t limit) const {
+        while (*pos < limit) {
+            const uint32_t to_end = capacity() - static_cast<uint32_t>(*pos & mask_);
+            if (to_end < sizeof(record_slot) || (at(*pos)->flags & record_wrap) != 0) {
+                *pos += to_end;
+                continue;
+            }
+            const record_slot* s = at(*pos);
+            *pos += record_slot::size_for(s->len);
+            return s;
+        }
+        return nullptr;
+    }
+    void release(uint64_t pos) { tail_.store(pos, std::memory_order_release); }
+    // Copies refused because the ring was full (any thread; the producer counts them).
+    uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
+
+ private:
+    record_slot* at(uint64_t pos) const {
+        return reinterpret_cast<record_slot*>(reinterpret_cast<uint8_t*>(buf_.get()) + (pos & mask_));
+    }
+
+    // Producer's line: written per packet by the worker only.
+    alignas(64) uint64_t head_ = 0;  // dp: rw (worker). Next byte to reserve.
+    uint64_t cached_tail_ = 0;       // dp: rw (worker). Last tail_ seen.
+    // dp: rw (worker, when full); recorder/metrics: ro. Here rather than in worker_counters so
+    // that the worker's hot counters keep their place (bench/RESULTS.md).
+    std::atomic<uint64_t> refused_{0};
+    // Shared lines: one writer each.
+    alignas(64) std::atomic<uint64_t> published_{0};  // dp: wo (worker), recorder: ro
+    alignas(64) std::atomic<uint64_t> tail_{0};       // recorder: wo, dp: ro (when full)
+    alignas(64) uint32_t mask_ = 0;                   // fixed at construction
+    struct alignas(64) line {
+        uint8_t b[64];
+    };
+    std::unique_ptr<line[]> buf_;  // records start on a line
+};
+
+// Copies one clear packet into the ring for the recorder: the worker's whole hook. Returns
+// its record (handed over at the ring's next commit()), or null when the ring is full
+// (nothing written). Streams whole lines: the header, the packet, zeros to the line's end.
+inline record_slot* record_copy(record_ring& ring, uint64_t tsc, uint32_t record_id, uint8_t channel, bool rtcp,
+                                uint32_t src_addr, uint16_t src_port, uint32_t dst_addr, uint16_t dst_port,
+                                const uint8_t* payload, uint32_t len) {
+    const uint32_t keep = len < record_slot_data ? len : record_slot_data;
+    record_slot* s = ring.reserve(keep);
+    if (s == nullptr) {
+        return nullptr;
+    }
+    // The header in two registers, in record_slot's field order (x86 is little-endian): built
+    // in registers, not in memory, so no store has to be read back.
+    const uint64_t w0 = tsc;
+    const uint64_t w1 = record_id | static_cast<uint64_t>(src_addr) << 32;
+    const uint64_t w2 = dst_addr | static_cast<uint64_t>(src_port) << 32 | static_cast<uint64_t>(dst_port) << 48;
+    const uint64_t w3 = keep | static_cast<uint64_t>(len) << 16 | static_cast<uint64_t>(channel) << 32 |
+                        static_cast<uint64_t>(rtcp ? record_rtcp : 0) << 40;
+    auto* out = reinterpret_cast<__m128i*>(s);
+    _mm_stream_si128(out, _mm_set_epi64x(static_cast<long long>(w1), static_cast<long long>(w0)));
+    _mm_stream_si128(out + 1, _mm_set_epi64x(static_cast<long long>(w3), static_cast<long long>(w2)));
+    out += 2;
+    uint32_t done = 0;
+    for (; done + 16 <= keep; done += 16) {
+        _mm_stream_si128(out++, _mm_loadu_si128(reinterpret_cast<const __m128i*>(payload + done)));
+    }
+    if (done < keep) {
+        // The last 1..15 bytes: 8- and 4-byte pieces and the rest, into a register.
+        uint8_t tail[16] = {};
+        std::memcpy(tail, payload + done, keep - done);
+        _mm_stream_si128(out++, _mm_loadu_si128(reinterpret_cast<const __m128i*>(tail)));
+        done += 16;
+    }
+    // Zeros to the end of the last line: whole lines go out without a read.
+    const uint32_t end = record_slot::size_for(keep) - static_cast<uint32_t>(sizeof(record_slot));
+    for (; done < end; done += 16) {
+        _mm_stream_si128(out++, _mm_setzero_si128());
+    }
+    return s;
+}
+
+}  // namespace rtprelay::dp

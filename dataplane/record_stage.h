@@ -1,0 +1,80 @@
+#pragma once
+// Call recording in the worker: the clear copy of every packet a recorded flow relays goes
+// into the worker's record ring (record_ring.h), taken where the packet is clear, around the
+// round's SRTP (worker::forward_burst):
+//
+//   plain in, plain out    before the crypto (there is none)
+//   plain in, SRTP out     before the crypto: the packet is still clear
+//   SRTP in, plain out     after the crypto, if it authenticated
+//   SRTP in, SRTP out      the round's crypto only unprotects it (and every other SRTP-to-
+//                          SRTP packet of the round); after the copy a second pass
+//                          (batched like the first) protects them for the other leg
+//
+// A round with a recorded packet runs its crypto here (record_crypto) instead of in the
+// worker's stage 5; a copied packet that the finish will not relay (unprotect or protect
+// failed, no headroom: known once the crypto ran) is marked record_discard, and the round's
+// copies are handed over with one commit before the finish. A full ring costs the recording
+// that packet (record_ring::refused), never the relay.
+//
+// Cost: everything here is out of line and marked cold, so that the worker's loop is the
+// same code as without recording; a flow that is not recorded pays the test of one bit of
+// flow_entry::flags (flow_recorded) per packet and a round one test of a local flag. A
+// recorded packet costs a copy of its clear bytes and its share of the round's commit
+// (70-80 ns per G.711 packet on the bench's VM, bench/RESULTS.md) and, for SRTP to SRTP, the
+// protect pass's own batch call. No lock, allocation, system call or virtual call.
+
+#include <cstdint>
+
+#include "dataplane/flow_entry.h"
+#include "dataplane/record_ring.h"
+#include "dataplane/srtp/batch.h"
+
+struct rte_mbuf;
+
+namespace rtprelay::dp {
+
+// One recorded packet of a round. Plain data, filled by record_join (so that a burst's
+// record_round costs nothing to set up when no flow is recorded).
+struct record_pending {
+    uint16_t pkt;        // index in the burst
+    int16_t item;        // its crypto item in the round, -1 = none
+    srtp::context* out;  // the protect step held back for after the copy, or null
+    record_slot* slot;   // its copy; null when the ring was full or it failed
+};
+
+// The round's recorded packets, in round order. Lives on the worker's stack per burst.
+struct record_round {
+    record_pending p[32];
+    uint16_t n = 0;
+    // A recorded SRTP-to-SRTP packet's protect waits for its copy. Then every SRTP-to-SRTP
+    // item of the round waits with it, so that the second pass is as full a batch as the
+    // first: intel-ipsec-mb's multi-buffer burst costs about as much for 3 packets as for 16,
+    // and with 10% of the calls recorded a pass of their 3 alone cost 45 ns per relayed packet
+    // (bench/RESULTS.md). Valid for the round's items while `held`.
+    bool held = false;
+    srtp::context* held_out[32];  // the item's protect context, null = not held
+    uint32_t held_len[32];        // the item's length before the crypto (with the tag)
+};
+
+// A worker's recording state: its ring and the round being built. Allocated by the worker
+// when recording is configured (worker::init); only that worker reads or writes it.
+struct record_stage {
+    record_ring* ring = nullptr;
+    record_round round;
+};
+
+// Packet `pkt` of a flow marked flow_recorded joined the round (its crypto item, if any, is
+// items[item]): holds back the protect step of an SRTP-to-SRTP item. False (nothing done)
+// when the worker has no record stage.
+[[gnu::noinline, gnu::cold]] bool record_join(record_stage* s, uint16_t pkt, int16_t item, srtp::batch_item* items);
+
+// In place of the worker's stage 5 for a round with a recorded packet: copies the packets
+// that are clear before the crypto, runs the round's crypto (`n_items` items, batched with
+// `crypto` as the worker would), copies the packets clear after it, protects the held-back
+// SRTP-to-SRTP items, marks the copies of packets the finish will drop record_discard and
+// commits. The items end as the worker's stage 5 would have left them.
+[[gnu::noinline, gnu::cold]] void record_crypto(record_stage& s, rte_mbuf* const* pkts,
+                                                const flow_entry* const* entries, srtp::batch_item* items,
+                                                uint16_t n_items, srtp::burst_crypto* crypto, uint64_t tsc);
+
+}  // namespace rtprelay::dp
