@@ -64,7 +64,7 @@ inline void burst_crypto::add_hash(uint32_t k, const context& c, const uint8_t* 
 // Counter mode over pkt[from, to) in place, with the IV already in scratch_[k].iv.
 inline void burst_crypto::add_ctr(uint32_t k, const context& c, uint8_t* pkt, uint32_t from, uint32_t to) noexcept {
     pending& p = scratch_[k];
-    const uint32_t size = c.key_len_ == 32 ? 1 : 0;
+    const uint32_t size = c.key_len() == 32 ? 1 : 0;
     IMB_JOB& j = ctr_jobs_[size * max_items + n_ctr_[size]];
     j.src = pkt;
     j.dst = pkt + from;  // ipsec-mb: dst is where the ciphered bytes go
@@ -150,7 +150,7 @@ void burst_crypto::run_gcm() noexcept {
         j.hash_alg = IMB_AUTH_AES_GMAC;
         j.cipher_direction = p.gcm_encrypt ? IMB_DIR_ENCRYPT : IMB_DIR_DECRYPT;
         j.chain_order = p.gcm_encrypt ? IMB_ORDER_CIPHER_HASH : IMB_ORDER_HASH_CIPHER;
-        j.key_len_in_bytes = c.key_len_ == 32 ? IMB_KEY_256_BYTES : IMB_KEY_128_BYTES;
+        j.key_len_in_bytes = c.key_len() == 32 ? IMB_KEY_256_BYTES : IMB_KEY_128_BYTES;
         j.enc_keys = c.tail();
         j.dec_keys = c.tail();
         j.src = p.gcm_pkt;
@@ -382,11 +382,11 @@ void burst_crypto::protect_tag(batch_item* items) noexcept {
                 std::memcpy(it.pkt + at, p.aad_buf + detail::rtcp_header_len, detail::srtcp_trailer_len);
                 at += detail::srtcp_trailer_len;
             }
-            detail::write_mki(it.pkt + at, c.mki_.data(), c.mki_len_);
+            detail::write_mki(it.pkt + at, c.mki(), c.mki_len_);
             it.len = at + c.mki_len_;
         } else {
             at += it.rtcp ? detail::srtcp_trailer_len : 0;
-            detail::write_mki(it.pkt + at, c.mki_.data(), c.mki_len_);
+            detail::write_mki(it.pkt + at, c.mki(), c.mki_len_);
             std::memcpy(it.pkt + at + c.mki_len_, p.tag, c.tag_len_);
             it.len = at + c.mki_len_ + c.tag_len_;
         }

@@ -94,18 +94,18 @@ void native::install(context& c, const session_keys& k) {
     }
     if (c.aes_ == aes_impl::aesni) {
         if (gcm) {
-            gcm_precompute(k.enc, c.key_len_, c.tail());
+            gcm_precompute(k.enc, c.key_len(), c.tail());
         } else if (c.rtcp_) {
-            std::memcpy(c.tail(), k.enc, c.key_len_);
+            std::memcpy(c.srtcp_key(), k.enc, c.key_len());
         } else {
-            aesni_expand_key(k.enc, c.key_len_, c.tail());
+            aesni_expand_key(k.enc, c.key_len(), c.tail());
         }
     } else if (gcm) {
-        c.cipher_.gcm = new gcm_evp();  // owned from here on: ~context frees it if set_key throws
-        c.cipher_.gcm->set_key(k.enc, c.key_len_);
+        c.key_.gcm = new gcm_evp();  // owned from here on: ~context frees it if set_key throws
+        c.key_.gcm->set_key(k.enc, c.key_len());
     } else {
-        c.cipher_.ctr = new aes_ctr();
-        c.cipher_.ctr->set_key(k.enc, c.key_len_, aes_impl::openssl);
+        c.key_.ctr = new aes_ctr();
+        c.key_.ctr->set_key(k.enc, c.key_len(), aes_impl::openssl);
     }
 }
 
@@ -116,40 +116,40 @@ const uint8_t* native::round_keys(const context& c, uint8_t* scratch) noexcept {
     if (!c.rtcp_) [[likely]] {
         return c.tail();
     }
-    aesni_expand_key(c.tail(), c.key_len_, scratch);
+    aesni_expand_key(c.srtcp_key(), c.key_len(), scratch);
     return scratch;
 }
 
 void native::cipher(const context& c, const uint8_t iv[16], uint8_t* data, size_t len) noexcept {
     if (c.aes_ != aes_impl::aesni) [[unlikely]] {
-        c.cipher_.ctr->apply(iv, data, data, len);
+        c.key_.ctr->apply(iv, data, data, len);
         return;
     }
     if (!c.rtcp_) [[likely]] {
-        aesni_ctr(c.tail(), c.key_len_, iv, data, data, len);
+        aesni_ctr(c.tail(), c.key_len(), iv, data, data, len);
         return;
     }
     alignas(16) uint8_t rk[max_aes_round_keys_len];
-    aesni_expand_key(c.tail(), c.key_len_, rk);
-    aesni_ctr(rk, c.key_len_, iv, data, data, len);
+    aesni_expand_key(c.srtcp_key(), c.key_len(), rk);
+    aesni_ctr(rk, c.key_len(), iv, data, data, len);
     OPENSSL_cleanse(rk, sizeof(rk));
 }
 
 void native::seal(const context& c, const uint8_t iv[12], const uint8_t* aad, size_t aad_len, uint8_t* data, size_t len,
                   uint8_t* tag) noexcept {
     if (c.aes_ == aes_impl::aesni) [[likely]] {
-        gcm_seal(c.tail(), c.key_len_, iv, aad, aad_len, data, len, tag);
+        gcm_seal(c.tail(), c.key_len(), iv, aad, aad_len, data, len, tag);
     } else {
-        c.cipher_.gcm->seal(iv, aad, aad_len, data, len, tag);
+        c.key_.gcm->seal(iv, aad, aad_len, data, len, tag);
     }
 }
 
 bool native::open(const context& c, const uint8_t iv[12], const uint8_t* aad, size_t aad_len, uint8_t* data, size_t len,
                   const uint8_t* tag) noexcept {
     if (c.aes_ == aes_impl::aesni) [[likely]] {
-        return gcm_open(c.tail(), c.key_len_, iv, aad, aad_len, data, len, tag);
+        return gcm_open(c.tail(), c.key_len(), iv, aad, aad_len, data, len, tag);
     }
-    return c.cipher_.gcm->open(iv, aad, aad_len, data, len, tag);
+    return c.key_.gcm->open(iv, aad, aad_len, data, len, tag);
 }
 
 // SRTCP AES-GCM authenticates header || E/index (encrypted) or the whole clear packet ||
@@ -219,7 +219,7 @@ void native::protect_gcm(context& c, bool rtcp, uint8_t* pkt, uint32_t* len, con
     } else {
         seal(c, iv, pkt, p.header_len, pkt + p.header_len, n - p.header_len, pkt + n);
     }
-    write_mki(pkt + end, c.mki_.data(), c.mki_len_);
+    write_mki(pkt + end, c.mki(), c.mki_len_);
     *len = end + c.mki_len_;
     commit(c, p.slot, p.is_new, p.ssrc, p.index);
 }
@@ -271,7 +271,7 @@ result native::protect_rtp(context& c, uint8_t* pkt, uint32_t* len, uint32_t roo
     store_be32(roc, static_cast<uint32_t>(p.index >> 16));
     uint8_t tag[hmac_sha1::digest_len];
     c.auth_.compute(pkt, n, roc, sizeof(roc), tag);
-    write_mki(pkt + n, c.mki_.data(), c.mki_len_);
+    write_mki(pkt + n, c.mki(), c.mki_len_);
     std::memcpy(pkt + n + c.mki_len_, tag, c.tag_len_);
     *len = n + c.mki_len_ + c.tag_len_;
     commit(c, p.slot, p.is_new, p.ssrc, p.index);
@@ -326,7 +326,7 @@ result native::protect_rtcp(context& c, uint8_t* pkt, uint32_t* len, uint32_t ro
     uint8_t tag[hmac_sha1::digest_len];
     c.auth_.compute(pkt, n + srtcp_trailer_len, nullptr, 0, tag);
     const uint32_t mki_at = n + srtcp_trailer_len;
-    write_mki(pkt + mki_at, c.mki_.data(), c.mki_len_);
+    write_mki(pkt + mki_at, c.mki(), c.mki_len_);
     std::memcpy(pkt + mki_at + c.mki_len_, tag, c.tag_len_);
     *len = mki_at + c.mki_len_ + c.tag_len_;
     commit(c, p.slot, p.is_new, p.ssrc, p.index);

@@ -40,7 +40,10 @@ const char* result_name(result r) noexcept {
 static_assert(max_ssrcs == detail::ssrc_pool::chunk_slots + 1);
 static_assert(sizeof(context) == 128, "context layout: two cache lines, see srtp.h");
 
-size_t context::tail_len(engine e, suite s, aes_impl aes, bool rtcp) noexcept {
+// The bit-fields of line 0 hold every value (srtp.h).
+static_assert(max_ssrcs < 16 && max_mki_len < 8 && max_tag_len < 32);
+
+size_t context::key_tail_len(engine e, suite s, aes_impl aes, bool rtcp) noexcept {
     if (e == engine::libsrtp2) {
         return detail::libsrtp2::tail_len;
     }
@@ -51,10 +54,15 @@ size_t context::tail_len(engine e, suite s, aes_impl aes, bool rtcp) noexcept {
     if (si.kind == transform::aes_gcm) {
         return (gcm_key_data_len() + 63) / 64 * 64;
     }
-    return rtcp ? si.session_key_len : aes_round_keys_len(si.session_key_len);
+    if (rtcp) {
+        return si.session_key_len == 16 ? 0 : si.session_key_len;  // AES-128: inline (key_)
+    }
+    return aes_round_keys_len(si.session_key_len);
 }
 
-size_t context::footprint() const noexcept { return sizeof(context) + tail_len(engine_, suite_, aes_, rtcp_); }
+size_t context::footprint() const noexcept {
+    return sizeof(context) + tail_len(engine_, suite_, aes_, rtcp_, mki_len_);
+}
 
 void context::operator delete(void* p) noexcept { ::operator delete (p, std::align_val_t{alignof(context)}); }
 void context::operator delete(void* p, std::align_val_t) noexcept {
@@ -68,9 +76,9 @@ context::~context() {
         if (aes_ == aes_impl::openssl) {
             // Each wipes its key schedule.
             if (kind_ == transform::aes_gcm) {
-                delete cipher_.gcm;
+                delete key_.gcm;
             } else {
-                delete cipher_.ctr;
+                delete key_.ctr;
             }
         }
         if (more_ != nullptr) {
@@ -80,7 +88,8 @@ context::~context() {
     }
     // Keys: what follows the object (round keys, the SRTCP session key, GCM key data), the
     // salt (the HMAC pad states wipe themselves).
-    OPENSSL_cleanse(tail(), tail_len(engine_, suite_, aes_, rtcp_));
+    OPENSSL_cleanse(tail(), tail_len(engine_, suite_, aes_, rtcp_, mki_len_));
+    OPENSSL_cleanse(&key_, sizeof(key_));
     OPENSSL_cleanse(salt_.data(), salt_.size());
 }
 
@@ -109,7 +118,7 @@ std::unique_ptr<context> context::create(engine e, suite s, bool rtcp, aes_impl 
                                  std::to_string(max_mki_len) + ")");
     }
     const suite_info& si = info(s);
-    const size_t tail = tail_len(e, s, aes, rtcp);
+    const size_t tail = tail_len(e, s, aes, rtcp, key.mki_len);
     void* mem = ::operator new (sizeof(context) + tail, std::align_val_t{alignof(context)});
     std::memset(static_cast<uint8_t*>(mem) + sizeof(context), 0, tail);
     std::unique_ptr<context> c(new (mem) context());
@@ -118,9 +127,11 @@ std::unique_ptr<context> context::create(engine e, suite s, bool rtcp, aes_impl 
     c->kind_ = si.kind;
     c->rtcp_ = rtcp;
     c->tag_len_ = rtcp ? si.rtcp_tag_len : si.rtp_tag_len;
-    c->key_len_ = si.session_key_len;
+    c->key256_ = si.session_key_len == 32;
     c->mki_len_ = key.mki_len;
-    c->mki_ = key.mki;
+    if (key.mki_len != 0) {
+        std::memcpy(c->mki_bytes(), key.mki.data(), max_mki_len);
+    }
     c->aes_ = aes;
     c->cm128_ = e == engine::native && aes == aes_impl::aesni && si.kind == transform::aes_cm_hmac_sha1 &&
                 si.session_key_len == 16 && key.mki_len == 0;

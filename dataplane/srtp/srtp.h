@@ -34,6 +34,7 @@
 #include <new>
 #include <optional>
 #include <string_view>
+#include <utility>
 
 #include "dataplane/srtp/aes_ctr.h"
 #include "dataplane/srtp/hmac_sha1.h"
@@ -82,17 +83,23 @@ struct libsrtp2;
 
 // Layout (native engine, AES-NI; all lengths in bytes), sizeof(context) = 128:
 //   line 0: what to do (engine, suite, transform, tag, MKI and AES key lengths, slots in
-//           use), session salt, HMAC pad states (40; unused by AES-GCM);
-//   line 1: the first SSRC's slot (40), the overflow chunk pointer and id (ssrc_pool.h), the
-//           OpenSSL fallback's cipher pointer, and the MKI's bytes;
-//   after the object (allocated with it), the cipher's keys: AES-CM RTP, the AES round keys
-//           (176 for AES-128: 304 bytes in all, so a one-SSRC AES_CM_128 RTP stream's packet
-//           touches 5 lines; 240 for AES-256); AES-CM SRTCP, the raw session key (16 or 32),
-//           expanded per packet (~30 ns; SRTCP is a few percent of packets); AES-GCM, the
-//           precomputed key data (aes_gcm.h, ~1 KB, of which a packet reads the round keys
-//           and the hash key powers its length needs).
-// The OpenSSL fallback (CPUs without AES-NI) and the libsrtp2 engine keep what they need
-// behind a pointer / after the object instead. Destroying a context wipes its keys.
+//           use, packed into 6 bytes), session salt, the overflow chunk's id (ssrc_pool.h),
+//           HMAC pad states (40; unused by AES-GCM);
+//   line 1: the first SSRC's slot (40), the overflow chunk pointer, and 16 bytes that an
+//           AES-128 SRTCP context uses for its raw session key (the OpenSSL fallback: its
+//           cipher pointer);
+//   after the object (allocated with it), what a suite needs beyond AES_CM_128: AES-CM RTP,
+//           the AES round keys (176 for AES-128: 304 bytes in all, so a one-SSRC AES_CM_128
+//           RTP stream's packet touches 5 lines; 240 for AES-256); AES-256 SRTCP, the raw
+//           session key (32); AES-GCM, the precomputed key data (aes_gcm.h, ~1 KB, of which a
+//           packet reads the round keys and the hash key powers its length needs); then, for
+//           a key with an MKI, the MKI (4).
+// An AES_CM_128 context without an MKI is as large as before the other suites: 304 bytes
+// (RTP) and 128 (SRTCP, which expands its key per packet: ~30 ns; SRTCP is a few percent of
+// packets). Sized per suite because the contexts are most of the relay's memory per call
+// and their spread over the heap is what a packet waits for at 10k+ calls. The OpenSSL
+// fallback (CPUs without AES-NI) and the libsrtp2 engine keep what they need behind a
+// pointer / after the object instead. Destroying a context wipes its keys.
 class alignas(64) context {
  public:
     ~context();
@@ -110,10 +117,12 @@ class alignas(64) context {
     uint32_t tag_len() const noexcept { return tag_len_; }
     // Bytes of the MKI each packet carries (0: none), and the MKI.
     uint32_t mki_len() const noexcept { return mki_len_; }
-    const uint8_t* mki() const noexcept { return mki_.data(); }
+    const uint8_t* mki() const noexcept { return tail() + key_tail_len(which_engine(), suite_, aes_, rtcp_); }
     // Bytes protect appends (and unprotect removes): the tag, the MKI, and 4 for SRTCP's
     // E/index word.
     uint32_t overhead() const noexcept { return tag_len_ + mki_len_ + (rtcp_ ? 4u : 0u); }
+    // Bytes of the AES session key (16 or 32).
+    uint32_t key_len() const noexcept { return key256_ ? 32u : 16u; }
     // Native engine: the AES implementation in use (aesni: our AES-NI counter mode, or
     // intel-ipsec-mb's GCM; openssl: EVP).
     aes_impl aes() const noexcept { return aes_; }
@@ -153,35 +162,46 @@ class alignas(64) context {
     // The slot of the i-th SSRC (i < n_slots_, or the next one once reserved).
     slot* slot_at(uint32_t i) noexcept { return i == 0 ? &first_ : &more_[i - 1]; }
     const slot* slot_at(uint32_t i) const noexcept { return i == 0 ? &first_ : &more_[i - 1]; }
-    // What follows the object: the native AES-NI keys or libsrtp2's sessions (see above).
+    // What follows the object: the native AES-NI keys or libsrtp2's sessions, then the MKI
+    // (see above).
     uint8_t* tail() noexcept { return reinterpret_cast<uint8_t*>(this) + sizeof(context); }
     const uint8_t* tail() const noexcept { return reinterpret_cast<const uint8_t*>(this) + sizeof(context); }
-    static size_t tail_len(engine e, suite s, aes_impl aes, bool rtcp) noexcept;
+    // The keys' part of the tail, and the whole tail (with the MKI when mki_len > 0).
+    static size_t key_tail_len(engine e, suite s, aes_impl aes, bool rtcp) noexcept;
+    static size_t tail_len(engine e, suite s, aes_impl aes, bool rtcp, uint32_t mki_len) noexcept {
+        return key_tail_len(e, s, aes, rtcp) + (mki_len != 0 ? max_mki_len : 0);
+    }
+    // Native AES-NI SRTCP: the raw session key, inline for AES-128, after the object for AES-256.
+    uint8_t* srtcp_key() noexcept { return key256_ ? tail() : key_.rtcp_key; }
+    const uint8_t* srtcp_key() const noexcept { return key256_ ? tail() : key_.rtcp_key; }
+    uint8_t* mki_bytes() noexcept { return const_cast<uint8_t*>(std::as_const(*this).mki()); }
 
-    // Line 0, read per packet: what to do and with which keys.
+    // Line 0, read per packet: what to do and with which keys. The lengths and flags share
+    // two bytes so that the chunk id fits on this line and line 1 keeps AES-128 SRTCP's key,
+    // as before the other suites (reading a bit-field costs a mask on a line already loaded).
     engine engine_ = engine::native;
     suite suite_ = suite::aes_cm_128_hmac_sha1_80;
     transform kind_ = transform::aes_cm_hmac_sha1;
-    bool rtcp_ = false;
-    uint8_t tag_len_ = 0;
-    uint8_t mki_len_ = 0;                               // MKI bytes in each packet, 0..max_mki_len
-    uint8_t key_len_ = 16;                              // AES session key: 16 or 32
-    uint8_t n_slots_ = 0;                               // SSRCs with state: first_, then more_[0, n_slots_ - 1)
-    aes_impl aes_ = aes_impl::aesni;                    // native: aesni (keys after the object) or openssl (cipher_)
-    bool cm128_ = false;                                // native AES-NI AES-CM-128 HMAC-SHA1, no MKI: the burst
-                                                        // path's common case, on its own steps (batch_cm.cc)
+    aes_impl aes_ = aes_impl::aesni;  // native: aesni (keys after the object) or openssl (key_)
+    uint8_t n_slots_ : 4 = 0;         // SSRCs with state (<= max_ssrcs): first_, then more_[0, n_slots_ - 1)
+    uint8_t mki_len_ : 3 = 0;         // MKI bytes in each packet, 0..max_mki_len (the bytes: mki())
+    bool rtcp_ : 1 = false;
+    uint8_t tag_len_ : 5 = 0;                           // 4, 10 or 16
+    bool key256_ : 1 = false;                           // AES session key of 32 bytes (else 16)
+    bool cm128_ : 1 = false;                            // native AES-NI AES-CM-128 HMAC-SHA1, no MKI: the burst path's
+                                                        // common case, on its own steps (batch_cm.cc)
     std::array<uint8_t, max_session_salt_len> salt_{};  // session salt (AES-GCM: its first 12)
+    uint32_t chunk_id_ = 0;                             // more_'s id in the pool (when more_ is set)
     hmac_sha1 auth_;                                    // AES-CM: session auth key, as pad states
     // Line 1.
     slot first_{};          // a one-SSRC stream's state
     slot* more_ = nullptr;  // SSRCs 2..max_ssrcs: a pool chunk's slots, on demand
                             // (owner worker writes it; read by ~context after RCU)
     union {
-        aes_ctr* ctr;  // native OpenSSL AES-CM: keyed once, owned
-        gcm_evp* gcm;  // native OpenSSL AES-GCM: keyed once, owned
-    } cipher_{};
-    uint32_t chunk_id_ = 0;                   // more_'s id in the pool (when more_ is set)
-    std::array<uint8_t, max_mki_len> mki_{};  // the MKI, its first mki_len_ bytes
+        uint8_t rtcp_key[16];  // native AES-NI AES-128 SRTCP: the session encryption key
+        aes_ctr* ctr;          // native OpenSSL AES-CM: keyed once, owned
+        gcm_evp* gcm;          // native OpenSSL AES-GCM: keyed once, owned
+    } key_{};
 };
 
 // Derives the session keys (RTP labels 0..2, or RTCP labels 3..5 when `rtcp`). Control plane
