@@ -16,12 +16,14 @@
 #include "control/sdes/crypto_attr.h"
 #include "control/session/manager.h"
 #include "dataplane/rewrite.h"
+#include "dataplane/srtp/context_pool.h"
 
 namespace rtprelay::pipeline {
 
 namespace {
 
-uint64_t heap_in_use() { return mallinfo2().uordblks; }
+// malloc's heap and the SRTP contexts' own blocks (dataplane/srtp/context_pool.h).
+uint64_t heap_in_use() { return mallinfo2().uordblks + dp::srtp::detail::context_pool::instance().in_use_bytes(); }
 
 uint64_t dpdk_in_use() {
     rte_malloc_socket_stats st{};

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "dataplane/srtp/aes_gcm.h"
+#include "dataplane/srtp/context_pool.h"
 #include "dataplane/srtp/engines.h"
 
 namespace rtprelay::dp::srtp {
@@ -39,6 +40,7 @@ const char* result_name(result r) noexcept {
 
 static_assert(max_ssrcs == detail::ssrc_pool::chunk_slots + 1);
 static_assert(sizeof(context) == 128, "context layout: two cache lines, see srtp.h");
+static_assert(alignof(context) == detail::context_pool::align);
 
 // The bit-fields of line 0 hold every value (srtp.h).
 static_assert(max_ssrcs < 16 && max_mki_len < 8 && max_tag_len < 32);
@@ -64,10 +66,8 @@ size_t context::footprint() const noexcept {
     return sizeof(context) + tail_len(engine_, suite_, aes_, rtcp_, mki_len_);
 }
 
-void context::operator delete(void* p) noexcept { ::operator delete (p, std::align_val_t{alignof(context)}); }
-void context::operator delete(void* p, std::align_val_t) noexcept {
-    ::operator delete (p, std::align_val_t{alignof(context)});
-}
+void context::operator delete(void* p) noexcept { detail::context_pool::instance().release(p); }
+void context::operator delete(void* p, std::align_val_t) noexcept { detail::context_pool::instance().release(p); }
 
 context::~context() {
     if (engine_ == engine::libsrtp2) {
@@ -119,7 +119,7 @@ std::unique_ptr<context> context::create(engine e, suite s, bool rtcp, aes_impl 
     }
     const suite_info& si = info(s);
     const size_t tail = tail_len(e, s, aes, rtcp, key.mki_len);
-    void* mem = ::operator new (sizeof(context) + tail, std::align_val_t{alignof(context)});
+    void* mem = detail::context_pool::instance().allocate(sizeof(context) + tail);
     std::memset(static_cast<uint8_t*>(mem) + sizeof(context), 0, tail);
     std::unique_ptr<context> c(new (mem) context());
     c->engine_ = e;

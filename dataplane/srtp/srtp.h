@@ -105,7 +105,8 @@ class alignas(64) context {
     ~context();
     context(const context&) = delete;
     context& operator=(const context&) = delete;
-    // Allocated by make_context with room for the engine's keys after the object.
+    // Allocated by make_context with room for the engine's keys after the object, from the
+    // contexts' own blocks (context_pool.h).
     static void operator delete(void* p) noexcept;
     static void operator delete(void* p, std::align_val_t) noexcept;
 
