@@ -32,6 +32,13 @@ ip_address ip_address::from_v4_be(uint32_t be) {
     return a;
 }
 
+ip_address ip_address::from_v6(const uint8_t* bytes16) {
+    ip_address a;
+    a.fam = family::v6;
+    memcpy(a.bytes.data(), bytes16, 16);
+    return a;
+}
+
 uint32_t ip_address::v4_be() const {
     uint32_t v = 0;
     memcpy(&v, bytes.data(), 4);

@@ -17,6 +17,7 @@ struct ip_address {
 
     static std::optional<ip_address> parse(std::string_view text);
     static ip_address from_v4_be(uint32_t be);
+    static ip_address from_v6(const uint8_t* bytes16);  // 16 bytes, network order
     std::string to_string() const;
     bool is_v4() const { return fam == family::v4; }
     uint32_t v4_be() const;       // precondition: is_v4()

@@ -33,4 +33,9 @@ rte_mbuf* make_arp_request(rte_mempool* pool, uint16_t port_id, const rte_ether_
 // Turns the ICMP echo request in `m` (l2_len/l3_len set) into its reply, in place.
 void make_icmp_echo_reply(rte_mbuf* m, const rte_ether_addr& our_mac);
 
+// The ICMP or ICMPv6 message at `icmp` (an echo request) becomes type `reply_type`, its
+// checksum updated for that change alone (make_icmp_echo_reply, make_icmp6_echo_reply: the
+// IPv6 pseudo-header's sum does not change when the addresses swap).
+void echo_to_reply(uint8_t* icmp, uint8_t reply_type);
+
 }  // namespace rtprelay::dp

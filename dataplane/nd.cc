@@ -8,13 +8,16 @@
 
 #include <cstring>
 
+#include "dataplane/arp.h"
 #include "dataplane/checksum.h"
+#include "dataplane/ether.h"
 
 namespace rtprelay::dp {
 
 namespace {
 constexpr uint8_t type_ns = 135;
 constexpr uint8_t type_na = 136;
+constexpr uint8_t type_echo_reply = 129;
 constexpr uint8_t opt_source_lladdr = 1;
 constexpr uint8_t opt_target_lladdr = 2;
 constexpr uint32_t nd_fixed = 24;  // type, code, checksum, flags/reserved, target
@@ -33,19 +36,8 @@ bool is_multicast(const uint8_t* a) { return a[0] == 0xff; }
 // Ethernet [+ VLAN] + IPv6 header for an ND or echo frame of `icmp_len` bytes, into `p`.
 uint32_t write_headers(uint8_t* p, const rte_ether_addr& src_mac, const rte_ether_addr& dst_mac, uint16_t vlan,
                        const uint8_t* src, const uint8_t* dst, uint32_t icmp_len) {
-    auto* eth = reinterpret_cast<rte_ether_hdr*>(p);
-    eth->dst_addr = dst_mac;
-    eth->src_addr = src_mac;
-    uint32_t l2 = sizeof(rte_ether_hdr);
-    if (vlan != 0) {
-        eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
-        auto* vh = reinterpret_cast<rte_vlan_hdr*>(eth + 1);
-        vh->vlan_tci = rte_cpu_to_be_16(vlan);
-        vh->eth_proto = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
-        l2 += sizeof(rte_vlan_hdr);
-    } else {
-        eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV6);
-    }
+    write_ether(p, dst_mac, src_mac, vlan, RTE_ETHER_TYPE_IPV6);
+    const uint32_t l2 = ether_len(vlan);
     auto* ip = reinterpret_cast<rte_ipv6_hdr*>(p + l2);
     ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
     ip->payload_len = rte_cpu_to_be_16(static_cast<uint16_t>(icmp_len));
@@ -65,9 +57,8 @@ rte_mbuf* make_nd(rte_mempool* pool, uint16_t port_id, const rte_ether_addr& our
         return nullptr;
     }
     constexpr uint32_t icmp_len = nd_fixed + 8;
-    const uint32_t l2 = vlan != 0 ? sizeof(rte_ether_hdr) + sizeof(rte_vlan_hdr) : sizeof(rte_ether_hdr);
-    auto* p =
-        reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(l2 + sizeof(rte_ipv6_hdr) + icmp_len)));
+    auto* p = reinterpret_cast<uint8_t*>(
+        rte_pktmbuf_append(m, static_cast<uint16_t>(ether_len(vlan) + sizeof(rte_ipv6_hdr) + icmp_len)));
     if (p == nullptr) {
         rte_pktmbuf_free(m);
         return nullptr;
@@ -201,18 +192,7 @@ void make_icmp6_echo_reply(rte_mbuf* m, const rte_ether_addr& our_mac) {
     std::memcpy(ip->src_addr, ip->dst_addr, 16);
     std::memcpy(ip->dst_addr, a, 16);
     ip->hop_limits = 64;
-    auto* icmp = rte_pktmbuf_mtod_offset(m, uint8_t*, m->l2_len + m->l3_len);
-    // Type 128 -> 129 changes the first 16-bit word (type, code) by 0x0100 (RFC 1624).
-    uint16_t ck = 0;
-    std::memcpy(&ck, icmp + 2, 2);
-    icmp[0] = 129;
-    uint32_t sum = static_cast<uint16_t>(~ck);
-    sum += static_cast<uint16_t>(~rte_cpu_to_be_16(0x8000));
-    sum += rte_cpu_to_be_16(0x8100);
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    ck = static_cast<uint16_t>(~sum);
-    std::memcpy(icmp + 2, &ck, 2);
+    echo_to_reply(rte_pktmbuf_mtod_offset(m, uint8_t*, m->l2_len + m->l3_len), type_echo_reply);
 }
 
 }  // namespace rtprelay::dp

@@ -27,6 +27,13 @@ uint32_t hash_key6(const void* key, uint32_t len, uint32_t seed) {
 std::atomic<uint32_t> table_seq{0};
 }  // namespace
 
+neighbour_table::key6 neighbour_table::make_key6(uint16_t port_id, const uint8_t* addr) {
+    key6 key{};
+    std::memcpy(key.addr, addr, sizeof(key.addr));
+    key.port_id = port_id;
+    return key;
+}
+
 neighbour_table::neighbour_table(uint32_t capacity, int socket_id) : capacity_(capacity) {
     static_assert(sizeof(key6) == 20);
     const std::string suffix = std::to_string(table_seq.fetch_add(1));
@@ -81,13 +88,21 @@ neighbour* neighbour_table::find(const void* key, rte_hash* h) const {
     return static_cast<neighbour*>(data);
 }
 
-// Publishes entries_[used_], which the caller has filled (a worker that finds it through
-// the hash must see whole fields), under `key` in `h`.
-neighbour* neighbour_table::insert(const void* key, rte_hash* h) {
+// The next free entry for (port_id, addr), or (port_id, addr6) when addr6 is set, filled
+// and then published under `key` in `h` (a worker that finds it through the hash must see
+// whole fields). nullptr when the table is full.
+neighbour* neighbour_table::add(const void* key, rte_hash* h, uint16_t port_id, uint32_t addr, const uint8_t* addr6) {
     if (used_ == capacity_) {
         return nullptr;
     }
     neighbour* n = &entries_[used_];
+    n->addr = addr;
+    if (addr6 != nullptr) {
+        std::memcpy(n->addr6, addr6, sizeof(n->addr6));
+    }
+    n->port_id = port_id;
+    n->v6 = addr6 != nullptr;
+    n->mac.store(0, std::memory_order_relaxed);
     if (rte_hash_add_key_data(h, key, n) != 0) {
         return nullptr;
     }
@@ -98,38 +113,14 @@ neighbour* neighbour_table::insert(const void* key, rte_hash* h) {
 
 neighbour* neighbour_table::get_or_create(uint16_t port_id, uint32_t addr) {
     const uint64_t key = make_key(port_id, addr);
-    if (neighbour* n = find(&key, hash_)) {
-        return n;
-    }
-    if (used_ == capacity_) {
-        return nullptr;
-    }
-    // Filled before the hash publishes it: a worker that finds it sees whole fields.
-    neighbour* n = &entries_[used_];
-    n->addr = addr;
-    n->port_id = port_id;
-    n->v6 = false;
-    n->mac.store(0, std::memory_order_relaxed);
-    return insert(&key, hash_);
+    neighbour* n = find(&key, hash_);
+    return n != nullptr ? n : add(&key, hash_, port_id, addr, nullptr);
 }
 
 neighbour* neighbour_table::get_or_create6(uint16_t port_id, const uint8_t* addr) {
-    key6 key{};
-    std::memcpy(key.addr, addr, sizeof(key.addr));
-    key.port_id = port_id;
-    if (neighbour* n = find(&key, hash6_)) {
-        return n;
-    }
-    if (used_ == capacity_) {
-        return nullptr;
-    }
-    neighbour* n = &entries_[used_];
-    n->addr = 0;
-    std::memcpy(n->addr6, addr, sizeof(n->addr6));
-    n->port_id = port_id;
-    n->v6 = true;
-    n->mac.store(0, std::memory_order_relaxed);
-    return insert(&key, hash6_);
+    const key6 key = make_key6(port_id, addr);
+    neighbour* n = find(&key, hash6_);
+    return n != nullptr ? n : add(&key, hash6_, port_id, 0, addr);
 }
 
 void neighbour_table::learned(neighbour* n, uint64_t mac, clock::time_point now) {
@@ -147,9 +138,7 @@ void neighbour_table::learn(uint16_t port_id, uint32_t addr, uint64_t mac, bool 
 }
 
 void neighbour_table::learn6(uint16_t port_id, const uint8_t* addr, uint64_t mac, bool create, clock::time_point now) {
-    key6 key{};
-    std::memcpy(key.addr, addr, sizeof(key.addr));
-    key.port_id = port_id;
+    const key6 key = make_key6(port_id, addr);
     neighbour* n = create ? get_or_create6(port_id, addr) : find(&key, hash6_);
     if (n != nullptr) {
         learned(n, mac, now);
@@ -221,9 +210,7 @@ const neighbour* neighbour_table::lookup(uint16_t port_id, uint32_t addr) const 
 }
 
 const neighbour* neighbour_table::lookup6(uint16_t port_id, const uint8_t* addr) const {
-    key6 key{};
-    std::memcpy(key.addr, addr, sizeof(key.addr));
-    key.port_id = port_id;
+    const key6 key = make_key6(port_id, addr);
     return find(&key, hash6_);
 }
 
@@ -234,9 +221,7 @@ void neighbour_table::request(uint16_t port_id, uint32_t addr) const {
 }
 
 void neighbour_table::request6(uint16_t port_id, const uint8_t* addr) const {
-    key6 key{};
-    std::memcpy(key.addr, addr, sizeof(key.addr));
-    key.port_id = port_id;
+    key6 key = make_key6(port_id, addr);  // the ring's API takes a non-const pointer
     rte_ring_enqueue_elem(requests6_, &key, sizeof(key));
 }
 

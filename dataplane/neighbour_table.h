@@ -71,7 +71,8 @@ class neighbour_table {
         uint16_t port_id;
         uint16_t zero;
     };
-    neighbour* insert(const void* key, rte_hash* h);
+    static key6 make_key6(uint16_t port_id, const uint8_t* addr);
+    neighbour* add(const void* key, rte_hash* h, uint16_t port_id, uint32_t addr, const uint8_t* addr6);
     neighbour* find(const void* key, rte_hash* h) const;
     void learned(neighbour* n, uint64_t mac, clock::time_point now);
 

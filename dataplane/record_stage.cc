@@ -5,6 +5,7 @@
 #include <rte_udp.h>
 
 #include "dataplane/rewrite.h"
+#include "dataplane/route.h"
 
 namespace rtprelay::dp {
 
@@ -15,7 +16,7 @@ record_slot* copy(record_ring& ring, const rte_mbuf* m, const flow_entry& e, con
     const auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, m->l2_len);
     const auto* uh = rte_pktmbuf_mtod_offset(m, const rte_udp_hdr*, m->l2_len + m->l3_len);
     // The flow's kind, or for a muxed RTP port what the packet is (RFC 5761 payload types).
-    const bool rtcp = e.kind == flow_kind::rtcp || (len >= 2 && (clear[1] & 0x7f) >= 64 && (clear[1] & 0x7f) <= 95);
+    const bool rtcp = e.kind == flow_kind::rtcp || looks_like_rtcp(clear, len);
     return record_copy(ring, tsc, e.record_id, (e.flags & flow_record_leg_b) != 0 ? 1 : 0, rtcp, ip->src_addr,
                        uh->src_port, ip->dst_addr, uh->dst_port, clear, len);
 }
@@ -46,11 +47,8 @@ bool record_join(record_stage* s, uint16_t pkt, int16_t item, srtp::batch_item* 
     record_pending& p = r.p[r.n++];
     p.pkt = pkt;
     p.item = item;
-    p.out = nullptr;
     p.slot = nullptr;
     if (item >= 0 && items[item].in != nullptr && items[item].out != nullptr) {
-        p.out = items[item].out;
-        items[item].out = nullptr;
         r.held = true;
     }
     return true;
@@ -70,11 +68,6 @@ void before_crypto(record_round& r, record_ring& ring, rte_mbuf* const* pkts, co
             r.held_len[k] = it.len;
             if (both) {
                 it.out = nullptr;
-            }
-        }
-        for (uint16_t k = 0; k < r.n; ++k) {
-            if (r.p[k].out != nullptr) {
-                r.held_out[r.p[k].item] = r.p[k].out;
             }
         }
     }

@@ -36,10 +36,9 @@ namespace rtprelay::dp {
 // One recorded packet of a round. Plain data, filled by record_join (so that a burst's
 // record_round costs nothing to set up when no flow is recorded).
 struct record_pending {
-    uint16_t pkt;        // index in the burst
-    int16_t item;        // its crypto item in the round, -1 = none
-    srtp::context* out;  // the protect step held back for after the copy, or null
-    record_slot* slot;   // its copy; null when the ring was full or it failed
+    uint16_t pkt;       // index in the burst
+    int16_t item;       // its crypto item in the round, -1 = none
+    record_slot* slot;  // its copy; null when the ring was full or it failed
 };
 
 // The round's recorded packets, in round order. Lives on the worker's stack per burst.
@@ -64,8 +63,8 @@ struct record_stage {
 };
 
 // Packet `pkt` of a flow marked flow_recorded joined the round (its crypto item, if any, is
-// items[item]): holds back the protect step of an SRTP-to-SRTP item. False (nothing done)
-// when the worker has no record stage.
+// items[item]); an SRTP-to-SRTP item makes the round hold back its protect steps
+// (record_crypto). False (nothing done) when the worker has no record stage.
 [[gnu::noinline, gnu::cold]] bool record_join(record_stage* s, uint16_t pkt, int16_t item, srtp::batch_item* items);
 
 // In place of the worker's stage 5 for a round with a recorded packet: copies the packets

@@ -35,11 +35,6 @@ bool rewrite_has_room(const rte_mbuf* m, uint16_t vlan);
 // incrementally). The UDP checksum is left to rewrite_udp (payload_changed).
 void set_udp_payload_len(rte_mbuf* m, uint32_t payload_len);
 
-// One's-complement update of a 16-bit checksum for one 32-bit field changing from `from` to
-// `to` (RFC 1624 eqn. 3). Exposed for tests.
-uint16_t checksum_update32(uint16_t check, uint32_t from, uint32_t to);
-uint16_t checksum_update16(uint16_t check, uint16_t from, uint16_t to);
-
 // MAC packed as in neighbour::mac (byte 0 in bits 0..7) to rte_ether_addr and back.
 inline rte_ether_addr unpack_mac(uint64_t v) {
     rte_ether_addr a;

@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "dataplane/checksum.h"
+#include "dataplane/ether.h"
 
 namespace rtprelay::dp {
 
@@ -28,7 +29,7 @@ bool rewrite_udp6(rte_mbuf* m, const rewrite_target6& t) {
     const bool in6 = arrived_v6(frame, m->l2_len);
     auto* udp = reinterpret_cast<rte_udp_hdr*>(frame + m->l2_len + m->l3_len);
     // The new L2 and IP headers end where the old ones did: checked before anything changes.
-    const uint16_t new_l2 = t.vlan != 0 ? sizeof(rte_ether_hdr) + sizeof(rte_vlan_hdr) : sizeof(rte_ether_hdr);
+    const uint16_t new_l2 = ether_len(t.vlan);
     const uint16_t new_l3 = t.out6 ? sizeof(rte_ipv6_hdr) : sizeof(rte_ipv4_hdr);
     const int grow = static_cast<int>(new_l2 + new_l3) - static_cast<int>(m->l2_len + m->l3_len);
     if (grow > 0 && rte_pktmbuf_headroom(m) < static_cast<uint16_t>(grow)) {
@@ -59,23 +60,8 @@ bool rewrite_udp6(rte_mbuf* m, const rewrite_target6& t) {
 
     // The UDP datagram does not move: its checksum is settled first (see rewrite6.h).
     const uint32_t ulen = rte_be_to_cpu_16(udp->dgram_len);
-    if (t.payload_changed || (!in6 && udp->dgram_cksum == 0 && t.out6)) {
-        udp->src_port = t.src_port;
-        udp->dst_port = t.dst_port;
-        udp->dgram_cksum = 0;
-        const uint64_t s = new_addrs + rte_cpu_to_be_16(IPPROTO_UDP) + udp->dgram_len +
-                           csum::sum_bytes(reinterpret_cast<const uint8_t*>(udp), ulen);
-        const uint16_t c = static_cast<uint16_t>(~csum::fold64(s));
-        udp->dgram_cksum = c == 0 ? 0xffff : c;
-    } else if (udp->dgram_cksum != 0) {
-        const uint64_t s = static_cast<uint16_t>(~udp->dgram_cksum) + old_addrs + new_addrs +
-                           static_cast<uint16_t>(~udp->src_port) + static_cast<uint16_t>(~udp->dst_port) + t.src_port +
-                           t.dst_port;
-        const uint16_t c = static_cast<uint16_t>(~csum::fold64(s));
-        udp->dgram_cksum = c == 0 ? 0xffff : c;
-    }
-    udp->src_port = t.src_port;
-    udp->dst_port = t.dst_port;
+    csum::readdress_udp(udp, old_addrs, new_addrs, t.src_port, t.dst_port,
+                        t.payload_changed || (!in6 && udp->dgram_cksum == 0 && t.out6));
 
     // New L2 and IP headers in front of the datagram.
     if (grow > 0) {
@@ -86,18 +72,7 @@ bool rewrite_udp6(rte_mbuf* m, const rewrite_target6& t) {
     m->l2_len = new_l2;
     m->l3_len = new_l3;
     frame = rte_pktmbuf_mtod(m, uint8_t*);
-    const uint16_t ether_type = rte_cpu_to_be_16(t.out6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4);
-    auto* eth = reinterpret_cast<rte_ether_hdr*>(frame);
-    rte_ether_addr_copy(&t.dst_mac, &eth->dst_addr);
-    rte_ether_addr_copy(&t.src_mac, &eth->src_addr);
-    if (t.vlan != 0) {
-        eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_VLAN);
-        auto* vh = reinterpret_cast<rte_vlan_hdr*>(eth + 1);
-        vh->vlan_tci = rte_cpu_to_be_16(t.vlan);
-        vh->eth_proto = ether_type;
-    } else {
-        eth->ether_type = ether_type;
-    }
+    write_ether(frame, t.dst_mac, t.src_mac, t.vlan, t.out6 ? RTE_ETHER_TYPE_IPV6 : RTE_ETHER_TYPE_IPV4);
     if (t.out6) {
         auto* ip6 = reinterpret_cast<rte_ipv6_hdr*>(frame + new_l2);
         ip6->vtc_flow = rte_cpu_to_be_32((6u << 28) | (static_cast<uint32_t>(traffic_class) << 20) | flow_label);

@@ -57,11 +57,7 @@ void control_loop::announce(int port_id) {
         if (m != nullptr) {
             transmit(m);
         }
-        ip_address shown = ip_address::from_v4_be(a.addr);
-        if (a.v6) {
-            shown.fam = ip_address::family::v6;
-            std::memcpy(shown.bytes.data(), a.addr6, 16);
-        }
+        const ip_address shown = a.v6 ? ip_address::from_v6(a.addr6) : ip_address::from_v4_be(a.addr);
         RLOG_INFO("media address %s on DPDK port %u announced", shown.to_string().c_str(), a.port_id);
     }
 }

@@ -4,7 +4,6 @@
 
 #include <rte_ring.h>
 
-#include <cstring>
 #include <string>
 
 #include "control/address.h"
@@ -15,20 +14,13 @@
 namespace rtprelay {
 
 namespace {
-ip_address v6_address(const uint8_t* addr) {
-    ip_address a;
-    a.fam = ip_address::family::v6;
-    std::memcpy(a.bytes.data(), addr, 16);
-    return a;
-}
-
 // A packed endpoint as text; an IPv6 one (whose word holds a fold) from its whole address.
 std::string endpoint_text(uint64_t packed, const uint8_t* addr6) {
     if (packed == 0) {
         return "none";
     }
     const ip_address a =
-        dp::endpoint_is_v6(packed) ? v6_address(addr6) : ip_address::from_v4_be(dp::endpoint_addr(packed));
+        dp::endpoint_is_v6(packed) ? ip_address::from_v6(addr6) : ip_address::from_v4_be(dp::endpoint_addr(packed));
     return endpoint{a, ntohs(dp::endpoint_port(packed))}.to_string();
 }
 }  // namespace
@@ -59,7 +51,7 @@ void latch_log::write(const dp::latch_event& ev, clock::time_point now) {
     }
     // An IPv6 stream's event has local_addr 0 and its address in local6.
     const bool local_v6 = ev.local_addr == 0 && dp::endpoint_is_v6(ev.new_src);
-    const ip_address local = local_v6 ? v6_address(ev.local6) : ip_address::from_v4_be(ev.local_addr);
+    const ip_address local = local_v6 ? ip_address::from_v6(ev.local6) : ip_address::from_v4_be(ev.local_addr);
     std::optional<session_manager::port_owner> owner;
     if (sessions_ != nullptr) {
         owner = sessions_->owner_of(local, ntohs(ev.local_port));

@@ -253,9 +253,7 @@ void exporter::refresh(clock::time_point now, bool with_ports) {
     s.mbufs_in_use = mbufs_in_use_;
     s.mbufs_total = src_.pool != nullptr ? src_.pool->size : 0;
     if (src_.recorder != nullptr) {
-        const recording::recorder_counters c = src_.recorder->counters();
-        s.recording = {c.active,       c.started,   c.finished,     c.failed,          c.bytes,       c.packets,
-                       c.packets_lost, c.ring_full, c.commands_run, c.commands_failed, c.refused_ipv6};
+        s.recording = src_.recorder->counters();
     }
 }
 

@@ -12,6 +12,7 @@
 
 #include "control/ng/names.h"
 #include "control/ng/server.h"
+#include "control/recording/recorder.h"
 #include "control/session/manager.h"
 
 namespace rtprelay::metrics {
@@ -75,20 +76,8 @@ struct ng_request_stats {
     uint64_t duration_count = 0;
 };
 
-// The recorder's counters (control/recording/recorder.h), copied on the control thread.
-struct recording_snapshot {
-    uint64_t active = 0;  // recordings opened and not yet finished
-    uint64_t started = 0;
-    uint64_t finished = 0;
-    uint64_t failed = 0;
-    uint64_t bytes = 0;         // written to recording files
-    uint64_t packets = 0;       // written to pcap files
-    uint64_t packets_lost = 0;  // of recordings that failed
-    uint64_t ring_full = 0;     // copies the workers' record rings refused
-    uint64_t commands_run = 0;
-    uint64_t commands_failed = 0;
-    uint64_t refused_ipv6 = 0;  // recordings not started: the call has IPv6 media
-};
+// The recorder's counters, copied on the control thread (recorder::counters).
+using recording_snapshot = recording::recorder_counters;
 
 struct control_snapshot {
     std::chrono::steady_clock::time_point taken{};  // epoch = never refreshed yet

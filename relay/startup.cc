@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <map>
 #include <optional>
 #include <set>
@@ -18,6 +17,7 @@
 #include "control/interfaces.h"
 #include "control/log.h"
 #include "control/ng/server.h"
+#include "control/publish/publisher.h"
 #include "control/recording/recorder.h"
 #include "relay/options.h"
 
@@ -71,12 +71,7 @@ dp::plane_config plane_config_for(const relay_options& opt, const interface_set&
             vlans.insert(i.vlan);
         }
         for (const auto& a : i.addresses) {
-            dp::local_address la{a.net.base.is_v4() ? a.net.base.v4_be() : 0, i.dpdk_port, i.vlan};
-            if (!a.net.base.is_v4()) {
-                la.v6 = true;
-                std::memcpy(la.addr6, a.net.base.bytes.data(), sizeof(la.addr6));
-            }
-            c.addresses.push_back(la);
+            c.addresses.push_back(local_address_of(a.net.base, i.dpdk_port, i.vlan));
         }
     }
     for (const auto& [p, desc] : ports) {

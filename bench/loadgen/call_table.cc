@@ -23,7 +23,7 @@ std::vector<call_record> make_calls(uint32_t count, uint32_t sockets, int pid, u
 }
 
 stream_set plan_streams(const std::vector<call_record>& calls, std::mt19937_64& rng) {
-    stream_set set{{}, ssrc_index(calls.size() * 2)};
+    stream_set set{{}, stream_index(calls.size() * 2)};
     std::uniform_int_distribution<uint32_t> any32;
     std::uniform_int_distribution<uint32_t> any16(0, 65535);
     for (const call_record& c : calls) {

@@ -9,11 +9,17 @@
 #include <vector>
 
 #include "bench/loadgen/endpoint_sdp.h"
-#include "bench/loadgen/ssrc_index.h"
+#include "bench/loadgen/stream_index.h"
 
 namespace rtprelay::loadgen {
 
 enum class side : uint8_t { a = 0, b = 1 };
+
+// The DPDK mode's stream_index key for where a packet arrives from: the receiving side, the
+// relay's address (network order) and port (host order).
+inline uint64_t endpoint_key(side at, uint32_t ip, uint16_t port) {
+    return uint64_t{ip} << 24 | uint64_t{static_cast<uint8_t>(at)} << 16 | port;
+}
 
 struct call_record {
     uint32_t index = 0;  // the call index written into every payload
@@ -54,7 +60,7 @@ struct stream_plan {
 struct stream_set {
     // Streams 2k (A->B) and 2k+1 (B->A) belong to the k-th call that was set up.
     std::vector<stream_plan> streams;
-    ssrc_index by_ssrc;
+    stream_index by_ssrc;
 };
 
 // Two streams per set-up call, each with a distinct random SSRC and random first

@@ -57,7 +57,7 @@ void use_identities(const packet_store& store, stream_set* streams) {
         s.first_ts = id.first_ts;
     }
     // SSRCs may repeat now: the DPDK receiver tells streams apart by the relay's address.
-    streams->by_ssrc = ssrc_index();
+    streams->by_ssrc = stream_index();
 }
 
 void set_up_wire_calls(std::vector<call_record>* calls) {

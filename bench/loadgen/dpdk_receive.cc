@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "bench/loadgen/rtp_wire.h"
+#include "dataplane/checksum.h"
 
 namespace rtprelay::loadgen::dpdk_detail {
 
@@ -39,7 +40,7 @@ void dpdk_streamer::on_burst(dpdk_link::port_state& p, uint16_t n, int64_t arriv
     std::array<udp_frame_view, burst> views{};
     for (uint16_t i = 0; i < n; ++i) {
         rte_mbuf* m = rx_pkts_[i];
-        stream[i] = endpoint_index::none;
+        stream[i] = stream_index::none;
         uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
         const auto* eth = reinterpret_cast<const rte_ether_hdr*>(frame);
         if (m->data_len >= sizeof(rte_ether_hdr) && eth->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
@@ -61,8 +62,8 @@ void dpdk_streamer::on_burst(dpdk_link::port_state& p, uint16_t n, int64_t arriv
             ++foreign_;
             continue;
         }
-        const uint32_t s = sources_.find(at, v.src_ip, v.src_port);
-        if (s == endpoint_index::none) {
+        const uint32_t s = sources_.find(endpoint_key(at, v.src_ip, v.src_port));
+        if (s == stream_index::none) {
             ++foreign_;
             continue;
         }
@@ -73,7 +74,7 @@ void dpdk_streamer::on_burst(dpdk_link::port_state& p, uint16_t n, int64_t arriv
     }
     for (uint16_t i = 0; i < n; ++i) {
         const uint32_t s = stream[i];
-        if (s == endpoint_index::none) {
+        if (s == stream_index::none) {
             continue;
         }
         uint8_t* frame = rte_pktmbuf_mtod(rx_pkts_[i], uint8_t*);
@@ -121,7 +122,7 @@ bool dpdk_streamer::verify(uint32_t stream, uint8_t* rtp, uint32_t len, const ui
     const auto* udp = reinterpret_cast<const rte_udp_hdr*>(frame + v.payload_offset - sizeof(rte_udp_hdr));
     if (udp->dgram_cksum != 0) {
         const uint32_t sum = rte_ipv4_phdr_cksum(ip, 0) + rte_raw_cksum(udp, v.payload_len + sizeof(rte_udp_hdr));
-        if (fold(sum) != 0xffff) {
+        if (dp::csum::fold64(sum) != 0xffff) {
             return false;
         }
     }

@@ -4,8 +4,6 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
-#include <sys/resource.h>
-
 #include <algorithm>
 #include <cinttypes>
 #include <cstdio>
@@ -15,38 +13,9 @@
 #include "bench/loadgen/rtp_wire.h"
 #include "bench/loadgen/stop_signal.h"
 #include "dataplane/arp.h"
+#include "dataplane/checksum.h"
 
 namespace rtprelay::loadgen::dpdk_detail {
-
-namespace {
-
-uint64_t involuntary_switches() {
-    rusage ru{};
-    getrusage(RUSAGE_THREAD, &ru);
-    return static_cast<uint64_t>(ru.ru_nivcsw);
-}
-
-// The raw (memory-order) 16-bit sum of a UDP header and its IPv4 pseudo header, the
-// checksum field zero.
-uint32_t udp_header_sum(const uint8_t* frame) {
-    constexpr size_t ip_at = sizeof(rte_ether_hdr);
-    constexpr size_t udp_at = ip_at + sizeof(rte_ipv4_hdr);
-    auto word = [&](size_t at) {
-        uint16_t w = 0;
-        std::memcpy(&w, frame + at, 2);
-        return uint32_t{w};
-    };
-    uint32_t sum = 0;
-    for (size_t at = ip_at + 12; at < ip_at + 20; at += 2) {  // source and destination address
-        sum += word(at);
-    }
-    sum += rte_cpu_to_be_16(IPPROTO_UDP);
-    sum += word(udp_at) + word(udp_at + 2);  // ports
-    sum += 2 * word(udp_at + 4);             // length, in the header and the pseudo header
-    return sum;
-}
-
-}  // namespace
 
 dpdk_streamer::dpdk_streamer(dpdk_link& link, const packet_store& store, const stream_set& streams, const options& opt,
                              srtp_receiver* verify)
@@ -76,7 +45,7 @@ dpdk_streamer::dpdk_streamer(dpdk_link& link, const packet_store& store, const s
         // What the stream's packets look like when they come back: from the relay's
         // address facing the receiver (where the other stream of the call is sent).
         const net_address& back_from = streams.streams[i ^ 1].rtp_dst;
-        sources_.insert(other(s.from), ipv4_of(back_from), back_from.port(), static_cast<uint32_t>(i));
+        sources_.insert(endpoint_key(other(s.from), ipv4_of(back_from), back_from.port()), static_cast<uint32_t>(i));
     }
     for (uint32_t j = 0; j < calls_; ++j) {
         call_offset_ns_[j] = static_cast<int64_t>(j) * period_ns_ / static_cast<int64_t>(calls_);
@@ -105,22 +74,14 @@ void dpdk_streamer::run(int64_t start_ns, int64_t end_ns, int64_t deadline_ns, i
     start_ns_ = start_ns;
     int64_t next_progress = 0;
     bool stopping = false;
-    uint64_t turn_tsc = rte_rdtsc();
     bool worked = false;
     const uint32_t rounds = store_.rounds();
-    window window_state = open_window(clock_.to_ns(turn_tsc));
+    busy_.start(rte_rdtsc(), handled());
     for (;;) {
         const uint64_t tsc = rte_rdtsc();
-        if (worked) {
-            busy_tsc_ += tsc - turn_tsc;
-        }
-        turn_tsc = tsc;
+        busy_.turn(tsc, worked, handled());
         worked = false;
         const int64_t now = clock_.to_ns(tsc);
-        if (now >= window_state.end_ns) {
-            close_window(window_state);
-            window_state = open_window(now);
-        }
         if (!stopping && stop_requested()) {
             stopping = true;
             end_ns = std::min(end_ns, now);
@@ -165,17 +126,6 @@ void dpdk_streamer::run(int64_t start_ns, int64_t end_ns, int64_t deadline_ns, i
         advance_slot();
     }
     stopped_ns_ = end_ns;  // the planned end, or when a stop signal came
-}
-
-dpdk_streamer::window dpdk_streamer::open_window(int64_t now) const {
-    return window{now + clean_window_ns, involuntary_switches(), busy_tsc_, handled()};
-}
-
-void dpdk_streamer::close_window(const window& w) {
-    if (involuntary_switches() == w.switches) {
-        clean_busy_tsc_ += busy_tsc_ - w.busy_tsc;
-        clean_handled_ += handled() - w.handled;
-    }
 }
 
 void dpdk_streamer::advance_slot() {
@@ -245,7 +195,7 @@ void dpdk_streamer::queue_rtp(uint32_t stream, uint32_t round, int64_t now) {
     const uint32_t body_bytes = store_.body_bytes();
     std::memcpy(frame, t.header, udp_frame_header_bytes);
     std::memcpy(frame + udp_frame_header_bytes, store_.body(t.identity, round), body_bytes);
-    const uint16_t c = static_cast<uint16_t>(~fold(t.header_sum + store_.body_sum(t.identity, round)));
+    const uint16_t c = static_cast<uint16_t>(~dp::csum::fold64(t.header_sum + store_.body_sum(t.identity, round)));
     const uint16_t cksum = c == 0 ? 0xffff : c;
     std::memcpy(frame + udp_frame_header_bytes - 2, &cksum, 2);
     const auto frame_len = static_cast<uint16_t>(udp_frame_header_bytes + body_bytes);
@@ -350,7 +300,8 @@ void dpdk_streamer::write_template(uint32_t i) {
     write_udp_headers(scratch.data(), h, store_.body_bytes());
     std::memcpy(t.header, scratch.data(), udp_frame_header_bytes);
     std::memset(t.header + udp_frame_header_bytes - 2, 0, 2);  // the checksum comes per packet
-    t.header_sum = udp_header_sum(t.header);
+    const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(t.header + sizeof(rte_ether_hdr));
+    t.header_sum = rte_ipv4_phdr_cksum(ip, 0) + rte_raw_cksum(ip + 1, sizeof(rte_udp_hdr));
     t.port_index = port_index_[from_port.id];
 }
 

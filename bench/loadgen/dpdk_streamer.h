@@ -14,10 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "bench/loadgen/busy_meter.h"
 #include "bench/loadgen/call_table.h"
 #include "bench/loadgen/clock.h"
 #include "bench/loadgen/dpdk_link.h"
-#include "bench/loadgen/endpoint_index.h"
 #include "bench/loadgen/latency_histogram.h"
 #include "bench/loadgen/net_address.h"
 #include "bench/loadgen/options.h"
@@ -25,6 +25,7 @@
 #include "bench/loadgen/progress_line.h"
 #include "bench/loadgen/send_batch.h"
 #include "bench/loadgen/srtp_streams.h"
+#include "bench/loadgen/stream_index.h"
 #include "bench/loadgen/stream_stats.h"
 #include "bench/loadgen/udp_frame.h"
 
@@ -47,21 +48,9 @@ inline constexpr int64_t tx_gather_ns = 20'000;
 // Rounds of send times kept per call for the latency of returning packets (16 x 20 ms): a
 // packet older than that takes its due time instead (an upper bound by the sender's lag).
 inline constexpr uint32_t send_time_rounds = 16;
-// The clean measure of the generator's own cost: its busy time is summed over windows of
-// this length, and only windows in which the thread was not preempted (no involuntary
-// context switch, getrusage, one system call a window) count; on a shared host a busy turn
-// that was descheduled would otherwise count the other process's time as the generator's.
-// Voluntary switches (--dpdk-idle-sleep-us) fall in idle turns and do not spoil a window.
-inline constexpr int64_t clean_window_ns = 1'000'000;
 
 inline uint32_t ipv4_of(const net_address& a) {
     return reinterpret_cast<const sockaddr_in*>(&a.storage)->sin_addr.s_addr;
-}
-
-inline uint16_t fold(uint32_t sum) {
-    sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    return static_cast<uint16_t>(sum);
 }
 
 inline side other(side s) { return s == side::a ? side::b : side::a; }
@@ -87,7 +76,7 @@ class tsc_clock {
 struct alignas(64) stream_tx {
     uint8_t header[udp_frame_header_bytes];  // Ethernet, IPv4 (checksum done), UDP (sum 0)
     uint16_t port_index = 0;                 // into dpdk_link::ports()
-    uint32_t header_sum = 0;                 // udp_header_sum of the template
+    uint32_t header_sum = 0;                 // the template's pseudo header and UDP header, folded
     uint32_t identity = 0;
 };
 
@@ -123,20 +112,13 @@ class dpdk_streamer {
     uint64_t verify_failed() const { return verify_failed_; }
     uint64_t arp_answered() const { return arp_answered_; }
     uint64_t handled() const { return rtp_sent_ + received_; }
-    double busy_seconds() const { return static_cast<double>(busy_tsc_) * clock_.ns_per_tick() / 1e9; }
-    double clean_busy_seconds() const { return static_cast<double>(clean_busy_tsc_) * clock_.ns_per_tick() / 1e9; }
-    uint64_t clean_handled() const { return clean_handled_; }
+    double busy_seconds() const { return static_cast<double>(busy_.busy_tsc()) * clock_.ns_per_tick() / 1e9; }
+    double clean_busy_seconds() const {
+        return static_cast<double>(busy_.clean_busy_tsc()) * clock_.ns_per_tick() / 1e9;
+    }
+    uint64_t clean_handled() const { return busy_.clean_handled(); }
 
  private:
-    struct window {
-        int64_t end_ns = 0;
-        uint64_t switches = 0;
-        uint64_t busy_tsc = 0;
-        uint64_t handled = 0;
-    };
-    window open_window(int64_t now) const;
-    void close_window(const window& w);
-
     int64_t due(uint32_t round, uint32_t call) const {
         return start_ns_ + static_cast<int64_t>(round) * period_ns_ + call_offset_ns_[call];
     }
@@ -196,16 +178,14 @@ class dpdk_streamer {
     std::vector<uint32_t> ssrc_;           // per stream, network order
     std::vector<int64_t> call_offset_ns_;  // per call: its phase in the period
     std::vector<int64_t> send_ns_;         // [round % send_time_rounds][call]: when it was sent
-    endpoint_index sources_;               // (receiving side, relay address, port) -> stream
+    stream_index sources_;                 // (receiving side, relay address, port) -> stream
     std::array<uint16_t, RTE_MAX_ETHPORTS> port_index_{};
     std::array<rte_mbuf*, 64> mbufs_{};
     uint32_t mbuf_next_ = 0;
     uint32_t mbuf_count_ = 0;
     std::array<rte_mbuf*, burst> rx_pkts_{};
     latency_histogram latency_;
-    uint64_t busy_tsc_ = 0;
-    uint64_t clean_busy_tsc_ = 0;  // busy_tsc_ of windows without a preemption
-    uint64_t clean_handled_ = 0;   // ... and the packets sent or received in them
+    busy_meter busy_;  // the generator's own cost: units are packets sent or received
     uint64_t rtp_sent_ = 0;
     uint64_t received_ = 0;
     uint64_t skipped_ = 0;

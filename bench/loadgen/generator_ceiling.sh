@@ -20,8 +20,7 @@
 # transmit on the server side: what the transport costs a poll-mode core).
 #
 # Every process runs in a session of its own whose autogroup gets nice --priority (default
-# -10): with the kernel's autogroup scheduling a process's nice counts only inside its session,
-# and on a shared host other sessions' builds would otherwise take most of both cores.
+# -10), so that a shared host's other sessions do not take the cores (memif_session.sh).
 #
 #   sudo bench/loadgen/generator_ceiling.sh [--wire-calls "5000 20000"] [--relay-calls "5000"]
 #        [--duration S] [--rounds N] [--priority NICE] [--json-dir DIR]
@@ -43,89 +42,35 @@ while [ $# -gt 0 ]; do
         --rounds) rounds=$2; shift 2 ;;
         --priority) priority=$2; shift 2 ;;
         --json-dir) json_dir=$2; shift 2 ;;
-        -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
         *) echo "generator_ceiling: unknown option '$1'" >&2; exit 2 ;;
     esac
 done
-pfx="lgceil$(($$ % 1000))"
-sock="/run/$pfx.sock"
-work=$(mktemp -d /tmp/lg-ceil.XXXXXX)
-far_pid=      # the wire or the relay itself
-session_pid=  # the setsid that waits for it
-stop_far() {  # SIGTERM, then SIGKILL after 10 s
-    [ -n "$far_pid" ] || return 0
-    kill -TERM "$far_pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do
-        kill -0 "$far_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -9 "$far_pid" 2>/dev/null || true
-    wait "$session_pid" 2>/dev/null || true
-    far_pid=
-    session_pid=
-}
-cleanup() {
-    stop_far
-    rm -rf "/var/run/dpdk/$pfx-w" "/var/run/dpdk/$pfx-r" "/var/run/dpdk/$pfx-g" "/var/run/dpdk/$pfx-p" "$sock"
-}
-trap 'cleanup; rm -rf "$work"' EXIT INT TERM
-
-# in_session CMD...: CMD in a new session whose autogroup has nice $priority; its pid (setsid
-# may fork) in $work/pid.
-in_session() {
-    setsid -w bash -c 'echo $$ >"$1/pid"; echo "$0" >/proc/self/autogroup; shift; exec "$@"' \
-        "$priority" "$work" "$@"
-}
-# Rings of 8192 descriptors (rsize=13; memif's default is 1024): 4 ms at 2 Mpps, what a
-# process descheduled for a scheduler slice on a shared host needs not to drop.
-servers="--vdev=net_memif0,role=server,socket=$sock,id=0,rsize=13 --vdev=net_memif1,role=server,socket=$sock,id=1,rsize=13"
-clients="--vdev=net_memif0,role=client,socket=$sock,id=0,rsize=13 --vdev=net_memif1,role=client,socket=$sock,id=1,rsize=13"
+source bench/loadgen/memif_session.sh
+memif_session_init lgceil
 
 start_far() {  # start_far wire|relay
-    rm -f "$sock" "$work/pid"
     if [ "$1" = wire ]; then
-        in_session ./build/bench/loadgen/rtprelay-wire -l 1 --no-pci --no-huge -m 512 --no-shconf \
-            --file-prefix "$pfx-w" $servers >"$work/far.log" 2>&1 &
-        ready="port 0 <-> port 1"
+        start_server "generator_ceiling: wire" "port 0 <-> port 1" \
+            ./build/bench/loadgen/rtprelay-wire -l 1 --no-pci --no-huge -m 512 --no-shconf --file-prefix "$pfx-w" $servers
     else
-        in_session ./build/relay/rtprelay \
+        start_server "generator_ceiling: relay" "NG control listening" ./build/relay/rtprelay \
             --eal="-l 0-1 --no-pci --no-huge -m 1024 --no-shconf --file-prefix $pfx-r $servers" \
             --interface="a address=198.18.1.1/24 dpdk-port=0 ports=10000-60000" \
             --interface="b address=198.18.2.1/24 dpdk-port=1 ports=10000-60000" \
-            --ng-listen=127.0.0.1:2291 --stats-interval=0 --drain-time=0 >"$work/far.log" 2>&1 &
-        ready="NG control listening"
+            --ng-listen=127.0.0.1:2291 --stats-interval=0 --drain-time=0
     fi
-    session_pid=$!
-    for _ in $(seq 1 50); do
-        [ -s "$work/pid" ] && break
-        sleep 0.02
-    done
-    far_pid=$(cat "$work/pid")
-    rm -f "$work/pid"
-    for _ in $(seq 1 100); do
-        grep -q "$ready" "$work/far.log" && return 0
-        kill -0 "$far_pid" 2>/dev/null || { cat "$work/far.log" >&2; echo "generator_ceiling: $1 did not start" >&2; exit 1; }
-        sleep 0.1
-    done
-    echo "generator_ceiling: $1 not ready within 10 s" >&2
-    exit 1
 }
 
 loadgen() {  # loadgen OUT CALLS ARGS...: one run, JSON in OUT
     local out=$1 calls=$2
     shift 2
-    in_session timeout $((duration * 3 + 60)) ./build/bench/loadgen/rtprelay-loadgen --dpdk \
-        --eal="-l 0 --no-pci --no-huge -m 1024 --no-shconf --file-prefix $pfx-g $clients" \
-        --dpdk-port-a 0 --dpdk-port-b 1 --addr-a 198.18.1.2 --addr-b 198.18.2.2 --dpdk-mbufs 65535 \
-        --calls "$calls" --duration "$duration" --srtp --json "$@" >"$out" 2>"$work/lg.err" || true
+    run_loadgen $((duration * 3 + 60)) "$out" --calls "$calls" --duration "$duration" --srtp "$@"
 }
 
 pipeline_ns=0
 pipeline() {  # the relay worker's ns per packet, SRTP<->SRTP, 10000 calls
-    local out="$work/pipeline.json"
-    in_session timeout 300 ./build/bench/pipeline/rtprelay-pipeline-bench --mode srtp-srtp --calls 10000 \
-        --packets 2000000 --floor-keys 0 --no-huge --mem 1024 --json >"$out" 2>"$work/pipeline.err" || true
-    pipeline_ns=$(python3 -c 'import json,sys; print("%.1f" % json.load(open(sys.argv[1]))["results"][0]["worker_ns_per_packet"])' "$out" 2>/dev/null || echo 0)
+    pipeline_ns=$(pipeline_ns srtp-srtp)
     printf "%-9s %7s %9s %9s %8s %8s %10s %8s %s\n" pipeline 10000 "" "" "" "" "" "" \
         "worker $pipeline_ns ns/pkt = $(python3 -c "print('%.2f' % (1e3 / $pipeline_ns) if $pipeline_ns else 'n/a')") Mpps"
 }
@@ -157,7 +102,7 @@ PY
 }
 
 echo "== generator ceiling, SRTP<->SRTP over net_memif, ${duration} s per run, $rounds rounds, autogroup nice $priority"
-echo "== $(lscpu | sed -n 's/^Model name: *//p'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== $(host_line)"
 printf "%-9s %7s %9s %9s %8s %8s %10s %8s %s\n" run calls "sent Mpps" loss behind "gen ns" "ceil Mpps" "x relay" ""
 for r in $(seq 1 "$rounds"); do
     pipeline
@@ -166,18 +111,15 @@ for r in $(seq 1 "$rounds"); do
     for c in $wire_calls; do
         start_far wire
         loadgen "$work/wire-$r-$c.json" "$c" --dpdk-wire
-        stop_far
-        line wire "$c" "$work/wire-$r-$c.json" "$(grep -o '[0-9.]* ns in windows' "$work/far.log" | cut -d' ' -f1)"
+        stop_server
+        line wire "$c" "$work/wire-$r-$c.json" "$(grep -o '[0-9.]* ns in windows' "$work/server.log" | cut -d' ' -f1)"
     done
     for c in $relay_calls; do
         start_far relay
-        loadgen "$work/relay-$r-$c.json" "$c" --ng 127.0.0.1:2291 --interface-a a --interface-b b --relay-pid "$far_pid"
-        stop_far
+        loadgen "$work/relay-$r-$c.json" "$c" --ng 127.0.0.1:2291 --interface-a a --interface-b b --relay-pid "$server_pid"
+        stop_server
         line relay "$c" "$work/relay-$r-$c.json" ""
     done
 done
 echo "== load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
-if [ -n "$json_dir" ]; then
-    mkdir -p "$json_dir"
-    cp "$work"/*.json "$json_dir"/
-fi
+keep_json "$json_dir"

@@ -172,8 +172,8 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
         "RTP both ways at the real packet rate, and reports loss, latency, jitter and the\n"
         "relay's own counters.\n\nOptions",
         100);
+    // Boost option tables, one option per line (clang-format 14 wants the marker alone):
     // clang-format off
-    // clang-format off: Boost option tables, one option per line
     desc.add_options()
         ("help,h", "show this help")
         ("ng", with_default(&o.ng, "HOST:PORT"), "relay's NG control address")
@@ -253,7 +253,6 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
         ("late-us", with_default(&o.late_us, "US"),
          "a packet sent more than this after its due time is late; a run with more than\n"
          "--skip-tolerance of its packets late or skipped is 'generator behind'");
-    // clang-format on
     // clang-format on
 
     po::variables_map vm;

@@ -8,12 +8,14 @@
 
 #include "bench/loadgen/rtp_wire.h"
 #include "control/sdes/crypto_attr.h"
+#include "dataplane/checksum.h"
 #include "dataplane/srtp/batch.h"
 
 namespace rtprelay::loadgen {
 
 namespace {
 
+namespace csum = dp::csum;
 namespace srtp = dp::srtp;
 
 constexpr size_t cache_line = 64;
@@ -23,24 +25,6 @@ size_t stride_of(uint32_t body_bytes) { return (body_bytes + cache_line - 1) / c
 
 uint32_t body_bytes_of(uint32_t payload_bytes, bool with_srtp) {
     return static_cast<uint32_t>(rtp_header_bytes) + payload_bytes + (with_srtp ? srtp_tag_bytes : 0);
-}
-
-// 16-bit words as they lie in memory, the last odd byte as the low-address half of a word
-// (what rte_raw_cksum adds), not folded.
-uint32_t raw_sum(const uint8_t* p, size_t len) {
-    uint32_t sum = 0;
-    size_t i = 0;
-    for (; i + 1 < len; i += 2) {
-        uint16_t w = 0;
-        std::memcpy(&w, p + i, 2);
-        sum += w;
-    }
-    if (i < len) {
-        uint16_t w = 0;
-        std::memcpy(&w, p + i, 1);
-        sum += w;
-    }
-    return sum;
 }
 
 rtp_fields fields_of(const sender_identity& id, uint32_t k, uint32_t round, uint32_t ptime_ms) {
@@ -96,7 +80,7 @@ packet_store::packet_store(const params& p, std::mt19937_64& rng)
     }
     for (uint32_t r = 0; r < rounds_; ++r) {
         for (uint32_t k = 0; k < identities_; ++k) {
-            sums_[static_cast<size_t>(r) * identities_ + k] = raw_sum(body(k, r), body_bytes_);
+            sums_[static_cast<size_t>(r) * identities_ + k] = csum::fold64(csum::sum_bytes(body(k, r), body_bytes_));
         }
     }
     build_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

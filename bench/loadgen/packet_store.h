@@ -66,8 +66,8 @@ class packet_store {
     const uint8_t* body(uint32_t k, uint32_t round) const {
         return bytes_.data() + (static_cast<size_t>(round) * identities_ + k) * stride_;
     }
-    // The body's one's complement sum as rte_raw_cksum adds it (16-bit words as they lie in
-    // memory), not folded: the UDP checksum is this plus the headers' sum.
+    // The body's one's complement sum (16-bit words as they lie in memory, dp::csum), folded:
+    // the UDP checksum is this plus the headers' sum.
     uint32_t body_sum(uint32_t k, uint32_t round) const { return sums_[static_cast<size_t>(round) * identities_ + k]; }
 
     double build_seconds() const { return build_seconds_; }

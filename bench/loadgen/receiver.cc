@@ -72,7 +72,7 @@ void receiver::on_rtp(side at, uint8_t* buf, size_t len, int64_t arrival_ns) {
         const uint32_t ssrc = static_cast<uint32_t>(buf[8]) << 24 | static_cast<uint32_t>(buf[9]) << 16 |
                               static_cast<uint32_t>(buf[10]) << 8 | buf[11];
         const uint32_t stream = streams_.by_ssrc.find(ssrc);
-        if (stream == ssrc_index::none) {
+        if (stream == stream_index::none) {
             ++foreign_;
             return;
         }
@@ -89,7 +89,7 @@ void receiver::on_rtp(side at, uint8_t* buf, size_t len, int64_t arrival_ns) {
         return;
     }
     const uint32_t stream = streams_.by_ssrc.find(v.ssrc);
-    if (stream == ssrc_index::none) {
+    if (stream == stream_index::none) {
         ++foreign_;
         return;
     }
@@ -112,7 +112,7 @@ void receiver::on_rtcp(side at, const uint8_t* buf, size_t len) {
         return;
     }
     const uint32_t stream = streams_.by_ssrc.find(ssrc);
-    if (stream == ssrc_index::none) {
+    if (stream == stream_index::none) {
         ++foreign_;
         return;
     }

@@ -17,7 +17,7 @@ namespace {
 dp::srtp::master_key key() { return sdes::random_key(sdes::suite::aes_cm_128_hmac_sha1_80); }
 
 stream_set one_call(const dp::srtp::master_key& ka, const dp::srtp::master_key& kb) {
-    stream_set set{{}, ssrc_index(2)};
+    stream_set set{{}, stream_index(2)};
     for (uint32_t i = 0; i < 2; ++i) {
         stream_plan s;
         s.from = i == 0 ? side::a : side::b;

@@ -17,7 +17,7 @@
 # pipeline bench's figure ("x pipe"; issue 17's target: <= 1.3).
 #
 # Every process runs in a session of its own whose autogroup gets nice --priority (default
-# -10), as in generator_ceiling.sh.
+# -10): memif_session.sh.
 #
 # --skip-tolerance passes on to the ramp (default 1): on a host where other sessions keep the
 # generator late, a larger one lets the ramp go on; steps over 1% are still marked
@@ -51,70 +51,11 @@ while [ $# -gt 0 ]; do
         *) echo "whole_daemon: unknown option '$1'" >&2; exit 2 ;;
     esac
 done
-pfx="lgwd$(($$ % 1000))"
-sock="/run/$pfx.sock"
-work=$(mktemp -d /tmp/lg-wd.XXXXXX)
-relay_pid=
-session_pid=
-stop_relay() {  # SIGTERM, then SIGKILL after 10 s
-    [ -n "$relay_pid" ] || return 0
-    kill -TERM "$relay_pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do
-        kill -0 "$relay_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -9 "$relay_pid" 2>/dev/null || true
-    wait "$session_pid" 2>/dev/null || true
-    relay_pid=
-    session_pid=
-}
-cleanup() {
-    stop_relay
-    rm -rf "/var/run/dpdk/$pfx-r" "/var/run/dpdk/$pfx-g" "$sock"
-}
-trap 'cleanup; rm -rf "$work"' EXIT INT TERM
-
-# in_session CMD...: CMD in a new session whose autogroup has nice $priority; its pid (setsid
-# may fork) in $work/pid.
-in_session() {
-    setsid -w bash -c 'echo $$ >"$1/pid"; echo "$0" >/proc/self/autogroup; shift; exec "$@"' \
-        "$priority" "$work" "$@"
-}
-servers="--vdev=net_memif0,role=server,socket=$sock,id=0,rsize=13 --vdev=net_memif1,role=server,socket=$sock,id=1,rsize=13"
-clients="--vdev=net_memif0,role=client,socket=$sock,id=0,rsize=13 --vdev=net_memif1,role=client,socket=$sock,id=1,rsize=13"
-
-start_relay() {
-    rm -f "$sock" "$work/pid"
-    in_session ./build/relay/rtprelay \
-        --eal="-l 0-1 --no-pci --no-huge -m 2048 --no-shconf --file-prefix $pfx-r $servers" \
-        --interface="a address=198.18.1.1/24 dpdk-port=0 ports=10000-60000" \
-        --interface="b address=198.18.2.1/24 dpdk-port=1 ports=10000-60000" \
-        --max-flows=524288 --ng-listen=127.0.0.1:2292 --stats-interval=0 --drain-time=0 >"$work/relay.log" 2>&1 &
-    session_pid=$!
-    for _ in $(seq 1 50); do
-        [ -s "$work/pid" ] && break
-        sleep 0.02
-    done
-    relay_pid=$(cat "$work/pid" 2>/dev/null || true)
-    for _ in $(seq 1 100); do
-        grep -q "NG control listening" "$work/relay.log" && return 0
-        kill -0 "$relay_pid" 2>/dev/null || { cat "$work/relay.log" >&2; echo "whole_daemon: rtprelay did not start" >&2; exit 1; }
-        sleep 0.1
-    done
-    echo "whole_daemon: rtprelay not ready within 10 s" >&2
-    exit 1
-}
-
-pipeline_ns() {  # pipeline_ns MODE: the worker's ns per packet, 10000 calls
-    local out="$work/pipeline-$1.json"
-    in_session timeout 300 ./build/bench/pipeline/rtprelay-pipeline-bench --mode "$1" --calls 10000 \
-        --packets 2000000 --floor-keys 0 --no-huge --mem 1024 --json >"$out" 2>"$work/pipeline.err" || true
-    python3 -c 'import json,sys; print("%.1f" % json.load(open(sys.argv[1]))["results"][0]["worker_ns_per_packet"])' \
-        "$out" 2>/dev/null || echo 0
-}
+source bench/loadgen/memif_session.sh
+memif_session_init lgwd
 
 echo "== whole daemon vs worker loop, net_memif, 1 worker, ${step_s} s steps, autogroup nice $priority"
-echo "== $(lscpu | sed -n 's/^Model name: *//p'), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "== $(host_line)"
 for r in $(seq 1 "$rounds"); do
     for mode in $modes; do
         case "$mode" in
@@ -123,16 +64,17 @@ for r in $(seq 1 "$rounds"); do
             *) echo "whole_daemon: unknown mode '$mode'" >&2; exit 2 ;;
         esac
         pns=$(pipeline_ns "$pmode")
-        start_relay
+        start_server "whole_daemon: rtprelay" "NG control listening" ./build/relay/rtprelay \
+            --eal="-l 0-1 --no-pci --no-huge -m 2048 --no-shconf --file-prefix $pfx-r $servers" \
+            --interface="a address=198.18.1.1/24 dpdk-port=0 ports=10000-60000" \
+            --interface="b address=198.18.2.1/24 dpdk-port=1 ports=10000-60000" \
+            --max-flows=524288 --ng-listen=127.0.0.1:2292 --stats-interval=0 --drain-time=0
         out="$work/daemon-$r-$mode.json"
-        in_session timeout $(( (step_s + 30) * 12 + 60 )) ./build/bench/loadgen/rtprelay-loadgen --dpdk \
-            --eal="-l 0 --no-pci --no-huge -m 1024 --no-shconf --file-prefix $pfx-g $clients" \
-            --dpdk-port-a 0 --dpdk-port-b 1 --addr-a 198.18.1.2 --addr-b 198.18.2.2 --dpdk-mbufs 65535 \
-            --interface-a a --interface-b b --ng 127.0.0.1:2292 --relay-pid "$relay_pid" $srtp \
+        run_loadgen $(( (step_s + 30) * 12 + 60 )) "$out" \
+            --interface-a a --interface-b b --ng 127.0.0.1:2292 --relay-pid "$server_pid" $srtp \
             --ramp --calls "$start" --ramp-max "$max" --ramp-factor 2 --ramp-refine 1 --duration "$step_s" \
-            --skip-tolerance "$tolerance" \
-            --json >"$out" 2>"$work/lg.err" || true
-        stop_relay
+            --skip-tolerance "$tolerance"
+        stop_server
         python3 - "$mode" "$pns" "$out" <<'PY'
 import json, sys
 mode, pns, path = sys.argv[1], float(sys.argv[2]), sys.argv[3]
@@ -159,7 +101,4 @@ PY
 done
 echo
 echo "== load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
-if [ -n "$json_dir" ]; then
-    mkdir -p "$json_dir"
-    cp "$work"/*.json "$json_dir"/
-fi
+keep_json "$json_dir"

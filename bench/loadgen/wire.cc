@@ -22,13 +22,12 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
-#include <sys/resource.h>
-
 #include <array>
 #include <cinttypes>
 #include <cstdio>
 #include <exception>
 
+#include "bench/loadgen/busy_meter.h"
 #include "bench/loadgen/stop_signal.h"
 #include "dataplane/port_setup.h"
 
@@ -38,15 +37,6 @@ namespace dp = rtprelay::dp;
 namespace {
 
 constexpr uint16_t burst = 32;
-
-// Busy time is also summed over 1-ms windows in which the thread was not preempted (one
-// getrusage a window): the wire's own cost per frame, without the time a shared host gave to
-// other processes (busy turns that were descheduled).
-uint64_t involuntary_switches() {
-    rusage ru{};
-    getrusage(RUSAGE_THREAD, &ru);
-    return static_cast<uint64_t>(ru.ru_nivcsw);
-}
 
 struct direction {
     uint16_t from = 0;
@@ -75,34 +65,11 @@ int run(int argc, char** argv) {
 
     std::array<direction, 2> dirs{direction{0, 1}, direction{1, 0}};
     std::array<rte_mbuf*, burst> pkts{};
-    uint64_t busy_tsc = 0;
-    uint64_t turn = rte_rdtsc();
+    lg::busy_meter busy;  // the wire's own cost per frame: busy_meter.h
+    busy.start(rte_rdtsc(), 0);
     bool worked = false;
-    const uint64_t window_tsc = rte_get_tsc_hz() / 1000;
-    uint64_t window_end = turn + window_tsc;
-    uint64_t window_switches = involuntary_switches();
-    uint64_t window_busy = 0;
-    uint64_t window_passed = 0;
-    uint64_t clean_busy_tsc = 0;
-    uint64_t clean_passed = 0;
     while (!lg::stop_requested()) {
-        const uint64_t now = rte_rdtsc();
-        if (worked) {
-            busy_tsc += now - turn;
-        }
-        if (now >= window_end) {
-            const uint64_t switches = involuntary_switches();
-            const uint64_t passed_now = dirs[0].passed + dirs[1].passed;
-            if (switches == window_switches) {
-                clean_busy_tsc += busy_tsc - window_busy;
-                clean_passed += passed_now - window_passed;
-            }
-            window_switches = switches;
-            window_busy = busy_tsc;
-            window_passed = passed_now;
-            window_end = now + window_tsc;
-        }
-        turn = now;
+        busy.turn(rte_rdtsc(), worked, dirs[0].passed + dirs[1].passed);
         worked = false;
         for (direction& d : dirs) {
             const uint16_t n = rte_eth_rx_burst(d.from, 0, pkts.data(), burst);
@@ -120,8 +87,9 @@ int run(int argc, char** argv) {
     }
     const uint64_t passed = dirs[0].passed + dirs[1].passed;
     const double hz = static_cast<double>(rte_get_tsc_hz());
-    const double busy_s = static_cast<double>(busy_tsc) / hz;
-    const double clean_s = static_cast<double>(clean_busy_tsc) / hz;
+    const double busy_s = static_cast<double>(busy.busy_tsc()) / hz;
+    const double clean_s = static_cast<double>(busy.clean_busy_tsc()) / hz;
+    const uint64_t clean_passed = busy.clean_handled();
     std::printf("wire: 0->1 passed %" PRIu64 " dropped %" PRIu64 ", 1->0 passed %" PRIu64 " dropped %" PRIu64
                 ", busy %.3f s, %.1f ns per frame; %.1f ns in windows without a preemption (%.0f %% of the "
                 "frames)\n",

@@ -49,25 +49,14 @@ inline rte_ether_addr peer_mac(int side, uint32_t call) {
 
 inline bool side_v6(ip_mode m, int side) { return m == ip_mode::v6 || (m == ip_mode::v4_v6 && side == 1); }
 
-// The IPv6 forms: 16 bytes network order, and text.
+// The IPv6 forms: 16 bytes network order, and text. Both in 2001:2:0:<1+side>::<hi>:<lo>.
+inline void side_address6(int side, uint16_t hi, uint16_t lo, uint8_t* out) {
+    const auto s = static_cast<uint16_t>(1 + side);
+    const uint16_t words[8] = {htons(0x2001), htons(2), 0, htons(s), 0, 0, htons(hi), htons(lo)};
+    std::memcpy(out, words, 16);
+}
 inline void relay_address6(int side, uint32_t i, uint8_t* out) {
-    const uint8_t a[16] = {0x20,
-                           0x01,
-                           0x00,
-                           0x02,
-                           0x00,
-                           0x00,
-                           0x00,
-                           static_cast<uint8_t>(1 + side),
-                           0,
-                           0,
-                           0,
-                           0,
-                           0,
-                           0,
-                           static_cast<uint8_t>((1 + i) >> 8),
-                           static_cast<uint8_t>(1 + i)};
-    std::memcpy(out, a, 16);
+    side_address6(side, 0, static_cast<uint16_t>(1 + i), out);
 }
 inline std::string relay_address6_text(int side, uint32_t i) {
     char b[64];
@@ -75,24 +64,7 @@ inline std::string relay_address6_text(int side, uint32_t i) {
     return b;
 }
 inline void peer_address6(int side, uint32_t call, uint8_t* out) {
-    const uint32_t h = 1 + peer_host(call);
-    const uint8_t a[16] = {0x20,
-                           0x01,
-                           0x00,
-                           0x02,
-                           0x00,
-                           0x00,
-                           0x00,
-                           static_cast<uint8_t>(1 + side),
-                           0,
-                           0,
-                           0,
-                           0,
-                           0x01,
-                           0x00,
-                           static_cast<uint8_t>(h >> 8),
-                           static_cast<uint8_t>(h)};
-    std::memcpy(out, a, 16);
+    side_address6(side, 0x100, static_cast<uint16_t>(1 + peer_host(call)), out);
 }
 inline std::string peer_address6_text(int side, uint32_t call) {
     char b[64];

@@ -217,11 +217,7 @@ std::optional<std::chrono::seconds> commands::delete_delay(request& r) {
 query_report commands::on_query(request& r, clock::time_point) {
     query_report q{sessions_.query(r.string(key::call_id)), std::nullopt};
     if (recordings_ != nullptr) {
-        value v = value::dict();
-        recordings_->describe(r.string(key::call_id), v);
-        if (const value* rec = v.find("recording"); rec != nullptr) {
-            q.recording = *rec;
-        }
+        q.recording = recordings_->describe(r.string(key::call_id));
     }
     return q;
 }

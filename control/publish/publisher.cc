@@ -320,4 +320,13 @@ void publisher::retire_states(stream& s) {
     }
 }
 
+dp::local_address local_address_of(const ip_address& a, uint16_t port_id, uint16_t vlan) {
+    dp::local_address la{a.is_v4() ? a.v4_be() : 0, port_id, vlan};
+    if (!a.is_v4()) {
+        la.v6 = true;
+        std::memcpy(la.addr6, a.bytes.data(), sizeof(la.addr6));
+    }
+    return la;
+}
+
 }  // namespace rtprelay

@@ -64,4 +64,8 @@ class publisher {
     const dp::local_addresses* locals_ = nullptr;
 };
 
+// The data plane's entry for media address `a` on DPDK port `port_id`, VLAN `vlan` (0 =
+// untagged): what set_local_addresses' table holds for each interface address.
+dp::local_address local_address_of(const ip_address& a, uint16_t port_id, uint16_t vlan);
+
 }  // namespace rtprelay

@@ -305,10 +305,10 @@ void controller::command(ng::command command, const ng::request& req) {
     }
 }
 
-void controller::describe(std::string_view call_id, ng::value& reply) const {
+std::optional<ng::value> controller::describe(std::string_view call_id) const {
     auto it = calls_.find(std::string(call_id));
     if (it == calls_.end() || rec_ == nullptr) {
-        return;
+        return std::nullopt;
     }
     const call_state& s = it->second;
     const std::string& dir = rec_->config().dir;
@@ -335,7 +335,7 @@ void controller::describe(std::string_view call_id, ng::value& reply) const {
         prev.as_list().push_back(ng::value::str(dir + "/done/" + p));
     }
     r.set("finished", std::move(prev));
-    reply.set("recording", std::move(r));
+    return r;
 }
 
 void controller::call_closing(call& c, close_reason why) {

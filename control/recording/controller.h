@@ -21,6 +21,7 @@
 // never holds a media key) and its events. Control thread only.
 
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -63,8 +64,8 @@ class controller final : public call_observer {
     // `start recording`, `stop recording`, `pause recording` (the reply is rtpengine's: result
     // ok, nothing else). Throws session_error for an unknown call-id or bad names.
     void command(ng::command command, const ng::request& req);
-    // Adds the call's "recording" dictionary to a query reply (when it has or had one).
-    void describe(std::string_view call_id, ng::value& reply) const;
+    // The call's "recording" dictionary for a query reply; none when it has not had one.
+    std::optional<ng::value> describe(std::string_view call_id) const;
 
     void call_closing(call& c, close_reason why) override;
     // The node stops: closes every open recording (its calls stay).

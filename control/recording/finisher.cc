@@ -1,12 +1,8 @@
 #include "control/recording/finisher.h"
 
-#include <fcntl.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <spawn.h>
-#include <stdio.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,58 +13,11 @@
 
 #include "control/log.h"
 #include "control/recording/json_writer.h"
+#include "control/recording/record_files.h"
 
 extern char** environ;
 
 namespace rtprelay::recording {
-
-namespace {
-std::string make_dirs(const std::string& path) {
-    for (size_t at = 1; at <= path.size(); ++at) {
-        if (at != path.size() && path[at] != '/') {
-            continue;
-        }
-        const std::string part = path.substr(0, at);
-        if (::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) {
-            return "cannot create directory " + part + ": " + std::strerror(errno);
-        }
-    }
-    return {};
-}
-
-// Writes `text` to a new file `path` (0600, not over an existing one). Empty on success.
-std::string write_new(const std::string& path, const std::string& text) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        return "cannot create " + path + ": " + std::strerror(errno);
-    }
-    size_t done = 0;
-    while (done < text.size()) {
-        const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            const int e = n < 0 ? errno : ENOSPC;
-            ::close(fd);
-            ::unlink(path.c_str());
-            return "cannot write " + path + ": " + std::strerror(e);
-        }
-        done += static_cast<size_t>(n);
-    }
-    if (::close(fd) != 0) {
-        const int e = errno;
-        ::unlink(path.c_str());
-        return "cannot write " + path + ": " + std::strerror(e);
-    }
-    return {};
-}
-
-// rename() that never replaces an existing file (an earlier recording of the same name).
-int move_new(const std::string& from, const std::string& to) {
-    return ::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE);
-}
-}  // namespace
 
 finisher::finisher(std::string dir, std::string command, live_counters& counters)
     : dir_(std::move(dir)), counters_(counters) {
@@ -81,15 +30,9 @@ finisher::finisher(std::string dir, std::string command, live_counters& counters
 
 finisher::~finisher() { stop(); }
 
-void finisher::start(int cpu) {
+void finisher::start() {
     thread_ = std::thread([this] { run(); });
     pthread_setname_np(thread_.native_handle(), "rtprelay-recfin");
-    if (cpu >= 0) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(static_cast<unsigned>(cpu), &set);
-        pthread_setaffinity_np(thread_.native_handle(), sizeof set, &set);
-    }
 }
 
 void finisher::stop() {
@@ -209,8 +152,8 @@ void finisher::finish(finish_job& job) {
         if (!e.empty()) {
             break;
         }
-        if (move_new(active + ext, done + ext) != 0) {
-            e = "cannot move " + active + ext + " to done/: " + std::strerror(errno);
+        if (std::string m = move_new(active + ext, done + ext); !m.empty()) {
+            e = "cannot move " + active + ext + " to done/: " + m;
             break;
         }
         moved.push_back(done + ext);

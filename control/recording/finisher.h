@@ -45,7 +45,7 @@ class finisher {
     finisher(const finisher&) = delete;
     finisher& operator=(const finisher&) = delete;
 
-    void start(int cpu);
+    void start();
     // Finishes every queued job, waits up to 5 s for running commands, joins the thread.
     void stop();
     void push(finish_job job);

@@ -1,8 +1,8 @@
 #pragma once
 // A small streaming JSON writer for recording metadata: objects, arrays, strings, numbers.
-// Strings are bytes from the network (call-ids, tags, SDPs): quotes, backslashes and control
-// bytes are escaped and bytes of invalid UTF-8 become \u00XX, so the file is valid JSON
-// whatever the peers sent. Control plane and recorder threads only.
+// Strings are bytes from the network (call-ids, tags, SDPs), written with json_string
+// (control/json_string.h), so the file is valid JSON whatever the peers sent. Control plane
+// and recorder threads only.
 
 #include <cstdint>
 #include <string>
@@ -36,7 +36,7 @@ class json_writer {
     const std::string& str() const { return out_; }
     std::string take() { return std::move(out_); }
 
-    // `s` as a JSON string literal, quotes included.
+    // `s` as a JSON string literal, quotes included (json_string).
     static std::string quote(std::string_view s);
 
  private:

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "control/recording/record_files.h"
+
 namespace rtprelay::recording {
 
 namespace {
@@ -25,22 +27,6 @@ uint16_t ip_checksum(const uint8_t* h, size_t n) {
         sum = (sum & 0xffff) + (sum >> 16);
     }
     return static_cast<uint16_t>(~sum);
-}
-
-// Writes all of buf to fd. Empty on success, else strerror.
-std::string write_all(int fd, const char* buf, size_t n) {
-    while (n > 0) {
-        const ssize_t w = ::write(fd, buf, n);
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w <= 0) {
-            return std::strerror(w < 0 ? errno : ENOSPC);
-        }
-        buf += w;
-        n -= static_cast<size_t>(w);
-    }
-    return {};
 }
 }  // namespace
 
@@ -79,19 +65,7 @@ pcap_store::writer* pcap_store::create(uint32_t id, const std::string& path, std
         *error = "cannot make a pcap header for " + path;
         return nullptr;
     }
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    std::string e = fd < 0 ? "cannot create " + path + ": " + std::strerror(errno) : std::string();
-    if (fd >= 0) {
-        const std::string we = write_all(fd, w.buf, w.size);
-        if (::close(fd) != 0 && we.empty()) {
-            e = "cannot write " + path + ": " + std::strerror(errno);
-        } else if (!we.empty()) {
-            e = "cannot write " + path + ": " + we;
-        }
-        if (!e.empty()) {
-            ::unlink(path.c_str());  // ours: a failure removes it again
-        }
-    }
+    const std::string e = write_new(path, std::string_view(w.buf, w.size));  // removed again on failure
     if (!e.empty()) {
         pcap_dump_close(w.dumper);
         std::free(w.buf);

@@ -2,7 +2,6 @@
 
 #include <pthread.h>
 #include <rte_rcu_qsbr.h>
-#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,25 +13,12 @@
 #include "control/recording/finisher.h"
 #include "control/recording/json_writer.h"
 #include "control/recording/pcap_store.h"
+#include "control/recording/record_files.h"
 #include "control/recording/time_text.h"
 
 namespace rtprelay::recording {
 
 namespace {
-// mkdir -p with mode 0700 for every directory it creates. Empty on success.
-std::string make_dirs(const std::string& path) {
-    for (size_t at = 1; at <= path.size(); ++at) {
-        if (at != path.size() && path[at] != '/') {
-            continue;
-        }
-        const std::string part = path.substr(0, at);
-        if (::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) {
-            return "cannot create directory " + part + ": " + std::strerror(errno);
-        }
-    }
-    return {};
-}
-
 std::string parent_of(const std::string& path) {
     const size_t slash = path.rfind('/');
     return slash == std::string::npos ? std::string() : path.substr(0, slash);
@@ -96,16 +82,10 @@ recorder::recorder(recorder_config cfg, std::vector<dp::record_ring*> rings, rte
 
 recorder::~recorder() { stop(); }
 
-void recorder::start(int cpu) {
+void recorder::start() {
     thread_ = std::thread([this] { run(); });
     pthread_setname_np(thread_.native_handle(), "rtprelay-rec");
-    if (cpu >= 0) {
-        cpu_set_t set;
-        CPU_ZERO(&set);
-        CPU_SET(static_cast<unsigned>(cpu), &set);
-        pthread_setaffinity_np(thread_.native_handle(), sizeof set, &set);
-    }
-    finisher_->start(cpu);
+    finisher_->start();
 }
 
 void recorder::stop() {

@@ -100,8 +100,9 @@ class recorder {
     recorder(const recorder&) = delete;
     recorder& operator=(const recorder&) = delete;
 
-    // Starts the two threads on `cpu` (-1 = wherever the OS puts them).
-    void start(int cpu = -1);
+    // Starts the two threads; they inherit the caller's CPU affinity (the relay's main lcore,
+    // never a worker core).
+    void start();
     // After the workers stopped: reads what is left in the rings, closes every open
     // recording ("node stop" unless closed before), finishes them all, joins the threads.
     void stop();

@@ -33,6 +33,10 @@ TEST(ip_address, v6_to_string) {
     ASSERT_TRUE(a);
     EXPECT_EQ(a->to_string(), "2001:db8::1");
     EXPECT_EQ(ip_address::parse("::")->to_string(), "::");
+    // from_v6 takes the 16 bytes as they are: the same value as parsing the text.
+    const ip_address b = ip_address::from_v6(a->bytes.data());
+    EXPECT_FALSE(b.is_v4());
+    EXPECT_EQ(b, *a);
 }
 
 TEST(endpoint, to_string) {

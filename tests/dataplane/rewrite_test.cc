@@ -9,6 +9,7 @@
 #include <cstring>
 #include <random>
 
+#include "dataplane/checksum.h"
 #include "dataplane/flow_entry.h"
 #include "tests/dataplane/test_packets.h"
 
@@ -264,7 +265,7 @@ TEST(rewrite, refuses_without_headroom_and_leaves_the_frame_alone) {
 
 TEST(checksum_update, rfc1624_example_gives_positive_zero) {
     // RFC 1624 section 4: eqn. 3 yields 0x0000 where eqn. 2 would give 0xffff.
-    EXPECT_EQ(checksum_update16(0xdd2f, 0x5555, 0x3285), 0x0000);
+    EXPECT_EQ(csum::update16(0xdd2f, 0x5555, 0x3285), 0x0000);
 }
 
 TEST(checksum_update, matches_full_recompute_of_ip_header) {
@@ -282,8 +283,8 @@ TEST(checksum_update, matches_full_recompute_of_ip_header) {
 
         const uint32_t new_src = (i % 100 == 0) ? 0xffffffffu : rng();
         const uint16_t new_id = (i % 100 == 1) ? 0 : static_cast<uint16_t>(rng());
-        uint16_t c = checksum_update32(h.hdr_checksum, h.src_addr, new_src);
-        c = checksum_update16(c, h.packet_id, new_id);
+        uint16_t c = csum::update32(h.hdr_checksum, h.src_addr, new_src);
+        c = csum::update16(c, h.packet_id, new_id);
         h.src_addr = new_src;
         h.packet_id = new_id;
         h.hdr_checksum = 0;

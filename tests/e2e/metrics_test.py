@@ -20,8 +20,8 @@ import time
 import urllib.parse
 import urllib.request
 
-from rtptest import (NgClient, check, host_socket, media_of, new_key, ping, rtcp_sr, rtp_packet, run_checks, sdp_for,
-                     text, wait_for)
+from rtptest import (NgClient, check, drain, host_socket, media_of, new_key, ping, rtcp_sr, rtp_packet, run_checks,
+                     sdp_for, text, wait_for)
 
 E = os.environ
 METRICS_ADDR = E.get("METRICS_ADDR", "127.0.0.1:9100")
@@ -162,16 +162,6 @@ class PrometheusServer:
 
 # --- media helpers ---
 
-def drain(s):
-    s.settimeout(0)
-    try:
-        while True:
-            s.recvfrom(4096)
-    except (BlockingIOError, socket.timeout):
-        pass
-    s.settimeout(1.0)
-
-
 def lockstep(tx, rx, dst, n, make):
     """Sends n packets one at a time, each waiting for its copy; returns how many arrived."""
     got = 0
@@ -293,12 +283,18 @@ def run_calls(ng, m0, prom):
     m3 = settle(lambda s: delta(m2, s, "rtprelay_port_tx_packets_total", port="1") >= n + 3 and
                 all(delta(m2, s, "rtprelay_latch_changes_total", interface=i, kind="first") >= 1 for i in "ab"))
     # The first packet of each leg latched its RTP port (before m2), the first SR its RTCP port.
+    windows = (("first", "m1-m2", m1, m2), ("first", "m2-m3", m2, m3), ("plain_move", "m1-m3", m1, m3),
+               ("srtp_relatch", "m1-m3", m1, m3))
+    seen = {(i, k, w): delta(x, y, "rtprelay_latch_changes_total", interface=i, kind=k)
+            for i in "ab" for (k, w, x, y) in windows}
     check(all(delta(m1, m2, "rtprelay_latch_changes_total", interface=i, kind="first") == 1 and
               delta(m2, m3, "rtprelay_latch_changes_total", interface=i, kind="first") == 1 for i in "ab") and
           all(delta(m1, m3, "rtprelay_latch_changes_total", interface=i, kind=k) == 0
               for i in "ab" for k in ("plain_move", "srtp_relatch")) and
           m3.v("rtprelay_latch_events_dropped_total") == 0,
-          "rtprelay_latch_changes_total{interface=a,b,kind=first} +1 per port, no move, no event dropped")
+          "rtprelay_latch_changes_total{interface=a,b,kind=first} +1 per port, no move, no event dropped (%s, "
+          "events dropped %s)" % (", ".join("%s %s %s: %s" % (i, k, w, v) for (i, k, w), v in sorted(seen.items())),
+                                  m3.v("rtprelay_latch_events_dropped_total")))
     check(delta(m2, m3, "rtprelay_packets_relayed_total", kind="rtp") == 2 * n,
           "rtprelay_packets_relayed_total{kind=rtp} +%d (sent %d)" %
           (delta(m2, m3, "rtprelay_packets_relayed_total", kind="rtp"), 2 * n))

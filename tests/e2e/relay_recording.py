@@ -11,9 +11,9 @@ import subprocess
 import tempfile
 import time
 
-from rtptest import NgClient, check, host_socket, new_key, ping, run_checks, text, wait_for
+from rtptest import NgClient, check, drain, host_socket, new_key, ping, run_checks, text, wait_for
 from rtptest import audio_sdp as sdp, parse_audio_sdp as parse
-from recording_check import (RtpSender, dominant, drain, pcap_rtp, silent_runs, tone_file, wait_done,
+from recording_check import (RtpSender, dominant, pcap_rtp, silent_runs, tone_file, wait_done,
                              wav_channels)
 
 E = os.environ

@@ -8,9 +8,9 @@ import re
 import time
 import urllib.request
 
-from rtptest import NgClient, check, host_socket, ping, run_checks, text, wait_for
+from rtptest import NgClient, check, drain, host_socket, ping, run_checks, text, wait_for
 from rtptest import audio_sdp as sdp, parse_audio_sdp as parse
-from recording_check import RtpSender, drain
+from recording_check import RtpSender
 
 E = os.environ
 NS_A, NS_B, IP_A, IP_B = E["NS_A"], E["NS_B"], E["ADDR_A"], E["ADDR_B"]

@@ -5,7 +5,6 @@ the metadata; and sox for the test tones."""
 import json
 import math
 import os
-import socket
 import struct
 import subprocess
 import threading
@@ -51,18 +50,6 @@ class RtpSender(threading.Thread):
     def stop(self):
         self._halt.set()
         self.join()
-
-
-def drain(s):
-    """Throws away what socket `s` received (replies the relay sends to a test host)."""
-    s.settimeout(0)
-    try:
-        while True:
-            s.recv(4096)
-    except (BlockingIOError, socket.timeout):
-        pass
-    finally:
-        s.settimeout(0.2)
 
 
 def pcap_rtp(path):

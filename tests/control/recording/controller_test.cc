@@ -9,8 +9,6 @@
 #include <unistd.h>
 
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "control/interfaces.h"
 #include "control/ng/commands.h"
@@ -19,11 +17,13 @@
 #include "dataplane/flow_table.h"
 #include "dataplane/local_addresses.h"
 #include "dataplane/neighbour_table.h"
+#include "tests/control/recording/temp_files.h"
 
 namespace rtprelay::recording {
 namespace {
 
 using ng::value;
+using test_files::read_file;
 
 std::string sdp(const std::string& ip, uint16_t port) {
     return "v=0\r\no=- 1 1 IN IP4 " + ip + "\r\ns=-\r\nc=IN IP4 " + ip + "\r\nt=0 0\r\nm=audio " +
@@ -35,19 +35,11 @@ uint16_t media_port(const std::string& s) {
     return static_cast<uint16_t>(std::stoi(s.substr(at + 8)));
 }
 
-std::string read_file(const std::string& path) {
-    std::ifstream f(path);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
-
 class controller_test : public ::testing::Test {
  protected:
     void SetUp() override {
-        char tmpl[] = "/tmp/rtprelay-recctl-test.XXXXXX";
-        ASSERT_NE(mkdtemp(tmpl), nullptr);
-        dir_ = tmpl;
+        dir_ = test_files::make_temp_dir("rtprelay-recctl-test");
+        ASSERT_FALSE(dir_.empty());
         prepare_directory(dir_);
         flows_ = std::make_unique<dp::flow_table>(4096, 1, 0);
         neighbours_ = std::make_unique<dp::neighbour_table>(256, 0);
@@ -68,10 +60,7 @@ class controller_test : public ::testing::Test {
         // The relay's addresses, as the plane registers them: IPv6 flows are keyed by slot.
         for (const auto& i : interfaces_.all()) {
             for (const auto& a : i.addresses) {
-                dp::local_address la{a.net.base.is_v4() ? a.net.base.v4_be() : 0, i.dpdk_port, 0};
-                la.v6 = !a.net.base.is_v4();
-                std::memcpy(la.addr6, a.net.base.bytes.data(), la.v6 ? 16 : 0);
-                ASSERT_TRUE(locals_.add(la));
+                ASSERT_TRUE(locals_.add(local_address_of(a.net.base, i.dpdk_port, i.vlan)));
             }
         }
         pub_ = std::make_unique<publisher>(*flows_, *neighbours_, 1);
@@ -94,7 +83,7 @@ class controller_test : public ::testing::Test {
         rec_.reset();
         pub_.reset();
         flows_->reclaim_all();
-        ASSERT_EQ(std::system(("rm -rf " + dir_).c_str()), 0);
+        ASSERT_TRUE(test_files::remove_tree(dir_));
     }
 
     value handle(const value& req) {

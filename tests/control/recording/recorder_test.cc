@@ -16,14 +16,16 @@
 #include <csignal>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "control/recording/time_text.h"
+#include "tests/control/recording/temp_files.h"
 
 namespace rtprelay::recording {
 namespace {
+
+using test_files::read_file;
 
 constexpr uint64_t hz = 1'000'000'000;  // TSC = nanoseconds in these tests
 constexpr int64_t t0_ns = 1'700'000'000'000'000'000;
@@ -76,13 +78,6 @@ double power_at(const std::vector<int16_t>& s, double freq) {
     return (q1 * q1 + q2 * q2 - c * q1 * q2) / static_cast<double>(s.size() * s.size());
 }
 
-std::string read_file(const std::string& path) {
-    std::ifstream f(path);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
-
 int open_fds() {
     int n = 0;
     DIR* d = opendir("/proc/self/fd");
@@ -96,14 +91,13 @@ int open_fds() {
 class recorder_test : public ::testing::Test {
  protected:
     void SetUp() override {
-        char tmpl[] = "/tmp/rtprelay-rec-test.XXXXXX";
-        ASSERT_NE(mkdtemp(tmpl), nullptr);
-        dir_ = tmpl;
+        dir_ = test_files::make_temp_dir("rtprelay-rec-test");
+        ASSERT_FALSE(dir_.empty());
         prepare_directory(dir_);
     }
     void TearDown() override {
         rec_.reset();
-        ASSERT_EQ(std::system(("rm -rf " + dir_).c_str()), 0);
+        ASSERT_TRUE(test_files::remove_tree(dir_));
     }
 
     void make(size_t max_open = 256, std::string command = {}, size_t flush_bytes = 64 * 1024,
@@ -494,14 +488,14 @@ TEST_F(recorder_test, the_thread_writes_while_packets_arrive) {
 TEST(recording_directory, is_created_and_checked) {
     EXPECT_THROW(prepare_directory("relative/dir"), std::invalid_argument);
     EXPECT_THROW(prepare_directory("/proc/rtprelay-recordings"), std::invalid_argument);
-    char tmpl[] = "/tmp/rtprelay-rec-dir.XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
-    const std::string d = std::string(tmpl) + "/a/b";
+    const std::string tmp = test_files::make_temp_dir("rtprelay-rec-dir");
+    ASSERT_FALSE(tmp.empty());
+    const std::string d = tmp + "/a/b";
     prepare_directory(d);
     struct stat st {};
     ASSERT_EQ(::stat((d + "/done").c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0700u);
-    ASSERT_EQ(std::system((std::string("rm -rf ") + tmpl).c_str()), 0);
+    ASSERT_TRUE(test_files::remove_tree(tmp));
 }
 
 }  // namespace

@@ -108,10 +108,7 @@ class ipv6_session_test : public ::testing::Test {
         interfaces_.add(parse_interface("c4 address=198.18.5.1/24 dpdk-port=0 ports=48000-48003", 7));
         for (const auto& i : interfaces_.all()) {
             for (const auto& a : i.addresses) {
-                dp::local_address la{a.net.base.is_v4() ? a.net.base.v4_be() : 0, i.dpdk_port, 0};
-                la.v6 = !a.net.base.is_v4();
-                std::memcpy(la.addr6, a.net.base.bytes.data(), la.v6 ? 16 : 0);
-                ASSERT_TRUE(locals_.add(la));
+                ASSERT_TRUE(locals_.add(local_address_of(a.net.base, i.dpdk_port, i.vlan)));
             }
         }
         pub_ = std::make_unique<publisher>(*flows_, *neighbours_, 1);

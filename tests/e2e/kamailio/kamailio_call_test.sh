@@ -13,41 +13,13 @@ build=$(realpath "$1")
 prefix=${2:-rpkam}
 prefix=${prefix:0:8}
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(cd "$here/../../.." && pwd)
-source "$repo/tests/support/netns.sh"
-source "$here/sipnet.sh"
-cfg="$repo/deploy/kamailio/kamailio-rtprelay.cfg"
-ctl="$build/relay/ctl/rtprelay-ctl"
-
-for tool in kamailio sipp python3; do
-    command -v "$tool" >/dev/null || { echo "FAIL: $tool not installed (deploy/scripts/install-deps.sh)"; exit 1; }
-done
-
-tmp=$(mktemp -d /tmp/rtprelay-kam.XXXXXX)
-relay_pid= kam_pid= uas_pid= uac_pid=
-finish() {
-    local rc=$?
-    set +e
-    stop_pid "$uac_pid"; stop_pid "$uas_pid"; stop_pid "$kam_pid"
-    if [ -n "$relay_pid" ]; then kill -9 "$relay_pid" 2>/dev/null; fi
-    netns_cleanup "$prefix"   # kills anything left in the namespaces
-    sipnet_cleanup "$prefix"
-    if [ $rc -ne 0 ]; then
-        for f in relay.log kamailio.log uac.out uas.out uac_logs.log uas_logs.log uac_errors.log uas_errors.log uac_msg.log uas_msg.log; do
-            [ -s "$tmp/$f" ] || continue
-            echo "---- $f ----"
-            tail -n 80 "$tmp/$f"
-        done
-    fi
-    if [ -n "${KEEP_LOGS:-}" ]; then echo "logs kept in $tmp"; else rm -rf "$tmp"; fi
-    exit $rc
-}
-trap finish EXIT INT TERM
-fail() { echo "FAIL: $*"; exit 1; }
+source "$here/common.sh"
+cfg=$kam_cfg
+need_tools kamailio sipp python3
+log_files+=(uac.out uas.out uac_logs.log uas_logs.log uac_errors.log uas_errors.log uac_msg.log uas_msg.log)
 
 netns_setup "$prefix"
 sipnet_setup "$prefix"
-ng_port=${NG_PORT:-2223}
 rtp_a=30000 rtp_b=40000
 
 # 1. The config loads, with and without its optional parts.
@@ -59,52 +31,16 @@ done
 echo "ok   kamailio -c accepts $(basename "$cfg") (plain, and with WITH_CPS_LIMIT WITH_CTL)"
 
 # 2. rtprelay, as run_e2e.sh starts it.
-ip netns exec "$NS_RELAY" "$build/relay/rtprelay" \
-    --eal="-l 0-1 --no-pci --no-huge -m 512 --no-shconf --file-prefix $prefix --vdev=net_af_packet0,iface=$IF_A0 --vdev=net_af_packet1,iface=$IF_B0" \
-    --interface="a address=$RELAY_A/24 dpdk-port=0" \
-    --interface="b address=$RELAY_B/24 dpdk-port=1" \
-    --ng-listen="127.0.0.1:$ng_port" --idle-sleep-us="${IDLE_SLEEP_US:-50}" >"$tmp/relay.log" 2>&1 &
-relay_pid=$!
-ctl_ns() { ip netns exec "$NS_RELAY" "$ctl" --ng "127.0.0.1:$ng_port" --timeout 300 "$@"; }
-up=
-for _ in $(seq 1 40); do
-    if ctl_ns ping >/dev/null 2>&1; then up=1; break; fi
-    kill -0 "$relay_pid" 2>/dev/null || fail "rtprelay exited at start-up"
-    sleep 0.5
-done
-[ -n "$up" ] || fail "rtprelay does not answer NG ping"
-echo "ok   rtprelay answers on 127.0.0.1:$ng_port"
-json_field() {  # json_field EXPR: evaluates EXPR on the JSON from stdin as `j`
-    python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"
-}
+start_relay
 
-# 3. Kamailio in the foreground, own pid file, runtime dir and control socket.
-mkdir -p "$tmp/run"
-ip netns exec "$NS_RELAY" kamailio -f "$cfg" -DD -E -n 2 -m 64 -M 8 \
-    -P "$tmp/kamailio.pid" -Y "$tmp/run" -w "$tmp" \
-    -l "udp:$SIP_PROXY_A:5060" -l "udp:$SIP_PROXY_B:5060" \
-    -A "RTPRELAY_NG=\"udp:127.0.0.1:$ng_port\"" -A 'CALLER_IF="a"' -A 'CALLEE_IF="b"' \
-    -A WITH_CPS_LIMIT -A WITH_CTL -A "CTL_SOCKET=\"unix:$tmp/run/kamailio_ctl\"" \
-    >"$tmp/kamailio.log" 2>&1 &
-kam_pid=$!
-for _ in $(seq 1 40); do
-    [ -S "$tmp/run/kamailio_ctl" ] && break
-    kill -0 "$kam_pid" 2>/dev/null || fail "kamailio exited at start-up"
-    sleep 0.25
-done
-[ -S "$tmp/run/kamailio_ctl" ] || fail "kamailio's control socket did not appear"
+# 3. Kamailio in the foreground, own pid file, runtime dir and control socket; its start-up
+# ping found rtprelay.
+start_kamailio -A WITH_CPS_LIMIT -A WITH_CTL
 # Its start-up ping: every process pings the node and disables it if there is no pong.
 kamcmd -s "unix:$tmp/run/kamailio_ctl" rtpengine.show all >"$tmp/show.txt" 2>&1 || true
 grep -q "disabled: 0" "$tmp/show.txt" || { cat "$tmp/show.txt"; fail "rtprelay is disabled in Kamailio (start-up ping unanswered)"; }
 kamcmd -s "unix:$tmp/run/kamailio_ctl" rtpengine.ping all >"$tmp/ping.txt" 2>&1 || true
 grep -q "success" "$tmp/ping.txt" || { cat "$tmp/ping.txt"; fail "kamcmd rtpengine.ping all"; }
-found=
-for _ in $(seq 1 40); do
-    grep -qF "rtpengine instance <udp:127.0.0.1:$ng_port> found, support for it enabled" "$tmp/kamailio.log" \
-        && { found=1; break; }
-    sleep 0.25
-done
-[ -n "$found" ] || fail "Kamailio did not log that its start-up ping found rtprelay"
 if grep -qiE "proxy did not respond|rtpengine.*(ERROR|disabled)" "$tmp/kamailio.log"; then
     grep -iE "rtpengine" "$tmp/kamailio.log" | head; fail "Kamailio logged rtpengine errors at start-up"
 fi
@@ -112,17 +48,11 @@ echo "ok   Kamailio's start-up ping got pong: rtprelay enabled, rtpengine.ping a
 
 # 4. The call: callee first, then the caller; it holds the call 6 s for the media.
 cd "$tmp"
-ip netns exec "$NS_B" timeout 90 sipp -sf "$here/uas.xml" -i "$SIP_B" -p 5080 -m 1 -nostdin \
-    -key rtp_addr "$ADDR_B" -key rtp_port "$rtp_b" -timeout 80s \
-    -trace_logs -log_file "$tmp/uas_logs.log" -trace_msg -message_file "$tmp/uas_msg.log" \
-    -trace_err -error_file "$tmp/uas_errors.log" >"$tmp/uas.out" 2>&1 &
-uas_pid=$!
+sipp_uas "" 5080 "$rtp_b"; uas_pid=$started
+extra_pids+=("$uas_pid")
 sleep 0.5
-ip netns exec "$NS_A" timeout 90 sipp -sf "$here/uac.xml" "$SIP_PROXY_A:5060" -i "$SIP_A" -p 5060 -m 1 -nostdin \
-    -s callee -key callee "$SIP_B:5080" -key rtp_addr "$ADDR_A" -key rtp_port "$rtp_a" -d 6000 -timeout 80s \
-    -trace_logs -log_file "$tmp/uac_logs.log" -trace_msg -message_file "$tmp/uac_msg.log" \
-    -trace_err -error_file "$tmp/uac_errors.log" >"$tmp/uac.out" 2>&1 &
-uac_pid=$!
+sipp_uac "" 5060 5080 "$rtp_a" 6000; uac_pid=$started
+extra_pids+=("$uac_pid")
 
 media_rc=0
 NS_A=$NS_A NS_B=$NS_B ADDR_A=$ADDR_A ADDR_B=$ADDR_B RELAY_A=$RELAY_A RELAY_B=$RELAY_B NG_PORT=$ng_port \
@@ -133,6 +63,7 @@ ctl_ns list >"$tmp/list.txt" 2>&1 || true
 
 uac_rc=0; wait "$uac_pid" || uac_rc=$?; uac_pid=
 uas_rc=0; wait "$uas_pid" || uas_rc=$?; uas_pid=
+extra_pids=()
 [ "$media_rc" = 0 ] || fail "media checks"
 [ "$uac_rc" = 0 ] || fail "SIPp caller exited with $uac_rc"
 [ "$uas_rc" = 0 ] || fail "SIPp callee exited with $uas_rc"
@@ -175,15 +106,6 @@ stats=$(ctl_ns --json statistics) || fail "rtprelay-ctl statistics"
 [ "$(json_field 'j["statistics"]["calls created"]' <<<"$stats")" = 1 ] || fail "refused calls reached rtprelay"
 
 # 7. Kamailio stops on SIGTERM; rtprelay stops cleanly with its final counters.
-stop_pid "$kam_pid"; kam_pid=
-kill -TERM "$relay_pid"
-for _ in $(seq 1 100); do
-    kill -0 "$relay_pid" 2>/dev/null || break
-    sleep 0.1
-done
-kill -0 "$relay_pid" 2>/dev/null && fail "rtprelay did not exit within 10 s of SIGTERM"
-rc=0; wait "$relay_pid" || rc=$?
-relay_pid=
-[ "$rc" = 0 ] || fail "rtprelay exited with $rc after SIGTERM"
-grep -q "final counters" "$tmp/relay.log" || fail "no final counters in the relay log"
+stop_kamailio
+stop_relay
 echo "PASS: kamailio_call_test"

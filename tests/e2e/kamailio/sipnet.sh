@@ -47,3 +47,23 @@ sipnet_setup() {
     ip -n "$NS_A" link set "$SIP_IF_A1" up
     ip -n "$NS_B" link set "$SIP_IF_B1" up
 }
+
+# The SIPp pair of tests/e2e/kamailio's scenarios (uas.xml, uac.xml): a callee on host B and
+# a caller on host A calling it through Kamailio, each with its logs in $tmp (uasN_*.log,
+# uacN_*.log, uasN.out, uacN.out; N may be empty). They set $started (not in a $(...)
+# subshell: the test waits for them, so they must be its own children).
+sipnet_scenarios=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+sipp_uas() {  # sipp_uas N SIP_PORT RTP_PORT
+    ip netns exec "$NS_B" timeout 90 sipp -sf "$sipnet_scenarios/uas.xml" -i "$SIP_B" -p "$2" -m 1 -nostdin \
+        -key rtp_addr "$ADDR_B" -key rtp_port "$3" -timeout 80s \
+        -trace_logs -log_file "$tmp/uas$1_logs.log" -trace_msg -message_file "$tmp/uas$1_msg.log" \
+        -trace_err -error_file "$tmp/uas$1_errors.log" >"$tmp/uas$1.out" 2>&1 &
+    started=$!
+}
+sipp_uac() {  # sipp_uac N SIP_PORT CALLEE_PORT RTP_PORT HOLD_MS
+    ip netns exec "$NS_A" timeout 90 sipp -sf "$sipnet_scenarios/uac.xml" "$SIP_PROXY_A:5060" -i "$SIP_A" -p "$2" \
+        -m 1 -nostdin -s callee -key callee "$SIP_B:$3" -key rtp_addr "$ADDR_A" -key rtp_port "$4" -d "$5" \
+        -timeout 80s -trace_logs -log_file "$tmp/uac$1_logs.log" -trace_msg -message_file "$tmp/uac$1_msg.log" \
+        -trace_err -error_file "$tmp/uac$1_errors.log" >"$tmp/uac$1.out" 2>&1 &
+    started=$!
+}

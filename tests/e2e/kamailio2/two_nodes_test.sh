@@ -161,22 +161,6 @@ echo "ok   Kamailio's rtpengine set has both nodes enabled (weights 1000 and 1)"
 
 # 3. Call 1: lands on node 1 and fills it. Held 15 s: call 2 is placed and checked meanwhile.
 cd "$tmp"
-# Background processes are started by functions that set $started (not in a $(...)
-# subshell: the test waits for them, so they must be its own children).
-sipp_uas() {  # sipp_uas N SIP_PORT RTP_PORT
-    ip netns exec "$NS_B" timeout 90 sipp -sf "$kam_dir/uas.xml" -i "$SIP_B" -p "$2" -m 1 -nostdin \
-        -key rtp_addr "$ADDR_B" -key rtp_port "$3" -timeout 80s \
-        -trace_logs -log_file "$tmp/uas$1_logs.log" -trace_msg -message_file "$tmp/uas$1_msg.log" \
-        -trace_err -error_file "$tmp/uas$1_errors.log" >"$tmp/uas$1.out" 2>&1 &
-    started=$!
-}
-sipp_uac() {  # sipp_uac N SIP_PORT CALLEE_PORT RTP_PORT HOLD_MS
-    ip netns exec "$NS_A" timeout 90 sipp -sf "$kam_dir/uac.xml" "$SIP_PROXY_A:5060" -i "$SIP_A" -p "$2" -m 1 -nostdin \
-        -s callee -key callee "$SIP_B:$3" -key rtp_addr "$ADDR_A" -key rtp_port "$4" -d "$5" -timeout 80s \
-        -trace_logs -log_file "$tmp/uac$1_logs.log" -trace_msg -message_file "$tmp/uac$1_msg.log" \
-        -trace_err -error_file "$tmp/uac$1_errors.log" >"$tmp/uac$1.out" 2>&1 &
-    started=$!
-}
 sipp_uas 1 5080 40000; uas1_pid=$started
 sleep 0.5
 sipp_uac 1 5060 5080 30000 15000; uac1_pid=$started

@@ -13,7 +13,7 @@ build=$(realpath "$1")
 prefix=${2:-rpkbs}
 prefix="${prefix:0:5}$(($$ % 1000))"
 here=$(cd "$(dirname "$0")" && pwd)
-source "$here/common.sh"
+source "$here/../kamailio/common.sh"
 need_tools kamailio baresip python3
 log_files+=(a.out b.out)
 call_secs=${CALL_SECS:-10}
@@ -21,7 +21,7 @@ call_secs=${CALL_SECS:-10}
 netns_setup "$prefix"
 sipnet_setup "$prefix"
 start_relay
-start_kamailio ""
+start_kamailio -A 'CALLEE_MEDIA=""' -A 'CALLER_MEDIA=""' -A WITH_CTL
 echo "ok   Kamailio up (no media flags: SRTP stays SRTP on both legs, re-keyed by rtprelay)"
 
 # Config per side: SIP on the SIP link, media on the media link (net_interface), no

@@ -16,7 +16,7 @@ build=$(realpath "$1")
 prefix=${2:-rpksr}
 prefix="${prefix:0:5}$(($$ % 1000))"
 here=$(cd "$(dirname "$0")" && pwd)
-source "$here/common.sh"
+source "$here/../kamailio/common.sh"
 need_tools kamailio sipp python3
 [ -x "$build/tests/srtp_peer" ] || fail "$build/tests/srtp_peer not built"
 log_files+=(media.out uac.out uas.out uac_errors.log uas_errors.log uac_msg.log uas_msg.log)
@@ -72,7 +72,7 @@ caller_sdp() { awk '/SIP\/2.0 200 OK/{on=1} on&&/^v=0/{sdp=1} sdp{print} sdp&&/a
 count_lines() { grep -c "$1" <<<"$2" || true; }
 
 # 1. SRTP customer -> plain carrier.
-start_kamailio "RTP/AVP"
+start_kamailio -A 'CALLEE_MEDIA="RTP/AVP"' -A 'CALLER_MEDIA=""' -A WITH_CTL
 echo "ok   Kamailio up with CALLEE_MEDIA=\"RTP/AVP\"; its start-up ping found rtprelay"
 calls=0 reinvites=0
 for order in "$S80 $S32" "$S32 $S80"; do
@@ -98,7 +98,7 @@ for order in "$S80 $S32" "$S32 $S80"; do
 done
 
 # 2. Plain customer -> SRTP carrier, SDES with one suite.
-start_kamailio "RTP/SAVP SDES-only-$S80"
+start_kamailio -A "CALLEE_MEDIA=\"RTP/SAVP SDES-only-$S80\"" -A 'CALLER_MEDIA=""' -A WITH_CTL
 echo "ok   Kamailio up with CALLEE_MEDIA=\"RTP/SAVP SDES-only-$S80\""
 kb=$(new_key)
 echo "---- plain caller -> SRTP callee"

@@ -19,44 +19,8 @@ mode=${2:-memif}
 source "$(cd "$(dirname "$0")" && pwd)/../../support/netns.sh"
 calls=${CALLS:-200}
 duration=${DURATION:-5}
-base=rplgd
-p="$base$(($$ % 100000))"
-ns="$p-ns"
-sock="/run/$p-memif.sock"
-
-cleanup_prefix() {  # cleanup_prefix PREFIX: the namespace (and its veths), DPDK files, socket
-    local q=$1
-    ip netns pids "$q-ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-    ip netns del "$q-ns" 2>/dev/null || true
-    rm -rf "/var/run/dpdk/$q-r" "/var/run/dpdk/$q-g" "/run/$q-memif.sock" 2>/dev/null || true
-}
-# Leftovers of killed runs: the prefix ends in the owner's pid (mod 100000).
-sweep_dead_runs "$base" -ns cleanup_prefix
-
-relay_pid=
-logdir=$(mktemp -d /tmp/rtprelay-lgd.XXXXXX)
-finish() {
-    local rc=$?
-    if [ -n "$relay_pid" ] && kill -0 "$relay_pid" 2>/dev/null; then
-        kill -9 "$relay_pid" 2>/dev/null || true
-        wait "$relay_pid" 2>/dev/null || true
-    fi
-    cleanup_prefix "$p"
-    if [ $rc -ne 0 ]; then
-        echo "---- relay log ($logdir/relay.log) ----"
-        tail -n 40 "$logdir/relay.log" 2>/dev/null || true
-        echo "---- loadgen stderr ----"
-        tail -n 20 "$logdir/loadgen.err" 2>/dev/null || true
-    else
-        rm -rf "$logdir"
-    fi
-    exit $rc
-}
-trap finish EXIT INT TERM
-
-cleanup_prefix "$p"
-ip netns add "$ns"
-ip -n "$ns" link set lo up
+source "$(cd "$(dirname "$0")" && pwd)/common.sh"
+lgd_begin rplgd
 case "$mode" in
     memif)
         relay_vdevs="--vdev=net_memif0,role=server,socket=$sock,id=0 --vdev=net_memif1,role=server,socket=$sock,id=1"
@@ -83,24 +47,18 @@ case "$mode" in
 esac
 
 ng_port=2260
-ip netns exec "$ns" "$build/relay/rtprelay" \
+start_far rtprelay "NG control listening" "$build/relay/rtprelay" \
     --eal="-l 0-1 --no-pci --no-huge -m 512 --no-shconf --file-prefix $p-r $relay_vdevs" \
     --interface="a address=198.18.1.1/24 dpdk-port=0" \
     --interface="b address=198.18.2.1/24 dpdk-port=1" \
-    --ng-listen="127.0.0.1:$ng_port" --idle-sleep-us=50 --drain-time=0 >"$logdir/relay.log" 2>&1 &
-relay_pid=$!
-for _ in $(seq 1 100); do
-    grep -q "NG control listening" "$logdir/relay.log" 2>/dev/null && break
-    kill -0 "$relay_pid" 2>/dev/null || { echo "FAIL: rtprelay exited at start-up"; exit 1; }
-    sleep 0.1
-done
+    --ng-listen="127.0.0.1:$ng_port" --idle-sleep-us=50 --drain-time=0
 
 # Bounded: the generator stops by itself after setup + DURATION + drain; timeout is the net.
 rc=0
 ip netns exec "$ns" timeout 120 "$build/bench/loadgen/rtprelay-loadgen" --dpdk \
     --eal="-l 0 --no-pci --no-huge -m 256 --no-shconf --file-prefix $p-g $gen_vdevs" \
     --dpdk-port-a 0 --dpdk-port-b 1 --addr-a 198.18.1.2 --addr-b 198.18.2.2 \
-    --interface-a a --interface-b b --ng "127.0.0.1:$ng_port" --relay-pid "$relay_pid" \
+    --interface-a a --interface-b b --ng "127.0.0.1:$ng_port" --relay-pid "$far_pid" \
     --calls "$calls" --duration "$duration" --srtp --srtp-check-streams 8 \
     --dpdk-idle-sleep-us 50 --json >"$logdir/loadgen.json" 2>"$logdir/loadgen.err" || rc=$?
 cat "$logdir/loadgen.json"
@@ -138,17 +96,6 @@ check(b.get("workers", 0) >= 1 and 0 < b.get("utilisation", 0) <= 1 and b.get("n
 sys.exit(1 if bad else 0)
 PY
 
-kill -TERM "$relay_pid"
-for _ in $(seq 1 100); do
-    kill -0 "$relay_pid" 2>/dev/null || break
-    sleep 0.1
-done
-if kill -0 "$relay_pid" 2>/dev/null; then
-    echo "FAIL: rtprelay did not exit within 10 s of SIGTERM"
-    exit 1
-fi
-wait "$relay_pid" && rc=0 || rc=$?
-relay_pid=
-[ "$rc" = 0 ] || { echo "FAIL: rtprelay exited with $rc after SIGTERM"; exit 1; }
-grep "final counters" "$logdir/relay.log" || { echo "FAIL: no final counters in the relay log"; exit 1; }
+stop_far TERM rtprelay
+grep "final counters" "$logdir/far.log" || { echo "FAIL: no final counters in the relay log"; exit 1; }
 echo "PASS: loadgen_dpdk ($mode)"

@@ -11,50 +11,11 @@ build=$(realpath "$1")
 source "$(cd "$(dirname "$0")" && pwd)/../../support/netns.sh"
 calls=${CALLS:-200}
 duration=${DURATION:-3}
-base=rplgw
-p="$base$(($$ % 100000))"
-ns="$p-ns"
-sock="/run/$p-memif.sock"
-
-cleanup_prefix() {  # cleanup_prefix PREFIX: the namespace, its processes, DPDK files, socket
-    local q=$1
-    ip netns pids "$q-ns" 2>/dev/null | xargs -r kill -9 2>/dev/null || true
-    ip netns del "$q-ns" 2>/dev/null || true
-    rm -rf "/var/run/dpdk/$q-w" "/var/run/dpdk/$q-g" "/run/$q-memif.sock" 2>/dev/null || true
-}
-sweep_dead_runs "$base" -ns cleanup_prefix
-
-wire_pid=
-logdir=$(mktemp -d /tmp/rtprelay-lgw.XXXXXX)
-finish() {
-    local rc=$?
-    if [ -n "$wire_pid" ] && kill -0 "$wire_pid" 2>/dev/null; then
-        kill -9 "$wire_pid" 2>/dev/null || true
-        wait "$wire_pid" 2>/dev/null || true
-    fi
-    cleanup_prefix "$p"
-    if [ $rc -ne 0 ]; then
-        echo "---- wire ----"; tail -n 20 "$logdir/wire.log" 2>/dev/null || true
-        echo "---- loadgen stderr ----"; tail -n 20 "$logdir/loadgen.err" 2>/dev/null || true
-    else
-        rm -rf "$logdir"
-    fi
-    exit $rc
-}
-trap finish EXIT INT TERM
-
-cleanup_prefix "$p"
-ip netns add "$ns"
-ip -n "$ns" link set lo up
-ip netns exec "$ns" "$build/bench/loadgen/rtprelay-wire" -l 1 --no-pci --no-huge -m 256 --no-shconf \
-    --file-prefix "$p-w" --vdev="net_memif0,role=server,socket=$sock,id=0" \
-    --vdev="net_memif1,role=server,socket=$sock,id=1" >"$logdir/wire.log" 2>&1 &
-wire_pid=$!
-for _ in $(seq 1 100); do
-    grep -q "port 0 <-> port 1" "$logdir/wire.log" 2>/dev/null && break
-    kill -0 "$wire_pid" 2>/dev/null || { echo "FAIL: rtprelay-wire exited at start-up"; exit 1; }
-    sleep 0.1
-done
+source "$(cd "$(dirname "$0")" && pwd)/common.sh"
+lgd_begin rplgw
+start_far rtprelay-wire "port 0 <-> port 1" "$build/bench/loadgen/rtprelay-wire" -l 1 --no-pci --no-huge -m 256 \
+    --no-shconf --file-prefix "$p-w" --vdev="net_memif0,role=server,socket=$sock,id=0" \
+    --vdev="net_memif1,role=server,socket=$sock,id=1"
 
 rc=0
 ip netns exec "$ns" timeout 60 "$build/bench/loadgen/rtprelay-loadgen" --dpdk --dpdk-wire \
@@ -63,15 +24,9 @@ ip netns exec "$ns" timeout 60 "$build/bench/loadgen/rtprelay-loadgen" --dpdk --
     --calls "$calls" --duration "$duration" --srtp --dpdk-idle-sleep-us 50 --skip-tolerance 100 \
     --json >"$logdir/loadgen.json" 2>"$logdir/loadgen.err" || rc=$?
 [ "$rc" = 0 ] || { echo "FAIL: rtprelay-loadgen exited with $rc"; exit 1; }
-kill -INT "$wire_pid"
-for _ in $(seq 1 100); do
-    kill -0 "$wire_pid" 2>/dev/null || break
-    sleep 0.1
-done
-wait "$wire_pid" || { echo "FAIL: rtprelay-wire did not exit 0 on SIGINT"; exit 1; }
-wire_pid=
+stop_far INT rtprelay-wire
 
-CALLS=$calls python3 - "$logdir/loadgen.json" "$logdir/wire.log" <<'PY'
+CALLS=$calls python3 - "$logdir/loadgen.json" "$logdir/far.log" <<'PY'
 import json, os, re, sys
 s = json.load(open(sys.argv[1]))
 wire = open(sys.argv[2]).read()

@@ -1,0 +1,95 @@
+# Sourced by generator_ceiling.sh and whole_daemon.sh (from the repository root, after their
+# options are read): one far side at a time (rtprelay-wire or rtprelay) as the net_memif
+# server, rtprelay-loadgen --dpdk as its client, the pipeline bench for the same run, each
+# process in a session of its own whose autogroup gets nice $priority (with the kernel's
+# autogroup scheduling a process's nice counts only inside its session, and on a shared host
+# other sessions' builds would otherwise take most of both cores).
+#
+#   memif_session_init PREFIX   $pfx, $sock, $work, $servers, $clients; the EXIT trap
+#   start_server NAME READY CMD...  CMD in a session, log in $work/server.log, its pid in
+#                                   $server_pid once READY appears (10 s, else exit 1)
+#   stop_server                 SIGTERM, SIGKILL after 10 s
+#   run_loadgen TIMEOUT OUT ARGS...  one generator run on the memif clients, JSON in OUT
+#   pipeline_ns MODE            the pipeline bench's worker ns per packet, 10000 calls
+#   host_line, keep_json DIR    the CPU and load average; the runs' JSON copied to DIR
+server_pid=   # the wire or the relay itself
+session_pid=  # the setsid that waits for it
+
+memif_session_init() {
+    pfx="$1$(($$ % 1000))"
+    sock="/run/$pfx.sock"
+    work=$(mktemp -d "/tmp/$1.XXXXXX")
+    # Rings of 8192 descriptors (rsize=13; memif's default is 1024): 4 ms at 2 Mpps, what a
+    # process descheduled for a scheduler slice on a shared host needs not to drop.
+    servers="--vdev=net_memif0,role=server,socket=$sock,id=0,rsize=13 --vdev=net_memif1,role=server,socket=$sock,id=1,rsize=13"
+    clients="--vdev=net_memif0,role=client,socket=$sock,id=0,rsize=13 --vdev=net_memif1,role=client,socket=$sock,id=1,rsize=13"
+    # A signal ends the script (after the foreground step it waits for), the EXIT trap cleans.
+    trap 'stop_server; rm -rf "/var/run/dpdk/$pfx-"* "$sock" "$work"' EXIT
+    trap 'exit 143' INT TERM
+}
+
+# in_session CMD...: CMD in a new session whose autogroup has nice $priority; its pid (setsid
+# may fork) in $work/pid.
+in_session() {
+    setsid -w bash -c 'echo $$ >"$1/pid"; echo "$0" >/proc/self/autogroup; shift; exec "$@"' \
+        "$priority" "$work" "$@"
+}
+
+start_server() {
+    local name=$1 ready=$2
+    shift 2
+    rm -f "$sock" "$work/pid"
+    in_session "$@" >"$work/server.log" 2>&1 &
+    session_pid=$!
+    for _ in $(seq 1 50); do
+        [ -s "$work/pid" ] && break
+        sleep 0.02
+    done
+    server_pid=$(cat "$work/pid" 2>/dev/null || true)
+    rm -f "$work/pid"
+    for _ in $(seq 1 100); do
+        grep -q "$ready" "$work/server.log" && return 0
+        kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; echo "$name did not start" >&2; exit 1; }
+        sleep 0.1
+    done
+    echo "$name not ready within 10 s" >&2
+    exit 1
+}
+
+stop_server() {
+    [ -n "$server_pid" ] || return 0
+    kill -TERM "$server_pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do
+        kill -0 "$server_pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -9 "$server_pid" 2>/dev/null || true
+    wait "$session_pid" 2>/dev/null || true
+    server_pid=
+    session_pid=
+}
+
+run_loadgen() {
+    local limit=$1 out=$2
+    shift 2
+    in_session timeout "$limit" ./build/bench/loadgen/rtprelay-loadgen --dpdk \
+        --eal="-l 0 --no-pci --no-huge -m 1024 --no-shconf --file-prefix $pfx-g $clients" \
+        --dpdk-port-a 0 --dpdk-port-b 1 --addr-a 198.18.1.2 --addr-b 198.18.2.2 --dpdk-mbufs 65535 \
+        --json "$@" >"$out" 2>"$work/lg.err" || true
+}
+
+pipeline_ns() {
+    local out="$work/pipeline-$1.json"
+    in_session timeout 300 ./build/bench/pipeline/rtprelay-pipeline-bench --mode "$1" --calls 10000 \
+        --packets 2000000 --floor-keys 0 --no-huge --mem 1024 --json >"$out" 2>"$work/pipeline.err" || true
+    python3 -c 'import json,sys; print("%.1f" % json.load(open(sys.argv[1]))["results"][0]["worker_ns_per_packet"])' \
+        "$out" 2>/dev/null || echo 0
+}
+
+host_line() { echo "$(lscpu | sed -n 's/^Model name: *//p'), load average $(cut -d' ' -f1-3 /proc/loadavg)"; }
+
+keep_json() {
+    [ -n "$1" ] || return 0
+    mkdir -p "$1"
+    cp "$work"/*.json "$1"/
+}

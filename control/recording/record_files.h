@@ -1,0 +1,28 @@
+#pragma once
+// The file operations of the recording directory, for the recorder, the pcap store and the
+// finisher (non-worker threads). Recordings are private and never replace one another:
+// directories are made 0700, files 0600 with O_EXCL, moves into done/ refuse an existing
+// name. std::filesystem has neither a mode for create_directories nor a rename that does not
+// replace, hence the system calls. Each returns an empty string on success, else the error
+// as text.
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace rtprelay::recording {
+
+// mkdir -p with mode 0700 for every directory it creates.
+std::string make_dirs(const std::string& path);
+
+// Writes all `n` bytes of `buf` to `fd`, retrying short writes and EINTR: strerror's text.
+std::string write_all(int fd, const char* buf, size_t n);
+
+// Writes `text` to a new file `path` (0600, not over an existing one, not through a symlink);
+// a file it could not complete is removed again.
+std::string write_new(const std::string& path, std::string_view text);
+
+// Renames `from` to `to` unless `to` exists (an earlier recording of the same name).
+std::string move_new(const std::string& from, const std::string& to);
+
+}  // namespace rtprelay::recording
