@@ -7,9 +7,10 @@
 // control plane's objects of each call (sessions, SDES state, flow bookkeeping: ~4.5 KB per
 // call), so the spacing of consecutive calls' contexts, and with it how a burst's 64 contexts
 // spread over cache sets and 4 KB pages, moved with every control-plane struct that grew or
-// shrank: the pipeline bench's SRTP <-> SRTP figure moved by 5% with no change on the packet
-// path (bench/RESULTS.md). Here an AES_CM_128 RTP context takes 320 bytes next to the previous
-// one, so a burst of 32 calls reads its contexts from ~10 pages, whatever else a call holds.
+// shrank: the pipeline bench's SRTP <-> SRTP figure moved by 4-5% with no change on the
+// packet path (bench/RESULTS.md). Here an AES_CM_128 RTP context takes 320 bytes next to the
+// previous one, so a burst of 32 calls reads its contexts from 40 KB (one or two 2 MB pages
+// where transparent huge pages are on, ~10 4 KB pages otherwise), whatever else a call holds.
 //
 // Size classes: the allocation rounded up to 64 bytes (128 for an SRTCP context, 320 for an
 // AES_CM_128 RTP one, ~1.2 KB for AES-GCM), up to max_bytes; each class has its own blocks
@@ -19,7 +20,8 @@
 //
 // Threads: control plane only (make_context and the destruction of a context after RCU), under
 // one mutex; workers never allocate or free a context. Cost: one lock and a pointer bump or
-// pop per context; a new block (mmap'd by the allocator) every 819 AES_CM_128 RTP contexts.
+// pop per context; a new block (mmap, madvise) every 6,553 AES_CM_128 RTP contexts. Memory: at
+// least one 2 MB block per context size in use (4 MB for AES_CM_128 calls).
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
