@@ -11,8 +11,9 @@
 // (gateway=198.18.0.254,2001:2::fe).
 //
 // plus the SRTP policy (control/sdes/policy.h): srtp=off|optional|required,
-// offer-suites=..., accept-suites=..., unencrypted-srtcp=allow|refuse; admission
-// (control/admission): capacity=1G (bandwidth budget), cps=N (new calls per second);
+// offer-suites=..., accept-suites=..., unencrypted-srtcp=allow|refuse, mki=accept|refuse;
+// admission (control/admission): capacity=1G (bandwidth budget), cps=N (new calls per
+// second);
 // endpoint learning: strict-source=on|off, learn-window=SECONDS; call recording
 // (control/recording/policy.h): recording=off|from-answer|from-ringing,
 // recording-channels=mixed|dual, unset = the node's --recording / --recording-channels;

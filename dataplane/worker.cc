@@ -441,6 +441,8 @@ drop_reason srtp_drop(srtp::result r) {
             return drop_reason::srtp_index_reuse;
         case srtp::result::no_room:
             return drop_reason::srtp_no_room;
+        case srtp::result::bad_mki:
+            return drop_reason::srtp_bad_mki;
         default:
             return drop_reason::srtp_malformed;
     }

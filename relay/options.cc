@@ -63,7 +63,7 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
         ("interface", po::value(&o.interfaces)->composing(),
          "logical interface, repeatable: \"NAME address=IP/PREFIX[,IP/PREFIX] dpdk-port=N "
          "[gateway=IP] [vlan=N] [ports=10000-20000] [srtp=off|optional|required] "
-         "[offer-suites=S,...] [accept-suites=S,...] [unencrypted-srtcp=allow|refuse]\"")
+         "[offer-suites=S,...] [accept-suites=S,...] [unencrypted-srtcp=allow|refuse] [mki=accept|refuse]\"")
         ("srtp-engine", po::value(&o.srtp_engine)->default_value(o.srtp_engine),
          "SRTP implementation: native (rtprelay's own, fast) or libsrtp2");
     po::options_description control("Control (NG protocol)");

@@ -15,8 +15,8 @@ std::vector<call_record> make_calls(uint32_t count, uint32_t sockets, int pid, u
         c.to_tag = c.call_id + "-b";
         c.socket_index = i % sockets;
         if (srtp) {
-            c.key_a = sdes::random_key();
-            c.key_b = sdes::random_key();
+            c.key_a = sdes::random_key(sdes::suite::aes_cm_128_hmac_sha1_80);  // what endpoint_sdp offers
+            c.key_b = sdes::random_key(sdes::suite::aes_cm_128_hmac_sha1_80);
         }
     }
     return calls;

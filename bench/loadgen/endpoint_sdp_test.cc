@@ -90,11 +90,14 @@ TEST(endpoint_sdp, srtp_offer_carries_its_key_and_the_target_reads_it_back) {
     endpoint_sdp_params p;
     p.address = "198.18.0.10";
     p.rtp_port = 40000;
+    // The arrays hold the longest suite's key; the loadgen offers AES_CM_128_HMAC_SHA1_80,
+    // whose key and salt are the first 16 and 14 bytes (the rest stays zero, as on the wire).
+    const dp::srtp::suite_info& suite = dp::srtp::info(dp::srtp::suite::aes_cm_128_hmac_sha1_80);
     dp::srtp::master_key k{};
-    for (size_t i = 0; i < k.key.size(); ++i) {
+    for (size_t i = 0; i < suite.master_key_len; ++i) {
         k.key[i] = static_cast<uint8_t>(i + 1);
     }
-    for (size_t i = 0; i < k.salt.size(); ++i) {
+    for (size_t i = 0; i < suite.master_salt_len; ++i) {
         k.salt[i] = static_cast<uint8_t>(0xa0 + i);
     }
     p.srtp_key = k;

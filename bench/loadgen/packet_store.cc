@@ -66,7 +66,7 @@ packet_store::packet_store(const params& p, std::mt19937_64& rng)
         id.first_seq = static_cast<uint16_t>(65536 - wrap_round(rng));
         id.first_ts = any32(rng);
         if (p.srtp) {
-            id.key = sdes::random_key();
+            id.key = sdes::random_key(sdes::suite::aes_cm_128_hmac_sha1_80);  // the contexts below
         }
     }
     const uint32_t plain_len = body_bytes_of(p.payload_bytes, false);

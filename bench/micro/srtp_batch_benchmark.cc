@@ -1,6 +1,7 @@
 // ns per packet of protecting a burst of N RTP packets of N different streams (172 bytes,
-// AES_CM_128_HMAC_SHA1_80): the burst path (batch.h, intel-ipsec-mb) against the same
-// packets one by one. Where the two cross is the worker's srtp_batch_min.
+// AES_CM_128_HMAC_SHA1_80, and for the other suites' families "..._aes256_80", "..._gcm128",
+// "..._gcm256"): the burst path (batch.h, intel-ipsec-mb) against the same packets one by
+// one. Where the two cross is the worker's srtp_batch_min.
 //
 //   srtp_batch_benchmark --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 
@@ -21,7 +22,7 @@ namespace {
 constexpr uint32_t len = 172;  // bytes: 12 header + 160 G.711
 constexpr uint32_t stride = 256;
 
-void bm_protect_burst(benchmark::State& state, bool batched, srtp::imb_arch arch) {
+void bm_protect_burst(benchmark::State& state, bool batched, srtp::imb_arch arch, srtp::suite s) {
     const auto n = static_cast<uint32_t>(state.range(0));
     std::mt19937_64 rng(3);
     std::vector<std::unique_ptr<srtp::context>> ctxs;
@@ -30,7 +31,7 @@ void bm_protect_burst(benchmark::State& state, bool batched, srtp::imb_arch arch
         for (auto& b : k.key) {
             b = static_cast<uint8_t>(rng());
         }
-        ctxs.push_back(srtp::make_context(srtp::engine::native, srtp::suite::aes_cm_128_hmac_sha1_80, k, false));
+        ctxs.push_back(srtp::make_context(srtp::engine::native, s, k, false));
     }
     std::vector<uint8_t> buf(n * stride);
     for (auto& b : buf) {
@@ -89,12 +90,54 @@ void burst_sizes(benchmark::internal::Benchmark* b) {
 
 }  // namespace
 
+constexpr auto cm80 = srtp::suite::aes_cm_128_hmac_sha1_80;
+
 // automatic: the code path burst_crypto picks by timing (sse with SHA-NI on AMD EPYC).
-BENCHMARK_CAPTURE(bm_protect_burst, batch, true, srtp::imb_arch::automatic)->Apply(burst_sizes);
-BENCHMARK_CAPTURE(bm_protect_burst, single, false, srtp::imb_arch::automatic)->Apply(burst_sizes);
+BENCHMARK_CAPTURE(bm_protect_burst, batch, true, srtp::imb_arch::automatic, cm80)->Apply(burst_sizes);
+BENCHMARK_CAPTURE(bm_protect_burst, single, false, srtp::imb_arch::automatic, cm80)->Apply(burst_sizes);
 // Each intel-ipsec-mb code path on a full burst.
-BENCHMARK_CAPTURE(bm_protect_burst, batch_sse, true, srtp::imb_arch::sse)->Arg(32);
-BENCHMARK_CAPTURE(bm_protect_burst, batch_avx, true, srtp::imb_arch::avx)->Arg(32);
-BENCHMARK_CAPTURE(bm_protect_burst, batch_avx2, true, srtp::imb_arch::avx2)->Arg(32);
-BENCHMARK_CAPTURE(bm_protect_burst, batch_avx512, true, srtp::imb_arch::avx512)->Arg(32);
+BENCHMARK_CAPTURE(bm_protect_burst, batch_sse, true, srtp::imb_arch::sse, cm80)->Arg(32);
+BENCHMARK_CAPTURE(bm_protect_burst, batch_avx, true, srtp::imb_arch::avx, cm80)->Arg(32);
+BENCHMARK_CAPTURE(bm_protect_burst, batch_avx2, true, srtp::imb_arch::avx2, cm80)->Arg(32);
+BENCHMARK_CAPTURE(bm_protect_burst, batch_avx512, true, srtp::imb_arch::avx512, cm80)->Arg(32);
+// The other suites: AES-256 counter mode (its own cipher burst), AES-GCM (one job burst on
+// the process's GCM code path, whatever `arch` says for the rest).
+BENCHMARK_CAPTURE(bm_protect_burst, batch_aes256_80, true, srtp::imb_arch::automatic,
+                  srtp::suite::aes_256_cm_hmac_sha1_80)
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(4)
+    ->Arg(8)
+    ->Arg(32);
+BENCHMARK_CAPTURE(bm_protect_burst, single_aes256_80, false, srtp::imb_arch::automatic,
+                  srtp::suite::aes_256_cm_hmac_sha1_80)
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(4)
+    ->Arg(8)
+    ->Arg(32);
+BENCHMARK_CAPTURE(bm_protect_burst, batch_gcm128, true, srtp::imb_arch::automatic, srtp::suite::aead_aes_128_gcm)
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(4)
+    ->Arg(8)
+    ->Arg(32);
+BENCHMARK_CAPTURE(bm_protect_burst, single_gcm128, false, srtp::imb_arch::automatic, srtp::suite::aead_aes_128_gcm)
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(4)
+    ->Arg(8)
+    ->Arg(32);
+BENCHMARK_CAPTURE(bm_protect_burst, batch_gcm256, true, srtp::imb_arch::automatic, srtp::suite::aead_aes_256_gcm)
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(4)
+    ->Arg(8)
+    ->Arg(32);
+BENCHMARK_CAPTURE(bm_protect_burst, single_gcm256, false, srtp::imb_arch::automatic, srtp::suite::aead_aes_256_gcm)
+    ->Arg(1)
+    ->Arg(2)
+    ->Arg(4)
+    ->Arg(8)
+    ->Arg(32);
 BENCHMARK_MAIN();

@@ -1,8 +1,10 @@
 // ns per packet for dataplane/srtp: protect, unprotect and re-encrypt (unprotect with key A,
 // protect with key B) of 172-byte (12 + 160, G.711 20 ms) and 1200-byte RTP packets, on the
-// native engine (AES-NI and OpenSSL-EVP counter mode) and on libsrtp2; then the primitives
-// alone: the floor (AES-128-CTR over the payload + HMAC-SHA1 over packet and ROC, no SRTP
-// logic) and the HMAC variants hmac_sha1.h chose between.
+// native engine (AES-NI / intel-ipsec-mb and OpenSSL-EVP AES) and on libsrtp2, for
+// AES_CM_128_HMAC_SHA1_80 (names without a suite) and each other suite's family
+// (".../aes256_80/...", ".../aes256_32/...", ".../gcm128/...", ".../gcm256/..."); then the
+// primitives alone: the floor (AES-128-CTR over the payload + HMAC-SHA1 over packet and ROC,
+// no SRTP logic) and the HMAC variants hmac_sha1.h chose between.
 //
 // Every iteration uses a new sequence number: unprotect and re-encrypt walk a ring of packets
 // protected beforehand, and when the ring is used up the contexts are remade (timer paused),
@@ -84,8 +86,20 @@ bool ok(benchmark::State& state, srtp::result r) {
     return true;
 }
 
-void bm_protect(benchmark::State& state, variant v, uint32_t size) {
-    auto tx = srtp::make_context(v.eng, srtp::suite::aes_cm_128_hmac_sha1_80, make_key(1), false, v.aes);
+// The suites measured besides AES_CM_128_HMAC_SHA1_80 (whose _32 twin costs the same) and
+// their short names in benchmark names.
+struct suite_case {
+    srtp::suite s;
+    const char* tag;  // "" for AES_CM_128_HMAC_SHA1_80: the names RESULTS.md has always used
+};
+const suite_case suites[] = {
+    {srtp::suite::aes_cm_128_hmac_sha1_80, ""},           {srtp::suite::aes_256_cm_hmac_sha1_80, "aes256_80/"},
+    {srtp::suite::aes_256_cm_hmac_sha1_32, "aes256_32/"}, {srtp::suite::aead_aes_128_gcm, "gcm128/"},
+    {srtp::suite::aead_aes_256_gcm, "gcm256/"},
+};
+
+void bm_protect(benchmark::State& state, variant v, srtp::suite s, uint32_t size) {
+    auto tx = srtp::make_context(v.eng, s, make_key(1), false, v.aes);
     alignas(64) uint8_t buf[buffer_cap];
     std::memset(buf, 0xd5, sizeof(buf));
     uint16_t seq = 0;
@@ -110,10 +124,11 @@ struct ring {
     std::vector<uint8_t> work;
     uint32_t stride = 0;
 
-    ring(uint32_t packet_size, uint32_t count, const srtp::master_key& key) : size(packet_size), n(count) {
-        stride = (packet_size + 14 + 63) & ~63u;
+    ring(uint32_t packet_size, uint32_t count, const srtp::master_key& key, srtp::suite s)
+        : size(packet_size), n(count) {
+        stride = (packet_size + srtp::max_overhead + 63) & ~63u;
         pristine.resize(size_t{stride} * n);
-        auto tx = srtp::make_context(srtp::engine::native, srtp::suite::aes_cm_128_hmac_sha1_80, key, false);
+        auto tx = srtp::make_context(srtp::engine::native, s, key, false);
         std::mt19937_64 rng(9);
         for (uint32_t i = 0; i < n; ++i) {
             uint8_t* p = &pristine[size_t{stride} * i];
@@ -134,20 +149,21 @@ struct ring {
 
 uint32_t ring_len(uint32_t size) { return size <= 256 ? 4096 : 1024; }  // ~0.8 / 1.2 MB
 
-void bm_unprotect(benchmark::State& state, variant v, uint32_t size) {
+void bm_unprotect(benchmark::State& state, variant v, srtp::suite s, uint32_t size) {
     const srtp::master_key key_a = make_key(2);
-    ring r(size, ring_len(size), key_a);
-    auto rx = srtp::make_context(v.eng, srtp::suite::aes_cm_128_hmac_sha1_80, key_a, false, v.aes);
+    ring r(size, ring_len(size), key_a, s);
+    auto rx = srtp::make_context(v.eng, s, key_a, false, v.aes);
+    const uint32_t wire = size + rx->overhead();
     uint32_t i = 0;
     for (auto _ : state) {
         if (i == r.n) {
             state.PauseTiming();
             r.restore();
-            rx = srtp::make_context(v.eng, srtp::suite::aes_cm_128_hmac_sha1_80, key_a, false, v.aes);
+            rx = srtp::make_context(v.eng, s, key_a, false, v.aes);
             i = 0;
             state.ResumeTiming();
         }
-        uint32_t len = size + 10;
+        uint32_t len = wire;
         if (!ok(state, srtp::unprotect_rtp(*rx, r.packet(i++), &len))) {
             break;
         }
@@ -156,24 +172,26 @@ void bm_unprotect(benchmark::State& state, variant v, uint32_t size) {
     state.SetBytesProcessed(state.iterations() * size);
 }
 
-void bm_reencrypt(benchmark::State& state, variant v, uint32_t size) {
+// Both legs of suite `s` (as when the offerer and the answerer chose the same).
+void bm_reencrypt(benchmark::State& state, variant v, srtp::suite s, uint32_t size) {
     const srtp::master_key key_a = make_key(3);
     const srtp::master_key key_b = make_key(4);
-    ring r(size, ring_len(size), key_a);
-    auto rx = srtp::make_context(v.eng, srtp::suite::aes_cm_128_hmac_sha1_80, key_a, false, v.aes);
-    auto tx = srtp::make_context(v.eng, srtp::suite::aes_cm_128_hmac_sha1_80, key_b, false, v.aes);
+    ring r(size, ring_len(size), key_a, s);
+    auto rx = srtp::make_context(v.eng, s, key_a, false, v.aes);
+    auto tx = srtp::make_context(v.eng, s, key_b, false, v.aes);
+    const uint32_t wire = size + rx->overhead();
     uint32_t i = 0;
     for (auto _ : state) {
         if (i == r.n) {
             state.PauseTiming();
             r.restore();
-            rx = srtp::make_context(v.eng, srtp::suite::aes_cm_128_hmac_sha1_80, key_a, false, v.aes);
-            tx = srtp::make_context(v.eng, srtp::suite::aes_cm_128_hmac_sha1_80, key_b, false, v.aes);
+            rx = srtp::make_context(v.eng, s, key_a, false, v.aes);
+            tx = srtp::make_context(v.eng, s, key_b, false, v.aes);
             i = 0;
             state.ResumeTiming();
         }
         uint8_t* p = r.packet(i++);
-        uint32_t len = size + 10;
+        uint32_t len = wire;
         if (!ok(state, srtp::unprotect_rtp(*rx, p, &len)) ||
             !ok(state, srtp::protect_rtp(*tx, p, &len, r.stride - len))) {
             break;
@@ -205,8 +223,8 @@ struct evp_ctr {
 void bm_floor(benchmark::State& state, srtp::aes_impl impl, uint32_t size) {
     const uint8_t key[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
     const uint8_t auth_key[20] = {7};
-    srtp::aes128_ctr aes;
-    aes.set_key(key, impl);
+    srtp::aes_ctr aes;
+    aes.set_key(key, sizeof(key), impl);
     srtp::hmac_sha1 mac;
     mac.set_key(auth_key, sizeof(auth_key));
     alignas(64) uint8_t buf[buffer_cap] = {};
@@ -269,8 +287,8 @@ void bm_floor_evp(benchmark::State& state, uint32_t size) {
 
 void bm_aes_ctr(benchmark::State& state, srtp::aes_impl impl, uint32_t size) {
     const uint8_t key[16] = {1, 2, 3};
-    srtp::aes128_ctr aes;
-    aes.set_key(key, impl);
+    srtp::aes_ctr aes;
+    aes.set_key(key, sizeof(key), impl);
     alignas(64) uint8_t buf[buffer_cap] = {};
     uint8_t iv[16] = {};
     uint32_t n = 0;
@@ -359,9 +377,9 @@ void bm_hmac_evp_mac(benchmark::State& state, uint32_t size) {
 
 // SRTCP protect of an 80-byte RTCP packet (SR + SDES size). A native SRTCP context keeps only
 // the 16-byte session key and expands the AES round keys per packet.
-void bm_protect_rtcp(benchmark::State& state, variant v) {
+void bm_protect_rtcp(benchmark::State& state, variant v, srtp::suite s) {
     constexpr uint32_t size = 80;
-    auto tx = srtp::make_context(v.eng, srtp::suite::aes_cm_128_hmac_sha1_80, make_key(1), true, v.aes);
+    auto tx = srtp::make_context(v.eng, s, make_key(1), true, v.aes);
     alignas(64) uint8_t buf[buffer_cap];
     std::memset(buf, 0xd5, sizeof(buf));
     for (auto _ : state) {
@@ -380,11 +398,11 @@ void bm_protect_rtcp(benchmark::State& state, variant v) {
 
 // Key setup as the control plane does it per SDES key: the RTP and the SRTCP context (key
 // derivation, AES key schedule, HMAC pad states), then both destroyed.
-void bm_make_context_pair(benchmark::State& state, variant v) {
+void bm_make_context_pair(benchmark::State& state, variant v, srtp::suite s) {
     const srtp::master_key key = make_key(3);
     for (auto _ : state) {
-        auto rtp = srtp::make_context(v.eng, srtp::suite::aes_cm_128_hmac_sha1_80, key, false, v.aes);
-        auto rtcp = srtp::make_context(v.eng, srtp::suite::aes_cm_128_hmac_sha1_80, key, true, v.aes);
+        auto rtp = srtp::make_context(v.eng, s, key, false, v.aes);
+        auto rtcp = srtp::make_context(v.eng, s, key, true, v.aes);
         benchmark::DoNotOptimize(rtp.get());
         benchmark::DoNotOptimize(rtcp.get());
     }
@@ -392,21 +410,29 @@ void bm_make_context_pair(benchmark::State& state, variant v) {
 }
 
 void register_all() {
-    for (const variant& v : variants) {
-        if (v.eng == srtp::engine::native && (v.aes != srtp::aes_impl::automatic || srtp::cpu_has_aesni())) {
-            benchmark::RegisterBenchmark((std::string("protect_rtcp/") + v.name + "/80").c_str(), bm_protect_rtcp, v);
-            benchmark::RegisterBenchmark((std::string("make_context_pair/") + v.name).c_str(), bm_make_context_pair, v);
+    for (const suite_case& sc : suites) {
+        const std::string tag = sc.tag;
+        for (const variant& v : variants) {
+            if (v.eng == srtp::engine::native && (v.aes != srtp::aes_impl::automatic || srtp::cpu_has_aesni())) {
+                benchmark::RegisterBenchmark(("protect_rtcp/" + tag + v.name + "/80").c_str(), bm_protect_rtcp, v,
+                                             sc.s);
+                benchmark::RegisterBenchmark(("make_context_pair/" + tag + v.name).c_str(), bm_make_context_pair, v,
+                                             sc.s);
+            }
         }
     }
     for (const uint32_t size : {172u, 1200u}) {
         const std::string sz = "/" + std::to_string(size);
-        for (const variant& v : variants) {
-            if (v.aes == srtp::aes_impl::aesni && !srtp::cpu_has_aesni()) {
-                continue;
+        for (const suite_case& sc : suites) {
+            const std::string tag = sc.tag;
+            for (const variant& v : variants) {
+                if (v.aes == srtp::aes_impl::aesni && !srtp::cpu_has_aesni()) {
+                    continue;
+                }
+                benchmark::RegisterBenchmark(("protect/" + tag + v.name + sz).c_str(), bm_protect, v, sc.s, size);
+                benchmark::RegisterBenchmark(("unprotect/" + tag + v.name + sz).c_str(), bm_unprotect, v, sc.s, size);
+                benchmark::RegisterBenchmark(("reencrypt/" + tag + v.name + sz).c_str(), bm_reencrypt, v, sc.s, size);
             }
-            benchmark::RegisterBenchmark((std::string("protect/") + v.name + sz).c_str(), bm_protect, v, size);
-            benchmark::RegisterBenchmark((std::string("unprotect/") + v.name + sz).c_str(), bm_unprotect, v, size);
-            benchmark::RegisterBenchmark((std::string("reencrypt/") + v.name + sz).c_str(), bm_reencrypt, v, size);
         }
         if (srtp::cpu_has_aesni()) {
             benchmark::RegisterBenchmark(("floor/aesni_ctr+sha1_midstate" + sz).c_str(), bm_floor,

@@ -41,6 +41,7 @@ int run(const options& opt) {
         }
         machine = describe_machine(env.cpu(), env.hugepages());
         machine.srtp_batch_min = opt.srtp_batch_min;
+        machine.suite = dp::srtp::info(opt.suite).name;
         machine.ip = opt.ip;
         machine.realtime = opt.realtime;
         machine.drain_us = opt.drain_us;
@@ -69,7 +70,8 @@ int run(const options& opt) {
             machine.gaps = probe_cpu_gaps(0.7, opt.realtime);
         }
         // Right after the pipeline runs, on the same CPU: the ratio to it is what counts.
-        if (opt.floor_keys != 0) {
+        // The floor is AES_CM_128_HMAC_SHA1_80's (a cipher burst and an HMAC burst).
+        if (opt.floor_keys != 0 && opt.suite == dp::srtp::suite::aes_cm_128_hmac_sha1_80) {
             // The worker's code path (burst_crypto picks one by timing at start).
             const std::string arch = results.empty() ? "" : results.back().srtp_arch;
             floor = measure_crypto_floor(opt.floor_keys, 20000, 5, arch);

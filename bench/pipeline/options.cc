@@ -32,7 +32,11 @@ constexpr const char* usage =
     "  --json            one JSON object on stdout instead of the table\n"
     "  --srtp-batch-min N  SRTP packets in a burst from which the worker batches their crypto\n"
     "                    (intel-ipsec-mb); 0 = packet by packet (default 2, as the relay)\n"
-    "  --floor-keys N    keys the batched crypto floor cycles through (default 1024; 0 = skip)\n"
+    "  --suite S         the SRTP legs' suite, offered by the callers and by the relay toward the\n"
+    "                    callees: AES_CM_128_HMAC_SHA1_80 (default), AES_CM_128_HMAC_SHA1_32,\n"
+    "                    AES_256_CM_HMAC_SHA1_80/_32, AEAD_AES_128_GCM, AEAD_AES_256_GCM\n"
+    "  --floor-keys N    keys the batched crypto floor cycles through (default 1024; 0 = skip;\n"
+    "                    AES_CM_128_HMAC_SHA1_80 keys: skipped with another --suite)\n"
     "  --stream-run N    N consecutive packets of one stream before the next call's (default 1:\n"
     "                    a burst is 32 calls; 32: a burst is one stream's run)\n"
     "  --workers N       also run N workers (1..16), each on its own lcore with its own RX/TX\n"
@@ -128,6 +132,17 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
                              value == nullptr ? "" : value);
                 return parse_outcome::exit_error;
             }
+            ++i;
+        } else if (arg == "--suite") {
+            const auto s = dp::srtp::suite_from_name(value == nullptr ? "" : value);
+            if (!s) {
+                std::fprintf(stderr,
+                             "rtprelay-pipeline-bench: option '--suite': '%s' is not an SRTP suite rtprelay "
+                             "has\n",
+                             value == nullptr ? "" : value);
+                return parse_outcome::exit_error;
+            }
+            out->suite = *s;
             ++i;
         } else if (arg == "--ip") {
             const std::string_view m = value == nullptr ? "" : value;

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "dataplane/srtp/suite.h"
+
 namespace rtprelay::pipeline {
 
 // --drain-us not given: the paced loop ends each turn with worker::end_turn(), as run() does.
@@ -38,12 +40,13 @@ struct options {
     bool no_huge = false;          // skip hugepages even when the machine has enough free
     bool json = false;
     uint32_t srtp_batch_min = 2;  // dataplane_shared::srtp_batch_min (0 = single-packet SRTP)
-    uint32_t floor_keys = 1024;   // contexts the batched crypto floor draws keys from (0 = skip it)
-    uint32_t stream_run = 1;      // consecutive packets of one stream in a burst (1 = every packet
-                                  // another call; 32 = a burst is one stream's run)
-    uint32_t workers = 1;         // > 1: each run with 1 worker, then with this many (interleaved)
-    uint32_t misroute_pct = 0;    // share of streams whose packets land on a queue not their owner's
-    uint32_t record_pct = 0;      // share of calls recorded: their packets copied to the record ring
+    dp::srtp::suite suite = dp::srtp::suite::aes_cm_128_hmac_sha1_80;  // of every SRTP leg
+    uint32_t floor_keys = 1024;  // contexts the batched crypto floor draws keys from (0 = skip it)
+    uint32_t stream_run = 1;     // consecutive packets of one stream in a burst (1 = every packet
+                                 // another call; 32 = a burst is one stream's run)
+    uint32_t workers = 1;        // > 1: each run with 1 worker, then with this many (interleaved)
+    uint32_t misroute_pct = 0;   // share of streams whose packets land on a queue not their owner's
+    uint32_t record_pct = 0;     // share of calls recorded: their packets copied to the record ring
     // Paced mode (latency): off unless rate or load is set. load: share of the ceiling the
     // throughput runs measured just before (whole loop: generator + worker + sink).
     uint64_t rate_pps = 0;

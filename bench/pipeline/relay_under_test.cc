@@ -16,12 +16,14 @@
 #include "control/sdes/crypto_attr.h"
 #include "control/session/manager.h"
 #include "dataplane/rewrite.h"
+#include "dataplane/srtp/context_pool.h"
 
 namespace rtprelay::pipeline {
 
 namespace {
 
-uint64_t heap_in_use() { return mallinfo2().uordblks; }
+// malloc's heap and the SRTP contexts' own blocks (dataplane/srtp/context_pool.h).
+uint64_t heap_in_use() { return mallinfo2().uordblks + dp::srtp::detail::context_pool::instance().in_use_bytes(); }
 
 uint64_t dpdk_in_use() {
     rte_malloc_socket_stats st{};
@@ -49,7 +51,8 @@ dp::srtp::master_key peer_key(uint32_t call, int side) {
 }
 
 // One G.711 audio stream from the peer on `side`, with its a=crypto line on an SRTP leg.
-std::string peer_sdp(int side, uint32_t call, bool srtp, const dp::srtp::master_key& key, bool v6) {
+std::string peer_sdp(int side, uint32_t call, bool srtp, dp::srtp::suite suite, const dp::srtp::master_key& key,
+                     bool v6) {
     const std::string ip = v6 ? peer_address6_text(side, call) : peer_address_text(side, call);
     const std::string fam = v6 ? " IN IP6 " : " IN IP4 ";
     std::string s = "v=0\r\no=- " + std::to_string(call * 2 + static_cast<uint32_t>(side) + 1) + " 1" + fam + ip +
@@ -57,6 +60,7 @@ std::string peer_sdp(int side, uint32_t call, bool srtp, const dp::srtp::master_
                     (srtp ? " RTP/SAVP 0\r\n" : " RTP/AVP 0\r\n") + "a=rtpmap:0 PCMU/8000\r\na=sendrecv\r\n";
     if (srtp) {
         sdes::crypto_attr a;
+        a.crypto_suite = suite;
         a.key = key;
         s += "a=crypto:" + sdes::format_crypto(a) + "\r\n";
     }
@@ -112,6 +116,9 @@ void read_relay_sdp(const std::string& sdp, bool srtp, uint32_t call, int side, 
         if (!c) {
             fail("no usable a=crypto line: " + err);
         }
+        if (c->crypto_suite != out->suite) {
+            fail(std::string("a=crypto line of ") + dp::srtp::info(c->crypto_suite).name);
+        }
         out->relay_key[side] = c->key;
     } else if (!line_value(sdp, "a=crypto:").empty()) {
         fail("a=crypto on a plain RTP leg");
@@ -121,8 +128,8 @@ void read_relay_sdp(const std::string& sdp, bool srtp, uint32_t call, int side, 
 }  // namespace
 
 relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls, uint32_t srtp_batch_min, uint32_t workers,
-                                   ip_mode ip, uint32_t record_pct)
-    : env_(env), scenario_(s), calls_(calls), ip_(ip), record_pct_(record_pct) {
+                                   dp::srtp::suite suite, ip_mode ip, uint32_t record_pct)
+    : env_(env), scenario_(s), calls_(calls), suite_(suite), ip_(ip), record_pct_(record_pct) {
     if (record_pct > 0 && ip != ip_mode::v4) {
         // As the relay: calls with IPv6 media are not recorded (control/recording/controller.cc).
         throw std::runtime_error("--record-pct needs --ip 4: IPv6 media is not recorded");
@@ -157,7 +164,8 @@ relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls, uin
             spec += "/16";
             pc.addresses.push_back({relay_address(side, i), env.port(side).id, 0});
         }
-        spec += " dpdk-port=" + std::to_string(env.port(side).id) + " ports=10000-20000";
+        spec += " dpdk-port=" + std::to_string(env.port(side).id) +
+                " ports=10000-20000 offer-suites=" + dp::srtp::info(suite).name;
         interfaces_->add(parse_interface(spec, 0x1234 + static_cast<uint64_t>(side) * 977));
         // eal_env set the port up with a queue pair per lane and stops it at the end.
         pc.ports.push_back(dp::plane_port{.id = env.port(side).id, .set_up = false, .mac = env.port(side).mac});
@@ -241,11 +249,12 @@ std::vector<call_info> relay_under_test::set_up_calls() {
         call_info& c = out[i];
         c.peer_key[0] = peer_key(i, 0);
         c.peer_key[1] = peer_key(i, 1);
+        c.suite = suite_;
 
         sdp_request offer;
         offer.call_id = "call-" + std::to_string(i);
         offer.from_tag = "caller-" + std::to_string(i);
-        offer.sdp = peer_sdp(0, i, srtp_a, c.peer_key[0], side_v6(ip_, 0));
+        offer.sdp = peer_sdp(0, i, srtp_a, suite_, c.peer_key[0], side_v6(ip_, 0));
         offer.direction = {"a", "b"};
         if (srtp_b && !srtp_a) {
             offer.transport_protocol = "RTP/SAVP";  // NG bridging: the callee leg is SRTP
@@ -260,7 +269,7 @@ std::vector<call_info> relay_under_test::set_up_calls() {
         answer.call_id = offer.call_id;
         answer.from_tag = offer.from_tag;
         answer.to_tag = "callee-" + std::to_string(i);
-        answer.sdp = peer_sdp(1, i, srtp_b, c.peer_key[1], side_v6(ip_, 1));
+        answer.sdp = peer_sdp(1, i, srtp_b, suite_, c.peer_key[1], side_v6(ip_, 1));
         read_relay_sdp(sessions_->answer(answer, now).sdp, srtp_a, i, 0, side_v6(ip_, 0), &c);
     }
     stats_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

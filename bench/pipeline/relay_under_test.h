@@ -33,9 +33,11 @@ struct setup_stats {
 
 class relay_under_test {
  public:
+    // `suite`: what the callers offer and the relay offers the callees on SRTP legs.
     // record_pct: that share of the calls is recorded (spread evenly over them).
     relay_under_test(eal_env& env, scenario s, uint32_t calls, uint32_t srtp_batch_min, uint32_t workers = 1,
-                     ip_mode ip = ip_mode::v4, uint32_t record_pct = 0);
+                     dp::srtp::suite suite = dp::srtp::suite::aes_cm_128_hmac_sha1_80, ip_mode ip = ip_mode::v4,
+                     uint32_t record_pct = 0);
     ~relay_under_test();
     relay_under_test(const relay_under_test&) = delete;
     relay_under_test& operator=(const relay_under_test&) = delete;
@@ -66,6 +68,7 @@ class relay_under_test {
     eal_env& env_;
     scenario scenario_;
     uint32_t calls_;
+    dp::srtp::suite suite_;
     ip_mode ip_;
     uint32_t record_pct_;
     uint64_t recorded_[dp::max_workers] = {};  // [w] written by the thread polling worker w

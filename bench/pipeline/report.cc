@@ -100,8 +100,8 @@ machine_info describe_machine(unsigned cpu, bool hugepages) {
 }
 
 void print_table(const machine_info& m, const floor_figures& floor, const std::vector<scenario_result>& results) {
-    std::printf("rtprelay pipeline benchmark: worker 0 on CPU %u (%s), TSC %.3f GHz, %s\n", m.lcore_cpu, m.cpu.c_str(),
-                m.tsc_hz / 1e9, m.hugepages ? "hugepages" : "no hugepages");
+    std::printf("rtprelay pipeline benchmark: worker 0 on CPU %u (%s), TSC %.3f GHz, %s, SRTP legs %s\n", m.lcore_cpu,
+                m.cpu.c_str(), m.tsc_hz / 1e9, m.hugepages ? "hugepages" : "no hugepages", m.suite.c_str());
     std::printf("%-10s %2s %7s %9s %4s | %6s %7s %11s %6s | %7s %5s | %7s %7s | %-6s %s\n", "mode", "wk", "calls",
                 "packets", "runs", "Mpps", "ns/pkt", "(min-max)", "cyc", "raw ns", "clean", "loop ns", "gen ns",
                 "check", "setup");
@@ -262,6 +262,7 @@ void print_table(const machine_info& m, const floor_figures& floor, const std::v
 void print_json(const machine_info& m, const floor_figures& floor, const std::vector<scenario_result>& results) {
     std::printf("{\"cpu\":");
     std::fputs(json_string(m.cpu).c_str(), stdout);
+    std::printf(",\"suite\":\"%s\"", m.suite.c_str());
     std::printf(",\"ip\":\"%s\"", ip_mode_name(m.ip));
     std::printf(
         ",\"tsc_hz\":%.0f,\"lcore_cpu\":%u,\"hugepages\":%s,\"srtp_batch_min\":%u,"

@@ -75,6 +75,7 @@ struct machine_info {
     unsigned lcore_cpu = 0;
     bool hugepages = false;
     uint32_t srtp_batch_min = 0;
+    std::string suite;                    // SDES name of the SRTP legs' suite
     ip_mode ip = ip_mode::v4;             // the sides' IP versions (--ip)
     bool realtime = false;                // paced runs at SCHED_FIFO
     uint32_t drain_us = drain_as_worker;  // drain_as_worker: worker::end_turn()

@@ -87,6 +87,7 @@ struct call_info {
     uint16_t relay_port[2] = {0, 0};      // RTP port, host order
     dp::srtp::master_key peer_key[2]{};   // the peer on side s sends with it (its SDP line)
     dp::srtp::master_key relay_key[2]{};  // the relay sends to side s's peer with it (relay's SDP)
+    dp::srtp::suite suite = dp::srtp::suite::aes_cm_128_hmac_sha1_80;  // of both SRTP legs
 };
 
 // The RTP payload a stream carries at `seq`: checked byte for byte on sampled output.

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "dataplane/srtp/libsrtp2_policy.h"
+
 namespace rtprelay::pipeline {
 
 namespace {
@@ -38,14 +40,15 @@ class libsrtp2_receivers {
     libsrtp2_receivers(const libsrtp2_receivers&) = delete;
     libsrtp2_receivers& operator=(const libsrtp2_receivers&) = delete;
 
-    srtp_err_status_t unprotect(uint64_t id, uint32_t ssrc, const dp::srtp::master_key& k, uint8_t* pkt, int* len) {
+    srtp_err_status_t unprotect(uint64_t id, uint32_t ssrc, dp::srtp::suite suite, const dp::srtp::master_key& k,
+                                uint8_t* pkt, int* len) {
         auto it = sessions_.find(id);
         if (it != sessions_.end()) {
             return srtp_unprotect(it->second, pkt, len);
         }
         srtp_err_status_t first = srtp_err_status_ok;
         for (uint32_t roc = 0; roc <= max_roc_; ++roc) {
-            srtp_t s = create(ssrc, k);
+            srtp_t s = create(ssrc, suite, k);
             if (s == nullptr) {
                 return srtp_err_status_init_fail;
             }
@@ -71,14 +74,14 @@ class libsrtp2_receivers {
     }
 
  private:
-    static srtp_t create(uint32_t ssrc, const dp::srtp::master_key& k) {
-        uint8_t key_salt[30];
-        std::memcpy(key_salt, k.key.data(), 16);
-        std::memcpy(key_salt + 16, k.salt.data(), 14);
+    static srtp_t create(uint32_t ssrc, dp::srtp::suite suite, const dp::srtp::master_key& k) {
+        const dp::srtp::suite_info& si = dp::srtp::info(suite);
+        uint8_t key_salt[dp::srtp::max_master_key_len + dp::srtp::max_master_salt_len];
+        std::memcpy(key_salt, k.key.data(), si.master_key_len);
+        std::memcpy(key_salt + si.master_key_len, k.salt.data(), si.master_salt_len);
         srtp_policy_t p;
         std::memset(&p, 0, sizeof(p));
-        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtp);
-        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);
+        dp::srtp::set_libsrtp2_policies(suite, &p.rtp, &p.rtcp);
         p.ssrc.type = ssrc_specific;
         p.ssrc.value = ssrc;
         p.key = key_salt;
@@ -212,7 +215,7 @@ void check_samples(scenario sc, ip_mode ipm, const std::vector<call_info>& calls
         int len = static_cast<int>(ip_len - l3 - l4);
         if (srtp_leg(sc, to)) {
             const srtp_err_status_t st = receivers.unprotect((uint64_t{call} << 1) | static_cast<uint64_t>(to), ssrc,
-                                                             ci.relay_key[to], rtp, &len);
+                                                             ci.suite, ci.relay_key[to], rtp, &len);
             if (st != srtp_err_status_ok) {
                 fail(v, where(s, call) + "libsrtp2 refused it under the relay's SDP key: error " + std::to_string(st));
                 continue;

@@ -41,8 +41,9 @@ class token_bucket {
 
 // What one leg of a G.711 20 ms call sends per direction, in bit/s, counted at the IP layer
 // as the seeds' 80 kbit/s is (no Ethernet framing): 50 packets/s x (160 bytes payload + 12
-// RTP + srtp_tag (SRTP: 10 for _80, 4 for _32; 0 plain) + 8 UDP + 20 IPv4 or 40 IPv6) x 8.
-// IPv4 RTP 80,000; IPv4 SRTP_80 84,000; IPv6 RTP 88,000; IPv6 SRTP_80 92,000.
+// RTP + srtp_tag (SRTP: the suite's tag, 10 for HMAC-SHA1 _80, 4 for _32, 16 for AES-GCM,
+// plus the key's MKI if it has one; 0 plain) + 8 UDP + 20 IPv4 or 40 IPv6) x 8.
+// IPv4 RTP 80,000; IPv4 SRTP_80 84,000; IPv4 AES-GCM 86,400; IPv6 RTP 88,000; IPv6 SRTP_80 92,000.
 constexpr uint64_t wire_bps(bool ipv6, unsigned srtp_tag_bytes) {
     return 50u * (160u + 12u + srtp_tag_bytes + 8u + (ipv6 ? 40u : 20u)) * 8u;
 }

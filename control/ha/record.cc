@@ -133,10 +133,16 @@ uint64_t get_latch(reader& r, uint8_t (&addr6)[16]) {
 }
 
 void put_line(writer& w, const crypto_line_record& c) {
+    const dp::srtp::suite_info& si = dp::srtp::info(static_cast<dp::srtp::suite>(c.suite));
     w.u32(c.tag);
     w.u8(c.suite);
-    w.u8(static_cast<uint8_t>((c.unencrypted_srtcp ? 1 : 0) | (c.lifetime ? 2 : 0)));
-    w.bytes(c.key, sizeof c.key);
+    w.u8(static_cast<uint8_t>((c.unencrypted_srtcp ? 1 : 0) | (c.lifetime ? 2 : 0) | (c.mki_len != 0 ? 4 : 0)));
+    w.bytes(c.key, si.master_key_len);
+    w.bytes(c.key + dp::srtp::max_master_key_len, si.master_salt_len);
+    if (c.mki_len != 0) {
+        w.u8(c.mki_len);
+        w.bytes(c.mki, c.mki_len);
+    }
     if (c.lifetime) {
         w.u64(*c.lifetime);
     }
@@ -147,12 +153,23 @@ crypto_line_record get_line(reader& r) {
     c.tag = r.u32();
     c.suite = r.u8();
     const uint8_t f = r.u8();
-    if (c.suite > 1 || (f & ~3u) != 0) {
+    if (c.suite >= dp::srtp::suite_count || (f & ~7u) != 0) {
         r.fail();
         return c;
     }
+    const dp::srtp::suite_info& si = dp::srtp::info(static_cast<dp::srtp::suite>(c.suite));
     c.unencrypted_srtcp = (f & 1) != 0;
-    r.bytes(c.key, sizeof c.key);
+    r.bytes(c.key, si.master_key_len);
+    r.bytes(c.key + dp::srtp::max_master_key_len, si.master_salt_len);
+    if ((f & 4) != 0) {
+        c.mki_len = r.u8();
+        if (c.mki_len == 0 || c.mki_len > dp::srtp::max_mki_len) {
+            c.mki_len = 0;
+            r.fail();
+            return c;
+        }
+        r.bytes(c.mki, c.mki_len);
+    }
     if ((f & 2) != 0) {
         c.lifetime = r.u64();
     }

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "control/ha/seal.h"
+#include "dataplane/srtp/suite.h"
 
 namespace rtprelay::ha {
 
@@ -39,11 +40,17 @@ struct endpoint_record {
     uint16_t port = 0;
 };
 
+// On the wire: tag, suite, flags (bit 0 UNENCRYPTED_SRTCP, bit 1 lifetime, bit 2 MKI), the
+// suite's master key and salt (their lengths from the suite table: 30 to 46 bytes), then
+// the MKI (length 1..max_mki_len, bytes) and the lifetime when their flags say so.
 struct crypto_line_record {
     uint32_t tag = 1;
-    uint8_t suite = 0;  // sdes::suite
+    uint8_t suite = 0;  // dp::srtp::suite (suites.def: ids keep their position)
     bool unencrypted_srtcp = false;
-    uint8_t key[30] = {};  // master key || salt
+    // Master key || salt, each at its largest size; the suite's lengths count, the rest is 0.
+    uint8_t key[dp::srtp::max_master_key_len + dp::srtp::max_master_salt_len] = {};
+    uint8_t mki_len = 0;  // 0: none
+    uint8_t mki[dp::srtp::max_mki_len] = {};
     std::optional<uint64_t> lifetime;
 };
 

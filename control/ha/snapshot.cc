@@ -46,9 +46,11 @@ crypto_line_record line_of(const sdes::crypto_attr& a) {
     c.tag = a.tag;
     c.suite = static_cast<uint8_t>(a.crypto_suite);
     c.unencrypted_srtcp = a.unencrypted_srtcp;
-    static_assert(sizeof c.key == sizeof a.key.key + sizeof a.key.salt);
+    static_assert(sizeof c.key == sizeof a.key.key + sizeof a.key.salt && sizeof c.mki == sizeof a.key.mki);
     std::memcpy(c.key, a.key.key.data(), a.key.key.size());
     std::memcpy(c.key + a.key.key.size(), a.key.salt.data(), a.key.salt.size());
+    c.mki_len = a.key.mki_len;
+    std::memcpy(c.mki, a.key.mki.data(), sizeof c.mki);
     c.lifetime = a.lifetime;
     return c;
 }
@@ -60,6 +62,8 @@ sdes::crypto_attr line_from(const crypto_line_record& c) {
     a.unencrypted_srtcp = c.unencrypted_srtcp;
     std::memcpy(a.key.key.data(), c.key, a.key.key.size());
     std::memcpy(a.key.salt.data(), c.key + a.key.key.size(), a.key.salt.size());
+    a.key.mki_len = c.mki_len;
+    std::memcpy(a.key.mki.data(), c.mki, sizeof c.mki);
     a.lifetime = c.lifetime;
     return a;
 }

@@ -65,10 +65,11 @@ class line_error {
     std::string_view tag_;
 };
 
-// Decodes standard base64 of exactly key_salt_bytes. The length is worked out from the
+// Decodes standard base64 of exactly key_salt_bytes(s). The length is worked out from the
 // text first (so a wrong length is reported as such, not as "bad base64"), then
-// EVP_DecodeBlock does the work on the unpadded 40 characters: it needs a multiple of 4
-// and returns 3 bytes per 4 characters, counting '=' as data, so padding never reaches it.
+// EVP_DecodeBlock does the work on the unpadded characters, cut to a multiple of 4 plus a
+// separately decoded last group: it needs a multiple of 4 and returns 3 bytes per 4
+// characters, counting '=' as data, so padding never reaches it.
 std::optional<master_key> decode_key(std::string_view text, suite s, const line_error& fail) {
     size_t pad = 0;
     while (pad < text.size() && text[text.size() - 1 - pad] == '=') {
@@ -81,22 +82,61 @@ std::optional<master_key> decode_key(std::string_view text, suite s, const line_
     }
     const size_t rest = data.size() % 4;
     const size_t bytes = data.size() / 4 * 3 + (rest == 0 ? 0 : rest - 1);
-    if (bytes != key_salt_bytes) {
+    const size_t want = key_salt_bytes(s);
+    if (bytes != want) {
         return fail("key is " + std::to_string(bytes) + " bytes, " + std::string(suite_name(s)) + " needs " +
-                    std::to_string(key_salt_bytes));
+                    std::to_string(want));
     }
-    // 30 bytes = 40 characters, no padding, no leftover bits.
-    unsigned char raw[key_salt_bytes];
-    const int n =
-        EVP_DecodeBlock(raw, reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(data.size()));
-    if (n != static_cast<int>(key_salt_bytes)) {
+    // Whole groups first, then the last 2 or 3 characters padded with 'A' to a group of their
+    // own (the bits after the last byte are ignored, as decoders do).
+    unsigned char raw[max_key_salt_bytes + 3];
+    const size_t whole = data.size() - rest;
+    const int n = EVP_DecodeBlock(raw, reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(whole));
+    bool ok = n == static_cast<int>(whole / 4 * 3);
+    if (ok && rest != 0) {
+        char last[4] = {'A', 'A', 'A', 'A'};
+        std::copy_n(data.data() + whole, rest, last);
+        unsigned char tail[3];
+        ok = EVP_DecodeBlock(tail, reinterpret_cast<const unsigned char*>(last), 4) == 3;
+        std::copy_n(tail, rest - 1, raw + whole / 4 * 3);
+        OPENSSL_cleanse(tail, sizeof tail);
+    }
+    if (!ok) {
+        OPENSSL_cleanse(raw, sizeof raw);
         return fail("key is not valid base64");
     }
+    const dp::srtp::suite_info& si = dp::srtp::info(s);
     master_key k{};
-    std::copy_n(raw, k.key.size(), k.key.begin());
-    std::copy_n(raw + k.key.size(), k.salt.size(), k.salt.begin());
+    std::copy_n(raw, si.master_key_len, k.key.begin());
+    std::copy_n(raw + si.master_key_len, si.master_salt_len, k.salt.begin());
     OPENSSL_cleanse(raw, sizeof raw);
     return k;
+}
+
+// "<value>:<length>" (RFC 4568 9.2: decimal MKI value, length in bytes). Writes the MKI into
+// *k, or the reason into `fail`.
+bool parse_mki(std::string_view text, master_key* k, const line_error& fail) {
+    const size_t colon = text.find(':');
+    const auto value = decimal(text.substr(0, colon));
+    const auto length = text.size() - colon - 1 <= 3 ? decimal(text.substr(colon + 1)) : std::nullopt;
+    if (!value || !length || *length == 0 || *length > 128) {
+        fail("MKI '" + quote(text) + "' is not <value>:<length 1..128>");
+        return false;
+    }
+    if (*length > max_mki_len) {
+        fail("MKI length " + std::to_string(*length) + " is not supported (1 to " + std::to_string(max_mki_len) +
+             " bytes)");
+        return false;
+    }
+    if (*value >> (8 * *length) != 0) {
+        fail("MKI value " + quote(text.substr(0, colon)) + " does not fit in " + std::to_string(*length) + " bytes");
+        return false;
+    }
+    k->mki_len = static_cast<uint8_t>(*length);
+    for (size_t i = 0; i < *length; ++i) {
+        k->mki[i] = static_cast<uint8_t>(*value >> (8 * (*length - 1 - i)));
+    }
+    return true;
 }
 
 // Null (with the reason written) when the lifetime is not acceptable.
@@ -128,7 +168,9 @@ std::optional<uint64_t> parse_lifetime(std::string_view text, const line_error& 
 
 }  // namespace
 
-bool same_key(const master_key& a, const master_key& b) { return a.key == b.key && a.salt == b.salt; }
+bool same_key(const master_key& a, const master_key& b) {
+    return a.key == b.key && a.salt == b.salt && a.mki_len == b.mki_len && a.mki == b.mki;
+}
 
 std::optional<crypto_attr> parse_crypto(std::string_view value, const parse_options& opt, std::string* error) {
     const std::vector<std::string_view> words = split_words(value);
@@ -174,12 +216,20 @@ std::optional<crypto_attr> parse_crypto(std::string_view value, const parse_opti
         return fail("key has more than lifetime and MKI after it");
     }
     std::optional<std::string_view> lifetime_text;
+    std::optional<std::string_view> mki_text;
     for (size_t i = 1; i < fields.size(); ++i) {
         if (fields[i].find(':') != std::string_view::npos) {
-            return fail("MKI is not supported");
+            if (!opt.allow_mki) {
+                return fail("MKI is not supported");
+            }
+            if (mki_text) {
+                return fail("key has two MKIs");
+            }
+            mki_text = fields[i];
+            continue;
         }
-        if (lifetime_text) {
-            return fail("key has two lifetimes");
+        if (lifetime_text || mki_text) {
+            return fail(mki_text ? "lifetime after the MKI" : "key has two lifetimes");
         }
         lifetime_text = fields[i];
     }
@@ -188,6 +238,9 @@ std::optional<crypto_attr> parse_crypto(std::string_view value, const parse_opti
         return std::nullopt;
     }
     a.key = *key;
+    if (mki_text && !parse_mki(*mki_text, &a.key, fail)) {
+        return std::nullopt;
+    }
     if (lifetime_text) {
         a.lifetime = parse_lifetime(*lifetime_text, fail);
         if (!a.lifetime) {
@@ -222,11 +275,13 @@ std::optional<crypto_attr> parse_crypto(std::string_view value, const parse_opti
 }
 
 std::string format_crypto(const crypto_attr& a, const format_options& opt) {
-    unsigned char raw[key_salt_bytes];
-    std::copy(a.key.key.begin(), a.key.key.end(), raw);
-    std::copy(a.key.salt.begin(), a.key.salt.end(), raw + a.key.key.size());
-    char b64[(key_salt_bytes + 2) / 3 * 4 + 1];
-    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64), raw, static_cast<int>(key_salt_bytes));
+    const dp::srtp::suite_info& si = dp::srtp::info(a.crypto_suite);
+    unsigned char raw[max_key_salt_bytes];
+    std::copy_n(a.key.key.begin(), si.master_key_len, raw);
+    std::copy_n(a.key.salt.begin(), si.master_salt_len, raw + si.master_key_len);
+    char b64[(max_key_salt_bytes + 2) / 3 * 4 + 1];
+    const int n =
+        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(b64), raw, static_cast<int>(key_salt_bytes(a.crypto_suite)));
     OPENSSL_cleanse(raw, sizeof raw);
     std::string_view text(b64, static_cast<size_t>(n));
     if (!opt.pad) {
@@ -251,6 +306,13 @@ std::string format_crypto(const crypto_attr& a, const format_options& opt) {
     } else if (opt.lifetime) {
         out += "|2^" + std::to_string(lifetime_2_31);
     }
+    if (a.key.mki_len != 0) {
+        uint64_t v = 0;
+        for (size_t i = 0; i < a.key.mki_len; ++i) {
+            v = (v << 8) | a.key.mki[i];
+        }
+        out += '|' + std::to_string(v) + ':' + std::to_string(a.key.mki_len);
+    }
     if (a.unencrypted_srtcp) {
         out += ' ';
         out += srtcp_param;
@@ -265,9 +327,9 @@ namespace {
 // (~7% of an SRTP offer+answer pair). Bytes are wiped as they are handed out; the pool
 // is per thread and emptied in a forked child, so no key is ever handed out twice.
 struct key_pool {
-    static constexpr size_t keys = 32;
-    unsigned char bytes[keys * key_salt_bytes];
-    size_t next = keys * key_salt_bytes;  // empty
+    static constexpr size_t keys = 32;  // of the largest
+    unsigned char bytes[keys * max_key_salt_bytes];
+    size_t next = keys * max_key_salt_bytes;  // empty
 
     ~key_pool() { OPENSSL_cleanse(bytes, sizeof bytes); }
     void drop() {
@@ -284,9 +346,11 @@ const bool atfork_registered = pthread_atfork(nullptr, nullptr, drop_pool_in_chi
 
 }  // namespace
 
-master_key random_key() {
+master_key random_key(suite s) {
     (void)atfork_registered;
-    if (pool.next + key_salt_bytes > sizeof pool.bytes) {
+    const dp::srtp::suite_info& si = dp::srtp::info(s);
+    const size_t want = key_salt_bytes(s);
+    if (pool.next + want > sizeof pool.bytes) {
         if (RAND_bytes(pool.bytes, static_cast<int>(sizeof pool.bytes)) != 1) {
             pool.drop();
             throw std::runtime_error("could not generate an SRTP key: RAND_bytes failed");
@@ -295,18 +359,26 @@ master_key random_key() {
     }
     unsigned char* raw = pool.bytes + pool.next;
     master_key k{};
-    std::copy_n(raw, k.key.size(), k.key.begin());
-    std::copy_n(raw + k.key.size(), k.salt.size(), k.salt.begin());
-    OPENSSL_cleanse(raw, key_salt_bytes);
-    pool.next += key_salt_bytes;
+    std::copy_n(raw, si.master_key_len, k.key.begin());
+    std::copy_n(raw + si.master_key_len, si.master_salt_len, k.salt.begin());
+    OPENSSL_cleanse(raw, want);
+    pool.next += want;
     return k;
+}
+
+void set_our_mki(master_key& k, uint8_t len) {
+    k.mki = {};
+    k.mki_len = len;
+    if (len != 0) {
+        k.mki[len - 1] = 1;
+    }
 }
 
 crypto_attr fresh_attr(uint32_t tag, suite s, bool unencrypted_srtcp) {
     crypto_attr a;
     a.tag = tag;
     a.crypto_suite = s;
-    a.key = random_key();
+    a.key = random_key(s);
     a.unencrypted_srtcp = unencrypted_srtcp;
     return a;
 }

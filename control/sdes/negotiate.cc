@@ -78,7 +78,8 @@ std::optional<chosen_crypto> choose_inbound(const std::vector<std::string>& cryp
         }
         return std::nullopt;
     }
-    const parse_options po{accepting_side.allow_unencrypted_srtcp};
+    const parse_options po{.allow_unencrypted_srtcp = accepting_side.allow_unencrypted_srtcp,
+                           .allow_mki = accepting_side.accept_mki};
     reasons why;
     std::optional<chosen_crypto> first_acceptable;
     for (size_t i = 0; i < crypto_values.size(); ++i) {
@@ -134,14 +135,17 @@ std::vector<crypto_attr> make_offer_lines(const srtp_policy& offering_side, cons
         auto kept = std::find_if(previous.begin(), previous.end(), [&](const crypto_attr& p) {
             return p.crypto_suite == s && p.unencrypted_srtcp == srtcp_clear;
         });
-        a.key = kept != previous.end() ? kept->key : random_key();
+        // A kept key keeps its MKI too (a key of ours answered with one): the data plane's
+        // context, and so its index history, stays as long as the key does.
+        a.key = kept != previous.end() ? kept->key : random_key(s);
         out.push_back(a);
     }
     return out;
 }
 
 std::optional<answer_choice> choose_answer(const std::vector<std::string>& answer_crypto_values,
-                                           const std::vector<crypto_attr>& we_offered, std::string* error) {
+                                           const std::vector<crypto_attr>& we_offered, bool allow_mki,
+                                           std::string* error) {
     auto fail = [&](std::string why) -> std::optional<answer_choice> {
         if (error != nullptr) {
             *error = std::move(why);
@@ -155,7 +159,7 @@ std::optional<answer_choice> choose_answer(const std::vector<std::string>& answe
         return fail("no a=crypto line");
     }
     // UNENCRYPTED_SRTCP is parsed here and compared with what we offered below.
-    const parse_options po{true};
+    const parse_options po{.allow_unencrypted_srtcp = true, .allow_mki = allow_mki};
     reasons why;
     for (const auto& value : answer_crypto_values) {
         std::string reason;
@@ -192,10 +196,13 @@ crypto_attr make_answer_line(const chosen_crypto& offered_choice, const srtp_pol
     // choose_inbound only lets UNENCRYPTED_SRTCP through when the policy allows it; an
     // accepted one is repeated in the answer (RFC 4568: both sides declare the same).
     a.unencrypted_srtcp = o.unencrypted_srtcp && answering_side.allow_unencrypted_srtcp;
-    if (keep != nullptr && keep->crypto_suite == a.crypto_suite && keep->unencrypted_srtcp == a.unencrypted_srtcp) {
+    // A peer that puts an MKI on its key gets one on ours (value 1, its length): it reads MKIs.
+    if (keep != nullptr && keep->crypto_suite == a.crypto_suite && keep->unencrypted_srtcp == a.unencrypted_srtcp &&
+        keep->key.mki_len == o.key.mki_len) {
         a.key = keep->key;
     } else {
-        a.key = random_key();
+        a.key = random_key(a.crypto_suite);
+        set_our_mki(a.key, o.key.mki_len);
     }
     return a;
 }
@@ -350,7 +357,7 @@ step_result answer_received(std::string_view iface, const srtp_policy& policy, s
         return r;
     }
     std::string why;
-    auto choice = choose_answer(crypto_values, now.offered, &why);
+    auto choice = choose_answer(crypto_values, now.offered, policy.accept_mki, &why);
     if (!choice) {
         r.error = "answer on interface " + quoted(iface) + " has no a=crypto line matching our offer: " + why;
         return r;

@@ -101,9 +101,10 @@ std::optional<chosen_crypto> choose_inbound(const std::vector<std::string>& cryp
                                             std::string* error);
 
 // Our offer: policy offer_suites (only narrowed by SDES-only-/no-, reordered by
-// SDES-order:), tags 1..n, fresh keys except where `previous` has a line of the same suite
-// (and UNENCRYPTED_SRTCP setting), whose key is kept. UNENCRYPTED_SRTCP only when both the
-// request and the policy allow it. Empty when nothing is left to offer.
+// SDES-order:), tags 1..n, fresh keys (no MKI) except where `previous` has a line of the
+// same suite (and UNENCRYPTED_SRTCP setting), whose key is kept, with its MKI if it had one.
+// UNENCRYPTED_SRTCP only when both the request and the policy allow it. Empty when nothing
+// is left to offer.
 // Throws std::runtime_error if the random generator fails.
 std::vector<crypto_attr> make_offer_lines(const srtp_policy& offering_side, const sdes_request_options& opts,
                                           const std::vector<crypto_attr>& previous = {});
@@ -114,14 +115,17 @@ struct answer_choice {
 };
 
 // Matches the answer's line to our offer by suite, not by tag only (rtpengine issue #2098:
-// answerers that renumber tags). UNENCRYPTED_SRTCP must be as we offered it. Null with
-// *error when no line matches.
+// answerers that renumber tags). UNENCRYPTED_SRTCP must be as we offered it; an MKI on the
+// answerer's key is taken when `allow_mki` (the interface's mki=accept). Null with *error
+// when no line matches.
 std::optional<answer_choice> choose_answer(const std::vector<std::string>& answer_crypto_values,
-                                           const std::vector<crypto_attr>& we_offered, std::string* error);
+                                           const std::vector<crypto_attr>& we_offered, bool allow_mki,
+                                           std::string* error);
 
-// Our answer line: the offer's tag and suite, a fresh key, or `keep`'s key when `keep` has
-// the same suite and UNENCRYPTED_SRTCP setting. Throws std::runtime_error if the random
-// generator fails.
+// Our answer line: the offer's tag and suite, a fresh key (with an MKI of value 1 and the
+// offered line's MKI length when that line has one), or `keep`'s key when `keep` has the
+// same suite, UNENCRYPTED_SRTCP setting and MKI length. Throws std::runtime_error if the
+// random generator fails.
 crypto_attr make_answer_line(const chosen_crypto& offered_choice, const srtp_policy& answering_side,
                              const crypto_attr* keep = nullptr);
 

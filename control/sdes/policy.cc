@@ -73,6 +73,16 @@ bool apply_policy_option(srtp_policy& p, std::string_view key, std::string_view 
         p.accept_suites = suite_list(key, value);
         return true;
     }
+    if (key == "mki") {
+        if (value == "accept") {
+            p.accept_mki = true;
+        } else if (value == "refuse") {
+            p.accept_mki = false;
+        } else {
+            bad(key, value, "expected accept or refuse");
+        }
+        return true;
+    }
     if (key == "unencrypted-srtcp") {
         if (value == "allow") {
             p.allow_unencrypted_srtcp = true;

@@ -1,29 +1,29 @@
 #pragma once
-// The SRTP suites as SDES names them. The suite and key types, and the suite names, belong
-// to the data plane's SRTP engine (dataplane/srtp/srtp.h); this header adds what SDES needs
-// on top: the list of suites and the length of an inline key.
+// The SRTP suites as SDES names them. The suite table (dataplane/srtp/suites.def, through
+// dataplane/srtp/suite.h) is the one place that knows them; this header gives SDES the names
+// and the length of an inline key.
 
-#include <array>
 #include <cstddef>
 #include <optional>
 #include <string_view>
-#include <tuple>
 
-#include "dataplane/srtp/srtp.h"
+#include "dataplane/srtp/suite.h"
 
 namespace rtprelay::sdes {
 
 using suite = dp::srtp::suite;
 using master_key = dp::srtp::master_key;
+using dp::srtp::all_suites;
+using dp::srtp::max_mki_len;
 
-// key || salt as carried after "inline:", in bytes (16 + 14 for both supported suites).
-inline constexpr size_t key_salt_bytes =
-    std::tuple_size_v<decltype(master_key::key)> + std::tuple_size_v<decltype(master_key::salt)>;
+// key || salt as carried after "inline:", in bytes: 30 for AES_CM_128, 46 for AES_256_CM,
+// 28 for AEAD_AES_128_GCM, 44 for AEAD_AES_256_GCM.
+inline constexpr size_t key_salt_bytes(suite s) {
+    return dp::srtp::info(s).master_key_len + dp::srtp::info(s).master_salt_len;
+}
+inline constexpr size_t max_key_salt_bytes = dp::srtp::max_master_key_len + dp::srtp::max_master_salt_len;
 
-// Every suite SDES can negotiate here, in a stable order (for "known:" lists).
-inline constexpr suite all_suites[] = {suite::aes_cm_128_hmac_sha1_80, suite::aes_cm_128_hmac_sha1_32};
-
-// The RFC 4568 spelling ("AES_CM_128_HMAC_SHA1_80"); exact, case-sensitive match.
+// The SDES spelling ("AES_CM_128_HMAC_SHA1_80"); exact, case-sensitive match.
 std::string_view suite_name(suite s);
 std::optional<suite> suite_from_sdes_name(std::string_view name);
 

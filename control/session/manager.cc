@@ -102,7 +102,9 @@ uint64_t leg_cost_of(const admission& adm, const leg& l, const std::vector<sdes:
             const sdes::crypto_attr* line = offerer && crypto[i].from_peer ? &*crypto[i].from_peer
                                             : !crypto[i].offered.empty()   ? &crypto[i].offered.front()
                                                                            : nullptr;
-            tag = line != nullptr ? dp::srtp::info(line->crypto_suite).rtp_tag_len
+            // The suite table's SRTP tag (10 or 4 for HMAC-SHA1, 16 for AES-GCM) and the key's
+            // MKI, which every packet carries too.
+            tag = line != nullptr ? dp::srtp::info(line->crypto_suite).rtp_tag_len + line->key.mki_len
                                   : dp::srtp::info(dp::srtp::suite::aes_cm_128_hmac_sha1_80).rtp_tag_len;
         }
         return adm.leg_bps(!s.local_addr.is_v4(), tag);

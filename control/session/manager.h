@@ -39,8 +39,8 @@ struct ports_exhausted : session_error {
     bool new_call = false;  // set by offer() on its way out
 };
 
-// What leg l of a call reserves (admission::leg_bps): the family and SRTP tag of its first
-// relayed stream, the audio of an everyday call. `crypto`: the SDES states of l's streams
+// What leg l of a call reserves (admission::leg_bps): the family and SRTP tag (+ MKI) of its
+// first relayed stream, the audio of an everyday call. `crypto`: the SDES states of l's streams
 // (at an offer: what the offer decided); the offerer's key names its suite, the answerer is
 // reckoned at the first suite offered to it.
 uint64_t leg_cost_of(const admission& adm, const leg& l, const std::vector<sdes::stream_crypto>& crypto, bool offerer);

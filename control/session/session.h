@@ -43,10 +43,10 @@ struct srtp_progress {
 
 struct srtp_contexts {
     // What a context was made from: suite, UNENCRYPTED_SRTCP and key (not the whole 64-byte
-    // crypto_attr), in 31 bytes: the suite in bits 0-6 of suite_flags, UNENCRYPTED_SRTCP in
-    // bit 7. Packed so that with a group's `progress` pointer srtp_contexts stays 104 bytes,
-    // as without it: 8 bytes more moved every SRTP call's heap layout and cost SRTP <-> SRTP
-    // ~4% in the pipeline bench (bench/RESULTS.md), for no work of its own.
+    // crypto_attr): the suite in bits 0-6 of suite_flags, UNENCRYPTED_SRTCP in bit 7. With a
+    // group's `progress` pointer srtp_contexts is 152 bytes (144 without it). Its size no
+    // longer moves the SRTP contexts: they come from blocks of their own
+    // (dataplane/srtp/context_pool.h), not from the heap around it (bench/RESULTS.md).
     struct made_from {
         uint8_t suite_flags = 0;
         sdes::master_key key{};
@@ -63,8 +63,8 @@ struct srtp_contexts {
     std::optional<made_from> out_key;
     std::unique_ptr<srtp_progress> progress;  // groups only (control/ha)
 };
-static_assert(sizeof(srtp_contexts::made_from) == 31 && sizeof(srtp_contexts) == 104,
-              "srtp_contexts: keep the layout of a node outside a group (see made_from)");
+static_assert(sizeof(srtp_contexts::made_from) == 1 + sizeof(sdes::master_key),
+              "made_from: the suite and flag in one byte");
 
 // The SDES state of a plain RTP stream: nothing.
 inline const sdes::stream_crypto no_crypto{};

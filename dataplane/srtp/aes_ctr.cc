@@ -7,6 +7,7 @@
 
 #include <cstring>
 #include <stdexcept>
+#include <string>
 
 namespace rtprelay::dp::srtp {
 
@@ -27,7 +28,7 @@ template <int rcon>
     return _mm_xor_si128(k, t);
 }
 
-[[gnu::target("aes")]] void expand_key_aesni(const uint8_t key[16], uint8_t* round_keys) {
+[[gnu::target("aes")]] void expand_key_128(const uint8_t* key, uint8_t* round_keys) {
     __m128i rk[11];
     rk[0] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(key));
     rk[1] = expand_round<0x01>(rk[0]);
@@ -46,16 +47,62 @@ template <int rcon>
     }
 }
 
+// AES-256 (Nk = 8): round key i (of 15) extends the one two before it. Even ones take
+// RotWord/SubWord/Rcon of the previous key's last word (AESKEYGENASSIST dword 3), odd ones
+// only SubWord of it (dword 2, with rcon 0), as FIPS-197 5.2 says for i mod Nk = 4.
+template <int rcon>
+[[gnu::target("aes")]] inline __m128i expand_even_256(__m128i two_before, __m128i prev) {
+    const __m128i t = _mm_shuffle_epi32(_mm_aeskeygenassist_si128(prev, rcon), 0xff);
+    __m128i k = two_before;
+    k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
+    k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
+    k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
+    return _mm_xor_si128(k, t);
+}
+
+[[gnu::target("aes")]] inline __m128i expand_odd_256(__m128i two_before, __m128i prev) {
+    const __m128i t = _mm_shuffle_epi32(_mm_aeskeygenassist_si128(prev, 0), 0xaa);
+    __m128i k = two_before;
+    k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
+    k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
+    k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
+    return _mm_xor_si128(k, t);
+}
+
+[[gnu::target("aes")]] void expand_key_256(const uint8_t* key, uint8_t* round_keys) {
+    __m128i rk[15];
+    rk[0] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(key));
+    rk[1] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(key + 16));
+    rk[2] = expand_even_256<0x01>(rk[0], rk[1]);
+    rk[3] = expand_odd_256(rk[1], rk[2]);
+    rk[4] = expand_even_256<0x02>(rk[2], rk[3]);
+    rk[5] = expand_odd_256(rk[3], rk[4]);
+    rk[6] = expand_even_256<0x04>(rk[4], rk[5]);
+    rk[7] = expand_odd_256(rk[5], rk[6]);
+    rk[8] = expand_even_256<0x08>(rk[6], rk[7]);
+    rk[9] = expand_odd_256(rk[7], rk[8]);
+    rk[10] = expand_even_256<0x10>(rk[8], rk[9]);
+    rk[11] = expand_odd_256(rk[9], rk[10]);
+    rk[12] = expand_even_256<0x20>(rk[10], rk[11]);
+    rk[13] = expand_odd_256(rk[11], rk[12]);
+    rk[14] = expand_even_256<0x40>(rk[12], rk[13]);
+#pragma GCC unroll 16
+    for (int i = 0; i < 15; ++i) {
+        _mm_store_si128(reinterpret_cast<__m128i*>(round_keys + 16 * i), rk[i]);
+    }
+}
+
 // Encrypts N independent blocks in lockstep, so that N AESENC are in flight per round
-// (latency ~4 cycles, throughput 1-2 per cycle: 8 blocks keep the unit busy).
-template <int N>
+// (latency ~4 cycles, throughput 1-2 per cycle: 8 blocks keep the unit busy). NR rounds:
+// 10 for AES-128, 14 for AES-256.
+template <int NR, int N>
 [[gnu::target("aes")]] inline void encrypt_blocks(const __m128i* rk, __m128i* b) {
 #pragma GCC unroll 16
     for (int i = 0; i < N; ++i) {
         b[i] = _mm_xor_si128(b[i], rk[0]);
     }
 #pragma GCC unroll 16
-    for (int r = 1; r < 10; ++r) {
+    for (int r = 1; r < NR; ++r) {
 #pragma GCC unroll 16
         for (int i = 0; i < N; ++i) {
             b[i] = _mm_aesenc_si128(b[i], rk[r]);
@@ -63,7 +110,7 @@ template <int N>
     }
 #pragma GCC unroll 16
     for (int i = 0; i < N; ++i) {
-        b[i] = _mm_aesenclast_si128(b[i], rk[10]);
+        b[i] = _mm_aesenclast_si128(b[i], rk[NR]);
     }
 }
 
@@ -74,7 +121,7 @@ template <int N>
 }
 
 // The last 1..8 blocks of a message, `len` bytes in (16 * (N - 1), 16 * N].
-template <int N>
+template <int NR, int N>
 [[gnu::target("aes")]] inline void ctr_tail(const __m128i* rk, __m128i ctr, const uint8_t* in, uint8_t* out,
                                             size_t len) {
     const __m128i bswap = byte_reverse();
@@ -85,7 +132,7 @@ template <int N>
         b[i] = _mm_shuffle_epi8(ctr, bswap);
         ctr = _mm_add_epi64(ctr, one);
     }
-    encrypt_blocks<N>(rk, b);
+    encrypt_blocks<NR, N>(rk, b);
 #pragma GCC unroll 16
     for (int i = 0; i < N - 1; ++i) {
         const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 16 * i));
@@ -100,11 +147,12 @@ template <int N>
 }
 
 // Precondition: the low 64 bits of the counter do not wrap within this call.
+template <int NR>
 [[gnu::target("aes")]] void ctr_aesni(const uint8_t* round_keys, const uint8_t iv[16], const uint8_t* in, uint8_t* out,
                                       size_t len) {
-    __m128i rk[11];
+    __m128i rk[NR + 1];
 #pragma GCC unroll 16
-    for (int i = 0; i < 11; ++i) {
+    for (int i = 0; i <= NR; ++i) {
         rk[i] = _mm_load_si128(reinterpret_cast<const __m128i*>(round_keys + 16 * i));
     }
     const __m128i bswap = byte_reverse();
@@ -117,7 +165,7 @@ template <int N>
             b[i] = _mm_shuffle_epi8(ctr, bswap);
             ctr = _mm_add_epi64(ctr, one);
         }
-        encrypt_blocks<8>(rk, b);
+        encrypt_blocks<NR, 8>(rk, b);
 #pragma GCC unroll 16
         for (int i = 0; i < 8; ++i) {
             const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 16 * i));
@@ -131,29 +179,42 @@ template <int N>
         case 0:
             break;
         case 1:
-            ctr_tail<1>(rk, ctr, in, out, len);
+            ctr_tail<NR, 1>(rk, ctr, in, out, len);
             break;
         case 2:
-            ctr_tail<2>(rk, ctr, in, out, len);
+            ctr_tail<NR, 2>(rk, ctr, in, out, len);
             break;
         case 3:
-            ctr_tail<3>(rk, ctr, in, out, len);
+            ctr_tail<NR, 3>(rk, ctr, in, out, len);
             break;
         case 4:
-            ctr_tail<4>(rk, ctr, in, out, len);
+            ctr_tail<NR, 4>(rk, ctr, in, out, len);
             break;
         case 5:
-            ctr_tail<5>(rk, ctr, in, out, len);
+            ctr_tail<NR, 5>(rk, ctr, in, out, len);
             break;
         case 6:
-            ctr_tail<6>(rk, ctr, in, out, len);
+            ctr_tail<NR, 6>(rk, ctr, in, out, len);
             break;
         case 7:
-            ctr_tail<7>(rk, ctr, in, out, len);
+            ctr_tail<NR, 7>(rk, ctr, in, out, len);
             break;
         default:
-            ctr_tail<8>(rk, ctr, in, out, len);
+            ctr_tail<NR, 8>(rk, ctr, in, out, len);
             break;
+    }
+}
+
+// ECB over n <= 8 blocks, in place in `b`.
+template <int NR>
+[[gnu::target("aes")]] void ecb_aesni(const uint8_t* round_keys, __m128i* b, size_t n) {
+    __m128i rk[NR + 1];
+#pragma GCC unroll 16
+    for (int i = 0; i <= NR; ++i) {
+        rk[i] = _mm_load_si128(reinterpret_cast<const __m128i*>(round_keys + 16 * i));
+    }
+    for (size_t i = 0; i < n; ++i) {
+        encrypt_blocks<NR, 1>(rk, b + i);
     }
 }
 
@@ -189,12 +250,16 @@ bool cpu_has_aesni() noexcept {
     return has;
 }
 
-aes128_ctr::~aes128_ctr() {
+aes_ctr::~aes_ctr() {
     EVP_CIPHER_CTX_free(evp_);  // cleanses its key schedule
     OPENSSL_cleanse(round_keys_, sizeof(round_keys_));
 }
 
-void aes128_ctr::set_key(const uint8_t key[16], aes_impl impl) {
+void aes_ctr::set_key(const uint8_t* key, size_t key_len, aes_impl impl) {
+    if (key_len != 16 && key_len != 32) {
+        throw std::runtime_error("AES key of " + std::to_string(key_len) + " bytes (16 or 32)");
+    }
+    key_len_ = key_len;
     if (impl == aes_impl::automatic) {
         impl = cpu_has_aesni() ? aes_impl::aesni : aes_impl::openssl;
     }
@@ -202,7 +267,7 @@ void aes128_ctr::set_key(const uint8_t key[16], aes_impl impl) {
         if (!cpu_has_aesni()) {
             throw std::runtime_error("AES-NI requested but this CPU lacks it");
         }
-        expand_key_aesni(key, round_keys_);
+        aesni_expand_key(key, key_len, round_keys_);
         aesni_ = true;
         return;
     }
@@ -214,51 +279,61 @@ void aes128_ctr::set_key(const uint8_t key[16], aes_impl impl) {
     }
     // A zero IV for now: apply() sets the real one per call without touching the key schedule.
     const uint8_t zero_iv[16] = {};
-    if (EVP_EncryptInit_ex(evp_, EVP_aes_128_ctr(), nullptr, key, zero_iv) != 1) {
-        throw std::runtime_error("EVP_EncryptInit_ex(aes-128-ctr) failed");
+    if (EVP_EncryptInit_ex(evp_, key_len == 32 ? EVP_aes_256_ctr() : EVP_aes_128_ctr(), nullptr, key, zero_iv) != 1) {
+        throw std::runtime_error("EVP_EncryptInit_ex(aes-ctr) failed");
     }
     aesni_ = false;
 }
 
-void aesni_expand_key(const uint8_t key[16], uint8_t* round_keys) noexcept { expand_key_aesni(key, round_keys); }
-
-[[gnu::target("aes")]] void aesni_encrypt4(const uint8_t* round_keys, const uint8_t in[64], uint8_t out[64]) noexcept {
-    __m128i rk[11];
-#pragma GCC unroll 16
-    for (int i = 0; i < 11; ++i) {
-        rk[i] = _mm_load_si128(reinterpret_cast<const __m128i*>(round_keys + 16 * i));
+void aesni_expand_key(const uint8_t* key, size_t key_len, uint8_t* round_keys) noexcept {
+    if (key_len == 32) {
+        expand_key_256(key, round_keys);
+    } else {
+        expand_key_128(key, round_keys);
     }
-    __m128i b[4];
-#pragma GCC unroll 4
-    for (int i = 0; i < 4; ++i) {
+}
+
+[[gnu::target("aes")]] void aesni_encrypt_blocks(const uint8_t* round_keys, size_t key_len, const uint8_t* in,
+                                                 uint8_t* out, size_t n) noexcept {
+    __m128i b[8];
+    n = n > 8 ? 8 : n;
+    for (size_t i = 0; i < n; ++i) {
         b[i] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + 16 * i));
     }
-    encrypt_blocks<4>(rk, b);
-#pragma GCC unroll 4
-    for (int i = 0; i < 4; ++i) {
+    if (key_len == 32) {
+        ecb_aesni<14>(round_keys, b, n);
+    } else {
+        ecb_aesni<10>(round_keys, b, n);
+    }
+    for (size_t i = 0; i < n; ++i) {
         _mm_storeu_si128(reinterpret_cast<__m128i*>(out + 16 * i), b[i]);
     }
 }
 
-void aesni_ctr(const uint8_t* round_keys, const uint8_t iv[16], const uint8_t* in, uint8_t* out, size_t len) noexcept {
+void aesni_ctr(const uint8_t* round_keys, size_t key_len, const uint8_t iv[16], const uint8_t* in, uint8_t* out,
+               size_t len) noexcept {
     const uint64_t low = load_be64(iv + 8);
     const uint64_t blocks = (len + 15) / 16;
     if (blocks == 0 || blocks - 1 <= ~low) [[likely]] {
-        ctr_aesni(round_keys, iv, in, out, len);
+        if (key_len == 16) [[likely]] {
+            ctr_aesni<10>(round_keys, iv, in, out, len);
+        } else {
+            ctr_aesni<14>(round_keys, iv, in, out, len);
+        }
         return;
     }
     // The low 64 bits wrap inside this message: split it there and carry into the top half.
     const size_t first = static_cast<size_t>(~low + 1) * 16;
-    ctr_aesni(round_keys, iv, in, out, first);
+    aesni_ctr(round_keys, key_len, iv, in, out, first);
     uint8_t next[16];
     store_be64(next, load_be64(iv) + 1);
     store_be64(next + 8, 0);
-    aesni_ctr(round_keys, next, in + first, out + first, len - first);
+    aesni_ctr(round_keys, key_len, next, in + first, out + first, len - first);
 }
 
-void aes128_ctr::apply(const uint8_t iv[16], const uint8_t* in, uint8_t* out, size_t len) noexcept {
+void aes_ctr::apply(const uint8_t iv[16], const uint8_t* in, uint8_t* out, size_t len) noexcept {
     if (aesni_) {
-        aesni_ctr(round_keys_, iv, in, out, len);
+        aesni_ctr(round_keys_, key_len_, iv, in, out, len);
         return;
     }
     int n = 0;

@@ -1,15 +1,10 @@
-// Burst SRTP on intel-ipsec-mb (see batch.h). The per-packet checks are checks.h's, the
-// ones the single-packet path runs; what changes is that the hashes and the ciphers of a
-// segment are handed to the library together. Per segment, four steps, at most one library
-// call each:
-//   unprotect: verify (checks, hash burst) -> decrypt (compare tags, record, cipher burst);
-//   protect:   encrypt (checks, cipher burst) -> tag (hash burst, record).
-// The HMAC covers header || payload || ROC; the ROC is written over the first 4 bytes of the
-// received tag (unprotect, after saving it) or into the room the tag will take (protect), so
-// every hash job is one contiguous buffer.
+// Burst SRTP on intel-ipsec-mb (see batch.h): the managers, and how a burst is cut into
+// segments (in order, or by layers); a segment's four steps are in batch_steps.cc.
 
 #define NO_COMPAT_IMB_API_053 1  // intel-ipsec-mb.h would otherwise #define SHA1 and friends
 #include "dataplane/srtp/batch.h"
+
+#include "dataplane/srtp/batch_steps.h"
 
 #include <intel-ipsec-mb.h>
 #include <openssl/crypto.h>
@@ -21,6 +16,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "dataplane/srtp/aes_gcm.h"
 #include "dataplane/srtp/checks.h"
 #include "dataplane/srtp/engines.h"
 #include "dataplane/srtp/packet.h"
@@ -28,8 +24,6 @@
 namespace rtprelay::dp::srtp {
 
 namespace {
-
-constexpr uint32_t max_tag_len = 10;  // bytes (the 80-bit tags)
 
 bool batchable(const context* c) noexcept {
     return c == nullptr || (c->which_engine() == engine::native && c->aes() == aes_impl::aesni);
@@ -76,16 +70,6 @@ const char* imb_arch_name(imb_arch a) noexcept {
     return "unknown";
 }
 
-// Per item, between the steps of one segment.
-struct burst_crypto::pending {
-    detail::packet_plan plan;   // what the checks of the current direction found
-    uint32_t received_len = 0;  // bytes, as the item came in
-    uint8_t received_tag[max_tag_len];
-    alignas(16) uint8_t iv[16];
-    alignas(16) uint8_t tag[hmac_sha1::digest_len];
-    alignas(16) uint8_t rtcp_keys[aes128_round_keys_len];  // an SRTCP context's, for one pass
-};
-
 burst_crypto::burst_crypto(imb_arch a) {
     const uint64_t features = cpu_features();
     std::vector<const arch_entry*> candidates;
@@ -99,7 +83,7 @@ burst_crypto::burst_crypto(imb_arch a) {
                                  " code path");
     }
     hash_jobs_ = new IMB_JOB[max_items]();
-    cipher_jobs_ = new IMB_JOB[max_items]();
+    ctr_jobs_ = new IMB_JOB[2 * max_items]();
     scratch_ = new pending[max_items]();
     for (uint32_t i = 0; i < max_items; ++i) {
         IMB_JOB& h = hash_jobs_[i];
@@ -109,14 +93,23 @@ burst_crypto::burst_crypto(imb_arch a) {
         h.hash_start_src_offset_in_bytes = 0;
         h.auth_tag_output = scratch_[i].tag;
         h.auth_tag_output_len_in_bytes = hmac_sha1::digest_len;
-        IMB_JOB& c = cipher_jobs_[i];
-        c.cipher_mode = IMB_CIPHER_CNTR;
-        c.cipher_direction = IMB_DIR_ENCRYPT;
-        c.chain_order = IMB_ORDER_CIPHER_HASH;
-        c.hash_alg = IMB_AUTH_NULL;
-        c.key_len_in_bytes = IMB_KEY_128_BYTES;
-        c.iv_len_in_bytes = 16;
-        c.iv = scratch_[i].iv;
+        for (uint32_t size = 0; size < 2; ++size) {
+            IMB_JOB& c = ctr_jobs_[size * max_items + i];
+            c.cipher_mode = IMB_CIPHER_CNTR;
+            c.cipher_direction = IMB_DIR_ENCRYPT;
+            c.chain_order = IMB_ORDER_CIPHER_HASH;
+            c.hash_alg = IMB_AUTH_NULL;
+            c.key_len_in_bytes = size == 0 ? IMB_KEY_128_BYTES : IMB_KEY_256_BYTES;
+            c.iv_len_in_bytes = 16;
+            c.iv = scratch_[i].iv;
+        }
+    }
+    if (cpu_has_aesni()) {
+        gcm_mgr_ = alloc_mb_mgr(0);
+        if (gcm_mgr_ == nullptr) {
+            throw std::runtime_error("intel-ipsec-mb: alloc_mb_mgr failed");
+        }
+        init_gcm_manager(gcm_mgr_);
     }
     if (candidates.size() == 1) {
         mgr_ = alloc_mb_mgr(0);
@@ -196,32 +189,15 @@ burst_crypto::~burst_crypto() {
     if (mgr_ != nullptr) {
         free_mb_mgr(mgr_);
     }
+    if (gcm_mgr_ != nullptr) {
+        free_mb_mgr(gcm_mgr_);
+    }
     if (scratch_ != nullptr) {
         OPENSSL_cleanse(scratch_, sizeof(pending) * max_items);
     }
     delete[] scratch_;
     delete[] hash_jobs_;
-    delete[] cipher_jobs_;
-}
-
-uint32_t burst_crypto::hash(uint32_t n) noexcept {
-    if (n == 0) {
-        return 0;
-    }
-    for (uint32_t i = 0; i < n; ++i) {
-        hash_jobs_[i].status = IMB_STATUS_BEING_PROCESSED;
-    }
-    return IMB_SUBMIT_HASH_BURST_NOCHECK(mgr_, hash_jobs_, n, IMB_AUTH_HMAC_SHA_1);
-}
-
-uint32_t burst_crypto::cipher(uint32_t n) noexcept {
-    if (n == 0) {
-        return 0;
-    }
-    for (uint32_t i = 0; i < n; ++i) {
-        cipher_jobs_[i].status = IMB_STATUS_BEING_PROCESSED;
-    }
-    return IMB_SUBMIT_CIPHER_BURST_NOCHECK(mgr_, cipher_jobs_, n, IMB_CIPHER_CNTR, IMB_DIR_ENCRYPT, IMB_KEY_128_BYTES);
+    delete[] ctr_jobs_;
 }
 
 void run_item(batch_item& it) noexcept {
@@ -242,13 +218,19 @@ void run_item(batch_item& it) noexcept {
 }
 
 void burst_crypto::run(batch_item* items, uint32_t n) noexcept {
+    // The contexts' line 0 is read here anyway: whether the whole call can take the
+    // AES-CM-128 steps (batch_cm.cc) costs a flag per context.
+    bool cm128 = true;
     for (uint32_t i = 0; i < n; ++i) {
         const batch_item& it = items[i];
         if (!batchable(it.in) || !batchable(it.out) || (it.in == nullptr && it.out == nullptr)) {
+            all_cm128_ = false;
             run_in_order(items, n);
             return;
         }
+        cm128 = cm128 && (it.in == nullptr || it.in->cm128_) && (it.out == nullptr || it.out->cm128_);
     }
+    all_cm128_ = cm128;
     while (n > max_items) {
         run_layers(items, max_items);
         items += max_items;
@@ -364,223 +346,6 @@ void burst_crypto::run_layers(batch_item* items, uint32_t n) noexcept {
             items[order[first + k]] = group[k];
         }
     }
-}
-
-void burst_crypto::run_segment(batch_item* items, uint32_t n) noexcept {
-    if (n == 0) {
-        return;
-    }
-    if (n < min_batch_) {
-        for (uint32_t k = 0; k < n; ++k) {
-            run_item(items[k]);
-        }
-        return;
-    }
-    uint8_t job_item[max_items];  // the item of each hash job of the unprotect steps
-    const uint32_t nh = unprotect_verify(items, n, job_item);
-    unprotect_decrypt(items, nh, job_item);
-    uint8_t prot_item[max_items];  // the items the protect steps tag
-    bool cipher_ok = true;
-    const uint32_t np = protect_encrypt(items, n, prot_item, &cipher_ok);
-    protect_tag(items, np, prot_item, cipher_ok);
-}
-
-// Unprotect, step 1: the checks that need no crypto (checks.h), then one hash job per
-// packet that passed them, run as one hash burst. Returns the number of jobs; job_item[h]
-// is job h's item.
-uint32_t burst_crypto::unprotect_verify(batch_item* items, uint32_t n, uint8_t* job_item) noexcept {
-    uint32_t nh = 0;
-    for (uint32_t k = 0; k < n; ++k) {
-        batch_item& it = items[k];
-        pending& p = scratch_[k];
-        it.res = result::ok;
-        it.unprotected = false;
-        p.received_len = it.len;
-        if (it.in == nullptr) {
-            continue;
-        }
-        const context& c = *it.in;
-        detail::packet_plan& plan = p.plan;
-        if (const result r = detail::check_unprotect(c, it.rtcp, it.pkt, it.len, &plan); r != result::ok) {
-            it.res = r;
-            continue;
-        }
-        std::memcpy(p.received_tag, it.pkt + plan.auth_len, c.tag_len_);
-        uint32_t msg_len = plan.auth_len;
-        if (!it.rtcp) {
-            // The ROC over the tag's first 4 bytes (saved above): one contiguous message.
-            detail::store_be32(it.pkt + plan.auth_len, static_cast<uint32_t>(plan.index >> 16));
-            msg_len += 4;
-        }
-        IMB_JOB& j = hash_jobs_[nh];
-        j.src = it.pkt;
-        j.msg_len_to_hash_in_bytes = msg_len;
-        j.auth_tag_output = p.tag;
-        j.u.HMAC._hashed_auth_key_xor_ipad = reinterpret_cast<const uint8_t*>(c.auth_.inner_state());
-        j.u.HMAC._hashed_auth_key_xor_opad = reinterpret_cast<const uint8_t*>(c.auth_.outer_state());
-        job_item[nh++] = static_cast<uint8_t>(k);
-    }
-    hash(nh);
-    return nh;
-}
-
-// Unprotect, step 2: compare tags; an authentic packet is recorded and its payload queued
-// for decryption (one cipher burst), a forged one is put back as it came.
-void burst_crypto::unprotect_decrypt(batch_item* items, uint32_t nh, uint8_t* job_item) noexcept {
-    uint32_t nc = 0;  // cipher jobs; job_item[] is reused for them (nc <= h: read before written)
-    for (uint32_t h = 0; h < nh; ++h) {
-        const uint32_t k = job_item[h];
-        batch_item& it = items[k];
-        pending& p = scratch_[k];
-        const detail::packet_plan& plan = p.plan;
-        context& c = *it.in;
-        const uint32_t tag_len = c.tag_len_;
-        if (hash_jobs_[h].status != IMB_STATUS_COMPLETED || CRYPTO_memcmp(p.tag, p.received_tag, tag_len) != 0) {
-            std::memcpy(it.pkt + plan.auth_len, p.received_tag, tag_len);
-            it.res = hash_jobs_[h].status != IMB_STATUS_COMPLETED ? result::engine_error : result::auth_failed;
-            continue;
-        }
-        if (plan.is_new && !detail::native::reserve(c)) {
-            std::memcpy(it.pkt + plan.auth_len, p.received_tag, tag_len);
-            it.res = result::ssrc_limit;
-            continue;
-        }
-        if (plan.encrypted && plan.clear_end > plan.header_len) {
-            detail::make_iv(c.salt_.data(), plan.ssrc, plan.index, p.iv);
-            IMB_JOB& j = cipher_jobs_[nc];
-            j.src = it.pkt;
-            j.dst = it.pkt + plan.header_len;  // ipsec-mb: dst is where the ciphered bytes go
-            j.cipher_start_src_offset_in_bytes = plan.header_len;
-            j.msg_len_to_cipher_in_bytes = plan.clear_end - plan.header_len;
-            j.enc_keys = detail::native::round_keys(c, p.rtcp_keys);
-            j.dec_keys = j.enc_keys;
-            j.iv = p.iv;
-            job_item[nc++] = static_cast<uint8_t>(k);
-        }
-        it.len = plan.clear_end;
-        it.unprotected = true;
-        detail::native::commit(c, plan.slot, plan.is_new, plan.ssrc, plan.index);
-    }
-    cipher(nc);
-    for (uint32_t h = 0; h < nc; ++h) {
-        if (cipher_jobs_[h].status != IMB_STATUS_COMPLETED) [[unlikely]] {
-            // Cannot happen with valid jobs; never pass on a half-decrypted packet as good.
-            items[job_item[h]].res = result::engine_error;
-        }
-        if (items[job_item[h]].rtcp) {
-            OPENSSL_cleanse(scratch_[job_item[h]].rtcp_keys, aes128_round_keys_len);
-        }
-    }
-}
-
-// Protect, step 1: the checks (checks.h) and the index, then one cipher job per packet that
-// passed them, run as one cipher burst. Returns the number of packets to tag; prot_item[q]
-// is the q-th one's item. *cipher_ok is false if the library failed a job.
-uint32_t burst_crypto::protect_encrypt(batch_item* items, uint32_t n, uint8_t* prot_item, bool* cipher_ok) noexcept {
-    uint32_t np = 0;
-    uint32_t nc = 0;
-    uint8_t job_item[max_items];
-    for (uint32_t k = 0; k < n; ++k) {
-        batch_item& it = items[k];
-        if (it.out == nullptr || it.res != result::ok) {
-            continue;
-        }
-        pending& p = scratch_[k];
-        detail::packet_plan& plan = p.plan;
-        const context& c = *it.out;
-        const uint32_t len = it.len;
-        const uint32_t room = it.room + (p.received_len - len);
-        if (const result r = detail::check_protect(c, it.rtcp, it.pkt, len, room, &plan); r != result::ok) {
-            it.res = r;
-            continue;
-        }
-        if (plan.is_new && !detail::native::reserve(*it.out)) {
-            it.res = result::ssrc_limit;
-            continue;
-        }
-        prot_item[np++] = static_cast<uint8_t>(k);
-        if (len > plan.header_len) {
-            detail::make_iv(c.salt_.data(), plan.ssrc, plan.index, p.iv);
-            IMB_JOB& j = cipher_jobs_[nc];
-            j.src = it.pkt;
-            j.dst = it.pkt + plan.header_len;
-            j.cipher_start_src_offset_in_bytes = plan.header_len;
-            j.msg_len_to_cipher_in_bytes = len - plan.header_len;
-            j.enc_keys = detail::native::round_keys(c, p.rtcp_keys);
-            j.dec_keys = j.enc_keys;
-            j.iv = p.iv;
-            job_item[nc++] = static_cast<uint8_t>(k);
-        }
-    }
-    cipher(nc);
-    for (uint32_t h = 0; h < nc; ++h) {
-        if (cipher_jobs_[h].status != IMB_STATUS_COMPLETED) [[unlikely]] {
-            *cipher_ok = false;
-        }
-        if (items[job_item[h]].rtcp) {
-            OPENSSL_cleanse(scratch_[job_item[h]].rtcp_keys, aes128_round_keys_len);
-        }
-    }
-    return np;
-}
-
-// Protect, step 2: ROC (RTP) or E/index (SRTCP) after the payload, one hash burst, the tag
-// over it, and only then the index recorded.
-void burst_crypto::protect_tag(batch_item* items, uint32_t np, const uint8_t* prot_item, bool cipher_ok) noexcept {
-    for (uint32_t q = 0; q < np; ++q) {
-        const uint32_t k = prot_item[q];
-        batch_item& it = items[k];
-        pending& p = scratch_[k];
-        const context& c = *it.out;
-        const uint32_t len = it.len;
-        const uint32_t word =
-            it.rtcp ? 0x80000000u | static_cast<uint32_t>(p.plan.index) : static_cast<uint32_t>(p.plan.index >> 16);
-        detail::store_be32(it.pkt + len, word);
-        IMB_JOB& j = hash_jobs_[q];
-        j.src = it.pkt;
-        j.msg_len_to_hash_in_bytes = len + 4;
-        j.auth_tag_output = p.tag;
-        j.u.HMAC._hashed_auth_key_xor_ipad = reinterpret_cast<const uint8_t*>(c.auth_.inner_state());
-        j.u.HMAC._hashed_auth_key_xor_opad = reinterpret_cast<const uint8_t*>(c.auth_.outer_state());
-    }
-    hash(np);
-    for (uint32_t q = 0; q < np; ++q) {
-        const uint32_t k = prot_item[q];
-        batch_item& it = items[k];
-        const pending& p = scratch_[k];
-        context& c = *it.out;
-        if (!cipher_ok || hash_jobs_[q].status != IMB_STATUS_COMPLETED) [[unlikely]] {
-            it.res = result::engine_error;
-            continue;
-        }
-        const uint32_t at = it.rtcp ? it.len + detail::srtcp_trailer_len : it.len;
-        std::memcpy(it.pkt + at, p.tag, c.tag_len_);
-        it.len = at + c.tag_len_;
-        detail::native::commit(c, p.plan.slot, p.plan.is_new, p.plan.ssrc, p.plan.index);
-    }
-}
-
-void burst_crypto::floor_pass(context* const* ctxs, uint8_t* const* pkts, uint32_t n, uint32_t len) noexcept {
-    n = std::min(n, max_items);
-    for (uint32_t i = 0; i < n; ++i) {
-        const context& c = *ctxs[i];
-        IMB_JOB& h = hash_jobs_[i];
-        h.src = pkts[i];
-        h.msg_len_to_hash_in_bytes = len + 4;
-        h.auth_tag_output = scratch_[i].tag;
-        h.u.HMAC._hashed_auth_key_xor_ipad = reinterpret_cast<const uint8_t*>(c.auth_.inner_state());
-        h.u.HMAC._hashed_auth_key_xor_opad = reinterpret_cast<const uint8_t*>(c.auth_.outer_state());
-        IMB_JOB& j = cipher_jobs_[i];
-        j.src = pkts[i];
-        j.dst = pkts[i] + detail::rtp_fixed_header_len;
-        j.cipher_start_src_offset_in_bytes = detail::rtp_fixed_header_len;
-        j.msg_len_to_cipher_in_bytes = len - detail::rtp_fixed_header_len;
-        j.enc_keys = detail::native::round_keys(c, scratch_[i].rtcp_keys);
-        j.dec_keys = j.enc_keys;
-        j.iv = scratch_[i].iv;
-    }
-    cipher(n);
-    hash(n);
 }
 
 }  // namespace rtprelay::dp::srtp

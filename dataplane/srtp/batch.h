@@ -1,9 +1,10 @@
 #pragma once
 // Burst SRTP: the native engine's transforms run for a whole burst of packets with
 // intel-ipsec-mb's burst API, one call per stage: every HMAC-SHA1 of the burst in one hash
-// burst, every AES-CTR in one cipher burst. The multi-buffer code keeps several packets'
-// SHA-1 in flight (SHA-NI two at a time with the SSE manager, 8 or 16 lanes with AVX2 or
-// AVX-512) and skips the per-packet call overhead of the single-packet path.
+// burst, every AES-CTR in one cipher burst per AES key size, every AES-GCM in one job burst.
+// The multi-buffer code keeps several packets' SHA-1 in flight (SHA-NI two at a time with the
+// SSE manager, 8 or 16 lanes with AVX2 or AVX-512) and skips the per-packet call overhead of
+// the single-packet path.
 //
 // Results are exactly those of calling unprotect_* and then protect_* (srtp.h) on each item
 // in order: the same checks in the same order (parse, SSRC slot, index estimate, replay:
@@ -17,9 +18,10 @@
 // AES is not AES-NI, take the single-packet path (in order), as do segments shorter than
 // min_batch(), where the burst calls cost more than they save.
 //
-// Threads: one burst_crypto per worker, used only by it (it holds the ipsec-mb manager,
-// 196 KB, and the job arrays, 2 x 64 x 200 B). No allocation, exception, lock, log or virtual
-// call in run().
+// Threads: one burst_crypto per worker, used only by it (it holds two ipsec-mb managers,
+// ~200 KB each: one for HMAC-SHA1 and AES-CTR on the fastest path for this CPU, one for
+// AES-GCM on the process's GCM path, aes_gcm.h; and the job arrays, 3 x 64 x 200 B). No
+// allocation, exception, lock, log or virtual call in run().
 
 #include <cstdint>
 
@@ -76,27 +78,52 @@ class burst_crypto {
     void run(batch_item* items, uint32_t n) noexcept;
 
     // The batched floor: one hash burst and one cipher burst over n packets of `len` bytes
-    // (header 12), each with its own context's keys, results discarded. For benchmarks.
+    // (header 12), each with its own AES-CM context's keys, results discarded. For benchmarks.
     void floor_pass(context* const* ctxs, uint8_t* const* pkts, uint32_t n, uint32_t len) noexcept;
 
  private:
-    struct pending;  // per item scratch, defined in batch.cc
+    struct pending;  // per item scratch, defined in batch_steps.h
 
     void run_in_order(batch_item* items, uint32_t n) noexcept;
     void run_layers(batch_item* items, uint32_t n) noexcept;
     void run_segment(batch_item* items, uint32_t n) noexcept;
-    // run_segment's four steps (batch.cc): unprotect verify -> decrypt, protect encrypt -> tag.
-    uint32_t unprotect_verify(batch_item* items, uint32_t n, uint8_t* job_item) noexcept;
-    void unprotect_decrypt(batch_item* items, uint32_t nh, uint8_t* job_item) noexcept;
-    uint32_t protect_encrypt(batch_item* items, uint32_t n, uint8_t* prot_item, bool* cipher_ok) noexcept;
-    void protect_tag(batch_item* items, uint32_t np, const uint8_t* prot_item, bool cipher_ok) noexcept;
-    uint32_t hash(uint32_t n) noexcept;
-    uint32_t cipher(uint32_t n) noexcept;
+    // run_segment's four steps (batch_steps.cc): unprotect verify -> decrypt, protect
+    // encrypt -> tag. Each collects its jobs in the lists below and runs them.
+    void unprotect_verify(batch_item* items, uint32_t n) noexcept;
+    void unprotect_decrypt(batch_item* items) noexcept;
+    void protect_encrypt(batch_item* items, uint32_t n) noexcept;
+    void protect_tag(batch_item* items) noexcept;
+    // Job lists: add_* fills the next job for item k, run_* submits a list (and empties it).
+    void add_hash(uint32_t k, const context& c, const uint8_t* msg, uint32_t len) noexcept;
+    void add_ctr(uint32_t k, const context& c, uint8_t* pkt, uint32_t from, uint32_t to) noexcept;
+    void add_gcm(uint32_t k, const context& c, bool encrypt, uint8_t* pkt, uint32_t from, uint32_t to,
+                 uint8_t* tag) noexcept;
+    void run_hash() noexcept;
+    void run_ctr() noexcept;
+    void run_gcm() noexcept;
+    // The same four steps for a segment of AES-CM-128 contexts without MKI only
+    // (batch_cm.cc): the common case, without the suite-generic offsets and branches.
+    void run_segment_cm(batch_item* items, uint32_t n) noexcept;
+    void cm_hash(uint32_t n) noexcept;
+    void cm_add_ctr(uint32_t i, uint32_t k, const context& c, uint8_t* pkt, uint32_t from, uint32_t to) noexcept;
+    void cm_cipher(batch_item* items, uint32_t n, const uint8_t* job_item) noexcept;
 
-    IMB_MGR* mgr_ = nullptr;
-    IMB_JOB* hash_jobs_ = nullptr;    // max_items, constant fields set once
-    IMB_JOB* cipher_jobs_ = nullptr;  // max_items
-    pending* scratch_ = nullptr;      // max_items
+    IMB_MGR* mgr_ = nullptr;        // HMAC-SHA1 and AES-CTR bursts
+    IMB_MGR* gcm_mgr_ = nullptr;    // AES-GCM jobs (the process's GCM path)
+    IMB_JOB* hash_jobs_ = nullptr;  // max_items, constant fields set once
+    IMB_JOB* ctr_jobs_ = nullptr;   // 2 x max_items: AES-128 ones, then AES-256 ones
+    pending* scratch_ = nullptr;    // max_items
+    // The item of each job in the current lists, and how many: hash, ctr (by key size), gcm.
+    uint8_t hash_item_[max_items] = {};
+    uint8_t ctr_item_[2][max_items] = {};
+    uint8_t gcm_item_[max_items] = {};
+    uint32_t n_hash_ = 0;
+    uint32_t n_ctr_[2] = {0, 0};
+    uint32_t n_gcm_ = 0;
+    // Items the protect steps carry from encrypt to tag, in order.
+    uint8_t prot_item_[max_items] = {};
+    uint32_t n_prot_ = 0;
+    bool all_cm128_ = false;  // run(): every context of the current call is context::cm128_
     imb_arch arch_ = imb_arch::sse;
     uint32_t min_batch_ = 2;  // from 2 packets a batch costs less (srtp_batch_benchmark)
 };

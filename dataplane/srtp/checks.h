@@ -20,62 +20,88 @@
 namespace rtprelay::dp::srtp::detail {
 
 // What the checks found out about one packet, for the crypto and the bookkeeping after it.
-// All lengths in bytes.
+// All lengths and offsets in bytes from the packet's first byte. Where the trailing fields
+// sit (srtp.h): AES-CM RTP [header][payload][MKI][tag], SRTCP [header][payload][E/index]
+// [MKI][tag]; AES-GCM RTP [header][payload][tag][MKI], SRTCP [header][payload][tag]
+// [E/index][MKI].
 struct packet_plan {
     const ssrc_slot* slot = nullptr;  // the SSRC's slot, or an empty stand-in (is_new)
     uint64_t index = 0;               // SRTP: ROC << 16 | SEQ; SRTCP: the 31-bit index
     uint32_t ssrc = 0;
     uint32_t header_len = 0;  // left in clear at the front (RTP header, SRTCP's 8)
-    uint32_t auth_len = 0;    // unprotect: bytes before the tag (what the tag covers,
-                              // the ROC aside); protect: the packet as given
+    uint32_t auth_len = 0;    // AES-CM unprotect: bytes the HMAC covers (the ROC
+                              // aside); protect: the packet as given
     uint32_t clear_end = 0;   // end of the encrypted part (unprotect: the packet's
-                              // length once the tag and SRTCP trailer are gone)
+                              // length once tag, MKI and SRTCP trailer are gone)
+    uint32_t tag_at = 0;      // unprotect: where the received tag starts
+    uint32_t trailer_at = 0;  // unprotect, SRTCP: where the E/index word starts
     bool is_new = false;      // the SSRC has no slot yet; reserve() before commit()
     bool encrypted = true;    // SRTCP E bit (unprotect); true otherwise
 };
 
-// Parse for unprotect: kind, length, header; fills header_len, auth_len, clear_end, ssrc
-// and (SRTCP) index and encrypted. Needs nothing but the context's kind and tag length, so
-// the libsrtp2 engine runs it too.
+// Parse for unprotect: kind, length, header, MKI; fills everything but slot, is_new and (RTP)
+// index. Needs nothing but the context's kind, lengths and MKI, so the libsrtp2 engine runs
+// it too. `cm_no_mki`: the caller knows the context is AES-CM without an MKI (the burst
+// path's common case, batch_cm.cc), so the offsets fold to constants and no MKI is compared.
+template <bool cm_no_mki = false>
 inline result parse_unprotect(const context& c, bool rtcp, const uint8_t* pkt, uint32_t len, packet_plan* p) noexcept {
     const uint32_t tag_len = c.tag_len();
+    const uint32_t mki_len = cm_no_mki ? 0 : c.mki_len();
+    const bool gcm = !cm_no_mki && c.kind() == transform::aes_gcm;
     if (c.rtcp() != rtcp) [[unlikely]] {
         return result::bad_header;
     }
+    uint32_t mki_at = 0;
     if (!rtcp) {
-        if (len < rtp_fixed_header_len + tag_len) {
+        if (len < rtp_fixed_header_len + tag_len + mki_len) {
             return result::too_short;
         }
-        p->auth_len = len - tag_len;  // header + encrypted payload
-        if (const result r = rtp_header_len(pkt, p->auth_len, &p->header_len); r != result::ok) {
+        p->clear_end = len - tag_len - mki_len;  // header + encrypted payload
+        p->auth_len = p->clear_end;
+        p->tag_at = gcm ? p->clear_end : p->clear_end + mki_len;
+        mki_at = gcm ? p->clear_end + tag_len : p->clear_end;
+        if (const result r = rtp_header_len(pkt, p->clear_end, &p->header_len); r != result::ok) {
             return r;
         }
-        p->clear_end = p->auth_len;
         p->ssrc = load_be32(pkt + 8);
         p->encrypted = true;
-        return result::ok;
+    } else {
+        if (len < rtcp_header_len + srtcp_trailer_len + tag_len + mki_len) {
+            return result::too_short;
+        }
+        if (!rtcp_version_ok(pkt)) {
+            return result::bad_header;
+        }
+        p->header_len = rtcp_header_len;
+        if (gcm) {
+            p->trailer_at = len - mki_len - srtcp_trailer_len;
+            p->tag_at = p->trailer_at - tag_len;
+            p->clear_end = p->tag_at;
+        } else {
+            p->trailer_at = len - tag_len - mki_len - srtcp_trailer_len;
+            p->tag_at = p->trailer_at + srtcp_trailer_len + mki_len;
+            p->clear_end = p->trailer_at;
+        }
+        p->auth_len = p->trailer_at + srtcp_trailer_len;  // AES-CM: header + payload + E/index
+        mki_at = p->trailer_at + srtcp_trailer_len;
+        const uint32_t trailer = load_be32(pkt + p->trailer_at);
+        p->encrypted = (trailer >> 31) != 0;
+        p->index = trailer & max_srtcp_index;
+        p->ssrc = load_be32(pkt + 4);
     }
-    if (len < rtcp_header_len + srtcp_trailer_len + tag_len) {
-        return result::too_short;
+    // Not authenticated (RFC 3711 3.1), so checked first: a wrong one costs no crypto.
+    if (!cm_no_mki && mki_len != 0 && std::memcmp(pkt + mki_at, c.mki(), mki_len) != 0) {
+        return result::bad_mki;
     }
-    if (!rtcp_version_ok(pkt)) {
-        return result::bad_header;
-    }
-    p->auth_len = len - tag_len;  // header + payload + E/index
-    p->header_len = rtcp_header_len;
-    p->clear_end = p->auth_len - srtcp_trailer_len;
-    const uint32_t trailer = load_be32(pkt + p->clear_end);
-    p->encrypted = (trailer >> 31) != 0;
-    p->index = trailer & max_srtcp_index;
-    p->ssrc = load_be32(pkt + 4);
     return result::ok;
 }
 
 // Parse for protect: kind, header, room for what protect appends (`room`: bytes writable
 // after the packet); fills header_len, auth_len (= len), clear_end (= len) and ssrc.
+template <bool cm_no_mki = false>
 inline result parse_protect(const context& c, bool rtcp, const uint8_t* pkt, uint32_t len, uint32_t room,
                             packet_plan* p) noexcept {
-    const uint32_t tag_len = c.tag_len();
+    const uint32_t appended = c.tag_len() + (cm_no_mki ? 0 : c.mki_len());
     if (c.rtcp() != rtcp) [[unlikely]] {
         return result::bad_header;
     }
@@ -83,7 +109,7 @@ inline result parse_protect(const context& c, bool rtcp, const uint8_t* pkt, uin
         if (const result r = rtp_header_len(pkt, len, &p->header_len); r != result::ok) {
             return r;
         }
-        if (room < tag_len) {
+        if (room < appended) {
             return result::no_room;
         }
         p->ssrc = load_be32(pkt + 8);
@@ -94,7 +120,7 @@ inline result parse_protect(const context& c, bool rtcp, const uint8_t* pkt, uin
         if (!rtcp_version_ok(pkt)) {
             return result::bad_header;
         }
-        if (room < srtcp_trailer_len + tag_len) {
+        if (room < srtcp_trailer_len + appended) {
             return result::no_room;
         }
         p->header_len = rtcp_header_len;
@@ -106,10 +132,11 @@ inline result parse_protect(const context& c, bool rtcp, const uint8_t* pkt, uin
     return result::ok;
 }
 
-// Every check unprotect makes before its HMAC (native engine): parse, SSRC slot, index,
-// replay. ok = the packet may be authenticated; the plan says how.
+// Every check unprotect makes before its tag check (native engine): parse (with the MKI),
+// SSRC slot, index, replay. ok = the packet may be authenticated; the plan says how.
+template <bool cm_no_mki = false>
 inline result check_unprotect(const context& c, bool rtcp, const uint8_t* pkt, uint32_t len, packet_plan* p) noexcept {
-    if (const result r = parse_unprotect(c, rtcp, pkt, len, p); r != result::ok) {
+    if (const result r = parse_unprotect<cm_no_mki>(c, rtcp, pkt, len, p); r != result::ok) {
         return r;
     }
     p->slot = native::find_slot(c, p->ssrc, &p->is_new);
@@ -128,9 +155,10 @@ inline result check_unprotect(const context& c, bool rtcp, const uint8_t* pkt, u
 // Every check protect makes before its crypto (native engine): parse, SSRC slot, index
 // (RTP: the receiver's estimate against the highest index sent, so a relayed stream's wraps
 // become our ROC increments; SRTCP: our own counter per SSRC from 0, RFC 3711 3.4), reuse.
+template <bool cm_no_mki = false>
 inline result check_protect(const context& c, bool rtcp, const uint8_t* pkt, uint32_t len, uint32_t room,
                             packet_plan* p) noexcept {
-    if (const result r = parse_protect(c, rtcp, pkt, len, room, p); r != result::ok) {
+    if (const result r = parse_protect<cm_no_mki>(c, rtcp, pkt, len, room, p); r != result::ok) {
         return r;
     }
     p->slot = native::find_slot(c, p->ssrc, &p->is_new);
@@ -150,8 +178,8 @@ inline result check_protect(const context& c, bool rtcp, const uint8_t* pkt, uin
     return p->index > max_srtcp_index ? result::index_reuse : result::ok;
 }
 
-// RFC 3711 4.1.1: IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (i * 2^16), 16 bytes big-endian,
-// from the 14-byte session salt. Two 64-bit words instead of a byte loop (~13 -> ~3 ns per
+// AES-CM (RFC 3711 4.1.1): IV = (k_s * 2^16) XOR (SSRC * 2^64) XOR (i * 2^16), 16 bytes
+// big-endian, from the 14-byte session salt. Two 64-bit words instead of a byte loop (~13 -> ~3 ns per
 // IV in the pipeline profile; two per SRTP<->SRTP packet).
 inline void make_iv(const uint8_t* salt, uint32_t ssrc, uint64_t index, uint8_t iv[16]) noexcept {
     uint64_t lo = 0;
@@ -162,6 +190,20 @@ inline void make_iv(const uint8_t* salt, uint32_t ssrc, uint64_t index, uint8_t 
     hi ^= __builtin_bswap64(index << 16);                        // bytes 8..13: 48-bit index, big-endian
     std::memcpy(iv, &lo, 8);
     std::memcpy(iv + 8, &hi, 8);
+}
+
+// AES-GCM (RFC 7714 8.1, 9.1): IV = (0x0000 || SSRC || i) XOR salt, 12 bytes big-endian
+// from the 12-byte session salt, i the 48-bit SRTP index (ROC || SEQ) or the 31-bit SRTCP
+// index (whose top 17 bits, 0, are the RFC's 0x0000 || 0 before it).
+inline void make_gcm_iv(const uint8_t* salt, uint32_t ssrc, uint64_t index, uint8_t iv[12]) noexcept {
+    uint32_t head = 0;
+    uint64_t tail = 0;
+    std::memcpy(&head, salt, 4);
+    std::memcpy(&tail, salt + 4, 8);
+    head ^= __builtin_bswap32(ssrc >> 16);                      // bytes 2..3: SSRC's top half
+    tail ^= __builtin_bswap64((uint64_t{ssrc} << 48) | index);  // bytes 4..5: its bottom; 6..11: i
+    std::memcpy(iv, &head, 4);
+    std::memcpy(iv + 4, &tail, 8);
 }
 
 }  // namespace rtprelay::dp::srtp::detail

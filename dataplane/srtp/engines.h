@@ -3,14 +3,24 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 
+#include "dataplane/srtp/kdf.h"
 #include "dataplane/srtp/srtp.h"
 
 namespace rtprelay::dp::srtp::detail {
 
+struct packet_plan;  // checks.h
+
 struct native {
+    // Derives the session keys from `key` (kdf.h) and installs them.
     static void init(context& c, const master_key& key);
+    static void install(context& c, const session_keys& k);
+    // A native context keyed with session keys given directly, for known-answer tests whose
+    // vectors start there (RFC 7714 16-17). No MKI.
+    static std::unique_ptr<context> make_with_session_keys(suite s, const session_keys& k, bool rtcp,
+                                                           aes_impl aes = aes_impl::automatic);
     static result unprotect_rtp(context& c, uint8_t* pkt, uint32_t* len) noexcept;
     static result protect_rtp(context& c, uint8_t* pkt, uint32_t* len, uint32_t room) noexcept;
     static result unprotect_rtcp(context& c, uint8_t* pkt, uint32_t* len) noexcept;
@@ -30,12 +40,26 @@ struct native {
     // context::indices and context::seed (srtp.h).
     static size_t indices(const context& c, context::ssrc_index* out, size_t max) noexcept;
     static bool seed(context& c, uint32_t ssrc, uint64_t index) noexcept;
-    // The AES round keys for a cipher pass: the RTP context's own, or (SRTCP) expanded into
-    // `scratch` (176 bytes, 16-aligned), which the caller wipes after use. AES-NI only.
+    // AES-CM: the AES round keys for a cipher pass: the RTP context's own, or (SRTCP) expanded
+    // into `scratch` (max_aes_round_keys_len bytes, 16-aligned), which the caller wipes after
+    // use. AES-NI only.
     static const uint8_t* round_keys(const context& c, uint8_t* scratch) noexcept;
+    // AES-GCM with the context's key (aes_gcm.h: intel-ipsec-mb or EVP), in place.
+    static void seal(const context& c, const uint8_t iv[12], const uint8_t* aad, size_t aad_len, uint8_t* data,
+                     size_t len, uint8_t* tag) noexcept;
+    static bool open(const context& c, const uint8_t iv[12], const uint8_t* aad, size_t aad_len, uint8_t* data,
+                     size_t len, const uint8_t* tag) noexcept;
+    // SRTCP AES-GCM unprotect: the AAD of the packet `p` describes (its length; *at its start),
+    // the received tag saved to `tag` first. E = 1: header || E/index copied to `aad`; E = 0:
+    // the clear packet || E/index, made contiguous in place by moving the E/index word over
+    // the tag's first bytes (put the tag back from `tag` to restore the packet).
+    static uint32_t srtcp_gcm_aad(uint8_t* pkt, const packet_plan& p, uint8_t aad[12], uint8_t tag[16],
+                                  const uint8_t** at) noexcept;
 
  private:
     static void cipher(const context& c, const uint8_t iv[16], uint8_t* data, size_t len) noexcept;
+    static result unprotect_gcm(context& c, bool rtcp, uint8_t* pkt, uint32_t* len, const packet_plan& p) noexcept;
+    static void protect_gcm(context& c, bool rtcp, uint8_t* pkt, uint32_t* len, const packet_plan& p) noexcept;
 };
 
 struct libsrtp2 {

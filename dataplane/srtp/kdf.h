@@ -1,10 +1,14 @@
 #pragma once
 // SRTP key derivation (RFC 3711 4.3) with key derivation rate 0: the AES-CM PRF keyed with
-// the master key, its counter block being (master salt XOR label << 48) << 16. Control plane
-// only (it keys an AES context per call).
+// the master key (AES-128, or AES-256 for the 256-bit suites: RFC 6188 7.1, RFC 7714 11),
+// its counter block being (master salt XOR label << 48) << 16. A 12-byte master salt (the
+// AEAD suites) is zero-padded to 14 bytes first, as libsrtp2 does. Control plane only (it
+// keys an AES context per call).
 
 #include <cstddef>
 #include <cstdint>
+
+#include "dataplane/srtp/suite.h"
 
 namespace rtprelay::dp::srtp {
 
@@ -18,16 +22,23 @@ enum class kdf_label : uint8_t {
     rtcp_salt = 0x05,
 };
 
-// The three session keys of one protocol (RTP labels 0..2, or RTCP 3..5 when `rtcp`) with one
-// AES key expansion of the master key for all three (AES-NI when the CPU has it; OpenSSL EVP
-// otherwise). Nothing secret is left behind but the outputs. Throws std::runtime_error if
-// OpenSSL fails.
-void derive_session_keys(const uint8_t master_key[16], const uint8_t master_salt[14], bool rtcp, uint8_t enc_key[16],
-                         uint8_t auth_key[20], uint8_t salt[14]);
+// One protocol's session keys; lengths as the suite's table row says (bytes).
+struct session_keys {
+    uint8_t enc[max_session_key_len];
+    uint8_t auth[20];  // HMAC-SHA1 suites only
+    uint8_t salt[max_session_salt_len];
+};
 
-// Writes the first `len` bytes of PRF(master_key, x) for label `label` to `out`. Throws
-// std::runtime_error if OpenSSL fails.
-void derive_session_key(const uint8_t master_key[16], const uint8_t master_salt[14], kdf_label label, uint8_t* out,
-                        size_t len);
+// The session keys of one protocol (RTP labels 0..2, or RTCP 3..5 when `rtcp`) of suite `s`
+// with one AES key expansion of the master key for all of them (AES-NI when the CPU has it;
+// OpenSSL EVP otherwise), the PRF's blocks in one pass. Nothing secret is left behind but
+// the outputs (the caller wipes *out). Throws std::runtime_error if OpenSSL fails.
+void derive_session_keys(suite s, const master_key& key, bool rtcp, session_keys* out);
+
+// Writes the first `len` bytes of PRF(master_key, x) for label `label` to `out`;
+// `master_key_len` 16 or 32, `master_salt_len` 12 or 14 (bytes). Throws std::runtime_error
+// if OpenSSL fails.
+void derive_session_key(const uint8_t* master_key, size_t master_key_len, const uint8_t* master_salt,
+                        size_t master_salt_len, kdf_label label, uint8_t* out, size_t len);
 
 }  // namespace rtprelay::dp::srtp

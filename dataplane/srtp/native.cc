@@ -1,24 +1,21 @@
 // The native engine: RFC 3711 transforms on our AES-CTR and HMAC-SHA1 (aes_ctr.h,
-// hmac_sha1.h). Order in every function: the checks of checks.h (parse, SSRC slot, index,
-// replay), then (unprotect) authenticate, and only then touch the packet and the state.
-// Nothing before the last step writes anything.
+// hmac_sha1.h), RFC 7714's on AES-GCM (aes_gcm.h). Order in every function: the checks of
+// checks.h (parse with the MKI, SSRC slot, index, replay), then (unprotect) authenticate, and
+// only then touch the packet and the state (AES-GCM authenticates and decrypts in one pass
+// and puts the bytes back when the tag is wrong). Nothing before the last step writes
+// anything that stays.
 
 #include <openssl/crypto.h>
 
 #include <cstring>
 
+#include "dataplane/srtp/aes_gcm.h"
 #include "dataplane/srtp/checks.h"
 #include "dataplane/srtp/engines.h"
 #include "dataplane/srtp/kdf.h"
 #include "dataplane/srtp/packet.h"
 
 namespace rtprelay::dp::srtp::detail {
-
-namespace {
-
-constexpr size_t session_auth_key_len = 20;  // bytes (RFC 3711 8.2: n_a = 160)
-
-}  // namespace
 
 namespace {
 // What a new SSRC's checks run against: an empty window (the real slot is only taken once
@@ -30,7 +27,7 @@ const ssrc_slot empty_slot{};
 // can still take it; nullptr when it cannot: all max_ssrcs slots used, or its overflow chunk
 // is needed and the pool has none free. Writes nothing.
 const context::slot* native::find_slot(const context& c, uint32_t ssrc, bool* is_new) noexcept {
-    const uint32_t n = c.n_slots_.load(std::memory_order_relaxed);
+    const uint32_t n = c.n_slots();
     if (n != 0 && c.first_.ssrc == ssrc) [[likely]] {
         *is_new = false;
         return &c.first_;
@@ -51,7 +48,7 @@ const context::slot* native::find_slot(const context& c, uint32_t ssrc, bool* is
 // Makes room for a new SSRC: takes the overflow chunk if this is the second. False when the
 // pool has none left (then nothing changed).
 bool native::reserve(context& c) noexcept {
-    if (c.n_slots_.load(std::memory_order_relaxed) == 0 || c.more_ != nullptr) {
+    if (c.n_slots() == 0 || c.more_ != nullptr) {
         return true;
     }
     uint32_t id = 0;
@@ -68,11 +65,11 @@ bool native::reserve(context& c) noexcept {
 void native::commit(context& c, const context::slot* s, bool is_new, uint32_t ssrc, uint64_t index) noexcept {
     context::slot* w = nullptr;
     if (is_new) {
-        const uint8_t n = c.n_slots_.load(std::memory_order_relaxed);
+        const uint32_t n = c.n_slots();
         w = c.slot_at(n);
         w->ssrc = ssrc;
         w->seen.add(index);
-        c.n_slots_.store(static_cast<uint8_t>(n + 1), std::memory_order_release);  // the slot is complete
+        c.set_n_slots(n + 1);  // the slot is complete
         return;
     }
     w = const_cast<context::slot*>(s);  // one of c's own slots
@@ -80,7 +77,7 @@ void native::commit(context& c, const context::slot* s, bool is_new, uint32_t ss
 }
 
 size_t native::indices(const context& c, context::ssrc_index* out, size_t max) noexcept {
-    const uint32_t n = c.n_slots_.load(std::memory_order_acquire);
+    const uint32_t n = c.n_slots(std::memory_order_acquire);
     size_t k = 0;
     for (uint32_t i = 0; i < n && k < max; ++i) {
         const context::slot* s = c.slot_at(i);
@@ -94,56 +91,162 @@ bool native::seed(context& c, uint32_t ssrc, uint64_t index) noexcept {
     if (find_slot(c, ssrc, &is_new) == nullptr || !is_new || !reserve(c)) {
         return false;
     }
-    const uint8_t n = c.n_slots_.load(std::memory_order_relaxed);
+    const uint32_t n = c.n_slots();
     context::slot* w = c.slot_at(n);
     w->ssrc = ssrc;
     w->seen.seed(index);
-    c.n_slots_.store(static_cast<uint8_t>(n + 1), std::memory_order_release);
+    c.set_n_slots(n + 1);
     return true;
 }
 
 void native::init(context& c, const master_key& key) {
-    uint8_t k_e[16];
-    uint8_t k_a[session_auth_key_len];
-    derive_session_keys(key.key.data(), key.salt.data(), c.rtcp_, k_e, k_a, c.salt_.data());
-    c.auth_.set_key(k_a, sizeof(k_a));
-    if (c.aes_ == aes_impl::aesni) {
-        if (c.rtcp_) {
-            std::memcpy(c.key_.rtcp_key, k_e, sizeof(k_e));
-        } else {
-            aesni_expand_key(k_e, c.tail());
-        }
-    } else {
-        c.key_.cipher = new aes128_ctr();
-        c.key_.cipher->set_key(k_e, aes_impl::openssl);
+    session_keys k;
+    derive_session_keys(c.suite_, key, c.rtcp(), &k);
+    try {
+        install(c, k);
+    } catch (...) {
+        OPENSSL_cleanse(&k, sizeof(k));
+        throw;
     }
-    OPENSSL_cleanse(k_e, sizeof(k_e));
-    OPENSSL_cleanse(k_a, sizeof(k_a));
+    OPENSSL_cleanse(&k, sizeof(k));
+}
+
+void native::install(context& c, const session_keys& k) {
+    std::memcpy(c.salt_.data(), k.salt, info(c.suite_).session_salt_len);
+    const bool gcm = c.kind_ == transform::aes_gcm;
+    if (!gcm) {
+        c.auth_.set_key(k.auth, sizeof(k.auth));
+    }
+    if (c.aes_ == aes_impl::aesni) {
+        if (gcm) {
+            gcm_precompute(k.enc, c.key_len(), c.tail());
+        } else if (c.rtcp()) {
+            std::memcpy(c.srtcp_key(), k.enc, c.key_len());
+        } else {
+            aesni_expand_key(k.enc, c.key_len(), c.tail());
+        }
+    } else if (gcm) {
+        c.key_.gcm = new gcm_evp();  // owned from here on: ~context frees it if set_key throws
+        c.key_.gcm->set_key(k.enc, c.key_len());
+    } else {
+        c.key_.ctr = new aes_ctr();
+        c.key_.ctr->set_key(k.enc, c.key_len(), aes_impl::openssl);
+    }
 }
 
 // The round keys for a cipher pass: the RTP context's own, or (SRTCP) expanded into
-// `scratch` (176 bytes, 16-aligned), which the caller wipes after use. AES-NI only.
+// `scratch` (max_aes_round_keys_len bytes, 16-aligned), which the caller wipes after use.
+// AES-CM with AES-NI only.
 const uint8_t* native::round_keys(const context& c, uint8_t* scratch) noexcept {
-    if (!c.rtcp_) [[likely]] {
+    if (!c.rtcp()) [[likely]] {
         return c.tail();
     }
-    aesni_expand_key(c.key_.rtcp_key, scratch);
+    aesni_expand_key(c.srtcp_key(), c.key_len(), scratch);
     return scratch;
 }
 
 void native::cipher(const context& c, const uint8_t iv[16], uint8_t* data, size_t len) noexcept {
     if (c.aes_ != aes_impl::aesni) [[unlikely]] {
-        c.key_.cipher->apply(iv, data, data, len);
+        c.key_.ctr->apply(iv, data, data, len);
         return;
     }
-    if (!c.rtcp_) [[likely]] {
-        aesni_ctr(c.tail(), iv, data, data, len);
+    if (!c.rtcp()) [[likely]] {
+        aesni_ctr(c.tail(), c.key_len(), iv, data, data, len);
         return;
     }
-    alignas(16) uint8_t rk[aes128_round_keys_len];
-    aesni_expand_key(c.key_.rtcp_key, rk);
-    aesni_ctr(rk, iv, data, data, len);
+    alignas(16) uint8_t rk[max_aes_round_keys_len];
+    aesni_expand_key(c.srtcp_key(), c.key_len(), rk);
+    aesni_ctr(rk, c.key_len(), iv, data, data, len);
     OPENSSL_cleanse(rk, sizeof(rk));
+}
+
+void native::seal(const context& c, const uint8_t iv[12], const uint8_t* aad, size_t aad_len, uint8_t* data, size_t len,
+                  uint8_t* tag) noexcept {
+    if (c.aes_ == aes_impl::aesni) [[likely]] {
+        gcm_seal(c.tail(), c.key_len(), iv, aad, aad_len, data, len, tag);
+    } else {
+        c.key_.gcm->seal(iv, aad, aad_len, data, len, tag);
+    }
+}
+
+bool native::open(const context& c, const uint8_t iv[12], const uint8_t* aad, size_t aad_len, uint8_t* data, size_t len,
+                  const uint8_t* tag) noexcept {
+    if (c.aes_ == aes_impl::aesni) [[likely]] {
+        return gcm_open(c.tail(), c.key_len(), iv, aad, aad_len, data, len, tag);
+    }
+    return c.key_.gcm->open(iv, aad, aad_len, data, len, tag);
+}
+
+// SRTCP AES-GCM authenticates header || E/index (encrypted) or the whole clear packet ||
+// E/index (E = 0, RFC 7714 9.2): one contiguous AAD, built in `aad` (12 bytes) or, for E = 0,
+// by moving the E/index word up against the payload (over the tag's first bytes, which are
+// saved in `tag` first). Returns the AAD's length; *at its start.
+uint32_t native::srtcp_gcm_aad(uint8_t* pkt, const packet_plan& p, uint8_t aad[12], uint8_t tag[gcm_tag_len],
+                               const uint8_t** at) noexcept {
+    std::memcpy(tag, pkt + p.tag_at, gcm_tag_len);
+    if (p.encrypted) {
+        std::memcpy(aad, pkt, rtcp_header_len);
+        std::memcpy(aad + rtcp_header_len, pkt + p.trailer_at, srtcp_trailer_len);
+        *at = aad;
+        return rtcp_header_len + srtcp_trailer_len;
+    }
+    std::memmove(pkt + p.clear_end, pkt + p.trailer_at, srtcp_trailer_len);
+    *at = pkt;
+    return p.clear_end + srtcp_trailer_len;
+}
+
+// AES-GCM unprotect after the checks: authenticate and decrypt in one pass, then the SSRC's
+// room; the packet is put back as it came on any failure.
+result native::unprotect_gcm(context& c, bool rtcp, uint8_t* pkt, uint32_t* len, const packet_plan& p) noexcept {
+    uint8_t iv[gcm_iv_len];
+    make_gcm_iv(c.salt_.data(), p.ssrc, p.index, iv);
+    uint8_t* data = pkt + p.header_len;
+    uint32_t data_len = p.clear_end - p.header_len;
+    const uint8_t* aad = pkt;
+    uint32_t aad_len = p.header_len;
+    uint8_t aad_buf[rtcp_header_len + srtcp_trailer_len];
+    uint8_t tag[gcm_tag_len];
+    if (rtcp) {
+        aad_len = srtcp_gcm_aad(pkt, p, aad_buf, tag, &aad);
+        if (!p.encrypted) {
+            data_len = 0;
+        }
+    } else {
+        std::memcpy(tag, pkt + p.tag_at, gcm_tag_len);
+    }
+    const bool authentic = open(c, iv, aad, aad_len, data, data_len, tag);
+    if (authentic && (!p.is_new || reserve(c))) [[likely]] {
+        *len = p.clear_end;
+        commit(c, p.slot, p.is_new, p.ssrc, p.index);
+        return result::ok;
+    }
+    if (authentic) {
+        uint8_t ignored[gcm_tag_len];
+        seal(c, iv, aad, aad_len, data, data_len, ignored);  // counter mode: back as it came
+    }
+    std::memcpy(pkt + p.tag_at, tag, gcm_tag_len);  // E = 0 moved the E/index word over it
+    return authentic ? result::ssrc_limit : result::auth_failed;
+}
+
+// AES-GCM protect after the checks and reserve(): [header][cipher text][tag][E/index][MKI].
+void native::protect_gcm(context& c, bool rtcp, uint8_t* pkt, uint32_t* len, const packet_plan& p) noexcept {
+    const uint32_t n = *len;
+    uint8_t iv[gcm_iv_len];
+    make_gcm_iv(c.salt_.data(), p.ssrc, p.index, iv);
+    uint32_t end = n + gcm_tag_len;
+    if (rtcp) {
+        uint8_t aad[rtcp_header_len + srtcp_trailer_len];
+        std::memcpy(aad, pkt, rtcp_header_len);
+        store_be32(aad + rtcp_header_len, 0x80000000u | static_cast<uint32_t>(p.index));
+        seal(c, iv, aad, sizeof(aad), pkt + p.header_len, n - p.header_len, pkt + n);
+        std::memcpy(pkt + end, aad + rtcp_header_len, srtcp_trailer_len);
+        end += srtcp_trailer_len;
+    } else {
+        seal(c, iv, pkt, p.header_len, pkt + p.header_len, n - p.header_len, pkt + n);
+    }
+    write_mki(pkt + end, c.mki(), c.mki_len());
+    *len = end + c.mki_len();
+    commit(c, p.slot, p.is_new, p.ssrc, p.index);
 }
 
 result native::unprotect_rtp(context& c, uint8_t* pkt, uint32_t* len) noexcept {
@@ -151,12 +254,15 @@ result native::unprotect_rtp(context& c, uint8_t* pkt, uint32_t* len) noexcept {
     if (const result r = check_unprotect(c, false, pkt, *len, &p); r != result::ok) {
         return r;
     }
+    if (c.kind_ == transform::aes_gcm) {
+        return unprotect_gcm(c, false, pkt, len, p);
+    }
     // Tag = HMAC(header || encrypted payload || ROC), truncated (RFC 3711 4.2).
     uint8_t roc[4];
     store_be32(roc, static_cast<uint32_t>(p.index >> 16));
     uint8_t tag[hmac_sha1::digest_len];
     c.auth_.compute(pkt, p.auth_len, roc, sizeof(roc), tag);
-    if (CRYPTO_memcmp(tag, pkt + p.auth_len, c.tag_len_) != 0) {
+    if (CRYPTO_memcmp(tag, pkt + p.tag_at, c.tag_len_) != 0) {
         return result::auth_failed;
     }
     if (p.is_new && !reserve(c)) {
@@ -179,6 +285,10 @@ result native::protect_rtp(context& c, uint8_t* pkt, uint32_t* len, uint32_t roo
     if (p.is_new && !reserve(c)) {
         return result::ssrc_limit;
     }
+    if (c.kind_ == transform::aes_gcm) {
+        protect_gcm(c, false, pkt, len, p);
+        return result::ok;
+    }
     uint8_t iv[16];
     make_iv(c.salt_.data(), p.ssrc, p.index, iv);
     cipher(c, iv, pkt + p.header_len, n - p.header_len);
@@ -186,8 +296,9 @@ result native::protect_rtp(context& c, uint8_t* pkt, uint32_t* len, uint32_t roo
     store_be32(roc, static_cast<uint32_t>(p.index >> 16));
     uint8_t tag[hmac_sha1::digest_len];
     c.auth_.compute(pkt, n, roc, sizeof(roc), tag);
-    std::memcpy(pkt + n, tag, c.tag_len_);
-    *len = n + c.tag_len_;
+    write_mki(pkt + n, c.mki(), c.mki_len());
+    std::memcpy(pkt + n + c.mki_len(), tag, c.tag_len_);
+    *len = n + c.mki_len() + c.tag_len_;
     commit(c, p.slot, p.is_new, p.ssrc, p.index);
     return result::ok;
 }
@@ -197,10 +308,13 @@ result native::unprotect_rtcp(context& c, uint8_t* pkt, uint32_t* len) noexcept 
     if (const result r = check_unprotect(c, true, pkt, *len, &p); r != result::ok) {
         return r;
     }
+    if (c.kind_ == transform::aes_gcm) {
+        return unprotect_gcm(c, true, pkt, len, p);
+    }
     // Tag = HMAC(header || payload || E || index) (RFC 3711 3.4).
     uint8_t tag[hmac_sha1::digest_len];
     c.auth_.compute(pkt, p.auth_len, nullptr, 0, tag);
-    if (CRYPTO_memcmp(tag, pkt + p.auth_len, c.tag_len_) != 0) {
+    if (CRYPTO_memcmp(tag, pkt + p.tag_at, c.tag_len_) != 0) {
         return result::auth_failed;
     }
     if (p.is_new && !reserve(c)) {
@@ -226,14 +340,20 @@ result native::protect_rtcp(context& c, uint8_t* pkt, uint32_t* len, uint32_t ro
     if (p.is_new && !reserve(c)) {
         return result::ssrc_limit;
     }
+    if (c.kind_ == transform::aes_gcm) {
+        protect_gcm(c, true, pkt, len, p);
+        return result::ok;
+    }
     uint8_t iv[16];
     make_iv(c.salt_.data(), p.ssrc, p.index, iv);
     cipher(c, iv, pkt + p.header_len, n - p.header_len);
     store_be32(pkt + n, 0x80000000u | static_cast<uint32_t>(p.index));
     uint8_t tag[hmac_sha1::digest_len];
     c.auth_.compute(pkt, n + srtcp_trailer_len, nullptr, 0, tag);
-    std::memcpy(pkt + n + srtcp_trailer_len, tag, c.tag_len_);
-    *len = n + srtcp_trailer_len + c.tag_len_;
+    const uint32_t mki_at = n + srtcp_trailer_len;
+    write_mki(pkt + mki_at, c.mki(), c.mki_len());
+    std::memcpy(pkt + mki_at + c.mki_len(), tag, c.tag_len_);
+    *len = mki_at + c.mki_len() + c.tag_len_;
     commit(c, p.slot, p.is_new, p.ssrc, p.index);
     return result::ok;
 }

@@ -75,4 +75,12 @@ inline uint64_t estimate_index(const index_window& w, uint16_t seq) noexcept {
 
 inline bool rtcp_version_ok(const uint8_t* p) noexcept { return (p[0] >> 6) == 2; }
 
+// Writes `len` (0..max_mki_len) bytes of MKI at `at`. Almost no key has one: the test keeps
+// the common case free of a memcpy call (a variable length is a library call).
+inline void write_mki(uint8_t* at, const uint8_t* mki, uint32_t len) noexcept {
+    if (len != 0) [[unlikely]] {
+        std::memcpy(at, mki, len);
+    }
+}
+
 }  // namespace rtprelay::dp::srtp::detail

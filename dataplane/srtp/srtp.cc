@@ -4,32 +4,13 @@
 
 #include <cstring>
 #include <stdexcept>
+#include <string>
 
+#include "dataplane/srtp/aes_gcm.h"
+#include "dataplane/srtp/context_pool.h"
 #include "dataplane/srtp/engines.h"
 
 namespace rtprelay::dp::srtp {
-
-namespace {
-
-// All lengths are in bytes. Indexed by `suite`.
-constexpr suite_info suites[] = {
-    {.name = "AES_CM_128_HMAC_SHA1_80", .key_len = 16, .salt_len = 14, .rtp_tag_len = 10, .rtcp_tag_len = 10},
-    {.name = "AES_CM_128_HMAC_SHA1_32", .key_len = 16, .salt_len = 14, .rtp_tag_len = 4, .rtcp_tag_len = 10},
-};
-constexpr size_t suite_count = sizeof(suites) / sizeof(suites[0]);
-
-}  // namespace
-
-const suite_info& info(suite s) noexcept { return suites[static_cast<size_t>(s)]; }
-
-std::optional<suite> suite_from_name(std::string_view name) noexcept {
-    for (size_t i = 0; i < suite_count; ++i) {
-        if (name == suites[i].name) {
-            return static_cast<suite>(i);
-        }
-    }
-    return std::nullopt;
-}
 
 const char* result_name(result r) noexcept {
     switch (r) {
@@ -51,42 +32,63 @@ const char* result_name(result r) noexcept {
             return "no_room";
         case result::engine_error:
             return "engine_error";
+        case result::bad_mki:
+            return "bad_mki";
     }
     return "unknown";
 }
 
 static_assert(max_ssrcs == detail::ssrc_pool::chunk_slots + 1);
 static_assert(sizeof(context) == 128, "context layout: two cache lines, see srtp.h");
+static_assert(alignof(context) == detail::context_pool::align);
 
-size_t context::tail_len(engine e, aes_impl aes, bool rtcp) noexcept {
+// The bit-fields of line 0 hold every value (srtp.h).
+static_assert(max_ssrcs < 16 && max_mki_len < 8 && max_tag_len < 32);
+
+size_t context::key_tail_len(engine e, suite s, aes_impl aes, bool rtcp) noexcept {
     if (e == engine::libsrtp2) {
         return detail::libsrtp2::tail_len;
     }
-    return aes == aes_impl::aesni && !rtcp ? aes128_round_keys_len : 0;
+    if (aes != aes_impl::aesni) {
+        return 0;
+    }
+    const suite_info& si = info(s);
+    if (si.kind == transform::aes_gcm) {
+        return (gcm_key_data_len() + 63) / 64 * 64;
+    }
+    if (rtcp) {
+        return si.session_key_len == 16 ? 0 : si.session_key_len;  // AES-128: inline (key_)
+    }
+    return aes_round_keys_len(si.session_key_len);
 }
 
-size_t context::footprint() const noexcept { return sizeof(context) + tail_len(engine_, aes_, rtcp_); }
-
-void context::operator delete(void* p) noexcept { ::operator delete (p, std::align_val_t{alignof(context)}); }
-void context::operator delete(void* p, std::align_val_t) noexcept {
-    ::operator delete (p, std::align_val_t{alignof(context)});
+size_t context::footprint() const noexcept {
+    return sizeof(context) + tail_len(engine_, suite_, aes_, rtcp(), mki_len());
 }
+
+void context::operator delete(void* p) noexcept { detail::context_pool::instance().release(p); }
+void context::operator delete(void* p, std::align_val_t) noexcept { detail::context_pool::instance().release(p); }
 
 context::~context() {
     if (engine_ == engine::libsrtp2) {
         detail::libsrtp2::release(*this);
     } else {
         if (aes_ == aes_impl::openssl) {
-            delete key_.cipher;  // wipes its key schedule
+            // Each wipes its key schedule.
+            if (kind_ == transform::aes_gcm) {
+                delete key_.gcm;
+            } else {
+                delete key_.ctr;
+            }
         }
         if (more_ != nullptr) {
             detail::ssrc_pool::instance().release(chunk_id_);
         }
         detail::ssrc_pool::instance().context_destroyed();
     }
-    // Keys: round keys after the object, the SRTCP session key, the salt (the HMAC pad
-    // states wipe themselves).
-    OPENSSL_cleanse(tail(), tail_len(engine_, aes_, rtcp_));
+    // Keys: what follows the object (round keys, the SRTCP session key, GCM key data), the
+    // salt (the HMAC pad states wipe themselves).
+    OPENSSL_cleanse(tail(), tail_len(engine_, suite_, aes_, rtcp(), mki_len()));
     OPENSSL_cleanse(&key_, sizeof(key_));
     OPENSSL_cleanse(salt_.data(), salt_.size());
 }
@@ -106,7 +108,7 @@ std::optional<uint64_t> context::highest_index(uint32_t ssrc) const noexcept {
     return detail::native::highest_index(*this, ssrc);
 }
 
-std::unique_ptr<context> make_context(engine e, suite s, const master_key& key, bool rtcp, aes_impl aes) {
+std::unique_ptr<context> context::create(engine e, suite s, bool rtcp, aes_impl aes, const master_key& key) {
     if (static_cast<size_t>(s) >= suite_count) {
         throw std::runtime_error("unknown SRTP suite");
     }
@@ -119,24 +121,51 @@ std::unique_ptr<context> make_context(engine e, suite s, const master_key& key, 
     if (aes == aes_impl::aesni && !cpu_has_aesni()) {
         throw std::runtime_error("AES-NI requested but this CPU lacks it");
     }
-    const size_t tail = context::tail_len(e, aes, rtcp);
-    void* mem = ::operator new (sizeof(context) + tail, std::align_val_t{alignof(context)});
+    if (key.mki_len > max_mki_len) {
+        throw std::runtime_error("SRTP MKI of " + std::to_string(key.mki_len) + " bytes (at most " +
+                                 std::to_string(max_mki_len) + ")");
+    }
+    const suite_info& si = info(s);
+    const size_t tail = tail_len(e, s, aes, rtcp, key.mki_len);
+    void* mem = detail::context_pool::instance().allocate(sizeof(context) + tail);
     std::memset(static_cast<uint8_t*>(mem) + sizeof(context), 0, tail);
     std::unique_ptr<context> c(new (mem) context());
     c->engine_ = e;
     c->suite_ = s;
-    c->rtcp_ = rtcp;
-    c->tag_len_ = rtcp ? info(s).rtcp_tag_len : info(s).rtp_tag_len;
+    c->kind_ = si.kind;
+    c->tag_len_ = rtcp ? si.rtcp_tag_len : si.rtp_tag_len;
+    c->key256_ = si.session_key_len == 32;
+    c->shape_.store(static_cast<uint8_t>((rtcp ? shape_rtcp : 0) | (key.mki_len << 4)), std::memory_order_relaxed);
+    if (key.mki_len != 0) {
+        std::memcpy(c->mki_bytes(), key.mki.data(), max_mki_len);
+    }
     c->aes_ = aes;
+    c->cm128_ = e == engine::native && aes == aes_impl::aesni && si.kind == transform::aes_cm_hmac_sha1 &&
+                si.session_key_len == 16 && key.mki_len == 0;
     if (e == engine::native) {
-        // Counted before init can throw: ~context uncounts every native context.
+        // Counted before the keys go in, which can throw: ~context uncounts every native one.
         detail::ssrc_pool::instance().context_created();
+    }
+    return c;
+}
+
+std::unique_ptr<context> make_context(engine e, suite s, const master_key& key, bool rtcp, aes_impl aes) {
+    std::unique_ptr<context> c = context::create(e, s, rtcp, aes, key);
+    if (e == engine::native) {
         detail::native::init(*c, key);
     } else {
         detail::libsrtp2::init(*c, key);
     }
     return c;
 }
+
+namespace detail {
+std::unique_ptr<context> native::make_with_session_keys(suite s, const session_keys& k, bool rtcp, aes_impl aes) {
+    std::unique_ptr<context> c = context::create(engine::native, s, rtcp, aes, master_key{});
+    install(*c, k);
+    return c;
+}
+}  // namespace detail
 
 // One predictable branch per packet picks the engine; a context made for RTCP refuses RTP
 // calls and the reverse (its keys would not match anyway).

@@ -308,9 +308,12 @@ class worker_test : public ::testing::Test {
         }
         return p;
     }
+    // `in_suite`/`out_suite`: the two legs' suites; `in_mki`: the MKI length of the incoming
+    // key (its bytes 0xa1, 0xa2, ...).
     void add_srtp_stream(srtp_stream& st, uint16_t port, const char* dest_ip, uint8_t mac_byte, uint8_t in_base,
-                         uint8_t out_base, uint16_t first, uint16_t end) {
-        const auto suite = srtp::suite::aes_cm_128_hmac_sha1_80;
+                         uint8_t out_base, uint16_t first, uint16_t end,
+                         srtp::suite in_suite = srtp::suite::aes_cm_128_hmac_sha1_80,
+                         srtp::suite out_suite = srtp::suite::aes_cm_128_hmac_sha1_80, uint8_t in_mki = 0) {
         st.port = port;
         st.dest = peer{dest_ip, 6000, test::mac(mac_byte)};
         flow_entry* e = publish_direct(st.port, pack_endpoint(st.dest.be(), rte_cpu_to_be_16(6000)));
@@ -320,10 +323,12 @@ class worker_test : public ::testing::Test {
             k_in.key[i] = static_cast<uint8_t>(in_base + i);
             k_out.key[i] = static_cast<uint8_t>(out_base + i);
         }
-        st.sender = srtp::make_context(srtp::engine::native, suite, k_in, false);
-        st.in = srtp::make_context(srtp::engine::native, suite, k_in, false);
-        st.out = srtp::make_context(srtp::engine::native, suite, k_out, false);
-        st.receiver = srtp::make_context(srtp::engine::libsrtp2, suite, k_out, false);
+        k_in.mki_len = in_mki;
+        k_in.mki = {0xa1, 0xa2, 0xa3, 0xa4};
+        st.sender = srtp::make_context(srtp::engine::native, in_suite, k_in, false);
+        st.in = srtp::make_context(srtp::engine::native, in_suite, k_in, false);
+        st.out = srtp::make_context(srtp::engine::native, out_suite, k_out, false);
+        st.receiver = srtp::make_context(srtp::engine::libsrtp2, out_suite, k_out, false);
         e->srtp_in[kind_rtp] = st.in.get();
         e->srtp_out[kind_rtp] = st.out.get();
         for (uint16_t seq = first; seq < end; ++seq) {
@@ -872,6 +877,35 @@ TEST_F(worker_test, srtp_burst_of_stream_runs_with_forged_and_replayed_packets) 
     EXPECT_EQ(st[0].in->highest_index(0x52), std::optional<uint64_t>(206));
     EXPECT_EQ(st[1].in->highest_index(0x53), std::optional<uint64_t>(206));
     EXPECT_EQ(st[0].out->highest_index(0x52), std::optional<uint64_t>(206));
+    expect_accounted();
+}
+
+// Legs of other suites (AES-GCM in, AES-256 out with an MKI on the incoming key, and the
+// reverse): re-keyed in one burst; a packet with another MKI is dropped as srtp_bad_mki
+// before any crypto, a forged one as srtp_auth_failed, neither moves the stream.
+TEST_F(worker_test, srtp_burst_across_suites_and_a_wrong_mki) {
+    ASSERT_NE(worker_->crypto, nullptr);
+    std::vector<srtp_stream> st(2);
+    st[0].ssrc = 0x62;
+    st[1].ssrc = 0x63;
+    add_srtp_stream(st[0], 31200, "198.18.2.50", 0x51, 3, 0x90, 300, 306, srtp::suite::aead_aes_128_gcm,
+                    srtp::suite::aes_256_cm_hmac_sha1_32, 2);
+    add_srtp_stream(st[1], 31202, "198.18.2.51", 0x52, 19, 0xb0, 300, 306, srtp::suite::aes_256_cm_hmac_sha1_80,
+                    srtp::suite::aead_aes_256_gcm);
+    // Stream 0's packet 2 with its MKI's last byte changed (the MKI is last with AES-GCM).
+    bytes wrong_mki = st[0].wire[2];
+    wrong_mki.back() ^= 1;
+    const std::vector<std::pair<int, int>> burst = {{0, 0}, {1, 0}, {0, 1}, {1, 1}, {0, -1}, {1, 2},
+                                                    {0, 2}, {1, 3}, {0, 3}, {0, 3}, {1, 4},  {1, 5}};
+    const std::vector<uint16_t> relayed[2] = {{300, 301, 302, 303}, {300, 301, 302, 303, 304, 305}};
+    inject_srtp_burst(st, burst, wrong_mki);
+    run();
+    EXPECT_EQ(drops(drop_reason::srtp_bad_mki), 1u);
+    EXPECT_EQ(drops(drop_reason::srtp_replay), 1u);
+    EXPECT_EQ(worker_->counters.relayed_rtp, 10u);
+    size_t next[2];
+    expect_relayed_in_order(st, relayed, 10, next);
+    EXPECT_EQ(st[0].in->highest_index(0x62), std::optional<uint64_t>(303));
     expect_accounted();
 }
 

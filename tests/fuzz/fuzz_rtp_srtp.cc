@@ -1,8 +1,10 @@
 // libFuzzer target: SRTP/SRTCP (dataplane/srtp/srtp.h) on packets straight from the input,
 // with the native engine and, when asked, the libsrtp2 one beside it.
 //
-// Input: byte 0 is options (bit 0: the _32 suite, bit 1: RTCP, bits 2..4: extra room,
-// bit 5: libsrtp2 too), then up to 16 packets, each a 2-byte little-endian length (mod
+// Input: byte 0 is options (bits 0, 6, 7: the suite, bit 0 + 2 x bits 6..7: 0..5 the suite
+// table's (0 AES_CM_128_HMAC_SHA1_80, 1 _32, 2-3 AES_256_CM, 4-5 AEAD_AES_128/256_GCM), 6
+// AES_CM_128_HMAC_SHA1_80 with a 2-byte MKI, 7 AEAD_AES_128_GCM with a 1-byte MKI; bit 1:
+// RTCP, bits 2..4: extra room, bit 5: libsrtp2 too), then up to 16 packets, each a 2-byte little-endian length (mod
 // 2048) and its bytes (the last one may be cut short by the end of the input). Each engine
 // gets a send and a receive context under one fixed key, fresh per input, and each packet:
 //  - is unprotected as received, in a buffer of exactly its size, so AddressSanitizer sees
@@ -42,7 +44,7 @@ constexpr uint32_t max_packet_len = 2048;
     std::abort();
 }
 
-const srtp::master_key& fixed_key() {
+const srtp::master_key& fixed_key(uint8_t mki_len) {
     static const srtp::master_key k = [] {
         srtp::master_key m{};
         for (size_t i = 0; i < m.key.size(); ++i) {
@@ -53,7 +55,13 @@ const srtp::master_key& fixed_key() {
         }
         return m;
     }();
-    return k;
+    static srtp::master_key with_mki[srtp::max_mki_len + 1];
+    if (with_mki[mki_len].mki_len != mki_len) {
+        with_mki[mki_len] = k;
+        with_mki[mki_len].mki_len = mki_len;
+        with_mki[mki_len].mki = {0x5a, 0xa5, 0x3c, 0xc3};
+    }
+    return mki_len == 0 ? k : with_mki[mki_len];
 }
 
 // A heap buffer of exactly `size` bytes: ASan reports the first byte past it.
@@ -153,7 +161,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
     // libsrtp2 on NSS initialises NSS with its first session and shuts it down with its
     // last; one session kept for the whole run saves that (milliseconds) on every input.
     static auto keeper =
-        srtp::make_context(srtp::engine::libsrtp2, srtp::suite::aes_cm_128_hmac_sha1_80, fixed_key(), false);
+        srtp::make_context(srtp::engine::libsrtp2, srtp::suite::aes_cm_128_hmac_sha1_80, fixed_key(0), false);
     return 0;
 }
 
@@ -161,8 +169,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (size == 0) {
         return 0;
     }
-    const srtp::suite s =
-        (data[0] & 0x01) != 0 ? srtp::suite::aes_cm_128_hmac_sha1_32 : srtp::suite::aes_cm_128_hmac_sha1_80;
+    const uint32_t which = (data[0] & 0x01) | ((data[0] >> 6) << 1);
+    const srtp::suite s = which < srtp::suite_count ? srtp::all_suites[which]
+                          : which == 6              ? srtp::suite::aes_cm_128_hmac_sha1_80
+                                                    : srtp::suite::aead_aes_128_gcm;
+    const srtp::master_key& key = fixed_key(which < srtp::suite_count ? 0 : which == 6 ? 2 : 1);
     const bool rtcp = (data[0] & 0x02) != 0;
     const uint32_t extra = (data[0] >> 2) & 0x07;
     const size_t n_engines = (data[0] & 0x20) != 0 ? 2 : 1;
@@ -172,13 +183,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     engine_state engines[2];
     const srtp::engine kinds[2] = {srtp::engine::native, srtp::engine::libsrtp2};
     for (size_t i = 0; i < n_engines; ++i) {
-        engines[i].tx = srtp::make_context(kinds[i], s, fixed_key(), rtcp);
-        engines[i].rx = srtp::make_context(kinds[i], s, fixed_key(), rtcp);
+        engines[i].tx = srtp::make_context(kinds[i], s, key, rtcp);
+        engines[i].rx = srtp::make_context(kinds[i], s, key, rtcp);
     }
     std::unique_ptr<srtp::context> cross_rx[2];
     if (n_engines == 2) {
         for (size_t i = 0; i < 2; ++i) {
-            cross_rx[i] = rtcp ? srtp::make_context(kinds[i], s, fixed_key(), rtcp) : nullptr;
+            cross_rx[i] = rtcp ? srtp::make_context(kinds[i], s, key, rtcp) : nullptr;
         }
     }
     const uint32_t overhead = engines[0].tx->overhead();

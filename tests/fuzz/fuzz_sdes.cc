@@ -2,13 +2,15 @@
 // choices made from them (control/sdes/negotiate.h).
 //
 // Input: byte 0 chooses the policy and format options (bit 0: allow UNENCRYPTED_SRTCP,
-// bit 1: accept only the _80 suite, bit 2: offer both suites, bit 3: SDES-pad, bit 4:
-// SDES-lifetime); the rest is text, one item per line (LF):
+// bit 1: accept only the _80 suite, bit 2: offer both AES_CM_128 suites, bit 3: SDES-pad,
+// bit 4: SDES-lifetime, bit 5: mki=accept, bit 6: offer AEAD_AES_256_GCM and
+// AES_256_CM_HMAC_SHA1_32 first); the rest is text, one item per line (LF):
 //   "S:<opt>"  an entry of the NG "SDES" list      "F:<flag>"  an entry of NG "flags"
 //   "A:<val>"  an a=crypto value of an answer      anything else: an a=crypto value of an offer
 //
 // Checked: every value parse_crypto() accepts formats into a line that parses back to the
-// same tag, suite, key and UNENCRYPTED_SRTCP (and lifetime); a refusal has a reason and
+// same tag, suite, key (with its MKI) and UNENCRYPTED_SRTCP (and lifetime), the key of its
+// suite's length with nothing past it; a refusal has a reason and
 // never quotes the key; choose_inbound() picks a line that exists, parses and is accepted
 // by the policy; choose_answer() matches a line we offered, by suite.
 
@@ -88,6 +90,15 @@ void check_line(std::string_view value, const sdes::parse_options& popt, const s
     if (a->tag == 0 || a->tag > sdes::max_tag) {
         fail("parse_crypto accepted a tag out of range", value);
     }
+    const auto& si = rtprelay::dp::srtp::info(a->crypto_suite);
+    for (size_t i = si.master_key_len; i < a->key.key.size(); ++i) {
+        if (a->key.key[i] != 0) {
+            fail("parse_crypto left bytes past the suite's key length", value);
+        }
+    }
+    if (a->key.mki_len > sdes::max_mki_len || (a->key.mki_len != 0 && !popt.allow_mki)) {
+        fail("parse_crypto accepted an MKI it should not have", value);
+    }
     const std::string formatted = sdes::format_crypto(*a, fopt);
     const auto b = sdes::parse_crypto(formatted, popt, &error);
     if (!b) {
@@ -120,7 +131,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if ((flags & 0x04) != 0) {
         policy.offer_suites = {sdes::suite::aes_cm_128_hmac_sha1_32, sdes::suite::aes_cm_128_hmac_sha1_80};
     }
-    const sdes::parse_options popt{.allow_unencrypted_srtcp = policy.allow_unencrypted_srtcp};
+    if ((flags & 0x40) != 0) {
+        policy.offer_suites.insert(policy.offer_suites.begin(),
+                                   {sdes::suite::aead_aes_256_gcm, sdes::suite::aes_256_cm_hmac_sha1_32});
+    }
+    policy.accept_mki = (flags & 0x20) != 0;
+    const sdes::parse_options popt{.allow_unencrypted_srtcp = policy.allow_unencrypted_srtcp,
+                                   .allow_mki = policy.accept_mki};
     const sdes::format_options fopt{.pad = (flags & 0x08) != 0, .lifetime = (flags & 0x10) != 0};
 
     std::vector<std::string> offer, answer, sdes_list, ng_flags;
@@ -166,6 +183,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         if (!again || !same_attr(*again, chosen->line) || !policy.accepts(chosen->line.crypto_suite)) {
             fail("choose_inbound picked a line it should not have", offer[chosen->index]);
         }
+        // Our answer: the offer's suite, a key of ours, an MKI of the offered line's length.
+        const sdes::crypto_attr ours = sdes::make_answer_line(*chosen, policy);
+        if (ours.crypto_suite != chosen->line.crypto_suite || ours.key.mki_len != chosen->line.key.mki_len ||
+            sdes::same_key(ours.key, chosen->line.key)) {
+            fail("make_answer_line does not answer the chosen line with a key of ours", offer[chosen->index]);
+        }
     } else if (error.empty()) {
         fail("choose_inbound chose nothing without a reason", "");
     }
@@ -181,7 +204,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         check_line(sdes::format_crypto(a, fopt), popt, fopt);
     }
     error.clear();
-    if (const auto match = sdes::choose_answer(answer, we_offered, &error)) {
+    if (const auto match = sdes::choose_answer(answer, we_offered, policy.accept_mki, &error)) {
         if (match->offered_index >= we_offered.size() ||
             match->peer.crypto_suite != we_offered[match->offered_index].crypto_suite) {
             fail("choose_answer matched a line we did not offer", "");

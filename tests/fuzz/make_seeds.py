@@ -27,9 +27,10 @@ def write(target, name, data):
         f.write(data)
 
 
-def key(seed):
-    """A 30-byte key||salt in base64 (40 characters, no padding)."""
-    return base64.b64encode(bytes((seed + i) & 0xFF for i in range(30))).decode()
+def key(seed, n=30):
+    """An n-byte key||salt in base64 without '=' (30: 40 characters; 46 AES_256_CM, 28
+    AEAD_AES_128_GCM, 44 AEAD_AES_256_GCM)."""
+    return base64.b64encode(bytes((seed + i) & 0xFF for i in range(n))).decode().rstrip("=")
 
 
 # --- SDP --------------------------------------------------------------------------------
@@ -119,8 +120,34 @@ def sdes_seeds():
                                        "4294967297 AES_CM_128_HMAC_SHA1_80 inline:" + key(1) + "\n"
                                        "-1 AES_CM_128_HMAC_SHA1_80 inline:" + key(1) + "\n"
                                        "1 aes_cm_128_hmac_sha1_80 inline:" + key(1) + "\n"
-                                       "1 AES_256_CM_HMAC_SHA1_80 inline:" + key(1) + "\n"
+                                       "1 AES_192_CM_HMAC_SHA1_80 inline:" + key(1) + "\n"
+                                       "1 AEAD_AES_128_GCM_8 inline:" + key(1, 28) + "\n"
                                        "1\n\n \t \n").encode())
+    # The AES-256 and AEAD suites (their keys end in a partial base64 group), offered first
+    # by us (bit 6) and by the peer, SDES flags naming them; MKIs where accepted (bit 5).
+    g128 = "1 AEAD_AES_128_GCM inline:" + key(11, 28)
+    g256 = "2 AEAD_AES_256_GCM inline:" + key(12, 44)
+    a256 = "3 AES_256_CM_HMAC_SHA1_80 inline:" + key(13, 46)
+    a256_32 = "4 AES_256_CM_HMAC_SHA1_32 inline:" + key(14, 46)
+    write(t, "suites_new", b"\x40" + (g128 + "\n" + g256 + "\n" + a256 + "\n" + a256_32 + "\nA:2 AES_256_CM_HMAC_SHA1_32"
+                                     " inline:" + key(15, 46) + "\n").encode())
+    write(t, "suites_new_padded", b"\x48" + (g128 + "==\n" + g256 + "=\n" + a256 + "==\n").encode())
+    write(t, "suites_flags", b"\x40" + (g256 + "\n" + k80 + "\nS:only-AEAD_AES_256_GCM\nF:SDES-no-AEAD_AES_128_GCM\n"
+                                       "S:order:AES_256_CM_HMAC_SHA1_32;AEAD_AES_256_GCM\n").encode())
+    write(t, "mki_accepted", b"\x20" + ("1 AES_CM_128_HMAC_SHA1_80 inline:" + key(1) + "|2^20|1:4\n"
+                                       + g128 + "|7:1\n" + a256 + "|65535:2\nA:1 AES_CM_128_HMAC_SHA1_80 inline:"
+                                       + key(2) + "|258:2\n").encode())
+    write(t, "killer_mki_accepted", b"\x20" + ("1 AES_CM_128_HMAC_SHA1_80 inline:" + key(1) + "|1:5\n"
+                                              "2 AES_CM_128_HMAC_SHA1_80 inline:" + key(1) + "|256:1\n"
+                                              "3 AES_CM_128_HMAC_SHA1_80 inline:" + key(1) + "|1:1|2:1\n"
+                                              "4 AES_CM_128_HMAC_SHA1_80 inline:" + key(1) + "|1:1|2^20\n"
+                                              "5 AES_CM_128_HMAC_SHA1_80 inline:" + key(1) + "|:\n"
+                                              "6 AEAD_AES_256_GCM inline:" + key(1, 44) + "|4294967296:4\n"
+                                              ).encode())
+    write(t, "killer_suite_key_lengths", b"\x00" + ("1 AEAD_AES_128_GCM inline:" + key(1) + "\n"
+                                                   "2 AES_256_CM_HMAC_SHA1_80 inline:" + key(1, 44) + "\n"
+                                                   "3 AEAD_AES_256_GCM inline:" + key(1, 46) + "\n"
+                                                   "4 AEAD_AES_128_GCM inline:" + key(1, 28) + "=\n").encode())
 
 
 # --- bencode / NG -----------------------------------------------------------------------
@@ -337,6 +364,14 @@ def srtp_seeds():
     write(t, "killer_padding_past_payload", pkts(both | 0x0C, rtp(p=True, payload=b"\0\0\0\xff")))
     write(t, "killer_version_1", pkts(both | 0x0C, b"\x40" + rtp()[1:]))
     write(t, "killer_11_bytes", pkts(both | 0x0C, rtp()[:11]))
+    # The other suites: byte 0 bit 0 + 2 x bits 6..7 picks the suite (6, 7: with an MKI).
+    for which, name in ((2, "aes256_80"), (3, "aes256_32"), (4, "gcm128"), (5, "gcm256"), (6, "mki_80"),
+                        (7, "mki_gcm128")):
+        opt = (which & 1) | ((which >> 1) << 6)
+        write(t, "rtp_%s_both" % name, pkts(both | opt | 0x0C, rtp(), rtp(seq=2)))
+        write(t, "rtcp_%s_both" % name, pkts(both | opt | 0x0E, rtcp_sr(), rtcp_sr()))
+    write(t, "killer_gcm_short_of_tag", pkts(both | (2 << 6) | 0x0C, rtp()[:12] + b"\0" * 15))
+    write(t, "killer_gcm_rtcp_short_of_tag", pkts(both | (2 << 6) | 0x0E, rtcp_sr()[:8] + b"\0" * 19))
 
 
 def ha_record_seeds():

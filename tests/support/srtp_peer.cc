@@ -1,10 +1,10 @@
 // An SRTP endpoint for end-to-end tests, built on libsrtp2 (the independent reference
 // implementation), so that what the relay encrypts is checked by someone else's code.
 //
-//   srtp_peer send --ns NS --bind IP:PORT --to IP:PORT (IPv6: [IP]:PORT) [--key B64 --suite S] --ssrc N
+//   srtp_peer send --ns NS --bind IP:PORT --to IP:PORT (IPv6: [IP]:PORT) [--key B64 --suite S [--mki V:L]] --ssrc N
 //                  --count N [--seq N] [--rtcp] [--interval-us N] [--corrupt-every N]
 //                  [--payload-file F]
-//   srtp_peer recv --ns NS --bind IP:PORT [--key B64 --suite S] --count N --timeout-ms N [--rtcp]
+//   srtp_peer recv --ns NS --bind IP:PORT [--key B64 --suite S [--mki V:L]] --count N --timeout-ms N [--rtcp]
 //   srtp_peer flood --ns NS --bind IP:PORT --to IP:PORT --ssrc N --seq N --duration-ms N
 //
 // send --order "1,0,3,3,..." sends seq+k for each k in turn (a k sent before goes out again
@@ -13,6 +13,9 @@
 // --duration-ms, and prints {"sent":N,"seconds":S,"pps":R}. Sockets are opened with
 // SO_REUSEPORT so that a flood can come from the very address:port a sender uses.
 //
+// Suites: every one rtprelay has (AES_CM_128_HMAC_SHA1_80/_32, AES_256_CM_HMAC_SHA1_80/_32,
+// AEAD_AES_128_GCM, AEAD_AES_256_GCM), the key's length the suite's (base64, '=' optional);
+// --mki V:L: the key's MKI as in a=crypto (value V in L bytes), carried in every packet.
 // --payload-file: the RTP payloads are the file's bytes, 160 per packet in turn (G.711 audio
 // made with sox, for the recording tests), sent on an absolute schedule (start + i *
 // interval, so a long run does not drift) with timestamps advancing 160 per packet.
@@ -123,15 +126,54 @@ int open_socket(const std::string& ns, const std::string& bind_to) {
     return s;
 }
 
-std::vector<uint8_t> decode_key(const std::string& b64) {
+// Standard base64 with or without '=' padding.
+std::vector<uint8_t> decode_key(std::string b64) {
+    while (!b64.empty() && b64.back() == '=') {
+        b64.pop_back();
+    }
+    const size_t pad = (4 - b64.size() % 4) % 4;
+    const size_t bytes = b64.size() / 4 * 3 + (b64.size() % 4 == 0 ? 0 : b64.size() % 4 - 1);
+    b64.append(pad, '=');
     std::vector<uint8_t> out(b64.size());
     const int n =
         EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(b64.data()), static_cast<int>(b64.size()));
-    if (n < 30) {
-        die("key must be base64 of 30 bytes");
+    if (n < static_cast<int>(bytes) || pad == 3) {
+        die("key is not base64");
     }
-    out.resize(30);
+    out.resize(bytes);
     return out;
+}
+
+// libsrtp2's policy setters of each suite (called: some are function-like macros), and
+// its key + salt length in bytes.
+struct suite_row {
+    const char* name;
+    void (*rtp)(srtp_crypto_policy_t*);
+    void (*rtcp)(srtp_crypto_policy_t*);
+    size_t key_len;
+};
+const suite_row suites[] = {
+    {"AES_CM_128_HMAC_SHA1_80", [](srtp_crypto_policy_t* p) { srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(p); },
+     [](srtp_crypto_policy_t* p) { srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(p); }, 30},
+    {"AES_CM_128_HMAC_SHA1_32", [](srtp_crypto_policy_t* p) { srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(p); },
+     [](srtp_crypto_policy_t* p) { srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(p); }, 30},
+    {"AES_256_CM_HMAC_SHA1_80", [](srtp_crypto_policy_t* p) { srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(p); },
+     [](srtp_crypto_policy_t* p) { srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(p); }, 46},
+    {"AES_256_CM_HMAC_SHA1_32", [](srtp_crypto_policy_t* p) { srtp_crypto_policy_set_aes_cm_256_hmac_sha1_32(p); },
+     [](srtp_crypto_policy_t* p) { srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(p); }, 46},
+    {"AEAD_AES_128_GCM", [](srtp_crypto_policy_t* p) { srtp_crypto_policy_set_aes_gcm_128_16_auth(p); },
+     [](srtp_crypto_policy_t* p) { srtp_crypto_policy_set_aes_gcm_128_16_auth(p); }, 28},
+    {"AEAD_AES_256_GCM", [](srtp_crypto_policy_t* p) { srtp_crypto_policy_set_aes_gcm_256_16_auth(p); },
+     [](srtp_crypto_policy_t* p) { srtp_crypto_policy_set_aes_gcm_256_16_auth(p); }, 44},
+};
+
+bool use_mki = false;  // --mki given: every packet carries it
+
+srtp_err_status_t protect(srtp_t s, uint8_t* buf, int* len, bool rtcp) {
+    return rtcp ? srtp_protect_rtcp_mki(s, buf, len, use_mki, 0) : srtp_protect_mki(s, buf, len, use_mki, 0);
+}
+srtp_err_status_t unprotect(srtp_t s, uint8_t* buf, int* len, bool rtcp) {
+    return rtcp ? srtp_unprotect_rtcp_mki(s, buf, len, use_mki) : srtp_unprotect_mki(s, buf, len, use_mki);
 }
 
 srtp_t make_session(const args& a, bool inbound, std::vector<uint8_t>& key) {
@@ -139,18 +181,46 @@ srtp_t make_session(const args& a, bool inbound, std::vector<uint8_t>& key) {
         return nullptr;
     }
     key = decode_key(a.get("key"));
-    srtp_policy_t p{};
-    const std::string suite = a.get("suite", "AES_CM_128_HMAC_SHA1_80");
-    if (suite == "AES_CM_128_HMAC_SHA1_80") {
-        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtp);
-    } else if (suite == "AES_CM_128_HMAC_SHA1_32") {
-        srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(&p.rtp);
-    } else {
-        die("unknown suite " + suite);
+    const std::string name = a.get("suite", "AES_CM_128_HMAC_SHA1_80");
+    const suite_row* row = nullptr;
+    for (const suite_row& r : suites) {
+        if (name == r.name) {
+            row = &r;
+        }
     }
-    srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(&p.rtcp);  // SRTCP tag is 80 bits for both
+    if (row == nullptr) {
+        die("unknown suite " + name);
+    }
+    if (key.size() != row->key_len) {
+        die("key of " + std::to_string(key.size()) + " bytes for " + name);
+    }
+    srtp_policy_t p{};
+    // A process sends or receives RTP or RTCP, never both: an RTCP one takes the SRTCP policy
+    // for both halves (libsrtp2 2.5 would look for an SRTCP MKI at the SRTP tag's distance).
+    (a.kv.count("rtcp") != 0 ? row->rtcp : row->rtp)(&p.rtp);
+    row->rtcp(&p.rtcp);
     p.ssrc.type = inbound ? ssrc_any_inbound : ssrc_any_outbound;
-    p.key = key.data();
+    static uint8_t mki[4];
+    static srtp_master_key_t with_mki;
+    static srtp_master_key_t* keys[1] = {&with_mki};
+    if (!a.get("mki").empty()) {
+        const std::string m = a.get("mki");
+        const size_t colon = m.find(':');
+        const unsigned long long value = std::strtoull(m.substr(0, colon).c_str(), nullptr, 10);
+        const unsigned len = colon == std::string::npos ? 0 : static_cast<unsigned>(std::stoul(m.substr(colon + 1)));
+        if (len < 1 || len > 4) {
+            die("--mki wants VALUE:LENGTH with a length of 1 to 4 bytes");
+        }
+        for (unsigned i = 0; i < len; ++i) {
+            mki[i] = static_cast<uint8_t>(value >> (8 * (len - 1 - i)));
+        }
+        with_mki = srtp_master_key_t{key.data(), mki, len};
+        p.keys = keys;
+        p.num_master_keys = 1;
+        use_mki = true;
+    } else {
+        p.key = key.data();
+    }
     p.window_size = 1024;
     srtp_t s = nullptr;
     if (srtp_create(&s, &p) != srtp_err_status_ok) {
@@ -184,7 +254,7 @@ std::vector<uint8_t> make_rtp(srtp_t session, uint32_t ssrc, uint32_t seq) {
         buf[12 + static_cast<size_t>(k)] = pattern(ssrc, seq & 0xffff, static_cast<size_t>(k));
     }
     int len = 172;
-    if (session != nullptr && srtp_protect(session, buf.data(), &len) != srtp_err_status_ok) {
+    if (session != nullptr && protect(session, buf.data(), &len, false) != srtp_err_status_ok) {
         die("protect failed");
     }
     buf.resize(static_cast<size_t>(len));
@@ -328,8 +398,7 @@ int do_send(const args& a) {
             len = 172;
         }
         if (session != nullptr) {
-            const srtp_err_status_t st =
-                rtcp ? srtp_protect_rtcp(session, buf, &len) : srtp_protect(session, buf, &len);
+            const srtp_err_status_t st = protect(session, buf, &len, rtcp);
             if (st != srtp_err_status_ok) {
                 die("protect failed");
             }
@@ -374,8 +443,7 @@ int do_recv(const args& a) {
         from = format_addr(src);
         int len = static_cast<int>(n);
         if (session != nullptr) {
-            const srtp_err_status_t st =
-                rtcp ? srtp_unprotect_rtcp(session, buf, &len) : srtp_unprotect(session, buf, &len);
+            const srtp_err_status_t st = unprotect(session, buf, &len, rtcp);
             if (st != srtp_err_status_ok) {
                 ++auth_failed;
                 continue;

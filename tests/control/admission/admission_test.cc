@@ -127,6 +127,8 @@ TEST(admission, wire_cost_per_leg) {
     EXPECT_EQ(wire_bps(false, 4), 81'600u);   // SRTP ..._32 over IPv4
     EXPECT_EQ(wire_bps(true, 0), 88'000u);    // RTP over IPv6
     EXPECT_EQ(wire_bps(true, 10), 92'000u);   // SRTP _80 over IPv6 (issue 16)
+    EXPECT_EQ(wire_bps(false, 16), 86'400u);  // SRTP AEAD_AES_*_GCM over IPv4
+    EXPECT_EQ(wire_bps(true, 16), 94'400u);   // SRTP AEAD_AES_*_GCM over IPv6
     admission flat(0, 80'000, 0, 1);
     EXPECT_EQ(flat.leg_bps(true, 10), 80'000u) << "flat (the default) ignores family and SRTP";
     admission wire(0, 80'000, 0, 1);

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,7 @@ std::string line(uint32_t tag, std::string_view suite_text, std::string_view key
 }
 
 master_key key_of(std::string_view value) {
-    auto a = parse_crypto(value, parse_options{true}, nullptr);
+    auto a = parse_crypto(value, parse_options{true, true}, nullptr);
     EXPECT_TRUE(a.has_value()) << value;
     return a ? a->key : master_key{};
 }
@@ -81,7 +82,7 @@ TEST(choose_inbound, nothing_acceptable_lists_every_reason) {
     only80.accept_suites = {s80};
     const std::vector<std::string> offer{
         line(1, "AES_CM_128_HMAC_SHA1_80", key1, "|2^20|1:4"),
-        line(2, "AES_256_CM_HMAC_SHA1_80", key1),
+        line(2, "AES_192_CM_HMAC_SHA1_80", key1),
         line(3, "AES_CM_128_HMAC_SHA1_32", key2),
         line(4, "AES_CM_128_HMAC_SHA1_80", key1.substr(0, 39)),
         line(5, "AES_CM_128_HMAC_SHA1_80", key1, " UNENCRYPTED_SRTCP"),
@@ -90,7 +91,7 @@ TEST(choose_inbound, nothing_acceptable_lists_every_reason) {
     std::string error;
     EXPECT_FALSE(choose_inbound(offer, only80, no_options, &error));
     EXPECT_EQ(error,
-              "a=crypto tag 1: MKI is not supported; a=crypto tag 2: suite AES_256_CM_HMAC_SHA1_80 is not supported; "
+              "a=crypto tag 1: MKI is not supported; a=crypto tag 2: suite AES_192_CM_HMAC_SHA1_80 is not supported; "
               "a=crypto tag 3: AES_CM_128_HMAC_SHA1_32 is not accepted on this interface; "
               "a=crypto tag 4: key is 29 bytes, AES_CM_128_HMAC_SHA1_80 needs 30; and 2 more");
     EXPECT_FALSE(choose_inbound({}, only80, no_options, &error));
@@ -198,17 +199,17 @@ TEST(choose_answer, matches_by_suite_even_with_a_renumbered_tag) {
     const auto offered = make_offer_lines(both, no_options);  // 1: _80, 2: _32
     std::string error;
     // Tag 7 was never offered; the suite says which line the answerer took.
-    auto c = choose_answer({line(7, "AES_CM_128_HMAC_SHA1_32", key1)}, offered, &error);
+    auto c = choose_answer({line(7, "AES_CM_128_HMAC_SHA1_32", key1)}, offered, false, &error);
     ASSERT_TRUE(c) << error;
     EXPECT_EQ(c->offered_index, 1U);
     EXPECT_EQ(c->peer.tag, 7U);
     EXPECT_TRUE(same_key(c->peer.key, key_of(line(7, "AES_CM_128_HMAC_SHA1_32", key1))));
     // Tag 1 with suite _32: the suite wins.
-    c = choose_answer({line(1, "AES_CM_128_HMAC_SHA1_32", key1)}, offered, &error);
+    c = choose_answer({line(1, "AES_CM_128_HMAC_SHA1_32", key1)}, offered, false, &error);
     ASSERT_TRUE(c) << error;
     EXPECT_EQ(c->offered_index, 1U);
     // The normal case.
-    c = choose_answer({line(1, "AES_CM_128_HMAC_SHA1_80", key2)}, offered, &error);
+    c = choose_answer({line(1, "AES_CM_128_HMAC_SHA1_80", key2)}, offered, false, &error);
     ASSERT_TRUE(c) << error;
     EXPECT_EQ(c->offered_index, 0U);
 }
@@ -216,23 +217,24 @@ TEST(choose_answer, matches_by_suite_even_with_a_renumbered_tag) {
 TEST(choose_answer, refusals) {
     const auto offered = make_offer_lines(srtp_policy{}, no_options);  // 1: _80
     std::string error;
-    EXPECT_FALSE(choose_answer({line(1, "AES_CM_128_HMAC_SHA1_32", key1)}, offered, &error));
+    EXPECT_FALSE(choose_answer({line(1, "AES_CM_128_HMAC_SHA1_32", key1)}, offered, false, &error));
     EXPECT_EQ(error, "a=crypto tag 1: AES_CM_128_HMAC_SHA1_32 was not offered");
-    EXPECT_FALSE(choose_answer({line(1, "AES_CM_128_HMAC_SHA1_80", key1, "|2^20|1:4")}, offered, &error));
+    EXPECT_FALSE(choose_answer({line(1, "AES_CM_128_HMAC_SHA1_80", key1, "|2^20|1:4")}, offered, false, &error));
     EXPECT_EQ(error, "a=crypto tag 1: MKI is not supported");
-    EXPECT_FALSE(choose_answer({line(1, "AES_CM_128_HMAC_SHA1_80", key1, " UNENCRYPTED_SRTCP")}, offered, &error));
+    EXPECT_FALSE(
+        choose_answer({line(1, "AES_CM_128_HMAC_SHA1_80", key1, " UNENCRYPTED_SRTCP")}, offered, false, &error));
     EXPECT_EQ(error, "a=crypto tag 1: UNENCRYPTED_SRTCP was not offered");
-    EXPECT_FALSE(choose_answer({}, offered, &error));
+    EXPECT_FALSE(choose_answer({}, offered, false, &error));
     EXPECT_EQ(error, "no a=crypto line");
-    EXPECT_FALSE(choose_answer({line(1, "AES_CM_128_HMAC_SHA1_80", key1)}, {}, &error));
+    EXPECT_FALSE(choose_answer({line(1, "AES_CM_128_HMAC_SHA1_80", key1)}, {}, false, &error));
     EXPECT_EQ(error, "we offered no a=crypto line");
 
     srtp_policy allow;
     allow.allow_unencrypted_srtcp = true;
     const auto clear = make_offer_lines(allow, options({"SDES-unencrypted_srtcp"}));
-    EXPECT_FALSE(choose_answer({line(1, "AES_CM_128_HMAC_SHA1_80", key1)}, clear, &error));
+    EXPECT_FALSE(choose_answer({line(1, "AES_CM_128_HMAC_SHA1_80", key1)}, clear, false, &error));
     EXPECT_EQ(error, "a=crypto tag 1: UNENCRYPTED_SRTCP was offered but not answered");
-    EXPECT_TRUE(choose_answer({line(1, "AES_CM_128_HMAC_SHA1_80", key1, " UNENCRYPTED_SRTCP")}, clear, &error));
+    EXPECT_TRUE(choose_answer({line(1, "AES_CM_128_HMAC_SHA1_80", key1, " UNENCRYPTED_SRTCP")}, clear, false, &error));
 }
 
 // --- make_answer_line ---
@@ -469,6 +471,111 @@ TEST(steps, answer_to_a_non_rtp_offer_carries_no_keys) {
     EXPECT_FALSE(s4.proto);
     EXPECT_TRUE(s4.replace_crypto);
     EXPECT_TRUE(s4.crypto.empty());
+}
+
+// --- the suites beyond AES_CM_128, and the MKI ---
+
+constexpr std::string_view key28 = "AwoRGB8mLTQ7QklQV15lbHN6gYiPlp2kq7K5wA";                       // AEAD_AES_128_GCM
+constexpr std::string_view key44 = "AwoRGB8mLTQ7QklQV15lbHN6gYiPlp2kq7K5wMfO1dzj6vH4/wYNFBsiKTA";  // AEAD_AES_256_GCM
+
+TEST(new_suites, accepted_by_default_in_the_offerers_order) {
+    const std::vector<std::string> offer{line(1, "AEAD_AES_256_GCM", key44), line(2, "AES_CM_128_HMAC_SHA1_80", key1)};
+    const step_result r = offer_received("ext", policy(srtp_mode::optional), no_options, "RTP/SAVP", offer, {});
+    ASSERT_TRUE(r.error.empty()) << r.error;
+    ASSERT_TRUE(r.state.from_peer && r.state.to_peer);
+    EXPECT_EQ(r.state.from_peer->crypto_suite, suite::aead_aes_256_gcm);
+    EXPECT_EQ(r.state.to_peer->crypto_suite, suite::aead_aes_256_gcm);
+    EXPECT_EQ(r.state.to_peer->tag, 1U);
+    // Our answer line: the suite's key length (44 bytes: 59 base64 characters).
+    const media_crypto_plan a = answer_to_send(r.state, "RTP/SAVP", no_options);
+    ASSERT_EQ(a.crypto.size(), 1U);
+    EXPECT_TRUE(a.crypto[0].starts_with("1 AEAD_AES_256_GCM inline:"));
+    EXPECT_EQ(a.crypto[0].size(), std::string("1 AEAD_AES_256_GCM inline:").size() + 59);
+    // An interface that accepts only AES_CM_128 takes the next line.
+    srtp_policy cm_only = policy(srtp_mode::optional);
+    cm_only.accept_suites = {s80, s32};
+    const step_result c = offer_received("ext", cm_only, no_options, "RTP/SAVP", offer, {});
+    ASSERT_TRUE(c.state.from_peer);
+    EXPECT_EQ(c.state.from_peer->crypto_suite, s80);
+}
+
+TEST(new_suites, offers_and_sdes_flags) {
+    srtp_policy all = policy(srtp_mode::optional);
+    all.offer_suites = {suite::aead_aes_128_gcm, suite::aes_256_cm_hmac_sha1_80, s80};
+    auto r = offer_to_send("ext", all, no_options, "RTP/SAVP", true, "", {});
+    ASSERT_EQ(r.plan.crypto.size(), 3U);
+    EXPECT_TRUE(r.plan.crypto[0].starts_with("1 AEAD_AES_128_GCM inline:"));
+    EXPECT_TRUE(r.plan.crypto[1].starts_with("2 AES_256_CM_HMAC_SHA1_80 inline:"));
+    EXPECT_TRUE(r.plan.crypto[2].starts_with("3 AES_CM_128_HMAC_SHA1_80 inline:"));
+    for (const std::string& l : r.plan.crypto) {
+        EXPECT_EQ(l.find('|'), std::string::npos) << "our offers carry no MKI: " << l;
+    }
+    r = offer_to_send("ext", all, options({"SDES-only-AES_256_CM_HMAC_SHA1_80"}), "RTP/SAVP", true, "", {});
+    ASSERT_EQ(r.plan.crypto.size(), 1U);
+    EXPECT_TRUE(r.plan.crypto[0].starts_with("1 AES_256_CM_HMAC_SHA1_80 inline:"));
+    r = offer_to_send("ext", all, options({"SDES-no-AEAD_AES_128_GCM"}), "RTP/SAVP", true, "", {});
+    ASSERT_EQ(r.plan.crypto.size(), 2U);
+    EXPECT_TRUE(r.plan.crypto[0].starts_with("1 AES_256_CM_HMAC_SHA1_80 inline:"));
+    // The default still offers AES_CM_128_HMAC_SHA1_80 only.
+    r = offer_to_send("ext", policy(srtp_mode::optional), no_options, "RTP/SAVP", true, "", {});
+    ASSERT_EQ(r.plan.crypto.size(), 1U);
+    EXPECT_TRUE(r.plan.crypto[0].starts_with("1 AES_CM_128_HMAC_SHA1_80 inline:"));
+    // SDES-only- / SDES-no- of a new suite narrow what the offerer's lines we take.
+    const std::vector<std::string> offer{line(1, "AEAD_AES_128_GCM", key28), line(2, "AES_CM_128_HMAC_SHA1_80", key1)};
+    auto c = choose_inbound(offer, srtp_policy{}, options({"SDES-no-AEAD_AES_128_GCM"}), nullptr);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->line.crypto_suite, s80);
+}
+
+TEST(mki, refused_by_default_accepted_with_mki_accept) {
+    const std::vector<std::string> offer{line(1, "AES_CM_128_HMAC_SHA1_80", key1, "|2^20|1:4")};
+    const step_result refused = offer_received("ext", policy(srtp_mode::optional), no_options, "RTP/SAVP", offer, {});
+    EXPECT_EQ(refused.error,
+              "RTP/SAVP offer on interface 'ext' has no acceptable a=crypto line: "
+              "a=crypto tag 1: MKI is not supported");
+
+    srtp_policy mki_ok = policy(srtp_mode::optional);
+    mki_ok.accept_mki = true;
+    const step_result r = offer_received("ext", mki_ok, no_options, "RTP/SAVP", offer, {});
+    ASSERT_TRUE(r.error.empty()) << r.error;
+    // The peer's key with its MKI (checked on its packets)...
+    EXPECT_EQ(r.state.from_peer->key.mki_len, 4);
+    EXPECT_EQ(r.state.from_peer->key.mki, (std::array<uint8_t, 4>{0, 0, 0, 1}));
+    // ... and ours with one of the same length, value 1 (sent on ours).
+    EXPECT_EQ(r.state.to_peer->key.mki_len, 4);
+    EXPECT_EQ(r.state.to_peer->key.mki, (std::array<uint8_t, 4>{0, 0, 0, 1}));
+    const media_crypto_plan a = answer_to_send(r.state, "RTP/SAVP", no_options);
+    ASSERT_EQ(a.crypto.size(), 1U);
+    EXPECT_TRUE(a.crypto[0].ends_with("|1:4")) << a.crypto[0];
+    // A repeated offer keeps our key and its MKI; a line without MKI gets a key without.
+    const step_result again = offer_received("ext", mki_ok, no_options, "RTP/SAVP", offer, r.state);
+    EXPECT_TRUE(same_key(again.state.to_peer->key, r.state.to_peer->key));
+    const step_result plain =
+        offer_received("ext", mki_ok, no_options, "RTP/SAVP", {line(1, "AES_CM_128_HMAC_SHA1_80", key1)}, r.state);
+    EXPECT_EQ(plain.state.to_peer->key.mki_len, 0);
+    EXPECT_FALSE(same_key(plain.state.to_peer->key, r.state.to_peer->key));
+}
+
+TEST(mki, answers_with_one_where_accepted) {
+    const auto offered = make_offer_lines(srtp_policy{}, no_options);  // 1: _80, no MKI
+    const std::string answer = line(1, "AES_CM_128_HMAC_SHA1_80", key2, "|7:1");
+    std::string error;
+    EXPECT_FALSE(choose_answer({answer}, offered, false, &error));
+    EXPECT_EQ(error, "a=crypto tag 1: MKI is not supported");
+    const auto c = choose_answer({answer}, offered, true, &error);
+    ASSERT_TRUE(c) << error;
+    EXPECT_EQ(c->peer.key.mki_len, 1);
+    EXPECT_EQ(c->peer.key.mki[0], 7);
+    // Through the step: the peer's MKI is taken, our line (its key) stays without one.
+    srtp_policy mki_ok = policy(srtp_mode::optional);
+    mki_ok.accept_mki = true;
+    const step_result sent = offer_to_send("ext", mki_ok, no_options, "RTP/SAVP", true, "", {});
+    const step_result got = answer_received("ext", mki_ok, "RTP/SAVP", {answer}, sent.state);
+    ASSERT_TRUE(got.error.empty()) << got.error;
+    EXPECT_EQ(got.state.from_peer->key.mki_len, 1);
+    EXPECT_EQ(got.state.to_peer->key.mki_len, 0);
+    const step_result no = answer_received("ext", policy(srtp_mode::optional), "RTP/SAVP", {answer}, sent.state);
+    EXPECT_NE(no.error.find("MKI is not supported"), std::string::npos) << no.error;
 }
 
 TEST(protos, bridging) {

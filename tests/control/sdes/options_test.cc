@@ -55,20 +55,34 @@ TEST(sdes_options, only_wins_over_no) {
     EXPECT_TRUE(o.allows(s32));
     EXPECT_FALSE(o.allows(s80));
     // only- of suites rtprelay does not have leaves nothing allowed.
-    const auto none = parse_ok({"only-AEAD_AES_256_GCM"}, {});
+    const auto none = parse_ok({"only-AEAD_AES_128_GCM_8"}, {});
     EXPECT_FALSE(none.allows(s80));
     EXPECT_FALSE(none.allows(s32));
     // no- of suites rtprelay does not have changes nothing (common in Kamailio configs).
-    const auto nothing = parse_ok({}, {"SDES-no-NULL_HMAC_SHA1_32", "SDES-no-AEAD_AES_256_GCM"});
+    const auto nothing = parse_ok({}, {"SDES-no-NULL_HMAC_SHA1_32", "SDES-no-AES_192_CM_HMAC_SHA1_80"});
     EXPECT_TRUE(nothing.allows(s80));
     EXPECT_TRUE(nothing.allows(s32));
+    // The AES-256 and AEAD suites by name, as rtpengine spells them.
+    const auto gcm = parse_ok({"only-AEAD_AES_256_GCM", "only-AES_256_CM_HMAC_SHA1_32"}, {});
+    EXPECT_TRUE(gcm.allows(suite::aead_aes_256_gcm));
+    EXPECT_TRUE(gcm.allows(suite::aes_256_cm_hmac_sha1_32));
+    EXPECT_FALSE(gcm.allows(suite::aead_aes_128_gcm));
+    EXPECT_FALSE(gcm.allows(s80));
+    const auto no_gcm = parse_ok({}, {"SDES-no-AEAD_AES_128_GCM", "SDES-no-AES_256_CM_HMAC_SHA1_80"});
+    EXPECT_FALSE(no_gcm.allows(suite::aead_aes_128_gcm));
+    EXPECT_FALSE(no_gcm.allows(suite::aes_256_cm_hmac_sha1_80));
+    EXPECT_TRUE(no_gcm.allows(suite::aead_aes_256_gcm));
+    EXPECT_TRUE(no_gcm.allows(s80));
 }
 
 TEST(sdes_options, order) {
-    const auto o = parse_ok({"order:AES_256_CM_HMAC_SHA1_80;AES_CM_128_HMAC_SHA1_32;AES_CM_128_HMAC_SHA1_80;"}, {});
+    const auto o = parse_ok({"order:AES_192_CM_HMAC_SHA1_80;AES_CM_128_HMAC_SHA1_32;AES_CM_128_HMAC_SHA1_80;"}, {});
     ASSERT_EQ(o.order.size(), 2U);
     EXPECT_EQ(o.order[0], s32);
     EXPECT_EQ(o.order[1], s80);
+    const auto g = parse_ok({"order:AEAD_AES_128_GCM;AES_CM_128_HMAC_SHA1_80"}, {});
+    ASSERT_EQ(g.order.size(), 2U);
+    EXPECT_EQ(g.order[0], suite::aead_aes_128_gcm);
 }
 
 TEST(sdes_options, session_parameters) {

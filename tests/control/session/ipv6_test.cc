@@ -384,6 +384,26 @@ TEST_F(ipv6_session_test, wire_admission_reserves_each_legs_cost) {
     EXPECT_EQ(adm.interface(2).reserved_bps, 0u);
 }
 
+// call-bandwidth = wire with the suite table's tags: an AES-GCM caller's leg costs its
+// 16-byte tag, the callee (offered AES_CM_128_HMAC_SHA1_80, the default) its 10.
+TEST_F(ipv6_session_test, wire_admission_takes_the_suites_tag) {
+    admission adm(0, wire_bps(false, 0), 0, interfaces_.all().size());
+    adm.set_wire(true);
+    start(&adm);
+    std::string gcm = read_file("srtp_v6_to_v4.offer.in.sdp");
+    const std::string line = "AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz";
+    ASSERT_NE(gcm.find(line), std::string::npos);
+    gcm.replace(gcm.find(line), line.size(), "AEAD_AES_128_GCM inline:AQIDBAUGBwgJCgsMDQ4PEBESExQVFhcYGRobHA==");
+    const value o = offer("g1", gcm, "a", "b", {{"address family", str("IP4")}});
+    ASSERT_EQ(result(o), "ok") << reason(o);
+    // IPv6 AES-GCM: 50 x (160 + 12 + 16 + 8 + 40) x 8; IPv4 _80: 50 x (160 + 12 + 10 + 8 + 20) x 8.
+    EXPECT_EQ(adm.interface(0).reserved_bps, 94'400u);
+    EXPECT_EQ(adm.interface(1).reserved_bps, 84'000u);
+    EXPECT_EQ(adm.node().reserved_bps, 94'400u);
+    sessions_->remove("g1", std::chrono::steady_clock::now());
+    EXPECT_EQ(adm.node().reserved_bps, 0u);
+}
+
 TEST(interfaces_ipv6, both_families_and_their_gateways) {
     const logical_interface li = parse_interface(
         "x address=198.18.0.1/24,2001:2::1/64,2001:2::2/64 dpdk-port=0 gateway=2001:2::fe,198.18.0.254", 1);

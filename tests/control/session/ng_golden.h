@@ -129,6 +129,9 @@ constexpr std::string_view known_cases[] = {
     "sdes_all_streams_refused",
     "sdes_answer_stream_refused",
     "fec_order_default",
+    "gcm_256_first",
+    "aes256_and_gcm_offered",
+    "mki_accepted",
 };
 
 // --- Keys and lines in SDP text -------------------------------------------------------
@@ -232,6 +235,7 @@ struct crypto_line {
     std::string tag;
     std::string suite_name;
     std::string key;  // base64, without lifetime/MKI
+    std::string mki;  // "<value>:<length>" after the key, or empty
 };
 
 inline std::vector<crypto_line> crypto_lines(const std::string& sdp) {
@@ -244,26 +248,44 @@ inline std::vector<crypto_line> crypto_lines(const std::string& sdp) {
         c.suite_name = v.substr(sp1 + 1, sp2 - sp1 - 1);
         const auto keys = inline_keys(v);
         c.key = keys.empty() ? std::string() : keys.front();
+        // key-info: key ["|" lifetime] ["|" mki ":" length] (RFC 4568 9.2)
+        const std::string key_params = v.substr(sp2 + 1, v.find(' ', sp2 + 1) - sp2 - 1);
+        for (size_t bar = key_params.find('|'); bar != std::string::npos; bar = key_params.find('|', bar + 1)) {
+            const std::string field = key_params.substr(bar + 1, key_params.find('|', bar + 1) - bar - 1);
+            if (field.find(':') != std::string::npos) {
+                c.mki = field;
+            }
+        }
         out.push_back(c);
     }
     return out;
-}
-
-inline dp::srtp::master_key master_key_of(const std::string& b64) {
-    dp::srtp::master_key k{};
-    const auto raw = base64_decode(b64);
-    EXPECT_TRUE(raw && raw->size() == k.key.size() + k.salt.size()) << b64;
-    if (raw && raw->size() == k.key.size() + k.salt.size()) {
-        std::copy_n(raw->begin(), k.key.size(), k.key.begin());
-        std::copy_n(raw->begin() + static_cast<std::ptrdiff_t>(k.key.size()), k.salt.size(), k.salt.begin());
-    }
-    return k;
 }
 
 inline suite suite_of(const std::string& name) {
     const auto s = dp::srtp::suite_from_name(name);
     EXPECT_TRUE(s.has_value()) << name;
     return s.value_or(suite::aes_cm_128_hmac_sha1_80);
+}
+
+// The key, salt and MKI of a line, decoded independently of control/sdes.
+inline dp::srtp::master_key master_key_of(const crypto_line& line) {
+    const dp::srtp::suite_info& si = dp::srtp::info(suite_of(line.suite_name));
+    dp::srtp::master_key k{};
+    const auto raw = base64_decode(line.key);
+    EXPECT_TRUE(raw && raw->size() == size_t{si.master_key_len} + si.master_salt_len) << line.key;
+    if (raw && raw->size() == size_t{si.master_key_len} + si.master_salt_len) {
+        std::copy_n(raw->begin(), si.master_key_len, k.key.begin());
+        std::copy_n(raw->begin() + si.master_key_len, si.master_salt_len, k.salt.begin());
+    }
+    if (!line.mki.empty()) {
+        const size_t colon = line.mki.find(':');
+        const uint64_t value = std::stoull(line.mki.substr(0, colon));
+        k.mki_len = static_cast<uint8_t>(std::stoul(line.mki.substr(colon + 1)));
+        for (size_t i = 0; i < k.mki_len; ++i) {
+            k.mki[i] = static_cast<uint8_t>(value >> (8 * (k.mki_len - 1 - i)));
+        }
+    }
+    return k;
 }
 
 constexpr std::string_view s80 = "AES_CM_128_HMAC_SHA1_80";
@@ -320,6 +342,11 @@ class ng_golden_test : public ::testing::Test {
             parse_interface("two address=198.18.5.1/24 dpdk-port=1 ports=46000-46001 "
                             "offer-suites=AES_CM_128_HMAC_SHA1_32,AES_CM_128_HMAC_SHA1_80",
                             5));
+        interfaces_.add(parse_interface("mki address=198.18.8.1/24 dpdk-port=0 ports=52000-52001 mki=accept", 8));
+        interfaces_.add(
+            parse_interface("strong address=198.18.9.1/24 dpdk-port=1 ports=50000-50001 "
+                            "offer-suites=AES_256_CM_HMAC_SHA1_32,AEAD_AES_128_GCM",
+                            9));
         pub_ = std::make_unique<publisher>(*flows_, *neighbours_, 1);
         sessions_ = std::make_unique<session_manager>(interfaces_, *pub_);
         commands_ = std::make_unique<ng::commands>(*sessions_, nullptr);
@@ -385,15 +412,17 @@ class ng_golden_test : public ::testing::Test {
     }
 
     // The reply is ok and its SDP, keys masked, equals `file`; every key the relay wrote
-    // is a well-formed 30-byte key.
+    // is a well-formed key of its suite's length (30 bytes for AES_CM_128), without padding.
     void expect_golden(const std::string& file, const value& reply) {
         ASSERT_EQ(result_of(reply), "ok") << reason_of(reply);
         const std::string sdp = sdp_of(reply);
-        for (const std::string& k : inline_keys(sdp)) {
-            EXPECT_EQ(k.size(), 40u) << k;
-            const auto raw = base64_decode(k);
-            ASSERT_TRUE(raw.has_value()) << k;
-            EXPECT_EQ(raw->size(), 30u) << k;
+        for (const crypto_line& l : crypto_lines(sdp)) {
+            const dp::srtp::suite_info& si = dp::srtp::info(suite_of(l.suite_name));
+            const size_t bytes = size_t{si.master_key_len} + si.master_salt_len;
+            EXPECT_EQ(l.key.size(), (bytes * 4 + 2) / 3) << l.key;
+            const auto raw = base64_decode(l.key);
+            ASSERT_TRUE(raw.has_value()) << l.key;
+            EXPECT_EQ(raw->size(), bytes) << l.key;
         }
         const std::string masked = mask_keys(sdp);
         if (update_golden()) {
@@ -463,7 +492,7 @@ class ng_golden_test : public ::testing::Test {
         ASSERT_NE(ctx, nullptr) << "no receive context for " << line.suite_name;
         EXPECT_EQ(ctx->cipher_suite(), suite_of(line.suite_name));
         auto peer =
-            dp::srtp::make_context(dp::srtp::engine::native, suite_of(line.suite_name), master_key_of(line.key), false);
+            dp::srtp::make_context(dp::srtp::engine::native, suite_of(line.suite_name), master_key_of(line), false);
         rtp_packet p = make_packet();
         const rtp_packet plain = p;
         ASSERT_EQ(dp::srtp::protect_rtp(*peer, p.buf.data(), &p.len, p.room()), dp::srtp::result::ok);
@@ -475,7 +504,7 @@ class ng_golden_test : public ::testing::Test {
         ASSERT_NE(ctx, nullptr) << "no send context for " << line.suite_name;
         EXPECT_EQ(ctx->cipher_suite(), suite_of(line.suite_name));
         auto peer =
-            dp::srtp::make_context(dp::srtp::engine::native, suite_of(line.suite_name), master_key_of(line.key), false);
+            dp::srtp::make_context(dp::srtp::engine::native, suite_of(line.suite_name), master_key_of(line), false);
         rtp_packet p = make_packet();
         const rtp_packet plain = p;
         ASSERT_EQ(dp::srtp::protect_rtp(*ctx, p.buf.data(), &p.len, p.room()), dp::srtp::result::ok);

@@ -110,6 +110,83 @@ TEST_F(sdes_golden_test, mki_line_dropped) {
     expect_receives_with(from_a->srtp_in[0], crypto_lines(input(kase + ".offer.in.sdp")).at(1));
 }
 
+// A prefers AEAD_AES_256_GCM: answered with it (a 44-byte key of ours); B is offered the
+// interface's default, AES_CM_128_HMAC_SHA1_80; each leg's contexts take its own suite.
+TEST_F(sdes_golden_test, gcm_offer_is_answered_with_gcm) {
+    const std::string kase = "gcm_256_first";
+    const value o = offer(kase, {{"direction", direction("a", "b")}});
+    expect_golden(kase + ".offer.out.sdp", o);
+    const value a = answer(kase);
+    expect_golden(kase + ".answer.out.sdp", a);
+    const auto answered = crypto_lines(sdp_of(a));
+    ASSERT_EQ(answered.size(), 1u);
+    EXPECT_EQ(answered[0].tag, "1");
+    EXPECT_EQ(answered[0].suite_name, "AEAD_AES_256_GCM");
+    const dp::flow_entry* from_a = entry("198.18.1.1", 30000);
+    const dp::flow_entry* from_b = entry("198.18.2.1", 40000);
+    ASSERT_TRUE(from_a && from_b);
+    expect_receives_with(from_a->srtp_in[0], crypto_lines(input(kase + ".offer.in.sdp")).at(0));
+    expect_sends_with(from_a->srtp_out[0], crypto_lines(sdp_of(o)).at(0));
+    expect_receives_with(from_b->srtp_in[0], crypto_lines(input(kase + ".answer.in.sdp")).at(0));
+    expect_sends_with(from_b->srtp_out[0], answered[0]);
+}
+
+// offer-suites=AES_256_CM_HMAC_SHA1_32,AEAD_AES_128_GCM toward B, which answers the second.
+TEST_F(sdes_golden_test, aes256_and_gcm_offered) {
+    const std::string kase = "aes256_and_gcm_offered";
+    const value o = offer(kase, {{"direction", direction("a", "strong")}});
+    expect_golden(kase + ".offer.out.sdp", o);
+    const auto offered = crypto_lines(sdp_of(o));
+    ASSERT_EQ(offered.size(), 2u);
+    EXPECT_EQ(offered[0].suite_name, "AES_256_CM_HMAC_SHA1_32");
+    EXPECT_EQ(offered[1].suite_name, "AEAD_AES_128_GCM");
+    const value a = answer(kase);
+    expect_golden(kase + ".answer.out.sdp", a);
+    const dp::flow_entry* from_a = entry("198.18.1.1", 30000);
+    const dp::flow_entry* from_b = entry("198.18.9.1", 50000);
+    ASSERT_TRUE(from_a && from_b);
+    expect_sends_with(from_a->srtp_out[0], offered[1]);
+    expect_receives_with(from_b->srtp_in[0], crypto_lines(input(kase + ".answer.in.sdp")).at(0));
+    expect_sends_with(from_b->srtp_out[0], crypto_lines(sdp_of(a)).at(0));
+}
+
+// On an interface with mki=accept the MKI line is taken: A's packets must carry its MKI, and
+// our answer carries one of the same length (1:4), which our packets to A carry.
+TEST_F(sdes_golden_test, mki_accepted_where_the_interface_says) {
+    const std::string kase = "mki_accepted";
+    const value o = offer(kase, {{"direction", direction("mki", "b")}});
+    expect_golden(kase + ".offer.out.sdp", o);
+    const value a = answer(kase);
+    expect_golden(kase + ".answer.out.sdp", a);
+    const auto answered = crypto_lines(sdp_of(a));
+    ASSERT_EQ(answered.size(), 1u);
+    EXPECT_EQ(answered[0].tag, "1");
+    EXPECT_EQ(answered[0].mki, "1:4");
+    EXPECT_TRUE(crypto_lines(sdp_of(o)).at(0).mki.empty()) << "our offers carry no MKI";
+    const dp::flow_entry* from_a = entry("198.18.8.1", 52000);
+    const dp::flow_entry* from_b = entry("198.18.2.1", 40000);
+    ASSERT_TRUE(from_a && from_b);
+    const crypto_line a_line = crypto_lines(input(kase + ".offer.in.sdp")).at(0);
+    ASSERT_EQ(a_line.mki, "1:4");
+    expect_receives_with(from_a->srtp_in[0], a_line);
+    expect_sends_with(from_b->srtp_out[0], answered[0]);
+    // A packet from A without its MKI, or with another, is not taken.
+    crypto_line no_mki = a_line;
+    no_mki.mki.clear();
+    auto peer =
+        dp::srtp::make_context(dp::srtp::engine::native, suite_of(a_line.suite_name), master_key_of(no_mki), false);
+    rtp_packet p = make_packet();
+    ASSERT_EQ(dp::srtp::protect_rtp(*peer, p.buf.data(), &p.len, p.room()), dp::srtp::result::ok);
+    EXPECT_NE(dp::srtp::unprotect_rtp(*from_a->srtp_in[0], p.buf.data(), &p.len), dp::srtp::result::ok);
+    crypto_line other_mki = a_line;
+    other_mki.mki = "2:4";
+    peer =
+        dp::srtp::make_context(dp::srtp::engine::native, suite_of(a_line.suite_name), master_key_of(other_mki), false);
+    p = make_packet();
+    ASSERT_EQ(dp::srtp::protect_rtp(*peer, p.buf.data(), &p.len, p.room()), dp::srtp::result::ok);
+    EXPECT_EQ(dp::srtp::unprotect_rtp(*from_a->srtp_in[0], p.buf.data(), &p.len), dp::srtp::result::bad_mki);
+}
+
 TEST_F(sdes_golden_test, mki_only_is_refused) {
     const value o = offer("mki_only", {{"direction", direction("a", "b")}});
     expect_refused(o, {"MKI", "interface 'a'"});

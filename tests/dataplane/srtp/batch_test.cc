@@ -3,7 +3,9 @@
 // same burst), truncated and malformed ones, re-keyed (unprotect + protect), unprotect-only
 // and protect-only items; every item must give the result, bytes, length and state of the
 // one-by-one calls on twin contexts, and every packet it protects must authenticate and
-// decrypt with libsrtp2. Run for each intel-ipsec-mb code path this CPU has.
+// decrypt with libsrtp2. Run for each intel-ipsec-mb code path this CPU has and every
+// suite, and with streams of different suites (so AES-128 and AES-256 counter jobs, HMAC and
+// AES-GCM jobs share a burst) and MKIs.
 
 #include <gtest/gtest.h>
 
@@ -48,19 +50,25 @@ struct offered {
     bytes wire;   // what arrives
 };
 
-std::unique_ptr<stream> make_stream(suite s, bool rtcp, role r, uint32_t ssrc, std::mt19937_64& rng) {
+// `in_s`/`out_s`: the suites of the leg toward us and of the leg we send on; `mki_len`: the
+// MKI both keys carry (0: none).
+std::unique_ptr<stream> make_stream(suite in_s, suite out_s, uint8_t mki_len, bool rtcp, role r, uint32_t ssrc,
+                                    std::mt19937_64& rng) {
     auto st = std::make_unique<stream>();
     st->r = r;
     st->ssrc = ssrc;
     st->seq = static_cast<uint16_t>(65536 - 40 - rng() % 200);  // most wrap during the test
-    const master_key in_key = test::random_key(rng);
-    const master_key out_key = test::random_key(rng);
-    st->sender = make_context(engine::libsrtp2, s, in_key, rtcp);
-    st->in_batch = make_context(engine::native, s, in_key, rtcp);
-    st->in_ref = make_context(engine::native, s, in_key, rtcp);
-    st->out_batch = make_context(engine::native, s, out_key, rtcp);
-    st->out_ref = make_context(engine::native, s, out_key, rtcp);
-    st->receiver = make_context(engine::libsrtp2, s, out_key, rtcp);
+    master_key in_key = test::random_key(rng);
+    master_key out_key = test::random_key(rng);
+    in_key.mki_len = out_key.mki_len = mki_len;
+    in_key.mki = {0x11, 0x22, 0x33, 0x44};
+    out_key.mki = {0x55, 0x66, 0x77, 0x88};
+    st->sender = make_context(engine::libsrtp2, in_s, in_key, rtcp);
+    st->in_batch = make_context(engine::native, in_s, in_key, rtcp);
+    st->in_ref = make_context(engine::native, in_s, in_key, rtcp);
+    st->out_batch = make_context(engine::native, out_s, out_key, rtcp);
+    st->out_ref = make_context(engine::native, out_s, out_key, rtcp);
+    st->receiver = make_context(engine::libsrtp2, out_s, out_key, rtcp);
     return st;
 }
 
@@ -142,21 +150,46 @@ std::vector<offered> make_burst(std::vector<std::unique_ptr<stream>>& streams, b
     return burst;
 }
 
+// A stream's suites: the same both ways (`mixed` false), or per stream from the table.
+struct stream_suites {
+    suite in, out;
+    uint8_t mki_len;
+};
+stream_suites suites_of(uint32_t i, suite s, bool mixed) {
+    if (!mixed) {
+        return {s, s, 0};
+    }
+    return {all_suites[i % suite_count], all_suites[(i * 5 + 1) % suite_count], static_cast<uint8_t>(i % 3)};
+}
+
+void check_bursts(imb_arch arch, suite s, bool rtcp, bool runs, bool mixed);
+
 using params = std::tuple<imb_arch, suite, bool>;
 
-class batch : public ::testing::TestWithParam<params> {
- protected:
-    void check_bursts(bool runs);
-};
+class batch : public ::testing::TestWithParam<params> {};
 
-TEST_P(batch, matches_single_packet_path_and_libsrtp2) { check_bursts(false); }
+TEST_P(batch, matches_single_packet_path_and_libsrtp2) {
+    const auto [arch, s, rtcp] = GetParam();
+    check_bursts(arch, s, rtcp, false, false);
+}
 
 // Bursts made of runs of one stream, forged and replayed packets inside the runs: the burst
 // path groups a stream's packets into successive batches, with the one-by-one results.
-TEST_P(batch, grouped_runs_match_single_packet_path_and_libsrtp2) { check_bursts(true); }
-
-void batch::check_bursts(bool runs) {
+TEST_P(batch, grouped_runs_match_single_packet_path_and_libsrtp2) {
     const auto [arch, s, rtcp] = GetParam();
+    check_bursts(arch, s, rtcp, true, false);
+}
+
+class batch_mixed : public ::testing::TestWithParam<std::tuple<imb_arch, bool>> {};
+
+// Every suite and MKIs of 0-2 bytes in one burst, a stream re-keyed from one suite to another.
+TEST_P(batch_mixed, suites_and_mkis_in_one_burst) {
+    const auto [arch, rtcp] = GetParam();
+    check_bursts(arch, suite::aes_cm_128_hmac_sha1_80, rtcp, false, true);
+    check_bursts(arch, suite::aes_cm_128_hmac_sha1_80, rtcp, true, true);
+}
+
+void check_bursts(imb_arch arch, suite s, bool rtcp, bool runs, bool mixed) {
     std::unique_ptr<burst_crypto> bc;
     try {
         bc = std::make_unique<burst_crypto>(arch);
@@ -166,11 +199,12 @@ void batch::check_bursts(bool runs) {
     ASSERT_EQ(bc->arch(), arch);
     bc->set_min_batch(1);
     std::mt19937_64 rng(77 + static_cast<uint64_t>(arch) * 10 + static_cast<uint64_t>(s) * 2 + (rtcp ? 1 : 0) +
-                        (runs ? 1000 : 0));
+                        (runs ? 1000 : 0) + (mixed ? 2000 : 0));
     std::vector<std::unique_ptr<stream>> streams;
     for (uint32_t i = 0; i < n_streams; ++i) {
         const role r = i % 3 == 0 ? role::rekey : i % 3 == 1 ? role::unprotect_only : role::protect_only;
-        streams.push_back(make_stream(s, rtcp, r, 0x1000 + i, rng));
+        const stream_suites ss = suites_of(i, s, mixed);
+        streams.push_back(make_stream(ss.in, ss.out, ss.mki_len, rtcp, r, 0x1000 + i, rng));
     }
     uint64_t good = 0, bad = 0, delivered = 0;
     for (uint32_t b = 0; b < n_bursts; ++b) {
@@ -243,16 +277,23 @@ void batch::check_bursts(bool runs) {
 
 std::string name(const ::testing::TestParamInfo<params>& info) {
     const auto [arch, s, rtcp] = info.param;
-    return std::string(imb_arch_name(arch)) + (s == suite::aes_cm_128_hmac_sha1_80 ? "_80" : "_32") +
-           (rtcp ? "_rtcp" : "_rtp");
+    return std::string(imb_arch_name(arch)) + "_" + srtp::info(s).name + (rtcp ? "_rtcp" : "_rtp");
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    srtp, batch,
-    ::testing::Combine(::testing::Values(imb_arch::sse, imb_arch::avx, imb_arch::avx2, imb_arch::avx512),
-                       ::testing::Values(suite::aes_cm_128_hmac_sha1_80, suite::aes_cm_128_hmac_sha1_32),
-                       ::testing::Bool()),
-    name);
+INSTANTIATE_TEST_SUITE_P(srtp, batch,
+                         ::testing::Combine(::testing::Values(imb_arch::sse, imb_arch::avx, imb_arch::avx2,
+                                                              imb_arch::avx512),
+                                            ::testing::ValuesIn(all_suites), ::testing::Bool()),
+                         name);
+
+INSTANTIATE_TEST_SUITE_P(srtp, batch_mixed,
+                         ::testing::Combine(::testing::Values(imb_arch::sse, imb_arch::avx, imb_arch::avx2,
+                                                              imb_arch::avx512),
+                                            ::testing::Bool()),
+                         [](const auto& info) {
+                             return std::string(imb_arch_name(std::get<0>(info.param))) +
+                                    (std::get<1>(info.param) ? "_rtcp" : "_rtp");
+                         });
 
 // Contexts the burst path cannot take (libsrtp2 engine, OpenSSL AES) go one by one, in order,
 // between batched ones, with the same results.

@@ -1,4 +1,4 @@
-// Every failure result, on both engines and both suites: the packet is refused, the packet
+// Every failure result, on both engines and every suite: the packet is refused, the packet
 // bytes and the context's state are as before (test::protect/unprotect check the bytes), and
 // the stream goes on working afterwards.
 
@@ -54,6 +54,12 @@ class failures : public ::testing::TestWithParam<std::tuple<engine, suite>> {
     master_key key{};
     std::unique_ptr<context> tx, rx, tx_c, rx_c;
 };
+
+// Where an SRTCP packet of `len` bytes keeps its E/index word: before the MKI and tag
+// (AES-CM), after the tag (AES-GCM).
+size_t trailer_at(const context& c, size_t len) {
+    return c.kind() == transform::aes_gcm ? len - c.mki_len() - 4 : len - c.tag_len() - c.mki_len() - 4;
+}
 
 TEST_P(failures, replay) {
     const bytes c = srtp(100);
@@ -165,7 +171,7 @@ TEST_P(failures, wrong_key) {
     EXPECT_EQ(test::unprotect(*wrong, p), result::auth_failed);
     EXPECT_EQ(wrong->ssrc_count(), 0u);
     master_key other_salt = key;
-    other_salt.salt[13] ^= 1;
+    other_salt.salt[info(rx->cipher_suite()).master_salt_len - 1] ^= 1;
     auto wrong_salt = make_context(rx->which_engine(), rx->cipher_suite(), other_salt, false);
     EXPECT_EQ(test::unprotect(*wrong_salt, p), result::auth_failed);
     EXPECT_EQ(test::unprotect(*rx, p), result::ok);
@@ -175,12 +181,14 @@ TEST_P(failures, srtcp_e_bit_and_replay) {
     const bytes plain = test::make_rtcp(0x0a0b0c0d, 6, rng);
     bytes c = plain;
     ASSERT_EQ(test::protect(*tx_c, c), result::ok);
-    ASSERT_EQ(c.size(), plain.size() + 14);
+    ASSERT_EQ(c.size(), plain.size() + tx_c->overhead());
+    const size_t e_at = trailer_at(*tx_c, c.size());
+    EXPECT_EQ(c[e_at], 0x80);
     bytes f = c;
-    f[f.size() - 14] ^= 0x80;  // E bit
+    f[e_at] ^= 0x80;  // E bit
     EXPECT_EQ(test::unprotect(*rx_c, f), result::auth_failed);
     f = c;
-    f[f.size() - 11] ^= 0x01;  // index
+    f[e_at + 3] ^= 0x01;  // index
     EXPECT_EQ(test::unprotect(*rx_c, f), result::auth_failed);
     bytes p = c;
     ASSERT_EQ(test::unprotect(*rx_c, p), result::ok);
@@ -260,11 +268,11 @@ TEST_P(failures, no_room) {
 
     bytes rbuf = test::make_rtcp(77, 3, rng);
     const auto rlen0 = static_cast<uint32_t>(rbuf.size());
-    rbuf.resize(rbuf.size() + 14);
+    rbuf.resize(rbuf.size() + tx_c->overhead());
     uint32_t rlen = rlen0;
-    EXPECT_EQ(protect_rtcp(*tx_c, rbuf.data(), &rlen, 13), result::no_room);
+    EXPECT_EQ(protect_rtcp(*tx_c, rbuf.data(), &rlen, tx_c->overhead() - 1), result::no_room);
     EXPECT_EQ(rlen, rlen0);
-    EXPECT_EQ(protect_rtcp(*tx_c, rbuf.data(), &rlen, 14), result::ok);
+    EXPECT_EQ(protect_rtcp(*tx_c, rbuf.data(), &rlen, tx_c->overhead()), result::ok);
 }
 
 TEST_P(failures, bad_headers) {
@@ -293,24 +301,23 @@ TEST_P(failures, bad_headers) {
     p = srtp(11);
     auto plen = static_cast<uint32_t>(p.size());
     EXPECT_EQ(unprotect_rtp(*rx_c, p.data(), &plen), result::bad_header);
-    p.resize(p.size() + 14);
-    EXPECT_EQ(protect_rtp(*tx_c, p.data(), &plen, 14), result::bad_header);
+    p.resize(p.size() + max_overhead);
+    EXPECT_EQ(protect_rtp(*tx_c, p.data(), &plen, max_overhead), result::bad_header);
     bytes r = test::make_rtcp(1, 4, rng);
     auto len = static_cast<uint32_t>(r.size());
-    r.resize(r.size() + 14);
-    EXPECT_EQ(protect_rtcp(*tx, r.data(), &len, 14), result::bad_header);
+    r.resize(r.size() + max_overhead);
+    EXPECT_EQ(protect_rtcp(*tx, r.data(), &len, max_overhead), result::bad_header);
     expect_receives(12);
 }
 
 std::string name(const ::testing::TestParamInfo<std::tuple<engine, suite>>& info) {
-    return std::string(std::get<0>(info.param) == engine::native ? "native" : "libsrtp2") +
-           (std::get<1>(info.param) == suite::aes_cm_128_hmac_sha1_80 ? "_80" : "_32");
+    return std::string(std::get<0>(info.param) == engine::native ? "native_" : "libsrtp2_") +
+           srtp::info(std::get<1>(info.param)).name;
 }
 
 INSTANTIATE_TEST_SUITE_P(srtp, failures,
                          ::testing::Combine(::testing::Values(engine::native, engine::libsrtp2),
-                                            ::testing::Values(suite::aes_cm_128_hmac_sha1_80,
-                                                              suite::aes_cm_128_hmac_sha1_32)),
+                                            ::testing::ValuesIn(all_suites)),
                          name);
 
 }  // namespace

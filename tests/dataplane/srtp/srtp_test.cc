@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <iterator>
 #include <random>
 #include <set>
 #include <string>
@@ -16,44 +17,76 @@ using test::bytes;
 using test::from_hex;
 
 TEST(srtp_suites, table_and_names) {
-    const auto& s80 = info(suite::aes_cm_128_hmac_sha1_80);
-    const auto& s32 = info(suite::aes_cm_128_hmac_sha1_32);
-    EXPECT_STREQ(s80.name, "AES_CM_128_HMAC_SHA1_80");
-    EXPECT_STREQ(s32.name, "AES_CM_128_HMAC_SHA1_32");
-    EXPECT_EQ(s80.key_len, 16);
-    EXPECT_EQ(s80.salt_len, 14);
-    EXPECT_EQ(s80.rtp_tag_len, 10);
-    EXPECT_EQ(s80.rtcp_tag_len, 10);
-    EXPECT_EQ(s32.rtp_tag_len, 4);
-    EXPECT_EQ(s32.rtcp_tag_len, 10);
-    EXPECT_EQ(suite_from_name("AES_CM_128_HMAC_SHA1_80"), suite::aes_cm_128_hmac_sha1_80);
-    EXPECT_EQ(suite_from_name("AES_CM_128_HMAC_SHA1_32"), suite::aes_cm_128_hmac_sha1_32);
+    struct row {
+        suite s;
+        const char* name;
+        transform kind;
+        uint8_t key, salt, auth, rtp_tag, rtcp_tag;
+    };
+    const row rows[] = {
+        {suite::aes_cm_128_hmac_sha1_80, "AES_CM_128_HMAC_SHA1_80", transform::aes_cm_hmac_sha1, 16, 14, 20, 10, 10},
+        {suite::aes_cm_128_hmac_sha1_32, "AES_CM_128_HMAC_SHA1_32", transform::aes_cm_hmac_sha1, 16, 14, 20, 4, 10},
+        {suite::aes_256_cm_hmac_sha1_80, "AES_256_CM_HMAC_SHA1_80", transform::aes_cm_hmac_sha1, 32, 14, 20, 10, 10},
+        {suite::aes_256_cm_hmac_sha1_32, "AES_256_CM_HMAC_SHA1_32", transform::aes_cm_hmac_sha1, 32, 14, 20, 4, 10},
+        {suite::aead_aes_128_gcm, "AEAD_AES_128_GCM", transform::aes_gcm, 16, 12, 0, 16, 16},
+        {suite::aead_aes_256_gcm, "AEAD_AES_256_GCM", transform::aes_gcm, 32, 12, 0, 16, 16},
+    };
+    ASSERT_EQ(std::size(rows), suite_count);
+    ASSERT_EQ(std::size(all_suites), suite_count);
+    for (size_t i = 0; i < suite_count; ++i) {
+        const row& r = rows[i];
+        const suite_info& si = info(r.s);
+        EXPECT_EQ(all_suites[i], r.s);
+        EXPECT_STREQ(si.name, r.name);
+        EXPECT_EQ(si.kind, r.kind) << r.name;
+        EXPECT_EQ(si.master_key_len, r.key) << r.name;
+        EXPECT_EQ(si.session_key_len, r.key) << r.name;
+        EXPECT_EQ(si.master_salt_len, r.salt) << r.name;
+        EXPECT_EQ(si.session_salt_len, r.salt) << r.name;
+        EXPECT_EQ(si.session_auth_key_len, r.auth) << r.name;
+        EXPECT_EQ(si.rtp_tag_len, r.rtp_tag) << r.name;
+        EXPECT_EQ(si.rtcp_tag_len, r.rtcp_tag) << r.name;
+        EXPECT_EQ(suite_from_name(r.name), r.s);
+    }
+    // The first two keep their numbers (stored records and metrics carry them).
+    EXPECT_EQ(static_cast<int>(suite::aes_cm_128_hmac_sha1_80), 0);
+    EXPECT_EQ(static_cast<int>(suite::aes_cm_128_hmac_sha1_32), 1);
     EXPECT_EQ(suite_from_name("aes_cm_128_hmac_sha1_80"), std::nullopt);
     EXPECT_EQ(suite_from_name("AES_CM_128_HMAC_SHA1_8"), std::nullopt);
-    EXPECT_EQ(suite_from_name("AEAD_AES_128_GCM"), std::nullopt);
+    EXPECT_EQ(suite_from_name("AEAD_AES_128_GCM_8"), std::nullopt);
+    EXPECT_EQ(suite_from_name("AES_192_CM_HMAC_SHA1_80"), std::nullopt);
     EXPECT_EQ(suite_from_name(""), std::nullopt);
 }
 
 TEST(srtp_suites, result_names_are_distinct) {
     std::set<std::string> names;
-    for (int r = 0; r <= static_cast<int>(result::no_room); ++r) {
+    for (int r = 0; r <= static_cast<int>(result::bad_mki); ++r) {
         names.insert(result_name(static_cast<result>(r)));
     }
-    EXPECT_EQ(names.size(), static_cast<size_t>(result::no_room) + 1);
+    EXPECT_EQ(names.size(), static_cast<size_t>(result::bad_mki) + 1);
     EXPECT_STREQ(result_name(result::auth_failed), "auth_failed");
+    EXPECT_STREQ(result_name(result::bad_mki), "bad_mki");
 }
 
 TEST(srtp_context, overhead_and_engine) {
     std::mt19937_64 rng(3);
-    const master_key k = test::random_key(rng);
+    master_key k = test::random_key(rng);
     for (const engine e : {engine::native, engine::libsrtp2}) {
-        EXPECT_EQ(make_context(e, suite::aes_cm_128_hmac_sha1_80, k, false)->overhead(), 10u);
-        EXPECT_EQ(make_context(e, suite::aes_cm_128_hmac_sha1_32, k, false)->overhead(), 4u);
-        EXPECT_EQ(make_context(e, suite::aes_cm_128_hmac_sha1_80, k, true)->overhead(), 14u);
-        EXPECT_EQ(make_context(e, suite::aes_cm_128_hmac_sha1_32, k, true)->overhead(), 14u);
-        EXPECT_EQ(make_context(e, suite::aes_cm_128_hmac_sha1_32, k, true)->which_engine(), e);
+        for (const suite s : all_suites) {
+            for (const uint8_t mki : {0, 1, 4}) {
+                k.mki_len = mki;
+                EXPECT_EQ(make_context(e, s, k, false)->overhead(), info(s).rtp_tag_len + mki) << info(s).name;
+                EXPECT_EQ(make_context(e, s, k, true)->overhead(), 4u + info(s).rtcp_tag_len + mki) << info(s).name;
+                EXPECT_LE(make_context(e, s, k, true)->overhead(), max_overhead);
+            }
+            k.mki_len = 0;
+            EXPECT_EQ(make_context(e, s, k, true)->which_engine(), e);
+            EXPECT_EQ(make_context(e, s, k, false)->cipher_suite(), s);
+        }
     }
-    EXPECT_THROW(make_context(engine::native, static_cast<suite>(7), k, false), std::runtime_error);
+    EXPECT_THROW(make_context(engine::native, static_cast<suite>(suite_count), k, false), std::runtime_error);
+    k.mki_len = max_mki_len + 1;
+    EXPECT_THROW(make_context(engine::native, suite::aes_cm_128_hmac_sha1_80, k, false), std::runtime_error);
 }
 
 // libsrtp's srtp_validate(): default policy (AES_CM_128_HMAC_SHA1_80), SSRC 0xcafebabe, the
@@ -108,12 +141,20 @@ TEST_P(known_answer, srtp_validate_rtcp) {
 INSTANTIATE_TEST_SUITE_P(engines, known_answer, ::testing::Values(engine::native, engine::libsrtp2),
                          [](const auto& info) { return info.param == engine::native ? "native" : "libsrtp2"; });
 
+// Per suite, test names carrying the suite's name.
+class every_suite : public ::testing::TestWithParam<suite> {};
+
 // Same key, same packets, same indices: the two engines write the same bytes, for RTP
-// across a sequence wrap and for SRTCP, with CSRCs and header extensions in the mix.
-TEST(srtp_engines, identical_ciphertext) {
+// across a sequence wrap and for SRTCP, with CSRCs and header extensions in the mix; without
+// and with an MKI.
+TEST_P(every_suite, engines_write_identical_ciphertext) {
+    const suite s = GetParam();
     std::mt19937_64 rng(11);
-    for (const suite s : {suite::aes_cm_128_hmac_sha1_80, suite::aes_cm_128_hmac_sha1_32}) {
-        const master_key k = test::random_key(rng);
+    for (const uint8_t mki_len : {0, 3}) {
+        SCOPED_TRACE("mki length " + std::to_string(mki_len));
+        master_key k = test::random_key(rng);
+        k.mki_len = mki_len;
+        k.mki = {0xa1, 0xb2, 0xc3, 0xd4};
         auto ours = make_context(engine::native, s, k, false);
         auto ref = make_context(engine::libsrtp2, s, k, false);
         for (uint32_t i = 0; i < 3000; ++i) {
@@ -150,14 +191,15 @@ TEST(srtp_engines, identical_ciphertext) {
 
 // Packets sit in mbufs after Ethernet/IPv4/UDP headers, so the RTP header is usually only
 // 2-byte aligned (128 + 42 bytes in): both engines must work at any offset.
-TEST(srtp_engines, any_buffer_alignment) {
+TEST_P(every_suite, any_buffer_alignment) {
+    const suite s = GetParam();
     std::mt19937_64 rng(13);
     const master_key k = test::random_key(rng);
     for (const engine tx_e : {engine::native, engine::libsrtp2}) {
         const engine rx_e = tx_e == engine::native ? engine::libsrtp2 : engine::native;
         for (const bool rtcp : {false, true}) {
-            auto tx = make_context(tx_e, suite::aes_cm_128_hmac_sha1_80, k, rtcp);
-            auto rx = make_context(rx_e, suite::aes_cm_128_hmac_sha1_80, k, rtcp);
+            auto tx = make_context(tx_e, s, k, rtcp);
+            auto rx = make_context(rx_e, s, k, rtcp);
             for (uint16_t i = 0; i < 64; ++i) {
                 test::rtp_spec spec;
                 spec.seq = i;
@@ -180,33 +222,40 @@ TEST(srtp_engines, any_buffer_alignment) {
     }
 }
 
-// The two AES implementations behind the native engine are interchangeable.
-TEST(srtp_engines, aes_implementations_agree) {
+// The two AES implementations behind the native engine are interchangeable (AES-CM: our
+// AES-NI code vs OpenSSL EVP; AES-GCM: intel-ipsec-mb vs OpenSSL EVP).
+TEST_P(every_suite, aes_implementations_agree) {
     if (!cpu_has_aesni()) {
         GTEST_SKIP() << "no AES-NI on this CPU";
     }
+    const suite s = GetParam();
     std::mt19937_64 rng(12);
     const master_key k = test::random_key(rng);
-    auto a = make_context(engine::native, suite::aes_cm_128_hmac_sha1_80, k, false, aes_impl::aesni);
-    auto b = make_context(engine::native, suite::aes_cm_128_hmac_sha1_80, k, false, aes_impl::openssl);
-    EXPECT_EQ(a->aes(), aes_impl::aesni);
-    EXPECT_EQ(b->aes(), aes_impl::openssl);
-    auto rx = make_context(engine::native, suite::aes_cm_128_hmac_sha1_80, k, false, aes_impl::openssl);
-    for (uint16_t seq = 0; seq < 500; ++seq) {
-        test::rtp_spec spec;
-        spec.seq = seq;
-        spec.ssrc = 42;
-        spec.payload_len = rng() % 1400;
-        const bytes plain = test::make_rtp(spec, rng);
-        bytes x = plain;
-        bytes y = plain;
-        ASSERT_EQ(test::protect(*a, x), result::ok);
-        ASSERT_EQ(test::protect(*b, y), result::ok);
-        ASSERT_EQ(x, y);
-        ASSERT_EQ(test::unprotect(*rx, x), result::ok);
-        ASSERT_EQ(x, plain);
+    for (const bool rtcp : {false, true}) {
+        auto a = make_context(engine::native, s, k, rtcp, aes_impl::aesni);
+        auto b = make_context(engine::native, s, k, rtcp, aes_impl::openssl);
+        EXPECT_EQ(a->aes(), aes_impl::aesni);
+        EXPECT_EQ(b->aes(), aes_impl::openssl);
+        auto rx = make_context(engine::native, s, k, rtcp, aes_impl::openssl);
+        for (uint16_t seq = 0; seq < 500; ++seq) {
+            test::rtp_spec spec;
+            spec.seq = seq;
+            spec.ssrc = 42;
+            spec.payload_len = rng() % 1400;
+            const bytes plain = rtcp ? test::make_rtcp(42, rng() % 300, rng) : test::make_rtp(spec, rng);
+            bytes x = plain;
+            bytes y = plain;
+            ASSERT_EQ(test::protect(*a, x), result::ok);
+            ASSERT_EQ(test::protect(*b, y), result::ok);
+            ASSERT_EQ(x, y);
+            ASSERT_EQ(test::unprotect(*rx, x), result::ok);
+            ASSERT_EQ(x, plain);
+        }
     }
 }
+
+INSTANTIATE_TEST_SUITE_P(suites, every_suite, ::testing::ValuesIn(all_suites),
+                         [](const auto& info) { return std::string(srtp::info(info.param).name); });
 
 }  // namespace
 }  // namespace rtprelay::dp::srtp

@@ -9,6 +9,7 @@
 #include <random>
 #include <vector>
 
+#include "dataplane/srtp/aes_gcm.h"
 #include "dataplane/srtp/srtp.h"
 #include "tests/dataplane/srtp/test_util.h"
 
@@ -80,7 +81,28 @@ TEST(context_layout, sizes) {
     auto rtp = make_context(engine::native, suite::aes_cm_128_hmac_sha1_80, key, false);
     auto rtcp = make_context(engine::native, suite::aes_cm_128_hmac_sha1_80, key, true);
     EXPECT_EQ(rtp->footprint(), 128u + 176u);  // round keys after the object
-    EXPECT_EQ(rtcp->footprint(), 128u);        // the raw session key inside it
+    EXPECT_EQ(rtcp->footprint(), 128u);        // the raw session key inside (line 1)
+    // AES-256: 15 round keys, SRTCP's raw key after the object; AES-GCM: intel-ipsec-mb's
+    // precomputed key data (to 64 bytes).
+    EXPECT_EQ(make_context(engine::native, suite::aes_256_cm_hmac_sha1_80, key, false)->footprint(), 128u + 240u);
+    EXPECT_EQ(make_context(engine::native, suite::aes_256_cm_hmac_sha1_80, key, true)->footprint(), 128u + 32u);
+    EXPECT_EQ(make_context(engine::native, suite::aead_aes_128_gcm, key, false)->footprint(),
+              128u + (gcm_key_data_len() + 63) / 64 * 64);
+    // A key with an MKI: its bytes after the keys.
+    master_key with_mki = key;
+    with_mki.mki_len = 2;
+    with_mki.mki = {0x12, 0x34, 0, 0};
+    auto rtp_mki = make_context(engine::native, suite::aes_cm_128_hmac_sha1_80, with_mki, false);
+    auto rtcp_mki = make_context(engine::native, suite::aes_cm_128_hmac_sha1_80, with_mki, true);
+    EXPECT_EQ(rtp_mki->footprint(), 128u + 176u + 4u);
+    EXPECT_EQ(rtcp_mki->footprint(), 128u + 4u);
+    EXPECT_EQ(make_context(engine::native, suite::aes_256_cm_hmac_sha1_80, with_mki, true)->footprint(),
+              128u + 32u + 4u);
+    for (const context* c : {rtp_mki.get(), rtcp_mki.get()}) {
+        EXPECT_EQ(c->mki_len(), 2u);
+        EXPECT_EQ(c->mki()[0], 0x12);
+        EXPECT_EQ(c->mki()[1], 0x34);
+    }
     EXPECT_EQ(reinterpret_cast<uintptr_t>(rtp.get()) % 64, 0u);
 }
 
