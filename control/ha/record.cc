@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace rtprelay::ha {
@@ -132,16 +133,20 @@ uint64_t get_latch(reader& r, uint8_t (&addr6)[16]) {
     return word;
 }
 
+// Writes what it is given, never reading past the line: an unknown suite goes without key
+// bytes and an over-long MKI length with max_mki_len bytes; get_line refuses both.
 void put_line(writer& w, const crypto_line_record& c) {
-    const dp::srtp::suite_info& si = dp::srtp::info(static_cast<dp::srtp::suite>(c.suite));
     w.u32(c.tag);
     w.u8(c.suite);
     w.u8(static_cast<uint8_t>((c.unencrypted_srtcp ? 1 : 0) | (c.lifetime ? 2 : 0) | (c.mki_len != 0 ? 4 : 0)));
-    w.bytes(c.key, si.master_key_len);
-    w.bytes(c.key + dp::srtp::max_master_key_len, si.master_salt_len);
+    if (c.suite < dp::srtp::suite_count) {
+        const dp::srtp::suite_info& si = dp::srtp::info(static_cast<dp::srtp::suite>(c.suite));
+        w.bytes(c.key, si.master_key_len);
+        w.bytes(c.key + dp::srtp::max_master_key_len, si.master_salt_len);
+    }
     if (c.mki_len != 0) {
         w.u8(c.mki_len);
-        w.bytes(c.mki, c.mki_len);
+        w.bytes(c.mki, std::min<size_t>(c.mki_len, sizeof c.mki));
     }
     if (c.lifetime) {
         w.u64(*c.lifetime);

@@ -117,11 +117,12 @@ bool interoperate(dp::srtp::context& from, dp::srtp::context& to, uint32_t ssrc,
 
 const group_key test_key = *group_key::from_hex(std::string(64, '5'));
 
-class adopt_test : public ::testing::Test {
+// Every suite on A's side (B gets the relay's default offer): a group adopts calls of any suite.
+class adopt_test : public ::testing::TestWithParam<sdes::suite> {
  protected:
     // An SRTP<->SRTP call on node 1: A (ext) offers with its key, B (int) answers.
     void SetUp() override {
-        a_key = sdes::format_crypto(sdes::fresh_attr(1, sdes::suite::aes_cm_128_hmac_sha1_80, false));
+        a_key = sdes::format_crypto(sdes::fresh_attr(1, GetParam(), false));
         const value o = n1.handle({{"command", value::str("offer")},
                                    {"call-id", value::str("call-1")},
                                    {"from-tag", value::str("tag-a")},
@@ -164,7 +165,7 @@ class adopt_test : public ::testing::Test {
     std::string a_key, b_key, to_a, to_b;
 };
 
-TEST_F(adopt_test, the_peer_relays_the_call_with_the_same_ports_and_keys) {
+TEST_P(adopt_test, the_peer_relays_the_call_with_the_same_ports_and_keys) {
     std::string why;
     auto c = moved(n2, &why);
     ASSERT_NE(c, nullptr) << why;
@@ -227,7 +228,7 @@ TEST_F(adopt_test, the_peer_relays_the_call_with_the_same_ports_and_keys) {
 
 // A long SRTP call (ROC 3) and SRTCP sent by node 1: node 2 goes on with the same ROC in
 // both directions and starts its SRTCP above node 1's reservation (srtp_progress.h).
-TEST_F(adopt_test, srtp_indices_carry_over) {
+TEST_P(adopt_test, srtp_indices_carry_over) {
     const std::string relay_a = line(to_a, "c=IN IP4 ");
     const std::string relay_b = line(to_b, "c=IN IP4 ");
     const dp::flow_entry* n1_from_a = n1.entry(relay_a, port_of(to_a));
@@ -277,7 +278,7 @@ TEST_F(adopt_test, srtp_indices_carry_over) {
     EXPECT_EQ(dp::srtp::unprotect_rtcp(*b_rtcp, buf, &len), dp::srtp::result::ok);
 }
 
-TEST_F(adopt_test, latched_sources_carry_over) {
+TEST_P(adopt_test, latched_sources_carry_over) {
     const call* c1 = n1.sessions->find("call-1");
     const uint64_t latched = dp::pack_endpoint(ip_address::parse("198.18.1.99")->v4_be(), htons(4444));
     c1->legs[0]->streams[0].rtp_state->latched.store(latched);
@@ -313,7 +314,7 @@ TEST_F(adopt_test, latched_sources_carry_over) {
 
 // A record's times come from Redis: any value rebuilds without overflow (clamped to 50 years
 // either side; the fuzz target found the overflow, seed killer_time_overflow).
-TEST_F(adopt_test, times_from_a_record_never_overflow) {
+TEST_P(adopt_test, times_from_a_record_never_overflow) {
     const call* c = n1.sessions->find("call-1");
     ASSERT_NE(c, nullptr);
     const auto now = steady::now();
@@ -332,7 +333,7 @@ TEST_F(adopt_test, times_from_a_record_never_overflow) {
     EXPECT_LT(*moved->delete_at, now - years_40);
 }
 
-TEST_F(adopt_test, refused_when_held_already_or_a_port_is_in_use) {
+TEST_P(adopt_test, refused_when_held_already_or_a_port_is_in_use) {
     std::string why;
     auto same = moved(n1, &why);
     ASSERT_NE(same, nullptr) << why;
@@ -351,7 +352,7 @@ TEST_F(adopt_test, refused_when_held_already_or_a_port_is_in_use) {
     EXPECT_EQ(n2.adm->node().calls, 0u);
 }
 
-TEST_F(adopt_test, records_that_do_not_fit_this_node_are_refused) {
+TEST_P(adopt_test, records_that_do_not_fit_this_node_are_refused) {
     const call* c1 = n1.sessions->find("call-1");
     const call_record good = snapshot_call(*c1, "node-1", steady::now(), unix_now_ms());
     auto refused = [&](call_record r, const char* what) {
@@ -386,7 +387,7 @@ TEST_F(adopt_test, records_that_do_not_fit_this_node_are_refused) {
     EXPECT_EQ(n2.sessions->size(), 0u);
 }
 
-TEST_F(adopt_test, suspend_withdraws_the_flows_and_resume_brings_them_back) {
+TEST_P(adopt_test, suspend_withdraws_the_flows_and_resume_brings_them_back) {
     const uint32_t flows = static_cast<uint32_t>(n1.flows->size());
     const std::string relay_a = line(to_a, "c=IN IP4 ");
     EXPECT_EQ(n1.sessions->suspend_address(*ip_address::parse(relay_a)), 1u);
@@ -405,5 +406,9 @@ TEST_F(adopt_test, suspend_withdraws_the_flows_and_resume_brings_them_back) {
     EXPECT_EQ(n1.adm->node().calls, 0u);
 }
 
+INSTANTIATE_TEST_SUITE_P(ha, adopt_test, ::testing::ValuesIn(dp::srtp::all_suites),
+                         [](const auto& info) { return std::string(dp::srtp::info(info.param).name); });
+
 }  // namespace
+
 }  // namespace rtprelay::ha

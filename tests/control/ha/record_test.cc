@@ -23,8 +23,9 @@ group_key key_of(uint8_t fill) {
 crypto_line_record line(uint32_t tag, uint8_t fill) {
     crypto_line_record c;
     c.tag = tag;
-    c.suite = 0;
-    std::memset(c.key, fill, sizeof c.key);
+    c.suite = 0;  // AES_CM_128_HMAC_SHA1_80: a 16-byte key, a 14-byte salt after the largest key
+    std::memset(c.key, fill, 16);
+    std::memset(c.key + dp::srtp::max_master_key_len, fill, 14);
     return c;
 }
 
@@ -86,6 +87,8 @@ void expect_same(const crypto_line_record& a, const crypto_line_record& b) {
     EXPECT_EQ(a.suite, b.suite);
     EXPECT_EQ(a.unencrypted_srtcp, b.unencrypted_srtcp);
     EXPECT_EQ(0, std::memcmp(a.key, b.key, sizeof a.key));
+    EXPECT_EQ(a.mki_len, b.mki_len);
+    EXPECT_EQ(0, std::memcmp(a.mki, b.mki, sizeof a.mki));
     EXPECT_EQ(a.lifetime, b.lifetime);
 }
 
@@ -281,6 +284,44 @@ TEST(record, refuses_an_unknown_family_or_latch_word) {
         r.legs[0].streams[0].latched_rtcp = (uint64_t{1} << bit) | 0x1234;
         refused(r, "latch word bit");
     }
+}
+
+// Every suite's key and salt (by the suite's lengths) and an MKI survive the round trip; an
+// unknown suite or an MKI longer than srtp::max_mki_len is refused.
+TEST(record, every_suite_and_an_mki_round_trip) {
+    const group_key k = key_of(1);
+    for (size_t i = 0; i < dp::srtp::suite_count; ++i) {
+        const dp::srtp::suite_info& si = dp::srtp::suite_table[i];
+        call_record in = full_record();
+        crypto_line_record& c = in.legs[0].streams[0].from_peer;
+        c.suite = static_cast<uint8_t>(i);
+        std::memset(c.key, 0, sizeof c.key);
+        for (size_t b = 0; b < si.master_key_len; ++b) {
+            c.key[b] = static_cast<uint8_t>(0x40 + b);
+        }
+        for (size_t b = 0; b < si.master_salt_len; ++b) {
+            c.key[dp::srtp::max_master_key_len + b] = static_cast<uint8_t>(0x80 + b);
+        }
+        c.mki_len = static_cast<uint8_t>(1 + i % dp::srtp::max_mki_len);
+        std::memset(c.mki, 0, sizeof c.mki);
+        std::memset(c.mki, 0xa5, c.mki_len);
+        decode_error why = decode_error::none;
+        const auto out = decode_record(encode_record(in, k, "tokyo"), k, "tokyo", in.call_id, &why);
+        ASSERT_TRUE(out) << si.name << " " << decode_error_name(why);
+        expect_same(c, out->legs[0].streams[0].from_peer);
+        expect_same(in.legs[0].streams[0].to_peer, out->legs[0].streams[0].to_peer);
+    }
+    auto refused = [&](const call_record& r, const char* what) {
+        decode_error why = decode_error::none;
+        EXPECT_FALSE(decode_record(encode_record(r, k, "tokyo"), k, "tokyo", r.call_id, &why)) << what;
+        EXPECT_EQ(why, decode_error::malformed) << what;
+    };
+    call_record r = full_record();
+    r.legs[0].streams[0].to_peer.suite = static_cast<uint8_t>(dp::srtp::suite_count);
+    refused(r, "unknown suite");
+    r = full_record();
+    r.legs[1].streams[0].offered[0].mki_len = dp::srtp::max_mki_len + 1;
+    refused(r, "MKI too long");
 }
 
 // IPv6 addresses and an IPv6 latch's whole address survive the round trip.

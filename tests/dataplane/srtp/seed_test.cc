@@ -1,9 +1,12 @@
 // context::indices and context::seed: what a group's call record reads from a context, and
 // how a context made again on another node goes on from there (control/ha/srtp_progress.h).
+// Every suite, with and without an MKI: a group adopts calls of any suite.
 
 #include <gtest/gtest.h>
 
 #include <random>
+#include <string>
+#include <tuple>
 
 #include "dataplane/srtp/srtp.h"
 #include "tests/dataplane/srtp/test_util.h"
@@ -19,23 +22,29 @@ bytes rtp(uint16_t seq, std::mt19937_64& rng) {
     return test::make_rtp({.seq = seq, .ts = seq * 160u, .ssrc = ssrc}, rng);
 }
 
-uint32_t srtcp_index(const bytes& protected_rtcp, uint32_t tag_len) {
-    const size_t at = protected_rtcp.size() - tag_len - 4;
+// The E/index word: before the MKI and tag with AES-CM (RFC 3711 3.4), after the tag and
+// before the MKI with AES-GCM (RFC 7714 9).
+uint32_t srtcp_index(const context& c, const bytes& protected_rtcp) {
+    const size_t at = protected_rtcp.size() - c.mki_len() - 4 - (c.kind() == transform::aes_gcm ? 0 : c.tag_len());
     return (uint32_t{protected_rtcp[at]} << 24 | uint32_t{protected_rtcp[at + 1]} << 16 |
             uint32_t{protected_rtcp[at + 2]} << 8 | protected_rtcp[at + 3]) &
            0x7fffffffu;
 }
 
-class seed_test : public ::testing::Test {
+class seed_test : public ::testing::TestWithParam<std::tuple<suite, uint8_t>> {
  protected:
+    void SetUp() override {
+        key.mki_len = std::get<1>(GetParam());
+        key.mki = {0x0a, 0x0b, 0x0c, 0x0d};
+    }
     std::mt19937_64 rng{7};
     master_key key = test::random_key(rng);
     std::unique_ptr<context> make(bool rtcp) {
-        return make_context(engine::native, suite::aes_cm_128_hmac_sha1_80, key, rtcp);
+        return make_context(engine::native, std::get<0>(GetParam()), key, rtcp);
     }
 };
 
-TEST_F(seed_test, indices_report_every_ssrc_and_its_highest_index) {
+TEST_P(seed_test, indices_report_every_ssrc_and_its_highest_index) {
     auto out = make(false);
     context::ssrc_index got[max_ssrcs];
     EXPECT_EQ(out->indices(got, max_ssrcs), 0u);
@@ -55,7 +64,7 @@ TEST_F(seed_test, indices_report_every_ssrc_and_its_highest_index) {
 
 // A stream past its third wrap (ROC 3): a context made from the key alone computes ROC 0 and
 // fails every packet; one seeded with the last index goes on, and refuses what came before.
-TEST_F(seed_test, a_seeded_receiver_takes_the_streams_roc_and_refuses_what_came_before) {
+TEST_P(seed_test, a_seeded_receiver_takes_the_streams_roc_and_refuses_what_came_before) {
     auto sender = make(false);
     ASSERT_TRUE(sender->seed(ssrc, (uint64_t{3} << 16) | 100));
     bytes old_pkt = rtp(90, rng);  // a packet the sender sent under ROC 3 earlier (index 3:90)
@@ -78,7 +87,7 @@ TEST_F(seed_test, a_seeded_receiver_takes_the_streams_roc_and_refuses_what_came_
 
 // The same on the sending side: a seeded sender continues at ROC 3, across the next wrap too,
 // and never protects an index at or below its seed again.
-TEST_F(seed_test, a_seeded_sender_continues_the_roc_and_never_reuses_an_index) {
+TEST_P(seed_test, a_seeded_sender_continues_the_roc_and_never_reuses_an_index) {
     auto sender = make(false);
     ASSERT_TRUE(sender->seed(ssrc, (uint64_t{3} << 16) | 0xfff0));
     auto receiver = make(false);
@@ -94,17 +103,17 @@ TEST_F(seed_test, a_seeded_sender_continues_the_roc_and_never_reuses_an_index) {
 }
 
 // SRTCP indices are the sender's own: a seeded sender starts above the seed.
-TEST_F(seed_test, a_seeded_srtcp_sender_starts_above_the_reservation) {
+TEST_P(seed_test, a_seeded_srtcp_sender_starts_above_the_reservation) {
     auto sender = make(true);
     ASSERT_TRUE(sender->seed(ssrc, 73));
     bytes r = test::make_rtcp(ssrc, 6, rng);
     ASSERT_EQ(test::protect(*sender, r), result::ok);
-    EXPECT_EQ(srtcp_index(r, 10), 74u);
+    EXPECT_EQ(srtcp_index(*sender, r), 74u);
     auto receiver = make(true);
     EXPECT_EQ(test::unprotect(*receiver, r), result::ok) << "the receiver takes any fresh SRTCP index";
 }
 
-TEST_F(seed_test, seed_refuses_a_held_ssrc_a_full_context_and_libsrtp2) {
+TEST_P(seed_test, seed_refuses_a_held_ssrc_a_full_context_and_libsrtp2) {
     auto c = make(false);
     ASSERT_TRUE(c->seed(ssrc, 5));
     EXPECT_FALSE(c->seed(ssrc, 9)) << "an SSRC it holds already";
@@ -113,11 +122,18 @@ TEST_F(seed_test, seed_refuses_a_held_ssrc_a_full_context_and_libsrtp2) {
     }
     EXPECT_FALSE(c->seed(0x99999999, 1)) << "max_ssrcs held";
     EXPECT_EQ(c->ssrc_count(), max_ssrcs);
-    auto lib = make_context(engine::libsrtp2, suite::aes_cm_128_hmac_sha1_80, key, false);
+    auto lib = make_context(engine::libsrtp2, std::get<0>(GetParam()), key, false);
     EXPECT_FALSE(lib->seed(ssrc, 5));
     context::ssrc_index got[max_ssrcs];
     EXPECT_EQ(lib->indices(got, max_ssrcs), 0u);
 }
+
+INSTANTIATE_TEST_SUITE_P(srtp, seed_test,
+                         ::testing::Combine(::testing::ValuesIn(all_suites), ::testing::Values(uint8_t{0}, uint8_t{2})),
+                         [](const auto& info) {
+                             return std::string(srtp::info(std::get<0>(info.param)).name) +
+                                    (std::get<1>(info.param) != 0 ? "_mki" : "");
+                         });
 
 }  // namespace
 }  // namespace rtprelay::dp::srtp
