@@ -123,10 +123,6 @@ void read_relay_sdp(const std::string& sdp, bool srtp, uint32_t call, int side, 
 relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls, uint32_t srtp_batch_min, uint32_t workers,
                                    ip_mode ip, uint32_t record_pct)
     : env_(env), scenario_(s), calls_(calls), ip_(ip), record_pct_(record_pct) {
-    if (record_pct > 0 && ip != ip_mode::v4) {
-        // As the relay: calls with IPv6 media are not recorded (control/recording/controller.cc).
-        throw std::runtime_error("--record-pct needs --ip 4: IPv6 media is not recorded");
-    }
     if (workers < 1 || workers > env.lanes()) {
         throw std::runtime_error(std::to_string(workers) + " workers, but the ports have " +
                                  std::to_string(env.lanes()) + " queues");
@@ -190,8 +186,14 @@ void relay_under_test::quiescent(uint32_t worker_index) {
         // The recorder's part, reduced to counting: every record read, the ring given back.
         uint64_t pos = r->consumed();
         const uint64_t limit = r->committed();
-        while (r->next(&pos, limit) != nullptr) {
+        while (const dp::record_slot* s = r->next(&pos, limit)) {
             ++recorded_[worker_index];
+            // Each record in its packet's family: --ip 6 all IPv6; --ip 4-6 the callers' leg
+            // (channel 0) IPv4, the callees' IPv6.
+            const bool want6 = ip_ == ip_mode::v6 || (ip_ == ip_mode::v4_v6 && s->channel == 1);
+            if (s->ipv6() != want6 || s->packet_len() + (s->ipv6() ? dp::record_addr6_bytes : 0) != s->len) {
+                ++record_wrong_[worker_index];
+            }
         }
         r->release(pos);
     }
@@ -203,6 +205,14 @@ uint64_t relay_under_test::record_refused() const {
         if (const dp::record_ring* r = plane_->record(w); r != nullptr) {
             n += r->refused();
         }
+    }
+    return n;
+}
+
+uint64_t relay_under_test::record_wrong() const {
+    uint64_t n = 0;
+    for (uint64_t r : record_wrong_) {
+        n += r;
     }
     return n;
 }

@@ -55,6 +55,8 @@ class relay_under_test {
     void quiescent(uint32_t worker_index);
     // Packets copied for recorded calls so far (call after the lanes stopped).
     uint64_t recorded() const;
+    // Records not in their packet's address family (IPv4 / IPv6 by --ip and leg) so far.
+    uint64_t record_wrong() const;
     // Copies the record rings refused (full) so far.
     uint64_t record_refused() const;
     // Packets waiting on worker i's handoff ring (0 with one worker).
@@ -68,7 +70,8 @@ class relay_under_test {
     uint32_t calls_;
     ip_mode ip_;
     uint32_t record_pct_;
-    uint64_t recorded_[dp::max_workers] = {};  // [w] written by the thread polling worker w
+    uint64_t recorded_[dp::max_workers] = {};      // [w] written by the thread polling worker w
+    uint64_t record_wrong_[dp::max_workers] = {};  // [w] ditto: records of the wrong family
     setup_stats stats_;
     uint64_t heap_before_ = 0;
     uint64_t dpdk_before_ = 0;
