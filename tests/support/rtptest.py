@@ -154,8 +154,10 @@ def new_key():
 
 
 def audio_sdp(addr, port, proto="RTP/AVP", crypto=()):
-    """One PCMU audio stream at addr:port, with the given a=crypto values ("1 SUITE inline:KEY")."""
-    lines = ["v=0", "o=- 1 1 IN IP4 %s" % addr, "s=-", "c=IN IP4 %s" % addr, "t=0 0",
+    """One PCMU audio stream at addr:port (IPv4 or IPv6), with the given a=crypto values
+    ("1 SUITE inline:KEY")."""
+    fam = "IP6" if ":" in addr else "IP4"
+    lines = ["v=0", "o=- 1 1 IN %s %s" % (fam, addr), "s=-", "c=IN %s %s" % (fam, addr), "t=0 0",
              "m=audio %d %s 0" % (port, proto), "a=rtpmap:0 PCMU/8000"]
     lines += ["a=crypto:%s" % c for c in crypto]
     lines += ["a=sendrecv"]
@@ -166,14 +168,15 @@ def parse_audio_sdp(sdp_text):
     """The audio stream of an SDP: address, port, proto, a=crypto (tag, suite, key) and the text."""
     t = text(sdp_text)
     m = re.search(r"^m=audio (\d+) (\S+)", t, re.M)
-    c = re.search(r"^c=IN IP4 (\S+)", t, re.M)
+    c = re.search(r"^c=IN IP[46] (\S+)", t, re.M)
     crypto = re.findall(r"^a=crypto:(\d+) (\S+) inline:([A-Za-z0-9+/=]+)", t, re.M)
     return {"addr": c.group(1), "port": int(m.group(1)), "proto": m.group(2), "crypto": crypto, "text": t}
 
 
 def host_socket(ns, addr, port, timeout=0.2, reuse=False):
-    """A UDP socket of a test host: bound to addr:port in namespace ns, with a receive timeout."""
-    s = socket_in_netns(ns)
+    """A UDP socket of a test host: bound to addr:port (IPv4 or IPv6) in namespace ns, with a
+    receive timeout."""
+    s = socket_in_netns(ns, socket.AF_INET6 if ":" in addr else socket.AF_INET)
     if reuse:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((addr, port))
