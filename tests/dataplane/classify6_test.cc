@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "dataplane/classify.h"
+#include "tests/dataplane/classify_fixture.h"
 #include "tests/dataplane/test_packets6.h"
 
 namespace rtprelay::dp {
@@ -20,9 +21,7 @@ using test::bytes;
 using test::frame_spec6;
 using test::ip6;
 
-constexpr uint16_t rx_port = 3;
-
-class classify6_test : public ::testing::Test {
+class classify6_test : public test::classify_fixture {
  protected:
     void SetUp() override {
         locals_.add(test::ip4(198, 18, 1, 1), rx_port, 0);
@@ -39,31 +38,9 @@ class classify6_test : public ::testing::Test {
         spec_.payload = bytes(172, 0xab);
     }
 
-    classified run(const bytes& f) {
-        rte_mbuf* m = test::to_mbuf(f, rx_port);
-        if (m == nullptr) {
-            return {};
-        }
-        key_ = flow_key{0xdeadbeef, 0xdead, 0xbeef};
-        const classified c = classify(m, locals_, &key_);
-        l2_len_ = m->l2_len;
-        l3_len_ = m->l3_len;
-        rte_pktmbuf_free(m);
-        return c;
-    }
-    drop_reason dropped(const bytes& f) {
-        const classified c = run(f);
-        EXPECT_EQ(c.cls, packet_class::drop);
-        return c.why;
-    }
-
     const addr6 ours_ = ip6("2001:2:1::1");
     const addr6 on_other_port_ = ip6("2001:2:2::1");
-    local_addresses locals_;
     frame_spec6 spec_;
-    flow_key key_{};
-    uint16_t l2_len_ = 0;
-    uint16_t l3_len_ = 0;
 };
 
 TEST_F(classify6_test, udp_to_our_address_names_it_by_slot) {

@@ -6,6 +6,7 @@
 #include <rte_byteorder.h>
 #include <rte_mbuf.h>
 
+#include "tests/dataplane/classify_fixture.h"
 #include "tests/dataplane/test_packets.h"
 
 namespace rtprelay::dp {
@@ -15,9 +16,7 @@ using test::bytes;
 using test::frame_spec;
 using test::ip4;
 
-constexpr uint16_t rx_port = 3;
-
-class classify_test : public ::testing::Test {
+class classify_test : public test::classify_fixture {
  protected:
     void SetUp() override {
         locals_.add(ours_, rx_port, 0);
@@ -29,33 +28,9 @@ class classify_test : public ::testing::Test {
         spec_.payload = bytes(172, 0xab);
     }
 
-    // Runs classify() on `f` received on rx_port; keeps l2/l3 lengths and the key.
-    classified run(const bytes& f) {
-        rte_mbuf* m = test::to_mbuf(f, rx_port);
-        if (m == nullptr) {
-            return {};
-        }
-        key_ = flow_key{0xdeadbeef, 0xdead, 0xbeef};
-        const classified c = classify(m, locals_, &key_);
-        l2_len_ = m->l2_len;
-        l3_len_ = m->l3_len;
-        rte_pktmbuf_free(m);
-        return c;
-    }
-
-    drop_reason dropped(const bytes& f) {
-        const classified c = run(f);
-        EXPECT_EQ(c.cls, packet_class::drop);
-        return c.why;
-    }
-
     const uint32_t ours_ = ip4(198, 18, 1, 1);
     const uint32_t on_other_port_ = ip4(198, 18, 2, 1);
-    local_addresses locals_;
     frame_spec spec_;
-    flow_key key_{};
-    uint16_t l2_len_ = 0;
-    uint16_t l3_len_ = 0;
 };
 
 TEST_F(classify_test, udp_fills_key_in_network_order) {

@@ -15,16 +15,11 @@
 
 namespace rtprelay::dp::test {
 
-namespace {
-
 void put16(bytes& f, size_t at, uint16_t host) {
     f[at] = static_cast<uint8_t>(host >> 8);
     f[at + 1] = static_cast<uint8_t>(host);
 }
 
-void put32_raw(bytes& f, size_t at, uint32_t be) { std::memcpy(&f[at], &be, 4); }
-
-// Ethernet [+ VLAN] header for an IPv4 or ARP payload.
 bytes l2_header(const rte_ether_addr& dst, const rte_ether_addr& src, uint16_t vlan, uint16_t ether_type) {
     bytes f;
     f.insert(f.end(), dst.addr_bytes, dst.addr_bytes + 6);
@@ -38,6 +33,10 @@ bytes l2_header(const rte_ether_addr& dst, const rte_ether_addr& src, uint16_t v
     put16(f, f.size() - 2, ether_type);
     return f;
 }
+
+namespace {
+
+void put32_raw(bytes& f, size_t at, uint32_t be) { std::memcpy(&f[at], &be, 4); }
 
 // Appends an IPv4 header (options are NOPs) and `l4`; returns the frame.
 bytes ipv4_packet(const frame_spec& s, uint8_t proto, const bytes& l4) {
@@ -101,13 +100,18 @@ void fix_ip_checksum(bytes& f, size_t l2) {
     put16(f, l2 + 10, static_cast<uint16_t>(~ones_sum(&f[l2], ihl)));
 }
 
-bytes udp_frame(const frame_spec& s) {
+bytes udp_datagram(uint16_t src_port, uint16_t dst_port, const bytes& payload) {
     bytes udp(8);
-    put16(udp, 0, s.src_port);
-    put16(udp, 2, s.dst_port);
-    put16(udp, 4, static_cast<uint16_t>(8 + s.payload.size()));
+    put16(udp, 0, src_port);
+    put16(udp, 2, dst_port);
+    put16(udp, 4, static_cast<uint16_t>(8 + payload.size()));
     put16(udp, 6, 0);
-    udp.insert(udp.end(), s.payload.begin(), s.payload.end());
+    udp.insert(udp.end(), payload.begin(), payload.end());
+    return udp;
+}
+
+bytes udp_frame(const frame_spec& s) {
+    bytes udp = udp_datagram(s.src_port, s.dst_port, s.payload);
     if (s.udp_checksum) {
         // Pseudo-header: source, destination, zero + protocol, UDP length.
         bytes ph(12);

@@ -44,8 +44,15 @@ struct frame_spec {
     bytes payload;
 };
 
+// Writes `host` at byte `at` of `f` in network order.
+void put16(bytes& f, size_t at, uint16_t host);
+// Ethernet [+ 802.1Q tag `vlan` when not 0] header ending in `ether_type`.
+bytes l2_header(const rte_ether_addr& dst, const rte_ether_addr& src, uint16_t vlan, uint16_t ether_type);
+
 // Ethernet [+ 802.1Q] + IPv4 + UDP, both checksums valid.
 bytes udp_frame(const frame_spec& s);
+// A UDP header (checksum 0, for the caller to fill) and `payload`: the part both families share.
+bytes udp_datagram(uint16_t src_port, uint16_t dst_port, const bytes& payload);
 // Ethernet [+ 802.1Q] + IPv4 + ICMP of `type` (8 = echo request) with id/seq and payload.
 bytes icmp_frame(const frame_spec& s, uint8_t type, uint16_t id, uint16_t seq);
 // Ethernet [+ 802.1Q] + IPv4 with an arbitrary protocol and payload as L4.

@@ -10,10 +10,6 @@ namespace rtprelay::dp::test {
 
 namespace {
 
-void put16(bytes& f, size_t at, uint16_t host) {
-    f[at] = static_cast<uint8_t>(host >> 8);
-    f[at + 1] = static_cast<uint8_t>(host);
-}
 uint16_t get16(const bytes& f, size_t at) { return static_cast<uint16_t>(f[at] << 8 | f[at + 1]); }
 
 uint16_t fold(uint32_t sum) {
@@ -31,16 +27,7 @@ uint16_t l4_checksum(const addr6& src, const addr6& dst, const bytes& l4, uint8_
 }
 
 bytes ipv6_packet(const frame_spec6& s, uint8_t next_header, const bytes& l4) {
-    bytes f;
-    f.insert(f.end(), s.dst_mac.addr_bytes, s.dst_mac.addr_bytes + 6);
-    f.insert(f.end(), s.src_mac.addr_bytes, s.src_mac.addr_bytes + 6);
-    if (s.vlan != 0) {
-        f.resize(f.size() + 4);
-        put16(f, 12, RTE_ETHER_TYPE_VLAN);
-        put16(f, 14, s.vlan);
-    }
-    f.resize(f.size() + 2);
-    put16(f, f.size() - 2, RTE_ETHER_TYPE_IPV6);
+    bytes f = l2_header(s.dst_mac, s.src_mac, s.vlan, RTE_ETHER_TYPE_IPV6);
     const size_t ip = f.size();
     f.resize(ip + 40, 0);
     const uint32_t vtc = (6u << 28) | (static_cast<uint32_t>(s.traffic_class) << 20) | (s.flow_label & 0xfffff);
@@ -93,12 +80,7 @@ uint32_t pseudo_sum6(const addr6& src, const addr6& dst, uint32_t length, uint8_
 }
 
 bytes udp6_frame(const frame_spec6& s) {
-    bytes udp(8);
-    put16(udp, 0, s.src_port);
-    put16(udp, 2, s.dst_port);
-    put16(udp, 4, static_cast<uint16_t>(8 + s.payload.size()));
-    put16(udp, 6, 0);
-    udp.insert(udp.end(), s.payload.begin(), s.payload.end());
+    bytes udp = udp_datagram(s.src_port, s.dst_port, s.payload);
     if (s.udp_checksum) {
         const uint16_t c = l4_checksum(s.src_ip, s.dst_ip, udp, IPPROTO_UDP);
         put16(udp, 6, c == 0 ? 0xffff : c);

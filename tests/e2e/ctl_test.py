@@ -9,12 +9,12 @@ import socket
 import subprocess
 import time
 
-from rtptest import NgClient, check, media_of, ping, rtcp_sr, rtp_packet, run_checks, sdp_for, socket_in_netns, text, wait_for
+from rtptest import (check, host_socket, media_of, NgClient, ping, rtcp_sr, rtp_packet, run_checks, sdp_for, text,
+                     wait_for)
 
 E = os.environ
 CTL = os.path.join(E["BUILD_DIR"], "relay", "ctl", "rtprelay-ctl")
 NG = "127.0.0.1:%s" % E["NG_PORT"]
-
 
 
 def ctl(*args, ng=NG):
@@ -40,13 +40,6 @@ def plain(v):
     if isinstance(v, dict):
         return {k: plain(x) for k, x in v.items()}
     return v
-
-
-def host_socket(ns, addr, port):
-    s = socket_in_netns(ns)
-    s.bind((addr, port))
-    s.settimeout(1.0)
-    return s
 
 
 def pump(tx, rx, dst, n, make):
@@ -101,10 +94,10 @@ def main():
     check(rc == 0 and out == "no calls\n", "ctl list with no calls says so")
 
     # One call with RTP and RTCP both ways.
-    a_rtp = host_socket(E["NS_A"], E["ADDR_A"], 30000)
-    a_rtcp = host_socket(E["NS_A"], E["ADDR_A"], 30001)
-    b_rtp = host_socket(E["NS_B"], E["ADDR_B"], 40000)
-    b_rtcp = host_socket(E["NS_B"], E["ADDR_B"], 40001)
+    a_rtp = host_socket(E["NS_A"], E["ADDR_A"], 30000, timeout=1.0)
+    a_rtcp = host_socket(E["NS_A"], E["ADDR_A"], 30001, timeout=1.0)
+    b_rtp = host_socket(E["NS_B"], E["ADDR_B"], 40000, timeout=1.0)
+    b_rtcp = host_socket(E["NS_B"], E["ADDR_B"], 40001, timeout=1.0)
     offer, answer = setup_call(ng, "ctl-1", 30000, 40000)
     check(text(offer.get("result")) == "ok" and text(answer.get("result")) == "ok", "offer and answer ok")
     b_addr, b_port, b_rtcp_port = media_of(offer["sdp"])
@@ -203,7 +196,6 @@ def main():
     check(0.8 <= took < 5, "unreachable daemon: gave up after 3 tries of 300 ms (%.1f s)" % took)
     rc, _, err = ctl("frobnicate")
     check(rc == 2 and "unknown command" in err, "unknown command: usage error, exit 2")
-
 
 
 if __name__ == "__main__":

@@ -17,8 +17,8 @@ import socket
 import subprocess
 import time
 
-from rtptest import (NgClient, audio_sdp, check, host_socket, new_key, parse_audio_sdp, ping, rtp_packet, run_checks,
-                     text, wait_for)
+from rtptest import (NgClient, audio_sdp, check, dataplane, host_socket, new_key, parse_audio_sdp, ping, rtp_packet,
+                     run_checks, text, wait_for)
 
 E = os.environ
 # Sequential packets before a new plain source latches, read from dataplane/latch.h so the
@@ -40,10 +40,6 @@ def new_sdp(out):
     """The rewritten SDP the client printed, or None."""
     m = re.search(r"New SDP:\n-----8<[-8<]*\n(.*?)\n----->8", out, re.S)
     return m.group(1).replace("\n", "\r\n") if m else None
-
-
-def dataplane(ng):
-    return ng.request({"command": "statistics"})["statistics"]["dataplane"]
 
 
 _cookies = iter(range(1, 1000))

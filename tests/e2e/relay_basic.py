@@ -7,21 +7,10 @@ import socket
 import struct
 import time
 
-from rtptest import NgClient, check, media_of, ping, rtcp_sr, rtp_packet, run_checks, sdp_for, socket_in_netns, text, wait_for
+from rtptest import (check, dataplane, host_socket, media_of, NgClient, ping, relay_stream, rtcp_sr, rtp_packet,
+                     run_checks, sdp_for, text, wait_for)
 
 E = os.environ
-
-
-
-def host_socket(ns, addr, port):
-    s = socket_in_netns(ns)
-    s.bind((addr, port))
-    s.settimeout(1.0)
-    return s
-
-
-def dataplane(ng):
-    return ng.request({"command": "statistics"})["statistics"]["dataplane"]
 
 
 def ports_used(ng, iface):
@@ -31,31 +20,14 @@ def ports_used(ng, iface):
     return None
 
 
-def relay_stream(tx, rx, dst, expect_src, n, make):
-    """Sends n packets tx -> dst; returns how many rx got byte-identical from expect_src."""
-    good = 0
-    for i in range(n):
-        pkt = make(i)
-        tx.sendto(pkt, dst)
-        try:
-            data, src = rx.recvfrom(4096)
-        except socket.timeout:
-            continue
-        if data == pkt and src == expect_src:
-            good += 1
-        else:
-            print("   unexpected: %d bytes from %s (want %s)" % (len(data), src, expect_src))
-    return good
-
-
 def main():
     ng = NgClient(port=int(E["NG_PORT"]))
     check(wait_for(lambda: ping(ng), 20), "relay answers NG ping with pong")
 
-    a_rtp = host_socket(E["NS_A"], E["ADDR_A"], 30000)
-    a_rtcp = host_socket(E["NS_A"], E["ADDR_A"], 30001)
-    b_rtp = host_socket(E["NS_B"], E["ADDR_B"], 40000)
-    b_rtcp = host_socket(E["NS_B"], E["ADDR_B"], 40001)
+    a_rtp = host_socket(E["NS_A"], E["ADDR_A"], 30000, timeout=1.0)
+    a_rtcp = host_socket(E["NS_A"], E["ADDR_A"], 30001, timeout=1.0)
+    b_rtp = host_socket(E["NS_B"], E["ADDR_B"], 40000, timeout=1.0)
+    b_rtcp = host_socket(E["NS_B"], E["ADDR_B"], 40001, timeout=1.0)
 
     offer = ng.request({"command": "offer", "call-id": "e2e-1", "from-tag": "alice",
                         "sdp": sdp_for(E["ADDR_A"], 30000), "direction": ["a", "b"],
@@ -147,7 +119,6 @@ def main():
     s = dataplane(ng)
     print("   data plane: rx=%d relayed_rtp=%d relayed_rtcp=%d dropped=%d" %
           (s["rx packets"], s["relayed rtp"], s["relayed rtcp"], s["dropped"]))
-
 
 
 def icmp_echo(ns, dst):

@@ -12,7 +12,8 @@ import struct
 import subprocess
 import time
 
-from rtptest import NgClient, check, new_key, ping, rtcp_sr, rtp_packet, run_checks, socket_in_netns, text, wait_for
+from rtptest import (audio_sdp, check, dataplane, host_socket, new_key, NgClient, parse_audio_sdp, ping,
+                     relay_stream, rtcp_sr, rtp_packet, run_checks, socket_in_netns, text, wait_for)
 
 import json
 
@@ -20,54 +21,8 @@ E = os.environ
 PEER = os.path.join(E["BUILD_DIR"], "tests", "srtp_peer")
 
 
-def sdp(addr, port, proto="RTP/AVP", crypto=(), extra=()):
-    fam = "IP6" if ":" in addr else "IP4"
-    lines = ["v=0", "o=- 1 1 IN %s %s" % (fam, addr), "s=-", "c=IN %s %s" % (fam, addr), "t=0 0",
-             "m=audio %d %s 0" % (port, proto), "a=rtpmap:0 PCMU/8000"]
-    lines += ["a=crypto:%s" % c for c in crypto]
-    lines += list(extra) + ["a=sendrecv"]
-    return "\r\n".join(lines) + "\r\n"
-
-
-def parse(sdp_text):
-    t = text(sdp_text)
-    m = re.search(r"^m=audio (\d+) (\S+)", t, re.M)
-    c = re.search(r"^c=IN (IP[46]) (\S+)", t, re.M)
-    crypto = re.findall(r"^a=crypto:(\d+) (\S+) inline:([A-Za-z0-9+/=]+)", t, re.M)
-    return {"family": c.group(1), "addr": c.group(2), "port": int(m.group(1)), "proto": m.group(2),
-            "crypto": crypto, "text": t}
-
-
-def host_socket(ns, addr, port):
-    s = socket_in_netns(ns, socket.AF_INET6 if ":" in addr else socket.AF_INET)
-    s.bind((addr, port))
-    s.settimeout(1.0)
-    return s
-
-
-def dataplane(ng):
-    return ng.request({"command": "statistics"})["statistics"]["dataplane"]
-
-
 def accounted(d):
     return d["relayed rtp"] + d["relayed rtcp"] + sum(d["drops"].values()) + d["arp"] + d["icmp echo replies"]
-
-
-def relay_stream(tx, rx, dst, expect_src, n, make):
-    """Sends n packets tx -> dst; how many rx got byte-identical from expect_src."""
-    good = 0
-    for i in range(n):
-        pkt = make(i)
-        tx.sendto(pkt, dst)
-        try:
-            data, src = rx.recvfrom(4096)
-        except socket.timeout:
-            continue
-        if data == pkt and src[:2] == expect_src:
-            good += 1
-        else:
-            print("   unexpected: %d bytes from %s (want %s)" % (len(data), src, expect_src))
-    return good
 
 
 def call(ng, call_id, offer_sdp, answer_fn, **keys):
@@ -76,20 +31,20 @@ def call(ng, call_id, offer_sdp, answer_fn, **keys):
     check(text(o.get("result")) == "ok", "%s: offer ok (%s)" % (call_id, text(o.get("error-reason", b""))))
     if text(o.get("result")) != "ok":
         return None, None
-    to_b = parse(o["sdp"])
+    to_b = parse_audio_sdp(o["sdp"])
     a = ng.request({"command": "answer", "call-id": call_id, "from-tag": "A-" + call_id, "to-tag": "B-" + call_id,
                     "sdp": answer_fn(to_b)})
     check(text(a.get("result")) == "ok", "%s: answer ok (%s)" % (call_id, text(a.get("error-reason", b""))))
-    return to_b, parse(a["sdp"]) if text(a.get("result")) == "ok" else None
+    return to_b, parse_audio_sdp(a["sdp"]) if text(a.get("result")) == "ok" else None
 
 
 def plain_both_ways(ng, name, a_addr, b_addr, a_port, b_port, **keys):
     """A call A (a_addr) <-> B (b_addr), RTP and RTCP both ways; returns (to_b, to_a)."""
-    a_rtp = host_socket(E["NS_A"], a_addr, a_port)
-    a_rtcp = host_socket(E["NS_A"], a_addr, a_port + 1)
-    b_rtp = host_socket(E["NS_B"], b_addr, b_port)
-    b_rtcp = host_socket(E["NS_B"], b_addr, b_port + 1)
-    to_b, to_a = call(ng, name, sdp(a_addr, a_port), lambda o: sdp(b_addr, b_port), **keys)
+    a_rtp = host_socket(E["NS_A"], a_addr, a_port, timeout=1.0)
+    a_rtcp = host_socket(E["NS_A"], a_addr, a_port + 1, timeout=1.0)
+    b_rtp = host_socket(E["NS_B"], b_addr, b_port, timeout=1.0)
+    b_rtcp = host_socket(E["NS_B"], b_addr, b_port + 1, timeout=1.0)
+    to_b, to_a = call(ng, name, audio_sdp(a_addr, a_port), lambda o: audio_sdp(b_addr, b_port), **keys)
     if to_a is None:
         return None, None
     n = 40
@@ -135,9 +90,9 @@ def srtp_transfer(src_ns, src_addr, src_port, dst_ns, dst_addr, dst_port, to, se
 def srtp_call(ng, name, a_addr, b_addr, a_port, b_port, **keys):
     """SRTP on both legs, each with its own keys; libsrtp2 both ends, both ways."""
     ka, kb = new_key(), new_key()
-    offer = sdp(a_addr, a_port, "RTP/SAVP", ["1 AES_CM_128_HMAC_SHA1_80 inline:" + ka])
+    offer = audio_sdp(a_addr, a_port, "RTP/SAVP", ["1 AES_CM_128_HMAC_SHA1_80 inline:" + ka])
     to_b, to_a = call(ng, name, offer,
-                      lambda o: sdp(b_addr, b_port, "RTP/SAVP", ["1 %s inline:%s" % (o["crypto"][0][1], kb)]), **keys)
+                      lambda o: audio_sdp(b_addr, b_port, "RTP/SAVP", ["1 %s inline:%s" % (o["crypto"][0][1], kb)]), **keys)
     if to_a is None:
         return
     check(to_b["proto"] == "RTP/SAVP" and len(to_b["crypto"]) == 1, "%s: B is offered SRTP" % name)
@@ -196,8 +151,8 @@ def latching_v6(ng, a6, to_a, to_b):
     move is logged with whole IPv6 addresses."""
     twin = fold_twin(a6)
     subprocess.run(["ip", "-n", E["NS_A"], "-6", "addr", "add", twin + "/64", "dev", E["IF_A1"], "nodad"], check=True)
-    b_rtp = host_socket(E["NS_B"], E["ADDR6_B"], 42000)
-    t = host_socket(E["NS_A"], twin, 32000)
+    b_rtp = host_socket(E["NS_B"], E["ADDR6_B"], 42000, timeout=1.0)
+    t = host_socket(E["NS_A"], twin, 32000, timeout=1.0)
     before = dataplane(ng)["drops"]["unlatched_source"]
     for i in range(8):
         t.sendto(rtp_packet(0x7701, 900 + i, 160 * i, b"\x11" * 160), (to_a["addr"], to_a["port"]))
@@ -215,14 +170,14 @@ def latching_v6(ng, a6, to_a, to_b):
     # A moves: silent for more than a second, a re-offer (new window), then a new port.
     time.sleep(1.3)
     o = ng.request({"command": "offer", "call-id": "v6-v6", "from-tag": "A-v6-v6", "to-tag": "B-v6-v6",
-                    "sdp": sdp(a6, 32000), "direction": ["a", "b"]})
+                    "sdp": audio_sdp(a6, 32000), "direction": ["a", "b"]})
     check(text(o.get("result")) == "ok", "v6-v6: re-offer ok (%s)" % text(o.get("error-reason", b"")))
     a = ng.request({"command": "answer", "call-id": "v6-v6", "from-tag": "A-v6-v6", "to-tag": "B-v6-v6",
-                    "sdp": sdp(E["ADDR6_B"], 42000)})
+                    "sdp": audio_sdp(E["ADDR6_B"], 42000)})
     check(text(a.get("result")) == "ok", "v6-v6: its answer ok (%s)" % text(a.get("error-reason", b"")))
     # Paced as a phone sends (20 ms), inside the learning window; the relay holds the first
     # three (probation) and relays the rest.
-    a_new = host_socket(E["NS_A"], a6, 32100)
+    a_new = host_socket(E["NS_A"], a6, 32100, timeout=1.0)
     sent = [rtp_packet(0x6601, 1000 + i, 160 * i, bytes([i]) * 160) for i in range(8)]
     for pkt in sent:
         a_new.sendto(pkt, (to_a["addr"], to_a["port"]))
@@ -287,18 +242,18 @@ def main():
 
     # 6. What the relay drops, by reason: a hop-by-hop header, a fragment, a wrong address.
     before = dataplane(ng)
-    s = host_socket(E["NS_A"], a6, 32050)
+    s = host_socket(E["NS_A"], a6, 32050, timeout=1.0)
     s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_HOPOPTS, bytes([0, 0, 1, 4, 0, 0, 0, 0]))  # PadN
     s.sendto(b"\x80" * 100, (r6a, 32052))
     s.close()
-    s = host_socket(E["NS_A"], a6, 32050)
+    s = host_socket(E["NS_A"], a6, 32050, timeout=1.0)
     s.sendto(b"\x80" * 3000, (r6a, 32052))  # above the veth's 1500: the kernel fragments it
     s.close()
     check(wait_for(lambda: dataplane(ng)["drops"]["ipv6_extension"] > before["drops"]["ipv6_extension"], 3),
           "IPv6 hop-by-hop header dropped as ipv6_extension")
     check(wait_for(lambda: dataplane(ng)["drops"]["ip_fragment"] >= before["drops"]["ip_fragment"] + 2, 3),
           "IPv6 fragments dropped as ip_fragment")
-    s = host_socket(E["NS_A"], a6, 32050)
+    s = host_socket(E["NS_A"], a6, 32050, timeout=1.0)
     s.sendto(b"\x80" * 20, (r6a, 19999))
     s.close()
     check(wait_for(lambda: dataplane(ng)["drops"]["unknown_port"] > before["drops"]["unknown_port"], 3),

@@ -153,24 +153,26 @@ def new_key():
     return base64.b64encode(os.urandom(30)).decode()
 
 
-def audio_sdp(addr, port, proto="RTP/AVP", crypto=()):
-    """One PCMU audio stream at addr:port (IPv4 or IPv6), with the given a=crypto values
-    ("1 SUITE inline:KEY")."""
+def audio_sdp(addr, port, proto="RTP/AVP", crypto=(), extra=()):
+    """One PCMU audio stream at addr:port (IN IP6 when addr is IPv6), with the given a=crypto
+    values ("1 SUITE inline:KEY") and extra attribute lines."""
     fam = "IP6" if ":" in addr else "IP4"
     lines = ["v=0", "o=- 1 1 IN %s %s" % (fam, addr), "s=-", "c=IN %s %s" % (fam, addr), "t=0 0",
              "m=audio %d %s 0" % (port, proto), "a=rtpmap:0 PCMU/8000"]
     lines += ["a=crypto:%s" % c for c in crypto]
-    lines += ["a=sendrecv"]
+    lines += list(extra) + ["a=sendrecv"]
     return "\r\n".join(lines) + "\r\n"
 
 
 def parse_audio_sdp(sdp_text):
-    """The audio stream of an SDP: address, port, proto, a=crypto (tag, suite, key) and the text."""
+    """The audio stream of an SDP: address family (IP4/IP6), address, port, proto, a=crypto
+    (tag, suite, key) and the text."""
     t = text(sdp_text)
     m = re.search(r"^m=audio (\d+) (\S+)", t, re.M)
-    c = re.search(r"^c=IN IP[46] (\S+)", t, re.M)
+    c = re.search(r"^c=IN (IP[46]) (\S+)", t, re.M)
     crypto = re.findall(r"^a=crypto:(\d+) (\S+) inline:([A-Za-z0-9+/=]+)", t, re.M)
-    return {"addr": c.group(1), "port": int(m.group(1)), "proto": m.group(2), "crypto": crypto, "text": t}
+    return {"family": c.group(1), "addr": c.group(2), "port": int(m.group(1)), "proto": m.group(2),
+            "crypto": crypto, "text": t}
 
 
 def host_socket(ns, addr, port, timeout=0.2, reuse=False):
@@ -182,6 +184,30 @@ def host_socket(ns, addr, port, timeout=0.2, reuse=False):
     s.bind((addr, port))
     s.settimeout(timeout)
     return s
+
+
+def dataplane(ng):
+    """The data plane's part of the relay's NG statistics reply."""
+    return ng.request({"command": "statistics"})["statistics"]["dataplane"]
+
+
+def relay_stream(tx, rx, dst, expect_src, n, make):
+    """Sends n packets make(0..n-1) from tx to dst, one at a time; returns how many rx got
+    byte-identical from expect_src (address and port; an IPv6 source's flow and scope ids are
+    not compared)."""
+    good = 0
+    for i in range(n):
+        pkt = make(i)
+        tx.sendto(pkt, dst)
+        try:
+            data, src = rx.recvfrom(4096)
+        except socket.timeout:
+            continue
+        if data == pkt and src[:2] == tuple(expect_src):
+            good += 1
+        else:
+            print("   unexpected: %d bytes from %s (want %s)" % (len(data), src, expect_src))
+    return good
 
 
 def drain(s):
