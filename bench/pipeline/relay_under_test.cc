@@ -188,10 +188,7 @@ void relay_under_test::quiescent(uint32_t worker_index) {
         const uint64_t limit = r->committed();
         while (const dp::record_slot* s = r->next(&pos, limit)) {
             ++recorded_[worker_index];
-            // Each record in its packet's family: --ip 6 all IPv6; --ip 4-6 the callers' leg
-            // (channel 0) IPv4, the callees' IPv6.
-            const bool want6 = ip_ == ip_mode::v6 || (ip_ == ip_mode::v4_v6 && s->channel == 1);
-            if (s->ipv6() != want6 || s->packet_len() + (s->ipv6() ? dp::record_addr6_bytes : 0) != s->len) {
+            if (!record_as_sent(*s)) {
                 ++record_wrong_[worker_index];
             }
         }
@@ -207,6 +204,24 @@ uint64_t relay_under_test::record_refused() const {
         }
     }
     return n;
+}
+
+bool relay_under_test::record_as_sent(const dp::record_slot& s) const {
+    // The leg that sent it is the side its peer is on (topology.h): that side's family, from
+    // a peer address of the side to a relay address of the side.
+    const int side = s.channel;
+    if (s.ipv6() != side_v6(ip_, side) || s.packet_len() + (s.ipv6() ? dp::record_addr6_bytes : 0) != s.len) {
+        return false;
+    }
+    if (s.ipv6()) {
+        uint8_t peer[16], relay[16];
+        side_address6(side, 0x100, 0, peer);
+        side_address6(side, 0, 0, relay);
+        return std::memcmp(s.src6(), peer, 14) == 0 && std::memcmp(s.dst6(), relay, 14) == 0;
+    }
+    const auto* src = reinterpret_cast<const uint8_t*>(&s.src_addr);
+    const auto* dst = reinterpret_cast<const uint8_t*>(&s.dst_addr);
+    return src[0] == 10 && src[1] == 1 + side && src[2] == 100 && dst[0] == 10 && dst[1] == 1 + side && dst[2] == 0;
 }
 
 uint64_t relay_under_test::record_wrong() const {
