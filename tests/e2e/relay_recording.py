@@ -264,12 +264,19 @@ def hostile_names(ng):
           "recording-dir and recording-pattern place the files inside: %s" % (files or {}).get(".json"))
 
 
-def recorded_family_call(ng, call_id, a_addr, b_addr, **offer_keys):
+def bracket(addr):
+    return "[%s]" % addr if ":" in addr else addr
+
+
+def recorded_family_call(ng, call_id, a_addr, b_addr, b_srtp=False, **offer_keys):
     """A call recorded from its offer (record call), A on a_addr and B on b_addr (either
-    family): both send 2 s of tone, the pcap (tshark) holds every relayed packet in its family
-    with the payloads sent, the WAV lasts from the first packet to the delete, one tone per
-    channel, the metadata names the endpoints ([addr]:port for IPv6)."""
-    pa, pb = next_port(), next_port()
+    family), B on SRTP with b_srtp (srtp_peer sends it; the relay decrypts it for the
+    recording): both send 2 s of tone, the pcap (tshark) holds every relayed packet in its
+    family with the clear payloads sent, the WAV lasts from the first packet to the delete, one
+    tone per channel, the metadata names the endpoints ([addr]:port for IPv6)."""
+    pa, pb, kb = next_port(), next_port(), new_key()
+    if b_srtp:
+        offer_keys["transport-protocol"] = "RTP/SAVP"
     o = ng.request(dict({"command": "offer", "call-id": call_id, "from-tag": "A-" + call_id, "sdp": sdp(a_addr, pa),
                          "direction": ["a", "b"], "record call": "yes"}, **offer_keys))
     if not check(text(o.get("result")) == "ok", "%s: offer ok (%s)" % (call_id, o.get("error-reason"))):
@@ -278,29 +285,45 @@ def recorded_family_call(ng, call_id, a_addr, b_addr, **offer_keys):
     to_b = parse(o["sdp"])
     want_b = E["RELAY6_B"] if ":" in b_addr else E["RELAY_B"]
     check(to_b["addr"] == want_b, "%s: B is offered the relay's %s" % (call_id, want_b))
+    b_sdp = sdp(b_addr, pb, "RTP/SAVP", ["1 AES_CM_128_HMAC_SHA1_80 inline:" + kb]) if b_srtp else sdp(b_addr, pb)
     a = ng.request({"command": "answer", "call-id": call_id, "from-tag": "A-" + call_id, "to-tag": "B-" + call_id,
-                    "sdp": sdp(b_addr, pb)})
+                    "sdp": b_sdp})
     check(text(a.get("result")) == "ok" and "warning" not in a, "%s: answer ok, no warning" % call_id)
     to_a = parse(a["sdp"])
     q = ng.request({"command": "query", "call-id": call_id})
     check(text(q["recording"]["state"]) == "recording", "%s: recording" % call_id)
-    sa, sb = host_socket(NS_A, a_addr, pa), host_socket(NS_B, b_addr, pb)
+    sa = host_socket(NS_A, a_addr, pa)
     a_send = RtpSender(sa, (to_a["addr"], to_a["port"]), A440[:160 * 100], 0x7A7A)
-    b_send = RtpSender(sb, (to_b["addr"], to_b["port"]), B1000[:160 * 100], 0x7B7B)
+    if b_srtp:
+        check(to_b["proto"] == "RTP/SAVP" and to_b["crypto"], "%s: B is offered SRTP" % call_id)
+        sb = None
+        b_send = subprocess.Popen([PEER, "send", "--ns", NS_B, "--bind", "%s:%d" % (bracket(b_addr), pb),
+                                   "--to", "%s:%d" % (bracket(to_b["addr"]), to_b["port"]), "--key", kb,
+                                   "--suite", "AES_CM_128_HMAC_SHA1_80", "--ssrc", str(0x7B7B), "--seq", "3000",
+                                   "--count", "100", "--interval-us", "20000",
+                                   "--payload-file", os.path.join(TMP, "b1000.ul")])
+    else:
+        sb = host_socket(NS_B, b_addr, pb)
+        b_send = RtpSender(sb, (to_b["addr"], to_b["port"]), B1000[:160 * 100], 0x7B7B)
+        b_send.start()
     a_send.start()
-    b_send.start()
     a_send.join()
-    b_send.join()
+    if b_srtp:
+        b_send.wait(timeout=30)
+    else:
+        b_send.join()
     time.sleep(0.3)
     drain(sa)
-    drain(sb)
+    if sb is not None:
+        drain(sb)
     q = ng.request({"command": "query", "call-id": call_id})
     relayed_a, relayed_b = stream_stats(q, "A-" + call_id), stream_stats(q, "B-" + call_id)
     check(relayed_a >= 90 and relayed_b >= 90, "%s: most of 100+100 packets relayed (%d, %d)" %
           (call_id, relayed_a, relayed_b))
     t_del = delete(ng, call_id)
     sa.close()
-    sb.close()
+    if sb is not None:
+        sb.close()
     files = wait_done(REC, call_id)
     if not check(files is not None and {".pcap", ".wav", ".json"} <= set(files), "%s: pcap, WAV, JSON" % call_id):
         return
@@ -319,9 +342,13 @@ def recorded_family_call(ng, call_id, a_addr, b_addr, **offer_keys):
           all(p["family"] == fam_b and p["dst"] == endpoint(to_b["addr"], to_b["port"]) for p in from_b),
           "%s: A's packets as IPv%d to the relay's A side, B's as IPv%d to its B side" % (call_id, fam_a, fam_b))
     sent_a = {int.from_bytes(p[2:4], "big"): p[12:] for p in a_send.sent}
-    sent_b = {int.from_bytes(p[2:4], "big"): p[12:] for p in b_send.sent}
+    if b_srtp:
+        sent_b = {3000 + i: B1000[160 * i:160 * (i + 1)] for i in range(100)}  # what srtp_peer encrypted
+    else:
+        sent_b = {int.from_bytes(p[2:4], "big"): p[12:] for p in b_send.sent}
     check(all(p["payload"] == sent_a.get(p["seq"]) for p in from_a) and
-          all(p["payload"] == sent_b.get(p["seq"]) for p in from_b), "%s: payloads equal what was sent" % call_id)
+          all(p["payload"] == sent_b.get(p["seq"]) for p in from_b),
+          "%s: payloads equal what was sent%s" % (call_id, " (B's in the clear)" if b_srtp else ""))
     rate, ch = wav_channels(files[".wav"])
     first = min(p["time"] for p in pkts) if pkts else t_del
     length = len(ch[0]) / rate
@@ -342,9 +369,10 @@ def recorded_family_call(ng, call_id, a_addr, b_addr, **offer_keys):
 
 def ipv6_recorded(ng):
     """IPv6 calls are recorded as IPv4 ones: v6 <-> v6, and v4 <-> v6 bridged (one pcap, both
-    families); no refusal is left to count."""
+    families) with SRTP on the IPv6 leg (decrypted for the recording); no refusal is left to
+    count."""
     recorded_family_call(ng, "rec-v6", E["ADDR6_A"], E["ADDR6_B"])
-    recorded_family_call(ng, "rec-v46", IP_A, E["ADDR6_B"], **{"address family": "IP6"})
+    recorded_family_call(ng, "rec-v46", IP_A, E["ADDR6_B"], b_srtp=True, **{"address family": "IP6"})
     r = ng.request({"command": "statistics"})["statistics"].get("recording", {})
     check("refused ipv6" not in r, "statistics: no IPv6 refusal counter (%s)" % r)
 
