@@ -191,9 +191,9 @@ inline void record_stream_bytes(__m128i* out, const uint8_t* payload, uint32_t k
 
 // The header's two 16-byte halves, in record_slot's field order (x86 is little-endian): built
 // in registers, not in memory, so no store has to be read back.
-inline void record_stream_header(record_slot* s, uint64_t tsc, uint32_t record_id, uint32_t src_addr,
-                                 uint16_t src_port, uint32_t dst_addr, uint16_t dst_port, uint32_t keep,
-                                 uint32_t len, uint8_t channel, uint8_t flags) {
+inline void record_stream_header(record_slot* s, uint64_t tsc, uint32_t record_id, uint32_t src_addr, uint16_t src_port,
+                                 uint32_t dst_addr, uint16_t dst_port, uint32_t keep, uint32_t len, uint8_t channel,
+                                 uint8_t flags) {
     const uint64_t w0 = tsc;
     const uint64_t w1 = record_id | static_cast<uint64_t>(src_addr) << 32;
     const uint64_t w2 = dst_addr | static_cast<uint64_t>(src_port) << 32 | static_cast<uint64_t>(dst_port) << 48;
@@ -234,13 +234,12 @@ inline record_slot* record_copy6(record_ring& ring, uint64_t tsc, uint32_t recor
         return nullptr;
     }
     const uint8_t flags = static_cast<uint8_t>(record_ipv6 | (rtcp ? record_rtcp : 0));
-    record_stream_header(s, tsc, record_id, 0, src_port, 0, dst_port, record_addr6_bytes + keep, len, channel,
-                         flags);
+    record_stream_header(s, tsc, record_id, 0, src_port, 0, dst_port, record_addr6_bytes + keep, len, channel, flags);
     auto* out = reinterpret_cast<__m128i*>(s) + 2;
     _mm_stream_si128(out, _mm_loadu_si128(reinterpret_cast<const __m128i*>(src6)));
     _mm_stream_si128(out + 1, _mm_loadu_si128(reinterpret_cast<const __m128i*>(dst6)));
-    const uint32_t end = record_slot::size_for(record_addr6_bytes + keep) -
-                         static_cast<uint32_t>(sizeof(record_slot)) - record_addr6_bytes;
+    const uint32_t end = record_slot::size_for(record_addr6_bytes + keep) - static_cast<uint32_t>(sizeof(record_slot)) -
+                         record_addr6_bytes;
     record_stream_bytes(out + 2, payload, keep, end);
     return s;
 }

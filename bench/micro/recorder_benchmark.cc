@@ -85,7 +85,8 @@ void drain(benchmark::State& state) {
                                  htons(30000), p.data(), static_cast<uint32_t>(p.size()));
             } else {
                 dp::record_copy(ring, tsc += 1000, id, static_cast<uint8_t>(id & 1), false, htonl(0xc6120001),
-                                htons(4000), htonl(0xc6120101), htons(30000), p.data(), static_cast<uint32_t>(p.size()));
+                                htons(4000), htonl(0xc6120101), htons(30000), p.data(),
+                                static_cast<uint32_t>(p.size()));
             }
         }
         ring.commit();

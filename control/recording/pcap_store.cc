@@ -16,7 +16,7 @@ namespace rtprelay::recording {
 
 namespace {
 constexpr int snap_length = 65535;
-constexpr uint32_t l34 = 28;   // IPv4 header (20) + UDP header (8)
+constexpr uint32_t l34 = 28;    // IPv4 header (20) + UDP header (8)
 constexpr uint32_t l34_6 = 48;  // IPv6 header (40) + UDP header (8)
 constexpr uint32_t max_keep = 1500;
 

@@ -51,8 +51,8 @@ class pcap_store {
     // Dumps one packet: UDP from src to dst (IPv6 when src is, else IPv4; dst is of the same
     // family) carrying payload[0, len), `orig_len` long before any cut, at time `unix_ns`.
     // Returns the bytes now waiting for flush().
-    size_t add(writer& w, int64_t unix_ns, const media_endpoint& src, const media_endpoint& dst,
-               const uint8_t* payload, uint32_t len, uint32_t orig_len);
+    size_t add(writer& w, int64_t unix_ns, const media_endpoint& src, const media_endpoint& dst, const uint8_t* payload,
+               uint32_t len, uint32_t orig_len);
     // Appends what `w` gathered to its file. Empty on success, else the reason (disk
     // full, ...); what could not be written is dropped. `written` gets the bytes written.
     std::string flush(writer& w, size_t* written);
