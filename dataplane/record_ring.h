@@ -4,8 +4,9 @@
 // consumer (the recorder), its bytes allocated once at start-up.
 //
 // The worker copies a packet's clear RTP/RTCP (after SRTP is removed, before it is applied
-// again) into the ring as a record: a 32-byte header and the packet, in whole cache lines,
-// so a G.711 packet takes 256 bytes and a 32 MiB ring holds ~130,000 of them (1.3 s of
+// again) into the ring as a record: a 32-byte header and the packet (after IPv6 packets'
+// two addresses, record_copy6), in whole cache lines, so a G.711 packet takes 256 bytes
+// (either family) and a 32 MiB ring holds ~130,000 of them (1.3 s of
 // 1,000 recorded calls): room for a recorder thread that the OS leaves waiting. No lock, no
 // allocation, no system call. The copy uses non-temporal stores: the ring is far larger than
 // the caches, and ordinary stores would first read every line they write (~20 ns a line);
@@ -31,6 +32,10 @@ namespace rtprelay::dp {
 // Bytes of a packet a record keeps: a UDP payload on a 1500-byte IPv4 link. Longer ones are
 // cut (record_slot::orig_len says how long they were; the pcap says so too).
 constexpr uint32_t record_slot_data = 1472;
+// An IPv6 record's data starts with the sender's and the relay's addresses (16 bytes each,
+// network order), then the packet: IPv4 records keep their 32-byte header and their cost,
+// IPv6 ones pay half a line more. The packet then starts on a line of its own.
+constexpr uint32_t record_addr6_bytes = 32;
 
 // Set in record_slot::flags by the producer.
 enum record_slot_flags : uint8_t {
@@ -38,6 +43,8 @@ enum record_slot_flags : uint8_t {
     record_discard = 1 << 1,  // copied, then not relayed after all (a protect step failed):
                               // the recorder skips it
     record_wrap = 1 << 2,     // not a record: the rest of the buffer is unused, go to its start
+    record_ipv6 = 1 << 3,     // arrived over IPv6: data() starts with the two addresses
+                              // (record_addr6_bytes); src_addr and dst_addr are 0
 };
 
 // One copied packet's header; its `len` bytes follow it (data()). Written by the worker
@@ -45,18 +52,28 @@ enum record_slot_flags : uint8_t {
 struct alignas(16) record_slot {
     uint64_t tsc;        // worker's TSC when the packet's burst was received
     uint32_t record_id;  // flow_entry::record_id: which recording
-    uint32_t src_addr;   // the sender's IPv4 address (network order)
-    uint32_t dst_addr;   // the relay's address the packet arrived at (network order)
+    uint32_t src_addr;   // the sender's IPv4 address (network order); 0 with record_ipv6
+    uint32_t dst_addr;   // the relay's address the packet arrived at (network order); ditto
     uint16_t src_port;   // network order
     uint16_t dst_port;   // network order
-    uint16_t len;        // bytes of data that follow
-    uint16_t orig_len;   // the clear packet's length (> len when cut)
+    uint16_t len;        // bytes of data that follow (with record_ipv6: the addresses too)
+    uint16_t orig_len;   // the clear packet's length (> packet_len() when cut)
     uint8_t channel;     // flow_record_leg_b of the flow entry: the leg that sent it
     uint8_t flags;       // record_slot_flags
     uint16_t unused;
 
     uint8_t* data() { return reinterpret_cast<uint8_t*>(this + 1); }
     const uint8_t* data() const { return reinterpret_cast<const uint8_t*>(this + 1); }
+    bool ipv6() const { return (flags & record_ipv6) != 0; }
+    // The IPv6 addresses (16 bytes, network order); ipv6() records only.
+    const uint8_t* src6() const { return data(); }
+    const uint8_t* dst6() const { return data() + 16; }
+    // The clear RTP/RTCP bytes the record kept, either family.
+    const uint8_t* packet() const { return ipv6() ? data() + record_addr6_bytes : data(); }
+    uint32_t packet_len() const {
+        const uint32_t skip = ipv6() ? record_addr6_bytes : 0;
+        return len > skip ? len - skip : 0;
+    }
     // Bytes the record takes in the ring: whole 64-byte lines.
     static constexpr uint32_t size_for(uint32_t len) {
         return (static_cast<uint32_t>(sizeof(record_slot)) + len + 63) & ~63u;
@@ -153,28 +170,9 @@ class record_ring {
     std::unique_ptr<line[]> buf_;  // records start on a line
 };
 
-// Copies one clear packet into the ring for the recorder: the worker's whole hook. Returns
-// its record (handed over at the ring's next commit()), or null when the ring is full
-// (nothing written). Streams whole lines: the header, the packet, zeros to the line's end.
-inline record_slot* record_copy(record_ring& ring, uint64_t tsc, uint32_t record_id, uint8_t channel, bool rtcp,
-                                uint32_t src_addr, uint16_t src_port, uint32_t dst_addr, uint16_t dst_port,
-                                const uint8_t* payload, uint32_t len) {
-    const uint32_t keep = len < record_slot_data ? len : record_slot_data;
-    record_slot* s = ring.reserve(keep);
-    if (s == nullptr) {
-        return nullptr;
-    }
-    // The header in two registers, in record_slot's field order (x86 is little-endian): built
-    // in registers, not in memory, so no store has to be read back.
-    const uint64_t w0 = tsc;
-    const uint64_t w1 = record_id | static_cast<uint64_t>(src_addr) << 32;
-    const uint64_t w2 = dst_addr | static_cast<uint64_t>(src_port) << 32 | static_cast<uint64_t>(dst_port) << 48;
-    const uint64_t w3 = keep | static_cast<uint64_t>(len) << 16 | static_cast<uint64_t>(channel) << 32 |
-                        static_cast<uint64_t>(rtcp ? record_rtcp : 0) << 40;
-    auto* out = reinterpret_cast<__m128i*>(s);
-    _mm_stream_si128(out, _mm_set_epi64x(static_cast<long long>(w1), static_cast<long long>(w0)));
-    _mm_stream_si128(out + 1, _mm_set_epi64x(static_cast<long long>(w3), static_cast<long long>(w2)));
-    out += 2;
+// Streams `keep` bytes of `payload` to `out`, then zeros to `end` bytes after `out`'s start
+// (a multiple of 16): whole lines go out without a read.
+inline void record_stream_bytes(__m128i* out, const uint8_t* payload, uint32_t keep, uint32_t end) {
     uint32_t done = 0;
     for (; done + 16 <= keep; done += 16) {
         _mm_stream_si128(out++, _mm_loadu_si128(reinterpret_cast<const __m128i*>(payload + done)));
@@ -186,11 +184,63 @@ inline record_slot* record_copy(record_ring& ring, uint64_t tsc, uint32_t record
         _mm_stream_si128(out++, _mm_loadu_si128(reinterpret_cast<const __m128i*>(tail)));
         done += 16;
     }
-    // Zeros to the end of the last line: whole lines go out without a read.
-    const uint32_t end = record_slot::size_for(keep) - static_cast<uint32_t>(sizeof(record_slot));
     for (; done < end; done += 16) {
         _mm_stream_si128(out++, _mm_setzero_si128());
     }
+}
+
+// The header's two 16-byte halves, in record_slot's field order (x86 is little-endian): built
+// in registers, not in memory, so no store has to be read back.
+inline void record_stream_header(record_slot* s, uint64_t tsc, uint32_t record_id, uint32_t src_addr, uint16_t src_port,
+                                 uint32_t dst_addr, uint16_t dst_port, uint32_t keep, uint32_t len, uint8_t channel,
+                                 uint8_t flags) {
+    const uint64_t w0 = tsc;
+    const uint64_t w1 = record_id | static_cast<uint64_t>(src_addr) << 32;
+    const uint64_t w2 = dst_addr | static_cast<uint64_t>(src_port) << 32 | static_cast<uint64_t>(dst_port) << 48;
+    const uint64_t w3 = keep | static_cast<uint64_t>(len) << 16 | static_cast<uint64_t>(channel) << 32 |
+                        static_cast<uint64_t>(flags) << 40;
+    auto* out = reinterpret_cast<__m128i*>(s);
+    _mm_stream_si128(out, _mm_set_epi64x(static_cast<long long>(w1), static_cast<long long>(w0)));
+    _mm_stream_si128(out + 1, _mm_set_epi64x(static_cast<long long>(w3), static_cast<long long>(w2)));
+}
+
+// Copies one clear packet into the ring for the recorder: the worker's whole hook. Returns
+// its record (handed over at the ring's next commit()), or null when the ring is full
+// (nothing written). Streams whole lines: the header, the packet, zeros to the line's end.
+inline record_slot* record_copy(record_ring& ring, uint64_t tsc, uint32_t record_id, uint8_t channel, bool rtcp,
+                                uint32_t src_addr, uint16_t src_port, uint32_t dst_addr, uint16_t dst_port,
+                                const uint8_t* payload, uint32_t len) {
+    const uint32_t keep = len < record_slot_data ? len : record_slot_data;
+    record_slot* s = ring.reserve(keep);
+    if (s == nullptr) {
+        return nullptr;
+    }
+    record_stream_header(s, tsc, record_id, src_addr, src_port, dst_addr, dst_port, keep, len, channel,
+                         rtcp ? record_rtcp : 0);
+    const uint32_t end = record_slot::size_for(keep) - static_cast<uint32_t>(sizeof(record_slot));
+    record_stream_bytes(reinterpret_cast<__m128i*>(s) + 2, payload, keep, end);
+    return s;
+}
+
+// record_copy for a packet that arrived over IPv6: the same header (record_ipv6, no IPv4
+// addresses), then the sender's and the relay's addresses (`src6`, `dst6`: 16 bytes each,
+// network order), then the packet. Costs one more half line than an IPv4 record.
+inline record_slot* record_copy6(record_ring& ring, uint64_t tsc, uint32_t record_id, uint8_t channel, bool rtcp,
+                                 const uint8_t* src6, uint16_t src_port, const uint8_t* dst6, uint16_t dst_port,
+                                 const uint8_t* payload, uint32_t len) {
+    const uint32_t keep = len < record_slot_data ? len : record_slot_data;
+    record_slot* s = ring.reserve(record_addr6_bytes + keep);
+    if (s == nullptr) {
+        return nullptr;
+    }
+    const uint8_t flags = static_cast<uint8_t>(record_ipv6 | (rtcp ? record_rtcp : 0));
+    record_stream_header(s, tsc, record_id, 0, src_port, 0, dst_port, record_addr6_bytes + keep, len, channel, flags);
+    auto* out = reinterpret_cast<__m128i*>(s) + 2;
+    _mm_stream_si128(out, _mm_loadu_si128(reinterpret_cast<const __m128i*>(src6)));
+    _mm_stream_si128(out + 1, _mm_loadu_si128(reinterpret_cast<const __m128i*>(dst6)));
+    const uint32_t end = record_slot::size_for(record_addr6_bytes + keep) - static_cast<uint32_t>(sizeof(record_slot)) -
+                         record_addr6_bytes;
+    record_stream_bytes(out + 2, payload, keep, end);
     return s;
 }
 

@@ -13,12 +13,20 @@ namespace {
 // The clear bytes of packet `m` (RTP/RTCP from its header on, `len` long) into the ring.
 record_slot* copy(record_ring& ring, const rte_mbuf* m, const flow_entry& e, const uint8_t* clear, uint32_t len,
                   uint64_t tsc) {
-    const auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, m->l2_len);
     const auto* uh = rte_pktmbuf_mtod_offset(m, const rte_udp_hdr*, m->l2_len + m->l3_len);
     // The flow's kind, or for a muxed RTP port what the packet is (RFC 5761 payload types).
     const bool rtcp = e.kind == flow_kind::rtcp || looks_like_rtcp(clear, len);
-    return record_copy(ring, tsc, e.record_id, (e.flags & flow_record_leg_b) != 0 ? 1 : 0, rtcp, ip->src_addr,
-                       uh->src_port, ip->dst_addr, uh->dst_port, clear, len);
+    const uint8_t channel = (e.flags & flow_record_leg_b) != 0 ? 1 : 0;
+    // The headers are still the ones it arrived with (the rewrite comes after): its family is
+    // the inbound side's, whichever family it leaves by.
+    if (e.v6 != nullptr && e.v6->in6) {
+        const auto* ip6 = rte_pktmbuf_mtod_offset(m, const rte_ipv6_hdr*, m->l2_len);
+        return record_copy6(ring, tsc, e.record_id, channel, rtcp, ip6->src_addr, uh->src_port, ip6->dst_addr,
+                            uh->dst_port, clear, len);
+    }
+    const auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, m->l2_len);
+    return record_copy(ring, tsc, e.record_id, channel, rtcp, ip->src_addr, uh->src_port, ip->dst_addr, uh->dst_port,
+                       clear, len);
 }
 
 // `n` items' crypto as the worker's stage 5 runs it: batched when there are enough.

@@ -382,12 +382,6 @@ void recording(builder& b, const recording_snapshot& r) {
     sample(c, d(r.commands_run - std::min(r.commands_run, r.commands_failed)), {{"result", "ok"}});
     sample(c, d(r.commands_failed), {{"result", "failed"}});
     b.add(std::move(c));
-    MetricFamily refused = family("rtprelay_recordings_refused_total",
-                                  "Recordings asked for and not started, by reason (ipv6: the call has IPv6 media, "
-                                  "which recording does not carry yet); the call went on.",
-                                  counter);
-    sample(refused, d(r.refused_ipv6), {{"reason", "ipv6"}});
-    b.add(std::move(refused));
 }
 }  // namespace
 

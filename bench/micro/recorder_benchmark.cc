@@ -52,8 +52,13 @@ std::vector<uint8_t> g711_packet(uint16_t seq) {
     return p;
 }
 
+// range(1): 6 = the packets arrived over IPv6 (records with both addresses; IPv6/UDP with its
+// checksum in the pcap), else IPv4.
 void drain(benchmark::State& state) {
     const auto recordings = static_cast<uint32_t>(state.range(0));
+    const bool v6 = state.range(1) == 6;
+    const uint8_t src6[16] = {0x20, 0x01, 0x00, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10};
+    const uint8_t dst6[16] = {0x20, 0x01, 0x00, 0x02, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01};
     const std::string dir = bench_dir();
     dp::record_ring ring(8 << 20);
     rec::recorder_config c;
@@ -75,8 +80,14 @@ void drain(benchmark::State& state) {
         state.PauseTiming();
         for (int k = 0; k < 4096; ++k) {
             id = id % recordings + 1;
-            dp::record_copy(ring, tsc += 1000, id, static_cast<uint8_t>(id & 1), false, htonl(0xc6120001), htons(4000),
-                            htonl(0xc6120101), htons(30000), p.data(), static_cast<uint32_t>(p.size()));
+            if (v6) {
+                dp::record_copy6(ring, tsc += 1000, id, static_cast<uint8_t>(id & 1), false, src6, htons(4000), dst6,
+                                 htons(30000), p.data(), static_cast<uint32_t>(p.size()));
+            } else {
+                dp::record_copy(ring, tsc += 1000, id, static_cast<uint8_t>(id & 1), false, htonl(0xc6120001),
+                                htons(4000), htonl(0xc6120101), htons(30000), p.data(),
+                                static_cast<uint32_t>(p.size()));
+            }
         }
         ring.commit();
         state.ResumeTiming();
@@ -85,12 +96,16 @@ void drain(benchmark::State& state) {
         }
     }
     state.SetItemsProcessed(static_cast<int64_t>(packets));
-    // Bytes of pcap per packet: record header (16) + IPv4/UDP (28) + RTP (172).
-    state.SetBytesProcessed(static_cast<int64_t>(packets * (16 + 28 + 172)));
+    // Bytes of pcap per packet: record header (16) + IPv4/UDP (28) or IPv6/UDP (48) + RTP (172).
+    state.SetBytesProcessed(static_cast<int64_t>(packets * (16 + (v6 ? 48 : 28) + 172)));
     r.stop();
     remove_dir(dir);
 }
-BENCHMARK(drain)->Name("recorder/drain")->Arg(1)->Arg(100)->Arg(1000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(drain)
+    ->Name("recorder/drain")
+    ->ArgNames({"recordings", "ip"})
+    ->ArgsProduct({{1, 100, 1000}, {4, 6}})
+    ->Unit(benchmark::kMicrosecond);
 
 void finish(benchmark::State& state) {
     const auto seconds = static_cast<uint32_t>(state.range(0));

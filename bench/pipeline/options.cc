@@ -46,7 +46,7 @@ constexpr const char* usage =
     "                    them (handed off, as unsteered RSS does; default 0: all on the owner's)\n"
     "  --record P        P percent of the calls are recorded (call recording: the workers copy their\n"
     "                    clear packets into the record ring, which the loop empties after each turn\n"
-    "                    in place of the recorder thread; default 0)\n"
+    "                    in place of the recorder thread; default 0; any --ip)\n"
     "  --rate PPS        paced mode after the throughput runs: offer PPS packets/s (all workers),\n"
     "                    stamp each with its arrival time, report added latency and loss\n"
     "  --load F          paced mode at F (0 < F <= 1) of the ceiling the throughput runs measured\n"

@@ -130,10 +130,6 @@ void read_relay_sdp(const std::string& sdp, bool srtp, uint32_t call, int side, 
 relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls, uint32_t srtp_batch_min, uint32_t workers,
                                    dp::srtp::suite suite, ip_mode ip, uint32_t record_pct)
     : env_(env), scenario_(s), calls_(calls), suite_(suite), ip_(ip), record_pct_(record_pct) {
-    if (record_pct > 0 && ip != ip_mode::v4) {
-        // As the relay: calls with IPv6 media are not recorded (control/recording/controller.cc).
-        throw std::runtime_error("--record-pct needs --ip 4: IPv6 media is not recorded");
-    }
     if (workers < 1 || workers > env.lanes()) {
         throw std::runtime_error(std::to_string(workers) + " workers, but the ports have " +
                                  std::to_string(env.lanes()) + " queues");
@@ -198,8 +194,11 @@ void relay_under_test::quiescent(uint32_t worker_index) {
         // The recorder's part, reduced to counting: every record read, the ring given back.
         uint64_t pos = r->consumed();
         const uint64_t limit = r->committed();
-        while (r->next(&pos, limit) != nullptr) {
+        while (const dp::record_slot* s = r->next(&pos, limit)) {
             ++recorded_[worker_index];
+            if (!record_as_sent(*s)) {
+                ++record_wrong_[worker_index];
+            }
         }
         r->release(pos);
     }
@@ -211,6 +210,32 @@ uint64_t relay_under_test::record_refused() const {
         if (const dp::record_ring* r = plane_->record(w); r != nullptr) {
             n += r->refused();
         }
+    }
+    return n;
+}
+
+bool relay_under_test::record_as_sent(const dp::record_slot& s) const {
+    // The leg that sent it is the side its peer is on (topology.h): that side's family, from
+    // a peer address of the side to a relay address of the side.
+    const int side = s.channel;
+    if (s.ipv6() != side_v6(ip_, side) || s.packet_len() + (s.ipv6() ? dp::record_addr6_bytes : 0) != s.len) {
+        return false;
+    }
+    if (s.ipv6()) {
+        uint8_t peer[16], relay[16];
+        side_address6(side, 0x100, 0, peer);
+        side_address6(side, 0, 0, relay);
+        return std::memcmp(s.src6(), peer, 14) == 0 && std::memcmp(s.dst6(), relay, 14) == 0;
+    }
+    const auto* src = reinterpret_cast<const uint8_t*>(&s.src_addr);
+    const auto* dst = reinterpret_cast<const uint8_t*>(&s.dst_addr);
+    return src[0] == 10 && src[1] == 1 + side && src[2] == 100 && dst[0] == 10 && dst[1] == 1 + side && dst[2] == 0;
+}
+
+uint64_t relay_under_test::record_wrong() const {
+    uint64_t n = 0;
+    for (uint64_t r : record_wrong_) {
+        n += r;
     }
     return n;
 }

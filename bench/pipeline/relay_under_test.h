@@ -57,6 +57,9 @@ class relay_under_test {
     void quiescent(uint32_t worker_index);
     // Packets copied for recorded calls so far (call after the lanes stopped).
     uint64_t recorded() const;
+    // Records not as their packet was sent (its side's family, from a peer of the side to the
+    // relay's address there) so far.
+    uint64_t record_wrong() const;
     // Copies the record rings refused (full) so far.
     uint64_t record_refused() const;
     // Packets waiting on worker i's handoff ring (0 with one worker).
@@ -65,13 +68,15 @@ class relay_under_test {
     dp::worker_counters totals() const;
 
  private:
+    bool record_as_sent(const dp::record_slot& s) const;
     eal_env& env_;
     scenario scenario_;
     uint32_t calls_;
     dp::srtp::suite suite_;
     ip_mode ip_;
     uint32_t record_pct_;
-    uint64_t recorded_[dp::max_workers] = {};  // [w] written by the thread polling worker w
+    uint64_t recorded_[dp::max_workers] = {};      // [w] written by the thread polling worker w
+    uint64_t record_wrong_[dp::max_workers] = {};  // [w] ditto: records not as sent (record_as_sent)
     setup_stats stats_;
     uint64_t heap_before_ = 0;
     uint64_t dpdk_before_ = 0;

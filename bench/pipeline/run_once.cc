@@ -337,6 +337,10 @@ void run_once(eal_env& env, const options& opt, scenario sc, uint32_t workers, s
             r->check.failures.push_back("record ring full: " + std::to_string(relay.record_refused()) +
                                         " copies dropped");
         }
+        if (relay.record_wrong() != 0) {
+            r->check.failures.push_back(std::to_string(relay.record_wrong()) +
+                                        " records not as their packet was sent (family, addresses)");
+        }
         if (share < opt.record_pct * 0.9 || share > opt.record_pct * 1.1 + 0.5) {
             r->check.failures.push_back("recorded " + std::to_string(relay.recorded()) + " of " +
                                         std::to_string(relayed) + " relayed packets, not ~" +

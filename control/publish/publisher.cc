@@ -277,9 +277,11 @@ bool publisher::restamp(const leg& l) {
             continue;
         }
         for (const uint16_t port : {s.rtp_port(), s.rtcp_port()}) {
-            dp::flow_key key;
-            key.local_addr = s.local_addr.v4_be();
-            key.local_port = htons(port);
+            const auto k = flow_key_of(s.local_addr, port);  // either family (IPv6: its slot)
+            if (!k) {
+                continue;
+            }
+            const dp::flow_key key = *k;
             const dp::flow_entry* old = flows_.lookup(key);
             if (old == nullptr || (old->record_id == l.record_id &&
                                    ((old->flags & dp::flow_record_leg_b) != 0) == (l.record_channel != 0))) {

@@ -68,29 +68,6 @@ std::string without_keys(std::string sdp) {
     return sdp;
 }
 
-// Why a call with IPv6 media is not recorded: the record ring's slots and the pcap writer
-// carry IPv4 addresses only so far.
-constexpr std::string_view ipv6_refused = "Recording IPv6 media is not supported yet (IPv4 calls only)";
-
-// Whether leg `l` has media over IPv6 (its local addresses are of its peer's family).
-bool leg_has_ipv6(const leg& l) {
-    for (const auto& st : l.streams) {
-        if (!st.local_addr.is_v4()) {
-            return true;
-        }
-    }
-    return false;
-}
-
-bool has_ipv6(const call& c) {
-    for (const auto& l : c.legs) {
-        if (leg_has_ipv6(*l)) {
-            return true;
-        }
-    }
-    return false;
-}
-
 std::string endpoint_text(const std::optional<endpoint>& ep) {
     return ep ? ep->to_string() : std::string();  // IPv6 as [addr]:port
 }
@@ -192,11 +169,6 @@ std::string controller::start(call_state& s, call& c, bool from_first_packet, co
     if (!error.empty()) {
         return error;
     }
-    if (has_ipv6(c)) {
-        rec_->count_refused_ipv6();
-        log::event(log::level::warning, "recording refused: IPv6 media").field("call-id", c.call_id).field("by", by);
-        return std::string(ipv6_refused);
-    }
     const uint16_t id = ids_.take();
     if (id == 0) {
         return "Too many recordings open (65535)";
@@ -247,9 +219,9 @@ void controller::stop(call_state& s, call& c, const std::string& by) {
 
 void controller::sync(call_state& s, call& c) {
     for (auto& l : c.legs) {
-        // An IPv6 leg is never stamped (start() refuses such calls; a leg that came later,
-        // as a forked branch's, stays out): the record path reads IPv4 headers only.
-        const uint16_t id = s.st == state::recording && !leg_has_ipv6(*l) ? s.id : 0;
+        // Every leg, either family (a forked branch's too): the record path carries IPv4 and
+        // IPv6 packets alike.
+        const uint16_t id = s.st == state::recording ? s.id : 0;
         const uint8_t channel = l.get() == c.legs.front().get() ? 0 : 1;
         if (l->record_id != id || l->record_channel != channel) {
             l->record_id = id;
@@ -390,7 +362,6 @@ ng::value controller::statistics() const {
     v.set("ring full", i(c.ring_full));
     v.set("commands run", i(c.commands_run));
     v.set("commands failed", i(c.commands_failed));
-    v.set("refused ipv6", i(c.refused_ipv6));
     return v;
 }
 

@@ -20,9 +20,6 @@ struct live_counters {
     std::atomic<uint64_t> packets_lost{0};     // recorder thread
     std::atomic<uint64_t> commands_run{0};     // finisher thread
     std::atomic<uint64_t> commands_failed{0};  // finisher thread
-    // Control thread: recordings refused because the call has an IPv6 leg (the pcap and the
-    // record ring carry IPv4 only so far).
-    std::atomic<uint64_t> refused_ipv6{0};
 
     static void bump(std::atomic<uint64_t>& c, uint64_t by = 1) {
         // One writer per counter: load + store, no locked instruction.

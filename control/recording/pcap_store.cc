@@ -16,17 +16,74 @@ namespace rtprelay::recording {
 
 namespace {
 constexpr int snap_length = 65535;
-constexpr uint32_t l34 = 28;  // IPv4 header (20) + UDP header (8)
+constexpr uint32_t l34 = 28;    // IPv4 header (20) + UDP header (8)
+constexpr uint32_t l34_6 = 48;  // IPv6 header (40) + UDP header (8)
+constexpr uint32_t max_keep = 1500;
 
-uint16_t ip_checksum(const uint8_t* h, size_t n) {
-    uint32_t sum = 0;
-    for (size_t i = 0; i + 1 < n; i += 2) {
+// One's complement sum of h[0, n) in 16-bit words (an odd last byte padded with 0), added
+// to `sum`; not folded.
+uint32_t sum16(const uint8_t* h, size_t n, uint32_t sum) {
+    size_t i = 0;
+    for (; i + 1 < n; i += 2) {
         sum += static_cast<uint32_t>(h[i] << 8 | h[i + 1]);
     }
+    if (i < n) {
+        sum += static_cast<uint32_t>(h[i] << 8);
+    }
+    return sum;
+}
+
+uint16_t fold(uint32_t sum) {
     while (sum >> 16) {
         sum = (sum & 0xffff) + (sum >> 16);
     }
     return static_cast<uint16_t>(~sum);
+}
+
+uint16_t ip_checksum(const uint8_t* h, size_t n) { return fold(sum16(h, n, 0)); }
+
+// The IPv4 header and the UDP header before `udp + 8`; returns the header's length.
+uint32_t put_ipv4(uint8_t* ip, const media_endpoint& src, const media_endpoint& dst, uint32_t total) {
+    ip[0] = 0x45;  // IPv4, 5 words of header
+    ip[1] = 0;
+    ip[2] = static_cast<uint8_t>(total >> 8);
+    ip[3] = static_cast<uint8_t>(total);
+    ip[4] = ip[5] = 0;  // identification
+    ip[6] = 0x40;       // don't fragment
+    ip[7] = 0;
+    ip[8] = 64;  // TTL
+    ip[9] = IPPROTO_UDP;
+    ip[10] = ip[11] = 0;
+    std::memcpy(ip + 12, src.addr, 4);
+    std::memcpy(ip + 16, dst.addr, 4);
+    const uint16_t csum = ip_checksum(ip, 20);
+    ip[10] = static_cast<uint8_t>(csum >> 8);
+    ip[11] = static_cast<uint8_t>(csum);
+    return 20;
+}
+
+uint32_t put_ipv6(uint8_t* ip, const media_endpoint& src, const media_endpoint& dst, uint32_t udp_len) {
+    ip[0] = 0x60;  // IPv6, traffic class and flow label 0
+    ip[1] = ip[2] = ip[3] = 0;
+    ip[4] = static_cast<uint8_t>(udp_len >> 8);  // payload length: the UDP datagram
+    ip[5] = static_cast<uint8_t>(udp_len);
+    ip[6] = IPPROTO_UDP;
+    ip[7] = 64;  // hop limit
+    std::memcpy(ip + 8, src.addr, 16);
+    std::memcpy(ip + 24, dst.addr, 16);
+    return 40;
+}
+
+// IPv6 requires a UDP checksum (RFC 8200 8.1): computed over the pseudo-header and the
+// datagram when the record kept all of it. A cut packet cannot have one: 0 then, which
+// readers show as missing rather than wrong.
+uint16_t udp6_checksum(const uint8_t* ip, const uint8_t* udp, uint32_t udp_len) {
+    uint32_t sum = sum16(ip + 8, 32, 0);  // source and destination
+    sum += udp_len;
+    sum += IPPROTO_UDP;
+    sum = sum16(udp, udp_len, sum);
+    const uint16_t c = fold(sum);
+    return c == 0 ? 0xffff : c;
 }
 }  // namespace
 
@@ -78,39 +135,31 @@ pcap_store::writer* pcap_store::create(uint32_t id, const std::string& path, std
     return raw;
 }
 
-size_t pcap_store::add(writer& w, int64_t unix_ns, uint32_t src_addr, uint16_t src_port, uint32_t dst_addr,
-                       uint16_t dst_port, const uint8_t* payload, uint32_t len, uint32_t orig_len) {
-    uint8_t pkt[l34 + 1500];
-    const uint32_t keep = len < 1500 ? len : 1500;
-    const uint32_t total = l34 + orig_len > 0xffff ? 0xffff : l34 + orig_len;
+size_t pcap_store::add(writer& w, int64_t unix_ns, const media_endpoint& src, const media_endpoint& dst,
+                       const uint8_t* payload, uint32_t len, uint32_t orig_len) {
+    uint8_t pkt[l34_6 + max_keep];
+    const uint32_t keep = len < max_keep ? len : max_keep;
+    const uint32_t headers = src.v6 ? l34_6 : l34;
+    // Lengths in the headers say how long the packet was before any cut (as the pcap's).
+    const uint32_t total = headers + orig_len > 0xffff ? 0xffff : headers + orig_len;
+    const uint32_t ulen = total - (headers - 8);
     uint8_t* ip = pkt;
-    ip[0] = 0x45;  // IPv4, 5 words of header
-    ip[1] = 0;
-    ip[2] = static_cast<uint8_t>(total >> 8);
-    ip[3] = static_cast<uint8_t>(total);
-    ip[4] = ip[5] = 0;  // identification
-    ip[6] = 0x40;       // don't fragment
-    ip[7] = 0;
-    ip[8] = 64;  // TTL
-    ip[9] = IPPROTO_UDP;
-    ip[10] = ip[11] = 0;
-    std::memcpy(ip + 12, &src_addr, 4);
-    std::memcpy(ip + 16, &dst_addr, 4);
-    const uint16_t csum = ip_checksum(ip, 20);
-    ip[10] = static_cast<uint8_t>(csum >> 8);
-    ip[11] = static_cast<uint8_t>(csum);
-    uint8_t* udp = ip + 20;
-    const uint32_t ulen = total - 20;
-    std::memcpy(udp, &src_port, 2);
-    std::memcpy(udp + 2, &dst_port, 2);
+    uint8_t* udp = ip + (src.v6 ? put_ipv6(ip, src, dst, ulen) : put_ipv4(ip, src, dst, total));
+    std::memcpy(udp, &src.port, 2);
+    std::memcpy(udp + 2, &dst.port, 2);
     udp[4] = static_cast<uint8_t>(ulen >> 8);
     udp[5] = static_cast<uint8_t>(ulen);
-    udp[6] = udp[7] = 0;  // no UDP checksum (allowed over IPv4)
+    udp[6] = udp[7] = 0;  // no UDP checksum over IPv4 (allowed there)
     std::memcpy(udp + 8, payload, keep);
+    if (src.v6 && keep == orig_len && ulen == 8 + keep) {
+        const uint16_t c = udp6_checksum(ip, udp, ulen);
+        udp[6] = static_cast<uint8_t>(c >> 8);
+        udp[7] = static_cast<uint8_t>(c);
+    }
     pcap_pkthdr h{};
     h.ts.tv_sec = unix_ns / 1'000'000'000;
     h.ts.tv_usec = (unix_ns % 1'000'000'000) / 1000;
-    h.caplen = l34 + keep;
+    h.caplen = headers + keep;
     h.len = total;
     pcap_dump(reinterpret_cast<u_char*>(w.dumper), &h, pkt);
     w.pending += 16 + h.caplen;  // the file's record header is 16 bytes

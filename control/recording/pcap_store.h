@@ -1,13 +1,15 @@
 #pragma once
-// The recorder's pcap files, written by libpcap (LINKTYPE_RAW: each record an IPv4 packet).
+// The recorder's pcap files, written by libpcap (LINKTYPE_RAW: each record an IPv4 or IPv6
+// packet, told apart by its version nibble, so a bridged call's two families share a file).
 // Each open recording has a libpcap dumper writing into memory (open_memstream): packets are
 // dumped there as they come, and flush() moves what gathered to the file in one write(). So
 // a packet costs a copy, not a system call, and a file is open only while it is written to:
 // at most `max_open` descriptors stay open between flushes (least recently used closed
 // first), whatever the number of recorded calls. Recorder thread only.
 //
-// Each packet is written as IPv4/UDP around the clear RTP/RTCP, addressed as it arrived (the
-// sender's address and port to the relay's), with its real arrival time (microseconds).
+// Each packet is written as IPv4/UDP or IPv6/UDP (as it arrived) around the clear RTP/RTCP,
+// addressed as it arrived (the sender's address and port to the relay's), with its real
+// arrival time (microseconds).
 
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +18,8 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+
+#include "control/recording/media_endpoint.h"
 
 struct pcap;
 struct pcap_dumper;
@@ -44,11 +48,11 @@ class pcap_store {
     // symlink) with the pcap file header, and its in-memory dumper. Null on failure, with
     // the reason in *error. The writer lives until close().
     writer* create(uint32_t id, const std::string& path, std::string* error);
-    // Dumps one packet: IPv4/UDP from src to dst (addresses and ports in network order)
-    // carrying payload[0, len), `orig_len` long before any cut, at time `unix_ns`. Returns
-    // the bytes now waiting for flush().
-    size_t add(writer& w, int64_t unix_ns, uint32_t src_addr, uint16_t src_port, uint32_t dst_addr, uint16_t dst_port,
-               const uint8_t* payload, uint32_t len, uint32_t orig_len);
+    // Dumps one packet: UDP from src to dst (IPv6 when src is, else IPv4; dst is of the same
+    // family) carrying payload[0, len), `orig_len` long before any cut, at time `unix_ns`.
+    // Returns the bytes now waiting for flush().
+    size_t add(writer& w, int64_t unix_ns, const media_endpoint& src, const media_endpoint& dst, const uint8_t* payload,
+               uint32_t len, uint32_t orig_len);
     // Appends what `w` gathered to its file. Empty on success, else the reason (disk
     // full, ...); what could not be written is dropped. `written` gets the bytes written.
     std::string flush(writer& w, size_t* written);

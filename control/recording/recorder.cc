@@ -12,6 +12,7 @@
 #include "control/log.h"
 #include "control/recording/finisher.h"
 #include "control/recording/json_writer.h"
+#include "control/recording/media_endpoint.h"
 #include "control/recording/pcap_store.h"
 #include "control/recording/record_files.h"
 #include "control/recording/time_text.h"
@@ -24,11 +25,6 @@ std::string parent_of(const std::string& path) {
     return slash == std::string::npos ? std::string() : path.substr(0, slash);
 }
 
-std::string address_text(uint32_t addr_be, uint16_t port_be) {
-    const auto* b = reinterpret_cast<const uint8_t*>(&addr_be);
-    return std::to_string(b[0]) + "." + std::to_string(b[1]) + "." + std::to_string(b[2]) + "." + std::to_string(b[3]) +
-           ":" + std::to_string(__builtin_bswap16(port_be));
-}
 }  // namespace
 
 void prepare_directory(const std::string& dir) {
@@ -50,8 +46,7 @@ void prepare_directory(const std::string& dir) {
 struct recorder::stream_stats {
     uint8_t channel = 0;
     bool rtcp = false;
-    uint32_t src_addr = 0, dst_addr = 0;
-    uint16_t src_port = 0, dst_port = 0;
+    media_endpoint src, dst;  // the sender, the relay's address it arrived at
     uint64_t packets = 0;
     uint64_t bytes = 0;  // RTP/RTCP bytes (clear)
     int64_t first_ns = 0, last_ns = 0;
@@ -139,7 +134,6 @@ recorder_counters recorder::counters() const {
     }
     c.commands_run = v(counters_.commands_run);
     c.commands_failed = v(counters_.commands_failed);
-    c.refused_ipv6 = v(counters_.refused_ipv6);
     return c;
 }
 
@@ -283,12 +277,15 @@ void recorder::handle(const dp::record_slot& s) {
     if (a.pending == 0) {
         a.buffered_since = std::chrono::steady_clock::now();
     }
-    a.pending = store_->add(*a.out, ns, s.src_addr, s.src_port, s.dst_addr, s.dst_port, s.data(), s.len, s.orig_len);
+    const media_endpoint src = media_endpoint::source_of(s);
+    const media_endpoint dst = media_endpoint::destination_of(s);
+    const uint8_t* pkt = s.packet();
+    const uint32_t pkt_len = s.packet_len();
+    a.pending = store_->add(*a.out, ns, src, dst, pkt, pkt_len, s.orig_len);
     const bool rtcp = (s.flags & dp::record_rtcp) != 0;
     stream_stats* st = nullptr;
     for (auto& x : a.streams) {
-        if (x.channel == s.channel && x.rtcp == rtcp && x.src_addr == s.src_addr && x.src_port == s.src_port &&
-            x.dst_addr == s.dst_addr && x.dst_port == s.dst_port) {
+        if (x.channel == s.channel && x.rtcp == rtcp && x.src == src && x.dst == dst) {
             st = &x;
             break;
         }
@@ -297,21 +294,19 @@ void recorder::handle(const dp::record_slot& s) {
         st = &a.streams.emplace_back();
         st->channel = s.channel;
         st->rtcp = rtcp;
-        st->src_addr = s.src_addr;
-        st->src_port = s.src_port;
-        st->dst_addr = s.dst_addr;
-        st->dst_port = s.dst_port;
+        st->src = src;
+        st->dst = dst;
         st->first_ns = ns;
     }
     ++st->packets;
     st->bytes += s.orig_len;
     st->last_ns = ns;
-    if (!rtcp && s.len >= 12 && (s.data()[0] >> 6) == 2) {
-        const uint8_t pt = s.data()[1] & 0x7f;
+    if (!rtcp && pkt_len >= 12 && (pkt[0] >> 6) == 2) {
+        const uint8_t pt = pkt[1] & 0x7f;
         st->payload_types[pt >> 6] |= uint64_t{1} << (pt & 63);
         a.g711 = a.g711 || pt == 0 || pt == 8;
         uint32_t ssrc = 0;
-        std::memcpy(&ssrc, s.data() + 8, 4);
+        std::memcpy(&ssrc, pkt + 8, 4);
         ssrc = __builtin_bswap32(ssrc);
         bool known = false;
         for (uint8_t k = 0; k < st->n_ssrcs; ++k) {
@@ -433,10 +428,10 @@ void recorder::finish(active& a, close_request r) {
     for (const auto& s : a.streams) {
         bool known = false;
         for (const auto& l : job.audio.legs) {
-            known = known || (l.dst_addr == s.dst_addr && l.dst_port == s.dst_port);
+            known = known || l.dst == s.dst;
         }
         if (!s.rtcp && !known) {
-            job.audio.legs.push_back({s.dst_addr, s.dst_port, s.channel});
+            job.audio.legs.push_back({s.dst, s.channel});
         }
     }
     job.call_json = r.call_json.empty() ? "{}" : std::move(r.call_json);
@@ -456,8 +451,8 @@ void recorder::finish(active& a, close_request r) {
         w.begin_object();
         w.key("leg").value(static_cast<unsigned>(s.channel) + 1);
         w.key("kind").value(s.rtcp ? "rtcp" : "rtp");
-        w.key("source").value(address_text(s.src_addr, s.src_port));
-        w.key("destination").value(address_text(s.dst_addr, s.dst_port));
+        w.key("source").value(s.src.to_string());
+        w.key("destination").value(s.dst.to_string());
         w.key("packets").value(s.packets);
         w.key("bytes").value(s.bytes);
         w.key("first packet").value(time_text(s.first_ns));

@@ -84,7 +84,6 @@ struct recorder_counters {
     uint64_t ring_full = 0;        // copies the workers' record rings refused (record_ring::refused)
     uint64_t commands_run = 0;     // completion commands started
     uint64_t commands_failed = 0;  // ... that could not start or exited non-zero
-    uint64_t refused_ipv6 = 0;     // not started: the call has an IPv6 leg (count_refused_ipv6)
 };
 
 // Creates `dir` and `dir`/done (0700) if missing and checks that both are writable. Throws
@@ -110,8 +109,6 @@ class recorder {
     void open(open_request r);
     void close(close_request r);
     recorder_counters counters() const;
-    // Control thread: a recording was refused because its call has IPv6 media.
-    void count_refused_ipv6() { counters_.refused_ipv6.fetch_add(1, std::memory_order_relaxed); }
     // Why recording `id` failed; empty while it has not, and once it is closed.
     std::string failure(uint32_t id) const;
     const recorder_config& config() const { return cfg_; }

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "control/recording/media_endpoint.h"
 #include "control/recording/policy.h"
 
 namespace rtprelay::recording {
@@ -23,9 +24,8 @@ namespace rtprelay::recording {
 constexpr int64_t max_wav_seconds = 24 * 3600;  // 24 h: 1.4 GB of dual 16-bit audio
 
 struct wav_channel_map {
-    uint32_t dst_addr = 0;  // the relay's address and port the leg's packets arrived at
-    uint16_t dst_port = 0;  // (network order, as in the pcap)
-    uint8_t channel = 0;    // 0 = the offerer's leg, 1 = the answerer's
+    media_endpoint dst;   // the relay's address and port the leg's packets arrived at (as in the pcap)
+    uint8_t channel = 0;  // 0 = the offerer's leg, 1 = the answerer's
 };
 
 struct wav_job {

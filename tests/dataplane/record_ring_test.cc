@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -108,6 +109,88 @@ TEST(record_ring, one_producer_one_consumer_lose_nothing) {
     }
     producer.join();
     EXPECT_TRUE(read_all(r).empty());
+}
+
+const uint8_t src6[16] = {0x20, 0x01, 0x00, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10};
+const uint8_t dst6[16] = {0x20, 0x01, 0x00, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01};
+
+record_slot* put6(record_ring& r, uint32_t id, uint32_t len, bool rtcp = false) {
+    for (uint32_t i = 0; i < len && i < sizeof big; ++i) {
+        big[i] = static_cast<uint8_t>(id + i);
+    }
+    return record_copy6(r, 100 + id, id, 1, rtcp, src6, 0x1111, dst6, 0x2222, big, len);
+}
+
+TEST(record_ring, ipv6_records_carry_both_addresses_before_the_packet) {
+    record_ring r(65536);
+    ASSERT_NE(put(r, 1, 172), nullptr);
+    ASSERT_NE(put6(r, 2, 172, true), nullptr);
+    ASSERT_NE(put6(r, 3, 5), nullptr);
+    r.commit();
+    const auto got = read_all(r);
+    ASSERT_EQ(got.size(), 3u);
+    // IPv4 records stay as they were: no flag, the packet at data().
+    EXPECT_FALSE(got[0]->ipv6());
+    EXPECT_EQ(got[0]->packet(), got[0]->data());
+    EXPECT_EQ(got[0]->packet_len(), 172u);
+    EXPECT_EQ(got[0]->src_addr, 0x01020304u);
+    const record_slot& s = *got[1];
+    EXPECT_TRUE(s.ipv6());
+    EXPECT_EQ(s.flags, record_ipv6 | record_rtcp);
+    EXPECT_EQ(s.record_id, 2u);
+    EXPECT_EQ(s.tsc, 102u);
+    EXPECT_EQ(s.channel, 1);
+    EXPECT_EQ(s.src_addr, 0u);
+    EXPECT_EQ(s.dst_addr, 0u);
+    EXPECT_EQ(s.src_port, 0x1111);
+    EXPECT_EQ(s.dst_port, 0x2222);
+    EXPECT_EQ(std::memcmp(s.src6(), src6, 16), 0);
+    EXPECT_EQ(std::memcmp(s.dst6(), dst6, 16), 0);
+    EXPECT_EQ(s.len, record_addr6_bytes + 172);
+    EXPECT_EQ(s.orig_len, 172);
+    EXPECT_EQ(s.packet_len(), 172u);
+    EXPECT_EQ(s.packet()[0], 2);
+    EXPECT_EQ(s.packet()[171], static_cast<uint8_t>(2 + 171));
+    EXPECT_EQ(record_slot::size_for(s.len), 256u) << "an IPv6 G.711 record still takes 4 lines";
+    EXPECT_EQ(got[2]->packet_len(), 5u);
+    EXPECT_EQ(got[2]->packet()[4], static_cast<uint8_t>(3 + 4));
+    EXPECT_EQ(got[2]->flags, record_ipv6);
+}
+
+TEST(record_ring, long_ipv6_packets_are_cut_after_the_addresses) {
+    record_ring r(65536);
+    record_slot* s = put6(r, 1, 1600);
+    ASSERT_NE(s, nullptr);
+    r.commit();
+    EXPECT_EQ(s->packet_len(), record_slot_data);
+    EXPECT_EQ(s->len, record_addr6_bytes + record_slot_data);
+    EXPECT_EQ(s->orig_len, 1600);
+    EXPECT_EQ(s->packet()[record_slot_data - 1], static_cast<uint8_t>(1 + record_slot_data - 1));
+}
+
+TEST(record_ring, mixed_families_wrap_and_lose_nothing) {
+    record_ring r(65536);
+    for (uint32_t round = 0; round < 20; ++round) {
+        uint32_t put_n = 0;
+        for (uint32_t i = 0; i < 100; ++i) {
+            const uint32_t id = round * 100 + i + 1;
+            record_slot* s = (id % 2 != 0) ? put6(r, id, 20 + id % 200) : put(r, id, 20 + id % 200);
+            ASSERT_NE(s, nullptr) << "read every round: room enough";
+            ++put_n;
+        }
+        r.commit();
+        uint64_t pos = r.consumed();
+        uint32_t expect = round * 100 + 1;
+        while (const record_slot* s = r.next(&pos, r.committed())) {
+            ASSERT_EQ(s->record_id, expect);
+            ASSERT_EQ(s->ipv6(), expect % 2 != 0);
+            ASSERT_EQ(s->packet_len(), 20 + expect % 200);
+            ASSERT_EQ(s->packet()[s->packet_len() - 1], static_cast<uint8_t>(expect + s->packet_len() - 1));
+            ++expect;
+        }
+        EXPECT_EQ(expect, round * 100 + 1 + put_n);
+        r.release(pos);
+    }
 }
 
 }  // namespace

@@ -1,7 +1,8 @@
 """Call recording end to end through the real rtprelay (run_e2e.sh with RECORDING=1 and
 interface b recording from the answer): what the relay relays is what the pcap holds, read
 by tshark; the WAV's length and tones, read by Python's wave module and a Goertzel filter;
-from ringing vs from answer, pause/resume, stop recording, hostile file names.
+from ringing vs from answer, pause/resume, stop recording, hostile file names, IPv6 calls
+(v6 <-> v6 and bridged v4 <-> v6).
 Runs inside the relay's namespace."""
 
 import os
@@ -263,26 +264,117 @@ def hostile_names(ng):
           "recording-dir and recording-pattern place the files inside: %s" % (files or {}).get(".json"))
 
 
-def ipv6_refused(ng):
-    """A call with an IPv6 leg is not recorded (IPv4 only so far): a warning, an error for start
-    recording, a counted refusal, no file; the call itself is set up as any other."""
-    before = sorted(os.listdir(REC))
-    refused0 = ng.request({"command": "statistics"})["statistics"].get("recording", {}).get("refused ipv6", 0)
-    o = ng.request({"command": "offer", "call-id": "rec-v6", "from-tag": "A-rec-v6", "sdp": sdp(IP_A, next_port()),
-                    "direction": ["a", "b"], "record call": "yes", "address family": "IP6"})
-    check(text(o.get("result")) == "ok", "rec-v6: offer ok (%s)" % o.get("error-reason"))
-    check("c=IN IP6 %s" % E["RELAY6_B"] in text(o.get("sdp", b"")), "rec-v6: B is offered the relay's IPv6 address")
-    check("IPv6 media is not supported" in text(o.get("warning", b"")),
-          "rec-v6: the offer's warning says why it is not recorded: %s" % text(o.get("warning", b"")))
-    s = ng.request({"command": "start recording", "call-id": "rec-v6"})
-    check(text(s.get("result")) == "error" and "IPv6 media is not supported" in text(s.get("error-reason", b"")),
-          "rec-v6: start recording refused: %s" % text(s.get("error-reason", b"")))
-    q = ng.request({"command": "query", "call-id": "rec-v6"})
-    check(text(q.get("result")) == "ok", "rec-v6: the call is still there")
+def bracket(addr):
+    return "[%s]" % addr if ":" in addr else addr
+
+
+def recorded_family_call(ng, call_id, a_addr, b_addr, b_srtp=False, **offer_keys):
+    """A call recorded from its offer (record call), A on a_addr and B on b_addr (either
+    family), B on SRTP with b_srtp (srtp_peer sends it; the relay decrypts it for the
+    recording): both send 2 s of tone, the pcap (tshark) holds every relayed packet in its
+    family with the clear payloads sent, the WAV lasts from the first packet to the delete, one
+    tone per channel, the metadata names the endpoints ([addr]:port for IPv6)."""
+    pa, pb, kb = next_port(), next_port(), new_key()
+    if b_srtp:
+        offer_keys["transport-protocol"] = "RTP/SAVP"
+    o = ng.request(dict({"command": "offer", "call-id": call_id, "from-tag": "A-" + call_id, "sdp": sdp(a_addr, pa),
+                         "direction": ["a", "b"], "record call": "yes"}, **offer_keys))
+    if not check(text(o.get("result")) == "ok", "%s: offer ok (%s)" % (call_id, o.get("error-reason"))):
+        return
+    check("warning" not in o, "%s: no warning (%s)" % (call_id, text(o.get("warning", b""))))
+    to_b = parse(o["sdp"])
+    want_b = E["RELAY6_B"] if ":" in b_addr else E["RELAY_B"]
+    check(to_b["addr"] == want_b, "%s: B is offered the relay's %s" % (call_id, want_b))
+    b_sdp = sdp(b_addr, pb, "RTP/SAVP", ["1 AES_CM_128_HMAC_SHA1_80 inline:" + kb]) if b_srtp else sdp(b_addr, pb)
+    a = ng.request({"command": "answer", "call-id": call_id, "from-tag": "A-" + call_id, "to-tag": "B-" + call_id,
+                    "sdp": b_sdp})
+    check(text(a.get("result")) == "ok" and "warning" not in a, "%s: answer ok, no warning" % call_id)
+    to_a = parse(a["sdp"])
+    q = ng.request({"command": "query", "call-id": call_id})
+    check(text(q["recording"]["state"]) == "recording", "%s: recording" % call_id)
+    sa = host_socket(NS_A, a_addr, pa)
+    a_send = RtpSender(sa, (to_a["addr"], to_a["port"]), A440[:160 * 100], 0x7A7A)
+    if b_srtp:
+        check(to_b["proto"] == "RTP/SAVP" and to_b["crypto"], "%s: B is offered SRTP" % call_id)
+        sb = None
+        b_send = subprocess.Popen([PEER, "send", "--ns", NS_B, "--bind", "%s:%d" % (bracket(b_addr), pb),
+                                   "--to", "%s:%d" % (bracket(to_b["addr"]), to_b["port"]), "--key", kb,
+                                   "--suite", "AES_CM_128_HMAC_SHA1_80", "--ssrc", str(0x7B7B), "--seq", "3000",
+                                   "--count", "100", "--interval-us", "20000",
+                                   "--payload-file", os.path.join(TMP, "b1000.ul")])
+    else:
+        sb = host_socket(NS_B, b_addr, pb)
+        b_send = RtpSender(sb, (to_b["addr"], to_b["port"]), B1000[:160 * 100], 0x7B7B)
+        b_send.start()
+    a_send.start()
+    a_send.join()
+    if b_srtp:
+        b_send.wait(timeout=30)
+    else:
+        b_send.join()
+    time.sleep(0.3)
+    drain(sa)
+    if sb is not None:
+        drain(sb)
+    q = ng.request({"command": "query", "call-id": call_id})
+    relayed_a, relayed_b = stream_stats(q, "A-" + call_id), stream_stats(q, "B-" + call_id)
+    check(relayed_a >= 90 and relayed_b >= 90, "%s: most of 100+100 packets relayed (%d, %d)" %
+          (call_id, relayed_a, relayed_b))
+    t_del = delete(ng, call_id)
+    sa.close()
+    if sb is not None:
+        sb.close()
+    files = wait_done(REC, call_id)
+    if not check(files is not None and {".pcap", ".wav", ".json"} <= set(files), "%s: pcap, WAV, JSON" % call_id):
+        return
+
+    def endpoint(addr, port):
+        return "[%s]:%d" % (addr, port) if ":" in addr else "%s:%d" % (addr, port)
+
+    pkts = pcap_rtp(files[".pcap"])
+    from_a = [p for p in pkts if p["src"] == endpoint(a_addr, pa)]
+    from_b = [p for p in pkts if p["src"] == endpoint(b_addr, pb)]
+    check(len(from_a) == relayed_a and len(from_b) == relayed_b and len(pkts) == relayed_a + relayed_b,
+          "%s: tshark reads every relayed packet (%d of %d from A, %d of %d from B, %d in all)" %
+          (call_id, len(from_a), relayed_a, len(from_b), relayed_b, len(pkts)))
+    fam_a, fam_b = (6 if ":" in a_addr else 4), (6 if ":" in b_addr else 4)
+    check(all(p["family"] == fam_a and p["dst"] == endpoint(to_a["addr"], to_a["port"]) for p in from_a) and
+          all(p["family"] == fam_b and p["dst"] == endpoint(to_b["addr"], to_b["port"]) for p in from_b),
+          "%s: A's packets as IPv%d to the relay's A side, B's as IPv%d to its B side" % (call_id, fam_a, fam_b))
+    sent_a = {int.from_bytes(p[2:4], "big"): p[12:] for p in a_send.sent}
+    if b_srtp:
+        sent_b = {3000 + i: B1000[160 * i:160 * (i + 1)] for i in range(100)}  # what srtp_peer encrypted
+    else:
+        sent_b = {int.from_bytes(p[2:4], "big"): p[12:] for p in b_send.sent}
+    check(all(p["payload"] == sent_a.get(p["seq"]) for p in from_a) and
+          all(p["payload"] == sent_b.get(p["seq"]) for p in from_b),
+          "%s: payloads equal what was sent%s" % (call_id, " (B's in the clear)" if b_srtp else ""))
+    rate, ch = wav_channels(files[".wav"])
+    first = min(p["time"] for p in pkts) if pkts else t_del
+    length = len(ch[0]) / rate
+    check(rate == 8000 and len(ch) == 2 and abs(length - (t_del - first)) <= 0.02,
+          "%s: WAV 8 kHz, 2 channels, %.3f s from the first packet to the delete (%.3f s)" %
+          (call_id, length, t_del - first))
+    f1, r1 = dominant(ch[0][int(0.3 * rate):int(1.7 * rate)])
+    f2, r2 = dominant(ch[1][int(0.3 * rate):int(1.7 * rate)])
+    check(f1 == 440 and r1 > 100 and f2 == 1000 and r2 > 100,
+          "%s: channel 1 has A's 440 Hz (%d, %.0f), channel 2 B's 1000 Hz (%d, %.0f)" % (call_id, f1, r1, f2, r2))
+    streams = files["meta"]["recording"]["streams"]
+    sources = {s["source"] for s in streams if s["kind"] == "rtp"}
+    check(sources == {endpoint(a_addr, pa), endpoint(b_addr, pb)}, "%s: metadata sources %s" % (call_id, sources))
+    check(sum(s["packets"] for s in streams if s["kind"] == "rtp") == relayed_a + relayed_b,
+          "%s: metadata packets add up to what was relayed" % call_id)
+    check(files["meta"]["status"] == "complete", "%s: metadata complete" % call_id)
+
+
+def ipv6_recorded(ng):
+    """IPv6 calls are recorded as IPv4 ones: v6 <-> v6, and v4 <-> v6 bridged (one pcap, both
+    families) with SRTP on the IPv6 leg (decrypted for the recording); no refusal is left to
+    count."""
+    recorded_family_call(ng, "rec-v6", E["ADDR6_A"], E["ADDR6_B"])
+    recorded_family_call(ng, "rec-v46", IP_A, E["ADDR6_B"], b_srtp=True, **{"address family": "IP6"})
     r = ng.request({"command": "statistics"})["statistics"].get("recording", {})
-    check(r.get("refused ipv6", 0) == refused0 + 2, "rec-v6: both refusals counted (%s)" % r)
-    delete(ng, "rec-v6")
-    check(sorted(os.listdir(REC)) == before, "rec-v6: no recording file made")
+    check("refused ipv6" not in r, "statistics: no IPv6 refusal counter (%s)" % r)
 
 
 def main():
@@ -293,10 +385,10 @@ def main():
     pause_resume(ng)
     stop_recording(ng)
     hostile_names(ng)
-    ipv6_refused(ng)
+    ipv6_recorded(ng)
     s = ng.request({"command": "statistics"})["statistics"]
     r = s.get("recording", {})
-    check(r.get("started", 0) >= 6 and r.get("failed", 1) == 0 and r.get("active", 1) == 0,
+    check(r.get("started", 0) >= 8 and r.get("failed", 1) == 0 and r.get("active", 1) == 0,
           "statistics: recordings started, none failed, none left open (%s)" % r)
     check(r.get("ring full", 1) == 0, "no packet dropped from a recording")
 

@@ -53,17 +53,21 @@ class RtpSender(threading.Thread):
 
 
 def pcap_rtp(path):
-    """RTP packets of a pcap as tshark reads them: dicts with src, dst (ip:port), seq, ssrc,
-    payload (bytes, the RTP payload) and time (epoch seconds), in file order."""
+    """RTP packets of a pcap as tshark reads them: dicts with src, dst (ip:port, [ipv6]:port),
+    family (4 or 6), seq, ssrc, payload (bytes, the RTP payload) and time (epoch seconds), in
+    file order."""
     out = subprocess.run(
         ["tshark", "-r", path, "-o", "rtp.heuristic_rtp:TRUE", "-Y", "rtp", "-T", "fields", "-E", "separator=|",
-         "-e", "frame.time_epoch", "-e", "ip.src", "-e", "udp.srcport", "-e", "ip.dst", "-e", "udp.dstport",
-         "-e", "rtp.seq", "-e", "rtp.ssrc", "-e", "rtp.payload"],
+         "-e", "frame.time_epoch", "-e", "ip.src", "-e", "ipv6.src", "-e", "udp.srcport", "-e", "ip.dst",
+         "-e", "ipv6.dst", "-e", "udp.dstport", "-e", "rtp.seq", "-e", "rtp.ssrc", "-e", "rtp.payload"],
         check=True, capture_output=True, text=True).stdout
     pkts = []
     for line in out.splitlines():
-        t, src, sport, dst, dport, seq, ssrc, payload = line.split("|")
+        t, src4, src6, sport, dst4, dst6, dport, seq, ssrc, payload = line.split("|")
+        src = src4 or "[%s]" % src6
+        dst = dst4 or "[%s]" % dst6
         pkts.append({"time": float(t), "src": "%s:%s" % (src, sport), "dst": "%s:%s" % (dst, dport),
+                     "family": 4 if src4 else 6,
                      "seq": int(seq), "ssrc": int(ssrc, 16) if ssrc.startswith("0x") else int(ssrc),
                      "payload": bytes.fromhex(payload.replace(":", ""))})
     return pkts

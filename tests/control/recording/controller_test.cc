@@ -26,7 +26,8 @@ using ng::value;
 using test_files::read_file;
 
 std::string sdp(const std::string& ip, uint16_t port) {
-    return "v=0\r\no=- 1 1 IN IP4 " + ip + "\r\ns=-\r\nc=IN IP4 " + ip + "\r\nt=0 0\r\nm=audio " +
+    const std::string fam = ip.find(':') != std::string::npos ? "IP6 " : "IP4 ";
+    return "v=0\r\no=- 1 1 IN " + fam + ip + "\r\ns=-\r\nc=IN " + fam + ip + "\r\nt=0 0\r\nm=audio " +
            std::to_string(port) + " RTP/AVP 0 101\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n";
 }
 
@@ -150,7 +151,13 @@ class controller_test : public ::testing::Test {
     // The record stamp of the entry on `addr`:`port` (rtp) and port+1 (rtcp).
     std::pair<uint32_t, uint8_t> stamp(const char* addr, uint16_t port) {
         dp::flow_key k;
-        inet_pton(AF_INET, addr, &k.local_addr);
+        if (std::string_view(addr).find(':') != std::string_view::npos) {
+            uint8_t a6[16] = {};
+            inet_pton(AF_INET6, addr, a6);
+            k.v6_slot = locals_.slot6(a6);  // IPv6 flows are keyed by the address's slot
+        } else {
+            inet_pton(AF_INET, addr, &k.local_addr);
+        }
         k.local_port = htons(port);
         const dp::flow_entry* e = flows_->lookup(k);
         EXPECT_NE(e, nullptr) << addr << ":" << port;
@@ -275,26 +282,29 @@ TEST_F(controller_test, from_ringing_stamps_at_the_offer) {
     EXPECT_EQ(str(recording_of("c3"), "state"), "recording");
 }
 
-TEST_F(controller_test, a_call_with_ipv6_media_is_refused_with_a_warning_and_counted) {
-    // IPv4 offerer, answerer's leg on IPv6: the recording would need IPv6 in the pcap.
+TEST_F(controller_test, a_call_with_an_ipv6_leg_is_recorded_on_both_legs) {
+    // IPv4 offerer, answerer's leg on IPv6 (bridged): both legs are stamped, whichever family.
     const value r = offer("v6a", "dual", dict({{"address family", value::str("IP6")}}));
     ASSERT_EQ(str(r, "result"), "ok") << str(r, "error-reason");
     EXPECT_NE(str(r, "sdp").find("IN IP6 2001:2:5::1"), std::string::npos) << str(r, "sdp");
-    EXPECT_NE(str(r, "warning").find("IPv6 media is not supported"), std::string::npos) << str(r, "warning");
-    // Not started: neither leg is stamped (the controller stamps none of an IPv6 call).
-    EXPECT_EQ(str(recording_of("v6a"), "state"), "pending");
-    const value e = cmd("start recording", "v6a");
-    EXPECT_EQ(str(e, "result"), "error");
-    EXPECT_NE(str(e, "error-reason").find("IPv6 media is not supported"), std::string::npos) << str(e, "error-reason");
-    const value st = ctl_->statistics();
-    ASSERT_NE(st.find("refused ipv6"), nullptr);
-    EXPECT_EQ(st.find("refused ipv6")->as_integer(), 2);
-    EXPECT_EQ(rec_->counters().refused_ipv6, 2u);
-    EXPECT_EQ(rec_->counters().started, 0u);
-    // An IPv4 call on the same interface is recorded.
-    offer("v4a", "dual");
-    EXPECT_NE(stamp("198.18.5.1", b_port_).first, 0u);
-    EXPECT_EQ(str(recording_of("v4a"), "state"), "recording");
+    EXPECT_EQ(r.find("warning"), nullptr) << str(r, "warning");
+    EXPECT_EQ(str(recording_of("v6a"), "state"), "recording");
+    const value an = answer("v6a", dict({{"sdp", value::str(sdp("2001:2:5::20", 5000))}}));
+    ASSERT_EQ(str(an, "result"), "ok") << str(an, "error-reason");
+    EXPECT_EQ(an.find("warning"), nullptr) << str(an, "warning");
+    const auto leg_a = stamp("198.18.1.1", a_port_);
+    const auto leg_b = stamp("2001:2:5::1", b_port_);
+    EXPECT_NE(leg_a.first, 0u);
+    EXPECT_EQ(leg_a.first, leg_b.first) << "one recording for the call";
+    EXPECT_EQ(leg_a.second, 0);
+    EXPECT_EQ(leg_b.second, 1) << "the IPv6 leg is the answerer's channel";
+    rec_->poll(std::chrono::steady_clock::now());  // the recorder opens it
+    EXPECT_EQ(rec_->counters().started, 1u);
+    EXPECT_EQ(ctl_->statistics().find("refused ipv6"), nullptr) << "no refusal left to count";
+    // Stopped: the IPv6 leg's stamp goes as the IPv4 one's.
+    cmd("stop recording", "v6a");
+    EXPECT_EQ(stamp("198.18.1.1", a_port_).first, 0u);
+    EXPECT_EQ(stamp("2001:2:5::1", b_port_).first, 0u);
 }
 
 TEST_F(controller_test, record_call_keys_and_flag) {

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <cstring>
@@ -128,6 +129,24 @@ class recorder_test : public ::testing::Test {
         }
     }
 
+    // Leg `ch` sends `p` over IPv6 from 2001:2::10 / ::11 to the relay's 2001:2::1 / 2001:2:1::1.
+    void send6(uint32_t id, uint8_t ch, const std::vector<uint8_t>& p, int64_t ms, bool rtcp = false) {
+        uint8_t src[16] = {0x20, 0x01, 0x00, 0x02};
+        uint8_t dst[16] = {0x20, 0x01, 0x00, 0x02};
+        src[15] = ch == 0 ? 0x10 : 0x11;
+        dst[5] = ch == 0 ? 0 : 1;
+        dst[15] = 1;
+        const uint16_t sport = htons(ch == 0 ? 4000 : 5000);
+        const uint16_t dport = htons(static_cast<uint16_t>((ch == 0 ? 30000 : 40000) + (rtcp ? 1 : 0)));
+        ASSERT_NE(dp::record_copy6(ring_, static_cast<uint64_t>(ms) * 1'000'000, id, ch, rtcp, src, sport, dst, dport,
+                                   p.data(), static_cast<uint32_t>(p.size())),
+                  nullptr);
+        ring_.commit();
+        if (ring_.committed() - ring_.consumed() > ring_.capacity() / 2) {
+            rec_->poll(std::chrono::steady_clock::now());
+        }
+    }
+
     void open(uint32_t id, const std::string& base, channels layout = channels::dual, bool first = false,
               int64_t start_ms = 0) {
         open_request o;
@@ -153,7 +172,27 @@ class recorder_test : public ::testing::Test {
         std::vector<std::vector<uint8_t>> payloads;  // UDP payloads
         std::vector<int64_t> times_ns;
         std::vector<uint16_t> dst_ports;
+        std::vector<bool> v6;                       // the packet is IPv6
+        std::vector<std::vector<uint8_t>> packets;  // whole, from the IP header on
     };
+    // RFC 8200's check of an IPv6/UDP packet: the one's complement sum over the pseudo-header
+    // and the datagram, its checksum included, is 0xffff when the checksum is right.
+    static uint32_t udp6_sum(const u_char* d, uint32_t n) {
+        uint32_t sum = 0;
+        auto add = [&sum](const u_char* b, uint32_t len) {
+            for (uint32_t i = 0; i < len; i += 2) {
+                sum += static_cast<uint32_t>(b[i] << 8 | (i + 1 < len ? b[i + 1] : 0));
+            }
+        };
+        add(d + 8, 32);
+        const uint32_t ulen = static_cast<uint32_t>(d[44] << 8 | d[45]);
+        sum += ulen + 17;
+        add(d + 40, std::min(ulen, n - 40));
+        while (sum >> 16) {
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        return sum;
+    }
     pcap_read read_pcap(const std::string& path) {
         pcap_read r;
         char err[PCAP_ERRBUF_SIZE];
@@ -166,11 +205,22 @@ class recorder_test : public ::testing::Test {
         pcap_pkthdr* h;
         const u_char* d;
         while (pcap_next_ex(p, &h, &d) == 1) {
-            EXPECT_EQ(d[0], 0x45);
-            EXPECT_EQ(d[9], 17);
-            r.payloads.emplace_back(d + 28, d + h->caplen);
+            const bool v6 = (d[0] >> 4) == 6;
+            if (v6) {
+                EXPECT_EQ(d[0], 0x60);
+                EXPECT_EQ(d[6], 17);
+                EXPECT_EQ(d[4] << 8 | d[5], static_cast<int>(h->len) - 40) << "IPv6 payload length";
+                EXPECT_EQ(udp6_sum(d, h->caplen), 0xffff) << "a UDP checksum that verifies";
+            } else {
+                EXPECT_EQ(d[0], 0x45);
+                EXPECT_EQ(d[9], 17);
+            }
+            const uint32_t ip_len = v6 ? 40 : 20;
+            r.v6.push_back(v6);
+            r.packets.emplace_back(d, d + h->caplen);
+            r.payloads.emplace_back(d + ip_len + 8, d + h->caplen);
             r.times_ns.push_back(static_cast<int64_t>(h->ts.tv_sec) * 1'000'000'000 + h->ts.tv_usec * 1000);
-            r.dst_ports.push_back(static_cast<uint16_t>(d[22] << 8 | d[23]));
+            r.dst_ports.push_back(static_cast<uint16_t>(d[ip_len + 2] << 8 | d[ip_len + 3]));
         }
         pcap_close(p);
         return r;
@@ -280,6 +330,92 @@ TEST_F(recorder_test, a_dual_call_becomes_pcap_wav_and_json_in_done) {
     EXPECT_EQ(c.active, 0u);
     EXPECT_EQ(c.packets, 151u);
     EXPECT_GT(c.bytes, 48000u);
+}
+
+TEST_F(recorder_test, a_bridged_call_has_both_families_in_one_pcap_and_its_wav) {
+    make();
+    open(8, "bridged");
+    // Leg 1 over IPv4: 440 Hz for 1 s; leg 2 over IPv6: 1000 Hz for 1 s; an RTCP over IPv6.
+    std::vector<std::vector<uint8_t>> sent4, sent6;
+    for (uint16_t k = 0; k < 50; ++k) {
+        sent4.push_back(tone_packet(0x1111, k, 440));
+        send(8, 0, sent4.back(), 100 + 20 * k);
+        sent6.push_back(tone_packet(0x2222, k, 1000));
+        send6(8, 1, sent6.back(), 110 + 20 * k);
+    }
+    const std::vector<uint8_t> rtcp = {0x80, 200, 0, 6, 0, 0, 0x22, 0x22, 1, 2, 3};  // odd length
+    send6(8, 1, rtcp, 1200, true);
+    close(8, 2000);
+    rec_->stop();
+
+    const std::string done = dir_ + "/done/bridged";
+    const pcap_read p = read_pcap(done + ".pcap");
+    EXPECT_EQ(p.linktype, DLT_RAW) << "one link type for both families";
+    ASSERT_EQ(p.payloads.size(), 101u);
+    size_t n4 = 0, n6 = 0;
+    for (size_t i = 0; i < p.payloads.size(); ++i) {
+        if (!p.v6[i]) {
+            EXPECT_EQ(p.dst_ports[i], 30000);
+            EXPECT_EQ(p.payloads[i], sent4[n4++]) << "packet " << i;
+            continue;
+        }
+        const std::vector<uint8_t>& whole = p.packets[i];
+        const uint8_t relay_b[16] = {0x20, 0x01, 0x00, 0x02, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+        EXPECT_EQ(std::memcmp(whole.data() + 24, relay_b, 16), 0) << "to the relay's IPv6 address";
+        EXPECT_EQ(whole[23], 0x11) << "from the sender's";
+        EXPECT_EQ(whole[40] << 8 | whole[41], 5000) << "source port";
+        if (n6 < sent6.size()) {
+            EXPECT_EQ(p.dst_ports[i], 40000);
+            EXPECT_EQ(p.payloads[i], sent6[n6]) << "packet " << i;
+        } else {
+            EXPECT_EQ(p.dst_ports[i], 40001);
+            EXPECT_EQ(p.payloads[i], rtcp);
+        }
+        ++n6;
+    }
+    EXPECT_EQ(n4, 50u);
+    EXPECT_EQ(n6, 51u);
+
+    SF_INFO info;
+    const auto ch = read_wav(done + ".wav", &info);
+    ASSERT_EQ(info.channels, 2);
+    EXPECT_EQ(info.frames, 2 * 8000);
+    const auto a = slice(ch[0], 0.2, 1.0);
+    EXPECT_GT(power_at(a, 440), 100 * power_at(a, 1000)) << "the IPv4 leg in channel 1";
+    const auto b = slice(ch[1], 0.2, 1.0);
+    EXPECT_GT(power_at(b, 1000), 100 * power_at(b, 440)) << "the IPv6 leg in channel 2";
+    EXPECT_TRUE(silent(slice(ch[1], 1.2, 2.0)));
+
+    const std::string json = read_file(done + ".json");
+    EXPECT_NE(json.find("\"source\": \"[2001:2::11]:5000\""), std::string::npos) << json;
+    EXPECT_NE(json.find("\"destination\": \"[2001:2:1::1]:40000\""), std::string::npos) << json;
+    EXPECT_NE(json.find("\"destination\": \"[2001:2:1::1]:40001\""), std::string::npos) << json;
+    EXPECT_NE(json.find("\"destination\": \"198.18.0.1:30000\""), std::string::npos) << json;
+    EXPECT_NE(json.find("\"packets\": 101"), std::string::npos) << json;
+    EXPECT_EQ(rec_->counters().packets, 101u);
+}
+
+TEST_F(recorder_test, a_cut_ipv6_packet_keeps_its_length_and_has_no_checksum) {
+    make();
+    open(9, "cut6");
+    std::vector<uint8_t> big(1600, 0x5a);
+    big[0] = 0x80;
+    send6(9, 0, big, 100);
+    close(9, 500);
+    rec_->stop();
+    pcap_t* p = nullptr;
+    char err[PCAP_ERRBUF_SIZE];
+    p = pcap_open_offline((dir_ + "/done/cut6.pcap").c_str(), err);
+    ASSERT_NE(p, nullptr) << err;
+    pcap_pkthdr* h;
+    const u_char* d;
+    ASSERT_EQ(pcap_next_ex(p, &h, &d), 1);
+    EXPECT_EQ(h->len, 40u + 8 + 1600) << "the length it had";
+    EXPECT_EQ(h->caplen, 40u + 8 + dp::record_slot_data) << "what the record kept";
+    EXPECT_EQ(d[4] << 8 | d[5], 8 + 1600);
+    EXPECT_EQ(d[46] << 8 | d[47], 0) << "a checksum over bytes not kept cannot be made";
+    EXPECT_EQ(pcap_next_ex(p, &h, &d), PCAP_ERROR_BREAK);
+    pcap_close(p);
 }
 
 TEST_F(recorder_test, mixed_sums_both_legs_into_one_channel) {
