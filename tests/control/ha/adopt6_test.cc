@@ -37,10 +37,7 @@ struct node6 {
         ifs.add(parse_interface("int address=198.18.2.1/24,2001:2:2::1/64 dpdk-port=1 ports=40000-40099", 12));
         for (const auto& i : ifs.all()) {
             for (const auto& a : i.addresses) {
-                dp::local_address la{a.net.base.is_v4() ? a.net.base.v4_be() : 0, i.dpdk_port, 0};
-                la.v6 = !a.net.base.is_v4();
-                std::memcpy(la.addr6, a.net.base.bytes.data(), la.v6 ? 16 : 0);
-                locals.add(la);
+                locals.add(local_address_of(a.net.base, i.dpdk_port, i.vlan));
             }
         }
         pub = std::make_unique<publisher>(*flows, *neighbours, 1);
