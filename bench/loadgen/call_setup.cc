@@ -50,8 +50,12 @@ value make_offer(const call_record& c, const options& opt, const side_sockets& a
     d.set("call-id", value::str(c.call_id));
     d.set("from-tag", value::str(c.from_tag));
     d.set("sdp", value::str(endpoint_sdp(opt.addr_a, a, c.socket_index, opt.ptime_ms, 2 * uint64_t{c.index} + 1000,
-                                         opt.srtp ? &c.key_a : nullptr)));
+                                         c.srtp_a ? &c.key_a : nullptr)));
     d.set("replace", string_list({"origin"}));
+    if (c.srtp_a != c.srtp_b) {
+        // A bridged call (--srtp-mix): what the relay offers B, as a SIP proxy asks for it.
+        d.set("transport-protocol", value::str(c.srtp_b ? "RTP/SAVP" : "RTP/AVP"));
+    }
     if (!opt.interface_a.empty()) {
         value::list_t dir;
         dir.push_back(value::str(opt.interface_a));
@@ -68,7 +72,7 @@ value make_answer(const call_record& c, const options& opt, const side_sockets& 
     d.set("from-tag", value::str(c.from_tag));
     d.set("to-tag", value::str(c.to_tag));
     d.set("sdp", value::str(endpoint_sdp(opt.addr_b, b, c.socket_index, opt.ptime_ms, 2 * uint64_t{c.index} + 1001,
-                                         opt.srtp ? &c.key_b : nullptr)));
+                                         c.srtp_b ? &c.key_b : nullptr)));
     d.set("replace", string_list({"origin"}));
     return d;
 }
@@ -174,7 +178,7 @@ setup_result set_up_calls(ng::ng_client& client, const options& opt, const side_
             const std::optional<value>& reply = k < replies.size() ? replies[k] : no_reply;
             any_reply = any_reply || reply.has_value();
             if (k < answers) {
-                if (std::string why = read_reply(reply, server, opt.srtp, &c.a_sends_to); !why.empty()) {
+                if (std::string why = read_reply(reply, server, c.srtp_a, &c.a_sends_to); !why.empty()) {
                     fail(c, "answer", why);
                 } else {
                     c.set_up = true;
@@ -183,7 +187,7 @@ setup_result set_up_calls(ng::ng_client& client, const options& opt, const side_
             } else {
                 const bool accepted = reply && reply_failure(&*reply).empty();
                 c.offered = accepted;
-                if (std::string why = read_reply(reply, server, opt.srtp, &c.b_sends_to); !why.empty()) {
+                if (std::string why = read_reply(reply, server, c.srtp_b, &c.b_sends_to); !why.empty()) {
                     fail(c, "offer", why);
                 } else {
                     answering.push_back(c.index);

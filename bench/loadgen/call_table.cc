@@ -4,7 +4,22 @@
 
 namespace rtprelay::loadgen {
 
-std::vector<call_record> make_calls(uint32_t count, uint32_t sockets, int pid, uint32_t run, bool srtp) {
+call_legs legs_of(uint32_t call_index, bool srtp, bool srtp_mix) {
+    if (srtp_mix) {
+        const uint32_t k = call_index % 4;
+        return call_legs{k == 2 || k == 3, k == 1 || k == 3};
+    }
+    return call_legs{srtp, srtp};
+}
+
+const char* legs_name(bool srtp_a, bool srtp_b) {
+    if (srtp_a) {
+        return srtp_b ? "srtp-srtp" : "srtp-rtp";
+    }
+    return srtp_b ? "rtp-srtp" : "plain";
+}
+
+std::vector<call_record> make_calls(uint32_t count, uint32_t sockets, int pid, uint32_t run, bool srtp, bool srtp_mix) {
     std::vector<call_record> calls(count);
     const std::string prefix = "lg-" + std::to_string(pid) + "-" + (run == 0 ? "" : std::to_string(run) + "-");
     for (uint32_t i = 0; i < count; ++i) {
@@ -14,8 +29,13 @@ std::vector<call_record> make_calls(uint32_t count, uint32_t sockets, int pid, u
         c.from_tag = c.call_id + "-a";
         c.to_tag = c.call_id + "-b";
         c.socket_index = i % sockets;
-        if (srtp) {
+        const call_legs legs = legs_of(i, srtp, srtp_mix);
+        c.srtp_a = legs.srtp_a;
+        c.srtp_b = legs.srtp_b;
+        if (c.srtp_a) {
             c.key_a = sdes::random_key(sdes::suite::aes_cm_128_hmac_sha1_80);  // what endpoint_sdp offers
+        }
+        if (c.srtp_b) {
             c.key_b = sdes::random_key(sdes::suite::aes_cm_128_hmac_sha1_80);
         }
     }
@@ -43,9 +63,13 @@ stream_set plan_streams(const std::vector<call_record>& calls, std::mt19937_64& 
             // A's packets reach B protected with the relay's key toward B, which the
             // relay's offer (b_sends_to's SDP) announced, and the mirror image.
             const media_target& peer = from == side::a ? c.b_sends_to : c.a_sends_to;
-            if (peer.srtp_key) {
-                s.srtp = true;
+            s.send_srtp = from == side::a ? c.srtp_a : c.srtp_b;
+            if (s.send_srtp) {
                 s.send_key = from == side::a ? c.key_a : c.key_b;
+            }
+            const bool receiver_srtp = from == side::a ? c.srtp_b : c.srtp_a;
+            if (peer.srtp_key && receiver_srtp) {
+                s.recv_srtp = true;
                 s.recv_key = *peer.srtp_key;
                 s.recv_suite = peer.srtp_suite.value_or(dp::srtp::suite::aes_cm_128_hmac_sha1_80);
             }

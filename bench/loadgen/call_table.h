@@ -32,15 +32,33 @@ struct call_record {
     std::string error;          // why not, when !set_up
     media_target a_sends_to;    // the relay's side facing A (from the answer's reply)
     media_target b_sends_to;    // the relay's side facing B (from the offer's reply)
-    // --srtp: the key each endpoint protects with (in its own SDP). What it receives is
+    // Whether endpoint A (B) speaks SRTP: its SDP says RTP/SAVP with a key of its own. Both
+    // with --srtp; per call with --srtp-mix (legs_of).
+    bool srtp_a = false;
+    bool srtp_b = false;
+    // The key each SRTP endpoint protects with (in its own SDP). What it receives is
     // protected with the key in the relay's SDP toward it (x_sends_to.srtp_key).
     dp::srtp::master_key key_a{};
     dp::srtp::master_key key_b{};
 };
 
+// Which legs of a call speak SRTP: {A, B}.
+struct call_legs {
+    bool srtp_a = false;
+    bool srtp_b = false;
+};
+
+// --srtp: every call SRTP on both legs; --srtp-mix: call i takes the (i % 4)-th of plain,
+// RTP at A and SRTP at B, SRTP at A and RTP at B, SRTP on both (the relay bridges the mixed
+// ones); neither: plain.
+call_legs legs_of(uint32_t call_index, bool srtp, bool srtp_mix);
+// "plain", "rtp-srtp", "srtp-rtp" or "srtp-srtp" (A's leg first).
+const char* legs_name(bool srtp_a, bool srtp_b);
+
 // Calls named "lg-<pid>-<run>-<i>" with tags "...-a" / "-b" (`run` keeps a ramp's steps
-// apart on the relay). With `srtp`, each side of each call gets a fresh random key.
-std::vector<call_record> make_calls(uint32_t count, uint32_t sockets, int pid, uint32_t run = 0, bool srtp = false);
+// apart on the relay). Legs as legs_of() says; each SRTP leg gets a fresh random key.
+std::vector<call_record> make_calls(uint32_t count, uint32_t sockets, int pid, uint32_t run = 0, bool srtp = false,
+                                    bool srtp_mix = false);
 
 struct stream_plan {
     uint32_t call_index = 0;
@@ -51,9 +69,10 @@ struct stream_plan {
     uint32_t first_ts = 0;
     net_address rtp_dst;  // where the sending side's packets go (the relay)
     net_address rtcp_dst;
-    bool srtp = false;
-    dp::srtp::master_key send_key{};  // the sender protects with it (its own SDP's key)
-    dp::srtp::master_key recv_key{};  // the receiver unprotects with it (the relay's key)
+    bool send_srtp = false;           // the sender's leg is SRTP: it protects with send_key
+    bool recv_srtp = false;           // the receiver's leg is SRTP: it unprotects with recv_key
+    dp::srtp::master_key send_key{};  // the sender's own SDP's key
+    dp::srtp::master_key recv_key{};  // the relay's key toward the receiver
     dp::srtp::suite recv_suite = dp::srtp::suite::aes_cm_128_hmac_sha1_80;
 };
 

@@ -8,12 +8,14 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <exception>
 #include <memory>
 #include <optional>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "bench/loadgen/call_setup.h"
 #include "bench/loadgen/call_table.h"
@@ -55,15 +57,41 @@ struct dpdk_media {
     const lg::packet_store* store = nullptr;
 };
 
+// The NG clients of --ng: the first sets calls up; with a list, the end of the run talks to
+// the first one that answers a ping then (a node of a group may have died meanwhile).
+struct ng_clients {
+    std::unique_ptr<rtprelay::ng::ng_client> first;
+    std::vector<std::unique_ptr<rtprelay::ng::ng_client>> more;
+
+    rtprelay::ng::ng_client* live(const lg::options& opt) {
+        if (more.empty()) {
+            return first.get();
+        }
+        rtprelay::ng::value ping = rtprelay::ng::value::dict();
+        ping.set("command", rtprelay::ng::value::str("ping"));
+        const auto timeout = std::chrono::milliseconds(opt.ng_timeout_ms);
+        if (first->request(ping, timeout, 1, nullptr)) {
+            return first.get();
+        }
+        for (auto& c : more) {
+            if (c->request(ping, timeout, 1, nullptr)) {
+                return c.get();
+            }
+        }
+        return first.get();  // none answers: the queries and deletes say so
+    }
+};
+
 // One run of `n` calls: setup, streaming, the relay's counters, teardown. `dpdk` is set in
-// --dpdk mode (media over the generator's own ports), empty with sockets; `client` is null
-// with --dpdk-wire (no relay).
+// --dpdk mode (media over the generator's own ports), empty with sockets; `clients.first` is
+// null with --dpdk-wire (no relay).
 lg::run_summary run_once(const lg::options& opt, uint32_t n, uint32_t run_no, uint32_t sockets,
-                         const lg::side_sockets& side_a, const lg::side_sockets& side_b,
-                         rtprelay::ng::ng_client* client, lg::progress_line& progress, const dpdk_media& dpdk) {
+                         const lg::side_sockets& side_a, const lg::side_sockets& side_b, ng_clients& clients,
+                         lg::progress_line& progress, const dpdk_media& dpdk) {
     lg::options step = opt;
     step.calls = n;
-    std::vector<lg::call_record> calls = lg::make_calls(n, sockets, ::getpid(), run_no, opt.srtp);
+    rtprelay::ng::ng_client* client = clients.first.get();
+    std::vector<lg::call_record> calls = lg::make_calls(n, sockets, ::getpid(), run_no, opt.srtp, opt.srtp_mix);
     if (dpdk.store != nullptr) {
         lg::use_identity_keys(*dpdk.store, &calls);
     }
@@ -102,7 +130,11 @@ lg::run_summary run_once(const lg::options& opt, uint32_t n, uint32_t run_no, ui
             progress.finish();
             std::fprintf(stderr, "rtprelay-loadgen: streaming: %s\n", error.c_str());
         }
+        lg::name_rows(calls, &summary.call_rows);
+        summary.per_call_rows = opt.per_call;
         if (client != nullptr) {
+            client = clients.live(opt);
+            summary.teardown_ng = client->server_name();
             summary.relay = lg::query_calls(*client, step, calls);
         }
     }
@@ -115,7 +147,7 @@ lg::run_summary run_once(const lg::options& opt, uint32_t n, uint32_t run_no, ui
 }
 
 int run_ramp(const lg::options& opt, uint32_t sockets, const lg::side_sockets& side_a, const lg::side_sockets& side_b,
-             rtprelay::ng::ng_client* client, lg::progress_line& progress, const dpdk_media& dpdk) {
+             ng_clients& clients, lg::progress_line& progress, const dpdk_media& dpdk) {
     lg::ramp_search search(opt.calls, opt.ramp_max, opt.ramp_factor, opt.ramp_refine);
     std::vector<lg::ramp_step> steps;
     uint32_t run_no = 0;
@@ -124,7 +156,7 @@ int run_ramp(const lg::options& opt, uint32_t sockets, const lg::side_sockets& s
             lg::sleep_until_ns(lg::mono_ns() + static_cast<int64_t>(opt.ramp_pause_s * 1e9));
         }
         ++run_no;
-        lg::run_summary s = run_once(opt, *n, run_no, sockets, side_a, side_b, client, progress, dpdk);
+        lg::run_summary s = run_once(opt, *n, run_no, sockets, side_a, side_b, clients, progress, dpdk);
         const lg::step_verdict v = lg::judge_step(s, opt.loss_threshold_percent, opt.skip_tolerance_percent);
         // One line per step on stderr: the ramp takes minutes, stdout gets the result.
         std::fprintf(stderr,
@@ -192,21 +224,26 @@ int main(int argc, char** argv) {
         }
     }
 
-    std::unique_ptr<rtprelay::ng::ng_client> client;
+    ng_clients clients;
     if (!opt.dpdk_wire) {
+        std::string at = opt.ng;
         try {
-            client = std::make_unique<rtprelay::ng::ng_client>(opt.ng);
+            clients.first = std::make_unique<rtprelay::ng::ng_client>(opt.ng);
+            for (const std::string& a : opt.ng_more) {
+                at = a;
+                clients.more.push_back(std::make_unique<rtprelay::ng::ng_client>(a));
+            }
         } catch (const std::exception& e) {
-            return fail("--ng " + opt.ng + ": " + e.what());
+            return fail("--ng " + at + ": " + e.what());
         }
     }
 
     lg::install_stop_handler();
     lg::progress_line progress;
     if (opt.ramp) {
-        return run_ramp(opt, sockets, side_a, side_b, client.get(), progress, dpdk);
+        return run_ramp(opt, sockets, side_a, side_b, clients, progress, dpdk);
     }
-    const lg::run_summary summary = run_once(opt, opt.calls, 0, sockets, side_a, side_b, client.get(), progress, dpdk);
+    const lg::run_summary summary = run_once(opt, opt.calls, 0, sockets, side_a, side_b, clients, progress, dpdk);
     if (opt.json) {
         lg::print_json(summary, stdout);
     } else {

@@ -57,6 +57,12 @@ std::string validate(const options& o) {
     if (o.srtp && o.rtcp) {
         return "--srtp with --rtcp: SRTCP is not generated yet; use one of them";
     }
+    if (o.srtp_mix && (o.srtp || o.rtcp || o.dpdk)) {
+        return "--srtp-mix: not with --srtp (it mixes SRTP and plain calls), --rtcp or --dpdk";
+    }
+    if (o.per_call && !o.json) {
+        return "--per-call: the rows are JSON; use it with --json";
+    }
     if (o.srtp_check_streams > 1000) {
         return "--srtp-check-streams: at most 1000";
     }
@@ -148,6 +154,11 @@ std::string validate(const options& o) {
     if (o.ng.find(':') == std::string::npos) {
         return "--ng: expected HOST:PORT";
     }
+    for (const std::string& a : o.ng_more) {
+        if (a.find(':') == std::string::npos) {
+            return "--ng: expected HOST:PORT[,HOST:PORT...] (" + a + ")";
+        }
+    }
     return "";
 }
 
@@ -176,7 +187,9 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
     // clang-format off
     desc.add_options()
         ("help,h", "show this help")
-        ("ng", with_default(&o.ng, "HOST:PORT"), "relay's NG control address")
+        ("ng", with_default(&o.ng, "HOST:PORT"),
+         "relay's NG control address; a comma-separated list: setup through the first, the\n"
+         "end-of-run queries and deletes through the first that answers a ping")
         ("calls", with_default(&o.calls, "N"), "number of calls")
         ("duration", with_default(&o.duration_s, "SECONDS"), "streaming time")
         ("setup-rate", with_default(&o.setup_rate, "N"),
@@ -207,6 +220,11 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
          "protected with rtprelay's native transform")
         ("srtp-check-streams", with_default(&o.srtp_check_streams, "N"),
          "with --srtp: streams whose every packet libsrtp2 also checks, sent and received")
+        ("srtp-mix", po::bool_switch(&o.srtp_mix),
+         "calls cycle through plain, RTP<->SRTP, SRTP<->RTP and SRTP<->SRTP (the relay\n"
+         "bridges the mixed ones); libsrtp2 checks 2 x --srtp-check-streams SRTP streams")
+        ("per-call", po::bool_switch(&o.per_call),
+         "with --json: one row per call (packets, longest gap between arrivals, last arrival)")
         ("ramp", po::bool_switch(&o.ramp),
          "repeat the run with growing call counts (from --calls) and report the largest one\n"
          "whose loss stays under --loss-threshold")
@@ -269,6 +287,19 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
     }
     if (vm.count("relay-pid") != 0) {
         o.relay_pid = relay_pid;
+    }
+    // --ng A,B,C: the first sets calls up, the others stand by (options.h).
+    if (const size_t comma = o.ng.find(','); comma != std::string::npos) {
+        const std::string rest = o.ng.substr(comma + 1);
+        o.ng.resize(comma);
+        for (size_t start = 0;;) {
+            const size_t end = rest.find(',', start);
+            o.ng_more.push_back(rest.substr(start, end == std::string::npos ? end : end - start));
+            if (end == std::string::npos) {
+                break;
+            }
+            start = end + 1;
+        }
     }
     if (std::string err = validate(o); !err.empty()) {
         std::fprintf(stderr, "rtprelay-loadgen: %s\n", err.c_str());

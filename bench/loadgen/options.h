@@ -5,11 +5,16 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace rtprelay::loadgen {
 
 struct options {
-    std::string ng = "127.0.0.1:2223";  // NG control address of the relay (host:port)
+    // NG control address of the relay (host:port). --ng takes a comma-separated list: calls
+    // are set up through the first; the end-of-run queries and deletes go to the first one
+    // that answers a ping (a group of nodes whose first one may be gone by then).
+    std::string ng = "127.0.0.1:2223";
+    std::vector<std::string> ng_more;  // the list's other addresses, in order
     uint32_t calls = 100;
     double duration_s = 10.0;          // streaming time, seconds
     double setup_rate = 0.0;           // offers per second; 0 = as fast as replies come
@@ -34,6 +39,13 @@ struct options {
     // first srtp_check_streams streams in each direction (sent and received).
     bool srtp = false;
     uint32_t srtp_check_streams = 4;
+    // --srtp-mix: call i is plain, RTP<->SRTP, SRTP<->RTP or SRTP<->SRTP by i % 4 (legs_of,
+    // call_table.h); the relay bridges the mixed ones, asked by the offer's
+    // transport-protocol. libsrtp2 checks the first 2 * srtp_check_streams SRTP streams.
+    bool srtp_mix = false;
+    // --per-call (with --json): a row per call, both directions: packets, the longest gap
+    // between arrivals and when it ended (CLOCK_MONOTONIC), the last arrival.
+    bool per_call = false;
     // Ramp: runs of growing call counts from `calls` (x ramp_factor each) until loss passes
     // loss_threshold_percent, a call fails, or ramp_max; then ramp_refine bisection steps
     // between the last good and first bad count. Reports the largest good count.

@@ -72,3 +72,28 @@ TEST(LoadgenOptions, PlotNeedsARampAndAnSvgOrPngName) {
     EXPECT_EQ(parse({"--ramp", "--plot", "ramp.pdf"}, &bad), lg::parse_outcome::exit_error);
     EXPECT_EQ(parse({"--ramp", "--plot", ".svg"}, &bad), lg::parse_outcome::exit_error);
 }
+
+TEST(LoadgenOptions, NgTakesAListOfNodes) {
+    lg::options o;
+    ASSERT_EQ(parse({"--ng", "198.19.0.1:2223,198.19.0.2:2223,198.19.0.3:2223"}, &o), lg::parse_outcome::run);
+    EXPECT_EQ(o.ng, "198.19.0.1:2223");
+    EXPECT_EQ(o.ng_more, (std::vector<std::string>{"198.19.0.2:2223", "198.19.0.3:2223"}));
+    lg::options one;
+    ASSERT_EQ(parse({"--ng", "127.0.0.1:2223"}, &one), lg::parse_outcome::run);
+    EXPECT_TRUE(one.ng_more.empty());
+    lg::options bad;
+    EXPECT_EQ(parse({"--ng", "127.0.0.1:2223,nowhere"}, &bad), lg::parse_outcome::exit_error);
+    EXPECT_EQ(parse({"--ng", "127.0.0.1:2223,"}, &bad), lg::parse_outcome::exit_error);
+}
+
+TEST(LoadgenOptions, SrtpMixStandsAlone) {
+    lg::options o;
+    ASSERT_EQ(parse({"--srtp-mix", "--json", "--per-call"}, &o), lg::parse_outcome::run);
+    EXPECT_TRUE(o.srtp_mix);
+    EXPECT_TRUE(o.per_call);
+    lg::options bad;
+    EXPECT_EQ(parse({"--srtp-mix", "--srtp"}, &bad), lg::parse_outcome::exit_error);
+    EXPECT_EQ(parse({"--srtp-mix", "--rtcp"}, &bad), lg::parse_outcome::exit_error);
+    EXPECT_EQ(parse(with({"--srtp-mix"}), &bad), lg::parse_outcome::exit_error);
+    EXPECT_EQ(parse({"--per-call"}, &bad), lg::parse_outcome::exit_error);  // rows are JSON
+}

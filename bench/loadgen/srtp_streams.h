@@ -4,8 +4,11 @@
 // relay's SDP toward the receiver, both with rtprelay's native transform (dataplane/srtp):
 // Debian's libsrtp2 costs ~4-5 us a packet and would make the generator the bottleneck.
 //
-// libsrtp2 is the independent check: for the first `check_calls` calls (both directions)
-// every packet sent is also unprotected by libsrtp2 with the sender's key and must give back
+// With --srtp-mix only the SRTP legs are protected and unprotected; the others pass as they
+// are (a null context).
+//
+// libsrtp2 is the independent check: for the first `check_calls` calls (both directions;
+// with --srtp-mix, the first 2 * check_calls SRTP streams each way) every packet sent is also unprotected by libsrtp2 with the sender's key and must give back
 // the plaintext, and every packet received is unprotected by libsrtp2 too, which must agree
 // with the native result byte for byte. A mismatch means one of the two transforms (or the
 // keys the relay announced) is wrong; it is counted, never fatal.
@@ -25,11 +28,13 @@ namespace rtprelay::loadgen {
 struct srtp_check_counts {
     uint64_t checked = 0;     // packets libsrtp2 also processed
     uint64_t mismatched = 0;  // ... and disagreed with the native transform
+    uint64_t refused = 0;     // received: ... and libsrtp2 refused (authentication, replay)
 };
 
 class srtp_sender {
  public:
-    // Throws std::runtime_error when a context cannot be made.
+    // Throws std::runtime_error when a context cannot be made. Streams without send_srtp
+    // stay plain.
     srtp_sender(const stream_set& streams, uint32_t check_calls);
 
     // Protects stream `stream`'s RTP packet in place (*len grows by the tag; `room` bytes
@@ -51,7 +56,8 @@ class srtp_sender {
 
 class srtp_receiver {
  public:
-    // Throws std::runtime_error when a context cannot be made.
+    // Throws std::runtime_error when a context cannot be made. Streams without recv_srtp
+    // stay plain (unprotect() leaves them and says ok).
     srtp_receiver(const stream_set& streams, uint32_t check_calls);
 
     // Unprotects stream `stream`'s packet in place (*len shrinks by the tag).

@@ -22,7 +22,8 @@ stream_set one_call(const dp::srtp::master_key& ka, const dp::srtp::master_key& 
         stream_plan s;
         s.from = i == 0 ? side::a : side::b;
         s.ssrc = 0x1000 + i;
-        s.srtp = true;
+        s.send_srtp = true;
+        s.recv_srtp = true;
         s.send_key = i == 0 ? ka : kb;
         s.recv_key = s.send_key;
         set.by_ssrc.insert(s.ssrc, i);
@@ -90,7 +91,37 @@ TEST(srtp_streams, tampered_and_replayed_packets_fail_and_both_transforms_agree)
 
     EXPECT_EQ(rx.failures(), 2u);
     EXPECT_EQ(rx.checks().checked, 3u);
+    EXPECT_EQ(rx.checks().refused, 2u);  // libsrtp2 refused the same two
     EXPECT_EQ(rx.checks().mismatched, 0u);
+}
+
+// --srtp-mix, an RTP<->SRTP call: A's leg is plain, B's is SRTP. A->B is sent plain and
+// arrives protected (the relay's key toward B); B->A is sent protected and arrives plain.
+TEST(srtp_streams, a_plain_leg_passes_unchanged_and_is_never_checked) {
+    stream_set set = one_call(key(), key());
+    set.streams[0].send_srtp = false;  // A sends plain
+    set.streams[1].recv_srtp = false;  // A receives plain
+    srtp_sender tx(set, 1);
+    srtp_receiver rx(set, 1);
+    std::vector<uint8_t> buf = packet(set.streams[0].ssrc, 5);
+    const std::vector<uint8_t> plain(buf.begin(), buf.begin() + rtp_header_bytes + 160);
+    uint32_t len = rtp_header_bytes + 160;
+    ASSERT_TRUE(tx.protect(0, buf.data(), &len, dp::srtp::max_overhead));
+    EXPECT_EQ(len, plain.size());
+    EXPECT_EQ(std::memcmp(buf.data(), plain.data(), len), 0);
+    // B->A: protected by B, plain at A (here the same bytes stand for the relay's output).
+    std::vector<uint8_t> back = packet(set.streams[1].ssrc, 5);
+    const std::vector<uint8_t> back_plain(back.begin(), back.begin() + rtp_header_bytes + 160);
+    uint32_t back_len = rtp_header_bytes + 160;
+    ASSERT_TRUE(tx.protect(1, back.data(), &back_len, dp::srtp::max_overhead));
+    EXPECT_EQ(back_len, back_plain.size() + 10);
+    std::vector<uint8_t> at_a = back_plain;
+    uint32_t n = static_cast<uint32_t>(at_a.size());
+    EXPECT_EQ(rx.unprotect(1, at_a.data(), &n), dp::srtp::result::ok);
+    EXPECT_EQ(at_a, back_plain);
+    EXPECT_EQ(tx.checks().checked, 1u);  // only B's protected packet
+    EXPECT_EQ(rx.checks().checked, 0u);
+    EXPECT_EQ(rx.failures(), 0u);
 }
 
 TEST(srtp_streams, a_wrong_key_fails_every_packet) {

@@ -75,6 +75,7 @@ void add_srtp_checks(const srtp_sender& tx, const srtp_receiver& rx, uint64_t un
     s->srtp_mismatched_sent = tx.checks().mismatched;
     s->srtp_checked_received = rx.checks().checked;
     s->srtp_mismatched_received = rx.checks().mismatched;
+    s->srtp_refused_received = rx.checks().refused;
 }
 
 void add_streams(const std::vector<stream_sent>& sent, const std::vector<stream_stats>& stats,
@@ -104,6 +105,8 @@ void add_streams(const std::vector<stream_sent>& sent, const std::vector<stream_
     s->latency_p50_ns = latency.percentile(0.50);
     s->latency_p99_ns = latency.percentile(0.99);
     s->latency_max_ns = latency.max();
+    s->call_rows = gap_rows(sent, stats);
+    s->gaps = summarise_gaps(s->call_rows);
 }
 
 std::optional<double> run_summary::generator_utilisation() const {
@@ -169,6 +172,12 @@ void print_table(const run_summary& s, std::FILE* out) {
                  us(s.latency_p50_ns), us(s.latency_p99_ns), us(s.latency_max_ns), us(s.sender_max_lag_ns));
     std::fprintf(out, "jitter       mean %.1f us\n", s.jitter_mean_ns / 1000.0);
     std::fprintf(out, "streams      %" PRIu64 "  without media %" PRIu64 "\n", s.streams, s.streams_silent);
+    if (s.gaps.measured > 0) {
+        std::fprintf(out, "gaps         per call, longest between arrivals: p50 %.1f ms  p99 %.1f ms  max %.1f ms",
+                     static_cast<double>(s.gaps.p50_ns) / 1e6, static_cast<double>(s.gaps.p99_ns) / 1e6,
+                     static_cast<double>(s.gaps.max_ns) / 1e6);
+        std::fprintf(out, "  (%u calls; %u with a direction of under 2 packets)\n", s.gaps.measured, s.gaps.unmeasured);
+    }
     const uint64_t handled = s.packets_sent + s.packets_received;
     std::fprintf(out, "generator    cpu %.3f s  %.3f us per packet sent or received (%s)\n", s.generator_cpu_seconds,
                  handled == 0 ? 0.0 : s.generator_cpu_seconds * 1e6 / static_cast<double>(handled),
@@ -194,9 +203,9 @@ void print_table(const run_summary& s, std::FILE* out) {
         std::fprintf(out,
                      "srtp         protect errors %" PRIu64 "  unprotect failed %" PRIu64
                      "  libsrtp2 checked: sent %" PRIu64 " (%" PRIu64 " mismatched)  received %" PRIu64 " (%" PRIu64
-                     " mismatched)\n",
+                     " mismatched, %" PRIu64 " refused)\n",
                      s.srtp_protect_errors, s.srtp_unprotect_failed, s.srtp_checked_sent, s.srtp_mismatched_sent,
-                     s.srtp_checked_received, s.srtp_mismatched_received);
+                     s.srtp_checked_received, s.srtp_mismatched_received, s.srtp_refused_received);
     }
     if (s.rtcp_sent > 0) {
         std::fprintf(out, "rtcp         sent %" PRIu64 "  received %" PRIu64 "\n", s.rtcp_sent, s.rtcp_received);
@@ -251,6 +260,9 @@ void print_json(const run_summary& s, std::FILE* out) {
                  "\"first_error\":%s,\"failures\":{%s},\"setup_seconds\":%.3f},",
                  json_string(s.ng).c_str(), s.interrupted ? "true" : "false", s.calls_requested, s.calls_set_up,
                  s.calls_failed, json_string(s.first_error).c_str(), failures.c_str(), s.setup_seconds);
+    if (!s.teardown_ng.empty() && s.teardown_ng != s.ng) {
+        std::fprintf(out, "\"teardown_ng\":%s,", json_string(s.teardown_ng).c_str());
+    }
     std::fprintf(out,
                  "\"packets\":{\"sent\":%" PRIu64 ",\"received\":%" PRIu64 ",\"lost\":%" PRIu64
                  ",\"loss_percent\":%.6f,\"duplicates\":%" PRIu64 ",\"reordered\":%" PRIu64 ",\"too_old\":%" PRIu64
@@ -269,6 +281,9 @@ void print_json(const run_summary& s, std::FILE* out) {
                  "\"streams\":{\"total\":%" PRIu64 ",\"silent\":%" PRIu64 "}",
                  us(s.latency_p50_ns), us(s.latency_p99_ns), us(s.latency_max_ns), s.jitter_mean_ns / 1000.0,
                  us(s.sender_max_lag_ns), s.rtcp_sent, s.rtcp_received, s.streams, s.streams_silent);
+    std::fprintf(out, ",\"gaps_ms\":{\"calls\":%u,\"unmeasured\":%u,\"p50\":%.1f,\"p99\":%.1f,\"max\":%.1f}",
+                 s.gaps.measured, s.gaps.unmeasured, static_cast<double>(s.gaps.p50_ns) / 1e6,
+                 static_cast<double>(s.gaps.p99_ns) / 1e6, static_cast<double>(s.gaps.max_ns) / 1e6);
     std::fprintf(out, ",\"transport\":\"%s\",\"generator_cpu_seconds\":%.3f", s.dpdk ? "dpdk" : "sockets",
                  s.generator_cpu_seconds);
     if (std::optional<double> u = s.generator_utilisation()) {
@@ -331,13 +346,17 @@ void print_json(const run_summary& s, std::FILE* out) {
         std::fprintf(out,
                      ",\"srtp\":{\"protect_errors\":%" PRIu64 ",\"unprotect_failed\":%" PRIu64
                      ",\"libsrtp2_checked_sent\":%" PRIu64 ",\"libsrtp2_mismatched_sent\":%" PRIu64
-                     ",\"libsrtp2_checked_received\":%" PRIu64 ",\"libsrtp2_mismatched_received\":%" PRIu64 "}",
+                     ",\"libsrtp2_checked_received\":%" PRIu64 ",\"libsrtp2_mismatched_received\":%" PRIu64
+                     ",\"libsrtp2_refused_received\":%" PRIu64 "}",
                      s.srtp_protect_errors, s.srtp_unprotect_failed, s.srtp_checked_sent, s.srtp_mismatched_sent,
-                     s.srtp_checked_received, s.srtp_mismatched_received);
+                     s.srtp_checked_received, s.srtp_mismatched_received, s.srtp_refused_received);
     }
     if (s.deleted) {
         std::fprintf(out, ",\"delete\":{\"ok\":%u,\"failed\":%u,\"first_error\":%s}", s.deleted->deleted,
                      s.deleted->failed, json_string(s.deleted->first_error).c_str());
+    }
+    if (s.per_call_rows) {
+        print_rows_json(s.call_rows, out);
     }
     std::fputs("}\n", out);
 }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/loadgen/call_gaps.h"
 #include "bench/loadgen/call_teardown.h"
 #include "bench/loadgen/latency_histogram.h"
 #include "bench/loadgen/send_batch.h"
@@ -37,6 +38,7 @@ struct relay_busy_time {
 
 struct run_summary {
     std::string ng;
+    std::string teardown_ng;  // where the queries and deletes went (--ng list), "" = ng
     uint32_t calls_requested = 0;
     uint32_t calls_set_up = 0;
     uint32_t calls_failed = 0;
@@ -67,6 +69,11 @@ struct run_summary {
     double jitter_mean_ns = 0;    // RFC 3550 jitter, mean over streams that received >= 2
     uint64_t streams = 0;         // RTP streams of the set-up calls (two per call)
     uint64_t streams_silent = 0;  // ... of which nothing arrived at the other end
+    // Per call, the longest time between two arrivals in either direction (call_gaps.h);
+    // the rows are printed with --per-call.
+    std::vector<call_gap_row> call_rows;
+    gap_figures gaps;
+    bool per_call_rows = false;
 
     // --dpdk: the transport's own figures.
     bool dpdk = false;
@@ -94,6 +101,7 @@ struct run_summary {
     uint64_t srtp_mismatched_sent = 0;
     uint64_t srtp_checked_received = 0;
     uint64_t srtp_mismatched_received = 0;
+    uint64_t srtp_refused_received = 0;  // libsrtp2 refused a checked stream's packet
 
     // The generator's own CPU (all its threads) over the streaming phase: says whether it,
     // rather than the relay, was the limit.
