@@ -139,7 +139,8 @@ def main():
     srtcp = srtp_a_to_b(29201, {"addr": rtcp_to_a["addr"], "port": rtcp_to_a["port"] + 1},
                         rtcp_to_b, rtcp_ka, 0x3001, 1000, int((SECONDS - 1) * 10), 100, rtcp=True)
     time.sleep(KILL_AFTER)  # the wrap stream wrapped after 50 packets (1 s)
-    killed_at = n1.kill9()
+    killed_at = time.monotonic()  # the signal's time (kill9() returns once the process is reaped)
+    n1.kill9()
     taker = None
     for _ in range(100):
         taker = next((n for n in standbys if "calls adopted" in n.log_text()), None)
