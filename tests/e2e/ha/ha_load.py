@@ -152,7 +152,9 @@ def main():
         lg.kill()
         return
     other = [n for n in standbys if n is not taker][0]
-    print("TAKER %s, adopted %.2f s after the kill" % (taker.name, time.monotonic() - killed_at))
+    print("TAKER %s, adopted %.2f s after the kill: %s" % (
+        taker.name, time.monotonic() - killed_at,
+        "; ".join(line for line in taker.log_text().splitlines() if "leases taken" in line or "calls adopted" in line)))
     out, _ = lg.communicate(timeout=SECONDS + 120)
     with open(report, "w") as f:
         f.write(out)
