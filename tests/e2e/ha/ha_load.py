@@ -116,7 +116,9 @@ def main():
             continue
         path = os.path.join(E["HA_TMP"], "to-%s.pcap" % side)
         caps[side] = (capture(ns, iface, relay, path), path, relay)
-    time.sleep(1.0)  # dumpcap up
+    # dumpcap writes the file's header once it captures.
+    check(wait_for(lambda: all(os.path.exists(c[1]) and os.path.getsize(c[1]) >= 24 for c in caps.values()), 20),
+          "the captures are running")
 
     # The test's own SRTP calls through node 1: one whose A->B stream crosses a sequence
     # number wrap before the kill (libsrtp2 at both ends), one with SRTCP A->B.

@@ -19,7 +19,9 @@ E = os.environ
 
 
 def capture(ns, iface, path):
-    return subprocess.Popen(["ip", "netns", "exec", ns, "tshark", "-q", "-i", iface, "-w", path, "-f",
+    """dumpcap (tshark's capture engine): tshark itself takes seconds to start on a loaded
+    host, and a capture that starts after the cut cannot show node 1's frames."""
+    return subprocess.Popen(["ip", "netns", "exec", ns, "dumpcap", "-q", "-P", "-i", iface, "-w", path, "-f",
                              "arp or udp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -46,7 +48,9 @@ def main():
     for ns, iface, side in ((ns_a, E["IF_A1"], "a"), (ns_b, E["IF_B1"], "b")):
         path = os.path.join(E["HA_TMP"], "cap-%s.pcap" % side)
         caps[side] = (capture(ns, iface, path), path)
-    time.sleep(1.5)  # tshark up
+    # dumpcap writes the file's header once it captures.
+    check(wait_for(lambda: all(os.path.exists(p) and os.path.getsize(p) >= 24 for _, p in caps.values()), 20),
+          "the captures are running")
 
     o = n1.ng.request({"command": "offer", "call-id": "p1", "from-tag": "A", "sdp": sdp(ip_a, 33000),
                        "direction": ["a", "b"]})
