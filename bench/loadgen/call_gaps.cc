@@ -10,10 +10,6 @@ namespace rtprelay::loadgen {
 
 namespace {
 
-stream_gap gap_of(const stream_sent& sent, const stream_stats& st) {
-    return stream_gap{sent.packets, st.received(), st.longest_gap_ns(), st.gap_end_ns(), st.last_arrival_ns()};
-}
-
 // Nearest rank: the smallest value with at least p of the values at or below it.
 int64_t rank(const std::vector<int64_t>& sorted, double p) {
     const auto n = static_cast<double>(sorted.size());
@@ -21,12 +17,36 @@ int64_t rank(const std::vector<int64_t>& sorted, double p) {
     return sorted[std::min(k, sorted.size() - 1)];
 }
 
-void print_stream(const char* name, const stream_gap& g, std::FILE* out) {
+stream_gap gap_of(const stream_sent& sent, const stream_stats& st) {
+    return stream_gap{sent.packets,         st.received(),    st.longest_gap_ns(), st.gap_end_ns(),
+                      st.last_arrival_ns(), st.mark_gap_ns(), st.mark_gap_end_ns()};
+}
+
+gap_figures figures_of(std::vector<int64_t> values, uint32_t unmeasured) {
+    gap_figures f;
+    f.unmeasured = unmeasured;
+    f.measured = static_cast<uint32_t>(values.size());
+    if (values.empty()) {
+        return f;
+    }
+    std::sort(values.begin(), values.end());
+    f.p50_ns = rank(values, 0.50);
+    f.p99_ns = rank(values, 0.99);
+    f.max_ns = values.back();
+    return f;
+}
+
+void print_stream(const char* name, const stream_gap& g, bool marked, std::FILE* out) {
     std::fprintf(out,
                  "\"%s\":{\"sent\":%" PRIu64 ",\"received\":%" PRIu64
-                 ",\"longest_gap_ms\":%.1f,\"gap_end_s\":%.6f,\"last_arrival_s\":%.6f}",
+                 ",\"longest_gap_ms\":%.1f,\"gap_end_s\":%.6f,\"last_arrival_s\":%.6f",
                  name, g.sent, g.received, static_cast<double>(g.longest_gap_ns) / 1e6,
                  static_cast<double>(g.gap_end_ns) / 1e9, static_cast<double>(g.last_arrival_ns) / 1e9);
+    if (marked) {
+        std::fprintf(out, ",\"mark_gap_ms\":%.1f,\"mark_gap_end_s\":%.6f", static_cast<double>(g.mark_gap_ns) / 1e6,
+                     static_cast<double>(g.mark_gap_end_ns) / 1e9);
+    }
+    std::fputc('}', out);
 }
 
 }  // namespace
@@ -64,39 +84,54 @@ void name_rows(const std::vector<call_record>& calls, std::vector<call_gap_row>*
 }
 
 gap_figures summarise_gaps(const std::vector<call_gap_row>& rows) {
-    gap_figures f;
     std::vector<int64_t> gaps;
+    uint32_t unmeasured = 0;
     gaps.reserve(rows.size());
     for (const call_gap_row& r : rows) {
         if (r.measured()) {
             gaps.push_back(r.longest_gap_ns());
         } else {
-            ++f.unmeasured;
+            ++unmeasured;
         }
     }
-    f.measured = static_cast<uint32_t>(gaps.size());
-    if (gaps.empty()) {
-        return f;
-    }
-    std::sort(gaps.begin(), gaps.end());
-    f.p50_ns = rank(gaps, 0.50);
-    f.p99_ns = rank(gaps, 0.99);
-    f.max_ns = gaps.back();
-    return f;
+    return figures_of(std::move(gaps), unmeasured);
 }
 
-void print_rows_json(const std::vector<call_gap_row>& rows, std::FILE* out) {
+gap_figures summarise_resume(const std::vector<call_gap_row>& rows, int64_t mark_ns) {
+    std::vector<int64_t> resume;
+    uint32_t unmeasured = 0;
+    resume.reserve(rows.size());
+    for (const call_gap_row& r : rows) {
+        if (r.a_to_b.mark_gap_end_ns == 0 || r.b_to_a.mark_gap_end_ns == 0) {
+            ++unmeasured;
+        } else {
+            resume.push_back(std::max(r.a_to_b.mark_gap_end_ns, r.b_to_a.mark_gap_end_ns) - mark_ns);
+        }
+    }
+    return figures_of(std::move(resume), unmeasured);
+}
+
+void print_rows_json(const std::vector<call_gap_row>& rows, bool marked, std::FILE* out) {
     std::fputs(",\"per_call\":[", out);
     for (size_t i = 0; i < rows.size(); ++i) {
         const call_gap_row& r = rows[i];
         std::fprintf(out, "%s{\"call\":%u,\"id\":%s,\"legs\":\"%s\",", i == 0 ? "" : ",", r.call_index,
                      json_string(r.call_id).c_str(), r.legs);
-        print_stream("a_to_b", r.a_to_b, out);
+        print_stream("a_to_b", r.a_to_b, marked, out);
         std::fputc(',', out);
-        print_stream("b_to_a", r.b_to_a, out);
+        print_stream("b_to_a", r.b_to_a, marked, out);
         std::fputc('}', out);
     }
     std::fputc(']', out);
+}
+
+void print_mark_json(int64_t mark_ns, const gap_figures& resume, std::FILE* out) {
+    std::fprintf(out,
+                 ",\"mark\":{\"at_s\":%.6f,\"resume_ms\":{\"calls\":%u,\"unmeasured\":%u,\"p50\":%.1f,\"p99\":%.1f,"
+                 "\"max\":%.1f}}",
+                 static_cast<double>(mark_ns) / 1e9, resume.measured, resume.unmeasured,
+                 static_cast<double>(resume.p50_ns) / 1e6, static_cast<double>(resume.p99_ns) / 1e6,
+                 static_cast<double>(resume.max_ns) / 1e6);
 }
 
 }  // namespace rtprelay::loadgen

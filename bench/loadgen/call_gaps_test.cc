@@ -72,5 +72,20 @@ TEST(call_gaps, a_silent_direction_leaves_the_call_unmeasured_and_rows_name_set_
     EXPECT_EQ(f.max_ns, 300 * ms);
 }
 
+TEST(call_gaps, resume_after_the_mark_takes_the_later_direction_and_a_silent_one_is_unmeasured) {
+    constexpr int64_t mark = 5000 * ms;
+    std::vector<call_gap_row> rows(3);
+    rows[0].a_to_b.mark_gap_end_ns = mark + 600 * ms;
+    rows[0].b_to_a.mark_gap_end_ns = mark + 640 * ms;
+    rows[1].a_to_b.mark_gap_end_ns = mark + 550 * ms;
+    rows[1].b_to_a.mark_gap_end_ns = mark + 500 * ms;
+    rows[2].a_to_b.mark_gap_end_ns = mark + 500 * ms;  // B->A never came back
+    const gap_figures f = summarise_resume(rows, mark);
+    EXPECT_EQ(f.measured, 2u);
+    EXPECT_EQ(f.unmeasured, 1u);
+    EXPECT_EQ(f.p50_ns, 550 * ms);
+    EXPECT_EQ(f.max_ns, 640 * ms);
+}
+
 }  // namespace
 }  // namespace rtprelay::loadgen

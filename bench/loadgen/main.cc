@@ -24,6 +24,7 @@
 #include "bench/loadgen/dpdk_calls.h"
 #include "bench/loadgen/dpdk_link.h"
 #include "bench/loadgen/dpdk_stream.h"
+#include "bench/loadgen/mark_signal.h"
 #include "bench/loadgen/options.h"
 #include "bench/loadgen/progress_line.h"
 #include "bench/loadgen/ramp.h"
@@ -239,6 +240,7 @@ int main(int argc, char** argv) {
     }
 
     lg::install_stop_handler();
+    lg::install_mark_handler();
     lg::progress_line progress;
     if (opt.ramp) {
         return run_ramp(opt, sockets, side_a, side_b, clients, progress, dpdk);

@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "bench/loadgen/clock.h"
+#include "bench/loadgen/mark_signal.h"
 #include "bench/loadgen/rtp_wire.h"
 #include "bench/loadgen/srtp_streams.h"
 #include "bench/loadgen/stop_signal.h"
@@ -166,6 +167,7 @@ bool receiver::all_arrived() const {
 void receiver::run(int64_t deadline_ns, int64_t drain_ns) {
     std::array<epoll_event, 16> events{};
     bool stopping = false;
+    bool marked = false;
     for (;;) {
         const int64_t now = mono_ns();
         if (!stopping && stop_requested()) {
@@ -174,6 +176,13 @@ void receiver::run(int64_t deadline_ns, int64_t drain_ns) {
         }
         if (now >= deadline_ns || all_arrived()) {
             break;
+        }
+        if (!marked && mark_ns() != 0) {
+            // Arrivals are stamped after this, so every later one is after the mark.
+            marked = true;
+            for (stream_stats& st : stats_) {
+                st.set_mark(mark_ns());
+            }
         }
         // Wake at least every 50 ms to check the deadline and the early stop.
         const int64_t wait_ms = std::clamp<int64_t>((deadline_ns - now) / 1'000'000, 1, 50);

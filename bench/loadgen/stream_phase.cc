@@ -11,6 +11,7 @@
 
 #include "bench/loadgen/clock.h"
 #include "bench/loadgen/live_counters.h"
+#include "bench/loadgen/mark_signal.h"
 #include "bench/loadgen/receiver.h"
 #include "bench/loadgen/relay_usage.h"
 #include "bench/loadgen/sender.h"
@@ -95,6 +96,10 @@ bool run_stream_phase(const stream_set& streams, const side_sockets& a, const si
     progress->finish();
 
     add_streams(tx->sent(), rx->stats(), rx->latency(), out);
+    out->mark_ns = mark_ns();
+    if (out->mark_ns != 0) {
+        out->resume = summarise_resume(out->call_rows, out->mark_ns);
+    }
     const int64_t sending_ns = std::max<int64_t>(tx->stopped_ns() - sc.start_ns, 0);
     out->stream_seconds = static_cast<double>(sending_ns) / 1e9;
     out->send_errors = tx->send_errors();

@@ -32,6 +32,11 @@ class stream_stats {
     int64_t longest_gap_ns() const { return longest_gap_ns_; }
     int64_t gap_end_ns() const { return gap_end_ns_; }
     int64_t last_arrival_ns() const { return last_arrival_ns_; }
+    // From set_mark() on (mark_signal.h), also the longest gap that ends after the mark and
+    // the arrival that ended it (0 = none yet): a failover's gap, whatever came before.
+    void set_mark(int64_t mark_ns) { mark_ns_ = mark_ns; }
+    int64_t mark_gap_ns() const { return mark_gap_ns_; }
+    int64_t mark_gap_end_ns() const { return mark_gap_end_ns_; }
 
  private:
     // Duplicate detection remembers the last 1024 sequence numbers: 20 s at 50 packets/s,
@@ -51,6 +56,9 @@ class stream_stats {
     int64_t last_arrival_ns_ = 0;
     int64_t longest_gap_ns_ = 0;
     int64_t gap_end_ns_ = 0;
+    int64_t mark_ns_ = 0;
+    int64_t mark_gap_ns_ = 0;
+    int64_t mark_gap_end_ns_ = 0;
     uint64_t received_ = 0;
     uint64_t duplicates_ = 0;
     uint64_t reordered_ = 0;

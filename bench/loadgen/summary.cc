@@ -178,6 +178,13 @@ void print_table(const run_summary& s, std::FILE* out) {
                      static_cast<double>(s.gaps.max_ns) / 1e6);
         std::fprintf(out, "  (%u calls; %u with a direction of under 2 packets)\n", s.gaps.measured, s.gaps.unmeasured);
     }
+    if (s.mark_ns != 0) {
+        std::fprintf(out,
+                     "mark         per call, media again after SIGUSR1: p50 %.1f ms  p99 %.1f ms  max %.1f ms  (%u "
+                     "calls; %u with a direction silent since)\n",
+                     static_cast<double>(s.resume.p50_ns) / 1e6, static_cast<double>(s.resume.p99_ns) / 1e6,
+                     static_cast<double>(s.resume.max_ns) / 1e6, s.resume.measured, s.resume.unmeasured);
+    }
     const uint64_t handled = s.packets_sent + s.packets_received;
     std::fprintf(out, "generator    cpu %.3f s  %.3f us per packet sent or received (%s)\n", s.generator_cpu_seconds,
                  handled == 0 ? 0.0 : s.generator_cpu_seconds * 1e6 / static_cast<double>(handled),
@@ -355,8 +362,11 @@ void print_json(const run_summary& s, std::FILE* out) {
         std::fprintf(out, ",\"delete\":{\"ok\":%u,\"failed\":%u,\"first_error\":%s}", s.deleted->deleted,
                      s.deleted->failed, json_string(s.deleted->first_error).c_str());
     }
+    if (s.mark_ns != 0) {
+        print_mark_json(s.mark_ns, s.resume, out);
+    }
     if (s.per_call_rows) {
-        print_rows_json(s.call_rows, out);
+        print_rows_json(s.call_rows, s.mark_ns != 0, out);
     }
     std::fputs("}\n", out);
 }

@@ -74,6 +74,9 @@ struct run_summary {
     std::vector<call_gap_row> call_rows;
     gap_figures gaps;
     bool per_call_rows = false;
+    // A SIGUSR1 during streaming (mark_signal.h): when, and per call media again after it.
+    int64_t mark_ns = 0;
+    gap_figures resume;
 
     // --dpdk: the transport's own figures.
     bool dpdk = false;
