@@ -143,6 +143,15 @@ void receiver::drain(const source& src) {
         }
         // One clock read per batch: the packets of a batch arrived within microseconds.
         const int64_t arrival = mono_ns();
+        if (!marked_ && mark_ns() != 0) {
+            // Read after the stamp: a batch stamped after the mark always sees it (a thread
+            // starved for a while still measures the failover's gap, not a later one).
+            marked_ = true;
+            const int64_t mark = mark_ns();
+            for (stream_stats& st : stats_) {
+                st.set_mark(mark);
+            }
+        }
         for (int i = 0; i < n; ++i) {
             uint8_t* buf = buffers_.data() + static_cast<size_t>(i) * buffer_bytes;
             const size_t len = msgs[static_cast<size_t>(i)].msg_len;
@@ -167,7 +176,6 @@ bool receiver::all_arrived() const {
 void receiver::run(int64_t deadline_ns, int64_t drain_ns) {
     std::array<epoll_event, 16> events{};
     bool stopping = false;
-    bool marked = false;
     for (;;) {
         const int64_t now = mono_ns();
         if (!stopping && stop_requested()) {
@@ -177,13 +185,7 @@ void receiver::run(int64_t deadline_ns, int64_t drain_ns) {
         if (now >= deadline_ns || all_arrived()) {
             break;
         }
-        if (!marked && mark_ns() != 0) {
-            // Arrivals are stamped after this, so every later one is after the mark.
-            marked = true;
-            for (stream_stats& st : stats_) {
-                st.set_mark(mark_ns());
-            }
-        }
+
         // Wake at least every 50 ms to check the deadline and the early stop.
         const int64_t wait_ms = std::clamp<int64_t>((deadline_ns - now) / 1'000'000, 1, 50);
         const int n =

@@ -68,6 +68,7 @@ class receiver {
     uint64_t foreign_ = 0;
     uint64_t misrouted_ = 0;
     uint64_t srtp_failed_ = 0;
+    bool marked_ = false;  // the streams know the SIGUSR1 mark (mark_signal.h)
     std::vector<uint8_t> buffers_;
 };
 

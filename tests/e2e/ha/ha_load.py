@@ -151,8 +151,8 @@ def main():
                            keys["srtcp-2"][1], 0x3002, 1000, int((SECONDS - 1) * 10), 100, rtcp=True))
     time.sleep(KILL_AFTER)  # the wrap stream wrapped after 50 packets (1 s)
     # The loadgen marks the moment (SIGUSR1): per call it then measures media again after it.
-    lg.send_signal(signal.SIGUSR1)
     killed_at = time.monotonic()  # the signal's time (kill9() returns once the process is reaped)
+    lg.send_signal(signal.SIGUSR1)
     n1.kill9()
     taker = None
     for _ in range(100):
@@ -184,26 +184,30 @@ def main():
     check(not stalled, "every call resumes in both directions after the kill (stalled: %d, e.g. %s)" %
           (len(stalled), stalled[:5]))
     gaps = [max(row["a_to_b"]["longest_gap_ms"], row["b_to_a"]["longest_gap_ms"]) for row in rows]
-    by_legs = {}
-    for row in rows:
-        by_legs.setdefault(row["legs"], []).append(
-            max(row[d]["mark_gap_end_s"] for d in ("a_to_b", "b_to_a")) - r["mark"]["at_s"])
     # The issue's figure: media again after the kill, per call the later of its directions'
-    # first arrival after the failover's gap (the longest gap ending after the mark). The
+    # first arrival after the failover's gap (the longest gap ending after the loadgen's
+    # mark), from the kill's own time (a starved loadgen may take the signal late). The
     # longest gap of the whole run is beside it; on a loaded host the generator skips packets
     # (never sent, so never relayed), which makes gaps that are not the relay's.
     m = r["mark"]["resume_ms"]
-    print("RESUME per call after kill -9 (ms): p50 %.0f p99 %.0f max %.0f over %d calls (%s); longest gaps of the run "
-          "p50 %.0f p99 %.0f max %.0f; generator behind %.2f %% (skipped %d), loss %.3f %%" %
-          (m["p50"], m["p99"], m["max"], m["calls"],
-           ", ".join("%s max %.0f" % (k, 1000 * max(v)) for k, v in sorted(by_legs.items())),
-           percentile(gaps, 0.5), percentile(gaps, 0.99), max(gaps), r["packets"]["sender_behind_percent"],
-           r["packets"]["sender_skipped"], r["packets"]["loss_percent"]))
-    check(abs(r["mark"]["at_s"] - killed_at) < 0.1, "the loadgen marked the kill (%.3f s apart)" %
+    silent = [row["id"] for row in rows if min(row[d]["mark_gap_end_s"] for d in ("a_to_b", "b_to_a")) == 0]
+    check(m["calls"] == CALLS and m["unmeasured"] == 0 and not silent,
+          "every call has media after the kill in both directions (silent: %s)" % silent[:5])
+    resume = [1000 * (max(row[d]["mark_gap_end_s"] for d in ("a_to_b", "b_to_a")) - killed_at) for row in rows]
+    by_legs = {}
+    for row, x in zip(rows, resume):
+        by_legs.setdefault(row["legs"], []).append(x)
+    print("RESUME per call after kill -9 (ms): p50 %.0f p99 %.0f max %.0f over %d calls (%s; the loadgen's, from "
+          "its mark %.0f ms after the kill: %s); longest gaps of the run p50 %.0f p99 %.0f max %.0f; generator behind "
+          "%.2f %% (skipped %d), loss %.3f %%" %
+          (percentile(resume, 0.5), percentile(resume, 0.99), max(resume), len(resume),
+           ", ".join("%s max %.0f" % (k, max(v)) for k, v in sorted(by_legs.items())),
+           1000 * (r["mark"]["at_s"] - killed_at), m, percentile(gaps, 0.5), percentile(gaps, 0.99), max(gaps),
+           r["packets"]["sender_behind_percent"], r["packets"]["sender_skipped"], r["packets"]["loss_percent"]))
+    check(0 <= r["mark"]["at_s"] - killed_at < 0.5, "the loadgen marked the kill (%.3f s after it)" %
           (r["mark"]["at_s"] - killed_at))
-    check(m["calls"] == CALLS and m["unmeasured"] == 0, "every call has media after the kill in both directions")
-    check(m["max"] < GAP_BOUND_MS, "every call's media is back within %.0f ms of the kill: %.0f ms (target 1000 ms)" %
-          (GAP_BOUND_MS, m["max"]))
+    check(max(resume) < GAP_BOUND_MS, "every call's media is back within %.0f ms of the kill: %.0f ms (target 1000 ms)"
+          % (GAP_BOUND_MS, max(resume)))
     p = r["packets"]
     check(p["duplicates"] == 0 and p["misrouted"] == 0 and p["foreign"] == 0,
           "no packet twice, misrouted or foreign (%s)" % {k: p[k] for k in ("duplicates", "misrouted", "foreign")})
