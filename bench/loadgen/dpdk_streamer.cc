@@ -228,6 +228,11 @@ void dpdk_streamer::queue_rtp(uint32_t stream, uint32_t round, int64_t now) {
         ++not_sent_[stream];
         return;
     }
+    // The fields a transmit reads that a raw mbuf may hold stale (next_mbuf), all on the
+    // mbuf's first cache line.
+    m->data_off = RTE_PKTMBUF_HEADROOM;
+    m->ol_flags = 0;
+    m->packet_type = 0;
     uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
     const uint32_t body_bytes = store_.body_bytes();
     std::memcpy(frame, t.header, udp_frame_header_bytes);
@@ -244,10 +249,16 @@ void dpdk_streamer::queue_rtp(uint32_t stream, uint32_t round, int64_t now) {
     ++p.tx_count;
 }
 
+// Raw mbufs, 64 at a time: rte_pktmbuf_alloc_bulk resets every field, which writes each
+// mbuf's second cache line (`next`), a line nothing else here touches: one cache miss a frame,
+// 10% of the loop at 3 Mpps (perf). An mbuf back in its pool already has refcnt 1, nb_segs 1
+// and next NULL (what DPDK's free path guarantees, rte_mbuf_raw_alloc relies on it);
+// queue_rtp sets the rest of what a transmit reads.
 rte_mbuf* dpdk_streamer::next_mbuf() {
     if (mbuf_next_ == mbuf_count_) {
-        if (rte_pktmbuf_alloc_bulk(link_.pool(), mbufs_.data(), mbufs_.size()) != 0) {
-            return rte_pktmbuf_alloc(link_.pool());
+        if (rte_mempool_get_bulk(link_.pool(), reinterpret_cast<void**>(mbufs_.data()),
+                                 static_cast<unsigned>(mbufs_.size())) != 0) {
+            return rte_pktmbuf_alloc(link_.pool());  // the pool's last few, one at a time
         }
         mbuf_next_ = 0;
         mbuf_count_ = static_cast<uint32_t>(mbufs_.size());
