@@ -63,12 +63,12 @@ done
 source bench/loadgen/memif_session.sh
 memif_session_init lgceil
 
-use_variant() {  # use_variant LABEL=BIN[:ARGS]: sets $label, $loadgen and $loadgen_args
+use_variant() {  # use_variant LABEL=BIN[:ARGS]: sets $label, $loadgen_bin and $loadgen_args
     label=${1%%=*}
     local rest=${1#*=}
-    loadgen=${rest%%:*}
+    loadgen_bin=${rest%%:*}
     loadgen_args=
-    [ "$rest" = "$loadgen" ] || loadgen_args=${rest#*:}
+    [ "$rest" = "$loadgen_bin" ] || loadgen_args=${rest#*:}
 }
 
 start_far() {  # start_far wire|relay

@@ -10,12 +10,12 @@
 #                                   $server_pid once READY appears (10 s, else exit 1)
 #   stop_server                 SIGTERM, SIGKILL after 10 s
 #   run_loadgen TIMEOUT OUT ARGS...  one generator run on the memif clients, JSON in OUT;
-#                               the binary is $loadgen (default: this build's), before ARGS
+#                               the binary is $loadgen_bin (default: this build's), before ARGS
 #                               come $loadgen_args (e.g. --dpdk-verify-every 16)
 #   pipeline_ns MODE            the pipeline bench's worker ns per packet, 10000 calls
 #   host_line, keep_json DIR    the CPU and load average; the runs' JSON copied to DIR
 server_pid=   # the wire or the relay itself
-loadgen=${loadgen:-./build/bench/loadgen/rtprelay-loadgen}
+loadgen_bin=${loadgen_bin:-./build/bench/loadgen/rtprelay-loadgen}
 loadgen_args=${loadgen_args:-}
 session_pid=  # the setsid that waits for it
 
@@ -77,7 +77,7 @@ run_loadgen() {
     local limit=$1 out=$2
     shift 2
     # shellcheck disable=SC2086  # $loadgen_args: words on purpose
-    in_session timeout "$limit" "$loadgen" --dpdk $loadgen_args \
+    in_session timeout "$limit" "$loadgen_bin" --dpdk $loadgen_args \
         --eal="-l 0 --no-pci --no-huge -m 1024 --no-shconf --file-prefix $pfx-g $clients" \
         --dpdk-port-a 0 --dpdk-port-b 1 --addr-a 198.18.1.2 --addr-b 198.18.2.2 --dpdk-mbufs 65535 \
         --json "$@" >"$out" 2>"$work/lg.err" || true
