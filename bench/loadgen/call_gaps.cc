@@ -17,9 +17,9 @@ int64_t rank(const std::vector<int64_t>& sorted, double p) {
     return sorted[std::min(k, sorted.size() - 1)];
 }
 
-stream_gap gap_of(const stream_sent& sent, const stream_stats& st) {
-    return stream_gap{sent.packets,         st.received(),    st.longest_gap_ns(), st.gap_end_ns(),
-                      st.last_arrival_ns(), st.mark_gap_ns(), st.mark_gap_end_ns()};
+stream_gap gap_of(const stream_sent& sent, const stream_stats& st, const arrival_gaps& g) {
+    return stream_gap{sent.packets,        st.received(),   g.longest_gap_ns(), g.gap_end_ns(),
+                      g.last_arrival_ns(), g.mark_gap_ns(), g.mark_gap_end_ns()};
 }
 
 gap_figures figures_of(std::vector<int64_t> values, uint32_t unmeasured) {
@@ -53,15 +53,16 @@ void print_stream(const char* name, const stream_gap& g, bool marked, std::FILE*
 
 int64_t call_gap_row::longest_gap_ns() const { return std::max(a_to_b.longest_gap_ns, b_to_a.longest_gap_ns); }
 
-std::vector<call_gap_row> gap_rows(const std::vector<stream_sent>& sent, const std::vector<stream_stats>& stats) {
+std::vector<call_gap_row> gap_rows(const std::vector<stream_sent>& sent, const std::vector<stream_stats>& stats,
+                                   const std::vector<arrival_gaps>& gaps) {
     std::vector<call_gap_row> rows;
-    const size_t streams = std::min(sent.size(), stats.size());
+    const size_t streams = std::min({sent.size(), stats.size(), gaps.size()});
     rows.reserve(streams / 2);
     for (size_t i = 0; i + 1 < streams; i += 2) {
         call_gap_row r;
         r.call_index = static_cast<uint32_t>(i / 2);
-        r.a_to_b = gap_of(sent[i], stats[i]);
-        r.b_to_a = gap_of(sent[i + 1], stats[i + 1]);
+        r.a_to_b = gap_of(sent[i], stats[i], gaps[i]);
+        r.b_to_a = gap_of(sent[i + 1], stats[i + 1], gaps[i + 1]);
         rows.push_back(r);
     }
     return rows;

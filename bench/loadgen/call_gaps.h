@@ -1,6 +1,6 @@
 #pragma once
 // Per call, how long each direction went without media: the longest time between two
-// consecutive arrivals of a stream (stream_stats.h), and the call's figure, the longer of
+// consecutive arrivals of a stream (arrival_gaps.h), and the call's figure, the longer of
 // its two directions. A relay's failover shows here as one long gap per call; the run
 // reports their p50/p99/max and, with --per-call, a row per call.
 
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/loadgen/arrival_gaps.h"
 #include "bench/loadgen/call_table.h"
 #include "bench/loadgen/send_batch.h"
 #include "bench/loadgen/stream_stats.h"
@@ -47,9 +48,11 @@ struct gap_figures {
     int64_t max_ns = 0;
 };
 
-// Rows for the set-up calls from the streams' figures: streams 2k and 2k+1 are the k-th
-// call's (call_table.h); name_rows() then fills in which call that is.
-std::vector<call_gap_row> gap_rows(const std::vector<stream_sent>& sent, const std::vector<stream_stats>& stats);
+// Rows for the set-up calls from the streams' figures (kernel-socket mode: its receiver
+// keeps the gaps): streams 2k and 2k+1 are the k-th call's (call_table.h); name_rows() then
+// fills in which call that is.
+std::vector<call_gap_row> gap_rows(const std::vector<stream_sent>& sent, const std::vector<stream_stats>& stats,
+                                   const std::vector<arrival_gaps>& gaps);
 void name_rows(const std::vector<call_record>& calls, std::vector<call_gap_row>* rows);
 gap_figures summarise_gaps(const std::vector<call_gap_row>& rows);
 // Per call, media again after the mark: the later of its two directions' ends of their

@@ -7,32 +7,43 @@ namespace {
 
 constexpr int64_t ms = 1'000'000;
 
-// A stream that received packets every 20 ms from t0, then nothing for `gap` ms, then more.
-stream_stats stream_with_gap(int64_t t0, int64_t gap_ms) {
-    stream_stats s;
-    s.start(0, 0, 8000);
+// A stream that received packets every 20 ms from t0, then nothing for `gap` ms, then more:
+// its statistics and its gaps, as the receiver keeps them.
+struct stream {
+    stream_stats stats;
+    arrival_gaps gaps;
+};
+
+stream stream_with_gap(int64_t t0, int64_t gap_ms) {
+    stream s;
+    s.stats.start(0, 0, 8000);
     uint16_t seq = 0;
     int64_t t = t0;
-    for (int i = 0; i < 10; ++i, t += 20 * ms) {
-        s.on_rtp(seq, seq * 160u, t);
-        ++seq;
-    }
-    t += gap_ms * ms - 20 * ms;
-    for (int i = 0; i < 10; ++i, t += 20 * ms) {
-        s.on_rtp(seq, seq * 160u, t);
+    for (int i = 0; i < 20; ++i, t += 20 * ms) {
+        if (i == 10) {
+            t += gap_ms * ms - 20 * ms;
+        }
+        s.stats.on_rtp(seq, seq * 160u, t);
+        s.gaps.on_arrival(t);
         ++seq;
     }
     return s;
 }
 
+void add(const stream& s, std::vector<stream_stats>* stats, std::vector<arrival_gaps>* gaps) {
+    stats->push_back(s.stats);
+    gaps->push_back(s.gaps);
+}
+
 TEST(call_gaps, a_call_takes_the_longer_direction_and_figures_use_nearest_rank) {
     std::vector<stream_stats> stats;
+    std::vector<arrival_gaps> gaps;
     std::vector<stream_sent> sent(200, stream_sent{30, 0, 0});
     for (int call = 0; call < 100; ++call) {
-        stats.push_back(stream_with_gap(1000 * ms, 100 + call));  // A->B: 100..199 ms
-        stats.push_back(stream_with_gap(1000 * ms, 50));          // B->A: 50 ms
+        add(stream_with_gap(1000 * ms, 100 + call), &stats, &gaps);  // A->B: 100..199 ms
+        add(stream_with_gap(1000 * ms, 50), &stats, &gaps);          // B->A: 50 ms
     }
-    std::vector<call_gap_row> rows = gap_rows(sent, stats);
+    std::vector<call_gap_row> rows = gap_rows(sent, stats, gaps);
     ASSERT_EQ(rows.size(), 100u);
     EXPECT_EQ(rows[7].a_to_b.longest_gap_ns, 107 * ms);
     EXPECT_EQ(rows[7].b_to_a.longest_gap_ns, 50 * ms);
@@ -49,15 +60,15 @@ TEST(call_gaps, a_call_takes_the_longer_direction_and_figures_use_nearest_rank) 
 }
 
 TEST(call_gaps, a_silent_direction_leaves_the_call_unmeasured_and_rows_name_set_up_calls) {
-    std::vector<stream_stats> stats(4);
-    for (stream_stats& s : stats) {
-        s.start(0, 0, 8000);
-    }
-    stats[0] = stream_with_gap(0, 300);
-    stats[1] = stream_with_gap(0, 40);
-    stats[2] = stream_with_gap(0, 40);  // call 1: B->A never arrived
+    std::vector<stream_stats> stats;
+    std::vector<arrival_gaps> gaps;
+    add(stream_with_gap(0, 300), &stats, &gaps);
+    add(stream_with_gap(0, 40), &stats, &gaps);
+    add(stream_with_gap(0, 40), &stats, &gaps);
+    stats.emplace_back().start(0, 0, 8000);  // call 1: B->A never arrived
+    gaps.emplace_back();
     std::vector<stream_sent> sent(4, stream_sent{20, 0, 0});
-    std::vector<call_gap_row> rows = gap_rows(sent, stats);
+    std::vector<call_gap_row> rows = gap_rows(sent, stats, gaps);
     std::vector<call_record> calls = make_calls(3, 1, 42, 0, false, true);
     calls[0].set_up = true;
     calls[2].set_up = true;  // call 1 failed: the second row is call 2's

@@ -26,7 +26,8 @@ stream_set one_call() {
         stream_plan s;
         s.from = i == 0 ? side::a : side::b;
         s.ssrc = 0x2000 + i;
-        s.srtp = true;
+        s.send_srtp = true;
+        s.recv_srtp = true;
         s.send_key = sdes::random_key(sdes::suite::aes_cm_128_hmac_sha1_80);
         s.recv_key = s.send_key;
         set.by_ssrc.insert(s.ssrc, i);

@@ -23,6 +23,7 @@ receiver::receiver(const stream_set& streams, const side_sockets& a, const side_
       live_(live),
       srtp_(srtp),
       stats_(streams.streams.size()),
+      gaps_(streams.streams.size()),
       buffers_(static_cast<size_t>(batch) * buffer_bytes) {
     for (size_t i = 0; i < streams.streams.size(); ++i) {
         const stream_plan& s = streams.streams[i];
@@ -101,6 +102,7 @@ void receiver::on_rtp(side at, uint8_t* buf, size_t len, int64_t arrival_ns) {
     }
     const stream_stats::verdict verdict = stats_[stream].on_rtp(v.seq, v.timestamp, arrival_ns);
     if (verdict == stream_stats::verdict::fresh || verdict == stream_stats::verdict::reordered) {
+        gaps_[stream].on_arrival(arrival_ns);
         ++rtp_received_;
         latency_.record(arrival_ns - v.send_ns);
     }
@@ -148,8 +150,8 @@ void receiver::drain(const source& src) {
             // starved for a while still measures the failover's gap, not a later one).
             marked_ = true;
             const int64_t mark = mark_ns();
-            for (stream_stats& st : stats_) {
-                st.set_mark(mark);
+            for (arrival_gaps& g : gaps_) {
+                g.set_mark(mark);
             }
         }
         for (int i = 0; i < n; ++i) {

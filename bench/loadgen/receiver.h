@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/loadgen/arrival_gaps.h"
 #include "bench/loadgen/call_table.h"
 #include "bench/loadgen/latency_histogram.h"
 #include "bench/loadgen/live_counters.h"
@@ -33,6 +34,7 @@ class receiver {
 
     // Valid after run() has returned.
     const std::vector<stream_stats>& stats() const { return stats_; }
+    const std::vector<arrival_gaps>& gaps() const { return gaps_; }
     const latency_histogram& latency() const { return latency_; }
     uint64_t foreign() const { return foreign_; }      // not ours: bad magic or unknown SSRC
     uint64_t misrouted() const { return misrouted_; }  // ours, but on the wrong side or call
@@ -62,6 +64,7 @@ class receiver {
     std::vector<source> sources_;
     int epoll_fd_ = -1;
     std::vector<stream_stats> stats_;
+    std::vector<arrival_gaps> gaps_;  // per stream, beside stats_
     latency_histogram latency_;
     uint64_t rtp_received_ = 0;
     uint64_t rtcp_received_ = 0;

@@ -96,6 +96,8 @@ bool run_stream_phase(const stream_set& streams, const side_sockets& a, const si
     progress->finish();
 
     add_streams(tx->sent(), rx->stats(), rx->latency(), out);
+    out->call_rows = gap_rows(tx->sent(), rx->stats(), rx->gaps());
+    out->gaps = summarise_gaps(out->call_rows);
     out->mark_ns = mark_ns();
     if (out->mark_ns != 0) {
         out->resume = summarise_resume(out->call_rows, out->mark_ns);

@@ -53,15 +53,6 @@ stream_stats::verdict stream_stats::on_rtp(uint16_t seq, uint32_t rtp_ts, int64_
         v = verdict::reordered;
     }
     ++received_;
-    if (received_ > 1 && arrival_ns - last_arrival_ns_ > longest_gap_ns_) {
-        longest_gap_ns_ = arrival_ns - last_arrival_ns_;
-        gap_end_ns_ = arrival_ns;
-    }
-    if (mark_ns_ != 0 && arrival_ns > mark_ns_ && received_ > 1 && arrival_ns - last_arrival_ns_ > mark_gap_ns_) {
-        mark_gap_ns_ = arrival_ns - last_arrival_ns_;
-        mark_gap_end_ns_ = arrival_ns;
-    }
-    last_arrival_ns_ = arrival_ns;
 
     // RFC 3550 A.8: transit time in one clock, smoothed |D| with gain 1/16. Kept in ns
     // rather than RTP ticks so a 125 us tick does not quantise it.

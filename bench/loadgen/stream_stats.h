@@ -1,7 +1,6 @@
 #pragma once
 // What the receiver learns about one direction of one call: unique packets, duplicates,
-// reordering (from extended sequence numbers), RFC 3550 interarrival jitter, and the longest
-// time without a packet between two that arrived (a relay's failover shows there). Loss is
+// reordering (from extended sequence numbers) and RFC 3550 interarrival jitter. Loss is
 // computed at the end against what the sender counted, so a lost tail is seen too.
 // Owned by the receiver thread; read by main only after that thread has ended.
 
@@ -27,16 +26,6 @@ class stream_stats {
     uint64_t too_old() const { return too_old_; }  // older than the window: not counted
     uint64_t rtcp_received() const { return rtcp_received_; }
     double jitter_ns() const { return jitter_ns_; }
-    // Arrival times (CLOCK_MONOTONIC ns; 0 before anything arrived): the longest time between two
-    // consecutive arrivals (0 with fewer than two), the arrival that ended it, the last one.
-    int64_t longest_gap_ns() const { return longest_gap_ns_; }
-    int64_t gap_end_ns() const { return gap_end_ns_; }
-    int64_t last_arrival_ns() const { return last_arrival_ns_; }
-    // From set_mark() on (mark_signal.h), also the longest gap that ends after the mark and
-    // the arrival that ended it (0 = none yet): a failover's gap, whatever came before.
-    void set_mark(int64_t mark_ns) { mark_ns_ = mark_ns; }
-    int64_t mark_gap_ns() const { return mark_gap_ns_; }
-    int64_t mark_gap_end_ns() const { return mark_gap_end_ns_; }
 
  private:
     // Duplicate detection remembers the last 1024 sequence numbers: 20 s at 50 packets/s,
@@ -53,12 +42,6 @@ class stream_stats {
     bool have_transit_ = false;
     double last_transit_ns_ = 0;
     double jitter_ns_ = 0;
-    int64_t last_arrival_ns_ = 0;
-    int64_t longest_gap_ns_ = 0;
-    int64_t gap_end_ns_ = 0;
-    int64_t mark_ns_ = 0;
-    int64_t mark_gap_ns_ = 0;
-    int64_t mark_gap_end_ns_ = 0;
     uint64_t received_ = 0;
     uint64_t duplicates_ = 0;
     uint64_t reordered_ = 0;

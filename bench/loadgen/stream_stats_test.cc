@@ -65,36 +65,5 @@ TEST(stream_stats, jitter_follows_rfc3550) {
     EXPECT_NEAR(s.jitter_ns(), 1e6, 1e3);
 }
 
-TEST(stream_stats, longest_gap_between_arrivals) {
-    stream_stats s;
-    s.start(100, 0, 8000);
-    EXPECT_EQ(s.longest_gap_ns(), 0);
-    s.on_rtp(100, 0, 1'000'000'000);
-    EXPECT_EQ(s.longest_gap_ns(), 0);  // one arrival: no gap yet
-    s.on_rtp(101, ticks, 1'000'000'000 + ptime_ns);
-    // A failover: 40 packets lost, the next one 820 ms after the last.
-    s.on_rtp(142, 42 * ticks, 1'000'000'000 + ptime_ns + 820'000'000);
-    s.on_rtp(142, 42 * ticks, 1'000'000'000 + 2 * ptime_ns + 820'000'000);  // a duplicate: not an arrival
-    s.on_rtp(143, 43 * ticks, 1'000'000'000 + 3 * ptime_ns + 820'000'000);
-    EXPECT_EQ(s.longest_gap_ns(), 820'000'000);
-    EXPECT_EQ(s.gap_end_ns(), 1'000'000'000 + ptime_ns + 820'000'000);
-    EXPECT_EQ(s.last_arrival_ns(), 1'000'000'000 + 3 * ptime_ns + 820'000'000);
-}
-
-TEST(stream_stats, after_a_mark_the_longest_gap_that_ends_after_it) {
-    stream_stats s;
-    s.start(0, 0, 8000);
-    const int64_t t0 = 1'000'000'000;
-    s.on_rtp(0, 0, t0);
-    s.on_rtp(1, ticks, t0 + 900'000'000);  // the generator stalled 900 ms before the mark
-    s.on_rtp(2, 2 * ticks, t0 + 920'000'000);
-    s.set_mark(t0 + 930'000'000);  // the kill
-    s.on_rtp(33, 33 * ticks, t0 + 1'500'000'000);
-    s.on_rtp(34, 34 * ticks, t0 + 1'520'000'000);
-    EXPECT_EQ(s.longest_gap_ns(), 900'000'000);  // the stall
-    EXPECT_EQ(s.mark_gap_ns(), 580'000'000);     // the failover
-    EXPECT_EQ(s.mark_gap_end_ns(), t0 + 1'500'000'000);
-}
-
 }  // namespace
 }  // namespace rtprelay::loadgen

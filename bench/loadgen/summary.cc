@@ -105,8 +105,6 @@ void add_streams(const std::vector<stream_sent>& sent, const std::vector<stream_
     s->latency_p50_ns = latency.percentile(0.50);
     s->latency_p99_ns = latency.percentile(0.99);
     s->latency_max_ns = latency.max();
-    s->call_rows = gap_rows(sent, stats);
-    s->gaps = summarise_gaps(s->call_rows);
 }
 
 std::optional<double> run_summary::generator_utilisation() const {

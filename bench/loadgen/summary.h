@@ -69,8 +69,8 @@ struct run_summary {
     double jitter_mean_ns = 0;    // RFC 3550 jitter, mean over streams that received >= 2
     uint64_t streams = 0;         // RTP streams of the set-up calls (two per call)
     uint64_t streams_silent = 0;  // ... of which nothing arrived at the other end
-    // Per call, the longest time between two arrivals in either direction (call_gaps.h);
-    // the rows are printed with --per-call.
+    // Per call, the longest time between two arrivals in either direction (call_gaps.h;
+    // kernel-socket mode); the rows are printed with --per-call.
     std::vector<call_gap_row> call_rows;
     gap_figures gaps;
     bool per_call_rows = false;
