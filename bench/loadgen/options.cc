@@ -224,7 +224,9 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
          "calls cycle through plain, RTP<->SRTP, SRTP<->RTP and SRTP<->SRTP (the relay\n"
          "bridges the mixed ones); libsrtp2 checks 2 x --srtp-check-streams SRTP streams")
         ("per-call", po::bool_switch(&o.per_call),
-         "with --json: one row per call (packets, longest gap between arrivals, last arrival)")
+         "with --json: one row per call (packets, longest gap between arrivals, last arrival;\n"
+         "kernel sockets only); SIGUSR1 during streaming marks a moment (a node killed): each\n"
+         "call then also says when media came back after it")
         ("ramp", po::bool_switch(&o.ramp),
          "repeat the run with growing call counts (from --calls) and report the largest one\n"
          "whose loss stays under --loss-threshold")
