@@ -31,6 +31,7 @@
 #include "relay/link_monitor.h"
 #include "relay/metrics.h"
 #include "relay/metrics_group.h"
+#include "relay/ng_float.h"
 #include "relay/ng_log.h"
 #include "relay/options.h"
 #include "relay/startup.h"
@@ -121,6 +122,12 @@ int run(const rtprelay::relay_options& opt) {
     if (!opt.group.group.empty()) {
         group = ha::make_group_config(opt.group, interfaces);
         group->ng_address = opt.ng_listen;
+    }
+    if (opt.ng_float_release) {
+        if (!group || group->ng_float.empty()) {
+            throw std::invalid_argument("option '--ng-float-release': needs --group and --ng-float-addresses");
+        }
+        return ng_float::remove_all(group->ng_float_interface, group->ng_float) ? 0 : 1;
     }
     if (opt.check_config) {
         check_config(opt, interfaces);
@@ -225,7 +232,9 @@ int run(const rtprelay::relay_options& opt) {
     control_loop* loop_ptr = nullptr;
     ng::commands cmds(sessions, [&]() { return dataplane_stats(*loop_ptr, plane.flows(), links, interfaces); });
     ng::ng_server_config ngc;
-    ngc.listen = opt.ng_listen;
+    // Floating NG addresses: no socket until this node holds its address's lease.
+    const bool floating = group && !group->ng_float.empty();
+    ngc.listen = floating ? std::string() : opt.ng_listen;
     ngc.allow = opt.ng_allow;
     ngc.cache_entries = opt.ng_cache_entries;
     ngc.cache_age = std::chrono::seconds(opt.ng_cache_age);
@@ -256,6 +265,11 @@ int run(const rtprelay::relay_options& opt) {
         return reply;
     });
     cmds.set_server(&server);
+    std::unique_ptr<ng_float> floater;
+    if (floating) {
+        floater = std::make_unique<ng_float>(server, group->ng_float_interface, group->ng_float, group->ng_port);
+        grp->set_ng_float([&floater](const std::string& address, bool on) { floater->set(address, on); });
+    }
     cmds.set_recordings(&recordings);
     if (prom && grp) {
         prom->add(metrics::group_collector(*grp));
@@ -291,7 +305,12 @@ int run(const rtprelay::relay_options& opt) {
         throw std::runtime_error("RTPRELAY_TEST_FAULT: thrown after the workers started");
     }
     loop.announce();
-    RLOG_INFO("NG control listening on %s", server.local_address().to_string().c_str());
+    if (floating) {
+        RLOG_INFO("NG control on %s once its lease is held (floating on %s)", opt.ng_listen.c_str(),
+                  group->ng_float_interface.c_str());
+    } else {
+        RLOG_INFO("NG control listening on %s", server.local_address().to_string().c_str());
+    }
     if (grp) {
         grp->start();
         RLOG_INFO("group %s: node %s, %zu home address(es), lease %lld ms", group->group.c_str(), group->node.c_str(),
@@ -309,6 +328,9 @@ int run(const rtprelay::relay_options& opt) {
         // recordings end here (a peer relays them unrecorded).
         recordings.close_all("node stopped");
         workers.stop();
+        if (floater) {
+            floater->release_all();  // nothing answers NG here once a peer may take the addresses
+        }
         grp->stop(true);
     } else {
         close_remaining(sessions);
