@@ -125,7 +125,8 @@ int run(const rtprelay::relay_options& opt) {
     }
     if (opt.ng_float_release) {
         if (!group || group->ng_float.empty()) {
-            throw std::invalid_argument("option '--ng-float-release': needs --group and --ng-float-addresses");
+            std::printf("no floating NG addresses: nothing to remove\n");
+            return 0;
         }
         return ng_float::remove_all(group->ng_float_interface, group->ng_float) ? 0 : 1;
     }
@@ -135,6 +136,10 @@ int run(const rtprelay::relay_options& opt) {
             std::printf("group %s: node %s, %zu home address(es), Redis %s\n", group->group.c_str(),
                         group->node.c_str(), group->home_addresses.size(),
                         group->sentinels.empty() ? group->redis.to_string().c_str() : "through Sentinel");
+            if (!group->ng_float.empty()) {
+                std::printf("NG address %s floating on %s (%zu in the group)\n", group->ng_float_home.c_str(),
+                            group->ng_float_interface.c_str(), group->ng_float.size());
+            }
         }
         return 0;
     }
