@@ -70,6 +70,10 @@ def main():
     media.start()
     time.sleep(2.0)
 
+    # Node 1 claims its NG address on the wire while the captures run: an ARP exchange
+    # (the bridge host's entry flushed) and a reply from the address.
+    subprocess.run(["ip", "neigh", "flush", "dev", "br-m"], check=False)
+    check(text(n1.ng.request({"command": "ping"}).get("result")) == "pong", "node 1 answers NG on its address")
     cut = time.time()
     subprocess.run(["ip", "-n", "%s-n1" % E["HA_PREFIX"], "link", "set", "%s-n1m" % E["HA_PREFIX"], "down"], check=True)
     check(n2.wait_log("calls adopted", 10), "node 2 takes the call over")
