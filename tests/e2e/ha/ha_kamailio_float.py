@@ -7,7 +7,8 @@ no via-branch trick. A SIPp call goes through node 1; RTP flows both ways; node 
 addresses, its calls and its NG address. Then the caller's re-INVITE: the module sends its
 offer and answer to node 1's NG address, as it pinned the call there, and node 2 answers
 both on it (media goes on); at the BYE, $rtpestat's query returns the call's totals from
-node 2 and the delete closes the call on node 2.
+node 2 and the delete closes the call on node 2. Then node 1 comes back and node 2 hands
+everything over to it (rtprelay-ctl handover): the NG addresses move with the rest.
 run_ha.sh with HA_BRIDGE=2 HA_SIPNET=1."""
 
 import os
@@ -144,8 +145,25 @@ def main():
             kam.wait(10)
         except subprocess.TimeoutExpired:
             kam.kill()
-    check(n2.stop() == 0, "node 2 stops cleanly")
-    check(not any(a in n2.kernel_addresses() for a in FLOAT_NG), "node 2 removed the NG addresses when it stopped")
+
+    # Node 1 back (it finds its NG address held by node 2 and holds nothing), then a planned
+    # handover of everything node 2 holds to it, asked on node 1's address (node 2 answers
+    # there): both NG addresses move to node 1, and rtprelay-ctl sees the move complete.
+    n1.start()
+    check(wait_for(lambda: redis("EXISTS", "rtprelay:t:node:n1") == "(integer) 1", 10), "node 1 restarted")
+    check(FLOAT_NG[0] not in n1.kernel_addresses(), "node 1 does not take its NG address back from node 2")
+    ctl = os.path.join(E["BUILD_DIR"], "relay", "ctl", "rtprelay-ctl")
+    out = subprocess.run([ctl, "--ng", "%s:2223" % FLOAT_NG[0], "handover", "n1"], capture_output=True, text=True,
+                         timeout=30)
+    check(out.returncode == 0, "rtprelay-ctl handover n1 through node 1's NG address completes (%s)" %
+          (out.stdout + out.stderr).strip().splitlines()[:1])
+    check(wait_for(lambda: all(a in n1.kernel_addresses() for a in FLOAT_NG[:2]), 5) and
+          not any(a in n2.kernel_addresses() for a in FLOAT_NG), "both NG addresses are on node 1's veth now")
+    check(redis("GET", "rtprelay:t:lease:" + FLOAT_NG[1]) == '"n1"' and
+          redis("GET", "rtprelay:t:lease:" + A3) == '"n1"', "node 1 holds node 2's leases, NG and media")
+    check(n2.stop() == 0 and n1.stop() == 0, "both nodes stop cleanly")
+    check(not any(a in n1.kernel_addresses() + n2.kernel_addresses() for a in FLOAT_NG),
+          "the nodes removed the NG addresses when they stopped")
 
 
 run_checks(main)
