@@ -119,7 +119,7 @@ class worker_test : public ::testing::Test {
         c.addresses = {{addr_a_, ports_[side_a].id, 0}, {addr_b_, ports_[side_b].id, 0}};
         c.max_flows = 1024;
         c.max_neighbours = 64;
-        c.record_bytes = 65536;  // call recording's ring (the recording tests at the end)
+        c.record_bytes = 65536;    // call recording's ring (the recording tests at the end)
         c.record_refs = lent_max;  // within the test pool's room (4095 mbufs)
         plane_ = std::make_unique<plane>(c);
         plane_->register_readers();  // what worker::run() does before its loop
@@ -1345,22 +1345,23 @@ TEST_F(worker_test, recorded_srtp_to_rtp_references_the_decrypted_packet) {
     }
     // Left unread: the plane's teardown (TearDown) frees the lent mbuf before the pool could go.
     inject(side_a, test::udp_frame([&] {
-        frame_spec f;
-        f.src_mac = caller_.mac;
-        f.dst_mac = ports_[side_a].mac;
-        f.src_ip = caller_.be();
-        f.dst_ip = addr_a_;
-        f.src_port = 4000;
-        f.dst_port = 31500;
-        bytes wire = rtp_packet(704, 0x23, 1);
-        const auto n = static_cast<uint32_t>(wire.size());
-        wire.resize(n + 16);
-        uint32_t len = n;
-        EXPECT_EQ(srtp::protect_rtp(*far, wire.data(), &len, static_cast<uint32_t>(wire.size())), srtp::result::ok);
-        wire.resize(len);
-        f.payload = wire;
-        return f;
-    }()));
+               frame_spec f;
+               f.src_mac = caller_.mac;
+               f.dst_mac = ports_[side_a].mac;
+               f.src_ip = caller_.be();
+               f.dst_ip = addr_a_;
+               f.src_port = 4000;
+               f.dst_port = 31500;
+               bytes wire = rtp_packet(704, 0x23, 1);
+               const auto n = static_cast<uint32_t>(wire.size());
+               wire.resize(n + 16);
+               uint32_t len = n;
+               EXPECT_EQ(srtp::protect_rtp(*far, wire.data(), &len, static_cast<uint32_t>(wire.size())),
+                         srtp::result::ok);
+               wire.resize(len);
+               f.payload = wire;
+               return f;
+           }()));
     run();
     EXPECT_EQ(sent(side_b).size(), 1u);
     EXPECT_EQ(worker_->recording->ring->refs_out(), 1u);

@@ -124,10 +124,9 @@ class recorder_zero_copy_test : public ::testing::Test {
         auto* d = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(headers + len)));
         EXPECT_NE(d, nullptr);
         std::memcpy(d + headers, p.bytes.data(), len);
-        dp::record_slot* s = p.v6 ? dp::record_ref6(ring_, m, tsc, id, p.channel, p.rtcp, src6, sport, dst6, dport,
-                                                    d + headers, len)
-                                  : dp::record_ref(ring_, m, tsc, id, p.channel, p.rtcp, src, sport, dst, dport,
-                                                   d + headers, len);
+        dp::record_slot* s =
+            p.v6 ? dp::record_ref6(ring_, m, tsc, id, p.channel, p.rtcp, src6, sport, dst6, dport, d + headers, len)
+                 : dp::record_ref(ring_, m, tsc, id, p.channel, p.rtcp, src, sport, dst, dport, d + headers, len);
         rte_pktmbuf_free(m);  // the worker's own reference: sent
         return s;
     }
