@@ -206,6 +206,7 @@ int run(const rtprelay::relay_options& opt) {
     if (group) {
         grp = std::make_unique<ha::group>(*group, sessions, interfaces, plane.locals());
         grp->set_srtp_engine(opt.srtp_engine == "libsrtp2" ? dpl::srtp::engine::libsrtp2 : dpl::srtp::engine::native);
+        grp->set_recording_hook(&recordings);  // records carry recordings; adopted ones go on here
     }
     const std::vector<uint16_t> ports = plane.port_ids();
     link_monitor links(ports);  // before /metrics, which reads it
