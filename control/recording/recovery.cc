@@ -110,9 +110,10 @@ int64_t read_pcap(int fd, const recording_state* st, std::vector<stream_count>* 
             s->dst = dst;
             s->rtcp = rtcp;
             s->first_ns = ns;
-            for (const auto& l : st != nullptr ? st->legs : std::vector<wav_channel_map>()) {
-                s->channel = l.dst.addr == dst.addr && l.dst.v6 == dst.v6 && l.dst.port == dst.port ? l.channel
-                                                                                                      : s->channel;
+            if (st != nullptr) {
+                for (const auto& l : st->legs) {
+                    s->channel = l.dst == dst ? l.channel : s->channel;
+                }
             }
         }
         ++s->packets;

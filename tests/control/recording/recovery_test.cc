@@ -193,6 +193,8 @@ TEST_F(recovery_test, a_cut_last_record_is_removed_and_the_recording_finished_in
     EXPECT_NE(json.find(R"("call-id": "died-1")"), std::string::npos) << "the call's details from the state file";
     EXPECT_NE(json.find(R"("recording id": "0123456789abcdef")"), std::string::npos);
     EXPECT_NE(json.find(R"("status": "complete")"), std::string::npos) << json;
+    EXPECT_NE(json.find(R"("destination": "198.18.1.1:40000")"), std::string::npos) << json;
+    EXPECT_NE(json.find(R"("leg": 2)"), std::string::npos) << "the answerer's leg, from the channel map: " << json;
     SF_INFO info{};
     SNDFILE* wav = sf_open((done + ".wav").c_str(), SFM_READ, &info);
     ASSERT_NE(wav, nullptr) << "a WAV from the state file's channel map";
