@@ -5,7 +5,8 @@ with -part2, the same recording id, metadata naming node 1 and the part it conti
 Node 1 starts again on the same recording directory and finishes the part it left open
 into done/ with stop reason "node died", running the completion command. tshark reads both
 parts: the first holds packets from before the kill, the second the packets after the gap.
-Runs inside the relay namespace (run_ha.sh)."""
+Then a planned handover back to node 1: node 2 closes part 2 with stop reason "moved" and
+node 1 records part 3. Runs inside the relay namespace (run_ha.sh)."""
 
 import json
 import os
@@ -23,6 +24,7 @@ S80 = "AES_CM_128_HMAC_SHA1_80"
 PACKETS = 250  # 20 ms apart: 5 s
 SSRC = 0x2101
 CID = "rec-ha-1"
+CTL = os.path.join(E["BUILD_DIR"], "relay", "ctl", "rtprelay-ctl")
 
 
 def recording_args(n):
@@ -82,20 +84,6 @@ def main():
     out, _ = recv.communicate(timeout=30)
     res = json.loads(out.strip().splitlines()[-1])
     check(res["auth_failed"] == 0 and res["ok"] >= PACKETS - 100, "SRTP flows again through node 2 (%s)" % res)
-    d = n2.ng.request({"command": "delete", "call-id": CID})
-    check(text(d.get("result")) == "ok", "delete on node 2")
-
-    part2 = wait_done(rec2, CID)
-    check(part2 is not None and ".pcap" in part2, "node 2's part is in its done/")
-    meta2 = part2["meta"]
-    cont = meta2["call"].get("continues", {})
-    check(meta2["call"].get("part") == 2 and meta2["call"].get("recording id") == rec_id and cont.get("node") == "n1"
-          and cont.get("part") == 1 and cont.get("base") == base1,
-          "part 2's metadata: continues part 1 of %s written by n1 (%s)" % (rec_id, cont))
-    check(meta2["recording"]["stop reason"] == "deleted", "part 2 ends with the delete")
-    p2 = [p for p in pcap_rtp(part2[".pcap"]) if p["ssrc"] == SSRC]
-    check(len(p2) >= 50, "tshark reads part 2: %d packets of the call" % len(p2))
-    check(min(p["time"] for p in p2) > killed_wall, "part 2 holds only packets after the kill")
 
     # Node 1 again, on the same recording directory: it finishes what it left open.
     check(not os.path.exists(os.path.join(rec1, "done", base1 + ".pcap")), "nothing finished part 1 yet")
@@ -111,14 +99,53 @@ def main():
     p1 = [p for p in pcap_rtp(part1[".pcap"]) if p["ssrc"] == SSRC]
     check(len(p1) >= 20, "tshark reads part 1: %d packets" % len(p1))
     check(max(p["time"] for p in p1) < killed_wall + 0.1, "part 1 holds packets from before the kill")
-    check(max(p["seq"] for p in p1) < min(p["seq"] for p in p2),
-          "part 2 continues after part 1: seq %d..%d, then %d..%d (the gap between)" %
-          (min(p["seq"] for p in p1), max(p["seq"] for p in p1), min(p["seq"] for p in p2), max(p["seq"] for p in p2)))
     check(n1.wait_log('msg="recording left open by a node that died"', 2), "node 1 logs the recovery")
     check(n1.metric("rtprelay_recordings_recovered_total") == 1, "node 1 counts it: recovered 1")
     hook_log = os.path.join(E["HA_TMP"], "hook-rec-n1.log")
     check(wait_for(lambda: os.path.exists(hook_log) and part1[".pcap"] in open(hook_log).read(), 5),
           "the completion command ran for the recovered part")
+
+    # Planned handover back to node 1 with media flowing: node 2's part ends "moved",
+    # node 1 records part 3.
+    send = subprocess.Popen([PEER, "send", "--ns", ns_a, "--bind", "%s:31000" % ip_a, "--to",
+                             "%s:%d" % (to_a["addr"], to_a["port"]), "--count", "100", "--interval-us", "20000",
+                             "--ssrc", str(SSRC), "--key", ka, "--suite", S80, "--seq", "1300"])
+    time.sleep(0.6)
+    moved_wall = time.time()
+    out = subprocess.run([CTL, "--ng", "127.0.0.1:%d" % n2.ng_addr[1], "handover", "n1"], capture_output=True,
+                         text=True, timeout=30)
+    check(out.returncode == 0 and "handed over to n1" in out.stdout, "rtprelay-ctl handover n1 completes")
+    send.wait(30)
+    part2 = wait_done(rec2, CID)
+    check(part2 is not None and ".pcap" in part2, "node 2's part is in its done/")
+    meta2 = part2["meta"]
+    cont = meta2["call"].get("continues", {})
+    check(meta2["call"].get("part") == 2 and meta2["call"].get("recording id") == rec_id and cont.get("node") == "n1"
+          and cont.get("part") == 1 and cont.get("base") == base1,
+          "part 2's metadata: continues part 1 of %s written by n1 (%s)" % (rec_id, cont))
+    check(meta2["recording"]["stop reason"] == "moved", "part 2 ends with the handover: moved")
+    p2 = [p for p in pcap_rtp(part2[".pcap"]) if p["ssrc"] == SSRC]
+    check(len(p2) >= 50, "tshark reads part 2: %d packets of the call" % len(p2))
+    check(min(p["time"] for p in p2) > killed_wall, "part 2 holds only packets after the kill")
+    check(max(p["seq"] for p in p1) < min(p["seq"] for p in p2),
+          "part 2 continues after part 1: seq %d..%d, then %d..%d (the gap between)" %
+          (min(p["seq"] for p in p1), max(p["seq"] for p in p1), min(p["seq"] for p in p2), max(p["seq"] for p in p2)))
+    q = n1.ng.request({"command": "query", "call-id": CID})
+    r3 = q.get("recording", {})
+    check(text(r3.get("state")) == "recording" and r3.get("part") == 3 and text(r3.get("recording id")) == rec_id,
+          "node 1 records part 3 after the handover (%s)" % r3)
+    d = n1.ng.request({"command": "delete", "call-id": CID})
+    check(text(d.get("result")) == "ok", "delete on node 1")
+    meta3_path = os.path.join(rec1, "done", base1 + "-part3.json")
+    check(wait_for(lambda: os.path.exists(meta3_path), 10), "part 3 is in node 1's done/")
+    with open(meta3_path) as f:
+        meta3 = json.load(f)
+    check(meta3["call"]["continues"]["node"] == "n2" and meta3["call"]["continues"]["part"] == 2,
+          "part 3 continues node 2's part 2")
+    p3 = [p for p in pcap_rtp(meta3_path[:-len(".json")] + ".pcap") if p["ssrc"] == SSRC]
+    check(len(p3) >= 20 and min(p["seq"] for p in p3) > max(p["seq"] for p in p2) and
+          min(p["time"] for p in p3) > moved_wall,
+          "tshark reads part 3: %d packets after part 2's (seq %d..)" % (len(p3), min([p["seq"] for p in p3] or [0])))
     check(n1.stop() == 0 and n2.stop() == 0, "both nodes stop cleanly")
 
 
