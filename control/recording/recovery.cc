@@ -64,8 +64,8 @@ bool udp_of(const u_char* d, uint32_t caplen, media_endpoint* src, media_endpoin
 
 // Reads the pcap behind `fd` with libpcap up to the first record it cannot read, counting
 // streams; returns the offset where the readable part ends (0: no readable file header).
-int64_t read_pcap(int fd, const recording_state* st, std::vector<stream_count>* streams, bool* g711,
-                  uint64_t* packets, std::string* error) {
+int64_t read_pcap(int fd, const recording_state* st, std::vector<stream_count>* streams, bool* g711, uint64_t* packets,
+                  std::string* error) {
     const int copy = ::dup(fd);
     FILE* f = copy >= 0 ? ::fdopen(copy, "rb") : nullptr;
     if (f == nullptr) {
@@ -88,7 +88,8 @@ int64_t read_pcap(int fd, const recording_state* st, std::vector<stream_count>* 
     while (pcap_next_ex(in, &h, &d) == 1) {
         good = std::ftell(pcap_file(in));
         ++*packets;
-        const int64_t ns = static_cast<int64_t>(h->ts.tv_sec) * 1'000'000'000 + static_cast<int64_t>(h->ts.tv_usec) * 1000;
+        const int64_t ns =
+            static_cast<int64_t>(h->ts.tv_sec) * 1'000'000'000 + static_cast<int64_t>(h->ts.tv_usec) * 1000;
         media_endpoint src, dst;
         const u_char* p = nullptr;
         uint32_t n = 0;
@@ -164,8 +165,7 @@ std::vector<std::string> find_left_open(const std::string& dir) {
     return out;
 }
 
-finish_job recover_recording(const std::string& dir, const std::string& base, int64_t now_ns,
-                             recovery_report* report) {
+finish_job recover_recording(const std::string& dir, const std::string& base, int64_t now_ns, recovery_report* report) {
     finish_job job;
     job.base = base;
     job.recovered = true;

@@ -32,15 +32,14 @@ constexpr int max_depth = 16;
 std::vector<std::string> find_left_open(const std::string& dir);
 
 struct recovery_report {
-    uint64_t bytes_cut = 0;  // of a partial last pcap record
-    uint64_t packets = 0;    // whole records kept
+    uint64_t bytes_cut = 0;   // of a partial last pcap record
+    uint64_t packets = 0;     // whole records kept
     std::string state_error;  // why the state file was not used; empty = it was
 };
 
 // Repairs BASE.pcap under `dir` and makes the job that finishes it (finisher.h). `now_ns`:
 // when recovery ran (the metadata says so). A pcap libpcap cannot read even after the cut
 // (its file header is gone) still goes to done/, with the job failed and saying why.
-finish_job recover_recording(const std::string& dir, const std::string& base, int64_t now_ns,
-                             recovery_report* report);
+finish_job recover_recording(const std::string& dir, const std::string& base, int64_t now_ns, recovery_report* report);
 
 }  // namespace rtprelay::recording

@@ -122,7 +122,8 @@ class recovery_test : public ::testing::Test {
         update_request u;
         u.id = 7;
         u.call_json = R"({"call-id": "died-1", "recording id": "0123456789abcdef", "part": 1})";
-        u.legs = {{media_endpoint::v4(0x010012c6u, htons(30000)), 0}, {media_endpoint::v4(0x010112c6u, htons(40000)), 1}};
+        u.legs = {{media_endpoint::v4(0x010012c6u, htons(30000)), 0},
+                  {media_endpoint::v4(0x010112c6u, htons(40000)), 1}};
         rec.update(u);
         rec.poll(std::chrono::steady_clock::now());
         for (int i = 0; i < n; ++i) {
@@ -130,8 +131,8 @@ class recovery_test : public ::testing::Test {
                 const std::vector<uint8_t> p = pcmu_packet(ch == 0 ? 0x1111 : 0x2222, static_cast<uint16_t>(i));
                 ASSERT_NE(dp::record_copy(ring, static_cast<uint64_t>(20 + i * 20) * 1'000'000, 7, ch, false,
                                           ch == 0 ? 0x0a0012c6u : 0x0b0012c6u, htons(ch == 0 ? 4000 : 5000),
-                                          ch == 0 ? 0x010012c6u : 0x010112c6u, htons(ch == 0 ? 30000 : 40000),
-                                          p.data(), static_cast<uint32_t>(p.size())),
+                                          ch == 0 ? 0x010012c6u : 0x010112c6u, htons(ch == 0 ? 30000 : 40000), p.data(),
+                                          static_cast<uint32_t>(p.size())),
                           nullptr);
                 ring.commit();
             }
@@ -139,7 +140,8 @@ class recovery_test : public ::testing::Test {
         }
         rec.poll(std::chrono::steady_clock::now() + std::chrono::seconds(5));  // flushed
         ASSERT_TRUE(exists(live_ + "/" + base + ".state"));
-        const std::string parent = dead_ + "/" + base.substr(0, base.rfind('/') == std::string::npos ? 0 : base.rfind('/'));
+        const std::string parent =
+            dead_ + "/" + base.substr(0, base.rfind('/') == std::string::npos ? 0 : base.rfind('/'));
         ASSERT_EQ(std::system(("mkdir -p '" + parent + "' && cp '" + live_ + "/" + base + ".pcap' '" + live_ + "/" +
                                base + ".state' '" + parent + "/'")
                                   .c_str()),
@@ -235,10 +237,10 @@ TEST_F(recovery_test, a_torn_or_hostile_state_file_is_refused_not_trusted) {
     std::string why;
     EXPECT_FALSE(read_state(state, &why));
     EXPECT_FALSE(why.empty());
-    for (const std::string bad : {"rtprelay-recording-state 1\nstart-ns 1\nleg 7 1.2.3.4 5\n",
-                                  "rtprelay-recording-state 1\nstart-ns 1\ncall {\"a\":\x01}\n",
-                                  "rtprelay-recording-state 1\nstart-ns -5\n", "rtprelay-recording-state 2\nstart-ns 1\n",
-                                  "rtprelay-recording-state 1\nstart-ns 1\nlayout stereo\n", ""}) {
+    for (const std::string bad :
+         {"rtprelay-recording-state 1\nstart-ns 1\nleg 7 1.2.3.4 5\n",
+          "rtprelay-recording-state 1\nstart-ns 1\ncall {\"a\":\x01}\n", "rtprelay-recording-state 1\nstart-ns -5\n",
+          "rtprelay-recording-state 2\nstart-ns 1\n", "rtprelay-recording-state 1\nstart-ns 1\nlayout stereo\n", ""}) {
         EXPECT_FALSE(parse_state(bad, &why)) << bad;
     }
     recording_state s;
