@@ -1,7 +1,9 @@
 #include "control/recording/recorder.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <rte_rcu_qsbr.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -78,9 +80,27 @@ recorder::recorder(recorder_config cfg, std::vector<dp::record_ring*> rings, rte
     finisher_ = std::make_unique<finisher>(cfg_.dir, cfg_.command, counters_);
 }
 
-recorder::~recorder() { stop(); }
+recorder::~recorder() {
+    stop();
+    if (lock_fd_ >= 0) {
+        ::close(lock_fd_);
+    }
+}
 
 size_t recorder::recover_left_open() {
+    if (lock_fd_ < 0) {
+        lock_fd_ = ::open((cfg_.dir + "/.lock").c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+            log::event(log::level::warning, "recording directory in use by another process: nothing recovered")
+                .field("dir", cfg_.dir)
+                .field("error", std::strerror(errno));
+            if (lock_fd_ >= 0) {
+                ::close(lock_fd_);
+                lock_fd_ = -1;
+            }
+            return 0;
+        }
+    }
     std::vector<std::string> left = find_left_open(cfg_.dir);
     const size_t n = left.size();
     if (n != 0) {

@@ -119,7 +119,9 @@ class recorder {
     // that died (recover_left_open).
     void start();
     // Hands the recordings left open in the directory to the finisher (recovery.h); returns
-    // how many. Before any open() (start() calls it).
+    // how many. Before any open() (start() calls it). Only while this recorder holds the
+    // directory's lock (DIR/.lock, flock, held until the recorder goes): a directory another
+    // live process records into is not "left open", and is left alone (logged).
     size_t recover_left_open();
     // After the workers stopped: reads what is left in the rings, closes every open
     // recording ("node stop" unless closed before), finishes them all, joins the threads.
@@ -175,6 +177,7 @@ class recorder {
                                                                             // positions to reach
     std::unique_ptr<pcap_store> store_;
     std::unique_ptr<finisher> finisher_;
+    int lock_fd_ = -1;  // DIR/.lock, flock'ed by recover_left_open
     std::thread thread_;
 
     live_counters counters_;  // recorder and finisher threads write, anyone reads

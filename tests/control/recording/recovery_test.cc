@@ -340,5 +340,26 @@ TEST_F(recovery_test, hostile_names_and_files_never_crash_hang_or_reach_outside)
     EXPECT_TRUE(find_left_open(dead_ + "/nonexistent").empty());
 }
 
+// Recordings of a live process are not "left open": the directory's lock says who records
+// there, and a second recorder leaves them alone until that one is gone.
+TEST_F(recovery_test, a_directory_another_live_recorder_holds_is_left_alone) {
+    auto holder = std::make_unique<recorder>(config(dead_), std::vector<dp::record_ring*>{}, nullptr);
+    EXPECT_EQ(holder->recover_left_open(), 0u);  // nothing yet, and the lock is its own
+    record_and_die("call-5", 3);
+    {
+        recorder second(config(dead_), {}, nullptr);
+        EXPECT_EQ(second.recover_left_open(), 0u);
+        second.stop();
+    }
+    EXPECT_TRUE(exists(dead_ + "/call-5.pcap")) << "untouched while its recorder lives";
+    holder.reset();
+    {
+        recorder third(config(dead_), {}, nullptr);
+        EXPECT_EQ(third.recover_left_open(), 1u);
+        third.stop();
+    }
+    EXPECT_EQ(pcap_packets(dead_ + "/done/call-5.pcap"), 6);
+}
+
 }  // namespace
 }  // namespace rtprelay::recording
