@@ -307,7 +307,8 @@ int run(const rtprelay::relay_options& opt) {
     if (grp) {
         // A group keeps the calls still open: they stay in Redis, and once the workers have
         // stopped the leases go back, so that a peer takes the calls over at once. Their
-        // recordings end here (a peer relays them unrecorded).
+        // parts of their recordings end here; the records still say "recording", so the peer
+        // that takes a call records its next part.
         recordings.close_all("node stopped");
         workers.stop();
         grp->stop(true);
