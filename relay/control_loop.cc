@@ -165,18 +165,25 @@ void control_loop::resolve(clock::time_point now) {
 }
 
 void control_loop::run(const std::atomic<bool>& stop, const std::function<bool(clock::time_point)>& done) {
-    pollfd pfd{ctx_.ng->fd(), POLLIN, 0};
+    // The NG sockets: --ng-listen's, and floating ones that come and go with their leases
+    // (the group's tick opens and closes them), so the set is read again every turn.
+    std::vector<pollfd> pfds;
     auto last_stats = clock::now();
     auto last_resolve = clock::now();
     auto last_expire = clock::now();
     while (!stop.load(std::memory_order_relaxed)) {
-        pfd.revents = 0;
-        const int rc = poll(&pfd, 1, 1);
+        pfds.clear();
+        for (size_t i = 0; i < ctx_.ng->listeners(); ++i) {
+            pfds.push_back({ctx_.ng->fd(i), POLLIN, 0});
+        }
+        const int rc = poll(pfds.data(), pfds.size(), 1);
         const auto now = clock::now();
         bool signalled = false;
-        if (rc > 0 && (pfd.revents & POLLIN) != 0) {
-            ctx_.ng->on_readable(now);
-            signalled = true;
+        for (size_t i = 0; rc > 0 && i < pfds.size(); ++i) {
+            if ((pfds[i].revents & POLLIN) != 0) {
+                ctx_.ng->on_readable(i, now);
+                signalled = true;
+            }
         }
         handle_neighbour_frames(now);
         latches_.drain(now);

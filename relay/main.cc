@@ -31,6 +31,7 @@
 #include "relay/link_monitor.h"
 #include "relay/metrics.h"
 #include "relay/metrics_group.h"
+#include "relay/ng_float.h"
 #include "relay/ng_log.h"
 #include "relay/options.h"
 #include "relay/startup.h"
@@ -122,12 +123,23 @@ int run(const rtprelay::relay_options& opt) {
         group = ha::make_group_config(opt.group, interfaces);
         group->ng_address = opt.ng_listen;
     }
+    if (opt.ng_float_release) {
+        if (!group || group->ng_float.empty()) {
+            std::printf("no floating NG addresses: nothing to remove\n");
+            return 0;
+        }
+        return ng_float::remove_all(group->ng_float_interface, group->ng_float) ? 0 : 1;
+    }
     if (opt.check_config) {
         check_config(opt, interfaces);
         if (group) {
             std::printf("group %s: node %s, %zu home address(es), Redis %s\n", group->group.c_str(),
                         group->node.c_str(), group->home_addresses.size(),
                         group->sentinels.empty() ? group->redis.to_string().c_str() : "through Sentinel");
+            if (!group->ng_float.empty()) {
+                std::printf("NG address %s floating on %s (%zu in the group)\n", group->ng_float_home.c_str(),
+                            group->ng_float_interface.c_str(), group->ng_float.size());
+            }
         }
         return 0;
     }
@@ -226,7 +238,9 @@ int run(const rtprelay::relay_options& opt) {
     control_loop* loop_ptr = nullptr;
     ng::commands cmds(sessions, [&]() { return dataplane_stats(*loop_ptr, plane.flows(), links, interfaces); });
     ng::ng_server_config ngc;
-    ngc.listen = opt.ng_listen;
+    // Floating NG addresses: no socket until this node holds its address's lease.
+    const bool floating = group && !group->ng_float.empty();
+    ngc.listen = floating ? std::string() : opt.ng_listen;
     ngc.allow = opt.ng_allow;
     ngc.cache_entries = opt.ng_cache_entries;
     ngc.cache_age = std::chrono::seconds(opt.ng_cache_age);
@@ -257,6 +271,11 @@ int run(const rtprelay::relay_options& opt) {
         return reply;
     });
     cmds.set_server(&server);
+    std::unique_ptr<ng_float> floater;
+    if (floating) {
+        floater = std::make_unique<ng_float>(server, group->ng_float_interface, group->ng_float, group->ng_port);
+        grp->set_ng_float([&floater](const std::string& address, bool on) { floater->set(address, on); });
+    }
     cmds.set_recordings(&recordings);
     if (prom && grp) {
         prom->add(metrics::group_collector(*grp));
@@ -292,7 +311,12 @@ int run(const rtprelay::relay_options& opt) {
         throw std::runtime_error("RTPRELAY_TEST_FAULT: thrown after the workers started");
     }
     loop.announce();
-    RLOG_INFO("NG control listening on %s", server.local_address().to_string().c_str());
+    if (floating) {
+        RLOG_INFO("NG control on %s once its lease is held (floating on %s)", opt.ng_listen.c_str(),
+                  group->ng_float_interface.c_str());
+    } else {
+        RLOG_INFO("NG control listening on %s", server.local_address().to_string().c_str());
+    }
     if (grp) {
         grp->start();
         RLOG_INFO("group %s: node %s, %zu home address(es), lease %lld ms", group->group.c_str(), group->node.c_str(),
@@ -311,6 +335,9 @@ int run(const rtprelay::relay_options& opt) {
         // that takes a call records its next part.
         recordings.close_all("node stopped");
         workers.stop();
+        if (floater) {
+            floater->release_all();  // nothing answers NG here once a peer may take the addresses
+        }
         grp->stop(true);
     } else {
         close_remaining(sessions);

@@ -124,6 +124,14 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
          "file with the group's key, 64 hex digits (openssl rand -hex 32): seals call records (SDES keys)")
         ("home-addresses", po::value<std::string>(),
          "media addresses (comma-separated, from --interface) this node leases at start; none = a standby")
+        ("ng-float-interface", po::value(&g.ng_float_interface),
+         "management interface the group's NG addresses move on (needs CAP_NET_ADMIN); empty = they stay put")
+        ("ng-float-addresses", po::value<std::string>(),
+         "every node's NG address with its prefix (comma-separated, e.g. 198.19.0.11/24,198.19.0.12/24; this "
+         "node's is --ng-listen's): leased with the media addresses, added to --ng-float-interface by its holder")
+        ("ng-float-release", po::bool_switch(&o.ng_float_release),
+         "remove every --ng-float-addresses address from --ng-float-interface and exit (no EAL): the "
+         "systemd unit's ExecStopPost, so that a node that died answers NG on none of them")
         ("lease-ms", po::value(&g.lease_ms)->default_value(g.lease_ms),
          "media address lease time; a dead node's addresses move to a peer about this long after it stops")
         ("redis-timeout-ms", po::value(&g.redis_timeout_ms)->default_value(g.redis_timeout_ms),
@@ -229,6 +237,14 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
             o.group.home_addresses.emplace_back(w);
         }
     }
+    if (vm.count("ng-float-addresses") != 0) {
+        std::string list = vm["ng-float-addresses"].as<std::string>();
+        std::replace(list.begin(), list.end(), ',', ' ');
+        for (std::string_view w : split_words(list)) {
+            o.group.ng_float_addresses.emplace_back(w);
+        }
+    }
+    o.group.ng_listen = o.ng_listen;
     for (std::string_view w : split_words(eal)) {
         o.eal_args.emplace_back(w);
     }

@@ -50,8 +50,9 @@ struct relay_options {
     unsigned recording_open_files = 256;      // pcap files the recorder keeps open at once
     unsigned recording_ring_mb = 32;          // MiB of ring per worker to the recorder (power of two)
     std::string log_level = "info";
-    bool check_config = false;  // validate options and interfaces, then exit (no EAL)
-    ha::group_options group;    // high availability; group empty = a node on its own
+    bool check_config = false;      // validate options and interfaces, then exit (no EAL)
+    bool ng_float_release = false;  // remove the floating NG addresses from the interface, then exit
+    ha::group_options group;        // high availability; group empty = a node on its own
 };
 
 // Returns nullopt when --help or --version printed something and the program should exit 0.

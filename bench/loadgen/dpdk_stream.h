@@ -16,7 +16,7 @@
 //   payload, which is precomputed and, with SRTP, encrypted);
 // - verifies a sample: each stream's first packet (the SRTP receiver learns the rollover
 //   counter from it), every packet whose sequence number is a multiple of
-//   --dpdk-verify-every, and every packet of the first --srtp-check-streams calls, are
+//   --dpdk-verify-every (64), and every packet of the first --srtp-check-streams calls, are
 //   checked in full: UDP checksum, SRTP
 //   authentication and decryption with the key the relay announced (libsrtp2 as well for the
 //   checked calls), magic and identity in the payload. A failed check is counted, and the

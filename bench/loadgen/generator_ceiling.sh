@@ -19,11 +19,17 @@
 # is >= 3 (issue 17's target). Wire lines add the wire's own ns per frame (memif receive and
 # transmit on the server side: what the transport costs a poll-mode core).
 #
+# --loadgen LABEL=BIN[:ARGS] (repeatable) compares generator builds or options: every wire and
+# relay run is made once per --loadgen, one after the other in the order given, so that they
+# share one time window on a noisy host (give the baseline twice, A and A', for an A/A control:
+# the spread between those two is the noise). Without it: this build's generator, label "-".
+#
 # Every process runs in a session of its own whose autogroup gets nice --priority (default
 # -10), so that a shared host's other sessions do not take the cores (memif_session.sh).
 #
 #   sudo bench/loadgen/generator_ceiling.sh [--wire-calls "5000 20000"] [--relay-calls "5000"]
 #        [--duration S] [--rounds N] [--priority NICE] [--json-dir DIR]
+#        [--loadgen LABEL=BIN[:ARGS]]...
 # Bounded: each run is --duration plus a few seconds under `timeout`; every process and
 # file it made is removed on exit.
 set -euo pipefail
@@ -34,6 +40,7 @@ duration=5
 rounds=2
 priority=-10
 json_dir=
+variants=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --wire-calls) wire_calls=$2; shift 2 ;;
@@ -42,12 +49,27 @@ while [ $# -gt 0 ]; do
         --rounds) rounds=$2; shift 2 ;;
         --priority) priority=$2; shift 2 ;;
         --json-dir) json_dir=$2; shift 2 ;;
-        -h|--help) sed -n '2,26p' "$0"; exit 0 ;;
+        --loadgen) variants+=("$2"); shift 2 ;;
+        -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
         *) echo "generator_ceiling: unknown option '$1'" >&2; exit 2 ;;
     esac
 done
+[ ${#variants[@]} -gt 0 ] || variants=("-=./build/bench/loadgen/rtprelay-loadgen")
+for v in "${variants[@]}"; do
+    bin=${v#*=}
+    bin=${bin%%:*}
+    [ -x "$bin" ] || { echo "generator_ceiling: --loadgen $v: $bin is not an executable" >&2; exit 2; }
+done
 source bench/loadgen/memif_session.sh
 memif_session_init lgceil
+
+use_variant() {  # use_variant LABEL=BIN[:ARGS]: sets $label, $loadgen_bin and $loadgen_args
+    label=${1%%=*}
+    local rest=${1#*=}
+    loadgen_bin=${rest%%:*}
+    loadgen_args=
+    [ "$rest" = "$loadgen_bin" ] || loadgen_args=${rest#*:}
+}
 
 start_far() {  # start_far wire|relay
     if [ "$1" = wire ]; then
@@ -71,18 +93,18 @@ loadgen() {  # loadgen OUT CALLS ARGS...: one run, JSON in OUT
 pipeline_ns=0
 pipeline() {  # the relay worker's ns per packet, SRTP<->SRTP, 10000 calls
     pipeline_ns=$(pipeline_ns srtp-srtp)
-    printf "%-9s %7s %9s %9s %8s %8s %10s %8s %s\n" pipeline 10000 "" "" "" "" "" "" \
+    printf "%-12s %7s %9s %9s %8s %8s %10s %8s %s\n" pipeline 10000 "" "" "" "" "" "" \
         "worker $pipeline_ns ns/pkt = $(python3 -c "print('%.2f' % (1e3 / $pipeline_ns) if $pipeline_ns else 'n/a')") Mpps"
 }
 
 line() {  # line KIND CALLS JSON WIRE_NS
-    python3 - "$1" "$2" "$3" "$pipeline_ns" "$4" <<'PY'
+    python3 - "$1/$label" "$2" "$3" "$pipeline_ns" "$4" <<'PY'
 import json, sys
 kind, calls, path, pipe_ns, wire_ns = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4]), sys.argv[5]
 try:
     s = json.load(open(path))
 except Exception:
-    print("%-9s %7s  (no result: see the generator's stderr)" % (kind, calls))
+    print("%-12s %7s  (no result: see the generator's stderr)" % (kind, calls))
     sys.exit(0)
 p = s["packets"]
 g = s.get("generator_busy", {})
@@ -95,7 +117,7 @@ if wire_ns:
     extra = "wire %s ns/frame" % wire_ns
 extra += "  (generator: %.0f ns/pkt all windows, %.0f %% of packets in clean ones)" % (
     g.get("ns_per_packet", 0), 100.0 * g.get("clean_handled", 0) / max(g.get("handled", 1), 1))
-print("%-9s %7s %9.3f %8.4f%% %7.2f%% %8.1f %10.2f %8.2f %s" % (
+print("%-12s %7s %9.3f %8.4f%% %7.2f%% %8.1f %10.2f %8.2f %s" % (
     kind, calls, p["sent"] / max(p["stream_seconds"], 1e-9) / 1e6, p["loss_percent"],
     p["sender_behind_percent"], ns, ceiling, x, extra))
 PY
@@ -103,22 +125,30 @@ PY
 
 echo "== generator ceiling, SRTP<->SRTP over net_memif, ${duration} s per run, $rounds rounds, autogroup nice $priority"
 echo "== $(host_line)"
-printf "%-9s %7s %9s %9s %8s %8s %10s %8s %s\n" run calls "sent Mpps" loss behind "gen ns" "ceil Mpps" "x relay" ""
+printf "%-12s %7s %9s %9s %8s %8s %10s %8s %s\n" run/loadgen calls "sent Mpps" loss behind "gen ns" "ceil Mpps" "x relay" ""
 for r in $(seq 1 "$rounds"); do
     pipeline
     # A fresh wire or relay for every run: a memif server whose client leaves while frames
     # are still in flight may not survive it (DPDK 22.11 unmaps the rings under the poller).
     for c in $wire_calls; do
-        start_far wire
-        loadgen "$work/wire-$r-$c.json" "$c" --dpdk-wire
-        stop_server
-        line wire "$c" "$work/wire-$r-$c.json" "$(grep -o '[0-9.]* ns in windows' "$work/server.log" | cut -d' ' -f1)"
+        for v in "${variants[@]}"; do
+            use_variant "$v"
+            start_far wire
+            loadgen "$work/wire-$r-$c-$label.json" "$c" --dpdk-wire
+            stop_server
+            line wire "$c" "$work/wire-$r-$c-$label.json" \
+                "$(grep -o '[0-9.]* ns in windows' "$work/server.log" | cut -d' ' -f1)"
+        done
     done
     for c in $relay_calls; do
-        start_far relay
-        loadgen "$work/relay-$r-$c.json" "$c" --ng 127.0.0.1:2291 --interface-a a --interface-b b --relay-pid "$server_pid"
-        stop_server
-        line relay "$c" "$work/relay-$r-$c.json" ""
+        for v in "${variants[@]}"; do
+            use_variant "$v"
+            start_far relay
+            loadgen "$work/relay-$r-$c-$label.json" "$c" --ng 127.0.0.1:2291 --interface-a a --interface-b b \
+                --relay-pid "$server_pid"
+            stop_server
+            line relay "$c" "$work/relay-$r-$c-$label.json" ""
+        done
     done
 done
 echo "== load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -9,10 +9,14 @@
 #   start_server NAME READY CMD...  CMD in a session, log in $work/server.log, its pid in
 #                                   $server_pid once READY appears (10 s, else exit 1)
 #   stop_server                 SIGTERM, SIGKILL after 10 s
-#   run_loadgen TIMEOUT OUT ARGS...  one generator run on the memif clients, JSON in OUT
+#   run_loadgen TIMEOUT OUT ARGS...  one generator run on the memif clients, JSON in OUT;
+#                               the binary is $loadgen_bin (default: this build's), before ARGS
+#                               come $loadgen_args (e.g. --dpdk-verify-every 16)
 #   pipeline_ns MODE            the pipeline bench's worker ns per packet, 10000 calls
 #   host_line, keep_json DIR    the CPU and load average; the runs' JSON copied to DIR
 server_pid=   # the wire or the relay itself
+loadgen_bin=${loadgen_bin:-./build/bench/loadgen/rtprelay-loadgen}
+loadgen_args=${loadgen_args:-}
 session_pid=  # the setsid that waits for it
 
 memif_session_init() {
@@ -72,7 +76,8 @@ stop_server() {
 run_loadgen() {
     local limit=$1 out=$2
     shift 2
-    in_session timeout "$limit" ./build/bench/loadgen/rtprelay-loadgen --dpdk \
+    # shellcheck disable=SC2086  # $loadgen_args: words on purpose
+    in_session timeout "$limit" "$loadgen_bin" --dpdk $loadgen_args \
         --eal="-l 0 --no-pci --no-huge -m 1024 --no-shconf --file-prefix $pfx-g $clients" \
         --dpdk-port-a 0 --dpdk-port-b 1 --addr-a 198.18.1.2 --addr-b 198.18.2.2 --dpdk-mbufs 65535 \
         --json "$@" >"$out" 2>"$work/lg.err" || true

@@ -62,7 +62,7 @@ struct options {
     uint32_t dpdk_mbufs = 16383;
     uint32_t dpdk_idle_sleep_us = 0;  // sleep when a loop turn had nothing to do (shared CPUs)
     uint32_t dpdk_store_mb = 256;     // precomputed packets (packet_store.h)
-    uint32_t dpdk_verify_every = 16;  // full check of 1 in N received packets per stream
+    uint32_t dpdk_verify_every = 64;  // full check of 1 in N received packets per stream
     bool dpdk_wire = false;           // no relay: a wire joins the two ports (dpdk_stream.h)
     // A packet sent more than late_us after its due time is late; late + skipped packets over
     // skip_tolerance_percent of the schedule make a run "generator behind" (ramp.h).

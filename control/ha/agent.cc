@@ -36,6 +36,9 @@ agent::agent(const group_config& cfg, std::vector<std::string> addresses)
       home_(cfg.home_addresses.begin(), cfg.home_addresses.end()),
       link_(cfg),
       serve_until_(new std::atomic<int64_t>[addresses_.size()]) {
+    if (!cfg.ng_float_home.empty()) {
+        home_.insert(cfg.ng_float_home);  // this node's floating NG address: leased as home
+    }
     for (size_t i = 0; i < addresses_.size(); ++i) {
         serve_until_[i].store(0);
     }

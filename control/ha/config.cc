@@ -57,6 +57,57 @@ std::string read_secret(const std::string& option, const std::string& path) {
     ss << f.rdbuf();
     return ss.str();
 }
+
+// Floating NG addresses: IPv4 on one management interface, none of them a media address,
+// and this node's --ng-listen one of them.
+void check_ng_float(const group_options& o, const interface_set& interfaces, group_config* c) {
+    if (o.ng_float_interface.empty() && o.ng_float_addresses.empty()) {
+        return;
+    }
+    if (o.ng_float_interface.empty()) {
+        bad("ng-float-interface", "--ng-float-addresses needs the interface they move on");
+    }
+    if (o.ng_float_addresses.empty()) {
+        bad("ng-float-addresses", "--ng-float-interface needs the group's NG addresses (ADDR/PREFIX, every node's)");
+    }
+    if (o.ng_float_interface.size() >= 16 || o.ng_float_interface.find_first_of("/ \t") != std::string::npos) {
+        bad("ng-float-interface", "'" + o.ng_float_interface + "' is not an interface name");
+    }
+    c->ng_float_interface = o.ng_float_interface;
+    for (const auto& text : o.ng_float_addresses) {
+        const auto n = cidr::parse(text);
+        if (!n || text.find('/') == std::string::npos) {
+            bad("ng-float-addresses", "'" + text + "' is not ADDRESS/PREFIX");
+        }
+        if (!n->base.is_v4() || n->prefix == 0) {
+            bad("ng-float-addresses", "'" + text + "': floating NG addresses are IPv4, with a prefix of 1 to 32");
+        }
+        for (const auto& other : c->ng_float) {
+            if (other.base == n->base) {
+                bad("ng-float-addresses", "'" + text + "' is listed twice");
+            }
+        }
+        for (const auto& i : interfaces.all()) {
+            for (const auto& m : i.addresses) {
+                if (m.net.base == n->base) {
+                    bad("ng-float-addresses", "'" + text + "' is a media address too (--interface " + i.name + ")");
+                }
+            }
+        }
+        c->ng_float.push_back(*n);
+    }
+    const size_t colon = o.ng_listen.rfind(':');
+    const auto listen = ip_address::parse(o.ng_listen.substr(0, colon == std::string::npos ? 0 : colon));
+    for (const auto& n : c->ng_float) {
+        if (listen && n.base == *listen) {
+            c->ng_float_home = n.base.to_string();
+        }
+    }
+    if (c->ng_float_home.empty()) {
+        bad("ng-listen", "'" + o.ng_listen + "' must be on one of --ng-float-addresses (this node's own)");
+    }
+    c->ng_port = parse_host_port("ng-listen", o.ng_listen).port;
+}
 }  // namespace
 
 std::string host_port::to_string() const {
@@ -157,6 +208,7 @@ group_config make_group_config(const group_options& o, const interface_set& inte
         bad("redis-queue", "must be at least 16");
     }
     c.queue = o.queue;
+    check_ng_float(o, interfaces, &c);
     return c;
 }
 

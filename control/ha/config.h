@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "control/address.h"
 #include "control/ha/seal.h"
 
 namespace rtprelay {
@@ -38,6 +39,12 @@ struct group_options {
     unsigned lease_ms = 600;
     unsigned redis_timeout_ms = 250;
     unsigned queue = 100000;  // record writes waiting for Redis
+    // Floating NG addresses (README "NG addresses that move"): the management interface
+    // they move on, and every node's NG address with its prefix ("198.19.0.11/24"), the
+    // same list on every node. Both empty: NG addresses stay where they are.
+    std::string ng_float_interface;
+    std::vector<std::string> ng_float_addresses;
+    std::string ng_listen;  // --ng-listen: with floating addresses, one of them
 };
 
 struct group_config {
@@ -56,6 +63,12 @@ struct group_config {
     // This node's NG address (--ng-listen), published in its heartbeat: a peer that gets an
     // NG request for one of this node's calls forwards it here. Peers must be in --ng-allow.
     std::string ng_address;
+    // Floating NG addresses: leased like media addresses, in the same lease set (a node's NG
+    // address moves with its media addresses, to the same taker). Empty: none.
+    std::string ng_float_interface;
+    std::vector<cidr> ng_float;  // every node's NG address, IPv4, with its prefix
+    uint16_t ng_port = 0;        // --ng-listen's port: every floating address listens on it
+    std::string ng_float_home;   // this node's own (--ng-listen's address), leased at start
 };
 
 // Parses "host:port", "[v6]:port". Throws std::invalid_argument with `option` in the text.

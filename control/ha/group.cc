@@ -37,7 +37,7 @@ int64_t ns(steady::time_point t) {
 }
 }  // namespace
 
-std::vector<group::address> group::collect(interface_set& interfaces) {
+std::vector<group::address> group::collect(interface_set& interfaces, const group_config& cfg) {
     std::vector<address> out;
     for (auto& i : interfaces.all()) {
         for (auto& m : i.addresses) {
@@ -47,6 +47,17 @@ std::vector<group::address> group::collect(interface_set& interfaces) {
             a.media.push_back(&m);
             out.push_back(std::move(a));
         }
+    }
+    // Floating NG addresses are leased in the same set as the media addresses: the agent
+    // treats every address alike, so a dead node's NG address goes to the node that takes
+    // its media addresses and calls, and a node that cannot renew stops answering NG there
+    // exactly when it stops relaying.
+    for (const cidr& n : cfg.ng_float) {
+        address a;
+        a.text = n.base.to_string();
+        a.addr = n.base;
+        a.ng = true;
+        out.push_back(std::move(a));
     }
     return out;
 }
@@ -66,7 +77,7 @@ group::group(const group_config& cfg, session_manager& sessions, interface_set& 
       sessions_(sessions),
       interfaces_(interfaces),
       locals_(locals),
-      addresses_(collect(interfaces)),
+      addresses_(collect(interfaces, cfg)),
       agent_(cfg, texts(addresses_)) {
     for (auto& a : addresses_) {
         serve(a, false);  // nothing until its lease is taken
@@ -84,6 +95,13 @@ void group::start() { agent_.start(); }
 void group::stop(bool release) { agent_.stop(release); }
 
 void group::serve(address& a, bool on) {
+    if (a.ng) {
+        if (a.served != on && ng_float_) {
+            ng_float_(a.text, on);
+        }
+        a.served = on;
+        return;
+    }
     a.served = on;
     for (media_address* m : a.media) {
         m->serving = on;
@@ -251,6 +269,12 @@ std::vector<ip_address> group::tick(steady::time_point now) {
                     if (addresses_[i].served) {
                         serve(addresses_[i], false);
                     }
+                    if (addresses_[i].ng) {
+                        log::event(log::level::warning, "NG address served by another node")
+                            .field("address", addresses_[i].text)
+                            .field("holder", e.node);
+                        continue;
+                    }
                     const size_t n = sessions_.drop_address(addresses_[i].addr);
                     stats_.calls_dropped.fetch_add(n, std::memory_order_relaxed);
                     log::event(log::level::warning, "calls let go: their address is served by another node")
@@ -267,6 +291,16 @@ std::vector<ip_address> group::tick(steady::time_point now) {
     for (size_t i = 0; i < addresses_.size(); ++i) {
         address& a = addresses_[i];
         const bool should = phase_ == handover_phase::none && agent_.serve_until_ns(i) > now_ns;
+        if (a.ng) {
+            if (should != a.served) {
+                serve(a, should);
+                log::event(should ? log::level::info : log::level::warning,
+                           should ? "serving NG address" : "NG address lease lapsed: not serving it")
+                    .field("address", a.text);
+            }
+            served += a.served ? 1 : 0;
+            continue;
+        }
         if (should && !a.served) {
             serve(a, true);
             const size_t n = sessions_.resume_address(a.addr);

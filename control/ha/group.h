@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -95,15 +96,20 @@ class group : public session_observer {
         bool served = false;
     };
     std::vector<address_state> addresses() const;
+    // Floating NG addresses (config ng_float): called on the control thread, from tick(),
+    // when this node starts (`on`) or stops serving one, with its dotted address. The
+    // callee opens or closes its NG socket and moves the kernel address (relay/ng_float.h).
+    void set_ng_float(std::function<void(const std::string& address, bool on)> f) { ng_float_ = std::move(f); }
 
  private:
     struct address {
         std::string text;
         ip_address addr;
         std::vector<media_address*> media;  // the interfaces' entries for it
+        bool ng = false;                    // a floating NG address, not a media address
         bool served = false;
     };
-    static std::vector<address> collect(interface_set& interfaces);
+    static std::vector<address> collect(interface_set& interfaces, const group_config& cfg);
     static std::vector<std::string> texts(const std::vector<address>& a);
     void write(const call& c);
     void scan_srtp(steady::time_point now);
@@ -126,6 +132,7 @@ class group : public session_observer {
     interface_set& interfaces_;
     dp::local_addresses& locals_;
     std::vector<address> addresses_;
+    std::function<void(const std::string&, bool)> ng_float_;
     agent agent_;
     group_stats stats_;
     std::unordered_set<std::string> dirty_;

@@ -183,10 +183,6 @@ ng_server::ng_server(const ng_server_config& config, handler h)
       is_command_(config.is_command),
       max_burst_(config.max_burst == 0 ? 1 : config.max_burst),
       buf_(65536) {
-    auto listen = parse_endpoint(config.listen, true);
-    if (!listen) {
-        throw std::invalid_argument("ng listen: bad address '" + config.listen + "'");
-    }
     const std::vector<std::string> loopback = {"127.0.0.0/8", "::1"};
     for (const std::string& text : config.allow.empty() ? loopback : config.allow) {
         auto entry = parse_allow(text);
@@ -195,23 +191,59 @@ ng_server::ng_server(const ng_server_config& config, handler h)
         }
         allow_.push_back(*entry);
     }
-    fd_ = socket(listen->family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) {
-        throw std::system_error(errno, std::generic_category(), "ng listen: socket");
+    if (!config.listen.empty()) {
+        add_listener(config.listen, false);
     }
-    if (bind(fd_, reinterpret_cast<const sockaddr*>(&listen->addr), listen->len) != 0) {
-        const int err = errno;
-        close(fd_);
-        throw std::system_error(err, std::generic_category(), "ng listen: cannot bind " + config.listen);
-    }
-    local_.len = sizeof local_.addr;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&local_.addr), &local_.len);
 }
 
 ng_server::~ng_server() {
-    if (fd_ >= 0) {
-        close(fd_);
+    for (const listener& l : listeners_) {
+        close(l.fd);
     }
+}
+
+void ng_server::add_listener(const std::string& endpoint, bool freebind) {
+    for (const listener& l : listeners_) {
+        if (l.endpoint == endpoint) {
+            return;
+        }
+    }
+    auto listen = parse_endpoint(endpoint, true);
+    if (!listen) {
+        throw std::invalid_argument("ng listen: bad address '" + endpoint + "'");
+    }
+    listener l;
+    l.endpoint = endpoint;
+    l.fd = socket(listen->family(), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (l.fd < 0) {
+        throw std::system_error(errno, std::generic_category(), "ng listen: socket");
+    }
+    const int one = 1;
+    if (freebind && setsockopt(l.fd, listen->family() == AF_INET6 ? IPPROTO_IPV6 : IPPROTO_IP,
+                               listen->family() == AF_INET6 ? IPV6_FREEBIND : IP_FREEBIND, &one, sizeof one) != 0) {
+        const int err = errno;
+        close(l.fd);
+        throw std::system_error(err, std::generic_category(), "ng listen: IP_FREEBIND on " + endpoint);
+    }
+    if (bind(l.fd, reinterpret_cast<const sockaddr*>(&listen->addr), listen->len) != 0) {
+        const int err = errno;
+        close(l.fd);
+        throw std::system_error(err, std::generic_category(), "ng listen: cannot bind " + endpoint);
+    }
+    l.local.len = sizeof l.local.addr;
+    getsockname(l.fd, reinterpret_cast<sockaddr*>(&l.local.addr), &l.local.len);
+    listeners_.push_back(std::move(l));
+}
+
+bool ng_server::remove_listener(const std::string& endpoint) {
+    for (auto it = listeners_.begin(); it != listeners_.end(); ++it) {
+        if (it->endpoint == endpoint) {
+            close(it->fd);
+            listeners_.erase(it);
+            return true;
+        }
+    }
+    return false;
 }
 
 bool ng_server::is_allowed(const peer_info& peer) const {
@@ -231,14 +263,18 @@ value ng_server::error_reply(std::string_view reason) {
     return reply;
 }
 
-void ng_server::on_readable(std::chrono::steady_clock::time_point now) {
+void ng_server::on_readable(size_t i, std::chrono::steady_clock::time_point now) {
+    if (i >= listeners_.size()) {
+        return;
+    }
+    const int fd = listeners_[i].fd;
     // A recvfrom per datagram (~2 µs) rather than recvmmsg: NG runs at call-setup rates,
     // hundreds per second, and one 64 KiB buffer is simpler than a batch of them.
     for (unsigned n = 0; n < max_burst_; ++n) {
         peer_info from;
         from.len = sizeof from.addr;
         const ssize_t got =
-            recvfrom(fd_, buf_.data(), buf_.size(), MSG_TRUNC, reinterpret_cast<sockaddr*>(&from.addr), &from.len);
+            recvfrom(fd, buf_.data(), buf_.size(), MSG_TRUNC, reinterpret_cast<sockaddr*>(&from.addr), &from.len);
         if (got < 0) {
             if (errno == EINTR) {
                 continue;
@@ -262,7 +298,7 @@ void ng_server::on_readable(std::chrono::steady_clock::time_point now) {
             }
             continue;
         }
-        handle_datagram(std::string_view(buf_.data(), static_cast<size_t>(got)), from, now);
+        handle_datagram(fd, std::string_view(buf_.data(), static_cast<size_t>(got)), from, now);
     }
 }
 
@@ -274,7 +310,7 @@ std::optional<ng_frame> split_datagram(std::string_view msg) {
     return ng_frame{msg.substr(0, space), msg.substr(space + 1)};
 }
 
-void ng_server::handle_datagram(std::string_view msg, const peer_info& from,
+void ng_server::handle_datagram(int fd, std::string_view msg, const peer_info& from,
                                 std::chrono::steady_clock::time_point now) {
     const auto frame = split_datagram(msg);
     if (!frame) {
@@ -295,7 +331,7 @@ void ng_server::handle_datagram(std::string_view msg, const peer_info& from,
     if (auto cached = digested ? cache_.lookup(source, cookie, body, now) : std::nullopt) {
         if (cached->same_body) {
             ++counters_.cache_hits;
-            send_to(cached->reply, from);
+            send_to(fd, cached->reply, from);
             return;
         }
         // Not a retransmit: a retransmit is byte-identical. Answering with the old reply
@@ -331,7 +367,7 @@ void ng_server::handle_datagram(std::string_view msg, const peer_info& from,
                                  " bytes); narrow the request (e.g. list with a smaller limit)"),
                      &reply);
     }
-    send_to(reply, from);
+    send_to(fd, reply, from);
     if (cacheable && digested) {
         cache_.insert(source, cookie, body, std::move(reply), now);
     }
@@ -364,9 +400,9 @@ value ng_server::answer(std::string_view body, bool json, const peer_info& from,
     }
 }
 
-void ng_server::send_to(std::string_view reply, const peer_info& to) {
+void ng_server::send_to(int fd, std::string_view reply, const peer_info& to) {
     const ssize_t sent =
-        sendto(fd_, reply.data(), reply.size(), MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&to.addr), to.len);
+        sendto(fd, reply.data(), reply.size(), MSG_DONTWAIT, reinterpret_cast<const sockaddr*>(&to.addr), to.len);
     if (sent < 0) {
         ++counters_.send_errors;  // the reply stays cached; the peer's retransmit gets it
         return;

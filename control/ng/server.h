@@ -9,6 +9,12 @@
 // (undecodable, not a dictionary, no command or an unknown one) is made again for each
 // copy, byte for byte the same, so no amount of junk can evict a real request's reply.
 // Single-threaded: the owner polls fd() and calls on_readable(); nothing here blocks.
+//
+// A set of sockets: the --ng-listen one, and in a group with floating NG addresses one per
+// address this node holds the lease of (relay/ng_float.h), opened and closed as leases
+// come and go. Every socket serves NG alike, with one cookie cache and one set of counters;
+// a reply leaves by the socket its request came in by, so it carries the address the proxy
+// sent to (Kamailio's module reads replies on a connected socket).
 
 #include <sys/socket.h>
 
@@ -50,7 +56,9 @@ struct ng_frame {
 std::optional<ng_frame> split_datagram(std::string_view msg);
 
 struct ng_server_config {
-    std::string listen = "127.0.0.1:2223";  // port 0 picks a free port (tests)
+    // Port 0 picks a free port (tests). Empty: no socket at start (every address floats
+    // and is opened by add_listener when its lease is taken).
+    std::string listen = "127.0.0.1:2223";
     // Peers allowed to send commands: "10.0.0.0/8", "192.0.2.7", "fd00::/8", "::1".
     // Empty means loopback only (127.0.0.0/8 and ::1).
     std::vector<std::string> allow;
@@ -93,14 +101,27 @@ class ng_server {
     ng_server(const ng_server&) = delete;
     ng_server& operator=(const ng_server&) = delete;
 
-    int fd() const { return fd_; }
-    // The bound address, with the real port when the config asked for port 0.
-    const peer_info& local_address() const { return local_; }
+    // Opens one more socket on `endpoint` ("ADDR:PORT", numeric). `freebind`: bind even if
+    // the address is not (yet) on an interface (IP_FREEBIND), for an address this node is
+    // about to add. Throws as the constructor does; a second call for an open endpoint
+    // does nothing.
+    void add_listener(const std::string& endpoint, bool freebind);
+    // Closes the socket opened for `endpoint`; false if there is none.
+    bool remove_listener(const std::string& endpoint);
+    size_t listeners() const { return listeners_.size(); }
+    int fd(size_t i) const { return listeners_[i].fd; }
+    // The first socket (--ng-listen), -1 when none is open.
+    int fd() const { return listeners_.empty() ? -1 : listeners_[0].fd; }
+    // The first socket's bound address, with the real port when the config asked for port 0
+    // (empty when none is open).
+    const peer_info& local_address() const { return listeners_.empty() ? no_address_ : listeners_[0].local; }
     const ng_server_counters& counters() const { return counters_; }
     bool is_allowed(const peer_info& peer) const;
 
-    // Drains up to max_burst datagrams and answers each; `now` drives the cookie cache.
-    void on_readable(std::chrono::steady_clock::time_point now);
+    // Drains up to max_burst datagrams of socket `i` and answers each; `now` drives the
+    // cookie cache.
+    void on_readable(size_t i, std::chrono::steady_clock::time_point now);
+    void on_readable(std::chrono::steady_clock::time_point now) { on_readable(0, now); }
 
     // The reply the server sends when a request cannot be handled:
     // {"result": "error", "error-reason": reason}.
@@ -114,14 +135,20 @@ class ng_server {
     };
 
     static std::optional<allow_entry> parse_allow(std::string_view text);
-    void handle_datagram(std::string_view msg, const peer_info& from, std::chrono::steady_clock::time_point now);
+    void handle_datagram(int fd, std::string_view msg, const peer_info& from,
+                         std::chrono::steady_clock::time_point now);
     // The reply to one request body (JSON when `json`, else bencode); *cacheable is false
     // when no command ran (junk).
     value answer(std::string_view body, bool json, const peer_info& from, bool* cacheable);
-    void send_to(std::string_view reply, const peer_info& to);
+    void send_to(int fd, std::string_view reply, const peer_info& to);
 
-    int fd_ = -1;
-    peer_info local_;
+    struct listener {
+        std::string endpoint;  // as given to add_listener
+        int fd = -1;
+        peer_info local;
+    };
+    std::vector<listener> listeners_;
+    peer_info no_address_;
     std::vector<allow_entry> allow_;
     handler handler_;
     cookie_cache cache_;

@@ -185,7 +185,10 @@ int wait_for_handover(const ctl_options& o, rtprelay::ng::ng_client& client) {
         auto reply = client.request(req, std::chrono::milliseconds(o.timeout_ms), tries - 1, &error);
         const value* h = reply ? reply->find("handover") : nullptr;
         const auto phase = h != nullptr ? h->find_string("phase") : std::nullopt;
-        if (phase && *phase == "done") {
+        // With floating NG addresses the node's NG address moves too: once the target
+        // answers on it, the target holds everything the node had.
+        const auto node = reply ? reply->find_string("node") : std::nullopt;
+        if ((phase && *phase == "done") || (node && *node == o.args[0])) {
             if (!o.json) {
                 std::cout << "handed over to " << o.args[0] << "\n" << rtprelay::ctl::render_group(*reply);
             }

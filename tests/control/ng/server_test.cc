@@ -11,6 +11,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <thread>
 
 #include "control/ng/client.h"
@@ -439,6 +440,47 @@ TEST(ng_server, disallowed_peer_gets_nothing_and_is_counted) {
     EXPECT_EQ(s.counters().dropped_not_allowed, 2u);
     EXPECT_EQ(s.counters().requests, 1u);
     EXPECT_EQ(runs, 1);
+}
+
+// Floating NG addresses (relay/ng_float.h): a socket opened later on another address serves
+// alike, and its replies leave from the address the request went to (a proxy reading on a
+// connected socket would drop any other); closing it leaves the first one serving.
+TEST(ng_server, another_listener_answers_from_its_own_address) {
+    ng_server s(loopback_config(), pong);
+    const std::string second = "127.0.0.2:" + std::to_string(s.local_address().port());
+    s.add_listener(second, false);
+    s.add_listener(second, false);  // already open: nothing more
+    ASSERT_EQ(s.listeners(), 2u);
+    raw_socket c("127.0.0.1", *parse_endpoint(second, true));  // connected: only replies from `second`
+    c.send_bytes("f1 d7:command4:pinge");
+    pollfd p{s.fd(1), POLLIN, 0};
+    ASSERT_EQ(poll(&p, 1, 1000), 1);
+    s.on_readable(1, std::chrono::steady_clock::now());
+    EXPECT_EQ(c.receive(1000ms), "f1 d6:result4:ponge");
+    EXPECT_TRUE(s.remove_listener(second));
+    EXPECT_FALSE(s.remove_listener(second));
+    ASSERT_EQ(s.listeners(), 1u);
+    c.send_bytes("f2 d7:command4:pinge");
+    EXPECT_EQ(c.receive(200ms), "");  // nobody there now
+    raw_socket first("127.0.0.1", s.local_address());
+    first.send_bytes("f3 d7:command4:pinge");
+    pump(s, std::chrono::steady_clock::now());
+    EXPECT_EQ(first.receive(1000ms), "f3 d6:result4:ponge");
+}
+
+// An address this host does not have binds only with IP_FREEBIND (a lease taken before the
+// kernel has the address); an empty --ng-listen opens nothing at start.
+TEST(ng_server, floating_listener_binds_before_the_address_exists) {
+    ng_server_config c = loopback_config();
+    c.listen.clear();
+    ng_server s(c, pong);
+    EXPECT_EQ(s.listeners(), 0u);
+    EXPECT_EQ(s.fd(), -1);
+    EXPECT_THROW(s.add_listener("198.18.250.77:2223", false), std::system_error);
+    EXPECT_EQ(s.listeners(), 0u);
+    s.add_listener("198.18.250.77:2223", true);
+    EXPECT_EQ(s.listeners(), 1u);
+    EXPECT_THROW(s.add_listener("198.18.250.77", true), std::invalid_argument);
 }
 
 }  // namespace

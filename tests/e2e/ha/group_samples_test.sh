@@ -22,6 +22,26 @@ for n in 1 2; do
     grep -q "node n$n, 1 home address" <<<"$("$relay" --config "$repo/deploy/config/group/rtprelay-n$n.conf" "${files[@]}" --check-config)" ||
         fail "node $n leases its one home address (home-addresses)"
 done
+for n in 1 2 3; do
+    grep -q "NG address 10.20.0.1$((n + 4)) floating on eno1 (3 in the group)" \
+        <<<"$("$relay" --config "$repo/deploy/config/group/rtprelay-n$n.conf" "${files[@]}" --check-config)" ||
+        fail "node $n's NG address floats (ng-float-interface, ng-float-addresses)"
+done
+echo "ok   each node's NG address floats"
+# Floating NG addresses that do not fit are refused, naming the option.
+bad_float() {  # WANTED_OPTION ARGS...
+    local want=$1 out
+    shift
+    if out=$("$relay" --config "$repo/deploy/config/group/rtprelay-n1.conf" "${files[@]}" "$@" --check-config 2>&1); then
+        fail "accepted: $*"
+    fi
+    grep -q "'--$want'" <<<"$out" || fail "the complaint about $* does not name --$want: $out"
+    echo "ok   refused: $* ($out)"
+}
+bad_float ng-listen --ng-listen=10.20.0.5:2223
+bad_float ng-float-addresses --ng-float-addresses=10.20.0.15
+bad_float ng-float-addresses --ng-float-addresses=10.20.0.15/24,54.65.63.200/24
+bad_float ng-float-addresses --ng-float-addresses=2001:2::15/64
 chmod 644 "$tmp/key"
 if out=$("$relay" --config "$repo/deploy/config/group/rtprelay-n1.conf" "${files[@]}" --check-config 2>&1); then
     fail "a world-readable key file was accepted"

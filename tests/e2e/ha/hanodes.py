@@ -62,6 +62,8 @@ def redis_pid(port):
 
 
 BRIDGED = bool(E.get("HA_BRIDGE"))
+# Floating NG addresses of nodes 1-3 (bridged mode, on the management bridge).
+FLOAT_NG = ["198.19.0.11", "198.19.0.12", "198.19.0.13"]
 
 
 class Node:
@@ -69,15 +71,19 @@ class Node:
     mode (HA_BRIDGE): in namespace PREFIX-n<n> with its own veths and MACs, NG on
     198.19.0.<n>:2223 (the management bridge)."""
 
-    def __init__(self, n, home=True, group="t", extra=(), a_addrs=None, b_addrs=None):
+    def __init__(self, n, home=True, group="t", extra=(), a_addrs=None, b_addrs=None, ng_float=False):
         """home: True = both default media addresses, False = none (a standby), or a list.
-        a_addrs/b_addrs: the media addresses of interfaces a and b (default: RELAY_A, RELAY_B)."""
+        a_addrs/b_addrs: the media addresses of interfaces a and b (default: RELAY_A, RELAY_B).
+        ng_float (bridged mode): NG on 198.19.0.1<n> (FLOAT_NG), a floating address leased with
+        the media addresses and added to the node's management veth by its holder; the
+        management address 198.19.0.<n> keeps Redis and /metrics."""
         self.n = n
         self.name = "n%d" % n
         p = E["HA_PREFIX"]
+        self.ng_float = ng_float
         if BRIDGED:
             self.ns = "%s-n%d" % (p, n)
-            self.ng_addr = ("198.19.0.%d" % n, 2223)
+            self.ng_addr = (FLOAT_NG[n - 1] if ng_float else "198.19.0.%d" % n, 2223)
             ifa, ifb = "%s-n%da" % (p, n), "%s-n%db" % (p, n)
         else:
             self.ns = None
@@ -98,8 +104,11 @@ class Node:
         if home:
             self.args.append("--home-addresses=%s" % ",".join(
                 home if isinstance(home, list) else [E["RELAY_A"], E["RELAY_B"]]))
+        if ng_float:
+            self.args += ["--ng-float-interface=%s-n%dm" % (p, n),
+                          "--ng-float-addresses=%s" % ",".join(a + "/24" for a in FLOAT_NG)]
         self.args += list(extra)
-        self.metrics_addr = (self.ng_addr[0], 9200 + n)
+        self.metrics_addr = ("198.19.0.%d" % n if ng_float else self.ng_addr[0], 9200 + n)
         self.args.append("--metrics-listen=%s:%d" % self.metrics_addr)
         self.proc = None
         self.ng = NgClient(host=self.ng_addr[0], port=self.ng_addr[1])
@@ -138,7 +147,18 @@ class Node:
         self.proc.wait(5)
         t = time.monotonic()
         self.proc = None
+        if self.ng_float:
+            # What deploy/systemd/rtprelay.service's ExecStopPost does after any stop, a
+            # crash or kill -9 included: the dead node's kernel answers for no NG address.
+            subprocess.run(self.args + ["--ng-float-release"], check=True, timeout=10,
+                           stdout=subprocess.DEVNULL)
         return t
+
+    def kernel_addresses(self):
+        """The IPv4 addresses on the node's management veth (bridged mode)."""
+        out = subprocess.run(["ip", "-n", self.ns, "-4", "-o", "addr", "show", "dev",
+                              "%s-n%dm" % (E["HA_PREFIX"], self.n)], capture_output=True, text=True).stdout
+        return [w.split("/")[0] for line in out.splitlines() for w in line.split()[3:4]]
 
     def stop(self):
         if self.proc is None:

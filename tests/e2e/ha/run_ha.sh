@@ -52,6 +52,14 @@ if [ -n "$bridged" ]; then
     (umask 077 && echo "s3cret-$$" >"$tmp/redis.pass")
     redis_auth=(--user default off --user rtprelay on ">s3cret-$$" "~*" "&*" "+@all"
                 --masteruser rtprelay --masterauth "s3cret-$$")
+    if [ -n "${HA_SIPNET:-}" ]; then
+        # SIP for a Kamailio on the management side: the bridge namespace also sits on the
+        # media segments (198.18.1.100, 198.18.2.100), where the hosts' SIPp runs.
+        ip -n "$BR_NS" addr add 198.18.1.100/24 dev br-a
+        ip -n "$BR_NS" addr add 198.18.2.100/24 dev br-b
+        SIP_PROXY_A=198.18.1.100 SIP_A=$ADDR_A SIP_PROXY_B=198.18.2.100 SIP_B=$ADDR_B
+        export SIP_PROXY_A SIP_PROXY_B SIP_A SIP_B
+    fi
 else
     netns_setup "$prefix"
     if [ -n "${HA_SIPNET:-}" ]; then
