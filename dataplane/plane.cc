@@ -9,6 +9,7 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include <cstring>
 #include <stdexcept>
 
 #include "dataplane/latch.h"
@@ -73,7 +74,10 @@ void plane::build(const plane_config& c) {
                 ring_mbufs += uint64_t{c.workers} * (desc_or_default(p.rx_desc) + desc_or_default(p.tx_desc));
             }
         }
-        pool_ = create_mbuf_pool(name_ + "_mbufs", static_cast<uint32_t>(c.mbufs + ring_mbufs), socket_);
+        // Call recording lends up to record_refs mbufs per worker to the recorder (zero-copy
+        // records, record_ring.h): spare ones, so that RX never waits for a slow recorder.
+        const uint64_t lent = c.record_bytes != 0 ? uint64_t{c.workers} * c.record_refs : 0;
+        pool_ = create_mbuf_pool(name_ + "_mbufs", static_cast<uint32_t>(c.mbufs + ring_mbufs + lent), socket_);
         own_pool_ = true;
     }
 
@@ -135,8 +139,12 @@ void plane::build(const plane_config& c) {
             throw std::runtime_error("record ring: " + std::to_string(c.record_bytes) +
                                      " bytes is not a power of two >= 64 KiB");
         }
+        // The recorder frees lent mbufs from its own thread: only into a pool whose put is
+        // multi-producer safe (DPDK's default "ring_mp_mc" is); otherwise copies only.
+        const char* ops = rte_mempool_get_ops(pool_->ops_index)->name;
+        const bool mp_put = (pool_->flags & RTE_MEMPOOL_F_SP_PUT) == 0 && std::strncmp(ops, "ring_sp", 7) != 0;
         for (uint16_t w = 0; w < c.workers; ++w) {
-            record_[w] = std::make_unique<record_ring>(c.record_bytes);
+            record_[w] = std::make_unique<record_ring>(c.record_bytes, mp_put ? c.record_refs : 0);
         }
     }
 
@@ -211,7 +219,10 @@ void plane::tear_down() {
         free_ring(r);
     }
     for (auto& r : record_) {
-        r.reset();  // copies, not mbufs: nothing to give back
+        if (r) {
+            r->discard_unread();  // mbufs of zero-copy records the recorder did not read
+        }
+        r.reset();
     }
     rte_ring_free(latch_events_);  // elements, not mbufs: nothing to give back
     latch_events_ = nullptr;

@@ -3,15 +3,23 @@
 // (control/recording/recorder.h): one ring per worker, one producer (the worker), one
 // consumer (the recorder), its bytes allocated once at start-up.
 //
-// The worker copies a packet's clear RTP/RTCP (after SRTP is removed, before it is applied
-// again) into the ring as a record: a 32-byte header and the packet (after IPv6 packets'
-// two addresses, record_copy6), in whole cache lines, so a G.711 packet takes 256 bytes
-// (either family) and a 32 MiB ring holds ~130,000 of them (1.3 s of
-// 1,000 recorded calls): room for a recorder thread that the OS leaves waiting. No lock, no
-// allocation, no system call. The copy uses non-temporal stores: the ring is far larger than
-// the caches, and ordinary stores would first read every line they write (~20 ns a line);
-// streamed whole lines cost a few ns each and leave the worker's cache alone.
-// A full ring refuses the copy and counts it (refused(): rtprelay_recording_ring_full_total);
+// A record is a 32-byte header and then either the packet's clear RTP/RTCP itself (a copy)
+// or a reference to the mbuf that holds it (zero copy), after IPv6 packets' two addresses,
+// in whole cache lines:
+//  - a copy (record_copy, record_copy6) when the packet's bytes change after the record is
+//    taken: its output is SRTP, protected in place. A G.711 packet takes 256 bytes (either
+//    family) and a 32 MiB ring holds ~130,000 of them (1.3 s of 1,000 recorded calls).
+//  - a reference (record_ref_take, record_ref, record_ref6) when the packet leaves clear
+//    (plain or SRTP in, plain out): the worker takes a reference on the mbuf (its refcnt is 1
+//    while the worker owns it: a plain store) and writes 16 bytes, one line for IPv4; the
+//    recorder reads the bytes from the mbuf and frees it (record_ref_batch). The references
+//    out at once are bounded per ring (max_refs(), the mbufs the pool holds spare for the
+//    recorder: plane_config::record_refs); past the bound the worker copies, so a recorder
+//    that falls behind never takes mbufs the relay needs for RX.
+// No lock, no allocation, no system call. Records go out with non-temporal stores: the ring
+// is far larger than the caches, and ordinary stores would first read every line they write
+// (~20 ns a line); streamed whole lines cost a few ns each and leave the worker's cache alone.
+// A full ring refuses the record and counts it (refused(): rtprelay_recording_ring_full_total);
 // the worker relays the packet all the same, so a recorder that falls behind costs recordings,
 // never media.
 //
@@ -20,6 +28,7 @@
 // bytes left at the end are skipped (marked record_wrap when a header fits there).
 
 #include <emmintrin.h>
+#include <rte_mbuf.h>
 
 #include <atomic>
 #include <cstddef>
@@ -45,7 +54,19 @@ enum record_slot_flags : uint8_t {
     record_wrap = 1 << 2,     // not a record: the rest of the buffer is unused, go to its start
     record_ipv6 = 1 << 3,     // arrived over IPv6: data() starts with the two addresses
                               // (record_addr6_bytes); src_addr and dst_addr are 0
+    record_mbuf = 1 << 4,     // the packet's bytes are not in the record but in an mbuf it
+                              // holds a reference on (record_mbuf_ref, after the addresses)
 };
+
+// What a zero-copy record's data holds (after an IPv6 record's addresses): the mbuf the
+// record holds a reference on, and where the clear RTP/RTCP starts in it. The bytes are never
+// written again once the reference is taken (the packet leaves clear; the rewrite moves only
+// headers in front of them), and the recorder frees the mbuf once it has read them.
+struct record_mbuf_ref {
+    rte_mbuf* mbuf;
+    const uint8_t* bytes;
+};
+static_assert(sizeof(record_mbuf_ref) == 16);
 
 // One copied packet's header; its `len` bytes follow it (data()). Written by the worker
 // between reserve() and commit(), read by the recorder between next() and release().
@@ -68,9 +89,25 @@ struct alignas(16) record_slot {
     // The IPv6 addresses (16 bytes, network order); ipv6() records only.
     const uint8_t* src6() const { return data(); }
     const uint8_t* dst6() const { return data() + 16; }
-    // The clear RTP/RTCP bytes the record kept, either family.
-    const uint8_t* packet() const { return ipv6() ? data() + record_addr6_bytes : data(); }
+    // A zero-copy record's reference (record_mbuf), else null.
+    const record_mbuf_ref* ref() const {
+        if ((flags & record_mbuf) == 0) {
+            return nullptr;
+        }
+        return reinterpret_cast<const record_mbuf_ref*>(ipv6() ? data() + record_addr6_bytes : data());
+    }
+    // The clear RTP/RTCP bytes the record kept, either family, copied or referenced: the
+    // recorder's one way to them. A reference keeps what a copy would (record_slot_data).
+    const uint8_t* packet() const {
+        if (const record_mbuf_ref* r = ref(); r != nullptr) {
+            return r->bytes;
+        }
+        return ipv6() ? data() + record_addr6_bytes : data();
+    }
     uint32_t packet_len() const {
+        if ((flags & record_mbuf) != 0) {
+            return orig_len < record_slot_data ? orig_len : record_slot_data;
+        }
         const uint32_t skip = ipv6() ? record_addr6_bytes : 0;
         return len > skip ? len - skip : 0;
     }
@@ -90,8 +127,10 @@ static_assert(offsetof(record_slot, len) == 24 && offsetof(record_slot, orig_len
 class record_ring {
  public:
     // `bytes`: a power of two, at least 64 KiB. Allocates them (control plane, before the
-    // worker starts).
-    explicit record_ring(uint32_t bytes) : mask_(bytes - 1), buf_(new line[bytes / 64]) {}
+    // worker starts). `max_refs`: mbufs the worker may lend the recorder at once (zero-copy
+    // records not yet given back); 0 = copies only.
+    explicit record_ring(uint32_t bytes, uint32_t max_refs = 0)
+        : mask_(bytes - 1), max_refs_(max_refs), buf_(new line[bytes / 64]) {}
     record_ring(const record_ring&) = delete;
     record_ring& operator=(const record_ring&) = delete;
 
@@ -149,6 +188,30 @@ class record_ring {
     // Copies refused because the ring was full (any thread; the producer counts them).
     uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
 
+    // Zero-copy budget. Producer: whether one more mbuf may be lent (then counted as lent).
+    bool lend() {
+        if (refs_lent_ - cached_refs_back_ >= max_refs_) {
+            cached_refs_back_ = refs_back_.load(std::memory_order_acquire);
+            if (refs_lent_ - cached_refs_back_ >= max_refs_) {
+                return false;
+            }
+        }
+        ++refs_lent_;
+        return true;
+    }
+    // Producer: a lend() whose record was then refused (ring full): the mbuf stays the worker's.
+    void unlend() { --refs_lent_; }
+    // Consumer: `n` lent mbufs freed (after the free: the bound counts mbufs out of the pool).
+    void give_back(uint32_t n) {
+        refs_back_.store(refs_back_.load(std::memory_order_relaxed) + n, std::memory_order_release);
+    }
+    uint32_t max_refs() const { return max_refs_; }
+    // Mbufs lent and not yet given back. Another thread reads it only once the worker stopped.
+    uint64_t refs_out() const { return refs_lent_ - refs_back_.load(std::memory_order_acquire); }
+    // With no consumer running (the plane's teardown, once the recorder stopped): frees the
+    // mbufs of zero-copy records nobody read and empties the ring, before their pool goes.
+    void discard_unread();
+
  private:
     record_slot* at(uint64_t pos) const {
         return reinterpret_cast<record_slot*>(reinterpret_cast<uint8_t*>(buf_.get()) + (pos & mask_));
@@ -160,10 +223,14 @@ class record_ring {
     // dp: rw (worker, when full); recorder/metrics: ro. Here rather than in worker_counters so
     // that the worker's hot counters keep their place (bench/RESULTS.md).
     std::atomic<uint64_t> refused_{0};
+    uint64_t refs_lent_ = 0;         // dp: rw (worker, per zero-copy record). Mbufs lent so far.
+    uint64_t cached_refs_back_ = 0;  // dp: rw (worker). Last refs_back_ seen.
     // Shared lines: one writer each.
     alignas(64) std::atomic<uint64_t> published_{0};  // dp: wo (worker), recorder: ro
     alignas(64) std::atomic<uint64_t> tail_{0};       // recorder: wo, dp: ro (when full)
+    std::atomic<uint64_t> refs_back_{0};              // recorder: wo, dp: ro (budget spent)
     alignas(64) uint32_t mask_ = 0;                   // fixed at construction
+    uint32_t max_refs_ = 0;                           // fixed at construction
     struct alignas(64) line {
         uint8_t b[64];
     };
@@ -242,6 +309,105 @@ inline record_slot* record_copy6(record_ring& ring, uint64_t tsc, uint32_t recor
                          record_addr6_bytes;
     record_stream_bytes(out + 2, payload, keep, end);
     return s;
+}
+
+// A zero-copy record of packet `m`, whose clear RTP/RTCP (`payload`, `len` bytes, inside m)
+// leaves the worker unchanged: the header, then the reference (record_mbuf_ref), one line.
+// Takes a reference on m; the recorder frees it. With the ring's lending budget spent, a
+// copy (record_copy) instead; null when the ring is full (nothing written, no reference).
+inline record_slot* record_ref(record_ring& ring, rte_mbuf* m, uint64_t tsc, uint32_t record_id, uint8_t channel,
+                               bool rtcp, uint32_t src_addr, uint16_t src_port, uint32_t dst_addr, uint16_t dst_port,
+                               const uint8_t* payload, uint32_t len) {
+    if (!ring.lend()) {
+        return record_copy(ring, tsc, record_id, channel, rtcp, src_addr, src_port, dst_addr, dst_port, payload, len);
+    }
+    record_slot* s = ring.reserve(sizeof(record_mbuf_ref));
+    if (s == nullptr) {
+        ring.unlend();
+        return nullptr;
+    }
+    // The worker owns m: its refcnt is 1 and the update a plain store.
+    rte_mbuf_refcnt_update(m, 1);
+    const uint8_t flags = static_cast<uint8_t>(record_mbuf | (rtcp ? record_rtcp : 0));
+    record_stream_header(s, tsc, record_id, src_addr, src_port, dst_addr, dst_port, sizeof(record_mbuf_ref), len,
+                         channel, flags);
+    auto* out = reinterpret_cast<__m128i*>(s) + 2;
+    _mm_stream_si128(out, _mm_set_epi64x(reinterpret_cast<long long>(payload), reinterpret_cast<long long>(m)));
+    _mm_stream_si128(out + 1, _mm_setzero_si128());  // the line's rest: a whole line goes out
+    return s;
+}
+
+// record_ref for a packet that arrived over IPv6 (record_copy6's addresses, then the
+// reference): two lines.
+inline record_slot* record_ref6(record_ring& ring, rte_mbuf* m, uint64_t tsc, uint32_t record_id, uint8_t channel,
+                                bool rtcp, const uint8_t* src6, uint16_t src_port, const uint8_t* dst6,
+                                uint16_t dst_port, const uint8_t* payload, uint32_t len) {
+    if (!ring.lend()) {
+        return record_copy6(ring, tsc, record_id, channel, rtcp, src6, src_port, dst6, dst_port, payload, len);
+    }
+    record_slot* s = ring.reserve(record_addr6_bytes + sizeof(record_mbuf_ref));
+    if (s == nullptr) {
+        ring.unlend();
+        return nullptr;
+    }
+    rte_mbuf_refcnt_update(m, 1);
+    const uint8_t flags = static_cast<uint8_t>(record_mbuf | record_ipv6 | (rtcp ? record_rtcp : 0));
+    record_stream_header(s, tsc, record_id, 0, src_port, 0, dst_port, record_addr6_bytes + sizeof(record_mbuf_ref), len,
+                         channel, flags);
+    auto* out = reinterpret_cast<__m128i*>(s) + 2;
+    _mm_stream_si128(out, _mm_loadu_si128(reinterpret_cast<const __m128i*>(src6)));
+    _mm_stream_si128(out + 1, _mm_loadu_si128(reinterpret_cast<const __m128i*>(dst6)));
+    _mm_stream_si128(out + 2, _mm_set_epi64x(reinterpret_cast<long long>(payload), reinterpret_cast<long long>(m)));
+    for (int k = 3; k < 6; ++k) {
+        _mm_stream_si128(out + k, _mm_setzero_si128());
+    }
+    return s;
+}
+
+// The consumer's side of zero-copy records: hold() each record once its bytes were read
+// (copies are ignored), flush() before release(): frees the mbufs in bulk and gives the
+// lending budget back. The recorder is not an EAL lcore, so its frees go straight to the
+// pool's ring (no per-lcore cache): one multi-producer enqueue per 64 mbufs. Only pools whose
+// put is multi-producer safe lend (plane.cc).
+class record_ref_batch {
+ public:
+    explicit record_ref_batch(record_ring& ring) : ring_(ring) {}
+    ~record_ref_batch() { flush(); }
+    record_ref_batch(const record_ref_batch&) = delete;
+    record_ref_batch& operator=(const record_ref_batch&) = delete;
+
+    void hold(const record_slot& s) {
+        if (const record_mbuf_ref* r = s.ref(); r != nullptr) {
+            held_[n_++] = r->mbuf;
+            if (n_ == max) {
+                flush();
+            }
+        }
+    }
+    void flush() {
+        if (n_ != 0) {
+            rte_pktmbuf_free_bulk(held_, n_);
+            ring_.give_back(n_);
+            n_ = 0;
+        }
+    }
+
+ private:
+    static constexpr unsigned max = 64;
+    record_ring& ring_;
+    rte_mbuf* held_[max];
+    unsigned n_ = 0;
+};
+
+inline void record_ring::discard_unread() {
+    uint64_t pos = consumed();
+    const uint64_t limit = committed();
+    record_ref_batch refs(*this);
+    while (const record_slot* s = next(&pos, limit)) {
+        refs.hold(*s);
+    }
+    refs.flush();
+    release(pos);
 }
 
 }  // namespace rtprelay::dp

@@ -1,27 +1,31 @@
 #pragma once
-// Call recording in the worker: the clear copy of every packet a recorded flow relays goes
-// into the worker's record ring (record_ring.h), taken where the packet is clear, around the
-// round's SRTP (worker::forward_burst):
+// Call recording in the worker: every packet a recorded flow relays goes into the worker's
+// record ring (record_ring.h) as it is in the clear, around the round's SRTP
+// (worker::forward_burst):
 //
-//   plain in, plain out    before the crypto (there is none)
-//   plain in, SRTP out     before the crypto: the packet is still clear
-//   SRTP in, plain out     after the crypto, if it authenticated
+//   plain in, plain out    before the crypto (there is none): by reference to its mbuf
+//   plain in, SRTP out     before the crypto, while it is still clear: a copy
+//   SRTP in, plain out     after the crypto, if it authenticated: by reference
 //   SRTP in, SRTP out      the round's crypto only unprotects it (and every other SRTP-to-
 //                          SRTP packet of the round); after the copy a second pass
 //                          (batched like the first) protects them for the other leg
 //
+// A reference is safe where nothing writes the packet's bytes again: its output is the clear
+// packet, and the rewrite only moves headers in front of it. An encrypted output is made in
+// place, hence the copy.
+//
 // A round with a recorded packet runs its crypto here (record_crypto) instead of in the
-// worker's stage 5; a copied packet that the finish will not relay (unprotect or protect
+// worker's stage 5; a record whose packet the finish will not relay (unprotect or protect
 // failed, no headroom: known once the crypto ran) is marked record_discard, and the round's
-// copies are handed over with one commit before the finish. A full ring costs the recording
+// records are handed over with one commit before the finish. A full ring costs the recording
 // that packet (record_ring::refused), never the relay.
 //
 // Cost: everything here is out of line and marked cold, so that the worker's loop is the
 // same code as without recording; a flow that is not recorded pays the test of one bit of
 // flow_entry::flags (flow_recorded) per packet and a round one test of a local flag. A
-// recorded packet costs a copy of its clear bytes and its share of the round's commit
-// (70-80 ns per G.711 packet on the bench's VM, bench/RESULTS.md) and, for SRTP to SRTP, the
-// protect pass's own batch call. No lock, allocation, system call or virtual call.
+// recorded packet costs 60-80 ns on the bench's VM (bench/RESULTS.md), a reference 5-15 ns
+// less than a copy of a G.711 packet: most of it is not the record's bytes but the stage
+// itself and the round's commit; for SRTP to SRTP also the protect pass's own batch call. No lock, allocation, system call or virtual call.
 
 #include <cstdint>
 

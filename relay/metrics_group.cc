@@ -95,8 +95,10 @@ std::vector<MetricFamily> render_group(const ha::group& g) {
     }
     add(out, "rtprelay_records_dirty", "Calls waiting to be written again (queue full or Redis back).", gauge,
         d(s.records_dirty));
-    add(out, "rtprelay_leases_held", "Address leases this node holds (media addresses and floating NG addresses).", gauge, d(a.leases_held));
-    add(out, "rtprelay_addresses_served", "Addresses this node serves now: media (answers ARP, relays) and floating NG addresses.", gauge,
+    add(out, "rtprelay_leases_held", "Address leases this node holds (media addresses and floating NG addresses).",
+        gauge, d(a.leases_held));
+    add(out, "rtprelay_addresses_served",
+        "Addresses this node serves now: media (answers ARP, relays) and floating NG addresses.", gauge,
         d(s.addresses_served));
     add(out, "rtprelay_leases_lost_total", "Leases found held by another node at renewal.", counter, d(a.leases_lost));
     add(out, "rtprelay_takeovers_total", "Dead nodes whose media addresses this node took over.", counter,

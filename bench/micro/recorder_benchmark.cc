@@ -3,7 +3,8 @@
 // read by recorder::poll() and written to pcap files with at most 256 files open. What one
 // recorder thread can take from the workers: compare with a worker's relay rate.
 //
-//   recorder/drain/R      ring -> pcap files, R recordings at once (R > 256: files reopened)
+//   recorder/drain/R      ring -> pcap files, R recordings at once (R > 256: files reopened;
+//                         3,000 recordings buffer up to ~200 MB, flush_bytes each)
 //   recorder/finish/S     closing one recording of S seconds of two-leg G.711: WAV rendered
 //                         from its pcap, JSON written, files moved (the finisher thread)
 //
@@ -104,7 +105,7 @@ void drain(benchmark::State& state) {
 BENCHMARK(drain)
     ->Name("recorder/drain")
     ->ArgNames({"recordings", "ip"})
-    ->ArgsProduct({{1, 100, 1000}, {4, 6}})
+    ->ArgsProduct({{1, 100, 1000, 3000}, {4, 6}})
     ->Unit(benchmark::kMicrosecond);
 
 void finish(benchmark::State& state) {

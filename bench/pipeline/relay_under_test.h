@@ -52,8 +52,9 @@ class relay_under_test {
     // The worker that owns the stream the peer on `side` sends (its flow entry's owner).
     uint32_t owner(const call_info& c, int side) const;
     // What worker::run() reports after each loop turn (RCU reader = worker index). With
-    // recorded calls it also stands in for the recorder thread: what the worker copied is
-    // taken off its record ring (the recorder's own cost: bench/micro/recorder_benchmark).
+    // recorded calls it also stands in for the recorder thread: what the worker recorded is
+    // taken off its record ring and zero-copy records' mbufs are freed (the recorder's own
+    // cost: bench/micro/recorder_benchmark).
     void quiescent(uint32_t worker_index);
     // Packets copied for recorded calls so far (call after the lanes stopped).
     uint64_t recorded() const;

@@ -223,9 +223,16 @@ void recorder::run() {
 size_t recorder::poll(std::chrono::steady_clock::time_point now) {
     take_commands();
     const size_t n = drain(4096);
-    for (auto& [id, a] : active_) {
-        if (a->pending != 0 && (a->pending >= cfg_.flush_bytes || now - a->buffered_since >= cfg_.flush_every)) {
-            flush(*a);
+    // Flushes by age (handle() flushes at flush_bytes): a pass over every open recording,
+    // each a cache miss, so at most 16 passes per flush_every rather than one per poll, which
+    // cost ~12% of the recorder's time at 3,000 recordings. A buffer waits at most
+    // flush_every * 17 / 16.
+    if (now >= next_age_pass_) {
+        next_age_pass_ = now + cfg_.flush_every / 16;
+        for (auto& [id, a] : active_) {
+            if (a->pending != 0 && (a->pending >= cfg_.flush_bytes || now - a->buffered_since >= cfg_.flush_every)) {
+                flush(*a);
+            }
         }
     }
     close_due(false);
@@ -294,14 +301,20 @@ size_t recorder::drain(size_t max_per_ring) {
         const uint64_t limit = ring->committed();
         uint64_t pos = ring->consumed();
         size_t n = 0;
+        // Zero-copy records' mbufs, freed once handle() has read (and buffered) their bytes:
+        // a record's packet() stays readable until this pass ends, as a copy's ring bytes do
+        // until release().
+        dp::record_ref_batch refs(*ring);
         while (n < max_per_ring) {
             const dp::record_slot* s = ring->next(&pos, limit);
             if (s == nullptr) {
                 break;
             }
             handle(*s);
+            refs.hold(*s);
             ++n;
         }
+        refs.flush();
         ring->release(pos);
         total += n;
     }

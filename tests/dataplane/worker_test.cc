@@ -71,6 +71,10 @@ uint16_t first_media_port(const std::string& sdp) {
 }
 
 class worker_test : public ::testing::Test {
+ public:
+    // Mbufs the worker may lend its recorder (plane_config::record_refs).
+    static constexpr uint32_t lent_max = 256;
+
  protected:
     static void SetUpTestSuite() {
         for (int s = 0; s < 2; ++s) {
@@ -115,7 +119,8 @@ class worker_test : public ::testing::Test {
         c.addresses = {{addr_a_, ports_[side_a].id, 0}, {addr_b_, ports_[side_b].id, 0}};
         c.max_flows = 1024;
         c.max_neighbours = 64;
-        c.record_bytes = 65536;  // call recording's ring (the recording tests at the end)
+        c.record_bytes = 65536;    // call recording's ring (the recording tests at the end)
+        c.record_refs = lent_max;  // within the test pool's room (4095 mbufs)
         plane_ = std::make_unique<plane>(c);
         plane_->register_readers();  // what worker::run() does before its loop
         worker_ = &plane_->worker_at(0);
@@ -1069,19 +1074,24 @@ TEST_F(worker_test, run_counts_busy_time_only_for_turns_with_packets) {
 
 // --- call recording (record_stage.h): clear copies of recorded flows' packets ---
 
-// What the worker put in its record ring, taken off it: headers and packets.
+// What the worker put in its record ring, taken off it as the recorder does: headers and
+// packets (copied or referenced), the references' mbufs freed.
 struct recorded {
     record_slot h;
     bytes data;
+    bool zero_copy;  // the packet was referenced in its mbuf, not copied
     const record_slot* operator->() const { return &h; }
 };
 std::vector<recorded> take_recorded(record_ring& r) {
     std::vector<recorded> out;
     uint64_t pos = r.consumed();
     const uint64_t limit = r.committed();
+    record_ref_batch refs(r);
     while (const record_slot* s = r.next(&pos, limit)) {
-        out.push_back({*s, bytes(s->data(), s->data() + s->len)});
+        out.push_back({*s, bytes(s->packet(), s->packet() + s->packet_len()), s->ref() != nullptr});
+        refs.hold(*s);
     }
+    refs.flush();
     r.release(pos);
     return out;
 }
@@ -1114,7 +1124,7 @@ TEST_F(worker_test, recorded_srtp_to_srtp_burst_copies_the_clear_packets) {
     ASSERT_EQ(rec.size(), relayed[0].size());
     for (size_t i = 0; i < rec.size(); ++i) {
         EXPECT_EQ(rec[i]->record_id, 77u);
-        EXPECT_EQ(rec[i]->flags, 0);
+        EXPECT_EQ(rec[i]->flags, 0) << "SRTP out: a copy";
         EXPECT_EQ(slot_bytes(rec[i]), rtp_packet(relayed[0][i], st[0].ssrc, st[0].mul)) << i;
         EXPECT_EQ(rec[i]->src_addr, caller_.be());
         EXPECT_EQ(rec[i]->dst_addr, addr_a_);
@@ -1192,6 +1202,9 @@ TEST_F(worker_test, recorded_plain_call_copies_both_legs) {
     EXPECT_EQ(slot_bytes(rec[1]), payload_of(down));
     EXPECT_EQ(rec[1]->dst_addr, addr_b_);
     EXPECT_NE(rec[0]->tsc, 0u);
+    EXPECT_TRUE(rec[0].zero_copy && rec[1].zero_copy) << "plain out: the relayed mbuf itself";
+    EXPECT_EQ(rec[0]->orig_len, 172u);
+    EXPECT_EQ(rec[0]->flags, record_mbuf);
 }
 
 // RTP in, SRTP out: the copy is the clear packet; a packet whose protect fails (its index
@@ -1234,30 +1247,129 @@ TEST_F(worker_test, recorded_rtp_to_srtp_copies_before_encryption_and_discards_f
     for (size_t i = 0; i < 4; ++i) {
         EXPECT_EQ(slot_bytes(rec[i]), plain[i]);
         EXPECT_EQ(rec[i]->channel, 1);
+        EXPECT_FALSE(rec[i].zero_copy) << "encrypted in place after the record: copied";
     }
     EXPECT_EQ(rec[2]->flags & record_discard, record_discard) << "the duplicate was not relayed";
     EXPECT_EQ(rec[0]->flags | rec[1]->flags | rec[3]->flags, 0);
 }
 
-// A full ring costs the recording, never the relay.
+// A full ring costs the recording, never the relay. A recorder that reads nothing holds at
+// most the ring's lending budget of mbufs: past it the worker copies, so the pool never runs
+// dry for RX however long the recorder stalls.
 TEST_F(worker_test, a_full_record_ring_counts_and_still_relays) {
     const call_ports p = make_call("full", caller_, callee_);
     learn(side_b, callee_);
     call* c = sessions_->find("full");
     c->legs[0]->record_id = 3;
     pub_->restamp(*c->legs[0]);
-    // 160-byte packets take 192 bytes of the 64 KiB ring: 341 fit.
-    for (int i = 0; i < 400; ++i) {
+    rte_mempool* pool = test::packet_pool();
+    const unsigned idle = rte_mempool_in_use_count(pool);
+    // The first lent_max are references (a line each), then 160-byte packets are copied
+    // into 192 bytes of what is left of the 64 KiB ring: 256 more fit.
+    const unsigned fit = lent_max + (65536 - 64 * lent_max) / 192;
+    for (int i = 0; i < 600; ++i) {
         inject(side_a, media(side_a, caller_, 4000, addr_a_, p.a, 160, static_cast<uint8_t>(i)));
     }
     run();
-    EXPECT_EQ(sent(side_b).size(), 400u);
-    EXPECT_EQ(worker_->counters.relayed_rtp, 400u);
-    EXPECT_EQ(worker_->recording->ring->refused(), 59u);
+    EXPECT_EQ(sent(side_b).size(), 600u);
+    EXPECT_EQ(worker_->counters.relayed_rtp, 600u);
+    EXPECT_EQ(worker_->recording->ring->refused(), 600u - fit);
+    EXPECT_EQ(worker_->recording->ring->refs_out(), lent_max);
+    EXPECT_EQ(rte_mempool_in_use_count(pool), idle + lent_max) << "the stalled recorder holds its budget, no more";
     const auto rec = take_recorded(*worker_->recording->ring);
-    ASSERT_EQ(rec.size(), 341u);
-    EXPECT_EQ(rec[340].data[12], static_cast<uint8_t>(340 + 12)) << "the first ones, in order";
+    ASSERT_EQ(rec.size(), fit);
+    for (unsigned i = 0; i < fit; ++i) {
+        ASSERT_EQ(rec[i].zero_copy, i < lent_max) << i;
+        ASSERT_EQ(rec[i].data, payload_of(media(side_a, caller_, 4000, addr_a_, p.a, 160, static_cast<uint8_t>(i))))
+            << "the first ones, in order: " << i;
+    }
+    EXPECT_EQ(worker_->recording->ring->refs_out(), 0u);
+    EXPECT_EQ(rte_mempool_in_use_count(pool), idle) << "every lent mbuf back in the pool";
     expect_accounted();
+    // The budget is back: the next packet is referenced again.
+    inject(side_a, media(side_a, caller_, 4000, addr_a_, p.a, 160, 1));
+    run();
+    EXPECT_EQ(sent(side_b).size(), 1u);
+    const auto again = take_recorded(*worker_->recording->ring);
+    ASSERT_EQ(again.size(), 1u);
+    EXPECT_TRUE(again[0].zero_copy);
+}
+
+// SRTP in, plain out: the record references the packet as decrypted in place, which is what
+// leaves; a forged packet is neither relayed nor recorded. Records the recorder has not read
+// when the plane goes give their mbufs back (plane teardown).
+TEST_F(worker_test, recorded_srtp_to_rtp_references_the_decrypted_packet) {
+    const peer dest{"198.18.2.72", 6000, test::mac(0x73)};
+    flow_entry* e = publish_direct(31500, pack_endpoint(dest.be(), rte_cpu_to_be_16(6000)));
+    e->expected_src = pack_endpoint(caller_.be(), rte_cpu_to_be_16(4000));
+    learn(side_b, dest);
+    srtp::master_key key{};
+    key.key[0] = 11;
+    auto in = srtp::make_context(srtp::engine::native, srtp::suite::aes_cm_128_hmac_sha1_80, key, false);
+    auto far = srtp::make_context(srtp::engine::libsrtp2, srtp::suite::aes_cm_128_hmac_sha1_80, key, false);
+    e->srtp_in[kind_rtp] = in.get();
+    set_recording(*e, 12, false);
+    std::vector<bytes> plain;
+    for (uint16_t seq : {700, 701, 702, 703}) {
+        plain.push_back(rtp_packet(seq, 0x23, 1));
+        bytes wire = plain.back();
+        wire.resize(wire.size() + 16);
+        auto len = static_cast<uint32_t>(plain.back().size());
+        ASSERT_EQ(srtp::protect_rtp(*far, wire.data(), &len, static_cast<uint32_t>(wire.size())), srtp::result::ok);
+        wire.resize(len);
+        if (seq == 702) {
+            wire.back() ^= 1;  // forged
+        }
+        frame_spec f;
+        f.src_mac = caller_.mac;
+        f.dst_mac = ports_[side_a].mac;
+        f.src_ip = caller_.be();
+        f.dst_ip = addr_a_;
+        f.src_port = 4000;
+        f.dst_port = 31500;
+        f.payload = wire;
+        inject(side_a, test::udp_frame(f));
+    }
+    run();
+    const auto relayed = sent(side_b);
+    ASSERT_EQ(relayed.size(), 3u);
+    EXPECT_EQ(drops(drop_reason::srtp_auth_failed), 1u);
+    const auto rec = take_recorded(*worker_->recording->ring);
+    ASSERT_EQ(rec.size(), 3u);
+    const size_t sent_of[3] = {0, 1, 3};
+    for (size_t i = 0; i < 3; ++i) {
+        EXPECT_TRUE(rec[i].zero_copy) << i;
+        EXPECT_EQ(slot_bytes(rec[i]), plain[sent_of[i]]) << i;
+        EXPECT_EQ(payload_of(relayed[i]), plain[sent_of[i]]) << i;
+        EXPECT_EQ(rec[i]->orig_len, plain[sent_of[i]].size());
+    }
+    // Left unread: the plane's teardown (TearDown) frees the lent mbuf before the pool could go.
+    inject(side_a, test::udp_frame([&] {
+               frame_spec f;
+               f.src_mac = caller_.mac;
+               f.dst_mac = ports_[side_a].mac;
+               f.src_ip = caller_.be();
+               f.dst_ip = addr_a_;
+               f.src_port = 4000;
+               f.dst_port = 31500;
+               bytes wire = rtp_packet(704, 0x23, 1);
+               const auto n = static_cast<uint32_t>(wire.size());
+               wire.resize(n + 16);
+               uint32_t len = n;
+               EXPECT_EQ(srtp::protect_rtp(*far, wire.data(), &len, static_cast<uint32_t>(wire.size())),
+                         srtp::result::ok);
+               wire.resize(len);
+               f.payload = wire;
+               return f;
+           }()));
+    run();
+    EXPECT_EQ(sent(side_b).size(), 1u);
+    EXPECT_EQ(worker_->recording->ring->refs_out(), 1u);
+    const unsigned in_use = rte_mempool_in_use_count(test::packet_pool());
+    sessions_.reset();
+    pub_.reset();
+    plane_.reset();
+    EXPECT_EQ(rte_mempool_in_use_count(test::packet_pool()), in_use - 1) << "teardown freed the unread reference";
 }
 
 }  // namespace
