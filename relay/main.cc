@@ -218,6 +218,7 @@ int run(const rtprelay::relay_options& opt) {
     if (group) {
         grp = std::make_unique<ha::group>(*group, sessions, interfaces, plane.locals());
         grp->set_srtp_engine(opt.srtp_engine == "libsrtp2" ? dpl::srtp::engine::libsrtp2 : dpl::srtp::engine::native);
+        grp->set_recording_hook(&recordings);  // records carry recordings; adopted ones go on here
     }
     const std::vector<uint16_t> ports = plane.port_ids();
     link_monitor links(ports);  // before /metrics, which reads it
@@ -330,7 +331,8 @@ int run(const rtprelay::relay_options& opt) {
     if (grp) {
         // A group keeps the calls still open: they stay in Redis, and once the workers have
         // stopped the leases go back, so that a peer takes the calls over at once. Their
-        // recordings end here (a peer relays them unrecorded).
+        // parts of their recordings end here; the records still say "recording", so the peer
+        // that takes a call records its next part.
         recordings.close_all("node stopped");
         workers.stop();
         if (floater) {

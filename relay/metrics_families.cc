@@ -368,6 +368,9 @@ void recording(builder& b, const recording_snapshot& r) {
     b.single("rtprelay_recordings_failed_total",
              "Call recordings that could not create, write or finish a file (disk full, ...); the call went on.",
              counter, d(r.failed));
+    b.single("rtprelay_recordings_recovered_total",
+             "Call recordings a node that died left open, finished at this start (stop reason \"node died\").", counter,
+             d(r.recovered));
     b.single("rtprelay_recording_bytes_written_total", "Bytes written to recording files.", counter, d(r.bytes));
     b.single("rtprelay_recording_packets_written_total", "Packets written to recording pcap files.", counter,
              d(r.packets));

@@ -154,7 +154,11 @@ void group::write(const call& c) {
     }
     std::string value;
     try {
-        value = encode_record(snapshot_call(c, cfg_.node, steady::now(), unix_now_ms()), cfg_.key, cfg_.group);
+        call_record r = snapshot_call(c, cfg_.node, steady::now(), unix_now_ms());
+        if (recording_ != nullptr) {
+            r.recording = recording_->recording_of(c);
+        }
+        value = encode_record(r, cfg_.key, cfg_.group);
     } catch (const std::exception& e) {
         stats_.encode_failures.fetch_add(1, std::memory_order_relaxed);
         log::event(log::level::error, "call record not written").field("call-id", c.call_id).field("reason", e.what());
@@ -211,6 +215,9 @@ void group::adopt(agent_event& e, steady::time_point now) {
         }
         adopted.push_back(r.call_id);
         stats_.calls_adopted.fetch_add(1, std::memory_order_relaxed);
+        if (recording_ != nullptr) {
+            recording_->adopted(*sessions_.find(r.call_id), r.recording, r.owner);
+        }
         write(*sessions_.find(r.call_id));  // now ours: in our set, with us as owner
     }
     if (!e.node.empty() && e.node != cfg_.node && !adopted.empty()) {
@@ -415,6 +422,9 @@ std::optional<ng::value> group::foreign_request(const ng::value& req, steady::ti
             return fail(e.what());
         }
         stats_.foreign_adopted.fetch_add(1, std::memory_order_relaxed);
+        if (recording_ != nullptr) {
+            recording_->adopted(*sessions_.find(call_id), rec->recording, rec->owner);
+        }
         write(*sessions_.find(call_id));
         log::event(log::level::info, "call adopted for an NG request")
             .field("call-id", call_id)

@@ -23,6 +23,7 @@
 
 #include "control/ha/agent.h"
 #include "control/ha/config.h"
+#include "control/ha/recording_hook.h"
 #include "control/ha/redis_link.h"
 #include "control/ng/bencode.h"
 #include "control/session/manager.h"
@@ -142,6 +143,12 @@ class group : public session_observer {
  public:
     // The SRTP engine the publisher makes contexts with: adopted calls get theirs the same way.
     void set_srtp_engine(dp::srtp::engine e) { engine_ = e; }
+    // Call recording, when configured: records carry each call's recording, and an adopted
+    // call's recording goes on here. Null = none (records say "not recorded").
+    void set_recording_hook(recording_hook* h) { recording_ = h; }
+
+ private:
+    recording_hook* recording_ = nullptr;
 };
 
 }  // namespace rtprelay::ha

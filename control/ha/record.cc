@@ -286,6 +286,60 @@ stream_record get_stream(reader& r) {
     return s;
 }
 
+constexpr size_t max_recording_name = 1024;  // names and base paths (file_names.h keeps them shorter)
+constexpr size_t max_recording_id = 64;
+
+void put_recording(writer& w, const recording_record& r) {
+    w.u8(static_cast<uint8_t>(r.st));
+    if (r.st == recording_record::state::off) {
+        return;
+    }
+    w.u8(r.when);
+    w.u8(r.layout);
+    w.u8(static_cast<uint8_t>((r.refused ? 1 : 0) | (r.from_first_packet ? 2 : 0)));
+    w.str(r.file);
+    w.str(r.dir);
+    w.str(r.pattern);
+    w.str(r.id);
+    w.str(r.base);
+    w.u16(r.part);
+    w.i64(r.started_unix_ms);
+}
+
+recording_record get_recording(reader& r) {
+    recording_record x;
+    const uint8_t st = r.u8();
+    if (st > static_cast<uint8_t>(recording_record::state::stopped)) {
+        r.fail();
+        return x;
+    }
+    x.st = static_cast<recording_record::state>(st);
+    if (x.st == recording_record::state::off) {
+        return x;
+    }
+    x.when = r.u8();
+    x.layout = r.u8();
+    const uint8_t f = r.u8();
+    if (x.when > 2 || x.layout > 1 || (f & ~3u) != 0) {
+        r.fail();
+        return x;
+    }
+    x.refused = (f & 1) != 0;
+    x.from_first_packet = (f & 2) != 0;
+    x.file = r.str(max_recording_name);
+    x.dir = r.str(max_recording_name);
+    x.pattern = r.str(max_recording_name);
+    x.id = r.str(max_recording_id);
+    x.base = r.str(max_recording_name);
+    x.part = r.u16();
+    x.started_unix_ms = r.i64();
+    const bool open = x.st == recording_record::state::recording || x.st == recording_record::state::paused;
+    if (open && (x.part == 0 || x.base.empty() || x.id.empty())) {
+        r.fail();  // an open recording without the names its next part needs
+    }
+    return x;
+}
+
 std::string header(uint8_t version) {
     std::string h(magic, sizeof magic);
     h.push_back(static_cast<char>(version));
@@ -341,6 +395,7 @@ std::string encode_record(const call_record& r, const group_key& key, std::strin
             put_stream(w, leg.streams[s]);
         }
     }
+    put_recording(w, r.recording);
     const std::string head = header(record_version);
     std::string out = head + seal(key, w.out(), aad_for(head, group, r.call_id));
     OPENSSL_cleanse(w.out().data(), w.out().size());
@@ -417,6 +472,9 @@ std::optional<call_record> decode_record(std::string_view bytes, const group_key
             leg.streams.push_back(get_stream(r));
         }
         c.legs.push_back(std::move(leg));
+    }
+    if (version >= 2 && r.ok()) {
+        c.recording = get_recording(r);
     }
     const bool ok = r.at_end();
     OPENSSL_cleanse(body->data(), body->size());

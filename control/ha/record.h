@@ -14,6 +14,9 @@
 // counted) from "corrupt" (refused, counted) before it spends a decryption. Every count
 // and length in the body is bounded (limits below); decode refuses anything past them,
 // short or with bytes left over. An SRTP<->SRTP call with one audio stream is ~600 bytes.
+//
+// Versions: 1 had no recording; 2 adds the call's recording after the legs (one byte, off,
+// for a call never recorded). A version 1 record reads as a call without a recording.
 
 #include <cstdint>
 #include <optional>
@@ -26,7 +29,7 @@
 
 namespace rtprelay::ha {
 
-inline constexpr uint8_t record_version = 1;
+inline constexpr uint8_t record_version = 2;
 inline constexpr size_t record_header_bytes = 8;
 inline constexpr size_t max_record_legs = 16;
 inline constexpr size_t max_record_streams = 32;  // per leg
@@ -113,6 +116,27 @@ struct leg_record {
     std::vector<stream_record> streams;
 };
 
+// The call's recording (control/recording/controller.h), so that the node that takes the call
+// over records it on: a new part of the same recording in its own directory. On the wire
+// after the legs: the state (1 byte); unless off, when, layout, flags (bit 0 refused, bit 1
+// from the first packet), file, dir, pattern, id, base (strings), part (2), started (8).
+struct recording_record {
+    enum class state : uint8_t { off, pending, recording, paused, stopped };
+    state st = state::off;           // off: never recorded, nothing else follows
+    uint8_t when = 0;                // recording::mode: the policy for the call (off, from-answer, from-ringing)
+    uint8_t layout = 1;              // recording::channels (mixed, dual)
+    bool refused = false;            // record-call no/off: the policy stays off for the call
+    bool from_first_packet = false;  // the open part's time starts at its first packet
+    // The names NG gave (recording-file, recording-dir, recording-pattern), checked again on load.
+    std::string file, dir, pattern;
+    std::string id;               // the recording's identifier, shared by all its parts (16 hex digits)
+    std::string base;             // the first part's base path (relative to a node's recording directory)
+    uint16_t part = 0;            // the part open now (1 = where it started); 0 = none open
+    int64_t started_unix_ms = 0;  // when the open part started
+
+    bool operator==(const recording_record&) const = default;
+};
+
 struct call_record {
     std::string call_id;
     std::string owner;  // the node that wrote it
@@ -123,6 +147,7 @@ struct call_record {
     bool admitted = false;
     std::string admitted_ifs[2];  // interface names holding the reservation
     std::vector<leg_record> legs;
+    recording_record recording;  // version 2 on
 };
 
 enum class decode_error : uint8_t { none, too_short, bad_magic, newer_version, seal, malformed, wrong_call };

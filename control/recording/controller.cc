@@ -9,6 +9,7 @@
 #include "control/recording/recorder.h"
 #include "control/recording/sdp_codecs.h"
 #include "control/recording/time_text.h"
+#include "control/recording/wav_render.h"
 
 namespace rtprelay::recording {
 
@@ -71,6 +72,29 @@ std::string without_keys(std::string sdp) {
 std::string endpoint_text(const std::optional<endpoint>& ep) {
     return ep ? ep->to_string() : std::string();  // IPv6 as [addr]:port
 }
+
+// Which WAV channel each of the call's local RTP addresses feeds (the recorder's state file
+// keeps it, so that a recording left by a node that died still gets its WAV).
+std::vector<wav_channel_map> channel_map(const call& c) {
+    std::vector<wav_channel_map> out;
+    for (const auto& l : c.legs) {
+        for (const auto& st : l->streams) {
+            if (!st.allocated) {
+                continue;
+            }
+            const uint16_t port_be = htons(st.rtp_port());
+            const media_endpoint e = st.local_addr.is_v4() ? media_endpoint::v4(st.local_addr.v4_be(), port_be)
+                                                           : media_endpoint::v6_of(st.local_addr.bytes.data(), port_be);
+            out.push_back({e, l->record_channel});
+        }
+    }
+    return out;
+}
+
+// The base path of part `part` of a recording whose first part is `first`.
+std::string part_base(const std::string& first, uint16_t part) {
+    return part <= 1 ? first : first + "-part" + std::to_string(part);
+}
 }  // namespace
 
 controller::controller(session_manager& sessions, publisher& pub, policy node, recorder* rec, rte_rcu_qsbr* rcu)
@@ -115,6 +139,7 @@ std::string controller::after_offer_answer(bool offer, const ng::request& req, c
     const bool yes = rc == "yes" || rc == "on";
     const bool no = rc == "no" || rc == "off";
     call_state* s = state_of(call_id);
+    ha::recording_record before;
     if (s == nullptr) {
         const leg* x = c->legs.empty() ? nullptr : c->legs.front().get();
         const leg* y = x != nullptr ? c->partner_of(x) : nullptr;
@@ -127,6 +152,8 @@ std::string controller::after_offer_answer(bool offer, const ng::request& req, c
         s = &calls_[call_id];
         s->when = p.when;
         s->layout = p.layout;
+    } else {
+        before = carried(*s);
     }
     take_names(*s, req);
     if (s->sdps.size() < max_sdps) {
@@ -155,6 +182,7 @@ std::string controller::after_offer_answer(bool offer, const ng::request& req, c
     }
     // Legs this request created (a forked branch's answer) take the recording's stamp.
     sync(*s, *c);
+    changed(*s, *c, before);
     return warning;
 }
 
@@ -169,16 +197,31 @@ std::string controller::start(call_state& s, call& c, bool from_first_packet, co
     if (!error.empty()) {
         return error;
     }
-    const uint16_t id = ids_.take();
+    std::string e = open_part(s, c, base, tag, from_first_packet, by);
+    if (e.empty()) {
+        s.first_base = std::move(base);
+        s.part = 1;
+        s.continues_node.clear();
+        s.adopted_ns = 0;
+    }
+    return e;
+}
+
+std::string controller::open_part(call_state& s, call& c, std::string base, const std::string& rec_id,
+                                  bool from_first_packet, const std::string& by) {
+    const uint16_t id = ids_.take();  // this node's own: the workers' mapping is local
     if (id == 0) {
         return "Too many recordings open (65535)";
     }
     s.id = id;
     s.base = std::move(base);
+    s.rec_id = rec_id;
     s.st = state::recording;
     s.started_by = by;
+    s.from_first_packet = from_first_packet;
     s.events.clear();
     const int64_t now = unix_now_ns();
+    s.started_ns = now;
     s.events.push_back({now, "start", by});
     open_request o;
     o.id = s.id;
@@ -186,6 +229,7 @@ std::string controller::start(call_state& s, call& c, bool from_first_packet, co
     o.layout = s.layout;
     o.from_first_packet = from_first_packet;
     o.start_ns = now;
+    o.rec_id = rec_id;
     for (auto it = s.sdps.rbegin(); it != s.sdps.rend() && !o.wav; ++it) {
         o.wav = has_g711(codecs_of(it->received));
     }
@@ -239,6 +283,7 @@ void controller::command(ng::command command, const ng::request& req) {
     }
     check(req);
     call_state* s = state_of(call_id);
+    const ha::recording_record before = s != nullptr ? carried(*s) : ha::recording_record{};
     const bool pause =
         command == ng::command::pause_recording || (command == ng::command::stop_recording && pause_asked(req));
     if (command == ng::command::start_recording) {
@@ -275,6 +320,114 @@ void controller::command(ng::command command, const ng::request& req) {
         stop(*s, *c, "stop recording");
         s->refused = true;
     }
+    if (s != nullptr) {
+        changed(*s, *c, before);
+    }
+}
+
+ha::recording_record controller::carried(const call_state& s) const {
+    ha::recording_record r;
+    switch (s.st) {
+        case state::pending:
+            r.st = ha::recording_record::state::pending;
+            break;
+        case state::recording:
+            r.st = ha::recording_record::state::recording;
+            break;
+        case state::paused:
+            r.st = ha::recording_record::state::paused;
+            break;
+        case state::stopped:
+            r.st = ha::recording_record::state::stopped;
+            break;
+    }
+    r.when = static_cast<uint8_t>(s.when);
+    r.layout = static_cast<uint8_t>(s.layout);
+    r.refused = s.refused;
+    r.file = s.names.file;
+    r.dir = s.names.dir;
+    r.pattern = s.names.pattern;
+    if (s.st == state::recording || s.st == state::paused) {
+        r.from_first_packet = s.from_first_packet;
+        r.id = s.rec_id;
+        r.base = s.first_base;
+        r.part = s.part;
+        r.started_unix_ms = s.started_ns / 1'000'000;
+    }
+    return r;
+}
+
+void controller::changed(call_state& s, call& c, const ha::recording_record& before) {
+    if (rec_ != nullptr && s.id != 0) {
+        rec_->update({s.id, call_json(s, c), channel_map(c)});
+    }
+    if (carried(s) != before) {
+        sessions_.call_updated(c);
+    }
+}
+
+ha::recording_record controller::recording_of(const call& c) const {
+    auto it = calls_.find(c.call_id);
+    return it == calls_.end() ? ha::recording_record{} : carried(it->second);
+}
+
+void controller::adopted(call& c, const ha::recording_record& r, const std::string& node) {
+    using carried_state = ha::recording_record::state;
+    if (r.st == carried_state::off || calls_.count(c.call_id) != 0) {
+        return;
+    }
+    call_state& s = calls_[c.call_id];
+    s.when = static_cast<mode>(r.when);
+    s.layout = static_cast<channels>(r.layout);
+    s.refused = r.refused;
+    s.names = {r.file, r.dir, r.pattern};
+    std::string error;
+    if (!s.names.file.empty() || !s.names.dir.empty() || !s.names.pattern.empty()) {
+        base_path(s.names, c.call_id, "00000000", 0, &error);
+        if (!error.empty()) {
+            // A record is input like NG: names this node would refuse are not used.
+            log::event(log::level::error, "recording names refused").field("call-id", c.call_id).field("error", error);
+            s.names = {};
+        }
+    }
+    s.st = r.st == carried_state::pending ? state::pending : state::stopped;
+    if (r.st != carried_state::recording && r.st != carried_state::paused) {
+        return;
+    }
+    if (rec_ == nullptr) {
+        log::event(log::level::error, "recording not continued: no recording-dir on this node")
+            .field("call-id", c.call_id)
+            .field("recording", r.id);
+        return;
+    }
+    const uint16_t part = r.part < 65535 ? static_cast<uint16_t>(r.part + 1) : r.part;
+    std::string base = part_base(r.base, part);
+    if (!check_relative(r.base, "recording base").empty() || !check_relative(base, "recording base").empty()) {
+        // Not a name this node would have made: a fresh one, still the same recording.
+        char tag[17];
+        std::snprintf(tag, sizeof tag, "%016llx", static_cast<unsigned long long>(random_()));
+        base = base_path(s.names, c.call_id, std::string_view(tag, 8), std::time(nullptr), &error);
+    }
+    if (base.empty() || !open_part(s, c, base, r.id, false, "adopted from " + node).empty()) {
+        log::event(log::level::error, "recording not continued").field("call-id", c.call_id).field("recording", r.id);
+        return;
+    }
+    s.first_base = r.base;
+    s.part = part;
+    s.continues_node = node;
+    s.adopted_ns = s.started_ns;
+    if (r.st == carried_state::paused) {
+        s.st = state::paused;
+        s.events.push_back({s.started_ns, "pause", "paused on " + node});
+        sync(s, c);
+    }
+    changed(s, c, carried(s));  // the group writes the record next
+    log::event(log::level::info, "recording continues")
+        .field("call-id", c.call_id)
+        .field("recording", s.base)
+        .field("id", s.rec_id)
+        .field("part", static_cast<uint64_t>(s.part))
+        .field("from", node);
 }
 
 std::optional<ng::value> controller::describe(std::string_view call_id) const {
@@ -301,6 +454,8 @@ std::optional<ng::value> controller::describe(std::string_view call_id) const {
         f.set("done", ng::value::str(dir + "/done/" + s.base));
         r.set("files", std::move(f));
         r.set("started by", ng::value::str(s.started_by));
+        r.set("recording id", ng::value::str(s.rec_id));
+        r.set("part", ng::value::integer(s.part));
     }
     ng::value prev = ng::value::list();
     for (const auto& p : s.previous) {
@@ -362,6 +517,7 @@ ng::value controller::statistics() const {
     v.set("ring full", i(c.ring_full));
     v.set("commands run", i(c.commands_run));
     v.set("commands failed", i(c.commands_failed));
+    v.set("recovered", i(c.recovered));
     return v;
 }
 
@@ -373,6 +529,18 @@ std::string controller::call_json(const call_state& s, const call& c) const {
     w.key("policy").value(mode_name(s.when));
     w.key("channels").value(channels_name(s.layout));
     w.key("started by").value(s.started_by);
+    w.key("recording id").value(s.rec_id);
+    w.key("part").value(static_cast<uint64_t>(s.part));
+    if (!s.continues_node.empty()) {
+        // The gap: from the previous part's last packet (its metadata's "stop") to this
+        // part's first; this node took the call over at "adopted".
+        w.key("continues").begin_object();
+        w.key("node").value(s.continues_node);
+        w.key("part").value(static_cast<uint64_t>(s.part - 1));
+        w.key("base").value(part_base(s.first_base, static_cast<uint16_t>(s.part - 1)));
+        w.key("adopted").value(time_text(s.adopted_ns));
+        w.end_object();
+    }
     w.key("legs").begin_array();
     for (const auto& l : c.legs) {
         w.begin_object();

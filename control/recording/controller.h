@@ -16,6 +16,13 @@
 // A call stopped and started again gets a new recording (new files). A call that ends
 // closes its recording (delete, timeouts); the node's stop closes all of them.
 //
+// In a group (control/ha) the recording moves with its call: the call's record carries its
+// state (recording_of), and the node that adopts the call (takeover, handover) opens the
+// recording's next part in its own directory (adopted): the first part's base path with
+// "-partN", the same recording id, and metadata naming the node and part it continues. The
+// node that let the call go closes its part with stop reason "moved"; a node that died has
+// its part finished when it starts again (recorder.h: "node died").
+//
 // Memory: nothing for calls that are not and will not be recorded; for the others the SDPs
 // from the start of the recording (at most max_sdps, their SDES keys removed: the metadata
 // never holds a media key) and its events. Control thread only.
@@ -28,6 +35,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "control/ha/recording_hook.h"
 #include "control/ng/bencode.h"
 #include "control/ng/request.h"
 #include "control/publish/publisher.h"
@@ -42,7 +50,7 @@ namespace rtprelay::recording {
 
 class recorder;
 
-class controller final : public call_observer {
+class controller final : public call_observer, public ha::recording_hook {
  public:
     static constexpr size_t max_sdps = 16;
 
@@ -68,10 +76,13 @@ class controller final : public call_observer {
     std::optional<ng::value> describe(std::string_view call_id) const;
 
     void call_closing(call& c, close_reason why) override;
-    // A group let the call go to the node that serves its address now: its recording is
-    // closed here ("moved"; its files are finished as for a delete). Recordings do not
-    // follow a call to another node: there it relays unrecorded.
+    // A group let the call go to the node that serves its address now: its part of the
+    // recording is closed here ("moved"; its files are finished as for a delete); the node
+    // that adopted the call records the next part.
     void call_moved(call& c) override;
+    // ha::recording_hook: the call's recording for its record, and a call adopted here.
+    ha::recording_record recording_of(const call& c) const override;
+    void adopted(call& c, const ha::recording_record& r, const std::string& node) override;
     // The node stops: closes every open recording (its calls stay).
     void close_all(const char* reason);
     // Calls with an open recording (recording or paused).
@@ -105,11 +116,26 @@ class controller final : public call_observer {
         std::vector<sdp_record> sdps;
         size_t sdps_dropped = 0;
         std::vector<std::string> previous;  // bases of earlier recordings of this call
+        // The open recording across nodes: its id (16 hex digits), first part's base and
+        // the part written here (1 unless it continues another node's).
+        std::string rec_id;
+        std::string first_base;
+        uint16_t part = 0;
+        bool from_first_packet = false;
+        int64_t started_ns = 0;
+        std::string continues_node;  // the node whose part this one continues; empty = none
+        int64_t adopted_ns = 0;      // when this node adopted the call
     };
 
     call_state* state_of(std::string_view call_id);
     void take_names(call_state& s, const ng::request& req) const;
     std::string start(call_state& s, call& c, bool from_first_packet, const char* by);
+    std::string open_part(call_state& s, call& c, std::string base, const std::string& rec_id, bool from_first_packet,
+                          const std::string& by);
+    ha::recording_record carried(const call_state& s) const;
+    // Tells the recorder what its state file should hold now (recorder::update), and the
+    // group that the call's record changed when `before` differs from what it carries now.
+    void changed(call_state& s, call& c, const ha::recording_record& before);
     void stop(call_state& s, call& c, const std::string& by);
     void sync(call_state& s, call& c);
     std::string call_json(const call_state& s, const call& c) const;

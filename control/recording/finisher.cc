@@ -14,6 +14,8 @@
 #include "control/log.h"
 #include "control/recording/json_writer.h"
 #include "control/recording/record_files.h"
+#include "control/recording/recovery.h"
+#include "control/recording/time_text.h"
 
 extern char** environ;
 
@@ -57,16 +59,38 @@ void finisher::push(finish_job job) {
     wake_.notify_all();
 }
 
+void finisher::recover(std::vector<std::string> bases) {
+    {
+        std::lock_guard<std::mutex> g(mu_);
+        left_open_.insert(left_open_.end(), bases.begin(), bases.end());
+    }
+    wake_.notify_all();
+}
+
 void finisher::run_queued() {
     while (true) {
         finish_job job;
+        std::string left;
         {
             std::lock_guard<std::mutex> g(mu_);
-            if (jobs_.empty()) {
+            if (!left_open_.empty()) {
+                left = std::move(left_open_.front());
+                left_open_.pop_front();
+            } else if (jobs_.empty()) {
                 return;
+            } else {
+                job = std::move(jobs_.front());
+                jobs_.pop_front();
             }
-            job = std::move(jobs_.front());
-            jobs_.pop_front();
+        }
+        if (!left.empty()) {
+            recovery_report report;
+            job = recover_recording(dir_, left, unix_now_ns(), &report);
+            log::event(log::level::warning, "recording left open by a node that died")
+                .field("recording", left)
+                .field("packets", report.packets)
+                .field("bytes_cut", report.bytes_cut)
+                .field("state", report.state_error.empty() ? std::string("ok") : report.state_error);
         }
         finish(job);
     }
@@ -162,12 +186,21 @@ void finisher::finish(finish_job& job) {
         error = error.empty() ? e : error;
     }
     const bool complete = error.empty();
-    if (complete) {
-        live_counters::bump(counters_.finished);
-    } else if (!job.failed) {
-        live_counters::bump(counters_.finish_failed);  // a failure while open is counted already
+    if (!moved.empty() || !job.have_pcap) {
+        ::unlink((active + ".state").c_str());  // in done/ now (or nothing to move): not left open
+        ::unlink((active + ".state.tmp").c_str());
     }
-    live_counters::bump(counters_.done);
+    if (job.recovered) {
+        // Never started by this process: neither active nor finished here.
+        live_counters::bump(complete ? counters_.recovered : counters_.finish_failed);
+    } else {
+        if (complete) {
+            live_counters::bump(counters_.finished);
+        } else if (!job.failed) {
+            live_counters::bump(counters_.finish_failed);  // a failure while open is counted already
+        }
+        live_counters::bump(counters_.done);
+    }
     log::event(complete ? log::level::info : log::level::error, complete ? "recording done" : "recording failed")
         .field("recording", job.base)
         .field("files", moved.size())

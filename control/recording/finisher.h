@@ -8,6 +8,9 @@
 // The command is the words of --recording-command (split at spaces, no shell), then the
 // paths of the files in done/ (pcap, WAV when there is one, JSON). It starts with the
 // default signal dispositions and its output goes to the relay's.
+//
+// Once a recording is in done/ its state file (state_file.h) goes: nothing of it is left in
+// the open area.
 
 #include <sys/types.h>
 #include <condition_variable>
@@ -36,6 +39,9 @@ struct finish_job {
     // and the files.
     std::string call_json;
     std::string recording_json;
+    // Left open by a node that died and recovered at start-up (recovery.h): counted as
+    // recovered, not as finished.
+    bool recovered = false;
 };
 
 class finisher {
@@ -49,6 +55,9 @@ class finisher {
     // Finishes every queued job, waits up to 5 s for running commands, joins the thread.
     void stop();
     void push(finish_job job);
+    // Recordings left open by a node that died (recovery.h: base paths): repaired and
+    // finished on this thread, before the jobs queued after them.
+    void recover(std::vector<std::string> bases);
     // Runs queued jobs on the calling thread (tests without the thread).
     void run_queued();
 
@@ -63,9 +72,10 @@ class finisher {
     live_counters& counters_;
     std::mutex mu_;
     std::condition_variable wake_;
-    std::deque<finish_job> jobs_;  // guarded by mu_
-    bool stopping_ = false;        // guarded by mu_
-    std::vector<pid_t> children_;  // finisher thread only
+    std::deque<finish_job> jobs_;        // guarded by mu_
+    std::deque<std::string> left_open_;  // guarded by mu_: bases to recover
+    bool stopping_ = false;              // guarded by mu_
+    std::vector<pid_t> children_;        // finisher thread only
     std::thread thread_;
 };
 

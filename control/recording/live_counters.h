@@ -20,6 +20,7 @@ struct live_counters {
     std::atomic<uint64_t> packets_lost{0};     // recorder thread
     std::atomic<uint64_t> commands_run{0};     // finisher thread
     std::atomic<uint64_t> commands_failed{0};  // finisher thread
+    std::atomic<uint64_t> recovered{0};        // finisher thread: left open by a node that died, now in done/
 
     static void bump(std::atomic<uint64_t>& c, uint64_t by = 1) {
         // One writer per counter: load + store, no locked instruction.

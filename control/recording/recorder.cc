@@ -1,7 +1,9 @@
 #include "control/recording/recorder.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <rte_rcu_qsbr.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +17,8 @@
 #include "control/recording/media_endpoint.h"
 #include "control/recording/pcap_store.h"
 #include "control/recording/record_files.h"
+#include "control/recording/recovery.h"
+#include "control/recording/state_file.h"
 #include "control/recording/time_text.h"
 
 namespace rtprelay::recording {
@@ -67,6 +71,7 @@ struct recorder::active {
     int64_t first_ns = 0;  // first packet's time, 0 = none yet
     bool g711 = false;     // a PCMU/PCMA packet was seen
     std::vector<stream_stats> streams;
+    recording_state state;  // what its state file holds
 };
 
 recorder::recorder(recorder_config cfg, std::vector<dp::record_ring*> rings, rte_rcu_qsbr* rcu)
@@ -75,9 +80,40 @@ recorder::recorder(recorder_config cfg, std::vector<dp::record_ring*> rings, rte
     finisher_ = std::make_unique<finisher>(cfg_.dir, cfg_.command, counters_);
 }
 
-recorder::~recorder() { stop(); }
+recorder::~recorder() {
+    stop();
+    if (lock_fd_ >= 0) {
+        ::close(lock_fd_);
+    }
+}
+
+size_t recorder::recover_left_open() {
+    if (lock_fd_ < 0) {
+        lock_fd_ = ::open((cfg_.dir + "/.lock").c_str(), O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (lock_fd_ < 0 || ::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+            log::event(log::level::warning, "recording directory in use by another process: nothing recovered")
+                .field("dir", cfg_.dir)
+                .field("error", std::strerror(errno));
+            if (lock_fd_ >= 0) {
+                ::close(lock_fd_);
+                lock_fd_ = -1;
+            }
+            return 0;
+        }
+    }
+    std::vector<std::string> left = find_left_open(cfg_.dir);
+    const size_t n = left.size();
+    if (n != 0) {
+        log::event(log::level::warning, "recordings left open by a node that died")
+            .field("dir", cfg_.dir)
+            .field("count", static_cast<uint64_t>(n));
+        finisher_->recover(std::move(left));
+    }
+    return n;
+}
 
 void recorder::start() {
+    recover_left_open();
     thread_ = std::thread([this] { run(); });
     pthread_setname_np(thread_.native_handle(), "rtprelay-rec");
     finisher_->start();
@@ -111,6 +147,14 @@ void recorder::open(open_request r) {
     wake_.notify_all();
 }
 
+void recorder::update(update_request r) {
+    {
+        std::lock_guard<std::mutex> g(mu_);
+        updates_.push_back(std::move(r));
+    }
+    wake_.notify_all();
+}
+
 void recorder::close(close_request r) {
     {
         std::lock_guard<std::mutex> g(mu_);
@@ -134,6 +178,7 @@ recorder_counters recorder::counters() const {
     }
     c.commands_run = v(counters_.commands_run);
     c.commands_failed = v(counters_.commands_failed);
+    c.recovered = v(counters_.recovered);
     return c;
 }
 
@@ -166,7 +211,7 @@ void recorder::run() {
             // 100 packets/s each), or less when a command comes.
             std::unique_lock<std::mutex> lk(mu_);
             wake_.wait_for(lk, std::chrono::milliseconds(1),
-                           [this] { return stopping_ || !opens_.empty() || !closes_.empty(); });
+                           [this] { return stopping_ || !opens_.empty() || !closes_.empty() || !updates_.empty(); });
         }
     }
     // Stopping: the workers have stopped. Everything left in the rings, then close all.
@@ -197,13 +242,23 @@ size_t recorder::poll(std::chrono::steady_clock::time_point now) {
 void recorder::take_commands() {
     std::deque<open_request> opens;
     std::deque<close_request> closes;
+    std::deque<update_request> updates;
     {
         std::lock_guard<std::mutex> g(mu_);
         opens.swap(opens_);
         closes.swap(closes_);
+        updates.swap(updates_);
     }
     for (auto& o : opens) {
         begin(std::move(o));
+    }
+    for (auto& u : updates) {
+        auto it = active_.find(u.id);
+        if (it != active_.end() && !it->second->failed) {
+            it->second->state.call_json = std::move(u.call_json);
+            it->second->state.legs = std::move(u.legs);
+            write_state_file(*it->second);
+        }
     }
     for (auto& c : closes) {
         closing_.emplace_back(std::move(c), std::vector<uint64_t>());
@@ -223,6 +278,14 @@ void recorder::begin(open_request r) {
     if (e.empty()) {
         a->out = store_->create(a->info.id, a->pcap_path, &e);
         a->created = a->out != nullptr;
+    }
+    a->state.rec_id = a->info.rec_id;
+    a->state.layout = a->info.layout;
+    a->state.wav = a->info.wav;
+    a->state.from_first_packet = a->info.from_first_packet;
+    a->state.start_ns = a->info.start_ns;
+    if (e.empty()) {
+        write_state_file(*a);
     }
     const uint32_t id = a->info.id;
     auto& slot = active_[id];
@@ -345,6 +408,17 @@ void recorder::flush(active& a) {
     a.pending = 0;
     if (!e.empty()) {
         fail(a, e);
+    }
+}
+
+void recorder::write_state_file(active& a) {
+    // A recording whose state file cannot be written is still recorded: only a death of
+    // the node would find it without one (then it is finished without WAV or call details).
+    const std::string path = cfg_.dir + "/" + a.info.base + ".state";
+    if (std::string e = write_state(path, a.state); !e.empty()) {
+        log::event(log::level::warning, "recording state file not written")
+            .field("recording", a.info.base)
+            .field("error", e);
     }
 }
 

@@ -15,7 +15,12 @@
 // write error (disk full, ...) fails that recording only: counted, logged, its later
 // packets dropped from it; the calls and the other recordings go on.
 //
-// Threads: open(), close(), counters(), failure() are for the control thread (a mutex
+// Each open recording has a state file beside its pcap (state_file.h) so that, if the node
+// dies, its next start finishes the recording (recovery.h): start() looks for recordings
+// left open in the directory before anything new is opened there, and the finisher
+// completes them with stop reason "node died".
+//
+// Threads: open(), close(), update(), counters(), failure() are for the control thread (a mutex
 // guards the command queue and the failure list, never held while writing); everything
 // else runs on the recorder's own thread.
 
@@ -34,6 +39,7 @@
 
 #include "control/recording/live_counters.h"
 #include "control/recording/policy.h"
+#include "control/recording/wav_render.h"
 #include "dataplane/record_ring.h"
 
 struct rte_rcu_qsbr;
@@ -63,6 +69,14 @@ struct open_request {
     // from-ringing: the recording's time starts at its first packet; otherwise at start_ns.
     bool from_first_packet = false;
     int64_t start_ns = 0;  // Unix time (ns) the recording was started
+    std::string rec_id;    // the recording's id across nodes (its state file keeps it)
+};
+
+// What the control plane knows of an open recording's call, for its state file.
+struct update_request {
+    uint32_t id = 0;
+    std::string call_json;              // the call's part of the metadata (as close_request's)
+    std::vector<wav_channel_map> legs;  // which WAV channel each relay address feeds
 };
 
 struct close_request {
@@ -84,6 +98,7 @@ struct recorder_counters {
     uint64_t ring_full = 0;        // copies the workers' record rings refused (record_ring::refused)
     uint64_t commands_run = 0;     // completion commands started
     uint64_t commands_failed = 0;  // ... that could not start or exited non-zero
+    uint64_t recovered = 0;        // left open by a node that died, finished at start-up
 };
 
 // Creates `dir` and `dir`/done (0700) if missing and checks that both are writable. Throws
@@ -100,14 +115,22 @@ class recorder {
     recorder& operator=(const recorder&) = delete;
 
     // Starts the two threads; they inherit the caller's CPU affinity (the relay's main lcore,
-    // never a worker core).
+    // never a worker core). First looks for recordings left open in the directory by a node
+    // that died (recover_left_open).
     void start();
+    // Hands the recordings left open in the directory to the finisher (recovery.h); returns
+    // how many. Before any open() (start() calls it). Only while this recorder holds the
+    // directory's lock (DIR/.lock, flock, held until the recorder goes): a directory another
+    // live process records into is not "left open", and is left alone (logged).
+    size_t recover_left_open();
     // After the workers stopped: reads what is left in the rings, closes every open
     // recording ("node stop" unless closed before), finishes them all, joins the threads.
     void stop();
 
     void open(open_request r);
     void close(close_request r);
+    // Rewrites the state file of open recording `id` (ignored once it is closed).
+    void update(update_request r);
     recorder_counters counters() const;
     // Why recording `id` failed; empty while it has not, and once it is closed.
     std::string failure(uint32_t id) const;
@@ -127,6 +150,7 @@ class recorder {
     size_t drain(size_t max_per_ring);
     void handle(const dp::record_slot& s);
     void flush(active& a);
+    void write_state_file(active& a);
     void fail(active& a, const std::string& why);
     void close_due(bool all);
     void finish(active& a, close_request r);
@@ -141,6 +165,7 @@ class recorder {
     std::condition_variable wake_;
     std::deque<open_request> opens_;            // guarded by mu_
     std::deque<close_request> closes_;          // guarded by mu_
+    std::deque<update_request> updates_;        // guarded by mu_
     std::map<uint32_t, std::string> failures_;  // guarded by mu_: recorder writes, control reads
     bool stopping_ = false;                     // guarded by mu_
 
@@ -153,6 +178,7 @@ class recorder {
                                                                             // positions to reach
     std::unique_ptr<pcap_store> store_;
     std::unique_ptr<finisher> finisher_;
+    int lock_fd_ = -1;  // DIR/.lock, flock'ed by recover_left_open
     std::thread thread_;
 
     live_counters counters_;  // recorder and finisher threads write, anyone reads

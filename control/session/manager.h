@@ -201,6 +201,9 @@ class session_manager {
     // --- Groups (control/ha; implemented in adopt.cc) ---
     // At most one; null = none (a group's record writer: control/ha/group.h).
     void set_group_observer(session_observer* o) { group_observer_ = o; }
+    // A part of the call that the group's record carries changed outside offer/answer (its
+    // recording: control/recording/controller.h): the record is written again.
+    void call_updated(const call& c) { changed(c); }
     template <typename F>
     void for_each_call(F&& f) const {
         for (const auto& [id, c] : calls_) {
@@ -222,7 +225,8 @@ class session_manager {
     // is received on or sent from the address afterwards) and returns how many; resume
     // publishes them again; drop forgets them without telling the group's observer (the
     // record stays for the node that holds the address now); the call observer hears
-    // call_moved (a recording ends here: recordings do not move between nodes).
+    // call_moved (its recording's part here ends: the node that holds the call now records
+    // the next part).
     size_t suspend_address(const ip_address& addr);
     size_t resume_address(const ip_address& addr);
     size_t drop_address(const ip_address& addr);

@@ -242,7 +242,8 @@ TEST(record, refuses_another_key_group_or_call) {
 // not parse is refused too.
 TEST(record, refuses_a_sealed_body_that_does_not_parse) {
     const std::string id = "c1";
-    std::string head("rtpR\x01\x00\x00\x00", 8);
+    std::string head("rtpR\x00\x00\x00\x00", 8);
+    head[4] = static_cast<char>(record_version);
     const std::string aad = head + "tokyo" + std::string(1, '\0') + id;
     for (const std::string& body :
          {std::string(), std::string("\x02\x00", 2) + "c1" + std::string(200, '\xff'), std::string(3000, '\0')}) {
@@ -351,6 +352,94 @@ TEST(record, ipv6_addresses_and_latches_round_trip) {
     EXPECT_EQ(0, std::memcmp(y.latched_rtp6, s.latched_rtp6, 16));
     EXPECT_EQ(0, std::memcmp(y.latched_rtcp6, s.latched_rtcp6, 16));
     EXPECT_EQ(out->legs[1].streams[0].latched_rtp, in.legs[1].streams[0].latched_rtp) << "IPv4 after IPv6";
+}
+
+// The call's recording (version 2): every field round trips; a version 1 record (written by
+// a node from before recordings moved) reads as a call without one; recording fields no
+// writer produces are refused as malformed.
+recording_record open_recording() {
+    recording_record r;
+    r.st = recording_record::state::paused;
+    r.when = 2;
+    r.layout = 0;
+    r.refused = true;
+    r.from_first_packet = true;
+    r.file = "trunk-7/call";
+    r.dir = "trunk-7";
+    r.pattern = "%Y/%c-%r";
+    r.id = "0123456789abcdef";
+    r.base = "trunk-7/2026/a84b-0123";
+    r.part = 3;
+    r.started_unix_ms = 1700000003123;
+    return r;
+}
+
+TEST(record, the_recording_round_trips) {
+    const group_key k = key_of(1);
+    for (auto st : {recording_record::state::off, recording_record::state::pending, recording_record::state::recording,
+                    recording_record::state::paused, recording_record::state::stopped}) {
+        call_record in = full_record();
+        in.recording = open_recording();
+        in.recording.st = st;
+        if (st == recording_record::state::off) {
+            in.recording = recording_record{};
+        }
+        decode_error why = decode_error::none;
+        const auto out = decode_record(encode_record(in, k, "tokyo"), k, "tokyo", in.call_id, &why);
+        ASSERT_TRUE(out) << decode_error_name(why);
+        EXPECT_TRUE(out->recording == in.recording) << static_cast<int>(st);
+        EXPECT_EQ(out->legs.size(), 2u);
+    }
+}
+
+TEST(record, a_version_1_record_reads_without_a_recording) {
+    const group_key k = key_of(1);
+    const call_record in = full_record();  // not recorded: its body ends with one 0 byte
+    const std::string v2 = encode_record(in, k, "tokyo");
+    const std::string tail = std::string(1, '\0') + "tokyo" + std::string(1, '\0') + in.call_id;
+    auto plain = open(k, std::string_view(v2).substr(8), v2.substr(0, 8) + tail.substr(1));
+    ASSERT_TRUE(plain);
+    ASSERT_EQ(plain->back(), '\0');
+    plain->pop_back();
+    const std::string head1("rtpR\x01\x00\x00\x00", 8);
+    decode_error why = decode_error::none;
+    const auto out = decode_record(head1 + seal(k, *plain, head1 + tail.substr(1)), k, "tokyo", in.call_id, &why);
+    ASSERT_TRUE(out) << decode_error_name(why);
+    EXPECT_EQ(out->recording.st, recording_record::state::off);
+    EXPECT_EQ(out->legs.size(), 2u);
+}
+
+TEST(record, refuses_recording_fields_no_writer_produces) {
+    const group_key k = key_of(1);
+    const call_record in = full_record();
+    auto mutated = [&](auto change) {
+        call_record r = in;
+        r.recording = open_recording();
+        const std::string bytes = encode_record(r, k, "tokyo");
+        const std::string aad = bytes.substr(0, 8) + "tokyo" + std::string(1, '\0') + in.call_id;
+        auto plain = open(k, std::string_view(bytes).substr(8), aad);
+        EXPECT_TRUE(plain);
+        change(*plain);
+        decode_error why = decode_error::none;
+        EXPECT_FALSE(decode_record(bytes.substr(0, 8) + seal(k, *plain, aad), k, "tokyo", in.call_id, &why));
+        EXPECT_EQ(why, decode_error::malformed);
+    };
+    // The recording section: state, when, layout, flags, 5 strings, part, started.
+    const size_t tail = 1 + 3 + (2 + 12) + (2 + 7) + (2 + 8) + (2 + 16) + (2 + 22) + 2 + 8;
+    mutated([&](std::string& b) { b[b.size() - tail] = 5; });         // no such state
+    mutated([&](std::string& b) { b[b.size() - tail + 1] = 3; });     // no such mode
+    mutated([&](std::string& b) { b[b.size() - tail + 2] = 2; });     // no such layout
+    mutated([&](std::string& b) { b[b.size() - tail + 3] = 4; });     // an unknown flag
+    mutated([&](std::string& b) { b[b.size() - 10] = 0; });           // an open recording in part 0
+    mutated([&](std::string& b) { b.resize(b.size() - 3); });         // cut short
+    mutated([&](std::string& b) { b[b.size() - tail + 4] = 0x7f; });  // a name longer than what follows
+    // An open recording without the id its next part needs.
+    call_record r = in;
+    r.recording = open_recording();
+    r.recording.id.clear();
+    decode_error why = decode_error::none;
+    EXPECT_FALSE(decode_record(encode_record(r, k, "tokyo"), k, "tokyo", in.call_id, &why));
+    EXPECT_EQ(why, decode_error::malformed);
 }
 
 }  // namespace

@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <fstream>
 
+#include "control/ha/snapshot.h"
 #include "control/interfaces.h"
 #include "control/ng/commands.h"
 #include "control/recording/recorder.h"
@@ -404,7 +406,8 @@ TEST_F(controller_test, close_all_at_node_stop) {
 
 // A group lets a call go to the node that serves its address now (session_manager::
 // drop_address): its recording ends here as for a delete, with the files finished and the
-// reason "moved"; the call is not counted as closed. Recordings do not follow a call.
+// reason "moved"; the call is not counted as closed. The node that adopted the call records
+// the next part (below).
 TEST_F(controller_test, a_call_let_go_to_another_node_closes_its_recording) {
     offer("m1", "ring");
     offer("m2", "b");
@@ -418,6 +421,81 @@ TEST_F(controller_test, a_call_let_go_to_another_node_closes_its_recording) {
     const auto files = done_files();
     ASSERT_EQ(files.size(), 3u);
     EXPECT_NE(read_file(dir_ + "/done/" + files[0]).find("\"stop reason\": \"moved\""), std::string::npos) << files[0];
+}
+
+// The recording moves with its call: the record carries it (recording_of), the call let go
+// here ends its part "moved", and adopting the call from its record opens part 2: same id,
+// the first part's name with -part2, a fresh local record id on the legs, metadata naming
+// the node it continues. A paused recording stays paused on arrival.
+TEST_F(controller_test, an_adopted_call_records_the_next_part_of_its_recording) {
+    offer("mv", "ring", dict({{"recording-file", value::str("trunk/mv")}}));
+    offer("other", "dual");
+    const call* c = sessions_->find("mv");
+    ASSERT_NE(c, nullptr);
+    const ha::recording_record carried = ctl_->recording_of(*c);
+    EXPECT_EQ(carried.st, ha::recording_record::state::recording);
+    EXPECT_EQ(carried.part, 1);
+    EXPECT_EQ(carried.base, "trunk/mv");
+    EXPECT_EQ(carried.file, "trunk/mv");
+    EXPECT_EQ(carried.id.size(), 16u);
+    EXPECT_EQ(ctl_->recording_of(*sessions_->find("other")).id.size(), 16u);
+    EXPECT_NE(ctl_->recording_of(*sessions_->find("other")).id, carried.id);
+    const auto now = std::chrono::steady_clock::now();
+    ha::call_record rec = ha::snapshot_call(*c, "n1", now, ha::unix_now_ms());
+    const uint16_t other_id = sessions_->find("other")->legs.front()->record_id;
+
+    ASSERT_EQ(sessions_->drop_address(*ip_address::parse("198.18.4.1")), 1u);  // let go: part 1 "moved"
+    std::string why;
+    std::unique_ptr<call> back = ha::rebuild_call(rec, interfaces_, now, ha::unix_now_ms(), &why);
+    ASSERT_TRUE(back) << why;
+    sessions_->adopt(std::move(back));
+    call* adopted = sessions_->find("mv");
+    ASSERT_NE(adopted, nullptr);
+    ctl_->adopted(*adopted, carried, "n1");
+    const ha::recording_record now_carried = ctl_->recording_of(*adopted);
+    EXPECT_EQ(now_carried.st, ha::recording_record::state::recording);
+    EXPECT_EQ(now_carried.part, 2);
+    EXPECT_EQ(now_carried.id, carried.id);
+    EXPECT_EQ(now_carried.base, "trunk/mv") << "the first part's base goes on in the record";
+    for (const auto& l : adopted->legs) {
+        EXPECT_NE(l->record_id, 0) << "stamped with this node's own id";
+        EXPECT_NE(l->record_id, other_id);
+    }
+    const value r = recording_of("mv");
+    EXPECT_EQ(r.find_string("state").value_or(""), "recording");
+    EXPECT_EQ(r.find_string("recording id").value_or(""), carried.id);
+    ASSERT_NE(r.find("files"), nullptr);
+    EXPECT_EQ(r.find("files")->find_string("pcap").value_or(""), dir_ + "/trunk/mv-part2.pcap");
+    rec_->poll(std::chrono::steady_clock::now());
+    EXPECT_NE(read_file(dir_ + "/trunk/mv-part2.state").find("rtprelay-recording-state 1"), std::string::npos)
+        << "the open part has its state file";
+    EXPECT_EQ(cmd("delete", "mv").find_string("result").value_or(""), "ok");
+
+    // A paused recording arrives paused: files open, nothing stamped.
+    ha::recording_record paused = carried;
+    paused.st = ha::recording_record::state::paused;
+    paused.part = 4;
+    std::unique_ptr<call> again = ha::rebuild_call(rec, interfaces_, now, ha::unix_now_ms(), &why);
+    ASSERT_TRUE(again) << why;
+    sessions_->adopt(std::move(again));
+    ctl_->adopted(*sessions_->find("mv"), paused, "n3");
+    EXPECT_EQ(ctl_->recording_of(*sessions_->find("mv")).st, ha::recording_record::state::paused);
+    EXPECT_EQ(ctl_->recording_of(*sessions_->find("mv")).part, 5);
+    for (const auto& l : sessions_->find("mv")->legs) {
+        EXPECT_EQ(l->record_id, 0) << "paused: no packets copied";
+    }
+    EXPECT_EQ(cmd("delete", "mv").find_string("result").value_or(""), "ok");
+    EXPECT_EQ(cmd("delete", "other").find_string("result").value_or(""), "ok");
+    finish();
+    const std::string part1 = read_file(dir_ + "/done/trunk/mv.json");
+    EXPECT_NE(part1.find("\"stop reason\": \"moved\""), std::string::npos) << part1;
+    const std::string part2 = read_file(dir_ + "/done/trunk/mv-part2.json");
+    EXPECT_NE(part2.find("\"continues\""), std::string::npos) << part2;
+    EXPECT_NE(part2.find("\"node\": \"n1\""), std::string::npos) << part2;
+    EXPECT_NE(part2.find("\"base\": \"trunk/mv\""), std::string::npos) << part2;
+    EXPECT_NE(part2.find("\"started by\": \"adopted from n1\""), std::string::npos) << part2;
+    EXPECT_NE(read_file(dir_ + "/done/trunk/mv-part5.json").find("\"event\": \"pause\""), std::string::npos);
+    EXPECT_FALSE(std::ifstream(dir_ + "/trunk/mv-part2.state").good()) << "state files go with the recording";
 }
 
 TEST(controller_unconfigured, recording_requests_get_a_clear_error) {
