@@ -20,6 +20,8 @@ bins=("$@")
 [ ${#bins[@]} -gt 0 ] || bins=("$build/bench/micro/ha_writer_benchmark")
 port=${REDIS_PORT:-6479}
 tmp=$(mktemp -d /tmp/rtprelay-hawb.XXXXXX)
+out=${OUT_DIR:-$tmp}  # where the per-run JSON goes (OUT_DIR: kept after the run)
+mkdir -p "$out"
 redis_pid=
 finish() {
     if [ -n "$redis_pid" ]; then
@@ -44,12 +46,12 @@ for r in $(seq 1 "$reps"); do
     for b in "${!bins[@]}"; do
         redis-cli -p "$port" flushall >/dev/null
         RTPRELAY_BENCH_REDIS=127.0.0.1:$port RTPRELAY_BENCH_CONTROL_CPU=$cpu RTPRELAY_BENCH_AGENT_CPU=$agent_cpu \
-            "${bins[$b]}" --benchmark_filter='^ha_writer/' --benchmark_min_time="${MIN_TIME:-2}" \
-            --benchmark_format=json --benchmark_out="$tmp/run-$b-$r.json" --benchmark_out_format=json \
+            "${bins[$b]}" --benchmark_filter="${FILTER:-^ha_writer/}" --benchmark_min_time="${MIN_TIME:-2}" \
+            --benchmark_format=json --benchmark_out="$out/run-$b-$r.json" --benchmark_out_format=json \
             >/dev/null 2>"$tmp/stderr-$b-$r.log" || { tail -5 "$tmp/stderr-$b-$r.log" >&2; exit 1; }
     done
 done
-python3 - "$tmp" "${#bins[@]}" "${bins[@]}" <<'PY'
+python3 - "$out" "${#bins[@]}" "${bins[@]}" <<'PY'
 import glob, json, statistics, sys
 tmp, n = sys.argv[1], int(sys.argv[2])
 names = sys.argv[3:3 + n]
