@@ -371,6 +371,11 @@ void agent::flush_writes() {
             return;
         }
         stats_.write_failures.fetch_add(tried - ok, std::memory_order_relaxed);
+        // A long queue (the control thread outpacing Redis for a while) must not starve the
+        // renewals of what we hold: the leases would lapse and the calls be suspended.
+        if (!batch.empty() && steady::now() >= next_renew_) {
+            renew(steady::now());
+        }
     }
 }
 
