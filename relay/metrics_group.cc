@@ -73,6 +73,11 @@ std::vector<MetricFamily> render_group(const ha::group& g) {
     add(out, "rtprelay_redis_queue_full_total",
         "Call record writes refused by a full queue (the call is written again later).", counter, d(a.queue_full));
     add(out, "rtprelay_redis_queue_depth", "Call record writes waiting for Redis.", gauge, d(a.queue_depth));
+    add(out, "rtprelay_redis_writes_coalesced_total",
+        "Call record writes that replaced a queued write of the same call (one write per burst of changes).", counter,
+        d(a.coalesced));
+    add(out, "rtprelay_redis_encode_failures_total", "Call records not written: sealing them failed.", counter,
+        d(a.encode_failures));
     add(out, "rtprelay_redis_written_bytes_total", "Call record bytes Redis acknowledged.", counter,
         d(a.bytes_written));
     {

@@ -1,25 +1,80 @@
 #!/usr/bin/env bash
 # NG offer+answer pairs/s and per-request p50/p99 with a group's record writer on vs off
 # (bench/micro/ha_writer_benchmark.cc), against a Redis of its own on loopback (a private
-# port and directory, no persistence), stopped on every exit. Pinned to one CPU, so the HA
-# agent thread shares the control thread's core.
-#   bench/ha/writer_bench.sh BUILD_DIR [CPU] [REPETITIONS]
+# port and directory, no persistence), stopped on every exit.
+#   bench/ha/writer_bench.sh BUILD_DIR [CONTROL_CPU] [REPETITIONS] [AGENT_CPU] [BINARY...]
+# CONTROL_CPU: the control (NG) thread's CPU. AGENT_CPU: the HA agent thread's and Redis'
+# CPU; without it (or equal to CONTROL_CPU) the agent shares the control thread's CPU and
+# Redis runs unpinned (the issue's "on one core" is the split: control thread alone on its
+# CPU). Each repetition runs every BINARY once (default: BUILD_DIR's benchmark) with every
+# ha_writer case, so binaries and writer on/off interleave in one time window; the summary
+# gives per binary and case the medians over the repetitions and the on/off ratio.
+# Extra BINARY arguments (e.g. a baseline build's copy) make an A/B/A' comparison.
 set -euo pipefail
 build=$(realpath "$1")
 cpu=${2:-1}
 reps=${3:-5}
+agent_cpu=${4:-}
+shift $(($# < 4 ? $# : 4))
+bins=("$@")
+[ ${#bins[@]} -gt 0 ] || bins=("$build/bench/micro/ha_writer_benchmark")
 port=${REDIS_PORT:-6479}
 tmp=$(mktemp -d /tmp/rtprelay-hawb.XXXXXX)
+out=${OUT_DIR:-$tmp}  # where the per-run JSON goes (OUT_DIR: kept after the run)
+mkdir -p "$out"
 redis_pid=
 finish() {
-    [ -z "$redis_pid" ] || kill "$redis_pid" 2>/dev/null || true
+    if [ -n "$redis_pid" ]; then
+        kill "$redis_pid" 2>/dev/null || true
+        wait "$redis_pid" 2>/dev/null || true
+    fi
     rm -rf "$tmp"
 }
 trap finish EXIT INT TERM
-redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" --daemonize no \
-    --logfile "$tmp/redis.log" &
+pin_redis=()
+if [ -n "$agent_cpu" ] && [ "$agent_cpu" != "$cpu" ]; then
+    pin_redis=(taskset -c "$agent_cpu")
+else
+    agent_cpu=$cpu
+fi
+"${pin_redis[@]}" redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
+    --daemonize no --logfile "$tmp/redis.log" &
 redis_pid=$!
 for _ in $(seq 1 50); do redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
-RTPRELAY_BENCH_REDIS=127.0.0.1:$port taskset -c "$cpu" "$build/bench/micro/ha_writer_benchmark" \
-    --benchmark_repetitions="$reps" --benchmark_report_aggregates_only=true --benchmark_min_time="${MIN_TIME:-2}"
+echo "control thread: CPU $cpu; agent thread: CPU $agent_cpu; redis: ${pin_redis[*]:-unpinned}; $(lscpu | grep 'Model name' | sed 's/  */ /g')"
+for r in $(seq 1 "$reps"); do
+    for b in "${!bins[@]}"; do
+        redis-cli -p "$port" flushall >/dev/null
+        RTPRELAY_BENCH_REDIS=127.0.0.1:$port RTPRELAY_BENCH_CONTROL_CPU=$cpu RTPRELAY_BENCH_AGENT_CPU=$agent_cpu \
+            "${bins[$b]}" --benchmark_filter="${FILTER:-^ha_writer/}" --benchmark_min_time="${MIN_TIME:-2}" \
+            --benchmark_format=json --benchmark_out="$out/run-$b-$r.json" --benchmark_out_format=json \
+            >/dev/null 2>"$tmp/stderr-$b-$r.log" || { tail -5 "$tmp/stderr-$b-$r.log" >&2; exit 1; }
+    done
+done
+python3 - "$out" "${#bins[@]}" "${bins[@]}" <<'PY'
+import glob, json, statistics, sys
+tmp, n = sys.argv[1], int(sys.argv[2])
+names = sys.argv[3:3 + n]
+for b in range(n):
+    runs = {}
+    for f in sorted(glob.glob(f"{tmp}/run-{b}-*.json")):
+        for x in json.load(open(f))["benchmarks"]:
+            if x.get("error_occurred"):
+                sys.exit(f"{x['name']}: {x.get('error_message')}")
+            runs.setdefault(x["name"], []).append(x)
+    print(f"== binary {b}: {names[b]} ({len(glob.glob(f'{tmp}/run-{b}-*.json'))} repetitions, medians)")
+    med = lambda name, key: statistics.median(r.get(key, 0) for r in runs[name])
+    for kind, label in ((0, "plain"), (1, "RTP<->SRTP"), (2, "SRTP<->SRTP")):
+        for pattern in (0, 1):
+            off = f"ha_writer/kind:{kind}/writer:0/pattern:{pattern}"
+            on = f"ha_writer/kind:{kind}/writer:1/pattern:{pattern}"
+            if off not in runs or on not in runs:
+                continue
+            o, w = med(off, "items_per_second"), med(on, "items_per_second")
+            per_rep = " ".join("%.2f" % (a["items_per_second"] / c["items_per_second"]) for a, c in zip(runs[on], runs[off]))
+            print(f"{label:12s} pattern {pattern}: off {o/1e3:6.1f}k pairs/s p50 {med(off,'p50_us'):5.1f} p99 {med(off,'p99_us'):6.1f} us"
+                  f" | on {w/1e3:6.1f}k p50 {med(on,'p50_us'):5.1f} p99 {med(on,'p99_us'):6.1f} us"
+                  f" records/pair {med(on,'records_per_pair'):.2f} bytes {med(on,'record_bytes'):.0f}"
+                  f" | on/off {w/o:.2f} (per rep: {per_rep})")
+PY
 echo "redis: $(redis-cli -p "$port" info memory | grep '^used_memory:' | tr -d '\r')"

@@ -1,19 +1,29 @@
 // NG offer+answer with a group's record writer on and off (control/ha; issue 14's target: on
 // >= 80% of off, NG latency unchanged). The control plane as relay/main.cc wires it, on no
 // ports: bencode decode, ng::commands::handle (sessions, SDES, ports, publishing into a real
-// flow table), encode of the reply; with the writer on, the session observer seals each
-// changed call into a record and queues it for the agent thread, and group::tick runs after
-// every datagram as the control loop does. The agent writes to the Redis named by
-// RTPRELAY_BENCH_REDIS (HOST:PORT; bench/ha/writer_bench.sh starts one). Pin the process to
-// one CPU (taskset -c 1): the agent thread then shares the control thread's core.
+// flow table), encode of the reply; with the writer on, the session observer snapshots each
+// changed call and queues it for the agent thread (which encodes, seals and writes it), and
+// group::tick runs after every datagram as the control loop does. The agent writes to the
+// Redis named by RTPRELAY_BENCH_REDIS (HOST:PORT; bench/ha/writer_bench.sh starts one).
+//
+// Where the threads run: the EAL pins the main (control) thread to CPU 0 whatever taskset
+// said, and the agent thread, made by it, inherits that. RTPRELAY_BENCH_CONTROL_CPU=N pins
+// the control thread to CPU N after the EAL; RTPRELAY_BENCH_AGENT_CPU=M pins the agent
+// thread to CPU M (default: the control thread's CPU, i.e. both on one core).
 //
 // One iteration = one offer + one answer of a new call; calls are deleted every 1,000 pairs
-// with the timer paused (deletes are written too). Counters: p50/p99 of one NG request's
-// handling in microseconds; with the writer on, records Redis acknowledged per offer+answer
-// pair and bytes per record.
-//   ha_writer_benchmark/<kind>/<writer>: kind 0 plain, 1 RTP<->SRTP, 2 SRTP<->SRTP; writer 0 off, 1 on.
+// with the timer paused (deletes are written too). Two orders:
+//   pattern 0: each offer followed at once by its answer (the answer's change replaces the
+//              offer's queued record: write_queue.h; one record per pair);
+//   pattern 1: 1,000 offers, then their 1,000 answers (each offer's record is written long
+//              before its answer, as with a phone ringing in between: two records per pair).
+// Counters: p50/p99 of one NG request's handling in microseconds; with the writer on,
+// records Redis acknowledged per offer+answer pair and bytes per record.
+//   ha_writer/<kind>/<writer>/<pattern>: kind 0 plain, 1 RTP<->SRTP, 2 SRTP<->SRTP; writer 0 off, 1 on.
 
 #include <benchmark/benchmark.h>
+#include <pthread.h>
+#include <sched.h>
 
 #include <algorithm>
 #include <chrono>
@@ -47,6 +57,24 @@ namespace ha = rtprelay::ha;
 using steady = std::chrono::steady_clock;
 
 constexpr uint32_t batch_calls = 1000;
+
+// The CPU an environment variable names, or -1.
+int cpu_from_env(const char* name) {
+    const char* v = std::getenv(name);
+    return v == nullptr || *v == '\0' ? -1 : std::atoi(v);
+}
+
+void pin_this_thread(int cpu) {
+    if (cpu < 0) {
+        return;
+    }
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (pthread_setaffinity_np(pthread_self(), sizeof set, &set) != 0) {
+        throw std::runtime_error("cannot pin a thread to CPU " + std::to_string(cpu));
+    }
+}
 
 std::string sdp(const std::string& ip, uint32_t call, bool savp) {
     std::string s = "v=0\r\no=- " + std::to_string(100000 + call) + " 1 IN IP4 " + ip + "\r\ns=-\r\nc=IN IP4 " + ip +
@@ -106,7 +134,12 @@ struct plane {
             }
         }
         grp = std::make_unique<ha::group>(*cfg, *sessions, interfaces, locals);
+        // The agent thread inherits the affinity of the thread that starts it.
+        const int control_cpu = cpu_from_env("RTPRELAY_BENCH_CONTROL_CPU");
+        const int agent_cpu = cpu_from_env("RTPRELAY_BENCH_AGENT_CPU");
+        pin_this_thread(agent_cpu >= 0 ? agent_cpu : control_cpu);
         grp->start();
+        pin_this_thread(control_cpu);
         if (!wait_served) {
             return;
         }
@@ -167,6 +200,8 @@ struct plane {
 void offer_answer(benchmark::State& state) {
     const int k = static_cast<int>(state.range(0));
     const bool writer = state.range(1) != 0;
+    const bool offers_first = state.range(2) != 0;
+    pin_this_thread(cpu_from_env("RTPRELAY_BENCH_CONTROL_CPU"));
     std::vector<double> samples;
     samples.reserve(1 << 20);
     try {
@@ -201,8 +236,19 @@ void offer_answer(benchmark::State& state) {
         make();
         uint32_t i = 0;
         for (auto _ : state) {
-            samples.push_back(p.handle(offers[i]));
-            samples.push_back(p.handle(answers[i]));
+            // pattern 1: the first half of a round's iterations offer two calls each, the
+            // second half answer them.
+            if (!offers_first) {
+                samples.push_back(p.handle(offers[i]));
+                samples.push_back(p.handle(answers[i]));
+            } else if (i < batch_calls / 2) {
+                samples.push_back(p.handle(offers[2 * i]));
+                samples.push_back(p.handle(offers[2 * i + 1]));
+            } else {
+                const uint32_t a = 2 * (i - batch_calls / 2);
+                samples.push_back(p.handle(answers[a]));
+                samples.push_back(p.handle(answers[a + 1]));
+            }
             if (++i == batch_calls) {
                 i = 0;
                 state.PauseTiming();
@@ -312,8 +358,8 @@ BENCHMARK(takeover)->Name("ha_takeover")->ArgName("calls")->Arg(10000)->Iteratio
 
 BENCHMARK(offer_answer)
     ->Name("ha_writer")
-    ->ArgNames({"kind", "writer"})
-    ->ArgsProduct({{0, 1, 2}, {0, 1}})
+    ->ArgNames({"kind", "writer", "pattern"})
+    ->ArgsProduct({{0, 1, 2}, {0, 1}, {0, 1}})
     ->Unit(benchmark::kMicrosecond);
 
 }  // namespace

@@ -18,6 +18,12 @@ constexpr const char* release_script =
 
 constexpr size_t load_batch = 500;   // records per MGET while loading a dead node's calls
 constexpr size_t write_batch = 512;  // operations per pipelined round trip
+// How long the agent lets writes gather after the first one wakes it: the changes of that
+// window (an offer and its answer, a burst of NG traffic) cost one wake-up of this thread
+// (~5-10 us of context switches on a loaded core), one round trip and, per call, one record.
+// A record reaches Redis at most this much later than without it; a peer needs the offer's
+// record only when it gets the answer or a re-offer, far later.
+constexpr std::chrono::microseconds write_gather{1000};
 
 int64_t ns(steady::time_point t) {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
@@ -35,7 +41,8 @@ agent::agent(const group_config& cfg, std::vector<std::string> addresses)
       addresses_(std::move(addresses)),
       home_(cfg.home_addresses.begin(), cfg.home_addresses.end()),
       link_(cfg),
-      serve_until_(new std::atomic<int64_t>[addresses_.size()]) {
+      serve_until_(new std::atomic<int64_t>[addresses_.size()]),
+      queue_(cfg.queue) {
     if (!cfg.ng_float_home.empty()) {
         home_.insert(cfg.ng_float_home);  // this node's floating NG address: leased as home
     }
@@ -70,13 +77,17 @@ bool agent::submit(write_op op) {
     bool first = false;
     {
         std::lock_guard<std::mutex> g(mu_);
-        if (queue_.size() >= cfg_.queue) {
-            stats_.queue_full.fetch_add(1, std::memory_order_relaxed);
-            return false;
+        switch (queue_.push(std::move(op), steady::now())) {
+            case write_queue::result::full:
+                stats_.queue_full.fetch_add(1, std::memory_order_relaxed);
+                return false;
+            case write_queue::result::replaced:
+                stats_.coalesced.fetch_add(1, std::memory_order_relaxed);
+                return true;
+            case write_queue::result::queued:
+                break;
         }
-        op.queued = steady::now();
-        first = queue_.empty();
-        queue_.push_back(std::move(op));
+        first = queue_.size() == 1;
         submitted_.fetch_add(1, std::memory_order_release);
         stats_.queue_depth.store(static_cast<uint32_t>(queue_.size()), std::memory_order_relaxed);
     }
@@ -158,7 +169,16 @@ void agent::run() {
         }
         std::unique_lock<std::mutex> g(mu_);
         const auto next = std::min({next_renew_, next_watch_, steady::now() + std::chrono::milliseconds(25)});
-        wake_.wait_until(g, next, [this] { return stop_.load() || !queue_.empty(); });
+        // Writes wake us only while they can be sent: with Redis away they wait for the
+        // reconnection (at most the 25 ms turn), not spin this thread.
+        const bool up = link_.connected();
+        wake_.wait_until(g, up ? next : std::min(next, next_connect_),
+                         [this, up] { return stop_.load() || (up && !queue_.empty()); });
+        if (up && !stop_.load() && !queue_.empty()) {
+            // Let the burst that woke us gather (write_gather); stop() still wakes us at once.
+            const auto gathered = queue_.oldest() + write_gather;
+            wake_.wait_until(g, gathered, [this] { return stop_.load(); });
+        }
     }
 }
 
@@ -246,49 +266,84 @@ void agent::flush_writes() {
     std::deque<write_op> batch;
     {
         std::lock_guard<std::mutex> g(mu_);
-        batch.swap(queue_);
+        batch = queue_.take();
         stats_.queue_depth.store(0, std::memory_order_relaxed);
     }
     const std::string my_calls = keys::calls(cfg_.group, cfg_.node);
     while (!batch.empty()) {
         const size_t n = std::min(batch.size(), write_batch);
+        // One command per operation (its reply at the same index), then this node's call set
+        // updated for all of them at once: one SADD, one SREM. A take holds at most one
+        // operation per call (write_queue.h), so the order within the set commands is moot.
         std::vector<redis_command> cmds;
-        cmds.reserve(2 * n);
+        cmds.reserve(n + 2);
+        redis_command sadd{"SADD", my_calls};
+        redis_command srem{"SREM", my_calls};
+        std::vector<size_t> sent;  // batch index of each command in cmds
+        sent.reserve(n);
         uint64_t bytes = 0;
         for (size_t k = 0; k < n; ++k) {
-            const write_op& op = batch[k];
+            write_op& op = batch[k];
             switch (op.what) {
-                case write_op::kind::put:
-                    cmds.push_back({"SET", keys::call(cfg_.group, op.call_id), op.value});
-                    cmds.push_back({"SADD", my_calls, op.call_id});
-                    bytes += op.value.size();
+                case write_op::kind::put: {
+                    std::string value;
+                    try {
+                        if (!sealer_) {
+                            sealer_ = std::make_unique<sealer>(cfg_.key);
+                        }
+                        value = encode_record(op.record, *sealer_, cfg_.group);
+                    } catch (const std::exception& e) {
+                        stats_.encode_failures.fetch_add(1, std::memory_order_relaxed);
+                        log::event(log::level::error, "call record not written")
+                            .field("call-id", op.call_id)
+                            .field("reason", e.what());
+                        continue;
+                    }
+                    bytes += value.size();
+                    cmds.push_back({"SET", keys::call(cfg_.group, op.call_id), std::move(value)});
+                    sadd.push_back(op.call_id);
                     break;
+                }
                 case write_op::kind::del:
                     cmds.push_back({"DEL", keys::call(cfg_.group, op.call_id)});
-                    cmds.push_back({"SREM", my_calls, op.call_id});
+                    srem.push_back(op.call_id);
                     break;
                 case write_op::kind::forget: {
-                    redis_command srem{"SREM", keys::calls(cfg_.group, op.node)};
-                    srem.insert(srem.end(), op.ids.begin(), op.ids.end());
-                    cmds.push_back(op.ids.empty() ? redis_command{"PING"} : std::move(srem));
-                    cmds.push_back({"PING"});
+                    redis_command forget{"SREM", keys::calls(cfg_.group, op.node)};
+                    forget.insert(forget.end(), op.ids.begin(), op.ids.end());
+                    cmds.push_back(op.ids.empty() ? redis_command{"PING"} : std::move(forget));
                     break;
                 }
             }
+            sent.push_back(k);
         }
-        const std::vector<redis_value> r = link_.pipeline(cmds);
+        const bool has_sadd = sadd.size() > 2;
+        const bool has_srem = srem.size() > 2;
+        if (has_sadd) {
+            cmds.push_back(std::move(sadd));
+        }
+        if (has_srem) {
+            cmds.push_back(std::move(srem));
+        }
+        const std::vector<redis_value> r = cmds.empty() ? std::vector<redis_value>{} : link_.pipeline(cmds);
         const auto done = steady::now();
+        const bool sadd_ok = !has_sadd || r[sent.size()].ok();
+        const bool srem_ok = !has_srem || r[sent.size() + (has_sadd ? 1 : 0)].ok();
         size_t ok = 0;
         agent_event acked;
         acked.what = agent_event::kind::written;
-        for (size_t k = 0; k < n; ++k) {
-            if (r[2 * k].ok() && r[2 * k + 1].ok()) {
+        for (size_t j = 0; j < sent.size(); ++j) {
+            const write_op& op = batch[sent[j]];
+            const bool set_ok = op.what == write_op::kind::put   ? sadd_ok
+                                : op.what == write_op::kind::del ? srem_ok
+                                                                 : true;
+            if (r[j].ok() && set_ok) {
                 ++ok;
-                if (batch[k].token != 0) {
-                    acked.acks.emplace_back(batch[k].call_id, batch[k].token);
+                if (op.token != 0) {
+                    acked.acks.emplace_back(op.call_id, op.token);
                 }
                 const auto us = static_cast<uint64_t>(
-                    std::chrono::duration_cast<std::chrono::microseconds>(done - batch[k].queued).count());
+                    std::chrono::duration_cast<std::chrono::microseconds>(done - op.queued).count());
                 stats_.write_latency_us_sum.fetch_add(us, std::memory_order_relaxed);
                 stats_.write_latency_count.fetch_add(1, std::memory_order_relaxed);
                 if (us > stats_.write_latency_us_max.load(std::memory_order_relaxed)) {
@@ -299,25 +354,31 @@ void agent::flush_writes() {
                     ++b;
                 }
                 stats_.write_latency_count_in[b].fetch_add(1, std::memory_order_relaxed);
-            } else if (r[2 * k].type == redis_value::kind::error && r[2 * k].str.rfind("READONLY", 0) == 0) {
+            } else if (r[j].type == redis_value::kind::error && r[j].str.rfind("READONLY", 0) == 0) {
                 link_.drop();  // a demoted master: find the new one
             }
         }
         if (!acked.acks.empty()) {
             post(std::move(acked));
         }
+        const size_t tried = sent.size();
         stats_.writes.fetch_add(ok, std::memory_order_relaxed);
-        stats_.bytes_written.fetch_add(ok == n ? bytes : 0, std::memory_order_relaxed);
+        stats_.bytes_written.fetch_add(ok == tried ? bytes : 0, std::memory_order_relaxed);
         batch.erase(batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(n));
         finished_.fetch_add(n, std::memory_order_release);
         if (!link_.connected()) {
             // The rest of the batch is lost with the connection; the control thread writes
             // every call again on `connected`.
-            stats_.write_failures.fetch_add(n - ok + batch.size(), std::memory_order_relaxed);
+            stats_.write_failures.fetch_add(tried - ok + batch.size(), std::memory_order_relaxed);
             finished_.fetch_add(batch.size(), std::memory_order_release);
             return;
         }
-        stats_.write_failures.fetch_add(n - ok, std::memory_order_relaxed);
+        stats_.write_failures.fetch_add(tried - ok, std::memory_order_relaxed);
+        // A long queue (the control thread outpacing Redis for a while) must not starve the
+        // renewals of what we hold: the leases would lapse and the calls be suspended.
+        if (!batch.empty() && steady::now() >= next_renew_) {
+            renew(steady::now());
+        }
     }
 }
 

@@ -2,10 +2,14 @@
 // The HA agent: one thread that does everything a node of a group asks of Redis, so that
 // neither the control thread (NG) nor a worker ever waits for it.
 //
-//  - Writes: the control thread queues call records (put), deletions and clean-ups
-//    (bounded: a full queue refuses, and the caller marks the call to write later); the
-//    agent sends them in pipelined batches. If the connection drops, the batch in flight is
-//    lost and counted; the control thread rewrites every call when it is back (`connected`).
+//  - Writes: the control thread queues call records (put: the call's state, not yet
+//    encoded), deletions and clean-ups (write_queue.h: bounded, a full queue refuses and the
+//    caller marks the call to write later; a call already queued is replaced in place). The
+//    agent takes the whole queue at a time, at most `write_gather` after its oldest entry
+//    was queued, encodes and seals each record (one cipher context, a fresh nonce per
+//    record) and sends them in pipelined batches. If the connection drops, the batch in
+//    flight is lost and counted; the control thread rewrites every call when it is back
+//    (`connected`).
 //  - Leases: one per media address this node serves, renewed every lease/4. The address
 //    may be served until the last renewal *sent* plus 3/4 of the lease (serve_until_ns),
 //    so the node stops before Redis can let the lease go to a peer, whatever the clocks.
@@ -48,21 +52,12 @@
 #include "control/ha/config.h"
 #include "control/ha/record.h"
 #include "control/ha/redis_link.h"
+#include "control/ha/seal.h"
+#include "control/ha/write_queue.h"
 
 namespace rtprelay::ha {
 
 using steady = std::chrono::steady_clock;
-
-struct write_op {
-    enum class kind : uint8_t { put, del, forget };
-    kind what = kind::put;
-    std::string call_id;           // put, del
-    std::string value;             // put: the sealed record
-    std::string node;              // forget: the node whose set loses `ids`
-    std::vector<std::string> ids;  // forget
-    uint64_t token = 0;            // put: nonzero = report its acknowledgement (agent_event::written)
-    steady::time_point queued{};
-};
 
 struct agent_event {
     enum class kind : uint8_t {
@@ -89,10 +84,12 @@ struct agent_stats {
     std::atomic<uint8_t> redis_up{0};
     std::atomic<uint64_t> connects{0};
     std::atomic<uint64_t> connect_failures{0};
-    std::atomic<uint64_t> writes{0};          // operations acknowledged by Redis
-    std::atomic<uint64_t> write_failures{0};  // operations lost with a connection
-    std::atomic<uint64_t> queue_full{0};      // operations refused at submit
-    std::atomic<uint64_t> bytes_written{0};   // record bytes acknowledged
+    std::atomic<uint64_t> writes{0};           // operations acknowledged by Redis
+    std::atomic<uint64_t> write_failures{0};   // operations lost with a connection
+    std::atomic<uint64_t> queue_full{0};       // operations refused at submit
+    std::atomic<uint64_t> coalesced{0};        // puts/deletes that replaced a queued one of their call
+    std::atomic<uint64_t> encode_failures{0};  // records not written: sealing failed (OpenSSL)
+    std::atomic<uint64_t> bytes_written{0};    // record bytes acknowledged
     std::atomic<uint64_t> write_latency_us_sum{0};
     std::atomic<uint64_t> write_latency_count{0};
     std::atomic<uint64_t> write_latency_us_max{0};
@@ -121,7 +118,9 @@ class agent {
     void stop(bool release);
 
     // --- control thread ---
-    // False when the queue is full (counted): the caller keeps the call to write later.
+    // False when the queue is full (counted): the caller keeps the call to write later. A
+    // put or delete of a call already queued replaces that one (write_queue.h) and never
+    // fails.
     bool submit(write_op op);
     std::vector<agent_event> take_events();
     // Steady-clock nanoseconds until which address `i` may be served; 0: not held.
@@ -175,10 +174,11 @@ class agent {
     std::string handover_to_;  // requested by the control thread (under handover_mu_)
     std::mutex mu_;            // guards queue_, events_
     std::condition_variable wake_;
-    std::deque<write_op> queue_;
+    write_queue queue_;
     std::vector<agent_event> events_;
 
     // Agent thread only.
+    std::unique_ptr<sealer> sealer_;  // made at the first write (the key is checked there)
     std::set<size_t> held_;
     std::optional<steady::time_point> connected_since_;
     steady::time_point next_connect_{};

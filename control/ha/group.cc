@@ -152,22 +152,15 @@ void group::write(const call& c) {
             }
         }
     }
-    std::string value;
-    try {
-        call_record r = snapshot_call(c, cfg_.node, steady::now(), unix_now_ms());
-        if (recording_ != nullptr) {
-            r.recording = recording_->recording_of(c);
-        }
-        value = encode_record(r, cfg_.key, cfg_.group);
-    } catch (const std::exception& e) {
-        stats_.encode_failures.fetch_add(1, std::memory_order_relaxed);
-        log::event(log::level::error, "call record not written").field("call-id", c.call_id).field("reason", e.what());
-        return;
-    }
     write_op op;
     op.what = write_op::kind::put;
     op.call_id = c.call_id;
-    op.value = std::move(value);
+    // The state now (the SRTP indices as the scan just decided them: srtp_progress.h); the
+    // agent encodes and seals it later, so nothing of the live call is read after this.
+    op.record = snapshot_call(c, cfg_.node, steady::now(), unix_now_ms());
+    if (recording_ != nullptr) {
+        op.record.recording = recording_->recording_of(c);
+    }
     op.token = token;
     if (agent_.submit(std::move(op))) {
         dirty_.erase(c.call_id);

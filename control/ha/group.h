@@ -8,9 +8,12 @@
 // The control thread serves address i exactly while the agent's serve_until_ns(i) is in
 // the future: it stops by itself when renewals stop, even if the agent thread is stuck.
 //
-// Records that could not be queued (agent queue full) are remembered by call-id and
-// written again from tick(), a few hundred per turn; when the agent reconnects, every call
-// is written again.
+// A change costs the control thread a snapshot of the call (snapshot.h: plain data, read
+// from the session and the workers' published state) handed to the agent's queue; encoding,
+// sealing and Redis are the agent thread's (agent.h), and a call changed again before the
+// agent took it is written once (write_queue.h). Changes that could not be queued (agent
+// queue full) are remembered by call-id and written again from tick(), a few hundred per
+// turn; when the agent reconnects, every call is written again.
 
 #include <chrono>
 #include <cstdint>
@@ -43,9 +46,8 @@ struct group_stats {
     std::atomic<uint64_t> calls_adopted{0};
     std::atomic<uint64_t> adopt_failures{0};  // records that decoded but did not fit or clashed
     std::atomic<uint64_t> calls_suspended{0};
-    std::atomic<uint64_t> calls_dropped{0};  // let go: their address is a peer's now
-    std::atomic<uint64_t> records_dirty{0};  // calls waiting to be written again (gauge)
-    std::atomic<uint64_t> encode_failures{0};
+    std::atomic<uint64_t> calls_dropped{0};     // let go: their address is a peer's now
+    std::atomic<uint64_t> records_dirty{0};     // calls waiting to be written again (gauge)
     std::atomic<uint64_t> last_takeover_us{0};  // leases acquired -> every call adopted
     std::atomic<uint32_t> addresses_served{0};
     std::atomic<uint64_t> foreign_adopted{0};    // NG for a call held nowhere here: adopted from Redis

@@ -370,6 +370,11 @@ uint8_t record_version_of(std::string_view bytes) {
 }
 
 std::string encode_record(const call_record& r, const group_key& key, std::string_view group) {
+    sealer s(key);
+    return encode_record(r, s, group);
+}
+
+std::string encode_record(const call_record& r, sealer& s, std::string_view group) {
     writer w;
     w.str(r.call_id);
     w.str(r.owner);
@@ -397,7 +402,7 @@ std::string encode_record(const call_record& r, const group_key& key, std::strin
     }
     put_recording(w, r.recording);
     const std::string head = header(record_version);
-    std::string out = head + seal(key, w.out(), aad_for(head, group, r.call_id));
+    std::string out = head + s.seal(w.out(), aad_for(head, group, r.call_id));
     OPENSSL_cleanse(w.out().data(), w.out().size());
     return out;
 }

@@ -153,8 +153,11 @@ struct call_record {
 enum class decode_error : uint8_t { none, too_short, bad_magic, newer_version, seal, malformed, wrong_call };
 const char* decode_error_name(decode_error e);
 
-// The Redis value for `r`, sealed under `key`; `group` is bound into the seal.
+// The Redis value for `r`, sealed under `key`; `group` is bound into the seal. Throws
+// std::runtime_error when sealing fails (seal.h).
 std::string encode_record(const call_record& r, const group_key& key, std::string_view group);
+// The same with a sealer kept by the caller (the HA agent: one per thread, key set once).
+std::string encode_record(const call_record& r, sealer& s, std::string_view group);
 
 // Decodes a Redis value stored under `call_id`. On failure returns nullopt and sets *why.
 std::optional<call_record> decode_record(std::string_view bytes, const group_key& key, std::string_view group,

@@ -63,23 +63,43 @@ std::optional<group_key> group_key::from_hex(std::string_view text) {
 }
 
 std::string seal(const group_key& key, std::string_view plain, std::string_view aad) {
+    sealer s(key);
+    return s.seal(plain, aad);
+}
+
+sealer::sealer(const group_key& key) {
     if (key.empty()) {
         throw std::runtime_error("seal: no group key");
     }
+    ctx_ = EVP_CIPHER_CTX_new();
+    if (ctx_ == nullptr) {
+        throw std::runtime_error("seal: EVP_CIPHER_CTX_new failed");
+    }
+    // The key (and its schedule) now; the nonce per seal. The context keeps its own copy of
+    // the key schedule, wiped by EVP_CIPHER_CTX_free.
+    if (EVP_EncryptInit_ex(ctx_, EVP_aes_256_gcm(), nullptr, key.data(), nullptr) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_GCM_SET_IVLEN, seal_nonce_bytes, nullptr) != 1) {
+        EVP_CIPHER_CTX_free(ctx_);
+        throw std::runtime_error("seal: AES-256-GCM set-up failed");
+    }
+}
+
+sealer::~sealer() { EVP_CIPHER_CTX_free(ctx_); }
+
+std::string sealer::seal(std::string_view plain, std::string_view aad) {
     std::string out(seal_nonce_bytes + plain.size() + seal_tag_bytes, '\0');
     auto* o = reinterpret_cast<unsigned char*>(out.data());
     if (RAND_bytes(o, seal_nonce_bytes) != 1) {
         throw std::runtime_error("seal: the random generator failed");
     }
-    cipher_ctx c = new_ctx();
     int len = 0;
-    if (EVP_EncryptInit_ex(c.get(), EVP_aes_256_gcm(), nullptr, key.data(), o) != 1 ||
-        (!aad.empty() && EVP_EncryptUpdate(c.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
+    if (EVP_EncryptInit_ex(ctx_, nullptr, nullptr, nullptr, o) != 1 ||
+        (!aad.empty() && EVP_EncryptUpdate(ctx_, nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
                                            static_cast<int>(aad.size())) != 1) ||
-        EVP_EncryptUpdate(c.get(), o + seal_nonce_bytes, &len, reinterpret_cast<const unsigned char*>(plain.data()),
+        EVP_EncryptUpdate(ctx_, o + seal_nonce_bytes, &len, reinterpret_cast<const unsigned char*>(plain.data()),
                           static_cast<int>(plain.size())) != 1 ||
-        EVP_EncryptFinal_ex(c.get(), o + seal_nonce_bytes + len, &len) != 1 ||
-        EVP_CIPHER_CTX_ctrl(c.get(), EVP_CTRL_GCM_GET_TAG, seal_tag_bytes, o + seal_nonce_bytes + plain.size()) != 1) {
+        EVP_EncryptFinal_ex(ctx_, o + seal_nonce_bytes + len, &len) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_GCM_GET_TAG, seal_tag_bytes, o + seal_nonce_bytes + plain.size()) != 1) {
         throw std::runtime_error("seal: AES-256-GCM failed");
     }
     return out;

@@ -110,6 +110,25 @@ TEST(seal, round_trip_and_every_kind_of_tampering_fails) {
     EXPECT_NE(seal(k, "media keys", "x"), seal(k, "media keys", "x")) << "a fresh nonce every time";
 }
 
+TEST(seal, a_kept_sealer_seals_as_seal_does_with_a_fresh_nonce_every_time) {
+    const group_key k = key_of(3);
+    sealer s(k);
+    std::string last;
+    for (int i = 0; i < 50; ++i) {
+        const std::string plain = "record " + std::to_string(i);
+        const std::string sealed = s.seal(plain, "aad");
+        EXPECT_EQ(sealed.size(), plain.size() + seal_overhead);
+        EXPECT_EQ(open(k, sealed, "aad"), std::optional<std::string>(plain)) << "round " << i;
+        EXPECT_FALSE(open(k, sealed, "other aad"));
+        EXPECT_FALSE(open(key_of(4), sealed, "aad"));
+        EXPECT_NE(sealed.substr(0, seal_nonce_bytes), last.substr(0, seal_nonce_bytes)) << "nonce reused";
+        last = sealed;
+    }
+    EXPECT_NE(s.seal("same", "x"), s.seal("same", "x"));
+    EXPECT_EQ(open(k, s.seal("", ""), ""), std::optional<std::string>("")) << "empty text and aad";
+    EXPECT_THROW(sealer{group_key{}}, std::runtime_error) << "no key";
+}
+
 TEST(seal, key_from_hex) {
     EXPECT_TRUE(group_key::from_hex(std::string(64, 'a')));
     EXPECT_TRUE(group_key::from_hex(" " + std::string(64, 'F') + "\n"));

@@ -1,0 +1,169 @@
+// The HA agent's writes against a real Redis (a redis-server of the test's own on loopback,
+// private port and directory, no persistence): a call changed several times before the
+// agent takes it is written once with its newest state; a call changed over and over while
+// a reader polls Redis is never seen going back to an older state; every record Redis
+// holds opens under the group key with the call's own name.
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include "control/ha/agent.h"
+#include "control/ha/keys.h"
+#include "control/ha/record.h"
+#include "control/ha/redis_link.h"
+
+namespace rtprelay::ha {
+namespace {
+
+using namespace std::chrono_literals;
+
+class agent_writes : public ::testing::Test {
+ protected:
+    void SetUp() override {
+        port_ = 17000 + static_cast<int>(getpid() % 2000);
+        dir_ = std::filesystem::temp_directory_path() / ("rtprelay-agent-writes-" + std::to_string(getpid()));
+        std::filesystem::create_directories(dir_);
+        pid_ = fork();
+        if (pid_ == 0) {
+            const std::string p = std::to_string(port_);
+            execlp("redis-server", "redis-server", "--port", p.c_str(), "--bind", "127.0.0.1", "--save", "",
+                   "--appendonly", "no", "--dir", dir_.c_str(), "--daemonize", "no", "--logfile",
+                   (dir_ / "redis.log").c_str(), static_cast<char*>(nullptr));
+            _exit(127);
+        }
+        ASSERT_GT(pid_, 0);
+        cfg_.group = "agent-writes";
+        cfg_.node = "n1";
+        cfg_.redis = {"127.0.0.1", static_cast<uint16_t>(port_)};
+        cfg_.key = *group_key::from_hex(std::string(64, 'c'));
+        cfg_.queue = 1000;
+        const auto deadline = std::chrono::steady_clock::now() + 5s;
+        std::string why;
+        while (!reader_.ensure(&why) && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(20ms);
+        }
+        ASSERT_TRUE(reader_.connected()) << "redis-server did not start on port " << port_ << ": " << why;
+    }
+    void TearDown() override {
+        reader_.drop();
+        if (pid_ > 0) {
+            kill(pid_, SIGTERM);
+            waitpid(pid_, nullptr, 0);
+        }
+        std::error_code ec;
+        std::filesystem::remove_all(dir_, ec);
+    }
+
+    static write_op put(const std::string& id, int64_t state) {
+        write_op op;
+        op.what = write_op::kind::put;
+        op.call_id = id;
+        op.record.call_id = id;
+        op.record.owner = "n1";
+        op.record.last_signal_unix_ms = state;
+        return op;
+    }
+    // The state Redis holds for `id`: -1 none, -2 a record that does not open.
+    int64_t state_of(const std::string& id) {
+        const redis_value v = reader_.run({"GET", keys::call(cfg_.group, id)});
+        if (v.type != redis_value::kind::string) {
+            return -1;
+        }
+        decode_error why = decode_error::none;
+        const auto r = decode_record(v.str, cfg_.key, cfg_.group, id, &why);
+        return r ? r->last_signal_unix_ms : -2;
+    }
+    static void wait_written(const agent& a) {
+        const auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (a.pending_writes() != 0 && std::chrono::steady_clock::now() < deadline) {
+            std::this_thread::sleep_for(2ms);
+        }
+    }
+
+    int port_ = 0;
+    std::filesystem::path dir_;
+    pid_t pid_ = -1;
+    group_config cfg_;
+    redis_link reader_{cfg_};
+};
+
+TEST_F(agent_writes, changes_queued_before_the_agent_takes_them_cost_one_write_per_call) {
+    agent a(cfg_, {});
+    // Queued before the thread runs: nothing can be taken in between.
+    for (int state = 1; state <= 4; ++state) {
+        for (int c = 0; c < 10; ++c) {
+            ASSERT_TRUE(a.submit(put("call-" + std::to_string(c), state)));
+        }
+    }
+    EXPECT_EQ(a.pending_writes(), 10u);
+    EXPECT_EQ(a.stats().coalesced.load(), 30u);
+    a.start();
+    wait_written(a);
+    EXPECT_EQ(a.pending_writes(), 0u);
+    EXPECT_EQ(a.stats().writes.load(), 10u) << "one write per call";
+    EXPECT_EQ(a.stats().write_failures.load(), 0u);
+    for (int c = 0; c < 10; ++c) {
+        EXPECT_EQ(state_of("call-" + std::to_string(c)), 4) << "call-" << c << " holds its newest state";
+    }
+    const redis_value members = reader_.run({"SCARD", keys::calls(cfg_.group, "n1")});
+    EXPECT_EQ(members.integer, 10) << "every call in the node's set";
+
+    ASSERT_TRUE(a.submit([] {
+        write_op d;
+        d.what = write_op::kind::del;
+        d.call_id = "call-3";
+        return d;
+    }()));
+    wait_written(a);
+    EXPECT_EQ(state_of("call-3"), -1) << "deleted";
+    EXPECT_EQ(reader_.run({"SISMEMBER", keys::calls(cfg_.group, "n1"), "call-3"}).integer, 0);
+    EXPECT_EQ(reader_.run({"SCARD", keys::calls(cfg_.group, "n1")}).integer, 9);
+    a.stop(false);
+}
+
+TEST_F(agent_writes, a_reader_never_sees_a_call_go_back_to_an_older_state) {
+    agent a(cfg_, {});
+    a.start();
+    constexpr int states = 400;
+    std::atomic<bool> done{false};
+    std::thread writer([&] {
+        for (int s = 1; s <= states; ++s) {
+            // The bound is far above what a few calls can fill: a refusal would be a bug here.
+            EXPECT_TRUE(a.submit(put("hot", s)));
+            EXPECT_TRUE(a.submit(put("other-" + std::to_string(s % 7), s)));
+            if (s % 16 == 0) {
+                std::this_thread::sleep_for(std::chrono::microseconds(300 + (s * 37) % 1500));
+            }
+        }
+        done.store(true);
+    });
+    int64_t seen = -1;
+    int reads = 0;
+    int distinct = 0;
+    while (!done.load() || a.pending_writes() != 0) {
+        const int64_t now = state_of("hot");
+        ASSERT_NE(now, -2) << "a record that does not open";
+        ASSERT_GE(now, seen) << "Redis went back from state " << seen << " to " << now;
+        distinct += now != seen ? 1 : 0;
+        seen = now;
+        ++reads;
+    }
+    writer.join();
+    EXPECT_EQ(state_of("hot"), states) << "the last state is what Redis keeps";
+    EXPECT_GT(distinct, 2) << "the reader saw the call move (" << reads << " reads)";
+    EXPECT_EQ(a.stats().write_failures.load(), 0u);
+    EXPECT_EQ(a.stats().writes.load() + a.stats().coalesced.load(), 2u * states) << "every change written or merged";
+    a.stop(false);
+}
+
+}  // namespace
+}  // namespace rtprelay::ha
