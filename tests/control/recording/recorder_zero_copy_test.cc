@@ -217,8 +217,8 @@ TEST_F(recorder_zero_copy_test, a_stalled_recorder_holds_at_most_its_budget) {
     EXPECT_EQ(rte_mempool_in_use_count(pool_), 0u);
 }
 
-// Records nobody read when the plane goes (the recorder stopped or never ran): their mbufs
-// go back before the pool could.
+// Records nobody read when the plane goes (the recorder stopped or never ran), and mbufs
+// handed back that the worker did not free: they go back before the pool could.
 TEST_F(recorder_zero_copy_test, unread_references_are_freed_at_teardown) {
     const std::vector<sent_packet> call = a_call();
     for (size_t i = 0; i < 10; ++i) {
@@ -226,7 +226,21 @@ TEST_F(recorder_zero_copy_test, unread_references_are_freed_at_teardown) {
     }
     ring_.commit();
     EXPECT_EQ(rte_mempool_in_use_count(pool_), 10u);
+    // The recorder read four and handed them back; the worker stopped before freeing them.
+    uint64_t pos = ring_.consumed();
+    {
+        dp::record_ref_batch refs(ring_);
+        for (int i = 0; i < 4; ++i) {
+            const dp::record_slot* s = ring_.next(&pos, ring_.committed());
+            ASSERT_NE(s, nullptr);
+            refs.hold(*s);
+        }
+    }
+    ring_.release(pos);
+    EXPECT_EQ(ring_.returned(), 4u);
+    EXPECT_EQ(rte_mempool_in_use_count(pool_), 10u);
     ring_.discard_unread();
+    EXPECT_EQ(ring_.returned(), 0u);
     EXPECT_EQ(rte_mempool_in_use_count(pool_), 0u);
     EXPECT_EQ(ring_.refs_out(), 0u);
     EXPECT_EQ(ring_.consumed(), ring_.committed());
