@@ -139,12 +139,10 @@ void plane::build(const plane_config& c) {
             throw std::runtime_error("record ring: " + std::to_string(c.record_bytes) +
                                      " bytes is not a power of two >= 64 KiB");
         }
-        // The recorder frees lent mbufs from its own thread: only into a pool whose put is
-        // multi-producer safe (DPDK's default "ring_mp_mc" is); otherwise copies only.
-        const char* ops = rte_mempool_get_ops(pool_->ops_index)->name;
-        const bool mp_put = (pool_->flags & RTE_MEMPOOL_F_SP_PUT) == 0 && std::strncmp(ops, "ring_sp", 7) != 0;
+        // Lent mbufs come back to the worker that lent them, which frees them (record_ring.h):
+        // any pool can lend, the recorder never puts into it.
         for (uint16_t w = 0; w < c.workers; ++w) {
-            record_[w] = std::make_unique<record_ring>(c.record_bytes, mp_put ? c.record_refs : 0);
+            record_[w] = std::make_unique<record_ring>(c.record_bytes, c.record_refs);
         }
     }
 
@@ -220,7 +218,9 @@ void plane::tear_down() {
     }
     for (auto& r : record_) {
         if (r) {
-            r->discard_unread();  // mbufs of zero-copy records the recorder did not read
+            // Mbufs of zero-copy records the recorder did not read, and those it handed back
+            // that the worker had not freed yet (the workers and the recorder stopped).
+            r->discard_unread();
         }
         r.reset();
     }

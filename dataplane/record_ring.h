@@ -12,10 +12,17 @@
 //  - a reference (record_ref_take, record_ref, record_ref6) when the packet leaves clear
 //    (plain or SRTP in, plain out): the worker takes a reference on the mbuf (its refcnt is 1
 //    while the worker owns it: a plain store) and writes 16 bytes, one line for IPv4; the
-//    recorder reads the bytes from the mbuf and frees it (record_ref_batch). The references
-//    out at once are bounded per ring (max_refs(), the mbufs the pool holds spare for the
-//    recorder: plane_config::record_refs); past the bound the worker copies, so a recorder
-//    that falls behind never takes mbufs the relay needs for RX.
+//    recorder reads the bytes from the mbuf and hands it back to the worker over the ring's
+//    return path (record_ref_batch), and the worker frees it in its own context once per poll
+//    turn (reclaim()). The references out at once are bounded per ring (max_refs(), the
+//    mbufs the pool holds spare for the recorder: plane_config::record_refs); past the bound
+//    the worker copies, so a recorder that falls behind never takes mbufs the relay needs.
+//    Why the worker frees them: the recorder is an ordinary thread the OS may preempt; were
+//    it to free into the pool's shared multi-producer ring itself, a preemption between its
+//    head and tail updates would leave every worker flushing its mempool cache into that ring
+//    spinning until the recorder ran again (milliseconds: packets lost). The return path is
+//    single-producer single-consumer and never full (it holds max_refs), so neither side
+//    ever waits for the other.
 // No lock, no allocation, no system call. Records go out with non-temporal stores: the ring
 // is far larger than the caches, and ordinary stores would first read every line they write
 // (~20 ns a line); streamed whole lines cost a few ns each and leave the worker's cache alone.
@@ -130,7 +137,11 @@ class record_ring {
     // worker starts). `max_refs`: mbufs the worker may lend the recorder at once (zero-copy
     // records not yet given back); 0 = copies only.
     explicit record_ring(uint32_t bytes, uint32_t max_refs = 0)
-        : mask_(bytes - 1), max_refs_(max_refs), buf_(new line[bytes / 64]) {}
+        : mask_(bytes - 1),
+          max_refs_(max_refs),
+          ret_mask_(return_slots(max_refs) - 1),
+          buf_(new line[bytes / 64]),
+          ret_(max_refs != 0 ? new rte_mbuf*[return_slots(max_refs)] : nullptr) {}
     record_ring(const record_ring&) = delete;
     record_ring& operator=(const record_ring&) = delete;
 
@@ -189,27 +200,41 @@ class record_ring {
     uint64_t refused() const { return refused_.load(std::memory_order_relaxed); }
 
     // Zero-copy budget. Producer: whether one more mbuf may be lent (then counted as lent).
+    // Lent and not yet freed by the worker (reclaim()): both counts are the worker's own.
     bool lend() {
-        if (refs_lent_ - cached_refs_back_ >= max_refs_) {
-            cached_refs_back_ = refs_back_.load(std::memory_order_acquire);
-            if (refs_lent_ - cached_refs_back_ >= max_refs_) {
-                return false;
-            }
+        if (refs_lent_ - refs_freed_ >= max_refs_) {
+            return false;
         }
         ++refs_lent_;
         return true;
     }
     // Producer: a lend() whose record was then refused (ring full): the mbuf stays the worker's.
     void unlend() { --refs_lent_; }
-    // Consumer: `n` lent mbufs freed (after the free: the bound counts mbufs out of the pool).
-    void give_back(uint32_t n) {
-        refs_back_.store(refs_back_.load(std::memory_order_relaxed) + n, std::memory_order_release);
-    }
     uint32_t max_refs() const { return max_refs_; }
-    // Mbufs lent and not yet given back. Another thread reads it only once the worker stopped.
-    uint64_t refs_out() const { return refs_lent_ - refs_back_.load(std::memory_order_acquire); }
-    // With no consumer running (the plane's teardown, once the recorder stopped): frees the
-    // mbufs of zero-copy records nobody read and empties the ring, before their pool goes.
+    // Mbufs lent and not yet freed by the worker (in records, with the recorder, or on the
+    // return path). Another thread reads it only once the worker stopped.
+    uint64_t refs_out() const { return refs_lent_ - refs_freed_; }
+
+    // Consumer: hands `n` lent mbufs back to the worker (the recorder read their bytes). Never
+    // waits: the return path holds max_refs and at most max_refs are lent.
+    void give_back(rte_mbuf* const* m, uint32_t n) {
+        uint64_t h = ret_head_.load(std::memory_order_relaxed);
+        for (uint32_t i = 0; i < n; ++i) {
+            ret_[(h + i) & ret_mask_] = m[i];
+        }
+        ret_head_.store(h + n, std::memory_order_release);
+    }
+    // Mbufs handed back and not yet freed (any thread; exact only with both sides stopped).
+    uint64_t returned() const { return ret_head_.load(std::memory_order_acquire) - ret_tail_; }
+    // Producer: whether the recorder handed mbufs back: one load of a line the recorder
+    // writes once per batch of 64, so in the worker's cache while recording is idle.
+    bool returns_pending() const { return ret_head_.load(std::memory_order_acquire) != ret_tail_; }
+    // Producer: frees up to `max` handed-back mbufs in the calling thread (the worker: into
+    // its mempool cache) and returns them to the lending budget. Returns how many.
+    uint32_t reclaim(uint32_t max);
+    // With neither side running (the plane's teardown, once the worker and the recorder
+    // stopped): frees the mbufs of zero-copy records nobody read and those handed back, and
+    // empties the ring, before their pool goes.
     void discard_unread();
 
  private:
@@ -223,18 +248,31 @@ class record_ring {
     // dp: rw (worker, when full); recorder/metrics: ro. Here rather than in worker_counters so
     // that the worker's hot counters keep their place (bench/RESULTS.md).
     std::atomic<uint64_t> refused_{0};
-    uint64_t refs_lent_ = 0;         // dp: rw (worker, per zero-copy record). Mbufs lent so far.
-    uint64_t cached_refs_back_ = 0;  // dp: rw (worker). Last refs_back_ seen.
+    uint64_t refs_lent_ = 0;   // dp: rw (worker, per zero-copy record). Mbufs lent so far.
+    uint64_t refs_freed_ = 0;  // dp: rw (worker, reclaim()). Lent mbufs freed so far.
+    uint64_t ret_tail_ = 0;    // dp: rw (worker, reclaim()). Next handed-back mbuf to free.
     // Shared lines: one writer each.
     alignas(64) std::atomic<uint64_t> published_{0};  // dp: wo (worker), recorder: ro
     alignas(64) std::atomic<uint64_t> tail_{0};       // recorder: wo, dp: ro (when full)
-    std::atomic<uint64_t> refs_back_{0};              // recorder: wo, dp: ro (budget spent)
+    alignas(64) std::atomic<uint64_t> ret_head_{0};   // recorder: wo (per batch), dp: ro (per turn)
     alignas(64) uint32_t mask_ = 0;                   // fixed at construction
     uint32_t max_refs_ = 0;                           // fixed at construction
+    uint32_t ret_mask_ = 0;                           // fixed at construction
     struct alignas(64) line {
         uint8_t b[64];
     };
     std::unique_ptr<line[]> buf_;  // records start on a line
+    // The return path's slots: recorder writes (give_back), worker reads (reclaim), ordered by
+    // ret_head_. A power of two >= max_refs_, allocated once with the ring.
+    std::unique_ptr<rte_mbuf*[]> ret_;
+
+    static uint32_t return_slots(uint32_t max_refs) {
+        uint32_t n = 1;
+        while (n < max_refs) {
+            n <<= 1;
+        }
+        return n;
+    }
 };
 
 // Streams `keep` bytes of `payload` to `out`, then zeros to `end` bytes after `out`'s start
@@ -365,10 +403,9 @@ inline record_slot* record_ref6(record_ring& ring, rte_mbuf* m, uint64_t tsc, ui
 }
 
 // The consumer's side of zero-copy records: hold() each record once its bytes were read
-// (copies are ignored), flush() before release(): frees the mbufs in bulk and gives the
-// lending budget back. The recorder is not an EAL lcore, so its frees go straight to the
-// pool's ring (no per-lcore cache): one multi-producer enqueue per 64 mbufs. Only pools whose
-// put is multi-producer safe lend (plane.cc).
+// (copies are ignored), flush() before release(): hands the mbufs back to the worker that
+// lent them (record_ring::give_back), 64 at a time; the worker frees them (reclaim()). The
+// recorder never frees an mbuf itself (record_ring's header says why).
 class record_ref_batch {
  public:
     explicit record_ref_batch(record_ring& ring) : ring_(ring) {}
@@ -386,8 +423,7 @@ class record_ref_batch {
     }
     void flush() {
         if (n_ != 0) {
-            rte_pktmbuf_free_bulk(held_, n_);
-            ring_.give_back(n_);
+            ring_.give_back(held_, n_);
             n_ = 0;
         }
     }
@@ -399,15 +435,36 @@ class record_ref_batch {
     unsigned n_ = 0;
 };
 
+inline uint32_t record_ring::reclaim(uint32_t max) {
+    const uint64_t avail = ret_head_.load(std::memory_order_acquire) - ret_tail_;
+    uint32_t n = avail < max ? static_cast<uint32_t>(avail) : max;
+    uint32_t done = 0;
+    rte_mbuf* batch[64];
+    while (done < n) {
+        const uint32_t k = n - done < 64 ? n - done : 64;
+        for (uint32_t i = 0; i < k; ++i) {
+            batch[i] = ret_[(ret_tail_ + i) & ret_mask_];
+        }
+        rte_pktmbuf_free_bulk(batch, k);
+        ret_tail_ += k;
+        refs_freed_ += k;
+        done += k;
+    }
+    return n;
+}
+
 inline void record_ring::discard_unread() {
     uint64_t pos = consumed();
     const uint64_t limit = committed();
-    record_ref_batch refs(*this);
-    while (const record_slot* s = next(&pos, limit)) {
-        refs.hold(*s);
+    {
+        record_ref_batch refs(*this);
+        while (const record_slot* s = next(&pos, limit)) {
+            refs.hold(*s);
+        }
     }
-    refs.flush();
     release(pos);
+    while (reclaim(64) != 0) {
+    }
 }
 
 }  // namespace rtprelay::dp

@@ -80,4 +80,11 @@ struct record_stage {
                                                 const flow_entry* const* entries, srtp::batch_item* items,
                                                 uint16_t n_items, srtp::burst_crypto* crypto, uint64_t tsc);
 
+// Once per poll turn when the recorder handed lent mbufs back (record_ring::returns_pending):
+// frees at most record_reclaim_max of them in the worker's context (its mempool cache) and
+// returns them to the lending budget. Two bursts' worth: about what a turn can lend, so the
+// budget keeps up, and a turn's extra cost stays bounded (~2-3 ns an mbuf).
+constexpr uint32_t record_reclaim_max = 64;
+[[gnu::noinline, gnu::cold]] void record_reclaim(record_stage& s);
+
 }  // namespace rtprelay::dp

@@ -5,6 +5,7 @@
 //   taskset -c 1 rtprelay-pipeline-bench --mode all --calls 10000 --packets 4000000 --runs 5
 //   rtprelay-pipeline-bench --mode srtp-srtp --workers 2 --load 0.8 --runs 3
 
+#include <sched.h>
 #include <srtp2/srtp.h>
 
 #include <cstdio>
@@ -30,6 +31,16 @@ int run(const options& opt) {
     std::vector<scenario_result> results;
     machine_info machine;
     floor_figures floor;
+    if (opt.record_pct > 0 && opt.recorder_cpu >= 0) {
+        // The lanes (workers) take the CPUs this process may use but the reader's: with
+        // taskset -c 0,1 and --recorder-cpu 0 the worker runs on 1, the reader on 0.
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        if (sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_ISSET(opt.recorder_cpu, &set) && CPU_COUNT(&set) > 1) {
+            CPU_CLR(opt.recorder_cpu, &set);
+            sched_setaffinity(0, sizeof(set), &set);
+        }
+    }
     {
         eal_env env(opt.mem_mb, opt.no_huge, opt.workers);
         for (unsigned w = 1; opt.realtime && w < env.lanes(); ++w) {

@@ -47,6 +47,8 @@ constexpr const char* usage =
     "  --record P        P percent of the calls are recorded (call recording: the workers copy their\n"
     "                    clear packets into the record ring, which the loop empties after each turn\n"
     "                    in place of the recorder thread; default 0; any --ip)\n"
+    "  --recorder-cpu N  with --record: a thread pinned to CPU N reads the record rings concurrently,\n"
+    "                    as the daemon's recorder thread does, instead of the lanes between turns\n"
     "  --rate PPS        paced mode after the throughput runs: offer PPS packets/s (all workers),\n"
     "                    stamp each with its arrival time, report added latency and loss\n"
     "  --load F          paced mode at F (0 < F <= 1) of the ceiling the throughput runs measured\n"
@@ -219,6 +221,11 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
                 return parse_outcome::exit_error;
             }
             out->record_pct = static_cast<uint32_t>(v);
+        } else if (arg == "--recorder-cpu") {
+            if (!number(0, 1023, &v)) {
+                return parse_outcome::exit_error;
+            }
+            out->recorder_cpu = static_cast<int32_t>(v);
         } else if (arg == "--rate") {
             if (!number(1, 1'000'000'000, &v)) {
                 return parse_outcome::exit_error;

@@ -47,6 +47,10 @@ struct options {
     uint32_t workers = 1;        // > 1: each run with 1 worker, then with this many (interleaved)
     uint32_t misroute_pct = 0;   // share of streams whose packets land on a queue not their owner's
     uint32_t record_pct = 0;     // share of calls recorded: their packets copied to the record ring
+    // With record_pct: -1 = the lanes read the record rings between timed turns on the worker's
+    // own core; else a reader thread pinned to this CPU reads them concurrently (as the
+    // daemon's recorder thread does).
+    int32_t recorder_cpu = -1;
     // Paced mode (latency): off unless rate or load is set. load: share of the ceiling the
     // throughput runs measured just before (whole loop: generator + worker + sink).
     uint64_t rate_pps = 0;

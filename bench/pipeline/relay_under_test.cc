@@ -1,6 +1,9 @@
 #include "bench/pipeline/relay_under_test.h"
 
+#include <emmintrin.h>
 #include <malloc.h>
+#include <pthread.h>
+#include <sched.h>
 
 #include <rte_malloc.h>
 #include <rte_ring.h>
@@ -186,6 +189,7 @@ relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls, uin
 }
 
 relay_under_test::~relay_under_test() {
+    stop_recorder();
     sessions_.reset();  // removes the calls' flows, retires their states and contexts
     pub_.reset();
     plane_.reset();  // readers off, everything reclaimed, rings freed with their packets
@@ -193,9 +197,46 @@ relay_under_test::~relay_under_test() {
 
 void relay_under_test::quiescent(uint32_t worker_index) {
     plane_->quiescent(static_cast<uint16_t>(worker_index));
+    if (!recorder_.joinable()) {
+        read_records(worker_index);
+    }
+}
+
+void relay_under_test::start_recorder(int cpu) {
+    recorder_stop_.store(false);
+    recorder_ = std::thread([this] {
+        const uint32_t n = plane_->n_workers();
+        // The daemon's recorder sleeps when its rings are empty; spinning here costs the
+        // worker nothing (another core) and reads each ring as soon as it is committed.
+        while (!recorder_stop_.load(std::memory_order_acquire)) {
+            for (uint32_t w = 0; w < n; ++w) {
+                read_records(w);
+            }
+            _mm_pause();
+        }
+        for (uint32_t w = 0; w < n; ++w) {
+            read_records(w);  // what was committed before the stop
+        }
+    });
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    if (pthread_setaffinity_np(recorder_.native_handle(), sizeof(set), &set) != 0) {
+        stop_recorder();
+        throw std::runtime_error("--recorder-cpu " + std::to_string(cpu) + ": cannot pin the reader there");
+    }
+}
+
+void relay_under_test::stop_recorder() {
+    if (recorder_.joinable()) {
+        recorder_stop_.store(true, std::memory_order_release);
+        recorder_.join();
+    }
+}
+
+void relay_under_test::read_records(uint32_t worker_index) {
     if (dp::record_ring* r = plane_->record(static_cast<uint16_t>(worker_index)); r != nullptr) {
-        // The recorder's part, reduced to counting: every record read, the ring given back.
-        // Zero-copy records' mbufs are freed as the recorder frees them.
+        // Zero-copy records' mbufs go back to the worker, which frees them on its next turn.
         uint64_t pos = r->consumed();
         const uint64_t limit = r->committed();
         dp::record_ref_batch refs(*r);

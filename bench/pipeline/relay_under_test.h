@@ -6,9 +6,11 @@
 // which picks each stream's owner; neighbours are learnt as the control plane learns them
 // from ARP.
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "bench/pipeline/eal_env.h"
@@ -56,6 +58,12 @@ class relay_under_test {
     // taken off its record ring and zero-copy records' mbufs are freed (the recorder's own
     // cost: bench/micro/recorder_benchmark).
     void quiescent(uint32_t worker_index);
+    // From now on a thread pinned to `cpu` stands in for the recorder, reading every worker's
+    // record ring concurrently with the lanes (quiescent() then leaves them alone), as the
+    // daemon's recorder thread does on a core of its own. Throws if it cannot be pinned.
+    void start_recorder(int cpu);
+    // Stops that thread after a last pass over the rings (before recorded() is read).
+    void stop_recorder();
     // Packets copied for recorded calls so far (call after the lanes stopped).
     uint64_t recorded() const;
     // Records not as their packet was sent (its side's family, from a peer of the side to the
@@ -70,6 +78,8 @@ class relay_under_test {
 
  private:
     bool record_as_sent(const dp::record_slot& s) const;
+    // The recorder's part, reduced to counting: worker w's records read, the ring given back.
+    void read_records(uint32_t worker_index);
     eal_env& env_;
     scenario scenario_;
     uint32_t calls_;
@@ -78,6 +88,10 @@ class relay_under_test {
     uint32_t record_pct_;
     uint64_t recorded_[dp::max_workers] = {};      // [w] written by the thread polling worker w
     uint64_t record_wrong_[dp::max_workers] = {};  // [w] ditto: records not as sent (record_as_sent)
+    // start_recorder's thread: writes recorded_ and record_wrong_ while it runs (then the
+    // lanes do not); stop_ written by stop_recorder, read by the thread.
+    std::thread recorder_;
+    std::atomic<bool> recorder_stop_{false};
     setup_stats stats_;
     uint64_t heap_before_ = 0;
     uint64_t dpdk_before_ = 0;

@@ -139,6 +139,9 @@ std::vector<traffic_generator::stream_lists> spread_streams(const relay_under_te
 void run_once(eal_env& env, const options& opt, scenario sc, uint32_t workers, scenario_result* r) {
     relay_under_test relay(env, sc, opt.calls, opt.srtp_batch_min, workers, opt.suite, opt.ip, opt.record_pct);
     const std::vector<call_info> calls = relay.set_up_calls();
+    if (opt.record_pct > 0 && opt.recorder_cpu >= 0) {
+        relay.start_recorder(opt.recorder_cpu);
+    }
     if (relay.worker().crypto != nullptr) {
         r->srtp_arch = dp::srtp::imb_arch_name(relay.worker().crypto->arch());
     }
@@ -246,7 +249,8 @@ void run_once(eal_env& env, const options& opt, scenario sc, uint32_t workers, s
         }
         res.max_per_stream = gens[i]->max_per_stream();
     });
-    stamps.reset();  // every lane has stopped: the TX callbacks can go
+    stamps.reset();         // every lane has stopped: the TX callbacks can go
+    relay.stop_recorder();  // its last pass reads what the lanes recorded last
 
     // Figures of the timed run.
     const double tsc_ns = 1e9 / tsc_hz;

@@ -1075,7 +1075,8 @@ TEST_F(worker_test, run_counts_busy_time_only_for_turns_with_packets) {
 // --- call recording (record_stage.h): clear copies of recorded flows' packets ---
 
 // What the worker put in its record ring, taken off it as the recorder does: headers and
-// packets (copied or referenced), the references' mbufs freed.
+// packets (copied or referenced), the references' mbufs handed back to the worker (which
+// frees them on its next poll turn: record_ring::reclaim).
 struct recorded {
     record_slot h;
     bytes data;
@@ -1283,8 +1284,16 @@ TEST_F(worker_test, a_full_record_ring_counts_and_still_relays) {
         ASSERT_EQ(rec[i].data, payload_of(media(side_a, caller_, 4000, addr_a_, p.a, 160, static_cast<uint8_t>(i))))
             << "the first ones, in order: " << i;
     }
+    EXPECT_EQ(worker_->recording->ring->returned(), lent_max) << "every lent mbuf handed back";
+    EXPECT_EQ(rte_mempool_in_use_count(pool), idle + lent_max) << "the recorder freed none itself";
+    // The worker frees them, at most record_reclaim_max a turn, however idle it is.
+    for (uint32_t turn = 0; turn * record_reclaim_max < lent_max; ++turn) {
+        EXPECT_EQ(worker_->recording->ring->refs_out(), lent_max - turn * record_reclaim_max);
+        EXPECT_EQ(worker_->poll_once(rte_rdtsc()), 0u);
+    }
     EXPECT_EQ(worker_->recording->ring->refs_out(), 0u);
-    EXPECT_EQ(rte_mempool_in_use_count(pool), idle) << "every lent mbuf back in the pool";
+    EXPECT_EQ(worker_->recording->ring->returned(), 0u);
+    EXPECT_EQ(rte_mempool_in_use_count(pool), idle) << "every lent mbuf back in the pool, by the worker";
     expect_accounted();
     // The budget is back: the next packet is referenced again.
     inject(side_a, media(side_a, caller_, 4000, addr_a_, p.a, 160, 1));

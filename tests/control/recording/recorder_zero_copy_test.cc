@@ -154,14 +154,22 @@ TEST_F(recorder_zero_copy_test, references_and_copies_give_the_same_files) {
         ring_.commit();
         if (ring_.refs_out() + 2 > lent_max) {
             rec_->poll(std::chrono::steady_clock::now());
+            // The recorder handed them back and freed none: the worker frees them on its turn.
+            EXPECT_EQ(rte_mempool_in_use_count(pool_), ring_.refs_out());
+            EXPECT_EQ(ring_.returned(), ring_.refs_out());
+            ring_.reclaim(lent_max);
         }
     }
     EXPECT_EQ(referenced, call.size()) << "the recorder kept up: no copy in place of a reference";
     close(1);
     close(2);
     rec_->stop();
+    EXPECT_EQ(ring_.returned(), ring_.refs_out()) << "every lent mbuf handed back";
+    EXPECT_EQ(rte_mempool_in_use_count(pool_), ring_.refs_out()) << "none freed by the recorder";
+    ring_.reclaim(lent_max);
     EXPECT_EQ(ring_.refs_out(), 0u);
-    EXPECT_EQ(rte_mempool_in_use_count(pool_), 0u) << "every lent mbuf freed by the recorder";
+    EXPECT_EQ(ring_.returned(), 0u);
+    EXPECT_EQ(rte_mempool_in_use_count(pool_), 0u) << "every lent mbuf freed by the worker";
     const recorder_counters c = rec_->counters();
     EXPECT_EQ(c.packets, 2 * call.size());
     EXPECT_EQ(c.finished, 2u);
@@ -189,6 +197,14 @@ TEST_F(recorder_zero_copy_test, a_stalled_recorder_holds_at_most_its_budget) {
     EXPECT_EQ(rte_mempool_in_use_count(pool_), lent_max);
     EXPECT_EQ(ring_.refs_out(), lent_max);
     rec_->poll(std::chrono::steady_clock::now());
+    EXPECT_EQ(ring_.returned(), lent_max);
+    EXPECT_EQ(rte_mempool_in_use_count(pool_), lent_max) << "the recorder frees nothing itself";
+    {
+        const dp::record_slot* s = record(3, call.front(), true);
+        ASSERT_NE(s, nullptr);
+        EXPECT_EQ(s->ref(), nullptr) << "the budget is back only once the worker freed them";
+    }
+    EXPECT_EQ(ring_.reclaim(lent_max), lent_max);
     EXPECT_EQ(rte_mempool_in_use_count(pool_), 0u);
     const dp::record_slot* s = record(3, call.front(), true);
     ASSERT_NE(s, nullptr);
@@ -196,12 +212,13 @@ TEST_F(recorder_zero_copy_test, a_stalled_recorder_holds_at_most_its_budget) {
     ring_.commit();
     close(3);
     rec_->stop();
-    EXPECT_EQ(rec_->counters().packets, call.size() + 1);
+    EXPECT_EQ(rec_->counters().packets, call.size() + 2);
+    EXPECT_EQ(ring_.reclaim(lent_max), 1u);
     EXPECT_EQ(rte_mempool_in_use_count(pool_), 0u);
 }
 
-// Records nobody read when the plane goes (the recorder stopped or never ran): their mbufs
-// go back before the pool could.
+// Records nobody read when the plane goes (the recorder stopped or never ran), and mbufs
+// handed back that the worker did not free: they go back before the pool could.
 TEST_F(recorder_zero_copy_test, unread_references_are_freed_at_teardown) {
     const std::vector<sent_packet> call = a_call();
     for (size_t i = 0; i < 10; ++i) {
@@ -209,7 +226,21 @@ TEST_F(recorder_zero_copy_test, unread_references_are_freed_at_teardown) {
     }
     ring_.commit();
     EXPECT_EQ(rte_mempool_in_use_count(pool_), 10u);
+    // The recorder read four and handed them back; the worker stopped before freeing them.
+    uint64_t pos = ring_.consumed();
+    {
+        dp::record_ref_batch refs(ring_);
+        for (int i = 0; i < 4; ++i) {
+            const dp::record_slot* s = ring_.next(&pos, ring_.committed());
+            ASSERT_NE(s, nullptr);
+            refs.hold(*s);
+        }
+    }
+    ring_.release(pos);
+    EXPECT_EQ(ring_.returned(), 4u);
+    EXPECT_EQ(rte_mempool_in_use_count(pool_), 10u);
     ring_.discard_unread();
+    EXPECT_EQ(ring_.returned(), 0u);
     EXPECT_EQ(rte_mempool_in_use_count(pool_), 0u);
     EXPECT_EQ(ring_.refs_out(), 0u);
     EXPECT_EQ(ring_.consumed(), ring_.committed());
