@@ -400,8 +400,14 @@ std::string encode_record(const call_record& r, sealer& s, std::string_view grou
             put_stream(w, leg.streams[s]);
         }
     }
-    put_recording(w, r.recording);
-    const std::string head = header(record_version);
+    // A call never recorded is written as a version 1 record (no recording field), which
+    // every node since version 1 reads: a group upgraded one node at a time keeps moving its
+    // unrecorded calls between old and new nodes; only a recorded call needs version 2.
+    const bool recorded = r.recording.st != recording_record::state::off;
+    if (recorded) {
+        put_recording(w, r.recording);
+    }
+    const std::string head = header(recorded ? record_version : 1);
     std::string out = head + s.seal(w.out(), aad_for(head, group, r.call_id));
     OPENSSL_cleanse(w.out().data(), w.out().size());
     return out;

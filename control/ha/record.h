@@ -15,8 +15,10 @@
 // and length in the body is bounded (limits below); decode refuses anything past them,
 // short or with bytes left over. An SRTP<->SRTP call with one audio stream is ~600 bytes.
 //
-// Versions: 1 had no recording; 2 adds the call's recording after the legs (one byte, off,
-// for a call never recorded). A version 1 record reads as a call without a recording.
+// Versions: 1 had no recording; 2 adds the call's recording after the legs. A call never
+// recorded is still written as version 1 (so nodes from before version 2 keep reading the
+// records of unrecorded calls during a rolling upgrade); a version 1 record reads as a call
+// without a recording, as does a version 2 one whose recording is off.
 
 #include <cstdint>
 #include <optional>

@@ -142,7 +142,7 @@ TEST(record, round_trip_keeps_every_field) {
     const group_key k = key_of(1);
     const call_record in = full_record();
     const std::string bytes = encode_record(in, k, "tokyo");
-    EXPECT_EQ(record_version_of(bytes), record_version);
+    EXPECT_EQ(record_version_of(bytes), 1) << "a call never recorded is written in the oldest format";
     decode_error why = decode_error::none;
     const auto out = decode_record(bytes, k, "tokyo", in.call_id, &why);
     ASSERT_TRUE(out) << decode_error_name(why);
@@ -272,11 +272,12 @@ TEST(record, refuses_a_sealed_body_that_does_not_parse) {
     }
     // Bytes after a valid record.
     std::string ok = encode_record(full_record(), key_of(1), "tokyo");
-    const auto plain =
-        open(key_of(1), std::string_view(ok).substr(8), head + "tokyo" + std::string(1, '\0') + full_record().call_id);
+    const std::string ok_head = ok.substr(0, record_header_bytes);
+    const auto plain = open(key_of(1), std::string_view(ok).substr(8),
+                            ok_head + "tokyo" + std::string(1, '\0') + full_record().call_id);
     ASSERT_TRUE(plain);
     decode_error why = decode_error::none;
-    const std::string aad2 = head + "tokyo" + std::string(1, '\0') + full_record().call_id;
+    const std::string aad2 = ok_head + "tokyo" + std::string(1, '\0') + full_record().call_id;
     EXPECT_FALSE(
         decode_record(head + seal(key_of(1), *plain + "x", aad2), key_of(1), "tokyo", full_record().call_id, &why));
     EXPECT_EQ(why, decode_error::malformed);
@@ -411,21 +412,29 @@ TEST(record, the_recording_round_trips) {
     }
 }
 
-TEST(record, a_version_1_record_reads_without_a_recording) {
+TEST(record, an_unrecorded_call_is_written_as_version_1_and_both_forms_read) {
     const group_key k = key_of(1);
-    const call_record in = full_record();  // not recorded: its body ends with one 0 byte
-    const std::string v2 = encode_record(in, k, "tokyo");
-    const std::string tail = std::string(1, '\0') + "tokyo" + std::string(1, '\0') + in.call_id;
-    auto plain = open(k, std::string_view(v2).substr(8), v2.substr(0, 8) + tail.substr(1));
-    ASSERT_TRUE(plain);
-    ASSERT_EQ(plain->back(), '\0');
-    plain->pop_back();
-    const std::string head1("rtpR\x01\x00\x00\x00", 8);
+    const call_record in = full_record();  // not recorded
+    const std::string v1 = encode_record(in, k, "tokyo");
+    ASSERT_EQ(record_version_of(v1), 1);
     decode_error why = decode_error::none;
-    const auto out = decode_record(head1 + seal(k, *plain, head1 + tail.substr(1)), k, "tokyo", in.call_id, &why);
+    auto out = decode_record(v1, k, "tokyo", in.call_id, &why);
     ASSERT_TRUE(out) << decode_error_name(why);
     EXPECT_EQ(out->recording.st, recording_record::state::off);
     EXPECT_EQ(out->legs.size(), 2u);
+    // The same call as version 2 wrote it before (the body ends with one byte: off).
+    const std::string tail = "tokyo" + std::string(1, '\0') + in.call_id;
+    auto plain = open(k, std::string_view(v1).substr(8), v1.substr(0, 8) + tail);
+    ASSERT_TRUE(plain);
+    const std::string head2("rtpR\x02\x00\x00\x00", 8);
+    out = decode_record(head2 + seal(k, *plain + std::string(1, '\0'), head2 + tail), k, "tokyo", in.call_id, &why);
+    ASSERT_TRUE(out) << decode_error_name(why);
+    EXPECT_EQ(out->recording.st, recording_record::state::off);
+    EXPECT_EQ(out->legs.size(), 2u);
+    // A recorded call needs version 2.
+    call_record rec = in;
+    rec.recording = open_recording();
+    EXPECT_EQ(record_version_of(encode_record(rec, k, "tokyo")), record_version);
 }
 
 TEST(record, refuses_recording_fields_no_writer_produces) {
