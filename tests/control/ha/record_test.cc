@@ -279,7 +279,7 @@ TEST(record, refuses_a_sealed_body_that_does_not_parse) {
     decode_error why = decode_error::none;
     const std::string aad2 = ok_head + "tokyo" + std::string(1, '\0') + full_record().call_id;
     EXPECT_FALSE(
-        decode_record(head + seal(key_of(1), *plain + "x", aad2), key_of(1), "tokyo", full_record().call_id, &why));
+        decode_record(ok_head + seal(key_of(1), *plain + "x", aad2), key_of(1), "tokyo", full_record().call_id, &why));
     EXPECT_EQ(why, decode_error::malformed);
 }
 
