@@ -404,7 +404,9 @@ def ha_record_seeds():
     recording_open = (le("BBBB", 2, 2, 1, 2) + s16("trunk/c1") + s16("trunk") + s16("%c-%r") +
                       s16("0123456789abcdef") + s16("trunk/c1") + le("Hq", 1, 1700000003000))
 
-    def record(srtp, legs=2, recording=le("B", 0)):
+    # The first byte of a seed: 1 = seal the rest under a version 1 header (no recording: what
+    # a call never recorded is written as), 3 = under a version 2 header.
+    def record(srtp, legs=2, recording=b""):
         b = s16("c1") + s16("n1") + le("qqqq", 1700000000000, 1700000001000, 1700000002000, 0)
         b += le("B", 1) + s16("ext") + s16("int") + le("B", legs)
         for k in range(legs):
@@ -416,7 +418,8 @@ def ha_record_seeds():
     write(t, "body_plain", b"\x01" + record(False))
     write(t, "body_srtp", b"\x01" + record(True))
     write(t, "body_one_leg", b"\x01" + record(False, legs=1))
-    write(t, "body_recorded", b"\x01" + record(True, recording=recording_open))
+    write(t, "body_recorded", b"\x03" + record(True, recording=recording_open))
+    write(t, "body_v2_not_recorded", b"\x03" + record(True, recording=le("B", 0)))
     write(t, "value_header_only", b"\x00" + b"rtpR\x02\x00\x00\x00")
     write(t, "value_newer", b"\x00" + b"rtpR\x03\x00\x00\x00" + b"\0" * 40)
     # Known killers: counts past what follows, a leg naming itself as its offerer, a port
@@ -426,7 +429,7 @@ def ha_record_seeds():
     r = bytearray(record(False))
     write(t, "killer_port_odd", b"\x01" + bytes(r).replace(le("HBH", 0x1b1, 0, 30000), le("HBH", 0x1b1, 0, 30001)))
     write(t, "killer_port_outside", b"\x01" + bytes(r).replace(le("HBH", 0x1b1, 0, 40000), le("HBH", 0x1b1, 0, 50000)))
-    write(t, "killer_recording_part_0", b"\x01" + record(False, recording=recording_open[:-10] + le("Hq", 0, 0)))
+    write(t, "killer_recording_part_0", b"\x03" + record(False, recording=recording_open[:-10] + le("Hq", 0, 0)))
     write(t, "killer_offerer_self", b"\x01" + bytes(r).replace(le("Bb", 0, 0) + le("q", 1700000000000),
                                                                 le("Bb", 0, 1) + le("q", 1700000000000)))
 
