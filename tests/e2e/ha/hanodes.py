@@ -114,11 +114,23 @@ class Node:
         self.ng = NgClient(host=self.ng_addr[0], port=self.ng_addr[1])
 
     def start(self):
-        self.log = open(self.log_path, "a")
-        self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT)
-        if not wait_for(lambda: ping(self.ng), 20):
-            raise RuntimeError("%s does not answer NG" % self.name)
-        return self
+        # Nodes sharing the relay namespace's veths (not HA_BRIDGE) are two DPDK af_packet
+        # processes on the same interfaces, which a production host never runs: the driver
+        # names each socket's fanout group (pid ^ ifindex) & 0xffff, so two nodes whose pids
+        # differ by the two veths' ifindex XOR collide and the second cannot open its port
+        # (PACKET_FANOUT: Invalid argument). A new process has a new pid: start it again.
+        for attempt in range(3):
+            self.log = open(self.log_path, "a")
+            self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT)
+            if wait_for(lambda: ping(self.ng) or self.proc.poll() is not None, 20) and self.proc.poll() is None:
+                return self
+            if self.proc.poll() is None:
+                break  # running but not answering: a real failure
+            if attempt < 2 and "could not set PACKET_FANOUT" in open(self.log_path).read():
+                print("%s: af_packet fanout group taken by the other node's pid, starting again" % self.name)
+                continue
+            break
+        raise RuntimeError("%s does not answer NG" % self.name)
 
     def metrics(self):
         """{'name{labels}': value} from the node's /metrics."""
