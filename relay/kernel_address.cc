@@ -1,8 +1,8 @@
 #include "relay/kernel_address.h"
 
 #include <arpa/inet.h>
+#include <libmnl/libmnl.h>
 #include <linux/if_packet.h>
-#include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -30,9 +30,20 @@ struct fd_guard {
     }
 };
 
-// One RTM_NEWADDR / RTM_DELADDR request, acknowledged. `tolerated`: the errno that means
-// "already so" (EEXIST when adding, EADDRNOTAVAIL when removing).
-bool change_address(int type, const std::string& ifname, const cidr& a, int tolerated, std::string* why) {
+// A netlink socket closed on every way out.
+struct mnl_guard {
+    mnl_socket* nl;
+    ~mnl_guard() {
+        if (nl != nullptr) {
+            mnl_socket_close(nl);
+        }
+    }
+};
+
+// One RTM_NEWADDR / RTM_DELADDR request, acknowledged (libmnl builds the message and checks
+// the answer's sequence number, port and error). `tolerated`: the errno that means "already
+// so" (EEXIST when adding, EADDRNOTAVAIL when removing).
+bool change_address(uint16_t type, const std::string& ifname, const cidr& a, int tolerated, std::string* why) {
     if (!a.base.is_v4()) {
         *why = "only IPv4 addresses float";
         return false;
@@ -42,64 +53,48 @@ bool change_address(int type, const std::string& ifname, const cidr& a, int tole
         *why = err_text(("interface " + ifname).c_str(), errno);
         return false;
     }
-    fd_guard s{socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE)};
-    if (s.fd < 0) {
+    mnl_guard s{mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC)};
+    if (s.nl == nullptr || mnl_socket_bind(s.nl, 0, MNL_SOCKET_AUTOPID) < 0) {
         *why = err_text("netlink socket", errno);
         return false;
     }
     // The kernel answers at once; the timeout only bounds a kernel that does not.
     const timeval tv{1, 0};
-    setsockopt(s.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    struct {
-        nlmsghdr h;
-        ifaddrmsg ifa;
-        char attrs[64];
-    } req{};
-    req.h.nlmsg_len = NLMSG_LENGTH(sizeof(ifaddrmsg));
-    req.h.nlmsg_type = static_cast<uint16_t>(type);
-    req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (type == RTM_NEWADDR ? NLM_F_CREATE | NLM_F_EXCL : 0);
-    req.h.nlmsg_seq = 1;
-    req.ifa.ifa_family = AF_INET;
-    req.ifa.ifa_prefixlen = a.prefix;
-    req.ifa.ifa_scope = RT_SCOPE_UNIVERSE;
-    req.ifa.ifa_index = index;
-    auto put = [&req](uint16_t attr, const void* data, size_t len) {
-        auto* rta = reinterpret_cast<rtattr*>(reinterpret_cast<char*>(&req) + NLMSG_ALIGN(req.h.nlmsg_len));
-        rta->rta_type = attr;
-        rta->rta_len = static_cast<uint16_t>(RTA_LENGTH(len));
-        std::memcpy(RTA_DATA(rta), data, len);
-        req.h.nlmsg_len = NLMSG_ALIGN(req.h.nlmsg_len) + RTA_ALIGN(rta->rta_len);
-    };
+    setsockopt(mnl_socket_get_fd(s.nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    constexpr uint32_t seq = 1;  // one request per socket
+    char buf[4096];              // the request, then its acknowledgement (which echoes the request)
+    nlmsghdr* h = mnl_nlmsg_put_header(buf);
+    h->nlmsg_type = type;
+    h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | (type == RTM_NEWADDR ? NLM_F_CREATE | NLM_F_EXCL : 0);
+    h->nlmsg_seq = seq;
+    auto* ifa = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(h, sizeof(ifaddrmsg)));
+    ifa->ifa_family = AF_INET;
+    ifa->ifa_prefixlen = a.prefix;
+    ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+    ifa->ifa_index = index;
     const uint32_t addr = a.base.v4_be();
-    put(IFA_LOCAL, &addr, 4);
-    put(IFA_ADDRESS, &addr, 4);
+    mnl_attr_put_u32(h, IFA_LOCAL, addr);
+    mnl_attr_put_u32(h, IFA_ADDRESS, addr);
     if (type == RTM_NEWADDR && a.prefix < 31) {
         const uint32_t host_bits = a.prefix == 0 ? 0xffffffffu : (0xffffffffu >> a.prefix);
-        const uint32_t bcast = addr | htonl(host_bits);
-        put(IFA_BROADCAST, &bcast, 4);
+        mnl_attr_put_u32(h, IFA_BROADCAST, addr | htonl(host_bits));
     }
-    sockaddr_nl kernel{};
-    kernel.nl_family = AF_NETLINK;
-    if (sendto(s.fd, &req, req.h.nlmsg_len, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel) < 0) {
+    if (mnl_socket_sendto(s.nl, h, h->nlmsg_len) < 0) {
         *why = err_text("netlink send", errno);
         return false;
     }
-    char buf[4096];
-    const ssize_t n = recv(s.fd, buf, sizeof buf, 0);
+    const ssize_t n = mnl_socket_recvfrom(s.nl, buf, sizeof buf);
     if (n < 0) {
         *why = err_text("netlink answer", errno);
         return false;
     }
-    const auto* h = reinterpret_cast<const nlmsghdr*>(buf);
-    if (!NLMSG_OK(h, static_cast<size_t>(n)) || h->nlmsg_type != NLMSG_ERROR) {
-        *why = "netlink: unexpected answer";
-        return false;
-    }
-    const auto* e = static_cast<const nlmsgerr*>(NLMSG_DATA(h));
-    if (e->error == 0 || -e->error == tolerated) {
+    // The answer (its buffer reused: `h` is stale now) is the acknowledgement: 0, or -1 with
+    // errno the kernel's error.
+    if (mnl_cb_run(buf, static_cast<size_t>(n), seq, mnl_socket_get_portid(s.nl), nullptr, nullptr) >= 0 ||
+        errno == tolerated) {
         return true;
     }
-    *why = err_text(type == RTM_NEWADDR ? "adding the address" : "removing the address", -e->error);
+    *why = err_text(type == RTM_NEWADDR ? "adding the address" : "removing the address", errno);
     return false;
 }
 }  // namespace

@@ -8,9 +8,11 @@
 # their own instances on their own ports and stop them.
 set -euo pipefail
 
+# libmnl-dev: rtnetlink for the floating NG addresses (relay/kernel_address.cc); libdpdk-dev
+# pulls it in today, named so that stays true.
 build_pkgs=(meson ninja-build pkg-config g++ libdpdk-dev dpdk libsrtp2-dev libssl-dev
             libboost-program-options-dev prometheus-cpp-dev libbenchmark-dev libgtest-dev
-            libipsec-mb-dev libhiredis-dev libpcap-dev libsndfile1-dev)
+            libipsec-mb-dev libhiredis-dev libpcap-dev libsndfile1-dev libmnl-dev)
 # kamailio and sip-tester (SIPp): the Kamailio call test (tests/e2e/kamailio/).
 # clang and libclang-rt-14-dev: the libFuzzer targets (tests/fuzz/); the runtime is only a
 # recommendation of clang, so --no-install-recommends needs it named.
