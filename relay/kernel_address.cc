@@ -6,11 +6,13 @@
 #include <linux/rtnetlink.h>
 #include <net/ethernet.h>
 #include <net/if.h>
-#include <net/if_arp.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
+
+#include <rte_arp.h>
+#include <rte_ether.h>
 
 #include <cerrno>
 #include <cstring>
@@ -128,33 +130,26 @@ bool announce_kernel_address(const std::string& ifname, const ip_address& a, std
         *why = err_text(("interface " + ifname).c_str(), errno);
         return false;
     }
-    // ARP over Ethernet (RFC 826): sender = target = the address, from our MAC.
-    struct __attribute__((packed)) {
-        uint16_t htype, ptype;
-        uint8_t hlen, plen;
-        uint16_t op;
-        uint8_t sha[6];
-        uint32_t spa;
-        uint8_t tha[6];
-        uint32_t tpa;
-    } arp{};
-    arp.htype = htons(ARPHRD_ETHER);
-    arp.ptype = htons(ETH_P_IP);
-    arp.hlen = 6;
-    arp.plen = 4;
-    std::memcpy(arp.sha, ifr.ifr_hwaddr.sa_data, 6);
-    arp.spa = a.v4_be();
-    arp.tpa = a.v4_be();
+    // ARP over Ethernet (RFC 826), in DPDK's layout as the data plane's frames
+    // (dataplane/arp.cc): sender = target = the address, from our MAC.
+    rte_arp_hdr arp{};
+    arp.arp_hardware = htons(RTE_ARP_HRD_ETHER);
+    arp.arp_protocol = htons(RTE_ETHER_TYPE_IPV4);
+    arp.arp_hlen = RTE_ETHER_ADDR_LEN;
+    arp.arp_plen = 4;
+    std::memcpy(&arp.arp_data.arp_sha, ifr.ifr_hwaddr.sa_data, RTE_ETHER_ADDR_LEN);
+    arp.arp_data.arp_sip = a.v4_be();
+    arp.arp_data.arp_tip = a.v4_be();
     sockaddr_ll to{};
     to.sll_family = AF_PACKET;
     to.sll_protocol = htons(ETH_P_ARP);
     to.sll_ifindex = static_cast<int>(index);
     to.sll_halen = 6;
     std::memset(to.sll_addr, 0xff, 6);
-    for (uint16_t op : {ARPOP_REQUEST, ARPOP_REPLY}) {
-        arp.op = htons(op);
-        if (op == ARPOP_REPLY) {
-            std::memcpy(arp.tha, arp.sha, 6);
+    for (uint16_t op : {RTE_ARP_OP_REQUEST, RTE_ARP_OP_REPLY}) {
+        arp.arp_opcode = htons(op);
+        if (op == RTE_ARP_OP_REPLY) {
+            arp.arp_data.arp_tha = arp.arp_data.arp_sha;
         }
         if (sendto(s.fd, &arp, sizeof arp, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) < 0) {
             *why = err_text("sending gratuitous ARP", errno);
