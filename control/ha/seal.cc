@@ -9,11 +9,11 @@
 
 namespace rtprelay::ha {
 
-namespace {
-using cipher_ctx = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
+void cipher_ctx_free::operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
 
+namespace {
 cipher_ctx new_ctx() {
-    cipher_ctx c(EVP_CIPHER_CTX_new(), &EVP_CIPHER_CTX_free);
+    cipher_ctx c(EVP_CIPHER_CTX_new());
     if (!c) {
         throw std::runtime_error("seal: EVP_CIPHER_CTX_new failed");
     }
@@ -71,20 +71,14 @@ sealer::sealer(const group_key& key) {
     if (key.empty()) {
         throw std::runtime_error("seal: no group key");
     }
-    ctx_ = EVP_CIPHER_CTX_new();
-    if (ctx_ == nullptr) {
-        throw std::runtime_error("seal: EVP_CIPHER_CTX_new failed");
-    }
+    ctx_ = new_ctx();
     // The key (and its schedule) now; the nonce per seal. The context keeps its own copy of
-    // the key schedule, wiped by EVP_CIPHER_CTX_free.
-    if (EVP_EncryptInit_ex(ctx_, EVP_aes_256_gcm(), nullptr, key.data(), nullptr) != 1 ||
-        EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_GCM_SET_IVLEN, seal_nonce_bytes, nullptr) != 1) {
-        EVP_CIPHER_CTX_free(ctx_);
+    // the key schedule, wiped when it is freed.
+    if (EVP_EncryptInit_ex(ctx_.get(), EVP_aes_256_gcm(), nullptr, key.data(), nullptr) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx_.get(), EVP_CTRL_GCM_SET_IVLEN, seal_nonce_bytes, nullptr) != 1) {
         throw std::runtime_error("seal: AES-256-GCM set-up failed");
     }
 }
-
-sealer::~sealer() { EVP_CIPHER_CTX_free(ctx_); }
 
 std::string sealer::seal(std::string_view plain, std::string_view aad) {
     std::string out(seal_nonce_bytes + plain.size() + seal_tag_bytes, '\0');
@@ -93,13 +87,15 @@ std::string sealer::seal(std::string_view plain, std::string_view aad) {
         throw std::runtime_error("seal: the random generator failed");
     }
     int len = 0;
-    if (EVP_EncryptInit_ex(ctx_, nullptr, nullptr, nullptr, o) != 1 ||
-        (!aad.empty() && EVP_EncryptUpdate(ctx_, nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
-                                           static_cast<int>(aad.size())) != 1) ||
-        EVP_EncryptUpdate(ctx_, o + seal_nonce_bytes, &len, reinterpret_cast<const unsigned char*>(plain.data()),
+    if (EVP_EncryptInit_ex(ctx_.get(), nullptr, nullptr, nullptr, o) != 1 ||
+        (!aad.empty() &&
+         EVP_EncryptUpdate(ctx_.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
+                           static_cast<int>(aad.size())) != 1) ||
+        EVP_EncryptUpdate(ctx_.get(), o + seal_nonce_bytes, &len, reinterpret_cast<const unsigned char*>(plain.data()),
                           static_cast<int>(plain.size())) != 1 ||
-        EVP_EncryptFinal_ex(ctx_, o + seal_nonce_bytes + len, &len) != 1 ||
-        EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_GCM_GET_TAG, seal_tag_bytes, o + seal_nonce_bytes + plain.size()) != 1) {
+        EVP_EncryptFinal_ex(ctx_.get(), o + seal_nonce_bytes + len, &len) != 1 ||
+        EVP_CIPHER_CTX_ctrl(ctx_.get(), EVP_CTRL_GCM_GET_TAG, seal_tag_bytes, o + seal_nonce_bytes + plain.size()) !=
+            1) {
         throw std::runtime_error("seal: AES-256-GCM failed");
     }
     return out;

@@ -17,6 +17,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -49,20 +50,23 @@ inline constexpr size_t seal_overhead = seal_nonce_bytes + seal_tag_bytes;
 // Throws std::runtime_error when OpenSSL or the random generator fails (never for input).
 std::string seal(const group_key& key, std::string_view plain, std::string_view aad);
 
+// An OpenSSL cipher context, freed (its key schedule wiped) on every way out.
+struct cipher_ctx_free {
+    void operator()(EVP_CIPHER_CTX* c) const;
+};
+using cipher_ctx = std::unique_ptr<EVP_CIPHER_CTX, cipher_ctx_free>;
+
 // seal() for one thread that seals many blobs under one key: the cipher context and its key
 // schedule are made once; each seal only sets a fresh random nonce. Same output format, same
 // exceptions. Not shared between threads (the context is mutable state).
 class sealer {
  public:
     explicit sealer(const group_key& key);  // throws std::runtime_error (no key, OpenSSL)
-    ~sealer();
-    sealer(const sealer&) = delete;
-    sealer& operator=(const sealer&) = delete;
 
     std::string seal(std::string_view plain, std::string_view aad);
 
  private:
-    EVP_CIPHER_CTX* ctx_ = nullptr;
+    cipher_ctx ctx_;
 };
 // nullopt when the blob is too short, or was sealed under another key or `aad`, or altered.
 std::optional<std::string> open(const group_key& key, std::string_view sealed, std::string_view aad);
