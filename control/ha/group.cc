@@ -95,14 +95,13 @@ void group::start() { agent_.start(); }
 void group::stop(bool release) { agent_.stop(release); }
 
 void group::serve(address& a, bool on) {
+    a.served = on;
     if (a.ng) {
-        if (a.served != on && ng_float_) {
+        if (ng_float_) {
             ng_float_(a.text, on);
         }
-        a.served = on;
         return;
     }
-    a.served = on;
     for (media_address* m : a.media) {
         m->serving = on;
     }
@@ -284,28 +283,27 @@ std::vector<ip_address> group::tick(steady::time_point now) {
     for (size_t i = 0; i < addresses_.size(); ++i) {
         address& a = addresses_[i];
         const bool should = phase_ == handover_phase::none && agent_.serve_until_ns(i) > now_ns;
-        if (a.ng) {
-            if (should != a.served) {
-                serve(a, should);
+        if (should != a.served) {
+            serve(a, should);
+            if (a.ng) {
+                // No call uses it (config.cc keeps NG and media addresses apart): nothing to
+                // resume or suspend, and ng_float announces it on its own interface.
                 log::event(should ? log::level::info : log::level::warning,
                            should ? "serving NG address" : "NG address lease lapsed: not serving it")
                     .field("address", a.text);
+            } else if (should) {
+                const size_t n = sessions_.resume_address(a.addr);
+                announce.push_back(a.addr);
+                log::event(log::level::info, "serving media address")
+                    .field("address", a.text)
+                    .field("calls resumed", n);
+            } else {
+                const size_t n = sessions_.suspend_address(a.addr);
+                stats_.calls_suspended.fetch_add(n, std::memory_order_relaxed);
+                log::event(log::level::warning, "media address lease lapsed: not serving it")
+                    .field("address", a.text)
+                    .field("calls suspended", n);
             }
-            served += a.served ? 1 : 0;
-            continue;
-        }
-        if (should && !a.served) {
-            serve(a, true);
-            const size_t n = sessions_.resume_address(a.addr);
-            announce.push_back(a.addr);
-            log::event(log::level::info, "serving media address").field("address", a.text).field("calls resumed", n);
-        } else if (!should && a.served) {
-            serve(a, false);
-            const size_t n = sessions_.suspend_address(a.addr);
-            stats_.calls_suspended.fetch_add(n, std::memory_order_relaxed);
-            log::event(log::level::warning, "media address lease lapsed: not serving it")
-                .field("address", a.text)
-                .field("calls suspended", n);
         }
         served += a.served ? 1 : 0;
     }
