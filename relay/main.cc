@@ -121,7 +121,6 @@ int run(const rtprelay::relay_options& opt) {
     std::optional<ha::group_config> group;
     if (!opt.group.group.empty()) {
         group = ha::make_group_config(opt.group, interfaces);
-        group->ng_address = opt.ng_listen;
     }
     if (opt.ng_float_release) {
         if (!group || group->ng_float.empty()) {

@@ -96,17 +96,17 @@ void check_ng_float(const group_options& o, const interface_set& interfaces, gro
         }
         c->ng_float.push_back(*n);
     }
-    const size_t colon = o.ng_listen.rfind(':');
-    const auto listen = ip_address::parse(o.ng_listen.substr(0, colon == std::string::npos ? 0 : colon));
+    const host_port listen = parse_host_port("ng-listen", o.ng_listen);
+    const auto listen_address = ip_address::parse(listen.host);
     for (const auto& n : c->ng_float) {
-        if (listen && n.base == *listen) {
+        if (listen_address && n.base == *listen_address) {
             c->ng_float_home = n.base.to_string();
         }
     }
     if (c->ng_float_home.empty()) {
         bad("ng-listen", "'" + o.ng_listen + "' must be on one of --ng-float-addresses (this node's own)");
     }
-    c->ng_port = parse_host_port("ng-listen", o.ng_listen).port;
+    c->ng_port = listen.port;
 }
 }  // namespace
 
@@ -208,6 +208,7 @@ group_config make_group_config(const group_options& o, const interface_set& inte
         bad("redis-queue", "must be at least 16");
     }
     c.queue = o.queue;
+    c.ng_address = o.ng_listen;
     check_ng_float(o, interfaces, &c);
     return c;
 }
