@@ -23,6 +23,20 @@ void at_least(const char* name, T value, T min) {
         throw options_error("option '--" + std::string(name) + "': must be at least " + std::to_string(min));
     }
 }
+
+// The words of a comma- (or blank-) separated option ("198.18.1.1,198.18.2.1"); none when
+// the option is not given.
+std::vector<std::string> comma_list(const po::variables_map& vm, const char* name) {
+    std::vector<std::string> out;
+    if (vm.count(name) != 0) {
+        std::string list = vm[name].as<std::string>();
+        std::replace(list.begin(), list.end(), ',', ' ');
+        for (std::string_view w : split_words(list)) {
+            out.emplace_back(w);
+        }
+    }
+    return out;
+}
 }  // namespace
 
 std::optional<relay_options> parse_options(int argc, char** argv) {
@@ -230,20 +244,8 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
     if (o.interfaces.empty()) {
         throw options_error("option '--interface': at least one media interface is required");
     }
-    if (vm.count("home-addresses") != 0) {
-        std::string list = vm["home-addresses"].as<std::string>();
-        std::replace(list.begin(), list.end(), ',', ' ');
-        for (std::string_view w : split_words(list)) {
-            o.group.home_addresses.emplace_back(w);
-        }
-    }
-    if (vm.count("ng-float-addresses") != 0) {
-        std::string list = vm["ng-float-addresses"].as<std::string>();
-        std::replace(list.begin(), list.end(), ',', ' ');
-        for (std::string_view w : split_words(list)) {
-            o.group.ng_float_addresses.emplace_back(w);
-        }
-    }
+    o.group.home_addresses = comma_list(vm, "home-addresses");
+    o.group.ng_float_addresses = comma_list(vm, "ng-float-addresses");
     o.group.ng_listen = o.ng_listen;
     for (std::string_view w : split_words(eal)) {
         o.eal_args.emplace_back(w);
