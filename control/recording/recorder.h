@@ -141,7 +141,6 @@ class recorder {
     size_t poll(std::chrono::steady_clock::time_point now);
 
  private:
-    struct stream_stats;
     struct active;
 
     void run();

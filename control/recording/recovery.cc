@@ -12,6 +12,7 @@
 
 #include "control/recording/json_writer.h"
 #include "control/recording/state_file.h"
+#include "control/recording/stream_stats.h"
 #include "control/recording/time_text.h"
 
 namespace rtprelay::recording {
@@ -21,19 +22,11 @@ namespace fs = std::filesystem;
 
 constexpr std::string_view pcap_ext = ".pcap";
 
-// What the recovered pcap holds, per stream (sender -> relay address), as recorder.cc counts it.
-struct stream_count {
-    media_endpoint src, dst;
-    bool rtcp = false;
-    uint8_t channel = 0;
-    uint64_t packets = 0, bytes = 0;
-    int64_t first_ns = 0, last_ns = 0;
-};
-
 // The UDP endpoints and payload of a record as pcap_store writes them (IPv4 or IPv6, no
-// extension headers). False for anything else.
-bool udp_of(const u_char* d, uint32_t caplen, media_endpoint* src, media_endpoint* dst, const u_char** payload,
-            uint32_t* len) {
+// extension headers), `len` of it kept of `orig_len` (the record's length before any cut).
+// False for anything else.
+bool udp_of(const u_char* d, uint32_t caplen, uint32_t wire_len, media_endpoint* src, media_endpoint* dst,
+            const u_char** payload, uint32_t* len, uint32_t* orig_len) {
     uint16_t sport = 0, dport = 0;
     uint32_t l3 = 0;
     if (caplen >= 28 && (d[0] >> 4) == 4) {
@@ -59,12 +52,13 @@ bool udp_of(const u_char* d, uint32_t caplen, media_endpoint* src, media_endpoin
     }
     *payload = d + l3 + 8;
     *len = caplen - l3 - 8;
+    *orig_len = wire_len > caplen ? wire_len - l3 - 8 : *len;
     return true;
 }
 
 // Reads the pcap behind `fd` with libpcap up to the first record it cannot read, counting
 // streams; returns the offset where the readable part ends (0: no readable file header).
-int64_t read_pcap(int fd, const recording_state* st, std::vector<stream_count>* streams, bool* g711, uint64_t* packets,
+int64_t read_pcap(int fd, const recording_state* st, std::vector<stream_stats>* streams, bool* g711, uint64_t* packets,
                   std::string* error) {
     const int copy = ::dup(fd);
     FILE* f = copy >= 0 ? ::fdopen(copy, "rb") : nullptr;
@@ -92,38 +86,20 @@ int64_t read_pcap(int fd, const recording_state* st, std::vector<stream_count>* 
             static_cast<int64_t>(h->ts.tv_sec) * 1'000'000'000 + static_cast<int64_t>(h->ts.tv_usec) * 1000;
         media_endpoint src, dst;
         const u_char* p = nullptr;
-        uint32_t n = 0;
-        if (!udp_of(d, h->caplen, &src, &dst, &p, &n)) {
+        uint32_t n = 0, orig = 0;
+        if (!udp_of(d, h->caplen, h->len, &src, &dst, &p, &n, &orig)) {
             continue;
         }
         // RTCP: packet types 200..204 (RFC 5761 4), the way the relay tells them apart on a muxed port.
         const bool rtcp = n >= 2 && p[1] >= 200 && p[1] <= 204;
-        stream_count* s = nullptr;
-        for (auto& x : *streams) {
-            if (x.src == src && x.dst == dst && x.rtcp == rtcp) {
-                s = &x;
-                break;
+        uint8_t channel = 0;  // the leg whose relay address the packet arrived at
+        if (st != nullptr) {
+            for (const auto& l : st->legs) {
+                channel = l.dst == dst ? l.channel : channel;
             }
         }
-        if (s == nullptr) {
-            s = &streams->emplace_back();
-            s->src = src;
-            s->dst = dst;
-            s->rtcp = rtcp;
-            s->first_ns = ns;
-            if (st != nullptr) {
-                for (const auto& l : st->legs) {
-                    s->channel = l.dst == dst ? l.channel : s->channel;
-                }
-            }
-        }
-        ++s->packets;
-        s->bytes += n;
-        s->last_ns = ns;
-        if (!rtcp && n >= 12 && (p[0] >> 6) == 2) {
-            const uint8_t pt = p[1] & 0x7f;
-            *g711 = *g711 || pt == 0 || pt == 8;
-        }
+        stream_stats& s = stream_of(*streams, channel, rtcp, src, dst, ns);
+        *g711 = count_packet(s, p, n, orig, ns) || *g711;
     }
     pcap_close(in);
     return good;
@@ -177,7 +153,7 @@ finish_job recover_recording(const std::string& dir, const std::string& base, in
     std::optional<recording_state> st = read_state(dir + "/" + base + ".state", &state_error);
     report->state_error = st ? std::string() : state_error;
 
-    std::vector<stream_count> streams;
+    std::vector<stream_stats> streams;
     bool g711 = false;
     const int fd = ::open(pcap_path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     struct stat sb {};
@@ -238,25 +214,7 @@ finish_job recover_recording(const std::string& dir, const std::string& base, in
         w.key("state file").value(report->state_error + ": no WAV, no call details");
     }
     w.end_object();
-    uint64_t packets = 0, bytes = 0;
-    w.key("streams").begin_array();
-    for (const auto& s : streams) {
-        packets += s.packets;
-        bytes += s.bytes;
-        w.begin_object();
-        w.key("leg").value(static_cast<unsigned>(s.channel) + 1);
-        w.key("kind").value(s.rtcp ? "rtcp" : "rtp");
-        w.key("source").value(s.src.to_string());
-        w.key("destination").value(s.dst.to_string());
-        w.key("packets").value(s.packets);
-        w.key("bytes").value(s.bytes);
-        w.key("first packet").value(time_text(s.first_ns));
-        w.key("last packet").value(time_text(s.last_ns));
-        w.end_object();
-    }
-    w.end_array();
-    w.key("packets").value(packets);
-    w.key("bytes").value(bytes);
+    write_streams(w, streams);
     w.end_object();
     job.recording_json = w.take();
     return job;
