@@ -58,7 +58,8 @@ struct recorder::active {
     int64_t first_ns = 0;  // first packet's time, 0 = none yet
     bool g711 = false;     // a PCMU/PCMA packet was seen
     std::vector<stream_stats> streams;
-    recording_state state;  // what its state file holds
+    recording_state state;   // what its state file holds
+    bool state_due = false;  // take_commands() writes the state file at the end of its pass
 };
 
 recorder::recorder(recorder_config cfg, std::vector<dp::record_ring*> rings, rte_rcu_qsbr* rcu)
@@ -236,14 +237,37 @@ void recorder::take_commands() {
         closes.swap(closes_);
         updates.swap(updates_);
     }
+    // State files: each written once per pass, and only when what it holds changed. The
+    // control plane describes a recorded call after every NG request about it (an open comes
+    // with one, a repeated request changes nothing): without this an open cost two writes
+    // and each request one (a file created and renamed over).
+    std::vector<uint32_t> to_write;
     for (auto& o : opens) {
-        begin(std::move(o));
+        if (active* a = begin(std::move(o)); a != nullptr) {
+            a->state_due = true;
+            to_write.push_back(a->info.id);
+        }
     }
     for (auto& u : updates) {
         auto it = active_.find(u.id);
-        if (it != active_.end() && !it->second->failed) {
-            it->second->state.call_json = std::move(u.call_json);
-            it->second->state.legs = std::move(u.legs);
+        if (it == active_.end() || it->second->failed) {
+            continue;
+        }
+        active& a = *it->second;
+        if (a.state.call_json == u.call_json && a.state.legs == u.legs) {
+            continue;
+        }
+        a.state.call_json = std::move(u.call_json);
+        a.state.legs = std::move(u.legs);
+        if (!a.state_due) {
+            a.state_due = true;
+            to_write.push_back(a.info.id);
+        }
+    }
+    for (const uint32_t id : to_write) {
+        auto it = active_.find(id);
+        if (it != active_.end() && it->second->state_due) {
+            it->second->state_due = false;
             write_state_file(*it->second);
         }
     }
@@ -252,7 +276,7 @@ void recorder::take_commands() {
     }
 }
 
-void recorder::begin(open_request r) {
+recorder::active* recorder::begin(open_request r) {
     auto a = std::make_unique<active>();
     a->pcap_path = cfg_.dir + "/" + r.base + ".pcap";
     a->info = std::move(r);
@@ -271,15 +295,14 @@ void recorder::begin(open_request r) {
     a->state.wav = a->info.wav;
     a->state.from_first_packet = a->info.from_first_packet;
     a->state.start_ns = a->info.start_ns;
-    if (e.empty()) {
-        write_state_file(*a);
-    }
     const uint32_t id = a->info.id;
     auto& slot = active_[id];
     slot = std::move(a);
     if (!e.empty()) {
         fail(*slot, e);
+        return nullptr;
     }
+    return slot.get();
 }
 
 size_t recorder::drain(size_t max_per_ring) {
