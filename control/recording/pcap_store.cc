@@ -109,6 +109,36 @@ uint16_t udp6_checksum(const uint8_t* ip, const uint8_t* udp, uint32_t udp_len) 
 }
 }  // namespace
 
+bool read_record_udp(const uint8_t* d, uint32_t caplen, uint32_t wire_len, record_udp* out) {
+    uint16_t sport = 0, dport = 0;
+    uint32_t l3 = 0;
+    if (caplen >= l34 && (d[0] >> 4) == 4) {
+        l3 = 4u * (d[0] & 0x0f);
+        if (l3 < 20 || caplen < l3 + 8 || d[9] != IPPROTO_UDP) {
+            return false;
+        }
+        uint32_t s = 0, t = 0;
+        std::memcpy(&s, d + 12, 4);
+        std::memcpy(&t, d + 16, 4);
+        std::memcpy(&sport, d + l3, 2);
+        std::memcpy(&dport, d + l3 + 2, 2);
+        out->src = media_endpoint::v4(s, sport);
+        out->dst = media_endpoint::v4(t, dport);
+    } else if (caplen >= l34_6 && (d[0] >> 4) == 6 && d[6] == IPPROTO_UDP) {
+        l3 = 40;
+        std::memcpy(&sport, d + 40, 2);
+        std::memcpy(&dport, d + 42, 2);
+        out->src = media_endpoint::v6_of(d + 8, sport);
+        out->dst = media_endpoint::v6_of(d + 24, dport);
+    } else {
+        return false;
+    }
+    out->payload = d + l3 + 8;
+    out->len = caplen - l3 - 8;
+    out->orig_len = wire_len > caplen ? wire_len - l3 - 8 : out->len;
+    return true;
+}
+
 pcap_store::pcap_store(size_t max_open) : max_open_(max_open == 0 ? 1 : max_open) {
     dead_ = pcap_open_dead(DLT_RAW, snap_length);
     if (dead_ == nullptr) {

@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "control/recording/json_writer.h"
+#include "control/recording/pcap_store.h"
 #include "control/recording/state_file.h"
 #include "control/recording/stream_stats.h"
 #include "control/recording/time_text.h"
@@ -21,40 +22,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view pcap_ext = ".pcap";
-
-// The UDP endpoints and payload of a record as pcap_store writes them (IPv4 or IPv6, no
-// extension headers), `len` of it kept of `orig_len` (the record's length before any cut).
-// False for anything else.
-bool udp_of(const u_char* d, uint32_t caplen, uint32_t wire_len, media_endpoint* src, media_endpoint* dst,
-            const u_char** payload, uint32_t* len, uint32_t* orig_len) {
-    uint16_t sport = 0, dport = 0;
-    uint32_t l3 = 0;
-    if (caplen >= 28 && (d[0] >> 4) == 4) {
-        l3 = 4u * (d[0] & 0x0f);
-        if (l3 < 20 || caplen < l3 + 8 || d[9] != 17) {
-            return false;
-        }
-        uint32_t s = 0, t = 0;
-        std::memcpy(&s, d + 12, 4);
-        std::memcpy(&t, d + 16, 4);
-        std::memcpy(&sport, d + l3, 2);
-        std::memcpy(&dport, d + l3 + 2, 2);
-        *src = media_endpoint::v4(s, sport);
-        *dst = media_endpoint::v4(t, dport);
-    } else if (caplen >= 48 && (d[0] >> 4) == 6 && d[6] == 17) {
-        l3 = 40;
-        std::memcpy(&sport, d + 40, 2);
-        std::memcpy(&dport, d + 42, 2);
-        *src = media_endpoint::v6_of(d + 8, sport);
-        *dst = media_endpoint::v6_of(d + 24, dport);
-    } else {
-        return false;
-    }
-    *payload = d + l3 + 8;
-    *len = caplen - l3 - 8;
-    *orig_len = wire_len > caplen ? wire_len - l3 - 8 : *len;
-    return true;
-}
 
 // Reads the pcap behind `fd` with libpcap up to the first record it cannot read, counting
 // streams; returns the offset where the readable part ends (0: no readable file header).
@@ -84,22 +51,20 @@ int64_t read_pcap(int fd, const recording_state* st, std::vector<stream_stats>* 
         ++*packets;
         const int64_t ns =
             static_cast<int64_t>(h->ts.tv_sec) * 1'000'000'000 + static_cast<int64_t>(h->ts.tv_usec) * 1000;
-        media_endpoint src, dst;
-        const u_char* p = nullptr;
-        uint32_t n = 0, orig = 0;
-        if (!udp_of(d, h->caplen, h->len, &src, &dst, &p, &n, &orig)) {
+        record_udp u;
+        if (!read_record_udp(d, h->caplen, h->len, &u)) {
             continue;
         }
         // RTCP: packet types 200..204 (RFC 5761 4), the way the relay tells them apart on a muxed port.
-        const bool rtcp = n >= 2 && p[1] >= 200 && p[1] <= 204;
+        const bool rtcp = u.len >= 2 && u.payload[1] >= 200 && u.payload[1] <= 204;
         uint8_t channel = 0;  // the leg whose relay address the packet arrived at
         if (st != nullptr) {
             for (const auto& l : st->legs) {
-                channel = l.dst == dst ? l.channel : channel;
+                channel = l.dst == u.dst ? l.channel : channel;
             }
         }
-        stream_stats& s = stream_of(*streams, channel, rtcp, src, dst, ns);
-        *g711 = count_packet(s, p, n, orig, ns) || *g711;
+        stream_stats& s = stream_of(*streams, channel, rtcp, u.src, u.dst, ns);
+        *g711 = count_packet(s, u.payload, u.len, u.orig_len, ns) || *g711;
     }
     pcap_close(in);
     return good;
