@@ -50,6 +50,20 @@ void prefetch_for_write(const char* p, size_t n) {
     }
 }
 
+// Where stream `f` writes its next byte, or null where the C library does not tell. glibc's
+// FILE is a public struct (bits/types/struct_FILE.h) whose layout is part of its ABI (old
+// binaries' getc/putc macros read these pointers), so _IO_write_ptr stays valid across
+// glibc versions; other C libraries keep FILE opaque, and there the prefetch is skipped
+// (nothing else changes: it is only a hint).
+const char* next_write(FILE* f) {
+#if defined(__GLIBC__)
+    return f->_IO_write_ptr;
+#else
+    (void)f;
+    return nullptr;
+#endif
+}
+
 // The IPv4 header and the UDP header before `udp + 8`; returns the header's length.
 uint32_t put_ipv4(uint8_t* ip, const media_endpoint& src, const media_endpoint& dst, uint32_t total) {
     ip[0] = 0x45;  // IPv4, 5 words of header
@@ -94,6 +108,36 @@ uint16_t udp6_checksum(const uint8_t* ip, const uint8_t* udp, uint32_t udp_len) 
     return c == 0 ? 0xffff : c;
 }
 }  // namespace
+
+bool read_record_udp(const uint8_t* d, uint32_t caplen, uint32_t wire_len, record_udp* out) {
+    uint16_t sport = 0, dport = 0;
+    uint32_t l3 = 0;
+    if (caplen >= l34 && (d[0] >> 4) == 4) {
+        l3 = 4u * (d[0] & 0x0f);
+        if (l3 < 20 || caplen < l3 + 8 || d[9] != IPPROTO_UDP) {
+            return false;
+        }
+        uint32_t s = 0, t = 0;
+        std::memcpy(&s, d + 12, 4);
+        std::memcpy(&t, d + 16, 4);
+        std::memcpy(&sport, d + l3, 2);
+        std::memcpy(&dport, d + l3 + 2, 2);
+        out->src = media_endpoint::v4(s, sport);
+        out->dst = media_endpoint::v4(t, dport);
+    } else if (caplen >= l34_6 && (d[0] >> 4) == 6 && d[6] == IPPROTO_UDP) {
+        l3 = 40;
+        std::memcpy(&sport, d + 40, 2);
+        std::memcpy(&dport, d + 42, 2);
+        out->src = media_endpoint::v6_of(d + 8, sport);
+        out->dst = media_endpoint::v6_of(d + 24, dport);
+    } else {
+        return false;
+    }
+    out->payload = d + l3 + 8;
+    out->len = caplen - l3 - 8;
+    out->orig_len = wire_len > caplen ? wire_len - l3 - 8 : out->len;
+    return true;
+}
 
 pcap_store::pcap_store(size_t max_open) : max_open_(max_open == 0 ? 1 : max_open) {
     dead_ = pcap_open_dead(DLT_RAW, snap_length);
@@ -177,10 +221,12 @@ size_t pcap_store::add(writer& w, int64_t unix_ns, const media_endpoint& src, co
     // With many recordings, a buffer's next bytes have left the cache by the time its next
     // packet comes, and each of a packet's ~4 lines then stalls on a read for ownership.
     // Asking for them now, while the other recordings' packets are written, hides that
-    // (glibc's FILE exposes its write pointer): 100 recordings 3.2 -> 4.5 Mpps, 1,000
-    // 2.7 -> 3.4 Mpps, 1 recording unchanged (bench/RESULTS.md).
-    prefetch_for_write(w.mem->_IO_write_ptr, 16 + h.caplen);  // the next one is likely as long
-    w.pending += 16 + h.caplen;                               // the file's record header is 16 bytes
+    // (next_write): 100 recordings 3.2 -> 4.5 Mpps, 1,000 2.7 -> 3.4 Mpps, 1 recording
+    // unchanged (bench/RESULTS.md).
+    if (const char* next = next_write(w.mem); next != nullptr) {
+        prefetch_for_write(next, 16 + h.caplen);  // the next one is likely as long
+    }
+    w.pending += 16 + h.caplen;  // the file's record header is 16 bytes
     return w.pending;
 }
 

@@ -26,6 +26,18 @@ struct pcap_dumper;
 
 namespace rtprelay::recording {
 
+// A record of a file pcap_store wrote, read back (the WAV renderer, recovery): the UDP
+// endpoints and payload of IPv4 or IPv6 (no extension headers, as add() writes them).
+struct record_udp {
+    media_endpoint src, dst;
+    const uint8_t* payload = nullptr;
+    uint32_t len = 0;       // payload bytes in the record
+    uint32_t orig_len = 0;  // payload bytes as they arrived (longer when add() cut the packet)
+};
+// `data`: the record's `caplen` bytes, `wire_len` long before any cut (pcap's len). False
+// for anything that is not such a UDP packet.
+bool read_record_udp(const uint8_t* data, uint32_t caplen, uint32_t wire_len, record_udp* out);
+
 class pcap_store {
  public:
     explicit pcap_store(size_t max_open);

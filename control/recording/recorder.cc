@@ -19,6 +19,7 @@
 #include "control/recording/record_files.h"
 #include "control/recording/recovery.h"
 #include "control/recording/state_file.h"
+#include "control/recording/stream_stats.h"
 #include "control/recording/time_text.h"
 
 namespace rtprelay::recording {
@@ -45,20 +46,6 @@ void prepare_directory(const std::string& dir) {
     }
 }
 
-// What the recorder counts per stream of a recording (one sender to one relay port, RTP or
-// RTCP): the metadata's "streams".
-struct recorder::stream_stats {
-    uint8_t channel = 0;
-    bool rtcp = false;
-    media_endpoint src, dst;  // the sender, the relay's address it arrived at
-    uint64_t packets = 0;
-    uint64_t bytes = 0;  // RTP/RTCP bytes (clear)
-    int64_t first_ns = 0, last_ns = 0;
-    uint32_t ssrcs[4] = {};  // the first four SSRCs seen
-    uint8_t n_ssrcs = 0;
-    uint64_t payload_types[2] = {};  // bit set of RTP payload types seen
-};
-
 struct recorder::active {
     open_request info;
     std::string pcap_path;
@@ -71,7 +58,8 @@ struct recorder::active {
     int64_t first_ns = 0;  // first packet's time, 0 = none yet
     bool g711 = false;     // a PCMU/PCMA packet was seen
     std::vector<stream_stats> streams;
-    recording_state state;  // what its state file holds
+    recording_state state;   // what its state file holds
+    bool state_due = false;  // take_commands() writes the state file at the end of its pass
 };
 
 recorder::recorder(recorder_config cfg, std::vector<dp::record_ring*> rings, rte_rcu_qsbr* rcu)
@@ -249,14 +237,37 @@ void recorder::take_commands() {
         closes.swap(closes_);
         updates.swap(updates_);
     }
+    // State files: each written once per pass, and only when what it holds changed. The
+    // control plane describes a recorded call after every NG request about it (an open comes
+    // with one, a repeated request changes nothing): without this an open cost two writes
+    // and each request one (a file created and renamed over).
+    std::vector<uint32_t> to_write;
     for (auto& o : opens) {
-        begin(std::move(o));
+        if (active* a = begin(std::move(o)); a != nullptr) {
+            a->state_due = true;
+            to_write.push_back(a->info.id);
+        }
     }
     for (auto& u : updates) {
         auto it = active_.find(u.id);
-        if (it != active_.end() && !it->second->failed) {
-            it->second->state.call_json = std::move(u.call_json);
-            it->second->state.legs = std::move(u.legs);
+        if (it == active_.end() || it->second->failed) {
+            continue;
+        }
+        active& a = *it->second;
+        if (a.state.call_json == u.call_json && a.state.legs == u.legs) {
+            continue;
+        }
+        a.state.call_json = std::move(u.call_json);
+        a.state.legs = std::move(u.legs);
+        if (!a.state_due) {
+            a.state_due = true;
+            to_write.push_back(a.info.id);
+        }
+    }
+    for (const uint32_t id : to_write) {
+        auto it = active_.find(id);
+        if (it != active_.end() && it->second->state_due) {
+            it->second->state_due = false;
             write_state_file(*it->second);
         }
     }
@@ -265,7 +276,7 @@ void recorder::take_commands() {
     }
 }
 
-void recorder::begin(open_request r) {
+recorder::active* recorder::begin(open_request r) {
     auto a = std::make_unique<active>();
     a->pcap_path = cfg_.dir + "/" + r.base + ".pcap";
     a->info = std::move(r);
@@ -284,15 +295,14 @@ void recorder::begin(open_request r) {
     a->state.wav = a->info.wav;
     a->state.from_first_packet = a->info.from_first_packet;
     a->state.start_ns = a->info.start_ns;
-    if (e.empty()) {
-        write_state_file(*a);
-    }
     const uint32_t id = a->info.id;
     auto& slot = active_[id];
     slot = std::move(a);
     if (!e.empty()) {
         fail(*slot, e);
+        return nullptr;
     }
+    return slot.get();
 }
 
 size_t recorder::drain(size_t max_per_ring) {
@@ -359,39 +369,8 @@ void recorder::handle(const dp::record_slot& s) {
     const uint32_t pkt_len = s.packet_len();
     a.pending = store_->add(*a.out, ns, src, dst, pkt, pkt_len, s.orig_len);
     const bool rtcp = (s.flags & dp::record_rtcp) != 0;
-    stream_stats* st = nullptr;
-    for (auto& x : a.streams) {
-        if (x.channel == s.channel && x.rtcp == rtcp && x.src == src && x.dst == dst) {
-            st = &x;
-            break;
-        }
-    }
-    if (st == nullptr) {
-        st = &a.streams.emplace_back();
-        st->channel = s.channel;
-        st->rtcp = rtcp;
-        st->src = src;
-        st->dst = dst;
-        st->first_ns = ns;
-    }
-    ++st->packets;
-    st->bytes += s.orig_len;
-    st->last_ns = ns;
-    if (!rtcp && pkt_len >= 12 && (pkt[0] >> 6) == 2) {
-        const uint8_t pt = pkt[1] & 0x7f;
-        st->payload_types[pt >> 6] |= uint64_t{1} << (pt & 63);
-        a.g711 = a.g711 || pt == 0 || pt == 8;
-        uint32_t ssrc = 0;
-        std::memcpy(&ssrc, pkt + 8, 4);
-        ssrc = __builtin_bswap32(ssrc);
-        bool known = false;
-        for (uint8_t k = 0; k < st->n_ssrcs; ++k) {
-            known = known || st->ssrcs[k] == ssrc;
-        }
-        if (!known && st->n_ssrcs < 4) {
-            st->ssrcs[st->n_ssrcs++] = ssrc;
-        }
-    }
+    stream_stats& st = stream_of(a.streams, s.channel, rtcp, src, dst, ns);
+    a.g711 = count_packet(st, pkt, pkt_len, s.orig_len, ns) || a.g711;
     live_counters::bump(counters_.packets);
     if (a.pending >= cfg_.flush_bytes) {
         flush(a);
@@ -530,39 +509,7 @@ void recorder::finish(active& a, close_request r) {
     w.key("stop").value(time_text(stop));
     w.key("duration").value(static_cast<double>(stop - start) / 1e9);
     w.key("stop reason").value(r.reason);
-    uint64_t packets = 0, bytes = 0;
-    w.key("streams").begin_array();
-    for (const auto& s : a.streams) {
-        packets += s.packets;
-        bytes += s.bytes;
-        w.begin_object();
-        w.key("leg").value(static_cast<unsigned>(s.channel) + 1);
-        w.key("kind").value(s.rtcp ? "rtcp" : "rtp");
-        w.key("source").value(s.src.to_string());
-        w.key("destination").value(s.dst.to_string());
-        w.key("packets").value(s.packets);
-        w.key("bytes").value(s.bytes);
-        w.key("first packet").value(time_text(s.first_ns));
-        w.key("last packet").value(time_text(s.last_ns));
-        if (!s.rtcp) {
-            w.key("ssrcs").begin_array();
-            for (uint8_t k = 0; k < s.n_ssrcs; ++k) {
-                w.value(static_cast<uint64_t>(s.ssrcs[k]));
-            }
-            w.end_array();
-            w.key("payload types").begin_array();
-            for (unsigned pt = 0; pt < 128; ++pt) {
-                if ((s.payload_types[pt >> 6] >> (pt & 63)) & 1) {
-                    w.value(pt);
-                }
-            }
-            w.end_array();
-        }
-        w.end_object();
-    }
-    w.end_array();
-    w.key("packets").value(packets);
-    w.key("bytes").value(bytes);
+    write_streams(w, a.streams);
     w.end_object();
     job.recording_json = w.take();
     finisher_->push(std::move(job));

@@ -141,12 +141,13 @@ class recorder {
     size_t poll(std::chrono::steady_clock::time_point now);
 
  private:
-    struct stream_stats;
     struct active;
 
     void run();
     void take_commands();
-    void begin(open_request r);
+    // Opens the files of `r`; the recording, or null when it failed at once (its state
+    // file is then never written).
+    active* begin(open_request r);
     size_t drain(size_t max_per_ring);
     void handle(const dp::record_slot& s);
     void flush(active& a);

@@ -11,7 +11,9 @@
 #include <filesystem>
 
 #include "control/recording/json_writer.h"
+#include "control/recording/pcap_store.h"
 #include "control/recording/state_file.h"
+#include "control/recording/stream_stats.h"
 #include "control/recording/time_text.h"
 
 namespace rtprelay::recording {
@@ -21,50 +23,9 @@ namespace fs = std::filesystem;
 
 constexpr std::string_view pcap_ext = ".pcap";
 
-// What the recovered pcap holds, per stream (sender -> relay address), as recorder.cc counts it.
-struct stream_count {
-    media_endpoint src, dst;
-    bool rtcp = false;
-    uint8_t channel = 0;
-    uint64_t packets = 0, bytes = 0;
-    int64_t first_ns = 0, last_ns = 0;
-};
-
-// The UDP endpoints and payload of a record as pcap_store writes them (IPv4 or IPv6, no
-// extension headers). False for anything else.
-bool udp_of(const u_char* d, uint32_t caplen, media_endpoint* src, media_endpoint* dst, const u_char** payload,
-            uint32_t* len) {
-    uint16_t sport = 0, dport = 0;
-    uint32_t l3 = 0;
-    if (caplen >= 28 && (d[0] >> 4) == 4) {
-        l3 = 4u * (d[0] & 0x0f);
-        if (l3 < 20 || caplen < l3 + 8 || d[9] != 17) {
-            return false;
-        }
-        uint32_t s = 0, t = 0;
-        std::memcpy(&s, d + 12, 4);
-        std::memcpy(&t, d + 16, 4);
-        std::memcpy(&sport, d + l3, 2);
-        std::memcpy(&dport, d + l3 + 2, 2);
-        *src = media_endpoint::v4(s, sport);
-        *dst = media_endpoint::v4(t, dport);
-    } else if (caplen >= 48 && (d[0] >> 4) == 6 && d[6] == 17) {
-        l3 = 40;
-        std::memcpy(&sport, d + 40, 2);
-        std::memcpy(&dport, d + 42, 2);
-        *src = media_endpoint::v6_of(d + 8, sport);
-        *dst = media_endpoint::v6_of(d + 24, dport);
-    } else {
-        return false;
-    }
-    *payload = d + l3 + 8;
-    *len = caplen - l3 - 8;
-    return true;
-}
-
 // Reads the pcap behind `fd` with libpcap up to the first record it cannot read, counting
 // streams; returns the offset where the readable part ends (0: no readable file header).
-int64_t read_pcap(int fd, const recording_state* st, std::vector<stream_count>* streams, bool* g711, uint64_t* packets,
+int64_t read_pcap(int fd, const recording_state* st, std::vector<stream_stats>* streams, bool* g711, uint64_t* packets,
                   std::string* error) {
     const int copy = ::dup(fd);
     FILE* f = copy >= 0 ? ::fdopen(copy, "rb") : nullptr;
@@ -90,40 +51,20 @@ int64_t read_pcap(int fd, const recording_state* st, std::vector<stream_count>* 
         ++*packets;
         const int64_t ns =
             static_cast<int64_t>(h->ts.tv_sec) * 1'000'000'000 + static_cast<int64_t>(h->ts.tv_usec) * 1000;
-        media_endpoint src, dst;
-        const u_char* p = nullptr;
-        uint32_t n = 0;
-        if (!udp_of(d, h->caplen, &src, &dst, &p, &n)) {
+        record_udp u;
+        if (!read_record_udp(d, h->caplen, h->len, &u)) {
             continue;
         }
         // RTCP: packet types 200..204 (RFC 5761 4), the way the relay tells them apart on a muxed port.
-        const bool rtcp = n >= 2 && p[1] >= 200 && p[1] <= 204;
-        stream_count* s = nullptr;
-        for (auto& x : *streams) {
-            if (x.src == src && x.dst == dst && x.rtcp == rtcp) {
-                s = &x;
-                break;
+        const bool rtcp = u.len >= 2 && u.payload[1] >= 200 && u.payload[1] <= 204;
+        uint8_t channel = 0;  // the leg whose relay address the packet arrived at
+        if (st != nullptr) {
+            for (const auto& l : st->legs) {
+                channel = l.dst == u.dst ? l.channel : channel;
             }
         }
-        if (s == nullptr) {
-            s = &streams->emplace_back();
-            s->src = src;
-            s->dst = dst;
-            s->rtcp = rtcp;
-            s->first_ns = ns;
-            if (st != nullptr) {
-                for (const auto& l : st->legs) {
-                    s->channel = l.dst == dst ? l.channel : s->channel;
-                }
-            }
-        }
-        ++s->packets;
-        s->bytes += n;
-        s->last_ns = ns;
-        if (!rtcp && n >= 12 && (p[0] >> 6) == 2) {
-            const uint8_t pt = p[1] & 0x7f;
-            *g711 = *g711 || pt == 0 || pt == 8;
-        }
+        stream_stats& s = stream_of(*streams, channel, rtcp, u.src, u.dst, ns);
+        *g711 = count_packet(s, u.payload, u.len, u.orig_len, ns) || *g711;
     }
     pcap_close(in);
     return good;
@@ -177,7 +118,7 @@ finish_job recover_recording(const std::string& dir, const std::string& base, in
     std::optional<recording_state> st = read_state(dir + "/" + base + ".state", &state_error);
     report->state_error = st ? std::string() : state_error;
 
-    std::vector<stream_count> streams;
+    std::vector<stream_stats> streams;
     bool g711 = false;
     const int fd = ::open(pcap_path.c_str(), O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     struct stat sb {};
@@ -238,25 +179,7 @@ finish_job recover_recording(const std::string& dir, const std::string& base, in
         w.key("state file").value(report->state_error + ": no WAV, no call details");
     }
     w.end_object();
-    uint64_t packets = 0, bytes = 0;
-    w.key("streams").begin_array();
-    for (const auto& s : streams) {
-        packets += s.packets;
-        bytes += s.bytes;
-        w.begin_object();
-        w.key("leg").value(static_cast<unsigned>(s.channel) + 1);
-        w.key("kind").value(s.rtcp ? "rtcp" : "rtp");
-        w.key("source").value(s.src.to_string());
-        w.key("destination").value(s.dst.to_string());
-        w.key("packets").value(s.packets);
-        w.key("bytes").value(s.bytes);
-        w.key("first packet").value(time_text(s.first_ns));
-        w.key("last packet").value(time_text(s.last_ns));
-        w.end_object();
-    }
-    w.end_array();
-    w.key("packets").value(packets);
-    w.key("bytes").value(bytes);
+    write_streams(w, streams);
     w.end_object();
     job.recording_json = w.take();
     return job;

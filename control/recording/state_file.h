@@ -3,8 +3,9 @@
 // is not in the pcap (the call's metadata, which WAV channel each relay address feeds, the
 // layout, when it started), so that a recording left open by a node that died can still be
 // finished when the node starts again (recovery.h). The recorder thread writes it when the
-// recording opens and again whenever the control plane describes the call anew (a new SDP,
-// a pause); the finisher removes it once the recording is in done/.
+// recording opens and again when the control plane's description of the call differs from
+// what it holds (a new SDP, a pause), at most once per pass over its commands; the finisher
+// removes it once the recording is in done/.
 //
 // Text, one item per line, so that a torn or hostile file is refused line by line and a
 // person can read it:

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "control/recording/g711.h"
+#include "control/recording/pcap_store.h"
 
 namespace rtprelay::recording {
 
@@ -131,33 +132,6 @@ struct anchor {
     int64_t pos;
     uint32_t ts;
 };
-
-// The destination of a UDP packet of the recording's pcap (IPv4 or IPv6, as pcap_store
-// writes them: no IPv6 extension headers) and the length of its headers before the UDP one.
-// False for anything else.
-bool udp_destination(const u_char* data, uint32_t caplen, media_endpoint* dst, uint32_t* ip_len) {
-    if (caplen >= 28 && (data[0] >> 4) == 4) {
-        const uint32_t ihl = 4u * (data[0] & 0x0f);
-        if (ihl < 20 || caplen < ihl + 8 || data[9] != 17) {
-            return false;
-        }
-        uint32_t addr = 0;
-        uint16_t port = 0;
-        std::memcpy(&addr, data + 16, 4);
-        std::memcpy(&port, data + ihl + 2, 2);
-        *dst = media_endpoint::v4(addr, port);
-        *ip_len = ihl;
-        return true;
-    }
-    if (caplen >= 48 && (data[0] >> 4) == 6 && data[6] == 17) {
-        uint16_t port = 0;
-        std::memcpy(&port, data + 42, 2);
-        *dst = media_endpoint::v6_of(data + 24, port);
-        *ip_len = 40;
-        return true;
-    }
-    return false;
-}
 }  // namespace
 
 wav_result render_wav(const wav_job& job) {
@@ -197,19 +171,18 @@ wav_result render_wav(const wav_job& job) {
     pcap_pkthdr* h = nullptr;
     const u_char* data = nullptr;
     while (pcap_next_ex(in, &h, &data) == 1) {
-        media_endpoint dst;
-        uint32_t ihl = 0;
-        if (!udp_destination(data, h->caplen, &dst, &ihl)) {
+        record_udp u;
+        if (!read_record_udp(data, h->caplen, h->len, &u)) {
             continue;
         }
         int ch = -1;
         for (const auto& l : job.legs) {
-            if (l.dst == dst) {
+            if (l.dst == u.dst) {
                 ch = l.channel > 0 ? 1 : 0;
             }
         }
         rtp_view v;
-        if (ch < 0 || !parse_rtp(data + ihl + 8, h->caplen - ihl - 8, &v)) {
+        if (ch < 0 || !parse_rtp(u.payload, u.len, &v)) {
             continue;
         }
         const int64_t at_ns =

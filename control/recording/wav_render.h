@@ -26,6 +26,8 @@ constexpr int64_t max_wav_seconds = 24 * 3600;  // 24 h: 1.4 GB of dual 16-bit a
 struct wav_channel_map {
     media_endpoint dst;   // the relay's address and port the leg's packets arrived at (as in the pcap)
     uint8_t channel = 0;  // 0 = the offerer's leg, 1 = the answerer's
+
+    bool operator==(const wav_channel_map&) const = default;
 };
 
 struct wav_job {

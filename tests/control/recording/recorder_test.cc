@@ -332,6 +332,51 @@ TEST_F(recorder_test, a_dual_call_becomes_pcap_wav_and_json_in_done) {
     EXPECT_GT(c.bytes, 48000u);
 }
 
+TEST_F(recorder_test, a_state_file_is_rewritten_only_when_what_it_holds_changes) {
+    make();
+    const std::string state = dir_ + "/st-1.state";
+    auto inode = [&state] {
+        struct stat sb {};
+        EXPECT_EQ(::stat(state.c_str(), &sb), 0) << state;
+        return sb.st_ino;
+    };
+    update_request u;
+    u.id = 1;
+    u.call_json = R"({"call-id": "st-1", "sdps": 1})";
+    u.legs = {{media_endpoint::v4(0x010012c6u, htons(30000)), 0}};
+    open_request o;
+    o.id = 1;
+    o.base = "st-1";
+    o.start_ns = t0_ns;
+    rec_->open(o);
+    rec_->update(u);  // an open comes with the call's description
+    rec_->poll(std::chrono::steady_clock::now());
+    EXPECT_NE(read_file(state).find(R"(call {"call-id": "st-1", "sdps": 1})"), std::string::npos) << read_file(state);
+    EXPECT_NE(read_file(state).find("leg 0 198.18.0.1 30000"), std::string::npos) << read_file(state);
+    const ino_t first = inode();
+
+    rec_->update(u);  // an NG request that changed nothing the file holds
+    rec_->poll(std::chrono::steady_clock::now());
+    EXPECT_EQ(inode(), first) << "not written again";
+
+    u.call_json = R"({"call-id": "st-1", "sdps": 2})";
+    rec_->update(u);
+    rec_->poll(std::chrono::steady_clock::now());
+    EXPECT_NE(inode(), first) << "replaced (renamed over)";
+    EXPECT_NE(read_file(state).find(R"("sdps": 2)"), std::string::npos) << read_file(state);
+    const ino_t second = inode();
+
+    u.legs.push_back({media_endpoint::v4(0x010112c6u, htons(40000)), 1});  // a leg came
+    rec_->update(u);
+    rec_->poll(std::chrono::steady_clock::now());
+    EXPECT_NE(inode(), second);
+    EXPECT_NE(read_file(state).find("leg 1 198.18.1.1 40000"), std::string::npos) << read_file(state);
+
+    close(1, 100);
+    rec_->stop();
+    EXPECT_FALSE(std::ifstream(state).good()) << "gone with the recording into done/";
+}
+
 TEST_F(recorder_test, a_bridged_call_has_both_families_in_one_pcap_and_its_wav) {
     make();
     open(8, "bridged");

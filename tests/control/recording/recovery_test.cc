@@ -225,6 +225,27 @@ TEST_F(recovery_test, without_its_state_file_the_pcap_and_counts_still_reach_don
     EXPECT_NE(json.find(R"("packets": 20)"), std::string::npos) << json;
 }
 
+TEST_F(recovery_test, recovered_streams_read_as_the_recorder_counted_them) {
+    // The same packets, once finished by the live recorder and once recovered from the pcap
+    // the death left: the streams (SSRCs, payload types, bytes, times) and totals agree.
+    record_and_die("call-3", 25);
+    {
+        recorder rec(config(dead_), {}, nullptr);
+        EXPECT_EQ(rec.recover_left_open(), 1u);
+        rec.stop();
+    }
+    const std::string live = read_file(live_ + "/done/call-3.json");
+    const std::string recovered = read_file(dead_ + "/done/call-3.json");
+    const size_t a = live.find(R"("streams")");
+    const size_t b = recovered.find(R"("streams")");
+    ASSERT_NE(a, std::string::npos) << live;
+    ASSERT_NE(b, std::string::npos) << recovered;
+    EXPECT_EQ(live.substr(a), recovered.substr(b));
+    EXPECT_NE(recovered.find(R"("payload types": [)"), std::string::npos) << recovered;
+    EXPECT_NE(recovered.find(std::to_string(0x2222)), std::string::npos) << "leg 2's SSRC: " << recovered;
+    EXPECT_NE(recovered.find(R"("packets": 50)"), std::string::npos) << recovered;
+}
+
 TEST_F(recovery_test, a_torn_or_hostile_state_file_is_refused_not_trusted) {
     record_and_die("call-3", 5);
     const std::string state = dead_ + "/call-3.state";
