@@ -23,7 +23,7 @@ import time
 
 import pcapidx
 
-from hanodes import Node, redis
+from hanodes import Node, capture, captures_running, redis
 from rtptest import check, new_key, run_checks, text, wait_for
 from rtptest import audio_sdp as sdp, parse_audio_sdp as parse
 
@@ -71,13 +71,6 @@ def peer_result(pair):
     return json.loads(out.strip().splitlines()[-1])
 
 
-def capture(ns, iface, relay, path):
-    """Every UDP packet a relay sends to this endpoint (dumpcap: tshark's capture engine)."""
-    return subprocess.Popen(["ip", "netns", "exec", ns, "dumpcap", "-q", "-i", iface, "-P", "-B", "64", "-w", path,
-                             "-f", "udp and src host %s" % relay], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-
-
 def srtp_and_srtcp(path, relay):
     """(SRTP, SRTCP) payloads in a capture: RTCP by its packet type, plain RTP by the
     loadgen's magic in the clear; every other RTP packet is SRTP."""
@@ -117,10 +110,9 @@ def main():
         if side not in sides:
             continue
         path = os.path.join(E["HA_TMP"], "to-%s.pcap" % side)
-        caps[side] = (capture(ns, iface, relay, path), path, relay)
-    # dumpcap writes the file's header once it captures.
-    check(wait_for(lambda: all(os.path.exists(c[1]) and os.path.getsize(c[1]) >= 24 for c in caps.values()), 20),
-          "the captures are running")
+        # Every UDP packet a relay sends to this endpoint.
+        caps[side] = (capture(ns, iface, path, "udp and src host %s" % relay, buffer_mb=64), path, relay)
+    check(captures_running([c[1] for c in caps.values()]), "the captures are running")
 
     # The test's own SRTP calls through node 1: one whose A->B stream crosses a sequence
     # number wrap before the kill (libsrtp2 at both ends), one with SRTCP A->B.

@@ -14,19 +14,12 @@ import os
 import subprocess
 import time
 
-from hanodes import FLOAT_NG, Node, redis
+from hanodes import FLOAT_NG, Node, capture, captures_running, redis
 from mediaflow import Media, Stream, host_socket
 from rtptest import check, run_checks, text, wait_for
 from rtptest import audio_sdp as sdp, parse_audio_sdp as parse
 
 E = os.environ
-
-
-def capture(ns, iface, path):
-    """dumpcap (tshark's capture engine): tshark itself takes seconds to start on a loaded
-    host, and a capture that starts after the cut cannot show node 1's frames."""
-    return subprocess.Popen(["ip", "netns", "exec", ns, "dumpcap", "-q", "-P", "-i", iface, "-w", path, "-f",
-                             "arp or udp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def claims(path, addr):
@@ -52,13 +45,10 @@ def main():
     caps = {}
     for ns, iface, side in ((ns_a, E["IF_A1"], "a"), (ns_b, E["IF_B1"], "b")):
         path = os.path.join(E["HA_TMP"], "cap-%s.pcap" % side)
-        caps[side] = (capture(ns, iface, path), path)
+        caps[side] = (capture(ns, iface, path, "arp or udp"), path)
     mgmt_path = os.path.join(E["HA_TMP"], "cap-m.pcap")
-    mgmt_cap = capture(E["NS_RELAY"], "br-m", mgmt_path)  # the test runs in the bridges' namespace
-    # dumpcap writes the file's header once it captures.
-    check(wait_for(lambda: all(os.path.exists(p) and os.path.getsize(p) >= 24
-                               for p in [c[1] for c in caps.values()] + [mgmt_path]), 20),
-          "the captures are running")
+    mgmt_cap = capture(E["NS_RELAY"], "br-m", mgmt_path, "arp or udp")  # the test runs in the bridges' namespace
+    check(captures_running([c[1] for c in caps.values()] + [mgmt_path]), "the captures are running")
 
     o = n1.ng.request({"command": "offer", "call-id": "p1", "from-tag": "A", "sdp": sdp(ip_a, 33000),
                        "direction": ["a", "b"]})

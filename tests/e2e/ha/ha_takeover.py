@@ -13,7 +13,7 @@ import time
 
 import pcapidx
 
-from hanodes import Node, redis, redis_raw, redis_set_bytes
+from hanodes import Node, capture, captures_running, redis, redis_raw, redis_set_bytes
 from mediaflow import Media, Stream, host_socket
 from rtptest import check, new_key, run_checks, text, wait_for
 from rtptest import audio_sdp as sdp, parse_audio_sdp as parse
@@ -101,12 +101,8 @@ def main():
     media.start()
     # Every packet the relays send to B, for the (SSRC, index) check.
     cap_path = os.path.join(E["HA_TMP"], "to-b.pcap")
-    # dumpcap (tshark's capture engine, seconds quicker to start on a loaded host), classic
-    # pcap for pcapidx; it writes the file's header once it captures.
-    cap = subprocess.Popen(["ip", "netns", "exec", ns_b, "dumpcap", "-q", "-P", "-i", E["IF_B1"], "-w", cap_path,
-                            "-f", "udp and src host %s" % E["RELAY_B"]], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-    check(wait_for(lambda: os.path.exists(cap_path) and os.path.getsize(cap_path) >= 24, 20), "the capture is running")
+    cap = capture(ns_b, E["IF_B1"], cap_path, "udp and src host %s" % E["RELAY_B"])
+    check(captures_running([cap_path]), "the capture is running")
     time.sleep(0.5)
     # srtp-1's A->B stream starts 50 packets before its sequence number wraps: it is under
     # ROC 1 well before the kill, and must still decrypt at B after it.

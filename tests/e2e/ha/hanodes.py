@@ -61,6 +61,21 @@ def redis_pid(port):
     return None
 
 
+def capture(ns, iface, path, bpf, buffer_mb=None):
+    """Frames matching `bpf` on `iface` in namespace `ns`, into `path` as classic pcap (what
+    pcapidx and tshark read). dumpcap is tshark's capture engine: tshark itself takes seconds
+    to start on a loaded host, and a capture that starts after a kill cannot show what the
+    killed node sent. buffer_mb: the kernel buffer (-B) when the default 2 MB is too small."""
+    return subprocess.Popen(["ip", "netns", "exec", ns, "dumpcap", "-q", "-P", "-i", iface] +
+                            (["-B", str(buffer_mb)] if buffer_mb else []) + ["-w", path, "-f", bpf],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def captures_running(paths, timeout=20):
+    """dumpcap writes its file's header (24 bytes) once it captures."""
+    return wait_for(lambda: all(os.path.exists(p) and os.path.getsize(p) >= 24 for p in paths), timeout)
+
+
 BRIDGED = bool(E.get("HA_BRIDGE"))
 # Floating NG addresses of nodes 1-3 (bridged mode, on the management bridge).
 FLOAT_NG = ["198.19.0.11", "198.19.0.12", "198.19.0.13"]
