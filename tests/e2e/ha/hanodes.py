@@ -134,14 +134,19 @@ class Node:
         # names each socket's fanout group (pid ^ ifindex) & 0xffff, so two nodes whose pids
         # differ by the two veths' ifindex XOR collide and the second cannot open its port
         # (PACKET_FANOUT: Invalid argument). A new process has a new pid: start it again.
+        # Only this attempt's output counts (the log is appended to across starts).
         for attempt in range(3):
-            self.log = open(self.log_path, "a")
-            self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT)
+            start = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
+            with open(self.log_path, "a") as log:
+                self.proc = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT)
             if wait_for(lambda: ping(self.ng) or self.proc.poll() is not None, 20) and self.proc.poll() is None:
                 return self
             if self.proc.poll() is None:
                 break  # running but not answering: a real failure
-            if attempt < 2 and "could not set PACKET_FANOUT" in open(self.log_path).read():
+            with open(self.log_path, "rb") as log:
+                log.seek(start)
+                fanout_taken = b"could not set PACKET_FANOUT" in log.read()
+            if attempt < 2 and fanout_taken:
                 print("%s: af_packet fanout group taken by the other node's pid, starting again" % self.name)
                 continue
             break

@@ -25,14 +25,14 @@ class Kamailio:
         run = os.path.join(tmp, "run")
         os.makedirs(run, exist_ok=True)
         self.log_path = os.path.join(tmp, "kamailio.log")
-        self.log = open(self.log_path, "w")
         args = ["kamailio", "-f", CFG, "-DD", "-E", "-n", "2", "-m", "64", "-M", "8",
                 "-P", os.path.join(tmp, "kamailio.pid"), "-Y", run, "-w", tmp,
                 "-l", "udp:%s:5060" % E["SIP_PROXY_A"], "-l", "udp:%s:5060" % E["SIP_PROXY_B"],
                 "-A", 'RTPRELAY_NG="%s"' % ng_set, "-A", 'CALLER_IF="a"', "-A", 'CALLEE_IF="b"']
         for d in defines:
             args += ["-A", d]
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        with open(self.log_path, "w") as log:
+            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT)
 
     def running(self):
         """Kamailio logged its start-up and still runs (waits up to 10 s)."""
