@@ -6,20 +6,17 @@ relays. Checked: the command completes; media resumes through node 2 after a sho
 node 1 is alive and serves nothing; `rtprelay-ctl group` on node 2 shows it holding both
 addresses and the calls. Runs inside the relay namespace (run_ha.sh)."""
 
-import json
 import os
 import subprocess
 import time
 
-from hanodes import Node, redis
+from hanodes import Node, S80, flow_report, redis, srtp_flow
 from mediaflow import Media, Stream, host_socket
 from rtptest import check, new_key, run_checks, text, wait_for
 from rtptest import audio_sdp as sdp, parse_audio_sdp as parse
 
 E = os.environ
-PEER = os.path.join(E["BUILD_DIR"], "tests", "srtp_peer")
 CTL = os.path.join(E["BUILD_DIR"], "relay", "ctl", "rtprelay-ctl")
-S80 = "AES_CM_128_HMAC_SHA1_80"
 
 
 def call(ng, cid, a_sdp, b_sdp_fn):
@@ -49,12 +46,8 @@ def main():
         s.on = True
     media.start()
     count = 250
-    recv = subprocess.Popen([PEER, "recv", "--ns", ns_b, "--bind", "%s:35100" % ip_b, "--count", str(count),
-                             "--timeout-ms", "12000", "--key", s_to_b["crypto"][0][2], "--suite", S80],
-                            stdout=subprocess.PIPE, text=True)
-    send = subprocess.Popen([PEER, "send", "--ns", ns_a, "--bind", "%s:35100" % ip_a, "--to",
-                             "%s:%d" % (s_to_a["addr"], s_to_a["port"]), "--count", str(count), "--interval-us",
-                             "20000", "--ssrc", "24577", "--key", ka, "--suite", S80])
+    flow = srtp_flow((ns_a, ip_a, 35100), (ns_b, ip_b, 35100), (s_to_a["addr"], s_to_a["port"]), ka,
+                     s_to_b["crypto"][0][2], 24577, count, slack_ms=7000)
     time.sleep(2.0)
 
     t0 = time.monotonic()
@@ -73,8 +66,7 @@ def main():
         print("HANDOVER %s gap %.0f ms, %d packets lost" % (s.name, gap * 1000, len(lost)))
         check(len(after) > 20, "%s: media flows through node 2 after the handover" % s.name)
         check(gap < 0.4, "%s: the move took %.0f ms (a takeover waits for the lease: ~600)" % (s.name, gap * 1000))
-    send.wait(30)
-    r = json.loads(recv.communicate(timeout=30)[0].strip().splitlines()[-1])
+    r = flow_report(flow)
     print("HANDOVER srtp %s" % r)
     check(r["auth_failed"] == 0 and r["bad_payload"] == 0 and r["ok"] >= count - 25,
           "SRTP: libsrtp2 at B accepts every packet across the handover (%d/%d, gap %.0f ms)" %

@@ -23,14 +23,12 @@ import time
 
 import pcapidx
 
-from hanodes import Node, capture, captures_running, redis
+from hanodes import Node, S80, capture, captures_running, flow_report, redis, srtp_flow
 from rtptest import check, new_key, run_checks, text, wait_for
 from rtptest import audio_sdp as sdp, parse_audio_sdp as parse
 
 E = os.environ
-PEER = os.path.join(E["BUILD_DIR"], "tests", "srtp_peer")
 LOADGEN = os.path.join(E["BUILD_DIR"], "bench", "loadgen", "rtprelay-loadgen")
-S80 = "AES_CM_128_HMAC_SHA1_80"
 CALLS = int(E.get("HA_LOAD_CALLS", "300"))
 SECONDS = float(E.get("HA_LOAD_SECONDS", "9"))
 KILL_AFTER = 2.0          # seconds of media through node 1 once every call is in Redis
@@ -50,25 +48,9 @@ def call(ng, call_id, port, ka, kb):
     return to_b, parse(a["sdp"])
 
 
-def srtp_flow(src, dst, port, to, recv_key, send_key, ssrc, seq, count, interval_ms, rtcp=False):
-    """libsrtp2 sender at side `src` ("A" or "B"), receiver at `dst` (tests/srtp_peer), both
-    on `port`; the sender sends to the relay at `to`, the receiver checks with the relay's
-    key toward it."""
-    extra = ["--rtcp"] if rtcp else []
-    recv = subprocess.Popen([PEER, "recv", "--ns", E["NS_" + dst], "--bind", "%s:%d" % (E["ADDR_" + dst], port),
-                             "--count", str(count), "--timeout-ms", str(count * interval_ms + 6000), "--key",
-                             recv_key, "--suite", S80] + extra, stdout=subprocess.PIPE, text=True)
-    send = subprocess.Popen([PEER, "send", "--ns", E["NS_" + src], "--bind", "%s:%d" % (E["ADDR_" + src], port),
-                             "--to", "%s:%d" % to, "--count", str(count), "--interval-us", str(interval_ms * 1000),
-                             "--ssrc", str(ssrc), "--key", send_key, "--suite", S80, "--seq", str(seq)] + extra)
-    return send, recv
-
-
-def peer_result(pair):
-    send, recv = pair
-    send.wait(60)
-    out, _ = recv.communicate(timeout=60)
-    return json.loads(out.strip().splitlines()[-1])
+def at(side, port):
+    """Side "A" or "B" of the test's endpoints on `port`, as srtp_flow takes it."""
+    return E["NS_" + side], E["ADDR_" + side], port
 
 
 def srtp_and_srtcp(path, relay):
@@ -132,15 +114,15 @@ def main():
     check(wait_for(lambda: redis("SCARD", "rtprelay:t:calls:n1") == want, 20),
           "every call is in Redis (%s)" % redis("SCARD", "rtprelay:t:calls:n1"))
     to_b, to_a = sdps["wrap-1"]
-    wrap = srtp_flow("A", "B", 29100, (to_a["addr"], to_a["port"]), to_b["crypto"][0][2], keys["wrap-1"][0], 0x2001,
-                     65486, int((SECONDS - 1) * 50), 20)
+    wrap = srtp_flow(at("A", 29100), at("B", 29100), (to_a["addr"], to_a["port"]), keys["wrap-1"][0],
+                     to_b["crypto"][0][2], 0x2001, int((SECONDS - 1) * 50), seq=65486, slack_ms=6000)
     # SRTCP both ways (one call each: a libsrtp2 sender and receiver cannot share a port).
     to_b, to_a = sdps["srtcp-1"]
-    srtcp = [srtp_flow("A", "B", 29201, (to_a["addr"], to_a["port"] + 1), to_b["crypto"][0][2], keys["srtcp-1"][0],
-                       0x3001, 1000, int((SECONDS - 1) * 10), 100, rtcp=True)]
+    srtcp = [srtp_flow(at("A", 29201), at("B", 29201), (to_a["addr"], to_a["port"] + 1), keys["srtcp-1"][0],
+                       to_b["crypto"][0][2], 0x3001, int((SECONDS - 1) * 10), 100, rtcp=True, slack_ms=6000)]
     to_b, to_a = sdps["srtcp-2"]
-    srtcp.append(srtp_flow("B", "A", 29301, (to_b["addr"], to_b["port"] + 1), to_a["crypto"][0][2],
-                           keys["srtcp-2"][1], 0x3002, 1000, int((SECONDS - 1) * 10), 100, rtcp=True))
+    srtcp.append(srtp_flow(at("B", 29301), at("A", 29301), (to_b["addr"], to_b["port"] + 1), keys["srtcp-2"][1],
+                           to_a["crypto"][0][2], 0x3002, int((SECONDS - 1) * 10), 100, rtcp=True, slack_ms=6000))
     time.sleep(KILL_AFTER)  # the wrap stream wrapped after 50 packets (1 s)
     # The loadgen marks the moment (SIGUSR1): per call it then measures media again after it.
     killed_at = time.monotonic()  # the signal's time (kill9() returns once the process is reaped)
@@ -213,12 +195,12 @@ def main():
           "the loadgen's deletes reach a live node (%s: %s)" % (r.get("teardown_ng"), r.get("delete")))
 
     # The test's own SRTP calls: libsrtp2 at B accepts the wrapped stream and the SRTCP.
-    w = peer_result(wrap)
+    w = flow_report(wrap, 60)
     print("GAP srtp wrap %.0f ms (%s)" % (w["max_gap_ms"], w))
     check(w["auth_failed"] == 0 and w["bad_payload"] == 0 and w["ok"] >= (SECONDS - 1) * 50 - 100,
           "the stream that wrapped before the kill decrypts after it (%s)" % w)
     for side, pair in zip("BA", srtcp):
-        c = peer_result(pair)
+        c = flow_report(pair, 60)
         check(c["auth_failed"] == 0 and c["ok"] >= (SECONDS - 1) * 10 - 25,
               "libsrtp2 at %s accepts the relays' SRTCP across the takeover (%s)" % (side, c))
 

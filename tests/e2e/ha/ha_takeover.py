@@ -5,22 +5,19 @@ after the gap, the standby serves the calls' later NG commands, and the records 
 the delete. Runs inside the relay namespace (run_ha.sh)."""
 
 import base64
-import json
 import os
 import re
-import subprocess
 import time
 
 import pcapidx
 
-from hanodes import Node, capture, captures_running, redis, redis_raw, redis_set_bytes
+from hanodes import (Node, S80, capture, captures_running, flow_report, redis, redis_raw, redis_set_bytes,
+                     srtp_flow)
 from mediaflow import Media, Stream, host_socket
 from rtptest import check, new_key, run_checks, text, wait_for
 from rtptest import audio_sdp as sdp, parse_audio_sdp as parse
 
 E = os.environ
-PEER = os.path.join(E["BUILD_DIR"], "tests", "srtp_peer")
-S80 = "AES_CM_128_HMAC_SHA1_80"
 PACKETS = 300       # per SRTP direction, 20 ms apart: 6 s
 KILL_AFTER = 2.0    # seconds of media before the kill
 
@@ -34,18 +31,6 @@ def call(ng, call_id, offer_sdp, answer_fn):
                     "sdp": answer_fn(to_b)})
     check(text(a.get("result")) == "ok", "%s: answer ok (%s)" % (call_id, a.get("error-reason")))
     return to_b, parse(a["sdp"])
-
-
-def srtp_stream(src_ns, src, sport, dst_ns, dst, dport, to, send_key, recv_key, ssrc, seq=1000, rtcp=False,
-                count=PACKETS, interval_ms=20):
-    extra = ["--rtcp"] if rtcp else []
-    recv = subprocess.Popen([PEER, "recv", "--ns", dst_ns, "--bind", "%s:%d" % (dst, dport), "--count", str(count),
-                             "--timeout-ms", str(int(count * interval_ms + 4000)), "--key", recv_key, "--suite", S80]
-                            + extra, stdout=subprocess.PIPE, text=True)
-    send = subprocess.Popen([PEER, "send", "--ns", src_ns, "--bind", "%s:%d" % (src, sport), "--to", "%s:%d" % to,
-                             "--count", str(count), "--interval-us", str(interval_ms * 1000), "--ssrc", str(ssrc),
-                             "--key", send_key, "--suite", S80, "--seq", str(seq)] + extra)
-    return send, recv
 
 
 def main():
@@ -107,16 +92,16 @@ def main():
     # srtp-1's A->B stream starts 50 packets before its sequence number wraps: it is under
     # ROC 1 well before the kill, and must still decrypt at B after it.
     port, ka, kb, s_to_b, s_to_a = keys["srtp-1"]
-    srtp = [srtp_stream(ns_a, ip_a, port, ns_b, ip_b, port, (s_to_a["addr"], s_to_a["port"]), ka,
-                        s_to_b["crypto"][0][2], 0x2001, seq=65486)]
+    srtp = [srtp_flow((ns_a, ip_a, port), (ns_b, ip_b, port), (s_to_a["addr"], s_to_a["port"]), ka,
+                      s_to_b["crypto"][0][2], 0x2001, PACKETS, seq=65486)]
     port, ka, kb, s_to_b, s_to_a = keys["srtp-2"]
-    srtp.append(srtp_stream(ns_b, ip_b, port, ns_a, ip_a, port, (s_to_b["addr"], s_to_b["port"]), kb,
-                            s_to_a["crypto"][0][2], 0x2002))
+    srtp.append(srtp_flow((ns_b, ip_b, port), (ns_a, ip_a, port), (s_to_b["addr"], s_to_b["port"]), kb,
+                          s_to_a["crypto"][0][2], 0x2002, PACKETS))
     # SRTCP A->B through srtcp-1: the relay's own SRTCP indices toward B, across the takeover.
     port, ka, kb, s_to_b, s_to_a = keys["srtcp-1"]
     srtcp_port_b = port + 1
-    srtcp = srtp_stream(ns_a, ip_a, port + 1, ns_b, ip_b, port + 1, (s_to_a["addr"], s_to_a["port"] + 1), ka,
-                        s_to_b["crypto"][0][2], 0x3001, rtcp=True, count=60, interval_ms=100)
+    srtcp = srtp_flow((ns_a, ip_a, port + 1), (ns_b, ip_b, port + 1), (s_to_a["addr"], s_to_a["port"] + 1), ka,
+                      s_to_b["crypto"][0][2], 0x3001, 60, 100, rtcp=True)
     time.sleep(KILL_AFTER)
     check(len(ab.received) > 50 and len(ba.received) > 50, "plain media flows through node 1 before the kill")
     killed_at = n1.kill9()
@@ -131,15 +116,10 @@ def main():
         check(g < 2.0, "%s: gap %.0f ms (target 1000 ms)" % (s.name, g * 1000))
         print("GAP plain %s %.0f ms" % (s.name, g * 1000))
         check(s.bad == 0, "%s: nothing altered" % s.name)
-    send, recv = srtcp
-    send.wait(30)
-    out, _ = recv.communicate(timeout=30)
-    r = json.loads(out.strip().splitlines()[-1])
+    r = flow_report(srtcp)
     check(r["auth_failed"] == 0 and r["ok"] >= 45, "SRTCP: libsrtp2 at B accepts the relays' SRTCP across the takeover (%s)" % r)
-    for send, recv in srtp:
-        send.wait(30)
-        out, _ = recv.communicate(timeout=30)
-        r = json.loads(out.strip().splitlines()[-1])
+    for flow in srtp:
+        r = flow_report(flow)
         print("GAP srtp %s %.0f ms (%s)" % (r["from"], r["max_gap_ms"], r))
         check(r["auth_failed"] == 0 and r["bad_payload"] == 0,
               "SRTP: libsrtp2 accepts every packet, before and after the takeover (%s)" % r)

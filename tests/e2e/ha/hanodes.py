@@ -8,7 +8,7 @@ import signal
 import subprocess
 import time
 
-from rtptest import NgClient, ping, wait_for
+from rtptest import NgClient, peer_report, ping, wait_for
 
 E = os.environ
 
@@ -74,6 +74,34 @@ def capture(ns, iface, path, bpf, buffer_mb=None):
 def captures_running(paths, timeout=20):
     """dumpcap writes its file's header (24 bytes) once it captures."""
     return wait_for(lambda: all(os.path.exists(p) and os.path.getsize(p) >= 24 for p in paths), timeout)
+
+
+PEER = os.path.join(E["BUILD_DIR"], "tests", "srtp_peer")
+S80 = "AES_CM_128_HMAC_SHA1_80"
+
+
+def srtp_flow(src, dst, to, send_key, recv_key, ssrc, count, interval_ms=20, seq=1000, rtcp=False, slack_ms=4000):
+    """A libsrtp2 stream (tests/srtp_peer, AES_CM_128_HMAC_SHA1_80) through the relay while
+    the test does something to the nodes: a sender at src and a receiver at dst, each
+    (namespace, address, port); the sender sends to the relay at `to` (address, port) with
+    send_key, the receiver checks with recv_key (the relay's key toward it) and waits for the
+    `count` packets `interval_ms` apart, plus slack_ms. Returns (sender, receiver) for
+    flow_report()."""
+    extra = ["--rtcp"] if rtcp else []
+    recv = subprocess.Popen([PEER, "recv", "--ns", dst[0], "--bind", "%s:%d" % dst[1:], "--count", str(count),
+                             "--timeout-ms", str(int(count * interval_ms + slack_ms)), "--key", recv_key,
+                             "--suite", S80] + extra, stdout=subprocess.PIPE, text=True)
+    send = subprocess.Popen([PEER, "send", "--ns", src[0], "--bind", "%s:%d" % src[1:], "--to", "%s:%d" % to,
+                             "--count", str(count), "--interval-us", str(interval_ms * 1000), "--ssrc", str(ssrc),
+                             "--key", send_key, "--suite", S80, "--seq", str(seq)] + extra)
+    return send, recv
+
+
+def flow_report(flow, timeout=30):
+    """The receiver's report once the sender of srtp_flow() has ended."""
+    send, recv = flow
+    send.wait(timeout)
+    return peer_report(recv, timeout)
 
 
 BRIDGED = bool(E.get("HA_BRIDGE"))
