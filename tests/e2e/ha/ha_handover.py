@@ -10,7 +10,7 @@ import os
 import subprocess
 import time
 
-from hanodes import Node, S80, flow_report, redis, srtp_flow
+from hanodes import Node, S80, flow_report, holds, redis, srtp_flow
 from mediaflow import Media, Stream, host_socket
 from rtptest import check, new_key, run_checks, text, wait_for
 from rtptest import audio_sdp as sdp, parse_audio_sdp as parse
@@ -32,7 +32,7 @@ def main():
     ns_a, ns_b, ip_a, ip_b = E["NS_A"], E["NS_B"], E["ADDR_A"], E["ADDR_B"]
     n1 = Node(1, home=True).start()
     n2 = Node(2, home=False).start()
-    check(wait_for(lambda: redis("GET", "rtprelay:t:lease:" + E["RELAY_A"]) == '"n1"', 10), "node 1 holds its leases")
+    check(wait_for(lambda: holds("n1", E["RELAY_A"]), 10), "node 1 holds its leases")
     to_b, to_a = call(n1.ng, "h-plain", sdp(ip_a, 35000), lambda b: sdp(ip_b, 35000))
     ka, kb = new_key(), new_key()
     s_to_b, s_to_a = call(n1.ng, "h-srtp", sdp(ip_a, 35100, "RTP/SAVP", ["1 %s inline:%s" % (S80, ka)]),
@@ -73,8 +73,7 @@ def main():
           (r["ok"], count, r["max_gap_ms"]))
 
     check(n1.proc.poll() is None, "node 1 is still alive")
-    check(redis("GET", "rtprelay:t:lease:" + E["RELAY_A"]) == '"n2"' and
-          redis("GET", "rtprelay:t:lease:" + E["RELAY_B"]) == '"n2"', "node 2 holds both leases")
+    check(holds("n2", E["RELAY_A"], E["RELAY_B"]), "node 2 holds both leases")
     m1 = n1.metrics()
     check(m1.get("rtprelay_addresses_served") == 0 and m1.get("rtprelay_leases_held") == 0,
           "node 1 serves nothing")

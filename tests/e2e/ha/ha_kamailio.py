@@ -9,7 +9,7 @@ relay namespace (run_ha.sh with HA_SIPNET=1: SIP links of tests/e2e/kamailio/sip
 import os
 import time
 
-from hanodes import Node, redis
+from hanodes import Node, holds, redis
 from hasip import Kamailio, sipp_call
 from mediaflow import Media, Stream, host_socket
 from rtptest import check, run_checks, sipp_logged, wait_for
@@ -26,8 +26,7 @@ def main():
     both = dict(a_addrs=[A1, A3], b_addrs=[B1, B3])
     n1 = Node(1, home=[A1, B1], **both).start()
     n2 = Node(2, home=[A3, B3], **both).start()
-    check(wait_for(lambda: redis("GET", "rtprelay:t:lease:" + A1) == '"n1"' and
-                   redis("GET", "rtprelay:t:lease:" + A3) == '"n2"', 10), "both nodes hold their addresses")
+    check(wait_for(lambda: holds("n1", A1) and holds("n2", A3), 10), "both nodes hold their addresses")
 
     kam = Kamailio("udp:127.0.0.1:2223=1000 udp:127.0.0.1:2224=1", defines=["WITH_RTPRELAY_GROUP"])
     try:

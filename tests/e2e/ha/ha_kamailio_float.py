@@ -16,7 +16,7 @@ import re
 import subprocess
 import time
 
-from hanodes import FLOAT_NG, Node, redis
+from hanodes import FLOAT_NG, Node, holds, redis
 from hasip import Kamailio, sipp_call
 from mediaflow import Media, Stream, host_socket
 from rtptest import check, run_checks, sipp_logged, wait_for
@@ -37,9 +37,7 @@ def main():
     both = dict(a_addrs=[A1, A3], b_addrs=[B1, B3], ng_float=True)
     n1 = Node(1, home=[A1, B1], **both).start()
     n2 = Node(2, home=[A3, B3], **both).start()
-    check(wait_for(lambda: redis("GET", "rtprelay:t:lease:" + A1) == '"n1"' and
-                   redis("GET", "rtprelay:t:lease:" + FLOAT_NG[0]) == '"n1"' and
-                   redis("GET", "rtprelay:t:lease:" + FLOAT_NG[1]) == '"n2"', 10),
+    check(wait_for(lambda: holds("n1", A1, FLOAT_NG[0]) and holds("n2", FLOAT_NG[1]), 10),
           "each node holds its media addresses and its NG address")
     check(FLOAT_NG[0] in n1.kernel_addresses() and FLOAT_NG[0] not in n2.kernel_addresses() and
           FLOAT_NG[1] in n2.kernel_addresses(), "each NG address is on its holder's management veth only")
@@ -72,7 +70,7 @@ def main():
         killed = n1.kill9()
         check(n2.wait_log("calls adopted", 5), "node 2 adopts the call")
         check(n2.wait_log("serving NG address", 5) and
-              wait_for(lambda: redis("GET", "rtprelay:t:lease:" + FLOAT_NG[0]) == '"n2"', 5),
+              wait_for(lambda: holds("n2", FLOAT_NG[0]), 5),
               "node 2 holds node 1's NG address lease")
         check(wait_for(lambda: FLOAT_NG[0] in n2.kernel_addresses(), 5) and
               FLOAT_NG[0] not in n1.kernel_addresses(), "node 1's NG address is on node 2's management veth")
@@ -129,8 +127,7 @@ def main():
           (out.stdout + out.stderr).strip().splitlines()[:1])
     check(wait_for(lambda: all(a in n1.kernel_addresses() for a in FLOAT_NG[:2]), 5) and
           not any(a in n2.kernel_addresses() for a in FLOAT_NG), "both NG addresses are on node 1's veth now")
-    check(redis("GET", "rtprelay:t:lease:" + FLOAT_NG[1]) == '"n1"' and
-          redis("GET", "rtprelay:t:lease:" + A3) == '"n1"', "node 1 holds node 2's leases, NG and media")
+    check(holds("n1", FLOAT_NG[1], A3), "node 1 holds node 2's leases, NG and media")
     check(n2.stop() == 0 and n1.stop() == 0, "both nodes stop cleanly")
     check(not any(a in n1.kernel_addresses() + n2.kernel_addresses() for a in FLOAT_NG),
           "the nodes removed the NG addresses when they stopped")

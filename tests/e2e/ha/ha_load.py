@@ -23,7 +23,7 @@ import time
 
 import pcapidx
 
-from hanodes import Node, S80, capture, captures_running, flow_report, redis, srtp_flow
+from hanodes import Node, S80, capture, captures_running, flow_report, holds, redis, srtp_flow
 from rtptest import check, new_key, run_checks, text, wait_for
 from rtptest import audio_sdp as sdp, parse_audio_sdp as parse
 
@@ -79,8 +79,7 @@ def main():
     peers = ["--ng-allow=198.19.0.%d" % k for k in (1, 2, 3)]
     n1 = Node(1, home=True, extra=peers).start()
     standbys = [Node(2, home=False, extra=peers).start(), Node(3, home=False, extra=peers).start()]
-    check(wait_for(lambda: redis("GET", "rtprelay:t:lease:" + E["RELAY_A"]) == '"n1"' and
-                   redis("GET", "rtprelay:t:lease:" + E["RELAY_B"]) == '"n1"', 10), "node 1 holds both leases")
+    check(wait_for(lambda: holds("n1", E["RELAY_A"], E["RELAY_B"]), 10), "node 1 holds both leases")
     check(n1.wait_log("serving media address"), "node 1 serves its addresses")
     sentinels = E["SENTINEL_PORTS"].split()
     check(len(sentinels) == 3 and redis("INFO", "replication").count("slave0:") == 1,
@@ -222,8 +221,7 @@ def main():
         check(len(ctl) >= (SECONDS - 1) * 10 - 25 and not pcapidx.repeats(ctl),
               "leg %s: no SRTCP (SSRC, index) twice among %d packets" % (side, len(ctl)))
 
-    check(redis("GET", "rtprelay:t:lease:" + E["RELAY_A"]) == '"%s"' % taker.name and
-          redis("GET", "rtprelay:t:lease:" + E["RELAY_B"]) == '"%s"' % taker.name, "%s holds both leases" % taker.name)
+    check(holds(taker.name, E["RELAY_A"], E["RELAY_B"]), "%s holds both leases" % taker.name)
     check("calls adopted" not in other.log_text(), "the other standby adopted nothing")
     for cid in ("wrap-1", "srtcp-1", "srtcp-2"):
         d = other.ng.request({"command": "delete", "call-id": cid})

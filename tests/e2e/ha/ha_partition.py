@@ -14,7 +14,7 @@ import os
 import subprocess
 import time
 
-from hanodes import FLOAT_NG, Node, capture, captures_running, redis
+from hanodes import FLOAT_NG, Node, capture, captures_running, holds, redis
 from mediaflow import Media, Stream, host_socket
 from rtptest import check, run_checks, text, wait_for
 from rtptest import audio_sdp as sdp, parse_audio_sdp as parse
@@ -40,8 +40,7 @@ def main():
     ns_a, ns_b, ip_a, ip_b = E["NS_A"], E["NS_B"], E["ADDR_A"], E["ADDR_B"]
     n1 = Node(1, home=True, ng_float=True).start()
     n2 = Node(2, home=False, ng_float=True).start()
-    check(wait_for(lambda: redis("GET", "rtprelay:t:lease:" + E["RELAY_A"]) == '"n1"' and
-                   redis("GET", "rtprelay:t:lease:" + FLOAT_NG[0]) == '"n1"', 10), "node 1 holds its leases")
+    check(wait_for(lambda: holds("n1", E["RELAY_A"], FLOAT_NG[0]), 10), "node 1 holds its leases")
     caps = {}
     for ns, iface, side in ((ns_a, E["IF_A1"], "a"), (ns_b, E["IF_B1"], "b")):
         path = os.path.join(E["HA_TMP"], "cap-%s.pcap" % side)
@@ -100,8 +99,7 @@ def main():
     # Healing: node 1 reaches Redis again, finds node 2 holding its leases, lets the call go.
     subprocess.run(["ip", "-n", "%s-n1" % E["HA_PREFIX"], "link", "set", "%s-n1m" % E["HA_PREFIX"], "up"], check=True)
     check(n1.wait_log("calls let go", 10), "node 1 lets the call go once it sees node 2's leases")
-    check(redis("GET", "rtprelay:t:lease:" + E["RELAY_A"]) == '"n2"' and
-          redis("GET", "rtprelay:t:lease:" + FLOAT_NG[0]) == '"n2"', "node 2 keeps the leases")
+    check(holds("n2", E["RELAY_A"], FLOAT_NG[0]), "node 2 keeps the leases")
     # The call through node 1's NG address: the bridge host resolves it afresh (one ARP
     # request that both nodes see) and node 2 answers, on node 1's address.
     subprocess.run(["ip", "neigh", "flush", "dev", "br-m"], check=False)

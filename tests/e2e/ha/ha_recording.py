@@ -13,7 +13,7 @@ import os
 import subprocess
 import time
 
-from hanodes import Node, PEER, S80, flow_report, redis, srtp_flow
+from hanodes import Node, PEER, S80, flow_report, holds, redis, srtp_flow
 from recording_check import pcap_rtp, wait_done
 from rtptest import check, new_key, run_checks, text, wait_for
 from rtptest import audio_sdp as sdp, parse_audio_sdp as parse
@@ -39,7 +39,7 @@ def main():
     rec2, args2 = recording_args(2)
     n1 = Node(1, home=True, extra=args1).start()
     n2 = Node(2, home=False, extra=args2).start()
-    check(wait_for(lambda: redis("GET", "rtprelay:t:lease:" + E["RELAY_A"]) == '"n1"', 10), "node 1 holds its leases")
+    check(wait_for(lambda: holds("n1", E["RELAY_A"]), 10), "node 1 holds its leases")
     check(n1.wait_log("serving media address"), "node 1 serves its addresses")
 
     ka, kb = new_key(), new_key()

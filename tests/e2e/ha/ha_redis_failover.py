@@ -12,7 +12,7 @@ import signal
 import subprocess
 import time
 
-from hanodes import Node, master_port, redis, redis_pid
+from hanodes import Node, holds, master_port, redis, redis_pid
 from mediaflow import Media, Stream, host_socket
 from rtptest import check, run_checks, text, wait_for
 from rtptest import audio_sdp as sdp, parse_audio_sdp as parse
@@ -50,7 +50,7 @@ def main():
     check(first == int(E["REDIS_PORT"]), "the Sentinels name the first Redis master")
     n1 = Node(1, home=True).start()
     n2 = Node(2, home=False).start()
-    check(wait_for(lambda: redis("GET", "rtprelay:t:lease:" + E["RELAY_A"]) == '"n1"', 10), "node 1 holds its leases")
+    check(wait_for(lambda: holds("n1", E["RELAY_A"]), 10), "node 1 holds its leases")
     to_a, to_b, _ = call(n1.ng, "c1", 32000)
     media = Media(period=0.02)
     streams = flows(media, ns_a, ns_b, 32000, to_a, to_b, 0x3001)
@@ -71,7 +71,7 @@ def main():
     check(wait_for(lambda: master_port() == first + 1, 10), "the Sentinels promote the replica")
     promoted = time.monotonic()
     print("FAILOVER promoted after %.0f ms" % ((promoted - killed) * 1000))
-    check(wait_for(lambda: redis("GET", "rtprelay:t:lease:" + E["RELAY_A"]) == '"n1"', 5),
+    check(wait_for(lambda: holds("n1", E["RELAY_A"]), 5),
           "node 1 holds its leases on the new master")
     check(wait_for(lambda: redis("SCARD", "rtprelay:t:calls:n1") == "(integer) 4", 5),
           "the calls made during the failover are written to the new master")
@@ -97,7 +97,7 @@ def main():
     subprocess.Popen(["redis-server", "--port", str(second), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                       "--dir", E["HA_TMP"], "--daemonize", "no", "--logfile", os.path.join(E["HA_TMP"], "redis-again.log")])
     back_at = time.monotonic()
-    check(wait_for(lambda: redis("GET", "rtprelay:t:lease:" + E["RELAY_A"]) == '"n1"', 10),
+    check(wait_for(lambda: holds("n1", E["RELAY_A"]), 10),
           "node 1 holds its leases again once Redis is back")
     check(wait_for(lambda: redis("SCARD", "rtprelay:t:calls:n1") == "(integer) 5", 10),
           "every call (and the one made while Redis was down) is written again")

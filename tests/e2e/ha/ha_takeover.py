@@ -11,7 +11,7 @@ import time
 
 import pcapidx
 
-from hanodes import (Node, S80, capture, captures_running, flow_report, redis, redis_raw, redis_set_bytes,
+from hanodes import (Node, S80, capture, captures_running, flow_report, holds, redis, redis_raw, redis_set_bytes,
                      srtp_flow)
 from mediaflow import Media, Stream, host_socket
 from rtptest import check, new_key, run_checks, text, wait_for
@@ -37,10 +37,10 @@ def main():
     ns_a, ns_b, ip_a, ip_b = E["NS_A"], E["NS_B"], E["ADDR_A"], E["ADDR_B"]
     n1 = Node(1, home=True).start()
     n2 = Node(2, home=False).start()
-    check(wait_for(lambda: redis("GET", "rtprelay:t:lease:" + E["RELAY_A"]) == '"n1"', 10),
+    check(wait_for(lambda: holds("n1", E["RELAY_A"]), 10),
           "node 1 holds the lease of its home address")
     check(n1.wait_log("serving media address"), "node 1 serves its addresses")
-    check(redis("GET", "rtprelay:t:lease:" + E["RELAY_B"]) == '"n1"', "and of the other one")
+    check(holds("n1", E["RELAY_B"]), "and of the other one")
     check("serving media address" not in n2.log_text(), "the standby serves nothing")
     m1, m2 = n1.metrics(), n2.metrics()
     check(m1.get("rtprelay_leases_held") == 2 and m1.get("rtprelay_addresses_served") == 2,
@@ -158,7 +158,7 @@ def main():
           (len(rtcp), sorted(i for _, i in rtcp)))
     m = n2.metrics()
     print("EXPOSED node 2: %s" % m.get("rtprelay_srtp_unreserved_indices_total"))
-    check(redis("GET", "rtprelay:t:lease:" + E["RELAY_A"]) == '"n2"', "node 2 holds the leases now")
+    check(holds("n2", E["RELAY_A"]), "node 2 holds the leases now")
     check(wait_for(lambda: redis("SCARD", "rtprelay:t:calls:n2") == "(integer) 4", 5), "the calls are node 2's in Redis")
     check(redis("SMEMBERS", "rtprelay:t:calls:n1").count("bad-") == 5, "and no longer node 1's (the bad ones stay)")
 

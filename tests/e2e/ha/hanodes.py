@@ -44,6 +44,11 @@ def redis(*args):
     return cli(master_port(), *args)
 
 
+def holds(name, *addrs):
+    """Node `name` holds the lease of every one of `addrs` (the test group "t"'s keys)."""
+    return all(redis("GET", "rtprelay:t:lease:" + a) == '"%s"' % name for a in addrs)
+
+
 def redis_raw(*args):
     return cli(master_port(), *args, raw=True)
 
