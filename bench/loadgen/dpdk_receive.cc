@@ -148,21 +148,21 @@ void dpdk_streamer::on_burst(dpdk_link::port_state& p, uint16_t n, int64_t arriv
     rte_pktmbuf_free_bulk(rx_pkts_.data(), keep);
 }
 
+int64_t dpdk_streamer::last_round(uint32_t call) const {
+    return call < call_ ? round_ : static_cast<int64_t>(round_) - 1;
+}
+
 int64_t dpdk_streamer::round_of(uint32_t stream, uint16_t seq) const {
-    const uint32_t call = stream / 2;
-    // The last round this call was sent in (the next slot is call_ of round_).
-    const int64_t last = call < call_ ? round_ : static_cast<int64_t>(round_) - 1;
+    const int64_t last = last_round(stream / 2);
     const auto last_seq = static_cast<uint16_t>(rx_[stream].first_seq + last);
     return last - static_cast<uint16_t>(last_seq - seq);
 }
 
 int64_t dpdk_streamer::send_slot(uint32_t stream, int64_t round) const {
-    const uint32_t call = stream / 2;
-    const int64_t last = call < call_ ? round_ : static_cast<int64_t>(round_) - 1;
-    if (round < 0 || last - round >= send_time_rounds) {
+    if (round < 0 || last_round(stream / 2) - round >= send_time_rounds) {
         return -1;
     }
-    return (round % send_time_rounds) * calls_ + call;
+    return static_cast<int64_t>(send_ns_index(static_cast<uint32_t>(round), stream / 2));
 }
 
 int64_t dpdk_streamer::sent_at(uint32_t stream, int64_t round, int64_t slot) const {

@@ -124,10 +124,7 @@ void dpdk_streamer::run(int64_t start_ns, int64_t end_ns, int64_t deadline_ns, i
     // (a host that stalls the generator for seconds). They were skipped, not lost, and the
     // run says the generator fell behind rather than that it had nothing to send.
     while (calls_ > 0 && round_ < rounds && due(round_, call_) < end_ns) {
-        skipped_ += 2;
-        ++not_sent_[2 * call_];
-        ++not_sent_[2 * call_ + 1];
-        advance_slot();
+        skip_slot();
     }
     stopped_ns_ = end_ns;  // the planned end, or when a stop signal came
     count_sent();
@@ -138,6 +135,13 @@ void dpdk_streamer::advance_slot() {
         call_ = 0;
         ++round_;
     }
+}
+
+void dpdk_streamer::skip_slot() {
+    skipped_ += 2;
+    ++not_sent_[2 * call_];
+    ++not_sent_[2 * call_ + 1];
+    advance_slot();
 }
 
 bool dpdk_streamer::send_due(int64_t now, int64_t end_ns, uint32_t rounds) {
@@ -151,10 +155,7 @@ bool dpdk_streamer::send_due(int64_t now, int64_t end_ns, uint32_t rounds) {
     for (int64_t d = due(round_, call_); round_ > 0 && now - d > period_ns_ && round_ < rounds;
          d = due(round_, call_)) {
         max_lag_ns_ = std::max(max_lag_ns_, now - d);
-        skipped_ += 2;
-        ++not_sent_[2 * call_];
-        ++not_sent_[2 * call_ + 1];
-        advance_slot();
+        skip_slot();
     }
     for (int64_t d = due(round_, call_); d <= now && d < end_ns && round_ < rounds; d = due(round_, call_)) {
         const int64_t lag = now - d;
@@ -162,7 +163,7 @@ bool dpdk_streamer::send_due(int64_t now, int64_t end_ns, uint32_t rounds) {
         if (lag > late_ns_) {
             late_ += 2;
         }
-        send_ns_[static_cast<size_t>(round_ % send_time_rounds) * calls_ + call_] = now;
+        send_ns_[send_ns_index(round_, call_)] = now;
         prefetch_slot(prefetch_ahead, rounds);
         queue_rtp(2 * call_, round_, now);
         queue_rtp(2 * call_ + 1, round_, now);
@@ -180,25 +181,28 @@ bool dpdk_streamer::send_due(int64_t now, int64_t end_ns, uint32_t rounds) {
     return sent;
 }
 
+void dpdk_streamer::slot_after(uint32_t k, uint32_t* call, uint32_t* round) const {
+    // A loop, not / and %: k is a few slots, so it wraps at most once at any real call
+    // count, and this runs for every slot sent.
+    *call = call_ + k;
+    *round = round_;
+    while (*call >= calls_) {
+        *call -= calls_;
+        ++*round;
+    }
+}
+
 void dpdk_streamer::prefetch_slot(uint32_t ahead, uint32_t rounds) const {
     // The slot 2 x ahead: its two templates.
-    uint32_t call = call_ + 2 * ahead;
-    uint32_t round = round_;
-    while (call >= calls_) {
-        call -= calls_;
-        ++round;
-    }
+    uint32_t call = 0;
+    uint32_t round = 0;
+    slot_after(2 * ahead, &call, &round);
     if (round < rounds) {
         rte_prefetch0(&tx_[2 * call]);
         rte_prefetch0(&tx_[2 * call + 1]);
     }
     // The slot `ahead`: its two stored packets (whole cache lines, 3 at a 160-byte payload).
-    call = call_ + ahead;
-    round = round_;
-    while (call >= calls_) {
-        call -= calls_;
-        ++round;
-    }
+    slot_after(ahead, &call, &round);
     if (round < rounds) {
         const uint32_t bytes = store_.body_bytes();
         for (uint32_t k = 0; k < 2; ++k) {

@@ -136,6 +136,14 @@ class dpdk_streamer {
     }
 
     void advance_slot();
+    // The next slot goes unsent (the loop fell behind): counted as skipped for both streams.
+    void skip_slot();
+    // The last round `call` was sent in (the next slot is call_ of round_): -1 before any.
+    int64_t last_round(uint32_t call) const;
+    // Where send_ns_ keeps when `call`'s slot of `round` was sent.
+    size_t send_ns_index(uint32_t round, uint32_t call) const {
+        return static_cast<size_t>(round % send_time_rounds) * calls_ + call;
+    }
 
     // Sends (or skips) every slot due by `now`. True when anything was sent.
     bool send_due(int64_t now, int64_t end_ns, uint32_t rounds);
@@ -146,6 +154,8 @@ class dpdk_streamer {
     // templates at 2 x `ahead`, its stored packets at `ahead` (their address needs the
     // template's identity, prefetched the turn before).
     void prefetch_slot(uint32_t ahead, uint32_t rounds) const;
+    // The slot k slots after the next one to send.
+    void slot_after(uint32_t k, uint32_t* call, uint32_t* round) const;
 
     rte_mbuf* next_mbuf();
 

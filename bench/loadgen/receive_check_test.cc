@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "bench/loadgen/rtp_wire.h"
-#include "control/sdes/crypto_attr.h"
+#include "bench/loadgen/srtp_call_fixture.h"
 
 namespace rtprelay::loadgen {
 namespace {
@@ -18,23 +18,7 @@ namespace {
 constexpr uint32_t identity = 77;
 constexpr uint32_t payload_bytes = 160;
 
-// One call whose relay hands each side's packets on under the sender's own key, so that a
-// receiver can unprotect what the sender protected.
-stream_set one_call() {
-    stream_set set{{}, stream_index(2)};
-    for (uint32_t i = 0; i < 2; ++i) {
-        stream_plan s;
-        s.from = i == 0 ? side::a : side::b;
-        s.ssrc = 0x2000 + i;
-        s.send_srtp = true;
-        s.recv_srtp = true;
-        s.send_key = sdes::random_key(sdes::suite::aes_cm_128_hmac_sha1_80);
-        s.recv_key = s.send_key;
-        set.by_ssrc.insert(s.ssrc, i);
-        set.streams.push_back(s);
-    }
-    return set;
-}
+stream_set one_call() { return one_srtp_call(0x2000, offered_key(), offered_key()); }
 
 // A frame as the generator receives it: RTP (SRTP-protected with `tx`) behind
 // Ethernet/IPv4/UDP headers with a valid UDP checksum. *v gets the parsed headers.

@@ -6,31 +6,10 @@
 #include <vector>
 
 #include "bench/loadgen/rtp_wire.h"
-#include "control/sdes/crypto_attr.h"
+#include "bench/loadgen/srtp_call_fixture.h"
 
 namespace rtprelay::loadgen {
 namespace {
-
-// One call whose relay hands each side's packets on under the sender's own key (what a
-// pass-through would do), so a receiver can check what a sender protected.
-// A key of the suite the load generator offers (endpoint_sdp.cc).
-dp::srtp::master_key key() { return sdes::random_key(sdes::suite::aes_cm_128_hmac_sha1_80); }
-
-stream_set one_call(const dp::srtp::master_key& ka, const dp::srtp::master_key& kb) {
-    stream_set set{{}, stream_index(2)};
-    for (uint32_t i = 0; i < 2; ++i) {
-        stream_plan s;
-        s.from = i == 0 ? side::a : side::b;
-        s.ssrc = 0x1000 + i;
-        s.send_srtp = true;
-        s.recv_srtp = true;
-        s.send_key = i == 0 ? ka : kb;
-        s.recv_key = s.send_key;
-        set.by_ssrc.insert(s.ssrc, i);
-        set.streams.push_back(s);
-    }
-    return set;
-}
 
 std::vector<uint8_t> packet(uint32_t ssrc, uint16_t seq) {
     std::vector<uint8_t> buf(rtp_header_bytes + 160 + dp::srtp::max_overhead);
@@ -45,7 +24,7 @@ std::vector<uint8_t> packet(uint32_t ssrc, uint16_t seq) {
 }
 
 TEST(srtp_streams, sent_packets_decrypt_and_libsrtp2_agrees_both_ways) {
-    const stream_set set = one_call(key(), key());
+    const stream_set set = one_srtp_call(0x1000, offered_key(), offered_key());
     srtp_sender tx(set, 1);
     srtp_receiver rx(set, 1);
     for (uint16_t seq = 100; seq < 110; ++seq) {
@@ -70,7 +49,7 @@ TEST(srtp_streams, sent_packets_decrypt_and_libsrtp2_agrees_both_ways) {
 }
 
 TEST(srtp_streams, tampered_and_replayed_packets_fail_and_both_transforms_agree) {
-    const stream_set set = one_call(key(), key());
+    const stream_set set = one_srtp_call(0x1000, offered_key(), offered_key());
     srtp_sender tx(set, 1);
     srtp_receiver rx(set, 1);
     std::vector<uint8_t> buf = packet(set.streams[0].ssrc, 7);
@@ -98,7 +77,7 @@ TEST(srtp_streams, tampered_and_replayed_packets_fail_and_both_transforms_agree)
 // --srtp-mix, an RTP<->SRTP call: A's leg is plain, B's is SRTP. A->B is sent plain and
 // arrives protected (the relay's key toward B); B->A is sent protected and arrives plain.
 TEST(srtp_streams, a_plain_leg_passes_unchanged_and_is_never_checked) {
-    stream_set set = one_call(key(), key());
+    stream_set set = one_srtp_call(0x1000, offered_key(), offered_key());
     set.streams[0].send_srtp = false;  // A sends plain
     set.streams[1].recv_srtp = false;  // A receives plain
     srtp_sender tx(set, 1);
@@ -125,9 +104,9 @@ TEST(srtp_streams, a_plain_leg_passes_unchanged_and_is_never_checked) {
 }
 
 TEST(srtp_streams, a_wrong_key_fails_every_packet) {
-    stream_set set = one_call(key(), key());
-    srtp_sender tx(set, 0);           // no libsrtp2 checks on the sending side
-    set.streams[0].recv_key = key();  // not what the sender used
+    stream_set set = one_srtp_call(0x1000, offered_key(), offered_key());
+    srtp_sender tx(set, 0);                   // no libsrtp2 checks on the sending side
+    set.streams[0].recv_key = offered_key();  // not what the sender used
     srtp_receiver rx(set, 0);
     std::vector<uint8_t> buf = packet(set.streams[0].ssrc, 1);
     uint32_t len = rtp_header_bytes + 160;

@@ -2,12 +2,9 @@
 and checked by libsrtp2 (tests/support/srtp_peer), the relay re-keying between legs and
 bridging RTP <-> SRTP. Runs inside the relay's namespace (run_e2e.sh)."""
 
-import json
 import os
-import subprocess
-import time
 
-from rtptest import NgClient, check, new_key, ping, run_checks, text, wait_for
+from rtptest import NgClient, check, new_key, peer_transfer, ping, run_checks, text, wait_for
 from rtptest import audio_sdp as sdp, parse_audio_sdp as parse
 
 E = os.environ
@@ -40,11 +37,7 @@ def transfer(src_ns, src_addr, src_port, dst_ns, dst_addr, dst_port, to, send_ke
     if rtcp:
         recv.append("--rtcp")
         send.append("--rtcp")
-    rp = subprocess.Popen(recv, stdout=subprocess.PIPE, text=True)
-    time.sleep(0.2)
-    subprocess.run(send, check=True, timeout=30)
-    out, _ = rp.communicate(timeout=30)
-    return json.loads(out.strip().splitlines()[-1])
+    return peer_transfer(recv, send)
 
 
 def call(ng, call_id, offer_sdp, answer_fn, **ng_keys):

@@ -4,13 +4,10 @@ Interface a accepts MKIs (mki=accept); interface b offers AES_256_CM_HMAC_SHA1_3
 AEAD_AES_128_GCM (meson.build sets both). Runs inside the relay's namespace (run_e2e.sh)."""
 
 import base64
-import json
 import os
 import re
-import subprocess
-import time
 
-from rtptest import NgClient, check, ping, run_checks, text, wait_for
+from rtptest import NgClient, check, peer_transfer, ping, run_checks, text, wait_for
 from rtptest import audio_sdp as sdp, parse_audio_sdp as parse
 
 E = os.environ
@@ -51,11 +48,7 @@ def transfer(src, dst, to, send, recv, count=100, rtcp=False, expect=None):
             cmd += ["--mki", mki]
         if rtcp:
             cmd.append("--rtcp")
-    rp = subprocess.Popen(r, stdout=subprocess.PIPE, text=True)
-    time.sleep(0.2)
-    subprocess.run(s, check=True, timeout=30)
-    out, _ = rp.communicate(timeout=30)
-    return json.loads(out.strip().splitlines()[-1])
+    return peer_transfer(r, s)
 
 
 def mki_of(sdp_text, tag):

@@ -46,6 +46,14 @@ class Stream:
         first = min(self.received)
         return [seq for seq in sorted(self.sent) if seq > first and seq not in self.received]
 
+    def longest_gap(self, sent_after=None, sent_before=None):
+        """The longest time, by send time, between two packets in a row that arrived (sent
+        within the time window, when given): how long a failover kept the stream away.
+        99 s when fewer than two arrived."""
+        times = sorted(t for t in (self.sent_at[q] for q in self.received)
+                       if (sent_after is None or t >= sent_after) and (sent_before is None or t <= sent_before))
+        return max((b - a for a, b in zip(times, times[1:])), default=99.0)
+
     def lost(self, sent_after=None, sent_before=None):
         """Sequence numbers sent (within the time window, when given) that never arrived."""
         out = []

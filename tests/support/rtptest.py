@@ -4,11 +4,13 @@ relay against a second implementation of the protocol."""
 
 import base64
 import ctypes
+import json
 import os
 import random
 import re
 import socket
 import struct
+import subprocess
 import time
 
 CLONE_NEWNET = 0x40000000
@@ -246,6 +248,23 @@ def sipp_logged(path, word):
     m = re.search(r"%s (\S+) (\d+)" % word, data)
     c = re.search(r"CALL-ID (\S+)", data)
     return (c.group(1), m.group(1), int(m.group(2))) if m and c else None
+
+
+def peer_report(recv, timeout=30):
+    """The report of an srtp_peer receiver started with stdout=PIPE (its last line of JSON),
+    once it has ended."""
+    out, _ = recv.communicate(timeout=timeout)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def peer_transfer(recv, send):
+    """One srtp_peer transfer (tests/support/srtp_peer.cc): starts the receiver command
+    `recv`, gives it 0.2 s to bind, runs the sender command `send` to its end, and returns
+    the receiver's report."""
+    rp = subprocess.Popen(recv, stdout=subprocess.PIPE, text=True)
+    time.sleep(0.2)
+    subprocess.run(send, check=True, timeout=30)
+    return peer_report(rp)
 
 
 def wait_for(pred, timeout, step=0.05):

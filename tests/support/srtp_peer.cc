@@ -144,8 +144,9 @@ std::vector<uint8_t> decode_key(std::string b64) {
     return out;
 }
 
-// libsrtp2's policy setters of each suite (called: some are function-like macros), and
-// its key + salt length in bytes.
+// libsrtp2's policy setters of each suite (for SRTP and for SRTCP, whose tag is 80 bits
+// with every AES-CM suite), and its key + salt length in bytes. AES_CM_128_HMAC_SHA1_80's
+// setter is a macro for srtp_crypto_policy_set_rtp_default, whose address is taken here.
 struct suite_row {
     const char* name;
     void (*rtp)(srtp_crypto_policy_t*);
@@ -153,18 +154,14 @@ struct suite_row {
     size_t key_len;
 };
 const suite_row suites[] = {
-    {"AES_CM_128_HMAC_SHA1_80", [](srtp_crypto_policy_t* p) { srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(p); },
-     [](srtp_crypto_policy_t* p) { srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(p); }, 30},
-    {"AES_CM_128_HMAC_SHA1_32", [](srtp_crypto_policy_t* p) { srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32(p); },
-     [](srtp_crypto_policy_t* p) { srtp_crypto_policy_set_aes_cm_128_hmac_sha1_80(p); }, 30},
-    {"AES_256_CM_HMAC_SHA1_80", [](srtp_crypto_policy_t* p) { srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(p); },
-     [](srtp_crypto_policy_t* p) { srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(p); }, 46},
-    {"AES_256_CM_HMAC_SHA1_32", [](srtp_crypto_policy_t* p) { srtp_crypto_policy_set_aes_cm_256_hmac_sha1_32(p); },
-     [](srtp_crypto_policy_t* p) { srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80(p); }, 46},
-    {"AEAD_AES_128_GCM", [](srtp_crypto_policy_t* p) { srtp_crypto_policy_set_aes_gcm_128_16_auth(p); },
-     [](srtp_crypto_policy_t* p) { srtp_crypto_policy_set_aes_gcm_128_16_auth(p); }, 28},
-    {"AEAD_AES_256_GCM", [](srtp_crypto_policy_t* p) { srtp_crypto_policy_set_aes_gcm_256_16_auth(p); },
-     [](srtp_crypto_policy_t* p) { srtp_crypto_policy_set_aes_gcm_256_16_auth(p); }, 44},
+    {"AES_CM_128_HMAC_SHA1_80", srtp_crypto_policy_set_rtp_default, srtp_crypto_policy_set_rtp_default, 30},
+    {"AES_CM_128_HMAC_SHA1_32", srtp_crypto_policy_set_aes_cm_128_hmac_sha1_32, srtp_crypto_policy_set_rtp_default, 30},
+    {"AES_256_CM_HMAC_SHA1_80", srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80,
+     srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80, 46},
+    {"AES_256_CM_HMAC_SHA1_32", srtp_crypto_policy_set_aes_cm_256_hmac_sha1_32,
+     srtp_crypto_policy_set_aes_cm_256_hmac_sha1_80, 46},
+    {"AEAD_AES_128_GCM", srtp_crypto_policy_set_aes_gcm_128_16_auth, srtp_crypto_policy_set_aes_gcm_128_16_auth, 28},
+    {"AEAD_AES_256_GCM", srtp_crypto_policy_set_aes_gcm_256_16_auth, srtp_crypto_policy_set_aes_gcm_256_16_auth, 44},
 };
 
 bool use_mki = false;  // --mki given: every packet carries it

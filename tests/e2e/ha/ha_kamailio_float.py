@@ -16,14 +16,13 @@ import re
 import subprocess
 import time
 
-from hanodes import FLOAT_NG, Node, redis
+from hanodes import FLOAT_NG, Node, holds, redis
+from hasip import Kamailio, sipp_call
 from mediaflow import Media, Stream, host_socket
 from rtptest import check, run_checks, sipp_logged, wait_for
 
 E = os.environ
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.abspath(os.path.join(HERE, "../../.."))
-CFG = os.path.join(REPO, "deploy/kamailio/kamailio-rtprelay.cfg")
 A1, A3, B1, B3 = "198.18.1.1", "198.18.1.3", "198.18.2.1", "198.18.2.3"
 HOLD_MS = 4000  # after the re-INVITE (uac_reinvite.xml: the re-INVITE 6 s after the ACK)
 
@@ -35,46 +34,20 @@ def ng_ok(node, command):
 
 
 def main():
-    tmp = E["HA_TMP"]
     both = dict(a_addrs=[A1, A3], b_addrs=[B1, B3], ng_float=True)
     n1 = Node(1, home=[A1, B1], **both).start()
     n2 = Node(2, home=[A3, B3], **both).start()
-    check(wait_for(lambda: redis("GET", "rtprelay:t:lease:" + A1) == '"n1"' and
-                   redis("GET", "rtprelay:t:lease:" + FLOAT_NG[0]) == '"n1"' and
-                   redis("GET", "rtprelay:t:lease:" + FLOAT_NG[1]) == '"n2"', 10),
+    check(wait_for(lambda: holds("n1", A1, FLOAT_NG[0]) and holds("n2", FLOAT_NG[1]), 10),
           "each node holds its media addresses and its NG address")
     check(FLOAT_NG[0] in n1.kernel_addresses() and FLOAT_NG[0] not in n2.kernel_addresses() and
           FLOAT_NG[1] in n2.kernel_addresses(), "each NG address is on its holder's management veth only")
 
-    ng_set = "udp:%s:2223=1000 udp:%s:2223=1" % (FLOAT_NG[0], FLOAT_NG[1])
-    run = os.path.join(tmp, "run")
-    os.makedirs(run, exist_ok=True)
-    kam_log = open(os.path.join(tmp, "kamailio.log"), "w")
-    kam = subprocess.Popen(["kamailio", "-f", CFG, "-DD", "-E", "-n", "2", "-m", "64", "-M", "8",
-                            "-P", os.path.join(tmp, "kamailio.pid"), "-Y", run, "-w", tmp,
-                            "-l", "udp:%s:5060" % E["SIP_PROXY_A"], "-l", "udp:%s:5060" % E["SIP_PROXY_B"],
-                            "-A", 'RTPRELAY_NG="%s"' % ng_set, "-A", 'CALLER_IF="a"', "-A", 'CALLEE_IF="b"'],
-                           stdout=kam_log, stderr=subprocess.STDOUT)
+    kam = Kamailio("udp:%s:2223=1000 udp:%s:2223=1" % (FLOAT_NG[0], FLOAT_NG[1]))
     try:
-        check(wait_for(lambda: "INFO" in open(kam_log.name).read() or kam.poll() is not None, 10) and
-              kam.poll() is None, "Kamailio runs with both nodes' NG addresses in its rtpengine set")
+        check(kam.running(), "Kamailio runs with both nodes' NG addresses in its rtpengine set")
         time.sleep(1.0)
-        uas_log, uac_log = os.path.join(tmp, "uas_logs.log"), os.path.join(tmp, "uac_logs.log")
-        uas = subprocess.Popen(["ip", "netns", "exec", E["NS_B"], "timeout", "60", "sipp", "-sf",
-                                os.path.join(HERE, "uas_reinvite.xml"), "-i", E["SIP_B"], "-p", "5080", "-m", "1",
-                                "-nostdin", "-key", "rtp_addr", E["ADDR_B"], "-key", "rtp_port", "40000",
-                                "-timeout", "50s", "-trace_logs", "-log_file", uas_log, "-trace_err", "-error_file",
-                                os.path.join(tmp, "uas_errors.log")], cwd=tmp,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(0.5)
-        uac = subprocess.Popen(["ip", "netns", "exec", E["NS_A"], "timeout", "60", "sipp", "-sf",
-                                os.path.join(HERE, "uac_reinvite.xml"), "%s:5060" % E["SIP_PROXY_A"], "-i", E["SIP_A"],
-                                "-p", "5060", "-m", "1", "-nostdin", "-s", "callee",
-                                "-key", "callee", "%s:5080" % E["SIP_B"], "-key", "rtp_addr", E["ADDR_A"],
-                                "-key", "rtp_port", "30000", "-d", str(HOLD_MS), "-timeout", "50s",
-                                "-trace_logs", "-log_file", uac_log, "-trace_err", "-error_file",
-                                os.path.join(tmp, "uac_errors.log")], cwd=tmp,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        uas, uac, uas_log, uac_log = sipp_call(os.path.join(HERE, "uas_reinvite.xml"),
+                                               os.path.join(HERE, "uac_reinvite.xml"), HOLD_MS, 50)
         ok = wait_for(lambda: sipp_logged(uas_log, "OFFER-MEDIA") and sipp_logged(uac_log, "ANSWER-MEDIA"), 20)
         check(ok, "the call is set up through Kamailio")
         set_up = time.monotonic()
@@ -97,7 +70,7 @@ def main():
         killed = n1.kill9()
         check(n2.wait_log("calls adopted", 5), "node 2 adopts the call")
         check(n2.wait_log("serving NG address", 5) and
-              wait_for(lambda: redis("GET", "rtprelay:t:lease:" + FLOAT_NG[0]) == '"n2"', 5),
+              wait_for(lambda: holds("n2", FLOAT_NG[0]), 5),
               "node 2 holds node 1's NG address lease")
         check(wait_for(lambda: FLOAT_NG[0] in n2.kernel_addresses(), 5) and
               FLOAT_NG[0] not in n1.kernel_addresses(), "node 1's NG address is on node 2's management veth")
@@ -119,9 +92,8 @@ def main():
         reinvited = time.monotonic()
         time.sleep(2.0)
         for s in media.streams:
-            times = sorted(s.sent_at[q] for q in s.received)
-            gap = max(b - a for a, b in zip(times, times[1:]))
-            after = [t for t in times if t > reinvited]
+            gap = s.longest_gap()
+            after = [q for q in s.received if s.sent_at[q] > reinvited]
             print("GAP kamailio-float %s %.0f ms" % (s.name, gap * 1000))
             check(len(after) > 30 and gap < 2.0, "%s: RTP flows through node 2, also after the re-INVITE (gap %.0f ms)"
                   % (s.name, gap * 1000))
@@ -129,7 +101,7 @@ def main():
         # The BYE (SIPp hangs up HOLD_MS after the re-INVITE): $rtpestat and delete on node 2.
         check(uac.wait(30) == 0 and uas.wait(15) == 0, "the call completes, re-INVITE and BYE included (SIPp exit 0)")
         media.stop()
-        text = open(kam_log.name).read()
+        text = kam.log_text()
         m = re.search(r"media of %s: RTP: [0-9]+ bytes, ([0-9]+) packets" % re.escape(call_id), text)
         check(m is not None and int(m.group(1)) > 0, "$rtpestat at the BYE returns the call's totals (%s)" %
               (m.group(0) if m else [line for line in text.splitlines() if "media of" in line]))
@@ -140,11 +112,7 @@ def main():
               "the BYE's delete closes the call on node 2")
         check(redis("EXISTS", "rtprelay:t:call:" + call_id) == "(integer) 0", "its record is gone")
     finally:
-        kam.terminate()
-        try:
-            kam.wait(10)
-        except subprocess.TimeoutExpired:
-            kam.kill()
+        kam.stop()
 
     # Node 1 back (it finds its NG address held by node 2 and holds nothing), then a planned
     # handover of everything node 2 holds to it, asked on node 1's address (node 2 answers
@@ -159,8 +127,7 @@ def main():
           (out.stdout + out.stderr).strip().splitlines()[:1])
     check(wait_for(lambda: all(a in n1.kernel_addresses() for a in FLOAT_NG[:2]), 5) and
           not any(a in n2.kernel_addresses() for a in FLOAT_NG), "both NG addresses are on node 1's veth now")
-    check(redis("GET", "rtprelay:t:lease:" + FLOAT_NG[1]) == '"n1"' and
-          redis("GET", "rtprelay:t:lease:" + A3) == '"n1"', "node 1 holds node 2's leases, NG and media")
+    check(holds("n1", FLOAT_NG[1], A3), "node 1 holds node 2's leases, NG and media")
     check(n2.stop() == 0 and n1.stop() == 0, "both nodes stop cleanly")
     check(not any(a in n1.kernel_addresses() + n2.kernel_addresses() for a in FLOAT_NG),
           "the nodes removed the NG addresses when they stopped")

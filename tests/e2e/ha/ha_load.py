@@ -23,14 +23,12 @@ import time
 
 import pcapidx
 
-from hanodes import Node, redis
+from hanodes import Node, S80, capture, captures_running, flow_report, holds, redis, srtp_flow
 from rtptest import check, new_key, run_checks, text, wait_for
 from rtptest import audio_sdp as sdp, parse_audio_sdp as parse
 
 E = os.environ
-PEER = os.path.join(E["BUILD_DIR"], "tests", "srtp_peer")
 LOADGEN = os.path.join(E["BUILD_DIR"], "bench", "loadgen", "rtprelay-loadgen")
-S80 = "AES_CM_128_HMAC_SHA1_80"
 CALLS = int(E.get("HA_LOAD_CALLS", "300"))
 SECONDS = float(E.get("HA_LOAD_SECONDS", "9"))
 KILL_AFTER = 2.0          # seconds of media through node 1 once every call is in Redis
@@ -50,32 +48,9 @@ def call(ng, call_id, port, ka, kb):
     return to_b, parse(a["sdp"])
 
 
-def srtp_flow(src, dst, port, to, recv_key, send_key, ssrc, seq, count, interval_ms, rtcp=False):
-    """libsrtp2 sender at side `src` ("A" or "B"), receiver at `dst` (tests/srtp_peer), both
-    on `port`; the sender sends to the relay at `to`, the receiver checks with the relay's
-    key toward it."""
-    extra = ["--rtcp"] if rtcp else []
-    recv = subprocess.Popen([PEER, "recv", "--ns", E["NS_" + dst], "--bind", "%s:%d" % (E["ADDR_" + dst], port),
-                             "--count", str(count), "--timeout-ms", str(count * interval_ms + 6000), "--key",
-                             recv_key, "--suite", S80] + extra, stdout=subprocess.PIPE, text=True)
-    send = subprocess.Popen([PEER, "send", "--ns", E["NS_" + src], "--bind", "%s:%d" % (E["ADDR_" + src], port),
-                             "--to", "%s:%d" % to, "--count", str(count), "--interval-us", str(interval_ms * 1000),
-                             "--ssrc", str(ssrc), "--key", send_key, "--suite", S80, "--seq", str(seq)] + extra)
-    return send, recv
-
-
-def peer_result(pair):
-    send, recv = pair
-    send.wait(60)
-    out, _ = recv.communicate(timeout=60)
-    return json.loads(out.strip().splitlines()[-1])
-
-
-def capture(ns, iface, relay, path):
-    """Every UDP packet a relay sends to this endpoint (dumpcap: tshark's capture engine)."""
-    return subprocess.Popen(["ip", "netns", "exec", ns, "dumpcap", "-q", "-i", iface, "-P", "-B", "64", "-w", path,
-                             "-f", "udp and src host %s" % relay], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+def at(side, port):
+    """Side "A" or "B" of the test's endpoints on `port`, as srtp_flow takes it."""
+    return E["NS_" + side], E["ADDR_" + side], port
 
 
 def srtp_and_srtcp(path, relay):
@@ -104,8 +79,7 @@ def main():
     peers = ["--ng-allow=198.19.0.%d" % k for k in (1, 2, 3)]
     n1 = Node(1, home=True, extra=peers).start()
     standbys = [Node(2, home=False, extra=peers).start(), Node(3, home=False, extra=peers).start()]
-    check(wait_for(lambda: redis("GET", "rtprelay:t:lease:" + E["RELAY_A"]) == '"n1"' and
-                   redis("GET", "rtprelay:t:lease:" + E["RELAY_B"]) == '"n1"', 10), "node 1 holds both leases")
+    check(wait_for(lambda: holds("n1", E["RELAY_A"], E["RELAY_B"]), 10), "node 1 holds both leases")
     check(n1.wait_log("serving media address"), "node 1 serves its addresses")
     sentinels = E["SENTINEL_PORTS"].split()
     check(len(sentinels) == 3 and redis("INFO", "replication").count("slave0:") == 1,
@@ -117,10 +91,9 @@ def main():
         if side not in sides:
             continue
         path = os.path.join(E["HA_TMP"], "to-%s.pcap" % side)
-        caps[side] = (capture(ns, iface, relay, path), path, relay)
-    # dumpcap writes the file's header once it captures.
-    check(wait_for(lambda: all(os.path.exists(c[1]) and os.path.getsize(c[1]) >= 24 for c in caps.values()), 20),
-          "the captures are running")
+        # Every UDP packet a relay sends to this endpoint.
+        caps[side] = (capture(ns, iface, path, "udp and src host %s" % relay, buffer_mb=64), path, relay)
+    check(captures_running([c[1] for c in caps.values()]), "the captures are running")
 
     # The test's own SRTP calls through node 1: one whose A->B stream crosses a sequence
     # number wrap before the kill (libsrtp2 at both ends), one with SRTCP A->B.
@@ -140,15 +113,15 @@ def main():
     check(wait_for(lambda: redis("SCARD", "rtprelay:t:calls:n1") == want, 20),
           "every call is in Redis (%s)" % redis("SCARD", "rtprelay:t:calls:n1"))
     to_b, to_a = sdps["wrap-1"]
-    wrap = srtp_flow("A", "B", 29100, (to_a["addr"], to_a["port"]), to_b["crypto"][0][2], keys["wrap-1"][0], 0x2001,
-                     65486, int((SECONDS - 1) * 50), 20)
+    wrap = srtp_flow(at("A", 29100), at("B", 29100), (to_a["addr"], to_a["port"]), keys["wrap-1"][0],
+                     to_b["crypto"][0][2], 0x2001, int((SECONDS - 1) * 50), seq=65486, slack_ms=6000)
     # SRTCP both ways (one call each: a libsrtp2 sender and receiver cannot share a port).
     to_b, to_a = sdps["srtcp-1"]
-    srtcp = [srtp_flow("A", "B", 29201, (to_a["addr"], to_a["port"] + 1), to_b["crypto"][0][2], keys["srtcp-1"][0],
-                       0x3001, 1000, int((SECONDS - 1) * 10), 100, rtcp=True)]
+    srtcp = [srtp_flow(at("A", 29201), at("B", 29201), (to_a["addr"], to_a["port"] + 1), keys["srtcp-1"][0],
+                       to_b["crypto"][0][2], 0x3001, int((SECONDS - 1) * 10), 100, rtcp=True, slack_ms=6000)]
     to_b, to_a = sdps["srtcp-2"]
-    srtcp.append(srtp_flow("B", "A", 29301, (to_b["addr"], to_b["port"] + 1), to_a["crypto"][0][2],
-                           keys["srtcp-2"][1], 0x3002, 1000, int((SECONDS - 1) * 10), 100, rtcp=True))
+    srtcp.append(srtp_flow(at("B", 29301), at("A", 29301), (to_b["addr"], to_b["port"] + 1), keys["srtcp-2"][1],
+                           to_a["crypto"][0][2], 0x3002, int((SECONDS - 1) * 10), 100, rtcp=True, slack_ms=6000))
     time.sleep(KILL_AFTER)  # the wrap stream wrapped after 50 packets (1 s)
     # The loadgen marks the moment (SIGUSR1): per call it then measures media again after it.
     killed_at = time.monotonic()  # the signal's time (kill9() returns once the process is reaped)
@@ -221,12 +194,12 @@ def main():
           "the loadgen's deletes reach a live node (%s: %s)" % (r.get("teardown_ng"), r.get("delete")))
 
     # The test's own SRTP calls: libsrtp2 at B accepts the wrapped stream and the SRTCP.
-    w = peer_result(wrap)
+    w = flow_report(wrap, 60)
     print("GAP srtp wrap %.0f ms (%s)" % (w["max_gap_ms"], w))
     check(w["auth_failed"] == 0 and w["bad_payload"] == 0 and w["ok"] >= (SECONDS - 1) * 50 - 100,
           "the stream that wrapped before the kill decrypts after it (%s)" % w)
     for side, pair in zip("BA", srtcp):
-        c = peer_result(pair)
+        c = flow_report(pair, 60)
         check(c["auth_failed"] == 0 and c["ok"] >= (SECONDS - 1) * 10 - 25,
               "libsrtp2 at %s accepts the relays' SRTCP across the takeover (%s)" % (side, c))
 
@@ -248,8 +221,7 @@ def main():
         check(len(ctl) >= (SECONDS - 1) * 10 - 25 and not pcapidx.repeats(ctl),
               "leg %s: no SRTCP (SSRC, index) twice among %d packets" % (side, len(ctl)))
 
-    check(redis("GET", "rtprelay:t:lease:" + E["RELAY_A"]) == '"%s"' % taker.name and
-          redis("GET", "rtprelay:t:lease:" + E["RELAY_B"]) == '"%s"' % taker.name, "%s holds both leases" % taker.name)
+    check(holds(taker.name, E["RELAY_A"], E["RELAY_B"]), "%s holds both leases" % taker.name)
     check("calls adopted" not in other.log_text(), "the other standby adopted nothing")
     for cid in ("wrap-1", "srtcp-1", "srtcp-2"):
         d = other.ng.request({"command": "delete", "call-id": cid})

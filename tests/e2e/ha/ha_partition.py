@@ -14,19 +14,12 @@ import os
 import subprocess
 import time
 
-from hanodes import FLOAT_NG, Node, redis
+from hanodes import FLOAT_NG, Node, capture, captures_running, holds, redis
 from mediaflow import Media, Stream, host_socket
 from rtptest import check, run_checks, text, wait_for
 from rtptest import audio_sdp as sdp, parse_audio_sdp as parse
 
 E = os.environ
-
-
-def capture(ns, iface, path):
-    """dumpcap (tshark's capture engine): tshark itself takes seconds to start on a loaded
-    host, and a capture that starts after the cut cannot show node 1's frames."""
-    return subprocess.Popen(["ip", "netns", "exec", ns, "dumpcap", "-q", "-P", "-i", iface, "-w", path, "-f",
-                             "arp or udp"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def claims(path, addr):
@@ -47,18 +40,14 @@ def main():
     ns_a, ns_b, ip_a, ip_b = E["NS_A"], E["NS_B"], E["ADDR_A"], E["ADDR_B"]
     n1 = Node(1, home=True, ng_float=True).start()
     n2 = Node(2, home=False, ng_float=True).start()
-    check(wait_for(lambda: redis("GET", "rtprelay:t:lease:" + E["RELAY_A"]) == '"n1"' and
-                   redis("GET", "rtprelay:t:lease:" + FLOAT_NG[0]) == '"n1"', 10), "node 1 holds its leases")
+    check(wait_for(lambda: holds("n1", E["RELAY_A"], FLOAT_NG[0]), 10), "node 1 holds its leases")
     caps = {}
     for ns, iface, side in ((ns_a, E["IF_A1"], "a"), (ns_b, E["IF_B1"], "b")):
         path = os.path.join(E["HA_TMP"], "cap-%s.pcap" % side)
-        caps[side] = (capture(ns, iface, path), path)
+        caps[side] = (capture(ns, iface, path, "arp or udp"), path)
     mgmt_path = os.path.join(E["HA_TMP"], "cap-m.pcap")
-    mgmt_cap = capture(E["NS_RELAY"], "br-m", mgmt_path)  # the test runs in the bridges' namespace
-    # dumpcap writes the file's header once it captures.
-    check(wait_for(lambda: all(os.path.exists(p) and os.path.getsize(p) >= 24
-                               for p in [c[1] for c in caps.values()] + [mgmt_path]), 20),
-          "the captures are running")
+    mgmt_cap = capture(E["NS_RELAY"], "br-m", mgmt_path, "arp or udp")  # the test runs in the bridges' namespace
+    check(captures_running([c[1] for c in caps.values()] + [mgmt_path]), "the captures are running")
 
     o = n1.ng.request({"command": "offer", "call-id": "p1", "from-tag": "A", "sdp": sdp(ip_a, 33000),
                        "direction": ["a", "b"]})
@@ -110,8 +99,7 @@ def main():
     # Healing: node 1 reaches Redis again, finds node 2 holding its leases, lets the call go.
     subprocess.run(["ip", "-n", "%s-n1" % E["HA_PREFIX"], "link", "set", "%s-n1m" % E["HA_PREFIX"], "up"], check=True)
     check(n1.wait_log("calls let go", 10), "node 1 lets the call go once it sees node 2's leases")
-    check(redis("GET", "rtprelay:t:lease:" + E["RELAY_A"]) == '"n2"' and
-          redis("GET", "rtprelay:t:lease:" + FLOAT_NG[0]) == '"n2"', "node 2 keeps the leases")
+    check(holds("n2", E["RELAY_A"], FLOAT_NG[0]), "node 2 keeps the leases")
     # The call through node 1's NG address: the bridge host resolves it afresh (one ARP
     # request that both nodes see) and node 2 answers, on node 1's address.
     subprocess.run(["ip", "neigh", "flush", "dev", "br-m"], check=False)

@@ -13,14 +13,12 @@ import os
 import subprocess
 import time
 
-from hanodes import Node, redis
+from hanodes import Node, PEER, S80, flow_report, holds, redis, srtp_flow
 from recording_check import pcap_rtp, wait_done
 from rtptest import check, new_key, run_checks, text, wait_for
 from rtptest import audio_sdp as sdp, parse_audio_sdp as parse
 
 E = os.environ
-PEER = os.path.join(E["BUILD_DIR"], "tests", "srtp_peer")
-S80 = "AES_CM_128_HMAC_SHA1_80"
 PACKETS = 250  # 20 ms apart: 5 s
 SSRC = 0x2101
 CID = "rec-ha-1"
@@ -41,7 +39,7 @@ def main():
     rec2, args2 = recording_args(2)
     n1 = Node(1, home=True, extra=args1).start()
     n2 = Node(2, home=False, extra=args2).start()
-    check(wait_for(lambda: redis("GET", "rtprelay:t:lease:" + E["RELAY_A"]) == '"n1"', 10), "node 1 holds its leases")
+    check(wait_for(lambda: holds("n1", E["RELAY_A"]), 10), "node 1 holds its leases")
     check(n1.wait_log("serving media address"), "node 1 serves its addresses")
 
     ka, kb = new_key(), new_key()
@@ -63,12 +61,8 @@ def main():
     check(wait_for(lambda: redis("SCARD", "rtprelay:t:calls:n1") == "(integer) 1", 5), "the call is in Redis")
 
     # SRTP A -> B through the relay; the recording holds it decrypted.
-    recv = subprocess.Popen([PEER, "recv", "--ns", ns_b, "--bind", "%s:31000" % ip_b, "--count", str(PACKETS),
-                             "--timeout-ms", str(PACKETS * 20 + 5000), "--key", to_b["crypto"][0][2], "--suite", S80],
-                            stdout=subprocess.PIPE, text=True)
-    send = subprocess.Popen([PEER, "send", "--ns", ns_a, "--bind", "%s:31000" % ip_a, "--to",
-                             "%s:%d" % (to_a["addr"], to_a["port"]), "--count", str(PACKETS), "--interval-us", "20000",
-                             "--ssrc", str(SSRC), "--key", ka, "--suite", S80, "--seq", "1000"])
+    flow = srtp_flow((ns_a, ip_a, 31000), (ns_b, ip_b, 31000), (to_a["addr"], to_a["port"]), ka, to_b["crypto"][0][2],
+                     SSRC, PACKETS, slack_ms=5000)
     time.sleep(2.0)
     killed_wall = time.time()
     n1.kill9()
@@ -80,9 +74,7 @@ def main():
           "node 2 records part 2 of the same recording (%s)" % r2)
     base2 = os.path.relpath(text(r2["files"]["pcap"]), rec2)[:-len(".pcap")]
     check(base2 == base1 + "-part2", "part 2 is named after part 1: %s" % base2)
-    send.wait(30)
-    out, _ = recv.communicate(timeout=30)
-    res = json.loads(out.strip().splitlines()[-1])
+    res = flow_report(flow)
     check(res["auth_failed"] == 0 and res["ok"] >= PACKETS - 100, "SRTP flows again through node 2 (%s)" % res)
 
     # Node 1 again, on the same recording directory: it finishes what it left open.

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import time
 
-from hanodes import Node, master_port, redis, redis_pid
+from hanodes import Node, holds, master_port, redis, redis_pid
 from mediaflow import Media, Stream, host_socket
 from rtptest import check, run_checks, text, wait_for
 from rtptest import audio_sdp as sdp, parse_audio_sdp as parse
@@ -44,18 +44,13 @@ def flows(media, ns_a, ns_b, port, to_a, to_b, ssrc):
     return [ab, ba]
 
 
-def worst_gap(s, after, before):
-    times = sorted(s.sent_at[q] for q in s.received if after <= s.sent_at[q] <= before)
-    return max((b - a for a, b in zip(times, times[1:])), default=99.0)
-
-
 def main():
     ns_a, ns_b = E["NS_A"], E["NS_B"]
     first = master_port()
     check(first == int(E["REDIS_PORT"]), "the Sentinels name the first Redis master")
     n1 = Node(1, home=True).start()
     n2 = Node(2, home=False).start()
-    check(wait_for(lambda: redis("GET", "rtprelay:t:lease:" + E["RELAY_A"]) == '"n1"', 10), "node 1 holds its leases")
+    check(wait_for(lambda: holds("n1", E["RELAY_A"]), 10), "node 1 holds its leases")
     to_a, to_b, _ = call(n1.ng, "c1", 32000)
     media = Media(period=0.02)
     streams = flows(media, ns_a, ns_b, 32000, to_a, to_b, 0x3001)
@@ -76,13 +71,13 @@ def main():
     check(wait_for(lambda: master_port() == first + 1, 10), "the Sentinels promote the replica")
     promoted = time.monotonic()
     print("FAILOVER promoted after %.0f ms" % ((promoted - killed) * 1000))
-    check(wait_for(lambda: redis("GET", "rtprelay:t:lease:" + E["RELAY_A"]) == '"n1"', 5),
+    check(wait_for(lambda: holds("n1", E["RELAY_A"]), 5),
           "node 1 holds its leases on the new master")
     check(wait_for(lambda: redis("SCARD", "rtprelay:t:calls:n1") == "(integer) 4", 5),
           "the calls made during the failover are written to the new master")
     time.sleep(1.5)
     for s in streams:
-        g = worst_gap(s, killed - 0.5, time.monotonic() - 0.3)
+        g = s.longest_gap(killed - 0.5, time.monotonic() - 0.3)
         print("GAP failover %s %.0f ms" % (s.name, g * 1000))
         check(g < 0.25, "%s: media goes on through the failover (longest gap %.0f ms)" % (s.name, g * 1000))
     check("taking over" not in n2.log_text(), "the standby takes nothing over")
@@ -102,7 +97,7 @@ def main():
     subprocess.Popen(["redis-server", "--port", str(second), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                       "--dir", E["HA_TMP"], "--daemonize", "no", "--logfile", os.path.join(E["HA_TMP"], "redis-again.log")])
     back_at = time.monotonic()
-    check(wait_for(lambda: redis("GET", "rtprelay:t:lease:" + E["RELAY_A"]) == '"n1"', 10),
+    check(wait_for(lambda: holds("n1", E["RELAY_A"]), 10),
           "node 1 holds its leases again once Redis is back")
     check(wait_for(lambda: redis("SCARD", "rtprelay:t:calls:n1") == "(integer) 5", 10),
           "every call (and the one made while Redis was down) is written again")
@@ -110,7 +105,7 @@ def main():
     time.sleep(1.0)
     media.stop()
     for s in streams:
-        g = worst_gap(s, down_at, time.monotonic() - 1.0)
+        g = s.longest_gap(down_at, time.monotonic() - 1.0)
         print("GAP redis-down %s %.0f ms" % (s.name, g * 1000))
         check(g < 0.25, "%s: media goes on while Redis is down (longest gap %.0f ms)" % (s.name, g * 1000))
     print("REDIS down for %.1f s" % (back_at - down_at))

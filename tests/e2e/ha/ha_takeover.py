@@ -5,22 +5,19 @@ after the gap, the standby serves the calls' later NG commands, and the records 
 the delete. Runs inside the relay namespace (run_ha.sh)."""
 
 import base64
-import json
 import os
 import re
-import subprocess
 import time
 
 import pcapidx
 
-from hanodes import Node, redis, redis_raw, redis_set_bytes
+from hanodes import (Node, S80, capture, captures_running, flow_report, holds, redis, redis_raw, redis_set_bytes,
+                     srtp_flow)
 from mediaflow import Media, Stream, host_socket
 from rtptest import check, new_key, run_checks, text, wait_for
 from rtptest import audio_sdp as sdp, parse_audio_sdp as parse
 
 E = os.environ
-PEER = os.path.join(E["BUILD_DIR"], "tests", "srtp_peer")
-S80 = "AES_CM_128_HMAC_SHA1_80"
 PACKETS = 300       # per SRTP direction, 20 ms apart: 6 s
 KILL_AFTER = 2.0    # seconds of media before the kill
 
@@ -36,33 +33,14 @@ def call(ng, call_id, offer_sdp, answer_fn):
     return to_b, parse(a["sdp"])
 
 
-def srtp_stream(src_ns, src, sport, dst_ns, dst, dport, to, send_key, recv_key, ssrc, seq=1000, rtcp=False,
-                count=PACKETS, interval_ms=20):
-    extra = ["--rtcp"] if rtcp else []
-    recv = subprocess.Popen([PEER, "recv", "--ns", dst_ns, "--bind", "%s:%d" % (dst, dport), "--count", str(count),
-                             "--timeout-ms", str(int(count * interval_ms + 4000)), "--key", recv_key, "--suite", S80]
-                            + extra, stdout=subprocess.PIPE, text=True)
-    send = subprocess.Popen([PEER, "send", "--ns", src_ns, "--bind", "%s:%d" % (src, sport), "--to", "%s:%d" % to,
-                             "--count", str(count), "--interval-us", str(interval_ms * 1000), "--ssrc", str(ssrc),
-                             "--key", send_key, "--suite", S80, "--seq", str(seq)] + extra)
-    return send, recv
-
-
-def gap(stream):
-    """Longest time between two packets in a row that arrived (by send time)."""
-    got = sorted(stream.received)
-    times = [stream.sent_at[s] for s in got]
-    return max((b - a for a, b in zip(times, times[1:])), default=99.0), got
-
-
 def main():
     ns_a, ns_b, ip_a, ip_b = E["NS_A"], E["NS_B"], E["ADDR_A"], E["ADDR_B"]
     n1 = Node(1, home=True).start()
     n2 = Node(2, home=False).start()
-    check(wait_for(lambda: redis("GET", "rtprelay:t:lease:" + E["RELAY_A"]) == '"n1"', 10),
+    check(wait_for(lambda: holds("n1", E["RELAY_A"]), 10),
           "node 1 holds the lease of its home address")
     check(n1.wait_log("serving media address"), "node 1 serves its addresses")
-    check(redis("GET", "rtprelay:t:lease:" + E["RELAY_B"]) == '"n1"', "and of the other one")
+    check(holds("n1", E["RELAY_B"]), "and of the other one")
     check("serving media address" not in n2.log_text(), "the standby serves nothing")
     m1, m2 = n1.metrics(), n2.metrics()
     check(m1.get("rtprelay_leases_held") == 2 and m1.get("rtprelay_addresses_served") == 2,
@@ -108,26 +86,22 @@ def main():
     media.start()
     # Every packet the relays send to B, for the (SSRC, index) check.
     cap_path = os.path.join(E["HA_TMP"], "to-b.pcap")
-    # dumpcap (tshark's capture engine, seconds quicker to start on a loaded host), classic
-    # pcap for pcapidx; it writes the file's header once it captures.
-    cap = subprocess.Popen(["ip", "netns", "exec", ns_b, "dumpcap", "-q", "-P", "-i", E["IF_B1"], "-w", cap_path,
-                            "-f", "udp and src host %s" % E["RELAY_B"]], stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-    check(wait_for(lambda: os.path.exists(cap_path) and os.path.getsize(cap_path) >= 24, 20), "the capture is running")
+    cap = capture(ns_b, E["IF_B1"], cap_path, "udp and src host %s" % E["RELAY_B"])
+    check(captures_running([cap_path]), "the capture is running")
     time.sleep(0.5)
     # srtp-1's A->B stream starts 50 packets before its sequence number wraps: it is under
     # ROC 1 well before the kill, and must still decrypt at B after it.
     port, ka, kb, s_to_b, s_to_a = keys["srtp-1"]
-    srtp = [srtp_stream(ns_a, ip_a, port, ns_b, ip_b, port, (s_to_a["addr"], s_to_a["port"]), ka,
-                        s_to_b["crypto"][0][2], 0x2001, seq=65486)]
+    srtp = [srtp_flow((ns_a, ip_a, port), (ns_b, ip_b, port), (s_to_a["addr"], s_to_a["port"]), ka,
+                      s_to_b["crypto"][0][2], 0x2001, PACKETS, seq=65486)]
     port, ka, kb, s_to_b, s_to_a = keys["srtp-2"]
-    srtp.append(srtp_stream(ns_b, ip_b, port, ns_a, ip_a, port, (s_to_b["addr"], s_to_b["port"]), kb,
-                            s_to_a["crypto"][0][2], 0x2002))
+    srtp.append(srtp_flow((ns_b, ip_b, port), (ns_a, ip_a, port), (s_to_b["addr"], s_to_b["port"]), kb,
+                          s_to_a["crypto"][0][2], 0x2002, PACKETS))
     # SRTCP A->B through srtcp-1: the relay's own SRTCP indices toward B, across the takeover.
     port, ka, kb, s_to_b, s_to_a = keys["srtcp-1"]
     srtcp_port_b = port + 1
-    srtcp = srtp_stream(ns_a, ip_a, port + 1, ns_b, ip_b, port + 1, (s_to_a["addr"], s_to_a["port"] + 1), ka,
-                        s_to_b["crypto"][0][2], 0x3001, rtcp=True, count=60, interval_ms=100)
+    srtcp = srtp_flow((ns_a, ip_a, port + 1), (ns_b, ip_b, port + 1), (s_to_a["addr"], s_to_a["port"] + 1), ka,
+                      s_to_b["crypto"][0][2], 0x3001, 60, 100, rtcp=True)
     time.sleep(KILL_AFTER)
     check(len(ab.received) > 50 and len(ba.received) > 50, "plain media flows through node 1 before the kill")
     killed_at = n1.kill9()
@@ -136,21 +110,16 @@ def main():
     time.sleep(3.0)
     media.stop()
     for s in (ab, ba):
-        g, got = gap(s)
-        after = [q for q in got if s.sent_at[q] > killed_at + 2.0]
+        g = s.longest_gap()
+        after = [q for q in s.received if s.sent_at[q] > killed_at + 2.0]
         check(len(after) > 20, "%s: plain media flows again through node 2 (%d packets after)" % (s.name, len(after)))
         check(g < 2.0, "%s: gap %.0f ms (target 1000 ms)" % (s.name, g * 1000))
         print("GAP plain %s %.0f ms" % (s.name, g * 1000))
         check(s.bad == 0, "%s: nothing altered" % s.name)
-    send, recv = srtcp
-    send.wait(30)
-    out, _ = recv.communicate(timeout=30)
-    r = json.loads(out.strip().splitlines()[-1])
+    r = flow_report(srtcp)
     check(r["auth_failed"] == 0 and r["ok"] >= 45, "SRTCP: libsrtp2 at B accepts the relays' SRTCP across the takeover (%s)" % r)
-    for send, recv in srtp:
-        send.wait(30)
-        out, _ = recv.communicate(timeout=30)
-        r = json.loads(out.strip().splitlines()[-1])
+    for flow in srtp:
+        r = flow_report(flow)
         print("GAP srtp %s %.0f ms (%s)" % (r["from"], r["max_gap_ms"], r))
         check(r["auth_failed"] == 0 and r["bad_payload"] == 0,
               "SRTP: libsrtp2 accepts every packet, before and after the takeover (%s)" % r)
@@ -189,7 +158,7 @@ def main():
           (len(rtcp), sorted(i for _, i in rtcp)))
     m = n2.metrics()
     print("EXPOSED node 2: %s" % m.get("rtprelay_srtp_unreserved_indices_total"))
-    check(redis("GET", "rtprelay:t:lease:" + E["RELAY_A"]) == '"n2"', "node 2 holds the leases now")
+    check(holds("n2", E["RELAY_A"]), "node 2 holds the leases now")
     check(wait_for(lambda: redis("SCARD", "rtprelay:t:calls:n2") == "(integer) 4", 5), "the calls are node 2's in Redis")
     check(redis("SMEMBERS", "rtprelay:t:calls:n1").count("bad-") == 5, "and no longer node 1's (the bad ones stay)")
 

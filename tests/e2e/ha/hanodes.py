@@ -8,7 +8,7 @@ import signal
 import subprocess
 import time
 
-from rtptest import NgClient, ping, wait_for
+from rtptest import NgClient, peer_report, ping, wait_for
 
 E = os.environ
 
@@ -44,6 +44,11 @@ def redis(*args):
     return cli(master_port(), *args)
 
 
+def holds(name, *addrs):
+    """Node `name` holds the lease of every one of `addrs` (the test group "t"'s keys)."""
+    return all(redis("GET", "rtprelay:t:lease:" + a) == '"%s"' % name for a in addrs)
+
+
 def redis_raw(*args):
     return cli(master_port(), *args, raw=True)
 
@@ -59,6 +64,49 @@ def redis_pid(port):
         if line.startswith("process_id:"):
             return int(line.split(":")[1].strip())
     return None
+
+
+def capture(ns, iface, path, bpf, buffer_mb=None):
+    """Frames matching `bpf` on `iface` in namespace `ns`, into `path` as classic pcap (what
+    pcapidx and tshark read). dumpcap is tshark's capture engine: tshark itself takes seconds
+    to start on a loaded host, and a capture that starts after a kill cannot show what the
+    killed node sent. buffer_mb: the kernel buffer (-B) when the default 2 MB is too small."""
+    return subprocess.Popen(["ip", "netns", "exec", ns, "dumpcap", "-q", "-P", "-i", iface] +
+                            (["-B", str(buffer_mb)] if buffer_mb else []) + ["-w", path, "-f", bpf],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def captures_running(paths, timeout=20):
+    """dumpcap writes its file's header (24 bytes) once it captures."""
+    return wait_for(lambda: all(os.path.exists(p) and os.path.getsize(p) >= 24 for p in paths), timeout)
+
+
+PEER = os.path.join(E["BUILD_DIR"], "tests", "srtp_peer")
+S80 = "AES_CM_128_HMAC_SHA1_80"
+
+
+def srtp_flow(src, dst, to, send_key, recv_key, ssrc, count, interval_ms=20, seq=1000, rtcp=False, slack_ms=4000):
+    """A libsrtp2 stream (tests/srtp_peer, AES_CM_128_HMAC_SHA1_80) through the relay while
+    the test does something to the nodes: a sender at src and a receiver at dst, each
+    (namespace, address, port); the sender sends to the relay at `to` (address, port) with
+    send_key, the receiver checks with recv_key (the relay's key toward it) and waits for the
+    `count` packets `interval_ms` apart, plus slack_ms. Returns (sender, receiver) for
+    flow_report()."""
+    extra = ["--rtcp"] if rtcp else []
+    recv = subprocess.Popen([PEER, "recv", "--ns", dst[0], "--bind", "%s:%d" % dst[1:], "--count", str(count),
+                             "--timeout-ms", str(int(count * interval_ms + slack_ms)), "--key", recv_key,
+                             "--suite", S80] + extra, stdout=subprocess.PIPE, text=True)
+    send = subprocess.Popen([PEER, "send", "--ns", src[0], "--bind", "%s:%d" % src[1:], "--to", "%s:%d" % to,
+                             "--count", str(count), "--interval-us", str(interval_ms * 1000), "--ssrc", str(ssrc),
+                             "--key", send_key, "--suite", S80, "--seq", str(seq)] + extra)
+    return send, recv
+
+
+def flow_report(flow, timeout=30):
+    """The receiver's report once the sender of srtp_flow() has ended."""
+    send, recv = flow
+    send.wait(timeout)
+    return peer_report(recv, timeout)
 
 
 BRIDGED = bool(E.get("HA_BRIDGE"))
@@ -119,14 +167,19 @@ class Node:
         # names each socket's fanout group (pid ^ ifindex) & 0xffff, so two nodes whose pids
         # differ by the two veths' ifindex XOR collide and the second cannot open its port
         # (PACKET_FANOUT: Invalid argument). A new process has a new pid: start it again.
+        # Only this attempt's output counts (the log is appended to across starts).
         for attempt in range(3):
-            self.log = open(self.log_path, "a")
-            self.proc = subprocess.Popen(self.args, stdout=self.log, stderr=subprocess.STDOUT)
+            start = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
+            with open(self.log_path, "a") as log:
+                self.proc = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT)
             if wait_for(lambda: ping(self.ng) or self.proc.poll() is not None, 20) and self.proc.poll() is None:
                 return self
             if self.proc.poll() is None:
                 break  # running but not answering: a real failure
-            if attempt < 2 and "could not set PACKET_FANOUT" in open(self.log_path).read():
+            with open(self.log_path, "rb") as log:
+                log.seek(start)
+                fanout_taken = b"could not set PACKET_FANOUT" in log.read()
+            if attempt < 2 and fanout_taken:
                 print("%s: af_packet fanout group taken by the other node's pid, starting again" % self.name)
                 continue
             break

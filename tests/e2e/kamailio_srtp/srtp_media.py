@@ -12,14 +12,11 @@ BUILD_DIR, and the SRTP side's own keys: CALLER_SUITES/CALLER_KEYS (comma-separa
 a=crypto tag order) and KEY_RE (its key in the re-INVITE's answer) for savp-to-avp,
 CALLEE_KEY for avp-to-savp."""
 
-import json
 import os
 import re
-import subprocess
 import sys
-import time
 
-from rtptest import NgClient, check, run_checks, text, wait_for
+from rtptest import NgClient, check, peer_transfer, run_checks, text, wait_for
 
 E = os.environ
 PEER = os.path.join(E["BUILD_DIR"], "tests", "srtp_peer")
@@ -53,11 +50,7 @@ def transfer(src, dst, to, send_crypto=None, recv_crypto=None, count=COUNT, rtcp
     if rtcp:
         recv.append("--rtcp")
         send.append("--rtcp")
-    rp = subprocess.Popen(recv, stdout=subprocess.PIPE, text=True)
-    time.sleep(0.2)
-    subprocess.run(send, check=True, timeout=30)
-    out, _ = rp.communicate(timeout=30)
-    return json.loads(out.strip().splitlines()[-1])
+    return peer_transfer(recv, send)
 
 
 def main():
