@@ -28,6 +28,7 @@
 #include "control/publish/publisher.h"
 #include "control/session/manager.h"
 #include "dataplane/flow_table.h"
+#include "dataplane/local_addresses.h"
 #include "dataplane/neighbour_table.h"
 
 namespace rtprelay::test {
@@ -75,6 +76,10 @@ class control_rig {
 
     std::unique_ptr<dp::flow_table> flows_;
     std::unique_ptr<dp::neighbour_table> neighbours_;
+    // The data plane's local addresses, for a test with IPv6 flow keys (they name the
+    // address by its slot): it fills them and hands them to pub_ (set_local_addresses). Here,
+    // not in the fixture, so they outlive the sessions that unpublish through them.
+    dp::local_addresses locals_;
     interface_set interfaces_;
     std::unique_ptr<publisher> pub_;
     std::unique_ptr<session_manager> sessions_;

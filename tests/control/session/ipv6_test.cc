@@ -172,8 +172,6 @@ class ipv6_session_test : public ::testing::Test, protected test::control_rig {
         const auto key = pub_->flow_key_of(addr(local), port);
         return key ? flows_->lookup(*key) : nullptr;
     }
-
-    dp::local_addresses locals_;
 };
 
 value str(const char* s) { return value::str(s); }
