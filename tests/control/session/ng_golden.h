@@ -398,6 +398,19 @@ class ng_golden_test : public ::testing::Test, protected test::control_rig {
         return handle(r);
     }
 
+    // offer() / answer() of `kase` whose reply must match <kase>.{offer,answer}.out.sdp
+    // (expect_golden); the reply, for the case's own checks.
+    value golden_offer(const std::string& kase, const ng_keys& keys) {
+        value o = offer(kase, keys);
+        expect_golden(kase + ".offer.out.sdp", o);
+        return o;
+    }
+    value golden_answer(const std::string& kase, const ng_keys& keys = {}) {
+        value a = answer(kase, keys);
+        expect_golden(kase + ".answer.out.sdp", a);
+        return a;
+    }
+
     // The reply is ok and its SDP, keys masked, equals `file`; every key the relay wrote
     // is a well-formed key of its suite's length (30 bytes for AES_CM_128), without padding.
     void expect_golden(const std::string& file, const value& reply) {
