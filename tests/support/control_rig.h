@@ -21,7 +21,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 
+#include "control/admission/admission.h"
 #include "control/interfaces.h"
 #include "control/ng/bencode.h"
 #include "control/ng/commands.h"
@@ -42,14 +44,18 @@ class control_rig {
     ~control_rig() {
         commands_.reset();
         sessions_.reset();
+        admission_.reset();
         pub_.reset();
         flows_->reclaim_all();  // no reader registered: every grace period is over
     }
     control_rig(const control_rig&) = delete;
     control_rig& operator=(const control_rig&) = delete;
 
-    void start(session_timeouts t = {}, admission* adm = nullptr) {
-        sessions_ = std::make_unique<session_manager>(interfaces_, *pub_, t, adm);
+    // Sessions under `adm` when given: the rig keeps it, so it outlives every call the
+    // sessions still hold when a test stops early (their teardown releases into it).
+    void start(session_timeouts t = {}, std::unique_ptr<admission> adm = nullptr) {
+        admission_ = std::move(adm);
+        sessions_ = std::make_unique<session_manager>(interfaces_, *pub_, t, admission_.get());
         commands_ = std::make_unique<ng::commands>(*sessions_, nullptr);
     }
 
@@ -82,6 +88,7 @@ class control_rig {
     dp::local_addresses locals_;
     interface_set interfaces_;
     std::unique_ptr<publisher> pub_;
+    std::unique_ptr<admission> admission_;  // null: none
     std::unique_ptr<session_manager> sessions_;
     std::unique_ptr<ng::commands> commands_;
 };

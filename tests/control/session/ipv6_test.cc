@@ -112,8 +112,15 @@ class ipv6_session_test : public ::testing::Test, protected test::control_rig {
         }
         pub_->set_local_addresses(&locals_);
     }
-    // Sessions and commands, with `adm` when a test checks what admission reserves.
-    void start(admission* adm = nullptr) { control_rig::start(session_timeouts{}, adm); }
+    // Sessions under a call-bandwidth = wire admission (node budget, no cps limit); the rig
+    // keeps it.
+    admission& start_wire_admission() {
+        auto adm = std::make_unique<admission>(0, wire_bps(false, 0), 0, interfaces_.all().size());
+        adm->set_wire(true);
+        admission& a = *adm;
+        start(session_timeouts{}, std::move(adm));
+        return a;
+    }
 
     value offer(const std::string& call_id, const std::string& sdp, const char* from_if, const char* to_if,
                 std::vector<std::pair<std::string, value>> extra = {}) {
@@ -331,9 +338,7 @@ TEST_F(ipv6_session_test, ipv4_hold_address_on_an_ipv6_leg_is_hold) {
 
 // call-bandwidth = wire: each leg reserves by its family and SRTP tag.
 TEST_F(ipv6_session_test, wire_admission_reserves_each_legs_cost) {
-    admission adm(0, wire_bps(false, 0), 0, interfaces_.all().size());
-    adm.set_wire(true);
-    start(&adm);
+    admission& adm = start_wire_admission();
     // IPv6 SRTP_80 caller (a) to an IPv4 SRTP callee (b): 92k on a, 84k on b, 92k on the node.
     ASSERT_EQ(result(offer("w1", read_file("srtp_v6_to_v4.offer.in.sdp"), "a", "b", {{"address family", str("IP4")}})),
               "ok");
@@ -360,9 +365,7 @@ TEST_F(ipv6_session_test, wire_admission_reserves_each_legs_cost) {
 // call-bandwidth = wire with the suite table's tags: an AES-GCM caller's leg costs its
 // 16-byte tag, the callee (offered AES_CM_128_HMAC_SHA1_80, the default) its 10.
 TEST_F(ipv6_session_test, wire_admission_takes_the_suites_tag) {
-    admission adm(0, wire_bps(false, 0), 0, interfaces_.all().size());
-    adm.set_wire(true);
-    start(&adm);
+    admission& adm = start_wire_admission();
     std::string gcm = read_file("srtp_v6_to_v4.offer.in.sdp");
     const std::string line = "AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz";
     ASSERT_NE(gcm.find(line), std::string::npos);
