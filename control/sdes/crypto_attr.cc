@@ -65,11 +65,20 @@ class line_error {
     std::string_view tag_;
 };
 
+// key || salt (key_salt_bytes(s) bytes, as after "inline:") split into a master_key.
+master_key key_of_bytes(const unsigned char* raw, suite s) {
+    const dp::srtp::suite_info& si = dp::srtp::info(s);
+    master_key k{};
+    std::copy_n(raw, si.master_key_len, k.key.begin());
+    std::copy_n(raw + si.master_key_len, si.master_salt_len, k.salt.begin());
+    return k;
+}
+
 // Decodes standard base64 of exactly key_salt_bytes(s). The length is worked out from the
 // text first (so a wrong length is reported as such, not as "bad base64"), then
-// EVP_DecodeBlock does the work on the unpadded characters, cut to a multiple of 4 plus a
-// separately decoded last group: it needs a multiple of 4 and returns 3 bytes per 4
-// characters, counting '=' as data, so padding never reaches it.
+// EVP_DecodeBlock does the work in one call on the unpadded characters filled up with 'A'
+// to a multiple of 4: it needs whole groups and counts '=' as data, so padding never
+// reaches it; the bytes the filling adds come after the key and are not taken.
 std::optional<master_key> decode_key(std::string_view text, suite s, const line_error& fail) {
     size_t pad = 0;
     while (pad < text.size() && text[text.size() - 1 - pad] == '=') {
@@ -87,28 +96,18 @@ std::optional<master_key> decode_key(std::string_view text, suite s, const line_
         return fail("key is " + std::to_string(bytes) + " bytes, " + std::string(suite_name(s)) + " needs " +
                     std::to_string(want));
     }
-    // Whole groups first, then the last 2 or 3 characters padded with 'A' to a group of their
-    // own (the bits after the last byte are ignored, as decoders do).
-    unsigned char raw[max_key_salt_bytes + 3];
-    const size_t whole = data.size() - rest;
-    const int n = EVP_DecodeBlock(raw, reinterpret_cast<const unsigned char*>(data.data()), static_cast<int>(whole));
-    bool ok = n == static_cast<int>(whole / 4 * 3);
-    if (ok && rest != 0) {
-        char last[4] = {'A', 'A', 'A', 'A'};
-        std::copy_n(data.data() + whole, rest, last);
-        unsigned char tail[3];
-        ok = EVP_DecodeBlock(tail, reinterpret_cast<const unsigned char*>(last), 4) == 3;
-        std::copy_n(tail, rest - 1, raw + whole / 4 * 3);
-        OPENSSL_cleanse(tail, sizeof tail);
-    }
-    if (!ok) {
+    // The length check above bounds data.size() by the largest key's characters.
+    char text_buf[(max_key_salt_bytes + 2) / 3 * 4];
+    const size_t groups = (data.size() + 3) / 4 * 4;
+    std::fill_n(std::copy(data.begin(), data.end(), text_buf), groups - data.size(), 'A');
+    unsigned char raw[sizeof text_buf / 4 * 3];
+    const int n = EVP_DecodeBlock(raw, reinterpret_cast<const unsigned char*>(text_buf), static_cast<int>(groups));
+    OPENSSL_cleanse(text_buf, sizeof text_buf);
+    if (n != static_cast<int>(groups / 4 * 3)) {
         OPENSSL_cleanse(raw, sizeof raw);
         return fail("key is not valid base64");
     }
-    const dp::srtp::suite_info& si = dp::srtp::info(s);
-    master_key k{};
-    std::copy_n(raw, si.master_key_len, k.key.begin());
-    std::copy_n(raw + si.master_key_len, si.master_salt_len, k.salt.begin());
+    const master_key k = key_of_bytes(raw, s);
     OPENSSL_cleanse(raw, sizeof raw);
     return k;
 }
@@ -348,7 +347,6 @@ const bool atfork_registered = pthread_atfork(nullptr, nullptr, drop_pool_in_chi
 
 master_key random_key(suite s) {
     (void)atfork_registered;
-    const dp::srtp::suite_info& si = dp::srtp::info(s);
     const size_t want = key_salt_bytes(s);
     if (pool.next + want > sizeof pool.bytes) {
         if (RAND_bytes(pool.bytes, static_cast<int>(sizeof pool.bytes)) != 1) {
@@ -358,9 +356,7 @@ master_key random_key(suite s) {
         pool.next = 0;
     }
     unsigned char* raw = pool.bytes + pool.next;
-    master_key k{};
-    std::copy_n(raw, si.master_key_len, k.key.begin());
-    std::copy_n(raw + si.master_key_len, si.master_salt_len, k.salt.begin());
+    const master_key k = key_of_bytes(raw, s);
     OPENSSL_cleanse(raw, want);
     pool.next += want;
     return k;

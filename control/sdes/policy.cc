@@ -12,6 +12,14 @@ namespace {
     throw std::invalid_argument(std::string(key) + " '" + std::string(value) + "': " + why);
 }
 
+// A key with two words, the first meaning yes ("mki=accept|refuse").
+bool yes_or_no(std::string_view key, std::string_view value, std::string_view yes, std::string_view no) {
+    if (value != yes && value != no) {
+        bad(key, value, "expected " + std::string(yes) + " or " + std::string(no));
+    }
+    return value == yes;
+}
+
 std::string known_suites() {
     std::string out;
     for (suite s : all_suites) {
@@ -74,23 +82,11 @@ bool apply_policy_option(srtp_policy& p, std::string_view key, std::string_view 
         return true;
     }
     if (key == "mki") {
-        if (value == "accept") {
-            p.accept_mki = true;
-        } else if (value == "refuse") {
-            p.accept_mki = false;
-        } else {
-            bad(key, value, "expected accept or refuse");
-        }
+        p.accept_mki = yes_or_no(key, value, "accept", "refuse");
         return true;
     }
     if (key == "unencrypted-srtcp") {
-        if (value == "allow") {
-            p.allow_unencrypted_srtcp = true;
-        } else if (value == "refuse") {
-            p.allow_unencrypted_srtcp = false;
-        } else {
-            bad(key, value, "expected allow or refuse");
-        }
+        p.allow_unencrypted_srtcp = yes_or_no(key, value, "allow", "refuse");
         return true;
     }
     return false;

@@ -42,7 +42,7 @@ struct srtp_progress {
 };
 
 struct srtp_contexts {
-    // What a context was made from: suite, UNENCRYPTED_SRTCP and key (not the whole 64-byte
+    // What a context was made from: suite, UNENCRYPTED_SRTCP and key (not the whole 80-byte
     // crypto_attr): the suite in bits 0-6 of suite_flags, UNENCRYPTED_SRTCP in bit 7. With a
     // group's `progress` pointer srtp_contexts is 152 bytes (144 without it). Its size no
     // longer moves the SRTP contexts: they come from blocks of their own

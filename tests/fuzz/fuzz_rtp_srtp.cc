@@ -44,24 +44,21 @@ constexpr uint32_t max_packet_len = 2048;
     std::abort();
 }
 
-const srtp::master_key& fixed_key(uint8_t mki_len) {
-    static const srtp::master_key k = [] {
-        srtp::master_key m{};
-        for (size_t i = 0; i < m.key.size(); ++i) {
-            m.key[i] = static_cast<uint8_t>(0xa0 + i);
-        }
-        for (size_t i = 0; i < m.salt.size(); ++i) {
-            m.salt[i] = static_cast<uint8_t>(0x10 + i);
-        }
-        return m;
-    }();
-    static srtp::master_key with_mki[srtp::max_mki_len + 1];
-    if (with_mki[mki_len].mki_len != mki_len) {
-        with_mki[mki_len] = k;
-        with_mki[mki_len].mki_len = mki_len;
-        with_mki[mki_len].mki = {0x5a, 0xa5, 0x3c, 0xc3};
+// The input's key: fixed bytes, with an MKI of `mki_len` bytes (0: none). A copy per input,
+// beside the contexts made from it.
+srtp::master_key fixed_key(uint8_t mki_len) {
+    srtp::master_key m{};
+    for (size_t i = 0; i < m.key.size(); ++i) {
+        m.key[i] = static_cast<uint8_t>(0xa0 + i);
     }
-    return mki_len == 0 ? k : with_mki[mki_len];
+    for (size_t i = 0; i < m.salt.size(); ++i) {
+        m.salt[i] = static_cast<uint8_t>(0x10 + i);
+    }
+    if (mki_len != 0) {
+        m.mki_len = mki_len;
+        m.mki = {0x5a, 0xa5, 0x3c, 0xc3};
+    }
+    return m;
 }
 
 // A heap buffer of exactly `size` bytes: ASan reports the first byte past it.
@@ -173,7 +170,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const srtp::suite s = which < srtp::suite_count ? srtp::all_suites[which]
                           : which == 6              ? srtp::suite::aes_cm_128_hmac_sha1_80
                                                     : srtp::suite::aead_aes_128_gcm;
-    const srtp::master_key& key = fixed_key(which < srtp::suite_count ? 0 : which == 6 ? 2 : 1);
+    const srtp::master_key key = fixed_key(which < srtp::suite_count ? 0 : which == 6 ? 2 : 1);
     const bool rtcp = (data[0] & 0x02) != 0;
     const uint32_t extra = (data[0] >> 2) & 0x07;
     const size_t n_engines = (data[0] & 0x20) != 0 ? 2 : 1;

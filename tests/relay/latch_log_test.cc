@@ -21,6 +21,7 @@
 #include "dataplane/latch.h"
 #include "dataplane/local_addresses.h"
 #include "dataplane/neighbour_table.h"
+#include "tests/support/control_rig.h"
 
 namespace rtprelay {
 namespace {
@@ -47,36 +48,21 @@ uint32_t ip(const char* s) {
 
 uint64_t ep(const char* s, uint16_t port) { return dp::pack_endpoint(ip(s), htons(port)); }
 
-class latch_log_test : public ::testing::Test {
+class latch_log_test : public ::testing::Test, protected test::control_rig {
  protected:
+    latch_log_test() : control_rig(64, 16) {}
     void SetUp() override {
-        flows_ = std::make_unique<dp::flow_table>(64, 1, 0);
-        neighbours_ = std::make_unique<dp::neighbour_table>(16, 0);
         interfaces_.add(parse_interface("a address=198.18.1.1/24,2001:2:1::1/64 dpdk-port=0 ports=30000-30009", 1));
-        pub_ = std::make_unique<publisher>(*flows_, *neighbours_, 1);
         // IPv6 flow keys name the address by its slot in the data plane's table.
         dp::local_address la6{0, 0, 0};
         la6.v6 = true;
         copy6(la6.addr6, "2001:2:1::1");
         ASSERT_TRUE(locals_.add(la6));
         pub_->set_local_addresses(&locals_);
-        sessions_ = std::make_unique<session_manager>(interfaces_, *pub_);
-        commands_ = std::make_unique<ng::commands>(*sessions_, std::function<ng::dataplane_report()>{});
+        start();
         saved_level_ = log::threshold();
     }
-    void TearDown() override {
-        log::threshold() = saved_level_;
-        commands_.reset();
-        sessions_.reset();
-        pub_.reset();
-        flows_->reclaim_all();
-    }
-    value handle(value req) {
-        std::string err;
-        const auto decoded = ng::decode(ng::encode(req), &err);
-        EXPECT_TRUE(decoded.has_value()) << err;
-        return commands_->handle(*decoded, std::chrono::steady_clock::now());
-    }
+    void TearDown() override { log::threshold() = saved_level_; }
     // A call on interface a (both legs, IPv4 or with v6 IPv6); returns the caller-facing RTP port.
     uint16_t call(const std::string& id, bool v6 = false) {
         value o = value::dict();
@@ -105,13 +91,6 @@ class latch_log_test : public ::testing::Test {
         return ev;
     }
 
-    std::unique_ptr<dp::flow_table> flows_;
-    std::unique_ptr<dp::neighbour_table> neighbours_;
-    dp::local_addresses locals_;
-    interface_set interfaces_;
-    std::unique_ptr<publisher> pub_;
-    std::unique_ptr<session_manager> sessions_;
-    std::unique_ptr<ng::commands> commands_;
     log::level saved_level_ = log::level::info;
 };
 

@@ -33,6 +33,7 @@
 #include "dataplane/flow_table.h"
 #include "dataplane/local_addresses.h"
 #include "dataplane/neighbour_table.h"
+#include "tests/support/control_rig.h"
 
 namespace rtprelay {
 namespace {
@@ -93,12 +94,10 @@ void expect_golden(const std::string& file, const std::string& got) {
 
 ip_address addr(const char* text) { return *ip_address::parse(text); }
 
-class ipv6_session_test : public ::testing::Test {
+class ipv6_session_test : public ::testing::Test, protected test::control_rig {
  protected:
     void SetUp() override {
         ASSERT_FALSE(golden_dir().empty());
-        flows_ = std::make_unique<dp::flow_table>(4096, 1, 0);
-        neighbours_ = std::make_unique<dp::neighbour_table>(256, 0);
         // a, b: both families; b4: IPv4 only; b6: IPv6 only, with a gateway.
         interfaces_.add(parse_interface("a address=198.18.1.1/24,2001:2:1::1/64 dpdk-port=0 ports=30000-30001", 1));
         interfaces_.add(parse_interface("b address=198.18.2.1/24,2001:2:2::1/64 dpdk-port=1 ports=40000-40001", 2));
@@ -111,29 +110,18 @@ class ipv6_session_test : public ::testing::Test {
                 ASSERT_TRUE(locals_.add(local_address_of(a.net.base, i.dpdk_port, i.vlan)));
             }
         }
-        pub_ = std::make_unique<publisher>(*flows_, *neighbours_, 1);
         pub_->set_local_addresses(&locals_);
     }
-    void start(admission* adm = nullptr) {
-        sessions_ = std::make_unique<session_manager>(interfaces_, *pub_, session_timeouts{}, adm);
-        commands_ = std::make_unique<ng::commands>(*sessions_, nullptr);
-    }
-    void TearDown() override {
-        commands_.reset();
-        sessions_.reset();
-        pub_.reset();
-        flows_->reclaim_all();
+    // Sessions under a call-bandwidth = wire admission (node budget, no cps limit); the rig
+    // keeps it.
+    admission& start_wire_admission() {
+        auto adm = std::make_unique<admission>(0, wire_bps(false, 0), 0, interfaces_.all().size());
+        adm->set_wire(true);
+        admission& a = *adm;
+        start(session_timeouts{}, std::move(adm));
+        return a;
     }
 
-    value handle(const value& req) {
-        std::string err;
-        const auto decoded = ng::decode(ng::encode(req), &err);
-        EXPECT_TRUE(decoded.has_value()) << err;
-        const value reply = commands_->handle(*decoded, std::chrono::steady_clock::now());
-        const auto back = ng::decode(ng::encode(reply), &err);
-        EXPECT_TRUE(back.has_value()) << err;
-        return back ? *back : value();
-    }
     value offer(const std::string& call_id, const std::string& sdp, const char* from_if, const char* to_if,
                 std::vector<std::pair<std::string, value>> extra = {}) {
         value r = value::dict();
@@ -191,14 +179,6 @@ class ipv6_session_test : public ::testing::Test {
         const auto key = pub_->flow_key_of(addr(local), port);
         return key ? flows_->lookup(*key) : nullptr;
     }
-
-    std::unique_ptr<dp::flow_table> flows_;
-    std::unique_ptr<dp::neighbour_table> neighbours_;
-    dp::local_addresses locals_;
-    interface_set interfaces_;
-    std::unique_ptr<publisher> pub_;
-    std::unique_ptr<session_manager> sessions_;
-    std::unique_ptr<ng::commands> commands_;
 };
 
 value str(const char* s) { return value::str(s); }
@@ -358,9 +338,7 @@ TEST_F(ipv6_session_test, ipv4_hold_address_on_an_ipv6_leg_is_hold) {
 
 // call-bandwidth = wire: each leg reserves by its family and SRTP tag.
 TEST_F(ipv6_session_test, wire_admission_reserves_each_legs_cost) {
-    admission adm(0, wire_bps(false, 0), 0, interfaces_.all().size());
-    adm.set_wire(true);
-    start(&adm);
+    admission& adm = start_wire_admission();
     // IPv6 SRTP_80 caller (a) to an IPv4 SRTP callee (b): 92k on a, 84k on b, 92k on the node.
     ASSERT_EQ(result(offer("w1", read_file("srtp_v6_to_v4.offer.in.sdp"), "a", "b", {{"address family", str("IP4")}})),
               "ok");
@@ -387,9 +365,7 @@ TEST_F(ipv6_session_test, wire_admission_reserves_each_legs_cost) {
 // call-bandwidth = wire with the suite table's tags: an AES-GCM caller's leg costs its
 // 16-byte tag, the callee (offered AES_CM_128_HMAC_SHA1_80, the default) its 10.
 TEST_F(ipv6_session_test, wire_admission_takes_the_suites_tag) {
-    admission adm(0, wire_bps(false, 0), 0, interfaces_.all().size());
-    adm.set_wire(true);
-    start(&adm);
+    admission& adm = start_wire_admission();
     std::string gcm = read_file("srtp_v6_to_v4.offer.in.sdp");
     const std::string line = "AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz";
     ASSERT_NE(gcm.find(line), std::string::npos);

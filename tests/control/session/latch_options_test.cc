@@ -20,6 +20,7 @@
 #include "dataplane/counters.h"
 #include "dataplane/flow_table.h"
 #include "dataplane/neighbour_table.h"
+#include "tests/support/control_rig.h"
 
 namespace rtprelay {
 namespace {
@@ -49,28 +50,13 @@ TEST(latch_options, interface_keys_parse_and_refuse_bad_values) {
     EXPECT_THROW(parse_interface("a address=198.18.1.1/24 dpdk-port=0 learn-window=99999", 1), std::invalid_argument);
 }
 
-class latch_options_test : public ::testing::Test {
+class latch_options_test : public ::testing::Test, protected test::control_rig {
  protected:
+    latch_options_test() : control_rig(256, 64) {}
     void SetUp() override {
-        flows_ = std::make_unique<dp::flow_table>(256, 1, 0);
-        neighbours_ = std::make_unique<dp::neighbour_table>(64, 0);
         interfaces_.add(parse_interface("a address=198.18.1.1/24 dpdk-port=0 ports=30000-30099 learn-window=5", 1));
         interfaces_.add(parse_interface("b address=198.18.2.1/24 dpdk-port=1 ports=40000-40099 strict-source=on", 2));
-        pub_ = std::make_unique<publisher>(*flows_, *neighbours_, 1);
-        sessions_ = std::make_unique<session_manager>(interfaces_, *pub_);
-        commands_ = std::make_unique<ng::commands>(*sessions_, nullptr);
-    }
-    void TearDown() override {
-        commands_.reset();
-        sessions_.reset();
-        pub_.reset();
-        flows_->reclaim_all();
-    }
-    value handle(const value& req) {
-        std::string err;
-        const auto decoded = ng::decode(ng::encode(req), &err);
-        EXPECT_TRUE(decoded.has_value()) << err;
-        return commands_->handle(*decoded, std::chrono::steady_clock::now());
+        start();
     }
     // Offer from a (caller) to b, answer; returns the relay's ports (a side, b side).
     std::pair<uint16_t, uint16_t> call(const std::string& id, bool strict_flag, const char* a_if = "a",
@@ -108,13 +94,6 @@ class latch_options_test : public ::testing::Test {
         inet_pton(AF_INET, local_ip, &a);
         return flows_->lookup(dp::flow_key{a.s_addr, htons(port), 0});
     }
-
-    std::unique_ptr<dp::flow_table> flows_;
-    std::unique_ptr<dp::neighbour_table> neighbours_;
-    interface_set interfaces_;
-    std::unique_ptr<publisher> pub_;
-    std::unique_ptr<session_manager> sessions_;
-    std::unique_ptr<ng::commands> commands_;
 };
 
 TEST_F(latch_options_test, interface_strict_source_and_learn_window_reach_the_entries) {

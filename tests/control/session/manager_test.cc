@@ -22,6 +22,7 @@
 #include "control/publish/publisher.h"
 #include "dataplane/flow_table.h"
 #include "dataplane/neighbour_table.h"
+#include "tests/support/control_rig.h"
 
 namespace rtprelay {
 namespace {
@@ -88,34 +89,13 @@ std::string connection(const std::string& sdp) {
     return v.empty() ? std::string() : v.front();
 }
 
-class session_test : public ::testing::Test {
+class session_test : public ::testing::Test, protected test::control_rig {
  protected:
     void SetUp() override {
-        flows_ = std::make_unique<dp::flow_table>(4096, 1, 0);
-        neighbours_ = std::make_unique<dp::neighbour_table>(256, 0);
         interfaces_.add(parse_interface("a address=198.18.1.1/24 dpdk-port=0 ports=30000-30099", 11));
         interfaces_.add(parse_interface("b address=198.18.2.1/24 dpdk-port=1 ports=40000-40099", 12));
         interfaces_.add(parse_interface("tiny address=198.18.3.1/24 dpdk-port=0 ports=20000-20003", 13));
-        pub_ = std::make_unique<publisher>(*flows_, *neighbours_, 1);
-        sessions_ = std::make_unique<session_manager>(interfaces_, *pub_);
-        commands_ = std::make_unique<ng::commands>(*sessions_, nullptr);
-    }
-    void TearDown() override {
-        commands_.reset();
-        sessions_.reset();
-        pub_.reset();
-        flows_->reclaim_all();  // no reader registered: every grace period is over
-    }
-
-    // Sends `req` through bencode both ways, as the NG server would.
-    value handle(const value& req) {
-        std::string err;
-        const auto decoded = ng::decode(ng::encode(req), &err);
-        EXPECT_TRUE(decoded.has_value()) << err;
-        const value reply = commands_->handle(*decoded, std::chrono::steady_clock::now());
-        const auto back = ng::decode(ng::encode(reply), &err);
-        EXPECT_TRUE(back.has_value()) << err;
-        return back ? *back : value();
+        start();
     }
 
     static value request(std::initializer_list<std::pair<const char*, value>> items) {
@@ -178,17 +158,6 @@ class session_test : public ::testing::Test {
         }
         return out;
     }
-    size_t flows_after_grace() {
-        flows_->reclaim_all();
-        return flows_->size();
-    }
-
-    std::unique_ptr<dp::flow_table> flows_;
-    std::unique_ptr<dp::neighbour_table> neighbours_;
-    interface_set interfaces_;
-    std::unique_ptr<publisher> pub_;
-    std::unique_ptr<session_manager> sessions_;
-    std::unique_ptr<ng::commands> commands_;
 };
 
 // rx-desc / tx-desc: the DPDK port's ring sizes, 0 (unset) meaning the plane's default.

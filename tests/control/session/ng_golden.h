@@ -41,6 +41,7 @@
 #include "dataplane/flow_table.h"
 #include "dataplane/neighbour_table.h"
 #include "dataplane/srtp/srtp.h"
+#include "tests/support/control_rig.h"
 
 namespace rtprelay::ng_golden {
 
@@ -323,12 +324,10 @@ inline std::string sdp_of(const value& v) {
 inline const std::string from_tag = "from-a";
 inline const std::string to_tag = "to-b";
 
-class ng_golden_test : public ::testing::Test {
+class ng_golden_test : public ::testing::Test, protected test::control_rig {
  protected:
     void SetUp() override {
         ASSERT_FALSE(golden_dir().empty()) << "tests/golden/ng not found from " << __FILE__;
-        flows_ = std::make_unique<dp::flow_table>(4096, 1, 0);
-        neighbours_ = std::make_unique<dp::neighbour_table>(256, 0);
         // One port pair per interface: the ports in the golden files are the only ones.
         // a: the offerer's side; the others face the answerer, each with its own policy.
         interfaces_.add(parse_interface("a address=198.18.1.1/24 dpdk-port=0 ports=30000-30001", 1));
@@ -347,9 +346,7 @@ class ng_golden_test : public ::testing::Test {
             parse_interface("strong address=198.18.9.1/24 dpdk-port=1 ports=50000-50001 "
                             "offer-suites=AES_256_CM_HMAC_SHA1_32,AEAD_AES_128_GCM",
                             9));
-        pub_ = std::make_unique<publisher>(*flows_, *neighbours_, 1);
-        sessions_ = std::make_unique<session_manager>(interfaces_, *pub_);
-        commands_ = std::make_unique<ng::commands>(*sessions_, nullptr);
+        start();
     }
 
     void TearDown() override {
@@ -359,25 +356,15 @@ class ng_golden_test : public ::testing::Test {
                 EXPECT_EQ(out.find(k), std::string::npos) << "input key " << k << " leaked into\n" << visible(out);
             }
         }
-        commands_.reset();
-        sessions_.reset();
-        pub_.reset();
-        if (flows_) {
-            flows_->reclaim_all();  // no reader registered: every grace period is over
-        }
     }
 
+    // The rig's round trip, keeping every ok reply's SDP for TearDown's key check.
     value handle(const value& req) {
-        std::string err;
-        const auto decoded = ng::decode(ng::encode(req), &err);
-        EXPECT_TRUE(decoded.has_value()) << err;
-        const value reply = commands_->handle(*decoded, std::chrono::steady_clock::now());
-        const auto back = ng::decode(ng::encode(reply), &err);
-        EXPECT_TRUE(back.has_value()) << err;
-        if (back && result_of(*back) == "ok") {
-            outputs_.push_back(sdp_of(*back));
+        value back = control_rig::handle(req);
+        if (result_of(back) == "ok") {
+            outputs_.push_back(sdp_of(back));
         }
-        return back ? *back : value();
+        return back;
     }
 
     std::string input(const std::string& file) {
@@ -409,6 +396,19 @@ class ng_golden_test : public ::testing::Test {
         value r = request("answer", kase, input(kase + ".answer.in.sdp"), keys);
         r.set("to-tag", value::str(to_tag));
         return handle(r);
+    }
+
+    // offer() / answer() of `kase` whose reply must match <kase>.{offer,answer}.out.sdp
+    // (expect_golden); the reply, for the case's own checks.
+    value golden_offer(const std::string& kase, const ng_keys& keys) {
+        value o = offer(kase, keys);
+        expect_golden(kase + ".offer.out.sdp", o);
+        return o;
+    }
+    value golden_answer(const std::string& kase, const ng_keys& keys = {}) {
+        value a = answer(kase, keys);
+        expect_golden(kase + ".answer.out.sdp", a);
+        return a;
     }
 
     // The reply is ok and its SDP, keys masked, equals `file`; every key the relay wrote
@@ -445,11 +445,6 @@ class ng_golden_test : public ::testing::Test {
             EXPECT_EQ(i.addresses.front().pool->used(), 0u) << i.name;
         }
         EXPECT_EQ(flows_after_grace(), 0u);
-    }
-
-    size_t flows_after_grace() {
-        flows_->reclaim_all();
-        return flows_->size();
     }
 
     const dp::flow_entry* entry(const char* addr, uint16_t port) {
@@ -540,12 +535,6 @@ class ng_golden_test : public ::testing::Test {
         EXPECT_TRUE(std::any_of(ids.begin(), ids.end(), [&](const value& v) { return v.as_string() == kase; }));
     }
 
-    std::unique_ptr<dp::flow_table> flows_;
-    std::unique_ptr<dp::neighbour_table> neighbours_;
-    interface_set interfaces_;
-    std::unique_ptr<publisher> pub_;
-    std::unique_ptr<session_manager> sessions_;
-    std::unique_ptr<ng::commands> commands_;
     std::vector<std::string> input_keys_;
     std::vector<std::string> outputs_;
     uint16_t seq_ = 1000;

@@ -21,6 +21,7 @@
 #include "control/session/manager.h"
 #include "dataplane/flow_table.h"
 #include "dataplane/neighbour_table.h"
+#include "tests/support/control_rig.h"
 
 namespace rtprelay {
 namespace {
@@ -65,28 +66,17 @@ class proxy_socket {
     int fd_ = -1;
 };
 
-class ng_retransmit_test : public ::testing::Test {
+class ng_retransmit_test : public ::testing::Test, protected test::control_rig {
  protected:
     void SetUp() override {
-        flows_ = std::make_unique<dp::flow_table>(4096, 1, 0);
-        neighbours_ = std::make_unique<dp::neighbour_table>(256, 0);
         interfaces_.add(parse_interface("a address=198.18.1.1/24 dpdk-port=0 ports=30000-30099", 11));
-        pub_ = std::make_unique<publisher>(*flows_, *neighbours_, 1);
-        sessions_ = std::make_unique<session_manager>(interfaces_, *pub_);
-        commands_ = std::make_unique<ng::commands>(*sessions_, nullptr);
+        start();
         ng::ng_server_config cfg;
         cfg.listen = "127.0.0.1:0";
         cfg.is_command = ng::commands::knows;  // as relay/main.cc sets it
         server_ = std::make_unique<ng::ng_server>(cfg, [this](const value& req, const ng::peer_info&) {
             return commands_->handle(req, std::chrono::steady_clock::now());
         });
-    }
-    void TearDown() override {
-        server_.reset();
-        commands_.reset();
-        sessions_.reset();
-        pub_.reset();
-        flows_->reclaim_all();  // no reader registered: every grace period is over
     }
 
     // Runs the server until it has taken `datagrams` requests in all (1 s at most).
@@ -112,13 +102,7 @@ class ng_retransmit_test : public ::testing::Test {
         return n;
     }
 
-    std::unique_ptr<dp::flow_table> flows_;
-    std::unique_ptr<dp::neighbour_table> neighbours_;
-    interface_set interfaces_;
-    std::unique_ptr<publisher> pub_;
-    std::unique_ptr<session_manager> sessions_;
-    std::unique_ptr<ng::commands> commands_;
-    std::unique_ptr<ng::ng_server> server_;
+    std::unique_ptr<ng::ng_server> server_;  // destroyed before the rig's commands it calls
 };
 
 const std::string offer_body =

@@ -22,11 +22,9 @@ class rtcp_mux_golden_test : public ng_golden_test {
         if (options.size() > 0) {
             keys.emplace_back("rtcp-mux", strings(options));
         }
-        const value o = offer(kase, keys);
-        expect_golden(kase + ".offer.out.sdp", o);
+        const value o = golden_offer(kase, keys);
         EXPECT_EQ(o.find("warning"), nullptr);
-        const value a = answer(kase);
-        expect_golden(kase + ".answer.out.sdp", a);
+        const value a = golden_answer(kase);
         offer_sdp = sdp_of(o);
         answer_sdp = sdp_of(a);
     }

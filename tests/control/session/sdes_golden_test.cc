@@ -38,8 +38,8 @@ TEST_F(sdes_golden_test, golden_directory_holds_only_known_cases) {
 // SRTP with the default policy's single AES_CM_128_HMAC_SHA1_80 line; A stays plain.
 TEST_F(sdes_golden_test, plain_to_savp) {
     const std::string kase = "plain_to_savp";
-    const value o = offer(kase, {{"direction", direction("a", "b")}, {"transport-protocol", value::str("RTP/SAVP")}});
-    expect_golden(kase + ".offer.out.sdp", o);
+    const value o =
+        golden_offer(kase, {{"direction", direction("a", "b")}, {"transport-protocol", value::str("RTP/SAVP")}});
     const auto offered = crypto_lines(sdp_of(o));
     ASSERT_EQ(offered.size(), 1u);
     EXPECT_EQ(offered[0].tag, "1");
@@ -48,8 +48,7 @@ TEST_F(sdes_golden_test, plain_to_savp) {
     // Until B answers, B's keys are unknown: nothing is relayed yet.
     EXPECT_EQ(entry("198.18.1.1", 30000)->forward, dp::forward_no_key);
 
-    const value a = answer(kase);
-    expect_golden(kase + ".answer.out.sdp", a);
+    const value a = golden_answer(kase);
     EXPECT_TRUE(crypto_lines(sdp_of(a)).empty());
     EXPECT_EQ(lines_with(sdp_of(a), "m=").at(0), "audio 30000 RTP/AVP 0 101");
     expect_query(kase, "a", "RTP/AVP", "b", "RTP/SAVP");
@@ -70,13 +69,11 @@ TEST_F(sdes_golden_test, plain_to_savp) {
 // Towards B the default policy offers _80 only, with a key of its own.
 TEST_F(sdes_golden_test, savp_32_first) {
     const std::string kase = "savp_32_first";
-    const value o = offer(kase, {{"direction", direction("a", "b")}});
-    expect_golden(kase + ".offer.out.sdp", o);
+    const value o = golden_offer(kase, {{"direction", direction("a", "b")}});
     ASSERT_EQ(crypto_lines(sdp_of(o)).size(), 1u);
     EXPECT_EQ(crypto_lines(sdp_of(o))[0].suite_name, s80);
 
-    const value a = answer(kase);
-    expect_golden(kase + ".answer.out.sdp", a);
+    const value a = golden_answer(kase);
     const auto answered = crypto_lines(sdp_of(a));
     ASSERT_EQ(answered.size(), 1u);
     EXPECT_EQ(answered[0].tag, "1");
@@ -97,10 +94,8 @@ TEST_F(sdes_golden_test, savp_32_first) {
 // Tag 1 carries an MKI: that line is not usable, tag 2 (_32) is taken instead.
 TEST_F(sdes_golden_test, mki_line_dropped) {
     const std::string kase = "mki_line_dropped";
-    const value o = offer(kase, {{"direction", direction("a", "b")}});
-    expect_golden(kase + ".offer.out.sdp", o);
-    const value a = answer(kase);
-    expect_golden(kase + ".answer.out.sdp", a);
+    const value o = golden_offer(kase, {{"direction", direction("a", "b")}});
+    const value a = golden_answer(kase);
     const auto answered = crypto_lines(sdp_of(a));
     ASSERT_EQ(answered.size(), 1u);
     EXPECT_EQ(answered[0].tag, "2");
@@ -114,10 +109,8 @@ TEST_F(sdes_golden_test, mki_line_dropped) {
 // interface's default, AES_CM_128_HMAC_SHA1_80; each leg's contexts take its own suite.
 TEST_F(sdes_golden_test, gcm_offer_is_answered_with_gcm) {
     const std::string kase = "gcm_256_first";
-    const value o = offer(kase, {{"direction", direction("a", "b")}});
-    expect_golden(kase + ".offer.out.sdp", o);
-    const value a = answer(kase);
-    expect_golden(kase + ".answer.out.sdp", a);
+    const value o = golden_offer(kase, {{"direction", direction("a", "b")}});
+    const value a = golden_answer(kase);
     const auto answered = crypto_lines(sdp_of(a));
     ASSERT_EQ(answered.size(), 1u);
     EXPECT_EQ(answered[0].tag, "1");
@@ -134,14 +127,12 @@ TEST_F(sdes_golden_test, gcm_offer_is_answered_with_gcm) {
 // offer-suites=AES_256_CM_HMAC_SHA1_32,AEAD_AES_128_GCM toward B, which answers the second.
 TEST_F(sdes_golden_test, aes256_and_gcm_offered) {
     const std::string kase = "aes256_and_gcm_offered";
-    const value o = offer(kase, {{"direction", direction("a", "strong")}});
-    expect_golden(kase + ".offer.out.sdp", o);
+    const value o = golden_offer(kase, {{"direction", direction("a", "strong")}});
     const auto offered = crypto_lines(sdp_of(o));
     ASSERT_EQ(offered.size(), 2u);
     EXPECT_EQ(offered[0].suite_name, "AES_256_CM_HMAC_SHA1_32");
     EXPECT_EQ(offered[1].suite_name, "AEAD_AES_128_GCM");
-    const value a = answer(kase);
-    expect_golden(kase + ".answer.out.sdp", a);
+    const value a = golden_answer(kase);
     const dp::flow_entry* from_a = entry("198.18.1.1", 30000);
     const dp::flow_entry* from_b = entry("198.18.9.1", 50000);
     ASSERT_TRUE(from_a && from_b);
@@ -154,10 +145,8 @@ TEST_F(sdes_golden_test, aes256_and_gcm_offered) {
 // our answer carries one of the same length (1:4), which our packets to A carry.
 TEST_F(sdes_golden_test, mki_accepted_where_the_interface_says) {
     const std::string kase = "mki_accepted";
-    const value o = offer(kase, {{"direction", direction("mki", "b")}});
-    expect_golden(kase + ".offer.out.sdp", o);
-    const value a = answer(kase);
-    expect_golden(kase + ".answer.out.sdp", a);
+    const value o = golden_offer(kase, {{"direction", direction("mki", "b")}});
+    const value a = golden_answer(kase);
     const auto answered = crypto_lines(sdp_of(a));
     ASSERT_EQ(answered.size(), 1u);
     EXPECT_EQ(answered[0].tag, "1");
@@ -205,13 +194,11 @@ TEST_F(sdes_golden_test, required_interface_refuses_a_plain_offer) {
 // B's interface has srtp=off: B is offered plain RTP without a=crypto; A still gets SRTP.
 TEST_F(sdes_golden_test, srtp_off_on_the_answerer_side) {
     const std::string kase = "srtp_off_b";
-    const value o = offer(kase, {{"direction", direction("a", "off")}});
-    expect_golden(kase + ".offer.out.sdp", o);
+    const value o = golden_offer(kase, {{"direction", direction("a", "off")}});
     EXPECT_TRUE(crypto_lines(sdp_of(o)).empty());
     EXPECT_EQ(lines_with(sdp_of(o), "m=").at(0), "audio 44000 RTP/AVP 0 8 101");
 
-    const value a = answer(kase);
-    expect_golden(kase + ".answer.out.sdp", a);
+    const value a = golden_answer(kase);
     ASSERT_EQ(crypto_lines(sdp_of(a)).size(), 1u);
     EXPECT_EQ(crypto_lines(sdp_of(a))[0].suite_name, s80);
     expect_query(kase, "a", "RTP/SAVP", "off", "RTP/AVP");
@@ -228,8 +215,8 @@ TEST_F(sdes_golden_test, srtp_off_on_the_answerer_side) {
 // offer-suites=_32,_80: two lines in that order; B answers the second (tag 2).
 TEST_F(sdes_golden_test, interface_offer_suites_in_order) {
     const std::string kase = "offer_suites_two";
-    const value o = offer(kase, {{"direction", direction("a", "two")}, {"transport-protocol", value::str("RTP/SAVP")}});
-    expect_golden(kase + ".offer.out.sdp", o);
+    const value o =
+        golden_offer(kase, {{"direction", direction("a", "two")}, {"transport-protocol", value::str("RTP/SAVP")}});
     const auto offered = crypto_lines(sdp_of(o));
     ASSERT_EQ(offered.size(), 2u);
     EXPECT_EQ(offered[0].tag, "1");
@@ -238,8 +225,7 @@ TEST_F(sdes_golden_test, interface_offer_suites_in_order) {
     EXPECT_EQ(offered[1].suite_name, s80);
     EXPECT_NE(offered[0].key, offered[1].key);
 
-    const value a = answer(kase);
-    expect_golden(kase + ".answer.out.sdp", a);
+    const value a = golden_answer(kase);
     const dp::flow_entry* from_a = entry("198.18.1.1", 30000);
     ASSERT_NE(from_a, nullptr);
     expect_sends_with(from_a->srtp_out[0], offered[1]);
@@ -248,18 +234,16 @@ TEST_F(sdes_golden_test, interface_offer_suites_in_order) {
 // SDES-only-<suite> in "flags" narrows the interface's two suites to one.
 TEST_F(sdes_golden_test, sdes_only_flag_narrows_our_offer) {
     const std::string kase = "sdes_only_32";
-    const value o = offer(kase, {{"direction", direction("a", "two")},
-                                 {"transport-protocol", value::str("RTP/SAVP")},
-                                 {"flags", strings({"SDES-only-AES_CM_128_HMAC_SHA1_32"})}});
-    expect_golden(kase + ".offer.out.sdp", o);
+    const value o = golden_offer(kase, {{"direction", direction("a", "two")},
+                                        {"transport-protocol", value::str("RTP/SAVP")},
+                                        {"flags", strings({"SDES-only-AES_CM_128_HMAC_SHA1_32"})}});
     EXPECT_EQ(o.find("warning"), nullptr);
     const auto offered = crypto_lines(sdp_of(o));
     ASSERT_EQ(offered.size(), 1u);
     EXPECT_EQ(offered[0].tag, "1");
     EXPECT_EQ(offered[0].suite_name, s32);
 
-    const value a = answer(kase);
-    expect_golden(kase + ".answer.out.sdp", a);
+    const value a = golden_answer(kase);
     const dp::flow_entry* from_a = entry("198.18.1.1", 30000);
     ASSERT_NE(from_a, nullptr);
     expect_sends_with(from_a->srtp_out[0], offered[0]);
@@ -268,10 +252,9 @@ TEST_F(sdes_golden_test, sdes_only_flag_narrows_our_offer) {
 // no-<suite> in the NG "SDES" list (Kamailio's other spelling) does the same.
 TEST_F(sdes_golden_test, sdes_no_list_entry_narrows_our_offer) {
     const std::string kase = "sdes_no_80";
-    const value o = offer(kase, {{"direction", direction("a", "two")},
-                                 {"transport-protocol", value::str("RTP/SAVP")},
-                                 {"SDES", strings({"no-AES_CM_128_HMAC_SHA1_80"})}});
-    expect_golden(kase + ".offer.out.sdp", o);
+    const value o = golden_offer(kase, {{"direction", direction("a", "two")},
+                                        {"transport-protocol", value::str("RTP/SAVP")},
+                                        {"SDES", strings({"no-AES_CM_128_HMAC_SHA1_80"})}});
     const auto offered = crypto_lines(sdp_of(o));
     ASSERT_EQ(offered.size(), 1u);
     EXPECT_EQ(offered[0].suite_name, s32);
@@ -289,11 +272,9 @@ TEST_F(sdes_golden_test, sdes_only_flag_outside_the_policy_is_refused) {
 // Our answer to A keeps A's tag.
 TEST_F(sdes_golden_test, answerer_renumbering_the_tag_still_works) {
     const std::string kase = "answer_renumbered_tag";
-    const value o = offer(kase, {{"direction", direction("a", "b")}});
-    expect_golden(kase + ".offer.out.sdp", o);
+    const value o = golden_offer(kase, {{"direction", direction("a", "b")}});
     ASSERT_EQ(crypto_lines(sdp_of(o)).at(0).tag, "1");
-    const value a = answer(kase);
-    expect_golden(kase + ".answer.out.sdp", a);
+    const value a = golden_answer(kase);
     EXPECT_EQ(crypto_lines(sdp_of(a)).at(0).tag, "1");
     const dp::flow_entry* from_a = entry("198.18.1.1", 30000);
     const dp::flow_entry* from_b = entry("198.18.2.1", 40000);
@@ -309,14 +290,11 @@ TEST_F(sdes_golden_test, answerer_renumbering_the_tag_still_works) {
 TEST_F(sdes_golden_test, reoffer_keeps_the_relays_keys) {
     const std::string kase = "reoffer_keeps_keys";
     const ng_keys keys = {{"direction", direction("a", "b")}};
-    const value first = offer(kase, keys);
-    expect_golden(kase + ".offer.out.sdp", first);
-    const value again = offer(kase, keys);
-    expect_golden(kase + ".offer.out.sdp", again);
+    const value first = golden_offer(kase, keys);
+    const value again = golden_offer(kase, keys);
     EXPECT_EQ(sdp_of(again), sdp_of(first)) << "unmasked: the same key";
 
-    const value a = answer(kase);
-    expect_golden(kase + ".answer.out.sdp", a);
+    const value a = golden_answer(kase);
     const dp::flow_entry* from_a = entry("198.18.1.1", 30000);
     ASSERT_NE(from_a, nullptr);
     const dp::srtp::context* in_before = from_a->srtp_in[0];
@@ -324,8 +302,7 @@ TEST_F(sdes_golden_test, reoffer_keeps_the_relays_keys) {
 
     ng_keys with_to_tag = keys;
     with_to_tag.emplace_back("to-tag", value::str(to_tag));
-    const value reinvite = offer(kase, with_to_tag);
-    expect_golden(kase + ".offer.out.sdp", reinvite);
+    const value reinvite = golden_offer(kase, with_to_tag);
     EXPECT_EQ(sdp_of(reinvite), sdp_of(first));
     const value a2 = answer(kase);
     EXPECT_EQ(sdp_of(a2), sdp_of(a));
@@ -343,11 +320,9 @@ TEST_F(sdes_golden_test, reoffer_keeps_the_relays_keys) {
 // B, offered SRTP on an optional interface, answers plain RTP/AVP: accepted, A keeps SRTP.
 TEST_F(sdes_golden_test, plain_answer_on_an_optional_interface_is_accepted) {
     const std::string kase = "answer_plain_optional";
-    const value o = offer(kase, {{"direction", direction("a", "b")}});
-    expect_golden(kase + ".offer.out.sdp", o);
+    const value o = golden_offer(kase, {{"direction", direction("a", "b")}});
     ASSERT_EQ(crypto_lines(sdp_of(o)).size(), 1u);
-    const value a = answer(kase);
-    expect_golden(kase + ".answer.out.sdp", a);
+    const value a = golden_answer(kase);
     ASSERT_EQ(crypto_lines(sdp_of(a)).size(), 1u);
     EXPECT_EQ(lines_with(sdp_of(a), "m=").at(0), "audio 30000 RTP/SAVP 0 101");
     expect_query(kase, "a", "RTP/SAVP", "b", "RTP/AVP");
@@ -365,8 +340,7 @@ TEST_F(sdes_golden_test, plain_answer_on_an_optional_interface_is_accepted) {
 // The same on a required interface: refused, naming the interface; nothing is relayed.
 TEST_F(sdes_golden_test, plain_answer_on_a_required_interface_is_refused) {
     const std::string kase = "answer_plain_required";
-    const value o = offer(kase, {{"direction", direction("a", "req")}});
-    expect_golden(kase + ".offer.out.sdp", o);
+    const value o = golden_offer(kase, {{"direction", direction("a", "req")}});
     ASSERT_EQ(crypto_lines(sdp_of(o)).size(), 1u);
     const value a = answer(kase);
     EXPECT_EQ(result_of(a), "error");
@@ -380,12 +354,10 @@ TEST_F(sdes_golden_test, plain_answer_on_a_required_interface_is_refused) {
 // Audio SRTP plus a disabled (port 0) video line: the video line passes as it is.
 TEST_F(sdes_golden_test, disabled_video_line_is_left_alone) {
     const std::string kase = "video_port0";
-    const value o = offer(kase, {{"direction", direction("a", "b")}});
-    expect_golden(kase + ".offer.out.sdp", o);
+    const value o = golden_offer(kase, {{"direction", direction("a", "b")}});
     EXPECT_EQ(lines_with(sdp_of(o), "m=").at(1), "video 0 RTP/SAVP 96");
     EXPECT_EQ(crypto_lines(sdp_of(o)).size(), 1u);
-    const value a = answer(kase);
-    expect_golden(kase + ".answer.out.sdp", a);
+    const value a = golden_answer(kase);
     EXPECT_EQ(lines_with(sdp_of(a), "m=").at(1), "video 0 RTP/SAVP 96");
     EXPECT_EQ(crypto_lines(sdp_of(a)).size(), 1u);
     EXPECT_EQ(interfaces_.find("a")->addresses.front().pool->used(), 1u);

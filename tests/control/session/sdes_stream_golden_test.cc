@@ -31,8 +31,7 @@ class sdes_stream_golden_test : public ng_golden_test {
 // a port for it.
 TEST_F(sdes_stream_golden_test, a_stream_without_a_usable_line_is_refused_alone) {
     const std::string kase = "sdes_stream_refused";
-    const value o = offer(kase, {{"direction", direction("a", "b")}});
-    expect_golden(kase + ".offer.out.sdp", o);
+    const value o = golden_offer(kase, {{"direction", direction("a", "b")}});
     EXPECT_EQ(media_ports(sdp_of(o)), (std::vector<uint16_t>{40000, 0}));
     const std::string w = warning_of(o);
     EXPECT_NE(w.find("m= line 2 (video): RTP/SAVP offer on interface 'a' has no acceptable a=crypto line: "
@@ -48,8 +47,7 @@ TEST_F(sdes_stream_golden_test, a_stream_without_a_usable_line_is_refused_alone)
     EXPECT_EQ(interfaces_.find("a")->addresses.front().pool->used(), 1u);
     EXPECT_EQ(interfaces_.find("b")->addresses.front().pool->used(), 1u);
 
-    const value a = answer(kase);
-    expect_golden(kase + ".answer.out.sdp", a);
+    const value a = golden_answer(kase);
     EXPECT_EQ(media_ports(sdp_of(a)), (std::vector<uint16_t>{30000, 0}));
     EXPECT_EQ(sessions_->totals().streams_refused, 1u);
 
@@ -78,13 +76,11 @@ TEST_F(sdes_stream_golden_test, the_call_fails_only_when_no_stream_is_left) {
 // A gets video at port 0 and audio as answered; nothing is forwarded on video's ports.
 TEST_F(sdes_stream_golden_test, an_answer_stream_that_matches_no_offered_line_is_refused_alone) {
     const std::string kase = "sdes_answer_stream_refused";
-    const value o = offer(kase, {{"direction", direction("a2", "b2")}});
-    expect_golden(kase + ".offer.out.sdp", o);
+    const value o = golden_offer(kase, {{"direction", direction("a2", "b2")}});
     EXPECT_EQ(o.find("warning"), nullptr);
     const auto b_ports = media_ports(sdp_of(o));
     ASSERT_EQ(b_ports.size(), 2u);
-    const value a = answer(kase);
-    expect_golden(kase + ".answer.out.sdp", a);
+    const value a = golden_answer(kase);
     const auto a_ports = media_ports(sdp_of(a));
     ASSERT_EQ(a_ports.size(), 2u);
     EXPECT_NE(a_ports[0], 0);
@@ -106,8 +102,7 @@ TEST_F(sdes_stream_golden_test, an_answer_stream_that_matches_no_offered_line_is
 // FEC_ORDER=FEC_SRTP is RFC 4568's default order: a line with it is usable.
 TEST_F(sdes_stream_golden_test, fec_order_fec_srtp_is_accepted) {
     const std::string kase = "fec_order_default";
-    const value o = offer(kase, {{"direction", direction("a", "b")}});
-    expect_golden(kase + ".offer.out.sdp", o);
+    const value o = golden_offer(kase, {{"direction", direction("a", "b")}});
     EXPECT_EQ(o.find("warning"), nullptr);
     const dp::flow_entry* from_a = entry("198.18.1.1", 30000);
     ASSERT_NE(from_a, nullptr);
