@@ -1271,9 +1271,10 @@ TEST_F(worker_test, a_full_record_ring_counts_and_still_relays) {
     }
     EXPECT_EQ(worker_->recording->ring->returned(), lent_max) << "every lent mbuf handed back";
     EXPECT_EQ(rte_mempool_in_use_count(pool), idle + lent_max) << "the recorder freed none itself";
-    // The worker frees them, at most record_reclaim_max a turn, however idle it is.
-    for (uint32_t turn = 0; turn * record_reclaim_max < lent_max; ++turn) {
-        EXPECT_EQ(worker_->recording->ring->refs_out(), lent_max - turn * record_reclaim_max);
+    // The worker frees them, at most what a turn can lend, however idle it is.
+    const uint32_t per_turn = turn_lend_max(worker_->shared->n_ports);
+    for (uint32_t turn = 0; turn * per_turn < lent_max; ++turn) {
+        EXPECT_EQ(worker_->recording->ring->refs_out(), lent_max - turn * per_turn);
         EXPECT_EQ(worker_->poll_once(rte_rdtsc()), 0u);
     }
     EXPECT_EQ(worker_->recording->ring->refs_out(), 0u);
