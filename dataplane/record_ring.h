@@ -202,7 +202,7 @@ class record_ring {
     // Zero-copy budget. Producer: whether one more mbuf may be lent (then counted as lent).
     // Lent and not yet freed by the worker (reclaim()): both counts are the worker's own.
     bool lend() {
-        if (refs_lent_ - refs_freed_ >= max_refs_) {
+        if (refs_out() >= max_refs_) {
             return false;
         }
         ++refs_lent_;
@@ -213,7 +213,8 @@ class record_ring {
     uint32_t max_refs() const { return max_refs_; }
     // Mbufs lent and not yet freed by the worker (in records, with the recorder, or on the
     // return path). Another thread reads it only once the worker stopped.
-    uint64_t refs_out() const { return refs_lent_ - refs_freed_; }
+    // Every mbuf freed came through the return path: ret_tail_ counts them.
+    uint64_t refs_out() const { return refs_lent_ - ret_tail_; }
 
     // Consumer: hands `n` lent mbufs back to the worker (the recorder read their bytes). Never
     // waits: the return path holds max_refs and at most max_refs are lent.
@@ -248,9 +249,9 @@ class record_ring {
     // dp: rw (worker, when full); recorder/metrics: ro. Here rather than in worker_counters so
     // that the worker's hot counters keep their place (bench/RESULTS.md).
     std::atomic<uint64_t> refused_{0};
-    uint64_t refs_lent_ = 0;   // dp: rw (worker, per zero-copy record). Mbufs lent so far.
-    uint64_t refs_freed_ = 0;  // dp: rw (worker, reclaim()). Lent mbufs freed so far.
-    uint64_t ret_tail_ = 0;    // dp: rw (worker, reclaim()). Next handed-back mbuf to free.
+    uint64_t refs_lent_ = 0;  // dp: rw (worker, per zero-copy record). Mbufs lent so far.
+    // dp: rw (worker, reclaim()). Next handed-back mbuf to free: lent mbufs freed so far.
+    uint64_t ret_tail_ = 0;
     // Shared lines: one writer each.
     alignas(64) std::atomic<uint64_t> published_{0};  // dp: wo (worker), recorder: ro
     alignas(64) std::atomic<uint64_t> tail_{0};       // recorder: wo, dp: ro (when full)
@@ -447,7 +448,6 @@ inline uint32_t record_ring::reclaim(uint32_t max) {
         }
         rte_pktmbuf_free_bulk(batch, k);
         ret_tail_ += k;
-        refs_freed_ += k;
         done += k;
     }
     return n;

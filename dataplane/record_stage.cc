@@ -184,6 +184,6 @@ void record_crypto(record_stage& s, rte_mbuf* const* pkts, const flow_entry* con
     r.n = 0;
 }
 
-void record_reclaim(record_stage& s) { s.ring->reclaim(record_reclaim_max); }
+void record_reclaim(record_stage& s, uint32_t max) { s.ring->reclaim(max); }
 
 }  // namespace rtprelay::dp

@@ -81,10 +81,10 @@ struct record_stage {
                                                 uint16_t n_items, srtp::burst_crypto* crypto, uint64_t tsc);
 
 // Once per poll turn when the recorder handed lent mbufs back (record_ring::returns_pending):
-// frees at most record_reclaim_max of them in the worker's context (its mempool cache) and
-// returns them to the lending budget. Two bursts' worth: about what a turn can lend, so the
-// budget keeps up, and a turn's extra cost stays bounded (~2-3 ns an mbuf).
-constexpr uint32_t record_reclaim_max = 64;
-[[gnu::noinline, gnu::cold]] void record_reclaim(record_stage& s);
+// frees at most `max` of them in the worker's context (its mempool cache) and returns them
+// to the lending budget. The worker passes what a turn can lend (turn_lend_max, worker.h),
+// so the budget keeps up with a turn that records every packet by reference, and a turn's
+// extra cost stays bounded (~2-3 ns an mbuf).
+[[gnu::noinline, gnu::cold]] void record_reclaim(record_stage& s, uint32_t max);
 
 }  // namespace rtprelay::dp

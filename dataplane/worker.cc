@@ -257,7 +257,7 @@ uint32_t worker::poll_once(uint64_t now_tsc) {
     // worker that lent them, never by the recorder (record_ring.h). One load per turn while
     // recording is idle; nothing when it is not configured.
     if (recording != nullptr && recording->ring->returns_pending()) {
-        record_reclaim(*recording);
+        record_reclaim(*recording, turn_lend_max(shared->n_ports));
     }
     ++counters.polls;
     if (total != 0) {

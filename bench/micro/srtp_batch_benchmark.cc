@@ -88,6 +88,13 @@ void burst_sizes(benchmark::internal::Benchmark* b) {
     }
 }
 
+// Fewer sizes for the other suites.
+void suite_sizes(benchmark::internal::Benchmark* b) {
+    for (int n : {1, 2, 4, 8, 32}) {
+        b->Arg(n);
+    }
+}
+
 }  // namespace
 
 constexpr auto cm80 = srtp::suite::aes_cm_128_hmac_sha1_80;
@@ -104,40 +111,16 @@ BENCHMARK_CAPTURE(bm_protect_burst, batch_avx512, true, srtp::imb_arch::avx512, 
 // the process's GCM code path, whatever `arch` says for the rest).
 BENCHMARK_CAPTURE(bm_protect_burst, batch_aes256_80, true, srtp::imb_arch::automatic,
                   srtp::suite::aes_256_cm_hmac_sha1_80)
-    ->Arg(1)
-    ->Arg(2)
-    ->Arg(4)
-    ->Arg(8)
-    ->Arg(32);
+    ->Apply(suite_sizes);
 BENCHMARK_CAPTURE(bm_protect_burst, single_aes256_80, false, srtp::imb_arch::automatic,
                   srtp::suite::aes_256_cm_hmac_sha1_80)
-    ->Arg(1)
-    ->Arg(2)
-    ->Arg(4)
-    ->Arg(8)
-    ->Arg(32);
+    ->Apply(suite_sizes);
 BENCHMARK_CAPTURE(bm_protect_burst, batch_gcm128, true, srtp::imb_arch::automatic, srtp::suite::aead_aes_128_gcm)
-    ->Arg(1)
-    ->Arg(2)
-    ->Arg(4)
-    ->Arg(8)
-    ->Arg(32);
+    ->Apply(suite_sizes);
 BENCHMARK_CAPTURE(bm_protect_burst, single_gcm128, false, srtp::imb_arch::automatic, srtp::suite::aead_aes_128_gcm)
-    ->Arg(1)
-    ->Arg(2)
-    ->Arg(4)
-    ->Arg(8)
-    ->Arg(32);
+    ->Apply(suite_sizes);
 BENCHMARK_CAPTURE(bm_protect_burst, batch_gcm256, true, srtp::imb_arch::automatic, srtp::suite::aead_aes_256_gcm)
-    ->Arg(1)
-    ->Arg(2)
-    ->Arg(4)
-    ->Arg(8)
-    ->Arg(32);
+    ->Apply(suite_sizes);
 BENCHMARK_CAPTURE(bm_protect_burst, single_gcm256, false, srtp::imb_arch::automatic, srtp::suite::aead_aes_256_gcm)
-    ->Arg(1)
-    ->Arg(2)
-    ->Arg(4)
-    ->Arg(8)
-    ->Arg(32);
+    ->Apply(suite_sizes);
 BENCHMARK_MAIN();

@@ -17,15 +17,20 @@ namespace {
 // only ever called after cpu_has_aesni() said yes. Its loops are unrolled by pragma: at -O2
 // GCC keeps them, and the block array then lives in memory instead of registers (2.5x slower).
 
+// FIPS-197 key expansion, one round key: each word of `base` XORed with all the words
+// before it, then with `t` (the transformed last word of the key before, in every dword).
+[[gnu::target("aes")]] inline __m128i next_round_key(__m128i base, __m128i t) {
+    base = _mm_xor_si128(base, _mm_slli_si128(base, 4));
+    base = _mm_xor_si128(base, _mm_slli_si128(base, 4));
+    base = _mm_xor_si128(base, _mm_slli_si128(base, 4));
+    return _mm_xor_si128(base, t);
+}
+
+// AES-128: round key i extends key i - 1 by RotWord/SubWord/Rcon of its last word
+// (AESKEYGENASSIST dword 3).
 template <int rcon>
 [[gnu::target("aes")]] inline __m128i expand_round(__m128i k) {
-    // FIPS-197 key expansion for one round key: RotWord/SubWord/Rcon of the last word come
-    // from AESKEYGENASSIST (dword 3), then each word is XORed with all the words before it.
-    const __m128i t = _mm_shuffle_epi32(_mm_aeskeygenassist_si128(k, rcon), 0xff);
-    k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
-    k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
-    k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
-    return _mm_xor_si128(k, t);
+    return next_round_key(k, _mm_shuffle_epi32(_mm_aeskeygenassist_si128(k, rcon), 0xff));
 }
 
 [[gnu::target("aes")]] void expand_key_128(const uint8_t* key, uint8_t* round_keys) {
@@ -52,21 +57,11 @@ template <int rcon>
 // only SubWord of it (dword 2, with rcon 0), as FIPS-197 5.2 says for i mod Nk = 4.
 template <int rcon>
 [[gnu::target("aes")]] inline __m128i expand_even_256(__m128i two_before, __m128i prev) {
-    const __m128i t = _mm_shuffle_epi32(_mm_aeskeygenassist_si128(prev, rcon), 0xff);
-    __m128i k = two_before;
-    k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
-    k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
-    k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
-    return _mm_xor_si128(k, t);
+    return next_round_key(two_before, _mm_shuffle_epi32(_mm_aeskeygenassist_si128(prev, rcon), 0xff));
 }
 
 [[gnu::target("aes")]] inline __m128i expand_odd_256(__m128i two_before, __m128i prev) {
-    const __m128i t = _mm_shuffle_epi32(_mm_aeskeygenassist_si128(prev, 0), 0xaa);
-    __m128i k = two_before;
-    k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
-    k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
-    k = _mm_xor_si128(k, _mm_slli_si128(k, 4));
-    return _mm_xor_si128(k, t);
+    return next_round_key(two_before, _mm_shuffle_epi32(_mm_aeskeygenassist_si128(prev, 0), 0xaa));
 }
 
 [[gnu::target("aes")]] void expand_key_256(const uint8_t* key, uint8_t* round_keys) {

@@ -80,6 +80,8 @@ struct libsrtp2 {
     static result protect_rtcp(context& c, uint8_t* pkt, uint32_t* len, uint32_t room) noexcept;
 
  private:
+    static result unprotect(context& c, bool rtcp, uint8_t* pkt, uint32_t* len) noexcept;
+    static result protect(context& c, bool rtcp, uint8_t* pkt, uint32_t* len, uint32_t room) noexcept;
     // The same max_ssrcs rule as the native engine (libsrtp2 itself has no limit).
     static bool ssrc_allowed(const context& c, uint32_t ssrc) noexcept;
     static void note_ssrc(context& c, uint32_t ssrc) noexcept;

@@ -171,10 +171,11 @@ void libsrtp2::release(context& c) noexcept {
     }
 }
 
-result libsrtp2::unprotect_rtp(context& c, uint8_t* pkt, uint32_t* len) noexcept {
+// RTP and RTCP differ only in which libsrtp2 call runs (same arguments, same results).
+result libsrtp2::unprotect(context& c, bool rtcp, uint8_t* pkt, uint32_t* len) noexcept {
     const uint32_t n = *len;
     packet_plan p;
-    if (const result r = parse_unprotect(c, false, pkt, n, &p); r != result::ok) {
+    if (const result r = parse_unprotect(c, rtcp, pkt, n, &p); r != result::ok) {
         return r;
     }
     if (n > max_len) {
@@ -192,7 +193,9 @@ result libsrtp2::unprotect_rtp(context& c, uint8_t* pkt, uint32_t* len) noexcept
         std::memcpy(aead_saved, pkt, n);
     }
     int l = static_cast<int>(n);
-    const result r = from_unprotect(srtp_unprotect_mki(st(c).in, pkt, &l, c.mki_len() != 0));
+    const unsigned use_mki = c.mki_len() != 0;
+    const result r = from_unprotect(rtcp ? srtp_unprotect_rtcp_mki(st(c).in, pkt, &l, use_mki)
+                                         : srtp_unprotect_mki(st(c).in, pkt, &l, use_mki));
     if (r == result::ok) {
         *len = static_cast<uint32_t>(l);
         note_ssrc(c, p.ssrc);
@@ -200,89 +203,50 @@ result libsrtp2::unprotect_rtp(context& c, uint8_t* pkt, uint32_t* len) noexcept
         std::memcpy(pkt, aead_saved, n);
     }
     return r;
+}
+
+result libsrtp2::protect(context& c, bool rtcp, uint8_t* pkt, uint32_t* len, uint32_t room) noexcept {
+    const uint32_t n = *len;
+    packet_plan p;
+    if (const result r = parse_protect(c, rtcp, pkt, n, room, &p); r != result::ok) {
+        return r;
+    }
+    if (n > max_len) {
+        return result::bad_header;
+    }
+    if (!ssrc_allowed(c, p.ssrc)) {
+        return result::ssrc_limit;
+    }
+    // libsrtp2 writes the MKI before its replay check: the room is put back on failure.
+    uint8_t room_bytes[max_overhead];
+    std::memcpy(room_bytes, pkt + n, c.overhead());
+    int l = static_cast<int>(n);
+    const unsigned use_mki = c.mki_len() != 0;
+    const result r = from_protect(rtcp ? srtp_protect_rtcp_mki(st(c).out, pkt, &l, use_mki, 0)
+                                       : srtp_protect_mki(st(c).out, pkt, &l, use_mki, 0));
+    if (r == result::ok) {
+        *len = static_cast<uint32_t>(l);
+        note_ssrc(c, p.ssrc);
+    } else {
+        std::memcpy(pkt + n, room_bytes, c.overhead());
+    }
+    return r;
+}
+
+result libsrtp2::unprotect_rtp(context& c, uint8_t* pkt, uint32_t* len) noexcept {
+    return unprotect(c, false, pkt, len);
 }
 
 result libsrtp2::protect_rtp(context& c, uint8_t* pkt, uint32_t* len, uint32_t room) noexcept {
-    const uint32_t n = *len;
-    packet_plan p;
-    if (const result r = parse_protect(c, false, pkt, n, room, &p); r != result::ok) {
-        return r;
-    }
-    if (n > max_len) {
-        return result::bad_header;
-    }
-    if (!ssrc_allowed(c, p.ssrc)) {
-        return result::ssrc_limit;
-    }
-    // libsrtp2 writes the MKI before its replay check: the room is put back on failure.
-    uint8_t room_bytes[max_overhead];
-    std::memcpy(room_bytes, pkt + n, c.overhead());
-    int l = static_cast<int>(n);
-    const result r = from_protect(srtp_protect_mki(st(c).out, pkt, &l, c.mki_len() != 0, 0));
-    if (r == result::ok) {
-        *len = static_cast<uint32_t>(l);
-        note_ssrc(c, p.ssrc);
-    } else {
-        std::memcpy(pkt + n, room_bytes, c.overhead());
-    }
-    return r;
+    return protect(c, false, pkt, len, room);
 }
 
 result libsrtp2::unprotect_rtcp(context& c, uint8_t* pkt, uint32_t* len) noexcept {
-    const uint32_t n = *len;
-    packet_plan p;
-    if (const result r = parse_unprotect(c, true, pkt, n, &p); r != result::ok) {
-        return r;
-    }
-    if (n > max_len) {
-        return result::bad_header;
-    }
-    if (!ssrc_allowed(c, p.ssrc)) {
-        return result::ssrc_limit;
-    }
-    const bool aead = c.kind_ == transform::aes_gcm;
-    if (aead && n > max_aead_len) {
-        return result::bad_header;
-    }
-    uint8_t aead_saved[max_aead_len];
-    if (aead) {
-        std::memcpy(aead_saved, pkt, n);
-    }
-    int l = static_cast<int>(n);
-    const result r = from_unprotect(srtp_unprotect_rtcp_mki(st(c).in, pkt, &l, c.mki_len() != 0));
-    if (r == result::ok) {
-        *len = static_cast<uint32_t>(l);
-        note_ssrc(c, p.ssrc);
-    } else if (aead) {
-        std::memcpy(pkt, aead_saved, n);
-    }
-    return r;
+    return unprotect(c, true, pkt, len);
 }
 
 result libsrtp2::protect_rtcp(context& c, uint8_t* pkt, uint32_t* len, uint32_t room) noexcept {
-    const uint32_t n = *len;
-    packet_plan p;
-    if (const result r = parse_protect(c, true, pkt, n, room, &p); r != result::ok) {
-        return r;
-    }
-    if (n > max_len) {
-        return result::bad_header;
-    }
-    if (!ssrc_allowed(c, p.ssrc)) {
-        return result::ssrc_limit;
-    }
-    // libsrtp2 writes the MKI before its replay check: the room is put back on failure.
-    uint8_t room_bytes[max_overhead];
-    std::memcpy(room_bytes, pkt + n, c.overhead());
-    int l = static_cast<int>(n);
-    const result r = from_protect(srtp_protect_rtcp_mki(st(c).out, pkt, &l, c.mki_len() != 0, 0));
-    if (r == result::ok) {
-        *len = static_cast<uint32_t>(l);
-        note_ssrc(c, p.ssrc);
-    } else {
-        std::memcpy(pkt + n, room_bytes, c.overhead());
-    }
-    return r;
+    return protect(c, true, pkt, len, room);
 }
 
 }  // namespace rtprelay::dp::srtp::detail

@@ -175,9 +175,9 @@ class worker_test : public ::testing::Test {
         EXPECT_EQ(c.rx_packets, c.accounted());
     }
 
-    // A frame from `from` (on `side`) to the relay's `relay_addr`:`relay_port`.
-    bytes media(int side, const peer& from, uint16_t from_port, uint32_t relay_addr, uint16_t relay_port,
-                size_t payload_len = 172, uint8_t fill = 0x80) const {
+    // A frame carrying `payload` from `from` (on `side`) to the relay's `relay_addr`:`relay_port`.
+    bytes frame(int side, const peer& from, uint16_t from_port, uint32_t relay_addr, uint16_t relay_port,
+                bytes payload) const {
         frame_spec s;
         s.src_mac = from.mac;
         s.dst_mac = ports_[side].mac;
@@ -185,29 +185,28 @@ class worker_test : public ::testing::Test {
         s.dst_ip = relay_addr;
         s.src_port = from_port;
         s.dst_port = relay_port;
-        s.payload.resize(payload_len);
-        for (size_t i = 0; i < payload_len; ++i) {
-            s.payload[i] = static_cast<uint8_t>(fill + i);
-        }
+        s.payload = std::move(payload);
         return test::udp_frame(s);
+    }
+    // As frame, with payload_len bytes counting up from `fill`.
+    bytes media(int side, const peer& from, uint16_t from_port, uint32_t relay_addr, uint16_t relay_port,
+                size_t payload_len = 172, uint8_t fill = 0x80) const {
+        bytes payload(payload_len);
+        for (size_t i = 0; i < payload_len; ++i) {
+            payload[i] = static_cast<uint8_t>(fill + i);
+        }
+        return frame(side, from, from_port, relay_addr, relay_port, std::move(payload));
     }
     static bytes payload_of(const bytes& f) { return test::parse_udp(f)->payload; }
     // A stream from a source the SDP did not name (a NAT'd phone): probation_packets RTP
     // packets with sequential sequence numbers, of which only the last is relayed (latch.h).
     void inject_new_source(int side, const peer& from, uint16_t from_port, uint32_t relay_addr, uint16_t relay_port) {
         for (uint16_t k = 0; k < probation_packets; ++k) {
-            frame_spec s;
-            s.src_mac = from.mac;
-            s.dst_mac = ports_[side].mac;
-            s.src_ip = from.be();
-            s.dst_ip = relay_addr;
-            s.src_port = from_port;
-            s.dst_port = relay_port;
-            s.payload.assign(172, 0x55);
-            s.payload[0] = 0x80;  // RTP version 2, sequence numbers 0x1000 + k
-            s.payload[2] = 0x10;
-            s.payload[3] = static_cast<uint8_t>(k);
-            inject(side, test::udp_frame(s));
+            bytes payload(172, 0x55);
+            payload[0] = 0x80;  // RTP version 2, sequence numbers 0x1000 + k
+            payload[2] = 0x10;
+            payload[3] = static_cast<uint8_t>(k);
+            inject(side, frame(side, from, from_port, relay_addr, relay_port, std::move(payload)));
         }
     }
 
@@ -348,15 +347,9 @@ class worker_test : public ::testing::Test {
     void inject_srtp_burst(const std::vector<srtp_stream>& st, const std::vector<std::pair<int, int>>& burst,
                            const bytes& forged) {
         for (const auto& [s, k] : burst) {
-            frame_spec f;
-            f.src_mac = caller_.mac;
-            f.dst_mac = ports_[side_a].mac;
-            f.src_ip = caller_.be();
-            f.dst_ip = addr_a_;
-            f.src_port = 4000;
-            f.dst_port = st[static_cast<size_t>(s)].port;
-            f.payload = k < 0 ? forged : st[static_cast<size_t>(s)].wire[static_cast<size_t>(k)];
-            inject(side_a, test::udp_frame(f));
+            const srtp_stream& stream = st[static_cast<size_t>(s)];
+            inject(side_a, frame(side_a, caller_, 4000, addr_a_, stream.port,
+                                 k < 0 ? forged : stream.wire[static_cast<size_t>(k)]));
         }
     }
     // What side b sent, decrypted by each stream's far peer: stream s's packets are the
@@ -1224,15 +1217,7 @@ TEST_F(worker_test, recorded_rtp_to_srtp_copies_before_encryption_and_discards_f
     std::vector<bytes> plain;
     for (uint16_t seq : {500, 501, 501, 502}) {
         plain.push_back(rtp_packet(seq, 0x21, 1));
-        frame_spec f;
-        f.src_mac = caller_.mac;
-        f.dst_mac = ports_[side_a].mac;
-        f.src_ip = caller_.be();
-        f.dst_ip = addr_a_;
-        f.src_port = 4000;
-        f.dst_port = 31400;
-        f.payload = plain.back();
-        inject(side_a, test::udp_frame(f));
+        inject(side_a, frame(side_a, caller_, 4000, addr_a_, 31400, plain.back()));
     }
     run();
     const auto relayed = sent(side_b);
@@ -1286,9 +1271,10 @@ TEST_F(worker_test, a_full_record_ring_counts_and_still_relays) {
     }
     EXPECT_EQ(worker_->recording->ring->returned(), lent_max) << "every lent mbuf handed back";
     EXPECT_EQ(rte_mempool_in_use_count(pool), idle + lent_max) << "the recorder freed none itself";
-    // The worker frees them, at most record_reclaim_max a turn, however idle it is.
-    for (uint32_t turn = 0; turn * record_reclaim_max < lent_max; ++turn) {
-        EXPECT_EQ(worker_->recording->ring->refs_out(), lent_max - turn * record_reclaim_max);
+    // The worker frees them, at most what a turn can lend, however idle it is.
+    const uint32_t per_turn = turn_lend_max(worker_->shared->n_ports);
+    for (uint32_t turn = 0; turn * per_turn < lent_max; ++turn) {
+        EXPECT_EQ(worker_->recording->ring->refs_out(), lent_max - turn * per_turn);
         EXPECT_EQ(worker_->poll_once(rte_rdtsc()), 0u);
     }
     EXPECT_EQ(worker_->recording->ring->refs_out(), 0u);
@@ -1329,15 +1315,7 @@ TEST_F(worker_test, recorded_srtp_to_rtp_references_the_decrypted_packet) {
         if (seq == 702) {
             wire.back() ^= 1;  // forged
         }
-        frame_spec f;
-        f.src_mac = caller_.mac;
-        f.dst_mac = ports_[side_a].mac;
-        f.src_ip = caller_.be();
-        f.dst_ip = addr_a_;
-        f.src_port = 4000;
-        f.dst_port = 31500;
-        f.payload = wire;
-        inject(side_a, test::udp_frame(f));
+        inject(side_a, frame(side_a, caller_, 4000, addr_a_, 31500, wire));
     }
     run();
     const auto relayed = sent(side_b);
@@ -1353,24 +1331,12 @@ TEST_F(worker_test, recorded_srtp_to_rtp_references_the_decrypted_packet) {
         EXPECT_EQ(rec[i]->orig_len, plain[sent_of[i]].size());
     }
     // Left unread: the plane's teardown (TearDown) frees the lent mbuf before the pool could go.
-    inject(side_a, test::udp_frame([&] {
-               frame_spec f;
-               f.src_mac = caller_.mac;
-               f.dst_mac = ports_[side_a].mac;
-               f.src_ip = caller_.be();
-               f.dst_ip = addr_a_;
-               f.src_port = 4000;
-               f.dst_port = 31500;
-               bytes wire = rtp_packet(704, 0x23, 1);
-               const auto n = static_cast<uint32_t>(wire.size());
-               wire.resize(n + 16);
-               uint32_t len = n;
-               EXPECT_EQ(srtp::protect_rtp(*far, wire.data(), &len, static_cast<uint32_t>(wire.size())),
-                         srtp::result::ok);
-               wire.resize(len);
-               f.payload = wire;
-               return f;
-           }()));
+    bytes wire = rtp_packet(704, 0x23, 1);
+    auto len = static_cast<uint32_t>(wire.size());
+    wire.resize(len + 16);
+    EXPECT_EQ(srtp::protect_rtp(*far, wire.data(), &len, static_cast<uint32_t>(wire.size())), srtp::result::ok);
+    wire.resize(len);
+    inject(side_a, frame(side_a, caller_, 4000, addr_a_, 31500, std::move(wire)));
     run();
     EXPECT_EQ(sent(side_b).size(), 1u);
     EXPECT_EQ(worker_->recording->ring->refs_out(), 1u);
