@@ -209,6 +209,15 @@ group_config make_group_config(const group_options& o, const interface_set& inte
     }
     c.queue = o.queue;
     c.ng_address = o.ng_listen;
+    // libsrtp2 (2.5) cannot be seeded: its API sets no stream's SRTCP index nor replay
+    // window (srtp_set_stream_roc only hints the ROC of the next RTP packet of an SSRC it
+    // has met), and it reports no index a record could carry. A taker would send SRTCP
+    // indices from 1 again under the same key: keystream the dead node already used.
+    if (o.srtp_engine != "native") {
+        bad("srtp-engine", "'" + o.srtp_engine +
+                               "' cannot serve a group: a peer taking its calls could not start above the SRTP "
+                               "indices it used (keystream reuse); use native, the default");
+    }
     check_ng_float(o, interfaces, &c);
     return c;
 }

@@ -45,6 +45,9 @@ struct group_options {
     std::string ng_float_interface;
     std::vector<std::string> ng_float_addresses;
     std::string ng_listen;  // --ng-listen: with floating addresses, one of them
+    // --srtp-engine: a group needs "native", the engine whose contexts report and take the
+    // indices a call record carries (README "SRTP after a takeover").
+    std::string srtp_engine = "native";
 };
 
 struct group_config {

@@ -141,5 +141,19 @@ TEST_F(group_config_test, home_addresses_and_times) {
     expect_refused("redis-queue");
 }
 
+// libsrtp2 keeps its SRTP indices to itself: a node on it could neither write them into its
+// records nor start above a dead peer's, so a group refuses it before anything starts.
+TEST_F(group_config_test, srtp_engine) {
+    opt_.srtp_engine = "libsrtp2";
+    expect_refused("srtp-engine");
+    try {
+        make_group_config(opt_, ifs_);
+    } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("keystream reuse"), std::string::npos) << e.what();
+    }
+    opt_.srtp_engine = "native";
+    EXPECT_NO_THROW(make_group_config(opt_, ifs_));
+}
+
 }  // namespace
 }  // namespace rtprelay::ha
