@@ -13,7 +13,6 @@
 
 #include <rte_arp.h>
 #include <rte_ether.h>
-#include <rte_ip.h>
 
 #include <cerrno>
 #include <cstring>
@@ -151,32 +150,13 @@ bool send_gratuitous_arp(int fd, unsigned index, const rte_ether_addr& mac, cons
 }
 
 bool send_unsolicited_na(int fd, unsigned index, const rte_ether_addr& mac, const ip_address& a, std::string* why) {
-    // IPv6 header, then the advertisement (RFC 4861 4.4: type, code, checksum, R/S/O flags
-    // and 29 reserved bits, target) and its target link-layer address option (type 2, length
-    // 1 = 8 bytes). All lengths in bytes.
-    static constexpr uint8_t all_nodes[16] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-    static constexpr uint8_t all_nodes_mac[6] = {0x33, 0x33, 0, 0, 0, 1};
-    constexpr uint32_t icmp_len = 4 + 4 + 16 + 8;
-    struct __attribute__((packed)) {
-        rte_ipv6_hdr ip;
-        uint8_t icmp[icmp_len];
-    } f{};
-    f.ip.vtc_flow = htonl(6u << 28);
-    f.ip.payload_len = htons(icmp_len);
-    f.ip.proto = IPPROTO_ICMPV6;
-    f.ip.hop_limits = 255;  // receivers drop ND from anything that crossed a router
-    std::memcpy(f.ip.src_addr, a.bytes.data(), 16);
-    std::memcpy(f.ip.dst_addr, all_nodes, 16);
-    f.icmp[0] = 136;   // neighbour advertisement
-    f.icmp[4] = 0x20;  // override: replace the MAC a neighbour has for the address
-    std::memcpy(f.icmp + 8, a.bytes.data(), 16);
-    f.icmp[24] = 2;  // target link-layer address
-    f.icmp[25] = 1;
-    std::memcpy(f.icmp + 26, mac.addr_bytes, 6);
-    const uint16_t c = dp::icmp6_checksum(f.ip.src_addr, f.ip.dst_addr, f.icmp, icmp_len);
-    std::memcpy(f.icmp + 2, &c, 2);
-    return send_frame(fd, index, ETH_P_IPV6, all_nodes_mac, &f, sizeof f, "sending unsolicited neighbour advertisement",
-                      why);
+    // The data plane's unsolicited advertisement (override set, to ff02::1, hop limit 255);
+    // the socket writes the Ethernet header, so the frame goes without its own.
+    uint8_t frame[dp::nd_frame_len(0)];
+    const uint32_t len = dp::write_unsolicited_advert(frame, mac, a.bytes.data());
+    const auto* eth = reinterpret_cast<const rte_ether_hdr*>(frame);
+    return send_frame(fd, index, ETH_P_IPV6, eth->dst_addr.addr_bytes, frame + sizeof(rte_ether_hdr),
+                      len - sizeof(rte_ether_hdr), "sending unsolicited neighbour advertisement", why);
 }
 }  // namespace
 
