@@ -2,12 +2,16 @@
 // The HA agent: one thread that does everything a node of a group asks of Redis, so that
 // neither the control thread (NG) nor a worker ever waits for it.
 //
-//  - Writes: the control thread queues call records (put: the call's state, not yet
-//    encoded), deletions and clean-ups (write_queue.h: bounded, a full queue refuses and the
-//    caller marks the call to write later; a call already queued is replaced in place). The
-//    agent takes the whole queue at a time, at most `write_gather` after its oldest entry
-//    was queued, encodes and seals each record (one cipher context, a fresh nonce per
-//    record) and sends them in pipelined batches. If the connection drops, the batch in
+//  - Writes: the control thread writes a call's state (put) or deletion as plain data
+//    into a slot of the record ring (record_ring.h: no lock, no allocation; a call still
+//    queued there is rewritten in place). What does not fit a slot (flat_record.h), what
+//    finds the ring full, and clean-ups of another node's set go through the write queue
+//    as before (write_queue.h: a mutex, a call's state made of heap strings; bounded, a full
+//    queue refuses and the caller marks the call to write later). A call is queued in at
+//    most one of the two. Each turn the agent drains the ring, then takes the whole queue
+//    (in that order: group.cc relies on it), at most `write_gather` after it woke, turns
+//    flat records into call records, encodes and seals each (one cipher context, a fresh
+//    nonce per record) and sends them in pipelined batches. If the connection drops, the batch in
 //    flight is lost and counted; the control thread rewrites every call when it is back
 //    (`connected`).
 //  - Leases: one per media address this node serves, renewed every lease/4. The address
@@ -51,6 +55,7 @@
 
 #include "control/ha/config.h"
 #include "control/ha/record.h"
+#include "control/ha/record_ring.h"
 #include "control/ha/redis_link.h"
 #include "control/ha/seal.h"
 #include "control/ha/write_queue.h"
@@ -72,7 +77,11 @@ struct agent_event {
     std::vector<size_t> addresses;  // indexes into the agent's address list
     std::string node;
     std::vector<call_record> records;
-    std::vector<std::pair<std::string, uint64_t>> acks;  // written
+    // written: (length of its call-id in ack_ids, token) per put; the call-ids one after the
+    // other in one string, so that a batch's acknowledgements are two allocations the
+    // control thread frees, not one per call.
+    std::vector<std::pair<uint32_t, uint64_t>> acks;
+    std::string ack_ids;
 };
 
 // Upper bounds (ms) of the write latency histogram's buckets (queued -> acknowledged).
@@ -121,7 +130,18 @@ class agent {
     // False when the queue is full (counted): the caller keeps the call to write later. A
     // put or delete of a call already queued replaces that one (write_queue.h) and never
     // fails.
-    bool submit(write_op op);
+    // `*takes` (if given): takes() as this operation was queued.
+    bool submit(write_op op, uint64_t* takes = nullptr);
+    // How many times the agent has taken the write queue: an operation queued when this was
+    // N has been taken once it is above N.
+    uint64_t takes() const { return takes_.load(std::memory_order_acquire); }
+    // The record ring (record_ring.h): a slot for a call whose last record went to `*pos`
+    // (0: none), nullptr when the ring is full; then publish or cancel it.
+    flat_record* claim(uint64_t* pos, bool* replaced) { return ring_.claim(pos, replaced); }
+    void publish(uint64_t pos, bool replaced);
+    void cancel(uint64_t pos) { ring_.cancel(pos); }
+    // Ring positions up to this one have been taken.
+    uint64_t ring_taken() const { return ring_.taken_up_to(); }
     std::vector<agent_event> take_events();
     // Steady-clock nanoseconds until which address `i` may be served; 0: not held.
     int64_t serve_until_ns(size_t i) const { return serve_until_[i].load(std::memory_order_acquire); }
@@ -175,6 +195,12 @@ class agent {
     std::mutex mu_;            // guards queue_, events_
     std::condition_variable wake_;
     write_queue queue_;
+    std::atomic<uint64_t> takes_{0};  // agent wo (under mu_), control thread ro
+    record_ring ring_;
+    // The agent waits for work (agent wo, control thread ro): a record put in the empty ring
+    // must wake it. Read with a fence on both sides, so a wake-up is never lost; while the
+    // agent is busy, putting a record costs the control thread this one load.
+    std::atomic<bool> sleeping_{false};
     std::vector<agent_event> events_;
 
     // Agent thread only.

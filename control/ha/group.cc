@@ -139,6 +139,36 @@ std::vector<group::address_state> group::addresses() const {
     return out;
 }
 
+template <class F>
+bool group::queue(uint64_t& where, F&& fill) {
+    // A call is queued in the ring or in the write queue, never both (agent.h): while what
+    // it put in the write queue may not have been taken, its next record goes there too.
+    const bool in_queue = (where & in_write_queue) != 0;
+    if (in_queue && agent_.takes() <= (where & ~in_write_queue)) {
+        return false;
+    }
+    uint64_t pos = in_queue ? 0 : where;
+    bool replaced = false;
+    flat_record* f = agent_.claim(&pos, &replaced);
+    if (f == nullptr) {
+        where = 0;  // what was queued has been taken
+        return false;
+    }
+    if (!fill(*f)) {
+        // Past a slot: the call's queued record (if this was it) is dropped with the slot,
+        // the newer state goes the slow way.
+        agent_.cancel(pos);
+        where = 0;
+        return false;
+    }
+    if (!replaced) {
+        f->queued = steady::now();
+    }
+    agent_.publish(pos, replaced);
+    where = pos;
+    return true;
+}
+
 void group::write(const call& c) {
     // Calls whose SRTP indices the record carries get a token: its acknowledgement makes
     // them safe (srtp_progress.h).
@@ -151,33 +181,76 @@ void group::write(const call& c) {
             }
         }
     }
+    // The state now (the SRTP indices as the scan just decided them: srtp_progress.h); the
+    // agent encodes and seals it later, so nothing of the live call is read after this.
+    // Into a ring slot when it fits (no allocation, no lock), else the slow way.
+    const auto now = steady::now();
+    recording_record rec;
+    if (recording_ != nullptr) {
+        rec = recording_->recording_of(c);
+    }
+    uint64_t& where = queued_[c.call_id];
+    if (rec.st == recording_record::state::off && queue(where, [&](flat_record& f) {
+            f.what = flat_record::kind::put;
+            f.token = token;
+            return snapshot_flat(c, now, unix_now_ms(), f);
+        })) {
+        forget_dirty(c.call_id);
+        return;
+    }
     write_op op;
     op.what = write_op::kind::put;
     op.call_id = c.call_id;
-    // The state now (the SRTP indices as the scan just decided them: srtp_progress.h); the
-    // agent encodes and seals it later, so nothing of the live call is read after this.
-    op.record = snapshot_call(c, cfg_.node, steady::now(), unix_now_ms());
-    if (recording_ != nullptr) {
-        op.record.recording = recording_->recording_of(c);
-    }
+    op.record = snapshot_call(c, cfg_.node, now, unix_now_ms());
+    op.record.recording = std::move(rec);
     op.token = token;
-    if (agent_.submit(std::move(op))) {
-        dirty_.erase(c.call_id);
+    queue_slow(where, std::move(op));
+}
+
+void group::queue_slow(uint64_t& where, write_op op) {
+    stats_.records_slow.fetch_add(1, std::memory_order_relaxed);
+    const std::string id = op.call_id;
+    uint64_t takes = 0;
+    if (agent_.submit(std::move(op), &takes)) {
+        where = in_write_queue | takes;
+        forget_dirty(id);
     } else {
-        dirty_.insert(c.call_id);
+        where = 0;
+        dirty_.insert(id);  // written again from tick()
+    }
+}
+
+void group::forget_dirty(const std::string& id) {
+    if (!dirty_.empty()) {
+        dirty_.erase(id);
     }
 }
 
 void group::call_changed(const call& c) { write(c); }
 
 void group::call_closed(const call& c) {
+    // A delete replaces the call's queued record, as write_queue.h does.
+    uint64_t& where = queued_[c.call_id];
+    if (queue(where, [&c](flat_record& f) {
+            f.what = flat_record::kind::del;
+            f.token = 0;
+            return f.call_id.set(c.call_id);
+        })) {
+        forget_dirty(c.call_id);
+        return;
+    }
     write_op op;
     op.what = write_op::kind::del;
     op.call_id = c.call_id;
-    if (agent_.submit(std::move(op))) {
-        dirty_.erase(c.call_id);
-    } else {
-        dirty_.insert(c.call_id);  // written again from tick(): no call there any more = delete
+    queue_slow(where, std::move(op));
+}
+
+void group::prune_queued() {
+    for (auto it = queued_.begin(); it != queued_.end();) {
+        const uint64_t w = it->second;
+        const bool taken =
+            (w & in_write_queue) != 0 ? agent_.takes() > (w & ~in_write_queue) : w <= agent_.ring_taken();
+        it = taken ? queued_.erase(it) : std::next(it);
     }
 }
 
@@ -242,8 +315,9 @@ std::vector<ip_address> group::tick(steady::time_point now) {
                 adopt(e, now);
                 break;
             case agent_event::kind::written:
-                for (const auto& [id, token] : e.acks) {
-                    if (call* c = sessions_.find(id)) {
+                for (size_t k = 0, at = 0; k < e.acks.size(); at += e.acks[k++].first) {
+                    const uint64_t token = e.acks[k].second;
+                    if (call* c = sessions_.find(std::string_view(e.ack_ids).substr(at, e.acks[k].first))) {
                         for (auto& l : c->legs) {
                             for (auto& s : l->streams) {
                                 srtp_acked(s, token);
@@ -311,6 +385,7 @@ std::vector<ip_address> group::tick(steady::time_point now) {
     if (now >= next_scan_) {
         next_scan_ = now + srtp_scan_period;
         scan_srtp(now);
+        prune_queued();
     }
     for (size_t k = 0; k < rewrites_per_turn && !dirty_.empty(); ++k) {
         const std::string id = *dirty_.begin();

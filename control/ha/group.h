@@ -8,12 +8,14 @@
 // The control thread serves address i exactly while the agent's serve_until_ns(i) is in
 // the future: it stops by itself when renewals stop, even if the agent thread is stuck.
 //
-// A change costs the control thread a snapshot of the call (snapshot.h: plain data, read
-// from the session and the workers' published state) handed to the agent's queue; encoding,
-// sealing and Redis are the agent thread's (agent.h), and a call changed again before the
-// agent took it is written once (write_queue.h). Changes that could not be queued (agent
-// queue full) are remembered by call-id and written again from tick(), a few hundred per
-// turn; when the agent reconnects, every call is written again.
+// A change costs the control thread a snapshot of the call written as plain data into a
+// slot of the agent's record ring (snapshot_flat, record_ring.h: no allocation, no lock);
+// encoding, sealing and Redis are the agent thread's (agent.h), and a call changed again
+// before the agent took it is written once (its slot is rewritten in place). A call past a
+// slot's capacity, or the ring full, takes the slow way: a snapshot of heap strings into
+// the agent's locked write queue (write_queue.h; counted, records_slow). Changes that could
+// not be queued (both full) are remembered by call-id and written again from tick(), a few
+// hundred per turn; when the agent reconnects, every call is written again.
 
 #include <chrono>
 #include <cstdint>
@@ -21,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -55,6 +58,7 @@ struct group_stats {
     std::atomic<uint64_t> foreign_failed{0};     // neither: error replies (Redis down, node gone, ...)
     std::atomic<uint64_t> srtp_exposed{0};       // SRTP indices sent past what Redis acknowledged
     std::atomic<uint64_t> srtp_writes{0};        // records written for SRTP indices (srtp_progress.h)
+    std::atomic<uint64_t> records_slow{0};       // queued the slow way: past a ring slot, or the ring full (agent.h)
 };
 
 class group : public session_observer {
@@ -114,6 +118,17 @@ class group : public session_observer {
     static std::vector<address> collect(interface_set& interfaces, const group_config& cfg);
     static std::vector<std::string> texts(const std::vector<address>& a);
     void write(const call& c);
+    // Where a call's last record was queued (queued_): a ring position (record_ring.h), or
+    // in_write_queue | agent::takes() at the time; 0: nowhere.
+    static constexpr uint64_t in_write_queue = uint64_t{1} << 63;
+    // Into the ring: `fill` writes the record into the slot, false when it does not fit.
+    // False when the record must go the slow way (queue_slow).
+    template <class F>
+    bool queue(uint64_t& where, F&& fill);
+    void queue_slow(uint64_t& where, write_op op);
+    void forget_dirty(const std::string& id);
+    // Drops from queued_ the calls whose last record the agent has taken.
+    void prune_queued();
     void scan_srtp(steady::time_point now);
     void adopt(agent_event& e, steady::time_point now);
     void serve(address& a, bool on);
@@ -138,6 +153,9 @@ class group : public session_observer {
     agent agent_;
     group_stats stats_;
     std::unordered_set<std::string> dirty_;
+    // Control thread: call-id -> where its last record was queued, while it may still be
+    // (pruned every SRTP scan), so a newer state replaces it.
+    std::unordered_map<std::string, uint64_t> queued_;
     uint64_t next_token_ = 0;
     steady::time_point next_scan_{};
     dp::srtp::engine engine_ = dp::srtp::engine::native;
