@@ -78,12 +78,28 @@ void agent::stop(bool release) {
     }
 }
 
+bool agent::put_slow(uint64_t& where, write_op op) {
+    if ((where & in_write_queue) == 0) {
+        // Its record still in the ring would be taken after this one: drop it.
+        ring_.drop(where);
+    }
+    uint64_t takes = 0;
+    if (!submit(std::move(op), &takes)) {
+        where = 0;
+        return false;
+    }
+    where = in_write_queue | takes;
+    return true;
+}
+
+bool agent::submit(write_op op) { return submit(std::move(op), nullptr); }
+
 bool agent::submit(write_op op, uint64_t* takes) {
     bool first = false;
     {
         std::lock_guard<std::mutex> g(mu_);
         if (takes != nullptr) {
-            *takes = takes_.load(std::memory_order_relaxed);
+            *takes = takes_.load(std::memory_order_relaxed);  // under mu_: exact
         }
         switch (queue_.push(std::move(op), steady::now())) {
             case write_queue::result::full:
@@ -108,8 +124,7 @@ bool agent::submit(write_op op, uint64_t* takes) {
     return true;
 }
 
-void agent::publish(uint64_t pos, bool replaced) {
-    ring_.publish(pos);
+void agent::published(bool replaced) {
     if (replaced) {
         stats_.coalesced.fetch_add(1, std::memory_order_relaxed);
         return;
@@ -295,6 +310,7 @@ void agent::flush_writes() {
     // The ring first, then the queue: a call whose record the control thread could not take
     // back from the ring (we had it) and queued anew is then written after it (group.cc).
     std::deque<write_op> batch;
+    size_t skipped = 0;
     ring_.drain(
         [&](const flat_record& f) {
             write_op& op = batch.emplace_back();
@@ -306,7 +322,8 @@ void agent::flush_writes() {
             op.token = f.token;
             op.queued = f.queued;
         },
-        ring_.capacity());
+        ring_.capacity(), &skipped);
+    finished_.fetch_add(skipped, std::memory_order_release);  // dropped: their call went the slow way
     {
         std::lock_guard<std::mutex> g(mu_);
         std::deque<write_op> queued = queue_.take();

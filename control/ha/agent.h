@@ -130,18 +130,28 @@ class agent {
     // False when the queue is full (counted): the caller keeps the call to write later. A
     // put or delete of a call already queued replaces that one (write_queue.h) and never
     // fails.
-    // `*takes` (if given): takes() as this operation was queued.
-    bool submit(write_op op, uint64_t* takes = nullptr);
-    // How many times the agent has taken the write queue: an operation queued when this was
-    // N has been taken once it is above N.
-    uint64_t takes() const { return takes_.load(std::memory_order_acquire); }
-    // The record ring (record_ring.h): a slot for a call whose last record went to `*pos`
-    // (0: none), nullptr when the ring is full; then publish or cancel it.
-    flat_record* claim(uint64_t* pos, bool* replaced) { return ring_.claim(pos, replaced); }
-    void publish(uint64_t pos, bool replaced);
-    void cancel(uint64_t pos) { ring_.cancel(pos); }
-    // Ring positions up to this one have been taken.
-    uint64_t ring_taken() const { return ring_.taken_up_to(); }
+    bool submit(write_op op);
+
+    // A call's puts and deletes, each call in the ring or in the write queue and never in
+    // both, so that neither can hold an older state of it than the other. `where`, kept by
+    // the caller per call (0 at first), says where its last record went: a ring position
+    // (record_ring.h), or in_write_queue | the number of queue takes at the time.
+    static constexpr uint64_t in_write_queue = uint64_t{1} << 63;
+    // Into the ring: `fill(flat_record&)` writes the record (what, token, call_id, ...; not
+    // `queued`), false when it does not fit. False when the record must take the slow way
+    // (put_slow): it did not fit (the call's queued slot, if any, is dropped: the newer
+    // state replaces it), the ring is full, or the call's last record may still be in the
+    // write queue.
+    template <class F>
+    bool put_flat(uint64_t& where, F&& fill);
+    // Into the write queue (submit), dropping the call's record still in the ring; false
+    // when full: nothing of the call is queued then.
+    bool put_slow(uint64_t& where, write_op op);
+    // Whether the record that went to `where` may not have been taken yet.
+    bool still_queued(uint64_t where) const {
+        return (where & in_write_queue) != 0 ? takes_.load(std::memory_order_acquire) <= (where & ~in_write_queue)
+                                             : where > ring_.taken_up_to();
+    }
     std::vector<agent_event> take_events();
     // Steady-clock nanoseconds until which address `i` may be served; 0: not held.
     int64_t serve_until_ns(size_t i) const { return serve_until_[i].load(std::memory_order_acquire); }
@@ -177,6 +187,8 @@ class agent {
     // reach the master either (then no peer can take a lease: serving goes on).
     bool master_down_for_sentinels();
     void witness(steady::time_point now);
+    void published(bool replaced);
+    bool submit(write_op op, uint64_t* takes);  // *takes: takes_ as it was queued
 
     const group_config& cfg_;
     const std::vector<std::string> addresses_;
@@ -220,5 +232,32 @@ class agent {
     std::set<size_t> released_;  // addresses given back for it, not yet taken
     steady::time_point last_log_{};
 };
+
+template <class F>
+bool agent::put_flat(uint64_t& where, F&& fill) {
+    const bool in_queue = (where & in_write_queue) != 0;
+    if (in_queue && still_queued(where)) {
+        return false;
+    }
+    uint64_t pos = in_queue ? 0 : where;
+    bool replaced = false;
+    flat_record* f = ring_.claim(&pos, &replaced);
+    if (f == nullptr) {
+        where = 0;  // full; the call's last record, if any, was taken (else it came back)
+        return false;
+    }
+    if (!fill(*f)) {
+        ring_.cancel(pos);
+        where = 0;
+        return false;
+    }
+    if (!replaced) {
+        f->queued = steady::now();
+    }
+    ring_.publish(pos);
+    where = pos;
+    published(replaced);
+    return true;
+}
 
 }  // namespace rtprelay::ha

@@ -50,7 +50,7 @@ struct flat_string {
 struct flat_stream {
     uint16_t flags = 0;  // stream_record::flag
     uint8_t address_index = 0;
-    uint8_t offered = 0;   // lines in offered[]
+    uint8_t offered = 0;     // lines in offered[]
     uint8_t srtp_n[4] = {};  // entries in srtp[k]: [0..1] in RTP/RTCP, [2..3] out RTP/RTCP
     uint16_t rtp_port = 0;
     endpoint_record local, peer_rtp, peer_rtcp;
@@ -77,7 +77,7 @@ struct flat_record {
     kind what = kind::put;
     bool admitted = false;
     uint8_t legs = 0;
-    uint64_t token = 0;            // write_op::token
+    uint64_t token = 0;                              // write_op::token
     std::chrono::steady_clock::time_point queued{};  // when the oldest change it carries was queued
     flat_string<127> call_id;
     int64_t created_unix_ms = 0, last_signal_unix_ms = 0, answered_unix_ms = 0, delete_at_unix_ms = 0;

@@ -139,36 +139,6 @@ std::vector<group::address_state> group::addresses() const {
     return out;
 }
 
-template <class F>
-bool group::queue(uint64_t& where, F&& fill) {
-    // A call is queued in the ring or in the write queue, never both (agent.h): while what
-    // it put in the write queue may not have been taken, its next record goes there too.
-    const bool in_queue = (where & in_write_queue) != 0;
-    if (in_queue && agent_.takes() <= (where & ~in_write_queue)) {
-        return false;
-    }
-    uint64_t pos = in_queue ? 0 : where;
-    bool replaced = false;
-    flat_record* f = agent_.claim(&pos, &replaced);
-    if (f == nullptr) {
-        where = 0;  // what was queued has been taken
-        return false;
-    }
-    if (!fill(*f)) {
-        // Past a slot: the call's queued record (if this was it) is dropped with the slot,
-        // the newer state goes the slow way.
-        agent_.cancel(pos);
-        where = 0;
-        return false;
-    }
-    if (!replaced) {
-        f->queued = steady::now();
-    }
-    agent_.publish(pos, replaced);
-    where = pos;
-    return true;
-}
-
 void group::write(const call& c) {
     // Calls whose SRTP indices the record carries get a token: its acknowledgement makes
     // them safe (srtp_progress.h).
@@ -190,7 +160,7 @@ void group::write(const call& c) {
         rec = recording_->recording_of(c);
     }
     uint64_t& where = queued_[c.call_id];
-    if (rec.st == recording_record::state::off && queue(where, [&](flat_record& f) {
+    if (rec.st == recording_record::state::off && agent_.put_flat(where, [&](flat_record& f) {
             f.what = flat_record::kind::put;
             f.token = token;
             return snapshot_flat(c, now, unix_now_ms(), f);
@@ -209,14 +179,11 @@ void group::write(const call& c) {
 
 void group::queue_slow(uint64_t& where, write_op op) {
     stats_.records_slow.fetch_add(1, std::memory_order_relaxed);
-    const std::string id = op.call_id;
-    uint64_t takes = 0;
-    if (agent_.submit(std::move(op), &takes)) {
-        where = in_write_queue | takes;
+    std::string id = op.call_id;
+    if (agent_.put_slow(where, std::move(op))) {
         forget_dirty(id);
     } else {
-        where = 0;
-        dirty_.insert(id);  // written again from tick()
+        dirty_.insert(std::move(id));  // written again from tick()
     }
 }
 
@@ -231,7 +198,7 @@ void group::call_changed(const call& c) { write(c); }
 void group::call_closed(const call& c) {
     // A delete replaces the call's queued record, as write_queue.h does.
     uint64_t& where = queued_[c.call_id];
-    if (queue(where, [&c](flat_record& f) {
+    if (agent_.put_flat(where, [&c](flat_record& f) {
             f.what = flat_record::kind::del;
             f.token = 0;
             return f.call_id.set(c.call_id);
@@ -247,10 +214,7 @@ void group::call_closed(const call& c) {
 
 void group::prune_queued() {
     for (auto it = queued_.begin(); it != queued_.end();) {
-        const uint64_t w = it->second;
-        const bool taken =
-            (w & in_write_queue) != 0 ? agent_.takes() > (w & ~in_write_queue) : w <= agent_.ring_taken();
-        it = taken ? queued_.erase(it) : std::next(it);
+        it = agent_.still_queued(it->second) ? std::next(it) : queued_.erase(it);
     }
 }
 

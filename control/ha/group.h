@@ -118,13 +118,7 @@ class group : public session_observer {
     static std::vector<address> collect(interface_set& interfaces, const group_config& cfg);
     static std::vector<std::string> texts(const std::vector<address>& a);
     void write(const call& c);
-    // Where a call's last record was queued (queued_): a ring position (record_ring.h), or
-    // in_write_queue | agent::takes() at the time; 0: nowhere.
-    static constexpr uint64_t in_write_queue = uint64_t{1} << 63;
-    // Into the ring: `fill` writes the record into the slot, false when it does not fit.
-    // False when the record must go the slow way (queue_slow).
-    template <class F>
-    bool queue(uint64_t& where, F&& fill);
+    // agent::put_slow, counted; a call it refuses is written again from tick().
     void queue_slow(uint64_t& where, write_op op);
     void forget_dirty(const std::string& id);
     // Drops from queued_ the calls whose last record the agent has taken.

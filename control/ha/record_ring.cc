@@ -40,6 +40,14 @@ void record_ring::publish(uint64_t pos) {
     }
 }
 
+void record_ring::drop(uint64_t pos) {
+    if (pos == 0 || filled_[(pos - 1) % n_] != pos) {
+        return;
+    }
+    uint8_t st = ready;
+    at(pos).st.compare_exchange_strong(st, cancelled, std::memory_order_acq_rel);
+}
+
 void record_ring::cancel(uint64_t pos) {
     if (pos > head_.load(std::memory_order_relaxed)) {
         at(pos).st.store(free_slot, std::memory_order_relaxed);  // never published

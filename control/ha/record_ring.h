@@ -44,13 +44,15 @@ class record_ring {
     // Gives up the claimed slot `pos`: a fresh one is not queued; a rewritten one is
     // skipped by the agent (the call's earlier state is dropped with it).
     void cancel(uint64_t pos);
+    // Drops the call's record at `pos` if it is still queued (the agent skips it).
+    void drop(uint64_t pos);
 
     // --- consumer (agent thread) ---
     // Calls f(const flat_record&) for each published slot in order, at most `max`, and
-    // frees them; stops at a slot the producer is rewriting. Returns how many it took
-    // (cancelled slots skipped are not counted).
+    // frees them; stops at a slot the producer is rewriting. Returns how many it took;
+    // *skipped (if given) counts the cancelled slots it freed.
     template <class F>
-    size_t drain(F&& f, size_t max);
+    size_t drain(F&& f, size_t max, size_t* skipped = nullptr);
 
     // Any thread: records published and not yet taken (cancelled ones included).
     size_t size() const {
@@ -77,7 +79,7 @@ class record_ring {
 };
 
 template <class F>
-size_t record_ring::drain(F&& f, size_t max) {
+size_t record_ring::drain(F&& f, size_t max, size_t* skipped) {
     uint64_t t = tail_.load(std::memory_order_relaxed);
     const uint64_t h = head_.load(std::memory_order_acquire);
     size_t took = 0;
@@ -92,6 +94,8 @@ size_t record_ring::drain(F&& f, size_t max) {
             ++took;
         } else if (st != cancelled) {
             break;  // writing: being rewritten
+        } else if (skipped != nullptr) {
+            ++*skipped;
         }
         s.st.store(free_slot, std::memory_order_relaxed);
         tail_.store(++t, std::memory_order_release);  // orders our reads of rec before its reuse
