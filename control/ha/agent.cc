@@ -138,13 +138,21 @@ void agent::published(bool replaced) {
 }
 
 std::vector<agent_event> agent::take_events() {
+    // Every control loop turn asks; nearly always there is nothing. The flag spares it the
+    // mutex the agent takes too (a line moved between the CPUs per NG request, and now and
+    // then a futex sleep behind the agent: both in the NG p99).
+    if (!events_posted_.load(std::memory_order_acquire)) {
+        return {};
+    }
     std::lock_guard<std::mutex> g(mu_);
+    events_posted_.store(false, std::memory_order_relaxed);
     return std::exchange(events_, {});
 }
 
 void agent::post(agent_event e) {
     std::lock_guard<std::mutex> g(mu_);
     events_.push_back(std::move(e));
+    events_posted_.store(true, std::memory_order_release);
 }
 
 void agent::run() {
@@ -210,6 +218,15 @@ void agent::run() {
         // reconnection (at most the 25 ms turn), not spin this thread.
         const bool up = link_.connected();
         stats_.queue_depth.store(static_cast<uint32_t>(queue_.size() + ring_.size()), std::memory_order_relaxed);
+        if (up && busy_) {
+            // Writes came last turn: look again after write_gather rather than sleep until
+            // woken, so that while NG keeps changing calls the control thread never makes a
+            // system call to wake us (a futex wake and an IPI: ~10-30 us on this KVM, in the
+            // p99 of NG requests). One more turn finds nothing and we sleep.
+            wake_.wait_until(g, std::min(next, steady::now() + write_gather), [this] { return stop_.load(); });
+            continue;
+        }
+        busy_ = false;
         sleeping_.store(true, std::memory_order_relaxed);
         std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with publish()
         auto work = [this] { return !queue_.empty() || ring_.size() != 0; };
@@ -331,6 +348,7 @@ void agent::flush_writes() {
         stats_.queue_depth.store(static_cast<uint32_t>(ring_.size()), std::memory_order_relaxed);  // what came since
         std::move(queued.begin(), queued.end(), std::back_inserter(batch));
     }
+    busy_ = !batch.empty();
     const std::string my_calls = keys::calls(cfg_.group, cfg_.node);
     while (!batch.empty()) {
         const size_t n = std::min(batch.size(), write_batch);

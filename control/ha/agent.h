@@ -207,7 +207,8 @@ class agent {
     std::mutex mu_;            // guards queue_, events_
     std::condition_variable wake_;
     write_queue queue_;
-    std::atomic<uint64_t> takes_{0};  // agent wo (under mu_), control thread ro
+    std::atomic<uint64_t> takes_{0};          // agent wo (under mu_), control thread ro
+    std::atomic<bool> events_posted_{false};  // under mu_: agent sets, control thread clears; read without it
     record_ring ring_;
     // The agent waits for work (agent wo, control thread ro): a record put in the empty ring
     // must wake it. Read with a fence on both sides, so a wake-up is never lost; while the
@@ -217,6 +218,7 @@ class agent {
 
     // Agent thread only.
     std::unique_ptr<sealer> sealer_;  // made at the first write (the key is checked there)
+    bool busy_ = false;               // the last turn had writes: poll, do not wait to be woken
     std::set<size_t> held_;
     std::optional<steady::time_point> connected_since_;
     steady::time_point next_connect_{};

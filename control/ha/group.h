@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -123,6 +124,8 @@ class group : public session_observer {
     void forget_dirty(const std::string& id);
     // Drops from queued_ the calls whose last record the agent has taken.
     void prune_queued();
+    // Applies up to `budget` of the acknowledgements in written_.
+    void apply_acks(size_t budget);
     void scan_srtp(steady::time_point now);
     void adopt(agent_event& e, steady::time_point now);
     void serve(address& a, bool on);
@@ -147,9 +150,17 @@ class group : public session_observer {
     agent agent_;
     group_stats stats_;
     std::unordered_set<std::string> dirty_;
-    // Control thread: call-id -> where its last record was queued, while it may still be
-    // (pruned every SRTP scan), so a newer state replaces it.
-    std::unordered_map<std::string, uint64_t> queued_;
+    // Control thread: call -> where its last record was queued, while it may still be
+    // (pruned every SRTP scan; erased when the call closes), so a newer state replaces it.
+    // By address, not call-id: no string hashed or copied per change. A call dropped for a
+    // peer (no close) leaves its entry to the prune; a new call at its address may then
+    // rewrite the dropped call's queued record, a write this node should not make anyway.
+    std::unordered_map<const call*, uint64_t> queued_;
+    // `written` events not yet applied; the front one's next acknowledgement and where its
+    // call-id starts in ack_ids. Control thread only.
+    std::deque<agent_event> written_;
+    size_t ack_next_ = 0;
+    size_t ack_at_ = 0;
     uint64_t next_token_ = 0;
     steady::time_point next_scan_{};
     dp::srtp::engine engine_ = dp::srtp::engine::native;

@@ -11,7 +11,7 @@ record_ring::record_ring(size_t slots) : n_(slots), slots_(new slot[slots]), fil
 }
 
 flat_record* record_ring::claim(uint64_t* pos, bool* replaced) {
-    if (*pos != 0 && filled_[(*pos - 1) % n_] == *pos) {
+    if (*pos > tail_seen_ && filled_[(*pos - 1) % n_] == *pos) {
         // Still the call's slot (we have not reused it): ours again unless the agent took it.
         slot& s = at(*pos);
         uint8_t st = ready;
@@ -21,11 +21,14 @@ flat_record* record_ring::claim(uint64_t* pos, bool* replaced) {
         }
     }
     const uint64_t h = head_.load(std::memory_order_relaxed);
-    if (h - tail_.load(std::memory_order_acquire) >= n_) {
-        return nullptr;
+    if (h - tail_seen_ >= n_) {
+        tail_seen_ = tail_.load(std::memory_order_acquire);
+        if (h - tail_seen_ >= n_) {
+            return nullptr;
+        }
     }
     slot& s = at(h + 1);
-    // Free: the agent freed it before it moved tail_ past it (acquire above).
+    // Free: the agent freed it before it moved tail_ past it (read with acquire into tail_seen_).
     s.st.store(writing, std::memory_order_relaxed);
     filled_[h % n_] = h + 1;
     *pos = h + 1;
@@ -41,7 +44,7 @@ void record_ring::publish(uint64_t pos) {
 }
 
 void record_ring::drop(uint64_t pos) {
-    if (pos == 0 || filled_[(pos - 1) % n_] != pos) {
+    if (pos <= tail_seen_ || filled_[(pos - 1) % n_] != pos) {
         return;
     }
     uint8_t st = ready;

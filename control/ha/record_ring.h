@@ -73,6 +73,10 @@ class record_ring {
     const size_t n_;
     std::unique_ptr<slot[]> slots_;
     std::vector<uint64_t> filled_;  // producer only: the position each slot was last claimed for
+    // Producer only: tail_ as last read. tail_'s line is the agent's; reading it on every
+    // claim cost a cache miss. It only grows, so a stale value is safe: positions up to it
+    // are surely taken, and the ring is full only if it still is after a fresh read.
+    uint64_t tail_seen_ = 0;
     // Positions: the ring holds (tail_, head_]; position p lives in slot (p - 1) % n_.
     alignas(64) std::atomic<uint64_t> head_{0};  // producer wo, agent ro: last published position
     alignas(64) std::atomic<uint64_t> tail_{0};  // agent wo, producer ro: last position freed
