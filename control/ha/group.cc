@@ -17,11 +17,12 @@ namespace rtprelay::ha {
 
 namespace {
 constexpr size_t rewrites_per_turn = 256;  // dirty calls written again per control loop turn
-// SRTP record acknowledgements applied per turn (~0.3 us each: a call lookup by id). The
-// agent reports a batch's at once (~100 per ms at 50k SRTP pairs/s); applied in one turn
-// they made one NG request in a hundred wait ~50 us. Later is safe: an index reservation
-// counts as persisted only once applied (srtp_progress.h).
-constexpr size_t acks_per_turn = 32;
+// SRTP record acknowledgements applied per turn (each a call lookup by id, ~0.3 us). The
+// agent reports a batch's at once (~100 per ms at 50k SRTP pairs/s): applied in one turn they
+// would put ~30 us on one NG request in a hundred, inside the p99. An NG request brings at most
+// about one record, and idle turns take the rest, so 4 per turn keeps up. Later is safe: an
+// index reservation counts as persisted only once applied (srtp_progress.h).
+constexpr size_t acks_per_turn = 4;
 // Redis and forwarding timeouts on the NG path of a call held elsewhere: the control thread
 // waits at most a few of these (connect, GET, lease, heartbeat; the owner's reply).
 constexpr std::chrono::milliseconds foreign_timeout{100};
