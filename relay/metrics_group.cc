@@ -100,6 +100,10 @@ std::vector<MetricFamily> render_group(const ha::group& g) {
     }
     add(out, "rtprelay_records_dirty", "Calls waiting to be written again (queue full or Redis back).", gauge,
         d(s.records_dirty));
+    add(out, "rtprelay_records_slow_total",
+        "Call records queued the slow way (heap snapshot, locked queue): past a ring slot's capacity (more than "
+        "2 legs or 4 streams, long names, a recording) or the record ring full.",
+        counter, d(s.records_slow));
     add(out, "rtprelay_leases_held", "Address leases this node holds (media addresses and floating NG addresses).",
         gauge, d(a.leases_held));
     add(out, "rtprelay_addresses_served",

@@ -2,12 +2,16 @@
 // The HA agent: one thread that does everything a node of a group asks of Redis, so that
 // neither the control thread (NG) nor a worker ever waits for it.
 //
-//  - Writes: the control thread queues call records (put: the call's state, not yet
-//    encoded), deletions and clean-ups (write_queue.h: bounded, a full queue refuses and the
-//    caller marks the call to write later; a call already queued is replaced in place). The
-//    agent takes the whole queue at a time, at most `write_gather` after its oldest entry
-//    was queued, encodes and seals each record (one cipher context, a fresh nonce per
-//    record) and sends them in pipelined batches. If the connection drops, the batch in
+//  - Writes: the control thread writes a call's state (put) or deletion as plain data
+//    into a slot of the record ring (record_ring.h: no lock, no allocation; a call still
+//    queued there is rewritten in place). What does not fit a slot (flat_record.h), what
+//    finds the ring full, and clean-ups of another node's set go through the write queue
+//    as before (write_queue.h: a mutex, a call's state made of heap strings; bounded, a full
+//    queue refuses and the caller marks the call to write later). A call is queued in at
+//    most one of the two. Each turn the agent drains the ring, then takes the whole queue
+//    (in that order: group.cc relies on it), at most `write_gather` after it woke, turns
+//    flat records into call records, encodes and seals each (one cipher context, a fresh
+//    nonce per record) and sends them in pipelined batches. If the connection drops, the batch in
 //    flight is lost and counted; the control thread rewrites every call when it is back
 //    (`connected`).
 //  - Leases: one per media address this node serves, renewed every lease/4. The address
@@ -51,6 +55,7 @@
 
 #include "control/ha/config.h"
 #include "control/ha/record.h"
+#include "control/ha/record_ring.h"
 #include "control/ha/redis_link.h"
 #include "control/ha/seal.h"
 #include "control/ha/write_queue.h"
@@ -72,7 +77,11 @@ struct agent_event {
     std::vector<size_t> addresses;  // indexes into the agent's address list
     std::string node;
     std::vector<call_record> records;
-    std::vector<std::pair<std::string, uint64_t>> acks;  // written
+    // written: (length of its call-id in ack_ids, token) per put; the call-ids one after the
+    // other in one string, so that a batch's acknowledgements are two allocations the
+    // control thread frees, not one per call.
+    std::vector<std::pair<uint32_t, uint64_t>> acks;
+    std::string ack_ids;
 };
 
 // Upper bounds (ms) of the write latency histogram's buckets (queued -> acknowledged).
@@ -122,6 +131,27 @@ class agent {
     // put or delete of a call already queued replaces that one (write_queue.h) and never
     // fails.
     bool submit(write_op op);
+
+    // A call's puts and deletes, each call in the ring or in the write queue and never in
+    // both, so that neither can hold an older state of it than the other. `where`, kept by
+    // the caller per call (0 at first), says where its last record went: a ring position
+    // (record_ring.h), or in_write_queue | the number of queue takes at the time.
+    static constexpr uint64_t in_write_queue = uint64_t{1} << 63;
+    // Into the ring: `fill(flat_record&)` writes the record (what, token, call_id, ...; not
+    // `queued`), false when it does not fit. False when the record must take the slow way
+    // (put_slow): it did not fit (the call's queued slot, if any, is dropped: the newer
+    // state replaces it), the ring is full, or the call's last record may still be in the
+    // write queue.
+    template <class F>
+    bool put_flat(uint64_t& where, F&& fill);
+    // Into the write queue (submit), dropping the call's record still in the ring; false
+    // when full: nothing of the call is queued then.
+    bool put_slow(uint64_t& where, write_op op);
+    // Whether the record that went to `where` may not have been taken yet.
+    bool still_queued(uint64_t where) const {
+        return (where & in_write_queue) != 0 ? takes_.load(std::memory_order_acquire) <= (where & ~in_write_queue)
+                                             : where > ring_.taken_up_to();
+    }
     std::vector<agent_event> take_events();
     // Steady-clock nanoseconds until which address `i` may be served; 0: not held.
     int64_t serve_until_ns(size_t i) const { return serve_until_[i].load(std::memory_order_acquire); }
@@ -157,6 +187,8 @@ class agent {
     // reach the master either (then no peer can take a lease: serving goes on).
     bool master_down_for_sentinels();
     void witness(steady::time_point now);
+    void published(bool replaced);
+    bool submit(write_op op, uint64_t* takes);  // *takes: takes_ as it was queued
 
     const group_config& cfg_;
     const std::vector<std::string> addresses_;
@@ -175,10 +207,18 @@ class agent {
     std::mutex mu_;            // guards queue_, events_
     std::condition_variable wake_;
     write_queue queue_;
+    std::atomic<uint64_t> takes_{0};          // agent wo (under mu_), control thread ro
+    std::atomic<bool> events_posted_{false};  // under mu_: agent sets, control thread clears; read without it
+    record_ring ring_;
+    // The agent waits for work (agent wo, control thread ro): a record put in the empty ring
+    // must wake it. Read with a fence on both sides, so a wake-up is never lost; while the
+    // agent is busy, putting a record costs the control thread this one load.
+    std::atomic<bool> sleeping_{false};
     std::vector<agent_event> events_;
 
     // Agent thread only.
     std::unique_ptr<sealer> sealer_;  // made at the first write (the key is checked there)
+    bool busy_ = false;               // the last turn had writes: poll, do not wait to be woken
     std::set<size_t> held_;
     std::optional<steady::time_point> connected_since_;
     steady::time_point next_connect_{};
@@ -194,5 +234,32 @@ class agent {
     std::set<size_t> released_;  // addresses given back for it, not yet taken
     steady::time_point last_log_{};
 };
+
+template <class F>
+bool agent::put_flat(uint64_t& where, F&& fill) {
+    const bool in_queue = (where & in_write_queue) != 0;
+    if (in_queue && still_queued(where)) {
+        return false;
+    }
+    uint64_t pos = in_queue ? 0 : where;
+    bool replaced = false;
+    flat_record* f = ring_.claim(&pos, &replaced);
+    if (f == nullptr) {
+        where = 0;  // full; the call's last record, if any, was taken (else it came back)
+        return false;
+    }
+    if (!fill(*f)) {
+        ring_.cancel(pos);
+        where = 0;
+        return false;
+    }
+    if (!replaced) {
+        f->queued = steady::now();
+    }
+    ring_.publish(pos);
+    where = pos;
+    published(replaced);
+    return true;
+}
 
 }  // namespace rtprelay::ha

@@ -8,19 +8,23 @@
 // The control thread serves address i exactly while the agent's serve_until_ns(i) is in
 // the future: it stops by itself when renewals stop, even if the agent thread is stuck.
 //
-// A change costs the control thread a snapshot of the call (snapshot.h: plain data, read
-// from the session and the workers' published state) handed to the agent's queue; encoding,
-// sealing and Redis are the agent thread's (agent.h), and a call changed again before the
-// agent took it is written once (write_queue.h). Changes that could not be queued (agent
-// queue full) are remembered by call-id and written again from tick(), a few hundred per
-// turn; when the agent reconnects, every call is written again.
+// A change costs the control thread a snapshot of the call written as plain data into a
+// slot of the agent's record ring (snapshot_flat, record_ring.h: no allocation, no lock);
+// encoding, sealing and Redis are the agent thread's (agent.h), and a call changed again
+// before the agent took it is written once (its slot is rewritten in place). A call past a
+// slot's capacity, or the ring full, takes the slow way: a snapshot of heap strings into
+// the agent's locked write queue (write_queue.h; counted, records_slow). Changes that could
+// not be queued (both full) are remembered by call-id and written again from tick(), a few
+// hundred per turn; when the agent reconnects, every call is written again.
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -55,6 +59,7 @@ struct group_stats {
     std::atomic<uint64_t> foreign_failed{0};     // neither: error replies (Redis down, node gone, ...)
     std::atomic<uint64_t> srtp_exposed{0};       // SRTP indices sent past what Redis acknowledged
     std::atomic<uint64_t> srtp_writes{0};        // records written for SRTP indices (srtp_progress.h)
+    std::atomic<uint64_t> records_slow{0};       // queued the slow way: past a ring slot, or the ring full (agent.h)
 };
 
 class group : public session_observer {
@@ -114,6 +119,13 @@ class group : public session_observer {
     static std::vector<address> collect(interface_set& interfaces, const group_config& cfg);
     static std::vector<std::string> texts(const std::vector<address>& a);
     void write(const call& c);
+    // agent::put_slow, counted; a call it refuses is written again from tick().
+    void queue_slow(uint64_t& where, write_op op);
+    void forget_dirty(const std::string& id);
+    // Drops from queued_ the calls whose last record the agent has taken.
+    void prune_queued();
+    // Applies up to `budget` of the acknowledgements in written_.
+    void apply_acks(size_t budget);
     void scan_srtp(steady::time_point now);
     void adopt(agent_event& e, steady::time_point now);
     void serve(address& a, bool on);
@@ -138,6 +150,17 @@ class group : public session_observer {
     agent agent_;
     group_stats stats_;
     std::unordered_set<std::string> dirty_;
+    // Control thread: call -> where its last record was queued, while it may still be
+    // (pruned every SRTP scan; erased when the call closes), so a newer state replaces it.
+    // By address, not call-id: no string hashed or copied per change. A call dropped for a
+    // peer (no close) leaves its entry to the prune; a new call at its address may then
+    // rewrite the dropped call's queued record, a write this node should not make anyway.
+    std::unordered_map<const call*, uint64_t> queued_;
+    // `written` events not yet applied; the front one's next acknowledgement and where its
+    // call-id starts in ack_ids. Control thread only.
+    std::deque<agent_event> written_;
+    size_t ack_next_ = 0;
+    size_t ack_at_ = 0;
     uint64_t next_token_ = 0;
     steady::time_point next_scan_{};
 

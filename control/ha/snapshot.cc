@@ -175,6 +175,83 @@ stream_record stream_of(const stream& s) {
     return r;
 }
 
+// stream_of into a flat stream; false when the stream is past the flat capacity.
+bool flat_stream_of(const stream& s, flat_stream& r) {
+    r.flags = 0;
+    auto set = [&r](bool on, stream_record::flag f) {
+        if (on) {
+            r.flags = static_cast<uint16_t>(r.flags | f);
+        }
+    };
+    set(s.allocated, stream_record::allocated);
+    set(s.rtcp_mux, stream_record::rtcp_mux);
+    set(s.disabled, stream_record::disabled);
+    set(s.hold, stream_record::hold);
+    set(s.is_rtp, stream_record::is_rtp);
+    set(s.published, stream_record::published);
+    set(s.forked, stream_record::forked);
+    if (!r.media_type.set(s.media_type) || !r.proto.set(s.proto)) {
+        return false;
+    }
+    r.address_index = static_cast<uint8_t>(s.alloc.address_index);
+    r.rtp_port = s.alloc.rtp_port;
+    r.local = endpoint_of(s.local_addr, 0);
+    r.peer_rtp = {};
+    r.peer_rtcp = {};
+    if (s.peer_rtp) {
+        set(true, stream_record::has_peer_rtp);
+        r.peer_rtp = endpoint_of(s.peer_rtp->addr, s.peer_rtp->port);
+    }
+    if (s.peer_rtcp) {
+        set(true, stream_record::has_peer_rtcp);
+        r.peer_rtcp = endpoint_of(s.peer_rtcp->addr, s.peer_rtcp->port);
+    }
+    std::memset(r.latched_rtp6, 0, sizeof r.latched_rtp6);
+    std::memset(r.latched_rtcp6, 0, sizeof r.latched_rtcp6);
+    r.latched_rtp = latch_of(s.rtp_state.get(), s.rtp_addr6.get(), r.latched_rtp6);
+    r.latched_rtcp = latch_of(s.rtcp_state.get(), s.rtcp_addr6.get(), r.latched_rtcp6);
+    r.offered = 0;
+    if (s.crypto_state) {
+        const sdes::stream_crypto& c = *s.crypto_state;
+        set(true, stream_record::has_crypto);
+        set(c.srtp, stream_record::srtp);
+        if (c.from_peer) {
+            set(true, stream_record::has_from_peer);
+            r.from_peer = line_of(*c.from_peer);
+        }
+        if (c.to_peer) {
+            set(true, stream_record::has_to_peer);
+            r.to_peer = line_of(*c.to_peer);
+        }
+        // snapshot_call keeps the first max_record_offered lines; so does this or it does not fit.
+        const size_t offered = std::min(c.offered.size(), max_record_offered);
+        if (offered > flat_offered) {
+            return false;
+        }
+        for (size_t k = 0; k < offered; ++k) {
+            r.offered_lines[k] = line_of(c.offered[k]);
+        }
+        r.offered = static_cast<uint8_t>(offered);
+    }
+    for (int k = 0; k < 4; ++k) {
+        r.srtp_n[k] = 0;
+    }
+    if (s.contexts && s.contexts->progress) {
+        const srtp_progress& p = *s.contexts->progress;  // as stream_of: what the last scan decided
+        for (int k = 0; k < 4; ++k) {
+            const size_t n = std::min(p.written[k].size(), max_record_ssrcs);
+            if (n > flat_ssrcs) {
+                return false;
+            }
+            for (size_t j = 0; j < n; ++j) {
+                r.srtp[k][j] = {p.written[k][j].ssrc, p.written[k][j].index};
+            }
+            r.srtp_n[k] = static_cast<uint8_t>(n);
+        }
+    }
+    return true;
+}
+
 // The stream's SRTP contexts, made from its keys as the publisher would make them, seeded
 // with the record's indices (srtp_progress.h), so that the publisher keeps them. Throws
 // std::runtime_error if a context cannot be made.
@@ -284,6 +361,55 @@ call_record snapshot_call(const call& c, std::string_view owner, steady::time_po
         }
     }
     return r;
+}
+
+bool snapshot_flat(const call& c, steady::time_point now, int64_t now_unix_ms, flat_record& r) {
+    if (c.legs.size() > flat_legs || !r.call_id.set(c.call_id)) {
+        return false;
+    }
+    r.created_unix_ms = to_unix_ms(c.created, now, now_unix_ms);
+    r.last_signal_unix_ms = to_unix_ms(c.last_signal, now, now_unix_ms);
+    r.answered_unix_ms = c.answered ? to_unix_ms(c.answered_at, now, now_unix_ms) : 0;
+    r.delete_at_unix_ms = c.delete_at ? to_unix_ms(*c.delete_at, now, now_unix_ms) : 0;
+    r.admitted = c.admitted;
+    r.legs = 0;
+    size_t streams = 0;
+    for (const auto& l : c.legs) {
+        flat_leg& lr = r.leg[r.legs++];
+        if (!lr.tag.set(l->tag) || !lr.iface.set(l->iface->name) || l->streams.size() > flat_streams - streams) {
+            return false;
+        }
+        lr.strict_source = l->strict_source;
+        lr.parked = l->parked;
+        lr.offerer = -1;
+        for (size_t k = 0; k < c.legs.size(); ++k) {
+            if (c.legs[k].get() == l->offerer) {
+                lr.offerer = static_cast<int8_t>(k);
+            }
+        }
+        lr.created_unix_ms = to_unix_ms(l->created, now, now_unix_ms);
+        lr.streams = static_cast<uint8_t>(l->streams.size());
+        for (const auto& s : l->streams) {
+            if (!flat_stream_of(s, r.stream[streams++])) {
+                return false;
+            }
+        }
+    }
+    r.admitted_ifs[0].len = 0;
+    r.admitted_ifs[1].len = 0;
+    if (c.admitted && !c.legs.empty()) {
+        for (int k = 0; k < 2; ++k) {
+            for (const auto& l : c.legs) {
+                if (l->iface->index == c.admitted_ifs[k]) {
+                    if (!r.admitted_ifs[k].set(l->iface->name)) {
+                        return false;
+                    }
+                    break;
+                }
+            }
+        }
+    }
+    return true;
 }
 
 std::unique_ptr<call> rebuild_call(const call_record& r, interface_set& interfaces, steady::time_point now,

@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include "control/ha/flat_record.h"
 #include "control/ha/record.h"
 #include "control/ha/srtp_progress.h"
 #include "control/session/session.h"
@@ -30,6 +31,10 @@ namespace rtprelay::ha {
 int64_t unix_now_ms();
 
 call_record snapshot_call(const call& c, std::string_view owner, steady::time_point now, int64_t now_unix_ms);
+// The same into `out` without allocating (flat_record.h): expand(out, owner) is what
+// snapshot_call returns. False when the call is past the flat capacity (`out` then holds
+// part of it: not to be used).
+bool snapshot_flat(const call& c, steady::time_point now, int64_t now_unix_ms, flat_record& out);
 
 // nullptr with *why set when the record cannot become a call on this node. SRTP streams
 // get their contexts here, made with `engine` from the record's keys and seeded with its

@@ -7,9 +7,11 @@
 #include <gtest/gtest.h>
 #include <rte_cycles.h>
 
+#include <cstring>
 #include <memory>
 #include <string>
 
+#include "control/ha/flat_record.h"
 #include "control/ha/record.h"
 #include "control/ha/snapshot.h"
 #include "control/ha/srtp_progress.h"
@@ -310,6 +312,123 @@ TEST_P(adopt_test, latched_sources_carry_over) {
             EXPECT_FALSE(v.latch) << "a stranger latched at +" << later / (hz / 1000) << " ms, packet " << seq;
         }
     }
+}
+
+void expect_same_line(const crypto_line_record& a, const crypto_line_record& b) {
+    EXPECT_EQ(a.tag, b.tag);
+    EXPECT_EQ(a.suite, b.suite);
+    EXPECT_EQ(a.unencrypted_srtcp, b.unencrypted_srtcp);
+    EXPECT_EQ(0, std::memcmp(a.key, b.key, sizeof a.key));
+    EXPECT_EQ(a.mki_len, b.mki_len);
+    EXPECT_EQ(0, std::memcmp(a.mki, b.mki, sizeof a.mki));
+    EXPECT_EQ(a.lifetime, b.lifetime);
+}
+
+bool same_endpoint(const endpoint_record& a, const endpoint_record& b) {
+    return a.family == b.family && a.port == b.port && std::memcmp(a.addr, b.addr, sizeof a.addr) == 0;
+}
+
+// Field by field: what the agent expands from a ring slot is what snapshot_call makes.
+void expect_same_record(const call_record& a, const call_record& b) {
+    EXPECT_EQ(a.call_id, b.call_id);
+    EXPECT_EQ(a.owner, b.owner);
+    EXPECT_EQ(a.created_unix_ms, b.created_unix_ms);
+    EXPECT_EQ(a.last_signal_unix_ms, b.last_signal_unix_ms);
+    EXPECT_EQ(a.answered_unix_ms, b.answered_unix_ms);
+    EXPECT_EQ(a.delete_at_unix_ms, b.delete_at_unix_ms);
+    EXPECT_EQ(a.admitted, b.admitted);
+    EXPECT_EQ(a.admitted_ifs[0], b.admitted_ifs[0]);
+    EXPECT_EQ(a.admitted_ifs[1], b.admitted_ifs[1]);
+    EXPECT_EQ(a.recording, b.recording);
+    ASSERT_EQ(a.legs.size(), b.legs.size());
+    for (size_t i = 0; i < a.legs.size(); ++i) {
+        const leg_record& x = a.legs[i];
+        const leg_record& y = b.legs[i];
+        EXPECT_EQ(x.tag, y.tag);
+        EXPECT_EQ(x.iface, y.iface);
+        EXPECT_EQ(x.strict_source, y.strict_source);
+        EXPECT_EQ(x.parked, y.parked);
+        EXPECT_EQ(x.offerer, y.offerer);
+        EXPECT_EQ(x.created_unix_ms, y.created_unix_ms);
+        ASSERT_EQ(x.streams.size(), y.streams.size());
+        for (size_t j = 0; j < x.streams.size(); ++j) {
+            const stream_record& s = x.streams[j];
+            const stream_record& t = y.streams[j];
+            EXPECT_EQ(s.flags, t.flags);
+            EXPECT_EQ(s.address_index, t.address_index);
+            EXPECT_EQ(s.rtp_port, t.rtp_port);
+            EXPECT_TRUE(same_endpoint(s.local, t.local));
+            EXPECT_TRUE(same_endpoint(s.peer_rtp, t.peer_rtp));
+            EXPECT_TRUE(same_endpoint(s.peer_rtcp, t.peer_rtcp));
+            EXPECT_EQ(s.media_type, t.media_type);
+            EXPECT_EQ(s.proto, t.proto);
+            EXPECT_EQ(s.latched_rtp, t.latched_rtp);
+            EXPECT_EQ(s.latched_rtcp, t.latched_rtcp);
+            EXPECT_EQ(0, std::memcmp(s.latched_rtp6, t.latched_rtp6, 16));
+            EXPECT_EQ(0, std::memcmp(s.latched_rtcp6, t.latched_rtcp6, 16));
+            expect_same_line(s.from_peer, t.from_peer);
+            expect_same_line(s.to_peer, t.to_peer);
+            ASSERT_EQ(s.offered.size(), t.offered.size());
+            for (size_t k = 0; k < s.offered.size(); ++k) {
+                expect_same_line(s.offered[k], t.offered[k]);
+            }
+            for (int k = 0; k < 2; ++k) {
+                ASSERT_EQ(s.srtp_in[k].size(), t.srtp_in[k].size());
+                ASSERT_EQ(s.srtp_out[k].size(), t.srtp_out[k].size());
+                for (size_t m = 0; m < s.srtp_in[k].size(); ++m) {
+                    EXPECT_EQ(s.srtp_in[k][m].ssrc, t.srtp_in[k][m].ssrc);
+                    EXPECT_EQ(s.srtp_in[k][m].index, t.srtp_in[k][m].index);
+                }
+                for (size_t m = 0; m < s.srtp_out[k].size(); ++m) {
+                    EXPECT_EQ(s.srtp_out[k][m].ssrc, t.srtp_out[k][m].ssrc);
+                    EXPECT_EQ(s.srtp_out[k][m].index, t.srtp_out[k][m].index);
+                }
+            }
+        }
+    }
+}
+
+// The control thread's flat snapshot (a ring slot, no allocation: flat_record.h) carries
+// exactly what snapshot_call does, SRTP indices and latched sources included, and a call
+// past a slot says so.
+TEST_P(adopt_test, a_flat_snapshot_is_the_record_snapshot_call_makes) {
+    call* c1 = n1.sessions->find("call-1");
+    ASSERT_NE(c1, nullptr);
+    c1->legs[0]->streams[0].rtp_state->latched.store(
+        dp::pack_endpoint(ip_address::parse("198.18.1.99")->v4_be(), htons(4444)));
+    const dp::flow_entry* from_a = n1.entry(line(to_a, "c=IN IP4 "), port_of(to_a));
+    ASSERT_TRUE(from_a && from_a->srtp_in[0] && from_a->srtp_out[0]);
+    ASSERT_TRUE(from_a->srtp_in[0]->seed(0x1111, (uint64_t{3} << 16) | 100));
+    ASSERT_TRUE(from_a->srtp_out[0]->seed(0x2222, (uint64_t{1} << 16) | 7));
+    for (auto& l : c1->legs) {
+        for (auto& st : l->streams) {
+            scan_srtp(st);
+        }
+    }
+    const auto now = steady::now();
+    const int64_t unix_ms = unix_now_ms();
+    auto flat = std::make_unique<flat_record>();
+    ASSERT_TRUE(snapshot_flat(*c1, now, unix_ms, *flat));
+    const call_record expanded = expand(*flat, "node-1");
+    const call_record made = snapshot_call(*c1, "node-1", now, unix_ms);
+    ASSERT_FALSE(made.legs.empty());
+    EXPECT_FALSE(made.legs[0].streams[0].srtp_in[0].empty()) << "the case covers SRTP indices";
+    expect_same_record(expanded, made);
+
+    // And the expanded record moves the call as the other one does.
+    decode_error err = decode_error::none;
+    auto r = decode_record(encode_record(expanded, test_key, "tokyo"), test_key, "tokyo", "call-1", &err);
+    ASSERT_TRUE(r) << decode_error_name(err);
+    std::string why;
+    auto moved_call = rebuild_call(*r, n2.ifs, steady::now(), unix_now_ms(), &why);
+    ASSERT_NE(moved_call, nullptr) << why;
+    n2.sessions->adopt(std::move(moved_call));
+    EXPECT_EQ(n2.flows->size(), n1.flows->size());
+
+    // Past the capacity: a call-id longer than a slot's.
+    call longer;
+    longer.call_id = std::string(200, 'x');
+    EXPECT_FALSE(snapshot_flat(longer, now, unix_ms, *flat));
 }
 
 // A record's times come from Redis: any value rebuilds without overflow (clamped to 50 years

@@ -1,8 +1,9 @@
 // The HA agent's writes against a real Redis (a redis-server of the test's own on loopback,
 // private port and directory, no persistence): a call changed several times before the
 // agent takes it is written once with its newest state; a call changed over and over while
-// a reader polls Redis is never seen going back to an older state; every record Redis
-// holds opens under the group key with the call's own name.
+// a reader polls Redis is never seen going back to an older state, whether its records go
+// through the record ring, the write queue or both in turn; every record Redis holds opens
+// under the group key with the call's own name.
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -15,6 +16,7 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "control/ha/agent.h"
 #include "control/ha/keys.h"
@@ -81,6 +83,16 @@ class agent_writes : public ::testing::Test {
         decode_error why = decode_error::none;
         const auto r = decode_record(v.str, cfg_.key, cfg_.group, id, &why);
         return r ? r->last_signal_unix_ms : -2;
+    }
+    // A put through the record ring (agent::put_flat), as group.cc makes it.
+    static bool put_flat(agent& a, uint64_t& where, const std::string& id, int64_t state) {
+        return a.put_flat(where, [&](flat_record& f) {
+            f.what = flat_record::kind::put;
+            f.token = 0;
+            f.legs = 0;
+            f.last_signal_unix_ms = state;
+            return f.call_id.set(id);
+        });
     }
     static void wait_written(const agent& a) {
         const auto deadline = std::chrono::steady_clock::now() + 10s;
@@ -162,6 +174,76 @@ TEST_F(agent_writes, a_reader_never_sees_a_call_go_back_to_an_older_state) {
     EXPECT_GT(distinct, 2) << "the reader saw the call move (" << reads << " reads)";
     EXPECT_EQ(a.stats().write_failures.load(), 0u);
     EXPECT_EQ(a.stats().writes.load() + a.stats().coalesced.load(), 2u * states) << "every change written or merged";
+    a.stop(false);
+}
+
+TEST_F(agent_writes, ring_changes_queued_before_the_agent_takes_them_cost_one_write_per_call) {
+    agent a(cfg_, {});
+    std::vector<uint64_t> where(10, 0);
+    for (int state = 1; state <= 4; ++state) {
+        for (int c = 0; c < 10; ++c) {
+            ASSERT_TRUE(put_flat(a, where[c], "call-" + std::to_string(c), state));
+        }
+    }
+    EXPECT_EQ(a.pending_writes(), 10u);
+    EXPECT_EQ(a.stats().coalesced.load(), 30u);
+    // A record past a slot takes the slow way and drops the call's queued slot.
+    ASSERT_FALSE(put_flat(a, where[9], std::string(200, 'x'), 5));
+    ASSERT_TRUE(a.put_slow(where[9], put("call-9", 5)));
+    EXPECT_TRUE(a.still_queued(where[9]));
+    a.start();
+    wait_written(a);
+    EXPECT_EQ(a.pending_writes(), 0u) << "the dropped slot is accounted for";
+    EXPECT_EQ(a.stats().writes.load(), 10u) << "one write per call";
+    for (int c = 0; c < 9; ++c) {
+        EXPECT_EQ(state_of("call-" + std::to_string(c)), 4) << "call-" << c << " holds its newest state";
+        EXPECT_FALSE(a.still_queued(where[c]));
+    }
+    EXPECT_EQ(state_of("call-9"), 5) << "the slow way's newer state, not the dropped slot's";
+    EXPECT_EQ(reader_.run({"SCARD", keys::calls(cfg_.group, "n1")}).integer, 10);
+    a.stop(false);
+}
+
+// The two ways in turn for one call (a call whose record sometimes does not fit a slot),
+// while the agent takes and writes: Redis never goes back to an older state.
+TEST_F(agent_writes, ring_and_write_queue_in_turn_never_take_a_call_back_to_an_older_state) {
+    agent a(cfg_, {});
+    a.start();
+    constexpr int states = 600;
+    std::atomic<bool> done{false};
+    std::atomic<uint64_t> slow{0};
+    std::thread writer([&] {
+        uint64_t hot = 0;
+        std::vector<uint64_t> other(7, 0);
+        for (int s = 1; s <= states; ++s) {
+            // Runs of each way, of varying length, so both ways meet a record of the other queued.
+            const bool flat_way = (s / (3 + s % 5)) % 2 == 0;
+            if (!flat_way || !put_flat(a, hot, "hot", s)) {
+                EXPECT_TRUE(a.put_slow(hot, put("hot", s)));
+                slow.fetch_add(1);
+            }
+            EXPECT_TRUE(put_flat(a, other[s % 7], "other-" + std::to_string(s % 7), s));
+            if (s % 16 == 0) {
+                std::this_thread::sleep_for(std::chrono::microseconds(300 + (s * 37) % 1500));
+            }
+        }
+        done.store(true);
+    });
+    int64_t seen = -1;
+    int distinct = 0;
+    while (!done.load() || a.pending_writes() != 0) {
+        const int64_t now = state_of("hot");
+        ASSERT_NE(now, -2) << "a record that does not open";
+        ASSERT_GE(now, seen) << "Redis went back from state " << seen << " to " << now;
+        distinct += now != seen ? 1 : 0;
+        seen = now;
+    }
+    writer.join();
+    EXPECT_EQ(state_of("hot"), states) << "the last state is what Redis keeps";
+    EXPECT_GT(distinct, 2);
+    EXPECT_GT(slow.load(), 0u);
+    EXPECT_LT(slow.load(), static_cast<uint64_t>(states)) << "both ways were used";
+    EXPECT_EQ(a.stats().write_failures.load(), 0u);
     a.stop(false);
 }
 
