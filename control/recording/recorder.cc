@@ -127,6 +127,8 @@ void recorder::stop() {
     finisher_->stop();
 }
 
+void recorder::die_after(completion_step step) { finisher_->die_after(step); }
+
 void recorder::open(open_request r) {
     {
         std::lock_guard<std::mutex> g(mu_);

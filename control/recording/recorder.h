@@ -37,6 +37,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "control/recording/completion.h"
 #include "control/recording/live_counters.h"
 #include "control/recording/policy.h"
 #include "control/recording/wav_render.h"
@@ -135,6 +136,8 @@ class recorder {
     // Why recording `id` failed; empty while it has not, and once it is closed.
     std::string failure(uint32_t id) const;
     const recorder_config& config() const { return cfg_; }
+    // Tests: finishes stop after `step` as a node that died there would (finisher.h).
+    void die_after(completion_step step);
 
     // One pass of the thread's loop, for tests that run the recorder without its thread:
     // commands, rings, due flushes and closes. Returns packets read.
