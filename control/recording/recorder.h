@@ -175,8 +175,9 @@ class recorder {
 
     // Recorder thread only.
     std::unordered_map<uint32_t, std::unique_ptr<active>> active_;
-    active* last_ = nullptr;  // the recording of the last packet: runs of one call's packets
-    double ns_per_tick_;      // 1e9 / tsc_hz
+    active* last_ = nullptr;                       // the recording of the last packet: runs of one call's packets
+    double ns_per_tick_;                           // 1e9 / tsc_hz
+    std::chrono::steady_clock::time_point now_{};  // the time poll() was given
     std::chrono::steady_clock::time_point next_age_pass_{};                 // poll()'s next look for old buffers
     std::vector<std::pair<close_request, std::vector<uint64_t>>> closing_;  // with the ring
                                                                             // positions to reach
