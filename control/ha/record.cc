@@ -319,7 +319,7 @@ void put_recording(writer& w, const recording_record& r, uint8_t version) {
     w.u8(static_cast<uint8_t>(n));
     for (size_t i = 0; i < n; ++i) {
         const recording_sdp_record& d = r.sdps[i];
-        w.i64(d.unix_ms);
+        w.i64(d.unix_ns);
         w.u8(d.offer ? 1 : 0);
         w.str(d.from_tag);
         w.str(d.to_tag);
@@ -368,7 +368,7 @@ recording_record get_recording(reader& r, uint8_t version) {
     }
     for (uint8_t i = 0; i < n && r.ok(); ++i) {
         recording_sdp_record d;
-        d.unix_ms = r.i64();
+        d.unix_ns = r.i64();
         const uint8_t f = r.u8();
         if ((f & ~1u) != 0) {
             r.fail();

@@ -123,7 +123,7 @@ struct leg_record {
 // An SDP a recording open or pending carries to the next node (version 3): the latest answer's
 // (else the latest offer's) as the relay received it, SDES keys removed (the metadata never
 // holds a media key), so that the part a taker writes has the SDP in effect and its codecs.
-// On the wire: time (8), flags (bit 0: offer), from-tag, to-tag, the SDP (strings).
+// On the wire: time (8, Unix ns), flags (bit 0: offer), from-tag, to-tag, the SDP (strings).
 //
 // What it costs in Redis, measured (an answered SRTP<->SRTP call): 429 bytes unrecorded, 485
 // recorded (version 2), 703 with a 198-byte answer carried; an SRTP trunk's answer of ~300
@@ -133,7 +133,7 @@ inline constexpr size_t max_record_sdps = 1;
 inline constexpr size_t max_record_sdp_bytes = 4096;  // larger ones are not carried
 
 struct recording_sdp_record {
-    int64_t unix_ms = 0;  // when the relay received it
+    int64_t unix_ns = 0;  // when the relay received it (the metadata's time, to the ns)
     bool offer = false;
     std::string from_tag, to_tag;
     std::string sdp;

@@ -363,10 +363,10 @@ ha::recording_record controller::carried(const call_state& s) const {
                                           s.last_offer ? &*s.last_offer : nullptr};
         for (const sdp_record* d : in_effect) {
             if (d != nullptr && d->received.size() <= ha::max_record_sdp_bytes && r.sdps.size() < ha::max_record_sdps) {
-                r.sdps.push_back({d->ns / 1'000'000, d->offer, d->from_tag, d->to_tag, d->received});
+                r.sdps.push_back({d->ns, d->offer, d->from_tag, d->to_tag, d->received});
             }
         }
-        if (r.sdps.size() == 2 && r.sdps[1].unix_ms < r.sdps[0].unix_ms) {
+        if (r.sdps.size() == 2 && r.sdps[1].unix_ns < r.sdps[0].unix_ns) {
             std::swap(r.sdps[0], r.sdps[1]);
         }
     }
@@ -414,7 +414,7 @@ void controller::adopted(call& c, const ha::recording_record& r, const std::stri
         }
     }
     for (const auto& d : r.sdps) {
-        sdp_record x{d.unix_ms * 1'000'000, d.offer, d.from_tag, d.to_tag, d.sdp, {}, node, r.part};
+        sdp_record x{d.unix_ns, d.offer, d.from_tag, d.to_tag, d.sdp, {}, node, r.part};
         (d.offer ? s.last_offer : s.last_answer) = x;
         s.sdps.push_back(std::move(x));
     }

@@ -422,7 +422,7 @@ def ha_record_seeds():
     write(t, "body_v2_not_recorded", b"\x03" + record(True, recording=le("B", 0)))
     # Version 3 (first byte 7): the recording's carried SDP after it (count, time, flags,
     # from-tag, to-tag, SDP).
-    carried_sdp = (le("BqB", 1, 1700000002000, 0) + s16("tag-0") + s16("tag-1") +
+    carried_sdp = (le("BqB", 1, 1700000002000123456, 0) + s16("tag-0") + s16("tag-1") +
                    s16("v=0\r\nc=IN IP4 198.18.1.10\r\nm=audio 4000 RTP/SAVP 0\r\na=crypto:1 X inline:[removed]\r\n"))
     write(t, "body_recorded_sdp", b"\x07" + record(True, recording=recording_open + carried_sdp))
     write(t, "value_header_only", b"\x00" + b"rtpR\x02\x00\x00\x00")

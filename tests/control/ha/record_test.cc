@@ -475,7 +475,7 @@ TEST(record, refuses_recording_fields_no_writer_produces) {
 // are refused. What it costs in Redis is measured here (an answered SRTP<->SRTP call).
 recording_sdp_record carried_sdp(bool offer) {
     recording_sdp_record d;
-    d.unix_ms = offer ? 1700000000123 : 1700000002123;
+    d.unix_ns = offer ? 1700000000123456789 : 1700000002123456789;
     d.offer = offer;
     d.from_tag = "from-1928301774";
     d.to_tag = offer ? "" : "to-314159";

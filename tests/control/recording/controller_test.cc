@@ -573,7 +573,7 @@ TEST_F(controller_test, a_later_part_lists_the_sdp_in_effect_carried_from_the_pa
     EXPECT_NE(listed.find("\"part\": 1"), std::string::npos) << listed;
     EXPECT_NE(listed.find("\"base\": \"trunk/sd\""), std::string::npos) << "where the part before is: " << listed;
     EXPECT_EQ(listed.find("\"sent\": "), std::string::npos) << "a record carries no SDP the relay sent: " << listed;
-    EXPECT_NE(listed.find("\"time\": \"" + time_text(carried.sdps[0].unix_ms * 1'000'000) + "\""), std::string::npos)
+    EXPECT_NE(listed.find("\"time\": \"" + time_text(carried.sdps[0].unix_ns) + "\""), std::string::npos)
         << "the answer's own time: " << listed;
     EXPECT_NE(listed.find("inline:[removed]"), std::string::npos) << listed;
     EXPECT_EQ(part2.find(key), std::string::npos);
@@ -601,7 +601,7 @@ TEST_F(controller_test, an_sdp_received_during_a_later_part_is_carried_on) {
     const ha::recording_record later = ctl_->recording_of(*sessions_->find("re"));
     ASSERT_EQ(later.sdps.size(), 1u);
     EXPECT_NE(later.sdps[0].sdp.find("203.0.113.21"), std::string::npos) << "the new answer";
-    EXPECT_GE(later.sdps[0].unix_ms, carried.sdps[0].unix_ms);
+    EXPECT_GE(later.sdps[0].unix_ns, carried.sdps[0].unix_ns);
     cmd("delete", "re");
     finish();
     const std::string part2 = read_file(dir_ + "/done/" + carried.base + "-part2.json");
