@@ -123,8 +123,8 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
         ("recording-open-files", po::value(&o.recording_open_files)->default_value(o.recording_open_files),
          "pcap files the recorder keeps open at once (more recorded calls take turns)")
         ("recording-flush-ms", po::value(&o.recording_flush_ms)->default_value(o.recording_flush_ms),
-         "a recording's packets reach its pcap file within this many ms (what a node killed loses; "
-         "longer costs the recorder less CPU per packet)")
+         "a recording's packets reach its pcap file within this many ms (+1/16; what a node killed loses; "
+         "shorter costs the recorder more CPU per packet)")
         ("recording-ring-mb", po::value(&o.recording_ring_mb)->default_value(o.recording_ring_mb),
          "MiB per worker between the worker and the recorder (a power of two; 32 MiB holds 160,000 G.711 packets)");
     ha::group_options& g = o.group;

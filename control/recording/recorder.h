@@ -55,12 +55,12 @@ struct recorder_config {
     std::string command;             // run with the paths of each finished recording; empty = none
     size_t max_open_files = 256;     // pcap files open at once
     size_t flush_bytes = 64 * 1024;  // a recording's buffered packets are written past this ...
-    // ... or after this long: what a node killed (kill -9) loses of each open recording, the
-    // kernel keeping what was written. At a call's rate (100 packets/s) every write is an
-    // age flush, which with more recordings than max_open_files reopens the file: at 1,000
-    // recordings 100 ms costs the recorder ~10-20% more CPU per packet than 500 ms
-    // (bench/RESULTS.md, recorder/paced).
-    std::chrono::milliseconds flush_every{100};
+    // ... or after this long (at most 17/16 of it): what a node killed (kill -9) loses of
+    // each open recording, the kernel keeping what was written. At a call's rate (100
+    // packets/s) every write is an age flush, which with more recordings than
+    // max_open_files reopens the file: at 1,000 recordings 100 ms costs the recorder ~1.6x
+    // the CPU per packet of 500 ms (bench/RESULTS.md, recorder/paced), hence 500.
+    std::chrono::milliseconds flush_every{500};
     // The workers' clock: a TSC reading, the Unix time (ns) at that reading, and the rate.
     uint64_t tsc0 = 0;
     int64_t unix_ns0 = 0;
