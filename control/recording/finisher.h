@@ -12,8 +12,8 @@
 // paths of the files in done/ (pcap, WAV when there is one, JSON). It starts with the
 // default signal dispositions and its output goes to the relay's.
 //
-// Once a recording is in done/ its state file (state_file.h) goes: nothing of it is left in
-// the open area.
+// Once its metadata is committed a recording's state file (state_file.h) goes, and once it
+// is in done/ nothing of it is left in the open area.
 
 #include <sys/types.h>
 #include <condition_variable>
