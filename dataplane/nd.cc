@@ -48,21 +48,12 @@ uint32_t write_headers(uint8_t* p, const rte_ether_addr& src_mac, const rte_ethe
     return l2 + sizeof(rte_ipv6_hdr);
 }
 
-// An ND message (24 fixed bytes + one 8-byte link-layer address option) in a new mbuf.
-rte_mbuf* make_nd(rte_mempool* pool, uint16_t port_id, const rte_ether_addr& our_mac, const rte_ether_addr& dst_mac,
-                  uint16_t vlan, const uint8_t* src, const uint8_t* dst, uint8_t type, uint32_t flags,
-                  const uint8_t* target, uint8_t option) {
-    rte_mbuf* m = rte_pktmbuf_alloc(pool);
-    if (m == nullptr) {
-        return nullptr;
-    }
+// An ND message (24 fixed bytes + one 8-byte link-layer address option) with its Ethernet
+// and IPv6 headers, at `p` (nd_frame_len(vlan) bytes); returns that length.
+uint32_t write_nd(uint8_t* p, const rte_ether_addr& our_mac, const rte_ether_addr& dst_mac, uint16_t vlan,
+                  const uint8_t* src, const uint8_t* dst, uint8_t type, uint32_t flags, const uint8_t* target,
+                  uint8_t option) {
     constexpr uint32_t icmp_len = nd_fixed + 8;
-    auto* p = reinterpret_cast<uint8_t*>(
-        rte_pktmbuf_append(m, static_cast<uint16_t>(ether_len(vlan) + sizeof(rte_ipv6_hdr) + icmp_len)));
-    if (p == nullptr) {
-        rte_pktmbuf_free(m);
-        return nullptr;
-    }
     const uint32_t off = write_headers(p, our_mac, dst_mac, vlan, src, dst, icmp_len);
     uint8_t* icmp = p + off;
     std::memset(icmp, 0, icmp_len);
@@ -75,9 +66,29 @@ rte_mbuf* make_nd(rte_mempool* pool, uint16_t port_id, const rte_ether_addr& our
     std::memcpy(icmp + 26, our_mac.addr_bytes, 6);
     const uint16_t c = icmp6_checksum(src, dst, icmp, icmp_len);
     std::memcpy(icmp + 2, &c, 2);
+    return off + icmp_len;
+}
+
+// write_nd into a new mbuf.
+rte_mbuf* make_nd(rte_mempool* pool, uint16_t port_id, const rte_ether_addr& our_mac, const rte_ether_addr& dst_mac,
+                  uint16_t vlan, const uint8_t* src, const uint8_t* dst, uint8_t type, uint32_t flags,
+                  const uint8_t* target, uint8_t option) {
+    rte_mbuf* m = rte_pktmbuf_alloc(pool);
+    if (m == nullptr) {
+        return nullptr;
+    }
+    auto* p = reinterpret_cast<uint8_t*>(rte_pktmbuf_append(m, static_cast<uint16_t>(nd_frame_len(vlan))));
+    if (p == nullptr) {
+        rte_pktmbuf_free(m);
+        return nullptr;
+    }
+    write_nd(p, our_mac, dst_mac, vlan, src, dst, type, flags, target, option);
     m->port = port_id;
     return m;
 }
+
+constexpr uint32_t flag_solicited = 0x40000000u;
+constexpr uint32_t flag_override = 0x20000000u;
 }  // namespace
 
 uint16_t icmp6_checksum(const uint8_t* src, const uint8_t* dst, const uint8_t* icmp, uint32_t len) {
@@ -170,8 +181,13 @@ rte_mbuf* make_neighbour_advert(rte_mempool* pool, uint16_t port_id, const rte_e
                                 bool solicited, uint16_t vlan) {
     const uint8_t* dst = dst_ip != nullptr ? dst_ip : all_nodes;
     const rte_ether_addr mac = dst_ip != nullptr ? dst_mac : multicast_mac(all_nodes);
-    const uint32_t flags = (solicited ? 0x40000000u : 0) | 0x20000000u;  // S, O
+    const uint32_t flags = (solicited ? flag_solicited : 0) | flag_override;
     return make_nd(pool, port_id, our_mac, mac, vlan, our_ip, dst, type_na, flags, our_ip, opt_target_lladdr);
+}
+
+uint32_t write_unsolicited_advert(uint8_t* frame, const rte_ether_addr& our_mac, const uint8_t* our_ip) {
+    return write_nd(frame, our_mac, multicast_mac(all_nodes), 0, our_ip, all_nodes, type_na, flag_override, our_ip,
+                    opt_target_lladdr);
 }
 
 rte_mbuf* make_neighbour_solicit(rte_mempool* pool, uint16_t port_id, const rte_ether_addr& our_mac,

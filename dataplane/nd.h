@@ -12,6 +12,8 @@
 
 #include <rte_ether.h>
 
+#include "dataplane/ether.h"
+
 struct rte_mbuf;
 struct rte_mempool;
 
@@ -47,6 +49,15 @@ rte_ether_addr multicast_mac(const uint8_t* group);
 rte_mbuf* make_neighbour_advert(rte_mempool* pool, uint16_t port_id, const rte_ether_addr& our_mac,
                                 const uint8_t* our_ip, const uint8_t* dst_ip, const rte_ether_addr& dst_mac,
                                 bool solicited, uint16_t vlan);
+
+// Bytes of an ND frame as the functions here write them: Ethernet [+ VLAN], IPv6, the
+// message's 24 fixed bytes and one link-layer address option.
+constexpr uint32_t nd_frame_len(uint16_t vlan) { return ether_len(vlan) + 40 + 24 + 8; }
+
+// make_neighbour_advert's unsolicited frame (untagged) written at `frame`
+// (nd_frame_len(0) bytes), for a sender outside the data plane: the floating NG addresses'
+// announcer (relay/kernel_address.cc). Returns the frame's length.
+uint32_t write_unsolicited_advert(uint8_t* frame, const rte_ether_addr& our_mac, const uint8_t* our_ip);
 
 // A new frame from `pool`: who has `target` (to its solicited-node group), from our_ip with
 // our MAC in the source link-layer address option. nullptr if the pool is empty.

@@ -217,7 +217,6 @@ int run(const rtprelay::relay_options& opt) {
     std::unique_ptr<ha::group> grp;
     if (group) {
         grp = std::make_unique<ha::group>(*group, sessions, interfaces, plane.locals());
-        grp->set_srtp_engine(opt.srtp_engine == "libsrtp2" ? dpl::srtp::engine::libsrtp2 : dpl::srtp::engine::native);
         grp->set_recording_hook(&recordings);  // records carry recordings; adopted ones go on here
     }
     const std::vector<uint16_t> ports = plane.port_ids();

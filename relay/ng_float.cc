@@ -13,8 +13,9 @@
 namespace rtprelay {
 
 namespace {
-// A second gratuitous ARP this long after the first: one frame lost on a busy switch port
-// must not leave the proxy sending NG to the old MAC until its ARP entry ages out.
+// A second announcement (gratuitous ARP, or IPv6 unsolicited neighbour advertisement) this
+// long after the first: one frame lost on a busy switch port must not leave the proxy
+// sending NG to the old MAC until its ARP / neighbour cache entry ages out.
 constexpr std::chrono::milliseconds repeat_announce{300};
 }  // namespace
 
@@ -26,7 +27,7 @@ ng_float::ng_float(ng::ng_server& server, std::string ifname, std::vector<cidr> 
 
 ng_float::~ng_float() { release_all(); }
 
-std::string ng_float::endpoint(const cidr& a) const { return a.base.to_string() + ":" + std::to_string(port_); }
+std::string ng_float::endpoint(const cidr& a) const { return rtprelay::endpoint{a.base, port_}.to_string(); }
 
 const cidr* ng_float::find(const std::string& address) const {
     for (const cidr& a : addresses_) {
@@ -132,7 +133,8 @@ void ng_float::run() {
             log::event(log::level::info, "floating NG address added")
                 .field("address", o.address.to_string())
                 .field("interface", ifname_)
-                .field("gratuitous ARP", announced ? std::string("sent") : why);
+                .field(o.address.base.is_v4() ? "gratuitous ARP" : "neighbour advertisement",
+                       announced ? std::string("sent") : why);
             repeats.emplace_back(o.address, clock::now() + repeat_announce);
         }
         const auto now = clock::now();

@@ -6,7 +6,8 @@
 // The group leases each floating address like a media address (control/ha/group.h calls
 // set() when this node starts or stops serving one). Serving one means: an NG socket bound
 // to it (IP_FREEBIND: bound before the kernel has the address), the address on the
-// management interface, and a gratuitous ARP for it there. set() opens or closes the socket
+// management interface, and a gratuitous ARP (IPv6: an unsolicited neighbour advertisement)
+// for it there; IPv4 and IPv6 alike. set() opens or closes the socket
 // at once, on the control thread; the kernel side (relay/kernel_address.h) runs in order on
 // a thread of this class's own, so the NG thread never waits for it. Stopping: the socket
 // closes first, then the address goes, both within the control loop turn that sees the
@@ -41,7 +42,8 @@ class ng_float {
     ng_float(const ng_float&) = delete;
     ng_float& operator=(const ng_float&) = delete;
 
-    // Control thread: start (`on`) or stop serving floating address `address` (dotted).
+    // Control thread: start (`on`) or stop serving floating address `address` (as
+    // ip_address::to_string spells it).
     void set(const std::string& address, bool on);
     // Control thread, before the node gives its leases back: closes every floating socket
     // and removes every floating address now (synchronously), so that nothing answers here

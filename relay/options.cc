@@ -253,6 +253,7 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
     o.group.home_addresses = comma_list(vm, "home-addresses");
     o.group.ng_float_addresses = comma_list(vm, "ng-float-addresses");
     o.group.ng_listen = o.ng_listen;
+    o.group.srtp_engine = o.srtp_engine;
     for (std::string_view w : split_words(eal)) {
         o.eal_args.emplace_back(w);
     }

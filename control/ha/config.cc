@@ -58,7 +58,7 @@ std::string read_secret(const std::string& option, const std::string& path) {
     return ss.str();
 }
 
-// Floating NG addresses: IPv4 on one management interface, none of them a media address,
+// Floating NG addresses: IPv4 or IPv6 on one management interface, none of them a media address,
 // and this node's --ng-listen one of them.
 void check_ng_float(const group_options& o, const interface_set& interfaces, group_config* c) {
     if (o.ng_float_interface.empty() && o.ng_float_addresses.empty()) {
@@ -79,8 +79,11 @@ void check_ng_float(const group_options& o, const interface_set& interfaces, gro
         if (!n || text.find('/') == std::string::npos) {
             bad("ng-float-addresses", "'" + text + "' is not ADDRESS/PREFIX");
         }
-        if (!n->base.is_v4() || n->prefix == 0) {
-            bad("ng-float-addresses", "'" + text + "': floating NG addresses are IPv4, with a prefix of 1 to 32");
+        if (n->prefix == 0) {
+            bad("ng-float-addresses", "'" + text + "': the prefix must be 1 to 32 (IPv6: 1 to 128)");
+        }
+        if (!n->base.is_v4() && n->base.bytes[0] == 0xfe && (n->base.bytes[1] & 0xc0) == 0x80) {
+            bad("ng-float-addresses", "'" + text + "' is link-local: a floating NG address must be global");
         }
         for (const auto& other : c->ng_float) {
             if (other.base == n->base) {
@@ -209,6 +212,15 @@ group_config make_group_config(const group_options& o, const interface_set& inte
     }
     c.queue = o.queue;
     c.ng_address = o.ng_listen;
+    // libsrtp2 (2.5) cannot be seeded: its API sets no stream's SRTCP index nor replay
+    // window (srtp_set_stream_roc only hints the ROC of the next RTP packet of an SSRC it
+    // has met), and it reports no index a record could carry. A taker would send SRTCP
+    // indices from 1 again under the same key: keystream the dead node already used.
+    if (o.srtp_engine != "native") {
+        bad("srtp-engine", "'" + o.srtp_engine +
+                               "' cannot serve a group: a peer taking its calls could not start above the SRTP "
+                               "indices it used (keystream reuse); use native, the default");
+    }
     check_ng_float(o, interfaces, &c);
     return c;
 }

@@ -40,11 +40,15 @@ struct group_options {
     unsigned redis_timeout_ms = 250;
     unsigned queue = 100000;  // record writes waiting for Redis
     // Floating NG addresses (README "NG addresses that move"): the management interface
-    // they move on, and every node's NG address with its prefix ("198.19.0.11/24"), the
-    // same list on every node. Both empty: NG addresses stay where they are.
+    // they move on, and every node's NG address with its prefix ("198.19.0.11/24",
+    // "2001:2:0:19::11/64"), the same list on every node. Both empty: NG addresses stay
+    // where they are.
     std::string ng_float_interface;
     std::vector<std::string> ng_float_addresses;
     std::string ng_listen;  // --ng-listen: with floating addresses, one of them
+    // --srtp-engine: a group needs "native", the engine whose contexts report and take the
+    // indices a call record carries (README "SRTP after a takeover").
+    std::string srtp_engine = "native";
 };
 
 struct group_config {
@@ -66,7 +70,7 @@ struct group_config {
     // Floating NG addresses: leased like media addresses, in the same lease set (a node's NG
     // address moves with its media addresses, to the same taker). Empty: none.
     std::string ng_float_interface;
-    std::vector<cidr> ng_float;  // every node's NG address, IPv4, with its prefix
+    std::vector<cidr> ng_float;  // every node's NG address, IPv4 or IPv6, with its prefix
     uint16_t ng_port = 0;        // --ng-listen's port: every floating address listens on it
     std::string ng_float_home;   // this node's own (--ng-listen's address), leased at start
 };

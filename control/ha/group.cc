@@ -189,7 +189,7 @@ void group::adopt(agent_event& e, steady::time_point now) {
             continue;  // held here already (our own, still in memory)
         }
         std::string why;
-        std::unique_ptr<call> c = rebuild_call(r, interfaces_, now, unix_now_ms(), &why, engine_);
+        std::unique_ptr<call> c = rebuild_call(r, interfaces_, now, unix_now_ms(), &why);
         if (c && !serves(*c, now)) {
             why = "it uses an address not held here";  // only calls this node can serve whole
         }
@@ -402,7 +402,7 @@ std::optional<ng::value> group::foreign_request(const ng::value& req, steady::ti
             .field("reason", decode_error_name(err));
         return std::nullopt;
     }
-    std::unique_ptr<call> c = rebuild_call(*rec, interfaces_, now, unix_now_ms(), &why, engine_);
+    std::unique_ptr<call> c = rebuild_call(*rec, interfaces_, now, unix_now_ms(), &why);
     if (!c) {
         return fail("call record does not fit this node: " + why);
     }

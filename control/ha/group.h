@@ -140,11 +140,8 @@ class group : public session_observer {
     std::unordered_set<std::string> dirty_;
     uint64_t next_token_ = 0;
     steady::time_point next_scan_{};
-    dp::srtp::engine engine_ = dp::srtp::engine::native;
 
  public:
-    // The SRTP engine the publisher makes contexts with: adopted calls get theirs the same way.
-    void set_srtp_engine(dp::srtp::engine e) { engine_ = e; }
     // Call recording, when configured: records carry each call's recording, and an adopted
     // call's recording goes on here. Null = none (records say "not recorded").
     void set_recording_hook(recording_hook* h) { recording_ = h; }

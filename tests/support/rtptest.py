@@ -69,7 +69,7 @@ def text(v):
 class NgClient:
     def __init__(self, host="127.0.0.1", port=2223, timeout=2.0):
         self.addr = (host, port)
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.settimeout(timeout)
 
     def raw(self, payload, wait=True):

@@ -141,5 +141,46 @@ TEST_F(group_config_test, home_addresses_and_times) {
     expect_refused("redis-queue");
 }
 
+// Floating NG addresses, IPv4 or IPv6: --ng-listen must be one of them (this node's own);
+// a missing prefix, prefix 0, a link-local or a media address is refused.
+TEST_F(group_config_test, floating_ng_addresses) {
+    opt_.ng_float_interface = "eth1";
+    opt_.ng_float_addresses = {"2001:2:0:19::11/64", "2001:2:0:19::12/64"};
+    opt_.ng_listen = "[2001:2:0:19:0::12]:2223";
+    group_config c = make_group_config(opt_, ifs_);
+    ASSERT_EQ(c.ng_float.size(), 2u);
+    EXPECT_FALSE(c.ng_float[0].base.is_v4());
+    EXPECT_EQ(c.ng_float[1].prefix, 64);
+    EXPECT_EQ(c.ng_float_home, "2001:2:0:19::12");  // the lease key's spelling
+    EXPECT_EQ(c.ng_port, 2223);
+    opt_.ng_float_addresses = {"198.19.0.11/24", "2001:2:0:19::12/64"};  // both families in one group
+    EXPECT_EQ(make_group_config(opt_, ifs_).ng_float.size(), 2u);
+    opt_.ng_listen = "198.19.0.11:2223";
+    c = make_group_config(opt_, ifs_);
+    EXPECT_EQ(c.ng_float_home, "198.19.0.11");
+    for (const char* bad : {"2001:2:0:19::11", "2001:2:0:19::11/0", "2001:2:0:19::11/129", "fe80::11/64",
+                            "2001:2:1::1/64", "2001:2:0:19::12/64"}) {
+        opt_.ng_float_addresses = {"198.19.0.11/24", "2001:2:0:19::12/64", bad};
+        expect_refused("ng-float-addresses");
+    }
+    opt_.ng_float_addresses = {"2001:2:0:19::11/64"};
+    opt_.ng_listen = "[2001:2:0:19::12]:2223";
+    expect_refused("ng-listen");
+}
+
+// libsrtp2 keeps its SRTP indices to itself: a node on it could neither write them into its
+// records nor start above a dead peer's, so a group refuses it before anything starts.
+TEST_F(group_config_test, srtp_engine) {
+    opt_.srtp_engine = "libsrtp2";
+    expect_refused("srtp-engine");
+    try {
+        make_group_config(opt_, ifs_);
+    } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("keystream reuse"), std::string::npos) << e.what();
+    }
+    opt_.srtp_engine = "native";
+    EXPECT_NO_THROW(make_group_config(opt_, ifs_));
+}
+
 }  // namespace
 }  // namespace rtprelay::ha

@@ -5,6 +5,10 @@
 #   host B ($NS_B, 198.18.2.2) --+-- br-b --+-- $p-n1b | $p-n2b | $p-n3b
 #   $BR_NS (198.19.0.100: Redis, Sentinels, the test) -- br-m -- $p-n<k>m (198.19.0.<k>: NG)
 #
+# HA_MGMT6=1: IPv6 on the management segment too (br-m 2001:2:0:19::100/64, IPv6 on the
+# nodes' management veths, no multicast snooping), for IPv6 floating NG addresses; the
+# media segments stay IPv4.
+#
 # Every interface name carries the prefix (it is created in the root namespace, where
 # another run may be making its own); the bridge side of a veth is $p-x....
 #
@@ -59,6 +63,12 @@ bridge_setup() {
         ip -n "$BR_NS" link set "$br" up
     done
     ip -n "$BR_NS" addr add "$MGMT_HOST/24" dev br-m
+    if [ -n "${HA_MGMT6:-}" ]; then
+        MGMT_HOST6=2001:2:0:19::100
+        ip -n "$BR_NS" link set br-m type bridge mcast_snooping 0
+        ip netns exec "$BR_NS" sysctl -qw net.ipv6.conf.br-m.disable_ipv6=0
+        ip -n "$BR_NS" addr add "$MGMT_HOST6/64" dev br-m nodad
+    fi
     bridge_port "$NS_A" "$p-a1" "$p-xa" br-a
     bridge_port "$NS_B" "$p-b1" "$p-xb" br-b
     ip -n "$NS_A" addr add "$ADDR_A/24" dev "$p-a1"
@@ -71,5 +81,6 @@ bridge_setup() {
         bridge_port "$p-n$k" "$p-n${k}b" "$p-x${k}b" br-b
         bridge_port "$p-n$k" "$p-n${k}m" "$p-x${k}m" br-m
         ip -n "$p-n$k" addr add "$MGMT_NET.$k/24" dev "$p-n${k}m"
+        [ -z "${HA_MGMT6:-}" ] || ip netns exec "$p-n$k" sysctl -qw "net.ipv6.conf.$p-n${k}m.disable_ipv6=0"
     done
 }

@@ -41,7 +41,15 @@ bad_float() {  # WANTED_OPTION ARGS...
 bad_float ng-listen --ng-listen=10.20.0.5:2223
 bad_float ng-float-addresses --ng-float-addresses=10.20.0.15
 bad_float ng-float-addresses --ng-float-addresses=10.20.0.15/24,54.65.63.200/24
-bad_float ng-float-addresses --ng-float-addresses=2001:2::15/64
+bad_float ng-float-addresses --ng-float-addresses=10.20.0.15/24,fe80::15/64
+bad_float ng-listen --ng-float-addresses=2001:2::15/64,2001:2::16/64
+# IPv6 floating NG addresses (the node's --ng-listen one of them).
+out=$("$relay" --config "$repo/deploy/config/group/rtprelay-n1.conf" "${files[@]}" --ng-listen='[2001:2::15]:2223' \
+    --ng-float-addresses=2001:2::15/64,2001:2::16/64 --check-config 2>&1) || fail "IPv6 floating NG addresses: $out"
+grep -q "NG address 2001:2::15 floating on eno1 (2 in the group)" <<<"$out" || fail "IPv6 floating NG address: $out"
+echo "ok   IPv6 floating NG addresses"
+# libsrtp2 cannot be seeded with a dead peer's SRTP indices (README "SRTP after a takeover").
+bad_float srtp-engine --srtp-engine=libsrtp2
 chmod 644 "$tmp/key"
 if out=$("$relay" --config "$repo/deploy/config/group/rtprelay-n1.conf" "${files[@]}" --check-config 2>&1); then
     fail "a world-readable key file was accepted"

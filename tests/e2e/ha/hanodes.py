@@ -110,8 +110,10 @@ def flow_report(flow, timeout=30):
 
 
 BRIDGED = bool(E.get("HA_BRIDGE"))
-# Floating NG addresses of nodes 1-3 (bridged mode, on the management bridge).
+# Floating NG addresses of nodes 1-3 (bridged mode, on the management bridge), and their
+# IPv6 twins (HA_MGMT6: IPv6 on the management bridge, bridge_net.sh).
 FLOAT_NG = ["198.19.0.11", "198.19.0.12", "198.19.0.13"]
+FLOAT_NG6 = ["2001:2:0:19::11", "2001:2:0:19::12", "2001:2:0:19::13"]
 
 
 class Node:
@@ -119,19 +121,21 @@ class Node:
     mode (HA_BRIDGE): in namespace PREFIX-n<n> with its own veths and MACs, NG on
     198.19.0.<n>:2223 (the management bridge)."""
 
-    def __init__(self, n, home=True, group="t", extra=(), a_addrs=None, b_addrs=None, ng_float=False):
+    def __init__(self, n, home=True, group="t", extra=(), a_addrs=None, b_addrs=None, ng_float=False, ng6=False):
         """home: True = both default media addresses, False = none (a standby), or a list.
         a_addrs/b_addrs: the media addresses of interfaces a and b (default: RELAY_A, RELAY_B).
         ng_float (bridged mode): NG on 198.19.0.1<n> (FLOAT_NG), a floating address leased with
         the media addresses and added to the node's management veth by its holder; the
-        management address 198.19.0.<n> keeps Redis and /metrics."""
+        management address 198.19.0.<n> keeps Redis and /metrics. ng6 (with ng_float): the
+        floating NG addresses are IPv6 (FLOAT_NG6, /64) instead."""
         self.n = n
         self.name = "n%d" % n
         p = E["HA_PREFIX"]
         self.ng_float = ng_float
         if BRIDGED:
             self.ns = "%s-n%d" % (p, n)
-            self.ng_addr = (FLOAT_NG[n - 1] if ng_float else "198.19.0.%d" % n, 2223)
+            floats = FLOAT_NG6 if ng6 else FLOAT_NG
+            self.ng_addr = (floats[n - 1] if ng_float else "198.19.0.%d" % n, 2223)
             ifa, ifb = "%s-n%da" % (p, n), "%s-n%db" % (p, n)
         else:
             self.ns = None
@@ -144,7 +148,7 @@ class Node:
             "--vdev=net_af_packet0,iface=%s --vdev=net_af_packet1,iface=%s" % (p, n, ifa, ifb),
             "--interface=a address=%s dpdk-port=0" % ",".join(x + "/24" for x in (a_addrs or [E["RELAY_A"]])),
             "--interface=b address=%s dpdk-port=1" % ",".join(x + "/24" for x in (b_addrs or [E["RELAY_B"]])),
-            "--ng-listen=%s:%d" % self.ng_addr, "--ng-allow=%s" % RHOST, "--idle-sleep-us=50", "--drain-time=0",
+            ("--ng-listen=[%s]:%d" if ng6 else "--ng-listen=%s:%d") % self.ng_addr, "--ng-allow=%s" % RHOST, "--idle-sleep-us=50", "--drain-time=0",
             "--group=%s" % group, "--node=%s" % self.name, "--group-key-file=%s" % E["HA_KEY"],
         ] + (["--sentinel=%s:%s" % (RHOST, p) for p in SENTINELS] + ["--redis-master=rtprelay"] if SENTINELS
              else ["--redis=%s:%s" % (RHOST, E["REDIS_PORT"])]) + (
@@ -154,7 +158,7 @@ class Node:
                 home if isinstance(home, list) else [E["RELAY_A"], E["RELAY_B"]]))
         if ng_float:
             self.args += ["--ng-float-interface=%s-n%dm" % (p, n),
-                          "--ng-float-addresses=%s" % ",".join(a + "/24" for a in FLOAT_NG)]
+                          "--ng-float-addresses=%s" % ",".join(a + ("/64" if ng6 else "/24") for a in floats)]
         self.args += list(extra)
         self.metrics_addr = ("198.19.0.%d" % n if ng_float else self.ng_addr[0], 9200 + n)
         self.args.append("--metrics-listen=%s:%d" % self.metrics_addr)
@@ -220,8 +224,8 @@ class Node:
         return t
 
     def kernel_addresses(self):
-        """The IPv4 addresses on the node's management veth (bridged mode)."""
-        out = subprocess.run(["ip", "-n", self.ns, "-4", "-o", "addr", "show", "dev",
+        """The addresses (IPv4 and IPv6) on the node's management veth (bridged mode)."""
+        out = subprocess.run(["ip", "-n", self.ns, "-o", "addr", "show", "dev",
                               "%s-n%dm" % (E["HA_PREFIX"], self.n)], capture_output=True, text=True).stdout
         return [w.split("/")[0] for line in out.splitlines() for w in line.split()[3:4]]
 

@@ -131,7 +131,7 @@ fi
 (umask 077 && openssl rand -hex 32 >"$tmp/group.key")
 
 export NS_RELAY NS_A NS_B ADDR_A ADDR_B RELAY_A RELAY_B IF_A0=${IF_A0:-} IF_B0=${IF_B0:-} IF_A1 IF_B1 BUILD_DIR=$build
-export REDIS_HOST=$redis_host HA_BRIDGE=$bridged REDIS_PASSWORD_FILE=$([ -n "$bridged" ] && echo "$tmp/redis.pass")
+export REDIS_HOST=$redis_host MGMT_HOST6=${MGMT_HOST6:-} HA_BRIDGE=$bridged REDIS_PASSWORD_FILE=$([ -n "$bridged" ] && echo "$tmp/redis.pass")
 export HA_PREFIX=$prefix HA_TMP=$tmp HA_KEY="$tmp/group.key" REDIS_PORT=$redis_port SENTINEL_PORTS="$sentinel_ports"
 export PYTHONPATH="$here:$here/../../support"
 ip netns exec "$NS_RELAY" timeout "${TEST_TIMEOUT:-240}" python3 "$test_py"
