@@ -58,7 +58,9 @@ def main():
     rec_id = text(r1.get("recording id"))
     check(len(rec_id) == 16 and r1.get("part") == 1, "part 1 of recording %s" % rec_id)
     base1 = os.path.relpath(text(r1["files"]["pcap"]), rec1)[:-len(".pcap")]
-    check(os.path.exists(os.path.join(rec1, base1 + ".state")), "its state file lies beside the open pcap")
+    # The recorder thread writes it on its next pass after the open, not before NG's reply.
+    check(wait_for(lambda: os.path.exists(os.path.join(rec1, base1 + ".state")), 2),
+          "its state file lies beside the open pcap")
     check(wait_for(lambda: redis("SCARD", "rtprelay:t:calls:n1") == "(integer) 1", 5), "the call is in Redis")
 
     # SRTP A -> B through the relay; the recording holds it decrypted.
