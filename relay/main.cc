@@ -179,6 +179,7 @@ int run(const rtprelay::relay_options& opt) {
         rc.dir = opt.recording_dir;
         rc.command = opt.recording_command;
         rc.max_open_files = opt.recording_open_files;
+        rc.flush_every = std::chrono::milliseconds(opt.recording_flush_ms);
         rc.tsc_hz = rte_get_tsc_hz();
         rc.tsc0 = rte_rdtsc();
         rc.unix_ns0 = recording::unix_now_ns();

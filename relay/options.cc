@@ -122,6 +122,9 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
          "program (and words) run with the paths of each finished recording's files")
         ("recording-open-files", po::value(&o.recording_open_files)->default_value(o.recording_open_files),
          "pcap files the recorder keeps open at once (more recorded calls take turns)")
+        ("recording-flush-ms", po::value(&o.recording_flush_ms)->default_value(o.recording_flush_ms),
+         "a recording's packets reach its pcap file within this many ms (+1/16; what a node killed loses; "
+         "shorter costs the recorder more CPU per packet)")
         ("recording-ring-mb", po::value(&o.recording_ring_mb)->default_value(o.recording_ring_mb),
          "MiB per worker between the worker and the recorder (a power of two; 32 MiB holds 160,000 G.711 packets)");
     ha::group_options& g = o.group;
@@ -237,6 +240,9 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
         throw options_error("option '--recording': recording calls needs --recording-dir");
     }
     at_least("recording-open-files", o.recording_open_files, 1u);
+    if (o.recording_flush_ms < 10 || o.recording_flush_ms > 10'000) {
+        throw options_error("option '--recording-flush-ms': must be from 10 to 10000");
+    }
     if (o.recording_ring_mb < 1 || o.recording_ring_mb > 1024 ||
         (o.recording_ring_mb & (o.recording_ring_mb - 1)) != 0) {
         throw options_error("option '--recording-ring-mb': must be a power of two from 1 to 1024");

@@ -5,6 +5,12 @@
 //
 //   recorder/drain/R      ring -> pcap files, R recordings at once (R > 256: files reopened;
 //                         3,000 recordings buffer up to ~200 MB, flush_bytes each)
+//   recorder/paced/R/F    R recordings at a call's real rate (two legs of 20 ms G.711: 100
+//                         packets/s each) on a simulated clock, flush_every = F ms: what
+//                         the age flushes cost (at this rate a recording's 64 KiB fills in
+//                         ~3 s, so flush_every, not flush_bytes, decides every write; with
+//                         R > 256 each write reopens the file). Packets/s of the
+//                         recorder's one core; the node's loss window on kill -9 is F.
 //   recorder/finish/S     closing one recording of S seconds of two-leg G.711: WAV rendered
 //                         from its pcap, JSON written, files moved (the finisher thread)
 //
@@ -106,6 +112,65 @@ BENCHMARK(drain)
     ->Name("recorder/drain")
     ->ArgNames({"recordings", "ip"})
     ->ArgsProduct({{1, 100, 1000, 3000}, {4, 6}})
+    ->Unit(benchmark::kMicrosecond);
+
+void paced(benchmark::State& state) {
+    const auto recordings = static_cast<uint32_t>(state.range(0));
+    const std::string dir = bench_dir();
+    dp::record_ring ring(8 << 20);
+    rec::recorder_config c;
+    c.dir = dir;
+    c.max_open_files = 256;
+    c.flush_every = std::chrono::milliseconds(state.range(1));
+    rec::recorder r(c, {&ring}, nullptr);
+    for (uint32_t id = 1; id <= recordings; ++id) {
+        rec::open_request o;
+        o.id = id;
+        o.base = std::to_string(id);
+        r.open(o);
+    }
+    // The simulated clock: 1,024 packets a turn at 100 packets/s per recording (10 ms at
+    // 1,000 recordings, so the age passes come as often as in real time).
+    auto now = std::chrono::steady_clock::now();
+    const auto turn = std::chrono::nanoseconds(1024ull * 1'000'000'000 / (100ull * recordings));
+    r.poll(now);
+    const std::vector<uint8_t> p = g711_packet(1);
+    uint64_t packets = 0;
+    uint64_t tsc = 0;
+    uint32_t id = 0;
+    auto turn_of_packets = [&] {
+        for (int k = 0; k < 1024; ++k) {
+            id = id % recordings + 1;
+            dp::record_copy(ring, tsc += 1000, id, static_cast<uint8_t>(id & 1), false, htonl(0xc6120001), htons(4000),
+                            htonl(0xc6120101), htons(30000), p.data(), static_cast<uint32_t>(p.size()));
+        }
+        ring.commit();
+        now += turn;
+    };
+    // Two flush_every of packets untimed: every recording then has a buffer of the steady
+    // state's age, so the timed turns flush at the steady rate.
+    for (const auto until = now + 2 * c.flush_every; now < until;) {
+        turn_of_packets();
+        while (ring.consumed() != ring.committed()) {
+            r.poll(now);
+        }
+    }
+    for (auto _ : state) {
+        state.PauseTiming();
+        turn_of_packets();
+        state.ResumeTiming();
+        while (ring.consumed() != ring.committed()) {
+            packets += r.poll(now);
+        }
+    }
+    state.SetItemsProcessed(static_cast<int64_t>(packets));
+    r.stop();
+    remove_dir(dir);
+}
+BENCHMARK(paced)
+    ->Name("recorder/paced")
+    ->ArgNames({"recordings", "flush_ms"})
+    ->ArgsProduct({{1000}, {500, 250, 100, 50}})
     ->Unit(benchmark::kMicrosecond);
 
 void finish(benchmark::State& state) {

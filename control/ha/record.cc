@@ -289,7 +289,15 @@ stream_record get_stream(reader& r) {
 constexpr size_t max_recording_name = 1024;  // names and base paths (file_names.h keeps them shorter)
 constexpr size_t max_recording_id = 64;
 
-void put_recording(writer& w, const recording_record& r) {
+// The oldest version that holds `r` (record.h: Versions).
+uint8_t version_for(const recording_record& r) {
+    if (r.st == recording_record::state::off) {
+        return 1;
+    }
+    return r.sdps.empty() ? 2 : 3;
+}
+
+void put_recording(writer& w, const recording_record& r, uint8_t version) {
     w.u8(static_cast<uint8_t>(r.st));
     if (r.st == recording_record::state::off) {
         return;
@@ -304,9 +312,22 @@ void put_recording(writer& w, const recording_record& r) {
     w.str(r.base);
     w.u16(r.part);
     w.i64(r.started_unix_ms);
+    if (version < 3) {
+        return;
+    }
+    const size_t n = std::min(r.sdps.size(), max_record_sdps);
+    w.u8(static_cast<uint8_t>(n));
+    for (size_t i = 0; i < n; ++i) {
+        const recording_sdp_record& d = r.sdps[i];
+        w.i64(d.unix_ns);
+        w.u8(d.offer ? 1 : 0);
+        w.str(d.from_tag);
+        w.str(d.to_tag);
+        w.str(d.sdp.size() <= max_record_sdp_bytes ? d.sdp : std::string());
+    }
 }
 
-recording_record get_recording(reader& r) {
+recording_record get_recording(reader& r, uint8_t version) {
     recording_record x;
     const uint8_t st = r.u8();
     if (st > static_cast<uint8_t>(recording_record::state::stopped)) {
@@ -336,6 +357,27 @@ recording_record get_recording(reader& r) {
     const bool open = x.st == recording_record::state::recording || x.st == recording_record::state::paused;
     if (open && (x.part == 0 || x.base.empty() || x.id.empty())) {
         r.fail();  // an open recording without the names its next part needs
+    }
+    if (version < 3 || !r.ok()) {
+        return x;
+    }
+    const uint8_t n = r.u8();
+    if (n > max_record_sdps || (n != 0 && !open && x.st != recording_record::state::pending)) {
+        r.fail();  // only a recording open or still to start carries SDPs to the next node
+        return x;
+    }
+    for (uint8_t i = 0; i < n && r.ok(); ++i) {
+        recording_sdp_record d;
+        d.unix_ns = r.i64();
+        const uint8_t f = r.u8();
+        if ((f & ~1u) != 0) {
+            r.fail();
+        }
+        d.offer = (f & 1) != 0;
+        d.from_tag = r.str(max_recording_name);
+        d.to_tag = r.str(max_recording_name);
+        d.sdp = r.str(max_record_sdp_bytes);
+        x.sdps.push_back(std::move(d));
     }
     return x;
 }
@@ -402,12 +444,13 @@ std::string encode_record(const call_record& r, sealer& s, std::string_view grou
     }
     // A call never recorded is written as a version 1 record (no recording field), which
     // every node since version 1 reads: a group upgraded one node at a time keeps moving its
-    // unrecorded calls between old and new nodes; only a recorded call needs version 2.
-    const bool recorded = r.recording.st != recording_record::state::off;
-    if (recorded) {
-        put_recording(w, r.recording);
+    // unrecorded calls between old and new nodes; only a recorded call needs version 2, and
+    // only one whose recording carries SDPs version 3.
+    const uint8_t version = version_for(r.recording);
+    if (version >= 2) {
+        put_recording(w, r.recording, version);
     }
-    const std::string head = header(recorded ? record_version : 1);
+    const std::string head = header(version);
     std::string out = head + s.seal(w.out(), aad_for(head, group, r.call_id));
     OPENSSL_cleanse(w.out().data(), w.out().size());
     return out;
@@ -485,7 +528,7 @@ std::optional<call_record> decode_record(std::string_view bytes, const group_key
         c.legs.push_back(std::move(leg));
     }
     if (version >= 2 && r.ok()) {
-        c.recording = get_recording(r);
+        c.recording = get_recording(r, version);
     }
     const bool ok = r.at_end();
     OPENSSL_cleanse(body->data(), body->size());

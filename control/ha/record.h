@@ -15,10 +15,12 @@
 // and length in the body is bounded (limits below); decode refuses anything past them,
 // short or with bytes left over. An SRTP<->SRTP call with one audio stream is ~600 bytes.
 //
-// Versions: 1 had no recording; 2 adds the call's recording after the legs. A call never
-// recorded is still written as version 1 (so nodes from before version 2 keep reading the
-// records of unrecorded calls during a rolling upgrade); a version 1 record reads as a call
-// without a recording, as does a version 2 one whose recording is off.
+// Versions: 1 had no recording; 2 adds the call's recording after the legs; 3 adds the SDPs
+// an open recording carries to its next part after it. Each record is written in the oldest
+// version that holds it: a call never recorded as version 1, a recorded one carrying no SDP
+// as version 2 (so nodes of an older version keep reading what they can during a rolling
+// upgrade); a version 1 record reads as a call without a recording, as does a version 2 or
+// 3 one whose recording is off.
 
 #include <cstdint>
 #include <optional>
@@ -31,7 +33,7 @@
 
 namespace rtprelay::ha {
 
-inline constexpr uint8_t record_version = 2;
+inline constexpr uint8_t record_version = 3;
 inline constexpr size_t record_header_bytes = 8;
 inline constexpr size_t max_record_legs = 16;
 inline constexpr size_t max_record_streams = 32;  // per leg
@@ -118,10 +120,32 @@ struct leg_record {
     std::vector<stream_record> streams;
 };
 
+// An SDP a recording open or pending carries to the next node (version 3): the latest answer's
+// (else the latest offer's) as the relay received it, SDES keys removed (the metadata never
+// holds a media key), so that the part a taker writes has the SDP in effect and its codecs.
+// On the wire: time (8, Unix ns), flags (bit 0: offer), from-tag, to-tag, the SDP (strings).
+//
+// What it costs in Redis, measured (an answered SRTP<->SRTP call): 429 bytes unrecorded, 485
+// recorded (version 2), 703 with a 198-byte answer carried; an SRTP trunk's answer of ~300
+// bytes makes it ~800. The offer as well would take it past the 1 KB a call may use in Redis:
+// it stays in the metadata of the part it was received in, which the later part names.
+inline constexpr size_t max_record_sdps = 1;
+inline constexpr size_t max_record_sdp_bytes = 4096;  // larger ones are not carried
+
+struct recording_sdp_record {
+    int64_t unix_ns = 0;  // when the relay received it (the metadata's time, to the ns)
+    bool offer = false;
+    std::string from_tag, to_tag;
+    std::string sdp;
+
+    bool operator==(const recording_sdp_record&) const = default;
+};
+
 // The call's recording (control/recording/controller.h), so that the node that takes the call
 // over records it on: a new part of the same recording in its own directory. On the wire
 // after the legs: the state (1 byte); unless off, when, layout, flags (bit 0 refused, bit 1
-// from the first packet), file, dir, pattern, id, base (strings), part (2), started (8).
+// from the first packet), file, dir, pattern, id, base (strings), part (2), started (8);
+// version 3 then the count of SDPs (1) and the SDPs.
 struct recording_record {
     enum class state : uint8_t { off, pending, recording, paused, stopped };
     state st = state::off;           // off: never recorded, nothing else follows
@@ -135,6 +159,8 @@ struct recording_record {
     std::string base;             // the first part's base path (relative to a node's recording directory)
     uint16_t part = 0;            // the part open now (1 = where it started); 0 = none open
     int64_t started_unix_ms = 0;  // when the open part started
+    // Pending, recording or paused: the SDPs in effect (at most max_record_sdps, oldest first).
+    std::vector<recording_sdp_record> sdps;
 
     bool operator==(const recording_record&) const = default;
 };

@@ -156,9 +156,17 @@ std::string controller::after_offer_answer(bool offer, const ng::request& req, c
         before = carried(*s);
     }
     take_names(*s, req);
+    sdp_record d{unix_now_ns(),
+                 offer,
+                 req.string(ng::key::from_tag),
+                 req.string(ng::key::to_tag),
+                 without_keys(sdp_in),
+                 without_keys(sdp_out),
+                 {},
+                 0};
+    (offer ? s->last_offer : s->last_answer) = sdp_record{d.ns, offer, d.from_tag, d.to_tag, d.received, {}, {}, 0};
     if (s->sdps.size() < max_sdps) {
-        s->sdps.push_back({unix_now_ns(), offer, req.string(ng::key::from_tag), req.string(ng::key::to_tag),
-                           without_keys(sdp_in), without_keys(sdp_out)});
+        s->sdps.push_back(std::move(d));
     } else {
         ++s->sdps_dropped;
     }
@@ -347,6 +355,21 @@ ha::recording_record controller::carried(const call_state& s) const {
     r.file = s.names.file;
     r.dir = s.names.dir;
     r.pattern = s.names.pattern;
+    if (s.st != state::stopped) {
+        // The SDPs in effect, as many as a record carries: the latest answer (its codecs are
+        // the call's), then the latest offer; oldest first on the wire. One too large for a
+        // record stays out (the part it was received in lists it).
+        const sdp_record* in_effect[2] = {s.last_answer ? &*s.last_answer : nullptr,
+                                          s.last_offer ? &*s.last_offer : nullptr};
+        for (const sdp_record* d : in_effect) {
+            if (d != nullptr && d->received.size() <= ha::max_record_sdp_bytes && r.sdps.size() < ha::max_record_sdps) {
+                r.sdps.push_back({d->ns, d->offer, d->from_tag, d->to_tag, d->received});
+            }
+        }
+        if (r.sdps.size() == 2 && r.sdps[1].unix_ns < r.sdps[0].unix_ns) {
+            std::swap(r.sdps[0], r.sdps[1]);
+        }
+    }
     if (s.st == state::recording || s.st == state::paused) {
         r.from_first_packet = s.from_first_packet;
         r.id = s.rec_id;
@@ -389,6 +412,11 @@ void controller::adopted(call& c, const ha::recording_record& r, const std::stri
             log::event(log::level::error, "recording names refused").field("call-id", c.call_id).field("error", error);
             s.names = {};
         }
+    }
+    for (const auto& d : r.sdps) {
+        sdp_record x{d.unix_ns, d.offer, d.from_tag, d.to_tag, d.sdp, {}, node, r.part};
+        (d.offer ? s.last_offer : s.last_answer) = x;
+        s.sdps.push_back(std::move(x));
     }
     s.st = r.st == carried_state::pending ? state::pending : state::stopped;
     if (r.st != carried_state::recording && r.st != carried_state::paused) {
@@ -587,7 +615,19 @@ std::string controller::call_json(const call_state& s, const call& c) const {
         w.key("from-tag").value(d.from_tag);
         w.key("to-tag").value(d.to_tag);
         w.key("received").value(d.received);
-        w.key("sent").value(d.sent);
+        if (d.carried_from.empty()) {
+            w.key("sent").value(d.sent);
+        } else {
+            // Received before this node had the call: what the call's record carried (the
+            // SDP as received; the relay's rewrite is in the metadata of the part named).
+            w.key("carried from").begin_object();
+            w.key("node").value(d.carried_from);
+            if (d.carried_part != 0) {
+                w.key("part").value(static_cast<uint64_t>(d.carried_part));
+                w.key("base").value(part_base(s.first_base, d.carried_part));
+            }
+            w.end_object();
+        }
         w.end_object();
         if (!d.offer || codecs_from == nullptr || codecs_from->offer) {
             codecs_from = &d;

@@ -25,7 +25,9 @@
 //
 // Memory: nothing for calls that are not and will not be recorded; for the others the SDPs
 // from the start of the recording (at most max_sdps, their SDES keys removed: the metadata
-// never holds a media key) and its events. Control thread only.
+// never holds a media key) and its events. The call's record carries the latest offer's and
+// answer's SDP as received (ha::recording_sdp_record), so the part a taker writes lists them
+// too, marked as carried. Control thread only.
 
 #include <cstdint>
 #include <optional>
@@ -102,6 +104,10 @@ class controller final : public call_observer, public ha::recording_hook {
         bool offer;
         std::string from_tag, to_tag;
         std::string received, sent;
+        // Received by the node this one adopted the call from (its record carried it, without
+        // the sent SDP): that node's name and the part it wrote (0: none open).
+        std::string carried_from;
+        uint16_t carried_part = 0;
     };
     struct call_state {
         state st = state::pending;
@@ -115,6 +121,9 @@ class controller final : public call_observer, public ha::recording_hook {
         std::vector<event> events;
         std::vector<sdp_record> sdps;
         size_t sdps_dropped = 0;
+        // The latest offer's and answer's SDP as received: the call's record carries them, so
+        // that a node that adopts the call has the SDPs in effect for its part's metadata.
+        std::optional<sdp_record> last_offer, last_answer;
         std::vector<std::string> previous;  // bases of earlier recordings of this call
         // The open recording across nodes: its id (16 hex digits), first part's base and
         // the part written here (1 unless it continues another node's).

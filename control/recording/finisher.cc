@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -84,16 +85,38 @@ void finisher::run_queued() {
             }
         }
         if (!left.empty()) {
-            recovery_report report;
-            job = recover_recording(dir_, left, unix_now_ns(), &report);
-            log::event(log::level::warning, "recording left open by a node that died")
-                .field("recording", left)
-                .field("packets", report.packets)
-                .field("bytes_cut", report.bytes_cut)
-                .field("state", report.state_error.empty() ? std::string("ok") : report.state_error);
+            recover_one(left);
+        } else {
+            finish(job);
         }
-        finish(job);
     }
+}
+
+void finisher::recover_one(const std::string& base) {
+    committed_files files;
+    if (read_committed(dir_, base, &files)) {
+        log::event(log::level::warning, "recording left half-moved into done/ by a node that died")
+            .field("recording", base);
+        complete(base, files, true, {}, false);
+        return;
+    }
+    const std::string pcap = dir_ + "/" + base + ".pcap";
+    if (struct stat st{}; ::lstat(pcap.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+        // What a finish leaves behind once the pcap has gone (or that is no recording of
+        // ours): nothing to finish.
+        for (const char* ext : {".state", ".state.tmp", ".json.tmp"}) {
+            ::unlink((dir_ + "/" + base + ext).c_str());
+        }
+        return;
+    }
+    recovery_report report;
+    finish_job job = recover_recording(dir_, base, unix_now_ns(), &report);
+    log::event(log::level::warning, "recording left open by a node that died")
+        .field("recording", base)
+        .field("packets", report.packets)
+        .field("bytes_cut", report.bytes_cut)
+        .field("state", report.state_error.empty() ? std::string("ok") : report.state_error);
+    finish(job);
 }
 
 void finisher::run() {
@@ -129,6 +152,9 @@ void finisher::finish(finish_job& job) {
             error = error.empty() ? w.error : error;
         }
     }
+    if (die_after_ == completion_step::wav_written) {
+        return;
+    }
     // The files as they will be named in done/.
     std::vector<std::string> files;
     if (job.have_pcap) {
@@ -161,17 +187,31 @@ void finisher::finish(finish_job& job) {
     w.end_object();
     std::string json = w.take();
     json.push_back('\n');
-    std::string e = write_new(active + ".json", json);
+    // Names taken in done/ are refused before the commit, so that after it a file found in
+    // done/ and gone from here is one this finish moved (completion.h).
+    std::string e;
+    for (const auto& ext : files) {
+        if (struct stat st{}; e.empty() && ::lstat((done + ext).c_str(), &st) == 0) {
+            e = done + ext + " exists: an earlier recording has this name";
+        }
+    }
+    if (e.empty()) {
+        e = commit_metadata(dir_, job.base, json, die_after_);
+    }
+    if (e.empty() && (die_after_ == completion_step::metadata_written || die_after_ == completion_step::committed)) {
+        return;
+    }
     if (e.empty()) {
         live_counters::bump(counters_.finish_bytes, json.size());
-    } else {
-        error = error.empty() ? e : error;
-        files.pop_back();
+        complete(job.base, {job.have_pcap, wrote_wav}, job.recovered, error, job.failed);
+        return;
     }
-    // Into done/: the JSON last.
-    const size_t slash = done.rfind('/');
-    e = make_dirs(done.substr(0, slash));
+    // No metadata (disk full, a name taken): the pcap and WAV still go to done/ if they can,
+    // never over another recording's; the command runs with them.
+    error = error.empty() ? e : error;
+    files.pop_back();
     std::vector<std::string> moved;
+    e = make_dirs(done.substr(0, done.rfind('/')));
     for (const auto& ext : files) {
         if (!e.empty()) {
             break;
@@ -182,32 +222,57 @@ void finisher::finish(finish_job& job) {
         }
         moved.push_back(done + ext);
     }
-    if (!e.empty()) {
-        error = error.empty() ? e : error;
-    }
-    const bool complete = error.empty();
     if (!moved.empty() || !job.have_pcap) {
         ::unlink((active + ".state").c_str());  // in done/ now (or nothing to move): not left open
         ::unlink((active + ".state.tmp").c_str());
     }
-    if (job.recovered) {
-        // Never started by this process: neither active nor finished here.
-        live_counters::bump(complete ? counters_.recovered : counters_.finish_failed);
-    } else {
-        if (complete) {
-            live_counters::bump(counters_.finished);
-        } else if (!job.failed) {
-            live_counters::bump(counters_.finish_failed);  // a failure while open is counted already
-        }
-        live_counters::bump(counters_.done);
-    }
-    log::event(complete ? log::level::info : log::level::error, complete ? "recording done" : "recording failed")
+    count(job.recovered, false, job.failed);
+    log::event(log::level::error, "recording failed")
         .field("recording", job.base)
         .field("files", moved.size())
         .field("error", error);
     if (!command_.empty() && !moved.empty()) {
         run_command(moved);
     }
+}
+
+void finisher::complete(const std::string& base, const committed_files& files, bool recovered,
+                        const std::string& failure, bool failed_open) {
+    const moved m = move_committed(dir_, base, files, die_after_);
+    if (die_after_ >= completion_step::state_removed && die_after_ <= completion_step::metadata_linked) {
+        return;
+    }
+    const std::string& error = failure.empty() ? m.error : failure;
+    count(recovered, error.empty(), failed_open);
+    log::event(error.empty() ? log::level::info : log::level::error,
+               error.empty() ? "recording done" : "recording failed")
+        .field("recording", base)
+        .field("files", m.paths.size())
+        .field("error", error);
+    if (!m.error.empty()) {
+        return;  // the metadata stays here: the next start moves on from where this stopped
+    }
+    if (!command_.empty()) {
+        run_command(m.paths);
+    }
+    if (die_after_ == completion_step::announced) {
+        return;
+    }
+    release_committed(dir_, base);
+}
+
+void finisher::count(bool recovered, bool complete, bool failed_open) {
+    if (recovered) {
+        // Never started by this process: neither active nor finished here.
+        live_counters::bump(complete ? counters_.recovered : counters_.finish_failed);
+        return;
+    }
+    if (complete) {
+        live_counters::bump(counters_.finished);
+    } else if (!failed_open) {
+        live_counters::bump(counters_.finish_failed);  // a failure while open is counted already
+    }
+    live_counters::bump(counters_.done);
 }
 
 void finisher::run_command(const std::vector<std::string>& paths) {

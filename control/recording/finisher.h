@@ -3,14 +3,17 @@
 // waits for it: writes the WAV (wav_render.h) and the JSON metadata beside the pcap, moves
 // the files into done/ (rename: atomic, the JSON last, so a watcher that sees the JSON sees
 // the others), then starts the configured command with their paths as arguments and
-// collects its exit status later. One recording at a time, a few file descriptors at most.
+// collects its exit status later, in the order completion.h gives, which a node that dies
+// at any point leaves finishable: at start-up recover() finishes what it left, whether
+// still open (recovery.h) or half-moved. One recording at a time, a few file descriptors
+// at most.
 //
 // The command is the words of --recording-command (split at spaces, no shell), then the
 // paths of the files in done/ (pcap, WAV when there is one, JSON). It starts with the
 // default signal dispositions and its output goes to the relay's.
 //
-// Once a recording is in done/ its state file (state_file.h) goes: nothing of it is left in
-// the open area.
+// Once its metadata is committed a recording's state file (state_file.h) goes, and once it
+// is in done/ nothing of it is left in the open area.
 
 #include <sys/types.h>
 #include <condition_variable>
@@ -21,6 +24,7 @@
 #include <thread>
 #include <vector>
 
+#include "control/recording/completion.h"
 #include "control/recording/live_counters.h"
 #include "control/recording/wav_render.h"
 
@@ -55,15 +59,25 @@ class finisher {
     // Finishes every queued job, waits up to 5 s for running commands, joins the thread.
     void stop();
     void push(finish_job job);
-    // Recordings left open by a node that died (recovery.h: base paths): repaired and
-    // finished on this thread, before the jobs queued after them.
+    // Recordings a node that died left behind (recovery.h: base paths): left open ones are
+    // repaired and finished, committed ones moved on into done/, leftover state and
+    // temporary files removed; on this thread, before the jobs queued after them.
     void recover(std::vector<std::string> bases);
     // Runs queued jobs on the calling thread (tests without the thread).
     void run_queued();
+    // Tests: every finish from now on stops after `step`, as a node that died there would
+    // leave it (nothing after it runs, nothing counted). Before start().
+    void die_after(completion_step step) { die_after_ = step; }
 
  private:
     void run();
+    void recover_one(const std::string& base);
     void finish(finish_job& job);
+    // Steps 3 to 7 of completion.h for committed metadata; `failure`: why the recording
+    // failed before (its metadata says so), `failed_open`: counted already.
+    void complete(const std::string& base, const committed_files& files, bool recovered, const std::string& failure,
+                  bool failed_open);
+    void count(bool recovered, bool complete, bool failed_open);
     void run_command(const std::vector<std::string>& paths);
     void reap(bool wait);
 
@@ -72,10 +86,11 @@ class finisher {
     live_counters& counters_;
     std::mutex mu_;
     std::condition_variable wake_;
-    std::deque<finish_job> jobs_;        // guarded by mu_
-    std::deque<std::string> left_open_;  // guarded by mu_: bases to recover
-    bool stopping_ = false;              // guarded by mu_
-    std::vector<pid_t> children_;        // finisher thread only
+    std::deque<finish_job> jobs_;                        // guarded by mu_
+    std::deque<std::string> left_open_;                  // guarded by mu_: bases to recover
+    bool stopping_ = false;                              // guarded by mu_
+    std::vector<pid_t> children_;                        // finisher thread only
+    completion_step die_after_ = completion_step::none;  // tests: set before start()
     std::thread thread_;
 };
 

@@ -127,6 +127,8 @@ void recorder::stop() {
     finisher_->stop();
 }
 
+void recorder::die_after(completion_step step) { finisher_->die_after(step); }
+
 void recorder::open(open_request r) {
     {
         std::lock_guard<std::mutex> g(mu_);
@@ -209,6 +211,7 @@ void recorder::run() {
 }
 
 size_t recorder::poll(std::chrono::steady_clock::time_point now) {
+    now_ = now;
     take_commands();
     const size_t n = drain(4096);
     // Flushes by age (handle() flushes at flush_bytes): a pass over every open recording,
@@ -361,7 +364,7 @@ void recorder::handle(const dp::record_slot& s) {
         a.first_ns = ns;
     }
     if (a.pending == 0) {
-        a.buffered_since = std::chrono::steady_clock::now();
+        a.buffered_since = now_;
     }
     const media_endpoint src = media_endpoint::source_of(s);
     const media_endpoint dst = media_endpoint::destination_of(s);

@@ -37,6 +37,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "control/recording/completion.h"
 #include "control/recording/live_counters.h"
 #include "control/recording/policy.h"
 #include "control/recording/wav_render.h"
@@ -50,11 +51,16 @@ class finisher;
 class pcap_store;
 
 struct recorder_config {
-    std::string dir;                             // the recording directory, absolute, prepared (prepare_directory)
-    std::string command;                         // run with the paths of each finished recording; empty = none
-    size_t max_open_files = 256;                 // pcap files open at once
-    size_t flush_bytes = 64 * 1024;              // a recording's buffered packets are written past this ...
-    std::chrono::milliseconds flush_every{500};  // ... or after this long
+    std::string dir;                 // the recording directory, absolute, prepared (prepare_directory)
+    std::string command;             // run with the paths of each finished recording; empty = none
+    size_t max_open_files = 256;     // pcap files open at once
+    size_t flush_bytes = 64 * 1024;  // a recording's buffered packets are written past this ...
+    // ... or after this long (at most 17/16 of it): what a node killed (kill -9) loses of
+    // each open recording, the kernel keeping what was written. At a call's rate (100
+    // packets/s) every write is an age flush, which with more recordings than
+    // max_open_files reopens the file: at 1,000 recordings 100 ms costs the recorder ~1.6x
+    // the CPU per packet of 500 ms (bench/RESULTS.md, recorder/paced), hence 500.
+    std::chrono::milliseconds flush_every{500};
     // The workers' clock: a TSC reading, the Unix time (ns) at that reading, and the rate.
     uint64_t tsc0 = 0;
     int64_t unix_ns0 = 0;
@@ -135,6 +141,8 @@ class recorder {
     // Why recording `id` failed; empty while it has not, and once it is closed.
     std::string failure(uint32_t id) const;
     const recorder_config& config() const { return cfg_; }
+    // Tests: finishes stop after `step` as a node that died there would (finisher.h).
+    void die_after(completion_step step);
 
     // One pass of the thread's loop, for tests that run the recorder without its thread:
     // commands, rings, due flushes and closes. Returns packets read.
@@ -172,8 +180,9 @@ class recorder {
 
     // Recorder thread only.
     std::unordered_map<uint32_t, std::unique_ptr<active>> active_;
-    active* last_ = nullptr;  // the recording of the last packet: runs of one call's packets
-    double ns_per_tick_;      // 1e9 / tsc_hz
+    active* last_ = nullptr;                       // the recording of the last packet: runs of one call's packets
+    double ns_per_tick_;                           // 1e9 / tsc_hz
+    std::chrono::steady_clock::time_point now_{};  // the time poll() was given
     std::chrono::steady_clock::time_point next_age_pass_{};                 // poll()'s next look for old buffers
     std::vector<std::pair<close_request, std::vector<uint64_t>>> closing_;  // with the ring
                                                                             // positions to reach

@@ -9,7 +9,9 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <unordered_set>
 
+#include "control/recording/completion.h"
 #include "control/recording/json_writer.h"
 #include "control/recording/pcap_store.h"
 #include "control/recording/state_file.h"
@@ -20,8 +22,6 @@ namespace rtprelay::recording {
 
 namespace {
 namespace fs = std::filesystem;
-
-constexpr std::string_view pcap_ext = ".pcap";
 
 // Reads the pcap behind `fd` with libpcap up to the first record it cannot read, counting
 // streams; returns the offset where the readable part ends (0: no readable file header).
@@ -73,6 +73,7 @@ int64_t read_pcap(int fd, const recording_state* st, std::vector<stream_stats>* 
 
 std::vector<std::string> find_left_open(const std::string& dir) {
     std::vector<std::string> out;
+    std::unordered_set<std::string> seen;  // a base has several files: one entry
     std::error_code ec;
     fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
     const fs::path done = fs::path(dir) / "done";
@@ -89,16 +90,16 @@ std::vector<std::string> find_left_open(const std::string& dir) {
             }
             continue;
         }
-        const std::string name = e.path().filename().string();
-        if (!fs::is_regular_file(s) || name.size() <= pcap_ext.size() ||
-            name.compare(name.size() - pcap_ext.size(), pcap_ext.size(), pcap_ext) != 0) {
-            continue;
-        }
         const std::string rel = e.path().lexically_relative(dir).string();
-        if (rel.empty() || rel.front() == '.' || rel.rfind("done/", 0) == 0) {
+        std::string base;
+        // "sub/.pcap" has no base name; names starting with '.' are not recordings.
+        if (!fs::is_regular_file(s) || !base_of_left_file(rel, &base) || base.back() == '/' || base.front() == '.' ||
+            base.rfind("done/", 0) == 0) {
             continue;
         }
-        out.push_back(rel.substr(0, rel.size() - pcap_ext.size()));
+        if (seen.insert(base).second) {
+            out.push_back(std::move(base));
+        }
         if (out.size() >= max_left_open) {
             break;
         }
@@ -113,7 +114,8 @@ finish_job recover_recording(const std::string& dir, const std::string& base, in
     const std::string pcap_path = dir + "/" + base + ".pcap";
     // What a finisher that died with the node had begun: made again from the pcap.
     ::unlink((dir + "/" + base + ".wav").c_str());
-    ::unlink((dir + "/" + base + ".json").c_str());
+    ::unlink((dir + "/" + base + ".json").c_str());  // not committed (completion.h): not final
+    ::unlink((dir + "/" + base + ".json.tmp").c_str());
     std::string state_error;
     std::optional<recording_state> st = read_state(dir + "/" + base + ".state", &state_error);
     report->state_error = st ? std::string() : state_error;

@@ -2,7 +2,10 @@
 // Recordings a node left open when it died (kill -9, power loss): at start-up the recorder
 // finds every pcap still in the open area of its directory (not under done/) and the
 // finisher completes each as far as what is on disk allows, then moves it into done/ with
-// stop reason "node died" and runs the completion command, as for any recording.
+// stop reason "node died" and runs the completion command, as for any recording. A
+// recording whose finish the death cut short after its metadata was committed (BASE.json
+// in the open area, completion.h) is not made again: its files are moved on into done/
+// with that metadata. State and temporary files with nothing left to finish are removed.
 //
 //  - The pcap: a last record cut short by the death (a write that did not finish) is cut
 //    off, so that libpcap and tshark read the file; every whole record before it stays.
@@ -28,7 +31,9 @@ namespace rtprelay::recording {
 constexpr size_t max_left_open = 100'000;
 constexpr int max_depth = 16;
 
-// The base paths (relative to `dir`) of the pcaps open under `dir`, outside done/.
+// The base paths (relative to `dir`) of the recordings left behind under `dir`, outside
+// done/: those with a pcap, committed metadata, a state or temporary file (completion.h:
+// base_of_left_file), each once.
 std::vector<std::string> find_left_open(const std::string& dir);
 
 struct recovery_report {

@@ -5,7 +5,7 @@
 // finished when the node starts again (recovery.h). The recorder thread writes it when the
 // recording opens and again when the control plane's description of the call differs from
 // what it holds (a new SDP, a pause), at most once per pass over its commands; the finisher
-// removes it once the recording is in done/.
+// removes it once the recording's final metadata is committed (completion.h).
 //
 // Text, one item per line, so that a torn or hostile file is refused line by line and a
 // person can read it:

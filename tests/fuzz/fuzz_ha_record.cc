@@ -60,10 +60,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
     std::string value;
     if ((data[0] & 1) != 0) {
-        // A header of a version writers use (bit 1: 2, the call's recording after the legs;
-        // else 1, no recording), the body sealed as a writer would seal it.
+        // A header of a version writers use (bit 2: 3, the recording's carried SDP after it;
+        // bit 1: 2, the call's recording after the legs; else 1, no recording), the body
+        // sealed as a writer would seal it.
         std::string head("rtpR\x01\x00\x00\x00", 8);
-        head[4] = (data[0] & 2) != 0 ? '\x02' : '\x01';
+        head[4] = (data[0] & 4) != 0 ? '\x03' : (data[0] & 2) != 0 ? '\x02' : '\x01';
         std::string aad = head;
         aad.append(group);
         aad.push_back('\0');

@@ -405,7 +405,7 @@ def ha_record_seeds():
                       s16("0123456789abcdef") + s16("trunk/c1") + le("Hq", 1, 1700000003000))
 
     # The first byte of a seed: 1 = seal the rest under a version 1 header (no recording: what
-    # a call never recorded is written as), 3 = under a version 2 header.
+    # a call never recorded is written as), 3 = under a version 2 header, 7 = version 3.
     def record(srtp, legs=2, recording=b""):
         b = s16("c1") + s16("n1") + le("qqqq", 1700000000000, 1700000001000, 1700000002000, 0)
         b += le("B", 1) + s16("ext") + s16("int") + le("B", legs)
@@ -420,8 +420,13 @@ def ha_record_seeds():
     write(t, "body_one_leg", b"\x01" + record(False, legs=1))
     write(t, "body_recorded", b"\x03" + record(True, recording=recording_open))
     write(t, "body_v2_not_recorded", b"\x03" + record(True, recording=le("B", 0)))
+    # Version 3 (first byte 7): the recording's carried SDP after it (count, time, flags,
+    # from-tag, to-tag, SDP).
+    carried_sdp = (le("BqB", 1, 1700000002000123456, 0) + s16("tag-0") + s16("tag-1") +
+                   s16("v=0\r\nc=IN IP4 198.18.1.10\r\nm=audio 4000 RTP/SAVP 0\r\na=crypto:1 X inline:[removed]\r\n"))
+    write(t, "body_recorded_sdp", b"\x07" + record(True, recording=recording_open + carried_sdp))
     write(t, "value_header_only", b"\x00" + b"rtpR\x02\x00\x00\x00")
-    write(t, "value_newer", b"\x00" + b"rtpR\x03\x00\x00\x00" + b"\0" * 40)
+    write(t, "value_newer", b"\x00" + b"rtpR\x04\x00\x00\x00" + b"\0" * 40)
     # Known killers: counts past what follows, a leg naming itself as its offerer, a port
     # outside the interface's range, an odd port.
     write(t, "killer_legs_255", b"\x01" + record(False)[:-1 - len(record(False)) + len(record(False))] [:0] +

@@ -431,10 +431,10 @@ TEST(record, an_unrecorded_call_is_written_as_version_1_and_both_forms_read) {
     ASSERT_TRUE(out) << decode_error_name(why);
     EXPECT_EQ(out->recording.st, recording_record::state::off);
     EXPECT_EQ(out->legs.size(), 2u);
-    // A recorded call needs version 2.
+    // A recorded call needs version 2 (version 3 only once its recording carries SDPs).
     call_record rec = in;
     rec.recording = open_recording();
-    EXPECT_EQ(record_version_of(encode_record(rec, k, "tokyo")), record_version);
+    EXPECT_EQ(record_version_of(encode_record(rec, k, "tokyo")), 2);
 }
 
 TEST(record, refuses_recording_fields_no_writer_produces) {
@@ -468,6 +468,85 @@ TEST(record, refuses_recording_fields_no_writer_produces) {
     decode_error why = decode_error::none;
     EXPECT_FALSE(decode_record(encode_record(r, k, "tokyo"), k, "tokyo", in.call_id, &why));
     EXPECT_EQ(why, decode_error::malformed);
+}
+
+// The SDP a recording carries to the next node (version 3): it round trips; a recording
+// carrying none is still written as version 2; counts, flags and states no writer produces
+// are refused. What it costs in Redis is measured here (an answered SRTP<->SRTP call).
+recording_sdp_record carried_sdp(bool offer) {
+    recording_sdp_record d;
+    d.unix_ns = offer ? 1700000000123456789 : 1700000002123456789;
+    d.offer = offer;
+    d.from_tag = "from-1928301774";
+    d.to_tag = offer ? "" : "to-314159";
+    // An SRTP trunk's SDP as the metadata keeps it (the keys removed): offer 345 bytes, answer 298.
+    d.sdp = std::string("v=0\r\no=- 3912345678 3912345678 IN IP4 198.51.100.10\r\ns=-\r\n") +
+            "c=IN IP4 198.51.100.10\r\nt=0 0\r\nm=audio 4000 RTP/SAVP " + (offer ? "0 8 101" : "0 101") +
+            "\r\na=rtpmap:0 PCMU/8000\r\n" + (offer ? "a=rtpmap:8 PCMA/8000\r\n" : "") +
+            "a=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\na=ptime:20\r\na=sendrecv\r\n"
+            "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:[removed]\r\n" +
+            (offer ? "a=crypto:2 AES_CM_128_HMAC_SHA1_32 inline:[removed]\r\n" : "");
+    return d;
+}
+
+TEST(record, the_sdp_a_recording_carries_round_trips_as_version_3) {
+    const group_key k = key_of(1);
+    call_record in = full_record();
+    const size_t unrecorded = encode_record(in, k, "tokyo").size();
+    in.recording = open_recording();
+    const size_t recorded = encode_record(in, k, "tokyo").size();
+    in.recording.sdps = {carried_sdp(false)};
+    const std::string bytes = encode_record(in, k, "tokyo");
+    EXPECT_EQ(record_version_of(bytes), 3);
+    decode_error why = decode_error::none;
+    auto out = decode_record(bytes, k, "tokyo", in.call_id, &why);
+    ASSERT_TRUE(out) << decode_error_name(why);
+    EXPECT_TRUE(out->recording == in.recording);
+    // The SDP costs its bytes and its tags plus 15 bytes of framing, nothing more.
+    const recording_sdp_record& d = in.recording.sdps[0];
+    EXPECT_EQ(bytes.size(), recorded + 1 + 15 + d.sdp.size() + d.from_tag.size() + d.to_tag.size())
+        << "unrecorded " << unrecorded << ", recorded " << recorded << ", with the SDP " << bytes.size();
+    // A pending recording (from-answer, before the answer) carries the offer.
+    in.recording.st = recording_record::state::pending;
+    in.recording.sdps = {carried_sdp(true)};
+    out = decode_record(encode_record(in, k, "tokyo"), k, "tokyo", in.call_id, &why);
+    ASSERT_TRUE(out) << decode_error_name(why);
+    EXPECT_TRUE(out->recording == in.recording);
+}
+
+TEST(record, refuses_carried_sdps_no_writer_produces) {
+    const group_key k = key_of(1);
+    call_record in = full_record();
+    in.recording = open_recording();
+    in.recording.sdps = {carried_sdp(false)};
+    const std::string bytes = encode_record(in, k, "tokyo");
+    const std::string aad = bytes.substr(0, 8) + "tokyo" + std::string(1, '\0') + in.call_id;
+    const auto plain = open(k, std::string_view(bytes).substr(8), aad);
+    ASSERT_TRUE(plain);
+    // From the end: the count (1), time (8), flags (1), from-tag, to-tag, the SDP.
+    const recording_sdp_record& d = in.recording.sdps[0];
+    const size_t count_at =
+        plain->size() - (1 + 8 + 1 + 2 + d.from_tag.size() + 2 + d.to_tag.size() + 2 + d.sdp.size());
+    const size_t flags_at = count_at + 1 + 8;
+    const size_t state_at = count_at - (1 + 3 + (2 + 12) + (2 + 7) + (2 + 8) + (2 + 16) + (2 + 22) + 2 + 8);
+    auto refused = [&](auto change, const char* what) {
+        std::string b = *plain;
+        change(b);
+        decode_error why = decode_error::none;
+        EXPECT_FALSE(decode_record(bytes.substr(0, 8) + seal(k, b, aad), k, "tokyo", in.call_id, &why)) << what;
+        EXPECT_EQ(why, decode_error::malformed) << what;
+    };
+    refused([&](std::string& b) { b[count_at] = 2; }, "more SDPs than a writer carries");
+    refused([&](std::string& b) { b[flags_at] = 2; }, "an unknown flag");
+    refused([&](std::string& b) { b[state_at] = static_cast<char>(recording_record::state::stopped); },
+            "a stopped recording carries nothing");
+    refused([&](std::string& b) { b.resize(b.size() - 1); }, "cut short");
+    // An SDP past the limit is not carried by a writer, and refused from a record.
+    in.recording.sdps[0].sdp.assign(max_record_sdp_bytes + 1, 'x');
+    decode_error why = decode_error::none;
+    auto out = decode_record(encode_record(in, k, "tokyo"), k, "tokyo", in.call_id, &why);
+    ASSERT_TRUE(out) << decode_error_name(why);
+    EXPECT_EQ(out->recording.sdps[0].sdp, "") << "written empty";
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "control/ha/record.h"
 #include "control/ha/snapshot.h"
 #include "control/interfaces.h"
 #include "control/ng/commands.h"
@@ -26,6 +27,14 @@ namespace {
 
 using ng::value;
 using test_files::read_file;
+
+size_t count_of(const std::string& text, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
+        ++n;
+    }
+    return n;
+}
 
 std::string sdp(const std::string& ip, uint16_t port) {
     const std::string fam = ip.find(':') != std::string::npos ? "IP6 " : "IP4 ";
@@ -496,6 +505,108 @@ TEST_F(controller_test, an_adopted_call_records_the_next_part_of_its_recording) 
     EXPECT_NE(part2.find("\"started by\": \"adopted from n1\""), std::string::npos) << part2;
     EXPECT_NE(read_file(dir_ + "/done/trunk/mv-part5.json").find("\"event\": \"pause\""), std::string::npos);
     EXPECT_FALSE(std::ifstream(dir_ + "/trunk/mv-part2.state").good()) << "state files go with the recording";
+}
+
+// A later part lists the SDP in effect when it began: the call's record carries the latest
+// answer's SDP as received (sealed, SDES keys removed) through Redis's encoding, and the
+// taker's metadata lists it with its time, marked as carried from the part before (whose
+// metadata has the rest), and takes its codecs (and the WAV's G.711) from it. SDPs received
+// during the part itself are listed as any are, with the SDP sent, and carried on from then.
+TEST_F(controller_test, a_later_part_lists_the_sdp_in_effect_carried_from_the_part_before) {
+    const std::string key = "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz";
+    auto savp = [&](const std::string& ip, uint16_t port) {
+        return "v=0\r\no=- 1 1 IN IP4 " + ip + "\r\ns=-\r\nc=IN IP4 " + ip + "\r\nt=0 0\r\nm=audio " +
+               std::to_string(port) +
+               " RTP/SAVP 8 101\r\na=rtpmap:101 telephone-event/8000\r\n"
+               "a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:" +
+               key + "\r\na=sendrecv\r\n";
+    };
+    ASSERT_EQ(
+        str(offer("sd", "ring",
+                  dict({{"recording-file", value::str("trunk/sd")}, {"sdp", value::str(savp("198.51.100.10", 4000))}})),
+            "result"),
+        "ok");
+    const call* c = sessions_->find("sd");
+    ASSERT_NE(c, nullptr);
+    ASSERT_EQ(ctl_->recording_of(*c).sdps.size(), 1u);
+    EXPECT_TRUE(ctl_->recording_of(*c).sdps[0].offer) << "before the answer, the offer";
+    ASSERT_EQ(str(answer("sd", dict({{"sdp", value::str(savp("203.0.113.20", 5000))}})), "result"), "ok");
+    const ha::recording_record carried = ctl_->recording_of(*c);
+    ASSERT_EQ(carried.sdps.size(), 1u);
+    EXPECT_FALSE(carried.sdps[0].offer) << "the answer: its codecs are the call's";
+    EXPECT_EQ(carried.sdps[0].from_tag, "ft");
+    EXPECT_EQ(carried.sdps[0].to_tag, "tt");
+    EXPECT_NE(carried.sdps[0].sdp.find("c=IN IP4 203.0.113.20"), std::string::npos) << "as received";
+    EXPECT_EQ(carried.sdps[0].sdp.find(key), std::string::npos) << "no media key in a record's SDP";
+    EXPECT_NE(carried.sdps[0].sdp.find("inline:[removed]"), std::string::npos);
+
+    // Through the record as Redis holds it (version 3), then let go and adopted as part 2.
+    const auto now = std::chrono::steady_clock::now();
+    ha::call_record rec = ha::snapshot_call(*c, "n1", now, ha::unix_now_ms());
+    rec.recording = carried;
+    std::array<uint8_t, ha::group_key::size> key_bytes{};
+    key_bytes.fill(7);
+    const ha::group_key gk(key_bytes);
+    const std::string stored = ha::encode_record(rec, gk, "g");
+    EXPECT_EQ(ha::record_version_of(stored), 3);
+    ha::decode_error why_not = ha::decode_error::none;
+    const auto loaded = ha::decode_record(stored, gk, "g", "sd", &why_not);
+    ASSERT_TRUE(loaded) << ha::decode_error_name(why_not);
+    EXPECT_TRUE(loaded->recording == carried);
+    ASSERT_EQ(sessions_->drop_address(*ip_address::parse("198.18.4.1")), 1u);
+    std::string why;
+    std::unique_ptr<call> back = ha::rebuild_call(*loaded, interfaces_, now, ha::unix_now_ms(), &why);
+    ASSERT_TRUE(back) << why;
+    sessions_->adopt(std::move(back));
+    ctl_->adopted(*sessions_->find("sd"), loaded->recording, "n1");
+    EXPECT_EQ(ctl_->recording_of(*sessions_->find("sd")).sdps, carried.sdps) << "carried on to a part 3";
+    EXPECT_EQ(cmd("delete", "sd").find_string("result").value_or(""), "ok");
+    finish();
+
+    const std::string part2 = read_file(dir_ + "/done/trunk/sd-part2.json");
+    const size_t sdps = part2.find("\"sdps\": [");
+    ASSERT_NE(sdps, std::string::npos) << part2;
+    const std::string listed = part2.substr(sdps, part2.find("\"codecs\"", sdps) - sdps);
+    EXPECT_EQ(count_of(listed, "\"type\": \"answer\""), 1u) << listed;
+    EXPECT_EQ(count_of(listed, "\"carried from\": {"), 1u) << listed;
+    EXPECT_NE(listed.find("\"node\": \"n1\""), std::string::npos) << listed;
+    EXPECT_NE(listed.find("\"part\": 1"), std::string::npos) << listed;
+    EXPECT_NE(listed.find("\"base\": \"trunk/sd\""), std::string::npos) << "where the part before is: " << listed;
+    EXPECT_EQ(listed.find("\"sent\": "), std::string::npos) << "a record carries no SDP the relay sent: " << listed;
+    EXPECT_NE(listed.find("\"time\": \"" + time_text(carried.sdps[0].unix_ns) + "\""), std::string::npos)
+        << "the answer's own time: " << listed;
+    EXPECT_NE(listed.find("inline:[removed]"), std::string::npos) << listed;
+    EXPECT_EQ(part2.find(key), std::string::npos);
+    EXPECT_NE(part2.find("\"name\": \"telephone-event\""), std::string::npos) << "the codecs: " << part2;
+    EXPECT_TRUE(std::ifstream(dir_ + "/done/trunk/sd-part2.wav").good())
+        << "the carried SDP has G.711 (PCMA): a WAV even before a packet came";
+}
+
+// What a taker receives during its part is carried from then on: a re-offer and its answer.
+TEST_F(controller_test, an_sdp_received_during_a_later_part_is_carried_on) {
+    offer("re", "ring");
+    answer("re");
+    const auto now = std::chrono::steady_clock::now();
+    const ha::recording_record carried = ctl_->recording_of(*sessions_->find("re"));
+    ha::call_record rec = ha::snapshot_call(*sessions_->find("re"), "n1", now, ha::unix_now_ms());
+    ASSERT_EQ(sessions_->drop_address(*ip_address::parse("198.18.4.1")), 1u);
+    std::string why;
+    std::unique_ptr<call> back = ha::rebuild_call(rec, interfaces_, now, ha::unix_now_ms(), &why);
+    ASSERT_TRUE(back) << why;
+    sessions_->adopt(std::move(back));
+    ctl_->adopted(*sessions_->find("re"), carried, "n1");
+    ASSERT_EQ(str(offer("re", "ring"), "result"), "ok");
+    EXPECT_EQ(ctl_->recording_of(*sessions_->find("re")).sdps, carried.sdps) << "the answer still in effect";
+    ASSERT_EQ(str(answer("re", dict({{"sdp", value::str(sdp("203.0.113.21", 5002))}})), "result"), "ok");
+    const ha::recording_record later = ctl_->recording_of(*sessions_->find("re"));
+    ASSERT_EQ(later.sdps.size(), 1u);
+    EXPECT_NE(later.sdps[0].sdp.find("203.0.113.21"), std::string::npos) << "the new answer";
+    EXPECT_GE(later.sdps[0].unix_ns, carried.sdps[0].unix_ns);
+    cmd("delete", "re");
+    finish();
+    const std::string part2 = read_file(dir_ + "/done/" + carried.base + "-part2.json");
+    EXPECT_EQ(count_of(part2, "\"carried from\": {"), 1u) << part2;
+    EXPECT_EQ(count_of(part2, "\"sent\": "), 2u) << "the re-offer and its answer, received here: " << part2;
 }
 
 TEST(controller_unconfigured, recording_requests_get_a_clear_error) {

@@ -6,7 +6,8 @@ Node 1 starts again on the same recording directory and finishes the part it lef
 into done/ with stop reason "node died", running the completion command. tshark reads both
 parts: the first holds packets from before the kill, the second the packets after the gap.
 Then a planned handover back to node 1: node 2 closes part 2 with stop reason "moved" and
-node 1 records part 3. Runs inside the relay namespace (run_ha.sh)."""
+node 1 records part 3. Parts 2 and 3 list the SDP in effect (the answer), carried in the
+call's record. Runs inside the relay namespace (run_ha.sh)."""
 
 import json
 import os
@@ -57,7 +58,9 @@ def main():
     rec_id = text(r1.get("recording id"))
     check(len(rec_id) == 16 and r1.get("part") == 1, "part 1 of recording %s" % rec_id)
     base1 = os.path.relpath(text(r1["files"]["pcap"]), rec1)[:-len(".pcap")]
-    check(os.path.exists(os.path.join(rec1, base1 + ".state")), "its state file lies beside the open pcap")
+    # The recorder thread writes it on its next pass after the open, not before NG's reply.
+    check(wait_for(lambda: os.path.exists(os.path.join(rec1, base1 + ".state")), 2),
+          "its state file lies beside the open pcap")
     check(wait_for(lambda: redis("SCARD", "rtprelay:t:calls:n1") == "(integer) 1", 5), "the call is in Redis")
 
     # SRTP A -> B through the relay; the recording holds it decrypted.
@@ -116,6 +119,17 @@ def main():
           and cont.get("part") == 1 and cont.get("base") == base1,
           "part 2's metadata: continues part 1 of %s written by n1 (%s)" % (rec_id, cont))
     check(meta2["recording"]["stop reason"] == "moved", "part 2 ends with the handover: moved")
+    # The SDP in effect came with the call's record: the answer as node 1 received it (its
+    # key removed), with its time and the part whose metadata has the rest.
+    sdps2 = meta2["call"].get("sdps", [])
+    first = sdps2[0] if sdps2 else {}
+    check(first.get("type") == "answer" and first.get("carried from") == {"node": "n1", "part": 1, "base": base1}
+          and ("c=IN IP4 %s" % ip_b) in first.get("received", "") and "inline:[removed]" in first["received"]
+          and "sent" not in first, "part 2's metadata starts with the answer carried from part 1 (%s)" % first)
+    check(first.get("time") == meta1["call"]["sdps"][-1]["time"], "with the time node 1 received it (%s)" % first.get("time"))
+    check(kb not in json.dumps(meta2) and ka not in json.dumps(meta2), "no media key in part 2's metadata")
+    check([c["name"] for c in meta2["call"].get("codecs", [{}])[0].get("formats", [])] != [],
+          "part 2's codecs, from the carried answer (%s)" % meta2["call"].get("codecs"))
     p2 = [p for p in pcap_rtp(part2[".pcap"]) if p["ssrc"] == SSRC]
     check(len(p2) >= 50, "tshark reads part 2: %d packets of the call" % len(p2))
     check(min(p["time"] for p in p2) > killed_wall, "part 2 holds only packets after the kill")
@@ -134,6 +148,9 @@ def main():
         meta3 = json.load(f)
     check(meta3["call"]["continues"]["node"] == "n2" and meta3["call"]["continues"]["part"] == 2,
           "part 3 continues node 2's part 2")
+    carried3 = (meta3["call"].get("sdps") or [{}])[0]
+    check(carried3.get("carried from", {}).get("node") == "n2" and carried3.get("time") == first.get("time"),
+          "part 3 lists the same answer, carried on by node 2 (%s)" % carried3.get("carried from"))
     p3 = [p for p in pcap_rtp(meta3_path[:-len(".json")] + ".pcap") if p["ssrc"] == SSRC]
     check(len(p3) >= 20 and min(p["seq"] for p in p3) > max(p["seq"] for p in p2) and
           min(p["time"] for p in p3) > moved_wall,

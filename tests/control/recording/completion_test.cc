@@ -1,0 +1,276 @@
+// A node that dies while it finishes a recording (control/recording/completion.h): for every
+// point between two steps of the finish (WAV written, metadata written, committed, state
+// removed, pcap moved, WAV moved, metadata linked, command started) a recorder finishes a
+// real recording and stops there, as a kill -9 would leave it; a recorder started again on
+// the directory then finishes it. done/ must hold the whole recording once (pcap libpcap
+// reads, WAV libsndfile reads, metadata naming them), the open area nothing, and the
+// completion command must have run with the paths in done/.
+
+#include "control/recording/completion.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <gtest/gtest.h>
+#include <pcap/pcap.h>
+#include <sndfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "control/recording/recorder.h"
+#include "tests/control/recording/temp_files.h"
+
+namespace rtprelay::recording {
+namespace {
+
+using test_files::read_file;
+
+constexpr int64_t t0_ns = 1'700'000'000'000'000'000;
+constexpr int packets_per_leg = 25;
+
+int pcap_packets(const std::string& path) {
+    char err[PCAP_ERRBUF_SIZE];
+    pcap_t* p = pcap_open_offline(path.c_str(), err);
+    if (p == nullptr) {
+        return -1;
+    }
+    pcap_pkthdr* h;
+    const u_char* d;
+    int n = 0;
+    while (pcap_next_ex(p, &h, &d) == 1) {
+        ++n;
+    }
+    pcap_close(p);
+    return n;
+}
+
+// Every name under `dir` (relative, sorted), directories marked with a trailing '/'.
+void list(const std::string& dir, const std::string& prefix, std::vector<std::string>* out) {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) {
+        return;
+    }
+    while (const dirent* e = ::readdir(d)) {
+        const std::string name = e->d_name;
+        if (name == "." || name == "..") {
+            continue;
+        }
+        struct stat st {};
+        ::lstat((dir + "/" + name).c_str(), &st);
+        if (S_ISDIR(st.st_mode)) {
+            out->push_back(prefix + name + "/");
+            list(dir + "/" + name, prefix + name + "/", out);
+        } else {
+            out->push_back(prefix + name);
+        }
+    }
+    ::closedir(d);
+    std::sort(out->begin(), out->end());
+}
+
+std::vector<std::string> names_under(const std::string& dir) {
+    std::vector<std::string> out;
+    list(dir, "", &out);
+    return out;
+}
+
+size_t count_of(const std::string& text, const std::string& what) {
+    size_t n = 0;
+    for (size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
+        ++n;
+    }
+    return n;
+}
+
+class completion_test : public ::testing::Test {
+ protected:
+    void SetUp() override {
+        dir_ = test_files::make_temp_dir("rtprelay-complete");
+        outside_ = test_files::make_temp_dir("rtprelay-complete-hook");
+        ASSERT_FALSE(dir_.empty() || outside_.empty());
+        prepare_directory(dir_);
+        hook_log_ = outside_ + "/hook.log";
+        hook_ = outside_ + "/hook.sh";
+        {
+            std::ofstream h(hook_);
+            h << "#!/bin/sh\necho \"$@\" >> " << hook_log_ << "\n";
+        }
+        ::chmod(hook_.c_str(), 0700);
+    }
+    void TearDown() override {
+        ASSERT_TRUE(test_files::remove_tree(dir_));
+        ASSERT_TRUE(test_files::remove_tree(outside_));
+    }
+
+    recorder_config config() {
+        recorder_config c;
+        c.dir = dir_;
+        c.command = hook_;
+        c.flush_bytes = 1;
+        c.unix_ns0 = t0_ns;
+        return c;
+    }
+
+    // A two-leg G.711 recording as BASE, closed ("deleted"); its finish stops after `step`.
+    void record_and_die_after(const std::string& base, completion_step step) {
+        dp::record_ring ring(1 << 20);
+        recorder rec(config(), {&ring}, nullptr);
+        rec.die_after(step);
+        open_request o;
+        o.id = 3;
+        o.base = base;
+        o.wav = true;
+        o.start_ns = t0_ns;
+        o.rec_id = "00000000feedbeef";
+        rec.open(o);
+        update_request u;
+        u.id = 3;
+        u.call_json = R"({"call-id": "dies-finishing", "part": 1})";
+        u.legs = {{media_endpoint::v4(0x010012c6u, htons(30000)), 0},
+                  {media_endpoint::v4(0x010112c6u, htons(40000)), 1}};
+        rec.update(u);
+        rec.poll(std::chrono::steady_clock::now());
+        std::vector<uint8_t> p(12 + 160, 0x10);  // PCMU
+        p[0] = 0x80;
+        p[1] = 0;
+        for (int i = 0; i < packets_per_leg; ++i) {
+            for (uint8_t ch = 0; ch < 2; ++ch) {
+                p[3] = static_cast<uint8_t>(i);
+                p[11] = ch;
+                ASSERT_NE(dp::record_copy(ring, static_cast<uint64_t>(20 + i * 20) * 1'000'000, 3, ch, false,
+                                          ch == 0 ? 0x0a0012c6u : 0x0b0012c6u, htons(ch == 0 ? 4000 : 5000),
+                                          ch == 0 ? 0x010012c6u : 0x010112c6u, htons(ch == 0 ? 30000 : 40000), p.data(),
+                                          static_cast<uint32_t>(p.size())),
+                          nullptr);
+            }
+            ring.commit();
+            rec.poll(std::chrono::steady_clock::now());
+        }
+        close_request c;
+        c.id = 3;
+        c.stop_ns = t0_ns + 520'000'000;
+        c.reason = "deleted";
+        c.call_json = u.call_json;
+        rec.close(c);
+        rec.stop();
+    }
+
+    // Files outside done/ but the directory's lock.
+    std::vector<std::string> open_area() {
+        std::vector<std::string> out;
+        for (const auto& n : names_under(dir_)) {
+            if (n.back() != '/' && n != ".lock" && n.rfind("done/", 0) != 0) {
+                out.push_back(n);
+            }
+        }
+        return out;
+    }
+
+    std::string dir_, outside_, hook_, hook_log_;
+};
+
+TEST_F(completion_test, a_death_between_any_two_steps_is_finished_at_the_next_start) {
+    const completion_step steps[] = {
+        completion_step::wav_written,     completion_step::metadata_written, completion_step::committed,
+        completion_step::state_removed,   completion_step::pcap_moved,       completion_step::wav_moved,
+        completion_step::metadata_linked, completion_step::announced,
+    };
+    for (const completion_step step : steps) {
+        const std::string base = "trunk/died-" + std::to_string(static_cast<int>(step));
+        SCOPED_TRACE(base);
+        ASSERT_TRUE(test_files::remove_tree(dir_));
+        prepare_directory(dir_);
+        record_and_die_after(base, step);
+        EXPECT_EQ(count_of(read_file(hook_log_), base) != 0, step == completion_step::announced)
+            << "the command ran only if the finish got that far";
+        EXPECT_FALSE(open_area().empty()) << "the death left the finish undone";
+
+        recorder again(config(), {}, nullptr);
+        EXPECT_EQ(again.recover_left_open(), 1u);
+        again.stop();
+        EXPECT_EQ(again.counters().recovered, 1u);
+        EXPECT_EQ(again.counters().failed, 0u);
+
+        const std::string done = dir_ + "/done/" + base;
+        EXPECT_EQ(open_area(), std::vector<std::string>{}) << "nothing left in the open area";
+        std::vector<std::string> in_done;
+        for (const auto& n : names_under(dir_ + "/done")) {
+            if (n.back() != '/') {
+                in_done.push_back(n);
+            }
+        }
+        EXPECT_EQ(in_done, (std::vector<std::string>{base + ".json", base + ".pcap", base + ".wav"}))
+            << "done/ holds the recording once";
+        EXPECT_EQ(pcap_packets(done + ".pcap"), 2 * packets_per_leg);
+        SF_INFO info{};
+        SNDFILE* wav = sf_open((done + ".wav").c_str(), SFM_READ, &info);
+        ASSERT_NE(wav, nullptr);
+        sf_close(wav);
+        EXPECT_EQ(info.channels, 2);
+        const std::string json = read_file(done + ".json");
+        EXPECT_EQ(json.find("{\n  \"status\": \"complete\""), 0u) << json;
+        EXPECT_NE(json.find("\"pcap\": \"" + done + ".pcap\""), std::string::npos) << json;
+        EXPECT_NE(json.find("\"wav\": \"" + done + ".wav\""), std::string::npos) << json;
+        EXPECT_NE(json.find(R"("call-id": "dies-finishing")"), std::string::npos) << json;
+        // Before the commit the finish is made again from the pcap; from it on, the metadata
+        // the dead node wrote is kept.
+        const bool kept = step >= completion_step::committed;
+        EXPECT_NE(json.find(kept ? R"("stop reason": "deleted")" : R"("stop reason": "node died")"), std::string::npos)
+            << json;
+        const std::string hooked = read_file(hook_log_);
+        const std::string paths = done + ".pcap " + done + ".wav " + done + ".json";
+        EXPECT_EQ(count_of(hooked, paths), step == completion_step::announced ? 2u : 1u)
+            << "the command runs at least once, with the paths in done/: " << hooked;
+    }
+}
+
+TEST_F(completion_test, files_that_are_not_a_finish_of_ours_are_left_alone) {
+    // Metadata not as the finisher writes it, beside no pcap: not moved, not announced. A
+    // state and a temporary file without a recording: removed.
+    {
+        std::ofstream f(dir_ + "/foreign.json");
+        f << "{\"status\": \"complete\"}\n";
+    }
+    {
+        std::ofstream f(dir_ + "/gone.state");
+        f << "rtprelay-recording-state 1\n";
+    }
+    {
+        std::ofstream f(dir_ + "/gone.json.tmp");
+        f << "{\n  \"status\": ";
+    }
+    ASSERT_EQ(::symlink("/etc/passwd", (dir_ + "/link.json").c_str()), 0);
+    recorder rec(config(), {}, nullptr);
+    rec.recover_left_open();
+    rec.stop();
+    EXPECT_EQ(names_under(dir_), (std::vector<std::string>{".lock", "done/", "foreign.json", "link.json"}));
+    EXPECT_EQ(read_file(hook_log_), "");
+    EXPECT_EQ(rec.counters().recovered, 0u);
+}
+
+TEST_F(completion_test, committed_metadata_names_its_files) {
+    const std::string json =
+        "{\n  \"status\": \"complete\",\n  \"files\": {\n    \"pcap\": \"/x/done/a.pcap\",\n"
+        "    \"json\": \"/x/done/a.json\"\n  },\n  \"call\": {\"wav\": \"no\"}\n}\n";
+    ASSERT_EQ(commit_metadata(dir_, "a", json, completion_step::none), "");
+    EXPECT_EQ(commit_metadata(dir_, "a", json, completion_step::none).find("cannot rename"), 0u)
+        << "never over committed metadata";
+    committed_files f;
+    ASSERT_TRUE(read_committed(dir_, "a", &f));
+    EXPECT_TRUE(f.pcap);
+    EXPECT_FALSE(f.wav) << "a key inside the call is not one of the files";
+    std::string base;
+    EXPECT_TRUE(base_of_left_file("sub/x.json.tmp", &base));
+    EXPECT_EQ(base, "sub/x");
+    EXPECT_TRUE(base_of_left_file("x.state.pcap", &base));
+    EXPECT_EQ(base, "x.state");
+    EXPECT_FALSE(base_of_left_file(".pcap", &base));
+    EXPECT_FALSE(base_of_left_file("x.wav", &base)) << "a WAV alone is never left behind";
+}
+
+}  // namespace
+}  // namespace rtprelay::recording
