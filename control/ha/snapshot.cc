@@ -112,11 +112,12 @@ std::string restore_latch(uint64_t word, const uint8_t (&addr6)[16], const ip_ad
     return {};
 }
 
-stream_record stream_of(const stream& s) {
-    stream_record r;
-    auto set = [&r](bool on, stream_record::flag f) {
+// A stream's record flags (stream_record::flag), for stream_of and flat_stream_of.
+uint16_t stream_flags(const stream& s) {
+    uint16_t f = 0;
+    auto set = [&f](bool on, stream_record::flag x) {
         if (on) {
-            r.flags = static_cast<uint16_t>(r.flags | f);
+            f = static_cast<uint16_t>(f | x);
         }
     };
     set(s.allocated, stream_record::allocated);
@@ -126,15 +127,28 @@ stream_record stream_of(const stream& s) {
     set(s.is_rtp, stream_record::is_rtp);
     set(s.published, stream_record::published);
     set(s.forked, stream_record::forked);
+    set(s.peer_rtp.has_value(), stream_record::has_peer_rtp);
+    set(s.peer_rtcp.has_value(), stream_record::has_peer_rtcp);
+    if (s.crypto_state) {
+        const sdes::stream_crypto& c = *s.crypto_state;
+        set(true, stream_record::has_crypto);
+        set(c.srtp, stream_record::srtp);
+        set(c.from_peer.has_value(), stream_record::has_from_peer);
+        set(c.to_peer.has_value(), stream_record::has_to_peer);
+    }
+    return f;
+}
+
+stream_record stream_of(const stream& s) {
+    stream_record r;
+    r.flags = stream_flags(s);
     r.address_index = static_cast<uint8_t>(s.alloc.address_index);
     r.rtp_port = s.alloc.rtp_port;
     r.local = endpoint_of(s.local_addr, 0);
     if (s.peer_rtp) {
-        set(true, stream_record::has_peer_rtp);
         r.peer_rtp = endpoint_of(s.peer_rtp->addr, s.peer_rtp->port);
     }
     if (s.peer_rtcp) {
-        set(true, stream_record::has_peer_rtcp);
         r.peer_rtcp = endpoint_of(s.peer_rtcp->addr, s.peer_rtcp->port);
     }
     r.media_type = s.media_type;
@@ -143,14 +157,10 @@ stream_record stream_of(const stream& s) {
     r.latched_rtcp = latch_of(s.rtcp_state.get(), s.rtcp_addr6.get(), r.latched_rtcp6);
     if (s.crypto_state) {
         const sdes::stream_crypto& c = *s.crypto_state;
-        set(true, stream_record::has_crypto);
-        set(c.srtp, stream_record::srtp);
         if (c.from_peer) {
-            set(true, stream_record::has_from_peer);
             r.from_peer = line_of(*c.from_peer);
         }
         if (c.to_peer) {
-            set(true, stream_record::has_to_peer);
             r.to_peer = line_of(*c.to_peer);
         }
         for (const auto& o : c.offered) {
@@ -177,19 +187,7 @@ stream_record stream_of(const stream& s) {
 
 // stream_of into a flat stream; false when the stream is past the flat capacity.
 bool flat_stream_of(const stream& s, flat_stream& r) {
-    r.flags = 0;
-    auto set = [&r](bool on, stream_record::flag f) {
-        if (on) {
-            r.flags = static_cast<uint16_t>(r.flags | f);
-        }
-    };
-    set(s.allocated, stream_record::allocated);
-    set(s.rtcp_mux, stream_record::rtcp_mux);
-    set(s.disabled, stream_record::disabled);
-    set(s.hold, stream_record::hold);
-    set(s.is_rtp, stream_record::is_rtp);
-    set(s.published, stream_record::published);
-    set(s.forked, stream_record::forked);
+    r.flags = stream_flags(s);
     if (!r.media_type.set(s.media_type) || !r.proto.set(s.proto)) {
         return false;
     }
@@ -199,11 +197,9 @@ bool flat_stream_of(const stream& s, flat_stream& r) {
     r.peer_rtp = {};
     r.peer_rtcp = {};
     if (s.peer_rtp) {
-        set(true, stream_record::has_peer_rtp);
         r.peer_rtp = endpoint_of(s.peer_rtp->addr, s.peer_rtp->port);
     }
     if (s.peer_rtcp) {
-        set(true, stream_record::has_peer_rtcp);
         r.peer_rtcp = endpoint_of(s.peer_rtcp->addr, s.peer_rtcp->port);
     }
     std::memset(r.latched_rtp6, 0, sizeof r.latched_rtp6);
@@ -213,14 +209,10 @@ bool flat_stream_of(const stream& s, flat_stream& r) {
     r.offered = 0;
     if (s.crypto_state) {
         const sdes::stream_crypto& c = *s.crypto_state;
-        set(true, stream_record::has_crypto);
-        set(c.srtp, stream_record::srtp);
         if (c.from_peer) {
-            set(true, stream_record::has_from_peer);
             r.from_peer = line_of(*c.from_peer);
         }
         if (c.to_peer) {
-            set(true, stream_record::has_to_peer);
             r.to_peer = line_of(*c.to_peer);
         }
         // snapshot_call keeps the first max_record_offered lines; so does this or it does not fit.
