@@ -27,26 +27,11 @@
 namespace rtprelay::recording {
 namespace {
 
+using test_files::pcap_packets;
 using test_files::read_file;
 
 constexpr int64_t t0_ns = 1'700'000'000'000'000'000;
 constexpr int packets_per_leg = 25;
-
-int pcap_packets(const std::string& path) {
-    char err[PCAP_ERRBUF_SIZE];
-    pcap_t* p = pcap_open_offline(path.c_str(), err);
-    if (p == nullptr) {
-        return -1;
-    }
-    pcap_pkthdr* h;
-    const u_char* d;
-    int n = 0;
-    while (pcap_next_ex(p, &h, &d) == 1) {
-        ++n;
-    }
-    pcap_close(p);
-    return n;
-}
 
 // Every name under `dir` (relative, sorted), directories marked with a trailing '/'.
 void list(const std::string& dir, const std::string& prefix, std::vector<std::string>* out) {

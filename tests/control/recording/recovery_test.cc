@@ -27,6 +27,7 @@
 namespace rtprelay::recording {
 namespace {
 
+using test_files::pcap_packets;
 using test_files::read_file;
 
 constexpr int64_t t0_ns = 1'700'000'000'000'000'000;
@@ -46,23 +47,6 @@ std::vector<uint8_t> pcmu_packet(uint32_t ssrc, uint16_t seq) {
         p[12 + static_cast<size_t>(k)] = 0x10;  // not silence: the WAV has something to show
     }
     return p;
-}
-
-int pcap_packets(const std::string& path) {
-    char err[PCAP_ERRBUF_SIZE];
-    pcap_t* p = pcap_open_offline(path.c_str(), err);
-    if (p == nullptr) {
-        return -1;
-    }
-    pcap_pkthdr* h;
-    const u_char* d;
-    int n = 0;
-    int rc;
-    while ((rc = pcap_next_ex(p, &h, &d)) == 1) {
-        ++n;
-    }
-    pcap_close(p);
-    return rc == PCAP_ERROR_BREAK ? n : -2;  // -2: a read error before the end
 }
 
 bool exists(const std::string& path) {

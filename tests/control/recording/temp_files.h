@@ -1,6 +1,8 @@
 #pragma once
 // The recording tests' files: a temporary directory per test, removed with what is in it,
-// and a file read back whole.
+// a file read back whole, a pcap's records counted.
+
+#include <pcap/pcap.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -24,6 +26,25 @@ inline std::string read_file(const std::string& path) {
     std::stringstream ss;
     ss << f.rdbuf();
     return ss.str();
+}
+
+// Records in the pcap at `path` as libpcap reads them: -1 when it does not open, -2 when a
+// read fails before the end (a cut or corrupt record).
+inline int pcap_packets(const std::string& path) {
+    char err[PCAP_ERRBUF_SIZE];
+    pcap_t* p = pcap_open_offline(path.c_str(), err);
+    if (p == nullptr) {
+        return -1;
+    }
+    pcap_pkthdr* h;
+    const u_char* d;
+    int n = 0;
+    int rc;
+    while ((rc = pcap_next_ex(p, &h, &d)) == 1) {
+        ++n;
+    }
+    pcap_close(p);
+    return rc == PCAP_ERROR_BREAK ? n : -2;
 }
 
 }  // namespace rtprelay::recording::test_files
