@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "control/ha/seal.h"
+#include "tests/control/ha/record_compare.h"
 
 namespace rtprelay::ha {
 namespace {
@@ -82,16 +83,6 @@ call_record full_record() {
     return r;
 }
 
-void expect_same(const crypto_line_record& a, const crypto_line_record& b) {
-    EXPECT_EQ(a.tag, b.tag);
-    EXPECT_EQ(a.suite, b.suite);
-    EXPECT_EQ(a.unencrypted_srtcp, b.unencrypted_srtcp);
-    EXPECT_EQ(0, std::memcmp(a.key, b.key, sizeof a.key));
-    EXPECT_EQ(a.mki_len, b.mki_len);
-    EXPECT_EQ(0, std::memcmp(a.mki, b.mki, sizeof a.mki));
-    EXPECT_EQ(a.lifetime, b.lifetime);
-}
-
 TEST(seal, round_trip_and_every_kind_of_tampering_fails) {
     const group_key k = key_of(7);
     const std::string sealed = seal(k, "media keys", "where it lives");
@@ -146,6 +137,7 @@ TEST(record, round_trip_keeps_every_field) {
     decode_error why = decode_error::none;
     const auto out = decode_record(bytes, k, "tokyo", in.call_id, &why);
     ASSERT_TRUE(out) << decode_error_name(why);
+    expect_same_record(in, *out);
     EXPECT_EQ(out->call_id, in.call_id);
     EXPECT_EQ(out->owner, in.owner);
     EXPECT_EQ(out->created_unix_ms, in.created_unix_ms);
@@ -177,10 +169,10 @@ TEST(record, round_trip_keeps_every_field) {
         EXPECT_EQ(x.media_type, y.media_type);
         EXPECT_EQ(x.proto, y.proto);
         EXPECT_EQ(x.latched_rtp, y.latched_rtp);
-        expect_same(x.from_peer, y.from_peer);
-        expect_same(x.to_peer, y.to_peer);
+        expect_same_line(x.from_peer, y.from_peer);
+        expect_same_line(x.to_peer, y.to_peer);
         ASSERT_EQ(y.offered.size(), 2u);
-        expect_same(x.offered[1], y.offered[1]);
+        expect_same_line(x.offered[1], y.offered[1]);
         ASSERT_EQ(y.srtp_in[0].size(), 1u);
         EXPECT_EQ(y.srtp_in[0][0].index, x.srtp_in[0][0].index);
         ASSERT_EQ(y.srtp_out[1].size(), 2u);
@@ -329,8 +321,8 @@ TEST(record, every_suite_and_an_mki_round_trip) {
         decode_error why = decode_error::none;
         const auto out = decode_record(encode_record(in, k, "tokyo"), k, "tokyo", in.call_id, &why);
         ASSERT_TRUE(out) << si.name << " " << decode_error_name(why);
-        expect_same(c, out->legs[0].streams[0].from_peer);
-        expect_same(in.legs[0].streams[0].to_peer, out->legs[0].streams[0].to_peer);
+        expect_same_line(c, out->legs[0].streams[0].from_peer);
+        expect_same_line(in.legs[0].streams[0].to_peer, out->legs[0].streams[0].to_peer);
     }
     auto refused = [&](const call_record& r, const char* what) {
         decode_error why = decode_error::none;
