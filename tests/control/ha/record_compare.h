@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <vector>
 
 #include "control/ha/record.h"
 
@@ -22,6 +23,15 @@ inline void expect_same_line(const crypto_line_record& a, const crypto_line_reco
 
 inline bool same_endpoint(const endpoint_record& a, const endpoint_record& b) {
     return a.family == b.family && a.port == b.port && std::memcmp(a.addr, b.addr, sizeof a.addr) == 0;
+}
+
+// The same (SSRC, index) pairs in the same order.
+inline void expect_same_indices(const std::vector<ssrc_index_record>& a, const std::vector<ssrc_index_record>& b) {
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t m = 0; m < a.size(); ++m) {
+        EXPECT_EQ(a[m].ssrc, b[m].ssrc);
+        EXPECT_EQ(a[m].index, b[m].index);
+    }
 }
 
 // Field by field: a and b are the same call record (gtest failures name what differs).
@@ -69,16 +79,8 @@ inline void expect_same_record(const call_record& a, const call_record& b) {
                 expect_same_line(s.offered[k], t.offered[k]);
             }
             for (int k = 0; k < 2; ++k) {
-                ASSERT_EQ(s.srtp_in[k].size(), t.srtp_in[k].size());
-                ASSERT_EQ(s.srtp_out[k].size(), t.srtp_out[k].size());
-                for (size_t m = 0; m < s.srtp_in[k].size(); ++m) {
-                    EXPECT_EQ(s.srtp_in[k][m].ssrc, t.srtp_in[k][m].ssrc);
-                    EXPECT_EQ(s.srtp_in[k][m].index, t.srtp_in[k][m].index);
-                }
-                for (size_t m = 0; m < s.srtp_out[k].size(); ++m) {
-                    EXPECT_EQ(s.srtp_out[k][m].ssrc, t.srtp_out[k][m].ssrc);
-                    EXPECT_EQ(s.srtp_out[k][m].index, t.srtp_out[k][m].index);
-                }
+                expect_same_indices(s.srtp_in[k], t.srtp_in[k]);
+                expect_same_indices(s.srtp_out[k], t.srtp_out[k]);
             }
         }
     }

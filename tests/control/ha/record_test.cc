@@ -138,43 +138,15 @@ TEST(record, round_trip_keeps_every_field) {
     const auto out = decode_record(bytes, k, "tokyo", in.call_id, &why);
     ASSERT_TRUE(out) << decode_error_name(why);
     expect_same_record(in, *out);
-    EXPECT_EQ(out->call_id, in.call_id);
-    EXPECT_EQ(out->owner, in.owner);
-    EXPECT_EQ(out->created_unix_ms, in.created_unix_ms);
-    EXPECT_EQ(out->last_signal_unix_ms, in.last_signal_unix_ms);
-    EXPECT_EQ(out->answered_unix_ms, in.answered_unix_ms);
-    EXPECT_EQ(out->delete_at_unix_ms, in.delete_at_unix_ms);
-    EXPECT_EQ(out->admitted, in.admitted);
+    // And the sample's own values, so a sample that lost a field would show here too.
     EXPECT_EQ(out->admitted_ifs[0], "ext");
     EXPECT_EQ(out->admitted_ifs[1], "int");
     ASSERT_EQ(out->legs.size(), 2u);
-    for (size_t l = 0; l < 2; ++l) {
-        const leg_record& a = in.legs[l];
-        const leg_record& b = out->legs[l];
-        EXPECT_EQ(a.tag, b.tag);
-        EXPECT_EQ(a.iface, b.iface);
-        EXPECT_EQ(a.strict_source, b.strict_source);
-        EXPECT_EQ(a.parked, b.parked);
-        EXPECT_EQ(a.offerer, b.offerer);
-        EXPECT_EQ(a.created_unix_ms, b.created_unix_ms);
+    for (const leg_record& b : out->legs) {
         ASSERT_EQ(b.streams.size(), 1u);
-        const stream_record& x = a.streams[0];
         const stream_record& y = b.streams[0];
-        EXPECT_EQ(x.flags, y.flags);
-        EXPECT_EQ(x.rtp_port, y.rtp_port);
-        EXPECT_EQ(0, std::memcmp(x.local.addr, y.local.addr, 4));
-        EXPECT_EQ(x.peer_rtp.port, y.peer_rtp.port);
-        EXPECT_EQ(x.peer_rtcp.port, y.peer_rtcp.port);
-        EXPECT_EQ(0, std::memcmp(x.peer_rtcp.addr, y.peer_rtcp.addr, 4));
-        EXPECT_EQ(x.media_type, y.media_type);
-        EXPECT_EQ(x.proto, y.proto);
-        EXPECT_EQ(x.latched_rtp, y.latched_rtp);
-        expect_same_line(x.from_peer, y.from_peer);
-        expect_same_line(x.to_peer, y.to_peer);
         ASSERT_EQ(y.offered.size(), 2u);
-        expect_same_line(x.offered[1], y.offered[1]);
         ASSERT_EQ(y.srtp_in[0].size(), 1u);
-        EXPECT_EQ(y.srtp_in[0][0].index, x.srtp_in[0][0].index);
         ASSERT_EQ(y.srtp_out[1].size(), 2u);
         EXPECT_EQ(y.srtp_out[1][1].ssrc, 0x99aabbccu);
         EXPECT_TRUE(y.srtp_in[1].empty());
