@@ -139,20 +139,18 @@ uint16_t stream_flags(const stream& s) {
     return f;
 }
 
-stream_record stream_of(const stream& s) {
-    stream_record r;
+// What stream_of and flat_stream_of write alike (R: stream_record or flat_stream). A flat
+// slot is reused, so the optional endpoints and the IPv6 latched addresses are cleared first.
+template <class R>
+void common_fields_of(const stream& s, R& r) {
     r.flags = stream_flags(s);
     r.address_index = static_cast<uint8_t>(s.alloc.address_index);
     r.rtp_port = s.alloc.rtp_port;
     r.local = endpoint_of(s.local_addr, 0);
-    if (s.peer_rtp) {
-        r.peer_rtp = endpoint_of(s.peer_rtp->addr, s.peer_rtp->port);
-    }
-    if (s.peer_rtcp) {
-        r.peer_rtcp = endpoint_of(s.peer_rtcp->addr, s.peer_rtcp->port);
-    }
-    r.media_type = s.media_type;
-    r.proto = s.proto;
+    r.peer_rtp = s.peer_rtp ? endpoint_of(s.peer_rtp->addr, s.peer_rtp->port) : endpoint_record{};
+    r.peer_rtcp = s.peer_rtcp ? endpoint_of(s.peer_rtcp->addr, s.peer_rtcp->port) : endpoint_record{};
+    std::memset(r.latched_rtp6, 0, sizeof r.latched_rtp6);
+    std::memset(r.latched_rtcp6, 0, sizeof r.latched_rtcp6);
     r.latched_rtp = latch_of(s.rtp_state.get(), s.rtp_addr6.get(), r.latched_rtp6);
     r.latched_rtcp = latch_of(s.rtcp_state.get(), s.rtcp_addr6.get(), r.latched_rtcp6);
     if (s.crypto_state) {
@@ -163,6 +161,16 @@ stream_record stream_of(const stream& s) {
         if (c.to_peer) {
             r.to_peer = line_of(*c.to_peer);
         }
+    }
+}
+
+stream_record stream_of(const stream& s) {
+    stream_record r;
+    common_fields_of(s, r);
+    r.media_type = s.media_type;
+    r.proto = s.proto;
+    if (s.crypto_state) {
+        const sdes::stream_crypto& c = *s.crypto_state;
         for (const auto& o : c.offered) {
             if (r.offered.size() < max_record_offered) {
                 r.offered.push_back(line_of(o));
@@ -187,34 +195,13 @@ stream_record stream_of(const stream& s) {
 
 // stream_of into a flat stream; false when the stream is past the flat capacity.
 bool flat_stream_of(const stream& s, flat_stream& r) {
-    r.flags = stream_flags(s);
     if (!r.media_type.set(s.media_type) || !r.proto.set(s.proto)) {
         return false;
     }
-    r.address_index = static_cast<uint8_t>(s.alloc.address_index);
-    r.rtp_port = s.alloc.rtp_port;
-    r.local = endpoint_of(s.local_addr, 0);
-    r.peer_rtp = {};
-    r.peer_rtcp = {};
-    if (s.peer_rtp) {
-        r.peer_rtp = endpoint_of(s.peer_rtp->addr, s.peer_rtp->port);
-    }
-    if (s.peer_rtcp) {
-        r.peer_rtcp = endpoint_of(s.peer_rtcp->addr, s.peer_rtcp->port);
-    }
-    std::memset(r.latched_rtp6, 0, sizeof r.latched_rtp6);
-    std::memset(r.latched_rtcp6, 0, sizeof r.latched_rtcp6);
-    r.latched_rtp = latch_of(s.rtp_state.get(), s.rtp_addr6.get(), r.latched_rtp6);
-    r.latched_rtcp = latch_of(s.rtcp_state.get(), s.rtcp_addr6.get(), r.latched_rtcp6);
+    common_fields_of(s, r);
     r.offered = 0;
     if (s.crypto_state) {
         const sdes::stream_crypto& c = *s.crypto_state;
-        if (c.from_peer) {
-            r.from_peer = line_of(*c.from_peer);
-        }
-        if (c.to_peer) {
-            r.to_peer = line_of(*c.to_peer);
-        }
         // snapshot_call keeps the first max_record_offered lines; so does this or it does not fit.
         const size_t offered = std::min(c.offered.size(), max_record_offered);
         if (offered > flat_offered) {
