@@ -23,6 +23,7 @@
 
 #include "control/recording/recorder.h"
 #include "tests/control/recording/temp_files.h"
+#include "tests/control/recording/two_legs.h"
 
 namespace rtprelay::recording {
 namespace {
@@ -112,11 +113,7 @@ class completion_test : public ::testing::Test {
         o.start_ns = t0_ns;
         o.rec_id = "00000000feedbeef";
         rec.open(o);
-        update_request u;
-        u.id = 3;
-        u.call_json = R"({"call-id": "dies-finishing", "part": 1})";
-        u.legs = {{media_endpoint::v4(0x010012c6u, htons(30000)), 0},
-                  {media_endpoint::v4(0x010112c6u, htons(40000)), 1}};
+        const update_request u = test_files::two_leg_update(3, R"({"call-id": "dies-finishing", "part": 1})");
         rec.update(u);
         rec.poll(std::chrono::steady_clock::now());
         std::vector<uint8_t> p(12 + 160, 0x10);  // PCMU
@@ -126,11 +123,7 @@ class completion_test : public ::testing::Test {
             for (uint8_t ch = 0; ch < 2; ++ch) {
                 p[3] = static_cast<uint8_t>(i);
                 p[11] = ch;
-                ASSERT_NE(dp::record_copy(ring, static_cast<uint64_t>(20 + i * 20) * 1'000'000, 3, ch, false,
-                                          ch == 0 ? 0x0a0012c6u : 0x0b0012c6u, htons(ch == 0 ? 4000 : 5000),
-                                          ch == 0 ? 0x010012c6u : 0x010112c6u, htons(ch == 0 ? 30000 : 40000), p.data(),
-                                          static_cast<uint32_t>(p.size())),
-                          nullptr);
+                ASSERT_NE(test_files::copy_from_leg(ring, 3, ch, p, 20 + i * 20), nullptr);
             }
             ring.commit();
             rec.poll(std::chrono::steady_clock::now());

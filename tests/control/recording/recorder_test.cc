@@ -22,6 +22,7 @@
 
 #include "control/recording/time_text.h"
 #include "tests/control/recording/temp_files.h"
+#include "tests/control/recording/two_legs.h"
 
 namespace rtprelay::recording {
 namespace {
@@ -114,15 +115,9 @@ class recorder_test : public ::testing::Test {
         rec_ = std::make_unique<recorder>(c, std::vector<dp::record_ring*>{&ring_}, nullptr);
     }
 
-    // Leg `ch` sends `p` at `ms` milliseconds after t0.
+    // Leg `ch` sends `p` at `ms` milliseconds after t0 (two_legs.h).
     void send(uint32_t id, uint8_t ch, const std::vector<uint8_t>& p, int64_t ms, bool rtcp = false) {
-        const uint32_t src = ch == 0 ? 0x0a0012c6u : 0x0b0012c6u;  // 198.18.0.10 / .11
-        const uint32_t dst = ch == 0 ? 0x010012c6u : 0x010112c6u;  // 198.18.0.1 / 198.18.1.1
-        const uint16_t sport = htons(ch == 0 ? 4000 : 5000);
-        const uint16_t dport = htons(static_cast<uint16_t>((ch == 0 ? 30000 : 40000) + (rtcp ? 1 : 0)));
-        ASSERT_NE(dp::record_copy(ring_, static_cast<uint64_t>(ms) * 1'000'000, id, ch, rtcp, src, sport, dst, dport,
-                                  p.data(), static_cast<uint32_t>(p.size())),
-                  nullptr);
+        ASSERT_NE(test_files::copy_from_leg(ring_, id, ch, p, ms, rtcp), nullptr);
         ring_.commit();
         if (ring_.committed() - ring_.consumed() > ring_.capacity() / 2) {
             rec_->poll(std::chrono::steady_clock::now());

@@ -23,6 +23,7 @@
 #include "control/recording/recorder.h"
 #include "control/recording/state_file.h"
 #include "tests/control/recording/temp_files.h"
+#include "tests/control/recording/two_legs.h"
 
 namespace rtprelay::recording {
 namespace {
@@ -103,21 +104,13 @@ class recovery_test : public ::testing::Test {
         o.start_ns = t0_ns;
         o.rec_id = "0123456789abcdef";
         rec.open(o);
-        update_request u;
-        u.id = 7;
-        u.call_json = R"({"call-id": "died-1", "recording id": "0123456789abcdef", "part": 1})";
-        u.legs = {{media_endpoint::v4(0x010012c6u, htons(30000)), 0},
-                  {media_endpoint::v4(0x010112c6u, htons(40000)), 1}};
-        rec.update(u);
+        rec.update(
+            test_files::two_leg_update(7, R"({"call-id": "died-1", "recording id": "0123456789abcdef", "part": 1})"));
         rec.poll(std::chrono::steady_clock::now());
         for (int i = 0; i < n; ++i) {
             for (uint8_t ch = 0; ch < 2; ++ch) {
                 const std::vector<uint8_t> p = pcmu_packet(ch == 0 ? 0x1111 : 0x2222, static_cast<uint16_t>(i));
-                ASSERT_NE(dp::record_copy(ring, static_cast<uint64_t>(20 + i * 20) * 1'000'000, 7, ch, false,
-                                          ch == 0 ? 0x0a0012c6u : 0x0b0012c6u, htons(ch == 0 ? 4000 : 5000),
-                                          ch == 0 ? 0x010012c6u : 0x010112c6u, htons(ch == 0 ? 30000 : 40000), p.data(),
-                                          static_cast<uint32_t>(p.size())),
-                          nullptr);
+                ASSERT_NE(test_files::copy_from_leg(ring, 7, ch, p, 20 + i * 20), nullptr);
                 ring.commit();
             }
             rec.poll(std::chrono::steady_clock::now());
