@@ -59,6 +59,16 @@ std::vector<uint8_t> g711_packet(uint16_t seq) {
     return p;
 }
 
+// Opens recordings 1..n, each named by its number.
+void open_numbered(rec::recorder& r, uint32_t n) {
+    for (uint32_t id = 1; id <= n; ++id) {
+        rec::open_request o;
+        o.id = id;
+        o.base = std::to_string(id);
+        r.open(o);
+    }
+}
+
 // range(1): 6 = the packets arrived over IPv6 (records with both addresses; IPv6/UDP with its
 // checksum in the pcap), else IPv4.
 void drain(benchmark::State& state) {
@@ -72,12 +82,7 @@ void drain(benchmark::State& state) {
     c.dir = dir;
     c.max_open_files = 256;
     rec::recorder r(c, {&ring}, nullptr);
-    for (uint32_t id = 1; id <= recordings; ++id) {
-        rec::open_request o;
-        o.id = id;
-        o.base = std::to_string(id);
-        r.open(o);
-    }
+    open_numbered(r, recordings);
     r.poll(std::chrono::steady_clock::now());
     const std::vector<uint8_t> p = g711_packet(1);
     uint64_t packets = 0;
@@ -123,12 +128,7 @@ void paced(benchmark::State& state) {
     c.max_open_files = 256;
     c.flush_every = std::chrono::milliseconds(state.range(1));
     rec::recorder r(c, {&ring}, nullptr);
-    for (uint32_t id = 1; id <= recordings; ++id) {
-        rec::open_request o;
-        o.id = id;
-        o.base = std::to_string(id);
-        r.open(o);
-    }
+    open_numbered(r, recordings);
     // The simulated clock: 1,024 packets a turn at 100 packets/s per recording (10 ms at
     // 1,000 recordings, so the age passes come as often as in real time).
     auto now = std::chrono::steady_clock::now();
