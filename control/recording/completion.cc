@@ -47,20 +47,8 @@ std::string commit_metadata(const std::string& dir, const std::string& base, std
     const std::string path = dir + "/" + base + ".json";
     const std::string tmp = path + ".tmp";
     ::unlink(tmp.c_str());  // a leftover of a finish that died: made again (unlink follows no symlink)
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        return "cannot create " + tmp + ": " + std::strerror(errno);
-    }
-    std::string e = write_all(fd, json.data(), json.size());
-    if (e.empty() && ::fsync(fd) != 0) {
-        e = std::strerror(errno);
-    }
-    if (::close(fd) != 0 && e.empty()) {
-        e = std::strerror(errno);
-    }
-    if (!e.empty()) {
-        ::unlink(tmp.c_str());
-        return "cannot write " + tmp + ": " + e;
+    if (std::string e = write_new(tmp, json, true); !e.empty()) {
+        return e;
     }
     if (stop == completion_step::metadata_written) {
         return {};
