@@ -9,7 +9,8 @@
 // the future: it stops by itself when renewals stop, even if the agent thread is stuck.
 //
 // A change costs the control thread a snapshot of the call written as plain data into a
-// slot of the agent's record ring (snapshot_flat, record_ring.h: no allocation, no lock);
+// slot of the agent's record ring (snapshot_flat, record_ring.h: no lock, and no allocation
+// but a call's first record, which adds the call's entry to queued_);
 // encoding, sealing and Redis are the agent thread's (agent.h), and a call changed again
 // before the agent took it is written once (its slot is rewritten in place). A call past a
 // slot's capacity, or the ring full, takes the slow way: a snapshot of heap strings into
