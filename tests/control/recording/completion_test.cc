@@ -106,13 +106,7 @@ class completion_test : public ::testing::Test {
         dp::record_ring ring(1 << 20);
         recorder rec(config(), {&ring}, nullptr);
         rec.die_after(step);
-        open_request o;
-        o.id = 3;
-        o.base = base;
-        o.wav = true;
-        o.start_ns = t0_ns;
-        o.rec_id = "00000000feedbeef";
-        rec.open(o);
+        test_files::open_g711(rec, 3, base, "00000000feedbeef", t0_ns);
         const update_request u = test_files::two_leg_update(3, R"({"call-id": "dies-finishing", "part": 1})");
         rec.update(u);
         rec.poll(std::chrono::steady_clock::now());

@@ -97,13 +97,7 @@ class recovery_test : public ::testing::Test {
     void record_and_die(const std::string& base, int n) {
         dp::record_ring ring(1 << 20);
         recorder rec(config(live_), {&ring}, nullptr);
-        open_request o;
-        o.id = 7;
-        o.base = base;
-        o.wav = true;
-        o.start_ns = t0_ns;
-        o.rec_id = "0123456789abcdef";
-        rec.open(o);
+        test_files::open_g711(rec, 7, base, "0123456789abcdef", t0_ns);
         rec.update(
             test_files::two_leg_update(7, R"({"call-id": "died-1", "recording id": "0123456789abcdef", "part": 1})"));
         rec.poll(std::chrono::steady_clock::now());

@@ -14,6 +14,18 @@
 
 namespace rtprelay::recording::test_files {
 
+// Opens recording `id` as BASE, WAV asked for (G.711), starting at `start_ns`.
+inline void open_g711(recorder& rec, uint32_t id, const std::string& base, const std::string& rec_id,
+                      int64_t start_ns) {
+    open_request o;
+    o.id = id;
+    o.base = base;
+    o.wav = true;
+    o.start_ns = start_ns;
+    o.rec_id = rec_id;
+    rec.open(o);
+}
+
 // The update that names the two legs by the relay's addresses.
 inline update_request two_leg_update(uint32_t id, std::string call_json) {
     update_request u;
