@@ -175,6 +175,29 @@ def lockstep(tx, rx, dst, n, make):
     return got
 
 
+def first_through(tx, rx, dst, packet, tries=10):
+    """Sends packet until a copy arrives (rx waits up to its timeout each time); returns how
+    many times it was sent, or None if none arrived. Copies that arrive late are read away."""
+    for n in range(1, tries + 1):
+        tx.sendto(packet, dst)
+        try:
+            rx.recvfrom(4096)
+        except socket.timeout:
+            continue
+        time.sleep(0.1)
+        timeout = rx.gettimeout()
+        rx.setblocking(False)
+        try:
+            while True:
+                rx.recvfrom(4096)
+        except BlockingIOError:
+            pass
+        finally:
+            rx.settimeout(timeout)
+        return n
+    return None
+
+
 def srtp_transfer(src, dst, to, send_key, send_suite, recv_key, recv_suite, count, expect, seq, corrupt_every=0):
     """tests/support/srtp_peer (libsrtp2) sender -> relay -> receiver; the receiver's report."""
     recv = [SRTP_PEER, "recv", "--ns", dst[0], "--bind", "%s:%d" % (dst[1], dst[2]), "--count", str(expect),
@@ -212,8 +235,10 @@ def main():
     check(not undocumented, "every metric family has HELP text %s" % (undocumented or ""))
     reasons = drop_reasons()
     drops0 = m0.series("rtprelay_drops_total")
-    check(set(drops0) == set(reasons) and all(v == 0 for v in drops0.values()),
-          "rtprelay_drops_total has all %d reasons of drop_reasons.def, all zero at start" % len(reasons))
+    nonzero0 = {k: v for k, v in drops0.items() if v != 0}
+    check(set(drops0) == set(reasons) and not nonzero0,
+          "rtprelay_drops_total has all %d reasons of drop_reasons.def, all zero at start %s"
+          % (len(reasons), nonzero0 or ""))
     info = {dict(k[1])["reason"]: dict(k[1]).get("description") for k, v in m0.samples.items()
             if k[0] == "rtprelay_drop_reason_info" and v == 1}
     check(info == reasons, "rtprelay_drop_reason_info gives each reason its description from drop_reasons.def%s"
@@ -268,8 +293,12 @@ def run_calls(ng, m0, prom):
           "capacity{scope=a}: 10000 B/s reserved, no budget, so no utilisation series")
 
     # 2. RTP and RTCP both ways, one packet at a time: the counters move by exactly that.
-    lockstep(a_rtp, b_rtp, (a_addr, a_port), 1, lambda i: rtp_packet(0x1111, 1, 0, b"\0" * 160))
-    lockstep(b_rtp, a_rtp, (b_addr, b_port), 1, lambda i: rtp_packet(0x2222, 1, 0, b"\0" * 160))
+    # The first packet of a leg may meet a next hop whose MAC the relay is still resolving
+    # (dropped as no_neighbour, not latched): resend it until one copy gets through.
+    sent_a = first_through(a_rtp, b_rtp, (a_addr, a_port), rtp_packet(0x1111, 1, 0, b"\0" * 160))
+    sent_b = first_through(b_rtp, a_rtp, (b_addr, b_port), rtp_packet(0x2222, 1, 0, b"\0" * 160))
+    check(sent_a is not None and sent_b is not None,
+          "the first RTP packet of each leg got through (sent %s and %s times)" % (sent_a, sent_b))
     # The latch counters reach /metrics when the control loop next reads the workers' blocks:
     # wait for them (as for the TX counters below) rather than scrape once.
     m2 = settle(lambda s: all(delta(m1, s, "rtprelay_latch_changes_total", interface=i, kind="first") >= 1
