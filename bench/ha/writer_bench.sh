@@ -74,6 +74,8 @@ for b in range(n):
             per_rep = " ".join("%.2f" % (a["items_per_second"] / c["items_per_second"]) for a, c in zip(runs[on], runs[off]))
             print(f"{label:12s} pattern {pattern}: off {o/1e3:6.1f}k pairs/s p50 {med(off,'p50_us'):5.1f} p99 {med(off,'p99_us'):6.1f} us"
                   f" | on {w/1e3:6.1f}k p50 {med(on,'p50_us'):5.1f} p99 {med(on,'p99_us'):6.1f} us"
+                  f" tick p50 {med(on,'tick_p50_us'):4.1f} p99 {med(on,'tick_p99_us'):5.1f} max {med(on,'tick_max_us'):6.0f} us"
+                  f" share {med(on,'tick_share'):.3f} turn p99 {med(on,'turn_p99_us'):6.1f} us"
                   f" records/pair {med(on,'records_per_pair'):.2f} bytes {med(on,'record_bytes'):.0f}"
                   f" | on/off {w/o:.2f} (per rep: {per_rep})")
 PY

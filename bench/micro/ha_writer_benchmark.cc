@@ -17,7 +17,10 @@
 //              offer's queued record: write_queue.h; one record per pair);
 //   pattern 1: 1,000 offers, then their 1,000 answers (each offer's record is written long
 //              before its answer, as with a phone ringing in between: two records per pair).
-// Counters: p50/p99 of one NG request's handling in microseconds; with the writer on,
+// Counters: p50/p99 of one NG request's handling in microseconds (decode, commands, the
+// reply encoded: the NG server sends it before the loop's tick); the tick that follows it,
+// timed apart: its p50/p99/max and its share of request + tick time, and p99 of request +
+// tick (turn_p99_us, what a request queued behind that turn waits); with the writer on,
 // records Redis acknowledged per offer+answer pair and bytes per record.
 //   ha_writer/<kind>/<writer>/<pattern>: kind 0 plain, 1 RTP<->SRTP, 2 SRTP<->SRTP; writer 0 off, 1 on.
 
@@ -168,8 +171,11 @@ struct plane {
         pub.reset();
         flows->reclaim_all();
     }
-    // One request as the NG server and control loop treat it; returns its handling time.
-    double handle(const std::string& body) {
+    // One request as the NG server and control loop treat it: the request (decode, commands,
+    // encode of the reply, which the NG server sends before the loop goes on), then the
+    // group's tick of that loop turn. Returns the request's time; the tick's goes to
+    // `tick_us` (0 with the writer off: no group, no tick).
+    double handle(const std::string& body, double* tick_us = nullptr) {
         const auto t0 = steady::now();
         std::string error;
         auto req = ng::decode(body, &error);
@@ -183,11 +189,15 @@ struct plane {
         if (grp) {
             grp->tick(t1);
         }
+        const auto t2 = steady::now();
         const value* r = reply.find("result");
         if (r == nullptr || !r->is_string() || r->as_string() != "ok") {
             throw std::runtime_error("NG reply is not ok: " + ng::encode(reply));
         }
-        return std::chrono::duration<double, std::micro>(steady::now() - t0).count();
+        if (tick_us != nullptr) {
+            *tick_us = std::chrono::duration<double, std::micro>(t2 - t1).count();
+        }
+        return std::chrono::duration<double, std::micro>(t1 - t0).count();
     }
 
     bool dies = false;  // stop as a killed node would: leases kept until they lapse
@@ -208,8 +218,12 @@ void offer_answer(benchmark::State& state) {
     const bool writer = state.range(1) != 0;
     const bool offers_first = state.range(2) != 0;
     pin_this_thread(cpu_from_env("RTPRELAY_BENCH_CONTROL_CPU"));
-    std::vector<double> samples;
+    // Per request: its own time, its loop turn's tick, and the two together (what the
+    // earlier sections of bench/RESULTS.md called the request's time).
+    std::vector<double> samples, ticks, turns;
     samples.reserve(1 << 20);
+    ticks.reserve(1 << 20);
+    turns.reserve(1 << 20);
     try {
         plane p(writer);
         int64_t round = 0;
@@ -240,20 +254,27 @@ void offer_answer(benchmark::State& state) {
             }
         };
         make();
+        auto one = [&](const std::string& body) {
+            double tick = 0;
+            const double req = p.handle(body, &tick);
+            samples.push_back(req);
+            ticks.push_back(tick);
+            turns.push_back(req + tick);
+        };
         uint32_t i = 0;
         for (auto _ : state) {
             // pattern 1: the first half of a round's iterations offer two calls each, the
             // second half answer them.
             if (!offers_first) {
-                samples.push_back(p.handle(offers[i]));
-                samples.push_back(p.handle(answers[i]));
+                one(offers[i]);
+                one(answers[i]);
             } else if (i < batch_calls / 2) {
-                samples.push_back(p.handle(offers[2 * i]));
-                samples.push_back(p.handle(offers[2 * i + 1]));
+                one(offers[2 * i]);
+                one(offers[2 * i + 1]);
             } else {
                 const uint32_t a = 2 * (i - batch_calls / 2);
-                samples.push_back(p.handle(answers[a]));
-                samples.push_back(p.handle(answers[a + 1]));
+                one(answers[a]);
+                one(answers[a + 1]);
             }
             if (++i == batch_calls) {
                 i = 0;
@@ -289,9 +310,22 @@ void offer_answer(benchmark::State& state) {
     }
     state.SetItemsProcessed(state.iterations());
     if (!samples.empty()) {
+        double tick_sum = 0;
+        double turn_sum = 0;
+        for (size_t k = 0; k < ticks.size(); ++k) {
+            tick_sum += ticks[k];
+            turn_sum += turns[k];
+        }
         std::sort(samples.begin(), samples.end());
+        std::sort(ticks.begin(), ticks.end());
+        std::sort(turns.begin(), turns.end());
         state.counters["p50_us"] = samples[samples.size() / 2];
         state.counters["p99_us"] = samples[samples.size() * 99 / 100];
+        state.counters["tick_p50_us"] = ticks[ticks.size() / 2];
+        state.counters["tick_p99_us"] = ticks[ticks.size() * 99 / 100];
+        state.counters["tick_max_us"] = ticks.back();
+        state.counters["tick_share"] = turn_sum > 0 ? tick_sum / turn_sum : 0;  // of request + tick time
+        state.counters["turn_p99_us"] = turns[turns.size() * 99 / 100];
     }
 }
 
