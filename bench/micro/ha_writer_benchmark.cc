@@ -20,8 +20,12 @@
 // Counters: p50/p99 of one NG request's handling in microseconds (decode, commands, the
 // reply encoded: the NG server sends it before the loop's tick); the tick that follows it,
 // timed apart: its p50/p99/max and its share of request + tick time, and p99 of request +
-// tick (turn_p99_us, what a request queued behind that turn waits); with the writer on,
-// records Redis acknowledged per offer+answer pair and bytes per record.
+// tick (turn_p99_us, what a request queued behind that turn waits); pairs per second of
+// all the CPU time a pair costs (cpu_pairs_per_s: every thread of the process and Redis,
+// whose pid RTPRELAY_BENCH_REDIS_PID gives, until Redis acknowledged the last record: what
+// one core does with everything on it; items_per_second is the control thread's CPU time
+// alone); with the writer on, records
+// Redis acknowledged per offer+answer pair and bytes per record.
 //   ha_writer/<kind>/<writer>/<pattern>: kind 0 plain, 1 RTP<->SRTP, 2 SRTP<->SRTP; writer 0 off, 1 on.
 
 #include <benchmark/benchmark.h>
@@ -31,6 +35,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
+#include <fstream>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -65,6 +71,25 @@ constexpr uint32_t batch_calls = 1000;
 int cpu_from_env(const char* name) {
     const char* v = std::getenv(name);
     return v == nullptr || *v == '\0' ? -1 : std::atoi(v);
+}
+
+double cpu_seconds(clockid_t clock) {
+    timespec ts{};
+    clock_gettime(clock, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// The CPU time of Redis' main thread (it does the commands' work), from
+// /proc/PID/schedstat (nanoseconds on CPU) of RTPRELAY_BENCH_REDIS_PID; 0 without it.
+double redis_cpu_seconds() {
+    const char* pid = std::getenv("RTPRELAY_BENCH_REDIS_PID");
+    if (pid == nullptr || *pid == '\0') {
+        return 0;
+    }
+    std::ifstream f(std::string("/proc/") + pid + "/schedstat");
+    uint64_t ns = 0;
+    f >> ns;
+    return static_cast<double>(ns) * 1e-9;
 }
 
 void pin_this_thread(int cpu) {
@@ -262,6 +287,10 @@ void offer_answer(benchmark::State& state) {
             turns.push_back(req + tick);
         };
         uint32_t i = 0;
+        const auto wall0 = steady::now();
+        const double process_cpu0 = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
+        const double redis_cpu0 = redis_cpu_seconds();
+        double paused_cpu = 0;
         for (auto _ : state) {
             // pattern 1: the first half of a round's iterations offer two calls each, the
             // second half answer them.
@@ -279,15 +308,28 @@ void offer_answer(benchmark::State& state) {
             if (++i == batch_calls) {
                 i = 0;
                 state.PauseTiming();
+                const double paused0 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
                 for (const auto& d : deletes) {
                     p.handle(d);
                 }
                 p.flows->reclaim();
                 ++round;
                 make();
+                paused_cpu += cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - paused0;
                 state.ResumeTiming();
             }
         }
+        // Everything a pair costs, in CPU time: every thread of this process (the agent's
+        // encoding and sealing included) and Redis, from the first offer until Redis
+        // acknowledged the last record, less what the control thread spent with the timer
+        // paused (deletes, making requests; the agent's and Redis' work for deletes stays
+        // in). Pairs per second of that = what one core does with everything on it.
+        while (p.grp && p.grp->pending_writes() != 0 && steady::now() - wall0 < std::chrono::seconds(60)) {
+            std::this_thread::sleep_for(std::chrono::microseconds(100));
+        }
+        const double cpu_s = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - process_cpu0 - paused_cpu +
+                             redis_cpu_seconds() - redis_cpu0;
+        state.counters["cpu_pairs_per_s"] = cpu_s > 0 ? static_cast<double>(state.iterations()) / cpu_s : 0;
         if (p.grp) {
             // What Redis received: records per offer+answer pair (deletes not counted) and
             // the size of one (sealed record; Redis adds its own per-key overhead).

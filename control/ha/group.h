@@ -97,6 +97,8 @@ class group : public session_observer {
 
     const group_config& config() const { return cfg_; }
     const agent_stats& agent_counters() const { return agent_.stats(); }
+    // Records handed to the agent and not yet acknowledged by Redis (or lost with a connection).
+    uint64_t pending_writes() const { return agent_.pending_writes(); }
     const group_stats& counters() const { return stats_; }
     // Per address: dotted, and whether this node serves it now.
     struct address_state {
