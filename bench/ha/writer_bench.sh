@@ -82,6 +82,7 @@ for b in range(n):
             wo, ww = med(off, "cpu_pairs_per_s"), med(on, "cpu_pairs_per_s")
             if wo > 0:
                 cpu_rep = " ".join("%.2f" % (a["cpu_pairs_per_s"] / c["cpu_pairs_per_s"]) for a, c in zip(runs[on], runs[off]))
-                print(f"{'':12s} all CPU pairs/s: off {wo/1e3:6.1f}k on {ww/1e3:6.1f}k on/off {ww/wo:.2f} (per rep: {cpu_rep})")
+                print(f"{'':12s} all CPU pairs/s: off {wo/1e3:6.1f}k on {ww/1e3:6.1f}k on/off {ww/wo:.2f} (per rep: {cpu_rep})"
+                      f" | on, us per pair: control thread {1e6/w:.1f} agent {med(on,'agent_us_per_pair'):.1f} redis {med(on,'redis_us_per_pair'):.1f}")
 PY
 echo "redis: $(redis-cli -p "$port" info memory | grep '^used_memory:' | tr -d '\r')"

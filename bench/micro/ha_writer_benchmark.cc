@@ -289,6 +289,7 @@ void offer_answer(benchmark::State& state) {
         uint32_t i = 0;
         const auto wall0 = steady::now();
         const double process_cpu0 = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
+        const double thread_cpu0 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
         const double redis_cpu0 = redis_cpu_seconds();
         double paused_cpu = 0;
         for (auto _ : state) {
@@ -327,9 +328,15 @@ void offer_answer(benchmark::State& state) {
         while (p.grp && p.grp->pending_writes() != 0 && steady::now() - wall0 < std::chrono::seconds(60)) {
             std::this_thread::sleep_for(std::chrono::microseconds(100));
         }
-        const double cpu_s = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - process_cpu0 - paused_cpu +
-                             redis_cpu_seconds() - redis_cpu0;
-        state.counters["cpu_pairs_per_s"] = cpu_s > 0 ? static_cast<double>(state.iterations()) / cpu_s : 0;
+        const double process_s = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - process_cpu0;
+        const double thread_s = cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - thread_cpu0;
+        const double redis_s = redis_cpu_seconds() - redis_cpu0;
+        const double cpu_s = process_s - paused_cpu + redis_s;
+        const double pairs = static_cast<double>(state.iterations());
+        state.counters["cpu_pairs_per_s"] = cpu_s > 0 ? pairs / cpu_s : 0;
+        // Where it went, us per pair: the other threads (the agent) and Redis.
+        state.counters["agent_us_per_pair"] = pairs > 0 ? (process_s - thread_s) * 1e6 / pairs : 0;
+        state.counters["redis_us_per_pair"] = pairs > 0 ? redis_s * 1e6 / pairs : 0;
         if (p.grp) {
             // What Redis received: records per offer+answer pair (deletes not counted) and
             // the size of one (sealed record; Redis adds its own per-key overhead).
