@@ -9,11 +9,11 @@
 //    as before (write_queue.h: a mutex, a call's state made of heap strings; bounded, a full
 //    queue refuses and the caller marks the call to write later). A call is queued in at
 //    most one of the two. Each turn the agent drains the ring, then takes the whole queue
-//    (in that order: group.cc relies on it), at most `write_gather` after it woke, turns
-//    flat records into call records, encodes and seals each (one cipher context, a fresh
-//    nonce per record) and sends them in pipelined batches. If the connection drops, the batch in
-//    flight is lost and counted; the control thread rewrites every call when it is back
-//    (`connected`).
+//    (in that order: group.cc relies on it), at most `write_gather` after it woke, encodes
+//    and seals each put as it takes it (a flat record straight from its slot, without a
+//    call_record; one cipher context, a fresh nonce per record; agent_writes.cc) and sends
+//    them in pipelined batches. If the connection drops, the batch in flight is lost and
+//    counted; the control thread rewrites every call when it is back (`connected`).
 //  - Leases: one per media address this node serves, renewed every lease/4. The address
 //    may be served until the last renewal *sent* plus 3/4 of the lease (serve_until_ns),
 //    so the node stops before Redis can let the lease go to a peer, whatever the clocks.
