@@ -4,9 +4,10 @@
 # port and directory, no persistence), stopped on every exit.
 #   bench/ha/writer_bench.sh BUILD_DIR [CONTROL_CPU] [REPETITIONS] [AGENT_CPU] [BINARY...]
 # CONTROL_CPU: the control (NG) thread's CPU. AGENT_CPU: the HA agent thread's and Redis'
-# CPU; without it (or equal to CONTROL_CPU) the agent shares the control thread's CPU and
-# Redis runs unpinned (the issue's "on one core" is the split: control thread alone on its
-# CPU). Each repetition runs every BINARY once (default: BUILD_DIR's benchmark) with every
+# CPU: another CPU = the split (control thread alone on its CPU); equal to CONTROL_CPU =
+# everything on one CPU; empty = the agent on the control thread's CPU and Redis unpinned.
+# pairs/s is the control thread's CPU time; "all CPU" pairs/s counts every thread of the
+# benchmark and Redis (what one core does with everything on it). Each repetition runs every BINARY once (default: BUILD_DIR's benchmark) with every
 # ha_writer case, so binaries and writer on/off interleave in one time window; the summary
 # gives per binary and case the medians over the repetitions and the on/off ratio.
 # Extra BINARY arguments (e.g. a baseline build's copy) make an A/B/A' comparison.
@@ -32,7 +33,7 @@ finish() {
 }
 trap finish EXIT INT TERM
 pin_redis=()
-if [ -n "$agent_cpu" ] && [ "$agent_cpu" != "$cpu" ]; then
+if [ -n "$agent_cpu" ]; then
     pin_redis=(taskset -c "$agent_cpu")
 else
     agent_cpu=$cpu
@@ -45,7 +46,7 @@ echo "control thread: CPU $cpu; agent thread: CPU $agent_cpu; redis: ${pin_redis
 for r in $(seq 1 "$reps"); do
     for b in "${!bins[@]}"; do
         redis-cli -p "$port" flushall >/dev/null
-        RTPRELAY_BENCH_REDIS=127.0.0.1:$port RTPRELAY_BENCH_CONTROL_CPU=$cpu RTPRELAY_BENCH_AGENT_CPU=$agent_cpu \
+        RTPRELAY_BENCH_REDIS=127.0.0.1:$port RTPRELAY_BENCH_REDIS_PID=$redis_pid RTPRELAY_BENCH_CONTROL_CPU=$cpu RTPRELAY_BENCH_AGENT_CPU=$agent_cpu \
             "${bins[$b]}" --benchmark_filter="${FILTER:-^ha_writer/}" --benchmark_min_time="${MIN_TIME:-2}" \
             --benchmark_format=json --benchmark_out="$out/run-$b-$r.json" --benchmark_out_format=json \
             >/dev/null 2>"$tmp/stderr-$b-$r.log" || { tail -5 "$tmp/stderr-$b-$r.log" >&2; exit 1; }
@@ -74,7 +75,14 @@ for b in range(n):
             per_rep = " ".join("%.2f" % (a["items_per_second"] / c["items_per_second"]) for a, c in zip(runs[on], runs[off]))
             print(f"{label:12s} pattern {pattern}: off {o/1e3:6.1f}k pairs/s p50 {med(off,'p50_us'):5.1f} p99 {med(off,'p99_us'):6.1f} us"
                   f" | on {w/1e3:6.1f}k p50 {med(on,'p50_us'):5.1f} p99 {med(on,'p99_us'):6.1f} us"
+                  f" tick p50 {med(on,'tick_p50_us'):4.1f} p99 {med(on,'tick_p99_us'):5.1f} max {med(on,'tick_max_us'):6.0f} us"
+                  f" share {med(on,'tick_share'):.3f} turn p99 {med(on,'turn_p99_us'):6.1f} us"
                   f" records/pair {med(on,'records_per_pair'):.2f} bytes {med(on,'record_bytes'):.0f}"
                   f" | on/off {w/o:.2f} (per rep: {per_rep})")
+            wo, ww = med(off, "cpu_pairs_per_s"), med(on, "cpu_pairs_per_s")
+            if wo > 0:
+                cpu_rep = " ".join("%.2f" % (a["cpu_pairs_per_s"] / c["cpu_pairs_per_s"]) for a, c in zip(runs[on], runs[off]))
+                print(f"{'':12s} all CPU pairs/s: off {wo/1e3:6.1f}k on {ww/1e3:6.1f}k on/off {ww/wo:.2f} (per rep: {cpu_rep})"
+                      f" | on, us per pair: control thread {1e6/w:.1f} agent {med(on,'agent_us_per_pair'):.1f} redis {med(on,'redis_us_per_pair'):.1f}")
 PY
 echo "redis: $(redis-cli -p "$port" info memory | grep '^used_memory:' | tr -d '\r')"

@@ -17,8 +17,15 @@
 //              offer's queued record: write_queue.h; one record per pair);
 //   pattern 1: 1,000 offers, then their 1,000 answers (each offer's record is written long
 //              before its answer, as with a phone ringing in between: two records per pair).
-// Counters: p50/p99 of one NG request's handling in microseconds; with the writer on,
-// records Redis acknowledged per offer+answer pair and bytes per record.
+// Counters: p50/p99 of one NG request's handling in microseconds (decode, commands, the
+// reply encoded: the NG server sends it before the loop's tick); the tick that follows it,
+// timed apart: its p50/p99/max and its share of request + tick time, and p99 of request +
+// tick (turn_p99_us, what a request queued behind that turn waits); pairs per second of
+// all the CPU time a pair costs (cpu_pairs_per_s: every thread of the process and Redis,
+// whose pid RTPRELAY_BENCH_REDIS_PID gives, until Redis acknowledged the last record: what
+// one core does with everything on it; items_per_second is the control thread's CPU time
+// alone); with the writer on, records
+// Redis acknowledged per offer+answer pair and bytes per record.
 //   ha_writer/<kind>/<writer>/<pattern>: kind 0 plain, 1 RTP<->SRTP, 2 SRTP<->SRTP; writer 0 off, 1 on.
 
 #include <benchmark/benchmark.h>
@@ -28,6 +35,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
+#include <fstream>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -62,6 +71,25 @@ constexpr uint32_t batch_calls = 1000;
 int cpu_from_env(const char* name) {
     const char* v = std::getenv(name);
     return v == nullptr || *v == '\0' ? -1 : std::atoi(v);
+}
+
+double cpu_seconds(clockid_t clock) {
+    timespec ts{};
+    clock_gettime(clock, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+// The CPU time of Redis' main thread (it does the commands' work), from
+// /proc/PID/schedstat (nanoseconds on CPU) of RTPRELAY_BENCH_REDIS_PID; 0 without it.
+double redis_cpu_seconds() {
+    const char* pid = std::getenv("RTPRELAY_BENCH_REDIS_PID");
+    if (pid == nullptr || *pid == '\0') {
+        return 0;
+    }
+    std::ifstream f(std::string("/proc/") + pid + "/schedstat");
+    uint64_t ns = 0;
+    f >> ns;
+    return static_cast<double>(ns) * 1e-9;
 }
 
 void pin_this_thread(int cpu) {
@@ -168,8 +196,11 @@ struct plane {
         pub.reset();
         flows->reclaim_all();
     }
-    // One request as the NG server and control loop treat it; returns its handling time.
-    double handle(const std::string& body) {
+    // One request as the NG server and control loop treat it: the request (decode, commands,
+    // encode of the reply, which the NG server sends before the loop goes on), then the
+    // group's tick of that loop turn. Returns the request's time; the tick's goes to
+    // `tick_us` (0 with the writer off: no group, no tick).
+    double handle(const std::string& body, double* tick_us = nullptr) {
         const auto t0 = steady::now();
         std::string error;
         auto req = ng::decode(body, &error);
@@ -183,11 +214,15 @@ struct plane {
         if (grp) {
             grp->tick(t1);
         }
+        const auto t2 = steady::now();
         const value* r = reply.find("result");
         if (r == nullptr || !r->is_string() || r->as_string() != "ok") {
             throw std::runtime_error("NG reply is not ok: " + ng::encode(reply));
         }
-        return std::chrono::duration<double, std::micro>(steady::now() - t0).count();
+        if (tick_us != nullptr) {
+            *tick_us = std::chrono::duration<double, std::micro>(t2 - t1).count();
+        }
+        return std::chrono::duration<double, std::micro>(t1 - t0).count();
     }
 
     bool dies = false;  // stop as a killed node would: leases kept until they lapse
@@ -208,8 +243,12 @@ void offer_answer(benchmark::State& state) {
     const bool writer = state.range(1) != 0;
     const bool offers_first = state.range(2) != 0;
     pin_this_thread(cpu_from_env("RTPRELAY_BENCH_CONTROL_CPU"));
-    std::vector<double> samples;
+    // Per request: its own time, its loop turn's tick, and the two together (what the
+    // earlier sections of bench/RESULTS.md called the request's time).
+    std::vector<double> samples, ticks, turns;
     samples.reserve(1 << 20);
+    ticks.reserve(1 << 20);
+    turns.reserve(1 << 20);
     try {
         plane p(writer);
         int64_t round = 0;
@@ -240,33 +279,64 @@ void offer_answer(benchmark::State& state) {
             }
         };
         make();
+        auto one = [&](const std::string& body) {
+            double tick = 0;
+            const double req = p.handle(body, &tick);
+            samples.push_back(req);
+            ticks.push_back(tick);
+            turns.push_back(req + tick);
+        };
         uint32_t i = 0;
+        const auto wall0 = steady::now();
+        const double process_cpu0 = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
+        const double thread_cpu0 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
+        const double redis_cpu0 = redis_cpu_seconds();
+        double paused_cpu = 0;
         for (auto _ : state) {
             // pattern 1: the first half of a round's iterations offer two calls each, the
             // second half answer them.
             if (!offers_first) {
-                samples.push_back(p.handle(offers[i]));
-                samples.push_back(p.handle(answers[i]));
+                one(offers[i]);
+                one(answers[i]);
             } else if (i < batch_calls / 2) {
-                samples.push_back(p.handle(offers[2 * i]));
-                samples.push_back(p.handle(offers[2 * i + 1]));
+                one(offers[2 * i]);
+                one(offers[2 * i + 1]);
             } else {
                 const uint32_t a = 2 * (i - batch_calls / 2);
-                samples.push_back(p.handle(answers[a]));
-                samples.push_back(p.handle(answers[a + 1]));
+                one(answers[a]);
+                one(answers[a + 1]);
             }
             if (++i == batch_calls) {
                 i = 0;
                 state.PauseTiming();
+                const double paused0 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
                 for (const auto& d : deletes) {
                     p.handle(d);
                 }
                 p.flows->reclaim();
                 ++round;
                 make();
+                paused_cpu += cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - paused0;
                 state.ResumeTiming();
             }
         }
+        // Everything a pair costs, in CPU time: every thread of this process (the agent's
+        // encoding and sealing included) and Redis, from the first offer until Redis
+        // acknowledged the last record, less what the control thread spent with the timer
+        // paused (deletes, making requests; the agent's and Redis' work for deletes stays
+        // in). Pairs per second of that = what one core does with everything on it.
+        while (p.grp && p.grp->pending_writes() != 0 && steady::now() - wall0 < std::chrono::seconds(60)) {
+            std::this_thread::sleep_for(std::chrono::microseconds(100));
+        }
+        const double process_s = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - process_cpu0;
+        const double thread_s = cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - thread_cpu0;
+        const double redis_s = redis_cpu_seconds() - redis_cpu0;
+        const double cpu_s = process_s - paused_cpu + redis_s;
+        const double pairs = static_cast<double>(state.iterations());
+        state.counters["cpu_pairs_per_s"] = cpu_s > 0 ? pairs / cpu_s : 0;
+        // Where it went, us per pair: the other threads (the agent) and Redis.
+        state.counters["agent_us_per_pair"] = pairs > 0 ? (process_s - thread_s) * 1e6 / pairs : 0;
+        state.counters["redis_us_per_pair"] = pairs > 0 ? redis_s * 1e6 / pairs : 0;
         if (p.grp) {
             // What Redis received: records per offer+answer pair (deletes not counted) and
             // the size of one (sealed record; Redis adds its own per-key overhead).
@@ -289,11 +359,82 @@ void offer_answer(benchmark::State& state) {
     }
     state.SetItemsProcessed(state.iterations());
     if (!samples.empty()) {
+        double tick_sum = 0;
+        double turn_sum = 0;
+        for (size_t k = 0; k < ticks.size(); ++k) {
+            tick_sum += ticks[k];
+            turn_sum += turns[k];
+        }
         std::sort(samples.begin(), samples.end());
+        std::sort(ticks.begin(), ticks.end());
+        std::sort(turns.begin(), turns.end());
         state.counters["p50_us"] = samples[samples.size() / 2];
         state.counters["p99_us"] = samples[samples.size() * 99 / 100];
+        state.counters["tick_p50_us"] = ticks[ticks.size() / 2];
+        state.counters["tick_p99_us"] = ticks[ticks.size() * 99 / 100];
+        state.counters["tick_max_us"] = ticks.back();
+        state.counters["tick_share"] = turn_sum > 0 ? tick_sum / turn_sum : 0;  // of request + tick time
+        state.counters["turn_p99_us"] = turns[turns.size() * 99 / 100];
     }
 }
+
+// The group's tick with many SRTP calls open (writer on, no NG traffic): `calls`
+// SRTP<->SRTP calls set up and written, then ticks back to back for 2 s, each timed in
+// the thread's CPU time. The SRTP scan looks at every call's indices once per pass (group.cc); what
+// one turn of it costs is what an NG request arriving then waits. Counters: tick p50, p99,
+// p99.9 and max in microseconds, ticks over 100 us per second, scan passes (calls scanned
+// / calls).
+void tick_with_calls(benchmark::State& state) {
+    const auto calls = static_cast<uint32_t>(state.range(0));
+    pin_this_thread(cpu_from_env("RTPRELAY_BENCH_CONTROL_CPU"));
+    std::vector<double> ticks;
+    ticks.reserve(1 << 22);
+    try {
+        plane p(true, calls);
+        for (uint32_t i = 0; i < calls; ++i) {
+            value o = request("offer", i, 0);
+            o.set("sdp", value::str(sdp("198.51.100.10", i, true)));
+            value dir = value::list();
+            dir.as_list().push_back(value::str("external"));
+            dir.as_list().push_back(value::str("internal"));
+            o.set("direction", dir);
+            p.handle(ng::encode(o));
+            value a = request("answer", i, 0);
+            a.set("to-tag", value::str("tt" + std::to_string(i)));
+            a.set("sdp", value::str(sdp("203.0.113.20", i, true)));
+            p.handle(ng::encode(a));
+        }
+        const auto deadline = steady::now() + std::chrono::seconds(30);
+        while (p.grp->pending_writes() != 0 && steady::now() < deadline) {
+            p.grp->tick(steady::now());
+        }
+        // Each tick timed in the thread's own CPU time, so that other work preempting it on
+        // a shared machine is not counted as the tick's (every preemption lands in a tick
+        // here: they run back to back).
+        const auto t_start = steady::now();
+        for (auto _ : state) {
+            while (steady::now() - t_start < std::chrono::seconds(2) && ticks.size() < ticks.capacity()) {
+                const double c0 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
+                p.grp->tick(steady::now());
+                ticks.push_back((cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - c0) * 1e6);
+            }
+        }
+        const double secs = std::chrono::duration<double>(steady::now() - t_start).count();
+        std::sort(ticks.begin(), ticks.end());
+        const size_t n = ticks.size();
+        state.counters["tick_p50_us"] = ticks[n / 2];
+        state.counters["tick_p99_us"] = ticks[n * 99 / 100];
+        state.counters["tick_p999_us"] = ticks[n * 999 / 1000];
+        state.counters["tick_max_us"] = ticks.back();
+        const auto over = static_cast<double>(ticks.end() - std::upper_bound(ticks.begin(), ticks.end(), 100.0));
+        state.counters["ticks_over_100us_per_s"] = secs > 0 ? over / secs : 0;
+    } catch (const std::exception& e) {
+        state.SkipWithError(e.what());
+        return;
+    }
+}
+
+BENCHMARK(tick_with_calls)->Name("ha_tick")->ArgName("calls")->Arg(10000)->Iterations(1)->Unit(benchmark::kMillisecond);
 
 // Takeover: node n1 sets up `calls` SRTP<->SRTP calls (every record acknowledged) while
 // standby n2 of the same group runs; n1 stops as a killed node does (its leases lapse,

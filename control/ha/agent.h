@@ -9,11 +9,11 @@
 //    as before (write_queue.h: a mutex, a call's state made of heap strings; bounded, a full
 //    queue refuses and the caller marks the call to write later). A call is queued in at
 //    most one of the two. Each turn the agent drains the ring, then takes the whole queue
-//    (in that order: group.cc relies on it), at most `write_gather` after it woke, turns
-//    flat records into call records, encodes and seals each (one cipher context, a fresh
-//    nonce per record) and sends them in pipelined batches. If the connection drops, the batch in
-//    flight is lost and counted; the control thread rewrites every call when it is back
-//    (`connected`).
+//    (in that order: group.cc relies on it), at most `write_gather` after it woke, encodes
+//    and seals each put as it takes it (a flat record straight from its slot, without a
+//    call_record; one cipher context, a fresh nonce per record; agent_writes.cc) and sends
+//    them in pipelined batches. If the connection drops, the batch in flight is lost and
+//    counted; the control thread rewrites every call when it is back (`connected`).
 //  - Leases: one per media address this node serves, renewed every lease/4. The address
 //    may be served until the last renewal *sent* plus 3/4 of the lease (serve_until_ns),
 //    so the node stops before Redis can let the lease go to a peer, whatever the clocks.
@@ -218,7 +218,25 @@ class agent {
 
     // Agent thread only.
     std::unique_ptr<sealer> sealer_;  // made at the first write (the key is checked there)
-    bool busy_ = false;               // the last turn had writes: poll, do not wait to be woken
+    // The record writer (flush_writes, agent_writes.cc): one turn's writes, encoded as they
+    // are taken, and the buffers it reuses every turn, so that a record costs no allocation
+    // here once they have grown (hiredis still makes one per command and reply).
+    struct pending_write {
+        write_op::kind what = write_op::kind::put;
+        uint32_t id_at = 0, id_len = 0;        // the call-id in ids_
+        uint32_t value_at = 0, value_len = 0;  // put: the sealed value in values_
+        const write_op* slow = nullptr;        // forget: the operation taken from the queue
+        uint64_t token = 0;
+        steady::time_point queued{};
+    };
+    bool encode_put(pending_write& p, const flat_record* f, const write_op* op);
+    std::vector<pending_write> pending_;
+    std::string ids_, values_;
+    encode_buffers enc_;
+    std::string key_;  // one command's key
+    std::vector<std::string_view> args_;
+    std::vector<reply_brief> replies_;
+    bool busy_ = false;  // the last turn had writes: poll, do not wait to be woken
     std::set<size_t> held_;
     std::optional<steady::time_point> connected_since_;
     steady::time_point next_connect_{};

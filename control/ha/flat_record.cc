@@ -1,5 +1,7 @@
 #include "control/ha/flat_record.h"
 
+#include "control/ha/record_put.h"
+
 namespace rtprelay::ha {
 
 namespace {
@@ -62,6 +64,38 @@ call_record expand(const flat_record& f, std::string_view owner) {
         }
     }
     return r;
+}
+
+// Field for field what encode_record(expand(f, owner)) writes (record.cc), without the
+// call_record: a version 1 record (a flat record holds no recording).
+void encode_record(const flat_record& f, std::string_view owner, sealer& s, std::string_view group, encode_buffers& b,
+                   std::string& out) {
+    b.plain.clear();
+    wire::writer w(b.plain);
+    w.str(f.call_id.view());
+    w.str(owner);
+    w.i64(f.created_unix_ms);
+    w.i64(f.last_signal_unix_ms);
+    w.i64(f.answered_unix_ms);
+    w.i64(f.delete_at_unix_ms);
+    w.u8(f.admitted ? 1 : 0);
+    w.str(f.admitted_ifs[0].view());
+    w.str(f.admitted_ifs[1].view());
+    w.u8(f.legs);
+    size_t next = 0;
+    for (size_t i = 0; i < f.legs; ++i) {
+        const flat_leg& l = f.leg[i];
+        w.str(l.tag.view());
+        w.str(l.iface.view());
+        w.u8(static_cast<uint8_t>((l.strict_source ? 1 : 0) | (l.parked ? 2 : 0)));
+        w.u8(static_cast<uint8_t>(l.offerer));
+        w.i64(l.created_unix_ms);
+        w.u8(l.streams);
+        for (size_t k = 0; k < l.streams; ++k) {
+            wire::put_stream(w, f.stream[next++]);
+        }
+    }
+    wire::seal_body(1, f.call_id.view(), s, group, b, out);
 }
 
 }  // namespace rtprelay::ha

@@ -4,9 +4,9 @@
 // allocates nothing. The call_record (record.h) it stands for has ~30 small strings and
 // vectors; made on the control thread and freed on the agent's, they cost the control
 // thread a third of its writer time (glibc's arena lock taken by both threads, a thread
-// cache the agent's frees never refill). The agent turns a flat record into a call_record
-// (expand) on its own thread and encodes that as before, so the format on the wire is
-// record.h's alone.
+// cache the agent's frees never refill). The agent encodes a flat record straight into the
+// wire format (encode_record below, through the same writer as a call_record's), so the
+// format on the wire is record.h's alone; expand() gives the call_record it stands for.
 //
 // Capacity covers the calls Kamailio sets up: two legs, four streams in all, two offered
 // a=crypto lines and two SSRCs per direction. A call past it (forked branches, many
@@ -88,5 +88,11 @@ struct flat_record {
 
 // The call_record a put stands for, owned by `owner` (recording off).
 call_record expand(const flat_record& f, std::string_view owner);
+
+// The Redis value of a put, appended to `out`: the same bytes as encode_record(expand(f,
+// owner), s, group) but written straight from `f` (the HA agent's path: no call_record, no
+// heap string, nothing allocated once `b` and `out` have grown). Throws as encode_record.
+void encode_record(const flat_record& f, std::string_view owner, sealer& s, std::string_view group, encode_buffers& b,
+                   std::string& out);
 
 }  // namespace rtprelay::ha

@@ -27,9 +27,16 @@ constexpr size_t acks_per_turn = 4;
 // waits at most a few of these (connect, GET, lease, heartbeat; the owner's reply).
 constexpr std::chrono::milliseconds foreign_timeout{100};
 constexpr std::chrono::milliseconds forward_timeout{500};
-// How often the SRTP indices of every call are looked at (srtp_progress.h): ~40k relaxed
-// loads at 10k SRTP calls, ~100 us of the control thread.
+// How often a pass over the SRTP indices of every call starts (srtp_progress.h), and how
+// many calls it looks at per control loop turn. A call costs ~0.3-1.5 us (its call, legs,
+// streams and four SRTP contexts are a dozen cache lines the workers last wrote; measured
+// in ha_writer_benchmark: 1,000 SRTP calls took 0.5-1.6 ms in one turn, on one NG request in
+// a few hundred). 16 per turn keep a turn's share to ~5-25 us; a pass over 10,000 calls then
+// takes ~625 turns, ~0.6 s with the idle loop's 1 ms turns (less under NG load), far inside
+// what the reservations allow (srtp_progress.h: a record is due minutes before its indices
+// are used). A pass starts at most every period and never before the last one ended.
 constexpr std::chrono::milliseconds srtp_scan_period{250};
+constexpr size_t scan_calls_per_turn = 16;
 constexpr const char* forwarded_key = "rtprelay-forwarded";  // marks a forwarded request: never again
 
 group_config with_timeout(const group_config& c, std::chrono::milliseconds t) {
@@ -114,8 +121,18 @@ void group::serve(address& a, bool on) {
     locals_.set_active(!a.addr.is_v4(), a.addr.is_v4() ? a.addr.v4_be() : 0, a.addr.bytes.data(), on);
 }
 
-void group::scan_srtp(steady::time_point now) {
-    sessions_.for_each_call([&](call& c) {
+void group::scan_srtp_step(steady::time_point now) {
+    if (!scanning_) {
+        if (now < next_scan_) {
+            return;
+        }
+        scanning_ = true;
+        scan_after_.clear();  // a pass starts from the first call
+        next_scan_ = now + srtp_scan_period;
+    }
+    const call* last = nullptr;
+    const size_t seen = sessions_.for_each_call_after(scan_after_, scan_calls_per_turn, [&](call& c) {
+        last = &c;
         if (c.suspended) {
             return;
         }
@@ -134,7 +151,10 @@ void group::scan_srtp(steady::time_point now) {
             write(c);
         }
     });
-    (void)now;
+    if (last != nullptr) {
+        scan_after_.assign(last->call_id);  // a copy: the call may close before the next step
+    }
+    scanning_ = seen == scan_calls_per_turn;  // fewer: the pass reached the last call
 }
 
 std::vector<group::address_state> group::addresses() const {
@@ -221,12 +241,6 @@ void group::call_closed(const call& c) {
     op.what = write_op::kind::del;
     op.call_id = c.call_id;
     queue_slow(where, std::move(op));
-}
-
-void group::prune_queued() {
-    for (auto it = queued_.begin(); it != queued_.end();) {
-        it = agent_.still_queued(it->second) ? std::next(it) : queued_.erase(it);
-    }
 }
 
 void group::adopt(agent_event& e, steady::time_point now) {
@@ -329,6 +343,13 @@ std::vector<ip_address> group::tick(steady::time_point now) {
                             .field("holder", e.node);
                         continue;
                     }
+                    // Their entries go with them (no call_closed for a dropped call): a
+                    // call made later at the same address is another call.
+                    for (const std::string& id : sessions_.calls_on(addresses_[i].addr)) {
+                        if (const call* c = sessions_.find(id)) {
+                            queued_.erase(c);
+                        }
+                    }
                     const size_t n = sessions_.drop_address(addresses_[i].addr);
                     stats_.calls_dropped.fetch_add(n, std::memory_order_relaxed);
                     log::event(log::level::warning, "calls let go: their address is served by another node")
@@ -371,11 +392,7 @@ std::vector<ip_address> group::tick(steady::time_point now) {
         served += a.served ? 1 : 0;
     }
     stats_.addresses_served.store(served, std::memory_order_relaxed);
-    if (now >= next_scan_) {
-        next_scan_ = now + srtp_scan_period;
-        scan_srtp(now);
-        prune_queued();
-    }
+    scan_srtp_step(now);
     for (size_t k = 0; k < rewrites_per_turn && !dirty_.empty(); ++k) {
         const std::string id = *dirty_.begin();
         const size_t before = dirty_.size();

@@ -97,6 +97,8 @@ class group : public session_observer {
 
     const group_config& config() const { return cfg_; }
     const agent_stats& agent_counters() const { return agent_.stats(); }
+    // Records handed to the agent and not yet acknowledged by Redis (or lost with a connection).
+    uint64_t pending_writes() const { return agent_.pending_writes(); }
     const group_stats& counters() const { return stats_; }
     // Per address: dotted, and whether this node serves it now.
     struct address_state {
@@ -123,11 +125,11 @@ class group : public session_observer {
     // agent::put_slow, counted; a call it refuses is written again from tick().
     void queue_slow(uint64_t& where, write_op op);
     void forget_dirty(const std::string& id);
-    // Drops from queued_ the calls whose last record the agent has taken.
-    void prune_queued();
     // Applies up to `budget` of the acknowledgements in written_.
     void apply_acks(size_t budget);
-    void scan_srtp(steady::time_point now);
+    // One step of the pass over every call's SRTP indices: up to scan_calls_per_turn calls
+    // after scan_after_ (group.cc); a pass starts every srtp_scan_period.
+    void scan_srtp_step(steady::time_point now);
     void adopt(agent_event& e, steady::time_point now);
     void serve(address& a, bool on);
 
@@ -151,11 +153,12 @@ class group : public session_observer {
     agent agent_;
     group_stats stats_;
     std::unordered_set<std::string> dirty_;
-    // Control thread: call -> where its last record was queued, while it may still be
-    // (pruned every SRTP scan; erased when the call closes), so a newer state replaces it.
-    // By address, not call-id: no string hashed or copied per change. A call dropped for a
-    // peer (no close) leaves its entry to the prune; a new call at its address may then
-    // rewrite the dropped call's queued record, a write this node should not make anyway.
+    // Control thread: call -> where its last record was queued (agent::put_flat), so a
+    // newer state replaces it while it is still queued. One entry per call this node holds,
+    // made by its first record and kept until it closes or is dropped for a peer (tick's
+    // `lost`): a stale position costs nothing (put_flat takes a fresh slot), where erasing
+    // taken entries cost a pass over the map and an allocation at the call's next change.
+    // By address, not call-id: no string hashed or copied per change.
     std::unordered_map<const call*, uint64_t> queued_;
     // `written` events not yet applied; the front one's next acknowledgement and where its
     // call-id starts in ack_ids. Control thread only.
@@ -163,6 +166,10 @@ class group : public session_observer {
     size_t ack_next_ = 0;
     size_t ack_at_ = 0;
     uint64_t next_token_ = 0;
+    // The SRTP scan's pass (control thread): whether one is under way, the call-id it has
+    // reached (a copy: that call may close in between), when the next may start.
+    bool scanning_ = false;
+    std::string scan_after_;
     steady::time_point next_scan_{};
 
  public:

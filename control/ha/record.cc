@@ -2,6 +2,8 @@
 
 #include <openssl/crypto.h>
 
+#include "control/ha/record_put.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -9,32 +11,11 @@ namespace rtprelay::ha {
 
 namespace {
 
+using wire::latch_v6;
+using wire::put_stream;
+using wire::writer;
+
 constexpr char magic[4] = {'r', 't', 'p', 'R'};
-
-class writer {
- public:
-    void u8(uint8_t v) { out_.push_back(static_cast<char>(v)); }
-    void u16(uint16_t v) { le(v, 2); }
-    void u32(uint32_t v) { le(v, 4); }
-    void u64(uint64_t v) { le(v, 8); }
-    void i64(int64_t v) { le(static_cast<uint64_t>(v), 8); }
-    void bytes(const void* p, size_t n) { out_.append(static_cast<const char*>(p), n); }
-    // Strings up to 65,535 bytes (the caller keeps them far shorter).
-    void str(const std::string& s) {
-        const size_t n = std::min<size_t>(s.size(), 0xffff);
-        u16(static_cast<uint16_t>(n));
-        out_.append(s.data(), n);
-    }
-    std::string& out() { return out_; }
-
- private:
-    void le(uint64_t v, int n) {
-        for (int i = 0; i < n; ++i) {
-            out_.push_back(static_cast<char>(v >> (8 * i)));
-        }
-    }
-    std::string out_;
-};
 
 // Every read checks the length left; the first failure sticks and the result is refused.
 class reader {
@@ -91,12 +72,6 @@ class reader {
 constexpr size_t max_name = 255;  // tags, interface names, node names, media types
 constexpr size_t max_call_id = 1024;
 
-void put_endpoint(writer& w, const endpoint_record& e) {
-    w.u8(e.family);
-    w.bytes(e.addr, e.family == 6 ? 16 : 4);
-    w.u16(e.port);
-}
-
 endpoint_record get_endpoint(reader& r) {
     endpoint_record e;
     e.family = r.u8();
@@ -109,17 +84,7 @@ endpoint_record get_endpoint(reader& r) {
     return e;
 }
 
-// A latch word (record.h): an IPv6 one carries its whole address after it. The writers
-// (record written before, IPv4 only) never set bit 63, so their records read the same.
-constexpr uint64_t latch_v6 = 1ull << 63;
 constexpr uint64_t latch_unused_bits = ((1ull << 15) - 1) << 48;  // bits 48..62
-
-void put_latch(writer& w, uint64_t word, const uint8_t (&addr6)[16]) {
-    w.u64(word);
-    if ((word & latch_v6) != 0) {
-        w.bytes(addr6, 16);
-    }
-}
 
 uint64_t get_latch(reader& r, uint8_t (&addr6)[16]) {
     const uint64_t word = r.u64();
@@ -131,26 +96,6 @@ uint64_t get_latch(reader& r, uint8_t (&addr6)[16]) {
         r.bytes(addr6, 16);
     }
     return word;
-}
-
-// Writes what it is given, never reading past the line: an unknown suite goes without key
-// bytes and an over-long MKI length with max_mki_len bytes; get_line refuses both.
-void put_line(writer& w, const crypto_line_record& c) {
-    w.u32(c.tag);
-    w.u8(c.suite);
-    w.u8(static_cast<uint8_t>((c.unencrypted_srtcp ? 1 : 0) | (c.lifetime ? 2 : 0) | (c.mki_len != 0 ? 4 : 0)));
-    if (c.suite < dp::srtp::suite_count) {
-        const dp::srtp::suite_info& si = dp::srtp::info(static_cast<dp::srtp::suite>(c.suite));
-        w.bytes(c.key, si.master_key_len);
-        w.bytes(c.key + dp::srtp::max_master_key_len, si.master_salt_len);
-    }
-    if (c.mki_len != 0) {
-        w.u8(c.mki_len);
-        w.bytes(c.mki, std::min<size_t>(c.mki_len, sizeof c.mki));
-    }
-    if (c.lifetime) {
-        w.u64(*c.lifetime);
-    }
 }
 
 crypto_line_record get_line(reader& r) {
@@ -181,15 +126,6 @@ crypto_line_record get_line(reader& r) {
     return c;
 }
 
-void put_indices(writer& w, const std::vector<ssrc_index_record>& v) {
-    const size_t n = std::min(v.size(), max_record_ssrcs);
-    w.u8(static_cast<uint8_t>(n));
-    for (size_t i = 0; i < n; ++i) {
-        w.u32(v[i].ssrc);
-        w.u64(v[i].index);
-    }
-}
-
 std::vector<ssrc_index_record> get_indices(reader& r) {
     std::vector<ssrc_index_record> v;
     const uint8_t n = r.u8();
@@ -204,40 +140,6 @@ std::vector<ssrc_index_record> get_indices(reader& r) {
         v.push_back(x);
     }
     return v;
-}
-
-void put_stream(writer& w, const stream_record& s) {
-    w.u16(s.flags);
-    w.u8(s.address_index);
-    w.u16(s.rtp_port);
-    put_endpoint(w, s.local);
-    if (s.has(stream_record::has_peer_rtp)) {
-        put_endpoint(w, s.peer_rtp);
-    }
-    if (s.has(stream_record::has_peer_rtcp)) {
-        put_endpoint(w, s.peer_rtcp);
-    }
-    w.str(s.media_type);
-    w.str(s.proto);
-    put_latch(w, s.latched_rtp, s.latched_rtp6);
-    put_latch(w, s.latched_rtcp, s.latched_rtcp6);
-    if (s.has(stream_record::has_crypto)) {
-        if (s.has(stream_record::has_from_peer)) {
-            put_line(w, s.from_peer);
-        }
-        if (s.has(stream_record::has_to_peer)) {
-            put_line(w, s.to_peer);
-        }
-        const size_t n = std::min(s.offered.size(), max_record_offered);
-        w.u8(static_cast<uint8_t>(n));
-        for (size_t i = 0; i < n; ++i) {
-            put_line(w, s.offered[i]);
-        }
-    }
-    for (int k = 0; k < 2; ++k) {
-        put_indices(w, s.srtp_in[k]);
-        put_indices(w, s.srtp_out[k]);
-    }
 }
 
 constexpr uint16_t known_stream_flags = (1u << 13) - 1;
@@ -382,18 +284,9 @@ recording_record get_recording(reader& r, uint8_t version) {
     return x;
 }
 
-std::string header(uint8_t version) {
-    std::string h(magic, sizeof magic);
-    h.push_back(static_cast<char>(version));
-    h.append(3, '\0');  // key id 0, reserved
-    return h;
-}
-
 std::string aad_for(std::string_view head, std::string_view group, std::string_view call_id) {
-    std::string a(head);
-    a.append(group);
-    a.push_back('\0');
-    a.append(call_id);
+    std::string a;
+    wire::put_aad(a, head, group, call_id);
     return a;
 }
 }  // namespace
@@ -417,7 +310,15 @@ std::string encode_record(const call_record& r, const group_key& key, std::strin
 }
 
 std::string encode_record(const call_record& r, sealer& s, std::string_view group) {
-    writer w;
+    encode_buffers b;
+    std::string out;
+    encode_record(r, s, group, b, out);
+    return out;
+}
+
+void encode_record(const call_record& r, sealer& s, std::string_view group, encode_buffers& b, std::string& out) {
+    b.plain.clear();
+    writer w(b.plain);
     w.str(r.call_id);
     w.str(r.owner);
     w.i64(r.created_unix_ms);
@@ -450,11 +351,41 @@ std::string encode_record(const call_record& r, sealer& s, std::string_view grou
     if (version >= 2) {
         put_recording(w, r.recording, version);
     }
-    const std::string head = header(version);
-    std::string out = head + s.seal(w.out(), aad_for(head, group, r.call_id));
-    OPENSSL_cleanse(w.out().data(), w.out().size());
-    return out;
+    wire::seal_body(version, r.call_id, s, group, b, out);
 }
+
+namespace wire {
+
+void put_header(std::string& out, uint8_t version) {
+    out.append(magic, sizeof magic);
+    out.push_back(static_cast<char>(version));
+    out.append(3, '\0');  // key id 0, reserved
+}
+
+void put_aad(std::string& out, std::string_view head, std::string_view group, std::string_view call_id) {
+    out.append(head);
+    out.append(group);
+    out.push_back('\0');
+    out.append(call_id);
+}
+
+void seal_body(uint8_t version, std::string_view call_id, sealer& s, std::string_view group, encode_buffers& b,
+               std::string& out) {
+    const size_t at = out.size();
+    put_header(out, version);
+    b.aad.clear();
+    put_aad(b.aad, std::string_view(out).substr(at, record_header_bytes), group, call_id);
+    try {
+        s.seal_into(b.plain, b.aad, out);
+    } catch (...) {
+        OPENSSL_cleanse(b.plain.data(), b.plain.size());
+        out.resize(at);
+        throw;
+    }
+    OPENSSL_cleanse(b.plain.data(), b.plain.size());
+}
+
+}  // namespace wire
 
 std::optional<call_record> decode_record(std::string_view bytes, const group_key& key, std::string_view group,
                                          std::string_view call_id, decode_error* why) {

@@ -187,6 +187,15 @@ std::string encode_record(const call_record& r, const group_key& key, std::strin
 // The same with a sealer kept by the caller (the HA agent: one per thread, key set once).
 std::string encode_record(const call_record& r, sealer& s, std::string_view group);
 
+// Buffers one thread reuses for every record it encodes (the HA agent), so that encoding
+// allocates nothing once they have grown. `plain` holds a record's clear body between
+// writing and sealing and is wiped after each.
+struct encode_buffers {
+    std::string plain, aad;
+};
+// The same, appended to `out`.
+void encode_record(const call_record& r, sealer& s, std::string_view group, encode_buffers& b, std::string& out);
+
 // Decodes a Redis value stored under `call_id`. On failure returns nullopt and sets *why.
 std::optional<call_record> decode_record(std::string_view bytes, const group_key& key, std::string_view group,
                                          std::string_view call_id, decode_error* why);

@@ -54,7 +54,7 @@ redis_value convert(const redisReply* r) {
     return v;
 }
 
-void append(redisContext* c, const redis_command& cmd) {
+void append_command(redisContext* c, const redis_command& cmd) {
     std::vector<const char*> argv;
     std::vector<size_t> lens;
     argv.reserve(cmd.size());
@@ -99,7 +99,7 @@ std::vector<redis_value> redis_conn::pipeline(const std::vector<redis_command>& 
         return out;
     }
     for (const auto& cmd : cmds) {
-        append(c_, cmd);
+        append_command(c_, cmd);
     }
     for (size_t i = 0; i < cmds.size(); ++i) {
         void* r = nullptr;
@@ -111,6 +111,56 @@ std::vector<redis_value> redis_conn::pipeline(const std::vector<redis_command>& 
         freeReplyObject(r);
     }
     return out;
+}
+
+void redis_conn::append(std::span<const std::string_view> args) {
+    if (c_ == nullptr) {
+        return;
+    }
+    argv_.clear();
+    lens_.clear();
+    for (const std::string_view a : args) {
+        argv_.push_back(a.data());
+        lens_.push_back(a.size());
+    }
+    if (redisAppendCommandArgv(c_, static_cast<int>(argv_.size()), argv_.data(), lens_.data()) != REDIS_OK) {
+        close();  // out of memory: the replies would not match the commands
+    }
+}
+
+reply_brief redis_conn::read_brief() {
+    reply_brief b;
+    if (c_ == nullptr) {
+        return b;
+    }
+    void* p = nullptr;
+    if (redisGetReply(c_, &p) != REDIS_OK || p == nullptr) {
+        close();
+        return b;
+    }
+    const auto* r = static_cast<const redisReply*>(p);
+    switch (r->type) {
+        case REDIS_REPLY_NIL:
+            b.type = redis_value::kind::nil;
+            break;
+        case REDIS_REPLY_STATUS:
+            b.type = redis_value::kind::status;
+            break;
+        case REDIS_REPLY_INTEGER:
+            b.type = redis_value::kind::integer;
+            break;
+        case REDIS_REPLY_STRING:
+            b.type = redis_value::kind::string;
+            break;
+        case REDIS_REPLY_ARRAY:
+            b.type = redis_value::kind::array;
+            break;
+        default:
+            b.type = redis_value::kind::error;
+            b.readonly = r->type == REDIS_REPLY_ERROR && std::string_view(r->str, r->len).starts_with("READONLY");
+    }
+    freeReplyObject(p);
+    return b;
 }
 
 redis_value redis_conn::run(const redis_command& cmd) {

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,15 @@ struct redis_value {
 
 using redis_command = std::vector<std::string>;
 
+// A reply reduced to what the record writer looks at: its kind, and whether an error is
+// READONLY (a demoted master).
+struct reply_brief {
+    redis_value::kind type = redis_value::kind::failed;
+    bool readonly = false;
+
+    bool ok() const { return type != redis_value::kind::failed && type != redis_value::kind::error; }
+};
+
 // One connection to one server.
 class redis_conn {
  public:
@@ -52,11 +62,20 @@ class redis_conn {
     // connection and makes that reply and all after it `failed`.
     std::vector<redis_value> pipeline(const std::vector<redis_command>& cmds);
     redis_value run(const redis_command& cmd);
+    // The same pipelining in two halves, for the HA agent's record writes: append() queues a
+    // command given as views (hiredis formats it into its output buffer: one allocation of
+    // hiredis' own, none here once argv_ has grown), read_brief() sends what is queued (at
+    // the first call) and reads the next reply, keeping only its kind. A failure closes the
+    // connection: that reply and all after it are `failed`.
+    void append(std::span<const std::string_view> args);
+    reply_brief read_brief();
     // Subscriber side: any messages already received, without waiting.
     std::vector<redis_value> poll_messages();
 
  private:
     redisContext* c_ = nullptr;
+    std::vector<const char*> argv_;  // append(): reused
+    std::vector<size_t> lens_;
 };
 
 class redis_link {
@@ -73,6 +92,8 @@ class redis_link {
     // Commands on the master; a `failed` reply means the link is down (ensure() again).
     std::vector<redis_value> pipeline(const std::vector<redis_command>& cmds) { return master_.pipeline(cmds); }
     redis_value run(const redis_command& cmd) { return master_.run(cmd); }
+    void append(std::span<const std::string_view> args) { master_.append(args); }
+    reply_brief read_brief() { return master_.read_brief(); }
     // Reads the Sentinels' +switch-master messages; true when the master moved (the link
     // then drops its connection so that the next ensure() follows).
     bool master_moved();

@@ -3,7 +3,10 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 
+#include <atomic>
+#include <cstring>
 #include <memory>
 #include <stdexcept>
 
@@ -12,6 +15,22 @@ namespace rtprelay::ha {
 void cipher_ctx_free::operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
 
 namespace {
+// Bumped in every forked child (pthread_atfork): a sealer's nonce pool drawn before the
+// fork is dropped, never used by parent and child alike.
+std::atomic<uint64_t> forks{0};
+
+void count_fork() { forks.fetch_add(1, std::memory_order_relaxed); }
+
+// AES-256-GCM fetched from the default provider once per process (the legacy
+// EVP_aes_256_gcm() is looked up again at each context's set-up); never freed.
+const EVP_CIPHER* aes_256_gcm() {
+    static const EVP_CIPHER* const c = [] {
+        pthread_atfork(nullptr, nullptr, count_fork);
+        return EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+    }();
+    return c;
+}
+
 cipher_ctx new_ctx() {
     cipher_ctx c(EVP_CIPHER_CTX_new());
     if (!c) {
@@ -71,22 +90,54 @@ sealer::sealer(const group_key& key) {
     if (key.empty()) {
         throw std::runtime_error("seal: no group key");
     }
+    const EVP_CIPHER* cipher = aes_256_gcm();
+    if (cipher == nullptr) {
+        throw std::runtime_error("seal: AES-256-GCM not available");
+    }
     ctx_ = new_ctx();
     // The key (and its schedule) now; the nonce per seal. The context keeps its own copy of
     // the key schedule, wiped when it is freed.
-    if (EVP_EncryptInit_ex(ctx_.get(), EVP_aes_256_gcm(), nullptr, key.data(), nullptr) != 1 ||
+    if (EVP_EncryptInit_ex(ctx_.get(), cipher, nullptr, key.data(), nullptr) != 1 ||
         EVP_CIPHER_CTX_ctrl(ctx_.get(), EVP_CTRL_GCM_SET_IVLEN, seal_nonce_bytes, nullptr) != 1) {
         throw std::runtime_error("seal: AES-256-GCM set-up failed");
     }
 }
 
-std::string sealer::seal(std::string_view plain, std::string_view aad) {
-    std::string out(seal_nonce_bytes + plain.size() + seal_tag_bytes, '\0');
-    auto* o = reinterpret_cast<unsigned char*>(out.data());
-    if (RAND_bytes(o, seal_nonce_bytes) != 1) {
-        throw std::runtime_error("seal: the random generator failed");
+sealer::~sealer() { OPENSSL_cleanse(pool_.data(), pool_.size()); }
+
+void sealer::next_nonce(unsigned char* out) {
+    const uint64_t f = forks.load(std::memory_order_relaxed);
+    if (pool_used_ == nonce_pool || f != pool_forks_) {
+        if (RAND_bytes(pool_.data(), static_cast<int>(pool_.size())) != 1) {
+            pool_used_ = nonce_pool;
+            throw std::runtime_error("seal: the random generator failed");
+        }
+        pool_used_ = 0;
+        pool_forks_ = f;
     }
+    unsigned char* n = pool_.data() + pool_used_ * seal_nonce_bytes;
+    std::memcpy(out, n, seal_nonce_bytes);
+    OPENSSL_cleanse(n, seal_nonce_bytes);
+    ++pool_used_;
+}
+
+std::string sealer::seal(std::string_view plain, std::string_view aad) {
+    std::string out;
+    seal_into(plain, aad, out);
+    return out;
+}
+
+void sealer::seal_into(std::string_view plain, std::string_view aad, std::string& out) {
+    const size_t at = out.size();
+    out.resize(at + seal_nonce_bytes + plain.size() + seal_tag_bytes);
+    auto* o = reinterpret_cast<unsigned char*>(out.data() + at);
     int len = 0;
+    try {
+        next_nonce(o);
+    } catch (...) {
+        out.resize(at);
+        throw;
+    }
     if (EVP_EncryptInit_ex(ctx_.get(), nullptr, nullptr, nullptr, o) != 1 ||
         (!aad.empty() &&
          EVP_EncryptUpdate(ctx_.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
@@ -96,9 +147,10 @@ std::string sealer::seal(std::string_view plain, std::string_view aad) {
         EVP_EncryptFinal_ex(ctx_.get(), o + seal_nonce_bytes + len, &len) != 1 ||
         EVP_CIPHER_CTX_ctrl(ctx_.get(), EVP_CTRL_GCM_GET_TAG, seal_tag_bytes, o + seal_nonce_bytes + plain.size()) !=
             1) {
+        OPENSSL_cleanse(o, out.size() - at);
+        out.resize(at);
         throw std::runtime_error("seal: AES-256-GCM failed");
     }
-    return out;
 }
 
 std::optional<std::string> open(const group_key& key, std::string_view sealed, std::string_view aad) {

@@ -56,17 +56,34 @@ struct cipher_ctx_free {
 };
 using cipher_ctx = std::unique_ptr<EVP_CIPHER_CTX, cipher_ctx_free>;
 
-// seal() for one thread that seals many blobs under one key: the cipher context and its key
-// schedule are made once; each seal only sets a fresh random nonce. Same output format, same
-// exceptions. Not shared between threads (the context is mutable state).
+// seal() for one thread that seals many blobs under one key: the cipher (fetched once per
+// process), the context and its key schedule are made once; each seal only sets a fresh
+// random nonce. The nonces come from the random generator nonce_pool at a time (one
+// RAND_bytes call instead of one per seal, ~0.3 us each on this project's machines); each
+// is used once and wiped, and a forked child drops what its parent drew, so that a nonce is
+// never used twice under the key. Same output format, same exceptions. Not shared between
+// threads (the context and the pool are mutable state).
 class sealer {
  public:
+    static constexpr size_t nonce_pool = 32;
+
     explicit sealer(const group_key& key);  // throws std::runtime_error (no key, OpenSSL)
+    ~sealer();
+    sealer(const sealer&) = delete;
+    sealer& operator=(const sealer&) = delete;
 
     std::string seal(std::string_view plain, std::string_view aad);
+    // The same, appended to `out` (no allocation once `out` has the room). On a throw `out`
+    // is as it was.
+    void seal_into(std::string_view plain, std::string_view aad, std::string& out);
 
  private:
+    void next_nonce(unsigned char* out);
+
     cipher_ctx ctx_;
+    std::array<unsigned char, nonce_pool * seal_nonce_bytes> pool_{};
+    size_t pool_used_ = nonce_pool;  // nonces of pool_ already handed out
+    uint64_t pool_forks_ = 0;        // the process's fork count when pool_ was drawn
 };
 // nullopt when the blob is too short, or was sealed under another key or `aad`, or altered.
 std::optional<std::string> open(const group_key& key, std::string_view sealed, std::string_view aad);

@@ -216,6 +216,19 @@ class session_manager {
             f(*c);
         }
     }
+    // Up to `max` calls whose call-id sorts after `after` (from the first when `after` is
+    // empty), in call-id order; returns how many. A caller that keeps the last id it saw
+    // walks every call a few per turn: calls added or closed in between do not move its
+    // place, and each call there from the first step to the last is visited once.
+    template <typename F>
+    size_t for_each_call_after(std::string_view after, size_t max, F&& f) {
+        size_t n = 0;
+        for (auto it = after.empty() ? calls_.begin() : calls_.upper_bound(after); it != calls_.end() && n < max;
+             ++it, ++n) {
+            f(*it->second);
+        }
+        return n;
+    }
     // Takes over a call that another node (or this one, before a restart) held: claims its
     // ports, reserves its bandwidth (never refused: the call exists already), and publishes
     // its flows with the sources they had latched and no learning window. Throws

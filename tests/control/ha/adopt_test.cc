@@ -342,9 +342,30 @@ TEST_P(adopt_test, a_flat_snapshot_is_the_record_snapshot_call_makes) {
     EXPECT_FALSE(made.legs[0].streams[0].srtp_in[0].empty()) << "the case covers SRTP indices";
     expect_same_record(expanded, made);
 
-    // And the expanded record moves the call as the other one does.
+    // The agent encodes the flat record straight (no call_record): the same header and,
+    // once opened, the same body byte for byte as the expanded record's encoding; each
+    // under its own nonce.
+    sealer s(test_key);
+    encode_buffers b;
+    std::string direct = "left alone";
+    encode_record(*flat, "node-1", s, "tokyo", b, direct);
+    ASSERT_EQ(direct.substr(0, 10), "left alone") << "appended to what was there";
+    direct.erase(0, 10);
+    const std::string via_call = encode_record(expanded, s, "tokyo");
+    ASSERT_EQ(direct.substr(0, record_header_bytes), via_call.substr(0, record_header_bytes));
+    EXPECT_EQ(record_version_of(direct), 1);
+    const std::string aad = direct.substr(0, record_header_bytes) + "tokyo" + std::string(1, '\0') + "call-1";
+    const auto body_direct = open(test_key, std::string_view(direct).substr(record_header_bytes), aad);
+    const auto body_call = open(test_key, std::string_view(via_call).substr(record_header_bytes), aad);
+    ASSERT_TRUE(body_direct && body_call);
+    EXPECT_EQ(*body_direct, *body_call);
+    EXPECT_NE(direct.substr(record_header_bytes, seal_nonce_bytes),
+              via_call.substr(record_header_bytes, seal_nonce_bytes));
+    EXPECT_TRUE(b.plain.find_first_not_of('\0') == std::string::npos) << "the clear body is wiped";
+
+    // And the record moves the call as the other one does.
     decode_error err = decode_error::none;
-    auto r = decode_record(encode_record(expanded, test_key, "tokyo"), test_key, "tokyo", "call-1", &err);
+    auto r = decode_record(direct, test_key, "tokyo", "call-1", &err);
     ASSERT_TRUE(r) << decode_error_name(err);
     std::string why;
     auto moved_call = rebuild_call(*r, n2.ifs, steady::now(), unix_now_ms(), &why);

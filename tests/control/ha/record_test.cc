@@ -5,9 +5,13 @@
 #include "control/ha/record.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
+#include <set>
+#include <string>
 
 #include "control/ha/seal.h"
 #include "tests/control/ha/record_compare.h"
@@ -118,6 +122,42 @@ TEST(seal, a_kept_sealer_seals_as_seal_does_with_a_fresh_nonce_every_time) {
     EXPECT_NE(s.seal("same", "x"), s.seal("same", "x"));
     EXPECT_EQ(open(k, s.seal("", ""), ""), std::optional<std::string>("")) << "empty text and aad";
     EXPECT_THROW(sealer{group_key{}}, std::runtime_error) << "no key";
+}
+
+// A sealer draws its nonces sealer::nonce_pool at a time: across refills no nonce repeats,
+// and a forked child never uses what its parent drew (the parent's next nonces).
+TEST(seal, nonces_never_repeat_across_the_pool_and_a_fork) {
+    const group_key k = key_of(5);
+    sealer s(k);
+    std::set<std::string> seen;
+    const size_t n = 4 * sealer::nonce_pool + 3;
+    for (size_t i = 0; i < n; ++i) {
+        seen.insert(s.seal("x", "aad").substr(0, seal_nonce_bytes));
+    }
+    EXPECT_EQ(seen.size(), n) << "a nonce was used twice";
+
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    const pid_t child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        const std::string nonce = s.seal("x", "aad").substr(0, seal_nonce_bytes);
+        const bool ok = write(fds[1], nonce.data(), nonce.size()) == static_cast<ssize_t>(nonce.size());
+        _exit(ok ? 0 : 1);
+    }
+    close(fds[1]);
+    std::string from_child(seal_nonce_bytes, '\0');
+    const ssize_t got = read(fds[0], from_child.data(), from_child.size());
+    close(fds[0]);
+    int status = 0;
+    ASSERT_EQ(waitpid(child, &status, 0), child);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    ASSERT_EQ(got, static_cast<ssize_t>(seal_nonce_bytes));
+    for (size_t i = 0; i < sealer::nonce_pool; ++i) {
+        const std::string nonce = s.seal("x", "aad").substr(0, seal_nonce_bytes);
+        EXPECT_NE(nonce, from_child) << "the child sealed with the parent's nonce " << i;
+        EXPECT_TRUE(seen.insert(nonce).second) << "nonce reused";
+    }
 }
 
 TEST(seal, key_from_hex) {

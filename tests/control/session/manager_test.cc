@@ -667,6 +667,43 @@ TEST_F(session_test, list_names_open_calls) {
     EXPECT_EQ(calls->as_list()[1].as_string(), "call-2");
 }
 
+// A walk a few calls per step (the group's SRTP scan, control/ha/group.cc): calls opened
+// or closed between steps, the one the walk stopped at included, neither repeat nor skip a
+// call that is there throughout; a call opened before the walk's place waits for the next.
+TEST_F(session_test, a_walk_a_few_calls_per_step_visits_each_call_once) {
+    for (const char* id : {"call-1", "call-2", "call-4", "call-5", "call-6", "call-7"}) {
+        ASSERT_EQ(result(offer(id, caller_sdp())), "ok") << id;
+    }
+    std::vector<std::string> seen;
+    std::string after;
+    auto step = [&] {
+        const call* last = nullptr;
+        const size_t n = sessions_->for_each_call_after(after, 2, [&](call& c) {
+            seen.push_back(c.call_id);
+            last = &c;
+        });
+        if (last != nullptr) {
+            after = last->call_id;
+        }
+        return n;
+    };
+    EXPECT_EQ(step(), 2u);                                   // call-1, call-2
+    ASSERT_EQ(result(command("delete", "call-2")), "ok");    // where the walk stands
+    ASSERT_EQ(result(command("delete", "call-5")), "ok");    // not visited yet
+    ASSERT_EQ(result(offer("call-0", caller_sdp())), "ok");  // behind the walk
+    ASSERT_EQ(result(offer("call-3", caller_sdp())), "ok");  // ahead of it
+    EXPECT_EQ(step(), 2u);                                   // call-3, call-4
+    ASSERT_EQ(result(offer("call-8", caller_sdp())), "ok");
+    EXPECT_EQ(step(), 2u);  // call-6, call-7
+    EXPECT_EQ(step(), 1u);  // call-8: fewer than asked, the walk is done
+    EXPECT_EQ(step(), 0u);
+    EXPECT_EQ(seen, (std::vector<std::string>{"call-1", "call-2", "call-3", "call-4", "call-6", "call-7", "call-8"}));
+    after.clear();  // a new walk starts from the first call
+    seen.clear();
+    EXPECT_EQ(step(), 2u);
+    EXPECT_EQ(seen, (std::vector<std::string>{"call-0", "call-1"}));
+}
+
 TEST_F(session_test, malformed_requests) {
     EXPECT_EQ(reason(commands_->handle(value::list(), std::chrono::steady_clock::now())),
               "Request is not a dictionary");
