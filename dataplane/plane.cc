@@ -74,10 +74,7 @@ void plane::build(const plane_config& c) {
                 ring_mbufs += uint64_t{c.workers} * (desc_or_default(p.rx_desc) + desc_or_default(p.tx_desc));
             }
         }
-        // Call recording lends up to record_refs mbufs per worker to the recorder (zero-copy
-        // records, record_ring.h): spare ones, so that RX never waits for a slow recorder.
-        const uint64_t lent = c.record_bytes != 0 ? uint64_t{c.workers} * c.record_refs : 0;
-        pool_ = create_mbuf_pool(name_ + "_mbufs", static_cast<uint32_t>(c.mbufs + ring_mbufs + lent), socket_);
+        pool_ = create_mbuf_pool(name_ + "_mbufs", static_cast<uint32_t>(c.mbufs + ring_mbufs), socket_);
         own_pool_ = true;
     }
 
@@ -139,10 +136,12 @@ void plane::build(const plane_config& c) {
             throw std::runtime_error("record ring: " + std::to_string(c.record_bytes) +
                                      " bytes is not a power of two >= 64 KiB");
         }
-        // Lent mbufs come back to the worker that lent them, which frees them (record_ring.h):
-        // any pool can lend, the recorder never puts into it.
+        if (c.record_hot != 0 && (c.record_hot < 4096 || (c.record_hot & (c.record_hot - 1)) != 0)) {
+            throw std::runtime_error("record ring: a hot area of " + std::to_string(c.record_hot) +
+                                     " bytes is not a power of two >= 4 KiB");
+        }
         for (uint16_t w = 0; w < c.workers; ++w) {
-            record_[w] = std::make_unique<record_ring>(c.record_bytes, c.record_refs);
+            record_[w] = std::make_unique<record_ring>(c.record_bytes, c.record_hot);
         }
     }
 
@@ -217,12 +216,7 @@ void plane::tear_down() {
         free_ring(r);
     }
     for (auto& r : record_) {
-        if (r) {
-            // Mbufs of zero-copy records the recorder did not read, and those it handed back
-            // that the worker had not freed yet (the workers and the recorder stopped).
-            r->discard_unread();
-        }
-        r.reset();
+        r.reset();  // copies: no mbuf in a record
     }
     rte_ring_free(latch_events_);  // elements, not mbufs: nothing to give back
     latch_events_ = nullptr;

@@ -80,12 +80,9 @@ struct plane_config {
     uint32_t srtp_batch_min = 2;  // dataplane_shared::srtp_batch_min
     // Bytes of each worker's record ring (a power of two, >= 64 KiB); 0 = no call recording.
     uint32_t record_bytes = 0;
-    // Mbufs each worker may lend the recorder at once (zero-copy records of packets that
-    // leave clear, record_ring.h); an own pool gets that many more per worker when recording
-    // is on, a borrowed one must have them. 0 = every record a copy. 4096 x ~2.2 KiB = 9 MiB
-    // per worker: 40 ms of 1,000 recorded calls' packets for the recorder to be late by
-    // before the worker copies instead.
-    uint32_t record_refs = 4096;
+    // Bytes of each record ring's hot area (record_ring.h: a power of two, written while the
+    // recorder keeps up), on top of record_bytes; 0 = none.
+    uint32_t record_hot = record_hot_bytes;
     // rte_flow rules that deliver each stream to its owner's RX queue (steering.h), with
     // 2+ workers on ports the plane set up; `vlans` are the tags the rules also match.
     bool steering = false;

@@ -10,11 +10,10 @@
 namespace rtprelay::dp {
 
 namespace {
-// The clear bytes of packet `m` (RTP/RTCP from its header on, `len` long) into the ring: a
-// reference on m when `leaves_clear` (nothing writes those bytes again: no SRTP out), else a
-// copy.
-record_slot* record(record_ring& ring, rte_mbuf* m, const flow_entry& e, const uint8_t* clear, uint32_t len,
-                    bool leaves_clear, uint64_t tsc) {
+// A copy of the clear bytes of packet `m` (RTP/RTCP from its header on, `len` long) into the
+// ring.
+record_slot* record(record_ring& ring, const rte_mbuf* m, const flow_entry& e, const uint8_t* clear, uint32_t len,
+                    uint64_t tsc) {
     const auto* uh = rte_pktmbuf_mtod_offset(m, const rte_udp_hdr*, m->l2_len + m->l3_len);
     // The flow's kind, or for a muxed RTP port what the packet is (RFC 5761 payload types).
     const bool rtcp = e.kind == flow_kind::rtcp || looks_like_rtcp(clear, len);
@@ -23,18 +22,10 @@ record_slot* record(record_ring& ring, rte_mbuf* m, const flow_entry& e, const u
     // the inbound side's, whichever family it leaves by.
     if (e.v6 != nullptr && e.v6->in6) {
         const auto* ip6 = rte_pktmbuf_mtod_offset(m, const rte_ipv6_hdr*, m->l2_len);
-        if (leaves_clear) {
-            return record_ref6(ring, m, tsc, e.record_id, channel, rtcp, ip6->src_addr, uh->src_port, ip6->dst_addr,
-                               uh->dst_port, clear, len);
-        }
         return record_copy6(ring, tsc, e.record_id, channel, rtcp, ip6->src_addr, uh->src_port, ip6->dst_addr,
                             uh->dst_port, clear, len);
     }
     const auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, m->l2_len);
-    if (leaves_clear) {
-        return record_ref(ring, m, tsc, e.record_id, channel, rtcp, ip->src_addr, uh->src_port, ip->dst_addr,
-                          uh->dst_port, clear, len);
-    }
     return record_copy(ring, tsc, e.record_id, channel, rtcp, ip->src_addr, uh->src_port, ip->dst_addr, uh->dst_port,
                        clear, len);
 }
@@ -100,7 +91,7 @@ void before_crypto(record_round& r, record_ring& ring, rte_mbuf* const* pkts, co
             len = items[p.item].len;
         }
         // Plain in, plain out: no crypto item; plain in, SRTP out: protected in place next.
-        p.slot = record(ring, pkts[p.pkt], *entries[p.pkt], clear, len, p.item < 0, tsc);
+        p.slot = record(ring, pkts[p.pkt], *entries[p.pkt], clear, len, tsc);
     }
 }
 
@@ -118,10 +109,7 @@ void after_crypto(record_round& r, record_ring& ring, rte_mbuf* const* pkts, con
         if (!it.unprotected) {
             continue;  // not authentic: neither recorded nor relayed
         }
-        // SRTP in, plain out leaves as it is now; SRTP out (its protect held back, or none
-        // held) is protected in place after this.
-        const bool srtp_out = r.held ? r.held_out[p.item] != nullptr : it.out != nullptr;
-        p.slot = record(ring, pkts[p.pkt], *entries[p.pkt], it.pkt, it.len, !srtp_out, tsc);
+        p.slot = record(ring, pkts[p.pkt], *entries[p.pkt], it.pkt, it.len, tsc);
     }
     if (!r.held) {
         return;
@@ -183,7 +171,5 @@ void record_crypto(record_stage& s, rte_mbuf* const* pkts, const flow_entry* con
     s.ring->commit();
     r.n = 0;
 }
-
-void record_reclaim(record_stage& s, uint32_t max) { s.ring->reclaim(max); }
 
 }  // namespace rtprelay::dp

@@ -1,18 +1,14 @@
 #pragma once
-// Call recording in the worker: every packet a recorded flow relays goes into the worker's
-// record ring (record_ring.h) as it is in the clear, around the round's SRTP
+// Call recording in the worker: every packet a recorded flow relays is copied into the
+// worker's record ring (record_ring.h) as it is in the clear, around the round's SRTP
 // (worker::forward_burst):
 //
-//   plain in, plain out    before the crypto (there is none): by reference to its mbuf
-//   plain in, SRTP out     before the crypto, while it is still clear: a copy
-//   SRTP in, plain out     after the crypto, if it authenticated: by reference
+//   plain in, plain out    before the crypto (there is none)
+//   plain in, SRTP out     before the crypto, while it is still clear
+//   SRTP in, plain out     after the crypto, if it authenticated
 //   SRTP in, SRTP out      the round's crypto only unprotects it (and every other SRTP-to-
 //                          SRTP packet of the round); after the copy a second pass
 //                          (batched like the first) protects them for the other leg
-//
-// A reference is safe where nothing writes the packet's bytes again: its output is the clear
-// packet, and the rewrite only moves headers in front of it. An encrypted output is made in
-// place, hence the copy.
 //
 // A round with a recorded packet runs its crypto here (record_crypto) instead of in the
 // worker's stage 5; a record whose packet the finish will not relay (unprotect or protect
@@ -22,10 +18,10 @@
 //
 // Cost: everything here is out of line and marked cold, so that the worker's loop is the
 // same code as without recording; a flow that is not recorded pays the test of one bit of
-// flow_entry::flags (flow_recorded) per packet and a round one test of a local flag. A
-// recorded packet costs 60-80 ns on the bench's VM (bench/RESULTS.md), a reference 5-15 ns
-// less than a copy of a G.711 packet: most of it is not the record's bytes but the stage
-// itself and the round's commit; for SRTP to SRTP also the protect pass's own batch call. No lock, allocation, system call or virtual call.
+// flow_entry::flags (flow_recorded) per packet and a round one test of a local flag. What a
+// recorded packet costs on the bench's VM is in bench/RESULTS.md (the stage's calls and loops,
+// the copy into ring lines the worker keeps in cache; for SRTP to SRTP also the protect pass's
+// own batch call). No lock, allocation, system call or virtual call.
 
 #include <cstdint>
 
@@ -79,12 +75,5 @@ struct record_stage {
 [[gnu::noinline, gnu::cold]] void record_crypto(record_stage& s, rte_mbuf* const* pkts,
                                                 const flow_entry* const* entries, srtp::batch_item* items,
                                                 uint16_t n_items, srtp::burst_crypto* crypto, uint64_t tsc);
-
-// Once per poll turn when the recorder handed lent mbufs back (record_ring::returns_pending):
-// frees at most `max` of them in the worker's context (its mempool cache) and returns them
-// to the lending budget. The worker passes what a turn can lend (turn_lend_max, worker.h),
-// so the budget keeps up with a turn that records every packet by reference, and a turn's
-// extra cost stays bounded (~2-3 ns an mbuf).
-[[gnu::noinline, gnu::cold]] void record_reclaim(record_stage& s, uint32_t max);
 
 }  // namespace rtprelay::dp

@@ -253,12 +253,6 @@ uint32_t worker::poll_once(uint64_t now_tsc) {
             send(pkts[i], pkts[i]->port, tx_control);
         }
     }
-    // Zero-copy recording: mbufs the recorder read and handed back are freed here, by the
-    // worker that lent them, never by the recorder (record_ring.h). One load per turn while
-    // recording is idle; nothing when it is not configured.
-    if (recording != nullptr && recording->ring->returns_pending()) {
-        record_reclaim(*recording, turn_lend_max(shared->n_ports));
-    }
     ++counters.polls;
     if (total != 0) {
         ++counters.busy_polls;

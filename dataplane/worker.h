@@ -39,10 +39,6 @@ constexpr uint16_t max_ports = 8;
 static_assert(max_ports <= counted_ports, "worker_counters::traffic is indexed by DPDK port id");
 constexpr uint16_t max_workers = 16;
 constexpr uint16_t burst_size = 32;
-// Packets a poll turn takes in, so zero-copy records it may lend the recorder at most: a
-// burst from every port and one from the handoff ring (worker::poll_once). A turn frees up
-// to as many lent mbufs handed back (record_reclaim).
-constexpr uint32_t turn_lend_max(uint16_t n_ports) { return uint32_t{burst_size} * (n_ports + 1u); }
 
 // Shared by all workers: filled by dp::plane (dataplane/plane.h) before they start, read-only
 // to them afterwards, except `stop`.

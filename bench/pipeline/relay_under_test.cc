@@ -175,9 +175,6 @@ relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls, uin
     pc.max_neighbours = 2 * peer_hosts + 64;
     pc.srtp_batch_min = srtp_batch_min;
     pc.record_bytes = record_pct > 0 ? 32u << 20 : 0;  // the daemon's default ring
-    // Zero-copy records lend mbufs until quiescent() frees them, every loop turn: at most a
-    // few bursts, within the spare the bench's pool keeps per lane (eal_env.cc).
-    pc.record_refs = 1024;
     plane_ = std::make_unique<dp::plane>(pc);
     // What worker::run() does before its loop, for every worker (RCU reader ids are not
     // bound to threads: each worker's thread reports its own id while it runs).
@@ -236,18 +233,14 @@ void relay_under_test::stop_recorder() {
 
 void relay_under_test::read_records(uint32_t worker_index) {
     if (dp::record_ring* r = plane_->record(static_cast<uint16_t>(worker_index)); r != nullptr) {
-        // Zero-copy records' mbufs go back to the worker, which frees them on its next turn.
         uint64_t pos = r->consumed();
         const uint64_t limit = r->committed();
-        dp::record_ref_batch refs(*r);
         while (const dp::record_slot* s = r->next(&pos, limit)) {
             ++recorded_[worker_index];
             if (!record_as_sent(*s)) {
                 ++record_wrong_[worker_index];
             }
-            refs.hold(*s);
         }
-        refs.flush();
         r->release(pos);
     }
 }
@@ -266,8 +259,7 @@ bool relay_under_test::record_as_sent(const dp::record_slot& s) const {
     // The leg that sent it is the side its peer is on (topology.h): that side's family, from
     // a peer address of the side to a relay address of the side.
     const int side = s.channel;
-    const uint32_t held = s.ref() != nullptr ? sizeof(dp::record_mbuf_ref) : s.packet_len();
-    if (s.ipv6() != side_v6(ip_, side) || held + (s.ipv6() ? dp::record_addr6_bytes : 0) != s.len ||
+    if (s.ipv6() != side_v6(ip_, side) || s.packet_len() + (s.ipv6() ? dp::record_addr6_bytes : 0) != s.len ||
         s.packet_len() != (s.orig_len < dp::record_slot_data ? s.orig_len : dp::record_slot_data)) {
         return false;
     }

@@ -55,8 +55,7 @@ class relay_under_test {
     uint32_t owner(const call_info& c, int side) const;
     // What worker::run() reports after each loop turn (RCU reader = worker index). With
     // recorded calls it also stands in for the recorder thread: what the worker recorded is
-    // taken off its record ring and zero-copy records' mbufs are freed (the recorder's own
-    // cost: bench/micro/recorder_benchmark).
+    // taken off its record ring (the recorder's own cost: bench/micro/recorder_benchmark).
     void quiescent(uint32_t worker_index);
     // From now on a thread pinned to `cpu` stands in for the recorder, reading every worker's
     // record ring concurrently with the lanes (quiescent() then leaves them alone), as the

@@ -314,20 +314,14 @@ size_t recorder::drain(size_t max_per_ring) {
         const uint64_t limit = ring->committed();
         uint64_t pos = ring->consumed();
         size_t n = 0;
-        // Zero-copy records' mbufs, freed once handle() has read (and buffered) their bytes:
-        // a record's packet() stays readable until this pass ends, as a copy's ring bytes do
-        // until release().
-        dp::record_ref_batch refs(*ring);
         while (n < max_per_ring) {
             const dp::record_slot* s = ring->next(&pos, limit);
             if (s == nullptr) {
                 break;
             }
             handle(*s);
-            refs.hold(*s);
             ++n;
         }
-        refs.flush();
         ring->release(pos);
         total += n;
     }

@@ -193,5 +193,112 @@ TEST(record_ring, mixed_families_wrap_and_lose_nothing) {
     }
 }
 
+// While the recorder keeps up, the worker writes the hot area's lines again and again, every
+// record in order and as written.
+TEST(record_ring, the_worker_rewrites_the_hot_area_while_the_recorder_keeps_up) {
+    constexpr uint32_t hot = 65536;
+    record_ring r(1u << 20, hot);
+    const auto* base = reinterpret_cast<const uint8_t*>(put(r, 1, 172));
+    ASSERT_NE(base, nullptr);
+    r.commit();
+    uint32_t expect = 1;
+    for (uint32_t id = 2; id <= 20000; ++id) {
+        const auto* s = reinterpret_cast<const uint8_t*>(put(r, id, 100 + id % 150));
+        ASSERT_NE(s, nullptr);
+        ASSERT_TRUE(s >= base && s < base + hot) << "record " << id << " outside the hot area";
+        if (id % 8 == 0) {  // the recorder reads every 8 records
+            r.commit();
+            uint64_t pos = r.consumed();
+            while (const record_slot* got = r.next(&pos, r.committed())) {
+                ASSERT_EQ(got->record_id, expect);
+                ASSERT_EQ(got->data()[got->len - 1], static_cast<uint8_t>(expect + got->len - 1));
+                ++expect;
+            }
+            r.release(pos);
+        }
+    }
+    EXPECT_EQ(expect, 20000u - 20000 % 8 + 1) << "every record committed was read, in order";
+    EXPECT_EQ(r.refused(), 0u);
+}
+
+// A recorder that falls behind has both areas: the worker goes on in the large one once the
+// hot one is full (each keeps one line for the switch), in order, and comes back to the hot
+// area once the recorder has read it.
+TEST(record_ring, a_recorder_behind_has_both_areas) {
+    constexpr uint32_t hot = 65536;
+    record_ring r(1u << 20, hot);
+    EXPECT_EQ(r.capacity(), (1u << 20) + hot);
+    const auto* base = reinterpret_cast<const uint8_t*>(put(r, 1, 172));
+    uint32_t n = 1;
+    while (put(r, n + 1, 172) != nullptr) {
+        ++n;
+    }
+    EXPECT_EQ(n, (hot - 64) / 256 + ((1u << 20) - 64) / 256) << "every line of both areas but a switch's each";
+    EXPECT_EQ(r.refused(), 1u);
+    r.commit();
+    auto got = read_all(r);
+    ASSERT_EQ(got.size(), n);
+    for (uint32_t i = 0; i < n; ++i) {
+        ASSERT_EQ(got[i]->record_id, i + 1);
+    }
+    r.release(r.committed());
+    // Caught up: the next records go to the hot area again, and the recorder reads them after
+    // the large area's last.
+    uint32_t expect = n + 1;
+    for (uint32_t id = n + 1; id <= n + 2000; ++id) {
+        const auto* s = reinterpret_cast<const uint8_t*>(put(r, id, 172));
+        ASSERT_NE(s, nullptr);
+        EXPECT_TRUE(s >= base && s < base + hot) << "back in the hot area: " << id;
+        r.commit();
+        if (id % 3 == 0) {
+            uint64_t pos = r.consumed();
+            while (const record_slot* g = r.next(&pos, r.committed())) {
+                ASSERT_EQ(g->record_id, expect);
+                ++expect;
+            }
+            r.release(pos);
+        }
+    }
+    EXPECT_EQ(r.refused(), 1u);
+    for (const record_slot* g : read_all(r)) {
+        ASSERT_EQ(g->record_id, expect);
+        ++expect;
+    }
+    EXPECT_EQ(expect, n + 2001);
+}
+
+// The recorder behind and catching up again and again, reading at its own pace on another
+// thread: the worker's switches between the areas lose and reorder nothing.
+TEST(record_ring, switching_areas_with_a_concurrent_reader_loses_nothing) {
+    record_ring r(1u << 20, 4096);
+    constexpr uint32_t n = 300000;
+    std::thread producer([&] {
+        for (uint32_t i = 1; i <= n;) {
+            if (put(r, i, 16 + i % 300) == nullptr) {
+                r.commit();  // full: hand over what is there
+                continue;
+            }
+            if (++i % 16 == 0) {
+                r.commit();
+            }
+        }
+        r.commit();
+    });
+    uint32_t expect = 1;
+    while (expect <= n) {
+        uint64_t pos = r.consumed();
+        const uint64_t limit = r.committed();
+        while (const record_slot* s = r.next(&pos, limit)) {
+            ASSERT_EQ(s->record_id, expect);
+            ASSERT_EQ(s->len, 16 + expect % 300);
+            ASSERT_EQ(s->data()[s->len - 1], static_cast<uint8_t>(expect + s->len - 1));
+            ++expect;
+        }
+        r.release(pos);
+    }
+    producer.join();
+    EXPECT_TRUE(read_all(r).empty());
+}
+
 }  // namespace
 }  // namespace rtprelay::dp

@@ -71,10 +71,6 @@ uint16_t first_media_port(const std::string& sdp) {
 }
 
 class worker_test : public ::testing::Test {
- public:
-    // Mbufs the worker may lend its recorder (plane_config::record_refs).
-    static constexpr uint32_t lent_max = 256;
-
  protected:
     static void SetUpTestSuite() {
         for (int s = 0; s < 2; ++s) {
@@ -119,8 +115,8 @@ class worker_test : public ::testing::Test {
         c.addresses = {{addr_a_, ports_[side_a].id, 0}, {addr_b_, ports_[side_b].id, 0}};
         c.max_flows = 1024;
         c.max_neighbours = 64;
-        c.record_bytes = 65536;    // call recording's ring (the recording tests at the end)
-        c.record_refs = lent_max;  // within the test pool's room (4095 mbufs)
+        c.record_bytes = 65536;  // call recording's ring (the recording tests at the end)
+        c.record_hot = 65536;    // and its hot area
         plane_ = std::make_unique<plane>(c);
         plane_->register_readers();  // what worker::run() does before its loop
         worker_ = &plane_->worker_at(0);
@@ -1068,24 +1064,19 @@ TEST_F(worker_test, run_counts_busy_time_only_for_turns_with_packets) {
 // --- call recording (record_stage.h): clear copies of recorded flows' packets ---
 
 // What the worker put in its record ring, taken off it as the recorder does: headers and
-// packets (copied or referenced), the references' mbufs handed back to the worker (which
-// frees them on its next poll turn: record_ring::reclaim).
+// the packets' copies.
 struct recorded {
     record_slot h;
     bytes data;
-    bool zero_copy;  // the packet was referenced in its mbuf, not copied
     const record_slot* operator->() const { return &h; }
 };
 std::vector<recorded> take_recorded(record_ring& r) {
     std::vector<recorded> out;
     uint64_t pos = r.consumed();
     const uint64_t limit = r.committed();
-    record_ref_batch refs(r);
     while (const record_slot* s = r.next(&pos, limit)) {
-        out.push_back({*s, bytes(s->packet(), s->packet() + s->packet_len()), s->ref() != nullptr});
-        refs.hold(*s);
+        out.push_back({*s, bytes(s->packet(), s->packet() + s->packet_len())});
     }
-    refs.flush();
     r.release(pos);
     return out;
 }
@@ -1163,7 +1154,8 @@ TEST_F(worker_test, recorded_srtp_runs_copy_in_order) {
 }
 
 // A recorded plain call: both directions copied, each with its leg, the ring's copy equal to
-// what was relayed; an unrecorded call beside it adds nothing.
+// what was relayed; an unrecorded call beside it adds nothing. The worker keeps no hold on a
+// recorded packet: once sent, its mbuf is back in the pool as an unrecorded one's is.
 TEST_F(worker_test, recorded_plain_call_copies_both_legs) {
     const call_ports p = make_call("rec1", caller_, callee_);
     const peer other_callee{"198.18.2.21", 5100, test::mac(0x22)};
@@ -1183,9 +1175,11 @@ TEST_F(worker_test, recorded_plain_call_copies_both_legs) {
     inject(side_a, up);
     inject(side_b, down);
     inject(side_a, media(side_a, peer{"198.18.1.11", 4100, test::mac(0x12)}, 4100, addr_a_, q.a));
+    const unsigned idle = rte_mempool_in_use_count(test::packet_pool());
     run();
     EXPECT_EQ(sent(side_b).size(), 2u);
     EXPECT_EQ(sent(side_a).size(), 1u);
+    EXPECT_EQ(rte_mempool_in_use_count(test::packet_pool()), idle - 3) << "every relayed mbuf freed, none held";
     const auto rec = take_recorded(*worker_->recording->ring);
     ASSERT_EQ(rec.size(), 2u);
     EXPECT_EQ(rec[0]->channel, 0);
@@ -1196,9 +1190,8 @@ TEST_F(worker_test, recorded_plain_call_copies_both_legs) {
     EXPECT_EQ(slot_bytes(rec[1]), payload_of(down));
     EXPECT_EQ(rec[1]->dst_addr, addr_b_);
     EXPECT_NE(rec[0]->tsc, 0u);
-    EXPECT_TRUE(rec[0].zero_copy && rec[1].zero_copy) << "plain out: the relayed mbuf itself";
     EXPECT_EQ(rec[0]->orig_len, 172u);
-    EXPECT_EQ(rec[0]->flags, record_mbuf);
+    EXPECT_EQ(rec[0]->flags, 0);
 }
 
 // RTP in, SRTP out: the copy is the clear packet; a packet whose protect fails (its index
@@ -1233,15 +1226,13 @@ TEST_F(worker_test, recorded_rtp_to_srtp_copies_before_encryption_and_discards_f
     for (size_t i = 0; i < 4; ++i) {
         EXPECT_EQ(slot_bytes(rec[i]), plain[i]);
         EXPECT_EQ(rec[i]->channel, 1);
-        EXPECT_FALSE(rec[i].zero_copy) << "encrypted in place after the record: copied";
     }
     EXPECT_EQ(rec[2]->flags & record_discard, record_discard) << "the duplicate was not relayed";
     EXPECT_EQ(rec[0]->flags | rec[1]->flags | rec[3]->flags, 0);
 }
 
-// A full ring costs the recording, never the relay. A recorder that reads nothing holds at
-// most the ring's lending budget of mbufs: past it the worker copies, so the pool never runs
-// dry for RX however long the recorder stalls.
+// A full ring costs the recording, never the relay: a recorder that reads nothing holds no
+// mbuf, and once it reads the ring takes records again.
 TEST_F(worker_test, a_full_record_ring_counts_and_still_relays) {
     const call_ports p = make_call("full", caller_, callee_);
     learn(side_b, callee_);
@@ -1250,50 +1241,37 @@ TEST_F(worker_test, a_full_record_ring_counts_and_still_relays) {
     pub_->restamp(*c->legs[0]);
     rte_mempool* pool = test::packet_pool();
     const unsigned idle = rte_mempool_in_use_count(pool);
-    // The first lent_max are references (a line each), then 160-byte packets are copied
-    // into 192 bytes of what is left of the 64 KiB ring: 256 more fit.
-    const unsigned fit = lent_max + (65536 - 64 * lent_max) / 192;
-    for (int i = 0; i < 600; ++i) {
+    // 160-byte packets are copied into 192 bytes each of the ring's two 64 KiB areas, less a
+    // line each for the switch from one to the other.
+    const unsigned fit = 2 * ((65536 - 64) / 192);
+    for (int i = 0; i < 800; ++i) {
         inject(side_a, media(side_a, caller_, 4000, addr_a_, p.a, 160, static_cast<uint8_t>(i)));
     }
     run();
-    EXPECT_EQ(sent(side_b).size(), 600u);
-    EXPECT_EQ(worker_->counters.relayed_rtp, 600u);
-    EXPECT_EQ(worker_->recording->ring->refused(), 600u - fit);
-    EXPECT_EQ(worker_->recording->ring->refs_out(), lent_max);
-    EXPECT_EQ(rte_mempool_in_use_count(pool), idle + lent_max) << "the stalled recorder holds its budget, no more";
+    EXPECT_EQ(sent(side_b).size(), 800u);
+    EXPECT_EQ(worker_->counters.relayed_rtp, 800u);
+    EXPECT_EQ(worker_->recording->ring->refused(), 800u - fit);
+    EXPECT_EQ(rte_mempool_in_use_count(pool), idle) << "the stalled recorder holds no mbuf";
     const auto rec = take_recorded(*worker_->recording->ring);
     ASSERT_EQ(rec.size(), fit);
     for (unsigned i = 0; i < fit; ++i) {
-        ASSERT_EQ(rec[i].zero_copy, i < lent_max) << i;
         ASSERT_EQ(rec[i].data, payload_of(media(side_a, caller_, 4000, addr_a_, p.a, 160, static_cast<uint8_t>(i))))
             << "the first ones, in order: " << i;
     }
-    EXPECT_EQ(worker_->recording->ring->returned(), lent_max) << "every lent mbuf handed back";
-    EXPECT_EQ(rte_mempool_in_use_count(pool), idle + lent_max) << "the recorder freed none itself";
-    // The worker frees them, at most what a turn can lend, however idle it is.
-    const uint32_t per_turn = turn_lend_max(worker_->shared->n_ports);
-    for (uint32_t turn = 0; turn * per_turn < lent_max; ++turn) {
-        EXPECT_EQ(worker_->recording->ring->refs_out(), lent_max - turn * per_turn);
-        EXPECT_EQ(worker_->poll_once(rte_rdtsc()), 0u);
-    }
-    EXPECT_EQ(worker_->recording->ring->refs_out(), 0u);
-    EXPECT_EQ(worker_->recording->ring->returned(), 0u);
-    EXPECT_EQ(rte_mempool_in_use_count(pool), idle) << "every lent mbuf back in the pool, by the worker";
     expect_accounted();
-    // The budget is back: the next packet is referenced again.
+    // Read: the next packet is recorded again.
     inject(side_a, media(side_a, caller_, 4000, addr_a_, p.a, 160, 1));
     run();
     EXPECT_EQ(sent(side_b).size(), 1u);
     const auto again = take_recorded(*worker_->recording->ring);
     ASSERT_EQ(again.size(), 1u);
-    EXPECT_TRUE(again[0].zero_copy);
+    EXPECT_EQ(again[0].data, payload_of(media(side_a, caller_, 4000, addr_a_, p.a, 160, 1)));
+    EXPECT_EQ(worker_->recording->ring->refused(), 800u - fit);
 }
 
-// SRTP in, plain out: the record references the packet as decrypted in place, which is what
-// leaves; a forged packet is neither relayed nor recorded. Records the recorder has not read
-// when the plane goes give their mbufs back (plane teardown).
-TEST_F(worker_test, recorded_srtp_to_rtp_references_the_decrypted_packet) {
+// SRTP in, plain out: the record is the packet as decrypted in place, which is what leaves; a
+// forged packet is neither relayed nor recorded.
+TEST_F(worker_test, recorded_srtp_to_rtp_copies_the_decrypted_packet) {
     const peer dest{"198.18.2.72", 6000, test::mac(0x73)};
     flow_entry* e = publish_direct(31500, pack_endpoint(dest.be(), rte_cpu_to_be_16(6000)));
     e->expected_src = pack_endpoint(caller_.be(), rte_cpu_to_be_16(4000));
@@ -1325,26 +1303,11 @@ TEST_F(worker_test, recorded_srtp_to_rtp_references_the_decrypted_packet) {
     ASSERT_EQ(rec.size(), 3u);
     const size_t sent_of[3] = {0, 1, 3};
     for (size_t i = 0; i < 3; ++i) {
-        EXPECT_TRUE(rec[i].zero_copy) << i;
         EXPECT_EQ(slot_bytes(rec[i]), plain[sent_of[i]]) << i;
         EXPECT_EQ(payload_of(relayed[i]), plain[sent_of[i]]) << i;
         EXPECT_EQ(rec[i]->orig_len, plain[sent_of[i]].size());
+        EXPECT_EQ(rec[i]->flags, 0);
     }
-    // Left unread: the plane's teardown (TearDown) frees the lent mbuf before the pool could go.
-    bytes wire = rtp_packet(704, 0x23, 1);
-    auto len = static_cast<uint32_t>(wire.size());
-    wire.resize(len + 16);
-    EXPECT_EQ(srtp::protect_rtp(*far, wire.data(), &len, static_cast<uint32_t>(wire.size())), srtp::result::ok);
-    wire.resize(len);
-    inject(side_a, frame(side_a, caller_, 4000, addr_a_, 31500, std::move(wire)));
-    run();
-    EXPECT_EQ(sent(side_b).size(), 1u);
-    EXPECT_EQ(worker_->recording->ring->refs_out(), 1u);
-    const unsigned in_use = rte_mempool_in_use_count(test::packet_pool());
-    sessions_.reset();
-    pub_.reset();
-    plane_.reset();
-    EXPECT_EQ(rte_mempool_in_use_count(test::packet_pool()), in_use - 1) << "teardown freed the unread reference";
 }
 
 }  // namespace
