@@ -198,6 +198,7 @@ void finish(benchmark::State& state) {
                 q[5] = static_cast<uint8_t>(ts >> 16);
                 q[6] = static_cast<uint8_t>(ts >> 8);
                 q[7] = static_cast<uint8_t>(ts);
+                q[1] = 0;  // PCMU: the finish renders a WAV
                 q[11] = leg;
                 dp::record_copy(ring, k * 20'000'000ull, id, leg, false, htonl(0xc6120001 + leg), htons(4000),
                                 htonl(0xc6120101 + leg), htons(30000), q.data(), static_cast<uint32_t>(q.size()));
