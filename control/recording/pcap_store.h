@@ -8,7 +8,8 @@
 // between flushes (least recently used closed first), whatever the number of recorded
 // calls. Memory: a recording's buffer grows to what gathers between its flushes (at most
 // the recorder's flush_bytes and a record, or what its call sends in flush_every: ~11 KB
-// for G.711 at 500 ms) and is kept until it closes. Recorder thread only.
+// for G.711 at 500 ms; open_memstream may allocate up to twice that) and is kept until it
+// closes. Recorder thread only.
 //
 // Each packet is written as IPv4/UDP or IPv6/UDP (as it arrived) around the clear RTP/RTCP,
 // addressed as it arrived (the sender's address and port to the relay's), with its real
