@@ -82,6 +82,9 @@ void drain(benchmark::State& state) {
     c.dir = dir;
     c.max_open_files = 256;
     rec::recorder r(c, {&ring}, nullptr);
+    // Not what this measures: stop() leaves every recording as a node dying after its WAV
+    // would (no sync, no move), so a run's end costs no disk flushes per recording.
+    r.die_after(rec::completion_step::wav_written);
     open_numbered(r, recordings);
     r.poll(std::chrono::steady_clock::now());
     const std::vector<uint8_t> p = g711_packet(1);
@@ -128,6 +131,9 @@ void paced(benchmark::State& state) {
     c.max_open_files = 256;
     c.flush_every = std::chrono::milliseconds(state.range(1));
     rec::recorder r(c, {&ring}, nullptr);
+    // Not what this measures: stop() leaves every recording as a node dying after its WAV
+    // would (no sync, no move), so a run's end costs no disk flushes per recording.
+    r.die_after(rec::completion_step::wav_written);
     open_numbered(r, recordings);
     // The simulated clock: 1,024 packets a turn at 100 packets/s per recording (10 ms at
     // 1,000 recordings, so the age passes come as often as in real time).
@@ -198,6 +204,7 @@ void finish(benchmark::State& state) {
                 q[5] = static_cast<uint8_t>(ts >> 16);
                 q[6] = static_cast<uint8_t>(ts >> 8);
                 q[7] = static_cast<uint8_t>(ts);
+                q[1] = 0;  // PCMU: the finish renders a WAV
                 q[11] = leg;
                 dp::record_copy(ring, k * 20'000'000ull, id, leg, false, htonl(0xc6120001 + leg), htons(4000),
                                 htonl(0xc6120101 + leg), htons(30000), q.data(), static_cast<uint32_t>(q.size()));

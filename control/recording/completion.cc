@@ -36,14 +36,31 @@ kind kind_of(const std::string& path, struct stat* st = nullptr) {
 
 std::string parent_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
 
+// The directory of `base` relative to the recording directory: "" for a base without one.
+std::string sub_dir_of(const std::string& base) {
+    const size_t slash = base.rfind('/');
+    return slash == std::string::npos ? std::string() : base.substr(0, slash);
+}
+
 bool ends_with(std::string_view s, std::string_view tail) {
     return s.size() > tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }
 
 }  // namespace
 
+std::string sync_media(const std::string& dir, const std::string& base, bool pcap, bool wav) {
+    const std::string open_area = dir + "/" + base;
+    if (std::string e = pcap ? sync_file(open_area + ".pcap") : std::string(); !e.empty()) {
+        return e;
+    }
+    if (std::string e = wav ? sync_file(open_area + ".wav") : std::string(); !e.empty()) {
+        return e;
+    }
+    return sync_dirs(dir, sub_dir_of(base));
+}
+
 std::string commit_metadata(const std::string& dir, const std::string& base, std::string_view json,
-                            completion_step stop) {
+                            completion_step stop, std::string* unsynced) {
     const std::string path = dir + "/" + base + ".json";
     const std::string tmp = path + ".tmp";
     ::unlink(tmp.c_str());  // a leftover of a finish that died: made again (unlink follows no symlink)
@@ -56,6 +73,9 @@ std::string commit_metadata(const std::string& dir, const std::string& base, std
     if (std::string m = move_new(tmp, path); !m.empty()) {
         ::unlink(tmp.c_str());
         return "cannot rename " + tmp + ": " + m;
+    }
+    if (std::string e = sync_dirs(dir, sub_dir_of(base)); !e.empty() && unsynced != nullptr) {
+        *unsynced = e;
     }
     return {};
 }
@@ -148,6 +168,15 @@ moved move_committed(const std::string& dir, const std::string& base, const comm
     } else if (k != kind::regular || here.st_dev != there.st_dev || here.st_ino != there.st_ino) {
         out.error = json_done + " exists: an earlier recording has this name";
         return out;
+    }
+    // The renames and the link on the disk before the command announces them and step 8
+    // removes the open area's BASE.json (which alone lets a next start redo a lost rename).
+    const std::string sub = sub_dir_of(base);
+    for (const std::string& d : {sub.empty() ? std::string("done") : "done/" + sub, sub}) {
+        if (std::string e = sync_dirs(dir, d); !e.empty()) {
+            out.error = e;
+            return out;
+        }
     }
     out.paths.push_back(json_done);
     return out;

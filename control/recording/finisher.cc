@@ -155,6 +155,14 @@ void finisher::finish(finish_job& job) {
     if (die_after_ == completion_step::wav_written) {
         return;
     }
+    // On the disk before the metadata names them (completion.h, step 2). A pcap or WAV the
+    // disk could not take is kept and named, but the recording is failed with the reason.
+    if (std::string e = sync_media(dir_, job.base, job.have_pcap, wrote_wav); !e.empty()) {
+        error = error.empty() ? e : error;
+    }
+    if (die_after_ == completion_step::media_synced) {
+        return;
+    }
     // The files as they will be named in done/.
     std::vector<std::string> files;
     if (job.have_pcap) {
@@ -195,8 +203,14 @@ void finisher::finish(finish_job& job) {
             e = done + ext + " exists: an earlier recording has this name";
         }
     }
+    std::string unsynced;
     if (e.empty()) {
-        e = commit_metadata(dir_, job.base, json, die_after_);
+        e = commit_metadata(dir_, job.base, json, die_after_, &unsynced);
+    }
+    if (!unsynced.empty()) {
+        log::event(log::level::warning, "recording metadata may not survive a power loss")
+            .field("recording", job.base)
+            .field("error", unsynced);
     }
     if (e.empty() && (die_after_ == completion_step::metadata_written || die_after_ == completion_step::committed)) {
         return;
@@ -225,6 +239,16 @@ void finisher::finish(finish_job& job) {
     if (!moved.empty() || !job.have_pcap) {
         ::unlink((active + ".state").c_str());  // in done/ now (or nothing to move): not left open
         ::unlink((active + ".state.tmp").c_str());
+    }
+    if (!moved.empty()) {
+        // As a committed recording's (completion.h step 6): on the disk before the command.
+        const size_t slash = job.base.rfind('/');
+        const std::string sub = slash == std::string::npos ? std::string() : job.base.substr(0, slash);
+        if (std::string s = sync_dirs(dir_, sub.empty() ? std::string("done") : "done/" + sub); !s.empty()) {
+            log::event(log::level::warning, "recording files may not survive a power loss")
+                .field("recording", job.base)
+                .field("error", s);
+        }
     }
     count(job.recovered, false, job.failed);
     log::event(log::level::error, "recording failed")

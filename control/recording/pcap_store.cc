@@ -185,6 +185,7 @@ pcap_store::writer* pcap_store::create(uint32_t id, const std::string& path, std
         *error = e;
         return nullptr;
     }
+    w.file_end = w.size;
     std::fseek(w.mem, 0, SEEK_SET);  // what follows overwrites the header in memory
     writer* raw = wp.get();
     writers_[id] = std::move(wp);
@@ -259,27 +260,40 @@ void pcap_store::close_fd(uint32_t id) {
     fds_.erase(it);
 }
 
-std::string pcap_store::flush(writer& w, size_t* written) {
+std::string pcap_store::flush(writer& w, size_t* written, bool whole) {
     *written = 0;
     const uint32_t id = w.id;
     if (pcap_dump_flush(w.dumper) != 0) {
         return "cannot buffer " + w.path;
     }
+    // The bytes to write: all, or up to the last aligned boundary. With at least write_align
+    // gathered there is one past the file's end: the first such write after an unaligned one
+    // is shorter, every later one is write_align and leaves less than a record.
+    size_t n = w.size;
+    if (!whole && w.size >= write_align) {
+        n = static_cast<size_t>((w.file_end + w.size) / write_align * write_align - w.file_end);
+    }
     std::string e;
-    if (w.size != 0) {
+    if (n != 0) {
         const int fd = fd_for(id, w.path, &e);
         if (fd >= 0) {
-            e = write_all(fd, w.buf, w.size);
+            e = write_all(fd, w.buf, n);
             if (!e.empty()) {
                 e = "cannot write " + w.path + ": " + e;
                 close_fd(id);
             } else {
-                *written = w.size;
+                *written = n;
+                w.file_end += n;
             }
         }
     }
-    std::fseek(w.mem, 0, SEEK_SET);
-    w.pending = 0;
+    if (!e.empty()) {
+        n = w.size;  // dropped with the rest: the recording has failed
+    }
+    const size_t keep = w.size - n;
+    std::memmove(w.buf, w.buf + n, keep);  // less than a record once aligned
+    std::fseek(w.mem, static_cast<long>(keep), SEEK_SET);
+    w.pending = keep;
     return e;
 }
 

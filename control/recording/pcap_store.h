@@ -3,9 +3,13 @@
 // packet, told apart by its version nibble, so a bridged call's two families share a file).
 // Each open recording has a libpcap dumper writing into memory (open_memstream): packets are
 // dumped there as they come, and flush() moves what gathered to the file in one write(). So
-// a packet costs a copy, not a system call, and a file is open only while it is written to:
-// at most `max_open` descriptors stay open between flushes (least recently used closed
-// first), whatever the number of recorded calls. Recorder thread only.
+// a packet costs a copy, not a system call (a 64 KiB flush carries ~300 G.711 packets), and
+// a file is open only while it is written to: at most `max_open` descriptors stay open
+// between flushes (least recently used closed first), whatever the number of recorded
+// calls. Memory: a recording's buffer grows to what gathers between its flushes (at most
+// the recorder's flush_bytes and a record, or what its call sends in flush_every: ~11 KB
+// for G.711 at 500 ms; open_memstream may allocate up to twice that) and is kept until it
+// closes. Recorder thread only.
 //
 // Each packet is written as IPv4/UDP or IPv6/UDP (as it arrived) around the clear RTP/RTCP,
 // addressed as it arrived (the sender's address and port to the relay's), with its real
@@ -53,8 +57,14 @@ class pcap_store {
         char* buf = nullptr;
         size_t size = 0;
         pcap_dumper* dumper = nullptr;
-        size_t pending = 0;  // bytes dumped since the last flush
+        size_t pending = 0;     // bytes dumped since the last flush (the stream's position)
+        uint64_t file_end = 0;  // bytes in the file: where the stream's first byte goes
     };
+
+    // The page cache takes a write() that covers whole aligned 64 KiB of a file as one large
+    // folio rather than 16 pages: ~25% less kernel CPU per byte on this machine's ext4
+    // (bench/RESULTS.md). So flushes by size end at such a boundary.
+    static constexpr uint64_t write_align = 64 * 1024;
 
     // Creates `path` for recording `id` (mode 0600, never over an existing file or through a
     // symlink) with the pcap file header, and its in-memory dumper. Null on failure, with
@@ -67,7 +77,10 @@ class pcap_store {
                uint32_t len, uint32_t orig_len);
     // Appends what `w` gathered to its file. Empty on success, else the reason (disk
     // full, ...); what could not be written is dropped. `written` gets the bytes written.
-    std::string flush(writer& w, size_t* written);
+    // `whole` = false (a flush because enough gathered): only up to the file's last
+    // write_align boundary when at least write_align gathered, the rest (less than a record,
+    // once the file is aligned) staying for the next (w.pending); see write_align.
+    std::string flush(writer& w, size_t* written, bool whole = true);
     // Forgets `w`: its dumper and, if open, its file (flush first to keep what gathered).
     void close(writer* w);
     size_t open_files() const { return fds_.size(); }

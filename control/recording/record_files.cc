@@ -64,4 +64,42 @@ std::string move_new(const std::string& from, const std::string& to) {
     return {};
 }
 
+namespace {
+std::string sync_one(const std::string& path, int flags, bool data_only) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | flags);
+    if (fd < 0) {
+        return "cannot open " + path + ": " + std::strerror(errno);
+    }
+    std::string e;
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        e = std::strerror(errno);
+    } else if ((flags & O_DIRECTORY) == 0 && !S_ISREG(st.st_mode)) {
+        e = "not a regular file";
+    } else if ((data_only ? ::fdatasync(fd) : ::fsync(fd)) != 0) {
+        e = std::strerror(errno);
+    }
+    ::close(fd);
+    return e.empty() ? std::string() : "cannot sync " + path + ": " + e;
+}
+}  // namespace
+
+std::string sync_file(const std::string& path) { return sync_one(path, O_NONBLOCK, true); }
+
+std::string sync_dirs(const std::string& root, const std::string& rel) {
+    // Deepest first: a directory's own name is in its parent, synced after it.
+    std::string sub = rel;
+    while (true) {
+        const std::string path = sub.empty() ? root : root + "/" + sub;
+        if (std::string e = sync_one(path, O_DIRECTORY, false); !e.empty()) {
+            return e;
+        }
+        if (sub.empty()) {
+            return {};
+        }
+        const size_t slash = sub.rfind('/');
+        sub = slash == std::string::npos ? std::string() : sub.substr(0, slash);
+    }
+}
+
 }  // namespace rtprelay::recording

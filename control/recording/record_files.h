@@ -26,4 +26,15 @@ std::string write_new(const std::string& path, std::string_view text, bool sync 
 // Renames `from` to `to` unless `to` exists (an earlier recording of the same name).
 std::string move_new(const std::string& from, const std::string& to);
 
+// fdatasync(2)s the regular file `path` (opened read-only, not through a symlink): its data,
+// and the size that reaches it, survive a power loss. Costs what the kernel still had to
+// write of it (a finished recording's last seconds) plus a disk flush.
+std::string sync_file(const std::string& path);
+
+// fsync(2)s `root`/`rel` and every directory above it up to `root` itself (`rel` empty:
+// `root` alone), so that the names made in them (files created, renamed or linked there,
+// and the directories make_dirs made on the way) survive a power loss. A directory with
+// nothing new costs a system call; one with changes, a journal commit.
+std::string sync_dirs(const std::string& root, const std::string& rel);
+
 }  // namespace rtprelay::recording

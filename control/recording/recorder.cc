@@ -221,8 +221,10 @@ size_t recorder::poll(std::chrono::steady_clock::time_point now) {
     if (now >= next_age_pass_) {
         next_age_pass_ = now + cfg_.flush_every / 16;
         for (auto& [id, a] : active_) {
-            if (a->pending != 0 && (a->pending >= cfg_.flush_bytes || now - a->buffered_since >= cfg_.flush_every)) {
-                flush(*a);
+            if (a->pending != 0 && now - a->buffered_since >= cfg_.flush_every) {
+                flush(*a, true);
+            } else if (a->pending >= cfg_.flush_bytes) {
+                flush(*a, false);
             }
         }
     }
@@ -370,18 +372,20 @@ void recorder::handle(const dp::record_slot& s) {
     a.g711 = count_packet(st, pkt, pkt_len, s.orig_len, ns) || a.g711;
     live_counters::bump(counters_.packets);
     if (a.pending >= cfg_.flush_bytes) {
-        flush(a);
+        flush(a, false);
     }
 }
 
-void recorder::flush(active& a) {
+void recorder::flush(active& a, bool whole) {
     if (a.out == nullptr || a.pending == 0) {
         return;
     }
     size_t written = 0;
-    const std::string e = store_->flush(*a.out, &written);
+    const std::string e = store_->flush(*a.out, &written, whole);
     live_counters::bump(counters_.bytes, written);
-    a.pending = 0;
+    // What a flush by size kept (less than a record) came with the packet just added.
+    a.pending = a.out->pending;
+    a.buffered_since = now_;
     if (!e.empty()) {
         fail(a, e);
     }
@@ -473,7 +477,7 @@ void recorder::finish(active& a, close_request r) {
         std::lock_guard<std::mutex> g(mu_);
         failures_.erase(a.info.id);
     }
-    flush(a);
+    flush(a, true);
     store_->close(a.out);
     a.out = nullptr;
     finish_job job;

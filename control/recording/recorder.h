@@ -10,8 +10,9 @@
 // since, no packet with the id can still be on its way into a ring, so the recorder reads
 // the rings up to where they stand and closes the files with nothing missing.
 //
-// Bounds: packets are buffered per recording and appended in batches (at flush_bytes or
-// every flush_every), at most max_open_files pcap files open at a time (pcap_store.h). A
+// Bounds: packets are buffered per recording and appended in batches (at flush_bytes, up to
+// an aligned 64 KiB of the file, or all of them every flush_every), at most max_open_files
+// pcap files open at a time, buffers of at most flush_bytes and a record (pcap_store.h). A
 // write error (disk full, ...) fails that recording only: counted, logged, its later
 // packets dropped from it; the calls and the other recordings go on.
 //
@@ -158,7 +159,9 @@ class recorder {
     active* begin(open_request r);
     size_t drain(size_t max_per_ring);
     void handle(const dp::record_slot& s);
-    void flush(active& a);
+    // Writes what `a` gathered: all of it (`whole`: by age, at close), or for a flush by
+    // size up to an aligned boundary of its file (pcap_store::write_align).
+    void flush(active& a, bool whole);
     void write_state_file(active& a);
     void fail(active& a, const std::string& why);
     void close_due(bool all);

@@ -16,8 +16,15 @@
 namespace rtprelay::recording {
 
 namespace {
-constexpr int64_t rate = 8000;              // G.711 samples per second
-constexpr uint64_t window = 4 * rate;       // samples kept per channel before they are written
+constexpr int64_t rate = 8000;  // G.711 samples per second
+// Samples kept per channel before they are written: 4.1 s, a power of two so that a sample's
+// place in the window is a mask, not a division.
+constexpr uint64_t window = 1 << 15;
+constexpr uint64_t window_mask = window - 1;
+// Frames handed to libsndfile at once: it writes each call's frames with one write() (no
+// buffering of its own), so 1,024 made a system call per 4 KiB of dual audio; 8,192 make one
+// per 32 KiB (~1 s of audio).
+constexpr uint64_t frames_per_write = 8192;
 constexpr int64_t reanchor_samples = 1600;  // 200 ms
 
 // The RTP payload of a record, or false when it is not RTP this renderer places.
@@ -64,7 +71,7 @@ bool parse_rtp(const uint8_t* p, uint32_t n, rtp_view* out) {
 // Two legs' samples over a sliding window; what leaves the window is written to the file.
 class timeline {
  public:
-    timeline(SNDFILE* f, bool dual, uint64_t total) : f_(f), dual_(dual), total_(total) {
+    timeline(SNDFILE* f, bool dual, uint64_t total) : f_(f), dual_(dual), total_(total), frames_(2 * frames_per_write) {
         for (auto& w : win_) {
             w.assign(window, 0);
         }
@@ -86,27 +93,37 @@ class timeline {
         if (static_cast<uint64_t>(end) > written_ + window) {
             advance(static_cast<uint64_t>(end) - window);
         }
-        for (int64_t p = pos; p < end; ++p) {
-            win_[ch][static_cast<uint64_t>(p) % window] = *s++;
+        // At most two runs: up to the window's end, then from its start.
+        for (auto p = static_cast<uint64_t>(pos); p < static_cast<uint64_t>(end);) {
+            const uint64_t at = p & window_mask;
+            const uint64_t n = std::min<uint64_t>(static_cast<uint64_t>(end) - p, window - at);
+            std::memcpy(&win_[ch][at], s, n * sizeof(int16_t));
+            s += n;
+            p += n;
         }
     }
 
     // Writes out everything before `upto` (silence where nothing was placed).
     bool advance(uint64_t upto) {
-        int16_t frames[2 * 1024];
+        int16_t* frames = frames_.data();
         while (written_ < upto) {
-            const uint64_t n = std::min<uint64_t>(upto - written_, 1024);
-            for (uint64_t k = 0; k < n; ++k) {
-                const uint64_t i = (written_ + k) % window;
-                if (dual_) {
-                    frames[2 * k] = win_[0][i];
-                    frames[2 * k + 1] = win_[1][i];
-                } else {
-                    const int sum = win_[0][i] + win_[1][i];
-                    frames[k] = static_cast<int16_t>(std::clamp(sum, -32768, 32767));
+            // One run of the window (it does not wrap inside), at most frames_per_write long.
+            const uint64_t at = written_ & window_mask;
+            const uint64_t n = std::min({upto - written_, frames_per_write, window - at});
+            const int16_t* a = &win_[0][at];
+            const int16_t* b = &win_[1][at];
+            if (dual_) {
+                for (uint64_t k = 0; k < n; ++k) {
+                    frames[2 * k] = a[k];
+                    frames[2 * k + 1] = b[k];
                 }
-                win_[0][i] = win_[1][i] = 0;
+            } else {
+                for (uint64_t k = 0; k < n; ++k) {
+                    frames[k] = static_cast<int16_t>(std::clamp(a[k] + b[k], -32768, 32767));
+                }
             }
+            std::memset(&win_[0][at], 0, n * sizeof(int16_t));
+            std::memset(&win_[1][at], 0, n * sizeof(int16_t));
             if (sf_writef_short(f_, frames, static_cast<sf_count_t>(n)) != static_cast<sf_count_t>(n)) {
                 ok_ = false;
                 return false;
@@ -124,6 +141,7 @@ class timeline {
     uint64_t written_ = 0;
     bool ok_ = true;
     std::vector<int16_t> win_[2];
+    std::vector<int16_t> frames_;  // interleaved frames on their way to libsndfile
 };
 
 struct anchor {

@@ -8,7 +8,7 @@
 // anchored at the arrival time of its first packet and re-anchored at the arrival time
 // whenever the timestamps disagree with it by more than 200 ms (a new talk spurt clock, a
 // restarted sender). What no packet covers (loss, pause, silence suppression, the other
-// codecs, RTCP) is silence. Memory: a 4-second window per channel, whatever the length.
+// codecs, RTCP) is silence. Memory: a 4.1-second window per channel, whatever the length.
 // A recording longer than max_wav_seconds (a clock that jumped, a call nobody ended) has its
 // WAV cut there (wav_result::cut; the pcap keeps everything).
 

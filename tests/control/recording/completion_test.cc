@@ -1,6 +1,7 @@
 // A node that dies while it finishes a recording (control/recording/completion.h): for every
-// point between two steps of the finish (WAV written, metadata written, committed, state
-// removed, pcap moved, WAV moved, metadata linked, command started) a recorder finishes a
+// point between two steps of the finish (WAV written, pcap and WAV synced, metadata written,
+// committed, state removed, pcap moved, WAV moved, metadata linked, command started) a
+// recorder finishes a
 // real recording and stops there, as a kill -9 would leave it; a recorder started again on
 // the directory then finishes it. done/ must hold the whole recording once (pcap libpcap
 // reads, WAV libsndfile reads, metadata naming them), the open area nothing, and the
@@ -21,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "control/recording/record_files.h"
 #include "control/recording/recorder.h"
 #include "tests/control/recording/temp_files.h"
 #include "tests/control/recording/two_legs.h"
@@ -147,9 +149,9 @@ class completion_test : public ::testing::Test {
 
 TEST_F(completion_test, a_death_between_any_two_steps_is_finished_at_the_next_start) {
     const completion_step steps[] = {
-        completion_step::wav_written,     completion_step::metadata_written, completion_step::committed,
-        completion_step::state_removed,   completion_step::pcap_moved,       completion_step::wav_moved,
-        completion_step::metadata_linked, completion_step::announced,
+        completion_step::wav_written, completion_step::media_synced,    completion_step::metadata_written,
+        completion_step::committed,   completion_step::state_removed,   completion_step::pcap_moved,
+        completion_step::wav_moved,   completion_step::metadata_linked, completion_step::announced,
     };
     for (const completion_step step : steps) {
         const std::string base = "trunk/died-" + std::to_string(static_cast<int>(step));
@@ -222,6 +224,24 @@ TEST_F(completion_test, files_that_are_not_a_finish_of_ours_are_left_alone) {
     EXPECT_EQ(names_under(dir_), (std::vector<std::string>{".lock", "done/", "foreign.json", "link.json"}));
     EXPECT_EQ(read_file(hook_log_), "");
     EXPECT_EQ(rec.counters().recovered, 0u);
+}
+
+TEST_F(completion_test, syncing_refuses_what_is_not_a_recording_file) {
+    // Step 2 opens the files it syncs without following a symlink, and only regular files:
+    // a name swapped for a link to elsewhere is an error, never a sync of the other file.
+    ASSERT_EQ(make_dirs(dir_ + "/a/b"), "");
+    ASSERT_EQ(write_new(dir_ + "/a/b/x.pcap", "pcap"), "");
+    ASSERT_EQ(write_new(dir_ + "/a/b/x.wav", "wav"), "");
+    EXPECT_EQ(sync_media(dir_, "a/b/x", true, true), "");
+    EXPECT_EQ(sync_dirs(dir_, "a/b"), "");
+    EXPECT_EQ(sync_dirs(dir_, ""), "");
+    EXPECT_EQ(sync_media(dir_, "a/b/gone", true, false).find("cannot open " + dir_ + "/a/b/gone.pcap"), 0u);
+    EXPECT_EQ(sync_media(dir_, "a/b/x", true, false), "") << "no WAV asked for: none synced";
+    ASSERT_EQ(::symlink("/etc/passwd", (dir_ + "/a/b/y.pcap").c_str()), 0);
+    EXPECT_EQ(sync_media(dir_, "a/b/y", true, false).find("cannot open " + dir_ + "/a/b/y.pcap"), 0u);
+    ASSERT_EQ(::mkfifo((dir_ + "/a/b/z.pcap").c_str(), 0600), 0);
+    EXPECT_EQ(sync_media(dir_, "a/b/z", true, false), "cannot sync " + dir_ + "/a/b/z.pcap: not a regular file");
+    EXPECT_EQ(sync_dirs(dir_, "a/missing").find("cannot open " + dir_ + "/a/missing"), 0u);
 }
 
 TEST_F(completion_test, committed_metadata_names_its_files) {

@@ -3,6 +3,7 @@
 // their readers), metadata parsed for its key facts, the completion command run for real.
 
 #include "control/recording/recorder.h"
+#include "control/recording/pcap_store.h"
 
 #include <dirent.h>
 #include <gtest/gtest.h>
@@ -550,6 +551,49 @@ TEST_F(recorder_test, open_files_stay_bounded_with_many_recordings) {
         EXPECT_EQ(read_pcap(dir_ + "/done/many/" + std::to_string(id) + ".pcap").payloads.size(), 40u) << id;
     }
     EXPECT_EQ(rec_->counters().finished, calls);
+}
+
+TEST_F(recorder_test, flushes_by_size_end_on_64_kib_boundaries_and_keep_every_packet) {
+    // No age flush in this test (an hour): every write is one by size, which ends the file on
+    // a boundary of pcap_store::write_align; the bytes past it wait for the next write, and the
+    // close writes them all.
+    recorder_config c;
+    c.dir = dir_;
+    c.flush_bytes = 64 * 1024;
+    c.flush_every = std::chrono::hours(1);
+    c.unix_ns0 = t0_ns;
+    c.tsc_hz = hz;
+    rec_ = std::make_unique<recorder>(c, std::vector<dp::record_ring*>{&ring_}, nullptr);
+    open(1, "aligned");
+    const std::string path = dir_ + "/aligned.pcap";
+    constexpr uint16_t packets = 1200;  // 216 bytes each in the file: ~4 writes
+    std::vector<off_t> sizes;
+    for (uint16_t k = 0; k < packets; ++k) {
+        send(1, static_cast<uint8_t>(k & 1), tone_packet(1, k, 440), 20 * k);
+        if (k % 50 == 49) {
+            rec_->poll(std::chrono::steady_clock::now());
+            struct stat st {};
+            ASSERT_EQ(::stat(path.c_str(), &st), 0);
+            if (sizes.empty() || sizes.back() != st.st_size) {
+                sizes.push_back(st.st_size);
+            }
+        }
+    }
+    ASSERT_GE(sizes.size(), 4u) << "the header, then at least three writes";
+    EXPECT_EQ(sizes[0], 24) << "the pcap file header alone";
+    for (size_t i = 1; i < sizes.size(); ++i) {
+        EXPECT_EQ(sizes[i] % static_cast<off_t>(pcap_store::write_align), 0) << sizes[i];
+    }
+    close(1, 20 * packets);
+    rec_->stop();
+    const pcap_read r = read_pcap(dir_ + "/done/aligned.pcap");
+    ASSERT_EQ(r.payloads.size(), packets);
+    for (uint16_t k = 0; k < packets; ++k) {
+        EXPECT_EQ(r.payloads[k], tone_packet(1, k, 440)) << k;
+    }
+    struct stat st {};
+    ASSERT_EQ(::stat((dir_ + "/done/aligned.pcap").c_str(), &st), 0);
+    EXPECT_EQ(st.st_size, 24 + 216 * packets) << "each record once: header 16, IPv4/UDP 28, RTP 172";
 }
 
 TEST_F(recorder_test, a_write_error_fails_that_recording_only) {
