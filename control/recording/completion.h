@@ -26,10 +26,11 @@
 // that later step (2 before 3, 3 before 4, 6 before 7 and 8; the renames of 5 need no sync
 // of their own, as 8, which alone would make a lost rename unrecoverable, comes after 6's).
 // The cost is on the finisher thread, one recording at a time: the disk flushes of what the
-// kernel had not yet written of the pcap (its last seconds) and of the WAV, and three
-// journal commits (after 2, 3 and 6); the recorder thread's writes of the other recordings
-// go on meanwhile (bench/RESULTS.md: per recording on this machine's disk). Finisher
-// thread only.
+// kernel had not yet written of the pcap (its last seconds) and of the WAV, and the journal
+// commits of steps 2, 3 and 6 (up to five on ext4: the pcap's, the WAV's, the temporary
+// JSON's, the rename's, done/'s); the recorder thread's writes of the other recordings go on
+// meanwhile (bench/RESULTS.md: 5-40 ms of waiting per recording on a shared VM disk).
+// Finisher thread only.
 
 #include <cstdint>
 #include <string>
