@@ -378,6 +378,22 @@ void offer_answer(benchmark::State& state) {
     }
 }
 
+// Call i of the tick and takeover cases: an SRTP<->SRTP offer (external -> internal) and its
+// answer.
+void open_srtp_call(plane& p, uint32_t i) {
+    value o = request("offer", i, 0);
+    o.set("sdp", value::str(sdp("198.51.100.10", i, true)));
+    value dir = value::list();
+    dir.as_list().push_back(value::str("external"));
+    dir.as_list().push_back(value::str("internal"));
+    o.set("direction", dir);
+    p.handle(ng::encode(o));
+    value a = request("answer", i, 0);
+    a.set("to-tag", value::str("tt" + std::to_string(i)));
+    a.set("sdp", value::str(sdp("203.0.113.20", i, true)));
+    p.handle(ng::encode(a));
+}
+
 // The group's tick with many SRTP calls open (writer on, no NG traffic): `calls`
 // SRTP<->SRTP calls set up and written, then ticks back to back for 2 s, each timed in
 // the thread's CPU time. The SRTP scan looks at every call's indices once per pass (group.cc); what
@@ -392,17 +408,7 @@ void tick_with_calls(benchmark::State& state) {
     try {
         plane p(true, calls);
         for (uint32_t i = 0; i < calls; ++i) {
-            value o = request("offer", i, 0);
-            o.set("sdp", value::str(sdp("198.51.100.10", i, true)));
-            value dir = value::list();
-            dir.as_list().push_back(value::str("external"));
-            dir.as_list().push_back(value::str("internal"));
-            o.set("direction", dir);
-            p.handle(ng::encode(o));
-            value a = request("answer", i, 0);
-            a.set("to-tag", value::str("tt" + std::to_string(i)));
-            a.set("sdp", value::str(sdp("203.0.113.20", i, true)));
-            p.handle(ng::encode(a));
+            open_srtp_call(p, i);
         }
         const auto deadline = steady::now() + std::chrono::seconds(30);
         while (p.grp->pending_writes() != 0 && steady::now() < deadline) {
@@ -450,17 +456,7 @@ void takeover(benchmark::State& state) {
             const std::string name = "takeover" + std::to_string(getpid()) + "-" + std::to_string(++runs);
             auto n1 = std::make_unique<plane>(true, calls, name, "n1", true);
             for (uint32_t i = 0; i < calls; ++i) {
-                value o = request("offer", i, 0);
-                o.set("sdp", value::str(sdp("198.51.100.10", i, true)));
-                value dir = value::list();
-                dir.as_list().push_back(value::str("external"));
-                dir.as_list().push_back(value::str("internal"));
-                o.set("direction", dir);
-                n1->handle(ng::encode(o));
-                value a = request("answer", i, 0);
-                a.set("to-tag", value::str("tt" + std::to_string(i)));
-                a.set("sdp", value::str(sdp("203.0.113.20", i, true)));
-                n1->handle(ng::encode(a));
+                open_srtp_call(*n1, i);
             }
             auto deadline = steady::now() + std::chrono::seconds(30);
             while (n1->grp->agent_counters().writes.load() < 2ull * calls && steady::now() < deadline) {
