@@ -583,8 +583,11 @@ bool agent::master_down_for_sentinels() {
                 ping_pending_ms = std::strtoll(v.elements[k + 1].str.c_str(), nullptr, 10);
             }
         }
+        // "disconnected": the Sentinel has no link to the master at all. It says so while its
+        // s_down flag and ping timer start again from zero, as after an aborted failover
+        // (a dead master is then not "down" for one down-after period).
         const bool sees_down = flags.find("s_down") != std::string::npos || flags.find("o_down") != std::string::npos ||
-                               ping_pending_ms >= stale_ms;
+                               flags.find("disconnected") != std::string::npos || ping_pending_ms >= stale_ms;
         down += sees_down ? 1 : 0;
     }
     return down > cfg_.sentinels.size() / 2;
