@@ -15,55 +15,51 @@ timeval to_timeval(std::chrono::milliseconds ms) {
     return tv;
 }
 
+// A reply's kind from hiredis' type; an unknown type is an error.
+redis_value::kind kind_of(int type) {
+    switch (type) {
+        case REDIS_REPLY_NIL:
+            return redis_value::kind::nil;
+        case REDIS_REPLY_STATUS:
+            return redis_value::kind::status;
+        case REDIS_REPLY_INTEGER:
+            return redis_value::kind::integer;
+        case REDIS_REPLY_STRING:
+            return redis_value::kind::string;
+        case REDIS_REPLY_ARRAY:
+            return redis_value::kind::array;
+        default:
+            return redis_value::kind::error;
+    }
+}
+
 redis_value convert(const redisReply* r) {
     redis_value v;
     if (r == nullptr) {
         return v;
     }
+    v.type = kind_of(r->type);
     switch (r->type) {
         case REDIS_REPLY_NIL:
-            v.type = redis_value::kind::nil;
-            break;
-        case REDIS_REPLY_STATUS:
-            v.type = redis_value::kind::status;
-            v.str.assign(r->str, r->len);
-            break;
-        case REDIS_REPLY_ERROR:
-            v.type = redis_value::kind::error;
-            v.str.assign(r->str, r->len);
             break;
         case REDIS_REPLY_INTEGER:
-            v.type = redis_value::kind::integer;
             v.integer = r->integer;
             break;
-        case REDIS_REPLY_STRING:
-            v.type = redis_value::kind::string;
-            v.str.assign(r->str, r->len);
-            break;
         case REDIS_REPLY_ARRAY:
-            v.type = redis_value::kind::array;
             v.elements.reserve(r->elements);
             for (size_t i = 0; i < r->elements; ++i) {
                 v.elements.push_back(convert(r->element[i]));
             }
             break;
+        case REDIS_REPLY_STATUS:
+        case REDIS_REPLY_ERROR:
+        case REDIS_REPLY_STRING:
+            v.str.assign(r->str, r->len);
+            break;
         default:
-            v.type = redis_value::kind::error;
             v.str = "unexpected reply type";
     }
     return v;
-}
-
-void append_command(redisContext* c, const redis_command& cmd) {
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    argv.reserve(cmd.size());
-    lens.reserve(cmd.size());
-    for (const auto& a : cmd) {
-        argv.push_back(a.data());
-        lens.push_back(a.size());
-    }
-    redisAppendCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data());
 }
 }  // namespace
 
@@ -99,9 +95,9 @@ std::vector<redis_value> redis_conn::pipeline(const std::vector<redis_command>& 
         return out;
     }
     for (const auto& cmd : cmds) {
-        append_command(c_, cmd);
+        append_args(cmd);
     }
-    for (size_t i = 0; i < cmds.size(); ++i) {
+    for (size_t i = 0; i < cmds.size() && c_ != nullptr; ++i) {
         void* r = nullptr;
         if (redisGetReply(c_, &r) != REDIS_OK || r == nullptr) {
             close();
@@ -113,13 +109,16 @@ std::vector<redis_value> redis_conn::pipeline(const std::vector<redis_command>& 
     return out;
 }
 
-void redis_conn::append(std::span<const std::string_view> args) {
+void redis_conn::append(std::span<const std::string_view> args) { append_args(args); }
+
+template <typename Args>
+void redis_conn::append_args(const Args& args) {
     if (c_ == nullptr) {
         return;
     }
     argv_.clear();
     lens_.clear();
-    for (const std::string_view a : args) {
+    for (const auto& a : args) {
         argv_.push_back(a.data());
         lens_.push_back(a.size());
     }
@@ -139,26 +138,8 @@ reply_brief redis_conn::read_brief() {
         return b;
     }
     const auto* r = static_cast<const redisReply*>(p);
-    switch (r->type) {
-        case REDIS_REPLY_NIL:
-            b.type = redis_value::kind::nil;
-            break;
-        case REDIS_REPLY_STATUS:
-            b.type = redis_value::kind::status;
-            break;
-        case REDIS_REPLY_INTEGER:
-            b.type = redis_value::kind::integer;
-            break;
-        case REDIS_REPLY_STRING:
-            b.type = redis_value::kind::string;
-            break;
-        case REDIS_REPLY_ARRAY:
-            b.type = redis_value::kind::array;
-            break;
-        default:
-            b.type = redis_value::kind::error;
-            b.readonly = r->type == REDIS_REPLY_ERROR && std::string_view(r->str, r->len).starts_with("READONLY");
-    }
+    b.type = kind_of(r->type);
+    b.readonly = r->type == REDIS_REPLY_ERROR && std::string_view(r->str, r->len).starts_with("READONLY");
     freeReplyObject(p);
     return b;
 }

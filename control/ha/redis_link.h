@@ -74,7 +74,11 @@ class redis_conn {
 
  private:
     redisContext* c_ = nullptr;
-    std::vector<const char*> argv_;  // append(): reused
+    // Appends one command (strings or views) through argv_/lens_; closes on failure.
+    template <typename Args>
+    void append_args(const Args& args);
+
+    std::vector<const char*> argv_;  // append_args(): reused
     std::vector<size_t> lens_;
 };
 
