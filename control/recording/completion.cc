@@ -50,11 +50,17 @@ bool ends_with(std::string_view s, std::string_view tail) {
 
 std::string sync_media(const std::string& dir, const std::string& base, bool pcap, bool wav) {
     const std::string open_area = dir + "/" + base;
-    if (std::string e = pcap ? sync_file(open_area + ".pcap") : std::string(); !e.empty()) {
-        return e;
+    std::vector<std::string> files;
+    if (pcap) {
+        files.push_back(open_area + ".pcap");
     }
-    if (std::string e = wav ? sync_file(open_area + ".wav") : std::string(); !e.empty()) {
-        return e;
+    if (wav) {
+        files.push_back(open_area + ".wav");
+    }
+    for (const std::string& e : sync_files(files)) {
+        if (!e.empty()) {
+            return e;
+        }
     }
     return sync_dirs(dir, sub_dir_of(base));
 }
@@ -108,7 +114,7 @@ bool read_committed(const std::string& dir, const std::string& base, committed_f
 }
 
 moved move_committed(const std::string& dir, const std::string& base, const committed_files& files,
-                     completion_step stop) {
+                     completion_step stop, std::vector<std::string>* dirs_to_sync) {
     moved out;
     const std::string open_area = dir + "/" + base;
     const std::string done = dir + "/done/" + base;
@@ -173,6 +179,10 @@ moved move_committed(const std::string& dir, const std::string& base, const comm
     // removes the open area's BASE.json (which alone lets a next start redo a lost rename).
     const std::string sub = sub_dir_of(base);
     for (const std::string& d : {sub.empty() ? std::string("done") : "done/" + sub, sub}) {
+        if (dirs_to_sync != nullptr) {
+            dirs_to_sync->push_back(d);
+            continue;
+        }
         if (std::string e = sync_dirs(dir, d); !e.empty()) {
             out.error = e;
             return out;

@@ -25,11 +25,13 @@
 // Power loss: the same holds, as every step a later one depends on is on the disk before
 // that later step (2 before 3, 3 before 4, 6 before 7 and 8; the renames of 5 need no sync
 // of their own, as 8, which alone would make a lost rename unrecoverable, comes after 6's).
-// The cost is on the finisher thread, one recording at a time: the disk flushes of what the
-// kernel had not yet written of the pcap (its last seconds) and of the WAV, and the journal
-// commits of steps 2, 3 and 6 (up to five on ext4: the pcap's, the WAV's, the temporary
-// JSON's, the rename's, done/'s); the recorder thread's writes of the other recordings go on
-// meanwhile (bench/RESULTS.md: 5-40 ms of waiting per recording on a shared VM disk).
+// The cost is on the finisher thread: the disk flushes of what the kernel had not yet
+// written of the pcap (its last seconds) and of the WAV, and the journal commits of steps 2,
+// 3 and 6 (up to five on ext4: the pcap's, the WAV's, the temporary JSON's, the rename's,
+// done/'s): 5-40 ms of waiting for one recording on a shared VM disk (bench/RESULTS.md). The
+// finisher makes each step for a batch of recordings before the next step (finisher.h), so
+// a batch shares those waits; the recorder thread's writes of the other recordings go on
+// meanwhile.
 // Finisher thread only.
 
 #include <cstdint>
@@ -88,9 +90,11 @@ struct moved {
 // Steps 4 to 6 for a committed BASE, each skipped when an earlier run did it (a file in
 // done/ and not in the open area has been moved; the JSON in done/ is the same file).
 // Stops after `stop` when it is one of them. A directory that could not be synced is an
-// error: nothing is announced, the next start carries on.
+// error: nothing is announced, the next start carries on. `dirs_to_sync` (a batch): step
+// 6's directories (relative to `dir`) are added there instead of synced, and the caller
+// syncs them (sync_dir_set) before it announces anything.
 moved move_committed(const std::string& dir, const std::string& base, const committed_files& files,
-                     completion_step stop);
+                     completion_step stop, std::vector<std::string>* dirs_to_sync = nullptr);
 
 // Step 8.
 void release_committed(const std::string& dir, const std::string& base);

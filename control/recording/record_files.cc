@@ -5,8 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <map>
 
 namespace rtprelay::recording {
 
@@ -65,22 +67,47 @@ std::string move_new(const std::string& from, const std::string& to) {
 }
 
 namespace {
-std::string sync_one(const std::string& path, int flags, bool data_only) {
+// Opens `path` to sync it: read-only, never through a symlink, and (unless O_DIRECTORY) only
+// a regular file. The descriptor, or -1 with the reason in *error.
+int open_to_sync(const std::string& path, int flags, std::string* error) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | flags);
     if (fd < 0) {
-        return "cannot open " + path + ": " + std::strerror(errno);
+        *error = "cannot open " + path + ": " + std::strerror(errno);
+        return -1;
     }
-    std::string e;
     struct stat st {};
     if (::fstat(fd, &st) != 0) {
-        e = std::strerror(errno);
+        *error = "cannot sync " + path + ": " + std::strerror(errno);
     } else if ((flags & O_DIRECTORY) == 0 && !S_ISREG(st.st_mode)) {
-        e = "not a regular file";
-    } else if ((data_only ? ::fdatasync(fd) : ::fsync(fd)) != 0) {
-        e = std::strerror(errno);
+        *error = "cannot sync " + path + ": not a regular file";
+    } else {
+        return fd;
     }
     ::close(fd);
-    return e.empty() ? std::string() : "cannot sync " + path + ": " + e;
+    return -1;
+}
+
+std::string sync_one(const std::string& path, int flags, bool data_only) {
+    std::string e;
+    const int fd = open_to_sync(path, flags, &e);
+    if (fd < 0) {
+        return e;
+    }
+    if ((data_only ? ::fdatasync(fd) : ::fsync(fd)) != 0) {
+        e = "cannot sync " + path + ": " + std::strerror(errno);
+    }
+    ::close(fd);
+    return e;
+}
+
+// How deep `rel` is under the root: "" 0, "a" 1, "a/b" 2.
+size_t depth_of(const std::string& rel) {
+    return rel.empty() ? 0 : 1 + static_cast<size_t>(std::count(rel.begin(), rel.end(), '/'));
+}
+
+std::string parent_rel(const std::string& rel) {
+    const size_t slash = rel.rfind('/');
+    return slash == std::string::npos ? std::string() : rel.substr(0, slash);
 }
 }  // namespace
 
@@ -100,6 +127,72 @@ std::string sync_dirs(const std::string& root, const std::string& rel) {
         const size_t slash = sub.rfind('/');
         sub = slash == std::string::npos ? std::string() : sub.substr(0, slash);
     }
+}
+
+std::vector<std::string> sync_files(const std::vector<std::string>& paths) {
+    std::vector<std::string> errors(paths.size());
+    // At most this many descriptors open at once (a batch's files fit: finisher.h).
+    constexpr size_t chunk = 256;
+    std::vector<int> fds;
+    for (size_t from = 0; from < paths.size(); from += chunk) {
+        const size_t to = std::min(paths.size(), from + chunk);
+        fds.assign(to - from, -1);
+        for (size_t i = from; i < to; ++i) {
+            const int fd = open_to_sync(paths[i], O_NONBLOCK, &errors[i]);
+            // Only a start: what it could not start, fdatasync writes and reports below.
+            if (fd >= 0) {
+                ::sync_file_range(fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+            }
+            fds[i - from] = fd;
+        }
+        for (size_t i = from; i < to; ++i) {
+            const int fd = fds[i - from];
+            if (fd < 0) {
+                continue;
+            }
+            if (::fdatasync(fd) != 0) {
+                errors[i] = "cannot sync " + paths[i] + ": " + std::strerror(errno);
+            }
+            ::close(fd);
+        }
+    }
+    return errors;
+}
+
+std::vector<std::string> sync_dir_set(const std::string& root, const std::vector<std::string>& rels) {
+    // Every directory once, with its error; deepest first (a directory's own name is in its
+    // parent, synced after it).
+    std::map<std::string, std::string> done;
+    for (const std::string& rel : rels) {
+        for (std::string d = rel;; d = parent_rel(d)) {
+            done.emplace(d, std::string());
+            if (d.empty()) {
+                break;
+            }
+        }
+    }
+    std::vector<std::string> order;
+    for (const auto& [d, e] : done) {
+        order.push_back(d);
+    }
+    std::stable_sort(order.begin(), order.end(),
+                     [](const std::string& a, const std::string& b) { return depth_of(a) > depth_of(b); });
+    for (const std::string& d : order) {
+        done[d] = sync_one(d.empty() ? root : root + "/" + d, O_DIRECTORY, false);
+    }
+    std::vector<std::string> errors(rels.size());
+    for (size_t i = 0; i < rels.size(); ++i) {
+        for (std::string d = rels[i];; d = parent_rel(d)) {
+            if (const std::string& e = done[d]; !e.empty()) {
+                errors[i] = e;
+                break;
+            }
+            if (d.empty()) {
+                break;
+            }
+        }
+    }
+    return errors;
 }
 
 }  // namespace rtprelay::recording
