@@ -13,6 +13,8 @@
 //                         recorder's one core; the node's loss window on kill -9 is F.
 //   recorder/finish/S     closing one recording of S seconds of two-leg G.711: WAV rendered
 //                         from its pcap, JSON written, files moved (the finisher thread)
+//   recorder/stop/R       a node's stop with R recordings open (2 s of two-leg G.711 each):
+//                         every one finished durably; wall time, most of it disk waits
 //
 // Files go to $RECORDER_BENCH_DIR (default /tmp): a disk, or /dev/shm to leave the disk out.
 //   recorder_benchmark --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
@@ -232,6 +234,78 @@ void finish(benchmark::State& state) {
     remove_dir(dir);
 }
 BENCHMARK(finish)->Name("recorder/finish")->Arg(10)->Arg(60)->Unit(benchmark::kMillisecond);
+
+// A node's stop with R recordings open, each of 2 s of two-leg G.711 (its pcap in the page
+// cache, not yet on the disk, as a call's last seconds are): stop() closes them all and
+// finishes every one durably (WAV, syncs, metadata, moves), on this thread as the recorder's
+// threads were never started. Wall time: most of it waits for the disk.
+void stop(benchmark::State& state) {
+    const auto recordings = static_cast<uint32_t>(state.range(0));
+    constexpr uint32_t packets_per_leg = 100;
+    for (auto _ : state) {
+        state.PauseTiming();
+        const std::string dir = bench_dir();
+        dp::record_ring ring(8 << 20);
+        rec::recorder_config c;
+        c.dir = dir;
+        // The packets' clock starts 2 s ago, as the recordings do: stop() ends them now, so
+        // each WAV is ~2 s long (with a start at 0 it would span since 1970, up to the WAV's
+        // limit).
+        c.unix_ns0 =
+            std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+                .count() -
+            2'000'000'000;
+        rec::recorder r(c, {&ring}, nullptr);
+        for (uint32_t id = 1; id <= recordings; ++id) {
+            rec::open_request o;
+            o.id = id;
+            o.base = std::to_string(id);
+            o.start_ns = c.unix_ns0;
+            r.open(o);
+        }
+        r.poll(std::chrono::steady_clock::now());
+        for (uint32_t k = 0; k < packets_per_leg; ++k) {
+            for (uint32_t id = 1; id <= recordings; ++id) {
+                for (uint8_t leg = 0; leg < 2; ++leg) {
+                    std::vector<uint8_t> q = g711_packet(static_cast<uint16_t>(k));
+                    const uint32_t ts = k * 160;
+                    q[4] = static_cast<uint8_t>(ts >> 24);
+                    q[5] = static_cast<uint8_t>(ts >> 16);
+                    q[6] = static_cast<uint8_t>(ts >> 8);
+                    q[7] = static_cast<uint8_t>(ts);
+                    q[1] = 0;  // PCMU: the finish renders a WAV
+                    q[11] = leg;
+                    dp::record_copy(ring, k * 20'000'000ull, id, leg, false, htonl(0xc6120001 + leg), htons(4000),
+                                    htonl(0xc6120101 + leg), htons(30000), q.data(), static_cast<uint32_t>(q.size()));
+                }
+            }
+            ring.commit();
+            while (ring.consumed() != ring.committed()) {
+                r.poll(std::chrono::steady_clock::now());
+            }
+        }
+        // Every buffer written to its file (an age flush), so stop() has only the finish left.
+        r.poll(std::chrono::steady_clock::now() + std::chrono::hours(1));
+        state.ResumeTiming();
+        r.stop();
+        state.PauseTiming();
+        if (r.counters().finished != recordings) {
+            state.SkipWithError("not every recording finished");
+        }
+        remove_dir(dir);
+        state.ResumeTiming();
+    }
+    state.counters["recordings_per_s"] = benchmark::Counter(
+        static_cast<double>(recordings) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+BENCHMARK(stop)
+    ->Name("recorder/stop")
+    ->ArgName("recordings")
+    ->Arg(100)
+    ->Arg(1000)
+    ->Iterations(1)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 
