@@ -224,8 +224,9 @@ size_t pcap_store::add(writer& w, int64_t unix_ns, const media_endpoint& src, co
     // Asking for them now, while the other recordings' packets are written, hides that
     // (next_write): 100 recordings 3.2 -> 4.5 Mpps, 1,000 2.7 -> 3.4 Mpps, 1 recording
     // unchanged (bench/RESULTS.md).
-    if (const char* next = next_write(w.mem); next != nullptr) {
-        prefetch_for_write(next, 16 + h.caplen);  // the next one is likely as long
+    w.next_byte = next_write(w.mem);
+    if (w.next_byte != nullptr) {
+        prefetch_for_write(w.next_byte, 16 + h.caplen);  // the next one is likely as long
     }
     w.pending += 16 + h.caplen;  // the file's record header is 16 bytes
     return w.pending;

@@ -57,8 +57,9 @@ class pcap_store {
         char* buf = nullptr;
         size_t size = 0;
         pcap_dumper* dumper = nullptr;
-        size_t pending = 0;     // bytes dumped since the last flush (the stream's position)
-        uint64_t file_end = 0;  // bytes in the file: where the stream's first byte goes
+        size_t pending = 0;               // bytes dumped since the last flush (the stream's position)
+        const char* next_byte = nullptr;  // where the stream writes next (a prefetch hint; null: unknown)
+        uint64_t file_end = 0;            // bytes in the file: where the stream's first byte goes
     };
 
     // The page cache takes a write() that covers whole aligned 64 KiB of a file as one large

@@ -46,24 +46,36 @@ void prepare_directory(const std::string& dir) {
     }
 }
 
-struct recorder::active {
+// What a packet touches comes first, in one cache line (drain() prefetches it, then what
+// it points to, before the packet is written).
+struct alignas(64) recorder::active {
+    pcap_store::writer* out = nullptr;   // null once closed or failed
+    FILE* mem = nullptr;                 // out->mem: the stream pcap_dump writes to
+    const char* next_byte = nullptr;     // where the stream writes next (pcap_store::writer)
+    stream_stats* streams_at = nullptr;  // streams.data()
+    size_t pending = 0;                  // bytes dumped, not yet written to the file
+    std::chrono::steady_clock::time_point buffered_since{};
+    int64_t first_ns = 0;      // first packet's time, 0 = none yet
+    uint64_t batch_seq = 0;    // write_batch(): the batch it was last seen in ...
+    uint32_t batch_first = 0;  // ... and its first and last record there
+    uint32_t batch_last = 0;
+    bool failed = false;
+    bool g711 = false;     // a PCMU/PCMA packet was seen
+    bool created = false;  // the pcap file is ours
+    std::vector<stream_stats> streams;
     open_request info;
     std::string pcap_path;
-    pcap_store::writer* out = nullptr;  // null once closed or failed
-    size_t pending = 0;                 // bytes dumped, not yet written to the file
-    std::chrono::steady_clock::time_point buffered_since{};
-    bool created = false;  // the pcap file is ours
-    bool failed = false;
     std::string error;
-    int64_t first_ns = 0;  // first packet's time, 0 = none yet
-    bool g711 = false;     // a PCMU/PCMA packet was seen
-    std::vector<stream_stats> streams;
     recording_state state;   // what its state file holds
     bool state_due = false;  // take_commands() writes the state file at the end of its pass
 };
 
 recorder::recorder(recorder_config cfg, std::vector<dp::record_ring*> rings, rte_rcu_qsbr* rcu)
-    : cfg_(std::move(cfg)), rings_(std::move(rings)), rcu_(rcu), ns_per_tick_(1e9 / static_cast<double>(cfg_.tsc_hz)) {
+    : cfg_(std::move(cfg)),
+      rings_(std::move(rings)),
+      rcu_(rcu),
+      by_id_(max_flat_id + 1, nullptr),
+      ns_per_tick_(1e9 / static_cast<double>(cfg_.tsc_hz)) {
     store_ = std::make_unique<pcap_store>(cfg_.max_open_files);
     finisher_ = std::make_unique<finisher>(cfg_.dir, cfg_.command, counters_);
 }
@@ -294,6 +306,7 @@ recorder::active* recorder::begin(open_request r) {
     if (e.empty()) {
         a->out = store_->create(a->info.id, a->pcap_path, &e);
         a->created = a->out != nullptr;
+        a->mem = a->created ? a->out->mem : nullptr;
     }
     a->state.rec_id = a->info.rec_id;
     a->state.layout = a->info.layout;
@@ -303,6 +316,9 @@ recorder::active* recorder::begin(open_request r) {
     const uint32_t id = a->info.id;
     auto& slot = active_[id];
     slot = std::move(a);
+    if (id < by_id_.size()) {
+        by_id_[id] = slot.get();
+    }
     if (!e.empty()) {
         fail(*slot, e);
         return nullptr;
@@ -317,12 +333,20 @@ size_t recorder::drain(size_t max_per_ring) {
         uint64_t pos = ring->consumed();
         size_t n = 0;
         while (n < max_per_ring) {
-            const dp::record_slot* s = ring->next(&pos, limit);
-            if (s == nullptr) {
+            // The records stay where they are until release(): a batch is pointers to them.
+            uint32_t k = 0;
+            while (k < batch_records && n + k < max_per_ring) {
+                const dp::record_slot* s = ring->next(&pos, limit);
+                if (s == nullptr) {
+                    break;
+                }
+                batch_[k++] = s;
+            }
+            if (k == 0) {
                 break;
             }
-            handle(*s);
-            ++n;
+            write_batch(k);
+            n += k;
         }
         ring->release(pos);
         total += n;
@@ -330,27 +354,73 @@ size_t recorder::drain(size_t max_per_ring) {
     return total;
 }
 
-void recorder::handle(const dp::record_slot& s) {
-    if ((s.flags & dp::record_discard) != 0) {
-        return;
+recorder::active* recorder::find(uint32_t id) {
+    if (id < by_id_.size()) {
+        return by_id_[id];
     }
-    active* found = last_ != nullptr && last_->info.id == s.record_id ? last_ : nullptr;
-    if (found == nullptr) {
-        auto it = active_.find(s.record_id);
-        if (it == active_.end()) {
-            // Opened after this pass took the commands: the open came before the stamp that
-            // made the worker copy the packet, so it is queued by now.
-            take_commands();
-            it = active_.find(s.record_id);
-            if (it == active_.end()) {
-                live_counters::bump(counters_.packets_lost);
-                return;
+    auto it = active_.find(id);
+    return it == active_.end() ? nullptr : it->second.get();
+}
+
+void recorder::write_batch(uint32_t k) {
+    // Pass 1: each record's recording, its first line asked for; records chained per
+    // recording in ring order (batch_next_), recordings in the order they first come.
+    order_.clear();
+    ++batch_seq_;
+    for (uint32_t i = 0; i < k; ++i) {
+        const dp::record_slot& s = *batch_[i];
+        active* a = nullptr;
+        if ((s.flags & dp::record_discard) == 0) {
+            a = find(s.record_id);
+            if (a == nullptr) {
+                // Opened after this pass took the commands: the open came before the stamp
+                // that made the worker copy the packet, so it is queued by now.
+                take_commands();
+                a = find(s.record_id);
+                if (a == nullptr) {
+                    live_counters::bump(counters_.packets_lost);
+                }
             }
         }
-        found = it->second.get();
-        last_ = found;
+        if (a == nullptr) {
+            continue;
+        }
+        batch_next_[i] = UINT32_MAX;
+        if (a->batch_seq != batch_seq_) {
+            a->batch_seq = batch_seq_;
+            a->batch_first = i;
+            order_.push_back(a);
+        } else {
+            batch_next_[a->batch_last] = i;
+        }
+        a->batch_last = i;
     }
-    active& a = *found;
+    // Pass 2: one recording at a time, its packets in ring order (so each file gets what it
+    // got before, byte for byte), while the next recording's stream state, statistics and
+    // buffer tail come into the cache.
+    for (size_t j = 0; j < order_.size(); ++j) {
+        if (j + 1 < order_.size()) {
+            const active& b = *order_[j + 1];
+            if (b.mem != nullptr) {
+                __builtin_prefetch(b.mem, 1);
+                __builtin_prefetch(reinterpret_cast<const char*>(b.mem) + 64, 1);
+                __builtin_prefetch(b.out, 1);
+            }
+            if (b.next_byte != nullptr) {
+                for (int line = 0; line < 4; ++line) {
+                    __builtin_prefetch(b.next_byte + 64 * line, 1);
+                }
+            }
+            __builtin_prefetch(b.streams_at, 1);
+        }
+        active& a = *order_[j];
+        for (uint32_t i = a.batch_first; i != UINT32_MAX; i = batch_next_[i]) {
+            handle(a, *batch_[i]);
+        }
+    }
+}
+
+void recorder::handle(active& a, const dp::record_slot& s) {
     if (a.failed) {
         live_counters::bump(counters_.packets_lost);
         return;
@@ -367,8 +437,10 @@ void recorder::handle(const dp::record_slot& s) {
     const uint8_t* pkt = s.packet();
     const uint32_t pkt_len = s.packet_len();
     a.pending = store_->add(*a.out, ns, src, dst, pkt, pkt_len, s.orig_len);
+    a.next_byte = a.out->next_byte;
     const bool rtcp = (s.flags & dp::record_rtcp) != 0;
     stream_stats& st = stream_of(a.streams, s.channel, rtcp, src, dst, ns);
+    a.streams_at = a.streams.data();
     a.g711 = count_packet(st, pkt, pkt_len, s.orig_len, ns) || a.g711;
     live_counters::bump(counters_.packets);
     if (a.pending >= cfg_.flush_bytes) {
@@ -411,6 +483,8 @@ void recorder::fail(active& a, const std::string& why) {
     live_counters::bump(counters_.write_failed);
     store_->close(a.out);
     a.out = nullptr;
+    a.mem = nullptr;
+    a.next_byte = nullptr;
     {
         std::lock_guard<std::mutex> g(mu_);
         failures_[a.info.id] = why;
@@ -458,11 +532,12 @@ void recorder::close_due(bool all) {
             ++i;
             continue;
         }
-        auto it = active_.find(req.id);
+        const uint32_t id = req.id;
+        auto it = active_.find(id);
         if (it != active_.end()) {
             finish(*it->second, std::move(req));
-            if (last_ == it->second.get()) {
-                last_ = nullptr;
+            if (id < by_id_.size()) {
+                by_id_[id] = nullptr;
             }
             active_.erase(it);
         }
@@ -480,6 +555,8 @@ void recorder::finish(active& a, close_request r) {
     flush(a, true);
     store_->close(a.out);
     a.out = nullptr;
+    a.mem = nullptr;
+    a.next_byte = nullptr;
     finish_job job;
     job.id = a.info.id;
     job.base = a.info.base;
