@@ -55,10 +55,8 @@ struct alignas(64) recorder::active {
     stream_stats* streams_at = nullptr;  // streams.data()
     size_t pending = 0;                  // bytes dumped, not yet written to the file
     std::chrono::steady_clock::time_point buffered_since{};
-    int64_t first_ns = 0;      // first packet's time, 0 = none yet
-    uint64_t batch_seq = 0;    // write_batch(): the batch it was last seen in ...
-    uint32_t batch_first = 0;  // ... and its first and last record there
-    uint32_t batch_last = 0;
+    int64_t first_ns = 0;  // first packet's time, 0 = none yet
+    batch_mark mark;       // for an id past max_flat_id (by_id_ has the others')
     bool failed = false;
     bool g711 = false;     // a PCMU/PCMA packet was seen
     bool created = false;  // the pcap file is ours
@@ -74,7 +72,7 @@ recorder::recorder(recorder_config cfg, std::vector<dp::record_ring*> rings, rte
     : cfg_(std::move(cfg)),
       rings_(std::move(rings)),
       rcu_(rcu),
-      by_id_(max_flat_id + 1, nullptr),
+      by_id_(max_flat_id + 1),
       ns_per_tick_(1e9 / static_cast<double>(cfg_.tsc_hz)) {
     store_ = std::make_unique<pcap_store>(cfg_.max_open_files);
     finisher_ = std::make_unique<finisher>(cfg_.dir, cfg_.command, counters_);
@@ -317,7 +315,7 @@ recorder::active* recorder::begin(open_request r) {
     auto& slot = active_[id];
     slot = std::move(a);
     if (id < by_id_.size()) {
-        by_id_[id] = slot.get();
+        by_id_[id].a = slot.get();
     }
     if (!e.empty()) {
         fail(*slot, e);
@@ -341,6 +339,13 @@ size_t recorder::drain(size_t max_per_ring) {
                     break;
                 }
                 batch_[k++] = s;
+                // Finding the next record reads this one's length: a chain of misses unless
+                // the lines ahead are asked for (two G.711 records of 256 bytes ahead; past
+                // the ring's end it is only a hint, a prefetch never faults).
+                const char* line = reinterpret_cast<const char*>(s);
+                for (uint32_t off = 512; off < 768; off += 64) {
+                    __builtin_prefetch(line + off);
+                }
             }
             if (k == 0) {
                 break;
@@ -356,14 +361,15 @@ size_t recorder::drain(size_t max_per_ring) {
 
 recorder::active* recorder::find(uint32_t id) {
     if (id < by_id_.size()) {
-        return by_id_[id];
+        return by_id_[id].a;
     }
     auto it = active_.find(id);
     return it == active_.end() ? nullptr : it->second.get();
 }
 
 void recorder::write_batch(uint32_t k) {
-    // Pass 1: each record's recording, its first line asked for; records chained per
+    // Pass 1: each record's recording, asked for but not read (the grouping uses by_id_,
+    // which stays in the cache); records chained per
     // recording in ring order (batch_next_), recordings in the order they first come.
     order_.clear();
     ++batch_seq_;
@@ -385,22 +391,24 @@ void recorder::write_batch(uint32_t k) {
         if (a == nullptr) {
             continue;
         }
+        __builtin_prefetch(a, 1);
+        batch_mark& m = s.record_id < by_id_.size() ? by_id_[s.record_id].mark : a->mark;
         batch_next_[i] = UINT32_MAX;
-        if (a->batch_seq != batch_seq_) {
-            a->batch_seq = batch_seq_;
-            a->batch_first = i;
-            order_.push_back(a);
+        if (m.seq != batch_seq_) {
+            m.seq = batch_seq_;
+            order_.push_back({a, i});
         } else {
-            batch_next_[a->batch_last] = i;
+            batch_next_[m.last] = i;
         }
-        a->batch_last = i;
+        m.last = i;
     }
     // Pass 2: one recording at a time, its packets in ring order (so each file gets what it
-    // got before, byte for byte), while the next recording's stream state, statistics and
-    // buffer tail come into the cache.
+    // got before, byte for byte), while the stream state, statistics and buffer tail of the
+    // recording two ahead come into the cache (its first line, asked for in pass 1, is there).
+    constexpr size_t ahead = 2;
     for (size_t j = 0; j < order_.size(); ++j) {
-        if (j + 1 < order_.size()) {
-            const active& b = *order_[j + 1];
+        if (j + ahead < order_.size()) {
+            const active& b = *order_[j + ahead].a;
             if (b.mem != nullptr) {
                 __builtin_prefetch(b.mem, 1);
                 __builtin_prefetch(reinterpret_cast<const char*>(b.mem) + 64, 1);
@@ -413,8 +421,8 @@ void recorder::write_batch(uint32_t k) {
             }
             __builtin_prefetch(b.streams_at, 1);
         }
-        active& a = *order_[j];
-        for (uint32_t i = a.batch_first; i != UINT32_MAX; i = batch_next_[i]) {
+        active& a = *order_[j].a;
+        for (uint32_t i = order_[j].first; i != UINT32_MAX; i = batch_next_[i]) {
             handle(a, *batch_[i]);
         }
     }
@@ -537,7 +545,7 @@ void recorder::close_due(bool all) {
         if (it != active_.end()) {
             finish(*it->second, std::move(req));
             if (id < by_id_.size()) {
-                by_id_[id] = nullptr;
+                by_id_[id].a = nullptr;
             }
             active_.erase(it);
         }

@@ -191,18 +191,33 @@ class recorder {
 
     // Recorder thread only.
     std::unordered_map<uint32_t, std::unique_ptr<active>> active_;
+    // write_batch()'s grouping: the batch a recording was last seen in, and its last record
+    // there.
+    struct batch_mark {
+        uint64_t seq = 0;
+        uint32_t last = 0;
+    };
     // Ids the workers carry are 16 bits (record_ids.h): the open ones by id, one load instead
-    // of a hash lookup per packet (512 KiB, of which 1,000 recordings touch ~8 KiB). Larger
-    // ids (tests) go through active_.
+    // of a hash lookup per packet, with their batch marks, so grouping a batch reads no
+    // recording's own memory (1 MiB, of which 1,000 recordings touch ~16 KiB). Larger ids
+    // (tests) go through active_.
     static constexpr uint32_t max_flat_id = 65535;
-    std::vector<active*> by_id_;
+    struct by_id {
+        active* a = nullptr;
+        batch_mark mark;
+    };
+    std::vector<by_id> by_id_;
     // drain()'s batch: up to batch_records records, for each the next record of the same
-    // recording, the recordings in order of their first record.
+    // recording; the recordings with their first record, in the order they first come.
     static constexpr uint32_t batch_records = 64;
+    struct group {
+        active* a;
+        uint32_t first;
+    };
     const dp::record_slot* batch_[batch_records] = {};
     uint32_t batch_next_[batch_records] = {};
-    std::vector<active*> order_;
-    uint64_t batch_seq_ = 0;                                 // which batch write_batch() is at (active::batch_seq)
+    std::vector<group> order_;
+    uint64_t batch_seq_ = 0;                                 // which batch write_batch() is at (batch_mark::seq)
     double ns_per_tick_;                                     // 1e9 / tsc_hz
     std::chrono::steady_clock::time_point now_{};            // the time poll() was given
     std::chrono::steady_clock::time_point next_age_pass_{};  // poll()'s next look for old buffers
