@@ -5,7 +5,8 @@
 // real recording and stops there, as a kill -9 would leave it; a recorder started again on
 // the directory then finishes it. done/ must hold the whole recording once (pcap libpcap
 // reads, WAV libsndfile reads, metadata naming them), the open area nothing, and the
-// completion command must have run with the paths in done/.
+// completion command must have run with the paths in done/. The same for a batch of
+// recordings finished together (finisher.h), dying at each step.
 
 #include "control/recording/completion.h"
 
@@ -103,34 +104,46 @@ class completion_test : public ::testing::Test {
         return c;
     }
 
-    // A two-leg G.711 recording as BASE, closed ("deleted"); its finish stops after `step`.
-    void record_and_die_after(const std::string& base, completion_step step) {
+    // Two-leg G.711 recordings as `bases` (ids 3, 4, ...), closed together ("deleted"), so
+    // that the finisher takes them as one batch; their finish stops after `step`.
+    void record_and_die_after(const std::vector<std::string>& bases, completion_step step) {
         dp::record_ring ring(1 << 20);
         recorder rec(config(), {&ring}, nullptr);
         rec.die_after(step);
-        test_files::open_g711(rec, 3, base, "00000000feedbeef", t0_ns);
         const update_request u = test_files::two_leg_update(3, R"({"call-id": "dies-finishing", "part": 1})");
-        rec.update(u);
+        for (uint32_t k = 0; k < bases.size(); ++k) {
+            test_files::open_g711(rec, 3 + k, bases[k], "00000000feedbee" + std::to_string(k), t0_ns);
+            update_request uk = u;
+            uk.id = 3 + k;
+            rec.update(uk);
+        }
         rec.poll(std::chrono::steady_clock::now());
         std::vector<uint8_t> p(12 + 160, 0x10);  // PCMU
         p[0] = 0x80;
         p[1] = 0;
         for (int i = 0; i < packets_per_leg; ++i) {
-            for (uint8_t ch = 0; ch < 2; ++ch) {
-                p[3] = static_cast<uint8_t>(i);
-                p[11] = ch;
-                ASSERT_NE(test_files::copy_from_leg(ring, 3, ch, p, 20 + i * 20), nullptr);
+            for (uint32_t k = 0; k < bases.size(); ++k) {
+                for (uint8_t ch = 0; ch < 2; ++ch) {
+                    p[3] = static_cast<uint8_t>(i);
+                    p[11] = ch;
+                    ASSERT_NE(test_files::copy_from_leg(ring, 3 + k, ch, p, 20 + i * 20), nullptr);
+                }
             }
             ring.commit();
             rec.poll(std::chrono::steady_clock::now());
         }
-        close_request c;
-        c.id = 3;
-        c.stop_ns = t0_ns + 520'000'000;
-        c.reason = "deleted";
-        c.call_json = u.call_json;
-        rec.close(c);
+        for (uint32_t k = 0; k < bases.size(); ++k) {
+            close_request c;
+            c.id = 3 + k;
+            c.stop_ns = t0_ns + 520'000'000;
+            c.reason = "deleted";
+            c.call_json = u.call_json;
+            rec.close(c);
+        }
         rec.stop();
+    }
+    void record_and_die_after(const std::string& base, completion_step step) {
+        record_and_die_after(std::vector<std::string>{base}, step);
     }
 
     // Files outside done/ but the directory's lock.
@@ -199,6 +212,47 @@ TEST_F(completion_test, a_death_between_any_two_steps_is_finished_at_the_next_st
         const std::string paths = done + ".pcap " + done + ".wav " + done + ".json";
         EXPECT_EQ(count_of(hooked, paths), step == completion_step::announced ? 2u : 1u)
             << "the command runs at least once, with the paths in done/: " << hooked;
+    }
+}
+
+TEST_F(completion_test, a_death_in_a_batch_of_finishes_is_finished_at_the_next_start) {
+    // The finisher makes each step for a whole batch before the next (finisher.h): a node
+    // that dies after any step leaves every recording of the batch at that step, in two
+    // directories and the top one. Each is finished once at the next start.
+    const completion_step steps[] = {
+        completion_step::wav_written, completion_step::media_synced,    completion_step::metadata_written,
+        completion_step::committed,   completion_step::state_removed,   completion_step::pcap_moved,
+        completion_step::wav_moved,   completion_step::metadata_linked, completion_step::announced,
+    };
+    for (const completion_step step : steps) {
+        const std::string n = std::to_string(static_cast<int>(step));
+        const std::vector<std::string> bases = {"trunk/a-" + n, "other/b-" + n, "c-" + n, "trunk/d-" + n};
+        SCOPED_TRACE(n);
+        ASSERT_TRUE(test_files::remove_tree(dir_));
+        prepare_directory(dir_);
+        std::ofstream(hook_log_, std::ios::trunc).close();  // this step's commands only
+        record_and_die_after(bases, step);
+        EXPECT_FALSE(open_area().empty()) << "the death left the finishes undone";
+
+        recorder again(config(), {}, nullptr);
+        EXPECT_EQ(again.recover_left_open(), bases.size());
+        again.stop();
+        EXPECT_EQ(again.counters().recovered, bases.size());
+        EXPECT_EQ(again.counters().failed, 0u);
+        EXPECT_EQ(open_area(), std::vector<std::string>{}) << "nothing left in the open area";
+        const std::string hooked = read_file(hook_log_);
+        for (const std::string& base : bases) {
+            const std::string done = dir_ + "/done/" + base;
+            EXPECT_EQ(pcap_packets(done + ".pcap"), 2 * packets_per_leg) << base;
+            const std::string json = read_file(done + ".json");
+            EXPECT_EQ(json.find("{\n  \"status\": \"complete\""), 0u) << json;
+            const bool kept = step >= completion_step::committed;
+            EXPECT_NE(json.find(kept ? R"("stop reason": "deleted")" : R"("stop reason": "node died")"),
+                      std::string::npos)
+                << json;
+            const std::string paths = done + ".pcap " + done + ".wav " + done + ".json";
+            EXPECT_EQ(count_of(hooked, paths), step == completion_step::announced ? 2u : 1u) << hooked;
+        }
     }
 }
 
