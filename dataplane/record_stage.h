@@ -27,6 +27,7 @@
 
 #include "dataplane/flow_entry.h"
 #include "dataplane/record_ring.h"
+#include "dataplane/route.h"
 #include "dataplane/srtp/batch.h"
 
 struct rte_mbuf;
@@ -61,6 +62,13 @@ struct record_stage {
     record_ring* ring = nullptr;
     record_round round;
 };
+
+// A packet of a flow marked flow_recorded that has no crypto (plain in, plain out), copied as
+// it joins the round, while the route has just read its lines; the burst's last step commits
+// (worker::forward_burst). True when a record was reserved. A packet the finish will not
+// relay (no headroom for the rewrite) is not copied.
+[[gnu::noinline, gnu::cold]] bool record_plain(record_stage* s, const rte_mbuf* m, const flow_entry& e, const route& r,
+                                               uint64_t tsc);
 
 // Packet `pkt` of a flow marked flow_recorded joined the round (its crypto item, if any, is
 // items[item]); an SRTP-to-SRTP item makes the round hold back its protect steps
