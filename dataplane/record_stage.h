@@ -3,22 +3,27 @@
 // worker's record ring (record_ring.h) as it is in the clear, around the round's SRTP
 // (worker::forward_burst):
 //
-//   plain in, plain out    before the crypto (there is none)
+//   plain in, plain out    as it joins the round (record_plain): no crypto, so clear now,
+//                          and its header lines are in L1 from the route just taken
 //   plain in, SRTP out     before the crypto, while it is still clear
 //   SRTP in, plain out     after the crypto, if it authenticated
 //   SRTP in, SRTP out      the round's crypto only unprotects it (and every other SRTP-to-
 //                          SRTP packet of the round); after the copy a second pass
 //                          (batched like the first) protects them for the other leg
 //
-// A round with a recorded packet runs its crypto here (record_crypto) instead of in the
-// worker's stage 5; a record whose packet the finish will not relay (unprotect or protect
+// A round with a recorded packet that has crypto runs its crypto here (record_crypto)
+// instead of in the worker's stage 5; a record whose packet the finish will not relay (unprotect or protect
 // failed, no headroom: known once the crypto ran) is marked record_discard, and the round's
-// records are handed over with one commit before the finish. A full ring costs the recording
+// records are handed over with one commit before the finish. record_plain's copies go
+// with that commit or with the one at the burst's end. Records stay in order per flow; in
+// one round a plain flow's copies come before those of flows with crypto (in a call both
+// legs are plain or neither is, so a call's records keep the order they were received in). A full ring costs the recording
 // that packet (record_ring::refused), never the relay.
 //
 // Cost: everything here is out of line and marked cold, so that the worker's loop is the
 // same code as without recording; a flow that is not recorded pays the test of one bit of
-// flow_entry::flags (flow_recorded) per packet and a round one test of a local flag. What a
+// flow_entry::flags (flow_recorded) per packet, and a round and a burst one test of a local
+// flag each. What a
 // recorded packet costs on the bench's VM is in bench/RESULTS.md (the stage's calls and loops,
 // the copy into ring lines the worker keeps in cache; for SRTP to SRTP also the protect pass's
 // own batch call). No lock, allocation, system call or virtual call.
