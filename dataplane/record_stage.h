@@ -12,21 +12,22 @@
 //                          (batched like the first) protects them for the other leg
 //
 // A round with a recorded packet that has crypto runs its crypto here (record_crypto)
-// instead of in the worker's stage 5; a record whose packet the finish will not relay (unprotect or protect
-// failed, no headroom: known once the crypto ran) is marked record_discard, and the round's
-// records are handed over with one commit before the finish. record_plain's copies go
-// with that commit or with the one at the burst's end. Records stay in order per flow; in
-// one round a plain flow's copies come before those of flows with crypto (in a call both
-// legs are plain or neither is, so a call's records keep the order they were received in). A full ring costs the recording
-// that packet (record_ring::refused), never the relay.
+// instead of in the worker's stage 5; a record whose packet the finish will not relay
+// (unprotect or protect failed, no headroom: known once the crypto ran) is marked
+// record_discard, and the round's records are handed over with one commit before the
+// finish. record_plain's copies go with that commit or with the one at the burst's end.
+// Records stay in order per flow; in one round a plain flow's copies come before those of
+// flows with crypto (in a call both legs are plain or neither is, so a call's records keep
+// the order they were received in). A full ring costs the recording that packet
+// (record_ring::refused), never the relay.
 //
 // Cost: everything here is out of line and marked cold, so that the worker's loop is the
 // same code as without recording; a flow that is not recorded pays the test of one bit of
 // flow_entry::flags (flow_recorded) per packet, and a round and a burst one test of a local
-// flag each. What a
-// recorded packet costs on the bench's VM is in bench/RESULTS.md (the stage's calls and loops,
-// the copy into ring lines the worker keeps in cache; for SRTP to SRTP also the protect pass's
-// own batch call). No lock, allocation, system call or virtual call.
+// flag each. What a recorded packet costs on the bench's VM is in bench/RESULTS.md (the
+// stage's calls and checks, reserving the record and writing it into ring lines the worker
+// keeps in cache; for SRTP to SRTP also the protect pass's own batch call). No lock,
+// allocation, system call or virtual call.
 
 #include <cstdint>
 
