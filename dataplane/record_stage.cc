@@ -48,6 +48,18 @@ const uint8_t* payload_of(const rte_mbuf* m, uint32_t* len) {
 }
 }  // namespace
 
+bool record_plain(record_stage* s, const rte_mbuf* m, const flow_entry& e, const route& r, uint64_t tsc) {
+    if (s == nullptr) {
+        return false;  // stamped, but this plane has no record rings
+    }
+    // The finish drops a packet it cannot rewrite (and nothing else, without crypto): such a
+    // packet is not relayed, so not recorded either.
+    if (!rewrite_has_room(m, e.vlan)) {
+        return false;
+    }
+    return record(*s->ring, m, e, r.payload, r.received_len, tsc) != nullptr;
+}
+
 bool record_join(record_stage* s, uint16_t pkt, int16_t item, srtp::batch_item* items) {
     if (s == nullptr) {
         return false;  // stamped, but this plane has no record rings

@@ -3,30 +3,37 @@
 // worker's record ring (record_ring.h) as it is in the clear, around the round's SRTP
 // (worker::forward_burst):
 //
-//   plain in, plain out    before the crypto (there is none)
+//   plain in, plain out    as it joins the round (record_plain): no crypto, so clear now,
+//                          and its header lines are in L1 from the route just taken
 //   plain in, SRTP out     before the crypto, while it is still clear
 //   SRTP in, plain out     after the crypto, if it authenticated
 //   SRTP in, SRTP out      the round's crypto only unprotects it (and every other SRTP-to-
 //                          SRTP packet of the round); after the copy a second pass
 //                          (batched like the first) protects them for the other leg
 //
-// A round with a recorded packet runs its crypto here (record_crypto) instead of in the
-// worker's stage 5; a record whose packet the finish will not relay (unprotect or protect
-// failed, no headroom: known once the crypto ran) is marked record_discard, and the round's
-// records are handed over with one commit before the finish. A full ring costs the recording
-// that packet (record_ring::refused), never the relay.
+// A round with a recorded packet that has crypto runs its crypto here (record_crypto)
+// instead of in the worker's stage 5; a record whose packet the finish will not relay
+// (unprotect or protect failed, no headroom: known once the crypto ran) is marked
+// record_discard, and the round's records are handed over with one commit before the
+// finish. record_plain's copies go with that commit or with the one at the burst's end.
+// Records stay in order per flow; in one round a plain flow's copies come before those of
+// flows with crypto (in a call both legs are plain or neither is, so a call's records keep
+// the order they were received in). A full ring costs the recording that packet
+// (record_ring::refused), never the relay.
 //
 // Cost: everything here is out of line and marked cold, so that the worker's loop is the
 // same code as without recording; a flow that is not recorded pays the test of one bit of
-// flow_entry::flags (flow_recorded) per packet and a round one test of a local flag. What a
-// recorded packet costs on the bench's VM is in bench/RESULTS.md (the stage's calls and loops,
-// the copy into ring lines the worker keeps in cache; for SRTP to SRTP also the protect pass's
-// own batch call). No lock, allocation, system call or virtual call.
+// flow_entry::flags (flow_recorded) per packet, and a round and a burst one test of a local
+// flag each. What a recorded packet costs on the bench's VM is in bench/RESULTS.md (the
+// stage's calls and checks, reserving the record and writing it into ring lines the worker
+// keeps in cache; for SRTP to SRTP also the protect pass's own batch call). No lock,
+// allocation, system call or virtual call.
 
 #include <cstdint>
 
 #include "dataplane/flow_entry.h"
 #include "dataplane/record_ring.h"
+#include "dataplane/route.h"
 #include "dataplane/srtp/batch.h"
 
 struct rte_mbuf;
@@ -61,6 +68,13 @@ struct record_stage {
     record_ring* ring = nullptr;
     record_round round;
 };
+
+// A packet of a flow marked flow_recorded that has no crypto (plain in, plain out), copied as
+// it joins the round, while the route has just read its lines; the burst's last step commits
+// (worker::forward_burst). True when a record was reserved. A packet the finish will not
+// relay (no headroom for the rewrite) is not copied.
+[[gnu::noinline, gnu::cold]] bool record_plain(record_stage* s, const rte_mbuf* m, const flow_entry& e, const route& r,
+                                               uint64_t tsc);
 
 // Packet `pkt` of a flow marked flow_recorded joined the round (its crypto item, if any, is
 // items[item]); an SRTP-to-SRTP item makes the round hold back its protect steps

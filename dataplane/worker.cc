@@ -479,6 +479,7 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
     const srtp::batch_item none;
     const latch_clock clock{now_tsc, quiet_cycles, auth_token_cycles};
     bool recorded = false;  // the round holds a packet of a recorded flow (record_stage.h)
+    bool copied = false;    // a recorded packet without crypto was copied (record_plain)
     // Inlined as it is without the recording branch: left to itself GCC made it a call
     // (bench/RESULTS.md: plain RTP 8% slower with nothing recorded).
     auto finish_round = [&]() __attribute__((always_inline)) {
@@ -583,11 +584,17 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
             item_of[i] = static_cast<uint8_t>(ni++);
         }
         if ((e->flags & flow_recorded) != 0) [[unlikely]] {
-            recorded |=
-                record_join(recording, i, routes[i].crypto ? static_cast<int16_t>(item_of[i]) : int16_t{-1}, items);
+            if (routes[i].crypto) {
+                recorded |= record_join(recording, i, static_cast<int16_t>(item_of[i]), items);
+            } else {
+                copied |= record_plain(recording, pkts[i], *e, routes[i], now_tsc);
+            }
         }
     }
     finish_round();
+    if (copied) [[unlikely]] {
+        recording->ring->commit();  // record_plain's copies (record_crypto commits its own)
+    }
 }
 
 // Whether a packet's checks give the same answer before and after earlier quiet packets of

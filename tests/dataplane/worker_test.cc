@@ -1231,6 +1231,46 @@ TEST_F(worker_test, recorded_rtp_to_srtp_copies_before_encryption_and_discards_f
     EXPECT_EQ(rec[0]->flags | rec[1]->flags | rec[3]->flags, 0);
 }
 
+// Plain in, plain out: copied as it joins the round (record_plain), before the finish, so a
+// packet the finish drops must not reach the recorder as relayed: one without headroom for
+// the egress VLAN tag is neither relayed nor recorded (not copied, or copied and marked for
+// the recorder to skip), and the packets around it are both, in order.
+TEST_F(worker_test, recorded_plain_packet_without_headroom_is_not_recorded) {
+    const peer dest{"198.18.2.74", 6000, test::mac(0x75)};
+    flow_entry* e = publish_direct(31600, pack_endpoint(dest.be(), rte_cpu_to_be_16(6000)));
+    e->vlan = 302;
+    e->expected_src = pack_endpoint(caller_.be(), rte_cpu_to_be_16(4000));
+    learn(side_b, dest);
+    set_recording(*e, 11, false);
+    std::vector<bytes> frames;
+    for (uint8_t fill : {0x80, 0x90, 0xa0}) {
+        frames.push_back(media(side_a, caller_, 4000, addr_a_, 31600, 172, fill));
+    }
+    inject(side_a, frames[0]);
+    // The second one starts 2 bytes into its buffer: the tag needs 4.
+    rte_mbuf* tight = rte_pktmbuf_alloc(test::packet_pool());
+    ASSERT_NE(tight, nullptr);
+    tight->data_off = 2;
+    std::memcpy(rte_pktmbuf_append(tight, static_cast<uint16_t>(frames[1].size())), frames[1].data(), frames[1].size());
+    tight->port = ports_[side_a].id;
+    ASSERT_EQ(rte_ring_enqueue(ports_[side_a].rx, tight), 0);
+    inject(side_a, frames[2]);
+    run();
+    EXPECT_EQ(sent(side_b).size(), 2u);
+    EXPECT_EQ(drops(drop_reason::no_headroom), 1u);
+    std::vector<recorded> rec;
+    for (recorded& r : take_recorded(*worker_->recording->ring)) {
+        if ((r->flags & record_discard) == 0) {
+            rec.push_back(std::move(r));
+        }
+    }
+    ASSERT_EQ(rec.size(), 2u) << "the dropped packet is not in the recording";
+    EXPECT_EQ(slot_bytes(rec[0]), payload_of(frames[0]));
+    EXPECT_EQ(slot_bytes(rec[1]), payload_of(frames[2]));
+    EXPECT_EQ(rec[0]->record_id, 11u);
+    EXPECT_EQ(rec[1]->record_id, 11u);
+}
+
 // A full ring costs the recording, never the relay: a recorder that reads nothing holds no
 // mbuf, and once it reads the ring takes records again.
 TEST_F(worker_test, a_full_record_ring_counts_and_still_relays) {
