@@ -233,8 +233,9 @@ class agent {
     std::vector<pending_write> pending_;
     std::string ids_, values_;
     encode_buffers enc_;
-    std::string key_;  // one command's key
+    std::string keys_;  // one batch's keys, one after the other
     std::vector<std::string_view> args_;
+    std::vector<uint32_t> reply_of_;  // per operation of a batch: the reply that answers it
     std::vector<reply_brief> replies_;
     bool busy_ = false;  // the last turn had writes: poll, do not wait to be woken
     std::set<size_t> held_;
