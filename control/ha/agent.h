@@ -94,6 +94,7 @@ struct agent_stats {
     std::atomic<uint64_t> connects{0};
     std::atomic<uint64_t> connect_failures{0};
     std::atomic<uint64_t> writes{0};           // operations acknowledged by Redis
+    std::atomic<uint64_t> write_turns{0};      // agent turns that took at least one operation
     std::atomic<uint64_t> write_failures{0};   // operations lost with a connection
     std::atomic<uint64_t> queue_full{0};       // operations refused at submit
     std::atomic<uint64_t> coalesced{0};        // puts/deletes that replaced a queued one of their call

@@ -92,6 +92,9 @@ void agent::flush_writes() {
     }
     finished_.fetch_add(unwritten, std::memory_order_release);
     busy_ = !pending_.empty() || unwritten != 0;
+    if (busy_) {
+        stats_.write_turns.fetch_add(1, std::memory_order_relaxed);
+    }
     const std::string my_calls = keys::calls(cfg_.group, cfg_.node);
     const std::string call_prefix = keys::call(cfg_.group, "");
     const auto id_of = [this](const pending_write& p) { return std::string_view(ids_).substr(p.id_at, p.id_len); };
@@ -105,7 +108,8 @@ void agent::flush_writes() {
         }
         size_t key_at = 0;
         const auto key_of = [&](size_t k) {
-            const std::string_view key = std::string_view(keys_).substr(key_at, call_prefix.size() + pending_[k].id_len);
+            const std::string_view key =
+                std::string_view(keys_).substr(key_at, call_prefix.size() + pending_[k].id_len);
             key_at += key.size();
             return key;
         };
@@ -200,8 +204,8 @@ void agent::flush_writes() {
                 acked.acks.emplace_back(p.id_len, p.token);
                 acked.ack_ids += id_of(p);
             }
-            const auto us = static_cast<uint64_t>(
-                std::chrono::duration_cast<std::chrono::microseconds>(done - p.queued).count());
+            const auto us =
+                static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(done - p.queued).count());
             lat_sum += us;
             lat_max = std::max(lat_max, us);
             size_t b = 0;
