@@ -77,7 +77,7 @@ for b in range(n):
                   f" | on {w/1e3:6.1f}k p50 {med(on,'p50_us'):5.1f} p99 {med(on,'p99_us'):6.1f} us"
                   f" tick p50 {med(on,'tick_p50_us'):4.1f} p99 {med(on,'tick_p99_us'):5.1f} max {med(on,'tick_max_us'):6.0f} us"
                   f" share {med(on,'tick_share'):.3f} turn p99 {med(on,'turn_p99_us'):6.1f} us"
-                  f" records/pair {med(on,'records_per_pair'):.2f} bytes {med(on,'record_bytes'):.0f}"
+                  f" records/pair {med(on,'records_per_pair'):.2f} slow/pair {med(on,'slow_per_pair'):.3f} ops/turn {med(on,'ops_per_turn'):.0f} bytes {med(on,'record_bytes'):.0f}"
                   f" | on/off {w/o:.2f} (per rep: {per_rep})")
             wo, ww = med(off, "cpu_pairs_per_s"), med(on, "cpu_pairs_per_s")
             if wo > 0:

@@ -352,6 +352,14 @@ void offer_answer(benchmark::State& state) {
             state.counters["records_per_pair"] = pairs > 0 ? (writes - deletes) / pairs : 0;
             state.counters["record_bytes"] =
                 writes > deletes ? static_cast<double>(a.bytes_written.load()) / (writes - deletes) : 0;
+            // Records that missed the ring (full, or past a slot) and took the locked write
+            // queue with heap strings: the control thread's slow way (group.h).
+            // Operations (records and deletes) per agent turn that had any: how well the
+            // gather window batches wake-ups, socket writes and Redis' event-loop turns.
+            const double turns = static_cast<double>(a.write_turns.load());
+            state.counters["ops_per_turn"] = turns > 0 ? writes / turns : 0;
+            state.counters["slow_per_pair"] =
+                pairs > 0 ? static_cast<double>(p.grp->counters().records_slow.load()) / pairs : 0;
         }
     } catch (const std::exception& e) {
         state.SkipWithError(e.what());

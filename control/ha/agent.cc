@@ -21,12 +21,19 @@ constexpr size_t load_batch = 500;  // records per MGET while loading a dead nod
 // the agent taking them every millisecond. Past it (Redis slow or down) records go through
 // the write queue, bounded by `queue` as before.
 constexpr size_t ring_slots = 2048;
-// How long the agent lets writes gather after the first one wakes it: the changes of that
-// window (an offer and its answer, a burst of NG traffic) cost one wake-up of this thread
-// (~5-10 us of context switches on a loaded core), one round trip and, per call, one record.
-// A record reaches Redis at most this much later than without it; a peer needs the offer's
-// record only when it gets the answer or a re-offer, far later.
-constexpr std::chrono::microseconds write_gather{1000};
+// How long the agent lets writes gather after the first one wakes it, and between its turns
+// while they keep coming: the changes of that window (an offer and its answer, a burst of NG
+// traffic) cost one wake-up of this thread, one socket write and read, one event-loop turn of
+// Redis and one MSET (agent_writes.cc). Measured on one CPU with the control thread and Redis
+// (bench/RESULTS.md, "gather"): 1 ms made ~70-110 operations a turn, 4 ms ~200-330, and the
+// writer's whole cost per plain pair fell ~10%; on a shared core every turn also preempts the
+// control thread (NG p99). A record reaches Redis at most this much (plus one batch's round
+// trip) later than it was queued: far inside what a peer needs (an offer's record when the
+// answer or a re-offer comes, seconds later) and the SRTP reservations' margins (records due
+// minutes before their indices are used: srtp_progress.h). Lease renewals and the watch
+// never wait for it (run() wakes at the earlier of the two). At 100k records/s a window
+// fills ~400 of the ring's 2,048 slots.
+constexpr std::chrono::microseconds write_gather{4000};
 
 int64_t ns(steady::time_point t) {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();

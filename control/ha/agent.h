@@ -94,6 +94,7 @@ struct agent_stats {
     std::atomic<uint64_t> connects{0};
     std::atomic<uint64_t> connect_failures{0};
     std::atomic<uint64_t> writes{0};           // operations acknowledged by Redis
+    std::atomic<uint64_t> write_turns{0};      // agent turns that took at least one operation
     std::atomic<uint64_t> write_failures{0};   // operations lost with a connection
     std::atomic<uint64_t> queue_full{0};       // operations refused at submit
     std::atomic<uint64_t> coalesced{0};        // puts/deletes that replaced a queued one of their call
@@ -233,8 +234,9 @@ class agent {
     std::vector<pending_write> pending_;
     std::string ids_, values_;
     encode_buffers enc_;
-    std::string key_;  // one command's key
+    std::string keys_;  // one batch's keys, one after the other
     std::vector<std::string_view> args_;
+    std::vector<uint32_t> reply_of_;  // per operation of a batch: the reply that answers it
     std::vector<reply_brief> replies_;
     bool busy_ = false;  // the last turn had writes: poll, do not wait to be woken
     std::set<size_t> held_;

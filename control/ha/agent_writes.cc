@@ -92,49 +92,70 @@ void agent::flush_writes() {
     }
     finished_.fetch_add(unwritten, std::memory_order_release);
     busy_ = !pending_.empty() || unwritten != 0;
+    if (busy_) {
+        stats_.write_turns.fetch_add(1, std::memory_order_relaxed);
+    }
     const std::string my_calls = keys::calls(cfg_.group, cfg_.node);
     const std::string call_prefix = keys::call(cfg_.group, "");
     const auto id_of = [this](const pending_write& p) { return std::string_view(ids_).substr(p.id_at, p.id_len); };
-    const auto key_of = [&](const pending_write& p) -> std::string_view {
-        key_.assign(call_prefix);
-        key_.append(id_of(p));
-        return key_;
-    };
     for (size_t first = 0; first < pending_.size();) {
         const size_t n = std::min(pending_.size() - first, write_batch);
-        // One command per operation (its reply at the same index), then this node's call set
-        // updated for all of them at once: one SADD, one SREM. A take holds at most one
-        // operation per call (write_queue.h), so the order within the set commands is moot.
+        // Every call's key first (keys_ must not grow while args_ views it).
+        keys_.clear();
+        for (size_t k = first; k < first + n; ++k) {
+            keys_.append(call_prefix);
+            keys_.append(id_of(pending_[k]));
+        }
+        size_t key_at = 0;
+        const auto key_of = [&](size_t k) {
+            const std::string_view key =
+                std::string_view(keys_).substr(key_at, call_prefix.size() + pending_[k].id_len);
+            key_at += key.size();
+            return key;
+        };
+        // Consecutive puts go as one MSET, consecutive deletes as one DEL, each in the order
+        // taken, so what a reader finds and the order of a call's states are as with one
+        // command per operation (MSET sets its keys left to right: a call twice in one takes
+        // the later state), while Redis parses, dispatches and answers one command per run
+        // instead of one per record, and hiredis makes one reply object per run. reply_of_[j]:
+        // the reply that answers operation first + j. Then this node's call set is updated
+        // for all of them at once: one SADD, one SREM. A take holds at most one operation per
+        // call (write_queue.h), so the order within the set commands is moot.
+        reply_of_.clear();
+        uint32_t commands = 0;
         uint64_t bytes = 0;
         size_t puts = 0, dels = 0;
-        for (size_t k = first; k < first + n; ++k) {
+        for (size_t k = first; k < first + n;) {
             const pending_write& p = pending_[k];
-            switch (p.what) {
-                case write_op::kind::put: {
-                    const std::string_view value = std::string_view(values_).substr(p.value_at, p.value_len);
-                    const std::string_view cmd[] = {"SET", key_of(p), value};
-                    link_.append(cmd);
-                    bytes += value.size();
-                    ++puts;
-                    break;
+            if (p.what == write_op::kind::forget) {
+                const std::string node_calls = keys::calls(cfg_.group, p.slow->node);
+                args_.assign({"SREM", node_calls});
+                args_.insert(args_.end(), p.slow->ids.begin(), p.slow->ids.end());
+                if (p.slow->ids.empty()) {
+                    args_.assign({"PING"});
                 }
-                case write_op::kind::del: {
-                    const std::string_view cmd[] = {"DEL", key_of(p)};
-                    link_.append(cmd);
-                    ++dels;
-                    break;
-                }
-                case write_op::kind::forget: {
-                    const std::string node_calls = keys::calls(cfg_.group, p.slow->node);
-                    args_.assign({"SREM", node_calls});
-                    args_.insert(args_.end(), p.slow->ids.begin(), p.slow->ids.end());
-                    if (p.slow->ids.empty()) {
-                        args_.assign({"PING"});
-                    }
-                    link_.append(args_);
-                    break;
-                }
+                key_of(k);
+                link_.append(args_);
+                reply_of_.push_back(commands++);
+                ++k;
+                continue;
             }
+            const bool put = p.what == write_op::kind::put;
+            args_.assign({put ? "MSET" : "DEL"});
+            for (; k < first + n && pending_[k].what == p.what; ++k) {
+                args_.push_back(key_of(k));
+                if (put) {
+                    const pending_write& q = pending_[k];
+                    args_.push_back(std::string_view(values_).substr(q.value_at, q.value_len));
+                    bytes += q.value_len;
+                    ++puts;
+                } else {
+                    ++dels;
+                }
+                reply_of_.push_back(commands);
+            }
+            link_.append(args_);
+            ++commands;
         }
         for (const auto& [cmd, what, count] :
              {std::tuple{"SADD", write_op::kind::put, puts}, std::tuple{"SREM", write_op::kind::del, dels}}) {
@@ -149,42 +170,60 @@ void agent::flush_writes() {
             }
             link_.append(args_);
         }
-        const size_t expected = n + (puts != 0 ? 1 : 0) + (dels != 0 ? 1 : 0);
+        const size_t expected = commands + (puts != 0 ? 1 : 0) + (dels != 0 ? 1 : 0);
         replies_.clear();
         for (size_t j = 0; j < expected; ++j) {
             replies_.push_back(link_.read_brief());
         }
         const auto done = steady::now();
-        const bool sadd_ok = puts == 0 || replies_[n].ok();
-        const bool srem_ok = dels == 0 || replies_[n + (puts != 0 ? 1 : 0)].ok();
+        const bool sadd_ok = puts == 0 || replies_[commands].ok();
+        const bool srem_ok = dels == 0 || replies_[commands + (puts != 0 ? 1 : 0)].ok();
+        for (const reply_brief& r : replies_) {
+            if (r.readonly) {
+                link_.drop();  // a demoted master: find the new one
+                break;
+            }
+        }
         size_t ok = 0;
         agent_event acked;
         acked.what = agent_event::kind::written;
+        // The latency figures summed here and published once per batch: a handful of atomic
+        // read-modify-writes per batch instead of per record.
+        uint64_t lat_sum = 0, lat_max = 0;
+        uint64_t lat_in[write_latency_buckets] = {};
         for (size_t j = 0; j < n; ++j) {
             const pending_write& p = pending_[first + j];
             const bool set_ok = p.what == write_op::kind::put   ? sadd_ok
                                 : p.what == write_op::kind::del ? srem_ok
                                                                 : true;
-            if (replies_[j].ok() && set_ok) {
-                ++ok;
-                if (p.token != 0) {
-                    acked.acks.emplace_back(p.id_len, p.token);
-                    acked.ack_ids += id_of(p);
+            if (!replies_[reply_of_[j]].ok() || !set_ok) {
+                continue;
+            }
+            ++ok;
+            if (p.token != 0) {
+                acked.acks.emplace_back(p.id_len, p.token);
+                acked.ack_ids += id_of(p);
+            }
+            const auto us =
+                static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(done - p.queued).count());
+            lat_sum += us;
+            lat_max = std::max(lat_max, us);
+            size_t b = 0;
+            while (b < std::size(write_latency_bounds_ms) && us > write_latency_bounds_ms[b] * 1000ull) {
+                ++b;
+            }
+            ++lat_in[b];
+        }
+        if (ok != 0) {
+            stats_.write_latency_us_sum.fetch_add(lat_sum, std::memory_order_relaxed);
+            stats_.write_latency_count.fetch_add(ok, std::memory_order_relaxed);
+            if (lat_max > stats_.write_latency_us_max.load(std::memory_order_relaxed)) {
+                stats_.write_latency_us_max.store(lat_max, std::memory_order_relaxed);
+            }
+            for (size_t b = 0; b < write_latency_buckets; ++b) {
+                if (lat_in[b] != 0) {
+                    stats_.write_latency_count_in[b].fetch_add(lat_in[b], std::memory_order_relaxed);
                 }
-                const auto us = static_cast<uint64_t>(
-                    std::chrono::duration_cast<std::chrono::microseconds>(done - p.queued).count());
-                stats_.write_latency_us_sum.fetch_add(us, std::memory_order_relaxed);
-                stats_.write_latency_count.fetch_add(1, std::memory_order_relaxed);
-                if (us > stats_.write_latency_us_max.load(std::memory_order_relaxed)) {
-                    stats_.write_latency_us_max.store(us, std::memory_order_relaxed);
-                }
-                size_t b = 0;
-                while (b < std::size(write_latency_bounds_ms) && us > write_latency_bounds_ms[b] * 1000ull) {
-                    ++b;
-                }
-                stats_.write_latency_count_in[b].fetch_add(1, std::memory_order_relaxed);
-            } else if (replies_[j].readonly) {
-                link_.drop();  // a demoted master: find the new one
             }
         }
         if (!acked.acks.empty()) {

@@ -2,7 +2,8 @@
 // private port and directory, no persistence): a call changed several times before the
 // agent takes it is written once with its newest state; a call changed over and over while
 // a reader polls Redis is never seen going back to an older state, whether its records go
-// through the record ring, the write queue or both in turn; every record Redis holds opens
+// through the record ring, the write queue or both in turn; one turn's mix of puts and
+// deletes ends as one command per operation would leave it; every record Redis holds opens
 // under the group key with the call's own name.
 
 #include <signal.h>
@@ -213,6 +214,56 @@ TEST_F(agent_writes, ring_changes_queued_before_the_agent_takes_them_cost_one_wr
     }
     EXPECT_EQ(state_of("call-9"), 5) << "the slow way's newer state, not the dropped slot's";
     EXPECT_EQ(reader_.run({"SCARD", keys::calls(cfg_.group, "n1")}).integer, 10);
+    a.stop(false);
+}
+
+// One turn's puts and deletes, mixed, from the ring and the queue: consecutive puts go as
+// one MSET and consecutive deletes as one DEL, in the order taken, so what Redis ends with is
+// what one command per operation would leave (a call put twice in one MSET keeps the later
+// state; a put then a delete of a call leaves it gone, from the node's set too).
+TEST_F(agent_writes, one_turn_writes_runs_of_puts_and_deletes_in_the_order_taken) {
+    agent a(cfg_, {});
+    std::vector<uint64_t> where(6, 0);
+    for (int c = 0; c < 6; ++c) {
+        ASSERT_TRUE(put_flat(a, where[c], "call-" + std::to_string(c), 1));
+    }
+    uint64_t dup = 0;
+    ASSERT_TRUE(put_flat(a, dup, "dup", 1));
+    // As when the control thread found the ring's record already taken: the newer state
+    // goes through the queue, behind it (the ring is taken first).
+    ASSERT_TRUE(a.submit(put("dup", 2)));
+    const auto del = [](const std::string& id) {
+        write_op d;
+        d.what = write_op::kind::del;
+        d.call_id = id;
+        return d;
+    };
+    ASSERT_TRUE(a.submit(del("call-1")));
+    ASSERT_TRUE(a.submit(put("call-6", 3)));
+    ASSERT_TRUE(a.submit(del("call-2")));
+    ASSERT_TRUE(a.submit(put("call-7", 4)));
+    a.start();
+    wait_written(a);
+    EXPECT_EQ(a.pending_writes(), 0u);
+    EXPECT_EQ(a.stats().write_turns.load(), 1u) << "everything queued before the start goes in one turn";
+    EXPECT_EQ(a.stats().writes.load(), 12u);
+    EXPECT_EQ(a.stats().write_failures.load(), 0u);
+    for (int c : {0, 3, 4, 5}) {
+        EXPECT_EQ(state_of("call-" + std::to_string(c)), 1) << "call-" << c;
+    }
+    EXPECT_EQ(state_of("call-1"), -1) << "put, then deleted";
+    EXPECT_EQ(state_of("call-2"), -1) << "put, then deleted";
+    EXPECT_EQ(state_of("call-6"), 3);
+    EXPECT_EQ(state_of("call-7"), 4);
+    EXPECT_EQ(state_of("dup"), 2) << "the later of its two states in one MSET";
+    const std::string set = keys::calls(cfg_.group, "n1");
+    EXPECT_EQ(reader_.run({"SCARD", set}).integer, 7);
+    EXPECT_EQ(reader_.run({"SISMEMBER", set, "call-1"}).integer, 0);
+    EXPECT_EQ(reader_.run({"SISMEMBER", set, "call-2"}).integer, 0);
+    // Runs: MSET (call-0..5, dup, dup), DEL call-1, MSET call-6, DEL call-2, MSET call-7.
+    const std::string stats = reader_.run({"INFO", "commandstats"}).str;
+    EXPECT_NE(stats.find("cmdstat_mset:calls=3,"), std::string::npos) << stats;
+    EXPECT_NE(stats.find("cmdstat_del:calls=2,"), std::string::npos) << stats;
     a.stop(false);
 }
 
