@@ -5,9 +5,6 @@
 
 #include <hiredis/hiredis.h>
 
-#include <charconv>
-#include <iterator>
-
 namespace rtprelay::ha {
 
 namespace {
@@ -114,35 +111,18 @@ std::vector<redis_value> redis_conn::pipeline(const std::vector<redis_command>& 
 
 void redis_conn::append(std::span<const std::string_view> args) { append_args(args); }
 
-namespace {
-// "<kind><n>\r\n": a RESP array's or bulk string's header.
-void resp_header(std::string& out, char kind, size_t n) {
-    char b[24];
-    b[0] = kind;
-    char* end = std::to_chars(b + 1, b + sizeof b - 2, n).ptr;
-    *end++ = '\r';
-    *end++ = '\n';
-    out.append(b, static_cast<size_t>(end - b));
-}
-}  // namespace
-
 template <typename Args>
 void redis_conn::append_args(const Args& args) {
     if (c_ == nullptr) {
         return;
     }
-    // The command in RESP, written here into a buffer reused for every command, and handed to
-    // hiredis as it is (redisAppendFormattedCommand: one copy into its output buffer). hiredis'
-    // own formatting (redisAppendCommandArgv) measures and prints each argument's header with
-    // sprintf into a fresh allocation: for the agent's MSET of a batch, two arguments a record.
-    resp_.clear();
-    resp_header(resp_, '*', std::size(args));
+    argv_.clear();
+    lens_.clear();
     for (const auto& a : args) {
-        resp_header(resp_, '$', a.size());
-        resp_.append(a.data(), a.size());
-        resp_.append("\r\n", 2);
+        argv_.push_back(a.data());
+        lens_.push_back(a.size());
     }
-    if (redisAppendFormattedCommand(c_, resp_.data(), resp_.size()) != REDIS_OK) {
+    if (redisAppendCommandArgv(c_, static_cast<int>(argv_.size()), argv_.data(), lens_.data()) != REDIS_OK) {
         close();  // out of memory: the replies would not match the commands
     }
 }

@@ -63,8 +63,8 @@ class redis_conn {
     std::vector<redis_value> pipeline(const std::vector<redis_command>& cmds);
     redis_value run(const redis_command& cmd);
     // The same pipelining in two halves, for the HA agent's record writes: append() queues a
-    // command given as views (written in RESP into a reused buffer, then copied into hiredis'
-    // output buffer: no allocation here once resp_ has grown), read_brief() sends what is queued (at
+    // command given as views (hiredis formats it into its output buffer: one allocation of
+    // hiredis' own, none here once argv_ has grown), read_brief() sends what is queued (at
     // the first call) and reads the next reply, keeping only its kind. A failure closes the
     // connection: that reply and all after it are `failed`.
     void append(std::span<const std::string_view> args);
@@ -78,7 +78,8 @@ class redis_conn {
     template <typename Args>
     void append_args(const Args& args);
 
-    std::string resp_;  // append_args(): one command in RESP, reused
+    std::vector<const char*> argv_;  // append_args(): reused
+    std::vector<size_t> lens_;
 };
 
 class redis_link {
