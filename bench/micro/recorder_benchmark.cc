@@ -61,6 +61,21 @@ std::vector<uint8_t> g711_packet(uint16_t seq) {
     return p;
 }
 
+// Packet k of a PCMU stream (20 ms apart, RTP timestamp k * 160) on `leg` of recording `id`,
+// into the ring: the finish renders a WAV from these.
+void copy_pcmu(dp::record_ring& ring, uint32_t k, uint32_t id, uint8_t leg) {
+    std::vector<uint8_t> q = g711_packet(static_cast<uint16_t>(k));
+    const uint32_t ts = k * 160;
+    q[4] = static_cast<uint8_t>(ts >> 24);
+    q[5] = static_cast<uint8_t>(ts >> 16);
+    q[6] = static_cast<uint8_t>(ts >> 8);
+    q[7] = static_cast<uint8_t>(ts);
+    q[1] = 0;  // PCMU
+    q[11] = leg;
+    dp::record_copy(ring, k * 20'000'000ull, id, leg, false, htonl(0xc6120001 + leg), htons(4000),
+                    htonl(0xc6120101 + leg), htons(30000), q.data(), static_cast<uint32_t>(q.size()));
+}
+
 // Opens recordings 1..n, each named by its number.
 void open_numbered(rec::recorder& r, uint32_t n) {
     for (uint32_t id = 1; id <= n; ++id) {
@@ -200,16 +215,7 @@ void finish(benchmark::State& state) {
         r->poll(std::chrono::steady_clock::now());
         for (uint32_t k = 0; k < seconds * 50; ++k) {
             for (uint8_t leg = 0; leg < 2; ++leg) {
-                std::vector<uint8_t> q = g711_packet(static_cast<uint16_t>(k));
-                const uint32_t ts = k * 160;
-                q[4] = static_cast<uint8_t>(ts >> 24);
-                q[5] = static_cast<uint8_t>(ts >> 16);
-                q[6] = static_cast<uint8_t>(ts >> 8);
-                q[7] = static_cast<uint8_t>(ts);
-                q[1] = 0;  // PCMU: the finish renders a WAV
-                q[11] = leg;
-                dp::record_copy(ring, k * 20'000'000ull, id, leg, false, htonl(0xc6120001 + leg), htons(4000),
-                                htonl(0xc6120101 + leg), htons(30000), q.data(), static_cast<uint32_t>(q.size()));
+                copy_pcmu(ring, k, id, leg);
             }
             if (ring.committed() - ring.consumed() > (512 << 10)) {
                 ring.commit();
@@ -267,16 +273,7 @@ void stop(benchmark::State& state) {
         for (uint32_t k = 0; k < packets_per_leg; ++k) {
             for (uint32_t id = 1; id <= recordings; ++id) {
                 for (uint8_t leg = 0; leg < 2; ++leg) {
-                    std::vector<uint8_t> q = g711_packet(static_cast<uint16_t>(k));
-                    const uint32_t ts = k * 160;
-                    q[4] = static_cast<uint8_t>(ts >> 24);
-                    q[5] = static_cast<uint8_t>(ts >> 16);
-                    q[6] = static_cast<uint8_t>(ts >> 8);
-                    q[7] = static_cast<uint8_t>(ts);
-                    q[1] = 0;  // PCMU: the finish renders a WAV
-                    q[11] = leg;
-                    dp::record_copy(ring, k * 20'000'000ull, id, leg, false, htonl(0xc6120001 + leg), htons(4000),
-                                    htonl(0xc6120101 + leg), htons(30000), q.data(), static_cast<uint32_t>(q.size()));
+                    copy_pcmu(ring, k, id, leg);
                 }
             }
             ring.commit();
