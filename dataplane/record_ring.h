@@ -150,6 +150,12 @@ class record_ring {
         refused_.store(refused_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         return nullptr;
     }
+    // reserve() when the worker writes the hot area and it has room: the common case, small
+    // enough to inline where a packet is copied; null otherwise (then reserve(), which also
+    // switches areas or counts the refusal).
+    record_slot* reserve_hot(uint32_t len) {
+        return cur_ == hot_area ? take(hot_area, record_slot::size_for(len)) : nullptr;
+    }
     // Hands the records reserved so far to the recorder. The records' stores are ordinary
     // ones: the release store orders them before the index (no fence on x86).
     void commit() { published_.store(head_, std::memory_order_release); }

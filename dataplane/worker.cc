@@ -587,7 +587,7 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
             if (routes[i].crypto) {
                 recorded |= record_join(recording, i, static_cast<int16_t>(item_of[i]), items);
             } else {
-                copied |= record_plain(recording, pkts[i], *e, routes[i], now_tsc);
+                copied |= record_plain_inline(recording, pkts[i], *e, routes[i], now_tsc);
             }
         }
     }

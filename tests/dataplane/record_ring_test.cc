@@ -278,6 +278,34 @@ TEST(record_ring, a_recorder_behind_has_both_areas) {
     EXPECT_EQ(expect, n + 2001);
 }
 
+// reserve_hot, the worker's inlined fast path, gives what reserve() would while the hot area
+// has room, and nothing (leaving the switch to reserve()) once it is full or the worker writes
+// the large area; records of both stay in one order.
+TEST(record_ring, reserve_hot_is_reserve_while_the_hot_area_has_room) {
+    constexpr uint32_t hot = 65536;
+    record_ring r(1u << 20, hot);
+    uint32_t n = 0;
+    const uint8_t* base = nullptr;
+    while (record_slot* s = r.reserve_hot(172)) {
+        base = base == nullptr ? reinterpret_cast<const uint8_t*>(s) : base;
+        EXPECT_TRUE(reinterpret_cast<const uint8_t*>(s) >= base && reinterpret_cast<const uint8_t*>(s) < base + hot);
+        s->record_id = ++n;
+        s->len = 172;
+        s->flags = 0;
+    }
+    EXPECT_EQ(n, (hot - 64) / 256) << "every line of the hot area but the switch's";
+    ASSERT_NE(put(r, n + 1, 172), nullptr) << "reserve() switches to the large area";
+    EXPECT_EQ(r.reserve_hot(172), nullptr) << "the worker writes the large area now";
+    ASSERT_NE(put(r, n + 2, 172), nullptr);
+    EXPECT_EQ(r.refused(), 0u);
+    r.commit();
+    const auto got = read_all(r);
+    ASSERT_EQ(got.size(), n + 2);
+    for (uint32_t i = 0; i < n + 2; ++i) {
+        ASSERT_EQ(got[i]->record_id, i + 1);
+    }
+}
+
 // The recorder behind and catching up again and again, reading at its own pace on another
 // thread: the worker's switches between the areas lose and reorder nothing.
 TEST(record_ring, switching_areas_with_a_concurrent_reader_loses_nothing) {
