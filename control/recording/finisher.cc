@@ -1,24 +1,18 @@
 #include "control/recording/finisher.h"
 
 #include <pthread.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <sstream>
 
 #include "control/log.h"
 #include "control/recording/json_writer.h"
 #include "control/recording/record_files.h"
 #include "control/recording/recovery.h"
 #include "control/recording/time_text.h"
-
-extern char** environ;
 
 namespace rtprelay::recording {
 
@@ -30,14 +24,8 @@ std::string sub_dir_of(const std::string& base) {
 }
 }  // namespace
 
-finisher::finisher(std::string dir, std::string command, live_counters& counters)
-    : dir_(std::move(dir)), counters_(counters) {
-    std::istringstream words(command);
-    std::string w;
-    while (words >> w) {
-        command_.push_back(w);
-    }
-}
+finisher::finisher(std::string dir, const std::string& command, live_counters& counters)
+    : dir_(std::move(dir)), counters_(counters), command_(command, counters) {}
 
 finisher::~finisher() { stop(); }
 
@@ -57,7 +45,7 @@ void finisher::stop() {
     } else {
         run_queued();
     }
-    reap(true);
+    command_.reap(true);
 }
 
 void finisher::push(finish_job job) {
@@ -134,7 +122,7 @@ void finisher::recover_one(const std::string& base, std::vector<to_complete>* co
 void finisher::run() {
     while (true) {
         run_queued();
-        reap(false);
+        command_.reap(false);
         std::unique_lock<std::mutex> lk(mu_);
         if (stopping_ && jobs_.empty()) {
             return;
@@ -373,8 +361,8 @@ void finisher::finish_uncommitted(in_batch& b) {
         .field("recording", job.base)
         .field("files", moved.size())
         .field("error", error);
-    if (!command_.empty() && !moved.empty()) {
-        run_command(moved);
+    if (command_.configured() && !moved.empty()) {
+        command_.run(moved);
     }
 }
 
@@ -413,8 +401,8 @@ void finisher::complete(const std::vector<to_complete>& batch) {
         if (!m.error.empty()) {
             continue;  // the metadata stays here: the next start moves on from where this stopped
         }
-        if (!command_.empty()) {
-            run_command(m.paths);
+        if (command_.configured()) {
+            command_.run(m.paths);
         }
         if (die_after_ == completion_step::announced) {
             continue;
@@ -435,65 +423,6 @@ void finisher::count(bool recovered, bool complete, bool failed_open) {
         live_counters::bump(counters_.finish_failed);  // a failure while open is counted already
     }
     live_counters::bump(counters_.done);
-}
-
-void finisher::run_command(const std::vector<std::string>& paths) {
-    std::vector<std::string> args = command_;
-    args.insert(args.end(), paths.begin(), paths.end());
-    std::vector<char*> argv;
-    for (auto& a : args) {
-        argv.push_back(a.data());
-    }
-    argv.push_back(nullptr);
-    posix_spawnattr_t attr;
-    posix_spawnattr_init(&attr);
-    sigset_t defaults;
-    sigemptyset(&defaults);
-    sigaddset(&defaults, SIGPIPE);
-    sigaddset(&defaults, SIGTERM);
-    sigaddset(&defaults, SIGINT);
-    posix_spawnattr_setsigdefault(&attr, &defaults);
-    sigset_t none;
-    sigemptyset(&none);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-    pid_t pid = 0;
-    const int rc = posix_spawnp(&pid, argv[0], nullptr, &attr, argv.data(), environ);
-    posix_spawnattr_destroy(&attr);
-    live_counters::bump(counters_.commands_run);
-    if (rc != 0) {
-        live_counters::bump(counters_.commands_failed);
-        log::event(log::level::error, "recording command failed")
-            .field("command", args[0])
-            .field("error", std::strerror(rc));
-        return;
-    }
-    children_.push_back(pid);
-}
-
-void finisher::reap(bool wait) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (!children_.empty()) {
-        for (size_t i = 0; i < children_.size();) {
-            int status = 0;
-            const pid_t r = ::waitpid(children_[i], &status, WNOHANG);
-            if (r == 0) {
-                ++i;
-                continue;
-            }
-            if (r < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-                live_counters::bump(counters_.commands_failed);
-                log::event(log::level::warning, "recording command failed")
-                    .field("pid", static_cast<int64_t>(children_[i]))
-                    .field("status", static_cast<int64_t>(status));
-            }
-            children_.erase(children_.begin() + static_cast<std::ptrdiff_t>(i));
-        }
-        if (!wait || children_.empty() || std::chrono::steady_clock::now() >= deadline) {
-            return;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
 }
 
 }  // namespace rtprelay::recording

@@ -18,14 +18,12 @@
 // (bench/RESULTS.md). One recording at a time finishes as before (a batch of one). At most
 // 2 * max_batch file descriptors open (step 2).
 //
-// The command is the words of --recording-command (split at spaces, no shell), then the
-// paths of the files in done/ (pcap, WAV when there is one, JSON). It starts with the
-// default signal dispositions and its output goes to the relay's.
+// Once a recording is in done/, the operator's command runs with its paths
+// (completion_command.h).
 //
 // Once its metadata is committed a recording's state file (state_file.h) goes, and once it
 // is in done/ nothing of it is left in the open area.
 
-#include <sys/types.h>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
@@ -35,6 +33,7 @@
 #include <vector>
 
 #include "control/recording/completion.h"
+#include "control/recording/completion_command.h"
 #include "control/recording/live_counters.h"
 #include "control/recording/wav_render.h"
 
@@ -64,7 +63,7 @@ class finisher {
     // makes of its waits; a batch's last recording waits for the whole batch's WAVs.
     static constexpr size_t max_batch = 64;
 
-    finisher(std::string dir, std::string command, live_counters& counters);
+    finisher(std::string dir, const std::string& command, live_counters& counters);
     ~finisher();
     finisher(const finisher&) = delete;
     finisher& operator=(const finisher&) = delete;
@@ -107,18 +106,15 @@ class finisher {
     // Steps 4 to 8, step 6's directory syncs once for the batch.
     void complete(const std::vector<to_complete>& batch);
     void count(bool recovered, bool complete, bool failed_open);
-    void run_command(const std::vector<std::string>& paths);
-    void reap(bool wait);
 
     std::string dir_;
-    std::vector<std::string> command_;
     live_counters& counters_;
+    completion_command command_;  // finisher thread only
     std::mutex mu_;
     std::condition_variable wake_;
     std::deque<finish_job> jobs_;                        // guarded by mu_
     std::deque<std::string> left_open_;                  // guarded by mu_: bases to recover
     bool stopping_ = false;                              // guarded by mu_
-    std::vector<pid_t> children_;                        // finisher thread only
     completion_step die_after_ = completion_step::none;  // tests: set before start()
     std::thread thread_;
 };
