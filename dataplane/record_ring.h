@@ -342,20 +342,28 @@ inline void record_write_header(record_slot* s, uint64_t tsc, uint32_t record_id
     _mm_store_si128(out + 1, _mm_set_epi64x(static_cast<long long>(w3), static_cast<long long>(w2)));
 }
 
+// How much of a `len`-byte packet a record keeps (what it reserves for an IPv4 packet).
+inline uint32_t record_keep(uint32_t len) { return len < record_slot_data ? len : record_slot_data; }
+
+// Writes an IPv4 packet's record into `s`, reserved for record_keep(len) bytes.
+inline void record_fill(record_slot* s, uint64_t tsc, uint32_t record_id, uint8_t channel, bool rtcp, uint32_t src_addr,
+                        uint16_t src_port, uint32_t dst_addr, uint16_t dst_port, const uint8_t* payload, uint32_t len) {
+    const uint32_t keep = record_keep(len);
+    record_write_header(s, tsc, record_id, src_addr, src_port, dst_addr, dst_port, keep, len, channel,
+                        rtcp ? record_rtcp : 0);
+    record_copy_bytes(s->data(), payload, keep);
+}
+
 // Copies one clear packet into the ring for the recorder: the worker's whole hook. Returns
 // its record (handed over at the ring's next commit()), or null when the ring is full
 // (nothing written).
 inline record_slot* record_copy(record_ring& ring, uint64_t tsc, uint32_t record_id, uint8_t channel, bool rtcp,
                                 uint32_t src_addr, uint16_t src_port, uint32_t dst_addr, uint16_t dst_port,
                                 const uint8_t* payload, uint32_t len) {
-    const uint32_t keep = len < record_slot_data ? len : record_slot_data;
-    record_slot* s = ring.reserve(keep);
-    if (s == nullptr) {
-        return nullptr;
+    record_slot* s = ring.reserve(record_keep(len));
+    if (s != nullptr) {
+        record_fill(s, tsc, record_id, channel, rtcp, src_addr, src_port, dst_addr, dst_port, payload, len);
     }
-    record_write_header(s, tsc, record_id, src_addr, src_port, dst_addr, dst_port, keep, len, channel,
-                        rtcp ? record_rtcp : 0);
-    record_copy_bytes(s->data(), payload, keep);
     return s;
 }
 
@@ -365,7 +373,7 @@ inline record_slot* record_copy(record_ring& ring, uint64_t tsc, uint32_t record
 inline record_slot* record_copy6(record_ring& ring, uint64_t tsc, uint32_t record_id, uint8_t channel, bool rtcp,
                                  const uint8_t* src6, uint16_t src_port, const uint8_t* dst6, uint16_t dst_port,
                                  const uint8_t* payload, uint32_t len) {
-    const uint32_t keep = len < record_slot_data ? len : record_slot_data;
+    const uint32_t keep = record_keep(len);
     record_slot* s = ring.reserve(record_addr6_bytes + keep);
     if (s == nullptr) {
         return nullptr;

@@ -15,9 +15,8 @@ namespace {
 record_slot* record(record_ring& ring, const rte_mbuf* m, const flow_entry& e, const uint8_t* clear, uint32_t len,
                     uint64_t tsc) {
     const auto* uh = rte_pktmbuf_mtod_offset(m, const rte_udp_hdr*, m->l2_len + m->l3_len);
-    // The flow's kind, or for a muxed RTP port what the packet is (RFC 5761 payload types).
-    const bool rtcp = e.kind == flow_kind::rtcp || looks_like_rtcp(clear, len);
-    const uint8_t channel = (e.flags & flow_record_leg_b) != 0 ? 1 : 0;
+    const bool rtcp = record_is_rtcp(e, clear, len);
+    const uint8_t channel = record_channel(e);
     // The headers are still the ones it arrived with (the rewrite comes after): its family is
     // the inbound side's, whichever family it leaves by.
     if (e.v6 != nullptr && e.v6->in6) {

@@ -80,6 +80,14 @@ struct record_stage {
 [[gnu::noinline, gnu::cold]] bool record_plain(record_stage* s, const rte_mbuf* m, const flow_entry& e, const route& r,
                                                uint64_t tsc);
 
+// What a record says of a packet of flow `e` whose clear RTP/RTCP is `clear`: RTCP by the
+// flow's kind, or on a muxed RTP port by the packet (RFC 5761 payload types); its leg's
+// channel. record_plain_inline and record_stage.cc's copies share them.
+inline bool record_is_rtcp(const flow_entry& e, const uint8_t* clear, uint32_t len) {
+    return e.kind == flow_kind::rtcp || looks_like_rtcp(clear, len);
+}
+inline uint8_t record_channel(const flow_entry& e) { return (e.flags & flow_record_leg_b) != 0 ? 1 : 0; }
+
 // record_plain's common case, inlined in the burst loop (behind the flow_recorded test, so a
 // flow that is not recorded runs none of it): an IPv4 packet leaving with no more L2 header
 // than it arrived with (so the rewrite has room without a headroom check) into the ring's hot
@@ -87,21 +95,17 @@ struct record_stage {
 // the call, the out-of-line room check and the ring's area logic: ~3 ns of a recorded plain
 // packet's ~25 (bench/RESULTS.md).
 inline bool record_plain_inline(record_stage* s, const rte_mbuf* m, const flow_entry& e, const route& r, uint64_t tsc) {
-    const uint32_t keep = r.received_len < record_slot_data ? r.received_len : record_slot_data;
     record_slot* slot = nullptr;
     if (s != nullptr && (e.v6 == nullptr || !e.v6->in6) && ether_len(e.vlan) <= m->l2_len) [[likely]] {
-        slot = s->ring->reserve_hot(keep);
+        slot = s->ring->reserve_hot(record_keep(r.received_len));
     }
     if (slot == nullptr) [[unlikely]] {
         return record_plain(s, m, e, r, tsc);
     }
     const auto* ip = rte_pktmbuf_mtod_offset(m, const rte_ipv4_hdr*, m->l2_len);
     const auto* uh = reinterpret_cast<const rte_udp_hdr*>(r.payload) - 1;
-    const bool rtcp = e.kind == flow_kind::rtcp || looks_like_rtcp(r.payload, r.received_len);
-    const uint8_t channel = (e.flags & flow_record_leg_b) != 0 ? 1 : 0;
-    record_write_header(slot, tsc, e.record_id, ip->src_addr, uh->src_port, ip->dst_addr, uh->dst_port, keep,
-                        r.received_len, channel, rtcp ? record_rtcp : 0);
-    record_copy_bytes(slot->data(), r.payload, keep);
+    record_fill(slot, tsc, e.record_id, record_channel(e), record_is_rtcp(e, r.payload, r.received_len), ip->src_addr,
+                uh->src_port, ip->dst_addr, uh->dst_port, r.payload, r.received_len);
     return true;
 }
 
