@@ -36,12 +36,6 @@ kind kind_of(const std::string& path, struct stat* st = nullptr) {
 
 std::string parent_of(const std::string& path) { return path.substr(0, path.rfind('/')); }
 
-// The directory of `base` relative to the recording directory: "" for a base without one.
-std::string sub_dir_of(const std::string& base) {
-    const size_t slash = base.rfind('/');
-    return slash == std::string::npos ? std::string() : base.substr(0, slash);
-}
-
 bool ends_with(std::string_view s, std::string_view tail) {
     return s.size() > tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
 }

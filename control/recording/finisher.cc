@@ -16,14 +16,6 @@
 
 namespace rtprelay::recording {
 
-namespace {
-// The directory of `base` relative to the recording directory: "" for a base without one.
-std::string sub_dir_of(const std::string& base) {
-    const size_t slash = base.rfind('/');
-    return slash == std::string::npos ? std::string() : base.substr(0, slash);
-}
-}  // namespace
-
 finisher::finisher(std::string dir, const std::string& command, live_counters& counters)
     : dir_(std::move(dir)), counters_(counters), command_(command, counters) {}
 

@@ -105,11 +105,12 @@ size_t depth_of(const std::string& rel) {
     return rel.empty() ? 0 : 1 + static_cast<size_t>(std::count(rel.begin(), rel.end(), '/'));
 }
 
-std::string parent_rel(const std::string& rel) {
+}  // namespace
+
+std::string sub_dir_of(const std::string& rel) {
     const size_t slash = rel.rfind('/');
     return slash == std::string::npos ? std::string() : rel.substr(0, slash);
 }
-}  // namespace
 
 std::string sync_file(const std::string& path) { return sync_one(path, O_NONBLOCK, true); }
 
@@ -124,8 +125,7 @@ std::string sync_dirs(const std::string& root, const std::string& rel) {
         if (sub.empty()) {
             return {};
         }
-        const size_t slash = sub.rfind('/');
-        sub = slash == std::string::npos ? std::string() : sub.substr(0, slash);
+        sub = sub_dir_of(sub);
     }
 }
 
@@ -164,7 +164,7 @@ std::vector<std::string> sync_dir_set(const std::string& root, const std::vector
     // parent, synced after it).
     std::map<std::string, std::string> done;
     for (const std::string& rel : rels) {
-        for (std::string d = rel;; d = parent_rel(d)) {
+        for (std::string d = rel;; d = sub_dir_of(d)) {
             done.emplace(d, std::string());
             if (d.empty()) {
                 break;
@@ -182,7 +182,7 @@ std::vector<std::string> sync_dir_set(const std::string& root, const std::vector
     }
     std::vector<std::string> errors(rels.size());
     for (size_t i = 0; i < rels.size(); ++i) {
-        for (std::string d = rels[i];; d = parent_rel(d)) {
+        for (std::string d = rels[i];; d = sub_dir_of(d)) {
             if (const std::string& e = done[d]; !e.empty()) {
                 errors[i] = e;
                 break;

@@ -27,6 +27,10 @@ std::string write_new(const std::string& path, std::string_view text, bool sync 
 // Renames `from` to `to` unless `to` exists (an earlier recording of the same name).
 std::string move_new(const std::string& from, const std::string& to);
 
+// The directory of `rel` (a path relative to the recording directory): "" for one without
+// a directory ("a/b/c" -> "a/b", "c" -> "").
+std::string sub_dir_of(const std::string& rel);
+
 // fdatasync(2)s the regular file `path` (opened read-only, not through a symlink): its data,
 // and the size that reaches it, survive a power loss. Costs what the kernel still had to
 // write of it (a finished recording's last seconds) plus a disk flush.
