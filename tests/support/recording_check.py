@@ -52,12 +52,20 @@ class RtpSender(threading.Thread):
         self.join()
 
 
+# How tshark finds RTP in a recording: by its heuristic, tried BEFORE the dissectors registered
+# on UDP ports. Without udp.try_heuristic_first a packet whose relay port (10000-20000 by
+# default, chosen per call) is one Wireshark assigns to another protocol (12000-12004
+# 3Com XNS, 12222 LWAPP, 13400 DoIP, 17500 Dropbox LAN sync, 19132 RakNet, ...: 11 of the
+# 5,000 even ports) is decoded as that protocol and none of that stream reads as RTP.
+TSHARK_RTP = ["-o", "rtp.heuristic_rtp:TRUE", "-o", "udp.try_heuristic_first:TRUE"]
+
+
 def pcap_rtp(path):
     """RTP packets of a pcap as tshark reads them: dicts with src, dst (ip:port, [ipv6]:port),
     family (4 or 6), seq, ssrc, payload (bytes, the RTP payload) and time (epoch seconds), in
     file order."""
     out = subprocess.run(
-        ["tshark", "-r", path, "-o", "rtp.heuristic_rtp:TRUE", "-Y", "rtp", "-T", "fields", "-E", "separator=|",
+        ["tshark", "-r", path] + TSHARK_RTP + ["-Y", "rtp", "-T", "fields", "-E", "separator=|",
          "-e", "frame.time_epoch", "-e", "ip.src", "-e", "ipv6.src", "-e", "udp.srcport", "-e", "ip.dst",
          "-e", "ipv6.dst", "-e", "udp.dstport", "-e", "rtp.seq", "-e", "rtp.ssrc", "-e", "rtp.payload"],
         check=True, capture_output=True, text=True).stdout

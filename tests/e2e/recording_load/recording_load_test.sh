@@ -172,7 +172,7 @@ PY
 # awk reads to the end: head would close the pipe and pipefail would fail on find's SIGPIPE.
 sample=$(find "$tmp/rec/done" -name '*.pcap' | awk 'NR <= 3')
 for f in $sample; do
-    n=$(tshark -r "$f" -o rtp.heuristic_rtp:TRUE -Y rtp -T fields -e rtp.seq | wc -l)
+    n=$(tshark -r "$f" -o rtp.heuristic_rtp:TRUE -o udp.try_heuristic_first:TRUE -Y rtp -T fields -e rtp.seq | wc -l)
     [ "$n" -gt 0 ] || fail "tshark finds no RTP in $f"
 done
 echo "ok   tshark reads the RTP of sample pcaps"
