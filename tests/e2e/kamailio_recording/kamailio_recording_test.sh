@@ -73,7 +73,7 @@ PY
 # protocol (12000, 12222, 13400, 17500, 19132, ...) would hide that leg's stream otherwise.
 rtp=$(tshark -r "$base.pcap" -o rtp.heuristic_rtp:TRUE -o udp.try_heuristic_first:TRUE -Y rtp -T fields -e rtp.ssrc | sort | uniq -c)
 a=$(awk '$2 == "0x0000a0a0" {print $1}' <<<"$rtp"); b=$(awk '$2 == "0x0000b0b0" {print $1}' <<<"$rtp")
-[ "${a:-0}" -ge 47 ] && [ "${b:-0}" -ge 47 ] || { echo "$rtp"; fail "tshark finds ${a:-0} and ${b:-0} of 50+50 RTP packets"; }
+[ "${a:-0}" -ge 47 ] && [ "${b:-0}" -ge 47 ] || { echo "$rtp"; cat "$tmp/media.out"; fail "tshark finds ${a:-0} and ${b:-0} of 50+50 RTP packets"; }
 echo "ok   tshark reads the pcap: $a RTP packets from the caller, $b from the callee"
 
 stop_kamailio
