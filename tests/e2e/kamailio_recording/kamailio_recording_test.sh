@@ -31,7 +31,10 @@ cd "$tmp"
 sipp_uas "" 5080 "$rtp_b"; uas_pid=$started
 extra_pids+=("$uas_pid")
 sleep 0.5
-sipp_uac "" 5060 5080 "$rtp_a" 4000; uac_pid=$started
+# The call is held 8 s: the media script must start, find both SDPs in the SIPp logs and send
+# its 0.5 s of RTP before the BYE even on a loaded host (at 4 s, one run under load 9 saw
+# the BYE after 20 of its 50 packets).
+sipp_uac "" 5060 5080 "$rtp_a" 8000; uac_pid=$started
 extra_pids+=("$uac_pid")
 media_rc=0
 NS_A=$NS_A NS_B=$NS_B ADDR_A=$ADDR_A ADDR_B=$ADDR_B RELAY_A=$RELAY_A RELAY_B=$RELAY_B NG_PORT=$ng_port \
