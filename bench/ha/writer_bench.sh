@@ -6,8 +6,13 @@
 # CONTROL_CPU: the control (NG) thread's CPU. AGENT_CPU: the HA agent thread's and Redis'
 # CPU: another CPU = the split (control thread alone on its CPU); equal to CONTROL_CPU =
 # everything on one CPU; empty = the agent on the control thread's CPU and Redis unpinned.
+# REDIS_CPU=N (environment) pins Redis to CPU N whatever AGENT_CPU says: the deployed layout,
+# the relay's threads on one CPU and Redis a service on another, is
+#   REDIS_CPU=0 bench/ha/writer_bench.sh BUILD_DIR 1 REPS 1 ...
 # pairs/s is the control thread's CPU time; "all CPU" pairs/s counts every thread of the
-# benchmark and Redis (what one core does with everything on it). Each repetition runs every BINARY once (default: BUILD_DIR's benchmark) with every
+# benchmark and Redis (what one core does with everything on it); "relay CPU" pairs/s counts
+# the benchmark's threads only (control + HA agent thread, Redis excluded: what the relay's
+# core does when Redis runs elsewhere). Each repetition runs every BINARY once (default: BUILD_DIR's benchmark) with every
 # ha_writer case, so binaries and writer on/off interleave in one time window; the summary
 # gives per binary and case the medians over the repetitions and the on/off ratio.
 # Extra BINARY arguments (e.g. a baseline build's copy) make an A/B/A' comparison.
@@ -37,6 +42,9 @@ if [ -n "$agent_cpu" ]; then
     pin_redis=(taskset -c "$agent_cpu")
 else
     agent_cpu=$cpu
+fi
+if [ -n "${REDIS_CPU:-}" ]; then
+    pin_redis=(taskset -c "$REDIS_CPU")
 fi
 "${pin_redis[@]}" redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$tmp" \
     --daemonize no --logfile "$tmp/redis.log" &
@@ -84,5 +92,10 @@ for b in range(n):
                 cpu_rep = " ".join("%.2f" % (a["cpu_pairs_per_s"] / c["cpu_pairs_per_s"]) for a, c in zip(runs[on], runs[off]))
                 print(f"{'':12s} all CPU pairs/s: off {wo/1e3:6.1f}k on {ww/1e3:6.1f}k on/off {ww/wo:.2f} (per rep: {cpu_rep})"
                       f" | on, us per pair: control thread {1e6/w:.1f} agent {med(on,'agent_us_per_pair'):.1f} redis {med(on,'redis_us_per_pair'):.1f}")
+                # The relay's own CPU per pair: all of it less Redis' (control + agent threads).
+                relay = lambda r: 1 / (1 / r["cpu_pairs_per_s"] - r.get("redis_us_per_pair", 0) * 1e-6)
+                ro, rw = statistics.median(map(relay, runs[off])), statistics.median(map(relay, runs[on]))
+                relay_rep = " ".join("%.2f" % (relay(a) / relay(c)) for a, c in zip(runs[on], runs[off]))
+                print(f"{'':12s} relay CPU pairs/s (Redis excluded): off {ro/1e3:6.1f}k on {rw/1e3:6.1f}k on/off {rw/ro:.2f} (per rep: {relay_rep})")
 PY
 echo "redis: $(redis-cli -p "$port" info memory | grep '^used_memory:' | tr -d '\r')"
