@@ -255,7 +255,6 @@ void agent::on_connected(steady::time_point now) {
     stats_.connects.fetch_add(1, std::memory_order_relaxed);
     connected_since_ = now;
     orphan_seen_.clear();
-    in_my_set_.clear();  // a new master may lack what the old one had: add every call again
     log::event(log::level::info, "Redis connected")
         .field("master", link_.master().to_string())
         .field("node", cfg_.node);
@@ -278,7 +277,6 @@ void agent::set_serving(size_t i, steady::time_point sent) {
 void agent::lose(size_t i, const std::string& holder) {
     serve_until_[i].store(0, std::memory_order_release);
     held_.erase(i);
-    in_my_set_.clear();  // a peer that adopts our calls takes them out of our set
     stats_.leases_lost.fetch_add(1, std::memory_order_relaxed);
     log::event(log::level::warning, "media address lease lost")
         .field("address", addresses_[i])
@@ -368,10 +366,6 @@ void agent::load_and_post(std::vector<size_t> taken, const std::string& from) {
         std::vector<std::string> all;
         for (const auto& v : ids.elements) {
             all.push_back(v.str);
-            // Ours again (a call that was here before): its first write must add it to our set.
-            if (auto it = in_my_set_.find(v.str); it != in_my_set_.end()) {
-                in_my_set_.erase(it);
-            }
         }
         for (size_t at = 0; at < all.size() && link_.connected(); at += load_batch) {
             const size_t n = std::min(load_batch, all.size() - at);
@@ -643,7 +637,6 @@ void agent::start_handover(const std::string& to, steady::time_point now) {
         cmds.push_back({"EVAL", release_script, "1", keys::lease(cfg_.group, addresses_[i]), cfg_.node});
     }
     link_.pipeline(cmds);
-    in_my_set_.clear();  // the peer takes our calls out of our set as it adopts them
     handing_to_ = to;
     released_.insert(order.begin(), order.end());
     held_.clear();

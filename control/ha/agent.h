@@ -50,9 +50,7 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <string_view>
 #include <thread>
-#include <unordered_set>
 #include <vector>
 
 #include "control/ha/config.h"
@@ -240,17 +238,6 @@ class agent {
     std::vector<std::string_view> args_;
     std::vector<uint32_t> reply_of_;  // per operation of a batch: the reply that answers it
     std::vector<reply_brief> replies_;
-    // The calls this node's set (keys::calls) holds by our own SADDs since the connection was
-    // made: a put of a call already in it sends no SADD (an answer after its offer, every
-    // re-INVITE), which spares Redis a member lookup and hiredis an argument per record.
-    // Cleared on (re)connection and on a handover, when a peer may have changed the set
-    // (a takeover's SREM) or a new master may lack it; the control thread rewrites every call
-    // on `connected`, so each is added again. Costs ~one small string per call owned.
-    struct id_hash {
-        using is_transparent = void;
-        size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-    };
-    std::unordered_set<std::string, id_hash, std::equal_to<>> in_my_set_;
     bool busy_ = false;  // the last turn had writes: poll, do not wait to be woken
     std::set<size_t> held_;
     std::optional<steady::time_point> connected_since_;

@@ -119,9 +119,8 @@ void agent::flush_writes() {
         // the later state), while Redis parses, dispatches and answers one command per run
         // instead of one per record, and hiredis makes one reply object per run. reply_of_[j]:
         // the reply that answers operation first + j. Then this node's call set is updated
-        // for all of them at once: one SADD of the calls not yet in it (in_my_set_: an
-        // answer's record, a re-INVITE's, adds nothing), one SREM. A take holds at most one
-        // operation per call (write_queue.h), so the order within the set commands is moot.
+        // for all of them at once: one SADD, one SREM. A take holds at most one operation per
+        // call (write_queue.h), so the order within the set commands is moot.
         reply_of_.clear();
         uint32_t commands = 0;
         uint64_t bytes = 0;
@@ -158,7 +157,6 @@ void agent::flush_writes() {
             link_.append(args_);
             ++commands;
         }
-        size_t adds = 0;  // SADD members: the puts of calls not yet in our set
         for (const auto& [cmd, what, count] :
              {std::tuple{"SADD", write_op::kind::put, puts}, std::tuple{"SREM", write_op::kind::del, dels}}) {
             if (count == 0) {
@@ -166,44 +164,20 @@ void agent::flush_writes() {
             }
             args_.assign({cmd, my_calls});
             for (size_t k = first; k < first + n; ++k) {
-                if (pending_[k].what != what) {
-                    continue;
-                }
-                if (what == write_op::kind::put && in_my_set_.find(id_of(pending_[k])) != in_my_set_.end()) {
-                    continue;
-                }
-                args_.push_back(id_of(pending_[k]));
-            }
-            if (what == write_op::kind::put) {
-                adds = args_.size() - 2;
-                if (adds == 0) {
-                    continue;
+                if (pending_[k].what == what) {
+                    args_.push_back(id_of(pending_[k]));
                 }
             }
             link_.append(args_);
         }
-        const size_t expected = commands + (adds != 0 ? 1 : 0) + (dels != 0 ? 1 : 0);
+        const size_t expected = commands + (puts != 0 ? 1 : 0) + (dels != 0 ? 1 : 0);
         replies_.clear();
         for (size_t j = 0; j < expected; ++j) {
             replies_.push_back(link_.read_brief());
         }
         const auto done = steady::now();
-        const bool sadd_ok = adds == 0 || replies_[commands].ok();
-        const bool srem_ok = dels == 0 || replies_[commands + (adds != 0 ? 1 : 0)].ok();
-        // What our set holds now, by our own word (the SADD's members stay in args_ only
-        // until the SREM reused it: walk the operations again).
-        for (size_t k = first; k < first + n; ++k) {
-            const pending_write& p = pending_[k];
-            if (p.what == write_op::kind::put && adds != 0 && sadd_ok) {
-                if (in_my_set_.find(id_of(p)) == in_my_set_.end()) {
-                    in_my_set_.emplace(id_of(p));
-                }
-            } else if (p.what == write_op::kind::del && srem_ok) {
-                if (auto it = in_my_set_.find(id_of(p)); it != in_my_set_.end()) {
-                    in_my_set_.erase(it);
-                }
-            }
-        }
+        const bool sadd_ok = puts == 0 || replies_[commands].ok();
+        const bool srem_ok = dels == 0 || replies_[commands + (puts != 0 ? 1 : 0)].ok();
         for (const reply_brief& r : replies_) {
             if (r.readonly) {
                 link_.drop();  // a demoted master: find the new one
