@@ -38,6 +38,23 @@ def stream_stats(q, tag):
     return q["tags"][tag]["medias"][0]["streams"][0]["stats"]["packets"]
 
 
+def settled(ng, call_id, timeout=5.0):
+    """Waits until the relay has taken every packet sent to the call so far: the packets of
+    all its streams (every leg, tagged or not yet) agree in two queries 100 ms apart (at most
+    `timeout` s). A packet sent before an NG command may otherwise reach the worker after it
+    on a loaded host."""
+    last = [-1]
+
+    def still():
+        q = ng.request({"command": "query", "call-id": call_id})
+        n = sum(s.get("stats", {}).get("packets", 0) for t in q.get("tags", {}).values()
+                for m in t.get("medias", []) for s in m.get("streams", []))
+        done = n == last[0]
+        last[0] = n
+        return done
+    return wait_for(still, timeout, step=0.1)
+
+
 def plain_call(ng, call_id, pa, pb, **offer_keys):
     """A plain RTP call A -> B; returns (relay port facing A, relay port facing B, answer time)."""
     o = ng.request(dict({"command": "offer", "call-id": call_id, "from-tag": "A-" + call_id, "sdp": sdp(IP_A, pa),
@@ -143,6 +160,9 @@ def ringing_vs_answer(ng):
         early = RtpSender(sb, (to_b["addr"], to_b["port"]), B1000[:160 * 50], 0x3333, first_seq=100)
         t_early = time.time()
         early.run()  # 1 s of early media (a 183 with SDP), in this thread
+        # The answer only once the relay has taken the early media: what it relayed before
+        # the answer is what a recording from the answer must not hold.
+        check(settled(ng, call_id), "%s: the relay took the early media" % call_id)
         to_a, t_ans = answer(ng, call_id, pb)
         late = RtpSender(sa, (to_a["addr"], to_a["port"]), A440[:160 * 50], 0x4444)
         late.run()
