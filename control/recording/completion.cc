@@ -165,9 +165,7 @@ moved move_committed(const std::string& dir, const std::string& base, const comm
     moved out;
     const std::string open_area = dir + "/" + base;
     const std::string done = dir + "/done/" + base;
-    for (const char* leftover : {".state", ".state.tmp", ".json.tmp"}) {
-        ::unlink((open_area + leftover).c_str());
-    }
+    remove_leftovers(dir, base);
     if (stop == completion_step::state_removed) {
         return out;
     }
@@ -237,6 +235,13 @@ moved move_committed(const std::string& dir, const std::string& base, const comm
     }
     out.paths.push_back(json_done);
     return out;
+}
+
+void remove_leftovers(const std::string& dir, const std::string& base) {
+    const std::string open_area = dir + "/" + base;
+    for (const char* leftover : {".state", ".state.tmp", ".json.tmp"}) {
+        ::unlink((open_area + leftover).c_str());  // unlink follows no symlink
+    }
 }
 
 void release_committed(const std::string& dir, const std::string& base) {

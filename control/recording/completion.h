@@ -118,6 +118,10 @@ struct moved {
 moved move_committed(const std::string& dir, const std::string& base, const committed_files& files,
                      completion_step stop, std::vector<std::string>* dirs_to_sync = nullptr);
 
+// Step 4, and what a finish leaves of a recording whose pcap has gone: BASE.state and the
+// temporary files (BASE.state.tmp, BASE.json.tmp) removed from the open area of `dir`.
+void remove_leftovers(const std::string& dir, const std::string& base);
+
 // Step 8.
 void release_committed(const std::string& dir, const std::string& base);
 

@@ -97,9 +97,7 @@ void finisher::recover_one(const std::string& base, std::vector<to_complete>* co
     if (struct stat st{}; ::lstat(pcap.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
         // What a finish leaves behind once the pcap has gone (or that is no recording of
         // ours): nothing to finish.
-        for (const char* ext : {".state", ".state.tmp", ".json.tmp"}) {
-            ::unlink((dir_ + "/" + base + ext).c_str());
-        }
+        remove_leftovers(dir_, base);
         return;
     }
     recovery_report report;
