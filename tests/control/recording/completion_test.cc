@@ -303,10 +303,13 @@ TEST_F(completion_test, syncing_refuses_what_is_not_a_recording_file) {
     ASSERT_EQ(::symlink("/etc/passwd", (dir_ + "/a/b/y.pcap").c_str()), 0);
     ASSERT_EQ(::mkfifo((dir_ + "/a/b/z.pcap").c_str(), 0600), 0);
     std::vector<finishing> batch = {
-        finishing_of("a/b/x", true, true),         finishing_of("a/b/gone", true, false),
-        finishing_of("a/b/v", true, false),        finishing_of("a/b/y", true, false),
-        finishing_of("a/b/z", true, false),        finishing_of("a/b/gone", true, false, {}, "failed while open"),
-        finishing_of("a/missing/m", false, false),
+        finishing_of("a/b/x", true, true),                               // both synced
+        finishing_of("a/b/gone", true, false),                           // no pcap
+        finishing_of("a/b/v", true, false),                              // no WAV, none asked for
+        finishing_of("a/b/y", true, false),                              // a symlink
+        finishing_of("a/b/z", true, false),                              // a FIFO
+        finishing_of("a/b/gone", true, false, {}, "failed while open"),  // failed before
+        finishing_of("a/missing/m", false, false),                       // no directory
     };
     sync_media(dir_, batch);
     EXPECT_EQ(batch[0].error, "");
