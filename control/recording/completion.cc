@@ -42,42 +42,95 @@ bool ends_with(std::string_view s, std::string_view tail) {
 
 }  // namespace
 
-std::string sync_media(const std::string& dir, const std::string& base, bool pcap, bool wav) {
-    const std::string open_area = dir + "/" + base;
-    std::vector<std::string> files;
-    if (pcap) {
-        files.push_back(open_area + ".pcap");
+std::vector<std::string> named_files(const finishing& f) {
+    std::vector<std::string> out;
+    if (f.pcap) {
+        out.push_back(".pcap");
     }
-    if (wav) {
-        files.push_back(open_area + ".wav");
+    if (f.wav) {
+        out.push_back(".wav");
     }
-    for (const std::string& e : sync_files(files)) {
-        if (!e.empty()) {
-            return e;
-        }
-    }
-    return sync_dirs(dir, sub_dir_of(base));
+    out.push_back(".json");
+    return out;
 }
 
-std::string commit_metadata(const std::string& dir, const std::string& base, std::string_view json,
-                            completion_step stop, std::string* unsynced) {
-    const std::string path = dir + "/" + base + ".json";
-    const std::string tmp = path + ".tmp";
-    ::unlink(tmp.c_str());  // a leftover of a finish that died: made again (unlink follows no symlink)
-    if (std::string e = write_new(tmp, json, true); !e.empty()) {
-        return e;
+void sync_media(const std::string& dir, std::vector<finishing>& batch) {
+    std::vector<std::string> paths;
+    std::vector<size_t> owner;
+    std::vector<std::string> dirs;
+    for (size_t i = 0; i < batch.size(); ++i) {
+        const finishing& f = batch[i];
+        const std::string open_area = dir + "/" + f.base;
+        if (f.pcap) {
+            paths.push_back(open_area + ".pcap");
+            owner.push_back(i);
+        }
+        if (f.wav) {
+            paths.push_back(open_area + ".wav");
+            owner.push_back(i);
+        }
+        dirs.push_back(sub_dir_of(f.base));
     }
-    if (stop == completion_step::metadata_written) {
-        return {};
+    const std::vector<std::string> file_errors = sync_files(paths);
+    for (size_t k = 0; k < paths.size(); ++k) {
+        std::string& error = batch[owner[k]].error;
+        error = error.empty() ? file_errors[k] : error;
     }
-    if (std::string m = move_new(tmp, path); !m.empty()) {
-        ::unlink(tmp.c_str());
-        return "cannot rename " + tmp + ": " + m;
+    const std::vector<std::string> dir_errors = sync_dir_set(dir, dirs);
+    for (size_t i = 0; i < batch.size(); ++i) {
+        batch[i].error = batch[i].error.empty() ? dir_errors[i] : batch[i].error;
     }
-    if (std::string e = sync_dirs(dir, sub_dir_of(base)); !e.empty() && unsynced != nullptr) {
-        *unsynced = e;
+}
+
+void commit_metadata(const std::string& dir, std::vector<finishing>& batch, completion_step stop) {
+    std::vector<std::string> tmps;
+    std::vector<size_t> owner;
+    for (size_t i = 0; i < batch.size(); ++i) {
+        finishing& f = batch[i];
+        const std::string done = dir + "/done/" + f.base;
+        for (const auto& ext : named_files(f)) {
+            if (struct stat st{}; f.uncommitted.empty() && ::lstat((done + ext).c_str(), &st) == 0) {
+                f.uncommitted = done + ext + " exists: an earlier recording has this name";
+            }
+        }
+        if (!f.uncommitted.empty()) {
+            continue;
+        }
+        const std::string tmp = dir + "/" + f.base + ".json.tmp";
+        ::unlink(tmp.c_str());  // a leftover of a finish that died: made again (unlink follows no symlink)
+        f.uncommitted = write_new(tmp, f.json);
+        if (f.uncommitted.empty()) {
+            tmps.push_back(tmp);
+            owner.push_back(i);
+        }
     }
-    return {};
+    const std::vector<std::string> sync_errors = sync_files(tmps);
+    std::vector<std::string> dirs;
+    std::vector<size_t> renamed;
+    for (size_t k = 0; k < tmps.size(); ++k) {
+        finishing& f = batch[owner[k]];
+        if (!sync_errors[k].empty()) {
+            ::unlink(tmps[k].c_str());
+            f.uncommitted = sync_errors[k];
+            continue;
+        }
+        if (stop == completion_step::metadata_written) {
+            continue;  // the temporary file only
+        }
+        const std::string path = dir + "/" + f.base + ".json";
+        if (std::string m = move_new(tmps[k], path); !m.empty()) {
+            ::unlink(tmps[k].c_str());
+            f.uncommitted = "cannot rename " + tmps[k] + ": " + m;
+            continue;
+        }
+        dirs.push_back(sub_dir_of(f.base));
+        renamed.push_back(owner[k]);
+    }
+    // Committed once renamed: a directory that could not be synced leaves the commit.
+    const std::vector<std::string> dir_errors = sync_dir_set(dir, dirs);
+    for (size_t k = 0; k < dirs.size(); ++k) {
+        batch[renamed[k]].unsynced = dir_errors[k];
+    }
 }
 
 bool read_committed(const std::string& dir, const std::string& base, committed_files* files) {
@@ -112,9 +165,7 @@ moved move_committed(const std::string& dir, const std::string& base, const comm
     moved out;
     const std::string open_area = dir + "/" + base;
     const std::string done = dir + "/done/" + base;
-    for (const char* leftover : {".state", ".state.tmp", ".json.tmp"}) {
-        ::unlink((open_area + leftover).c_str());
-    }
+    remove_leftovers(dir, base);
     if (stop == completion_step::state_removed) {
         return out;
     }
@@ -184,6 +235,13 @@ moved move_committed(const std::string& dir, const std::string& base, const comm
     }
     out.paths.push_back(json_done);
     return out;
+}
+
+void remove_leftovers(const std::string& dir, const std::string& base) {
+    const std::string open_area = dir + "/" + base;
+    for (const char* leftover : {".state", ".state.tmp", ".json.tmp"}) {
+        ::unlink((open_area + leftover).c_str());  // unlink follows no symlink
+    }
 }
 
 void release_committed(const std::string& dir, const std::string& base) {

@@ -62,18 +62,40 @@ struct committed_files {
     bool wav = false;
 };
 
-// Step 2: fdatasyncs BASE.pcap (`pcap`) and BASE.wav (`wav`) under `dir`, then fsyncs the
-// directory they are in and those above it up to `dir`. Empty on success, else the first
-// error (the data may then not survive a power loss).
-std::string sync_media(const std::string& dir, const std::string& base, bool pcap, bool wav);
+// One recording of a batch on its way through steps 2 and 3 (the finisher makes the batch:
+// finisher.h). Each step is made for the whole batch before the next, so that the batch
+// shares the disk flushes and journal commits.
+struct finishing {
+    std::string base;   // relative base path
+    bool pcap = false;  // BASE.pcap is there: synced, named, moved
+    bool wav = false;   // BASE.wav was written: the same
+    std::string error;  // why the recording failed (it is finished anyway, and says so)
+    std::string json;   // its metadata (step 3 commits it), naming the files above
+    // Step 3's outcome: why the metadata was not committed, empty = it was (or the step
+    // stopped before the rename); and, once committed, why its directory could not be
+    // synced (the commit may then not survive a power loss).
+    std::string uncommitted;
+    std::string unsynced;
+};
 
-// Step 3: `json` as BASE.json under `dir`, through BASE.json.tmp (fsync'ed, renamed; never
-// over an existing BASE.json), then the directory fsync'ed. `stop` = metadata_written
-// leaves the temporary file only. Empty when committed, else the error. A directory that
-// could not be synced after the rename leaves it committed: `*unsynced` gets why (the commit
-// may not survive a power loss).
-std::string commit_metadata(const std::string& dir, const std::string& base, std::string_view json,
-                            completion_step stop, std::string* unsynced = nullptr);
+// The extensions of the files `f`'s metadata names, in this order: ".pcap" (if any),
+// ".wav" (if any), ".json".
+std::vector<std::string> named_files(const finishing& f);
+
+// Step 2 for a batch: every BASE.pcap (`pcap`) and BASE.wav (`wav`) under `dir`
+// fdatasync'ed (sync_files: their writeback started together), then each directory they are
+// in and those above it up to `dir` fsync'ed once. A recording whose file or directory could
+// not be synced gets the first such error in `error`, unless it failed already (its data may
+// then not survive a power loss; its files are kept and named).
+void sync_media(const std::string& dir, std::vector<finishing>& batch);
+
+// Step 3 for a batch: each `json` as BASE.json under `dir`, through BASE.json.tmp (written,
+// then all fdatasync'ed together, then renamed; never over an existing BASE.json), then the
+// directories fsync'ed once. A recording whose files' names (pcap, WAV, JSON) are taken in
+// done/ is refused before its commit, so that after it a file found in done/ and gone from
+// the open area is one this finish moved. `stop` = metadata_written leaves the temporary
+// files only.
+void commit_metadata(const std::string& dir, std::vector<finishing>& batch, completion_step stop);
 
 // Whether BASE.json in the open area of `dir` is committed metadata this program wrote: a
 // regular file (not through a symlink) that starts as the finisher writes one, and which
@@ -95,6 +117,10 @@ struct moved {
 // syncs them (sync_dir_set) before it announces anything.
 moved move_committed(const std::string& dir, const std::string& base, const committed_files& files,
                      completion_step stop, std::vector<std::string>* dirs_to_sync = nullptr);
+
+// Step 4, and what a finish leaves of a recording whose pcap has gone: BASE.state and the
+// temporary files (BASE.state.tmp, BASE.json.tmp) removed from the open area of `dir`.
+void remove_leftovers(const std::string& dir, const std::string& base);
 
 // Step 8.
 void release_committed(const std::string& dir, const std::string& base);

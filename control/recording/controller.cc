@@ -5,7 +5,7 @@
 #include <ctime>
 
 #include "control/log.h"
-#include "control/recording/json_writer.h"
+#include "control/recording/ng_recording.h"
 #include "control/recording/recorder.h"
 #include "control/recording/sdp_codecs.h"
 #include "control/recording/time_text.h"
@@ -14,65 +14,6 @@
 namespace rtprelay::recording {
 
 namespace {
-// record-call's value ("yes", "no", ...) or "yes" for the flag; empty when absent.
-std::string record_call(const ng::request& r) {
-    std::string v = r.string(ng::key::record_call);
-    if (v.empty() && r.has(ng::flag::record_call)) {
-        v = "yes";
-    }
-    return v;
-}
-
-name_request names_of(const ng::request& r) {
-    name_request n;
-    n.file = r.string(ng::key::recording_file);
-    n.dir = r.string(ng::key::recording_dir);
-    if (n.dir.empty()) {
-        n.dir = r.string(ng::key::recording_path);
-    }
-    n.pattern = r.string(ng::key::recording_pattern);
-    return n;
-}
-
-// stop recording's pause: the flag, or the key as yes/on or a non-zero integer.
-bool pause_asked(const ng::request& r) {
-    if (r.has(ng::flag::pause)) {
-        return true;
-    }
-    const ng::value* v = r.find(ng::key::pause);
-    if (v == nullptr) {
-        return false;
-    }
-    if (v->is_integer()) {
-        return v->as_integer() != 0;
-    }
-    return v->is_string() && (v->as_string() == "yes" || v->as_string() == "on");
-}
-
-const char* state_name(int s) {
-    constexpr const char* names[] = {"pending", "recording", "paused", "stopped"};
-    return names[s];
-}
-
-// An SDP as the metadata keeps it: the SDES keys (a=crypto ... inline:KEY) replaced, so that
-// a recording's files never hold a media key.
-std::string without_keys(std::string sdp) {
-    size_t at = 0;
-    while ((at = sdp.find("inline:", at)) != std::string::npos) {
-        at += 7;
-        size_t end = at;
-        while (end < sdp.size() && sdp[end] != '\r' && sdp[end] != '\n' && sdp[end] != ' ') {
-            ++end;
-        }
-        sdp.replace(at, end - at, "[removed]");
-    }
-    return sdp;
-}
-
-std::string endpoint_text(const std::optional<endpoint>& ep) {
-    return ep ? ep->to_string() : std::string();  // IPv6 as [addr]:port
-}
-
 // Which WAV channel each of the call's local RTP addresses feeds (the recorder's state file
 // keeps it, so that a recording left by a node that died still gets its WAV).
 std::vector<wav_channel_map> channel_map(const call& c) {
@@ -89,11 +30,6 @@ std::vector<wav_channel_map> channel_map(const call& c) {
         }
     }
     return out;
-}
-
-// The base path of part `part` of a recording whose first part is `first`.
-std::string part_base(const std::string& first, uint16_t part) {
-    return part <= 1 ? first : first + "-part" + std::to_string(part);
 }
 }  // namespace
 
@@ -116,14 +52,14 @@ void controller::check(const ng::request& req) const {
     }
 }
 
-void controller::take_names(call_state& s, const ng::request& req) const {
+void controller::take_names(call_recording& s, const ng::request& req) const {
     name_request n = names_of(req);
     if (!n.file.empty() || !n.dir.empty() || !n.pattern.empty()) {
         s.names = std::move(n);
     }
 }
 
-controller::call_state* controller::state_of(std::string_view call_id) {
+call_recording* controller::state_of(std::string_view call_id) {
     auto it = calls_.find(std::string(call_id));
     return it == calls_.end() ? nullptr : &it->second;
 }
@@ -138,7 +74,7 @@ std::string controller::after_offer_answer(bool offer, const ng::request& req, c
     const std::string rc = record_call(req);
     const bool yes = rc == "yes" || rc == "on";
     const bool no = rc == "no" || rc == "off";
-    call_state* s = state_of(call_id);
+    call_recording* s = state_of(call_id);
     ha::recording_record before;
     if (s == nullptr) {
         const leg* x = c->legs.empty() ? nullptr : c->legs.front().get();
@@ -194,7 +130,7 @@ std::string controller::after_offer_answer(bool offer, const ng::request& req, c
     return warning;
 }
 
-std::string controller::start(call_state& s, call& c, bool from_first_packet, const char* by) {
+std::string controller::start(call_recording& s, call& c, bool from_first_packet, const char* by) {
     if (rec_ == nullptr) {
         return "Call recording is not configured (no recording-dir)";
     }
@@ -215,7 +151,7 @@ std::string controller::start(call_state& s, call& c, bool from_first_packet, co
     return e;
 }
 
-std::string controller::open_part(call_state& s, call& c, std::string base, const std::string& rec_id,
+std::string controller::open_part(call_recording& s, call& c, std::string base, const std::string& rec_id,
                                   bool from_first_packet, const std::string& by) {
     const uint16_t id = ids_.take();  // this node's own: the workers' mapping is local
     if (id == 0) {
@@ -250,7 +186,7 @@ std::string controller::open_part(call_state& s, call& c, std::string base, cons
     return {};
 }
 
-void controller::stop(call_state& s, call& c, const std::string& by) {
+void controller::stop(call_recording& s, call& c, const std::string& by) {
     if (s.st != state::recording && s.st != state::paused) {
         return;
     }
@@ -269,7 +205,7 @@ void controller::stop(call_state& s, call& c, const std::string& by) {
     s.id = 0;
 }
 
-void controller::sync(call_state& s, call& c) {
+void controller::sync(call_recording& s, call& c) {
     for (auto& l : c.legs) {
         // Every leg, either family (a forked branch's too): the record path carries IPv4 and
         // IPv6 packets alike.
@@ -290,7 +226,7 @@ void controller::command(ng::command command, const ng::request& req) {
         throw session_error("Unknown call-id");
     }
     check(req);
-    call_state* s = state_of(call_id);
+    call_recording* s = state_of(call_id);
     const ha::recording_record before = s != nullptr ? carried(*s) : ha::recording_record{};
     const bool pause =
         command == ng::command::pause_recording || (command == ng::command::stop_recording && pause_asked(req));
@@ -333,54 +269,7 @@ void controller::command(ng::command command, const ng::request& req) {
     }
 }
 
-ha::recording_record controller::carried(const call_state& s) const {
-    ha::recording_record r;
-    switch (s.st) {
-        case state::pending:
-            r.st = ha::recording_record::state::pending;
-            break;
-        case state::recording:
-            r.st = ha::recording_record::state::recording;
-            break;
-        case state::paused:
-            r.st = ha::recording_record::state::paused;
-            break;
-        case state::stopped:
-            r.st = ha::recording_record::state::stopped;
-            break;
-    }
-    r.when = static_cast<uint8_t>(s.when);
-    r.layout = static_cast<uint8_t>(s.layout);
-    r.refused = s.refused;
-    r.file = s.names.file;
-    r.dir = s.names.dir;
-    r.pattern = s.names.pattern;
-    if (s.st != state::stopped) {
-        // The SDPs in effect, as many as a record carries: the latest answer (its codecs are
-        // the call's), then the latest offer; oldest first on the wire. One too large for a
-        // record stays out (the part it was received in lists it).
-        const sdp_record* in_effect[2] = {s.last_answer ? &*s.last_answer : nullptr,
-                                          s.last_offer ? &*s.last_offer : nullptr};
-        for (const sdp_record* d : in_effect) {
-            if (d != nullptr && d->received.size() <= ha::max_record_sdp_bytes && r.sdps.size() < ha::max_record_sdps) {
-                r.sdps.push_back({d->ns, d->offer, d->from_tag, d->to_tag, d->received});
-            }
-        }
-        if (r.sdps.size() == 2 && r.sdps[1].unix_ns < r.sdps[0].unix_ns) {
-            std::swap(r.sdps[0], r.sdps[1]);
-        }
-    }
-    if (s.st == state::recording || s.st == state::paused) {
-        r.from_first_packet = s.from_first_packet;
-        r.id = s.rec_id;
-        r.base = s.first_base;
-        r.part = s.part;
-        r.started_unix_ms = s.started_ns / 1'000'000;
-    }
-    return r;
-}
-
-void controller::changed(call_state& s, call& c, const ha::recording_record& before) {
+void controller::changed(call_recording& s, call& c, const ha::recording_record& before) {
     if (rec_ != nullptr && s.id != 0) {
         rec_->update({s.id, call_json(s, c), channel_map(c)});
     }
@@ -399,7 +288,7 @@ void controller::adopted(call& c, const ha::recording_record& r, const std::stri
     if (r.st == carried_state::off || calls_.count(c.call_id) != 0) {
         return;
     }
-    call_state& s = calls_[c.call_id];
+    call_recording& s = calls_[c.call_id];
     s.when = static_cast<mode>(r.when);
     s.layout = static_cast<channels>(r.layout);
     s.refused = r.refused;
@@ -463,34 +352,8 @@ std::optional<ng::value> controller::describe(std::string_view call_id) const {
     if (it == calls_.end() || rec_ == nullptr) {
         return std::nullopt;
     }
-    const call_state& s = it->second;
-    const std::string& dir = rec_->config().dir;
-    ng::value r = ng::value::dict();
-    std::string state = state_name(static_cast<int>(s.st));
-    const std::string failure = s.id != 0 ? rec_->failure(s.id) : std::string();
-    if (!failure.empty()) {
-        state = "failed";
-        r.set("error", ng::value::str(failure));
-    }
-    r.set("state", ng::value::str(state));
-    r.set("policy", ng::value::str(mode_name(s.when)));
-    r.set("channels", ng::value::str(channels_name(s.layout)));
-    if (s.id != 0) {
-        ng::value f = ng::value::dict();
-        f.set("pcap", ng::value::str(dir + "/" + s.base + ".pcap"));
-        f.set("metadata", ng::value::str(dir + "/done/" + s.base + ".json"));
-        f.set("done", ng::value::str(dir + "/done/" + s.base));
-        r.set("files", std::move(f));
-        r.set("started by", ng::value::str(s.started_by));
-        r.set("recording id", ng::value::str(s.rec_id));
-        r.set("part", ng::value::integer(s.part));
-    }
-    ng::value prev = ng::value::list();
-    for (const auto& p : s.previous) {
-        prev.as_list().push_back(ng::value::str(dir + "/done/" + p));
-    }
-    r.set("finished", std::move(prev));
-    return r;
+    const call_recording& s = it->second;
+    return query_reply(s, rec_->config().dir, s.id != 0 ? rec_->failure(s.id) : std::string());
 }
 
 void controller::call_closing(call& c, close_reason why) {
@@ -528,136 +391,10 @@ size_t controller::open_recordings() const {
 }
 
 ng::value controller::statistics() const {
-    ng::value v = ng::value::dict();
     if (rec_ == nullptr) {
-        return v;
+        return ng::value::dict();
     }
-    const recorder_counters c = rec_->counters();
-    auto i = [](uint64_t x) { return ng::value::integer(static_cast<int64_t>(x)); };
-    v.set("calls recording", i(open_recordings()));
-    v.set("started", i(c.started));
-    v.set("finished", i(c.finished));
-    v.set("failed", i(c.failed));
-    v.set("active", i(c.active));
-    v.set("packets", i(c.packets));
-    v.set("bytes", i(c.bytes));
-    v.set("packets lost", i(c.packets_lost));
-    v.set("ring full", i(c.ring_full));
-    v.set("commands run", i(c.commands_run));
-    v.set("commands failed", i(c.commands_failed));
-    v.set("recovered", i(c.recovered));
-    return v;
-}
-
-std::string controller::call_json(const call_state& s, const call& c) const {
-    json_writer w;
-    w.begin_object();
-    w.key("call-id").value(c.call_id);
-    w.key("created").value(time_text(c.created_unix * 1'000'000'000));
-    w.key("policy").value(mode_name(s.when));
-    w.key("channels").value(channels_name(s.layout));
-    w.key("started by").value(s.started_by);
-    w.key("recording id").value(s.rec_id);
-    w.key("part").value(static_cast<uint64_t>(s.part));
-    if (!s.continues_node.empty()) {
-        // The gap: from the previous part's last packet (its metadata's "stop") to this
-        // part's first; this node took the call over at "adopted".
-        w.key("continues").begin_object();
-        w.key("node").value(s.continues_node);
-        w.key("part").value(static_cast<uint64_t>(s.part - 1));
-        w.key("base").value(part_base(s.first_base, static_cast<uint16_t>(s.part - 1)));
-        w.key("adopted").value(time_text(s.adopted_ns));
-        w.end_object();
-    }
-    w.key("legs").begin_array();
-    for (const auto& l : c.legs) {
-        w.begin_object();
-        w.key("leg").value(static_cast<unsigned>(l->record_channel) + 1);
-        w.key("tag").value(l->tag);
-        w.key("interface").value(l->iface->name);
-        w.key("parked branch").value(l->parked);
-        w.key("streams").begin_array();
-        for (size_t i = 0; i < l->streams.size(); ++i) {
-            const stream& st = l->streams[i];
-            w.begin_object();
-            w.key("index").value(static_cast<uint64_t>(i + 1));
-            w.key("type").value(st.media_type);
-            w.key("protocol").value(st.proto);
-            w.key("srtp").value(st.crypto().srtp);
-            if (st.allocated) {
-                w.key("local").value(endpoint{st.local_addr, st.rtp_port()}.to_string());
-            }
-            w.key("peer").value(endpoint_text(st.peer_rtp));
-            w.end_object();
-        }
-        w.end_array();
-        w.end_object();
-    }
-    w.end_array();
-    w.key("events").begin_array();
-    for (const auto& e : s.events) {
-        w.begin_object()
-            .key("time")
-            .value(time_text(e.ns))
-            .key("event")
-            .value(e.what)
-            .key("by")
-            .value(e.by)
-            .end_object();
-    }
-    w.end_array();
-    w.key("sdps").begin_array();
-    const sdp_record* codecs_from = nullptr;
-    for (const auto& d : s.sdps) {
-        w.begin_object();
-        w.key("time").value(time_text(d.ns));
-        w.key("type").value(d.offer ? "offer" : "answer");
-        w.key("from-tag").value(d.from_tag);
-        w.key("to-tag").value(d.to_tag);
-        w.key("received").value(d.received);
-        if (d.carried_from.empty()) {
-            w.key("sent").value(d.sent);
-        } else {
-            // Received before this node had the call: what the call's record carried (the
-            // SDP as received; the relay's rewrite is in the metadata of the part named).
-            w.key("carried from").begin_object();
-            w.key("node").value(d.carried_from);
-            if (d.carried_part != 0) {
-                w.key("part").value(static_cast<uint64_t>(d.carried_part));
-                w.key("base").value(part_base(s.first_base, d.carried_part));
-            }
-            w.end_object();
-        }
-        w.end_object();
-        if (!d.offer || codecs_from == nullptr || codecs_from->offer) {
-            codecs_from = &d;
-        }
-    }
-    w.end_array();
-    if (s.sdps_dropped != 0) {
-        w.key("sdps omitted").value(static_cast<uint64_t>(s.sdps_dropped));
-    }
-    // The codecs of the latest answer (else offer) as received.
-    w.key("codecs").begin_array();
-    if (codecs_from != nullptr) {
-        size_t index = 0;
-        for (const auto& m : codecs_of(codecs_from->received)) {
-            w.begin_object();
-            w.key("media").value(static_cast<uint64_t>(++index));
-            w.key("type").value(m.type);
-            w.key("protocol").value(m.proto);
-            w.key("formats").begin_array();
-            for (const auto& f : m.codecs) {
-                w.begin_object().key("payload type").value(f.payload_type).key("name").value(f.name);
-                w.key("rate").value(f.rate).end_object();
-            }
-            w.end_array();
-            w.end_object();
-        }
-    }
-    w.end_array();
-    w.end_object();
-    return w.take();
+    return statistics_reply(rec_->counters(), open_recordings());
 }
 
 }  // namespace rtprelay::recording

@@ -28,6 +28,11 @@
 // never holds a media key) and its events. The call's record carries the latest offer's and
 // answer's SDP as received (ha::recording_sdp_record), so the part a taker writes lists them
 // too, marked as carried. Control thread only.
+//
+// Here: the state machine (start, pause, stop, adopt) and what it tells the workers (the
+// flow entries' stamps) and the recorder. What it keeps per call, and that state's forms in
+// the metadata and the group's record: call_recording.h. The NG keys it reads and the
+// replies that show recording: ng_recording.h.
 
 #include <cstdint>
 #include <optional>
@@ -41,6 +46,7 @@
 #include "control/ng/bencode.h"
 #include "control/ng/request.h"
 #include "control/publish/publisher.h"
+#include "control/recording/call_recording.h"
 #include "control/recording/file_names.h"
 #include "control/recording/policy.h"
 #include "control/recording/record_ids.h"
@@ -93,68 +99,26 @@ class controller final : public call_observer, public ha::recording_hook {
     ng::value statistics() const;
 
  private:
-    enum class state : uint8_t { pending, recording, paused, stopped };
-    struct event {
-        int64_t ns;
-        std::string what;  // start, pause, resume, stop
-        std::string by;    // policy, record-call, start recording, deleted, ...
-    };
-    struct sdp_record {
-        int64_t ns;
-        bool offer;
-        std::string from_tag, to_tag;
-        std::string received, sent;
-        // Received by the node this one adopted the call from (its record carried it, without
-        // the sent SDP): that node's name and the part it wrote (0: none open).
-        std::string carried_from;
-        uint16_t carried_part = 0;
-    };
-    struct call_state {
-        state st = state::pending;
-        mode when = mode::off;  // what the policy says for this call
-        channels layout = channels::dual;
-        bool refused = false;  // record-call no/off: the policy stays off
-        name_request names;    // from the latest request that gave any
-        uint16_t id = 0;       // the open recording's, 0 = none
-        std::string base;
-        std::string started_by;
-        std::vector<event> events;
-        std::vector<sdp_record> sdps;
-        size_t sdps_dropped = 0;
-        // The latest offer's and answer's SDP as received: the call's record carries them, so
-        // that a node that adopts the call has the SDPs in effect for its part's metadata.
-        std::optional<sdp_record> last_offer, last_answer;
-        std::vector<std::string> previous;  // bases of earlier recordings of this call
-        // The open recording across nodes: its id (16 hex digits), first part's base and
-        // the part written here (1 unless it continues another node's).
-        std::string rec_id;
-        std::string first_base;
-        uint16_t part = 0;
-        bool from_first_packet = false;
-        int64_t started_ns = 0;
-        std::string continues_node;  // the node whose part this one continues; empty = none
-        int64_t adopted_ns = 0;      // when this node adopted the call
-    };
+    using state = call_recording::state;
+    using sdp_record = call_recording::sdp_record;
 
-    call_state* state_of(std::string_view call_id);
-    void take_names(call_state& s, const ng::request& req) const;
-    std::string start(call_state& s, call& c, bool from_first_packet, const char* by);
-    std::string open_part(call_state& s, call& c, std::string base, const std::string& rec_id, bool from_first_packet,
-                          const std::string& by);
-    ha::recording_record carried(const call_state& s) const;
+    call_recording* state_of(std::string_view call_id);
+    void take_names(call_recording& s, const ng::request& req) const;
+    std::string start(call_recording& s, call& c, bool from_first_packet, const char* by);
+    std::string open_part(call_recording& s, call& c, std::string base, const std::string& rec_id,
+                          bool from_first_packet, const std::string& by);
     // Tells the recorder what its state file should hold now (recorder::update), and the
     // group that the call's record changed when `before` differs from what it carries now.
-    void changed(call_state& s, call& c, const ha::recording_record& before);
-    void stop(call_state& s, call& c, const std::string& by);
-    void sync(call_state& s, call& c);
-    std::string call_json(const call_state& s, const call& c) const;
+    void changed(call_recording& s, call& c, const ha::recording_record& before);
+    void stop(call_recording& s, call& c, const std::string& by);
+    void sync(call_recording& s, call& c);
 
     session_manager& sessions_;
     publisher& pub_;
     policy node_;
     recorder* rec_;
     rte_rcu_qsbr* rcu_;
-    std::unordered_map<std::string, call_state> calls_;
+    std::unordered_map<std::string, call_recording> calls_;
     record_ids ids_;
     std::mt19937_64 random_;
 };

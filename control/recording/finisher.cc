@@ -97,9 +97,7 @@ void finisher::recover_one(const std::string& base, std::vector<to_complete>* co
     if (struct stat st{}; ::lstat(pcap.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
         // What a finish leaves behind once the pcap has gone (or that is no recording of
         // ours): nothing to finish.
-        for (const char* ext : {".state", ".state.tmp", ".json.tmp"}) {
-            ::unlink((dir_ + "/" + base + ext).c_str());
-        }
+        remove_leftovers(dir_, base);
         return;
     }
     recovery_report report;
@@ -123,41 +121,30 @@ void finisher::run() {
     }
 }
 
-// One job's way through a batch.
-struct finisher::in_batch {
-    finish_job* job = nullptr;
-    std::string error;  // why the recording failed (it is finished anyway, and says so)
-    bool wrote_wav = false;
-    uint64_t wav_frames = 0;
-    bool wav_cut = false;
-    std::vector<std::string> files;  // as they will be named in done/: ".pcap", ".wav", ".json"
-    std::string json;                // its metadata
-    std::string uncommitted;         // why its metadata could not be committed; empty = it was
-};
-
 void finisher::finish(std::vector<finish_job>& jobs) {
     if (jobs.empty()) {
         return;
     }
-    std::vector<in_batch> batch(jobs.size());
+    std::vector<finishing> batch(jobs.size());
+    std::vector<wav_result> wavs(jobs.size());  // those written: for their metadata
     // Step 1 (completion.h): the WAVs.
     for (size_t i = 0; i < jobs.size(); ++i) {
-        in_batch& b = batch[i];
+        finishing& f = batch[i];
         finish_job& job = jobs[i];
-        b.job = &job;
-        b.error = job.error;
+        f.base = job.base;
+        f.pcap = job.have_pcap;
+        f.error = job.error;
         if (job.wav) {
             job.audio.pcap_path = dir_ + "/" + job.base + ".pcap";
             job.audio.wav_path = dir_ + "/" + job.base + ".wav";
             const wav_result w = render_wav(job.audio);
             live_counters::bump(counters_.finish_bytes, w.bytes);
             if (w.error.empty()) {
-                b.wrote_wav = true;
-                b.wav_frames = w.frames;
-                b.wav_cut = w.cut;
+                f.wav = true;
+                wavs[i] = w;
             } else {
                 ::unlink(job.audio.wav_path.c_str());
-                b.error = b.error.empty() ? w.error : b.error;
+                f.error = f.error.empty() ? w.error : f.error;
             }
         }
     }
@@ -166,163 +153,78 @@ void finisher::finish(std::vector<finish_job>& jobs) {
     }
     // Step 2 for the whole batch: on the disk before any metadata names them. A pcap or WAV
     // the disk could not take is kept and named, but the recording is failed with the reason.
-    sync_batch_media(batch);
+    sync_media(dir_, batch);
     if (die_after_ == completion_step::media_synced) {
         return;
     }
     // Step 3 for the whole batch: every metadata file written, synced, renamed, then their
     // directories synced once.
-    commit_batch_metadata(batch);
+    for (size_t i = 0; i < batch.size(); ++i) {
+        batch[i].json = metadata_of(jobs[i], batch[i], wavs[i]);
+    }
+    commit_metadata(dir_, batch, die_after_);
+    for (const finishing& f : batch) {
+        if (!f.unsynced.empty()) {
+            log::event(log::level::warning, "recording metadata may not survive a power loss")
+                .field("recording", f.base)
+                .field("error", f.unsynced);
+        }
+    }
     if (die_after_ == completion_step::metadata_written || die_after_ == completion_step::committed) {
         return;  // a node that died here: recovery finishes them (those with an error too)
     }
     std::vector<to_complete> committed;
-    for (in_batch& b : batch) {
-        if (b.uncommitted.empty()) {
-            live_counters::bump(counters_.finish_bytes, b.json.size());
-            committed.push_back(
-                {b.job->base, {b.job->have_pcap, b.wrote_wav}, b.job->recovered, b.error, b.job->failed});
+    for (size_t i = 0; i < batch.size(); ++i) {
+        const finishing& f = batch[i];
+        if (f.uncommitted.empty()) {
+            live_counters::bump(counters_.finish_bytes, f.json.size());
+            committed.push_back({f.base, {f.pcap, f.wav}, jobs[i].recovered, f.error, jobs[i].failed});
         }
     }
     complete(committed);
-    for (in_batch& b : batch) {
-        if (!b.uncommitted.empty()) {
-            finish_uncommitted(b);
+    for (size_t i = 0; i < batch.size(); ++i) {
+        if (!batch[i].uncommitted.empty()) {
+            finish_uncommitted(jobs[i], batch[i]);
         }
     }
 }
 
-void finisher::sync_batch_media(std::vector<in_batch>& batch) {
-    std::vector<std::string> paths;
-    std::vector<size_t> owner;
-    std::vector<std::string> dirs;
-    for (size_t i = 0; i < batch.size(); ++i) {
-        const finish_job& job = *batch[i].job;
-        const std::string open_area = dir_ + "/" + job.base;
-        if (job.have_pcap) {
-            paths.push_back(open_area + ".pcap");
-            owner.push_back(i);
-        }
-        if (batch[i].wrote_wav) {
-            paths.push_back(open_area + ".wav");
-            owner.push_back(i);
-        }
-        dirs.push_back(sub_dir_of(job.base));
-    }
-    const std::vector<std::string> file_errors = sync_files(paths);
-    for (size_t k = 0; k < paths.size(); ++k) {
-        std::string& error = batch[owner[k]].error;
-        error = error.empty() ? file_errors[k] : error;
-    }
-    const std::vector<std::string> dir_errors = sync_dir_set(dir_, dirs);
-    for (size_t i = 0; i < batch.size(); ++i) {
-        batch[i].error = batch[i].error.empty() ? dir_errors[i] : batch[i].error;
-    }
-}
-
-void finisher::commit_batch_metadata(std::vector<in_batch>& batch) {
-    std::vector<std::string> tmps;
-    std::vector<size_t> owner;
-    for (size_t i = 0; i < batch.size(); ++i) {
-        in_batch& b = batch[i];
-        const std::string done = dir_ + "/done/" + b.job->base;
-        if (b.job->have_pcap) {
-            b.files.push_back(".pcap");
-        }
-        if (b.wrote_wav) {
-            b.files.push_back(".wav");
-        }
-        b.files.push_back(".json");
-        b.json = metadata_of(b);
-        // Names taken in done/ are refused before the commit, so that after it a file found
-        // in done/ and gone from here is one this finish moved (completion.h).
-        for (const auto& ext : b.files) {
-            if (struct stat st{}; b.uncommitted.empty() && ::lstat((done + ext).c_str(), &st) == 0) {
-                b.uncommitted = done + ext + " exists: an earlier recording has this name";
-            }
-        }
-        if (!b.uncommitted.empty()) {
-            continue;
-        }
-        const std::string tmp = dir_ + "/" + b.job->base + ".json.tmp";
-        ::unlink(tmp.c_str());  // a leftover of a finish that died: made again (unlink follows no symlink)
-        b.uncommitted = write_new(tmp, b.json);
-        if (b.uncommitted.empty()) {
-            tmps.push_back(tmp);
-            owner.push_back(i);
-        }
-    }
-    const std::vector<std::string> sync_errors = sync_files(tmps);
-    std::vector<std::string> dirs;
-    std::vector<size_t> renamed;
-    for (size_t k = 0; k < tmps.size(); ++k) {
-        in_batch& b = batch[owner[k]];
-        if (!sync_errors[k].empty()) {
-            ::unlink(tmps[k].c_str());
-            b.uncommitted = sync_errors[k];
-            continue;
-        }
-        if (die_after_ == completion_step::metadata_written) {
-            continue;  // the temporary file only
-        }
-        const std::string path = dir_ + "/" + b.job->base + ".json";
-        if (std::string m = move_new(tmps[k], path); !m.empty()) {
-            ::unlink(tmps[k].c_str());
-            b.uncommitted = "cannot rename " + tmps[k] + ": " + m;
-            continue;
-        }
-        dirs.push_back(sub_dir_of(b.job->base));
-        renamed.push_back(owner[k]);
-    }
-    // Committed once renamed: a directory that could not be synced leaves the commit, which
-    // then may not survive a power loss.
-    const std::vector<std::string> dir_errors = sync_dir_set(dir_, dirs);
-    for (size_t k = 0; k < dirs.size(); ++k) {
-        if (!dir_errors[k].empty()) {
-            log::event(log::level::warning, "recording metadata may not survive a power loss")
-                .field("recording", batch[renamed[k]].job->base)
-                .field("error", dir_errors[k]);
-        }
-    }
-}
-
-std::string finisher::metadata_of(const in_batch& b) const {
-    const std::string done = dir_ + "/done/" + b.job->base;
+std::string finisher::metadata_of(const finish_job& job, const finishing& f, const wav_result& wav) const {
+    const std::string done = dir_ + "/done/" + job.base;
     json_writer w;
     w.begin_object();
-    w.key("status").value(b.error.empty() ? "complete" : "failed");
-    if (!b.error.empty()) {
-        w.key("error").value(b.error);
+    w.key("status").value(f.error.empty() ? "complete" : "failed");
+    if (!f.error.empty()) {
+        w.key("error").value(f.error);
     }
     w.key("files").begin_object();
-    for (const auto& ext : b.files) {
+    for (const auto& ext : named_files(f)) {
         w.key(ext.substr(1)).value(done + ext);
     }
-    if (b.wrote_wav) {
-        w.key("wav samples").value(b.wav_frames);
+    if (f.wav) {
+        w.key("wav samples").value(wav.frames);
         w.key("wav rate").value(8000);
-        if (b.wav_cut) {
+        if (wav.cut) {
             w.key("wav cut").value("the recording is longer than the WAV's limit; the pcap has all of it");
         }
     }
     w.end_object();
-    w.key("call").raw(b.job->call_json.empty() ? "{}" : b.job->call_json);
-    w.key("recording").raw(b.job->recording_json.empty() ? "{}" : b.job->recording_json);
+    w.key("call").raw(job.call_json.empty() ? "{}" : job.call_json);
+    w.key("recording").raw(job.recording_json.empty() ? "{}" : job.recording_json);
     w.end_object();
     std::string json = w.take();
     json.push_back('\n');
     return json;
 }
 
-void finisher::finish_uncommitted(in_batch& b) {
+void finisher::finish_uncommitted(const finish_job& job, const finishing& f) {
     // No metadata (disk full, a name taken): the pcap and WAV still go to done/ if they can,
     // never over another recording's; the command runs with them.
-    const finish_job& job = *b.job;
     const std::string active = dir_ + "/" + job.base;
     const std::string done = dir_ + "/done/" + job.base;
-    std::string error = b.error.empty() ? b.uncommitted : b.error;
-    std::vector<std::string> files = b.files;
-    files.pop_back();
+    std::string error = f.error.empty() ? f.uncommitted : f.error;
+    std::vector<std::string> files = named_files(f);
+    files.pop_back();  // the metadata's
     std::vector<std::string> moved;
     std::string e = make_dirs(done.substr(0, done.rfind('/')));
     for (const auto& ext : files) {

@@ -83,7 +83,6 @@ class finisher {
     void die_after(completion_step step) { die_after_ = step; }
 
  private:
-    struct in_batch;
     // A recording whose metadata is committed, for steps 4 to 8.
     struct to_complete {
         std::string base;
@@ -99,10 +98,10 @@ class finisher {
     void recover_one(const std::string& base, std::vector<to_complete>* committed, std::vector<finish_job>* jobs);
     // The steps of completion.h for a batch of jobs, each step for all before the next.
     void finish(std::vector<finish_job>& jobs);
-    void sync_batch_media(std::vector<in_batch>& batch);
-    void commit_batch_metadata(std::vector<in_batch>& batch);
-    std::string metadata_of(const in_batch& b) const;
-    void finish_uncommitted(in_batch& b);
+    // Its metadata (completion.h step 3), once its media is synced (step 2: its error).
+    std::string metadata_of(const finish_job& job, const finishing& f, const wav_result& wav) const;
+    // A recording whose metadata could not be committed: its files moved without it.
+    void finish_uncommitted(const finish_job& job, const finishing& f);
     // Steps 4 to 8, step 6's directory syncs once for the batch.
     void complete(const std::vector<to_complete>& batch);
     void count(bool recovered, bool complete, bool failed_open);

@@ -40,15 +40,12 @@ std::string write_all(int fd, const char* buf, size_t n) {
     return {};
 }
 
-std::string write_new(const std::string& path, std::string_view text, bool sync) {
+std::string write_new(const std::string& path, std::string_view text) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0) {
         return "cannot create " + path + ": " + std::strerror(errno);
     }
     std::string e = write_all(fd, text.data(), text.size());
-    if (sync && e.empty() && ::fsync(fd) != 0) {
-        e = std::strerror(errno);
-    }
     if (::close(fd) != 0 && e.empty()) {
         e = std::strerror(errno);
     }

@@ -20,9 +20,9 @@ std::string make_dirs(const std::string& path);
 std::string write_all(int fd, const char* buf, size_t n);
 
 // Writes `text` to a new file `path` (0600, not over an existing one, not through a symlink);
-// a file it could not complete is removed again. `sync`: fsync'ed before it is closed (what
-// a later rename commits must be on disk first).
-std::string write_new(const std::string& path, std::string_view text, bool sync = false);
+// a file it could not complete is removed again. Not synced: a caller that needs it on the
+// disk syncs it (sync_files, many files at once).
+std::string write_new(const std::string& path, std::string_view text);
 
 // Renames `from` to `to` unless `to` exists (an earlier recording of the same name).
 std::string move_new(const std::string& from, const std::string& to);

@@ -75,6 +75,18 @@ size_t count_of(const std::string& text, const std::string& what) {
     return n;
 }
 
+// A recording of a batch for completion.h's steps: `json` its metadata, `error` a failure
+// it had already.
+finishing finishing_of(std::string base, bool pcap, bool wav, std::string json = {}, std::string error = {}) {
+    finishing f;
+    f.base = std::move(base);
+    f.pcap = pcap;
+    f.wav = wav;
+    f.json = std::move(json);
+    f.error = std::move(error);
+    return f;
+}
+
 class completion_test : public ::testing::Test {
  protected:
     void SetUp() override {
@@ -283,18 +295,32 @@ TEST_F(completion_test, files_that_are_not_a_finish_of_ours_are_left_alone) {
 TEST_F(completion_test, syncing_refuses_what_is_not_a_recording_file) {
     // Step 2 opens the files it syncs without following a symlink, and only regular files:
     // a name swapped for a link to elsewhere is an error, never a sync of the other file.
+    // Each recording of the batch gets its own first error.
     ASSERT_EQ(make_dirs(dir_ + "/a/b"), "");
     ASSERT_EQ(write_new(dir_ + "/a/b/x.pcap", "pcap"), "");
     ASSERT_EQ(write_new(dir_ + "/a/b/x.wav", "wav"), "");
-    EXPECT_EQ(sync_media(dir_, "a/b/x", true, true), "");
+    ASSERT_EQ(write_new(dir_ + "/a/b/v.pcap", "pcap"), "");  // and no v.wav
+    ASSERT_EQ(::symlink("/etc/passwd", (dir_ + "/a/b/y.pcap").c_str()), 0);
+    ASSERT_EQ(::mkfifo((dir_ + "/a/b/z.pcap").c_str(), 0600), 0);
+    std::vector<finishing> batch = {
+        finishing_of("a/b/x", true, true),                               // both synced
+        finishing_of("a/b/gone", true, false),                           // no pcap
+        finishing_of("a/b/v", true, false),                              // no WAV, none asked for
+        finishing_of("a/b/y", true, false),                              // a symlink
+        finishing_of("a/b/z", true, false),                              // a FIFO
+        finishing_of("a/b/gone", true, false, {}, "failed while open"),  // failed before
+        finishing_of("a/missing/m", false, false),                       // no directory
+    };
+    sync_media(dir_, batch);
+    EXPECT_EQ(batch[0].error, "");
+    EXPECT_EQ(batch[1].error.find("cannot open " + dir_ + "/a/b/gone.pcap"), 0u) << batch[1].error;
+    EXPECT_EQ(batch[2].error, "") << "no WAV asked for: none synced";
+    EXPECT_EQ(batch[3].error.find("cannot open " + dir_ + "/a/b/y.pcap"), 0u) << batch[3].error;
+    EXPECT_EQ(batch[4].error, "cannot sync " + dir_ + "/a/b/z.pcap: not a regular file");
+    EXPECT_EQ(batch[5].error, "failed while open") << "the first error is kept";
+    EXPECT_EQ(batch[6].error.find("cannot open " + dir_ + "/a/missing"), 0u) << batch[6].error;
     EXPECT_EQ(sync_dirs(dir_, "a/b"), "");
     EXPECT_EQ(sync_dirs(dir_, ""), "");
-    EXPECT_EQ(sync_media(dir_, "a/b/gone", true, false).find("cannot open " + dir_ + "/a/b/gone.pcap"), 0u);
-    EXPECT_EQ(sync_media(dir_, "a/b/x", true, false), "") << "no WAV asked for: none synced";
-    ASSERT_EQ(::symlink("/etc/passwd", (dir_ + "/a/b/y.pcap").c_str()), 0);
-    EXPECT_EQ(sync_media(dir_, "a/b/y", true, false).find("cannot open " + dir_ + "/a/b/y.pcap"), 0u);
-    ASSERT_EQ(::mkfifo((dir_ + "/a/b/z.pcap").c_str(), 0600), 0);
-    EXPECT_EQ(sync_media(dir_, "a/b/z", true, false), "cannot sync " + dir_ + "/a/b/z.pcap: not a regular file");
     EXPECT_EQ(sync_dirs(dir_, "a/missing").find("cannot open " + dir_ + "/a/missing"), 0u);
 }
 
@@ -302,9 +328,16 @@ TEST_F(completion_test, committed_metadata_names_its_files) {
     const std::string json =
         "{\n  \"status\": \"complete\",\n  \"files\": {\n    \"pcap\": \"/x/done/a.pcap\",\n"
         "    \"json\": \"/x/done/a.json\"\n  },\n  \"call\": {\"wav\": \"no\"}\n}\n";
-    ASSERT_EQ(commit_metadata(dir_, "a", json, completion_step::none), "");
-    EXPECT_EQ(commit_metadata(dir_, "a", json, completion_step::none).find("cannot rename"), 0u)
-        << "never over committed metadata";
+    std::vector<finishing> batch = {finishing_of("a", true, false, json)};
+    commit_metadata(dir_, batch, completion_step::none);
+    ASSERT_EQ(batch[0].uncommitted, "");
+    EXPECT_EQ(batch[0].unsynced, "");
+    EXPECT_EQ(read_file(dir_ + "/a.json"), json);
+    std::vector<finishing> again = {finishing_of("a", true, false, json)};
+    commit_metadata(dir_, again, completion_step::none);
+    EXPECT_EQ(again[0].uncommitted.find("cannot rename " + dir_ + "/a.json.tmp"), 0u)
+        << "never over committed metadata: " << again[0].uncommitted;
+    EXPECT_EQ(::access((dir_ + "/a.json.tmp").c_str(), F_OK), -1) << "the refused temporary file is removed";
     committed_files f;
     ASSERT_TRUE(read_committed(dir_, "a", &f));
     EXPECT_TRUE(f.pcap);
@@ -316,6 +349,28 @@ TEST_F(completion_test, committed_metadata_names_its_files) {
     EXPECT_EQ(base, "x.state");
     EXPECT_FALSE(base_of_left_file(".pcap", &base));
     EXPECT_FALSE(base_of_left_file("x.wav", &base)) << "a WAV alone is never left behind";
+}
+
+TEST_F(completion_test, a_commit_refuses_names_taken_in_done_and_can_stop_before_the_rename) {
+    // A name taken in done/ refuses that recording only; the others of the batch commit.
+    // Stopped after metadata_written (a node that died there), the temporary file is all.
+    ASSERT_EQ(write_new(dir_ + "/done/c.wav", "an earlier recording's"), "");
+    std::vector<finishing> batch = {
+        finishing_of("c", true, true, "{}\n"),
+        finishing_of("d", true, false, "{}\n"),
+    };
+    commit_metadata(dir_, batch, completion_step::none);
+    EXPECT_EQ(batch[0].uncommitted, dir_ + "/done/c.wav exists: an earlier recording has this name");
+    EXPECT_EQ(::access((dir_ + "/c.json").c_str(), F_OK), -1);
+    EXPECT_EQ(::access((dir_ + "/c.json.tmp").c_str(), F_OK), -1);
+    EXPECT_EQ(batch[1].uncommitted, "");
+    EXPECT_EQ(read_file(dir_ + "/d.json"), "{}\n");
+
+    std::vector<finishing> stopped = {finishing_of("e", false, false, "{}\n")};
+    commit_metadata(dir_, stopped, completion_step::metadata_written);
+    EXPECT_EQ(stopped[0].uncommitted, "");
+    EXPECT_EQ(read_file(dir_ + "/e.json.tmp"), "{}\n");
+    EXPECT_EQ(::access((dir_ + "/e.json").c_str(), F_OK), -1) << "not renamed";
 }
 
 }  // namespace

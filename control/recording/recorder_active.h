@@ -1,0 +1,43 @@
+#pragma once
+// The recorder's (recorder.h) state of one open recording, private to its two source files:
+// recorder.cc (the thread and the drain of the workers' rings, which writes the packets)
+// and recorder_lifecycle.cc (a recording opened, its state file, a failure, its close).
+// Recorder thread only.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "control/recording/pcap_store.h"
+#include "control/recording/recorder.h"
+#include "control/recording/state_file.h"
+#include "control/recording/stream_stats.h"
+
+namespace rtprelay::recording {
+
+// What a packet touches comes first, in one cache line (drain() prefetches it, then what
+// it points to, before the packet is written).
+struct alignas(64) recorder::active {
+    pcap_store::writer* out = nullptr;   // null once closed or failed
+    FILE* mem = nullptr;                 // out->mem: the stream pcap_dump writes to
+    const char* next_byte = nullptr;     // where the stream writes next (pcap_store::writer)
+    stream_stats* streams_at = nullptr;  // streams.data()
+    size_t pending = 0;                  // bytes dumped, not yet written to the file
+    std::chrono::steady_clock::time_point buffered_since{};
+    int64_t first_ns = 0;  // first packet's time, 0 = none yet
+    batch_mark mark;       // for an id past max_flat_id (by_id_ has the others')
+    bool failed = false;
+    bool g711 = false;     // a PCMU/PCMA packet was seen
+    bool created = false;  // the pcap file is ours
+    std::vector<stream_stats> streams;
+    open_request info;
+    std::string pcap_path;
+    std::string error;
+    recording_state state;   // what its state file holds
+    bool state_due = false;  // take_commands() writes the state file at the end of its pass
+};
+
+}  // namespace rtprelay::recording
