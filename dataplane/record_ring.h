@@ -4,8 +4,10 @@
 // consumer (the recorder), its bytes allocated once at start-up.
 //
 // A record is a 32-byte header and the packet's clear RTP/RTCP (after an IPv6 packet's two
-// addresses), copied, in whole cache lines: a G.711 packet takes 256 bytes (either family) and
-// a 32 MiB ring holds ~130,000 of them (1.3 s of 1,000 recorded calls). The worker keeps no
+// addresses), copied, in 16-byte steps, each record right after the one before: a G.711
+// packet takes 208 bytes (240 over IPv6), 3.25 cache lines rather than the 4 whole lines it
+// took when records started on a line of their own (bench/RESULTS.md: the lines are the
+// record's cost), and a 32 MiB ring holds ~160,000 of them (1.6 s of 1,000 recorded calls). The worker keeps no
 // reference on the packet: its mbuf leaves and is freed as an unrecorded one is, and nothing
 // comes back from the recorder.
 //
@@ -15,7 +17,7 @@
 // it: 15-20 ns a line either way on the bench's VM). So the ring has two areas: a small hot one
 // (record_hot_bytes) the worker writes while the recorder keeps up, the same lines again and
 // again (in L2 beside the worker's own state), and the large one it goes on in when the
-// recorder falls behind by the whole hot area. Each switch is a line in the area left
+// recorder falls behind by the whole hot area. Each switch is a header in the area left
 // ("go on in the other"), which the recorder follows, so records stay in one order; the
 // worker comes back to the hot area once the recorder has read all of it. A recorder that
 // stalls has both areas to fall behind by, as before the hot one was added.
@@ -27,7 +29,8 @@
 //
 // Layout: byte offsets grow without wrapping (64 bits) and are masked on use. A record never
 // wraps: one that does not fit before the end of an area starts at its beginning, and the
-// bytes left at the end are skipped (marked record_wrap when a header fits there). The
+// bytes left at the end are skipped (marked record_wrap when a header fits there; 16 bytes,
+// too few for one, are skipped by both sides unmarked). The
 // recorder's positions (consumed(), committed(), next()) count the bytes of both areas in the
 // order the worker reserved them.
 
@@ -46,7 +49,7 @@ namespace rtprelay::dp {
 constexpr uint32_t record_slot_data = 1472;
 // An IPv6 record's data starts with the sender's and the relay's addresses (16 bytes each,
 // network order), then the packet: IPv4 records keep their 32-byte header and their cost,
-// IPv6 ones pay half a line more. The packet then starts on a line of its own.
+// IPv6 ones pay half a line more.
 constexpr uint32_t record_addr6_bytes = 32;
 // Bytes of the hot area the worker writes again and again while the recorder keeps up
 // (record_ring's header): 1,024 G.711 records, ~10 ms of 1,000 recorded calls, more than the
@@ -92,9 +95,10 @@ struct alignas(16) record_slot {
         const uint32_t skip = ipv6() ? record_addr6_bytes : 0;
         return len > skip ? len - skip : 0;
     }
-    // Bytes the record takes in the ring: whole 64-byte lines.
+    // Bytes the record takes in the ring: whole 16-byte steps (the header's alignment), so
+    // that the next record starts in the line this one ends in, which the worker just wrote.
     static constexpr uint32_t size_for(uint32_t len) {
-        return (static_cast<uint32_t>(sizeof(record_slot)) + len + 63) & ~63u;
+        return (static_cast<uint32_t>(sizeof(record_slot)) + len + 15) & ~15u;
     }
 };
 static_assert(sizeof(record_slot) == 32);
@@ -115,7 +119,7 @@ class record_ring {
         if (hot != 0) {
             area_[hot_area].init(hot);
             cur_ = hot_area;
-            spare_ = switch_bytes;
+            spare_ = switch_room;
         }
         read_.in = cur_;  // the recorder starts where the worker does
         released_.in = cur_;
@@ -136,7 +140,7 @@ class record_ring {
                 return s;
             }
             // The recorder is behind by the hot area: on in the cold one, after a switch the
-            // recorder follows. The hot area always keeps a switch's line free.
+            // recorder follows. The hot area always keeps a switch's room free.
             put_switch(hot_area);
         } else if (area_[hot_area].buf != nullptr &&
                    area_head_[hot_area] == area_tail_[hot_area].load(std::memory_order_acquire)) {
@@ -186,9 +190,11 @@ class record_ring {
  private:
     static constexpr unsigned hot_area = 0;
     static constexpr unsigned cold = 1;
-    // The bytes the worker writes a switch to the other area with: one line, kept free in
-    // each area so that a switch always fits.
-    static constexpr uint32_t switch_bytes = 64;
+    // The bytes the worker writes a switch to the other area with: a header. Each area keeps
+    // room for one free, and for the 16 bytes before an area's end that a header would not
+    // fit in (skipped first), so that a switch always fits.
+    static constexpr uint32_t switch_bytes = sizeof(record_slot);
+    static constexpr uint32_t switch_room = switch_bytes + 16;
 
     struct alignas(64) line {
         uint8_t b[64];
@@ -214,7 +220,7 @@ class record_ring {
         uint64_t area_pos[2] = {0, 0};
     };
 
-    // Producer: room for `need` bytes in area `a` (a switch's line left free), or null.
+    // Producer: room for `need` bytes in area `a` (a switch's room left free), or null.
     record_slot* take(unsigned a, uint32_t need) {
         const area& r = area_[a];
         uint64_t h = area_head_[a];
@@ -237,9 +243,15 @@ class record_ring {
         head_ += skip + need;
         return r.at(h);
     }
-    // Producer: ends area `a` with a switch to the other (in its free line) and goes there.
+    // Producer: ends area `a` with a switch to the other (in its free room) and goes there.
     void put_switch(unsigned a) {
-        record_slot* s = area_[a].at(area_head_[a]);  // a line never crosses the area's end
+        const area& r = area_[a];
+        const uint32_t to_end = r.mask + 1 - static_cast<uint32_t>(area_head_[a] & r.mask);
+        if (to_end < sizeof(record_slot)) {  // 16 bytes: the recorder skips them unmarked
+            area_head_[a] += to_end;
+            head_ += to_end;
+        }
+        record_slot* s = r.at(area_head_[a]);
         s->len = 0;
         s->flags = record_switch;
         area_head_[a] += switch_bytes;
@@ -294,7 +306,7 @@ class record_ring {
     std::atomic<uint64_t> refused_{0};
     // Fixed at construction: dp and recorder ro.
     alignas(64) area area_[2];
-    uint32_t spare_ = 0;  // bytes each area keeps free for a switch: switch_bytes with a hot area
+    uint32_t spare_ = 0;  // bytes each area keeps free for a switch: switch_room with a hot area
     // Shared lines: one writer each.
     alignas(64) std::atomic<uint64_t> published_{0};  // dp: wo (worker), recorder: ro
     // recorder: wo (release); dp: ro (the area's when full or switching back; tail_ never).

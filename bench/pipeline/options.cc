@@ -49,6 +49,8 @@ constexpr const char* usage =
     "                    in place of the recorder thread; default 0; any --ip)\n"
     "  --recorder-cpu N  with --record: a thread pinned to CPU N reads the record rings concurrently,\n"
     "                    as the daemon's recorder thread does, instead of the lanes between turns\n"
+    "  --record-hot B    with --record: B bytes of hot area in each record ring (a power of two,\n"
+    "                    at least 4096; default the daemon's)\n"
     "  --rate PPS        paced mode after the throughput runs: offer PPS packets/s (all workers),\n"
     "                    stamp each with its arrival time, report added latency and loss\n"
     "  --load F          paced mode at F (0 < F <= 1) of the ceiling the throughput runs measured\n"
@@ -226,6 +228,11 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
                 return parse_outcome::exit_error;
             }
             out->recorder_cpu = static_cast<int32_t>(v);
+        } else if (arg == "--record-hot") {
+            if (!number(4096, 1u << 30, &v)) {
+                return parse_outcome::exit_error;
+            }
+            out->record_hot = static_cast<uint32_t>(v);  // the plane refuses what is not a power of two
         } else if (arg == "--rate") {
             if (!number(1, 1'000'000'000, &v)) {
                 return parse_outcome::exit_error;

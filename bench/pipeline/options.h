@@ -51,6 +51,9 @@ struct options {
     // own core; else a reader thread pinned to this CPU reads them concurrently (as the
     // daemon's recorder thread does).
     int32_t recorder_cpu = -1;
+    // With record_pct: bytes of each record ring's hot area (plane_config::record_hot); 0 = the
+    // daemon's (dp::record_hot_bytes).
+    uint32_t record_hot = 0;
     // Paced mode (latency): off unless rate or load is set. load: share of the ceiling the
     // throughput runs measured just before (whole loop: generator + worker + sink).
     uint64_t rate_pps = 0;

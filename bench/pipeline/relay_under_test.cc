@@ -131,7 +131,7 @@ void read_relay_sdp(const std::string& sdp, bool srtp, uint32_t call, int side, 
 }  // namespace
 
 relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls, uint32_t srtp_batch_min, uint32_t workers,
-                                   dp::srtp::suite suite, ip_mode ip, uint32_t record_pct)
+                                   dp::srtp::suite suite, ip_mode ip, uint32_t record_pct, uint32_t record_hot)
     : env_(env), scenario_(s), calls_(calls), suite_(suite), ip_(ip), record_pct_(record_pct) {
     if (workers < 1 || workers > env.lanes()) {
         throw std::runtime_error(std::to_string(workers) + " workers, but the ports have " +
@@ -175,6 +175,9 @@ relay_under_test::relay_under_test(eal_env& env, scenario s, uint32_t calls, uin
     pc.max_neighbours = 2 * peer_hosts + 64;
     pc.srtp_batch_min = srtp_batch_min;
     pc.record_bytes = record_pct > 0 ? 32u << 20 : 0;  // the daemon's default ring
+    if (record_hot != 0) {
+        pc.record_hot = record_hot;
+    }
     plane_ = std::make_unique<dp::plane>(pc);
     // What worker::run() does before its loop, for every worker (RCU reader ids are not
     // bound to threads: each worker's thread reports its own id while it runs).

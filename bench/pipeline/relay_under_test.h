@@ -36,10 +36,11 @@ struct setup_stats {
 class relay_under_test {
  public:
     // `suite`: what the callers offer and the relay offers the callees on SRTP legs.
-    // record_pct: that share of the calls is recorded (spread evenly over them).
+    // record_pct: that share of the calls is recorded (spread evenly over them); record_hot:
+    // the record rings' hot area in bytes (0 = the daemon's).
     relay_under_test(eal_env& env, scenario s, uint32_t calls, uint32_t srtp_batch_min, uint32_t workers = 1,
                      dp::srtp::suite suite = dp::srtp::suite::aes_cm_128_hmac_sha1_80, ip_mode ip = ip_mode::v4,
-                     uint32_t record_pct = 0);
+                     uint32_t record_pct = 0, uint32_t record_hot = 0);
     ~relay_under_test();
     relay_under_test(const relay_under_test&) = delete;
     relay_under_test& operator=(const relay_under_test&) = delete;

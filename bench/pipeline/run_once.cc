@@ -137,7 +137,8 @@ std::vector<traffic_generator::stream_lists> spread_streams(const relay_under_te
 }  // namespace
 
 void run_once(eal_env& env, const options& opt, scenario sc, uint32_t workers, scenario_result* r) {
-    relay_under_test relay(env, sc, opt.calls, opt.srtp_batch_min, workers, opt.suite, opt.ip, opt.record_pct);
+    relay_under_test relay(env, sc, opt.calls, opt.srtp_batch_min, workers, opt.suite, opt.ip, opt.record_pct,
+                           opt.record_hot);
     const std::vector<call_info> calls = relay.set_up_calls();
     if (opt.record_pct > 0 && opt.recorder_cpu >= 0) {
         relay.start_recorder(opt.recorder_cpu);

@@ -226,8 +226,8 @@ size_t recorder::drain(size_t max_per_ring) {
                 }
                 batch_[k++] = s;
                 // Finding the next record reads this one's length: a chain of misses unless
-                // the lines ahead are asked for (two G.711 records of 256 bytes ahead; past
-                // the ring's end it is only a hint, a prefetch never faults).
+                // the lines ahead are asked for (two to three G.711 records of 208 bytes
+                // ahead; past the ring's end it is only a hint, a prefetch never faults).
                 const char* line = reinterpret_cast<const char*>(s);
                 for (uint32_t off = 512; off < 768; off += 64) {
                     __builtin_prefetch(line + off);

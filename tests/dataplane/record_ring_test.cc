@@ -44,7 +44,9 @@ TEST(record_ring, records_are_handed_over_at_commit_in_order) {
     EXPECT_EQ(got[1]->record_id, 2u);
     EXPECT_EQ(got[1]->len, 172u);
     EXPECT_EQ(got[1]->data()[171], static_cast<uint8_t>(2 + 171));
-    EXPECT_EQ(record_slot::size_for(172), 256u) << "a G.711 packet's record: 4 lines";
+    EXPECT_EQ(record_slot::size_for(172), 208u) << "a G.711 packet's record: 3.25 lines";
+    EXPECT_EQ(reinterpret_cast<const uint8_t*>(got[1]) - reinterpret_cast<const uint8_t*>(got[0]), 48)
+        << "a record starts right after the one before, in 16-byte steps";
 }
 
 TEST(record_ring, a_full_ring_refuses_and_wraps_once_read) {
@@ -53,7 +55,7 @@ TEST(record_ring, a_full_ring_refuses_and_wraps_once_read) {
     while (put(r, n + 1, 172) != nullptr) {
         ++n;
     }
-    EXPECT_EQ(n, 65536u / 256);
+    EXPECT_EQ(n, 65536u / 208) << "records follow each other in 16-byte steps";
     EXPECT_EQ(r.refused(), 1u) << "the ring counts what it refused";
     r.commit();
     // Read a third, then fill again: the records that do not fit before the end start over.
@@ -162,7 +164,7 @@ TEST(record_ring, ipv6_records_carry_both_addresses_before_the_packet) {
     EXPECT_EQ(s.packet_len(), 172u);
     EXPECT_EQ(s.packet()[0], 2);
     EXPECT_EQ(s.packet()[171], static_cast<uint8_t>(2 + 171));
-    EXPECT_EQ(record_slot::size_for(s.len), 256u) << "an IPv6 G.711 record still takes 4 lines";
+    EXPECT_EQ(record_slot::size_for(s.len), 240u) << "an IPv6 G.711 record: half a line more than IPv4's 208";
     EXPECT_EQ(got[2]->packet_len(), 5u);
     EXPECT_EQ(got[2]->packet()[4], static_cast<uint8_t>(3 + 4));
     EXPECT_EQ(got[2]->flags, record_ipv6);
@@ -233,7 +235,8 @@ TEST(record_ring, the_worker_rewrites_the_hot_area_while_the_recorder_keeps_up) 
 }
 
 // A recorder that falls behind has both areas: the worker goes on in the large one once the
-// hot one is full (each keeps one line for the switch), in order, and comes back to the hot
+// hot one is full (each keeps room for the switch: a header and the 16 bytes a header may not
+// fit in before the end), in order, and comes back to the hot
 // area once the recorder has read it.
 TEST(record_ring, a_recorder_behind_has_both_areas) {
     constexpr uint32_t hot = 65536;
@@ -244,7 +247,7 @@ TEST(record_ring, a_recorder_behind_has_both_areas) {
     while (put(r, n + 1, 172) != nullptr) {
         ++n;
     }
-    EXPECT_EQ(n, (hot - 64) / 256 + ((1u << 20) - 64) / 256) << "every line of both areas but a switch's each";
+    EXPECT_EQ(n, (hot - 48) / 208 + ((1u << 20) - 48) / 208) << "all of both areas but a switch's room each";
     EXPECT_EQ(r.refused(), 1u);
     r.commit();
     auto got = read_all(r);
@@ -293,7 +296,7 @@ TEST(record_ring, reserve_hot_is_reserve_while_the_hot_area_has_room) {
         s->len = 172;
         s->flags = 0;
     }
-    EXPECT_EQ(n, (hot - 64) / 256) << "every line of the hot area but the switch's";
+    EXPECT_EQ(n, (hot - 48) / 208) << "all of the hot area but the switch's room";
     ASSERT_NE(put(r, n + 1, 172), nullptr) << "reserve() switches to the large area";
     EXPECT_EQ(r.reserve_hot(172), nullptr) << "the worker writes the large area now";
     ASSERT_NE(put(r, n + 2, 172), nullptr);
@@ -304,6 +307,40 @@ TEST(record_ring, reserve_hot_is_reserve_while_the_hot_area_has_room) {
     for (uint32_t i = 0; i < n + 2; ++i) {
         ASSERT_EQ(got[i]->record_id, i + 1);
     }
+}
+
+// A switch due where 16 bytes are left before the hot area's end, too few for its header:
+// both sides skip them, the switch goes at the area's start, and nothing is lost or reordered.
+TEST(record_ring, a_switch_skips_an_end_too_short_for_a_header) {
+    constexpr uint32_t hot = 4096;
+    record_ring r(1u << 20, hot);
+    const auto* base = reinterpret_cast<const uint8_t*>(put(r, 1, 240));  // 272 bytes a record
+    r.commit();
+    ASSERT_EQ(read_all(r).size(), 1u);
+    r.release(r.committed());                // the area's first 272 bytes are free again
+    for (uint32_t id = 2; id <= 15; ++id) {  // 15 * 272 = hot - 16
+        ASSERT_NE(put(r, id, 240), nullptr) << id;
+    }
+    EXPECT_EQ(r.reserve_hot(240), nullptr) << "16 bytes left at the end: full";
+    const auto* s = reinterpret_cast<const uint8_t*>(put(r, 16, 240));
+    ASSERT_NE(s, nullptr);
+    EXPECT_TRUE(s < base || s >= base + hot) << "after the switch: the large area";
+    ASSERT_NE(put(r, 17, 4), nullptr);
+    r.commit();
+    uint32_t expect = 2;
+    for (const record_slot* g : read_all(r)) {
+        ASSERT_EQ(g->record_id, expect);
+        ++expect;
+    }
+    EXPECT_EQ(expect, 18u);
+    r.release(r.committed());
+    const auto* back = reinterpret_cast<const uint8_t*>(put(r, 18, 4));
+    EXPECT_TRUE(back >= base && back < base + hot) << "back in the hot area after its switch";
+    r.commit();
+    const auto last = read_all(r);
+    ASSERT_EQ(last.size(), 1u);
+    EXPECT_EQ(last[0]->record_id, 18u);
+    EXPECT_EQ(r.refused(), 0u);
 }
 
 // The recorder behind and catching up again and again, reading at its own pace on another

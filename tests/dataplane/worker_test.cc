@@ -1281,9 +1281,9 @@ TEST_F(worker_test, a_full_record_ring_counts_and_still_relays) {
     pub_->restamp(*c->legs[0]);
     rte_mempool* pool = test::packet_pool();
     const unsigned idle = rte_mempool_in_use_count(pool);
-    // 160-byte packets are copied into 192 bytes each of the ring's two 64 KiB areas, less a
-    // line each for the switch from one to the other.
-    const unsigned fit = 2 * ((65536 - 64) / 192);
+    // 160-byte packets are copied into 192 bytes each of the ring's two 64 KiB areas, less
+    // each one's room for the switch from one to the other (a header and 16 bytes).
+    const unsigned fit = 2 * ((65536 - 48) / 192);
     for (int i = 0; i < 800; ++i) {
         inject(side_a, media(side_a, caller_, 4000, addr_a_, p.a, 160, static_cast<uint8_t>(i)));
     }
