@@ -60,7 +60,11 @@ def main():
               "full-%d: query says the recording failed: %s" % (i, text(q["recording"].get("error", b""))))
     # The relay's own count: what it dropped of these calls was for the usual start-of-call
     # reason (a first packet before its next hop's ARP answer), none for the recording.
-    drops = {k: v for k, v in ng.request({"command": "statistics"})["statistics"]["dataplane"]["drops"].items() if v}
+    # Frames on the links not addressed to the relay (not_for_us: a host's own ARP or link
+    # chatter) are no packet of these calls: all of those are counted above (relayed +
+    # errors), so they are left out of the drops that must add up to the calls' errors.
+    drops = {k: v for k, v in ng.request({"command": "statistics"})["statistics"]["dataplane"]["drops"].items()
+             if v and k != "not_for_us"}
     check(set(drops) <= {"no_neighbour"} and errors == sum(drops.values()) and relayed + errors >= sent - 5,
           "the recorded calls' packets were relayed (%d of %d sent, drops %s)" % (relayed, sent, drops))
     for i in range(2):
