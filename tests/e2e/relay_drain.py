@@ -19,7 +19,7 @@ import signal
 import time
 
 from mediaflow import Media, Stream, host_socket
-from rtptest import NgClient, check, media_of, ping, run_checks, sdp_for, text, wait_for
+from rtptest import NgClient, call_drops, check, media_of, ping, run_checks, sdp_for, text, wait_for
 
 E = os.environ
 PID = int(E["RELAY_PID"])
@@ -194,10 +194,7 @@ def main():
               "accounting: rx %d = relayed %d + %d + arp %d + icmp %d + dropped %d" % (rx, rtp, rtcp, arp, icmp, dropped))
         check(rtp >= received, "relay counted at least the %d packets the hosts received as relayed (%d)"
               % (received, rtp))
-        # not_for_us (frames on the links not addressed to the relay: link chatter, no packet of
-        # these calls, which the per-stream checks above account for) is left out.
-        drops = dict((k, int(v)) for k, v in re.findall(r'msg="final drops" reason=(\w+) packets=(\d+)', log)
-                     if k != "not_for_us")
+        drops = call_drops({k: int(v) for k, v in re.findall(r'msg="final drops" reason=(\w+) packets=(\d+)', log)})
         check(set(drops) <= {"no_neighbour"} and drops.get("no_neighbour", 0) <= len(media.streams),
               "the relay dropped nothing but a call's first packets waiting for ARP (%s)" % drops)
 

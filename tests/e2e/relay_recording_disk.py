@@ -8,7 +8,7 @@ import re
 import time
 import urllib.request
 
-from rtptest import NgClient, check, drain, host_socket, ping, run_checks, text, wait_for
+from rtptest import NgClient, call_drops, check, drain, host_socket, ping, run_checks, text, wait_for
 from rtptest import audio_sdp as sdp, parse_audio_sdp as parse
 from recording_check import RtpSender
 
@@ -60,11 +60,7 @@ def main():
               "full-%d: query says the recording failed: %s" % (i, text(q["recording"].get("error", b""))))
     # The relay's own count: what it dropped of these calls was for the usual start-of-call
     # reason (a first packet before its next hop's ARP answer), none for the recording.
-    # Frames on the links not addressed to the relay (not_for_us: a host's own ARP or link
-    # chatter) are no packet of these calls: all of those are counted above (relayed +
-    # errors), so they are left out of the drops that must add up to the calls' errors.
-    drops = {k: v for k, v in ng.request({"command": "statistics"})["statistics"]["dataplane"]["drops"].items()
-             if v and k != "not_for_us"}
+    drops = call_drops(ng.request({"command": "statistics"})["statistics"]["dataplane"]["drops"])
     check(set(drops) <= {"no_neighbour"} and errors == sum(drops.values()) and relayed + errors >= sent - 5,
           "the recorded calls' packets were relayed (%d of %d sent, drops %s)" % (relayed, sent, drops))
     for i in range(2):
