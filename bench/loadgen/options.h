@@ -42,7 +42,7 @@ struct options {
     bool srtp = false;
     uint32_t srtp_check_streams = 4;
     // --srtp-mix: call i is plain, RTP<->SRTP, SRTP<->RTP or SRTP<->SRTP by i % 4 (legs_of,
-    // call_table.h); the relay bridges the mixed ones, asked by the offer's
+    // call_legs.h); the relay bridges the mixed ones, asked by the offer's
     // transport-protocol. libsrtp2 checks the first 2 * srtp_check_streams SRTP streams.
     bool srtp_mix = false;
     // --rtp-srtp: every call RTP at A and SRTP at B, bridged by the relay (what the pipeline
