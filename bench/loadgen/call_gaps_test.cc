@@ -69,7 +69,7 @@ TEST(call_gaps, a_silent_direction_leaves_the_call_unmeasured_and_rows_name_set_
     gaps.emplace_back();
     std::vector<stream_sent> sent(4, stream_sent{20, 0, 0});
     std::vector<call_gap_row> rows = gap_rows(sent, stats, gaps);
-    std::vector<call_record> calls = make_calls(3, 1, 42, 0, false, true);
+    std::vector<call_record> calls = make_calls(3, 1, 42, 0, leg_mode::mix);
     calls[0].set_up = true;
     calls[2].set_up = true;  // call 1 failed: the second row is call 2's
     name_rows(calls, &rows);

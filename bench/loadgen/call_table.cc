@@ -4,22 +4,7 @@
 
 namespace rtprelay::loadgen {
 
-call_legs legs_of(uint32_t call_index, bool srtp, bool srtp_mix) {
-    if (srtp_mix) {
-        const uint32_t k = call_index % 4;
-        return call_legs{k == 2 || k == 3, k == 1 || k == 3};
-    }
-    return call_legs{srtp, srtp};
-}
-
-const char* legs_name(bool srtp_a, bool srtp_b) {
-    if (srtp_a) {
-        return srtp_b ? "srtp-srtp" : "srtp-rtp";
-    }
-    return srtp_b ? "rtp-srtp" : "plain";
-}
-
-std::vector<call_record> make_calls(uint32_t count, uint32_t sockets, int pid, uint32_t run, bool srtp, bool srtp_mix) {
+std::vector<call_record> make_calls(uint32_t count, uint32_t sockets, int pid, uint32_t run, leg_mode mode) {
     std::vector<call_record> calls(count);
     const std::string prefix = "lg-" + std::to_string(pid) + "-" + (run == 0 ? "" : std::to_string(run) + "-");
     for (uint32_t i = 0; i < count; ++i) {
@@ -29,7 +14,7 @@ std::vector<call_record> make_calls(uint32_t count, uint32_t sockets, int pid, u
         c.from_tag = c.call_id + "-a";
         c.to_tag = c.call_id + "-b";
         c.socket_index = i % sockets;
-        const call_legs legs = legs_of(i, srtp, srtp_mix);
+        const call_legs legs = legs_of(i, mode);
         c.srtp_a = legs.srtp_a;
         c.srtp_b = legs.srtp_b;
         if (c.srtp_a) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/loadgen/call_legs.h"
 #include "bench/loadgen/endpoint_sdp.h"
 #include "bench/loadgen/stream_index.h"
 
@@ -32,8 +33,8 @@ struct call_record {
     std::string error;          // why not, when !set_up
     media_target a_sends_to;    // the relay's side facing A (from the answer's reply)
     media_target b_sends_to;    // the relay's side facing B (from the offer's reply)
-    // Whether endpoint A (B) speaks SRTP: its SDP says RTP/SAVP with a key of its own. Both
-    // with --srtp; per call with --srtp-mix (legs_of).
+    // Whether endpoint A (B) speaks SRTP: its SDP says RTP/SAVP with a key of its own
+    // (legs_of, call_legs.h).
     bool srtp_a = false;
     bool srtp_b = false;
     // The key each SRTP endpoint protects with (in its own SDP). What it receives is
@@ -42,23 +43,10 @@ struct call_record {
     dp::srtp::master_key key_b{};
 };
 
-// Which legs of a call speak SRTP: {A, B}.
-struct call_legs {
-    bool srtp_a = false;
-    bool srtp_b = false;
-};
-
-// --srtp: every call SRTP on both legs; --srtp-mix: call i takes the (i % 4)-th of plain,
-// RTP at A and SRTP at B, SRTP at A and RTP at B, SRTP on both (the relay bridges the mixed
-// ones); neither: plain.
-call_legs legs_of(uint32_t call_index, bool srtp, bool srtp_mix);
-// "plain", "rtp-srtp", "srtp-rtp" or "srtp-srtp" (A's leg first).
-const char* legs_name(bool srtp_a, bool srtp_b);
-
 // Calls named "lg-<pid>-<run>-<i>" with tags "...-a" / "-b" (`run` keeps a ramp's steps
 // apart on the relay). Legs as legs_of() says; each SRTP leg gets a fresh random key.
-std::vector<call_record> make_calls(uint32_t count, uint32_t sockets, int pid, uint32_t run = 0, bool srtp = false,
-                                    bool srtp_mix = false);
+std::vector<call_record> make_calls(uint32_t count, uint32_t sockets, int pid, uint32_t run = 0,
+                                    leg_mode legs = leg_mode::plain);
 
 struct stream_plan {
     uint32_t call_index = 0;

@@ -23,18 +23,18 @@ packet_store make_packet_store(const options& opt, std::mt19937_64& rng) {
     // A round per ptime of --duration, and one spare: the schedule's last round may start
     // within the duration.
     const auto rounds = static_cast<uint32_t>(opt.duration_s * 1000.0 / opt.ptime_ms) + 2;
-    const size_t per_identity = packet_store::bytes_per_identity(rounds, opt.payload_bytes, opt.srtp);
-    const uint64_t fit = std::max<uint64_t>(uint64_t{opt.dpdk_store_mb} * 1024 * 1024 / per_identity, 2);
+    const size_t per_identity = packet_store::bytes_per_identity(rounds, opt.payload_bytes, opt.any_srtp());
+    const uint64_t fit = uint64_t{opt.dpdk_store_mb} * 1024 * 1024 / per_identity;
     packet_store::params p;
-    p.identities = static_cast<uint32_t>(std::min(streams, fit));
+    p.identities = packet_store::shared_identities(streams, fit, opt.legs());
     p.rounds = rounds;
     p.payload_bytes = opt.payload_bytes;
     p.ptime_ms = opt.ptime_ms;
-    p.srtp = opt.srtp;
+    p.legs = opt.legs();
     p.check_identities = 2 * opt.srtp_check_streams;
     packet_store store(p, rng);
     std::fprintf(stderr, "rtprelay-loadgen: %u sender identities x %u rounds precomputed (%s, %.0f MB) in %.2f s%s\n",
-                 store.identities(), store.rounds(), opt.srtp ? "SRTP" : "RTP",
+                 store.identities(), store.rounds(), leg_mode_name(opt.legs()),
                  static_cast<double>(per_identity) * store.identities() / 1e6, store.build_seconds(),
                  store.identities() < streams ? " (streams share identities beyond that)" : "");
     return store;

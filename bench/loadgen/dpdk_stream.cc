@@ -14,7 +14,7 @@ namespace rtprelay::loadgen {
 bool run_dpdk_stream_phase(dpdk_link& link, const packet_store& store, const stream_set& streams, const options& opt,
                            ng::ng_client* client, progress_line* progress, run_summary* out, std::string* error) {
     std::unique_ptr<srtp_receiver> srtp_rx;
-    if (opt.srtp) {
+    if (opt.any_srtp()) {
         try {
             srtp_rx = std::make_unique<srtp_receiver>(streams, opt.srtp_check_streams);
         } catch (const std::exception& e) {
@@ -60,7 +60,7 @@ bool run_dpdk_stream_phase(dpdk_link& link, const packet_store& store, const str
     out->generator_handled = streamer->handled();
     out->generator_clean_busy_seconds = streamer->clean_busy_seconds();
     out->generator_clean_handled = streamer->clean_handled();
-    if (opt.srtp) {
+    if (opt.any_srtp()) {
         out->srtp = true;
         out->srtp_unprotect_failed = streamer->verify_failed();
         out->srtp_checked_sent = store.checked();

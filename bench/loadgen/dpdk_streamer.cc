@@ -43,6 +43,7 @@ dpdk_streamer::dpdk_streamer(dpdk_link& link, const packet_store& store, const s
         const stream_plan& s = streams.streams[i];
         stats_[i].start(s.first_seq, s.first_ts, clock_rate_hz);
         tx_[i].identity = (2 * s.call_index + (s.from == side::a ? 0 : 1)) % store.identities();
+        tx_[i].body_bytes = store.body_bytes(tx_[i].identity);
         rx_[i] = stream_rx{rte_cpu_to_be_32(s.ssrc), tx_[i].identity, s.first_seq};
         // What the stream's packets look like when they come back: from the relay's
         // address facing the receiver (where the other stream of the call is sent).
@@ -204,10 +205,10 @@ void dpdk_streamer::prefetch_slot(uint32_t ahead, uint32_t rounds) const {
     // The slot `ahead`: its two stored packets (whole cache lines, 3 at a 160-byte payload).
     slot_after(ahead, &call, &round);
     if (round < rounds) {
-        const uint32_t bytes = store_.body_bytes();
         for (uint32_t k = 0; k < 2; ++k) {
-            const uint8_t* body = store_.body(tx_[2 * call + k].identity, round);
-            for (uint32_t off = 0; off < bytes; off += 64) {
+            const stream_tx& t = tx_[2 * call + k];
+            const uint8_t* body = store_.body(t.identity, round);
+            for (uint32_t off = 0; off < t.body_bytes; off += 64) {
                 rte_prefetch0(body + off);
             }
         }
@@ -238,7 +239,7 @@ void dpdk_streamer::queue_rtp(uint32_t stream, uint32_t round, int64_t now) {
     m->ol_flags = 0;
     m->packet_type = 0;
     uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
-    const uint32_t body_bytes = store_.body_bytes();
+    const uint32_t body_bytes = t.body_bytes;
     std::memcpy(frame, t.header, udp_frame_header_bytes);
     std::memcpy(frame + udp_frame_header_bytes, store_.body(t.identity, round), body_bytes);
     const uint16_t c = static_cast<uint16_t>(~dp::csum::fold64(t.header_sum + store_.body_sum(t.identity, round)));
@@ -352,8 +353,8 @@ void dpdk_streamer::write_template(uint32_t i) {
         h.dst_port = s.rtp_dst.port();
     }
     stream_tx& t = tx_[i];
-    std::vector<uint8_t> scratch(udp_frame_header_bytes + store_.body_bytes());
-    write_udp_headers(scratch.data(), h, store_.body_bytes());
+    std::vector<uint8_t> scratch(udp_frame_header_bytes + t.body_bytes);
+    write_udp_headers(scratch.data(), h, t.body_bytes);
     std::memcpy(t.header, scratch.data(), udp_frame_header_bytes);
     std::memset(t.header + udp_frame_header_bytes - 2, 0, 2);  // the checksum comes per packet
     const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(t.header + sizeof(rte_ether_hdr));

@@ -81,7 +81,9 @@ struct alignas(64) stream_tx {
     uint16_t port_index = 0;                 // into dpdk_link::ports()
     uint32_t header_sum = 0;                 // the template's pseudo header and UDP header, folded
     uint32_t identity = 0;
+    uint32_t body_bytes = 0;  // the identity's stored packet: RTP, or SRTP on an SRTP leg
 };
+static_assert(sizeof(stream_tx) == 64, "one cache line a stream");
 
 // Per stream, what receiving one of its packets needs besides its statistics: 12 bytes, five
 // streams a cache line. (Reading these from the stream's stream_plan, ~200 bytes a stream,

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Is rtprelay-loadgen --dpdk ever the bound? Three figures from one interleaved run, SRTP both
-# ways (the relay's most expensive mode), all over net_memif (copy mode, no hugepages):
+# ways (the relay's most expensive mode; --mode plain: RTP both ways, against the pipeline
+# bench's plain mode), all over net_memif (copy mode, no hugepages):
 #
 #   pipeline  rtprelay-pipeline-bench --mode srtp-srtp: the relay worker's own busy ns per
 #             packet on ring ports, i.e. the rate one relay core can carry (1e3/ns Mpps)
@@ -28,7 +29,7 @@
 # -10), so that a shared host's other sessions do not take the cores (memif_session.sh).
 #
 #   sudo bench/loadgen/generator_ceiling.sh [--wire-calls "5000 20000"] [--relay-calls "5000"]
-#        [--duration S] [--rounds N] [--priority NICE] [--json-dir DIR]
+#        [--duration S] [--rounds N] [--priority NICE] [--json-dir DIR] [--mode srtp|plain]
 #        [--loadgen LABEL=BIN[:ARGS]]...
 # Bounded: each run is --duration plus a few seconds under `timeout`; every process and
 # file it made is removed on exit.
@@ -40,6 +41,7 @@ duration=5
 rounds=2
 priority=-10
 json_dir=
+mode=srtp
 variants=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -49,11 +51,17 @@ while [ $# -gt 0 ]; do
         --rounds) rounds=$2; shift 2 ;;
         --priority) priority=$2; shift 2 ;;
         --json-dir) json_dir=$2; shift 2 ;;
+        --mode) mode=$2; shift 2 ;;
         --loadgen) variants+=("$2"); shift 2 ;;
-        -h|--help) sed -n '2,32p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
         *) echo "generator_ceiling: unknown option '$1'" >&2; exit 2 ;;
     esac
 done
+case "$mode" in
+    srtp) srtp_flag=--srtp; pmode=srtp-srtp; mode_name="SRTP<->SRTP" ;;
+    plain) srtp_flag=; pmode=plain; mode_name="plain RTP" ;;
+    *) echo "generator_ceiling: --mode must be srtp or plain" >&2; exit 2 ;;
+esac
 [ ${#variants[@]} -gt 0 ] || variants=("-=./build/bench/loadgen/rtprelay-loadgen")
 for v in "${variants[@]}"; do
     bin=${v#*=}
@@ -87,12 +95,13 @@ start_far() {  # start_far wire|relay
 loadgen() {  # loadgen OUT CALLS ARGS...: one run, JSON in OUT
     local out=$1 calls=$2
     shift 2
-    run_loadgen $((duration * 3 + 60)) "$out" --calls "$calls" --duration "$duration" --srtp "$@"
+    # shellcheck disable=SC2086  # $srtp_flag: empty in plain mode
+    run_loadgen $((duration * 3 + 60)) "$out" --calls "$calls" --duration "$duration" $srtp_flag "$@"
 }
 
 pipeline_ns=0
-pipeline() {  # the relay worker's ns per packet, SRTP<->SRTP, 10000 calls
-    pipeline_ns=$(pipeline_ns srtp-srtp)
+pipeline() {  # the relay worker's ns per packet in the same mode, 10000 calls
+    pipeline_ns=$(pipeline_ns "$pmode")
     printf "%-12s %7s %9s %9s %8s %8s %10s %8s %s\n" pipeline 10000 "" "" "" "" "" "" \
         "worker $pipeline_ns ns/pkt = $(python3 -c "print('%.2f' % (1e3 / $pipeline_ns) if $pipeline_ns else 'n/a')") Mpps"
 }
@@ -123,7 +132,7 @@ print("%-12s %7s %9.3f %8.4f%% %7.2f%% %8.1f %10.2f %8.2f %s" % (
 PY
 }
 
-echo "== generator ceiling, SRTP<->SRTP over net_memif, ${duration} s per run, $rounds rounds, autogroup nice $priority"
+echo "== generator ceiling, $mode_name over net_memif, ${duration} s per run, $rounds rounds, autogroup nice $priority"
 echo "== $(host_line)"
 printf "%-12s %7s %9s %9s %8s %8s %10s %8s %s\n" run/loadgen calls "sent Mpps" loss behind "gen ns" "ceil Mpps" "x relay" ""
 for r in $(seq 1 "$rounds"); do

@@ -92,7 +92,7 @@ lg::run_summary run_once(const lg::options& opt, uint32_t n, uint32_t run_no, ui
     lg::options step = opt;
     step.calls = n;
     rtprelay::ng::ng_client* client = clients.first.get();
-    std::vector<lg::call_record> calls = lg::make_calls(n, sockets, ::getpid(), run_no, opt.srtp, opt.srtp_mix);
+    std::vector<lg::call_record> calls = lg::make_calls(n, sockets, ::getpid(), run_no, opt.legs());
     if (dpdk.store != nullptr) {
         lg::use_identity_keys(*dpdk.store, &calls);
     }

@@ -18,6 +18,16 @@ uint32_t options::effective_sockets() const {
     return std::clamp<uint32_t>((most + 255) / 256, 1, 4);
 }
 
+leg_mode options::legs() const {
+    if (srtp) {
+        return leg_mode::srtp;
+    }
+    if (rtp_srtp) {
+        return leg_mode::rtp_srtp;
+    }
+    return srtp_mix ? leg_mode::mix : leg_mode::plain;
+}
+
 namespace {
 
 // Returns an error message, or "" when the combination is usable.
@@ -57,8 +67,11 @@ std::string validate(const options& o) {
     if (o.srtp && o.rtcp) {
         return "--srtp with --rtcp: SRTCP is not generated yet; use one of them";
     }
-    if (o.srtp_mix && (o.srtp || o.rtcp || o.dpdk)) {
-        return "--srtp-mix: not with --srtp (it mixes SRTP and plain calls), --rtcp or --dpdk";
+    if (o.srtp_mix && (o.srtp || o.rtcp)) {
+        return "--srtp-mix: not with --srtp (it mixes SRTP and plain calls) or --rtcp";
+    }
+    if (o.rtp_srtp && (o.srtp || o.srtp_mix || o.rtcp)) {
+        return "--rtp-srtp: not with --srtp or --srtp-mix (each chooses the calls' legs) or --rtcp";
     }
     if (o.per_call && !o.json) {
         return "--per-call: the rows are JSON; use it with --json";
@@ -142,6 +155,10 @@ std::string validate(const options& o) {
             (o.dpdk_verify_every & (o.dpdk_verify_every - 1)) != 0) {
             return "--dpdk-verify-every: must be a power of two between 1 and 65536";
         }
+        if (o.dpdk_wire && (o.rtp_srtp || o.srtp_mix)) {
+            return "--dpdk-wire with --rtp-srtp/--srtp-mix: a wire passes packets as they are and "
+                   "cannot bridge RTP and SRTP legs; use --srtp or plain";
+        }
         if (o.dpdk_wire && o.dpdk_port_a == o.dpdk_port_b) {
             return "--dpdk-wire: sides A and B need ports of their own (the wire joins port A to port B)";
         }
@@ -223,6 +240,9 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
         ("srtp-mix", po::bool_switch(&o.srtp_mix),
          "calls cycle through plain, RTP<->SRTP, SRTP<->RTP and SRTP<->SRTP (the relay\n"
          "bridges the mixed ones); libsrtp2 checks 2 x --srtp-check-streams SRTP streams")
+        ("rtp-srtp", po::bool_switch(&o.rtp_srtp),
+         "every call RTP at A and SRTP at B (the relay bridges them): SRTP on B's leg only;\n"
+         "libsrtp2 checks 2 x --srtp-check-streams SRTP streams")
         ("per-call", po::bool_switch(&o.per_call),
          "with --json: one row per call (packets, longest gap between arrivals, last arrival;\n"
          "kernel sockets only); SIGUSR1 during streaming marks a moment (a node killed): each\n"

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/loadgen/call_legs.h"
+
 namespace rtprelay::loadgen {
 
 struct options {
@@ -40,9 +42,12 @@ struct options {
     bool srtp = false;
     uint32_t srtp_check_streams = 4;
     // --srtp-mix: call i is plain, RTP<->SRTP, SRTP<->RTP or SRTP<->SRTP by i % 4 (legs_of,
-    // call_table.h); the relay bridges the mixed ones, asked by the offer's
+    // call_legs.h); the relay bridges the mixed ones, asked by the offer's
     // transport-protocol. libsrtp2 checks the first 2 * srtp_check_streams SRTP streams.
     bool srtp_mix = false;
+    // --rtp-srtp: every call RTP at A and SRTP at B, bridged by the relay (what the pipeline
+    // bench's rtp-srtp mode measures); only B's leg is protected and unprotected here.
+    bool rtp_srtp = false;
     // --per-call (with --json): a row per call, both directions: packets, the longest gap
     // between arrivals and when it ended (CLOCK_MONOTONIC), the last arrival.
     bool per_call = false;
@@ -83,6 +88,9 @@ struct options {
     // Sockets per side actually used: the option, or 1 per 256 calls capped at 4 (for the
     // largest count a ramp may reach).
     uint32_t effective_sockets() const;
+    // Which legs speak SRTP, from --srtp, --rtp-srtp and --srtp-mix (at most one is given).
+    leg_mode legs() const;
+    bool any_srtp() const { return srtp || rtp_srtp || srtp_mix; }
 };
 
 // The bytes of payload the receiver needs to measure a packet: magic, call index, send time.

@@ -94,6 +94,43 @@ TEST(LoadgenOptions, SrtpMixStandsAlone) {
     lg::options bad;
     EXPECT_EQ(parse({"--srtp-mix", "--srtp"}, &bad), lg::parse_outcome::exit_error);
     EXPECT_EQ(parse({"--srtp-mix", "--rtcp"}, &bad), lg::parse_outcome::exit_error);
-    EXPECT_EQ(parse(with({"--srtp-mix"}), &bad), lg::parse_outcome::exit_error);
     EXPECT_EQ(parse({"--per-call"}, &bad), lg::parse_outcome::exit_error);  // rows are JSON
+    EXPECT_EQ(parse({"--srtp-mix", "--rtp-srtp"}, &bad), lg::parse_outcome::exit_error);
+}
+
+TEST(LoadgenOptions, EachSrtpOptionChoosesTheLegs) {
+    lg::options plain;
+    ASSERT_EQ(parse({}, &plain), lg::parse_outcome::run);
+    EXPECT_EQ(plain.legs(), lg::leg_mode::plain);
+    EXPECT_FALSE(plain.any_srtp());
+    lg::options both;
+    ASSERT_EQ(parse({"--srtp"}, &both), lg::parse_outcome::run);
+    EXPECT_EQ(both.legs(), lg::leg_mode::srtp);
+    lg::options bridged;
+    ASSERT_EQ(parse({"--rtp-srtp"}, &bridged), lg::parse_outcome::run);
+    EXPECT_EQ(bridged.legs(), lg::leg_mode::rtp_srtp);
+    EXPECT_TRUE(bridged.any_srtp());
+    lg::options mix;
+    ASSERT_EQ(parse({"--srtp-mix"}, &mix), lg::parse_outcome::run);
+    EXPECT_EQ(mix.legs(), lg::leg_mode::mix);
+    lg::options bad;
+    EXPECT_EQ(parse({"--rtp-srtp", "--srtp"}, &bad), lg::parse_outcome::exit_error);
+    EXPECT_EQ(parse({"--rtp-srtp", "--rtcp"}, &bad), lg::parse_outcome::exit_error);
+}
+
+// The DPDK generator runs every leg combination against a relay; a wire (no relay) cannot
+// turn RTP into SRTP, so there only --srtp or plain make sense.
+TEST(LoadgenOptions, DpdkTakesBridgedCallsButAWireDoesNot) {
+    lg::options o;
+    ASSERT_EQ(parse(with({"--rtp-srtp"}), &o), lg::parse_outcome::run);
+    EXPECT_TRUE(o.dpdk);
+    EXPECT_EQ(o.legs(), lg::leg_mode::rtp_srtp);
+    lg::options mix;
+    ASSERT_EQ(parse(with({"--srtp-mix"}), &mix), lg::parse_outcome::run);
+    EXPECT_EQ(mix.legs(), lg::leg_mode::mix);
+    lg::options wire;
+    ASSERT_EQ(parse(with({"--srtp", "--dpdk-wire", "--dpdk-port-b", "1"}), &wire), lg::parse_outcome::run);
+    lg::options bad;
+    EXPECT_EQ(parse(with({"--rtp-srtp", "--dpdk-wire", "--dpdk-port-b", "1"}), &bad), lg::parse_outcome::exit_error);
+    EXPECT_EQ(parse(with({"--srtp-mix", "--dpdk-wire", "--dpdk-port-b", "1"}), &bad), lg::parse_outcome::exit_error);
 }

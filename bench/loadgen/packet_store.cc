@@ -39,6 +39,14 @@ rtp_fields fields_of(const sender_identity& id, uint32_t k, uint32_t round, uint
 
 }  // namespace
 
+uint32_t packet_store::shared_identities(uint64_t streams, uint64_t fit, leg_mode legs) {
+    if (fit >= streams) {
+        return static_cast<uint32_t>(streams);
+    }
+    const uint64_t unit = 2 * uint64_t{legs_period(legs)};
+    return static_cast<uint32_t>(std::max(fit / unit * unit, unit));
+}
+
 size_t packet_store::bytes_per_identity(uint32_t rounds, uint32_t payload_bytes, bool with_srtp) {
     return static_cast<size_t>(rounds) * stride_of(body_bytes_of(payload_bytes, with_srtp));
 }
@@ -46,9 +54,11 @@ size_t packet_store::bytes_per_identity(uint32_t rounds, uint32_t payload_bytes,
 packet_store::packet_store(const params& p, std::mt19937_64& rng)
     : identities_(std::max<uint32_t>(p.identities, 1)),
       rounds_(std::max<uint32_t>(p.rounds, 1)),
-      body_bytes_(body_bytes_of(p.payload_bytes, p.srtp)),
-      stride_(stride_of(body_bytes_)),
+      plain_bytes_(body_bytes_of(p.payload_bytes, false)),
+      srtp_bytes_(body_bytes_of(p.payload_bytes, true)),
+      stride_(stride_of(p.legs == leg_mode::plain ? plain_bytes_ : srtp_bytes_)),
       ids_(identities_),
+      srtp_(identities_),
       bytes_(static_cast<size_t>(identities_) * rounds_ * stride_),
       sums_(static_cast<size_t>(identities_) * rounds_) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -59,75 +69,95 @@ packet_store::packet_store(const params& p, std::mt19937_64& rng)
     std::uniform_int_distribution<uint32_t> wrap_round(std::max<uint32_t>(rounds_ / 4, 1),
                                                        std::max<uint32_t>(rounds_ / 2, 1));
     std::unordered_set<uint32_t> ssrcs;
-    for (sender_identity& id : ids_) {
+    bool any_srtp = false;
+    for (uint32_t k = 0; k < identities_; ++k) {
+        const call_legs legs = legs_of(k / 2, p.legs);
+        srtp_[k] = (k % 2 == 0 ? legs.srtp_a : legs.srtp_b) ? 1 : 0;
+        any_srtp |= srtp_[k] != 0;
+    }
+    for (uint32_t k = 0; k < identities_; ++k) {
+        sender_identity& id = ids_[k];
         do {
             id.ssrc = any32(rng);
         } while (!ssrcs.insert(id.ssrc).second);
         id.first_seq = static_cast<uint16_t>(65536 - wrap_round(rng));
         id.first_ts = any32(rng);
-        if (p.srtp) {
+        if (srtp_[k] != 0) {
             id.key = sdes::random_key(sdes::suite::aes_cm_128_hmac_sha1_80);  // the contexts below
         }
     }
-    const uint32_t plain_len = body_bytes_of(p.payload_bytes, false);
     for (uint32_t r = 0; r < rounds_; ++r) {
         for (uint32_t k = 0; k < identities_; ++k) {
             write_rtp(mutable_body(k, r), p.payload_bytes, fields_of(ids_[k], k, r, p.ptime_ms));
         }
     }
-    if (p.srtp) {
-        protect_all(p, plain_len);
+    if (any_srtp) {
+        protect_all(p);
     }
     for (uint32_t r = 0; r < rounds_; ++r) {
         for (uint32_t k = 0; k < identities_; ++k) {
-            sums_[static_cast<size_t>(r) * identities_ + k] = csum::fold64(csum::sum_bytes(body(k, r), body_bytes_));
+            sums_[static_cast<size_t>(r) * identities_ + k] = csum::fold64(csum::sum_bytes(body(k, r), body_bytes(k)));
         }
     }
     build_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Every identity's packets, round by round, in bursts of up to max_items identities: one
+// Every SRTP identity's packets, round by round, in bursts of up to max_items identities: one
 // context per identity, so a burst never holds a context twice and each context protects its
 // packets in order (its index, hence its rollover counter, advances as a live sender's would).
-void packet_store::protect_all(const params& p, uint32_t plain_len) {
-    std::vector<std::unique_ptr<srtp::context>> ctx(identities_);
-    std::vector<std::unique_ptr<srtp::context>> check(std::min(p.check_identities, identities_));
+// Plain identities (an RTP leg) stay as written.
+void packet_store::protect_all(const params& p) {
+    std::vector<uint32_t> sk;  // the SRTP identities
     for (uint32_t k = 0; k < identities_; ++k) {
-        ctx[k] = srtp::make_context(srtp::engine::native, srtp::suite::aes_cm_128_hmac_sha1_80, ids_[k].key, false);
+        if (srtp_[k] != 0) {
+            sk.push_back(k);
+        }
     }
-    for (uint32_t k = 0; k < check.size(); ++k) {
-        check[k] = srtp::make_context(srtp::engine::libsrtp2, srtp::suite::aes_cm_128_hmac_sha1_80, ids_[k].key, false);
+    std::vector<std::unique_ptr<srtp::context>> ctx(sk.size());
+    std::vector<std::unique_ptr<srtp::context>> check(sk.size());  // libsrtp2, or null
+    for (size_t j = 0; j < sk.size(); ++j) {
+        const srtp::master_key& key = ids_[sk[j]].key;
+        ctx[j] = srtp::make_context(srtp::engine::native, srtp::suite::aes_cm_128_hmac_sha1_80, key, false);
+        if (sk[j] < p.check_identities) {
+            check[j] = srtp::make_context(srtp::engine::libsrtp2, srtp::suite::aes_cm_128_hmac_sha1_80, key, false);
+        }
     }
     srtp::burst_crypto crypto;
     std::vector<srtp::batch_item> items(srtp::burst_crypto::max_items);
-    std::vector<uint8_t> plain(plain_len);
-    std::vector<uint8_t> copy(body_bytes_);
+    std::vector<uint8_t> plain(plain_bytes_);
+    std::vector<uint8_t> copy(srtp_bytes_);
+    const auto count = static_cast<uint32_t>(sk.size());
     for (uint32_t r = 0; r < rounds_; ++r) {
-        for (uint32_t k0 = 0; k0 < identities_; k0 += srtp::burst_crypto::max_items) {
-            const uint32_t n = std::min(identities_ - k0, srtp::burst_crypto::max_items);
+        for (uint32_t j0 = 0; j0 < count; j0 += srtp::burst_crypto::max_items) {
+            const uint32_t n = std::min(count - j0, srtp::burst_crypto::max_items);
             for (uint32_t i = 0; i < n; ++i) {
                 srtp::batch_item& it = items[i];
                 it = srtp::batch_item{};
-                it.out = ctx[k0 + i].get();
-                it.pkt = mutable_body(k0 + i, r);
-                it.len = plain_len;
-                it.room = static_cast<uint32_t>(stride_ - plain_len);
+                it.out = ctx[j0 + i].get();
+                it.pkt = mutable_body(sk[j0 + i], r);
+                it.len = plain_bytes_;
+                it.room = static_cast<uint32_t>(stride_ - plain_bytes_);
             }
             crypto.run(items.data(), n);
             for (uint32_t i = 0; i < n; ++i) {
-                if (items[i].res != srtp::result::ok || items[i].len != body_bytes_) {
+                if (items[i].res != srtp::result::ok || items[i].len != srtp_bytes_) {
                     throw std::runtime_error("SRTP protect failed while precomputing packets");
                 }
             }
         }
         // libsrtp2 must give back exactly what was protected.
-        for (uint32_t k = 0; k < check.size(); ++k) {
+        for (uint32_t j = 0; j < count; ++j) {
+            if (check[j] == nullptr) {
+                continue;
+            }
+            const uint32_t k = sk[j];
             write_rtp(plain.data(), p.payload_bytes, fields_of(ids_[k], k, r, p.ptime_ms));
-            std::memcpy(copy.data(), body(k, r), body_bytes_);
-            uint32_t len = body_bytes_;
-            const srtp::result res = srtp::unprotect_rtp(*check[k], copy.data(), &len);
+            std::memcpy(copy.data(), body(k, r), srtp_bytes_);
+            uint32_t len = srtp_bytes_;
+            const srtp::result res = srtp::unprotect_rtp(*check[j], copy.data(), &len);
             ++checked_;
-            if (res != srtp::result::ok || len != plain_len || std::memcmp(copy.data(), plain.data(), plain_len) != 0) {
+            if (res != srtp::result::ok || len != plain_bytes_ ||
+                std::memcmp(copy.data(), plain.data(), plain_bytes_) != 0) {
                 ++mismatched_;
             }
         }

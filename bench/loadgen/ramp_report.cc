@@ -100,9 +100,9 @@ void print_ramp_json(const options& opt, const std::vector<ramp_step>& steps, co
                      std::FILE* out) {
     std::fprintf(out,
                  "{\"ramp\":{\"ng\":\"%s\",\"loss_threshold_percent\":%.6g,"
-                 "\"step_seconds\":%.3f,\"srtp\":%s,\"best_calls\":%u,\"load_kind\":\"%s\",",
-                 opt.ng.c_str(), opt.loss_threshold_percent, opt.duration_s, opt.srtp ? "true" : "false", search.best(),
-                 relay_load_kind(steps).c_str());
+                 "\"step_seconds\":%.3f,\"srtp\":%s,\"legs\":\"%s\",\"best_calls\":%u,\"load_kind\":\"%s\",",
+                 opt.ng.c_str(), opt.loss_threshold_percent, opt.duration_s, opt.any_srtp() ? "true" : "false",
+                 leg_mode_name(opt.legs()), search.best(), relay_load_kind(steps).c_str());
     if (search.first_bad()) {
         std::fprintf(out, "\"first_bad_calls\":%u,", *search.first_bad());
     } else {

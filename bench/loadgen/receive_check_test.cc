@@ -95,6 +95,34 @@ TEST(receive_check, another_streams_payload_fails_even_when_it_decrypts) {
     EXPECT_TRUE(check(f, v, nullptr, identity));
 }
 
+// An RTP<->SRTP call (--rtp-srtp): A's packets reach B protected by the relay (the key of
+// its SDP toward B), B's reach A decrypted. Each side's check wants what its leg speaks.
+TEST(receive_check, a_bridged_call_is_checked_as_srtp_at_b_and_as_plain_at_a) {
+    const dp::srtp::master_key toward_b = offered_key();
+    stream_set bridged = one_srtp_call(0x2000, offered_key(), offered_key());
+    bridged.streams[0].send_srtp = false;  // A -> B: sent plain, arrives as SRTP
+    bridged.streams[0].recv_key = toward_b;
+    bridged.streams[1].recv_srtp = false;  // B -> A: sent as SRTP, arrives plain
+    srtp_receiver rx(bridged, 0);
+    const stream_set relay_toward_b = one_srtp_call(0x2000, toward_b, toward_b);
+    srtp_sender relay(relay_toward_b, 0);
+    const auto check_stream = [&](std::vector<uint8_t>& f, const udp_frame_view& v, uint32_t stream) {
+        return check_received(f.data(), v, f.data() + v.payload_offset, static_cast<uint32_t>(v.payload_len), &rx,
+                              stream, identity);
+    };
+    udp_frame_view v;
+    std::vector<uint8_t> f = frame(&relay, 100, identity, &v);
+    EXPECT_TRUE(check_stream(f, v, 0)) << "SRTP at B, under the relay's key";
+    f = frame(nullptr, 101, identity, &v);
+    EXPECT_FALSE(check_stream(f, v, 0)) << "plain at B: the relay did not protect it";
+    f = frame(nullptr, 100, identity, &v);
+    EXPECT_TRUE(check_stream(f, v, 1)) << "plain at A";
+    f = frame(&relay, 102, identity, &v);
+    EXPECT_FALSE(check_stream(f, v, 1)) << "still SRTP at A: the relay did not decrypt it";
+    f = frame(nullptr, 103, identity + 1, &v);
+    EXPECT_FALSE(check_stream(f, v, 1)) << "plain at A, another stream's payload";
+}
+
 TEST(receive_check, the_sample_covers_first_packets_checked_streams_and_one_in_n) {
     const uint32_t mask = 63;  // 1 in 64
     const uint32_t checked = 8;

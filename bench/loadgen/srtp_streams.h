@@ -4,15 +4,15 @@
 // relay's SDP toward the receiver, both with rtprelay's native transform (dataplane/srtp):
 // Debian's libsrtp2 costs ~4-5 us a packet and would make the generator the bottleneck.
 //
-// With --srtp-mix only the SRTP legs are protected and unprotected; the others pass as they
-// are (a null context).
+// With --rtp-srtp or --srtp-mix only the SRTP legs are protected and unprotected; the others
+// pass as they are (a null context).
 //
-// libsrtp2 is the independent check: for the first `check_calls` calls (both directions;
-// with --srtp-mix, the first 2 * check_calls SRTP streams each way) every packet sent is
-// also unprotected by libsrtp2 with the sender's key and must give back the plaintext, and
-// every packet received is unprotected by libsrtp2 too, which must agree with the native
-// result byte for byte. A mismatch means one of the two transforms (or the
-// keys the relay announced) is wrong; it is counted, never fatal.
+// libsrtp2 is the independent check: for the first `check_calls` calls (both directions; with
+// --rtp-srtp or --srtp-mix, the first 2 * check_calls SRTP streams each way) every packet
+// sent is also unprotected by libsrtp2 with the sender's key and must give back the
+// plaintext, and every packet received is unprotected by libsrtp2 too, which must agree with
+// the native result byte for byte. A mismatch means one of the two transforms (or the keys
+// the relay announced) is wrong; it is counted, never fatal.
 //
 // Threads: an srtp_sender belongs to the sender thread, an srtp_receiver to the receiver
 // thread; both are built (contexts made, which may throw) on the main thread before.

@@ -41,7 +41,7 @@ bool run_stream_phase(const stream_set& streams, const side_sockets& a, const si
                       ng::ng_client* client, progress_line* progress, run_summary* out, std::string* error) {
     std::unique_ptr<srtp_sender> srtp_tx;
     std::unique_ptr<srtp_receiver> srtp_rx;
-    if (opt.srtp || opt.srtp_mix) {
+    if (opt.any_srtp()) {
         try {
             srtp_tx = std::make_unique<srtp_sender>(streams, opt.srtp_check_streams);
             srtp_rx = std::make_unique<srtp_receiver>(streams, opt.srtp_check_streams);
@@ -111,7 +111,7 @@ bool run_stream_phase(const stream_set& streams, const side_sockets& a, const si
     out->late_threshold_ns = sc.late_ns;
     out->foreign = rx->foreign();
     out->misrouted = rx->misrouted();
-    if (opt.srtp || opt.srtp_mix) {
+    if (opt.any_srtp()) {
         add_srtp_checks(*srtp_tx, *srtp_rx, rx->srtp_failed(), out);
     }
     return true;

@@ -2,7 +2,8 @@
 # The whole daemon against its worker loop: the real rtprelay binary on net_memif, driven by
 # rtprelay-loadgen --dpdk up a call ramp (until loss > --loss-threshold, or until the
 # generator falls behind), and the pipeline bench's worker ns per packet for the same mode
-# in the same run. One worker; per mode (plain RTP, SRTP<->SRTP), interleaved per round:
+# in the same run. One worker; per mode (plain RTP; RTP<->SRTP, every call bridged from
+# plain RTP at A to SRTP at B; SRTP<->SRTP), interleaved per round:
 #
 #   pipeline  rtprelay-pipeline-bench --mode M --calls 10000: the worker loop on ring ports
 #   daemon    rtprelay (1 worker on lcore 1, two net_memif servers, rsize=13; ports
@@ -23,13 +24,16 @@
 # generator late, a larger one lets the ramp go on; steps over 1% are still marked
 # "generator bound" in the table, and their figures are not the relay's knee.
 #
-#   sudo bench/loadgen/whole_daemon.sh [--modes "plain srtp"] [--start N] [--max N]
+#   sudo bench/loadgen/whole_daemon.sh [--modes "plain rtp-srtp srtp"] [--start N] [--max N]
 #        [--step-seconds S] [--rounds N] [--skip-tolerance PCT] [--priority NICE] [--json-dir DIR]
+# The end: one line per mode and round at its knee (the largest good step): calls, the
+# estimated worker ns per packet there, the pipeline's, and their ratio.
+#
 # Bounded: each ramp has at most log2(max/start) + 2 steps of --step-seconds plus set-up,
 # under `timeout`; every process and file it made is removed on exit.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-modes="plain srtp"
+modes="plain rtp-srtp srtp"
 start=2000
 max=24000
 step_s=4
@@ -47,7 +51,7 @@ while [ $# -gt 0 ]; do
         --priority) priority=$2; shift 2 ;;
         --skip-tolerance) tolerance=$2; shift 2 ;;
         --json-dir) json_dir=$2; shift 2 ;;
-        -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,33p' "$0"; exit 0 ;;
         *) echo "whole_daemon: unknown option '$1'" >&2; exit 2 ;;
     esac
 done
@@ -60,6 +64,7 @@ for r in $(seq 1 "$rounds"); do
     for mode in $modes; do
         case "$mode" in
             plain) pmode=plain; srtp= ;;
+            rtp-srtp) pmode=rtp-srtp; srtp=--rtp-srtp ;;
             srtp) pmode=srtp-srtp; srtp=--srtp ;;
             *) echo "whole_daemon: unknown mode '$mode'" >&2; exit 2 ;;
         esac
@@ -75,9 +80,9 @@ for r in $(seq 1 "$rounds"); do
             --ramp --calls "$start" --ramp-max "$max" --ramp-factor 2 --ramp-refine 1 --duration "$step_s" \
             --skip-tolerance "$tolerance"
         stop_server
-        python3 - "$mode" "$pns" "$out" <<'PY'
+        python3 - "$mode" "$pns" "$out" "$r" "$work/knees.txt" <<'PY'
 import json, sys
-mode, pns, path = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+mode, pns, path, rnd, knees = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 print(f"\n{mode}: pipeline worker {pns:.1f} ns/pkt ({1e3 / pns if pns else 0:.2f} Mpps)")
 try:
     r = json.load(open(path))["ramp"]
@@ -96,9 +101,17 @@ for st in sorted(r["steps"], key=lambda st: st["summary"]["calls"]["requested"])
           f"{x if x else float('nan'):>7.2f}  {st['verdict']}"
           f"{'  (generator bound)' if s['packets'].get('sender_behind_percent', 0) > 1 else ''}")
 print(f"  largest good: {r['best_calls']} calls; stopped by: {r['stopped_by'] or 'the maximum'}")
+knee = [st["summary"] for st in r["steps"] if st["summary"]["calls"]["requested"] == r["best_calls"]]
+est = knee[0].get("relay_busy", {}).get("on_cpu_ns_per_packet") if knee else None
+with open(knees, "a") as f:
+    f.write(f"{mode:<9} {rnd:>5} {r['best_calls']:>7} {est if est else float('nan'):>8.0f} {pns:>8.1f} "
+            f"{est / pns if est and pns else float('nan'):>7.2f}  {r['stopped_by'] or 'the maximum'}\n")
 PY
     done
 done
 echo
+echo "== knees (est. ns: the worker's busy ns per packet scaled by its on-CPU share, at the knee)"
+printf "%-9s %5s %7s %8s %8s %7s  %s\n" mode round calls "est. ns" "pipe ns" "x pipe" "stopped by"
+cat "$work/knees.txt" 2>/dev/null || true
 echo "== load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 keep_json "$json_dir"
