@@ -11,13 +11,15 @@
 # A small bounded load (CALLS calls, DURATION s, SRTP both ways) must set up every call, give
 # every stream media, lose ~nothing, and pass libsrtp2's checks of samples sent and received;
 # the relay must count the packets and exit 0 on SIGTERM. No speed assertions: the host is a
-# shared 2-core machine.
+# shared 2-core machine. LEGS (default --srtp) picks the calls' legs: --rtp-srtp makes every
+# call RTP at A and SRTP at B, so the relay decrypts one way and encrypts the other.
 #   loadgen_dpdk_test.sh BUILD_DIR [memif|af_packet|af_xdp]
 set -euo pipefail
 build=$(realpath "$1")
 mode=${2:-memif}
 source "$(cd "$(dirname "$0")" && pwd)/../../support/netns.sh"
 calls=${CALLS:-200}
+legs=${LEGS:---srtp}
 duration=${DURATION:-5}
 source "$(cd "$(dirname "$0")" && pwd)/common.sh"
 lgd_begin rplgd
@@ -62,7 +64,7 @@ ip netns exec "$ns" timeout 120 "$build/bench/loadgen/rtprelay-loadgen" --dpdk \
     --eal="-l 0 --no-pci --no-huge -m 256 --no-shconf --file-prefix $p-g $gen_vdevs" \
     --dpdk-port-a 0 --dpdk-port-b 1 --addr-a 198.18.1.2 --addr-b 198.18.2.2 \
     --interface-a a --interface-b b --ng "127.0.0.1:$ng_port" --relay-pid "$far_pid" \
-    --calls "$calls" --duration "$duration" --srtp --srtp-check-streams 8 \
+    --calls "$calls" --duration "$duration" $legs --srtp-check-streams 8 \
     --dpdk-idle-sleep-us 50 --json >"$logdir/loadgen.json" 2>"$logdir/loadgen.err" || rc=$?
 cat "$logdir/loadgen.json"
 [ "$rc" = 0 ] || { echo "FAIL: rtprelay-loadgen exited with $rc"; exit 1; }
@@ -101,4 +103,4 @@ PY
 
 stop_far TERM rtprelay
 grep "final counters" "$logdir/far.log" || { echo "FAIL: no final counters in the relay log"; exit 1; }
-echo "PASS: loadgen_dpdk ($mode)"
+echo "PASS: loadgen_dpdk ($mode, $legs)"
