@@ -95,6 +95,7 @@ void encode_record(const flat_record& f, std::string_view owner, sealer& s, std:
             wire::put_stream(w, f.stream[next++]);
         }
     }
+    w.flush();  // b.plain complete before it is sealed
     wire::seal_body(1, f.call_id.view(), s, group, b, out);
 }
 

@@ -351,6 +351,7 @@ void encode_record(const call_record& r, sealer& s, std::string_view group, enco
     if (version >= 2) {
         put_recording(w, r.recording, version);
     }
+    w.flush();  // b.plain complete before it is sealed
     wire::seal_body(version, r.call_id, s, group, b, out);
 }
 

@@ -31,6 +31,9 @@ flat_record* record_ring::claim(uint64_t* pos, bool* replaced) {
     // Free: the agent freed it before it moved tail_ past it (read with acquire into tail_seen_).
     s.st.store(writing, std::memory_order_relaxed);
     filled_[h % n_] = h + 1;
+    // The next fresh slot, on its way for the next record (an NG request or more away):
+    // its lines are cold (last used a ring's length ago) and would be missed one by one.
+    prefetch_flat(&at(h + 2).rec);
     *pos = h + 1;
     *replaced = false;
     return &s.rec;

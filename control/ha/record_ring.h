@@ -91,6 +91,9 @@ size_t record_ring::drain(F&& f, size_t max, size_t* skipped) {
         slot& s = at(t + 1);
         uint8_t st = s.st.load(std::memory_order_acquire);
         if (st == ready) {
+            if (t + 1 < h) {
+                prefetch_flat(&at(t + 2).rec);  // read while this one is encoded
+            }
             if (!s.st.compare_exchange_strong(st, taken, std::memory_order_acquire)) {
                 break;  // the producer took it back to rewrite it: next turn
             }
