@@ -137,8 +137,7 @@ std::vector<traffic_generator::stream_lists> spread_streams(const relay_under_te
 
 }  // namespace
 
-void run_once(eal_env& env, const options& opt, scenario sc, uint32_t workers, scenario_result* r,
-              perf_control* perf) {
+void run_once(eal_env& env, const options& opt, scenario sc, uint32_t workers, scenario_result* r, perf_control* perf) {
     relay_under_test relay(env, sc, opt.calls, opt.srtp_batch_min, workers, opt.suite, opt.ip, opt.record_pct,
                            opt.record_hot);
     const std::vector<call_info> calls = relay.set_up_calls();
