@@ -564,6 +564,13 @@ void worker::forward_burst(rte_mbuf** pkts, const flow_entry** entries, uint16_t
             drop(pkts[i], why);
             continue;
         }
+        if (ng == 0 && !routes[i].crypto && (e->flags & flow_recorded) == 0) {
+            // Nothing of the round waits for its crypto: a packet without any finishes now,
+            // in order, as it would alone (plain RTP: one pass, no round bookkeeping, its
+            // lines still in L1).
+            forward_finish(pkts[i], e, routes[i], none, now_tsc);
+            continue;
+        }
         round_self[ng] = e->self;
         round_in[ng] = in;
         round_out[ng] = out;
