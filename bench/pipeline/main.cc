@@ -17,6 +17,7 @@
 #include "bench/pipeline/crypto_floor.h"
 #include "bench/pipeline/eal_env.h"
 #include "bench/pipeline/options.h"
+#include "bench/pipeline/perf_control.h"
 #include "bench/pipeline/report.h"
 #include "bench/pipeline/run_once.h"
 
@@ -57,6 +58,7 @@ int run(const options& opt) {
         machine.realtime = opt.realtime;
         machine.drain_us = opt.drain_us;
         // 1 worker, and N if asked, interleaved run by run: the ratio is a same-run figure.
+        perf_control perf(opt.perf_ctl);
         std::vector<uint32_t> configs{1};
         if (opt.workers > 1) {
             configs.push_back(opt.workers);
@@ -72,7 +74,7 @@ int run(const options& opt) {
             }
             for (uint32_t run = 0; run < opt.runs; ++run) {
                 for (size_t k = 0; k < configs.size(); ++k) {
-                    run_once(env, opt, sc, configs[k], &per_config[k]);
+                    run_once(env, opt, sc, configs[k], &per_config[k], &perf);
                 }
             }
             results.insert(results.end(), per_config.begin(), per_config.end());

@@ -61,6 +61,9 @@ constexpr const char* usage =
     "  --realtime        paced runs with the workers' threads at SCHED_FIFO 1, as if their cores\n"
     "                    were isolated (needs CAP_SYS_NICE and a CPU per worker; the kernel's RT\n"
     "                    throttling still leaves other processes 5 percent of each second)\n"
+    "  --perf-ctl C[,A]  perf's control FIFO (and ack FIFO): 'enable' before each timed pass,\n"
+    "                    'disable' after it, so that `perf record -D -1 --control fifo:C,A`\n"
+    "                    samples the timed passes only (bench/pipeline/perf_control.h)\n"
     "  --help\n";
 
 bool parse_u64(const char* text, uint64_t min, uint64_t max, uint64_t* out) {
@@ -257,6 +260,13 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
                 return parse_outcome::exit_error;
             }
             out->drain_us = static_cast<uint32_t>(v);
+        } else if (arg == "--perf-ctl") {
+            if (value == nullptr || *value == '\0') {
+                std::fprintf(stderr, "rtprelay-pipeline-bench: option '--perf-ctl' needs a FIFO path\n");
+                return parse_outcome::exit_error;
+            }
+            out->perf_ctl = value;
+            ++i;
         } else if (arg == "--realtime") {
             out->realtime = true;
         } else if (arg == "--one-way") {

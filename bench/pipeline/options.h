@@ -62,6 +62,7 @@ struct options {
     uint32_t drain_us =
         drain_as_worker;    // paced: flush rule of worker::run() (end_turn), or every N us (0 = every turn)
     bool realtime = false;  // paced runs at SCHED_FIFO (stands in for isolated cores)
+    std::string perf_ctl;   // perf's control FIFO(s), "CTL[,ACK]" (perf_control.h); empty = none
     bool paced() const { return rate_pps != 0 || load > 0; }
 };
 

@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench/pipeline/perf_control.h"
 #include "bench/pipeline/relay_under_test.h"
 #include "bench/pipeline/timed_loop.h"
 #include "bench/pipeline/traffic.h"
@@ -136,7 +137,7 @@ std::vector<traffic_generator::stream_lists> spread_streams(const relay_under_te
 
 }  // namespace
 
-void run_once(eal_env& env, const options& opt, scenario sc, uint32_t workers, scenario_result* r) {
+void run_once(eal_env& env, const options& opt, scenario sc, uint32_t workers, scenario_result* r, perf_control* perf) {
     relay_under_test relay(env, sc, opt.calls, opt.srtp_batch_min, workers, opt.suite, opt.ip, opt.record_pct,
                            opt.record_hot);
     const std::vector<call_info> calls = relay.set_up_calls();
@@ -191,8 +192,14 @@ void run_once(eal_env& env, const options& opt, scenario sc, uint32_t workers, s
             for (uint64_t done = 0; done < per_lane;) {
                 const uint32_t n = fill(per_lane - done);
                 must(L.barrier(false));  // all lanes start the chunk together
+                if (perf != nullptr && i == 0) {
+                    perf->enable();
+                }
                 L.timed_pass(frames);
                 must(L.barrier(true));
+                if (perf != nullptr && i == 0) {
+                    perf->disable();
+                }
                 res.generator_ns += L.generator_pass(frames);
                 done += n;
             }

@@ -13,8 +13,12 @@
 
 namespace rtprelay::pipeline {
 
-// Appends the run's figures (and paced figures, checks, setup) to *r.
-void run_once(eal_env& env, const options& opt, scenario sc, uint32_t workers, scenario_result* r);
+class perf_control;
+
+// Appends the run's figures (and paced figures, checks, setup) to *r. `perf` (may be null):
+// enabled around each timed pass (perf_control.h).
+void run_once(eal_env& env, const options& opt, scenario sc, uint32_t workers, scenario_result* r,
+              perf_control* perf = nullptr);
 
 // The calling thread's CPU without the relay: a bare loop reading the TSC for `seconds` (at
 // SCHED_FIFO with `realtime`) counts the gaps in which the thread did not run. On a VM they
