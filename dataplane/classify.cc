@@ -57,7 +57,7 @@ classified classify6(rte_mbuf* m, const uint8_t* data, uint32_t len, uint32_t l2
     }
     const uint16_t slot = locals.slot6(m->port, ip->dst_addr);
     if (slot == 0) {
-        return drop(drop_reason::not_for_us);
+        return drop(not_ours(data));
     }
     if (ip->proto == IPPROTO_UDP) {
         if (plen < sizeof(rte_udp_hdr)) {
@@ -155,7 +155,7 @@ classified classify(rte_mbuf* m, const local_addresses& locals, flow_key* key) {
         return {packet_class::udp, drop_reason::count};
     }
     if (locals.find(m->port, ip->dst_addr) == nullptr) {
-        return drop(drop_reason::not_for_us);
+        return drop(not_ours(data));
     }
     if (ip->next_proto_id == IPPROTO_ICMP && total >= ihl + 8) {
         const uint8_t icmp_type = data[l2 + ihl];

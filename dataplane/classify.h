@@ -25,6 +25,13 @@ namespace rtprelay::dp {
 // nd: an IPv6 neighbour solicitation or advertisement, for the control plane as ARP is.
 enum class packet_class : uint8_t { udp, arp, icmp_echo, drop, nd, icmp6_echo };
 
+// A frame that is for none of our addresses: link_multicast when its destination MAC is a
+// group address (the I/G bit: broadcast or multicast; ARP and neighbour discovery never get
+// here), else not_for_us. Only on the miss paths; reads the frame's first byte.
+inline drop_reason not_ours(const uint8_t* frame) {
+    return (frame[0] & 1) != 0 ? drop_reason::link_multicast : drop_reason::not_for_us;
+}
+
 struct classified {
     packet_class cls = packet_class::drop;
     drop_reason why = drop_reason::count;  // set when cls == drop

@@ -401,7 +401,7 @@ void worker::handle_burst(rte_mbuf** pkts, uint16_t n, uint64_t now_tsc, bool fr
             const dp::local_addresses& l = *shared->locals;
             const bool ours = keys[j].v6_slot != 0 ? l.is_active(keys[j].v6_slot - 1u)
                                                    : l.find(m->port, keys[j].local_addr) != nullptr;
-            drop(m, ours ? drop_reason::unknown_port : drop_reason::not_for_us);
+            drop(m, ours ? drop_reason::unknown_port : not_ours(rte_pktmbuf_mtod(m, const uint8_t*)));
             continue;
         }
         if (e->in_port_id != m->port) {

@@ -61,6 +61,16 @@ TEST_F(classify6_test, udp_behind_vlan) {
     EXPECT_EQ(l3_len_, 40);
 }
 
+TEST_F(classify6_test, to_a_multicast_group_is_link_multicast) {
+    // mDNS (ff02::fb) and an MLDv2 report's destination (ff02::16): link chatter.
+    spec_.dst_mac = rte_ether_addr{{0x33, 0x33, 0x00, 0x00, 0x00, 0xfb}};
+    spec_.dst_ip = ip6("ff02::fb");
+    EXPECT_EQ(dropped(test::udp6_frame(spec_)), drop_reason::link_multicast);
+    spec_.dst_mac = rte_ether_addr{{0x33, 0x33, 0x00, 0x00, 0x00, 0x16}};
+    spec_.dst_ip = ip6("ff02::16");
+    EXPECT_EQ(dropped(test::icmp6_frame(spec_, 143, 0, bytes{0, 0, 0, 0})), drop_reason::link_multicast);
+}
+
 TEST_F(classify6_test, udp_to_an_address_not_ours_or_on_another_port) {
     spec_.dst_ip = ip6("2001:2:1::99");
     EXPECT_EQ(dropped(test::udp6_frame(spec_)), drop_reason::not_for_us);

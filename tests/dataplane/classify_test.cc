@@ -217,6 +217,18 @@ TEST_F(classify_test, non_udp_to_someone_else_is_not_for_us) {
     EXPECT_EQ(dropped(test::ip_frame(spec_, IPPROTO_TCP)), drop_reason::not_for_us);
 }
 
+TEST_F(classify_test, non_udp_to_a_group_address_is_link_multicast) {
+    // IGMP to all-hosts and an ICMP echo to the broadcast MAC: the link's chatter, kept apart
+    // from not_for_us (unicast that is not ours: misrouting, or an address a peer now holds).
+    spec_.dst_ip = ip4(224, 0, 0, 1);
+    spec_.dst_mac = rte_ether_addr{{0x01, 0x00, 0x5e, 0x00, 0x00, 0x01}};
+    spec_.payload = bytes(8, 0);
+    EXPECT_EQ(dropped(test::ip_frame(spec_, IPPROTO_IGMP)), drop_reason::link_multicast);
+    spec_.dst_ip = ip4(198, 18, 1, 255);
+    spec_.dst_mac = rte_ether_addr{{0xff, 0xff, 0xff, 0xff, 0xff, 0xff}};
+    EXPECT_EQ(dropped(test::icmp_frame(spec_, 8, 1, 1)), drop_reason::link_multicast);
+}
+
 TEST_F(classify_test, our_address_on_another_port_is_not_ours_here) {
     // Addresses belong to a DPDK port: a ping for port 4's address arriving on port 3 is
     // not answered.

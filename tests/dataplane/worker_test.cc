@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <algorithm>
 
 #include <rte_byteorder.h>
 #include <rte_eth_ring.h>
@@ -528,6 +529,20 @@ TEST_F(worker_test, udp_to_an_address_not_ours_is_not_for_us) {
     inject(side_a, media(side_a, caller_, 4000, addr_b_, 12345));
     run();
     EXPECT_EQ(drops(drop_reason::not_for_us), 2u);
+    EXPECT_EQ(drops(drop_reason::unknown_port), 0u);
+    expect_accounted();
+}
+
+TEST_F(worker_test, udp_to_a_group_address_is_link_multicast) {
+    make_call("c1", caller_, callee_);
+    // mDNS from a host on the segment: 224.0.0.251:5353 to MAC 01:00:5e:00:00:fb.
+    bytes f = media(side_a, caller_, 5353, ip4(224, 0, 0, 251), 5353);
+    const uint8_t group_mac[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0xfb};
+    std::copy(group_mac, group_mac + 6, f.begin());
+    inject(side_a, f);
+    run();
+    EXPECT_EQ(drops(drop_reason::link_multicast), 1u);
+    EXPECT_EQ(drops(drop_reason::not_for_us), 0u);
     EXPECT_EQ(drops(drop_reason::unknown_port), 0u);
     expect_accounted();
 }

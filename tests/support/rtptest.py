@@ -267,10 +267,13 @@ def peer_transfer(recv, send):
     return peer_report(rp)
 
 
-# Drop reasons that are no call's packet: frames on the links not addressed to the relay
-# (not_for_us: a host's link chatter, seen a few at a time on some VMs). A check of what a
-# call's packets lost leaves them out; the calls' own packets stay accounted for elsewhere.
-LINK_CHATTER = ("not_for_us",)
+# Drop reasons that are no call's packet: frames on the links not addressed to the relay.
+# link_multicast: the hosts' own chatter (an IPv6 host's MLD reports in its first ~2 s, 4-6
+# frames a test). not_for_us: unicast to an address not the relay's, seen 2-4 at a time in
+# CI on some VMs, source not identified yet (run_e2e.sh prints such frames when a test
+# fails). A check of what a call's packets lost leaves them out; the calls' own packets stay
+# accounted for elsewhere.
+LINK_CHATTER = ("link_multicast", "not_for_us")
 
 
 def call_drops(drops):
