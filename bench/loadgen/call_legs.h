@@ -39,27 +39,21 @@ inline call_legs legs_of(uint32_t call_index, leg_mode mode) {
 // How many consecutive calls make the pattern repeat (legs_of(i) == legs_of(i + period)).
 inline uint32_t legs_period(leg_mode mode) { return mode == leg_mode::mix ? 4 : 1; }
 
-// The mode's name in reports: "plain", "srtp-srtp", "rtp-srtp" or "mix".
-inline const char* leg_mode_name(leg_mode mode) {
-    switch (mode) {
-        case leg_mode::srtp:
-            return "srtp-srtp";
-        case leg_mode::rtp_srtp:
-            return "rtp-srtp";
-        case leg_mode::mix:
-            return "mix";
-        case leg_mode::plain:
-            break;
-    }
-    return "plain";
-}
-
 // "plain", "rtp-srtp", "srtp-rtp" or "srtp-srtp" (A's leg first).
 inline const char* legs_name(bool srtp_a, bool srtp_b) {
     if (srtp_a) {
         return srtp_b ? "srtp-srtp" : "srtp-rtp";
     }
     return srtp_b ? "rtp-srtp" : "plain";
+}
+
+// The mode's name in reports: its calls' legs_name, or "mix".
+inline const char* leg_mode_name(leg_mode mode) {
+    if (mode == leg_mode::mix) {
+        return "mix";
+    }
+    const call_legs l = legs_of(0, mode);
+    return legs_name(l.srtp_a, l.srtp_b);
 }
 
 }  // namespace rtprelay::loadgen

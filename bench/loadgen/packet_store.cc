@@ -57,8 +57,8 @@ packet_store::packet_store(const params& p, std::mt19937_64& rng)
       plain_bytes_(body_bytes_of(p.payload_bytes, false)),
       srtp_bytes_(body_bytes_of(p.payload_bytes, true)),
       stride_(stride_of(p.legs == leg_mode::plain ? plain_bytes_ : srtp_bytes_)),
+      legs_(p.legs),
       ids_(identities_),
-      srtp_(identities_),
       bytes_(static_cast<size_t>(identities_) * rounds_ * stride_),
       sums_(static_cast<size_t>(identities_) * rounds_) {
     const auto t0 = std::chrono::steady_clock::now();
@@ -69,12 +69,6 @@ packet_store::packet_store(const params& p, std::mt19937_64& rng)
     std::uniform_int_distribution<uint32_t> wrap_round(std::max<uint32_t>(rounds_ / 4, 1),
                                                        std::max<uint32_t>(rounds_ / 2, 1));
     std::unordered_set<uint32_t> ssrcs;
-    bool any_srtp = false;
-    for (uint32_t k = 0; k < identities_; ++k) {
-        const call_legs legs = legs_of(k / 2, p.legs);
-        srtp_[k] = (k % 2 == 0 ? legs.srtp_a : legs.srtp_b) ? 1 : 0;
-        any_srtp |= srtp_[k] != 0;
-    }
     for (uint32_t k = 0; k < identities_; ++k) {
         sender_identity& id = ids_[k];
         do {
@@ -82,7 +76,7 @@ packet_store::packet_store(const params& p, std::mt19937_64& rng)
         } while (!ssrcs.insert(id.ssrc).second);
         id.first_seq = static_cast<uint16_t>(65536 - wrap_round(rng));
         id.first_ts = any32(rng);
-        if (srtp_[k] != 0) {
+        if (srtp(k)) {
             id.key = sdes::random_key(sdes::suite::aes_cm_128_hmac_sha1_80);  // the contexts below
         }
     }
@@ -91,7 +85,7 @@ packet_store::packet_store(const params& p, std::mt19937_64& rng)
             write_rtp(mutable_body(k, r), p.payload_bytes, fields_of(ids_[k], k, r, p.ptime_ms));
         }
     }
-    if (any_srtp) {
+    if (p.legs != leg_mode::plain) {
         protect_all(p);
     }
     for (uint32_t r = 0; r < rounds_; ++r) {
@@ -109,7 +103,7 @@ packet_store::packet_store(const params& p, std::mt19937_64& rng)
 void packet_store::protect_all(const params& p) {
     std::vector<uint32_t> sk;  // the SRTP identities
     for (uint32_t k = 0; k < identities_; ++k) {
-        if (srtp_[k] != 0) {
+        if (srtp(k)) {
             sk.push_back(k);
         }
     }

@@ -74,8 +74,11 @@ class packet_store {
     uint32_t identities() const { return identities_; }
     uint32_t rounds() const { return rounds_; }
     // Identity k sends SRTP; its packets are RTP header + payload (+ the SRTP tag) bytes.
-    bool srtp(uint32_t k) const { return srtp_[k] != 0; }
-    uint32_t body_bytes(uint32_t k) const { return srtp_[k] != 0 ? srtp_bytes_ : plain_bytes_; }
+    bool srtp(uint32_t k) const {
+        const call_legs l = legs_of(k / 2, legs_);
+        return k % 2 == 0 ? l.srtp_a : l.srtp_b;
+    }
+    uint32_t body_bytes(uint32_t k) const { return srtp(k) ? srtp_bytes_ : plain_bytes_; }
     const sender_identity& identity(uint32_t k) const { return ids_[k]; }
 
     const uint8_t* body(uint32_t k, uint32_t round) const {
@@ -100,8 +103,8 @@ class packet_store {
     uint32_t plain_bytes_;
     uint32_t srtp_bytes_;
     size_t stride_;  // bytes per stored packet: the largest body rounded up to a cache line
+    leg_mode legs_;  // which identities are SRTP (srtp())
     std::vector<sender_identity> ids_;
-    std::vector<uint8_t> srtp_;  // per identity: 1 = SRTP
     std::vector<uint8_t> bytes_;
     std::vector<uint32_t> sums_;
     double build_seconds_ = 0;
