@@ -17,8 +17,6 @@
 //                         every one finished durably; wall time, most of it disk waits
 //
 // Files go to $RECORDER_BENCH_DIR (default /tmp): a disk, or /dev/shm to leave the disk out.
-// $RECORDER_BENCH_WINDOW_KIB sets the largest mapped window of a pcap (pcap_store.h;
-// default recorder_config's), $RECORDER_BENCH_PREFAULT=0 leaves windows to fault per page.
 //   recorder_benchmark --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 
 #include <benchmark/benchmark.h>
@@ -47,16 +45,6 @@ std::string bench_dir() {
     }
     rec::prepare_directory(tmpl);
     return tmpl;
-}
-
-// The pcap windows as the environment asks (see the top of this file).
-void window_knobs(rec::recorder_config& c) {
-    if (const char* w = std::getenv("RECORDER_BENCH_WINDOW_KIB")) {
-        c.pcap_window = std::strtoul(w, nullptr, 10) << 10;
-    }
-    if (const char* p = std::getenv("RECORDER_BENCH_PREFAULT")) {
-        c.pcap_prefault = std::string(p) != "0";
-    }
 }
 
 void remove_dir(const std::string& d) {
@@ -114,7 +102,6 @@ void drain(benchmark::State& state) {
     c.dir = dir;
     c.max_open_files = 256;
     c.flush_bytes = flush_kib << 10;
-    window_knobs(c);
     rec::recorder r(c, {&ring}, nullptr);
     // Not what this measures: stop() leaves every recording as a node dying after its WAV
     // would (no sync, no move), so a run's end costs no disk flushes per recording.
@@ -165,7 +152,6 @@ void paced(benchmark::State& state) {
     c.dir = dir;
     c.max_open_files = 256;
     c.flush_every = std::chrono::milliseconds(state.range(1));
-    window_knobs(c);
     rec::recorder r(c, {&ring}, nullptr);
     // Not what this measures: stop() leaves every recording as a node dying after its WAV
     // would (no sync, no move), so a run's end costs no disk flushes per recording.
@@ -273,7 +259,6 @@ void stop(benchmark::State& state) {
         dp::record_ring ring(8 << 20);
         rec::recorder_config c;
         c.dir = dir;
-        window_knobs(c);
         // The packets' clock starts 2 s ago, as the recordings do: stop() ends them now, so
         // each WAV is ~2 s long (with a start at 0 it would span since 1970, up to the WAV's
         // limit).

@@ -1,16 +1,15 @@
 #pragma once
 // The recorder's pcap files, written by libpcap (LINKTYPE_RAW: each record an IPv4 or IPv6
 // packet, told apart by its version nibble, so a bridged call's two families share a file).
-// Each open recording has a libpcap dumper on an unbuffered fopencookie stream whose write
-// copies straight into a MAP_SHARED window of the file: a packet's bytes go from the ring
-// to the page cache once, with no write() per flush. Each window's blocks are reserved
-// (fallocate) before it is mapped, so a full disk is a clean failure there, never a SIGBUS;
-// the descriptor is closed once mapped (none are held between windows). Windows double from
-// first_window up to the store's largest; the file is cut to its records at close(), and a
-// node killed meanwhile leaves the window's zeros after them (recovery.h cuts them). Memory:
-// a window of page cache per open recording. A file truncated under the relay by another
-// process would raise SIGBUS on the next store: the files are the relay's own (0600, in its
-// own directory). Recorder thread only.
+// Each open recording has a libpcap dumper writing into memory (open_memstream): packets are
+// dumped there as they come, and flush() moves what gathered to the file in one write(). So
+// a packet costs a copy, not a system call (a 64 KiB flush carries ~300 G.711 packets), and
+// a file is open only while it is written to: at most `max_open` descriptors stay open
+// between flushes (least recently used closed first), whatever the number of recorded
+// calls. Memory: a recording's buffer grows to what gathers between its flushes (at most
+// the recorder's flush_bytes and a record, or what its call sends in flush_every: ~11 KB
+// for G.711 at 500 ms; open_memstream may allocate up to twice that) and is kept until it
+// closes. Recorder thread only.
 //
 // Each packet is written as IPv4/UDP or IPv6/UDP (as it arrived) around the clear RTP/RTCP,
 // addressed as it arrived (the sender's address and port to the relay's), with its real
@@ -19,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <list>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -44,72 +44,61 @@ bool read_record_udp(const uint8_t* data, uint32_t caplen, uint32_t wire_len, re
 
 class pcap_store {
  public:
-    // `window_bytes`: the largest output window (below); `prefault`: map each window's pages
-    // writable in one call (MADV_POPULATE_WRITE) rather than a fault per page when first
-    // written.
-    explicit pcap_store(size_t window_bytes = default_window, bool prefault = true);
+    explicit pcap_store(size_t max_open);
     ~pcap_store();
     pcap_store(const pcap_store&) = delete;
     pcap_store& operator=(const pcap_store&) = delete;
 
-    static constexpr size_t default_window = 256 * 1024;
-    static constexpr size_t first_window = 16 * 1024;  // windows double from this (page cache per quiet call)
-
-    // One recording's file, its mapped window and its dumper.
+    // One recording's file and in-memory dumper.
     struct writer {
         uint32_t id = 0;
         std::string path;
-        FILE* mem = nullptr;  // the unbuffered stream pcap_dump writes to (cookie: this writer)
+        FILE* mem = nullptr;  // open_memstream over buf/size
+        char* buf = nullptr;
+        size_t size = 0;
         pcap_dumper* dumper = nullptr;
-        pcap_store* store = nullptr;
-        char* window = nullptr;           // mapping of the file's [window_at, window_at + window_size)
-        uint64_t window_at = 0;           // page-aligned
-        size_t window_size = 0;           // 0: nothing mapped yet
-        uint64_t file_end = 0;            // whole records' bytes in the file (its length at close)
-        size_t pending = 0;               // bytes written since the last flush (counted: nothing waits)
-        const char* next_byte = nullptr;  // where the next record goes (a prefetch hint)
-        std::string error;                // the first failure; nothing is written after it
-        // The record being written: its 16-byte header is held until its data is in the
-        // window, then stored (caplen last), so a header that is not zero has all its data.
-        uint8_t head[16] = {};
-        uint32_t head_have = 0;
-        uint32_t data_left = 0;
-        size_t data_at = 0;    // window offset of the next data byte
-        bool records = false;  // past the file header (create())
-        std::string file_header;
+        size_t pending = 0;               // bytes dumped since the last flush (the stream's position)
+        const char* next_byte = nullptr;  // where the stream writes next (a prefetch hint; null: unknown)
+        uint64_t file_end = 0;            // bytes in the file: where the stream's first byte goes
     };
 
+    // The page cache takes a write() that covers whole aligned 64 KiB of a file as one large
+    // folio rather than 16 pages: ~25% less kernel CPU per byte on this machine's ext4
+    // (bench/RESULTS.md). So flushes by size end at such a boundary.
+    static constexpr uint64_t write_align = 64 * 1024;
+
     // Creates `path` for recording `id` (mode 0600, never over an existing file or through a
-    // symlink) with the pcap file header, and its dumper. Null on failure, with the reason
-    // in *error. The writer lives until close().
+    // symlink) with the pcap file header, and its in-memory dumper. Null on failure, with
+    // the reason in *error. The writer lives until close().
     writer* create(uint32_t id, const std::string& path, std::string* error);
-    // Writes one packet into the file's window: UDP from src to dst (IPv6 when src is, else
-    // IPv4; dst is of the same family) carrying payload[0, len), `orig_len` long before any
-    // cut, at time `unix_ns`. Returns the bytes written since the last flush().
+    // Dumps one packet: UDP from src to dst (IPv6 when src is, else IPv4; dst is of the same
+    // family) carrying payload[0, len), `orig_len` long before any cut, at time `unix_ns`.
+    // Returns the bytes now waiting for flush().
     size_t add(writer& w, int64_t unix_ns, const media_endpoint& src, const media_endpoint& dst, const uint8_t* payload,
                uint32_t len, uint32_t orig_len);
-    // The bytes are already in the page cache (the window is the file): only counts them.
-    // Empty on success, else why the recording failed (disk full when a window's blocks
-    // were reserved, ...). `written` gets the bytes since the last flush. `whole` is unused
-    // (kept for the recorder's flush by size or age).
+    // Appends what `w` gathered to its file. Empty on success, else the reason (disk
+    // full, ...); what could not be written is dropped. `written` gets the bytes written.
+    // `whole` = false (a flush because enough gathered): only up to the file's last
+    // write_align boundary when at least write_align gathered, the rest (less than a record,
+    // once the file is aligned) staying for the next (w.pending); see write_align.
     std::string flush(writer& w, size_t* written, bool whole = true);
-    // Unmaps `w`'s window, cuts the file to its whole records (no window zeros) and forgets
-    // it. Empty on success, else why the cut failed.
-    std::string close(writer* w);
-    // Descriptors held between calls: none (a window outlives the descriptor that mapped it).
-    size_t open_files() const { return 0; }
+    // Forgets `w`: its dumper and, if open, its file (flush first to keep what gathered).
+    void close(writer* w);
+    size_t open_files() const { return fds_.size(); }
 
  private:
-    static ssize_t write_cookie(void* cookie, const char* buf, size_t n);
-    // Maps the next window of `w` at its file's end, with room for `need` bytes; false with
-    // w.error set on failure.
-    bool next_window(writer& w, size_t need);
-    void put(writer& w, const char* buf, size_t n);
+    struct open_fd {
+        int fd;
+        std::list<uint32_t>::iterator lru;
+    };
+    int fd_for(uint32_t id, const std::string& path, std::string* error);
+    void close_fd(uint32_t id);
 
-    size_t max_window_;
-    bool prefault_;
+    size_t max_open_;
     pcap* dead_ = nullptr;  // pcap_open_dead: link type and snap length
     std::unordered_map<uint32_t, std::unique_ptr<writer>> writers_;
+    std::unordered_map<uint32_t, open_fd> fds_;
+    std::list<uint32_t> lru_;  // most recently used first
 };
 
 }  // namespace rtprelay::recording

@@ -42,7 +42,7 @@ recorder::recorder(recorder_config cfg, std::vector<dp::record_ring*> rings, rte
       rcu_(rcu),
       by_id_(max_flat_id + 1),
       ns_per_tick_(1e9 / static_cast<double>(cfg_.tsc_hz)) {
-    store_ = std::make_unique<pcap_store>(cfg_.pcap_window, cfg_.pcap_prefault);
+    store_ = std::make_unique<pcap_store>(cfg_.max_open_files);
     finisher_ = std::make_unique<finisher>(cfg_.dir, cfg_.command, counters_);
 }
 

@@ -52,12 +52,10 @@ class finisher;
 class pcap_store;
 
 struct recorder_config {
-    std::string dir;                  // the recording directory, absolute, prepared (prepare_directory)
-    std::string command;              // run with the paths of each finished recording; empty = none
-    size_t max_open_files = 256;      // pcap files open at once
-    size_t pcap_window = 256 * 1024;  // the largest window of a pcap mapped at once (pcap_store.h)
-    bool pcap_prefault = true;        // a window's pages made writable in one call
-    size_t flush_bytes = 64 * 1024;   // a recording's buffered packets are written past this ...
+    std::string dir;                 // the recording directory, absolute, prepared (prepare_directory)
+    std::string command;             // run with the paths of each finished recording; empty = none
+    size_t max_open_files = 256;     // pcap files open at once
+    size_t flush_bytes = 64 * 1024;  // a recording's buffered packets are written past this ...
     // ... or after this long (at most 17/16 of it): what a node killed (kill -9) loses of
     // each open recording, the kernel keeping what was written. At a call's rate (100
     // packets/s) every write is an age flush, which with more recordings than

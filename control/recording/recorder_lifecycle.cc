@@ -204,15 +204,10 @@ void recorder::finish(active& a, close_request r) {
         failures_.erase(a.info.id);
     }
     flush(a, true);
-    if (a.out != nullptr) {
-        const std::string e = store_->close(a.out);  // the file cut to its whole records
-        a.out = nullptr;
-        a.mem = nullptr;
-        a.next_byte = nullptr;
-        if (!e.empty()) {
-            fail(a, e);
-        }
-    }
+    store_->close(a.out);
+    a.out = nullptr;
+    a.mem = nullptr;
+    a.next_byte = nullptr;
     finish_job job;
     job.id = a.info.id;
     job.base = a.info.base;

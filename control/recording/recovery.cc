@@ -25,9 +25,8 @@ namespace fs = std::filesystem;
 
 // Reads the pcap behind `fd` with libpcap up to the first record it cannot read, counting
 // streams; returns the offset where the readable part ends (0: no readable file header).
-// `window_end`: it ended at a zero record header (the unwritten rest of a mapped window).
 int64_t read_pcap(int fd, const recording_state* st, std::vector<stream_stats>* streams, bool* g711, uint64_t* packets,
-                  bool* window_end, std::string* error) {
+                  std::string* error) {
     const int copy = ::dup(fd);
     FILE* f = copy >= 0 ? ::fdopen(copy, "rb") : nullptr;
     if (f == nullptr) {
@@ -48,13 +47,6 @@ int64_t read_pcap(int fd, const recording_state* st, std::vector<stream_stats>* 
     pcap_pkthdr* h = nullptr;
     const u_char* d = nullptr;
     while (pcap_next_ex(in, &h, &d) == 1) {
-        // A zero caplen is where the writer stopped: pcap_store stores a record's lengths
-        // after its data, into a window of the file reserved (zeros) ahead of it, and never
-        // writes an empty record. What follows is the window's unwritten rest.
-        if (h->caplen == 0) {
-            *window_end = true;
-            break;
-        }
         good = std::ftell(pcap_file(in));
         ++*packets;
         const int64_t ns =
@@ -142,17 +134,14 @@ finish_job recover_recording(const std::string& dir, const std::string& base, in
     }
     job.have_pcap = true;
     std::string read_error;
-    bool window_end = false;
-    const int64_t good =
-        read_pcap(fd, st ? &*st : nullptr, &streams, &g711, &report->packets, &window_end, &read_error);
+    const int64_t good = read_pcap(fd, st ? &*st : nullptr, &streams, &g711, &report->packets, &read_error);
     if (good <= 0) {
         job.failed = true;
         job.error = read_error;
     } else if (good < sb.st_size) {
-        // The death left the rest of a window (zeros) or cut a record short: drop it, so
-        // the file ends on a whole record.
+        // The death cut a record short: drop it, so the file ends on a whole record.
         if (::ftruncate(fd, good) == 0) {
-            (window_end ? report->window_bytes_cut : report->bytes_cut) = static_cast<uint64_t>(sb.st_size - good);
+            report->bytes_cut = static_cast<uint64_t>(sb.st_size - good);
         } else {
             job.failed = true;
             job.error = "cannot cut the partial last record of " + pcap_path + ": " + std::strerror(errno);
@@ -188,7 +177,6 @@ finish_job recover_recording(const std::string& dir, const std::string& base, in
     w.key("recovered").begin_object();
     w.key("time").value(time_text(now_ns));
     w.key("partial record bytes cut").value(report->bytes_cut);
-    w.key("unwritten window bytes cut").value(report->window_bytes_cut);
     if (!report->state_error.empty()) {
         w.key("state file").value(report->state_error + ": no WAV, no call details");
     }

@@ -7,10 +7,8 @@
 // in the open area, completion.h) is not made again: its files are moved on into done/
 // with that metadata. State and temporary files with nothing left to finish are removed.
 //
-//  - The pcap: the file ends at its first zero record header (pcap_store writes into
-//    windows of the file reserved ahead, zeros, and stores a record's lengths after its
-//    data), or before a last record cut short, so that libpcap and tshark read the file;
-//    every whole record before it stays.
+//  - The pcap: a last record cut short by the death (a write that did not finish) is cut
+//    off, so that libpcap and tshark read the file; every whole record before it stays.
 //  - The state file (state_file.h): the call's metadata, the WAV's channel map, the layout
 //    and start time. Without it (lost, torn, refused) the pcap and a metadata file with the
 //    recording's packet counts still go to done/, without a WAV or the call's details.
@@ -39,10 +37,9 @@ constexpr int max_depth = 16;
 std::vector<std::string> find_left_open(const std::string& dir);
 
 struct recovery_report {
-    uint64_t bytes_cut = 0;         // of a partial last pcap record
-    uint64_t window_bytes_cut = 0;  // zeros after the last record: the unwritten rest of its window
-    uint64_t packets = 0;           // whole records kept
-    std::string state_error;        // why the state file was not used; empty = it was
+    uint64_t bytes_cut = 0;   // of a partial last pcap record
+    uint64_t packets = 0;     // whole records kept
+    std::string state_error;  // why the state file was not used; empty = it was
 };
 
 // Repairs BASE.pcap under `dir` and makes the job that finishes it (finisher.h). `now_ns`:

@@ -131,10 +131,8 @@ class recovery_test : public ::testing::Test {
 TEST_F(recovery_test, a_cut_last_record_is_removed_and_the_recording_finished_into_done) {
     record_and_die("trunk/call-1", 50);
     const std::string pcap = dead_ + "/trunk/call-1.pcap";
-    // As a node whose writer appended with write() (before mapped windows) left it: its
-    // records, then the next record cut short (its header and part of its packet).
-    const off_t whole = 24 + 100 * 216;
-    ASSERT_EQ(::truncate(pcap.c_str(), whole), 0);
+    const off_t whole = size_of(pcap);
+    // The death cut the next record short: its header and part of its packet.
     std::string partial(16, '\0');
     partial[8] = static_cast<char>(200);  // caplen 200 ...
     partial[12] = static_cast<char>(200);
@@ -179,39 +177,6 @@ TEST_F(recovery_test, a_cut_last_record_is_removed_and_the_recording_finished_in
     const std::string hooked = read_file(hook_log);
     EXPECT_NE(hooked.find(done + ".pcap"), std::string::npos) << "the completion command ran: " << hooked;
     EXPECT_NE(hooked.find(done + ".json"), std::string::npos);
-}
-
-TEST_F(recovery_test, the_unwritten_rest_of_a_window_is_cut_at_the_first_zero_record_header) {
-    // A kill -9 leaves the file as its mapped window was: whole records, then zeros to the
-    // window's end; the record being written when it died has its data and its time but
-    // not yet its lengths (pcap_store stores them last).
-    record_and_die("call-w", 50);
-    const std::string pcap = dead_ + "/call-w.pcap";
-    const off_t whole = 24 + 100 * 216;
-    const off_t left = size_of(pcap);
-    ASSERT_GE(left, whole + 16 + 100) << "the window reaches past the records";
-    ASSERT_EQ(read_file(pcap).substr(static_cast<size_t>(whole)), std::string(static_cast<size_t>(left - whole), '\0'));
-    {
-        const int fd = ::open(pcap.c_str(), O_WRONLY);
-        ASSERT_GE(fd, 0);
-        const std::string ts(8, '\x7f'), data(100, 'x');
-        ASSERT_EQ(::pwrite(fd, data.data(), data.size(), whole + 16), 100);
-        ASSERT_EQ(::pwrite(fd, ts.data(), ts.size(), whole), 8);
-        ::close(fd);
-    }
-    {
-        recorder rec(config(dead_), {}, nullptr);
-        EXPECT_EQ(rec.recover_left_open(), 1u);
-        rec.stop();
-        EXPECT_EQ(rec.counters().recovered, 1u);
-        EXPECT_EQ(rec.counters().failed, 0u);
-    }
-    EXPECT_EQ(size_of(dead_ + "/done/call-w.pcap"), whole) << "cut at the last whole record";
-    EXPECT_EQ(pcap_packets(dead_ + "/done/call-w.pcap"), 100);
-    const std::string json = read_file(dead_ + "/done/call-w.json");
-    EXPECT_NE(json.find(R"("partial record bytes cut": 0)"), std::string::npos) << json;
-    EXPECT_NE(json.find("\"unwritten window bytes cut\": " + std::to_string(left - whole)), std::string::npos) << json;
-    EXPECT_NE(json.find(R"("status": "complete")"), std::string::npos) << json;
 }
 
 TEST_F(recovery_test, without_its_state_file_the_pcap_and_counts_still_reach_done) {
