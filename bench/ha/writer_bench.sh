@@ -16,6 +16,15 @@
 # ha_writer case, so binaries and writer on/off interleave in one time window; the summary
 # gives per binary and case the medians over the repetitions and the on/off ratio.
 # Extra BINARY arguments (e.g. a baseline build's copy) make an A/B/A' comparison.
+# LO_RPS_CPUS=MASK (environment, hex CPU mask, e.g. 1 = CPU 0): receive packets on the
+# loopback device on those CPUs (RPS: /sys/class/net/lo/queues/rx-0/rps_cpus, restored on
+# exit). Without it a TCP write to Redis on loopback runs Redis' side of the receive (the
+# softirq's process_backlog, tcp_v4_rcv, the wake-up of Redis) in the writer's own system
+# call, on the relay's CPU, and Redis' replies the other way on Redis' CPU; with
+# LO_RPS_CPUS=1 and REDIS_CPU=0 both directions' receive runs on CPU 0, the relay's CPU keeps
+# its sends (TCP, the queueing of each packet to CPU 0 and an IPI), as on a node whose Redis
+# is another host (which receives on its own CPUs). Needs root; changes a machine-wide
+# setting while it runs.
 set -euo pipefail
 build=$(realpath "$1")
 cpu=${2:-1}
@@ -29,14 +38,23 @@ tmp=$(mktemp -d /tmp/rtprelay-hawb.XXXXXX)
 out=${OUT_DIR:-$tmp}  # where the per-run JSON goes (OUT_DIR: kept after the run)
 mkdir -p "$out"
 redis_pid=
+rps=/sys/class/net/lo/queues/rx-0/rps_cpus
+rps_was=
 finish() {
     if [ -n "$redis_pid" ]; then
         kill "$redis_pid" 2>/dev/null || true
         wait "$redis_pid" 2>/dev/null || true
     fi
+    if [ -n "$rps_was" ]; then
+        echo "$rps_was" >"$rps"
+    fi
     rm -rf "$tmp"
 }
 trap finish EXIT INT TERM
+if [ -n "${LO_RPS_CPUS:-}" ]; then
+    rps_was=$(cat "$rps")
+    echo "$LO_RPS_CPUS" >"$rps"
+fi
 pin_redis=()
 if [ -n "$agent_cpu" ]; then
     pin_redis=(taskset -c "$agent_cpu")
@@ -50,7 +68,7 @@ fi
     --daemonize no --logfile "$tmp/redis.log" &
 redis_pid=$!
 for _ in $(seq 1 50); do redis-cli -p "$port" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
-echo "control thread: CPU $cpu; agent thread: CPU $agent_cpu; redis: ${pin_redis[*]:-unpinned}; $(lscpu | grep 'Model name' | sed 's/  */ /g')"
+echo "control thread: CPU $cpu; agent thread: CPU $agent_cpu; redis: ${pin_redis[*]:-unpinned}; lo RPS: $(cat "$rps"); $(lscpu | grep 'Model name' | sed 's/  */ /g')"
 for r in $(seq 1 "$reps"); do
     for b in "${!bins[@]}"; do
         redis-cli -p "$port" flushall >/dev/null
@@ -97,5 +115,16 @@ for b in range(n):
                 ro, rw = statistics.median(map(relay, runs[off])), statistics.median(map(relay, runs[on]))
                 relay_rep = " ".join("%.2f" % (relay(a) / relay(c)) for a, c in zip(runs[on], runs[off]))
                 print(f"{'':12s} relay CPU pairs/s (Redis excluded): off {ro/1e3:6.1f}k on {rw/1e3:6.1f}k on/off {rw/ro:.2f} (per rep: {relay_rep})")
+                # The relay CPU figure counts the agent's writing of the calls' deletes but not
+                # the control thread's handling of them (timer paused): the same without the
+                # agent's part, offer and answer alone on both sides.
+                oa = lambda r: 1 / (1 / relay(r) - r.get("agent_delete_us_per_pair", 0) * 1e-6)
+                ao, aw = statistics.median(map(oa, runs[off])), statistics.median(map(oa, runs[on]))
+                oa_rep = " ".join("%.2f" % (oa(a) / oa(c)) for a, c in zip(runs[on], runs[off]))
+                print(f"{'':12s} relay CPU pairs/s, the deletes' writes left out: on {aw/1e3:6.1f}k on/off {aw/ao:.2f} (per rep: {oa_rep})"
+                      f" | deletes, us per pair: control thread {med(on,'delete_us_per_pair'):.1f}, agent {med(on,'agent_delete_us_per_pair'):.2f}"
+                      f" | control thread switches per 1k pairs off/on: {med(off,'control_ivcsw_per_kpair'):.0f}/{med(on,'control_ivcsw_per_kpair'):.0f} involuntary,"
+                      f" {med(off,'control_vcsw_per_kpair'):.1f}/{med(on,'control_vcsw_per_kpair'):.1f} voluntary; agent {med(on,'agent_csw_per_kpair'):.0f}"
+                      f" | after an interruption, us per pair off/on: {med(off,'after_interruption_us_per_pair'):.2f}/{med(on,'after_interruption_us_per_pair'):.2f}")
 PY
 echo "redis: $(redis-cli -p "$port" info memory | grep '^used_memory:' | tr -d '\r')"

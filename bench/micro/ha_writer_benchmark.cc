@@ -25,7 +25,10 @@
 // whose pid RTPRELAY_BENCH_REDIS_PID gives, until Redis acknowledged the last record: what
 // one core does with everything on it; items_per_second is the control thread's CPU time
 // alone); with the writer on, records
-// Redis acknowledged per offer+answer pair and bytes per record.
+// Redis acknowledged per offer+answer pair and bytes per record. Where the control thread's
+// extra time with the writer on comes from: its context switches per 1,000 pairs, and what
+// the requests after an interruption (another thread's turn on its CPU) lose against those
+// further on (after_interruption_us_per_pair: a cache emptied by that turn).
 //   ha_writer/<kind>/<writer>/<pattern>: kind 0 plain, 1 RTP<->SRTP, 2 SRTP<->SRTP; writer 0 off, 1 on.
 
 #include <benchmark/benchmark.h>
@@ -36,11 +39,13 @@
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "bench/micro/micro_eal.h"
@@ -90,6 +95,72 @@ double redis_cpu_seconds() {
     uint64_t ns = 0;
     f >> ns;
     return static_cast<double>(ns) * 1e-9;
+}
+
+// Context switches so far, voluntary and not: this thread's (`self`) or the sum of the
+// process's other threads' (the agent's), from /proc/self/task/*/status.
+struct switches {
+    double voluntary = 0;
+    double involuntary = 0;
+};
+switches context_switches(bool self) {
+    switches s;
+    const std::string me = std::to_string(gettid());
+    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+        if ((task.path().filename().string() == me) != self) {
+            continue;
+        }
+        std::ifstream f(task.path() / "status");
+        std::string line;
+        while (std::getline(f, line)) {
+            if (line.rfind("voluntary_ctxt_switches:", 0) == 0) {
+                s.voluntary += std::stod(line.substr(line.find(':') + 1));
+            } else if (line.rfind("nonvoluntary_ctxt_switches:", 0) == 0) {
+                s.involuntary += std::stod(line.substr(line.find(':') + 1));
+            }
+        }
+    }
+    return s;
+}
+
+// What an interruption of the control thread (a request whose wall time holds another
+// thread's turn on its CPU: the agent's, Redis', anyone's) costs the requests after it, from
+// the requests' times in the order they ran: the mean time of the k-th request after an
+// interruption (k < 128) against the mean of those further on, summed over k. A cache
+// emptied by the other thread's turn shows here as the first requests after it running
+// slower; a switch's own cost is inside the interrupted request and not counted.
+// Returns {interruptions, excess us per interruption}.
+std::pair<double, double> after_interruption(const std::vector<double>& ordered, double threshold_us) {
+    constexpr size_t near = 128;
+    std::vector<double> sum(near, 0), n(near, 0);
+    double far_sum = 0, far_n = 0, interruptions = 0;
+    size_t k = near * 4;  // the run's first requests count as far from any interruption
+    for (const double t : ordered) {
+        if (t > threshold_us) {
+            ++interruptions;
+            k = 0;
+            continue;
+        }
+        if (k < near) {
+            sum[k] += t;
+            n[k] += 1;
+        } else {
+            far_sum += t;
+            far_n += 1;
+        }
+        ++k;
+    }
+    if (far_n == 0) {
+        return {interruptions, 0};
+    }
+    const double far = far_sum / far_n;
+    double excess = 0;
+    for (size_t i = 0; i < near; ++i) {
+        if (n[i] > 0) {
+            excess += sum[i] / n[i] - far;
+        }
+    }
+    return {interruptions, excess};
 }
 
 void pin_this_thread(int cpu) {
@@ -291,7 +362,21 @@ void offer_answer(benchmark::State& state) {
         const double process_cpu0 = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
         const double thread_cpu0 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
         const double redis_cpu0 = redis_cpu_seconds();
+        const switches self0 = context_switches(true), others0 = context_switches(false);
         double paused_cpu = 0;
+        double delete_cpu = 0;        // of paused_cpu: the control thread's deletes (not making requests)
+        double agent_delete_cpu = 0;  // the agent's writing of the deletes (DEL, SREM)
+        // The CPU of the process' threads other than this one (the agent's), and a wait (timer
+        // paused) until every operation queued so far is acknowledged.
+        const auto agent_cpu = [] {
+            return cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
+        };
+        const auto drained = [&p] {
+            const auto until = steady::now() + std::chrono::seconds(5);
+            while (p.grp && p.grp->pending_writes() != 0 && steady::now() < until) {
+                std::this_thread::sleep_for(std::chrono::microseconds(100));
+            }
+        };
         for (auto _ : state) {
             // pattern 1: the first half of a round's iterations offer two calls each, the
             // second half answer them.
@@ -310,10 +395,17 @@ void offer_answer(benchmark::State& state) {
                 i = 0;
                 state.PauseTiming();
                 const double paused0 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
+                // The agent's CPU for writing the deletes alone: from its having written every
+                // record of the round until it has written every delete.
+                drained();
+                const double agent0 = agent_cpu();
                 for (const auto& d : deletes) {
                     p.handle(d);
                 }
                 p.flows->reclaim();
+                delete_cpu += cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - paused0;
+                drained();
+                agent_delete_cpu += agent_cpu() - agent0;
                 ++round;
                 make();
                 paused_cpu += cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - paused0;
@@ -331,12 +423,27 @@ void offer_answer(benchmark::State& state) {
         const double process_s = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - process_cpu0;
         const double thread_s = cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - thread_cpu0;
         const double redis_s = redis_cpu_seconds() - redis_cpu0;
+        const switches self1 = context_switches(true), others1 = context_switches(false);
         const double cpu_s = process_s - paused_cpu + redis_s;
         const double pairs = static_cast<double>(state.iterations());
         state.counters["cpu_pairs_per_s"] = cpu_s > 0 ? pairs / cpu_s : 0;
         // Where it went, us per pair: the other threads (the agent) and Redis.
         state.counters["agent_us_per_pair"] = pairs > 0 ? (process_s - thread_s) * 1e6 / pairs : 0;
         state.counters["redis_us_per_pair"] = pairs > 0 ? redis_s * 1e6 / pairs : 0;
+        // The calls' deletes, us per pair: the control thread's (timer paused, left out of
+        // the figures above) and the agent's writing of them (in agent_us_per_pair and
+        // cpu_pairs_per_s when the writer is on).
+        state.counters["delete_us_per_pair"] = pairs > 0 ? delete_cpu * 1e6 / pairs : 0;
+        state.counters["agent_delete_us_per_pair"] = pairs > 0 ? agent_delete_cpu * 1e6 / pairs : 0;
+        // Context switches per 1,000 pairs: the control thread's (voluntary: it slept; not:
+        // another thread took its CPU) and the other threads' (the agent's). The deletes'
+        // (timer paused) are in them.
+        if (pairs > 0) {
+            state.counters["control_vcsw_per_kpair"] = (self1.voluntary - self0.voluntary) * 1e3 / pairs;
+            state.counters["control_ivcsw_per_kpair"] = (self1.involuntary - self0.involuntary) * 1e3 / pairs;
+            state.counters["agent_csw_per_kpair"] =
+                (others1.voluntary + others1.involuntary - others0.voluntary - others0.involuntary) * 1e3 / pairs;
+        }
         if (p.grp) {
             // What Redis received: records per offer+answer pair (deletes not counted) and
             // the size of one (sealed record; Redis adds its own per-key overhead).
@@ -367,6 +474,13 @@ void offer_answer(benchmark::State& state) {
     }
     state.SetItemsProcessed(state.iterations());
     if (!samples.empty()) {
+        // Interrupted: a request over 150 us (a plain one takes ~8-20 us, the agent's turn
+        // ~0.5-1 ms). Turns = request + tick, in the order they ran (before the sorts).
+        const auto [interruptions, excess] = after_interruption(turns, 150.0);
+        const double pairs = static_cast<double>(state.iterations());
+        state.counters["interruptions_per_kpair"] = pairs > 0 ? interruptions * 1e3 / pairs : 0;
+        state.counters["after_interruption_us"] = excess;
+        state.counters["after_interruption_us_per_pair"] = pairs > 0 ? interruptions * excess / pairs : 0;
         double tick_sum = 0;
         double turn_sum = 0;
         for (size_t k = 0; k < ticks.size(); ++k) {
