@@ -346,7 +346,7 @@ void dpdk_streamer::write_template(uint32_t i) {
     t.header_sum = rte_ipv4_phdr_cksum(ip, 0) + rte_raw_cksum(ip + 1, sizeof(rte_udp_hdr));
     t.port_index = port_index_[from_port.id];
     // The queue of the relay worker that owns the stream's relay port (the relay's own
-    // definition, dataplane/steering.h); wire mode: where the wire's far end sends it.
+    // definition, dataplane/steering.h); 0 with one queue (and so in wire mode).
     t.queue = dp::steered_queue(h.dst_port, link_.n_queues());
 }
 
