@@ -9,6 +9,8 @@
 // do it. Where a port refuses the rules (or the worker count is not a power of two) the
 // ports keep plain RSS and the worker hands misdelivered packets to the owner (handoff
 // rings): the same result, at the cost of a ring pass for about (n-1)/n of the packets.
+// A sender that picks the queue itself (rtprelay-loadgen --dpdk-queues on memif, which has
+// no flow API; the relay's --flow-steering=sender) uses steered_queue() too: one definition.
 
 #include <cstdint>
 #include <string>

@@ -26,6 +26,7 @@
 #include "control/session/manager.h"
 #include "dataplane/plane.h"
 #include "dataplane/port_setup.h"
+#include "dataplane/steering.h"
 #include "relay/control_loop.h"
 #include "relay/counter_report.h"
 #include "relay/link_monitor.h"
@@ -161,12 +162,25 @@ int run(const rtprelay::relay_options& opt) {
     for (uint16_t p : plane.port_ids()) {
         RLOG_INFO("DPDK port %u: link %s", p, dpl::link_status(p).c_str());
     }
+    // sender: no rules; the peer puts each stream on the queue steered_queue() names (a
+    // generator on memif, which has neither RSS nor flow rules), so the owners must be those.
+    const bool sender_steered = opt.flow_steering == "sender" && dpl::steerable(static_cast<uint16_t>(opt.workers));
     if (opt.workers > 1 && opt.flow_steering == "auto") {
         if (plane.steered()) {
             RLOG_INFO("flow steering: each stream's packets go to its worker's RX queue");
         } else {
             RLOG_INFO("flow steering off (%s): RSS spreads packets, workers hand others' to their owner",
                       plane.steering_refused().c_str());
+        }
+    } else if (opt.workers > 1 && opt.flow_steering == "sender") {
+        if (sender_steered) {
+            RLOG_INFO(
+                "flow steering by the sender: a stream's worker is the RX queue its local port maps to; "
+                "workers hand packets that arrive elsewhere to their owner");
+        } else {
+            RLOG_INFO(
+                "flow steering by the sender needs 2, 4, 8 or 16 workers: workers hand others' packets to "
+                "their owner");
         }
     }
 
@@ -196,7 +210,7 @@ int run(const rtprelay::relay_options& opt) {
     // 4. Control plane (before launching: a bad NG address must fail while nothing runs).
     publisher pub(plane.flows(), plane.neighbours(), static_cast<uint16_t>(opt.workers),
                   opt.srtp_engine == "libsrtp2" ? dpl::srtp::engine::libsrtp2 : dpl::srtp::engine::native);
-    pub.set_steered(plane.steered());
+    pub.set_steered(plane.steered() || sender_steered);
     pub.set_local_addresses(&plane.locals());
     session_timeouts timeouts;
     timeouts.media = std::chrono::seconds(opt.timeout);

@@ -71,7 +71,9 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
          "sleep this long after a run of empty polls (shared-core tests); 0 = busy polling (production)")
         ("flow-steering", po::value(&o.flow_steering)->default_value(o.flow_steering),
          "auto: with 2, 4, 8 or 16 workers, NIC flow rules deliver each stream to its worker's queue "
-         "(plain RSS and handoff rings where a port refuses them); off: RSS and handoff only");
+         "(plain RSS and handoff rings where a port refuses them); off: RSS and handoff only; "
+         "sender: no rules, the peer sends each stream on its worker's queue (a generator on memif, "
+         "rtprelay-loadgen --dpdk-queues), handoff for what it does not");
     po::options_description media("Media interfaces");
     media.add_options()
         ("interface", po::value(&o.interfaces)->composing(),
@@ -217,8 +219,8 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
     if (o.drain_time > 86400) {  // also catches "-1", which Boost wraps to 4294967295
         throw options_error("option '--drain-time': at most 86400 seconds");
     }
-    if (o.flow_steering != "auto" && o.flow_steering != "off") {
-        throw options_error("option '--flow-steering': '" + o.flow_steering + "' is not auto or off");
+    if (o.flow_steering != "auto" && o.flow_steering != "off" && o.flow_steering != "sender") {
+        throw options_error("option '--flow-steering': '" + o.flow_steering + "' is not auto, off or sender");
     }
     if (o.srtp_engine != "native" && o.srtp_engine != "libsrtp2") {
         throw options_error("option '--srtp-engine': '" + o.srtp_engine + "' is not native or libsrtp2");

@@ -23,7 +23,7 @@ struct relay_options {
     unsigned max_flows = 65536;         // flow table capacity (4 per relayed stream pair)
     unsigned max_neighbours = 4096;
     unsigned idle_sleep_us = 0;           // back-off after empty polls; 0 = pure polling
-    std::string flow_steering = "auto";   // auto | off (dataplane/steering.h)
+    std::string flow_steering = "auto";   // auto | off | sender (dataplane/steering.h)
     std::vector<std::string> interfaces;  // "NAME key=value ..." (control/interfaces.h)
     std::string srtp_engine = "native";   // native | libsrtp2
     std::string ng_listen = "127.0.0.1:2223";

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <sstream>
 #include <stdexcept>
+#include <utility>
 
 #include "bench/loadgen/clock.h"
 #include "dataplane/port_setup.h"
@@ -39,6 +40,7 @@ uint32_t ipv4_be(const std::string& s) {
 dpdk_link::dpdk_link(const options& opt) {
     ip_a_ = ipv4_be(opt.addr_a);
     ip_b_ = ipv4_be(opt.addr_b);
+    n_queues_ = static_cast<uint16_t>(opt.dpdk_queues);
     std::vector<std::string> args{"rtprelay-loadgen"};
     std::istringstream words(opt.eal);
     for (std::string w; words >> w;) {
@@ -61,12 +63,15 @@ dpdk_link::dpdk_link(const options& opt) {
             continue;
         }
         dp::port_params params;
-        params.n_queues = 1;
+        params.n_queues = n_queues_;
         params.promiscuous = false;  // our own frames only; ARP broadcasts still arrive
         port_state p;
         p.id = id;
         p.mac = dp::setup_port(id, params, pool_);
-        ports_.push_back(p);
+        for (uint16_t q = 0; q < n_queues_; ++q) {
+            p.lanes.emplace_back(q, tx_queue_size);
+        }
+        ports_.push_back(std::move(p));
     }
     index_a_ = 0;
     index_b_ = ports_.size() - 1;
@@ -93,9 +98,7 @@ dpdk_link::dpdk_link(const options& opt) {
 
 dpdk_link::~dpdk_link() {
     for (port_state& p : ports_) {
-        for (uint32_t i = 0; i < p.tx_count; ++i) {
-            rte_pktmbuf_free(p.tx[(p.tx_head + i) % tx_queue_size]);
-        }
+        p.lanes.clear();  // their frames back to the pool
         dp::stop_port(p.id);
     }
     if (pool_ != nullptr) {
@@ -104,6 +107,16 @@ dpdk_link::~dpdk_link() {
     if (eal_up_) {
         rte_eal_cleanup();
     }
+}
+
+std::vector<uint64_t> dpdk_link::taken_per_queue() const {
+    std::vector<uint64_t> out(n_queues_);
+    for (const port_state& p : ports_) {
+        for (const tx_lane& l : p.lanes) {
+            out[l.queue()] += l.taken();
+        }
+    }
+    return out;
 }
 
 side_sockets dpdk_side_ports(uint32_t count, uint16_t first_port) {

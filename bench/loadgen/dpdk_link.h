@@ -19,6 +19,7 @@
 #include "bench/loadgen/call_table.h"
 #include "bench/loadgen/options.h"
 #include "bench/loadgen/side_sockets.h"
+#include "bench/loadgen/tx_lane.h"
 
 struct rte_mbuf;
 struct rte_mempool;
@@ -27,12 +28,12 @@ namespace rtprelay::loadgen {
 
 class dpdk_link {
  public:
-    // Frames waiting for room on a port, at most this many (a power of two).
+    // Frames waiting for room on one TX queue of a port, at most this many (a power of two).
     static constexpr uint32_t tx_queue_size = 8192;
 
-    // EAL (from opt.eal), the pool and the ports; waits up to 5 s for every link (a memif
-    // client needs its server). Throws std::runtime_error naming the step. Once per process:
-    // the EAL cannot be initialised twice.
+    // EAL (from opt.eal), the pool and the ports (opt.dpdk_queues queue pairs each); waits
+    // up to 5 s for every link (a memif client needs its server). Throws std::runtime_error
+    // naming the step. Once per process: the EAL cannot be initialised twice.
     explicit dpdk_link(const options& opt);
     ~dpdk_link();
     dpdk_link(const dpdk_link&) = delete;
@@ -43,19 +44,19 @@ class dpdk_link {
         rte_ether_addr mac{};
         std::optional<rte_ether_addr> relay_mac;
         std::vector<uint32_t> our_ips;  // network order: the sides on this port
-        // Frames built and not yet taken by the port, oldest first (a circular queue of
-        // tx_queue_size), with the time each was built. When the far side of the link is
-        // full they wait here, at most the streamer's hold time, and are then dropped.
-        std::vector<rte_mbuf*> tx = std::vector<rte_mbuf*>(tx_queue_size);
-        std::vector<int64_t> tx_ns = std::vector<int64_t>(tx_queue_size);
-        uint32_t tx_head = 0;
-        uint32_t tx_count = 0;
+        // One per TX queue (--dpdk-queues; RX polls the same number of queues): the frames
+        // built for it and not yet taken by the port, oldest first.
+        std::vector<tx_lane> lanes;
     };
 
     rte_mempool* pool() const { return pool_; }
     std::vector<port_state>& ports() { return ports_; }
     port_state& port_of(side s) { return ports_[s == side::a ? index_a_ : index_b_]; }
     uint32_t ip_of(side s) const { return s == side::a ? ip_a_ : ip_b_; }
+    uint16_t n_queues() const { return n_queues_; }
+    // Frames TX queue q took, summed over the ports: with a relay whose worker q polls
+    // queue q (--dpdk-queues), the packets worker q received.
+    std::vector<uint64_t> taken_per_queue() const;
 
  private:
     rte_mempool* pool_ = nullptr;
@@ -64,6 +65,7 @@ class dpdk_link {
     size_t index_b_ = 0;
     uint32_t ip_a_ = 0;
     uint32_t ip_b_ = 0;
+    uint16_t n_queues_ = 1;
     bool eal_up_ = false;
 };
 

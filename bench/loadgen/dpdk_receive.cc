@@ -16,16 +16,19 @@ namespace rtprelay::loadgen::dpdk_detail {
 uint32_t dpdk_streamer::poll_rx(int64_t now) {
     uint32_t total = 0;
     for (dpdk_link::port_state& p : link_.ports()) {
-        // Until the port is empty (at most a ring's worth plus what arrives meanwhile).
-        for (int round = 0; round < 1024; ++round) {
-            const uint16_t n = rte_eth_rx_burst(p.id, 0, rx_pkts_.data(), burst);
-            if (n == 0) {
-                break;
-            }
-            total += n;
-            on_burst(p, n, clock_.now());  // one reading per burst
-            if (n < burst) {
-                break;
+        // Every RX queue (each relay worker transmits on its own), each until it is empty
+        // (at most a ring's worth plus what arrives meanwhile).
+        for (uint16_t q = 0; q < link_.n_queues(); ++q) {
+            for (int round = 0; round < 1024; ++round) {
+                const uint16_t n = rte_eth_rx_burst(p.id, q, rx_pkts_.data(), burst);
+                if (n == 0) {
+                    break;
+                }
+                total += n;
+                on_burst(p, n, clock_.now());  // one reading per burst
+                if (n < burst) {
+                    break;
+                }
             }
         }
     }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <exception>
 #include <memory>
+#include <vector>
 
 #include "bench/loadgen/clock.h"
 #include "bench/loadgen/dpdk_streamer.h"
@@ -34,9 +35,17 @@ bool run_dpdk_stream_phase(dpdk_link& link, const packet_store& store, const str
     const int64_t start = mono_ns() + dpdk_detail::start_delay_ns;
     const int64_t end = start + static_cast<int64_t>(opt.duration_s * 1e9);
     const int64_t drain = static_cast<int64_t>(opt.drain_s * 1e9);
+    const std::vector<uint64_t> taken_before = link.taken_per_queue();
     streamer->run(start, end, end + drain, drain, progress);
     if (client != nullptr) {
         usage.finish(out);
+    }
+    // Per relay worker, the packets put on its queues (one queue pair per worker).
+    if (out->relay_busy && out->relay_busy->busy_seconds.size() == link.n_queues()) {
+        const std::vector<uint64_t> taken = link.taken_per_queue();
+        for (size_t q = 0; q < taken.size(); ++q) {
+            out->relay_busy->worker_packets.push_back(taken[q] - taken_before[q]);
+        }
     }
     progress->finish();
 

@@ -15,6 +15,7 @@
 #include "bench/loadgen/stop_signal.h"
 #include "dataplane/arp.h"
 #include "dataplane/checksum.h"
+#include "dataplane/steering.h"
 
 namespace rtprelay::loadgen::dpdk_detail {
 
@@ -218,11 +219,12 @@ void dpdk_streamer::prefetch_slot(uint32_t ahead, uint32_t rounds) const {
 void dpdk_streamer::queue_rtp(uint32_t stream, uint32_t round, int64_t now) {
     const stream_tx& t = tx_[stream];
     dpdk_link::port_state& p = link_.ports()[t.port_index];
-    if (p.tx_count >= burst) {
-        flush(p, now);
+    tx_lane& lane = p.lanes[t.queue];
+    if (lane.count() >= burst) {
+        flush(p.id, lane, now);
     }
     ++rtp_sent_;
-    if (p.tx_count == dpdk_link::tx_queue_size) {  // the link has taken nothing for a while
+    if (lane.full()) {  // the link has taken nothing for a while
         ++tx_ring_full_;
         return;
     }
@@ -248,10 +250,7 @@ void dpdk_streamer::queue_rtp(uint32_t stream, uint32_t round, int64_t now) {
     const auto frame_len = static_cast<uint16_t>(udp_frame_header_bytes + body_bytes);
     m->data_len = frame_len;
     m->pkt_len = frame_len;
-    const uint32_t at = (p.tx_head + p.tx_count) % dpdk_link::tx_queue_size;
-    p.tx[at] = m;
-    p.tx_ns[at] = now;
-    ++p.tx_count;
+    lane.push(m, now);
 }
 
 // Raw mbufs, 64 at a time: rte_pktmbuf_alloc_bulk resets every field, which writes each
@@ -282,32 +281,16 @@ void dpdk_streamer::count_sent() {
     }
 }
 
-void dpdk_streamer::flush(dpdk_link::port_state& p, int64_t now) {
-    while (p.tx_count > 0) {
-        const uint32_t contiguous = std::min(p.tx_count, dpdk_link::tx_queue_size - p.tx_head);
-        const auto want = static_cast<uint16_t>(std::min<uint32_t>(contiguous, burst));
-        const uint16_t n = rte_eth_tx_burst(p.id, 0, p.tx.data() + p.tx_head, want);
-        p.tx_head = (p.tx_head + n) % dpdk_link::tx_queue_size;
-        p.tx_count -= n;
-        if (n < want) {
-            break;  // the link is full: try again next turn
-        }
-    }
-    // Only what the link refused is dropped, once it has waited tx_hold_ns: a frame that
-    // waited because this loop itself was descheduled goes out (late, which its latency
-    // and the lateness count show), it is not the relay's loss.
-    while (p.tx_count > 0 && now - p.tx_ns[p.tx_head] > tx_hold_ns) {
-        rte_pktmbuf_free(p.tx[p.tx_head]);
-        ++tx_ring_full_;
-        p.tx_head = (p.tx_head + 1) % dpdk_link::tx_queue_size;
-        --p.tx_count;
-    }
+void dpdk_streamer::flush(uint16_t port_id, tx_lane& lane, int64_t now) {
+    tx_ring_full_ += lane.flush(port_id, burst, now, tx_hold_ns);
 }
 
 void dpdk_streamer::flush_all(int64_t now) {
     for (dpdk_link::port_state& p : link_.ports()) {
-        if (p.tx_count >= burst || (p.tx_count > 0 && now - p.tx_ns[p.tx_head] >= tx_gather_ns)) {
-            flush(p, now);
+        for (tx_lane& lane : p.lanes) {
+            if (lane.count() >= burst || (lane.count() > 0 && now - lane.oldest_ns() >= tx_gather_ns)) {
+                flush(p.id, lane, now);
+            }
         }
     }
 }
@@ -319,7 +302,9 @@ void dpdk_streamer::flush_rest() {
         flush_all(now);
         bool left = false;
         for (const dpdk_link::port_state& p : link_.ports()) {
-            left |= p.tx_count > 0;
+            for (const tx_lane& lane : p.lanes) {
+                left |= lane.count() > 0;
+            }
         }
         if (!left) {
             return;
@@ -360,6 +345,9 @@ void dpdk_streamer::write_template(uint32_t i) {
     const auto* ip = reinterpret_cast<const rte_ipv4_hdr*>(t.header + sizeof(rte_ether_hdr));
     t.header_sum = rte_ipv4_phdr_cksum(ip, 0) + rte_raw_cksum(ip + 1, sizeof(rte_udp_hdr));
     t.port_index = port_index_[from_port.id];
+    // The queue of the relay worker that owns the stream's relay port (the relay's own
+    // definition, dataplane/steering.h); 0 with one queue (and so in wire mode).
+    t.queue = dp::steered_queue(h.dst_port, link_.n_queues());
 }
 
 bool dpdk_streamer::resolve_relay(std::string* error) {

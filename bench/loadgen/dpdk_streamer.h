@@ -79,6 +79,7 @@ class tsc_clock {
 struct alignas(64) stream_tx {
     uint8_t header[udp_frame_header_bytes];  // Ethernet, IPv4 (checksum done), UDP (sum 0)
     uint16_t port_index = 0;                 // into dpdk_link::ports()
+    uint16_t queue = 0;                      // its TX queue there (dpdk_link::port_state::lanes)
     uint32_t header_sum = 0;                 // the template's pseudo header and UDP header, folded
     uint32_t identity = 0;
     uint32_t body_bytes = 0;  // the identity's stored packet: RTP, or SRTP on an SRTP leg
@@ -168,9 +169,9 @@ class dpdk_streamer {
     // not per packet (a write to a per-stream line per packet, ~4% of the loop).
     void count_sent();
 
-    // Hands the queued frames to the port in bursts until it takes no more, then drops
+    // Hands the lane's frames to its port in bursts until it takes no more, then drops
     // those the port refused that waited longer than tx_hold_ns.
-    void flush(dpdk_link::port_state& p, int64_t now);
+    void flush(uint16_t port_id, tx_lane& lane, int64_t now);
 
     void flush_all(int64_t now);
 

@@ -68,6 +68,7 @@ for v in "${variants[@]}"; do
     bin=${bin%%:*}
     [ -x "$bin" ] || { echo "generator_ceiling: --loadgen $v: $bin is not an executable" >&2; exit 2; }
 done
+workers=1  # its relay runs one worker: one queue pair for the generator (memif_session.sh)
 source bench/loadgen/memif_session.sh
 memif_session_init lgceil
 

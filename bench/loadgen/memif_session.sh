@@ -13,8 +13,15 @@
 #                               the binary is $loadgen_bin (default: this build's), before ARGS
 #                               come $loadgen_args (e.g. --dpdk-verify-every 16)
 #   pipeline_ns MODE            the pipeline bench's worker ns per packet, 10000 calls
+#   relay_lcores                the relay's EAL lcore option for $workers workers and its
+#                               control thread: -l 0-N, or all N+1 lcores floating over the
+#                               host's CPUs where it has fewer (their figures then timeshare)
 #   host_line, keep_json DIR    the CPU and load average; the runs' JSON copied to DIR
 server_pid=   # the wire or the relay itself
+# Relay workers (--workers of the scripts, default 1): with more than one the generator runs
+# a memif queue pair per worker and sends each stream on its owner's queue (--dpdk-queues;
+# the relay runs --flow-steering=sender).
+workers=${workers:-1}
 loadgen_bin=${loadgen_bin:-./build/bench/loadgen/rtprelay-loadgen}
 loadgen_args=${loadgen_args:-}
 session_pid=  # the setsid that waits for it
@@ -76,8 +83,10 @@ stop_server() {
 run_loadgen() {
     local limit=$1 out=$2
     shift 2
-    # shellcheck disable=SC2086  # $loadgen_args: words on purpose
-    in_session timeout "$limit" "$loadgen_bin" --dpdk $loadgen_args \
+    local queues=
+    [ "$workers" = 1 ] || queues="--dpdk-queues $workers"
+    # shellcheck disable=SC2086  # $loadgen_args, $queues: words on purpose
+    in_session timeout "$limit" "$loadgen_bin" --dpdk $loadgen_args $queues \
         --eal="-l 0 --no-pci --no-huge -m 1024 --no-shconf --file-prefix $pfx-g $clients" \
         --dpdk-port-a 0 --dpdk-port-b 1 --addr-a 198.18.1.2 --addr-b 198.18.2.2 --dpdk-mbufs 65535 \
         --json "$@" >"$out" 2>"$work/lg.err" || true
@@ -89,6 +98,14 @@ pipeline_ns() {
         --packets 2000000 --floor-keys 0 --no-huge --mem 1024 --json >"$out" 2>"$work/pipeline.err" || true
     python3 -c 'import json,sys; print("%.1f" % json.load(open(sys.argv[1]))["results"][0]["worker_ns_per_packet"])' \
         "$out" 2>/dev/null || echo 0
+}
+
+relay_lcores() {
+    if [ $((workers + 1)) -le "$(nproc)" ]; then
+        echo "-l 0-$workers"
+    else
+        echo "--lcores=(0-$workers)@(0-$(($(nproc) - 1)))"
+    fi
 }
 
 host_line() { echo "$(lscpu | sed -n 's/^Model name: *//p'), load average $(cut -d' ' -f1-3 /proc/loadavg)"; }

@@ -155,6 +155,12 @@ std::string validate(const options& o) {
             (o.dpdk_verify_every & (o.dpdk_verify_every - 1)) != 0) {
             return "--dpdk-verify-every: must be a power of two between 1 and 65536";
         }
+        if (o.dpdk_queues == 0 || o.dpdk_queues > 16 || (o.dpdk_queues & (o.dpdk_queues - 1)) != 0) {
+            return "--dpdk-queues: must be 1, 2, 4, 8 or 16 (a relay worker count flow steering takes)";
+        }
+        if (o.dpdk_wire && o.dpdk_queues != 1) {
+            return "--dpdk-wire with --dpdk-queues: rtprelay-wire forwards one queue pair";
+        }
         if (o.dpdk_wire && (o.rtp_srtp || o.srtp_mix)) {
             return "--dpdk-wire with --rtp-srtp/--srtp-mix: a wire passes packets as they are and "
                    "cannot bridge RTP and SRTP legs; use --srtp or plain";
@@ -287,6 +293,9 @@ parse_outcome parse_options(int argc, char** argv, options* out) {
         ("dpdk-verify-every", with_default(&o.dpdk_verify_every, "N"),
          "with --dpdk: check every Nth received packet of each stream in full (UDP checksum,\n"
          "SRTP authentication and decryption, payload); a power of two")
+        ("dpdk-queues", with_default(&o.dpdk_queues, "N"),
+         "with --dpdk: queue pairs per port; each stream goes out on the queue of the relay\n"
+         "worker that owns it, for rtprelay --workers N --flow-steering=sender (1, 2, 4, 8, 16)")
         ("dpdk-wire", po::bool_switch(&o.dpdk_wire),
          "with --dpdk: no relay; port A and port B are joined by a wire (rtprelay-wire): the\n"
          "generator alone, to show what it can send and receive")

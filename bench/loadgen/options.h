@@ -81,6 +81,11 @@ struct options {
     uint32_t dpdk_store_mb = 256;     // precomputed packets (packet_store.h)
     uint32_t dpdk_verify_every = 64;  // full check of 1 in N received packets per stream
     bool dpdk_wire = false;           // no relay: a wire joins the two ports (dpdk_stream.h)
+    // Queue pairs per DPDK port (1, 2, 4, 8 or 16): a stream's packets go out on the queue
+    // of the relay worker that owns its relay port (dataplane/steering.h: steered_queue),
+    // every RX queue is polled. For a relay with as many workers told the sender steers
+    // (rtprelay --workers N --flow-steering=sender), e.g. on memif, which has no flow rules.
+    uint32_t dpdk_queues = 1;
     // A packet sent more than late_us after its due time is late; late + skipped packets over
     // skip_tolerance_percent of the schedule make a run "generator behind" (ramp.h).
     uint32_t late_us = 1000;

@@ -61,6 +61,22 @@ TEST(LoadgenOptions, DpdkModeRefusesWhatItCannotDo) {
     EXPECT_FALSE(o.dpdk);
 }
 
+TEST(LoadgenOptions, DpdkQueuesAreAPowerOfTwoUpToTheRelaysWorkers) {
+    lg::options o;
+    ASSERT_EQ(parse(with({}), &o), lg::parse_outcome::run);
+    EXPECT_EQ(o.dpdk_queues, 1u) << "one queue pair unless asked";
+    ASSERT_EQ(parse(with({"--dpdk-queues", "2"}), &o), lg::parse_outcome::run);
+    EXPECT_EQ(o.dpdk_queues, 2u);
+    ASSERT_EQ(parse(with({"--dpdk-queues", "16"}), &o), lg::parse_outcome::run);
+    for (const char* bad : {"0", "3", "6", "32", "-1"}) {
+        EXPECT_EQ(parse(with({"--dpdk-queues", bad}), &o), lg::parse_outcome::exit_error) << bad;
+    }
+    // rtprelay-wire forwards queue 0 only.
+    EXPECT_EQ(parse(with({"--dpdk-queues", "2", "--dpdk-wire", "--dpdk-port-b", "1"}), &o),
+              lg::parse_outcome::exit_error);
+    EXPECT_EQ(parse(with({"--dpdk-queues", "1", "--dpdk-wire", "--dpdk-port-b", "1"}), &o), lg::parse_outcome::run);
+}
+
 TEST(LoadgenOptions, PlotNeedsARampAndAnSvgOrPngName) {
     lg::options o;
     EXPECT_EQ(parse({"--ramp", "--plot", "ramp.svg"}, &o), lg::parse_outcome::run);

@@ -27,7 +27,7 @@ lg::ramp_step step(uint32_t calls, double loss_percent, lg::step_verdict v) {
 
 TEST(RampReport, LoadIsBusiestWorkerElseProcessCpu) {
     lg::ramp_step busy = step(100, 0, lg::step_verdict::good);
-    busy.summary.relay_busy = lg::relay_busy_time{{3.0, 5.0}, 4'000'000, std::nullopt};
+    busy.summary.relay_busy = lg::relay_busy_time{{3.0, 5.0}, 4'000'000, std::nullopt, std::nullopt, {}};
     busy.summary.relay_cpu_seconds = 9.0;  // ignored: the workers' busy time is the figure
     EXPECT_DOUBLE_EQ(*lg::relay_load_percent(busy.summary), 50.0);
     EXPECT_DOUBLE_EQ(*lg::relay_ns_per_packet(busy.summary), 2000.0);
@@ -46,7 +46,7 @@ TEST(RampReport, LoadIsBusiestWorkerElseProcessCpu) {
 TEST(RampReport, PlotDataIsOrderedByCallsWithNaNForUnmeasuredLoad) {
     std::vector<lg::ramp_step> steps = {step(100, 0, lg::step_verdict::good), step(400, 0.5, lg::step_verdict::loss),
                                         step(200, 0.004, lg::step_verdict::good)};
-    steps[0].summary.relay_busy = lg::relay_busy_time{{1.0}, 1000, std::nullopt};
+    steps[0].summary.relay_busy = lg::relay_busy_time{{1.0}, 1000, std::nullopt, std::nullopt, {}};
     EXPECT_EQ(lg::ramp_plot_data(steps),
               "# calls loss_percent p99_us load_percent verdict\n"
               "100 0.000000 250.0 10.000000 good\n"
@@ -60,8 +60,8 @@ TEST(RampReport, WritesThePlotWithGnuplot) {
     ASSERT_NE(mkdtemp(dir_template), nullptr);
     const std::string dir = dir_template;
     std::vector<lg::ramp_step> steps = {step(100, 0, lg::step_verdict::good), step(200, 0.3, lg::step_verdict::loss)};
-    steps[0].summary.relay_busy = lg::relay_busy_time{{1.0}, 1000, std::nullopt};
-    steps[1].summary.relay_busy = lg::relay_busy_time{{2.5}, 2000, std::nullopt};
+    steps[0].summary.relay_busy = lg::relay_busy_time{{1.0}, 1000, std::nullopt, std::nullopt, {}};
+    steps[1].summary.relay_busy = lg::relay_busy_time{{2.5}, 2000, std::nullopt, std::nullopt, {}};
     auto read = [](const std::string& path) {
         std::ifstream f(path, std::ios::binary);
         return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());

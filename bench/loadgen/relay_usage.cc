@@ -115,6 +115,7 @@ std::optional<worker_sample> sample_from_statistics(const ng::value& reply) {
     }
     worker_sample s;
     s.relayed = *rtp + *rtcp;
+    s.handed_off = count(*dp, "handed off");
     for (const ng::value& w : workers->as_list()) {
         const std::optional<uint64_t> busy = w.is_dict() ? count(w, "busy ns") : std::nullopt;
         if (!busy) {
@@ -162,6 +163,9 @@ void relay_usage::finish(run_summary* out) const {
                 b.busy_seconds.push_back(static_cast<double>(end->busy_ns[w] - workers_start_->busy_ns[w]) / 1e9);
             }
             b.relayed = end->relayed - workers_start_->relayed;
+            if (end->handed_off && workers_start_->handed_off) {
+                b.handed_off = *end->handed_off - *workers_start_->handed_off;
+            }
             const std::optional<sched_times> sched_end = sched_start_ ? worker_sched_times(*pid_) : std::nullopt;
             if (sched_end && sched_end->run_ns >= sched_start_->run_ns && sched_end->wait_ns >= sched_start_->wait_ns) {
                 const double run = static_cast<double>(sched_end->run_ns - sched_start_->run_ns);

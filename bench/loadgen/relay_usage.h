@@ -44,6 +44,9 @@ std::optional<sched_times> worker_sched_times(int pid);
 struct worker_sample {
     std::vector<uint64_t> busy_ns;  // per worker, in worker order
     uint64_t relayed = 0;           // packets relayed: RTP + RTCP, all workers
+    // Packets a worker passed to the one that owns their flow ("handed off"), all workers;
+    // absent from an rtprelay that does not report it.
+    std::optional<uint64_t> handed_off;
 };
 
 // From a `statistics` reply; std::nullopt when it has no per-worker busy time (rtpengine,

@@ -22,6 +22,7 @@ value statistics_reply(std::vector<int64_t> busy_ns, int64_t rtp, int64_t rtcp) 
     value dp = value::dict();
     dp.set("relayed rtp", value::integer(rtp));
     dp.set("relayed rtcp", value::integer(rtcp));
+    dp.set("handed off", value::integer(7));
     dp.set("workers", std::move(workers));
     value st = value::dict();
     st.set("dataplane", std::move(dp));
@@ -38,6 +39,7 @@ TEST(RelayUsage, ReadsEachWorkersBusyTimeAndTheRelayedPackets) {
     ASSERT_TRUE(s.has_value());
     EXPECT_EQ(s->busy_ns, (std::vector<uint64_t>{1500, 2500}));
     EXPECT_EQ(s->relayed, 100u);
+    EXPECT_EQ(s->handed_off, 7u);
 }
 
 TEST(RelayUsage, NoBusyTimeMeansNoSample) {
@@ -47,6 +49,17 @@ TEST(RelayUsage, NoBusyTimeMeansNoSample) {
     EXPECT_FALSE(lg::sample_from_statistics(rtpengine).has_value()) << "rtpengine: process CPU instead";
     EXPECT_FALSE(lg::sample_from_statistics(statistics_reply({}, 1, 1)).has_value()) << "no workers";
     EXPECT_FALSE(lg::sample_from_statistics(statistics_reply({-5}, 1, 1)).has_value()) << "negative";
+}
+
+TEST(RelayUsage, EachWorkersNsPerPacketFromThePacketsOnItsQueue) {
+    lg::relay_busy_time b;
+    b.busy_seconds = {2.0, 1.0};
+    EXPECT_FALSE(b.worker_ns_per_packet(0).has_value()) << "no per-queue counts: no per-worker figure";
+    b.worker_packets = {4'000'000, 0};
+    ASSERT_TRUE(b.worker_ns_per_packet(0).has_value());
+    EXPECT_DOUBLE_EQ(*b.worker_ns_per_packet(0), 500.0);
+    EXPECT_FALSE(b.worker_ns_per_packet(1).has_value()) << "no packets on its queue";
+    EXPECT_FALSE(b.worker_ns_per_packet(2).has_value()) << "no such worker";
 }
 
 TEST(RelayUsage, UtilisationAndNsPerPacket) {

@@ -67,6 +67,13 @@ std::optional<double> relay_busy_time::on_cpu_ns_per_packet() const {
     return *per * *on_cpu_share;
 }
 
+std::optional<double> relay_busy_time::worker_ns_per_packet(size_t w) const {
+    if (w >= worker_packets.size() || w >= busy_seconds.size() || worker_packets[w] == 0) {
+        return std::nullopt;
+    }
+    return busy_seconds[w] * 1e9 / static_cast<double>(worker_packets[w]);
+}
+
 void add_srtp_checks(const srtp_sender& tx, const srtp_receiver& rx, uint64_t unprotect_failed, run_summary* s) {
     s->srtp = true;
     s->srtp_protect_errors = tx.errors();
@@ -238,6 +245,13 @@ void print_table(const run_summary& s, std::FILE* out) {
                 out, "\n             workers on a CPU %.1f %% of their runnable time: ~%.0f ns per packet of their own",
                 100.0 * *b.on_cpu_share, *per);
         }
+        if (b.handed_off) {
+            std::fprintf(out, "\n             handed off between workers: %" PRIu64, *b.handed_off);
+        }
+        for (size_t w = 0; w < b.worker_packets.size(); ++w) {
+            std::fprintf(out, "\n             worker %zu: %" PRIu64 " packets on its queues, %.0f ns busy per packet",
+                         w, b.worker_packets[w], b.worker_ns_per_packet(w).value_or(0));
+        }
         std::fputc('\n', out);
     }
     if (s.relay_cpu_seconds) {
@@ -338,6 +352,20 @@ void print_json(const run_summary& s, std::FILE* out) {
         }
         if (std::optional<double> per = b.on_cpu_ns_per_packet()) {
             std::fprintf(out, ",\"on_cpu_share\":%.5f,\"on_cpu_ns_per_packet\":%.1f", *b.on_cpu_share, *per);
+        }
+        if (b.handed_off) {
+            std::fprintf(out, ",\"handed_off\":%" PRIu64, *b.handed_off);
+        }
+        if (!b.worker_packets.empty()) {
+            std::fputs(",\"worker_packets\":[", out);
+            for (size_t w = 0; w < b.worker_packets.size(); ++w) {
+                std::fprintf(out, "%s%" PRIu64, w == 0 ? "" : ",", b.worker_packets[w]);
+            }
+            std::fputs("],\"worker_ns_per_packet\":[", out);
+            for (size_t w = 0; w < b.worker_packets.size(); ++w) {
+                std::fprintf(out, "%s%.1f", w == 0 ? "" : ",", b.worker_ns_per_packet(w).value_or(0));
+            }
+            std::fputc(']', out);
         }
         std::fputc('}', out);
     }

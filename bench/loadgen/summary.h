@@ -34,6 +34,15 @@ struct relay_busy_time {
     // packet scaled by it: an estimate of the workers' own cost on a shared host.
     std::optional<double> on_cpu_share;
     std::optional<double> on_cpu_ns_per_packet() const;
+    // Packets handed from the worker that received them to the one that owns their flow
+    // (0 when every stream arrives at its owner's queue), when the relay reports it.
+    std::optional<uint64_t> handed_off;
+    // --dpdk with as many queues as the relay has workers: per worker, the packets the
+    // generator put on that worker's queue (both ports). With nothing handed off that is
+    // what the worker received, which makes each worker's busy ns per packet; empty
+    // otherwise.
+    std::vector<uint64_t> worker_packets;
+    std::optional<double> worker_ns_per_packet(size_t w) const;
 };
 
 struct run_summary {

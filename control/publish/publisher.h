@@ -36,7 +36,8 @@ class publisher {
 
     // The worker that owns a local (address, port): decided by the local side only, so a
     // remote peer cannot move a stream's state between workers.
-    // With `steered` ports (dataplane/steering.h) it is the queue the NIC delivers the port to.
+    // With `steered` ports (dataplane/steering.h) it is the queue the NIC delivers the port to
+    // (or, with --flow-steering=sender, the queue the peer sends the port's packets on).
     // An IPv6 address counts by the fold of its four words.
     uint8_t owner_of(uint32_t addr_be, uint16_t port) const;
     uint8_t owner_of(const ip_address& addr, uint16_t port) const;

@@ -13,6 +13,10 @@
 # the relay must count the packets and exit 0 on SIGTERM. No speed assertions: the host is a
 # shared 2-core machine. LEGS (default --srtp) picks the calls' legs: --rtp-srtp makes every
 # call RTP at A and SRTP at B, so the relay decrypts one way and encrypts the other.
+# WORKERS=N (memif; default 1): the relay runs N workers told the sender steers
+# (--flow-steering=sender, EAL's N+1 lcores floating over the host's CPUs) and the generator
+# N queue pairs per port (--dpdk-queues N), each stream on its owner's queue: every worker
+# must relay some of the traffic and none may be handed between workers.
 #   loadgen_dpdk_test.sh BUILD_DIR [memif|af_packet|af_xdp]
 set -euo pipefail
 build=$(realpath "$1")
@@ -21,6 +25,7 @@ source "$(cd "$(dirname "$0")" && pwd)/../../support/netns.sh"
 calls=${CALLS:-200}
 legs=${LEGS:---srtp}
 duration=${DURATION:-5}
+workers=${WORKERS:-1}
 source "$(cd "$(dirname "$0")" && pwd)/common.sh"
 lgd_begin rplgd
 case "$mode" in
@@ -51,12 +56,23 @@ case "$mode" in
     *) echo "unknown mode $mode"; exit 2 ;;
 esac
 
+relay_lcores="-l 0-1"
+relay_workers=()
+gen_queues=()
+if [ "$workers" != 1 ]; then
+    [ "$mode" = memif ] || { echo "WORKERS=$workers: memif only"; exit 2; }
+    # More lcores than this host may have CPUs: all of them float over every CPU.
+    relay_lcores="--lcores=(0-$workers)@(0-$(($(nproc) - 1)))"
+    relay_workers=(--workers="$workers" --flow-steering=sender)
+    gen_queues=(--dpdk-queues "$workers")
+fi
+
 ng_port=2260
 start_far rtprelay "NG control listening" "$build/relay/rtprelay" \
-    --eal="-l 0-1 --no-pci --no-huge -m 512 --no-shconf --file-prefix $p-r $relay_vdevs" \
+    --eal="$relay_lcores --no-pci --no-huge -m 512 --no-shconf --file-prefix $p-r $relay_vdevs" \
     --interface="a address=198.18.1.1/24 dpdk-port=0" \
     --interface="b address=198.18.2.1/24 dpdk-port=1" \
-    --ng-listen="127.0.0.1:$ng_port" --idle-sleep-us=50 --drain-time=0
+    --ng-listen="127.0.0.1:$ng_port" --idle-sleep-us=50 --drain-time=0 "${relay_workers[@]}"
 
 # Bounded: the generator stops by itself after setup + DURATION + drain; timeout is the net.
 rc=0
@@ -65,11 +81,11 @@ ip netns exec "$ns" timeout 120 "$build/bench/loadgen/rtprelay-loadgen" --dpdk \
     --dpdk-port-a 0 --dpdk-port-b 1 --addr-a 198.18.1.2 --addr-b 198.18.2.2 \
     --interface-a a --interface-b b --ng "127.0.0.1:$ng_port" --relay-pid "$far_pid" \
     --calls "$calls" --duration "$duration" $legs --srtp-check-streams 8 \
-    --dpdk-idle-sleep-us 50 --json >"$logdir/loadgen.json" 2>"$logdir/loadgen.err" || rc=$?
+    --dpdk-idle-sleep-us 50 "${gen_queues[@]}" --json >"$logdir/loadgen.json" 2>"$logdir/loadgen.err" || rc=$?
 cat "$logdir/loadgen.json"
 [ "$rc" = 0 ] || { echo "FAIL: rtprelay-loadgen exited with $rc"; exit 1; }
 
-CALLS=$calls DURATION=$duration python3 - "$logdir/loadgen.json" <<'PY'
+CALLS=$calls DURATION=$duration WORKERS=$workers python3 - "$logdir/loadgen.json" <<'PY'
 import json, os, sys
 s = json.load(open(sys.argv[1]))
 calls, duration = int(os.environ["CALLS"]), float(os.environ["DURATION"])
@@ -98,6 +114,14 @@ check(b.get("workers", 0) >= 1 and 0 < b.get("utilisation", 0) <= 1 and b.get("n
       and b.get("relayed", 0) >= pk["received"],
       "relay reported its workers' busy time: utilisation %s, %s ns per relayed packet, %s relayed"
       % (b.get("utilisation"), b.get("ns_per_packet"), b.get("relayed")))
+workers = int(os.environ["WORKERS"])
+if workers > 1:
+    wp, busy = b.get("worker_packets", []), b.get("busy_seconds", [])
+    check(b.get("workers") == workers and len(wp) == workers, "%d relay workers, packets on each one's queues: %s" % (workers, wp))
+    check(len(wp) == workers and all(n >= 0.2 * pk["sent"] / workers for n in wp),
+          "every worker got its share of the %d packets sent: %s" % (pk["sent"], wp))
+    check(len(busy) == workers and all(t > 0 for t in busy), "every worker was busy relaying: %s s" % busy)
+    check(b.get("handed_off") == 0, "no packet handed between workers (%s): each stream arrived at its owner" % b.get("handed_off"))
 sys.exit(1 if bad else 0)
 PY
 
