@@ -34,12 +34,12 @@
 #include <benchmark/benchmark.h>
 #include <pthread.h>
 #include <sched.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
-#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <stdexcept>
@@ -98,29 +98,20 @@ double redis_cpu_seconds() {
 }
 
 // Context switches so far, voluntary and not: this thread's (`self`) or the sum of the
-// process's other threads' (the agent's), from /proc/self/task/*/status.
+// process's other threads' (the agent's): getrusage's per-thread and per-process counts.
 struct switches {
     double voluntary = 0;
     double involuntary = 0;
 };
 switches context_switches(bool self) {
-    switches s;
-    const std::string me = std::to_string(gettid());
-    for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-        if ((task.path().filename().string() == me) != self) {
-            continue;
-        }
-        std::ifstream f(task.path() / "status");
-        std::string line;
-        while (std::getline(f, line)) {
-            if (line.rfind("voluntary_ctxt_switches:", 0) == 0) {
-                s.voluntary += std::stod(line.substr(line.find(':') + 1));
-            } else if (line.rfind("nonvoluntary_ctxt_switches:", 0) == 0) {
-                s.involuntary += std::stod(line.substr(line.find(':') + 1));
-            }
-        }
+    rusage thread{}, process{};
+    getrusage(RUSAGE_THREAD, &thread);
+    if (self) {
+        return {static_cast<double>(thread.ru_nvcsw), static_cast<double>(thread.ru_nivcsw)};
     }
-    return s;
+    getrusage(RUSAGE_SELF, &process);
+    return {static_cast<double>(process.ru_nvcsw - thread.ru_nvcsw),
+            static_cast<double>(process.ru_nivcsw - thread.ru_nivcsw)};
 }
 
 // What an interruption of the control thread (a request whose wall time holds another
@@ -399,11 +390,12 @@ void offer_answer(benchmark::State& state) {
                 // record of the round until it has written every delete.
                 drained();
                 const double agent0 = agent_cpu();
+                const double delete0 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
                 for (const auto& d : deletes) {
                     p.handle(d);
                 }
                 p.flows->reclaim();
-                delete_cpu += cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - paused0;
+                delete_cpu += cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - delete0;
                 drained();
                 agent_delete_cpu += agent_cpu() - agent0;
                 ++round;
