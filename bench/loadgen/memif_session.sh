@@ -1,9 +1,7 @@
 # Sourced by generator_ceiling.sh and whole_daemon.sh (from the repository root, after their
 # options are read): one far side at a time (rtprelay-wire or rtprelay) as the net_memif
 # server, rtprelay-loadgen --dpdk as its client, the pipeline bench for the same run, each
-# process in a session of its own whose autogroup gets nice $priority (with the kernel's
-# autogroup scheduling a process's nice counts only inside its session, and on a shared host
-# other sessions' builds would otherwise take most of both cores).
+# process in a session of its own whose autogroup gets nice $priority (own_session.sh).
 #
 #   memif_session_init PREFIX   $pfx, $sock, $work, $servers, $clients; the EXIT trap
 #   start_server NAME READY CMD...  CMD in a session, log in $work/server.log, its pid in
@@ -24,12 +22,14 @@ server_pid=   # the wire or the relay itself
 workers=${workers:-1}
 loadgen_bin=${loadgen_bin:-./build/bench/loadgen/rtprelay-loadgen}
 loadgen_args=${loadgen_args:-}
-session_pid=  # the setsid that waits for it
+source bench/loadgen/own_session.sh
 
 memif_session_init() {
     pfx="$1$(($$ % 1000))"
     sock="/run/$pfx.sock"
     work=$(mktemp -d "/tmp/$1.XXXXXX")
+    session_dir=$work
+    session_nice=$priority
     # Rings of 8192 descriptors (rsize=13; memif's default is 1024): 4 ms at 2 Mpps, what a
     # process descheduled for a scheduler slice on a shared host needs not to drop.
     servers="--vdev=net_memif0,role=server,socket=$sock,id=0,rsize=13 --vdev=net_memif1,role=server,socket=$sock,id=1,rsize=13"
@@ -39,25 +39,12 @@ memif_session_init() {
     trap 'exit 143' INT TERM
 }
 
-# in_session CMD...: CMD in a new session whose autogroup has nice $priority; its pid (setsid
-# may fork) in $work/pid.
-in_session() {
-    setsid -w bash -c 'echo $$ >"$1/pid"; echo "$0" >/proc/self/autogroup; shift; exec "$@"' \
-        "$priority" "$work" "$@"
-}
-
 start_server() {
     local name=$1 ready=$2
     shift 2
-    rm -f "$sock" "$work/pid"
-    in_session "$@" >"$work/server.log" 2>&1 &
-    session_pid=$!
-    for _ in $(seq 1 50); do
-        [ -s "$work/pid" ] && break
-        sleep 0.02
-    done
-    server_pid=$(cat "$work/pid" 2>/dev/null || true)
-    rm -f "$work/pid"
+    rm -f "$sock"
+    start_session "$work/server.log" "$@"
+    server_pid=$session_leader
     for _ in $(seq 1 100); do
         grep -q "$ready" "$work/server.log" && return 0
         kill -0 "$server_pid" 2>/dev/null || { cat "$work/server.log" >&2; echo "$name did not start" >&2; exit 1; }
@@ -68,16 +55,8 @@ start_server() {
 }
 
 stop_server() {
-    [ -n "$server_pid" ] || return 0
-    kill -TERM "$server_pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do
-        kill -0 "$server_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -9 "$server_pid" 2>/dev/null || true
-    wait "$session_pid" 2>/dev/null || true
+    stop_session
     server_pid=
-    session_pid=
 }
 
 run_loadgen() {
