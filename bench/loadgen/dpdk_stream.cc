@@ -1,6 +1,7 @@
 #include "bench/loadgen/dpdk_stream.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <exception>
 #include <memory>
 #include <vector>
@@ -46,6 +47,11 @@ bool run_dpdk_stream_phase(dpdk_link& link, const packet_store& store, const str
         for (size_t q = 0; q < taken.size(); ++q) {
             out->relay_busy->worker_packets.push_back(taken[q] - taken_before[q]);
         }
+    } else if (out->relay_busy && link.n_queues() > 1) {
+        // The relay's workers are not the generator's queues: streams went to queues no owner
+        // polls as its own, and the relay handed them off (its handed_off count says how many).
+        std::fprintf(stderr, "rtprelay-loadgen: --dpdk-queues %u but the relay has %zu worker(s)\n",
+                     static_cast<unsigned>(link.n_queues()), out->relay_busy->busy_seconds.size());
     }
     progress->finish();
 
