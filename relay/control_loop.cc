@@ -45,6 +45,11 @@ void control_loop::transmit(rte_mbuf* m) {
     }
 }
 
+bool control_loop::link_up(uint16_t port_id) const {
+    const link_monitor::port_link* p = ctx_.links != nullptr ? ctx_.links->find(port_id) : nullptr;
+    return p == nullptr || p->up;
+}
+
 const dp::local_address* control_loop::source_for(const dp::neighbour& n) const {
     const dp::local_addresses& l = *ctx_.shared->locals;
     for (uint32_t i = 0; i < l.n; ++i) {
@@ -56,10 +61,22 @@ const dp::local_address* control_loop::source_for(const dp::neighbour& n) const 
 }
 
 void control_loop::announce(int port_id, const ip_address* addr) {
+    announce_now(port_id, addr, false);
+    repeats_.push_back(repeat{port_id, addr != nullptr, addr != nullptr ? *addr : ip_address{},
+                              clock::now() + repeat_announce});
+}
+
+void control_loop::announce_now(int port_id, const ip_address* addr, bool again) {
     const dp::local_addresses& l = *ctx_.shared->locals;
     for (uint32_t i = 0; i < l.n; ++i) {
         const dp::local_address& a = l.items[i];
         if ((port_id >= 0 && a.port_id != port_id) || (addr != nullptr && !same_address(a, *addr)) || !l.is_active(i)) {
+            continue;
+        }
+        const ip_address shown = a.v6 ? ip_address::from_v6(a.addr6) : ip_address::from_v4_be(a.addr);
+        if (!link_up(a.port_id)) {
+            RLOG_INFO("media address %s on DPDK port %u: announced when its link comes up", shown.to_string().c_str(),
+                      a.port_id);
             continue;
         }
         const rte_ether_addr& mac = ctx_.shared->port_macs[a.port_id];
@@ -68,8 +85,8 @@ void control_loop::announce(int port_id, const ip_address* addr) {
         if (m != nullptr) {
             transmit(m);
         }
-        const ip_address shown = a.v6 ? ip_address::from_v6(a.addr6) : ip_address::from_v4_be(a.addr);
-        RLOG_INFO("media address %s on DPDK port %u announced", shown.to_string().c_str(), a.port_id);
+        RLOG_INFO("media address %s on DPDK port %u announced%s", shown.to_string().c_str(), a.port_id,
+                  again ? " again" : "");
     }
 }
 
@@ -152,7 +169,7 @@ void control_loop::resolve(clock::time_point now) {
     ctx_.neighbours->take_requests();
     for (const dp::neighbour* n : ctx_.neighbours->due_for_request(now)) {
         const dp::local_address* la = source_for(*n);
-        if (la == nullptr) {
+        if (la == nullptr || !link_up(n->port_id)) {  // asked again at the next retry
             continue;
         }
         const rte_ether_addr& mac = ctx_.shared->port_macs[n->port_id];
@@ -202,6 +219,15 @@ void control_loop::run(const std::atomic<bool>& stop, const std::function<bool(c
             for (const ip_address& addr : ctx_.group->tick(now)) {
                 announce(-1, &addr);  // a lease taken: peers and switches learn where it is now
             }
+        }
+        for (size_t i = 0; i < repeats_.size();) {
+            if (now < repeats_[i].due) {
+                ++i;
+                continue;
+            }
+            const repeat r = repeats_[i];
+            repeats_.erase(repeats_.begin() + static_cast<std::ptrdiff_t>(i));
+            announce_now(r.port_id, r.one_address ? &r.addr : nullptr, true);
         }
         ctx_.flows->reclaim();
         if (ctx_.links != nullptr) {

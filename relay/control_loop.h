@@ -52,10 +52,17 @@ class control_loop {
  public:
     explicit control_loop(control_context ctx) : ctx_(std::move(ctx)), latches_(ctx_.latch_events, ctx_.sessions) {}
 
-    // Announces every media address served once (gratuitous ARP; IPv6: an unsolicited
-    // neighbour advertisement to all nodes); only those on `port_id` when given (a link
-    // that came back up), or only those equal to `addr` (a lease just taken).
+    // Announces every media address served (gratuitous ARP; IPv6: an unsolicited neighbour
+    // advertisement to all nodes), and once more `repeat_announce` later; only those on
+    // `port_id` when given (a link that came back up), or only those equal to `addr` (a
+    // lease just taken). One frame is easily lost at the moment it matters most (a link
+    // just up, a peer just taken over: memif's peer refuses frames until it has polled), and
+    // a peer that misses it sends to the old MAC until its ARP entry ages out; the second
+    // one costs a frame. Addresses on a port whose link is down are left for the link
+    // monitor, which announces them when it comes up; the second announcement is skipped
+    // for an address no longer served by then (a lease given up).
     void announce(int port_id = -1, const ip_address* addr = nullptr);
+    static constexpr std::chrono::milliseconds repeat_announce{300};
     // Runs until `stop` is set (signal handler) or `done` (checked every turn, when given)
     // returns true. Each turn waits at most 1 ms for NG.
     void run(const std::atomic<bool>& stop,
@@ -78,12 +85,24 @@ class control_loop {
     void handle_arp(struct rte_mbuf* m, std::chrono::steady_clock::time_point now);
     void handle_nd(struct rte_mbuf* m, std::chrono::steady_clock::time_point now);
     void resolve(std::chrono::steady_clock::time_point now);
+    void announce_now(int port_id, const ip_address* addr, bool again);
     void transmit(struct rte_mbuf* m);
+    // False when the link monitor saw `port_id`'s link down: a frame given to it now would
+    // only be refused by its TX queue (counted as control_tx_failed).
+    bool link_up(uint16_t port_id) const;
     // Our address (of the neighbour's family) to ask for a neighbour on `port_id` from.
     const dp::local_address* source_for(const dp::neighbour& n) const;
 
     control_context ctx_;
     latch_log latches_;
+    // announce()'s second announcements, due at `due`: rare (start, link up, lease taken).
+    struct repeat {
+        int port_id;
+        bool one_address;
+        ip_address addr;
+        std::chrono::steady_clock::time_point due;
+    };
+    std::vector<repeat> repeats_;
 };
 
 }  // namespace rtprelay

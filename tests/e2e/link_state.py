@@ -66,6 +66,7 @@ def main():
           "no loss while the link is up")
 
     announced = relay_log().count("media address %s on DPDK port 0 announced" % E["RELAY_A"])
+    again = relay_log().count("media address %s on DPDK port 0 announced again" % E["RELAY_A"])
     set_tap("down")
     down_at = time.monotonic()
     check(wait_for(lambda: "DPDK port 0: link down" in relay_log(), 5), "relay logs link down on port 0")
@@ -85,6 +86,8 @@ def main():
     check(wait_for(lambda: link(0) == (1, 2), 5), "metrics: port 0 link_up 1, 2 changes (%s)" % (link(0),))
     check(wait_for(lambda: relay_log().count("media address %s on DPDK port 0 announced" % E["RELAY_A"])
                    > announced, 5), "relay announces its address on port 0 again (gratuitous ARP)")
+    check(wait_for(lambda: relay_log().count("media address %s on DPDK port 0 announced again" % E["RELAY_A"])
+                   > again, 5), "... and once more 300 ms later, in case the first was lost")
     n_ab, n_ba = len(ab.received), len(ba.received)
     check(wait_for(lambda: len(ab.received) >= n_ab + 100 and len(ba.received) >= n_ba + 100, 10),
           "media flows both ways again after link up")
