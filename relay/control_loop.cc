@@ -62,8 +62,8 @@ const dp::local_address* control_loop::source_for(const dp::neighbour& n) const 
 
 void control_loop::announce(int port_id, const ip_address* addr) {
     announce_now(port_id, addr, false);
-    repeats_.push_back(repeat{port_id, addr != nullptr, addr != nullptr ? *addr : ip_address{},
-                              clock::now() + repeat_announce});
+    repeats_.push_back(
+        repeat{port_id, addr != nullptr, addr != nullptr ? *addr : ip_address{}, clock::now() + repeat_announce});
 }
 
 void control_loop::announce_now(int port_id, const ip_address* addr, bool again) {
