@@ -11,6 +11,7 @@
 //                         ~3 s, so flush_every, not flush_bytes, decides every write; with
 //                         R > 256 each write reopens the file). Packets/s of the
 //                         recorder's one core; the node's loss window on kill -9 is F.
+//   recorder/start        starting recordings (their files created) on the recorder thread
 //   recorder/finish/S     closing one recording of S seconds of two-leg G.711: WAV rendered
 //                         from its pcap, JSON written, files moved (the finisher thread)
 //   recorder/stop/R       a node's stop with R recordings open (2 s of two-leg G.711 each):
@@ -200,6 +201,46 @@ BENCHMARK(paced)
     ->ArgNames({"recordings", "flush_ms"})
     ->ArgsProduct({{1000}, {500, 250, 100, 50}})
     ->Unit(benchmark::kMicrosecond);
+
+// What starting recordings costs the recorder thread, whose pass takes the opens before it
+// reads the rings: per recording its pcap created with the file header and its state file
+// written (created, then renamed into place). Batches of 64, as a burst of NG requests
+// brings them; every recording is closed again between batches (untimed) and finished at
+// the end. Per recording started, on $RECORDER_BENCH_DIR's file system.
+void start(benchmark::State& state) {
+    const std::string dir = bench_dir();
+    dp::record_ring ring(1 << 20);
+    rec::recorder_config c;
+    c.dir = dir;
+    rec::recorder r(c, {&ring}, nullptr);
+    r.die_after(rec::completion_step::wav_written);
+    constexpr uint32_t batch = 64;
+    uint32_t id = 0;
+    for (auto _ : state) {
+        state.PauseTiming();
+        const uint32_t first = id + 1;
+        for (uint32_t k = 0; k < batch; ++k) {
+            rec::open_request o;
+            o.id = ++id;
+            o.base = std::to_string(id);
+            r.open(o);
+        }
+        state.ResumeTiming();
+        r.poll(std::chrono::steady_clock::now());
+        state.PauseTiming();
+        for (uint32_t k = first; k <= id; ++k) {
+            rec::close_request cr;
+            cr.id = k;
+            r.close(cr);
+        }
+        r.poll(std::chrono::steady_clock::now());
+        state.ResumeTiming();
+    }
+    state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch));
+    r.stop();
+    remove_dir(dir);
+}
+BENCHMARK(start)->Name("recorder/start")->Iterations(40)->Unit(benchmark::kMicrosecond);
 
 void finish(benchmark::State& state) {
     const auto seconds = static_cast<uint32_t>(state.range(0));
