@@ -3,10 +3,10 @@
 // (recorder.h) never waits for the file system's metadata: a new recording's directories,
 // the check that done/ has no recording of its name, its pcap created with the file header
 // libpcap made, and its state file written and later replaced (state_file.h). That work costs
-// ~2.3 ms of CPU and ~3.6 ms wall per recording on this VM's ext4 (inode allocation), ~70 us
-// on tmpfs (bench/RESULTS.md, recorder/start): on the recorder's thread a burst of 64 starts
-// left the workers' rings unread for ~200 ms, long enough for a ring at a high recorded rate
-// to overflow. The recorder queues the work here and goes on reading the rings; a
+// 0.1-2.4 ms of CPU per recording on the bench VM's ext4 (inode allocation), ~60-70 us on
+// tmpfs (bench/RESULTS.md, recorder/start): on the recorder's thread a burst of 64 starts
+// left the workers' rings unread for up to ~200 ms, long enough for a ring at a high
+// recorded rate to overflow; the recorder now pays 4-7 us a start. The recorder queues the work here and goes on reading the rings; a
 // recording's packets wait in its memory buffer until its file exists (recorder_active.h).
 //
 // One FIFO for every job of every recording: a recording's state file is written after its

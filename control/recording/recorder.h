@@ -169,7 +169,7 @@ class recorder {
     // While a recording's pcap is being made its packets wait in memory, up to this many
     // flush_bytes (512 KiB at the default 64 KiB: ~24 s of a two-leg G.711 call, ~2,400
     // packets of any rate); past it they are dropped and counted (file_wait_drops). A start
-    // waits behind at most the queue of starts before it: 64 at once take ~0.23 s on this
+    // waits behind at most the queue of starts before it: 64 at once take up to ~0.23 s on this
     // VM's ext4, well within the bound for a call; only a file system that stalls for
     // seconds reaches it, and then memory stays bounded at this much per recording (8x what
     // a recording holds between flushes anyway).

@@ -85,9 +85,10 @@ void recorder::take_commands() {
 }
 
 recorder::active* recorder::begin(open_request r) {
-    // Here only the memory side (~tens of us: the stream, the dumper, a few strings); the
-    // files are the file thread's (file_maker.h), which costs ~2.3 ms of CPU a recording on
-    // ext4 (bench/RESULTS.md). Until it reports, the packets wait in memory (handle()).
+    // Here only the memory side (4-7 us a start with its state file queued: the stream, the
+    // dumper, a few strings); the files are the file thread's (file_maker.h), 0.1-2.4 ms of
+    // CPU a recording on ext4 (bench/RESULTS.md). Until it reports, the packets wait in
+    // memory (handle()).
     auto a = std::make_unique<active>();
     a->pcap_path = cfg_.dir + "/" + r.base + ".pcap";
     a->info = std::move(r);
