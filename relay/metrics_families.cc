@@ -376,6 +376,10 @@ void recording(builder& b, const recording_snapshot& r) {
              d(r.packets));
     b.single("rtprelay_recording_packets_lost_total",
              "Packets of recorded calls not written because their recording had failed.", counter, d(r.packets_lost));
+    b.single("rtprelay_recording_file_wait_drops_total",
+             "Packets of recorded calls dropped while their recording's file was still being created and the "
+             "packets waiting for it had reached their bound (a file system that stalls).",
+             counter, d(r.file_wait_drops));
     b.single("rtprelay_recording_ring_full_total",
              "Relayed packets of recorded calls missing from their recording: the worker's ring to the "
              "recorder was full (the packets themselves were relayed).",

@@ -11,7 +11,9 @@
 //                         ~3 s, so flush_every, not flush_bytes, decides every write; with
 //                         R > 256 each write reopens the file). Packets/s of the
 //                         recorder's one core; the node's loss window on kill -9 is F.
-//   recorder/start        starting recordings (their files created) on the recorder thread
+//   recorder/start        starting recordings: what the recorder thread pays (recorder_us,
+//                         its own CPU per start) and what the file thread pays to create
+//                         their files (file_thread_us, the rest of the process's CPU)
 //   recorder/finish/S     closing one recording of S seconds of two-leg G.711: WAV rendered
 //                         from its pcap, JSON written, files moved (the finisher thread)
 //   recorder/stop/R       a node's stop with R recordings open (2 s of two-leg G.711 each):
@@ -25,9 +27,12 @@
 #include <arpa/inet.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "control/recording/recorder.h"
@@ -202,11 +207,22 @@ BENCHMARK(paced)
     ->ArgsProduct({{1000}, {500, 250, 100, 50}})
     ->Unit(benchmark::kMicrosecond);
 
+double cpu_seconds(clockid_t clock) {
+    timespec ts{};
+    clock_gettime(clock, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
 // What starting recordings costs the recorder thread, whose pass takes the opens before it
-// reads the rings: per recording its pcap created with the file header and its state file
-// written (created, then renamed into place). Batches of 64, as a burst of NG requests
-// brings them; every recording is closed again between batches (untimed) and finished at
-// the end. Per recording started, on $RECORDER_BENCH_DIR's file system.
+// reads the rings: the memory side (the dumper, its pcap file header) and the file work
+// queued; the file thread creates each pcap with its header and writes its state file
+// (created, then renamed into place), as in a running node. Batches of 64, as a burst of NG
+// requests brings them; every recording is closed again between batches (untimed, once the
+// file thread made its files) and finished at the end. Per recording started, on
+// $RECORDER_BENCH_DIR's file system. The time columns are the timed poll()'s (Google
+// Benchmark's CPU time is this thread's); recorder_us is that thread's CPU per start read
+// around poll() alone (CLOCK_THREAD_CPUTIME_ID), file_thread_us the process's CPU besides
+// this thread's over the loop (the file thread's: the finisher is not started), per start.
 void start(benchmark::State& state) {
     const std::string dir = bench_dir();
     dp::record_ring ring(1 << 20);
@@ -214,8 +230,12 @@ void start(benchmark::State& state) {
     c.dir = dir;
     rec::recorder r(c, {&ring}, nullptr);
     r.die_after(rec::completion_step::wav_written);
+    r.start_file_thread();
     constexpr uint32_t batch = 64;
     uint32_t id = 0;
+    double recorder_cpu = 0;
+    const double process0 = cpu_seconds(CLOCK_PROCESS_CPUTIME_ID);
+    const double thread0 = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
     for (auto _ : state) {
         state.PauseTiming();
         const uint32_t first = id + 1;
@@ -226,16 +246,27 @@ void start(benchmark::State& state) {
             r.open(o);
         }
         state.ResumeTiming();
+        const double before = cpu_seconds(CLOCK_THREAD_CPUTIME_ID);
         r.poll(std::chrono::steady_clock::now());
+        recorder_cpu += cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - before;
         state.PauseTiming();
         for (uint32_t k = first; k <= id; ++k) {
             rec::close_request cr;
             cr.id = k;
             r.close(cr);
         }
-        r.poll(std::chrono::steady_clock::now());
+        // A close waits for its recording's files: poll until the file thread made them all.
+        while (r.open_recordings() != 0) {
+            r.poll(std::chrono::steady_clock::now());
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+        }
         state.ResumeTiming();
     }
+    const double starts = static_cast<double>(state.iterations() * batch);
+    const double others =
+        (cpu_seconds(CLOCK_PROCESS_CPUTIME_ID) - process0) - (cpu_seconds(CLOCK_THREAD_CPUTIME_ID) - thread0);
+    state.counters["recorder_us"] = recorder_cpu * 1e6 / starts;
+    state.counters["file_thread_us"] = others * 1e6 / starts;
     state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * batch));
     r.stop();
     remove_dir(dir);

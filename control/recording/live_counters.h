@@ -1,5 +1,5 @@
 #pragma once
-// The recorder's counters as its two threads keep them (recorder.h, finisher.h): each
+// The recorder's counters as its threads keep them (recorder.h, finisher.h): each
 // counter has one writing thread, relaxed atomics; the control and metrics threads read
 // them through recorder::counters().
 
@@ -18,6 +18,7 @@ struct live_counters {
     std::atomic<uint64_t> bytes{0};            // recorder thread: pcap bytes
     std::atomic<uint64_t> finish_bytes{0};     // finisher thread: WAV and JSON bytes
     std::atomic<uint64_t> packets_lost{0};     // recorder thread
+    std::atomic<uint64_t> file_wait_drops{0};  // recorder thread
     std::atomic<uint64_t> commands_run{0};     // finisher thread
     std::atomic<uint64_t> commands_failed{0};  // finisher thread
     std::atomic<uint64_t> recovered{0};        // finisher thread: left open by a node that died, now in done/

@@ -81,6 +81,7 @@ ng::value statistics_reply(const recorder_counters& c, size_t calls_recording) {
     v.set("packets", i(c.packets));
     v.set("bytes", i(c.bytes));
     v.set("packets lost", i(c.packets_lost));
+    v.set("file wait drops", i(c.file_wait_drops));
     v.set("ring full", i(c.ring_full));
     v.set("commands run", i(c.commands_run));
     v.set("commands failed", i(c.commands_failed));

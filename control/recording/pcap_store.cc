@@ -153,7 +153,7 @@ pcap_store::~pcap_store() {
     pcap_close(dead_);
 }
 
-pcap_store::writer* pcap_store::create(uint32_t id, const std::string& path, std::string* error) {
+pcap_store::writer* pcap_store::prepare(uint32_t id, const std::string& path, std::string* header, std::string* error) {
     auto wp = std::make_unique<writer>();
     writer& w = *wp;
     w.id = id;
@@ -178,13 +178,7 @@ pcap_store::writer* pcap_store::create(uint32_t id, const std::string& path, std
         *error = "cannot make a pcap header for " + path;
         return nullptr;
     }
-    const std::string e = write_new(path, std::string_view(w.buf, w.size));  // removed again on failure
-    if (!e.empty()) {
-        pcap_dump_close(w.dumper);
-        std::free(w.buf);
-        *error = e;
-        return nullptr;
-    }
+    header->assign(w.buf, w.size);
     w.file_end = w.size;
     std::fseek(w.mem, 0, SEEK_SET);  // what follows overwrites the header in memory
     writer* raw = wp.get();

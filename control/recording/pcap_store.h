@@ -67,10 +67,12 @@ class pcap_store {
     // (bench/RESULTS.md). So flushes by size end at such a boundary.
     static constexpr uint64_t write_align = 64 * 1024;
 
-    // Creates `path` for recording `id` (mode 0600, never over an existing file or through a
-    // symlink) with the pcap file header, and its in-memory dumper. Null on failure, with
-    // the reason in *error. The writer lives until close().
-    writer* create(uint32_t id, const std::string& path, std::string* error);
+    // Recording `id`'s in-memory dumper, its file `path` not yet made: the pcap file header
+    // libpcap writes goes to *header for whoever creates the file (file_maker.h: mode 0600,
+    // never over an existing file or through a symlink), and file_end counts it as written.
+    // flush() must wait until the file exists (it reopens the file, never creates it). Null
+    // on failure, with the reason in *error. The writer lives until close().
+    writer* prepare(uint32_t id, const std::string& path, std::string* header, std::string* error);
     // Dumps one packet: UDP from src to dst (IPv6 when src is, else IPv4; dst is of the same
     // family) carrying payload[0, len), `orig_len` long before any cut, at time `unix_ns`.
     // Returns the bytes now waiting for flush().

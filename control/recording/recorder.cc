@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "control/log.h"
+#include "control/recording/file_maker.h"
 #include "control/recording/finisher.h"
 #include "control/recording/media_endpoint.h"
 #include "control/recording/pcap_store.h"
@@ -41,8 +42,10 @@ recorder::recorder(recorder_config cfg, std::vector<dp::record_ring*> rings, rte
       rings_(std::move(rings)),
       rcu_(rcu),
       by_id_(max_flat_id + 1),
-      ns_per_tick_(1e9 / static_cast<double>(cfg_.tsc_hz)) {
+      ns_per_tick_(1e9 / static_cast<double>(cfg_.tsc_hz)),
+      max_waiting_bytes_(max_waiting_flushes * cfg_.flush_bytes) {
     store_ = std::make_unique<pcap_store>(cfg_.max_open_files);
+    files_ = std::make_unique<file_maker>();
     finisher_ = std::make_unique<finisher>(cfg_.dir, cfg_.command, counters_);
 }
 
@@ -80,6 +83,7 @@ size_t recorder::recover_left_open() {
 
 void recorder::start() {
     recover_left_open();
+    files_->start();
     thread_ = std::thread([this] { run(); });
     pthread_setname_np(thread_.native_handle(), "rtprelay-rec");
     finisher_->start();
@@ -98,11 +102,22 @@ void recorder::stop() {
         thread_.join();
     } else {
         // Never started (tests): do the thread's last pass here.
-        take_commands();
-        drain(SIZE_MAX);
-        close_due(true);
+        last_pass();
     }
     finisher_->stop();
+}
+
+void recorder::start_file_thread() { files_->start(); }
+
+void recorder::hold_files(bool on) { files_->hold(on); }
+
+void recorder::last_pass() {
+    // The workers have stopped: everything left in the rings, every file made, then close all.
+    take_commands();
+    drain(SIZE_MAX);
+    files_->stop();
+    take_file_results();
+    close_due(true);
 }
 
 void recorder::die_after(completion_step step) { finisher_->die_after(step); }
@@ -141,6 +156,7 @@ recorder_counters recorder::counters() const {
     c.packets = v(counters_.packets);
     c.bytes = v(counters_.bytes) + v(counters_.finish_bytes);
     c.packets_lost = v(counters_.packets_lost);
+    c.file_wait_drops = v(counters_.file_wait_drops);
     for (const dp::record_ring* r : rings_) {
         c.ring_full += r != nullptr ? r->refused() : 0;
     }
@@ -182,15 +198,14 @@ void recorder::run() {
                            [this] { return stopping_ || !opens_.empty() || !closes_.empty() || !updates_.empty(); });
         }
     }
-    // Stopping: the workers have stopped. Everything left in the rings, then close all.
-    take_commands();
-    drain(SIZE_MAX);
-    close_due(true);
+    last_pass();
 }
 
 size_t recorder::poll(std::chrono::steady_clock::time_point now) {
     now_ = now;
     take_commands();
+    files_->run_queued();  // without the file thread (tests): here, before the rings
+    take_file_results();
     const size_t n = drain(4096);
     // Flushes by age (handle() flushes at flush_bytes): a pass over every open recording,
     // each a cache miss, so at most 16 passes per flush_every rather than one per poll, which
@@ -319,6 +334,14 @@ void recorder::handle(active& a, const dp::record_slot& s) {
         live_counters::bump(counters_.packets_lost);
         return;
     }
+    const bool waiting = a.file_pending;
+    if (waiting) {
+        if (a.pending >= max_waiting_bytes_) {
+            live_counters::bump(counters_.file_wait_drops);
+            return;
+        }
+        ++a.waiting_packets;  // written (counters_.packets) once the file exists
+    }
     const int64_t ns = unix_ns(s.tsc);
     if (a.first_ns == 0) {
         a.first_ns = ns;
@@ -336,15 +359,15 @@ void recorder::handle(active& a, const dp::record_slot& s) {
     stream_stats& st = stream_of(a.streams, s.channel, rtcp, src, dst, ns);
     a.streams_at = a.streams.data();
     a.g711 = count_packet(st, pkt, pkt_len, s.orig_len, ns) || a.g711;
-    live_counters::bump(counters_.packets);
+    live_counters::bump(counters_.packets, waiting ? 0 : 1);
     if (a.pending >= cfg_.flush_bytes) {
         flush(a, false);
     }
 }
 
 void recorder::flush(active& a, bool whole) {
-    if (a.out == nullptr || a.pending == 0) {
-        return;
+    if (a.out == nullptr || a.pending == 0 || a.file_pending) {
+        return;  // nothing to write, or no file yet (take_file_results() flushes once there is)
     }
     size_t written = 0;
     const std::string e = store_->flush(*a.out, &written, whole);

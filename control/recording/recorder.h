@@ -1,10 +1,14 @@
 #pragma once
 // The recorder: a thread off the worker cores that empties the workers' record rings
-// (dataplane/record_ring.h) and writes each recorded call's packets to its pcap file, and a
-// finisher thread that completes a recording once it is closed (the WAV, the JSON metadata,
-// the move into done/, the operator's command: finisher.h).
+// (dataplane/record_ring.h) and writes each recorded call's packets to its pcap file, a
+// thread that creates the recordings' files (file_maker.h: the recorder never waits for the
+// file system's metadata), and a finisher thread that completes a recording once it is
+// closed (the WAV, the JSON metadata, the move into done/, the operator's command:
+// finisher.h).
 //
-// The control plane opens a recording (files created at once, 0600), stamps the call's flow
+// The control plane opens a recording (its files created soon after, 0600; its packets wait
+// in memory until then: at most max_waiting_flushes * flush_bytes of them, the rest dropped
+// and counted in file_wait_drops), stamps the call's flow
 // entries with its id (the workers then copy its packets), and to close it removes the
 // stamp and passes an RCU token taken after that: once every worker has been quiescent
 // since, no packet with the id can still be on its way into a ring, so the recorder reads
@@ -23,7 +27,7 @@
 //
 // Threads: open(), close(), update(), counters(), failure() are for the control thread (a mutex
 // guards the command queue and the failure list, never held while writing); everything
-// else runs on the recorder's own thread.
+// else runs on the recorder's own thread, but the file creation (file_maker.h).
 
 #include <atomic>
 #include <chrono>
@@ -48,6 +52,8 @@ struct rte_rcu_qsbr;
 
 namespace rtprelay::recording {
 
+class file_maker;
+struct file_result;
 class finisher;
 class pcap_store;
 
@@ -102,6 +108,7 @@ struct recorder_counters {
     uint64_t packets = 0;          // packets written to pcap files
     uint64_t bytes = 0;            // bytes written to recording files (pcap, WAV, JSON)
     uint64_t packets_lost = 0;     // packets of failed recordings (not written)
+    uint64_t file_wait_drops = 0;  // packets dropped while their recording's file was being made
     uint64_t ring_full = 0;        // copies the workers' record rings refused (record_ring::refused)
     uint64_t commands_run = 0;     // completion commands started
     uint64_t commands_failed = 0;  // ... that could not start or exited non-zero
@@ -121,10 +128,13 @@ class recorder {
     recorder(const recorder&) = delete;
     recorder& operator=(const recorder&) = delete;
 
-    // Starts the two threads; they inherit the caller's CPU affinity (the relay's main lcore,
-    // never a worker core). First looks for recordings left open in the directory by a node
-    // that died (recover_left_open).
+    // Starts the three threads; they inherit the caller's CPU affinity (the relay's main
+    // lcore, never a worker core). First looks for recordings left open in the directory by
+    // a node that died (recover_left_open).
     void start();
+    // Benchmarks that drive the recorder through poll(): the file creation on its thread,
+    // as in a running node, rather than inline in poll().
+    void start_file_thread();
     // Hands the recordings left open in the directory to the finisher (recovery.h); returns
     // how many. Before any open() (start() calls it). Only while this recorder holds the
     // directory's lock (DIR/.lock, flock, held until the recorder goes): a directory another
@@ -144,15 +154,33 @@ class recorder {
     const recorder_config& config() const { return cfg_; }
     // Tests: finishes stop after `step` as a node that died there would (finisher.h).
     void die_after(completion_step step);
+    // Tests: while on, the recordings' files wait to be made, as on a file system that
+    // stalls (stop() makes them).
+    void hold_files(bool on);
 
     // One pass of the thread's loop, for tests that run the recorder without its thread:
-    // commands, rings, due flushes and closes. Returns packets read.
+    // commands, rings, due flushes and closes (and, without the file thread, the files to
+    // create: then a recording opened before a poll() has its files after it). Returns
+    // packets read.
     size_t poll(std::chrono::steady_clock::time_point now);
+    // Recordings opened and not yet handed to the finisher (recorder thread: tests, benchmarks).
+    size_t open_recordings() const { return active_.size(); }
+
+    // While a recording's pcap is being made its packets wait in memory, up to this many
+    // flush_bytes (512 KiB at the default 64 KiB: ~24 s of a two-leg G.711 call, ~2,400
+    // packets of any rate); past it they are dropped and counted (file_wait_drops). A start
+    // waits behind at most the queue of starts before it: 64 at once take up to ~0.23 s on this
+    // VM's ext4, well within the bound for a call; only a file system that stalls for
+    // seconds reaches it, and then memory stays bounded at this much per recording (8x what
+    // a recording holds between flushes anyway).
+    static constexpr size_t max_waiting_flushes = 8;
 
  private:
     struct active;
 
     void run();
+    // The thread's last pass, once stopping (or stop()'s, when it never started).
+    void last_pass();
     void take_commands();
     // Opens the files of `r`; the recording, or null when it failed at once (its state
     // file is then never written).
@@ -170,7 +198,10 @@ class recorder {
     // Writes what `a` gathered: all of it (`whole`: by age, at close), or for a flush by
     // size up to an aligned boundary of its file (pcap_store::write_align).
     void flush(active& a, bool whole);
+    // Queues `a`'s state file for the file thread (after its pcap's creation: one FIFO).
     void write_state_file(active& a);
+    // The file thread's results: recordings whose pcap now exists flush, the others fail.
+    void take_file_results();
     void fail(active& a, const std::string& why);
     void close_due(bool all);
     void finish(active& a, close_request r);
@@ -219,11 +250,14 @@ class recorder {
     std::vector<group> order_;
     uint64_t batch_seq_ = 0;                                 // which batch write_batch() is at (batch_mark::seq)
     double ns_per_tick_;                                     // 1e9 / tsc_hz
+    size_t max_waiting_bytes_;                               // max_waiting_flushes * flush_bytes
+    std::vector<file_result> file_results_;                  // take_file_results()'s, reused
     std::chrono::steady_clock::time_point now_{};            // the time poll() was given
     std::chrono::steady_clock::time_point next_age_pass_{};  // poll()'s next look for old buffers
     std::vector<std::pair<close_request, std::vector<uint64_t>>> closing_;  // with the ring
                                                                             // positions to reach
     std::unique_ptr<pcap_store> store_;
+    std::unique_ptr<file_maker> files_;
     std::unique_ptr<finisher> finisher_;
     int lock_fd_ = -1;  // DIR/.lock, flock'ed by recover_left_open
     std::thread thread_;

@@ -30,8 +30,14 @@ struct alignas(64) recorder::active {
     int64_t first_ns = 0;  // first packet's time, 0 = none yet
     batch_mark mark;       // for an id past max_flat_id (by_id_ has the others')
     bool failed = false;
+    // Its pcap is being made (file_maker.h): flushes wait, packets gather in memory up to
+    // max_waiting_bytes_ and count in waiting_packets, not yet in the written ones.
+    bool file_pending = false;
     bool g711 = false;     // a PCMU/PCMA packet was seen
     bool created = false;  // the pcap file is ours
+    uint32_t waiting_packets = 0;
+    uint64_t create_seq = 0;  // the file job that makes its pcap (file_result::seq)
+    uint64_t file_seq = 0;    // its last file job: a close waits until the file thread did it
     std::vector<stream_stats> streams;
     open_request info;
     std::string pcap_path;

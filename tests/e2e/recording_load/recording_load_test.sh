@@ -156,7 +156,7 @@ check(all(m["status"] == "complete" for _, m in metas.values()), "every recordin
 check(all(os.path.exists("%s/rec/done/%s.wav" % (tmp, b)) for b, _ in metas.values()), "a WAV for every call")
 check(sum(rr["relayed"].values()) == sum(counts.values()), "pcap packets in all: %d, relayed: %d" % (sum(counts.values()), sum(rr["relayed"].values())))
 r = rr["recording"]
-check(r["failed"] == 0 and r["packets lost"] == 0 and r["ring full"] == 0,
+check(r["failed"] == 0 and r["packets lost"] == 0 and r["ring full"] == 0 and r["file wait drops"] == 0,
       "no recording failed, no packet dropped from one (%s)" % r)
 # The relay's loss is what it dropped of what it received: the same with recording as without.
 # The generator's end-to-end loss also counts what the kernel lost before the relay on this
