@@ -43,6 +43,10 @@ constexpr std::chrono::microseconds write_gather{4000};
 // earlier of the two). The ring bounds it: half the ring (1,024 slots) fills in 16 ms at
 // ~64k records/s, and past half the control thread ends the window at once (gathering_,
 // published()), so a long window never sends records the slow way for want of slots.
+// Measured against 4 ms (bench/RESULTS.md, "a 16 ms gather"): the HA thread's CPU per pair
+// 7-32% lower, Redis' 20-34%, the plain relay on/off ratio ~0.07 higher, SRTP<->SRTP's not
+// moved beyond noise; a turn is 2-3x longer, so the NG request it preempts on a shared core
+// can wait a few ms (NG p99 unchanged).
 constexpr std::chrono::microseconds busy_gather{16000};
 
 int64_t ns(steady::time_point t) {
