@@ -21,19 +21,33 @@ constexpr size_t load_batch = 500;  // records per MGET while loading a dead nod
 // the agent taking them every millisecond. Past it (Redis slow or down) records go through
 // the write queue, bounded by `queue` as before.
 constexpr size_t ring_slots = 2048;
-// How long the agent lets writes gather after the first one wakes it, and between its turns
-// while they keep coming: the changes of that window (an offer and its answer, a burst of NG
-// traffic) cost one wake-up of this thread, one socket write and read, one event-loop turn of
-// Redis and one MSET (agent_writes.cc). Measured on one CPU with the control thread and Redis
-// (bench/RESULTS.md, "gather"): 1 ms made ~70-110 operations a turn, 4 ms ~200-330, and the
-// writer's whole cost per plain pair fell ~10%; on a shared core every turn also preempts the
-// control thread (NG p99). A record reaches Redis at most this much (plus one batch's round
-// trip) later than it was queued: far inside what a peer needs (an offer's record when the
-// answer or a re-offer comes, seconds later) and the SRTP reservations' margins (records due
-// minutes before their indices are used: srtp_progress.h). Lease renewals and the watch
-// never wait for it (run() wakes at the earlier of the two). At 100k records/s a window
-// fills ~400 of the ring's 2,048 slots.
+// How long the agent lets writes gather after the first one wakes it: the changes of that
+// window (an offer and its answer, a burst of NG traffic) cost one wake-up of this thread,
+// one socket write and read, one event-loop turn of Redis and one MSET (agent_writes.cc).
+// Measured on one CPU with the control thread and Redis (bench/RESULTS.md, "gather"): 1 ms
+// made ~70-110 operations a turn, 4 ms ~200-330, and the writer's whole cost per plain pair
+// fell ~10%.
 constexpr std::chrono::microseconds write_gather{4000};
+// Between turns while writes keep coming (NG busy): longer, because on a core shared with
+// the control thread (as deployed: the relay's control and HA threads on one core) every
+// turn also costs the control thread a refill of its L2 (512 KiB here): the requests after
+// the turn run slower by ~220-290 us in all, whatever the turn's size (bench/RESULTS.md,
+// "whose time the plain ratio loses"), besides the turn's fixed costs above and its two
+// switches. 16 ms pays all of that a quarter as often as 4 ms. What it costs: while NG is
+// busy a record reaches Redis up to 16 ms (plus one batch's round trip) after it was queued,
+// not 4, so a node that dies loses the changes of its last ~16 ms instead of ~4 (a call
+// offered in them is unknown to the taker; its answer there fails as for a call never
+// offered); a peer that asks Redis for a call (its later NG commands come seconds later) and
+// the SRTP reservations (written minutes before their indices are used: srtp_progress.h)
+// keep their margins. Lease renewals and the watch never wait for it (run() wakes at the
+// earlier of the two). The ring bounds it: half the ring (1,024 slots) fills in 16 ms at
+// ~64k records/s, and past half the control thread ends the window at once (gathering_,
+// published()), so a long window never sends records the slow way for want of slots.
+// Measured against 4 ms (bench/RESULTS.md, "a 16 ms gather"): the HA thread's CPU per pair
+// 7-32% lower, Redis' 20-34%, the plain relay on/off ratio ~0.07 higher, SRTP<->SRTP's not
+// moved beyond noise; a turn is 2-3x longer, so the NG request it preempts on a shared core
+// can wait a few ms (NG p99 unchanged).
+constexpr std::chrono::microseconds busy_gather{16000};
 
 int64_t ns(steady::time_point t) {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
@@ -140,6 +154,15 @@ void agent::published(bool replaced) {
     if (sleeping_.load(std::memory_order_relaxed)) {
         std::lock_guard<std::mutex> g(mu_);  // so the agent cannot be between its check and its wait
         wake_.notify_one();
+        return;
+    }
+    // Half the ring queued while the agent waits out a gather window: end the window now,
+    // once (the exchange), rather than let the ring fill and send records the slow way. Per
+    // record this is a compare of two counters this thread keeps (record_ring::filled_to).
+    if (ring_.filled_to(std::max<size_t>(ring_.capacity() / 2, 1)) && gathering_.load(std::memory_order_relaxed) &&
+        gathering_.exchange(false, std::memory_order_relaxed)) {
+        std::lock_guard<std::mutex> g(mu_);  // as above: not between its check and its wait
+        wake_.notify_one();
     }
 }
 
@@ -224,12 +247,29 @@ void agent::run() {
         // reconnection (at most the 25 ms turn), not spin this thread.
         const bool up = link_.connected();
         stats_.queue_depth.store(static_cast<uint32_t>(queue_.size() + ring_.size()), std::memory_order_relaxed);
+        // Waits out a gather window until `until`: stop() ends it, and so does the control
+        // thread when the ring passes half full (published()).
+        const auto gather = [this, &g](steady::time_point until) {
+            gathering_.store(true, std::memory_order_relaxed);
+            std::atomic_thread_fence(std::memory_order_seq_cst);  // pairs with published()
+            bool cut = ring_.size() >= std::max<size_t>(ring_.capacity() / 2, 1);
+            if (!cut) {
+                cut = wake_.wait_until(g, until, [this] {
+                    return stop_.load() || !gathering_.load(std::memory_order_relaxed);
+                }) && !stop_.load();
+            }
+            if (cut) {
+                stats_.gathers_cut.fetch_add(1, std::memory_order_relaxed);
+            }
+            gathering_.store(false, std::memory_order_relaxed);
+        };
         if (up && busy_) {
-            // Writes came last turn: look again after write_gather rather than sleep until
+            // Writes came last turn: look again after busy_gather rather than sleep until
             // woken, so that while NG keeps changing calls the control thread never makes a
             // system call to wake us (a futex wake and an IPI: ~10-30 us on this KVM, in the
-            // p99 of NG requests). One more turn finds nothing and we sleep.
-            wake_.wait_until(g, std::min(next, steady::now() + write_gather), [this] { return stop_.load(); });
+            // p99 of NG requests) unless the ring passes half full. One more turn finds
+            // nothing and we sleep.
+            gather(std::min(next, steady::now() + busy_gather));
             continue;
         }
         busy_ = false;
@@ -244,7 +284,7 @@ void agent::run() {
             // Records in the ring carry no time we may read here: count from now.
             const auto now_ = steady::now();
             const auto gathered = (queue_.empty() ? now_ : std::min(queue_.oldest(), now_)) + write_gather;
-            wake_.wait_until(g, gathered, [this] { return stop_.load(); });
+            gather(gathered);
         }
     }
 }

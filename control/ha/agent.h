@@ -95,6 +95,7 @@ struct agent_stats {
     std::atomic<uint64_t> connect_failures{0};
     std::atomic<uint64_t> writes{0};           // operations acknowledged by Redis
     std::atomic<uint64_t> write_turns{0};      // agent turns that took at least one operation
+    std::atomic<uint64_t> gathers_cut{0};      // gather windows ended early: the ring half full
     std::atomic<uint64_t> write_failures{0};   // operations lost with a connection
     std::atomic<uint64_t> queue_full{0};       // operations refused at submit
     std::atomic<uint64_t> coalesced{0};        // puts/deletes that replaced a queued one of their call
@@ -215,6 +216,12 @@ class agent {
     // must wake it. Read with a fence on both sides, so a wake-up is never lost; while the
     // agent is busy, putting a record costs the control thread this one load.
     std::atomic<bool> sleeping_{false};
+    // The agent waits out a gather window (agent.cc: write_gather, busy_gather) with records
+    // coming in (agent sets, either clears). The control thread ends the window early, once,
+    // when the ring passes half full (published()), so that a long window never sends
+    // records the slow way for want of slots: a futex wake at most once a window, and only
+    // at more than ~64k records/s (half the ring in 16 ms).
+    std::atomic<bool> gathering_{false};
     std::vector<agent_event> events_;
 
     // Agent thread only.

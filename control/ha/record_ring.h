@@ -46,6 +46,17 @@ class record_ring {
     void cancel(uint64_t pos);
     // Drops the call's record at `pos` if it is still queued (the agent skips it).
     void drop(uint64_t pos);
+    // Whether at least `mark` records are published and not yet taken. Reads tail_ (the
+    // agent's line: a cache miss) only when the last value read says the ring may be that
+    // full, i.e. at most once per (mark - fill) records; otherwise a subtraction.
+    bool filled_to(size_t mark) {
+        const uint64_t h = head_.load(std::memory_order_relaxed);
+        if (h - tail_seen_ < mark) {
+            return false;
+        }
+        tail_seen_ = tail_.load(std::memory_order_acquire);
+        return h - tail_seen_ >= mark;
+    }
 
     // --- consumer (agent thread) ---
     // Calls f(const flat_record&) for each published slot in order, at most `max`, and

@@ -175,8 +175,11 @@ TEST_F(agent_writes, a_reader_never_sees_a_call_go_back_to_an_older_state) {
             // The bound is far above what a few calls can fill: a refusal would be a bug here.
             EXPECT_TRUE(a.submit(put("hot", s)));
             EXPECT_TRUE(a.submit(put("other-" + std::to_string(s % 7), s)));
+            // Pauses of 2-8 ms, ~125 ms in all: the changes span several of the agent's
+            // windows while writes keep coming (16 ms: agent.cc, busy_gather), so that the
+            // reader sees the call pass through several states, not only the last.
             if (s % 16 == 0) {
-                std::this_thread::sleep_for(std::chrono::microseconds(300 + (s * 37) % 1500));
+                std::this_thread::sleep_for(std::chrono::microseconds(2000 + (s * 37) % 6000));
             }
         }
         done.store(true);
@@ -187,6 +190,28 @@ TEST_F(agent_writes, a_reader_never_sees_a_call_go_back_to_an_older_state) {
     EXPECT_GT(distinct, 2) << "the reader saw the call move";
     EXPECT_EQ(a.stats().write_failures.load(), 0u);
     EXPECT_EQ(a.stats().writes.load() + a.stats().coalesced.load(), 2u * states) << "every change written or merged";
+    a.stop(false);
+}
+
+// While writes keep coming the agent looks for them every 16 ms (agent.cc, busy_gather),
+// longer than a small ring lasts: past half full the control thread must end that wait, so
+// that no record takes the slow way for want of a slot. A 64-slot ring here, one record
+// every ~0.1-0.2 ms: full in ~6-13 ms if nobody came, i.e. before a 16-ms wait ends.
+TEST_F(agent_writes, a_ring_half_full_ends_the_agents_wait_before_it_overflows) {
+    cfg_.queue = 64;  // the ring's slots too
+    agent a(cfg_, {});
+    a.start();
+    constexpr int calls = 300;
+    std::vector<uint64_t> where(calls, 0);
+    for (int c = 0; c < calls; ++c) {
+        ASSERT_TRUE(put_flat(a, where[c], "call-" + std::to_string(c), 1))
+            << "record " << c << " found the ring full: the agent was not woken at half";
+        std::this_thread::sleep_for(100us);
+    }
+    wait_written(a);
+    EXPECT_GE(a.stats().gathers_cut.load(), 1u) << "a wait ended at half full";
+    EXPECT_EQ(a.stats().writes.load(), static_cast<uint64_t>(calls));
+    EXPECT_EQ(reader_.run({"SCARD", keys::calls(cfg_.group, "n1")}).integer, calls);
     a.stop(false);
 }
 
@@ -286,8 +311,11 @@ TEST_F(agent_writes, ring_and_write_queue_in_turn_never_take_a_call_back_to_an_o
                 slow.fetch_add(1);
             }
             EXPECT_TRUE(put_flat(a, other[s % 7], "other-" + std::to_string(s % 7), s));
+            // Pauses of 2-8 ms, ~125 ms in all: the changes span several of the agent's
+            // windows while writes keep coming (16 ms: agent.cc, busy_gather), so that the
+            // reader sees the call pass through several states, not only the last.
             if (s % 16 == 0) {
-                std::this_thread::sleep_for(std::chrono::microseconds(300 + (s * 37) % 1500));
+                std::this_thread::sleep_for(std::chrono::microseconds(2000 + (s * 37) % 6000));
             }
         }
         done.store(true);
