@@ -10,10 +10,12 @@
 // line or a key, and cut at max_value_bytes. Errors caused by untrusted input go through a
 // rate_limiter (log_limiter.h) so a flood of bad requests cannot flood the journal.
 
+#include <charconv>
 #include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <system_error>
 
 namespace rtprelay::log {
 
@@ -116,19 +118,34 @@ class event {
     }
     event& field(std::string_view key, const char* value) { return field(key, std::string_view(value)); }
     event& field(std::string_view key, const std::string& value) { return field(key, std::string_view(value)); }
-    event& field(std::string_view key, uint64_t value) { return field(key, std::string_view(std::to_string(value))); }
-    event& field(std::string_view key, int64_t value) { return field(key, std::string_view(std::to_string(value))); }
+    // Numbers through std::to_chars, into the stack (no temporary string, no printf
+    // parsing; every closed call logs a duration).
+    event& field(std::string_view key, uint64_t value) { return number(key, value); }
+    event& field(std::string_view key, int64_t value) { return number(key, value); }
     event& field(std::string_view key, unsigned value) { return field(key, static_cast<uint64_t>(value)); }
     event& field(std::string_view key, int value) { return field(key, static_cast<int64_t>(value)); }
+    // "%.3f" (std::to_chars writes what printf would, rounding included).
     event& field(std::string_view key, double value) {
         char buf[32];
-        std::snprintf(buf, sizeof buf, "%.3f", value);
-        return field(key, std::string_view(buf));
+        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value, std::chars_format::fixed, 3);
+        if (ec != std::errc()) {  // above ~1e27: printf's text, cut to the buffer
+            std::snprintf(buf, sizeof buf, "%.3f", value);
+            return field(key, std::string_view(buf));
+        }
+        return field(key, std::string_view(buf, static_cast<size_t>(end - buf)));
     }
     // The line as built so far (tests).
     const std::string& text() const { return line_; }
 
  private:
+    template <typename Int>
+    event& number(std::string_view key, Int value) {
+        char buf[24];
+        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+        (void)ec;  // 24 bytes hold any 64-bit integer
+        return field(key, std::string_view(buf, static_cast<size_t>(end - buf)));
+    }
+
     bool on_;
     std::string line_;
 };

@@ -399,8 +399,52 @@ void append_length(size_t n, std::string* out) {
     char buf[24];
     auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
     (void)ec;  // 24 bytes always hold a size_t
-    out->append(buf, end);
+    out->append(buf, static_cast<size_t>(end - buf));
     out->push_back(':');
+}
+
+size_t decimal_digits(uint64_t n) {
+    size_t d = 1;
+    while (n >= 10) {
+        n /= 10;
+        ++d;
+    }
+    return d;
+}
+
+void append_encoding(const value& v, std::string* out) {
+    switch (v.kind()) {
+        case value::type::string:
+            append_length(v.as_string().size(), out);
+            out->append(v.as_string());
+            return;
+        case value::type::integer: {
+            char buf[24];
+            auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.as_integer());
+            (void)ec;  // 24 bytes always hold an int64
+            out->push_back('i');
+            out->append(buf, static_cast<size_t>(end - buf));
+            out->push_back('e');
+            return;
+        }
+        case value::type::list:
+            out->push_back('l');
+            for (const value& item : v.as_list()) {
+                append_encoding(item, out);
+            }
+            out->push_back('e');
+            return;
+        case value::type::dict:
+            // flat_dict keeps its keys sorted by byte: the order bencode asks for.
+            out->push_back('d');
+            for (const auto& [key, item] : v.as_dict()) {
+                append_length(key.size(), out);
+                out->append(key);
+                append_encoding(item, out);
+            }
+            out->push_back('e');
+            return;
+    }
 }
 
 }  // namespace
@@ -438,39 +482,36 @@ std::optional<value> decode(std::string_view in, std::string* error) {
     return v;
 }
 
-void encode_to(const value& v, std::string* out) {
+size_t encoded_size(const value& v) {
     switch (v.kind()) {
         case value::type::string:
-            append_length(v.as_string().size(), out);
-            out->append(v.as_string());
-            return;
+            return decimal_digits(v.as_string().size()) + 1 + v.as_string().size();
         case value::type::integer: {
-            char buf[24];
-            auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.as_integer());
-            (void)ec;  // 24 bytes always hold an int64
-            out->push_back('i');
-            out->append(buf, end);
-            out->push_back('e');
-            return;
+            const int64_t i = v.as_integer();
+            const uint64_t mag = i < 0 ? 0 - static_cast<uint64_t>(i) : static_cast<uint64_t>(i);
+            return 2 + (i < 0 ? 1 : 0) + decimal_digits(mag);
         }
-        case value::type::list:
-            out->push_back('l');
+        case value::type::list: {
+            size_t n = 2;
             for (const value& item : v.as_list()) {
-                encode_to(item, out);
+                n += encoded_size(item);
             }
-            out->push_back('e');
-            return;
-        case value::type::dict:
-            // std::map iterates in byte order of the keys: the sorted order bencode asks for.
-            out->push_back('d');
+            return n;
+        }
+        case value::type::dict: {
+            size_t n = 2;
             for (const auto& [key, item] : v.as_dict()) {
-                append_length(key.size(), out);
-                out->append(key);
-                encode_to(item, out);
+                n += decimal_digits(key.size()) + 1 + key.size() + encoded_size(item);
             }
-            out->push_back('e');
-            return;
+            return n;
+        }
     }
+    return 0;
+}
+
+void encode_to(const value& v, std::string* out) {
+    out->reserve(out->size() + encoded_size(v));
+    append_encoding(v, out);
 }
 
 std::string encode(const value& v) {

@@ -853,18 +853,20 @@ const char* close_reason_label(close_reason r) {
 }
 
 void session_manager::close(call_map::iterator it, close_reason why) {
+    // One clock read for the log line and the totals: they say the same duration.
+    const double seconds = std::chrono::duration<double>(steady::now() - it->second->created).count();
     {
         const call& c = *it->second;
         log::event(log::level::info, "call closed")
             .field("call-id", c.call_id)
             .field("reason", close_reason_label(why))
             .field("answered", c.answered ? "yes" : "no")
-            .field("duration", std::chrono::duration<double>(steady::now() - c.created).count());
+            .field("duration", seconds);
         if (group_observer_ != nullptr) {
             group_observer_->call_closed(c);
         }
     }
-    totals_.call_seconds += std::chrono::duration<double>(steady::now() - it->second->created).count();
+    totals_.call_seconds += seconds;
     if (observer_ != nullptr) {
         observer_->call_closing(*it->second, why);
     }

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <limits>
 #include <string>
 
 #include "control/log_limiter.h"
@@ -27,6 +29,26 @@ TEST(log_line, is_logfmt_with_level_and_msg) {
             .field("legs", 2);
     });
     EXPECT_EQ(out, "level=info msg=\"call closed\" call-id=abc@host reason=media_timeout legs=2\n");
+}
+
+// Numbers are written as printf's %.3f and %d would (they used to be).
+TEST(log_line, numbers_are_printf_text) {
+    testing::internal::CaptureStderr();  // the events write their lines when they end
+    for (double d : {0.0, 63.2, 0.0005, 0.0015, 2.5e-4, 1234567.8915, -3.14159, 1e30}) {
+        char want[64];
+        std::snprintf(want, sizeof want, "%.3f", d);
+        event e(level::error, "m");
+        e.field("d", d);
+        EXPECT_EQ(e.text(), std::string("level=error msg=m d=") + std::string(want).substr(0, 31)) << d;
+    }
+    {
+        event e(level::error, "m");
+        e.field("u", std::numeric_limits<uint64_t>::max())
+            .field("i", std::numeric_limits<int64_t>::min())
+            .field("n", -7);
+        EXPECT_EQ(e.text(), "level=error msg=m u=18446744073709551615 i=-9223372036854775808 n=-7");
+    }
+    testing::internal::GetCapturedStderr();
 }
 
 TEST(log_line, printf_style_messages_become_msg) {
