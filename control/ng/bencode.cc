@@ -403,50 +403,6 @@ void append_length(size_t n, std::string* out) {
     out->push_back(':');
 }
 
-size_t decimal_digits(uint64_t n) {
-    size_t d = 1;
-    while (n >= 10) {
-        n /= 10;
-        ++d;
-    }
-    return d;
-}
-
-void append_encoding(const value& v, std::string* out) {
-    switch (v.kind()) {
-        case value::type::string:
-            append_length(v.as_string().size(), out);
-            out->append(v.as_string());
-            return;
-        case value::type::integer: {
-            char buf[24];
-            auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.as_integer());
-            (void)ec;  // 24 bytes always hold an int64
-            out->push_back('i');
-            out->append(buf, static_cast<size_t>(end - buf));
-            out->push_back('e');
-            return;
-        }
-        case value::type::list:
-            out->push_back('l');
-            for (const value& item : v.as_list()) {
-                append_encoding(item, out);
-            }
-            out->push_back('e');
-            return;
-        case value::type::dict:
-            // flat_dict keeps its keys sorted by byte: the order bencode asks for.
-            out->push_back('d');
-            for (const auto& [key, item] : v.as_dict()) {
-                append_length(key.size(), out);
-                out->append(key);
-                append_encoding(item, out);
-            }
-            out->push_back('e');
-            return;
-    }
-}
-
 }  // namespace
 
 std::optional<value> decode_prefix(std::string_view in, size_t* consumed, std::string* error) {
@@ -482,36 +438,39 @@ std::optional<value> decode(std::string_view in, std::string* error) {
     return v;
 }
 
-size_t encoded_size(const value& v) {
+void encode_to(const value& v, std::string* out) {
     switch (v.kind()) {
         case value::type::string:
-            return decimal_digits(v.as_string().size()) + 1 + v.as_string().size();
+            append_length(v.as_string().size(), out);
+            out->append(v.as_string());
+            return;
         case value::type::integer: {
-            const int64_t i = v.as_integer();
-            const uint64_t mag = i < 0 ? 0 - static_cast<uint64_t>(i) : static_cast<uint64_t>(i);
-            return 2 + (i < 0 ? 1 : 0) + decimal_digits(mag);
+            char buf[24];
+            auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.as_integer());
+            (void)ec;  // 24 bytes always hold an int64
+            out->push_back('i');
+            out->append(buf, static_cast<size_t>(end - buf));
+            out->push_back('e');
+            return;
         }
-        case value::type::list: {
-            size_t n = 2;
+        case value::type::list:
+            out->push_back('l');
             for (const value& item : v.as_list()) {
-                n += encoded_size(item);
+                encode_to(item, out);
             }
-            return n;
-        }
-        case value::type::dict: {
-            size_t n = 2;
+            out->push_back('e');
+            return;
+        case value::type::dict:
+            // flat_dict keeps its keys sorted by byte: the order bencode asks for.
+            out->push_back('d');
             for (const auto& [key, item] : v.as_dict()) {
-                n += decimal_digits(key.size()) + 1 + key.size() + encoded_size(item);
+                append_length(key.size(), out);
+                out->append(key);
+                encode_to(item, out);
             }
-            return n;
-        }
+            out->push_back('e');
+            return;
     }
-    return 0;
-}
-
-void encode_to(const value& v, std::string* out) {
-    out->reserve(out->size() + encoded_size(v));
-    append_encoding(v, out);
 }
 
 std::string encode(const value& v) {

@@ -168,9 +168,6 @@ std::optional<value> decode(std::string_view in, std::string* error);
 std::optional<value> decode_prefix(std::string_view in, size_t* consumed, std::string* error);
 
 std::string encode(const value& v);
-// encode(v).size(), counted without writing: encode_to reserves it once (a delete's reply is
-// ~1-3 KB and grew through ~8 reallocations, each a copy, when appended to a short string).
-size_t encoded_size(const value& v);
 // Appends the encoding of `v` to *out (lets callers put a cookie in front without a copy).
 void encode_to(const value& v, std::string* out);
 
