@@ -30,8 +30,9 @@ namespace {
 // What a buffered TX packet is, kept in mbuf->hash.usr (unused on TX) so that the TX error
 // callback can move it from "relayed" to "tx_full" and the accounting stays exact.
 // Bits 0..7: tx_kind; for relayed media also bits 8..15: egress port, 16..23: media_kind
-// as sent (the traffic counter to take back).
-enum tx_kind : uint32_t { tx_rtp = 0, tx_rtcp = 1, tx_icmp = 2, tx_control = 3 };
+// as sent (the traffic counter to take back). The control plane's frames do not go through
+// the buffers (control_tx.h).
+enum tx_kind : uint32_t { tx_rtp = 0, tx_rtcp = 1, tx_icmp = 2 };
 constexpr uint32_t tx_media_tag(tx_kind k, uint16_t port, media_kind mk) {
     return k | (static_cast<uint32_t>(port) << 8) | (static_cast<uint32_t>(mk) << 16);
 }
@@ -115,12 +116,9 @@ void tx_error_callback(rte_mbuf** pkts, uint16_t unsent, void* userdata) {
                 ++c->drops[static_cast<size_t>(drop_reason::tx_full)];
                 break;
             }
-            case tx_icmp:
+            default:  // tx_icmp
                 --c->icmp_echo_replies;
                 ++c->drops[static_cast<size_t>(drop_reason::tx_full)];
-                break;
-            default:
-                ++c->control_tx_failed;
                 break;
         }
         rte_pktmbuf_free(m);
@@ -135,6 +133,7 @@ void worker::init(uint16_t worker_index, const dataplane_shared* s, rte_ring* co
     auth_token_cycles = clock.auth_token_cycles;
     quiet_cycles = clock.quiet_cycles;
     drain_every_tsc = (rte_get_tsc_hz() + 9999) / 10000;  // 100 µs
+    control.init(rte_get_tsc_hz());
     for (uint16_t i = 0; i < s->n_ports; ++i) {
         const uint16_t port = s->port_ids[i];
         auto* b = static_cast<rte_eth_dev_tx_buffer*>(
@@ -163,6 +162,7 @@ void worker::init(uint16_t worker_index, const dataplane_shared* s, rte_ring* co
 }
 
 void worker::release() {
+    control.drop_all(counters);
     for (auto*& b : tx) {
         rte_free(b);
         b = nullptr;
@@ -206,6 +206,7 @@ int worker::run() {
         }
     }
     flush_tx();
+    control.drop_all(counters);  // what its TX queue still refused is not sent
     if (busy_since != 0) {
         counters.busy_tsc += rte_rdtsc() - busy_since;
     }
@@ -247,11 +248,7 @@ uint32_t worker::poll_once(uint64_t now_tsc) {
         }
     }
     if (from_control != nullptr) {
-        const auto n = rte_ring_dequeue_burst(from_control, reinterpret_cast<void**>(pkts), burst_size, nullptr);
-        for (unsigned i = 0; i < n; ++i) {
-            ++counters.control_tx;
-            send(pkts[i], pkts[i]->port, tx_control);
-        }
+        control.poll(from_control, index, now_tsc, counters);
     }
     ++counters.polls;
     if (total != 0) {

@@ -15,6 +15,7 @@
 
 #include <rte_ether.h>
 
+#include "dataplane/control_tx.h"
 #include "dataplane/counters.h"
 #include "dataplane/flow_table.h"
 #include "dataplane/local_addresses.h"
@@ -82,6 +83,9 @@ struct alignas(64) worker {
     // Call recording (record_stage.h): shared->record[index] and the round's recorded
     // packets; null when recording is not configured. Last, so that no hot member moves.
     record_stage* recording = nullptr;
+    // Worker 0: the control plane's frames, held while their TX queue refuses them
+    // (control_tx.h).
+    control_tx control;
 
     // Allocates TX buffers; call before launch.
     void init(uint16_t worker_index, const dataplane_shared* s, rte_ring* control_tx);

@@ -56,7 +56,7 @@ class control_loop {
     // advertisement to all nodes), and once more `repeat_announce` later; only those on
     // `port_id` when given (a link that came back up), or only those equal to `addr` (a
     // lease just taken). One frame is easily lost at the moment it matters most (a link
-    // just up, a peer just taken over: memif's peer refuses frames until it has polled), and
+    // just up, a peer just taken over: a switch or peer still busy with the change), and
     // a peer that misses it sends to the old MAC until its ARP entry ages out; the second
     // one costs a frame. Addresses on a port whose link is down are left for the link
     // monitor, which announces them when it comes up; the second announcement is skipped

@@ -687,6 +687,52 @@ TEST_F(worker_test, control_plane_frames_go_out_through_worker_0) {
     EXPECT_EQ(worker_->counters.rx_packets, 0u);
 }
 
+// A TX queue that refuses the control plane's frames (a memif server's until its client
+// first polls; here port b's full TX ring) gets them again on later turns: none is lost
+// while it refuses for less than control_tx::hold_ms.
+TEST_F(worker_test, a_refused_control_frame_goes_out_when_its_queue_takes_it) {
+    std::vector<rte_mbuf*> filler(1023);  // port b's TX ring, full
+    ASSERT_EQ(rte_pktmbuf_alloc_bulk(test::packet_pool(), filler.data(), 1023), 0);
+    ASSERT_EQ(rte_ring_enqueue_bulk(ports_[side_b].tx, reinterpret_cast<void**>(filler.data()), 1023, nullptr), 1023u);
+    rte_mbuf* m = make_arp_request(test::packet_pool(), ports_[side_b].id, ports_[side_b].mac, addr_b_, addr_b_, 0);
+    ASSERT_NE(m, nullptr);
+    ASSERT_EQ(rte_ring_enqueue(control_tx_, m), 0);
+    const uint64_t t0 = rte_rdtsc();
+    worker_->poll_once(t0);
+    worker_->poll_once(t0 + worker_->control.hold_tsc - 1);
+    EXPECT_EQ(worker_->control.n, 1u) << "held, not dropped";
+    EXPECT_EQ(worker_->counters.control_tx, 1u);
+    EXPECT_EQ(worker_->counters.control_tx_failed, 0u);
+    EXPECT_EQ(sent(side_b).size(), 1023u);  // the filler: the ring has room again
+    worker_->poll_once(t0 + worker_->control.hold_tsc - 1);
+    const auto out = sent(side_b);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0][12], 0x08);
+    EXPECT_EQ(out[0][13], 0x06);
+    EXPECT_EQ(worker_->control.n, 0u);
+    EXPECT_EQ(worker_->counters.control_tx, 1u) << "counted once, however often offered";
+    EXPECT_EQ(worker_->counters.control_tx_failed, 0u);
+}
+
+// One still refused hold_ms after the worker took it is freed and counted as failed.
+TEST_F(worker_test, a_control_frame_refused_for_too_long_counts_as_failed) {
+    std::vector<rte_mbuf*> filler(1023);
+    ASSERT_EQ(rte_pktmbuf_alloc_bulk(test::packet_pool(), filler.data(), 1023), 0);
+    ASSERT_EQ(rte_ring_enqueue_bulk(ports_[side_b].tx, reinterpret_cast<void**>(filler.data()), 1023, nullptr), 1023u);
+    const unsigned pool_free = rte_mempool_avail_count(test::packet_pool());
+    rte_mbuf* m = make_arp_request(test::packet_pool(), ports_[side_b].id, ports_[side_b].mac, addr_b_, addr_b_, 0);
+    ASSERT_NE(m, nullptr);
+    ASSERT_EQ(rte_ring_enqueue(control_tx_, m), 0);
+    const uint64_t t0 = rte_rdtsc();
+    worker_->poll_once(t0);
+    worker_->poll_once(t0 + worker_->control.hold_tsc);
+    EXPECT_EQ(worker_->control.n, 0u);
+    EXPECT_EQ(worker_->counters.control_tx, 1u);
+    EXPECT_EQ(worker_->counters.control_tx_failed, 1u);
+    EXPECT_EQ(rte_mempool_avail_count(test::packet_pool()), pool_free) << "the frame went back to the pool";
+    EXPECT_EQ(sent(side_b).size(), 1023u) << "only the filler";
+}
+
 TEST_F(worker_test, deleted_call_is_unknown_after_the_grace_period) {
     const call_ports p = make_call("c1", caller_, callee_);
     learn(side_b, callee_);

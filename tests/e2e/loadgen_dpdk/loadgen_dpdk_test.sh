@@ -10,7 +10,8 @@
 #
 # A small bounded load (CALLS calls, DURATION s, SRTP both ways) must set up every call, give
 # every stream media, lose ~nothing, and pass libsrtp2's checks of samples sent and received;
-# the relay must count the packets and exit 0 on SIGTERM. No speed assertions: the host is a
+# the relay must count the packets, on memif lose none of its announcements at connect
+# (control_tx_failed 0), and exit 0 on SIGTERM. No speed assertions: the host is a
 # shared 2-core machine. LEGS (default --srtp) picks the calls' legs: --rtp-srtp makes every
 # call RTP at A and SRTP at B, so the relay decrypts one way and encrypts the other.
 # WORKERS=N (memif; default 1): the relay runs N workers told the sender steers
@@ -126,5 +127,16 @@ sys.exit(1 if bad else 0)
 PY
 
 stop_far TERM rtprelay
-grep "final counters" "$logdir/far.log" || { echo "FAIL: no final counters in the relay log"; exit 1; }
+final=$(grep "final counters" "$logdir/far.log") || { echo "FAIL: no final counters in the relay log"; exit 1; }
+echo "$final"
+# memif: the relay's announcements at link up (two per address, dataplane/control_tx.h) meet
+# a server TX queue that refuses every frame until the generator's first RX poll, after its
+# call set-up: each must be held until then, none lost.
+if [ "$mode" = memif ]; then
+    tx=$(grep -o ' control_tx=[0-9]*' <<<"$final" | cut -d= -f2)
+    failed=$(grep -o ' control_tx_failed=[0-9]*' <<<"$final" | cut -d= -f2)
+    [ "${tx:-0}" -ge 4 ] || { echo "FAIL: control_tx=$tx: the 4 announcements at connect were not sent"; exit 1; }
+    [ "$failed" = 0 ] || { echo "FAIL: control_tx_failed=$failed: control frames lost at connect"; exit 1; }
+    echo "ok   $tx control frames sent, none refused for good (control_tx_failed=0)"
+fi
 echo "PASS: loadgen_dpdk ($mode, $legs)"
