@@ -45,8 +45,8 @@ struct control_tx {
     // every held frame to queue `queue` of its port (mbuf->port).
     void poll(rte_ring* from_control, uint16_t queue, uint64_t now_tsc, worker_counters& c) {
         if (n < capacity) {
-            const unsigned got = rte_ring_dequeue_burst(from_control, reinterpret_cast<void**>(held + n), capacity - n,
-                                                        nullptr);
+            const unsigned got =
+                rte_ring_dequeue_burst(from_control, reinterpret_cast<void**>(held + n), capacity - n, nullptr);
             for (unsigned i = 0; i < got; ++i) {
                 taken_tsc[n + i] = now_tsc;
             }
