@@ -12,6 +12,7 @@
 
 #include "control/address.h"
 #include "dataplane/worker.h"
+#include "relay/announce_repeat.h"
 #include "relay/latch_log.h"
 
 struct rte_mempool;
@@ -53,16 +54,13 @@ class control_loop {
     explicit control_loop(control_context ctx) : ctx_(std::move(ctx)), latches_(ctx_.latch_events, ctx_.sessions) {}
 
     // Announces every media address served (gratuitous ARP; IPv6: an unsolicited neighbour
-    // advertisement to all nodes), and once more `repeat_announce` later; only those on
-    // `port_id` when given (a link that came back up), or only those equal to `addr` (a
-    // lease just taken). One frame is easily lost at the moment it matters most (a link
-    // just up, a peer just taken over: a switch or peer still busy with the change), and
-    // a peer that misses it sends to the old MAC until its ARP entry ages out; the second
-    // one costs a frame. Addresses on a port whose link is down are left for the link
-    // monitor, which announces them when it comes up; the second announcement is skipped
-    // for an address no longer served by then (a lease given up).
+    // advertisement to all nodes), and once more `repeat_announce` later (why, and why
+    // 300 ms: relay/announce_repeat.h); only those on `port_id` when given (a link that came
+    // back up), or only those equal to `addr` (a lease just taken). Addresses on a port
+    // whose link is down are left for the link monitor, which announces them when it comes
+    // up; the second announcement is skipped for an address no longer served by then (a
+    // lease given up).
     void announce(int port_id = -1, const ip_address* addr = nullptr);
-    static constexpr std::chrono::milliseconds repeat_announce{300};
     // Runs until `stop` is set (signal handler) or `done` (checked every turn, when given)
     // returns true. Each turn waits at most 1 ms for NG.
     void run(const std::atomic<bool>& stop,

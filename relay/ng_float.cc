@@ -8,16 +8,10 @@
 
 #include "control/log.h"
 #include "control/ng/server.h"
+#include "relay/announce_repeat.h"
 #include "relay/kernel_address.h"
 
 namespace rtprelay {
-
-namespace {
-// A second announcement (gratuitous ARP, or IPv6 unsolicited neighbour advertisement) this
-// long after the first: one frame lost on a busy switch port must not leave the proxy
-// sending NG to the old MAC until its ARP / neighbour cache entry ages out.
-constexpr std::chrono::milliseconds repeat_announce{300};
-}  // namespace
 
 ng_float::ng_float(ng::ng_server& server, std::string ifname, std::vector<cidr> addresses, uint16_t port)
     : server_(server), ifname_(std::move(ifname)), addresses_(std::move(addresses)), port_(port) {
@@ -135,6 +129,8 @@ void ng_float::run() {
                 .field("interface", ifname_)
                 .field(o.address.base.is_v4() ? "gratuitous ARP" : "neighbour advertisement",
                        announced ? std::string("sent") : why);
+            // Again repeat_announce later (relay/announce_repeat.h): the proxy must not send NG
+            // to the old MAC until its cache entry ages out for one lost frame.
             repeats.emplace_back(o.address, clock::now() + repeat_announce);
         }
         const auto now = clock::now();
