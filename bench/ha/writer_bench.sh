@@ -14,7 +14,8 @@
 # the benchmark's threads only (control + HA agent thread, Redis excluded: what the relay's
 # core does when Redis runs elsewhere). Each repetition runs every BINARY once (default: BUILD_DIR's benchmark) with every
 # ha_writer case, so binaries and writer on/off interleave in one time window; the summary
-# gives per binary and case the medians over the repetitions and the on/off ratio.
+# gives per binary and case the medians over the repetitions and the on/off ratio (a FILTER
+# that keeps one side only, e.g. FILTER='^ha_writer/kind:0/writer:0/': that side's figures).
 # Extra BINARY arguments (e.g. a baseline build's copy) make an A/B/A' comparison.
 # LO_RPS_CPUS=MASK (environment, hex CPU mask, e.g. 1 = CPU 0): receive packets on the
 # loopback device on those CPUs (RPS: /sys/class/net/lo/queues/rx-0/rps_cpus, restored on
@@ -96,6 +97,17 @@ for b in range(n):
             off = f"ha_writer/kind:{kind}/writer:0/pattern:{pattern}"
             on = f"ha_writer/kind:{kind}/writer:1/pattern:{pattern}"
             if off not in runs or on not in runs:
+                # FILTER kept one side only: its own figures, no ratio.
+                for side, name in (("off", off), ("on", on)):
+                    if name not in runs:
+                        continue
+                    line = (f"{label:12s} pattern {pattern}: {side} {med(name, 'items_per_second')/1e3:6.1f}k pairs/s"
+                            f" p50 {med(name, 'p50_us'):5.1f} p99 {med(name, 'p99_us'):6.1f} us")
+                    if med(name, "cpu_pairs_per_s") > 0:
+                        relay = lambda r: 1 / (1 / r["cpu_pairs_per_s"] - r.get("redis_us_per_pair", 0) * 1e-6)
+                        line += (f" | all CPU {med(name, 'cpu_pairs_per_s')/1e3:6.1f}k pairs/s,"
+                                 f" relay CPU (Redis excluded) {statistics.median(map(relay, runs[name]))/1e3:6.1f}k pairs/s")
+                    print(line + f" (writer {side} only: no on/off ratio)")
                 continue
             o, w = med(off, "items_per_second"), med(on, "items_per_second")
             per_rep = " ".join("%.2f" % (a["items_per_second"] / c["items_per_second"]) for a, c in zip(runs[on], runs[off]))
