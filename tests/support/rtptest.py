@@ -267,18 +267,28 @@ def peer_transfer(recv, send):
     return peer_report(rp)
 
 
-# Drop reasons that are no call's packet: frames on the links not addressed to the relay.
-# link_multicast: the hosts' own chatter (an IPv6 host's MLD reports in its first ~2 s, 4-6
-# frames a test). not_for_us: unicast to an address not the relay's, seen 2-4 at a time in
-# CI on some VMs, source not identified yet (run_e2e.sh prints such frames when a test
-# fails). A check of what a call's packets lost leaves them out; the calls' own packets stay
-# accounted for elsewhere.
-LINK_CHATTER = ("link_multicast", "not_for_us")
+# Drop reasons that are no call's packet whatever the test: frames sent to an Ethernet
+# broadcast or multicast address (an IPv6 host's MLD reports in its first ~2 s, 4-6 frames a
+# test); a call's packets go to the relay's own MAC.
+LINK_CHATTER = ("link_multicast",)
 
 
-def call_drops(drops):
-    """The drops {reason: count} that can be packets of calls: nonzero, LINK_CHATTER left out."""
-    return {k: v for k, v in drops.items() if v and k not in LINK_CHATTER}
+def call_drops(drops, strays=None):
+    """The drops {reason: count} that can be packets of calls: nonzero, LINK_CHATTER left out.
+
+    not_for_us (unicast to an address the relay does not serve on that port) stays in unless
+    the caller shows that it holds none of the calls' packets: `strays`, the frames the relay
+    received that the test's calls did not send (rx packets - ARP - ICMP echo - every packet
+    the calls' endpoints sent), must cover it and the link chatter. Then a call's packet
+    dropped as not_for_us still fails the test, and frames from elsewhere do not: 1-4 such
+    unicast frames turn up in a few percent of CI runs (5 of ~240 on 2026-12-07), source not
+    identified; run_e2e.sh's capture of what reaches the relay's links not for it has never
+    held one of them."""
+    out = {k: v for k, v in drops.items() if v and k not in LINK_CHATTER}
+    nfu = out.get("not_for_us", 0)
+    if nfu and strays is not None and nfu + drops.get("link_multicast", 0) <= strays:
+        del out["not_for_us"]
+    return out
 
 
 def wait_for(pred, timeout, step=0.05):
