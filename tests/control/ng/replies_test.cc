@@ -141,8 +141,8 @@ TEST(replies, call_stats_with_a_warning_byte_for_byte) {
         "10:198.18.1.110:local porti30002e5:statsd5:bytesi800e6:errorsi0e7:packetsi5eeee4:type5:audioee3:tag2"
         ":ftee6:totalsd4:RTCPd5:bytesi0e6:errorsi0e7:packetsi0ee3:RTPd5:bytesi800e6:errorsi0e7:packetsi5eee7:"
         "warning76:delete-delay 'soon' is not a number of seconds: the configured delay appliese";
-    value v = reply_query(query_report{small_call(), recording_of_call()});
-    v.set("warning", value::str("delete-delay 'soon' is not a number of seconds: the configured delay applies"));
+    reply v = reply_query(query_report{small_call(), recording_of_call()});
+    v.set_warning("delete-delay 'soon' is not a number of seconds: the configured delay applies");
     EXPECT_EQ(encode(v), expected);
 }
 
