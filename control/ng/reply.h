@@ -23,7 +23,7 @@ result result_kind(const value& reply);
 
 class reply {
  public:
-    reply() : reply(value::dict()) {}
+    reply() = default;  // none yet (result error): to be assigned
     // Implicit: every reply_<shape>() that builds a tree is a reply as it is.
     reply(value tree);  // NOLINT(google-explicit-constructor)
     // `dict`: one bencoded dict whose "result" is "ok" and whose keys all sort below
