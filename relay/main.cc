@@ -261,9 +261,9 @@ int run(const rtprelay::relay_options& opt) {
     ng_log ng_logger;
     ng::ng_server server(ngc, [&](const ng::value& req, const ng::peer_info& from) {
         const auto now = std::chrono::steady_clock::now();
-        ng::value reply;
+        ng::reply reply;
         // A node of a group first looks for a call it does not hold in Redis (control/ha).
-        auto handle = [&] {
+        auto handle = [&]() -> ng::reply {
             if (grp) {
                 if (auto r = grp->control_request(req, now)) {
                     return std::move(*r);
@@ -272,7 +272,7 @@ int run(const rtprelay::relay_options& opt) {
                     return std::move(*r);
                 }
             }
-            return cmds.handle(req, now, &from);
+            return cmds.reply_to(req, now, &from);
         };
         try {
             reply = prom ? prom->observe(req, handle) : handle();

@@ -144,13 +144,14 @@ ng_command exporter::command_of(const ng::value& request) {
     return cmd ? ng::command_of(*cmd) : ng_command::other;
 }
 
-ng_result exporter::result_of(const ng::value& reply) {
-    const auto r = reply.find_string("result");
-    if (r && (*r == "ok" || *r == "pong")) {
-        return ng_result::ok;
-    }
-    if (r && *r == "load limit") {
-        return ng_result::load_limit;
+ng_result exporter::result_of(const ng::reply& reply) {
+    switch (reply.kind()) {
+        case ng::result::ok:
+            return ng_result::ok;
+        case ng::result::load_limit:
+            return ng_result::load_limit;
+        case ng::result::error:
+            break;
     }
     return ng_result::error;
 }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "control/ng/bencode.h"
+#include "control/ng/reply.h"
 #include "relay/af_packet_drops.h"
 #include "relay/metrics_snapshot.h"
 
@@ -82,11 +83,11 @@ class exporter {
     // after the reply sees the request's effect. handle() may throw (the NG server turns
     // that into an error reply): counted as an error and rethrown.
     template <typename Handle>
-    ng::value observe(const ng::value& request, Handle&& handle) {
+    ng::reply observe(const ng::value& request, Handle&& handle) {
         const auto start = std::chrono::steady_clock::now();
         const ng_command cmd = command_of(request);
         try {
-            ng::value reply = handle();
+            ng::reply reply = handle();
             finish(cmd, result_of(reply), start);
             return reply;
         } catch (...) {
@@ -101,7 +102,7 @@ class exporter {
 
  private:
     static ng_command command_of(const ng::value& request);
-    static ng_result result_of(const ng::value& reply);
+    static ng_result result_of(const ng::reply& reply);
     void finish(ng_command cmd, ng_result result, std::chrono::steady_clock::time_point start);
     void refresh(std::chrono::steady_clock::time_point now, bool with_ports);
     void read_ports();

@@ -19,14 +19,17 @@ void call_fields(log::event& e, const ng::value& request) {
 }
 }  // namespace
 
-void ng_log::done(const ng::value& request, const ng::value& reply, const ng::peer_info& from, clock::time_point now) {
+void ng_log::done(const ng::value& request, const ng::reply& reply, const ng::peer_info& from, clock::time_point now) {
     const std::string_view cmd = request.find_string("command").value_or("");
-    const std::string_view result = reply.find_string("result").value_or("");
+    const std::string_view result = reply.result_text();
     if (result == "error" || result == "load limit") {
-        // A load limit reply says why in `message`, an error in `error-reason`.
-        const auto why = reply.find_string("error-reason");
-        failure(request, result == "error" ? "error" : "load_limit",
-                why ? *why : reply.find_string("message").value_or(""), from, now);
+        // A load limit reply says why in `message`, an error in `error-reason`. Both are
+        // trees (only ok replies are ever bencoded before they leave: reply.h).
+        static const ng::value none;
+        const ng::value& v = reply.tree() != nullptr ? *reply.tree() : none;
+        const auto why = v.find_string("error-reason");
+        failure(request, result == "error" ? "error" : "load_limit", why ? *why : v.find_string("message").value_or(""),
+                from, now);
         return;
     }
     const log::level l = changes_calls(cmd) || operator_command(cmd) ? log::level::info : log::level::debug;
@@ -39,7 +42,7 @@ void ng_log::done(const ng::value& request, const ng::value& reply, const ng::pe
     if (operator_command(cmd)) {
         e.field("peer", from.to_string());
     }
-    if (auto w = reply.find_string("warning")) {
+    if (auto w = reply.warning()) {
         e.field("warning", *w);
     }
 }

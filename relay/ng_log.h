@@ -11,6 +11,7 @@
 
 #include "control/log_limiter.h"
 #include "control/ng/bencode.h"
+#include "control/ng/reply.h"
 #include "control/ng/server.h"
 
 namespace rtprelay {
@@ -20,7 +21,7 @@ class ng_log {
     using clock = std::chrono::steady_clock;
 
     // After the handler returned `reply` for `request`.
-    void done(const ng::value& request, const ng::value& reply, const ng::peer_info& from, clock::time_point now);
+    void done(const ng::value& request, const ng::reply& reply, const ng::peer_info& from, clock::time_point now);
     // The handler threw `what` (the NG server turns it into an error reply).
     void failed(const ng::value& request, std::string_view what, const ng::peer_info& from, clock::time_point now);
 

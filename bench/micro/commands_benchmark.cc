@@ -157,14 +157,15 @@ struct control_plane {
         if (!request) {
             throw std::runtime_error("decode: " + error);
         }
-        const value reply = cmds->handle(*request, now);
-        const value* result = reply.find("result");
-        if (result == nullptr || !result->is_string() || result->as_string() != "ok") {
-            throw std::runtime_error("NG reply is not ok: " + ng::encode(reply));
+        const ng::reply reply = cmds->reply_to(*request, now);
+        if (reply.kind() != ng::result::ok) {
+            std::string text;
+            reply.encode_to(&text);
+            throw std::runtime_error("NG reply is not ok: " + text);
         }
         std::string out = cookie;
         out.push_back(' ');
-        ng::encode_to(reply, &out);
+        reply.encode_to(&out);
         cache.insert(proxy, cookie, digest, std::move(out), now);
     }
 

@@ -110,7 +110,7 @@ proxy_report& commands::proxy(const peer_info& from) {
     return proxies_.back();
 }
 
-value commands::handle(const value& request_dict, clock::time_point now, const peer_info* from) {
+reply commands::reply_to(const value& request_dict, clock::time_point now, const peer_info* from) {
     std::string error;
     std::optional<request> r = request_dict.is_dict() ? request::parse(request_dict, &error) : std::nullopt;
     const command cmd = r ? r->cmd() : command::other;
@@ -119,14 +119,14 @@ value commands::handle(const value& request_dict, clock::time_point now, const p
     if (p != nullptr) {
         ++p->requests[static_cast<size_t>(cmd)];
     }
-    value reply;
+    reply out;
     try {
         if (!request_dict.is_dict()) {
-            reply = reply_error("Request is not a dictionary");
+            out = reply_error("Request is not a dictionary");
         } else if (!r) {
-            reply = reply_error(error);
+            out = reply_error(error);
         } else {
-            reply = dispatch(*r, now);
+            out = dispatch(*r, now);
         }
     } catch (...) {
         ++row[static_cast<size_t>(result::error)];  // the server answers with an error reply
@@ -135,36 +135,36 @@ value commands::handle(const value& request_dict, clock::time_point now, const p
         }
         throw;
     }
-    const result res = result_kind(reply);
+    const result res = out.kind();
     ++row[static_cast<size_t>(res)];
     if (res != result::ok && p != nullptr) {
         ++p->errors;
     }
-    return reply;
+    return out;
 }
 
-value commands::dispatch(request& r, clock::time_point now) {
+reply commands::dispatch(request& r, clock::time_point now) {
     if (r.find(key::command) == nullptr) {
         return reply_error("No command given");
     }
     try {
-        value reply;
+        reply out;
         switch (r.cmd()) {
 #define NG_COMMAND(id, name, short_name, effect, shape) \
     case command::id:                                   \
-        reply = reply_##shape(on_##id(r, now));         \
+        out = reply_##shape(on_##id(r, now));           \
         break;
 #include "control/ng/protocol.def"
             case command::other:
                 return reply_error("Unrecognized command");
         }
         // rtpengine: a warning only with an ok result; an error carries nothing else.
-        if (result_kind(reply) == result::ok) {
+        if (out.kind() == result::ok) {
             if (std::string w = r.warning(); !w.empty()) {
-                reply.set("warning", value::str(std::move(w)));
+                out.set_warning(std::move(w));
             }
         }
-        return reply;
+        return out;
     } catch (const admission_refused& e) {
         return load_limit_or(r, e.what(), "Parallel session limit reached");
     } catch (const ports_exhausted& e) {

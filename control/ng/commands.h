@@ -37,8 +37,13 @@ class commands {
     // `dataplane` supplies the data plane part of the statistics reply (optional).
     commands(session_manager& sessions, std::function<dataplane_report()> dataplane);
 
-    // `from` (optional) is the proxy that sent it, for per-proxy statistics.
-    value handle(const value& request, clock::time_point now, const peer_info* from = nullptr);
+    // `from` (optional) is the proxy that sent it, for per-proxy statistics. The reply as
+    // the server sends it: a tree, or (query, delete) bencode written without one.
+    reply reply_to(const value& request, clock::time_point now, const peer_info* from = nullptr);
+    // The same, as a tree (tests, tools): a bencoded reply is decoded.
+    value handle(const value& request, clock::time_point now, const peer_info* from = nullptr) {
+        return reply_to(request, now, from).take_value();
+    }
 
     // Whether `command` is one dispatch runs (a protocol.def command): the NG server caches
     // replies only to these (ng_server_config::is_command), so garbage never fills the cache.
@@ -58,7 +63,7 @@ class commands {
     void set_recordings(recording::controller* r) { recordings_ = r; }
 
  private:
-    value dispatch(request& r, clock::time_point now);
+    reply dispatch(request& r, clock::time_point now);
     // One per protocol.def command; each returns what its reply_<shape>() takes.
     pong on_ping(request& r, clock::time_point now);
     std::string on_offer(request& r, clock::time_point now);

@@ -18,55 +18,6 @@ value ok() {
     return v;
 }
 
-// A dict with room for `keys` pairs: set in sorted key order, each key is one append (the
-// reply to every delete builds ~15 dicts; growing each from empty took 3-4 reallocations
-// and inserts shifted the pairs after them).
-value dict_of(size_t keys) {
-    value v = value::dict();
-    v.as_dict().reserve(keys);
-    return v;
-}
-
-// Keys in byte order from here to reply_call_stats (see dict_of).
-value counts_value(const packet_counts& c) {
-    value v = dict_of(3);
-    v.set("bytes", integer(c.bytes));
-    v.set("errors", integer(c.errors));
-    v.set("packets", integer(c.packets));
-    return v;
-}
-
-value endpoint_value(const std::optional<endpoint>& ep) {
-    if (!ep) {
-        return value::dict();
-    }
-    value v = dict_of(3);
-    v.set("address", value::str(ep->addr.to_string()));
-    v.set("family", value::str(ep->addr.is_v4() ? "IPv4" : "IPv6"));
-    v.set("port", value::integer(ep->port));
-    return v;
-}
-
-value port_value(const port_report& p) {
-    value flags = value::list();
-    flags.as_list().reserve(3);
-    flags.as_list().push_back(value::str(p.rtcp ? "RTCP" : "RTP"));
-    if (p.rtcp_mux) {
-        flags.as_list().push_back(value::str("RTCP-mux"));
-    }
-    if (p.srtp) {
-        flags.as_list().push_back(value::str("SRTP"));
-    }
-    value v = dict_of(6);
-    v.set("advertised endpoint", endpoint_value(p.advertised));
-    v.set("endpoint", endpoint_value(p.peer));
-    v.set("flags", std::move(flags));
-    v.set("local address", value::str(p.local_address.to_string()));
-    v.set("local port", value::integer(p.local_port));
-    v.set("stats", counts_value(p.counts));
-    return v;
-}
-
 // Seconds as rtpengine prints them: "%.6f" in a string.
 value seconds_text(double s) {
     char buf[32];
@@ -177,17 +128,6 @@ value server_value(const ng_server_counters& c) {
 
 }  // namespace
 
-result result_kind(const value& reply) {
-    const auto r = reply.is_dict() ? reply.find_string("result") : std::nullopt;
-    if (r && (*r == "ok" || *r == "pong")) {
-        return result::ok;
-    }
-    if (r && *r == "load limit") {
-        return result::load_limit;
-    }
-    return result::error;
-}
-
 value reply_error(const std::string& reason) {
     value v = value::dict();
     v.set("result", value::str("error"));
@@ -214,55 +154,7 @@ value reply_sdp(std::string sdp) {
     return v;
 }
 
-value reply_query(const query_report& q) {
-    value v = reply_call_stats(q.call);
-    if (q.recording) {
-        v.set("recording", *q.recording);
-    }
-    return v;
-}
-
 value reply_recording(recording_done) { return ok(); }
-
-value reply_call_stats(const call_report& call) {
-    // Keys in byte order (dict_of); "warning" (commands.cc) and "recording" (reply_query)
-    // come after.
-    value v = dict_of(6);
-    v.set("created", value::integer(call.created_unix));
-    v.set("result", value::str("ok"));
-    value tags = dict_of(call.legs.size());
-    for (const leg_report& l : call.legs) {
-        value t = dict_of(4);
-        if (l.in_dialogue_with) {
-            t.set("in dialogue with", value::str(*l.in_dialogue_with));
-        }
-        t.set("interface", value::str(l.interface));
-        value medias = value::list();
-        medias.as_list().reserve(l.medias.size());
-        for (const media_report& m : l.medias) {
-            value mv = dict_of(4);
-            mv.set("index", integer(m.index));
-            mv.set("protocol", value::str(m.protocol));
-            value streams = value::list();
-            streams.as_list().reserve(m.ports.size());
-            for (const port_report& p : m.ports) {
-                streams.as_list().push_back(port_value(p));
-            }
-            mv.set("streams", std::move(streams));
-            mv.set("type", value::str(m.type));
-            medias.as_list().push_back(std::move(mv));
-        }
-        t.set("medias", std::move(medias));
-        t.set("tag", value::str(l.tag));
-        tags.set(l.tag, std::move(t));
-    }
-    v.set("tags", std::move(tags));
-    value totals = dict_of(2);
-    totals.set("RTCP", counts_value(call.rtcp));
-    totals.set("RTP", counts_value(call.rtp));
-    v.set("totals", std::move(totals));
-    return v;
-}
 
 value reply_call_list(std::vector<std::string> call_ids) {
     value ids = value::list();

@@ -1,7 +1,9 @@
 #pragma once
-// Every NG reply dict rtprelay sends is built here, from plain data the handlers gather
-// (protocol.def names each command's reply_<shape>). Keys and shapes are rtpengine's where
-// rtpengine has the command, so tools written for it read them unchanged.
+// Every NG reply dict rtprelay sends is built here as a value tree, from plain data the
+// handlers gather (protocol.def names each command's reply_<shape>), but for the reply to
+// query and delete, which call_stats.h writes straight to bencode (reply.h carries either).
+// Keys and shapes are rtpengine's where rtpengine has the command, so tools written for it
+// read them unchanged.
 
 #include <array>
 #include <cstdint>
@@ -10,18 +12,15 @@
 #include <vector>
 
 #include "control/ng/bencode.h"
+#include "control/ng/call_stats.h"
 #include "control/ng/names.h"
+#include "control/ng/reply.h"
 #include "control/ng/server.h"
 #include "control/session/manager.h"
 #include "control/session/report.h"
 #include "dataplane/counters.h"
 
 namespace rtprelay::ng {
-
-// A reply's `result`, as the statistics reply and the metrics count it (`pong` is ok).
-enum class result : uint8_t { ok, error, load_limit };
-inline constexpr std::array<const char*, 3> result_names = {"ok", "error", "load limit"};
-result result_kind(const value& reply);
 
 // {"result": "error", "error-reason": reason}: nothing else (rtpengine's rule for errors).
 value reply_error(const std::string& reason);
@@ -32,14 +31,8 @@ struct pong {};
 value reply_pong(pong);
 // offer and answer: {"result": "ok", "sdp": ...}.
 value reply_sdp(std::string sdp);
-// query and delete: rtpengine's query reply (created, totals, tags -> medias -> streams).
-value reply_call_stats(const call_report& call);
-// query: the call's stats as above, and its "recording" when it has or had one.
-struct query_report {
-    call_report call;
-    std::optional<value> recording;  // control/recording/controller.h's describe()
-};
-value reply_query(const query_report& q);
+// query and delete: reply_call_stats, reply_query (call_stats.h).
+
 // start/stop/pause recording: {"result": "ok"} (rtpengine's).
 struct recording_done {};
 value reply_recording(recording_done);

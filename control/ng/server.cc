@@ -347,11 +347,11 @@ void ng_server::handle_datagram(int fd, std::string_view msg, const peer_info& f
     // rtpengine's rule: a body starting with '{' is JSON and is answered in JSON; anything
     // else is bencode (an undecodable one gets the bencode decoder's reason).
     const bool json = !frame->body.empty() && frame->body.front() == '{';
-    auto encode_reply = [json](const value& v, std::string* out) {
+    auto encode_reply = [json](const reply& r, std::string* out) {
         if (json) {
-            to_json(v, out);
+            r.to_json(out);
         } else {
-            encode_to(v, out);
+            r.encode_to(out);
         }
     };
     bool cacheable = false;
@@ -373,7 +373,7 @@ void ng_server::handle_datagram(int fd, std::string_view msg, const peer_info& f
     }
 }
 
-value ng_server::answer(std::string_view body, bool json, const peer_info& from, bool* cacheable) {
+reply ng_server::answer(std::string_view body, bool json, const peer_info& from, bool* cacheable) {
     *cacheable = false;
     std::string error;
     auto request = json ? from_json(body, &error) : decode(body, &error);

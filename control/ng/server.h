@@ -30,6 +30,7 @@
 #include "control/log_limiter.h"
 #include "control/ng/bencode.h"
 #include "control/ng/cookie_cache.h"
+#include "control/ng/reply.h"
 
 namespace rtprelay::ng {
 
@@ -89,9 +90,10 @@ class ng_server {
     // Largest reply sent: a UDP datagram's payload over IPv4 is at most 65,507 bytes.
     static constexpr size_t max_reply_bytes = 65000;
 
-    // The handler gets the decoded request dict and returns the reply dict. An exception
-    // becomes an error reply carrying its what(). Runs on the caller of on_readable().
-    using handler = std::function<value(const value& request, const peer_info& from)>;
+    // The handler gets the decoded request dict and returns the reply dict (a tree, or
+    // already bencoded: reply.h). An exception becomes an error reply carrying its what().
+    // Runs on the caller of on_readable().
+    using handler = std::function<reply(const value& request, const peer_info& from)>;
 
     // Binds the socket. Throws std::invalid_argument for a bad listen or allow address
     // ("ng listen: bad address 'x'") and std::system_error when the socket cannot be bound.
@@ -139,7 +141,7 @@ class ng_server {
                          std::chrono::steady_clock::time_point now);
     // The reply to one request body (JSON when `json`, else bencode); *cacheable is false
     // when no command ran (junk).
-    value answer(std::string_view body, bool json, const peer_info& from, bool* cacheable);
+    reply answer(std::string_view body, bool json, const peer_info& from, bool* cacheable);
     void send_to(int fd, std::string_view reply, const peer_info& to);
 
     struct listener {

@@ -240,7 +240,7 @@ class worker_test : public ::testing::Test {
         neighbours_->learn(ports_[side].id, addr, pack_mac(m), true, neighbour_table::clock::now());
     }
     int64_t query_int(const std::string& call_id, std::initializer_list<std::string_view> path) const {
-        const ng::value q = ng::reply_call_stats(sessions_->query(call_id));
+        const ng::value q = ng::reply_call_stats(sessions_->query(call_id)).take_value();
         const ng::value* v = &q;
         for (std::string_view k : path) {
             v = v->find(k);
@@ -253,7 +253,7 @@ class worker_test : public ::testing::Test {
     }
     // The stream dict for `tag`'s first media, RTP (0) or RTCP (1).
     ng::value query_stream(const std::string& call_id, const std::string& tag, size_t which) const {
-        const ng::value q = ng::reply_call_stats(sessions_->query(call_id));
+        const ng::value q = ng::reply_call_stats(sessions_->query(call_id)).take_value();
         const ng::value* t = q.find("tags") ? q.find("tags")->find(tag) : nullptr;
         if (t == nullptr || t->find("medias") == nullptr || t->find("medias")->as_list().empty()) {
             ADD_FAILURE() << "no media for tag " << tag;

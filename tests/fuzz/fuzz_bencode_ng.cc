@@ -5,9 +5,10 @@
 //  1. As one NG body: decode() it; whatever decodes must encode and decode back to an equal
 //     value with a byte-identical encoding (one tree, one encoding).
 //  2. As a conversation: values are cut from the front with decode_prefix() and each dict
-//     goes through ng::commands::handle, as the NG server would after its framing, so an
-//     input can hold offer, answer, query and delete of one call. Every reply must encode
-//     and decode back (the server bencodes it). A fresh session manager, interfaces and
+//     goes through ng::commands::reply_to, as the NG server would after its framing, so an
+//     input can hold offer, answer, query and delete of one call. Every reply's bytes must
+//     be canonical bencode (the delete/query reply is written without a tree) and decode to
+//     a value that encodes and decodes back. A fresh session manager, interfaces and
 //     admission per input keep runs reproducible; the flow table lives across inputs and
 //     is emptied after each one. An offer or answer that succeeds must return an SDP that
 //     parses, with none of the request SDP's keys in it.
@@ -212,15 +213,26 @@ void run_conversation(std::string_view in) {
     auto now = std::chrono::steady_clock::time_point(std::chrono::hours(1000));
     for (const value& request : requests_of(in)) {
         const value* req = &request;
-        value reply;
+        std::string bytes;  // the reply as ng_server sends it
         try {
-            reply = commands.handle(*req, now);
+            bytes = rtprelay::ng::encode(commands.reply_to(*req, now));
         } catch (const std::bad_alloc&) {
             throw;
         } catch (const std::exception& e) {
             // ng_server turns these into error replies; commands.h promises none for bad input.
-            fail("commands::handle threw", e.what());
+            fail("commands::reply_to threw", e.what());
         }
+        // The delete/query reply is written without a tree (ng/call_stats.h): its bytes must
+        // be canonical bencode by themselves, the one encoding of what they decode to.
+        std::string error;
+        auto decoded = rtprelay::ng::decode(bytes, &error);
+        if (!decoded) {
+            fail("reply bytes do not decode", error);
+        }
+        if (rtprelay::ng::encode(*decoded) != bytes) {
+            fail("reply bytes", "not canonical bencode");
+        }
+        const value reply = std::move(*decoded);
         check_round_trip(reply, "reply");
         const auto cmd = req->find_string("command");
         if ((cmd == "offer" || cmd == "answer") && reply.find_string("result") == "ok") {

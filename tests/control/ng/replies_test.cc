@@ -3,7 +3,9 @@
 // an rtcp-mux SRTP port latched to an IPv6 source with no SDP address, a refused m= line
 // with no ports. Kamailio's and OpenSIPS's rtpengine modules and rtpengine-ng-client parse
 // these bytes; the expected text was produced by the reply builder before it was made
-// cheaper, so any change of a key, a value or the order shows here.
+// cheaper, so any change of a key, a value or the order shows here. Its variants likewise
+// (expected texts from the tree-built reply of main 0b4bf03): a query with a recording, a
+// warning, tags out of order and repeated, a call without legs.
 
 #include "control/ng/replies.h"
 
@@ -74,6 +76,103 @@ TEST(replies, call_stats_byte_for_byte) {
         "6:totalsd4:RTCPd5:bytesi1120e6:errorsi0e7:packetsi14ee3:RTPd5:bytesi361200e6:errorsi3e7:packetsi2100"
         "eeee";
     EXPECT_EQ(encode(reply_call_stats(full_call())), expected);
+}
+
+// rtpengine's query reply with this relay's "recording" (control/recording's describe()):
+// the key sorts between "created" and "result", not at the end.
+value recording_of_call() {
+    value files = value::dict();
+    files.set("pcap", value::str("/var/spool/rtprelay/c1-0001.pcap"));
+    files.set("metadata", value::str("/var/spool/rtprelay/done/c1-0001.json"));
+    files.set("done", value::str("/var/spool/rtprelay/done/c1-0001"));
+    value r = value::dict();
+    r.set("state", value::str("recording"));
+    r.set("policy", value::str("always"));
+    r.set("channels", value::str("mixed"));
+    r.set("files", std::move(files));
+    r.set("started by", value::str("record-call"));
+    r.set("recording id", value::str("c1"));
+    r.set("part", value::integer(1));
+    r.set("finished", value::list({value::str("/var/spool/rtprelay/done/c1-0000")}));
+    return r;
+}
+
+// One plain leg, so that the variants below stay short.
+call_report small_call() {
+    call_report c;
+    c.created_unix = 1733580001;
+    c.rtp = {5, 800, 0};
+    port_report p;
+    p.local_port = 30002;
+    p.local_address = *ip_address::parse("198.18.1.1");
+    p.rtcp_mux = true;
+    p.counts = {5, 800, 0};
+    leg_report l{"ft", "external", std::nullopt, {}};
+    l.medias.push_back(media_report{1, "audio", "RTP/AVP", {p}});
+    c.legs = {l};
+    return c;
+}
+
+TEST(replies, query_with_a_recording_byte_for_byte) {
+    const std::string expected =
+        "d7:createdi1733580001e9:recordingd8:channels5:mixed5:filesd4:done32:/var/spool/rtprelay/done/c1-0001"
+        "8:metadata37:/var/spool/rtprelay/done/c1-0001.json4:pcap32:/var/spool/rtprelay/c1-0001.pcape8:finish"
+        "edl32:/var/spool/rtprelay/done/c1-0000e4:parti1e6:policy6:always12:recording id2:c110:started by11:r"
+        "ecord-call5:state9:recordinge6:result2:ok4:tagsd2:ftd9:interface8:external6:mediasld5:indexi1e8:prot"
+        "ocol7:RTP/AVP7:streamsld19:advertised endpointde8:endpointde5:flagsl3:RTP8:RTCP-muxe13:local address"
+        "10:198.18.1.110:local porti30002e5:statsd5:bytesi800e6:errorsi0e7:packetsi5eeee4:type5:audioee3:tag2"
+        ":ftee6:totalsd4:RTCPd5:bytesi0e6:errorsi0e7:packetsi0ee3:RTPd5:bytesi800e6:errorsi0e7:packetsi5eeee";
+    EXPECT_EQ(encode(reply_query(query_report{small_call(), recording_of_call()})), expected);
+}
+
+TEST(replies, query_without_a_recording_is_the_delete_reply) {
+    EXPECT_EQ(encode(reply_query(query_report{full_call(), std::nullopt})), encode(reply_call_stats(full_call())));
+}
+
+// commands.cc adds "warning" after the handler built the reply (a delete-delay that is no
+// number of seconds, an unknown key): the greatest key of the reply, so it is written last.
+TEST(replies, call_stats_with_a_warning_byte_for_byte) {
+    const std::string expected =
+        "d7:createdi1733580001e9:recordingd8:channels5:mixed5:filesd4:done32:/var/spool/rtprelay/done/c1-0001"
+        "8:metadata37:/var/spool/rtprelay/done/c1-0001.json4:pcap32:/var/spool/rtprelay/c1-0001.pcape8:finish"
+        "edl32:/var/spool/rtprelay/done/c1-0000e4:parti1e6:policy6:always12:recording id2:c110:started by11:r"
+        "ecord-call5:state9:recordinge6:result2:ok4:tagsd2:ftd9:interface8:external6:mediasld5:indexi1e8:prot"
+        "ocol7:RTP/AVP7:streamsld19:advertised endpointde8:endpointde5:flagsl3:RTP8:RTCP-muxe13:local address"
+        "10:198.18.1.110:local porti30002e5:statsd5:bytesi800e6:errorsi0e7:packetsi5eeee4:type5:audioee3:tag2"
+        ":ftee6:totalsd4:RTCPd5:bytesi0e6:errorsi0e7:packetsi0ee3:RTPd5:bytesi800e6:errorsi0e7:packetsi5eee7:"
+        "warning76:delete-delay 'soon' is not a number of seconds: the configured delay appliese";
+    reply v = reply_query(query_report{small_call(), recording_of_call()});
+    v.set_warning("delete-delay 'soon' is not a number of seconds: the configured delay applies");
+    EXPECT_EQ(encode(v), expected);
+}
+
+// Tags are dict keys: in byte order whatever the legs' order ("" and upper case first, a
+// prefix before its extensions); of two legs with one tag the later one is the one replied.
+TEST(replies, tags_in_byte_order_and_a_repeated_tag) {
+    call_report c;
+    c.created_unix = -5;
+    c.rtp = {UINT64_MAX, 0, 0};
+    for (const char* tag : {"ab", "a", "", "B", "ab"}) {
+        leg_report l{tag, std::string("if-") + tag, std::nullopt, {}};
+        l.medias.push_back(media_report{l.interface.size(), "audio", "RTP/AVP", {}});
+        c.legs.push_back(l);
+    }
+    c.legs.back().interface = "the later one";
+    const std::string expected =
+        "d7:createdi-5e6:result2:ok4:tagsd0:d9:interface3:if-6:mediasld5:indexi3e8:protocol7:RTP/AVP7:streams"
+        "le4:type5:audioee3:tag0:e1:Bd9:interface4:if-B6:mediasld5:indexi4e8:protocol7:RTP/AVP7:streamsle4:ty"
+        "pe5:audioee3:tag1:Be1:ad9:interface4:if-a6:mediasld5:indexi4e8:protocol7:RTP/AVP7:streamsle4:type5:a"
+        "udioee3:tag1:ae2:abd9:interface13:the later one6:mediasld5:indexi5e8:protocol7:RTP/AVP7:streamsle4:t"
+        "ype5:audioee3:tag2:abee6:totalsd4:RTCPd5:bytesi0e6:errorsi0e7:packetsi0ee3:RTPd5:bytesi0e6:errorsi0e"
+        "7:packetsi-1eeee";
+    EXPECT_EQ(encode(reply_call_stats(c)), expected);
+}
+
+TEST(replies, a_call_without_legs_byte_for_byte) {
+    const std::string expected =
+        "d7:createdi0e6:result2:ok4:tagsde6:totalsd4:RTCPd5:bytesi0e6:errorsi0e7:packetsi0ee3:RTPd5:bytesi0e6"
+        ":errorsi0e7:packetsi0eeee";
+    EXPECT_EQ(encode(reply_call_stats(call_report{})), expected);
 }
 
 }  // namespace

@@ -1,0 +1,54 @@
+#pragma once
+// Bencode written item by item onto the end of a string, for a reply made without a value
+// tree (call_stats.cc: the delete/query reply). The writer keeps none of bencode's rules
+// for its caller: dict keys must come in byte order, each once, and every dict and list
+// must be ended, as encode() does by itself for a tree. replies_test pins what comes out.
+// Each item is an append: nothing is allocated beyond the string's growth.
+
+#include <charconv>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "control/ng/bencode.h"
+
+namespace rtprelay::ng {
+
+class bencode_writer {
+ public:
+    explicit bencode_writer(std::string* out) : out_(out) {}
+
+    void dict() { out_->push_back('d'); }
+    void list() { out_->push_back('l'); }
+    void end() { out_->push_back('e'); }  // of the innermost open dict or list
+
+    // "<length>:<bytes>"; dict keys are strings too.
+    void string(std::string_view s) {
+        char buf[24];
+        const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, s.size());
+        (void)ec;  // 24 bytes always hold a size_t
+        out_->append(buf, static_cast<size_t>(end - buf));
+        out_->push_back(':');
+        out_->append(s);
+    }
+    void key(std::string_view k) { string(k); }
+    // "i<decimal>e".
+    void integer(int64_t i) {
+        char buf[24];
+        const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, i);
+        (void)ec;  // 24 bytes always hold an int64
+        out_->push_back('i');
+        out_->append(buf, static_cast<size_t>(end - buf));
+        out_->push_back('e');
+    }
+    // A counter as a tree's value::integer(static_cast<int64_t>(v)) wrote it: above
+    // INT64_MAX it wraps negative, as it always did on the wire.
+    void counter(uint64_t v) { integer(static_cast<int64_t>(v)); }
+    // A whole tree (e.g. the recording's dict inside a query reply).
+    void tree(const value& v) { encode_to(v, out_); }
+
+ private:
+    std::string* out_;
+};
+
+}  // namespace rtprelay::ng
