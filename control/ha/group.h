@@ -160,6 +160,14 @@ class group : public session_observer {
     // taken entries cost a pass over the map and an allocation at the call's next change.
     // By address, not call-id: no string hashed or copied per change.
     std::unordered_map<const call*, uint64_t> queued_;
+    // The Unix time (ms) of a steady time point, for a record's timestamps: the offset
+    // between the two clocks is read once per unix_offset_for, so that a record costs one
+    // clock read, not two (~0.15 us each on a KVM guest's kvm-clock; a pair writes two
+    // records). A step of the system clock shows in records up to unix_offset_for later.
+    static constexpr std::chrono::milliseconds unix_offset_for{100};
+    int64_t unix_ms_at(steady::time_point now);
+    int64_t unix_offset_ms_ = 0;
+    steady::time_point unix_offset_until_{};
     // `written` events not yet applied; the front one's next acknowledgement and where its
     // call-id starts in ack_ids. Control thread only.
     std::deque<agent_event> written_;
