@@ -186,7 +186,7 @@ void group::write(const call& c) {
     if (recording_ != nullptr) {
         rec = recording_->recording_of(c);
     }
-    uint64_t& where = queued_[&c];
+    uint64_t& where = queued_.at(&c);
     if (rec.st == recording_record::state::off && agent_.put_flat(where, [&](flat_record& f) {
             f.what = flat_record::kind::put;
             f.token = token;
@@ -225,11 +225,7 @@ void group::call_changed(const call& c) { write(c); }
 void group::call_closed(const call& c) {
     // A delete replaces the call's queued record, as write_queue.h does. The call's entry
     // goes now: a call made later at the same address is another call.
-    uint64_t where = 0;
-    if (const auto it = queued_.find(&c); it != queued_.end()) {
-        where = it->second;
-        queued_.erase(it);
-    }
+    uint64_t where = queued_.take(&c);
     if (agent_.put_flat(where, [&c](flat_record& f) {
             f.what = flat_record::kind::del;
             f.token = 0;

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "control/ha/agent.h"
+#include "control/ha/call_positions.h"
 #include "control/ha/config.h"
 #include "control/ha/recording_hook.h"
 #include "control/ha/redis_link.h"
@@ -159,7 +160,7 @@ class group : public session_observer {
     // `lost`): a stale position costs nothing (put_flat takes a fresh slot), where erasing
     // taken entries cost a pass over the map and an allocation at the call's next change.
     // By address, not call-id: no string hashed or copied per change.
-    std::unordered_map<const call*, uint64_t> queued_;
+    call_positions queued_;
     // The Unix time (ms) of a steady time point, for a record's timestamps: the offset
     // between the two clocks is read once per unix_offset_for, so that a record costs one
     // clock read, not two (~0.15 us each on a KVM guest's kvm-clock; a pair writes two
