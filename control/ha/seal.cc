@@ -124,7 +124,7 @@ std::string seal(const group_key& key, std::string_view plain, std::string_view 
     return s.seal(plain, aad);
 }
 
-sealer::sealer(const group_key& key) : key_(key) { watch_forks(); }
+sealer::sealer(const group_key& key, gcm_key::impl_kind kind) : key_(key, kind) { watch_forks(); }
 
 sealer::~sealer() { OPENSSL_cleanse(pool_.data(), pool_.size()); }
 

@@ -85,7 +85,9 @@ class sealer {
  public:
     static constexpr size_t nonce_pool = 32;
 
-    explicit sealer(const group_key& key);  // throws std::runtime_error (no key, set-up)
+    // Throws std::runtime_error (no key, set-up). `kind`: which GCM (gcm_key), for the tests
+    // and benchmarks; the relay uses the best.
+    explicit sealer(const group_key& key, gcm_key::impl_kind kind = gcm_key::impl_kind::best);
     ~sealer();
     sealer(const sealer&) = delete;
     sealer& operator=(const sealer&) = delete;
