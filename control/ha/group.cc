@@ -181,15 +181,16 @@ void group::write(const call& c) {
     // agent encodes and seals it later, so nothing of the live call is read after this.
     // Into a ring slot when it fits (no allocation, no lock), else the slow way.
     const auto now = steady::now();
+    const int64_t now_unix_ms = unix_ms_at(now);
     recording_record rec;
     if (recording_ != nullptr) {
         rec = recording_->recording_of(c);
     }
-    uint64_t& where = queued_[&c];
+    uint64_t& where = queued_.at(&c);
     if (rec.st == recording_record::state::off && agent_.put_flat(where, [&](flat_record& f) {
             f.what = flat_record::kind::put;
             f.token = token;
-            return snapshot_flat(c, now, unix_now_ms(), f);
+            return snapshot_flat(c, now, now_unix_ms, f);
         })) {
         forget_dirty(c.call_id);
         return;
@@ -197,7 +198,7 @@ void group::write(const call& c) {
     write_op op;
     op.what = write_op::kind::put;
     op.call_id = c.call_id;
-    op.record = snapshot_call(c, cfg_.node, now, unix_now_ms());
+    op.record = snapshot_call(c, cfg_.node, now, now_unix_ms);
     op.record.recording = std::move(rec);
     op.token = token;
     queue_slow(where, std::move(op));
@@ -224,11 +225,7 @@ void group::call_changed(const call& c) { write(c); }
 void group::call_closed(const call& c) {
     // A delete replaces the call's queued record, as write_queue.h does. The call's entry
     // goes now: a call made later at the same address is another call.
-    uint64_t where = 0;
-    if (const auto it = queued_.find(&c); it != queued_.end()) {
-        where = it->second;
-        queued_.erase(it);
-    }
+    uint64_t where = queued_.take(&c);
     if (agent_.put_flat(where, [&c](flat_record& f) {
             f.what = flat_record::kind::del;
             f.token = 0;
@@ -312,6 +309,15 @@ void group::apply_acks(size_t budget) {
             ack_at_ = 0;
         }
     }
+}
+
+int64_t group::unix_ms_at(steady::time_point now) {
+    const int64_t steady_ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+    if (now >= unix_offset_until_) {
+        unix_offset_ms_ = unix_now_ms() - steady_ms;
+        unix_offset_until_ = now + unix_offset_for;
+    }
+    return unix_offset_ms_ + steady_ms;
 }
 
 std::vector<ip_address> group::tick(steady::time_point now) {

@@ -1,7 +1,6 @@
 #include "control/ha/seal.h"
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <pthread.h>
 
@@ -10,9 +9,10 @@
 #include <memory>
 #include <stdexcept>
 
-namespace rtprelay::ha {
+#include "dataplane/srtp/aes_ctr.h"
+#include "dataplane/srtp/aes_gcm.h"
 
-void cipher_ctx_free::operator()(EVP_CIPHER_CTX* c) const { EVP_CIPHER_CTX_free(c); }
+namespace rtprelay::ha {
 
 namespace {
 // Bumped in every forked child (pthread_atfork): a sealer's nonce pool drawn before the
@@ -21,22 +21,12 @@ std::atomic<uint64_t> forks{0};
 
 void count_fork() { forks.fetch_add(1, std::memory_order_relaxed); }
 
-// AES-256-GCM fetched from the default provider once per process (the legacy
-// EVP_aes_256_gcm() is looked up again at each context's set-up); never freed.
-const EVP_CIPHER* aes_256_gcm() {
-    static const EVP_CIPHER* const c = [] {
+void watch_forks() {
+    static const bool once = [] {
         pthread_atfork(nullptr, nullptr, count_fork);
-        return EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+        return true;
     }();
-    return c;
-}
-
-cipher_ctx new_ctx() {
-    cipher_ctx c(EVP_CIPHER_CTX_new());
-    if (!c) {
-        throw std::runtime_error("seal: EVP_CIPHER_CTX_new failed");
-    }
-    return c;
+    (void)once;
 }
 
 int hex_digit(char c) {
@@ -81,27 +71,60 @@ std::optional<group_key> group_key::from_hex(std::string_view text) {
     return g;
 }
 
+// Exactly one of the two is used: intel-ipsec-mb's key data (64-byte aligned, as the
+// library wants it), or an OpenSSL context.
+struct gcm_key::impl {
+    std::unique_ptr<uint8_t[]> storage;
+    void* key_data = nullptr;
+    dp::srtp::gcm_evp evp;
+    bool use_evp = false;
+};
+
+gcm_key::gcm_key(const group_key& key, impl_kind kind) : impl_(std::make_unique<impl>()) {
+    if (key.empty()) {
+        throw std::runtime_error("seal: no group key");
+    }
+    if (kind == impl_kind::best && dp::srtp::cpu_has_aesni()) {
+        const size_t n = dp::srtp::gcm_key_data_len();
+        impl_->storage = std::make_unique<uint8_t[]>(n + 63);
+        impl_->key_data =
+            reinterpret_cast<void*>((reinterpret_cast<uintptr_t>(impl_->storage.get()) + 63) & ~uintptr_t{63});
+        dp::srtp::gcm_precompute(key.data(), group_key::size, impl_->key_data);
+    } else {
+        impl_->use_evp = true;
+        impl_->evp.set_key(key.data(), group_key::size);
+    }
+}
+
+gcm_key::~gcm_key() {
+    if (impl_ && impl_->key_data != nullptr) {
+        OPENSSL_cleanse(impl_->key_data, dp::srtp::gcm_key_data_len());
+    }
+}
+
+void gcm_key::seal(const uint8_t* iv, std::string_view aad, uint8_t* data, size_t len, uint8_t* tag) {
+    const auto* a = reinterpret_cast<const uint8_t*>(aad.data());
+    if (impl_->use_evp) {
+        impl_->evp.seal(iv, a, aad.size(), data, len, tag);
+    } else {
+        dp::srtp::gcm_seal(impl_->key_data, group_key::size, iv, a, aad.size(), data, len, tag);
+    }
+}
+
+bool gcm_key::open(const uint8_t* iv, std::string_view aad, uint8_t* data, size_t len, const uint8_t* tag) {
+    const auto* a = reinterpret_cast<const uint8_t*>(aad.data());
+    if (impl_->use_evp) {
+        return impl_->evp.open(iv, a, aad.size(), data, len, tag);
+    }
+    return dp::srtp::gcm_open(impl_->key_data, group_key::size, iv, a, aad.size(), data, len, tag);
+}
+
 std::string seal(const group_key& key, std::string_view plain, std::string_view aad) {
     sealer s(key);
     return s.seal(plain, aad);
 }
 
-sealer::sealer(const group_key& key) {
-    if (key.empty()) {
-        throw std::runtime_error("seal: no group key");
-    }
-    const EVP_CIPHER* cipher = aes_256_gcm();
-    if (cipher == nullptr) {
-        throw std::runtime_error("seal: AES-256-GCM not available");
-    }
-    ctx_ = new_ctx();
-    // The key (and its schedule) now; the nonce per seal. The context keeps its own copy of
-    // the key schedule, wiped when it is freed.
-    if (EVP_EncryptInit_ex(ctx_.get(), cipher, nullptr, key.data(), nullptr) != 1 ||
-        EVP_CIPHER_CTX_ctrl(ctx_.get(), EVP_CTRL_GCM_SET_IVLEN, seal_nonce_bytes, nullptr) != 1) {
-        throw std::runtime_error("seal: AES-256-GCM set-up failed");
-    }
-}
+sealer::sealer(const group_key& key, gcm_key::impl_kind kind) : key_(key, kind) { watch_forks(); }
 
 sealer::~sealer() { OPENSSL_cleanse(pool_.data(), pool_.size()); }
 
@@ -130,51 +153,31 @@ std::string sealer::seal(std::string_view plain, std::string_view aad) {
 void sealer::seal_into(std::string_view plain, std::string_view aad, std::string& out) {
     const size_t at = out.size();
     out.resize(at + seal_nonce_bytes + plain.size() + seal_tag_bytes);
-    auto* o = reinterpret_cast<unsigned char*>(out.data() + at);
-    int len = 0;
+    auto* o = reinterpret_cast<uint8_t*>(out.data() + at);
     try {
         next_nonce(o);
     } catch (...) {
         out.resize(at);
         throw;
     }
-    if (EVP_EncryptInit_ex(ctx_.get(), nullptr, nullptr, nullptr, o) != 1 ||
-        (!aad.empty() &&
-         EVP_EncryptUpdate(ctx_.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
-                           static_cast<int>(aad.size())) != 1) ||
-        EVP_EncryptUpdate(ctx_.get(), o + seal_nonce_bytes, &len, reinterpret_cast<const unsigned char*>(plain.data()),
-                          static_cast<int>(plain.size())) != 1 ||
-        EVP_EncryptFinal_ex(ctx_.get(), o + seal_nonce_bytes + len, &len) != 1 ||
-        EVP_CIPHER_CTX_ctrl(ctx_.get(), EVP_CTRL_GCM_GET_TAG, seal_tag_bytes, o + seal_nonce_bytes + plain.size()) !=
-            1) {
-        OPENSSL_cleanse(o, out.size() - at);
-        out.resize(at);
-        throw std::runtime_error("seal: AES-256-GCM failed");
+    uint8_t* body = o + seal_nonce_bytes;
+    if (!plain.empty()) {
+        std::memcpy(body, plain.data(), plain.size());
     }
+    key_.seal(o, aad, body, plain.size(), body + plain.size());
 }
 
 std::optional<std::string> open(const group_key& key, std::string_view sealed, std::string_view aad) {
     if (key.empty() || sealed.size() < seal_overhead) {
         return std::nullopt;
     }
-    const auto* in = reinterpret_cast<const unsigned char*>(sealed.data());
+    const auto* in = reinterpret_cast<const uint8_t*>(sealed.data());
     const size_t n = sealed.size() - seal_overhead;
-    std::string plain(n, '\0');
-    auto* p = reinterpret_cast<unsigned char*>(plain.data());
-    cipher_ctx c = new_ctx();
-    int len = 0;
-    unsigned char tag[seal_tag_bytes];
-    std::copy(in + seal_nonce_bytes + n, in + sealed.size(), tag);
-    const bool ok =
-        EVP_DecryptInit_ex(c.get(), EVP_aes_256_gcm(), nullptr, key.data(), in) == 1 &&
-        (aad.empty() || EVP_DecryptUpdate(c.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
-                                          static_cast<int>(aad.size())) == 1) &&
-        EVP_DecryptUpdate(c.get(), p, &len, in + seal_nonce_bytes, static_cast<int>(n)) == 1 &&
-        EVP_CIPHER_CTX_ctrl(c.get(), EVP_CTRL_GCM_SET_TAG, seal_tag_bytes, tag) == 1 &&
-        EVP_DecryptFinal_ex(c.get(), p + len, &len) == 1;
-    if (!ok) {
-        OPENSSL_cleanse(plain.data(), plain.size());
-        return std::nullopt;
+    std::string plain(sealed.substr(seal_nonce_bytes, n));
+    auto* p = reinterpret_cast<uint8_t*>(plain.data());
+    gcm_key k(key);
+    if (!k.open(in, aad, p, n, in + seal_nonce_bytes + n)) {
+        return std::nullopt;  // gcm_open left the bytes as they came: nothing to wipe
     }
     return plain;
 }

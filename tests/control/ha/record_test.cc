@@ -5,6 +5,7 @@
 #include "control/ha/record.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -103,6 +104,62 @@ TEST(seal, round_trip_and_every_kind_of_tampering_fails) {
         EXPECT_FALSE(open(k, sealed.substr(0, n), "where it lives")) << "cut at " << n;
     }
     EXPECT_NE(seal(k, "media keys", "x"), seal(k, "media keys", "x")) << "a fresh nonce every time";
+}
+
+namespace {
+// AES-256-GCM through OpenSSL's EVP directly, as the records of earlier versions were sealed:
+// the reference the project's cipher (intel-ipsec-mb where the CPU has AES-NI) must match.
+std::string evp_seal(const group_key& k, const std::string& nonce, const std::string& plain, const std::string& aad) {
+    EVP_CIPHER_CTX* c = EVP_CIPHER_CTX_new();
+    std::string out = nonce + std::string(plain.size() + seal_tag_bytes, '\0');
+    auto* o = reinterpret_cast<unsigned char*>(out.data()) + seal_nonce_bytes;
+    int len = 0;
+    const bool ok = EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), nullptr, k.data(),
+                                       reinterpret_cast<const unsigned char*>(nonce.data())) == 1 &&
+                    EVP_EncryptUpdate(c, nullptr, &len, reinterpret_cast<const unsigned char*>(aad.data()),
+                                      static_cast<int>(aad.size())) == 1 &&
+                    EVP_EncryptUpdate(c, o, &len, reinterpret_cast<const unsigned char*>(plain.data()),
+                                      static_cast<int>(plain.size())) == 1 &&
+                    EVP_EncryptFinal_ex(c, o + len, &len) == 1 &&
+                    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, seal_tag_bytes, o + plain.size()) == 1;
+    EVP_CIPHER_CTX_free(c);
+    EXPECT_TRUE(ok);
+    return out;
+}
+}  // namespace
+
+TEST(seal, both_implementations_and_openssls_evp_make_the_same_blob_and_open_each_others) {
+    const group_key k = key_of(9);
+    for (size_t n :
+         {size_t{0}, size_t{1}, size_t{15}, size_t{16}, size_t{17}, size_t{300}, size_t{483}, size_t{4099}}) {
+        std::string plain(n, '\0');
+        for (size_t i = 0; i < n; ++i) {
+            plain[i] = static_cast<char>(i * 7 + n);
+        }
+        const std::string aad = "v1 group call-" + std::to_string(n);
+        const std::string nonce = "nonce-" + std::to_string(100000 + n);  // 12 bytes
+        ASSERT_EQ(nonce.size(), seal_nonce_bytes);
+        const std::string reference = evp_seal(k, nonce, plain, aad);
+        for (auto kind : {gcm_key::impl_kind::best, gcm_key::impl_kind::openssl}) {
+            gcm_key g(k, kind);
+            std::string blob = nonce + plain + std::string(seal_tag_bytes, '\0');
+            auto* b = reinterpret_cast<uint8_t*>(blob.data());
+            g.seal(b, aad, b + seal_nonce_bytes, n, b + seal_nonce_bytes + n);
+            EXPECT_EQ(blob, reference) << n << " bytes, implementation " << static_cast<int>(kind);
+            // What EVP sealed opens, and a flipped tag bit is refused with the bytes left as they were.
+            std::string in = reference;
+            auto* p = reinterpret_cast<uint8_t*>(in.data());
+            EXPECT_TRUE(g.open(p, aad, p + seal_nonce_bytes, n, p + seal_nonce_bytes + n));
+            EXPECT_EQ(in.substr(seal_nonce_bytes, n), plain);
+            std::string bad = reference;
+            bad.back() = static_cast<char>(bad.back() ^ 0x80);
+            auto* q = reinterpret_cast<uint8_t*>(bad.data());
+            EXPECT_FALSE(g.open(q, aad, q + seal_nonce_bytes, n, q + seal_nonce_bytes + n));
+            EXPECT_EQ(bad.substr(0, seal_nonce_bytes + n), reference.substr(0, seal_nonce_bytes + n));
+        }
+        EXPECT_EQ(open(k, reference, aad), std::optional<std::string>(plain)) << "a record sealed by OpenSSL";
+    }
+    EXPECT_THROW(gcm_key(group_key{}), std::runtime_error) << "no key";
 }
 
 TEST(seal, a_kept_sealer_seals_as_seal_does_with_a_fresh_nonce_every_time) {
