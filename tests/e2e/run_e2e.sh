@@ -29,8 +29,8 @@ finish() {
     if [ -n "$recording_mount" ]; then
         umount "$recording_mount" 2>/dev/null || umount -l "$recording_mount" 2>/dev/null || true
     fi
-    if [ -n "${RECORDING:-}" ] && [ $rc -eq 0 ]; then
-        rm -rf "$logdir/rec"
+    if [ $rc -eq 0 ]; then
+        rm -rf "$logdir"  # a passed test leaves nothing behind; a failed one keeps its logs
     fi
     if [ $rc -ne 0 ]; then
         echo "---- relay log ($logdir/relay.log) ----"
