@@ -395,14 +395,6 @@ bool decoder::parse_dict(value* out, unsigned depth) {
     return true;
 }
 
-void append_length(size_t n, std::string* out) {
-    char buf[24];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, n);
-    (void)ec;  // 24 bytes always hold a size_t
-    out->append(buf, static_cast<size_t>(end - buf));
-    out->push_back(':');
-}
-
 }  // namespace
 
 std::optional<value> decode_prefix(std::string_view in, size_t* consumed, std::string* error) {
@@ -438,21 +430,32 @@ std::optional<value> decode(std::string_view in, std::string* error) {
     return v;
 }
 
+void encode_string_to(std::string_view s, std::string* out) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, s.size());
+    (void)ec;  // 24 bytes always hold a size_t
+    out->append(buf, static_cast<size_t>(end - buf));
+    out->push_back(':');
+    out->append(s);
+}
+
+void encode_integer_to(int64_t i, std::string* out) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, i);
+    (void)ec;  // 24 bytes always hold an int64
+    out->push_back('i');
+    out->append(buf, static_cast<size_t>(end - buf));
+    out->push_back('e');
+}
+
 void encode_to(const value& v, std::string* out) {
     switch (v.kind()) {
         case value::type::string:
-            append_length(v.as_string().size(), out);
-            out->append(v.as_string());
+            encode_string_to(v.as_string(), out);
             return;
-        case value::type::integer: {
-            char buf[24];
-            auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v.as_integer());
-            (void)ec;  // 24 bytes always hold an int64
-            out->push_back('i');
-            out->append(buf, static_cast<size_t>(end - buf));
-            out->push_back('e');
+        case value::type::integer:
+            encode_integer_to(v.as_integer(), out);
             return;
-        }
         case value::type::list:
             out->push_back('l');
             for (const value& item : v.as_list()) {
@@ -464,8 +467,7 @@ void encode_to(const value& v, std::string* out) {
             // flat_dict keeps its keys sorted by byte: the order bencode asks for.
             out->push_back('d');
             for (const auto& [key, item] : v.as_dict()) {
-                append_length(key.size(), out);
-                out->append(key);
+                encode_string_to(key, out);
                 encode_to(item, out);
             }
             out->push_back('e');

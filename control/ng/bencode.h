@@ -170,5 +170,10 @@ std::optional<value> decode_prefix(std::string_view in, size_t* consumed, std::s
 std::string encode(const value& v);
 // Appends the encoding of `v` to *out (lets callers put a cookie in front without a copy).
 void encode_to(const value& v, std::string* out);
+// One string ("<length>:<bytes>") or integer ("i<decimal>e") appended to `out`: what
+// encode_to writes for a string or integer value, for writers that emit bencode item by item
+// (bencode_writer.h).
+void encode_string_to(std::string_view s, std::string* out);
+void encode_integer_to(int64_t i, std::string* out);
 
 }  // namespace rtprelay::ng

@@ -5,7 +5,6 @@
 // must be ended, as encode() does by itself for a tree. replies_test pins what comes out.
 // Each item is an append: nothing is allocated beyond the string's growth.
 
-#include <charconv>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -22,25 +21,11 @@ class bencode_writer {
     void list() { out_->push_back('l'); }
     void end() { out_->push_back('e'); }  // of the innermost open dict or list
 
-    // "<length>:<bytes>"; dict keys are strings too.
-    void string(std::string_view s) {
-        char buf[24];
-        const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, s.size());
-        (void)ec;  // 24 bytes always hold a size_t
-        out_->append(buf, static_cast<size_t>(end - buf));
-        out_->push_back(':');
-        out_->append(s);
-    }
+    // "<length>:<bytes>"; dict keys are strings too. (bencode.h's, as encode_to writes them.)
+    void string(std::string_view s) { encode_string_to(s, out_); }
     void key(std::string_view k) { string(k); }
     // "i<decimal>e".
-    void integer(int64_t i) {
-        char buf[24];
-        const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, i);
-        (void)ec;  // 24 bytes always hold an int64
-        out_->push_back('i');
-        out_->append(buf, static_cast<size_t>(end - buf));
-        out_->push_back('e');
-    }
+    void integer(int64_t i) { encode_integer_to(i, out_); }
     // A counter as a tree's value::integer(static_cast<int64_t>(v)) wrote it: above
     // INT64_MAX it wraps negative, as it always did on the wire.
     void counter(uint64_t v) { integer(static_cast<int64_t>(v)); }
