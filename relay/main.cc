@@ -21,6 +21,7 @@
 #include "control/ng/server.h"
 #include "control/publish/publisher.h"
 #include "control/recording/controller.h"
+#include "control/recording/record_files.h"
 #include "control/recording/recorder.h"
 #include "control/recording/time_text.h"
 #include "control/session/manager.h"
@@ -192,7 +193,14 @@ int run(const rtprelay::relay_options& opt) {
         recording::recorder_config rc;
         rc.dir = opt.recording_dir;
         rc.command = opt.recording_command;
-        rc.max_open_files = opt.recording_open_files;
+        // The rest of the process (NG, metrics and Redis sockets, DPDK, the finisher's and file
+        // thread's files) gets at least this many beside the recorder's pcap files.
+        constexpr size_t other_files = 1024;
+        std::string cut;
+        rc.max_open_files = recording::fit_open_files(opt.recording_open_files, other_files, &cut);
+        if (!cut.empty()) {
+            RLOG_WARN("--recording-open-files=%u: %s", opt.recording_open_files, cut.c_str());
+        }
         rc.flush_every = std::chrono::milliseconds(opt.recording_flush_ms);
         rc.tsc_hz = rte_get_tsc_hz();
         rc.tsc0 = rte_rdtsc();

@@ -123,7 +123,8 @@ std::optional<relay_options> parse_options(int argc, char** argv) {
         ("recording-command", po::value(&o.recording_command),
          "program (and words) run with the paths of each finished recording's files")
         ("recording-open-files", po::value(&o.recording_open_files)->default_value(o.recording_open_files),
-         "pcap files the recorder keeps open at once (more recorded calls take turns)")
+         "pcap files the recorder keeps open at once (more recorded calls take turns; the open-files limit is "
+         "raised to hold them beside 1,024 others, as far as its hard limit allows)")
         ("recording-flush-ms", po::value(&o.recording_flush_ms)->default_value(o.recording_flush_ms),
          "a recording's packets reach its pcap file within this many ms (+1/16; what a node killed loses; "
          "shorter costs the recorder more CPU per packet)")

@@ -47,7 +47,7 @@ struct relay_options {
     std::string recording_channels = "dual";  // mixed | dual
     std::string recording_dir;                // empty = recording unavailable
     std::string recording_command;            // run with each finished recording's paths; empty = none
-    unsigned recording_open_files = 256;      // pcap files the recorder keeps open at once
+    unsigned recording_open_files = 4096;     // pcap files the recorder keeps open at once
     unsigned recording_flush_ms = 500;        // a recording's buffered packets reach its file within 17/16 of this
     unsigned recording_ring_mb = 32;          // MiB of ring per worker to the recorder (power of two)
     std::string log_level = "info";

@@ -19,7 +19,15 @@ struct media_endpoint {
     uint8_t addr[16] = {};  // network order; IPv4 in the first 4 bytes, the rest 0
     uint16_t port = 0;      // network order
 
-    bool operator==(const media_endpoint&) const = default;
+    // Word by word, one branch: the recorder compares a packet's endpoints with its
+    // recording's streams' for every packet (a byte loop here was ~10% of its time).
+    bool operator==(const media_endpoint& o) const {
+        uint64_t a[2], b[2];
+        std::memcpy(a, addr, 16);
+        std::memcpy(b, o.addr, 16);
+        return ((a[0] ^ b[0]) | (a[1] ^ b[1]) | static_cast<uint64_t>(v6 != o.v6) |
+                static_cast<uint64_t>(port ^ o.port)) == 0;
+    }
 
     static media_endpoint v4(uint32_t addr_be, uint16_t port_be) {
         media_endpoint e;

@@ -22,11 +22,14 @@ constexpr uint32_t l34_6 = 48;  // IPv6 header (40) + UDP header (8)
 constexpr uint32_t max_keep = 1500;
 
 // One's complement sum of h[0, n) in 16-bit words (an odd last byte padded with 0), added
-// to `sum`; not folded.
+// to `sum`; not folded. Whole words are loaded as such (the compiler unrolls the IPv4
+// header's ten): a byte at a time cost the recorder a few percent per packet.
 uint32_t sum16(const uint8_t* h, size_t n, uint32_t sum) {
     size_t i = 0;
     for (; i + 1 < n; i += 2) {
-        sum += static_cast<uint32_t>(h[i] << 8 | h[i + 1]);
+        uint16_t w = 0;
+        std::memcpy(&w, h + i, 2);
+        sum += ntohs(w);
     }
     if (i < n) {
         sum += static_cast<uint32_t>(h[i] << 8);

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <stdio.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +12,32 @@
 #include <map>
 
 namespace rtprelay::recording {
+
+size_t fit_open_files(size_t want, size_t reserve, std::string* note) {
+    note->clear();
+    rlimit lim{};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) {
+        *note = std::string("getrlimit(RLIMIT_NOFILE): ") + std::strerror(errno);
+        return 1;
+    }
+    const rlim_t need = static_cast<rlim_t>(want + reserve);
+    if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < need) {
+        rlimit raised = lim;
+        raised.rlim_cur = lim.rlim_max == RLIM_INFINITY ? need : std::min(need, lim.rlim_max);
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) {
+            lim = raised;
+        }
+    }
+    if (lim.rlim_cur == RLIM_INFINITY || lim.rlim_cur >= need) {
+        return want;
+    }
+    const size_t fits = lim.rlim_cur > reserve + 1 ? static_cast<size_t>(lim.rlim_cur) - reserve : 1;
+    *note = "the open-files limit (" + std::to_string(lim.rlim_cur) + ", hard " +
+            (lim.rlim_max == RLIM_INFINITY ? std::string("unlimited") : std::to_string(lim.rlim_max)) +
+            ") holds " + std::to_string(fits) + " pcap files beside " + std::to_string(reserve) + " others, not " +
+            std::to_string(want) + ": more recordings than that take turns (each write reopens its file)";
+    return fits;
+}
 
 std::string make_dirs(const std::string& path) {
     for (size_t at = 1; at <= path.size(); ++at) {

@@ -13,6 +13,12 @@
 
 namespace rtprelay::recording {
 
+// How many pcap files the recorder may keep open at once: `want` if this process's limit on
+// open files (RLIMIT_NOFILE) holds them beside `reserve` others, its soft limit raised
+// toward the hard one as far as that needs; else what the hard limit leaves, at least 1,
+// with the reason in *note (empty when `want` fits).
+size_t fit_open_files(size_t want, size_t reserve, std::string* note);
+
 // mkdir -p with mode 0700 for every directory it creates.
 std::string make_dirs(const std::string& path);
 

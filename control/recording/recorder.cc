@@ -356,7 +356,7 @@ void recorder::handle(active& a, const dp::record_slot& s) {
     a.pending = store_->add(*a.out, ns, src, dst, pkt, pkt_len, s.orig_len);
     a.next_byte = a.out->next_byte;
     const bool rtcp = (s.flags & dp::record_rtcp) != 0;
-    stream_stats& st = stream_of(a.streams, s.channel, rtcp, src, dst, ns);
+    stream_stats& st = stream_of(a.streams, s.channel, rtcp, src, dst, ns, a.hints);
     a.streams_at = a.streams.data();
     a.g711 = count_packet(st, pkt, pkt_len, s.orig_len, ns) || a.g711;
     live_counters::bump(counters_.packets, waiting ? 0 : 1);

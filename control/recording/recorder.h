@@ -60,7 +60,7 @@ class pcap_store;
 struct recorder_config {
     std::string dir;                 // the recording directory, absolute, prepared (prepare_directory)
     std::string command;             // run with the paths of each finished recording; empty = none
-    size_t max_open_files = 256;     // pcap files open at once
+    size_t max_open_files = 4096;    // pcap files open at once (relay/main.cc fits it to RLIMIT_NOFILE)
     size_t flush_bytes = 64 * 1024;  // a recording's buffered packets are written past this ...
     // ... or after this long (at most 17/16 of it): what a node killed (kill -9) loses of
     // each open recording, the kernel keeping what was written. At a call's rate (100

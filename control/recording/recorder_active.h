@@ -39,6 +39,7 @@ struct alignas(64) recorder::active {
     uint64_t create_seq = 0;  // the file job that makes its pcap (file_result::seq)
     uint64_t file_seq = 0;    // its last file job: a close waits until the file thread did it
     std::vector<stream_stats> streams;
+    stream_hints hints;  // where its last packets' streams were
     open_request info;
     std::string pcap_path;
     std::string error;

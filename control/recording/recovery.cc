@@ -46,6 +46,7 @@ int64_t read_pcap(int fd, const recording_state* st, std::vector<stream_stats>* 
     int64_t good = std::ftell(pcap_file(in));
     pcap_pkthdr* h = nullptr;
     const u_char* d = nullptr;
+    stream_hints hints;
     while (pcap_next_ex(in, &h, &d) == 1) {
         good = std::ftell(pcap_file(in));
         ++*packets;
@@ -63,7 +64,7 @@ int64_t read_pcap(int fd, const recording_state* st, std::vector<stream_stats>* 
                 channel = l.dst == u.dst ? l.channel : channel;
             }
         }
-        stream_stats& s = stream_of(*streams, channel, rtcp, u.src, u.dst, ns);
+        stream_stats& s = stream_of(*streams, channel, rtcp, u.src, u.dst, ns, hints);
         *g711 = count_packet(s, u.payload, u.len, u.orig_len, ns) || *g711;
     }
     pcap_close(in);

@@ -26,15 +26,35 @@ struct stream_stats {
     uint64_t payload_types[2] = {};  // bit set of RTP payload types seen
 };
 
-// The stream of `streams` a packet belongs to, added (first seen at `ns`) if new. A linear
-// search: a recording has a few streams, and the recorder asks once per packet.
+// Whether stream `x` is the one of a packet of `channel` (RTCP or not) from `src` to `dst`.
+inline bool same_stream(const stream_stats& x, uint8_t channel, bool rtcp, const media_endpoint& src,
+                        const media_endpoint& dst) {
+    return (x.channel == channel) & (x.rtcp == rtcp) & (x.src == src) & (x.dst == dst);
+}
+
+// Where the last packets' streams were in a recording's `streams`, by leg parity and kind
+// (RTP, RTCP): a call's two legs alternate, each mostly with one sender.
+struct stream_hints {
+    uint32_t at[4] = {UINT32_MAX, UINT32_MAX, UINT32_MAX, UINT32_MAX};
+};
+
+// The stream of `streams` a packet belongs to, added (first seen at `ns`) if new. The stream
+// `hints` names for the packet's leg and kind is tried first, which is the packet's own for
+// all but a new sender's first, so the search (linear: a recording has a few streams) is
+// mostly one compare: the recorder asks once per packet.
 inline stream_stats& stream_of(std::vector<stream_stats>& streams, uint8_t channel, bool rtcp,
-                               const media_endpoint& src, const media_endpoint& dst, int64_t ns) {
-    for (auto& x : streams) {
-        if (x.channel == channel && x.rtcp == rtcp && x.src == src && x.dst == dst) {
-            return x;
+                               const media_endpoint& src, const media_endpoint& dst, int64_t ns, stream_hints& hints) {
+    uint32_t& last = hints.at[(channel & 1u) << 1 | (rtcp ? 1u : 0u)];
+    if (last < streams.size() && same_stream(streams[last], channel, rtcp, src, dst)) {
+        return streams[last];
+    }
+    for (uint32_t k = 0; k < streams.size(); ++k) {
+        if (same_stream(streams[k], channel, rtcp, src, dst)) {
+            last = k;
+            return streams[k];
         }
     }
+    last = static_cast<uint32_t>(streams.size());
     stream_stats& s = streams.emplace_back();
     s.channel = channel;
     s.rtcp = rtcp;

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "control/recording/record_files.h"
 #include "control/recording/time_text.h"
 #include "tests/control/recording/temp_files.h"
 #include "tests/control/recording/two_legs.h"
@@ -551,6 +552,26 @@ TEST_F(recorder_test, open_files_stay_bounded_with_many_recordings) {
         EXPECT_EQ(read_pcap(dir_ + "/done/many/" + std::to_string(id) + ".pcap").payloads.size(), 40u) << id;
     }
     EXPECT_EQ(rec_->counters().finished, calls);
+}
+
+// The open-files bound is fitted to the process' RLIMIT_NOFILE (in a child: lowering a hard
+// limit cannot be undone): the soft limit is raised as far as the hard one allows, and what
+// does not fit is cut, with the reason.
+TEST(open_files_limit, raises_the_soft_limit_and_cuts_what_the_hard_one_does_not_hold) {
+    auto child = [] {
+        rlimit lim{};
+        lim.rlim_cur = 150;
+        lim.rlim_max = 300;
+        bool ok = ::setrlimit(RLIMIT_NOFILE, &lim) == 0;
+        std::string note;
+        ok = ok && fit_open_files(100, 100, &note) == 100 && note.empty();
+        ok = ok && ::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur == 200 && lim.rlim_max == 300;
+        ok = ok && fit_open_files(4096, 100, &note) == 200 && note.find("4096") != std::string::npos;
+        ok = ok && ::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur == 300;
+        ok = ok && fit_open_files(4096, 1000, &note) == 1 && !note.empty();
+        std::_Exit(ok ? 0 : 1);
+    };
+    EXPECT_EXIT(child(), ::testing::ExitedWithCode(0), "");
 }
 
 TEST_F(recorder_test, flushes_by_size_end_on_64_kib_boundaries_and_keep_every_packet) {
