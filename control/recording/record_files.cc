@@ -33,8 +33,8 @@ size_t fit_open_files(size_t want, size_t reserve, std::string* note) {
     }
     const size_t fits = lim.rlim_cur > reserve + 1 ? static_cast<size_t>(lim.rlim_cur) - reserve : 1;
     *note = "the open-files limit (" + std::to_string(lim.rlim_cur) + ", hard " +
-            (lim.rlim_max == RLIM_INFINITY ? std::string("unlimited") : std::to_string(lim.rlim_max)) +
-            ") holds " + std::to_string(fits) + " pcap files beside " + std::to_string(reserve) + " others, not " +
+            (lim.rlim_max == RLIM_INFINITY ? std::string("unlimited") : std::to_string(lim.rlim_max)) + ") holds " +
+            std::to_string(fits) + " pcap files beside " + std::to_string(reserve) + " others, not " +
             std::to_string(want) + ": more recordings than that take turns (each write reopens its file)";
     return fits;
 }
