@@ -170,7 +170,7 @@ BENCHMARK(drain)
     ->Name("recorder/drain")
     ->ArgNames({"recordings", "ip", "flush_kib"})
     ->ArgsProduct({{1, 100, 1000, 3000}, {4, 6}, {64}})  // 64 KiB: recorder_config's default
-    ->ArgsProduct({{100, 1000, 3000}, {4}, {4, 8, 16}})
+    ->ArgsProduct({{100, 1000, 3000}, {4}, {4, 8, 16, 256}})
     ->Unit(benchmark::kMicrosecond);
 
 void paced(benchmark::State& state) {
