@@ -75,8 +75,10 @@ void control_loop::announce_now(int port_id, const ip_address* addr, bool again)
         }
         const ip_address shown = a.v6 ? ip_address::from_v6(a.addr6) : ip_address::from_v4_be(a.addr);
         if (!link_up(a.port_id)) {
-            RLOG_INFO("media address %s on DPDK port %u: announced when its link comes up", shown.to_string().c_str(),
-                      a.port_id);
+            if (!again) {  // the repeat finds the link still down: said once is enough
+                RLOG_INFO("media address %s on DPDK port %u: announced when its link comes up",
+                          shown.to_string().c_str(), a.port_id);
+            }
             continue;
         }
         const rte_ether_addr& mac = ctx_.shared->port_macs[a.port_id];
