@@ -4,8 +4,11 @@
 #include <fcntl.h>
 #include <pcap/pcap.h>
 #include <stdio_ext.h>
+#include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -110,6 +113,35 @@ uint16_t udp6_checksum(const uint8_t* ip, const uint8_t* udp, uint32_t udp_len) 
     const uint16_t c = fold(sum);
     return c == 0 ? 0xffff : c;
 }
+// Writes a[0, an) then b[0, bn) to `fd` in one writev() (partial writes and EINTR retried):
+// strerror's text, empty on success.
+std::string write_two(int fd, const char* a, size_t an, const char* b, size_t bn) {
+    while (an + bn > 0) {
+        iovec v[2];
+        int k = 0;
+        if (an != 0) {
+            v[k++] = iovec{const_cast<char*>(a), an};
+        }
+        if (bn != 0) {
+            v[k++] = iovec{const_cast<char*>(b), bn};
+        }
+        ssize_t r = ::writev(fd, v, k);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            return std::strerror(r < 0 ? errno : ENOSPC);
+        }
+        const size_t from_a = std::min(static_cast<size_t>(r), an);
+        a += from_a;
+        an -= from_a;
+        b += static_cast<size_t>(r) - from_a;
+        bn -= static_cast<size_t>(r) - from_a;
+    }
+    return {};
+}
+
+constexpr size_t chunk_bytes = 2u << 20;  // a transparent huge page
 }  // namespace
 
 bool read_record_udp(const uint8_t* d, uint32_t caplen, uint32_t wire_len, record_udp* out) {
@@ -142,7 +174,8 @@ bool read_record_udp(const uint8_t* d, uint32_t caplen, uint32_t wire_len, recor
     return true;
 }
 
-pcap_store::pcap_store(size_t max_open) : max_open_(max_open == 0 ? 1 : max_open) {
+pcap_store::pcap_store(size_t max_open, size_t buffer_bytes)
+    : max_open_(max_open == 0 ? 1 : max_open), slot_bytes_((std::max<size_t>(buffer_bytes, 4096) + 63) / 64 * 64) {
     dead_ = pcap_open_dead(DLT_RAW, snap_length);
     if (dead_ == nullptr) {
         throw std::runtime_error("libpcap: pcap_open_dead failed");
@@ -154,6 +187,94 @@ pcap_store::~pcap_store() {
         close(writers_.begin()->second.get());
     }
     pcap_close(dead_);
+    for (const auto& [p, n] : chunks_) {
+        ::munmap(p, n);
+    }
+}
+
+char* pcap_store::take_slot() {
+    if (free_slots_.empty()) {
+        // A chunk on a 2 MiB boundary (mapped twice as large, the ends given back), so that
+        // the kernel can back it with one huge page.
+        const size_t n = (slot_bytes_ + chunk_bytes - 1) / chunk_bytes * chunk_bytes;
+        void* m = ::mmap(nullptr, n + chunk_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED) {
+            return nullptr;
+        }
+        auto* raw = static_cast<char*>(m);
+        char* at =
+            reinterpret_cast<char*>((reinterpret_cast<uintptr_t>(raw) + chunk_bytes - 1) / chunk_bytes * chunk_bytes);
+        if (at != raw) {
+            ::munmap(raw, static_cast<size_t>(at - raw));
+        }
+        if (const size_t tail = static_cast<size_t>(raw + n + chunk_bytes - (at + n)); tail != 0) {
+            ::munmap(at + n, tail);
+        }
+        ::madvise(at, n, MADV_HUGEPAGE);  // a hint: without it, 4 KiB pages
+        chunks_.emplace_back(at, n);
+        for (size_t off = 0; off + slot_bytes_ <= n; off += slot_bytes_) {
+            free_slots_.push_back(at + off);
+        }
+        std::reverse(free_slots_.begin(), free_slots_.end());  // handed out in address order
+    }
+    char* slot = free_slots_.back();
+    free_slots_.pop_back();
+    return slot;
+}
+
+void pcap_store::give_slot(char* slot) {
+    if (slot != nullptr) {
+        free_slots_.push_back(slot);
+    }
+}
+
+ssize_t pcap_store::cookie_write(void* cookie, const char* data, size_t n) {
+    auto* w = static_cast<writer*>(cookie);
+    w->store->take(*w, data, n);
+    return static_cast<ssize_t>(n);
+}
+
+void pcap_store::take(writer& w, const char* data, size_t n) {
+    if (w.header_phase) {
+        w.header.append(data, n);
+        return;
+    }
+    if (!w.flushing) {
+        w.carry.append(data, n);  // the buffer overflowed (the file is being made): kept for the flush
+        return;
+    }
+    w.flushing = false;  // once per flush: what stdio hands over after this is an overflow
+    const size_t total = w.carry.size() + n;
+    size_t out = total;
+    if (!w.whole && total >= write_align) {
+        out = static_cast<size_t>((w.file_end + total) / write_align * write_align - w.file_end);
+    }
+    if (out != 0) {
+        const int fd = fd_for(w.id, w.path, &w.error);
+        if (fd >= 0) {
+            const size_t from_carry = std::min(out, w.carry.size());
+            std::string e = write_two(fd, w.carry.data(), from_carry, data, out - from_carry);
+            if (!e.empty()) {
+                w.error = "cannot write " + w.path + ": " + e;
+                close_fd(w.id);
+            } else {
+                w.written = out;
+                w.file_end += out;
+            }
+        }
+    }
+    if (!w.error.empty()) {
+        w.carry.clear();  // dropped with the rest: the recording has failed
+        return;
+    }
+    if (out < w.carry.size()) {
+        std::string rest = w.carry.substr(out);
+        rest.append(data, n);
+        w.carry.swap(rest);
+    } else {
+        const size_t from_data = out - w.carry.size();
+        w.carry.assign(data + from_data, n - from_data);
+    }
 }
 
 pcap_store::writer* pcap_store::prepare(uint32_t id, const std::string& path, std::string* header, std::string* error) {
@@ -161,29 +282,42 @@ pcap_store::writer* pcap_store::prepare(uint32_t id, const std::string& path, st
     writer& w = *wp;
     w.id = id;
     w.path = path;
-    w.mem = open_memstream(&w.buf, &w.size);
-    if (w.mem == nullptr) {
-        *error = std::string("open_memstream: ") + std::strerror(errno);
+    w.store = this;
+    w.buf = take_slot();
+    if (w.buf == nullptr) {
+        *error = std::string("cannot map a recording buffer: ") + std::strerror(errno);
+        return nullptr;
+    }
+    cookie_io_functions_t io{};
+    io.write = &pcap_store::cookie_write;
+    w.mem = fopencookie(&w, "w", io);
+    if (w.mem == nullptr || std::setvbuf(w.mem, w.buf, _IOFBF, slot_bytes_) != 0) {
+        if (w.mem != nullptr) {
+            std::fclose(w.mem);
+        }
+        give_slot(w.buf);
+        *error = std::string("fopencookie: ") + std::strerror(errno);
         return nullptr;
     }
     // Only the recorder thread uses the stream: no lock around each stdio call. pcap_dump
     // makes three (ferror, two fwrites), and each lock's atomic exchange waited for the
     // packet's stores to reach the cache: ~30% of the recorder's time at 100 recordings.
     __fsetlocking(w.mem, FSETLOCKING_BYCALLER);
-    w.dumper = pcap_dump_fopen(dead_, w.mem);  // writes the file header into memory
-    if (w.dumper == nullptr || pcap_dump_flush(w.dumper) != 0) {
+    w.header_phase = true;
+    w.dumper = pcap_dump_fopen(dead_, w.mem);  // writes the file header, flushed into w.header
+    if (w.dumper == nullptr || pcap_dump_flush(w.dumper) != 0 || w.header.empty()) {
         if (w.dumper != nullptr) {
             pcap_dump_close(w.dumper);
         } else {
             std::fclose(w.mem);
         }
-        std::free(w.buf);
+        give_slot(w.buf);
         *error = "cannot make a pcap header for " + path;
         return nullptr;
     }
-    header->assign(w.buf, w.size);
-    w.file_end = w.size;
-    std::fseek(w.mem, 0, SEEK_SET);  // what follows overwrites the header in memory
+    w.header_phase = false;
+    *header = w.header;
+    w.file_end = w.header.size();
     writer* raw = wp.get();
     writers_[id] = std::move(wp);
     return raw;
@@ -259,39 +393,22 @@ void pcap_store::close_fd(uint32_t id) {
 }
 
 std::string pcap_store::flush(writer& w, size_t* written, bool whole) {
-    *written = 0;
-    const uint32_t id = w.id;
-    if (pcap_dump_flush(w.dumper) != 0) {
-        return "cannot buffer " + w.path;
+    // stdio hands its buffer to take() (cookie_write), which writes up to the boundary and
+    // carries the rest; with nothing buffered there, take() is called for the carry alone.
+    w.flushing = true;
+    w.whole = whole;
+    w.written = 0;
+    const int r = std::fflush(w.mem);
+    if (w.flushing) {
+        take(w, nullptr, 0);
     }
-    // The bytes to write: all, or up to the last aligned boundary. With at least write_align
-    // gathered there is one past the file's end: the first such write after an unaligned one
-    // is shorter, every later one is write_align and leaves less than a record.
-    size_t n = w.size;
-    if (!whole && w.size >= write_align) {
-        n = static_cast<size_t>((w.file_end + w.size) / write_align * write_align - w.file_end);
+    if (r != 0 && w.error.empty()) {
+        w.error = "cannot buffer " + w.path;
     }
+    *written = w.written;
+    w.pending = w.carry.size();
     std::string e;
-    if (n != 0) {
-        const int fd = fd_for(id, w.path, &e);
-        if (fd >= 0) {
-            e = write_all(fd, w.buf, n);
-            if (!e.empty()) {
-                e = "cannot write " + w.path + ": " + e;
-                close_fd(id);
-            } else {
-                *written = n;
-                w.file_end += n;
-            }
-        }
-    }
-    if (!e.empty()) {
-        n = w.size;  // dropped with the rest: the recording has failed
-    }
-    const size_t keep = w.size - n;
-    std::memmove(w.buf, w.buf + n, keep);  // less than a record once aligned
-    std::fseek(w.mem, static_cast<long>(keep), SEEK_SET);
-    w.pending = keep;
+    e.swap(w.error);
     return e;
 }
 
@@ -301,8 +418,9 @@ void pcap_store::close(writer* w) {
     }
     const uint32_t id = w->id;
     close_fd(id);
-    pcap_dump_close(w->dumper);  // closes the memstream
-    std::free(w->buf);
+    w->flushing = false;
+    pcap_dump_close(w->dumper);  // closes the stream: what it still held goes to the carry, dropped
+    give_slot(w->buf);
     writers_.erase(id);
 }
 

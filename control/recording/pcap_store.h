@@ -1,15 +1,20 @@
 #pragma once
 // The recorder's pcap files, written by libpcap (LINKTYPE_RAW: each record an IPv4 or IPv6
 // packet, told apart by its version nibble, so a bridged call's two families share a file).
-// Each open recording has a libpcap dumper writing into memory (open_memstream): packets are
-// dumped there as they come, and flush() moves what gathered to the file in one write(). So
-// a packet costs a copy, not a system call (a 64 KiB flush carries ~300 G.711 packets), and
-// a file is open only while it is written to: at most `max_open` descriptors stay open
+// Each open recording has a libpcap dumper writing into memory: a stdio stream
+// (fopencookie) fully buffered in a fixed slot of buffer_bytes. Packets are dumped there as
+// they come, and flush() has stdio hand the buffer over, which goes to the file in one
+// write() (with the bytes a previous flush carried past its boundary: one writev()). So a
+// packet costs a copy, not a system call (a 64 KiB flush carries ~300 G.711 packets), and a
+// file is open only while it is written to: at most `max_open` descriptors stay open
 // between flushes (least recently used closed first), whatever the number of recorded
-// calls. Memory: a recording's buffer grows to what gathers between its flushes (at most
-// the recorder's flush_bytes and a record, or what its call sends in flush_every: ~11 KB
-// for G.711 at 500 ms; open_memstream may allocate up to twice that) and is kept until it
-// closes. Recorder thread only.
+// calls. The slots come from 2 MiB chunks the kernel may back with transparent huge pages:
+// at 1,000 recordings and more, the buffers' 4 KiB pages missed the TLB on most packets
+// (bench/RESULTS.md: 1.3-1.7x). Memory: one slot per open recording (the recorder's
+// flush_bytes + 4 KiB), kept for the next recording when one closes; the chunks stay mapped
+// for the recorder's life (its peak of open recordings). What arrives while a recording's
+// file is being made and overflows its slot waits on the heap (`carry`). Recorder thread
+// only.
 //
 // Each packet is written as IPv4/UDP or IPv6/UDP (as it arrived) around the clear RTP/RTCP,
 // addressed as it arrived (the sender's address and port to the relay's), with its real
@@ -22,6 +27,8 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "control/recording/media_endpoint.h"
 
@@ -44,7 +51,9 @@ bool read_record_udp(const uint8_t* data, uint32_t caplen, uint32_t wire_len, re
 
 class pcap_store {
  public:
-    explicit pcap_store(size_t max_open);
+    // `buffer_bytes`: each recording's buffer (the recorder's flush_bytes and room for the
+    // records that come before a flush by size is done).
+    pcap_store(size_t max_open, size_t buffer_bytes);
     ~pcap_store();
     pcap_store(const pcap_store&) = delete;
     pcap_store& operator=(const pcap_store&) = delete;
@@ -53,9 +62,17 @@ class pcap_store {
     struct writer {
         uint32_t id = 0;
         std::string path;
-        FILE* mem = nullptr;  // open_memstream over buf/size
+        pcap_store* store = nullptr;
+        FILE* mem = nullptr;  // a stdio stream (fopencookie) buffered in buf, an arena slot
         char* buf = nullptr;
-        size_t size = 0;
+        // What stdio handed over and is not in the file yet: the part of a flush past the
+        // file's last write_align boundary, or what overflowed the buffer while the file
+        // was being made.
+        std::string carry;
+        std::string header;  // the pcap file header, as libpcap wrote it
+        std::string error;   // the last flush's
+        bool flushing = false, whole = false, header_phase = false;
+        size_t written = 0;  // by the last flush
         pcap_dumper* dumper = nullptr;
         size_t pending = 0;               // bytes dumped since the last flush (the stream's position)
         const char* next_byte = nullptr;  // where the stream writes next (a prefetch hint; null: unknown)
@@ -95,12 +112,22 @@ class pcap_store {
     };
     int fd_for(uint32_t id, const std::string& path, std::string* error);
     void close_fd(uint32_t id);
+    static ssize_t cookie_write(void* cookie, const char* data, size_t n);
+    // The stdio stream's write: what a flush hands over (flushing) or an overflow.
+    void take(writer& w, const char* data, size_t n);
+    char* take_slot();
+    void give_slot(char* slot);
 
     size_t max_open_;
     pcap* dead_ = nullptr;  // pcap_open_dead: link type and snap length
     std::unordered_map<uint32_t, std::unique_ptr<writer>> writers_;
     std::unordered_map<uint32_t, open_fd> fds_;
     std::list<uint32_t> lru_;  // most recently used first
+    // The writers' buffers: slots of buffer_bytes in 2 MiB chunks on transparent huge pages
+    // (one TLB entry for ~30 recordings' buffers rather than ~17 each).
+    size_t slot_bytes_;
+    std::vector<std::pair<char*, size_t>> chunks_;
+    std::vector<char*> free_slots_;
 };
 
 }  // namespace rtprelay::recording

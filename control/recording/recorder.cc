@@ -44,7 +44,9 @@ recorder::recorder(recorder_config cfg, std::vector<dp::record_ring*> rings, rte
       by_id_(max_flat_id + 1),
       ns_per_tick_(1e9 / static_cast<double>(cfg_.tsc_hz)),
       max_waiting_bytes_(max_waiting_flushes * cfg_.flush_bytes) {
-    store_ = std::make_unique<pcap_store>(cfg_.max_open_files);
+    // A recording's buffer holds what gathers until a flush by size: flush_bytes and the
+    // records that pass it (at most one, longest 16 + 48 + 1,472 bytes), with room to spare.
+    store_ = std::make_unique<pcap_store>(cfg_.max_open_files, cfg_.flush_bytes + 4096);
     files_ = std::make_unique<file_maker>();
     finisher_ = std::make_unique<finisher>(cfg_.dir, cfg_.command, counters_);
 }
