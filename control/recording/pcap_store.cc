@@ -5,7 +5,6 @@
 #include <pcap/pcap.h>
 #include <stdio_ext.h>
 #include <sys/mman.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -113,34 +112,6 @@ uint16_t udp6_checksum(const uint8_t* ip, const uint8_t* udp, uint32_t udp_len) 
     const uint16_t c = fold(sum);
     return c == 0 ? 0xffff : c;
 }
-// Writes a[0, an) then b[0, bn) to `fd` in one writev() (partial writes and EINTR retried):
-// strerror's text, empty on success.
-std::string write_two(int fd, const char* a, size_t an, const char* b, size_t bn) {
-    while (an + bn > 0) {
-        iovec v[2];
-        int k = 0;
-        if (an != 0) {
-            v[k++] = iovec{const_cast<char*>(a), an};
-        }
-        if (bn != 0) {
-            v[k++] = iovec{const_cast<char*>(b), bn};
-        }
-        ssize_t r = ::writev(fd, v, k);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r <= 0) {
-            return std::strerror(r < 0 ? errno : ENOSPC);
-        }
-        const size_t from_a = std::min(static_cast<size_t>(r), an);
-        a += from_a;
-        an -= from_a;
-        b += static_cast<size_t>(r) - from_a;
-        bn -= static_cast<size_t>(r) - from_a;
-    }
-    return {};
-}
-
 constexpr size_t chunk_bytes = 2u << 20;  // a transparent huge page
 }  // namespace
 
@@ -253,7 +224,7 @@ void pcap_store::take(writer& w, const char* data, size_t n) {
         const int fd = fd_for(w.id, w.path, &w.error);
         if (fd >= 0) {
             const size_t from_carry = std::min(out, w.carry.size());
-            std::string e = write_two(fd, w.carry.data(), from_carry, data, out - from_carry);
+            std::string e = write_all(fd, w.carry.data(), from_carry, data, out - from_carry);
             if (!e.empty()) {
                 w.error = "cannot write " + w.path + ": " + e;
                 close_fd(w.id);
@@ -316,8 +287,9 @@ pcap_store::writer* pcap_store::prepare(uint32_t id, const std::string& path, st
         return nullptr;
     }
     w.header_phase = false;
-    *header = w.header;
     w.file_end = w.header.size();
+    *header = std::move(w.header);  // the file thread writes it; the writer keeps no copy
+    w.header.clear();
     writer* raw = wp.get();
     writers_[id] = std::move(wp);
     return raw;

@@ -69,7 +69,7 @@ class pcap_store {
         // file's last write_align boundary, or what overflowed the buffer while the file
         // was being made.
         std::string carry;
-        std::string header;  // the pcap file header, as libpcap wrote it
+        std::string header;  // the pcap file header as libpcap wrote it, until prepare() hands it out
         std::string error;   // the last flush's
         bool flushing = false, whole = false, header_phase = false;
         size_t written = 0;  // by the last flush

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -52,20 +53,33 @@ std::string make_dirs(const std::string& path) {
     return {};
 }
 
-std::string write_all(int fd, const char* buf, size_t n) {
-    while (n > 0) {
-        const ssize_t w = ::write(fd, buf, n);
+std::string write_all(int fd, const char* a, size_t an, const char* b, size_t bn) {
+    while (an + bn > 0) {
+        iovec v[2];
+        int k = 0;
+        if (an != 0) {
+            v[k++] = iovec{const_cast<char*>(a), an};
+        }
+        if (bn != 0) {
+            v[k++] = iovec{const_cast<char*>(b), bn};
+        }
+        const ssize_t w = ::writev(fd, v, k);
         if (w < 0 && errno == EINTR) {
             continue;
         }
         if (w <= 0) {
             return std::strerror(w < 0 ? errno : ENOSPC);
         }
-        buf += w;
-        n -= static_cast<size_t>(w);
+        const size_t from_a = std::min(static_cast<size_t>(w), an);
+        a += from_a;
+        an -= from_a;
+        b += static_cast<size_t>(w) - from_a;
+        bn -= static_cast<size_t>(w) - from_a;
     }
     return {};
 }
+
+std::string write_all(int fd, const char* buf, size_t n) { return write_all(fd, buf, n, nullptr, 0); }
 
 std::string write_new(const std::string& path, std::string_view text) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);

@@ -24,6 +24,10 @@ std::string make_dirs(const std::string& path);
 
 // Writes all `n` bytes of `buf` to `fd`, retrying short writes and EINTR: strerror's text.
 std::string write_all(int fd, const char* buf, size_t n);
+// Writes a[0, an) then b[0, bn) to `fd` as one writev() (short writes and EINTR retried):
+// one system call and one file range for two buffers (pcap_store: the bytes carried from the
+// last flush, then the stream's buffer).
+std::string write_all(int fd, const char* a, size_t an, const char* b, size_t bn);
 
 // Writes `text` to a new file `path` (0600, not over an existing one, not through a symlink);
 // a file it could not complete is removed again. Not synced: a caller that needs it on the
