@@ -225,7 +225,7 @@ void paced(benchmark::State& state) {
 BENCHMARK(paced)
     ->Name("recorder/paced")
     ->ArgNames({"recordings", "flush_ms"})
-    ->ArgsProduct({{1000}, {500, 250, 100, 50}})
+    ->ArgsProduct({{1000}, {4000, 2000, 1000, 500, 250, 100, 50}})
     ->Unit(benchmark::kMicrosecond);
 
 double cpu_seconds(clockid_t clock) {
