@@ -24,7 +24,7 @@ class call_positions {
     call_positions() : slots_(min_slots) {}
 
     // The call's position, made 0 (nowhere) if it had none. Valid until the next at() or
-    // erase().
+    // take().
     uint64_t& at(const call* c) {
         if (2 * (size_ + 1) > slots_.size()) {
             grow();
@@ -41,7 +41,7 @@ class call_positions {
         return slots_[i].pos;
     }
 
-    // The call's position (0 when it had none), and its entry gone.
+    // The call's position (0 when it had none), and its entry gone (if any).
     uint64_t take(const call* c) {
         size_t i = home(c);
         while (slots_[i].key != nullptr) {
@@ -54,7 +54,6 @@ class call_positions {
         }
         return 0;
     }
-    void erase(const call* c) { take(c); }
 
     size_t size() const { return size_; }
 

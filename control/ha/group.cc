@@ -353,7 +353,7 @@ std::vector<ip_address> group::tick(steady::time_point now) {
                     // call made later at the same address is another call.
                     for (const std::string& id : sessions_.calls_on(addresses_[i].addr)) {
                         if (const call* c = sessions_.find(id)) {
-                            queued_.erase(c);
+                            queued_.take(c);
                         }
                     }
                     const size_t n = sessions_.drop_address(addresses_[i].addr);

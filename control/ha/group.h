@@ -133,6 +133,11 @@ class group : public session_observer {
     void scan_srtp_step(steady::time_point now);
     void adopt(agent_event& e, steady::time_point now);
     void serve(address& a, bool on);
+    // The Unix time (ms) of a steady time point, for a record's timestamps: the offset
+    // between the two clocks is read once per unix_offset_for, so that a record costs one
+    // clock read, not two (~0.15 us each on a KVM guest's kvm-clock; a pair writes two
+    // records). A step of the system clock shows in records up to unix_offset_for later.
+    int64_t unix_ms_at(steady::time_point now);
 
     bool serves(const call& c, steady::time_point now) const;
     ng::value group_report();
@@ -161,12 +166,8 @@ class group : public session_observer {
     // taken entries cost a pass over the map and an allocation at the call's next change.
     // By address, not call-id: no string hashed or copied per change.
     call_positions queued_;
-    // The Unix time (ms) of a steady time point, for a record's timestamps: the offset
-    // between the two clocks is read once per unix_offset_for, so that a record costs one
-    // clock read, not two (~0.15 us each on a KVM guest's kvm-clock; a pair writes two
-    // records). A step of the system clock shows in records up to unix_offset_for later.
+    // unix_ms_at()'s offset between the two clocks and until when it holds.
     static constexpr std::chrono::milliseconds unix_offset_for{100};
-    int64_t unix_ms_at(steady::time_point now);
     int64_t unix_offset_ms_ = 0;
     steady::time_point unix_offset_until_{};
     // `written` events not yet applied; the front one's next acknowledgement and where its
